@@ -1,0 +1,215 @@
+/**
+ * The checkout session statechart. One machine per flow definition, generated from it: each flow
+ * step is a state; async steps have a `running` substate that invokes the step's service. Guards,
+ * actions and the actor are named in `setup()`; the engine supplies the real `runStep` with
+ * `machine.provide` and, for durability, drives the machine with XState's pure `transition()`
+ * (see src/engine/sessions.ts). No I/O, clocks or ids here.
+ */
+import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
+import { firstFailedRequirement, type RequirementFacts } from '../src/domain/requirements.js';
+import { claimProblem, moveProblem, type Rejection } from '../src/domain/session-rules.js';
+import { ERROR_STATE, type CompiledFlow } from './flow.js';
+
+/** Bumped whenever the machine's shape changes incompatibly; stored with every snapshot. */
+export const MACHINE_VERSION = 1;
+
+/** Machine id; state ids are `#checkoutSession.<key>`. */
+export const MACHINE_ID = 'checkoutSession';
+
+/** The session record fields the machine owns, plus the last rejection. */
+export interface SessionContext {
+  sessionId: string;
+  cartId: string;
+  State: string | null;
+  NextState: string | null;
+  IsProcessing: boolean;
+  IsError: boolean;
+  IsArchived: boolean;
+  BackgroundOperationId: string | null;
+  OrderId: string | null;
+  /** Set when the last event was refused; never persisted. */
+  rejection: Rejection | null;
+}
+
+/** Input of the `runStep` actor: which step's service to run, and for which operation. */
+export interface RunStepInput {
+  step: string;
+  operationId: string;
+  sessionId: string;
+  cartId: string;
+}
+
+/** Output of a successful step. */
+export interface StepOutput {
+  OrderId?: string | null;
+}
+
+/** Events the session accepts. */
+export type SessionEvent =
+  | { type: 'CLAIM'; expCurrentState: string; nextState: string }
+  | { type: 'STEP'; step: string; facts: RequirementFacts; operationId: string }
+  | { type: 'SET_STATE'; state: string }
+  | { type: 'CANCEL' }
+  | { type: 'xstate.done.actor.step'; output: StepOutput }
+  | { type: 'xstate.error.actor.step'; error: unknown };
+
+const sessionState = (c: SessionContext) => ({
+  State: c.State,
+  NextState: c.NextState,
+  IsProcessing: c.IsProcessing,
+  IsError: c.IsError,
+  IsArchived: c.IsArchived,
+});
+
+/** Builds the statechart for a validated flow. */
+export function createCheckoutSessionMachine(flow: CompiledFlow) {
+  const base = setup({
+    types: {} as { context: SessionContext; events: SessionEvent; input: SessionContext },
+    actors: {
+      // Replaced by the engine (machine.provide); this default refuses so a machine run without an
+      // engine fails the step visibly instead of pretending to succeed.
+      runStep: fromPromise<StepOutput, RunStepInput>(async ({ input }) => {
+        throw new Error(`no step service provided for '${input.step}'`);
+      }),
+    },
+    guards: {
+      canClaim: ({ context, event }, p: { to: string }) =>
+        event.type === 'CLAIM' && event.nextState === p.to && claimProblem(sessionState(context), flow, event.expCurrentState, event.nextState) === null,
+      canMoveTo: ({ context, event }, p: { to: string }) =>
+        event.type === 'SET_STATE' && event.state === p.to && moveProblem(sessionState(context), flow, p.to) === null,
+      stepRequirementsMet: ({ context, event }, p: { step: string }) =>
+        event.type === 'STEP' &&
+        event.step === p.step &&
+        firstFailedRequirement({ ...event.facts, session: sessionState(context) }, p.step) === null,
+    },
+    actions: {
+      claim: assign((_, p: { to: string }) => ({ NextState: p.to, IsProcessing: true, rejection: null })),
+      moveState: assign((_, p: { to: string }) => ({ State: p.to, NextState: null, IsProcessing: false, rejection: null })),
+      startStep: assign(({ event }) => ({ BackgroundOperationId: event.type === 'STEP' ? event.operationId : null, rejection: null })),
+      completeStep: assign(({ context, event }, p: { step: string }) => ({
+        State: p.step,
+        NextState: null,
+        IsProcessing: false,
+        OrderId: (event.type === 'xstate.done.actor.step' ? event.output?.OrderId : undefined) ?? context.OrderId,
+        rejection: null,
+      })),
+      failStep: assign((_, p: { target: string }) => ({
+        State: p.target,
+        NextState: null,
+        IsProcessing: false,
+        IsError: p.target === ERROR_STATE,
+        rejection: null,
+      })),
+      archive: assign({ IsArchived: true, IsProcessing: false, rejection: null }),
+      rejectClaim: assign(({ context, event }) => ({
+        rejection:
+          event.type === 'CLAIM'
+            ? (claimProblem(sessionState(context), flow, event.expCurrentState, event.nextState) ?? {
+                error: 'STATE_MISMATCH' as const,
+                detail: `'${event.nextState}' can't be claimed from '${context.State}'.`,
+              })
+            : null,
+      })),
+      rejectMove: assign(({ context, event }) => ({
+        rejection:
+          event.type === 'SET_STATE'
+            ? (moveProblem(sessionState(context), flow, event.state) ?? {
+                error: 'INVALID_STATE_CHANGE' as const,
+                detail: `'${event.state}' can't follow '${context.State}'.`,
+              })
+            : null,
+      })),
+      rejectStep: assign(({ context, event }) => {
+        if (event.type !== 'STEP') return {};
+        const failed = firstFailedRequirement({ ...event.facts, session: sessionState(context) }, event.step);
+        return {
+          rejection: failed
+            ? { error: failed.error, requirement: failed.id, detail: `Requirement ${failed.id} failed: ${failed.description}.` }
+            : { error: 'SESSION_NOT_READY' as const, requirement: 7, detail: `The session isn't waiting for '${event.step}'.` },
+        };
+      }),
+    },
+  });
+
+  const stateId = (key: string) => `#${MACHINE_ID}.${key}`;
+  const states: Record<string, any> = {};
+  for (const step of flow.steps.values()) {
+    const next = flow.next.get(step.key) ?? [];
+    if (step.kind === 'final') {
+      states[step.key] = { type: 'final', description: step.description ?? step.label, meta: { label: step.label, kind: step.kind } };
+      continue;
+    }
+    const claimable = next.filter((t) => {
+      const k = flow.steps.get(t)!.kind;
+      return k === 'async' || k === 'sync';
+    });
+    const movable = next.filter((t) => !claimable.includes(t));
+    const node: Record<string, any> = {
+      description: step.description ?? step.label,
+      meta: { label: step.label, kind: step.kind, action: step.action },
+      initial: 'idle',
+      states: {
+        idle: {
+          description: `State = ${step.key}, nothing in flight.`,
+          on: {
+            CLAIM: [
+              ...claimable.map((t) => ({ guard: { type: 'canClaim', params: { to: t } }, target: `claimed_${t}`, actions: { type: 'claim', params: { to: t } } })),
+              // A claim of a screen or final state completes at once (Order Confirmation → Complete).
+              ...movable.map((t) => ({ guard: { type: 'canClaim', params: { to: t } }, target: stateId(t), actions: { type: 'moveState', params: { to: t } } })),
+            ],
+            SET_STATE: movable.map((t) => ({ guard: { type: 'canMoveTo', params: { to: t } }, target: stateId(t), actions: { type: 'moveState', params: { to: t } } })),
+          },
+        },
+      },
+    };
+    for (const t of claimable) {
+      node.states[`claimed_${t}`] = {
+        description: `NextState = ${t}, IsProcessing = true: waiting for ${flow.steps.get(t)!.action}.`,
+        on: {
+          STEP: { guard: { type: 'stepRequirementsMet', params: { step: t } }, target: `${stateId(t)}.running`, actions: 'startStep' },
+        },
+      };
+    }
+    if (step.kind === 'async' || step.kind === 'sync') {
+      const failTarget = step.onError ?? ERROR_STATE;
+      node.states.running = {
+        description: `${step.action} is running as a BackgroundOperation.`,
+        invoke: {
+          id: 'step',
+          src: 'runStep',
+          input: ({ context }: { context: SessionContext }) => ({
+            step: step.key,
+            operationId: context.BackgroundOperationId!,
+            sessionId: context.sessionId,
+            cartId: context.cartId,
+          }),
+          onDone: { target: 'idle', actions: { type: 'completeStep', params: { step: step.key } } },
+          onError: { target: stateId(failTarget), actions: { type: 'failStep', params: { target: failTarget } } },
+        },
+      };
+    }
+    states[step.key] = node;
+  }
+  states[ERROR_STATE] = {
+    description: 'A step failed: IsError = true. The way out is cancel and a new checkout.',
+    meta: { label: 'Error', kind: 'terminal' },
+  };
+  states.archived = {
+    type: 'final',
+    description: 'Canceled or expired: IsArchived = true; the cart is unlocked.',
+    meta: { label: 'Archived', kind: 'final' },
+  };
+
+  return base.createMachine({
+    id: MACHINE_ID,
+    context: ({ input }) => input,
+    initial: flow.def.steps[0]!.key,
+    states,
+    on: {
+      CLAIM: { actions: 'rejectClaim' },
+      SET_STATE: { actions: 'rejectMove' },
+      STEP: { actions: 'rejectStep' },
+      CANCEL: { target: '.archived', actions: 'archive' },
+    },
+  }) as unknown as AnyStateMachine;
+}

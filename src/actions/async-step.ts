@@ -1,0 +1,88 @@
+/**
+ * The template every async checkout action follows (spec §2 async step protocol, §3 requirements):
+ * parse `cartId` (and `runAsync`), load the facts, offer a STEP event to the session statechart
+ * whose guard checks the eight usage requirements in order, and — when the machine enters the
+ * step's `running` state — commit a New BackgroundOperation in the same transaction. Then either
+ * hand it to the worker and return (runAsync) or run it and return when it finished.
+ */
+import { EngineError } from '../errors.js';
+import { firstFailedRequirement } from '../domain/requirements.js';
+import { loadCartFacts } from '../engine/facts.js';
+import { applySessionEvent } from '../engine/sessions.js';
+import type { StepService } from '../engine/core.js';
+import type { ActionDef, ActionParam } from './types.js';
+
+/** What distinguishes one async step action from another. */
+export interface AsyncStepSpec {
+  name: string;
+  label: string;
+  description: string;
+  /** Inputs beyond cartId and runAsync. */
+  extraInputs?: ActionParam[];
+  /** The work the operation does. */
+  service: StepService;
+  /** Operation name shown in BackgroundOperation.Name. */
+  operationName: string;
+}
+
+/** Builds an async step action and the step service it registers. */
+export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: StepService } {
+  return {
+    name: spec.name,
+    label: spec.label,
+    description: spec.description,
+    service: spec.service,
+    inputs: [
+      { name: 'cartId', type: 'ID', required: true, description: 'The ID of the cart in checkout.' },
+      ...(spec.extraInputs ?? []),
+      { name: 'runAsync', type: 'BOOLEAN', required: false, description: 'Run the operation in the background (default false).' },
+    ],
+    outputs: [{ name: 'backgroundOperationId', type: 'ID', required: false, description: 'The ID of the background operation.' }],
+
+    async run(env, input) {
+      const { core, caller, worker } = env;
+      const operationId = await core.atomically(async (tx) => {
+        const loaded = await loadCartFacts(tx, caller, input.cartId, true);
+        const session = loaded.session;
+        const flowEntry = session ? core.flow(session._flow as string) : null;
+        const stepKey = flowEntry?.flow.byAction.get(spec.name)?.key;
+        if (!session || !flowEntry || !stepKey) {
+          // No session, or its flow has no such step: requirement 7 (or an earlier one) fails.
+          const failed = firstFailedRequirement(loaded.facts, stepKey ?? spec.name)!;
+          throw new EngineError(failed.error, `Requirement ${failed.id} failed: ${failed.description}.`, failed.id === 1 ? ['cartId'] : []);
+        }
+        const now = core.now();
+        const opId = core.mint('BackgroundOperation');
+        const t = await applySessionEvent(tx, flowEntry.machine, session, { type: 'STEP', step: stepKey, facts: loaded.facts, operationId: opId }, now);
+        if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, t.rejection.requirement === 1 ? ['cartId'] : []);
+        const spawned = t.spawned.find((s) => s.src === 'runStep');
+        if (!spawned) throw new Error(`the session accepted ${spec.name} but did not start its step`);
+        await tx.insert('BackgroundOperation', [
+          {
+            Id: opId,
+            CreatedDate: now.toISOString(),
+            LastModifiedDate: now.toISOString(),
+            Name: `${spec.operationName} ${String(loaded.cart!.Id)}`,
+            Status: 'New',
+            Error: null,
+            SubmittedAt: now.toISOString(),
+            StartedAt: null,
+            FinishedAt: null,
+            RetryCount: 0,
+            Timeout: core.stepTimeoutMs > 0 && Number.isFinite(core.stepTimeoutMs) ? Math.round(core.stepTimeoutMs / 1000) : null,
+            _step: stepKey,
+            _sessionId: session.Id,
+            _cartId: loaded.cart!.Id,
+            _input: JSON.stringify(input),
+            _leaseUntil: null,
+            _version: 0,
+          },
+        ]);
+        return opId;
+      });
+      if (input.runAsync === true) worker.enqueue(operationId);
+      else await worker.run(operationId);
+      return { backgroundOperationId: operationId };
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * cartToOrderAction(cartId, runAsync): a cart in checkout becomes a draft Order, tracked by a
+ * BackgroundOperation (source: cart-to-order-action.txt; spec §3). The effect runs in the
+ * operation's completion transaction and is keyed by the session: the Order's
+ * OrderReferenceNumber is the session id, unique in storage, so a session yields at most one Order
+ * however often the operation is retried or raced.
+ */
+import { mapCartToOrder } from '../domain/cart-to-order.js';
+import { StepFailed, type StepService } from '../engine/core.js';
+import { asyncStepAction } from './async-step.js';
+
+/** Creates the draft order of the session's cart (idempotent per session). */
+export const cartToOrderService: StepService = {
+  async commit(ctx, tx) {
+    const session = ctx.session;
+    if (session.OrderId) return { output: { OrderId: String(session.OrderId) } };
+    const orn = String(session.Id);
+    const [existing] = await tx.find('Order', { where: [{ field: 'OrderReferenceNumber', op: '=', value: orn }], limit: 1 });
+    if (existing) return { output: { OrderId: String(existing.Id) }, sessionFields: { OrderReferenceNumber: orn } };
+    const cart = await tx.get('WebCart', ctx.cartId);
+    if (!cart) throw new StepFailed('The cart no longer exists.');
+    const byCart = [{ field: 'CartId', op: '=' as const, value: ctx.cartId }];
+    const [groups, items, taxes] = [
+      await tx.find('CartDeliveryGroup', { where: byCart }),
+      await tx.find('CartItem', { where: byCart }),
+      await tx.find('CartTax', { where: byCart }),
+    ];
+    if (items.length === 0) {
+      throw new StepFailed('Looks like your cart is empty.', [{ Type: 'Other', Message: 'Looks like your cart is empty.', RelatedEntityId: ctx.cartId }]);
+    }
+    const draft = mapCartToOrder(
+      { cart: cart as never, groups: groups as never, items: items as never, taxes: taxes as never },
+      { now: ctx.now, orderReferenceNumber: orn, mintId: (o) => ctx.core.mint(o) },
+    );
+    await tx.insert('Order', [draft.order]);
+    await tx.insert('OrderDeliveryGroup', draft.deliveryGroups);
+    await tx.insert('OrderItem', draft.items);
+    await tx.insert('OrderItemTaxLineItem', draft.taxLines);
+    await tx.insert('OrderItemAdjustmentLineItem', draft.adjustmentLines);
+    return { output: { OrderId: draft.order.Id }, sessionFields: { OrderReferenceNumber: orn } };
+  },
+};
+
+/** The cartToOrderAction definition. */
+export const cartToOrderAction = asyncStepAction({
+  name: 'cartToOrderAction',
+  label: 'Cart to Order',
+  description: 'In a B2B Commerce Checkout flow, create a Salesforce standard order in draft mode.',
+  operationName: 'Cart to Order',
+  service: cartToOrderService,
+});

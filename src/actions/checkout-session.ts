@@ -1,0 +1,88 @@
+/**
+ * checkoutSessionAction(cartId, initialState): gets the cart's one active checkout session or
+ * creates it (the cart moves Active → Checkout). Requirements 1–5 of spec §3 apply; a Closed cart
+ * is refused, and so is a store with checkout disabled (CheckoutTimeToLive = 0).
+ */
+import { EngineError } from '../errors.js';
+import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement } from '../domain/requirements.js';
+import { findActiveSession, loadCartFacts } from '../engine/facts.js';
+import { MACHINE_VERSION } from '../../machines/checkout-session.js';
+import type { ActionDef } from './types.js';
+
+/** The checkoutSessionAction definition. */
+export const checkoutSessionAction: ActionDef = {
+  name: 'checkoutSessionAction',
+  label: 'Checkout Session',
+  description: "Gets or creates the cart's checkout session and gives a new one its initial state; the cart's status becomes Checkout.",
+  inputs: [
+    { name: 'cartId', type: 'ID', required: true, description: 'The ID of the cart that transitions into a checkout.' },
+    { name: 'initialState', type: 'STRING', required: false, description: "State of a new session (default: the flow's first state, 'Start')." },
+  ],
+  outputs: [{ name: 'requestId', type: 'ID', required: false, description: 'The ID of the CartCheckoutSession.' }],
+
+  async run(env, input) {
+    const { core, caller } = env;
+    const sessionId = await core.atomically(
+      async (tx) => {
+        const loaded = await loadCartFacts(tx, caller, input.cartId, true);
+        const failed = firstFailedRequirement(loaded.facts, 'start', CART_ACCESS_REQUIREMENTS);
+        if (failed) throw new EngineError(failed.error, `Requirement ${failed.id} failed: ${failed.description}.`, failed.id === 1 ? ['cartId'] : []);
+        const cart = loaded.cart!;
+        if (cart.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
+        const existing = await findActiveSession(tx, String(cart.Id));
+        if (existing) return String(existing.Id);
+        if (cart.Status !== 'Active' && cart.Status !== 'Checkout') {
+          throw new EngineError('CART_NOT_CHECKOUTABLE', `The cart's status is ${cart.Status}.`, ['cartId']);
+        }
+        const store = await tx.get('WebStore', String(cart.WebStoreId));
+        if (store && store.CheckoutTimeToLive === 0) {
+          throw new EngineError('CART_NOT_CHECKOUTABLE', 'Checkout is disabled for this store (CheckoutTimeToLive = 0).', ['cartId']);
+        }
+        const flowId = env.storeFlows[String(cart.WebStoreId)] ?? 'default';
+        const { flow } = core.flow(flowId);
+        const requested = input.initialState === undefined ? flow.def.steps[0]!.key : flow.resolve(String(input.initialState));
+        const step = requested ? flow.steps.get(requested) : undefined;
+        if (!step || step.kind !== 'screen') {
+          throw new EngineError(
+            'INVALID_INPUT',
+            `initialState '${String(input.initialState)}' isn't a screen state of flow '${flowId}' (e.g. '${flow.def.steps[0]!.label}').`,
+            ['initialState'],
+          );
+        }
+        const now = core.now().toISOString();
+        const id = core.mint('CartCheckoutSession');
+        await tx.insert('CartCheckoutSession', [
+          {
+            Id: id,
+            CreatedDate: now,
+            LastModifiedDate: now,
+            Name: `Checkout ${String(cart.Name ?? cart.Id)}`.slice(0, 255),
+            WebCartId: cart.Id,
+            State: step.key,
+            NextState: null,
+            IsProcessing: false,
+            IsError: false,
+            IsArchived: false,
+            BackgroundOperationId: null,
+            OrderId: null,
+            OrderReferenceNumber: null,
+            CurrencyIsoCode: cart.CurrencyIsoCode ?? 'USD',
+            _snapshot: JSON.stringify({ value: { [step.key]: 'idle' } }),
+            _flow: flowId,
+            _machineVersion: MACHINE_VERSION,
+            _version: 0,
+            _activeKey: cart.Id,
+          },
+        ]);
+        if (cart.Status !== 'Checkout') {
+          await tx.update('WebCart', String(cart.Id), { Status: 'Checkout', LastModifiedDate: now });
+        }
+        return id;
+      },
+      // Two racing first calls both try to create; the unique active-session key lets one win and
+      // the retry of the other returns the winner's session.
+      { retryOnUnique: true },
+    );
+    return { requestId: sessionId };
+  },
+};

@@ -1,0 +1,65 @@
+/**
+ * The invocable actions the engine serves, by API name, and the invocation loop that turns each
+ * input into a Salesforce action result (with the HTTP status the REST layer answers with).
+ */
+import { EngineError, toEngineError } from '../errors.js';
+import { cartToOrderAction } from './cart-to-order.js';
+import { checkoutSessionAction } from './checkout-session.js';
+import { parseActionInput, type ActionDef, type ActionEnv } from './types.js';
+import { updateCheckoutSessionAction, updateCheckoutSessionStateAction } from './update-checkout-session-state.js';
+
+/** Every action, by name. */
+export const ACTIONS: ReadonlyMap<string, ActionDef> = new Map(
+  [checkoutSessionAction, updateCheckoutSessionStateAction, updateCheckoutSessionAction, cartToOrderAction].map((a) => [a.name, a]),
+);
+
+/** One error of an action result. */
+export interface ActionError {
+  statusCode: string;
+  message: string;
+  fields: string[];
+}
+
+/** The result of one input, as Salesforce's invocable-action REST API returns it, plus `httpStatus`. */
+export interface InvocationResult {
+  actionName: string;
+  errors: ActionError[] | null;
+  isSuccess: boolean;
+  outputValues: Record<string, unknown> | null;
+  version: number;
+  /** 200 on success, else the documented status of the error. */
+  httpStatus: number;
+}
+
+/** The action with this name, or NOT_FOUND. */
+export function requireAction(name: unknown): ActionDef {
+  const def = typeof name === 'string' ? ACTIONS.get(name) : undefined;
+  if (!def) {
+    throw new EngineError('UNKNOWN_ACTION', `No standard action named '${String(name)}'. Available: ${[...ACTIONS.keys()].join(', ')}.`, ['actionName']);
+  }
+  return def;
+}
+
+/** Runs an action once per input, in order; each input's failure is its own result. */
+export async function invokeAction(def: ActionDef, env: ActionEnv, inputs: readonly unknown[], onError?: (e: unknown) => void): Promise<InvocationResult[]> {
+  const results: InvocationResult[] = [];
+  for (const raw of inputs) {
+    try {
+      const input = parseActionInput(def, raw);
+      const outputValues = await def.run(env, input);
+      results.push({ actionName: def.name, errors: null, isSuccess: true, outputValues, version: 1, httpStatus: 200 });
+    } catch (e) {
+      if (!(e instanceof EngineError)) onError?.(e);
+      const err = toEngineError(e);
+      results.push({
+        actionName: def.name,
+        errors: [{ statusCode: err.code, message: err.message, fields: err.fields }],
+        isSuccess: false,
+        outputValues: null,
+        version: 1,
+        httpStatus: err.status,
+      });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,70 @@
+/**
+ * The shape of an invocable action: its described inputs and outputs (what GET
+ * /actions/standard/{name} returns), and its effect. Inputs are parsed from the described params,
+ * so describe and validation can't drift apart.
+ */
+import { EngineError } from '../errors.js';
+import type { EngineCore } from '../engine/core.js';
+import type { Caller } from '../engine/facts.js';
+import type { OperationWorker } from '../engine/worker.js';
+
+/** One described input or output parameter. */
+export interface ActionParam {
+  readonly name: string;
+  readonly type: 'ID' | 'STRING' | 'BOOLEAN';
+  readonly required: boolean;
+  readonly description: string;
+}
+
+/** What an action's effect can use. */
+export interface ActionEnv {
+  readonly core: EngineCore;
+  readonly worker: OperationWorker;
+  readonly caller: Caller;
+  /** WebStore id → flow id for stores with their own flow. */
+  readonly storeFlows: Readonly<Record<string, string>>;
+}
+
+/** An invocable action. */
+export interface ActionDef {
+  readonly name: string;
+  readonly label: string;
+  readonly description: string;
+  readonly inputs: readonly ActionParam[];
+  readonly outputs: readonly ActionParam[];
+  /** Runs the action for one input; throws an EngineError from the error table on failure. */
+  run(env: ActionEnv, input: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Checks one invocation input against the described params: it must be an object; unknown
+ * params, missing required params and values of the wrong type are errors naming the param.
+ * Booleans also accept the strings "true"/"false" (as Flow and REST clients send them).
+ */
+export function parseActionInput(def: ActionDef, raw: unknown): Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new EngineError('INVALID_INPUT', `Each input of ${def.name} must be a JSON object of parameter values.`);
+  }
+  const byLower = new Map(def.inputs.map((p) => [p.name.toLowerCase(), p]));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    const p = byLower.get(k.toLowerCase());
+    if (!p) {
+      throw new EngineError('INVALID_INPUT', `Unknown input parameter '${k}' for ${def.name}; expected ${def.inputs.map((i) => i.name).join(', ')}.`, [k]);
+    }
+    if (v === null || v === undefined) continue;
+    if (p.type === 'BOOLEAN') {
+      if (typeof v === 'boolean') out[p.name] = v;
+      else if (v === 'true' || v === 'false') out[p.name] = v === 'true';
+      else throw new EngineError('INVALID_INPUT', `Input parameter '${p.name}' of ${def.name} must be a boolean.`, [p.name]);
+    } else {
+      if (typeof v !== 'string') throw new EngineError('INVALID_INPUT', `Input parameter '${p.name}' of ${def.name} must be a string.`, [p.name]);
+      out[p.name] = v;
+    }
+  }
+  const missing = def.inputs.filter((p) => p.required && (out[p.name] === undefined || out[p.name] === '')).map((p) => p.name);
+  if (missing.length) {
+    throw new EngineError('REQUIRED_FIELD_MISSING', `Missing required input parameter${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}.`, missing);
+  }
+  return out;
+}

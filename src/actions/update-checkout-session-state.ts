@@ -1,0 +1,64 @@
+/**
+ * updateCheckoutSessionStateAction(checkoutSessionId, expCurrentState, nextState): the
+ * compare-and-set that claims the next step. It succeeds only when State equals expCurrentState,
+ * no step is in flight and the flow allows nextState after State; it then sets NextState and
+ * IsProcessing = true. Of two racing callers exactly one wins; the other gets INVALID_OPERATION 409.
+ * Help spells it `updateCheckoutSessionAction`; both names are registered.
+ */
+import { EngineError } from '../errors.js';
+import { parseId } from '../domain/ids.js';
+import { INVOKE_PERMISSIONS } from '../domain/requirements.js';
+import { OBJECTS } from '../domain/objects.js';
+import { shareAccess } from '../engine/facts.js';
+import { applySessionEvent } from '../engine/sessions.js';
+import type { ActionDef } from './types.js';
+
+const SESSION_PREFIX = OBJECTS.get('CartCheckoutSession')!.keyPrefix;
+
+/** The updateCheckoutSessionStateAction definition. */
+export const updateCheckoutSessionStateAction: ActionDef = {
+  name: 'updateCheckoutSessionStateAction',
+  label: 'Update Checkout Session',
+  description: "Sets the checkout session's next state, only if its current state is the expected one.",
+  inputs: [
+    { name: 'checkoutSessionId', type: 'ID', required: true, description: 'The ID of the CartCheckoutSession.' },
+    { name: 'expCurrentState', type: 'STRING', required: true, description: 'The state the caller expects the session to be in.' },
+    { name: 'nextState', type: 'STRING', required: true, description: 'The state to claim next.' },
+  ],
+  outputs: [{ name: 'requestId', type: 'ID', required: false, description: 'The ID of the CartCheckoutSession.' }],
+
+  async run(env, input) {
+    const { core, caller } = env;
+    const id = await core.atomically(async (tx) => {
+      const parsed = parseId(input.checkoutSessionId, [SESSION_PREFIX]);
+      const session = parsed.ok ? await tx.get('CartCheckoutSession', parsed.id, { forUpdate: true }) : undefined;
+      if (!session || session.IsArchived === true) {
+        throw new EngineError('INVALID_SESSION_ID', parsed.ok ? '' : parsed.message, ['checkoutSessionId']);
+      }
+      if (!caller.IsActive || !INVOKE_PERMISSIONS.some((p) => caller.Permissions.includes(p))) {
+        throw new EngineError('USER_CANT_INVOKE');
+      }
+      const cart = await tx.get('WebCart', String(session.WebCartId));
+      const mad = caller.Permissions.includes('ModifyAllData');
+      const canEdit =
+        !!cart &&
+        (mad ||
+          ((cart.OwnerId === caller.Id || (await shareAccess(tx, String(cart.Id), caller.Id)) === 'Edit') &&
+            caller.AccountId !== null &&
+            caller.AccountId === cart.AccountId));
+      if (!canEdit) throw new EngineError('SESSION_NO_ACCESS', '', ['checkoutSessionId']);
+      const { flow, machine } = core.flow(session._flow as string);
+      const exp = flow.resolve(String(input.expCurrentState));
+      if (!exp) throw new EngineError('INVALID_INPUT', `expCurrentState '${input.expCurrentState}' isn't a state of flow '${flow.def.id}'.`, ['expCurrentState']);
+      const next = flow.resolve(String(input.nextState));
+      if (!next) throw new EngineError('INVALID_INPUT', `nextState '${input.nextState}' isn't a state of flow '${flow.def.id}'.`, ['nextState']);
+      const t = await applySessionEvent(tx, machine, session, { type: 'CLAIM', expCurrentState: exp, nextState: next }, core.now());
+      if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, ['expCurrentState']);
+      return String(session.Id);
+    });
+    return { requestId: id };
+  },
+};
+
+/** The same action under the name Salesforce Help uses. */
+export const updateCheckoutSessionAction: ActionDef = { ...updateCheckoutSessionStateAction, name: 'updateCheckoutSessionAction' };

@@ -1,0 +1,140 @@
+/**
+ * A demo store as a fixture: one store with a buyer group, a buyer account and its buyer, an admin,
+ * a buyer of another account, a catalog, and a cart of any size spread across delivery groups, with
+ * product and charge lines, taxes and adjustments. Used by `npm start`, the examples, tests and
+ * benchmarks.
+ */
+
+/** Shape of the demo cart. */
+export interface DemoOptions {
+  /** Product lines in the cart (default 3). */
+  lines?: number;
+  /** Delivery groups the lines are spread over (default 1). */
+  groups?: number;
+  /** One delivery charge line per group (default true). */
+  charges?: boolean;
+  /** A CartTax per line at 8% (default true). */
+  taxes?: boolean;
+  /** A -10% AdjustmentAmount on every third product line (default true). */
+  adjustments?: boolean;
+  /** Put the cart in Checkout with a session at this state (default: cart Active, no session). */
+  sessionState?: string;
+  /** Demo password for every user (default 'demo-password-1'). */
+  password?: string;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Builds the demo fixture. Handles: acme, buyerAccount, buyer, admin, integrator, outsider, store, cart, group0…, product0…. */
+export function demoFixture(opts: DemoOptions = {}): Record<string, Record<string, unknown>[]> {
+  const lines = opts.lines ?? 3;
+  const groups = Math.max(1, opts.groups ?? 1);
+  const password = opts.password ?? 'demo-password-1';
+  const products = Array.from({ length: Math.min(lines, 50) || 1 }, (_, i) => ({
+    ref: `product${i}`,
+    Name: `Widget ${i + 1}`,
+    StockKeepingUnit: `SKU-${String(i + 1).padStart(4, '0')}`,
+  }));
+  const cartItems: Record<string, unknown>[] = [];
+  const taxes: Record<string, unknown>[] = [];
+  for (let i = 0; i < lines; i++) {
+    const price = round2(5 + ((i * 7.3) % 95));
+    const qty = 1 + (i % 5);
+    const adjust = opts.adjustments !== false && i % 3 === 2 ? -round2(price * qty * 0.1) : 0;
+    const p = i % products.length;
+    cartItems.push({
+      ref: `item${i}`,
+      CartId: '@cart',
+      CartDeliveryGroupId: `@group${i % groups}`,
+      Product2Id: `@product${p}`,
+      Name: `Widget ${p + 1}`,
+      Sku: `SKU-${String(p + 1).padStart(4, '0')}`,
+      Type: 'Product',
+      Quantity: qty,
+      ListPrice: round2(price * 1.2),
+      SalesPrice: price,
+      AdjustmentAmount: adjust,
+    });
+    if (opts.taxes !== false) {
+      taxes.push({ CartItemId: `@item${i}`, Name: 'Sales Tax', Amount: round2((price * qty + adjust) * 0.08), TaxRate: 0.08, TaxType: 'Estimated' });
+    }
+  }
+  if (opts.charges !== false) {
+    for (let g = 0; g < groups; g++) {
+      cartItems.push({
+        ref: `charge${g}`,
+        CartId: '@cart',
+        CartDeliveryGroupId: `@group${g}`,
+        Name: 'Shipping',
+        Type: 'Charge',
+        Quantity: 1,
+        SalesPrice: 9.99,
+        ListPrice: 9.99,
+      });
+      if (opts.taxes !== false) taxes.push({ CartItemId: `@charge${g}`, Name: 'Sales Tax', Amount: 0.8, TaxRate: 0.08, TaxType: 'Estimated' });
+    }
+  }
+  const fixture: Record<string, Record<string, unknown>[]> = {
+    Account: [
+      { ref: 'acme', Name: 'Acme Corporation' },
+      { ref: 'globex', Name: 'Globex' },
+    ],
+    BuyerAccount: [
+      { ref: 'buyerAccount', Name: 'Acme Corporation', BuyerId: '@acme', BuyerStatus: 'Active' },
+      { ref: 'globexBuyer', Name: 'Globex', BuyerId: '@globex', BuyerStatus: 'Active' },
+    ],
+    User: [
+      { ref: 'buyer', Username: 'buyer@acme.example', Name: 'Bea Buyer', AccountId: '@acme', Permissions: ['B2BCommerceIntegrator'], Password: password },
+      { ref: 'admin', Username: 'admin@store.example', Name: 'Ada Admin', Permissions: ['ModifyAllData'], Password: password },
+      { ref: 'outsider', Username: 'buyer@globex.example', Name: 'Otto Outsider', AccountId: '@globex', Permissions: ['B2BCommerceIntegrator'], Password: password },
+    ],
+    WebStore: [{ ref: 'store', Name: 'Demo B2B Store', DefaultCurrencyIsoCode: 'USD' }],
+    BuyerGroup: [{ ref: 'buyerGroup', Name: 'Demo Buyers' }],
+    BuyerGroupMember: [
+      { BuyerGroupId: '@buyerGroup', BuyerId: '@acme' },
+      { BuyerGroupId: '@buyerGroup', BuyerId: '@globex' },
+    ],
+    WebStoreBuyerGroup: [{ BuyerGroupId: '@buyerGroup', WebStoreId: '@store' }],
+    Product2: products,
+    OrderDeliveryMethod: [
+      { ref: 'ground', Name: 'Ground', Carrier: 'UPS', ClassOfService: 'Ground', ShippingFee: 9.99, ShippingFeePerUnit: 0 },
+      { ref: 'express', Name: 'Express', Carrier: 'UPS', ClassOfService: 'Next Day', ShippingFee: 24.99, ShippingFeePerUnit: 1 },
+    ],
+    WebCart: [
+      {
+        ref: 'cart',
+        Name: 'Cart',
+        WebStoreId: '@store',
+        AccountId: '@acme',
+        OwnerId: '@buyer',
+        Status: opts.sessionState ? 'Checkout' : 'Active',
+        CurrencyIsoCode: 'USD',
+        PoNumber: 'PO-1001',
+        BillingStreet: '1 Market St',
+        BillingCity: 'San Francisco',
+        BillingState: 'CA',
+        BillingPostalCode: '94105',
+        BillingCountry: 'US',
+      },
+    ],
+    CartDeliveryGroup: Array.from({ length: groups }, (_, g) => ({
+      ref: `group${g}`,
+      CartId: '@cart',
+      Name: `Delivery ${g + 1}`,
+      DeliverToName: `Dock ${g + 1}`,
+      DeliverToStreet: `${100 + g} Harbor Way`,
+      DeliverToCity: 'Oakland',
+      DeliverToState: 'CA',
+      DeliverToPostalCode: '94607',
+      DeliverToCountry: 'US',
+      DeliveryMethodId: '@ground',
+      ShippingInstructions: g === 0 ? 'Leave at the loading dock' : null,
+    })),
+    CartItem: cartItems,
+    CartTax: taxes,
+  };
+  if (opts.sessionState) {
+    fixture.CartCheckoutSession = [{ ref: 'session', Name: 'Checkout Cart', WebCartId: '@cart', State: opts.sessionState }];
+  }
+  return fixture;
+}

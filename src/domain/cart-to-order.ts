@@ -1,0 +1,164 @@
+/**
+ * Cart → draft Order mapping (spec §3, salesforce-reference §2.10), as a pure function:
+ * WebCart → Order (Status Draft), CartDeliveryGroup → OrderDeliveryGroup, CartItem Product →
+ * OrderItem "Order Product", CartItem Charge → OrderItem "Delivery Charge", CartTax →
+ * OrderItemTaxLineItem, non-zero AdjustmentAmount → OrderItemAdjustmentLineItem. Order totals are
+ * sums of the order's lines, which equal the cart's roll-ups.
+ */
+import { roundMoney, sumMoney } from './money.js';
+
+type Rec = Record<string, unknown>;
+
+/** What the mapping reads. */
+export interface CartForOrder {
+  cart: Rec & { Id: string };
+  groups: readonly (Rec & { Id: string })[];
+  items: readonly (Rec & { Id: string })[];
+  taxes: readonly (Rec & { Id: string })[];
+}
+
+/** The records of a draft order, ready to insert. */
+export interface DraftOrder {
+  order: Rec & { Id: string };
+  deliveryGroups: (Rec & { Id: string })[];
+  items: (Rec & { Id: string })[];
+  taxLines: (Rec & { Id: string })[];
+  adjustmentLines: (Rec & { Id: string })[];
+}
+
+/** Ids and clock for the mapping; injected so the function stays pure. */
+export interface MappingContext {
+  now: Date;
+  orderReferenceNumber: string;
+  mintId: (object: 'Order' | 'OrderDeliveryGroup' | 'OrderItem' | 'OrderItemTaxLineItem' | 'OrderItemAdjustmentLineItem') => string;
+}
+
+const ADDRESS = ['Street', 'City', 'State', 'PostalCode', 'Country'];
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+/** Maps a cart into the records of its draft Order. */
+export function mapCartToOrder(input: CartForOrder, ctx: MappingContext): DraftOrder {
+  const { cart } = input;
+  const nowIso = ctx.now.toISOString();
+  const orderId = ctx.mintId('Order');
+  const base = { CreatedDate: nowIso, LastModifiedDate: nowIso };
+
+  const groupIds = new Map<string, string>();
+  const deliveryGroups = input.groups.map((g) => {
+    const id = ctx.mintId('OrderDeliveryGroup');
+    groupIds.set(g.Id, id);
+    const out: Rec & { Id: string } = {
+      Id: id,
+      ...base,
+      OrderId: orderId,
+      DeliverToName: g.DeliverToName ?? g.Name ?? null,
+      DeliverToFirstName: g.DeliverToFirstName ?? null,
+      DeliverToLastName: g.DeliverToLastName ?? null,
+      CompanyName: g.CompanyName ?? null,
+      OrderDeliveryMethodId: g.DeliveryMethodId ?? null,
+      DesiredDeliveryDate: typeof g.DesiredDeliveryDate === 'string' ? g.DesiredDeliveryDate.slice(0, 10) : null,
+      DeliveryInstructions: g.ShippingInstructions ?? null,
+      CartDeliveryGroupId: g.Id,
+    };
+    for (const p of ADDRESS) out[`DeliverTo${p}`] = g[`DeliverTo${p}`] ?? null;
+    return out;
+  });
+
+  const taxesByItem = new Map<string, (Rec & { Id: string })[]>();
+  for (const t of input.taxes) {
+    const k = String(t.CartItemId);
+    let list = taxesByItem.get(k);
+    if (!list) taxesByItem.set(k, (list = []));
+    list.push(t);
+  }
+
+  const items: (Rec & { Id: string })[] = [];
+  const taxLines: (Rec & { Id: string })[] = [];
+  const adjustmentLines: (Rec & { Id: string })[] = [];
+  let productCents = 0;
+  let chargeCents = 0;
+  let taxCents = 0;
+  for (const ci of input.items) {
+    const id = ctx.mintId('OrderItem');
+    const isCharge = ci.Type === 'Charge';
+    const quantity = num(ci.Quantity);
+    const unit = typeof ci.SalesPrice === 'number' ? ci.SalesPrice : typeof ci.ListPrice === 'number' ? ci.ListPrice : 0;
+    const lineAmount = typeof ci.TotalLineAmount === 'number' ? ci.TotalLineAmount : roundMoney(unit * quantity);
+    const adjustment = num(ci.AdjustmentAmount);
+    const adjusted = typeof ci.TotalPrice === 'number' ? ci.TotalPrice : roundMoney(lineAmount + adjustment);
+    const itemTaxes = taxesByItem.get(ci.Id) ?? [];
+    const itemTax = sumMoney(itemTaxes.map((t) => num(t.Amount)));
+    if (isCharge) chargeCents += Math.round(adjusted * 100);
+    else productCents += Math.round(adjusted * 100);
+    taxCents += Math.round(itemTax * 100);
+    items.push({
+      Id: id,
+      ...base,
+      OrderId: orderId,
+      OrderDeliveryGroupId: groupIds.get(String(ci.CartDeliveryGroupId)) ?? null,
+      Product2Id: ci.Product2Id ?? null,
+      Description: ci.Name ?? null,
+      Sku: ci.Sku ?? null,
+      Type: isCharge ? 'Delivery Charge' : 'Order Product',
+      Quantity: quantity,
+      ListPrice: typeof ci.ListPrice === 'number' ? ci.ListPrice : null,
+      UnitPrice: unit,
+      TotalLineAmount: lineAmount,
+      TotalPrice: roundMoney(unit * quantity),
+      TotalAdjustmentAmount: adjustment,
+      TotalTaxAmount: itemTax,
+      CartItemId: ci.Id,
+    });
+    for (const t of itemTaxes) {
+      taxLines.push({
+        Id: ctx.mintId('OrderItemTaxLineItem'),
+        ...base,
+        OrderItemId: id,
+        OrderId: orderId,
+        Name: t.Name ?? 'Tax',
+        Amount: num(t.Amount),
+        Rate: typeof t.TaxRate === 'number' ? t.TaxRate : null,
+        Type: t.TaxType ?? 'Actual',
+        TaxeDate: t.TaxCalculationDate ?? nowIso,
+        Description: t.Description ?? null,
+      });
+    }
+    if (adjustment !== 0) {
+      adjustmentLines.push({
+        Id: ctx.mintId('OrderItemAdjustmentLineItem'),
+        ...base,
+        OrderItemId: id,
+        OrderId: orderId,
+        Name: 'Price Adjustment',
+        Amount: adjustment,
+        Description: null,
+      });
+    }
+  }
+
+  const product = productCents / 100;
+  const delivery = chargeCents / 100;
+  const tax = taxCents / 100;
+  const order: Rec & { Id: string } = {
+    Id: orderId,
+    ...base,
+    AccountId: cart.AccountId,
+    OwnerId: cart.OwnerId ?? null,
+    SalesStoreId: cart.WebStoreId,
+    Status: 'Draft',
+    EffectiveDate: nowIso.slice(0, 10),
+    OrderedDate: nowIso,
+    PoNumber: cart.PoNumber ?? null,
+    CurrencyIsoCode: cart.CurrencyIsoCode ?? 'USD',
+    OrderReferenceNumber: ctx.orderReferenceNumber,
+    CartId: cart.Id,
+    TotalAdjustedProductAmount: product,
+    TotalAdjustedDeliveryAmount: delivery,
+    TotalAmount: (productCents + chargeCents) / 100,
+    TotalTaxAmount: tax,
+    GrandTotalAmount: (productCents + chargeCents + taxCents) / 100,
+    ActivatedDate: null,
+  };
+  for (const p of ADDRESS) order[`Billing${p}`] = cart[`Billing${p}`] ?? null;
+  return { order, deliveryGroups, items, taxLines, adjustmentLines };
+}

@@ -1,0 +1,178 @@
+/**
+ * Record schemas: one zod schema per object, generated from the object metadata, used by fixtures,
+ * createRecord/updateRecord and the HTTP layer. Every failure names the object and the field.
+ */
+import { z } from 'zod';
+import { EngineError } from '../errors.js';
+import { parseId } from './ids.js';
+import { allFields, findObject, OBJECTS, prefixesFor, type FieldDef, type ObjectDef } from './objects.js';
+
+/** A stored record: Salesforce API field names to values; `Id` always present. */
+export type SObject = Record<string, unknown> & { Id: string };
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+function isValidDate(s: string): boolean {
+  if (!DATE_RE.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/** The zod schema of one field's value (nullable; `required` is checked separately). */
+export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
+  let s: z.ZodType<unknown>;
+  switch (field.type) {
+    case 'string':
+      s = z.string().max(field.maxLength ?? 255, `must be at most ${field.maxLength ?? 255} characters`);
+      break;
+    case 'password':
+      s = z.string().min(1, 'must not be empty');
+      break;
+    case 'picklist':
+      s = z.enum(field.values as [string, ...string[]], { error: `must be one of: ${(field.values ?? []).join(', ')}` });
+      break;
+    case 'reference': {
+      const prefixes = prefixesFor(field);
+      s = z.unknown().transform((v, ctx) => {
+        const r = parseId(v, prefixes.length ? prefixes : undefined);
+        if (!r.ok) {
+          ctx.addIssue({ code: 'custom', message: r.message, params: { malformedId: true } });
+          return z.NEVER;
+        }
+        return r.id;
+      });
+      break;
+    }
+    case 'number':
+    case 'currency':
+      s = z.number({ error: 'must be a number' }).finite('must be a finite number');
+      break;
+    case 'integer':
+      s = z.number({ error: 'must be a whole number' }).int('must be a whole number');
+      break;
+    case 'boolean':
+      s = z.boolean({ error: 'must be true or false' });
+      break;
+    case 'date':
+      s = z.string({ error: 'must be a date (YYYY-MM-DD)' }).refine(isValidDate, 'must be a date (YYYY-MM-DD)');
+      break;
+    case 'datetime':
+      s = z
+        .string({ error: 'must be an ISO 8601 date-time' })
+        .refine((v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date-time')
+        .transform((v) => new Date(v).toISOString());
+      break;
+    case 'stringList':
+      s = z.array(z.string(), { error: 'must be a list of strings' });
+      break;
+  }
+  return s.nullable();
+}
+
+type Mode = 'create' | 'update' | 'seed';
+
+const schemaCache = new Map<string, z.ZodType<Record<string, unknown>>>();
+
+function objectSchema(object: ObjectDef, mode: Mode): z.ZodType<Record<string, unknown>> {
+  const key = `${object.name}:${mode}`;
+  let s = schemaCache.get(key);
+  if (!s) {
+    const shape: Record<string, z.ZodType<unknown>> = {};
+    for (const f of allFields(object)) {
+      // seed may set everything (test data, including ids and computed fields); callers may not
+      // write read-only fields.
+      if (mode !== 'seed' && f.readOnly) continue;
+      shape[f.name] = fieldSchema(f).optional();
+    }
+    s = z.strictObject(shape) as unknown as z.ZodType<Record<string, unknown>>;
+    schemaCache.set(key, s);
+  }
+  return s;
+}
+
+/** The object definition for a type name, or an INVALID_TYPE error naming it. */
+export function requireObject(type: string): ObjectDef {
+  const o = findObject(type);
+  if (!o) throw new EngineError('INVALID_TYPE', `sObject type '${type}' is not supported.`, []);
+  return o;
+}
+
+/** Canonical API-name spelling of incoming field names (Salesforce field names are case-insensitive). */
+function canonicalize(object: ObjectDef, input: Record<string, unknown>, mode: Mode): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const byLower = new Map(allFields(object).map((f) => [f.name.toLowerCase(), f]));
+  for (const [k, v] of Object.entries(input)) {
+    if (k === 'attributes') continue; // Salesforce REST bodies may carry { attributes: { type } }
+    const f = byLower.get(k.toLowerCase());
+    if (!f) throw new EngineError('INVALID_FIELD', `No such column '${k}' on sObject of type ${object.name}.`, [k]);
+    if (mode !== 'seed' && f.readOnly) {
+      throw new EngineError('READ_ONLY_FIELD', `Unable to create/update fields: ${f.name}. ${object.name}.${f.name} is read-only.`, [f.name]);
+    }
+    out[f.name] = v;
+  }
+  return out;
+}
+
+/**
+ * Validates and normalizes field values for a write: unknown fields, read-only fields, wrong types,
+ * malformed ids, bad picklist values and (on create) missing required fields are EngineErrors
+ * naming the object and field. Ids are normalized to 18 characters.
+ */
+export function validateFields(type: string, input: unknown, mode: Mode): Record<string, unknown> {
+  const object = requireObject(type);
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new EngineError('INVALID_INPUT', `The ${object.name} record must be a JSON object of field values.`);
+  }
+  const canonical = canonicalize(object, input as Record<string, unknown>, mode);
+  const parsed = objectSchema(object, mode).safeParse(canonical);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = String(issue.path[0] ?? '');
+    const malformed = issue.code === 'custom' && (issue as { params?: { malformedId?: boolean } }).params?.malformedId;
+    throw new EngineError(
+      malformed ? 'INVALID_ID_FIELD' : 'INVALID_FIELD_VALUE',
+      `${object.name}.${field}: ${issue.message}.`,
+      [field],
+    );
+  }
+  const values = parsed.data;
+  if (mode !== 'update') {
+    const missing = object.fields.filter((f) => f.required && (values[f.name] === undefined || values[f.name] === null)).map((f) => f.name);
+    if (missing.length) {
+      throw new EngineError('REQUIRED_FIELD_MISSING', `Required fields are missing on ${object.name}: [${missing.join(', ')}].`, missing);
+    }
+  } else {
+    for (const f of object.fields) {
+      if (f.required && f.name in values && values[f.name] === null) {
+        throw new EngineError('REQUIRED_FIELD_MISSING', `Required field ${object.name}.${f.name} can't be set to null.`, [f.name]);
+      }
+    }
+  }
+  return values;
+}
+
+/** Default values of an object's fields for a new record (fields not given get their default or null). */
+export function withDefaults(object: ObjectDef, values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of object.fields) {
+    const v = values[f.name];
+    out[f.name] = v !== undefined ? v : f.default !== undefined ? structuredCloneIfArray(f.default) : null;
+  }
+  for (const k of ['Id', 'CreatedDate', 'LastModifiedDate']) if (values[k] !== undefined) out[k] = values[k];
+  return out;
+}
+
+function structuredCloneIfArray(v: unknown): unknown {
+  return Array.isArray(v) ? [...v] : v;
+}
+
+/** The caller-visible view of a stored row: internal columns dropped, write-only fields hidden. */
+export function publicRecord(type: string, row: Record<string, unknown>): SObject {
+  const object = OBJECTS.get(type)!;
+  const out: Record<string, unknown> = {};
+  for (const f of allFields(object)) {
+    if (f.writeOnly) continue;
+    out[f.name] = row[f.name] ?? null;
+  }
+  return out as SObject;
+}

@@ -1,0 +1,127 @@
+/**
+ * Usage requirements of the checkout actions (spec §3) as pure, separately named checks over a
+ * facts object the engine loads. The same function decides the statechart's guard and the error
+ * returned to the caller: the first failing requirement, in the documented order.
+ */
+import type { ErrorKey } from '../errors.js';
+
+/** Permissions that let a user invoke checkout actions. */
+export const INVOKE_PERMISSIONS = ['ModifyAllData', 'B2BCommerceIntegrator'] as const;
+
+/** The caller as the requirements see it. */
+export interface CallerFacts {
+  readonly Id: string;
+  readonly AccountId: string | null;
+  readonly Permissions: readonly string[];
+  readonly IsActive: boolean;
+}
+
+/** The checkout session fields the requirements read. */
+export interface SessionFacts {
+  readonly State: string | null;
+  readonly NextState: string | null;
+  readonly IsProcessing: boolean;
+  readonly IsArchived: boolean;
+  readonly IsError: boolean;
+}
+
+/** Everything the usage requirements look at, loaded by the engine in the action's transaction. */
+export interface RequirementFacts {
+  readonly caller: CallerFacts;
+  /** The cart, or null when the id was malformed or no such cart exists. */
+  readonly cart: { Id: string; AccountId: string | null; OwnerId: string | null; WebStoreId: string; Status: string } | null;
+  /** The effective account exists. */
+  readonly accountExists: boolean;
+  /** BuyerStatus of the account's BuyerAccount, or null when it has none. */
+  readonly buyerStatus: string | null;
+  /** The buyer account belongs to a buyer group assigned to the cart's store. */
+  readonly storeMember: boolean;
+  /** The caller's share on the cart, if any. */
+  readonly shareAccess: 'Read' | 'Edit' | null;
+  /** The active (non-archived) session, or null. */
+  readonly session: SessionFacts | null;
+  /** Status of the session's current BackgroundOperation, or null. */
+  readonly operationStatus: string | null;
+}
+
+/** One usage requirement: a number, what it asks, the error when it fails, and its check. */
+export interface Requirement {
+  readonly id: number;
+  readonly name: string;
+  readonly description: string;
+  readonly error: ErrorKey;
+  readonly check: (facts: RequirementFacts, step: string) => boolean;
+}
+
+const isMad = (f: RequirementFacts) => f.caller.Permissions.includes('ModifyAllData');
+
+/** The eight requirements of an async checkout step (spec §3), in the order they are checked. */
+export const STEP_REQUIREMENTS: readonly Requirement[] = [
+  {
+    id: 1,
+    name: 'validCart',
+    description: 'cartId is a well-formed WebCart id of an existing cart',
+    error: 'INVALID_CART_ID',
+    check: (f) => f.cart !== null,
+  },
+  {
+    id: 2,
+    name: 'canInvoke',
+    description: 'the caller holds ModifyAllData or B2BCommerceIntegrator',
+    error: 'USER_CANT_INVOKE',
+    check: (f) => f.caller.IsActive && INVOKE_PERMISSIONS.some((p) => f.caller.Permissions.includes(p)),
+  },
+  {
+    id: 3,
+    name: 'validAccount',
+    description: 'the effective account exists, has an Active BuyerAccount, and the caller may act for it',
+    error: 'ACCOUNT_NOT_VALID',
+    check: (f) =>
+      f.accountExists && f.buyerStatus === 'Active' && (isMad(f) || (f.caller.AccountId !== null && f.caller.AccountId === f.cart!.AccountId)),
+  },
+  {
+    id: 4,
+    name: 'storeMember',
+    description: "the buyer account is a member of the cart's store",
+    error: 'NOT_STORE_MEMBER',
+    check: (f) => f.storeMember,
+  },
+  {
+    id: 5,
+    name: 'cartEditAccess',
+    description: 'the caller owns the cart, has an Edit share on it, or holds ModifyAllData',
+    error: 'NO_CART_ACCESS',
+    check: (f) => isMad(f) || f.cart!.OwnerId === f.caller.Id || f.shareAccess === 'Edit',
+  },
+  {
+    id: 6,
+    name: 'cartInCheckout',
+    description: 'the cart status is Checkout',
+    error: 'CART_NOT_IN_CHECKOUT',
+    check: (f) => f.cart!.Status === 'Checkout',
+  },
+  {
+    id: 7,
+    name: 'sessionAwaitsStep',
+    description: 'an active session exists with State set, NextState = this step and IsProcessing = true',
+    error: 'SESSION_NOT_READY',
+    check: (f, step) =>
+      f.session !== null && !f.session.IsArchived && !!f.session.State && f.session.NextState === step && f.session.IsProcessing === true,
+  },
+  {
+    id: 8,
+    name: 'noOperationInFlight',
+    description: "the session's current BackgroundOperation is not New or Running",
+    error: 'ALREADY_IN_PROCESS',
+    check: (f) => f.operationStatus !== 'New' && f.operationStatus !== 'Running',
+  },
+];
+
+/** Requirements 1–5: who may act on this cart at all (shared by every cart action). */
+export const CART_ACCESS_REQUIREMENTS = STEP_REQUIREMENTS.slice(0, 5);
+
+/** The first requirement in `list` that fails, or null when all hold. */
+export function firstFailedRequirement(facts: RequirementFacts, step: string, list: readonly Requirement[] = STEP_REQUIREMENTS): Requirement | null {
+  for (const r of list) if (!r.check(facts, step)) return r;
+  return null;
+}

@@ -1,0 +1,138 @@
+/**
+ * The engine's shared internals: storage, clock, flows and their machines, step services and the
+ * operation worker. Actions and the public facade work through this; nothing outside src/engine
+ * touches storage directly.
+ */
+import type { AnyStateMachine } from 'xstate';
+import { createCheckoutSessionMachine, type StepOutput } from '../../machines/checkout-session.js';
+import { DEFAULT_FLOW, validateFlow, type CompiledFlow, type FlowDefinition, FlowError } from '../../machines/flow.js';
+import { EngineError } from '../errors.js';
+import { mintId } from '../domain/ids.js';
+import { OBJECTS } from '../domain/objects.js';
+import { UniqueViolation, type Row, type Storage, type StorageOps } from '../storage/port.js';
+import { VersionConflict } from './sessions.js';
+
+/** Context handed to a step service. */
+export interface StepContext {
+  readonly core: EngineCore;
+  readonly operation: Row;
+  readonly session: Row;
+  readonly cartId: string;
+  readonly now: Date;
+  readonly signal: AbortSignal;
+}
+
+/** A CartValidationOutput a failing step writes. */
+export interface StepValidation {
+  Level?: 'Info' | 'Warning' | 'Error';
+  Type?: string;
+  Message: string;
+  RelatedEntityId?: string | null;
+}
+
+/** Thrown by a step service to fail its operation with a message and CartValidationOutput rows. */
+export class StepFailed extends Error {
+  constructor(
+    message: string,
+    readonly validations: StepValidation[] = [],
+  ) {
+    super(message);
+    this.name = 'StepFailed';
+  }
+}
+
+/** The work behind an async step: optional compute outside any transaction, then an atomic commit. */
+export interface StepService {
+  /** Slow work (integrations) done before the commit transaction; its result goes to `commit`. */
+  compute?(ctx: StepContext): Promise<unknown>;
+  /**
+   * Writes the step's effects in the same transaction that completes the operation and moves the
+   * session, so either all of it happens or none of it does. Must be idempotent per operation.
+   */
+  commit(ctx: StepContext, tx: StorageOps, computed: unknown): Promise<{ output?: StepOutput; sessionFields?: Row }>;
+}
+
+/** Engine options that the core needs. */
+export interface CoreOptions {
+  storage: Storage;
+  clock: () => Date;
+  flows: FlowDefinition[];
+  stepTimeoutMs: number;
+}
+
+/** Shared internals of one engine instance. */
+export class EngineCore {
+  readonly storage: Storage;
+  readonly clock: () => Date;
+  readonly stepTimeoutMs: number;
+  private readonly flows = new Map<string, { flow: CompiledFlow; machine: AnyStateMachine }>();
+  readonly steps = new Map<string, StepService>();
+  closed = false;
+
+  constructor(opts: CoreOptions) {
+    this.storage = opts.storage;
+    this.clock = opts.clock;
+    this.stepTimeoutMs = opts.stepTimeoutMs;
+    for (const def of [DEFAULT_FLOW, ...opts.flows]) this.registerFlow(def);
+  }
+
+  /** Validates and registers a flow; an invalid one is an INVALID_FLOW error listing every problem. */
+  registerFlow(def: FlowDefinition): CompiledFlow {
+    let flow: CompiledFlow;
+    try {
+      flow = validateFlow(def);
+    } catch (e) {
+      if (e instanceof FlowError) throw new EngineError('INVALID_FLOW', e.message, ['steps']);
+      throw e;
+    }
+    this.flows.set(def.id, { flow, machine: createCheckoutSessionMachine(flow) });
+    return flow;
+  }
+
+  /** A registered flow and its machine. */
+  flow(id: string | null | undefined): { flow: CompiledFlow; machine: AnyStateMachine } {
+    const f = this.flows.get(id ?? 'default');
+    if (!f) throw new EngineError('INVALID_FLOW', `Flow '${id}' is not registered.`);
+    return f;
+  }
+
+  /** Every registered flow. */
+  flowIds(): string[] {
+    return [...this.flows.keys()];
+  }
+
+  /** Mints an 18-character id for an object type. */
+  mint(object: string): string {
+    return mintId(OBJECTS.get(object)!.keyPrefix);
+  }
+
+  /** Current time from the injected clock. */
+  now(): Date {
+    return this.clock();
+  }
+
+  /**
+   * Runs `fn` in a transaction, retrying the whole of it when a compare-and-set lost a race, so the
+   * retry re-reads and re-decides (and then typically reports ALREADY_IN_PROCESS or a mismatch).
+   */
+  async atomically<T>(fn: (tx: StorageOps) => Promise<T>, opts: { retryOnUnique?: boolean; attempts?: number } = {}): Promise<T> {
+    const attempts = opts.attempts ?? 8;
+    for (let i = 1; ; i++) {
+      try {
+        return await this.storage.transaction(fn);
+      } catch (e) {
+        const retriable = e instanceof VersionConflict || (opts.retryOnUnique === true && e instanceof UniqueViolation) || isSerializationFailure(e);
+        if (!retriable || i >= attempts) {
+          if (retriable) throw new EngineError('CONFLICT', (e as Error).message);
+          throw e;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(50, 2 ** i) * Math.random()));
+      }
+    }
+  }
+}
+
+function isSerializationFailure(e: unknown): boolean {
+  const code = (e as { code?: string })?.code;
+  return code === '40001' || code === '40P01' || code === 'SQLITE_BUSY';
+}

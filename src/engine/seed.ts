@@ -1,0 +1,186 @@
+/**
+ * Fixtures (spec §1): one JSON or YAML document mapping object type → list of records. A record
+ * carries an explicit valid `Id` or a `ref` handle; any field may point at another record with
+ * `"@handle"`. Loading is all-or-nothing: every record is validated first, every error names the
+ * record (`Type[index]` and its ref) and the field, and nothing is written unless all of it is.
+ */
+import { parse as parseYaml } from 'yaml';
+import { EngineError } from '../errors.js';
+import { parseId } from '../domain/ids.js';
+import { findObject, OBJECTS } from '../domain/objects.js';
+import { validateFields, withDefaults } from '../domain/records.js';
+import { MACHINE_VERSION } from '../../machines/checkout-session.js';
+import type { EngineCore } from './core.js';
+import { recomputeCart, withDerivedLine } from './cart.js';
+import { hashPassword } from './passwords.js';
+import { impliedStateValue } from './sessions.js';
+import { UniqueViolation, type Row } from '../storage/port.js';
+
+interface Pending {
+  type: string;
+  where: string;
+  ref?: string;
+  id: string;
+  raw: Record<string, unknown>;
+  row?: Row;
+}
+
+const fail = (where: string, detail: string, fields: string[] = []) => new EngineError('INVALID_FIXTURE', `${where}: ${detail}`, fields);
+
+/** Parses fixture text (YAML, of which JSON is a subset) or passes an object through. */
+export function parseFixture(fixture: unknown): Record<string, unknown> {
+  let doc = fixture;
+  if (typeof fixture === 'string') {
+    try {
+      doc = parseYaml(fixture);
+    } catch (e) {
+      throw new EngineError('INVALID_FIXTURE', `The fixture is not valid JSON or YAML: ${(e as Error).message}`);
+    }
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new EngineError('INVALID_FIXTURE', 'A fixture must map object types to lists of records, e.g. { "Account": [ { "ref": "acme", "Name": "Acme" } ] }.');
+  }
+  return doc as Record<string, unknown>;
+}
+
+/**
+ * Loads a fixture. `handles` holds refs from earlier fixtures of this engine (and receives the
+ * new ones). Returns this fixture's handle → id map.
+ */
+export async function seedFixture(core: EngineCore, fixture: unknown, handles: Map<string, string>): Promise<Record<string, string>> {
+  const doc = parseFixture(fixture);
+  const pending: Pending[] = [];
+  const local = new Map<string, string>();
+  const ids = new Set<string>();
+
+  // 1. Types, ids and handles.
+  for (const [typeName, list] of Object.entries(doc)) {
+    const object = findObject(typeName);
+    if (!object) throw fail(typeName, `unknown object type '${typeName}'.`);
+    if (!Array.isArray(list)) throw fail(object.name, 'must be a list of records.');
+    list.forEach((rec, i) => {
+      let where = `${object.name}[${i}]`;
+      if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw fail(where, 'a record must be an object of field values.');
+      const { ref, Id, ...raw } = rec as Record<string, unknown>;
+      if (ref !== undefined) {
+        if (typeof ref !== 'string' || !ref || ref.startsWith('@')) throw fail(where, "'ref' must be a non-empty handle name (without '@').", ['ref']);
+        where = `${where} (ref '${ref}')`;
+        if (local.has(ref)) throw fail(where, `the handle '${ref}' is used twice.`, ['ref']);
+      }
+      let id: string;
+      if (Id !== undefined) {
+        const p = parseId(Id, [object.keyPrefix]);
+        if (!p.ok) throw fail(where, `Id: ${p.message}.`, ['Id']);
+        id = p.id;
+      } else {
+        id = core.mint(object.name);
+      }
+      if (ids.has(id)) throw fail(where, `Id ${id} appears twice in the fixture.`, ['Id']);
+      ids.add(id);
+      if (typeof ref === 'string') local.set(ref, id);
+      pending.push({ type: object.name, where, ref: ref as string | undefined, id, raw });
+    });
+  }
+
+  // 2. Resolve @handles, validate fields, apply defaults.
+  const resolve = (where: string, field: string, v: unknown): unknown => {
+    if (typeof v === 'string' && v.startsWith('@')) {
+      const name = v.slice(1);
+      const id = local.get(name) ?? handles.get(name);
+      if (!id) throw fail(where, `${field}: unknown reference '${v}' (no record in this or an earlier fixture has ref '${name}').`, [field]);
+      return id;
+    }
+    return v;
+  };
+  for (const p of pending) {
+    const fields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(p.raw)) fields[k] = Array.isArray(v) ? v.map((x) => resolve(p.where, k, x)) : resolve(p.where, k, v);
+    let values: Record<string, unknown>;
+    try {
+      values = validateFields(p.type, fields, 'seed');
+    } catch (e) {
+      if (e instanceof EngineError) throw new EngineError('INVALID_FIXTURE', `${p.where}: ${e.message}`, e.fields);
+      throw e;
+    }
+    p.row = withDefaults(OBJECTS.get(p.type)!, values);
+  }
+
+  // 3. Referential integrity: every reference names a record of the fixture or one already stored.
+  const missing = new Map<string, { p: Pending; field: string }[]>();
+  for (const p of pending) {
+    for (const f of OBJECTS.get(p.type)!.fields) {
+      if (f.type !== 'reference') continue;
+      const v = p.row![f.name];
+      if (typeof v === 'string' && !ids.has(v)) (missing.get(v) ?? missing.set(v, []).get(v)!).push({ p, field: f.name });
+    }
+  }
+  for (const [id, uses] of missing) {
+    const target = OBJECTS.get(uses[0]!.p.type)!.fields.find((f) => f.name === uses[0]!.field)!.to ?? [];
+    let found = false;
+    for (const t of target) if (await core.storage.get(t, id)) found = true;
+    if (!found) {
+      const { p, field } = uses[0]!;
+      throw new EngineError('INVALID_FIXTURE', `${p.where}: ${field}: no ${target.join('/')} with id ${id} exists.`, [field]);
+    }
+  }
+
+  // 4. Derived and engine-managed fields.
+  const now = core.now().toISOString();
+  const itemCart = new Map<string, string>();
+  for (const p of pending) if (p.type === 'CartItem') itemCart.set(p.id, String(p.row!.CartId));
+  const carts = new Set<string>();
+  const byType = new Map<string, Row[]>();
+  for (const p of pending) {
+    let row: Row = { ...p.row!, Id: p.id, CreatedDate: p.row!.CreatedDate ?? now, LastModifiedDate: p.row!.LastModifiedDate ?? now };
+    switch (p.type) {
+      case 'CartItem':
+        row = withDerivedLine(row);
+        carts.add(String(row.CartId));
+        break;
+      case 'CartTax': {
+        const cartId = itemCart.get(String(row.CartItemId)) ?? (await core.storage.get('CartItem', String(row.CartItemId)))?.CartId;
+        row.CartId = cartId ?? null;
+        if (cartId) carts.add(String(cartId));
+        break;
+      }
+      case 'WebCart':
+        carts.add(p.id);
+        break;
+      case 'User':
+        if (typeof row.Password === 'string') row.Password = hashPassword(row.Password);
+        break;
+      case 'CartCheckoutSession': {
+        row.State = row.State ?? 'start';
+        const inFlight = typeof row.BackgroundOperationId === 'string';
+        row._snapshot = JSON.stringify({ value: impliedStateValue(row, inFlight && row.IsProcessing === true) });
+        row._flow = 'default';
+        row._machineVersion = MACHINE_VERSION;
+        row._version = 0;
+        row._activeKey = row.IsArchived === true ? null : row.WebCartId;
+        break;
+      }
+      case 'BackgroundOperation':
+        row._version = 0;
+        break;
+    }
+    (byType.get(p.type) ?? byType.set(p.type, []).get(p.type)!).push(row);
+  }
+
+  // 5. One transaction: all of it, or none of it.
+  try {
+    await core.storage.transaction(async (tx) => {
+      for (const [type, rows] of byType) await tx.insert(type, rows);
+      for (const cartId of carts) if (await tx.get('WebCart', cartId)) await recomputeCart(tx, cartId, core.now());
+    });
+  } catch (e) {
+    if (e instanceof UniqueViolation) {
+      throw new EngineError(
+        'INVALID_FIXTURE',
+        `${e.object}: a record repeats a unique value (an Id that already exists, a second active session for a cart, a duplicate Username…).`,
+      );
+    }
+    throw e;
+  }
+  for (const [k, v] of local) handles.set(k, v);
+  return Object.fromEntries(local);
+}

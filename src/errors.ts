@@ -1,0 +1,145 @@
+/**
+ * The one error table. Every error the engine returns — from an invocable action, a record write,
+ * a query, the HTTP layer or the CLI — is declared here once: a stable key, the Salesforce
+ * errorCode, the HTTP status and the message. Code branches on keys and codes, never on text.
+ */
+
+/** One declared error: the Salesforce `errorCode`, its HTTP status and the message shown to callers. */
+export interface ErrorDef {
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+}
+
+/**
+ * Declared errors. Action errors carry the Help-page condition names as messages (spec §3);
+ * statuses are reproduced as published, oddities included (UNKNOWN_EXCEPTION 500 for a bad cart
+ * id but 403 for a bad session id).
+ */
+export const ERRORS = {
+  // --- usage requirements of the checkout actions (spec §3) -----------------------------------
+  INVALID_CART_ID: { code: 'UNKNOWN_EXCEPTION', status: 500, message: "Invalid CartId Input: the cart ID value isn't accepted." },
+  USER_CANT_INVOKE: {
+    code: 'BAD_REQUEST',
+    status: 400,
+    message: "User Can't Invoke Action: the caller needs the ModifyAllData or B2BCommerceIntegrator permission.",
+  },
+  ACCOUNT_NOT_VALID: {
+    code: 'INSUFFICIENT_ACCESS_OR_READONLY',
+    status: 500,
+    message: "Account Associated With the Cart Isn't Valid or Accessible: the effective account isn't valid.",
+  },
+  NOT_STORE_MEMBER: {
+    code: 'INSUFFICIENT_ACCESS_OR_READONLY',
+    status: 500,
+    message: "User Isn't a Member of the Store: the buyer account isn't a member of the cart's store.",
+  },
+  NO_CART_ACCESS: {
+    code: 'BAD_REQUEST',
+    status: 400,
+    message: "User Doesn't Have Access to the Cart: the buyer doesn't own the cart and it isn't shared with them with edit access.",
+  },
+  CART_NOT_IN_CHECKOUT: {
+    code: 'INVALID_OPERATION',
+    status: 403,
+    message: "Cart Isn't in the Checkout State: the cart status isn't Checkout and can't continue.",
+  },
+  SESSION_NOT_READY: {
+    code: 'INVALID_OPERATION',
+    status: 403,
+    message: "Cart Isn't in the Checkout State: the checkout session isn't waiting for this step.",
+  },
+  ALREADY_IN_PROCESS: {
+    code: 'ALREADY_IN_PROCESS',
+    status: 400,
+    message: 'Integration Is Already in Progress: only one integration can be processed at a time.',
+  },
+  CART_CLOSED: { code: 'INVALID_OPERATION', status: 403, message: "The cart is Closed: a closed cart can't start a checkout." },
+  CANCEL_CLOSED_CART: { code: 'INVALID_OPERATION', status: 403, message: "Cancel a Closed Cart: a closed cart can't be canceled." },
+  CART_NOT_CHECKOUTABLE: { code: 'INVALID_OPERATION', status: 403, message: "Cart Isn't in the Checkout State: only an Active cart can start a checkout." },
+  // --- updateCheckoutSessionStateAction ------------------------------------------------------
+  STATE_MISMATCH: {
+    code: 'INVALID_OPERATION',
+    status: 409,
+    message: "Expected Validation Error: the checkout session's current state isn't the expected one.",
+  },
+  INVALID_SESSION_ID: { code: 'UNKNOWN_EXCEPTION', status: 403, message: 'Invalid Checkout Session ID: no active checkout session has this ID.' },
+  SESSION_NO_ACCESS: {
+    code: 'INSUFFICIENT_ACCESS_OR_READONLY',
+    status: 400,
+    message: "Invalid Session or Inadequate User Access: the user can't update this checkout session.",
+  },
+  // --- invocation and input errors --------------------------------------------------------------
+  UNKNOWN_ACTION: { code: 'NOT_FOUND', status: 404, message: 'The requested action does not exist.' },
+  INVALID_INPUT: { code: 'INVALID_INPUT', status: 400, message: 'The input is missing or malformed.' },
+  REQUIRED_FIELD_MISSING: { code: 'REQUIRED_FIELD_MISSING', status: 400, message: 'Required fields are missing.' },
+  INVALID_TYPE: { code: 'INVALID_TYPE', status: 400, message: 'The object type is not supported.' },
+  INVALID_FIELD: { code: 'INVALID_FIELD', status: 400, message: 'No such field on this object.' },
+  INVALID_ID_FIELD: { code: 'MALFORMED_ID', status: 400, message: 'The value is not a valid Salesforce id.' },
+  INVALID_FIELD_VALUE: { code: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', status: 400, message: 'The field value is not valid.' },
+  FIELD_INTEGRITY: { code: 'FIELD_INTEGRITY_EXCEPTION', status: 400, message: 'The field value does not satisfy an integrity rule.' },
+  DUPLICATE_VALUE: { code: 'DUPLICATE_VALUE', status: 400, message: 'A record with this value already exists.' },
+  INVALID_CROSS_REFERENCE: { code: 'INVALID_CROSS_REFERENCE_KEY', status: 400, message: 'A referenced record does not exist.' },
+  NOT_FOUND: { code: 'NOT_FOUND', status: 404, message: 'The requested resource does not exist.' },
+  ENTITY_IS_DELETED: { code: 'ENTITY_IS_DELETED', status: 404, message: 'The record has been deleted.' },
+  INSUFFICIENT_ACCESS: {
+    code: 'INSUFFICIENT_ACCESS_OR_READONLY',
+    status: 403,
+    message: "The user doesn't have access to this record.",
+  },
+  INVALID_STATE_CHANGE: {
+    code: 'INVALID_OPERATION',
+    status: 409,
+    message: "The checkout session's State can only move to the flow's next screen state while no step is processing.",
+  },
+  ENGINE_MANAGED: {
+    code: 'INVALID_OPERATION',
+    status: 400,
+    message: 'Records of this type are created and changed by the checkout actions, not by record writes.',
+  },
+  CART_STATUS_MANAGED: {
+    code: 'INVALID_OPERATION',
+    status: 400,
+    message: "A cart's Checkout status is managed by the checkout actions: use checkoutSessionAction to start and cancelCartAsyncOperation to stop a checkout.",
+  },
+  READ_ONLY_FIELD: { code: 'INVALID_FIELD_FOR_INSERT_UPDATE', status: 400, message: 'The field is read-only.' },
+  MALFORMED_QUERY: { code: 'MALFORMED_QUERY', status: 400, message: 'The SOQL query is malformed or not supported.' },
+  INVALID_FIXTURE: { code: 'INVALID_FIXTURE', status: 400, message: 'The fixture is not valid.' },
+  INVALID_FLOW: { code: 'INVALID_FLOW', status: 400, message: 'The checkout flow definition is not valid.' },
+  CONFLICT: { code: 'CHECKOUT_CONFLICT', status: 409, message: 'The record was changed by another request; try again.' },
+  INVALID_SESSION: { code: 'INVALID_SESSION_ID', status: 401, message: 'Session expired or invalid.' },
+  ENGINE_CLOSED: { code: 'SERVICE_UNAVAILABLE', status: 503, message: 'The checkout engine is shut down.' },
+  INTERNAL: { code: 'UNKNOWN_EXCEPTION', status: 500, message: 'An unexpected error occurred.' },
+} as const satisfies Record<string, ErrorDef>;
+
+/** A key of the error table. */
+export type ErrorKey = keyof typeof ERRORS;
+
+/** An error raised by the engine: carries its table key, code, HTTP status and the fields it names. */
+export class EngineError extends Error {
+  readonly key: ErrorKey;
+  readonly code: string;
+  readonly status: number;
+  readonly fields: string[];
+
+  constructor(key: ErrorKey, detail?: string, fields: string[] = []) {
+    const def: ErrorDef = ERRORS[key];
+    super(detail ? `${def.message} ${detail}` : def.message);
+    this.name = 'EngineError';
+    this.key = key;
+    this.code = def.code;
+    this.status = def.status;
+    this.fields = fields;
+  }
+
+  /** The Salesforce REST error body item: `{ message, errorCode, fields }`. */
+  toRest(): { message: string; errorCode: string; fields: string[] } {
+    return { message: this.message, errorCode: this.code, fields: this.fields };
+  }
+}
+
+/** Turns anything thrown into an EngineError; unknown failures become INTERNAL without leaking internals. */
+export function toEngineError(err: unknown): EngineError {
+  if (err instanceof EngineError) return err;
+  return new EngineError('INTERNAL');
+}

@@ -1,0 +1,21 @@
+/**
+ * checkout-engine: Salesforce B2B Commerce checkout (Checkout Flow core actions) as XState
+ * statecharts, offline.
+ * @example
+ *   import { createCheckoutEngine } from 'checkout-engine';
+ *   const engine = await createCheckoutEngine({ storage: ':memory:' });
+ *   const ids = await engine.seed(fixture);
+ *   const [r] = await engine.invoke('cartToOrderAction', [{ cartId: ids.cart }], { userId: ids.buyer });
+ */
+export { createCheckoutEngine, CheckoutEngine, type CheckoutEngineOptions, type CallOptions } from './engine/engine.js';
+export { ACTIONS, type InvocationResult, type ActionError } from './actions/index.js';
+export type { ActionDef, ActionParam } from './actions/types.js';
+export { ERRORS, EngineError, type ErrorKey, type ErrorDef } from './errors.js';
+export { OBJECTS, findObject, type ObjectDef, type FieldDef } from './domain/objects.js';
+export { mintId, parseId, to18, checksumSuffix } from './domain/ids.js';
+export { DEFAULT_FLOW, validateFlow, type FlowDefinition, type FlowStep } from '../machines/flow.js';
+export { createCheckoutSessionMachine, MACHINE_VERSION } from '../machines/checkout-session.js';
+export { STEP_REQUIREMENTS } from './domain/requirements.js';
+export type { QueryResult } from './engine/query.js';
+export type { Storage } from './storage/port.js';
+export { openStorage } from './storage/index.js';

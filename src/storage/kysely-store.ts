@@ -1,0 +1,324 @@
+/**
+ * The storage port implemented once over Kysely; each backend (sqlite/, postgres/) supplies only a
+ * `DialectSpec`: its column types, value codecs, parameter limit and how it reports unique-key
+ * violations. One table per object, named after it, one column per field.
+ */
+import { Migrator, sql, type Kysely, type Migration, type Transaction } from 'kysely';
+import { allFields, OBJECTS, type FieldType, type ObjectDef } from '../domain/objects.js';
+import { UniqueViolation, type Filter, type FindOptions, type Row, type Storage, type StorageOps } from './port.js';
+
+/** What differs between backends. */
+export interface DialectSpec {
+  readonly kind: 'sqlite' | 'postgres';
+  /** DDL column type for a field type (or an internal column type). */
+  columnType(type: FieldType | 'text' | 'integer' | 'id'): string;
+  /** Bound parameters allowed in one statement. */
+  readonly maxParams: number;
+  /** Booleans as the driver wants them. */
+  encodeBoolean(v: boolean): unknown;
+  /** Whether a driver error is a unique-key violation. */
+  isUniqueViolation(err: unknown): boolean;
+  /** Whether `SELECT … FOR UPDATE` is supported (SQLite transactions already serialize). */
+  readonly forUpdate: boolean;
+  /** The case-insensitive LIKE operator. */
+  readonly likeOperator: 'like' | 'ilike';
+  /** Runs schema changes holding a cross-process lock (PostgreSQL advisory lock). */
+  withMigrationLock?: (db: Kysely<any>, fn: (db: Kysely<any>) => Promise<void>) => Promise<void>;
+}
+
+type Codec = { encode: (v: unknown) => unknown; decode: (v: unknown) => unknown };
+
+const identity: Codec = { encode: (v) => v, decode: (v) => v };
+
+interface TableInfo {
+  columns: string[];
+  codecs: Map<string, Codec>;
+  decoders: [string, (v: unknown) => unknown][];
+}
+
+function buildTableInfo(object: ObjectDef, spec: DialectSpec): TableInfo {
+  const codecs = new Map<string, Codec>();
+  const boolCodec: Codec = {
+    encode: (v) => (v === null || v === undefined ? null : spec.encodeBoolean(Boolean(v))),
+    decode: (v) => (v === null || v === undefined ? null : v === true || v === 1 || v === '1' || v === 't'),
+  };
+  const listCodec: Codec = {
+    encode: (v) => (v === null || v === undefined ? null : JSON.stringify(v)),
+    decode: (v) => (v === null || v === undefined ? null : typeof v === 'string' ? JSON.parse(v) : v),
+  };
+  const numCodec: Codec = { encode: (v) => v, decode: (v) => (v === null || v === undefined ? null : typeof v === 'number' ? v : Number(v)) };
+  const columns: string[] = [];
+  for (const f of allFields(object)) {
+    columns.push(f.name);
+    codecs.set(
+      f.name,
+      f.type === 'boolean' ? boolCodec : f.type === 'stringList' ? listCodec : ['number', 'currency', 'integer'].includes(f.type) ? numCodec : identity,
+    );
+  }
+  for (const c of object.internal ?? []) {
+    columns.push(c.name);
+    codecs.set(c.name, c.type === 'integer' ? numCodec : identity);
+  }
+  const decoders = [...codecs.entries()].filter(([, c]) => c !== identity).map(([k, c]) => [k, c.decode] as [string, (v: unknown) => unknown]);
+  return { columns, codecs, decoders };
+}
+
+/** Creates every object's table, column and index that is missing (additive, idempotent). */
+async function syncSchema(db: Kysely<any>, spec: DialectSpec): Promise<void> {
+  const existing = new Map((await db.introspection.getTables()).map((t) => [t.name, new Set(t.columns.map((c) => c.name))]));
+  for (const object of OBJECTS.values()) {
+    const cols = existing.get(object.name);
+    const wanted: [string, string][] = [
+      ['Id', `${spec.columnType('id')} primary key`],
+      ...allFields(object)
+        .filter((f) => f.name !== 'Id')
+        .map((f) => [f.name, spec.columnType(f.type)] as [string, string]),
+      ...(object.internal ?? []).map((c) => [c.name, spec.columnType(c.type)] as [string, string]),
+    ];
+    if (!cols) {
+      let ct = db.schema.createTable(object.name).ifNotExists();
+      for (const [name, type] of wanted) ct = ct.addColumn(name, sql.raw(type) as any);
+      await ct.execute();
+    } else {
+      for (const [name, type] of wanted) {
+        if (!cols.has(name)) await db.schema.alterTable(object.name).addColumn(name, sql.raw(type) as any).execute();
+      }
+    }
+    for (const idx of object.indexes ?? []) {
+      await db.schema.createIndex(`ix_${object.name}_${idx.join('_')}`).ifNotExists().on(object.name).columns([...idx]).execute();
+    }
+    for (const idx of object.unique ?? []) {
+      await db.schema.createIndex(`ux_${object.name}_${idx.join('_')}`).ifNotExists().unique().on(object.name).columns([...idx]).execute();
+    }
+  }
+}
+
+/** Versioned migrations; each also re-syncs the additive object schema. */
+const MIGRATIONS = (spec: DialectSpec): Record<string, Migration> => ({
+  '2026-11-25-0001-objects': { up: (db) => syncSchema(db, spec) },
+});
+
+/** Storage over a Kysely instance; see `DialectSpec` for what a backend supplies. */
+export class KyselyStore implements Storage {
+  readonly kind: 'sqlite' | 'postgres';
+  private readonly tables = new Map<string, TableInfo>();
+  private readonly ops: KyselyOps;
+
+  constructor(
+    private readonly db: Kysely<any>,
+    private readonly spec: DialectSpec,
+    private readonly onClose?: () => Promise<void>,
+  ) {
+    this.kind = spec.kind;
+    for (const o of OBJECTS.values()) this.tables.set(o.name, buildTableInfo(o, spec));
+    this.ops = new KyselyOps(db, spec, this.tables);
+  }
+
+  async migrate(): Promise<void> {
+    const run = async (db: Kysely<any>) => {
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: async () => MIGRATIONS(this.spec) },
+        migrationTableName: 'engine_migration',
+        migrationLockTableName: 'engine_migration_lock',
+      });
+      const { error } = await migrator.migrateToLatest();
+      if (error) throw error;
+      await syncSchema(db, this.spec);
+    };
+    if (this.spec.withMigrationLock) await this.spec.withMigrationLock(this.db, run);
+    else await run(this.db);
+  }
+
+  transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(new KyselyOps(trx, this.spec, this.tables)));
+  }
+
+  get(object: string, id: string, opts?: { forUpdate?: boolean }) {
+    return this.ops.get(object, id, opts);
+  }
+  find(object: string, opts?: FindOptions) {
+    return this.ops.find(object, opts);
+  }
+  count(object: string, where?: readonly Filter[]) {
+    return this.ops.count(object, where);
+  }
+  insert(object: string, rows: readonly Row[]) {
+    return this.ops.insert(object, rows);
+  }
+  update(object: string, id: string, values: Row, expect?: readonly Filter[]) {
+    return this.ops.update(object, id, values, expect);
+  }
+  updateWhere(object: string, where: readonly Filter[], values: Row) {
+    return this.ops.updateWhere(object, where, values);
+  }
+  delete(object: string, ids: readonly string[]) {
+    return this.ops.delete(object, ids);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.onClose?.();
+  }
+}
+
+class KyselyOps implements StorageOps {
+  constructor(
+    private readonly db: Kysely<any> | Transaction<any>,
+    private readonly spec: DialectSpec,
+    private readonly tables: Map<string, TableInfo>,
+  ) {}
+
+  private table(object: string): TableInfo {
+    const t = this.tables.get(object);
+    if (!t) throw new Error(`unknown object ${object}`);
+    return t;
+  }
+
+  private decode(info: TableInfo, row: Row): Row {
+    for (const [k, dec] of info.decoders) row[k] = dec(row[k]);
+    return row;
+  }
+
+  private encodeValue(info: TableInfo, field: string, v: unknown): unknown {
+    const codec = info.codecs.get(field);
+    if (!codec) throw new Error(`unknown column ${field}`);
+    return codec.encode(v);
+  }
+
+  private applyWhere<Q extends { where: (...a: any[]) => Q }>(qb: Q, info: TableInfo, where: readonly Filter[] | undefined): Q {
+    for (const f of where ?? []) {
+      if (!info.codecs.has(f.field)) throw new Error(`unknown column ${f.field}`);
+      switch (f.op) {
+        case 'is null':
+          qb = qb.where(f.field, 'is', null);
+          break;
+        case 'is not null':
+          qb = qb.where(f.field, 'is not', null);
+          break;
+        case 'in':
+        case 'not in': {
+          const vals = f.value.map((v) => this.encodeValue(info, f.field, v));
+          if (vals.length === 0) {
+            if (f.op === 'in') qb = qb.where(sql<boolean>`1 = 0`);
+            break;
+          }
+          qb = qb.where(f.field, f.op, vals);
+          break;
+        }
+        case 'like':
+          qb = qb.where(f.field, this.spec.likeOperator, f.value);
+          break;
+        case '=':
+          qb = f.value === null ? qb.where(f.field, 'is', null) : qb.where(f.field, '=', this.encodeValue(info, f.field, f.value));
+          break;
+        case '!=':
+          qb =
+            f.value === null
+              ? qb.where(f.field, 'is not', null)
+              : qb.where((eb: any) => eb.or([eb(f.field, '!=', this.encodeValue(info, f.field, f.value)), eb(f.field, 'is', null)]));
+          break;
+        default:
+          qb = qb.where(f.field, f.op, this.encodeValue(info, f.field, f.value));
+      }
+    }
+    return qb;
+  }
+
+  async get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined> {
+    const info = this.table(object);
+    let q = this.db.selectFrom(object).selectAll().where('Id', '=', id);
+    if (opts?.forUpdate && this.spec.forUpdate) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row ? this.decode(info, row as Row) : undefined;
+  }
+
+  async find(object: string, opts: FindOptions = {}): Promise<Row[]> {
+    const info = this.table(object);
+    let q = this.applyWhere(this.db.selectFrom(object).selectAll(), info, opts.where);
+    for (const o of opts.orderBy ?? []) {
+      if (!info.codecs.has(o.field)) throw new Error(`unknown column ${o.field}`);
+      const nulls = o.nulls ?? (o.direction === 'asc' ? 'first' : 'last');
+      q = q.orderBy(sql.ref(o.field), sql.raw(`${o.direction} nulls ${nulls}`) as any);
+    }
+    if (opts.limit !== undefined) q = q.limit(opts.limit);
+    if (opts.offset !== undefined) {
+      if (opts.limit === undefined) q = q.limit(this.spec.kind === 'sqlite' ? -1 : (null as any));
+      q = q.offset(opts.offset);
+    }
+    if (opts.forUpdate && this.spec.forUpdate) q = q.forUpdate();
+    const rows = (await q.execute()) as Row[];
+    for (const r of rows) this.decode(info, r);
+    return rows;
+  }
+
+  async count(object: string, where?: readonly Filter[]): Promise<number> {
+    const info = this.table(object);
+    const q = this.applyWhere(this.db.selectFrom(object).select(sql<number>`count(*)`.as('n')), info, where);
+    const r = (await q.executeTakeFirst()) as { n: number | string } | undefined;
+    return Number(r?.n ?? 0);
+  }
+
+  async insert(object: string, rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    const info = this.table(object);
+    const cols = info.columns;
+    const codecs = cols.map((c) => info.codecs.get(c)!);
+    const chunk = Math.max(1, Math.floor(this.spec.maxParams / cols.length));
+    try {
+      for (let i = 0; i < rows.length; i += chunk) {
+        const values = rows.slice(i, i + chunk).map((r) => {
+          const out: Row = {};
+          for (let j = 0; j < cols.length; j++) {
+            const v = r[cols[j]!];
+            out[cols[j]!] = v === undefined ? null : codecs[j]!.encode(v);
+          }
+          return out;
+        });
+        await this.db.insertInto(object).values(values).execute();
+      }
+    } catch (err) {
+      if (this.spec.isUniqueViolation(err)) throw new UniqueViolation(object, err);
+      throw err;
+    }
+  }
+
+  private encodeValues(info: TableInfo, values: Row): Row {
+    const out: Row = {};
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) continue;
+      out[k] = this.encodeValue(info, k, v);
+    }
+    return out;
+  }
+
+  async update(object: string, id: string, values: Row, expect?: readonly Filter[]): Promise<boolean> {
+    const n = await this.updateWhere(object, [{ field: 'Id', op: '=', value: id }, ...(expect ?? [])], values);
+    return n > 0;
+  }
+
+  async updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number> {
+    const info = this.table(object);
+    const set = this.encodeValues(info, values);
+    if (Object.keys(set).length === 0) return this.count(object, where);
+    try {
+      const q = this.applyWhere(this.db.updateTable(object).set(set), info, where);
+      const r = await q.executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    } catch (err) {
+      if (this.spec.isUniqueViolation(err)) throw new UniqueViolation(object, err);
+      throw err;
+    }
+  }
+
+  async delete(object: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    let n = 0;
+    const chunk = this.spec.maxParams - 10;
+    for (let i = 0; i < ids.length; i += chunk) {
+      const r = await this.db.deleteFrom(object).where('Id', 'in', ids.slice(i, i + chunk)).executeTakeFirst();
+      n += Number(r.numDeletedRows);
+    }
+    return n;
+  }
+}
