@@ -22,6 +22,8 @@ export interface DialectSpec {
   readonly forUpdate: boolean;
   /** The case-insensitive LIKE operator. */
   readonly likeOperator: 'like' | 'ilike';
+  /** The schema tables live in, where the backend has schemas. */
+  readonly schema?: string;
   /** Runs schema changes holding a cross-process lock (PostgreSQL advisory lock). */
   withMigrationLock?: (db: Kysely<any>, fn: (db: Kysely<any>) => Promise<void>) => Promise<void>;
 }
@@ -65,7 +67,8 @@ function buildTableInfo(object: ObjectDef, spec: DialectSpec): TableInfo {
 
 /** Creates every object's table, column and index that is missing (additive, idempotent). */
 async function syncSchema(db: Kysely<any>, spec: DialectSpec): Promise<void> {
-  const existing = new Map((await db.introspection.getTables()).map((t) => [t.name, new Set(t.columns.map((c) => c.name))]));
+  const tables = (await db.introspection.getTables()).filter((t) => !spec.schema || t.schema === spec.schema);
+  const existing = new Map(tables.map((t) => [t.name, new Set(t.columns.map((c) => c.name))]));
   for (const object of OBJECTS.values()) {
     const cols = existing.get(object.name);
     const wanted: [string, string][] = [
@@ -121,6 +124,7 @@ export class KyselyStore implements Storage {
         provider: { getMigrations: async () => MIGRATIONS(this.spec) },
         migrationTableName: 'engine_migration',
         migrationLockTableName: 'engine_migration_lock',
+        ...(this.spec.schema ? { migrationTableSchema: this.spec.schema } : {}),
       });
       const { error } = await migrator.migrateToLatest();
       if (error) throw error;

@@ -1,0 +1,56 @@
+/**
+ * The storage backends every storage-touching test runs against: SQLite in memory, a SQLite file,
+ * and PostgreSQL (URL from TEST_DATABASE_URL, default the local server's `test` database), each
+ * PostgreSQL engine in a fresh schema. PostgreSQL being unreachable fails the tests; it never skips.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/** Base URL of the PostgreSQL test database. */
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+let counter = 0;
+const cleanups: (() => Promise<void>)[] = [];
+
+/** A fresh, empty storage location for a backend. */
+export interface Backend {
+  name: 'sqlite' | 'sqlite-file' | 'postgres';
+  /** Returns a new storage location string (each call a new, empty database). */
+  location(): string;
+}
+
+/** A fresh PostgreSQL URL with its own schema (dropped by `dropTestSchemas`). */
+export function freshPgUrl(): string {
+  const schema = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  cleanups.push(async () => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      await c.query(`drop schema if exists "${schema}" cascade`);
+    } finally {
+      await c.end();
+    }
+  });
+  return `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+}
+
+/** A fresh SQLite file path in a temp folder (removed by `dropTestSchemas`). */
+export function freshSqliteFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'checkout-engine-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'engine.db');
+}
+
+/** Every backend. */
+export const BACKENDS: Backend[] = [
+  { name: 'sqlite', location: () => ':memory:' },
+  { name: 'sqlite-file', location: freshSqliteFile },
+  { name: 'postgres', location: freshPgUrl },
+];
+
+/** Drops the schemas and files the tests created. */
+export async function dropTestSchemas(): Promise<void> {
+  for (const c of cleanups.splice(0)) await c().catch(() => {});
+}

@@ -1,0 +1,149 @@
+/**
+ * The storage contract: every backend behind the port behaves the same. One suite, looped over
+ * SQLite (memory and file) and PostgreSQL.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mintId } from '../../src/domain/ids.js';
+import { openStorage } from '../../src/storage/index.js';
+import { UniqueViolation, type Storage } from '../../src/storage/port.js';
+import { BACKENDS, dropTestSchemas } from '../helpers/backends.js';
+
+afterAll(dropTestSchemas);
+
+const now = '2026-11-25T10:00:00.000Z';
+const user = (over: Record<string, unknown> = {}) => ({
+  Id: mintId('005'),
+  CreatedDate: now,
+  LastModifiedDate: now,
+  Username: `u${Math.random()}@x.example`,
+  Name: 'User',
+  IsActive: true,
+  Permissions: ['B2BCommerceIntegrator'],
+  AccountId: null,
+  ...over,
+});
+
+for (const backend of BACKENDS) {
+  describe(`storage contract: ${backend.name}`, () => {
+    const open = async (location = backend.location()): Promise<Storage> => {
+      const s = await openStorage(location);
+      await s.migrate();
+      return s;
+    };
+
+    it('migrates idempotently and round-trips every value type', async () => {
+      const s = await open();
+      await s.migrate();
+      const u = user({ Permissions: ['ModifyAllData', 'X'], IsActive: false });
+      await s.insert('User', [u]);
+      const got = await s.get('User', u.Id);
+      expect(got).toMatchObject({ Id: u.Id, Username: u.Username, IsActive: false, Permissions: ['ModifyAllData', 'X'], AccountId: null, CreatedDate: now });
+      const item = { Id: mintId('0a9'), CartId: mintId('0a6'), CartDeliveryGroupId: mintId('0a7'), Name: 'W', Quantity: 3, SalesPrice: 19.99, Type: 'Product' };
+      await s.insert('CartItem', [item]);
+      expect(await s.get('CartItem', item.Id)).toMatchObject({ Quantity: 3, SalesPrice: 19.99, ListPrice: null });
+      expect(await s.get('User', mintId('005'))).toBeUndefined();
+      await s.close();
+    });
+
+    it('finds with =, !=, in, not in, like, null checks, ranges, order, limit and offset', async () => {
+      const s = await open();
+      const rows = [
+        user({ Name: 'Alice', Username: 'alice@x.example', IsActive: true }),
+        user({ Name: 'bob', Username: 'bob@x.example', IsActive: false }),
+        user({ Name: 'Carol', Username: 'carol@x.example', IsActive: true, AccountId: mintId('001') }),
+        user({ Name: null, Username: 'dan@x.example', IsActive: true }),
+      ];
+      await s.insert('User', rows);
+      const names = async (opts: Parameters<Storage['find']>[1]) => (await s.find('User', opts)).map((r) => r.Name);
+      expect(await names({ where: [{ field: 'IsActive', op: '=', value: false }] })).toEqual(['bob']);
+      expect(await names({ where: [{ field: 'Name', op: '!=', value: 'bob' }], orderBy: [{ field: 'Username', direction: 'asc' }] })).toEqual([
+        'Alice',
+        'Carol',
+        null,
+      ]);
+      expect(await names({ where: [{ field: 'Name', op: 'in', value: ['Alice', 'Carol'] }], orderBy: [{ field: 'Name', direction: 'desc' }] })).toEqual([
+        'Carol',
+        'Alice',
+      ]);
+      expect(await names({ where: [{ field: 'Name', op: 'in', value: [] }] })).toEqual([]);
+      expect(await s.count('User', [{ field: 'Name', op: 'not in', value: [] }])).toBe(4);
+      expect(await names({ where: [{ field: 'Name', op: 'like', value: 'a%' }] })).toEqual(['Alice']);
+      expect(await names({ where: [{ field: 'AccountId', op: 'is not null' }] })).toEqual(['Carol']);
+      expect(await s.count('User', [{ field: 'Name', op: 'is null' }])).toBe(1);
+      expect(await names({ where: [{ field: 'Username', op: '>=', value: 'bob' }, { field: 'Username', op: '<', value: 'dan' }], orderBy: [{ field: 'Username', direction: 'asc' }] })).toEqual(['bob', 'Carol']);
+      // Text sorts by code point on every backend (uppercase before lowercase).
+      expect(await names({ orderBy: [{ field: 'Name', direction: 'asc', nulls: 'last' }], limit: 2, offset: 1 })).toEqual(['Carol', 'bob']);
+      expect(await names({ orderBy: [{ field: 'Name', direction: 'asc', nulls: 'first' }], limit: 1 })).toEqual([null]);
+      await s.close();
+    });
+
+    it('updates with compare-and-set, updates by filter and deletes', async () => {
+      const s = await open();
+      const u = user();
+      await s.insert('User', [u]);
+      expect(await s.update('User', u.Id, { Name: 'New' }, [{ field: 'Name', op: '=', value: 'User' }])).toBe(true);
+      expect(await s.update('User', u.Id, { Name: 'Lost' }, [{ field: 'Name', op: '=', value: 'User' }])).toBe(false);
+      expect((await s.get('User', u.Id))!.Name).toBe('New');
+      expect(await s.update('User', mintId('005'), { Name: 'x' })).toBe(false);
+      expect(await s.updateWhere('User', [{ field: 'IsActive', op: '=', value: true }], { IsActive: false })).toBe(1);
+      expect(await s.delete('User', [u.Id, mintId('005')])).toBe(1);
+      expect(await s.get('User', u.Id)).toBeUndefined();
+      await s.close();
+    });
+
+    it('reports unique-key violations as UniqueViolation (usernames, one active session per cart)', async () => {
+      const s = await open();
+      await s.insert('User', [user({ Username: 'same@x.example' })]);
+      await expect(s.insert('User', [user({ Username: 'same@x.example' })])).rejects.toBeInstanceOf(UniqueViolation);
+      const cart = mintId('0a6');
+      const session = (over: Record<string, unknown>) => ({ Id: mintId('2z9'), Name: 'S', WebCartId: cart, State: 'start', _version: 0, ...over });
+      await s.insert('CartCheckoutSession', [session({ _activeKey: cart })]);
+      await s.insert('CartCheckoutSession', [session({ _activeKey: null, IsArchived: true }), session({ _activeKey: null, IsArchived: true })]);
+      await expect(s.insert('CartCheckoutSession', [session({ _activeKey: cart })])).rejects.toBeInstanceOf(UniqueViolation);
+      await s.close();
+    });
+
+    it('rolls a transaction back completely when it throws, and commits it whole otherwise', async () => {
+      const s = await open();
+      const a = user();
+      const b = user();
+      await expect(
+        s.transaction(async (tx) => {
+          await tx.insert('User', [a]);
+          await tx.update('User', a.Id, { Name: 'changed' });
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await s.get('User', a.Id)).toBeUndefined();
+      await s.transaction(async (tx) => {
+        await tx.insert('User', [a, b]);
+        expect((await tx.get('User', b.Id))!.Id).toBe(b.Id);
+      });
+      expect(await s.count('User')).toBe(2);
+      await s.close();
+    });
+
+    it('inserts large batches beyond one statement’s parameter limit', async () => {
+      const s = await open();
+      const cart = mintId('0a6');
+      const rows = Array.from({ length: 6000 }, (_, i) => ({ Id: mintId('0a9'), CartId: cart, CartDeliveryGroupId: mintId('0a7'), Name: `W${i}`, Quantity: i, Type: 'Product' }));
+      await s.insert('CartItem', rows);
+      expect(await s.count('CartItem', [{ field: 'CartId', op: '=', value: cart }])).toBe(6000);
+      expect(await s.delete('CartItem', rows.map((r) => r.Id))).toBe(6000);
+      await s.close();
+    });
+
+    if (backend.name !== 'sqlite') {
+      it('keeps data across close and reopen', async () => {
+        const location = backend.location();
+        const s1 = await open(location);
+        const u = user();
+        await s1.insert('User', [u]);
+        await s1.close();
+        const s2 = await open(location);
+        expect((await s2.get('User', u.Id))!.Username).toBe(u.Username);
+        await s2.close();
+      });
+    }
+  });
+}
