@@ -66,6 +66,7 @@ export class EngineCore {
   readonly clock: () => Date;
   readonly stepTimeoutMs: number;
   private readonly flows = new Map<string, { flow: CompiledFlow; machine: AnyStateMachine }>();
+  /** Step services by action name (a flow step names its action). */
   readonly steps = new Map<string, StepService>();
   closed = false;
 

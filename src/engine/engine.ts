@@ -58,7 +58,7 @@ export class CheckoutEngine {
   constructor(storage: Storage, opts: CheckoutEngineOptions) {
     this.onError = opts.onError ?? ((e) => console.error('[checkout-engine]', e));
     this.core = new EngineCore({ storage, clock: opts.clock ?? (() => new Date()), flows: opts.flows ?? [], stepTimeoutMs: opts.stepTimeoutMs ?? 30_000 });
-    this.core.steps.set('cartToOrder', cartToOrderAction.service);
+    this.core.steps.set(cartToOrderAction.name, cartToOrderAction.service);
     this.worker = new OperationWorker(this.core, opts.workerConcurrency ?? 4, opts.faults, this.onError);
     this.records = new RecordService(this.core);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };

@@ -136,7 +136,8 @@ export class OperationWorker {
     if (!claimed || !claimed.session) return;
     const { op, session } = claimed;
     const step = String(op._step);
-    const service = core.steps.get(step);
+    const action = core.flow(session._flow as string).flow.steps.get(step)?.action;
+    const service = action ? core.steps.get(action) : undefined;
     const ac = new AbortController();
     const ctx: StepContext = { core, operation: op, session, cartId: String(op._cartId), now: core.now(), signal: ac.signal };
     try {
