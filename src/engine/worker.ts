@@ -13,6 +13,8 @@ import type { Row } from '../storage/port.js';
 export interface WorkerFaults {
   /** Awaited after the service's compute and before its commit transaction. */
   beforeCommit?: (step: string, operationId: string) => Promise<void>;
+  /** Awaited inside the commit transaction, after the service wrote its effects and before the commit. */
+  insideCommit?: (step: string, operationId: string) => Promise<void>;
 }
 
 /** Why a step failed, from anything a service threw. */
@@ -154,6 +156,7 @@ export class OperationWorker {
           return;
         }
         const result = await service.commit({ ...ctx, session: s, now }, tx, computed);
+        await this.faults.insideCommit?.(step, id);
         const { machine } = core.flow(s._flow as string);
         const t = await applySessionEvent(tx, machine, s, { type: 'xstate.done.actor.step', output: result.output ?? {} }, now, result.sessionFields);
         if (!t.ok) throw new Error(`the session refused to complete '${step}': ${t.rejection.detail ?? t.rejection.error}`);

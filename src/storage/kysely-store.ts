@@ -243,7 +243,10 @@ class KyselyOps implements StorageOps {
     for (const o of opts.orderBy ?? []) {
       if (!info.codecs.has(o.field)) throw new Error(`unknown column ${o.field}`);
       const nulls = o.nulls ?? (o.direction === 'asc' ? 'first' : 'last');
-      q = q.orderBy(sql.ref(o.field), sql.raw(`${o.direction} nulls ${nulls}`) as any);
+      q = q.orderBy(o.field, (ob: any) => {
+        const dir = o.direction === 'asc' ? ob.asc() : ob.desc();
+        return nulls === 'first' ? dir.nullsFirst() : dir.nullsLast();
+      });
     }
     if (opts.limit !== undefined) q = q.limit(opts.limit);
     if (opts.offset !== undefined) {
