@@ -64,7 +64,7 @@ export function parseActionInput(def: ActionDef, raw: unknown): Record<string, u
   }
   const missing = def.inputs.filter((p) => p.required && (out[p.name] === undefined || out[p.name] === '')).map((p) => p.name);
   if (missing.length) {
-    throw new EngineError('REQUIRED_FIELD_MISSING', `Missing required input parameter${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}.`, missing);
+    throw new EngineError('REQUIRED_FIELD_MISSING', `[${missing.join(', ')}] in the input of ${def.name}.`, missing);
   }
   return out;
 }

@@ -129,22 +129,26 @@ export function validateFields(type: string, input: unknown, mode: Mode): Record
     const issue = parsed.error.issues[0]!;
     const field = String(issue.path[0] ?? '');
     const malformed = issue.code === 'custom' && (issue as { params?: { malformedId?: boolean } }).params?.malformedId;
-    throw new EngineError(
-      malformed ? 'INVALID_ID_FIELD' : 'INVALID_FIELD_VALUE',
-      `${object.name}.${field}: ${issue.message}.`,
-      [field],
-    );
+    const def = object.fields.find((f) => f.name === field);
+    const key = malformed
+      ? 'INVALID_ID_FIELD'
+      : def?.type === 'picklist'
+        ? 'INVALID_FIELD_VALUE'
+        : issue.code === 'too_big' && def?.type === 'string'
+          ? 'STRING_TOO_LONG'
+          : 'FIELD_VALUE_TYPE';
+    throw new EngineError(key, `${object.name}.${field}: ${issue.message}.`, [field]);
   }
   const values = parsed.data;
   if (mode !== 'update') {
     const missing = object.fields.filter((f) => f.required && (values[f.name] === undefined || values[f.name] === null)).map((f) => f.name);
     if (missing.length) {
-      throw new EngineError('REQUIRED_FIELD_MISSING', `Required fields are missing on ${object.name}: [${missing.join(', ')}].`, missing);
+      throw new EngineError('REQUIRED_FIELD_MISSING', `[${missing.join(', ')}] on ${object.name}.`, missing);
     }
   } else {
     for (const f of object.fields) {
       if (f.required && f.name in values && values[f.name] === null) {
-        throw new EngineError('REQUIRED_FIELD_MISSING', `Required field ${object.name}.${f.name} can't be set to null.`, [f.name]);
+        throw new EngineError('REQUIRED_FIELD_MISSING', `[${f.name}] on ${object.name} can't be set to null.`, [f.name]);
       }
     }
   }

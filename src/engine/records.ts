@@ -25,7 +25,7 @@ const CASCADE_FROM_CART = ['CartTax', 'CartItem', 'CartDeliveryGroupMethod', 'Ca
 
 function requireId(object: ObjectDef, id: unknown): string {
   const p = parseId(id, [object.keyPrefix]);
-  if (!p.ok) throw new EngineError('INVALID_ID_FIELD', `Provided external ID field does not exist or is not accessible: ${p.message}`, ['Id']);
+  if (!p.ok) throw new EngineError('INVALID_ID_FIELD', p.message, ['Id']);
   return p.id;
 }
 
