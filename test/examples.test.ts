@@ -17,6 +17,6 @@ describe('examples', () => {
     it(`${file} runs`, async () => {
       const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', `examples/${file}`], { cwd: root, timeout: 120_000 });
       expect(stdout).toMatch(/✓/);
-    });
+    }, 180_000);
   }
 });
