@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 
 /** Base URL of the PostgreSQL test database. */
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -21,18 +20,12 @@ export interface Backend {
   location(): string;
 }
 
-/** A fresh PostgreSQL URL with its own schema (dropped by `dropTestSchemas`). */
+/**
+ * A fresh PostgreSQL URL with its own schema. Schemas are named after the vitest main process
+ * (`process.ppid` in a test worker) and dropped by the global teardown at the end of the run.
+ */
 export function freshPgUrl(): string {
-  const schema = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    try {
-      await c.query(`drop schema if exists "${schema}" cascade`);
-    } finally {
-      await c.end();
-    }
-  });
+  const schema = `t_${process.ppid}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   return `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
 }
 
@@ -50,7 +43,7 @@ export const BACKENDS: Backend[] = [
   { name: 'postgres', location: freshPgUrl },
 ];
 
-/** Drops the schemas and files the tests created. */
+/** Removes the SQLite files the tests created (PostgreSQL schemas go in the global teardown). */
 export async function dropTestSchemas(): Promise<void> {
   for (const c of cleanups.splice(0)) await c().catch(() => {});
 }

@@ -4,7 +4,7 @@
  * the whole process. `':memory:'` gives a throwaway database.
  */
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { KyselyStore, type DialectSpec } from '../kysely-store.js';
 import type { Storage } from '../port.js';
 
@@ -32,6 +32,29 @@ const spec: DialectSpec = {
   likeOperator: 'like',
 };
 
+/**
+ * The slice of better-sqlite3 Kysely uses, with prepared statements cached by SQL text: Kysely
+ * prepares every query anew, which costs more than running it. Statements are reusable because
+ * Kysely only calls `all`/`run` (which finish synchronously); the cache is bounded (LRU).
+ */
+function cachingDatabase(db: Database.Database, size = 512): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => db.close(),
+    prepare: (sql: string) => {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql);
+      } else {
+        stmt = db.prepare(sql);
+        if (cache.size >= size) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, stmt);
+      return stmt as unknown as ReturnType<SqliteDatabase['prepare']>;
+    },
+  };
+}
+
 /** Opens (creating if needed) a SQLite database file, or an in-memory one for `':memory:'`. */
 export function openSqlite(filename: string): Storage {
   const database = new Database(filename);
@@ -39,6 +62,6 @@ export function openSqlite(filename: string): Storage {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = OFF');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cachingDatabase(database) }) });
   return new KyselyStore(db, spec);
 }

@@ -1,0 +1,36 @@
+/**
+ * Vitest global setup: checks PostgreSQL is reachable before any test runs (tests fail, never skip,
+ * without it) and, at the end of the run, drops the schemas this run created. Schemas are dropped
+ * only here, never mid-run, because dropping one while another test file introspects the catalog
+ * breaks that file's migration.
+ */
+import pg from 'pg';
+
+const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Fails the run at once when PostgreSQL can't be reached. */
+export async function setup(): Promise<void> {
+  try {
+    await withClient((c) => c.query('select 1'));
+  } catch (e) {
+    throw new Error(`PostgreSQL is not reachable at ${url} (set TEST_DATABASE_URL): ${(e as Error).message}`);
+  }
+}
+
+/** Drops every schema of this run (named t_<vitest pid>_…) and pg-boss schemas beside them. */
+export async function teardown(): Promise<void> {
+  await withClient(async (c) => {
+    const { rows } = await c.query(`select nspname from pg_namespace where nspname like $1`, [`%t\\_${process.pid}\\_%`]);
+    for (const r of rows) await c.query(`drop schema if exists "${r.nspname}" cascade`);
+  });
+}
