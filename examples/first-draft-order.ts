@@ -53,7 +53,9 @@ check('updateCheckoutSessionStateAction (claim cartToOrder)', await engine.invok
 const run = check('cartToOrderAction (runAsync)', await engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: true }], as));
 const opId = run.outputValues.backgroundOperationId!;
 let op = await engine.getRecord('BackgroundOperation', opId, as);
+const deadline = Date.now() + 30_000; // a wait screen gives up eventually too
 while (op.Status === 'New' || op.Status === 'Running') {
+  if (Date.now() > deadline) throw new Error(`operation ${opId} still ${op.Status} after 30 s`);
   await new Promise((r) => setTimeout(r, 5));
   op = await engine.getRecord('BackgroundOperation', opId, as);
 }
