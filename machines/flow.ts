@@ -133,7 +133,8 @@ const KEY_RE = /^[a-z][A-Za-z0-9]*$/;
  * Validates a flow and derives its lookups. Rules: unique keys matching /^[a-z][A-Za-z0-9]*$/,
  * `error` reserved, known kinds, async/sync steps name an action, next and onError targets exist,
  * every state reachable from the first, a final state reachable, no step after a final state,
- * every async step has an error exit, and `cartToOrder` lies on every path to `activateOrder`.
+ * every async or sync step has an error exit, `cartToOrder` lies on every path to `activateOrder`,
+ * and no action runs two steps.
  */
 export function validateFlow(def: FlowDefinition): CompiledFlow {
   const problems: string[] = [];
@@ -159,7 +160,7 @@ export function validateFlow(def: FlowDefinition): CompiledFlow {
     if (s.kind === 'final' && targets.length) problems.push(`step '${s.key}': a final step can't have next states`);
     if (s.kind !== 'final' && targets.length === 0) problems.push(`step '${s.key}': has no next state (only final steps may end the flow)`);
     for (const t of targets) if (!steps.has(t)) problems.push(`step '${s.key}': next state '${t}' does not exist`);
-    if (s.kind === 'async') {
+    if (s.kind === 'async' || s.kind === 'sync') {
       const exit = s.onError ?? ERROR_STATE;
       if (exit !== ERROR_STATE && !steps.has(exit)) problems.push(`step '${s.key}': error exit '${exit}' does not exist`);
     }
@@ -181,7 +182,12 @@ export function validateFlow(def: FlowDefinition): CompiledFlow {
   }
   if (problems.length) throw new FlowError(def.id, problems);
   const byAction = new Map<string, FlowStep>();
-  for (const s of steps.values()) if (s.action) byAction.set(s.action, s);
+  for (const s of steps.values()) {
+    // An action finds its step by name, so one action can run only one step of a flow.
+    if (s.action && byAction.has(s.action)) problems.push(`steps '${byAction.get(s.action)!.key}' and '${s.key}' both run action '${s.action}'`);
+    if (s.action) byAction.set(s.action, s);
+  }
+  if (problems.length) throw new FlowError(def.id, problems);
   const aliases = new Map<string, string>();
   for (const s of steps.values()) {
     aliases.set(s.key.toLowerCase(), s.key);

@@ -7,10 +7,38 @@ import { cartToOrderAction } from './cart-to-order.js';
 import { checkoutSessionAction } from './checkout-session.js';
 import { parseActionInput, type ActionDef, type ActionEnv } from './types.js';
 import { updateCheckoutSessionAction, updateCheckoutSessionStateAction } from './update-checkout-session-state.js';
+import { checkCartInventoryAction } from './check-cart-inventory.js';
+import { priceCart } from './price-cart.js';
+import { calcCartPromotionsAction } from './calc-cart-promotions.js';
+import { calcCartShipmentAction } from './calc-cart-shipment.js';
+import { setCheckoutDeliveryMethod } from './set-checkout-delivery-method.js';
+import { calcCartTaxesAction } from './calc-cart-taxes.js';
+import { authorizePaymentAction } from './authorize-payment.js';
+import { activateOrderAction } from './activate-order.js';
+import { cancelCartAsyncOperation } from './cancel-cart-async-operation.js';
+
+/** The async and sync step actions, whose step services the engine registers by action name. */
+export const STEP_ACTIONS = [
+  checkCartInventoryAction,
+  priceCart,
+  calcCartPromotionsAction,
+  calcCartShipmentAction,
+  calcCartTaxesAction,
+  cartToOrderAction,
+  authorizePaymentAction,
+  activateOrderAction,
+] as const;
 
 /** Every action, by name. */
 export const ACTIONS: ReadonlyMap<string, ActionDef> = new Map(
-  [checkoutSessionAction, updateCheckoutSessionStateAction, updateCheckoutSessionAction, cartToOrderAction].map((a) => [a.name, a]),
+  [
+    checkoutSessionAction,
+    updateCheckoutSessionStateAction,
+    updateCheckoutSessionAction,
+    ...STEP_ACTIONS,
+    setCheckoutDeliveryMethod,
+    cancelCartAsyncOperation,
+  ].map((a): [string, ActionDef] => [a.name, a]),
 );
 
 /** One error of an action result. */

@@ -11,6 +11,7 @@ import { INVOKE_PERMISSIONS } from '../domain/requirements.js';
 import { OBJECTS } from '../domain/objects.js';
 import { shareAccess } from '../engine/facts.js';
 import { applySessionEvent } from '../engine/sessions.js';
+import { closeCartOnConfirmation } from '../engine/records.js';
 import type { ActionDef } from './types.js';
 
 const SESSION_PREFIX = OBJECTS.get('CartCheckoutSession')!.keyPrefix;
@@ -54,6 +55,8 @@ export const updateCheckoutSessionStateAction: ActionDef = {
       if (!next) throw new EngineError('INVALID_INPUT', `nextState '${input.nextState}' isn't a state of flow '${flow.def.id}'.`, ['nextState']);
       const t = await applySessionEvent(tx, machine, session, { type: 'CLAIM', expCurrentState: exp, nextState: next }, core.now());
       if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, ['expCurrentState']);
+      // A claim of a screen or final state moves State at once (Order Confirmation → Complete).
+      await closeCartOnConfirmation(tx, flow, t.row, core.now());
       return String(session.Id);
     });
     return { requestId: id };

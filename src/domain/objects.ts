@@ -356,6 +356,9 @@ const OBJECT_LIST: ObjectDef[] = [
       money('TotalTaxAmount', { readOnly: true, default: 0 }),
       money('GrandTotalAmount', { readOnly: true, default: 0 }),
       dt('ActivatedDate', { readOnly: true }),
+      // Set by the authorizePayment step from WebCart.PaymentMethodId and the gateway's answer.
+      str('PaymentMethodId', { maxLength: 18, readOnly: true }),
+      str('PaymentAuthorizationCode', { readOnly: true }),
     ],
     indexes: [['AccountId'], ['OwnerId']],
     unique: [['OrderReferenceNumber']],

@@ -5,6 +5,7 @@
  * State moves only as the statechart allows (screen steps).
  */
 import { EngineError } from '../errors.js';
+import type { CompiledFlow } from '../../machines/flow.js';
 import { parseId } from '../domain/ids.js';
 import type { ObjectDef } from '../domain/objects.js';
 import { publicRecord, requireObject, validateFields, withDefaults, type SObject } from '../domain/records.js';
@@ -38,6 +39,23 @@ async function checkReferences(tx: StorageOps, object: ObjectDef, values: Row): 
       throw new EngineError('INVALID_CROSS_REFERENCE', `${object.name}.${f.name}: no ${(f.to ?? []).join('/')} with id ${values[f.name]}.`, [f.name]);
     }
   }
+}
+
+/**
+ * Entering the confirmation screen (`orderConfirmation`, or a final state) of a session that has an
+ * order closes its cart: the checkout is converted, so the cart no longer accepts changes.
+ */
+export async function closeCartOnConfirmation(tx: StorageOps, flow: CompiledFlow, session: Row, now: Date): Promise<void> {
+  const step = flow.steps.get(String(session.State));
+  if (!session.OrderId || !step || (step.key !== 'orderConfirmation' && step.kind !== 'final')) return;
+  await tx.updateWhere(
+    'WebCart',
+    [
+      { field: 'Id', op: '=', value: session.WebCartId },
+      { field: 'Status', op: '=', value: 'Checkout' },
+    ],
+    { Status: 'Closed', LastModifiedDate: now.toISOString() },
+  );
 }
 
 /** Record operations as a user. */
@@ -165,6 +183,7 @@ export class RecordService {
     if (!to) throw new EngineError('INVALID_STATE_CHANGE', `'${String(state)}' isn't a state of flow '${flow.def.id}'.`, ['State']);
     const t = await applySessionEvent(tx, machine, session, { type: 'SET_STATE', state: to }, now, rest);
     if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, ['State']);
+    await closeCartOnConfirmation(tx, flow, t.row, now);
   }
 
   /** Deletes a record as `caller` (a cart takes its lines, groups, taxes and shares with it). */

@@ -1,0 +1,76 @@
+/**
+ * authorizePaymentAction(cartId): the sync `authorizePayment` step. It runs in the call (no
+ * runAsync) through the async-step template, so it has the same requirements, operation and error
+ * exit. The rule from the reference: a payment method on the cart is authorized with the payment
+ * gateway; no payment method, no PO number on the order and a non-zero total cannot complete
+ * ("Cannot complete order. Missing Payment Information."); otherwise there is nothing to authorize.
+ */
+import { StepFailed, type StepService } from '../engine/core.js';
+import { registryOf } from '../integrations/registry.js';
+import { asyncStepAction } from './async-step.js';
+
+/** The reference's message for an order that can't be paid. */
+export const MISSING_PAYMENT_MESSAGE = 'Cannot complete order. Missing Payment Information.';
+
+interface Authorization {
+  paymentMethodId: string | null;
+  authorizationCode: string | null;
+}
+
+/** Authorizes the cart's payment method against the session's order. */
+export const authorizePaymentService: StepService = {
+  async compute(ctx): Promise<Authorization> {
+    const orderId = ctx.session.OrderId ? String(ctx.session.OrderId) : null;
+    const order = orderId ? await ctx.core.storage.get('Order', orderId) : undefined;
+    if (!order) throw new StepFailed('There is no order to pay for: run cartToOrderAction first.');
+    if (order.PaymentAuthorizationCode) return { paymentMethodId: String(order.PaymentMethodId), authorizationCode: String(order.PaymentAuthorizationCode) };
+    const cart = await ctx.core.storage.get('WebCart', ctx.cartId);
+    const pm = typeof cart?.PaymentMethodId === 'string' && cart.PaymentMethodId ? cart.PaymentMethodId : null;
+    const total = Number(order.GrandTotalAmount ?? 0);
+    if (!pm && !order.PoNumber && total !== 0) {
+      throw new StepFailed(MISSING_PAYMENT_MESSAGE, [{ Message: MISSING_PAYMENT_MESSAGE, RelatedEntityId: ctx.cartId }]);
+    }
+    if (!pm) return { paymentMethodId: null, authorizationCode: null };
+    const result = await registryOf(ctx.core).paymentGateway.authorize(
+      {
+        orderId: String(order.Id),
+        cartId: ctx.cartId,
+        paymentMethodId: pm,
+        amount: total,
+        currencyIsoCode: String(order.CurrencyIsoCode ?? 'USD'),
+        idempotencyKey: `${String(order.Id)}:${pm}`,
+      },
+      { signal: ctx.signal },
+    );
+    if (result?.status === 'DECLINED') {
+      const message = `Payment declined: ${result.message}`;
+      throw new StepFailed(message, [{ Message: message, RelatedEntityId: ctx.cartId }]);
+    }
+    if (result?.status !== 'AUTHORIZED' || typeof result.authorizationCode !== 'string') {
+      throw new StepFailed("The payment gateway returned an invalid answer; expected { status: 'AUTHORIZED' | 'DECLINED' }.");
+    }
+    return { paymentMethodId: pm, authorizationCode: result.authorizationCode };
+  },
+  async commit(ctx, tx, computed) {
+    const auth = computed as Authorization;
+    if (auth.authorizationCode && ctx.session.OrderId) {
+      await tx.update('Order', String(ctx.session.OrderId), {
+        PaymentMethodId: auth.paymentMethodId,
+        PaymentAuthorizationCode: auth.authorizationCode,
+        LastModifiedDate: ctx.now.toISOString(),
+      });
+    }
+    return {};
+  },
+};
+
+const base = asyncStepAction({
+  name: 'authorizePaymentAction',
+  label: 'Authorize Payment',
+  description: "Authorizes the cart's payment method for the draft order (or accepts a PO number or a zero total).",
+  operationName: 'Authorize Payment',
+  service: authorizePaymentService,
+});
+
+/** The authorizePaymentAction definition (sync: it always returns after the authorization finished). */
+export const authorizePaymentAction = { ...base, inputs: base.inputs.filter((p) => p.name !== 'runAsync') };

@@ -1,0 +1,35 @@
+/**
+ * cancelCartAsyncOperation(cartId): cancels the cart's checkout so the cart is unlocked (spec §3):
+ * the running operation becomes Canceled, the session is archived and the cart goes back to Active.
+ * Requirements: 1–5 of spec §3, then a Closed cart is refused (INVALID_OPERATION 403), then an
+ * active session must exist. It works in every state, screen steps and `error` included, because
+ * canceling is the documented way out of an error.
+ */
+import { EngineError } from '../errors.js';
+import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement } from '../domain/requirements.js';
+import { loadCartFacts } from '../engine/facts.js';
+import { cancelCheckout } from '../engine/cart.js';
+import type { ActionDef } from './types.js';
+
+/** The cancelCartAsyncOperation definition. */
+export const cancelCartAsyncOperation: ActionDef = {
+  name: 'cancelCartAsyncOperation',
+  label: 'Cancel Cart Async Operation',
+  description: 'Cancels the current checkout of the cart (its background operation and session) so the cart is unlocked.',
+  inputs: [{ name: 'cartId', type: 'ID', required: true, description: 'The ID of the cart whose checkout is canceled.' }],
+  outputs: [{ name: 'backgroundOperationId', type: 'ID', required: false, description: 'The ID of the background operation that was current, if any.' }],
+
+  async run(env, input) {
+    const { core, caller } = env;
+    const opId = await core.atomically(async (tx) => {
+      const loaded = await loadCartFacts(tx, caller, input.cartId, true);
+      const failed = firstFailedRequirement(loaded.facts, 'cancel', CART_ACCESS_REQUIREMENTS);
+      if (failed) throw new EngineError(failed.error, `Requirement ${failed.id} failed: ${failed.description}.`, failed.id === 1 ? ['cartId'] : []);
+      if (loaded.cart!.Status === 'Closed') throw new EngineError('CANCEL_CLOSED_CART', '', ['cartId']);
+      if (!loaded.session) throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session to cancel.', ['cartId']);
+      await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now());
+      return (loaded.session.BackgroundOperationId as string | null) ?? null;
+    });
+    return { backgroundOperationId: opId };
+  },
+};

@@ -1,0 +1,76 @@
+/**
+ * Checkout expiry (spec §2.7 of the reference): `WebStore.CheckoutTimeToLive` minutes after a
+ * session was created it expires (null never, 0 = checkout disabled, so every session is stale),
+ * and a session created before `WebStore.CheckoutValidAfterDate` is stale too. Deadlines are data
+ * compared with the engine's injected clock whenever a call touches the checkout (never timers,
+ * which would not survive a restart); an expired checkout is canceled like any other, so the buyer
+ * is back on an Active cart and the next checkout re-runs every integration with fresh data.
+ */
+import { parseId } from '../domain/ids.js';
+import { OBJECTS } from '../domain/objects.js';
+import type { EngineCore } from './core.js';
+import { cancelCheckout } from './cart.js';
+import { findActiveSession } from './facts.js';
+import type { Row, StorageOps } from '../storage/port.js';
+
+/** Why a session is expired at `now`, or null while it is valid. */
+export function expiryReason(store: Row | undefined, session: Row, now: Date): string | null {
+  if (!store) return null;
+  const created = Date.parse(String(session.CreatedDate));
+  const ttl = store.CheckoutTimeToLive;
+  if (ttl === 0) return 'checkout is disabled for this store (CheckoutTimeToLive = 0)';
+  if (typeof ttl === 'number' && ttl > 0 && Number.isFinite(created) && now.getTime() >= created + ttl * 60_000) {
+    return `the checkout expired (CheckoutTimeToLive ${ttl} minutes)`;
+  }
+  const after = typeof store.CheckoutValidAfterDate === 'string' ? Date.parse(store.CheckoutValidAfterDate) : NaN;
+  if (Number.isFinite(after) && Number.isFinite(created) && created < after && now.getTime() >= after) {
+    return "the checkout started before the store's CheckoutValidAfterDate";
+  }
+  return null;
+}
+
+/** Cancels the cart's active checkout when it is expired; returns the reason, or null. Closed carts are left alone. */
+export async function expireIfStale(core: EngineCore, tx: StorageOps, cartId: string, now: Date): Promise<string | null> {
+  const session = await findActiveSession(tx, cartId, true);
+  if (!session) return null;
+  const cart = await tx.get('WebCart', cartId);
+  if (!cart || cart.Status === 'Closed') return null;
+  const reason = expiryReason(await tx.get('WebStore', String(cart.WebStoreId)), session, now);
+  if (reason) await cancelCheckout(core, tx, cartId, now);
+  return reason;
+}
+
+/** Expires the checkout of a cart (by cart id or session id) before a call uses it; ids that don't resolve are ignored. */
+export async function expireBeforeCall(core: EngineCore, ref: { cartId?: unknown; checkoutSessionId?: unknown }): Promise<string | null> {
+  let cartId: string | null = null;
+  const cart0 = parseId(ref.cartId, [OBJECTS.get('WebCart')!.keyPrefix]);
+  if (cart0.ok) cartId = cart0.id;
+  else {
+    const s0 = parseId(ref.checkoutSessionId, [OBJECTS.get('CartCheckoutSession')!.keyPrefix]);
+    const s = s0.ok ? await core.storage.get('CartCheckoutSession', s0.id) : undefined;
+    cartId = s ? String(s.WebCartId) : null;
+  }
+  if (!cartId) return null;
+  const now = core.now();
+  const active = await core.storage.find('CartCheckoutSession', {
+    where: [
+      { field: 'WebCartId', op: '=', value: cartId },
+      { field: 'IsArchived', op: '=', value: false },
+    ],
+    limit: 1,
+  });
+  // Cheap read first: most calls find a valid session and take no write lock.
+  if (!active[0]) return null;
+  const cart = await core.storage.get('WebCart', cartId);
+  if (!cart || cart.Status === 'Closed' || !expiryReason(await core.storage.get('WebStore', String(cart.WebStoreId)), active[0], now)) return null;
+  const id = cartId;
+  return core.atomically((tx) => expireIfStale(core, tx, id, now));
+}
+
+/** Expires every stale checkout (for operators and schedulers); returns how many were canceled. */
+export async function sweepExpiredCheckouts(core: EngineCore): Promise<number> {
+  const sessions = await core.storage.find('CartCheckoutSession', { where: [{ field: 'IsArchived', op: '=', value: false }] });
+  let n = 0;
+  for (const s of sessions) if (await expireBeforeCall(core, { cartId: String(s.WebCartId) })) n++;
+  return n;
+}

@@ -1,0 +1,82 @@
+/**
+ * The calculator contract, modelled on Salesforce's `sfdc_checkout.AsyncCartProcessor`: an
+ * integration gets `startCartProcessAsync(integrationInfo, cartId, data)` and resolves to
+ * `{ status: 'SUCCESS' | 'FAILED' }`. It reads the cart through `data` and writes CartValidationOutput,
+ * CartTax, CartDeliveryGroupMethod rows and prices through it too. Writes are staged, not applied:
+ * the engine applies them in the one transaction that completes the step, so a failing, throwing or
+ * timed-out integration leaves no half-written cart behind.
+ */
+import type { Row } from '../storage/port.js';
+
+/** Mirrors `sfdc_checkout.IntegrationInfo`. */
+export interface IntegrationInfo {
+  /** The integration's registered name (e.g. `inventory`, or a custom step's action name). */
+  readonly integrationId: string;
+  /** The BackgroundOperation id of the step (Salesforce's `jobId`). */
+  readonly jobId: string;
+  readonly siteLanguage: string;
+}
+
+/** Mirrors `sfdc_checkout.IntegrationStatus`; `message` is used when a FAILED result wrote no Error row. */
+export interface IntegrationStatus {
+  readonly status: 'SUCCESS' | 'FAILED';
+  readonly message?: string;
+}
+
+/** A CartValidationOutput an integration reports; Type defaults to the step's type, Level to Error. */
+export interface IntegrationValidation {
+  Level?: 'Info' | 'Warning' | 'Error';
+  Type?: string;
+  Message: string;
+  RelatedEntityId?: string | null;
+}
+
+/** A simple equality filter for reads: field → value (an array means "one of"). */
+export type Match = Record<string, unknown>;
+
+/** One staged write, applied at commit. */
+export type StagedWrite =
+  | { op: 'insert'; object: string; fields: Row }
+  | { op: 'update'; object: string; id: string; fields: Row; expect?: Match }
+  | { op: 'delete'; object: string; ids: string[] };
+
+/** What an integration sees: read access to the store's records and staged writes for its cart. */
+export interface CartDataApi {
+  /** Aborted when the step times out; long-running integrations should stop. */
+  readonly signal: AbortSignal;
+  /** The engine clock's time when the step started. */
+  readonly now: Date;
+  /** The cart (WebCart row, public fields). */
+  readonly cart: Row;
+  /** The cart's lines (Product and Charge CartItems). */
+  items(): Promise<Row[]>;
+  /** The cart's delivery groups. */
+  deliveryGroups(): Promise<Row[]>;
+  /** Reads any object's records with equality filters (e.g. `find('PricebookEntry', { Product2Id: [...] })`). */
+  find(object: string, match?: Match): Promise<Row[]>;
+  /** Reports a CartValidationOutput (kept on SUCCESS as Info/Warning, and explains a FAILED result). */
+  addValidation(v: IntegrationValidation): void;
+  /** Stages a new record (CartTax, CartDeliveryGroupMethod). */
+  insert(object: string, fields: Row): void;
+  /** Stages an update; with `expect`, applied only if those fields still hold (else the step fails). */
+  update(object: string, id: string, fields: Row, expect?: Match): void;
+  /** Stages deletions (CartTax, CartDeliveryGroupMethod of this cart). */
+  delete(object: string, ids: string[]): void;
+}
+
+/** A calculator: the engine's defaults and a store's own integrations implement this. */
+export interface CartProcessor {
+  startCartProcessAsync(info: IntegrationInfo, cartId: string, data: CartDataApi): Promise<IntegrationStatus>;
+}
+
+/** The built-in calculator steps and the action that runs each. */
+export const CALCULATOR_ACTIONS = {
+  inventory: 'checkCartInventoryAction',
+  pricing: 'priceCart',
+  promotions: 'calcCartPromotionsAction',
+  shipping: 'calcCartShipmentAction',
+  taxes: 'calcCartTaxesAction',
+} as const;
+
+/** Name of a built-in calculator. */
+export type CalculatorName = keyof typeof CALCULATOR_ACTIONS;

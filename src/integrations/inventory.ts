@@ -1,0 +1,50 @@
+/**
+ * Default inventory integration: ProductInventory (Product2Id, QuantityAvailable, QuantityReserved).
+ * A product with an inventory record needs QuantityAvailable − QuantityReserved ≥ the cart's
+ * quantity of it; success reserves that quantity (a compare-and-set on QuantityReserved, so two
+ * checkouts can't both take the last units). Products without an inventory record aren't tracked.
+ */
+import type { CartProcessor } from './contract.js';
+
+/** Checks stock per product and reserves it on success. */
+export const defaultInventory: CartProcessor = {
+  async startCartProcessAsync(_info, cartId, data) {
+    const products = (await data.items()).filter((i) => i.Type !== 'Charge');
+    if (products.length === 0) {
+      data.addValidation({ Message: 'Looks like your cart is empty.', RelatedEntityId: cartId });
+      return { status: 'FAILED' };
+    }
+    const blank = products.find((i) => typeof i.Sku !== 'string' || !i.Sku.trim());
+    if (blank) {
+      data.addValidation({ Message: 'The SKUs for all products in your cart must be defined.', RelatedEntityId: String(blank.Id) });
+      return { status: 'FAILED' };
+    }
+    const need = new Map<string, { qty: number; sku: string; itemId: string }>();
+    for (const i of products) {
+      if (typeof i.Product2Id !== 'string') continue;
+      const n = need.get(i.Product2Id) ?? { qty: 0, sku: String(i.Sku), itemId: String(i.Id) };
+      n.qty += Number(i.Quantity ?? 0);
+      need.set(i.Product2Id, n);
+    }
+    const stock = need.size ? await data.find('ProductInventory', { Product2Id: [...need.keys()] }) : [];
+    let short = false;
+    for (const row of stock) {
+      const n = need.get(String(row.Product2Id))!;
+      const reserved = Number(row.QuantityReserved ?? 0);
+      const available = Number(row.QuantityAvailable ?? 0) - reserved;
+      if (n.qty > available) {
+        short = true;
+        data.addValidation({
+          Message: `Insufficient quantity for SKU ${n.sku}: ${n.qty} requested, ${Math.max(0, available)} available.`,
+          RelatedEntityId: n.itemId,
+        });
+      }
+    }
+    if (short) return { status: 'FAILED' };
+    for (const row of stock) {
+      const reserved = Number(row.QuantityReserved ?? 0);
+      data.update('ProductInventory', String(row.Id), { QuantityReserved: reserved + need.get(String(row.Product2Id))!.qty }, { QuantityReserved: row.QuantityReserved ?? null });
+    }
+    return { status: 'SUCCESS' };
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * Default pricing integration: the store's active price books (WebStorePricebook → Pricebook2,
+ * both active) and their active PricebookEntry rows. Each product line is repriced to the lowest
+ * active entry's UnitPrice across the store's price books; a changed price gets a Warning-level
+ * Pricing CartValidationOutput; a product with no active entry fails the step.
+ */
+import { roundMoney } from '../domain/money.js';
+import type { CartProcessor } from './contract.js';
+
+/** Reprices every product line from the store's price books. */
+export const defaultPricing: CartProcessor = {
+  async startCartProcessAsync(_info, _cartId, data) {
+    const products = (await data.items()).filter((i) => i.Type !== 'Charge');
+    const links = await data.find('WebStorePricebook', { WebStoreId: data.cart.WebStoreId, IsActive: true });
+    const books = links.length ? await data.find('Pricebook2', { Id: links.map((l) => l.Pricebook2Id), IsActive: true }) : [];
+    const productIds = [...new Set(products.map((i) => i.Product2Id).filter((x): x is string => typeof x === 'string'))];
+    const entries =
+      books.length && productIds.length
+        ? await data.find('PricebookEntry', { Pricebook2Id: books.map((b) => b.Id), Product2Id: productIds, IsActive: true })
+        : [];
+    const best = new Map<string, number>();
+    for (const e of entries) {
+      const p = String(e.Product2Id);
+      const price = Number(e.UnitPrice);
+      if (!best.has(p) || price < best.get(p)!) best.set(p, price);
+    }
+    let missing = false;
+    for (const item of products) {
+      const price = typeof item.Product2Id === 'string' ? best.get(item.Product2Id) : undefined;
+      if (price === undefined) {
+        missing = true;
+        data.addValidation({ Message: `No price is available for SKU ${String(item.Sku ?? item.Name)} in this store.`, RelatedEntityId: String(item.Id) });
+        continue;
+      }
+      const unit = roundMoney(price);
+      const fields: Record<string, number> = {};
+      if (item.SalesPrice !== unit) {
+        fields.SalesPrice = unit;
+        if (typeof item.SalesPrice === 'number') {
+          data.addValidation({
+            Level: 'Warning',
+            Message: `The price of SKU ${String(item.Sku ?? item.Name)} changed from ${item.SalesPrice.toFixed(2)} to ${unit.toFixed(2)}.`,
+            RelatedEntityId: String(item.Id),
+          });
+        }
+      }
+      if (item.ListPrice === null || item.ListPrice === undefined) fields.ListPrice = unit;
+      if (Object.keys(fields).length) data.update('CartItem', String(item.Id), fields);
+    }
+    return { status: missing ? 'FAILED' : 'SUCCESS' };
+  },
+};

@@ -1,0 +1,60 @@
+/**
+ * Default promotions integration: active Promotion rows (of the cart's store, or of every store
+ * when WebStoreId is empty). DiscountType Percentage (DiscountValue in percent, 0–100) or
+ * FixedAmount; Product2Id set = line-level, empty = cart-level (a fixed cart discount is spread
+ * over the product lines in proportion to their amounts, the cent remainder on the largest line). The step owns AdjustmentAmount: it is
+ * recalculated from scratch on every run, capped so no line goes below zero.
+ */
+import { roundMoney } from '../domain/money.js';
+import type { CartProcessor } from './contract.js';
+
+const lineAmount = (i: Record<string, unknown>) => roundMoney(Number(i.SalesPrice ?? i.ListPrice ?? 0) * Number(i.Quantity ?? 0));
+
+/** Applies percentage and fixed-amount promotions, cart- and line-level. */
+export const defaultPromotions: CartProcessor = {
+  async startCartProcessAsync(_info, _cartId, data) {
+    const products = (await data.items()).filter((i) => i.Type !== 'Charge');
+    const promos = (await data.find('Promotion', { IsActive: true })).filter((p) => !p.WebStoreId || p.WebStoreId === data.cart.WebStoreId);
+    const bad = promos.find((p) => {
+      const v = Number(p.DiscountValue);
+      return !Number.isFinite(v) || v < 0 || (p.DiscountType === 'Percentage' && v > 100);
+    });
+    if (bad) {
+      data.addValidation({ Message: `Promotion '${String(bad.Name)}' has an invalid DiscountValue (${String(bad.DiscountValue)}).`, RelatedEntityId: data.cart.Id as string });
+      return { status: 'FAILED' };
+    }
+    const base = new Map(products.map((i) => [String(i.Id), lineAmount(i)]));
+    const discount = new Map(products.map((i) => [String(i.Id), 0]));
+    const add = (id: string, amount: number) => discount.set(id, roundMoney(discount.get(id)! + amount));
+    for (const p of promos) {
+      const v = Number(p.DiscountValue);
+      const lines = p.Product2Id ? products.filter((i) => i.Product2Id === p.Product2Id) : products;
+      if (lines.length === 0) continue;
+      if (p.DiscountType === 'Percentage') {
+        for (const i of lines) add(String(i.Id), roundMoney((base.get(String(i.Id))! * v) / 100));
+      } else if (p.Product2Id) {
+        for (const i of lines) add(String(i.Id), Math.min(v, base.get(String(i.Id))!));
+      } else {
+        const total = lines.reduce((s, i) => s + base.get(String(i.Id))!, 0);
+        const off = Math.min(v, total);
+        const shares = lines.map((i) => roundMoney(total ? (off * base.get(String(i.Id))!) / total : 0));
+        // The rounding remainder goes to the largest line (ties: lowest Id), so the split doesn't depend on read order.
+        const largest = lines.reduce((best, i, n) => {
+          const b = base.get(String(i.Id))!;
+          const bb = base.get(String(lines[best]!.Id))!;
+          return b > bb || (b === bb && String(i.Id) < String(lines[best]!.Id)) ? n : best;
+        }, 0);
+        shares[largest] = roundMoney(shares[largest]! + off - shares.reduce((s, x) => s + x, 0));
+        lines.forEach((i, n) => add(String(i.Id), shares[n]!));
+      }
+      data.addValidation({ Level: 'Info', Message: `Promotion '${String(p.Name)}' applied.`, RelatedEntityId: data.cart.Id as string });
+    }
+    for (const i of products) {
+      const id = String(i.Id);
+      const adj = -Math.min(discount.get(id)!, base.get(id)!);
+      const next = adj === 0 ? 0 : roundMoney(adj);
+      if (Number(i.AdjustmentAmount ?? 0) !== next) data.update('CartItem', id, { AdjustmentAmount: next });
+    }
+    return { status: 'SUCCESS' };
+  },
+};

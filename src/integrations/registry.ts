@@ -1,0 +1,76 @@
+/**
+ * Which integration runs a step for a store: a store's own registration wins, then an engine-wide
+ * one, then the built-in default. Step services reach the registry through the EngineCore they
+ * are handed (`registryOf(core)`), so the action definitions stay static and shared.
+ */
+import type { EngineCore } from '../engine/core.js';
+import { CALCULATOR_ACTIONS, type CartProcessor } from './contract.js';
+import { DEFAULT_INTEGRATIONS } from './defaults.js';
+import { TestPaymentGateway, type PaymentGateway } from './payment.js';
+
+/**
+ * Engine option `integrations`: processors keyed by calculator name (`inventory`, `pricing`,
+ * `promotions`, `shipping`, `taxes`) or by a custom step's action name, for every store, plus
+ * `stores: { [webStoreId]: { ... } }` for one store's own.
+ */
+export interface IntegrationsOption {
+  [name: string]: CartProcessor | Record<string, Record<string, CartProcessor>> | undefined;
+  stores?: Record<string, Record<string, CartProcessor>>;
+}
+
+/** Normalizes a registration name: a built-in calculator's action name maps to its short name. */
+export function integrationKey(name: string): string {
+  for (const [k, action] of Object.entries(CALCULATOR_ACTIONS)) if (name === action) return k;
+  return name;
+}
+
+function isProcessor(p: unknown): p is CartProcessor {
+  return !!p && typeof (p as CartProcessor).startCartProcessAsync === 'function';
+}
+
+/** The integrations and the payment gateway of one engine. */
+export class IntegrationRegistry {
+  private readonly global = new Map<string, CartProcessor>();
+  private readonly perStore = new Map<string, Map<string, CartProcessor>>();
+  paymentGateway: PaymentGateway;
+
+  constructor(opts: IntegrationsOption = {}, gateway?: PaymentGateway) {
+    this.paymentGateway = gateway ?? new TestPaymentGateway();
+    for (const [name, p] of Object.entries(opts)) {
+      if (name === 'stores') continue;
+      this.register(name, p as CartProcessor);
+    }
+    for (const [storeId, byName] of Object.entries(opts.stores ?? {})) {
+      for (const [name, p] of Object.entries(byName)) this.register(name, p, storeId);
+    }
+  }
+
+  /** Registers a processor for a step (engine-wide, or for one store). */
+  register(name: string, processor: CartProcessor, storeId?: string): void {
+    if (typeof name !== 'string' || !name) throw new TypeError('an integration needs a name');
+    if (!isProcessor(processor)) throw new TypeError(`integration '${name}' must have a startCartProcessAsync(info, cartId, data) method`);
+    const key = integrationKey(name);
+    if (storeId) (this.perStore.get(storeId) ?? this.perStore.set(storeId, new Map()).get(storeId)!).set(key, processor);
+    else this.global.set(key, processor);
+  }
+
+  /** The processor that runs `name` for a store, or undefined when none is registered. */
+  resolve(name: string, storeId: string | null | undefined): CartProcessor | undefined {
+    const key = integrationKey(name);
+    return (storeId ? this.perStore.get(storeId)?.get(key) : undefined) ?? this.global.get(key) ?? DEFAULT_INTEGRATIONS[key];
+  }
+}
+
+const registries = new WeakMap<EngineCore, IntegrationRegistry>();
+
+/** Attaches a registry to an engine's core (done once by the engine constructor). */
+export function attachRegistry(core: EngineCore, registry: IntegrationRegistry): void {
+  registries.set(core, registry);
+}
+
+/** The registry of an engine core; a core without one uses the defaults and the test gateway. */
+export function registryOf(core: EngineCore): IntegrationRegistry {
+  let r = registries.get(core);
+  if (!r) registries.set(core, (r = new IntegrationRegistry()));
+  return r;
+}

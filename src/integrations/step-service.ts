@@ -1,0 +1,38 @@
+/**
+ * The StepService that runs a calculator: `compute` resolves the store's integration and runs it
+ * against a staging data API (outside any transaction; the worker applies the timeout), `commit`
+ * applies what it staged in the step's completion transaction. FAILED, an Error-level
+ * validation, a throw or an invalid status all fail the step with CartValidationOutput rows.
+ */
+import { StepFailed, type StepService } from '../engine/core.js';
+import { applyStagedWrites, StagingCartDataApi, type StagedResult } from './data-api.js';
+import { registryOf } from './registry.js';
+
+/** A step service that runs the integration registered under `name` (a calculator or a custom step's action). */
+export function calculatorStepService(name: string, stepType: string): StepService {
+  return {
+    async compute(ctx) {
+      const cart = await ctx.core.storage.get('WebCart', ctx.cartId);
+      if (!cart) throw new StepFailed('The cart no longer exists.');
+      const processor = registryOf(ctx.core).resolve(name, String(cart.WebStoreId));
+      if (!processor) throw new StepFailed(`No integration is registered for '${name}'.`);
+      const api = new StagingCartDataApi(ctx.core, cart, ctx.now, ctx.signal);
+      const status = await processor.startCartProcessAsync({ integrationId: name, jobId: String(ctx.operation.Id), siteLanguage: 'en_US' }, ctx.cartId, api);
+      const staged = api.result();
+      const errors = staged.validations.filter((v) => (v.Level ?? 'Error') === 'Error');
+      if (status?.status !== 'SUCCESS' && status?.status !== 'FAILED') {
+        throw new StepFailed(`The ${name} integration returned an invalid status; expected { status: 'SUCCESS' | 'FAILED' }.`);
+      }
+      if (status.status === 'FAILED' || errors.length) {
+        const message = errors[0]?.Message ?? status.message ?? `The ${name} integration failed.`;
+        const validations = staged.validations.map((v) => ({ ...v, Type: v.Type ?? stepType }));
+        throw new StepFailed(message, errors.length ? validations : [{ Message: message, RelatedEntityId: ctx.cartId }, ...validations]);
+      }
+      return staged;
+    },
+    async commit(ctx, tx, computed) {
+      await applyStagedWrites(ctx.core, tx, ctx.cartId, computed as StagedResult, String(ctx.operation.Id), stepType, ctx.now);
+      return {};
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Default tax integration: TaxRate rows (Country, State — empty means the whole country, Rate as a
+ * fraction, active). Each delivery group's address picks the state's rate, else the country's; each
+ * taxable line of the group (products and charges) gets one CartTax of TotalPrice × Rate, rounded
+ * half-up. Earlier CartTax rows of the cart are replaced. No matching rate means no tax; a group
+ * without a country fails the step.
+ */
+import { deriveCartLine, roundMoney } from '../domain/money.js';
+import type { CartProcessor } from './contract.js';
+
+const same = (a: unknown, b: unknown) => String(a ?? '').trim().toLowerCase() === String(b ?? '').trim().toLowerCase();
+
+/** Calculates one CartTax per taxable line from the rate table. */
+export const defaultTaxes: CartProcessor = {
+  async startCartProcessAsync(_info, cartId, data) {
+    const rates = await data.find('TaxRate', { IsActive: true });
+    const groups = await data.deliveryGroups();
+    const items = await data.items();
+    data.delete('CartTax', (await data.find('CartTax', { CartId: cartId })).map((t) => String(t.Id)));
+    let failed = false;
+    for (const g of groups) {
+      if (typeof g.DeliverToCountry !== 'string' || !g.DeliverToCountry) {
+        failed = true;
+        data.addValidation({ Message: `A delivery address with a country is needed to calculate taxes for '${String(g.Name)}'.`, RelatedEntityId: String(g.Id) });
+        continue;
+      }
+      const countryRates = rates.filter((r) => same(r.Country, g.DeliverToCountry));
+      const rate = countryRates.find((r) => r.State && same(r.State, g.DeliverToState)) ?? countryRates.find((r) => !r.State);
+      if (!rate) continue;
+      for (const item of items.filter((i) => i.CartDeliveryGroupId === g.Id)) {
+        const amount = roundMoney(deriveCartLine(item).TotalPrice * Number(rate.Rate));
+        if (amount === 0) continue;
+        data.insert('CartTax', {
+          CartItemId: item.Id,
+          Name: String(rate.Name ?? `Tax ${String(rate.Country)}${rate.State ? `-${String(rate.State)}` : ''}`),
+          Amount: amount,
+          TaxRate: Number(rate.Rate),
+          TaxType: 'Actual',
+          TaxCalculationDate: data.now.toISOString(),
+        });
+      }
+    }
+    return { status: failed ? 'FAILED' : 'SUCCESS' };
+  },
+};
