@@ -1,0 +1,268 @@
+/**
+ * The `checkout-engine` CLI, spawned as real processes: help on every command, usage errors,
+ * seed, sessions list/show, demo, serve (SQLite file and PostgreSQL, --seed, --demo), the
+ * `npm start` two-command start with its ready-to-paste curl, idempotent restarts, and graceful
+ * shutdown on SIGTERM with an accepted operation completed after the restart.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { demoFixture } from '../../src/demo/fixture.js';
+import { createCheckoutEngine } from '../../src/index.js';
+import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'src/cli/bin.mjs');
+const SECRET = 'cli-test-secret-0123456789';
+const dir = mkdtempSync(join(tmpdir(), 'checkout-cli-'));
+const started: ChildProcess[] = [];
+
+afterAll(async () => {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null && p.pid) process.kill(-p.pid, 'SIGKILL');
+  await dropTestSchemas();
+});
+
+const baseEnv = () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, CHECKOUT_ENGINE_SECRET: SECRET };
+  delete env.CHECKOUT_ENGINE_DB;
+  delete env.PORT;
+  return env;
+};
+
+/** Runs the CLI to completion. */
+function run(args: string[], env = baseEnv()): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: dir, env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** A long-running `serve` (own process group, so the signal reaches it even through npm). */
+interface Served {
+  proc: ChildProcess;
+  url: string;
+  out: () => string;
+  err: () => string;
+  /** Sends a signal to the process group and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+function serve(cmd: string, args: string[], env = baseEnv()): Promise<Served> {
+  const proc = spawn(cmd, args, { cwd: cmd === 'npm' ? ROOT : dir, env, detached: true });
+  started.push(proc);
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (err += d));
+  // 'close' waits for every process holding the pipes (npm's child too), not just the first to exit.
+  const exited = new Promise<number | null>((r) =>
+    proc.on('close', (code, signal) => {
+      // Say how it ended when it wasn't a clean exit, with its logs, so a failure explains itself.
+      if (code !== 0 && cmd !== 'npm') console.error(`serve ended with code ${code}, signal ${signal}\n${out}\n${err}`);
+      r(code);
+    }),
+  );
+  const demo = cmd === 'npm' || args.includes('--demo'); // npm start serves the demo store
+  return new Promise((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`serve did not start:\n${out}\n${err}`)), 45_000);
+    const check = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m && out.includes('OpenAPI') && (!demo || /runAsync/.test(out))) {
+        clearTimeout(timer);
+        ready({
+          proc,
+          url: m[1]!,
+          out: () => out,
+          err: () => err,
+          stop: (signal = 'SIGTERM') => {
+            process.kill(-proc.pid!, signal);
+            return exited;
+          },
+        });
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.on('exit', () => fail(new Error(`serve exited early:\n${out}\n${err}`)));
+  });
+}
+
+/** Runs the banner's curl lines in bash and returns the parsed response. */
+function runPrintedCurl(banner: string): Promise<unknown> {
+  const script = banner.slice(banner.indexOf('TOKEN=$('));
+  return new Promise((done, fail) => {
+    const p = spawn('bash', ['-c', script], { cwd: dir });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('close', (code) => (code === 0 ? done(JSON.parse(out)) : fail(new Error(`curl failed (${code}): ${out}`))));
+  });
+}
+
+async function login(url: string, username = 'buyer@acme.example'): Promise<string> {
+  const r = await fetch(`${url}/services/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username, password: 'demo-password-1' }).toString(),
+  });
+  return ((await r.json()) as { access_token: string }).access_token;
+}
+
+describe('checkout-engine CLI', () => {
+  it('prints help for every command and refuses bad usage with exit code 2', async () => {
+    const [main, serveH, seedH, sessionsH, demoH, none, unknown, badOpt, badPort, badSub] = await Promise.all([
+      run(['--help']),
+      run(['serve', '--help']),
+      run(['seed', '--help']),
+      run(['sessions', '--help']),
+      run(['demo', '--help']),
+      run([]),
+      run(['launch']),
+      run(['serve', '--bogus']),
+      run(['serve', '--port', 'eighty']),
+      run(['sessions', 'delete']),
+    ]);
+    expect(main.code).toBe(0);
+    for (const c of ['serve', 'seed <fixture>', 'sessions list', 'sessions show <id>', 'demo']) expect(main.stdout).toContain(c);
+    expect(serveH).toMatchObject({ code: 0 });
+    for (const o of ['--db', '--port', '--seed', '--demo', '--secret', '--token-ttl']) expect(serveH.stdout).toContain(o);
+    expect(seedH.stdout).toContain('Usage: checkout-engine seed <fixture file>');
+    expect(sessionsH.stdout).toContain('checkout-engine sessions show <sessionId>');
+    expect(demoH.stdout).toContain('Usage: checkout-engine demo');
+    for (const h of [seedH, sessionsH, demoH]) expect(h.code).toBe(0);
+    expect(none.code).toBe(2);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown command 'launch'");
+    expect(badOpt.code).toBe(2);
+    expect(badOpt.stderr).toMatch(/--bogus/);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain("--port must be a whole number, got 'eighty'");
+    expect(badSub.code).toBe(2);
+  });
+
+  it('seeds a fixture file and lists and shows sessions', async () => {
+    const db = join(dir, 'seeded.db');
+    const fixture = join(dir, 'store.yaml');
+    writeFileSync(fixture, stringify(demoFixture({ sessionState: 'checkoutSummary' })));
+    const seeded = await run(['seed', fixture, '--db', db]);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    const handles = JSON.parse(seeded.stdout) as Record<string, string>;
+    expect(handles.cart).toMatch(/^0a6/);
+
+    const again = await run(['seed', fixture, '--db', db]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('INVALID_FIXTURE');
+    const missing = await run(['seed', join(dir, 'nope.yaml'), '--db', db]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('nope.yaml');
+
+    const [list, listJson, show, showJson] = await Promise.all([
+      run(['sessions', 'list', '--db', db]),
+      run(['sessions', 'list', '--json', '--db', db]),
+      run(['sessions', 'show', handles.session!, '--db', db]),
+      run(['sessions', 'show', handles.session!, '--json', '--db', db]),
+    ]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${handles.session}\\s+${handles.cart}\\s+checkoutSummary`));
+    expect(JSON.parse(listJson.stdout)).toEqual([expect.objectContaining({ Id: handles.session, WebCartId: handles.cart, State: 'checkoutSummary' })]);
+    expect(show.stdout).toContain(`Session ${handles.session}`);
+    expect(show.stdout).toContain('Cart: Cart — Status Checkout');
+    expect(show.stdout).toContain('Order: none');
+    expect(JSON.parse(showJson.stdout)).toMatchObject({ session: { Id: handles.session }, cart: { Id: handles.cart }, order: null, validations: [] });
+    const unknownSession = await run(['sessions', 'show', '2z9000000000000', '--db', db]);
+    expect(unknownSession.code).toBe(1);
+    expect(unknownSession.stderr).toMatch(/NOT_FOUND|MALFORMED_ID/);
+  });
+
+  it('runs the demo', async () => {
+    const r = await run(['demo']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Order 801\w+: Status \w+/);
+  });
+
+  it('npm start serves the demo store; the printed curl turns the demo cart into an order; restarts are idempotent; SIGTERM is graceful', async () => {
+    const db = join(dir, 'start.db');
+    const first = await serve('npm', ['start', '--silent', '--', '--port', '0', '--db', db]);
+    const banner = first.out();
+    expect(banner).toContain('demo store created');
+    expect(banner).toContain('buyer: buyer@acme.example / demo-password-1');
+    expect(banner).toContain(`${first.url}/services/oauth2/token`);
+    const cart1 = /demo cart (0a6\w+)/.exec(banner)![1]!;
+    const result = (await runPrintedCurl(banner)) as any[];
+    expect(result[0]).toMatchObject({ actionName: 'cartToOrderAction', isSuccess: true });
+    expect(first.err()).toContain('"event":"started"'); // structured JSON logs on stderr
+    await first.stop('SIGTERM'); // npm itself dies of the signal; the server inside stops gracefully
+    expect(first.err()).toContain('"event":"stopped"');
+
+    // Restart on the same database: nothing re-seeded, a fresh cart is ready, the curl works again.
+    const second = await serve(process.execPath, [BIN, 'serve', '--demo', '--port', '0', '--db', db]);
+    expect(second.out()).toContain('demo store found');
+    const cart2 = /demo cart (0a6\w+)/.exec(second.out())![1]!;
+    expect(cart2).not.toBe(cart1);
+    const token = await login(second.url, 'admin@store.example');
+    const users = await fetch(`${second.url}/services/data/v62.0/query?q=SELECT+Id+FROM+User`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await users.json()) as { totalSize: number }).totalSize).toBe(3);
+
+    // An async operation accepted just before SIGTERM is not lost: it completes (now or after restart).
+    const buyer = await login(second.url);
+    const accepted = await fetch(`${second.url}/services/data/v62.0/actions/standard/cartToOrderAction`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${buyer}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ cartId: cart2, runAsync: true }] }),
+    });
+    expect(accepted.status).toBe(200);
+    const operationId = ((await accepted.json()) as any[])[0].outputValues.backgroundOperationId;
+    expect(await second.stop('SIGTERM')).toBe(0);
+    expect(second.err()).toContain('"event":"stopping"');
+
+    const third = await serve(process.execPath, [BIN, 'serve', '--demo', '--port', '0', '--db', db]);
+    expect(third.out()).toContain('demo store found');
+    expect(await third.stop('SIGINT')).toBe(0);
+    const engine = await createCheckoutEngine({ storage: db, onError: () => {} });
+    try {
+      await engine.whenIdle();
+      expect((await engine.getRecord('BackgroundOperation', operationId)).Status).toBe('Complete');
+      const orders = await engine.query('SELECT Id, Status FROM Order', { userId: (await engine.userIdByUsername('admin@store.example'))! });
+      expect(orders.records).toHaveLength(2); // one per converted demo cart, no duplicates
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('serves PostgreSQL with --seed and --demo, without printing the database password', async () => {
+    const url = freshPgUrl();
+    const fixture = join(dir, 'extra.json');
+    writeFileSync(fixture, JSON.stringify({ Product2: [{ ref: 'gizmo', Name: 'Gizmo', StockKeepingUnit: 'GIZ-1' }] }));
+    const s = await serve(process.execPath, [BIN, 'serve', '--db', url, '--seed', fixture, '--demo', '--port', '0']);
+    try {
+      expect(s.out()).toContain('database: postgres://127.0.0.1:5432/test');
+      expect(s.out()).toContain('seeded:   ');
+      expect(s.out()).toContain('demo store created');
+      const result = (await runPrintedCurl(s.out())) as any[];
+      expect(result[0].isSuccess).toBe(true);
+      const token = await login(s.url);
+      const q = await fetch(`${s.url}/services/data/v62.0/query?q=${encodeURIComponent("SELECT Id FROM Product2 WHERE StockKeepingUnit = 'GIZ-1'")}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(((await q.json()) as { totalSize: number }).totalSize).toBe(1);
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+
+  it('fails clearly when the port is taken', async () => {
+    const a = await serve(process.execPath, [BIN, 'serve', '--db', ':memory:', '--port', '0']);
+    try {
+      const port = new URL(a.url).port;
+      const b = await run(['serve', '--db', ':memory:', '--port', port]);
+      expect(b.code).toBe(1);
+      expect(b.stderr).toContain('already in use');
+    } finally {
+      await a.stop();
+    }
+  });
+});
