@@ -121,6 +121,8 @@ export const ERRORS = {
   OAUTH_INVALID_REQUEST: { code: 'invalid_request', status: 400, message: 'the request is missing a required parameter:' },
   ENGINE_CLOSED: { code: 'SERVICE_UNAVAILABLE', status: 503, message: 'The checkout engine is shut down.' },
   INTERNAL: { code: 'UNKNOWN_EXCEPTION', status: 500, message: 'An unexpected error occurred.' },
+  // --- flow runner (engine.runCheckout) ------------------------------------------------------------
+  RUN_CHECKOUT_FAILED: { code: 'INVALID_OPERATION', status: 400, message: 'runCheckout could not continue the checkout:' },
 } as const satisfies Record<string, ErrorDef>;
 
 /** A key of the error table. */

@@ -19,3 +19,6 @@ export { STEP_REQUIREMENTS } from './domain/requirements.js';
 export type { QueryResult } from './engine/query.js';
 export type { Storage } from './storage/port.js';
 export { openStorage } from './storage/index.js';
+export * from './integrations/index.js';
+export type { CheckoutRun, CheckoutAnswers, TrajectoryEntry, RunCheckoutOptions } from './engine/runner.js';
+export { demoFixture, type DemoOptions } from './demo/fixture.js';

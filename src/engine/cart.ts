@@ -23,13 +23,15 @@ export async function recomputeCart(tx: StorageOps, cartId: string, now: Date): 
     const k = String(t.CartItemId);
     (taxByItem.get(k) ?? taxByItem.set(k, []).get(k)!).push(Number(t.Amount ?? 0));
   }
+  const changed = new Map<string, number>();
   for (const item of items) {
     const tax = sumMoney(taxByItem.get(String(item.Id)) ?? []);
     if (item.TotalLineTaxAmount !== tax) {
       item.TotalLineTaxAmount = tax;
-      await tx.update('CartItem', String(item.Id), { TotalLineTaxAmount: tax });
+      changed.set(String(item.Id), tax);
     }
   }
+  if (changed.size) await tx.updateColumn('CartItem', 'TotalLineTaxAmount', changed);
   await tx.update('WebCart', cartId, { ...rollUpCart(items), LastModifiedDate: now.toISOString() });
 }
 

@@ -6,6 +6,13 @@
 import type { FlowDefinition } from '../../machines/flow.js';
 import { ACTIONS, invokeAction, requireAction, type InvocationResult } from '../actions/index.js';
 import { cartToOrderAction } from '../actions/cart-to-order.js';
+import { STEP_ACTIONS } from '../actions/index.js';
+import { integrationStepAction } from '../actions/integration-step.js';
+import { IntegrationRegistry, attachRegistry, type IntegrationsOption } from '../integrations/registry.js';
+import type { CartProcessor } from '../integrations/contract.js';
+import type { PaymentGateway } from '../integrations/payment.js';
+import { expireBeforeCall, sweepExpiredCheckouts } from './expiry.js';
+import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from './runner.js';
 import type { ActionDef } from '../actions/types.js';
 import { EngineError } from '../errors.js';
 import type { SObject } from '../domain/records.js';
@@ -17,6 +24,9 @@ import { runQuery, type QueryResult } from './query.js';
 import { RecordService } from './records.js';
 import { seedFixture } from './seed.js';
 import { OperationWorker, type WorkerFaults } from './worker.js';
+import { createOperationQueue } from './queue/index.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { publicRecord } from '../domain/records.js';
 
 /** Options of `createCheckoutEngine`. */
 export interface CheckoutEngineOptions {
@@ -28,6 +38,13 @@ export interface CheckoutEngineOptions {
   flows?: FlowDefinition[];
   /** WebStore id → flow id, for stores that use their own flow. */
   storeFlows?: Record<string, string>;
+  /**
+   * Calculators replacing the defaults (spec §4): by name (`inventory`, `pricing`, `promotions`,
+   * `shipping`, `taxes`, or a custom step's action name), and per store under `stores: { [webStoreId]: {...} }`.
+   */
+  integrations?: IntegrationsOption;
+  /** The gateway of the authorizePayment step (default: TestPaymentGateway). */
+  paymentGateway?: PaymentGateway;
   /** How many operations the in-process worker runs at once (default 4). */
   workerConcurrency?: number;
   /** How long a step's integration work may take before the step fails (default 30 s). */
@@ -36,6 +53,16 @@ export interface CheckoutEngineOptions {
   recover?: boolean;
   /** Fault-injection hooks for crash tests. */
   faults?: WorkerFaults;
+  /**
+   * Whether this process runs background operations (default true). With false it still queues
+   * them (and runs its own runAsync=false calls); on PostgreSQL other processes' workers take them.
+   */
+  worker?: boolean;
+  /**
+   * How long a claimed operation belongs to its worker before another process may take it over
+   * (PostgreSQL; default stepTimeoutMs + 30 s, at least 1 s). Keep it above stepTimeoutMs.
+   */
+  leaseMs?: number;
   /** Where unexpected internal errors are reported (default: console.error). */
   onError?: (err: unknown) => void;
 }
@@ -53,16 +80,34 @@ export class CheckoutEngine {
   private readonly handles = new Map<string, string>();
   private readonly storeFlows: Record<string, string>;
   private readonly onError: (err: unknown) => void;
+  private readonly customActions = new Map<string, ActionDef>();
+  /** The calculators and payment gateway this engine's steps use. */
+  readonly integrations: IntegrationRegistry;
 
   /** @internal use createCheckoutEngine */
   constructor(storage: Storage, opts: CheckoutEngineOptions) {
     this.onError = opts.onError ?? ((e) => console.error('[checkout-engine]', e));
     this.core = new EngineCore({ storage, clock: opts.clock ?? (() => new Date()), flows: opts.flows ?? [], stepTimeoutMs: opts.stepTimeoutMs ?? 30_000 });
     this.core.steps.set(cartToOrderAction.name, cartToOrderAction.service);
-    this.worker = new OperationWorker(this.core, opts.workerConcurrency ?? 4, opts.faults, this.onError);
+    for (const a of STEP_ACTIONS) this.core.steps.set(a.name, a.service);
+    this.integrations = new IntegrationRegistry(opts.integrations ?? {}, opts.paymentGateway);
+    attachRegistry(this.core, this.integrations);
+    const concurrency = opts.workerConcurrency ?? 4;
+    const leaseMs = Math.max(1_000, opts.leaseMs ?? this.core.stepTimeoutMs + 30_000);
+    const queue = createOperationQueue(storage, { concurrency, leaseMs, work: opts.worker !== false, onError: this.onError });
+    this.worker = new OperationWorker(this.core, concurrency, opts.faults, this.onError, { queue, leaseMs });
     this.records = new RecordService(this.core);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };
     for (const flowId of Object.values(this.storeFlows)) this.core.flow(flowId);
+    // A flow's own async steps get an action of their own, run by the integration registered under the action's name.
+    for (const flowId of this.core.flowIds()) {
+      for (const step of this.core.flow(flowId).flow.steps.values()) {
+        if (!step.action || (step.kind !== 'async' && step.kind !== 'sync') || ACTIONS.has(step.action) || this.customActions.has(step.action)) continue;
+        const action = integrationStepAction(step.action, step.label, step.validationType ?? 'SystemError');
+        this.customActions.set(action.name, action);
+        this.core.steps.set(action.name, action.service);
+      }
+    }
   }
 
   /** Which backend this engine stores to. */
@@ -90,15 +135,19 @@ export class CheckoutEngine {
    */
   async invoke(actionName: string, inputs: unknown, opts: CallOptions): Promise<InvocationResult[]> {
     this.live();
-    const def = requireAction(actionName);
+    const def = this.customActions.get(actionName) ?? requireAction(actionName);
     if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', "'inputs' must be a list of input objects, e.g. [{ \"cartId\": \"0a6…\" }].", ['inputs']);
     const caller = await loadCaller(this.core.storage, opts?.userId);
+    // Expiry is a deadline in the data: checked against the clock before a call uses the checkout.
+    if (def.name !== 'cancelCartAsyncOperation') {
+      for (const input of inputs) if (input && typeof input === 'object') await expireBeforeCall(this.core, input as Record<string, unknown>);
+    }
     return invokeAction(def, { core: this.core, worker: this.worker, caller, storeFlows: this.storeFlows }, inputs, this.onError);
   }
 
   /** Describes every action (name, label, inputs, outputs). */
   describeActions(): ActionDef[] {
-    return [...ACTIONS.values()];
+    return [...ACTIONS.values(), ...this.customActions.values()];
   }
 
   /** One record by type and id (15 or 18 chars); with `userId`, only if that user may read it. */
@@ -117,6 +166,7 @@ export class CheckoutEngine {
   /** Updates a record as `userId` (a session's State moves only as the flow allows). */
   async updateRecord(type: string, id: string, fields: unknown, opts: CallOptions): Promise<void> {
     this.live();
+    if (String(type).toLowerCase() === 'cartcheckoutsession') await expireBeforeCall(this.core, { checkoutSessionId: id });
     return this.records.update(type, id, fields, await loadCaller(this.core.storage, opts?.userId));
   }
 
@@ -142,12 +192,98 @@ export class CheckoutEngine {
     return this.worker.idle();
   }
 
+  /**
+   * Drives the cart's checkout through its flow as `userId` (spec §2 call by call) until `complete`
+   * or `error`; resumable: it continues from the stored State. Returns the trajectory.
+   * @example const run = await engine.runCheckout(cartId, { userId, answers: { poNumber: 'PO-7' } })
+   */
+  async runCheckout(cartId: string, opts: RunCheckoutOptions): Promise<CheckoutRun> {
+    this.live();
+    return runCheckout(this, cartId, opts);
+  }
+
+  /**
+   * Registers a calculator for a step (`inventory`, `pricing`, `promotions`, `shipping`, `taxes` or a
+   * custom step's action name), engine-wide or for one store; it replaces the default from the next run.
+   * @example engine.registerIntegration('taxes', myTaxes, { storeId })
+   */
+  registerIntegration(name: string, processor: CartProcessor, opts: { storeId?: string } = {}): void {
+    this.integrations.register(name, processor, opts.storeId);
+  }
+
+  /** Cancels every checkout whose store's CheckoutTimeToLive or CheckoutValidAfterDate expired it; returns how many. */
+  expireCheckouts(): Promise<number> {
+    this.live();
+    return sweepExpiredCheckouts(this.core);
+  }
+
   /** Stops the worker (running operations finish; queued ones stay New and resume on the next start) and closes storage. */
   async close(): Promise<void> {
     if (this.core.closed) return;
     this.core.closed = true;
     await this.worker.close();
     await this.core.storage.close();
+  }
+
+  /** The id of the user with exactly this Username, or null (no password check: for operators and seeding). */
+  async userIdByUsername(username: string): Promise<string | null> {
+    this.live();
+    const [row] = await this.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: username }], limit: 1 });
+    return row ? String(row.Id) : null;
+  }
+
+  /**
+   * Checks a username and password against the stored scrypt hash; returns the id of an active
+   * user, or null without saying which part was wrong (an unknown user costs the same hash work).
+   * @example const userId = await engine.login('buyer@acme.example', 'demo-password-1')
+   */
+  async login(username: unknown, password: unknown): Promise<string | null> {
+    this.live();
+    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) return null;
+    const [row] = await this.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: username }], limit: 1 });
+    const ok = verifyPassword(password, row?.Password ?? (CheckoutEngine.decoyHash ??= hashPassword('decoy')));
+    return row && ok && row.IsActive !== false ? String(row.Id) : null;
+  }
+  private static decoyHash: string | undefined;
+
+  /** Whether a user still exists and is active, so a token of a deactivated user stops working at once. */
+  async isActiveUser(userId: string): Promise<boolean> {
+    this.live();
+    try {
+      const caller = await loadCaller(this.core.storage, userId);
+      return caller.IsActive;
+    } catch (e) {
+      if (e instanceof EngineError && e.key === 'INVALID_SESSION') return false;
+      throw e;
+    }
+  }
+
+  /** Checkout sessions for operators (the CLI), newest first, bypassing sharing; archived ones only when asked. */
+  async listSessions(opts: { includeArchived?: boolean; limit?: number } = {}): Promise<SObject[]> {
+    this.live();
+    const rows = await this.core.storage.find('CartCheckoutSession', {
+      where: opts.includeArchived ? [] : [{ field: 'IsArchived', op: '=', value: false }],
+      orderBy: [{ field: 'CreatedDate', direction: 'desc' }],
+      limit: opts.limit ?? 100,
+    });
+    return rows.map((r) => publicRecord('CartCheckoutSession', r));
+  }
+
+  /** One session with its cart, current operation, validation outputs and order, for operators (the CLI). */
+  async sessionDetail(sessionId: string): Promise<{ session: SObject; cart: SObject | null; operation: SObject | null; order: SObject | null; validations: SObject[] }> {
+    const session = await this.getRecord('CartCheckoutSession', sessionId);
+    const opt = async (type: string, id: unknown) => (typeof id === 'string' ? this.getRecord(type, id).catch(() => null) : null);
+    const validations = await this.core.storage.find('CartValidationOutput', {
+      where: [{ field: 'CartId', op: '=', value: session.WebCartId }],
+      orderBy: [{ field: 'CreatedDate', direction: 'asc' }],
+    });
+    return {
+      session,
+      cart: await opt('WebCart', session.WebCartId),
+      operation: await opt('BackgroundOperation', session.BackgroundOperationId),
+      order: await opt('Order', session.OrderId),
+      validations: validations.map((r) => publicRecord('CartValidationOutput', r)),
+    };
   }
 }
 
@@ -160,6 +296,12 @@ export async function createCheckoutEngine(opts: CheckoutEngineOptions = {}): Pr
   const storage = typeof opts.storage === 'object' && opts.storage !== null ? opts.storage : await openStorage(opts.storage ?? ':memory:');
   await storage.migrate();
   const engine = new CheckoutEngine(storage, opts);
+  try {
+    await engine.worker.start();
+  } catch (e) {
+    await storage.close().catch(() => {});
+    throw e;
+  }
   if (opts.recover !== false) await engine.worker.recover();
   return engine;
 }

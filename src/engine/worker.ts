@@ -1,13 +1,22 @@
 /**
- * The in-process operation worker. An operation is committed as New by its action; the worker
+ * The operation worker. An operation is committed as New by its action; the worker
  * claims it (New → Running), runs the step's service, and in ONE transaction writes the service's
  * effects, completes the operation and moves the session. A crash anywhere before that commit
  * leaves the operation New or Running; `recover()` on start runs those again, and because the
  * commit is atomic and idempotent (one Order per session, keyed), a rerun never duplicates work.
+ *
+ * Scheduling is delegated to an OperationQueue (src/engine/queue): in-process on SQLite, pg-boss on
+ * PostgreSQL. When the queue is shared by several processes, a claim takes a lease
+ * (`_leaseUntil`, wall-clock time): a Running operation whose lease is live belongs to its worker,
+ * one whose lease expired — or whose owner process is gone (see the queue's `heldElsewhere`) —
+ * may be taken over (RetryCount + 1), and the lease doubles as a fencing token: a worker whose
+ * lease was taken over neither commits nor fails the operation.
  */
 import { StepFailed, type EngineCore, type StepContext } from './core.js';
 import { applySessionEvent, VersionConflict } from './sessions.js';
 import type { Row } from '../storage/port.js';
+import { InProcessQueue } from './queue/in-process.js';
+import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './queue/types.js';
 
 /** Hooks for fault-injection tests (crash or stall at a precise point); never set in production. */
 export interface WorkerFaults {
@@ -38,94 +47,117 @@ function withTimeout<T>(p: Promise<T>, ms: number, step: string, ac: AbortContro
   ]).finally(() => clearTimeout(timer));
 }
 
+/** Options of the worker beyond its core. */
+export interface WorkerOptions {
+  /** Where operations wait (default: an in-process queue with the worker's concurrency). */
+  queue?: OperationQueue;
+  /** How long a claim belongs to its worker on a shared queue (default 60 s). */
+  leaseMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Runs background operations with bounded concurrency; see the module comment for guarantees. */
-export class OperationWorker {
-  private readonly inflight = new Map<string, Promise<void>>();
-  private readonly queue: string[] = [];
-  private active = 0;
+export class OperationWorker implements OperationRunner {
+  private readonly inflight = new Map<string, Promise<'done' | 'busy'>>();
   private stopped = false;
-  private readonly idleWaiters: (() => void)[] = [];
+  /** @internal the queue operations wait in */
+  readonly queue: OperationQueue;
+  /** @internal lease length in ms (enforced only on a shared queue) */
+  readonly leaseMs: number;
 
   constructor(
     private readonly core: EngineCore,
-    private readonly concurrency: number,
+    concurrency: number,
     private readonly faults: WorkerFaults = {},
     private readonly onError: (err: unknown) => void = () => {},
-  ) {}
+    options: WorkerOptions = {},
+  ) {
+    this.queue = options.queue ?? new InProcessQueue(core.storage, concurrency, onError);
+    this.leaseMs = options.leaseMs ?? 60_000;
+  }
+
+  /** Starts the queue handing operations to this worker. */
+  start(): Promise<void> {
+    return this.queue.start(this);
+  }
 
   /** Queues an operation to run soon (runAsync = true). */
   enqueue(id: string): void {
-    if (this.stopped || this.inflight.has(id) || this.queue.includes(id)) return;
-    this.queue.push(id);
-    setImmediate(() => this.pump());
+    if (this.stopped || this.inflight.has(id)) return;
+    this.queue.enqueue(id).catch((e) => this.onError(e));
   }
 
-  /** Runs an operation now and resolves when it has finished (runAsync = false). */
-  run(id: string): Promise<void> {
-    const existing = this.inflight.get(id);
-    if (existing) return existing;
-    const i = this.queue.indexOf(id);
-    if (i >= 0) this.queue.splice(i, 1);
-    return this.start(id);
+  /**
+   * Runs an operation now and resolves when it has finished (runAsync = false). If another
+   * process's worker holds it, waits for that one — or takes it over once its lease expires.
+   */
+  async run(id: string): Promise<void> {
+    this.queue.withdraw(id);
+    try {
+      for (let wait = 20; (await this.process(id)) === 'busy'; wait = Math.min(250, wait * 2)) {
+        if (this.stopped) return;
+        await sleep(wait);
+      }
+    } catch (e) {
+      this.onError(e);
+    }
   }
 
   /** Finds operations left New or Running (by a crash or a stop) and queues them. */
-  async recover(): Promise<number> {
-    const ops = await this.core.storage.find('BackgroundOperation', { where: [{ field: 'Status', op: 'in', value: ['New', 'Running'] }] });
-    for (const op of ops) this.enqueue(String(op.Id));
-    return ops.length;
+  recover(): Promise<number> {
+    return this.queue.recover();
   }
 
-  /** Resolves when nothing is queued or running. */
-  idle(): Promise<void> {
-    if (this.active === 0 && this.queue.length === 0) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
+  /** Resolves when nothing this process queued or runs is still unfinished. */
+  async idle(): Promise<void> {
+    do {
+      await Promise.allSettled([...this.inflight.values()]);
+      await this.queue.idle();
+    } while (this.inflight.size > 0);
   }
 
   /** Stops taking work and waits for running operations; queued ones stay New for the next start. */
   async close(): Promise<void> {
     this.stopped = true;
-    this.queue.length = 0;
+    await this.queue.close();
     await Promise.allSettled([...this.inflight.values()]);
-    this.notifyIdle();
   }
 
-  private pump(): void {
-    while (!this.stopped && this.active < this.concurrency && this.queue.length) {
-      void this.start(this.queue.shift()!);
-    }
-    this.notifyIdle();
+  /** @internal whether this process runs the operation right now (queues skip it). */
+  isRunning(id: string): boolean {
+    return this.inflight.has(id);
   }
 
-  private notifyIdle(): void {
-    if (this.active === 0 && this.queue.length === 0) for (const w of this.idleWaiters.splice(0)) w();
-  }
-
-  private start(id: string): Promise<void> {
-    this.active++;
-    const p = this.execute(id)
-      .catch((e) => this.onError(e))
-      .finally(() => {
-        this.active--;
-        this.inflight.delete(id);
-        this.pump();
-      });
+  /** @internal runs one operation for a queue; 'busy' when another live worker holds its lease. */
+  process(id: string, leaseToken: string | null = null): Promise<'done' | 'busy'> {
+    const existing = this.inflight.get(id);
+    if (existing) return existing;
+    const p = this.execute(id, leaseToken).finally(() => this.inflight.delete(id));
     this.inflight.set(id, p);
     return p;
   }
 
   /** Claims, runs and completes (or fails) one operation. */
-  private async execute(id: string): Promise<void> {
+  private async execute(id: string, leaseToken: string | null): Promise<'done' | 'busy'> {
     const core = this.core;
+    const leased = this.queue.shared;
     const claimed = await core.atomically(async (tx) => {
       const op = await tx.get('BackgroundOperation', id, { forUpdate: true });
       if (!op || (op.Status !== 'New' && op.Status !== 'Running')) return null;
+      const wall = Date.now();
+      const lease = parseLease(op._leaseUntil);
+      if (leased && op.Status === 'Running' && lease && lease.until > wall && op._leaseUntil !== leaseToken) {
+        // A live lease of a live process: wait. A dead owner's lease (its lock is gone) is not waited out.
+        if (lease.owner === null || (await this.queue.heldElsewhere(lease.owner))) return 'busy' as const;
+      }
       const now = core.now();
       const version = Number(op._version ?? 0);
       const values: Row = {
         Status: 'Running',
         StartedAt: op.StartedAt ?? now.toISOString(),
         RetryCount: op.Status === 'Running' ? Number(op.RetryCount ?? 0) + 1 : Number(op.RetryCount ?? 0),
+        _leaseUntil: formatLease(wall + this.leaseMs, this.queue.owner),
         _version: version + 1,
         LastModifiedDate: now.toISOString(),
       };
@@ -135,8 +167,11 @@ export class OperationWorker {
       const session = await tx.get('CartCheckoutSession', String(op._sessionId));
       return { op: { ...op, ...values }, session };
     });
-    if (!claimed || !claimed.session) return;
+    if (claimed === 'busy') return 'busy';
+    if (!claimed || !claimed.session) return 'done';
     const { op, session } = claimed;
+    /** Our lease: if the operation no longer carries it, another worker took it over. */
+    const fence = leased ? String(op._leaseUntil) : null;
     const step = String(op._step);
     const action = core.flow(session._flow as string).flow.steps.get(step)?.action;
     const service = action ? core.steps.get(action) : undefined;
@@ -149,6 +184,7 @@ export class OperationWorker {
       await core.atomically(async (tx) => {
         const current = await tx.get('BackgroundOperation', id, { forUpdate: true });
         if (!current || current.Status !== 'Running') return; // canceled meanwhile
+        if (fence !== null && current._leaseUntil !== fence) return; // taken over: the new owner commits
         const s = await tx.get('CartCheckoutSession', String(op._sessionId), { forUpdate: true });
         const now = core.now();
         if (!s || s.BackgroundOperationId !== id || s.IsArchived === true) {
@@ -164,8 +200,9 @@ export class OperationWorker {
       });
     } catch (err) {
       if (this.stopped && !(err instanceof StepFailed)) throw err; // shutting down: leave it for recovery
-      await this.fail(id, failureOf(step, err));
+      await this.fail(id, failureOf(step, err), fence);
     }
+    return 'done';
   }
 
   private async finishOperation(tx: import('../storage/port.js').StorageOps, op: Row, values: Row): Promise<void> {
@@ -180,12 +217,13 @@ export class OperationWorker {
   }
 
   /** Fails an operation: Status Error with its message, session to its error exit, CartValidationOutput rows. */
-  private async fail(id: string, failure: StepFailed): Promise<void> {
+  private async fail(id: string, failure: StepFailed, fence: string | null = null): Promise<void> {
     const core = this.core;
     const message = failure.message.slice(0, 255);
     await core.atomically(async (tx) => {
       const op = await tx.get('BackgroundOperation', id, { forUpdate: true });
       if (!op || (op.Status !== 'New' && op.Status !== 'Running')) return;
+      if (fence !== null && op._leaseUntil !== fence) return; // taken over: the new owner decides
       const now = core.now();
       const session = await tx.get('CartCheckoutSession', String(op._sessionId), { forUpdate: true });
       let type = 'SystemError';

@@ -156,6 +156,9 @@ export class KyselyStore implements Storage {
   updateWhere(object: string, where: readonly Filter[], values: Row) {
     return this.ops.updateWhere(object, where, values);
   }
+  updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>) {
+    return this.ops.updateColumn(object, field, values);
+  }
   delete(object: string, ids: readonly string[]) {
     return this.ops.delete(object, ids);
   }
@@ -316,6 +319,34 @@ class KyselyOps implements StorageOps {
       if (this.spec.isUniqueViolation(err)) throw new UniqueViolation(object, err);
       throw err;
     }
+  }
+
+  async updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
+    const info = this.table(object);
+    const type = allFields(OBJECTS.get(object)!).find((f) => f.name === field)?.type;
+    if (!type || !info.codecs.has(field)) throw new Error(`unknown column ${field}`);
+    const cast = sql.raw(this.spec.columnType(type));
+    const entries = [...values.entries()];
+    const chunk = Math.max(1, Math.floor((this.spec.maxParams - 10) / 3));
+    let n = 0;
+    for (let i = 0; i < entries.length; i += chunk) {
+      const part = entries.slice(i, i + chunk);
+      const cases = sql.join(
+        part.map(([id, v]) => sql`when ${id} then cast(${this.encodeValue(info, field, v)} as ${cast})`),
+        sql` `,
+      );
+      const r = await this.db
+        .updateTable(object)
+        .set({ [field]: sql`case ${sql.ref('Id')} ${cases} end` })
+        .where(
+          'Id',
+          'in',
+          part.map(([id]) => id),
+        )
+        .executeTakeFirst();
+      n += Number(r.numUpdatedRows);
+    }
+    return n;
   }
 
   async delete(object: string, ids: readonly string[]): Promise<number> {

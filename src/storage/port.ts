@@ -47,6 +47,8 @@ export interface StorageOps {
    * Returns false when no row matched: missing, or the expectation failed.
    */
   update(object: string, id: string, values: Row, expect?: readonly Filter[]): Promise<boolean>;
+  /** Sets one column to a per-row value (id → value) in batched statements; returns how many rows changed. */
+  updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number>;
   /** Updates every row matching `where`; returns how many changed. */
   updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number>;
   /** Deletes rows by id; returns how many were deleted. */

@@ -18,10 +18,28 @@ async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** Fails the run at once when PostgreSQL can't be reached. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Fails the run at once when PostgreSQL can't be reached, and drops schemas that earlier runs left
+ * behind (named t_<pid>_…, whose vitest process is gone), so catalog scans stay small.
+ */
 export async function setup(): Promise<void> {
   try {
-    await withClient((c) => c.query('select 1'));
+    await withClient(async (c) => {
+      const { rows } = await c.query(`select nspname from pg_namespace where nspname ~ '^t_[0-9]+_'`);
+      for (const r of rows as { nspname: string }[]) {
+        const pid = Number(/^t_(\d+)_/.exec(r.nspname)![1]);
+        if (!alive(pid)) await c.query(`drop schema if exists "${r.nspname}" cascade`);
+      }
+    });
   } catch (e) {
     throw new Error(`PostgreSQL is not reachable at ${url} (set TEST_DATABASE_URL): ${(e as Error).message}`);
   }

@@ -91,6 +91,19 @@ for (const backend of BACKENDS) {
       await s.close();
     });
 
+    it('sets one column to per-row values in batches (typed: numbers stay numbers)', async () => {
+      const s = await open();
+      const cart = mintId('0a6');
+      const rows = Array.from({ length: 25_000 }, (_, i) => ({ Id: mintId('0a9'), CartId: cart, CartDeliveryGroupId: mintId('0a7'), Name: `W${i}`, Quantity: 1, Type: 'Product' }));
+      await s.insert('CartItem', rows);
+      const values = new Map(rows.map((r, i) => [r.Id, i / 100]));
+      expect(await s.updateColumn('CartItem', 'TotalLineTaxAmount', values)).toBe(25_000);
+      expect((await s.get('CartItem', rows[1234]!.Id))!.TotalLineTaxAmount).toBe(12.34);
+      expect(await s.count('CartItem', [{ field: 'TotalLineTaxAmount', op: '>=', value: 249.99 }])).toBe(1);
+      expect(await s.updateColumn('User', 'IsActive', new Map([[mintId('005'), false]]))).toBe(0);
+      await s.close();
+    });
+
     it('reports unique-key violations as UniqueViolation (usernames, one active session per cart)', async () => {
       const s = await open();
       await s.insert('User', [user({ Username: 'same@x.example' })]);

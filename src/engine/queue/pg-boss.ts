@@ -1,0 +1,265 @@
+/**
+ * The PostgreSQL queue: every engine process that shares a database also shares one pg-boss queue
+ * (in its own schema next to the engine's tables), so an operation queued by one process may be
+ * run by a worker in any of them.
+ *
+ * Losing a worker (kill -9) is covered twice:
+ *  - pg-boss: a job that stays active longer than its expiration (the lease) is failed by pg-boss
+ *    maintenance and retried, so another process fetches it;
+ *  - the lease sweep: every process periodically looks for operations that are New or Running
+ *    with an expired `_leaseUntil` — an operation run synchronously by a caller that died has no
+ *    job at all, nor does one whose action crashed between its commit and the send — stamps a new
+ *    lease on it with a compare-and-set (so exactly one sweeper wins) and sends a job carrying
+ *    that lease as its token.
+ * Either way the new worker's claim fences out the dead one, and the commit stays atomic and keyed
+ * by the session, so the result is still exactly one Order.
+ *
+ * Waiting out a whole lease after a crash is needless when PostgreSQL itself knows the owner is
+ * gone: each process holds a session-level advisory lock (its owner key, written into every lease
+ * it takes) on a connection of its own. PostgreSQL drops that lock when the process dies, so a
+ * lease whose owner's lock can be taken belongs to a dead process and is taken over at once; a
+ * live but stalled owner keeps its lease until it expires.
+ */
+import pg from 'pg';
+import PgBoss from 'pg-boss';
+import type { Storage } from '../../storage/port.js';
+import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './types.js';
+
+/** Advisory-lock namespace (first key) of engine owner locks. */
+const OWNER_LOCK_NS = 727275;
+
+/** The pg-boss queue (job name) that carries background operations. */
+export const OPERATION_JOB = 'checkout-operation';
+
+/** How to reach the database the engine stores to. */
+export interface QueueConnection {
+  /** A postgres:// URL without the engine's `schema` parameter. */
+  connectionString: string;
+  /** The engine's schema; pg-boss lives in `<schema>_pgboss` (or `pgboss` for `public`). */
+  schema: string;
+}
+
+/** Options of the pg-boss queue. */
+export interface PgBossQueueOptions {
+  connection: QueueConnection;
+  /** Operations this process runs at once (one pg-boss worker each). */
+  concurrency: number;
+  /** Lease length (ms): how long a claimed operation belongs to its worker. */
+  leaseMs: number;
+  /** false: send jobs but run none here (an API-only process). */
+  work: boolean;
+  onError: (err: unknown) => void;
+}
+
+interface OperationJob {
+  operationId: string;
+  /** The lease the sweeper stamped when it sent this job (a takeover token). */
+  lease?: string | null;
+}
+
+/** The pg-boss schema for an engine schema. */
+export function bossSchemaFor(schema: string): string {
+  if (schema === 'public') return 'pgboss';
+  const name = `${schema}_pgboss`;
+  return name.length <= 63 ? name : `pgboss_${schema.slice(-50)}`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A pg-boss backed queue shared by every engine process on one PostgreSQL schema. */
+export class PgBossQueue implements OperationQueue {
+  readonly kind = 'pg-boss' as const;
+  readonly shared = true;
+  owner: string | null = null;
+  private ownerClient?: pg.Client;
+  private readonly boss: PgBoss;
+  private readonly workerIds: string[] = [];
+  private nextWorker = 0;
+  private runner?: OperationRunner;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+  private stopped = false;
+  /** Operations this process queued and has not yet seen finish (what `idle()` waits for). */
+  private readonly pending = new Set<string>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly opts: PgBossQueueOptions,
+  ) {
+    const leaseSeconds = Math.max(1, Math.ceil(opts.leaseMs / 1000));
+    this.boss = new PgBoss({
+      connectionString: opts.connection.connectionString,
+      schema: bossSchemaFor(opts.connection.schema),
+      max: Math.max(2, Math.min(opts.concurrency + 1, 5)),
+      application_name: 'checkout-engine-queue',
+      // Expired jobs are found by maintenance; run it about as often as a lease lasts.
+      maintenanceIntervalSeconds: Math.min(60, leaseSeconds),
+      schedule: false,
+      migrate: true,
+    });
+    this.boss.on('error', (e) => opts.onError(e));
+  }
+
+  async start(runner: OperationRunner): Promise<void> {
+    this.runner = runner;
+    await this.takeOwnerLock();
+    try {
+      await this.startBoss(runner);
+    } catch (e) {
+      this.stopped = true;
+      if (this.sweepTimer) clearInterval(this.sweepTimer);
+      await this.boss.stop({ graceful: false, wait: true }).catch(() => {});
+      await this.ownerClient?.end().catch(() => {});
+      throw e;
+    }
+  }
+
+  private async startBoss(runner: OperationRunner): Promise<void> {
+    await this.boss.start();
+    const leaseSeconds = Math.max(1, Math.ceil(this.opts.leaseMs / 1000));
+    await this.boss.createQueue(OPERATION_JOB, {
+      name: OPERATION_JOB,
+      policy: 'standard',
+      // A job outlives a dead worker by its lease, then pg-boss retries it elsewhere.
+      expireInSeconds: leaseSeconds,
+      retryLimit: 20,
+      retryDelay: 1,
+      retryBackoff: true,
+      retentionMinutes: 60,
+    });
+    const every = Math.max(250, Math.min(5_000, Math.floor(this.opts.leaseMs / 2)));
+    this.sweepTimer = setInterval(() => {
+      if (!this.sweeping) {
+        this.sweeping = this.sweep(false)
+          .then(() => undefined, (e) => this.opts.onError(e))
+          .finally(() => (this.sweeping = undefined));
+      }
+    }, every);
+    this.sweepTimer.unref();
+    if (!this.opts.work) return;
+    for (let i = 0; i < this.opts.concurrency; i++) {
+      let myId = '';
+      const id = await this.boss.work<OperationJob>(OPERATION_JOB, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+        try {
+          if (!job) return;
+          const outcome = await runner.process(job.data.operationId, job.data.lease ?? null);
+          // 'busy': a live worker holds the lease; if it dies, its lease expires and the sweep re-sends.
+          return { outcome };
+        } finally {
+          // Fetch again at once instead of sleeping out the polling interval while work is queued.
+          if (myId && !this.stopped) this.boss.notifyWorker(myId);
+        }
+      });
+      myId = id;
+      this.workerIds.push(id);
+    }
+  }
+
+  /** Takes a free owner key: a session-level advisory lock held for this queue's lifetime. */
+  private async takeOwnerLock(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.opts.connection.connectionString, application_name: 'checkout-engine-owner' });
+    client.on('error', (e) => this.opts.onError(e)); // lock lost: our leases become takeable, and our late commits are fenced off
+    await client.connect();
+    for (;;) {
+      const key = 1 + Math.floor(Math.random() * 0x7ffffffe);
+      const { rows } = await client.query('select pg_try_advisory_lock($1::int, $2::int) as ok', [OWNER_LOCK_NS, key]);
+      if (rows[0].ok) {
+        this.owner = String(key);
+        break;
+      }
+    }
+    this.ownerClient = client;
+  }
+
+  async heldElsewhere(owner: string): Promise<boolean> {
+    if (owner === this.owner) return false; // ours, yet not running here: orphaned by an earlier run
+    const key = Number(owner);
+    const client = this.ownerClient;
+    if (!Number.isInteger(key) || !client) return true;
+    const { rows } = await client.query('select pg_try_advisory_lock($1::int, $2::int) as free', [OWNER_LOCK_NS, key]);
+    if (!rows[0].free) return true;
+    await client.query('select pg_advisory_unlock($1::int, $2::int)', [OWNER_LOCK_NS, key]);
+    return false;
+  }
+
+  async enqueue(id: string): Promise<void> {
+    await this.send(id, null);
+  }
+
+  withdraw(): boolean {
+    // A sent job can't be unsent; the caller runs the operation and the job then finds it done.
+    return true;
+  }
+
+  async recover(): Promise<number> {
+    return this.sweep(true);
+  }
+
+  async idle(): Promise<void> {
+    while (this.pending.size) {
+      const ids = [...this.pending];
+      const open = await this.storage.find('BackgroundOperation', {
+        where: [
+          { field: 'Id', op: 'in', value: ids },
+          { field: 'Status', op: 'in', value: ['New', 'Running'] },
+        ],
+      });
+      const still = new Set(open.map((o) => String(o.Id)));
+      for (const id of ids) if (!still.has(id)) this.pending.delete(id);
+      if (this.pending.size) await sleep(25);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.sweeping;
+    // Graceful: running handlers finish (their operations complete); queued jobs stay for others.
+    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    await this.ownerClient?.end().catch(() => {});
+  }
+
+  private async send(id: string, lease: string | null): Promise<void> {
+    if (this.stopped) return;
+    this.pending.add(id);
+    await this.boss.send(OPERATION_JOB, { operationId: id, lease } satisfies OperationJob);
+    if (this.workerIds.length) {
+      this.boss.notifyWorker(this.workerIds[this.nextWorker++ % this.workerIds.length]!);
+    }
+  }
+
+  /**
+   * Re-dispatches operations nobody holds: New, or Running with an expired lease or a dead owner.
+   * Periodically, a New operation seen for the first time only gets a lease stamped (its action is
+   * probably sending its job right now) and is sent again if still New when that lease expires; on
+   * start (`startup`), every New operation is sent at once.
+   */
+  private async sweep(startup: boolean): Promise<number> {
+    const ops = await this.storage.find('BackgroundOperation', {
+      where: [{ field: 'Status', op: 'in', value: ['New', 'Running'] }],
+      orderBy: [{ field: 'Id', direction: 'asc' }],
+      limit: 500,
+    });
+    const now = Date.now();
+    let sent = 0;
+    for (const op of ops) {
+      if (this.stopped) break;
+      const id = String(op.Id);
+      if (this.runner?.isRunning(id)) continue;
+      const old = op._leaseUntil == null ? null : String(op._leaseUntil);
+      const held = parseLease(old);
+      if (held && held.until > now && (op.Status === 'New' ? !startup : held.owner === null || (await this.heldElsewhere(held.owner)))) continue;
+      const lease = formatLease(now + this.opts.leaseMs, this.owner);
+      const won = await this.storage.update('BackgroundOperation', id, { _leaseUntil: lease }, [
+        old === null ? { field: '_leaseUntil', op: 'is null' } : { field: '_leaseUntil', op: '=', value: old },
+        { field: 'Status', op: 'in', value: ['New', 'Running'] },
+      ]);
+      if (!won) continue; // another process's sweep took it
+      if (old === null && op.Status === 'New' && !startup) continue; // first sight: give its own job a lease's time
+      await this.send(id, lease);
+      sent++;
+    }
+    return sent;
+  }
+}
