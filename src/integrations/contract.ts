@@ -38,7 +38,8 @@ export type Match = Record<string, unknown>;
 export type StagedWrite =
   | { op: 'insert'; object: string; fields: Row }
   | { op: 'update'; object: string; id: string; fields: Row; expect?: Match }
-  | { op: 'delete'; object: string; ids: string[] };
+  | { op: 'delete'; object: string; ids: string[] }
+  | { op: 'reserve'; object: 'ProductInventory'; id: string; quantity: number; sku?: string; relatedEntityId?: string };
 
 /** What an integration sees: read access to the store's records and staged writes for its cart. */
 export interface CartDataApi {
@@ -62,6 +63,13 @@ export interface CartDataApi {
   update(object: string, id: string, fields: Row, expect?: Match): void;
   /** Stages deletions (CartTax, CartDeliveryGroupMethod of this cart). */
   delete(object: string, ids: string[]): void;
+  /**
+   * Stages a stock reservation: at commit, QuantityReserved of the ProductInventory row grows by
+   * `quantity` if QuantityAvailable − QuantityReserved still covers it (re-read in the commit
+   * transaction, so concurrent checkouts of one product serialize instead of failing); else the
+   * step fails with an Inventory validation naming the SKU.
+   */
+  reserve(inventoryId: string, quantity: number, info?: { sku?: string; relatedEntityId?: string }): void;
 }
 
 /** A calculator: the engine's defaults and a store's own integrations implement this. */

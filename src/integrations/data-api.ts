@@ -9,6 +9,7 @@ import { publicRecord, validateFields, withDefaults } from '../domain/records.js
 import { OBJECTS, findObject } from '../domain/objects.js';
 import { StepFailed, type EngineCore } from '../engine/core.js';
 import { recomputeCart, withDerivedLine } from '../engine/cart.js';
+import { VersionConflict } from '../engine/sessions.js';
 import type { Filter, Row, StorageOps } from '../storage/port.js';
 import type { CartDataApi, IntegrationValidation, Match, StagedWrite } from './contract.js';
 
@@ -95,6 +96,12 @@ export class StagingCartDataApi implements CartDataApi {
     if (ids.length) this.writes.push({ op: 'delete', object, ids: ids.map(String) });
   }
 
+  reserve(inventoryId: string, quantity: number, info: { sku?: string; relatedEntityId?: string } = {}): void {
+    if (typeof inventoryId !== 'string' || !inventoryId) refuse('a reservation needs a ProductInventory id');
+    if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity <= 0) refuse('a reservation needs a positive quantity');
+    this.writes.push({ op: 'reserve', object: 'ProductInventory', id: inventoryId, quantity, sku: info.sku, relatedEntityId: info.relatedEntityId });
+  }
+
   /** Everything staged so far. */
   result(): StagedResult {
     return { writes: [...this.writes], validations: [...this.validations] };
@@ -145,6 +152,22 @@ export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId
     // Updates and deletes see earlier inserts.
     for (const [object, rows] of inserts) await tx.insert(object, rows);
     inserts.clear();
+    if (w.op === 'reserve') {
+      const row = await tx.get('ProductInventory', w.id, { forUpdate: true });
+      if (!row) throw new StepFailed(`The integration reserved ProductInventory ${w.id}, which doesn't exist.`);
+      const reserved = Number(row.QuantityReserved ?? 0);
+      const available = Number(row.QuantityAvailable ?? 0) - reserved;
+      if (w.quantity > available) {
+        const message = `Insufficient quantity for SKU ${w.sku ?? row.Product2Id}: ${w.quantity} requested, ${Math.max(0, available)} available.`;
+        throw new StepFailed(message, [{ Type: 'Inventory', Message: message, RelatedEntityId: w.relatedEntityId ?? w.id }]);
+      }
+      // A concurrent reservation between the read and this write: retry the whole commit, which re-reads.
+      const ok = await tx.update('ProductInventory', w.id, { QuantityReserved: reserved + w.quantity, LastModifiedDate: stamp }, [
+        row.QuantityReserved === null || row.QuantityReserved === undefined ? { field: 'QuantityReserved', op: 'is null' } : { field: 'QuantityReserved', op: '=', value: row.QuantityReserved },
+      ]);
+      if (!ok) throw new VersionConflict('ProductInventory', w.id);
+      continue;
+    }
     if (w.op === 'delete') {
       const rows = await tx.find(w.object, { where: [{ field: 'Id', op: 'in', value: w.ids }] });
       for (const r of rows) if ((await cartOfRow(tx, w.object, r)) !== cartId) throw foreign(w.object, String(r.Id));

@@ -1,8 +1,9 @@
 /**
  * Default inventory integration: ProductInventory (Product2Id, QuantityAvailable, QuantityReserved).
  * A product with an inventory record needs QuantityAvailable − QuantityReserved ≥ the cart's
- * quantity of it; success reserves that quantity (a compare-and-set on QuantityReserved, so two
- * checkouts can't both take the last units). Products without an inventory record aren't tracked.
+ * quantity of it; success reserves that quantity (`data.reserve`: re-checked and incremented in the
+ * commit transaction, so concurrent checkouts of one product serialize and two can't both take the
+ * last units). Products without an inventory record aren't tracked.
  */
 import type { CartProcessor } from './contract.js';
 
@@ -42,8 +43,8 @@ export const defaultInventory: CartProcessor = {
     }
     if (short) return { status: 'FAILED' };
     for (const row of stock) {
-      const reserved = Number(row.QuantityReserved ?? 0);
-      data.update('ProductInventory', String(row.Id), { QuantityReserved: reserved + need.get(String(row.Product2Id))!.qty }, { QuantityReserved: row.QuantityReserved ?? null });
+      const n = need.get(String(row.Product2Id))!;
+      data.reserve(String(row.Id), n.qty, { sku: n.sku, relatedEntityId: n.itemId });
     }
     return { status: 'SUCCESS' };
   },
