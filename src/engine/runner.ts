@@ -132,7 +132,12 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
       }
       return finish(s);
     }
-    const started = await call('checkoutSessionAction', { cartId }, false);
+    // Another runner may convert and close the cart between our read above and this call: then
+    // the loop's Closed branch reports the finished checkout instead of failing.
+    const started = await call('checkoutSessionAction', { cartId }, false).catch(async (e: unknown) => {
+      if ((await storage.get('WebCart', cartId))?.Status === 'Closed') return 'retry' as const;
+      throw e;
+    });
     if (started === 'retry') continue;
     const id = String(started.requestId);
     const session = await storage.get('CartCheckoutSession', id);
