@@ -180,7 +180,7 @@ function record(tableText: string): void {
     '',
     `How to read it: all engine processes, PostgreSQL and the benchmark share the same ${cpus().length} cores, so adding processes adds coordination (row-lock waits, queue polling, more connections) but no CPU; on such a box throughput stays flat or drops and latency grows with the process count. Several processes pay off when they run on separate cores or machines; what this table shows on one small box is that every checkout completes (the \`failed\` column) with 1, 2 and 3 processes sharing one database. SQLite runs in-process with no network round trips, hence its lead per process.`,
     '',
-    'Each cart buys its own products: checkouts that reserve stock on the same ProductInventory row at the same time make the loser\'s inventory step fail with "ProductInventory … changed while the step ran; run the checkout again" (the default inventory integration\'s compare-and-set is not retried), which would measure that conflict rather than the engine.',
+    'Each cart buys its own products, so the numbers measure the engine rather than waits on shared stock rows: reservations of one product serialize in the commit transaction (they re-read and re-check the row), which is correct but queues checkouts of the same product behind each other.',
     '',
   ].join('\n');
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
