@@ -178,13 +178,14 @@ export class CheckoutEngine {
 
   /**
    * Runs a SOQL query (SELECT … FROM one object WHERE … AND … ORDER BY … LIMIT …) as `userId`,
-   * seeing only what that user may read.
+   * seeing only what that user may read; `apiVersion` (default '64.0') goes into each record's
+   * `attributes.url`.
    * @example await engine.query("SELECT Id, Status FROM Order WHERE Status = 'Draft'", { userId })
    */
-  async query(soql: string, opts: CallOptions): Promise<QueryResult> {
+  async query(soql: string, opts: CallOptions & { apiVersion?: string }): Promise<QueryResult> {
     this.live();
     const caller = await loadCaller(this.core.storage, opts?.userId);
-    return runQuery(this.core.storage, caller, soql, this.core.now());
+    return runQuery(this.core.storage, caller, soql, this.core.now(), opts.apiVersion);
   }
 
   /** Resolves when no background operation is queued or running in this process. */

@@ -106,8 +106,8 @@ function toFilters(object: ObjectDef, c: SoqlCondition, now: Date): Filter[] {
   return [{ field: name, op: c.op as '=' | '!=' | '<' | '<=' | '>' | '>=', value }];
 }
 
-/** Parses and runs a SOQL query as `caller`. */
-export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, now: Date): Promise<QueryResult> {
+/** Parses and runs a SOQL query as `caller`; record `attributes.url`s name `apiVersion` (e.g. '64.0'). */
+export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, now: Date, apiVersion = '64.0'): Promise<QueryResult> {
   if (typeof soql !== 'string' || !soql.trim()) throw malformed('A SOQL query string is required (q).');
   let q;
   try {
@@ -139,7 +139,7 @@ export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, no
   const rows = await tx.find(object.name, { where, orderBy, limit: q.limit, offset: q.offset });
   const known = new Set(allFields(object).map((f) => f.name));
   const records = rows.map((r) => {
-    const rec: Record<string, unknown> = { attributes: { type: object.name, url: `/services/data/v62.0/sobjects/${object.name}/${r.Id}` } };
+    const rec: Record<string, unknown> = { attributes: { type: object.name, url: `/services/data/v${apiVersion}/sobjects/${object.name}/${r.Id}` } };
     for (const f of fields) if (known.has(f)) rec[f] = r[f] ?? null;
     return rec;
   });

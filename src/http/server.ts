@@ -347,9 +347,9 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
       responses: { 200: { description: '{ totalSize, done, records }' }, 400: { description: 'MALFORMED_QUERY or INVALID_FIELD' } },
     },
     async (req) => {
-      apiVersion(req.params.version);
+      const version = apiVersion(req.params.version);
       if (!req.query.q?.trim()) throw new EngineError('MALFORMED_QUERY', "Pass the SOQL text as the 'q' query parameter.", ['q']);
-      return engine.query(req.query.q, { userId: req.userId });
+      return engine.query(req.query.q, { userId: req.userId, apiVersion: version });
     },
   );
 

@@ -30,7 +30,7 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       const r = await q(`SELECT Id, Name, Quantity, Type FROM CartItem WHERE CartId = '${ids.cart}' AND Type = 'Product' AND Quantity >= 2 ORDER BY Quantity DESC LIMIT 2`, ids.buyer!);
       expect(r).toMatchObject({ done: true, totalSize: 2 });
       expect(r.records.map((x) => x.Quantity)).toEqual([4, 3]);
-      expect(r.records[0]).toMatchObject({ attributes: { type: 'CartItem' }, Type: 'Product' });
+      expect(r.records[0]).toMatchObject({ attributes: { type: 'CartItem', url: `/services/data/v64.0/sobjects/CartItem/${r.records[0]!.Id}` }, Type: 'Product' });
       expect((await q("SELECT Id FROM CartItem WHERE Name LIKE 'widget%' AND Sku IN ('SKU-0001', 'SKU-0002')", ids.buyer!)).totalSize).toBe(2);
       expect((await q('SELECT Id FROM CartItem WHERE CreatedDate = TODAY', ids.buyer!)).totalSize).toBe(5);
       await engine.close();

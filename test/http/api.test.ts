@@ -160,6 +160,9 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     expect(r.body.done).toBe(true);
     expect(r.body.records.map((x: any) => x.StockKeepingUnit)).toEqual(['SKU-0003', 'SKU-0002']);
     expect(r.body.records[0].attributes.type).toBe('Product2');
+    expect(r.body.records[0].attributes.url).toBe(`${V}/sobjects/Product2/${r.body.records[0].Id}`);
+    const v55 = await t.call('GET', `/services/data/v55.0/query?q=${q}`, { token: buyer });
+    expect(v55.body.records[0].attributes.url).toMatch(/^\/services\/data\/v55\.0\/sobjects\/Product2\//);
   });
 
   it('serves an OpenAPI document generated from the schemas', async () => {
