@@ -146,9 +146,9 @@ describe('checkout-engine CLI', () => {
     expect(badSub.code).toBe(2);
   });
 
-  it('seeds a fixture file and lists and shows sessions', async () => {
-    const db = join(dir, 'seeded.db');
-    const fixture = join(dir, 'store.yaml');
+  for (const backend of ['sqlite', 'postgres'] as const) it(`seeds a fixture file and lists and shows sessions (${backend})`, async () => {
+    const db = backend === 'sqlite' ? join(dir, 'seeded.db') : freshPgUrl();
+    const fixture = join(dir, `store-${backend}.yaml`);
     writeFileSync(fixture, stringify(demoFixture({ sessionState: 'checkoutSummary' })));
     const seeded = await run(['seed', fixture, '--db', db]);
     expect(seeded.code, seeded.stderr).toBe(0);
