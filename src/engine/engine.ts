@@ -4,9 +4,8 @@
  * Salesforce-shaped operations of spec §5.
  */
 import type { FlowDefinition } from '../../machines/flow.js';
-import { ACTIONS, invokeAction, requireAction, type InvocationResult } from '../actions/index.js';
+import { ACTIONS, STEP_ACTIONS, invokeAction, requireAction, type InvocationResult } from '../actions/index.js';
 import { cartToOrderAction } from '../actions/cart-to-order.js';
-import { STEP_ACTIONS } from '../actions/index.js';
 import { integrationStepAction } from '../actions/integration-step.js';
 import { IntegrationRegistry, attachRegistry, type IntegrationsOption } from '../integrations/registry.js';
 import type { CartProcessor } from '../integrations/contract.js';
@@ -15,7 +14,7 @@ import { expireBeforeCall, sweepExpiredCheckouts } from './expiry.js';
 import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from './runner.js';
 import type { ActionDef } from '../actions/types.js';
 import { EngineError } from '../errors.js';
-import type { SObject } from '../domain/records.js';
+import { publicRecord, type SObject } from '../domain/records.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/port.js';
 import { EngineCore } from './core.js';
@@ -26,7 +25,6 @@ import { seedFixture } from './seed.js';
 import { OperationWorker, type WorkerFaults } from './worker.js';
 import { createOperationQueue } from './queue/index.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { publicRecord } from '../domain/records.js';
 
 /** Options of `createCheckoutEngine`. */
 export interface CheckoutEngineOptions {
