@@ -87,13 +87,16 @@ const TokenBody = z
   .nullish();
 const IdentityParams = z.object({ org: z.string(), user: z.string() });
 
-/** The version segment `vNN.0` for a served version, or NOT_FOUND naming it. */
+/**
+ * The version segment `vNN.0` for any version from 50.0 on (spec §5: "accepted for 50.0 and
+ * later", so a client newer than the listed versions still works), or NOT_FOUND naming it.
+ */
 function apiVersion(segment: string): string {
-  const m = /^v(\d+\.0)$/.exec(segment);
-  if (!m || !API_VERSIONS.includes(m[1]!)) {
-    throw new EngineError('NOT_FOUND', `API version '${segment}' isn't served; use v${API_VERSIONS[0]} to v${LATEST_VERSION}.`, ['version']);
+  const m = /^v(\d{2,3})\.0$/.exec(segment);
+  if (!m || Number(m[1]) < Number.parseInt(API_VERSIONS[0]!, 10)) {
+    throw new EngineError('NOT_FOUND', `API version '${segment}' isn't served; use v${API_VERSIONS[0]} or later (newest listed: v${LATEST_VERSION}).`, ['version']);
   }
-  return m[1]!;
+  return `${Number(m[1])}.0`;
 }
 
 /** The object behind a `/sobjects/{Type}` URL; an unknown one is a missing resource (404), as in Salesforce. */

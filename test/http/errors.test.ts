@@ -92,6 +92,9 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
     expectRestError(await t.call('POST', `${V}/sobjects/Opportunity`, { token, body: { Name: 'x' } }), 404, 'NOT_FOUND', 'type', 'Opportunity');
     expectRestError(await t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Id FROM Opportunity')}`, { token }), 400, 'INVALID_TYPE', undefined, 'Opportunity');
     expectRestError(await t.call('GET', '/services/data/v49.0/sobjects', { token }), 404, 'NOT_FOUND', 'version', 'v49.0');
+    expectRestError(await t.call('GET', '/services/data/v62.5/sobjects', { token }), 404, 'NOT_FOUND', 'version', 'v62.5');
+    // Versions newer than the listed ones are accepted (spec: 50.0 and later).
+    expect((await t.call('GET', '/services/data/v66.0/sobjects', { token })).status).toBe(200);
     expectRestError(await t.call('GET', '/services/data/latest/sobjects', { token }), 404, 'NOT_FOUND', 'version');
     expectRestError(await t.call('GET', `${V}/nothing/here`, { token }), 404, 'NOT_FOUND');
     expectRestError(await t.call('PUT', cartUrl(), { token, body: {} }), 404, 'NOT_FOUND');
