@@ -6,7 +6,7 @@
  * (see src/engine/sessions.ts). No I/O, clocks or ids here.
  */
 import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
-import { firstFailedRequirement, type RequirementFacts } from '../src/domain/requirements.js';
+import { firstFailedRequirement, rejectionFor, type RequirementFacts } from '../src/domain/requirements.js';
 import { claimProblem, moveProblem, type Rejection } from '../src/domain/session-rules.js';
 import { ERROR_STATE, type CompiledFlow } from './flow.js';
 
@@ -124,7 +124,7 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
         const failed = firstFailedRequirement({ ...event.facts, session: sessionState(context) }, event.step);
         return {
           rejection: failed
-            ? { error: failed.error, requirement: failed.id, detail: `Requirement ${failed.id} failed: ${failed.description}.` }
+            ? rejectionFor(failed)
             : { error: 'SESSION_NOT_READY' as const, requirement: 7, detail: `The session isn't waiting for '${event.step}'.` },
         };
       }),

@@ -10,7 +10,7 @@ import { firstFailedRequirement } from '../domain/requirements.js';
 import { loadCartFacts } from '../engine/facts.js';
 import { applySessionEvent } from '../engine/sessions.js';
 import type { StepService } from '../engine/core.js';
-import type { ActionDef, ActionParam } from './types.js';
+import { requirementError, type ActionDef, type ActionParam } from './types.js';
 
 /** What distinguishes one async step action from another. */
 export interface AsyncStepSpec {
@@ -49,7 +49,7 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
         if (!session || !flowEntry || !stepKey) {
           // No session, or its flow has no such step: requirement 7 (or an earlier one) fails.
           const failed = firstFailedRequirement(loaded.facts, stepKey ?? spec.name)!;
-          throw new EngineError(failed.error, `Requirement ${failed.id} failed: ${failed.description}.`, failed.id === 1 ? ['cartId'] : []);
+          throw requirementError(failed);
         }
         const now = core.now();
         const opId = core.mint('BackgroundOperation');

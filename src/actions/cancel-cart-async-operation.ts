@@ -9,7 +9,7 @@ import { EngineError } from '../errors.js';
 import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement } from '../domain/requirements.js';
 import { loadCartFacts } from '../engine/facts.js';
 import { cancelCheckout } from '../engine/cart.js';
-import type { ActionDef } from './types.js';
+import { requirementError, type ActionDef } from './types.js';
 
 /** The cancelCartAsyncOperation definition. */
 export const cancelCartAsyncOperation: ActionDef = {
@@ -24,7 +24,7 @@ export const cancelCartAsyncOperation: ActionDef = {
     const opId = await core.atomically(async (tx) => {
       const loaded = await loadCartFacts(tx, caller, input.cartId, true);
       const failed = firstFailedRequirement(loaded.facts, 'cancel', CART_ACCESS_REQUIREMENTS);
-      if (failed) throw new EngineError(failed.error, `Requirement ${failed.id} failed: ${failed.description}.`, failed.id === 1 ? ['cartId'] : []);
+      if (failed) throw requirementError(failed);
       if (loaded.cart!.Status === 'Closed') throw new EngineError('CANCEL_CLOSED_CART', '', ['cartId']);
       if (!loaded.session) throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session to cancel.', ['cartId']);
       await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now());

@@ -7,7 +7,7 @@ import { EngineError } from '../errors.js';
 import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement } from '../domain/requirements.js';
 import { findActiveSession, loadCartFacts } from '../engine/facts.js';
 import { MACHINE_VERSION } from '../../machines/checkout-session.js';
-import type { ActionDef } from './types.js';
+import { requirementError, type ActionDef } from './types.js';
 
 /** The checkoutSessionAction definition. */
 export const checkoutSessionAction: ActionDef = {
@@ -26,7 +26,7 @@ export const checkoutSessionAction: ActionDef = {
       async (tx) => {
         const loaded = await loadCartFacts(tx, caller, input.cartId, true);
         const failed = firstFailedRequirement(loaded.facts, 'start', CART_ACCESS_REQUIREMENTS);
-        if (failed) throw new EngineError(failed.error, `Requirement ${failed.id} failed: ${failed.description}.`, failed.id === 1 ? ['cartId'] : []);
+        if (failed) throw requirementError(failed);
         const cart = loaded.cart!;
         if (cart.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
         const existing = await findActiveSession(tx, String(cart.Id));

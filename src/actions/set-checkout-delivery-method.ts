@@ -12,7 +12,7 @@ import { withDefaults } from '../domain/records.js';
 import { firstFailedRequirement, STEP_REQUIREMENTS } from '../domain/requirements.js';
 import { loadCartFacts } from '../engine/facts.js';
 import { recomputeCart, withDerivedLine } from '../engine/cart.js';
-import type { ActionDef } from './types.js';
+import { requirementError, type ActionDef } from './types.js';
 
 const METHOD_PREFIX = OBJECTS.get('OrderDeliveryMethod')!.keyPrefix;
 
@@ -32,7 +32,7 @@ export const setCheckoutDeliveryMethod: ActionDef = {
     await core.atomically(async (tx) => {
       const loaded = await loadCartFacts(tx, caller, input.cartId, true);
       const failed = firstFailedRequirement(loaded.facts, 'deliveryMethod', STEP_REQUIREMENTS.slice(0, 6));
-      if (failed) throw new EngineError(failed.error, `Requirement ${failed.id} failed: ${failed.description}.`, failed.id === 1 ? ['cartId'] : []);
+      if (failed) throw requirementError(failed);
       const session = loaded.session;
       if (!session) throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session.', ['cartId']);
       if (session.IsError === true) throw new EngineError('SESSION_NOT_READY', 'The checkout session is in error; cancel the checkout and start again.', ['cartId']);

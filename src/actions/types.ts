@@ -4,6 +4,7 @@
  * so describe and validation can't drift apart.
  */
 import { EngineError } from '../errors.js';
+import { rejectionFor, type Requirement } from '../domain/requirements.js';
 import type { EngineCore } from '../engine/core.js';
 import type { Caller } from '../engine/facts.js';
 import type { OperationWorker } from '../engine/worker.js';
@@ -67,4 +68,10 @@ export function parseActionInput(def: ActionDef, raw: unknown): Record<string, u
     throw new EngineError('REQUIRED_FIELD_MISSING', `[${missing.join(', ')}] in the input of ${def.name}.`, missing);
   }
   return out;
+}
+
+/** The caller-facing error of a failed usage requirement; requirement 1 names the `cartId` input. */
+export function requirementError(r: Requirement): EngineError {
+  const { error, detail } = rejectionFor(r);
+  return new EngineError(error, detail, r.id === 1 ? ['cartId'] : []);
 }

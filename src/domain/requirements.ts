@@ -120,6 +120,11 @@ export const STEP_REQUIREMENTS: readonly Requirement[] = [
 /** Requirements 1–5: who may act on this cart at all (shared by every cart action). */
 export const CART_ACCESS_REQUIREMENTS = STEP_REQUIREMENTS.slice(0, 5);
 
+/** How a failed requirement is reported: its error, its number and a detail naming it. */
+export function rejectionFor(r: Requirement): { error: ErrorKey; requirement: number; detail: string } {
+  return { error: r.error, requirement: r.id, detail: `Requirement ${r.id} failed: ${r.description}.` };
+}
+
 /** The first requirement in `list` that fails, or null when all hold. */
 export function firstFailedRequirement(facts: RequirementFacts, step: string, list: readonly Requirement[] = STEP_REQUIREMENTS): Requirement | null {
   for (const r of list) if (!r.check(facts, step)) return r;
