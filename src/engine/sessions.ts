@@ -59,7 +59,7 @@ export function restoreSnapshot(machine: AnyStateMachine, row: Row) {
 /** The result of offering an event to a session. */
 export type SessionTransition =
   | { ok: false; rejection: Rejection }
-  | { ok: true; row: Row; value: unknown; context: SessionContext; spawned: { src: string; input: unknown }[]; changed: boolean };
+  | { ok: true; row: Row; value: unknown; context: SessionContext; spawned: { src: string; input: unknown }[] };
 
 /**
  * Offers `event` to the session in `row` and, when the machine accepts it, writes the new state
@@ -80,7 +80,6 @@ export async function applySessionEvent(
   const spawned = actions
     .filter((a) => a.type === 'xstate.spawnChild')
     .map((a) => ({ src: String((a.params as { src?: unknown })?.src), input: (a.params as { input?: unknown })?.input }));
-  const changed = JSON.stringify(after.value) !== JSON.stringify(before.value) || JSON.stringify(ctx) !== JSON.stringify(before.context);
   const version = Number(row._version ?? 0);
   const values: Row = {
     State: ctx.State,
@@ -99,5 +98,5 @@ export async function applySessionEvent(
   };
   const ok = await tx.update('CartCheckoutSession', String(row.Id), values, [{ field: '_version', op: '=', value: version }]);
   if (!ok) throw new VersionConflict('CartCheckoutSession', String(row.Id));
-  return { ok: true, row: { ...row, ...values }, value: after.value, context: ctx, spawned, changed };
+  return { ok: true, row: { ...row, ...values }, value: after.value, context: ctx, spawned };
 }
