@@ -115,10 +115,16 @@ export const ERRORS = {
   BODY_TOO_LARGE: { code: 'REQUEST_ENTITY_TOO_LARGE', status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', status: 415, message: 'The request body must be application/json.' },
   METHOD_NOT_ALLOWED: { code: 'METHOD_NOT_ALLOWED', status: 405, message: 'HTTP method not allowed for this resource.' },
+  HEADERS_TOO_LARGE: { code: 'REQUEST_HEADER_FIELDS_TOO_LARGE', status: 431, message: 'The request headers (URL included) are too large.' },
+  BAD_HTTP_REQUEST: { code: 'BAD_REQUEST', status: 400, message: 'The HTTP request is malformed.' },
+  REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', status: 408, message: 'The request was not received in time.' },
+  TOO_MANY_INPUTS: { code: 'LIMIT_EXCEEDED', status: 400, message: 'Too many inputs in one invocation:' },
   // --- OAuth2 token endpoint: codes are OAuth's `error` values, messages its `error_description` ---
   OAUTH_INVALID_GRANT: { code: 'invalid_grant', status: 400, message: 'authentication failure' },
   OAUTH_UNSUPPORTED_GRANT: { code: 'unsupported_grant_type', status: 400, message: 'grant type not supported' },
   OAUTH_INVALID_REQUEST: { code: 'invalid_request', status: 400, message: 'the request is missing a required parameter:' },
+  OAUTH_RATE_LIMITED: { code: 'invalid_grant', status: 429, message: 'login rate exceeded:' },
+  OAUTH_INVALID_TOKEN: { code: 'unsupported_token_type', status: 400, message: 'this token type is not supported' },
   ENGINE_CLOSED: { code: 'SERVICE_UNAVAILABLE', status: 503, message: 'The checkout engine is shut down.' },
   INTERNAL: { code: 'UNKNOWN_EXCEPTION', status: 500, message: 'An unexpected error occurred.' },
   // --- flow runner (engine.runCheckout) ------------------------------------------------------------

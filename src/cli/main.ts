@@ -55,7 +55,7 @@ Options:
   --host <addr>         Interface to bind (default 127.0.0.1)
   --seed <fixture>      Load this JSON/YAML fixture before serving (fails if it repeats stored records)
   --demo                Seed the demo store once and keep one demo cart ready for cartToOrderAction
-  --secret <s>          Token signing secret, ≥ 16 chars (default $CHECKOUT_ENGINE_SECRET, else random per process)
+  --trust-proxy         Take client addresses (login throttle) from X-Forwarded-For, behind a trusted proxy
   --token-ttl <sec>     Access token lifetime in seconds (default 7200)
   --log-level <level>   fatal, error, warn, info, debug, trace or silent (default info)
   --help                This help`,
@@ -147,15 +147,13 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     host: { type: 'string' },
     seed: { type: 'string' },
     demo: { type: 'boolean' },
-    secret: { type: 'string' },
+    'trust-proxy': { type: 'boolean' },
     'token-ttl': { type: 'string' },
     'log-level': { type: 'string' },
   });
   if (values.help) return line(io.out, HELP.serve), 0;
   const port = intOption('port', values.port ?? io.env.PORT, 3000);
   const ttl = intOption('token-ttl', values['token-ttl'], 7200);
-  const secret = values.secret ?? io.env.CHECKOUT_ENGINE_SECRET;
-  if (secret !== undefined && secret.length < 16) throw new UsageError('The token secret must be at least 16 characters.');
   if (ttl <= 0) throw new UsageError('--token-ttl must be positive.');
   const db = dbOf(values.db, io);
 
@@ -178,14 +176,13 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     server = await startServer(engine, {
       port,
       host: values.host ?? '127.0.0.1',
-      secret,
+      trustProxy: values['trust-proxy'] === true,
       tokenTtlSeconds: ttl,
       log: { level: values['log-level'] ?? 'info', stream: io.err },
     });
     const log = server.app.log;
     report = (err) => log.error({ err }, 'engine error');
     log.info({ event: 'started', url: server.url, db: describeDb(db), storage: engine.storageKind, seeded: seeded ? Object.keys(seeded).length : 0, demo: !!demo }, 'checkout-engine listening');
-    if (server.ephemeralSecret) log.warn({ event: 'ephemeral_secret' }, 'no CHECKOUT_ENGINE_SECRET: tokens are signed with a random per-process secret (they end with this process and other processes reject them)');
 
     line(io.out, `checkout-engine listening on ${server.url}`);
     line(io.out, `  database: ${describeDb(db)}`);

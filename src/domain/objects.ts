@@ -572,3 +572,31 @@ export function allFields(object: ObjectDef): readonly FieldDef[] {
 export function prefixesFor(field: FieldDef): string[] {
   return (field.to ?? []).map((t) => OBJECTS.get(t)!.keyPrefix);
 }
+
+// --- Engine-internal objects (HTTP sign-in) ---------------------------------------------------
+// Stored in the same database as the records, so every engine process on one database shares
+// them, but never exposed: not in OBJECTS, so no sObject URL, SOQL query, describe, fixture or
+// generated table reaches them.
+
+/** Engine-internal objects: tables the storage creates, which no record API, query or describe sees. */
+export const INTERNAL_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map(
+  [
+    {
+      // One row per live access token. Id is the token's SHA-256 (hex): the token itself is never stored.
+      name: 'EngineAuthToken',
+      keyPrefix: '0Ak',
+      realPrefix: false,
+      label: 'Access Token',
+      fields: [ref('UserId', 'User', { required: true }), dt('ExpiresAt', { required: true })],
+      indexes: [['UserId'], ['ExpiresAt']],
+    },
+    {
+      // Install-wide settings (Id = setting name), e.g. the key that signs token responses.
+      name: 'EngineSetting',
+      keyPrefix: '0Es',
+      realPrefix: false,
+      label: 'Engine Setting',
+      fields: [str('Value', { maxLength: 1000 })],
+    },
+  ].map((o): [string, ObjectDef] => [o.name, o]),
+);

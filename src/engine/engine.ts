@@ -24,7 +24,11 @@ import { RecordService } from './records.js';
 import { seedFixture } from './seed.js';
 import { OperationWorker, type WorkerFaults } from './worker.js';
 import { createOperationQueue } from './queue/index.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
+import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type IssuedToken } from './tokens.js';
+
+/** Inputs one action invocation takes at most, unless `maxInputsPerInvocation` says otherwise. */
+export const MAX_INVOCATION_INPUTS = 200;
 
 /** Options of `createCheckoutEngine`. */
 export interface CheckoutEngineOptions {
@@ -63,6 +67,8 @@ export interface CheckoutEngineOptions {
   leaseMs?: number;
   /** Where unexpected internal errors are reported (default: console.error). */
   onError?: (err: unknown) => void;
+  /** Inputs one `invoke` call takes at most (default 200); more is refused with INVALID_INPUT naming `inputs`. */
+  maxInputsPerInvocation?: number;
 }
 
 /** Who is calling: the authenticated Salesforce user id. */
@@ -79,12 +85,14 @@ export class CheckoutEngine {
   private readonly storeFlows: Record<string, string>;
   private readonly onError: (err: unknown) => void;
   private readonly customActions = new Map<string, ActionDef>();
+  private readonly maxInputs: number;
   /** The calculators and payment gateway this engine's steps use. */
   readonly integrations: IntegrationRegistry;
 
   /** @internal use createCheckoutEngine */
   constructor(storage: Storage, opts: CheckoutEngineOptions) {
     this.onError = opts.onError ?? ((e) => console.error('[checkout-engine]', e));
+    this.maxInputs = opts.maxInputsPerInvocation ?? MAX_INVOCATION_INPUTS;
     this.core = new EngineCore({ storage, clock: opts.clock ?? (() => new Date()), flows: opts.flows ?? [], stepTimeoutMs: opts.stepTimeoutMs ?? 30_000 });
     this.core.steps.set(cartToOrderAction.name, cartToOrderAction.service);
     for (const a of STEP_ACTIONS) this.core.steps.set(a.name, a.service);
@@ -135,6 +143,7 @@ export class CheckoutEngine {
     this.live();
     const def = this.customActions.get(actionName) ?? requireAction(actionName);
     if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', "'inputs' must be a list of input objects, e.g. [{ \"cartId\": \"0a6…\" }].", ['inputs']);
+    if (inputs.length > this.maxInputs) throw new EngineError('TOO_MANY_INPUTS', `'inputs' has ${inputs.length} items; one invocation takes at most ${this.maxInputs}.`, ['inputs']);
     const caller = await loadCaller(this.core.storage, opts?.userId);
     // Expiry is a deadline in the data: checked against the clock before a call uses the checkout.
     if (def.name !== 'cancelCartAsyncOperation') {
@@ -224,26 +233,59 @@ export class CheckoutEngine {
     await this.core.storage.close();
   }
 
-  /** The id of the user with exactly this Username, or null (no password check: for operators and seeding). */
+  /** The id of the user with this Username (case and surrounding spaces ignored), or null (no password check: for operators and seeding). */
   async userIdByUsername(username: string): Promise<string | null> {
     this.live();
-    const [row] = await this.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: username }], limit: 1 });
+    const [row] = await this.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: normalizeUsername(username) }], limit: 1 });
     return row ? String(row.Id) : null;
   }
 
   /**
-   * Checks a username and password against the stored scrypt hash; returns the id of an active
-   * user, or null without saying which part was wrong (an unknown user costs the same hash work).
+   * Checks a username (case and surrounding spaces ignored) and password against the stored scrypt
+   * hash; returns the id of an active user, or null without saying which part was wrong (an unknown
+   * user costs the same hash work). The hashing runs off the event loop.
    * @example const userId = await engine.login('buyer@acme.example', 'demo-password-1')
    */
   async login(username: unknown, password: unknown): Promise<string | null> {
     this.live();
     if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) return null;
-    const [row] = await this.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: username }], limit: 1 });
-    const ok = verifyPassword(password, row?.Password ?? (CheckoutEngine.decoyHash ??= hashPassword('decoy')));
+    const [row] = await this.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: normalizeUsername(username) }], limit: 1 });
+    const ok = await verifyPassword(password, row?.Password ?? (await (CheckoutEngine.decoyHash ??= hashPassword('decoy'))));
     return row && ok && row.IsActive !== false ? String(row.Id) : null;
   }
-  private static decoyHash: string | undefined;
+  private static decoyHash: Promise<string> | undefined;
+
+  /**
+   * Issues an access token for a user (after `login`): opaque, stored hashed in the database, so
+   * every engine process on it accepts it and it survives a restart. Expires after `ttlSeconds`.
+   * @example const { token } = await engine.issueToken(userId, 7200)
+   */
+  async issueToken(userId: string, ttlSeconds: number): Promise<IssuedToken> {
+    this.live();
+    return issueToken(this.core.storage, userId, ttlSeconds, this.core.now());
+  }
+
+  /** The id of the active user a live (stored, unexpired, unrevoked) token belongs to, or null. */
+  async authenticate(token: string): Promise<string | null> {
+    this.live();
+    const userId = await tokenUser(this.core.storage, token, this.core.now());
+    return userId && (await this.isActiveUser(userId)) ? userId : null;
+  }
+
+  /** Ends an access token in every process; returns whether it was live. */
+  async revokeToken(token: string): Promise<boolean> {
+    this.live();
+    return revokeToken(this.core.storage, token);
+  }
+
+  /**
+   * Salesforce's token-response `signature` (base64 HMAC-SHA256 of `id` + `issued_at`), keyed by
+   * `key` or else by the install's own key, created once and kept in the database.
+   */
+  async signTokenResponse(id: string, issuedAt: string, key?: string): Promise<string> {
+    this.live();
+    return signIdentity(key ?? (await signatureKey(this.core.storage, this.core.now())), id, issuedAt);
+  }
 
   /** Whether a user still exists and is active, so a token of a deactivated user stops working at once. */
   async isActiveUser(userId: string): Promise<boolean> {

@@ -13,7 +13,8 @@ import type { EngineCore } from './core.js';
 import type { Caller } from './facts.js';
 import { CART_CHILDREN, isAdmin, rowInScope, scopeFor } from './access.js';
 import { cancelCheckout, recomputeCart, withDerivedLine } from './cart.js';
-import { hashPassword } from './passwords.js';
+import { prepareUserCredentials } from './passwords.js';
+import { revokeUserTokens } from './tokens.js';
 import { applySessionEvent } from './sessions.js';
 import { UniqueViolation, type Row, type StorageOps } from '../storage/port.js';
 
@@ -106,7 +107,7 @@ export class RecordService {
         throw new EngineError('INSUFFICIENT_ACCESS', 'A buyer can only create carts they own, for their own account.', ['OwnerId', 'AccountId']);
       }
     }
-    if (object.name === 'User' && typeof row.Password === 'string') row.Password = hashPassword(row.Password);
+    if (object.name === 'User') await prepareUserCredentials(row);
     try {
       await this.core.atomically(async (tx) => {
         await checkReferences(tx, object, row);
@@ -139,11 +140,13 @@ export class RecordService {
     const object = requireObject(type);
     const rid = requireId(object, id);
     const values = validateFields(object.name, fields, 'update');
-    if (object.name === 'User' && typeof values.Password === 'string') values.Password = hashPassword(values.Password);
+    if (object.name === 'User') await prepareUserCredentials(values);
     const now = this.core.now();
     try {
       await this.core.atomically(async (tx) => {
         const row = await this.requireEditable(tx, caller, object, rid);
+        // A password change ends the user's access tokens (in this transaction: only if the change commits).
+        if (object.name === 'User' && 'Password' in values) await revokeUserTokens(tx, rid);
         await checkReferences(tx, object, values);
         if (object.name === 'BackgroundOperation') throw new EngineError('ENGINE_MANAGED');
         if (object.name === 'WebCart' && 'Status' in values && values.Status !== row.Status && (values.Status === 'Checkout' || row.Status === 'Checkout')) {

@@ -12,7 +12,7 @@ import { validateFields, withDefaults } from '../domain/records.js';
 import { MACHINE_VERSION } from '../../machines/checkout-session.js';
 import type { EngineCore } from './core.js';
 import { recomputeCart, withDerivedLine } from './cart.js';
-import { hashPassword } from './passwords.js';
+import { prepareUserCredentials } from './passwords.js';
 import { impliedStateValue } from './sessions.js';
 import { UniqueViolation, type Row } from '../storage/port.js';
 
@@ -147,7 +147,7 @@ export async function seedFixture(core: EngineCore, fixture: unknown, handles: M
         carts.add(p.id);
         break;
       case 'User':
-        if (typeof row.Password === 'string') row.Password = hashPassword(row.Password);
+        await prepareUserCredentials(row);
         break;
       case 'CartCheckoutSession': {
         row.State = row.State ?? 'start';

@@ -13,6 +13,18 @@ export const API_VERSIONS = Array.from({ length: 15 }, (_, i) => `${50 + i}.0`);
 /** The newest served API version. */
 export const LATEST_VERSION = API_VERSIONS[API_VERSIONS.length - 1]!;
 
+/**
+ * The Salesforce release that introduced an API version, as `GET /services/data` labels it:
+ * three releases a year (Spring, Summer, Winter), Winter named after the next year; 50.0 is
+ * Winter '21, 62.0 Winter '25, 64.0 Summer '25.
+ */
+export function releaseName(version: string): string {
+  const i = Number.parseInt(version, 10) - 50;
+  const season = ['Winter', 'Spring', 'Summer'][((i % 3) + 3) % 3]!;
+  const year = 21 + Math.floor(i / 3);
+  return `${season} '${String(year).padStart(2, '0')}`;
+}
+
 const SF_TYPES: Record<FieldDef['type'], string> = {
   string: 'string',
   picklist: 'picklist',

@@ -1,38 +1,65 @@
 /**
  * The HTTP edge: a Fastify 5 server that speaks Salesforce REST so an unchanged Salesforce client
  * (jsforce, simple-salesforce, Workbench-style curl) can drive checkouts. It parses and validates
- * (zod), authenticates the bearer token, calls the engine, and maps every failure through the one
- * error table into `[{ message, errorCode, fields }]`. It never touches storage.
+ * (zod), authenticates the bearer token, throttles logins, calls the engine, and maps every failure
+ * — its own and the framework's (404, 405, 413, 415, 431, malformed JSON or URL) — through the one
+ * error table into `[{ message, errorCode, fields }]`. It never touches storage: tokens live in the
+ * engine's database, so any number of processes on one database accept each other's tokens.
  *
  * @example
  *   const engine = await createCheckoutEngine({ storage: './checkout.db' });
- *   const server = await startServer(engine, { port: 3000, secret: process.env.CHECKOUT_ENGINE_SECRET });
+ *   const server = await startServer(engine, { port: 3000 });
  *   // … later: await server.close(); (finishes in-flight requests, then the engine's running operations)
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { Socket } from 'node:net';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { CheckoutEngine } from '../engine/engine.js';
 import { EngineError, toEngineError } from '../errors.js';
 import { findObject } from '../domain/objects.js';
 import { requireAction } from '../actions/index.js';
-import { API_VERSIONS, describeAction, describeGlobal, describeObject, describeObjectBasic, LATEST_VERSION, listActions, openApiDocument, type RouteDoc } from './describe.js';
-import { ORG_ID, TokenSigner } from './tokens.js';
+import { API_VERSIONS, describeAction, describeGlobal, describeObject, describeObjectBasic, LATEST_VERSION, listActions, openApiDocument, releaseName, type RouteDoc } from './describe.js';
+import { ORG_ID } from '../engine/tokens.js';
+import { normalizeUsername } from '../engine/passwords.js';
+
+/** One login throttle: at most `max` attempts per `windowSeconds`. */
+export interface LoginLimit {
+  max: number;
+  windowSeconds: number;
+}
+
+/** Login throttles of the token endpoint (see docs/http-security.md). */
+export interface LoginLimits {
+  /** Failed logins per username (normalized) before the username is refused for the rest of the window (default 10 per 900 s: Salesforce's default lockout). */
+  perUsername?: Partial<LoginLimit>;
+  /** Login attempts per client address, failed or not (default 100 per 60 s). */
+  perAddress?: Partial<LoginLimit>;
+}
+
+/** The default login throttles. */
+export const DEFAULT_LOGIN_LIMITS: Readonly<Record<keyof LoginLimits, LoginLimit>> = {
+  perUsername: { max: 10, windowSeconds: 900 },
+  perAddress: { max: 100, windowSeconds: 60 },
+};
 
 /** Options of `buildServer` / `startServer`. */
 export interface ServerOptions {
-  /** HMAC secret for bearer tokens (≥ 16 chars). Share it between processes on one database. Default: CHECKOUT_ENGINE_SECRET, else a random per-process secret. */
-  secret?: string;
   /** Token lifetime in seconds (default 7200, Salesforce's default session timeout of 2 hours). */
   tokenTtlSeconds?: number;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Login throttles per username and per client address. */
+  loginLimits?: LoginLimits;
+  /** Take the client address from X-Forwarded-For (behind a load balancer or proxy you trust). Default false. */
+  trustProxy?: boolean;
+  /** Key of the token response's `signature` (default: the install's key, created once and kept in the database). */
+  signatureSecret?: string;
   /** Structured (JSON) logs: false for none, or a level and a destination stream (default: info to stdout). */
   log?: false | { level?: string; stream?: NodeJS.WritableStream };
   /** The externally visible base URL put in `instance_url` (default: from the request's Host). */
   publicUrl?: string;
-  /** Clock for token issue and expiry, in ms (tests move it). */
-  clock?: () => number;
 }
 
 /** Where `startServer` listens. */
@@ -45,8 +72,6 @@ export interface ListenOptions extends ServerOptions {
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
-  /** Whether the secret was generated for this process (tokens won't survive a restart). */
-  ephemeralSecret: boolean;
   /** Stops accepting, finishes in-flight requests, then closes the engine (running operations finish; queued ones resume on the next start). */
   close(): Promise<void>;
 }
@@ -59,7 +84,7 @@ declare module 'fastify' {
 }
 
 // Keys whose values never reach a log line, wherever they appear in a URL.
-const SECRET_PARAM = /([?&](?:password|client_secret|access_token|refresh_token|code)=)[^&]*/gi;
+const SECRET_PARAM = /([?&](?:password|client_secret|access_token|refresh_token|code|token|oauth_token)=)[^&]*/gi;
 
 /** The request URL with secret-bearing query values replaced, for logs. */
 export function redactUrl(url: string): string {
@@ -71,6 +96,7 @@ const TypeParams = VersionParams.extend({ type: z.string().min(1).describe('sObj
 const RecordParams = TypeParams.extend({ id: z.string().describe('Record id (15 or 18 characters)') });
 const ActionParams = VersionParams.extend({ action: z.string().min(1) });
 const InvokeBody = z.strictObject({ inputs: z.array(z.unknown()) });
+const RevokeBody = z.object({ token: z.string().optional() }).catchall(z.unknown()).nullish();
 const RecordBody = z.record(z.string(), z.unknown());
 const FieldsQuery = z.object({ fields: z.string().optional().describe('Comma-separated field names to return') });
 const QueryQuery = z.object({ q: z.string().optional().describe('SOQL: SELECT fields FROM object [WHERE … AND …] [ORDER BY …] [LIMIT n]') });
@@ -89,9 +115,11 @@ const IdentityParams = z.object({ org: z.string(), user: z.string() });
 
 /**
  * The version segment `vNN.0` for any version from 50.0 on (spec §5: "accepted for 50.0 and
- * later", so a client newer than the listed versions still works), or NOT_FOUND naming it.
+ * later", so a client newer than the listed versions still works), `latest` for the newest listed
+ * one, or NOT_FOUND naming it.
  */
 function apiVersion(segment: string): string {
+  if (segment === 'latest') return LATEST_VERSION;
   const m = /^v(\d{2,3})\.0$/.exec(segment);
   if (!m || Number(m[1]) < Number.parseInt(API_VERSIONS[0]!, 10)) {
     throw new EngineError('NOT_FOUND', `API version '${segment}' isn't served; use v${API_VERSIONS[0]} or later (newest listed: v${LATEST_VERSION}).`, ['version']);
@@ -126,8 +154,35 @@ export function toRestError(err: unknown): EngineError {
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new EngineError('JSON_PARSER_ERROR', 'The body is empty.');
   // Fastify marks its JSON parse failures 400; a SyntaxError without it would be our own bug (500).
   if ((err instanceof SyntaxError && fe.statusCode === 400) || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new EngineError('JSON_PARSER_ERROR', err instanceof Error ? err.message : undefined);
+  if (fe.code === 'FST_ERR_BAD_URL' || fe.code === 'FST_ERR_MAX_PARAM_LENGTH') return new EngineError('BAD_HTTP_REQUEST', fe.message ? `${fe.message}.` : undefined, ['url']);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new EngineError('INVALID_INPUT', fe.message);
   return toEngineError(err);
+}
+
+/**
+ * Answers an error Node's HTTP parser raises before Fastify sees a request (headers too large,
+ * a timeout, a malformed request line) in Salesforce's shape, then closes the connection.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const e =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new EngineError('HEADERS_TOO_LARGE')
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new EngineError('REQUEST_TIMEOUT')
+        : new EngineError('BAD_HTTP_REQUEST');
+  const body = JSON.stringify([e.toRest()]);
+  if (socket.writable) {
+    const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[e.status] ?? 'Error';
+    socket.write(`HTTP/1.1 ${e.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+/** A route pattern (`/a/:b/c`) as a regular expression over paths, to tell a wrong method (405) from an unknown path (404). */
+function patternOf(url: string): RegExp {
+  const parts = url.split('/').map((p) => (p.startsWith(':') ? '[^/]+' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  return new RegExp(`^${parts.join('/')}/?$`);
 }
 
 function sendError(reply: FastifyReply, e: EngineError): FastifyReply {
@@ -144,12 +199,21 @@ function baseUrl(req: FastifyRequest, publicUrl?: string): string {
 }
 
 /** Builds the Fastify app for an engine (not listening). */
-export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): { app: FastifyInstance; ephemeralSecret: boolean } {
-  const secretGiven = opts.secret ?? process.env.CHECKOUT_ENGINE_SECRET;
-  const signer = new TokenSigner(secretGiven || TokenSigner.randomSecret(), opts.tokenTtlSeconds ?? 7200, opts.clock);
+export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): { app: FastifyInstance } {
+  const ttlSeconds = opts.tokenTtlSeconds ?? 7200;
+  if (!(ttlSeconds > 0)) throw new Error('The token lifetime must be a positive number of seconds.');
+  const limits = {
+    perUsername: { ...DEFAULT_LOGIN_LIMITS.perUsername, ...opts.loginLimits?.perUsername },
+    perAddress: { ...DEFAULT_LOGIN_LIMITS.perAddress, ...opts.loginLimits?.perAddress },
+  };
   const log = opts.log;
   const app = Fastify({
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    trustProxy: opts.trustProxy ?? false,
+    routerOptions: { ignoreTrailingSlash: true },
+    clientErrorHandler: answerClientError,
+    // Fastify's own answers (bad URL escapes, over-long path parameters) go through the error table too.
+    frameworkErrors: (err, _req, reply) => sendError(reply, toRestError(err)),
     logger:
       log === false
         ? false
@@ -161,11 +225,33 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
               req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
             },
           },
-    return503OnClosing: true,
+    // While closing, new requests get ENGINE_CLOSED from the hook below (Salesforce's shape), not Fastify's body.
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('userId', '');
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // Login throttles (in-memory counters of this process; see docs/http-security.md).
+  app.register(rateLimit, { global: false });
+  type Limiter = (req: FastifyRequest, o?: { increment?: boolean }) => Promise<{ isAllowed: boolean; isExceeded?: boolean; remaining?: number; ttlInSeconds?: number }>;
+  let limiters: { address: Limiter; username: Limiter } | undefined;
+  const loginLimiters = () =>
+    (limiters ??= {
+      address: (app as unknown as { createRateLimit(o: object): Limiter }).createRateLimit({
+        max: limits.perAddress.max,
+        timeWindow: limits.perAddress.windowSeconds * 1000,
+        keyGenerator: (req: FastifyRequest) => `address:${req.ip}`,
+      }),
+      username: (app as unknown as { createRateLimit(o: object): Limiter }).createRateLimit({
+        max: limits.perUsername.max,
+        timeWindow: limits.perUsername.windowSeconds * 1000,
+        keyGenerator: (req: FastifyRequest) => `username:${(req as FastifyRequest & { loginName?: string }).loginName ?? ''}`,
+      }),
+    });
 
   // Bodies are JSON (and form-encoded for OAuth clients); plain text is refused with 415, as Salesforce does.
   app.removeContentTypeParser('text/plain');
@@ -175,12 +261,14 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
 
   const routes: RouteDoc[] = [];
   const PUBLIC = new Set<string>();
+  const patterns: { method: string; re: RegExp }[] = [];
   const route = <P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
     doc: Omit<RouteDoc, 'params' | 'querystring' | 'body'> & { params?: P; querystring?: Q; body?: B; hidden?: boolean },
     handler: (req: FastifyRequest<{ Params: z.infer<P>; Querystring: z.infer<Q>; Body: z.infer<B> }>, reply: FastifyReply) => Promise<unknown>,
   ) => {
     if (!doc.hidden) routes.push(doc);
     if (!doc.auth) PUBLIC.add(`${doc.method} ${doc.url}`);
+    patterns.push({ method: doc.method, re: patternOf(doc.url) });
     app.route({
       method: doc.method,
       url: doc.url,
@@ -191,12 +279,13 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
 
   // Authentication runs before parsing, so an unauthenticated caller learns nothing about the body.
   app.addHook('onRequest', async (req, reply) => {
+    if (closing) return sendError(reply.header('connection', 'close'), new EngineError('ENGINE_CLOSED'));
     const key = `${req.method} ${req.routeOptions.url ?? ''}`;
     if (PUBLIC.has(key)) return;
     const header = req.headers.authorization ?? '';
     const m = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(header);
-    const userId = m ? signer.verify(m[1]!) : null;
-    if (!userId || !(await engine.isActiveUser(userId))) {
+    const userId = m ? await engine.authenticate(m[1]!) : null;
+    if (!userId) {
       return sendError(reply, new EngineError('INVALID_SESSION', m ? undefined : 'Send the access_token as "Authorization: Bearer <token>".'));
     }
     req.userId = userId;
@@ -205,12 +294,55 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   app.setErrorHandler((err, req, reply) => {
     const e = toRestError(err);
     if (e.status >= 500 && !(err instanceof EngineError)) req.log.error({ err }, 'unexpected error');
-    if (req.routeOptions.url === '/services/oauth2/token') return sendOAuthError(reply, e);
+    if (req.routeOptions.url === '/services/oauth2/token' || req.routeOptions.url === '/services/oauth2/revoke') return sendOAuthError(reply, e);
     return sendError(reply, e);
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, new EngineError('NOT_FOUND', `No resource at ${req.method} ${redactUrl(req.url).split('?')[0]}.`)));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    // A known resource asked with another method is 405 with the methods it takes, as Salesforce answers.
+    const allowed = [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))];
+    if (allowed.length) {
+      if (allowed.includes('GET')) allowed.push('HEAD');
+      reply.header('allow', allowed.join(', '));
+      return sendError(reply, new EngineError('METHOD_NOT_ALLOWED', `${req.method} isn't allowed on ${redactUrl(path)}; allowed: ${allowed.join(', ')}.`));
+    }
+    return sendError(reply, new EngineError('NOT_FOUND', `No resource at ${req.method} ${redactUrl(path)}.`));
+  });
 
   // --- OAuth2 ---------------------------------------------------------------------------------
+  /** The identity document of the token's user (Salesforce's identity URL response). */
+  const identityOf = async (req: FastifyRequest) => {
+    const user = await engine.getRecord('User', req.userId, { userId: req.userId });
+    const base = baseUrl(req, opts.publicUrl);
+    const v = LATEST_VERSION;
+    const rest = (path: string) => `${base}/services/data/v{version}/${path}`;
+    return {
+      id: `${base}/id/${ORG_ID}/${req.userId}`,
+      asserted_user: true,
+      user_id: req.userId,
+      organization_id: ORG_ID,
+      username: String(user.Username),
+      nick_name: String(user.Username).split('@')[0]!,
+      display_name: String(user.Name ?? user.Username),
+      email: (user.Email as string | null) ?? null,
+      email_verified: false,
+      active: user.IsActive !== false,
+      user_type: 'STANDARD',
+      language: 'en_US',
+      locale: 'en_US',
+      utcOffset: 0,
+      last_modified_date: String(user.LastModifiedDate),
+      is_app_installed: true,
+      urls: {
+        rest: rest(''),
+        sobjects: rest('sobjects/'),
+        query: rest('query/'),
+        profile: `${base}/${req.userId}`,
+        custom_domain: base,
+        latest: `${base}/services/data/v${v}/`,
+      },
+    };
+  };
   route(
     {
       method: 'POST',
@@ -227,35 +359,105 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
       for (const k of ['username', 'password'] as const) {
         if (typeof p[k] !== 'string' || !p[k]) return sendOAuthError(reply, new EngineError('OAUTH_INVALID_REQUEST', k));
       }
+      // Throttles before any hash work: every attempt counts per address; failures count per username.
+      const limiter = loginLimiters();
+      (req as FastifyRequest & { loginName?: string }).loginName = normalizeUsername(String(p.username));
+      const byAddress = await limiter.address(req);
+      const byName = await limiter.username(req, { increment: false });
+      const refused = byAddress.isExceeded ? byAddress : !byName.isAllowed && byName.remaining === 0 ? byName : undefined;
+      if (refused) {
+        const which = refused === byAddress ? 'too many attempts from this address' : 'too many failed attempts for this username';
+        req.log.warn({ event: 'login_throttled', reason: refused === byAddress ? 'address' : 'username' }, 'login throttled');
+        reply.header('retry-after', String(Math.max(1, refused.ttlInSeconds ?? 1)));
+        return sendOAuthError(reply, new EngineError('OAUTH_RATE_LIMITED', `${which}; retry after ${Math.max(1, refused.ttlInSeconds ?? 1)} s.`));
+      }
       const userId = await engine.login(p.username, p.password);
       if (!userId) {
+        await limiter.username(req);
         req.log.info({ event: 'login_failed' }, 'login failed');
         return sendOAuthError(reply, new EngineError('OAUTH_INVALID_GRANT'));
       }
-      const t = signer.issue(userId);
+      const t = await engine.issueToken(userId, ttlSeconds);
       const base = baseUrl(req, opts.publicUrl);
+      const id = `${base}/id/${ORG_ID}/${userId}`;
+      const issuedAt = String(t.issuedAt.getTime());
       req.log.info({ event: 'login', userId }, 'token issued');
-      return reply.send({ access_token: t.token, instance_url: base, id: `${base}/id/${ORG_ID}/${userId}`, token_type: 'Bearer', issued_at: String(t.issuedAt) });
+      return reply.send({
+        access_token: t.token,
+        instance_url: base,
+        id,
+        token_type: 'Bearer',
+        issued_at: issuedAt,
+        signature: await engine.signTokenResponse(id, issuedAt, opts.signatureSecret),
+      });
     },
   );
   route(
     { method: 'GET', url: '/id/:org/:user', summary: 'Identity URL of the token user', auth: true, params: IdentityParams, responses: { 200: { description: 'Identity' } } },
     async (req) => {
       if (req.params.user !== req.userId && req.params.user.slice(0, 15) !== req.userId.slice(0, 15)) throw new EngineError('NOT_FOUND', 'Only the token user\'s identity is visible.');
-      const user = await engine.getRecord('User', req.userId, { userId: req.userId });
-      const base = baseUrl(req, opts.publicUrl);
-      return { id: `${base}/id/${ORG_ID}/${req.userId}`, user_id: req.userId, organization_id: ORG_ID, username: user.Username, display_name: user.Name, active: user.IsActive };
+      return identityOf(req);
+    },
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/services/oauth2/userinfo',
+      summary: "OpenID Connect userinfo of the token's user",
+      auth: true,
+      responses: { 200: { description: 'sub, user_id, organization_id, preferred_username, name, email, active, urls' } },
+    },
+    async (req) => {
+      const me = await identityOf(req);
+      return {
+        sub: me.id,
+        user_id: me.user_id,
+        organization_id: me.organization_id,
+        preferred_username: me.username,
+        nickname: me.nick_name,
+        name: me.display_name,
+        email: me.email,
+        email_verified: false,
+        zoneinfo: 'GMT',
+        locale: me.locale,
+        language: me.language,
+        active: me.active,
+        user_type: me.user_type,
+        utcOffset: me.utcOffset,
+        updated_at: me.last_modified_date,
+        is_app_installed: true,
+        urls: me.urls,
+      };
+    },
+  );
+  route(
+    {
+      method: 'POST',
+      url: '/services/oauth2/revoke',
+      summary: 'Revokes an access token (form parameter token=…): it stops working in every engine process',
+      auth: false,
+      body: RevokeBody,
+      bodyType: 'application/x-www-form-urlencoded',
+      responses: { 200: { description: 'Revoked' }, 400: { description: '{ error: "unsupported_token_type" }' } },
+    },
+    async (req, reply) => {
+      const p = { ...(req.query as Record<string, unknown>), ...(req.body ?? {}) };
+      if (typeof p.token !== 'string' || !p.token) return sendOAuthError(reply, new EngineError('OAUTH_INVALID_REQUEST', 'token'));
+      if (!(await engine.revokeToken(p.token))) return sendOAuthError(reply, new EngineError('OAUTH_INVALID_TOKEN'));
+      req.log.info({ event: 'token_revoked' }, 'token revoked');
+      return reply.code(200).send();
     },
   );
 
   // --- versions and resources -------------------------------------------------------------------
-  route({ method: 'GET', url: '/services/data', summary: 'API versions', auth: true, responses: { 200: { description: 'Versions' } } }, async () =>
-    API_VERSIONS.map((v) => ({ label: `v${v}`, url: `/services/data/v${v}`, version: v })),
+  // Salesforce documents the versions list as "Authentication: none".
+  route({ method: 'GET', url: '/services/data', summary: 'API versions (no token needed)', auth: false, responses: { 200: { description: 'Versions' } } }, async () =>
+    API_VERSIONS.map((v) => ({ label: releaseName(v), url: `/services/data/v${v}`, version: v })),
   );
   route({ method: 'GET', url: '/services/data/:version', summary: 'Resources of a version', auth: true, params: VersionParams, responses: { 200: { description: 'Resources' } } }, async (req) => {
     const v = apiVersion(req.params.version);
     const b = `/services/data/v${v}`;
-    return { sobjects: `${b}/sobjects`, query: `${b}/query`, actions: `${b}/actions` };
+    return { sobjects: `${b}/sobjects`, query: `${b}/query`, actions: `${b}/actions`, identity: `${baseUrl(req, opts.publicUrl)}/id/${ORG_ID}/${req.userId}` };
   });
   route({ method: 'GET', url: '/services/data/:version/actions', summary: 'Action kinds', auth: true, params: VersionParams, responses: { 200: { description: 'Action kinds' } } }, async (req) => {
     const v = apiVersion(req.params.version);
@@ -278,6 +480,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     { method: 'POST', url: '/services/data/:version/actions/standard/:action', summary: 'Invoke an action', auth: true, hidden: true, params: ActionParams, body: InvokeBody, responses: {} },
     async (req, reply) => {
       apiVersion(req.params.version);
+      // More inputs than one invocation takes: TOO_MANY_INPUTS (400) from the engine, before any work.
       const results = await engine.invoke(req.params.action, req.body.inputs, { userId: req.userId });
       const failed = results.find((r) => !r.isSuccess);
       return reply.code(failed ? failed.httpStatus : 200).send(results.map(({ httpStatus: _s, ...r }) => r));
@@ -363,12 +566,12 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     return openapi;
   });
 
-  return { app: app as unknown as FastifyInstance, ephemeralSecret: !secretGiven };
+  return { app: app as unknown as FastifyInstance };
 }
 
 /** Builds the server, listens, and returns it with a `close()` that shuts down gracefully. */
 export async function startServer(engine: CheckoutEngine, opts: ListenOptions = {}): Promise<RunningServer> {
-  const { app, ephemeralSecret } = buildServer(engine, opts);
+  const { app } = buildServer(engine, opts);
   let closing: Promise<void> | undefined;
   // While closing, a response that finishes an in-flight request also ends its keep-alive
   // connection; otherwise the client's idle socket would hold the shutdown open.
@@ -383,7 +586,6 @@ export async function startServer(engine: CheckoutEngine, opts: ListenOptions = 
   return {
     app,
     url,
-    ephemeralSecret,
     close: () =>
       (closing ??= (async () => {
         await app.close();

@@ -16,7 +16,6 @@ import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'src/cli/bin.mjs');
-const SECRET = 'cli-test-secret-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'checkout-cli-'));
 const started: ChildProcess[] = [];
 
@@ -26,7 +25,7 @@ afterAll(async () => {
 });
 
 const baseEnv = () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, CHECKOUT_ENGINE_SECRET: SECRET };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.CHECKOUT_ENGINE_DB;
   delete env.PORT;
   return env;
@@ -131,7 +130,7 @@ describe('checkout-engine CLI', () => {
     expect(main.code).toBe(0);
     for (const c of ['serve', 'seed <fixture>', 'sessions list', 'sessions show <id>', 'demo']) expect(main.stdout).toContain(c);
     expect(serveH).toMatchObject({ code: 0 });
-    for (const o of ['--db', '--port', '--seed', '--demo', '--secret', '--token-ttl']) expect(serveH.stdout).toContain(o);
+    for (const o of ['--db', '--port', '--seed', '--demo', '--trust-proxy', '--token-ttl']) expect(serveH.stdout).toContain(o);
     expect(seedH.stdout).toContain('Usage: checkout-engine seed <fixture file>');
     expect(sessionsH.stdout).toContain('checkout-engine sessions show <sessionId>');
     expect(demoH.stdout).toContain('Usage: checkout-engine demo');

@@ -27,7 +27,8 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, string>;
-    expect(Object.keys(body).sort()).toEqual(['access_token', 'id', 'instance_url', 'issued_at', 'token_type']);
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'id', 'instance_url', 'issued_at', 'signature', 'token_type']);
+    expect(body.signature).toMatch(/^[A-Za-z0-9+/]{43}=$/); // base64 of a SHA-256 HMAC
     expect(body.token_type).toBe('Bearer');
     expect(body.instance_url).toBe(t.url);
     expect(body.id).toMatch(new RegExp(`^${t.url}/id/00D\\w{15}/${t.ids.buyer}$`));
@@ -61,9 +62,14 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
   it('lists versions, resources and action kinds', async () => {
     const versions = await t.call('GET', '/services/data', { token: buyer });
     expect(versions.status).toBe(200);
-    expect(versions.body).toContainEqual({ label: 'v50.0', url: '/services/data/v50.0', version: '50.0' });
-    expect(versions.body).toContainEqual({ label: 'v62.0', url: '/services/data/v62.0', version: '62.0' });
-    expect((await t.call('GET', V, { token: buyer })).body).toEqual({ sobjects: `${V}/sobjects`, query: `${V}/query`, actions: `${V}/actions` });
+    expect(versions.body).toContainEqual({ label: "Winter '21", url: '/services/data/v50.0', version: '50.0' });
+    expect(versions.body).toContainEqual({ label: "Winter '25", url: '/services/data/v62.0', version: '62.0' });
+    expect((await t.call('GET', V, { token: buyer })).body).toEqual({
+      sobjects: `${V}/sobjects`,
+      query: `${V}/query`,
+      actions: `${V}/actions`,
+      identity: `${t.url}/id/00D000000000001EAA/${t.ids.buyer}`,
+    });
     expect((await t.call('GET', `${V}/actions`, { token: buyer })).body).toEqual({ standard: `${V}/actions/standard`, custom: `${V}/actions/custom` });
   });
 

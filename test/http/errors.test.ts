@@ -95,9 +95,10 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
     expectRestError(await t.call('GET', '/services/data/v62.5/sobjects', { token }), 404, 'NOT_FOUND', 'version', 'v62.5');
     // Versions newer than the listed ones are accepted (spec: 50.0 and later).
     expect((await t.call('GET', '/services/data/v66.0/sobjects', { token })).status).toBe(200);
-    expectRestError(await t.call('GET', '/services/data/latest/sobjects', { token }), 404, 'NOT_FOUND', 'version');
+    expectRestError(await t.call('GET', '/services/data/newest/sobjects', { token }), 404, 'NOT_FOUND', 'version');
     expectRestError(await t.call('GET', `${V}/nothing/here`, { token }), 404, 'NOT_FOUND');
-    expectRestError(await t.call('PUT', cartUrl(), { token, body: {} }), 404, 'NOT_FOUND');
+    // A known resource with a method it doesn't take: 405, naming the methods it does take.
+    expectRestError(await t.call('PUT', cartUrl(), { token, body: {} }), 405, 'METHOD_NOT_ALLOWED', undefined, 'GET, PATCH, DELETE');
   });
 
   it('bad ids', async () => {

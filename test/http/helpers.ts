@@ -4,8 +4,6 @@ import { createCheckoutEngine, type CheckoutEngine, type CheckoutEngineOptions }
 import { demoFixture } from '../../src/demo/fixture.js';
 import { startServer, type ListenOptions, type RunningServer } from '../../src/http/server.js';
 
-/** A fixed test secret (tokens must verify across servers sharing it). */
-export const SECRET = 'test-secret-0123456789abcdef';
 /** The demo password. */
 export const PASSWORD = 'demo-password-1';
 /** API version prefix used by tests. */
@@ -45,7 +43,7 @@ export async function startTestServer(
   const engine = await createCheckoutEngine({ storage: location, onError: () => {}, ...opts.engine });
   const ids = opts.seed === false ? {} : await engine.seed(demoFixture({ sessionState: opts.sessionState ?? 'checkoutSummary' }));
   const logs = new LogSink();
-  const server = await startServer(engine, { port: 0, secret: SECRET, log: { level: 'info', stream: logs }, ...opts.server });
+  const server = await startServer(engine, { port: 0, log: { level: 'info', stream: logs }, ...opts.server });
   const url = server.url;
   const call: TestServer['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = {};
