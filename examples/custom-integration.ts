@@ -14,7 +14,7 @@
  *
  * Run: npx tsx examples/custom-integration.ts
  */
-import { createCheckoutEngine, DEFAULT_FLOW, mintId, type FlowDefinition } from '../src/index.js';
+import { createCheckoutEngine, DEFAULT_FLOW, formatMoney, mintId, sumMoney, type FlowDefinition } from '../src/index.js';
 import type { CartProcessor } from '../src/integrations/contract.js';
 import { demoFixture } from '../src/demo/fixture.js';
 import { demoCatalogFixture, formatTrajectory } from '../src/demo/run-demo.js';
@@ -27,10 +27,10 @@ const creditCheck: CartProcessor = {
     const limit = creditLimits.get(String(data.cart.AccountId)) ?? 0;
     const total = Number(data.cart.GrandTotalAmount);
     if (total > limit) {
-      data.addValidation({ Message: `Credit limit exceeded: the order total ${total.toFixed(2)} is over the account's limit of ${limit.toFixed(2)}.`, RelatedEntityId: cartId });
+      data.addValidation({ Message: `Credit limit exceeded: the order total ${formatMoney(total)} is over the account's limit of ${formatMoney(limit)}.`, RelatedEntityId: cartId });
       return { status: 'FAILED' };
     }
-    data.addValidation({ Level: 'Info', Message: `Credit approved (${total.toFixed(2)} of ${limit.toFixed(2)}).`, RelatedEntityId: cartId });
+    data.addValidation({ Level: 'Info', Message: `Credit approved (${formatMoney(total)} of ${formatMoney(limit)}).`, RelatedEntityId: cartId });
     return { status: 'SUCCESS' };
   },
 };
@@ -41,7 +41,7 @@ const freeShippingOver100: CartProcessor = {
     data.delete('CartDeliveryGroupMethod', (await data.find('CartDeliveryGroupMethod', { WebCartId: cartId })).map((m) => String(m.Id)));
     const methods = await data.find('OrderDeliveryMethod', { IsActive: true });
     for (const group of await data.deliveryGroups()) {
-      const goods = items.filter((i) => i.CartDeliveryGroupId === group.Id && i.Type === 'Product').reduce((n, i) => n + Number(i.TotalPrice), 0);
+      const goods = sumMoney(items.filter((i) => i.CartDeliveryGroupId === group.Id && i.Type === 'Product').map((i) => Number(i.TotalPrice)));
       for (const m of methods) {
         data.insert('CartDeliveryGroupMethod', { CartDeliveryGroupId: group.Id, DeliveryMethodId: m.Id, Name: m.Name, ShippingFee: goods > 100 ? 0 : Number(m.ShippingFee), Carrier: m.Carrier });
       }

@@ -79,6 +79,7 @@ export const ERRORS = {
   INVALID_FIELD_VALUE: { code: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', status: 400, message: 'Invalid field value:' },
   FIELD_VALUE_TYPE: { code: 'INVALID_TYPE_ON_FIELD_IN_RECORD', status: 400, message: 'Invalid field value:' },
   STRING_TOO_LONG: { code: 'STRING_TOO_LONG', status: 400, message: 'Value too long:' },
+  NUMBER_OUTSIDE_VALID_RANGE: { code: 'NUMBER_OUTSIDE_VALID_RANGE', status: 400, message: 'Value outside of valid range on numeric field:' },
   FIELD_INTEGRITY: { code: 'FIELD_INTEGRITY_EXCEPTION', status: 400, message: 'The field value does not satisfy an integrity rule.' },
   DUPLICATE_VALUE: { code: 'DUPLICATE_VALUE', status: 400, message: 'A record with this value already exists.' },
   INVALID_CROSS_REFERENCE: { code: 'INVALID_CROSS_REFERENCE_KEY', status: 400, message: 'A referenced record does not exist.' },

@@ -13,6 +13,7 @@ export type { ActionDef, ActionParam } from './actions/types.js';
 export { ERRORS, EngineError, type ErrorKey, type ErrorDef } from './errors.js';
 export { OBJECTS, findObject, type ObjectDef, type FieldDef } from './domain/objects.js';
 export { mintId, parseId, to18, checksumSuffix } from './domain/ids.js';
+export { addMoney, formatMoney, multiplyMoney, percentOf, roundMoney, spreadMoney, subtractMoney, sumMoney } from './domain/money.js';
 export { DEFAULT_FLOW, validateFlow, type FlowDefinition, type FlowStep } from '../machines/flow.js';
 export { createCheckoutSessionMachine, MACHINE_VERSION } from '../machines/checkout-session.js';
 export { STEP_REQUIREMENTS } from './domain/requirements.js';

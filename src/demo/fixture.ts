@@ -4,6 +4,7 @@
  * product and charge lines, taxes and adjustments. Used by `npm start`, the examples, tests and
  * benchmarks.
  */
+import { addMoney, multiplyMoney, roundMoney } from '../domain/money.js';
 
 /** Shape of the demo cart. */
 export interface DemoOptions {
@@ -23,8 +24,6 @@ export interface DemoOptions {
   password?: string;
 }
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
-
 /** Builds the demo fixture. Handles: acme, buyerAccount, buyer, admin, integrator, outsider, store, cart, group0…, product0…. */
 export function demoFixture(opts: DemoOptions = {}): Record<string, Record<string, unknown>[]> {
   const lines = opts.lines ?? 3;
@@ -38,9 +37,9 @@ export function demoFixture(opts: DemoOptions = {}): Record<string, Record<strin
   const cartItems: Record<string, unknown>[] = [];
   const taxes: Record<string, unknown>[] = [];
   for (let i = 0; i < lines; i++) {
-    const price = round2(5 + ((i * 7.3) % 95));
+    const price = roundMoney(5 + ((i * 7.3) % 95));
     const qty = 1 + (i % 5);
-    const adjust = opts.adjustments !== false && i % 3 === 2 ? -round2(price * qty * 0.1) : 0;
+    const adjust = opts.adjustments !== false && i % 3 === 2 ? -multiplyMoney(multiplyMoney(price, qty), 0.1) : 0;
     const p = i % products.length;
     cartItems.push({
       ref: `item${i}`,
@@ -51,12 +50,12 @@ export function demoFixture(opts: DemoOptions = {}): Record<string, Record<strin
       Sku: `SKU-${String(p + 1).padStart(4, '0')}`,
       Type: 'Product',
       Quantity: qty,
-      ListPrice: round2(price * 1.2),
+      ListPrice: multiplyMoney(price, 1.2),
       SalesPrice: price,
       AdjustmentAmount: adjust,
     });
     if (opts.taxes !== false) {
-      taxes.push({ CartItemId: `@item${i}`, Name: 'Sales Tax', Amount: round2((price * qty + adjust) * 0.08), TaxRate: 0.08, TaxType: 'Estimated' });
+      taxes.push({ CartItemId: `@item${i}`, Name: 'Sales Tax', Amount: multiplyMoney(addMoney(multiplyMoney(price, qty), adjust), 0.08), TaxRate: 0.08, TaxType: 'Estimated' });
     }
   }
   if (opts.charges !== false) {

@@ -9,6 +9,7 @@ import { demoFixture } from './fixture.js';
 import type { CheckoutEngine } from '../engine/engine.js';
 import type { CheckoutRun } from '../engine/runner.js';
 import { EngineError } from '../errors.js';
+import { roundMoney } from '../domain/money.js';
 
 /** Where the demo prints (process.stdout or any writable). */
 export interface DemoOut {
@@ -23,7 +24,7 @@ export interface CatalogTargets {
 }
 
 /** The demo price of product i (demoFixture prices line i, which uses product i, the same way). */
-const demoPrice = (i: number) => Math.round((5 + ((i * 7.3) % 95)) * 100) / 100;
+const demoPrice = (i: number) => roundMoney(5 + ((i * 7.3) % 95));
 
 /**
  * Records the default integrations read, for the demo store: one active price book with an entry

@@ -3,9 +3,9 @@
  * WebCart → Order (Status Draft), CartDeliveryGroup → OrderDeliveryGroup, CartItem Product →
  * OrderItem "Order Product", CartItem Charge → OrderItem "Delivery Charge", CartTax →
  * OrderItemTaxLineItem, non-zero AdjustmentAmount → OrderItemAdjustmentLineItem. Order totals are
- * sums of the order's lines, which equal the cart's roll-ups.
+ * decimal sums of the order's lines (src/domain/money.ts), which equal the cart's roll-ups.
  */
-import { roundMoney, sumMoney } from './money.js';
+import { addMoney, multiplyMoney, sumMoney, unitPriceOf } from './money.js';
 
 type Rec = Record<string, unknown>;
 
@@ -75,22 +75,21 @@ export function mapCartToOrder(input: CartForOrder, ctx: MappingContext): DraftO
   const items: (Rec & { Id: string })[] = [];
   const taxLines: (Rec & { Id: string })[] = [];
   const adjustmentLines: (Rec & { Id: string })[] = [];
-  let productCents = 0;
-  let chargeCents = 0;
-  let taxCents = 0;
+  const productAmounts: number[] = [];
+  const chargeAmounts: number[] = [];
+  const taxAmounts: number[] = [];
   for (const ci of input.items) {
     const id = ctx.mintId('OrderItem');
     const isCharge = ci.Type === 'Charge';
     const quantity = num(ci.Quantity);
-    const unit = typeof ci.SalesPrice === 'number' ? ci.SalesPrice : typeof ci.ListPrice === 'number' ? ci.ListPrice : 0;
-    const lineAmount = typeof ci.TotalLineAmount === 'number' ? ci.TotalLineAmount : roundMoney(unit * quantity);
+    const unit = unitPriceOf(ci);
+    const lineAmount = typeof ci.TotalLineAmount === 'number' ? ci.TotalLineAmount : multiplyMoney(unit, quantity);
     const adjustment = num(ci.AdjustmentAmount);
-    const adjusted = typeof ci.TotalPrice === 'number' ? ci.TotalPrice : roundMoney(lineAmount + adjustment);
+    const adjusted = typeof ci.TotalPrice === 'number' ? ci.TotalPrice : addMoney(lineAmount, adjustment);
     const itemTaxes = taxesByItem.get(ci.Id) ?? [];
     const itemTax = sumMoney(itemTaxes.map((t) => num(t.Amount)));
-    if (isCharge) chargeCents += Math.round(adjusted * 100);
-    else productCents += Math.round(adjusted * 100);
-    taxCents += Math.round(itemTax * 100);
+    (isCharge ? chargeAmounts : productAmounts).push(adjusted);
+    taxAmounts.push(itemTax);
     items.push({
       Id: id,
       ...base,
@@ -104,7 +103,7 @@ export function mapCartToOrder(input: CartForOrder, ctx: MappingContext): DraftO
       ListPrice: typeof ci.ListPrice === 'number' ? ci.ListPrice : null,
       UnitPrice: unit,
       TotalLineAmount: lineAmount,
-      TotalPrice: roundMoney(unit * quantity),
+      TotalPrice: multiplyMoney(unit, quantity),
       TotalAdjustmentAmount: adjustment,
       TotalTaxAmount: itemTax,
       CartItemId: ci.Id,
@@ -136,9 +135,9 @@ export function mapCartToOrder(input: CartForOrder, ctx: MappingContext): DraftO
     }
   }
 
-  const product = productCents / 100;
-  const delivery = chargeCents / 100;
-  const tax = taxCents / 100;
+  const product = sumMoney(productAmounts);
+  const delivery = sumMoney(chargeAmounts);
+  const tax = sumMoney(taxAmounts);
   const order: Rec & { Id: string } = {
     Id: orderId,
     ...base,
@@ -154,9 +153,9 @@ export function mapCartToOrder(input: CartForOrder, ctx: MappingContext): DraftO
     CartId: cart.Id,
     TotalAdjustedProductAmount: product,
     TotalAdjustedDeliveryAmount: delivery,
-    TotalAmount: (productCents + chargeCents) / 100,
+    TotalAmount: sumMoney([product, delivery]),
     TotalTaxAmount: tax,
-    GrandTotalAmount: (productCents + chargeCents + taxCents) / 100,
+    GrandTotalAmount: sumMoney([product, delivery, tax]),
     ActivatedDate: null,
   };
   for (const p of ADDRESS) order[`Billing${p}`] = cart[`Billing${p}`] ?? null;

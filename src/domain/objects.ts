@@ -33,6 +33,14 @@ export interface FieldDef {
   readonly readOnly?: boolean;
   /** Never returned to callers (e.g. password hashes). */
   readonly writeOnly?: boolean;
+  /** Numeric fields: total digits (Salesforce precision); with `scale`, bounds the value (docs/money.md). */
+  readonly precision?: number;
+  /** Numeric fields: decimals kept; a value with more is rounded half-up on save, as Salesforce does. */
+  readonly scale?: number;
+  /** Numeric fields: the smallest value allowed. */
+  readonly min?: number;
+  /** With `min`: the value must be greater than `min` (Quantity > 0). */
+  readonly minExclusive?: boolean;
 }
 
 /** One object: API name, id key prefix, fields and the indexes its queries need. */
@@ -57,7 +65,10 @@ const ref = (name: string, to: string | string[], extra: Partial<FieldDef> = {})
   ...extra,
 });
 const pick = (name: string, values: readonly string[], extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'picklist', values, ...extra });
-const money = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'currency', ...extra });
+/** Currency: Salesforce's 18 digits with 2 decimals. */
+const money = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'currency', precision: 18, scale: 2, ...extra });
+/** A line quantity: positive, 18 digits with 2 decimals (docs/money.md). */
+const qty = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'number', precision: 18, scale: 2, min: 0, minExclusive: true, ...extra });
 const num = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'number', ...extra });
 const int = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'integer', ...extra });
 const bool = (name: string, dflt = false, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'boolean', default: dflt, ...extra });
@@ -217,7 +228,7 @@ const OBJECT_LIST: ObjectDef[] = [
       str('Name', { required: true }),
       str('Sku'),
       pick('Type', PICKLISTS.cartItemType, { default: 'Product' }),
-      num('Quantity', { required: true }),
+      qty('Quantity', { required: true }),
       money('ListPrice'),
       money('SalesPrice'),
       money('AdjustmentAmount', { default: 0 }),
@@ -394,7 +405,7 @@ const OBJECT_LIST: ObjectDef[] = [
       str('Description'),
       str('Sku'),
       pick('Type', PICKLISTS.orderItemType, { required: true }),
-      num('Quantity', { required: true }),
+      qty('Quantity', { required: true }),
       money('ListPrice'),
       money('UnitPrice'),
       money('TotalLineAmount'),

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { EngineError } from '../errors.js';
 import { parseId } from './ids.js';
-import { allFields, findObject, OBJECTS, prefixesFor, type FieldDef, type ObjectDef } from './objects.js';
+import { Decimal, roundDecimal, toNumber } from './money.js';
+import { allFields, findField, findObject, OBJECTS, prefixesFor, type FieldDef, type ObjectDef } from './objects.js';
 
 /** A stored record: Salesforce API field names to values; `Id` always present. */
 export type SObject = Record<string, unknown> & { Id: string };
@@ -16,6 +17,67 @@ function isValidDate(s: string): boolean {
   if (!DATE_RE.test(s)) return false;
   const d = new Date(`${s}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/**
+ * Significant digits a stored number (an IEEE-754 double) keeps exactly: every decimal of at most
+ * 15 digits survives the trip to a number and back. It caps a field's precision, so a currency
+ * field (Salesforce: 18 digits, 2 decimals) holds at most 13 digits before the point here.
+ */
+export const EXACT_DIGITS = 15;
+
+/** The range of a numeric field: exclusive bound on the magnitude, minimum, decimals kept. */
+export interface NumberRange {
+  /** |value| must be below this (none: any finite value). */
+  readonly limit: Decimal | null;
+  readonly min?: number;
+  readonly minExclusive?: boolean;
+  readonly scale?: number;
+}
+
+/** The range a numeric field's values must fall in, from its metadata. */
+export function numberRange(field: FieldDef): NumberRange {
+  const scale = field.scale;
+  const limit = field.precision === undefined ? null : new Decimal(10).pow(Math.min(field.precision, EXACT_DIGITS) - (scale ?? 0));
+  return { limit, min: field.min, minExclusive: field.minExclusive, scale };
+}
+
+/** The range in words, e.g. "greater than 0 and at most 9999999999999.99". */
+export function describeRange(r: NumberRange): string {
+  const max = r.limit ? r.limit.minus(new Decimal(10).pow(-(r.scale ?? 0))).toFixed(r.scale ?? 0) : null;
+  if (r.min === undefined) return max ? `a finite number between -${max} and ${max}` : 'a finite number';
+  const low = r.minExclusive ? `greater than ${r.min}` : `at least ${r.min}`;
+  return `a finite number ${low}${max ? ` and at most ${max}` : ''}`;
+}
+
+/**
+ * Checks a numeric value against its field's range: finite, rounded half-up to the field's scale
+ * (Salesforce rounds on save), then within the bounds. Returns the value to store or the reason.
+ */
+export function checkNumber(field: FieldDef, v: number): { ok: true; value: number } | { ok: false; message: string } {
+  const r = numberRange(field);
+  const refuse = () => ({ ok: false as const, message: `${Number.isNaN(v) ? 'NaN' : String(v)} (must be ${describeRange(r)})` });
+  if (!Number.isFinite(v)) return refuse();
+  let d = new Decimal(v);
+  if (r.scale !== undefined) d = roundDecimal(d, r.scale);
+  if (r.limit && d.abs().gte(r.limit)) return refuse();
+  if (r.min !== undefined && (r.minExclusive ? d.lte(r.min) : d.lt(r.min))) return refuse();
+  return { ok: true, value: toNumber(d) };
+}
+
+/**
+ * Refuses a value the engine derived (a line total, a cart roll-up) that falls outside its
+ * field's range, with NUMBER_OUTSIDE_VALID_RANGE naming the field; `why` says what it was derived from.
+ */
+export function assertInRange(type: string, fieldName: string, value: unknown, why = ''): void {
+  if (typeof value !== 'number') return;
+  const field = findField(type, fieldName);
+  if (!field) return;
+  const r = checkNumber(field, value);
+  if (!r.ok || r.value !== value) {
+    const message = r.ok ? `${value} (must have at most ${field.scale} decimals)` : r.message;
+    throw new EngineError('NUMBER_OUTSIDE_VALID_RANGE', `${type}.${field.name}: ${message}${why ? `; ${why}` : ''}.`, [field.name]);
+  }
 }
 
 /** The zod schema of one field's value (nullable; `required` is checked separately). */
@@ -45,7 +107,19 @@ export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
     }
     case 'number':
     case 'currency':
-      s = z.number({ error: 'must be a number' }).finite('must be a finite number');
+      // Any JS number is read, then checked against the field's range (NaN and ±Infinity included).
+      s = z.unknown().transform((v, ctx) => {
+        if (typeof v !== 'number') {
+          ctx.addIssue({ code: 'custom', message: 'must be a number' });
+          return z.NEVER;
+        }
+        const r = checkNumber(field, v);
+        if (!r.ok) {
+          ctx.addIssue({ code: 'custom', message: r.message, params: { outOfRange: true } });
+          return z.NEVER;
+        }
+        return r.value;
+      });
       break;
     case 'integer':
       s = z.number({ error: 'must be a whole number' }).int('must be a whole number');
@@ -115,8 +189,9 @@ function canonicalize(object: ObjectDef, input: Record<string, unknown>, mode: M
 
 /**
  * Validates and normalizes field values for a write: unknown fields, read-only fields, wrong types,
- * malformed ids, bad picklist values and (on create) missing required fields are EngineErrors
- * naming the object and field. Ids are normalized to 18 characters.
+ * malformed ids, bad picklist values, numbers outside their field's range and (on create) missing
+ * required fields are EngineErrors naming the object and field. Ids are normalized to 18
+ * characters; numbers are rounded half-up to their field's scale (currency: 2 decimals).
  */
 export function validateFields(type: string, input: unknown, mode: Mode): Record<string, unknown> {
   const object = requireObject(type);
@@ -128,11 +203,13 @@ export function validateFields(type: string, input: unknown, mode: Mode): Record
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = String(issue.path[0] ?? '');
-    const malformed = issue.code === 'custom' && (issue as { params?: { malformedId?: boolean } }).params?.malformedId;
+    const params = issue.code === 'custom' ? (issue as { params?: { malformedId?: boolean; outOfRange?: boolean } }).params : undefined;
     const def = object.fields.find((f) => f.name === field);
-    const key = malformed
+    const key = params?.malformedId
       ? 'INVALID_ID_FIELD'
-      : def?.type === 'picklist'
+      : params?.outOfRange
+        ? 'NUMBER_OUTSIDE_VALID_RANGE'
+        : def?.type === 'picklist'
         ? 'INVALID_FIELD_VALUE'
         : issue.code === 'too_big' && def?.type === 'string'
           ? 'STRING_TOO_LONG'

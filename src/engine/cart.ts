@@ -3,17 +3,28 @@
  * canceling a checkout (the session archived, its operation Canceled, the cart Active again).
  */
 import { deriveCartLine, rollUpCart, sumMoney } from '../domain/money.js';
+import { assertInRange } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import { findActiveSession } from './facts.js';
 import { applySessionEvent } from './sessions.js';
 import type { Row, StorageOps } from '../storage/port.js';
 
-/** Fills a cart line's derived totals from its prices, quantity and adjustment. */
+/**
+ * Fills a cart line's derived totals from its prices, quantity and adjustment (in decimal, rounded
+ * to cents); a total outside the currency range is NUMBER_OUTSIDE_VALID_RANGE naming it.
+ */
 export function withDerivedLine(item: Row): Row {
-  return { ...item, ...deriveCartLine(item) };
+  const derived = deriveCartLine(item);
+  const why = `${String(item.SalesPrice ?? item.ListPrice ?? 0)} × ${String(item.Quantity)} on CartItem ${String(item.Id ?? '(new)')}`;
+  for (const [field, value] of Object.entries(derived)) assertInRange('CartItem', field, value, `derived from ${why}`);
+  return { ...item, ...derived };
 }
 
-/** Recomputes line tax totals and the cart header totals from the cart's lines and taxes. */
+/**
+ * Recomputes line tax totals and the cart header totals from the cart's lines and taxes (decimal
+ * sums of line values); a total outside the currency range is NUMBER_OUTSIDE_VALID_RANGE naming it,
+ * so the write that caused it is refused and rolled back.
+ */
 export async function recomputeCart(tx: StorageOps, cartId: string, now: Date): Promise<void> {
   const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
   const items = await tx.find('CartItem', { where: byCart });
@@ -26,13 +37,16 @@ export async function recomputeCart(tx: StorageOps, cartId: string, now: Date): 
   const changed = new Map<string, number>();
   for (const item of items) {
     const tax = sumMoney(taxByItem.get(String(item.Id)) ?? []);
+    assertInRange('CartItem', 'TotalLineTaxAmount', tax, `the sum of the taxes of CartItem ${String(item.Id)}`);
     if (item.TotalLineTaxAmount !== tax) {
       item.TotalLineTaxAmount = tax;
       changed.set(String(item.Id), tax);
     }
   }
   if (changed.size) await tx.updateColumn('CartItem', 'TotalLineTaxAmount', changed);
-  await tx.update('WebCart', cartId, { ...rollUpCart(items), LastModifiedDate: now.toISOString() });
+  const totals = rollUpCart(items);
+  for (const [field, value] of Object.entries(totals)) assertInRange('WebCart', field, value, `the sum of the lines of cart ${cartId}`);
+  await tx.update('WebCart', cartId, { ...totals, LastModifiedDate: now.toISOString() });
 }
 
 /**

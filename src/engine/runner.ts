@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { EngineError } from '../errors.js';
+import { addMoney } from '../domain/money.js';
 import type { CheckoutEngine } from './engine.js';
 import type { Row } from '../storage/port.js';
 
@@ -256,7 +257,7 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
     for (const o of options) {
       const m = byMethod.get(String(o.DeliveryMethodId)) ?? { n: 0, fee: 0 };
       m.n++;
-      m.fee += Number(o.ShippingFee ?? 0);
+      m.fee = addMoney(m.fee, Number(o.ShippingFee ?? 0));
       byMethod.set(String(o.DeliveryMethodId), m);
     }
     const full = [...byMethod.entries()].filter(([, m]) => m.n === groups).sort((a, b) => a[1].fee - b[1].fee || a[0].localeCompare(b[0]));

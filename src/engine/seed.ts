@@ -27,6 +27,19 @@ interface Pending {
 
 const fail = (where: string, detail: string, fields: string[] = []) => new EngineError('INVALID_FIXTURE', `${where}: ${detail}`, fields);
 
+/** Runs `f`; an EngineError it throws (a derived total out of range) becomes INVALID_FIXTURE naming `where` and the field. */
+function asFixtureError<T>(where: string, f: () => T): T {
+  const wrap = (e: unknown): never => {
+    throw e instanceof EngineError && e.key !== 'INVALID_FIXTURE' ? fail(where, e.message, e.fields) : e;
+  };
+  try {
+    const r = f();
+    return (r instanceof Promise ? r.catch(wrap) : r) as T;
+  } catch (e) {
+    return wrap(e);
+  }
+}
+
 /** Parses fixture text (YAML, of which JSON is a subset) or passes an object through. */
 export function parseFixture(fixture: unknown): Record<string, unknown> {
   let doc = fixture;
@@ -134,7 +147,7 @@ export async function seedFixture(core: EngineCore, fixture: unknown, handles: M
     let row: Row = { ...p.row!, Id: p.id, CreatedDate: p.row!.CreatedDate ?? now, LastModifiedDate: p.row!.LastModifiedDate ?? now };
     switch (p.type) {
       case 'CartItem':
-        row = withDerivedLine(row);
+        row = asFixtureError(p.where, () => withDerivedLine(row));
         carts.add(String(row.CartId));
         break;
       case 'CartTax': {
@@ -170,7 +183,7 @@ export async function seedFixture(core: EngineCore, fixture: unknown, handles: M
   try {
     await core.storage.transaction(async (tx) => {
       for (const [type, rows] of byType) await tx.insert(type, rows);
-      for (const cartId of carts) if (await tx.get('WebCart', cartId)) await recomputeCart(tx, cartId, core.now());
+      for (const cartId of carts) if (await tx.get('WebCart', cartId)) await asFixtureError(`WebCart ${cartId}`, () => recomputeCart(tx, cartId, core.now()));
     });
   } catch (e) {
     if (e instanceof UniqueViolation) {

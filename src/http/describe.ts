@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import type { ActionDef, ActionParam } from '../actions/types.js';
+import { Decimal } from '../domain/money.js';
 import { allFields, OBJECTS, type FieldDef, type ObjectDef } from '../domain/objects.js';
+import { numberRange } from '../domain/records.js';
 
 /** API versions served (`vNN.0`); the spec accepts 50.0 and later. */
 export const API_VERSIONS = Array.from({ length: 15 }, (_, i) => `${50 + i}.0`);
@@ -50,6 +52,8 @@ function describeField(object: ObjectDef, f: FieldDef) {
     label: f.name.replace(/([a-z])([A-Z])/g, '$1 $2'),
     type: isId ? 'id' : SF_TYPES[f.type],
     length: f.type === 'string' ? (f.maxLength ?? 255) : isId || f.type === 'reference' ? 18 : 0,
+    precision: f.precision ?? 0,
+    scale: f.scale ?? 0,
     nillable: !f.required && !isId,
     createable: !f.readOnly && !ENGINE_MANAGED.has(object.name),
     // A session's fields (State above all) are written through updates; operations never are.
@@ -140,8 +144,15 @@ function fieldJsonSchema(f: FieldDef): Json {
     case 'reference':
       return nullable({ type: 'string', pattern: '^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$', description: `Id of ${(f.to ?? ['any record']).join(' or ')}` });
     case 'number':
-    case 'currency':
-      return nullable({ type: 'number' });
+    case 'currency': {
+      const r = numberRange(f);
+      const max = r.limit ? r.limit.minus(new Decimal(10).pow(-(r.scale ?? 0))).toNumber() : undefined;
+      const min = r.min ?? (max === undefined ? undefined : -max);
+      const bounds: Json = {};
+      if (min !== undefined) bounds[r.minExclusive ? 'exclusiveMinimum' : 'minimum'] = min;
+      if (max !== undefined) bounds.maximum = max;
+      return nullable({ type: 'number', ...bounds });
+    }
     case 'integer':
       return nullable({ type: 'integer' });
     case 'boolean':

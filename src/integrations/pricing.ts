@@ -4,7 +4,7 @@
  * active entry's UnitPrice across the store's price books; a changed price gets a Warning-level
  * Pricing CartValidationOutput; a product with no active entry fails the step.
  */
-import { roundMoney } from '../domain/money.js';
+import { formatMoney, roundMoney } from '../domain/money.js';
 import type { CartProcessor } from './contract.js';
 
 /** Reprices every product line from the store's price books. */
@@ -39,7 +39,7 @@ export const defaultPricing: CartProcessor = {
         if (typeof item.SalesPrice === 'number') {
           data.addValidation({
             Level: 'Warning',
-            Message: `The price of SKU ${String(item.Sku ?? item.Name)} changed from ${item.SalesPrice.toFixed(2)} to ${unit.toFixed(2)}.`,
+            Message: `The price of SKU ${String(item.Sku ?? item.Name)} changed from ${formatMoney(item.SalesPrice)} to ${formatMoney(unit)}.`,
             RelatedEntityId: String(item.Id),
           });
         }

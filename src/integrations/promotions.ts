@@ -5,10 +5,10 @@
  * over the product lines in proportion to their amounts, the cent remainder on the largest line). The step owns AdjustmentAmount: it is
  * recalculated from scratch on every run, capped so no line goes below zero.
  */
-import { roundMoney } from '../domain/money.js';
+import { addMoney, multiplyMoney, percentOf, roundMoney, spreadMoney, sumMoney, unitPriceOf } from '../domain/money.js';
 import type { CartProcessor } from './contract.js';
 
-const lineAmount = (i: Record<string, unknown>) => roundMoney(Number(i.SalesPrice ?? i.ListPrice ?? 0) * Number(i.Quantity ?? 0));
+const lineAmount = (i: Record<string, unknown>) => multiplyMoney(unitPriceOf(i), Number(i.Quantity ?? 0));
 
 /** Applies percentage and fixed-amount promotions, cart- and line-level. */
 export const defaultPromotions: CartProcessor = {
@@ -25,26 +25,25 @@ export const defaultPromotions: CartProcessor = {
     }
     const base = new Map(products.map((i) => [String(i.Id), lineAmount(i)]));
     const discount = new Map(products.map((i) => [String(i.Id), 0]));
-    const add = (id: string, amount: number) => discount.set(id, roundMoney(discount.get(id)! + amount));
+    const add = (id: string, amount: number) => discount.set(id, addMoney(discount.get(id)!, amount));
     for (const p of promos) {
       const v = Number(p.DiscountValue);
       const lines = p.Product2Id ? products.filter((i) => i.Product2Id === p.Product2Id) : products;
       if (lines.length === 0) continue;
       if (p.DiscountType === 'Percentage') {
-        for (const i of lines) add(String(i.Id), roundMoney((base.get(String(i.Id))! * v) / 100));
+        for (const i of lines) add(String(i.Id), percentOf(base.get(String(i.Id))!, v));
       } else if (p.Product2Id) {
         for (const i of lines) add(String(i.Id), Math.min(v, base.get(String(i.Id))!));
       } else {
-        const total = lines.reduce((s, i) => s + base.get(String(i.Id))!, 0);
+        const total = sumMoney(lines.map((i) => base.get(String(i.Id))!));
         const off = Math.min(v, total);
-        const shares = lines.map((i) => roundMoney(total ? (off * base.get(String(i.Id))!) / total : 0));
         // The rounding remainder goes to the largest line (ties: lowest Id), so the split doesn't depend on read order.
         const largest = lines.reduce((best, i, n) => {
           const b = base.get(String(i.Id))!;
           const bb = base.get(String(lines[best]!.Id))!;
           return b > bb || (b === bb && String(i.Id) < String(lines[best]!.Id)) ? n : best;
         }, 0);
-        shares[largest] = roundMoney(shares[largest]! + off - shares.reduce((s, x) => s + x, 0));
+        const shares = total ? spreadMoney(off, lines.map((i) => base.get(String(i.Id))!), largest) : lines.map(() => 0);
         lines.forEach((i, n) => add(String(i.Id), shares[n]!));
       }
       data.addValidation({ Level: 'Info', Message: `Promotion '${String(p.Name)}' applied.`, RelatedEntityId: data.cart.Id as string });

@@ -4,7 +4,7 @@
  * group's product quantity. Earlier options of the cart's groups are replaced (re-entry). A group
  * without a delivery country, or a store with no active method, fails the step.
  */
-import { roundMoney } from '../domain/money.js';
+import { addMoney, multiplyMoney, sumDecimal, toNumber } from '../domain/money.js';
 import type { CartProcessor } from './contract.js';
 
 /** Offers every active delivery method to every delivery group. */
@@ -26,13 +26,13 @@ export const defaultShipping: CartProcessor = {
         data.addValidation({ Message: `Enter a delivery address with a country for '${String(g.Name)}'.`, RelatedEntityId: String(g.Id) });
         continue;
       }
-      const units = items.filter((i) => i.CartDeliveryGroupId === g.Id && i.Type !== 'Charge').reduce((s, i) => s + Number(i.Quantity ?? 0), 0);
+      const units = toNumber(sumDecimal(items.filter((i) => i.CartDeliveryGroupId === g.Id && i.Type !== 'Charge').map((i) => Number(i.Quantity ?? 0))));
       for (const m of methods) {
         data.insert('CartDeliveryGroupMethod', {
           CartDeliveryGroupId: g.Id,
           DeliveryMethodId: m.Id,
           Name: m.Name,
-          ShippingFee: roundMoney(Number(m.ShippingFee ?? 0) + Number(m.ShippingFeePerUnit ?? 0) * units),
+          ShippingFee: addMoney(Number(m.ShippingFee ?? 0), multiplyMoney(Number(m.ShippingFeePerUnit ?? 0), units)),
           Carrier: m.Carrier ?? null,
           ClassOfService: m.ClassOfService ?? null,
           ExternalProvider: 'checkout-engine',

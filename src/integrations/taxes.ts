@@ -5,7 +5,7 @@
  * half-up. Earlier CartTax rows of the cart are replaced. No matching rate means no tax; a group
  * without a country fails the step.
  */
-import { deriveCartLine, roundMoney } from '../domain/money.js';
+import { deriveCartLine, multiplyMoney } from '../domain/money.js';
 import type { CartProcessor } from './contract.js';
 
 const same = (a: unknown, b: unknown) => String(a ?? '').trim().toLowerCase() === String(b ?? '').trim().toLowerCase();
@@ -28,7 +28,7 @@ export const defaultTaxes: CartProcessor = {
       const rate = countryRates.find((r) => r.State && same(r.State, g.DeliverToState)) ?? countryRates.find((r) => !r.State);
       if (!rate) continue;
       for (const item of items.filter((i) => i.CartDeliveryGroupId === g.Id)) {
-        const amount = roundMoney(deriveCartLine(item).TotalPrice * Number(rate.Rate));
+        const amount = multiplyMoney(deriveCartLine(item).TotalPrice, Number(rate.Rate));
         if (amount === 0) continue;
         data.insert('CartTax', {
           CartItemId: item.Id,
