@@ -53,8 +53,9 @@ export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: s
         { Status: 'Canceled', FinishedAt: now.toISOString(), LastModifiedDate: now.toISOString() },
       );
     }
-    const { machine } = core.flow(session._flow as string);
-    await applySessionEvent(tx, machine, session, { type: 'CANCEL' }, now);
+    // Cancel is the way out of any row, one whose flow is no longer registered included.
+    const flowId = typeof session._flow === 'string' && core.flowIds().includes(session._flow) ? session._flow : 'default';
+    await applySessionEvent(tx, core.flow(flowId).machine, session, { type: 'CANCEL' }, now);
   }
   await tx.updateWhere(
     'WebCart',
