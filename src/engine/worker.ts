@@ -15,6 +15,7 @@
 import { StepFailed, type EngineCore, type StepContext } from './core.js';
 import { applySessionEvent, restoreSnapshot, VersionConflict } from './sessions.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
+import { releaseHolds } from './reservations.js';
 import type { Row } from '../storage/port.js';
 import { InProcessQueue } from './queue/in-process.js';
 import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './queue/types.js';
@@ -249,7 +250,9 @@ export class OperationWorker implements OperationRunner {
       if (session && entry && session.BackgroundOperationId === id && session.IsArchived !== true) {
         type = entry.flow.steps.get(String(op._step))?.validationType ?? 'SystemError';
         // A session that can't take the failure (a row it can't restore) is left as it is.
-        await applySessionEvent(tx, entry.machine, session, { type: 'xstate.error.actor.step', error: message }, now);
+        const t = await applySessionEvent(tx, entry.machine, session, { type: 'xstate.error.actor.step', error: message }, now);
+        // A checkout in error holds no stock: its holds go back until a new checkout reserves again.
+        if (t.ok && t.row.IsError === true) await releaseHolds(tx, String(op._cartId), 'StepError', now);
       }
       await this.finishOperation(tx, op, { Status: 'Error', Error: message, FinishedAt: now.toISOString() });
       const validations = failure.validations.length ? failure.validations : [{ Message: message }];
