@@ -7,7 +7,7 @@
  */
 import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
 import { firstFailedRequirement, rejectionFor, type RequirementFacts } from '../src/domain/requirements.js';
-import { claimProblem, moveProblem, type Rejection } from '../src/domain/session-rules.js';
+import { claimProblem, moveProblem, sessionRowProblem, type Rejection } from '../src/domain/session-rules.js';
 import { ERROR_STATE, type CompiledFlow } from './flow.js';
 
 /** Bumped whenever the machine's shape changes incompatibly; stored with every snapshot. */
@@ -15,6 +15,16 @@ export const MACHINE_VERSION = 1;
 
 /** Machine id; state ids are `#checkoutSession.<key>`. */
 export const MACHINE_ID = 'checkoutSession';
+
+/** The state a session row is restored into when it names no state its flow can be in. */
+export const UNRESTORABLE_STATE = 'unrestorable';
+
+const FLOW_OF = new WeakMap<AnyStateMachine, CompiledFlow>();
+
+/** The flow a machine was generated from. */
+export function flowOfMachine(machine: AnyStateMachine): CompiledFlow | undefined {
+  return FLOW_OF.get(machine);
+}
 
 /** The session record fields the machine owns, plus the last rejection. */
 export interface SessionContext {
@@ -63,6 +73,10 @@ const sessionState = (c: SessionContext) => ({
 
 /** Builds the statechart for a validated flow. */
 export function createCheckoutSessionMachine(flow: CompiledFlow) {
+  const stepFacts = (context: SessionContext, facts: RequirementFacts): RequirementFacts => ({
+    ...facts,
+    session: { ...sessionState(context), problem: sessionRowProblem(sessionState(context), flow) },
+  });
   const base = setup({
     types: {} as { context: SessionContext; events: SessionEvent; input: SessionContext },
     actors: {
@@ -80,7 +94,7 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
       stepRequirementsMet: ({ context, event }, p: { step: string }) =>
         event.type === 'STEP' &&
         event.step === p.step &&
-        firstFailedRequirement({ ...event.facts, session: sessionState(context) }, p.step) === null,
+        firstFailedRequirement(stepFacts(context, event.facts), p.step) === null,
     },
     actions: {
       claim: assign((_, p: { to: string }) => ({ NextState: p.to, IsProcessing: true, rejection: null })),
@@ -121,10 +135,11 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
       })),
       rejectStep: assign(({ context, event }) => {
         if (event.type !== 'STEP') return {};
-        const failed = firstFailedRequirement({ ...event.facts, session: sessionState(context) }, event.step);
+        const facts = stepFacts(context, event.facts);
+        const failed = firstFailedRequirement(facts, event.step);
         return {
           rejection: failed
-            ? rejectionFor(failed)
+            ? rejectionFor(failed, facts)
             : { error: 'SESSION_NOT_READY' as const, requirement: 7, detail: `The session isn't waiting for '${event.step}'.` },
         };
       }),
@@ -194,13 +209,18 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
     description: 'A step failed: IsError = true. The way out is cancel and a new checkout.',
     meta: { label: 'Error', kind: 'terminal' },
   };
+  states[UNRESTORABLE_STATE] = {
+    description:
+      "The stored row names no state this flow can be in (empty or unknown State, a NextState that can't follow it). Every claim, move and step is refused with the requirement it breaks; cancel archives it.",
+    meta: { label: 'Unrestorable', kind: 'terminal' },
+  };
   states.archived = {
     type: 'final',
     description: 'Canceled or expired: IsArchived = true; the cart is unlocked.',
     meta: { label: 'Archived', kind: 'final' },
   };
 
-  return base.createMachine({
+  const machine = base.createMachine({
     id: MACHINE_ID,
     context: ({ input }) => input,
     initial: flow.def.steps[0]!.key,
@@ -212,4 +232,6 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
       CANCEL: { target: '.archived', actions: 'archive' },
     },
   }) as unknown as AnyStateMachine;
+  FLOW_OF.set(machine, flow);
+  return machine;
 }

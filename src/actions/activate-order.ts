@@ -7,6 +7,7 @@
 import { EngineError } from '../errors.js';
 import { StepFailed, type StepService } from '../engine/core.js';
 import { asyncStepAction } from './async-step.js';
+import { keepHoldsForOrder } from '../engine/reservations.js';
 
 /** OrderLifeCycleType used when the input doesn't say (the reference template passes UNMANAGED). */
 export const DEFAULT_LIFE_CYCLE = 'UNMANAGED';
@@ -20,6 +21,8 @@ export const activateOrderService: StepService = {
     const orderId = ctx.session.OrderId ? String(ctx.session.OrderId) : null;
     const order = orderId ? await tx.get('Order', orderId, { forUpdate: true }) : undefined;
     if (!order) throw new StepFailed('The checkout session has no draft order to activate: run cartToOrderAction first.');
+    // The order is placed: the cart's stock holds become the order's (kept reserved, never released).
+    await keepHoldsForOrder(tx, ctx.cartId, String(order.Id), ctx.now);
     if ((input.orderStatus ?? 'Activated') === 'Draft') return {};
     const now = ctx.now.toISOString();
     if (order.Status !== 'Activated') {

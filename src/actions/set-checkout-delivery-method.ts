@@ -10,6 +10,7 @@ import { parseId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import { withDefaults } from '../domain/records.js';
 import { firstFailedRequirement, STEP_REQUIREMENTS } from '../domain/requirements.js';
+import { sessionRowProblem } from '../domain/session-rules.js';
 import { loadCartFacts } from '../engine/facts.js';
 import { recomputeCart, withDerivedLine } from '../engine/cart.js';
 import { requirementError, type ActionDef } from './types.js';
@@ -36,11 +37,16 @@ export const setCheckoutDeliveryMethod: ActionDef = {
       const session = loaded.session;
       if (!session) throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session.', ['cartId']);
       if (session.IsError === true) throw new EngineError('SESSION_NOT_READY', 'The checkout session is in error; cancel the checkout and start again.', ['cartId']);
+      const { flow } = core.flow(session._flow as string);
+      const broken = sessionRowProblem(
+        { State: (session.State as string) ?? null, NextState: (session.NextState as string) ?? null, IsProcessing: session.IsProcessing === true, IsError: false, IsArchived: false },
+        flow,
+      );
+      if (broken) throw new EngineError('SESSION_NOT_READY', `The session can't be restored: ${broken}; cancel the checkout and start again.`, ['cartId']);
       if (session.IsProcessing === true) {
         const inFlight = loaded.operation && (loaded.operation.Status === 'New' || loaded.operation.Status === 'Running');
         throw new EngineError(inFlight ? 'ALREADY_IN_PROCESS' : 'SESSION_NOT_READY', inFlight ? '' : `The session is waiting for '${String(session.NextState)}'.`, ['cartId']);
       }
-      const { flow } = core.flow(session._flow as string);
       const keys = flow.def.steps.map((s) => s.key);
       const here = keys.indexOf(String(session.State));
       const limit = keys.includes('deliveryMethod') ? keys.indexOf('deliveryMethod') : keys.findIndex((k) => flow.steps.get(k)!.action === 'cartToOrderAction') - 1;

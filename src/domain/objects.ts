@@ -540,6 +540,32 @@ const OBJECT_LIST: ObjectDef[] = [
   },
 ];
 
+// --- Stock reservations (engine-internal ledger) ----------------------------------------------
+// Which cart holds how much of which ProductInventory row. Written only by the engine: the
+// inventory step sets a cart's holds, cancel / expiry / a cart change / a step error release them,
+// and activateOrder (or the confirmation of a flow without it) keeps them as the order's.
+OBJECT_LIST.push({
+  name: 'ProductReservation',
+  keyPrefix: '0Rz',
+  realPrefix: false,
+  label: 'Product Reservation',
+  fields: [
+    ref('WebCartId', 'WebCart', { required: true, readOnly: true }),
+    ref('ProductInventoryId', 'ProductInventory', { required: true, readOnly: true }),
+    ref('Product2Id', 'Product2', { readOnly: true }),
+    num('Quantity', { required: true, readOnly: true }),
+    pick('Status', ['Held', 'Released', 'Ordered'], { default: 'Held', readOnly: true }),
+    ref('OrderId', 'Order', { readOnly: true }),
+    ref('BackgroundOperationId', 'BackgroundOperation', { readOnly: true }),
+    dt('ReleasedDate', { readOnly: true }),
+    str('ReleaseReason', { maxLength: 40, readOnly: true }),
+  ],
+  indexes: [['WebCartId', 'Status'], ['ProductInventoryId']],
+  // One Held row per cart and inventory row: `_holdKey` is `cartId:inventoryId` while Held, null after.
+  internal: [{ name: '_holdKey', type: 'text' }],
+  unique: [['_holdKey']],
+});
+
 /** Fields every object has, managed by the engine. */
 export const SYSTEM_FIELDS: readonly FieldDef[] = [
   { name: 'Id', type: 'reference', readOnly: true },

@@ -23,6 +23,8 @@ export interface SessionFacts {
   readonly IsProcessing: boolean;
   readonly IsArchived: boolean;
   readonly IsError: boolean;
+  /** Why the row can't be restored as a state of its flow (see sessionRowProblem), if it can't. */
+  readonly problem?: string | null;
 }
 
 /** Everything the usage requirements look at, loaded by the engine in the action's transaction. */
@@ -106,7 +108,12 @@ export const STEP_REQUIREMENTS: readonly Requirement[] = [
     description: 'an active session exists with State set, NextState = this step and IsProcessing = true',
     error: 'SESSION_NOT_READY',
     check: (f, step) =>
-      f.session !== null && !f.session.IsArchived && !!f.session.State && f.session.NextState === step && f.session.IsProcessing === true,
+      f.session !== null &&
+      !f.session.IsArchived &&
+      !f.session.problem &&
+      !!f.session.State &&
+      f.session.NextState === step &&
+      f.session.IsProcessing === true,
   },
   {
     id: 8,
@@ -120,9 +127,14 @@ export const STEP_REQUIREMENTS: readonly Requirement[] = [
 /** Requirements 1–5: who may act on this cart at all (shared by every cart action). */
 export const CART_ACCESS_REQUIREMENTS = STEP_REQUIREMENTS.slice(0, 5);
 
-/** How a failed requirement is reported: its error, its number and a detail naming it. */
-export function rejectionFor(r: Requirement): { error: ErrorKey; requirement: number; detail: string } {
-  return { error: r.error, requirement: r.id, detail: `Requirement ${r.id} failed: ${r.description}.` };
+/**
+ * How a failed requirement is reported: its error, its number and a detail naming it (for
+ * requirement 7, also why a session row that can't be restored was refused).
+ */
+export function rejectionFor(r: Requirement, facts?: RequirementFacts): { error: ErrorKey; requirement: number; detail: string } {
+  const problem = r.id === 7 ? facts?.session?.problem : null;
+  const why = problem ? ` The session can't be restored: ${problem}; cancel the checkout and start again.` : '';
+  return { error: r.error, requirement: r.id, detail: `Requirement ${r.id} failed: ${r.description}.${why}` };
 }
 
 /** The first requirement in `list` that fails, or null when all hold. */

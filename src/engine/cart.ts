@@ -7,6 +7,8 @@ import { assertInRange } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import { findActiveSession } from './facts.js';
 import { applySessionEvent } from './sessions.js';
+import { releaseHolds } from './reservations.js';
+import type { ReleaseReason } from '../domain/stock.js';
 import type { Row, StorageOps } from '../storage/port.js';
 
 /**
@@ -51,10 +53,11 @@ export async function recomputeCart(tx: StorageOps, cartId: string, now: Date): 
 
 /**
  * Cancels the cart's checkout: a New or Running operation becomes Canceled, the session is
- * archived (statechart CANCEL), and a cart in Checkout goes back to Active. Returns whether a
+ * archived (statechart CANCEL), the cart's stock holds are released (`reason`), and a cart in
+ * Checkout goes back to Active. Returns whether a
  * session was canceled.
  */
-export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: string, now: Date): Promise<boolean> {
+export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: string, now: Date, reason: ReleaseReason = 'Canceled'): Promise<boolean> {
   const session = await findActiveSession(tx, cartId, true);
   if (session) {
     if (session.BackgroundOperationId) {
@@ -67,9 +70,12 @@ export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: s
         { Status: 'Canceled', FinishedAt: now.toISOString(), LastModifiedDate: now.toISOString() },
       );
     }
-    const { machine } = core.flow(session._flow as string);
-    await applySessionEvent(tx, machine, session, { type: 'CANCEL' }, now);
+    // Cancel is the way out of any row, one whose flow is no longer registered included.
+    const flowId = typeof session._flow === 'string' && core.flowIds().includes(session._flow) ? session._flow : 'default';
+    await applySessionEvent(tx, core.flow(flowId).machine, session, { type: 'CANCEL' }, now);
   }
+  // The cart's stock goes back: a canceled, expired or changed checkout holds nothing.
+  await releaseHolds(tx, cartId, reason, now);
   await tx.updateWhere(
     'WebCart',
     [

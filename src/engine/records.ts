@@ -16,10 +16,11 @@ import { cancelCheckout, recomputeCart, withDerivedLine } from './cart.js';
 import { prepareUserCredentials } from './passwords.js';
 import { revokeUserTokens } from './tokens.js';
 import { applySessionEvent } from './sessions.js';
+import { keepHoldsForOrder } from './reservations.js';
 import { UniqueViolation, type Row, type StorageOps } from '../storage/port.js';
 
 /** Objects only the checkout actions create or delete. */
-const ENGINE_MANAGED = new Set(['CartCheckoutSession', 'BackgroundOperation']);
+const ENGINE_MANAGED = new Set(['CartCheckoutSession', 'BackgroundOperation', 'ProductReservation']);
 /** CartItem fields whose change by a buyer cancels a running checkout. */
 const LINE_CHANGING = ['Quantity', 'Product2Id', 'Type', 'CartDeliveryGroupId'];
 /** Children deleted with their cart (master-detail). */
@@ -49,6 +50,7 @@ async function checkReferences(tx: StorageOps, object: ObjectDef, values: Row): 
 export async function closeCartOnConfirmation(tx: StorageOps, flow: CompiledFlow, session: Row, now: Date): Promise<void> {
   const step = flow.steps.get(String(session.State));
   if (!session.OrderId || !step || (step.key !== 'orderConfirmation' && step.kind !== 'final')) return;
+  await keepHoldsForOrder(tx, String(session.WebCartId), String(session.OrderId), now);
   await tx.updateWhere(
     'WebCart',
     [

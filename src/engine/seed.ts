@@ -165,7 +165,7 @@ export async function seedFixture(core: EngineCore, fixture: unknown, handles: M
       case 'CartCheckoutSession': {
         row.State = row.State ?? 'start';
         const inFlight = typeof row.BackgroundOperationId === 'string';
-        row._snapshot = JSON.stringify({ value: impliedStateValue(row, inFlight && row.IsProcessing === true) });
+        row._snapshot = JSON.stringify({ value: impliedStateValue(row, core.flow('default').flow, inFlight && row.IsProcessing === true) });
         row._flow = 'default';
         row._machineVersion = MACHINE_VERSION;
         row._version = 0;

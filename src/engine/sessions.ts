@@ -6,9 +6,9 @@
  * lose an update: the loser re-reads and re-decides.
  */
 import { transition, type AnyStateMachine } from 'xstate';
-import { MACHINE_VERSION, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
-import { ERROR_STATE } from '../../machines/flow.js';
-import type { Rejection } from '../domain/session-rules.js';
+import { flowOfMachine, MACHINE_VERSION, UNRESTORABLE_STATE, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
+import { ERROR_STATE, type CompiledFlow } from '../../machines/flow.js';
+import { operationInFlight, sessionRowProblem, type Rejection } from '../domain/session-rules.js';
 import type { Row, StorageOps } from '../storage/port.js';
 
 /** Thrown when a compare-and-set lost a race; the caller retries its whole transaction. */
@@ -36,24 +36,73 @@ export function contextFromRow(row: Row): SessionContext {
 }
 
 /**
- * The state value a row implies when it carries no snapshot (seeded or written by older code):
- * archived, error, running (operation New/Running), claimed, or idle in its State.
+ * The state value a session row implies in `flow`: archived, error, running (its operation New or
+ * Running), claimed, idle in its State (a final State is the final state), or `unrestorable` when
+ * the row names no state the flow can be in (see `sessionRowProblem`). Pure; never throws.
  */
-export function impliedStateValue(row: Row, operationInFlight: boolean): unknown {
+export function impliedStateValue(row: Row, flow: CompiledFlow, operationInFlight: boolean): unknown {
   if (row.IsArchived === true) return 'archived';
   if (row.IsError === true || row.State === ERROR_STATE) return ERROR_STATE;
+  if (sessionRowProblem(sessionStateOf(row), flow)) return UNRESTORABLE_STATE;
   const state = String(row.State);
-  if (row.IsProcessing === true && row.NextState) {
-    return operationInFlight ? { [String(row.NextState)]: 'running' } : { [state]: `claimed_${row.NextState}` };
+  if (row.IsProcessing === true) {
+    const next = String(row.NextState);
+    return operationInFlight ? { [next]: 'running' } : { [state]: `claimed_${next}` };
   }
-  return row.State === 'complete' ? 'complete' : { [state]: 'idle' };
+  return flow.steps.get(state)!.kind === 'final' ? state : { [state]: 'idle' };
 }
 
-/** Restores the machine snapshot of a session row. */
-export function restoreSnapshot(machine: AnyStateMachine, row: Row) {
-  const stored = row._snapshot ? (JSON.parse(String(row._snapshot)) as { value: unknown }) : null;
-  const value = stored?.value ?? impliedStateValue(row, false);
+function sessionStateOf(row: Row) {
+  return {
+    State: typeof row.State === 'string' ? row.State : null,
+    NextState: typeof row.NextState === 'string' ? row.NextState : null,
+    IsProcessing: row.IsProcessing === true,
+    IsError: row.IsError === true,
+    IsArchived: row.IsArchived === true,
+  };
+}
+
+/**
+ * Restores the machine snapshot of a session row: the only place an actor is restored. The row's
+ * fields are the truth — State, NextState, IsProcessing, IsError, IsArchived and whether its
+ * operation is really in flight (`operationStatus` New or Running) — so a stale, foreign or
+ * hand-edited `_snapshot` can't wedge a session, and a row the flow can't be in restores to
+ * `unrestorable`, where every event but CANCEL is refused with the requirement it breaks. Without
+ * `operationStatus` (undefined), the stored snapshot says whether the step was running.
+ */
+export function restoreSnapshot(machine: AnyStateMachine, row: Row, operationStatus?: string | null) {
+  const flow = flowOfMachine(machine);
+  if (!flow) throw new Error('restoreSnapshot needs a machine made by createCheckoutSessionMachine');
+  let inFlight: boolean;
+  if (operationStatus !== undefined) inFlight = operationInFlight(operationStatus);
+  else {
+    let stored: unknown = null;
+    try {
+      stored = row._snapshot ? (JSON.parse(String(row._snapshot)) as { value?: unknown })?.value : null;
+    } catch {
+      stored = null;
+    }
+    const next = row.NextState;
+    inFlight = typeof next === 'string' && !!stored && typeof stored === 'object' && (stored as Record<string, unknown>)[next] === 'running';
+  }
+  const value = impliedStateValue(row, flow, inFlight && typeof row.BackgroundOperationId === 'string');
   return machine.resolveState({ value: value as any, context: contextFromRow(row) });
+}
+
+/** Restores a session row in a transaction, reading its current operation's status. */
+export async function restoreSession(tx: StorageOps, machine: AnyStateMachine, row: Row) {
+  const opId = row.IsProcessing === true && typeof row.BackgroundOperationId === 'string' ? row.BackgroundOperationId : null;
+  const op = opId ? await tx.get('BackgroundOperation', opId) : undefined;
+  return restoreSnapshot(machine, row, (op?.Status as string | undefined) ?? null);
+}
+
+/** Why the session in `row` can't take `event` from a step's operation, or null when it can. */
+function completionProblem(snapshot: ReturnType<typeof restoreSnapshot>, row: Row, event: SessionEvent): Rejection | null {
+  if (event.type !== 'xstate.done.actor.step' && event.type !== 'xstate.error.actor.step') return null;
+  if (snapshot.can(event as any)) return null;
+  const flow = flowOfMachine(snapshot.machine)!;
+  const why = sessionRowProblem(sessionStateOf(row), flow) ?? `it isn't running a step (State '${String(row.State)}', NextState '${String(row.NextState)}')`;
+  return { error: 'SESSION_NOT_READY', requirement: 7, detail: `The session can't take the step's result: ${why}.` };
 }
 
 /** The result of offering an event to a session. */
@@ -73,7 +122,9 @@ export async function applySessionEvent(
   now: Date,
   extra: Row = {},
 ): Promise<SessionTransition> {
-  const before = restoreSnapshot(machine, row);
+  const before = await restoreSession(tx, machine, row);
+  const refused = completionProblem(before, row, event);
+  if (refused) return { ok: false, rejection: refused };
   const [after, actions] = transition(machine, before, event as any);
   const ctx = after.context as SessionContext;
   if (ctx.rejection) return { ok: false, rejection: ctx.rejection };

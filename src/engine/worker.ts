@@ -13,7 +13,9 @@
  * lease was taken over neither commits nor fails the operation.
  */
 import { StepFailed, type EngineCore, type StepContext } from './core.js';
-import { applySessionEvent, VersionConflict } from './sessions.js';
+import { applySessionEvent, restoreSnapshot, VersionConflict } from './sessions.js';
+import { sessionRowProblem } from '../domain/session-rules.js';
+import { releaseHolds } from './reservations.js';
 import type { Row } from '../storage/port.js';
 import { InProcessQueue } from './queue/in-process.js';
 import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './queue/types.js';
@@ -173,11 +175,22 @@ export class OperationWorker implements OperationRunner {
     /** Our lease: if the operation no longer carries it, another worker took it over. */
     const fence = leased ? String(op._leaseUntil) : null;
     const step = String(op._step);
-    const action = core.flow(session._flow as string).flow.steps.get(step)?.action;
-    const service = action ? core.steps.get(action) : undefined;
     const ac = new AbortController();
     const ctx: StepContext = { core, operation: op, session, cartId: String(op._cartId), now: core.now(), signal: ac.signal };
     try {
+      const entry = this.flowEntry(session);
+      if (!entry) throw new StepFailed(`The checkout session's flow '${String(session._flow)}' is not registered.`);
+      // A session row that isn't running this step (seeded or edited by hand) gets no effects: the
+      // operation fails and the session stays as it is, for the buyer to cancel.
+      if (session.BackgroundOperationId === id && session.IsArchived !== true && !restoreSnapshot(entry.machine, session, 'Running').matches({ [step]: 'running' })) {
+        const why = sessionRowProblem(
+          { State: (session.State as string) ?? null, NextState: (session.NextState as string) ?? null, IsProcessing: session.IsProcessing === true, IsError: session.IsError === true, IsArchived: false },
+          entry.flow,
+        );
+        throw new StepFailed(`The checkout session isn't running '${step}'${why ? `: ${why}` : ''}.`);
+      }
+      const action = entry.flow.steps.get(step)?.action;
+      const service = action ? core.steps.get(action) : undefined;
       if (!service) throw new StepFailed(`No service is registered for step '${step}'.`);
       const computed = service.compute ? await withTimeout(service.compute(ctx), core.stepTimeoutMs, step, ac) : undefined;
       await this.faults.beforeCommit?.(step, id);
@@ -205,6 +218,12 @@ export class OperationWorker implements OperationRunner {
     return 'done';
   }
 
+  /** The session's flow and machine, or null when its flow isn't registered (any row is an input). */
+  private flowEntry(session: Row): ReturnType<EngineCore['flow']> | null {
+    const id = (session._flow as string | null) ?? 'default';
+    return this.core.flowIds().includes(id) ? this.core.flow(id) : null;
+  }
+
   private async finishOperation(tx: import('../storage/port.js').StorageOps, op: Row, values: Row): Promise<void> {
     const version = Number(op._version ?? 0);
     const ok = await tx.update(
@@ -227,10 +246,13 @@ export class OperationWorker implements OperationRunner {
       const now = core.now();
       const session = await tx.get('CartCheckoutSession', String(op._sessionId), { forUpdate: true });
       let type = 'SystemError';
-      if (session && session.BackgroundOperationId === id && session.IsArchived !== true) {
-        const { flow, machine } = core.flow(session._flow as string);
-        type = flow.steps.get(String(op._step))?.validationType ?? 'SystemError';
-        await applySessionEvent(tx, machine, session, { type: 'xstate.error.actor.step', error: message }, now);
+      const entry = session ? this.flowEntry(session) : null;
+      if (session && entry && session.BackgroundOperationId === id && session.IsArchived !== true) {
+        type = entry.flow.steps.get(String(op._step))?.validationType ?? 'SystemError';
+        // A session that can't take the failure (a row it can't restore) is left as it is.
+        const t = await applySessionEvent(tx, entry.machine, session, { type: 'xstate.error.actor.step', error: message }, now);
+        // A checkout in error holds no stock: its holds go back until a new checkout reserves again.
+        if (t.ok && t.row.IsError === true) await releaseHolds(tx, String(op._cartId), 'StepError', now);
       }
       await this.finishOperation(tx, op, { Status: 'Error', Error: message, FinishedAt: now.toISOString() });
       const validations = failure.validations.length ? failure.validations : [{ Message: message }];

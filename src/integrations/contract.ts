@@ -64,10 +64,13 @@ export interface CartDataApi {
   /** Stages deletions (CartTax, CartDeliveryGroupMethod of this cart). */
   delete(object: string, ids: string[]): void;
   /**
-   * Stages a stock reservation: at commit, QuantityReserved of the ProductInventory row grows by
-   * `quantity` if QuantityAvailable − QuantityReserved still covers it (re-read in the commit
-   * transaction, so concurrent checkouts of one product serialize instead of failing); else the
-   * step fails with an Inventory validation naming the SKU.
+   * Stages a stock reservation: at commit the cart holds `quantity` of the ProductInventory row
+   * (calls for one row in a run add up), recorded as a ProductReservation of the cart.
+   * QuantityReserved moves by the difference from what the cart already held, if the unreserved
+   * stock (QuantityAvailable − QuantityReserved, re-read in the commit transaction, so concurrent
+   * checkouts of one product serialize) covers it; else the step fails with an Inventory validation
+   * naming the SKU. A re-run sets the hold, never adds to it; an inventory step's run releases the
+   * holds it no longer asks for.
    */
   reserve(inventoryId: string, quantity: number, info?: { sku?: string; relatedEntityId?: string }): void;
 }

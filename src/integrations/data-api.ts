@@ -9,7 +9,7 @@ import { publicRecord, validateFields, withDefaults } from '../domain/records.js
 import { OBJECTS, findObject } from '../domain/objects.js';
 import { StepFailed, type EngineCore } from '../engine/core.js';
 import { recomputeCart, withDerivedLine } from '../engine/cart.js';
-import { VersionConflict } from '../engine/sessions.js';
+import { setHolds, type HoldRequest } from '../engine/reservations.js';
 import type { Filter, Row, StorageOps } from '../storage/port.js';
 import type { CartDataApi, IntegrationValidation, Match, StagedWrite } from './contract.js';
 
@@ -126,13 +126,15 @@ async function cartOfRow(tx: StorageOps, object: string, row: Row): Promise<stri
 
 /**
  * Applies staged writes in the step's transaction: every cart-owned row must belong to `cartId`,
- * CartItem prices re-derive line totals, CartTax gets its CartId, and the cart's roll-ups are
- * recomputed once at the end. A failed `expect` fails the step (someone changed the row meanwhile).
+ * CartItem prices re-derive line totals, CartTax gets its CartId, reservations become the cart's
+ * holds (src/engine/reservations.ts), and the cart's roll-ups are recomputed once at the end. A failed `expect` fails the step (someone changed the row meanwhile).
  */
 export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId: string, staged: StagedResult, operationId: string, stepType: string, now: Date): Promise<void> {
   const stamp = now.toISOString();
   const foreign = (object: string, id: string) => new StepFailed(`The integration wrote ${object} ${id}, which isn't part of cart ${cartId}.`);
   const inserts = new Map<string, Row[]>();
+  /** Reservations staged by this run, summed per inventory row: the cart's holds after the step. */
+  const holds = new Map<string, HoldRequest>();
   let lines: Map<string, Row> | undefined;
   for (const w of staged.writes) {
     const def = OBJECTS.get(w.object)!;
@@ -153,19 +155,8 @@ export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId
     for (const [object, rows] of inserts) await tx.insert(object, rows);
     inserts.clear();
     if (w.op === 'reserve') {
-      const row = await tx.get('ProductInventory', w.id, { forUpdate: true });
-      if (!row) throw new StepFailed(`The integration reserved ProductInventory ${w.id}, which doesn't exist.`);
-      const reserved = Number(row.QuantityReserved ?? 0);
-      const available = Number(row.QuantityAvailable ?? 0) - reserved;
-      if (w.quantity > available) {
-        const message = `Insufficient quantity for SKU ${w.sku ?? row.Product2Id}: ${w.quantity} requested, ${Math.max(0, available)} available.`;
-        throw new StepFailed(message, [{ Type: 'Inventory', Message: message, RelatedEntityId: w.relatedEntityId ?? w.id }]);
-      }
-      // A concurrent reservation between the read and this write: retry the whole commit, which re-reads.
-      const ok = await tx.update('ProductInventory', w.id, { QuantityReserved: reserved + w.quantity, LastModifiedDate: stamp }, [
-        row.QuantityReserved === null || row.QuantityReserved === undefined ? { field: 'QuantityReserved', op: 'is null' } : { field: 'QuantityReserved', op: '=', value: row.QuantityReserved },
-      ]);
-      if (!ok) throw new VersionConflict('ProductInventory', w.id);
+      const h = holds.get(w.id);
+      holds.set(w.id, { quantity: (h?.quantity ?? 0) + w.quantity, sku: h?.sku ?? w.sku, relatedEntityId: h?.relatedEntityId ?? w.relatedEntityId });
       continue;
     }
     if (w.op === 'delete') {
@@ -193,6 +184,9 @@ export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId
     }
   }
   for (const [object, rows] of inserts) await tx.insert(object, rows);
+  // The inventory step sets the cart's holds (a re-run sets, never adds; products it no longer
+  // reserves give their stock back); other steps reserve only if their integration asks to.
+  if (holds.size || stepType === 'Inventory') await setHolds(core, tx, cartId, holds, operationId, now);
   if (staged.validations.length) {
     await tx.insert(
       'CartValidationOutput',

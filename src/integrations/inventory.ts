@@ -1,9 +1,11 @@
 /**
  * Default inventory integration: ProductInventory (Product2Id, QuantityAvailable, QuantityReserved).
- * A product with an inventory record needs QuantityAvailable − QuantityReserved ≥ the cart's
- * quantity of it; success reserves that quantity (`data.reserve`: re-checked and incremented in the
- * commit transaction, so concurrent checkouts of one product serialize and two can't both take the
- * last units). Products without an inventory record aren't tracked.
+ * A product with an inventory record needs QuantityAvailable − QuantityReserved (plus what this cart
+ * already holds) ≥ the cart's quantity of it; success makes the cart hold that quantity
+ * (`data.reserve`: re-checked in the commit transaction, so concurrent checkouts of one product
+ * serialize and two can't both take the last units; recorded per cart as ProductReservation rows
+ * and released on cancel, expiry, cart change and step error). Products without an inventory
+ * record aren't tracked.
  */
 import type { CartProcessor } from './contract.js';
 
@@ -28,10 +30,15 @@ export const defaultInventory: CartProcessor = {
       need.set(i.Product2Id, n);
     }
     const stock = need.size ? await data.find('ProductInventory', { Product2Id: [...need.keys()] }) : [];
+    // What this cart already holds counts as available to it: a re-run sets the hold, never adds.
+    const held = new Map<string, number>();
+    for (const r of await data.find('ProductReservation', { WebCartId: cartId, Status: 'Held' })) {
+      held.set(String(r.ProductInventoryId), (held.get(String(r.ProductInventoryId)) ?? 0) + Number(r.Quantity ?? 0));
+    }
     let short = false;
     for (const row of stock) {
       const n = need.get(String(row.Product2Id))!;
-      const reserved = Number(row.QuantityReserved ?? 0);
+      const reserved = Number(row.QuantityReserved ?? 0) - (held.get(String(row.Id)) ?? 0);
       const available = Number(row.QuantityAvailable ?? 0) - reserved;
       if (n.qty > available) {
         short = true;

@@ -1,0 +1,116 @@
+/**
+ * The stock reservation ledger (ProductReservation): which cart holds how much of which
+ * ProductInventory row. Every change of a hold moves ProductInventory.QuantityReserved by the same
+ * amount in the same transaction, with a compare-and-set on the value read, so concurrent
+ * checkouts of one product serialize (the loser's transaction re-reads and re-decides).
+ *
+ * - The inventory step sets the cart's holds (`setHolds`): a re-run sets, never adds.
+ * - Cancel, expiry, a buyer's cart change (which cancels) and a step error release them (`releaseHolds`).
+ * - Placing the order keeps them as the order's (`keepHoldsForOrder`): Status Ordered with the
+ *   OrderId; the engine no longer touches that stock (fulfilment, outside the engine, ships it).
+ */
+import { afterRelease, canHold, holdChanges, unreservedStock, type ReleaseReason } from '../domain/stock.js';
+import type { EngineCore } from './core.js';
+import { StepFailed } from './core.js';
+import { VersionConflict } from './sessions.js';
+import type { Row, StorageOps } from '../storage/port.js';
+
+/** What a cart should hold of one inventory row after its inventory step. */
+export interface HoldRequest {
+  quantity: number;
+  sku?: string;
+  relatedEntityId?: string;
+}
+
+/** The cart's Held reservations, locked for update. */
+export async function heldReservations(tx: StorageOps, cartId: string): Promise<Row[]> {
+  return tx.find('ProductReservation', {
+    where: [
+      { field: 'WebCartId', op: '=', value: cartId },
+      { field: 'Status', op: '=', value: 'Held' },
+    ],
+    orderBy: [{ field: 'ProductInventoryId', direction: 'asc' }],
+    forUpdate: true,
+  });
+}
+
+/** Moves QuantityReserved of one inventory row by `delta` with a compare-and-set on the value read. */
+async function moveReserved(tx: StorageOps, inventory: Row, next: number, stamp: string): Promise<void> {
+  const was = inventory.QuantityReserved;
+  const ok = await tx.update('ProductInventory', String(inventory.Id), { QuantityReserved: next, LastModifiedDate: stamp }, [
+    was === null || was === undefined ? { field: 'QuantityReserved', op: 'is null' } : { field: 'QuantityReserved', op: '=', value: was },
+  ]);
+  if (!ok) throw new VersionConflict('ProductInventory', String(inventory.Id));
+}
+
+/**
+ * Makes the cart hold exactly `target` (inventory id → request): raises, lowers or releases its
+ * existing holds and adds new ones. A raise beyond the unreserved stock fails the step with an
+ * Inventory validation naming the SKU.
+ */
+export async function setHolds(core: EngineCore, tx: StorageOps, cartId: string, target: ReadonlyMap<string, HoldRequest>, operationId: string | null, now: Date): Promise<void> {
+  const stamp = now.toISOString();
+  const held = await heldReservations(tx, cartId);
+  const byInventory = new Map(held.map((r) => [String(r.ProductInventoryId), r]));
+  const current = new Map(held.map((r) => [String(r.ProductInventoryId), Number(r.Quantity ?? 0)]));
+  const wanted = new Map([...target].map(([id, r]) => [id, r.quantity]));
+  for (const change of holdChanges(current, wanted)) {
+    const inventory = await tx.get('ProductInventory', change.inventoryId, { forUpdate: true });
+    const request = target.get(change.inventoryId);
+    const row = byInventory.get(change.inventoryId);
+    if (!inventory) {
+      if (request) throw new StepFailed(`The integration reserved ProductInventory ${change.inventoryId}, which doesn't exist.`);
+    } else {
+      if (!canHold(inventory, change.delta)) {
+        const message = `Insufficient quantity for SKU ${request?.sku ?? String(inventory.Product2Id)}: ${change.to} requested, ${unreservedStock(inventory) + change.from} available.`;
+        throw new StepFailed(message, [{ Type: 'Inventory', Message: message, RelatedEntityId: request?.relatedEntityId ?? change.inventoryId }]);
+      }
+      await moveReserved(tx, inventory, change.delta > 0 ? Number(inventory.QuantityReserved ?? 0) + change.delta : afterRelease(inventory.QuantityReserved, -change.delta), stamp);
+    }
+    if (row && change.to === 0) {
+      await tx.update('ProductReservation', String(row.Id), { Status: 'Released', ReleasedDate: stamp, ReleaseReason: 'Recomputed', _holdKey: null, LastModifiedDate: stamp });
+    } else if (row) {
+      await tx.update('ProductReservation', String(row.Id), { Quantity: change.to, BackgroundOperationId: operationId, LastModifiedDate: stamp });
+    } else {
+      await tx.insert('ProductReservation', [
+        {
+          Id: core.mint('ProductReservation'),
+          CreatedDate: stamp,
+          LastModifiedDate: stamp,
+          WebCartId: cartId,
+          ProductInventoryId: change.inventoryId,
+          Product2Id: inventory?.Product2Id ?? null,
+          Quantity: change.to,
+          Status: 'Held',
+          OrderId: null,
+          BackgroundOperationId: operationId,
+          ReleasedDate: null,
+          ReleaseReason: null,
+          _holdKey: `${cartId}:${change.inventoryId}`,
+        },
+      ]);
+    }
+  }
+}
+
+/** Gives back every Held reservation of the cart; returns how many were released. */
+export async function releaseHolds(tx: StorageOps, cartId: string, reason: ReleaseReason, now: Date): Promise<number> {
+  const stamp = now.toISOString();
+  const held = await heldReservations(tx, cartId);
+  for (const r of held) {
+    const inventory = await tx.get('ProductInventory', String(r.ProductInventoryId), { forUpdate: true });
+    if (inventory) await moveReserved(tx, inventory, afterRelease(inventory.QuantityReserved, Number(r.Quantity ?? 0)), stamp);
+    await tx.update('ProductReservation', String(r.Id), { Status: 'Released', ReleasedDate: stamp, ReleaseReason: reason, _holdKey: null, LastModifiedDate: stamp });
+  }
+  return held.length;
+}
+
+/** Keeps the cart's Held reservations as the order's (Status Ordered, OrderId set); the stock stays reserved. */
+export async function keepHoldsForOrder(tx: StorageOps, cartId: string, orderId: string, now: Date): Promise<number> {
+  const stamp = now.toISOString();
+  const held = await heldReservations(tx, cartId);
+  for (const r of held) {
+    await tx.update('ProductReservation', String(r.Id), { Status: 'Ordered', OrderId: orderId, _holdKey: null, LastModifiedDate: stamp });
+  }
+  return held.length;
+}
