@@ -19,11 +19,12 @@ export const MACHINE_ID = 'checkoutSession';
 /** The state a session row is restored into when it names no state its flow can be in. */
 export const UNRESTORABLE_STATE = 'unrestorable';
 
-const FLOW_OF = new WeakMap<AnyStateMachine, CompiledFlow>();
+// Keyed by the machine's config, which `machine.provide(...)` keeps, so provided copies find it too.
+const FLOW_OF = new WeakMap<object, CompiledFlow>();
 
-/** The flow a machine was generated from. */
+/** The flow a machine (or a `provide`d copy of it) was generated from. */
 export function flowOfMachine(machine: AnyStateMachine): CompiledFlow | undefined {
-  return FLOW_OF.get(machine);
+  return FLOW_OF.get(machine.config as object);
 }
 
 /** The session record fields the machine owns, plus the last rejection. */
@@ -232,6 +233,6 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
       CANCEL: { target: '.archived', actions: 'archive' },
     },
   }) as unknown as AnyStateMachine;
-  FLOW_OF.set(machine, flow);
+  FLOW_OF.set(machine.config as object, flow);
   return machine;
 }

@@ -61,6 +61,8 @@ describe('restoring a row', () => {
     expect(restoreSnapshot(machine, r, 'Running').value).toEqual({ taxes: 'running' });
     expect(restoreSnapshot(machine, { ...r, _snapshot: 'not json' }).value).toEqual({ deliveryMethod: 'claimed_taxes' });
     expect(restoreSnapshot(machine, row({ State: '' })).value).toBe(UNRESTORABLE_STATE);
+    // A provided copy of the machine (the engine supplies its step service that way) restores the same.
+    expect(restoreSnapshot(machine.provide({}), row({ State: 'taxes' })).value).toEqual({ taxes: 'idle' });
   });
 
   it('requirement 7 refuses an unrestorable row even when its fields name the step, and says why', () => {
