@@ -169,6 +169,8 @@ export class RecordService {
     if (own && own.values.includes(row[own.field] as string) && (verb !== 'delete' || !own.deletable)) {
       throw new EngineError('RECORD_LOCKED', `${object.name} ${String(row.Id)} is ${String(row[own.field])}.`, []);
     }
+    // A session's State moves are governed by its statechart (screen steps, also after the order).
+    if (object.name === 'CartCheckoutSession') return;
     const cartId = object.name === 'WebCart' ? null : this.cartOf(object, row);
     const cart = cartId ? await tx.get('WebCart', cartId) : object.name === 'WebCart' && verb !== 'create' ? row : undefined;
     if (cart && object.name !== 'WebCart' && cart.Status === 'Closed') {
