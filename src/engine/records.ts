@@ -1,8 +1,12 @@
 /**
  * Record reads and writes on behalf of a user, with the same rules as the actions (spec §5):
- * field validation from the schemas, sharing, referential integrity, derived cart totals, a
- * buyer's change to product lines of a cart in Checkout cancels the checkout, and a session's
- * State moves only as the statechart allows (screen steps).
+ * field validation from the schemas; the write rules declared in the object metadata (who may
+ * create, update, delete each object and write each field, fixed parent links, frozen Closed carts
+ * and Activated orders — objects.ts, applied through domain/write-rules.ts); sharing on the stored
+ * row, on the written row and on every reference the write sets; derived cart totals; a write that
+ * changes what checkout computed from cancels the cart's checkout; and a session's State moves
+ * only as the statechart allows (screen steps). No object has a special case here that the
+ * metadata could declare.
  */
 import { EngineError } from '../errors.js';
 import type { CompiledFlow } from '../../machines/flow.js';
