@@ -5,8 +5,8 @@
  * and Activated orders — objects.ts, applied through domain/write-rules.ts); sharing on the stored
  * row, on the written row and on every reference the write sets; derived cart totals; a write that
  * changes what checkout computed from cancels the cart's checkout; and a session's State moves
- * only as the statechart allows (screen steps). No object has a special case here that the
- * metadata could declare.
+ * only as the statechart allows (screen steps). What stays object-specific here is what the
+ * metadata doesn't say: cascades, a new line's store price, a new cart's owner, password hashing.
  */
 import { EngineError } from '../errors.js';
 import type { CompiledFlow } from '../../machines/flow.js';
