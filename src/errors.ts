@@ -106,6 +106,23 @@ export const ERRORS = {
     message: "A cart's Checkout status is managed by the checkout actions: use checkoutSessionAction to start and cancelCartAsyncOperation to stop a checkout.",
   },
   READ_ONLY_FIELD: { code: 'INVALID_FIELD_FOR_INSERT_UPDATE', status: 400, message: 'The field is read-only.' },
+  // --- write rules of the object metadata (objects.ts `write`, `fixed`; docs/guarantees.md) -------
+  FIELD_NOT_WRITABLE: {
+    code: 'INVALID_FIELD_FOR_INSERT_UPDATE',
+    status: 400,
+    message: "Unable to create/update fields: the caller's permissions don't allow writing them (a buyer writes only what a storefront buyer writes; prices, taxes, charges and orders come from checkout).",
+  },
+  FIELD_NOT_UPDATABLE: {
+    code: 'INVALID_FIELD_FOR_INSERT_UPDATE',
+    status: 400,
+    message: 'Unable to update fields: they are set when the record is created and never change.',
+  },
+  RECORD_LOCKED: { code: 'ENTITY_IS_LOCKED', status: 400, message: 'The record is locked: a Closed cart and an Activated order are final.' },
+  INITIAL_STATE_NOT_ALLOWED: {
+    code: 'INSUFFICIENT_ACCESS_OR_READONLY',
+    status: 403,
+    message: "Only a user with ModifyAllData can start a checkout at a state other than the flow's first state.",
+  },
   MALFORMED_QUERY: { code: 'MALFORMED_QUERY', status: 400, message: 'The SOQL query is malformed or not supported.' },
   INVALID_FIXTURE: { code: 'INVALID_FIXTURE', status: 400, message: 'The fixture is not valid.' },
   INVALID_FLOW: { code: 'INVALID_FLOW', status: 400, message: 'The checkout flow definition is not valid.' },

@@ -1,9 +1,11 @@
 /**
  * cartToOrderAction(cartId, runAsync): a cart in checkout becomes a draft Order, tracked by a
  * BackgroundOperation (source: cart-to-order-action.txt; spec §3). The effect runs in the
- * operation's completion transaction and is keyed by the session: the Order's
- * OrderReferenceNumber is the session id, unique in storage, so a session yields at most one Order
- * however often the operation is retried or raced.
+ * operation's completion transaction and is keyed by the session: the Order's internal
+ * `_sessionId` column is the session id, unique in storage and written only here, so a session
+ * yields at most one Order however often the operation is retried or raced, and no order created
+ * or edited through record writes is ever adopted. The session's link to its order (OrderId) is a
+ * read-only field the statechart sets from this step's output.
  */
 import { mapCartToOrder } from '../domain/cart-to-order.js';
 import { StepFailed, type StepService } from '../engine/core.js';
@@ -15,7 +17,7 @@ export const cartToOrderService: StepService = {
     const session = ctx.session;
     if (session.OrderId) return { output: { OrderId: String(session.OrderId) } };
     const orn = String(session.Id);
-    const [existing] = await tx.find('Order', { where: [{ field: 'OrderReferenceNumber', op: '=', value: orn }], limit: 1 });
+    const [existing] = await tx.find('Order', { where: [{ field: '_sessionId', op: '=', value: orn }], limit: 1 });
     if (existing) return { output: { OrderId: String(existing.Id) }, sessionFields: { OrderReferenceNumber: orn } };
     const cart = await tx.get('WebCart', ctx.cartId);
     if (!cart) throw new StepFailed('The cart no longer exists.');
@@ -32,7 +34,7 @@ export const cartToOrderService: StepService = {
       { cart: cart as never, groups: groups as never, items: items as never, taxes: taxes as never },
       { now: ctx.now, orderReferenceNumber: orn, mintId: (o) => ctx.core.mint(o) },
     );
-    await tx.insert('Order', [draft.order]);
+    await tx.insert('Order', [{ ...draft.order, _sessionId: orn }]);
     await tx.insert('OrderDeliveryGroup', draft.deliveryGroups);
     await tx.insert('OrderItem', draft.items);
     await tx.insert('OrderItemTaxLineItem', draft.taxLines);

@@ -1,11 +1,13 @@
 /**
  * checkoutSessionAction(cartId, initialState): gets the cart's one active checkout session or
  * creates it (the cart moves Active → Checkout). Requirements 1–5 of spec §3 apply; a Closed cart
- * is refused, and so is a store with checkout disabled (CheckoutTimeToLive = 0).
+ * is refused, and so is a store with checkout disabled (CheckoutTimeToLive = 0). A new session
+ * starts at the flow's first state; only ModifyAllData may name another screen state.
  */
 import { EngineError } from '../errors.js';
 import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement } from '../domain/requirements.js';
 import { findActiveSession, loadCartFacts } from '../engine/facts.js';
+import { isAdmin } from '../engine/access.js';
 import { MACHINE_VERSION } from '../../machines/checkout-session.js';
 import { requirementError, type ActionDef } from './types.js';
 
@@ -16,7 +18,7 @@ export const checkoutSessionAction: ActionDef = {
   description: "Gets or creates the cart's checkout session and gives a new one its initial state; the cart's status becomes Checkout.",
   inputs: [
     { name: 'cartId', type: 'ID', required: true, description: 'The ID of the cart that transitions into a checkout.' },
-    { name: 'initialState', type: 'STRING', required: false, description: "State of a new session (default: the flow's first state, 'Start')." },
+    { name: 'initialState', type: 'STRING', required: false, description: "State of a new session: the flow's first state ('Start', the default); another screen state needs ModifyAllData." },
   ],
   outputs: [{ name: 'requestId', type: 'ID', required: false, description: 'The ID of the CartCheckoutSession.' }],
 
@@ -48,6 +50,11 @@ export const checkoutSessionAction: ActionDef = {
             `initialState '${String(input.initialState)}' isn't a screen state of flow '${flowId}' (e.g. '${flow.def.steps[0]!.label}').`,
             ['initialState'],
           );
+        }
+        // Starting past the first state would skip the steps that compute the order (inventory,
+        // pricing, shipping, taxes): only an administrator may, e.g. to resume a migrated checkout.
+        if (step.key !== flow.def.steps[0]!.key && !isAdmin(caller)) {
+          throw new EngineError('INITIAL_STATE_NOT_ALLOWED', `initialState '${String(input.initialState)}' isn't the first state '${flow.def.steps[0]!.label}' of flow '${flowId}'.`, ['initialState']);
         }
         const now = core.now().toISOString();
         const id = core.mint('CartCheckoutSession');

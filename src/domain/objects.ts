@@ -41,6 +41,46 @@ export interface FieldDef {
   readonly min?: number;
   /** With `min`: the value must be greater than `min` (Quantity > 0). */
   readonly minExclusive?: boolean;
+  /**
+   * Who may set it through createRecord/updateRecord (see `Writer`); `readOnly` fields are the
+   * engine's. Default: 'admin'.
+   */
+  readonly write?: Writer;
+  /** Set at creation, never changed by a record write afterwards (master-detail links). */
+  readonly fixed?: boolean;
+  /**
+   * For references: the access the caller needs to the target a write names — 'edit' for a parent
+   * link, 'read' (default) for a lookup, 'exists' where only existence matters (a share's user).
+   */
+  readonly refAccess?: 'edit' | 'read' | 'exists';
+  /** For references: the target's `targetField` must equal this record's `field` (same cart, same order). */
+  readonly sameAs?: { readonly field: string; readonly targetField: string };
+  /** For read-only copies of a parent's field: filled from the record `via` names (CartTax.CartId from its CartItem). */
+  readonly derivedFrom?: { readonly via: string; readonly field: string };
+}
+
+/**
+ * Who may do a record write. Ranked: a 'buyer' write is open to a buyer with edit access to the
+ * record's cart (its owner, or an Edit share) and to ModifyAllData; an 'admin' write needs
+ * ModifyAllData; an 'engine' write is done only by the checkout actions, never by
+ * createRecord/updateRecord/deleteRecord. B2BCommerceIntegrator opens nothing here: it is the
+ * permission to invoke the actions.
+ */
+export type Writer = 'buyer' | 'admin' | 'engine';
+
+/** Who may create, update and delete an object's records (default: 'admin' for all three). */
+export interface ObjectWriteRule {
+  readonly create: Writer;
+  readonly update: Writer;
+  readonly delete: Writer;
+}
+
+/** Record writes that cancel the checkout of a cart in Checkout (so they can never reach its order). */
+export interface CancelsCheckout {
+  readonly create?: boolean;
+  readonly delete?: boolean;
+  /** Fields whose change cancels; 'all' for any field. */
+  readonly fields?: readonly string[] | 'all';
 }
 
 /** One object: API name, id key prefix, fields and the indexes its queries need. */
@@ -55,6 +95,12 @@ export interface ObjectDef {
   readonly unique?: readonly (readonly string[])[];
   /** Engine-internal columns (snapshots, versions, leases): stored, never exposed. */
   readonly internal?: readonly { name: string; type: 'text' | 'integer' }[];
+  /** Who may create, update and delete records of this object (default: ModifyAllData only). */
+  readonly write?: ObjectWriteRule;
+  /** Rows whose `field` has one of `values` are written only by `writer` (a cart's Charge lines). */
+  readonly rowWriter?: { readonly field: string; readonly values: readonly string[]; readonly writer: Writer };
+  /** Record writes that cancel the running checkout of the record's cart. */
+  readonly cancelsCheckout?: CancelsCheckout;
 }
 
 const str = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'string', maxLength: 255, ...extra });
@@ -75,8 +121,16 @@ const bool = (name: string, dflt = false, extra: Partial<FieldDef> = {}): FieldD
 const dt = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'datetime', ...extra });
 const date = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'date', ...extra });
 
-const address = (prefix: string): FieldDef[] =>
-  ['Street', 'City', 'State', 'PostalCode', 'Country'].map((part) => str(`${prefix}${part}`));
+const address = (prefix: string, extra: Partial<FieldDef> = {}): FieldDef[] =>
+  ['Street', 'City', 'State', 'PostalCode', 'Country'].map((part) => str(`${prefix}${part}`, extra));
+/** A buyer-writable field. */
+const B = { write: 'buyer' } as const;
+/** A parent link: set once at creation, needs edit access to the parent. */
+const PARENT = { fixed: true, refAccess: 'edit' } as const;
+/** A buyer's own record kind (cart and what a storefront buyer edits under it). */
+const BUYER_OBJECT: ObjectWriteRule = { create: 'buyer', update: 'buyer', delete: 'buyer' };
+/** Written only by the checkout actions. */
+const ENGINE_OBJECT: ObjectWriteRule = { create: 'engine', update: 'engine', delete: 'engine' };
 
 /** Picklist values used across the engine. */
 export const PICKLISTS = {
@@ -166,15 +220,16 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: true,
     label: 'Cart',
     fields: [
-      str('Name', { required: true }),
-      ref('WebStoreId', 'WebStore', { required: true }),
-      ref('AccountId', 'Account', { required: true }),
-      ref('OwnerId', 'User'),
+      str('Name', { required: true, ...B }),
+      ref('WebStoreId', 'WebStore', { required: true, ...B, fixed: true }),
+      ref('AccountId', 'Account', { required: true, ...B, fixed: true }),
+      ref('OwnerId', 'User', B),
+      // Only what the engine does (Checkout, Closed at confirmation) or an admin (see cartStatusChange).
       pick('Status', PICKLISTS.cartStatus, { default: 'Active' }),
-      str('CurrencyIsoCode', { default: 'USD', maxLength: 3 }),
-      str('PoNumber'),
-      str('PaymentMethodId', { maxLength: 18 }),
-      ...address('Billing'),
+      str('CurrencyIsoCode', { default: 'USD', maxLength: 3, ...B, fixed: true }),
+      str('PoNumber', B),
+      str('PaymentMethodId', { maxLength: 18, ...B }),
+      ...address('Billing', B),
       money('TotalListPrice', { readOnly: true, default: 0 }),
       money('TotalProductAmount', { readOnly: true, default: 0 }),
       money('TotalChargeAmount', { readOnly: true, default: 0 }),
@@ -184,6 +239,7 @@ const OBJECT_LIST: ObjectDef[] = [
       int('UniqueProductCount', { readOnly: true, default: 0 }),
     ],
     indexes: [['OwnerId'], ['AccountId']],
+    write: BUYER_OBJECT,
   },
   {
     name: 'WebCartShare',
@@ -191,11 +247,13 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: false,
     label: 'Cart Share',
     fields: [
-      ref('ParentId', 'WebCart', { required: true }),
-      ref('UserOrGroupId', 'User', { required: true }),
-      pick('AccessLevel', PICKLISTS.shareAccess, { required: true }),
+      ref('ParentId', 'WebCart', { required: true, ...B, ...PARENT }),
+      ref('UserOrGroupId', 'User', { required: true, ...B, fixed: true, refAccess: 'exists' }),
+      pick('AccessLevel', PICKLISTS.shareAccess, { required: true, ...B }),
     ],
     indexes: [['ParentId'], ['UserOrGroupId']],
+    // Only the cart's owner shares it (access.ts: a share's edit scope is the caller's own carts).
+    write: BUYER_OBJECT,
   },
   {
     name: 'CartDeliveryGroup',
@@ -203,18 +261,21 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: true,
     label: 'Cart Delivery Group',
     fields: [
-      ref('CartId', 'WebCart', { required: true }),
-      str('Name', { required: true }),
-      str('DeliverToName'),
-      str('DeliverToFirstName'),
-      str('DeliverToLastName'),
-      str('CompanyName'),
-      ...address('DeliverTo'),
+      ref('CartId', 'WebCart', { required: true, ...B, ...PARENT }),
+      str('Name', { required: true, ...B }),
+      str('DeliverToName', B),
+      str('DeliverToFirstName', B),
+      str('DeliverToLastName', B),
+      str('CompanyName', B),
+      ...address('DeliverTo', B),
+      // Chosen with setCheckoutDeliveryMethodAction, which also writes the group's Charge line.
       ref('DeliveryMethodId', 'OrderDeliveryMethod'),
-      date('DesiredDeliveryDate'),
-      str('ShippingInstructions'),
+      date('DesiredDeliveryDate', B),
+      str('ShippingInstructions', B),
     ],
     indexes: [['CartId']],
+    write: BUYER_OBJECT,
+    cancelsCheckout: { delete: true, fields: ['DeliveryMethodId'] },
   },
   {
     name: 'CartItem',
@@ -222,13 +283,15 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: true,
     label: 'Cart Item',
     fields: [
-      ref('CartId', 'WebCart', { required: true }),
-      ref('CartDeliveryGroupId', 'CartDeliveryGroup', { required: true }),
-      ref('Product2Id', 'Product2'),
-      str('Name', { required: true }),
-      str('Sku'),
+      ref('CartId', 'WebCart', { required: true, ...B, ...PARENT }),
+      ref('CartDeliveryGroupId', 'CartDeliveryGroup', { required: true, ...B, sameAs: { field: 'CartId', targetField: 'CartId' } }),
+      ref('Product2Id', 'Product2', B),
+      str('Name', { required: true, ...B }),
+      str('Sku', B),
       pick('Type', PICKLISTS.cartItemType, { default: 'Product' }),
-      qty('Quantity', { required: true }),
+      qty('Quantity', { required: true, ...B }),
+      // Prices come from the store's price book (at add time and in the pricing step), adjustments
+      // from the promotions step: never from a buyer.
       money('ListPrice'),
       money('SalesPrice'),
       money('AdjustmentAmount', { default: 0 }),
@@ -238,6 +301,9 @@ const OBJECT_LIST: ObjectDef[] = [
       money('TotalLineTaxAmount', { readOnly: true, default: 0 }),
     ],
     indexes: [['CartId'], ['CartDeliveryGroupId']],
+    write: BUYER_OBJECT,
+    rowWriter: { field: 'Type', values: ['Charge'], writer: 'admin' },
+    cancelsCheckout: { create: true, delete: true, fields: ['Product2Id', 'Quantity', 'CartDeliveryGroupId', 'Type', 'ListPrice', 'SalesPrice', 'AdjustmentAmount'] },
   },
   {
     name: 'CartTax',
@@ -245,8 +311,8 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: false,
     label: 'Cart Tax',
     fields: [
-      ref('CartItemId', 'CartItem', { required: true }),
-      ref('CartId', 'WebCart', { readOnly: true }),
+      ref('CartItemId', 'CartItem', { required: true, ...PARENT }),
+      ref('CartId', 'WebCart', { readOnly: true, derivedFrom: { via: 'CartItemId', field: 'CartId' } }),
       str('Name', { required: true }),
       money('Amount', { required: true }),
       num('TaxRate'),
@@ -255,6 +321,7 @@ const OBJECT_LIST: ObjectDef[] = [
       str('Description'),
     ],
     indexes: [['CartItemId'], ['CartId']],
+    cancelsCheckout: { create: true, delete: true, fields: 'all' },
   },
   {
     name: 'CartDeliveryGroupMethod',
@@ -262,8 +329,8 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: false,
     label: 'Cart Delivery Group Method',
     fields: [
-      ref('CartDeliveryGroupId', 'CartDeliveryGroup', { required: true }),
-      ref('WebCartId', 'WebCart'),
+      ref('CartDeliveryGroupId', 'CartDeliveryGroup', { required: true, ...PARENT, sameAs: { field: 'WebCartId', targetField: 'CartId' } }),
+      ref('WebCartId', 'WebCart', { fixed: true, refAccess: 'edit' }),
       ref('DeliveryMethodId', 'OrderDeliveryMethod', { required: true }),
       str('Name', { required: true }),
       money('ShippingFee', { required: true }),
@@ -272,6 +339,7 @@ const OBJECT_LIST: ObjectDef[] = [
       str('ExternalProvider'),
     ],
     indexes: [['CartDeliveryGroupId'], ['WebCartId']],
+    cancelsCheckout: { create: true, delete: true, fields: 'all' },
   },
   {
     name: 'CartValidationOutput',
@@ -279,16 +347,17 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: false,
     label: 'Cart Validation Output',
     fields: [
-      ref('CartId', 'WebCart', { required: true }),
+      ref('CartId', 'WebCart', { required: true, ...PARENT }),
       ref('BackgroundOperationId', 'BackgroundOperation'),
       str('Name'),
       pick('Level', PICKLISTS.validationLevel, { required: true }),
       pick('Type', PICKLISTS.validationType, { required: true }),
       str('Message', { required: true }),
       str('RelatedEntityId', { maxLength: 18 }),
-      bool('IsDismissed', false),
+      bool('IsDismissed', false, B),
     ],
     indexes: [['CartId']],
+    write: { create: 'admin', update: 'buyer', delete: 'admin' },
   },
   {
     name: 'CartCheckoutSession',
@@ -297,8 +366,9 @@ const OBJECT_LIST: ObjectDef[] = [
     label: 'Cart Checkout Session',
     fields: [
       str('Name', { required: true }),
-      ref('WebCartId', 'WebCart', { required: true }),
-      str('State', { maxLength: 30 }),
+      ref('WebCartId', 'WebCart', { required: true, readOnly: true }),
+      // A buyer moves State only as a screen step allows (RecordService.moveSessionState).
+      str('State', { maxLength: 30, ...B }),
       str('NextState', { maxLength: 30, readOnly: true }),
       bool('IsProcessing', false, { readOnly: true }),
       bool('IsError', false, { readOnly: true }),
@@ -309,6 +379,7 @@ const OBJECT_LIST: ObjectDef[] = [
       str('CurrencyIsoCode', { default: 'USD', maxLength: 3 }),
     ],
     indexes: [['WebCartId', 'IsArchived']],
+    write: { create: 'engine', update: 'buyer', delete: 'engine' },
     internal: [
       { name: '_snapshot', type: 'text' },
       { name: '_flow', type: 'text' },
@@ -335,6 +406,7 @@ const OBJECT_LIST: ObjectDef[] = [
       int('Timeout'),
     ],
     indexes: [['Status']],
+    write: ENGINE_OBJECT,
     internal: [
       { name: '_step', type: 'text' },
       { name: '_sessionId', type: 'text' },
@@ -350,7 +422,7 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: true,
     label: 'Order',
     fields: [
-      ref('AccountId', 'Account', { required: true }),
+      ref('AccountId', 'Account', { required: true, fixed: true }),
       ref('OwnerId', 'User'),
       ref('SalesStoreId', 'WebStore'),
       pick('Status', PICKLISTS.orderStatus, { default: 'Draft' }),
@@ -359,7 +431,8 @@ const OBJECT_LIST: ObjectDef[] = [
       str('PoNumber'),
       ...address('Billing'),
       str('CurrencyIsoCode', { default: 'USD', maxLength: 3 }),
-      str('OrderReferenceNumber', { maxLength: 36 }),
+      // The checkout session's id, for people; the engine finds a session's order by `_sessionId`.
+      str('OrderReferenceNumber', { maxLength: 36, readOnly: true }),
       ref('CartId', 'WebCart', { readOnly: true }),
       money('TotalAmount', { readOnly: true, default: 0 }),
       money('TotalAdjustedProductAmount', { readOnly: true, default: 0 }),
@@ -372,7 +445,10 @@ const OBJECT_LIST: ObjectDef[] = [
       str('PaymentAuthorizationCode', { readOnly: true }),
     ],
     indexes: [['AccountId'], ['OwnerId']],
-    unique: [['OrderReferenceNumber']],
+    // `_sessionId`: the checkout session that created the order (exactly-once key), written only
+    // by cartToOrderAction; no record write can set it, so no planted order is ever adopted.
+    internal: [{ name: '_sessionId', type: 'text' }],
+    unique: [['OrderReferenceNumber'], ['_sessionId']],
   },
   {
     name: 'OrderDeliveryGroup',
@@ -380,7 +456,7 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: false,
     label: 'Order Delivery Group',
     fields: [
-      ref('OrderId', 'Order', { required: true }),
+      ref('OrderId', 'Order', { required: true, ...PARENT }),
       str('DeliverToName'),
       str('DeliverToFirstName'),
       str('DeliverToLastName'),
@@ -399,8 +475,8 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: true,
     label: 'Order Product',
     fields: [
-      ref('OrderId', 'Order', { required: true }),
-      ref('OrderDeliveryGroupId', 'OrderDeliveryGroup'),
+      ref('OrderId', 'Order', { required: true, ...PARENT }),
+      ref('OrderDeliveryGroupId', 'OrderDeliveryGroup', { sameAs: { field: 'OrderId', targetField: 'OrderId' } }),
       ref('Product2Id', 'Product2'),
       str('Description'),
       str('Sku'),
@@ -422,8 +498,8 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: false,
     label: 'Order Product Tax Line Item',
     fields: [
-      ref('OrderItemId', 'OrderItem', { required: true }),
-      ref('OrderId', 'Order', { readOnly: true }),
+      ref('OrderItemId', 'OrderItem', { required: true, ...PARENT }),
+      ref('OrderId', 'Order', { readOnly: true, derivedFrom: { via: 'OrderItemId', field: 'OrderId' } }),
       str('Name', { required: true }),
       money('Amount', { required: true }),
       num('Rate'),
@@ -439,8 +515,8 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: false,
     label: 'Order Product Adjustment Line Item',
     fields: [
-      ref('OrderItemId', 'OrderItem', { required: true }),
-      ref('OrderId', 'Order', { readOnly: true }),
+      ref('OrderItemId', 'OrderItem', { required: true, ...PARENT }),
+      ref('OrderId', 'Order', { readOnly: true, derivedFrom: { via: 'OrderItemId', field: 'OrderId' } }),
       str('Name', { required: true }),
       money('Amount', { required: true }),
       str('Description'),
@@ -453,7 +529,7 @@ const OBJECT_LIST: ObjectDef[] = [
     realPrefix: true,
     label: 'Order Summary',
     fields: [
-      ref('OriginalOrderId', 'Order', { required: true }),
+      ref('OriginalOrderId', 'Order', { required: true, fixed: true }),
       ref('AccountId', 'Account'),
       ref('OwnerId', 'User'),
       ref('SalesStoreId', 'WebStore'),
@@ -465,6 +541,8 @@ const OBJECT_LIST: ObjectDef[] = [
       dt('OrderedDate'),
     ],
     unique: [['OriginalOrderId']],
+    // Created by activateOrderAction with its order; an admin may update its status.
+    write: { create: 'engine', update: 'admin', delete: 'engine' },
   },
   {
     name: 'OrderDeliveryMethod',
@@ -549,6 +627,7 @@ OBJECT_LIST.push({
   keyPrefix: '0Rz',
   realPrefix: false,
   label: 'Product Reservation',
+  write: ENGINE_OBJECT,
   fields: [
     ref('WebCartId', 'WebCart', { required: true, readOnly: true }),
     ref('ProductInventoryId', 'ProductInventory', { required: true, readOnly: true }),
@@ -637,3 +716,29 @@ export const INTERNAL_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map(
     },
   ].map((o): [string, ObjectDef] => [o.name, o]),
 );
+
+/**
+ * Records frozen by their status: a Closed cart is final (no record write changes it or its
+ * records; deleting it is still allowed), and so is an Activated order (its lines can't change and
+ * it can't be deleted). The engine's own writes (closing the cart at order confirmation,
+ * activation) don't go through record writes.
+ */
+export const FROZEN: Readonly<Record<string, { readonly field: string; readonly values: readonly string[]; readonly deletable: boolean }>> = {
+  WebCart: { field: 'Status', values: ['Closed'], deletable: true },
+  Order: { field: 'Status', values: ['Activated'], deletable: false },
+};
+
+/** Cart statuses in which a buyer's record writes may change the cart or its records. */
+export const BUYER_OPEN_CART_STATUSES: readonly string[] = ['Active', 'Checkout'];
+
+/**
+ * Whether a record write may move a cart's Status from `from` to `to`: null when it may, else the
+ * error key. Checkout is entered and left only by the checkout actions; Closed is final. This is
+ * the one place to open a status move (e.g. a template flow's own Checkout → Closed write).
+ */
+export function cartStatusChange(from: unknown, to: unknown): 'CART_STATUS_MANAGED' | 'RECORD_LOCKED' | null {
+  if (from === to) return null;
+  if (from === 'Closed') return 'RECORD_LOCKED';
+  if (from === 'Checkout' || to === 'Checkout') return 'CART_STATUS_MANAGED';
+  return null;
+}

@@ -38,7 +38,7 @@ export const CART_CHILDREN: Readonly<Record<string, string>> = {
 };
 
 /** Objects that live under an order, and the field naming their order. */
-const ORDER_CHILDREN: Readonly<Record<string, string>> = {
+export const ORDER_CHILDREN: Readonly<Record<string, string>> = {
   OrderDeliveryGroup: 'OrderId',
   OrderItem: 'OrderId',
   OrderItemTaxLineItem: 'OrderId',

@@ -1,17 +1,23 @@
 /**
  * Record reads and writes on behalf of a user, with the same rules as the actions (spec §5):
- * field validation from the schemas, sharing, referential integrity, derived cart totals, a
- * buyer's change to product lines of a cart in Checkout cancels the checkout, and a session's
- * State moves only as the statechart allows (screen steps).
+ * field validation from the schemas; the write rules declared in the object metadata (who may
+ * create, update, delete each object and write each field, fixed parent links, frozen Closed carts
+ * and Activated orders — objects.ts, applied through domain/write-rules.ts); sharing on the stored
+ * row, on the written row and on every reference the write sets; derived cart totals; a write that
+ * changes what checkout computed from cancels the cart's checkout; and a session's State moves
+ * only as the statechart allows (screen steps). What stays object-specific here is what the
+ * metadata doesn't say: cascades, a new line's store price, a new cart's owner, password hashing.
  */
 import { EngineError } from '../errors.js';
 import type { CompiledFlow } from '../../machines/flow.js';
 import { parseId } from '../domain/ids.js';
-import type { ObjectDef } from '../domain/objects.js';
+import { BUYER_OPEN_CART_STATUSES, cartStatusChange, findField, FROZEN, type ObjectDef } from '../domain/objects.js';
+import { roundMoney } from '../domain/money.js';
+import { cancelsCheckout, checkFieldWrite, checkObjectWrite, checkRowDelete, roleOf, type Refusal, type Role, type Verb } from '../domain/write-rules.js';
 import { publicRecord, requireObject, validateFields, withDefaults, type SObject } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import type { Caller } from './facts.js';
-import { CART_CHILDREN, isAdmin, rowInScope, scopeFor } from './access.js';
+import { CART_CHILDREN, ORDER_CHILDREN, rowInScope, scopeFor } from './access.js';
 import { cancelCheckout, recomputeCart, withDerivedLine } from './cart.js';
 import { prepareUserCredentials } from './passwords.js';
 import { revokeUserTokens } from './tokens.js';
@@ -19,12 +25,12 @@ import { applySessionEvent } from './sessions.js';
 import { keepHoldsForOrder } from './reservations.js';
 import { UniqueViolation, type Row, type StorageOps } from '../storage/port.js';
 
-/** Objects only the checkout actions create or delete. */
-const ENGINE_MANAGED = new Set(['CartCheckoutSession', 'BackgroundOperation', 'ProductReservation']);
-/** CartItem fields whose change by a buyer cancels a running checkout. */
-const LINE_CHANGING = ['Quantity', 'Product2Id', 'Type', 'CartDeliveryGroupId'];
 /** Children deleted with their cart (master-detail). */
 const CASCADE_FROM_CART = ['CartTax', 'CartItem', 'CartDeliveryGroupMethod', 'CartDeliveryGroup', 'CartValidationOutput', 'WebCartShare'];
+/** Children deleted with their order (master-detail), deepest first. */
+const CASCADE_FROM_ORDER = ['OrderItemTaxLineItem', 'OrderItemAdjustmentLineItem', 'OrderItem', 'OrderDeliveryGroup'];
+/** Children deleted with an order line. */
+const CASCADE_FROM_ORDER_ITEM = ['OrderItemTaxLineItem', 'OrderItemAdjustmentLineItem'];
 
 function requireId(object: ObjectDef, id: unknown): string {
   const p = parseId(id, [object.keyPrefix]);
@@ -32,15 +38,82 @@ function requireId(object: ObjectDef, id: unknown): string {
   return p.id;
 }
 
-async function checkReferences(tx: StorageOps, object: ObjectDef, values: Row): Promise<void> {
+function refuse(r: Refusal | null): void {
+  if (r) throw new EngineError(r.key, r.detail, r.fields);
+}
+
+/**
+ * Every reference a write sets is checked against the caller's access to its target: a target the
+ * caller can't read answers as if it didn't exist, a parent link (`refAccess: 'edit'`) needs edit
+ * access. Returns the targets by field.
+ */
+async function checkReferences(tx: StorageOps, caller: Caller, object: ObjectDef, values: Row): Promise<Map<string, Row>> {
+  const targets = new Map<string, Row>();
   for (const f of object.fields) {
     if (f.type !== 'reference' || typeof values[f.name] !== 'string') continue;
-    let found = false;
-    for (const t of f.to ?? []) if (await tx.get(t, String(values[f.name]))) found = true;
-    if (!found) {
-      throw new EngineError('INVALID_CROSS_REFERENCE', `${object.name}.${f.name}: no ${(f.to ?? []).join('/')} with id ${values[f.name]}.`, [f.name]);
+    const id = String(values[f.name]);
+    let found: { type: string; row: Row } | undefined;
+    for (const t of f.to ?? []) {
+      const row = await tx.get(t, id);
+      if (row) found = { type: t, row };
+    }
+    const missing = () => new EngineError('INVALID_CROSS_REFERENCE', `${object.name}.${f.name}: no ${(f.to ?? []).join('/')} with id ${id}.`, [f.name]);
+    if (!found) throw missing();
+    if (f.refAccess !== 'exists') {
+      if (!rowInScope(await scopeFor(tx, caller, found.type, 'read'), found.row)) throw missing();
+      if (f.refAccess === 'edit' && !rowInScope(await scopeFor(tx, caller, found.type, 'edit'), found.row)) {
+        throw new EngineError('INSUFFICIENT_ACCESS', `${object.name}.${f.name}: you can't edit ${found.type} ${id}.`, [f.name]);
+      }
+    }
+    targets.set(f.name, found.row);
+  }
+  return targets;
+}
+
+/**
+ * Fills fields copied from a referenced record (`derivedFrom`, `sameAs` when empty) and checks
+ * `sameAs` integrity (a CartItem's delivery group belongs to the same cart).
+ */
+async function deriveAndMatch(tx: StorageOps, object: ObjectDef, row: Row, changed: Row): Promise<void> {
+  for (const f of object.fields) {
+    if (f.derivedFrom && (f.derivedFrom.via in changed || row[f.name] === undefined)) {
+      const via = row[f.derivedFrom.via];
+      const parentType = findField(object.name, f.derivedFrom.via)?.to?.[0];
+      const parent = typeof via === 'string' && parentType ? await tx.get(parentType, via) : undefined;
+      row[f.name] = parent?.[f.derivedFrom.field] ?? null;
     }
   }
+  for (const f of object.fields) {
+    if (!f.sameAs || typeof row[f.name] !== 'string') continue;
+    if (!(f.name in changed) && !(f.sameAs.field in changed)) continue;
+    const target = await tx.get(f.to![0]!, String(row[f.name]));
+    const want = target?.[f.sameAs.targetField] ?? null;
+    if (row[f.sameAs.field] === null || row[f.sameAs.field] === undefined) row[f.sameAs.field] = want;
+    else if (row[f.sameAs.field] !== want) {
+      throw new EngineError(
+        'FIELD_INTEGRITY',
+        `${object.name}.${f.name}: ${f.to![0]} ${String(row[f.name])} belongs to ${String(want)}, not to this record's ${f.sameAs.field} ${String(row[f.sameAs.field])}.`,
+        [f.name],
+      );
+    }
+  }
+}
+
+/** The lowest active price of a product in the store's active price books (what add-to-cart shows), or null. */
+async function storePrice(tx: StorageOps, storeId: unknown, productId: unknown): Promise<number | null> {
+  if (typeof storeId !== 'string' || typeof productId !== 'string') return null;
+  const links = await tx.find('WebStorePricebook', { where: [{ field: 'WebStoreId', op: '=', value: storeId }, { field: 'IsActive', op: '=', value: true }] });
+  if (!links.length) return null;
+  const books = await tx.find('Pricebook2', { where: [{ field: 'Id', op: 'in', value: links.map((l) => l.Pricebook2Id) }, { field: 'IsActive', op: '=', value: true }] });
+  if (!books.length) return null;
+  const entries = await tx.find('PricebookEntry', {
+    where: [
+      { field: 'Pricebook2Id', op: 'in', value: books.map((b) => b.Id) },
+      { field: 'Product2Id', op: '=', value: productId },
+      { field: 'IsActive', op: '=', value: true },
+    ],
+  });
+  return entries.length ? roundMoney(Math.min(...entries.map((e) => Number(e.UnitPrice)))) : null;
 }
 
 /**
@@ -94,34 +167,70 @@ export class RecordService {
     return f && typeof row[f] === 'string' ? String(row[f]) : null;
   }
 
+  /**
+   * Refuses a write to a frozen record (FROZEN in objects.ts: a Closed cart, an Activated order)
+   * or to the records under one, and a buyer's write under a cart that isn't Active or in Checkout.
+   */
+  private async checkNotFrozen(tx: StorageOps, object: ObjectDef, row: Row, role: Role, verb: Verb): Promise<void> {
+    const own = FROZEN[object.name];
+    if (own && own.values.includes(row[own.field] as string) && (verb !== 'delete' || !own.deletable)) {
+      throw new EngineError('RECORD_LOCKED', `${object.name} ${String(row.Id)} is ${String(row[own.field])}.`, []);
+    }
+    // A session's State moves are governed by its statechart (screen steps, also after the order).
+    if (object.name === 'CartCheckoutSession') return;
+    const cartId = object.name === 'WebCart' ? null : this.cartOf(object, row);
+    const cart = cartId ? await tx.get('WebCart', cartId) : object.name === 'WebCart' && verb !== 'create' ? row : undefined;
+    if (cart && object.name !== 'WebCart' && cart.Status === 'Closed') {
+      throw new EngineError('RECORD_LOCKED', `Its cart ${String(cart.Id)} is Closed.`, [CART_CHILDREN[object.name]!]);
+    }
+    if (cart && role === 'buyer' && !(object.name === 'WebCart' && verb === 'delete') && !BUYER_OPEN_CART_STATUSES.includes(String(cart.Status))) {
+      throw new EngineError('RECORD_LOCKED', `Cart ${String(cart.Id)} is ${String(cart.Status)}; a buyer changes a cart only while it is ${BUYER_OPEN_CART_STATUSES.join(' or ')}.`, []);
+    }
+    const orderField = ORDER_CHILDREN[object.name];
+    const orderId = orderField ? row[orderField] : undefined;
+    const order = typeof orderId === 'string' ? await tx.get('Order', orderId) : undefined;
+    if (order && FROZEN.Order!.values.includes(order.Status as string)) {
+      throw new EngineError('RECORD_LOCKED', `Its order ${String(order.Id)} is ${String(order.Status)}.`, [orderField!]);
+    }
+  }
+
   /** Creates a record as `caller`; returns the Salesforce create response. */
   async create(type: string, fields: unknown, caller: Caller): Promise<{ id: string; success: true; errors: [] }> {
     const object = requireObject(type);
-    if (ENGINE_MANAGED.has(object.name)) throw new EngineError('ENGINE_MANAGED', `Use checkoutSessionAction to create a ${object.name}.`);
+    const role = roleOf(caller.Permissions);
+    refuse(checkObjectWrite(object, 'create', role));
     const values = validateFields(object.name, fields, 'create');
+    refuse(checkFieldWrite(object, 'create', role, values));
     const now = this.core.now();
     const id = this.core.mint(object.name);
     let row: Row = { ...withDefaults(object, values), Id: id, CreatedDate: now.toISOString(), LastModifiedDate: now.toISOString() };
     if (object.name === 'WebCart') {
       row.OwnerId = row.OwnerId ?? caller.Id;
       if (row.Status === 'Checkout') throw new EngineError('CART_STATUS_MANAGED', '', ['Status']);
-      if (!isAdmin(caller) && (row.OwnerId !== caller.Id || row.AccountId !== caller.AccountId)) {
+      if (role === 'buyer' && (row.OwnerId !== caller.Id || row.AccountId !== caller.AccountId)) {
         throw new EngineError('INSUFFICIENT_ACCESS', 'A buyer can only create carts they own, for their own account.', ['OwnerId', 'AccountId']);
       }
     }
     if (object.name === 'User') await prepareUserCredentials(row);
     try {
       await this.core.atomically(async (tx) => {
-        await checkReferences(tx, object, row);
-        if (object.name === 'CartTax') row.CartId = (await tx.get('CartItem', String(row.CartItemId)))?.CartId ?? null;
-        if (object.name === 'CartItem') row = withDerivedLine(row);
-        const cartId = this.cartOf(object, row);
-        if (object.name !== 'WebCart') {
-          const scope = cartId ? await scopeFor(tx, caller, 'WebCart', 'edit') : await scopeFor(tx, caller, object.name, 'edit');
-          const probe = cartId ? { Id: cartId } : row;
-          if (!rowInScope(scope, probe)) throw new EngineError('INSUFFICIENT_ACCESS', `You can't create ${object.name} records here.`);
+        await checkReferences(tx, caller, object, row);
+        await deriveAndMatch(tx, object, row, row);
+        await this.checkNotFrozen(tx, object, row, role, 'create');
+        if (object.name !== 'WebCart' && !rowInScope(await scopeFor(tx, caller, object.name, 'edit'), row)) {
+          throw new EngineError('INSUFFICIENT_ACCESS', `You can't create ${object.name} records here.`);
         }
-        if (object.name === 'CartItem' && row.Type !== 'Charge') await this.cancelIfInCheckout(tx, String(row.CartId));
+        if (object.name === 'CartItem') {
+          if (row.Type !== 'Charge' && row.ListPrice === null && row.SalesPrice === null) {
+            // Add to cart: the line shows the store's price; the pricing step reprices it in checkout.
+            const cart = await tx.get('WebCart', String(row.CartId));
+            const price = await storePrice(tx, cart?.WebStoreId, row.Product2Id);
+            if (price !== null) Object.assign(row, { ListPrice: price, SalesPrice: price });
+          }
+          row = withDerivedLine(row);
+        }
+        const cartId = this.cartOf(object, row);
+        if (cartId && cancelsCheckout(object, 'create')) await this.cancelIfInCheckout(tx, cartId);
         await tx.insert(object.name, [row]);
         if ((object.name === 'CartItem' || object.name === 'CartTax') && cartId) await recomputeCart(tx, cartId, now);
       });
@@ -141,7 +250,10 @@ export class RecordService {
   async update(type: string, id: unknown, fields: unknown, caller: Caller): Promise<void> {
     const object = requireObject(type);
     const rid = requireId(object, id);
+    const role = roleOf(caller.Permissions);
+    refuse(checkObjectWrite(object, 'update', role));
     const values = validateFields(object.name, fields, 'update');
+    refuse(checkFieldWrite(object, 'update', role, values));
     if (object.name === 'User') await prepareUserCredentials(values);
     const now = this.core.now();
     try {
@@ -149,10 +261,17 @@ export class RecordService {
         const row = await this.requireEditable(tx, caller, object, rid);
         // A password change ends the user's access tokens (in this transaction: only if the change commits).
         if (object.name === 'User' && 'Password' in values) await revokeUserTokens(tx, rid);
-        await checkReferences(tx, object, values);
-        if (object.name === 'BackgroundOperation') throw new EngineError('ENGINE_MANAGED');
-        if (object.name === 'WebCart' && 'Status' in values && values.Status !== row.Status && (values.Status === 'Checkout' || row.Status === 'Checkout')) {
-          throw new EngineError('CART_STATUS_MANAGED', '', ['Status']);
+        refuse(checkFieldWrite(object, 'update', role, values, row));
+        await this.checkNotFrozen(tx, object, row, role, 'update');
+        if (object.name === 'WebCart' && 'Status' in values) {
+          const bad = cartStatusChange(row.Status, values.Status);
+          if (bad) throw new EngineError(bad, `Cart ${rid} is ${String(row.Status)}.`, ['Status']);
+        }
+        await checkReferences(tx, caller, object, values);
+        const merged: Row = { ...row, ...values };
+        await deriveAndMatch(tx, object, merged, values);
+        if (!rowInScope(await scopeFor(tx, caller, object.name, 'edit'), merged)) {
+          throw new EngineError('INSUFFICIENT_ACCESS', `You can't move ${object.name} ${rid} there.`, Object.keys(values));
         }
         if (object.name === 'CartCheckoutSession') {
           const { State, ...rest } = values;
@@ -161,15 +280,19 @@ export class RecordService {
           return;
         }
         let next: Row = { ...values, LastModifiedDate: now.toISOString() };
+        for (const f of object.fields) if ((f.derivedFrom || f.sameAs) && merged[f.name] !== row[f.name]) next[f.name] = merged[f.name];
         if (object.name === 'CartItem') {
-          const merged = withDerivedLine({ ...row, ...values });
-          next = { ...next, TotalLineAmount: merged.TotalLineAmount, TotalListPrice: merged.TotalListPrice, TotalPrice: merged.TotalPrice };
-          const changesLines = LINE_CHANGING.some((f) => f in values && values[f] !== row[f]);
-          if (changesLines && (row.Type !== 'Charge' || values.Type === 'Product')) await this.cancelIfInCheckout(tx, String(row.CartId));
+          if (role === 'buyer' && 'Product2Id' in values && values.Product2Id !== row.Product2Id && merged.Type !== 'Charge') {
+            const cart = await tx.get('WebCart', String(row.CartId));
+            const price = await storePrice(tx, cart?.WebStoreId, values.Product2Id);
+            Object.assign(next, { ListPrice: price, SalesPrice: price });
+            Object.assign(merged, { ListPrice: price, SalesPrice: price });
+          }
+          const derived = withDerivedLine(merged);
+          next = { ...next, TotalLineAmount: derived.TotalLineAmount, TotalListPrice: derived.TotalListPrice, TotalPrice: derived.TotalPrice };
         }
-        if (object.name === 'CartTax' && typeof values.CartItemId === 'string') {
-          next.CartId = (await tx.get('CartItem', values.CartItemId))?.CartId ?? null;
-        }
+        const cartId = this.cartOf(object, row);
+        if (cartId && cancelsCheckout(object, 'update', values, row)) await this.cancelIfInCheckout(tx, cartId);
         await tx.update(object.name, rid, next);
         if (object.name === 'CartItem' || object.name === 'CartTax') {
           for (const c of new Set([row.CartId, next.CartId].filter((x): x is string => typeof x === 'string'))) await recomputeCart(tx, c, now);
@@ -191,31 +314,36 @@ export class RecordService {
     await closeCartOnConfirmation(tx, flow, t.row, now);
   }
 
-  /** Deletes a record as `caller` (a cart takes its lines, groups, taxes and shares with it). */
+  /** Deletes a record as `caller` (a cart takes its lines, groups, taxes and shares with it; an order its lines). */
   async delete(type: string, id: unknown, caller: Caller): Promise<void> {
     const object = requireObject(type);
     const rid = requireId(object, id);
+    const role = roleOf(caller.Permissions);
+    refuse(checkObjectWrite(object, 'delete', role));
     const now = this.core.now();
     await this.core.atomically(async (tx) => {
       const row = await this.requireEditable(tx, caller, object, rid);
-      if (ENGINE_MANAGED.has(object.name)) throw new EngineError('ENGINE_MANAGED');
-      if (object.name === 'WebCart') {
-        await this.cancelIfInCheckout(tx, rid);
-        for (const child of CASCADE_FROM_CART) {
-          const ids = (await tx.find(child, { where: [{ field: CART_CHILDREN[child]!, op: '=', value: rid }] })).map((r) => String(r.Id));
+      refuse(checkRowDelete(object, role, row));
+      await this.checkNotFrozen(tx, object, row, role, 'delete');
+      const children = async (types: string[], field: (t: string) => string, parent: string) => {
+        for (const child of types) {
+          const ids = (await tx.find(child, { where: [{ field: field(child), op: '=', value: parent }] })).map((r) => String(r.Id));
           await tx.delete(child, ids);
         }
+      };
+      if (object.name === 'WebCart') {
+        await this.cancelIfInCheckout(tx, rid);
+        await children(CASCADE_FROM_CART, (c) => CART_CHILDREN[c]!, rid);
         await tx.delete('WebCart', [rid]);
         return;
       }
-      if (object.name === 'CartItem') {
-        if (row.Type !== 'Charge') await this.cancelIfInCheckout(tx, String(row.CartId));
-        const taxes = await tx.find('CartTax', { where: [{ field: 'CartItemId', op: '=', value: rid }] });
-        await tx.delete('CartTax', taxes.map((t) => String(t.Id)));
-      }
+      if (object.name === 'Order') await children(CASCADE_FROM_ORDER, (c) => ORDER_CHILDREN[c]!, rid);
+      if (object.name === 'OrderItem') await children(CASCADE_FROM_ORDER_ITEM, () => 'OrderItemId', rid);
+      const cartId = this.cartOf(object, row);
+      if (cartId && cancelsCheckout(object, 'delete')) await this.cancelIfInCheckout(tx, cartId);
+      if (object.name === 'CartItem') await children(['CartTax'], () => 'CartItemId', rid);
       await tx.delete(object.name, [rid]);
       if ((object.name === 'CartItem' || object.name === 'CartTax') && typeof row.CartId === 'string') await recomputeCart(tx, row.CartId, now);
     });
   }
 }
-

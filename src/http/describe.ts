@@ -8,6 +8,7 @@ import type { ActionDef, ActionParam } from '../actions/types.js';
 import { Decimal } from '../domain/money.js';
 import { allFields, OBJECTS, type FieldDef, type ObjectDef } from '../domain/objects.js';
 import { numberRange } from '../domain/records.js';
+import { allows, fieldWriter, objectWriter } from '../domain/write-rules.js';
 
 /** API versions served (`vNN.0`); the spec accepts 50.0 and later. */
 export const API_VERSIONS = Array.from({ length: 15 }, (_, i) => `${50 + i}.0`);
@@ -42,7 +43,10 @@ const SF_TYPES: Record<FieldDef['type'], string> = {
   password: 'encryptedstring',
 };
 
-const ENGINE_MANAGED = new Set(['CartCheckoutSession', 'BackgroundOperation']);
+// Describe shows what ModifyAllData may write (the write rules of objects.ts); a buyer writes less
+// (docs/guarantees.md).
+const adminMay = (object: ObjectDef, verb: 'create' | 'update' | 'delete') => allows(objectWriter(object, verb), 'admin');
+const adminWrites = (f: FieldDef) => allows(fieldWriter(f), 'admin');
 
 /** One field as Salesforce's describe returns it (the properties clients read). */
 function describeField(object: ObjectDef, f: FieldDef) {
@@ -55,9 +59,9 @@ function describeField(object: ObjectDef, f: FieldDef) {
     precision: f.precision ?? 0,
     scale: f.scale ?? 0,
     nillable: !f.required && !isId,
-    createable: !f.readOnly && !ENGINE_MANAGED.has(object.name),
+    createable: adminWrites(f) && adminMay(object, 'create'),
     // A session's fields (State above all) are written through updates; operations never are.
-    updateable: !f.readOnly && object.name !== 'BackgroundOperation',
+    updateable: adminWrites(f) && !f.fixed && adminMay(object, 'update'),
     filterable: f.type !== 'stringList' && f.type !== 'password',
     sortable: f.type !== 'stringList' && f.type !== 'password',
     defaultedOnCreate: f.default !== undefined,
@@ -77,16 +81,15 @@ function objectUrls(version: string, name: string) {
 
 /** The short description of an object (describeGlobal entries and `GET /sobjects/{Type}`). */
 export function describeObjectBasic(object: ObjectDef, version: string) {
-  const managed = ENGINE_MANAGED.has(object.name);
   return {
     name: object.name,
     label: object.label,
     labelPlural: `${object.label}s`,
     keyPrefix: object.keyPrefix,
     custom: false,
-    createable: !managed,
-    updateable: !managed || object.name === 'CartCheckoutSession',
-    deletable: !managed,
+    createable: adminMay(object, 'create'),
+    updateable: adminMay(object, 'update'),
+    deletable: adminMay(object, 'delete'),
     queryable: true,
     retrieveable: true,
     searchable: false,
@@ -272,7 +275,7 @@ export function openApiDocument(routes: readonly RouteDoc[], actions: readonly A
     const writeRef = { $ref: `#/components/schemas/${o.name}Write` };
     const base = `/services/data/{version}/sobjects/${o.name}`;
     add(`${base}/describe`, 'GET', { summary: `Describe ${o.name}`, security, parameters: [version], responses: { 200: { description: 'sObject describe' }, ...errors(401, 404) } });
-    if (!ENGINE_MANAGED.has(o.name)) {
+    if (adminMay(o, 'create')) {
       add(base, 'POST', {
         summary: `Create a ${o.name}`,
         security,
@@ -282,7 +285,7 @@ export function openApiDocument(routes: readonly RouteDoc[], actions: readonly A
       });
     }
     add(`${base}/{id}`, 'GET', { summary: `Get a ${o.name}`, security, parameters: [version, idParam], responses: { 200: { description: o.name, content: { 'application/json': { schema: ref } } }, ...errors(400, 401, 404) } });
-    if (o.name === 'BackgroundOperation') continue; // read-only over REST
+    if (!adminMay(o, 'update')) continue; // read-only over REST (BackgroundOperation)
     add(`${base}/{id}`, 'PATCH', {
       summary: `Update a ${o.name}`,
       security,
@@ -290,7 +293,7 @@ export function openApiDocument(routes: readonly RouteDoc[], actions: readonly A
       requestBody: { required: true, content: { 'application/json': { schema: writeRef } } },
       responses: { 204: { description: 'Updated' }, ...errors(400, 401, 403, 404, 409) },
     });
-    if (ENGINE_MANAGED.has(o.name)) continue; // sessions end through cancelCartAsyncOperation
+    if (!adminMay(o, 'delete')) continue; // sessions end through cancelCartAsyncOperation
     add(`${base}/{id}`, 'DELETE', { summary: `Delete a ${o.name}`, security, parameters: [version, idParam], responses: { 204: { description: 'Deleted' }, ...errors(400, 401, 403, 404) } });
   }
   for (const a of actions) {

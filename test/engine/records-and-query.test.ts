@@ -109,11 +109,19 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       await expect(engine.createRecord('Gadget', {}, as)).rejects.toMatchObject({ code: 'INVALID_TYPE' });
       await expect(engine.createRecord('Product2', { Name: 'Mine' }, as)).rejects.toMatchObject({ code: 'INSUFFICIENT_ACCESS_OR_READONLY' });
       await expect(engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 1 }, { userId: ids.outsider! })).rejects.toMatchObject({
-        code: 'INSUFFICIENT_ACCESS_OR_READONLY',
+        // Another account's cart answers as if it didn't exist.
+        code: 'INVALID_CROSS_REFERENCE_KEY',
+        fields: ['CartId'],
       });
       await expect(engine.createRecord('CartCheckoutSession', { Name: 'x', WebCartId: ids.cart }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION' });
-      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Checkout' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['Status'] });
-      const created = await engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'Extra', Quantity: 2, SalesPrice: 5 }, as);
+      // A buyer doesn't write a cart's Status; an administrator can't move it into Checkout either.
+      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Checkout' }, as)).rejects.toMatchObject({ code: 'INVALID_FIELD_FOR_INSERT_UPDATE', fields: ['Status'] });
+      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Checkout' }, { userId: ids.admin! })).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['Status'] });
+      await expect(engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'Extra', Quantity: 2, SalesPrice: 5 }, as)).rejects.toMatchObject({
+        code: 'INVALID_FIELD_FOR_INSERT_UPDATE',
+        fields: ['SalesPrice'],
+      });
+      const created = await engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'Extra', Quantity: 2, SalesPrice: 5 }, { userId: ids.admin! });
       expect(created).toMatchObject({ success: true, errors: [] });
       expect(await engine.getRecord('CartItem', created.id)).toMatchObject({ TotalLineAmount: 10, TotalPrice: 10, Type: 'Product' });
       await engine.deleteRecord('CartItem', created.id, as);

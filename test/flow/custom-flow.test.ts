@@ -44,7 +44,8 @@ async function cartInStore(engine: CheckoutEngine, storeId: string) {
     });
   }
   // Move the fresh demo cart into this store before its checkout starts.
-  await engine.updateRecord('WebCart', demo.cartId, { WebStoreId: storeId }, demo.as);
+  // (A cart's store is fixed after creation for record writes: test set-up writes storage directly.)
+  await engine.core.storage.update('WebCart', demo.cartId, { WebStoreId: storeId });
   return demo;
 }
 

@@ -1,0 +1,116 @@
+/**
+ * The write rules of the object metadata (objects.ts: `write`, `rowWriter`, field `write` and
+ * `fixed`) as pure functions: who may create, update or delete an object's records and write each
+ * field. The record layer (engine/records.ts) applies them; sharing (engine/access.ts) then decides
+ * which rows a buyer reaches.
+ */
+import type { ErrorKey } from '../errors.js';
+import type { FieldDef, ObjectDef, Writer } from './objects.js';
+
+/** The role a caller writes with: ModifyAllData is 'admin', everyone else a 'buyer'. */
+export type Role = 'buyer' | 'admin';
+
+/** A record verb. */
+export type Verb = 'create' | 'update' | 'delete';
+
+/** Why a write is refused: the error key, a detail naming what, and the fields at fault. */
+export interface Refusal {
+  readonly key: ErrorKey;
+  readonly detail: string;
+  readonly fields: string[];
+}
+
+const RANK: Record<Writer | Role, number> = { buyer: 0, admin: 1, engine: 2 };
+
+/** The role of a caller with these permissions (B2BCommerceIntegrator opens no record write). */
+export function roleOf(permissions: readonly string[]): Role {
+  return permissions.includes('ModifyAllData') ? 'admin' : 'buyer';
+}
+
+/** Whether `role` may do what `writer` allows. */
+export function allows(writer: Writer, role: Role): boolean {
+  return RANK[role] >= RANK[writer];
+}
+
+/** Who may create, update or delete records of an object. */
+export function objectWriter(object: ObjectDef, verb: Verb): Writer {
+  return object.write?.[verb] ?? 'admin';
+}
+
+/** Who may write a field: the engine for read-only fields, else its declared writer (default admin). */
+export function fieldWriter(field: FieldDef): Writer {
+  return field.readOnly ? 'engine' : (field.write ?? 'admin');
+}
+
+/** The writer a row needs because of its values (a Charge cart line needs admin), or null. */
+export function rowWriterFor(object: ObjectDef, row: Readonly<Record<string, unknown>>): Writer | null {
+  const r = object.rowWriter;
+  return r && r.values.includes(row[r.field] as string) ? r.writer : null;
+}
+
+/** Refusal of a verb on an object for a role, before any field or row is looked at. */
+export function checkObjectWrite(object: ObjectDef, verb: Verb, role: Role): Refusal | null {
+  const writer = objectWriter(object, verb);
+  if (allows(writer, role)) return null;
+  if (writer === 'engine') {
+    return { key: 'ENGINE_MANAGED', detail: `${object.name} records are ${verb === 'create' ? 'created' : verb === 'update' ? 'changed' : 'deleted'} only by the checkout actions.`, fields: [] };
+  }
+  return { key: 'INSUFFICIENT_ACCESS', detail: `Only ModifyAllData may ${verb} ${object.name} records.`, fields: [] };
+}
+
+/**
+ * Refusal of the field values of a create or update: fields the role may not write (all named at
+ * once), a row kind the role may not write (before or after the change), and, on update, fixed
+ * fields whose value would change.
+ */
+export function checkFieldWrite(
+  object: ObjectDef,
+  verb: 'create' | 'update',
+  role: Role,
+  values: Readonly<Record<string, unknown>>,
+  before?: Readonly<Record<string, unknown>>,
+): Refusal | null {
+  const denied: string[] = [];
+  const fixed: string[] = [];
+  for (const f of object.fields) {
+    if (!(f.name in values)) continue;
+    if (!allows(fieldWriter(f), role)) denied.push(f.name);
+    else if (verb === 'update' && f.fixed && before && values[f.name] !== before[f.name]) fixed.push(f.name);
+  }
+  if (denied.length) {
+    return { key: 'FIELD_NOT_WRITABLE', detail: `${object.name}: ${denied.join(', ')}.`, fields: denied };
+  }
+  for (const row of before ? [before, { ...before, ...values }] : [values]) {
+    const w = rowWriterFor(object, row);
+    if (w && !allows(w, role)) {
+      const r = object.rowWriter!;
+      return { key: 'INSUFFICIENT_ACCESS', detail: `Only ModifyAllData may write ${object.name} records with ${r.field} ${String(row[r.field])}.`, fields: [r.field] };
+    }
+  }
+  if (fixed.length) return { key: 'FIELD_NOT_UPDATABLE', detail: `${object.name}: ${fixed.join(', ')}.`, fields: fixed };
+  return null;
+}
+
+/** Refusal of deleting a row because of its kind (a Charge line for a buyer). */
+export function checkRowDelete(object: ObjectDef, role: Role, row: Readonly<Record<string, unknown>>): Refusal | null {
+  const w = rowWriterFor(object, row);
+  if (w && !allows(w, role)) {
+    const r = object.rowWriter!;
+    return { key: 'INSUFFICIENT_ACCESS', detail: `Only ModifyAllData may delete ${object.name} records with ${r.field} ${String(row[r.field])}.`, fields: [r.field] };
+  }
+  return null;
+}
+
+/** Whether a write to these values (or a create/delete) cancels the running checkout of the record's cart. */
+export function cancelsCheckout(object: ObjectDef, verb: Verb, values: Readonly<Record<string, unknown>> = {}, before?: Readonly<Record<string, unknown>>): boolean {
+  const c = object.cancelsCheckout;
+  if (!c) return false;
+  if (verb !== 'update') return !!c[verb];
+  const fields = c.fields === 'all' ? Object.keys(values) : (c.fields ?? []);
+  return fields.some((f) => f in values && (!before || values[f] !== before[f]));
+}
+
+/** The fields of an object a role may write (for docs and describe). */
+export function writableFields(object: ObjectDef, role: Role): string[] {
+  return object.fields.filter((f) => allows(fieldWriter(f), role)).map((f) => f.name);
+}
