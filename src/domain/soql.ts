@@ -159,6 +159,16 @@ function locate(text: string, needle: string, from = 0): number {
   return i < 0 ? 0 : i;
 }
 
+/** Friendlier names for the library's token types in "expected …" hints. */
+const TOKEN_NAMES: Record<string, string> = {
+  Identifier: 'a name',
+  RParen: "')'",
+  R_PAREN: "')'",
+  L_PAREN: "'('",
+  UNSIGNED_INTEGER: 'a non-negative integer',
+  COMMA: "','",
+};
+
 interface RecognitionError {
   message?: string;
   token?: { image?: string; startOffset?: number; tokenType?: { name?: string } };
@@ -187,7 +197,7 @@ function parseWithLibrary(text: string): Query {
     const errors = captured.find((a) => Array.isArray(a[0]))?.[0] as RecognitionError[] | undefined;
     const token = errors?.[0]?.token;
     const expected = /^Expecting (?:a )?token (?:of )?type --> (\w+) <--/.exec(message)?.[1];
-    const hint = expected && expected !== 'RParenMismatch' ? `; expected ${expected === 'RParen' ? "')'" : expected}` : '';
+    const hint = expected && expected !== 'RParenMismatch' ? `; expected ${TOKEN_NAMES[expected] ?? expected}` : '';
     if (!token || token.tokenType?.name === 'EOF' || !Number.isFinite(token.startOffset)) {
       throw errorAt(text, text.trimEnd().length, `unexpected end of query${hint}`);
     }
@@ -232,8 +242,20 @@ class Converter {
     throw errorAt(this.text, locate(this.text, near, from), detail);
   }
 
+  /** Fails at the first occurrence of `raw` (a literal, searched in the unmasked text). */
+  private failAt(detail: string, raw: string): never {
+    throw errorAt(this.text, Math.max(0, this.text.indexOf(raw, this.whereAt)), detail);
+  }
+
+  /** Where the (first) WHERE keyword is: condition errors are searched for from there. */
+  private get whereAt(): number {
+    return locate(this.text, 'WHERE');
+  }
+
   query(ast: Query): SoqlQuery {
     if (!ast.sObject) this.fail('unexpected end of query; expected an object name', 'FROM');
+    const dotted = /\bFROM\s+([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)+)/i.exec(maskStrings(this.text));
+    if (dotted) throw errorAt(this.text, dotted.index + dotted[0].length - dotted[1]!.length, `a relationship path in FROM is not supported ('${dotted[1]!.replace(/\s+/g, '')}')`);
     const base = this.base(ast, false);
     const count = base.select.some((s) => s.kind === 'aggregate' && s.fn === 'COUNT' && s.field === '');
     return { ...base, object: ast.sObject!, count };
@@ -410,9 +432,9 @@ class Converter {
     const rawValues = Array.isArray(cond.value) ? cond.value : [cond.value ?? ''];
     const types = Array.isArray(cond.literalType) ? cond.literalType : rawValues.map(() => cond.literalType as string);
     const vars = Array.isArray(cond.dateLiteralVariable) ? cond.dateLiteralVariable : rawValues.map(() => cond.dateLiteralVariable as number);
-    if (list !== Array.isArray(cond.value)) this.fail(`${normalized} needs ${list ? 'a parenthesized list' : 'a single value'}`, field);
+    if (list !== Array.isArray(cond.value)) this.fail(`${normalized} needs ${list ? 'a parenthesized list' : 'a single value'}`, cond.operator, this.whereAt);
     const values = rawValues.map((raw, k) => this.value(raw, types[k] ?? 'STRING', vars[k], normalized === 'LIKE'));
-    if (normalized === 'LIKE' && typeof values[0] !== 'string') this.fail(`LIKE requires a string pattern`, 'LIKE');
+    if (normalized === 'LIKE' && typeof values[0] !== 'string') this.fail(`LIKE requires a string pattern`, 'LIKE', this.whereAt);
     return { field, op: normalized, value: list ? values : values[0]! };
   }
 
@@ -467,12 +489,12 @@ class Converter {
       const e = body[i + 1];
       i++;
       if (e === '%' || e === '_') {
-        if (!like) this.fail(`the escapes \\% and \\_ are only allowed in LIKE patterns`, raw);
+        if (!like) this.failAt(`the escapes \\% and \\_ are only allowed in LIKE patterns`, raw);
         out += '\\' + e;
       } else if (e !== undefined && e in STRING_ESCAPES) {
         const u = STRING_ESCAPES[e]!;
         out += like && u === '\\' ? '\\\\' : u;
-      } else this.fail(`invalid escape sequence '\\${e ?? ''}' in string literal`, raw);
+      } else this.failAt(`invalid escape sequence '\\${e ?? ''}' in string literal`, raw);
     }
     return out;
   }
