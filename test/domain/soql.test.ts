@@ -10,6 +10,7 @@ import {
   type SoqlCondition,
   type SoqlQuery,
 } from '../../src/domain/soql.js';
+import { CHILD_RELATIONSHIPS, findChildRelationship, findField, findParentRelationship } from '../../src/domain/objects.js';
 
 /** Parses and expects a SoqlError; returns it for further assertions. */
 function fail(text: string): SoqlError {
@@ -490,6 +491,11 @@ describe('limits, checked before parsing', () => {
     expect(deep.column).toBe(23 + SOQL_MAX_DEPTH + 1);
   });
 
+  it('refuses (never crashes on) more than nine consecutive redundant parentheses, a limit of the library parser', () => {
+    expect(parseSoql(`SELECT Id FROM A WHERE ${'('.repeat(8)}a = 1${')'.repeat(8)}`).where).toEqual({ field: 'a', op: '=', value: 1 });
+    expect(fail(`SELECT Id FROM A WHERE ${'('.repeat(12)}a = 1${')'.repeat(12)}`).detail).toMatch(/^unexpected token/);
+  });
+
   it('does not count parentheses inside string literals', () => {
     expect(() => checkSoqlLimits(`SELECT Id FROM A WHERE Name = '${'('.repeat(500)}\\'${'('.repeat(10)}'`)).not.toThrow();
     expect(parseSoql(`SELECT Id FROM A WHERE Name = '${'('.repeat(500)}'`).where).toEqual({ field: 'Name', op: '=', value: '('.repeat(500) });
@@ -544,5 +550,26 @@ describe('likeToRegExp', () => {
     expect(likeToRegExp(meta).test(meta)).toBe(true);
     expect(likeToRegExp('a.c').test('abc')).toBe(false);
     expect(likeToRegExp('(a|b)').test('a')).toBe(false);
+  });
+});
+
+describe('relationship metadata', () => {
+  it('every child relationship names a reference field of the child pointing at the parent', () => {
+    for (const [parent, rels] of Object.entries(CHILD_RELATIONSHIPS)) {
+      for (const rel of rels) {
+        const field = findField(rel.object, rel.field);
+        expect(field, `${parent}.${rel.name}`).toMatchObject({ type: 'reference', to: [parent] });
+        expect(findChildRelationship(parent, rel.name.toLowerCase())).toBe(rel);
+      }
+    }
+    expect(findChildRelationship('WebCart', 'Nope')).toBeUndefined();
+  });
+
+  it('a parent relationship is the reference field minus Id', () => {
+    expect(findParentRelationship('WebCart', 'account')?.name).toBe('AccountId');
+    expect(findParentRelationship('CartItem', 'Product2')?.name).toBe('Product2Id');
+    expect(findParentRelationship('CartItem', 'Cart')?.to).toEqual(['WebCart']);
+    expect(findParentRelationship('WebCart', 'Name')).toBeUndefined();
+    expect(findParentRelationship('WebCart', '')).toBeUndefined();
   });
 });
