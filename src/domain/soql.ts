@@ -17,6 +17,12 @@ import { parseQuery, type Condition, type FieldType as AstField, type Query, typ
 export const SOQL_MAX_LENGTH = 100_000;
 /** Deepest parenthesis nesting accepted, checked before parsing. */
 export const SOQL_MAX_DEPTH = 50;
+/** Most items in one SELECT list (an engine limit; SQL backends cap result columns). */
+export const SOQL_MAX_SELECT = 500;
+/** Most child subqueries in one query (Salesforce: 20). */
+export const SOQL_MAX_SUBQUERIES = 20;
+/** Most ORDER BY and GROUP BY terms (Salesforce orders by at most 32 fields). */
+export const SOQL_MAX_TERMS = 32;
 
 /** A literal value in a condition. */
 export type SoqlValue =
@@ -269,6 +275,9 @@ class Converter {
     if (ast.for) this.fail('FOR VIEW/REFERENCE/UPDATE is not supported', 'FOR');
     if (ast.update) this.fail('UPDATE TRACKING/VIEWSTAT is not supported', 'UPDATE');
     const select = (ast.fields ?? []).map((f) => this.selectItem(f, sub));
+    if (select.length > SOQL_MAX_SELECT) this.fail(`more than ${SOQL_MAX_SELECT} items in the SELECT list`, 'SELECT');
+    const subqueries = select.filter((s) => s.kind === 'subquery').length;
+    if (subqueries > SOQL_MAX_SUBQUERIES) this.fail(`more than ${SOQL_MAX_SUBQUERIES} child subqueries`, 'SELECT', 1);
     const seen = new Set<string>();
     for (const item of select) {
       const name = item.kind === 'field' ? item.field : item.kind === 'subquery' ? item.relationship : undefined;
@@ -337,6 +346,7 @@ class Converter {
   private groupBy(ast: Query | Subquery): string[] {
     if (!ast.groupBy) return [];
     const list = Array.isArray(ast.groupBy) ? ast.groupBy : [ast.groupBy];
+    if (list.length > SOQL_MAX_TERMS) this.fail(`more than ${SOQL_MAX_TERMS} GROUP BY fields`, 'GROUP');
     return list.map((g) => {
       if (!('field' in g) || typeof g.field !== 'string') return this.fail('GROUP BY ROLLUP, CUBE and functions are not supported', 'GROUP');
       return this.path(g.field);
@@ -346,6 +356,7 @@ class Converter {
   private orderBy(ast: Query | Subquery): SoqlOrderBy[] {
     if (!ast.orderBy) return [];
     const list = Array.isArray(ast.orderBy) ? ast.orderBy : [ast.orderBy];
+    if (list.length > SOQL_MAX_TERMS) this.fail(`more than ${SOQL_MAX_TERMS} ORDER BY fields`, 'ORDER');
     return list.map((clause) => {
       const o = clause as { field?: string; order?: string; nulls?: 'FIRST' | 'LAST' };
       if (!o.field) return this.fail('ORDER BY a function is not supported; order by a field', 'ORDER');
@@ -411,8 +422,8 @@ class Converter {
         inner = t.cond;
         i++;
       } else return this.fail('expected a condition', 'WHERE');
-      for (let k = 0; k < nots; k++) inner = { not: inner };
-      return inner;
+      // NOT NOT x is x under SOQL's two-valued logic: keep the parity, not a chain a hostile query could make deep.
+      return nots % 2 ? { not: inner } : inner;
     };
     const out = expr();
     if (i !== toks.length) this.fail(`unexpected token: '${String(toks[i])}'`, String(toks[i]), locate(this.text, 'WHERE'));

@@ -33,6 +33,8 @@ export interface QueryResult {
 
 /** Parent relationships a field path may cross (Salesforce: five levels). */
 const MAX_PARENT_DEPTH = 5;
+/** Distinct parent relationships one query level may join (Salesforce: 55 child-to-parent relationships). */
+const MAX_PARENT_JOINS = 55;
 /** Parent ids per child-subquery statement. */
 const CHILD_CHUNK = 500;
 
@@ -97,6 +99,7 @@ class PlanBuilder {
       key += `${name.toLowerCase()}.`;
       let next = this.joinAlias.get(key);
       if (!next) {
+        if (this.joins.length >= MAX_PARENT_JOINS) throw malformed(`A query may use at most ${MAX_PARENT_JOINS} parent relationships.`);
         next = `t${this.joins.length + 1}`;
         this.joinAlias.set(key, next);
         const on = PlanBuilder.scopePredicate(await this.scope(target.name), next);

@@ -284,22 +284,30 @@ class KyselyOps implements StorageOps {
       if (!info || !info.codecs.has(r.field)) throw new Error(`unknown column ${r.alias}.${r.field}`);
       return sql.ref(`${r.alias}.${r.field}`);
     };
+    // Long AND / OR lists nest as a balanced tree: SQLite refuses expression trees deeper than 1000.
+    const joinBalanced = (parts: RawBuilder<boolean>[], op: 'and' | 'or'): RawBuilder<boolean> => {
+      if (parts.length <= 16) return sql<boolean>`(${sql.join(parts, sql.raw(` ${op} `))})`;
+      const mid = Math.ceil(parts.length / 2);
+      return sql<boolean>`(${joinBalanced(parts.slice(0, mid), op)} ${sql.raw(op)} ${joinBalanced(parts.slice(mid), op)})`;
+    };
     const pred = (p: Predicate): RawBuilder<boolean> => {
-      if ('and' in p) return p.and.length ? sql<boolean>`(${sql.join(p.and.map(pred), sql` and `)})` : sql<boolean>`1 = 1`;
-      if ('or' in p) return p.or.length ? sql<boolean>`(${sql.join(p.or.map(pred), sql` or `)})` : sql<boolean>`1 = 0`;
+      if ('and' in p) return p.and.length ? joinBalanced(p.and.map(pred), 'and') : sql<boolean>`1 = 1`;
+      if ('or' in p) return p.or.length ? joinBalanced(p.or.map(pred), 'or') : sql<boolean>`1 = 0`;
       if ('not' in p) return sql<boolean>`(not coalesce(${pred(p.not)}, false))`;
       const c = col(p);
       const info = aliases.get(p.alias)!;
       const enc = (v: unknown) => this.encodeValue(info, p.field, v);
+      // Repeated list values bind once (a list is bounded by the statement's parameter limit).
+      const list = (vs: readonly unknown[]) => [...new Set(vs.map(enc))];
       switch (p.op) {
         case 'is null':
           return sql<boolean>`${c} is null`;
         case 'is not null':
           return sql<boolean>`${c} is not null`;
         case 'in':
-          return p.value.length ? sql<boolean>`${c} in (${sql.join(p.value.map(enc))})` : sql<boolean>`1 = 0`;
+          return p.value.length ? sql<boolean>`${c} in (${sql.join(list(p.value))})` : sql<boolean>`1 = 0`;
         case 'not in':
-          return p.value.length ? sql<boolean>`(${c} not in (${sql.join(p.value.map(enc))}) or ${c} is null)` : sql<boolean>`1 = 1`;
+          return p.value.length ? sql<boolean>`(${c} not in (${sql.join(list(p.value))}) or ${c} is null)` : sql<boolean>`1 = 1`;
         case 'like':
           return sql<boolean>`${c} ${sql.raw(this.spec.likeOperator)} ${p.value} escape '\\'`;
         case '=':

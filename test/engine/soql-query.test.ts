@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCheckoutEngine, type CheckoutEngine } from '../../src/index.js';
 import { demoFixture } from '../../src/demo/fixture.js';
-import { SOQL_MAX_DEPTH, SOQL_MAX_LENGTH } from '../../src/domain/soql.js';
+import { SOQL_MAX_DEPTH, SOQL_MAX_LENGTH, SOQL_MAX_SUBQUERIES, SOQL_MAX_TERMS } from '../../src/domain/soql.js';
+import { findObject } from '../../src/domain/objects.js';
 import { BACKENDS, dropTestSchemas } from '../helpers/backends.js';
 import { startTestServer, V, type TestServer } from '../http/helpers.js';
 
@@ -230,6 +231,34 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       // At the depth limit the query still runs (every level is true through Quantity > 0).
       const ok = `SELECT COUNT() FROM CartItem WHERE ${"(Quantity > 0 OR NOT (".repeat(SOQL_MAX_DEPTH / 2)}Name = 'x'${'))'.repeat(SOQL_MAX_DEPTH / 2)}`;
       expect((await q(ok)).totalSize).toBe(5);
+    });
+
+    it('answers hostile but well-formed queries with results or MALFORMED_QUERY, never a database error', async () => {
+      // 49,000 repeated values bind once; a 5,000-term OR compiles to a balanced tree (SQLite caps expression depth at 1000).
+      expect((await q(`SELECT COUNT() FROM CartItem WHERE Quantity IN (${'1,'.repeat(49_000)}2)`)).totalSize).toBe(3);
+      const ors = Array.from({ length: 5000 }, (_, i) => `Quantity = ${i}`).join(' OR ');
+      expect((await q(`SELECT COUNT() FROM CartItem WHERE ${ors}`)).totalSize).toBe(5);
+      expect((await q(`SELECT COUNT() FROM CartItem WHERE ${'NOT '.repeat(20_000)}Quantity = 1`)).totalSize).toBe(2);
+      const subs = Array.from({ length: SOQL_MAX_SUBQUERIES + 1 }, (_, i) => `(SELECT Id FROM ${i % 2 ? 'CartItems' : 'CartTaxes'} LIMIT ${i})`);
+      expect(await refused(`SELECT Id, ${subs.join(', ')} FROM WebCart`)).toMatchObject({ code: 'MALFORMED_QUERY', message: expect.stringContaining('child subqueries') });
+      const terms = Array.from({ length: SOQL_MAX_TERMS + 1 }, () => 'Name').join(', ');
+      expect(await refused(`SELECT Id FROM CartItem ORDER BY ${terms}`)).toMatchObject({ code: 'MALFORMED_QUERY', message: expect.stringContaining('ORDER BY fields') });
+      // Every distinct parent path reachable from CartItem, up to five relationships deep.
+      const paths: string[] = [];
+      const walk = (object: string, prefix: string, depth: number) => {
+        if (depth === 5) return;
+        for (const f of findObject(object)!.fields) {
+          if (f.type !== 'reference' || !f.name.endsWith('Id') || f.to?.length !== 1) continue;
+          const path = `${prefix}${f.name.slice(0, -2)}`;
+          paths.push(path);
+          walk(f.to[0]!, `${path}.`, depth + 1);
+        }
+      };
+      walk('CartItem', '', 0);
+      // Today's metadata reaches fewer parents than Salesforce's cap of 55; all of them join in one statement.
+      expect(paths.length).toBeGreaterThan(10);
+      const some = await q(`SELECT ${paths.map((p) => `${p}.Id`).join(', ')} FROM CartItem WHERE Type = 'Charge'`);
+      expect(some.records[0]).toMatchObject({ Cart: { Id: ids.cart, Account: { Id: ids.acme } } });
     });
   });
 }
