@@ -742,3 +742,54 @@ export function cartStatusChange(from: unknown, to: unknown): 'CART_STATUS_MANAG
   if (from === 'Checkout' || to === 'Checkout') return 'CART_STATUS_MANAGED';
   return null;
 }
+
+/** A relationship from a parent object to the child records whose reference `field` names it. */
+export interface ChildRelationship {
+  readonly name: string;
+  readonly object: string;
+  readonly field: string;
+}
+
+/** Child relationship names as Salesforce has them (what a SOQL subquery's FROM names), per parent object. */
+export const CHILD_RELATIONSHIPS: Readonly<Record<string, readonly ChildRelationship[]>> = {
+  Account: [
+    { name: 'WebCarts', object: 'WebCart', field: 'AccountId' },
+    { name: 'Orders', object: 'Order', field: 'AccountId' },
+  ],
+  WebCart: [
+    { name: 'CartItems', object: 'CartItem', field: 'CartId' },
+    { name: 'CartDeliveryGroups', object: 'CartDeliveryGroup', field: 'CartId' },
+    { name: 'CartTaxes', object: 'CartTax', field: 'CartId' },
+    { name: 'CartValidationOutputs', object: 'CartValidationOutput', field: 'CartId' },
+    { name: 'CartDeliveryGroupMethods', object: 'CartDeliveryGroupMethod', field: 'WebCartId' },
+    { name: 'CartCheckoutSessions', object: 'CartCheckoutSession', field: 'WebCartId' },
+    { name: 'Shares', object: 'WebCartShare', field: 'ParentId' },
+  ],
+  CartDeliveryGroup: [
+    { name: 'CartItems', object: 'CartItem', field: 'CartDeliveryGroupId' },
+    { name: 'CartDeliveryGroupMethods', object: 'CartDeliveryGroupMethod', field: 'CartDeliveryGroupId' },
+  ],
+  CartItem: [{ name: 'CartTaxes', object: 'CartTax', field: 'CartItemId' }],
+  Order: [
+    { name: 'OrderItems', object: 'OrderItem', field: 'OrderId' },
+    { name: 'OrderDeliveryGroups', object: 'OrderDeliveryGroup', field: 'OrderId' },
+  ],
+  OrderDeliveryGroup: [{ name: 'OrderItems', object: 'OrderItem', field: 'OrderDeliveryGroupId' }],
+  OrderItem: [
+    { name: 'OrderItemTaxLineItems', object: 'OrderItemTaxLineItem', field: 'OrderItemId' },
+    { name: 'OrderItemAdjustmentLineItems', object: 'OrderItemAdjustmentLineItem', field: 'OrderItemId' },
+  ],
+  Product2: [{ name: 'PricebookEntries', object: 'PricebookEntry', field: 'Product2Id' }],
+  Pricebook2: [{ name: 'PricebookEntries', object: 'PricebookEntry', field: 'Pricebook2Id' }],
+};
+
+/** A child relationship of an object by name (case-insensitive), or undefined. */
+export function findChildRelationship(object: string, name: string): ChildRelationship | undefined {
+  return CHILD_RELATIONSHIPS[object]?.find((r) => r.name.toLowerCase() === String(name).toLowerCase());
+}
+
+/** The reference field behind a parent relationship name (the field's name minus `Id`: AccountId → Account), or undefined. */
+export function findParentRelationship(object: string, name: string): FieldDef | undefined {
+  const f = findField(object, `${name}Id`);
+  return f && f.type === 'reference' && f.name !== 'Id' && f.to?.length === 1 && !f.writeOnly ? f : undefined;
+}

@@ -546,7 +546,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     {
       method: 'GET',
       url: '/services/data/:version/query',
-      summary: 'Run a SOQL query (subset: SELECT fields FROM one object WHERE comparisons joined by AND, ORDER BY, LIMIT)',
+      summary: 'Run a SOQL query (relationships, child subqueries, aggregates, AND/OR/NOT; see docs/soql.md)',
       auth: true,
       params: VersionParams,
       querystring: QueryQuery,

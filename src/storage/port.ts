@@ -32,6 +32,48 @@ export interface FindOptions {
   forUpdate?: boolean;
 }
 
+/** A column of one table of a `select`: `alias` names the table ('t0' is the plan's object, others its joins). */
+export interface ColumnRef {
+  alias: string;
+  field: string;
+}
+
+/**
+ * A condition of a `select`: comparisons on aliased columns, combined by AND / OR / NOT. SOQL's
+ * two-valued logic: a comparison on a null column is false, and NOT of it is true.
+ */
+export type Predicate =
+  | (Filter & { alias: string })
+  | { and: readonly Predicate[] }
+  | { or: readonly Predicate[] }
+  | { not: Predicate };
+
+/** A left join to the row a reference column names; `on` adds conditions (e.g. sharing) the joined row must meet, else its columns are null. */
+export interface SelectJoin {
+  alias: string;
+  object: string;
+  from: ColumnRef;
+  on?: Predicate;
+}
+
+/** Aggregate functions of a `select`. */
+export type AggregateFn = 'count' | 'count_distinct' | 'sum' | 'avg' | 'min' | 'max';
+
+/** One output column of a `select`, named `as` in the returned rows: a column, or an aggregate (`count` without `ref` counts rows). */
+export type SelectColumn = { as: string } & ({ ref: ColumnRef; fn?: undefined } | { fn: AggregateFn; ref?: ColumnRef });
+
+/** A read across an object and the parents its reference columns name, with optional grouping. */
+export interface SelectPlan {
+  object: string;
+  joins?: readonly SelectJoin[];
+  columns: readonly SelectColumn[];
+  where?: Predicate;
+  groupBy?: readonly ColumnRef[];
+  orderBy?: readonly (OrderBy & { alias: string })[];
+  limit?: number;
+  offset?: number;
+}
+
 /** Reads and writes, inside or outside a transaction. */
 export interface StorageOps {
   /** One row by id, or undefined. */
@@ -40,6 +82,8 @@ export interface StorageOps {
   find(object: string, opts?: FindOptions): Promise<Row[]>;
   /** How many rows match. */
   count(object: string, where?: readonly Filter[]): Promise<number>;
+  /** Runs a select plan (joins, condition tree, aggregates); rows are keyed by the columns' `as` names, values decoded. */
+  select(plan: SelectPlan): Promise<Row[]>;
   /** Inserts rows (batched); a unique-key violation throws `UniqueViolation`. */
   insert(object: string, rows: readonly Row[]): Promise<void>;
   /**

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { likeToRegExp, parseSoql, SoqlError, type SoqlQuery } from '../../src/domain/soql.js';
+import {
+  checkSoqlLimits,
+  dateLiteralRange,
+  likeToRegExp,
+  parseSoql,
+  SOQL_MAX_DEPTH,
+  SOQL_MAX_LENGTH,
+  SoqlError,
+  type SoqlCondition,
+  type SoqlQuery,
+} from '../../src/domain/soql.js';
+import { CHILD_RELATIONSHIPS, findChildRelationship, findField, findParentRelationship } from '../../src/domain/objects.js';
 
 /** Parses and expects a SoqlError; returns it for further assertions. */
 function fail(text: string): SoqlError {
@@ -15,200 +26,220 @@ function fail(text: string): SoqlError {
 /** The single WHERE condition's value of `SELECT Id FROM A WHERE X <op> <value>`. */
 function whereValue(value: string, op = '='): unknown {
   const q = parseSoql(`SELECT Id FROM A WHERE X ${op} ${value}`);
-  expect(q.where).toHaveLength(1);
-  return q.where[0].value;
+  return (q.where as SoqlCondition).value;
 }
+
+const fields = (q: SoqlQuery) => q.select.map((s) => (s.kind === 'field' ? s.field : s.kind));
 
 describe('parseSoql: SELECT and FROM', () => {
   it('parses a minimal query', () => {
     expect(parseSoql('SELECT Id FROM Account')).toEqual<SoqlQuery>({
-      fields: ['Id'],
+      select: [{ kind: 'field', field: 'Id' }],
       count: false,
       object: 'Account',
-      where: [],
+      groupBy: [],
       orderBy: [],
     });
   });
 
-  it('omits limit and offset when absent', () => {
+  it('omits where, limit and offset when absent', () => {
     const q = parseSoql('SELECT Id FROM Account');
+    expect('where' in q).toBe(false);
     expect('limit' in q).toBe(false);
     expect('offset' in q).toBe(false);
   });
 
   it('parses several fields and keeps their spelling', () => {
-    const q = parseSoql('SELECT id, NAME, Custom_Field__c, _x1 FROM my_Object__c');
-    expect(q.fields).toEqual(['id', 'NAME', 'Custom_Field__c', '_x1']);
+    const q = parseSoql('SELECT id, NAME, Custom_Field__c FROM my_Object__c');
+    expect(fields(q)).toEqual(['id', 'NAME', 'Custom_Field__c']);
     expect(q.object).toBe('my_Object__c');
   });
 
   it('accepts keywords in any case and any whitespace', () => {
     const q = parseSoql('  sElEcT\tId ,Name\nfRoM\r\n  Account  ');
-    expect(q.fields).toEqual(['Id', 'Name']);
+    expect(fields(q)).toEqual(['Id', 'Name']);
     expect(q.object).toBe('Account');
   });
 
   it('accepts non-reserved words like Order as object and field names', () => {
     const q = parseSoql('SELECT Id, Order, Count FROM Order ORDER BY Order');
-    expect(q.fields).toEqual(['Id', 'Order', 'Count']);
+    expect(fields(q)).toEqual(['Id', 'Order', 'Count']);
     expect(q.object).toBe('Order');
     expect(q.orderBy).toEqual([{ field: 'Order', direction: 'ASC', nulls: 'FIRST' }]);
   });
 
   it('parses COUNT()', () => {
-    expect(parseSoql('SELECT COUNT() FROM Account')).toEqual<SoqlQuery>({
-      fields: [],
-      count: true,
-      object: 'Account',
-      where: [],
-      orderBy: [],
-    });
-    expect(parseSoql('select count( ) from Account WHERE Name = \'x\' LIMIT 5')).toMatchObject({
-      count: true,
-      fields: [],
-      limit: 5,
-    });
+    const q = parseSoql('SELECT COUNT() FROM Account');
+    expect(q.count).toBe(true);
+    expect(q.select).toEqual([{ kind: 'aggregate', fn: 'COUNT', field: '' }]);
+    expect(parseSoql("select count( ) from Account WHERE Name = 'x' LIMIT 5")).toMatchObject({ count: true, limit: 5 });
   });
 
-  it('rejects COUNT() combined with fields', () => {
-    expect(fail('SELECT COUNT(), Id FROM A').message).toContain('COUNT() must be the only item in the SELECT list');
-    expect(fail('SELECT Id, COUNT() FROM A').message).toContain('COUNT() must be the only item in the SELECT list');
-    expect(fail('SELECT COUNT(), COUNT() FROM A').message).toContain('COUNT() must be the only item');
+  it('rejects COUNT() combined with fields, GROUP BY or ORDER BY', () => {
+    expect(fail('SELECT COUNT(), Id FROM A').detail).toBe('COUNT() must be the only item in the SELECT list');
+    expect(fail('SELECT Id, COUNT() FROM A').detail).toBe('COUNT() must be the only item in the SELECT list');
+    expect(fail('SELECT COUNT() FROM A GROUP BY Name').detail).toContain('COUNT() cannot be used with GROUP BY');
+    expect(fail('SELECT COUNT() FROM A ORDER BY Name').detail).toContain('ORDER BY cannot be used with COUNT()');
   });
 
-  it('rejects COUNT(field)', () => {
-    const e = fail('SELECT COUNT(Id) FROM A');
-    expect(e.message).toBe('COUNT(field) is not supported in this SOQL subset; use COUNT() (at position 7)');
-    expect(e.position).toBe(7);
-  });
-
-  it.each(['SUM', 'avg', 'MIN', 'MAX', 'COUNT_DISTINCT'])('rejects the aggregate %s()', (fn) => {
-    const e = fail(`SELECT ${fn}(Amount) FROM A`);
-    expect(e.message).toContain(`aggregate function ${fn}() is not supported in this SOQL subset; only COUNT() is supported`);
-    expect(e.position).toBe(7);
+  it('parses COUNT(field), SUM, AVG, MIN, MAX and COUNT_DISTINCT with aliases (was refused by the old parser; Salesforce has them)', () => {
+    const q = parseSoql('SELECT Type, COUNT(Id), SUM(Quantity) total, avg(Quantity), MIN(CreatedDate), MAX(Name), COUNT_DISTINCT(Sku) FROM CartItem GROUP BY Type');
+    expect(q.count).toBe(false);
+    expect(q.groupBy).toEqual(['Type']);
+    expect(q.select).toEqual([
+      { kind: 'field', field: 'Type' },
+      { kind: 'aggregate', fn: 'COUNT', field: 'Id' },
+      { kind: 'aggregate', fn: 'SUM', field: 'Quantity', alias: 'total' },
+      { kind: 'aggregate', fn: 'AVG', field: 'Quantity' },
+      { kind: 'aggregate', fn: 'MIN', field: 'CreatedDate' },
+      { kind: 'aggregate', fn: 'MAX', field: 'Name' },
+      { kind: 'aggregate', fn: 'COUNT_DISTINCT', field: 'Sku' },
+    ]);
   });
 
   it('rejects other functions in the SELECT list', () => {
-    expect(fail('SELECT toLabel(Status) FROM A').message).toContain('function toLabel() is not supported');
-    expect(fail('SELECT FIELDS(ALL) FROM A').message).toContain('function FIELDS() is not supported');
+    expect(fail('SELECT toLabel(Status) FROM A').detail).toBe('function toLabel() is not supported');
+    expect(fail('SELECT FIELDS(ALL) FROM A').detail).toBe('function FIELDS() is not supported');
   });
 
-  it('rejects a relationship field', () => {
-    const e = fail('SELECT Id, Account.Name FROM Contact');
-    expect(e.message).toContain("relationship field 'Account.Name' is not supported in this SOQL subset");
-    expect(e.position).toBe(11);
+  it('parses relationship fields (was refused by the old parser)', () => {
+    const q = parseSoql('SELECT Id, Account.Name, WebStore.Name, Cart.Account.Owner.Username FROM WebCart');
+    expect(fields(q)).toEqual(['Id', 'Account.Name', 'WebStore.Name', 'Cart.Account.Owner.Username']);
   });
 
-  it('rejects a subquery in the SELECT list', () => {
-    const e = fail('SELECT Id, (SELECT Id FROM Contacts) FROM Account');
-    expect(e.message).toContain('subqueries are not supported in this SOQL subset');
-    expect(e.position).toBe(11);
+  it('parses one level of child subquery (was refused by the old parser)', () => {
+    const q = parseSoql("SELECT Id, (SELECT Id, Quantity FROM CartItems WHERE Type = 'Product' ORDER BY Quantity DESC LIMIT 2) FROM WebCart");
+    expect(q.select[1]).toEqual({
+      kind: 'subquery',
+      relationship: 'CartItems',
+      query: {
+        relationship: 'CartItems',
+        select: [
+          { kind: 'field', field: 'Id' },
+          { kind: 'field', field: 'Quantity' },
+        ],
+        where: { field: 'Type', op: '=', value: 'Product' },
+        groupBy: [],
+        orderBy: [{ field: 'Quantity', direction: 'DESC', nulls: 'LAST' }],
+        limit: 2,
+      },
+    });
   });
 
-  it('rejects TYPEOF', () => {
-    expect(fail('SELECT TYPEOF What WHEN Account THEN Name END FROM Event').message).toContain('TYPEOF is not supported');
+  it('rejects a subquery inside a subquery, and aggregates in a subquery', () => {
+    expect(fail('SELECT Id, (SELECT Id, (SELECT Id FROM C) FROM B) FROM A').detail).toBe('a subquery may not contain another subquery');
+    expect(fail('SELECT Id, (SELECT COUNT(Id) FROM B) FROM A').detail).toContain('aggregates and GROUP BY are not supported in a subquery');
   });
 
-  it('rejects SELECT *', () => {
-    const e = fail('SELECT * FROM Account');
-    expect(e.message).toContain("'*' at position 7 is not supported");
-    expect(e.position).toBe(7);
+  it('rejects TYPEOF, SELECT * and duplicate fields', () => {
+    expect(fail('SELECT TYPEOF What WHEN Account THEN Name END FROM Event').detail).toBe('TYPEOF is not supported');
+    const star = fail('SELECT * FROM Account');
+    expect(star.detail).toBe("unexpected token: '*'");
+    expect([star.line, star.column, star.position]).toEqual([1, 8, 7]);
+    const dup = fail('SELECT Id, Name, id FROM A');
+    expect(dup.detail).toBe('duplicate field selected: id');
+    expect(dup.column).toBe(18);
   });
 
-  it('rejects duplicate fields case-insensitively', () => {
-    const e = fail('SELECT Id, Name, id FROM A');
-    expect(e.message).toBe("duplicate field selected: 'id' at position 17");
-    expect(e.position).toBe(17);
-  });
-
-  it('names the misspelled FROM', () => {
+  it('names the misspelled FROM, with row and column as Salesforce reports them', () => {
     const e = fail('SELECT Name FORM Account');
-    expect(e.message).toBe("unexpected token 'FORM' at position 12: expected FROM");
-    expect(e.position).toBe(12);
+    expect(e.message).toBe("ERROR at Row:1:Column:18\nunexpected token: 'Account'; expected FROM");
+    expect([e.line, e.column, e.position]).toEqual([1, 18, 17]);
   });
 
-  it('rejects a missing SELECT', () => {
-    const e = fail('FROM Account');
-    expect(e.message).toBe("unexpected token 'FROM' at position 0: expected SELECT");
+  it('counts rows and columns across lines', () => {
+    const e = fail('SELECT Id\nFROM A\n  WHERE a == 1');
+    expect([e.line, e.column]).toEqual([3, 12]);
+    expect(e.message).toMatch(/^ERROR at Row:3:Column:12\nunexpected token: '='/);
   });
 
-  it('rejects an empty select list', () => {
-    const e = fail('SELECT FROM Account');
-    expect(e.message).toBe("unexpected token 'FROM' at position 7: expected a field name or COUNT()");
+  it.each([
+    ['FROM Account', 1, "unexpected token: 'FROM'; expected SELECT"],
+    ['SELECT FROM Account', 8, "unexpected token: 'FROM'"],
+    ['SELECT Id, FROM Account', 12, "unexpected token: 'FROM'"],
+    ['SELECT Id, Limit FROM A', 12, "unexpected token: 'Limit'"],
+    ['SELECT 1 FROM A', 8, "unexpected token: '1'"],
+    ['SELECT Id FROM', 15, 'unexpected end of query; expected a name'],
+    ['SELECT Id FROM WHERE', 16, "unexpected token: 'WHERE'; expected a name"],
+    ['SELECT Id FROM Account, Contact', 23, "unexpected token: ','"],
+    ['SELECT Id Name FROM A', 11, "an alias ('Name') may only name an aggregate"],
+  ])('rejects %j at column %i', (text, column, detail) => {
+    const e = fail(text);
+    expect(e.detail).toBe(detail);
+    expect(e.column).toBe(column);
   });
 
-  it('rejects a trailing comma in the select list', () => {
-    const e = fail('SELECT Id, FROM Account');
-    expect(e.message).toBe("unexpected token 'FROM' at position 11: expected a field name or COUNT()");
-  });
-
-  it('rejects a reserved word as a field', () => {
-    expect(fail('SELECT Id, Limit FROM A').message).toBe("unexpected token 'Limit' at position 11: expected a field name or COUNT()");
-  });
-
-  it('rejects a number as a field', () => {
-    expect(fail('SELECT 1 FROM A').message).toBe("unexpected token '1' at position 7: expected a field name or COUNT()");
-  });
-
-  it('rejects a missing object', () => {
-    expect(fail('SELECT Id FROM').message).toBe('unexpected end of query at position 14: expected an object name');
-    expect(fail('SELECT Id FROM WHERE').message).toBe("unexpected token 'WHERE' at position 15: expected an object name");
-  });
-
-  it('rejects a relationship path or several objects in FROM', () => {
-    expect(fail('SELECT Id FROM Account.Contacts').message).toContain("relationship path 'Account.Contacts' is not supported");
-    expect(fail('SELECT Id FROM Account, Contact').message).toContain('multiple objects in FROM are not supported');
-  });
-
-  it('rejects a missing comma between fields', () => {
-    expect(fail('SELECT Id Name FROM A').message).toBe("unexpected token 'Name' at position 10: expected FROM");
+  it('rejects a relationship path in FROM', () => {
+    expect(fail('SELECT Id FROM Account.Contacts').detail).toContain("a relationship path in FROM is not supported ('Account.Contacts')");
   });
 });
 
 describe('parseSoql: WHERE', () => {
   it('parses every comparison operator and normalizes <> to !=', () => {
-    const q = parseSoql(
-      "SELECT Id FROM A WHERE a = 1 AND b != 2 AND c <> 3 AND d < 4 AND e <= 5 AND f > 6 AND g >= 7 AND h LIKE 'x%'",
-    );
-    expect(q.where).toEqual([
-      { field: 'a', op: '=', value: 1 },
-      { field: 'b', op: '!=', value: 2 },
-      { field: 'c', op: '!=', value: 3 },
-      { field: 'd', op: '<', value: 4 },
-      { field: 'e', op: '<=', value: 5 },
-      { field: 'f', op: '>', value: 6 },
-      { field: 'g', op: '>=', value: 7 },
-      { field: 'h', op: 'LIKE', value: 'x%' },
-    ]);
+    const q = parseSoql("SELECT Id FROM A WHERE a = 1 AND b != 2 AND c <> 3 AND d < 4 AND e <= 5 AND f > 6 AND g >= 7 AND h LIKE 'x%'");
+    expect(q.where).toEqual({
+      and: [
+        { field: 'a', op: '=', value: 1 },
+        { field: 'b', op: '!=', value: 2 },
+        { field: 'c', op: '!=', value: 3 },
+        { field: 'd', op: '<', value: 4 },
+        { field: 'e', op: '<=', value: 5 },
+        { field: 'f', op: '>', value: 6 },
+        { field: 'g', op: '>=', value: 7 },
+        { field: 'h', op: 'LIKE', value: 'x%' },
+      ],
+    });
   });
 
   it('needs no whitespace around operators', () => {
-    expect(parseSoql("SELECT Id FROM A WHERE a='x'AND b>=2").where).toEqual([
-      { field: 'a', op: '=', value: 'x' },
-      { field: 'b', op: '>=', value: 2 },
-    ]);
-  });
-
-  it('accepts lowercase like, in, not in and and', () => {
-    const q = parseSoql("select Id from A where Name like 'a%' and Id in ('1') and Type not in ('x', 'y')");
-    expect(q.where.map((c) => c.op)).toEqual(['LIKE', 'IN', 'NOT IN']);
+    expect(parseSoql("SELECT Id FROM A WHERE a='x'AND b>=2").where).toEqual({
+      and: [
+        { field: 'a', op: '=', value: 'x' },
+        { field: 'b', op: '>=', value: 2 },
+      ],
+    });
   });
 
   it('parses IN and NOT IN lists of mixed values', () => {
     const q = parseSoql("SELECT Id FROM A WHERE Id IN ('a', 'b') AND n NOT IN (1, -2.5, NULL, TRUE, 2024-02-29, TODAY)");
-    expect(q.where).toEqual([
-      { field: 'Id', op: 'IN', value: ['a', 'b'] },
-      { field: 'n', op: 'NOT IN', value: [1, -2.5, null, true, { date: '2024-02-29' }, { dateLiteral: 'TODAY' }] },
-    ]);
-  });
-
-  it('parses a single-value IN list as an array', () => {
+    expect(q.where).toEqual({
+      and: [
+        { field: 'Id', op: 'IN', value: ['a', 'b'] },
+        { field: 'n', op: 'NOT IN', value: [1, -2.5, null, true, { date: '2024-02-29' }, { dateLiteral: 'TODAY' }] },
+      ],
+    });
     expect(whereValue("('only')", 'IN')).toEqual(['only']);
   });
 
-  it('flattens parenthesized AND groups', () => {
-    const q = parseSoql('SELECT Id FROM A WHERE (a = 1 AND (b = 2)) AND ((c = 3 AND d = 4))');
-    expect(q.where.map((c) => c.field)).toEqual(['a', 'b', 'c', 'd']);
+  it('parses OR, NOT and parentheses into a tree (the old parser refused OR and NOT)', () => {
+    expect(parseSoql("SELECT Id FROM A WHERE (a = 1 OR b = 2) AND NOT c = 3").where).toEqual({
+      and: [{ or: [{ field: 'a', op: '=', value: 1 }, { field: 'b', op: '=', value: 2 }] }, { not: { field: 'c', op: '=', value: 3 } }],
+    });
+    expect(parseSoql('SELECT Id FROM A WHERE a = 1 OR (b = 2 AND (c = 3 OR d = 4))').where).toEqual({
+      or: [
+        { field: 'a', op: '=', value: 1 },
+        { and: [{ field: 'b', op: '=', value: 2 }, { or: [{ field: 'c', op: '=', value: 3 }, { field: 'd', op: '=', value: 4 }] }] },
+      ],
+    });
+    expect(parseSoql('SELECT Id FROM A WHERE NOT (a = 1 OR b = 2) AND c = 3').where).toEqual({
+      and: [{ not: { or: [{ field: 'a', op: '=', value: 1 }, { field: 'b', op: '=', value: 2 }] } }, { field: 'c', op: '=', value: 3 }],
+    });
+    expect(parseSoql('SELECT Id FROM A WHERE (NOT a = 1) AND b = 2').where).toEqual({
+      and: [{ not: { field: 'a', op: '=', value: 1 } }, { field: 'b', op: '=', value: 2 }],
+    });
+    expect(parseSoql('SELECT Id FROM A WHERE ((a = 1))').where).toEqual({ field: 'a', op: '=', value: 1 });
+  });
+
+  it('refuses AND and OR mixed without parentheses, as Salesforce does', () => {
+    const e = fail('SELECT Id FROM A WHERE a = 1 AND b = 2 OR c = 3');
+    expect(e.detail).toBe("unexpected token: 'OR'; use parentheses when mixing AND and OR");
+    expect(e.column).toBe(40);
+  });
+
+  it('parses relationship fields in WHERE and ORDER BY (was refused)', () => {
+    const q = parseSoql("SELECT Id FROM CartItem WHERE Cart.Account.Name = 'x' ORDER BY Cart.Name DESC");
+    expect(q.where).toEqual({ field: 'Cart.Account.Name', op: '=', value: 'x' });
+    expect(q.orderBy).toEqual([{ field: 'Cart.Name', direction: 'DESC', nulls: 'LAST' }]);
   });
 
   describe('values', () => {
@@ -219,7 +250,6 @@ describe('parseSoql: WHERE', () => {
       expect(whereValue("'a\\\\b'")).toBe('a\\b');
       expect(whereValue("'say \\\"hi\\\"'")).toBe('say "hi"');
       expect(whereValue("'l1\\nl2\\tx\\r\\b\\f'")).toBe('l1\nl2\tx\r\b\f');
-      expect(whereValue("'L1\\NL2\\TX'")).toBe('L1\nL2\tX');
       expect(whereValue("'keeps  spaces and (parens), AND keywords'")).toBe('keeps  spaces and (parens), AND keywords');
       expect(whereValue("'ünï ✓'")).toBe('ünï ✓');
     });
@@ -230,7 +260,6 @@ describe('parseSoql: WHERE', () => {
       expect(whereValue('-7')).toBe(-7);
       expect(whereValue('3.25')).toBe(3.25);
       expect(whereValue('-0.5')).toBe(-0.5);
-      expect(whereValue('007')).toBe(7);
     });
 
     it('parses booleans and null case-insensitively', () => {
@@ -245,78 +274,50 @@ describe('parseSoql: WHERE', () => {
       expect(whereValue('2024-01-31T23:59:59Z')).toEqual({ datetime: '2024-01-31T23:59:59Z' });
       expect(whereValue('2024-01-31T23:59:59.123Z')).toEqual({ datetime: '2024-01-31T23:59:59.123Z' });
       expect(whereValue('2024-01-31T08:00:00+05:30')).toEqual({ datetime: '2024-01-31T08:00:00+05:30' });
-      expect(whereValue('2024-01-31T08:00:00.000-08:00')).toEqual({ datetime: '2024-01-31T08:00:00.000-08:00' });
     });
 
-    it('parses TODAY, YESTERDAY and TOMORROW in any case', () => {
+    it('parses date literals, with and without N (the old parser had only TODAY, YESTERDAY, TOMORROW)', () => {
       expect(whereValue('TODAY')).toEqual({ dateLiteral: 'TODAY' });
       expect(whereValue('yesterday')).toEqual({ dateLiteral: 'YESTERDAY' });
-      expect(whereValue('Tomorrow')).toEqual({ dateLiteral: 'TOMORROW' });
+      expect(whereValue('THIS_MONTH')).toEqual({ dateLiteral: 'THIS_MONTH' });
+      expect(whereValue('LAST_N_DAYS:7')).toEqual({ dateLiteral: 'LAST_N_DAYS', n: 7 });
+      expect(whereValue('N_WEEKS_AGO:2')).toEqual({ dateLiteral: 'N_WEEKS_AGO', n: 2 });
     });
 
     it.each([
-      ['2024-13-01', "invalid date literal '2024-13-01' at position 27"],
-      ['2023-02-29', "invalid date literal '2023-02-29' at position 27"],
-      ['2024-04-31', "invalid date literal '2024-04-31' at position 27"],
-      ['2024-00-10', "invalid date literal '2024-00-10' at position 27"],
-      ['2024-01-01x', "invalid date literal '2024-01-01x' at position 27"],
-      ['2024-01-01T24:00:00Z', "invalid datetime literal '2024-01-01T24:00:00Z' at position 27"],
-      ['2024-01-01T10:60:00Z', "invalid datetime literal '2024-01-01T10:60:00Z' at position 27"],
-      ['2024-01-01T10:00:00+05:99', "invalid datetime literal '2024-01-01T10:00:00+05:99' at position 27"],
-      ['2024-01-01T10:00:00', "invalid datetime literal '2024-01-01T10:00:00' at position 27"],
-      ['2024-01-01T10:00', "invalid datetime literal '2024-01-01T10:00' at position 27"],
-      ['2024-01-01T10:00:00.5Z', "invalid datetime literal '2024-01-01T10:00:00.5Z' at position 27"],
-      ['2024-01-01T10:00:00ZZ', "invalid datetime literal '2024-01-01T10:00:00ZZ' at position 27"],
-      ['1.', "invalid number '1.' at position 27"],
-      ['1.2.3', "invalid number '1.2.3' at position 27"],
-      ['12abc', "invalid number '12abc' at position 27"],
-      ['1e5', "invalid number '1e5' at position 27"],
-    ])('rejects the malformed literal %s', (literal, message) => {
+      ['2024-13-01', 'invalid date literal: 2024-13-01'],
+      ['2023-02-29', 'invalid date literal: 2023-02-29'],
+      ['2024-04-31', 'invalid date literal: 2024-04-31'],
+      ['2024-01-01T24:00:00Z', 'invalid datetime literal: 2024-01-01T24:00:00Z'],
+      ['2024-01-01T10:60:00Z', 'invalid datetime literal: 2024-01-01T10:60:00Z'],
+    ])('rejects the malformed literal %s at its column', (literal, detail) => {
       const e = fail(`SELECT Id FROM A WHERE X = ${literal}`);
-      expect(e.message).toBe(message);
-      expect(e.position).toBe(27);
+      expect(e.detail).toBe(detail);
+      expect(e.column).toBe(28);
     });
 
-    it('rejects an unterminated string', () => {
+    it.each(['2024-01-01T10:00:00', '1.2.3', '1e5', '12abc', '007'])('rejects the malformed literal %s', (literal) => {
+      expect(fail(`SELECT Id FROM A WHERE X = ${literal}`).message).toMatch(/^ERROR at Row:1:Column:\d+\nunexpected/);
+    });
+
+    it('rejects an unterminated string and double quotes at their column', () => {
       const e = fail("SELECT Id FROM A WHERE Name = 'abc");
-      expect(e.message).toBe('unterminated string starting at position 30');
-      expect(e.position).toBe(30);
-      expect(fail("SELECT Id FROM A WHERE Name = 'abc\\'").message).toBe('unterminated string starting at position 30');
-      expect(fail("SELECT Id FROM A WHERE Name = 'abc\\").message).toBe('unterminated string starting at position 30');
+      expect(e.detail).toBe("unexpected character: '''");
+      expect(e.column).toBe(31);
+      expect(fail('SELECT Id FROM A WHERE Name = "x"').detail).toBe(`unexpected character: '"'`);
     });
 
-    it('rejects an unknown escape sequence', () => {
+    it('rejects an unknown escape, and \\% or \\_ outside LIKE, at the string', () => {
       const e = fail("SELECT Id FROM A WHERE Name = 'a\\qb'");
-      expect(e.message).toBe("invalid escape sequence '\\q' at position 32 in string literal");
-      expect(e.position).toBe(32);
-    });
-
-    it('rejects \\% and \\_ outside LIKE', () => {
-      expect(fail("SELECT Id FROM A WHERE Name = '100\\%'").message).toBe(
-        'the escapes \\% and \\_ in the string at position 30 are only allowed in LIKE patterns',
-      );
-      expect(fail("SELECT Id FROM A WHERE Name IN ('a\\_b')").message).toContain('only allowed in LIKE patterns');
-    });
-
-    it('rejects double-quoted strings', () => {
-      expect(fail('SELECT Id FROM A WHERE Name = "x"').message).toBe(
-        "unexpected character '\"' at position 30: SOQL strings use single quotes",
-      );
+      expect(e.detail).toBe("invalid escape sequence '\\q' in string literal");
+      expect(e.column).toBe(31);
+      expect(fail("SELECT Id FROM A WHERE Name = '100\\%'").detail).toBe('the escapes \\% and \\_ are only allowed in LIKE patterns');
+      expect(fail("SELECT Id FROM A WHERE Name IN ('a\\_b')").detail).toContain('only allowed in LIKE patterns');
     });
 
     it('rejects a missing value', () => {
-      expect(fail('SELECT Id FROM A WHERE Name =').message).toMatch(
-        /^unexpected end of query at position 29: expected a value \(string, number, TRUE, FALSE, NULL, date, datetime, TODAY, YESTERDAY or TOMORROW\)$/,
-      );
-      expect(fail('SELECT Id FROM A WHERE Name = AND').message).toContain("unexpected token 'AND' at position 30: expected a value");
-      expect(fail('SELECT Id FROM A WHERE Name = Other').message).toContain("unexpected token 'Other' at position 30: expected a value");
-    });
-
-    it('rejects relative date literals other than TODAY, YESTERDAY and TOMORROW', () => {
-      const e = fail('SELECT Id FROM A WHERE CreatedDate = LAST_N_DAYS:30');
-      expect(e.message).toContain('date literal LAST_N_DAYS is not supported in this SOQL subset');
-      expect(e.position).toBe(37);
-      expect(fail('SELECT Id FROM A WHERE CreatedDate = THIS_MONTH').message).toContain('date literal THIS_MONTH is not supported');
+      expect(fail('SELECT Id FROM A WHERE Name =').detail).toBe('unexpected end of query');
+      expect(fail('SELECT Id FROM A WHERE Name = AND').detail).toBe("unexpected token: 'AND'");
     });
   });
 
@@ -335,363 +336,240 @@ describe('parseSoql: WHERE', () => {
       expect(re("'100\\%'").test('1000')).toBe(false);
       expect(re("'a\\_b'").test('a_b')).toBe(true);
       expect(re("'a\\_b'").test('axb')).toBe(false);
-      expect(re("'c:\\\\%'").test('C:\\dir')).toBe(true);
-      expect(re("'c:\\\\%'").test('C:dir')).toBe(false);
     });
 
     it('requires a string pattern', () => {
-      const e = fail('SELECT Id FROM A WHERE Name LIKE 5');
-      expect(e.message).toBe("LIKE requires a string pattern, but got token '5' at position 33");
-      expect(e.position).toBe(33);
-      expect(fail('SELECT Id FROM A WHERE Name LIKE').message).toBe(
-        'unexpected end of query at position 32: expected a string pattern after LIKE',
-      );
+      expect(fail('SELECT Id FROM A WHERE Name LIKE 5').detail).toBe('LIKE requires a string pattern');
     });
 
-    it('rejects NOT LIKE', () => {
-      expect(fail("SELECT Id FROM A WHERE Name NOT LIKE 'a%'").message).toContain('NOT LIKE is not supported in this SOQL subset');
+    it('NOT LIKE is not SOQL: NOT goes before the condition', () => {
+      expect(fail("SELECT Id FROM A WHERE Name NOT LIKE 'a%'").detail).toBe("unexpected token: 'LIKE'; expected IN");
+      expect(parseSoql("SELECT Id FROM A WHERE NOT Name LIKE 'a%'").where).toEqual({ not: { field: 'Name', op: 'LIKE', value: 'a%' } });
     });
   });
 
   describe('IN lists', () => {
-    it('rejects an empty list', () => {
-      expect(fail('SELECT Id FROM A WHERE Id IN ()').message).toBe("unexpected token ')' at position 30: expected a value in the IN list");
-      expect(fail('SELECT Id FROM A WHERE Id NOT IN ()').message).toContain('expected a value in the NOT IN list');
-    });
-
-    it('rejects a missing parenthesis', () => {
-      expect(fail("SELECT Id FROM A WHERE Id IN 'a'").message).toBe("unexpected string 'a' at position 29: expected '(' after IN");
-      expect(fail("SELECT Id FROM A WHERE Id IN ('a'").message).toBe(
-        "unexpected end of query at position 33: expected ',' or ')' in the IN list",
-      );
-      expect(fail("SELECT Id FROM A WHERE Id IN ('a' 'b')").message).toBe(
-        "unexpected string 'b' at position 34: expected ',' or ')' in the IN list",
-      );
-    });
-
-    it('rejects a trailing comma', () => {
-      expect(fail("SELECT Id FROM A WHERE Id IN ('a', )").message).toContain("unexpected token ')' at position 35: expected a value");
+    it('rejects an empty list, a missing parenthesis and a trailing comma', () => {
+      expect(fail('SELECT Id FROM A WHERE Id IN ()').column).toBe(30);
+      expect(fail("SELECT Id FROM A WHERE Id IN 'a'").detail).toBe('IN needs a parenthesized list');
+      expect(fail("SELECT Id FROM A WHERE Id IN ('a'").detail).toBe("unexpected end of query; expected ')'");
+      expect(fail("SELECT Id FROM A WHERE Id IN ('a', )").detail).toBe("unexpected token: ')'");
     });
 
     it('rejects semi-joins', () => {
       const e = fail('SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact)');
-      expect(e.message).toContain('semi-joins (IN with a subquery) are not supported in this SOQL subset');
-      expect(e.position).toBe(36);
-      expect(fail('SELECT Id FROM Account WHERE Id NOT IN (SELECT AccountId FROM Contact)').message).toContain(
-        'semi-joins (NOT IN with a subquery) are not supported',
-      );
+      expect(e.detail).toBe('semi-joins (IN with a subquery) are not supported');
+      expect(e.column).toBe(37);
+      expect(fail('SELECT Id FROM A WHERE Id = (SELECT Id FROM B)').detail).toContain('semi-joins');
     });
 
     it('rejects NOT without IN', () => {
-      expect(fail('SELECT Id FROM A WHERE Id NOT = 1').message).toBe("unexpected token '=' at position 30: expected IN after NOT");
+      expect(fail('SELECT Id FROM A WHERE Id NOT = 1').detail).toBe("unexpected token: '='; expected IN");
     });
   });
 
   describe('unsupported constructs', () => {
-    it('rejects OR', () => {
-      const e = fail('SELECT Id FROM A WHERE a = 1 OR b = 2');
-      expect(e.message).toBe('OR is not supported in this SOQL subset; join conditions with AND (at position 29)');
-      expect(e.position).toBe(29);
-    });
-
-    it('rejects OR inside parentheses and after a group', () => {
-      expect(fail('SELECT Id FROM A WHERE (a = 1 or b = 2)').message).toContain('OR is not supported');
-      expect(fail('SELECT Id FROM A WHERE (a = 1) OR b = 2').message).toContain('OR is not supported');
-    });
-
-    it('rejects boolean NOT', () => {
-      const e = fail('SELECT Id FROM A WHERE NOT a = 1');
-      expect(e.message).toContain('NOT as a boolean operator is not supported in this SOQL subset');
-      expect(e.position).toBe(23);
-      expect(fail('SELECT Id FROM A WHERE a = 1 AND NOT (b = 2)').message).toContain('NOT as a boolean operator is not supported');
-    });
-
-    it('rejects relationship fields in WHERE and ORDER BY', () => {
-      expect(fail("SELECT Id FROM Contact WHERE Account.Name = 'x'").message).toContain(
-        "relationship field 'Account.Name' is not supported",
-      );
-      expect(fail('SELECT Id FROM Contact ORDER BY Account.Name').message).toContain("relationship field 'Account.Name'");
-    });
-
     it('rejects functions in WHERE', () => {
-      expect(fail('SELECT Id FROM A WHERE CALENDAR_YEAR(CreatedDate) = 2024').message).toContain(
-        'function CALENDAR_YEAR() is not supported',
-      );
+      expect(fail('SELECT Id FROM A WHERE CALENDAR_YEAR(CreatedDate) = 2024').detail).toBe('function CALENDAR_YEAR() in WHERE is not supported');
     });
 
-    it('rejects subqueries as values', () => {
-      expect(fail('SELECT Id FROM A WHERE Id = (SELECT Id FROM B)').message).toContain('subqueries are not supported');
-      expect(fail('SELECT Id FROM A WHERE (SELECT Id FROM B)').message).toContain('subqueries are not supported');
-    });
-
-    it('rejects bind variables anywhere', () => {
+    it('rejects bind variables', () => {
       const e = fail('SELECT Id FROM A WHERE Id = :recordId');
-      expect(e.message).toBe(
-        "bind variable ':recordId' at position 28 is not supported in this SOQL subset; write the value as a literal",
-      );
-      expect(e.position).toBe(28);
-      expect(fail('SELECT Id FROM A WHERE Id IN :ids').message).toContain("bind variable ':ids'");
-      expect(fail('SELECT Id FROM A LIMIT :n').message).toContain("bind variable ':n'");
+      expect(e.detail).toBe("unexpected token: ':'");
+      expect(e.column).toBe(29);
     });
 
     it.each(['INCLUDES', 'EXCLUDES'])('rejects %s', (op) => {
-      expect(fail(`SELECT Id FROM A WHERE Tags__c ${op} ('a')`).message).toContain(`${op} is not supported in this SOQL subset`);
+      expect(fail(`SELECT Id FROM A WHERE Tags__c ${op} ('a')`).detail).toBe(`${op} is not supported`);
     });
 
     it.each([
-      ['GROUP BY Name', 'GROUP BY is not supported'],
-      ['HAVING COUNT(Id) > 1', 'HAVING is not supported'],
       ['WITH SECURITY_ENFORCED', 'WITH is not supported'],
       ['USING SCOPE mine', 'USING SCOPE is not supported'],
       ['FOR UPDATE', 'FOR VIEW/REFERENCE/UPDATE is not supported'],
       ['UPDATE TRACKING', 'UPDATE TRACKING/VIEWSTAT is not supported'],
-    ])('rejects the clause %s', (clause, message) => {
+      ['GROUP BY ROLLUP(Name)', 'GROUP BY ROLLUP, CUBE and functions are not supported'],
+    ])('rejects the clause %s', (clause, detail) => {
       const e = fail(`SELECT Id FROM A ${clause}`);
-      expect(e.message).toContain(message);
-      expect(e.message).toContain('(at position 17)');
-      expect(e.position).toBe(17);
-      expect(fail(`SELECT Id FROM A WHERE a = 1 ${clause}`).message).toContain(message);
+      expect(e.detail).toBe(detail);
+      expect(e.column).toBe(18);
     });
-  });
 
-  it('rejects an empty WHERE', () => {
-    expect(fail('SELECT Id FROM A WHERE').message).toBe(
-      'unexpected end of query at position 22: expected a condition (field name or parenthesized condition)',
-    );
-    expect(fail('SELECT Id FROM A WHERE LIMIT 5').message).toContain("unexpected token 'LIMIT' at position 23: expected a condition");
-  });
-
-  it('rejects a dangling AND', () => {
-    expect(fail('SELECT Id FROM A WHERE a = 1 AND').message).toBe(
-      'unexpected end of query at position 32: expected a condition (field name or parenthesized condition)',
-    );
-  });
-
-  it('rejects a missing operator', () => {
-    expect(fail("SELECT Id FROM A WHERE Name 'x'").message).toBe(
-      "unexpected string 'x' at position 28: expected a comparison operator (=, !=, <>, <, <=, >, >=, LIKE, IN or NOT IN)",
-    );
-    expect(fail('SELECT Id FROM A WHERE Name == 1').message).toContain("unexpected token '=' at position 29: expected a value");
-  });
-
-  it('rejects unbalanced parentheses', () => {
-    expect(fail('SELECT Id FROM A WHERE (a = 1').message).toBe("unexpected end of query at position 29: expected AND or ')'");
-    expect(fail('SELECT Id FROM A WHERE a = 1)').message).toBe(
-      "unexpected token ')' at position 28: expected ORDER BY, LIMIT, OFFSET or end of query",
-    );
-    expect(fail('SELECT Id FROM A WHERE ()').message).toContain("unexpected token ')' at position 24: expected a condition");
-  });
-});
-
-describe('parseSoql: ORDER BY', () => {
-  it('defaults to ASC NULLS FIRST', () => {
-    expect(parseSoql('SELECT Id FROM A ORDER BY Name').orderBy).toEqual([{ field: 'Name', direction: 'ASC', nulls: 'FIRST' }]);
-  });
-
-  it('defaults DESC to NULLS LAST', () => {
-    expect(parseSoql('SELECT Id FROM A ORDER BY Name DESC').orderBy).toEqual([{ field: 'Name', direction: 'DESC', nulls: 'LAST' }]);
-  });
-
-  it('honours explicit NULLS and several terms', () => {
-    const q = parseSoql('SELECT Id FROM A order by a asc nulls last, b DESC NULLS FIRST, c, d nulls last, e desc');
-    expect(q.orderBy).toEqual([
-      { field: 'a', direction: 'ASC', nulls: 'LAST' },
-      { field: 'b', direction: 'DESC', nulls: 'FIRST' },
-      { field: 'c', direction: 'ASC', nulls: 'FIRST' },
-      { field: 'd', direction: 'ASC', nulls: 'LAST' },
-      { field: 'e', direction: 'DESC', nulls: 'LAST' },
-    ]);
-  });
-
-  it('rejects a missing BY or field', () => {
-    expect(fail('SELECT Id FROM A ORDER Name').message).toBe("unexpected token 'Name' at position 23: expected BY");
-    expect(fail('SELECT Id FROM A ORDER BY').message).toBe('unexpected end of query at position 25: expected a field name to order by');
-    expect(fail('SELECT Id FROM A ORDER BY Name,').message).toBe(
-      'unexpected end of query at position 31: expected a field name to order by',
-    );
-  });
-
-  it('rejects NULLS without FIRST or LAST', () => {
-    expect(fail('SELECT Id FROM A ORDER BY Name NULLS').message).toBe(
-      'unexpected end of query at position 36: expected FIRST or LAST after NULLS',
-    );
-    expect(fail('SELECT Id FROM A ORDER BY Name NULLS HIGH').message).toContain("unexpected token 'HIGH'");
-  });
-
-  it('rejects NULLS before the direction', () => {
-    expect(fail('SELECT Id FROM A ORDER BY Name NULLS LAST DESC').message).toBe(
-      "unexpected token 'DESC' at position 42: expected LIMIT, OFFSET or end of query",
-    );
-  });
-
-  it('rejects ORDER BY with COUNT()', () => {
-    expect(fail('SELECT COUNT() FROM A ORDER BY Name').message).toContain('ORDER BY cannot be used with COUNT()');
-  });
-
-  it('rejects aggregate ordering', () => {
-    expect(fail('SELECT Id FROM A ORDER BY COUNT(Id)').message).toContain('aggregate function COUNT() is not supported');
-  });
-});
-
-describe('parseSoql: LIMIT and OFFSET', () => {
-  it('parses LIMIT and OFFSET', () => {
-    const q = parseSoql('SELECT Id FROM A WHERE a = 1 ORDER BY a LIMIT 10 OFFSET 20');
-    expect(q.limit).toBe(10);
-    expect(q.offset).toBe(20);
-  });
-
-  it('accepts LIMIT 0 and OFFSET alone', () => {
-    expect(parseSoql('SELECT Id FROM A LIMIT 0').limit).toBe(0);
-    const q = parseSoql('SELECT Id FROM A offset 5');
-    expect(q.offset).toBe(5);
-    expect(q.limit).toBeUndefined();
+    it('rejects HAVING and ORDER BY an aggregate', () => {
+      expect(fail('SELECT Name, COUNT(Id) FROM A GROUP BY Name HAVING COUNT(Id) > 1').detail).toBe('HAVING is not supported');
+      expect(fail('SELECT Name, COUNT(Id) FROM A GROUP BY Name ORDER BY COUNT(Id)').detail).toContain('ORDER BY a function is not supported');
+    });
   });
 
   it.each([
-    ['-1', 23],
-    ['1.5', 23],
-    ['abc', 23],
-    ["'10'", 23],
-    ['TRUE', 23],
-    ['99999999999999999999', 23],
-  ])('rejects LIMIT %s', (value, position) => {
-    const e = fail(`SELECT Id FROM A LIMIT ${value}`);
-    expect(e.message).toBe(`LIMIT must be a non-negative integer, but got '${value}' at position ${position}`);
-    expect(e.position).toBe(position);
-  });
-
-  it('rejects a missing LIMIT value', () => {
-    expect(fail('SELECT Id FROM A LIMIT').message).toBe('unexpected end of query at position 22: expected a non-negative integer after LIMIT');
-  });
-
-  it('rejects a bad OFFSET', () => {
-    expect(fail('SELECT Id FROM A OFFSET -5').message).toBe("OFFSET must be a non-negative integer, but got '-5' at position 24");
-    expect(fail('SELECT Id FROM A LIMIT 5 OFFSET').message).toContain('expected a non-negative integer after OFFSET');
+    ['SELECT Id FROM A WHERE', 'unexpected end of query'],
+    ['SELECT Id FROM A WHERE a = 1 AND', 'unexpected end of query'],
+    ['SELECT Id FROM A WHERE (a = 1', 'unexpected end of query'],
+    ['SELECT Id FROM A WHERE a = 1)', "unexpected token: ')'"],
+    ['SELECT Id FROM A WHERE ()', "unexpected token: ')'"],
+  ])('rejects the broken condition %j', (text, detail) => {
+    expect(fail(text).detail).toBe(detail);
   });
 });
 
-describe('parseSoql: clause order, trailing garbage and empty input', () => {
+describe('parseSoql: ORDER BY, LIMIT, OFFSET and clause order', () => {
+  it('defaults ASC to NULLS FIRST and DESC to NULLS LAST; honours explicit NULLS', () => {
+    expect(parseSoql('SELECT Id FROM A ORDER BY Name').orderBy).toEqual([{ field: 'Name', direction: 'ASC', nulls: 'FIRST' }]);
+    expect(parseSoql('SELECT Id FROM A ORDER BY Name DESC').orderBy).toEqual([{ field: 'Name', direction: 'DESC', nulls: 'LAST' }]);
+    expect(parseSoql('SELECT Id FROM A order by a asc nulls last, b DESC NULLS FIRST, c').orderBy).toEqual([
+      { field: 'a', direction: 'ASC', nulls: 'LAST' },
+      { field: 'b', direction: 'DESC', nulls: 'FIRST' },
+      { field: 'c', direction: 'ASC', nulls: 'FIRST' },
+    ]);
+  });
+
+  it('rejects a missing BY, field or NULLS order', () => {
+    expect(fail('SELECT Id FROM A ORDER Name').column).toBe(24);
+    expect(fail('SELECT Id FROM A ORDER BY').detail).toBe('unexpected end of query');
+    expect(fail('SELECT Id FROM A ORDER BY Name NULLS').detail).toBe('unexpected end of query');
+  });
+
+  it('parses LIMIT and OFFSET', () => {
+    const q = parseSoql('SELECT Id FROM A WHERE a = 1 ORDER BY a LIMIT 10 OFFSET 20');
+    expect([q.limit, q.offset]).toEqual([10, 20]);
+    expect(parseSoql('SELECT Id FROM A LIMIT 0').limit).toBe(0);
+    expect(parseSoql('SELECT Id FROM A offset 5')).toMatchObject({ offset: 5 });
+  });
+
+  it.each(['-1', '1.5', "'10'", ''])('rejects LIMIT %j', (value) => {
+    const e = fail(`SELECT Id FROM A LIMIT ${value}`.trimEnd());
+    expect(e.detail).toMatch(/expected a non-negative integer$/);
+  });
+
+  it('rejects a LIMIT beyond safe integers', () => {
+    expect(fail('SELECT Id FROM A LIMIT 99999999999999999999').detail).toBe('LIMIT must be a non-negative integer');
+  });
+
+  it.each([
+    ['SELECT Id FROM A LIMIT 1 WHERE a = 1', 26, "unexpected token: 'WHERE'"],
+    ['SELECT Id FROM A OFFSET 1 LIMIT 2', 27, "unexpected token: 'LIMIT'"],
+    ['SELECT Id FROM A LIMIT 1 LIMIT 2', 26, "unexpected token: 'LIMIT'"],
+    ['SELECT Id FROM A LIMIT 5 OFFSET 1 extra', 35, "unexpected token: 'extra'"],
+    ['SELECT Id FROM A;', 17, "unexpected token: ';'"],
+    ['SELECT Id FROM A WHERE a = 1 && b = 2', 30, "unexpected character: '&'"],
+  ])('rejects clauses out of order and trailing garbage: %j', (text, column, detail) => {
+    const e = fail(text);
+    expect(e.detail).toBe(detail);
+    expect(e.column).toBe(column);
+  });
+
   it.each(['', '   ', '\n\t'])('rejects the empty query %j', (text) => {
     const e = fail(text);
-    expect(e.message).toBe('empty SOQL query: expected SELECT');
+    expect(e.detail).toBe('unexpected end of query; expected SELECT');
     expect(e.position).toBe(0);
   });
 
-  it('rejects clauses out of order', () => {
-    expect(fail('SELECT Id FROM A LIMIT 1 WHERE a = 1').message).toBe('WHERE at position 25 must come before LIMIT');
-    expect(fail('SELECT Id FROM A OFFSET 1 LIMIT 2').message).toBe('LIMIT at position 26 must come before OFFSET');
-    expect(fail('SELECT Id FROM A LIMIT 1 ORDER BY Id').message).toBe('ORDER BY at position 25 must come before LIMIT');
-  });
-
-  it('rejects duplicate clauses', () => {
-    expect(fail('SELECT Id FROM A LIMIT 1 LIMIT 2').message).toBe('duplicate LIMIT clause at position 25');
-    expect(fail('SELECT Id FROM A WHERE a = 1 WHERE b = 2').message).toBe('duplicate WHERE clause at position 29');
-  });
-
-  it('rejects trailing garbage', () => {
-    expect(fail('SELECT Id FROM A LIMIT 5 OFFSET 1 extra').message).toBe(
-      "unexpected token 'extra' at position 34: expected end of query",
-    );
-    expect(fail('SELECT Id FROM A a').message).toBe(
-      "unexpected token 'a' at position 17: expected WHERE, ORDER BY, LIMIT, OFFSET or end of query",
-    );
-    expect(fail("SELECT Id FROM A WHERE a = 1 'x'").message).toBe(
-      "unexpected string 'x' at position 29: expected ORDER BY, LIMIT, OFFSET or end of query",
-    );
-  });
-
-  it('rejects a trailing semicolon and unknown characters', () => {
-    const e = fail('SELECT Id FROM A;');
-    expect(e.message).toBe("unexpected character ';' at position 16");
-    expect(e.position).toBe(16);
-    expect(fail('SELECT Id FROM A WHERE a = 1 -- comment').message).toBe("unexpected character '-' at position 29");
-    expect(fail('SELECT Id FROM A WHERE a = 1 && b = 2').message).toBe("unexpected character '&' at position 29");
-  });
-
-  it('reports the first error in text order', () => {
-    // The bad FROM comes before the bind variable, so it is what gets reported.
-    expect(fail('SELECT Id FORM A WHERE X = :x').message).toBe("unexpected token 'FORM' at position 10: expected FROM");
-  });
-
-  it('throws SoqlError, an Error subclass with a name and position', () => {
+  it('throws SoqlError, an Error subclass with a name, position, row and column', () => {
     const e = fail('SELECT Id FORM A');
     expect(e).toBeInstanceOf(Error);
     expect(e.name).toBe('SoqlError');
-    expect(e.position).toBe(10);
+  });
+});
+
+describe('limits, checked before parsing', () => {
+  it(`accepts ${SOQL_MAX_LENGTH} characters and refuses one more`, () => {
+    const base = "SELECT Id FROM A WHERE Name = ''";
+    const at = (n: number) => `SELECT Id FROM A WHERE Name = '${'x'.repeat(n - base.length)}'`;
+    expect(at(SOQL_MAX_LENGTH)).toHaveLength(SOQL_MAX_LENGTH);
+    expect(() => parseSoql(at(SOQL_MAX_LENGTH))).not.toThrow();
+    const e = fail(at(SOQL_MAX_LENGTH + 1));
+    expect(e.detail).toBe(`Query is too long: ${SOQL_MAX_LENGTH + 1} characters; the maximum is ${SOQL_MAX_LENGTH}.`);
   });
 
-  it('parses a full query', () => {
-    const q = parseSoql(
-      "SELECT Id, Name, Amount__c FROM WebCart WHERE Status = 'Checkout' AND (Amount__c >= 10.5 AND CreatedDate < TODAY) " +
-        "AND OwnerId IN ('005000000000001AAA') AND Name LIKE 'Cart\\_%' ORDER BY CreatedDate DESC, Name NULLS LAST LIMIT 50 OFFSET 100",
-    );
-    expect(q).toEqual<SoqlQuery>({
-      fields: ['Id', 'Name', 'Amount__c'],
-      count: false,
-      object: 'WebCart',
-      where: [
-        { field: 'Status', op: '=', value: 'Checkout' },
-        { field: 'Amount__c', op: '>=', value: 10.5 },
-        { field: 'CreatedDate', op: '<', value: { dateLiteral: 'TODAY' } },
-        { field: 'OwnerId', op: 'IN', value: ['005000000000001AAA'] },
-        { field: 'Name', op: 'LIKE', value: 'Cart\\_%' },
-      ],
-      orderBy: [
-        { field: 'CreatedDate', direction: 'DESC', nulls: 'LAST' },
-        { field: 'Name', direction: 'ASC', nulls: 'LAST' },
-      ],
-      limit: 50,
-      offset: 100,
-    });
+  it(`accepts ${SOQL_MAX_DEPTH} levels of parentheses and refuses more, even 5,000, without a stack overflow`, () => {
+    const nested = (n: number) => `SELECT Id FROM A WHERE ${'(b = 1 OR NOT ('.repeat(n)}a = 1${'))'.repeat(n)}`;
+    expect(() => parseSoql(nested(SOQL_MAX_DEPTH / 2))).not.toThrow();
+    const e = fail(nested(SOQL_MAX_DEPTH / 2 + 1));
+    expect(e.detail).toBe(`Query nests parentheses more than ${SOQL_MAX_DEPTH} levels deep.`);
+    const deep = fail(`SELECT Id FROM A WHERE ${'('.repeat(5000)}a = 1${')'.repeat(5000)}`);
+    expect(deep.detail).toContain('nests parentheses');
+    expect(deep.column).toBe(23 + SOQL_MAX_DEPTH + 1);
+  });
+
+  it('refuses (never crashes on) more than nine consecutive redundant parentheses, a limit of the library parser', () => {
+    expect(parseSoql(`SELECT Id FROM A WHERE ${'('.repeat(8)}a = 1${')'.repeat(8)}`).where).toEqual({ field: 'a', op: '=', value: 1 });
+    expect(fail(`SELECT Id FROM A WHERE ${'('.repeat(12)}a = 1${')'.repeat(12)}`).detail).toMatch(/^unexpected token/);
+  });
+
+  it('does not count parentheses inside string literals', () => {
+    expect(() => checkSoqlLimits(`SELECT Id FROM A WHERE Name = '${'('.repeat(500)}\\'${'('.repeat(10)}'`)).not.toThrow();
+    expect(parseSoql(`SELECT Id FROM A WHERE Name = '${'('.repeat(500)}'`).where).toEqual({ field: 'Name', op: '=', value: '('.repeat(500) });
+  });
+});
+
+describe('dateLiteralRange (UTC, weeks from Sunday)', () => {
+  const now = new Date('2026-05-14T15:30:00Z'); // a Thursday
+  it.each([
+    ['TODAY', undefined, '2026-05-14', '2026-05-15'],
+    ['YESTERDAY', undefined, '2026-05-13', '2026-05-14'],
+    ['TOMORROW', undefined, '2026-05-15', '2026-05-16'],
+    ['LAST_N_DAYS', 3, '2026-05-11', '2026-05-15'],
+    ['NEXT_N_DAYS', 2, '2026-05-15', '2026-05-17'],
+    ['N_DAYS_AGO', 4, '2026-05-10', '2026-05-11'],
+    ['THIS_WEEK', undefined, '2026-05-10', '2026-05-17'],
+    ['LAST_WEEK', undefined, '2026-05-03', '2026-05-10'],
+    ['LAST_N_WEEKS', 2, '2026-04-26', '2026-05-10'],
+    ['THIS_MONTH', undefined, '2026-05-01', '2026-06-01'],
+    ['LAST_MONTH', undefined, '2026-04-01', '2026-05-01'],
+    ['LAST_N_MONTHS', 2, '2026-03-01', '2026-05-01'],
+    ['N_MONTHS_AGO', 12, '2025-05-01', '2025-06-01'],
+    ['THIS_QUARTER', undefined, '2026-04-01', '2026-07-01'],
+    ['LAST_QUARTER', undefined, '2026-01-01', '2026-04-01'],
+    ['THIS_YEAR', undefined, '2026-01-01', '2027-01-01'],
+    ['THIS_FISCAL_YEAR', undefined, '2026-01-01', '2027-01-01'],
+    ['NEXT_N_YEARS', 2, '2027-01-01', '2029-01-01'],
+    ['LAST_90_DAYS', undefined, '2026-02-13', '2026-05-15'],
+  ])('%s:%s covers [%s, %s)', (literal, n, start, end) => {
+    expect(dateLiteralRange(literal, n, now)).toEqual({ start, end });
   });
 });
 
 describe('likeToRegExp', () => {
-  it('anchors the pattern', () => {
-    const re = likeToRegExp('abc');
-    expect(re.test('abc')).toBe(true);
-    expect(re.test('xabc')).toBe(false);
-    expect(re.test('abcx')).toBe(false);
-  });
-
-  it('treats % as any sequence, including empty and newlines', () => {
-    const re = likeToRegExp('a%z');
-    expect(re.test('az')).toBe(true);
-    expect(re.test('a-long-z')).toBe(true);
-    expect(re.test('a\nz')).toBe(true);
-    expect(re.test('ay')).toBe(false);
+  it('matches literally, with % and _ as wildcards, case-insensitively', () => {
+    expect(likeToRegExp('abc').test('ABC')).toBe(true);
+    expect(likeToRegExp('abc').test('abcd')).toBe(false);
+    expect(likeToRegExp('a%z').test('a-long-z')).toBe(true);
     expect(likeToRegExp('%').test('')).toBe(true);
-  });
-
-  it('treats _ as exactly one character', () => {
-    const re = likeToRegExp('a_c');
-    expect(re.test('abc')).toBe(true);
-    expect(re.test('ac')).toBe(false);
-    expect(re.test('abbc')).toBe(false);
-    expect(re.test('a\nc')).toBe(true);
+    expect(likeToRegExp('a_c').test('abc')).toBe(true);
+    expect(likeToRegExp('a_c').test('ac')).toBe(false);
     expect(likeToRegExp('_').test('😀')).toBe(true);
-  });
-
-  it('is case-insensitive', () => {
-    expect(likeToRegExp('acme%').test('ACME Corp')).toBe(true);
     expect(likeToRegExp('ÉCOLE').test('école')).toBe(true);
   });
 
-  it('honours backslash escapes', () => {
+  it('honours backslash escapes and treats regex metacharacters literally', () => {
     expect(likeToRegExp('100\\%').test('100%')).toBe(true);
     expect(likeToRegExp('100\\%').test('1000')).toBe(false);
-    expect(likeToRegExp('a\\_b').test('a_b')).toBe(true);
-    expect(likeToRegExp('a\\_b').test('axb')).toBe(false);
     expect(likeToRegExp('a\\\\b').test('a\\b')).toBe(true);
-    expect(likeToRegExp('a\\xb').test('axb')).toBe(true);
     expect(likeToRegExp('end\\').test('end\\')).toBe(true);
-  });
-
-  it('escapes regular-expression metacharacters', () => {
-    const meta = '.*+?^$()[]{}|/-';
+    const meta = '^$.*+?()[]{}|/';
     expect(likeToRegExp(meta).test(meta)).toBe(true);
     expect(likeToRegExp('a.c').test('abc')).toBe(false);
     expect(likeToRegExp('(a|b)').test('a')).toBe(false);
-    expect(likeToRegExp('a+').test('aa')).toBe(false);
+  });
+});
+
+describe('relationship metadata', () => {
+  it('every child relationship names a reference field of the child pointing at the parent', () => {
+    for (const [parent, rels] of Object.entries(CHILD_RELATIONSHIPS)) {
+      for (const rel of rels) {
+        const field = findField(rel.object, rel.field);
+        expect(field, `${parent}.${rel.name}`).toMatchObject({ type: 'reference', to: [parent] });
+        expect(findChildRelationship(parent, rel.name.toLowerCase())).toBe(rel);
+      }
+    }
+    expect(findChildRelationship('WebCart', 'Nope')).toBeUndefined();
+  });
+
+  it('a parent relationship is the reference field minus Id', () => {
+    expect(findParentRelationship('WebCart', 'account')?.name).toBe('AccountId');
+    expect(findParentRelationship('CartItem', 'Product2')?.name).toBe('Product2Id');
+    expect(findParentRelationship('CartItem', 'Cart')?.to).toEqual(['WebCart']);
+    expect(findParentRelationship('WebCart', 'Name')).toBeUndefined();
+    expect(findParentRelationship('WebCart', '')).toBeUndefined();
   });
 });

@@ -41,7 +41,8 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       ['SELECT Colour FROM WebCart', 'INVALID_FIELD', /Colour/],
       ['SELECT Id, Password FROM User', 'INVALID_FIELD', /Password/],
       ["SELECT Id FROM CartItem WHERE Quantity = 'two'", 'INVALID_FIELD', /Quantity.*number/],
-      ["SELECT Id FROM WebCart WHERE Name = 'a' OR Name = 'b'", 'MALFORMED_QUERY', /OR is not supported/],
+      // OR is SOQL and now runs; mixing AND and OR without parentheses is what Salesforce refuses.
+      ["SELECT Id FROM WebCart WHERE Name = 'a' OR Name = 'b' AND Name = 'c'", 'MALFORMED_QUERY', /parentheses when mixing AND and OR/],
       ['SELECT Id FROM WebCart WHERE', 'MALFORMED_QUERY', /WHERE|end/i],
       ['', 'MALFORMED_QUERY', /required/],
     ])('refuses %j with %s', async (soql, code, message) => {

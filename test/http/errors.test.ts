@@ -115,7 +115,8 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
   });
 
   it('unsupported SOQL and missing q', async () => {
-    for (const q of ['SELECT Id FROM WebCart GROUP BY Id', 'SELECT Id, (SELECT Id FROM CartItems) FROM WebCart', 'SELECT Id FROM WebCart WHERE Name = 1 OR Name = 2', 'DELETE FROM WebCart']) {
+    // GROUP BY and child subqueries are SOQL the engine now runs (docs/soql.md); these it doesn't.
+    for (const q of ['SELECT Id FROM WebCart WHERE Id IN (SELECT CartId FROM CartItem)', 'SELECT Id, (SELECT Id, (SELECT Id FROM CartTaxes) FROM CartItems) FROM WebCart', 'SELECT Id FROM WebCart WHERE Name = 1 OR Name = 2', 'DELETE FROM WebCart']) {
       const r = await t.call('GET', `${V}/query?q=${encodeURIComponent(q)}`, { token });
       expect(r.status, q).toBe(400);
       expect(['MALFORMED_QUERY', 'INVALID_FIELD']).toContain(r.body[0].errorCode);

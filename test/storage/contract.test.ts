@@ -77,6 +77,62 @@ for (const backend of BACKENDS) {
       await s.close();
     });
 
+    it('selects across joins with a condition tree, two-valued NOT, join conditions, aggregates and grouping', async () => {
+      const s = await open();
+      const acme = { Id: mintId('001'), CreatedDate: now, LastModifiedDate: now, Name: 'Acme' };
+      const globex = { Id: mintId('001'), CreatedDate: now, LastModifiedDate: now, Name: 'Globex' };
+      await s.insert('Account', [acme, globex]);
+      await s.insert('User', [
+        user({ Name: 'Alice', AccountId: acme.Id, IsActive: true }),
+        user({ Name: 'Bob', AccountId: globex.Id, IsActive: false }),
+        user({ Name: null, AccountId: null, IsActive: true }),
+      ]);
+      const rows = await s.select({
+        object: 'User',
+        joins: [{ alias: 't1', object: 'Account', from: { alias: 't0', field: 'AccountId' }, on: { alias: 't1', field: 'Id', op: 'in', value: [acme.Id] } }],
+        columns: [
+          { as: 'name', ref: { alias: 't0', field: 'Name' } },
+          { as: 'account', ref: { alias: 't1', field: 'Name' } },
+          { as: 'active', ref: { alias: 't0', field: 'IsActive' } },
+        ],
+        where: { or: [{ not: { alias: 't0', field: 'Name', op: '=', value: 'Alice' } }, { alias: 't1', field: 'Name', op: 'like', value: 'ac%' }] },
+        orderBy: [{ alias: 't0', field: 'Name', direction: 'asc', nulls: 'last' }],
+      });
+      // The join condition hides Globex (account null for Bob); NOT of a comparison on null is true.
+      expect(rows).toEqual([
+        { name: 'Alice', account: 'Acme', active: true },
+        { name: 'Bob', account: null, active: false },
+        { name: null, account: null, active: true },
+      ]);
+      expect(await s.select({ object: 'User', columns: [{ as: 'n', fn: 'count' }], where: { or: [] } })).toEqual([{ n: 0 }]);
+      expect(await s.select({ object: 'User', columns: [{ as: 'n', fn: 'count' }], where: { and: [] } })).toEqual([{ n: 3 }]);
+      const p = [mintId('01t'), mintId('01t'), mintId('01t')];
+      await s.insert('Product2', p.map((Id, i) => ({ Id, CreatedDate: now, LastModifiedDate: now, Name: `P${i}`, IsActive: i !== 1 })));
+      await s.insert(
+        'ProductInventory',
+        [5, 7, 2.5].map((q, i) => ({ Id: mintId('0PI'), CreatedDate: now, LastModifiedDate: now, Product2Id: p[i], QuantityAvailable: q, QuantityReserved: 0 })),
+      );
+      const groups = await s.select({
+        object: 'ProductInventory',
+        joins: [{ alias: 't1', object: 'Product2', from: { alias: 't0', field: 'Product2Id' } }],
+        columns: [
+          { as: 'active', ref: { alias: 't1', field: 'IsActive' } },
+          { as: 'n', fn: 'count', ref: { alias: 't0', field: 'Id' } },
+          { as: 'total', fn: 'sum', ref: { alias: 't0', field: 'QuantityAvailable' } },
+          { as: 'most', fn: 'max', ref: { alias: 't0', field: 'QuantityAvailable' } },
+          { as: 'avg', fn: 'avg', ref: { alias: 't0', field: 'QuantityAvailable' } },
+        ],
+        groupBy: [{ alias: 't1', field: 'IsActive' }],
+        orderBy: [{ alias: 't1', field: 'IsActive', direction: 'asc' }],
+      });
+      expect(groups).toEqual([
+        { active: false, n: 1, total: 7, most: 7, avg: 7 },
+        { active: true, n: 2, total: 7.5, most: 5, avg: 3.75 },
+      ]);
+      await expect(s.select({ object: 'User', columns: [{ as: 'x', ref: { alias: 't0', field: 'Nope' } }] })).rejects.toThrow(/unknown column/);
+      await s.close();
+    });
+
     it('updates with compare-and-set, updates by filter and deletes', async () => {
       const s = await open();
       const u = user();
