@@ -217,6 +217,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
   }
   let now = Date.parse(doc.clock ?? DEFAULT_CLOCK);
   const clock = () => new Date(now);
+  const held = new Map<string, () => void>();
   const overrides = new Map<string, (typeof DEFAULT_INTEGRATIONS)[string]>();
   const handles: Record<string, string> = {};
   const passwords = new Map<string, string>();
@@ -277,6 +278,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
     const step = Math.max(i, 0);
     return result({ step: i, line: i >= 0 ? (loaded.stepLines[step] ?? 0) : 1, label: i >= 0 ? stepLabel(doc.steps[step] as StepDoc) : 'fixture', message }, i + 1);
   } finally {
+    for (const release of held.values()) release();
     await engine?.whenIdle().catch(() => {});
     await driver?.close().catch(() => {});
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
@@ -394,6 +396,8 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
     }
     if ('integration' in step) {
       const name = step.integration;
+      held.get(name)?.();
+      held.delete(name);
       if (step.behaviour === 'default') {
         overrides.delete(name);
         const dflt = DEFAULT_INTEGRATIONS[name];
@@ -401,8 +405,14 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
         engine!.registerIntegration(name, dflt);
       } else {
         const message = step.message ?? `The ${name} service is unavailable.`;
-        const p =
-          step.behaviour === 'throw'
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        if (step.behaviour === 'hold') held.set(name, release);
+        const dflt = DEFAULT_INTEGRATIONS[name];
+        const p: (typeof DEFAULT_INTEGRATIONS)[string] =
+          step.behaviour === 'hold'
+            ? { startCartProcessAsync: async (info, cartId, data) => (await gate, dflt ? dflt.startCartProcessAsync(info, cartId, data) : { status: 'SUCCESS' as const }) }
+            : step.behaviour === 'throw'
             ? { startCartProcessAsync: async () => Promise.reject(new Error(message)) }
             : { startCartProcessAsync: async () => ({ status: 'FAILED' as const, message }) };
         overrides.set(name, p);
@@ -411,7 +421,10 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
       return {};
     }
     if ('seed' in step) {
-      const fixture = resolveDeep(step.seed);
+      // Handles the scenario knows become ids; the others are the seed's own refs.
+      const known = (v: unknown): unknown =>
+        typeof v === 'string' ? (v.startsWith('@') && handles[v.slice(1)] ? handles[v.slice(1)] : v) : Array.isArray(v) ? v.map(known) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, known(x)])) : v;
+      const fixture = known(step.seed);
       rememberPasswords(fixture as Record<string, unknown>, passwords);
       try {
         Object.assign(handles, await engine!.seed(fixture));

@@ -156,7 +156,9 @@ export const STEP_SCHEMAS = {
   integration: z.strictObject({
     ...common,
     integration: z.string().min(1).describe('Calculator name: inventory, pricing, promotions, shipping, taxes'),
-    behaviour: z.enum(['fail', 'throw', 'default']).describe('fail: FAILED with a message; throw: an exception; default: the built-in one again'),
+    behaviour: z
+      .enum(['fail', 'throw', 'hold', 'default'])
+      .describe('fail: FAILED with a message; throw: an exception; hold: the step waits (its operation stays Running) until the next integration step for this calculator; default: the built-in one again'),
     message: z.string().optional(),
   }),
   seed: z.strictObject({ ...common, seed: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))).describe('More fixture records (type → list)') }),
@@ -224,6 +226,6 @@ export type StepDoc = { [K in keyof typeof STEP_SCHEMAS]: z.infer<(typeof STEP_S
 
 /** The JSON Schema of a scenario file, for editors (`# yaml-language-server: $schema=…`). */
 export function scenarioJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(Scenario, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(Scenario, { target: 'draft-2020-12', unrepresentable: 'any', reused: 'ref' }) as Record<string, unknown>;
   return { ...schema, $id: 'https://checkout-engine.local/scenario.schema.json', title: 'checkout-engine scenario' };
 }
