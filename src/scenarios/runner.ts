@@ -16,7 +16,7 @@ import { demoFixture, type DemoOptions } from '../demo/fixture.js';
 import { demoCatalogFixture } from '../demo/run-demo.js';
 import { parseFixture } from '../engine/seed.js';
 import { DEFAULT_INTEGRATIONS } from '../integrations/defaults.js';
-import { EngineError, toEngineError } from '../errors.js';
+import { EngineError, ERRORS, toEngineError } from '../errors.js';
 import { startServer, type RunningServer } from '../http/server.js';
 import type { InvocationResult } from '../actions/index.js';
 import type { Row } from '../storage/port.js';
@@ -442,7 +442,8 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
     const describeOutcome = (o: Outcome) => (o.ok ? `success ${JSON.stringify(o.outputs)}` : `${o.code} ${o.status}: ${o.message}${o.fields.length ? ` [${o.fields.join(', ')}]` : ''}`);
     // A call with no expectation about its result must succeed.
     const wantsFailure = exp?.success === false || !!exp?.error;
-    if (outcome && !outcome.ok && !wantsFailure) problems.push(`expected success, got ${describeOutcome(outcome)}`);
+    if (outcome && !outcome.ok && !wantsFailure && !exp?.allowError) problems.push(`expected success, got ${describeOutcome(outcome)}`);
+    if (outcome && !outcome.ok && outcome.message === ERRORS.INTERNAL.message) problems.push(`unexpected internal error: ${describeOutcome(outcome)}`);
     if (!exp) return problems;
     if (exp.success === true && outcome && !outcome.ok) {
       /* reported above */

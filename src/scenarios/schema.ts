@@ -63,6 +63,7 @@ export const HistoryExpect = z.strictObject({
 /** What must hold after a step. */
 export const Expect = z.strictObject({
   success: z.boolean().optional().describe('The call succeeded (true) or failed (false)'),
+  allowError: z.boolean().optional().describe('true: the call may be refused with any declared error (never an unexpected one); the other expectations and the invariants still apply'),
   error: z
     .strictObject({
       code: z.string().min(1).describe('errorCode, e.g. INVALID_OPERATION'),

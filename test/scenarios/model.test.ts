@@ -47,7 +47,7 @@ describe('model-based paths of the default flow (xstate/graph)', () => {
   describe.each([
     ['shortest', replayed],
     ['simple → error', toError],
-    ['simple → archived', ALL ? sampledArchived : sampledArchived.slice(0, 12)],
+    ['simple → archived', ALL ? sampledArchived : sampledArchived.slice(0, 8)],
   ] as const)('%s paths', (_kind, paths) => {
     it.concurrent.each(paths.map((p) => [key(p), p] as const))('%s', { timeout: 60_000 }, async (_name, path) => {
       expect(await replay(path.steps)).toEqual([]);
