@@ -420,6 +420,13 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
       }
       return {};
     }
+    if ('find' in step) {
+      const rows = await engine!.core.storage.find(step.find, { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] });
+      const hit = rows.find((row) => Object.entries(step.where ?? {}).every(([f, m]) => checkValue(f, row[f], m as MatcherDoc, resolveRef).length === 0));
+      if (!hit) throw new ScenarioStepError(`find: no ${step.find} matches ${JSON.stringify(step.where ?? {})}`);
+      handles[step.ref] = String(hit.Id);
+      return {};
+    }
     if ('seed' in step) {
       // Handles the scenario knows become ids; the others are the seed's own refs.
       const known = (v: unknown): unknown =>
@@ -549,6 +556,7 @@ function stepLabel(step: StepDoc): string {
   if ('runCheckout' in step) return 'run checkout';
   if ('integration' in step) return `integration ${step.integration} → ${step.behaviour}`;
   if ('seed' in step) return 'seed records';
+  if ('find' in step) return `find ${step.find} as @${step.ref}`;
   return 'check';
 }
 
@@ -573,11 +581,15 @@ function fixtureOf(doc: ScenarioDoc, file: string): Record<string, unknown> {
  * promotions, tax rates). Handles: buyer, admin, outsider, acme, globex, store, cart, group0…,
  * item0…, charge0…, product0…, ground, express.
  */
-export function scenarioDemo(opts: DemoOptions & { store?: Record<string, unknown> }): Record<string, Record<string, unknown>[]> {
-  const { store, ...shape } = opts;
+export function scenarioDemo(
+  opts: DemoOptions & { store?: Record<string, unknown>; session?: Record<string, unknown>; records?: Record<string, Record<string, unknown>[]> },
+): Record<string, Record<string, unknown>[]> {
+  const { store, session, records, ...shape } = opts;
   const fixture = demoFixture({ taxes: false, adjustments: false, ...shape });
   for (const g of fixture.CartDeliveryGroup ?? []) g.DeliveryMethodId = null;
   if (store) Object.assign(fixture.WebStore![0]!, store);
+  if (session && fixture.CartCheckoutSession) Object.assign(fixture.CartCheckoutSession[0]!, session);
+  for (const [type, list] of Object.entries(records ?? {})) fixture[type] = [...(fixture[type] ?? []), ...list];
   const catalog = demoCatalogFixture({ storeId: '@store', productIds: (fixture.Product2 ?? []).map((p) => `@${String(p.ref)}`) });
   return { ...fixture, ...catalog };
 }

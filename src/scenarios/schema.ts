@@ -162,6 +162,12 @@ export const STEP_SCHEMAS = {
       .describe('fail: FAILED with a message; throw: an exception; hold: the step waits (its operation stays Running) until the next integration step for this calculator; default: the built-in one again'),
     message: z.string().optional(),
   }),
+  find: z.strictObject({
+    ...common,
+    find: z.string().min(1).describe('Object type'),
+    where: z.record(z.string(), Matcher).optional(),
+    ref: z.string().min(1).describe('Remember the first matching record (oldest first) under this handle'),
+  }),
   seed: z.strictObject({ ...common, seed: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))).describe('More fixture records (type → list)') }),
   check: z.strictObject({ name: z.string().optional(), check: Expect.describe('Only expectations, no action') }),
 } as const;
@@ -181,6 +187,7 @@ export const Step = z.union([
   STEP_SCHEMAS.restart,
   STEP_SCHEMAS.runCheckout,
   STEP_SCHEMAS.integration,
+  STEP_SCHEMAS.find,
   STEP_SCHEMAS.seed,
   STEP_SCHEMAS.check,
 ]);
@@ -194,6 +201,8 @@ const DemoFixture = z.strictObject({
   adjustments: z.boolean().optional(),
   sessionState: z.string().optional(),
   store: z.record(z.string(), z.unknown()).optional().describe('Extra WebStore fields, e.g. CheckoutTimeToLive'),
+  session: z.record(z.string(), z.unknown()).optional().describe('Fields of the seeded session (with sessionState), e.g. NextState, IsProcessing'),
+  records: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))).optional().describe('More records, seeded with the demo store (type → list)'),
 });
 
 /** Where the records come from. */
