@@ -125,6 +125,7 @@ export const ERRORS = {
   },
   MALFORMED_QUERY: { code: 'MALFORMED_QUERY', status: 400, message: 'The SOQL query is malformed or not supported.' },
   INVALID_FIXTURE: { code: 'INVALID_FIXTURE', status: 400, message: 'The fixture is not valid.' },
+  INVALID_SCENARIO: { code: 'INVALID_SCENARIO', status: 400, message: 'The scenario file is not valid:' },
   INVALID_FLOW: { code: 'INVALID_FLOW', status: 400, message: 'The checkout flow definition is not valid.' },
   CONFLICT: { code: 'CHECKOUT_CONFLICT', status: 409, message: 'The record was changed by another request; try again.' },
   INVALID_SESSION: { code: 'INVALID_SESSION_ID', status: 401, message: 'Session expired or invalid.' },

@@ -23,3 +23,4 @@ export { openStorage } from './storage/index.js';
 export * from './integrations/index.js';
 export type { CheckoutRun, CheckoutAnswers, TrajectoryEntry, RunCheckoutOptions } from './engine/runner.js';
 export { demoFixture, type DemoOptions } from './demo/fixture.js';
+export * from './scenarios/index.js';

@@ -15,6 +15,7 @@ import { EngineError } from '../errors.js';
 import { startServer } from '../http/server.js';
 import { LATEST_VERSION } from '../http/describe.js';
 import { runDemo } from '../demo/run-demo.js';
+import { runCommand } from './run.js';
 import { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore } from './demo-store.js';
 
 /** Where a command writes (process streams in production; buffers in tests). */
@@ -40,6 +41,7 @@ Commands:
   sessions list         List checkout sessions
   sessions show <id>    Show one session with its cart, operation, validation outputs and order
   demo                  Run the demo checkout and print what happened
+  run <scenarios…>      Run scenario files (YAML) and report pass/fail
 
 Run 'checkout-engine <command> --help' for a command's options.
 Database: --db <SQLite file | :memory: | postgres://URL> (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB).`,
@@ -286,7 +288,7 @@ async function demo(args: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIO, signals: boolean) => Promise<number>> = { serve, seed, sessions, demo };
+const COMMANDS: Record<string, (args: string[], io: CliIO, signals: boolean) => Promise<number>> = { serve, seed, sessions, demo, run: (args, io) => runCommand(args, io) };
 
 /**
  * Runs the CLI with `argv` (without node and script); returns the exit code. `signals` makes

@@ -1,0 +1,101 @@
+/**
+ * Invariants that hold after every step of every checkout, read straight from storage (bypassing
+ * sharing): used by the scenario runner (`totals` expectations), the model-based tests and the
+ * property tests.
+ */
+import { sumMoney } from '../domain/money.js';
+import type { CheckoutEngine } from '../engine/engine.js';
+import type { Row } from '../storage/port.js';
+
+const IN_FLIGHT = ['New', 'Running'];
+const cents = (v: unknown) => Math.round(Number(v ?? 0) * 100);
+
+/** The cart's totals computed from its lines and CartTax rows (not its stored header). */
+export async function computedCartTotals(engine: CheckoutEngine, cartId: string): Promise<{ total: number; tax: number; grand: number }> {
+  const s = engine.core.storage;
+  const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
+  const items = await s.find('CartItem', { where: byCart });
+  const taxes = await s.find('CartTax', { where: byCart });
+  const total = sumMoney(items.map((i) => Number(i.TotalPrice ?? 0)));
+  const tax = sumMoney(taxes.map((t) => Number(t.Amount ?? 0)));
+  return { total, tax, grand: sumMoney([total, tax]) };
+}
+
+/** Whether the order's totals equal the cart's computed totals; null when they do, else why not. */
+export async function orderTotalsProblem(engine: CheckoutEngine, order: Row, cartId: string): Promise<string | null> {
+  const c = await computedCartTotals(engine, cartId);
+  const pairs: [string, unknown, number][] = [
+    ['TotalAmount', order.TotalAmount, c.total],
+    ['TotalTaxAmount', order.TotalTaxAmount, c.tax],
+    ['GrandTotalAmount', order.GrandTotalAmount, c.grand],
+  ];
+  const bad = pairs.filter(([, o, want]) => cents(o) !== cents(want));
+  return bad.length ? `Order ${String(order.Id)}: ${bad.map(([f, o, w]) => `${f} ${String(o)} but the cart computes ${w}`).join('; ')}` : null;
+}
+
+/**
+ * Checks every invariant and returns the violations (empty when all hold):
+ * - every session's State is a state of its flow (or `error`);
+ * - a session whose operation is New or Running has IsProcessing = true, and a session with
+ *   IsProcessing = true either has such an operation or is claimed (NextState set) awaiting its action;
+ * - at most one active session per cart;
+ * - at most one Order per session, and an Order exists only as the order of a session whose
+ *   cartToOrder operation completed;
+ * - the order of an active session (or of a Closed cart) has the totals its cart computes.
+ */
+export async function checkInvariants(engine: CheckoutEngine): Promise<string[]> {
+  const s = engine.core.storage;
+  const problems: string[] = [];
+  const sessions = await s.find('CartCheckoutSession', {});
+  const ops = new Map((await s.find('BackgroundOperation', {})).map((o) => [String(o.Id), o]));
+  const activePerCart = new Map<string, number>();
+  const sessionByOrder = new Map<string, Row[]>();
+  for (const row of sessions) {
+    const id = String(row.Id);
+    let flow;
+    try {
+      flow = engine.core.flow(row._flow as string).flow;
+    } catch {
+      problems.push(`session ${id}: unknown flow '${String(row._flow)}'`);
+      continue;
+    }
+    const state = String(row.State ?? '');
+    if (state !== 'error' && !flow.steps.has(state)) problems.push(`session ${id}: State '${state}' isn't a state of flow '${flow.def.id}'`);
+    const op = row.BackgroundOperationId ? ops.get(String(row.BackgroundOperationId)) : undefined;
+    const inFlight = !!op && IN_FLIGHT.includes(String(op.Status));
+    if (row.IsArchived !== true) {
+      if (inFlight && row.IsProcessing !== true) problems.push(`session ${id}: operation ${String(op!.Id)} is ${String(op!.Status)} but IsProcessing is false`);
+      if (row.IsProcessing === true && !inFlight && !row.NextState) problems.push(`session ${id}: IsProcessing is true with no operation in flight and no NextState`);
+      if (row.IsProcessing !== true && row.NextState) problems.push(`session ${id}: NextState '${String(row.NextState)}' set while IsProcessing is false`);
+      const cart = String(row.WebCartId);
+      activePerCart.set(cart, (activePerCart.get(cart) ?? 0) + 1);
+    } else if (inFlight) {
+      problems.push(`archived session ${id}: operation ${String(op!.Id)} is still ${String(op!.Status)}`);
+    }
+    if (row.OrderId) (sessionByOrder.get(String(row.OrderId)) ?? sessionByOrder.set(String(row.OrderId), []).get(String(row.OrderId))!).push(row);
+  }
+  for (const [cart, n] of activePerCart) if (n > 1) problems.push(`cart ${cart}: ${n} active checkout sessions`);
+  const orders = await s.find('Order', {});
+  const ordersPerSession = new Map<string, number>();
+  for (const order of orders) {
+    const oid = String(order.Id);
+    const owners = sessionByOrder.get(oid) ?? [];
+    const ref = String(order.OrderReferenceNumber ?? '');
+    if (ref) ordersPerSession.set(ref, (ordersPerSession.get(ref) ?? 0) + 1);
+    if (owners.length === 0) {
+      problems.push(`Order ${oid} belongs to no checkout session (an order exists only after cartToOrder)`);
+      continue;
+    }
+    for (const session of owners) {
+      const c2o = [...ops.values()].some((o) => o._sessionId === session.Id && o._step === 'cartToOrder' && o.Status === 'Complete');
+      if (!c2o) problems.push(`Order ${oid} of session ${String(session.Id)} exists but its cartToOrder operation never completed`);
+      const cart = await s.get('WebCart', String(session.WebCartId));
+      if (cart && (session.IsArchived !== true || cart.Status === 'Closed')) {
+        const p = await orderTotalsProblem(engine, order, String(cart.Id));
+        if (p) problems.push(p);
+      }
+    }
+  }
+  for (const [ref, n] of ordersPerSession) if (n > 1) problems.push(`session ${ref}: ${n} orders`);
+  return problems;
+}
