@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { createCheckoutEngine, type CheckoutEngine } from '../engine/engine.js';
 import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from '../engine/runner.js';
 import { demoFixture, type DemoOptions } from '../demo/fixture.js';
@@ -108,7 +107,7 @@ function engineDriver(engine: CheckoutEngine): Driver {
 const V = '/services/data/v62.0';
 
 async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>): Promise<Driver> {
-  const server: RunningServer = await startServer(engine, { port: 0, host: '127.0.0.1', secret: randomBytes(24).toString('hex'), log: false });
+  const server: RunningServer = await startServer(engine, { port: 0, host: '127.0.0.1', log: false });
   const tokens = new Map<string, string>();
   const token = async (userId: string) => {
     const known = tokens.get(userId);
