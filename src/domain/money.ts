@@ -38,13 +38,47 @@ export function roundDecimal(d: Decimal, scale = MONEY_SCALE): Decimal {
   return d.toDecimalPlaces(scale, Decimal.ROUND_HALF_UP);
 }
 
+/** |cents| below this keeps integer-cent arithmetic exact (2^53). */
+const SAFE_CENTS = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The exact integer cents of a number that already has at most 2 decimals (12.3 → 1230), or null.
+ * The fast path of the functions below: when every input has whole cents, integer arithmetic on
+ * cents gives exactly the decimal result (and dividing by 100 yields the same nearest number), so
+ * decimal.js only runs when some input has more decimals or the cents leave the safe range.
+ */
+function centsOf(x: MoneyInput): number | null {
+  if (x === null || x === undefined) return 0;
+  // Below 10^13 doubles are spaced under a fifth of a cent, so a number equal to c/100 means exactly c cents.
+  if (typeof x !== 'number' || !(Math.abs(x) < 1e13)) return null;
+  const c = Math.round(x * 100);
+  return c / 100 === x ? c : null;
+}
+
+/** Cents back to an amount, without negative zero. */
+const fromCents = (c: number): number => (c === 0 ? 0 : c / 100);
+
 /**
  * Rounds to 2 decimals, half away from zero, in decimal (1.005 → 1.01, 2.675 → 2.68, -1.005 →
  * -1.01). A non-finite number is returned as is (the bounds in records.ts refuse it).
  */
 export function roundMoney(x: MoneyInput): number {
   if (typeof x === 'number' && !Number.isFinite(x)) return x;
+  const c = centsOf(x);
+  if (c !== null) return fromCents(c);
   return toNumber(roundDecimal(toDecimal(x)));
+}
+
+/** The sum of whole-cent amounts in integer cents, or null when an input isn't whole cents or the sum isn't safe. */
+function sumCents(values: Iterable<MoneyInput>): number | null {
+  let total = 0;
+  for (const v of values) {
+    const c = centsOf(v);
+    if (c === null) return null;
+    total += c;
+    if (!(Math.abs(total) <= SAFE_CENTS)) return null;
+  }
+  return total;
 }
 
 /** An amount with exactly 2 decimals, rounded half-up ("12.50"), for messages. */
@@ -61,13 +95,18 @@ export function sumDecimal(values: Iterable<MoneyInput>): Decimal {
 
 /** Sums amounts: each value rounded to cents, then added exactly (a total is the sum of its line values). */
 export function sumMoney(values: Iterable<MoneyInput>): number {
+  const list = Array.isArray(values) ? (values as MoneyInput[]) : [...values];
+  const cents = sumCents(list);
+  if (cents !== null) return fromCents(cents);
   let total = new Decimal(0);
-  for (const v of values) if (v !== null && v !== undefined) total = total.plus(roundDecimal(toDecimal(v)));
+  for (const v of list) if (v !== null && v !== undefined) total = total.plus(roundDecimal(toDecimal(v)));
   return toNumber(total);
 }
 
 /** a + b + …, exactly, rounded to cents. */
 export function addMoney(...values: MoneyInput[]): number {
+  const cents = sumCents(values);
+  if (cents !== null) return fromCents(cents);
   return toNumber(roundDecimal(sumDecimal(values)));
 }
 
@@ -78,6 +117,11 @@ export function subtractMoney(a: MoneyInput, b: MoneyInput): number {
 
 /** a × b (a unit price × a quantity, an amount × a rate), exactly, rounded to cents. */
 export function multiplyMoney(a: MoneyInput, b: MoneyInput): number {
+  // Whole cents × a whole number (a price × an integer quantity) is exact in integer cents.
+  if (typeof b === 'number' && Number.isSafeInteger(b)) {
+    const c = centsOf(a);
+    if (c !== null && Math.abs(c * b) <= SAFE_CENTS) return fromCents(c * b);
+  }
   return toNumber(roundDecimal(toDecimal(a).times(toDecimal(b))));
 }
 

@@ -35,11 +35,17 @@ export interface NumberRange {
   readonly scale?: number;
 }
 
+const ranges = new WeakMap<FieldDef, NumberRange>();
+
 /** The range a numeric field's values must fall in, from its metadata. */
 export function numberRange(field: FieldDef): NumberRange {
-  const scale = field.scale;
-  const limit = field.precision === undefined ? null : new Decimal(10).pow(Math.min(field.precision, EXACT_DIGITS) - (scale ?? 0));
-  return { limit, min: field.min, minExclusive: field.minExclusive, scale };
+  let r = ranges.get(field);
+  if (!r) {
+    const scale = field.scale;
+    const limit = field.precision === undefined ? null : new Decimal(10).pow(Math.min(field.precision, EXACT_DIGITS) - (scale ?? 0));
+    ranges.set(field, (r = { limit, min: field.min, minExclusive: field.minExclusive, scale }));
+  }
+  return r;
 }
 
 /** The range in words, e.g. "greater than 0 and at most 9999999999999.99". */

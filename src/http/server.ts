@@ -280,7 +280,8 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   // Authentication runs before parsing, so an unauthenticated caller learns nothing about the body.
   app.addHook('onRequest', async (req, reply) => {
     if (closing) return sendError(reply.header('connection', 'close'), new EngineError('ENGINE_CLOSED'));
-    const key = `${req.method} ${req.routeOptions.url ?? ''}`;
+    // HEAD is GET without a body: public where GET is.
+    const key = `${req.method === 'HEAD' ? 'GET' : req.method} ${req.routeOptions.url ?? ''}`;
     if (PUBLIC.has(key)) return;
     const header = req.headers.authorization ?? '';
     const m = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(header);
@@ -430,6 +431,15 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
       };
     },
   );
+  const revoke = async (req: FastifyRequest, reply: FastifyReply) => {
+    const p = { ...(req.query as Record<string, unknown>), ...((req.body as z.infer<typeof RevokeBody>) ?? {}) };
+    if (typeof p.token !== 'string' || !p.token) return sendOAuthError(reply, new EngineError('OAUTH_INVALID_REQUEST', 'token'));
+    if (!(await engine.revokeToken(p.token))) return sendOAuthError(reply, new EngineError('OAUTH_INVALID_TOKEN'));
+    req.log.info({ event: 'token_revoked' }, 'token revoked');
+    return reply.code(200).send();
+  };
+  // Salesforce also documents GET /services/oauth2/revoke?token=….
+  route({ method: 'GET', url: '/services/oauth2/revoke', summary: 'Revokes an access token (query parameter token=…)', auth: false, hidden: true, responses: {} }, revoke);
   route(
     {
       method: 'POST',
@@ -440,13 +450,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
       bodyType: 'application/x-www-form-urlencoded',
       responses: { 200: { description: 'Revoked' }, 400: { description: '{ error: "unsupported_token_type" }' } },
     },
-    async (req, reply) => {
-      const p = { ...(req.query as Record<string, unknown>), ...(req.body ?? {}) };
-      if (typeof p.token !== 'string' || !p.token) return sendOAuthError(reply, new EngineError('OAUTH_INVALID_REQUEST', 'token'));
-      if (!(await engine.revokeToken(p.token))) return sendOAuthError(reply, new EngineError('OAUTH_INVALID_TOKEN'));
-      req.log.info({ event: 'token_revoked' }, 'token revoked');
-      return reply.code(200).send();
-    },
+    revoke,
   );
 
   // --- versions and resources -------------------------------------------------------------------

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { Decimal as DecimalJs } from 'decimal.js';
 import {
   addMoney,
   deriveCartLine,
@@ -175,6 +176,31 @@ describe('money: cart lines and roll-ups', () => {
         const rounded = (abs + 5n) / 10n; // half away from zero, on the magnitude
         expect(cents(roundMoney(x))).toBe(milli < 0 ? -rounded : rounded);
       }),
+    );
+  });
+});
+
+describe('money: the whole-cents fast path agrees with decimal.js', () => {
+  /** The reference: decimal.js alone, at 100 digits. */
+  const Decimal = DecimalJs.clone({ precision: 100 });
+  const ref = {
+    round: (x: number) => Number(new Decimal(x).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toString()) || 0,
+    mul: (a: number, b: number) => Number(new Decimal(a).times(new Decimal(b)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toString()) || 0,
+    sum: (xs: number[]) => Number(xs.reduce((s, x) => s.plus(new Decimal(x).toDecimalPlaces(2, Decimal.ROUND_HALF_UP)), new Decimal(0)).toString()) || 0,
+  };
+  // Whole cents, and values with up to 6 decimals (computed prices, rates) up to 15 digits.
+  const anyAmount = fc.oneof(amount, fc.integer({ min: -(10 ** 15), max: 10 ** 15 }).map((c) => c / 1e6), fc.integer({ min: -(10 ** 9), max: 10 ** 9 }).map((c) => c / 1000));
+  const quantity = fc.oneof(fc.integer({ min: 1, max: 10 ** 6 }), fc.integer({ min: 1, max: 10 ** 6 }).map((q) => q / 100));
+
+  it('for rounding, products and sums of any amounts', () => {
+    fc.assert(
+      fc.property(anyAmount, quantity, fc.array(anyAmount, { maxLength: 30 }), (a, q, xs) => {
+        expect(roundMoney(a)).toBe(ref.round(a));
+        expect(multiplyMoney(a, q)).toBe(ref.mul(a, q));
+        expect(sumMoney(xs)).toBe(ref.sum(xs));
+        expect(addMoney(...xs)).toBe(Number(xs.reduce((s, x) => s.plus(new Decimal(x)), new Decimal(0)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toString()) || 0);
+      }),
+      { numRuns: 500 },
     );
   });
 });

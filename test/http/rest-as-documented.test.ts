@@ -123,4 +123,13 @@ describe.each([
     expect(after.status).toBe(401);
     expect(t.logs.all).not.toContain(token);
   });
+
+  it('revoke also takes GET with the token in the URL (redacted from logs); HEAD of the versions list is public too', async () => {
+    const token = await t.token();
+    const r = await fetch(`${t.url}/services/oauth2/revoke?token=${encodeURIComponent(token)}`);
+    expect(r.status).toBe(200);
+    expect((await t.call('GET', '/services/data/v62.0', { token })).status).toBe(401);
+    expect(t.logs.all).not.toContain(token);
+    expect((await fetch(`${t.url}/services/data`, { method: 'HEAD' })).status).toBe(200);
+  });
 });
