@@ -6,7 +6,7 @@
  * hand it to the worker and return (runAsync) or run it and return when it finished.
  */
 import { EngineError } from '../errors.js';
-import { firstFailedRequirement } from '../domain/requirements.js';
+import { firstFailedRequirement, STEP_REQUIREMENTS } from '../domain/requirements.js';
 import { loadCartFacts } from '../engine/facts.js';
 import { applySessionEvent } from '../engine/sessions.js';
 import type { StepService } from '../engine/core.js';
@@ -48,8 +48,10 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
         const stepKey = flowEntry?.flow.byAction.get(spec.name)?.key;
         if (!session || !flowEntry || !stepKey) {
           // No session, or its flow has no such step: requirement 7 (or an earlier one) fails.
-          const failed = firstFailedRequirement(loaded.facts, stepKey ?? spec.name)!;
-          throw requirementError(failed);
+          const convention = flowEntry?.flow.convention.name;
+          const failed = firstFailedRequirement(loaded.facts, stepKey ?? spec.name, STEP_REQUIREMENTS, convention);
+          // Every requirement may hold under the template convention while the flow has no such step: 7 fails.
+          throw requirementError(failed ?? STEP_REQUIREMENTS[6]!);
         }
         const now = core.now();
         const opId = core.mint('BackgroundOperation');

@@ -14,6 +14,7 @@
  */
 import { StepFailed, type EngineCore, type StepContext } from './core.js';
 import { applySessionEvent, VersionConflict } from './sessions.js';
+import { closeCartOnConfirmation } from './records.js';
 import type { Row } from '../storage/port.js';
 import { InProcessQueue } from './queue/in-process.js';
 import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './queue/types.js';
@@ -196,6 +197,7 @@ export class OperationWorker implements OperationRunner {
         const { machine } = core.flow(s._flow as string);
         const t = await applySessionEvent(tx, machine, s, { type: 'xstate.done.actor.step', output: result.output ?? {} }, now, result.sessionFields);
         if (!t.ok) throw new Error(`the session refused to complete '${step}': ${t.rejection.detail ?? t.rejection.error}`);
+        await closeCartOnConfirmation(tx, core.flow(s._flow as string).flow, t.row, now);
         await this.finishOperation(tx, current, { Status: 'Complete', FinishedAt: now.toISOString() });
       });
     } catch (err) {
