@@ -64,8 +64,15 @@ const bool = (name: string, dflt = false, extra: Partial<FieldDef> = {}): FieldD
 const dt = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'datetime', ...extra });
 const date = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'date', ...extra });
 
-const address = (prefix: string): FieldDef[] =>
-  ['Street', 'City', 'State', 'PostalCode', 'Country'].map((part) => str(`${prefix}${part}`));
+const address = (prefix: string): FieldDef[] => [
+  ...['Street', 'City', 'State', 'PostalCode', 'Country'].map((part) => str(`${prefix}${part}`)),
+  // The compound address's geolocation, as Salesforce's object reference lists it.
+  num(`${prefix}Latitude`),
+  num(`${prefix}Longitude`),
+  pick(`${prefix}GeocodeAccuracy`, GEOCODE_ACCURACY),
+];
+/** Salesforce's GeocodeAccuracy picklist of compound addresses. */
+const GEOCODE_ACCURACY = ['Address', 'NearAddress', 'Block', 'Street', 'ExtendedZip', 'Zip', 'Neighborhood', 'City', 'County', 'State', 'Unknown'];
 
 /** Picklist values used across the engine. */
 export const PICKLISTS = {
@@ -275,6 +282,7 @@ const OBJECT_LIST: ObjectDef[] = [
       pick('Type', PICKLISTS.validationType, { required: true }),
       str('Message', { required: true }),
       str('RelatedEntityId', { maxLength: 18 }),
+      str('RelatedEntityPrefix', { maxLength: 3 }),
       bool('IsDismissed', false),
     ],
     indexes: [['CartId']],
@@ -375,7 +383,7 @@ const OBJECT_LIST: ObjectDef[] = [
       str('DeliverToName'),
       str('DeliverToFirstName'),
       str('DeliverToLastName'),
-      str('CompanyName'),
+      str('DeliverToCompanyName'),
       ...address('DeliverTo'),
       ref('OrderDeliveryMethodId', 'OrderDeliveryMethod'),
       date('DesiredDeliveryDate'),
@@ -419,7 +427,7 @@ const OBJECT_LIST: ObjectDef[] = [
       money('Amount', { required: true }),
       num('Rate'),
       pick('Type', PICKLISTS.taxType, { default: 'Actual' }),
-      dt('TaxeDate'),
+      date('TaxEffectiveDate'),
       str('Description'),
     ],
     indexes: [['OrderItemId'], ['OrderId']],

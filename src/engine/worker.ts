@@ -249,6 +249,7 @@ export class OperationWorker implements OperationRunner {
           Type: v.Type ?? type,
           Message: v.Message.slice(0, 255),
           RelatedEntityId: v.RelatedEntityId ?? null,
+          RelatedEntityPrefix: v.RelatedEntityId ? String(v.RelatedEntityId).slice(0, 3) : null,
           IsDismissed: false,
         })),
       );
