@@ -92,7 +92,10 @@ async function replayReentrant(c: Client, engine: CheckoutEngine, cartId: string
   const x = checker(c, engine, cartId);
   x.session = String((await x.ok('checkoutSessionAction', { cartId, initialState: 'Start' })).requestId);
   await x.expect({ State: 'Start', NextState: null, IsProcessing: false }, 'Checkout', null);
-  // Start screen: the address is on the delivery group; Update Checkout State writes the next state.
+  // Start screen: the address (geolocation included) goes on the delivery groups; Update Checkout State writes the next state.
+  for (const g of await rows(engine, 'CartDeliveryGroup', { CartId: cartId })) {
+    await c.update('CartDeliveryGroup', String(g.Id), { DeliverToLatitude: 37.7983, DeliverToLongitude: -122.2835, DeliverToGeocodeAccuracy: 'Address', CompanyName: 'Acme Receiving' });
+  }
   await c.update('CartCheckoutSession', x.session, { State: 'Inventory' });
   await x.expect({ State: 'Inventory', NextState: null, IsProcessing: false }, 'Checkout', null);
   const asyncStep = async (state: string, next: string, action: string, input: Record<string, unknown> = {}) => {
@@ -111,7 +114,7 @@ async function replayReentrant(c: Client, engine: CheckoutEngine, cartId: string
   await c.update('CartCheckoutSession', x.session, { State: 'Taxes' });
   await x.expect({ State: 'Taxes', NextState: null, IsProcessing: false }, 'Checkout', null);
   await asyncStep('Taxes', 'Payment And Billing Address', 'calcCartTaxesAction');
-  await c.update('WebCart', cartId, { PoNumber: 'PO-REENTRANT', BillingCity: 'Oakland', BillingCountry: 'US' });
+  await c.update('WebCart', cartId, { PoNumber: 'PO-REENTRANT', BillingCity: 'Oakland', BillingCountry: 'US', BillingLatitude: 37.8044, BillingLongitude: -122.2712, BillingGeocodeAccuracy: 'City' });
   await c.update('CartCheckoutSession', x.session, { State: 'Checkout Summary' });
   await x.expect({ State: 'Checkout Summary', NextState: null, IsProcessing: false }, 'Checkout', null);
   await c.update('CartCheckoutSession', x.session, { State: 'Cart To Order' });
@@ -122,6 +125,11 @@ async function replayReentrant(c: Client, engine: CheckoutEngine, cartId: string
   await x.ok('cartToOrderAction', { cartId, runAsync: true });
   await x.waitScreen();
   const atAuth = await x.expect({ State: 'Authorize Payment', NextState: null, IsProcessing: false }, 'Checkout', 'Draft');
+  const draft = await c.get('Order', atAuth.OrderId);
+  expect([draft.BillingLatitude, draft.BillingLongitude, draft.BillingGeocodeAccuracy]).toEqual([37.8044, -122.2712, 'City']);
+  for (const g of await rows(engine, 'OrderDeliveryGroup', { OrderId: atAuth.OrderId })) {
+    expect([g.DeliverToLatitude, g.DeliverToLongitude, g.DeliverToGeocodeAccuracy, g.DeliverToCompanyName]).toEqual([37.7983, -122.2835, 'Address', 'Acme Receiving']);
+  }
   // A PO order: nothing to authorize, so the template writes the next state.
   await c.update('CartCheckoutSession', x.session, { State: 'Activate Order' });
   await x.expect({ State: 'Activate Order', NextState: null, IsProcessing: false }, 'Checkout', 'Draft');
