@@ -6,8 +6,8 @@
  * (see src/engine/sessions.ts). No I/O, clocks or ids here.
  */
 import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
-import { firstFailedRequirement, rejectionFor, type RequirementFacts } from '../src/domain/requirements.js';
-import { claimProblem, moveProblem, sessionRowProblem, type Rejection } from '../src/domain/session-rules.js';
+import { firstFailedRequirement, rejectionFor, STEP_REQUIREMENTS, type RequirementFacts } from '../src/domain/requirements.js';
+import { claimProblem, moveProblem, resolvedSession, sessionRowProblem, type Rejection } from '../src/domain/session-rules.js';
 import { ERROR_STATE, type CompiledFlow } from './flow.js';
 
 /** Bumped whenever the machine's shape changes incompatibly; stored with every snapshot. */
@@ -72,11 +72,24 @@ const sessionState = (c: SessionContext) => ({
   IsArchived: c.IsArchived,
 });
 
-/** Builds the statechart for a validated flow. */
+/**
+ * Builds the statechart for a validated flow. The flow's convention (machines/flow.ts) shapes it:
+ * under `source` a step S is claimed from its predecessor (`P.claimed_S`) and runs as `S.running`;
+ * under `template` S is claimed with its successor T while State = S (`S.claimed_T`) and runs as
+ * `S.running_T`, ending in T. State and NextState hold what the caller wrote; guards compare what
+ * they resolve to.
+ */
 export function createCheckoutSessionMachine(flow: CompiledFlow) {
+  const conv = flow.convention;
+  const written = (event: SessionEvent): string | null => {
+    const raw = event.type === 'CLAIM' ? event.nextState : event.type === 'SET_STATE' ? event.state : null;
+    return raw === null || conv.storesAsWritten ? raw : (flow.resolve(raw) ?? raw);
+  };
+  // The facts a step's requirements see: the session resolved to the flow's keys, and why its row
+  // can't be restored (if it can't).
   const stepFacts = (context: SessionContext, facts: RequirementFacts): RequirementFacts => ({
     ...facts,
-    session: { ...sessionState(context), problem: sessionRowProblem(sessionState(context), flow) },
+    session: { ...resolvedSession(sessionState(context), flow), problem: sessionRowProblem(sessionState(context), flow) },
   });
   const base = setup({
     types: {} as { context: SessionContext; events: SessionEvent; input: SessionContext },
@@ -89,20 +102,32 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
     },
     guards: {
       canClaim: ({ context, event }, p: { to: string }) =>
-        event.type === 'CLAIM' && event.nextState === p.to && claimProblem(sessionState(context), flow, event.expCurrentState, event.nextState) === null,
+        event.type === 'CLAIM' &&
+        flow.resolve(event.nextState) === p.to &&
+        claimProblem(sessionState(context), flow, event.expCurrentState, event.nextState) === null,
       canMoveTo: ({ context, event }, p: { to: string }) =>
-        event.type === 'SET_STATE' && event.state === p.to && moveProblem(sessionState(context), flow, p.to) === null,
+        event.type === 'SET_STATE' && flow.resolve(event.state) === p.to && moveProblem(sessionState(context), flow, event.state) === null,
       stepRequirementsMet: ({ context, event }, p: { step: string }) =>
         event.type === 'STEP' &&
         event.step === p.step &&
-        firstFailedRequirement(stepFacts(context, event.facts), p.step) === null,
+        firstFailedRequirement(stepFacts(context, event.facts), p.step, STEP_REQUIREMENTS, conv.name) === null,
     },
     actions: {
-      claim: assign((_, p: { to: string }) => ({ NextState: p.to, IsProcessing: true, rejection: null })),
-      moveState: assign((_, p: { to: string }) => ({ State: p.to, NextState: null, IsProcessing: false, rejection: null })),
-      startStep: assign(({ event }) => ({ BackgroundOperationId: event.type === 'STEP' ? event.operationId : null, rejection: null })),
+      claim: assign(({ context, event }) => ({
+        NextState: written(event),
+        IsProcessing: conv.claimSetsProcessing ? true : context.IsProcessing,
+        rejection: null,
+      })),
+      moveState: assign(({ context, event }) => ({
+        State: written(event),
+        // The template's "Update Checkout State" writes State only; the source convention clears NextState.
+        NextState: conv.name === 'template' && event.type === 'SET_STATE' ? context.NextState : null,
+        IsProcessing: false,
+        rejection: null,
+      })),
+      startStep: assign(({ event }) => ({ BackgroundOperationId: event.type === 'STEP' ? event.operationId : null, IsProcessing: true, rejection: null })),
       completeStep: assign(({ context, event }, p: { step: string }) => ({
-        State: p.step,
+        State: conv.completeTo === 'nextState' ? context.NextState : p.step,
         NextState: null,
         IsProcessing: false,
         OrderId: (event.type === 'xstate.done.actor.step' ? event.output?.OrderId : undefined) ?? context.OrderId,
@@ -137,17 +162,21 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
       rejectStep: assign(({ context, event }) => {
         if (event.type !== 'STEP') return {};
         const facts = stepFacts(context, event.facts);
-        const failed = firstFailedRequirement(facts, event.step);
+        const failed = firstFailedRequirement(facts, event.step, STEP_REQUIREMENTS, conv.name);
         return {
           rejection: failed
             ? rejectionFor(failed, facts)
-            : { error: 'SESSION_NOT_READY' as const, requirement: 7, detail: `The session isn't waiting for '${event.step}'.` },
+            : { error: 'SESSION_NOT_READY' as const, requirement: 7, detail: `The session isn't waiting for '${flow.steps.get(event.step)?.label ?? event.step}'.` },
         };
       }),
     },
   });
 
   const stateId = (key: string) => `#${MACHINE_ID}.${key}`;
+  const runs = (key: string) => {
+    const k = flow.steps.get(key)!.kind;
+    return k === 'async' || k === 'sync';
+  };
   const states: Record<string, any> = {};
   for (const step of flow.steps.values()) {
     const next = flow.next.get(step.key) ?? [];
@@ -155,54 +184,85 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
       states[step.key] = { type: 'final', description: step.description ?? step.label, meta: { label: step.label, kind: step.kind } };
       continue;
     }
-    const claimable = next.filter((t) => {
-      const k = flow.steps.get(t)!.kind;
-      return k === 'async' || k === 'sync';
-    });
-    const movable = next.filter((t) => !claimable.includes(t));
+    const failTarget = step.onError ?? ERROR_STATE;
     const node: Record<string, any> = {
       description: step.description ?? step.label,
       meta: { label: step.label, kind: step.kind, action: step.action },
       initial: 'idle',
-      states: {
-        idle: {
-          description: `State = ${step.key}, nothing in flight.`,
-          on: {
-            CLAIM: [
-              ...claimable.map((t) => ({ guard: { type: 'canClaim', params: { to: t } }, target: `claimed_${t}`, actions: { type: 'claim', params: { to: t } } })),
-              // A claim of a screen or final state completes at once (Order Confirmation → Complete).
-              ...movable.map((t) => ({ guard: { type: 'canClaim', params: { to: t } }, target: stateId(t), actions: { type: 'moveState', params: { to: t } } })),
-            ],
-            SET_STATE: movable.map((t) => ({ guard: { type: 'canMoveTo', params: { to: t } }, target: stateId(t), actions: { type: 'moveState', params: { to: t } } })),
-          },
-        },
-      },
+      states: {},
     };
-    for (const t of claimable) {
-      node.states[`claimed_${t}`] = {
-        description: `NextState = ${t}, IsProcessing = true: waiting for ${flow.steps.get(t)!.action}.`,
+    if (conv.runs === 'nextState') {
+      const claimable = next.filter(runs);
+      const movable = next.filter((t) => !claimable.includes(t));
+      node.states.idle = {
+        description: `State = ${step.key}, nothing in flight.`,
         on: {
-          STEP: { guard: { type: 'stepRequirementsMet', params: { step: t } }, target: `${stateId(t)}.running`, actions: 'startStep' },
+          CLAIM: [
+            ...claimable.map((t) => ({ guard: { type: 'canClaim', params: { to: t } }, target: `claimed_${t}`, actions: 'claim' })),
+            // A claim of a screen or final state completes at once (Order Confirmation → Complete).
+            ...movable.map((t) => ({ guard: { type: 'canClaim', params: { to: t } }, target: stateId(t), actions: 'moveState' })),
+          ],
+          SET_STATE: movable.map((t) => ({ guard: { type: 'canMoveTo', params: { to: t } }, target: stateId(t), actions: 'moveState' })),
         },
       };
-    }
-    if (step.kind === 'async' || step.kind === 'sync') {
-      const failTarget = step.onError ?? ERROR_STATE;
-      node.states.running = {
-        description: `${step.action} is running as a BackgroundOperation.`,
-        invoke: {
-          id: 'step',
-          src: 'runStep',
-          input: ({ context }: { context: SessionContext }) => ({
-            step: step.key,
-            operationId: context.BackgroundOperationId!,
-            sessionId: context.sessionId,
-            cartId: context.cartId,
-          }),
-          onDone: { target: 'idle', actions: { type: 'completeStep', params: { step: step.key } } },
-          onError: { target: stateId(failTarget), actions: { type: 'failStep', params: { target: failTarget } } },
-        },
-      };
+      for (const t of claimable) {
+        node.states[`claimed_${t}`] = {
+          description: `NextState = ${t}, IsProcessing = true: waiting for ${flow.steps.get(t)!.action}.`,
+          on: {
+            STEP: { guard: { type: 'stepRequirementsMet', params: { step: t } }, target: `${stateId(t)}.running`, actions: 'startStep' },
+          },
+        };
+      }
+      if (runs(step.key)) {
+        node.states.running = {
+          description: `${step.action} is running as a BackgroundOperation.`,
+          invoke: {
+            id: 'step',
+            src: 'runStep',
+            input: ({ context }: { context: SessionContext }) => ({
+              step: step.key,
+              operationId: context.BackgroundOperationId!,
+              sessionId: context.sessionId,
+              cartId: context.cartId,
+            }),
+            onDone: { target: 'idle', actions: { type: 'completeStep', params: { step: step.key } } },
+            onError: { target: stateId(failTarget), actions: { type: 'failStep', params: { target: failTarget } } },
+          },
+        };
+      }
+    } else {
+      // Template convention: State = this step; a claim names the successor; this step's action runs.
+      const writable = step.kind === 'screen' || (step.kind === 'sync' && conv.writeLeavesSync);
+      const claims = next.map((t) => ({ guard: { type: 'canClaim', params: { to: t } }, target: `.claimed_${t}`, actions: 'claim' }));
+      const moves = writable ? next.map((t) => ({ guard: { type: 'canMoveTo', params: { to: t } }, target: stateId(t), actions: 'moveState' })) : [];
+      node.on = { CLAIM: claims, SET_STATE: moves };
+      node.states.idle = { description: `State = ${step.label}, NextState empty.` };
+      for (const t of next) {
+        const label = flow.steps.get(t)!.label;
+        node.states[`claimed_${t}`] = runs(step.key)
+          ? {
+              description: `NextState = ${label}: waiting for ${step.action}.`,
+              on: { STEP: { guard: { type: 'stepRequirementsMet', params: { step: step.key } }, target: `running_${t}`, actions: 'startStep' } },
+            }
+          : { description: `NextState = ${label}.` };
+        if (runs(step.key)) {
+          node.states[`running_${t}`] = {
+            description: `${step.action} is running; on completion State := NextState (${label}).`,
+            invoke: {
+              id: 'step',
+              src: 'runStep',
+              input: ({ context }: { context: SessionContext }) => ({
+                step: step.key,
+                operationId: context.BackgroundOperationId!,
+                sessionId: context.sessionId,
+                cartId: context.cartId,
+              }),
+              onDone: { target: stateId(t), actions: { type: 'completeStep', params: { step: step.key } } },
+              onError: { target: stateId(failTarget), actions: { type: 'failStep', params: { target: failTarget } } },
+            },
+          };
+        }
+      }
     }
     states[step.key] = node;
   }

@@ -14,6 +14,8 @@ export interface FlowStep {
   readonly key: string;
   /** Salesforce template label, accepted as an alias on input (e.g. `Cart To Order`). */
   readonly label: string;
+  /** Further names accepted on input for this state (e.g. `Shipping Address` for `Start`). */
+  readonly aliases?: readonly string[];
   readonly kind: StepKind;
   /** Invocable action that runs an async or sync step. */
   readonly action?: string;
@@ -27,10 +29,74 @@ export interface FlowStep {
   readonly description?: string;
 }
 
+/**
+ * How a flow's session fields tell where the checkout is. `source` (the default flow, the source
+ * document's reading): State names the last finished step; an async step is claimed with NextState =
+ * that step (IsProcessing = true at once), and on completion State := the step's key. `template`
+ * (Salesforce's quickstart templates): State names the step about to run; an async step is claimed
+ * with NextState = its successor (IsProcessing stays false until the action starts), the action
+ * runs the step State names, and on completion State := NextState exactly as written.
+ */
+export type FlowConventionName = 'source' | 'template';
+
+/** What a convention decides, read by the generated machine and the pure session rules. */
+export interface FlowConvention {
+  readonly name: FlowConventionName;
+  /** Which step a claim names and an action runs: the claimed one (NextState) or the current one (State). */
+  readonly runs: 'nextState' | 'state';
+  /** Whether the claim itself sets IsProcessing = true (otherwise the action does, when it starts). */
+  readonly claimSetsProcessing: boolean;
+  /** What State becomes when a step completes: the step's key, or NextState as written. */
+  readonly completeTo: 'stepKey' | 'nextState';
+  /** Whether a record write of State may move out of a sync step (the template authorizes in its own code). */
+  readonly writeLeavesSync: boolean;
+  /** Where the engine closes the cart itself: on the confirmation screen or final state, or only on a final state. */
+  readonly closesCartOn: 'confirmation' | 'final';
+  /** Whether a buyer's WebCart write `Status: 'Closed'` is accepted once the order is activated. */
+  readonly buyerClosesCart: boolean;
+  /** Whether cancelCartAsyncOperation on a cart with no session succeeds (and changes nothing). */
+  readonly cancelWithoutSession: boolean;
+  /** Whether State/NextState are stored as the caller wrote them (a label stays a label) or as the flow's keys. */
+  readonly storesAsWritten: boolean;
+}
+
+/** The two conventions. */
+export const CONVENTIONS: Readonly<Record<FlowConventionName, FlowConvention>> = {
+  source: {
+    name: 'source',
+    runs: 'nextState',
+    claimSetsProcessing: true,
+    completeTo: 'stepKey',
+    writeLeavesSync: false,
+    closesCartOn: 'confirmation',
+    buyerClosesCart: false,
+    cancelWithoutSession: false,
+    storesAsWritten: false,
+  },
+  template: {
+    name: 'template',
+    runs: 'state',
+    claimSetsProcessing: false,
+    completeTo: 'nextState',
+    writeLeavesSync: true,
+    closesCartOn: 'final',
+    buyerClosesCart: true,
+    cancelWithoutSession: true,
+    storesAsWritten: true,
+  },
+};
+
 /** A whole flow. */
 export interface FlowDefinition {
   readonly id: string;
   readonly steps: readonly FlowStep[];
+  /** How State and NextState are read (default `source`). */
+  readonly convention?: FlowConventionName;
+}
+
+/** The convention a flow follows. */
+export function conventionOf(flow: { def: FlowDefinition }): FlowConvention {
+  return CONVENTIONS[flow.def.convention ?? 'source'];
 }
 
 /** The terminal error state every flow has. */
@@ -112,8 +178,10 @@ export interface CompiledFlow {
   readonly next: ReadonlyMap<string, readonly string[]>;
   /** Step keyed by its action name. */
   readonly byAction: ReadonlyMap<string, FlowStep>;
-  /** Resolves a key or label (case-insensitive) to a key. */
-  resolve(name: string): string | undefined;
+  /** The flow's convention. */
+  readonly convention: FlowConvention;
+  /** Resolves a key, label or alias (case-insensitive, trimmed) to a key. */
+  resolve(name: unknown): string | undefined;
 }
 
 /** A problem found in a flow definition. */
@@ -140,6 +208,7 @@ export function validateFlow(def: FlowDefinition): CompiledFlow {
   const problems: string[] = [];
   if (!def || typeof def !== 'object' || typeof def.id !== 'string' || !def.id) throw new FlowError(String(def?.id ?? '?'), ['id must be a non-empty string']);
   if (!Array.isArray(def.steps) || def.steps.length === 0) throw new FlowError(def.id, ['steps must be a non-empty list']);
+  if (def.convention !== undefined && !(def.convention in CONVENTIONS)) throw new FlowError(def.id, ["convention must be 'source' or 'template'"]);
   const steps = new Map<string, FlowStep>();
   for (const [i, s] of def.steps.entries()) {
     if (!s || typeof s.key !== 'string' || !KEY_RE.test(s.key)) {
@@ -190,16 +259,23 @@ export function validateFlow(def: FlowDefinition): CompiledFlow {
   if (problems.length) throw new FlowError(def.id, problems);
   const aliases = new Map<string, string>();
   for (const s of steps.values()) {
-    aliases.set(s.key.toLowerCase(), s.key);
-    aliases.set(s.label.toLowerCase(), s.key);
+    for (const name of [s.key, s.label, ...(Array.isArray(s.aliases) ? s.aliases : [])]) {
+      const lower = String(name).trim().toLowerCase();
+      const taken = aliases.get(lower);
+      if (taken !== undefined && taken !== s.key) problems.push(`name '${String(name)}' of step '${s.key}' already names step '${taken}'`);
+      aliases.set(lower, s.key);
+    }
   }
+  if (aliases.has(ERROR_STATE) && aliases.get(ERROR_STATE) !== ERROR_STATE) problems.push(`the name '${ERROR_STATE}' is reserved for the error state`);
+  if (problems.length) throw new FlowError(def.id, problems);
   aliases.set(ERROR_STATE, ERROR_STATE);
   return {
     def,
     steps,
     next,
     byAction,
-    resolve: (name: string) => (typeof name === 'string' ? aliases.get(name.trim().toLowerCase()) : undefined),
+    convention: CONVENTIONS[def.convention ?? 'source'],
+    resolve: (name: unknown) => (typeof name === 'string' ? aliases.get(name.trim().toLowerCase()) : undefined),
   };
 }
 
@@ -218,3 +294,69 @@ function reach(from: string, next: Map<string, string[]>, blocked: Set<string> |
   }
   return seen;
 }
+
+/**
+ * Salesforce's Re-entrant Checkout template as a built-in flow (`salesforce-reentrant`): the same
+ * steps as the default flow under the template's convention, so the template's own calls run
+ * unchanged — `updateCheckoutSessionStateAction(State, <successor>)` then the step's action, and a
+ * screen's record write `State := <next>`.
+ */
+export const SALESFORCE_REENTRANT_FLOW: FlowDefinition = {
+  id: 'salesforce-reentrant',
+  convention: 'template',
+  steps: DEFAULT_FLOW.steps.map((s) => {
+    if (s.key === 'start') return { ...s, aliases: ['Shipping Address'], description: 'The buyer chooses a shipping address; then State := Inventory.' };
+    if (s.key === 'authorizePayment') {
+      return { ...s, description: 'Authorizes the payment method when one is set (authorizePaymentAction after a claim, or the store’s own code then State := Activate Order).' };
+    }
+    if (s.key === 'orderConfirmation') return { ...s, description: "Claim (Order Confirmation → Complete), then the buyer's WebCart write Status := Closed." };
+    if (s.kind === 'async') return { ...s, description: `${s.description ?? s.label} Runs while State = ${s.label}; claimed with NextState = its successor.` };
+    return s;
+  }),
+};
+
+/**
+ * Salesforce's Main Checkout template as a built-in flow (`salesforce-main`): a synchronous flow
+ * that wraps each async action between two record-written states (Pre-Pricing → Post-Pricing,
+ * Pre-Promotions → Post-Promotions), creates the order with `NextState := 'Authorize Payment'` then
+ * `cartToOrderAction(runAsync false)`, and activates it with `NextState := 'Activate Order'` then
+ * `activateOrderAction`. Inventory, delivery options and taxes are the store's own synchronous code
+ * in that template, so they are no steps here.
+ */
+export const SALESFORCE_MAIN_FLOW: FlowDefinition = {
+  id: 'salesforce-main',
+  convention: 'template',
+  steps: [
+    { key: 'start', label: 'Start', aliases: ['Shipping Address'], kind: 'screen', description: 'The buyer chooses a shipping address; then State := Pre-Pricing, NextState := Post-Pricing.' },
+    { key: 'prePricing', label: 'Pre-Pricing', kind: 'async', action: 'priceCart', validationType: 'Pricing', description: 'priceCart runs; on completion State := Post-Pricing.' },
+    { key: 'postPricing', label: 'Post-Pricing', kind: 'screen', description: 'Prices confirmed; then State := Pre-Promotions, NextState := Post-Promotions.' },
+    {
+      key: 'prePromotions',
+      label: 'Pre-Promotions',
+      kind: 'async',
+      action: 'calcCartPromotionsAction',
+      validationType: 'Promotions',
+      description: 'calcCartPromotionsAction runs; on completion State := Post-Promotions.',
+    },
+    {
+      key: 'postPromotions',
+      label: 'Post-Promotions',
+      kind: 'async',
+      action: 'cartToOrderAction',
+      validationType: 'SystemError',
+      description: "Delivery method, payment and summary screens; then NextState := 'Authorize Payment' and cartToOrderAction creates the draft order.",
+    },
+    {
+      key: 'authorizePayment',
+      label: 'Authorize Payment',
+      kind: 'async',
+      action: 'activateOrderAction',
+      validationType: 'SystemError',
+      description: "The store's code authorizes the payment; then NextState := 'Activate Order' and activateOrderAction activates the order.",
+    },
+    { key: 'activateOrder', label: 'Activate Order', kind: 'final', description: 'The order is activated; the cart is Closed.' },
+  ],
+};
+
+/** The flows every engine registers: the default flow and Salesforce's two templates. */
+export const BUILTIN_FLOWS: readonly FlowDefinition[] = [DEFAULT_FLOW, SALESFORCE_REENTRANT_FLOW, SALESFORCE_MAIN_FLOW];

@@ -95,6 +95,11 @@ export const ERRORS = {
     status: 409,
     message: "The checkout session's State can only move to the flow's next screen state while no step is processing.",
   },
+  SESSION_FIELD_NOT_WRITABLE: {
+    code: 'INVALID_OPERATION',
+    status: 400,
+    message: "This CartCheckoutSession field can't take this value: the flow's statechart doesn't allow the write.",
+  },
   ENGINE_MANAGED: {
     code: 'INVALID_OPERATION',
     status: 400,

@@ -48,8 +48,10 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
         const stepKey = flowEntry?.flow.byAction.get(spec.name)?.key;
         if (!session || !flowEntry || !stepKey) {
           // No session, or its flow has no such step: requirement 7 (or an earlier one) fails.
-          const failed = firstFailedRequirement(loaded.facts, stepKey ?? spec.name) ?? STEP_REQUIREMENTS[6]!;
-          throw requirementError(failed);
+          const convention = flowEntry?.flow.convention.name;
+          const failed = firstFailedRequirement(loaded.facts, stepKey ?? spec.name, STEP_REQUIREMENTS, convention);
+          // Every requirement may hold under the template convention while the flow has no such step: 7 fails.
+          throw requirementError(failed ?? STEP_REQUIREMENTS[6]!);
         }
         const now = core.now();
         const opId = core.mint('BackgroundOperation');

@@ -26,7 +26,12 @@ export const cancelCartAsyncOperation: ActionDef = {
       const failed = firstFailedRequirement(loaded.facts, 'cancel', CART_ACCESS_REQUIREMENTS);
       if (failed) throw requirementError(failed);
       if (loaded.cart!.Status === 'Closed') throw new EngineError('CANCEL_CLOSED_CART', '', ['cartId']);
-      if (!loaded.session) throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session to cancel.', ['cartId']);
+      if (!loaded.session) {
+        // Salesforce's Main template cancels first thing, on a cart that may have no session yet.
+        const flowId = env.storeFlows[String(loaded.cart!.WebStoreId)] ?? env.defaultFlow ?? 'default';
+        if (core.flow(flowId).flow.convention.cancelWithoutSession) return null;
+        throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session to cancel.', ['cartId']);
+      }
       await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now());
       return (loaded.session.BackgroundOperationId as string | null) ?? null;
     });

@@ -40,7 +40,7 @@ export const checkoutSessionAction: ActionDef = {
         if (store && store.CheckoutTimeToLive === 0) {
           throw new EngineError('CART_NOT_CHECKOUTABLE', 'Checkout is disabled for this store (CheckoutTimeToLive = 0).', ['cartId']);
         }
-        const flowId = env.storeFlows[String(cart.WebStoreId)] ?? 'default';
+        const flowId = env.storeFlows[String(cart.WebStoreId)] ?? env.defaultFlow ?? 'default';
         const { flow } = core.flow(flowId);
         const requested = input.initialState === undefined ? flow.def.steps[0]!.key : flow.resolve(String(input.initialState));
         const step = requested ? flow.steps.get(requested) : undefined;
@@ -65,7 +65,8 @@ export const checkoutSessionAction: ActionDef = {
             LastModifiedDate: now,
             Name: `Checkout ${String(cart.Name ?? cart.Id)}`.slice(0, 255),
             WebCartId: cart.Id,
-            State: step.key,
+            // A new session's State is stored as the caller wrote it ('Start' stays 'Start').
+            State: input.initialState === undefined || !flow.convention.storesAsWritten ? step.key : String(input.initialState),
             NextState: null,
             IsProcessing: false,
             IsError: false,

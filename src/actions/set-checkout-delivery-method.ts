@@ -48,8 +48,11 @@ export const setCheckoutDeliveryMethod: ActionDef = {
         throw new EngineError(inFlight ? 'ALREADY_IN_PROCESS' : 'SESSION_NOT_READY', inFlight ? '' : `The session is waiting for '${String(session.NextState)}'.`, ['cartId']);
       }
       const keys = flow.def.steps.map((s) => s.key);
-      const here = keys.indexOf(String(session.State));
-      const limit = keys.includes('deliveryMethod') ? keys.indexOf('deliveryMethod') : keys.findIndex((k) => flow.steps.get(k)!.action === 'cartToOrderAction') - 1;
+      const here = keys.indexOf(flow.resolve(session.State) ?? '');
+      // Up to the delivery screen, or else up to the order: before cartToOrder's step (source) or at it
+      // (template, where State names the step about to run).
+      const c2o = keys.findIndex((k) => flow.steps.get(k)!.action === 'cartToOrderAction');
+      const limit = keys.includes('deliveryMethod') ? keys.indexOf('deliveryMethod') : flow.convention.runs === 'state' ? c2o : c2o - 1;
       if (here < 0 || here > limit) {
         throw new EngineError('SESSION_NOT_READY', `The delivery method can't change in state '${String(session.State)}'.`, ['cartId']);
       }

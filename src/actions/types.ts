@@ -24,6 +24,8 @@ export interface ActionEnv {
   readonly caller: Caller;
   /** WebStore id → flow id for stores with their own flow. */
   readonly storeFlows: Readonly<Record<string, string>>;
+  /** Flow of stores not in storeFlows (default `default`). */
+  readonly defaultFlow?: string;
 }
 
 /** An invocable action. */

@@ -53,7 +53,14 @@ export const updateCheckoutSessionStateAction: ActionDef = {
       if (!exp) throw new EngineError('INVALID_INPUT', `expCurrentState '${input.expCurrentState}' isn't a state of flow '${flow.def.id}'.`, ['expCurrentState']);
       const next = flow.resolve(String(input.nextState));
       if (!next) throw new EngineError('INVALID_INPUT', `nextState '${input.nextState}' isn't a state of flow '${flow.def.id}'.`, ['nextState']);
-      const t = await applySessionEvent(tx, machine, session, { type: 'CLAIM', expCurrentState: exp, nextState: next }, core.now());
+      // Stored as written (a label stays a label); the machine compares what the names resolve to.
+      const t = await applySessionEvent(
+        tx,
+        machine,
+        session,
+        { type: 'CLAIM', expCurrentState: String(input.expCurrentState), nextState: String(input.nextState) },
+        core.now(),
+      );
       if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, ['expCurrentState']);
       // A claim of a screen or final state moves State at once (Order Confirmation → Complete).
       await closeCartOnConfirmation(tx, flow, t.row, core.now());

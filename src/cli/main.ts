@@ -8,6 +8,7 @@
  *   checkout-engine seed fixtures/store.yaml --db ./checkout.db
  *   checkout-engine sessions list --db ./checkout.db
  */
+import { BUILTIN_FLOWS } from '../../machines/flow.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createCheckoutEngine, type CheckoutEngine } from '../engine/engine.js';
@@ -58,6 +59,7 @@ Options:
   --seed <fixture>      Load this JSON/YAML fixture before serving (fails if it repeats stored records)
   --demo                Seed the demo store once and keep one demo cart ready for cartToOrderAction
   --trust-proxy         Take client addresses (login throttle) from X-Forwarded-For, behind a trusted proxy
+  --flow <name>         Checkout flow of new sessions: default, salesforce-reentrant or salesforce-main (default: default)
   --token-ttl <sec>     Access token lifetime in seconds (default 7200)
   --log-level <level>   fatal, error, warn, info, debug, trace or silent (default info)
   --help                This help`,
@@ -150,6 +152,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     seed: { type: 'string' },
     demo: { type: 'boolean' },
     'trust-proxy': { type: 'boolean' },
+    flow: { type: 'string' },
     'token-ttl': { type: 'string' },
     'log-level': { type: 'string' },
   });
@@ -158,6 +161,8 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   const ttl = intOption('token-ttl', values['token-ttl'], 7200);
   if (ttl <= 0) throw new UsageError('--token-ttl must be positive.');
   const db = dbOf(values.db, io);
+  const flowIds = BUILTIN_FLOWS.map((f) => f.id);
+  if (values.flow !== undefined && !flowIds.includes(values.flow)) throw new UsageError(`--flow must be one of ${flowIds.join(', ')}; got '${values.flow}'.`);
 
   // Signals are caught from the very start: a Ctrl-C while the database opens or the demo store
   // seeds is remembered and honoured (gracefully) as soon as the server is up.
@@ -170,7 +175,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   }
 
   let report: (err: unknown) => void = (err) => line(io.err, JSON.stringify({ level: 50, msg: 'engine error', err: String(err) }));
-  const engine = await createCheckoutEngine({ storage: db, onError: (e) => report(e) });
+  const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e) });
   let server;
   try {
     const seeded = values.seed ? await engine.seed(readFixture(values.seed)) : undefined;

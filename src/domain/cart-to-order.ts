@@ -33,7 +33,8 @@ export interface MappingContext {
   mintId: (object: 'Order' | 'OrderDeliveryGroup' | 'OrderItem' | 'OrderItemTaxLineItem' | 'OrderItemAdjustmentLineItem') => string;
 }
 
-const ADDRESS = ['Street', 'City', 'State', 'PostalCode', 'Country'];
+/** Address parts carried from cart to order, geolocation included. */
+const ADDRESS = ['Street', 'City', 'State', 'PostalCode', 'Country', 'Latitude', 'Longitude', 'GeocodeAccuracy'];
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
 /** Maps a cart into the records of its draft Order. */
@@ -54,7 +55,7 @@ export function mapCartToOrder(input: CartForOrder, ctx: MappingContext): DraftO
       DeliverToName: g.DeliverToName ?? g.Name ?? null,
       DeliverToFirstName: g.DeliverToFirstName ?? null,
       DeliverToLastName: g.DeliverToLastName ?? null,
-      CompanyName: g.CompanyName ?? null,
+      DeliverToCompanyName: g.CompanyName ?? null,
       OrderDeliveryMethodId: g.DeliveryMethodId ?? null,
       DesiredDeliveryDate: typeof g.DesiredDeliveryDate === 'string' ? g.DesiredDeliveryDate.slice(0, 10) : null,
       DeliveryInstructions: g.ShippingInstructions ?? null,
@@ -118,7 +119,7 @@ export function mapCartToOrder(input: CartForOrder, ctx: MappingContext): DraftO
         Amount: num(t.Amount),
         Rate: typeof t.TaxRate === 'number' ? t.TaxRate : null,
         Type: t.TaxType ?? 'Actual',
-        TaxeDate: t.TaxCalculationDate ?? nowIso,
+        TaxEffectiveDate: String(t.TaxCalculationDate ?? nowIso).slice(0, 10),
         Description: t.Description ?? null,
       });
     }

@@ -121,8 +121,15 @@ const bool = (name: string, dflt = false, extra: Partial<FieldDef> = {}): FieldD
 const dt = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'datetime', ...extra });
 const date = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'date', ...extra });
 
-const address = (prefix: string, extra: Partial<FieldDef> = {}): FieldDef[] =>
-  ['Street', 'City', 'State', 'PostalCode', 'Country'].map((part) => str(`${prefix}${part}`, extra));
+/** Salesforce's GeocodeAccuracy picklist of compound addresses. */
+const GEOCODE_ACCURACY = ['Address', 'NearAddress', 'Block', 'Street', 'ExtendedZip', 'Zip', 'Neighborhood', 'City', 'County', 'State', 'Unknown'];
+const address = (prefix: string, extra: Partial<FieldDef> = {}): FieldDef[] => [
+  ...['Street', 'City', 'State', 'PostalCode', 'Country'].map((part) => str(`${prefix}${part}`, extra)),
+  // The compound address's geolocation, as Salesforce's object reference lists it.
+  num(`${prefix}Latitude`, extra),
+  num(`${prefix}Longitude`, extra),
+  pick(`${prefix}GeocodeAccuracy`, GEOCODE_ACCURACY, extra),
+];
 /** A buyer-writable field. */
 const B = { write: 'buyer' } as const;
 /** A parent link: set once at creation, needs edit access to the parent. */
@@ -224,8 +231,8 @@ const OBJECT_LIST: ObjectDef[] = [
       ref('WebStoreId', 'WebStore', { required: true, ...B, fixed: true }),
       ref('AccountId', 'Account', { required: true, ...B, fixed: true }),
       ref('OwnerId', 'User', B),
-      // Only what the engine does (Checkout, Closed at confirmation) or an admin (see cartStatusChange).
-      pick('Status', PICKLISTS.cartStatus, { default: 'Active' }),
+      // Buyer-writable only for the template flows' own Checkout → Closed at Order Confirmation (RecordService.update).
+      pick('Status', PICKLISTS.cartStatus, { default: 'Active', ...B }),
       str('CurrencyIsoCode', { default: 'USD', maxLength: 3, ...B, fixed: true }),
       str('PoNumber', B),
       str('PaymentMethodId', { maxLength: 18, ...B }),
@@ -354,6 +361,7 @@ const OBJECT_LIST: ObjectDef[] = [
       pick('Type', PICKLISTS.validationType, { required: true }),
       str('Message', { required: true }),
       str('RelatedEntityId', { maxLength: 18 }),
+      str('RelatedEntityPrefix', { maxLength: 3 }),
       bool('IsDismissed', false, B),
     ],
     indexes: [['CartId']],
@@ -367,14 +375,16 @@ const OBJECT_LIST: ObjectDef[] = [
     fields: [
       str('Name', { required: true }),
       ref('WebCartId', 'WebCart', { required: true, readOnly: true }),
-      // A buyer moves State only as a screen step allows (RecordService.moveSessionState).
+      // Updatable as Salesforce documents them, by whoever may edit the session: every write of
+      // these is offered to the flow's statechart (RecordService.writeSession), which refuses what
+      // the flow doesn't allow. OrderId as written is never the engine's link to its order.
       str('State', { maxLength: 30, ...B }),
-      str('NextState', { maxLength: 30, readOnly: true }),
-      bool('IsProcessing', false, { readOnly: true }),
-      bool('IsError', false, { readOnly: true }),
-      bool('IsArchived', false, { readOnly: true }),
-      ref('BackgroundOperationId', 'BackgroundOperation', { readOnly: true }),
-      ref('OrderId', 'Order', { readOnly: true }),
+      str('NextState', { maxLength: 30, ...B }),
+      bool('IsProcessing', false, B),
+      bool('IsError', false, B),
+      bool('IsArchived', false, B),
+      ref('BackgroundOperationId', 'BackgroundOperation', B),
+      ref('OrderId', 'Order', B),
       str('OrderReferenceNumber', { maxLength: 36, readOnly: true }),
       str('CurrencyIsoCode', { default: 'USD', maxLength: 3 }),
     ],
@@ -460,7 +470,7 @@ const OBJECT_LIST: ObjectDef[] = [
       str('DeliverToName'),
       str('DeliverToFirstName'),
       str('DeliverToLastName'),
-      str('CompanyName'),
+      str('DeliverToCompanyName'),
       ...address('DeliverTo'),
       ref('OrderDeliveryMethodId', 'OrderDeliveryMethod'),
       date('DesiredDeliveryDate'),
@@ -504,7 +514,7 @@ const OBJECT_LIST: ObjectDef[] = [
       money('Amount', { required: true }),
       num('Rate'),
       pick('Type', PICKLISTS.taxType, { default: 'Actual' }),
-      dt('TaxeDate'),
+      date('TaxEffectiveDate'),
       str('Description'),
     ],
     indexes: [['OrderItemId'], ['OrderId']],

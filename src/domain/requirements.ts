@@ -4,6 +4,7 @@
  * returned to the caller: the first failing requirement, in the documented order.
  */
 import type { ErrorKey } from '../errors.js';
+import type { FlowConventionName } from '../../machines/flow.js';
 
 /** Permissions that let a user invoke checkout actions. */
 export const INVOKE_PERMISSIONS = ['ModifyAllData', 'B2BCommerceIntegrator'] as const;
@@ -52,7 +53,8 @@ export interface Requirement {
   readonly name: string;
   readonly description: string;
   readonly error: ErrorKey;
-  readonly check: (facts: RequirementFacts, step: string) => boolean;
+  /** `convention`: how the flow reads State/NextState (requirement 7 differs; default `source`). */
+  readonly check: (facts: RequirementFacts, step: string, convention?: FlowConventionName) => boolean;
 }
 
 const isMad = (f: RequirementFacts) => f.caller.Permissions.includes('ModifyAllData');
@@ -105,15 +107,14 @@ export const STEP_REQUIREMENTS: readonly Requirement[] = [
   {
     id: 7,
     name: 'sessionAwaitsStep',
-    description: 'an active session exists with State set, NextState = this step and IsProcessing = true',
+    description: 'an active session exists with State set, NextState = this step and IsProcessing = true (template flows: State and NextState set)',
     error: 'SESSION_NOT_READY',
-    check: (f, step) =>
+    check: (f, step, convention = 'source') =>
       f.session !== null &&
       !f.session.IsArchived &&
       !f.session.problem &&
       !!f.session.State &&
-      f.session.NextState === step &&
-      f.session.IsProcessing === true,
+      (convention === 'template' ? !!f.session.NextState : f.session.NextState === step && f.session.IsProcessing === true),
   },
   {
     id: 8,
@@ -138,7 +139,12 @@ export function rejectionFor(r: Requirement, facts?: RequirementFacts): { error:
 }
 
 /** The first requirement in `list` that fails, or null when all hold. */
-export function firstFailedRequirement(facts: RequirementFacts, step: string, list: readonly Requirement[] = STEP_REQUIREMENTS): Requirement | null {
-  for (const r of list) if (!r.check(facts, step)) return r;
+export function firstFailedRequirement(
+  facts: RequirementFacts,
+  step: string,
+  list: readonly Requirement[] = STEP_REQUIREMENTS,
+  convention: FlowConventionName = 'source',
+): Requirement | null {
+  for (const r of list) if (!r.check(facts, step, convention)) return r;
   return null;
 }

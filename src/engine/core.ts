@@ -5,7 +5,7 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { createCheckoutSessionMachine, type StepOutput } from '../../machines/checkout-session.js';
-import { DEFAULT_FLOW, validateFlow, type CompiledFlow, type FlowDefinition, FlowError } from '../../machines/flow.js';
+import { BUILTIN_FLOWS, validateFlow, type CompiledFlow, type FlowDefinition, FlowError } from '../../machines/flow.js';
 import { EngineError } from '../errors.js';
 import { mintId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
@@ -74,7 +74,7 @@ export class EngineCore {
     this.storage = opts.storage;
     this.clock = opts.clock;
     this.stepTimeoutMs = opts.stepTimeoutMs;
-    for (const def of [DEFAULT_FLOW, ...opts.flows]) this.registerFlow(def);
+    for (const def of [...BUILTIN_FLOWS, ...opts.flows]) this.registerFlow(def);
   }
 
   /** Validates and registers a flow; an invalid one is an INVALID_FLOW error listing every problem. */

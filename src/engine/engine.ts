@@ -41,6 +41,12 @@ export interface CheckoutEngineOptions {
   /** WebStore id → flow id, for stores that use their own flow. */
   storeFlows?: Record<string, string>;
   /**
+   * Flow of every store not in `storeFlows`: `default` (the default), `salesforce-reentrant`,
+   * `salesforce-main`, or the id of one of `flows`.
+   * @example createCheckoutEngine({ defaultFlow: 'salesforce-reentrant' })
+   */
+  defaultFlow?: string;
+  /**
    * Calculators replacing the defaults (spec §4): by name (`inventory`, `pricing`, `promotions`,
    * `shipping`, `taxes`, or a custom step's action name), and per store under `stores: { [webStoreId]: {...} }`.
    */
@@ -83,6 +89,7 @@ export class CheckoutEngine {
   private readonly records: RecordService;
   private readonly handles = new Map<string, string>();
   private readonly storeFlows: Record<string, string>;
+  private readonly defaultFlow: string;
   private readonly onError: (err: unknown) => void;
   private readonly customActions = new Map<string, ActionDef>();
   private readonly maxInputs: number;
@@ -104,7 +111,8 @@ export class CheckoutEngine {
     this.worker = new OperationWorker(this.core, concurrency, opts.faults, this.onError, { queue, leaseMs });
     this.records = new RecordService(this.core);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };
-    for (const flowId of Object.values(this.storeFlows)) this.core.flow(flowId);
+    this.defaultFlow = opts.defaultFlow ?? 'default';
+    for (const flowId of [this.defaultFlow, ...Object.values(this.storeFlows)]) this.core.flow(flowId);
     // A flow's own async steps get an action of their own, run by the integration registered under the action's name.
     for (const flowId of this.core.flowIds()) {
       for (const step of this.core.flow(flowId).flow.steps.values()) {
@@ -149,7 +157,7 @@ export class CheckoutEngine {
     if (def.name !== 'cancelCartAsyncOperation') {
       for (const input of inputs) if (input && typeof input === 'object') await expireBeforeCall(this.core, input as Record<string, unknown>);
     }
-    return invokeAction(def, { core: this.core, worker: this.worker, caller, storeFlows: this.storeFlows }, inputs, this.onError);
+    return invokeAction(def, { core: this.core, worker: this.worker, caller, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError);
   }
 
   /** Describes every action (name, label, inputs, outputs). */

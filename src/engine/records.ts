@@ -21,8 +21,10 @@ import { CART_CHILDREN, ORDER_CHILDREN, rowInScope, scopeFor } from './access.js
 import { cancelCheckout, recomputeCart, withDerivedLine } from './cart.js';
 import { prepareUserCredentials } from './passwords.js';
 import { revokeUserTokens } from './tokens.js';
-import { applySessionEvent } from './sessions.js';
+import { applySessionEvent, contextFromRow } from './sessions.js';
 import { keepHoldsForOrder } from './reservations.js';
+import { closeCartProblem, sessionFieldProblem, sessionWriteEvents, SESSION_MACHINE_FIELDS } from '../domain/session-rules.js';
+import { findActiveSession } from './facts.js';
 import { UniqueViolation, type Row, type StorageOps } from '../storage/port.js';
 
 /** Children deleted with their cart (master-detail). */
@@ -118,11 +120,15 @@ async function storePrice(tx: StorageOps, storeId: unknown, productId: unknown):
 
 /**
  * Entering the confirmation screen (`orderConfirmation`, or a final state) of a session that has an
- * order closes its cart: the checkout is converted, so the cart no longer accepts changes.
+ * order closes its cart: the checkout is converted, so the cart no longer accepts changes. Under the
+ * template convention only a final state does; the Re-entrant template's buyer closes the cart with
+ * a record write on its Order Confirmation screen.
  */
 export async function closeCartOnConfirmation(tx: StorageOps, flow: CompiledFlow, session: Row, now: Date): Promise<void> {
-  const step = flow.steps.get(String(session.State));
-  if (!session.OrderId || !step || (step.key !== 'orderConfirmation' && step.kind !== 'final')) return;
+  const step = flow.steps.get(flow.resolve(session.State) ?? '');
+  if (!session.OrderId || !step) return;
+  const closes = step.kind === 'final' || (flow.convention.closesCartOn === 'confirmation' && step.key === 'orderConfirmation');
+  if (!closes) return;
   await keepHoldsForOrder(tx, String(session.WebCartId), String(session.OrderId), now);
   await tx.updateWhere(
     'WebCart',
@@ -263,9 +269,17 @@ export class RecordService {
         if (object.name === 'User' && 'Password' in values) await revokeUserTokens(tx, rid);
         refuse(checkFieldWrite(object, 'update', role, values, row));
         await this.checkNotFrozen(tx, object, row, role, 'update');
-        if (object.name === 'WebCart' && 'Status' in values) {
-          const bad = cartStatusChange(row.Status, values.Status);
-          if (bad) throw new EngineError(bad, `Cart ${rid} is ${String(row.Status)}.`, ['Status']);
+        if (object.name === 'WebCart' && 'Status' in values && values.Status !== row.Status) {
+          // The one Status move a buyer makes: a template flow's own Checkout → Closed at Order
+          // Confirmation (session-rules closeCartProblem). Every other move follows cartStatusChange,
+          // and only ModifyAllData makes those.
+          if (row.Status === 'Checkout' && values.Status === 'Closed') {
+            const problem = await this.buyerCloseProblem(tx, rid);
+            if (problem) throw new EngineError('CART_STATUS_MANAGED', problem.detail, ['Status']);
+          } else {
+            const bad = cartStatusChange(row.Status, values.Status) ?? (role === 'admin' ? null : 'FIELD_NOT_WRITABLE');
+            if (bad) throw new EngineError(bad, `Cart ${rid} is ${String(row.Status)}.`, ['Status']);
+          }
         }
         await checkReferences(tx, caller, object, values);
         const merged: Row = { ...row, ...values };
@@ -274,9 +288,7 @@ export class RecordService {
           throw new EngineError('INSUFFICIENT_ACCESS', `You can't move ${object.name} ${rid} there.`, Object.keys(values));
         }
         if (object.name === 'CartCheckoutSession') {
-          const { State, ...rest } = values;
-          if (State !== undefined) await this.moveSessionState(tx, row, State, rest, now);
-          else await tx.update(object.name, rid, { ...rest, LastModifiedDate: now.toISOString() });
+          await this.writeSession(tx, row, values, now);
           return;
         }
         let next: Row = { ...values, LastModifiedDate: now.toISOString() };
@@ -304,14 +316,38 @@ export class RecordService {
     }
   }
 
-  /** A screen step: State moves only to the flow's next screen state while nothing is processing. */
-  private async moveSessionState(tx: StorageOps, session: Row, state: unknown, rest: Row, now: Date): Promise<void> {
+  /**
+   * A record write of a session: State is a screen step's move, NextState a claim (session-rules
+   * `sessionWriteEvents`), both offered to the statechart; any other statechart field the write
+   * names must equal what the statechart made of it. Refusals name the field and change nothing.
+   */
+  private async writeSession(tx: StorageOps, session: Row, values: Row, now: Date): Promise<void> {
     const { flow, machine } = this.core.flow(session._flow as string);
-    const to = typeof state === 'string' ? flow.resolve(state) : undefined;
-    if (!to) throw new EngineError('INVALID_STATE_CHANGE', `'${String(state)}' isn't a state of flow '${flow.def.id}'.`, ['State']);
-    const t = await applySessionEvent(tx, machine, session, { type: 'SET_STATE', state: to }, now, rest);
-    if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, ['State']);
-    await closeCartOnConfirmation(tx, flow, t.row, now);
+    const rest: Row = {};
+    for (const [k, v] of Object.entries(values)) if (!(SESSION_MACHINE_FIELDS as readonly string[]).includes(k)) rest[k] = v;
+    const planned = sessionWriteEvents(contextFromRow(session), flow, values);
+    if (!Array.isArray(planned)) throw new EngineError(planned.error, planned.detail, [planned.field ?? 'State']);
+    let row = session;
+    for (const event of planned) {
+      const t = await applySessionEvent(tx, machine, row, event, now);
+      if (!t.ok) {
+        const field = event.type === 'SET_STATE' ? 'State' : 'NextState';
+        throw new EngineError(event.type === 'SET_STATE' ? t.rejection.error : 'SESSION_FIELD_NOT_WRITABLE', t.rejection.detail, [field]);
+      }
+      row = t.row;
+    }
+    const problem = sessionFieldProblem(row, values);
+    if (problem) throw new EngineError(problem.error, problem.detail, [problem.field!]);
+    if (Object.keys(rest).length) await tx.update('CartCheckoutSession', String(row.Id), { ...rest, LastModifiedDate: now.toISOString() });
+    if (planned.length) await closeCartOnConfirmation(tx, flow, row, now);
+  }
+
+  /** Why a buyer's write Checkout → Closed of this cart is refused (null: the flow lets the buyer close it). */
+  private async buyerCloseProblem(tx: StorageOps, cartId: string): Promise<{ detail?: string } | null> {
+    const session = await findActiveSession(tx, cartId);
+    const flow = session ? this.core.flow(session._flow as string).flow : null;
+    const order = session?.OrderId ? await tx.get('Order', String(session.OrderId)) : undefined;
+    return closeCartProblem(session ? contextFromRow(session) : null, flow, order ? String(order.Status) : null);
   }
 
   /** Deletes a record as `caller` (a cart takes its lines, groups, taxes and shares with it; an order its lines). */

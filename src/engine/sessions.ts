@@ -44,12 +44,20 @@ export function impliedStateValue(row: Row, flow: CompiledFlow, operationInFligh
   if (row.IsArchived === true) return 'archived';
   if (row.IsError === true || row.State === ERROR_STATE) return ERROR_STATE;
   if (sessionRowProblem(sessionStateOf(row), flow)) return UNRESTORABLE_STATE;
-  const state = String(row.State);
-  if (row.IsProcessing === true) {
-    const next = String(row.NextState);
+  // State and NextState may be labels or aliases (stored as the caller wrote them): restore by key.
+  const state = flow.resolve(row.State)!;
+  const next = typeof row.NextState === 'string' && row.NextState.trim() ? flow.resolve(row.NextState) : undefined;
+  if (flow.steps.get(state)!.kind === 'final') return state;
+  if (flow.convention.runs === 'state') {
+    // Template convention: State is the step about to run; a NextState names its successor.
+    if (!next) return { [state]: 'idle' };
+    const runs = ['async', 'sync'].includes(flow.steps.get(state)!.kind);
+    return { [state]: runs && operationInFlight ? `running_${next}` : `claimed_${next}` };
+  }
+  if (row.IsProcessing === true && next) {
     return operationInFlight ? { [next]: 'running' } : { [state]: `claimed_${next}` };
   }
-  return flow.steps.get(state)!.kind === 'final' ? state : { [state]: 'idle' };
+  return { [state]: 'idle' };
 }
 
 function sessionStateOf(row: Row) {

@@ -16,6 +16,7 @@ import { StepFailed, type EngineCore, type StepContext } from './core.js';
 import { applySessionEvent, restoreSnapshot, VersionConflict } from './sessions.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
 import { releaseHolds } from './reservations.js';
+import { closeCartOnConfirmation } from './records.js';
 import type { Row } from '../storage/port.js';
 import { InProcessQueue } from './queue/in-process.js';
 import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './queue/types.js';
@@ -209,6 +210,7 @@ export class OperationWorker implements OperationRunner {
         const { machine } = core.flow(s._flow as string);
         const t = await applySessionEvent(tx, machine, s, { type: 'xstate.done.actor.step', output: result.output ?? {} }, now, result.sessionFields);
         if (!t.ok) throw new Error(`the session refused to complete '${step}': ${t.rejection.detail ?? t.rejection.error}`);
+        await closeCartOnConfirmation(tx, core.flow(s._flow as string).flow, t.row, now);
         await this.finishOperation(tx, current, { Status: 'Complete', FinishedAt: now.toISOString() });
       });
     } catch (err) {
@@ -269,6 +271,7 @@ export class OperationWorker implements OperationRunner {
           Type: v.Type ?? type,
           Message: v.Message.slice(0, 255),
           RelatedEntityId: v.RelatedEntityId ?? null,
+          RelatedEntityPrefix: v.RelatedEntityId ? String(v.RelatedEntityId).slice(0, 3) : null,
           IsDismissed: false,
         })),
       );

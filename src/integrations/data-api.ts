@@ -201,6 +201,7 @@ export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId
         Type: v.Type ?? stepType,
         Message: v.Message.slice(0, 255),
         RelatedEntityId: v.RelatedEntityId ?? null,
+        RelatedEntityPrefix: v.RelatedEntityId ? String(v.RelatedEntityId).slice(0, 3) : null,
         IsDismissed: false,
       })),
     );

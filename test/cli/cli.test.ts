@@ -145,6 +145,13 @@ describe('checkout-engine CLI', () => {
     expect(badSub.code).toBe(2);
   });
 
+  it('serve --flow takes a built-in flow name and refuses any other with exit code 2', async () => {
+    const [help, bad] = await Promise.all([run(['serve', '--help']), run(['serve', '--flow', 'salesforce-everything'])]);
+    expect(help.stdout).toContain('--flow <name>');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--flow must be one of default, salesforce-reentrant, salesforce-main; got 'salesforce-everything'.");
+  });
+
   for (const backend of ['sqlite', 'postgres'] as const) it(`seeds a fixture file and lists and shows sessions (${backend})`, async () => {
     const db = backend === 'sqlite' ? join(dir, 'seeded.db') : freshPgUrl();
     const fixture = join(dir, `store-${backend}.yaml`);

@@ -133,3 +133,30 @@ describe('mapCartToOrder', () => {
     expect(cartTotals.GrandTotalAmount).toBe(24.2);
   });
 });
+
+describe('mapCartToOrder carries the object reference fields', () => {
+  const ctx = { now: new Date('2026-11-25T12:30:00Z'), orderReferenceNumber: 'REF', mintId: (o: string) => `${o}#1` };
+  const geo = { Latitude: 45.764, Longitude: 4.8357, GeocodeAccuracy: 'Address' };
+  const cart = { Id: '0a6C', AccountId: '001A', WebStoreId: '0ZES', ...Object.fromEntries(Object.entries(geo).map(([k, v]) => [`Billing${k}`, v])) };
+  const groups = [{ Id: 'g1', CompanyName: 'Acme SARL', DeliverToCity: 'Lyon', ...Object.fromEntries(Object.entries(geo).map(([k, v]) => [`DeliverTo${k}`, v])) }];
+  const items = [{ Id: 'i1', CartDeliveryGroupId: 'g1', Type: 'Product', Quantity: 1, SalesPrice: 10, TotalLineAmount: 10, TotalPrice: 10 }];
+  const taxes = [
+    { Id: 't1', CartItemId: 'i1', Name: 'VAT', Amount: 2, TaxRate: 0.2, TaxType: 'Actual', TaxCalculationDate: '2026-11-24T23:00:00.000Z' },
+    { Id: 't2', CartItemId: 'i1', Name: 'Eco', Amount: 0.5, TaxType: 'Estimated' },
+  ];
+  const d = mapCartToOrder({ cart, groups, items, taxes }, ctx);
+
+  it('billing and delivery geolocation, and the delivery company name', () => {
+    expect(d.order).toMatchObject({ BillingLatitude: 45.764, BillingLongitude: 4.8357, BillingGeocodeAccuracy: 'Address' });
+    expect(d.deliveryGroups[0]).toMatchObject({ DeliverToLatitude: 45.764, DeliverToLongitude: 4.8357, DeliverToGeocodeAccuracy: 'Address', DeliverToCompanyName: 'Acme SARL' });
+    expect(d.deliveryGroups[0]).not.toHaveProperty('CompanyName');
+  });
+
+  it('tax lines have Rate and a TaxEffectiveDate (a date: the calculation date, else the order date)', () => {
+    expect(d.taxLines.map((t) => [t.Rate, t.TaxEffectiveDate, t.Type])).toEqual([
+      [0.2, '2026-11-24', 'Actual'],
+      [null, '2026-11-25', 'Estimated'],
+    ]);
+    expect(d.taxLines[0]).not.toHaveProperty('TaxeDate');
+  });
+});

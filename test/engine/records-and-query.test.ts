@@ -63,7 +63,10 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'complete' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', status: 409, fields: ['State'] });
       await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'cartToOrder' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', status: 409 });
       await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'nowhere' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['State'] });
-      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { IsProcessing: false }, as)).rejects.toMatchObject({ code: 'INVALID_FIELD_FOR_INSERT_UPDATE', fields: ['IsProcessing'] });
+      // Updatable as Salesforce documents it, but only to what the statechart holds: writing the value it has is a no-op, anything else names the field.
+      await engine.updateRecord('CartCheckoutSession', ids.session!, { IsProcessing: false }, as);
+      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { IsProcessing: true }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', status: 400, fields: ['IsProcessing'] });
+      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { OrderId: null, IsError: true }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['IsError'] });
       await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'checkoutSummary' }, { userId: ids.outsider! })).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
       expect(await engine.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ State: 'checkoutSummary', IsProcessing: false });
       await engine.close();
