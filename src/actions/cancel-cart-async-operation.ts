@@ -27,7 +27,7 @@ export const cancelCartAsyncOperation: ActionDef = {
       if (failed) throw requirementError(failed);
       if (loaded.cart!.Status === 'Closed') throw new EngineError('CANCEL_CLOSED_CART', '', ['cartId']);
       if (!loaded.session) throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session to cancel.', ['cartId']);
-      await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now());
+      await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now(), { operation: 'cancelCartAsyncOperation', callerId: caller.Id, input });
       return (loaded.session.BackgroundOperationId as string | null) ?? null;
     });
     return { backgroundOperationId: opId };

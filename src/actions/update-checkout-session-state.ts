@@ -53,7 +53,11 @@ export const updateCheckoutSessionStateAction: ActionDef = {
       if (!exp) throw new EngineError('INVALID_INPUT', `expCurrentState '${input.expCurrentState}' isn't a state of flow '${flow.def.id}'.`, ['expCurrentState']);
       const next = flow.resolve(String(input.nextState));
       if (!next) throw new EngineError('INVALID_INPUT', `nextState '${input.nextState}' isn't a state of flow '${flow.def.id}'.`, ['nextState']);
-      const t = await applySessionEvent(tx, machine, session, { type: 'CLAIM', expCurrentState: exp, nextState: next }, core.now());
+      const t = await applySessionEvent(tx, machine, session, { type: 'CLAIM', expCurrentState: exp, nextState: next }, core.now(), {}, {
+        operation: 'updateCheckoutSessionStateAction',
+        callerId: caller.Id,
+        input,
+      });
       if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, ['expCurrentState']);
       // A claim of a screen or final state moves State at once (Order Confirmation → Complete).
       await closeCartOnConfirmation(tx, flow, t.row, core.now());

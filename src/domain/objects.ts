@@ -572,3 +572,38 @@ export function allFields(object: ObjectDef): readonly FieldDef[] {
 export function prefixesFor(field: FieldDef): string[] {
   return (field.to ?? []).map((t) => OBJECTS.get(t)!.keyPrefix);
 }
+
+// --- Engine-internal tables (issue 10) ---------------------------------------------------------
+// Stored with the same DDL and codecs as the objects above, but not in OBJECTS: no describe, no
+// SOQL, no record API. Read them through the engine (e.g. `engine.getHistory`).
+
+/** Engine-internal tables, declared like objects; never exposed as sObjects. */
+export const INTERNAL_OBJECTS: readonly ObjectDef[] = [
+  {
+    // One row per event offered to a checkout session: applied (same transaction as the change) or rejected.
+    name: 'CheckoutSessionEvent',
+    keyPrefix: '0xE',
+    realPrefix: false,
+    label: 'Checkout Session Event',
+    fields: [
+      ref('SessionId', 'CartCheckoutSession', { required: true }),
+      str('CartId'),
+      int('Seq', { required: true }),
+      int('Sub', { default: 0 }),
+      str('EventType', { required: true }),
+      { name: 'Event', type: 'string' },
+      str('StateBefore'),
+      str('StateAfter'),
+      bool('Accepted', true),
+      str('RejectionCode'),
+      { name: 'RejectionDetail', type: 'string' },
+      str('Operation'),
+      str('OperationId'),
+      str('CallerId'),
+    ],
+    indexes: [['SessionId', 'Seq']],
+  },
+];
+
+/** Every stored table (objects and engine-internal ones), by name: what the storage adapters create. */
+export const STORED_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map([...OBJECT_LIST, ...INTERNAL_OBJECTS].map((o) => [o.name, o]));

@@ -5,7 +5,7 @@
 import { deriveCartLine, rollUpCart, sumMoney } from '../domain/money.js';
 import type { EngineCore } from './core.js';
 import { findActiveSession } from './facts.js';
-import { applySessionEvent } from './sessions.js';
+import { applySessionEvent, type EventOrigin } from './sessions.js';
 import type { Row, StorageOps } from '../storage/port.js';
 
 /** Fills a cart line's derived totals from its prices, quantity and adjustment. */
@@ -40,7 +40,7 @@ export async function recomputeCart(tx: StorageOps, cartId: string, now: Date): 
  * archived (statechart CANCEL), and a cart in Checkout goes back to Active. Returns whether a
  * session was canceled.
  */
-export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: string, now: Date): Promise<boolean> {
+export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: string, now: Date, origin?: EventOrigin): Promise<boolean> {
   const session = await findActiveSession(tx, cartId, true);
   if (session) {
     if (session.BackgroundOperationId) {
@@ -54,7 +54,7 @@ export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: s
       );
     }
     const { machine } = core.flow(session._flow as string);
-    await applySessionEvent(tx, machine, session, { type: 'CANCEL' }, now);
+    await applySessionEvent(tx, machine, session, { type: 'CANCEL' }, now, {}, origin);
   }
   await tx.updateWhere(
     'WebCart',

@@ -22,6 +22,7 @@ import { loadCaller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { RecordService } from './records.js';
 import { seedFixture } from './seed.js';
+import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
 import { OperationWorker, type WorkerFaults } from './worker.js';
 import { createOperationQueue } from './queue/index.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -86,6 +87,7 @@ export class CheckoutEngine {
   constructor(storage: Storage, opts: CheckoutEngineOptions) {
     this.onError = opts.onError ?? ((e) => console.error('[checkout-engine]', e));
     this.core = new EngineCore({ storage, clock: opts.clock ?? (() => new Date()), flows: opts.flows ?? [], stepTimeoutMs: opts.stepTimeoutMs ?? 30_000 });
+    this.core.onInternalError = this.onError;
     this.core.steps.set(cartToOrderAction.name, cartToOrderAction.service);
     for (const a of STEP_ACTIONS) this.core.steps.set(a.name, a.service);
     this.integrations = new IntegrationRegistry(opts.integrations ?? {}, opts.paymentGateway);
@@ -140,7 +142,9 @@ export class CheckoutEngine {
     if (def.name !== 'cancelCartAsyncOperation') {
       for (const input of inputs) if (input && typeof input === 'object') await expireBeforeCall(this.core, input as Record<string, unknown>);
     }
-    return invokeAction(def, { core: this.core, worker: this.worker, caller, storeFlows: this.storeFlows }, inputs, this.onError);
+    return callOrigin.run({ operation: def.name, callerId: caller.Id }, () =>
+      invokeAction(def, { core: this.core, worker: this.worker, caller, storeFlows: this.storeFlows }, inputs, this.onError),
+    );
   }
 
   /** Describes every action (name, label, inputs, outputs). */
@@ -158,20 +162,23 @@ export class CheckoutEngine {
   /** Creates a record as `userId`, with the same rules as the actions; returns `{ id, success, errors }`. */
   async createRecord(type: string, fields: unknown, opts: CallOptions): Promise<{ id: string; success: true; errors: [] }> {
     this.live();
-    return this.records.create(type, fields, await loadCaller(this.core.storage, opts?.userId));
+    const caller = await loadCaller(this.core.storage, opts?.userId);
+    return callOrigin.run({ operation: `createRecord(${type})`, callerId: caller.Id }, () => this.records.create(type, fields, caller));
   }
 
   /** Updates a record as `userId` (a session's State moves only as the flow allows). */
   async updateRecord(type: string, id: string, fields: unknown, opts: CallOptions): Promise<void> {
     this.live();
     if (String(type).toLowerCase() === 'cartcheckoutsession') await expireBeforeCall(this.core, { checkoutSessionId: id });
-    return this.records.update(type, id, fields, await loadCaller(this.core.storage, opts?.userId));
+    const caller = await loadCaller(this.core.storage, opts?.userId);
+    return callOrigin.run({ operation: `updateRecord(${type})`, callerId: caller.Id, input: fields }, () => this.records.update(type, id, fields, caller));
   }
 
   /** Deletes a record as `userId`. */
   async deleteRecord(type: string, id: string, opts: CallOptions): Promise<void> {
     this.live();
-    return this.records.delete(type, id, await loadCaller(this.core.storage, opts?.userId));
+    const caller = await loadCaller(this.core.storage, opts?.userId);
+    return callOrigin.run({ operation: `deleteRecord(${type})`, callerId: caller.Id }, () => this.records.delete(type, id, caller));
   }
 
   /**
@@ -255,6 +262,18 @@ export class CheckoutEngine {
       if (e instanceof EngineError && e.key === 'INVALID_SESSION') return false;
       throw e;
     }
+  }
+
+  /**
+   * A session's history, oldest first: every event offered to it (applied or rejected) with the
+   * state before and after, the operation, the caller and the time. With `userId`, only when that
+   * user may read the session (NOT_FOUND otherwise); without, for operators.
+   * @example const history = await engine.getHistory(sessionId, { userId })
+   */
+  async getHistory(sessionId: string, opts?: Partial<CallOptions>): Promise<HistoryEntry[]> {
+    this.live();
+    const session = await this.getRecord('CartCheckoutSession', sessionId, opts);
+    return readHistory(this.core.storage, String(session.Id));
   }
 
   /** Checkout sessions for operators (the CLI), newest first, bypassing sharing; archived ones only when asked. */

@@ -194,7 +194,11 @@ export class OperationWorker implements OperationRunner {
         const result = await service.commit({ ...ctx, session: s, now }, tx, computed);
         await this.faults.insideCommit?.(step, id);
         const { machine } = core.flow(s._flow as string);
-        const t = await applySessionEvent(tx, machine, s, { type: 'xstate.done.actor.step', output: result.output ?? {} }, now, result.sessionFields);
+        const t = await applySessionEvent(tx, machine, s, { type: 'xstate.done.actor.step', output: result.output ?? {} }, now, result.sessionFields, {
+          operation: `worker: ${step}`,
+          callerId: null,
+          operationId: id,
+        });
         if (!t.ok) throw new Error(`the session refused to complete '${step}': ${t.rejection.detail ?? t.rejection.error}`);
         await this.finishOperation(tx, current, { Status: 'Complete', FinishedAt: now.toISOString() });
       });
@@ -230,7 +234,7 @@ export class OperationWorker implements OperationRunner {
       if (session && session.BackgroundOperationId === id && session.IsArchived !== true) {
         const { flow, machine } = core.flow(session._flow as string);
         type = flow.steps.get(String(op._step))?.validationType ?? 'SystemError';
-        await applySessionEvent(tx, machine, session, { type: 'xstate.error.actor.step', error: message }, now);
+        await applySessionEvent(tx, machine, session, { type: 'xstate.error.actor.step', error: message }, now, {}, { operation: `worker: ${String(op._step)}`, callerId: null, operationId: id });
       }
       await this.finishOperation(tx, op, { Status: 'Error', Error: message, FinishedAt: now.toISOString() });
       const validations = failure.validations.length ? failure.validations : [{ Message: message }];

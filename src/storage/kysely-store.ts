@@ -4,7 +4,7 @@
  * violations. One table per object, named after it, one column per field.
  */
 import { Migrator, sql, type Kysely, type Migration, type Transaction } from 'kysely';
-import { allFields, OBJECTS, type FieldType, type ObjectDef } from '../domain/objects.js';
+import { allFields, STORED_OBJECTS, type FieldType, type ObjectDef } from '../domain/objects.js';
 import { UniqueViolation, type Filter, type FindOptions, type Row, type Storage, type StorageOps } from './port.js';
 
 /** What differs between backends. */
@@ -69,7 +69,7 @@ function buildTableInfo(object: ObjectDef, spec: DialectSpec): TableInfo {
 async function syncSchema(db: Kysely<any>, spec: DialectSpec): Promise<void> {
   const tables = (await db.introspection.getTables()).filter((t) => !spec.schema || t.schema === spec.schema);
   const existing = new Map(tables.map((t) => [t.name, new Set(t.columns.map((c) => c.name))]));
-  for (const object of OBJECTS.values()) {
+  for (const object of STORED_OBJECTS.values()) {
     const cols = existing.get(object.name);
     const wanted: [string, string][] = [
       ['Id', `${spec.columnType('id')} primary key`],
@@ -113,7 +113,7 @@ export class KyselyStore implements Storage {
     private readonly onClose?: () => Promise<void>,
   ) {
     this.kind = spec.kind;
-    for (const o of OBJECTS.values()) this.tables.set(o.name, buildTableInfo(o, spec));
+    for (const o of STORED_OBJECTS.values()) this.tables.set(o.name, buildTableInfo(o, spec));
     this.ops = new KyselyOps(db, spec, this.tables);
   }
 
@@ -323,7 +323,7 @@ class KyselyOps implements StorageOps {
 
   async updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
     const info = this.table(object);
-    const type = allFields(OBJECTS.get(object)!).find((f) => f.name === field)?.type;
+    const type = allFields(STORED_OBJECTS.get(object)!).find((f) => f.name === field)?.type;
     if (!type || !info.codecs.has(field)) throw new Error(`unknown column ${field}`);
     const cast = sql.raw(this.spec.columnType(type));
     const entries = [...values.entries()];
