@@ -22,6 +22,7 @@ import { loadCaller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { RecordService } from './records.js';
 import { seedFixture } from './seed.js';
+import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
 import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
 import { OperationWorker, type WorkerFaults } from './worker.js';
 import { createOperationQueue } from './queue/index.js';
@@ -64,6 +65,12 @@ export interface CheckoutEngineOptions {
   leaseMs?: number;
   /** Where unexpected internal errors are reported (default: console.error). */
   onError?: (err: unknown) => void;
+  /**
+   * Send every session's events and snapshots to a Stately inspector: a WebSocket URL (e.g.
+   * `ws://localhost:8080`, see `checkout-engine serve --inspect`) or an inspector object
+   * (`createInspector` / `createWebSocketInspector` of `@statelyai/inspect`). Secrets are redacted.
+   */
+  inspect?: InspectOption;
 }
 
 /** Who is calling: the authenticated Salesforce user id. */
@@ -82,6 +89,8 @@ export class CheckoutEngine {
   private readonly customActions = new Map<string, ActionDef>();
   /** The calculators and payment gateway this engine's steps use. */
   readonly integrations: IntegrationRegistry;
+  /** The live Stately inspector, when `inspect` was given. */
+  readonly inspector: SessionInspector | undefined;
 
   /** @internal use createCheckoutEngine */
   constructor(storage: Storage, opts: CheckoutEngineOptions) {
@@ -98,6 +107,11 @@ export class CheckoutEngine {
     this.worker = new OperationWorker(this.core, concurrency, opts.faults, this.onError, { queue, leaseMs });
     this.records = new RecordService(this.core);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };
+    if (opts.inspect) {
+      const inspector = new SessionInspector(openInspector(opts.inspect), (e) => this.machineOf(e));
+      this.inspector = inspector;
+      this.core.sessionListeners.add((entry) => inspector.report(entry));
+    }
     for (const flowId of Object.values(this.storeFlows)) this.core.flow(flowId);
     // A flow's own async steps get an action of their own, run by the integration registered under the action's name.
     for (const flowId of this.core.flowIds()) {
@@ -228,7 +242,37 @@ export class CheckoutEngine {
     if (this.core.closed) return;
     this.core.closed = true;
     await this.worker.close();
+    if (this.inspector) {
+      await flushInspector(this.inspector.inspector, 2_000);
+      this.inspector.stop();
+    }
     await this.core.storage.close();
+  }
+
+  private machineOf(entry: HistoryEntry) {
+    try {
+      return this.core.flow(entry.flowId).machine;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Replays a stored session's history into an inspector (`checkout-engine inspect <id>`): the
+   * actor, then each recorded event and the snapshot after it, in order. Returns how many events.
+   */
+  async replayHistory(sessionId: string, inspector: InspectorLike): Promise<number> {
+    const session = await this.core.storage.get('CartCheckoutSession', sessionId);
+    const history = await this.getHistory(sessionId);
+    const replay = new SessionInspector(inspector, (e) => this.machineOf(e));
+    for (const entry of history) replay.report({ ...entry, flowId: (session?._flow as string | null) ?? 'default' });
+    return history.length;
+  }
+
+  /** Subscribes to every recorded session event (after its commit), e.g. to stream it; returns the unsubscribe. */
+  onSessionEvent(listener: (entry: HistoryEntry) => void): () => void {
+    this.core.sessionListeners.add(listener);
+    return () => this.core.sessionListeners.delete(listener);
   }
 
   /** The id of the user with exactly this Username, or null (no password check: for operators and seeding). */

@@ -80,6 +80,8 @@ export interface EventOrigin {
 /** One recorded session event (see `getHistory`). */
 export interface HistoryEntry {
   sessionId: string;
+  /** The session's flow id (known for live entries; not stored). */
+  flowId?: string;
   cartId: string | null;
   /** The session's `_version` after the event (applied) or at the time of it (rejected). */
   seq: number;
@@ -152,6 +154,7 @@ function recordedEvent(event: SessionEvent, origin: EventOrigin | undefined): Re
 }
 
 function historyRow(e: HistoryEntry): Row {
+  // flowId is not a column: a session's flow is on the session row.
   return {
     Id: mintId(HISTORY_PREFIX),
     CreatedDate: e.at,
@@ -259,6 +262,7 @@ export async function applySessionEvent(
   const version = Number(row._version ?? 0);
   const base = {
     sessionId: String(row.Id),
+    flowId: (row._flow as string | null) ?? 'default',
     cartId: (row.WebCartId as string | null) ?? null,
     at: now.toISOString(),
     event: recordedEvent(event, origin),
