@@ -22,6 +22,7 @@ import { loadCaller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { RecordService } from './records.js';
 import { seedFixture } from './seed.js';
+import { layoutFlow, type FlowChart } from '../inspect/layout.js';
 import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
 import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
 import { OperationWorker, type WorkerFaults } from './worker.js';
@@ -317,8 +318,24 @@ export class CheckoutEngine {
   async getHistory(sessionId: string, opts?: Partial<CallOptions>): Promise<HistoryEntry[]> {
     this.live();
     const session = await this.getRecord('CartCheckoutSession', sessionId, opts);
-    return readHistory(this.core.storage, String(session.Id));
+    const row = await this.core.storage.get('CartCheckoutSession', String(session.Id));
+    const flowId = (row?._flow as string | null) ?? 'default';
+    return (await readHistory(this.core.storage, String(session.Id))).map((e) => ({ ...e, flowId }));
   }
+
+  /** The flow id a session runs (operators; the page shows the flow of a session it may read). */
+  async flowOfSession(sessionId: string): Promise<string> {
+    const row = await this.core.storage.get('CartCheckoutSession', sessionId);
+    return (row?._flow as string | null) ?? 'default';
+  }
+
+  /** Every registered flow laid out by elkjs as a statechart (nodes, edges, coordinates), for the statechart page. */
+  async flowCharts(): Promise<FlowChart[]> {
+    this.live();
+    this.charts ??= Promise.all(this.core.flowIds().map((id) => layoutFlow(this.core.flow(id).flow)));
+    return this.charts;
+  }
+  private charts: Promise<FlowChart[]> | undefined;
 
   /** Checkout sessions for operators (the CLI), newest first, bypassing sharing; archived ones only when asked. */
   async listSessions(opts: { includeArchived?: boolean; limit?: number } = {}): Promise<SObject[]> {

@@ -18,6 +18,7 @@ import { findObject } from '../domain/objects.js';
 import { requireAction } from '../actions/index.js';
 import { API_VERSIONS, describeAction, describeGlobal, describeObject, describeObjectBasic, LATEST_VERSION, listActions, openApiDocument, type RouteDoc } from './describe.js';
 import { ORG_ID, TokenSigner } from './tokens.js';
+import { registerPage } from './page.js';
 
 /** Options of `buildServer` / `startServer`. */
 export interface ServerOptions {
@@ -355,6 +356,9 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
       return engine.query(req.query.q, { userId: req.userId, apiVersion: version });
     },
   );
+
+  // --- statechart page, its data and session history (src/http/page.ts) --------------------------
+  registerPage(app as unknown as FastifyInstance, engine, route as never, apiVersion);
 
   // --- OpenAPI ----------------------------------------------------------------------------------
   let openapi: Record<string, unknown> | undefined;
