@@ -299,7 +299,8 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   if (!signals) {
     if (bridge) {
       const b = bridge;
-      server.app.addHook('onClose', async () => b.stop());
+      const close = server.close;
+      server = { ...server, close: () => close().finally(() => b.stop()) };
     }
     io.onServe?.(server);
     return 0;

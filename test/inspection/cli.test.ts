@@ -122,6 +122,40 @@ describe('sessions show and inspect', () => {
   });
 });
 
+describe('serve --inspect', () => {
+  it('sends live events to the given inspector; bare, starts the local bridge without a browser', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    const got: { type: string; sessionId: string }[] = [];
+    wss.on('connection', (ws) => ws.on('message', (d) => got.push(JSON.parse(d.toString()))));
+    try {
+      const t = io();
+      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+      expect(await main(['serve', '--db', ':memory:', '--port', '0', '--demo', '--inspect', url], t.io, false)).toBe(0);
+      expect(t.out()).toContain(`inspect:  ${url}`);
+      // --demo claims the demo cart for cartToOrder: that CLAIM reaches the inspector.
+      for (let i = 0; i < 300 && !got.some((m) => m.type === '@xstate.snapshot'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(got.map((m) => m.type).slice(0, 3)).toEqual(['@xstate.actor', '@xstate.event', '@xstate.snapshot']);
+      await t.server()!.close();
+    } finally {
+      await new Promise((r) => wss.close(r));
+    }
+    const probe = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => probe.once('listening', r));
+    const free = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const bare = io();
+    const bareCode = await main(['serve', '--db', ':memory:', '--port', '0', '--inspect', '--inspect-port', String(free)], bare.io, false);
+    expect(bareCode, bare.err()).toBe(0);
+    expect(bare.out()).toContain(`Stately inspector bridge on http://localhost:${free}`);
+    const bridgePage = await fetch(`http://127.0.0.1:${free}/`);
+    expect(await bridgePage.text()).toContain('Stately Inspector');
+    await bare.server()!.close();
+    const bad = io();
+    expect(await main(['serve', '--db', ':memory:', '--port', '0', '--inspect', 'http://nope'], bad.io, false)).toBe(2);
+  });
+});
+
 describe('serve logs', () => {
   it('are pretty lines under the banner on a terminal, JSON on stderr otherwise', async () => {
     const tty = io({ tty: true });
