@@ -15,9 +15,7 @@ import { EngineError } from '../errors.js';
 import { startServer, type RunningServer } from '../http/server.js';
 import { LATEST_VERSION } from '../http/describe.js';
 import { runDemo } from '../demo/run-demo.js';
-import { createInspectorServer } from '@statelyai/inspect/server';
 import { Writable } from 'node:stream';
-import pinoPretty from 'pino-pretty';
 import { parse as parseYaml } from 'yaml';
 import { flowMermaid } from '../inspect/mermaid.js';
 import { builtInFlows } from '../inspect/flows.js';
@@ -58,7 +56,8 @@ class DeferredStream extends Writable {
 }
 
 /** Human-readable log lines (pino-pretty) onto `out`. */
-function prettyStream(out: NodeJS.WritableStream): NodeJS.WritableStream {
+async function prettyStream(out: NodeJS.WritableStream): Promise<NodeJS.WritableStream> {
+  const { default: pinoPretty } = await import('pino-pretty');
   return pinoPretty({ destination: out, colorize: (out as { isTTY?: boolean }).isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) as unknown as NodeJS.WritableStream;
 }
 
@@ -232,6 +231,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   let bridge: { stop(): void } | undefined;
   let inspectUrl = values.inspect;
   if (inspectUrl === LOCAL_BRIDGE) {
+    const { createInspectorServer } = await import('@statelyai/inspect/server');
     bridge = createInspectorServer({ port: inspectPort, autoOpen: false });
     inspectUrl = `ws://localhost:${inspectPort}`;
   } else if (inspectUrl !== undefined && !/^wss?:\/\//.test(inspectUrl)) {
@@ -288,7 +288,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     }
     if (pretty) {
       line(io.out);
-      pretty.pipeTo(prettyStream(io.out));
+      pretty.pipeTo(await prettyStream(io.out));
     }
   } catch (e) {
     if (server) await server.close();
@@ -406,7 +406,7 @@ async function inspect(args: string[], io: CliIO, signals: boolean): Promise<num
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one session id.');
   if (values.url !== undefined && !/^wss?:\/\//.test(values.url)) throw new UsageError(`--url must be a ws:// or wss:// URL, got '${values.url}'.`);
   const port = intOption('port', values.port, 8080);
-  const bridge = values.url ? undefined : createInspectorServer({ port, autoOpen: false });
+  const bridge = values.url ? undefined : (await import('@statelyai/inspect/server')).createInspectorServer({ port, autoOpen: false });
   try {
     const inspector = openInspector(values.url ?? `ws://localhost:${port}`);
     const n = await withEngine(dbOf(values.db, io), (engine) => engine.replayHistory(positionals[0]!, inspector));

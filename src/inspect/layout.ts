@@ -4,7 +4,6 @@
  * template flows all render: one node per step (by kind: screen, async, sync, final), the error
  * state, the transitions the flow allows, and each async or sync step's error exit.
  */
-import ELK from 'elkjs/lib/elk.bundled.js';
 import { ERROR_STATE, type CompiledFlow } from '../../machines/flow.js';
 
 /** A laid-out state. */
@@ -41,7 +40,10 @@ export interface FlowChart {
   edges: ChartEdge[];
 }
 
-const elk = new (ELK as unknown as new () => { layout(g: unknown): Promise<any> })();
+type Elk = { layout(g: unknown): Promise<any> };
+let elk: Promise<Elk> | undefined;
+// elkjs is large: loaded on first use, so commands that draw nothing start fast.
+const getElk = () => (elk ??= import('elkjs/lib/elk.bundled.js').then((m) => new ((m as { default: unknown }).default as new () => Elk)()));
 
 /** Lays a compiled flow out with elkjs (layered, top to bottom). */
 export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
@@ -75,7 +77,7 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
     children: nodes.map((n) => ({ id: n.id, ...size(n) })),
     edges: edges.map((e) => ({ id: e.id, sources: [e.from], targets: [e.to] })),
   };
-  const out = await elk.layout(graph);
+  const out = await (await getElk()).layout(graph);
   const placed = new Map<string, { x: number; y: number; width: number; height: number }>(out.children.map((c: any) => [c.id, c]));
   const routes = new Map<string, { x: number; y: number }[]>(
     (out.edges ?? []).map((e: any) => {
