@@ -153,6 +153,8 @@ export const ERRORS = {
   INTERNAL: { code: 'UNKNOWN_EXCEPTION', status: 500, message: 'An unexpected error occurred.' },
   // --- flow runner (engine.runCheckout) ------------------------------------------------------------
   RUN_CHECKOUT_FAILED: { code: 'INVALID_OPERATION', status: 400, message: 'runCheckout could not continue the checkout:' },
+  // --- inspection (src/inspect, issue 10) ------------------------------------------------------------
+  INSPECTOR_UNREACHABLE: { code: 'INSPECTOR_UNREACHABLE', status: 502, message: 'The Stately inspector could not be reached.' },
 } as const satisfies Record<string, ErrorDef>;
 
 /** A key of the error table. */

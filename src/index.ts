@@ -24,3 +24,8 @@ export * from './integrations/index.js';
 export type { CheckoutRun, CheckoutAnswers, TrajectoryEntry, RunCheckoutOptions } from './engine/runner.js';
 export { demoFixture, type DemoOptions } from './demo/fixture.js';
 export * from './scenarios/index.js';
+export type { HistoryEntry, EventOrigin } from './engine/sessions.js';
+export { redactSecrets, REDACTED } from './domain/redact.js';
+export { flowMermaid } from './inspect/mermaid.js';
+export { layoutFlow, type FlowChart } from './inspect/layout.js';
+export type { InspectOption, InspectorLike } from './inspect/inspector.js';

@@ -55,7 +55,12 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
         }
         const now = core.now();
         const opId = core.mint('BackgroundOperation');
-        const t = await applySessionEvent(tx, flowEntry.machine, session, { type: 'STEP', step: stepKey, facts: loaded.facts, operationId: opId }, now);
+        const t = await applySessionEvent(tx, flowEntry.machine, session, { type: 'STEP', step: stepKey, facts: loaded.facts, operationId: opId }, now, {}, {
+          operation: spec.name,
+          callerId: caller.Id,
+          operationId: opId,
+          input,
+        });
         if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, t.rejection.requirement === 1 ? ['cartId'] : []);
         const spawned = t.spawned.find((s) => s.src === 'runStep');
         if (!spawned) throw new Error(`the session accepted ${spec.name} but did not start its step`);

@@ -32,7 +32,7 @@ export const cancelCartAsyncOperation: ActionDef = {
         if (core.flow(flowId).flow.convention.cancelWithoutSession) return null;
         throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session to cancel.', ['cartId']);
       }
-      await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now());
+      await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now(), 'Canceled', { operation: 'cancelCartAsyncOperation', callerId: caller.Id, input });
       return (loaded.session.BackgroundOperationId as string | null) ?? null;
     });
     return { backgroundOperationId: opId };

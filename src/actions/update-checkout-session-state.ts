@@ -60,6 +60,8 @@ export const updateCheckoutSessionStateAction: ActionDef = {
         session,
         { type: 'CLAIM', expCurrentState: String(input.expCurrentState), nextState: String(input.nextState) },
         core.now(),
+        {},
+        { operation: 'updateCheckoutSessionStateAction', callerId: caller.Id, input },
       );
       if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, ['expCurrentState']);
       // A claim of a screen or final state moves State at once (Order Confirmation → Complete).

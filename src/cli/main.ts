@@ -13,10 +13,16 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createCheckoutEngine, type CheckoutEngine } from '../engine/engine.js';
 import { EngineError } from '../errors.js';
-import { startServer } from '../http/server.js';
+import { startServer, type RunningServer } from '../http/server.js';
 import { LATEST_VERSION } from '../http/describe.js';
 import { runDemo } from '../demo/run-demo.js';
 import { runCommand } from './run.js';
+import { Writable } from 'node:stream';
+import { parse as parseYaml } from 'yaml';
+import { flowMermaid } from '../inspect/mermaid.js';
+import { builtInFlows } from '../inspect/flows.js';
+import { flushInspector, openInspector } from '../inspect/inspector.js';
+import type { FlowDefinition } from '../../machines/flow.js';
 import { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore } from './demo-store.js';
 
 /** Where a command writes (process streams in production; buffers in tests). */
@@ -24,12 +30,38 @@ export interface CliIO {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
+  /** Told of the running server when `serve` runs without signal handling (tests close it). */
+  onServe?: (server: RunningServer) => void;
 }
 
 /** A usage error: printed with the command's help, exit code 2. */
 class UsageError extends Error {}
 
 const DEFAULT_DB = './checkout-engine.db';
+const LOCAL_BRIDGE = '\0local-bridge';
+
+/** A log destination that holds lines until `pipeTo` names the real one (so logs never interleave with the banner). */
+class DeferredStream extends Writable {
+  private target: NodeJS.WritableStream | undefined;
+  private held: Buffer[] = [];
+  /** Sends held and future lines to `target` (the first call wins). */
+  pipeTo(target: NodeJS.WritableStream): void {
+    if (this.target) return;
+    this.target = target;
+    for (const b of this.held.splice(0)) target.write(b);
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
+    if (this.target) this.target.write(chunk);
+    else this.held.push(chunk);
+    done();
+  }
+}
+
+/** Human-readable log lines (pino-pretty) onto `out`. */
+async function prettyStream(out: NodeJS.WritableStream): Promise<NodeJS.WritableStream> {
+  const { default: pinoPretty } = await import('pino-pretty');
+  return pinoPretty({ destination: out, colorize: (out as { isTTY?: boolean }).isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) as unknown as NodeJS.WritableStream;
+}
 
 const HELP: Record<string, string> = {
   main: `checkout-engine — Salesforce B2B Commerce checkout, offline
@@ -40,7 +72,9 @@ Commands:
   serve                 Run the Salesforce-compatible HTTP API (OAuth2, actions, sObjects, SOQL)
   seed <fixture>        Load a JSON or YAML fixture into a database (all-or-nothing)
   sessions list         List checkout sessions
-  sessions show <id>    Show one session with its cart, operation, validation outputs and order
+  sessions show <id>    Show one session with its cart, operation, validation outputs, order and history
+  inspect <id>          Replay a stored session's history into the Stately inspector
+  viz [--flow NAME]     Print a flow as a Mermaid stateDiagram-v2
   demo                  Run the demo checkout and print what happened
   run <scenarios…>      Run scenario files (YAML) and report pass/fail
 
@@ -48,7 +82,9 @@ Run 'checkout-engine <command> --help' for a command's options.
 Database: --db <SQLite file | :memory: | postgres://URL> (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB).`,
   serve: `Usage: checkout-engine serve [options]
 
-Runs the HTTP API. Logs are JSON lines on stderr; the banner with the URL is printed on stdout.
+Runs the HTTP API and the statechart page (GET /). The banner with the URL is printed on stdout;
+when stdout is a terminal, human-readable log lines follow it there, otherwise logs are JSON lines
+on stderr (--log-format json forces JSON).
 SIGINT/SIGTERM shut down gracefully: in-flight requests finish, running operations finish, queued
 ones stay New and resume on the next start.
 
@@ -62,6 +98,31 @@ Options:
   --flow <name>         Checkout flow of new sessions: default, salesforce-reentrant or salesforce-main (default: default)
   --token-ttl <sec>     Access token lifetime in seconds (default 7200)
   --log-level <level>   fatal, error, warn, info, debug, trace or silent (default info)
+  --log-format <f>      pretty or json (default: pretty when stdout is a terminal, else json)
+  --inspect [ws-url]    Send every session's events to a Stately inspector at ws-url; without a URL,
+                        start the local inspector bridge on --inspect-port (it never opens a browser)
+  --inspect-port <n>    Port of the local inspector bridge (default 8080)
+  --help                This help`,
+  inspect: `Usage: checkout-engine inspect <sessionId> [--url ws://…] [--db <location>]
+
+Replays a stored session's history (actor, then each event and the snapshot after it) into a
+Stately inspector, secrets redacted. With --url, sends to that WebSocket inspector and exits; without,
+starts the local inspector bridge on --port (default 8080; it never opens a browser), prints its
+address, replays, and keeps serving until Ctrl-C.
+
+Options:
+  --url <ws-url>        A WebSocket inspector to send to
+  --port <n>            Port of the local bridge (default 8080)
+  --db <location>       SQLite file, :memory: or postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
+  --help                This help`,
+  viz: `Usage: checkout-engine viz [--flow NAME] [--file flow.json|flow.yaml]
+
+Prints a flow as a Mermaid stateDiagram-v2 (paste into any Mermaid renderer, or a Markdown file
+inside a mermaid code block): steps by kind, the transitions the flow allows, error exits.
+
+Options:
+  --flow <id>           A built-in flow (default: default)
+  --file <path>         A flow definition file (JSON or YAML: { id, steps: [...] })
   --help                This help`,
   seed: `Usage: checkout-engine seed <fixture file> [--db <location>]
 
@@ -75,7 +136,8 @@ Options:
        checkout-engine sessions show <sessionId> [--json] [--db <location>]
 
 list: active checkout sessions, newest first (--all includes archived ones).
-show: one session with its cart, current background operation, validation outputs and order.
+show: one session with its cart, current background operation, validation outputs, order, and its
+history (every event offered to it, applied or rejected, with states, operation, caller and time).
 
 Options:
   --db <location>       SQLite file, :memory: or postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
@@ -146,6 +208,8 @@ export function describeDb(db: string): string {
 }
 
 async function serve(args: string[], io: CliIO, signals: boolean): Promise<number> {
+  // `--inspect` takes an optional URL: a bare one (last, or before another option) means "local bridge".
+  args = args.flatMap((a, i) => (a === '--inspect' && (i === args.length - 1 || args[i + 1]!.startsWith('-')) ? ['--inspect', LOCAL_BRIDGE] : [a]));
   const { values } = parse(args, {
     port: { type: 'string' },
     host: { type: 'string' },
@@ -155,6 +219,9 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     flow: { type: 'string' },
     'token-ttl': { type: 'string' },
     'log-level': { type: 'string' },
+    'log-format': { type: 'string' },
+    inspect: { type: 'string' },
+    'inspect-port': { type: 'string' },
   });
   if (values.help) return line(io.out, HELP.serve), 0;
   const port = intOption('port', values.port ?? io.env.PORT, 3000);
@@ -163,6 +230,18 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   const db = dbOf(values.db, io);
   const flowIds = BUILTIN_FLOWS.map((f) => f.id);
   if (values.flow !== undefined && !flowIds.includes(values.flow)) throw new UsageError(`--flow must be one of ${flowIds.join(', ')}; got '${values.flow}'.`);
+  const logFormat = values['log-format'] ?? ((io.out as { isTTY?: boolean }).isTTY ? 'pretty' : 'json');
+  if (logFormat !== 'pretty' && logFormat !== 'json') throw new UsageError(`--log-format must be pretty or json, got '${logFormat}'.`);
+  const inspectPort = intOption('inspect-port', values['inspect-port'], 8080);
+  let bridge: { stop(): void } | undefined;
+  let inspectUrl = values.inspect;
+  if (inspectUrl === LOCAL_BRIDGE) {
+    const { createInspectorServer } = await import('@statelyai/inspect/server');
+    bridge = createInspectorServer({ port: inspectPort, autoOpen: false });
+    inspectUrl = `ws://localhost:${inspectPort}`;
+  } else if (inspectUrl !== undefined && !/^wss?:\/\//.test(inspectUrl)) {
+    throw new UsageError(`--inspect takes a ws:// or wss:// URL, got '${inspectUrl}'.`);
+  }
 
   // Signals are caught from the very start: a Ctrl-C while the database opens or the demo store
   // seeds is remembered and honoured (gracefully) as soon as the server is up.
@@ -175,7 +254,12 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   }
 
   let report: (err: unknown) => void = (err) => line(io.err, JSON.stringify({ level: 50, msg: 'engine error', err: String(err) }));
-  const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e) });
+  const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e), ...(inspectUrl ? { inspect: inspectUrl } : {}) }).catch((e) => {
+    bridge?.stop();
+    throw e;
+  });
+  // Pretty logs go to stdout under the banner, so they start only once the banner is printed.
+  const pretty = logFormat === 'pretty' ? new DeferredStream() : undefined;
   let server;
   try {
     const seeded = values.seed ? await engine.seed(readFixture(values.seed)) : undefined;
@@ -185,7 +269,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
       host: values.host ?? '127.0.0.1',
       trustProxy: values['trust-proxy'] === true,
       tokenTtlSeconds: ttl,
-      log: { level: values['log-level'] ?? 'info', stream: io.err },
+      log: { level: values['log-level'] ?? 'info', stream: pretty ?? io.err },
     });
     const log = server.app.log;
     report = (err) => log.error({ err }, 'engine error');
@@ -194,6 +278,8 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     line(io.out, `checkout-engine listening on ${server.url}`);
     line(io.out, `  database: ${describeDb(db)}`);
     line(io.out, `  API:      ${server.url}/services/data/v${LATEST_VERSION}   OpenAPI: ${server.url}/openapi.json`);
+    line(io.out, `  page:     ${server.url}/   (statecharts and live sessions; sign in with a user of this database)`);
+    if (inspectUrl) line(io.out, `  inspect:  ${bridge ? `Stately inspector bridge on http://localhost:${inspectPort} (open it in a browser)` : inspectUrl}`);
     if (seeded) line(io.out, `  seeded:   ${values.seed} (${Object.keys(seeded).length} handles)`);
     if (demo) {
       line(io.out, `  demo store ${demo.created ? 'created' : 'found'}; demo cart ${demo.cartId} is claimed for cartToOrder`);
@@ -204,12 +290,25 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
       line(io.out, demoCurl(server.url, demo.cartId, LATEST_VERSION));
       line(io.out);
     }
+    if (pretty) {
+      line(io.out);
+      pretty.pipeTo(await prettyStream(io.out));
+    }
   } catch (e) {
     if (server) await server.close();
     else await engine.close();
+    bridge?.stop();
     throw e;
   }
-  if (!signals) return 0;
+  if (!signals) {
+    if (bridge) {
+      const b = bridge;
+      const close = server.close;
+      server = { ...server, close: () => close().finally(() => b.stop()) };
+    }
+    io.onServe?.(server);
+    return 0;
+  }
   const running = server;
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -223,6 +322,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
       running.close().then(
         () => {
           running.app.log.info({ event: 'stopped' }, 'stopped');
+          bridge?.stop();
           resolve();
         },
         (err) => {
@@ -268,7 +368,7 @@ async function sessions(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (sub === 'show' && id && !extra.length) {
-    const d = await withEngine(db, (engine) => engine.sessionDetail(id));
+    const d = await withEngine(db, async (engine) => ({ ...(await engine.sessionDetail(id)), history: await engine.getHistory(id) }));
     if (values.json) return line(io.out, JSON.stringify(d, null, 2)), 0;
     const s = d.session;
     line(io.out, `Session ${s.Id}  (cart ${s.WebCartId})`);
@@ -280,9 +380,86 @@ async function sessions(args: string[], io: CliIO): Promise<number> {
     else line(io.out, '  Order: none');
     line(io.out, `  Validation outputs: ${d.validations.length}`);
     for (const v of d.validations) line(io.out, `    [${v.Level}/${v.Type}] ${v.Message}`);
+    line(io.out, `  History: ${d.history.length} event${d.history.length === 1 ? '' : 's'}`);
+    if (d.history.length) {
+      const rows = d.history.map((h) => ({
+        '#': h.sub ? `${h.seq}.${h.sub}` : String(h.seq),
+        Time: h.at,
+        Event: eventLabel(h.event),
+        From: h.from,
+        To: h.accepted ? h.to : `REJECTED ${h.rejection?.error ?? ''}`,
+        Operation: h.operation ?? '',
+        Caller: h.callerId ?? 'engine',
+      }));
+      line(io.out, table(rows, ['#', 'Time', 'Event', 'From', 'To', 'Operation', 'Caller']).replace(/^/gm, '    '));
+    }
     return 0;
   }
   throw new UsageError("sessions takes 'list' or 'show <sessionId>'.");
+}
+
+/** A short label for a history event: its type and its main parameter. */
+function eventLabel(e: Record<string, unknown>): string {
+  const arg = e.nextState ?? e.state ?? e.step ?? (e.type === 'xstate.error.actor.step' ? 'failed' : undefined);
+  return arg === undefined ? String(e.type) : `${String(e.type)} ${String(arg)}`;
+}
+
+async function inspect(args: string[], io: CliIO, signals: boolean): Promise<number> {
+  const { values, positionals } = parse(args, { url: { type: 'string' }, port: { type: 'string' } });
+  if (values.help) return line(io.out, HELP.inspect), 0;
+  if (positionals.length !== 1) throw new UsageError('inspect takes exactly one session id.');
+  if (values.url !== undefined && !/^wss?:\/\//.test(values.url)) throw new UsageError(`--url must be a ws:// or wss:// URL, got '${values.url}'.`);
+  const port = intOption('port', values.port, 8080);
+  const bridge = values.url ? undefined : (await import('@statelyai/inspect/server')).createInspectorServer({ port, autoOpen: false });
+  try {
+    const inspector = openInspector(values.url ?? `ws://localhost:${port}`);
+    const n = await withEngine(dbOf(values.db, io), (engine) => engine.replayHistory(positionals[0]!, inspector));
+    const delivered = await flushInspector(inspector);
+    inspector.stop?.();
+    if (!delivered) throw new EngineError('INSPECTOR_UNREACHABLE', `Couldn't deliver the replay to ${values.url ?? `ws://localhost:${port}`}.`);
+    line(io.out, `Replayed ${n} event${n === 1 ? '' : 's'} of session ${positionals[0]} to ${values.url ?? `the inspector bridge on http://localhost:${port}`}.`);
+    if (bridge && signals) {
+      line(io.out, `Open http://localhost:${port} in a browser to see it (it keeps the last 200 messages); Ctrl-C to stop.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+    }
+    return 0;
+  } finally {
+    bridge?.stop();
+  }
+}
+
+async function viz(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(args, { flow: { type: 'string' }, file: { type: 'string' } });
+  if (values.help) return line(io.out, HELP.viz), 0;
+  if (positionals.length) throw new UsageError('viz takes no positional arguments; use --flow NAME or --file PATH.');
+  if (values.flow && values.file) throw new UsageError('Pass --flow or --file, not both.');
+  let def: FlowDefinition | undefined;
+  if (values.file) {
+    let text: string;
+    try {
+      text = readFileSync(values.file, 'utf8');
+    } catch (e) {
+      throw new EngineError('INVALID_FLOW', `Can't read flow file '${values.file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+    }
+    try {
+      def = parseYaml(text) as FlowDefinition;
+    } catch (e) {
+      throw new EngineError('INVALID_FLOW', `Flow file '${values.file}' is neither JSON nor YAML: ${(e as Error).message}`);
+    }
+  } else {
+    const flows = builtInFlows();
+    def = flows.get(values.flow ?? 'default');
+    if (!def) throw new UsageError(`No flow '${values.flow}'; built-in flows: ${[...flows.keys()].join(', ')}.`);
+  }
+  try {
+    line(io.out, flowMermaid(def));
+  } catch (e) {
+    throw new EngineError('INVALID_FLOW', (e as Error).message, ['steps']);
+  }
+  return 0;
 }
 
 async function demo(args: string[], io: CliIO): Promise<number> {
@@ -293,7 +470,7 @@ async function demo(args: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIO, signals: boolean) => Promise<number>> = { serve, seed, sessions, demo, run: (args, io) => runCommand(args, io) };
+const COMMANDS: Record<string, (args: string[], io: CliIO, signals: boolean) => Promise<number>> = { serve, seed, sessions, inspect, viz, demo, run: (args, io) => runCommand(args, io) };
 
 /**
  * Runs the CLI with `argv` (without node and script); returns the exit code. `signals` makes

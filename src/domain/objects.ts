@@ -699,14 +699,15 @@ export function prefixesFor(field: FieldDef): string[] {
   return (field.to ?? []).map((t) => OBJECTS.get(t)!.keyPrefix);
 }
 
-// --- Engine-internal objects (HTTP sign-in) ---------------------------------------------------
+// --- Engine-internal objects (sign-in, session history) ---------------------------------------------------
 // Stored in the same database as the records, so every engine process on one database shares
 // them, but never exposed: not in OBJECTS, so no sObject URL, SOQL query, describe, fixture or
 // generated table reaches them.
 
 /** Engine-internal objects: tables the storage creates, which no record API, query or describe sees. */
 export const INTERNAL_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map(
-  [
+  (
+    [
     {
       // One row per live access token. Id is the token's SHA-256 (hex): the token itself is never stored.
       name: 'EngineAuthToken',
@@ -724,7 +725,32 @@ export const INTERNAL_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map(
       label: 'Engine Setting',
       fields: [str('Value', { maxLength: 1000 })],
     },
-  ].map((o): [string, ObjectDef] => [o.name, o]),
+    {
+      // One row per event offered to a checkout session: applied (same transaction as the change) or rejected.
+      name: 'CheckoutSessionEvent',
+      keyPrefix: '0xE',
+      realPrefix: false,
+      label: 'Checkout Session Event',
+      fields: [
+        ref('SessionId', 'CartCheckoutSession', { required: true }),
+        str('CartId'),
+        int('Seq', { required: true }),
+        int('Sub', { default: 0 }),
+        str('EventType', { required: true }),
+        { name: 'Event', type: 'string' },
+        str('StateBefore'),
+        str('StateAfter'),
+        bool('Accepted', true),
+        str('RejectionCode'),
+        { name: 'RejectionDetail', type: 'string' },
+        str('Operation'),
+        str('OperationId'),
+        str('CallerId'),
+      ],
+      indexes: [['SessionId', 'Seq']],
+    },
+    ] satisfies ObjectDef[]
+  ).map((o): [string, ObjectDef] => [o.name, o]),
 );
 
 /**
@@ -803,3 +829,6 @@ export function findParentRelationship(object: string, name: string): FieldDef |
   const f = findField(object, `${name}Id`);
   return f && f.type === 'reference' && f.name !== 'Id' && f.to?.length === 1 && !f.writeOnly ? f : undefined;
 }
+
+/** Every stored table (objects and engine-internal ones), by name: what the storage adapters create. */
+export const STORED_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map([...OBJECT_LIST, ...INTERNAL_OBJECTS.values()].map((o) => [o.name, o]));

@@ -6,7 +6,7 @@ import { deriveCartLine, rollUpCart, sumMoney } from '../domain/money.js';
 import { assertInRange } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import { findActiveSession } from './facts.js';
-import { applySessionEvent } from './sessions.js';
+import { applySessionEvent, type EventOrigin } from './sessions.js';
 import { releaseHolds } from './reservations.js';
 import type { ReleaseReason } from '../domain/stock.js';
 import type { Row, StorageOps } from '../storage/port.js';
@@ -57,7 +57,7 @@ export async function recomputeCart(tx: StorageOps, cartId: string, now: Date): 
  * Checkout goes back to Active. Returns whether a
  * session was canceled.
  */
-export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: string, now: Date, reason: ReleaseReason = 'Canceled'): Promise<boolean> {
+export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: string, now: Date, reason: ReleaseReason = 'Canceled', origin?: EventOrigin): Promise<boolean> {
   const session = await findActiveSession(tx, cartId, true);
   if (session) {
     if (session.BackgroundOperationId) {
@@ -72,7 +72,7 @@ export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: s
     }
     // Cancel is the way out of any row, one whose flow is no longer registered included.
     const flowId = typeof session._flow === 'string' && core.flowIds().includes(session._flow) ? session._flow : 'default';
-    await applySessionEvent(tx, core.flow(flowId).machine, session, { type: 'CANCEL' }, now);
+    await applySessionEvent(tx, core.flow(flowId).machine, session, { type: 'CANCEL' }, now, {}, origin);
   }
   // The cart's stock goes back: a canceled, expired or changed checkout holds nothing.
   await releaseHolds(tx, cartId, reason, now);

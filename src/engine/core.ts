@@ -10,7 +10,7 @@ import { EngineError } from '../errors.js';
 import { mintId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import { UniqueViolation, type Row, type Storage, type StorageOps } from '../storage/port.js';
-import { VersionConflict } from './sessions.js';
+import { takeJournal, VersionConflict, writeRejections, type HistoryEntry } from './sessions.js';
 
 /** Context handed to a step service. */
 export interface StepContext {
@@ -68,6 +68,10 @@ export class EngineCore {
   private readonly flows = new Map<string, { flow: CompiledFlow; machine: AnyStateMachine }>();
   /** Step services by action name (a flow step names its action). */
   readonly steps = new Map<string, StepService>();
+  /** Told of every recorded session event (applied ones after their commit), in order: the inspector, the statechart page. */
+  readonly sessionListeners = new Set<(entry: HistoryEntry) => void>();
+  /** Where an unexpected error of a listener or a rejection write goes. */
+  onInternalError: (err: unknown) => void = (e) => console.error('[checkout-engine]', e);
   closed = false;
 
   constructor(opts: CoreOptions) {
@@ -119,15 +123,57 @@ export class EngineCore {
   async atomically<T>(fn: (tx: StorageOps) => Promise<T>, opts: { retryOnUnique?: boolean; attempts?: number } = {}): Promise<T> {
     const attempts = opts.attempts ?? 8;
     for (let i = 1; ; i++) {
+      let used: StorageOps | undefined;
       try {
-        return await this.storage.transaction(fn);
+        const result = await this.storage.transaction((tx) => {
+          used = tx;
+          return fn(tx);
+        });
+        await this.afterTransaction(used, true);
+        return result;
       } catch (e) {
         const retriable = e instanceof VersionConflict || (opts.retryOnUnique === true && e instanceof UniqueViolation) || isSerializationFailure(e);
-        if (!retriable || i >= attempts) {
-          if (retriable) throw new EngineError('CONFLICT', (e as Error).message);
-          throw e;
+        if (retriable && i < attempts) {
+          takeJournal(used); // the retry re-decides: this attempt's events never happened
+          await new Promise((r) => setTimeout(r, Math.min(50, 2 ** i) * Math.random()));
+          continue;
         }
-        await new Promise((r) => setTimeout(r, Math.min(50, 2 ** i) * Math.random()));
+        await this.afterTransaction(used, false);
+        if (retriable) throw new EngineError('CONFLICT', (e as Error).message);
+        throw e;
+      }
+    }
+  }
+
+  /** Records the rejections a finished transaction offered and tells listeners what happened, in order. */
+  private async afterTransaction(tx: StorageOps | undefined, committed: boolean): Promise<void> {
+    const journal = takeJournal(tx);
+    let rejected: HistoryEntry[] = [];
+    try {
+      rejected = await writeRejections(this.storage, journal.rejected);
+    } catch (err) {
+      if (!this.closed) this.onInternalError(err);
+    }
+    if (!this.sessionListeners.size) return;
+    const entries = [...(committed ? journal.accepted : []), ...rejected];
+    for (const entry of entries) {
+      for (const listener of this.sessionListeners) {
+        try {
+          listener(entry);
+        } catch (err) {
+          this.onInternalError(err);
+        }
+      }
+    }
+  }
+
+  /** Tells listeners of recorded entries (e.g. a replay); each listener's errors are reported, not thrown. */
+  notify(entry: HistoryEntry): void {
+    for (const listener of this.sessionListeners) {
+      try {
+        listener(entry);
+      } catch (err) {
+        this.onInternalError(err);
       }
     }
   }

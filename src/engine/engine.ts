@@ -22,6 +22,9 @@ import { loadCaller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { RecordService } from './records.js';
 import { seedFixture } from './seed.js';
+import { layoutFlow, type FlowChart } from '../inspect/layout.js';
+import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
+import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
 import { OperationWorker, type WorkerFaults } from './worker.js';
 import { createOperationQueue } from './queue/index.js';
 import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
@@ -75,6 +78,12 @@ export interface CheckoutEngineOptions {
   onError?: (err: unknown) => void;
   /** Inputs one `invoke` call takes at most (default 200); more is refused with INVALID_INPUT naming `inputs`. */
   maxInputsPerInvocation?: number;
+  /**
+   * Send every session's events and snapshots to a Stately inspector: a WebSocket URL (e.g.
+   * `ws://localhost:8080`, see `checkout-engine serve --inspect`) or an inspector object
+   * (`createInspector` / `createWebSocketInspector` of `@statelyai/inspect`). Secrets are redacted.
+   */
+  inspect?: InspectOption;
 }
 
 /** Who is calling: the authenticated Salesforce user id. */
@@ -95,12 +104,15 @@ export class CheckoutEngine {
   private readonly maxInputs: number;
   /** The calculators and payment gateway this engine's steps use. */
   readonly integrations: IntegrationRegistry;
+  /** The live Stately inspector, when `inspect` was given. */
+  readonly inspector: SessionInspector | undefined;
 
   /** @internal use createCheckoutEngine */
   constructor(storage: Storage, opts: CheckoutEngineOptions) {
     this.onError = opts.onError ?? ((e) => console.error('[checkout-engine]', e));
     this.maxInputs = opts.maxInputsPerInvocation ?? MAX_INVOCATION_INPUTS;
     this.core = new EngineCore({ storage, clock: opts.clock ?? (() => new Date()), flows: opts.flows ?? [], stepTimeoutMs: opts.stepTimeoutMs ?? 30_000 });
+    this.core.onInternalError = this.onError;
     this.core.steps.set(cartToOrderAction.name, cartToOrderAction.service);
     for (const a of STEP_ACTIONS) this.core.steps.set(a.name, a.service);
     this.integrations = new IntegrationRegistry(opts.integrations ?? {}, opts.paymentGateway);
@@ -111,6 +123,11 @@ export class CheckoutEngine {
     this.worker = new OperationWorker(this.core, concurrency, opts.faults, this.onError, { queue, leaseMs });
     this.records = new RecordService(this.core);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };
+    if (opts.inspect) {
+      const inspector = new SessionInspector(openInspector(opts.inspect), (e) => this.machineOf(e));
+      this.inspector = inspector;
+      this.core.sessionListeners.add((entry) => inspector.report(entry));
+    }
     this.defaultFlow = opts.defaultFlow ?? 'default';
     for (const flowId of [this.defaultFlow, ...Object.values(this.storeFlows)]) this.core.flow(flowId);
     // A flow's own async steps get an action of their own, run by the integration registered under the action's name.
@@ -157,7 +174,9 @@ export class CheckoutEngine {
     if (def.name !== 'cancelCartAsyncOperation') {
       for (const input of inputs) if (input && typeof input === 'object') await expireBeforeCall(this.core, input as Record<string, unknown>);
     }
-    return invokeAction(def, { core: this.core, worker: this.worker, caller, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError);
+    return callOrigin.run({ operation: def.name, callerId: caller.Id }, () =>
+      invokeAction(def, { core: this.core, worker: this.worker, caller, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError),
+    );
   }
 
   /** Describes every action (name, label, inputs, outputs). */
@@ -175,20 +194,23 @@ export class CheckoutEngine {
   /** Creates a record as `userId`, with the same rules as the actions; returns `{ id, success, errors }`. */
   async createRecord(type: string, fields: unknown, opts: CallOptions): Promise<{ id: string; success: true; errors: [] }> {
     this.live();
-    return this.records.create(type, fields, await loadCaller(this.core.storage, opts?.userId));
+    const caller = await loadCaller(this.core.storage, opts?.userId);
+    return callOrigin.run({ operation: `createRecord(${type})`, callerId: caller.Id }, () => this.records.create(type, fields, caller));
   }
 
   /** Updates a record as `userId` (a session's State moves only as the flow allows). */
   async updateRecord(type: string, id: string, fields: unknown, opts: CallOptions): Promise<void> {
     this.live();
     if (String(type).toLowerCase() === 'cartcheckoutsession') await expireBeforeCall(this.core, { checkoutSessionId: id });
-    return this.records.update(type, id, fields, await loadCaller(this.core.storage, opts?.userId));
+    const caller = await loadCaller(this.core.storage, opts?.userId);
+    return callOrigin.run({ operation: `updateRecord(${type})`, callerId: caller.Id, input: fields }, () => this.records.update(type, id, fields, caller));
   }
 
   /** Deletes a record as `userId`. */
   async deleteRecord(type: string, id: string, opts: CallOptions): Promise<void> {
     this.live();
-    return this.records.delete(type, id, await loadCaller(this.core.storage, opts?.userId));
+    const caller = await loadCaller(this.core.storage, opts?.userId);
+    return callOrigin.run({ operation: `deleteRecord(${type})`, callerId: caller.Id }, () => this.records.delete(type, id, caller));
   }
 
   /**
@@ -238,7 +260,37 @@ export class CheckoutEngine {
     if (this.core.closed) return;
     this.core.closed = true;
     await this.worker.close();
+    if (this.inspector) {
+      await flushInspector(this.inspector.inspector, 2_000);
+      this.inspector.stop();
+    }
     await this.core.storage.close();
+  }
+
+  private machineOf(entry: HistoryEntry) {
+    try {
+      return this.core.flow(entry.flowId).machine;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Replays a stored session's history into an inspector (`checkout-engine inspect <id>`): the
+   * actor, then each recorded event and the snapshot after it, in order. Returns how many events.
+   */
+  async replayHistory(sessionId: string, inspector: InspectorLike): Promise<number> {
+    const session = await this.core.storage.get('CartCheckoutSession', sessionId);
+    const history = await this.getHistory(sessionId);
+    const replay = new SessionInspector(inspector, (e) => this.machineOf(e));
+    for (const entry of history) replay.report({ ...entry, flowId: (session?._flow as string | null) ?? 'default' });
+    return history.length;
+  }
+
+  /** Subscribes to every recorded session event (after its commit), e.g. to stream it; returns the unsubscribe. */
+  onSessionEvent(listener: (entry: HistoryEntry) => void): () => void {
+    this.core.sessionListeners.add(listener);
+    return () => this.core.sessionListeners.delete(listener);
   }
 
   /** The id of the user with this Username (case and surrounding spaces ignored), or null (no password check: for operators and seeding). */
@@ -306,6 +358,34 @@ export class CheckoutEngine {
       throw e;
     }
   }
+
+  /**
+   * A session's history, oldest first: every event offered to it (applied or rejected) with the
+   * state before and after, the operation, the caller and the time. With `userId`, only when that
+   * user may read the session (NOT_FOUND otherwise); without, for operators.
+   * @example const history = await engine.getHistory(sessionId, { userId })
+   */
+  async getHistory(sessionId: string, opts?: Partial<CallOptions>): Promise<HistoryEntry[]> {
+    this.live();
+    const session = await this.getRecord('CartCheckoutSession', sessionId, opts);
+    const row = await this.core.storage.get('CartCheckoutSession', String(session.Id));
+    const flowId = (row?._flow as string | null) ?? 'default';
+    return (await readHistory(this.core.storage, String(session.Id))).map((e) => ({ ...e, flowId }));
+  }
+
+  /** The flow id a session runs (operators; the page shows the flow of a session it may read). */
+  async flowOfSession(sessionId: string): Promise<string> {
+    const row = await this.core.storage.get('CartCheckoutSession', sessionId);
+    return (row?._flow as string | null) ?? 'default';
+  }
+
+  /** Every registered flow laid out by elkjs as a statechart (nodes, edges, coordinates), for the statechart page. */
+  async flowCharts(): Promise<FlowChart[]> {
+    this.live();
+    this.charts ??= Promise.all(this.core.flowIds().map((id) => layoutFlow(this.core.flow(id).flow)));
+    return this.charts;
+  }
+  private charts: Promise<FlowChart[]> | undefined;
 
   /** Checkout sessions for operators (the CLI), newest first, bypassing sharing; archived ones only when asked. */
   async listSessions(opts: { includeArchived?: boolean; limit?: number } = {}): Promise<SObject[]> {

@@ -36,7 +36,7 @@ export async function expireIfStale(core: EngineCore, tx: StorageOps, cartId: st
   const cart = await tx.get('WebCart', cartId);
   if (!cart || cart.Status === 'Closed') return null;
   const reason = expiryReason(await tx.get('WebStore', String(cart.WebStoreId)), session, now);
-  if (reason) await cancelCheckout(core, tx, cartId, now, 'Expired');
+  if (reason) await cancelCheckout(core, tx, cartId, now, 'Expired', { operation: `expiry: ${reason}`, callerId: null });
   return reason;
 }
 

@@ -5,11 +5,15 @@
  * on the row's `_version`, so concurrent writers (threads of one process or many processes) never
  * lose an update: the loser re-reads and re-decides.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { transition, type AnyStateMachine } from 'xstate';
 import { flowOfMachine, MACHINE_VERSION, UNRESTORABLE_STATE, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
 import { ERROR_STATE, type CompiledFlow } from '../../machines/flow.js';
 import { operationInFlight, sessionRowProblem, type Rejection } from '../domain/session-rules.js';
 import type { Row, StorageOps } from '../storage/port.js';
+import { mintId } from '../domain/ids.js';
+import { STORED_OBJECTS } from '../domain/objects.js';
+import { redactSecrets } from '../domain/redact.js';
 
 /** Thrown when a compare-and-set lost a race; the caller retries its whole transaction. */
 export class VersionConflict extends Error {
@@ -118,9 +122,186 @@ export type SessionTransition =
   | { ok: false; rejection: Rejection }
   | { ok: true; row: Row; value: unknown; context: SessionContext; spawned: { src: string; input: unknown }[] };
 
+/** Who offered an event, recorded in the session history: the action or path, its caller, its operation. */
+export interface EventOrigin {
+  /** The invocable action or engine path, e.g. `updateCheckoutSessionStateAction`, `updateRecord`, `worker`. */
+  operation: string;
+  /** The calling user's id; null for the engine itself (worker, expiry). */
+  callerId: string | null;
+  /** The BackgroundOperation the event belongs to, if any. */
+  operationId?: string | null;
+  /** The action input that led to the event (stored redacted). */
+  input?: unknown;
+}
+
+/** One recorded session event (see `getHistory`). */
+export interface HistoryEntry {
+  sessionId: string;
+  /** The session's flow id (known for live entries; not stored). */
+  flowId?: string;
+  cartId: string | null;
+  /** The session's `_version` after the event (applied) or at the time of it (rejected). */
+  seq: number;
+  /** 0 for an applied event; 1, 2… for rejections offered at the same version. */
+  sub: number;
+  at: string;
+  /** The event as offered, without derived facts, secrets redacted. */
+  event: Record<string, unknown>;
+  /** State path before, e.g. `inventory.running`. */
+  from: string;
+  /** State path after; equals `from` for a rejection. */
+  to: string;
+  accepted: boolean;
+  rejection: { error: string; detail: string | null } | null;
+  operation: string | null;
+  operationId: string | null;
+  callerId: string | null;
+}
+
+/**
+ * The origin of the current engine call (set by the engine facade: `updateRecord`, `invoke`…), used
+ * when a deeper path (a record change that cancels a checkout) offers an event without naming one.
+ */
+export const callOrigin = new AsyncLocalStorage<EventOrigin>();
+
+/** The table history rows live in (engine-internal, declared in src/domain/objects.ts). */
+export const HISTORY_OBJECT = 'CheckoutSessionEvent';
+const HISTORY_PREFIX = STORED_OBJECTS.get(HISTORY_OBJECT)!.keyPrefix;
+/** At most this many rejections are kept per session version, so a client hammering a session can't grow its history without bound. */
+export const MAX_REJECTIONS_PER_VERSION = 50;
+
+/** A state value as a dotted path (`{ inventory: 'running' }` → `inventory.running`). */
+export function statePath(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value !== 'object') return String(value);
+  return Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => {
+      const rest = statePath(v);
+      return rest ? `${k}.${rest}` : k;
+    })
+    .join(',');
+}
+
+/** What a transaction recorded for after its end: accepted entries (emitted on commit) and rejections (written after it). */
+interface TxJournal {
+  accepted: HistoryEntry[];
+  rejected: HistoryEntry[];
+}
+const journals = new WeakMap<StorageOps, TxJournal>();
+const journalOf = (tx: StorageOps): TxJournal => {
+  let j = journals.get(tx);
+  if (!j) journals.set(tx, (j = { accepted: [], rejected: [] }));
+  return j;
+};
+
+/** Takes (and forgets) what a transaction journaled; EngineCore.atomically calls it when the transaction ends. */
+export function takeJournal(tx: StorageOps | undefined): TxJournal {
+  if (!tx) return { accepted: [], rejected: [] };
+  const j = journals.get(tx) ?? { accepted: [], rejected: [] };
+  journals.delete(tx);
+  return j;
+}
+
+/** The event as history keeps it: requirement facts dropped (derived data), secrets redacted. */
+function recordedEvent(event: SessionEvent, origin: EventOrigin | undefined): Record<string, unknown> {
+  const { facts: _facts, ...rest } = event as SessionEvent & { facts?: unknown };
+  const out: Record<string, unknown> = { ...rest };
+  if (origin?.input !== undefined) out.input = origin.input;
+  return redactSecrets(out);
+}
+
+function historyRow(e: HistoryEntry): Row {
+  // flowId is not a column: a session's flow is on the session row.
+  return {
+    Id: mintId(HISTORY_PREFIX),
+    CreatedDate: e.at,
+    LastModifiedDate: e.at,
+    SessionId: e.sessionId,
+    CartId: e.cartId,
+    Seq: e.seq,
+    Sub: e.sub,
+    EventType: String(e.event.type),
+    Event: JSON.stringify(e.event),
+    StateBefore: e.from,
+    StateAfter: e.to,
+    Accepted: e.accepted,
+    RejectionCode: e.rejection?.error ?? null,
+    RejectionDetail: e.rejection?.detail ?? null,
+    Operation: e.operation,
+    OperationId: e.operationId,
+    CallerId: e.callerId,
+  };
+}
+
+/** A stored history row as an entry. */
+export function historyEntry(r: Row): HistoryEntry {
+  let event: Record<string, unknown> = { type: r.EventType };
+  try {
+    event = JSON.parse(String(r.Event)) as Record<string, unknown>;
+  } catch {
+    // A row written by hand: keep the type.
+  }
+  return {
+    sessionId: String(r.SessionId),
+    cartId: (r.CartId as string | null) ?? null,
+    seq: Number(r.Seq),
+    sub: Number(r.Sub ?? 0),
+    at: String(r.CreatedDate),
+    event,
+    from: String(r.StateBefore ?? ''),
+    to: String(r.StateAfter ?? ''),
+    accepted: r.Accepted !== false,
+    rejection: r.RejectionCode ? { error: String(r.RejectionCode), detail: (r.RejectionDetail as string | null) ?? null } : null,
+    operation: (r.Operation as string | null) ?? null,
+    operationId: (r.OperationId as string | null) ?? null,
+    callerId: (r.CallerId as string | null) ?? null,
+  };
+}
+
+/** A session's history in order (oldest first). */
+export async function readHistory(ops: StorageOps, sessionId: string): Promise<HistoryEntry[]> {
+  const rows = await ops.find(HISTORY_OBJECT, {
+    where: [{ field: 'SessionId', op: '=', value: sessionId }],
+    orderBy: [
+      { field: 'Seq', direction: 'asc' },
+      { field: 'Sub', direction: 'asc' },
+      { field: 'CreatedDate', direction: 'asc' },
+      { field: 'Id', direction: 'asc' },
+    ],
+  });
+  return rows.map(historyEntry);
+}
+
+/**
+ * Writes rejected events. A rejection changes nothing, and the action that offered it usually
+ * throws and rolls its transaction back, so rejections are written after the transaction ends, in
+ * a short transaction of their own (numbered after the applied event of the same version, capped
+ * at MAX_REJECTIONS_PER_VERSION per version). Returns the entries written.
+ */
+export async function writeRejections(storage: { transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> }, entries: HistoryEntry[]): Promise<HistoryEntry[]> {
+  if (!entries.length) return [];
+  return storage.transaction(async (tx) => {
+    const written: HistoryEntry[] = [];
+    for (const e of entries) {
+      const n = await tx.count(HISTORY_OBJECT, [
+        { field: 'SessionId', op: '=', value: e.sessionId },
+        { field: 'Seq', op: '=', value: e.seq },
+        { field: 'Accepted', op: '=', value: false },
+      ]);
+      if (n >= MAX_REJECTIONS_PER_VERSION) continue;
+      const entry = { ...e, sub: n + 1 };
+      await tx.insert(HISTORY_OBJECT, [historyRow(entry)]);
+      written.push(entry);
+    }
+    return written;
+  });
+}
+
 /**
  * Offers `event` to the session in `row` and, when the machine accepts it, writes the new state
- * (plus `extra` fields) with a compare-and-set on `_version`. Rejections write nothing.
+ * (plus `extra` fields) with a compare-and-set on `_version`, and its history entry (event, state
+ * before and after, `origin`) in the same transaction. A rejection writes nothing here: it is
+ * journaled on `tx` and written when the transaction ends (see `writeRejections`).
  */
 export async function applySessionEvent(
   tx: StorageOps,
@@ -129,17 +310,33 @@ export async function applySessionEvent(
   event: SessionEvent,
   now: Date,
   extra: Row = {},
+  origin?: EventOrigin,
 ): Promise<SessionTransition> {
+  origin ??= callOrigin.getStore();
   const before = await restoreSession(tx, machine, row);
   const refused = completionProblem(before, row, event);
   if (refused) return { ok: false, rejection: refused };
   const [after, actions] = transition(machine, before, event as any);
   const ctx = after.context as SessionContext;
-  if (ctx.rejection) return { ok: false, rejection: ctx.rejection };
+  const version = Number(row._version ?? 0);
+  const base = {
+    sessionId: String(row.Id),
+    flowId: (row._flow as string | null) ?? 'default',
+    cartId: (row.WebCartId as string | null) ?? null,
+    at: now.toISOString(),
+    event: recordedEvent(event, origin),
+    from: statePath(before.value),
+    operation: origin?.operation ?? null,
+    operationId: origin?.operationId ?? (event.type === 'STEP' ? event.operationId : ((row.BackgroundOperationId as string | null) ?? null)),
+    callerId: origin?.callerId ?? null,
+  };
+  if (ctx.rejection) {
+    journalOf(tx).rejected.push({ ...base, seq: version, sub: 1, to: base.from, accepted: false, rejection: { error: ctx.rejection.error, detail: ctx.rejection.detail ?? null } });
+    return { ok: false, rejection: ctx.rejection };
+  }
   const spawned = actions
     .filter((a) => a.type === 'xstate.spawnChild')
     .map((a) => ({ src: String((a.params as { src?: unknown })?.src), input: (a.params as { input?: unknown })?.input }));
-  const version = Number(row._version ?? 0);
   const values: Row = {
     State: ctx.State,
     NextState: ctx.NextState,
@@ -157,5 +354,8 @@ export async function applySessionEvent(
   };
   const ok = await tx.update('CartCheckoutSession', String(row.Id), values, [{ field: '_version', op: '=', value: version }]);
   if (!ok) throw new VersionConflict('CartCheckoutSession', String(row.Id));
+  const entry: HistoryEntry = { ...base, seq: version + 1, sub: 0, to: statePath(after.value), accepted: true, rejection: null };
+  await tx.insert(HISTORY_OBJECT, [historyRow(entry)]);
+  journalOf(tx).accepted.push(entry);
   return { ok: true, row: { ...row, ...values }, value: after.value, context: ctx, spawned };
 }

@@ -208,7 +208,11 @@ export class OperationWorker implements OperationRunner {
         const result = await service.commit({ ...ctx, session: s, now }, tx, computed);
         await this.faults.insideCommit?.(step, id);
         const { machine } = core.flow(s._flow as string);
-        const t = await applySessionEvent(tx, machine, s, { type: 'xstate.done.actor.step', output: result.output ?? {} }, now, result.sessionFields);
+        const t = await applySessionEvent(tx, machine, s, { type: 'xstate.done.actor.step', output: result.output ?? {} }, now, result.sessionFields, {
+          operation: `worker: ${step}`,
+          callerId: null,
+          operationId: id,
+        });
         if (!t.ok) throw new Error(`the session refused to complete '${step}': ${t.rejection.detail ?? t.rejection.error}`);
         await closeCartOnConfirmation(tx, core.flow(s._flow as string).flow, t.row, now);
         await this.finishOperation(tx, current, { Status: 'Complete', FinishedAt: now.toISOString() });
@@ -252,7 +256,11 @@ export class OperationWorker implements OperationRunner {
       if (session && entry && session.BackgroundOperationId === id && session.IsArchived !== true) {
         type = entry.flow.steps.get(String(op._step))?.validationType ?? 'SystemError';
         // A session that can't take the failure (a row it can't restore) is left as it is.
-        const t = await applySessionEvent(tx, entry.machine, session, { type: 'xstate.error.actor.step', error: message }, now);
+        const t = await applySessionEvent(tx, entry.machine, session, { type: 'xstate.error.actor.step', error: message }, now, {}, {
+          operation: `worker: ${String(op._step)}`,
+          callerId: null,
+          operationId: id,
+        });
         // A checkout in error holds no stock: its holds go back until a new checkout reserves again.
         if (t.ok && t.row.IsError === true) await releaseHolds(tx, String(op._cartId), 'StepError', now);
       }

@@ -43,6 +43,7 @@ export const DEFAULT_LOGIN_LIMITS: Readonly<Record<keyof LoginLimits, LoginLimit
   perUsername: { max: 10, windowSeconds: 900 },
   perAddress: { max: 100, windowSeconds: 60 },
 };
+import { registerPage } from './page.js';
 
 /** Options of `buildServer` / `startServer`. */
 export interface ServerOptions {
@@ -562,6 +563,9 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
       return engine.query(req.query.q, { userId: req.userId, apiVersion: version });
     },
   );
+
+  // --- statechart page, its data and session history (src/http/page.ts) --------------------------
+  registerPage(app as unknown as FastifyInstance, engine, route as never, apiVersion);
 
   // --- OpenAPI ----------------------------------------------------------------------------------
   let openapi: Record<string, unknown> | undefined;

@@ -4,11 +4,8 @@
  * violations. One table per object, named after it, one column per field.
  */
 import { Migrator, sql, type Kysely, type Migration, type RawBuilder, type Transaction } from 'kysely';
-import { allFields, INTERNAL_OBJECTS, OBJECTS, type FieldType, type ObjectDef } from '../domain/objects.js';
+import { allFields, STORED_OBJECTS, type FieldType, type ObjectDef } from '../domain/objects.js';
 import { UniqueViolation, type ColumnRef, type Filter, type FindOptions, type Predicate, type Row, type SelectPlan, type Storage, type StorageOps } from './port.js';
-
-/** Every stored object: the public ones and the engine-internal ones (tokens, settings). */
-const STORED_OBJECTS: readonly ObjectDef[] = [...OBJECTS.values(), ...INTERNAL_OBJECTS.values()];
 
 /** What differs between backends. */
 export interface DialectSpec {
@@ -72,7 +69,7 @@ function buildTableInfo(object: ObjectDef, spec: DialectSpec): TableInfo {
 async function syncSchema(db: Kysely<any>, spec: DialectSpec): Promise<void> {
   const tables = (await db.introspection.getTables()).filter((t) => !spec.schema || t.schema === spec.schema);
   const existing = new Map(tables.map((t) => [t.name, new Set(t.columns.map((c) => c.name))]));
-  for (const object of STORED_OBJECTS) {
+  for (const object of STORED_OBJECTS.values()) {
     const cols = existing.get(object.name);
     const wanted: [string, string][] = [
       ['Id', `${spec.columnType('id')} primary key`],
@@ -116,7 +113,7 @@ export class KyselyStore implements Storage {
     private readonly onClose?: () => Promise<void>,
   ) {
     this.kind = spec.kind;
-    for (const o of STORED_OBJECTS) this.tables.set(o.name, buildTableInfo(o, spec));
+    for (const o of STORED_OBJECTS.values()) this.tables.set(o.name, buildTableInfo(o, spec));
     this.ops = new KyselyOps(db, spec, this.tables);
   }
 
@@ -413,7 +410,7 @@ class KyselyOps implements StorageOps {
 
   async updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
     const info = this.table(object);
-    const type = allFields((OBJECTS.get(object) ?? INTERNAL_OBJECTS.get(object))!).find((f) => f.name === field)?.type;
+    const type = allFields(STORED_OBJECTS.get(object)!).find((f) => f.name === field)?.type;
     if (!type || !info.codecs.has(field)) throw new Error(`unknown column ${field}`);
     const cast = sql.raw(this.spec.columnType(type));
     const entries = [...values.entries()];

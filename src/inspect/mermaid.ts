@@ -1,0 +1,46 @@
+/**
+ * A flow as a Mermaid `stateDiagram-v2`, drawn generically from its definition (so custom and
+ * template flows render the same way): steps with their labels, the transitions the flow allows,
+ * each async or sync step's error exit, the final step, and the kind of each step as a class.
+ */
+import { ERROR_STATE, validateFlow, type FlowDefinition } from '../../machines/flow.js';
+
+const CLASSES: Record<string, string> = {
+  screen: 'fill:#eef6ff,stroke:#3b82f6',
+  async: 'fill:#fff7e6,stroke:#f59e0b',
+  sync: 'fill:#f3e8ff,stroke:#8b5cf6',
+  final: 'fill:#ecfdf5,stroke:#10b981',
+  failure: 'fill:#fef2f2,stroke:#ef4444',
+};
+
+/** Mermaid `stateDiagram-v2` text for a flow (validated first; an invalid flow throws FlowError). */
+export function flowMermaid(def: FlowDefinition): string {
+  const flow = validateFlow(def);
+  const lines = ['stateDiagram-v2', '    direction TB'];
+  for (const s of flow.def.steps) lines.push(`    state "${s.label.replace(/"/g, "'")} (${s.kind})" as ${s.key}`);
+  lines.push(`    state "Error (IsError)" as ${ERROR_STATE}`);
+  lines.push(`    [*] --> ${flow.def.steps[0]!.key}`);
+  let errorUsed = false;
+  for (const s of flow.def.steps) {
+    for (const t of flow.next.get(s.key) ?? []) {
+      const target = flow.steps.get(t)!;
+      const how = target.kind === 'async' || target.kind === 'sync' ? `claim, ${target.action}` : 'State update';
+      lines.push(`    ${s.key} --> ${t} : ${how}`);
+    }
+    if (s.kind === 'async' || s.kind === 'sync') {
+      const exit = s.onError ?? ERROR_STATE;
+      if (exit === ERROR_STATE) errorUsed = true;
+      lines.push(`    ${s.key} --> ${exit} : ${s.action} fails`);
+    }
+    if (s.kind === 'final') lines.push(`    ${s.key} --> [*]`);
+  }
+  if (!errorUsed) lines.splice(lines.indexOf(`    state "Error (IsError)" as ${ERROR_STATE}`), 1);
+  for (const [cls, style] of Object.entries(CLASSES)) lines.push(`    classDef ${cls} ${style}`);
+  for (const kind of ['screen', 'async', 'sync', 'final']) {
+    const keys = flow.def.steps.filter((s) => s.kind === kind).map((s) => s.key);
+    if (keys.length) lines.push(`    class ${keys.join(',')} ${kind}`);
+  }
+  if (errorUsed) lines.push(`    class ${ERROR_STATE} failure`);
+  lines.push('    note left of ' + flow.def.steps[0]!.key + ' : CANCEL from any state archives the session');
+  return lines.join('\n');
+}
