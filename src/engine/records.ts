@@ -180,7 +180,7 @@ export class RecordService {
   private async checkNotFrozen(tx: StorageOps, object: ObjectDef, row: Row, role: Role, verb: Verb): Promise<void> {
     const own = FROZEN[object.name];
     if (own && own.values.includes(row[own.field] as string) && (verb !== 'delete' || !own.deletable)) {
-      throw new EngineError('RECORD_LOCKED', `${object.name} ${String(row.Id)} is ${String(row[own.field])}.`, []);
+      throw new EngineError('RECORD_LOCKED', `${object.name} ${String(row.Id)} is ${String(row[own.field])}.`, [own.field]);
     }
     // A session's State moves are governed by its statechart (screen steps, also after the order).
     if (object.name === 'CartCheckoutSession') return;
@@ -190,7 +190,7 @@ export class RecordService {
       throw new EngineError('RECORD_LOCKED', `Its cart ${String(cart.Id)} is Closed.`, [CART_CHILDREN[object.name]!]);
     }
     if (cart && role === 'buyer' && !(object.name === 'WebCart' && verb === 'delete') && !BUYER_OPEN_CART_STATUSES.includes(String(cart.Status))) {
-      throw new EngineError('RECORD_LOCKED', `Cart ${String(cart.Id)} is ${String(cart.Status)}; a buyer changes a cart only while it is ${BUYER_OPEN_CART_STATUSES.join(' or ')}.`, []);
+      throw new EngineError('RECORD_LOCKED', `Cart ${String(cart.Id)} is ${String(cart.Status)}; a buyer changes a cart only while it is ${BUYER_OPEN_CART_STATUSES.join(' or ')}.`, [object.name === 'WebCart' ? 'Status' : CART_CHILDREN[object.name]!]);
     }
     const orderField = ORDER_CHILDREN[object.name];
     const orderId = orderField ? row[orderField] : undefined;

@@ -93,12 +93,12 @@ describe('mintId', () => {
     }
   });
 
-  it('mints 100k ids well under 200 ms', () => {
-    mintId('001'); // warm up
-    const start = performance.now();
-    for (let i = 0; i < 100_000; i++) mintId('001');
-    const elapsed = performance.now() - start;
-    expect(elapsed).toBeLessThan(200);
+  // How fast minting is belongs to the benchmarks; here: 100k ids in a row are all distinct and valid.
+  it('mints 100k distinct, valid ids in a row', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 100_000; i++) seen.add(mintId('001'));
+    expect(seen.size).toBe(100_000);
+    for (const id of [...seen].slice(0, 1000)) expect(parseId(id, ['001']).ok).toBe(true);
   });
 
   it.each(['', '00', '0011', '00-', 'a b', '00é'])('rejects the prefix %j', (prefix) => {
