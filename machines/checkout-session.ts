@@ -296,3 +296,12 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
   FLOW_OF.set(machine.config as object, flow);
   return machine;
 }
+
+/**
+ * Whether a state value is `step` running its operation: `{ step: 'running' }` under the source
+ * convention, `{ step: 'running_<successor>' }` under the template convention.
+ */
+export function isRunningStep(value: unknown, step: string): boolean {
+  const sub = value && typeof value === 'object' ? (value as Record<string, unknown>)[step] : undefined;
+  return typeof sub === 'string' && (sub === 'running' || sub.startsWith('running_'));
+}

@@ -346,7 +346,9 @@ const OBJECT_LIST: ObjectDef[] = [
       str('ExternalProvider'),
     ],
     indexes: [['CartDeliveryGroupId'], ['WebCartId']],
-    cancelsCheckout: { create: true, delete: true, fields: 'all' },
+    // Offering one more option changes nothing the order is built from (choosing one does, through
+    // setCheckoutDeliveryMethod); the store's own code offers options mid-checkout in the Main template.
+    cancelsCheckout: { delete: true, fields: 'all' },
   },
   {
     name: 'CartValidationOutput',

@@ -15,6 +15,7 @@
 import { StepFailed, type EngineCore, type StepContext } from './core.js';
 import { applySessionEvent, restoreSnapshot, VersionConflict } from './sessions.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
+import { isRunningStep } from '../../machines/checkout-session.js';
 import { releaseHolds } from './reservations.js';
 import { closeCartOnConfirmation } from './records.js';
 import type { Row } from '../storage/port.js';
@@ -183,7 +184,7 @@ export class OperationWorker implements OperationRunner {
       if (!entry) throw new StepFailed(`The checkout session's flow '${String(session._flow)}' is not registered.`);
       // A session row that isn't running this step (seeded or edited by hand) gets no effects: the
       // operation fails and the session stays as it is, for the buyer to cancel.
-      if (session.BackgroundOperationId === id && session.IsArchived !== true && !restoreSnapshot(entry.machine, session, 'Running').matches({ [step]: 'running' })) {
+      if (session.BackgroundOperationId === id && session.IsArchived !== true && !isRunningStep(restoreSnapshot(entry.machine, session, 'Running').value, step)) {
         const why = sessionRowProblem(
           { State: (session.State as string) ?? null, NextState: (session.NextState as string) ?? null, IsProcessing: session.IsProcessing === true, IsError: session.IsError === true, IsArchived: false },
           entry.flow,

@@ -56,11 +56,15 @@ describe('write rules (pure)', () => {
   it('a buyer writes exactly the storefront fields of a cart line, a cart, a delivery group and a session', () => {
     expect(writableFields(obj('CartItem'), 'buyer')).toEqual(['CartId', 'CartDeliveryGroupId', 'Product2Id', 'Name', 'Sku', 'Quantity']);
     expect(writableFields(obj('WebCart'), 'buyer')).toEqual([
-      'Name', 'WebStoreId', 'AccountId', 'OwnerId', 'CurrencyIsoCode', 'PoNumber', 'PaymentMethodId',
+      // Status: only a template flow's own Checkout → Closed at Order Confirmation (RecordService.update).
+      'Name', 'WebStoreId', 'AccountId', 'OwnerId', 'Status', 'CurrencyIsoCode', 'PoNumber', 'PaymentMethodId',
       'BillingStreet', 'BillingCity', 'BillingState', 'BillingPostalCode', 'BillingCountry',
+      'BillingLatitude', 'BillingLongitude', 'BillingGeocodeAccuracy',
     ]);
     expect(writableFields(obj('CartDeliveryGroup'), 'buyer')).not.toContain('DeliveryMethodId');
-    expect(writableFields(obj('CartCheckoutSession'), 'buyer')).toEqual(['State']);
+    // Salesforce's updatable session fields: every write is offered to the flow's statechart, which
+    // refuses what the flow doesn't allow (and never links an order: see attacks.test.ts).
+    expect(writableFields(obj('CartCheckoutSession'), 'buyer')).toEqual(['State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived', 'BackgroundOperationId', 'OrderId']);
     expect(writableFields(obj('CartValidationOutput'), 'buyer')).toEqual(['IsDismissed']);
   });
 
