@@ -119,7 +119,9 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       });
       await expect(engine.createRecord('CartCheckoutSession', { Name: 'x', WebCartId: ids.cart }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION' });
       // A buyer doesn't write a cart's Status; an administrator can't move it into Checkout either.
-      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Checkout' }, as)).rejects.toMatchObject({ code: 'INVALID_FIELD_FOR_INSERT_UPDATE', fields: ['Status'] });
+      // Checkout is entered and left only by the checkout actions.
+      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Checkout' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['Status'] });
+      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Closed' }, as)).rejects.toMatchObject({ code: 'INVALID_FIELD_FOR_INSERT_UPDATE', fields: ['Status'] });
       await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Checkout' }, { userId: ids.admin! })).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['Status'] });
       await expect(engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'Extra', Quantity: 2, SalesPrice: 5 }, as)).rejects.toMatchObject({
         code: 'INVALID_FIELD_FOR_INSERT_UPDATE',

@@ -84,7 +84,7 @@ for (const backend of FLOW_BACKENDS) {
         expect([method.code, method.status]).toEqual(['INVALID_OPERATION', 403]);
         expect(method.message).toMatch(row.problem);
 
-        const write = await engine.updateRecord('CartCheckoutSession', s.sessionId, { State: 'deliveryMethod' }, s.as).catch((e: unknown) => e);
+        const write = await engine.updateRecord('CartCheckoutSession', s.sessionId, { State: 'paymentAndBillingAddress' }, s.as).catch((e: unknown) => e);
         expect(write).toBeInstanceOf(EngineError);
         expect([(write as EngineError).code, (write as EngineError).status]).toEqual(['INVALID_OPERATION', 409]);
         expect((write as EngineError).message).toMatch(row.problem);
