@@ -1,7 +1,8 @@
 /**
- * Regenerates the README's error table, key-prefix table and default-flow diagram from the code
- * (src/errors.ts, src/domain/objects.ts, machines/flow.ts via src/inspect/mermaid.ts), between their `<!-- …:start -->` / `<!-- …:end -->` markers.
- * Run: npx tsx scripts/readme-tables.ts (test/readme.test.ts fails when the README is stale).
+ * Regenerates the documentation's generated blocks from the code — the error table (docs/errors.md),
+ * the key-prefix table (docs/records.md), the default-flow diagram (README) — between their
+ * `<!-- …:start -->` / `<!-- …:end -->` markers, in every page that has them.
+ * Run: npx tsx scripts/readme-tables.ts (test/readme.test.ts fails when a page is stale).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,10 @@ export function readmeTables(): Record<string, string> {
   return { errors: errors.join('\n'), prefixes: prefixes.join('\n'), 'default-flow': flow };
 }
 
-/** The README text with every generated block replaced. */
+/** The pages that hold generated blocks (paths from the repository root). */
+export const GENERATED_PAGES = ['README.md', 'docs/errors.md', 'docs/records.md'];
+
+/** A page's text with every generated block it holds replaced. */
 export function renderReadme(text: string): string {
   let out = text;
   for (const [name, block] of Object.entries(readmeTables())) {
@@ -30,6 +34,8 @@ export function renderReadme(text: string): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const path = fileURLToPath(new URL('../README.md', import.meta.url));
-  writeFileSync(path, renderReadme(readFileSync(path, 'utf8')));
+  for (const page of GENERATED_PAGES) {
+    const path = fileURLToPath(new URL(`../${page}`, import.meta.url));
+    writeFileSync(path, renderReadme(readFileSync(path, 'utf8')));
+  }
 }

@@ -1,16 +1,45 @@
-/** The README's promises: the two commands, and generated tables that match the code. */
-import { readFileSync } from 'node:fs';
+/**
+ * The README's promises: the two commands, generated tables and diagrams that match the code (in the
+ * README and the docs pages), and documentation that stands alone: every link stays inside the
+ * repository and points at a file that exists.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { renderReadme } from '../scripts/readme-tables.js';
+import { GENERATED_PAGES, renderReadme } from '../scripts/readme-tables.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const read = (page: string) => readFileSync(join(root, page), 'utf8');
+const readme = read('README.md');
+const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 describe('README', () => {
   it('gives the two set-up commands', () => {
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm ci && npm test');
   });
-  it('lists every error and key prefix as the code declares them (run npx tsx scripts/readme-tables.ts)', () => {
-    expect(readme).toBe(renderReadme(readme));
+
+  it.each(GENERATED_PAGES)('%s: every generated block matches the code (run npx tsx scripts/readme-tables.ts)', (page) => {
+    const text = read(page);
+    expect(text).toContain(':start -->');
+    expect(text).toBe(renderReadme(text));
+  });
+
+  it('stays short: the reference lives in docs/, one page per topic, each listed in the map', () => {
+    expect(readme.split('\n').length).toBeLessThan(400);
+    for (const page of pages.filter((p) => p !== 'README.md')) expect(readme, page).toContain(`(${page})`);
+  });
+
+  it.each(pages)('%s links only inside the repository, to files that exist', (page) => {
+    const text = read(page).replace(/```[\s\S]*?```/g, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      expect(target, `${page} → ${target}`).not.toMatch(/^(https?:|\/\/|mailto:)/);
+      const file = target!.split('#')[0]!;
+      if (!file) continue;
+      const path = resolve(dirname(join(root, page)), file);
+      expect(path.startsWith(root + '/'), `${page} → ${target} leaves the repository`).toBe(true);
+      expect(existsSync(path), `${page} → ${target} does not exist`).toBe(true);
+    }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Cart → draft Order mapping (spec §3, salesforce-reference §2.10), as a pure function:
+ * Cart → draft Order mapping (spec §3: docs/contract.md; the field mapping of Salesforce’s Cart to Order), as a pure function:
  * WebCart → Order (Status Draft), CartDeliveryGroup → OrderDeliveryGroup, CartItem Product →
  * OrderItem "Order Product", CartItem Charge → OrderItem "Delivery Charge", CartTax →
  * OrderItemTaxLineItem, non-zero AdjustmentAmount → OrderItemAdjustmentLineItem. Order totals are
