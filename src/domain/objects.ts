@@ -81,6 +81,12 @@ export interface CancelsCheckout {
   readonly delete?: boolean;
   /** Fields whose change cancels; 'all' for any field. */
   readonly fields?: readonly string[] | 'all';
+  /**
+   * Fields whose change cancels once the checkout has left its first state: what shipping and taxes
+   * were computed from (the delivery address). At the first state (Start) the buyer is still
+   * choosing it, so the change is simply taken.
+   */
+  readonly afterFirstState?: readonly string[];
 }
 
 /** One object: API name, id key prefix, fields and the indexes its queries need. */
@@ -282,7 +288,11 @@ const OBJECT_LIST: ObjectDef[] = [
     ],
     indexes: [['CartId']],
     write: BUYER_OBJECT,
-    cancelsCheckout: { delete: true, fields: ['DeliveryMethodId'] },
+    cancelsCheckout: {
+      delete: true,
+      fields: ['DeliveryMethodId'],
+      afterFirstState: ['DeliverToStreet', 'DeliverToCity', 'DeliverToState', 'DeliverToPostalCode', 'DeliverToCountry', 'DeliverToLatitude', 'DeliverToLongitude'],
+    },
   },
   {
     name: 'CartItem',

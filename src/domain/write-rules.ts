@@ -110,6 +110,11 @@ export function cancelsCheckout(object: ObjectDef, verb: Verb, values: Readonly<
   return fields.some((f) => f in values && (!before || values[f] !== before[f]));
 }
 
+/** Whether an update changes a field that cancels the checkout once it has left its first state. */
+export function cancelsAfterFirstState(object: ObjectDef, values: Readonly<Record<string, unknown>>, before: Readonly<Record<string, unknown>>): boolean {
+  return (object.cancelsCheckout?.afterFirstState ?? []).some((f) => f in values && values[f] !== before[f]);
+}
+
 /** The fields of an object a role may write (for docs and describe). */
 export function writableFields(object: ObjectDef, role: Role): string[] {
   return object.fields.filter((f) => allows(fieldWriter(f), role)).map((f) => f.name);

@@ -13,7 +13,7 @@ import type { CompiledFlow } from '../../machines/flow.js';
 import { parseId } from '../domain/ids.js';
 import { BUYER_OPEN_CART_STATUSES, cartStatusChange, findField, FROZEN, type ObjectDef } from '../domain/objects.js';
 import { roundMoney } from '../domain/money.js';
-import { cancelsCheckout, checkFieldWrite, checkObjectWrite, checkRowDelete, roleOf, type Refusal, type Role, type Verb } from '../domain/write-rules.js';
+import { cancelsAfterFirstState, cancelsCheckout, checkFieldWrite, checkObjectWrite, checkRowDelete, roleOf, type Refusal, type Role, type Verb } from '../domain/write-rules.js';
 import { publicRecord, requireObject, validateFields, withDefaults, type SObject } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import type { Caller } from './facts.js';
@@ -247,9 +247,21 @@ export class RecordService {
     return { id, success: true, errors: [] };
   }
 
-  private async cancelIfInCheckout(tx: StorageOps, cartId: string): Promise<void> {
+  /**
+   * Cancels the checkout of a cart in Checkout; with `pastFirstState`, only when its session has left
+   * the flow's first state (what later steps computed from the written values would be stale).
+   */
+  private async cancelIfInCheckout(tx: StorageOps, cartId: string, pastFirstState = false): Promise<void> {
     const cart = await tx.get('WebCart', cartId);
-    if (cart?.Status === 'Checkout') await cancelCheckout(this.core, tx, cartId, this.core.now());
+    if (cart?.Status !== 'Checkout') return;
+    if (pastFirstState) {
+      const session = await findActiveSession(tx, cartId);
+      if (session && this.core.flowIds().includes(String(session._flow))) {
+        const { flow } = this.core.flow(String(session._flow));
+        if (flow.resolve(session.State) === flow.def.steps[0]!.key && session.IsProcessing !== true) return;
+      }
+    }
+    await cancelCheckout(this.core, tx, cartId, this.core.now());
   }
 
   /** Updates a record as `caller`. */
@@ -305,6 +317,7 @@ export class RecordService {
         }
         const cartId = this.cartOf(object, row);
         if (cartId && cancelsCheckout(object, 'update', values, row)) await this.cancelIfInCheckout(tx, cartId);
+        else if (cartId && cancelsAfterFirstState(object, values, row)) await this.cancelIfInCheckout(tx, cartId, true);
         await tx.update(object.name, rid, next);
         if (object.name === 'CartItem' || object.name === 'CartTax') {
           for (const c of new Set([row.CartId, next.CartId].filter((x): x is string => typeof x === 'string'))) await recomputeCart(tx, c, now);

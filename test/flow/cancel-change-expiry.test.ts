@@ -74,6 +74,26 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
     expect(await rows(engine, 'OrderItem', { OrderId: run.orderId, Type: 'Order Product' })).toHaveLength(4);
   });
 
+  it('a delivery address change at Start is taken; after shipping and taxes were computed from it, it cancels the checkout', async () => {
+    const { engine, cartId, as } = await cartOn(shared.get(), { lines: 2 });
+    let run = await engine.runCheckout(cartId, { ...as, stopAt: 'start' });
+    const [group] = await rows(engine, 'CartDeliveryGroup', { CartId: cartId });
+    await engine.updateRecord('CartDeliveryGroup', String(group!.Id), { ...CA_ADDRESS, DeliverToCity: 'Oakland' }, as);
+    const s = (await activeSession(engine, cartId))!;
+    expect(s.State).toBe('start');
+    run = await engine.runCheckout(cartId, { ...as, answers: { poNumber: 'PO-A' }, stopAt: 'taxes' });
+    expect(run.state).toBe('taxes');
+    // Taxes were computed for California; moving the address to another state now would leave them stale.
+    await engine.updateRecord('CartDeliveryGroup', String(group!.Id), { DeliverToState: 'NY' }, as);
+    expect((await engine.core.storage.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(true);
+    expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Active');
+    // Names and instructions are no input of any step: they never cancel.
+    run = await engine.runCheckout(cartId, { ...as, answers: { poNumber: 'PO-B' }, stopAt: 'taxes' });
+    const s2 = (await activeSession(engine, cartId))!;
+    await engine.updateRecord('CartDeliveryGroup', String(group!.Id), { ShippingInstructions: 'Leave at the door' }, as);
+    expect((await activeSession(engine, cartId))!.Id).toBe(s2.Id);
+  });
+
   it('CheckoutTimeToLive expires a session after its minutes (null never does); the next call starts a fresh checkout', async () => {
     const { engine, cartId, as, adminId, storeId } = await cartOn(shared.get(), { lines: 2 });
     const admin = { userId: adminId };
