@@ -71,7 +71,7 @@ export const CONVENTIONS: Readonly<Record<FlowConventionName, FlowConvention>> =
     closesCartOn: 'confirmation',
     buyerClosesCart: false,
     cancelWithoutSession: false,
-    storesAsWritten: false,
+    storesAsWritten: true,
   },
   template: {
     name: 'template',

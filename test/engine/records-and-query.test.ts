@@ -59,7 +59,7 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       const ids = await engine.seed(demoFixture({ sessionState: 'paymentAndBillingAddress' }));
       const as = { userId: ids.buyer! };
       await engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'Checkout Summary' }, as);
-      expect((await engine.getRecord('CartCheckoutSession', ids.session!)).State).toBe('checkoutSummary');
+      expect((await engine.getRecord('CartCheckoutSession', ids.session!)).State).toBe('Checkout Summary'); // stored as written: a label stays a label
       await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'complete' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', status: 409, fields: ['State'] });
       await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'cartToOrder' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', status: 409 });
       await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'nowhere' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['State'] });
@@ -68,7 +68,7 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { IsProcessing: true }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', status: 400, fields: ['IsProcessing'] });
       await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { OrderId: null, IsError: true }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['IsError'] });
       await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'checkoutSummary' }, { userId: ids.outsider! })).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
-      expect(await engine.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ State: 'checkoutSummary', IsProcessing: false });
+      expect(await engine.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ State: 'Checkout Summary', IsProcessing: false });
       await engine.close();
     });
 

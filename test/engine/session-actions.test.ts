@@ -19,7 +19,7 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       const [first] = await engine.invoke('checkoutSessionAction', [{ cartId: ids.cart, initialState: 'Start' }], as);
       expect(first).toMatchObject({ isSuccess: true, httpStatus: 200 });
       const id = first!.outputValues!.requestId as string;
-      expect(await engine.getRecord('CartCheckoutSession', id)).toMatchObject({ WebCartId: ids.cart, State: 'start', NextState: null, IsProcessing: false, IsArchived: false, IsError: false });
+      expect(await engine.getRecord('CartCheckoutSession', id)).toMatchObject({ WebCartId: ids.cart, State: 'Start', NextState: null, IsProcessing: false, IsArchived: false, IsError: false });
       expect((await engine.getRecord('WebCart', ids.cart!)).Status).toBe('Checkout');
       const [again] = await engine.invoke('checkoutSessionAction', [{ cartId: ids.cart }], as);
       expect(again!.outputValues!.requestId).toBe(id);
@@ -69,7 +69,7 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
         expect(await engine.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ State: 'checkoutSummary', NextState: null, IsProcessing: false });
         const [ok] = await engine.invoke(name, [{ ...good, expCurrentState: 'Checkout Summary', nextState: 'Cart To Order' }], { userId: ids.buyer! });
         expect(ok).toMatchObject({ isSuccess: true, outputValues: { requestId: ids.session } });
-        expect(await engine.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ State: 'checkoutSummary', NextState: 'cartToOrder', IsProcessing: true });
+        expect(await engine.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ State: 'checkoutSummary', NextState: 'Cart To Order', IsProcessing: true });
         expect(errorOf(await claim(good))).toMatchObject({ code: 'INVALID_OPERATION', status: 409 });
         await engine.close();
       });

@@ -125,7 +125,7 @@ describe.each(FLOW_BACKENDS)('actions on $name', (backend) => {
       const sessionId = String(ok(await call(engine, 'checkoutSessionAction', { cartId }, as.userId)).requestId);
       ok(await call(engine, 'updateCheckoutSessionAction', { checkoutSessionId: sessionId, expCurrentState: 'Start', nextState: 'Inventory' }, as.userId));
       let s = (await activeSession(engine, cartId))!;
-      expect([s.State, s.NextState, s.IsProcessing]).toEqual(['start', 'inventory', true]);
+      expect([s.State, s.NextState, s.IsProcessing]).toEqual(['start', 'Inventory', true]);
       expect(failure(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'inventory' }, as.userId))).toMatchObject({
         code: 'INVALID_OPERATION',
         status: 409,
