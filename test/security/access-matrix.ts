@@ -262,10 +262,16 @@ const LETTER: Record<VerbName, string> = { read: 'R', query: 'Q', create: 'C', u
 /** The markdown of both tables and their footnotes (README and docs point here). */
 export function renderAccessMatrix(): string {
   const out: string[] = [];
-  const cell = (v: string) => (v === OK ? '✓' : v === NO_SESSION ? '401' : v.replace(/ (\d+)$/, ' $1'));
+  const cell = (v: string) => (v === OK ? '✓' : v === NO_SESSION ? '401' : v);
   out.push('**Actions on cart A** (✓ = runs; otherwise the errorCode and HTTP status answered)', '');
   out.push(`| Action | ${ROLES.map((r) => ROLE_HEADS[r]).join(' | ')} |`, `|---|${ROLES.map(() => '---').join('|')}|`);
   for (const a of ACTION_MATRIX) out.push(`| ${a.action} | ${ROLES.map((r) => cell(a.expected[r])).join(' | ')} |`);
+  out.push(
+    '',
+    `Read: \`${REQ3}\` = requirement 3 failed (the caller acts for no account of the cart); \`${REQ5}\` = requirement 5 (no edit access: no ownership, no Edit share); ` +
+      `\`${REQ7}\` = access granted, requirement 7 refuses (the session waits for no such step — the world's session rests at Checkout Summary); ` +
+      `updateCheckoutSessionStateAction: \`INSUFFICIENT_ACCESS_OR_READONLY 400\` = no edit access to the session's cart, \`INVALID_OPERATION 409\` = access granted, the compare-and-set refuses a wrong expCurrentState; 401 = \`${NO_SESSION}\`.`,
+  );
   out.push('', '**Records** (R read by id, Q found by SOQL, C create, U update, D delete; — none; 401 = refused as a dead session; ¹ ² … partial rights below)', '');
   out.push(`| Object | ${ROLES.map((r) => ROLE_HEADS[r]).join(' | ')} |`, `|---|${ROLES.map(() => '---').join('|')}|`);
   const notes: string[] = [];
