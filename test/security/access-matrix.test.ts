@@ -1,6 +1,6 @@
 /**
- * Issue 8, item 9: the access matrix (test/security/access-matrix.ts) performed over HTTP. One
- * server; the world (two buyer accounts in one store, users per role, cart A in Checkout resting
+ * Issue 8, item 9: the access matrix (test/security/access-matrix.ts) performed over HTTP, on
+ * SQLite and PostgreSQL. One server per backend; the world (two buyer accounts in one store, users per role, cart A in Checkout resting
  * at the Checkout Summary screen, a Draft order of account A, catalog) is built once; each role's
  * run performs every action and every record verb with a real token of that role (logged in;
  * expired by moving the engine's clock past the token lifetime; revoked through
@@ -53,7 +53,7 @@ async function restore(t: TestServer, snap: Snapshot): Promise<void> {
   });
 }
 
-describe.each([BACKENDS[0]!])('access matrix over HTTP on $name', (backend) => {
+describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', (backend) => {
   let t: TestServer;
   let offsetMs = 0;
   const tokens = {} as Record<RoleName, string>;
