@@ -204,7 +204,7 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
       update: cartEdit(),
       delete: cartEdit(),
     },
-    { create: 'own cart of own account only', update: 'buyer fields only (name, PO number, billing address, payment method); never Status or totals' },
+    { create: 'own cart of own account only', update: 'buyer fields only (name, PO number, billing address, payment method); never Status, totals or the owner' },
   ),
   obj(
     'WebCartShare',
