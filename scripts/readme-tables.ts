@@ -1,7 +1,8 @@
 /**
  * Regenerates the documentation's generated blocks from the code — the error table (docs/errors.md),
- * the key-prefix table (docs/records.md), the default-flow diagram (README) — between their
- * `<!-- …:start -->` / `<!-- …:end -->` markers, in every page that has them.
+ * the key-prefix table (docs/records.md), the default-flow diagram (README) and the access matrix
+ * (README; from test/security/access-matrix.ts, which test/security/access-matrix.test.ts proves
+ * over HTTP) — between their `<!-- …:start -->` / `<!-- …:end -->` markers, in every page that has them.
  * Run: npx tsx scripts/readme-tables.ts (test/readme.test.ts fails when a page is stale).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { ERRORS } from '../src/errors.js';
 import { OBJECTS } from '../src/domain/objects.js';
 import { DEFAULT_FLOW } from '../machines/flow.js';
 import { flowMermaid } from '../src/inspect/mermaid.js';
+import { renderAccessMatrix } from '../test/security/access-matrix.js';
 
 /** The generated markdown for each marker. */
 export function readmeTables(): Record<string, string> {
@@ -18,7 +20,7 @@ export function readmeTables(): Record<string, string> {
   const prefixes = ['| Object | Key prefix | Salesforce’s own prefix? |', '|---|---|---|'];
   for (const o of OBJECTS.values()) prefixes.push(`| ${o.name} | \`${o.keyPrefix}\` | ${o.realPrefix ? 'yes' : 'no (engine-assigned)'} |`);
   const flow = ['```mermaid', flowMermaid(DEFAULT_FLOW), '```'].join('\n');
-  return { errors: errors.join('\n'), prefixes: prefixes.join('\n'), 'default-flow': flow };
+  return { errors: errors.join('\n'), prefixes: prefixes.join('\n'), 'default-flow': flow, 'access-matrix': renderAccessMatrix() };
 }
 
 /** The pages that hold generated blocks (paths from the repository root). */

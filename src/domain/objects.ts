@@ -46,8 +46,11 @@ export interface FieldDef {
    * engine's. Default: 'admin'.
    */
   readonly write?: Writer;
-  /** Set at creation, never changed by a record write afterwards (master-detail links). */
-  readonly fixed?: boolean;
+  /**
+   * Set at creation, never changed by a record write afterwards (master-detail links); 'buyer':
+   * fixed for buyers only (a cart's owner, which ModifyAllData may reassign).
+   */
+  readonly fixed?: boolean | 'buyer';
   /**
    * For references: the access the caller needs to the target a write names — 'edit' for a parent
    * link, 'read' (default) for a lookup, 'exists' where only existence matters (a share's user).
@@ -236,7 +239,8 @@ const OBJECT_LIST: ObjectDef[] = [
       str('Name', { required: true, ...B }),
       ref('WebStoreId', 'WebStore', { required: true, ...B, fixed: true }),
       ref('AccountId', 'Account', { required: true, ...B, fixed: true }),
-      ref('OwnerId', 'User', B),
+      // Fixed for buyers: an Edit share can't make itself the owner (and lock the owner out).
+      ref('OwnerId', 'User', { ...B, fixed: 'buyer' }),
       // Buyer-writable only for the template flows' own Checkout → Closed at Order Confirmation (RecordService.update).
       pick('Status', PICKLISTS.cartStatus, { default: 'Active', ...B }),
       str('CurrencyIsoCode', { default: 'USD', maxLength: 3, ...B, fixed: true }),

@@ -75,7 +75,7 @@ export function checkFieldWrite(
   for (const f of object.fields) {
     if (!(f.name in values)) continue;
     if (!allows(fieldWriter(f), role)) denied.push(f.name);
-    else if (verb === 'update' && f.fixed && before && values[f.name] !== before[f.name]) fixed.push(f.name);
+    else if (verb === 'update' && (f.fixed === true || (f.fixed === 'buyer' && role === 'buyer')) && before && values[f.name] !== before[f.name]) fixed.push(f.name);
   }
   if (denied.length) {
     return { key: 'FIELD_NOT_WRITABLE', detail: `${object.name}: ${denied.join(', ')}.`, fields: denied };

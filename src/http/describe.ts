@@ -61,7 +61,7 @@ function describeField(object: ObjectDef, f: FieldDef) {
     nillable: !f.required && !isId,
     createable: adminWrites(f) && adminMay(object, 'create'),
     // A session's fields (State above all) are written through updates; operations never are.
-    updateable: adminWrites(f) && !f.fixed && adminMay(object, 'update'),
+    updateable: adminWrites(f) && f.fixed !== true && adminMay(object, 'update'),
     filterable: f.type !== 'stringList' && f.type !== 'password',
     sortable: f.type !== 'stringList' && f.type !== 'password',
     defaultedOnCreate: f.default !== undefined,

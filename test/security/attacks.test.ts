@@ -163,6 +163,9 @@ describe.each(FLOW_BACKENDS)('attacks of issue 8 (items 1-3) on $name', (backend
     expect(edit.status).toBe(201);
     refused(await t.call('POST', sob('WebCartShare'), { token: a, body: { ParentId: theirs.cartId, UserOrGroupId: s.aId, AccessLevel: 'Read' } }), 403, 'INSUFFICIENT_ACCESS_OR_READONLY');
     refused(await t.call('PATCH', sob('WebCartShare', edit.body.id), { token: a, body: { AccessLevel: 'Read' } }), 403, 'INSUFFICIENT_ACCESS_OR_READONLY');
+    // …nor take it over: a cart's OwnerId is fixed for buyers (found by the access matrix).
+    refused(await t.call('PATCH', sob('WebCart', theirs.cartId), { token: a, body: { OwnerId: s.aId } }), 400, 'INVALID_FIELD_FOR_INSERT_UPDATE', ['OwnerId']);
+    expect((await storage.get('WebCart', theirs.cartId))!.OwnerId).toBe(s.bId);
     expect((await t.call('PATCH', sob('CartItem', theirs.itemId), { token: a, body: { Quantity: 3 } })).status).toBe(204);
     expect((await storage.get('WebCart', theirs.cartId))!.GrandTotalAmount).toBe(300);
   });

@@ -86,6 +86,9 @@ describe('write rules (pure)', () => {
     expect(checkFieldWrite(obj('WebCartShare'), 'update', 'buyer', { ParentId: 'cartB' }, { ParentId: 'cartA' })).toMatchObject({ key: 'FIELD_NOT_UPDATABLE', fields: ['ParentId'] });
     expect(checkFieldWrite(obj('CartDeliveryGroup'), 'update', 'buyer', { CartId: 'cartB' }, { CartId: 'cartA' })).toMatchObject({ key: 'FIELD_NOT_UPDATABLE', fields: ['CartId'] });
     expect(checkFieldWrite(obj('OrderItem'), 'update', 'admin', { OrderId: 'o2' }, { OrderId: 'o1' })).toMatchObject({ key: 'FIELD_NOT_UPDATABLE', fields: ['OrderId'] });
+    // A cart's owner is fixed for buyers (an Edit share can't make itself the owner); ModifyAllData may reassign it.
+    expect(checkFieldWrite(obj('WebCart'), 'update', 'buyer', { OwnerId: 'u2' }, { OwnerId: 'u1' })).toMatchObject({ key: 'FIELD_NOT_UPDATABLE', fields: ['OwnerId'] });
+    expect(checkFieldWrite(obj('WebCart'), 'update', 'admin', { OwnerId: 'u2' }, { OwnerId: 'u1' })).toBeNull();
     // A session's cart is the engine's: not even a value is accepted.
     expect(checkFieldWrite(obj('CartCheckoutSession'), 'update', 'admin', { WebCartId: 'cartB' })).toMatchObject({ key: 'FIELD_NOT_WRITABLE', fields: ['WebCartId'] });
   });
