@@ -134,7 +134,7 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
     s('CartTax', await firstOf('CartTax', { CartId: cartId }), { CartItemId: ids.item, Name: 'Extra tax', Amount: 1 }, { Description: 'Changed' });
     s('CartDeliveryGroupMethod', await firstOf('CartDeliveryGroupMethod', { WebCartId: cartId }), { CartDeliveryGroupId: group, DeliveryMethodId: ids.method, Name: 'Option', ShippingFee: 1 }, { Carrier: 'Other' });
     s('CartValidationOutput', seeded.cvo!, { CartId: cartId, Level: 'Info', Type: 'Other', Message: 'Another' }, { IsDismissed: true });
-    s('CartCheckoutSession', session, { Name: 'Planted', WebCartId: cartId, State: 'checkoutSummary' }, { State: 'checkoutSummary' });
+    s('CartCheckoutSession', session, { Name: 'Planted', WebCartId: cartId, State: 'checkoutSummary' }, { State: 'Complete' });
     s('BackgroundOperation', await firstOf('BackgroundOperation', { _cartId: cartId }), { Name: 'Planted' }, { Name: 'Renamed' });
     s('Order', seeded.order!, { AccountId: acme, Status: 'Draft' }, { PoNumber: 'PO-CHANGED' });
     s('OrderDeliveryGroup', seeded.odg!, { OrderId: seeded.order, DeliverToCity: 'Berkeley' }, { DeliverToCity: 'Berkeley' });

@@ -231,12 +231,12 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
   ),
   obj(
     'CartCheckoutSession',
-    "cart A's session (update State to its current screen)",
+    "cart A's session (update State to Complete, a move the flow doesn't allow from Checkout Summary)",
     'cart',
-    // Owner, Edit share and MAD get past sharing to the statechart, which refuses a move to the
-    // state the session is already in (INVALID_STATE_CHANGE): access passes, the flow decides.
+    // Owner, Edit share and MAD get past sharing to the statechart, which refuses a move the flow
+    // doesn't allow (INVALID_STATE_CHANGE): access passes, the flow decides.
     { create: engineWrite(), update: cartEdit(STATE_RULE), delete: engineWrite() },
-    { update: 'State only, as a screen step the statechart allows (the sample move is refused by the statechart: 409)' },
+    { update: "Salesforce's updatable session fields, as the flow's statechart allows (the sample move is refused by the statechart: 409)" },
     { update: STATE_RULE },
   ),
   obj('BackgroundOperation', "an operation of cart A's checkout", 'cart', { create: engineWrite(), update: engineWrite(), delete: engineWrite() }),
