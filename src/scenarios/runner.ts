@@ -329,7 +329,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
       for (const add of c.add ?? []) {
         const group = add.group ? resolveRef(add.group) : String((await engine!.core.storage.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }], limit: 1 }))[0]?.Id ?? '');
         const product = await engine!.core.storage.get('Product2', resolveRef(add.product));
-        const fields: Record<string, unknown> = { CartId: cartId, CartDeliveryGroupId: group || null, Product2Id: resolveRef(add.product), Type: 'Product', Quantity: add.quantity, Name: product?.Name ?? 'Item', Sku: product?.StockKeepingUnit ?? null };
+        const fields: Record<string, unknown> = { CartId: cartId, CartDeliveryGroupId: group || null, Product2Id: resolveRef(add.product), Quantity: add.quantity, Name: product?.Name ?? 'Item', Sku: product?.StockKeepingUnit ?? null };
         if (add.price !== undefined) Object.assign(fields, { SalesPrice: add.price, ListPrice: add.price });
         const out = await d.create('CartItem', fields, user);
         if (!out.ok) return { outcome: out };
