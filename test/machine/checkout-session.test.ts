@@ -3,38 +3,17 @@
  * walked with the same events the engine sends, every state is visited, and refused events leave
  * the state unchanged with a rejection naming why.
  */
+import { PASSING_FACTS, sessionContext } from '../helpers/session-fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
-import { createCheckoutSessionMachine, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
+import { createCheckoutSessionMachine, type SessionEvent } from '../../machines/checkout-session.js';
 import { DEFAULT_FLOW, validateFlow, FlowError, type FlowDefinition } from '../../machines/flow.js';
-import type { RequirementFacts } from '../../src/domain/requirements.js';
 
 const flow = validateFlow(DEFAULT_FLOW);
 const machine = createCheckoutSessionMachine(flow);
 
-const ctx = (over: Partial<SessionContext> = {}): SessionContext => ({
-  sessionId: '2z9S',
-  cartId: '0a6C',
-  State: 'start',
-  NextState: null,
-  IsProcessing: false,
-  IsError: false,
-  IsArchived: false,
-  BackgroundOperationId: null,
-  OrderId: null,
-  rejection: null,
-  ...over,
-});
-const facts: RequirementFacts = {
-  caller: { Id: '005U', AccountId: '001A', Permissions: ['B2BCommerceIntegrator'], IsActive: true },
-  cart: { Id: '0a6C', AccountId: '001A', OwnerId: '005U', WebStoreId: '0ZES', Status: 'Checkout' },
-  accountExists: true,
-  buyerStatus: 'Active',
-  storeMember: true,
-  shareAccess: null,
-  session: null,
-  operationStatus: null,
-};
+const ctx = sessionContext;
+const facts = PASSING_FACTS;
 
 function send(snapshot: any, event: SessionEvent) {
   const [next, actions] = transition(machine, snapshot, event as any);

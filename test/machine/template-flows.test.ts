@@ -3,40 +3,20 @@
  * `salesforce-reentrant` and `salesforce-main` walked with the templates' events, and the session
  * rules (claims, moves, record writes, closing the cart, requirement 7) on their own.
  */
+import { PASSING_FACTS, sessionContext } from '../helpers/session-fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
 import { createCheckoutSessionMachine, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
 import { BUILTIN_FLOWS, DEFAULT_FLOW, FlowError, SALESFORCE_MAIN_FLOW, SALESFORCE_REENTRANT_FLOW, validateFlow } from '../../machines/flow.js';
-import { firstFailedRequirement, STEP_REQUIREMENTS, type RequirementFacts } from '../../src/domain/requirements.js';
+import { firstFailedRequirement, STEP_REQUIREMENTS } from '../../src/domain/requirements.js';
 import { claimProblem, closeCartProblem, moveProblem, sessionFieldProblem, sessionWriteEvents } from '../../src/domain/session-rules.js';
 
 const reentrant = validateFlow(SALESFORCE_REENTRANT_FLOW);
 const main = validateFlow(SALESFORCE_MAIN_FLOW);
 const plain = validateFlow(DEFAULT_FLOW);
 
-const ctx = (over: Partial<SessionContext> = {}): SessionContext => ({
-  sessionId: '2z9S',
-  cartId: '0a6C',
-  State: 'Start',
-  NextState: null,
-  IsProcessing: false,
-  IsError: false,
-  IsArchived: false,
-  BackgroundOperationId: null,
-  OrderId: null,
-  rejection: null,
-  ...over,
-});
-const facts: RequirementFacts = {
-  caller: { Id: '005U', AccountId: '001A', Permissions: ['B2BCommerceIntegrator'], IsActive: true },
-  cart: { Id: '0a6C', AccountId: '001A', OwnerId: '005U', WebStoreId: '0ZES', Status: 'Checkout' },
-  accountExists: true,
-  buyerStatus: 'Active',
-  storeMember: true,
-  shareAccess: null,
-  session: null,
-  operationStatus: null,
-};
+const ctx = (over: Partial<SessionContext> = {}) => sessionContext({ State: 'Start', ...over });
+const facts = PASSING_FACTS;
 
 function runner(flow: ReturnType<typeof validateFlow>) {
   const machine = createCheckoutSessionMachine(flow);
