@@ -173,6 +173,19 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
   });
 
   const stateId = (key: string) => `#${MACHINE_ID}.${key}`;
+  /** The invocation of a step's service: done → `doneTarget` (completeStep), error → the state `failKey` (failStep). */
+  const runStepInvoke = (key: string, doneTarget: string, failKey: string) => ({
+    id: 'step',
+    src: 'runStep',
+    input: ({ context }: { context: SessionContext }) => ({
+      step: key,
+      operationId: context.BackgroundOperationId!,
+      sessionId: context.sessionId,
+      cartId: context.cartId,
+    }),
+    onDone: { target: doneTarget, actions: { type: 'completeStep', params: { step: key } } },
+    onError: { target: stateId(failKey), actions: { type: 'failStep', params: { target: failKey } } },
+  });
   const runs = (key: string) => {
     const k = flow.steps.get(key)!.kind;
     return k === 'async' || k === 'sync';
@@ -216,18 +229,7 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
       if (runs(step.key)) {
         node.states.running = {
           description: `${step.action} is running as a BackgroundOperation.`,
-          invoke: {
-            id: 'step',
-            src: 'runStep',
-            input: ({ context }: { context: SessionContext }) => ({
-              step: step.key,
-              operationId: context.BackgroundOperationId!,
-              sessionId: context.sessionId,
-              cartId: context.cartId,
-            }),
-            onDone: { target: 'idle', actions: { type: 'completeStep', params: { step: step.key } } },
-            onError: { target: stateId(failTarget), actions: { type: 'failStep', params: { target: failTarget } } },
-          },
+          invoke: runStepInvoke(step.key, 'idle', failTarget),
         };
       }
     } else {
@@ -248,18 +250,7 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
         if (runs(step.key)) {
           node.states[`running_${t}`] = {
             description: `${step.action} is running; on completion State := NextState (${label}).`,
-            invoke: {
-              id: 'step',
-              src: 'runStep',
-              input: ({ context }: { context: SessionContext }) => ({
-                step: step.key,
-                operationId: context.BackgroundOperationId!,
-                sessionId: context.sessionId,
-                cartId: context.cartId,
-              }),
-              onDone: { target: stateId(t), actions: { type: 'completeStep', params: { step: step.key } } },
-              onError: { target: stateId(failTarget), actions: { type: 'failStep', params: { target: failTarget } } },
-            },
+            invoke: runStepInvoke(step.key, stateId(t), failTarget),
           };
         }
       }
