@@ -3,6 +3,7 @@
  * sharing): used by the scenario runner (`totals` expectations), the model-based tests and the
  * property tests.
  */
+import type { CompiledFlow } from '../../machines/flow.js';
 import { sumMoney } from '../domain/money.js';
 import type { CheckoutEngine } from '../engine/engine.js';
 import type { Row } from '../storage/port.js';
@@ -50,6 +51,7 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
   const ops = new Map((await s.find('BackgroundOperation', {})).map((o) => [String(o.Id), o]));
   const activePerCart = new Map<string, number>();
   const sessionByOrder = new Map<string, Row[]>();
+  const flowOf = new Map<string, CompiledFlow>();
   for (const row of sessions) {
     const id = String(row.Id);
     let flow;
@@ -59,7 +61,7 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
       problems.push(`session ${id}: unknown flow '${String(row._flow)}'`);
       continue;
     }
-    const state = String(row.State ?? '');
+    const state = flow.resolve(row.State) ?? String(row.State ?? '');
     // A row the engine never wrote (seeded or imported, `_version` 0) is an input the actions must
     // answer, not a state the engine reached; archiving keeps whatever State the row had. Only the
     // State of an active session the engine wrote must belong to the flow.
@@ -70,12 +72,14 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
     if (row.IsArchived !== true) {
       if (inFlight && row.IsProcessing !== true) problems.push(`session ${id}: operation ${String(op!.Id)} is ${String(op!.Status)} but IsProcessing is false`);
       if (row.IsProcessing === true && !inFlight && !row.NextState) problems.push(`session ${id}: IsProcessing is true with no operation in flight and no NextState`);
-      if (row.IsProcessing !== true && row.NextState) problems.push(`session ${id}: NextState '${String(row.NextState)}' set while IsProcessing is false`);
+      // Under the template convention a claim sets NextState alone; the action then sets IsProcessing.
+      if (row.IsProcessing !== true && row.NextState && flow.convention.claimSetsProcessing) problems.push(`session ${id}: NextState '${String(row.NextState)}' set while IsProcessing is false`);
       const cart = String(row.WebCartId);
       activePerCart.set(cart, (activePerCart.get(cart) ?? 0) + 1);
     } else if (inFlight) {
       problems.push(`archived session ${id}: operation ${String(op!.Id)} is still ${String(op!.Status)}`);
     }
+    flowOf.set(id, flow);
     if (row.OrderId) (sessionByOrder.get(String(row.OrderId)) ?? sessionByOrder.set(String(row.OrderId), []).get(String(row.OrderId))!).push(row);
   }
   for (const [cart, n] of activePerCart) if (n > 1) problems.push(`cart ${cart}: ${n} active checkout sessions`);
@@ -91,7 +95,9 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
       continue;
     }
     for (const session of owners) {
-      const c2o = [...ops.values()].some((o) => o._sessionId === session.Id && o._step === 'cartToOrder' && o.Status === 'Complete');
+      // The step that runs cartToOrderAction: cartToOrder in the default flow, Post-Promotions in salesforce-main.
+      const step = flowOf.get(String(session.Id))?.byAction.get('cartToOrderAction')?.key ?? 'cartToOrder';
+      const c2o = [...ops.values()].some((o) => o._sessionId === session.Id && o._step === step && o.Status === 'Complete');
       if (!c2o) problems.push(`Order ${oid} of session ${String(session.Id)} exists but its cartToOrder operation never completed`);
       const cart = await s.get('WebCart', String(session.WebCartId));
       if (cart && (session.IsArchived !== true || cart.Status === 'Closed')) {
