@@ -50,6 +50,8 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
   const ops = new Map((await s.find('BackgroundOperation', {})).map((o) => [String(o.Id), o]));
   const activePerCart = new Map<string, number>();
   const sessionByOrder = new Map<string, Row[]>();
+  // The step that creates a session's order: the one running cartToOrderAction in its flow.
+  const orderStepOf = new Map<string, string | undefined>();
   for (const row of sessions) {
     const id = String(row.Id);
     let flow;
@@ -63,6 +65,7 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
     // A row the engine never wrote (seeded or imported, `_version` 0) is an input the actions must
     // answer, not a state the engine reached; archiving keeps whatever State the row had. Only the
     // State of an active session the engine wrote must belong to the flow.
+    orderStepOf.set(id, flow.byAction.get('cartToOrderAction')?.key);
     const engineWritten = Number(row._version ?? 0) > 0 && row.IsArchived !== true;
     if (engineWritten && state !== 'error' && !flow.steps.has(state)) problems.push(`session ${id}: State '${state}' isn't a state of flow '${flow.def.id}'`);
     const op = row.BackgroundOperationId ? ops.get(String(row.BackgroundOperationId)) : undefined;
@@ -70,7 +73,10 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
     if (row.IsArchived !== true) {
       if (inFlight && row.IsProcessing !== true) problems.push(`session ${id}: operation ${String(op!.Id)} is ${String(op!.Status)} but IsProcessing is false`);
       if (row.IsProcessing === true && !inFlight && !row.NextState) problems.push(`session ${id}: IsProcessing is true with no operation in flight and no NextState`);
-      if (row.IsProcessing !== true && row.NextState) problems.push(`session ${id}: NextState '${String(row.NextState)}' set while IsProcessing is false`);
+      // Under the template convention a claim writes NextState and leaves IsProcessing false until
+      // the step's action starts (CONVENTIONS.template.claimSetsProcessing), so a NextState without
+      // IsProcessing is a claimed session there, not a broken one.
+      if (flow.convention.claimSetsProcessing && row.IsProcessing !== true && row.NextState) problems.push(`session ${id}: NextState '${String(row.NextState)}' set while IsProcessing is false`);
       const cart = String(row.WebCartId);
       activePerCart.set(cart, (activePerCart.get(cart) ?? 0) + 1);
     } else if (inFlight) {
@@ -91,7 +97,7 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
       continue;
     }
     for (const session of owners) {
-      const c2o = [...ops.values()].some((o) => o._sessionId === session.Id && o._step === 'cartToOrder' && o.Status === 'Complete');
+      const c2o = [...ops.values()].some((o) => o._sessionId === session.Id && o._step === (orderStepOf.get(String(session.Id)) ?? 'cartToOrder') && o.Status === 'Complete');
       if (!c2o) problems.push(`Order ${oid} of session ${String(session.Id)} exists but its cartToOrder operation never completed`);
       const cart = await s.get('WebCart', String(session.WebCartId));
       if (cart && (session.IsArchived !== true || cart.Status === 'Closed')) {
