@@ -1,20 +1,21 @@
 /**
- * Model-based testing support: the checkout-session statechart's events for `xstate/graph`
- * traversal, and a replayer that turns each generated path into real engine calls (SQLite) and
- * compares the stored session with the model after every event, checking the invariants too.
+ * Model-based testing support for every built-in flow: each flow's checkout-session statechart
+ * with its events for `xstate/graph` traversal, and a replayer that turns each generated path into
+ * real engine calls (SQLite, the engine's default flow set to that flow) and compares the stored
+ * session with the model after every event, checking the invariants too.
+ *
+ * Events become engine calls by the flow's convention (machines/flow.ts CONVENTIONS): under
+ * `source` a CLAIM names the step to run and STEP runs it; under `template` a CLAIM from State S
+ * names the successor T (`updateCheckoutSessionStateAction(S, T)`), STEP runs S's own action, and
+ * on completion State := T. A SET_STATE is the record write `State := T` under both.
  */
-import { type AnyStateMachine } from 'xstate';
+import { getNextSnapshot, type AnyStateMachine } from 'xstate';
 import { createCheckoutSessionMachine, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
-import { DEFAULT_FLOW, validateFlow, type CompiledFlow } from '../../machines/flow.js';
+import { BUILTIN_FLOWS, validateFlow, type CompiledFlow, type FlowDefinition } from '../../machines/flow.js';
 import type { RequirementFacts } from '../../src/domain/requirements.js';
 import { createCheckoutEngine, type CheckoutEngine } from '../../src/index.js';
 import { checkInvariants } from '../../src/scenarios/invariants.js';
 import { scenarioDemo } from '../../src/scenarios/runner.js';
-
-/** The default flow, compiled, and its machine. */
-export const FLOW: CompiledFlow = validateFlow(DEFAULT_FLOW);
-/** The statechart the engine runs for the default flow. */
-export const MACHINE: AnyStateMachine = createCheckoutSessionMachine(FLOW);
 
 /** Facts under which every usage requirement holds (the buyer owns the cart in Checkout). */
 const FACTS: RequirementFacts = {
@@ -28,44 +29,78 @@ const FACTS: RequirementFacts = {
   operationStatus: null,
 };
 
-/** The model's starting context: a fresh session at the flow's first state. */
-export const INPUT: SessionContext = {
-  sessionId: 'session',
-  cartId: 'cart',
-  State: FLOW.def.steps[0]!.key,
-  NextState: null,
-  IsProcessing: false,
-  IsError: false,
-  IsArchived: false,
-  BackgroundOperationId: null,
-  OrderId: null,
-  rejection: null,
-};
-
 type Snap = { value: unknown; context: SessionContext; status: string };
 
-const running = (s: Snap) => JSON.stringify(s.value).includes('"running"');
+/** One flow's model: its compiled flow, statechart, starting context, events and replayer. */
+export interface FlowModel {
+  readonly flow: CompiledFlow;
+  readonly machine: AnyStateMachine;
+  readonly input: SessionContext;
+  eventsOf(s: Snap): SessionEvent[];
+  replay(steps: { event: SessionEvent; state: Snap }[]): Promise<string[]>;
+}
 
-/** Events offered in a snapshot: claims and screen moves the flow allows, the step, its outcomes, cancel. */
-export function eventsOf(s: Snap): SessionEvent[] {
-  const c = s.context;
-  if (s.status === 'done' || c.IsArchived) return [];
-  const out: SessionEvent[] = [];
-  if (running(s)) {
-    out.push({ type: 'xstate.done.actor.step', output: { OrderId: c.NextState === 'cartToOrder' ? 'order' : undefined } }, { type: 'xstate.error.actor.step', error: 'failed' });
-    // A sync step finishes inside its call: nothing can happen while it runs.
-    if (FLOW.steps.get(String(c.NextState))?.kind === 'sync') return out;
-  } else if (c.IsProcessing && c.NextState) {
-    out.push({ type: 'STEP', step: c.NextState, facts: FACTS, operationId: 'op' });
-  } else if (!c.IsError) {
-    for (const t of FLOW.next.get(String(c.State)) ?? []) {
-      const kind = FLOW.steps.get(t)!.kind;
-      out.push(kind === 'async' || kind === 'sync' ? { type: 'CLAIM', expCurrentState: String(c.State), nextState: t } : { type: 'SET_STATE', state: t });
+/** The models of every built-in flow, by flow id. */
+export const MODELS: ReadonlyMap<string, FlowModel> = new Map(BUILTIN_FLOWS.map((def) => [def.id, flowModel(def)]));
+
+/** Builds the model of a flow. */
+export function flowModel(def: FlowDefinition): FlowModel {
+  const flow = validateFlow(def);
+  const template = flow.convention.runs === 'state';
+  const input: SessionContext = {
+    sessionId: 'session',
+    cartId: 'cart',
+    State: flow.def.steps[0]!.key,
+    NextState: null,
+    IsProcessing: false,
+    IsError: false,
+    IsArchived: false,
+    BackgroundOperationId: null,
+    OrderId: null,
+    rejection: null,
+  };
+  /** The step an operation runs: NextState under `source`, State under `template`. */
+  const stepOf = (c: SessionContext) => String(template ? c.State : c.NextState);
+  const runs = (key: string) => ['async', 'sync'].includes(flow.steps.get(key)?.kind ?? '');
+  const sub = (s: Snap) => String((s.value as Record<string, unknown>)?.[String(s.context.State)] ?? '');
+  const running = (s: Snap) => JSON.stringify(s.value).includes('"running');
+
+  /** Events offered in a snapshot: claims and screen moves the flow allows, the step, its outcomes, cancel. */
+  function eventsOf(s: Snap): SessionEvent[] {
+    const c = s.context;
+    if (s.status === 'done' || c.IsArchived) return [];
+    const out: SessionEvent[] = [];
+    const state = String(c.State);
+    if (running(s)) {
+      out.push({ type: 'xstate.done.actor.step', output: { OrderId: flow.steps.get(stepOf(c))?.action === 'cartToOrderAction' ? 'order' : undefined } }, { type: 'xstate.error.actor.step', error: 'failed' });
+      // A sync step finishes inside its call: nothing can happen while it runs.
+      if (flow.steps.get(stepOf(c))?.kind === 'sync') return out;
+    } else if (!template && c.IsProcessing && c.NextState) {
+      out.push({ type: 'STEP', step: c.NextState, facts: FACTS, operationId: 'op' });
+    } else if (template && sub(s).startsWith('claimed_') && runs(state)) {
+      out.push({ type: 'STEP', step: state, facts: FACTS, operationId: 'op' });
+    } else if (!c.IsError && template) {
+      // Template: State names the step about to run. A claim names its successor; a screen (or a
+      // sync step the store's own code runs) moves by the record write State := successor.
+      const kind = flow.steps.get(state)?.kind;
+      const writable = kind === 'screen' || (kind === 'sync' && flow.convention.writeLeavesSync);
+      for (const t of flow.next.get(state) ?? []) {
+        if (sub(s) === 'idle') out.push({ type: 'CLAIM', expCurrentState: state, nextState: t });
+        if (writable) out.push({ type: 'SET_STATE', state: t });
+      }
+    } else if (!c.IsError) {
+      for (const t of flow.next.get(state) ?? []) {
+        out.push(runs(t) ? { type: 'CLAIM', expCurrentState: state, nextState: t } : { type: 'SET_STATE', state: t });
+      }
     }
+    // The engine closes the cart on Order Confirmation (source) or a final state (template), and a
+    // Closed cart can't be canceled (cancelCartAsyncOperation refuses it).
+    if (flow.convention.closesCartOn !== 'confirmation' || state !== 'orderConfirmation') out.push({ type: 'CANCEL' });
+    return out;
   }
-  // Order Confirmation closes the cart, and a Closed cart can't be canceled (cancelCartAsyncOperation refuses it).
-  if (c.State !== 'orderConfirmation') out.push({ type: 'CANCEL' });
-  return out;
+
+  const machine = createCheckoutSessionMachine(flow);
+  return { flow, machine, input, eventsOf, replay: (steps) => replay(flow, machine, input, steps) };
 }
 
 /** Serializes a snapshot by its state value and flags (not ids), so each model state is one vertex. */
@@ -111,9 +146,10 @@ class StepGate {
  * session must equal the model's context (State, NextState, IsProcessing, IsError, IsArchived) and
  * every invariant must hold. Returns the problems found (empty when the engine follows the model).
  */
-export async function replay(steps: { event: SessionEvent; state: Snap }[]): Promise<string[]> {
+async function replay(flow: CompiledFlow, machine: AnyStateMachine, input: SessionContext, steps: { event: SessionEvent; state: Snap }[]): Promise<string[]> {
   const gate = new StepGate();
-  const engine = await createCheckoutEngine({ storage: ':memory:', onError: () => {}, faults: { beforeCommit: gate.hook } });
+  const engine = await createCheckoutEngine({ storage: ':memory:', defaultFlow: flow.def.id, onError: () => {}, faults: { beforeCommit: gate.hook } });
+  const template = flow.convention.runs === 'state';
   try {
     const ids = await engine.seed(scenarioDemo({ lines: 2 }));
     const as = { userId: ids.buyer! };
@@ -128,18 +164,31 @@ export async function replay(steps: { event: SessionEvent; state: Snap }[]): Pro
       const next = steps[k + 1]?.event.type;
       const label = `event ${k + 1} (${describePath([event])})`;
       const fail = async (msg: string) => [`${label}: ${msg}`];
+      // The buyer's screen input: on entering the screen (source), on leaving it (template).
+      const before = String((steps[k - 1]?.state.context ?? input).State);
+      const moves = event.type === 'CLAIM' || event.type === 'SET_STATE';
+      const target = event.type === 'SET_STATE' ? event.state : null;
+      const at = (screen: string) => (template ? moves && before === screen : target === screen);
+      // The Main template has no shipping step: the store's own code offers the delivery method
+      // (written as the admin) before the order is claimed.
+      const storeShips = template && moves && flow.steps.get(before)?.action === 'cartToOrderAction' && !flow.byAction.has('calcCartShipmentAction');
+      if (storeShips) {
+        for (const g of await engine.core.storage.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] })) {
+          await engine.createRecord('CartDeliveryGroupMethod', { CartDeliveryGroupId: g.Id, WebCartId: cartId, DeliveryMethodId: ids.ground, Name: 'Ground', ShippingFee: 10 }, { userId: ids.admin! });
+        }
+      }
+      if (at('deliveryMethod') || storeShips) {
+        const [m] = await engine.invoke('setCheckoutDeliveryMethod', [{ cartId, deliveryMethodId: ids.ground }], as);
+        if (!m!.isSuccess) return fail(`setCheckoutDeliveryMethod refused: ${JSON.stringify(m!.errors)}`);
+      }
+      if (at('paymentAndBillingAddress') || storeShips) await engine.updateRecord('WebCart', cartId, { PoNumber: 'PO-MODEL' }, as);
       if (event.type === 'CLAIM') {
         const [r] = await engine.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: sessionId, expCurrentState: event.expCurrentState, nextState: event.nextState }], as);
         if (!r!.isSuccess) return fail(`claim refused: ${JSON.stringify(r!.errors)}`);
       } else if (event.type === 'SET_STATE') {
-        if (event.state === 'deliveryMethod') {
-          const [m] = await engine.invoke('setCheckoutDeliveryMethod', [{ cartId, deliveryMethodId: ids.ground }], as);
-          if (!m!.isSuccess) return fail(`setCheckoutDeliveryMethod refused: ${JSON.stringify(m!.errors)}`);
-        }
-        if (event.state === 'paymentAndBillingAddress') await engine.updateRecord('WebCart', cartId, { PoNumber: 'PO-MODEL' }, as);
         await engine.updateRecord('CartCheckoutSession', sessionId, { State: event.state }, as);
       } else if (event.type === 'STEP') {
-        const step = FLOW.steps.get(event.step)!;
+        const step = flow.steps.get(event.step)!;
         const sync = step.kind === 'sync';
         gate.set(next === 'xstate.error.actor.step' ? 'fail' : next === 'xstate.done.actor.step' || sync ? 'pass' : 'hold');
         const input: Record<string, unknown> = { cartId };
@@ -161,7 +210,10 @@ export async function replay(steps: { event: SessionEvent; state: Snap }[]): Pro
       }
       if (event.type === 'STEP' && (next === 'xstate.done.actor.step' || next === 'xstate.error.actor.step')) continue; // compared after the outcome
       const row = (await engine.core.storage.get('CartCheckoutSession', sessionId))!;
-      const want = state.context;
+      // A path that ends on a sync step's run: the step finished inside its call, so the engine
+      // stands where the model is after the step's success.
+      const endsSync = event.type === 'STEP' && next === undefined && flow.steps.get(event.step)!.kind === 'sync';
+      const want = endsSync ? (getNextSnapshot(machine, state as never, { type: 'xstate.done.actor.step', output: {} } as never).context as SessionContext) : state.context;
       const diffs = (['State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived'] as const).filter((f) => (row[f] ?? null) !== (want[f] ?? null));
       if (diffs.length) return fail(`engine ${diffs.map((f) => `${f}=${String(row[f])}`).join(' ')}, model ${diffs.map((f) => `${f}=${String(want[f])}`).join(' ')}`);
       const broken = await checkInvariants(engine);
