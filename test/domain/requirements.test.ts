@@ -2,14 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
 import { firstFailedRequirement, STEP_REQUIREMENTS, type RequirementFacts } from '../../src/domain/requirements.js';
+import { PASSING_FACTS } from '../helpers/session-fixtures.js';
 
 const good: RequirementFacts = {
-  caller: { Id: '005U', AccountId: '001A', Permissions: ['B2BCommerceIntegrator'], IsActive: true },
-  cart: { Id: '0a6C', AccountId: '001A', OwnerId: '005U', WebStoreId: '0ZES', Status: 'Checkout' },
-  accountExists: true,
-  buyerStatus: 'Active',
-  storeMember: true,
-  shareAccess: null,
+  ...PASSING_FACTS,
   session: { State: 'checkoutSummary', NextState: 'cartToOrder', IsProcessing: true, IsArchived: false, IsError: false },
   operationStatus: 'Complete',
 };

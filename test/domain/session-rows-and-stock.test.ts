@@ -10,6 +10,7 @@ import { firstFailedRequirement, rejectionFor, type RequirementFacts } from '../
 import { claimProblem, moveProblem, operationInFlight, sessionRowProblem, type SessionState } from '../../src/domain/session-rules.js';
 import { afterRelease, canHold, holdChanges, unreservedStock } from '../../src/domain/stock.js';
 import { impliedStateValue, restoreSnapshot } from '../../src/engine/sessions.js';
+import { PASSING_FACTS } from '../helpers/session-fixtures.js';
 
 const flow = validateFlow(DEFAULT_FLOW);
 const machine = createCheckoutSessionMachine(flow);
@@ -67,14 +68,8 @@ describe('restoring a row', () => {
 
   it('requirement 7 refuses an unrestorable row even when its fields name the step, and says why', () => {
     const facts: RequirementFacts = {
-      caller: { Id: '005U', AccountId: '001A', Permissions: ['B2BCommerceIntegrator'], IsActive: true },
-      cart: { Id: '0a6C', AccountId: '001A', OwnerId: '005U', WebStoreId: '0ZES', Status: 'Checkout' },
-      accountExists: true,
-      buyerStatus: 'Active',
-      storeMember: true,
-      shareAccess: null,
+      ...PASSING_FACTS,
       session: { State: 'shippingCost', NextState: 'taxes', IsProcessing: true, IsArchived: false, IsError: false, problem: "NextState 'taxes' can't follow State 'shippingCost'" },
-      operationStatus: null,
     };
     const failed = firstFailedRequirement(facts, 'taxes')!;
     expect(failed.id).toBe(7);

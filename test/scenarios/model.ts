@@ -15,19 +15,11 @@ import { BUILTIN_FLOWS, validateFlow, type CompiledFlow, type FlowDefinition } f
 import type { RequirementFacts } from '../../src/domain/requirements.js';
 import { createCheckoutEngine, type CheckoutEngine } from '../../src/index.js';
 import { checkInvariants } from '../../src/scenarios/invariants.js';
+import { PASSING_FACTS } from '../helpers/session-fixtures.js';
 import { scenarioDemo } from '../../src/scenarios/runner.js';
 
 /** Facts under which every usage requirement holds (the buyer owns the cart in Checkout). */
-const FACTS: RequirementFacts = {
-  caller: { Id: 'buyer', AccountId: 'acme', Permissions: ['B2BCommerceIntegrator'], IsActive: true },
-  cart: { Id: 'cart', AccountId: 'acme', OwnerId: 'buyer', WebStoreId: 'store', Status: 'Checkout' },
-  accountExists: true,
-  buyerStatus: 'Active',
-  storeMember: true,
-  shareAccess: null,
-  session: null,
-  operationStatus: null,
-};
+const FACTS: RequirementFacts = PASSING_FACTS;
 
 type Snap = { value: unknown; context: SessionContext; status: string };
 
