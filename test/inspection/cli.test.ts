@@ -100,13 +100,9 @@ describe('sessions show and inspect', () => {
     expect(await main(['sessions', 'show', run.sessionId, '--json', '--db', db], json.io, false)).toBe(0);
     expect(JSON.parse(json.out()).history).toHaveLength(n);
 
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    await new Promise((r) => wss.once('listening', r));
-    const got: { type: string; sessionId: string }[] = [];
-    wss.on('connection', (ws) => ws.on('message', (d) => got.push(JSON.parse(d.toString()))));
+    const { url, got, close } = await receiver();
     try {
       const t = io();
-      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
       expect(await main(['inspect', run.sessionId, '--url', url, '--db', db], t.io, false)).toBe(0);
       expect(t.out()).toContain(`Replayed ${n} events`);
       for (let i = 0; i < 300 && got.length < 1 + 2 * n; i++) await new Promise((r) => setTimeout(r, 10));
@@ -117,20 +113,26 @@ describe('sessions show and inspect', () => {
       const none = io();
       expect(await main(['inspect', '0a7000000000000AAA', '--url', url, '--db', db], none.io, false)).toBe(1);
     } finally {
-      await new Promise((r) => wss.close(r));
+      await close();
     }
   });
 });
 
+/** A local WebSocket receiver standing in for the Stately inspector: every message it got, in order. */
+async function receiver() {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((r) => wss.once('listening', r));
+  const got: { type: string; sessionId: string }[] = [];
+  wss.on('connection', (ws) => ws.on('message', (d) => got.push(JSON.parse(d.toString()))));
+  const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+  return { url, got, close: () => new Promise((r) => wss.close(r)) };
+}
+
 describe('serve --inspect', () => {
   it('sends live events to the given inspector; bare, starts the local bridge without a browser', async () => {
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    await new Promise((r) => wss.once('listening', r));
-    const got: { type: string; sessionId: string }[] = [];
-    wss.on('connection', (ws) => ws.on('message', (d) => got.push(JSON.parse(d.toString()))));
+    const { url, got, close } = await receiver();
     try {
       const t = io();
-      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
       expect(await main(['serve', '--db', ':memory:', '--port', '0', '--demo', '--inspect', url], t.io, false)).toBe(0);
       expect(t.out()).toContain(`inspect:  ${url}`);
       // --demo claims the demo cart for cartToOrder: that CLAIM reaches the inspector.
@@ -138,7 +140,7 @@ describe('serve --inspect', () => {
       expect(got.map((m) => m.type).slice(0, 3)).toEqual(['@xstate.actor', '@xstate.event', '@xstate.snapshot']);
       await t.server()!.close();
     } finally {
-      await new Promise((r) => wss.close(r));
+      await close();
     }
     const probe = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise((r) => probe.once('listening', r));
