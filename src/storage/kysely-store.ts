@@ -3,7 +3,7 @@
  * `DialectSpec`: its column types, value codecs, parameter limit and how it reports unique-key
  * violations. One table per object, named after it, one column per field.
  */
-import { Migrator, sql, type Kysely, type Migration, type RawBuilder, type Transaction } from 'kysely';
+import { CompiledQuery, Migrator, sql, type Compilable, type Kysely, type Migration, type QueryResult, type RawBuilder, type Transaction } from 'kysely';
 import { allFields, STORED_OBJECTS, type FieldType, type ObjectDef } from '../domain/objects.js';
 import { UniqueViolation, type ColumnRef, type Filter, type FindOptions, type Predicate, type Row, type SelectPlan, type Storage, type StorageOps } from './port.js';
 
@@ -106,6 +106,8 @@ export class KyselyStore implements Storage {
   readonly kind: 'sqlite' | 'postgres';
   private readonly tables = new Map<string, TableInfo>();
   private readonly ops: KyselyOps;
+  /** SQL text of the hot statement shapes, compiled once by Kysely (see `StatementCache`). */
+  private readonly statements = new StatementCache();
 
   constructor(
     private readonly db: Kysely<any>,
@@ -114,7 +116,7 @@ export class KyselyStore implements Storage {
   ) {
     this.kind = spec.kind;
     for (const o of STORED_OBJECTS.values()) this.tables.set(o.name, buildTableInfo(o, spec));
-    this.ops = new KyselyOps(db, spec, this.tables);
+    this.ops = new KyselyOps(db, spec, this.tables, this.statements);
   }
 
   async migrate(): Promise<void> {
@@ -135,7 +137,7 @@ export class KyselyStore implements Storage {
   }
 
   transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(new KyselyOps(trx, this.spec, this.tables)));
+    return this.db.transaction().execute((trx) => fn(new KyselyOps(trx, this.spec, this.tables, this.statements)));
   }
 
   get(object: string, id: string, opts?: { forUpdate?: boolean }) {
@@ -172,12 +174,89 @@ export class KyselyStore implements Storage {
   }
 }
 
+/**
+ * The SQL of each statement shape (object, columns, filter fields and operators, list lengths),
+ * compiled by Kysely the first time and reused with fresh parameters after: building and compiling
+ * a query costs more than running it on SQLite. The first compile of a shape checks that the
+ * parameters we derive equal Kysely's own; a shape where they don't is never cached. Bounded (LRU).
+ */
+class StatementCache {
+  private readonly sqlByShape = new Map<string, string | null>();
+  constructor(private readonly size = 2_000) {}
+
+  /** The cached SQL of a shape (null: never cache it), or undefined when not seen yet. */
+  lookup(shape: string): string | null | undefined {
+    const hit = this.sqlByShape.get(shape);
+    if (hit !== undefined) {
+      this.sqlByShape.delete(shape);
+      this.sqlByShape.set(shape, hit);
+    }
+    return hit;
+  }
+
+  remember(shape: string, sqlText: string | null): void {
+    if (this.sqlByShape.size >= this.size) this.sqlByShape.delete(this.sqlByShape.keys().next().value!);
+    this.sqlByShape.set(shape, sqlText);
+  }
+}
+
+const sameParams = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
 class KyselyOps implements StorageOps {
   constructor(
     private readonly db: Kysely<any> | Transaction<any>,
     private readonly spec: DialectSpec,
     private readonly tables: Map<string, TableInfo>,
+    private readonly statements: StatementCache,
   ) {}
+
+  /**
+   * Runs the statement of `shape` with `params`: the cached SQL when the shape was compiled before,
+   * else `build()` compiled by Kysely (and its SQL cached when its parameters are exactly `params`).
+   */
+  private async exec(shape: string, params: unknown[], build: () => Compilable): Promise<QueryResult<Row>> {
+    const cached = this.statements.lookup(shape);
+    if (typeof cached === 'string') return this.db.executeQuery<Row>(CompiledQuery.raw(cached, params));
+    const compiled = build().compile();
+    if (cached === undefined) this.statements.remember(shape, sameParams(compiled.parameters, params) ? compiled.sql : null);
+    return this.db.executeQuery<Row>(compiled as CompiledQuery<Row>);
+  }
+
+  /** The shape key and parameters of a filter list, in the order `applyWhere` binds them. */
+  private whereShape(info: TableInfo, where: readonly Filter[] | undefined, params: unknown[]): string {
+    let key = '';
+    for (const f of where ?? []) {
+      switch (f.op) {
+        case 'is null':
+        case 'is not null':
+          key += `|${f.field} ${f.op}`;
+          break;
+        case 'in':
+        case 'not in': {
+          const vals = f.value.map((v) => this.encodeValue(info, f.field, v));
+          params.push(...vals);
+          key += `|${f.field} ${f.op} ${vals.length}`;
+          break;
+        }
+        case 'like':
+          params.push(f.value);
+          key += `|${f.field} like`;
+          break;
+        case '=':
+        case '!=':
+          if (f.value === null) key += `|${f.field} ${f.op} null`;
+          else {
+            params.push(this.encodeValue(info, f.field, f.value));
+            key += `|${f.field} ${f.op}`;
+          }
+          break;
+        default:
+          params.push(this.encodeValue(info, f.field, f.value));
+          key += `|${f.field} ${f.op}`;
+      }
+    }
+    return key;
+  }
 
   private table(object: string): TableInfo {
     const t = this.tables.get(object);
@@ -237,14 +316,31 @@ class KyselyOps implements StorageOps {
 
   async get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined> {
     const info = this.table(object);
-    let q = this.db.selectFrom(object).selectAll().where('Id', '=', id);
-    if (opts?.forUpdate && this.spec.forUpdate) q = q.forUpdate();
-    const row = await q.executeTakeFirst();
-    return row ? this.decode(info, row as Row) : undefined;
+    const lock = !!opts?.forUpdate && this.spec.forUpdate;
+    const { rows } = await this.exec(`get ${object} ${lock}`, [id], () => {
+      const q = this.db.selectFrom(object).selectAll().where('Id', '=', id);
+      return lock ? q.forUpdate() : q;
+    });
+    return rows[0] ? this.decode(info, rows[0]) : undefined;
   }
 
   async find(object: string, opts: FindOptions = {}): Promise<Row[]> {
     const info = this.table(object);
+    const params: unknown[] = [];
+    let shape = `find ${object}${this.whereShape(info, opts.where, params)}`;
+    for (const o of opts.orderBy ?? []) shape += ` order ${o.field} ${o.direction} ${o.nulls ?? ''}`;
+    if (opts.limit !== undefined) params.push(opts.limit);
+    if (opts.offset !== undefined) {
+      if (opts.limit === undefined && this.spec.kind === 'sqlite') params.push(-1);
+      params.push(opts.offset);
+    }
+    shape += ` ${opts.limit !== undefined} ${opts.offset !== undefined} ${!!opts.forUpdate && this.spec.forUpdate}`;
+    const { rows } = await this.exec(shape, params, () => this.findQuery(info, object, opts));
+    for (const r of rows) this.decode(info, r);
+    return rows;
+  }
+
+  private findQuery(info: TableInfo, object: string, opts: FindOptions): Compilable {
     let q = this.applyWhere(this.db.selectFrom(object).selectAll(), info, opts.where);
     for (const o of opts.orderBy ?? []) {
       if (!info.codecs.has(o.field)) throw new Error(`unknown column ${o.field}`);
@@ -260,16 +356,15 @@ class KyselyOps implements StorageOps {
       q = q.offset(opts.offset);
     }
     if (opts.forUpdate && this.spec.forUpdate) q = q.forUpdate();
-    const rows = (await q.execute()) as Row[];
-    for (const r of rows) this.decode(info, r);
-    return rows;
+    return q;
   }
 
   async count(object: string, where?: readonly Filter[]): Promise<number> {
     const info = this.table(object);
-    const q = this.applyWhere(this.db.selectFrom(object).select(sql<number>`count(*)`.as('n')), info, where);
-    const r = (await q.executeTakeFirst()) as { n: number | string } | undefined;
-    return Number(r?.n ?? 0);
+    const params: unknown[] = [];
+    const shape = `count ${object}${this.whereShape(info, where, params)}`;
+    const { rows } = await this.exec(shape, params, () => this.applyWhere(this.db.selectFrom(object).select(sql<number>`count(*)`.as('n')), info, where));
+    return Number((rows[0] as { n?: number | string } | undefined)?.n ?? 0);
   }
 
   /** Compiles a select plan to one SQL statement: left joins, a condition tree, aggregates, grouping. */
@@ -364,15 +459,18 @@ class KyselyOps implements StorageOps {
     const chunk = Math.max(1, Math.floor(this.spec.maxParams / cols.length));
     try {
       for (let i = 0; i < rows.length; i += chunk) {
+        const params: unknown[] = [];
         const values = rows.slice(i, i + chunk).map((r) => {
           const out: Row = {};
           for (let j = 0; j < cols.length; j++) {
             const v = r[cols[j]!];
-            out[cols[j]!] = v === undefined ? null : codecs[j]!.encode(v);
+            const enc = v === undefined ? null : codecs[j]!.encode(v);
+            out[cols[j]!] = enc;
+            params.push(enc);
           }
           return out;
         });
-        await this.db.insertInto(object).values(values).execute();
+        await this.exec(`insert ${object} ${values.length}`, params, () => this.db.insertInto(object).values(values));
       }
     } catch (err) {
       if (this.spec.isUniqueViolation(err)) throw new UniqueViolation(object, err);
@@ -399,9 +497,10 @@ class KyselyOps implements StorageOps {
     const set = this.encodeValues(info, values);
     if (Object.keys(set).length === 0) return this.count(object, where);
     try {
-      const q = this.applyWhere(this.db.updateTable(object).set(set), info, where);
-      const r = await q.executeTakeFirst();
-      return Number(r.numUpdatedRows);
+      const params = Object.values(set);
+      const shape = `update ${object} ${Object.keys(set).join(',')}${this.whereShape(info, where, params)}`;
+      const r = await this.exec(shape, params, () => this.applyWhere(this.db.updateTable(object).set(set), info, where));
+      return Number(r.numAffectedRows ?? 0);
     } catch (err) {
       if (this.spec.isUniqueViolation(err)) throw new UniqueViolation(object, err);
       throw err;
