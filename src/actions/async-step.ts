@@ -7,7 +7,8 @@
  */
 import { EngineError } from '../errors.js';
 import { firstFailedRequirement, STEP_REQUIREMENTS } from '../domain/requirements.js';
-import { loadCartFacts } from '../engine/facts.js';
+import { CheckoutExpired, loadCartFacts } from '../engine/facts.js';
+import type { Row } from '../storage/port.js';
 import { applySessionEvent } from '../engine/sessions.js';
 import type { StepService } from '../engine/core.js';
 import { requirementError, type ActionDef, type ActionParam } from './types.js';
@@ -41,55 +42,81 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
 
     async run(env, input) {
       const { core, caller, worker } = env;
-      const operationId = await core.atomically(async (tx) => {
-        const loaded = await loadCartFacts(tx, caller, input.cartId, true);
-        const session = loaded.session;
-        const flowEntry = session ? core.flow(session._flow as string) : null;
-        const stepKey = flowEntry?.flow.byAction.get(spec.name)?.key;
-        if (!session || !flowEntry || !stepKey) {
-          // No session, or its flow has no such step: requirement 7 (or an earlier one) fails.
-          const convention = flowEntry?.flow.convention.name;
-          const failed = firstFailedRequirement(loaded.facts, stepKey ?? spec.name, STEP_REQUIREMENTS, convention);
-          // Every requirement may hold under the template convention while the flow has no such step: 7 fails.
-          throw requirementError(failed ?? STEP_REQUIREMENTS[6]!);
+      const waits = input.runAsync !== true;
+      // A waiting call runs its step here and now. A step without slow work commits in the same
+      // transaction as its claim (one transaction for the whole call); one with integration work
+      // claims (operation Running under this process's lease), computes outside any transaction
+      // and commits in a second one. runAsync = true queues the operation (New) for the worker.
+      let inline = waits && !spec.service.compute && worker.commitsInline;
+      for (;;) {
+        try {
+          const claimed = await core.atomically(async (tx) => {
+            const now = core.now();
+            const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now });
+            const session = loaded.session;
+            const flowEntry = session ? core.flow(session._flow as string) : null;
+            const stepKey = flowEntry?.flow.byAction.get(spec.name)?.key;
+            if (!session || !flowEntry || !stepKey) {
+              // No session, or its flow has no such step: requirement 7 (or an earlier one) fails.
+              const convention = flowEntry?.flow.convention.name;
+              const failed = firstFailedRequirement(loaded.facts, stepKey ?? spec.name, STEP_REQUIREMENTS, convention);
+              // Every requirement may hold under the template convention while the flow has no such step: 7 fails.
+              throw requirementError(failed ?? STEP_REQUIREMENTS[6]!);
+            }
+            const opId = core.mint('BackgroundOperation');
+            const t = await applySessionEvent(
+              tx,
+              flowEntry.machine,
+              session,
+              { type: 'STEP', step: stepKey, facts: loaded.facts, operationId: opId },
+              now,
+              {},
+              { operation: spec.name, callerId: caller.Id, operationId: opId, input },
+              (loaded.operation?.Status as string | undefined) ?? null,
+            );
+            if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, t.rejection.requirement === 1 ? ['cartId'] : []);
+            if (!t.spawned.some((s) => s.src === 'runStep')) throw new Error(`the session accepted ${spec.name} but did not start its step`);
+            const stamp = now.toISOString();
+            const op: Row = {
+              Id: opId,
+              CreatedDate: stamp,
+              LastModifiedDate: stamp,
+              Name: `${spec.operationName} ${String(loaded.cart!.Id)}`,
+              Status: waits ? 'Running' : 'New',
+              Error: null,
+              SubmittedAt: stamp,
+              StartedAt: waits ? stamp : null,
+              FinishedAt: null,
+              RetryCount: 0,
+              Timeout: core.stepTimeoutMs > 0 && Number.isFinite(core.stepTimeoutMs) ? Math.round(core.stepTimeoutMs / 1000) : null,
+              _step: stepKey,
+              _sessionId: session.Id,
+              _cartId: loaded.cart!.Id,
+              _input: JSON.stringify(input),
+              _leaseUntil: waits ? worker.leaseNow() : null,
+              _version: 0,
+            };
+            if (inline) {
+              await worker.commitInline(tx, op, t.row, now);
+              Object.assign(op, { Status: 'Complete', FinishedAt: stamp, _version: 1 });
+            }
+            await tx.insert('BackgroundOperation', [op]);
+            return { op, session: t.row };
+          });
+          if (inline) return { backgroundOperationId: claimed.op.Id };
+          if (waits) await worker.runClaimed(claimed.op, claimed.session);
+          else worker.enqueue(String(claimed.op.Id));
+          return { backgroundOperationId: claimed.op.Id };
+        } catch (e) {
+          // A step that fails (or breaks) inside the one transaction rolled all of it back: run it
+          // again the two-transaction way, which records the failure on its operation and session.
+          if (inline && !(e instanceof EngineError) && !(e instanceof CheckoutExpired)) {
+            inline = false;
+            continue;
+          }
+          throw e;
         }
-        const now = core.now();
-        const opId = core.mint('BackgroundOperation');
-        const t = await applySessionEvent(tx, flowEntry.machine, session, { type: 'STEP', step: stepKey, facts: loaded.facts, operationId: opId }, now, {}, {
-          operation: spec.name,
-          callerId: caller.Id,
-          operationId: opId,
-          input,
-        });
-        if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, t.rejection.requirement === 1 ? ['cartId'] : []);
-        const spawned = t.spawned.find((s) => s.src === 'runStep');
-        if (!spawned) throw new Error(`the session accepted ${spec.name} but did not start its step`);
-        await tx.insert('BackgroundOperation', [
-          {
-            Id: opId,
-            CreatedDate: now.toISOString(),
-            LastModifiedDate: now.toISOString(),
-            Name: `${spec.operationName} ${String(loaded.cart!.Id)}`,
-            Status: 'New',
-            Error: null,
-            SubmittedAt: now.toISOString(),
-            StartedAt: null,
-            FinishedAt: null,
-            RetryCount: 0,
-            Timeout: core.stepTimeoutMs > 0 && Number.isFinite(core.stepTimeoutMs) ? Math.round(core.stepTimeoutMs / 1000) : null,
-            _step: stepKey,
-            _sessionId: session.Id,
-            _cartId: loaded.cart!.Id,
-            _input: JSON.stringify(input),
-            _leaseUntil: null,
-            _version: 0,
-          },
-        ]);
-        return opId;
-      });
-      if (input.runAsync === true) worker.enqueue(operationId);
-      else await worker.run(operationId);
-      return { backgroundOperationId: operationId };
+      }
     },
   };
 }

@@ -22,7 +22,7 @@ export const cancelCartAsyncOperation: ActionDef = {
   async run(env, input) {
     const { core, caller } = env;
     const opId = await core.atomically(async (tx) => {
-      const loaded = await loadCartFacts(tx, caller, input.cartId, true);
+      const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true });
       const failed = firstFailedRequirement(loaded.facts, 'cancel', CART_ACCESS_REQUIREMENTS);
       if (failed) throw requirementError(failed);
       if (loaded.cart!.Status === 'Closed') throw new EngineError('CANCEL_CLOSED_CART', '', ['cartId']);

@@ -6,7 +6,7 @@
  */
 import { EngineError } from '../errors.js';
 import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement } from '../domain/requirements.js';
-import { findActiveSession, loadCartFacts } from '../engine/facts.js';
+import { loadCartFacts } from '../engine/facts.js';
 import { isAdmin } from '../engine/access.js';
 import { MACHINE_VERSION } from '../../machines/checkout-session.js';
 import { requirementError, type ActionDef } from './types.js';
@@ -26,17 +26,16 @@ export const checkoutSessionAction: ActionDef = {
     const { core, caller } = env;
     const sessionId = await core.atomically(
       async (tx) => {
-        const loaded = await loadCartFacts(tx, caller, input.cartId, true);
+        const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: core.now() });
         const failed = firstFailedRequirement(loaded.facts, 'start', CART_ACCESS_REQUIREMENTS);
         if (failed) throw requirementError(failed);
         const cart = loaded.cart!;
         if (cart.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
-        const existing = await findActiveSession(tx, String(cart.Id));
-        if (existing) return String(existing.Id);
+        if (loaded.session) return String(loaded.session.Id);
         if (cart.Status !== 'Active' && cart.Status !== 'Checkout') {
           throw new EngineError('CART_NOT_CHECKOUTABLE', `The cart's status is ${cart.Status}.`, ['cartId']);
         }
-        const store = await tx.get('WebStore', String(cart.WebStoreId));
+        const store = loaded.store;
         if (store && store.CheckoutTimeToLive === 0) {
           throw new EngineError('CART_NOT_CHECKOUTABLE', 'Checkout is disabled for this store (CheckoutTimeToLive = 0).', ['cartId']);
         }

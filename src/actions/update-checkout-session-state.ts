@@ -9,7 +9,7 @@ import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
 import { INVOKE_PERMISSIONS } from '../domain/requirements.js';
 import { OBJECTS } from '../domain/objects.js';
-import { shareAccess } from '../engine/facts.js';
+import { loadSessionFacts } from '../engine/facts.js';
 import { applySessionEvent } from '../engine/sessions.js';
 import { closeCartOnConfirmation } from '../engine/records.js';
 import type { ActionDef } from './types.js';
@@ -32,21 +32,20 @@ export const updateCheckoutSessionStateAction: ActionDef = {
     const { core, caller } = env;
     const id = await core.atomically(async (tx) => {
       const parsed = parseId(input.checkoutSessionId, [SESSION_PREFIX]);
-      const session = parsed.ok ? await tx.get('CartCheckoutSession', parsed.id, { forUpdate: true }) : undefined;
+      // One read: the session, its cart, the caller's share, the operation and the store's expiry.
+      const loaded = parsed.ok ? await loadSessionFacts(tx, caller, parsed.id, { forUpdate: true, now: core.now() }) : undefined;
+      const session = loaded?.session;
       if (!session || session.IsArchived === true) {
         throw new EngineError('INVALID_SESSION_ID', parsed.ok ? '' : parsed.message, ['checkoutSessionId']);
       }
       if (!caller.IsActive || !INVOKE_PERMISSIONS.some((p) => caller.Permissions.includes(p))) {
         throw new EngineError('USER_CANT_INVOKE');
       }
-      const cart = await tx.get('WebCart', String(session.WebCartId));
+      const cart = loaded!.cart;
       const mad = caller.Permissions.includes('ModifyAllData');
       const canEdit =
         !!cart &&
-        (mad ||
-          ((cart.OwnerId === caller.Id || (await shareAccess(tx, String(cart.Id), caller.Id)) === 'Edit') &&
-            caller.AccountId !== null &&
-            caller.AccountId === cart.AccountId));
+        (mad || ((cart.OwnerId === caller.Id || loaded!.facts.shareAccess === 'Edit') && caller.AccountId !== null && caller.AccountId === cart.AccountId));
       if (!canEdit) throw new EngineError('SESSION_NO_ACCESS', '', ['checkoutSessionId']);
       const { flow, machine } = core.flow(session._flow as string);
       const exp = flow.resolve(String(input.expCurrentState));
@@ -62,6 +61,7 @@ export const updateCheckoutSessionStateAction: ActionDef = {
         core.now(),
         {},
         { operation: 'updateCheckoutSessionStateAction', callerId: caller.Id, input },
+        (loaded!.operation?.Status as string | undefined) ?? null,
       );
       if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, ['expCurrentState']);
       // A claim of a screen or final state moves State at once (Order Confirmation → Complete).

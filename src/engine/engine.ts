@@ -170,10 +170,7 @@ export class CheckoutEngine {
     if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', "'inputs' must be a list of input objects, e.g. [{ \"cartId\": \"0a6…\" }].", ['inputs']);
     if (inputs.length > this.maxInputs) throw new EngineError('TOO_MANY_INPUTS', `'inputs' has ${inputs.length} items; one invocation takes at most ${this.maxInputs}.`, ['inputs']);
     const caller = await loadCaller(this.core.storage, opts?.userId);
-    // Expiry is a deadline in the data: checked against the clock before a call uses the checkout.
-    if (def.name !== 'cancelCartAsyncOperation') {
-      for (const input of inputs) if (input && typeof input === 'object') await expireBeforeCall(this.core, input as Record<string, unknown>);
-    }
+    // Expiry is a deadline in the data, checked against the clock by each action's facts read (see invokeAction).
     return callOrigin.run({ operation: def.name, callerId: caller.Id }, () =>
       invokeAction(def, { core: this.core, worker: this.worker, caller, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError),
     );

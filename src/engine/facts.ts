@@ -6,7 +6,8 @@ import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import type { CallerFacts, RequirementFacts } from '../domain/requirements.js';
-import type { Row, StorageOps } from '../storage/port.js';
+import type { CheckoutFacts, Row, StorageOps } from '../storage/port.js';
+import { expiryReason } from './expiry.js';
 
 const CART_PREFIX = OBJECTS.get('WebCart')!.keyPrefix;
 
@@ -35,6 +36,8 @@ export interface LoadedCartFacts {
   cart: Row | null;
   session: Row | null;
   operation: Row | null;
+  /** The cart's store (for its checkout settings), or null. */
+  store: Row | null;
 }
 
 /** The active (non-archived) session of a cart, or null. */
@@ -73,40 +76,71 @@ export async function shareAccess(tx: StorageOps, cartId: string, userId: string
   return shares.length ? 'Read' : null;
 }
 
-/** Loads every fact about a cart for the usage requirements (requirement 1 fails when the id is bad). */
-export async function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, forUpdate = false): Promise<LoadedCartFacts> {
+/**
+ * Thrown inside an action's transaction when the checkout it is about to use has expired (see
+ * expiry.ts): the action's transaction rolls back, the expiry is committed on its own, and the
+ * action runs again on the canceled checkout (invokeAction does this).
+ */
+export class CheckoutExpired extends Error {
+  constructor(readonly cartId: string) {
+    super(`the checkout of cart ${cartId} expired`);
+    this.name = 'CheckoutExpired';
+  }
+}
+
+/** Options of `loadCartFacts`. */
+export interface LoadFactsOptions {
+  /** Lock the cart row (PostgreSQL FOR UPDATE) for the rest of the transaction. */
+  forUpdate?: boolean;
+  /** When given, an expired active checkout throws CheckoutExpired (cancel passes none: it needs no fresh checkout). */
+  now?: Date;
+}
+
+/**
+ * Loads every fact about a cart for the usage requirements in one statement (requirement 1 fails
+ * when the id is bad): cart, account, buyer account, store membership, share, active session, its
+ * operation and the store's expiry settings. `opts.now` checks expiry in the same read.
+ */
+export async function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts: LoadFactsOptions = {}): Promise<LoadedCartFacts> {
   const parsed = parseId(cartIdInput, [CART_PREFIX]);
-  const cart = parsed.ok ? ((await tx.get('WebCart', parsed.id, { forUpdate })) ?? null) : null;
+  const read = parsed.ok ? await tx.checkoutFacts({ cartId: parsed.id }, caller.Id, { forUpdate: opts.forUpdate }) : undefined;
+  return factsOf(read, caller, opts.now);
+}
+
+/** The facts of the cart of a checkout session (that session, archived or not), in one statement. */
+export async function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts: LoadFactsOptions = {}): Promise<LoadedCartFacts> {
+  return factsOf(await tx.checkoutFacts({ sessionId }, caller.Id, { forUpdate: opts.forUpdate }), caller, opts.now);
+}
+
+function factsOf(read: CheckoutFacts | undefined, caller: Caller, now: Date | undefined): LoadedCartFacts {
   const callerFacts: CallerFacts = { Id: caller.Id, AccountId: caller.AccountId, Permissions: caller.Permissions, IsActive: caller.IsActive };
+  const cart = read?.cart ?? null;
+  const session = read?.session ?? null;
   if (!cart) {
     return {
       facts: { caller: callerFacts, cart: null, accountExists: false, buyerStatus: null, storeMember: false, shareAccess: null, session: null, operationStatus: null },
       cart: null,
-      session: null,
-      operation: null,
+      session,
+      operation: read?.operation ?? null,
+      store: null,
     };
   }
-  const accountId = (cart.AccountId as string | null) ?? null;
-  const account = accountId ? await tx.get('Account', accountId) : undefined;
-  const buyer = accountId ? (await tx.find('BuyerAccount', { where: [{ field: 'BuyerId', op: '=', value: accountId }], limit: 1 }))[0] : undefined;
-  const member = accountId ? await isStoreMember(tx, accountId, String(cart.WebStoreId)) : false;
-  const share = cart.OwnerId === caller.Id ? null : await shareAccess(tx, String(cart.Id), caller.Id);
-  const session = await findActiveSession(tx, String(cart.Id), forUpdate);
-  const operation = session?.BackgroundOperationId ? ((await tx.get('BackgroundOperation', String(session.BackgroundOperationId))) ?? null) : null;
+  if (now && session && session.IsArchived !== true && cart.Status !== 'Closed' && expiryReason(read!.store, session, now)) throw new CheckoutExpired(String(cart.Id));
+  const operation = read!.operation ?? null;
   return {
     facts: {
       caller: callerFacts,
       cart: {
         Id: String(cart.Id),
-        AccountId: accountId,
+        AccountId: (cart.AccountId as string | null) ?? null,
         OwnerId: (cart.OwnerId as string | null) ?? null,
         WebStoreId: String(cart.WebStoreId),
         Status: String(cart.Status),
       },
-      accountExists: !!account,
-      buyerStatus: (buyer?.BuyerStatus as string | undefined) ?? null,
-      storeMember: member,
-      shareAccess: share,
+      accountExists: read!.accountExists && !!cart.AccountId,
+      buyerStatus: cart.AccountId ? read!.buyerStatus : null,
+      storeMember: !!cart.AccountId && read!.storeMember,
+      shareAccess: read!.share,
       session: session
         ? {
             State: (session.State as string | null) ?? null,
@@ -121,5 +155,6 @@ export async function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput:
     cart,
     session,
     operation,
+    store: read!.store ?? null,
   };
 }

@@ -101,6 +101,11 @@ export function restoreSnapshot(machine: AnyStateMachine, row: Row, operationSta
   return machine.resolveState({ value: value as any, context: contextFromRow(row) });
 }
 
+/** The status `restoreSession` would read: the operation's only while the session is processing it. */
+function currentOperationStatus(row: Row, status: string | null): string | null {
+  return row.IsProcessing === true && typeof row.BackgroundOperationId === 'string' ? status : null;
+}
+
 /** Restores a session row in a transaction, reading its current operation's status. */
 export async function restoreSession(tx: StorageOps, machine: AnyStateMachine, row: Row) {
   const opId = row.IsProcessing === true && typeof row.BackgroundOperationId === 'string' ? row.BackgroundOperationId : null;
@@ -300,7 +305,8 @@ export async function writeRejections(storage: { transaction<T>(fn: (tx: Storage
 /**
  * Offers `event` to the session in `row` and, when the machine accepts it, writes the new state
  * (plus `extra` fields) with a compare-and-set on `_version`, and its history entry (event, state
- * before and after, `origin`) in the same transaction. A rejection writes nothing here: it is
+ * before and after, `origin`) in the same transaction. `operationStatus` is the status of the
+ * operation `row.BackgroundOperationId` names, when the caller read it with the row (else it is read). A rejection writes nothing here: it is
  * journaled on `tx` and written when the transaction ends (see `writeRejections`).
  */
 export async function applySessionEvent(
@@ -311,9 +317,11 @@ export async function applySessionEvent(
   now: Date,
   extra: Row = {},
   origin?: EventOrigin,
+  operationStatus?: string | null,
 ): Promise<SessionTransition> {
   origin ??= callOrigin.getStore();
-  const before = await restoreSession(tx, machine, row);
+  // The caller may already hold the current operation's status (read with the session): no second read.
+  const before = operationStatus !== undefined ? restoreSnapshot(machine, row, currentOperationStatus(row, operationStatus)) : await restoreSession(tx, machine, row);
   const refused = completionProblem(before, row, event);
   if (refused) return { ok: false, rejection: refused };
   const [after, actions] = transition(machine, before, event as any);

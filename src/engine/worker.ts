@@ -12,13 +12,13 @@
  * may be taken over (RetryCount + 1), and the lease doubles as a fencing token: a worker whose
  * lease was taken over neither commits nor fails the operation.
  */
-import { StepFailed, type EngineCore, type StepContext } from './core.js';
+import { StepFailed, type EngineCore, type StepContext, type StepService } from './core.js';
 import { applySessionEvent, restoreSnapshot, VersionConflict } from './sessions.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
 import { isRunningStep } from '../../machines/checkout-session.js';
 import { releaseHolds } from './reservations.js';
 import { closeCartOnConfirmation } from './records.js';
-import type { Row } from '../storage/port.js';
+import type { Row, StorageOps } from '../storage/port.js';
 import { InProcessQueue } from './queue/in-process.js';
 import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './queue/types.js';
 
@@ -173,9 +173,86 @@ export class OperationWorker implements OperationRunner {
     });
     if (claimed === 'busy') return 'busy';
     if (!claimed || !claimed.session) return 'done';
-    const { op, session } = claimed;
+    await this.complete(claimed.op, claimed.session);
+    return 'done';
+  }
+
+  /**
+   * Whether a step without slow work (no `compute`) may commit inside the transaction of the call
+   * that claims it (runAsync = false): false while a `beforeCommit` fault hook needs the point
+   * between the claim and the commit.
+   */
+  get commitsInline(): boolean {
+    return !this.faults.beforeCommit;
+  }
+
+  /** A lease for an operation this process claims now (the fencing token of a shared queue). */
+  leaseNow(): string {
+    return formatLease(Date.now() + this.leaseMs, this.queue.owner);
+  }
+
+  /**
+   * Runs an operation the calling action claimed itself (inserted Running under `leaseNow()`, in the
+   * transaction that moved the session): its slow work, then its commit transaction (or its failure).
+   */
+  async runClaimed(op: Row, session: Row): Promise<void> {
+    const id = String(op.Id);
+    const p = this.complete(op, session)
+      .then(() => 'done' as const)
+      .finally(() => this.inflight.delete(id));
+    this.inflight.set(id, p);
+    try {
+      await p;
+    } catch (e) {
+      this.onError(e);
+    }
+  }
+
+  /**
+   * Commits a step without slow work inside the transaction of the call that claims it: the
+   * step's effects, the session's completion and the cart's close on confirmation. `session` is the
+   * row after the claim; the caller writes the operation (Complete) in the same transaction.
+   */
+  async commitInline(tx: StorageOps, op: Row, session: Row, now: Date): Promise<void> {
+    const step = String(op._step);
+    const service = this.serviceOf(this.core.flow(session._flow as string).flow, step);
+    const ctx: StepContext = { core: this.core, operation: op, session, cartId: String(op._cartId), now, signal: new AbortController().signal };
+    await this.commitStep(tx, service, ctx, session, undefined, String(op.Id), now);
+  }
+
+  private serviceOf(flow: ReturnType<EngineCore['flow']>['flow'], step: string): StepService {
+    const action = flow.steps.get(step)?.action;
+    const service = action ? this.core.steps.get(action) : undefined;
+    if (!service) throw new StepFailed(`No service is registered for step '${step}'.`);
+    return service;
+  }
+
+  /** The service's commit, the session's completion event and the cart's close, in `tx`. */
+  private async commitStep(tx: StorageOps, service: StepService, ctx: StepContext, s: Row, computed: unknown, id: string, now: Date): Promise<void> {
+    const step = String(ctx.operation._step);
+    const result = await service.commit({ ...ctx, session: s, now }, tx, computed);
+    await this.faults.insideCommit?.(step, id);
+    const { machine, flow } = this.core.flow(s._flow as string);
+    const t = await applySessionEvent(
+      tx,
+      machine,
+      s,
+      { type: 'xstate.done.actor.step', output: result.output ?? {} },
+      now,
+      result.sessionFields,
+      { operation: `worker: ${step}`, callerId: null, operationId: id },
+      'Running',
+    );
+    if (!t.ok) throw new Error(`the session refused to complete '${step}': ${t.rejection.detail ?? t.rejection.error}`);
+    await closeCartOnConfirmation(tx, flow, t.row, now);
+  }
+
+  /** Runs a claimed operation: its service's slow work, then one commit transaction; a failure fails it. */
+  private async complete(op: Row, session: Row): Promise<void> {
+    const core = this.core;
+    const id = String(op.Id);
     /** Our lease: if the operation no longer carries it, another worker took it over. */
-    const fence = leased ? String(op._leaseUntil) : null;
+    const fence = this.queue.shared ? String(op._leaseUntil) : null;
     const step = String(op._step);
     const ac = new AbortController();
     const ctx: StepContext = { core, operation: op, session, cartId: String(op._cartId), now: core.now(), signal: ac.signal };
@@ -191,9 +268,7 @@ export class OperationWorker implements OperationRunner {
         );
         throw new StepFailed(`The checkout session isn't running '${step}'${why ? `: ${why}` : ''}.`);
       }
-      const action = entry.flow.steps.get(step)?.action;
-      const service = action ? core.steps.get(action) : undefined;
-      if (!service) throw new StepFailed(`No service is registered for step '${step}'.`);
+      const service = this.serviceOf(entry.flow, step);
       const computed = service.compute ? await withTimeout(service.compute(ctx), core.stepTimeoutMs, step, ac) : undefined;
       await this.faults.beforeCommit?.(step, id);
       await core.atomically(async (tx) => {
@@ -206,23 +281,13 @@ export class OperationWorker implements OperationRunner {
           await this.finishOperation(tx, current, { Status: 'Canceled', FinishedAt: now.toISOString() });
           return;
         }
-        const result = await service.commit({ ...ctx, session: s, now }, tx, computed);
-        await this.faults.insideCommit?.(step, id);
-        const { machine } = core.flow(s._flow as string);
-        const t = await applySessionEvent(tx, machine, s, { type: 'xstate.done.actor.step', output: result.output ?? {} }, now, result.sessionFields, {
-          operation: `worker: ${step}`,
-          callerId: null,
-          operationId: id,
-        });
-        if (!t.ok) throw new Error(`the session refused to complete '${step}': ${t.rejection.detail ?? t.rejection.error}`);
-        await closeCartOnConfirmation(tx, core.flow(s._flow as string).flow, t.row, now);
+        await this.commitStep(tx, service, ctx, s, computed, id, now);
         await this.finishOperation(tx, current, { Status: 'Complete', FinishedAt: now.toISOString() });
       });
     } catch (err) {
       if (this.stopped && !(err instanceof StepFailed)) throw err; // shutting down: leave it for recovery
       await this.fail(id, failureOf(step, err), fence);
     }
-    return 'done';
   }
 
   /** The session's flow and machine, or null when its flow isn't registered (any row is an input). */

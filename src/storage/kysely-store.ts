@@ -5,7 +5,7 @@
  */
 import { CompiledQuery, Migrator, sql, type Compilable, type Kysely, type Migration, type QueryResult, type RawBuilder, type Transaction } from 'kysely';
 import { allFields, STORED_OBJECTS, type FieldType, type ObjectDef } from '../domain/objects.js';
-import { UniqueViolation, type ColumnRef, type Filter, type FindOptions, type Predicate, type Row, type SelectPlan, type Storage, type StorageOps } from './port.js';
+import { UniqueViolation, type CheckoutFacts, type FactsKey, type ColumnRef, type Filter, type FindOptions, type Predicate, type Row, type SelectPlan, type Storage, type StorageOps } from './port.js';
 
 /** What differs between backends. */
 export interface DialectSpec {
@@ -142,6 +142,9 @@ export class KyselyStore implements Storage {
 
   get(object: string, id: string, opts?: { forUpdate?: boolean }) {
     return this.ops.get(object, id, opts);
+  }
+  checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }) {
+    return this.ops.checkoutFacts(key, userId, opts);
   }
   find(object: string, opts?: FindOptions) {
     return this.ops.find(object, opts);
@@ -322,6 +325,57 @@ class KyselyOps implements StorageOps {
       return lock ? q.forUpdate() : q;
     });
     return rows[0] ? this.decode(info, rows[0]) : undefined;
+  }
+
+  async checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
+    const bySession = 'sessionId' in key;
+    const lock = !!opts?.forUpdate && this.spec.forUpdate;
+    const notArchived = this.spec.encodeBoolean(false);
+    const id = bySession ? key.sessionId : key.cartId;
+    const params = bySession ? [userId, id] : [userId, notArchived, id];
+    const tables = { c: 'WebCart', s: 'CartCheckoutSession', o: 'BackgroundOperation', w: 'WebStore' } as const;
+    const { rows } = await this.exec(`facts ${bySession} ${lock}`, params, () => {
+      const cols = sql.join(
+        Object.entries(tables).flatMap(([alias, object]) => this.table(object).columns.map((c) => sql`${sql.ref(`${alias}.${c}`)} as ${sql.ref(`${alias}__${c}`)}`)),
+      );
+      const t = (name: string, alias: string) => sql`${sql.table(name)} as ${sql.raw(alias)}`;
+      const from = bySession
+        ? sql`${t('CartCheckoutSession', 's')} left join ${t('WebCart', 'c')} on c."Id" = s."WebCartId"`
+        : sql`${t('WebCart', 'c')} left join ${t('CartCheckoutSession', 's')} on s."WebCartId" = c."Id" and s."IsArchived" = ${notArchived}`;
+      const q = sql`select ${cols},
+        (select 1 from ${t('Account', 'a')} where a."Id" = c."AccountId") as "x__account",
+        (select b."BuyerStatus" from ${t('BuyerAccount', 'b')} where b."BuyerId" = c."AccountId" limit 1) as "x__buyer",
+        (select 1 from ${t('BuyerGroupMember', 'm')} join ${t('WebStoreBuyerGroup', 'g')} on g."BuyerGroupId" = m."BuyerGroupId"
+          where m."BuyerId" = c."AccountId" and g."WebStoreId" = c."WebStoreId" limit 1) as "x__member",
+        (select max(case when sh."AccessLevel" = 'Edit' then 2 else 1 end) from ${t('WebCartShare', 'sh')}
+          where sh."ParentId" = c."Id" and sh."UserOrGroupId" = ${userId}) as "x__share"
+        from ${from}
+        left join ${t('BackgroundOperation', 'o')} on o."Id" = s."BackgroundOperationId"
+        left join ${t('WebStore', 'w')} on w."Id" = c."WebStoreId"
+        where ${sql.raw(bySession ? 's' : 'c')}."Id" = ${id}
+        ${sql.raw(lock ? `for update of ${bySession ? 's' : 'c'}` : '')}`;
+      return { compile: () => q.compile(this.db) };
+    });
+    const row = rows[0];
+    const part = (alias: keyof typeof tables): Row | undefined => {
+      if (!row || row[`${alias}__Id`] === null || row[`${alias}__Id`] === undefined) return undefined;
+      const info = this.table(tables[alias]);
+      const out: Row = {};
+      for (const c of info.columns) out[c] = row[`${alias}__${c}`];
+      return this.decode(info, out);
+    };
+    const cart = part('c');
+    const share = Number(row?.x__share ?? 0);
+    return {
+      cart,
+      session: part('s'),
+      operation: part('o'),
+      store: part('w'),
+      accountExists: row?.x__account !== null && row?.x__account !== undefined,
+      buyerStatus: (row?.x__buyer as string | null | undefined) ?? null,
+      storeMember: row?.x__member !== null && row?.x__member !== undefined,
+      share: !cart || cart.OwnerId === userId ? null : share >= 2 ? 'Edit' : share === 1 ? 'Read' : null,
+    };
   }
 
   async find(object: string, opts: FindOptions = {}): Promise<Row[]> {

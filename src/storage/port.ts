@@ -74,8 +74,33 @@ export interface SelectPlan {
   offset?: number;
 }
 
+/** Which cart `checkoutFacts` reads: by id, or the cart of a checkout session (that session, archived or not). */
+export type FactsKey = { cartId: string } | { sessionId: string };
+
+/**
+ * Everything the usage requirements and the checkout actions look at, read by one statement: the
+ * cart, its checkout session (the active one, or the one asked for), the session's current
+ * operation, the cart's store, and what the caller's access depends on.
+ */
+export interface CheckoutFacts {
+  cart: Row | undefined;
+  session: Row | undefined;
+  operation: Row | undefined;
+  store: Row | undefined;
+  /** Whether the cart's account exists. */
+  accountExists: boolean;
+  /** BuyerStatus of the account's BuyerAccount, or null without one. */
+  buyerStatus: string | null;
+  /** Whether the account is in a buyer group assigned to the cart's store. */
+  storeMember: boolean;
+  /** The user's best share on the cart (null for its owner, or without a share). */
+  share: 'Edit' | 'Read' | null;
+}
+
 /** Reads and writes, inside or outside a transaction. */
 export interface StorageOps {
+  /** The checkout facts of a cart for `userId`, in one statement; `forUpdate` locks the cart (by cartId) or the session (by sessionId). */
+  checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts>;
   /** One row by id, or undefined. */
   get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined>;
   /** Rows matching every filter. */

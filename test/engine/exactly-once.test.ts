@@ -104,33 +104,57 @@ for (const backend of BACKENDS) {
         await restarted.close();
       });
 
-      for (const point of ['before', 'inside'] as const) {
-        it(`kill -9 ${point === 'before' ? 'before' : 'in the middle of'} the commit: recovery finishes the operation with exactly one Order`, async () => {
-          const location = backend.location();
-          const { engine, ids } = await engineWithClaimedCart(location, { lines: 30, groups: 2 });
-          await engine.close();
-          await crashAt(location, ids.cart!, ids.buyer!, point);
-          const after = await createCheckoutEngine({ storage: location, recover: false });
-          const mid = await counts(after, ids.admin!);
-          expect(mid.orders).toBe(0); // the killed transaction left nothing behind
-          expect(mid.operations.map((o) => o.Status)).toEqual(['Running']);
-          await after.close();
-          const recovered = await createCheckoutEngine({ storage: location });
-          await recovered.whenIdle();
-          const end = await counts(recovered, ids.admin!);
-          expect(end.orders).toBe(1);
-          expect(end.orderItems).toBe(32);
-          expect(end.operations).toMatchObject([{ Status: 'Complete', RetryCount: 1 }]);
-          expect(await recovered.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ State: 'cartToOrder', IsProcessing: false, IsError: false });
-          // A restart after the order exists changes nothing, and a new call is refused.
-          await recovered.close();
-          const again = await createCheckoutEngine({ storage: location });
-          await again.whenIdle();
-          const [late] = await again.invoke('cartToOrderAction', [{ cartId: ids.cart }], { userId: ids.buyer! });
-          expect(errorOf(late)).toMatchObject({ code: 'INVALID_OPERATION', status: 403 });
-          expect((await counts(again, ids.admin!)).orders).toBe(1);
-          await again.close();
-        });
+      it('kill -9 before the commit: recovery finishes the operation with exactly one Order', async () => {
+        const location = backend.location();
+        const { engine, ids } = await engineWithClaimedCart(location, { lines: 30, groups: 2 });
+        await engine.close();
+        await crashAt(location, ids.cart!, ids.buyer!, 'before');
+        const after = await createCheckoutEngine({ storage: location, recover: false });
+        const mid = await counts(after, ids.admin!);
+        expect(mid.orders).toBe(0); // the killed process committed no order
+        expect(mid.operations.map((o) => o.Status)).toEqual(['Running']);
+        await after.close();
+        const recovered = await createCheckoutEngine({ storage: location });
+        await recovered.whenIdle();
+        const end = await counts(recovered, ids.admin!);
+        expect(end.orders).toBe(1);
+        expect(end.orderItems).toBe(32);
+        expect(end.operations).toMatchObject([{ Status: 'Complete', RetryCount: 1 }]);
+        expect(await recovered.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ State: 'cartToOrder', IsProcessing: false, IsError: false });
+        await recovered.close();
+        await expectNoSecondOrder(location, ids);
+      });
+
+      it('kill -9 in the middle of the one-transaction call: nothing was written, and calling again gives exactly one Order', async () => {
+        const location = backend.location();
+        const { engine, ids } = await engineWithClaimedCart(location, { lines: 30, groups: 2 });
+        await engine.close();
+        await crashAt(location, ids.cart!, ids.buyer!, 'inside');
+        const recovered = await createCheckoutEngine({ storage: location });
+        await recovered.whenIdle();
+        const mid = await counts(recovered, ids.admin!);
+        // The claim, the order rows and the operation were one transaction: the kill undid all of it.
+        expect(mid.orders).toBe(0);
+        expect(mid.operations).toEqual([]);
+        expect(await recovered.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ NextState: 'cartToOrder', IsProcessing: true, IsError: false });
+        const [again] = await recovered.invoke('cartToOrderAction', [{ cartId: ids.cart }], { userId: ids.buyer! });
+        expect(again!.isSuccess).toBe(true);
+        const end = await counts(recovered, ids.admin!);
+        expect(end.orders).toBe(1);
+        expect(end.orderItems).toBe(32);
+        expect(end.operations).toMatchObject([{ Status: 'Complete' }]);
+        await recovered.close();
+        await expectNoSecondOrder(location, ids);
+      });
+
+      /** A restart after the order exists changes nothing, and a new call is refused. */
+      async function expectNoSecondOrder(location: string, ids: Record<string, string>): Promise<void> {
+        const again = await createCheckoutEngine({ storage: location });
+        await again.whenIdle();
+        const [late] = await again.invoke('cartToOrderAction', [{ cartId: ids.cart }], { userId: ids.buyer! });
+        expect(errorOf(late)).toMatchObject({ code: 'INVALID_OPERATION', status: 403 });
+        expect((await counts(again, ids.admin!)).orders).toBe(1);
+        await again.close();
       }
     }
   });
