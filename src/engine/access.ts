@@ -118,3 +118,53 @@ export function rowInScope(scope: Scope, row: Row): boolean {
     }
   });
 }
+
+/** Whether the caller may read or edit one cart: its owner, or a share on it (Edit for editing). */
+async function cartAllows(tx: StorageOps, caller: Caller, cartId: string, mode: 'read' | 'edit'): Promise<boolean> {
+  if ((await tx.get('WebCart', cartId))?.OwnerId === caller.Id) return true;
+  const shares = await tx.find('WebCartShare', {
+    where: [
+      { field: 'ParentId', op: '=', value: cartId },
+      { field: 'UserOrGroupId', op: '=', value: caller.Id },
+    ],
+  });
+  return mode === 'read' ? shares.length > 0 : shares.some((s) => s.AccessLevel === 'Edit');
+}
+
+/**
+ * Whether the caller may read (or edit) one row: the same rule as `rowInScope(scopeFor(…), row)`,
+ * decided from the row's own cart or order in a read or two, whatever the caller owns elsewhere.
+ */
+export async function rowAccessible(tx: StorageOps, caller: Caller, object: string, row: Row, mode: 'read' | 'edit'): Promise<boolean> {
+  if (isAdmin(caller)) return true;
+  if (PUBLIC_READ.has(object)) return mode === 'read';
+  const account = caller.AccountId;
+  switch (object) {
+    case 'User':
+      return mode === 'read' && row.Id === caller.Id;
+    case 'Account':
+      return mode === 'read' && !!account && row.Id === account;
+    case 'BuyerAccount':
+    case 'BuyerGroupMember':
+      return mode === 'read' && !!account && row.BuyerId === account;
+    case 'WebCart':
+      // Ownership as stored: `row` may carry the very OwnerId change being checked.
+      return typeof row.Id === 'string' && cartAllows(tx, caller, row.Id, mode);
+    case 'Order':
+    case 'OrderSummary':
+      return !!account && row.AccountId === account;
+  }
+  if (object in CART_CHILDREN) {
+    if (object === 'BackgroundOperation' && mode === 'edit') return false;
+    const cartId = row[CART_CHILDREN[object]!];
+    if (typeof cartId !== 'string') return false;
+    if (object === 'WebCartShare' && mode === 'edit') return (await tx.get('WebCart', cartId))?.OwnerId === caller.Id;
+    return cartAllows(tx, caller, cartId, mode);
+  }
+  if (object in ORDER_CHILDREN) {
+    const orderId = row[ORDER_CHILDREN[object]!];
+    if (typeof orderId !== 'string' || !account) return false;
+    return (await tx.get('Order', orderId))?.AccountId === account;
+  }
+  return false;
+}

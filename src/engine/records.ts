@@ -17,7 +17,7 @@ import { cancelsAfterFirstState, cancelsCheckout, checkFieldWrite, checkObjectWr
 import { publicRecord, requireObject, validateFields, withDefaults, type SObject } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import type { Caller } from './facts.js';
-import { CART_CHILDREN, ORDER_CHILDREN, rowInScope, scopeFor } from './access.js';
+import { CART_CHILDREN, ORDER_CHILDREN, rowAccessible } from './access.js';
 import { cancelCheckout, recomputeCart, withDerivedLine } from './cart.js';
 import { prepareUserCredentials } from './passwords.js';
 import { revokeUserTokens } from './tokens.js';
@@ -62,8 +62,8 @@ async function checkReferences(tx: StorageOps, caller: Caller, object: ObjectDef
     const missing = () => new EngineError('INVALID_CROSS_REFERENCE', `${object.name}.${f.name}: no ${(f.to ?? []).join('/')} with id ${id}.`, [f.name]);
     if (!found) throw missing();
     if (f.refAccess !== 'exists') {
-      if (!rowInScope(await scopeFor(tx, caller, found.type, 'read'), found.row)) throw missing();
-      if (f.refAccess === 'edit' && !rowInScope(await scopeFor(tx, caller, found.type, 'edit'), found.row)) {
+      if (!(await rowAccessible(tx, caller, found.type, found.row, 'read'))) throw missing();
+      if (f.refAccess === 'edit' && !(await rowAccessible(tx, caller, found.type, found.row, 'edit'))) {
         throw new EngineError('INSUFFICIENT_ACCESS', `${object.name}.${f.name}: you can't edit ${found.type} ${id}.`, [f.name]);
       }
     }
@@ -150,7 +150,7 @@ export class RecordService {
     const rid = requireId(object, id);
     const row = await this.core.storage.get(object.name, rid);
     if (!row) throw new EngineError('NOT_FOUND', `No ${object.name} with id ${rid}.`, ['Id']);
-    if (caller && !rowInScope(await scopeFor(this.core.storage, caller, object.name, 'read'), row)) {
+    if (caller && !(await rowAccessible(this.core.storage, caller, object.name, row, 'read'))) {
       throw new EngineError('NOT_FOUND', `No ${object.name} with id ${rid}.`, ['Id']);
     }
     return publicRecord(object.name, row);
@@ -159,8 +159,8 @@ export class RecordService {
   private async requireEditable(tx: StorageOps, caller: Caller, object: ObjectDef, id: string): Promise<Row> {
     const row = await tx.get(object.name, id, { forUpdate: true });
     if (!row) throw new EngineError('NOT_FOUND', `No ${object.name} with id ${id}.`, ['Id']);
-    if (!rowInScope(await scopeFor(tx, caller, object.name, 'edit'), row)) {
-      if (!rowInScope(await scopeFor(tx, caller, object.name, 'read'), row)) throw new EngineError('NOT_FOUND', `No ${object.name} with id ${id}.`, ['Id']);
+    if (!(await rowAccessible(tx, caller, object.name, row, 'edit'))) {
+      if (!(await rowAccessible(tx, caller, object.name, row, 'read'))) throw new EngineError('NOT_FOUND', `No ${object.name} with id ${id}.`, ['Id']);
       throw new EngineError('INSUFFICIENT_ACCESS', `You can't edit ${object.name} ${id}.`);
     }
     return row;
@@ -223,7 +223,7 @@ export class RecordService {
         await checkReferences(tx, caller, object, row);
         await deriveAndMatch(tx, object, row, row);
         await this.checkNotFrozen(tx, object, row, role, 'create');
-        if (object.name !== 'WebCart' && !rowInScope(await scopeFor(tx, caller, object.name, 'edit'), row)) {
+        if (object.name !== 'WebCart' && !(await rowAccessible(tx, caller, object.name, row, 'edit'))) {
           throw new EngineError('INSUFFICIENT_ACCESS', `You can't create ${object.name} records here.`);
         }
         if (object.name === 'CartItem') {
@@ -296,7 +296,7 @@ export class RecordService {
         await checkReferences(tx, caller, object, values);
         const merged: Row = { ...row, ...values };
         await deriveAndMatch(tx, object, merged, values);
-        if (!rowInScope(await scopeFor(tx, caller, object.name, 'edit'), merged)) {
+        if (!(await rowAccessible(tx, caller, object.name, merged, 'edit'))) {
           throw new EngineError('INSUFFICIENT_ACCESS', `You can't move ${object.name} ${rid} there.`, Object.keys(values));
         }
         if (object.name === 'CartCheckoutSession') {
