@@ -24,6 +24,11 @@ export const checkoutSessionAction: ActionDef = {
 
   async run(env, input) {
     const { core, caller } = env;
+    // The usual call finds the session there already: one read, no transaction.
+    const seen = await loadCartFacts(core.storage, caller, input.cartId, { now: core.now() });
+    if (seen.session && seen.cart!.Status !== 'Closed' && !firstFailedRequirement(seen.facts, 'start', CART_ACCESS_REQUIREMENTS)) {
+      return { requestId: String(seen.session.Id) };
+    }
     const sessionId = await core.atomically(
       async (tx) => {
         const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: core.now() });

@@ -42,28 +42,21 @@ export async function expireIfStale(core: EngineCore, tx: StorageOps, cartId: st
 
 /** Expires the checkout of a cart (by cart id or session id) before a call uses it; ids that don't resolve are ignored. */
 export async function expireBeforeCall(core: EngineCore, ref: { cartId?: unknown; checkoutSessionId?: unknown }): Promise<string | null> {
-  let cartId: string | null = null;
   const cart0 = parseId(ref.cartId, [OBJECTS.get('WebCart')!.keyPrefix]);
-  if (cart0.ok) cartId = cart0.id;
-  else {
-    const s0 = parseId(ref.checkoutSessionId, [OBJECTS.get('CartCheckoutSession')!.keyPrefix]);
-    const s = s0.ok ? await core.storage.get('CartCheckoutSession', s0.id) : undefined;
-    cartId = s ? String(s.WebCartId) : null;
-  }
-  if (!cartId) return null;
+  const s0 = cart0.ok ? null : parseId(ref.checkoutSessionId, [OBJECTS.get('CartCheckoutSession')!.keyPrefix]);
+  if (!cart0.ok && !s0?.ok) return null;
   const now = core.now();
-  const active = await core.storage.find('CartCheckoutSession', {
-    where: [
-      { field: 'WebCartId', op: '=', value: cartId },
-      { field: 'IsArchived', op: '=', value: false },
-    ],
-    limit: 1,
-  });
-  // Cheap read first: most calls find a valid session and take no write lock.
-  if (!active[0]) return null;
-  const cart = await core.storage.get('WebCart', cartId);
-  if (!cart || cart.Status === 'Closed' || !expiryReason(await core.storage.get('WebStore', String(cart.WebStoreId)), active[0], now)) return null;
-  const id = cartId;
+  // One cheap read first (cart, session, store): most calls find a valid session and take no write lock.
+  const read = await core.storage.checkoutFacts(cart0.ok ? { cartId: cart0.id } : { sessionId: (s0 as { id: string }).id }, '');
+  const { cart, session } = read;
+  if (!cart || cart.Status === 'Closed') return null;
+  if (!session || session.IsArchived === true) {
+    // By session id: an archived session's cart may have another, active one.
+    if (cart0.ok || !session) return null;
+    return expireBeforeCall(core, { cartId: String(cart.Id) });
+  }
+  if (!expiryReason(read.store, session, now)) return null;
+  const id = String(cart.Id);
   return core.atomically((tx) => expireIfStale(core, tx, id, now));
 }
 

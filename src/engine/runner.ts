@@ -118,8 +118,10 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
   for (let turn = 0; turn < 500; turn++) {
     const t0 = performance.now();
     const at = core.now().toISOString();
-    const cart = await storage.get('WebCart', cartId);
-    if (cart?.Status === 'Closed') {
+    // The re-entrant loop's first call: get (or create) the session. A Closed cart refuses it:
+    // the checkout was converted (maybe by another runner meanwhile).
+    const [res] = await engine.invoke('checkoutSessionAction', [{ cartId }], { userId });
+    if (!res!.isSuccess && (await storage.get('WebCart', cartId))?.Status === 'Closed') {
       // Already converted: finish the confirmation screen if it's still open, then report.
       const [s] = await storage.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: cartId }], orderBy: [{ field: 'CreatedDate', direction: 'desc' }], limit: 1 });
       if (!s) throw new EngineError('RUN_CHECKOUT_FAILED', `Cart ${cartId} is Closed and has no checkout session.`, ['cartId']);
@@ -133,12 +135,13 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
       }
       return finish(s);
     }
-    // Another runner may convert and close the cart between our read above and this call: then
-    // the loop's Closed branch reports the finished checkout instead of failing.
-    const started = await call('checkoutSessionAction', { cartId }, false).catch(async (e: unknown) => {
-      if ((await storage.get('WebCart', cartId))?.Status === 'Closed') return 'retry' as const;
-      throw e;
-    });
+    let started: Record<string, unknown> | 'retry';
+    if (res!.isSuccess) started = res!.outputValues ?? {};
+    else {
+      const e = res!.errors![0]!;
+      if (movedUnderUs(res!.httpStatus, e.statusCode, false)) started = 'retry';
+      else throw new EngineError('RUN_CHECKOUT_FAILED', `checkoutSessionAction failed with ${e.statusCode}: ${e.message}`, e.fields);
+    }
     if (started === 'retry') continue;
     const id = String(started.requestId);
     const session = await storage.get('CartCheckoutSession', id);
@@ -168,7 +171,7 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
         continue;
       }
       // Claimed but its action never ran (e.g. a crash between the two calls): run it now.
-      const ran = await runStep(next);
+      const ran = await runStep(flow, next);
       if (ran) record(next, flow.steps.get(next)?.kind ?? 'async', [ran.action], ran.operationId, ran.status, t0, at);
       continue;
     }
@@ -192,7 +195,7 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
       const claimed = await call('updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: state, nextState: next });
       if (claimed === 'retry') continue;
       calls.push('updateCheckoutSessionStateAction');
-      const ran = await runStep(next);
+      const ran = await runStep(flow, next);
       if (ran) calls.push(ran.action);
       record(next, nextStep.kind, calls, ran?.operationId ?? null, ran?.status ?? 'retry', t0, at);
       continue;
@@ -232,9 +235,8 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
   }
 
   /** Invokes the action of an async or sync step (already claimed); null when the session moved meanwhile. */
-  async function runStep(stepKey: string): Promise<{ action: string; operationId: string | null; status: string } | null> {
-    const session = await storage.get('CartCheckoutSession', sessionId);
-    const step = core.flow(session?._flow as string).flow.steps.get(stepKey);
+  async function runStep(flow: ReturnType<typeof core.flow>['flow'], stepKey: string): Promise<{ action: string; operationId: string | null; status: string } | null> {
+    const step = flow.steps.get(stepKey);
     if (!step?.action) throw new EngineError('RUN_CHECKOUT_FAILED', `Step '${stepKey}' has no action.`);
     const input: Record<string, unknown> = { cartId };
     if (step.kind === 'async') input.runAsync = false;
