@@ -1,0 +1,48 @@
+/**
+ * Cost guards by counting, never by timing (timings live in bench/): the SQL statements and
+ * transactions a call issues on SQLite, counted at the driver. cartToOrderAction(runAsync: false)
+ * is ONE transaction whose statement count doesn't grow with the cart's lines, and a whole checkout
+ * issues the same number of statements for a 2-line and a 60-line cart.
+ */
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { engineWithClaimedCart } from '../helpers/engine.js';
+
+/** Counts every statement better-sqlite3 runs in this process while `fn` runs, by SQL text. */
+async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; total: number; begins: number; sql: string[] }> {
+  const probe = new Database(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
+  probe.close();
+  const sql: string[] = [];
+  const originals = new Map<string, (...a: unknown[]) => unknown>();
+  for (const m of ['run', 'all', 'get', 'iterate']) {
+    const orig = proto[m]!;
+    originals.set(m, orig);
+    proto[m] = function (this: { source: string }, ...a: unknown[]) {
+      sql.push(this.source);
+      return orig.apply(this, a);
+    };
+  }
+  try {
+    const result = await fn();
+    return { result, total: sql.length, begins: sql.filter((s) => /^begin/i.test(s)).length, sql };
+  } finally {
+    for (const [m, orig] of originals) proto[m] = orig;
+  }
+}
+
+describe('statement counts (SQLite)', () => {
+  for (const lines of [3, 200]) {
+    it(`cartToOrderAction(runAsync: false) on a ${lines}-line cart is one transaction of at most 20 statements`, async () => {
+      const { engine, ids } = await engineWithClaimedCart(':memory:', { lines, groups: 2 });
+      const { result, total, begins, sql } = await counting(() => engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: false }], { userId: ids.buyer! }));
+      expect(result[0]!.isSuccess).toBe(true);
+      expect(begins).toBe(1);
+      // caller, facts, the claim (session + history), the order's reads and inserts (batched, not one per
+      // line), the completion (session + history), the operation, begin and commit.
+      expect(total, sql.join('\n')).toBeLessThanOrEqual(20);
+      expect(sql.filter((s) => /^insert into "OrderItem"/.test(s)).length).toBeLessThanOrEqual(Math.ceil((lines * 2) / 500) + 1);
+      await engine.close();
+    });
+  }
+});
