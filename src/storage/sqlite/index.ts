@@ -32,8 +32,8 @@ const spec: DialectSpec = {
   likeOperator: 'like',
 };
 
-/** How long a statement waits for another connection's lock by default (ms), like Salesforce's 10 s row-lock wait. */
-export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+/** How long a statement waits for another connection's lock by default (ms), as before; a wait blocks the process (better-sqlite3 is synchronous), so keep it short. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 /**
  * The engine's error for a SQLite fault, or null when `err` is not one: a lock another connection
@@ -106,7 +106,7 @@ function cachingDatabase(db: Database.Database, busyTimeoutMs: () => number, siz
 
 /** Options of the SQLite backend (also given as `?busy_timeout=…&max_page_count=…` after the file path). */
 export interface SqliteOptions {
-  /** How long a statement waits for another connection's lock before UNABLE_TO_LOCK_ROW (ms; default 10 000). */
+  /** How long a statement waits for another connection's lock before UNABLE_TO_LOCK_ROW (ms; default 5 000). */
   busyTimeoutMs?: number;
   /** Caps the database at this many pages (PRAGMA max_page_count): a size-limited database; writes past it fail with STORAGE_FULL. */
   maxPageCount?: number;
