@@ -15,7 +15,7 @@ import { demoFixture } from '../../src/demo/fixture.js';
 import { StorageFault } from '../../src/errors.js';
 import { openSqlite } from '../../src/storage/sqlite/index.js';
 import { dropTestSchemas, freshPgUrl, freshSqliteFile, PG_URL } from '../helpers/backends.js';
-import { errorOf } from '../helpers/engine.js';
+import { claimedCart, errorOf } from '../helpers/engine.js';
 import { startTestServer } from '../http/helpers.js';
 
 afterAll(dropTestSchemas);
@@ -247,5 +247,90 @@ describe('PostgreSQL faults', () => {
       await expect(createCheckoutEngine({ storage: `${freshPgUrl()}&${bad}` })).rejects.toMatchObject({ key: 'INVALID_INPUT', fields: ['storage'] });
     }
     await expect(createCheckoutEngine({ storage: `${freshSqliteFile()}?busy_timeout=x` })).rejects.toMatchObject({ key: 'INVALID_INPUT', fields: ['storage'] });
+  });
+});
+
+describe('the worker: an operation whose commit hits a database fault is not lost', () => {
+  const ops = (engine: CheckoutEngine, admin: string) => engine.query('SELECT Id, Status, Error, RetryCount FROM BackgroundOperation', { userId: admin }).then((r) => r.records);
+  const orders = (engine: CheckoutEngine, admin: string) => engine.query('SELECT COUNT() FROM Order', { userId: admin }).then((r) => r.totalSize);
+
+  it('PostgreSQL: the connection terminated inside the commit transaction — it never committed, so it runs again and the operation completes with one Order', async () => {
+    const app = `dbfault_${process.pid}_worker`;
+    const admin = await adminClient();
+    let cut = 0;
+    const engine = await createCheckoutEngine({
+      storage: `${freshPgUrl()}&application_name=${app}`,
+      onError: () => {},
+      faults: {
+        // The engine's connection is checked out and idle between two statements here: its loss must not crash the process.
+        insideCommit: async () => {
+          if (cut++ === 0) expect(await terminate(admin, app)).toBeGreaterThan(0);
+        },
+      },
+    });
+    try {
+      const ids = await claimedCart(engine);
+      const [r] = await engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: false }], { userId: ids.buyer! });
+      expect(r!.isSuccess).toBe(true);
+      expect(cut).toBe(2); // the commit transaction ran twice
+      expect(await ops(engine, ids.admin!)).toEqual([expect.objectContaining({ Status: 'Complete', Error: null })]);
+      expect(await orders(engine, ids.admin!)).toBe(1);
+    } finally {
+      await admin.end();
+      await engine.close();
+    }
+  });
+
+  it('SQLite disk full in the commit: the operation fails with the clear STORAGE_LIMIT_EXCEEDED message, the checkout goes to its error state, no part of the Order is kept', async () => {
+    const store = openSqlite(freshSqliteFile());
+    const engine = await createCheckoutEngine({ storage: store, onError: () => {} });
+    const ids = await claimedCart(engine, { lines: 120 });
+    store.limitPages(store.pageCount());
+    const [r] = await engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: false }], { userId: ids.buyer! });
+    expect(r!.isSuccess).toBe(true); // the operation was queued; its run is what failed
+    expect(await ops(engine, ids.admin!)).toEqual([
+      expect.objectContaining({ Status: 'Error', Error: expect.stringMatching(/^cartToOrder failed: storage limit exceeded.*SQLITE_FULL/) }),
+    ]);
+    expect(await orders(engine, ids.admin!)).toBe(0);
+    expect((await engine.query('SELECT COUNT() FROM OrderItem', { userId: ids.admin! })).totalSize).toBe(0);
+    expect(await sessionOf(engine, ids)).toMatchObject({ IsError: true, IsProcessing: false });
+    await engine.close();
+  });
+
+  // KNOWN GAP, for src/engine/worker.ts (the lead's): a transient fault (here a lock held past
+  // busy_timeout) in BOTH the commit and the failure transaction leaves the operation Running with
+  // no one to run it again until the process restarts (recover()), while the runAsync=false caller
+  // got isSuccess true. Wanted: a transient StorageFault (UNABLE_TO_LOCK_ROW, STORAGE_TIMEOUT,
+  // STORAGE_UNAVAILABLE — even committed 'unknown': the commit is idempotent and fenced) neither
+  // fails the checkout nor strands it — the worker queues the operation again with a backoff.
+  // `it.fails` passes while the gap is there; when worker.ts closes it, make this an `it`.
+  it.fails('SQLite: a lock held past busy_timeout during the commit and the failure write — the operation runs again once the lock is gone, without a restart', async () => {
+    const file = freshSqliteFile();
+    let other: Database.Database | undefined;
+    const engine = await createCheckoutEngine({
+      storage: `${file}?busy_timeout=200`,
+      onError: () => {},
+      faults: {
+        beforeCommit: async () => {
+          if (other) return;
+          other = new Database(file);
+          other.prepare('begin immediate').run();
+        },
+      },
+    });
+    try {
+      const ids = await claimedCart(engine);
+      await engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: false }], { userId: ids.buyer! });
+      other!.prepare('rollback').run();
+      let status: unknown;
+      for (let i = 0; i < 20 && status !== 'Complete'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await ops(engine, ids.admin!))[0]!.Status;
+      }
+      expect(status).toBe('Complete');
+    } finally {
+      other?.close();
+      await engine.close();
+    }
   });
 });
