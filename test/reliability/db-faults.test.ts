@@ -16,7 +16,7 @@ import { StorageFault } from '../../src/errors.js';
 import { openSqlite } from '../../src/storage/sqlite/index.js';
 import { dropTestSchemas, freshPgUrl, freshSqliteFile, PG_URL } from '../helpers/backends.js';
 import { claimedCart, errorOf } from '../helpers/engine.js';
-import { startTestServer } from '../http/helpers.js';
+import { startTestServer, V } from '../http/helpers.js';
 
 afterAll(dropTestSchemas);
 
@@ -64,6 +64,29 @@ describe('SQLite faults', () => {
     expect((await claim(engine, ids)).isSuccess).toBe(true);
     expect((await sessionOf(engine, ids)).NextState).toBe('cartToOrder');
     await engine.close();
+  }, 20_000);
+
+  it('over HTTP: the invocable action answers 409 with UNABLE_TO_LOCK_ROW in the result, a record write 409 in the REST error shape', async () => {
+    const file = freshSqliteFile();
+    const t = await startTestServer(`${file}?busy_timeout=200`);
+    try {
+      const token = await t.token();
+      const other = new Database(file);
+      other.prepare('begin immediate').run();
+      const r = await t.call('POST', `${V}/actions/standard/updateCheckoutSessionStateAction`, { token, body: { inputs: [{ checkoutSessionId: t.ids.session, ...CLAIM }] } });
+      expect(r.status).toBe(409);
+      expect(r.body).toEqual([
+        expect.objectContaining({ isSuccess: false, errors: [{ statusCode: 'UNABLE_TO_LOCK_ROW', message: expect.stringMatching(/^unable to obtain exclusive access/), fields: [] }] }),
+      ]);
+      const w = await t.call('PATCH', `${V}/sobjects/CartItem/${t.ids.item0}`, { token, body: { Quantity: 7 } });
+      expect(w.status).toBe(409);
+      expect(w.body).toEqual([{ errorCode: 'UNABLE_TO_LOCK_ROW', message: expect.stringMatching(/busy_timeout/), fields: [] }]);
+      other.prepare('rollback').run();
+      other.close();
+      expect((await t.call('POST', `${V}/actions/standard/updateCheckoutSessionStateAction`, { token, body: { inputs: [{ checkoutSessionId: t.ids.session, ...CLAIM }] } })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
   }, 20_000);
 
   it('locked for less than busy_timeout: another process\'s write lock is waited out and the call succeeds', async () => {
