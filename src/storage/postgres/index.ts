@@ -138,9 +138,12 @@ const LOST_MESSAGE = /Connection terminated|is not queryable|timeout exceeded wh
  * lock_timeout (55P03) → UNABLE_TO_LOCK_ROW; a statement past statement_timeout or canceled
  * (57014) → STORAGE_TIMEOUT; no disk space (53100) → STORAGE_FULL; a connection refused, cut or
  * terminated (class 08, 57P01–57P05, too many connections, socket errors) → STORAGE_UNAVAILABLE.
- * `committed` is 'unknown' only for a connection lost while COMMIT was in flight.
+ * `inFlight` says what a lost connection may have left behind: 'commit' — a COMMIT was on its way,
+ * 'write' — a statement outside a transaction that writes (it commits by itself): both make the
+ * outcome 'unknown'; anything else (a statement of a transaction, a read, a statement never sent)
+ * did not commit.
  */
-export function postgresFault(err: unknown, committed: false | 'unknown' = false): StorageFault | null {
+export function postgresFault(err: unknown, inFlight: 'commit' | 'write' | 'none' = 'none'): StorageFault | null {
   if (err instanceof StorageFault) return err;
   const code = (err as { code?: unknown })?.code;
   const message = err instanceof Error ? err.message : String(err);
@@ -151,8 +154,10 @@ export function postgresFault(err: unknown, committed: false | 'unknown' = false
   const lost =
     (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_CODES.has(code) || NETWORK_CODES.has(code))) || (code === undefined && LOST_MESSAGE.test(message));
   if (!lost) return null;
-  if (committed === 'unknown') {
-    return new StorageFault('STORAGE_UNAVAILABLE', `The connection was lost while the transaction was committing: it may or may not have been saved; read before retrying ${what}.`, 'unknown', err);
+  const neverSent = /is not queryable/i.test(message); // node-postgres refused it before sending
+  if (inFlight !== 'none' && !neverSent) {
+    const change = inFlight === 'commit' ? 'the transaction was committing' : 'the change was being saved';
+    return new StorageFault('STORAGE_UNAVAILABLE', `The connection was lost while ${change}: it may or may not have been saved; read before retrying ${what}.`, 'unknown', err);
   }
   return new StorageFault('STORAGE_UNAVAILABLE', what, false, err);
 }
@@ -190,19 +195,27 @@ class FaultTranslatingPool implements KyselyPool {
   }
 
   private wrap(client: pg.PoolClient): KyselyClient {
+    let inTransaction = false;
     let lostCommit: StorageFault | null = null;
     const query = async (text: string, params: readonly unknown[]) => {
+      const ends = text === 'commit' || text === 'rollback';
       try {
         const result = await client.query(text, params as unknown[]);
-        if (text === 'commit' || text === 'rollback') lostCommit = null;
+        if (text === 'begin' || text.startsWith('start transaction')) inTransaction = true;
+        if (ends) inTransaction = false;
+        if (ends) lostCommit = null;
         return result;
       } catch (e) {
         if (text === 'rollback' && lostCommit) {
           const fault = lostCommit;
           lostCommit = null;
+          inTransaction = false;
           throw fault;
         }
-        const fault = postgresFault(e, text === 'commit' ? 'unknown' : false);
+        // Outside a transaction a statement commits by itself: a lost write may have happened (BEGIN, ROLLBACK and reads change nothing).
+        const inFlight = text === 'commit' ? 'commit' : !inTransaction && !/^\s*(select|begin|start transaction|rollback)\b/i.test(text) ? 'write' : 'none';
+        if (ends) inTransaction = false;
+        const fault = postgresFault(e, inFlight);
         if (fault && text === 'commit' && fault.committed === 'unknown') lostCommit = fault;
         throw fault ?? e;
       }
@@ -280,6 +293,24 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Storag
   return new PostgresStore(db, specFor(schema), { connectionString: parsed.toString(), schema });
 }
 
+/** Extra runs of a read whose connection was lost (a read has no effects: running it again is always safe). */
+const READ_RETRIES = 2;
+
+/**
+ * Runs a read again on a new connection when its connection was lost (a connection a proxy or a
+ * restart cut while it sat idle in the pool fails its next statement).
+ */
+async function retryRead<T>(read: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await read();
+    } catch (e) {
+      if (!(e instanceof StorageFault && e.key === 'STORAGE_UNAVAILABLE' && e.committed === false) || i >= READ_RETRIES) throw e;
+      await new Promise((r) => setTimeout(r, 50 * 3 ** i));
+    }
+  }
+}
+
 /** The PostgreSQL store; it also tells the operation queue (pg-boss) where the database is. */
 export class PostgresStore extends KyselyStore {
   constructor(
@@ -293,5 +324,19 @@ export class PostgresStore extends KyselyStore {
   /** The URL (without `schema`) and schema, so pg-boss can live next to the engine's tables. */
   queueConnection(): { connectionString: string; schema: string } {
     return { ...this.connection };
+  }
+
+  // Reads outside a transaction run again when their connection was lost (transactions are re-run by `atomically`).
+  override get(...args: Parameters<KyselyStore['get']>) {
+    return retryRead(() => super.get(...args));
+  }
+  override find(...args: Parameters<KyselyStore['find']>) {
+    return retryRead(() => super.find(...args));
+  }
+  override count(...args: Parameters<KyselyStore['count']>) {
+    return retryRead(() => super.count(...args));
+  }
+  override select(...args: Parameters<KyselyStore['select']>) {
+    return retryRead(() => super.select(...args));
   }
 }

@@ -71,13 +71,13 @@ const NOTHING_TO_ROLL_BACK: KyselyStatement = { reader: false, all: () => [], ru
  * write gets SQLITE_BUSY at once, without waiting); and a `rollback` after SQLite already rolled
  * back by itself does nothing (instead of failing and hiding the fault that caused it).
  */
-function cachingDatabase(db: Database.Database, busyTimeoutMs: () => number, size = 512): SqliteDatabase {
+function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 512): SqliteDatabase {
   const cache = new Map<string, KyselyStatement>();
   const guard = <T>(run: () => T): T => {
     try {
       return run();
     } catch (e) {
-      throw sqliteFault(e, busyTimeoutMs()) ?? e;
+      throw sqliteFault(e, busyTimeoutMs) ?? e;
     }
   };
   return {
@@ -181,7 +181,7 @@ export function openSqlite(location: string, options: SqliteOptions = {}): Sqlit
     database.close();
     throw sqliteFault(e, busyTimeoutMs) ?? e;
   }
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cachingDatabase(database, () => busyTimeoutMs) }) });
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cachingDatabase(database, busyTimeoutMs) }) });
   const store = new SqliteStore(db, database);
   if (opts.maxPageCount !== undefined) store.limitPages(opts.maxPageCount);
   return store;
