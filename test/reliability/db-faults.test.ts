@@ -14,6 +14,7 @@ import { createCheckoutEngine, type CheckoutEngine } from '../../src/index.js';
 import { demoFixture } from '../../src/demo/fixture.js';
 import { StorageFault } from '../../src/errors.js';
 import { openSqlite } from '../../src/storage/sqlite/index.js';
+import { postgresFault } from '../../src/storage/postgres/index.js';
 import { dropTestSchemas, freshPgUrl, freshSqliteFile, PG_URL } from '../helpers/backends.js';
 import { claimedCart, errorOf } from '../helpers/engine.js';
 import { startTestServer, V } from '../http/helpers.js';
@@ -355,5 +356,26 @@ describe('the worker: an operation whose commit hits a database fault is not los
       other?.close();
       await engine.close();
     }
+  });
+});
+
+describe('what a lost PostgreSQL connection may have left behind', () => {
+  const lost = new Error('Connection terminated unexpectedly');
+  const unsent = new Error('Client has encountered a connection error and is not queryable');
+  it.each([
+    ['a statement of a transaction', lost, 'none', false],
+    ['a COMMIT', lost, 'commit', 'unknown'],
+    ['a write outside a transaction', lost, 'write', 'unknown'],
+    ['a statement node-postgres never sent', unsent, 'write', false],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'none', false],
+    ['a terminated backend', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 'commit', 'unknown'],
+  ] as const)('%s', (_what, err, inFlight, committed) => {
+    expect(postgresFault(err, inFlight)).toMatchObject({ key: 'STORAGE_UNAVAILABLE', status: 503, committed });
+  });
+  it('other errors are not faults; lock and statement timeouts are their own', () => {
+    expect(postgresFault(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBeNull();
+    expect(postgresFault(Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }))).toMatchObject({ key: 'UNABLE_TO_LOCK_ROW', status: 409 });
+    expect(postgresFault(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }))).toMatchObject({ key: 'STORAGE_TIMEOUT', status: 503 });
+    expect(postgresFault(Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' }))).toMatchObject({ key: 'STORAGE_FULL', status: 507 });
   });
 });
