@@ -56,7 +56,11 @@ describe('SQLite faults', () => {
     const before = await sessionOf(engine, ids);
     const other = new Database(file);
     other.prepare('begin immediate').run(); // another process's writer, holding the write lock
-    const r = await claim(engine, ids);
+    let settled = false;
+    const pending = claim(engine, ids).finally(() => (settled = true));
+    await sessionOf(engine, ids); // the wait doesn't block the process: other calls go on meanwhile
+    expect(settled).toBe(false);
+    const r = await pending;
     expect(errorOf(r)).toMatchObject({ code: 'UNABLE_TO_LOCK_ROW', status: 409 });
     expect(errorOf(r).message).toMatch(/unable to obtain exclusive access.*300 ms \(busy_timeout\)/);
     expect(await sessionOf(engine, ids)).toEqual(before); // reads go on while the writer holds its lock (WAL)
@@ -96,10 +100,11 @@ describe('SQLite faults', () => {
     const ids = await engine.seed(demoFixture({ sessionState: 'checkoutSummary' }));
     // Another process takes the write lock, says so, and lets go 300 ms later.
     const holder = spawn(process.execPath, ['-e', HOLDER, file, '300'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
-    const r = await claim(engine, ids);
+    const r = await claim(engine, ids); // waits for the lock without blocking this process
     expect(r.isSuccess, JSON.stringify(r.errors)).toBe(true);
-    expect(await new Promise((resolve) => holder.once('exit', resolve))).toBe(0);
+    expect(await exited).toBe(0);
     expect((await sessionOf(engine, ids)).NextState).toBe('cartToOrder');
     await engine.close();
   }, 30_000);

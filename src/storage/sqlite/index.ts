@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { KyselyStore, type DialectSpec } from '../kysely-store.js';
+import type { StorageOps } from '../port.js';
 import { EngineError, StorageFault } from '../../errors.js';
 
 const spec: DialectSpec = {
@@ -32,7 +33,11 @@ const spec: DialectSpec = {
   likeOperator: 'like',
 };
 
-/** How long a statement waits for another connection's lock by default (ms), as before; a wait blocks the process (better-sqlite3 is synchronous), so keep it short. */
+/**
+ * How long a call waits for another connection's lock by default (ms). A transaction waits for the
+ * write lock asynchronously (the process keeps serving); a read outside a transaction that finds
+ * the file locked (rare in WAL mode) waits inside SQLite, which blocks the process meanwhile.
+ */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 /**
@@ -61,15 +66,27 @@ type KyselyStatement = ReturnType<SqliteDatabase['prepare']>;
 const NOTHING_TO_ROLL_BACK: KyselyStatement = { reader: false, all: () => [], run: () => ({ changes: 0, lastInsertRowid: 0 }), iterate: () => [][Symbol.iterator]() };
 
 /**
+ * BEGIN IMMEDIATE found the write lock taken by another connection. Nothing ran yet, so
+ * `SqliteStore.transaction` waits (asynchronously: the process keeps serving) and begins again,
+ * until busy_timeout has passed.
+ */
+class WriteLockTaken extends Error {
+  constructor(readonly driverError: unknown) {
+    super('the database write lock is taken');
+  }
+}
+
+/**
  * The slice of better-sqlite3 Kysely uses, with prepared statements cached by SQL text: Kysely
  * prepares every query anew, which costs more than running it. Statements are reusable because
  * Kysely only calls `all`/`run` (which finish synchronously); the cache is bounded (LRU).
  *
  * It also makes faults clear: every driver error that is a database fault becomes the engine's
- * StorageFault (`sqliteFault`); transactions begin IMMEDIATE, so a transaction takes the write
- * lock up front and waits busy_timeout for it (a deferred one that read first and then wants to
- * write gets SQLITE_BUSY at once, without waiting); and a `rollback` after SQLite already rolled
- * back by itself does nothing (instead of failing and hiding the fault that caused it).
+ * StorageFault (`sqliteFault`); transactions begin IMMEDIATE — a transaction takes the write lock
+ * first (a deferred one that read first and then wants to write gets SQLITE_BUSY at once) — and
+ * without SQLite's own busy wait, which would block the whole process (better-sqlite3 is
+ * synchronous): a taken lock throws WriteLockTaken for SqliteStore to wait out. A `rollback` after
+ * SQLite already rolled back by itself does nothing (instead of failing and hiding the fault).
  */
 function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 512): SqliteDatabase {
   const cache = new Map<string, KyselyStatement>();
@@ -80,11 +97,31 @@ function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 51
       throw sqliteFault(e, busyTimeoutMs) ?? e;
     }
   };
+  const noWait = db.prepare('pragma busy_timeout = 0');
+  const wait = db.prepare(`pragma busy_timeout = ${busyTimeoutMs}`);
+  const beginImmediate = db.prepare('begin immediate');
+  const begin = {
+    reader: false,
+    all: () => [],
+    run: () => {
+      noWait.get();
+      try {
+        return beginImmediate.run();
+      } catch (e) {
+        const code = (e as { code?: unknown })?.code;
+        if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) throw new WriteLockTaken(e);
+        throw sqliteFault(e, busyTimeoutMs) ?? e;
+      } finally {
+        wait.get();
+      }
+    },
+    iterate: () => [][Symbol.iterator](),
+  } as unknown as KyselyStatement;
   return {
     close: () => db.close(),
-    prepare: (text: string) => {
-      if (text === 'rollback' && !db.inTransaction) return NOTHING_TO_ROLL_BACK;
-      const sql = text === 'begin' ? 'begin immediate' : text;
+    prepare: (sql: string) => {
+      if (sql === 'begin') return begin;
+      if (sql === 'rollback' && !db.inTransaction) return NOTHING_TO_ROLL_BACK;
       let stmt = cache.get(sql);
       if (stmt) {
         cache.delete(sql);
@@ -102,6 +139,28 @@ function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 51
       return stmt;
     },
   };
+}
+
+/** Runs `attempt` again while it fails with WriteLockTaken, polling, until `busyTimeoutMs` has passed. */
+async function waitingForWriteLock<T>(busyTimeoutMs: number, attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let pause = 1; ; pause = Math.min(25, pause * 2)) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof WriteLockTaken)) throw e;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new StorageFault(
+          'UNABLE_TO_LOCK_ROW',
+          `Waited ${busyTimeoutMs} ms (busy_timeout) for another connection's lock on the database (SQLite ${(e.driverError as { code?: string }).code}: ${(e.driverError as Error).message}).`,
+          false,
+          e.driverError,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(pause, left)));
+    }
+  }
 }
 
 /** Options of the SQLite backend (also given as `?busy_timeout=…&max_page_count=…` after the file path). */
@@ -138,8 +197,18 @@ export class SqliteStore extends KyselyStore {
   constructor(
     db: Kysely<any>,
     private readonly database: Database.Database,
+    private readonly busyTimeoutMs: number,
   ) {
     super(db, spec);
+  }
+
+  /** A transaction; while another connection holds the write lock it waits up to busy_timeout, then UNABLE_TO_LOCK_ROW. */
+  override transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
+    return waitingForWriteLock(this.busyTimeoutMs, () => super.transaction(fn));
+  }
+
+  override migrate(): Promise<void> {
+    return waitingForWriteLock(this.busyTimeoutMs, () => super.migrate());
   }
 
   /**
@@ -182,7 +251,7 @@ export function openSqlite(location: string, options: SqliteOptions = {}): Sqlit
     throw sqliteFault(e, busyTimeoutMs) ?? e;
   }
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cachingDatabase(database, busyTimeoutMs) }) });
-  const store = new SqliteStore(db, database);
+  const store = new SqliteStore(db, database, busyTimeoutMs);
   if (opts.maxPageCount !== undefined) store.limitPages(opts.maxPageCount);
   return store;
 }
