@@ -101,7 +101,7 @@ afterAll(() => cluster?.remove());
 
 const CLAIM = { expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' };
 
-describe('PostgreSQL server restart mid-run (private cluster)', () => {
+describe('PostgreSQL server restart mid-run (private cluster)', { timeout: 30_000 }, () => {
   it('calls during the outage fail fast with SERVICE_UNAVAILABLE 503 (library and HTTP, one caught mid-transaction); after the restart the same engine serves them', async () => {
     const errors: unknown[] = [];
     const location = `${cluster.url}?schema=restart&connect_timeout=2`;

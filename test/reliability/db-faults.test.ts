@@ -174,7 +174,7 @@ async function lockSessionRow(admin: pg.Client, schema: string, sessionId: strin
   expect(rowCount).toBe(1);
 }
 
-describe('PostgreSQL faults', () => {
+describe('PostgreSQL faults', { timeout: 20_000 }, () => {
   it('dropped connections: after pg_terminate_backend of every idle connection the next calls just work (the pool connects anew, no crash)', async () => {
     const { engine, ids, app } = await pgEngine();
     const admin = await adminClient();
@@ -279,7 +279,7 @@ describe('PostgreSQL faults', () => {
   });
 });
 
-describe('the worker: an operation whose commit hits a database fault is not lost', () => {
+describe('the worker: an operation whose commit hits a database fault is not lost', { timeout: 20_000 }, () => {
   const ops = (engine: CheckoutEngine, admin: string) => engine.query('SELECT Id, Status, Error, RetryCount FROM BackgroundOperation', { userId: admin }).then((r) => r.records);
   const orders = (engine: CheckoutEngine, admin: string) => engine.query('SELECT COUNT() FROM Order', { userId: admin }).then((r) => r.totalSize);
 
