@@ -151,6 +151,23 @@ export const ERRORS = {
   OAUTH_INVALID_TOKEN: { code: 'unsupported_token_type', status: 400, message: 'this token type is not supported' },
   ENGINE_CLOSED: { code: 'SERVICE_UNAVAILABLE', status: 503, message: 'The checkout engine is shut down.' },
   INTERNAL: { code: 'UNKNOWN_EXCEPTION', status: 500, message: 'An unexpected error occurred.' },
+  // --- database faults (src/storage/faults.ts; docs/reliability.md "Database faults") ------------
+  UNABLE_TO_LOCK_ROW: {
+    code: 'UNABLE_TO_LOCK_ROW',
+    status: 409,
+    message: 'unable to obtain exclusive access to this record: another transaction held its lock longer than the lock wait allows; nothing was changed, try again.',
+  },
+  STORAGE_FULL: {
+    code: 'STORAGE_LIMIT_EXCEEDED',
+    status: 507,
+    message: 'storage limit exceeded: the database has no space left for this write; nothing was changed.',
+  },
+  STORAGE_UNAVAILABLE: { code: 'SERVICE_UNAVAILABLE', status: 503, message: 'The database is unavailable (connection lost or refused); try again.' },
+  STORAGE_TIMEOUT: {
+    code: 'REQUEST_RUNNING_TOO_LONG',
+    status: 503,
+    message: 'Your request was running for too long, and has been stopped: a database statement exceeded the statement timeout; nothing was changed, try again.',
+  },
   // --- flow runner (engine.runCheckout) ------------------------------------------------------------
   RUN_CHECKOUT_FAILED: { code: 'INVALID_OPERATION', status: 400, message: 'runCheckout could not continue the checkout:' },
   // --- inspection (src/inspect, issue 10) ------------------------------------------------------------
@@ -180,6 +197,23 @@ export class EngineError extends Error {
   /** The Salesforce REST error body item: `{ message, errorCode, fields }`. */
   toRest(): { message: string; errorCode: string; fields: string[] } {
     return { message: this.message, errorCode: this.code, fields: this.fields };
+  }
+}
+
+/**
+ * A database fault as callers see it: one of the storage keys above, with the driver's error as
+ * `cause`. `committed` says what became of the transaction: `false` — it never committed (the
+ * database rolled it back), so running it again is safe; `'unknown'` — the connection died while
+ * COMMIT was in flight, so it may or may not have committed and must not be blindly re-run.
+ */
+export class StorageFault extends EngineError {
+  readonly committed: false | 'unknown';
+
+  constructor(key: 'UNABLE_TO_LOCK_ROW' | 'STORAGE_FULL' | 'STORAGE_UNAVAILABLE' | 'STORAGE_TIMEOUT', detail: string, committed: false | 'unknown', cause?: unknown) {
+    super(key, detail);
+    this.name = 'StorageFault';
+    this.committed = committed;
+    if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
   }
 }
 

@@ -10,7 +10,7 @@
 export { createCheckoutEngine, CheckoutEngine, type CheckoutEngineOptions, type CallOptions } from './engine/engine.js';
 export { ACTIONS, type InvocationResult, type ActionError } from './actions/index.js';
 export type { ActionDef, ActionParam } from './actions/types.js';
-export { ERRORS, EngineError, type ErrorKey, type ErrorDef } from './errors.js';
+export { ERRORS, EngineError, StorageFault, type ErrorKey, type ErrorDef } from './errors.js';
 export { OBJECTS, findObject, type ObjectDef, type FieldDef } from './domain/objects.js';
 export { mintId, parseId, to18, checksumSuffix } from './domain/ids.js';
 export { addMoney, formatMoney, multiplyMoney, percentOf, roundMoney, spreadMoney, subtractMoney, sumMoney } from './domain/money.js';
@@ -20,6 +20,7 @@ export { STEP_REQUIREMENTS } from './domain/requirements.js';
 export type { QueryResult } from './engine/query.js';
 export type { Storage } from './storage/port.js';
 export { openStorage } from './storage/index.js';
+export { openSqlite, SqliteStore, type SqliteOptions } from './storage/sqlite/index.js';
 export * from './integrations/index.js';
 export type { CheckoutRun, CheckoutAnswers, TrajectoryEntry, RunCheckoutOptions } from './engine/runner.js';
 export { demoFixture, type DemoOptions } from './demo/fixture.js';

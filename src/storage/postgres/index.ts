@@ -7,7 +7,7 @@
 import { Kysely, PostgresDialect, sql, type DatabaseIntrospector, type DatabaseMetadata, type SchemaMetadata, type TableMetadata } from 'kysely';
 import pg from 'pg';
 import { KyselyStore, type DialectSpec } from '../kysely-store.js';
-import { EngineError } from '../../errors.js';
+import { EngineError, StorageFault } from '../../errors.js';
 import type { Storage } from '../port.js';
 
 function specFor(schema: string): DialectSpec {
@@ -35,6 +35,9 @@ function specFor(schema: string): DialectSpec {
     withMigrationLock: async (db, fn) => {
       await db.connection().execute(async (conn) => {
         // Per schema: engines of other schemas (other stores, other test runs) migrate in parallel.
+        // Waiting for another process's migration is not a row-lock wait: no lock or statement timeout here.
+        await sql`set lock_timeout = 0`.execute(conn);
+        await sql`set statement_timeout = 0`.execute(conn);
         await sql`select pg_advisory_lock(727274, hashtext(${schema}))`.execute(conn);
         try {
           await sql.raw(`create schema if not exists "${schema}"`).execute(conn);
@@ -53,6 +56,8 @@ function specFor(schema: string): DialectSpec {
           }
         } finally {
           await sql`select pg_advisory_unlock(727274, hashtext(${schema}))`.execute(conn);
+          await sql`reset lock_timeout`.execute(conn); // back to the connection's own (startup) values
+          await sql`reset statement_timeout`.execute(conn);
         }
       });
     },
@@ -121,30 +126,189 @@ class SchemaDialect extends PostgresDialect {
   }
 }
 
+/** Server error codes that mean the connection or the server went away (class 08, shutdowns, no slots). */
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '57P05', '53300', '53400']);
+/** Socket errors of a connection that can't be made or was cut. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']);
+/** node-postgres's own messages for a connection that is gone (they carry no code). */
+const LOST_MESSAGE = /Connection terminated|is not queryable|timeout exceeded when trying to connect|connection timeout|Connection ended/i;
+
+/**
+ * The engine's error for a PostgreSQL fault, or null when `err` is not one: a lock wait past
+ * lock_timeout (55P03) → UNABLE_TO_LOCK_ROW; a statement past statement_timeout or canceled
+ * (57014) → STORAGE_TIMEOUT; no disk space (53100) → STORAGE_FULL; a connection refused, cut or
+ * terminated (class 08, 57P01–57P05, too many connections, socket errors) → STORAGE_UNAVAILABLE.
+ * `inFlight` says what a lost connection may have left behind: 'commit' — a COMMIT was on its way,
+ * 'write' — a statement outside a transaction that writes (it commits by itself): both make the
+ * outcome 'unknown'; anything else (a statement of a transaction, a read, a statement never sent)
+ * did not commit.
+ */
+export function postgresFault(err: unknown, inFlight: 'commit' | 'write' | 'none' = 'none'): StorageFault | null {
+  if (err instanceof StorageFault) return err;
+  const code = (err as { code?: unknown })?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  const what = `(PostgreSQL${typeof code === 'string' ? ` ${code}` : ''}: ${message})`;
+  if (code === '55P03') return new StorageFault('UNABLE_TO_LOCK_ROW', `The lock wait passed lock_timeout ${what}.`, false, err);
+  if (code === '57014') return new StorageFault('STORAGE_TIMEOUT', what, false, err);
+  if (code === '53100') return new StorageFault('STORAGE_FULL', what, false, err);
+  const lost =
+    (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_CODES.has(code) || NETWORK_CODES.has(code))) || (code === undefined && LOST_MESSAGE.test(message));
+  if (!lost) return null;
+  const neverSent = /is not queryable/i.test(message); // node-postgres refused it before sending
+  if (inFlight !== 'none' && !neverSent) {
+    const change = inFlight === 'commit' ? 'the transaction was committing' : 'the change was being saved';
+    return new StorageFault('STORAGE_UNAVAILABLE', `The connection was lost while ${change}: it may or may not have been saved; read before retrying ${what}.`, 'unknown', err);
+  }
+  return new StorageFault('STORAGE_UNAVAILABLE', what, false, err);
+}
+
+type KyselyPool = Extract<ConstructorParameters<typeof PostgresDialect>[0]['pool'], { connect: unknown }>;
+type KyselyClient = Awaited<ReturnType<KyselyPool['connect']>>;
+
+/**
+ * The pool as Kysely sees it: every driver error that is a database fault becomes the engine's
+ * StorageFault. Each client gets an 'error' listener of its own (a server that drops a client
+ * checked out between two statements would otherwise emit an unhandled 'error' and end the
+ * process); a dead client is not queryable, so its next statement fails at once and the pool
+ * drops it on release and connects a new one for the next call. A COMMIT that loses its connection
+ * is remembered, so the failing ROLLBACK Kysely sends next reports that commit's unknown outcome.
+ */
+class FaultTranslatingPool implements KyselyPool {
+  private readonly clients = new WeakMap<pg.PoolClient, KyselyClient>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async connect(): Promise<KyselyClient> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw postgresFault(e) ?? e;
+    }
+    let wrapped = this.clients.get(client);
+    if (!wrapped) {
+      client.on('error', () => {}); // the failure surfaces on the client's next statement instead
+      wrapped = this.wrap(client);
+      this.clients.set(client, wrapped);
+    }
+    return wrapped;
+  }
+
+  private wrap(client: pg.PoolClient): KyselyClient {
+    let inTransaction = false;
+    let lostCommit: StorageFault | null = null;
+    const query = async (text: string, params: readonly unknown[]) => {
+      const ends = text === 'commit' || text === 'rollback';
+      try {
+        const result = await client.query(text, params as unknown[]);
+        if (text === 'begin' || text.startsWith('start transaction')) inTransaction = true;
+        if (ends) inTransaction = false;
+        if (ends) lostCommit = null;
+        return result;
+      } catch (e) {
+        if (text === 'rollback' && lostCommit) {
+          const fault = lostCommit;
+          lostCommit = null;
+          inTransaction = false;
+          throw fault;
+        }
+        // Outside a transaction a statement commits by itself: a lost write may have happened (BEGIN, ROLLBACK and reads change nothing).
+        const inFlight = text === 'commit' ? 'commit' : !inTransaction && !/^\s*(select|begin|start transaction|rollback)\b/i.test(text) ? 'write' : 'none';
+        if (ends) inTransaction = false;
+        const fault = postgresFault(e, inFlight);
+        if (fault && text === 'commit' && fault.committed === 'unknown') lostCommit = fault;
+        throw fault ?? e;
+      }
+    };
+    return { query, release: (discard?: boolean) => client.release(discard) } as unknown as KyselyClient;
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+/** Connection settings of the PostgreSQL backend, from the storage URL's parameters (see openPostgres). */
+export interface PostgresOptions {
+  /** Connections in the pool (`?pool=`, default 10). */
+  poolSize?: number;
+  /** Longest a statement may run before STORAGE_TIMEOUT, in ms (`?statement_timeout=`, default 0: no limit). */
+  statementTimeoutMs?: number;
+  /** Longest a statement waits for a row lock before UNABLE_TO_LOCK_ROW, in ms (`?lock_timeout=`, default 10 000; 0: no limit). */
+  lockTimeoutMs?: number;
+  /** Longest opening a connection may take before STORAGE_UNAVAILABLE, in ms (`?connect_timeout=` in seconds, libpq's unit; default 5 s). */
+  connectTimeoutMs?: number;
+}
+
+/** Default lock wait (ms): Salesforce's row-lock wait is 10 s too. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+/** Default time to open a connection (ms). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+function intParam(parsed: URL, name: string, min: number, max: number, unit: string): number | undefined {
+  const raw = parsed.searchParams.get(name);
+  parsed.searchParams.delete(name);
+  if (raw === null) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) {
+    throw new EngineError('INVALID_INPUT', `The storage URL's ${name} parameter '${raw}' must be an integer from ${min} to ${max} (${unit}).`, ['storage']);
+  }
+  return n;
+}
+
 /**
  * Opens a PostgreSQL database by URL (`postgres://user@host:port/db`). A `schema` query parameter
  * (`?schema=shop1`) keeps the engine's tables in their own schema (created if missing), so several
- * engines or test runs can share one database; the default is `public`.
+ * engines or test runs can share one database; the default is `public`. Fault handling takes
+ * `?statement_timeout=ms`, `?lock_timeout=ms` and `?connect_timeout=s` (see PostgresOptions);
+ * connections are named `application_name=checkout-engine` unless the URL names them.
  */
-export function openPostgres(url: string, poolSize = 10): Storage {
+export function openPostgres(url: string, options: PostgresOptions = {}): Storage {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? 'public';
   parsed.searchParams.delete('schema');
   // `?pool=N` sizes the connection pool (default 10), e.g. to fit many processes under max_connections.
-  const poolParam = parsed.searchParams.get('pool');
-  parsed.searchParams.delete('pool');
-  if (poolParam !== null) {
-    const n = Number(poolParam);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new EngineError('INVALID_INPUT', `The storage URL's pool parameter '${poolParam}' must be an integer from 1 to 1000.`, ['storage']);
-    poolSize = n;
-  }
+  const poolSize = intParam(parsed, 'pool', 1, 1000, 'connections') ?? options.poolSize ?? 10;
+  const statementTimeoutMs = intParam(parsed, 'statement_timeout', 0, 86_400_000, 'milliseconds') ?? options.statementTimeoutMs ?? 0;
+  const lockTimeoutMs = intParam(parsed, 'lock_timeout', 0, 86_400_000, 'milliseconds') ?? options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const connectSeconds = intParam(parsed, 'connect_timeout', 1, 3600, 'seconds');
+  const connectTimeoutMs = connectSeconds !== undefined ? connectSeconds * 1000 : (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new EngineError('INVALID_INPUT', `The storage URL's schema parameter '${schema}' must be lowercase letters, digits and _ (at most 63).`, ['storage']);
   }
-  const pool = new pg.Pool({ connectionString: parsed.toString(), max: poolSize, options: `-c search_path=${schema}` });
-  pool.on('error', () => {}); // idle-client errors (server restarts) surface on the next query instead
-  const db = new Kysely<any>({ dialect: new SchemaDialect({ pool }, schema) });
+  const applicationName = parsed.searchParams.get('application_name') ?? 'checkout-engine';
+  parsed.searchParams.delete('application_name');
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: poolSize,
+    options: `-c search_path=${schema}`,
+    application_name: applicationName,
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+    ...(lockTimeoutMs > 0 ? { lock_timeout: lockTimeoutMs } : {}),
+  });
+  pool.on('error', () => {}); // an idle client's error (server restart, pg_terminate_backend): the pool drops it and connects anew
+  const db = new Kysely<any>({ dialect: new SchemaDialect({ pool: new FaultTranslatingPool(pool) }, schema) });
   return new PostgresStore(db, specFor(schema), { connectionString: parsed.toString(), schema });
+}
+
+/** Extra runs of a read whose connection was lost (a read has no effects: running it again is always safe). */
+const READ_RETRIES = 2;
+
+/**
+ * Runs a read again on a new connection when its connection was lost (a connection a proxy or a
+ * restart cut while it sat idle in the pool fails its next statement).
+ */
+async function retryRead<T>(read: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await read();
+    } catch (e) {
+      if (!(e instanceof StorageFault && e.key === 'STORAGE_UNAVAILABLE' && e.committed === false) || i >= READ_RETRIES) throw e;
+      await new Promise((r) => setTimeout(r, 50 * 3 ** i));
+    }
+  }
 }
 
 /** The PostgreSQL store; it also tells the operation queue (pg-boss) where the database is. */
@@ -160,5 +324,19 @@ export class PostgresStore extends KyselyStore {
   /** The URL (without `schema`) and schema, so pg-boss can live next to the engine's tables. */
   queueConnection(): { connectionString: string; schema: string } {
     return { ...this.connection };
+  }
+
+  // Reads outside a transaction run again when their connection was lost (transactions are re-run by `atomically`).
+  override get(...args: Parameters<KyselyStore['get']>) {
+    return retryRead(() => super.get(...args));
+  }
+  override find(...args: Parameters<KyselyStore['find']>) {
+    return retryRead(() => super.find(...args));
+  }
+  override count(...args: Parameters<KyselyStore['count']>) {
+    return retryRead(() => super.count(...args));
+  }
+  override select(...args: Parameters<KyselyStore['select']>) {
+    return retryRead(() => super.select(...args));
   }
 }

@@ -6,7 +6,8 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { KyselyStore, type DialectSpec } from '../kysely-store.js';
-import type { Storage } from '../port.js';
+import type { StorageOps } from '../port.js';
+import { EngineError, StorageFault } from '../../errors.js';
 
 const spec: DialectSpec = {
   kind: 'sqlite',
@@ -33,35 +34,224 @@ const spec: DialectSpec = {
 };
 
 /**
+ * How long a call waits for another connection's lock by default (ms). A transaction waits for the
+ * write lock asynchronously (the process keeps serving); a read outside a transaction that finds
+ * the file locked (rare in WAL mode) waits inside SQLite, which blocks the process meanwhile.
+ */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * The engine's error for a SQLite fault, or null when `err` is not one: a lock another connection
+ * held past busy_timeout (SQLITE_BUSY / SQLITE_LOCKED) → UNABLE_TO_LOCK_ROW; no room to grow
+ * (SQLITE_FULL: the disk, or max_page_count) → STORAGE_FULL; the file failing under it
+ * (SQLITE_IOERR, SQLITE_CANTOPEN) → STORAGE_UNAVAILABLE. A stale WAL snapshot (SQLITE_BUSY_SNAPSHOT)
+ * is left as it is: `atomically` re-runs that transaction at once. SQLite never commits part of a
+ * failed transaction, so every fault is `committed: false`.
+ */
+export function sqliteFault(err: unknown, busyTimeoutMs: number): StorageFault | null {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_') || code === 'SQLITE_BUSY_SNAPSHOT') return null;
+  const what = `(SQLite ${code}: ${(err as Error).message})`;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new StorageFault('UNABLE_TO_LOCK_ROW', `Waited ${busyTimeoutMs} ms (busy_timeout) for another connection's lock on the database ${what}.`, false, err);
+  }
+  if (code === 'SQLITE_FULL') return new StorageFault('STORAGE_FULL', what, false, err);
+  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) return new StorageFault('STORAGE_UNAVAILABLE', what, false, err);
+  return null;
+}
+
+type KyselyStatement = ReturnType<SqliteDatabase['prepare']>;
+
+/** `rollback` when SQLite already rolled the transaction back itself (it does on SQLITE_FULL, SQLITE_BUSY…). */
+const NOTHING_TO_ROLL_BACK: KyselyStatement = { reader: false, all: () => [], run: () => ({ changes: 0, lastInsertRowid: 0 }), iterate: () => [][Symbol.iterator]() };
+
+/**
+ * BEGIN IMMEDIATE found the write lock taken by another connection. Nothing ran yet, so
+ * `SqliteStore.transaction` waits (asynchronously: the process keeps serving) and begins again,
+ * until busy_timeout has passed.
+ */
+class WriteLockTaken extends Error {
+  constructor(readonly driverError: unknown) {
+    super('the database write lock is taken');
+  }
+}
+
+/**
  * The slice of better-sqlite3 Kysely uses, with prepared statements cached by SQL text: Kysely
  * prepares every query anew, which costs more than running it. Statements are reusable because
  * Kysely only calls `all`/`run` (which finish synchronously); the cache is bounded (LRU).
+ *
+ * It also makes faults clear: every driver error that is a database fault becomes the engine's
+ * StorageFault (`sqliteFault`); transactions begin IMMEDIATE — a transaction takes the write lock
+ * first (a deferred one that read first and then wants to write gets SQLITE_BUSY at once) — and
+ * without SQLite's own busy wait, which would block the whole process (better-sqlite3 is
+ * synchronous): a taken lock throws WriteLockTaken for SqliteStore to wait out. A `rollback` after
+ * SQLite already rolled back by itself does nothing (instead of failing and hiding the fault).
  */
-function cachingDatabase(db: Database.Database, size = 512): SqliteDatabase {
-  const cache = new Map<string, Database.Statement>();
+function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 512): SqliteDatabase {
+  const cache = new Map<string, KyselyStatement>();
+  const guard = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (e) {
+      throw sqliteFault(e, busyTimeoutMs) ?? e;
+    }
+  };
+  const noWait = db.prepare('pragma busy_timeout = 0');
+  const wait = db.prepare(`pragma busy_timeout = ${busyTimeoutMs}`);
+  const beginImmediate = db.prepare('begin immediate');
+  const begin = {
+    reader: false,
+    all: () => [],
+    run: () => {
+      noWait.get();
+      try {
+        return beginImmediate.run();
+      } catch (e) {
+        const code = (e as { code?: unknown })?.code;
+        if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) throw new WriteLockTaken(e);
+        throw sqliteFault(e, busyTimeoutMs) ?? e;
+      } finally {
+        wait.get();
+      }
+    },
+    iterate: () => [][Symbol.iterator](),
+  } as unknown as KyselyStatement;
   return {
     close: () => db.close(),
     prepare: (sql: string) => {
+      if (sql === 'begin') return begin;
+      if (sql === 'rollback' && !db.inTransaction) return NOTHING_TO_ROLL_BACK;
       let stmt = cache.get(sql);
       if (stmt) {
         cache.delete(sql);
       } else {
-        stmt = db.prepare(sql);
+        const raw = guard(() => db.prepare(sql));
+        stmt = {
+          reader: raw.reader,
+          all: (params: ReadonlyArray<unknown>) => guard(() => raw.all(params)),
+          run: (params: ReadonlyArray<unknown>) => guard(() => raw.run(params)),
+          iterate: (params: ReadonlyArray<unknown>) => raw.iterate(params),
+        } as unknown as KyselyStatement;
         if (cache.size >= size) cache.delete(cache.keys().next().value!);
       }
       cache.set(sql, stmt);
-      return stmt as unknown as ReturnType<SqliteDatabase['prepare']>;
+      return stmt;
     },
   };
 }
 
-/** Opens (creating if needed) a SQLite database file, or an in-memory one for `':memory:'`. */
-export function openSqlite(filename: string): Storage {
-  const database = new Database(filename);
-  if (filename !== ':memory:') database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
-  database.pragma('foreign_keys = OFF');
-  database.pragma('busy_timeout = 5000');
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cachingDatabase(database) }) });
-  return new KyselyStore(db, spec);
+/** Runs `attempt` again while it fails with WriteLockTaken, polling, until `busyTimeoutMs` has passed. */
+async function waitingForWriteLock<T>(busyTimeoutMs: number, attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let pause = 1; ; pause = Math.min(25, pause * 2)) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof WriteLockTaken)) throw e;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new StorageFault(
+          'UNABLE_TO_LOCK_ROW',
+          `Waited ${busyTimeoutMs} ms (busy_timeout) for another connection's lock on the database (SQLite ${(e.driverError as { code?: string }).code}: ${(e.driverError as Error).message}).`,
+          false,
+          e.driverError,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(pause, left)));
+    }
+  }
+}
+
+/** Options of the SQLite backend (also given as `?busy_timeout=…&max_page_count=…` after the file path). */
+export interface SqliteOptions {
+  /** How long a statement waits for another connection's lock before UNABLE_TO_LOCK_ROW (ms; default 5 000). */
+  busyTimeoutMs?: number;
+  /** Caps the database at this many pages (PRAGMA max_page_count): a size-limited database; writes past it fail with STORAGE_FULL. */
+  maxPageCount?: number;
+}
+
+/** Splits `path?busy_timeout=…&max_page_count=…` into the path and its options; other parameters are refused. */
+function parseLocation(location: string): { filename: string; options: SqliteOptions } {
+  const q = location.indexOf('?');
+  if (q < 0) return { filename: location, options: {} };
+  const options: SqliteOptions = {};
+  for (const [key, value] of new URLSearchParams(location.slice(q + 1))) {
+    const n = Number(value);
+    const bad = (what: string) => new EngineError('INVALID_INPUT', `The storage location's ${key} parameter '${value}' must be ${what}.`, ['storage']);
+    if (key === 'busy_timeout') {
+      if (!/^\d+$/.test(value) || n > 3_600_000) throw bad('an integer number of milliseconds from 0 to 3600000');
+      options.busyTimeoutMs = n;
+    } else if (key === 'max_page_count') {
+      if (!/^\d+$/.test(value) || n < 1 || n > 4_294_967_294) throw bad('a positive integer');
+      options.maxPageCount = n;
+    } else {
+      throw new EngineError('INVALID_INPUT', `The storage location has an unknown parameter '${key}'; a SQLite location takes busy_timeout and max_page_count.`, ['storage']);
+    }
+  }
+  return { filename: location.slice(0, q), options };
+}
+
+/** The SQLite store: a KyselyStore that can also change its size cap while running. */
+export class SqliteStore extends KyselyStore {
+  constructor(
+    db: Kysely<any>,
+    private readonly database: Database.Database,
+    private readonly busyTimeoutMs: number,
+  ) {
+    super(db, spec);
+  }
+
+  /** A transaction; while another connection holds the write lock it waits up to busy_timeout, then UNABLE_TO_LOCK_ROW. */
+  override transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
+    return waitingForWriteLock(this.busyTimeoutMs, () => super.transaction(fn));
+  }
+
+  override migrate(): Promise<void> {
+    return waitingForWriteLock(this.busyTimeoutMs, () => super.migrate());
+  }
+
+  /**
+   * Caps the database at `pages` pages (PRAGMA max_page_count; SQLite never sets it below the
+   * pages in use) and returns the cap in force: a size-limited database, raised again when there is room.
+   */
+  limitPages(pages: number): number {
+    if (!Number.isInteger(pages) || pages < 1) throw new EngineError('INVALID_INPUT', `max_page_count must be a positive integer, not ${pages}.`, ['maxPageCount']);
+    return Number(this.database.pragma(`max_page_count = ${pages}`, { simple: true }));
+  }
+
+  /** Pages the database uses now (PRAGMA page_count). */
+  pageCount(): number {
+    return Number(this.database.pragma('page_count', { simple: true }));
+  }
+}
+
+/**
+ * Opens (creating if needed) a SQLite database file, or an in-memory one for `':memory:'`. The
+ * location may end in `?busy_timeout=ms&max_page_count=n` (see SqliteOptions); `options` win over it.
+ */
+export function openSqlite(location: string, options: SqliteOptions = {}): SqliteStore {
+  const { filename, options: fromLocation } = parseLocation(location);
+  const opts = { ...fromLocation, ...options };
+  const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new EngineError('INVALID_INPUT', `busyTimeoutMs must be a non-negative integer, not ${busyTimeoutMs}.`, ['busyTimeoutMs']);
+  let database: Database.Database;
+  try {
+    database = new Database(filename);
+  } catch (e) {
+    throw sqliteFault(e, busyTimeoutMs) ?? e;
+  }
+  database.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  try {
+    if (filename !== ':memory:') database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = OFF');
+  } catch (e) {
+    database.close();
+    throw sqliteFault(e, busyTimeoutMs) ?? e;
+  }
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cachingDatabase(database, busyTimeoutMs) }) });
+  const store = new SqliteStore(db, database, busyTimeoutMs);
+  if (opts.maxPageCount !== undefined) store.limitPages(opts.maxPageCount);
+  return store;
 }
