@@ -12,6 +12,7 @@
  * may be taken over (RetryCount + 1), and the lease doubles as a fencing token: a worker whose
  * lease was taken over neither commits nor fails the operation.
  */
+import { StorageFault } from '../errors.js';
 import { StepFailed, type EngineCore, type StepContext, type StepService } from './core.js';
 import { applySessionEvent, restoreSnapshot, VersionConflict } from './sessions.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
@@ -60,6 +61,9 @@ export interface WorkerOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How often an operation runs again after a database fault before it fails like any step. */
+const FAULT_RETRIES = 5;
 
 /** Runs background operations with bounded concurrency; see the module comment for guarantees. */
 export class OperationWorker implements OperationRunner {
@@ -204,8 +208,30 @@ export class OperationWorker implements OperationRunner {
     try {
       await p;
     } catch (e) {
+      // A database fault: the caller gets its clear error; the operation runs again later (below).
+      if (e instanceof StorageFault) throw e;
       this.onError(e);
     }
+  }
+
+  /** Database-fault retries so far, by operation (in this process). */
+  private readonly faultRetries = new Map<string, number>();
+
+  /**
+   * Runs an operation again after a database fault stopped its commit (and its failure write): it
+   * stays Running under this worker's lease (`lease`, so the rerun isn't told to wait for itself),
+   * so nothing is lost, and runs again after a backoff — 0.25, 0.5, 1, 2, 4 s — then
+   * it fails like any step (when it still can't, recovery at the next start takes it).
+   */
+  private retryAfterFault(id: string, lease: string | null): void {
+    const n = (this.faultRetries.get(id) ?? 0) + 1;
+    this.faultRetries.set(id, n);
+    const timer = setTimeout(() => {
+      if (this.stopped) return;
+      this.queue.withdraw(id);
+      this.process(id, lease).catch((e) => this.onError(e));
+    }, 250 * 2 ** (n - 1));
+    timer.unref();
   }
 
   /**
@@ -286,8 +312,20 @@ export class OperationWorker implements OperationRunner {
       });
     } catch (err) {
       if (this.stopped && !(err instanceof StepFailed)) throw err; // shutting down: leave it for recovery
-      await this.fail(id, failureOf(step, err), fence);
+      if (err instanceof StorageFault && (this.faultRetries.get(id) ?? 0) < FAULT_RETRIES) {
+        // The database, not the step, failed: run it again later rather than failing the checkout.
+        this.retryAfterFault(id, (op._leaseUntil as string | null) ?? null);
+        throw err;
+      }
+      try {
+        await this.fail(id, failureOf(step, err), fence);
+        this.faultRetries.delete(id);
+      } catch (e) {
+        if (e instanceof StorageFault && (this.faultRetries.get(id) ?? 0) < FAULT_RETRIES) this.retryAfterFault(id, (op._leaseUntil as string | null) ?? null);
+        throw e;
+      }
     }
+    this.faultRetries.delete(id);
   }
 
   /** The session's flow and machine, or null when its flow isn't registered (any row is an input). */
