@@ -331,6 +331,8 @@ interface Tally {
 
 class Buyer {
   private token = '';
+  private lastStop = '';
+  private lastSession = '';
   constructor(
     private readonly client: Client,
     private readonly me: Seeded['buyers'][number],
@@ -420,17 +422,17 @@ class Buyer {
     let quantity = 0;
     for (let i = 0; i < lines; i++) {
       const product = scenario === 'soldOut' && i === 0 ? this.seeded.soldOut : products[Math.floor(this.random() * products.length)]!;
-      quantity = 1 + Math.floor(this.random() * 3);
+      const q = 1 + Math.floor(this.random() * 3);
       const item = await this.call('POST CartItem', 'POST', `${V}/sobjects/CartItem`, {
         CartId: cartId,
         CartDeliveryGroupId: group.body.id,
         Product2Id: product.id,
         Name: 'Widget',
         Sku: product.sku,
-        Quantity: quantity,
+        Quantity: q,
       });
       this.expect(item, 'POST CartItem', 201);
-      if (!itemId) itemId = String(item.body.id);
+      if (!itemId) [itemId, quantity] = [String(item.body.id), q];
     }
     return { cartId, itemId, quantity };
   }
@@ -450,6 +452,8 @@ class Buyer {
         if (first !== 'stopped') return;
         const r = await this.call('PATCH CartItem', 'PATCH', `${V}/sobjects/CartItem/${cart.itemId}`, { Quantity: cart.quantity + 1 });
         this.expect(r, 'PATCH CartItem', 204);
+        const old = await this.session(this.lastSession);
+        if (old.IsArchived !== true) throw new Unexpected(`session ${this.lastSession} isn't archived after its cart changed (${this.lastStop})`);
         await this.checkout(cartId, 'normal', runAsync);
         return;
       }
@@ -471,13 +475,24 @@ class Buyer {
     const started = await this.action('checkoutSessionAction', { cartId });
     this.expect(started, 'checkoutSessionAction', 200);
     const sessionId = String(started.body[0].outputValues.requestId);
-    if (this.tally.sessionIds.has(sessionId)) throw new Unexpected(`checkoutSessionAction returned session ${sessionId} again for a new checkout`);
+    if (this.tally.sessionIds.has(sessionId)) {
+      const s = await this.session(sessionId);
+      throw new Unexpected(`checkoutSessionAction returned session ${sessionId} again for a new checkout (${this.lastStop}); it is ${JSON.stringify(s)}`);
+    }
     this.tally.sessionIds.add(sessionId);
     this.tally.started++;
+    this.lastSession = sessionId;
     let state = DEFAULT_FLOW.steps[0]!.key;
     for (let i = 0; i < WALK.length; i++) {
       const step = WALK[i]!;
       if (stopAt === i) {
+        if (runAsync && step.kind === 'async') {
+          // Change or cancel while the step's operation is queued or running.
+          const claim = await this.action('updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: state, nextState: step.key });
+          this.expect(claim, 'updateCheckoutSessionStateAction', 200);
+          this.expect(await this.action(step.action!, { cartId, runAsync: true }), step.action!, 200);
+        }
+        this.lastStop = `${scenario} at ${step.key}${runAsync ? ' (async)' : ''}`;
         if (scenario === 'change') {
           this.tally.changed++;
           return 'stopped';
