@@ -4,8 +4,8 @@
  * PostgreSQL (several engine processes on one schema); afterwards the database is checked and the
  * figures are printed. Exits 1 when any invariant fails, 2 on a usage error.
  *
- *   npm run soak -- [--backend sqlite|postgres|both] [--buyers 1000] [--seconds 60] [--processes 3]
- *                   [--seed 1] [--max-sockets 128] [--pg-url postgres://…] [--keep]
+ *   npm run soak -- [--backend sqlite|postgres|both] [--buyers 1000] [--users N] [--seconds 60]
+ *                   [--processes 3] [--seed 1] [--max-sockets 128] [--pg-url postgres://…] [--keep]
  *
  * PostgreSQL: --pg-url, else $TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test; the
  * soak uses a fresh schema `soak_<pid>_<time>` and drops it afterwards (kept with --keep). SQLite:
@@ -18,8 +18,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { formatReport, runSoak, type SoakReport } from './soak/run.js';
 
-const USAGE = `Usage: npm run soak -- [--backend sqlite|postgres|both] [--buyers 1000] [--seconds 60] [--processes 3]
-                      [--seed 1] [--max-sockets 128] [--pg-url postgres://…] [--keep]`;
+const USAGE = `Usage: npm run soak -- [--backend sqlite|postgres|both] [--buyers 1000] [--users N] [--seconds 60]
+                      [--processes 3] [--seed 1] [--max-sockets 128] [--pg-url postgres://…] [--keep]`;
 
 function whole(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -34,6 +34,7 @@ async function main(): Promise<number> {
       options: {
         backend: { type: 'string', default: 'both' },
         buyers: { type: 'string' },
+        users: { type: 'string' },
         seconds: { type: 'string' },
         processes: { type: 'string' },
         seed: { type: 'string' },
@@ -50,10 +51,12 @@ async function main(): Promise<number> {
   }
   if (values.help) return console.log(USAGE), 0;
   const backends = values.backend === 'both' ? (['sqlite', 'postgres'] as const) : values.backend === 'sqlite' || values.backend === 'postgres' ? ([values.backend] as const) : null;
-  let buyers: number, seconds: number, processes: number, seed: number, maxSockets: number;
+  let buyers: number, users: number, seconds: number, processes: number, seed: number, maxSockets: number;
   try {
     if (!backends) throw new Error(`--backend must be sqlite, postgres or both, got '${values.backend}'.`);
     buyers = whole('buyers', values.buyers, 1000);
+    users = whole('users', values.users, buyers);
+    if (users > buyers) throw new Error(`--users must be at most --buyers (${buyers}), got ${users}.`);
     seconds = whole('seconds', values.seconds, 60);
     processes = whole('processes', values.processes, 3);
     seed = whole('seed', values.seed, 1);
@@ -89,7 +92,7 @@ async function main(): Promise<number> {
     const procs = backend === 'sqlite' ? 1 : processes!;
     log(`soak on ${backend}: ${buyers!} buyers, ${seconds!} s, ${procs} engine process(es), seed ${seed!}`);
     try {
-      const report = await runSoak({ backend, storage, buyers: buyers!, seconds: seconds!, processes: procs, seed: seed!, maxSockets: maxSockets!, log });
+      const report = await runSoak({ backend, storage, buyers: buyers!, users: users!, seconds: seconds!, processes: procs, seed: seed!, maxSockets: maxSockets!, log });
       reports.push(report);
       for (const line of formatReport(report)) console.log(line);
     } finally {

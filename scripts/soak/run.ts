@@ -30,8 +30,14 @@ export interface SoakOptions {
   backend: 'sqlite' | 'postgres';
   /** Storage location every engine process opens (a SQLite file or a postgres:// URL with its schema). */
   storage: string;
-  /** Logical buyers (distinct users, each of its own account), all checking out at once. */
+  /** Logical buyers, all checking out at once, each with its own carts. */
   buyers: number;
+  /**
+   * Distinct users (each of its own account) the buyers are spread over, round-robin; buyers of one
+   * user share its token (default: one user per buyer). Fewer users means fewer password hashes
+   * (scrypt, at seeding and login), which the short soak of `npm test` saves.
+   */
+  users?: number;
   /** How long buyers start new checkouts; then each finishes the one it is in. */
   seconds: number;
   /** Engine processes (HTTP servers) on the database; buyers are spread over them round-robin. */
@@ -54,6 +60,7 @@ export interface SoakReport {
   backend: string;
   processes: number;
   buyers: number;
+  users: number;
   seconds: number;
   /** Wall time of the checkout phase (buyers' start to the last buyer's stop), in seconds. */
   checkoutPhaseSeconds: number;
@@ -134,9 +141,13 @@ async function seedSoak(storage: string, buyers: number): Promise<Seeded> {
       PricebookEntry: [{ Pricebook2Id: String(pricebook!.Id), Product2Id: '@soldOut', UnitPrice: 42, IsActive: true }],
       ProductInventory: [{ Product2Id: '@soldOut', QuantityAvailable: 0, QuantityReserved: 0 }],
     });
-    const out: Seeded['buyers'] = [];
-    const CHUNK = 100;
-    for (let from = 0; from < buyers; from += CHUNK) {
+    // Chunks of buyers seeded a few at a time: each User's password is hashed (scrypt) before its
+    // chunk's transaction, so several chunks keep libuv's thread pool busy.
+    const CHUNK = 50;
+    const chunks: number[] = [];
+    for (let from = 0; from < buyers; from += CHUNK) chunks.push(from);
+    const out: Seeded['buyers'] = new Array(buyers);
+    const seedChunk = async (from: number) => {
       const n = Math.min(CHUNK, buyers - from);
       const fx: Record<string, Record<string, unknown>[]> = { Account: [], BuyerAccount: [], BuyerGroupMember: [], User: [] };
       for (let k = from; k < from + n; k++) {
@@ -146,8 +157,12 @@ async function seedSoak(storage: string, buyers: number): Promise<Seeded> {
         fx.User!.push({ ref: `user${k}`, Username: `buyer${k}@soak.example`, Name: `Soak buyer ${k}`, AccountId: `@acct${k}`, Permissions: ['B2BCommerceIntegrator'], Password: PASSWORD });
       }
       const ids = await engine.seed(fx);
-      for (let k = from; k < from + n; k++) out.push({ username: `buyer${k}@soak.example`, userId: ids[`user${k}`]!, accountId: ids[`acct${k}`]! });
-    }
+      for (let k = from; k < from + n; k++) out[k] = { username: `buyer${k}@soak.example`, userId: ids[`user${k}`]!, accountId: ids[`acct${k}`]! };
+    };
+    const lanes = Array.from({ length: 4 }, async () => {
+      for (let from = chunks.shift(); from !== undefined; from = chunks.shift()) await seedChunk(from);
+    });
+    await Promise.all(lanes);
     return {
       storeId: String(store!.Id),
       products: products.slice(0, 20).map((p) => ({ id: String(p.Id), sku: String(p.StockKeepingUnit) })),
@@ -342,7 +357,18 @@ class Buyer {
     private readonly stats: Stats,
   ) {}
 
-  async login(): Promise<void> {
+  async login(tokens: Map<string, Promise<string>>): Promise<void> {
+    const shared = tokens.get(this.me.username);
+    if (shared) {
+      this.token = await shared;
+      return;
+    }
+    const mine = this.signIn();
+    tokens.set(this.me.username, mine);
+    this.token = await mine;
+  }
+
+  private async signIn(): Promise<string> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const r = await this.client.send('login', 'POST', '/services/oauth2/token', undefined, undefined, {
         grant_type: 'password',
@@ -351,10 +377,7 @@ class Buyer {
         username: this.me.username,
         password: PASSWORD,
       });
-      if (r.status === 200 && r.body?.access_token) {
-        this.token = r.body.access_token;
-        return;
-      }
+      if (r.status === 200 && r.body?.access_token) return String(r.body.access_token);
       await sleep(200 * (attempt + 1));
     }
     throw new Error(`login of ${this.me.username} failed`);
@@ -667,9 +690,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a whole number ≥ 1, got ${v}.`);
   }
   const t0 = performance.now();
-  const seeded = await seedSoak(opts.storage, opts.buyers);
+  const users = opts.users ?? opts.buyers;
+  if (!Number.isInteger(users) || users < 1 || users > opts.buyers) throw new Error(`users must be a whole number from 1 to buyers (${opts.buyers}), got ${users}.`);
+  const seeded = await seedSoak(opts.storage, users);
   const seedSeconds = (performance.now() - t0) / 1000;
-  log(`seeded ${opts.buyers} buyers in ${seedSeconds.toFixed(1)} s; starting ${opts.processes} engine process(es)`);
+  log(`seeded ${users} users for ${opts.buyers} buyers in ${seedSeconds.toFixed(1)} s; starting ${opts.processes} engine process(es)`);
 
   const servers = await Promise.all(Array.from({ length: opts.processes }, () => startServerProc(opts.storage, opts.workerConcurrency ?? 4)));
   const stats = new Stats();
@@ -691,9 +716,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const problems: string[] = [];
   try {
     const master = rng(opts.seed);
-    const buyers = seeded.buyers.map((b, k) => new Buyer(clients[k % clients.length]!, b, seeded, rng(Math.floor(master() * 2 ** 32)), tally, stats));
+    const buyers = Array.from({ length: opts.buyers }, (_, k) => new Buyer(clients[k % clients.length]!, seeded.buyers[k % users]!, seeded, rng(Math.floor(master() * 2 ** 32)), tally, stats));
     const l0 = performance.now();
-    await Promise.all(buyers.map((b) => b.login()));
+    // One login per user (the first of its buyers); the others take its token.
+    const tokens = new Map<string, Promise<string>>();
+    await Promise.all(buyers.map((b) => b.login(tokens)));
     loginSeconds = (performance.now() - l0) / 1000;
     log(`${buyers.length} buyers logged in in ${loginSeconds.toFixed(1)} s; checking out for ${opts.seconds} s`);
     const p0 = performance.now();
@@ -739,6 +766,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     backend: opts.backend,
     processes: opts.processes,
     buyers: opts.buyers,
+    users,
     seconds: opts.seconds,
     checkoutPhaseSeconds: round(phase),
     loginSeconds: round(loginSeconds),
@@ -761,7 +789,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 /** The report as text lines: the figures, then the problems (or "all invariants hold"). */
 export function formatReport(r: SoakReport): string[] {
   const out: string[] = [];
-  out.push(`== soak on ${r.backend}: ${r.processes} engine process(es), ${r.buyers} buyers, ${r.seconds} s (checkout phase ${r.checkoutPhaseSeconds} s; seeding ${r.seedSeconds} s, logins ${r.loginSeconds} s)`);
+  out.push(`== soak on ${r.backend}: ${r.processes} engine process(es), ${r.buyers} buyers (${r.users} users), ${r.seconds} s (checkout phase ${r.checkoutPhaseSeconds} s; seeding ${r.seedSeconds} s, logins ${r.loginSeconds} s)`);
   const c = r.checkouts;
   out.push(`checkouts: ${c.started} started, ${c.completed} completed, ${c.errored} in error, ${c.canceled} canceled by the buyer, ${c.changed} canceled by a cart change (then started again), ${c.unexpected} unexpected`);
   out.push(`scenarios: ${Object.entries(r.scenarios).map(([k, v]) => `${k} ${v}`).join(', ')}`);
