@@ -341,7 +341,6 @@ interface Tally {
   canceled: number;
   changed: number;
   unexpected: number;
-  errorsByMessage: Map<string, number>;
   scenarios: Record<Scenario, number>;
   sessionIds: Set<string>;
   completedSessions: Set<string>;
@@ -709,7 +708,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     canceled: 0,
     changed: 0,
     unexpected: 0,
-    errorsByMessage: new Map(),
     scenarios: { normal: 0, change: 0, cancel: 0, soldOut: 0, decline: 0, gatewayError: 0 },
     sessionIds: new Set(),
     completedSessions: new Set(),
