@@ -137,7 +137,7 @@ export class KyselyStore implements Storage {
   }
 
   transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(new KyselyOps(trx, this.spec, this.tables, this.statements)));
+    return this.db.transaction().execute((trx) => fn(new KyselyOps(trx, this.spec, this.tables, this.statements, new Map())));
   }
 
   get(object: string, id: string, opts?: { forUpdate?: boolean }) {
@@ -211,7 +211,28 @@ class KyselyOps implements StorageOps {
     private readonly spec: DialectSpec,
     private readonly tables: Map<string, TableInfo>,
     private readonly statements: StatementCache,
+    /** Rows read by id in this transaction (null outside one): a row is read once per transaction. */
+    private readonly rows: Map<string, { row: Row; locked: boolean }> | null = null,
   ) {}
+
+  /** A row this transaction already read (a copy), if the read it needs (locking or not) was made. */
+  private cached(object: string, id: string, lock: boolean): Row | undefined {
+    const hit = this.rows?.get(`${object}\u0000${id}`);
+    return hit && (hit.locked || !lock) ? { ...hit.row } : undefined;
+  }
+
+  private remember(object: string, row: Row | undefined, locked: boolean): void {
+    if (!this.rows || !row || typeof row.Id !== 'string') return;
+    const key = `${object}\u0000${row.Id}`;
+    this.rows.set(key, { row: { ...row }, locked: locked || this.rows.get(key)?.locked === true });
+  }
+
+  /** Forgets what this transaction read of `object` (it is being written). */
+  private forget(object: string): void {
+    if (!this.rows?.size) return;
+    const prefix = `${object}\u0000`;
+    for (const k of this.rows.keys()) if (k.startsWith(prefix)) this.rows.delete(k);
+  }
 
   /**
    * Runs the statement of `shape` with `params`: the cached SQL when the shape was compiled before,
@@ -320,11 +341,15 @@ class KyselyOps implements StorageOps {
   async get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined> {
     const info = this.table(object);
     const lock = !!opts?.forUpdate && this.spec.forUpdate;
+    const hit = this.cached(object, id, lock);
+    if (hit) return hit;
     const { rows } = await this.exec(`get ${object} ${lock}`, [id], () => {
       const q = this.db.selectFrom(object).selectAll().where('Id', '=', id);
       return lock ? q.forUpdate() : q;
     });
-    return rows[0] ? this.decode(info, rows[0]) : undefined;
+    const row = rows[0] ? this.decode(info, rows[0]) : undefined;
+    this.remember(object, row, lock);
+    return row;
   }
 
   async checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
@@ -365,12 +390,19 @@ class KyselyOps implements StorageOps {
       return this.decode(info, out);
     };
     const cart = part('c');
+    const session = part('s');
+    const operation = part('o');
+    const store = part('w');
+    this.remember('WebCart', cart, lock && !bySession);
+    this.remember('CartCheckoutSession', session, lock && bySession);
+    this.remember('BackgroundOperation', operation, false);
+    this.remember('WebStore', store, false);
     const share = Number(row?.x__share ?? 0);
     return {
       cart,
-      session: part('s'),
-      operation: part('o'),
-      store: part('w'),
+      session,
+      operation,
+      store,
       accountExists: row?.x__account !== null && row?.x__account !== undefined,
       buyerStatus: (row?.x__buyer as string | null | undefined) ?? null,
       storeMember: row?.x__member !== null && row?.x__member !== undefined,
@@ -507,6 +539,7 @@ class KyselyOps implements StorageOps {
 
   async insert(object: string, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
+    this.forget(object);
     const info = this.table(object);
     const cols = info.columns;
     const codecs = cols.map((c) => info.codecs.get(c)!);
@@ -547,6 +580,7 @@ class KyselyOps implements StorageOps {
   }
 
   async updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number> {
+    this.forget(object);
     const info = this.table(object);
     const set = this.encodeValues(info, values);
     if (Object.keys(set).length === 0) return this.count(object, where);
@@ -562,6 +596,7 @@ class KyselyOps implements StorageOps {
   }
 
   async updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
+    this.forget(object);
     const info = this.table(object);
     const type = allFields(STORED_OBJECTS.get(object)!).find((f) => f.name === field)?.type;
     if (!type || !info.codecs.has(field)) throw new Error(`unknown column ${field}`);
@@ -591,6 +626,7 @@ class KyselyOps implements StorageOps {
 
   async delete(object: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
+    this.forget(object);
     let n = 0;
     const chunk = this.spec.maxParams - 10;
     for (let i = 0; i < ids.length; i += chunk) {
