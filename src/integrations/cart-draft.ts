@@ -121,12 +121,12 @@ function same(a: unknown, b: unknown): boolean {
 export class PatchLedger {
   private readonly marks: Map<Collection, Map<string, Mark>>;
 
-  constructor(base: CartState, marks?: Map<Collection, Map<string, Mark>>) {
+  constructor(
+    private readonly base: CartState,
+    marks?: Map<Collection, Map<string, Mark>>,
+  ) {
     this.marks = marks ?? new Map(COLLECTIONS.map((c) => [c, new Map()]));
-    this.base = base;
   }
-
-  private readonly base: CartState;
 
   clone(): PatchLedger {
     return new PatchLedger(this.base, new Map([...this.marks].map(([c, m]) => [c, new Map(m)])));
