@@ -4,6 +4,9 @@
  * SQLite file, each cart seeded fresh before its run. Prints, per async step, the wall time from
  * the run's trajectory (p50 / mean / total) and the storage calls per checkout (every call of the
  * Storage port, in and out of transactions, counted by a wrapper around the engine's storage).
+ * With `--cpu`, each checkout runs step by step (`stopAt` each calculator step) and the process
+ * CPU time (user + system) of each calculator step is printed too: on a loaded machine CPU time
+ * varies less than wall time (each step's share includes its claim and the runner's reads).
  *
  * Profile it:   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/integrations-profile.ts [--runs 200] [--lines 50]
  * Summarize:    npx tsx bench/integrations-profile.ts --summarize /tmp/prof/<file>.cpuprofile
@@ -17,6 +20,8 @@ import { createCheckoutEngine } from '../src/index.js';
 import { seedDemoCheckout } from '../src/demo/run-demo.js';
 import { openStorage } from '../src/storage/index.js';
 import type { Storage, StorageOps } from '../src/storage/port.js';
+
+const CALCULATORS = ['inventory', 'confirmPrice', 'calculatePromotions', 'shippingCost', 'taxes'] as const;
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -90,20 +95,39 @@ async function main(): Promise<void> {
   const storage = await openStorage(join(dir, 'engine.db'));
   const engine = await createCheckoutEngine({ storage: counted(storage, counter), onError: () => {} });
   const steps = new Map<string, number[]>();
+  const cpu = new Map<string, number[]>();
+  const byStep = process.argv.includes('--cpu');
   const calls: number[] = [];
+  const seen = new Set<string>();
+  /** An async step's wall time, once per operation (a run continued with stopAt lists where it resumed from). */
+  const record = (t: { kind: string; state: string; durationMs: number; operationId: string | null }) => {
+    if (t.kind !== 'async' || !t.operationId || seen.has(t.operationId)) return;
+    seen.add(t.operationId);
+    (steps.get(t.state) ?? steps.set(t.state, []).get(t.state)!).push(t.durationMs);
+  };
   let errors = 0;
   const t0 = performance.now();
   try {
     for (let i = 0; i < runs; i++) {
       const { buyerId, cartId } = await seedDemoCheckout(engine, { lines, groups: 2 });
       const before = counter.calls;
-      const run = await engine.runCheckout(cartId, { userId: buyerId, answers: { poNumber: `PO-${i}` } });
+      const answers = { poNumber: `PO-${i}` };
+      if (byStep) {
+        for (const stopAt of CALCULATORS) {
+          const c0 = process.cpuUsage();
+          const part = await engine.runCheckout(cartId, { userId: buyerId, answers, stopAt });
+          const c = process.cpuUsage(c0);
+          for (const t of part.trajectory) record(t);
+          (cpu.get(stopAt) ?? cpu.set(stopAt, []).get(stopAt)!).push((c.user + c.system) / 1000);
+        }
+      }
+      const run = await engine.runCheckout(cartId, { userId: buyerId, answers });
       calls.push(counter.calls - before);
       if (run.status !== 'complete') {
         errors++;
         if (errors === 1) console.error(`run ${i}: ${run.status} in ${run.state}: ${run.errors.join(' | ')}`);
       }
-      for (const t of run.trajectory) if (t.kind === 'async') (steps.get(t.state) ?? steps.set(t.state, []).get(t.state)!).push(t.durationMs);
+      for (const t of run.trajectory) record(t);
     }
   } finally {
     await engine.close();
@@ -116,10 +140,20 @@ async function main(): Promise<void> {
   console.log('step                     p50 ms   mean ms   total ms');
   let all = 0;
   for (const [state, xs] of steps) {
-    all += ['inventory', 'confirmPrice', 'calculatePromotions', 'shippingCost', 'taxes'].includes(state) ? sum(xs) : 0;
+    all += CALCULATORS.includes(state as never) ? sum(xs) : 0;
     console.log(`${state.padEnd(22)} ${p50(xs).toFixed(2).padStart(8)} ${(sum(xs) / xs.length).toFixed(2).padStart(9)} ${sum(xs).toFixed(0).padStart(10)}`);
   }
-  console.log(`integration steps (inventory, price, promotions, shipping, taxes) in all: ${all.toFixed(0)} ms`);
+  console.log(`integration steps (inventory, price, promotions, shipping, taxes) in all: ${all.toFixed(0)} ms (wall)`);
+  if (byStep) {
+    console.log('CPU per calculator step (claim + step + runner reads):   p50 ms   mean ms   total ms');
+    let cpuAll = 0;
+    for (const stopAt of CALCULATORS) {
+      const xs = cpu.get(stopAt) ?? [];
+      cpuAll += sum(xs);
+      console.log(`${stopAt.padEnd(54)} ${p50(xs).toFixed(2).padStart(8)} ${(sum(xs) / xs.length).toFixed(2).padStart(9)} ${sum(xs).toFixed(0).padStart(10)}`);
+    }
+    console.log(`calculator steps in all: ${cpuAll.toFixed(0)} ms CPU`);
+  }
 }
 
 const s = process.argv.indexOf('--summarize');

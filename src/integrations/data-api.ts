@@ -108,7 +108,7 @@ export class StagingCartDataApi implements CartDataApi {
           const c = collectionOf(w.object);
           const rows = c ? (d[c] as Record<string, Row>) : undefined;
           if (w.op === 'insert') {
-            rows![`new:${++this.newKeys}`] = { ...w.fields };
+            rows![`(staged insert ${++this.newKeys})`] = { ...w.fields };
           } else if (w.op === 'update') {
             if (rows && Object.hasOwn(rows, w.id)) {
               Object.assign(rows[w.id]!, w.fields);
