@@ -4,9 +4,11 @@
  * SQLite file, each cart seeded fresh before its run. Prints, per async step, the wall time from
  * the run's trajectory (p50 / mean / total) and the storage calls per checkout (every call of the
  * Storage port, in and out of transactions, counted by a wrapper around the engine's storage).
- * With `--cpu`, each checkout runs step by step (`stopAt` each calculator step) and the process
- * CPU time (user + system) of each calculator step is printed too: on a loaded machine CPU time
- * varies less than wall time (each step's share includes its claim and the runner's reads).
+ * And, per calculator step, the process CPU time (user + system) and the storage calls of its
+ * StepService's `compute` (the integration, outside the transaction) and `commit` (the writes,
+ * inside it), measured by wrapping the engine's step services: checkouts run one at a time, so
+ * nothing else runs in the process meanwhile, and on a loaded machine CPU time varies less than
+ * wall time.
  *
  * Profile it:   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/integrations-profile.ts [--runs 200] [--lines 50]
  * Summarize:    npx tsx bench/integrations-profile.ts --summarize /tmp/prof/<file>.cpuprofile
@@ -95,8 +97,47 @@ async function main(): Promise<void> {
   const storage = await openStorage(join(dir, 'engine.db'));
   const engine = await createCheckoutEngine({ storage: counted(storage, counter), onError: () => {} });
   const steps = new Map<string, number[]>();
-  const cpu = new Map<string, number[]>();
-  const byStep = process.argv.includes('--cpu');
+  const cpu = new Map<string, { compute: number; commit: number; calls: number }[]>();
+  // The calculator steps' services, wrapped: CPU time and storage calls of compute and commit.
+  const ACTIONS: Record<string, (typeof CALCULATORS)[number]> = {
+    checkCartInventoryAction: 'inventory',
+    priceCart: 'confirmPrice',
+    calcCartPromotionsAction: 'calculatePromotions',
+    calcCartShipmentAction: 'shippingCost',
+    calcCartTaxesAction: 'taxes',
+  };
+  let current: { compute: number; commit: number; calls: number } | undefined;
+  const ms = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+  for (const [action, state] of Object.entries(ACTIONS)) {
+    const service = engine.core.steps.get(action);
+    if (!service) throw new Error(`no step service for ${action}`);
+    engine.core.steps.set(action, {
+      async compute(ctx) {
+        current = { compute: 0, commit: 0, calls: 0 };
+        (cpu.get(state) ?? cpu.set(state, []).get(state)!).push(current);
+        const c0 = process.cpuUsage();
+        const n0 = counter.calls;
+        try {
+          return await service.compute?.(ctx);
+        } finally {
+          current.compute += ms(process.cpuUsage(c0));
+          current.calls += counter.calls - n0;
+        }
+      },
+      async commit(ctx, tx, computed) {
+        const c0 = process.cpuUsage();
+        const n0 = counter.calls;
+        try {
+          return await service.commit(ctx, tx, computed);
+        } finally {
+          if (current) {
+            current.commit += ms(process.cpuUsage(c0));
+            current.calls += counter.calls - n0;
+          }
+        }
+      },
+    });
+  }
   const calls: number[] = [];
   const seen = new Set<string>();
   /** An async step's wall time, once per operation (a run continued with stopAt lists where it resumed from). */
@@ -112,15 +153,6 @@ async function main(): Promise<void> {
       const { buyerId, cartId } = await seedDemoCheckout(engine, { lines, groups: 2 });
       const before = counter.calls;
       const answers = { poNumber: `PO-${i}` };
-      if (byStep) {
-        for (const stopAt of CALCULATORS) {
-          const c0 = process.cpuUsage();
-          const part = await engine.runCheckout(cartId, { userId: buyerId, answers, stopAt });
-          const c = process.cpuUsage(c0);
-          for (const t of part.trajectory) record(t);
-          (cpu.get(stopAt) ?? cpu.set(stopAt, []).get(stopAt)!).push((c.user + c.system) / 1000);
-        }
-      }
       const run = await engine.runCheckout(cartId, { userId: buyerId, answers });
       calls.push(counter.calls - before);
       if (run.status !== 'complete') {
@@ -144,16 +176,18 @@ async function main(): Promise<void> {
     console.log(`${state.padEnd(22)} ${p50(xs).toFixed(2).padStart(8)} ${(sum(xs) / xs.length).toFixed(2).padStart(9)} ${sum(xs).toFixed(0).padStart(10)}`);
   }
   console.log(`integration steps (inventory, price, promotions, shipping, taxes) in all: ${all.toFixed(0)} ms (wall)`);
-  if (byStep) {
-    console.log('CPU per calculator step (claim + step + runner reads):   p50 ms   mean ms   total ms');
-    let cpuAll = 0;
-    for (const stopAt of CALCULATORS) {
-      const xs = cpu.get(stopAt) ?? [];
-      cpuAll += sum(xs);
-      console.log(`${stopAt.padEnd(54)} ${p50(xs).toFixed(2).padStart(8)} ${(sum(xs) / xs.length).toFixed(2).padStart(9)} ${sum(xs).toFixed(0).padStart(10)}`);
-    }
-    console.log(`calculator steps in all: ${cpuAll.toFixed(0)} ms CPU`);
+  console.log('CPU of the calculator steps (StepService compute + commit):');
+  console.log('step                   compute p50  commit p50   total p50   total ms   storage calls');
+  let cpuAll = 0;
+  for (const state of CALCULATORS) {
+    const xs = cpu.get(state) ?? [];
+    const total = xs.map((x) => x.compute + x.commit);
+    cpuAll += sum(total);
+    console.log(
+      `${state.padEnd(22)} ${p50(xs.map((x) => x.compute)).toFixed(2).padStart(11)} ${p50(xs.map((x) => x.commit)).toFixed(2).padStart(11)} ${p50(total).toFixed(2).padStart(11)} ${sum(total).toFixed(0).padStart(10)} ${String(p50(xs.map((x) => x.calls))).padStart(15)}`,
+    );
   }
+  console.log(`calculator steps in all: ${cpuAll.toFixed(0)} ms CPU`);
 }
 
 const s = process.argv.indexOf('--summarize');

@@ -45,13 +45,18 @@ export const defaultPricing: CartProcessor = {
       }
     }
     if (missing) return { status: 'FAILED' };
-    await data.edit((cart) => {
-      for (const [id, unit] of prices) {
-        const line = cart.items[id]!;
-        line.SalesPrice = unit;
-        if (line.ListPrice === null || line.ListPrice === undefined) line.ListPrice = unit;
-      }
-    });
+    // Only the lines whose price changes are drafted (a draft row costs a proxy; an unchanged one writes nothing anyway).
+    const changed = products.filter((i) => prices.has(String(i.Id)) && (i.SalesPrice !== prices.get(String(i.Id)) || i.ListPrice === null || i.ListPrice === undefined));
+    if (changed.length) {
+      await data.edit((cart) => {
+        for (const item of changed) {
+          const unit = prices.get(String(item.Id))!;
+          const line = cart.items[String(item.Id)]!;
+          line.SalesPrice = unit;
+          if (line.ListPrice === null || line.ListPrice === undefined) line.ListPrice = unit;
+        }
+      });
+    }
     return { status: 'SUCCESS' };
   },
 };
