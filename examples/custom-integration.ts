@@ -5,8 +5,9 @@
  * registered under its action name) before the order is created, and replaces the default
  * shipping calculator with one that ships free above 100.00. Both implement the calculator
  * contract, modelled on sfdc_checkout.AsyncCartProcessor: startCartProcessAsync(info, cartId, data)
- * resolves to { status: 'SUCCESS' | 'FAILED' }, reads through `data`, and stages its writes and
- * CartValidationOutput rows, which the engine applies atomically when the step completes.
+ * resolves to { status: 'SUCCESS' | 'FAILED' }, reads through `data`, edits the cart's draft
+ * (`data.state()`, `data.edit(cart => …)`) and reports CartValidationOutput rows; the engine applies
+ * the edits atomically, as batched writes of only what changed, when the step completes.
  *
  *   1. The buyer's credit limit is too low: the Credit Check step fails, the session is in `error`
  *      with the integration's message as a CartValidationOutput.
@@ -36,16 +37,19 @@ const creditCheck: CartProcessor = {
 };
 
 const freeShippingOver100: CartProcessor = {
-  async startCartProcessAsync(_info, cartId, data) {
-    const items = await data.items();
-    data.delete('CartDeliveryGroupMethod', (await data.find('CartDeliveryGroupMethod', { WebCartId: cartId })).map((m) => String(m.Id)));
+  async startCartProcessAsync(_info, _cartId, data) {
     const methods = await data.find('OrderDeliveryMethod', { IsActive: true });
-    for (const group of await data.deliveryGroups()) {
-      const goods = sumMoney(items.filter((i) => i.CartDeliveryGroupId === group.Id && i.Type === 'Product').map((i) => Number(i.TotalPrice)));
-      for (const m of methods) {
-        data.insert('CartDeliveryGroupMethod', { CartDeliveryGroupId: group.Id, DeliveryMethodId: m.Id, Name: m.Name, ShippingFee: goods > 100 ? 0 : Number(m.ShippingFee), Carrier: m.Carrier });
+    // The cart's draft: read once, edited with an immer recipe; the engine writes what the edit changed.
+    const { items, deliveryGroups } = await data.state();
+    await data.edit((cart) => {
+      cart.deliveryMethods = {}; // replaces the cart's earlier options
+      for (const group of Object.values(deliveryGroups)) {
+        const goods = sumMoney(Object.values(items).filter((i) => i.CartDeliveryGroupId === group.Id && i.Type === 'Product').map((i) => Number(i.TotalPrice)));
+        for (const m of methods) {
+          cart.deliveryMethods[`${String(group.Id)}:${String(m.Id)}`] = { CartDeliveryGroupId: group.Id, DeliveryMethodId: m.Id, Name: m.Name, ShippingFee: goods > 100 ? 0 : Number(m.ShippingFee), Carrier: m.Carrier };
+        }
       }
-    }
+    });
     return { status: 'SUCCESS' };
   },
 };

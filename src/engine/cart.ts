@@ -22,31 +22,39 @@ export function withDerivedLine(item: Row): Row {
   return { ...item, ...derived };
 }
 
+/** A cart's lines and taxes as a step holds them after its writes (the roll-ups need nothing else). */
+export interface HeldCart {
+  readonly items: readonly Row[];
+  readonly taxes: readonly Row[];
+}
+
 /**
  * Recomputes line tax totals and the cart header totals from the cart's lines and taxes (decimal
  * sums of line values); a total outside the currency range is NUMBER_OUTSIDE_VALID_RANGE naming it,
- * so the write that caused it is refused and rolled back.
+ * so the write that caused it is refused and rolled back. `held`: the lines and taxes as the
+ * caller already holds them, current in its transaction (an integration step's cart, loaded
+ * once: any other change to the cart's lines or taxes cancels the step's checkout, and a canceled
+ * operation doesn't commit), so they aren't read again.
  */
-export async function recomputeCart(tx: StorageOps, cartId: string, now: Date): Promise<void> {
+export async function recomputeCart(tx: StorageOps, cartId: string, now: Date, held?: HeldCart): Promise<void> {
   const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
-  const items = await tx.find('CartItem', { where: byCart });
-  const taxes = await tx.find('CartTax', { where: byCart });
+  const items = held ? held.items : await tx.find('CartItem', { where: byCart });
+  const taxes = held ? held.taxes : await tx.find('CartTax', { where: byCart });
   const taxByItem = new Map<string, number[]>();
   for (const t of taxes) {
     const k = String(t.CartItemId);
     (taxByItem.get(k) ?? taxByItem.set(k, []).get(k)!).push(Number(t.Amount ?? 0));
   }
   const changed = new Map<string, number>();
-  for (const item of items) {
+  const lines = items.map((item) => {
     const tax = sumMoney(taxByItem.get(String(item.Id)) ?? []);
     assertInRange('CartItem', 'TotalLineTaxAmount', tax, `the sum of the taxes of CartItem ${String(item.Id)}`);
-    if (item.TotalLineTaxAmount !== tax) {
-      item.TotalLineTaxAmount = tax;
-      changed.set(String(item.Id), tax);
-    }
-  }
+    if (item.TotalLineTaxAmount === tax) return item;
+    changed.set(String(item.Id), tax);
+    return { ...item, TotalLineTaxAmount: tax };
+  });
   if (changed.size) await tx.updateColumn('CartItem', 'TotalLineTaxAmount', changed);
-  const totals = rollUpCart(items);
+  const totals = rollUpCart(lines);
   for (const [field, value] of Object.entries(totals)) assertInRange('WebCart', field, value, `the sum of the lines of cart ${cartId}`);
   await tx.update('WebCart', cartId, { ...totals, LastModifiedDate: now.toISOString() });
 }

@@ -1,8 +1,9 @@
 /**
  * The stock reservation ledger (ProductReservation): which cart holds how much of which
  * ProductInventory row. Every change of a hold moves ProductInventory.QuantityReserved by the same
- * amount in the same transaction, with a compare-and-set on the value read, so concurrent
- * checkouts of one product serialize (the loser's transaction re-reads and re-decides).
+ * amount in the same transaction, from a value read under a row lock (the inventory step) or with a
+ * compare-and-set on the value read (releases), so concurrent checkouts of one product serialize
+ * (the loser waits for the lock, or its transaction re-reads and re-decides).
  *
  * - The inventory step sets the cart's holds (`setHolds`): a re-run sets, never adds.
  * - Cancel, expiry, a buyer's cart change (which cancels) and a step error release them (`releaseHolds`).
@@ -46,7 +47,10 @@ async function moveReserved(tx: StorageOps, inventory: Row, next: number, stamp:
 /**
  * Makes the cart hold exactly `target` (inventory id → request): raises, lowers or releases its
  * existing holds and adds new ones. A raise beyond the unreserved stock fails the step with an
- * Inventory validation naming the SKU.
+ * Inventory validation naming the SKU. The inventory rows are read in one statement, locked
+ * (PostgreSQL `FOR UPDATE`, in Id order like every writer of them; a SQLite transaction already
+ * serializes), so the quantities read are current until the commit and all of them move in one
+ * batched update; the reservations change in one update per kind and one multi-row insert.
  */
 export async function setHolds(core: EngineCore, tx: StorageOps, cartId: string, target: ReadonlyMap<string, HoldRequest>, operationId: string | null, now: Date): Promise<void> {
   const stamp = now.toISOString();
@@ -54,8 +58,23 @@ export async function setHolds(core: EngineCore, tx: StorageOps, cartId: string,
   const byInventory = new Map(held.map((r) => [String(r.ProductInventoryId), r]));
   const current = new Map(held.map((r) => [String(r.ProductInventoryId), Number(r.Quantity ?? 0)]));
   const wanted = new Map([...target].map(([id, r]) => [id, r.quantity]));
-  for (const change of holdChanges(current, wanted)) {
-    const inventory = await tx.get('ProductInventory', change.inventoryId, { forUpdate: true });
+  const changes = holdChanges(current, wanted);
+  if (changes.length === 0) return;
+  const inventories = new Map(
+    (
+      await tx.find('ProductInventory', {
+        where: [{ field: 'Id', op: 'in', value: changes.map((c) => c.inventoryId) }],
+        orderBy: [{ field: 'Id', direction: 'asc' }],
+        forUpdate: true,
+      })
+    ).map((r) => [String(r.Id), r]),
+  );
+  const reserved: { id: string; values: Row }[] = [];
+  const released: { id: string; values: Row }[] = [];
+  const resized: { id: string; values: Row }[] = [];
+  const added: Row[] = [];
+  for (const change of changes) {
+    const inventory = inventories.get(change.inventoryId);
     const request = target.get(change.inventoryId);
     const row = byInventory.get(change.inventoryId);
     if (!inventory) {
@@ -65,32 +84,35 @@ export async function setHolds(core: EngineCore, tx: StorageOps, cartId: string,
         const message = `Insufficient quantity for SKU ${request?.sku ?? String(inventory.Product2Id)}: ${change.to} requested, ${unreservedStock(inventory) + change.from} available.`;
         throw new StepFailed(message, [{ Type: 'Inventory', Message: message, RelatedEntityId: request?.relatedEntityId ?? change.inventoryId }]);
       }
-      await moveReserved(tx, inventory, change.delta > 0 ? Number(inventory.QuantityReserved ?? 0) + change.delta : afterRelease(inventory.QuantityReserved, -change.delta), stamp);
+      const next = change.delta > 0 ? Number(inventory.QuantityReserved ?? 0) + change.delta : afterRelease(inventory.QuantityReserved, -change.delta);
+      reserved.push({ id: change.inventoryId, values: { QuantityReserved: next, LastModifiedDate: stamp } });
     }
     if (row && change.to === 0) {
-      await tx.update('ProductReservation', String(row.Id), { Status: 'Released', ReleasedDate: stamp, ReleaseReason: 'Recomputed', _holdKey: null, LastModifiedDate: stamp });
+      released.push({ id: String(row.Id), values: { Status: 'Released', ReleasedDate: stamp, ReleaseReason: 'Recomputed', _holdKey: null, LastModifiedDate: stamp } });
     } else if (row) {
-      await tx.update('ProductReservation', String(row.Id), { Quantity: change.to, BackgroundOperationId: operationId, LastModifiedDate: stamp });
+      resized.push({ id: String(row.Id), values: { Quantity: change.to, BackgroundOperationId: operationId, LastModifiedDate: stamp } });
     } else {
-      await tx.insert('ProductReservation', [
-        {
-          Id: core.mint('ProductReservation'),
-          CreatedDate: stamp,
-          LastModifiedDate: stamp,
-          WebCartId: cartId,
-          ProductInventoryId: change.inventoryId,
-          Product2Id: inventory?.Product2Id ?? null,
-          Quantity: change.to,
-          Status: 'Held',
-          OrderId: null,
-          BackgroundOperationId: operationId,
-          ReleasedDate: null,
-          ReleaseReason: null,
-          _holdKey: `${cartId}:${change.inventoryId}`,
-        },
-      ]);
+      added.push({
+        Id: core.mint('ProductReservation'),
+        CreatedDate: stamp,
+        LastModifiedDate: stamp,
+        WebCartId: cartId,
+        ProductInventoryId: change.inventoryId,
+        Product2Id: inventory?.Product2Id ?? null,
+        Quantity: change.to,
+        Status: 'Held',
+        OrderId: null,
+        BackgroundOperationId: operationId,
+        ReleasedDate: null,
+        ReleaseReason: null,
+        _holdKey: `${cartId}:${change.inventoryId}`,
+      });
     }
   }
+  // Read under the lock in this transaction: a row missing now was deleted by a concurrent writer.
+  if ((await tx.updateRows('ProductInventory', reserved)) !== reserved.length) throw new VersionConflict('ProductInventory', reserved.map((r) => r.id).join(','));
+  await tx.updateRows('ProductReservation', [...released, ...resized]);
+  await tx.insert('ProductReservation', added);
 }
 
 /** Gives back every Held reservation of the cart; returns how many were released. */

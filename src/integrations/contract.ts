@@ -2,11 +2,15 @@
  * The calculator contract, modelled on Salesforce's `sfdc_checkout.AsyncCartProcessor`: an
  * integration gets `startCartProcessAsync(integrationInfo, cartId, data)` and resolves to
  * `{ status: 'SUCCESS' | 'FAILED' }`. It reads the cart through `data` and writes CartValidationOutput,
- * CartTax, CartDeliveryGroupMethod rows and prices through it too. Writes are staged, not applied:
+ * CartTax, CartDeliveryGroupMethod rows and prices through it too — best by editing the cart's
+ * draft (`data.state()`, `data.edit(draft => …)`, immer). Writes are staged, not applied:
  * the engine applies them in the one transaction that completes the step, so a failing, throwing or
  * timed-out integration leaves no half-written cart behind.
  */
 import type { Row } from '../storage/port.js';
+import type { CartDraft, CartState } from './cart-draft.js';
+
+export type { CartDraft, CartState, RowsById } from './cart-draft.js';
 
 /** Mirrors `sfdc_checkout.IntegrationInfo`. */
 export interface IntegrationInfo {
@@ -49,15 +53,30 @@ export interface CartDataApi {
   readonly now: Date;
   /** The cart (WebCart row, public fields). */
   readonly cart: Row;
-  /** The cart's lines (Product and Charge CartItems). */
+  /**
+   * The step's cart — WebCart, CartItem, CartDeliveryGroup, CartTax and CartDeliveryGroupMethod
+   * rows, each collection keyed by Id — read once per step (one read per table) and frozen;
+   * after `edit` it is the edited state.
+   */
+  state(): Promise<CartState>;
+  /**
+   * Edits the cart: `recipe` mutates an immer draft of `state()` (synchronously). The engine
+   * checks the edit's patches as it checks staged writes (which objects and fields integrations
+   * may write, the field schemas, new rows pointing into the cart) — a refused edit throws and
+   * changes nothing — and at commit writes only the fields the patches named, in batched
+   * statements. New rows go under any key that isn't an Id (the engine assigns the Id);
+   * `delete draft.taxes[id]` deletes; `draft.taxes = {}` replaces them all. Returns the new state.
+   */
+  edit(recipe: (draft: CartDraft) => void): Promise<CartState>;
+  /** The cart's lines (Product and Charge CartItems), as `state()` holds them (copies). */
   items(): Promise<Row[]>;
-  /** The cart's delivery groups. */
+  /** The cart's delivery groups, as `state()` holds them (copies). */
   deliveryGroups(): Promise<Row[]>;
   /** Reads any object's records with equality filters (e.g. `find('PricebookEntry', { Product2Id: [...] })`). */
   find(object: string, match?: Match): Promise<Row[]>;
   /** Reports a CartValidationOutput (kept on SUCCESS as Info/Warning, and explains a FAILED result). */
   addValidation(v: IntegrationValidation): void;
-  /** Stages a new record (CartTax, CartDeliveryGroupMethod). */
+  /** Stages a new record (CartTax, CartDeliveryGroupMethod); the same as adding it to the draft. */
   insert(object: string, fields: Row): void;
   /** Stages an update; with `expect`, applied only if those fields still hold (else the step fails). */
   update(object: string, id: string, fields: Row, expect?: Match): void;

@@ -1,29 +1,20 @@
 /**
  * The engine's data API for integrations: reads go to storage directly (outside any transaction,
- * so a slow integration holds no locks), writes are validated against the object schemas when
- * staged and applied by `applyStagedWrites` inside the step's completion transaction, scoped to
- * the step's cart. Anything else an integration tries is refused with a message naming it.
+ * so a slow integration holds no locks); the step's cart is loaded once as an immer draft
+ * (src/integrations/cart-draft.ts) that integrations edit, and the staged calls (`insert`,
+ * `update`, `delete`) are folded into that draft too, in call order. Everything is checked when
+ * staged and applied by `applyStagedWrites` inside the step's completion transaction, as few
+ * batched statements, scoped to the step's cart. Anything else an integration tries is refused
+ * with a message naming it.
  */
-import { EngineError } from '../errors.js';
-import { publicRecord, validateFields, withDefaults } from '../domain/records.js';
+import { publicRecord, withDefaults } from '../domain/records.js';
 import { OBJECTS, findObject } from '../domain/objects.js';
 import { StepFailed, type EngineCore } from '../engine/core.js';
-import { recomputeCart, withDerivedLine } from '../engine/cart.js';
+import { recomputeCart, withDerivedLine, type HeldCart } from '../engine/cart.js';
 import { setHolds, type HoldRequest } from '../engine/reservations.js';
 import type { Filter, Row, StorageOps } from '../storage/port.js';
+import { CART_COLLECTIONS, CartEditor, cartState, collectionOf, refuse, schemaChecked, WRITABLE, type CartDraft, type CartState, type WritePlan } from './cart-draft.js';
 import type { CartDataApi, IntegrationValidation, Match, StagedWrite } from './contract.js';
-
-/** What each object allows an integration to do, and which fields it may update. */
-const WRITABLE: Record<string, { insert?: boolean; delete?: boolean; update?: readonly string[] }> = {
-  CartItem: { update: ['SalesPrice', 'ListPrice', 'AdjustmentAmount'] },
-  CartTax: { insert: true, delete: true, update: ['Amount', 'TaxRate', 'TaxType', 'Name', 'Description', 'TaxCalculationDate'] },
-  CartDeliveryGroupMethod: { insert: true, delete: true, update: ['ShippingFee', 'Name', 'Carrier', 'ClassOfService', 'ExternalProvider'] },
-  ProductInventory: { update: ['QuantityAvailable', 'QuantityReserved'] },
-};
-
-function refuse(what: string): never {
-  throw new Error(`integration write refused: ${what}`);
-}
 
 function filters(match: Match | undefined): Filter[] {
   return Object.entries(match ?? {}).map(([field, value]): Filter =>
@@ -31,25 +22,50 @@ function filters(match: Match | undefined): Filter[] {
   );
 }
 
-function schemaChecked(object: string, fields: Row, mode: 'create' | 'update'): Row {
-  try {
-    return validateFields(object, fields, mode);
-  } catch (e) {
-    if (e instanceof EngineError) refuse(`${object}: ${e.message}`);
-    throw e;
-  }
+/** Whether a row holds what a `Match` expects (the JS reading of `filters(match)`). */
+function matches(row: Row, match: Match): boolean {
+  return Object.entries(match).every(([field, value]) => {
+    const v = row[field];
+    if (Array.isArray(value)) return value.includes(v);
+    if (value === null || value === undefined) return v === null || v === undefined;
+    return v === value;
+  });
+}
+
+const ORDER = [
+  { field: 'CreatedDate', direction: 'asc' as const },
+  { field: 'Id', direction: 'asc' as const },
+];
+
+/** The draft's writes, prepared for commit: CartItem updates carry their re-derived line totals. */
+export interface PreparedPlan extends WritePlan {
+  /** Staged updates with `expect` on draft rows: checked (one read per object) before anything is written. */
+  readonly guards: { object: string; id: string; expect: Match }[];
+  /** The cart's lines and taxes after the step: the roll-ups are computed from them, not re-read. */
+  readonly held: HeldCart;
 }
 
 /** The staged result of one integration run. */
 export interface StagedResult {
+  /** Writes outside the draft (ProductInventory, rows the draft doesn't hold) and reservations, applied in order. */
   writes: StagedWrite[];
   validations: IntegrationValidation[];
+  /** The draft's writes, when the integration's run loaded the cart. */
+  plan?: PreparedPlan;
 }
 
 /** A CartDataApi over the engine's storage for one cart and step; `result()` returns what it staged. */
 export class StagingCartDataApi implements CartDataApi {
+  /** Staged insert/update/delete calls on cart rows, folded into the draft (in order) on its next use. */
+  private queued: StagedWrite[] = [];
   private readonly writes: StagedWrite[] = [];
   private readonly validations: IntegrationValidation[] = [];
+  private readonly guards: PreparedPlan['guards'] = [];
+  private editor?: CartEditor;
+  private loading?: Promise<CartEditor>;
+  /** A staged call that turned out to point outside the cart: fails the step when the run ends. */
+  private failure?: unknown;
+  private newKeys = 0;
 
   constructor(
     private readonly core: EngineCore,
@@ -58,18 +74,82 @@ export class StagingCartDataApi implements CartDataApi {
     readonly signal: AbortSignal,
   ) {}
 
+  /** Loads the cart once: one read per table, in parallel. */
+  private async load(): Promise<CartEditor> {
+    const cartId = String(this.cart.Id);
+    const read = async (object: string, field: string) =>
+      (await this.core.storage.find(object, { where: [{ field, op: '=', value: cartId }], orderBy: ORDER })).map((r) => publicRecord(object, r) as Row);
+    const [items, deliveryGroups, taxes, deliveryMethods] = await Promise.all([
+      read('CartItem', 'CartId'),
+      read('CartDeliveryGroup', 'CartId'),
+      read('CartTax', 'CartId'),
+      read('CartDeliveryGroupMethod', 'WebCartId'),
+    ]);
+    return new CartEditor(cartState(publicRecord('WebCart', this.cart) as Row, { items, deliveryGroups, taxes, deliveryMethods }), cartId);
+  }
+
+  private async ready(): Promise<CartEditor> {
+    if (!this.editor) this.editor = await (this.loading ??= this.load());
+    this.flush(this.editor);
+    return this.editor;
+  }
+
+  /** Folds the queued staged calls into the draft as one edit; rows it doesn't hold go to the commit as they are. */
+  private flush(editor: CartEditor): void {
+    if (!this.queued.length) return;
+    const queued = this.queued;
+    this.queued = [];
+    const outside: StagedWrite[] = [];
+    const guards: PreparedPlan['guards'] = [];
+    try {
+      editor.edit((d: CartDraft) => {
+        for (const w of queued) {
+          if (w.op === 'reserve') continue;
+          const c = collectionOf(w.object);
+          const rows = c ? (d[c] as Record<string, Row>) : undefined;
+          if (w.op === 'insert') {
+            rows![`(staged insert ${++this.newKeys})`] = { ...w.fields };
+          } else if (w.op === 'update') {
+            if (rows && Object.hasOwn(rows, w.id)) {
+              Object.assign(rows[w.id]!, w.fields);
+              if (w.expect) guards.push({ object: w.object, id: w.id, expect: w.expect });
+            } else outside.push(w);
+          } else {
+            const elsewhere = w.ids.filter((id) => !rows || !Object.hasOwn(rows, id));
+            for (const id of w.ids) if (rows && Object.hasOwn(rows, id)) delete rows[id];
+            if (elsewhere.length) outside.push({ ...w, ids: elsewhere });
+          }
+        }
+      });
+    } catch (e) {
+      this.failure ??= e;
+      return;
+    }
+    this.writes.push(...outside);
+    this.guards.push(...guards);
+  }
+
+  async state(): Promise<CartState> {
+    return (await this.ready()).state;
+  }
+
+  async edit(recipe: (draft: CartDraft) => void): Promise<CartState> {
+    if (typeof recipe !== 'function') refuse('edit needs a recipe function (draft => { … })');
+    return (await this.ready()).edit(recipe);
+  }
+
   async items(): Promise<Row[]> {
-    return this.find('CartItem', { CartId: this.cart.Id });
+    return Object.values((await this.state()).items).map((r) => ({ ...r }));
   }
 
   async deliveryGroups(): Promise<Row[]> {
-    return this.find('CartDeliveryGroup', { CartId: this.cart.Id });
+    return Object.values((await this.state()).deliveryGroups).map((r) => ({ ...r }));
   }
 
   async find(object: string, match?: Match): Promise<Row[]> {
     const def = findObject(object);
     if (!def) throw new Error(`integration read refused: no object named '${object}'`);
-    const rows = await this.core.storage.find(def.name, { where: filters(match), orderBy: [{ field: 'CreatedDate', direction: 'asc' }, { field: 'Id', direction: 'asc' }] });
+    const rows = await this.core.storage.find(def.name, { where: filters(match), orderBy: ORDER });
     return rows.map((r) => publicRecord(def.name, r) as Row);
   }
 
@@ -80,7 +160,7 @@ export class StagingCartDataApi implements CartDataApi {
 
   insert(object: string, fields: Row): void {
     if (!WRITABLE[object]?.insert) refuse(`integrations can't create ${object} records`);
-    this.writes.push({ op: 'insert', object, fields: schemaChecked(object, fields, 'create') });
+    this.queued.push({ op: 'insert', object, fields: schemaChecked(object, fields, 'create') });
   }
 
   update(object: string, id: string, fields: Row, expect?: Match): void {
@@ -88,12 +168,15 @@ export class StagingCartDataApi implements CartDataApi {
     if (!allowed) refuse(`integrations can't update ${object} records`);
     for (const k of Object.keys(fields)) if (!allowed.includes(k)) refuse(`integrations can't update ${object}.${k}`);
     if (typeof id !== 'string' || !id) refuse(`${object} update needs an id`);
-    this.writes.push({ op: 'update', object, id, fields: schemaChecked(object, fields, 'update'), ...(expect ? { expect } : {}) });
+    const w: StagedWrite = { op: 'update', object, id, fields: schemaChecked(object, fields, 'update'), ...(expect ? { expect } : {}) };
+    // Rows the draft can't hold (stock) go straight to the commit.
+    if (collectionOf(object)) this.queued.push(w);
+    else this.writes.push(w);
   }
 
   delete(object: string, ids: string[]): void {
     if (!WRITABLE[object]?.delete) refuse(`integrations can't delete ${object} records`);
-    if (ids.length) this.writes.push({ op: 'delete', object, ids: ids.map(String) });
+    if (ids.length) this.queued.push({ op: 'delete', object, ids: ids.map(String) });
   }
 
   reserve(inventoryId: string, quantity: number, info: { sku?: string; relatedEntityId?: string } = {}): void {
@@ -102,9 +185,35 @@ export class StagingCartDataApi implements CartDataApi {
     this.writes.push({ op: 'reserve', object: 'ProductInventory', id: inventoryId, quantity, sku: info.sku, relatedEntityId: info.relatedEntityId });
   }
 
-  /** Everything staged so far. */
-  result(): StagedResult {
-    return { writes: [...this.writes], validations: [...this.validations] };
+  /** The validations reported so far. */
+  reported(): IntegrationValidation[] {
+    return [...this.validations];
+  }
+
+  /**
+   * Everything staged: the queued calls folded into the draft (loading the cart if they need it),
+   * and the draft's writes prepared for commit — line totals re-derived, so a total out of range
+   * fails the step here, before the commit transaction.
+   */
+  async result(): Promise<StagedResult> {
+    if (this.queued.length || this.editor || this.loading) await this.ready();
+    if (this.failure) throw this.failure;
+    const validations = [...this.validations];
+    if (!this.editor) return { writes: [...this.writes], validations };
+    const plan = this.editor.plan();
+    const state = this.editor.state;
+    const items = { ...state.items };
+    const updates = plan.updates.map((u) => {
+      if (u.object !== 'CartItem') return u;
+      const before = this.editor!.base.items[u.id]!;
+      const line = withDerivedLine(state.items[u.id]!);
+      items[u.id] = line;
+      const values = { ...u.values };
+      for (const f of ['TotalLineAmount', 'TotalListPrice', 'TotalPrice']) if (line[f] !== before[f]) values[f] = line[f];
+      return { ...u, values };
+    });
+    const held: HeldCart = { items: Object.values(items), taxes: Object.values(state.taxes) };
+    return { writes: [...this.writes], validations, plan: { ...plan, updates, guards: [...this.guards], held } };
   }
 }
 
@@ -124,36 +233,11 @@ async function cartOfRow(tx: StorageOps, object: string, row: Row): Promise<stri
   }
 }
 
-/**
- * Applies staged writes in the step's transaction: every cart-owned row must belong to `cartId`,
- * CartItem prices re-derive line totals, CartTax gets its CartId, reservations become the cart's
- * holds (src/engine/reservations.ts), and the cart's roll-ups are recomputed once at the end. A failed `expect` fails the step (someone changed the row meanwhile).
- */
-export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId: string, staged: StagedResult, operationId: string, stepType: string, now: Date): Promise<void> {
-  const stamp = now.toISOString();
+/** Staged writes outside the draft, in order: stock updates, and writes naming rows the cart doesn't hold (which fail the step). */
+async function applyOutsideWrites(tx: StorageOps, cartId: string, writes: readonly StagedWrite[], holds: Map<string, HoldRequest>, stamp: string): Promise<void> {
   const foreign = (object: string, id: string) => new StepFailed(`The integration wrote ${object} ${id}, which isn't part of cart ${cartId}.`);
-  const inserts = new Map<string, Row[]>();
-  /** Reservations staged by this run, summed per inventory row: the cart's holds after the step. */
-  const holds = new Map<string, HoldRequest>();
-  let lines: Map<string, Row> | undefined;
-  for (const w of staged.writes) {
-    const def = OBJECTS.get(w.object)!;
-    if (w.op === 'insert') {
-      const row: Row = { ...withDefaults(def, w.fields), Id: core.mint(w.object), CreatedDate: stamp, LastModifiedDate: stamp };
-      if (w.object === 'CartTax') {
-        const item = await tx.get('CartItem', String(row.CartItemId));
-        if (!item || item.CartId !== cartId) throw foreign('CartItem', String(row.CartItemId));
-        row.CartId = cartId;
-      } else if (w.object === 'CartDeliveryGroupMethod') {
-        if ((await cartOfRow(tx, w.object, row)) !== cartId) throw foreign('CartDeliveryGroup', String(row.CartDeliveryGroupId));
-        row.WebCartId = cartId;
-      }
-      (inserts.get(w.object) ?? inserts.set(w.object, []).get(w.object)!).push(row);
-      continue;
-    }
-    // Updates and deletes see earlier inserts.
-    for (const [object, rows] of inserts) await tx.insert(object, rows);
-    inserts.clear();
+  for (const w of writes) {
+    if (w.op === 'insert') throw new Error('staged inserts are folded into the draft');
     if (w.op === 'reserve') {
       const h = holds.get(w.id);
       holds.set(w.id, { quantity: (h?.quantity ?? 0) + w.quantity, sku: h?.sku ?? w.sku, relatedEntityId: h?.relatedEntityId ?? w.relatedEntityId });
@@ -165,25 +249,64 @@ export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId
       await tx.delete(w.object, rows.map((r) => String(r.Id)));
       continue;
     }
-    // Cart lines are read once per commit (a 2,000-line repricing is one query, not 2,000).
-    if (w.object === 'CartItem' && !lines) lines = new Map((await tx.find('CartItem', { where: [{ field: 'CartId', op: '=', value: cartId }] })).map((r) => [String(r.Id), r]));
-    const current = w.object === 'CartItem' ? lines!.get(w.id) : await tx.get(w.object, w.id, { forUpdate: true });
-    if (!current && w.object === 'CartItem' && (await tx.get('CartItem', w.id))) throw foreign(w.object, w.id);
+    const current = await tx.get(w.object, w.id, { forUpdate: true });
     if (!current) throw new StepFailed(`The integration updated ${w.object} ${w.id}, which doesn't exist.`);
     if (w.object !== 'ProductInventory' && (await cartOfRow(tx, w.object, current)) !== cartId) throw foreign(w.object, w.id);
-    let values: Row = { ...w.fields, LastModifiedDate: stamp };
-    if (w.object === 'CartItem') {
-      const merged = withDerivedLine({ ...current, ...w.fields });
-      values = { ...values, TotalLineAmount: merged.TotalLineAmount, TotalListPrice: merged.TotalListPrice, TotalPrice: merged.TotalPrice };
-    }
-    if (w.object === 'CartItem') lines!.set(w.id, { ...current, ...values });
-    if (!(await tx.update(w.object, w.id, values, filters(w.expect)))) {
-      throw new StepFailed(`${w.object} ${w.id} changed while the step ran; run the checkout again.`, [
-        { Message: `${w.object} ${w.id} changed while the step ran; run the checkout again.`, RelatedEntityId: w.id },
-      ]);
+    if (!(await tx.update(w.object, w.id, { ...w.fields, LastModifiedDate: stamp }, filters(w.expect)))) throw changed(w.object, w.id);
+  }
+}
+
+function changed(object: string, id: string): StepFailed {
+  const message = `${object} ${id} changed while the step ran; run the checkout again.`;
+  return new StepFailed(message, [{ Message: message, RelatedEntityId: id }]);
+}
+
+/** Checks the draft's compare-and-set expectations: one locked read per object. */
+async function checkGuards(tx: StorageOps, guards: PreparedPlan['guards']): Promise<void> {
+  const byObject = new Map<string, PreparedPlan['guards'][number][]>();
+  for (const g of guards) (byObject.get(g.object) ?? byObject.set(g.object, []).get(g.object)!).push(g);
+  for (const [object, list] of byObject) {
+    const rows = new Map((await tx.find(object, { where: [{ field: 'Id', op: 'in', value: [...new Set(list.map((g) => g.id))] }], forUpdate: true })).map((r) => [String(r.Id), r]));
+    for (const g of list) {
+      const row = rows.get(g.id);
+      if (!row || !matches(row, g.expect)) throw changed(object, g.id);
     }
   }
+}
+
+/** Writes the draft's plan: one delete per object, one multi-row insert per object, batched updates. */
+async function applyPlan(core: EngineCore, tx: StorageOps, cartId: string, plan: PreparedPlan, stamp: string): Promise<void> {
+  await checkGuards(tx, plan.guards);
+  for (const d of plan.deletes) await tx.delete(d.object, d.ids);
+  const inserts = new Map<string, Row[]>();
+  for (const i of plan.inserts) {
+    const row: Row = { ...withDefaults(OBJECTS.get(i.object)!, i.values), Id: core.mint(i.object), CreatedDate: stamp, LastModifiedDate: stamp };
+    if (i.object === CART_COLLECTIONS.taxes) row.CartId = cartId;
+    if (i.object === CART_COLLECTIONS.deliveryMethods) row.WebCartId = cartId;
+    (inserts.get(i.object) ?? inserts.set(i.object, []).get(i.object)!).push(row);
+  }
   for (const [object, rows] of inserts) await tx.insert(object, rows);
+  const updates = new Map<string, { id: string; values: Row }[]>();
+  for (const u of plan.updates) (updates.get(u.object) ?? updates.set(u.object, []).get(u.object)!).push({ id: u.id, values: { ...u.values, LastModifiedDate: stamp } });
+  for (const [object, rows] of updates) {
+    const n = await tx.updateRows(object, rows);
+    // A row of the cart deleted meanwhile (which cancels the checkout, so this is a lost race).
+    if (n !== rows.length) throw new StepFailed(`${object} rows of cart ${cartId} changed while the step ran; run the checkout again.`);
+  }
+}
+
+/**
+ * Applies a step's staged result in its transaction: writes outside the draft (stock; rows not of
+ * the cart fail the step), the draft's plan, reservations as the cart's holds
+ * (src/engine/reservations.ts), the validations, and the cart's roll-ups, computed once from the
+ * lines and taxes the step holds when it loaded the cart (else read).
+ */
+export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId: string, staged: StagedResult, operationId: string, stepType: string, now: Date): Promise<void> {
+  const stamp = now.toISOString();
+  /** Reservations staged by this run, summed per inventory row: the cart's holds after the step. */
+  const holds = new Map<string, HoldRequest>();
+  await applyOutsideWrites(tx, cartId, staged.writes, holds, stamp);
+  if (staged.plan) await applyPlan(core, tx, cartId, staged.plan, stamp);
   // The inventory step sets the cart's holds (a re-run sets, never adds; products it no longer
   // reserves give their stock back); other steps reserve only if their integration asks to.
   if (holds.size || stepType === 'Inventory') await setHolds(core, tx, cartId, holds, operationId, now);
@@ -206,5 +329,5 @@ export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId
       })),
     );
   }
-  await recomputeCart(tx, cartId, now);
+  await recomputeCart(tx, cartId, now, staged.plan?.held);
 }

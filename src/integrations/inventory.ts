@@ -12,7 +12,7 @@ import type { CartProcessor } from './contract.js';
 /** Checks stock per product and reserves it on success. */
 export const defaultInventory: CartProcessor = {
   async startCartProcessAsync(_info, cartId, data) {
-    const products = (await data.items()).filter((i) => i.Type !== 'Charge');
+    const products = Object.values((await data.state()).items).filter((i) => i.Type !== 'Charge');
     if (products.length === 0) {
       data.addValidation({ Message: 'Looks like your cart is empty.', RelatedEntityId: cartId });
       return { status: 'FAILED' };

@@ -2,7 +2,8 @@
  * Default pricing integration: the store's active price books (WebStorePricebook → Pricebook2,
  * both active) and their active PricebookEntry rows. Each product line is repriced to the lowest
  * active entry's UnitPrice across the store's price books; a changed price gets a Warning-level
- * Pricing CartValidationOutput; a product with no active entry fails the step.
+ * Pricing CartValidationOutput; a product with no active entry fails the step. Prices are set on
+ * the cart's draft in one edit: only the lines whose price changed are written.
  */
 import { formatMoney, roundMoney } from '../domain/money.js';
 import type { CartProcessor } from './contract.js';
@@ -10,7 +11,7 @@ import type { CartProcessor } from './contract.js';
 /** Reprices every product line from the store's price books. */
 export const defaultPricing: CartProcessor = {
   async startCartProcessAsync(_info, _cartId, data) {
-    const products = (await data.items()).filter((i) => i.Type !== 'Charge');
+    const products = Object.values((await data.state()).items).filter((i) => i.Type !== 'Charge');
     const links = await data.find('WebStorePricebook', { WebStoreId: data.cart.WebStoreId, IsActive: true });
     const books = links.length ? await data.find('Pricebook2', { Id: links.map((l) => l.Pricebook2Id), IsActive: true }) : [];
     const productIds = [...new Set(products.map((i) => i.Product2Id).filter((x): x is string => typeof x === 'string'))];
@@ -25,6 +26,7 @@ export const defaultPricing: CartProcessor = {
       if (!best.has(p) || price < best.get(p)!) best.set(p, price);
     }
     let missing = false;
+    const prices = new Map<string, number>();
     for (const item of products) {
       const price = typeof item.Product2Id === 'string' ? best.get(item.Product2Id) : undefined;
       if (price === undefined) {
@@ -33,20 +35,28 @@ export const defaultPricing: CartProcessor = {
         continue;
       }
       const unit = roundMoney(price);
-      const fields: Record<string, number> = {};
-      if (item.SalesPrice !== unit) {
-        fields.SalesPrice = unit;
-        if (typeof item.SalesPrice === 'number') {
-          data.addValidation({
-            Level: 'Warning',
-            Message: `The price of SKU ${String(item.Sku ?? item.Name)} changed from ${formatMoney(item.SalesPrice)} to ${formatMoney(unit)}.`,
-            RelatedEntityId: String(item.Id),
-          });
-        }
+      prices.set(String(item.Id), unit);
+      if (item.SalesPrice !== unit && typeof item.SalesPrice === 'number') {
+        data.addValidation({
+          Level: 'Warning',
+          Message: `The price of SKU ${String(item.Sku ?? item.Name)} changed from ${formatMoney(item.SalesPrice)} to ${formatMoney(unit)}.`,
+          RelatedEntityId: String(item.Id),
+        });
       }
-      if (item.ListPrice === null || item.ListPrice === undefined) fields.ListPrice = unit;
-      if (Object.keys(fields).length) data.update('CartItem', String(item.Id), fields);
     }
-    return { status: missing ? 'FAILED' : 'SUCCESS' };
+    if (missing) return { status: 'FAILED' };
+    // Only the lines whose price changes are drafted (a draft row costs a proxy; an unchanged one writes nothing anyway).
+    const changed = products.filter((i) => prices.has(String(i.Id)) && (i.SalesPrice !== prices.get(String(i.Id)) || i.ListPrice === null || i.ListPrice === undefined));
+    if (changed.length) {
+      await data.edit((cart) => {
+        for (const item of changed) {
+          const unit = prices.get(String(item.Id))!;
+          const line = cart.items[String(item.Id)]!;
+          line.SalesPrice = unit;
+          if (line.ListPrice === null || line.ListPrice === undefined) line.ListPrice = unit;
+        }
+      });
+    }
+    return { status: 'SUCCESS' };
   },
 };

@@ -3,7 +3,8 @@
  * when WebStoreId is empty). DiscountType Percentage (DiscountValue in percent, 0–100) or
  * FixedAmount; Product2Id set = line-level, empty = cart-level (a fixed cart discount is spread
  * over the product lines in proportion to their amounts, the cent remainder on the largest line). The step owns AdjustmentAmount: it is
- * recalculated from scratch on every run, capped so no line goes below zero.
+ * recalculated from scratch on every run, capped so no line goes below zero; lines whose adjustment
+ * changed are set on the cart's draft in one edit.
  */
 import { addMoney, multiplyMoney, percentOf, roundMoney, spreadMoney, sumMoney, unitPriceOf } from '../domain/money.js';
 import type { CartProcessor } from './contract.js';
@@ -13,7 +14,7 @@ const lineAmount = (i: Record<string, unknown>) => multiplyMoney(unitPriceOf(i),
 /** Applies percentage and fixed-amount promotions, cart- and line-level. */
 export const defaultPromotions: CartProcessor = {
   async startCartProcessAsync(_info, _cartId, data) {
-    const products = (await data.items()).filter((i) => i.Type !== 'Charge');
+    const products = Object.values((await data.state()).items).filter((i) => i.Type !== 'Charge');
     const promos = (await data.find('Promotion', { IsActive: true })).filter((p) => !p.WebStoreId || p.WebStoreId === data.cart.WebStoreId);
     const bad = promos.find((p) => {
       const v = Number(p.DiscountValue);
@@ -48,12 +49,14 @@ export const defaultPromotions: CartProcessor = {
       }
       data.addValidation({ Level: 'Info', Message: `Promotion '${String(p.Name)}' applied.`, RelatedEntityId: data.cart.Id as string });
     }
-    for (const i of products) {
-      const id = String(i.Id);
-      const adj = -Math.min(discount.get(id)!, base.get(id)!);
-      const next = adj === 0 ? 0 : roundMoney(adj);
-      if (Number(i.AdjustmentAmount ?? 0) !== next) data.update('CartItem', id, { AdjustmentAmount: next });
-    }
+    await data.edit((cart) => {
+      for (const i of products) {
+        const id = String(i.Id);
+        const adj = -Math.min(discount.get(id)!, base.get(id)!);
+        const next = adj === 0 ? 0 : roundMoney(adj);
+        if (Number(i.AdjustmentAmount ?? 0) !== next) cart.items[id]!.AdjustmentAmount = next;
+      }
+    });
     return { status: 'SUCCESS' };
   },
 };

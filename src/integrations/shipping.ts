@@ -1,7 +1,8 @@
 /**
  * Default shipping integration: every active OrderDeliveryMethod becomes one
  * CartDeliveryGroupMethod per delivery group, with ShippingFee = flat fee + fee per unit × the
- * group's product quantity. Earlier options of the cart's groups are replaced (re-entry). A group
+ * group's product quantity. Earlier options of the cart's groups are replaced (re-entry), in one
+ * edit of the cart's draft. A group
  * without a delivery country, or a store with no active method, fails the step.
  */
 import { addMoney, multiplyMoney, sumDecimal, toNumber } from '../domain/money.js';
@@ -15,20 +16,19 @@ export const defaultShipping: CartProcessor = {
       data.addValidation({ Message: 'No delivery method is available for this store.', RelatedEntityId: cartId });
       return { status: 'FAILED' };
     }
-    const groups = await data.deliveryGroups();
-    const items = await data.items();
-    const existing = await data.find('CartDeliveryGroupMethod', { WebCartId: cartId });
-    data.delete('CartDeliveryGroupMethod', existing.map((r) => String(r.Id)));
+    const { items, deliveryGroups } = await data.state();
+    const lines = Object.values(items);
+    const offers: Record<string, unknown>[] = [];
     let failed = false;
-    for (const g of groups) {
+    for (const g of Object.values(deliveryGroups)) {
       if (typeof g.DeliverToCountry !== 'string' || !g.DeliverToCountry) {
         failed = true;
         data.addValidation({ Message: `Enter a delivery address with a country for '${String(g.Name)}'.`, RelatedEntityId: String(g.Id) });
         continue;
       }
-      const units = toNumber(sumDecimal(items.filter((i) => i.CartDeliveryGroupId === g.Id && i.Type !== 'Charge').map((i) => Number(i.Quantity ?? 0))));
+      const units = toNumber(sumDecimal(lines.filter((i) => i.CartDeliveryGroupId === g.Id && i.Type !== 'Charge').map((i) => Number(i.Quantity ?? 0))));
       for (const m of methods) {
-        data.insert('CartDeliveryGroupMethod', {
+        offers.push({
           CartDeliveryGroupId: g.Id,
           DeliveryMethodId: m.Id,
           Name: m.Name,
@@ -39,6 +39,11 @@ export const defaultShipping: CartProcessor = {
         });
       }
     }
-    return { status: failed ? 'FAILED' : 'SUCCESS' };
+    if (failed) return { status: 'FAILED' };
+    // The cart's options are replaced: the earlier ones deleted, one new row per group and method.
+    await data.edit((cart) => {
+      cart.deliveryMethods = Object.fromEntries(offers.map((o) => [`${String(o.CartDeliveryGroupId)}:${String(o.DeliveryMethodId)}`, o]));
+    });
+    return { status: 'SUCCESS' };
   },
 };

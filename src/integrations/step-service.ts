@@ -1,7 +1,8 @@
 /**
  * The StepService that runs a calculator: `compute` resolves the store's integration and runs it
- * against a staging data API (outside any transaction; the worker applies the timeout), `commit`
- * applies what it staged in the step's completion transaction. FAILED, an Error-level
+ * against a staging data API (outside any transaction; the worker applies the timeout) — the
+ * cart is read once, as a draft the integration edits — and turns the draft's patches into a
+ * write plan; `commit` applies it, batched, in the step's completion transaction. FAILED, an Error-level
  * validation, a throw or an invalid status all fail the step with CartValidationOutput rows.
  */
 import { StepFailed, type StepService } from '../engine/core.js';
@@ -18,17 +19,18 @@ export function calculatorStepService(name: string, stepType: string): StepServi
       if (!processor) throw new StepFailed(`No integration is registered for '${name}'.`);
       const api = new StagingCartDataApi(ctx.core, cart, ctx.now, ctx.signal);
       const status = await processor.startCartProcessAsync({ integrationId: name, jobId: String(ctx.operation.Id), siteLanguage: 'en_US' }, ctx.cartId, api);
-      const staged = api.result();
-      const errors = staged.validations.filter((v) => (v.Level ?? 'Error') === 'Error');
+      const reported = api.reported();
+      const errors = reported.filter((v) => (v.Level ?? 'Error') === 'Error');
       if (status?.status !== 'SUCCESS' && status?.status !== 'FAILED') {
         throw new StepFailed(`The ${name} integration returned an invalid status; expected { status: 'SUCCESS' | 'FAILED' }.`);
       }
       if (status.status === 'FAILED' || errors.length) {
         const message = errors[0]?.Message ?? status.message ?? `The ${name} integration failed.`;
-        const validations = staged.validations.map((v) => ({ ...v, Type: v.Type ?? stepType }));
+        const validations = reported.map((v) => ({ ...v, Type: v.Type ?? stepType }));
         throw new StepFailed(message, errors.length ? validations : [{ Message: message, RelatedEntityId: ctx.cartId }, ...validations]);
       }
-      return staged;
+      // The draft's writes, checked and prepared outside the commit transaction.
+      return api.result();
     },
     async commit(ctx, tx, computed) {
       await applyStagedWrites(ctx.core, tx, ctx.cartId, computed as StagedResult, String(ctx.operation.Id), stepType, ctx.now);

@@ -2,7 +2,7 @@
  * Default tax integration: TaxRate rows (Country, State — empty means the whole country, Rate as a
  * fraction, active). Each delivery group's address picks the state's rate, else the country's; each
  * taxable line of the group (products and charges) gets one CartTax of TotalPrice × Rate, rounded
- * half-up. Earlier CartTax rows of the cart are replaced. No matching rate means no tax; a group
+ * half-up. Earlier CartTax rows of the cart are replaced (one edit of the cart's draft). No matching rate means no tax; a group
  * without a country fails the step.
  */
 import { deriveCartLine, multiplyMoney } from '../domain/money.js';
@@ -14,11 +14,11 @@ const same = (a: unknown, b: unknown) => String(a ?? '').trim().toLowerCase() ==
 export const defaultTaxes: CartProcessor = {
   async startCartProcessAsync(_info, cartId, data) {
     const rates = await data.find('TaxRate', { IsActive: true });
-    const groups = await data.deliveryGroups();
-    const items = await data.items();
-    data.delete('CartTax', (await data.find('CartTax', { CartId: cartId })).map((t) => String(t.Id)));
+    const { items, deliveryGroups } = await data.state();
+    const lines = Object.values(items);
+    const taxes: Record<string, unknown>[] = [];
     let failed = false;
-    for (const g of groups) {
+    for (const g of Object.values(deliveryGroups)) {
       if (typeof g.DeliverToCountry !== 'string' || !g.DeliverToCountry) {
         failed = true;
         data.addValidation({ Message: `A delivery address with a country is needed to calculate taxes for '${String(g.Name)}'.`, RelatedEntityId: String(g.Id) });
@@ -27,10 +27,10 @@ export const defaultTaxes: CartProcessor = {
       const countryRates = rates.filter((r) => same(r.Country, g.DeliverToCountry));
       const rate = countryRates.find((r) => r.State && same(r.State, g.DeliverToState)) ?? countryRates.find((r) => !r.State);
       if (!rate) continue;
-      for (const item of items.filter((i) => i.CartDeliveryGroupId === g.Id)) {
+      for (const item of lines.filter((i) => i.CartDeliveryGroupId === g.Id)) {
         const amount = multiplyMoney(deriveCartLine(item).TotalPrice, Number(rate.Rate));
         if (amount === 0) continue;
-        data.insert('CartTax', {
+        taxes.push({
           CartItemId: item.Id,
           Name: String(rate.Name ?? `Tax ${String(rate.Country)}${rate.State ? `-${String(rate.State)}` : ''}`),
           Amount: amount,
@@ -40,6 +40,11 @@ export const defaultTaxes: CartProcessor = {
         });
       }
     }
-    return { status: failed ? 'FAILED' : 'SUCCESS' };
+    if (failed) return { status: 'FAILED' };
+    // The cart's taxes are replaced: the earlier rows deleted, one new row per taxed line.
+    await data.edit((cart) => {
+      cart.taxes = Object.fromEntries(taxes.map((t) => [`tax:${String(t.CartItemId)}`, t]));
+    });
+    return { status: 'SUCCESS' };
   },
 };

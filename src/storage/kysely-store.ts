@@ -170,6 +170,9 @@ export class KyselyStore implements Storage {
   delete(object: string, ids: readonly string[]) {
     return this.ops.delete(object, ids);
   }
+  updateRows(object: string, rows: readonly { id: string; values: Row }[]) {
+    return this.ops.updateRows(object, rows);
+  }
 
   async close(): Promise<void> {
     await this.db.destroy();
@@ -620,6 +623,65 @@ class KyselyOps implements StorageOps {
         )
         .executeTakeFirst();
       n += Number(r.numUpdatedRows);
+    }
+    return n;
+  }
+
+  /** The SQL type to cast a bound value of a column to (PostgreSQL types CASE branches by their parameters). */
+  private castOf(object: string, field: string): RawBuilder<unknown> {
+    const def = STORED_OBJECTS.get(object)!;
+    const type = allFields(def).find((f) => f.name === field)?.type ?? def.internal?.find((c) => c.name === field)?.type;
+    if (!type) throw new Error(`unknown column ${field}`);
+    return sql.raw(this.spec.columnType(type));
+  }
+
+  async updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
+    const info = this.table(object);
+    // Rows setting the same fields go together: one statement per field set and chunk.
+    const groups = new Map<string, { id: string; values: Row }[]>();
+    for (const r of rows) {
+      const fields = Object.keys(r.values).filter((f) => r.values[f] !== undefined);
+      if (fields.length === 0) continue;
+      const key = fields.sort().join(',');
+      (groups.get(key) ?? groups.set(key, []).get(key)!).push(r);
+    }
+    let n = 0;
+    for (const [key, group] of groups) {
+      const fields = key.split(',');
+      for (const f of fields) if (!info.codecs.has(f)) throw new Error(`unknown column ${f}`);
+      const casts = fields.map((f) => this.castOf(object, f));
+      const chunk = Math.max(1, Math.floor((this.spec.maxParams - 10) / (1 + 2 * fields.length)));
+      for (let i = 0; i < group.length; i += chunk) {
+        const part = group.slice(i, i + chunk);
+        const set: Record<string, unknown> = {};
+        fields.forEach((f, j) => {
+          const values = part.map((r) => this.encodeValue(info, f, r.values[f]));
+          if (values.every((v) => v === values[0])) {
+            set[f] = sql`cast(${values[0]} as ${casts[j]!})`;
+            return;
+          }
+          const cases = sql.join(
+            part.map((r, k) => sql`when ${r.id} then cast(${values[k]} as ${casts[j]!})`),
+            sql` `,
+          );
+          set[f] = sql`case ${sql.ref('Id')} ${cases} end`;
+        });
+        try {
+          const r = await this.db
+            .updateTable(object)
+            .set(set)
+            .where(
+              'Id',
+              'in',
+              part.map((p) => p.id),
+            )
+            .executeTakeFirst();
+          n += Number(r.numUpdatedRows);
+        } catch (err) {
+          if (this.spec.isUniqueViolation(err)) throw new UniqueViolation(object, err);
+          throw err;
+        }
+      }
     }
     return n;
   }

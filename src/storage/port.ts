@@ -122,6 +122,12 @@ export interface StorageOps {
   updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number>;
   /** Deletes rows by id; returns how many were deleted. */
   delete(object: string, ids: readonly string[]): Promise<number>;
+  /**
+   * Updates many rows, each by id with its own values, in batched statements (rows setting the same
+   * fields share one `UPDATE … SET f = CASE Id WHEN … END … WHERE Id IN (…)` per chunk; a field
+   * with one value for the whole chunk is set plainly). Returns how many rows were updated.
+   */
+  updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number>;
 }
 
 /** A database behind the engine. */

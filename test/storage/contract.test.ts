@@ -161,6 +161,34 @@ for (const backend of BACKENDS) {
       // 25,000 rows through PostgreSQL's batched UPDATE take close to a minute on a busy 2-core box.
     }, 180_000);
 
+    it('updates many rows by id with their own values in batches (per field set; typed; missing ids not counted)', async () => {
+      const s = await open();
+      const cart = mintId('0a6');
+      const rows = Array.from({ length: 300 }, (_, i) => ({ Id: mintId('0a9'), CartId: cart, CartDeliveryGroupId: mintId('0a7'), Name: `W${i}`, Quantity: 1, SalesPrice: 5, Type: 'Product' }));
+      await s.insert('CartItem', rows);
+      const stamp = '2026-11-30T00:00:00.000Z';
+      const updates = [
+        // One field set, per-row values and one shared value.
+        ...rows.slice(0, 200).map((r, i) => ({ id: r.Id, values: { SalesPrice: i / 100, LastModifiedDate: stamp } })),
+        // Another field set, with a null and a value of another type.
+        ...rows.slice(200, 210).map((r, i) => ({ id: r.Id, values: { AdjustmentAmount: i === 0 ? null : -i, Name: `Renamed ${i}` } })),
+        { id: mintId('0a9'), values: { SalesPrice: 1, LastModifiedDate: stamp } },
+      ];
+      expect(await s.updateRows('CartItem', updates)).toBe(210);
+      const got = new Map((await s.find('CartItem', { where: [{ field: 'CartId', op: '=', value: cart }] })).map((r) => [r.Id, r]));
+      expect(got.get(rows[123]!.Id)).toMatchObject({ SalesPrice: 1.23, LastModifiedDate: stamp, Name: 'W123', AdjustmentAmount: null });
+      expect(got.get(rows[200]!.Id)).toMatchObject({ SalesPrice: 5, AdjustmentAmount: null, Name: 'Renamed 0' });
+      expect(got.get(rows[203]!.Id)).toMatchObject({ SalesPrice: 5, AdjustmentAmount: -3, Name: 'Renamed 3' });
+      expect(got.get(rows[250]!.Id)).toMatchObject({ SalesPrice: 5, Name: 'W250', LastModifiedDate: null });
+      const u = user({ IsActive: true, Permissions: ['A'] });
+      await s.insert('User', [u]);
+      expect(await s.updateRows('User', [{ id: u.Id, values: { IsActive: false, Permissions: ['B', 'C'] } }])).toBe(1);
+      expect(await s.get('User', u.Id)).toMatchObject({ IsActive: false, Permissions: ['B', 'C'] });
+      expect(await s.updateRows('User', [])).toBe(0);
+      await expect(s.updateRows('User', [{ id: u.Id, values: { Nope: 1 } }])).rejects.toThrow(/unknown column/);
+      await s.close();
+    });
+
     it('reports unique-key violations as UniqueViolation (usernames, one active session per cart)', async () => {
       const s = await open();
       await s.insert('User', [user({ Username: 'same@x.example' })]);
