@@ -636,6 +636,7 @@ class KyselyOps implements StorageOps {
   }
 
   async updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
+    this.forget(object);
     const info = this.table(object);
     // Rows setting the same fields go together: one statement per field set and chunk.
     const groups = new Map<string, { id: string; values: Row }[]>();
