@@ -35,15 +35,6 @@ export async function heldReservations(tx: StorageOps, cartId: string): Promise<
   });
 }
 
-/** Moves QuantityReserved of one inventory row by `delta` with a compare-and-set on the value read. */
-async function moveReserved(tx: StorageOps, inventory: Row, next: number, stamp: string): Promise<void> {
-  const was = inventory.QuantityReserved;
-  const ok = await tx.update('ProductInventory', String(inventory.Id), { QuantityReserved: next, LastModifiedDate: stamp }, [
-    was === null || was === undefined ? { field: 'QuantityReserved', op: 'is null' } : { field: 'QuantityReserved', op: '=', value: was },
-  ]);
-  if (!ok) throw new VersionConflict('ProductInventory', String(inventory.Id));
-}
-
 /**
  * Makes the cart hold exactly `target` (inventory id → request): raises, lowers or releases its
  * existing holds and adds new ones. A raise beyond the unreserved stock fails the step with an
@@ -119,20 +110,31 @@ export async function setHolds(core: EngineCore, tx: StorageOps, cartId: string,
 export async function releaseHolds(tx: StorageOps, cartId: string, reason: ReleaseReason, now: Date): Promise<number> {
   const stamp = now.toISOString();
   const held = await heldReservations(tx, cartId);
-  for (const r of held) {
-    const inventory = await tx.get('ProductInventory', String(r.ProductInventoryId), { forUpdate: true });
-    if (inventory) await moveReserved(tx, inventory, afterRelease(inventory.QuantityReserved, Number(r.Quantity ?? 0)), stamp);
-    await tx.update('ProductReservation', String(r.Id), { Status: 'Released', ReleasedDate: stamp, ReleaseReason: reason, _holdKey: null, LastModifiedDate: stamp });
-  }
+  if (!held.length) return 0;
+  // The stock rows read in one locked statement (Id order, like every writer of them) and moved in one batch.
+  const returned = new Map<string, number>();
+  for (const r of held) returned.set(String(r.ProductInventoryId), (returned.get(String(r.ProductInventoryId)) ?? 0) + Number(r.Quantity ?? 0));
+  const inventories = await tx.find('ProductInventory', { where: [{ field: 'Id', op: 'in', value: [...returned.keys()] }], orderBy: [{ field: 'Id', direction: 'asc' }], forUpdate: true });
+  await tx.updateRows(
+    'ProductInventory',
+    inventories.map((inv) => ({ id: String(inv.Id), values: { QuantityReserved: afterRelease(inv.QuantityReserved, returned.get(String(inv.Id))!), LastModifiedDate: stamp } })),
+  );
+  await tx.updateWhere(
+    'ProductReservation',
+    [{ field: 'Id', op: 'in', value: held.map((r) => String(r.Id)) }],
+    { Status: 'Released', ReleasedDate: stamp, ReleaseReason: reason, _holdKey: null, LastModifiedDate: stamp },
+  );
   return held.length;
 }
 
 /** Keeps the cart's Held reservations as the order's (Status Ordered, OrderId set); the stock stays reserved. */
 export async function keepHoldsForOrder(tx: StorageOps, cartId: string, orderId: string, now: Date): Promise<number> {
-  const stamp = now.toISOString();
-  const held = await heldReservations(tx, cartId);
-  for (const r of held) {
-    await tx.update('ProductReservation', String(r.Id), { Status: 'Ordered', OrderId: orderId, _holdKey: null, LastModifiedDate: stamp });
-  }
-  return held.length;
+  return tx.updateWhere(
+    'ProductReservation',
+    [
+      { field: 'WebCartId', op: '=', value: cartId },
+      { field: 'Status', op: '=', value: 'Held' },
+    ],
+    { Status: 'Ordered', OrderId: orderId, _holdKey: null, LastModifiedDate: now.toISOString() },
+  );
 }
