@@ -46,7 +46,7 @@ export const CASES = [
 type Rec = Record<string, unknown>;
 
 /** `count` more carts (each with a session at checkoutSummary) of `lines` lines for the demo store and buyer. */
-function moreCarts(count: number, lines: number, offset: number): Record<string, Rec[]> {
+export function moreCarts(count: number, lines: number, offset: number): Record<string, Rec[]> {
   const f = demoFixture({ lines, groups: 2, sessionState: 'checkoutSummary' });
   const out: Record<string, Rec[]> = { WebCart: [], CartDeliveryGroup: [], CartItem: [], CartTax: [], CartCheckoutSession: [] };
   for (let c = 0; c < count; c++) {
