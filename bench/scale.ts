@@ -193,8 +193,8 @@ function report(r: ScaleRow, log: (line: string) => void): void {
   for (const [why, n] of Object.entries(r.failures)) log(`    ${n}× ${why}`);
 }
 
-/** Runs SQLite and PostgreSQL with 1 and 3 engine processes each. */
-export async function benchScale(opts: SectionOptions & { carts?: number; sqliteMulti?: boolean }): Promise<SectionResult> {
+/** Runs SQLite with 1 engine process and PostgreSQL with 1 and 3 (`sqliteOnly`: SQLite alone, for the peer comparison). */
+export async function benchScale(opts: SectionOptions & { carts?: number; sqliteMulti?: boolean; sqliteOnly?: boolean }): Promise<SectionResult> {
   const carts = opts.carts ?? (opts.quick ? 24 : 120);
   const deadlineMs = opts.quick ? 60_000 : 120_000;
   const rows: ScaleRow[] = [];
@@ -205,7 +205,7 @@ export async function benchScale(opts: SectionOptions & { carts?: number; sqlite
     rows.push(await measure('SQLite (file, WAL)', join(dir, 'engine.db'), n, carts, deadlineMs, async () => rmSync(dir, { recursive: true, force: true })));
     report(rows.at(-1)!, opts.log);
   }
-  for (const n of [1, 3]) {
+  for (const n of opts.sqliteOnly ? [] : [1, 3]) {
     const { url, drop } = await pgSchema(`p${n}`);
     rows.push(await measure('PostgreSQL', url, n, carts, deadlineMs, drop));
     report(rows.at(-1)!, opts.log);
