@@ -17,7 +17,8 @@
  *   about 10 statements per cart; a batch holds at most ROWS_PER_INSERT rows, so 2,000 lines take a
  *   few more.
  *
- * The first 10% of runs of each side are warm-up and dropped.
+ * The two sides run in one process on two files, alternating cart by cart (so both see the same
+ * load on a shared machine). The first 10% of runs of each side are warm-up and dropped.
  *
  * Run alone: npx tsx bench/cart-to-order.ts [--quick]   (bench/run.ts runs it as a section)
  */
@@ -97,24 +98,8 @@ async function prepare(lines: number, carts: number): Promise<Prepared> {
   return { dir, engineFile, rawFile, cartIds, buyer };
 }
 
-async function timeEngine(file: string, cartIds: string[], buyer: string): Promise<number[]> {
-  const engine = await createCheckoutEngine({ storage: file });
-  const times: number[] = [];
-  try {
-    for (const cartId of cartIds) {
-      const t0 = performance.now();
-      const [r] = await engine.invoke('cartToOrderAction', [{ cartId, runAsync: false }], { userId: buyer });
-      times.push(performance.now() - t0);
-      if (!r!.isSuccess) throw new Error(`engine cartToOrderAction failed: ${JSON.stringify(r!.errors)}`);
-    }
-  } finally {
-    await engine.close();
-  }
-  return times;
-}
-
-/** The raw side: one transaction of prepared statements per cart. Returns per-cart times and statements per cart. */
-function timeRaw(file: string, cartIds: string[]): { times: number[]; statements: number[] } {
+/** The raw side: one transaction of prepared statements per cart; `run` returns the statements it executed. */
+function rawSide(file: string): { run: (cartId: string) => number; close: () => void } {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -154,8 +139,6 @@ function timeRaw(file: string, cartIds: string[]): { times: number[]; statements
       statements++;
     }
   };
-  const times: number[] = [];
-  const perCart: number[] = [];
   const job = db.transaction((cartId: string) => {
     const now = new Date();
     const nowIso = now.toISOString();
@@ -177,18 +160,51 @@ function timeRaw(file: string, cartIds: string[]): { times: number[]; statements
     q.operation.run(opId, `Cart to Order ${cartId}`, nowIso, nowIso, nowIso, session.Id, cartId, nowIso, nowIso);
     statements += 2;
   });
-  try {
-    for (const cartId of cartIds) {
+  return {
+    run: (cartId) => {
       const before = statements;
-      const t0 = performance.now();
       job(cartId);
-      times.push(performance.now() - t0);
-      perCart.push(statements - before);
+      return statements - before;
+    },
+    close: () => db.close(),
+  };
+}
+
+/**
+ * Times both sides cart by cart, alternating engine and raw (engine first for even carts, raw first
+ * for odd ones), so that both see the same load when the machine is shared.
+ */
+async function timeBoth(p: Prepared): Promise<{ engine: number[]; raw: number[]; statements: number[] }> {
+  const engine = await createCheckoutEngine({ storage: p.engineFile });
+  const raw = rawSide(p.rawFile);
+  const out = { engine: [] as number[], raw: [] as number[], statements: [] as number[] };
+  const runEngine = async (cartId: string) => {
+    const t0 = performance.now();
+    const [r] = await engine.invoke('cartToOrderAction', [{ cartId, runAsync: false }], { userId: p.buyer });
+    out.engine.push(performance.now() - t0);
+    if (!r!.isSuccess) throw new Error(`engine cartToOrderAction failed: ${JSON.stringify(r!.errors)}`);
+  };
+  const runRaw = (cartId: string) => {
+    const t0 = performance.now();
+    const n = raw.run(cartId);
+    out.raw.push(performance.now() - t0);
+    out.statements.push(n);
+  };
+  try {
+    for (const [i, cartId] of p.cartIds.entries()) {
+      if (i % 2 === 0) {
+        await runEngine(cartId);
+        runRaw(cartId);
+      } else {
+        runRaw(cartId);
+        await runEngine(cartId);
+      }
     }
   } finally {
-    db.close();
+    raw.close();
+    await engine.close();
   }
-  return { times, statements: perCart };
+  return out;
 }
 
 /** Orders and order items the run produced in a file (a check that both sides did the job). */
@@ -228,9 +244,9 @@ export async function benchCartToOrder(opts: SectionOptions): Promise<SectionRes
     opts.log(`  cartToOrder ${c.lines} lines: seeded ${carts} carts in ${fx((performance.now() - t0) / 1000)} s`);
     try {
       const warm = Math.max(1, Math.floor(carts / 10));
-      const engineTimes = (await timeEngine(p.engineFile, p.cartIds, p.buyer)).slice(warm);
-      const raw = timeRaw(p.rawFile, p.cartIds);
-      const rawTimes = raw.times.slice(warm);
+      const both = await timeBoth(p);
+      const engineTimes = both.engine.slice(warm);
+      const rawTimes = both.raw.slice(warm);
       const e = countOrders(p.engineFile);
       const r = countOrders(p.rawFile);
       if (e.orders !== carts || r.orders !== carts || e.items !== r.items) throw new Error(`the two sides made different orders: engine ${JSON.stringify(e)}, raw ${JSON.stringify(r)}`);
@@ -243,7 +259,7 @@ export async function benchCartToOrder(opts: SectionOptions): Promise<SectionRes
         rawP99: pct(rawTimes, 99),
         ratioP50: pct(engineTimes, 50) / pct(rawTimes, 50),
         ratioP99: pct(engineTimes, 99) / pct(rawTimes, 99),
-        rawStatements: Math.max(...raw.statements),
+        rawStatements: Math.max(...both.statements),
         target: c.target,
       };
       rows.push(row);

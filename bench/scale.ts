@@ -49,6 +49,8 @@ class CheckoutProcess {
   private nextId = 1;
   private readonly waiting = new Map<number, (r: Extract<CheckoutReply, { type: 'done' }>) => void>();
   private exited = false;
+  /** Why the process was killed (the reason its unfinished checkouts are reported with). */
+  private killedBecause: string | null = null;
   readonly ready: Promise<void>;
   engineErrors = 0;
 
@@ -68,14 +70,14 @@ class CheckoutProcess {
     });
     this.child.on('exit', () => {
       this.exited = true;
-      for (const w of this.waiting.values()) w({ type: 'done', id: 0, status: 'process died', errors: [`${name} died`], cartToOrderMs: null });
+      for (const w of this.waiting.values()) w({ type: 'done', id: 0, status: this.killedBecause ?? 'process died', errors: this.killedBecause ? [] : [`${name} died`], cartToOrderMs: null });
       this.waiting.clear();
     });
   }
 
   /** Runs engine.runCheckout in the process. */
   checkout(cartId: string, userId: string): Promise<Extract<CheckoutReply, { type: 'done' }>> {
-    if (this.exited) return Promise.resolve({ type: 'done', id: 0, status: 'process died', errors: [`${this.name} is dead`], cartToOrderMs: null });
+    if (this.exited) return Promise.resolve({ type: 'done', id: 0, status: this.killedBecause ?? 'process died', errors: this.killedBecause ? [] : [`${this.name} is dead`], cartToOrderMs: null });
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
@@ -83,8 +85,9 @@ class CheckoutProcess {
     });
   }
 
-  /** kill -9 (a configuration that ran past its deadline). */
-  kill(): void {
+  /** kill -9 (a configuration that ran past its deadline); unfinished checkouts report `because`. */
+  kill(because: string): void {
+    this.killedBecause = because;
     if (!this.exited) this.child.kill('SIGKILL');
   }
 
@@ -135,10 +138,8 @@ async function measure(label: ScaleRow['backend'], storage: string, processes: n
     const t0 = performance.now();
     // A configuration that runs past its deadline is stopped: its processes are killed and the
     // checkouts still in flight or not started count as failed ("process died").
-    let overran = false;
     const deadline = setTimeout(() => {
-      overran = true;
-      for (const p of procs) p.kill();
+      for (const p of procs) p.kill(`not finished within the ${deadlineMs / 1000} s deadline`);
     }, deadlineMs);
     await Promise.all(
       procs.map(async (p, i) => {
@@ -151,7 +152,7 @@ async function measure(label: ScaleRow['backend'], storage: string, processes: n
               const run = await p.checkout(cartId, buyer);
               if (run.status !== 'complete') {
                 failed++;
-                const why = `${run.status}: ${run.errors.join('; ').slice(0, 200)}`;
+                const why = run.errors.length ? `${run.status}: ${run.errors.join('; ').slice(0, 200)}` : run.status;
                 failures.set(why, (failures.get(why) ?? 0) + 1);
               }
               if (run.cartToOrderMs !== null) latencies.push(run.cartToOrderMs);
@@ -161,7 +162,6 @@ async function measure(label: ScaleRow['backend'], storage: string, processes: n
       }),
     );
     clearTimeout(deadline);
-    if (overran) failures.set(`stopped at the ${deadlineMs / 1000} s deadline`, 0);
     const seconds = (performance.now() - t0) / 1000;
     const done = count - failed;
     return { backend: label, processes, checkouts: done, failed, failures: Object.fromEntries(failures), seconds, perSecond: done / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
