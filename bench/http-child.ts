@@ -4,8 +4,8 @@
  *
  * - `server`: starts the HTTP server (src/http/server.ts) on a free port and reports its URL, then
  *   serves until the parent disconnects; or
- * - `library`: runs BENCH_CALL through the library with BENCH_CONNECTIONS calls in flight for
- *   BENCH_SECONDS and reports calls/s and latency percentiles.
+ * - `library`: on each { type: 'run', seconds } message runs BENCH_CALL through the library with
+ *   BENCH_CONNECTIONS calls in flight for that long and reports every call's latency.
  *
  * The calls (BENCH_CALL): `checkoutSessionAction` — engine.invoke('checkoutSessionAction',
  * [{ cartId }]) (get-or-create: the session exists, so it is found), and `getRecord` —
@@ -13,12 +13,12 @@
  */
 import { createCheckoutEngine } from '../src/engine/engine.js';
 import { startServer } from '../src/http/server.js';
-import { pct } from './lib.js';
 
 /** What the child reports. */
-export type HttpChildReply =
-  | { type: 'listening'; url: string }
-  | { type: 'library'; calls: number; failed: number; seconds: number; perSecond: number; p50: number; p99: number };
+export type HttpChildReply = { type: 'listening'; url: string } | { type: 'ready' } | { type: 'slice'; latencies: number[]; failed: number; seconds: number };
+
+/** What the library child is asked to do. */
+export type HttpChildRequest = { type: 'run'; seconds: number } | { type: 'close' };
 
 const send = (m: HttpChildReply) => process.send?.(m);
 const mode = process.argv[2];
@@ -33,7 +33,6 @@ if (mode === 'server') {
   const carts = process.env.BENCH_CARTS!.split(',');
   const userId = process.env.BENCH_USER!;
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
-  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
   let n = 0;
   let failed = 0;
   const once = async (): Promise<void> => {
@@ -46,27 +45,29 @@ if (mode === 'server') {
       if (rec.Id !== cartId) failed++;
     }
   };
-  // Warm-up (not counted), as autocannon's first second is on the HTTP side.
-  const warmEnd = performance.now() + 1000;
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (performance.now() < warmEnd) await once();
-  }));
-  failed = 0;
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < end) {
-        const s = performance.now();
-        await once();
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  const took = (performance.now() - t0) / 1000;
-  await engine.close();
-  send({ type: 'library', calls: latencies.length, failed, seconds: took, perSecond: latencies.length / took, p50: pct(latencies, 50), p99: pct(latencies, 99) });
+  /** Runs the call with `connections` in flight for `seconds`; returns every call's latency. */
+  const slice = async (seconds: number) => {
+    failed = 0;
+    const latencies: number[] = [];
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (performance.now() < end) {
+          const s = performance.now();
+          await once();
+          latencies.push(performance.now() - s);
+        }
+      }),
+    );
+    return { latencies, failed, seconds: (performance.now() - t0) / 1000 };
+  };
+  process.on('message', (m: HttpChildRequest) => {
+    if (m.type === 'close') void engine.close().then(() => process.exit(0));
+    else void slice(m.seconds).then((r) => send({ type: 'slice', ...r }));
+  });
+  process.on('disconnect', () => void engine.close().then(() => process.exit(0)));
+  send({ type: 'ready' });
 } else {
   throw new Error(`bench/http-child.ts: mode must be server or library, got ${mode}`);
 }

@@ -7,16 +7,18 @@
  * - `checkoutSessionAction` — POST /services/data/v64.0/actions/standard/checkoutSessionAction
  *   `{ inputs: [{ cartId }] }` (get-or-create: the session exists, so it is returned);
  * - `getRecord` — GET /services/data/v64.0/sobjects/WebCart/{cartId}.
- * Carts rotate per request. HTTP side: the server (src/http/server.ts) runs in a child process
- * (bench/http-child.ts server) on a copy of the file; autocannon runs here with 10 connections for
- * SECONDS after a 1 s warm-up, with a bearer token from POST /services/oauth2/token (password
- * grant). Library side: a child process on another copy runs the same call with 10 in flight for
- * SECONDS (bench/http-child.ts library). Both report calls/s, p50 and p99.
+ * Carts rotate per request. HTTP side: the server (src/http/server.ts) in a child process
+ * (bench/http-child.ts server) on a copy of the file, autocannon here with 10 connections and a
+ * bearer token from POST /services/oauth2/token (password grant). Library side: a child process on
+ * another copy (bench/http-child.ts library) with 10 calls in flight. Both run side by side: after
+ * a warm-up of each (5 s; quick 2 s — throughput keeps rising for seconds while the JIT warms up,
+ * longer on a loaded machine), the measurement alternates HTTP and library slices (4 × 2 s each;
+ * quick 3 × 1 s) so both see the same load. Every response's latency is kept: calls/s, p50, p99.
  *
  * Run alone: npx tsx bench/http.ts [--quick]   (bench/run.ts runs it as a section)
  */
 import autocannon, { type Request as LoadRequest } from 'autocannon';
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { createCheckoutEngine } from '../src/engine/engine.js';
 import { demoFixture } from '../src/demo/fixture.js';
 import { moreCarts } from './cart-to-order.js';
-import type { HttpChildReply } from './http-child.js';
-import { fx, isMain, machine, machineLine, mark, mdTable, runChild, type Check, type SectionOptions, type SectionResult } from './lib.js';
+import type { HttpChildReply, HttpChildRequest } from './http-child.js';
+import { fx, isMain, machine, machineLine, mark, mdTable, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
 
 const CHILD = fileURLToPath(new URL('./http-child.ts', import.meta.url));
 const CARTS = 20;
@@ -69,24 +71,27 @@ async function prepare(): Promise<{ dir: string; file: string; cartIds: string[]
   return { dir, file, cartIds, buyer: ids.buyer! };
 }
 
-/** Starts the server child on `file`; resolves with its URL and a stop function. */
-function startServerChild(file: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = fork(CHILD, ['server'], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_STORAGE: file }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** A child process started with tsx: waits for its first message of `type`. */
+function startChild(args: string[], env: Record<string, string>, type: HttpChildReply['type']): Promise<{ child: ChildProcess; first: HttpChildReply; stop: () => Promise<void> }> {
+  const child = fork(CHILD, args, { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async () => {
+    if (child.connected) child.disconnect();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the HTTP server child exited with ${code} before listening`)));
-    child.once('message', (m: HttpChildReply) => {
-      if (m.type !== 'listening') return reject(new Error(`unexpected message ${JSON.stringify(m)}`));
-      resolve({
-        url: m.url,
-        stop: async () => {
-          child.disconnect();
-          await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-          if (child.exitCode === null) child.kill('SIGKILL');
-        },
-      });
-    });
+    child.once('exit', (code) => reject(new Error(`bench/http-child.ts ${args[0]} exited with ${code} before it was ready`)));
+    child.once('message', (m: HttpChildReply) => (m.type === type ? resolve({ child, first: m, stop }) : reject(new Error(`unexpected message ${JSON.stringify(m)}`))));
+  });
+}
+
+/** Asks the library child for one slice of calls. */
+function librarySlice(child: ChildProcess, seconds: number): Promise<Extract<HttpChildReply, { type: 'slice' }>> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: HttpChildReply) => (m.type === 'slice' ? resolve(m) : reject(new Error(`unexpected message ${JSON.stringify(m)}`))));
+    child.send({ type: 'run', seconds } satisfies HttpChildRequest);
   });
 }
 
@@ -113,47 +118,75 @@ function requestFor(call: Call, cartIds: string[]): LoadRequest {
   return { method: 'GET', setupRequest: (req) => ({ ...req, path: `/services/data/v64.0/sobjects/WebCart/${cartIds[n++ % cartIds.length]}` }) };
 }
 
-async function measureHttp(file: string, call: Call, cartIds: string[], seconds: number): Promise<Pick<HttpRow, 'httpPerSecond' | 'httpP50' | 'httpP99' | 'httpRequests' | 'httpFailed'>> {
-  const server = await startServerChild(file);
+/**
+ * Measures one call both ways. The server and the library process run side by side, and the
+ * measurement alternates between them in SLICES slices of SLICE seconds each (HTTP, library, HTTP,
+ * …) after a warm-up of each, so both see the same machine load even when it changes by the minute.
+ */
+async function measure(p: { dir: string; file: string; cartIds: string[]; buyer: string }, call: Call, warmup: number, slices: number, slice: number): Promise<Omit<HttpRow, 'call' | 'ratio'>> {
+  const httpFile = join(p.dir, `http-${call}.db`);
+  const libFile = join(p.dir, `lib-${call}.db`);
+  copyFileSync(p.file, httpFile);
+  copyFileSync(p.file, libFile);
+  const server = await startChild(['server'], { BENCH_STORAGE: httpFile }, 'listening');
+  const library = await startChild(['library'], { BENCH_STORAGE: libFile, BENCH_CALL: call, BENCH_CARTS: p.cartIds.join(','), BENCH_USER: p.buyer, BENCH_CONNECTIONS: String(CONNECTIONS) }, 'ready');
   try {
-    const bearer = await token(server.url);
+    const url = (server.first as Extract<HttpChildReply, { type: 'listening' }>).url;
+    const bearer = await token(url);
     // One checked call first: the request really succeeds (status and body).
-    const probe = requestFor(call, cartIds).setupRequest!({ method: call === 'getRecord' ? 'GET' : 'POST', path: '/services/data/v64.0/actions/standard/checkoutSessionAction' }, {});
-    const res = await fetch(`${server.url}${probe.path}`, { method: probe.method, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: probe.body });
+    const probe = requestFor(call, p.cartIds).setupRequest!({ method: call === 'getRecord' ? 'GET' : 'POST', path: '/services/data/v64.0/actions/standard/checkoutSessionAction' }, {});
+    const res = await fetch(`${url}${probe.path}`, { method: probe.method, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: probe.body });
     const text = await res.text();
     if (res.status !== 200 || (call === 'checkoutSessionAction' && !text.includes('"isSuccess":true'))) throw new Error(`${call} over HTTP failed: ${res.status} ${text.slice(0, 300)}`);
-    const opts = { url: server.url, connections: CONNECTIONS, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, requests: [requestFor(call, cartIds)] };
-    await autocannon({ ...opts, duration: 1 }); // warm-up
-    const r = await autocannon({ ...opts, duration: seconds });
-    return { httpPerSecond: r.requests.total / r.duration, httpP50: r.latency.p50, httpP99: r.latency.p99, httpRequests: r.requests.total, httpFailed: r.non2xx + r.errors };
+    const opts = { url, connections: CONNECTIONS, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, requests: [requestFor(call, p.cartIds)] };
+    // Warm-up of both (JIT, caches): throughput keeps rising for seconds, longer on a loaded machine.
+    await autocannon({ ...opts, duration: warmup });
+    await librarySlice(library.child, warmup);
+    const http = { latencies: [] as number[], seconds: 0, failed: 0 };
+    const lib = { latencies: [] as number[], seconds: 0, failed: 0 };
+    for (let i = 0; i < slices; i++) {
+      const inst = autocannon({ ...opts, duration: slice });
+      inst.on('response', (_client, status, _bytes, responseTime) => {
+        http.latencies.push(responseTime);
+        if (status < 200 || status > 299) http.failed++;
+      });
+      const r = await inst;
+      http.seconds += r.duration;
+      http.failed += r.errors;
+      const l = await librarySlice(library.child, slice);
+      lib.latencies.push(...l.latencies);
+      lib.seconds += l.seconds;
+      lib.failed += l.failed;
+    }
+    return {
+      httpPerSecond: http.latencies.length / http.seconds,
+      httpP50: pct(http.latencies, 50),
+      httpP99: pct(http.latencies, 99),
+      httpRequests: http.latencies.length,
+      httpFailed: http.failed,
+      libraryPerSecond: lib.latencies.length / lib.seconds,
+      libraryP50: pct(lib.latencies, 50),
+      libraryP99: pct(lib.latencies, 99),
+      libraryCalls: lib.latencies.length,
+      libraryFailed: lib.failed,
+    };
   } finally {
-    await server.stop();
+    await Promise.allSettled([server.stop(), library.stop()]);
   }
-}
-
-async function measureLibrary(file: string, call: Call, cartIds: string[], buyer: string, seconds: number): Promise<Pick<HttpRow, 'libraryPerSecond' | 'libraryP50' | 'libraryP99' | 'libraryCalls' | 'libraryFailed'>> {
-  const r = await runChild<HttpChildReply>(CHILD, ['library'], {
-    env: { BENCH_STORAGE: file, BENCH_CALL: call, BENCH_CARTS: cartIds.join(','), BENCH_USER: buyer, BENCH_CONNECTIONS: String(CONNECTIONS), BENCH_SECONDS: String(seconds) },
-  });
-  if (r.type !== 'library') throw new Error(`unexpected message ${JSON.stringify(r)}`);
-  return { libraryPerSecond: r.perSecond, libraryP50: r.p50, libraryP99: r.p99, libraryCalls: r.calls, libraryFailed: r.failed };
 }
 
 /** Measures both calls over HTTP and through the library. */
 export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
-  const seconds = opts.quick ? 3 : 8;
+  const warmup = opts.quick ? 2 : 5;
+  const slices = opts.quick ? 3 : 4;
+  const slice = opts.quick ? 1 : 2;
   const p = await prepare();
   const rows: HttpRow[] = [];
   try {
     for (const call of CALLS) {
-      const httpFile = join(p.dir, `http-${call}.db`);
-      const libFile = join(p.dir, `lib-${call}.db`);
-      copyFileSync(p.file, httpFile);
-      copyFileSync(p.file, libFile);
-      const h = await measureHttp(httpFile, call, p.cartIds, seconds);
-      const l = await measureLibrary(libFile, call, p.cartIds, p.buyer, seconds);
-      rows.push({ call, ...h, ...l, ratio: h.httpPerSecond / l.libraryPerSecond });
-      opts.log(`  ${call}: HTTP ${fx(h.httpPerSecond)}/s (p99 ${fx(h.httpP99)} ms), library ${fx(l.libraryPerSecond)}/s (p99 ${fx(l.libraryP99, 2)} ms)`);
+      const m = await measure(p, call, warmup, slices, slice);
+      rows.push({ call, ...m, ratio: m.httpPerSecond / m.libraryPerSecond });
+      opts.log(`  ${call}: HTTP ${fx(m.httpPerSecond)}/s (p99 ${fx(m.httpP99)} ms), library ${fx(m.libraryPerSecond)}/s (p99 ${fx(m.libraryP99, 2)} ms)`);
     }
   } finally {
     rmSync(p.dir, { recursive: true, force: true });
@@ -176,7 +209,7 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
     ]),
   );
   const checks: Check[] = rows.map((r) => ({ what: `${r.call}: HTTP calls/s ÷ library calls/s`, value: r.ratio, target: `≥ ${TARGET}`, ok: r.ratio >= TARGET && r.httpFailed === 0 && r.libraryFailed === 0 }));
-  return { text, checks, data: { connections: CONNECTIONS, seconds, carts: CARTS, rows } };
+  return { text, checks, data: { connections: CONNECTIONS, warmupSeconds: warmup, slices, sliceSeconds: slice, carts: CARTS, rows } };
 }
 
 if (isMain(import.meta.url)) {
