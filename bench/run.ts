@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { benchCartToOrder } from './cart-to-order.js';
 import { benchHttp } from './http.js';
 import { fx, machine, machineLine, mdTable, type Check, type SectionResult } from './lib.js';
-import { benchPeer } from './peer.js';
+import { benchPeer, peerDir } from './peer.js';
 import { benchRss } from './rss.js';
 import { benchScale, type ScaleRow } from './scale.js';
 
@@ -82,6 +82,7 @@ for (const section of SECTIONS.filter((s) => opts.only.includes(s))) {
       ourCheckouts = (r.data as { rows: ScaleRow[] }).rows.find((x) => x.backend === 'SQLite (file, WAL)' && x.processes === 1);
     } else if (section === 'http') r = await benchHttp({ quick: opts.quick, log });
     else if (section === 'rss') r = await benchRss({ quick: opts.quick, log, count: opts.rssCount });
+    else if (!peerDir(opts.peerDir)) r = { text: 'peer: skipped (set PEER_BENCH_DIR)', checks: [], data: { skipped: true } };
     else {
       if (!ourCheckouts) {
         log('  peer: measuring our whole checkouts/s on SQLite (1 process) first');
