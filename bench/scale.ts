@@ -1,59 +1,110 @@
 /**
- * Scale-out benchmark (issue 5, item 5): full checkouts per second and cartToOrder latency (p50,
- * p99) on SQLite with one engine process and on PostgreSQL with 1, 2 and 3 engine processes
- * sharing one database. Every configuration runs the same number of carts; each engine process is
- * a real child process (test/scale/engine-child.ts) running `engine.runCheckout` — the whole
- * default flow, start → inventory → price → promotions → shipping → delivery method → taxes →
- * payment/billing → summary → cartToOrder → authorizePayment → activateOrder → confirmation —
- * with `CONCURRENCY` checkouts in flight per process. cartToOrder latency is the runner's measured
- * time for that step (claim + cartToOrderAction + wait for its operation).
+ * Whole checkouts per second (issue 12, item 2): `engine.runCheckout` over the default flow, every
+ * step persisted — start → inventory → price → promotions → shipping → delivery method → taxes →
+ * payment/billing → summary → cartToOrder → authorizePayment → activateOrder → confirmation — on
+ * SQLite (file, WAL) with 1 engine process and on PostgreSQL with 1 and 3 engine OS processes
+ * sharing one database.
+ * Every configuration runs the same number of carts; each engine process is a real child process
+ * (bench/checkout-child.ts) with `CONCURRENCY` checkouts in flight. cartToOrder latency is the
+ * runner's measured time for that step (claim + cartToOrderAction + wait for its operation).
  *
- * Run: npx tsx bench/scale.ts [--quick] [--carts N] [--no-record]
- * Writes its table into bench/RESULTS.md under "## Scale-out: SQLite vs PostgreSQL processes".
+ * SQLite is one engine process per file (docs/postgresql.md), so SQLite × 3 runs only with
+ * --sqlite-multi. Run alone: npx tsx bench/scale.ts [--quick] [--carts N] [--sqlite-multi]   (bench/run.ts runs it as a section)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createCheckoutEngine } from '../src/engine/engine.js';
 import { demoFixture } from '../src/demo/fixture.js';
 import { seedDemoCheckout } from '../src/demo/run-demo.js';
-import { EngineProcess } from '../test/scale/processes.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { CheckoutReply, CheckoutRequest } from './checkout-child.js';
+import { fx, isMain, machine, machineLine, mdTable, mark, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const cartsArg = args.indexOf('--carts');
-const CARTS = cartsArg >= 0 ? Number(args[cartsArg + 1]) : quick ? 24 : 120;
 const CONCURRENCY = 6;
+const CUT_OFF = 'not finished';
 const LINES = 2;
 const PG_BASE = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SECTION = '## Scale-out: SQLite vs PostgreSQL processes';
 
-interface Row {
-  label: string;
+/** One configuration's result. */
+export interface ScaleRow {
+  backend: 'SQLite (file, WAL)' | 'PostgreSQL';
   processes: number;
   checkouts: number;
   failed: number;
+  /** Checkouts not finished when the configuration's deadline stopped it (not counted as failed). */
+  cutOff: number;
+  /** Why checkouts failed: message → count. */
+  failures: Record<string, number>;
   seconds: number;
   perSecond: number;
   p50: number;
   p99: number;
 }
 
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
+const CHILD = fileURLToPath(new URL('./checkout-child.ts', import.meta.url));
 
-interface RunResult {
-  status: string;
-  errors?: string[];
-  trajectory: { state: string; durationMs: number }[];
+/** One engine OS process (bench/checkout-child.ts) running whole checkouts. */
+class CheckoutProcess {
+  private readonly child: ChildProcess;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (r: Extract<CheckoutReply, { type: 'done' }>) => void>();
+  private exited = false;
+  /** Why the process was killed (the reason its unfinished checkouts are reported with). */
+  private killedBecause: string | null = null;
+  readonly ready: Promise<void>;
+  engineErrors = 0;
+
+  constructor(storage: string, readonly name: string) {
+    this.child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_STORAGE: storage, BENCH_CONCURRENCY: String(CONCURRENCY) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.ready = new Promise((resolve, reject) => {
+      this.child.once('error', reject);
+      this.child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
+      this.child.on('message', (m: CheckoutReply) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'closed') this.engineErrors = m.engineErrors;
+        else {
+          this.waiting.get(m.id)?.(m);
+          this.waiting.delete(m.id);
+        }
+      });
+    });
+    this.child.on('exit', () => {
+      this.exited = true;
+      for (const w of this.waiting.values()) w({ type: 'done', id: 0, status: this.killedBecause ?? 'process died', errors: this.killedBecause ? [] : [`${name} died`], cartToOrderMs: null });
+      this.waiting.clear();
+    });
+  }
+
+  /** Runs engine.runCheckout in the process. */
+  checkout(cartId: string, userId: string): Promise<Extract<CheckoutReply, { type: 'done' }>> {
+    if (this.exited) return Promise.resolve({ type: 'done', id: 0, status: this.killedBecause ?? 'process died', errors: this.killedBecause ? [] : [`${this.name} is dead`], cartToOrderMs: null });
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.child.send({ type: 'checkout', id, cartId, userId } satisfies CheckoutRequest);
+    });
+  }
+
+  /** kill -9 (a configuration that ran past its deadline); unfinished checkouts report `because`. */
+  kill(because: string): void {
+    this.killedBecause = because;
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /** Closes the engine and waits for the process to exit (kills it after 15 s). */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.send({ type: 'close' } satisfies CheckoutRequest);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
 }
 
-async function measure(label: string, storage: string, processes: number, cleanup: () => Promise<void>): Promise<Row> {
+async function measure(label: ScaleRow['backend'], storage: string, processes: number, count: number, deadlineMs: number, cleanup: () => Promise<void>): Promise<ScaleRow> {
   // Seed (not timed): the demo store, catalog, price book and stock once, then one cart per checkout.
   const seeder = await createCheckoutEngine({ storage, worker: false, recover: false });
   const first = await seedDemoCheckout(seeder, { lines: LINES, groups: 1 });
@@ -64,7 +115,7 @@ async function measure(label: string, storage: string, processes: number, cleanu
   const [store] = await storage0.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
   const [user] = await storage0.find('User', { where: [{ field: 'Id', op: '=', value: buyer }] });
   const template = demoFixture({ lines: LINES, groups: 1, taxes: false, adjustments: false });
-  for (let k = 1; k < CARTS; k++) {
+  for (let k = 1; k < count; k++) {
     // Cart k buys its own products (rotating through the catalog), so checkouts in flight together
     // don't reserve stock on the same ProductInventory rows (see the note in bench/RESULTS.md).
     const refs: Record<string, string> = { '@buyer': buyer, '@acme': String(user!.AccountId), '@store': String(store!.Id) };
@@ -79,14 +130,21 @@ async function measure(label: string, storage: string, processes: number, cleanu
   }
   await seeder.close();
 
-  const procs = Array.from({ length: processes }, (_, i) => new EngineProcess(storage, { ENGINE_CONCURRENCY: String(CONCURRENCY) }, `${label}#${i + 1}`));
+  const procs = Array.from({ length: processes }, (_, i) => new CheckoutProcess(storage, `${label}#${i + 1}`));
   try {
     await Promise.all(procs.map((p) => p.ready));
     // Each process works off its share of the carts with CONCURRENCY checkouts in flight.
     const shares = procs.map((_, i) => carts.filter((_, j) => j % processes === i));
     const latencies: number[] = [];
+    const failures = new Map<string, number>();
     let failed = 0;
+    let cutOff = 0;
     const t0 = performance.now();
+    // A configuration that runs past its deadline is stopped: its processes are killed and the
+    // checkouts still in flight or not started count as failed ("process died").
+    const deadline = setTimeout(() => {
+      for (const p of procs) p.kill(`${CUT_OFF} within the ${deadlineMs / 1000} s deadline`);
+    }, deadlineMs);
     await Promise.all(
       procs.map(async (p, i) => {
         const mine = shares[i]!;
@@ -95,22 +153,23 @@ async function measure(label: string, storage: string, processes: number, cleanu
           Array.from({ length: CONCURRENCY }, async () => {
             while (next < mine.length) {
               const cartId = mine[next++]!;
-              const { result } = await p.checkout(cartId, buyer);
-              const run = result as RunResult;
-              if (run.status !== 'complete') {
+              const run = await p.checkout(cartId, buyer);
+              if (run.status.startsWith(CUT_OFF)) cutOff++;
+              else if (run.status !== 'complete') {
                 failed++;
-                if (failed <= 3) console.error(`  ${label}: checkout ended ${run.status}: ${run.errors?.join('; ')}`);
+                const why = run.errors.length ? `${run.status}: ${run.errors.join('; ').slice(0, 200)}` : run.status;
+                failures.set(why, (failures.get(why) ?? 0) + 1);
               }
-              const step = run.trajectory.find((t) => t.state === 'cartToOrder');
-              if (step) latencies.push(step.durationMs);
+              if (run.cartToOrderMs !== null) latencies.push(run.cartToOrderMs);
             }
           }),
         );
       }),
     );
+    clearTimeout(deadline);
     const seconds = (performance.now() - t0) / 1000;
-    const done = CARTS - failed;
-    return { label, processes, checkouts: done, failed, seconds, perSecond: done / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+    const done = count - failed - cutOff;
+    return { backend: label, processes, checkouts: done, failed, cutOff, failures: Object.fromEntries(failures), seconds, perSecond: done / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
   } finally {
     await Promise.allSettled(procs.map((p) => p.close()));
     await cleanup();
@@ -133,66 +192,43 @@ async function pgSchema(tag: string): Promise<{ url: string; drop: () => Promise
   return { url: `${PG_BASE}${PG_BASE.includes('?') ? '&' : '?'}schema=${schema}`, drop };
 }
 
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
-function table(rows: Row[]): string {
-  const sqlite = rows.find((r) => r.label.startsWith('SQLite'))!;
-  const pg1 = rows.find((r) => r.label.startsWith('PostgreSQL') && r.processes === 1)!;
-  const lines = [
-    '| backend | processes | checkouts | failed | seconds | checkouts/s | × SQLite | × PG 1 proc | cartToOrder p50 ms | cartToOrder p99 ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const r of rows) {
-    lines.push(
-      `| ${r.label} | ${r.processes} | ${r.checkouts} | ${r.failed} | ${f1(r.seconds)} | ${f1(r.perSecond)} | ${f2(r.perSecond / sqlite.perSecond)} | ${r.label.startsWith('PostgreSQL') ? f2(r.perSecond / pg1.perSecond) : '—'} | ${f1(r.p50)} | ${f1(r.p99)} |`,
-    );
-  }
-  return lines.join('\n');
+function report(r: ScaleRow, log: (line: string) => void): void {
+  log(`  ${r.backend} × ${r.processes}: ${fx(r.perSecond)} checkouts/s, ${r.failed} failed${r.cutOff ? `, ${r.cutOff} cut off by the deadline` : ''}`);
+  for (const [why, n] of Object.entries(r.failures)) log(`    ${n}× ${why}`);
 }
 
-async function main(): Promise<void> {
-  console.log(`Full checkout = engine.runCheckout over the default flow (12 steps, cartToOrder → authorizePayment → activateOrder); ${CARTS} carts per configuration, ${CONCURRENCY} in flight per process; ${cpus().length} CPU cores.`);
-  const rows: Row[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
-  rows.push(await measure('SQLite (file, WAL)', join(dir, 'engine.db'), 1, async () => rmSync(dir, { recursive: true, force: true })));
-  console.log(`  ${rows.at(-1)!.label}: ${f1(rows.at(-1)!.perSecond)} checkouts/s`);
-  for (const n of [1, 2, 3]) {
+/** Runs SQLite with 1 engine process and PostgreSQL with 1 and 3 (`sqliteOnly`: SQLite alone, for the peer comparison). */
+export async function benchScale(opts: SectionOptions & { carts?: number; sqliteMulti?: boolean; sqliteOnly?: boolean }): Promise<SectionResult> {
+  const carts = opts.carts ?? (opts.quick ? 24 : 120);
+  const deadlineMs = opts.quick ? 60_000 : 120_000;
+  const rows: ScaleRow[] = [];
+  // One engine process per SQLite file (docs/postgresql.md: the in-process queue has no leases);
+  // SQLite × 3 runs only with --sqlite-multi, to show what happens.
+  for (const n of opts.sqliteMulti ? [1, 3] : [1]) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
+    rows.push(await measure('SQLite (file, WAL)', join(dir, 'engine.db'), n, carts, deadlineMs, async () => rmSync(dir, { recursive: true, force: true })));
+    report(rows.at(-1)!, opts.log);
+  }
+  for (const n of opts.sqliteOnly ? [] : [1, 3]) {
     const { url, drop } = await pgSchema(`p${n}`);
-    rows.push(await measure('PostgreSQL', url, n, drop));
-    console.log(`  PostgreSQL × ${n}: ${f1(rows.at(-1)!.perSecond)} checkouts/s`);
+    rows.push(await measure('PostgreSQL', url, n, carts, deadlineMs, drop));
+    report(rows.at(-1)!, opts.log);
   }
-  const out = table(rows);
-  console.log(`\n${out}\n`);
-  if (!args.includes('--no-record') && !quick) record(out);
+  const sqlite1 = rows[0]!;
+  const rowsText = mdTable(
+    ['backend', 'processes', 'checkouts', 'failed', 'cut off', 'seconds', 'checkouts/s', '× SQLite 1 proc', 'cartToOrder p50 ms', 'cartToOrder p99 ms', 'no failures'],
+    rows.map((r) => [r.backend, String(r.processes), String(r.checkouts), String(r.failed), String(r.cutOff), fx(r.seconds), fx(r.perSecond), fx(r.perSecond / sqlite1.perSecond, 2), fx(r.p50), fx(r.p99), mark(r.failed === 0)]),
+  );
+  const text = opts.sqliteMulti ? rowsText : `${rowsText}\n\nSQLite × 3 processes: not run — one engine process per SQLite file (docs/postgresql.md); \`--sqlite-multi\` runs it anyway.`;
+  const checks: Check[] = rows.map((r) => ({ what: `whole checkouts on ${r.backend} × ${r.processes}: failed`, value: r.failed, target: '= 0', ok: r.failed === 0 }));
+  return { text, checks, data: { carts, linesPerCart: LINES, inFlightPerProcess: CONCURRENCY, rows } };
 }
 
-/** Replaces this benchmark's section of bench/RESULTS.md (other sections are left as they are). */
-function record(tableText: string): void {
-  const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
-  const body = [
-    SECTION,
-    '',
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, by \`npx tsx bench/scale.ts\`; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine was shared with other work).`,
-    `A full checkout is \`engine.runCheckout\` over the default flow (inventory, price, promotions, shipping, delivery method, taxes, payment, summary, cartToOrder, authorizePayment, activateOrder); ${CARTS} carts of ${LINES} product lines (each cart its own products) per configuration, ${CONCURRENCY} checkouts in flight per engine process, every process a separate OS process on the same machine as PostgreSQL 15.`,
-    '',
-    tableText,
-    '',
-    `How to read it: all engine processes, PostgreSQL and the benchmark share the same ${cpus().length} cores, so adding processes adds coordination (row-lock waits, queue polling, more connections) but no CPU; on such a box throughput stays flat or drops and latency grows with the process count. Several processes pay off when they run on separate cores or machines; what this table shows on one small box is that every checkout completes (the \`failed\` column) with 1, 2 and 3 processes sharing one database. SQLite runs in-process with no network round trips, hence its lead per process.`,
-    '',
-    'Each cart buys its own products, so the numbers measure the engine rather than waits on shared stock rows: reservations of one product serialize in the commit transaction (they re-read and re-check the row), which is correct but queues checkouts of the same product behind each other.',
-    '',
-  ].join('\n');
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const start = text.indexOf(SECTION);
-  if (start >= 0) {
-    const after = text.indexOf('\n## ', start + SECTION.length);
-    text = text.slice(0, start) + body + (after >= 0 ? text.slice(after + 1) : '');
-  } else {
-    text = `${text.trimEnd()}\n\n${body}`;
-  }
-  writeFileSync(file, text);
-  console.log(`recorded in ${file}`);
+if (isMain(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const cartsArg = args.indexOf('--carts');
+  console.log(`machine: ${machineLine(machine())}`);
+  const r = await benchScale({ quick: args.includes('--quick'), sqliteMulti: args.includes('--sqlite-multi'), carts: cartsArg >= 0 ? Number(args[cartsArg + 1]) : undefined, log: (l) => console.log(l) });
+  console.log(`\nwhole checkouts per second\n${r.text}`);
 }
-
-await main();

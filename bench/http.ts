@@ -1,0 +1,219 @@
+/**
+ * HTTP invocations per second and p99 under autocannon vs the same calls through the library
+ * (issue 12, item 3; target: HTTP ≥ 70% of the library's calls/s).
+ *
+ * One SQLite file (WAL) holds the demo store, its buyer and CARTS carts, each with an active
+ * checkout session. Two calls are measured, each repeatable without changing the data:
+ * - `checkoutSessionAction` — POST /services/data/v64.0/actions/standard/checkoutSessionAction
+ *   `{ inputs: [{ cartId }] }` (get-or-create: the session exists, so it is returned);
+ * - `getRecord` — GET /services/data/v64.0/sobjects/WebCart/{cartId}.
+ * Carts rotate per request. HTTP side: the server (src/http/server.ts) in a child process
+ * (bench/http-child.ts server) on a copy of the file, autocannon here with 10 connections and a
+ * bearer token from POST /services/oauth2/token (password grant). Library side: a child process on
+ * another copy (bench/http-child.ts library) with 10 calls in flight. Both run side by side: after
+ * a warm-up of each (5 s; quick 2 s — throughput keeps rising for seconds while the JIT warms up,
+ * longer on a loaded machine), the measurement alternates HTTP and library slices (4 × 2 s each;
+ * quick 3 × 1 s) so both see the same load. Every response's latency is kept: calls/s, p50, p99.
+ *
+ * Run alone: npx tsx bench/http.ts [--quick]   (bench/run.ts runs it as a section)
+ */
+import autocannon, { type Request as LoadRequest } from 'autocannon';
+import { fork, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCheckoutEngine } from '../src/engine/engine.js';
+import { demoFixture } from '../src/demo/fixture.js';
+import { moreCarts } from './cart-to-order.js';
+import type { HttpChildReply, HttpChildRequest } from './http-child.js';
+import { fx, isMain, machine, machineLine, mark, mdTable, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
+
+const CHILD = fileURLToPath(new URL('./http-child.ts', import.meta.url));
+const CARTS = 20;
+const CONNECTIONS = 10;
+const TARGET = 0.7;
+const USERNAME = 'buyer@acme.example';
+const PASSWORD = 'demo-password-1';
+const CALLS = ['checkoutSessionAction', 'getRecord'] as const;
+type Call = (typeof CALLS)[number];
+
+/** One call's numbers. */
+export interface HttpRow {
+  call: Call;
+  httpPerSecond: number;
+  httpP50: number;
+  httpP99: number;
+  httpRequests: number;
+  httpFailed: number;
+  libraryPerSecond: number;
+  libraryP50: number;
+  libraryP99: number;
+  libraryCalls: number;
+  libraryFailed: number;
+  ratio: number;
+}
+
+async function prepare(): Promise<{ dir: string; file: string; cartIds: string[]; buyer: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-http-'));
+  const file = join(dir, 'seed.db');
+  const engine = await createCheckoutEngine({ storage: file, worker: false, recover: false });
+  const base = demoFixture({ lines: 3 });
+  for (const k of ['WebCart', 'CartDeliveryGroup', 'CartItem', 'CartTax', 'CartCheckoutSession']) delete base[k];
+  const ids = await engine.seed(base);
+  const h = await engine.seed(moreCarts(CARTS, 3, 0));
+  const cartIds = Array.from({ length: CARTS }, (_, c) => h[`c${c}_cart`]!);
+  for (const cartId of cartIds) {
+    const [r] = await engine.invoke('checkoutSessionAction', [{ cartId }], { userId: ids.buyer! });
+    if (!r!.isSuccess) throw new Error(`checkoutSessionAction failed while seeding: ${JSON.stringify(r!.errors)}`);
+  }
+  await engine.close();
+  return { dir, file, cartIds, buyer: ids.buyer! };
+}
+
+/** A child process started with tsx: waits for its first message of `type`. */
+function startChild(args: string[], env: Record<string, string>, type: HttpChildReply['type']): Promise<{ child: ChildProcess; first: HttpChildReply; stop: () => Promise<void> }> {
+  const child = fork(CHILD, args, { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async () => {
+    if (child.connected) child.disconnect();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench/http-child.ts ${args[0]} exited with ${code} before it was ready`)));
+    child.once('message', (m: HttpChildReply) => (m.type === type ? resolve({ child, first: m, stop }) : reject(new Error(`unexpected message ${JSON.stringify(m)}`))));
+  });
+}
+
+/** Asks the library child for one slice of calls. */
+function librarySlice(child: ChildProcess, seconds: number): Promise<Extract<HttpChildReply, { type: 'slice' }>> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: HttpChildReply) => (m.type === 'slice' ? resolve(m) : reject(new Error(`unexpected message ${JSON.stringify(m)}`))));
+    child.send({ type: 'run', seconds } satisfies HttpChildRequest);
+  });
+}
+
+async function token(url: string): Promise<string> {
+  const res = await fetch(`${url}/services/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username: USERNAME, password: PASSWORD }).toString(),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!res.ok || !body.access_token) throw new Error(`login failed: ${res.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+function requestFor(call: Call, cartIds: string[]): LoadRequest {
+  let n = 0;
+  if (call === 'checkoutSessionAction') {
+    return {
+      method: 'POST',
+      path: '/services/data/v64.0/actions/standard/checkoutSessionAction',
+      setupRequest: (req) => ({ ...req, body: JSON.stringify({ inputs: [{ cartId: cartIds[n++ % cartIds.length] }] }) }),
+    };
+  }
+  return { method: 'GET', setupRequest: (req) => ({ ...req, path: `/services/data/v64.0/sobjects/WebCart/${cartIds[n++ % cartIds.length]}` }) };
+}
+
+/**
+ * Measures one call both ways. The server and the library process run side by side, and the
+ * measurement alternates between them in SLICES slices of SLICE seconds each (HTTP, library, HTTP,
+ * …) after a warm-up of each, so both see the same machine load even when it changes by the minute.
+ */
+async function measure(p: { dir: string; file: string; cartIds: string[]; buyer: string }, call: Call, warmup: number, slices: number, slice: number): Promise<Omit<HttpRow, 'call' | 'ratio'>> {
+  const httpFile = join(p.dir, `http-${call}.db`);
+  const libFile = join(p.dir, `lib-${call}.db`);
+  copyFileSync(p.file, httpFile);
+  copyFileSync(p.file, libFile);
+  const server = await startChild(['server'], { BENCH_STORAGE: httpFile }, 'listening');
+  const library = await startChild(['library'], { BENCH_STORAGE: libFile, BENCH_CALL: call, BENCH_CARTS: p.cartIds.join(','), BENCH_USER: p.buyer, BENCH_CONNECTIONS: String(CONNECTIONS) }, 'ready');
+  try {
+    const url = (server.first as Extract<HttpChildReply, { type: 'listening' }>).url;
+    const bearer = await token(url);
+    // One checked call first: the request really succeeds (status and body).
+    const probe = requestFor(call, p.cartIds).setupRequest!({ method: call === 'getRecord' ? 'GET' : 'POST', path: '/services/data/v64.0/actions/standard/checkoutSessionAction' }, {});
+    const res = await fetch(`${url}${probe.path}`, { method: probe.method, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: probe.body });
+    const text = await res.text();
+    if (res.status !== 200 || (call === 'checkoutSessionAction' && !text.includes('"isSuccess":true'))) throw new Error(`${call} over HTTP failed: ${res.status} ${text.slice(0, 300)}`);
+    const opts = { url, connections: CONNECTIONS, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, requests: [requestFor(call, p.cartIds)] };
+    // Warm-up of both (JIT, caches): throughput keeps rising for seconds, longer on a loaded machine.
+    await autocannon({ ...opts, duration: warmup });
+    await librarySlice(library.child, warmup);
+    const http = { latencies: [] as number[], seconds: 0, failed: 0 };
+    const lib = { latencies: [] as number[], seconds: 0, failed: 0 };
+    for (let i = 0; i < slices; i++) {
+      const inst = autocannon({ ...opts, duration: slice });
+      inst.on('response', (_client, status, _bytes, responseTime) => {
+        http.latencies.push(responseTime);
+        if (status < 200 || status > 299) http.failed++;
+      });
+      const r = await inst;
+      http.seconds += r.duration;
+      http.failed += r.errors;
+      const l = await librarySlice(library.child, slice);
+      lib.latencies.push(...l.latencies);
+      lib.seconds += l.seconds;
+      lib.failed += l.failed;
+    }
+    return {
+      httpPerSecond: http.latencies.length / http.seconds,
+      httpP50: pct(http.latencies, 50),
+      httpP99: pct(http.latencies, 99),
+      httpRequests: http.latencies.length,
+      httpFailed: http.failed,
+      libraryPerSecond: lib.latencies.length / lib.seconds,
+      libraryP50: pct(lib.latencies, 50),
+      libraryP99: pct(lib.latencies, 99),
+      libraryCalls: lib.latencies.length,
+      libraryFailed: lib.failed,
+    };
+  } finally {
+    await Promise.allSettled([server.stop(), library.stop()]);
+  }
+}
+
+/** Measures both calls over HTTP and through the library. */
+export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
+  const warmup = opts.quick ? 2 : 5;
+  const slices = opts.quick ? 3 : 4;
+  const slice = opts.quick ? 1 : 2;
+  const p = await prepare();
+  const rows: HttpRow[] = [];
+  try {
+    for (const call of CALLS) {
+      const m = await measure(p, call, warmup, slices, slice);
+      rows.push({ call, ...m, ratio: m.httpPerSecond / m.libraryPerSecond });
+      opts.log(`  ${call}: HTTP ${fx(m.httpPerSecond)}/s (p99 ${fx(m.httpP99)} ms), library ${fx(m.libraryPerSecond)}/s (p99 ${fx(m.libraryP99, 2)} ms)`);
+    }
+  } finally {
+    rmSync(p.dir, { recursive: true, force: true });
+  }
+  const text = mdTable(
+    ['call', 'HTTP calls/s', 'HTTP p50 ms', 'HTTP p99 ms', 'HTTP failed', 'library calls/s', 'library p50 ms', 'library p99 ms', 'library failed', 'HTTP ÷ library', 'target', ''],
+    rows.map((r) => [
+      r.call,
+      fx(r.httpPerSecond),
+      fx(r.httpP50),
+      fx(r.httpP99),
+      String(r.httpFailed),
+      fx(r.libraryPerSecond),
+      fx(r.libraryP50, 2),
+      fx(r.libraryP99, 2),
+      String(r.libraryFailed),
+      `${fx(r.ratio * 100, 0)}%`,
+      `≥ ${TARGET * 100}%`,
+      mark(r.ratio >= TARGET && r.httpFailed === 0 && r.libraryFailed === 0),
+    ]),
+  );
+  const checks: Check[] = rows.map((r) => ({ what: `${r.call}: HTTP calls/s ÷ library calls/s`, value: r.ratio, target: `≥ ${TARGET}`, ok: r.ratio >= TARGET && r.httpFailed === 0 && r.libraryFailed === 0 }));
+  return { text, checks, data: { connections: CONNECTIONS, warmupSeconds: warmup, slices, sliceSeconds: slice, carts: CARTS, rows } };
+}
+
+if (isMain(import.meta.url)) {
+  console.log(`machine: ${machineLine(machine())}`);
+  const r = await benchHttp({ quick: process.argv.includes('--quick'), log: (l) => console.log(l) });
+  console.log(`\nHTTP (autocannon, ${CONNECTIONS} connections) vs library\n${r.text}`);
+}
