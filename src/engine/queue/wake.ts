@@ -250,14 +250,35 @@ export class PgNotifier {
     this.retryTimer.unref();
   }
 
-  /** Sends a notification (fire and forget); dropped while the connection is down. */
+  /**
+   * Sends a notification (fire and forget); dropped while the connection is down. Notices sent
+   * while one statement is on its way go out together in the next one (one round trip).
+   */
   send(kind: NoticeKind, id: string): void {
-    const client = this.client;
-    if (!client || !this.listening) return;
-    this.sent++;
-    client.query('select pg_notify($1, $2)', [this.opts.channel, `${kind}:${id}`]).catch(() => {
-      // the connection is failing; its 'error'/'end' handler reconnects, receivers poll meanwhile
-    });
+    if (!this.client || !this.listening) return;
+    this.outbox.push(`${kind}:${id}`);
+    if (!this.flushing) void this.flush();
+  }
+
+  private outbox: string[] = [];
+  private flushing = false;
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.outbox.length) {
+        const client = this.client;
+        const batch = this.outbox.splice(0, 500);
+        if (!client || !this.listening) break;
+        this.sent += batch.length;
+        await client.query('select pg_notify($1, p) from unnest($2::text[]) as p', [this.opts.channel, batch]).catch(() => {
+          // the connection is failing; its 'error'/'end' handler reconnects, receivers poll meanwhile
+        });
+      }
+    } finally {
+      this.outbox.length = 0;
+      this.flushing = false;
+    }
   }
 
   async close(): Promise<void> {
