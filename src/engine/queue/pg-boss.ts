@@ -264,11 +264,17 @@ export class PgBossQueue implements OperationQueue {
     const key = Number(owner);
     const client = this.ownerClient;
     if (!Number.isInteger(key) || !client) return true;
-    const { rows } = await client.query('select pg_try_advisory_lock($1::int, $2::int) as free', [OWNER_LOCK_NS, key]);
-    if (!rows[0].free) return true;
-    await client.query('select pg_advisory_unlock($1::int, $2::int)', [OWNER_LOCK_NS, key]);
-    return false;
+    // One round trip: take the owner's lock if it is free and give it back at once. Calls are
+    // chained, since claims in several workers ask at the same time over this one connection.
+    const asked = this.ownerChain.then(() =>
+      client.query('select case when pg_try_advisory_lock($1::int, $2::int) then pg_advisory_unlock($1::int, $2::int) else false end as free', [OWNER_LOCK_NS, key]),
+    );
+    this.ownerChain = asked.catch(() => undefined);
+    const { rows } = await asked;
+    return rows[0].free !== true;
   }
+
+  private ownerChain: Promise<unknown> = Promise.resolve();
 
   async enqueue(id: string): Promise<void> {
     await this.send(id, null);
