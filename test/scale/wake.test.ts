@@ -49,6 +49,36 @@ function gate() {
 
 const stats = (e: CheckoutEngine) => e.worker.queue.stats();
 
+/** Starts `e.worker.run(opId)` and resolves once its claim found the operation held elsewhere ('busy'): it now waits. */
+async function waitingRun(e: CheckoutEngine, opId: string): Promise<{ done: Promise<void> }> {
+  const worker = e.worker;
+  const process = worker.process.bind(worker);
+  let busy = 0;
+  worker.process = async (id, lease) => {
+    const r = await process(id, lease);
+    if (r === 'busy') busy++;
+    return r;
+  };
+  const running = worker.run(opId);
+  for (let i = 0; busy === 0; i++) {
+    expect(i, 'the call never found the operation held by the other process').toBeLessThan(1_000);
+    await sleep(10);
+  }
+  return { done: running }; // (a promise returned from an async function would be awaited)
+}
+
+/** Resolves once `e`'s queue has been asked to watch something (the runner is about to wait). */
+function watchCalled(e: CheckoutEngine): Promise<void> {
+  const queue = e.worker.queue;
+  const watch = queue.watch.bind(queue);
+  return new Promise((resolve) => {
+    queue.watch = (ids) => {
+      resolve();
+      return watch(ids);
+    };
+  });
+}
+
 afterEach(async () => {
   await Promise.allSettled(open.splice(0).map((e) => e.close()));
 });
@@ -88,10 +118,7 @@ describe('PostgreSQL: processes wake each other by notification', () => {
     const opId = await startOp(a, h, true);
     await g.at; // A's worker holds the operation (Running, live lease)
     const b = await engine(url, { queue: NO_POLL, worker: false });
-    let finished = false;
-    const waiting = b.worker.run(opId).then(() => (finished = true));
-    await sleep(200);
-    expect(finished).toBe(false); // A's lease is live: B waits
+    const waiting = (await waitingRun(b, opId)).done; // A's lease is live: B waits
     g.open();
     await waiting;
     expect((await b.getRecord('BackgroundOperation', opId)).Status).toBe('Complete');
@@ -128,8 +155,10 @@ describe('PostgreSQL: processes wake each other by notification', () => {
     const opId = await startOp(a, h, true);
     await g.at;
     const b = await engine(url, { queue: NO_POLL, worker: false });
+    const waits = watchCalled(b);
     const run = b.runCheckout(h.cart!, { userId: h.buyer!, stopAt: 'cartToOrder' });
-    await sleep(200);
+    await waits;
+    await sleep(100);
     g.open();
     const result = await run;
     expect(result.status).toBe('stopped');
@@ -147,8 +176,7 @@ describe('PostgreSQL: processes wake each other by notification', () => {
     const opId = await startOp(a, h, true);
     await g.at;
     const b = await engine(url, { queue: { pollMs: 500 }, worker: false });
-    const waiting = b.worker.run(opId);
-    await sleep(100);
+    const waiting = (await waitingRun(b, opId)).done;
     g.open();
     await waiting;
     expect((await b.getRecord('BackgroundOperation', opId)).Status).toBe('Complete');
@@ -193,8 +221,7 @@ describe('PostgreSQL: processes wake each other by notification', () => {
     const opId = await startOp(a, h, true);
     await g.at;
     const before = stats(b).notified;
-    const waiting = b.worker.run(opId);
-    await sleep(100);
+    const waiting = (await waitingRun(b, opId)).done;
     g.open();
     await waiting;
     expect((await b.getRecord('BackgroundOperation', opId)).Status).toBe('Complete');
