@@ -59,7 +59,6 @@ export interface WorkerOptions {
   leaseMs?: number;
 }
 
-
 /** Runs background operations with bounded concurrency; see the module comment for guarantees. */
 export class OperationWorker implements OperationRunner {
   private readonly inflight = new Map<string, Promise<'done' | 'busy'>>();
