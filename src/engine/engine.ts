@@ -26,7 +26,7 @@ import { layoutFlow, type FlowChart } from '../inspect/layout.js';
 import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
 import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
 import { OperationWorker, type WorkerFaults } from './worker.js';
-import { createOperationQueue } from './queue/index.js';
+import { createOperationQueue, queueOptions } from './queue/index.js';
 import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
 import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type IssuedToken } from './tokens.js';
 
@@ -74,6 +74,13 @@ export interface CheckoutEngineOptions {
    * (PostgreSQL; default stepTimeoutMs + 30 s, at least 1 s). Keep it above stepTimeoutMs.
    */
   leaseMs?: number;
+  /**
+   * How waiting processes learn that work was queued or finished. On PostgreSQL every process
+   * LISTENs on a channel of its schema and NOTIFYs it (`notify`, default true); `pollMs` (default
+   * 1000, at least 500) is the fallback poll of waiters and queue workers while notifications
+   * flow (without them waiters poll every 20–250 ms and pg-boss every 500 ms).
+   */
+  queue?: { notify?: boolean; pollMs?: number };
   /** Where unexpected internal errors are reported (default: console.error). */
   onError?: (err: unknown) => void;
   /** Inputs one `invoke` call takes at most (default 200); more is refused with INVALID_INPUT naming `inputs`. */
@@ -119,7 +126,7 @@ export class CheckoutEngine {
     attachRegistry(this.core, this.integrations);
     const concurrency = opts.workerConcurrency ?? 4;
     const leaseMs = Math.max(1_000, opts.leaseMs ?? this.core.stepTimeoutMs + 30_000);
-    const queue = createOperationQueue(storage, { concurrency, leaseMs, work: opts.worker !== false, onError: this.onError });
+    const queue = createOperationQueue(storage, { concurrency, leaseMs, work: opts.worker !== false, onError: this.onError, ...queueOptions(opts.queue) });
     this.worker = new OperationWorker(this.core, concurrency, opts.faults, this.onError, { queue, leaseMs });
     this.records = new RecordService(this.core);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };

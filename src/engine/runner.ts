@@ -70,7 +70,6 @@ export interface CheckoutRun {
 
 /** Answers that mean "the session moved under us": re-read and route again. */
 const movedUnderUs = (status: number, code: string, stepCall: boolean) => status === 409 || code === 'ALREADY_IN_PROCESS' || (stepCall && status === 403 && code === 'INVALID_OPERATION');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Drives the cart's checkout to `complete` (or `error`); see the module comment. */
 export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: RunCheckoutOptions): Promise<CheckoutRun> {
@@ -160,12 +159,20 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
       const op = session.BackgroundOperationId ? await storage.get('BackgroundOperation', String(session.BackgroundOperationId)) : undefined;
       if (op && op._step === next && (op.Status === 'New' || op.Status === 'Running')) {
         // Someone else's step (another runner, or one recovered after a restart): wait for it.
+        // Woken when it finishes (this process's worker, or another process's NOTIFY on PostgreSQL),
+        // else by the queue's fallback poll; the watch comes first so no finish slips in between.
         const deadline = Date.now() + maxWait;
-        let cur: Row | undefined = op;
-        while (cur && (cur.Status === 'New' || cur.Status === 'Running')) {
-          if (Date.now() > deadline) throw new EngineError('RUN_CHECKOUT_FAILED', `Operation ${String(op.Id)} of '${next}' didn't finish within ${maxWait} ms.`);
-          await sleep(15);
+        const watch = engine.worker.queue.watch([String(op.Id)]);
+        let cur: Row | undefined;
+        try {
           cur = await storage.get('BackgroundOperation', String(op.Id));
+          while (cur && (cur.Status === 'New' || cur.Status === 'Running')) {
+            if (Date.now() > deadline) throw new EngineError('RUN_CHECKOUT_FAILED', `Operation ${String(op.Id)} of '${next}' didn't finish within ${maxWait} ms.`);
+            await watch.next();
+            cur = await storage.get('BackgroundOperation', String(op.Id));
+          }
+        } finally {
+          watch.close();
         }
         record(next, flow.steps.get(next)?.kind ?? 'async', ['wait'], String(op.Id), String(cur?.Status), t0, at);
         continue;

@@ -60,8 +60,6 @@ export interface WorkerOptions {
   leaseMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** How often an operation runs again after a database fault before it fails like any step. */
 const FAULT_RETRIES = 5;
 
@@ -102,13 +100,27 @@ export class OperationWorker implements OperationRunner {
    */
   async run(id: string): Promise<void> {
     this.queue.withdraw(id);
+    // Watch before the first attempt, so a finish signaled while we claim is not missed.
+    const watch = this.queue.watch([id]);
     try {
-      for (let wait = 20; (await this.process(id)) === 'busy'; wait = Math.min(250, wait * 2)) {
+      while ((await this.process(id)) === 'busy') {
+        // Another process's worker holds it: sleep until it finishes (its NOTIFY, or our own worker
+        // running it) or the fallback poll, then try again; a live lease makes the claim 'busy'
+        // again, an expired one or a dead owner's is taken over.
         if (this.stopped) return;
-        await sleep(wait);
+        const why = await watch.next();
+        if (this.stopped) return;
+        if (why !== 'poll') {
+          // Signaled: one read tells whether it ended, without a claim transaction.
+          const op = await this.core.storage.get('BackgroundOperation', id);
+          if (!op || (op.Status !== 'New' && op.Status !== 'Running')) return;
+        }
       }
+      this.queue.finished(id);
     } catch (e) {
       this.onError(e);
+    } finally {
+      watch.close();
     }
   }
 
@@ -207,6 +219,7 @@ export class OperationWorker implements OperationRunner {
     this.inflight.set(id, p);
     try {
       await p;
+      this.queue.finished(id); // wakes anyone (any process) waiting on it
     } catch (e) {
       // A database fault: the caller gets its clear error; the operation runs again later (below).
       if (e instanceof StorageFault) throw e;
@@ -229,7 +242,9 @@ export class OperationWorker implements OperationRunner {
     const timer = setTimeout(() => {
       if (this.stopped) return;
       this.queue.withdraw(id);
-      this.process(id, lease).catch((e) => this.onError(e));
+      this.process(id, lease)
+        .then((outcome) => outcome === 'done' && this.queue.finished(id))
+        .catch((e) => this.onError(e));
     }, 250 * 2 ** (n - 1));
     timer.unref();
   }

@@ -7,6 +7,10 @@
  */
 import type { Storage } from '../../storage/port.js';
 import type { OperationQueue, OperationRunner } from './types.js';
+import { Wakeups, type OperationWatch, type WakeStats } from './wake.js';
+
+/** Default fallback poll of a waiter (ms): one process per database, so its own worker signals every finish. */
+export const IN_PROCESS_POLL_MS = 1_000;
 
 /** Bounded-concurrency FIFO of operation ids, for one engine process. */
 export class InProcessQueue implements OperationQueue {
@@ -18,6 +22,7 @@ export class InProcessQueue implements OperationQueue {
   private stopped = false;
   private runner?: OperationRunner;
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly wakes: Wakeups;
 
   constructor(
     private readonly storage: Storage,
@@ -25,7 +30,22 @@ export class InProcessQueue implements OperationQueue {
     private readonly onError: (err: unknown) => void,
     /** false: accept operations but never run them (another process will, after a restart). */
     private readonly work = true,
-  ) {}
+    pollMs = IN_PROCESS_POLL_MS,
+  ) {
+    this.wakes = new Wakeups(() => pollMs);
+  }
+
+  watch(ids: Iterable<string>): OperationWatch {
+    return this.wakes.watch(ids);
+  }
+
+  finished(id: string): void {
+    this.wakes.fire(id, 'local');
+  }
+
+  stats(): WakeStats {
+    return { ...this.wakes.counts, sent: 0, received: 0, reconnects: 0, listening: false };
+  }
 
   /** One process per database: no other holder exists. */
   async heldElsewhere(): Promise<boolean> {
@@ -73,6 +93,7 @@ export class InProcessQueue implements OperationQueue {
       this.active++;
       runner
         .process(id)
+        .then((outcome) => outcome === 'done' && this.finished(id))
         .catch((e) => this.onError(e))
         .finally(() => {
           this.active--;

@@ -3,13 +3,15 @@
  * share the work), the in-process queue otherwise (SQLite: one process per database).
  */
 import type { Storage } from '../../storage/port.js';
+import { EngineError } from '../../errors.js';
 import { InProcessQueue } from './in-process.js';
 import { PgBossQueue, type QueueConnection } from './pg-boss.js';
 import type { OperationQueue } from './types.js';
 
-export type { OperationQueue, OperationRunner } from './types.js';
-export { InProcessQueue } from './in-process.js';
-export { PgBossQueue, OPERATION_JOB, bossSchemaFor, type QueueConnection } from './pg-boss.js';
+export type { OperationQueue, OperationRunner, OperationWatch, WakeReason, WakeStats } from './types.js';
+export { InProcessQueue, IN_PROCESS_POLL_MS } from './in-process.js';
+export { PgBossQueue, OPERATION_JOB, PG_POLL_MS, bossSchemaFor, type QueueConnection } from './pg-boss.js';
+export { wakeChannelFor } from './wake.js';
 
 /** Options for `createOperationQueue`. */
 export interface QueueOptions {
@@ -18,6 +20,27 @@ export interface QueueOptions {
   /** Whether this process runs operations (false: it only queues them). */
   work: boolean;
   onError: (err: unknown) => void;
+  /** PostgreSQL: wake other processes with LISTEN/NOTIFY (default true); false: poll only. */
+  notify?: boolean;
+  /** Fallback poll (ms) of waiters and, on PostgreSQL, of pg-boss workers while notifications flow (default 1000). */
+  pollMs?: number;
+}
+
+/**
+ * Checks the engine's `queue` option (`{ notify?, pollMs? }`); bad values are refused with
+ * INVALID_INPUT naming the field.
+ */
+export function queueOptions(o: unknown): { notify?: boolean; pollMs?: number } {
+  if (o === undefined) return {};
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new EngineError('INVALID_INPUT', "The engine option 'queue' must be an object like { notify: true, pollMs: 1000 }.", ['queue']);
+  const { notify, pollMs, ...rest } = o as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length) throw new EngineError('INVALID_INPUT', `The engine option 'queue' has no field '${extra[0]}' (it takes notify and pollMs).`, [`queue.${extra[0]}`]);
+  if (notify !== undefined && typeof notify !== 'boolean') throw new EngineError('INVALID_INPUT', "The engine option 'queue.notify' must be true or false.", ['queue.notify']);
+  if (pollMs !== undefined && (typeof pollMs !== 'number' || !Number.isInteger(pollMs) || pollMs < 500 || pollMs > 600_000)) {
+    throw new EngineError('INVALID_INPUT', "The engine option 'queue.pollMs' must be an integer number of milliseconds from 500 to 600000.", ['queue.pollMs']);
+  }
+  return { notify: notify as boolean | undefined, pollMs: pollMs as number | undefined };
 }
 
 /** The connection a PostgreSQL storage exposes for the queue, if it is one. */
@@ -30,5 +53,5 @@ function connectionOf(storage: Storage): QueueConnection | undefined {
 export function createOperationQueue(storage: Storage, opts: QueueOptions): OperationQueue {
   const connection = connectionOf(storage);
   if (connection) return new PgBossQueue(storage, { connection, ...opts });
-  return new InProcessQueue(storage, opts.concurrency, opts.onError, opts.work);
+  return new InProcessQueue(storage, opts.concurrency, opts.onError, opts.work, opts.pollMs);
 }

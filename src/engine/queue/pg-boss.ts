@@ -19,11 +19,23 @@
  * it takes) on a connection of its own. PostgreSQL drops that lock when the process dies, so a
  * lease whose owner's lock can be taken belongs to a dead process and is taken over at once; a
  * live but stalled owner keeps its lease until it expires.
+ *
+ * Nobody sleeps on a poll to learn about work: each process LISTENs on a channel of its schema
+ * (src/engine/queue/wake.ts) and NOTIFYs it when it queues an operation (an idle worker of every
+ * listening process fetches at once) and when it finishes one (a waiter in any process re-reads at
+ * once). Notifications are hints; pg-boss's polling and the waiters' re-reads stay as a slower
+ * fallback (`pollMs`), so a lost notification or a lost listener costs latency, never correctness.
  */
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Storage } from '../../storage/port.js';
 import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './types.js';
+import { PgNotifier, Wakeups, wakeChannelFor, type NoticeKind, type OperationWatch, type WakeStats } from './wake.js';
+
+/** Default fallback poll (ms) while notifications flow: pg-boss fetches and waiters' re-reads. */
+export const PG_POLL_MS = 1_000;
+/** pg-boss's shortest polling interval, used while no notifications can arrive. */
+const FAST_POLL_MS = 500;
 
 /** Advisory-lock namespace (first key) of engine owner locks. */
 const OWNER_LOCK_NS = 727275;
@@ -49,6 +61,10 @@ export interface PgBossQueueOptions {
   /** false: send jobs but run none here (an API-only process). */
   work: boolean;
   onError: (err: unknown) => void;
+  /** LISTEN/NOTIFY wake-ups between processes (default true); false: poll only. */
+  notify?: boolean;
+  /** Fallback poll (ms) while notifications flow (default 1000; at least 500, pg-boss's minimum). */
+  pollMs?: number;
 }
 
 interface OperationJob {
@@ -64,8 +80,6 @@ export function bossSchemaFor(schema: string): string {
   return name.length <= 63 ? name : `pgboss_${schema.slice(-50)}`;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** A pg-boss backed queue shared by every engine process on one PostgreSQL schema. */
 export class PgBossQueue implements OperationQueue {
   readonly kind = 'pg-boss' as const;
@@ -74,13 +88,18 @@ export class PgBossQueue implements OperationQueue {
   private ownerClient?: pg.Client;
   private readonly boss: PgBoss;
   private readonly workerIds: string[] = [];
-  private nextWorker = 0;
   private runner?: OperationRunner;
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
   private stopped = false;
   /** Operations this process queued and has not yet seen finish (what `idle()` waits for). */
   private readonly pending = new Set<string>();
+  /** pg-boss workers of this process not inside a job right now. */
+  private readonly idleWorkers = new Set<string>();
+  private readonly wakes: Wakeups;
+  private readonly notifier?: PgNotifier;
+  private readonly pollMs: number;
+  private nudgeTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly storage: Storage,
@@ -98,18 +117,74 @@ export class PgBossQueue implements OperationQueue {
       migrate: true,
     });
     this.boss.on('error', (e) => opts.onError(e));
+    this.pollMs = Math.max(FAST_POLL_MS, opts.pollMs ?? PG_POLL_MS);
+    // While notifications flow, a waiter re-reads at the fallback poll; without them, it polls as
+    // fast as before notifications existed (20 ms doubling to 250 ms).
+    this.wakes = new Wakeups((attempt) => (this.notifier?.listening ? this.pollMs : Math.min(250, 20 * 2 ** attempt)));
+    if (opts.notify !== false) {
+      this.notifier = new PgNotifier({
+        connectionString: opts.connection.connectionString,
+        channel: wakeChannelFor(opts.connection.schema),
+        onNotice: (kind, id) => this.onNotice(kind, id),
+        onReconnect: () => {
+          // Notifications sent while we were gone are lost: re-check everything once.
+          this.wakes.fireAll('poll');
+          this.nudgeWorkers(true);
+        },
+        onError: (e) => opts.onError(e),
+      });
+    }
+  }
+
+  watch(ids: Iterable<string>): OperationWatch {
+    return this.wakes.watch(ids);
+  }
+
+  finished(id: string): void {
+    this.pending.delete(id);
+    this.wakes.fire(id, 'local');
+    this.notifier?.send('f', id);
+  }
+
+  stats(): WakeStats {
+    const n = this.notifier;
+    return { ...this.wakes.counts, sent: n?.sent ?? 0, received: n?.received ?? 0, reconnects: n?.reconnects ?? 0, listening: n?.listening ?? false };
+  }
+
+  /** @internal the listener's server process id (null while disconnected), for tests. */
+  get listenerPid(): number | null {
+    return this.notifier?.backendPid ?? null;
+  }
+
+  private onNotice(kind: NoticeKind, id: string): void {
+    if (kind === 'f') this.wakes.fire(id, 'notify');
+    else this.nudgeWorkers(false);
+  }
+
+  /** Makes an idle local worker fetch now (every worker with `all`). */
+  private nudgeWorkers(all: boolean): void {
+    if (this.stopped || !this.workerIds.length) return;
+    if (all) {
+      for (const w of this.workerIds) this.boss.notifyWorker(w);
+      return;
+    }
+    const idle = this.idleWorkers.values().next();
+    // All busy: each fetches again as soon as its job ends (see the handler).
+    if (!idle.done) this.boss.notifyWorker(idle.value);
   }
 
   async start(runner: OperationRunner): Promise<void> {
     this.runner = runner;
     await this.takeOwnerLock();
     try {
+      await this.notifier?.start();
       await this.startBoss(runner);
     } catch (e) {
       this.stopped = true;
       if (this.sweepTimer) clearInterval(this.sweepTimer);
       await this.boss.stop({ graceful: false, wait: true }).catch(() => {});
       await this.ownerClient?.end().catch(() => {});
+      await this.notifier?.close();
       throw e;
     }
   }
@@ -137,21 +212,34 @@ export class PgBossQueue implements OperationQueue {
     }, every);
     this.sweepTimer.unref();
     if (!this.opts.work) return;
+    // pg-boss polls at the fallback interval while notifications wake it, at its fastest otherwise.
+    const pollingIntervalSeconds = (this.notifier ? this.pollMs : FAST_POLL_MS) / 1000;
     for (let i = 0; i < this.opts.concurrency; i++) {
       let myId = '';
-      const id = await this.boss.work<OperationJob>(OPERATION_JOB, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+      const id = await this.boss.work<OperationJob>(OPERATION_JOB, { batchSize: 1, pollingIntervalSeconds }, async ([job]) => {
+        if (myId) this.idleWorkers.delete(myId);
         try {
           if (!job) return;
           const outcome = await runner.process(job.data.operationId, job.data.lease ?? null);
           // 'busy': a live worker holds the lease; if it dies, its lease expires and the sweep re-sends.
+          if (outcome === 'done') this.finished(job.data.operationId);
           return { outcome };
         } finally {
+          if (myId) this.idleWorkers.add(myId);
           // Fetch again at once instead of sleeping out the polling interval while work is queued.
           if (myId && !this.stopped) this.boss.notifyWorker(myId);
         }
       });
       myId = id;
       this.workerIds.push(id);
+      this.idleWorkers.add(id);
+    }
+    if (this.notifier) {
+      // While the listener is down no notification can wake the workers: poll at pg-boss's fastest.
+      this.nudgeTimer = setInterval(() => {
+        if (!this.notifier?.listening) this.nudgeWorkers(true);
+      }, FAST_POLL_MS);
+      this.nudgeTimer.unref();
     }
   }
 
@@ -176,11 +264,17 @@ export class PgBossQueue implements OperationQueue {
     const key = Number(owner);
     const client = this.ownerClient;
     if (!Number.isInteger(key) || !client) return true;
-    const { rows } = await client.query('select pg_try_advisory_lock($1::int, $2::int) as free', [OWNER_LOCK_NS, key]);
-    if (!rows[0].free) return true;
-    await client.query('select pg_advisory_unlock($1::int, $2::int)', [OWNER_LOCK_NS, key]);
-    return false;
+    // One round trip: take the owner's lock if it is free and give it back at once. Calls are
+    // chained, since claims in several workers ask at the same time over this one connection.
+    const asked = this.ownerChain.then(() =>
+      client.query('select case when pg_try_advisory_lock($1::int, $2::int) then pg_advisory_unlock($1::int, $2::int) else false end as free', [OWNER_LOCK_NS, key]),
+    );
+    this.ownerChain = asked.catch(() => undefined);
+    const { rows } = await asked;
+    return rows[0].free !== true;
   }
+
+  private ownerChain: Promise<unknown> = Promise.resolve();
 
   async enqueue(id: string): Promise<void> {
     await this.send(id, null);
@@ -198,15 +292,21 @@ export class PgBossQueue implements OperationQueue {
   async idle(): Promise<void> {
     while (this.pending.size) {
       const ids = [...this.pending];
-      const open = await this.storage.find('BackgroundOperation', {
-        where: [
-          { field: 'Id', op: 'in', value: ids },
-          { field: 'Status', op: 'in', value: ['New', 'Running'] },
-        ],
-      });
-      const still = new Set(open.map((o) => String(o.Id)));
-      for (const id of ids) if (!still.has(id)) this.pending.delete(id);
-      if (this.pending.size) await sleep(25);
+      const watch = this.wakes.watch(ids);
+      try {
+        const open = await this.storage.find('BackgroundOperation', {
+          where: [
+            { field: 'Id', op: 'in', value: ids },
+            { field: 'Status', op: 'in', value: ['New', 'Running'] },
+          ],
+        });
+        const still = new Set(open.map((o) => String(o.Id)));
+        for (const id of ids) if (!still.has(id)) this.pending.delete(id);
+        // Woken when one finishes here or in another process, else by the fallback poll.
+        if (this.pending.size) await watch.next();
+      } finally {
+        watch.close();
+      }
     }
   }
 
@@ -214,9 +314,11 @@ export class PgBossQueue implements OperationQueue {
     if (this.stopped) return;
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.nudgeTimer) clearInterval(this.nudgeTimer);
     await this.sweeping;
     // Graceful: running handlers finish (their operations complete); queued jobs stay for others.
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    await this.notifier?.close();
     await this.ownerClient?.end().catch(() => {});
   }
 
@@ -224,9 +326,9 @@ export class PgBossQueue implements OperationQueue {
     if (this.stopped) return;
     this.pending.add(id);
     await this.boss.send(OPERATION_JOB, { operationId: id, lease } satisfies OperationJob);
-    if (this.workerIds.length) {
-      this.boss.notifyWorker(this.workerIds[this.nextWorker++ % this.workerIds.length]!);
-    }
+    // An idle worker here fetches at once; every other listening process wakes one of its own.
+    this.nudgeWorkers(false);
+    this.notifier?.send('q', id);
   }
 
   /**

@@ -4,6 +4,10 @@
  * atomic idempotent commit — and a queue owns only who gets which operation when.
  */
 
+import type { OperationWatch, WakeStats } from './wake.js';
+
+export type { OperationWatch, WakeReason, WakeStats } from './wake.js';
+
 /** What a queue hands an operation to: the worker of this process. */
 export interface OperationRunner {
   /**
@@ -16,7 +20,7 @@ export interface OperationRunner {
   isRunning(id: string): boolean;
 }
 
-/** Schedules background operations for a worker. */
+/** Schedules background operations for a worker, and wakes whoever waits for one to finish. */
 export interface OperationQueue {
   /** 'in-process' (one engine process per database) or 'pg-boss' (any number of processes). */
   readonly kind: 'in-process' | 'pg-boss';
@@ -41,6 +45,16 @@ export interface OperationQueue {
   idle(): Promise<void>;
   /** Stops taking work; operations still queued stay New for the next worker or start. */
   close(): Promise<void>;
+  /**
+   * Watches operations for "finished" signals — from this process's worker, or (PostgreSQL) a
+   * notification from another process — each wait bounded by the fallback poll. Make the watch
+   * before re-reading the operations, and close it when done.
+   */
+  watch(ids: Iterable<string>): OperationWatch;
+  /** The worker ran an operation to its end here: wake local waiters and (PostgreSQL) other processes. */
+  finished(id: string): void;
+  /** Wake-up counters (notifications sent and received, waits ended by a signal or a poll). */
+  stats(): WakeStats;
 }
 
 /** A parsed `_leaseUntil`: until when (epoch ms) and by whom. Stored as `<ISO time>#<owner>`. */
