@@ -1,0 +1,215 @@
+/**
+ * Issue 13 item 4: hostile input, as properties. fast-check generates action inputs (from each
+ * action's described params), record writes (every object × create/update/delete, as buyer A, buyer
+ * B of another account and the admin), SOQL (grammar-aware and arbitrary text) and raw HTTP requests;
+ * each is sent through the library (`invoke`, `createRecord`, `updateRecord`, `deleteRecord`,
+ * `query`) and over HTTP (Fastify `inject`, and a few over a real socket). For every one:
+ * (a) nothing is thrown but an EngineError, no unhandled rejection, no internal error reported;
+ * (b) every error is one of the table (src/errors.ts) — code and status as declared, never the
+ *     500 "unexpected" — and over HTTP a Salesforce error body;
+ * (c) after a refused request the whole database (every table, engine-internal ones included) is
+ *     byte-for-byte unchanged, a refused offer's history row aside; reads change nothing at all;
+ *     accepted requests leave the invariants of src/scenarios/invariants.ts true.
+ *
+ * Runs on SQLite in memory in `npm test`. HOSTILE_RUNS=10 runs ten times as many cases;
+ * HOSTILE_PG=1 runs on PostgreSQL (TEST_DATABASE_URL) instead. A failure prints fast-check's seed
+ * and path: replay with HOSTILE_SEED=<seed> HOSTILE_PATH=<path>.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
+import { badRest, badResults, badThrow, buildWorld, changedTables, dumpAll, invariantProblems, prototypePolluted, type World } from './hostile-world.js';
+import { ERRORS } from '../../src/errors.js';
+import { httpAnyArb, httpInvokeArb, httpQueryArb, httpRecordArb, invocationArb, recordWriteArb, soqlArb, type HostileRequest } from './hostile-arbitraries.js';
+
+const DECLARED_STATUSES = new Set<number>(Object.values(ERRORS).map((e) => e.status));
+const SCALE = Number(process.env.HOSTILE_RUNS ?? 1);
+const PG = process.env.HOSTILE_PG === '1';
+const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
+const params = (n: number): fc.Parameters<unknown> => ({
+  numRuns: runs(n),
+  ...(process.env.HOSTILE_SEED ? { seed: Number(process.env.HOSTILE_SEED), path: process.env.HOSTILE_PATH } : {}),
+});
+
+/** Counts per property, printed at the end (how many were refused, accepted, and by which status). */
+const tally: Record<string, Record<string, number>> = {};
+const count = (prop: string, key: string) => {
+  const t = (tally[prop] ??= {});
+  t[key] = (t[key] ?? 0) + 1;
+};
+
+// Unhandled rejections anywhere during the file fail it.
+const unhandled: unknown[] = [];
+const onUnhandled = (e: unknown) => unhandled.push(e);
+
+let w: World;
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  w = await buildWorld(PG ? freshPgUrl() : ':memory:');
+}, 120_000);
+afterAll(async () => {
+  await w?.close();
+  process.off('unhandledRejection', onUnhandled);
+  await dropTestSchemas();
+  console.log(`hostile input (${PG ? 'postgres' : 'sqlite memory'}, scale ${SCALE}):\n${Object.entries(tally).map(([p, t]) => `  ${p}: ${JSON.stringify(t)}`).join('\n')}`);
+});
+
+/** The checks shared by every case: no internal error reported, no pollution, no unhandled rejection. */
+function common(before: number): void {
+  expect(w.internalErrors.slice(before), 'internal errors reported to onError').toEqual([]);
+  expect(prototypePolluted()).toBeNull();
+  expect(unhandled).toEqual([]);
+}
+
+/** Refused: the database is unchanged. Accepted: the invariants hold. */
+async function afterOutcome(refused: boolean, before: Awaited<ReturnType<typeof dumpAll>>, what: string): Promise<void> {
+  if (refused) {
+    expect(changedTables(before, await dumpAll(w)), `tables changed by a refused ${what}`).toEqual([]);
+  } else {
+    expect(await invariantProblems(w), `invariants after an accepted ${what}`).toEqual([]);
+  }
+}
+
+describe('hostile input through the library', () => {
+  it('actions: any inputs, any caller — only table errors; refused calls change nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(invocationArb(w), async (inv) => {
+        const errs = w.internalErrors.length;
+        const before = await dumpAll(w);
+        let refused = true;
+        try {
+          const results = await w.engine.invoke(inv.action, inv.inputs, { userId: w.users[inv.who] });
+          expect(badResults(results)).toBeNull();
+          refused = results.every((r) => !r.isSuccess);
+          for (const r of results) count('library actions', r.isSuccess ? 'ok' : `${r.httpStatus} ${r.errors![0]!.statusCode}`);
+        } catch (e) {
+          expect(badThrow(e)).toBeNull();
+          count('library actions', `thrown ${(e as { key: string }).key}`);
+        }
+        common(errs);
+        await afterOutcome(refused, before, `${inv.action} call`);
+      }),
+      params(60),
+    );
+  });
+
+  it('record writes: every object × create/update/delete × A, B, admin — only table errors; refused writes change nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(recordWriteArb(w), async (r) => {
+        const errs = w.internalErrors.length;
+        const before = await dumpAll(w);
+        const as = { userId: w.users[r.who] };
+        let refused = false;
+        try {
+          if (r.op === 'create') await w.engine.createRecord(r.type, r.fields, as);
+          else if (r.op === 'update') await w.engine.updateRecord(r.type, r.id, r.fields, as);
+          else await w.engine.deleteRecord(r.type, r.id, as);
+          count('library records', `${r.op} ok`);
+        } catch (e) {
+          expect(badThrow(e)).toBeNull();
+          refused = true;
+          count('library records', `${r.op} ${(e as { key: string }).key}`);
+        }
+        common(errs);
+        await afterOutcome(refused, before, `${r.op} of ${r.type}`);
+      }),
+      params(150),
+    );
+  });
+
+  it('SOQL: grammar-aware and arbitrary text — only table errors, and a query never changes data', async () => {
+    await fc.assert(
+      fc.asyncProperty(soqlArb, fc.constantFrom<'a' | 'b' | 'admin'>('a', 'b', 'admin'), async (soql, who) => {
+        const errs = w.internalErrors.length;
+        const before = await dumpAll(w);
+        try {
+          const res = await w.engine.query(soql, { userId: w.users[who] });
+          expect(res.done).toBe(true);
+          expect(Array.isArray(res.records)).toBe(true);
+          count('library soql', 'ok');
+        } catch (e) {
+          expect(badThrow(e)).toBeNull();
+          count('library soql', (e as { key: string }).key);
+        }
+        common(errs);
+        expect(changedTables(before, await dumpAll(w))).toEqual([]);
+      }),
+      params(120),
+    );
+  });
+});
+
+/** Sends a request through `inject` (or a real socket at `base`), returns status and parsed body. */
+async function send(req: HostileRequest, base?: string): Promise<{ status: number; body: unknown; text: string }> {
+  if (base) {
+    const withBody = req.body !== undefined && req.method !== 'GET' && req.method !== 'HEAD';
+    const res = await fetch(base + req.url, { method: req.method, headers: withBody ? req.headers : withoutContentType(req.headers), body: withBody ? req.body : undefined });
+    const text = await res.text();
+    return { status: res.status, body: parse(text), text };
+  }
+  const res = await w.app.inject({ method: req.method as 'GET', url: req.url, headers: req.headers, ...(req.body !== undefined ? { payload: req.body } : {}) });
+  return { status: res.statusCode, body: parse(res.body), text: res.body };
+}
+const withoutContentType = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'content-type'));
+function parse(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return { notJson: text.slice(0, 200) };
+  }
+}
+
+/** Whether an answer says nothing was done: an error list, or invocation results that all failed. */
+function refusedAnswer(status: number, body: unknown): boolean {
+  if (status < 400) return false;
+  if (Array.isArray(body) && body.length && typeof body[0] === 'object' && body[0] && 'actionName' in body[0]) return body.every((r: { isSuccess: boolean }) => !r.isSuccess);
+  return true;
+}
+
+/** The HTTP property: a documented answer; refused or read-only requests change nothing; accepted ones keep the invariants. */
+async function checkHttp(req: HostileRequest, prop: string, base?: string): Promise<void> {
+  const errs = w.internalErrors.length;
+  const logged = w.logs.text.length;
+  const before = await dumpAll(w);
+  const res = await send(req, base);
+  count(prop, `${req.method} ${res.status}`);
+  // HEAD answers carry no body: its status alone must be one the table (or success) has.
+  if (req.method === 'HEAD') expect(res.status < 400 || DECLARED_STATUSES.has(res.status), `HEAD ${req.url} answered ${res.status}`).toBe(true);
+  else expect(badRest(res.status, res.body), `${req.method} ${req.url.slice(0, 300)}`).toBeNull();
+  if (req.method !== 'HEAD') expect(res.text === '' || !('notJson' in (res.body as object)), `non-JSON answer to ${req.method} ${req.url.slice(0, 200)}: ${res.text.slice(0, 200)}`).toBe(true);
+  common(errs);
+  // The server logs an unexpected error at level 50 ("error"); none may appear.
+  expect(w.logs.text.slice(logged).filter((l) => l.includes('"level":50'))).toEqual([]);
+  const readOnly = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
+  await afterOutcome(readOnly || refusedAnswer(res.status, res.body), before, `${req.method} ${req.url.slice(0, 120)}`);
+}
+
+describe('hostile input over HTTP (inject)', () => {
+  it('action invocations: any body, version, token — Salesforce error bodies from the table; refused calls change nothing', async () => {
+    await fc.assert(fc.asyncProperty(httpInvokeArb(w), (req) => checkHttp(req, 'http actions')), params(60));
+  });
+
+  it('sObject writes and reads on every object — Salesforce error bodies from the table; refused writes change nothing', async () => {
+    await fc.assert(fc.asyncProperty(httpRecordArb(w), (req) => checkHttp(req, 'http records')), params(150));
+  });
+
+  it('SOQL over /query — Salesforce error bodies from the table; no query changes data', async () => {
+    await fc.assert(fc.asyncProperty(httpQueryArb(w), (req) => checkHttp(req, 'http soql')), params(100));
+  });
+
+  it('any method on any path with any body and content type — only documented answers', async () => {
+    await fc.assert(fc.asyncProperty(httpAnyArb(w), (req) => checkHttp(req, 'http any')), params(80));
+  });
+});
+
+describe('hostile input over a real socket', () => {
+  let base: string;
+  beforeAll(async () => {
+    base = await w.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+
+  it('the same properties hold through Node’s HTTP parser (a few cases of each kind)', async () => {
+    const any = fc.oneof(httpInvokeArb(w), httpRecordArb(w), httpQueryArb(w), httpAnyArb(w));
+    await fc.assert(fc.asyncProperty(any, (req) => checkHttp(req, 'socket', base)), params(24));
+  });
+});
