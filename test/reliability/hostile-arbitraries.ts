@@ -11,6 +11,12 @@ import { checksumSuffix } from '../../src/domain/ids.js';
 import type { ActionDef, ActionParam } from '../../src/actions/types.js';
 import type { World } from './hostile-world.js';
 
+/** `arb`'s value with probability `p` (0–1), else null. */
+export function sometimes<T>(arb: fc.Arbitrary<T>, p: number): fc.Arbitrary<T | null> {
+  const k = Math.round(p * 100);
+  return fc.oneof({ weight: k, arbitrary: arb }, { weight: 100 - k, arbitrary: fc.constant(null) });
+}
+
 /** Keys that pollute prototypes when merged carelessly. */
 export const POLLUTING_KEYS = ['__proto__', 'constructor', 'prototype', '__defineGetter__', 'hasOwnProperty', 'toString', 'valueOf'];
 
@@ -83,13 +89,14 @@ export function idArb(w: World, objects?: readonly string[]): fc.Arbitrary<strin
   const real = allIds(w);
   const named = Object.values(w.named);
   const forms = (id: string) => [id, id.slice(0, 15), id.toLowerCase(), id.toUpperCase(), id.slice(0, 15) + 'AAA', id.slice(0, 17), `${id} `, ` ${id}`, id + id.slice(0, 3)];
-  const base = fc.constantFrom(...(own.length ? own : real), ...named);
+  const ofType = fc.constantFrom(...(own.length ? own : real));
   // A syntactically valid id of a prefix nothing uses, or of a known prefix with no row.
   const nowhere = fc.tuple(fc.constantFrom('001', '0a6', '801', 'zzz', '000', '0Ak', '0xE', '0Es'), fc.stringMatching(/^[A-Za-z0-9]{12}$/)).map(([p, r]) => p + r + checksumSuffix(p + r));
   return fc.oneof(
-    { weight: 5, arbitrary: base },
-    { weight: 3, arbitrary: base.chain((id) => fc.constantFrom(...forms(id))) },
-    { weight: 2, arbitrary: fc.constantFrom(...real) },
+    { weight: 10, arbitrary: ofType },
+    { weight: 2, arbitrary: fc.constantFrom(...named) },
+    { weight: 3, arbitrary: ofType.chain((id) => fc.constantFrom(...forms(id))) },
+    { weight: 1, arbitrary: fc.constantFrom(...real) },
     { weight: 1, arbitrary: nowhere },
     { weight: 1, arbitrary: junkString },
   );
@@ -106,7 +113,7 @@ function paramValue(w: World, p: ActionParam): fc.Arbitrary<unknown> {
             fc.constantFrom('Start', 'start', 'Checkout Summary', 'checkoutSummary', 'Cart To Order', 'cartToOrder', 'Inventory', 'complete', 'error', 'Activated', 'Draft', 'MANAGED', 'UNMANAGED', 'Pre-Pricing'),
             junkString,
           );
-  return fc.oneof({ weight: 6, arbitrary: right }, { weight: 2, arbitrary: anyValue });
+  return fc.oneof({ weight: 10, arbitrary: right }, { weight: 1, arbitrary: anyValue });
 }
 
 /** Own-property object (JSON.parse keeps `__proto__` as an own key, as a JSON body would). */
@@ -128,13 +135,13 @@ function extraKey(def: ActionDef): fc.Arbitrary<string> {
 /** One input of an action: built from its described params, with fields dropped, added, mistyped; or not an object at all. */
 export function actionInputArb(w: World, def: ActionDef): fc.Arbitrary<unknown> {
   const entries = fc.tuple(
-    ...def.inputs.map((p) => fc.option(fc.tuple(fc.constantFrom(p.name, p.name, p.name.toLowerCase()), paramValue(w, p)), { freq: p.required ? 8 : 2 })),
+    ...def.inputs.map((p) => sometimes(fc.tuple(fc.constantFrom(p.name, p.name, p.name.toLowerCase()), paramValue(w, p)), p.required ? 0.92 : 0.5)),
   );
   const extras = fc.array(fc.tuple(extraKey(def), anyValue), { maxLength: 2 });
   const shaped = fc
-    .tuple(entries, fc.oneof({ weight: 4, arbitrary: fc.constant([] as [string, unknown][]) }, { weight: 1, arbitrary: extras }))
+    .tuple(entries, fc.oneof({ weight: 8, arbitrary: fc.constant([] as [string, unknown][]) }, { weight: 1, arbitrary: extras }))
     .map(([es, xs]) => objectOf([...(es.filter(Boolean) as [string, unknown][]), ...xs]));
-  return fc.oneof({ weight: 12, arbitrary: shaped }, { weight: 1, arbitrary: anyValue });
+  return fc.oneof({ weight: 20, arbitrary: shaped }, { weight: 1, arbitrary: anyValue });
 }
 
 /** Action names: every described action, mostly; sometimes a near miss. */
@@ -204,7 +211,7 @@ function fieldValue(w: World, f: FieldDef): fc.Arbitrary<unknown> {
     default:
       right = anyValue;
   }
-  return fc.oneof({ weight: 5, arbitrary: right }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: anyValue });
+  return fc.oneof({ weight: 10, arbitrary: right }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: anyValue });
 }
 
 /** A field map for an object: real field names (any case, read-only and internal ones included), junk names, polluting keys. */
@@ -214,7 +221,7 @@ export function fieldMapArb(w: World, object: ObjectDef): fc.Arbitrary<Record<st
   const real = fc.constantFrom(...fields).chain((f) => fc.tuple(fc.constantFrom(f.name, f.name, f.name.toLowerCase(), f.name.toUpperCase()), fieldValue(w, f)));
   const junk = fc.tuple(fc.oneof(fc.constantFrom(...POLLUTING_KEYS, ...internal, 'attributes', 'Id ', 'Account.Name', 'CartItems', ''), fc.string({ maxLength: 10 })), anyValue);
   return fc
-    .array(fc.oneof({ weight: 6, arbitrary: real }, { weight: 1, arbitrary: junk }), { maxLength: 5 })
+    .array(fc.oneof({ weight: 12, arbitrary: real }, { weight: 1, arbitrary: junk }), { maxLength: 4 })
     .map((entries) => objectOf(entries as [string, unknown][]));
 }
 
@@ -232,13 +239,18 @@ export function recordWriteArb(w: World): fc.Arbitrary<RecordWrite> {
     { weight: 20, arbitrary: fc.constantFrom(...objects) },
     { weight: 1, arbitrary: fc.constantFrom<ObjectDef>(...[...STORED_OBJECTS.values()].filter((o) => !OBJECTS.has(o.name))) },
   );
-  return fc.tuple(object, fc.constantFrom<RecordWrite['op']>('create', 'update', 'update', 'delete'), fc.constantFrom<RecordWrite['who']>('a', 'a', 'b', 'admin'), fc.option(fc.constantFrom('webcart', 'WEBCART', 'Webcart__c', '__proto__', ''), { freq: 20 })).chain(([o, op, who, rename]) =>
+  return fc.tuple(object, fc.constantFrom<RecordWrite['op']>('create', 'update', 'update', 'delete'), fc.constantFrom<RecordWrite['who']>('a', 'a', 'b', 'admin'), sometimes(fc.constantFrom('webcart', 'WEBCART', 'Webcart__c', '__proto__', ''), 0.04)).chain(([o, op, who, rename]) =>
     fc.record({
       op: fc.constant(op),
       type: fc.constant(rename ?? o.name),
       who: fc.constant(who),
       id: idArb(w, [o.name]),
-      fields: fc.oneof({ weight: 12, arbitrary: fieldMapArb(w, o) }, { weight: 1, arbitrary: anyValue }),
+      fields: fc.oneof(
+        { weight: 10, arbitrary: fieldMapArb(w, o) },
+        // A copy of a real row with a field or two changed: the writes that get furthest.
+        { weight: op === 'create' ? 10 : 3, arbitrary: fc.tuple(fc.constant(w.samples[o.name] ?? {}), fieldMapArb(w, o)).map(([base, changes]) => objectOf([...Object.entries(base), ...Object.entries(changes)].slice(0, op === 'create' ? undefined : 3))) },
+        { weight: 1, arbitrary: anyValue },
+      ),
     }),
   );
 }
@@ -291,12 +303,12 @@ function selectItemArb(object: ObjectDef): fc.Arbitrary<string> {
   const rels = CHILD_RELATIONSHIPS[object.name] ?? [];
   const sub = rels.length
     ? fc.constantFrom(...rels).chain((r) =>
-        fc.tuple(fc.array(pathArb(OBJECTS.get(r.object)!), { minLength: 1, maxLength: 3 }), fc.option(whereArb(OBJECTS.get(r.object)!, 0))).map(([ps, wh]) => `(SELECT ${ps.join(', ')} FROM ${r.name}${wh ? ` WHERE ${wh}` : ''})`),
+        fc.tuple(fc.array(pathArb(OBJECTS.get(r.object)!), { minLength: 1, maxLength: 3 }), sometimes(whereArb(OBJECTS.get(r.object)!, 0), 0.4)).map(([ps, wh]) => `(SELECT ${ps.join(', ')} FROM ${r.name}${wh ? ` WHERE ${wh}` : ''})`),
       )
     : pathArb(object);
   return fc.oneof(
     { weight: 6, arbitrary: pathArb(object) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('COUNT', 'COUNT_DISTINCT', 'SUM', 'AVG', 'MIN', 'MAX', 'FORMAT', 'toLabel'), pathArb(object), fc.option(fc.constantFrom('total', 'expr0', 'x y'))).map(([fn, p, a]) => `${fn}(${p})${a ? ` ${a}` : ''}`) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('COUNT', 'COUNT_DISTINCT', 'SUM', 'AVG', 'MIN', 'MAX', 'FORMAT', 'toLabel'), pathArb(object), sometimes(fc.constantFrom('total', 'expr0', 'x y'), 0.3)).map(([fn, p, a]) => `${fn}(${p})${a ? ` ${a}` : ''}`) },
     { weight: 1, arbitrary: sub },
   );
 }
@@ -307,12 +319,12 @@ export const grammarSoqlArb: fc.Arbitrary<string> = fc.constantFrom(...OBJECTS.v
     .record({
       select: fc.oneof({ weight: 8, arbitrary: fc.array(selectItemArb(object), { minLength: 1, maxLength: 4 }).map((xs) => xs.join(', ')) }, { weight: 1, arbitrary: fc.constantFrom('COUNT()', '', '*', 'COUNT(), Id') }),
       from: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(object.name, object.name.toLowerCase()) }, { weight: 1, arbitrary: fc.constantFrom('EngineAuthToken', 'CheckoutSessionEvent', 'EngineSetting', 'Nope', 'WebCart, Order', '(SELECT Id FROM WebCart)') }),
-      where: fc.option(whereArb(object, 2), { freq: 2 }),
-      groupBy: fc.option(fc.array(pathArb(object), { minLength: 1, maxLength: 2 }), { freq: 6 }),
-      orderBy: fc.option(fc.array(fc.tuple(pathArb(object), fc.constantFrom('', ' ASC', ' DESC', ' DESC NULLS FIRST', ' NULLS LAST', ' SIDEWAYS')), { minLength: 1, maxLength: 2 }), { freq: 3 }),
-      limit: fc.option(fc.oneof(fc.integer({ min: -2, max: 60_000 }).map(String), fc.constantFrom('1e3', '99999999999999999999', 'ALL', '-0', '1.5')), { freq: 3 }),
-      offset: fc.option(fc.oneof(fc.integer({ min: -2, max: 3000 }).map(String), fc.constantFrom('x', '2147483648')), { freq: 6 }),
-      tail: fc.option(fc.constantFrom(...KEYWORDS), { freq: 10 }),
+      where: sometimes(whereArb(object, 2), 0.6),
+      groupBy: sometimes(fc.array(pathArb(object), { minLength: 1, maxLength: 2 }), 0.15),
+      orderBy: sometimes(fc.array(fc.tuple(pathArb(object), fc.constantFrom('', ' ASC', ' DESC', ' DESC NULLS FIRST', ' NULLS LAST', ' SIDEWAYS')), { minLength: 1, maxLength: 2 }), 0.3),
+      limit: sometimes(fc.oneof(fc.integer({ min: -2, max: 60_000 }).map(String), fc.constantFrom('1e3', '99999999999999999999', 'ALL', '-0', '1.5')), 0.3),
+      offset: sometimes(fc.oneof(fc.integer({ min: -2, max: 3000 }).map(String), fc.constantFrom('x', '2147483648')), 0.15),
+      tail: sometimes(fc.constantFrom(...KEYWORDS), 0.1),
     })
     .map(
       (q) =>
@@ -371,24 +383,24 @@ export const validSoqlArb: fc.Arbitrary<string> = fc.constantFrom(...OBJECTS.val
   const sub = rels.length
     ? fc.constantFrom(...rels).chain((r) => {
         const child = OBJECTS.get(r.object)!;
-        return fc.tuple(fc.subarray(allFields(child).filter((f) => !f.writeOnly).map((f) => f.name), { minLength: 1, maxLength: 3 }), fc.option(validCondition(child)), fc.option(fc.integer({ min: 0, max: 5 }))).map(([fs, c, l]) => `(SELECT ${fs.join(', ')} FROM ${r.name}${c ? ` WHERE ${c}` : ''}${l !== null ? ` LIMIT ${l}` : ''})`);
+        return fc.tuple(fc.subarray(allFields(child).filter((f) => !f.writeOnly).map((f) => f.name), { minLength: 1, maxLength: 3 }), sometimes(validCondition(child), 0.3), sometimes(fc.integer({ min: 0, max: 5 }), 0.2)).map(([fs, c, l]) => `(SELECT ${fs.join(', ')} FROM ${r.name}${c ? ` WHERE ${c}` : ''}${l !== null ? ` LIMIT ${l}` : ''})`);
       })
     : fc.constant('Id');
   const cond = fc.oneof({ weight: 3, arbitrary: validCondition(object) }, { weight: 1, arbitrary: fc.tuple(validCondition(object), fc.constantFrom('AND', 'OR'), validCondition(object)).map(([a, op, b]) => `(${a}) ${op} NOT (${b})`) });
   const plain = fc
     .record({
       fields: fc.subarray(readable, { minLength: 1, maxLength: 4 }),
-      sub: fc.option(sub, { freq: 3 }),
-      where: fc.option(cond, { freq: 4 }),
-      order: fc.option(fc.tuple(fc.constantFrom(...readable), fc.constantFrom('', ' DESC', ' ASC NULLS LAST')), { freq: 3 }),
-      limit: fc.option(fc.integer({ min: 0, max: 50 }), { freq: 3 }),
-      offset: fc.option(fc.integer({ min: 0, max: 5 }), { freq: 5 }),
+      sub: sometimes(sub, 0.3),
+      where: sometimes(cond, 0.6),
+      order: sometimes(fc.tuple(fc.constantFrom(...readable), fc.constantFrom('', ' DESC', ' ASC NULLS LAST')), 0.3),
+      limit: sometimes(fc.integer({ min: 0, max: 50 }), 0.3),
+      offset: sometimes(fc.integer({ min: 0, max: 5 }), 0.15),
     })
     .map((q) => `SELECT ${[...q.fields, ...(q.sub ? [q.sub] : [])].join(', ')} FROM ${object.name}${q.where ? ` WHERE ${q.where}` : ''}${q.order ? ` ORDER BY ${q.order[0]}${q.order[1]}` : ''}${q.limit !== null ? ` LIMIT ${q.limit}` : ''}${q.offset !== null ? ` OFFSET ${q.offset}` : ''}`);
   const aggregate = fc
-    .tuple(fc.constantFrom(...readable), fc.constantFrom('COUNT', 'COUNT_DISTINCT', 'MIN', 'MAX'), fc.constantFrom(...readable), fc.option(cond, { freq: 2 }))
+    .tuple(fc.constantFrom(...readable), fc.constantFrom('COUNT', 'COUNT_DISTINCT', 'MIN', 'MAX'), fc.constantFrom(...readable), sometimes(cond, 0.5))
     .map(([g, fn, f, c]) => `SELECT ${g}, ${fn}(${f}) n FROM ${object.name}${c ? ` WHERE ${c}` : ''} GROUP BY ${g}`);
-  const countAll = fc.option(cond).map((c) => `SELECT COUNT() FROM ${object.name}${c ? ` WHERE ${c}` : ''}`);
+  const countAll = sometimes(cond, 0.6).map((c) => `SELECT COUNT() FROM ${object.name}${c ? ` WHERE ${c}` : ''}`);
   return fc.oneof({ weight: 6, arbitrary: plain }, { weight: 1, arbitrary: aggregate }, { weight: 1, arbitrary: countAll });
 });
 
@@ -510,6 +522,6 @@ export function httpAnyArb(w: World): fc.Arbitrary<HostileRequest> {
     method: fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'HEAD', 'OPTIONS'),
     url: path,
     headers: fc.tuple(authArb(w), bodyHeaders).map(([a, c]) => ({ ...a, ...c })),
-    body: fc.option(rawBodyArb(anyValue), { freq: 2 }).map((b) => b ?? undefined),
+    body: sometimes(rawBodyArb(anyValue), 0.5).map((b) => b ?? undefined),
   });
 }

@@ -29,6 +29,8 @@ export interface World {
   tokens: Record<Who, string>;
   /** Ids of real rows, per object (A's, B's, the store's, the completed order's…). */
   ids: Record<string, string[]>;
+  /** Per object, the writable fields of one real row: a template that hostile creates mutate. */
+  samples: Record<string, Record<string, unknown>>;
   /** Named ids: A's Active cart, A's cart at checkoutSummary and its session, B's cart… */
   named: Record<string, string>;
   /** Everything the engine reported to `onError` (an unexpected internal error): must stay empty. */
@@ -64,7 +66,13 @@ export async function buildWorld(location: string): Promise<World> {
   await engine.whenIdle();
   const [session] = await storage.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: summary.cartId }, { field: 'IsArchived', op: '=', value: false }] });
   const ids: Record<string, string[]> = {};
-  for (const o of OBJECTS.values()) ids[o.name] = (await storage.find(o.name, { limit: 12 })).map((r) => String(r.Id));
+  const samples: Record<string, Record<string, unknown>> = {};
+  for (const o of OBJECTS.values()) {
+    const rows = await storage.find(o.name, { limit: 12 });
+    ids[o.name] = rows.map((r) => String(r.Id));
+    const row = rows.at(-1);
+    if (row) samples[o.name] = Object.fromEntries(o.fields.filter((f) => !f.readOnly && !f.writeOnly && row[f.name] !== undefined && row[f.name] !== null).map((f) => [f.name, row[f.name]]));
+  }
   const issue = async (userId: string) => (await engine.issueToken(userId, 7200)).token;
   const logs = new LogSink();
   const { app } = buildServer(engine, { log: { level: 'info', stream: logs } });
@@ -76,6 +84,7 @@ export async function buildWorld(location: string): Promise<World> {
     users: { a: aId, b: bId, admin: adminId },
     tokens: { a: await issue(aId), b: await issue(bId), admin: await issue(adminId) },
     ids,
+    samples,
     named: {
       cartA: first.cartId,
       cartSummary: summary.cartId,
