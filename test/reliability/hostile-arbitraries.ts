@@ -525,3 +525,25 @@ export function httpAnyArb(w: World): fc.Arbitrary<HostileRequest> {
     body: sometimes(rawBodyArb(anyValue), 0.5).map((b) => b ?? undefined),
   });
 }
+
+/** Token and revoke requests with hostile form or JSON bodies (never a live token: revoking one would end the world's sessions). */
+export function httpOAuthArb(): fc.Arbitrary<HostileRequest> {
+  const value = fc.oneof({ weight: 4, arbitrary: junkString.filter((s) => s.length < 2000) }, { weight: 1, arbitrary: fc.constant(undefined) });
+  const params = fc.record({
+    grant_type: fc.oneof(fc.constantFrom('password', 'password', 'PASSWORD', 'client_credentials', 'refresh_token', ''), value),
+    username: fc.oneof(fc.constantFrom('buyer@acme.example', ' BUYER@ACME.EXAMPLE ', 'admin@store.example', 'nobody@x.example'), value),
+    password: fc.oneof(fc.constantFrom('demo-password-1', 'wrong', ''), value),
+    client_id: value,
+  });
+  const extra = sometimes(fc.tuple(fc.constantFrom('__proto__', 'constructor', 'grant_type', 'x'), fc.string({ maxLength: 8 })), 0.3);
+  const entries = fc.tuple(params, extra).map(([p, x]) => [...(Object.entries(p).filter(([, v]) => v !== undefined) as [string, string][]), ...(x ? [x] : [])]);
+  return fc.tuple(entries, fc.constantFrom('form', 'form', 'json', 'query', 'none'), fc.constantFrom('/services/oauth2/token', '/services/oauth2/token', '/services/oauth2/revoke')).map(([es, how, path]): HostileRequest => {
+    const list = path.endsWith('revoke') ? [['token', es[0]?.[1] ?? 'x'] as [string, string], ...es] : es;
+    const form = new URLSearchParams(list).toString();
+    if (how === 'query') return { method: 'POST', url: `${path}?${form}`, headers: {} };
+    if (how === 'none') return { method: path.endsWith('revoke') ? 'GET' : 'POST', url: `${path}?${form}`, headers: {} };
+    return how === 'json'
+      ? { method: 'POST', url: path, headers: { 'content-type': 'application/json' }, body: toJson(Object.fromEntries(list)) }
+      : { method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form };
+  });
+}

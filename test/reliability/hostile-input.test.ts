@@ -18,13 +18,15 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
-import { badRest, badResults, badThrow, buildWorld, changedTables, dumpAll, invariantProblems, prototypePolluted, type World } from './hostile-world.js';
+import { badOAuth, badRest, badResults, badThrow, buildWorld, changedTables, dumpAll, invariantProblems, prototypePolluted, type World } from './hostile-world.js';
 import { ERRORS } from '../../src/errors.js';
-import { httpAnyArb, httpInvokeArb, httpQueryArb, httpRecordArb, invocationArb, recordWriteArb, soqlArb, toJson, type HostileRequest } from './hostile-arbitraries.js';
+import { httpAnyArb, httpInvokeArb, httpOAuthArb, httpQueryArb, httpRecordArb, invocationArb, recordWriteArb, soqlArb, toJson, type HostileRequest } from './hostile-arbitraries.js';
 
 const DECLARED_STATUSES = new Set<number>(Object.values(ERRORS).map((e) => e.status));
 const SCALE = Number(process.env.HOSTILE_RUNS ?? 1);
 const PG = process.env.HOSTILE_PG === '1';
+/** Per-property time limit: generous, scaled with the runs (the file's budget in npm test is 45 s in all). */
+const TIMEOUT = 60_000 * Math.max(1, SCALE) * (PG ? 3 : 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 // The world is shared and changes with every accepted request, so a shrunk case would run on
 // another state than the failing one: no shrinking; the failing case is reported as generated.
@@ -99,7 +101,7 @@ describe('hostile input through the library', () => {
       }),
       params(60),
     );
-  });
+  }, TIMEOUT);
 
   it('record writes: every object × create/update/delete × A, B, admin — only table errors; refused writes change nothing', async () => {
     await fc.assert(
@@ -123,7 +125,7 @@ describe('hostile input through the library', () => {
       }),
       params(150),
     );
-  });
+  }, TIMEOUT);
 
   it('SOQL: grammar-aware and arbitrary text — only table errors, and a query never changes data', async () => {
     await fc.assert(
@@ -144,7 +146,7 @@ describe('hostile input through the library', () => {
       }),
       params(120),
     );
-  });
+  }, TIMEOUT);
 });
 
 /** Sends a request through `inject` (or a real socket at `base`), returns status and parsed body. */
@@ -195,19 +197,37 @@ async function checkHttp(req: HostileRequest, prop: string, base?: string): Prom
 describe('hostile input over HTTP (inject)', () => {
   it('action invocations: any body, version, token — Salesforce error bodies from the table; refused calls change nothing', async () => {
     await fc.assert(fc.asyncProperty(httpInvokeArb(w), (req) => checkHttp(req, 'http actions')), params(60));
-  });
+  }, TIMEOUT);
 
   it('sObject writes and reads on every object — Salesforce error bodies from the table; refused writes change nothing', async () => {
     await fc.assert(fc.asyncProperty(httpRecordArb(w), (req) => checkHttp(req, 'http records')), params(150));
-  });
+  }, TIMEOUT);
 
   it('SOQL over /query — Salesforce error bodies from the table; no query changes data', async () => {
     await fc.assert(fc.asyncProperty(httpQueryArb(w), (req) => checkHttp(req, 'http soql')), params(100));
-  });
+  }, TIMEOUT);
 
   it('any method on any path with any body and content type — only documented answers', async () => {
     await fc.assert(fc.asyncProperty(httpAnyArb(w), (req) => checkHttp(req, 'http any')), params(80));
-  });
+  }, TIMEOUT);
+});
+
+describe('hostile input to the OAuth endpoints (inject)', () => {
+  it('token and revoke requests with hostile form, JSON and query parameters — OAuth error bodies from the table; refused ones change nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(httpOAuthArb(), async (req) => {
+        const errs = w.internalErrors.length;
+        const before = await dumpAll(w);
+        const res = await send(req);
+        count('http oauth', `${req.url.split('?')[0]!.split('/').at(-1)} ${res.status}`);
+        expect(badOAuth(res.status, res.body), `${req.method} ${req.url.slice(0, 200)} ${req.body ?? ''}`).toBeNull();
+        common(errs);
+        // A token issued is a change; anything else must leave the database as it was.
+        if (res.status !== 200 || !req.url.includes('token')) expect(changedTables(before, await dumpAll(w))).toEqual([]);
+      }),
+      params(30),
+    );
+  }, TIMEOUT);
 });
 
 describe('hostile input over a real socket', () => {
@@ -219,5 +239,5 @@ describe('hostile input over a real socket', () => {
   it('the same properties hold through Node’s HTTP parser (a few cases of each kind)', async () => {
     const any = fc.oneof(httpInvokeArb(w), httpRecordArb(w), httpQueryArb(w), httpAnyArb(w));
     await fc.assert(fc.asyncProperty(any, (req) => checkHttp(req, 'socket', base)), params(24));
-  });
+  }, TIMEOUT);
 });

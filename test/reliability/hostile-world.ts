@@ -199,6 +199,15 @@ export function badRest(status: number, body: unknown): string | null {
   return null;
 }
 
+/** Problems of an OAuth endpoint's answer: success, or `{ error, error_description }` of an OAUTH_ (or request-level) error of the table. */
+export function badOAuth(status: number, body: unknown): string | null {
+  if (status === 200) return null;
+  if (Array.isArray(body)) return badRest(status, body);
+  const b = body as { error?: unknown; error_description?: unknown } | null;
+  if (!b || typeof b.error !== 'string' || typeof b.error_description !== 'string') return `OAuth error ${status} without { error, error_description }: ${JSON.stringify(body)?.slice(0, 300)}`;
+  return undocumented(b.error, status, b.error_description);
+}
+
 /** The status a result's error has in the table (the answer's status is the first failure's; later ones carry their own). */
 function statusOfCode(code: string, answered: number, message: string): number {
   const defs = Object.values(ERRORS).filter((d) => d.code === code && message.startsWith(d.message));
