@@ -31,9 +31,9 @@ export async function verifyPassword(plain: string, stored: unknown): Promise<bo
   return timingSafeEqual(actual, expected);
 }
 
-/** A username as stored and looked up: trimmed and lower-cased (Salesforce usernames ignore case). */
-export function normalizeUsername(username: string): string {
-  return username.trim().toLowerCase();
+/** A username as stored and looked up: trimmed and lower-cased (Salesforce usernames ignore case); '' for a non-string, which names nobody. */
+export function normalizeUsername(username: unknown): string {
+  return typeof username === 'string' ? username.trim().toLowerCase() : '';
 }
 
 /**

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
 import { badOAuth, badRest, badResults, badThrow, buildWorld, changedTables, dumpAll, invariantProblems, prototypePolluted, type World } from './hostile-world.js';
 import { ERRORS } from '../../src/errors.js';
-import { httpAnyArb, httpInvokeArb, httpOAuthArb, httpQueryArb, httpRecordArb, invocationArb, recordWriteArb, soqlArb, toJson, type HostileRequest } from './hostile-arbitraries.js';
+import { actionNameArb, anyValue, httpAnyArb, httpInvokeArb, httpOAuthArb, idArb, httpQueryArb, httpRecordArb, invocationArb, recordWriteArb, soqlArb, toJson, type HostileRequest } from './hostile-arbitraries.js';
 
 const DECLARED_STATUSES = new Set<number>(Object.values(ERRORS).map((e) => e.status));
 const SCALE = Number(process.env.HOSTILE_RUNS ?? 1);
@@ -145,6 +145,48 @@ describe('hostile input through the library', () => {
         expect(changedTables(before, await dumpAll(w))).toEqual([]);
       }),
       params(120),
+    );
+  }, TIMEOUT);
+
+  it('the calls themselves: arguments of any type, hostile callers — only table errors; refused calls change nothing', async () => {
+    const e = w.engine as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const caller = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom('a', 'b', 'admin').map((k) => ({ userId: w.users[k as 'a' | 'b' | 'admin'] })) },
+      { weight: 1, arbitrary: fc.constantFrom(w.users.a.slice(0, 15), w.users.a.toLowerCase(), w.named.cartA, '', ' ').map((userId) => ({ userId })) },
+      { weight: 1, arbitrary: anyValue.map((userId) => ({ userId })) },
+      { weight: 1, arbitrary: anyValue },
+    );
+    // A Symbol as the type of createRecord/updateRecord/deleteRecord throws a TypeError in
+    // src/engine/engine.ts (`${type}` in the call's origin label): reported to the lead with a repro, left out here.
+    const typeArg = anyValue.filter((v) => typeof v !== 'symbol');
+    const call = fc.oneof(
+      fc.tuple(fc.constant('query'), fc.tuple(fc.oneof(soqlArb, anyValue), caller)),
+      fc.tuple(fc.constant('invoke'), fc.tuple(fc.oneof(actionNameArb(w), anyValue), anyValue, caller)),
+      fc.tuple(fc.constantFrom('createRecord'), fc.tuple(typeArg, anyValue, caller)),
+      fc.tuple(fc.constantFrom('updateRecord'), fc.tuple(fc.oneof(fc.constantFrom('WebCart', 'CartCheckoutSession', 'CartItem'), typeArg), fc.oneof(idArb(w), anyValue), anyValue, caller)),
+      fc.tuple(fc.constantFrom('deleteRecord', 'getRecord'), fc.tuple(fc.oneof(fc.constantFrom('WebCart', 'CartCheckoutSession', 'CartItem'), typeArg), fc.oneof(idArb(w), anyValue), caller)),
+      fc.tuple(fc.constantFrom('getHistory'), fc.tuple(fc.oneof(idArb(w, ['CartCheckoutSession']), anyValue), caller)),
+      fc.tuple(fc.constantFrom('login'), fc.tuple(anyValue, anyValue)),
+      fc.tuple(fc.constantFrom('authenticate', 'revokeToken', 'userIdByUsername', 'isActiveUser'), fc.tuple(anyValue)),
+    );
+    await fc.assert(
+      fc.asyncProperty(call, async ([name, args]) => {
+        const errs = w.internalErrors.length;
+        const before = await dumpAll(w);
+        let refused = false;
+        try {
+          await e[name]!.apply(w.engine, args);
+          count('library calls', `${name} ok`);
+        } catch (err) {
+          expect(badThrow(err), `${name}(${args.map((a) => toJson(a).slice(0, 200)).join(', ')})`).toBeNull();
+          refused = true;
+          count('library calls', `${name} ${(err as { key: string }).key}`);
+        }
+        common(errs);
+        const reads = ['query', 'getRecord', 'getHistory', 'login', 'authenticate', 'userIdByUsername', 'isActiveUser'];
+        await afterOutcome(refused || reads.includes(name), before, `${name}(${args.map((a) => toJson(a).slice(0, 120)).join(', ')})`);
+      }),
+      params(100),
     );
   }, TIMEOUT);
 });
