@@ -191,6 +191,19 @@ describe('hostile input through the library', () => {
   }, TIMEOUT);
 });
 
+describe('regressions the properties found', () => {
+  it('a token, revoke or username lookup of a non-string answers "nobody" instead of throwing a TypeError', async () => {
+    for (const v of [null, undefined, 5, {}, ['x'], false]) {
+      expect(await w.engine.authenticate(v as never)).toBeNull();
+      expect(await w.engine.revokeToken(v as never)).toBe(false);
+      expect(await w.engine.userIdByUsername(v as never)).toBeNull();
+      expect(await w.engine.login(v, v)).toBeNull();
+    }
+    // The buyer's token still works: nothing was revoked on the way.
+    expect(await w.engine.authenticate(w.tokens.a)).toBe(w.users.a);
+  });
+});
+
 /** Sends a request through `inject` (or a real socket at `base`), returns status and parsed body. */
 async function send(req: HostileRequest, base?: string): Promise<{ status: number; body: unknown; text: string }> {
   if (base) {
