@@ -14,6 +14,7 @@ import { OBJECTS, STORED_OBJECTS } from '../../src/domain/objects.js';
 import { checkInvariants } from '../../src/scenarios/invariants.js';
 import type { InvocationResult } from '../../src/actions/index.js';
 import { cartOn, CA_ADDRESS } from '../flow/helpers.js';
+import type { Row } from '../../src/storage/port.js';
 import { LogSink } from '../http/helpers.js';
 
 /** The three principals of the world. */
@@ -33,6 +34,8 @@ export interface World {
   samples: Record<string, Record<string, unknown>>;
   /** Named ids: A's Active cart, A's cart at checkoutSummary and its session, B's cart… */
   named: Record<string, string>;
+  /** The rows that make the world usable (the three users, their accounts and store membership, their tokens), as built. */
+  principals: { object: string; row: Row }[];
   /** Everything the engine reported to `onError` (an unexpected internal error): must stay empty. */
   internalErrors: unknown[];
   close(): Promise<void>;
@@ -77,12 +80,29 @@ export async function buildWorld(location: string): Promise<World> {
   const logs = new LogSink();
   const { app } = buildServer(engine, { log: { level: 'info', stream: logs } });
   await app.ready();
+  const tokens = { a: await issue(aId), b: await issue(bId), admin: await issue(adminId) };
+  const principals: World['principals'] = [];
+  const keep = async (object: string, where: { field: string; op: '='; value: unknown }[]) => {
+    for (const row of await storage.find(object, { where })) principals.push({ object, row });
+  };
+  for (const id of [aId, bId, adminId]) await keep('User', [{ field: 'Id', op: '=', value: id }]);
+  const accounts = principals.map((p) => p.row.AccountId).filter((a): a is string => typeof a === 'string');
+  for (const id of accounts) {
+    await keep('Account', [{ field: 'Id', op: '=', value: id }]);
+    await keep('BuyerAccount', [{ field: 'BuyerId', op: '=', value: id }]);
+    await keep('BuyerGroupMember', [{ field: 'BuyerId', op: '=', value: id }]);
+  }
+  await keep('WebStore', [{ field: 'Id', op: '=', value: first.storeId }]);
+  await keep('WebStoreBuyerGroup', [{ field: 'WebStoreId', op: '=', value: first.storeId }]);
+  for (const p of principals.filter((x) => x.object === 'BuyerGroupMember')) await keep('BuyerGroup', [{ field: 'Id', op: '=', value: p.row.BuyerGroupId }]);
+  for (const userId of [aId, bId, adminId]) await keep('EngineAuthToken', [{ field: 'UserId', op: '=', value: userId }]);
   return {
     engine,
     app,
     logs,
+    principals,
     users: { a: aId, b: bId, admin: adminId },
-    tokens: { a: await issue(aId), b: await issue(bId), admin: await issue(adminId) },
+    tokens,
     ids,
     samples,
     named: {
@@ -101,6 +121,28 @@ export async function buildWorld(location: string): Promise<World> {
       await engine.close();
     },
   };
+}
+
+/**
+ * Puts back the rows that make the world usable when an accepted request changed them (the admin
+ * may delete or deactivate a buyer, reset a password — which ends the buyer's tokens — or take an
+ * account out of the store): the properties go on attacking with the same principals. Returns how
+ * many rows were put back. Only ever called after the checks of the accepted request.
+ */
+export async function restorePrincipals(w: World): Promise<number> {
+  await w.engine.whenIdle();
+  const storage = w.engine.core.storage;
+  let restored = 0;
+  for (const { object, row } of w.principals) {
+    const now = await storage.get(object, String(row.Id));
+    if (now && JSON.stringify(now) === JSON.stringify(row)) continue;
+    await storage.transaction(async (tx) => {
+      if (now) await tx.delete(object, [String(row.Id)]);
+      await tx.insert(object, [row]);
+    });
+    restored++;
+  }
+  return restored;
 }
 
 /** Every row of every stored table (engine-internal ones included), in a stable order. */
