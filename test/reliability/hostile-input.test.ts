@@ -204,6 +204,16 @@ describe('regressions the properties found', () => {
     // The buyer's token still works: nothing was revoked on the way.
     expect(await w.engine.authenticate(w.tokens.a)).toBe(w.users.a);
   });
+
+  it("an admin's Draft Order (ModifyAllData may create one) is outside checkout: the invariants judge only checkout's orders", async () => {
+    const { id } = await w.engine.createRecord('Order', { ...w.samples.Order, Status: 'Draft' }, { userId: w.users.admin });
+    expect(await invariantProblems(w)).toEqual([]);
+    // A checkout's order (cartToOrder wrote its `_sessionId`) that no session owns is still caught.
+    await w.engine.core.storage.update('Order', id, { _sessionId: 'a-session-that-does-not-exist' });
+    expect(await invariantProblems(w)).toEqual([`Order ${id} belongs to no checkout session (an order exists only after cartToOrder)`]);
+    await w.engine.deleteRecord('Order', id, { userId: w.users.admin });
+    expect(await invariantProblems(w)).toEqual([]);
+  });
 });
 
 /** Sends a request through `inject` (or a real socket at `base`), returns status and parsed body. */
