@@ -511,13 +511,30 @@ export function httpQueryArb(w: World): fc.Arbitrary<HostileRequest> {
   });
 }
 
+/** The path a client's URL parser (and `inject`) sends: dot segments resolved. */
+function normalizedPath(p: string): string {
+  try {
+    return new URL(p, 'http://localhost').pathname;
+  } catch {
+    return p;
+  }
+}
+
 /** Any request on any route pattern with junk segments, any method and body. */
 export function httpAnyArb(w: World): fc.Arbitrary<HostileRequest> {
   const segment = fc.oneof(fc.constantFrom('services', 'data', 'v62.0', 'latest', 'sobjects', 'actions', 'standard', 'custom', 'query', 'WebCart', 'describe', 'oauth2', 'id', 'openapi.json', 'page', '..', '.', '%2e%2e', '%00', '%', '%ZZ', '', 'x'.repeat(300)), fc.string({ maxLength: 6 }).map(enc));
   const path = fc.oneof(
     { weight: 3, arbitrary: fc.array(segment, { minLength: 1, maxLength: 7 }).map((xs) => `/${xs.join('/')}`) },
-    { weight: 2, arbitrary: fc.tuple(fc.constantFrom('/services/data/v62.0/sobjects/WebCart/', '/services/data/v62.0/actions/standard/', '/services/data/v62.0/', '/services/data/v62.0/query/', '/id/00D000000000001AAA/'), segment).map(([a, b]) => a + b) },
-  );
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom('/services/data/v62.0/sobjects/WebCart/', '/services/data/v62.0/actions/standard/', '/services/data/v62.0/', '/services/data/v62.0/query/', '/id/00D000000000001AAA/', '/page/api/', '/services/data/v62.0/checkout-sessions/'), segment).map(([a, b]) => a + b) },
+    // The statechart page's data: session lists with hostile filters, any id's history.
+    {
+      weight: 2,
+      arbitrary: fc.oneof(
+        fc.tuple(fc.constantFrom('state', 'cart', 'error', 'archived', 'x'), junkString.filter((x) => x.length < 300)).map(([k, v]) => `/page/api/sessions?${k}=${enc(v)}`),
+        fc.tuple(versionArb, idArb(w)).map(([v, id]) => `/services/data/${v}/checkout-sessions/${enc(id)}/history`),
+      ),
+    },
+  ).filter((p) => !normalizedPath(p).startsWith('/page/api/events')); // a server-sent event stream never ends: not a request/answer case
   return fc.record({
     method: fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'HEAD', 'OPTIONS'),
     url: path,
