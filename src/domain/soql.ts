@@ -243,6 +243,13 @@ function validDate(y: string, m: string, d: string): boolean {
 /** Date literals and their unit/direction, for {@link dateLiteralRange}. */
 const DATE_LITERALS = /^(TODAY|YESTERDAY|TOMORROW|(LAST|THIS|NEXT)_(WEEK|MONTH|QUARTER|YEAR|FISCAL_QUARTER|FISCAL_YEAR)|(LAST|NEXT)_90_DAYS)$/;
 const DATE_N_LITERALS = /^((LAST|NEXT)_N_|N_)(DAYS|WEEKS|MONTHS|QUARTERS|YEARS|FISCAL_QUARTERS|FISCAL_YEARS)(_AGO)?$/;
+/**
+ * How far a date literal's `:n` may reach, in years: ranges stay inside the four-digit years that
+ * date strings compare correctly in (a bigger n made an invalid Date, and a 500 on `/query`).
+ * Salesforce documents no bound.
+ */
+export const DATE_N_YEARS = 1000;
+const DATE_N_MAX: Record<string, number> = { DAYS: DATE_N_YEARS * 366, WEEKS: DATE_N_YEARS * 53, MONTHS: DATE_N_YEARS * 12, QUARTERS: DATE_N_YEARS * 4, YEARS: DATE_N_YEARS };
 
 class Converter {
   constructor(private readonly text: string) {}
@@ -483,6 +490,8 @@ class Converter {
         const name = raw.split(':')[0]!.toUpperCase();
         const count = Number(n ?? raw.split(':')[1]);
         if (!DATE_N_LITERALS.test(name) || !Number.isSafeInteger(count) || count < 0) this.fail(`invalid date literal: ${raw}`, raw);
+        const unit = /(DAYS|WEEKS|MONTHS|QUARTERS|YEARS)/.exec(name)![1]!;
+        if (count > DATE_N_MAX[unit]!) this.fail(`invalid date literal: ${raw}; n may reach at most ${DATE_N_YEARS} years (${unit} up to ${DATE_N_MAX[unit]})`, raw);
         return { dateLiteral: name, n: count };
       }
       default:

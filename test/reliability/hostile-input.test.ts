@@ -205,6 +205,17 @@ describe('regressions the properties found', () => {
     expect(await w.engine.authenticate(w.tokens.a)).toBe(w.users.a);
   });
 
+  it('a date literal reaching past 1,000 years is MALFORMED_QUERY, not a RangeError (500) while planning the query', async () => {
+    for (const lit of ['LAST_N_DAYS:99999999999', 'NEXT_N_YEARS:1001', 'N_MONTHS_AGO:12001', 'LAST_N_WEEKS:53001', 'NEXT_N_QUARTERS:4001']) {
+      const err = await w.engine.query(`SELECT Id FROM WebCart WHERE CreatedDate != ${lit}`, { userId: w.users.a }).catch((e: unknown) => e);
+      expect(badThrow(err), lit).toBeNull();
+      expect((err as { key: string }).key, lit).toBe('MALFORMED_QUERY');
+    }
+    for (const lit of ['LAST_N_DAYS:366000', 'NEXT_N_YEARS:1000', 'N_MONTHS_AGO:12000']) {
+      expect((await w.engine.query(`SELECT COUNT() FROM WebCart WHERE CreatedDate != ${lit}`, { userId: w.users.a })).done, lit).toBe(true);
+    }
+  });
+
   it("an admin's Draft Order (ModifyAllData may create one) is outside checkout: the invariants judge only checkout's orders", async () => {
     const { id } = await w.engine.createRecord('Order', { ...w.samples.Order, Status: 'Draft' }, { userId: w.users.admin });
     expect(await invariantProblems(w)).toEqual([]);
