@@ -86,15 +86,22 @@ export function assertInRange(type: string, fieldName: string, value: unknown, w
   }
 }
 
+/**
+ * Text never holds U+0000: PostgreSQL can't store it (the write failed with a database error, a
+ * 500) while SQLite could, so both backends refuse it the same way, naming the field.
+ */
+const noNul = (v: string) => !v.includes('\u0000');
+const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
+
 /** The zod schema of one field's value (nullable; `required` is checked separately). */
 export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
   let s: z.ZodType<unknown>;
   switch (field.type) {
     case 'string':
-      s = z.string().max(field.maxLength ?? 255, `must be at most ${field.maxLength ?? 255} characters`);
+      s = z.string().max(field.maxLength ?? 255, `must be at most ${field.maxLength ?? 255} characters`).refine(noNul, NUL_MESSAGE);
       break;
     case 'password':
-      s = z.string().min(1, 'must not be empty');
+      s = z.string().min(1, 'must not be empty').refine(noNul, NUL_MESSAGE);
       break;
     case 'picklist':
       s = z.enum(field.values as [string, ...string[]], { error: `must be one of: ${(field.values ?? []).join(', ')}` });
@@ -143,7 +150,7 @@ export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
         .transform((v) => new Date(v).toISOString());
       break;
     case 'stringList':
-      s = z.array(z.string(), { error: 'must be a list of strings' });
+      s = z.array(z.string().refine(noNul, NUL_MESSAGE), { error: 'must be a list of strings' });
       break;
   }
   return s.nullable();

@@ -140,6 +140,9 @@ export function checkSoqlLimits(text: string): void {
   if (text.length > SOQL_MAX_LENGTH) {
     throw errorAt(text, SOQL_MAX_LENGTH, `Query is too long: ${text.length} characters; the maximum is ${SOQL_MAX_LENGTH}.`);
   }
+  // PostgreSQL can't take U+0000 in a parameter (a database error, a 500); no stored text holds one.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) throw errorAt(text, nul, 'invalid character U+0000 (NUL) in the query.');
   const masked = maskStrings(text);
   let depth = 0;
   for (let i = 0; i < masked.length; i++) {

@@ -19,7 +19,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
 import { badOAuth, badRest, badResults, badThrow, buildWorld, changedTables, dumpAll, invariantProblems, prototypePolluted, restorePrincipals, type World } from './hostile-world.js';
-import { ERRORS } from '../../src/errors.js';
+import { ERRORS, type EngineError } from '../../src/errors.js';
 import { actionNameArb, anyValue, httpAnyArb, httpInvokeArb, httpOAuthArb, idArb, httpQueryArb, httpRecordArb, invocationArb, recordWriteArb, soqlArb, toJson, type HostileRequest } from './hostile-arbitraries.js';
 
 const DECLARED_STATUSES = new Set<number>(Object.values(ERRORS).map((e) => e.status));
@@ -214,6 +214,20 @@ describe('regressions the properties found', () => {
     for (const lit of ['LAST_N_DAYS:366000', 'NEXT_N_YEARS:1000', 'N_MONTHS_AGO:12000']) {
       expect((await w.engine.query(`SELECT COUNT() FROM WebCart WHERE CreatedDate != ${lit}`, { userId: w.users.a })).done, lit).toBe(true);
     }
+  });
+
+  it('U+0000 in text is refused on every backend (PostgreSQL answered it with a database error, a 500)', async () => {
+    const as = { userId: w.users.a };
+    const before = await dumpAll(w);
+    const write = await w.engine.updateRecord('WebCart', w.named.cartA, { PoNumber: 'PO\u00001' }, as).catch((e: unknown) => e);
+    expect([(write as EngineError).key, (write as EngineError).fields]).toEqual(['FIELD_VALUE_TYPE', ['PoNumber']]);
+    const seeded = await w.engine.seed({ Account: [{ Name: 'x\u0000' }] }).catch((e: unknown) => e);
+    expect([(seeded as EngineError).key, (seeded as EngineError).fields]).toEqual(['INVALID_FIXTURE', ['Name']]);
+    const query = await w.engine.query("SELECT Id FROM WebCart WHERE Name = 'a\u0000'", as).catch((e: unknown) => e);
+    expect((query as EngineError).key).toBe('MALFORMED_QUERY');
+    expect(await w.engine.login('buyer@acme.example\u0000', 'demo-password-1')).toBeNull();
+    expect(await w.engine.userIdByUsername('\u0000')).toBeNull();
+    expect(changedTables(before, await dumpAll(w))).toEqual([]);
   });
 
   it("an admin's Draft Order (ModifyAllData may create one) is outside checkout: the invariants judge only checkout's orders", async () => {
