@@ -12,8 +12,8 @@
  *     accepted requests leave the invariants of src/scenarios/invariants.ts true.
  *
  * Runs on SQLite in memory in `npm test`. HOSTILE_RUNS=10 runs ten times as many cases;
- * HOSTILE_PG=1 runs on PostgreSQL (TEST_DATABASE_URL) instead. A failure prints fast-check's seed
- * and path: replay with HOSTILE_SEED=<seed> HOSTILE_PATH=<path>.
+ * HOSTILE_PG=1 runs on PostgreSQL (TEST_DATABASE_URL) instead. The file's seed is printed at the
+ * start: HOSTILE_SEED=<seed> replays every property's cases in the same order.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,11 +30,11 @@ const TIMEOUT = 60_000 * Math.max(1, SCALE) * (PG ? 3 : 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 // The world is shared and changes with every accepted request, so a shrunk case would run on
 // another state than the failing one: no shrinking; the failing case is reported as generated.
-const params = (n: number): fc.Parameters<unknown> => ({
-  numRuns: runs(n),
-  endOnFailure: true,
-  ...(process.env.HOSTILE_SEED ? { seed: Number(process.env.HOSTILE_SEED), path: process.env.HOSTILE_PATH } : {}),
-});
+// One seed for the file, the k-th property seeded FILE_SEED + k: HOSTILE_SEED=<file seed> replays
+// every property's cases in order, so the world reaches the failing case in the same state.
+const FILE_SEED = process.env.HOSTILE_SEED ? Number(process.env.HOSTILE_SEED) : Math.floor(Math.random() * 2 ** 31);
+let propertyIndex = 0;
+const params = (n: number): fc.Parameters<unknown> => ({ numRuns: runs(n), endOnFailure: true, seed: FILE_SEED + propertyIndex++ });
 
 /** Counts per property, printed at the end (how many were refused, accepted, and by which status). */
 const tally: Record<string, Record<string, number>> = {};
@@ -49,6 +49,7 @@ const onUnhandled = (e: unknown) => unhandled.push(e);
 
 let w: World;
 beforeAll(async () => {
+  console.log(`hostile input: file seed ${FILE_SEED} (replay with HOSTILE_SEED=${FILE_SEED})`);
   process.on('unhandledRejection', onUnhandled);
   w = await buildWorld(PG ? freshPgUrl() : ':memory:');
 }, 120_000);
@@ -56,7 +57,7 @@ afterAll(async () => {
   await w?.close();
   process.off('unhandledRejection', onUnhandled);
   await dropTestSchemas();
-  console.log(`hostile input (${PG ? 'postgres' : 'sqlite memory'}, scale ${SCALE}):\n${Object.entries(tally).map(([p, t]) => `  ${p}: ${JSON.stringify(t)}`).join('\n')}`);
+  console.log(`hostile input (${PG ? 'postgres' : 'sqlite memory'}, scale ${SCALE}, file seed ${FILE_SEED}):\n${Object.entries(tally).map(([p, t]) => `  ${p}: ${JSON.stringify(t)}`).join('\n')}`);
 });
 
 /** The checks shared by every case: no internal error reported, no pollution, no unhandled rejection. */
