@@ -93,6 +93,10 @@ export function assertInRange(type: string, fieldName: string, value: unknown, w
 const noNul = (v: string) => !v.includes('\u0000');
 const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
 
+/** The range of an integer field (32 bits). */
+export const INT32_MIN = -2_147_483_648;
+export const INT32_MAX = 2_147_483_647;
+
 /** The zod schema of one field's value (nullable; `required` is checked separately). */
 export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
   let s: z.ZodType<unknown>;
@@ -135,7 +139,18 @@ export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
       });
       break;
     case 'integer':
-      s = z.number({ error: 'must be a whole number' }).int('must be a whole number');
+      // A 32-bit integer, as Salesforce's Integer fields and PostgreSQL's integer columns hold.
+      s = z.unknown().transform((v, ctx) => {
+        if (typeof v !== 'number' || !Number.isInteger(v)) {
+          ctx.addIssue({ code: 'custom', message: 'must be a whole number' });
+          return z.NEVER;
+        }
+        if (v < INT32_MIN || v > INT32_MAX) {
+          ctx.addIssue({ code: 'custom', message: `must be from ${INT32_MIN} to ${INT32_MAX}`, params: { outOfRange: true } });
+          return z.NEVER;
+        }
+        return v;
+      });
       break;
     case 'boolean':
       s = z.boolean({ error: 'must be true or false' });

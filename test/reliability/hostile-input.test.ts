@@ -231,6 +231,21 @@ describe('regressions the properties found', () => {
     expect(changedTables(before, await dumpAll(w))).toEqual([]);
   });
 
+  it('an integer field holds 32 bits: a write past them is NUMBER_OUTSIDE_VALID_RANGE, a SOQL fraction or out-of-range literal INVALID_FIELD (PostgreSQL answered both with a database error, a 500)', async () => {
+    const admin = { userId: w.users.admin };
+    const before = await dumpAll(w);
+    for (const v of [2147483648, 1e15, -2147483649]) {
+      const err = await w.engine.updateRecord('WebStore', w.named.store, { CheckoutTimeToLive: v }, admin).catch((e: unknown) => e);
+      expect([(err as EngineError).key, (err as EngineError).fields], String(v)).toEqual(['NUMBER_OUTSIDE_VALID_RANGE', ['CheckoutTimeToLive']]);
+    }
+    expect(changedTables(before, await dumpAll(w))).toEqual([]);
+    for (const lit of ['0.5', '99999999999', '-2147483649']) {
+      const err = await w.engine.query(`SELECT Id FROM WebStore WHERE CheckoutTimeToLive != ${lit}`, admin).catch((e: unknown) => e);
+      expect([(err as EngineError).key, (err as EngineError).fields], lit).toEqual(['INVALID_FIELD', ['CheckoutTimeToLive']]);
+    }
+    expect((await w.engine.query('SELECT Id FROM WebStore WHERE CheckoutTimeToLive < 2147483647', admin)).done).toBe(true);
+  });
+
   it("an admin's Draft Order (ModifyAllData may create one) is outside checkout: the invariants judge only checkout's orders", async () => {
     const { id } = await w.engine.createRecord('Order', { ...w.samples.Order, Status: 'Draft' }, { userId: w.users.admin });
     expect(await invariantProblems(w)).toEqual([]);
