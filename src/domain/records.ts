@@ -86,15 +86,26 @@ export function assertInRange(type: string, fieldName: string, value: unknown, w
   }
 }
 
+/**
+ * Text never holds U+0000: PostgreSQL can't store it (the write failed with a database error, a
+ * 500) while SQLite could, so both backends refuse it the same way, naming the field.
+ */
+const noNul = (v: string) => !v.includes('\u0000');
+const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
+
+/** The range of an integer field (32 bits). */
+export const INT32_MIN = -2_147_483_648;
+export const INT32_MAX = 2_147_483_647;
+
 /** The zod schema of one field's value (nullable; `required` is checked separately). */
 export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
   let s: z.ZodType<unknown>;
   switch (field.type) {
     case 'string':
-      s = z.string().max(field.maxLength ?? 255, `must be at most ${field.maxLength ?? 255} characters`);
+      s = z.string().max(field.maxLength ?? 255, `must be at most ${field.maxLength ?? 255} characters`).refine(noNul, NUL_MESSAGE);
       break;
     case 'password':
-      s = z.string().min(1, 'must not be empty');
+      s = z.string().min(1, 'must not be empty').refine(noNul, NUL_MESSAGE);
       break;
     case 'picklist':
       s = z.enum(field.values as [string, ...string[]], { error: `must be one of: ${(field.values ?? []).join(', ')}` });
@@ -128,7 +139,18 @@ export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
       });
       break;
     case 'integer':
-      s = z.number({ error: 'must be a whole number' }).int('must be a whole number');
+      // A 32-bit integer, as Salesforce's Integer fields and PostgreSQL's integer columns hold.
+      s = z.unknown().transform((v, ctx) => {
+        if (typeof v !== 'number' || !Number.isInteger(v)) {
+          ctx.addIssue({ code: 'custom', message: 'must be a whole number' });
+          return z.NEVER;
+        }
+        if (v < INT32_MIN || v > INT32_MAX) {
+          ctx.addIssue({ code: 'custom', message: `must be from ${INT32_MIN} to ${INT32_MAX}`, params: { outOfRange: true } });
+          return z.NEVER;
+        }
+        return v;
+      });
       break;
     case 'boolean':
       s = z.boolean({ error: 'must be true or false' });
@@ -143,7 +165,7 @@ export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
         .transform((v) => new Date(v).toISOString());
       break;
     case 'stringList':
-      s = z.array(z.string(), { error: 'must be a list of strings' });
+      s = z.array(z.string().refine(noNul, NUL_MESSAGE), { error: 'must be a list of strings' });
       break;
   }
   return s.nullable();

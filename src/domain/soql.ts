@@ -140,6 +140,9 @@ export function checkSoqlLimits(text: string): void {
   if (text.length > SOQL_MAX_LENGTH) {
     throw errorAt(text, SOQL_MAX_LENGTH, `Query is too long: ${text.length} characters; the maximum is ${SOQL_MAX_LENGTH}.`);
   }
+  // PostgreSQL can't take U+0000 in a parameter (a database error, a 500); no stored text holds one.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) throw errorAt(text, nul, 'invalid character U+0000 (NUL) in the query.');
   const masked = maskStrings(text);
   let depth = 0;
   for (let i = 0; i < masked.length; i++) {
@@ -194,7 +197,10 @@ function parseWithLibrary(text: string): Query {
     const log = console.log;
     console.log = (...args: unknown[]) => void captured.push(args);
     try {
-      parseQuery(text, { logErrors: true });
+      // ignoreParseErrors must be given as false: the library rebuilds its parser (self-analysis,
+      // ~100 ms of CPU) whenever the option differs from the cached parser's, and an omitted
+      // option differs; so every malformed query cost a rebuild.
+      parseQuery(text, { logErrors: true, ignoreParseErrors: false });
     } catch {
       // expected: the same error again
     } finally {
@@ -240,6 +246,13 @@ function validDate(y: string, m: string, d: string): boolean {
 /** Date literals and their unit/direction, for {@link dateLiteralRange}. */
 const DATE_LITERALS = /^(TODAY|YESTERDAY|TOMORROW|(LAST|THIS|NEXT)_(WEEK|MONTH|QUARTER|YEAR|FISCAL_QUARTER|FISCAL_YEAR)|(LAST|NEXT)_90_DAYS)$/;
 const DATE_N_LITERALS = /^((LAST|NEXT)_N_|N_)(DAYS|WEEKS|MONTHS|QUARTERS|YEARS|FISCAL_QUARTERS|FISCAL_YEARS)(_AGO)?$/;
+/**
+ * How far a date literal's `:n` may reach, in years: ranges stay inside the four-digit years that
+ * date strings compare correctly in (a bigger n made an invalid Date, and a 500 on `/query`).
+ * Salesforce documents no bound.
+ */
+export const DATE_N_YEARS = 1000;
+const DATE_N_MAX: Record<string, number> = { DAYS: DATE_N_YEARS * 366, WEEKS: DATE_N_YEARS * 53, MONTHS: DATE_N_YEARS * 12, QUARTERS: DATE_N_YEARS * 4, YEARS: DATE_N_YEARS };
 
 class Converter {
   constructor(private readonly text: string) {}
@@ -480,6 +493,8 @@ class Converter {
         const name = raw.split(':')[0]!.toUpperCase();
         const count = Number(n ?? raw.split(':')[1]);
         if (!DATE_N_LITERALS.test(name) || !Number.isSafeInteger(count) || count < 0) this.fail(`invalid date literal: ${raw}`, raw);
+        const unit = /(DAYS|WEEKS|MONTHS|QUARTERS|YEARS)/.exec(name)![1]!;
+        if (count > DATE_N_MAX[unit]!) this.fail(`invalid date literal: ${raw}; n may reach at most ${DATE_N_YEARS} years (${unit} up to ${DATE_N_MAX[unit]})`, raw);
         return { dateLiteral: name, n: count };
       }
       default:

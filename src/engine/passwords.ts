@@ -31,9 +31,13 @@ export async function verifyPassword(plain: string, stored: unknown): Promise<bo
   return timingSafeEqual(actual, expected);
 }
 
-/** A username as stored and looked up: trimmed and lower-cased (Salesforce usernames ignore case). */
-export function normalizeUsername(username: string): string {
-  return username.trim().toLowerCase();
+/**
+ * A username as stored and looked up: trimmed and lower-cased (Salesforce usernames ignore case);
+ * '' — which names nobody — for a non-string or one holding U+0000 (no stored username can, and
+ * PostgreSQL refuses it in a lookup).
+ */
+export function normalizeUsername(username: unknown): string {
+  return typeof username === 'string' && !username.includes('\u0000') ? username.trim().toLowerCase() : '';
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
+import { INT32_MAX, INT32_MIN } from '../domain/records.js';
 import { findChildRelationship, findField, findObject, findParentRelationship, type FieldDef, type ObjectDef } from '../domain/objects.js';
 import {
   dateLiteralRange,
@@ -195,8 +196,11 @@ class PlanBuilder {
     switch (field.type) {
       case 'number':
       case 'currency':
-      case 'integer':
         if (typeof v !== 'number') throw bad('compare it with a number');
+        return v;
+      case 'integer':
+        // PostgreSQL reads the parameter as an integer: a fraction or a value past 32 bits was a database error (a 500).
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) throw bad(`compare it with a whole number from ${INT32_MIN} to ${INT32_MAX}`);
         return v;
       case 'boolean':
         if (typeof v !== 'boolean') throw bad('compare it with TRUE or FALSE');

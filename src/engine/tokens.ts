@@ -30,9 +30,9 @@ export function tokenHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** Whether a string has the shape of an access token this engine issues (cheap check before a lookup). */
-export function looksLikeToken(token: string): boolean {
-  return token.length < 200 && token.startsWith(`${ORG_ID}!`);
+/** Whether a value is a string with the shape of an access token this engine issues (cheap check before a lookup). */
+export function looksLikeToken(token: unknown): token is string {
+  return typeof token === 'string' && token.length < 200 && token.startsWith(`${ORG_ID}!`);
 }
 
 /** Issues a token for a user, valid for `ttlSeconds`; expired tokens of that user are dropped on the way. */

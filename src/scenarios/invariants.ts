@@ -40,8 +40,8 @@ export async function orderTotalsProblem(engine: CheckoutEngine, order: Row, car
  * - a session whose operation is New or Running has IsProcessing = true, and a session with
  *   IsProcessing = true either has such an operation or is claimed (NextState set) awaiting its action;
  * - at most one active session per cart;
- * - at most one Order per session, and an Order exists only as the order of a session whose
- *   cartToOrder operation completed;
+ * - at most one Order per session, and a checkout's Order (one cartToOrder wrote) exists only as
+ *   the order of a session whose cartToOrder operation completed;
  * - the order of an active session (or of a Closed cart) has the totals its cart computes.
  */
 export async function checkInvariants(engine: CheckoutEngine): Promise<string[]> {
@@ -91,7 +91,9 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
     const ref = String(order.OrderReferenceNumber ?? '');
     if (ref) ordersPerSession.set(ref, (ordersPerSession.get(ref) ?? 0) + 1);
     if (owners.length === 0) {
-      problems.push(`Order ${oid} belongs to no checkout session (an order exists only after cartToOrder)`);
+      // Only checkout's orders carry `_sessionId` (cartToOrder writes it); an order an admin created
+      // with a record write (ModifyAllData may) is outside checkout, like a row the engine never wrote.
+      if (order._sessionId) problems.push(`Order ${oid} belongs to no checkout session (an order exists only after cartToOrder)`);
       continue;
     }
     for (const session of owners) {
