@@ -199,7 +199,7 @@ export class CheckoutEngine {
   async createRecord(type: string, fields: unknown, opts: CallOptions): Promise<{ id: string; success: true; errors: [] }> {
     this.live();
     const caller = await loadCaller(this.core.storage, opts?.userId);
-    return callOrigin.run({ operation: `createRecord(${type})`, callerId: caller.Id }, () => this.records.create(type, fields, caller));
+    return callOrigin.run({ operation: `createRecord(${String(type)})`, callerId: caller.Id }, () => this.records.create(type, fields, caller));
   }
 
   /** Updates a record as `userId` (a session's State moves only as the flow allows). */
@@ -207,14 +207,14 @@ export class CheckoutEngine {
     this.live();
     if (String(type).toLowerCase() === 'cartcheckoutsession') await expireBeforeCall(this.core, { checkoutSessionId: id });
     const caller = await loadCaller(this.core.storage, opts?.userId);
-    return callOrigin.run({ operation: `updateRecord(${type})`, callerId: caller.Id, input: fields }, () => this.records.update(type, id, fields, caller));
+    return callOrigin.run({ operation: `updateRecord(${String(type)})`, callerId: caller.Id, input: fields }, () => this.records.update(type, id, fields, caller));
   }
 
   /** Deletes a record as `userId`. */
   async deleteRecord(type: string, id: string, opts: CallOptions): Promise<void> {
     this.live();
     const caller = await loadCaller(this.core.storage, opts?.userId);
-    return callOrigin.run({ operation: `deleteRecord(${type})`, callerId: caller.Id }, () => this.records.delete(type, id, caller));
+    return callOrigin.run({ operation: `deleteRecord(${String(type)})`, callerId: caller.Id }, () => this.records.delete(type, id, caller));
   }
 
   /**
@@ -226,7 +226,11 @@ export class CheckoutEngine {
   async query(soql: string, opts: CallOptions & { apiVersion?: string }): Promise<QueryResult> {
     this.live();
     const caller = await loadCaller(this.core.storage, opts?.userId);
-    return runQuery(this.core.storage, caller, soql, this.core.now(), opts.apiVersion);
+    const version = opts.apiVersion;
+    if (version !== undefined && (typeof version !== 'string' || !/^\d{1,3}\.\d$/.test(version))) {
+      throw new EngineError('INVALID_INPUT', `apiVersion must be a version like '64.0', not ${typeof version === 'string' ? `'${version.slice(0, 20)}'` : typeof version}.`, ['apiVersion']);
+    }
+    return runQuery(this.core.storage, caller, soql, this.core.now(), version);
   }
 
   /** Resolves when no background operation is queued or running in this process. */
@@ -241,6 +245,7 @@ export class CheckoutEngine {
    */
   async runCheckout(cartId: string, opts: RunCheckoutOptions): Promise<CheckoutRun> {
     this.live();
+    if (!opts || typeof opts !== 'object') throw new EngineError('INVALID_INPUT', 'runCheckout needs options with the buyer: { userId }.', ['userId']);
     return runCheckout(this, cartId, opts);
   }
 
@@ -326,6 +331,9 @@ export class CheckoutEngine {
    */
   async issueToken(userId: string, ttlSeconds: number): Promise<IssuedToken> {
     this.live();
+    if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+      throw new EngineError('INVALID_INPUT', 'ttlSeconds must be a positive number of seconds.', ['ttlSeconds']);
+    }
     return issueToken(this.core.storage, userId, ttlSeconds, this.core.now());
   }
 

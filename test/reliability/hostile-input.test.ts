@@ -159,11 +159,12 @@ describe('hostile input through the library', () => {
       { weight: 1, arbitrary: anyValue.map((userId) => ({ userId })) },
       { weight: 1, arbitrary: anyValue },
     );
-    // A Symbol as the type of createRecord/updateRecord/deleteRecord throws a TypeError in
-    // src/engine/engine.ts (`${type}` in the call's origin label): reported to the lead with a repro, left out here.
-    const typeArg = anyValue.filter((v) => typeof v !== 'symbol');
+    const typeArg = anyValue;
     const call = fc.oneof(
       fc.tuple(fc.constant('query'), fc.tuple(fc.oneof(soqlArb, anyValue), caller)),
+      fc.tuple(fc.constant('query'), fc.tuple(soqlArb, fc.tuple(caller, anyValue).map(([c, apiVersion]) => (c && typeof c === 'object' ? { ...c, apiVersion } : c)))),
+      fc.tuple(fc.constant('issueToken'), fc.tuple(fc.oneof(fc.constant(w.users.a), anyValue), anyValue)),
+      fc.tuple(fc.constant('runCheckout'), fc.tuple(fc.oneof(fc.constant(w.named.cartA), anyValue), fc.oneof(fc.constant(null), anyValue))),
       fc.tuple(fc.constant('invoke'), fc.tuple(fc.oneof(actionNameArb(w), anyValue), anyValue, caller)),
       fc.tuple(fc.constantFrom('createRecord'), fc.tuple(typeArg, anyValue, caller)),
       fc.tuple(fc.constantFrom('updateRecord'), fc.tuple(fc.oneof(fc.constantFrom('WebCart', 'CartCheckoutSession', 'CartItem'), typeArg), fc.oneof(idArb(w), anyValue), anyValue, caller)),
