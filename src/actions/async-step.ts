@@ -43,11 +43,15 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
     async run(env, input) {
       const { core, caller, worker } = env;
       const waits = input.runAsync !== true;
-      // A waiting call runs its step here and now. A step without slow work commits in the same
-      // transaction as its claim (one transaction for the whole call); one with integration work
-      // claims (operation Running under this process's lease), computes outside any transaction
-      // and commits in a second one. runAsync = true queues the operation (New) for the worker.
-      let inline = waits && !spec.service.compute && worker.commitsInline;
+      // A waiting call runs its step here and now. A step without slow work, or whose work is
+      // in-process (the built-in calculators), runs and commits in the same transaction as its
+      // claim (one transaction for the whole call); one with a registered integration claims
+      // (operation Running under this process's lease), computes outside any transaction and
+      // commits in a second one. runAsync = true queues the operation (New) for the worker.
+      const service = spec.service;
+      // Whether the step may run here in one transaction: a waiting call of a step without slow
+      // work, or whose work is in-process (the built-in calculators), decided per store in the claim.
+      let inline = waits && worker.commitsInline;
       for (;;) {
         try {
           const claimed = await core.atomically(async (tx) => {
@@ -96,14 +100,15 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
               _leaseUntil: waits ? worker.leaseNow() : null,
               _version: 0,
             };
-            if (inline) {
+            const here = inline && (!service.compute || service.runsInline?.({ core, storeId: String(loaded.cart!.WebStoreId) }) === true);
+            if (here) {
               await worker.commitInline(tx, op, t.row, now);
               Object.assign(op, { Status: 'Complete', FinishedAt: stamp, _version: 1 });
             }
             await tx.insert('BackgroundOperation', [op]);
-            return { op, session: t.row };
+            return { op, session: t.row, done: here };
           });
-          if (inline) return { backgroundOperationId: claimed.op.Id };
+          if (claimed.done) return { backgroundOperationId: claimed.op.Id };
           if (waits) await worker.runClaimed(claimed.op, claimed.session);
           else worker.enqueue(String(claimed.op.Id));
           return { backgroundOperationId: claimed.op.Id };

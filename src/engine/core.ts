@@ -20,6 +20,8 @@ export interface StepContext {
   readonly cartId: string;
   readonly now: Date;
   readonly signal: AbortSignal;
+  /** Where `compute` reads: the storage, or the claim's transaction when the step runs inside it (`runsInline`). */
+  readonly reads?: StorageOps;
 }
 
 /** A CartValidationOutput a failing step writes. */
@@ -45,6 +47,12 @@ export class StepFailed extends Error {
 export interface StepService {
   /** Slow work (integrations) done before the commit transaction; its result goes to `commit`. */
   compute?(ctx: StepContext): Promise<unknown>;
+  /**
+   * Whether `compute` is in-process work with no I/O of its own (the engine's built-in
+   * calculators), so a waiting call may run it inside the claim's transaction, reading through it,
+   * and commit in that same transaction. Without it, `compute` runs outside any transaction.
+   */
+  runsInline?(ctx: { core: EngineCore; storeId: string }): boolean;
   /**
    * Writes the step's effects in the same transaction that completes the operation and moves the
    * session, so either all of it happens or none of it does. Must be idempotent per operation.

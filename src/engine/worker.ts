@@ -250,15 +250,17 @@ export class OperationWorker implements OperationRunner {
   }
 
   /**
-   * Commits a step without slow work inside the transaction of the call that claims it: the
-   * step's effects, the session's completion and the cart's close on confirmation. `session` is the
+   * Runs a step without slow work (or whose work is in-process, `runsInline`) inside the
+   * transaction of the call that claims it: its work reading through that transaction, its
+   * effects, the session's completion and the cart's close on confirmation. `session` is the
    * row after the claim; the caller writes the operation (Complete) in the same transaction.
    */
   async commitInline(tx: StorageOps, op: Row, session: Row, now: Date): Promise<void> {
     const step = String(op._step);
     const service = this.serviceOf(this.core.flow(session._flow as string).flow, step);
-    const ctx: StepContext = { core: this.core, operation: op, session, cartId: String(op._cartId), now, signal: new AbortController().signal };
-    await this.commitStep(tx, service, ctx, session, undefined, String(op.Id), now);
+    const ctx: StepContext = { core: this.core, operation: op, session, cartId: String(op._cartId), now, signal: new AbortController().signal, reads: tx };
+    const computed = service.compute ? await service.compute(ctx) : undefined;
+    await this.commitStep(tx, service, ctx, session, computed, String(op.Id), now);
   }
 
   private serviceOf(flow: ReturnType<EngineCore['flow']>['flow'], step: string): StepService {

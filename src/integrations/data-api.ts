@@ -72,19 +72,24 @@ export class StagingCartDataApi implements CartDataApi {
     readonly cart: Row,
     readonly now: Date,
     readonly signal: AbortSignal,
+    /** Where it reads: the storage, or the transaction the step runs in. */
+    private readonly reads: StorageOps = core.storage,
   ) {}
 
-  /** Loads the cart once: one read per table, in parallel. */
+  /** Loads the cart once: one read per table (in parallel outside a transaction). */
   private async load(): Promise<CartEditor> {
     const cartId = String(this.cart.Id);
     const read = async (object: string, field: string) =>
-      (await this.core.storage.find(object, { where: [{ field, op: '=', value: cartId }], orderBy: ORDER })).map((r) => publicRecord(object, r) as Row);
-    const [items, deliveryGroups, taxes, deliveryMethods] = await Promise.all([
-      read('CartItem', 'CartId'),
-      read('CartDeliveryGroup', 'CartId'),
-      read('CartTax', 'CartId'),
-      read('CartDeliveryGroupMethod', 'WebCartId'),
-    ]);
+      (await this.reads.find(object, { where: [{ field, op: '=', value: cartId }], orderBy: ORDER })).map((r) => publicRecord(object, r) as Row);
+    const tables: [string, string][] = [
+      ['CartItem', 'CartId'],
+      ['CartDeliveryGroup', 'CartId'],
+      ['CartTax', 'CartId'],
+      ['CartDeliveryGroupMethod', 'WebCartId'],
+    ];
+    // One connection runs a transaction's statements one at a time.
+    const [items, deliveryGroups, taxes, deliveryMethods] =
+      this.reads === this.core.storage ? await Promise.all(tables.map(([o, f]) => read(o, f))) : await tables.reduce<Promise<Row[][]>>(async (acc, [o, f]) => [...(await acc), await read(o, f)], Promise.resolve([]));
     return new CartEditor(cartState(publicRecord('WebCart', this.cart) as Row, { items, deliveryGroups, taxes, deliveryMethods }), cartId);
   }
 
@@ -149,7 +154,7 @@ export class StagingCartDataApi implements CartDataApi {
   async find(object: string, match?: Match): Promise<Row[]> {
     const def = findObject(object);
     if (!def) throw new Error(`integration read refused: no object named '${object}'`);
-    const rows = await this.core.storage.find(def.name, { where: filters(match), orderBy: ORDER });
+    const rows = await this.reads.find(def.name, { where: filters(match), orderBy: ORDER });
     return rows.map((r) => publicRecord(def.name, r) as Row);
   }
 
