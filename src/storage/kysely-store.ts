@@ -540,6 +540,20 @@ class KyselyOps implements StorageOps {
     return rows;
   }
 
+  /** `insert into "T" ("a", …) values (?, …), …` for `n` rows, in the dialect's placeholders (cached per shape). */
+  private insertSql(object: string, cols: readonly string[], n: number): string {
+    const shape = `insert ${object} ${n}`;
+    const hit = this.statements.lookup(shape);
+    if (typeof hit === 'string') return hit;
+    const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+    let p = 0;
+    const placeholder = this.spec.kind === 'postgres' ? () => `$${++p}` : () => '?';
+    const tuple = () => `(${cols.map(placeholder).join(', ')})`;
+    const text = `insert into ${quote(object)} (${cols.map(quote).join(', ')}) values ${Array.from({ length: n }, tuple).join(', ')}`;
+    this.statements.remember(shape, text);
+    return text;
+  }
+
   async insert(object: string, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
     this.forget(object);
@@ -549,18 +563,17 @@ class KyselyOps implements StorageOps {
     const chunk = Math.max(1, Math.floor(this.spec.maxParams / cols.length));
     try {
       for (let i = 0; i < rows.length; i += chunk) {
-        const params: unknown[] = [];
-        const values = rows.slice(i, i + chunk).map((r) => {
-          const out: Row = {};
+        const part = rows.slice(i, i + chunk);
+        const params: unknown[] = new Array(part.length * cols.length);
+        let k = 0;
+        for (const r of part) {
           for (let j = 0; j < cols.length; j++) {
             const v = r[cols[j]!];
-            const enc = v === undefined ? null : codecs[j]!.encode(v);
-            out[cols[j]!] = enc;
-            params.push(enc);
+            params[k++] = v === undefined ? null : codecs[j]!.encode(v);
           }
-          return out;
-        });
-        await this.exec(`insert ${object} ${values.length}`, params, () => this.db.insertInto(object).values(values));
+        }
+        // A multi-row insert is plain text: written here once per shape rather than parsed by Kysely's builder.
+        await this.db.executeQuery(CompiledQuery.raw(this.insertSql(object, cols, part.length), params));
       }
     } catch (err) {
       if (this.spec.isUniqueViolation(err)) throw new UniqueViolation(object, err);
