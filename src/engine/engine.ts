@@ -30,6 +30,9 @@ import { createOperationQueue, queueOptions } from './queue/index.js';
 import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
 import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type IssuedToken } from './tokens.js';
 
+/** The longest access-token lifetime `issueToken` grants (10 years). */
+const MAX_TOKEN_TTL_SECONDS = 315_360_000;
+
 /** Inputs one action invocation takes at most, unless `maxInputsPerInvocation` says otherwise. */
 export const MAX_INVOCATION_INPUTS = 200;
 
@@ -331,8 +334,9 @@ export class CheckoutEngine {
    */
   async issueToken(userId: string, ttlSeconds: number): Promise<IssuedToken> {
     this.live();
-    if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
-      throw new EngineError('INVALID_INPUT', 'ttlSeconds must be a positive number of seconds.', ['ttlSeconds']);
+    if (typeof userId !== 'string' || !userId) throw new EngineError('INVALID_INPUT', 'userId must be a User id.', ['userId']);
+    if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > MAX_TOKEN_TTL_SECONDS) {
+      throw new EngineError('INVALID_INPUT', `ttlSeconds must be a number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS} (10 years).`, ['ttlSeconds']);
     }
     return issueToken(this.core.storage, userId, ttlSeconds, this.core.now());
   }
