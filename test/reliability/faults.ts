@@ -139,7 +139,7 @@ export interface FaultReport {
   openOperations: { new: number; runningExpired: number; runningLive: number };
   problems: string[];
   seconds: number;
-  /** Median time from `open` to ready (engine open + recovery) of the processes, ms. */
+  /** Median ms from a process's turn (its predecessor dead) to ready: what is left of its module loading, engine open, recovery. */
   openMedianMs: number;
 }
 
@@ -591,6 +591,6 @@ export function formatReport(r: FaultReport): string[] {
     `orders: ${r.orders}; duplicates ${r.duplicates}, lost ${r.lost}, money mismatches ${r.moneyMismatches}, stock mismatches ${r.stockMismatches}`,
     `runner failures in live processes (retried): ${r.runnerFailures.length}${r.runnerFailures.length ? ` — e.g. ${r.runnerFailures.slice(0, 3).join(' | ')}` : ''}`,
     `problems: ${r.problems.length}${r.problems.length ? `\n    ${r.problems.slice(0, 20).join('\n    ')}` : ''}`,
-    `time: ${r.seconds} s (an engine process opened and recovered in ${r.openMedianMs} ms, median)`,
+    `time: ${r.seconds} s (median ${r.openMedianMs} ms from a process's turn to its ready: rest of module loading, engine open, recovery)`,
   ];
 }
