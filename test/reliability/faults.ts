@@ -18,7 +18,8 @@ import { seedDemoCheckout } from '../../src/demo/run-demo.js';
 import { addMoney, sumMoney } from '../../src/domain/money.js';
 import { checkInvariants, orderTotalsProblem } from '../../src/scenarios/invariants.js';
 import { parseLease } from '../../src/engine/queue/types.js';
-import type { Row } from '../../src/storage/port.js';
+import type { Row, Storage } from '../../src/storage/port.js';
+import { openStorage } from '../../src/storage/index.js';
 import type { FaultCart, FaultMessage, FaultRequest } from './fault-child.js';
 
 const CHILD = fileURLToPath(new URL('./fault-child.ts', import.meta.url));
@@ -137,6 +138,14 @@ export interface FaultReport {
   moneyMismatches: number;
   stockMismatches: number;
   openOperations: { new: number; runningExpired: number; runningLive: number };
+  /**
+   * Sampled at every kill: operations Running past their lease by more than a lease while an engine
+   * process had been ready for 2 leases + 3 s (its recovery and lease sweeps had every chance to take
+   * them over). Any is a problem.
+   */
+  staleRunning: number;
+  /** Kills at which that sample was taken (the process had been ready long enough). */
+  staleSamples: number;
   problems: string[];
   seconds: number;
   /** Median ms from a process's turn (its predecessor dead) to ready: what is left of its module loading, engine open, recovery. */
@@ -151,6 +160,8 @@ class FaultChild {
   readonly ready: Promise<number>;
   readonly exited: Promise<void>;
   calls = 0;
+  /** performance.now() when it said ready. */
+  readyAt: number | null = null;
   stalled = false;
   finished = false;
   readonly inFlight = new Set<string>();
@@ -173,7 +184,10 @@ class FaultChild {
       this.proc.once('exit', (code, signal) => reject(new Error(`engine process exited (${code ?? signal}) before it was ready`)));
       this.proc.on('message', (m: FaultMessage) => {
         if (m.type === 'loaded') loaded();
-        else if (m.type === 'ready') resolve(m.openAtStart);
+        else if (m.type === 'ready') {
+          this.readyAt = performance.now();
+          resolve(m.openAtStart);
+        }
         else if (m.type === 'call') this.calls++;
         else if (m.type === 'stalled') this.stalled = true;
         else if (m.type === 'begin') this.inFlight.add(m.cartId);
@@ -312,6 +326,24 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
         }
       : { victim: new FaultChild(opts.storage, env(), onMessage), partner: undefined };
 
+  // Between kills: operations left Running past their lease while a process has long been ready.
+  const watcher: Storage = await openStorage(opts.storage);
+  let staleRunning = 0;
+  let staleSamples = 0;
+  const staleProblems: string[] = [];
+  const sampleLeases = async (child: FaultChild) => {
+    if (child.readyAt === null || performance.now() - child.readyAt < 2 * leaseMs + 3_000) return;
+    staleSamples++;
+    const now = Date.now();
+    for (const op of await watcher.find('BackgroundOperation', { where: [{ field: 'Status', op: '=', value: 'Running' }] })) {
+      const lease = parseLease(op._leaseUntil);
+      if (lease && lease.until < now - leaseMs) {
+        staleRunning++;
+        staleProblems.push(`at kill ${kills + 1}: operation ${String(op.Id)} (${String(op._step)}) Running, lease ended ${now - lease.until} ms ago`);
+      }
+    }
+  };
+
   let next = fork(plans[0]);
   for (const [i, plan] of plans.entries()) {
     const { victim, partner } = next;
@@ -337,6 +369,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
       asPlanned = false;
     }
     if (asPlanned) landed++;
+    await sampleLeases(victim);
     await killed(victim, plan.mode);
     if (partner) {
       await partner.until(() => partner.finished, plan.pair!.survivorMs);
@@ -356,13 +389,14 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
   clean.send({ type: 'close' });
   await Promise.race([clean.exited, sleep(30_000)]);
   if (clean.proc.exitCode === null) await clean.kill();
+  await watcher.close();
 
   const reader = await createCheckoutEngine({ storage: opts.storage, worker: false, recover: false });
   try {
     const v = await verifyFaults(reader, cartIds);
     if (!done) v.problems.unshift('the final clean process did not finish its checkouts within 10 minutes');
     if (clean.proc.exitCode !== 0) v.problems.unshift(`the final clean process did not close cleanly (exit ${clean.proc.exitCode ?? clean.proc.signalCode})`);
-    v.problems.unshift(...unexpectedExits);
+    v.problems.unshift(...unexpectedExits, ...staleProblems);
     const resumed = [...interruptedCarts].filter((c) => v.completeCarts.has(c)).length;
     return {
       backend: opts.backend,
@@ -387,6 +421,8 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
       moneyMismatches: v.moneyMismatches,
       stockMismatches: v.stockMismatches,
       openOperations: v.openOperations,
+      staleRunning,
+      staleSamples,
       problems: v.problems,
       seconds: Math.round((performance.now() - t0) / 100) / 10,
       openMedianMs: Math.round([...openMs].sort((a, b) => a - b)[Math.floor(openMs.length / 2)] ?? 0),
@@ -587,7 +623,7 @@ export function formatReport(r: FaultReport): string[] {
   return [
     `backend ${r.backend}, seed ${r.seed}: ${r.kills} SIGKILLs in ${r.rounds} rounds (${modes}); ${r.landedAsPlanned} landed where planned`,
     `checkouts: ${r.carts} (${r.asyncCarts} with runAsync:true steps); ${r.complete} complete, ${r.errored} errored; ${r.interrupted} in flight at a kill (${r.interruptedCarts} carts), ${r.resumed} of those carts resumed to complete`,
-    `operations: ${r.recoveredOperations} found New/Running by a starting process, ${r.retriedOperations} run more than once; open at the end: ${r.openOperations.new} New, ${r.openOperations.runningExpired} Running past lease, ${r.openOperations.runningLive} Running in lease`,
+    `operations: ${r.recoveredOperations} found New/Running by a starting process, ${r.retriedOperations} run more than once; open at the end: ${r.openOperations.new} New, ${r.openOperations.runningExpired} Running past lease, ${r.openOperations.runningLive} Running in lease; Running a lease past its lease at a kill (${r.staleSamples} samples): ${r.staleRunning}`,
     `orders: ${r.orders}; duplicates ${r.duplicates}, lost ${r.lost}, money mismatches ${r.moneyMismatches}, stock mismatches ${r.stockMismatches}`,
     `runner failures in live processes (retried): ${r.runnerFailures.length}${r.runnerFailures.length ? ` — e.g. ${r.runnerFailures.slice(0, 3).join(' | ')}` : ''}`,
     `problems: ${r.problems.length}${r.problems.length ? `\n    ${r.problems.slice(0, 20).join('\n    ')}` : ''}`,
