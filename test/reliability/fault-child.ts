@@ -3,8 +3,8 @@
  * `--import tsx` and killed with SIGKILL by its parent at a point of the seeded schedule.
  *
  * It loads its modules and says `loaded`; on `open` it opens the engine on FAULT_STORAGE
- * (recovering what an earlier, killed process left New or Running), says `ready`, then works off the carts the parent sends: FAULT_CONCURRENCY checkouts
- * in flight, each `engine.runCheckout` as the buyer (resumable: it continues from the stored State).
+ * (recovering what an earlier, killed process left New or Running), says `ready`, then works off
+ * the carts the parent sends: FAULT_CONCURRENCY checkouts in flight, each `engine.runCheckout` as the buyer (resumable: it continues from the stored State).
  * An "async" cart first has its inventory and cartToOrder steps started with runAsync:true (the
  * operation goes through the queue: pg-boss on PostgreSQL, the in-process queue on SQLite) and
  * runCheckout then waits for that operation and continues.
@@ -16,9 +16,10 @@
  * Messages in: { type: 'open' } | { type: 'work', userId, carts: { cartId, async }[] } | { type: 'close' }.
  * Messages out: loaded | ready | begin (a checkout starts) | call (one per completed engine call) | stalled | done (a checkout ended) |
  * failed (a checkout threw) | finished (every cart sent was worked off) | closed.
+ * A process entry point only: importing it would wait for an `open` message (import its types only).
  */
 import { createCheckoutEngine, type CheckoutEngine } from '../../src/engine/engine.js';
-import type { CheckoutAnswers } from '../../src/engine/runner.js';
+import { FAULT_ANSWERS } from './faults.js';
 
 /** A cart to check out; `async` carts start two of their steps with runAsync:true. */
 export interface FaultCart {
@@ -40,13 +41,6 @@ export type FaultMessage =
   | { type: 'failed'; cartId: string; error: string }
   | { type: 'finished' }
   | { type: 'closed' };
-
-/** The buyer's answers to the screens (as the demo checkout gives them). */
-export const FAULT_ANSWERS: CheckoutAnswers = {
-  deliveryAddress: { DeliverToName: 'Acme Receiving', DeliverToStreet: '500 Harbor Way', DeliverToCity: 'Oakland', DeliverToState: 'CA', DeliverToPostalCode: '94607', DeliverToCountry: 'US' },
-  paymentMethodId: 'pm_test_visa',
-  billingAddress: { BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingState: 'CA', BillingPostalCode: '94105', BillingCountry: 'US' },
-};
 
 const send = (m: FaultMessage) => process.send?.(m);
 const [stallWhere, stallAt] = (process.env.FAULT_STALL ?? '').split(':') as ['inside' | 'before' | '', string | undefined];

@@ -20,7 +20,15 @@ import { checkInvariants, orderTotalsProblem } from '../../src/scenarios/invaria
 import { parseLease } from '../../src/engine/queue/types.js';
 import type { Row, Storage } from '../../src/storage/port.js';
 import { openStorage } from '../../src/storage/index.js';
+import type { CheckoutAnswers } from '../../src/engine/runner.js';
 import type { FaultCart, FaultMessage, FaultRequest } from './fault-child.js';
+
+/** The buyer's answers to the screens (as the demo checkout gives them). */
+export const FAULT_ANSWERS: CheckoutAnswers = {
+  deliveryAddress: { DeliverToName: 'Acme Receiving', DeliverToStreet: '500 Harbor Way', DeliverToCity: 'Oakland', DeliverToState: 'CA', DeliverToPostalCode: '94607', DeliverToCountry: 'US' },
+  paymentMethodId: 'pm_test_visa',
+  billingAddress: { BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingState: 'CA', BillingPostalCode: '94105', BillingCountry: 'US' },
+};
 
 const CHILD = fileURLToPath(new URL('./fault-child.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -233,7 +241,7 @@ class FaultChild {
 }
 
 /** Seeds the demo store and `carts` carts (each buying its own products); returns buyer and cart ids. */
-async function seedCarts(engine: CheckoutEngine, carts: number): Promise<{ buyer: string; carts: string[] }> {
+export async function seedCarts(engine: CheckoutEngine, carts: number): Promise<{ buyer: string; carts: string[] }> {
   const first = await seedDemoCheckout(engine, { lines: 2, groups: 1 });
   const storage = engine.core.storage;
   const products = (await storage.find('Product2', { where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }], orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }] })).map((p) => String(p.Id));

@@ -7,7 +7,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropTestSchemas, freshPgUrl, freshSqliteFile } from '../helpers/backends.js';
-import { describePlan, formatReport, planKills, runFaults, type FaultReport } from './faults.js';
+import { createCheckoutEngine } from '../../src/engine/engine.js';
+import { describePlan, FAULT_ANSWERS, formatReport, planKills, runFaults, seedCarts, verifyFaults, type FaultReport } from './faults.js';
 
 const SEED = 2; // its 8-kill schedule has every kind of kill point: startup, time, calls, inside and before a commit
 const KILLS = 8;
@@ -44,6 +45,38 @@ describe('the kill schedule', () => {
     const pg = planKills(SEED, KILLS, 'postgres');
     expect(pg.reduce((n, p) => n + (p.pair ? 2 : 1), 0)).toBe(KILLS);
     expect(pg.some((p) => p.pair)).toBe(true);
+  });
+});
+
+describe('the checks after the kills', () => {
+  it('pass on finished checkouts and catch a stuck operation, a lost order, a wrong total and a stock leak', async () => {
+    const engine = await createCheckoutEngine({ storage: ':memory:', onError: () => {} });
+    try {
+      const { buyer, carts } = await seedCarts(engine, 3);
+      for (const cartId of carts) expect((await engine.runCheckout(cartId, { userId: buyer, answers: FAULT_ANSWERS })).status).toBe('complete');
+      const clean = await verifyFaults(engine, carts);
+      expect(clean.problems).toEqual([]);
+      expect({ complete: clean.completeCarts.size, orders: clean.orders }).toEqual({ complete: 3, orders: 3 });
+
+      const s = engine.core.storage;
+      const sessions = await s.find('CartCheckoutSession', {});
+      const [first, second] = sessions;
+      await s.update('Order', String(first!.OrderId), { GrandTotalAmount: Number((await s.get('Order', String(first!.OrderId)))!.GrandTotalAmount) + 0.01 });
+      await s.update('CartCheckoutSession', String(second!.Id), { OrderId: null });
+      await s.update('BackgroundOperation', String(first!.BackgroundOperationId), { Status: 'Running', _leaseUntil: new Date(Date.now() - 60_000).toISOString() });
+      const [inventory] = await s.find('ProductInventory', { where: [{ field: 'QuantityReserved', op: '>', value: 0 }], limit: 1 });
+      await s.update('ProductInventory', String(inventory!.Id), { QuantityReserved: Number(inventory!.QuantityReserved) + 1 });
+      const broken = await verifyFaults(engine, carts);
+      expect({ lost: broken.lost, money: broken.moneyMismatches, stock: broken.stockMismatches, open: broken.openOperations }).toEqual({
+        lost: 1,
+        money: 1,
+        stock: 1,
+        open: { new: 0, runningExpired: 1, runningLive: 0 },
+      });
+      expect(broken.problems.join('\n')).toMatch(/GrandTotalAmount/);
+    } finally {
+      await engine.close();
+    }
   });
 });
 
