@@ -631,7 +631,7 @@ export function formatReport(r: FaultReport): string[] {
   return [
     `backend ${r.backend}, seed ${r.seed}: ${r.kills} SIGKILLs in ${r.rounds} rounds (${modes}); ${r.landedAsPlanned} landed where planned`,
     `checkouts: ${r.carts} (${r.asyncCarts} with runAsync:true steps); ${r.complete} complete, ${r.errored} errored; ${r.interrupted} in flight at a kill (${r.interruptedCarts} carts), ${r.resumed} of those carts resumed to complete`,
-    `operations: ${r.recoveredOperations} found New/Running by a starting process, ${r.retriedOperations} run more than once; open at the end: ${r.openOperations.new} New, ${r.openOperations.runningExpired} Running past lease, ${r.openOperations.runningLive} Running in lease; Running a lease past its lease at a kill (${r.staleSamples} samples): ${r.staleRunning}`,
+    `operations: ${r.recoveredOperations} found New/Running by a starting process, ${r.retriedOperations} run more than once; open at the end: ${r.openOperations.new} New, ${r.openOperations.runningExpired} Running past lease, ${r.openOperations.runningLive} Running in lease; Running over a lease past its lease at a kill: ${r.staleRunning} (${r.staleSamples} kills sampled)`,
     `orders: ${r.orders}; duplicates ${r.duplicates}, lost ${r.lost}, money mismatches ${r.moneyMismatches}, stock mismatches ${r.stockMismatches}`,
     `runner failures in live processes (retried): ${r.runnerFailures.length}${r.runnerFailures.length ? ` — e.g. ${r.runnerFailures.slice(0, 3).join(' | ')}` : ''}`,
     `problems: ${r.problems.length}${r.problems.length ? `\n    ${r.problems.slice(0, 20).join('\n    ')}` : ''}`,
