@@ -326,117 +326,132 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
     child.send({ type: 'work', userId: buyer, carts: order });
   };
   // Each round's processes are forked (modules loaded, engine not open) while the previous round works.
+  const children: FaultChild[] = [];
+  const child = (extra: Record<string, string> = {}) => {
+    const c = new FaultChild(opts.storage, env(extra), onMessage);
+    children.push(c);
+    return c;
+  };
   const fork = (plan: KillPlan | undefined) =>
     plan
       ? {
-          victim: new FaultChild(opts.storage, env(plan.mode === 'inside' || plan.mode === 'before' ? { FAULT_STALL: `${plan.mode}:${plan.commit}` } : {}), onMessage),
-          partner: plan.pair ? new FaultChild(opts.storage, env(), onMessage) : undefined,
+          victim: child(plan.mode === 'inside' || plan.mode === 'before' ? { FAULT_STALL: `${plan.mode}:${plan.commit}` } : {}),
+          partner: plan.pair ? child() : undefined,
         }
-      : { victim: new FaultChild(opts.storage, env(), onMessage), partner: undefined };
-
-  // Between kills: operations left Running past their lease while a process has long been ready.
-  const watcher: Storage = await openStorage(opts.storage);
-  let staleRunning = 0;
-  let staleSamples = 0;
-  const staleProblems: string[] = [];
-  const sampleLeases = async (child: FaultChild) => {
-    if (child.readyAt === null || performance.now() - child.readyAt < 2 * leaseMs + 3_000) return;
-    staleSamples++;
-    const now = Date.now();
-    for (const op of await watcher.find('BackgroundOperation', { where: [{ field: 'Status', op: '=', value: 'Running' }] })) {
-      const lease = parseLease(op._leaseUntil);
-      if (lease && lease.until < now - leaseMs) {
-        staleRunning++;
-        staleProblems.push(`at kill ${kills + 1}: operation ${String(op.Id)} (${String(op._step)}) Running, lease ended ${now - lease.until} ms ago`);
-      }
-    }
-  };
-
-  let next = fork(plans[0]);
-  for (const [i, plan] of plans.entries()) {
-    const { victim, partner } = next;
-    next = fork(plans[i + 1]);
-    const todo = unfinished();
-    let asPlanned = true;
-    try {
-      if (plan.mode === 'startup') {
-        // Killed while it opens the engine: migration, recovery of the previous process's operations, first calls.
-        const opened = Date.now();
-        void start(victim, todo).catch(() => {});
-        await sleep(Math.max(0, plan.ms! - (Date.now() - opened)));
-      } else {
-        // The survivor works the same carts from the other end, so the two meet on some of them.
-        await Promise.all([start(victim, todo), partner ? start(partner, [...todo].reverse()) : null]);
-        const limit = 20_000;
-        if (plan.mode === 'time') await victim.until(() => victim.finished, plan.ms!);
-        else if (plan.mode === 'calls') asPlanned = await victim.until(() => victim.calls >= plan.calls!, limit);
-        else asPlanned = await victim.until(() => victim.stalled, limit);
-      }
-    } catch (e) {
-      log(`  round ${plan.round + 1}: ${(e as Error).message}`);
-      asPlanned = false;
-    }
-    if (asPlanned) landed++;
-    await sampleLeases(victim);
-    await killed(victim, plan.mode);
-    if (partner) {
-      await partner.until(() => partner.finished, plan.pair!.survivorMs);
-      await killed(partner, 'pair');
-      landed++;
-    }
-    if ((plan.round + 1) % 10 === 0 || plan.round === plans.length - 1) {
-      log(`  ${kills} kills: ${carts.length - unfinished().length}/${carts.length} checkouts ended, ${interrupted} interrupted so far`);
-    }
+      : { victim: child(), partner: undefined };
+  try {
+    return await rounds();
+  } finally {
+    // Whatever happened, no engine process outlives the run.
+    await Promise.all(children.filter((c) => c.proc.exitCode === null && c.proc.signalCode === null).map((c) => c.kill()));
   }
 
-  // A clean process recovers, finishes every checkout and closes.
-  const clean = next.victim;
-  const rest = unfinished();
-  await start(clean, rest);
-  const done = await clean.until(() => clean.finished, 600_000);
-  clean.send({ type: 'close' });
-  await Promise.race([clean.exited, sleep(30_000)]);
-  if (clean.proc.exitCode === null) await clean.kill();
-  await watcher.close();
+  async function rounds(): Promise<FaultReport> {
 
-  const reader = await createCheckoutEngine({ storage: opts.storage, worker: false, recover: false });
-  try {
-    const v = await verifyFaults(reader, cartIds);
-    if (!done) v.problems.unshift('the final clean process did not finish its checkouts within 10 minutes');
-    if (clean.proc.exitCode !== 0) v.problems.unshift(`the final clean process did not close cleanly (exit ${clean.proc.exitCode ?? clean.proc.signalCode})`);
-    v.problems.unshift(...unexpectedExits, ...staleProblems);
-    const resumed = [...interruptedCarts].filter((c) => v.completeCarts.has(c)).length;
-    return {
-      backend: opts.backend,
-      seed: opts.seed,
-      kills,
-      rounds: plans.length,
-      carts: carts.length,
-      asyncCarts: carts.filter((c) => c.async).length,
-      byMode,
-      landedAsPlanned: landed,
-      interrupted,
-      interruptedCarts: interruptedCarts.size,
-      resumed,
-      errored: v.errored,
-      complete: v.completeCarts.size,
-      runnerFailures,
-      recoveredOperations,
-      retriedOperations: v.retriedOperations,
-      orders: v.orders,
-      duplicates: v.duplicates,
-      lost: v.lost,
-      moneyMismatches: v.moneyMismatches,
-      stockMismatches: v.stockMismatches,
-      openOperations: v.openOperations,
-      staleRunning,
-      staleSamples,
-      problems: v.problems,
-      seconds: Math.round((performance.now() - t0) / 100) / 10,
-      openMedianMs: Math.round([...openMs].sort((a, b) => a - b)[Math.floor(openMs.length / 2)] ?? 0),
+    // Between kills: operations left Running past their lease while a process has long been ready.
+    const watcher: Storage = await openStorage(opts.storage);
+    let staleRunning = 0;
+    let staleSamples = 0;
+    const staleProblems: string[] = [];
+    const sampleLeases = async (child: FaultChild) => {
+      if (child.readyAt === null || performance.now() - child.readyAt < 2 * leaseMs + 3_000) return;
+      staleSamples++;
+      const now = Date.now();
+      for (const op of await watcher.find('BackgroundOperation', { where: [{ field: 'Status', op: '=', value: 'Running' }] })) {
+        const lease = parseLease(op._leaseUntil);
+        if (lease && lease.until < now - leaseMs) {
+          staleRunning++;
+          staleProblems.push(`at kill ${kills + 1}: operation ${String(op.Id)} (${String(op._step)}) Running, lease ended ${now - lease.until} ms ago`);
+        }
+      }
     };
-  } finally {
-    await reader.close();
+
+    let next = fork(plans[0]);
+    for (const [i, plan] of plans.entries()) {
+      const { victim, partner } = next;
+      next = fork(plans[i + 1]);
+      const todo = unfinished();
+      let asPlanned = true;
+      try {
+        if (plan.mode === 'startup') {
+          // Killed while it opens the engine: migration, recovery of the previous process's operations, first calls.
+          const opened = Date.now();
+          void start(victim, todo).catch(() => {});
+          await sleep(Math.max(0, plan.ms! - (Date.now() - opened)));
+        } else {
+          // The survivor works the same carts from the other end, so the two meet on some of them.
+          await Promise.all([start(victim, todo), partner ? start(partner, [...todo].reverse()) : null]);
+          const limit = 20_000;
+          if (plan.mode === 'time') await victim.until(() => victim.finished, plan.ms!);
+          else if (plan.mode === 'calls') asPlanned = await victim.until(() => victim.calls >= plan.calls!, limit);
+          else asPlanned = await victim.until(() => victim.stalled, limit);
+        }
+      } catch (e) {
+        log(`  round ${plan.round + 1}: ${(e as Error).message}`);
+        asPlanned = false;
+      }
+      if (asPlanned) landed++;
+      await sampleLeases(victim);
+      await killed(victim, plan.mode);
+      if (partner) {
+        await partner.until(() => partner.finished, plan.pair!.survivorMs);
+        await killed(partner, 'pair');
+        landed++;
+      }
+      if ((plan.round + 1) % 10 === 0 || plan.round === plans.length - 1) {
+        log(`  ${kills} kills: ${carts.length - unfinished().length}/${carts.length} checkouts ended, ${interrupted} interrupted so far`);
+      }
+    }
+
+    // A clean process recovers, finishes every checkout and closes.
+    const clean = next.victim;
+    const rest = unfinished();
+    await start(clean, rest);
+    const done = await clean.until(() => clean.finished, 600_000);
+    clean.send({ type: 'close' });
+    await Promise.race([clean.exited, sleep(30_000)]);
+    if (clean.proc.exitCode === null) await clean.kill();
+    await watcher.close();
+
+    const reader = await createCheckoutEngine({ storage: opts.storage, worker: false, recover: false });
+    try {
+      const v = await verifyFaults(reader, cartIds);
+      if (!done) v.problems.unshift('the final clean process did not finish its checkouts within 10 minutes');
+      if (clean.proc.exitCode !== 0) v.problems.unshift(`the final clean process did not close cleanly (exit ${clean.proc.exitCode ?? clean.proc.signalCode})`);
+      v.problems.unshift(...unexpectedExits, ...staleProblems);
+      const resumed = [...interruptedCarts].filter((c) => v.completeCarts.has(c)).length;
+      return {
+        backend: opts.backend,
+        seed: opts.seed,
+        kills,
+        rounds: plans.length,
+        carts: carts.length,
+        asyncCarts: carts.filter((c) => c.async).length,
+        byMode,
+        landedAsPlanned: landed,
+        interrupted,
+        interruptedCarts: interruptedCarts.size,
+        resumed,
+        errored: v.errored,
+        complete: v.completeCarts.size,
+        runnerFailures,
+        recoveredOperations,
+        retriedOperations: v.retriedOperations,
+        orders: v.orders,
+        duplicates: v.duplicates,
+        lost: v.lost,
+        moneyMismatches: v.moneyMismatches,
+        stockMismatches: v.stockMismatches,
+        openOperations: v.openOperations,
+        staleRunning,
+        staleSamples,
+        problems: v.problems,
+        seconds: Math.round((performance.now() - t0) / 100) / 10,
+        openMedianMs: Math.round([...openMs].sort((a, b) => a - b)[Math.floor(openMs.length / 2)] ?? 0),
+      };
+    } finally {
+      await reader.close();
+    }
   }
 }
 
