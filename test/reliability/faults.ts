@@ -325,7 +325,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
     openMs.push(performance.now() - t);
     child.send({ type: 'work', userId: buyer, carts: order });
   };
-  // Each round's processes are forked (modules loaded, engine not open) while the previous round works.
+  // Each round's processes are forked (modules loaded, engine not open) while earlier rounds work.
   const children: FaultChild[] = [];
   const child = (extra: Record<string, string> = {}) => {
     const c = new FaultChild(opts.storage, env(extra), onMessage);
@@ -366,10 +366,11 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
       }
     };
 
-    let next = fork(plans[0]);
+    // Two rounds ahead: loading a process's modules takes longer than most rounds.
+    const ahead = [fork(plans[0]), fork(plans[1])];
     for (const [i, plan] of plans.entries()) {
-      const { victim, partner } = next;
-      next = fork(plans[i + 1]);
+      const { victim, partner } = ahead.shift()!;
+      if (i + 2 <= plans.length) ahead.push(fork(plans[i + 2])); // plans[plans.length] is the clean process
       const todo = unfinished();
       let asPlanned = true;
       try {
@@ -404,7 +405,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
     }
 
     // A clean process recovers, finishes every checkout and closes.
-    const clean = next.victim;
+    const clean = ahead.shift()!.victim;
     const rest = unfinished();
     await start(clean, rest);
     const done = await clean.until(() => clean.finished, 600_000);
