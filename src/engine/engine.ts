@@ -18,7 +18,7 @@ import { publicRecord, type SObject } from '../domain/records.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/port.js';
 import { EngineCore } from './core.js';
-import { loadCaller } from './facts.js';
+import { loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { RecordService } from './records.js';
 import { seedFixture } from './seed.js';
@@ -101,6 +101,13 @@ export interface CallOptions {
   userId: string;
 }
 
+/**
+ * @internal The caller an HTTP request already loaded when it authenticated (same request, same
+ * user): the engine uses it instead of reading the user again.
+ */
+export const PRELOADED_CALLER = Symbol('checkout-engine.caller');
+type WithCaller = { [PRELOADED_CALLER]?: Caller };
+
 /** A running checkout engine. */
 export class CheckoutEngine {
   /** @internal */ readonly core: EngineCore;
@@ -156,6 +163,12 @@ export class CheckoutEngine {
     return this.core.storage.kind;
   }
 
+  /** The calling user: the one the request preloaded (when it is this user), else read now. */
+  private callerOf(opts: CallOptions | undefined): Promise<Caller> {
+    const pre = (opts as (CallOptions & WithCaller) | undefined)?.[PRELOADED_CALLER];
+    return pre && pre.Id === opts?.userId ? Promise.resolve(pre) : loadCaller(this.core.storage, opts?.userId);
+  }
+
   private live(): void {
     if (this.core.closed) throw new EngineError('ENGINE_CLOSED');
   }
@@ -179,7 +192,7 @@ export class CheckoutEngine {
     const def = this.customActions.get(actionName) ?? requireAction(actionName);
     if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', "'inputs' must be a list of input objects, e.g. [{ \"cartId\": \"0a6…\" }].", ['inputs']);
     if (inputs.length > this.maxInputs) throw new EngineError('TOO_MANY_INPUTS', `'inputs' has ${inputs.length} items; one invocation takes at most ${this.maxInputs}.`, ['inputs']);
-    const caller = await loadCaller(this.core.storage, opts?.userId);
+    const caller = await this.callerOf(opts);
     // Expiry is a deadline in the data, checked against the clock by each action's facts read (see invokeAction).
     return callOrigin.run({ operation: def.name, callerId: caller.Id }, () =>
       invokeAction(def, { core: this.core, worker: this.worker, caller, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError),
@@ -194,14 +207,14 @@ export class CheckoutEngine {
   /** One record by type and id (15 or 18 chars); with `userId`, only if that user may read it. */
   async getRecord(type: string, id: string, opts?: Partial<CallOptions>): Promise<SObject> {
     this.live();
-    const caller = opts?.userId ? await loadCaller(this.core.storage, opts.userId) : undefined;
+    const caller = opts?.userId ? await this.callerOf(opts as CallOptions) : undefined;
     return this.records.get(type, id, caller);
   }
 
   /** Creates a record as `userId`, with the same rules as the actions; returns `{ id, success, errors }`. */
   async createRecord(type: string, fields: unknown, opts: CallOptions): Promise<{ id: string; success: true; errors: [] }> {
     this.live();
-    const caller = await loadCaller(this.core.storage, opts?.userId);
+    const caller = await this.callerOf(opts);
     return callOrigin.run({ operation: `createRecord(${String(type)})`, callerId: caller.Id }, () => this.records.create(type, fields, caller));
   }
 
@@ -209,14 +222,14 @@ export class CheckoutEngine {
   async updateRecord(type: string, id: string, fields: unknown, opts: CallOptions): Promise<void> {
     this.live();
     if (String(type).toLowerCase() === 'cartcheckoutsession') await expireBeforeCall(this.core, { checkoutSessionId: id });
-    const caller = await loadCaller(this.core.storage, opts?.userId);
+    const caller = await this.callerOf(opts);
     return callOrigin.run({ operation: `updateRecord(${String(type)})`, callerId: caller.Id, input: fields }, () => this.records.update(type, id, fields, caller));
   }
 
   /** Deletes a record as `userId`. */
   async deleteRecord(type: string, id: string, opts: CallOptions): Promise<void> {
     this.live();
-    const caller = await loadCaller(this.core.storage, opts?.userId);
+    const caller = await this.callerOf(opts);
     return callOrigin.run({ operation: `deleteRecord(${String(type)})`, callerId: caller.Id }, () => this.records.delete(type, id, caller));
   }
 
@@ -228,7 +241,7 @@ export class CheckoutEngine {
    */
   async query(soql: string, opts: CallOptions & { apiVersion?: string }): Promise<QueryResult> {
     this.live();
-    const caller = await loadCaller(this.core.storage, opts?.userId);
+    const caller = await this.callerOf(opts);
     const version = opts.apiVersion;
     if (version !== undefined && (typeof version !== 'string' || !/^\d{1,3}\.\d$/.test(version))) {
       throw new EngineError('INVALID_INPUT', `apiVersion must be a version like '64.0', not ${typeof version === 'string' ? `'${version.slice(0, 20)}'` : typeof version}.`, ['apiVersion']);
@@ -343,9 +356,21 @@ export class CheckoutEngine {
 
   /** The id of the active user a live (stored, unexpired, unrevoked) token belongs to, or null. */
   async authenticate(token: string): Promise<string | null> {
+    return (await this.authenticateCaller(token))?.Id ?? null;
+  }
+
+  /** @internal The active user a live token belongs to, loaded (for the request that presented it), or null. */
+  async authenticateCaller(token: string): Promise<Caller | null> {
     this.live();
     const userId = await tokenUser(this.core.storage, token, this.core.now());
-    return userId && (await this.isActiveUser(userId)) ? userId : null;
+    if (!userId) return null;
+    try {
+      const caller = await loadCaller(this.core.storage, userId);
+      return caller.IsActive ? caller : null;
+    } catch (e) {
+      if (e instanceof EngineError && e.key === 'INVALID_SESSION') return null;
+      throw e;
+    }
   }
 
   /** Ends an access token in every process; returns whether it was live. */

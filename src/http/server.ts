@@ -16,7 +16,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { Socket } from 'node:net';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { CheckoutEngine } from '../engine/engine.js';
+import { PRELOADED_CALLER, type CallOptions, type CheckoutEngine } from '../engine/engine.js';
 import { EngineError, toEngineError } from '../errors.js';
 import { findObject } from '../domain/objects.js';
 import { requireAction } from '../actions/index.js';
@@ -81,6 +81,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated Salesforce user id. */
     userId: string;
+    /** The call options of the authenticated user (with the user as loaded at authentication). */
+    as: CallOptions;
   }
 }
 
@@ -232,6 +234,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('userId', '');
+  app.decorateRequest('as', null as unknown as CallOptions);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -286,11 +289,13 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     if (PUBLIC.has(key)) return;
     const header = req.headers.authorization ?? '';
     const m = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(header);
-    const userId = m ? await engine.authenticate(m[1]!) : null;
-    if (!userId) {
+    const caller = m ? await engine.authenticateCaller(m[1]!) : null;
+    if (!caller) {
       return sendError(reply, new EngineError('INVALID_SESSION', m ? undefined : 'Send the access_token as "Authorization: Bearer <token>".'));
     }
-    req.userId = userId;
+    req.userId = caller.Id;
+    // The user this request authenticated as, handed to the engine so it isn't read twice.
+    req.as = { userId: caller.Id, [PRELOADED_CALLER]: caller } as CallOptions;
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -314,7 +319,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   // --- OAuth2 ---------------------------------------------------------------------------------
   /** The identity document of the token's user (Salesforce's identity URL response). */
   const identityOf = async (req: FastifyRequest) => {
-    const user = await engine.getRecord('User', req.userId, { userId: req.userId });
+    const user = await engine.getRecord('User', req.userId, req.as);
     const base = baseUrl(req, opts.publicUrl);
     const v = LATEST_VERSION;
     const rest = (path: string) => `${base}/services/data/v{version}/${path}`;
@@ -486,7 +491,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     async (req, reply) => {
       apiVersion(req.params.version);
       // More inputs than one invocation takes: TOO_MANY_INPUTS (400) from the engine, before any work.
-      const results = await engine.invoke(req.params.action, req.body.inputs, { userId: req.userId });
+      const results = await engine.invoke(req.params.action, req.body.inputs, req.as);
       const failed = results.find((r) => !r.isSuccess);
       return reply.code(failed ? failed.httpStatus : 200).send(results.map(({ httpStatus: _s, ...r }) => r));
     },
@@ -509,7 +514,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     async (req) => {
       const v = apiVersion(req.params.version);
       const object = sobjectType(req.params.type);
-      const rec = await engine.getRecord(object.name, req.params.id, { userId: req.userId });
+      const rec = await engine.getRecord(object.name, req.params.id, req.as);
       if (req.query.fields === undefined) return withAttributes(v, object.name, rec);
       const byLower = new Map(Object.keys(rec).map((k) => [k.toLowerCase(), k]));
       const out: Record<string, unknown> = { Id: rec.Id };
@@ -525,7 +530,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     { method: 'POST', url: '/services/data/:version/sobjects/:type', summary: 'Create a record', auth: true, hidden: true, params: TypeParams, body: RecordBody, responses: {} },
     async (req, reply) => {
       apiVersion(req.params.version);
-      const res = await engine.createRecord(sobjectType(req.params.type).name, req.body, { userId: req.userId });
+      const res = await engine.createRecord(sobjectType(req.params.type).name, req.body, req.as);
       return reply.code(201).send(res);
     },
   );
@@ -533,7 +538,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     { method: 'PATCH', url: '/services/data/:version/sobjects/:type/:id', summary: 'Update a record', auth: true, hidden: true, params: RecordParams, body: RecordBody, responses: {} },
     async (req, reply) => {
       apiVersion(req.params.version);
-      await engine.updateRecord(sobjectType(req.params.type).name, req.params.id, req.body, { userId: req.userId });
+      await engine.updateRecord(sobjectType(req.params.type).name, req.params.id, req.body, req.as);
       return reply.code(204).send();
     },
   );
@@ -541,7 +546,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     { method: 'DELETE', url: '/services/data/:version/sobjects/:type/:id', summary: 'Delete a record', auth: true, hidden: true, params: RecordParams, responses: {} },
     async (req, reply) => {
       apiVersion(req.params.version);
-      await engine.deleteRecord(sobjectType(req.params.type).name, req.params.id, { userId: req.userId });
+      await engine.deleteRecord(sobjectType(req.params.type).name, req.params.id, req.as);
       return reply.code(204).send();
     },
   );
@@ -560,7 +565,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     async (req) => {
       const version = apiVersion(req.params.version);
       if (!req.query.q?.trim()) throw new EngineError('MALFORMED_QUERY', "Pass the SOQL text as the 'q' query parameter.", ['q']);
-      return engine.query(req.query.q, { userId: req.userId, apiVersion: version });
+      return engine.query(req.query.q, { ...req.as, apiVersion: version });
     },
   );
 
