@@ -18,6 +18,7 @@ import { seedDemoCheckout } from '../../src/demo/run-demo.js';
 import { checkInvariants } from '../../src/scenarios/invariants.js';
 import { ERRORS } from '../../src/errors.js';
 import type { ServerMessage } from './server.js';
+import { prng as rng } from '../../test/helpers/prng.js';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
 const V = '/services/data/v64.0';
@@ -92,18 +93,6 @@ export interface SoakReport {
   problems: string[];
   /** A few unexpected answers the buyers met (they cancel and go on), for diagnosis. */
   unexpectedSamples: string[];
-}
-
-/** mulberry32: a small seeded PRNG, so a soak's choices repeat for one seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** 5xx answers the error table declares (an unexpected error, `INTERNAL`, is not one of them). */

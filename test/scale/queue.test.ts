@@ -5,10 +5,10 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createCheckoutEngine, type CheckoutEngine, type CheckoutEngineOptions } from '../../src/engine/engine.js';
-import { demoFixture } from '../../src/demo/fixture.js';
 import { bossSchemaFor } from '../../src/engine/queue/index.js';
 import { dropTestSchemas, freshPgUrl, freshSqliteFile, PG_URL } from '../helpers/backends.js';
 import pg from 'pg';
+import { claimed, gate, startOp } from './claimed-operation.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const open: CheckoutEngine[] = [];
@@ -20,28 +20,6 @@ async function engine(storage: string, opts: CheckoutEngineOptions = {}): Promis
   return e;
 }
 
-/** Seeds a cart at checkoutSummary, claims cartToOrder; returns the handles. */
-async function claimed(e: CheckoutEngine): Promise<Record<string, string>> {
-  const h = await e.seed(demoFixture({ sessionState: 'checkoutSummary' }));
-  const [r] = await e.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: h.session, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }], { userId: h.buyer! });
-  expect(r!.isSuccess).toBe(true);
-  return h;
-}
-
-async function startOp(e: CheckoutEngine, h: Record<string, string>, runAsync: boolean): Promise<string> {
-  const [r] = await e.invoke('cartToOrderAction', [{ cartId: h.cart, runAsync }], { userId: h.buyer! });
-  expect(r!.isSuccess, JSON.stringify(r!.errors)).toBe(true);
-  return String(r!.outputValues!.backgroundOperationId);
-}
-
-/** A gate a fault hook waits on, with a promise that says when it was reached. */
-function gate() {
-  let open!: () => void;
-  let reached!: (id: string) => void;
-  const opened = new Promise<void>((r) => (open = r));
-  const at = new Promise<string>((r) => (reached = r));
-  return { open, at, hook: async (_s: string, id: string) => (reached(id), opened) };
-}
 
 afterEach(async () => {
   await Promise.allSettled(open.splice(0).map((e) => e.close()));
