@@ -195,7 +195,7 @@ function objectSchema(object: ObjectDef, mode: Mode): z.ZodType<Record<string, u
 /** The object definition for a type name, or an INVALID_TYPE error naming it. */
 export function requireObject(type: string): ObjectDef {
   const o = findObject(type);
-  if (!o) throw new EngineError('INVALID_TYPE', `sObject type '${type}' is not supported.`, []);
+  if (!o) throw new EngineError('INVALID_TYPE', `sObject type '${String(type)}' is not supported.`, []);
   return o;
 }
 
