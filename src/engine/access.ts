@@ -48,29 +48,43 @@ export const ORDER_CHILDREN: Readonly<Record<string, string>> = {
 /** Whether the caller bypasses sharing. */
 export const isAdmin = (c: Caller) => c.Permissions.includes('ModifyAllData');
 
-/** Ids of carts the caller can read (owned or shared) and edit (owned or Edit-shared). */
-export async function cartAccess(tx: StorageOps, caller: Caller): Promise<{ read: string[]; edit: string[] }> {
-  const owned = (await tx.find('WebCart', { where: [{ field: 'OwnerId', op: '=', value: caller.Id }] })).map((r) => String(r.Id));
-  const shares = await tx.find('WebCartShare', { where: [{ field: 'UserOrGroupId', op: '=', value: caller.Id }] });
+/**
+ * Ids of carts the caller owns, can read (owned or shared) and edit (owned or Edit-shared). With
+ * `only`, just whether that one cart is among them — a read or two, however many carts the caller
+ * has elsewhere (single-record checks).
+ */
+export async function cartAccess(tx: StorageOps, caller: Caller, only?: string): Promise<{ owned: string[]; read: string[]; edit: string[] }> {
+  if (only !== undefined && (await tx.get('WebCart', only))?.OwnerId === caller.Id) return { owned: [only], read: [only], edit: [only] };
+  const owned = only !== undefined ? [] : (await tx.find('WebCart', { where: [{ field: 'OwnerId', op: '=', value: caller.Id }] })).map((r) => String(r.Id));
+  const shares = await tx.find('WebCartShare', {
+    where: [{ field: 'UserOrGroupId', op: '=', value: caller.Id }, ...(only !== undefined ? [{ field: 'ParentId', op: '=' as const, value: only }] : [])],
+  });
   const read = new Set(owned);
   const edit = new Set(owned);
   for (const s of shares) {
     read.add(String(s.ParentId));
     if (s.AccessLevel === 'Edit') edit.add(String(s.ParentId));
   }
-  return { read: [...read], edit: [...edit] };
+  return { owned, read: [...read], edit: [...edit] };
 }
 
-async function accountOrderIds(tx: StorageOps, caller: Caller): Promise<string[]> {
+async function accountOrderIds(tx: StorageOps, caller: Caller, only?: string): Promise<string[]> {
   if (!caller.AccountId) return [];
-  return (await tx.find('Order', { where: [{ field: 'AccountId', op: '=', value: caller.AccountId }] })).map((r) => String(r.Id));
+  const where = [{ field: 'AccountId', op: '=' as const, value: caller.AccountId }, ...(only !== undefined ? [{ field: 'Id', op: '=' as const, value: only }] : [])];
+  return (await tx.find('Order', { where })).map((r) => String(r.Id));
 }
 
-/** The rows of `object` the caller may read (mode 'read') or write (mode 'edit'). */
-export async function scopeFor(tx: StorageOps, caller: Caller, object: string, mode: 'read' | 'edit'): Promise<Scope> {
+/**
+ * The rows of `object` the caller may read (mode 'read') or write (mode 'edit'). Given the one
+ * `row` being checked, the scope is narrowed to what decides that row (its cart or order), so a
+ * single-record check doesn't list everything the caller owns.
+ */
+export async function scopeFor(tx: StorageOps, caller: Caller, object: string, mode: 'read' | 'edit', row?: Row): Promise<Scope> {
   if (isAdmin(caller)) return 'all';
   if (PUBLIC_READ.has(object)) return mode === 'read' ? 'all' : 'none';
   const account = caller.AccountId;
+  /** The id `field` of the row names, when a row is checked (null: it names none, so nothing matches). */
+  const only = (field: string): string | null | undefined => (row ? (typeof row[field] === 'string' ? (row[field] as string) : null) : undefined);
   switch (object) {
     case 'User':
       return mode === 'read' ? [{ field: 'Id', op: '=', value: caller.Id }] : 'none';
@@ -80,7 +94,10 @@ export async function scopeFor(tx: StorageOps, caller: Caller, object: string, m
     case 'BuyerGroupMember':
       return mode === 'read' && account ? [{ field: 'BuyerId', op: '=', value: account }] : 'none';
     case 'WebCart': {
-      const a = await cartAccess(tx, caller);
+      // Ownership as stored: a checked row may carry the very OwnerId change being checked.
+      const id = only('Id');
+      if (id === null) return 'none';
+      const a = await cartAccess(tx, caller, id);
       return [{ field: 'Id', op: 'in', value: mode === 'read' ? a.read : a.edit }];
     }
     case 'Order':
@@ -89,15 +106,18 @@ export async function scopeFor(tx: StorageOps, caller: Caller, object: string, m
   }
   if (object in CART_CHILDREN) {
     if (object === 'BackgroundOperation' && mode === 'edit') return 'none';
-    const a = await cartAccess(tx, caller);
-    if (object === 'WebCartShare' && mode === 'edit') {
-      const owned = (await tx.find('WebCart', { where: [{ field: 'OwnerId', op: '=', value: caller.Id }] })).map((r) => String(r.Id));
-      return [{ field: 'ParentId', op: 'in', value: owned }];
-    }
-    return [{ field: CART_CHILDREN[object]!, op: 'in', value: mode === 'read' ? a.read : a.edit }];
+    const field = CART_CHILDREN[object]!;
+    const id = only(field);
+    if (id === null) return 'none';
+    const a = await cartAccess(tx, caller, id);
+    // A cart's shares are edited by its owner only.
+    return [{ field, op: 'in', value: object === 'WebCartShare' && mode === 'edit' ? a.owned : mode === 'read' ? a.read : a.edit }];
   }
   if (object in ORDER_CHILDREN) {
-    return [{ field: ORDER_CHILDREN[object]!, op: 'in', value: await accountOrderIds(tx, caller) }];
+    const field = ORDER_CHILDREN[object]!;
+    const id = only(field);
+    if (id === null) return 'none';
+    return [{ field, op: 'in', value: await accountOrderIds(tx, caller, id) }];
   }
   return 'none';
 }
@@ -119,52 +139,7 @@ export function rowInScope(scope: Scope, row: Row): boolean {
   });
 }
 
-/** Whether the caller may read or edit one cart: its owner, or a share on it (Edit for editing). */
-async function cartAllows(tx: StorageOps, caller: Caller, cartId: string, mode: 'read' | 'edit'): Promise<boolean> {
-  if ((await tx.get('WebCart', cartId))?.OwnerId === caller.Id) return true;
-  const shares = await tx.find('WebCartShare', {
-    where: [
-      { field: 'ParentId', op: '=', value: cartId },
-      { field: 'UserOrGroupId', op: '=', value: caller.Id },
-    ],
-  });
-  return mode === 'read' ? shares.length > 0 : shares.some((s) => s.AccessLevel === 'Edit');
-}
-
-/**
- * Whether the caller may read (or edit) one row: the same rule as `rowInScope(scopeFor(…), row)`,
- * decided from the row's own cart or order in a read or two, whatever the caller owns elsewhere.
- */
+/** Whether the caller may read (or edit) one row: `rowInScope` of the scope narrowed to that row. */
 export async function rowAccessible(tx: StorageOps, caller: Caller, object: string, row: Row, mode: 'read' | 'edit'): Promise<boolean> {
-  if (isAdmin(caller)) return true;
-  if (PUBLIC_READ.has(object)) return mode === 'read';
-  const account = caller.AccountId;
-  switch (object) {
-    case 'User':
-      return mode === 'read' && row.Id === caller.Id;
-    case 'Account':
-      return mode === 'read' && !!account && row.Id === account;
-    case 'BuyerAccount':
-    case 'BuyerGroupMember':
-      return mode === 'read' && !!account && row.BuyerId === account;
-    case 'WebCart':
-      // Ownership as stored: `row` may carry the very OwnerId change being checked.
-      return typeof row.Id === 'string' && cartAllows(tx, caller, row.Id, mode);
-    case 'Order':
-    case 'OrderSummary':
-      return !!account && row.AccountId === account;
-  }
-  if (object in CART_CHILDREN) {
-    if (object === 'BackgroundOperation' && mode === 'edit') return false;
-    const cartId = row[CART_CHILDREN[object]!];
-    if (typeof cartId !== 'string') return false;
-    if (object === 'WebCartShare' && mode === 'edit') return (await tx.get('WebCart', cartId))?.OwnerId === caller.Id;
-    return cartAllows(tx, caller, cartId, mode);
-  }
-  if (object in ORDER_CHILDREN) {
-    const orderId = row[ORDER_CHILDREN[object]!];
-    if (typeof orderId !== 'string' || !account) return false;
-    return (await tx.get('Order', orderId))?.AccountId === account;
-  }
-  return false;
+  return rowInScope(await scopeFor(tx, caller, object, mode, row), row);
 }

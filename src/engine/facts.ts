@@ -53,29 +53,6 @@ export async function findActiveSession(tx: StorageOps, cartId: string, forUpdat
   return rows[0] ?? null;
 }
 
-/** Whether the account belongs to a buyer group assigned to the store. */
-export async function isStoreMember(tx: StorageOps, accountId: string, storeId: string): Promise<boolean> {
-  const memberships = await tx.find('BuyerGroupMember', { where: [{ field: 'BuyerId', op: '=', value: accountId }] });
-  if (memberships.length === 0) return false;
-  const n = await tx.count('WebStoreBuyerGroup', [
-    { field: 'WebStoreId', op: '=', value: storeId },
-    { field: 'BuyerGroupId', op: 'in', value: memberships.map((m) => m.BuyerGroupId) },
-  ]);
-  return n > 0;
-}
-
-/** The caller's best share on a cart: Edit, Read or null. */
-export async function shareAccess(tx: StorageOps, cartId: string, userId: string): Promise<'Read' | 'Edit' | null> {
-  const shares = await tx.find('WebCartShare', {
-    where: [
-      { field: 'ParentId', op: '=', value: cartId },
-      { field: 'UserOrGroupId', op: '=', value: userId },
-    ],
-  });
-  if (shares.some((s) => s.AccessLevel === 'Edit')) return 'Edit';
-  return shares.length ? 'Read' : null;
-}
-
 /**
  * Thrown inside an action's transaction when the checkout it is about to use has expired (see
  * expiry.ts): the action's transaction rolls back, the expiry is committed on its own, and the
