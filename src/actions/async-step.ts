@@ -49,8 +49,6 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
       // (operation Running under this process's lease), computes outside any transaction and
       // commits in a second one. runAsync = true queues the operation (New) for the worker.
       const service = spec.service;
-      // Whether the step may run here in one transaction: a waiting call of a step without slow
-      // work, or whose work is in-process (the built-in calculators), decided per store in the claim.
       let inline = waits && worker.commitsInline;
       for (;;) {
         try {
@@ -102,7 +100,7 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
             };
             const here = inline && (!service.compute || service.runsInline?.({ core, storeId: String(loaded.cart!.WebStoreId) }) === true);
             if (here) {
-              await worker.commitInline(tx, op, t.row, now);
+              await worker.commitInline(tx, service, op, t.row, now);
               Object.assign(op, { Status: 'Complete', FinishedAt: stamp, _version: 1 });
             }
             await tx.insert('BackgroundOperation', [op]);

@@ -194,9 +194,9 @@ export class OperationWorker implements OperationRunner {
   }
 
   /**
-   * Whether a step without slow work (no `compute`) may commit inside the transaction of the call
-   * that claims it (runAsync = false): false while a `beforeCommit` fault hook needs the point
-   * between the claim and the commit.
+   * Whether a waiting call (runAsync = false) may run a step inside the transaction that claims it
+   * (see `commitInline`): false while a `beforeCommit` fault hook needs the point between the claim
+   * and the commit.
    */
   get commitsInline(): boolean {
     return !this.faults.beforeCommit;
@@ -255,9 +255,7 @@ export class OperationWorker implements OperationRunner {
    * effects, the session's completion and the cart's close on confirmation. `session` is the
    * row after the claim; the caller writes the operation (Complete) in the same transaction.
    */
-  async commitInline(tx: StorageOps, op: Row, session: Row, now: Date): Promise<void> {
-    const step = String(op._step);
-    const service = this.serviceOf(this.core.flow(session._flow as string).flow, step);
+  async commitInline(tx: StorageOps, service: StepService, op: Row, session: Row, now: Date): Promise<void> {
     const ctx: StepContext = { core: this.core, operation: op, session, cartId: String(op._cartId), now, signal: new AbortController().signal, reads: tx };
     const computed = service.compute ? await service.compute(ctx) : undefined;
     await this.commitStep(tx, service, ctx, session, computed, String(op.Id), now);
@@ -329,16 +327,17 @@ export class OperationWorker implements OperationRunner {
       });
     } catch (err) {
       if (this.stopped && !(err instanceof StepFailed)) throw err; // shutting down: leave it for recovery
-      if (err instanceof StorageFault && (this.faultRetries.get(id) ?? 0) < FAULT_RETRIES) {
-        // The database, not the step, failed: run it again later rather than failing the checkout.
+      // The database, not the step, failed: run it again later rather than failing the checkout.
+      const retriedLater = (e: unknown): boolean => {
+        if (!(e instanceof StorageFault) || (this.faultRetries.get(id) ?? 0) >= FAULT_RETRIES) return false;
         this.retryAfterFault(id, (op._leaseUntil as string | null) ?? null);
-        throw err;
-      }
+        return true;
+      };
+      if (retriedLater(err)) throw err;
       try {
         await this.fail(id, failureOf(step, err), fence);
-        this.faultRetries.delete(id);
       } catch (e) {
-        if (e instanceof StorageFault && (this.faultRetries.get(id) ?? 0) < FAULT_RETRIES) this.retryAfterFault(id, (op._leaseUntil as string | null) ?? null);
+        retriedLater(e);
         throw e;
       }
     }

@@ -219,19 +219,19 @@ class KyselyOps implements StorageOps {
   ) {}
 
   /** A row this transaction already read (a copy), if the read it needs (locking or not) was made. */
-  private cached(object: string, id: string, lock: boolean): Row | undefined {
+  private readBefore(object: string, id: string, lock: boolean): Row | undefined {
     const hit = this.rows?.get(`${object}\u0000${id}`);
     return hit && (hit.locked || !lock) ? { ...hit.row } : undefined;
   }
 
-  private remember(object: string, row: Row | undefined, locked: boolean): void {
+  private keepRead(object: string, row: Row | undefined, locked: boolean): void {
     if (!this.rows || !row || typeof row.Id !== 'string') return;
     const key = `${object}\u0000${row.Id}`;
     this.rows.set(key, { row: { ...row }, locked: locked || this.rows.get(key)?.locked === true });
   }
 
   /** Forgets what this transaction read of `object` (it is being written). */
-  private forget(object: string): void {
+  private forgetReads(object: string): void {
     if (!this.rows?.size) return;
     const prefix = `${object}\u0000`;
     for (const k of this.rows.keys()) if (k.startsWith(prefix)) this.rows.delete(k);
@@ -344,14 +344,14 @@ class KyselyOps implements StorageOps {
   async get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined> {
     const info = this.table(object);
     const lock = !!opts?.forUpdate && this.spec.forUpdate;
-    const hit = this.cached(object, id, lock);
+    const hit = this.readBefore(object, id, lock);
     if (hit) return hit;
     const { rows } = await this.exec(`get ${object} ${lock}`, [id], () => {
       const q = this.db.selectFrom(object).selectAll().where('Id', '=', id);
       return lock ? q.forUpdate() : q;
     });
     const row = rows[0] ? this.decode(info, rows[0]) : undefined;
-    this.remember(object, row, lock);
+    this.keepRead(object, row, lock);
     return row;
   }
 
@@ -396,10 +396,10 @@ class KyselyOps implements StorageOps {
     const session = part('s');
     const operation = part('o');
     const store = part('w');
-    this.remember('WebCart', cart, lock && !bySession);
-    this.remember('CartCheckoutSession', session, lock && bySession);
-    this.remember('BackgroundOperation', operation, false);
-    this.remember('WebStore', store, false);
+    this.keepRead('WebCart', cart, lock && !bySession);
+    this.keepRead('CartCheckoutSession', session, lock && bySession);
+    this.keepRead('BackgroundOperation', operation, false);
+    this.keepRead('WebStore', store, false);
     const share = Number(row?.x__share ?? 0);
     return {
       cart,
@@ -556,7 +556,7 @@ class KyselyOps implements StorageOps {
 
   async insert(object: string, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
-    this.forget(object);
+    this.forgetReads(object);
     const info = this.table(object);
     const cols = info.columns;
     const codecs = cols.map((c) => info.codecs.get(c)!);
@@ -596,7 +596,7 @@ class KyselyOps implements StorageOps {
   }
 
   async updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number> {
-    this.forget(object);
+    this.forgetReads(object);
     const info = this.table(object);
     const set = this.encodeValues(info, values);
     if (Object.keys(set).length === 0) return this.count(object, where);
@@ -612,7 +612,7 @@ class KyselyOps implements StorageOps {
   }
 
   async updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
-    this.forget(object);
+    this.forgetReads(object);
     const info = this.table(object);
     const type = allFields(STORED_OBJECTS.get(object)!).find((f) => f.name === field)?.type;
     if (!type || !info.codecs.has(field)) throw new Error(`unknown column ${field}`);
@@ -649,7 +649,7 @@ class KyselyOps implements StorageOps {
   }
 
   async updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
-    this.forget(object);
+    this.forgetReads(object);
     const info = this.table(object);
     // Rows setting the same fields go together: one statement per field set and chunk.
     const groups = new Map<string, { id: string; values: Row }[]>();
@@ -702,7 +702,7 @@ class KyselyOps implements StorageOps {
 
   async delete(object: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    this.forget(object);
+    this.forgetReads(object);
     let n = 0;
     const chunk = this.spec.maxParams - 10;
     for (let i = 0; i < ids.length; i += chunk) {

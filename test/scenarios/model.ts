@@ -17,6 +17,7 @@ import { createCheckoutEngine, type CheckoutEngine } from '../../src/index.js';
 import { checkInvariants } from '../../src/scenarios/invariants.js';
 import { PASSING_FACTS } from '../helpers/session-fixtures.js';
 import { scenarioDemo } from '../../src/scenarios/runner.js';
+import { sessionContext } from '../helpers/session-fixtures.js';
 
 /** Facts under which every usage requirement holds (the buyer owns the cart in Checkout). */
 const FACTS: RequirementFacts = PASSING_FACTS;
@@ -39,18 +40,7 @@ export const MODELS: ReadonlyMap<string, FlowModel> = new Map(BUILTIN_FLOWS.map(
 export function flowModel(def: FlowDefinition): FlowModel {
   const flow = validateFlow(def);
   const template = flow.convention.runs === 'state';
-  const input: SessionContext = {
-    sessionId: 'session',
-    cartId: 'cart',
-    State: flow.def.steps[0]!.key,
-    NextState: null,
-    IsProcessing: false,
-    IsError: false,
-    IsArchived: false,
-    BackgroundOperationId: null,
-    OrderId: null,
-    rejection: null,
-  };
+  const input = sessionContext({ sessionId: 'session', cartId: 'cart', State: flow.def.steps[0]!.key });
   /** The step an operation runs: NextState under `source`, State under `template`. */
   const stepOf = (c: SessionContext) => String(template ? c.State : c.NextState);
   const runs = (key: string) => ['async', 'sync'].includes(flow.steps.get(key)?.kind ?? '');
