@@ -20,6 +20,7 @@ import { startServer, type RunningServer } from '../http/server.js';
 import type { InvocationResult } from '../actions/index.js';
 import type { Row } from '../storage/port.js';
 import { checkInvariants, orderTotalsProblem } from './invariants.js';
+import { OBJECTS } from '../domain/objects.js';
 import { loadScenario, scenarioDir, ScenarioFileError, type LoadedScenario } from './loader.js';
 import type { ExpectDoc, MatcherDoc, ScenarioDoc, StepDoc } from './schema.js';
 
@@ -264,10 +265,12 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
 
     for (i = 0; i < doc.steps.length; i++) {
       const step = doc.steps[i] as StepDoc;
+      const exp: ExpectDoc | undefined = 'check' in step ? step.check : step.expect;
+      const before = exp?.unchanged ? await dumpAll(engine!) : null;
       const { outcome, run } = await perform(step);
       await observe(i);
-      const exp: ExpectDoc | undefined = 'check' in step ? step.check : step.expect;
       const problems = await expectations(exp, outcome, run);
+      if (before) problems.push(...dumpDifferences(before, await dumpAll(engine!)));
       if (opts.invariants !== false) problems.push(...(await checkInvariants(engine!)).map((p) => `invariant: ${p}`));
       if (problems.length) return result({ step: i, line: loaded.stepLines[i] ?? 0, label: stepLabel(step), message: problems.join('\n') }, i + 1);
     }
@@ -654,4 +657,25 @@ export async function runScenarioFiles(files: string[], opts: ScenarioRunOptions
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, files.length)) }, worker));
   return results;
+}
+
+/** Every stored row of every record object, keyed by object and id, for `unchanged`. */
+async function dumpAll(engine: CheckoutEngine): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of OBJECTS.keys()) {
+    for (const row of await engine.core.storage.find(name, {})) out.set(`${name} ${String(row.Id)}`, JSON.stringify(row));
+  }
+  return out;
+}
+
+/** What differs between two dumps, one line per created, deleted or changed row. */
+function dumpDifferences(before: Map<string, string>, after: Map<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [key, row] of after) {
+    const was = before.get(key);
+    if (was === undefined) problems.push(`unchanged: ${key} was created`);
+    else if (was !== row) problems.push(`unchanged: ${key} changed from ${was} to ${row}`);
+  }
+  for (const key of before.keys()) if (!after.has(key)) problems.push(`unchanged: ${key} was deleted`);
+  return problems;
 }

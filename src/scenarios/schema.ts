@@ -86,6 +86,10 @@ export const Expect = z.strictObject({
   records: z.array(RecordExpect).optional(),
   session: SessionExpect.optional(),
   history: HistoryExpect.optional(),
+  unchanged: z
+    .boolean()
+    .optional()
+    .describe('true: the step changed no stored row of any object (a refused attack leaves every byte as it was)'),
   totals: z
     .strictObject({ cart: Ref.optional(), orderMatchesCart: z.boolean() })
     .optional()
