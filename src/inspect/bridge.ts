@@ -54,6 +54,8 @@ export interface InspectorBridge {
   /** The page without the secret (for logs). */
   readonly baseUrl: string;
   readonly port: number;
+  /** The address it is bound to (e.g. 127.0.0.1). */
+  readonly address: string;
   /** Every allowed browser origin. */
   readonly allowedOrigins: readonly string[];
   stop(): Promise<void>;
@@ -166,7 +168,7 @@ export async function startInspectorBridge(opts: InspectorBridgeOptions = {}): P
   });
 
   await app.listen({ host, port: opts.port ?? 8080 });
-  const port = (app.server.address() as { port: number }).port;
+  const { port, address } = app.server.address() as { port: number; address: string };
   const shown = urlHost(host);
   for (const h of new Set(['127.0.0.1', 'localhost', '[::1]', shown])) origins.add(`http://${h}:${port}`);
   origins.add(STATELY_INSPECTOR_ORIGIN);
@@ -175,6 +177,7 @@ export async function startInspectorBridge(opts: InspectorBridgeOptions = {}): P
   return {
     secret,
     port,
+    address,
     baseUrl,
     wsUrl: `ws://${shown}:${port}/?token=${encodeURIComponent(secret)}`,
     pageUrl: `${baseUrl}/#token=${encodeURIComponent(secret)}`,
