@@ -258,7 +258,9 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   if (inspectUrl === LOCAL_BRIDGE) {
     // The bridge binds where the API does unless told otherwise, and wants its secret (docs/inspection.md).
     const origins = usage(() => (values['inspect-origin'] ?? []).flatMap((o) => o.split(',')).filter(Boolean).map(normalizeOrigin), '--inspect-origin');
-    bridge = await startInspectorBridge({ host: values['inspect-host'] ?? host, port: inspectPort, allowedOrigins: origins });
+    bridge = await startInspectorBridge({ host: values['inspect-host'] ?? host, port: inspectPort, allowedOrigins: origins }).catch((e: NodeJS.ErrnoException) => {
+      throw e?.code === 'EADDRINUSE' ? new Error(`the inspector bridge's port ${inspectPort} is already in use; pass --inspect-port <n> (or 0 for any free port).`) : e;
+    });
     inspectUrl = bridge.wsUrl;
   } else if (inspectUrl !== undefined && !/^wss?:\/\//.test(inspectUrl)) {
     throw new UsageError(`--inspect takes a ws:// or wss:// URL, got '${inspectUrl}'.`);
