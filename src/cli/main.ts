@@ -22,6 +22,8 @@ import { parse as parseYaml } from 'yaml';
 import { flowMermaid } from '../inspect/mermaid.js';
 import { builtInFlows } from '../inspect/flows.js';
 import { flushInspector, openInspector } from '../inspect/inspector.js';
+import { normalizeOrigin, startInspectorBridge, type InspectorBridge } from '../inspect/bridge.js';
+import { parsePublicUrl } from '../http/public-url.js';
 import type { FlowDefinition } from '../../machines/flow.js';
 import { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore } from './demo-store.js';
 
@@ -92,6 +94,8 @@ Options:
   --db <location>       SQLite file, :memory: or postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
   --port <n>            Port (default 3000, or $PORT; 0 picks a free one)
   --host <addr>         Interface to bind (default 127.0.0.1)
+  --public-url <url>    The server's external base URL, written into instance_url, id and OpenAPI servers
+                        (default: the listen address; never taken from the Host header)
   --seed <fixture>      Load this JSON/YAML fixture before serving (fails if it repeats stored records)
   --demo                Seed the demo store once and keep one demo cart ready for cartToOrderAction
   --trust-proxy         Take client addresses (login throttle) from X-Forwarded-For, behind a trusted proxy
@@ -102,6 +106,8 @@ Options:
   --inspect [ws-url]    Send every session's events to a Stately inspector at ws-url; without a URL,
                         start the local inspector bridge on --inspect-port (it never opens a browser)
   --inspect-port <n>    Port of the local inspector bridge (default 8080)
+  --inspect-host <addr> Interface of the local bridge (default: --host); it always wants its secret
+  --inspect-origin <o>  A further browser origin allowed to connect to the bridge (repeatable)
   --help                This help`,
   inspect: `Usage: checkout-engine inspect <sessionId> [--url ws://…] [--db <location>]
 
@@ -165,6 +171,15 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   }
 }
 
+/** Runs a value check, turning its Error into a usage error naming the option. */
+function usage<T>(check: () => T, option: string): T {
+  try {
+    return check();
+  } catch (e) {
+    throw new UsageError(`${option}: ${(e as Error).message}`);
+  }
+}
+
 function intOption(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number, got '${v}'.`);
@@ -222,6 +237,9 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     'log-format': { type: 'string' },
     inspect: { type: 'string' },
     'inspect-port': { type: 'string' },
+    'inspect-host': { type: 'string' },
+    'inspect-origin': { type: 'string', multiple: true },
+    'public-url': { type: 'string' },
   });
   if (values.help) return line(io.out, HELP.serve), 0;
   const port = intOption('port', values.port ?? io.env.PORT, 3000);
@@ -233,14 +251,21 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   const logFormat = values['log-format'] ?? ((io.out as { isTTY?: boolean }).isTTY ? 'pretty' : 'json');
   if (logFormat !== 'pretty' && logFormat !== 'json') throw new UsageError(`--log-format must be pretty or json, got '${logFormat}'.`);
   const inspectPort = intOption('inspect-port', values['inspect-port'], 8080);
-  let bridge: { stop(): void } | undefined;
+  const host = values.host ?? '127.0.0.1';
+  const publicUrl = values['public-url'] === undefined ? undefined : usage(() => parsePublicUrl(values['public-url']!), '--public-url');
+  let bridge: InspectorBridge | undefined;
   let inspectUrl = values.inspect;
   if (inspectUrl === LOCAL_BRIDGE) {
-    const { createInspectorServer } = await import('@statelyai/inspect/server');
-    bridge = createInspectorServer({ port: inspectPort, autoOpen: false });
-    inspectUrl = `ws://localhost:${inspectPort}`;
+    // The bridge binds where the API does unless told otherwise, and wants its secret (docs/inspection.md).
+    const origins = usage(() => (values['inspect-origin'] ?? []).flatMap((o) => o.split(',')).filter(Boolean).map(normalizeOrigin), '--inspect-origin');
+    bridge = await startInspectorBridge({ host: values['inspect-host'] ?? host, port: inspectPort, allowedOrigins: origins }).catch((e: NodeJS.ErrnoException) => {
+      throw e?.code === 'EADDRINUSE' ? new Error(`the inspector bridge's port ${inspectPort} is already in use; pass --inspect-port <n> (or 0 for any free port).`) : e;
+    });
+    inspectUrl = bridge.wsUrl;
   } else if (inspectUrl !== undefined && !/^wss?:\/\//.test(inspectUrl)) {
     throw new UsageError(`--inspect takes a ws:// or wss:// URL, got '${inspectUrl}'.`);
+  } else if (values['inspect-host'] !== undefined || values['inspect-origin'] !== undefined) {
+    throw new UsageError('--inspect-host and --inspect-origin configure the local bridge: pass --inspect without a URL.');
   }
 
   // Signals are caught from the very start: a Ctrl-C while the database opens or the demo store
@@ -254,8 +279,8 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   }
 
   let report: (err: unknown) => void = (err) => line(io.err, JSON.stringify({ level: 50, msg: 'engine error', err: String(err) }));
-  const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e), ...(inspectUrl ? { inspect: inspectUrl } : {}) }).catch((e) => {
-    bridge?.stop();
+  const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e), ...(inspectUrl ? { inspect: inspectUrl } : {}) }).catch(async (e) => {
+    await bridge?.stop();
     throw e;
   });
   // Pretty logs go to stdout under the banner, so they start only once the banner is printed.
@@ -266,7 +291,8 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     const demo = values.demo ? await ensureDemoStore(engine) : undefined;
     server = await startServer(engine, {
       port,
-      host: values.host ?? '127.0.0.1',
+      host,
+      ...(publicUrl ? { publicUrl } : {}),
       trustProxy: values['trust-proxy'] === true,
       tokenTtlSeconds: ttl,
       log: { level: values['log-level'] ?? 'info', stream: pretty ?? io.err },
@@ -279,7 +305,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     line(io.out, `  database: ${describeDb(db)}`);
     line(io.out, `  API:      ${server.url}/services/data/v${LATEST_VERSION}   OpenAPI: ${server.url}/openapi.json`);
     line(io.out, `  page:     ${server.url}/   (statecharts and live sessions; sign in with a user of this database)`);
-    if (inspectUrl) line(io.out, `  inspect:  ${bridge ? `Stately inspector bridge on http://localhost:${inspectPort} (open it in a browser)` : inspectUrl}`);
+    if (inspectUrl) line(io.out, `  inspect:  ${bridge ? `Stately inspector bridge on ${bridge.pageUrl} (open it in a browser; the #token part is its secret)` : inspectUrl}`);
     if (seeded) line(io.out, `  seeded:   ${values.seed} (${Object.keys(seeded).length} handles)`);
     if (demo) {
       line(io.out, `  demo store ${demo.created ? 'created' : 'found'}; demo cart ${demo.cartId} is claimed for cartToOrder`);
@@ -297,7 +323,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   } catch (e) {
     if (server) await server.close();
     else await engine.close();
-    bridge?.stop();
+    await bridge?.stop();
     throw e;
   }
   if (!signals) {
@@ -322,8 +348,8 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
       running.close().then(
         () => {
           running.app.log.info({ event: 'stopped' }, 'stopped');
-          bridge?.stop();
-          resolve();
+          void bridge?.stop().finally(resolve);
+          if (!bridge) resolve();
         },
         (err) => {
           running.app.log.error({ err }, 'shutdown failed');
@@ -410,16 +436,16 @@ async function inspect(args: string[], io: CliIO, signals: boolean): Promise<num
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one session id.');
   if (values.url !== undefined && !/^wss?:\/\//.test(values.url)) throw new UsageError(`--url must be a ws:// or wss:// URL, got '${values.url}'.`);
   const port = intOption('port', values.port, 8080);
-  const bridge = values.url ? undefined : (await import('@statelyai/inspect/server')).createInspectorServer({ port, autoOpen: false });
+  const bridge = values.url ? undefined : await startInspectorBridge({ port });
   try {
-    const inspector = openInspector(values.url ?? `ws://localhost:${port}`);
+    const inspector = openInspector(values.url ?? bridge!.wsUrl);
     const n = await withEngine(dbOf(values.db, io), (engine) => engine.replayHistory(positionals[0]!, inspector));
     const delivered = await flushInspector(inspector);
     inspector.stop?.();
-    if (!delivered) throw new EngineError('INSPECTOR_UNREACHABLE', `Couldn't deliver the replay to ${values.url ?? `ws://localhost:${port}`}.`);
-    line(io.out, `Replayed ${n} event${n === 1 ? '' : 's'} of session ${positionals[0]} to ${values.url ?? `the inspector bridge on http://localhost:${port}`}.`);
+    if (!delivered) throw new EngineError('INSPECTOR_UNREACHABLE', `Couldn't deliver the replay to ${values.url ?? bridge!.baseUrl}.`);
+    line(io.out, `Replayed ${n} event${n === 1 ? '' : 's'} of session ${positionals[0]} to ${values.url ?? `the inspector bridge on ${bridge!.baseUrl}`}.`);
     if (bridge && signals) {
-      line(io.out, `Open http://localhost:${port} in a browser to see it (it keeps the last 200 messages); Ctrl-C to stop.`);
+      line(io.out, `Open ${bridge.pageUrl} in a browser to see it (it keeps the last 200 messages; the #token part is its secret); Ctrl-C to stop.`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
@@ -427,7 +453,7 @@ async function inspect(args: string[], io: CliIO, signals: boolean): Promise<num
     }
     return 0;
   } finally {
-    bridge?.stop();
+    await bridge?.stop();
   }
 }
 

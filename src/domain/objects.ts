@@ -734,6 +734,17 @@ export const INTERNAL_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map(
       indexes: [['UserId'], ['ExpiresAt']],
     },
     {
+      // Login throttle counters and known sign-in addresses, shared by every process on the database
+      // (src/engine/login-throttle.ts). Id is the SHA-256 (hex) of the counter's kind and key, so no
+      // username or address is stored in the clear.
+      name: 'EngineLoginThrottle',
+      keyPrefix: '0Lt',
+      realPrefix: false,
+      label: 'Login Throttle',
+      fields: [str('Kind', { required: true, maxLength: 16 }), int('Count', { required: true }), dt('ResetAt', { required: true })],
+      indexes: [['ResetAt']],
+    },
+    {
       // Install-wide settings (Id = setting name), e.g. the key that signs token responses.
       name: 'EngineSetting',
       keyPrefix: '0Es',

@@ -28,6 +28,7 @@ import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
 import { OperationWorker, type WorkerFaults } from './worker.js';
 import { createOperationQueue, queueOptions } from './queue/index.js';
 import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
+import { DEFAULT_THROTTLE_LIMITS, throttledLogin, type LoginAttempt, type ThrottleLimits } from './login-throttle.js';
 import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type IssuedToken } from './tokens.js';
 
 /** The longest access-token lifetime `issueToken` grants (10 years). */
@@ -339,6 +340,17 @@ export class CheckoutEngine {
     return row && ok && row.IsActive !== false ? String(row.Id) : null;
   }
   private static decoyHash: Promise<string> | undefined;
+
+  /**
+   * `login` under the login throttles kept in the database (shared by every process on it, kept
+   * across restarts; see src/engine/login-throttle.ts): per client `address`, per username, and a
+   * locked username still open to the right password from an address that signed in as it before.
+   * A refusal does no hash work. The HTTP token endpoint signs in through this.
+   */
+  async attemptLogin(username: unknown, password: unknown, address: string, limits: ThrottleLimits = DEFAULT_THROTTLE_LIMITS): Promise<LoginAttempt> {
+    this.live();
+    return throttledLogin(this.core.storage, normalizeUsername(username), String(address), limits, this.core.now().getTime(), () => this.login(username, password));
+  }
 
   /**
    * Issues an access token for a user (after `login`): opaque, stored hashed in the database, so

@@ -12,7 +12,6 @@
  *   // … later: await server.close(); (finishes in-flight requests, then the engine's running operations)
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import type { Socket } from 'node:net';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -22,7 +21,8 @@ import { findObject } from '../domain/objects.js';
 import { requireAction } from '../actions/index.js';
 import { API_VERSIONS, describeAction, describeGlobal, describeObject, describeObjectBasic, LATEST_VERSION, listActions, openApiDocument, releaseName, type RouteDoc } from './describe.js';
 import { ORG_ID } from '../engine/tokens.js';
-import { normalizeUsername } from '../engine/passwords.js';
+import { DEFAULT_THROTTLE_LIMITS } from '../engine/login-throttle.js';
+import { listenUrl, localUrl, parsePublicUrl } from './public-url.js';
 
 /** One login throttle: at most `max` attempts per `windowSeconds`. */
 export interface LoginLimit {
@@ -30,18 +30,24 @@ export interface LoginLimit {
   windowSeconds: number;
 }
 
-/** Login throttles of the token endpoint (see docs/http-security.md). */
+/** Login throttles of the token endpoint, counted in the database by every process on it (see docs/http-security.md). */
 export interface LoginLimits {
-  /** Failed logins per username (normalized) before the username is refused for the rest of the window (default 10 per 900 s: Salesforce's default lockout). */
+  /**
+   * Failed logins per username (normalized) before the username is refused for the rest of the
+   * window (default 10 per 900 s: Salesforce's default lockout) — except from an address that
+   * signed in as it before, which may go on until it failed as often itself.
+   */
   perUsername?: Partial<LoginLimit>;
   /** Login attempts per client address, failed or not (default 100 per 60 s). */
   perAddress?: Partial<LoginLimit>;
+  /** How long a successful sign-in keeps its address known for the username (default 30 days). */
+  knownAddressSeconds?: number;
 }
 
 /** The default login throttles. */
-export const DEFAULT_LOGIN_LIMITS: Readonly<Record<keyof LoginLimits, LoginLimit>> = {
-  perUsername: { max: 10, windowSeconds: 900 },
-  perAddress: { max: 100, windowSeconds: 60 },
+export const DEFAULT_LOGIN_LIMITS: Readonly<Record<'perUsername' | 'perAddress', LoginLimit>> = {
+  perUsername: DEFAULT_THROTTLE_LIMITS.perUsername,
+  perAddress: DEFAULT_THROTTLE_LIMITS.perAddress,
 };
 import { registerPage } from './page.js';
 
@@ -59,7 +65,10 @@ export interface ServerOptions {
   signatureSecret?: string;
   /** Structured (JSON) logs: false for none, or a level and a destination stream (default: info to stdout). */
   log?: false | { level?: string; stream?: NodeJS.WritableStream };
-  /** The externally visible base URL put in `instance_url` (default: from the request's Host). */
+  /**
+   * The externally visible base URL written into `instance_url`, `id`, identity URLs and OpenAPI
+   * `servers` (default: the address `startServer` listens on). Never taken from the Host header.
+   */
   publicUrl?: string;
 }
 
@@ -197,9 +206,8 @@ function sendOAuthError(reply: FastifyReply, e: EngineError): FastifyReply {
   return reply.code(e.status).send({ error: e.code, error_description: e.message });
 }
 
-function baseUrl(req: FastifyRequest, publicUrl?: string): string {
-  return publicUrl ?? `${req.protocol}://${req.host}`;
-}
+/** The listen URL `startServer` found, per app: the public URL when none is configured. */
+const listenUrls = new WeakMap<object, string>();
 
 /** Builds the Fastify app for an engine (not listening). */
 export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): { app: FastifyInstance } {
@@ -208,8 +216,16 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   const limits = {
     perUsername: { ...DEFAULT_LOGIN_LIMITS.perUsername, ...opts.loginLimits?.perUsername },
     perAddress: { ...DEFAULT_LOGIN_LIMITS.perAddress, ...opts.loginLimits?.perAddress },
+    knownAddressSeconds: opts.loginLimits?.knownAddressSeconds ?? DEFAULT_THROTTLE_LIMITS.knownAddressSeconds,
   };
+  for (const [name, l] of [['perUsername', limits.perUsername], ['perAddress', limits.perAddress]] as const) {
+    if (!(Number.isInteger(l.max) && l.max > 0 && l.windowSeconds > 0)) throw new Error(`loginLimits.${name} needs a positive whole max and a positive windowSeconds.`);
+  }
+  if (!(limits.knownAddressSeconds > 0)) throw new Error('loginLimits.knownAddressSeconds must be a positive number of seconds.');
   const log = opts.log;
+  const publicUrl = opts.publicUrl === undefined ? undefined : parsePublicUrl(opts.publicUrl);
+  // Configured, else where startServer listens, else the connection's local address: never the Host header.
+  const baseUrl = (req: FastifyRequest): string => publicUrl ?? listenUrls.get(app) ?? localUrl(req);
   const app = Fastify({
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     trustProxy: opts.trustProxy ?? false,
@@ -239,23 +255,6 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  // Login throttles (in-memory counters of this process; see docs/http-security.md).
-  app.register(rateLimit, { global: false });
-  type Limiter = (req: FastifyRequest, o?: { increment?: boolean }) => Promise<{ isAllowed: boolean; isExceeded?: boolean; remaining?: number; ttlInSeconds?: number }>;
-  let limiters: { address: Limiter; username: Limiter } | undefined;
-  const loginLimiters = () =>
-    (limiters ??= {
-      address: (app as unknown as { createRateLimit(o: object): Limiter }).createRateLimit({
-        max: limits.perAddress.max,
-        timeWindow: limits.perAddress.windowSeconds * 1000,
-        keyGenerator: (req: FastifyRequest) => `address:${req.ip}`,
-      }),
-      username: (app as unknown as { createRateLimit(o: object): Limiter }).createRateLimit({
-        max: limits.perUsername.max,
-        timeWindow: limits.perUsername.windowSeconds * 1000,
-        keyGenerator: (req: FastifyRequest) => `username:${(req as FastifyRequest & { loginName?: string }).loginName ?? ''}`,
-      }),
-    });
 
   // Bodies are JSON (and form-encoded for OAuth clients); plain text is refused with 415, as Salesforce does.
   app.removeContentTypeParser('text/plain');
@@ -320,7 +319,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   /** The identity document of the token's user (Salesforce's identity URL response). */
   const identityOf = async (req: FastifyRequest) => {
     const user = await engine.getRecord('User', req.userId, req.as);
-    const base = baseUrl(req, opts.publicUrl);
+    const base = baseUrl(req);
     const v = LATEST_VERSION;
     const rest = (path: string) => `${base}/services/data/v{version}/${path}`;
     return {
@@ -366,26 +365,21 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
       for (const k of ['username', 'password'] as const) {
         if (typeof p[k] !== 'string' || !p[k]) return sendOAuthError(reply, new EngineError('OAUTH_INVALID_REQUEST', k));
       }
-      // Throttles before any hash work: every attempt counts per address; failures count per username.
-      const limiter = loginLimiters();
-      (req as FastifyRequest & { loginName?: string }).loginName = normalizeUsername(String(p.username));
-      const byAddress = await limiter.address(req);
-      const byName = await limiter.username(req, { increment: false });
-      const refused = byAddress.isExceeded ? byAddress : !byName.isAllowed && byName.remaining === 0 ? byName : undefined;
-      if (refused) {
-        const which = refused === byAddress ? 'too many attempts from this address' : 'too many failed attempts for this username';
-        req.log.warn({ event: 'login_throttled', reason: refused === byAddress ? 'address' : 'username' }, 'login throttled');
-        reply.header('retry-after', String(Math.max(1, refused.ttlInSeconds ?? 1)));
-        return sendOAuthError(reply, new EngineError('OAUTH_RATE_LIMITED', `${which}; retry after ${Math.max(1, refused.ttlInSeconds ?? 1)} s.`));
+      // Throttles (kept in the database, shared by every process) before any hash work.
+      const attempt = await engine.attemptLogin(p.username, p.password, req.ip, limits);
+      if (attempt.outcome === 'refused') {
+        const which = attempt.reason === 'address' ? 'too many attempts from this address' : 'too many failed attempts for this username';
+        req.log.warn({ event: 'login_throttled', reason: attempt.reason }, 'login throttled');
+        reply.header('retry-after', String(attempt.retryAfterSeconds));
+        return sendOAuthError(reply, new EngineError('OAUTH_RATE_LIMITED', `${which}; retry after ${attempt.retryAfterSeconds} s.`));
       }
-      const userId = await engine.login(p.username, p.password);
-      if (!userId) {
-        await limiter.username(req);
+      if (attempt.outcome === 'failure') {
         req.log.info({ event: 'login_failed' }, 'login failed');
         return sendOAuthError(reply, new EngineError('OAUTH_INVALID_GRANT'));
       }
+      const userId = attempt.userId;
       const t = await engine.issueToken(userId, ttlSeconds);
-      const base = baseUrl(req, opts.publicUrl);
+      const base = baseUrl(req);
       const id = `${base}/id/${ORG_ID}/${userId}`;
       const issuedAt = String(t.issuedAt.getTime());
       req.log.info({ event: 'login', userId }, 'token issued');
@@ -467,7 +461,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   route({ method: 'GET', url: '/services/data/:version', summary: 'Resources of a version', auth: true, params: VersionParams, responses: { 200: { description: 'Resources' } } }, async (req) => {
     const v = apiVersion(req.params.version);
     const b = `/services/data/v${v}`;
-    return { sobjects: `${b}/sobjects`, query: `${b}/query`, actions: `${b}/actions`, identity: `${baseUrl(req, opts.publicUrl)}/id/${ORG_ID}/${req.userId}` };
+    return { sobjects: `${b}/sobjects`, query: `${b}/query`, actions: `${b}/actions`, identity: `${baseUrl(req)}/id/${ORG_ID}/${req.userId}` };
   });
   route({ method: 'GET', url: '/services/data/:version/actions', summary: 'Action kinds', auth: true, params: VersionParams, responses: { 200: { description: 'Action kinds' } } }, async (req) => {
     const v = apiVersion(req.params.version);
@@ -573,10 +567,12 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   registerPage(app as unknown as FastifyInstance, engine, route as never, apiVersion);
 
   // --- OpenAPI ----------------------------------------------------------------------------------
-  let openapi: Record<string, unknown> | undefined;
+  // One document per base URL (one, unless buildServer is used without a public URL on several interfaces).
+  const openapi = new Map<string, Record<string, unknown>>();
   route({ method: 'GET', url: '/openapi.json', summary: 'This OpenAPI document', auth: true, responses: { 200: { description: 'OpenAPI 3.1' } } }, async (req) => {
-    openapi ??= openApiDocument(routes, engine.describeActions(), baseUrl(req, opts.publicUrl));
-    return openapi;
+    const base = baseUrl(req);
+    if (!openapi.has(base)) openapi.set(base, openApiDocument(routes, engine.describeActions(), base));
+    return openapi.get(base);
   });
 
   return { app: app as unknown as FastifyInstance };
@@ -595,7 +591,8 @@ export async function startServer(engine: CheckoutEngine, opts: ListenOptions = 
     if (closing) app.server.closeIdleConnections();
   });
   const address = await app.listen({ port: opts.port ?? 3000, host: opts.host ?? '127.0.0.1' });
-  const url = opts.publicUrl ?? address.replace('[::1]', 'localhost');
+  listenUrls.set(app, listenUrl(address));
+  const url = opts.publicUrl === undefined ? listenUrl(address) : parsePublicUrl(opts.publicUrl);
   return {
     app,
     url,

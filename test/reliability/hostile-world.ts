@@ -163,12 +163,16 @@ export async function dumpAll(w: World): Promise<Dump> {
 /**
  * Differences between two dumps, as table names. A refused event offered to a checkout session is
  * recorded in the session's history by design (docs/inspection.md: "applied or rejected"), so new
- * CheckoutSessionEvent rows with `Accepted = false` are not a change to stored data; anything else is.
+ * CheckoutSessionEvent rows with `Accepted = false` are not a change to stored data, nor are login
+ * throttle counters (EngineLoginThrottle); anything else is.
  */
 export function changedTables(before: Dump, after: Dump): string[] {
   const changed: string[] = [];
   for (const name of Object.keys(after)) {
     if (before[name] === after[name]) continue;
+    // Login throttle counters are written by every sign-in attempt, refused ones included, by design
+    // (docs/http-security.md): they are not stored data a refused request changed.
+    if (name === 'EngineLoginThrottle') continue;
     if (name === 'CheckoutSessionEvent') {
       const was = new Set((JSON.parse(before[name]!) as { Id: string }[]).map((r) => JSON.stringify(r)));
       const now = JSON.parse(after[name]!) as { Id: string; Accepted: unknown }[];
