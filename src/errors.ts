@@ -57,6 +57,17 @@ export const ERRORS = {
   CART_CLOSED: { code: 'INVALID_OPERATION', status: 403, message: "The cart is Closed: a closed cart can't start a checkout." },
   CANCEL_CLOSED_CART: { code: 'INVALID_OPERATION', status: 403, message: "Cancel a Closed Cart: a closed cart can't be canceled." },
   CART_NOT_CHECKOUTABLE: { code: 'INVALID_OPERATION', status: 403, message: "Cart Isn't in the Checkout State: only an Active cart can start a checkout." },
+  // --- a cart becomes at most one order (src/domain/abandon.ts; docs/sessions-and-stock.md §3) ------
+  CANCEL_ORDER_PLACED: {
+    code: 'INVALID_OPERATION',
+    status: 403,
+    message: "Cancel a Checkout With a Placed Order: the checkout's order is Activated, so canceling can't reopen the cart; nothing was changed.",
+  },
+  CART_LOCKED_BY_ORDER: {
+    code: 'ENTITY_IS_LOCKED',
+    status: 400,
+    message: 'The cart is locked: its checkout has already made an order, and a cart becomes at most one order; nothing was changed.',
+  },
   // --- updateCheckoutSessionStateAction ------------------------------------------------------
   STATE_MISMATCH: {
     code: 'INVALID_OPERATION',

@@ -2,7 +2,9 @@
  * cancelCartAsyncOperation(cartId): cancels the cart's checkout so the cart is unlocked (spec §3):
  * the running operation becomes Canceled, the session is archived and the cart goes back to Active.
  * Requirements: 1–5 of spec §3, then a Closed cart is refused (INVALID_OPERATION 403), then an
- * active session must exist. It works in every state, screen steps and `error` included, because
+ * active session must exist. A cart becomes at most one order (src/domain/abandon.ts): a draft
+ * order the checkout made is deleted and its stock released; once the order is Activated, cancel
+ * is refused (CANCEL_ORDER_PLACED, INVALID_OPERATION 403) and nothing changes. It works in every state, screen steps and `error` included, because
  * canceling is the documented way out of an error.
  */
 import { EngineError } from '../errors.js';
@@ -32,7 +34,7 @@ export const cancelCartAsyncOperation: ActionDef = {
         if (core.flow(flowId).flow.convention.cancelWithoutSession) return null;
         throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session to cancel.', ['cartId']);
       }
-      await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now(), 'Canceled', { operation: 'cancelCartAsyncOperation', callerId: caller.Id, input });
+      await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now(), 'cancel', { operation: 'cancelCartAsyncOperation', callerId: caller.Id, input });
       return (loaded.session.BackgroundOperationId as string | null) ?? null;
     });
     return { backgroundOperationId: opId };

@@ -21,6 +21,9 @@ export const cartToOrderService: StepService = {
     if (existing) return { output: { OrderId: String(existing.Id) }, sessionFields: { OrderReferenceNumber: orn } };
     const cart = await tx.get('WebCart', ctx.cartId);
     if (!cart) throw new StepFailed('The cart no longer exists.');
+    // A cart becomes at most one order, ever (Order.CartId is unique; docs/sessions-and-stock.md §3).
+    const [other] = await tx.find('Order', { where: [{ field: 'CartId', op: '=', value: ctx.cartId }], limit: 1 });
+    if (other) throw new StepFailed(`The cart already has order ${String(other.Id)}: a cart becomes at most one order.`);
     const byCart = [{ field: 'CartId', op: '=' as const, value: ctx.cartId }];
     const [groups, items, taxes] = [
       await tx.find('CartDeliveryGroup', { where: byCart }),

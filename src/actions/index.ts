@@ -3,7 +3,7 @@
  * input into a Salesforce action result (with the HTTP status the REST layer answers with).
  */
 import { EngineError, toEngineError } from '../errors.js';
-import { CheckoutExpired } from '../engine/facts.js';
+import { CheckoutExpired, withKeptCheckout } from '../engine/facts.js';
 import { expireIfStale } from '../engine/expiry.js';
 import { cartToOrderAction } from './cart-to-order.js';
 import { checkoutSessionAction } from './checkout-session.js';
@@ -76,14 +76,14 @@ export function requireAction(name: unknown): ActionDef {
  * action runs again, on the canceled checkout — as if the expiry had been seen before the call.
  */
 async function runExpiring(def: ActionDef, env: ActionEnv, input: Record<string, unknown>): Promise<Record<string, unknown>> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await def.run(env, input);
-    } catch (e) {
-      if (!(e instanceof CheckoutExpired) || attempt > 0) throw e;
-      const now = env.core.now();
-      await env.core.atomically((tx) => expireIfStale(env.core, tx, e.cartId, now));
-    }
+  try {
+    return await def.run(env, input);
+  } catch (e) {
+    if (!(e instanceof CheckoutExpired)) throw e;
+    const now = env.core.now();
+    const canceled = await env.core.atomically((tx) => expireIfStale(env.core, tx, e.cartId, now));
+    // Expiry keeps a checkout whose order is placed (src/domain/abandon.ts): the action goes on with it.
+    return canceled ? def.run(env, input) : withKeptCheckout(e.cartId, () => def.run(env, input));
   }
 }
 

@@ -473,8 +473,10 @@ const OBJECT_LIST: ObjectDef[] = [
     indexes: [['AccountId'], ['OwnerId']],
     // `_sessionId`: the checkout session that created the order (exactly-once key), written only
     // by cartToOrderAction; no record write can set it, so no planted order is ever adopted.
+    // `CartId` (read-only: only cartToOrderAction sets it) is unique: a cart becomes at most one
+    // order, ever; a draft abandoned with its checkout is deleted (src/domain/abandon.ts).
     internal: [{ name: '_sessionId', type: 'text' }],
-    unique: [['OrderReferenceNumber'], ['_sessionId']],
+    unique: [['OrderReferenceNumber'], ['_sessionId'], ['CartId']],
   },
   {
     name: 'OrderDeliveryGroup',

@@ -1,6 +1,7 @@
 /**
  * Cart bookkeeping shared by record writes, fixtures and steps: line and header roll-ups, and
- * canceling a checkout (the session archived, its operation Canceled, the cart Active again).
+ * leaving a checkout (the session archived, its operation Canceled, a draft order deleted, the
+ * cart Active again — or refused once the checkout has placed its order).
  */
 import { deriveCartLine, rollUpCart, sumMoney } from '../domain/money.js';
 import { assertInRange } from '../domain/records.js';
@@ -8,7 +9,8 @@ import type { EngineCore } from './core.js';
 import { findActiveSession } from './facts.js';
 import { applySessionEvent, type EventOrigin } from './sessions.js';
 import { releaseHolds } from './reservations.js';
-import type { ReleaseReason } from '../domain/stock.js';
+import { abandonPlan, orderStanding, type AbandonPath, type OrderStanding } from '../domain/abandon.js';
+import { EngineError } from '../errors.js';
 import type { Row, StorageOps } from '../storage/port.js';
 
 /**
@@ -59,14 +61,37 @@ export async function recomputeCart(tx: StorageOps, cartId: string, now: Date, h
   await tx.update('WebCart', cartId, { ...totals, LastModifiedDate: now.toISOString() });
 }
 
+/** Children deleted with a draft order, deepest first (master-detail, as a record delete of the order). */
+const DRAFT_ORDER_CHILDREN = ['OrderItemTaxLineItem', 'OrderItemAdjustmentLineItem', 'OrderItem', 'OrderDeliveryGroup'] as const;
+
+/** The orders checkout made of the cart (cartToOrder sets Order.CartId; a unique key keeps it to one), locked. */
+export async function ordersOfCart(tx: StorageOps, cartId: string): Promise<Row[]> {
+  return tx.find('Order', { where: [{ field: 'CartId', op: '=', value: cartId }], orderBy: [{ field: 'Id', direction: 'asc' }], forUpdate: true });
+}
+
+/** The standing of the cart's order(s): placed if any is, else draft if any exists, else none. */
+export function standingOf(orders: readonly Row[]): OrderStanding {
+  const standings = orders.map((o) => orderStanding(o.Status));
+  return standings.includes('placed') ? 'placed' : standings.includes('draft') ? 'draft' : 'none';
+}
+
 /**
- * Cancels the cart's checkout: a New or Running operation becomes Canceled, the session is
- * archived (statechart CANCEL), the cart's stock holds are released (`reason`), and a cart in
- * Checkout goes back to Active. Returns whether a
- * session was canceled.
+ * Leaves the cart's checkout by `path` (cancel, expiry or a buyer's cart change), as
+ * src/domain/abandon.ts decides from the order the checkout has made:
+ * - no order, or a draft one: a New or Running operation becomes Canceled, the session is archived
+ *   (statechart CANCEL), the cart's stock is released (`Canceled`/`Expired`; the draft's Ordered
+ *   holds too), a draft order is deleted with its lines, groups, tax and adjustment rows, and a
+ *   cart in Checkout goes back to Active;
+ * - refused (a placed order on cancel, any order on a cart change): throws before any write;
+ * - kept (expiry of a placed order's checkout): nothing changes.
+ * Returns whether a session was canceled. `fields`: what a refusal names.
  */
-export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: string, now: Date, reason: ReleaseReason = 'Canceled', origin?: EventOrigin): Promise<boolean> {
+export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: string, now: Date, path: Exclude<AbandonPath, 'stepError'> = 'cancel', origin?: EventOrigin, fields: string[] = ['cartId']): Promise<boolean> {
   const session = await findActiveSession(tx, cartId, true);
+  const orders = await ordersOfCart(tx, cartId);
+  const plan = abandonPlan(path, standingOf(orders), orders.map((o) => String(o.Id)).join(', '));
+  if (plan.kind === 'refuse') throw new EngineError(plan.error, plan.detail, fields);
+  if (plan.kind !== 'abandon') return false;
   if (session) {
     if (session.BackgroundOperationId) {
       await tx.updateWhere(
@@ -82,8 +107,18 @@ export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: s
     const flowId = typeof session._flow === 'string' && core.flowIds().includes(session._flow) ? session._flow : 'default';
     await applySessionEvent(tx, core.flow(flowId).machine, session, { type: 'CANCEL' }, now, {}, origin);
   }
-  // The cart's stock goes back: a canceled, expired or changed checkout holds nothing.
-  await releaseHolds(tx, cartId, reason, now);
+  // The cart's stock goes back: a canceled, expired or changed checkout holds nothing, nor does its deleted draft.
+  await releaseHolds(tx, cartId, plan.reason, now);
+  if (plan.deleteDraft) {
+    for (const order of orders) {
+      await releaseHolds(tx, cartId, plan.reason, now, String(order.Id));
+      for (const child of DRAFT_ORDER_CHILDREN) {
+        const ids = (await tx.find(child, { where: [{ field: 'OrderId', op: '=', value: order.Id }] })).map((r) => String(r.Id));
+        await tx.delete(child, ids);
+      }
+    }
+    await tx.delete('Order', orders.map((o) => String(o.Id)));
+  }
   await tx.updateWhere(
     'WebCart',
     [

@@ -4,7 +4,9 @@
  * and a session created before `WebStore.CheckoutValidAfterDate` is stale too. Deadlines are data
  * compared with the engine's injected clock whenever a call touches the checkout (never timers,
  * which would not survive a restart); an expired checkout is canceled like any other, so the buyer
- * is back on an Active cart and the next checkout re-runs every integration with fresh data.
+ * is back on an Active cart and the next checkout re-runs every integration with fresh data. A
+ * draft order the checkout made is deleted with it; a checkout that has placed (Activated) its
+ * order never expires back to an Active cart (src/domain/abandon.ts).
  */
 import { parseId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
@@ -29,15 +31,20 @@ export function expiryReason(store: Row | undefined, session: Row, now: Date): s
   return null;
 }
 
-/** Cancels the cart's active checkout when it is expired; returns the reason, or null. Closed carts are left alone. */
+/**
+ * Cancels the cart's active checkout when it is expired (deleting a draft order it made); returns
+ * the reason, or null. Closed carts, and checkouts whose order is placed, are left alone.
+ */
 export async function expireIfStale(core: EngineCore, tx: StorageOps, cartId: string, now: Date): Promise<string | null> {
   const session = await findActiveSession(tx, cartId, true);
   if (!session) return null;
   const cart = await tx.get('WebCart', cartId);
   if (!cart || cart.Status === 'Closed') return null;
   const reason = expiryReason(await tx.get('WebStore', String(cart.WebStoreId)), session, now);
-  if (reason) await cancelCheckout(core, tx, cartId, now, 'Expired', { operation: `expiry: ${reason}`, callerId: null });
-  return reason;
+  if (!reason) return null;
+  // A checkout whose order is placed is never reopened by expiry (src/domain/abandon.ts): it goes on.
+  const canceled = await cancelCheckout(core, tx, cartId, now, 'expiry', { operation: `expiry: ${reason}`, callerId: null });
+  return canceled ? reason : null;
 }
 
 /** Expires the checkout of a cart (by cart id or session id) before a call uses it; ids that don't resolve are ignored. */

@@ -2,6 +2,7 @@
  * Loads what the usage requirements look at — caller, cart, account, buyer account, store
  * membership, share, active session, current operation — inside the action's transaction.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
@@ -65,6 +66,17 @@ export class CheckoutExpired extends Error {
   }
 }
 
+/**
+ * The cart whose expired checkout was kept (its order is placed: src/domain/abandon.ts) while an
+ * action runs again on it: the facts read doesn't report that checkout as expired a second time.
+ */
+const keptCheckout = new AsyncLocalStorage<string>();
+
+/** Runs `fn` with the expired checkout of `cartId` taken as valid (expiry kept it: its order is placed). */
+export function withKeptCheckout<T>(cartId: string, fn: () => Promise<T>): Promise<T> {
+  return keptCheckout.run(cartId, fn);
+}
+
 /** Options of `loadCartFacts`. */
 export interface LoadFactsOptions {
   /** Lock the cart row (PostgreSQL FOR UPDATE) for the rest of the transaction. */
@@ -102,7 +114,9 @@ function factsOf(read: CheckoutFacts | undefined, caller: Caller, now: Date | un
       store: null,
     };
   }
-  if (now && session && session.IsArchived !== true && cart.Status !== 'Closed' && expiryReason(read!.store, session, now)) throw new CheckoutExpired(String(cart.Id));
+  if (now && session && session.IsArchived !== true && cart.Status !== 'Closed' && keptCheckout.getStore() !== String(cart.Id) && expiryReason(read!.store, session, now)) {
+    throw new CheckoutExpired(String(cart.Id));
+  }
   const operation = read!.operation ?? null;
   return {
     facts: {

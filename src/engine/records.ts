@@ -236,7 +236,7 @@ export class RecordService {
           row = withDerivedLine(row);
         }
         const cartId = this.cartOf(object, row);
-        if (cartId && cancelsCheckout(object, 'create')) await this.cancelIfInCheckout(tx, cartId);
+        if (cartId && cancelsCheckout(object, 'create')) await this.cancelIfInCheckout(tx, cartId, false, object);
         await tx.insert(object.name, [row]);
         if ((object.name === 'CartItem' || object.name === 'CartTax') && cartId) await recomputeCart(tx, cartId, now);
       });
@@ -250,8 +250,10 @@ export class RecordService {
   /**
    * Cancels the checkout of a cart in Checkout; with `pastFirstState`, only when its session has left
    * the flow's first state (what later steps computed from the written values would be stale).
+   * Once the checkout made an order, the write is refused instead (CART_LOCKED_BY_ORDER naming
+   * the written object's cart field), as a cart becomes at most one order.
    */
-  private async cancelIfInCheckout(tx: StorageOps, cartId: string, pastFirstState = false): Promise<void> {
+  private async cancelIfInCheckout(tx: StorageOps, cartId: string, pastFirstState = false, object?: ObjectDef): Promise<void> {
     const cart = await tx.get('WebCart', cartId);
     if (cart?.Status !== 'Checkout') return;
     if (pastFirstState) {
@@ -261,7 +263,9 @@ export class RecordService {
         if (flow.resolve(session.State) === flow.def.steps[0]!.key && session.IsProcessing !== true) return;
       }
     }
-    await cancelCheckout(this.core, tx, cartId, this.core.now());
+    // Once the checkout made an order the cart is locked: the change is refused (src/domain/abandon.ts).
+    const fields = [object && object.name !== 'WebCart' ? (CART_CHILDREN[object.name] ?? 'Id') : 'Id'];
+    await cancelCheckout(this.core, tx, cartId, this.core.now(), 'cartChange', undefined, fields);
   }
 
   /** Updates a record as `caller`. */
@@ -316,8 +320,8 @@ export class RecordService {
           next = { ...next, TotalLineAmount: derived.TotalLineAmount, TotalListPrice: derived.TotalListPrice, TotalPrice: derived.TotalPrice };
         }
         const cartId = this.cartOf(object, row);
-        if (cartId && cancelsCheckout(object, 'update', values, row)) await this.cancelIfInCheckout(tx, cartId);
-        else if (cartId && cancelsAfterFirstState(object, values, row)) await this.cancelIfInCheckout(tx, cartId, true);
+        if (cartId && cancelsCheckout(object, 'update', values, row)) await this.cancelIfInCheckout(tx, cartId, false, object);
+        else if (cartId && cancelsAfterFirstState(object, values, row)) await this.cancelIfInCheckout(tx, cartId, true, object);
         await tx.update(object.name, rid, next);
         if (object.name === 'CartItem' || object.name === 'CartTax') {
           for (const c of new Set([row.CartId, next.CartId].filter((x): x is string => typeof x === 'string'))) await recomputeCart(tx, c, now);
@@ -381,7 +385,7 @@ export class RecordService {
         }
       };
       if (object.name === 'WebCart') {
-        await this.cancelIfInCheckout(tx, rid);
+        await this.cancelIfInCheckout(tx, rid, false, object);
         await children(CASCADE_FROM_CART, (c) => CART_CHILDREN[c]!, rid);
         await tx.delete('WebCart', [rid]);
         return;
@@ -389,7 +393,7 @@ export class RecordService {
       if (object.name === 'Order') await children(CASCADE_FROM_ORDER, (c) => ORDER_CHILDREN[c]!, rid);
       if (object.name === 'OrderItem') await children(CASCADE_FROM_ORDER_ITEM, () => 'OrderItemId', rid);
       const cartId = this.cartOf(object, row);
-      if (cartId && cancelsCheckout(object, 'delete')) await this.cancelIfInCheckout(tx, cartId);
+      if (cartId && cancelsCheckout(object, 'delete')) await this.cancelIfInCheckout(tx, cartId, false, object);
       if (object.name === 'CartItem') await children(['CartTax'], () => 'CartItemId', rid);
       await tx.delete(object.name, [rid]);
       if ((object.name === 'CartItem' || object.name === 'CartTax') && typeof row.CartId === 'string') await recomputeCart(tx, row.CartId, now);

@@ -6,7 +6,9 @@
  * (the loser waits for the lock, or its transaction re-reads and re-decides).
  *
  * - The inventory step sets the cart's holds (`setHolds`): a re-run sets, never adds.
- * - Cancel, expiry, a buyer's cart change (which cancels) and a step error release them (`releaseHolds`).
+ * - Cancel, expiry, a buyer's cart change (which cancels) and a step error release them (`releaseHolds`);
+ *   cancel and expiry of a checkout whose order is still a draft also release the draft's Ordered
+ *   holds, as the draft is deleted (src/domain/abandon.ts).
  * - Placing the order keeps them as the order's (`keepHoldsForOrder`): Status Ordered with the
  *   OrderId; the engine no longer touches that stock (fulfilment, outside the engine, ships it).
  */
@@ -106,10 +108,24 @@ export async function setHolds(core: EngineCore, tx: StorageOps, cartId: string,
   await tx.insert('ProductReservation', added);
 }
 
-/** Gives back every Held reservation of the cart; returns how many were released. */
-export async function releaseHolds(tx: StorageOps, cartId: string, reason: ReleaseReason, now: Date): Promise<number> {
+/**
+ * Gives back every Held reservation of the cart and, with `draftOrderId`, the Ordered ones kept for
+ * that draft order (abandoned with its checkout: src/domain/abandon.ts); returns how many were released.
+ */
+export async function releaseHolds(tx: StorageOps, cartId: string, reason: ReleaseReason, now: Date, draftOrderId?: string): Promise<number> {
   const stamp = now.toISOString();
-  const held = await heldReservations(tx, cartId);
+  const held = draftOrderId
+    ? (
+        await tx.find('ProductReservation', {
+          where: [
+            { field: 'WebCartId', op: '=', value: cartId },
+            { field: 'Status', op: 'in', value: ['Held', 'Ordered'] },
+          ],
+          orderBy: [{ field: 'ProductInventoryId', direction: 'asc' }],
+          forUpdate: true,
+        })
+      ).filter((r) => r.Status === 'Held' || r.OrderId === draftOrderId)
+    : await heldReservations(tx, cartId);
   if (!held.length) return 0;
   // The stock rows read in one locked statement (Id order, like every writer of them) and moved in one batch.
   const returned = new Map<string, number>();

@@ -18,6 +18,7 @@ import { applySessionEvent, restoreSnapshot, VersionConflict } from './sessions.
 import { sessionRowProblem } from '../domain/session-rules.js';
 import { isRunningStep } from '../../machines/checkout-session.js';
 import { releaseHolds } from './reservations.js';
+import { abandonPlan } from '../domain/abandon.js';
 import { closeCartOnConfirmation } from './records.js';
 import type { Row, StorageOps } from '../storage/port.js';
 import { InProcessQueue } from './queue/in-process.js';
@@ -381,8 +382,10 @@ export class OperationWorker implements OperationRunner {
           callerId: null,
           operationId: id,
         });
-        // A checkout in error holds no stock: its holds go back until a new checkout reserves again.
-        if (t.ok && t.row.IsError === true) await releaseHolds(tx, String(op._cartId), 'StepError', now);
+        // A checkout in error holds no stock: its Held holds go back until a new checkout reserves
+        // again (src/domain/abandon.ts: whatever the order; a draft's stock goes with the draft on cancel or expiry).
+        const plan = abandonPlan('stepError', 'none');
+        if (t.ok && t.row.IsError === true && plan.kind === 'releaseHeld') await releaseHolds(tx, String(op._cartId), plan.reason, now);
       }
       await this.finishOperation(tx, op, { Status: 'Error', Error: message, FinishedAt: now.toISOString() });
       const validations = failure.validations.length ? failure.validations : [{ Message: message }];

@@ -42,7 +42,9 @@ export async function orderTotalsProblem(engine: CheckoutEngine, order: Row, car
  * - at most one active session per cart;
  * - at most one Order per session, and a checkout's Order (one cartToOrder wrote) exists only as
  *   the order of a session whose cartToOrder operation completed;
- * - the order of an active session (or of a Closed cart) has the totals its cart computes.
+ * - the order of an active session (or of a Closed cart) has the totals its cart computes;
+ * - at most one Order per cart, and no Active cart with an order (a cart becomes at most one order);
+ * - each inventory row's QuantityReserved equals its live (Held and Ordered) reservations.
  */
 export async function checkInvariants(engine: CheckoutEngine): Promise<string[]> {
   const s = engine.core.storage;
@@ -109,5 +111,47 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
     }
   }
   for (const [ref, n] of ordersPerSession) if (n > 1) problems.push(`session ${ref}: ${n} orders`);
+  problems.push(...(await oneOrderPerCartProblems(engine, orders)));
+  problems.push(...(await stockProblems(engine)));
+  return problems;
+}
+
+/**
+ * A cart becomes at most one order, ever (src/domain/abandon.ts): at most one Order per CartId (an
+ * abandoned draft is deleted, so every stored order is live), and a cart with an order is in
+ * Checkout or Closed, never Active again.
+ */
+async function oneOrderPerCartProblems(engine: CheckoutEngine, orders: readonly Row[]): Promise<string[]> {
+  const problems: string[] = [];
+  const byCart = new Map<string, string[]>();
+  for (const o of orders) if (typeof o.CartId === 'string') (byCart.get(o.CartId) ?? byCart.set(o.CartId, []).get(o.CartId)!).push(String(o.Id));
+  for (const [cartId, ids] of byCart) {
+    if (ids.length > 1) problems.push(`cart ${cartId}: ${ids.length} orders (${ids.join(', ')}); a cart becomes at most one order`);
+    const cart = await engine.core.storage.get('WebCart', cartId);
+    if (cart?.Status === 'Active') problems.push(`cart ${cartId} is Active again while its order ${ids.join(', ')} stands`);
+  }
+  return problems;
+}
+
+/**
+ * Each ProductInventory row's QuantityReserved equals its live holds (the Held and Ordered
+ * reservations against it). A row no checkout ever reserved from (no reservation rows at all) is
+ * left out: seeded stock may start reserved.
+ */
+async function stockProblems(engine: CheckoutEngine): Promise<string[]> {
+  const s = engine.core.storage;
+  const live = new Map<string, number>();
+  const touched = new Set<string>();
+  for (const r of await s.find('ProductReservation', {})) {
+    const inv = String(r.ProductInventoryId);
+    touched.add(inv);
+    if (r.Status === 'Held' || r.Status === 'Ordered') live.set(inv, (live.get(inv) ?? 0) + Number(r.Quantity ?? 0));
+  }
+  if (!touched.size) return [];
+  const problems: string[] = [];
+  for (const inv of await s.find('ProductInventory', { where: [{ field: 'Id', op: 'in', value: [...touched] }] })) {
+    const want = live.get(String(inv.Id)) ?? 0;
+    if (Number(inv.QuantityReserved ?? 0) !== want) problems.push(`ProductInventory ${String(inv.Id)}: QuantityReserved ${String(inv.QuantityReserved)} but its live reservations hold ${want}`);
+  }
   return problems;
 }

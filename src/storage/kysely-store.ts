@@ -99,6 +99,8 @@ async function syncSchema(db: Kysely<any>, spec: DialectSpec): Promise<void> {
 /** Versioned migrations; each also re-syncs the additive object schema. */
 const MIGRATIONS = (spec: DialectSpec): Record<string, Migration> => ({
   '2026-11-25-0001-objects': { up: (db) => syncSchema(db, spec) },
+  // Order.CartId unique (a cart becomes at most one order): added to databases made before it.
+  '2026-12-01-0002-one-order-per-cart': { up: (db) => syncSchema(db, spec) },
 });
 
 /** Storage over a Kysely instance; see `DialectSpec` for what a backend supplies. */

@@ -16,7 +16,7 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
   let offset = 0;
   const shared = sharedEngine(backend.location, { clock: () => new Date(Date.now() + offset) });
 
-  it('cancel works from every state until the cart is Closed, and is refused after', async () => {
+  it('cancel works from every state until the order is Activated (a draft order is deleted), and is refused after', async () => {
     for (const step of DEFAULT_FLOW.steps) {
       const { engine, cartId, as } = await cartOn(shared.get(), { lines: 2 });
       const run = await engine.runCheckout(cartId, { ...as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-5' }, stopAt: step.key });
@@ -29,7 +29,17 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
         expect((await engine.core.storage.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(false);
         continue;
       }
+      if (step.key === 'activateOrder') {
+        // The order is placed: cancel can't reopen the cart (a cart becomes at most one order).
+        expect(failure(r), step.key).toMatchObject({ code: 'INVALID_OPERATION', status: 403, message: expect.stringMatching(/Activated/) });
+        expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Checkout');
+        expect((await engine.core.storage.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(false);
+        expect((await rows(engine, 'Order', { CartId: cartId })).map((o) => o.Status)).toEqual(['Activated']);
+        continue;
+      }
       ok(r);
+      // A draft order (cartToOrder, authorizePayment) is deleted with its checkout.
+      expect(await rows(engine, 'Order', { CartId: cartId }), step.key).toEqual([]);
       const after = (await engine.core.storage.get('CartCheckoutSession', String(s.Id)))!;
       expect([after.IsArchived, after.IsProcessing], step.key).toEqual([true, false]);
       expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Active');
