@@ -133,6 +133,11 @@ export const ERRORS = {
     status: 400,
     message: 'Unable to update fields: they are set when the record is created and never change.',
   },
+  DELETE_RESTRICTED: {
+    code: 'DELETE_FAILED',
+    status: 400,
+    message: 'Your attempt to delete the record could not be completed because other records still point at it:',
+  },
   RECORD_LOCKED: { code: 'ENTITY_IS_LOCKED', status: 400, message: 'The record is locked: a Closed cart and an Activated order are final.' },
   INITIAL_STATE_NOT_ALLOWED: {
     code: 'INSUFFICIENT_ACCESS_OR_READONLY',

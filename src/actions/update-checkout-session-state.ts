@@ -7,7 +7,7 @@
  */
 import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
-import { INVOKE_PERMISSIONS } from '../domain/requirements.js';
+import { cartVisible, INVOKE_PERMISSIONS } from '../domain/requirements.js';
 import { OBJECTS } from '../domain/objects.js';
 import { loadSessionFacts } from '../engine/facts.js';
 import { applySessionEvent } from '../engine/sessions.js';
@@ -35,7 +35,8 @@ export const updateCheckoutSessionStateAction: ActionDef = {
       // One read: the session, its cart, the caller's share, the operation and the store's expiry.
       const loaded = parsed.ok ? await loadSessionFacts(tx, caller, parsed.id, { forUpdate: true, now: core.now() }) : undefined;
       const session = loaded?.session;
-      if (!session || session.IsArchived === true) {
+      // A session whose cart the caller can't see answers exactly like one that doesn't exist.
+      if (!session || session.IsArchived === true || !cartVisible(loaded!.facts)) {
         throw new EngineError('INVALID_SESSION_ID', parsed.ok ? '' : parsed.message, ['checkoutSessionId']);
       }
       if (!caller.IsActive || !INVOKE_PERMISSIONS.some((p) => caller.Permissions.includes(p))) {

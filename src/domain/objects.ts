@@ -39,6 +39,8 @@ export interface FieldDef {
   readonly scale?: number;
   /** Numeric fields: the smallest value allowed. */
   readonly min?: number;
+  /** Numeric fields: the largest value allowed. */
+  readonly max?: number;
   /** With `min`: the value must be greater than `min` (Quantity > 0). */
   readonly minExclusive?: boolean;
   /**
@@ -58,6 +60,21 @@ export interface FieldDef {
   readonly refAccess?: 'edit' | 'read' | 'exists';
   /** For references: the target's `targetField` must equal this record's `field` (same cart, same order). */
   readonly sameAs?: { readonly field: string; readonly targetField: string };
+  /**
+   * For references: what the target must also be, or the write answers as if it didn't exist
+   * (INVALID_CROSS_REFERENCE_KEY, the same answer as a missing id): `active` names a boolean field
+   * that must be true; `sameAs` a target field that must equal the field `viaField` of the record
+   * this record's `via` reference names (a share's user belongs to the shared cart's account).
+   */
+  readonly refWhere?: {
+    readonly active?: string;
+    readonly sameAs?: { readonly targetField: string; readonly via: string; readonly viaField: string };
+  };
+  /**
+   * Who reads the field (default: whoever reads the record). 'admin': only ModifyAllData; for
+   * everyone else the field doesn't exist (left out of a read, INVALID_FIELD in SOQL).
+   */
+  readonly read?: 'admin';
   /** For read-only copies of a parent's field: filled from the record `via` names (CartTax.CartId from its CartItem). */
   readonly derivedFrom?: { readonly via: string; readonly field: string };
 }
@@ -76,6 +93,18 @@ export interface ObjectWriteRule {
   readonly create: Writer;
   readonly update: Writer;
   readonly delete: Writer;
+  /**
+   * 'owner': a buyer's delete needs ownership of the record's cart — an Edit share edits but never
+   * deletes (Salesforce: Edit access doesn't include Delete). ModifyAllData deletes regardless.
+   */
+  readonly deleteBy?: 'owner';
+}
+
+/** Child records that block deleting their parent (Salesforce's restricted delete). */
+export interface RestrictDelete {
+  readonly object: string;
+  /** The child's reference to the parent. */
+  readonly field: string;
 }
 
 /** Record writes that cancel the checkout of a cart in Checkout (so they can never reach its order). */
@@ -110,6 +139,8 @@ export interface ObjectDef {
   readonly rowWriter?: { readonly field: string; readonly values: readonly string[]; readonly writer: Writer };
   /** Record writes that cancel the running checkout of the record's cart. */
   readonly cancelsCheckout?: CancelsCheckout;
+  /** Children whose existence refuses a delete of the record (DELETE_RESTRICTED naming them). */
+  readonly restrictDelete?: readonly RestrictDelete[];
 }
 
 const str = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'string', maxLength: 255, ...extra });
@@ -143,8 +174,8 @@ const address = (prefix: string, extra: Partial<FieldDef> = {}): FieldDef[] => [
 const B = { write: 'buyer' } as const;
 /** A parent link: set once at creation, needs edit access to the parent. */
 const PARENT = { fixed: true, refAccess: 'edit' } as const;
-/** A buyer's own record kind (cart and what a storefront buyer edits under it). */
-const BUYER_OBJECT: ObjectWriteRule = { create: 'buyer', update: 'buyer', delete: 'buyer' };
+/** A buyer's own record kind (cart and what a storefront buyer edits under it): an Edit share doesn't delete. */
+const BUYER_OBJECT: ObjectWriteRule = { create: 'buyer', update: 'buyer', delete: 'buyer', deleteBy: 'owner' };
 /** Written only by the checkout actions. */
 const ENGINE_OBJECT: ObjectWriteRule = { create: 'engine', update: 'engine', delete: 'engine' };
 
@@ -163,6 +194,9 @@ export const PICKLISTS = {
   lifeCycle: ['MANAGED', 'UNMANAGED'],
   discountType: ['Percentage', 'FixedAmount'],
 } as const;
+
+/** The longest WebStore.CheckoutTimeToLive: one year in minutes (null = never expires). */
+export const CHECKOUT_TTL_MAX_MINUTES = 525_600;
 
 const OBJECT_LIST: ObjectDef[] = [
   { name: 'Account', keyPrefix: '001', realPrefix: true, label: 'Account', fields: [str('Name', { required: true })] },
@@ -201,7 +235,8 @@ const OBJECT_LIST: ObjectDef[] = [
     label: 'Store',
     fields: [
       str('Name', { required: true }),
-      int('CheckoutTimeToLive', { default: 2880 }),
+      // Minutes; null = never expires, 0 = checkout disabled; at most a year (CHECKOUT_TTL_MAX_MINUTES).
+      int('CheckoutTimeToLive', { default: 2880, min: 0, max: CHECKOUT_TTL_MAX_MINUTES }),
       dt('CheckoutValidAfterDate'),
       str('DefaultCurrencyIsoCode', { default: 'USD', maxLength: 3 }),
     ],
@@ -265,7 +300,14 @@ const OBJECT_LIST: ObjectDef[] = [
     label: 'Cart Share',
     fields: [
       ref('ParentId', 'WebCart', { required: true, ...B, ...PARENT }),
-      ref('UserOrGroupId', 'User', { required: true, ...B, fixed: true, refAccess: 'exists' }),
+      // Only an active user of the cart's account: any other id answers as a missing one.
+      ref('UserOrGroupId', 'User', {
+        required: true,
+        ...B,
+        fixed: true,
+        refAccess: 'exists',
+        refWhere: { active: 'IsActive', sameAs: { targetField: 'AccountId', via: 'ParentId', viaField: 'AccountId' } },
+      }),
       pick('AccessLevel', PICKLISTS.shareAccess, { required: true, ...B }),
     ],
     indexes: [['ParentId'], ['UserOrGroupId']],
@@ -292,6 +334,8 @@ const OBJECT_LIST: ObjectDef[] = [
     ],
     indexes: [['CartId']],
     write: BUYER_OBJECT,
+    // A group still holding lines can't be deleted: its lines would point at nothing.
+    restrictDelete: [{ object: 'CartItem', field: 'CartDeliveryGroupId' }],
     cancelsCheckout: {
       delete: true,
       fields: ['DeliveryMethodId'],
@@ -582,8 +626,9 @@ const OBJECT_LIST: ObjectDef[] = [
       bool('IsActive', true),
       str('Carrier'),
       str('ClassOfService'),
-      money('ShippingFee', { default: 0 }),
-      money('ShippingFeePerUnit', { default: 0 }),
+      // Store settings: a fee is never negative (no delivery method pays the buyer).
+      money('ShippingFee', { default: 0, min: 0 }),
+      money('ShippingFeePerUnit', { default: 0, min: 0 }),
       ref('ProductId', 'Product2'),
     ],
   },
@@ -620,7 +665,13 @@ const OBJECT_LIST: ObjectDef[] = [
     keyPrefix: '0PI',
     realPrefix: false,
     label: 'Product Inventory',
-    fields: [ref('Product2Id', 'Product2', { required: true }), num('QuantityAvailable', { required: true }), num('QuantityReserved', { default: 0 })],
+    fields: [
+      ref('Product2Id', 'Product2', { required: true }),
+      // On hand: what a buyer reads as the product's stock. It doesn't move when a cart holds stock.
+      num('QuantityAvailable', { required: true, min: 0 }),
+      // Held by carts in checkout and by orders: every account's demand, so only ModifyAllData reads it.
+      num('QuantityReserved', { default: 0, min: 0, read: 'admin' }),
+    ],
     unique: [['Product2Id']],
   },
   {
@@ -632,7 +683,8 @@ const OBJECT_LIST: ObjectDef[] = [
       str('Name', { required: true }),
       bool('IsActive', true),
       pick('DiscountType', PICKLISTS.discountType, { required: true }),
-      num('DiscountValue', { required: true }),
+      // A discount never adds to the price.
+      num('DiscountValue', { required: true, min: 0 }),
       ref('Product2Id', 'Product2'),
       ref('WebStoreId', 'WebStore'),
     ],
@@ -642,7 +694,7 @@ const OBJECT_LIST: ObjectDef[] = [
     keyPrefix: '0TR',
     realPrefix: false,
     label: 'Tax Rate',
-    fields: [str('Name'), str('Country', { required: true }), str('State'), num('Rate', { required: true }), bool('IsActive', true)],
+    fields: [str('Name'), str('Country', { required: true }), str('State'), num('Rate', { required: true, min: 0 }), bool('IsActive', true)],
   },
 ];
 

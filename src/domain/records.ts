@@ -32,6 +32,8 @@ export interface NumberRange {
   readonly limit: Decimal | null;
   readonly min?: number;
   readonly minExclusive?: boolean;
+  /** The largest value allowed (inclusive). */
+  readonly max?: number;
   readonly scale?: number;
 }
 
@@ -43,14 +45,15 @@ export function numberRange(field: FieldDef): NumberRange {
   if (!r) {
     const scale = field.scale;
     const limit = field.precision === undefined ? null : new Decimal(10).pow(Math.min(field.precision, EXACT_DIGITS) - (scale ?? 0));
-    ranges.set(field, (r = { limit, min: field.min, minExclusive: field.minExclusive, scale }));
+    ranges.set(field, (r = { limit, min: field.min, minExclusive: field.minExclusive, max: field.max, scale }));
   }
   return r;
 }
 
 /** The range in words, e.g. "greater than 0 and at most 9999999999999.99". */
 export function describeRange(r: NumberRange): string {
-  const max = r.limit ? r.limit.minus(new Decimal(10).pow(-(r.scale ?? 0))).toFixed(r.scale ?? 0) : null;
+  const fromLimit = r.limit ? r.limit.minus(new Decimal(10).pow(-(r.scale ?? 0))) : null;
+  const max = r.max !== undefined && (!fromLimit || fromLimit.gt(r.max)) ? String(r.max) : fromLimit ? fromLimit.toFixed(r.scale ?? 0) : null;
   if (r.min === undefined) return max ? `a finite number between -${max} and ${max}` : 'a finite number';
   const low = r.minExclusive ? `greater than ${r.min}` : `at least ${r.min}`;
   return `a finite number ${low}${max ? ` and at most ${max}` : ''}`;
@@ -68,6 +71,7 @@ export function checkNumber(field: FieldDef, v: number): { ok: true; value: numb
   if (r.scale !== undefined) d = roundDecimal(d, r.scale);
   if (r.limit && d.abs().gte(r.limit)) return refuse();
   if (r.min !== undefined && (r.minExclusive ? d.lte(r.min) : d.lt(r.min))) return refuse();
+  if (r.max !== undefined && d.gt(r.max)) return refuse();
   return { ok: true, value: toNumber(d) };
 }
 
@@ -145,8 +149,11 @@ export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
           ctx.addIssue({ code: 'custom', message: 'must be a whole number' });
           return z.NEVER;
         }
-        if (v < INT32_MIN || v > INT32_MAX) {
-          ctx.addIssue({ code: 'custom', message: `must be from ${INT32_MIN} to ${INT32_MAX}`, params: { outOfRange: true } });
+        // The field's own bounds (WebStore.CheckoutTimeToLive: 0 to a year), within 32 bits.
+        const lo = Math.max(INT32_MIN, field.min ?? INT32_MIN);
+        const hi = Math.min(INT32_MAX, field.max ?? INT32_MAX);
+        if (v < lo || v > hi) {
+          ctx.addIssue({ code: 'custom', message: `${v} (must be from ${lo} to ${hi})`, params: { outOfRange: true } });
           return z.NEVER;
         }
         return v;
@@ -275,12 +282,15 @@ function structuredCloneIfArray(v: unknown): unknown {
   return Array.isArray(v) ? [...v] : v;
 }
 
-/** The caller-visible view of a stored row: internal columns dropped, write-only fields hidden. */
-export function publicRecord(type: string, row: Record<string, unknown>): SObject {
+/**
+ * The caller-visible view of a stored row: internal columns dropped, write-only fields hidden, and
+ * for a reader without ModifyAllData (`admin` false) the fields only ModifyAllData reads (`read: 'admin'`).
+ */
+export function publicRecord(type: string, row: Record<string, unknown>, admin = true): SObject {
   const object = OBJECTS.get(type)!;
   const out: Record<string, unknown> = {};
   for (const f of allFields(object)) {
-    if (f.writeOnly) continue;
+    if (f.writeOnly || (f.read === 'admin' && !admin)) continue;
     out[f.name] = row[f.name] ?? null;
   }
   return out as SObject;

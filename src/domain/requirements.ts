@@ -59,14 +59,25 @@ export interface Requirement {
 
 const isMad = (f: RequirementFacts) => f.caller.Permissions.includes('ModifyAllData');
 
+/**
+ * Whether the caller can see the cart at all: it exists and the caller holds ModifyAllData, owns
+ * it, or has a share of any level on it — exactly the record API's read rule for a cart
+ * (engine/access.ts `cartAccess`). Every action answers a cart the caller can't see as it answers
+ * a missing id (requirement 1; updateCheckoutSessionStateAction: an unknown session), so no answer
+ * tells another account's cart from an id that names nothing (docs/design-choices.md).
+ */
+export function cartVisible(f: RequirementFacts): boolean {
+  return f.cart !== null && (isMad(f) || f.cart.OwnerId === f.caller.Id || f.shareAccess !== null);
+}
+
 /** The eight requirements of an async checkout step (spec §3), in the order they are checked. */
 export const STEP_REQUIREMENTS: readonly Requirement[] = [
   {
     id: 1,
     name: 'validCart',
-    description: 'cartId is a well-formed WebCart id of an existing cart',
+    description: 'cartId is a well-formed WebCart id of an existing cart the caller can see (owner, a share of any level, or ModifyAllData)',
     error: 'INVALID_CART_ID',
-    check: (f) => f.cart !== null,
+    check: cartVisible,
   },
   {
     id: 2,

@@ -7,6 +7,9 @@
 import type { ErrorKey } from '../errors.js';
 import type { FieldDef, ObjectDef, Writer } from './objects.js';
 
+/** The sharing a record verb needs: 'read', 'edit' (owner or Edit share) or 'delete' (owner only where `deleteBy: 'owner'`). */
+export type AccessMode = 'read' | 'edit' | 'delete';
+
 /** The role a caller writes with: ModifyAllData is 'admin', everyone else a 'buyer'. */
 export type Role = 'buyer' | 'admin';
 
@@ -99,6 +102,50 @@ export function checkRowDelete(object: ObjectDef, role: Role, row: Readonly<Reco
     return { key: 'INSUFFICIENT_ACCESS', detail: `Only ModifyAllData may delete ${object.name} records with ${r.field} ${String(row[r.field])}.`, fields: [r.field] };
   }
   return null;
+}
+
+/**
+ * The sharing a buyer needs to delete a record of this object: 'delete' (the owner of its cart:
+ * an Edit share never grants delete) where the metadata says `deleteBy: 'owner'`, else 'edit'.
+ */
+export function deleteAccess(object: ObjectDef): 'edit' | 'delete' {
+  return object.write?.deleteBy === 'owner' ? 'delete' : 'edit';
+}
+
+/** Refusal of a delete because the caller may edit but not delete the record (an Edit share). */
+export function editNotDelete(object: ObjectDef, id: string): Refusal {
+  return { key: 'INSUFFICIENT_ACCESS', detail: `Only the cart's owner or ModifyAllData may delete ${object.name} ${id}: an Edit share edits but doesn't delete.`, fields: [] };
+}
+
+/**
+ * Refusal of deleting a record that still has children the metadata says block it
+ * (`restrictDelete`: a delivery group with lines). `counts` gives each blocking object's count.
+ */
+export function checkRestrictDelete(object: ObjectDef, id: string, counts: Readonly<Record<string, number>>): Refusal | null {
+  const blocking = (object.restrictDelete ?? []).filter((r) => (counts[r.object] ?? 0) > 0);
+  if (!blocking.length) return null;
+  const what = blocking.map((r) => `${r.object} records (${r.object}.${r.field})`).join(', ');
+  return {
+    key: 'DELETE_RESTRICTED',
+    detail: `${object.name} ${id} still has ${what}: delete or move them first.`,
+    fields: [],
+  };
+}
+
+/**
+ * Whether a reference's target meets the field's `refWhere` (active, same account as the record
+ * `via` names). `via` is that record (null when it doesn't exist). A target that doesn't meet it
+ * answers as a missing one.
+ */
+export function refTargetAllowed(field: FieldDef, target: Readonly<Record<string, unknown>>, via: Readonly<Record<string, unknown>> | null): boolean {
+  const w = field.refWhere;
+  if (!w) return true;
+  if (w.active && target[w.active] !== true) return false;
+  if (w.sameAs) {
+    const want = via?.[w.sameAs.viaField];
+    if (want === null || want === undefined || target[w.sameAs.targetField] !== want) return false;
+  }
+  return true;
 }
 
 /** Whether a write to these values (or a create/delete) cancels the running checkout of the record's cart. */

@@ -1,10 +1,12 @@
 /**
  * Who may read and write which records, modelled on Salesforce sharing for B2B buyers:
  * ModifyAllData sees and edits everything; a buyer reads and edits carts they own or that are
- * shared with them with Edit (Read shares read only) and everything under those carts; reads their
+ * shared with them with Edit (Read shares read only) and everything under those carts, and deletes
+ * only under carts they own (mode 'delete': an Edit share never grants delete); reads their
  * own account's records and orders; reads catalog and store data; and reads only their own User.
  */
 import type { Caller } from './facts.js';
+import type { AccessMode } from '../domain/write-rules.js';
 import type { Filter, Row, StorageOps } from '../storage/port.js';
 
 /** Readable/writable scope of an object for a caller: everything, nothing, or rows matching filters. */
@@ -79,7 +81,7 @@ async function accountOrderIds(tx: StorageOps, caller: Caller, only?: string): P
  * `row` being checked, the scope is narrowed to what decides that row (its cart or order), so a
  * single-record check doesn't list everything the caller owns.
  */
-export async function scopeFor(tx: StorageOps, caller: Caller, object: string, mode: 'read' | 'edit', row?: Row): Promise<Scope> {
+export async function scopeFor(tx: StorageOps, caller: Caller, object: string, mode: AccessMode, row?: Row): Promise<Scope> {
   if (isAdmin(caller)) return 'all';
   if (PUBLIC_READ.has(object)) return mode === 'read' ? 'all' : 'none';
   const account = caller.AccountId;
@@ -98,20 +100,20 @@ export async function scopeFor(tx: StorageOps, caller: Caller, object: string, m
       const id = only('Id');
       if (id === null) return 'none';
       const a = await cartAccess(tx, caller, id);
-      return [{ field: 'Id', op: 'in', value: mode === 'read' ? a.read : a.edit }];
+      return [{ field: 'Id', op: 'in', value: mode === 'read' ? a.read : mode === 'delete' ? a.owned : a.edit }];
     }
     case 'Order':
     case 'OrderSummary':
       return account ? [{ field: 'AccountId', op: '=', value: account }] : 'none';
   }
   if (object in CART_CHILDREN) {
-    if (object === 'BackgroundOperation' && mode === 'edit') return 'none';
+    if (object === 'BackgroundOperation' && mode !== 'read') return 'none';
     const field = CART_CHILDREN[object]!;
     const id = only(field);
     if (id === null) return 'none';
     const a = await cartAccess(tx, caller, id);
-    // A cart's shares are edited by its owner only.
-    return [{ field, op: 'in', value: object === 'WebCartShare' && mode === 'edit' ? a.owned : mode === 'read' ? a.read : a.edit }];
+    // A cart's shares are edited by its owner only; only the owner deletes under a cart.
+    return [{ field, op: 'in', value: mode === 'read' ? a.read : mode === 'delete' || object === 'WebCartShare' ? a.owned : a.edit }];
   }
   if (object in ORDER_CHILDREN) {
     const field = ORDER_CHILDREN[object]!;
@@ -140,6 +142,6 @@ export function rowInScope(scope: Scope, row: Row): boolean {
 }
 
 /** Whether the caller may read (or edit) one row: `rowInScope` of the scope narrowed to that row. */
-export async function rowAccessible(tx: StorageOps, caller: Caller, object: string, row: Row, mode: 'read' | 'edit'): Promise<boolean> {
+export async function rowAccessible(tx: StorageOps, caller: Caller, object: string, row: Row, mode: AccessMode): Promise<boolean> {
   return rowInScope(await scopeFor(tx, caller, object, mode, row), row);
 }

@@ -22,7 +22,7 @@ import {
   type SoqlValue,
 } from '../domain/soql.js';
 import type { Caller } from './facts.js';
-import { scopeFor, type Scope } from './access.js';
+import { isAdmin, scopeFor, type Scope } from './access.js';
 import type { AggregateFn, ColumnRef, Predicate, Row, SelectColumn, SelectJoin, SelectPlan, StorageOps } from '../storage/port.js';
 
 /** A query result in Salesforce's shape. */
@@ -112,7 +112,8 @@ class PlanBuilder {
     }
     const last = parts[parts.length - 1]!;
     const field = findField(object.name, last);
-    if (!field || field.writeOnly) throw noColumn(path, object.name);
+    // A field the caller may not read doesn't exist for it (write-only; ModifyAllData-only for others).
+    if (!field || field.writeOnly || (field.read === 'admin' && !isAdmin(this.caller))) throw noColumn(path, object.name);
     return { ref: { alias, field: field.name }, field, object, hops, path };
   }
 

@@ -13,11 +13,25 @@ import type { CompiledFlow } from '../../machines/flow.js';
 import { parseId } from '../domain/ids.js';
 import { BUYER_OPEN_CART_STATUSES, cartStatusChange, findField, FROZEN, type ObjectDef } from '../domain/objects.js';
 import { roundMoney } from '../domain/money.js';
-import { cancelsAfterFirstState, cancelsCheckout, checkFieldWrite, checkObjectWrite, checkRowDelete, roleOf, type Refusal, type Role, type Verb } from '../domain/write-rules.js';
+import {
+  cancelsAfterFirstState,
+  cancelsCheckout,
+  checkFieldWrite,
+  checkObjectWrite,
+  checkRestrictDelete,
+  checkRowDelete,
+  deleteAccess,
+  editNotDelete,
+  refTargetAllowed,
+  roleOf,
+  type Refusal,
+  type Role,
+  type Verb,
+} from '../domain/write-rules.js';
 import { publicRecord, requireObject, validateFields, withDefaults, type SObject } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import type { Caller } from './facts.js';
-import { CART_CHILDREN, ORDER_CHILDREN, rowAccessible } from './access.js';
+import { CART_CHILDREN, isAdmin, ORDER_CHILDREN, rowAccessible } from './access.js';
 import { cancelCheckout, recomputeCart, withDerivedLine } from './cart.js';
 import { prepareUserCredentials } from './passwords.js';
 import { revokeUserTokens } from './tokens.js';
@@ -46,10 +60,11 @@ function refuse(r: Refusal | null): void {
 
 /**
  * Every reference a write sets is checked against the caller's access to its target: a target the
- * caller can't read answers as if it didn't exist, a parent link (`refAccess: 'edit'`) needs edit
- * access. Returns the targets by field.
+ * caller can't read, or one the field's `refWhere` excludes (a share's user of another account, an
+ * inactive one), answers as if it didn't exist; a parent link (`refAccess: 'edit'`) needs edit
+ * access. `row` is the record as it will be (for `refWhere.sameAs`). Returns the targets by field.
  */
-async function checkReferences(tx: StorageOps, caller: Caller, object: ObjectDef, values: Row): Promise<Map<string, Row>> {
+async function checkReferences(tx: StorageOps, caller: Caller, object: ObjectDef, values: Row, row: Row = values): Promise<Map<string, Row>> {
   const targets = new Map<string, Row>();
   for (const f of object.fields) {
     if (f.type !== 'reference' || typeof values[f.name] !== 'string') continue;
@@ -61,6 +76,12 @@ async function checkReferences(tx: StorageOps, caller: Caller, object: ObjectDef
     }
     const missing = () => new EngineError('INVALID_CROSS_REFERENCE', `${object.name}.${f.name}: no ${(f.to ?? []).join('/')} with id ${id}.`, [f.name]);
     if (!found) throw missing();
+    if (f.refWhere) {
+      const via = f.refWhere.sameAs ? row[f.refWhere.sameAs.via] : undefined;
+      const viaType = f.refWhere.sameAs ? findField(object.name, f.refWhere.sameAs.via)?.to?.[0] : undefined;
+      const viaRow = typeof via === 'string' && viaType ? ((await tx.get(viaType, via)) ?? null) : null;
+      if (!refTargetAllowed(f, found.row, viaRow)) throw missing();
+    }
     if (f.refAccess !== 'exists') {
       if (!(await rowAccessible(tx, caller, found.type, found.row, 'read'))) throw missing();
       if (f.refAccess === 'edit' && !(await rowAccessible(tx, caller, found.type, found.row, 'edit'))) {
@@ -153,15 +174,20 @@ export class RecordService {
     if (caller && !(await rowAccessible(this.core.storage, caller, object.name, row, 'read'))) {
       throw new EngineError('NOT_FOUND', `No ${object.name} with id ${rid}.`, ['Id']);
     }
-    return publicRecord(object.name, row);
+    return publicRecord(object.name, row, !caller || isAdmin(caller));
   }
 
-  private async requireEditable(tx: StorageOps, caller: Caller, object: ObjectDef, id: string): Promise<Row> {
+  /**
+   * The stored row for an update (mode 'edit') or delete (mode from deleteAccess): a row the caller
+   * can't read is NOT_FOUND exactly like a missing id; a readable one it may not change is refused.
+   */
+  private async requireEditable(tx: StorageOps, caller: Caller, object: ObjectDef, id: string, mode: 'edit' | 'delete' = 'edit'): Promise<Row> {
     const row = await tx.get(object.name, id, { forUpdate: true });
     if (!row) throw new EngineError('NOT_FOUND', `No ${object.name} with id ${id}.`, ['Id']);
-    if (!(await rowAccessible(tx, caller, object.name, row, 'edit'))) {
+    if (!(await rowAccessible(tx, caller, object.name, row, mode))) {
       if (!(await rowAccessible(tx, caller, object.name, row, 'read'))) throw new EngineError('NOT_FOUND', `No ${object.name} with id ${id}.`, ['Id']);
-      throw new EngineError('INSUFFICIENT_ACCESS', `You can't edit ${object.name} ${id}.`);
+      if (mode === 'delete' && (await rowAccessible(tx, caller, object.name, row, 'edit'))) refuse(editNotDelete(object, id));
+      throw new EngineError('INSUFFICIENT_ACCESS', `You can't ${mode} ${object.name} ${id}.`);
     }
     return row;
   }
@@ -220,7 +246,7 @@ export class RecordService {
     if (object.name === 'User') await prepareUserCredentials(row);
     try {
       await this.core.atomically(async (tx) => {
-        await checkReferences(tx, caller, object, row);
+        await checkReferences(tx, caller, object, row, row);
         await deriveAndMatch(tx, object, row, row);
         await this.checkNotFrozen(tx, object, row, role, 'create');
         if (object.name !== 'WebCart' && !(await rowAccessible(tx, caller, object.name, row, 'edit'))) {
@@ -297,8 +323,8 @@ export class RecordService {
             if (bad) throw new EngineError(bad, `Cart ${rid} is ${String(row.Status)}.`, ['Status']);
           }
         }
-        await checkReferences(tx, caller, object, values);
         const merged: Row = { ...row, ...values };
+        await checkReferences(tx, caller, object, values, merged);
         await deriveAndMatch(tx, object, merged, values);
         if (!(await rowAccessible(tx, caller, object.name, merged, 'edit'))) {
           throw new EngineError('INSUFFICIENT_ACCESS', `You can't move ${object.name} ${rid} there.`, Object.keys(values));
@@ -375,9 +401,13 @@ export class RecordService {
     refuse(checkObjectWrite(object, 'delete', role));
     const now = this.core.now();
     await this.core.atomically(async (tx) => {
-      const row = await this.requireEditable(tx, caller, object, rid);
+      const row = await this.requireEditable(tx, caller, object, rid, deleteAccess(object));
       refuse(checkRowDelete(object, role, row));
       await this.checkNotFrozen(tx, object, row, role, 'delete');
+      // Children that block the delete (a delivery group's lines): refused, naming them; nothing changes.
+      const counts: Record<string, number> = {};
+      for (const r of object.restrictDelete ?? []) counts[r.object] = (await tx.find(r.object, { where: [{ field: r.field, op: '=', value: rid }], limit: 1 })).length;
+      refuse(checkRestrictDelete(object, rid, counts));
       const children = async (types: string[], field: (t: string) => string, parent: string) => {
         for (const child of types) {
           const ids = (await tx.find(child, { where: [{ field: field(child), op: '=', value: parent }] })).map((r) => String(r.Id));
@@ -395,6 +425,8 @@ export class RecordService {
       const cartId = this.cartOf(object, row);
       if (cartId && cancelsCheckout(object, 'delete')) await this.cancelIfInCheckout(tx, cartId, false, object);
       if (object.name === 'CartItem') await children(['CartTax'], () => 'CartItemId', rid);
+      // An empty delivery group takes its offered delivery methods with it.
+      if (object.name === 'CartDeliveryGroup') await children(['CartDeliveryGroupMethod'], () => 'CartDeliveryGroupId', rid);
       await tx.delete(object.name, [rid]);
       if ((object.name === 'CartItem' || object.name === 'CartTax') && typeof row.CartId === 'string') await recomputeCart(tx, row.CartId, now);
     });

@@ -119,7 +119,7 @@ describe('currency', () => {
 });
 
 describe('plain numbers and percentages', () => {
-  it('must be finite; any finite value is kept as given', () => {
+  it('must be finite (store settings: not negative); any value in range is kept as given', () => {
     for (const [type, field] of [
       ['TaxRate', 'Rate'],
       ['CartTax', 'TaxRate'],
@@ -130,8 +130,11 @@ describe('plain numbers and percentages', () => {
         expect(refusal(type, { [field]: v })).toMatchObject({ code: 'NUMBER_OUTSIDE_VALID_RANGE', status: 400, fields: [field] });
       }
       expect(validateFields(type, { [field]: 0.0825 }, 'update')).toEqual({ [field]: 0.0825 });
+      // Store settings (issue 17): a rate, a discount, stock on hand are never negative.
+      if (type !== 'CartTax') expect(refusal(type, { [field]: -0.0825 })).toMatchObject({ code: 'NUMBER_OUTSIDE_VALID_RANGE', status: 400, fields: [field] });
     }
-    expect(describeRange(numberRange(findField('TaxRate', 'Rate')!))).toBe('a finite number');
+    expect(describeRange(numberRange(findField('CartTax', 'TaxRate')!))).toBe('a finite number');
+    expect(describeRange(numberRange(findField('TaxRate', 'Rate')!))).toBe('a finite number at least 0');
   });
 });
 

@@ -70,8 +70,16 @@ describe.each(FLOW_BACKENDS)('actions on $name', (backend) => {
           { ref: `colleague${backend.name}`, Username: `colleague-${backend.name}@acme.example`, AccountId: String(cart.AccountId), Permissions: ['B2BCommerceIntegrator'] },
         ],
         WebCart: [{ ref: `initechCart${backend.name}`, Name: 'Initech cart', WebStoreId: String(cart.WebStoreId), AccountId: `@initech${backend.name}`, OwnerId: `@initechBuyer${backend.name}` }],
-        WebCartShare: [{ ParentId: cartId, UserOrGroupId: `@colleague${backend.name}`, AccessLevel: 'Read' }],
+        // plain sees the cart (Read share), so requirement 2 is what refuses it; the outsider owns an
+        // Acme cart an administrator made (it sees it; Acme isn't its account: requirement 3).
+        WebCartShare: [
+          { ParentId: cartId, UserOrGroupId: `@colleague${backend.name}`, AccessLevel: 'Read' },
+          { ParentId: cartId, UserOrGroupId: plainId, AccessLevel: 'Read' },
+        ],
       });
+      const acmeOfOutsider = (
+        await engine.seed({ WebCart: [{ ref: `acmeOfOutsider${backend.name}`, Name: 'Acme cart of a Globex buyer', WebStoreId: String(cart.WebStoreId), AccountId: String(cart.AccountId), OwnerId: outsiderId }] })
+      )[`acmeOfOutsider${backend.name}`]!;
       for (const { action } of STEP_ACTIONS) {
         expect(failure(await call(engine, action, { cartId: extra[`initechCart${backend.name}`] }, extra[`initechBuyer${backend.name}`]!)), action).toMatchObject({
           code: 'INSUFFICIENT_ACCESS_OR_READONLY',
@@ -90,8 +98,10 @@ describe.each(FLOW_BACKENDS)('actions on $name', (backend) => {
         expect(failure(await call(engine, action, { cartId: mintId('0a6') }, as.userId))).toMatchObject({ code: 'UNKNOWN_EXCEPTION', status: 500 });
         // 2: no permission.
         expect(failure(await call(engine, action, { cartId }, plainId))).toMatchObject({ code: 'BAD_REQUEST', status: 400 });
-        // 3: a buyer of another account.
-        expect(failure(await call(engine, action, { cartId }, outsiderId))).toMatchObject({ code: 'INSUFFICIENT_ACCESS_OR_READONLY', status: 500 });
+        // 1 again: another account's cart the caller can't see answers as a missing one.
+        expect(failure(await call(engine, action, { cartId }, outsiderId))).toMatchObject({ code: 'UNKNOWN_EXCEPTION', status: 500 });
+        // 3: a cart the caller sees (owns) of an account it doesn't act for.
+        expect(failure(await call(engine, action, { cartId: acmeOfOutsider }, outsiderId))).toMatchObject({ code: 'INSUFFICIENT_ACCESS_OR_READONLY', status: 500 });
         // 6: the cart is Active, not in Checkout (the admin passes 1–5).
         expect(failure(await call(engine, action, { cartId }, adminId))).toMatchObject({ code: 'INVALID_OPERATION', status: 403 });
       }
@@ -207,7 +217,8 @@ describe.each(FLOW_BACKENDS)('actions on $name', (backend) => {
     try {
       expect(failure(await call(engine, 'cancelCartAsyncOperation', { cartId }, as.userId))).toMatchObject({ code: 'INVALID_OPERATION', status: 403 });
       expect(failure(await call(engine, 'cancelCartAsyncOperation', { cartId: 'bad' }, as.userId))).toMatchObject({ code: 'UNKNOWN_EXCEPTION', status: 500 });
-      expect(failure(await call(engine, 'cancelCartAsyncOperation', { cartId }, outsiderId))).toMatchObject({ code: 'INSUFFICIENT_ACCESS_OR_READONLY' });
+      // Another account's cart answers as a missing one (requirement 1).
+      expect(failure(await call(engine, 'cancelCartAsyncOperation', { cartId }, outsiderId))).toMatchObject({ code: 'UNKNOWN_EXCEPTION', status: 500 });
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       engine.registerIntegration('pricing', { startCartProcessAsync: async () => (await gate, { status: 'SUCCESS' }) });

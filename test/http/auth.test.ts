@@ -159,7 +159,7 @@ describe.each(BACKENDS)('security on $name', (backend) => {
     expect(items.body.totalSize).toBe(0);
     const act = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, { token: outsider, body: { inputs: [{ cartId: t.ids.cart }] } });
     expect(act.body[0].isSuccess).toBe(false);
-    expect(act.body[0].errors[0].statusCode).toBe('INSUFFICIENT_ACCESS_OR_READONLY'); // requirement 3: not their account
+    expect(act.body[0].errors[0].statusCode).toBe('UNKNOWN_EXCEPTION'); // requirement 1: a cart they can't see answers as a missing one
 
     // A buyer can't create records for another account, nor grant themselves access.
     const steal = await t.call('POST', `${V}/sobjects/WebCartShare`, { token: outsider, body: { ParentId: t.ids.cart, UserOrGroupId: t.ids.outsider, AccessLevel: 'Edit' } });
@@ -169,9 +169,12 @@ describe.each(BACKENDS)('security on $name', (backend) => {
     const mint = await t.call('PATCH', `${V}/sobjects/User/${t.ids.outsider}`, { token: outsider, body: { Permissions: ['ModifyAllData'] } });
     expect(mint.status).toBe(403);
 
-    // A Read share lets the outsider read the cart but not change it.
+    // A buyer shares only with active users of the cart's account: another account's user answers as a missing one.
     const share = await t.call('POST', `${V}/sobjects/WebCartShare`, { token: buyer, body: { ParentId: t.ids.cart, UserOrGroupId: t.ids.outsider, AccessLevel: 'Read' } });
-    expect(share.status).toBe(201);
+    expect(share.status).toBe(400);
+    expect(share.body[0]).toMatchObject({ errorCode: 'INVALID_CROSS_REFERENCE_KEY', fields: ['UserOrGroupId'] });
+    // A Read share (here set up as fixture data) lets the outsider read the cart but not change it.
+    await t.engine.seed({ WebCartShare: [{ ParentId: t.ids.cart, UserOrGroupId: t.ids.outsider, AccessLevel: 'Read' }] });
     expect((await t.call('GET', cart, { token: outsider })).status).toBe(200);
     const write = await t.call('PATCH', cart, { token: outsider, body: { PoNumber: 'mine' } });
     expect(write.status).toBe(403);

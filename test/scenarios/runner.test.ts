@@ -115,7 +115,7 @@ steps:
   - invoke: checkoutSessionAction
     as: outsider
     input: { cartId: '@cart' }
-    expect: { error: { code: INSUFFICIENT_ACCESS_OR_READONLY, status: 500 }, session: { none: true } }
+    expect: { error: { code: UNKNOWN_EXCEPTION, status: 500 }, session: { none: true } }
 `,
   );
 

@@ -63,8 +63,17 @@ const NO_ACCESS = 'INSUFFICIENT_ACCESS_OR_READONLY 403';
 const ENGINE_ONLY = 'INVALID_OPERATION 400';
 /** A create naming a parent the caller can't read. */
 const NO_PARENT = 'INVALID_CROSS_REFERENCE_KEY 400';
-/** Requirement 3 (account not valid for the caller), as Salesforce answers it. */
+/**
+ * Requirement 1 (Invalid CartId Input): also a cart the caller can't see at all (no ownership, no
+ * share of any level, no ModifyAllData) — a foreign cart answers exactly like a missing id.
+ */
+const REQ1 = 'UNKNOWN_EXCEPTION 500';
+/** Requirement 3 (account not valid for the caller), as Salesforce answers it: a cart the caller sees whose account isn't valid (scenarios cover it; no matrix role reaches it). */
 const REQ3 = 'INSUFFICIENT_ACCESS_OR_READONLY 500';
+/** updateCheckoutSessionStateAction on a session whose cart the caller can't see: the unknown-session answer. */
+const UNKNOWN_SESSION = 'UNKNOWN_EXCEPTION 403';
+/** A delete refused because other records still point at the record (a delivery group's lines). */
+const DELETE_FAILED = 'DELETE_FAILED 400';
 /** Requirement 5 (no edit access to the cart). */
 const REQ5 = 'BAD_REQUEST 400';
 /** Requirement 7 (the session doesn't wait for this step) or a step-specific state refusal. */
@@ -86,11 +95,12 @@ function row(given: Partial<Record<RoleName, string>>, rest: string): Row {
 // --- actions -----------------------------------------------------------------------------------
 /**
  * A cart action's row: requirements 1–5 decide who gets through (owner, Edit share, ModifyAllData);
- * the others fail requirement 3 (no account of the cart: other account, integrator) or 5 (same
- * account without edit access, Read share). Those who pass get `passed`.
+ * who can't see cart A at all (same account without a share, other account, integrator) fails
+ * requirement 1 as for a missing id; the Read share sees it and fails requirement 5. Those who pass
+ * get `passed`.
  */
 function cartAction(passed: string): Row {
-  return row({ owner: passed, editShare: passed, admin: passed, sameAccount: REQ5, readShare: REQ5, otherAccount: REQ3, integrator: REQ3 }, 'unreachable');
+  return row({ owner: passed, editShare: passed, admin: passed, readShare: REQ5, sameAccount: REQ1, otherAccount: REQ1, integrator: REQ1 }, 'unreachable');
 }
 
 /** One invocable action cell row: the action, the input it gets, and the expected answers. */
@@ -108,11 +118,15 @@ const STEPS = ['checkCartInventoryAction', 'priceCart', 'calcCartPromotionsActio
 export const ACTION_MATRIX: readonly ActionRow[] = [
   // An active session exists: the action answers it (no change).
   { action: 'checkoutSessionAction', input: '{cartId}', expected: cartAction(OK) },
-  // Its own access check (session's cart: owner or Edit share of the cart's account, or MAD), then the compare-and-set refuses a wrong expCurrentState (409).
+  // Its own access check (session's cart: owner or Edit share of the cart's account, or MAD; a cart the
+  // caller can't see answers as an unknown session), then the compare-and-set refuses a wrong expCurrentState (409).
   {
     action: 'updateCheckoutSessionStateAction',
     input: '{checkoutSessionId, expCurrentState: cartToOrder (≠ State), nextState: authorizePayment}',
-    expected: row({ owner: 'INVALID_OPERATION 409', editShare: 'INVALID_OPERATION 409', admin: 'INVALID_OPERATION 409' }, 'INSUFFICIENT_ACCESS_OR_READONLY 400'),
+    expected: row(
+      { owner: 'INVALID_OPERATION 409', editShare: 'INVALID_OPERATION 409', admin: 'INVALID_OPERATION 409', readShare: 'INSUFFICIENT_ACCESS_OR_READONLY 400' },
+      UNKNOWN_SESSION,
+    ),
   },
   ...STEPS.map((action) => ({ action, input: '{cartId}', expected: cartAction(REQ7) })),
   // The delivery method can't change at Checkout Summary (past the delivery step).
@@ -160,6 +174,12 @@ const engineWrite = (): Row => row({}, ENGINE_ONLY);
 const cartEdit = (passed = OK): Row =>
   row({ owner: passed, editShare: passed, admin: passed, readShare: NO_ACCESS, sameAccount: NOT_FOUND, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable');
 /**
+ * A buyer delete of cart A or a record under it: only the cart's owner (and ModifyAllData) — an
+ * Edit share edits but never deletes (403); the Read share sees it (403); the others don't (404).
+ */
+const cartDelete = (passed = OK): Row =>
+  row({ owner: passed, admin: passed, editShare: NO_ACCESS, readShare: NO_ACCESS, sameAccount: NOT_FOUND, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable');
+/**
  * A buyer create under cart A: the parent reference needs edit access to cart A — a Read share
  * reads it but may not edit it (403), the others can't read it (as if it didn't exist).
  */
@@ -202,9 +222,9 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
       // A buyer creates a cart only for itself and its own account.
       create: row({ owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NO_ACCESS, integrator: NO_ACCESS }, 'unreachable'),
       update: cartEdit(),
-      delete: cartEdit(),
+      delete: cartDelete(),
     },
-    { create: 'own cart of own account only', update: 'buyer fields only (name, PO number, billing address, payment method); never Status, totals or the owner' },
+    { create: 'own cart of own account only', update: 'buyer fields only (name, PO number, billing address, payment method); never Status, totals or the owner', delete: "the cart's owner only (an Edit share doesn't delete)" },
   ),
   obj(
     'WebCartShare',
@@ -216,10 +236,27 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
       update: row({ owner: OK, admin: OK, editShare: NO_ACCESS, readShare: NO_ACCESS, sameAccount: NOT_FOUND, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable'),
       delete: row({ owner: OK, admin: OK, editShare: NO_ACCESS, readShare: NO_ACCESS, sameAccount: NOT_FOUND, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable'),
     },
-    { create: "cart's owner only", update: "cart's owner only; ParentId, UserOrGroupId fixed" },
+    { create: "cart's owner only, to an active user of the cart's account (any other user answers as a missing one)", update: "cart's owner only; ParentId, UserOrGroupId fixed" },
   ),
-  obj('CartDeliveryGroup', "cart A's group (update ShippingInstructions)", 'cart', { create: cartCreate(), update: cartEdit(), delete: cartEdit() }, { update: 'address and instructions; not the delivery method (an action sets it), CartId fixed' }),
-  obj('CartItem', "cart A's product line (update Quantity)", 'cart', { create: cartCreate(), update: cartEdit(), delete: cartEdit() }, { create: 'product lines: product, quantity; price from the price book', update: 'product and quantity only; never prices, adjustments, totals or Charge lines' }),
+  obj(
+    'CartDeliveryGroup',
+    "cart A's group, which holds lines (update ShippingInstructions)",
+    'cart',
+    // The owner and MAD get past sharing; the group still has lines, so the delete is refused (DELETE_FAILED).
+    { create: cartCreate(), update: cartEdit(), delete: cartDelete(DELETE_FAILED) },
+    {
+      update: 'address and instructions; not the delivery method (an action sets it), CartId fixed',
+      delete: "the cart's owner only, and only a group without lines (the sample has lines: DELETE_FAILED 400)",
+    },
+    { delete: DELETE_FAILED },
+  ),
+  obj(
+    'CartItem',
+    "cart A's product line (update Quantity)",
+    'cart',
+    { create: cartCreate(), update: cartEdit(), delete: cartDelete() },
+    { create: 'product lines: product, quantity; price from the price book', update: 'product and quantity only; never prices, adjustments, totals or Charge lines', delete: "the cart's owner only; never Charge lines" },
+  ),
   obj('CartTax', "a tax of cart A's line", 'cart', ADMIN_WRITES()),
   obj('CartDeliveryGroupMethod', "a delivery option of cart A's group", 'cart', ADMIN_WRITES()),
   obj(
@@ -250,7 +287,7 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
   obj('Pricebook2', "the store's price book", 'catalog', ADMIN_WRITES()),
   obj('PricebookEntry', 'a price', 'catalog', ADMIN_WRITES()),
   obj('WebStorePricebook', "the store's price book link", 'catalog', ADMIN_WRITES()),
-  obj('ProductInventory', "a product's stock", 'catalog', ADMIN_WRITES()),
+  obj('ProductInventory', "a product's stock", 'catalog', ADMIN_WRITES(), { read: 'QuantityAvailable (on hand); QuantityReserved (every account\'s holds) is ModifyAllData only', query: 'QuantityReserved is no column for a buyer (INVALID_FIELD)' }),
   obj('Promotion', 'a promotion', 'catalog', ADMIN_WRITES()),
   obj('TaxRate', 'a tax rate', 'catalog', ADMIN_WRITES()),
   obj('ProductReservation', "cart A's stock hold", 'none', { create: engineWrite(), update: engineWrite(), delete: engineWrite() }),
@@ -268,9 +305,10 @@ export function renderAccessMatrix(): string {
   for (const a of ACTION_MATRIX) out.push(`| ${a.action} | ${ROLES.map((r) => cell(a.expected[r])).join(' | ')} |`);
   out.push(
     '',
-    `Read: \`${REQ3}\` = requirement 3 failed (the caller acts for no account of the cart); \`${REQ5}\` = requirement 5 (no edit access: no ownership, no Edit share); ` +
+    `Read: \`${REQ1}\` = requirement 1 (Invalid CartId Input): the caller can't see the cart at all (no ownership, no share, no ModifyAllData), answered exactly as a missing id; ` +
+      `\`${REQ3}\` = requirement 3 (a cart the caller sees whose account isn't valid for it; no role here reaches it); \`${REQ5}\` = requirement 5 (sees the cart, no edit access: a Read share); ` +
       `\`${REQ7}\` = access granted, requirement 7 refuses (the session waits for no such step — the world's session rests at Checkout Summary); ` +
-      `updateCheckoutSessionStateAction: \`INSUFFICIENT_ACCESS_OR_READONLY 400\` = no edit access to the session's cart, \`INVALID_OPERATION 409\` = access granted, the compare-and-set refuses a wrong expCurrentState; 401 = \`${NO_SESSION}\`.`,
+      `updateCheckoutSessionStateAction: \`${UNKNOWN_SESSION}\` = the caller can't see the session's cart (the unknown-session answer), \`INSUFFICIENT_ACCESS_OR_READONLY 400\` = sees it without edit access, \`INVALID_OPERATION 409\` = access granted, the compare-and-set refuses a wrong expCurrentState; 401 = \`${NO_SESSION}\`.`,
   );
   out.push('', '**Records** (R read by id, Q found by SOQL, C create, U update, D delete; — none; 401 = refused as a dead session; ¹ ² … partial rights below)', '');
   out.push(`| Object | ${ROLES.map((r) => ROLE_HEADS[r]).join(' | ')} |`, `|---|${ROLES.map(() => '---').join('|')}|`);

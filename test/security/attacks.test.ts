@@ -158,10 +158,13 @@ describe.each(FLOW_BACKENDS)('attacks of issue 8 (items 1-3) on $name', (backend
     expect((await storage.get('WebCart', theirs.cartId))!.GrandTotalAmount).toBe(200);
     expect((await t.call('GET', sob('WebCart', theirs.cartId), { token: a })).status).toBe(404);
 
-    // An Edit share from B lets A edit B's lines, but not pass B's cart on.
-    const edit = await t.call('POST', sob('WebCartShare'), { token: b, body: { ParentId: theirs.cartId, UserOrGroupId: s.aId, AccessLevel: 'Edit' } });
-    expect(edit.status).toBe(201);
-    refused(await t.call('POST', sob('WebCartShare'), { token: a, body: { ParentId: theirs.cartId, UserOrGroupId: s.aId, AccessLevel: 'Read' } }), 403, 'INSUFFICIENT_ACCESS_OR_READONLY');
+    // B can't share its cart with A: a share targets only a user of the cart's account, and any
+    // other user answers as a missing one (issue 17).
+    refused(await t.call('POST', sob('WebCartShare'), { token: b, body: { ParentId: theirs.cartId, UserOrGroupId: s.aId, AccessLevel: 'Edit' } }), 400, 'INVALID_CROSS_REFERENCE_KEY', ['UserOrGroupId']);
+    // An Edit share from B made as fixture data lets A edit B's lines, but not pass B's cart on.
+    const edit = { body: { id: (await t.engine.seed({ WebCartShare: [{ ref: 'edit', ParentId: theirs.cartId, UserOrGroupId: s.aId, AccessLevel: 'Edit' }] })).edit! } };
+    // (to a user of B's account, so the share's target is valid and the owner-only rule decides)
+    refused(await t.call('POST', sob('WebCartShare'), { token: a, body: { ParentId: theirs.cartId, UserOrGroupId: s.bId, AccessLevel: 'Read' } }), 403, 'INSUFFICIENT_ACCESS_OR_READONLY');
     refused(await t.call('PATCH', sob('WebCartShare', edit.body.id), { token: a, body: { AccessLevel: 'Read' } }), 403, 'INSUFFICIENT_ACCESS_OR_READONLY');
     // …nor take it over: a cart's OwnerId is fixed for buyers (found by the access matrix).
     refused(await t.call('PATCH', sob('WebCart', theirs.cartId), { token: a, body: { OwnerId: s.aId } }), 400, 'INVALID_FIELD_FOR_INSERT_UPDATE', ['OwnerId']);
