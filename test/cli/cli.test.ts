@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoFixture } from '../../src/demo/fixture.js';
 import { createCheckoutEngine } from '../../src/index.js';
-import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
+import { dropTestSchemas, freshPgUrl, PG_URL } from '../helpers/backends.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'src/cli/bin.mjs');
@@ -247,7 +247,9 @@ describe('checkout-engine CLI', () => {
     writeFileSync(fixture, JSON.stringify({ Product2: [{ ref: 'gizmo', Name: 'Gizmo', StockKeepingUnit: 'GIZ-1' }] }));
     const s = await serve(process.execPath, [BIN, 'serve', '--db', url, '--seed', fixture, '--demo', '--port', '0']);
     try {
-      expect(s.out()).toContain('database: postgres://127.0.0.1:5432/test');
+      const pgUrl = new URL(PG_URL); // the banner names host, port and database, never the user's password
+      expect(s.out()).toContain(`database: postgres://${pgUrl.hostname}${pgUrl.port ? `:${pgUrl.port}` : ''}${pgUrl.pathname}`);
+      if (pgUrl.password) expect(s.out()).not.toContain(pgUrl.password);
       expect(s.out()).toContain('seeded:   ');
       expect(s.out()).toContain('demo store created');
       const result = (await runPrintedCurl(s.out())) as any[];
