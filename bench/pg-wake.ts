@@ -19,6 +19,7 @@ import { createCheckoutEngine, type CheckoutEngine } from '../src/engine/engine.
 import { demoFixture } from '../src/demo/fixture.js';
 import { seedDemoCheckout } from '../src/demo/run-demo.js';
 import { fleetFixture } from '../test/scale/fleet.js';
+import { PG_URL } from '../test/helpers/backends.js';
 
 const args = process.argv.slice(2);
 const mode = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'all';
@@ -26,7 +27,7 @@ const num = (flag: string, dflt: number) => (args.includes(flag) ? Number(args[a
 const ROUNDS = num('--rounds', 20);
 const CARTS = num('--carts', 60);
 const CONCURRENCY = 6;
-const PG_BASE = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_BASE = PG_URL; // TEST_DATABASE_URL, else the tests' default
 const quiet = { onError: (e: unknown) => console.error('[engine]', e) };
 
 const pct = (xs: number[], p: number) => {

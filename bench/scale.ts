@@ -21,12 +21,13 @@ import { seedDemoCheckout } from '../src/demo/run-demo.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CheckoutReply, CheckoutRequest } from './checkout-child.js';
+import { PG_URL } from '../test/helpers/backends.js';
 import { fx, isMain, machine, machineLine, mdTable, mark, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
 
 const CONCURRENCY = 6;
 const CUT_OFF = 'not finished';
 const LINES = 2;
-const PG_BASE = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_BASE = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? PG_URL;
 
 /** One configuration's result. */
 export interface ScaleRow {

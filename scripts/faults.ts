@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { bossSchemaFor } from '../src/engine/queue/index.js';
 import { describePlan, formatReport, planKills, runFaults, type FaultReport } from '../test/reliability/faults.js';
+import { PG_URL } from '../test/helpers/backends.js';
 
 const USAGE = 'usage: npm run faults -- [--backend sqlite|postgres|both] [--kills N] [--seed N] [--carts N] [--concurrency N] [--lease-ms N] [--keep]';
 const args = process.argv.slice(2);
@@ -50,7 +51,7 @@ const carts = intOption('carts', undefined, 1);
 const concurrency = intOption('concurrency', 6, 1);
 const leaseMs = intOption('lease-ms', 2_000, 1_000);
 const keep = args.includes('--keep');
-const PG_BASE = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_BASE = PG_URL; // TEST_DATABASE_URL, else the tests' default
 
 const backends = backendArg === 'both' ? (['sqlite', 'postgres'] as const) : [backendArg as 'sqlite' | 'postgres'];
 console.log(`seed ${seed} (replay: npm run faults -- --backend ${backendArg} --kills ${kills} --seed ${seed}${carts ? ` --carts ${carts}` : ''})`);

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { formatReport, runSoak, type SoakReport } from './soak/run.js';
+import { PG_URL } from '../test/helpers/backends.js';
 
 const USAGE = `Usage: npm run soak -- [--backend sqlite|postgres|both] [--buyers 1000] [--users N] [--seconds 60]
                       [--processes 3] [--seed 1] [--max-sockets 128] [--pg-url postgres://…] [--keep]`;
@@ -75,7 +76,7 @@ async function main(): Promise<number> {
       storage = join(dir, 'soak.db');
       cleanup = async () => rmSync(dir, { recursive: true, force: true });
     } else {
-      const base = values['pg-url'] ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+      const base = values['pg-url'] ?? PG_URL; // PG_URL: TEST_DATABASE_URL, else the tests' default
       const schema = `soak_${process.pid}_${Date.now().toString(36)}`;
       storage = `${base}${base.includes('?') ? '&' : '?'}schema=${schema}`;
       cleanup = async () => {

@@ -8,24 +8,20 @@
  *   checkout-engine seed fixtures/store.yaml --db ./checkout.db
  *   checkout-engine sessions list --db ./checkout.db
  */
-import { BUILTIN_FLOWS } from '../../machines/flow.js';
-import { readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createCheckoutEngine, type CheckoutEngine } from '../engine/engine.js';
-import { EngineError } from '../errors.js';
-import { startServer, type RunningServer } from '../http/server.js';
-import { LATEST_VERSION } from '../http/describe.js';
-import { runDemo } from '../demo/run-demo.js';
-import { runCommand } from './run.js';
+// Only light modules load up front, so `--help` and `--version` answer at once: the engine, Fastify,
+// storage, the inspector and the diagram code load (dynamic import) in the command that uses them.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { parse as parseYaml } from 'yaml';
-import { flowMermaid } from '../inspect/mermaid.js';
-import { builtInFlows } from '../inspect/flows.js';
-import { flushInspector, openInspector } from '../inspect/inspector.js';
-import { normalizeOrigin, startInspectorBridge, type InspectorBridge } from '../inspect/bridge.js';
-import { parsePublicUrl } from '../http/public-url.js';
+import { fileURLToPath } from 'node:url';
+import type { ParseArgsConfig } from 'node:util';
+import type { CheckoutEngine } from '../engine/engine.js';
+import { EngineError } from '../errors.js';
+import type { RunningServer } from '../http/server.js';
+import type { InspectorBridge } from '../inspect/bridge.js';
 import type { FlowDefinition } from '../../machines/flow.js';
-import { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore } from './demo-store.js';
+import { hint, parseOptions, UsageError, usageMessage } from './args.js';
+import { RUN_HELP, runCommand } from './run.js';
 
 /** Where a command writes (process streams in production; buffers in tests). */
 export interface CliIO {
@@ -35,9 +31,6 @@ export interface CliIO {
   /** Told of the running server when `serve` runs without signal handling (tests close it). */
   onServe?: (server: RunningServer) => void;
 }
-
-/** A usage error: printed with the command's help, exit code 2. */
-class UsageError extends Error {}
 
 const DEFAULT_DB = './checkout-engine.db';
 const LOCAL_BRIDGE = '\0local-bridge';
@@ -80,8 +73,14 @@ Commands:
   demo                  Run the demo checkout and print what happened
   run <scenarios…>      Run scenario files (YAML) and report pass/fail
 
+Options:
+  --version, -v         Print the version
+  --help, -h            This help
+
 Run 'checkout-engine <command> --help' for a command's options.
-Database: --db <SQLite file | :memory: | postgres://URL> (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB).`,
+Database: --db <SQLite file | :memory: | postgres://URL> (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB).
+serve, seed and demo create a SQLite file that doesn't exist yet; sessions and inspect only read an
+existing one and refuse a path where there is none.`,
   serve: `Usage: checkout-engine serve [options]
 
 Runs the HTTP API and the statechart page (GET /). The banner with the URL is printed on stdout;
@@ -91,7 +90,7 @@ SIGINT/SIGTERM shut down gracefully: in-flight requests finish, running operatio
 ones stay New and resume on the next start.
 
 Options:
-  --db <location>       SQLite file, :memory: or postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
+  --db <location>       SQLite file (created when missing), :memory: or postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
   --port <n>            Port (default 3000, or $PORT; 0 picks a free one)
   --host <addr>         Interface to bind (default 127.0.0.1)
   --public-url <url>    The server's external base URL, written into instance_url, id and OpenAPI servers
@@ -109,7 +108,7 @@ Options:
   --inspect-host <addr> Interface of the local bridge (default: --host); it always wants its secret
   --inspect-origin <o>  A further browser origin allowed to connect to the bridge (repeatable)
   --help                This help`,
-  inspect: `Usage: checkout-engine inspect <sessionId> [--url ws://…] [--db <location>]
+  inspect: `Usage: checkout-engine inspect <sessionId> [--url ws://…] [--port <n>] [--db <location>]
 
 Replays a stored session's history (actor, then each event and the snapshot after it) into a
 Stately inspector, secrets redacted. With --url, sends to that WebSocket inspector and exits; without,
@@ -119,7 +118,7 @@ address, replays, and keeps serving until Ctrl-C.
 Options:
   --url <ws-url>        A WebSocket inspector to send to
   --port <n>            Port of the local bridge (default 8080)
-  --db <location>       SQLite file, :memory: or postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
+  --db <location>       An existing SQLite file or a postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
   --help                This help`,
   viz: `Usage: checkout-engine viz [--flow NAME] [--file flow.json|flow.yaml]
 
@@ -136,7 +135,7 @@ Loads a fixture (object type → list of records; "ref" handles, "@handle" refer
 transaction and prints the handle → id map as JSON.
 
 Options:
-  --db <location>       SQLite file, :memory: or postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
+  --db <location>       SQLite file (created when missing), :memory: or postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
   --help                This help`,
   sessions: `Usage: checkout-engine sessions list [--all] [--json] [--db <location>]
        checkout-engine sessions show <sessionId> [--json] [--db <location>]
@@ -146,7 +145,7 @@ show: one session with its cart, current background operation, validation output
 history (every event offered to it, applied or rejected, with states, operation, caller and time).
 
 Options:
-  --db <location>       SQLite file, :memory: or postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
+  --db <location>       An existing SQLite file or a postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
   --all                 Include archived sessions (list)
   --limit <n>           At most n sessions (list; default 100)
   --json                Print JSON instead of a table
@@ -157,18 +156,16 @@ Seeds the demo store into a database (default: in memory) and runs the demo chec
 each step's state.
 
 Options:
-  --db <location>       SQLite file, :memory: or postgres:// URL (default :memory:)
+  --db <location>       SQLite file (created when missing), :memory: or postgres:// URL (default :memory:)
   --help                This help`,
+  run: RUN_HELP,
 };
 
 const COMMON = { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
+/** Parses a command's options (plus --db and --help); an unknown option is a usage error with a hint. */
 function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  return parseOptions(args, { ...COMMON, ...options });
 }
 
 /** Runs a value check, turning its Error into a usage error naming the option. */
@@ -186,8 +183,32 @@ function intOption(name: string, v: string | undefined, dflt: number): number {
   return Number(v);
 }
 
-function dbOf(v: string | undefined, io: CliIO, dflt = DEFAULT_DB): string {
-  return v ?? io.env.CHECKOUT_ENGINE_DB ?? dflt;
+/**
+ * The database location of a command (--db, else $CHECKOUT_ENGINE_DB, else the default), checked
+ * before anything opens it. A SQLite path must not be a directory, and its folder must exist.
+ * `existing`: the command only reads (sessions, inspect), so a path with no file is refused rather
+ * than silently created empty.
+ */
+function dbOf(v: string | undefined, io: CliIO, opts: { dflt?: string; existing?: boolean } = {}): string {
+  const db = v ?? io.env.CHECKOUT_ENGINE_DB ?? opts.dflt ?? DEFAULT_DB;
+  if (db === ':memory:' || /^postgres(ql)?:\/\//i.test(db)) return db;
+  const st = statSync(db, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new UsageError(`--db '${db}' is a directory: give the database file path (e.g. ${join(db, 'checkout-engine.db')}).`);
+  if (!st && opts.existing) throw new UsageError(`No database at '${db}' (nothing was created): this command reads an existing database; check the path, or create one with 'checkout-engine seed' or 'checkout-engine serve'.`);
+  if (!st && !existsSync(dirname(resolve(db)))) throw new UsageError(`--db '${db}': the folder ${dirname(db)} doesn't exist.`);
+  return db;
+}
+
+/** The package's version (package.json above this file, in a source checkout or a built package). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'checkout-engine' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
 }
 
 function readFixture(path: string): string {
@@ -199,6 +220,7 @@ function readFixture(path: string): string {
 }
 
 async function withEngine<T>(db: string, fn: (engine: CheckoutEngine) => Promise<T>): Promise<T> {
+  const { createCheckoutEngine } = await import('../engine/engine.js');
   const engine = await createCheckoutEngine({ storage: db });
   try {
     return await fn(engine);
@@ -225,7 +247,8 @@ export function describeDb(db: string): string {
 async function serve(args: string[], io: CliIO, signals: boolean): Promise<number> {
   // `--inspect` takes an optional URL: a bare one (last, or before another option) means "local bridge".
   args = args.flatMap((a, i) => (a === '--inspect' && (i === args.length - 1 || args[i + 1]!.startsWith('-')) ? ['--inspect', LOCAL_BRIDGE] : [a]));
-  const { values } = parse(args, {
+  // One line per option (add a flag here, in HELP.serve, and where it is used).
+  const { values, positionals } = parse(args, {
     port: { type: 'string' },
     host: { type: 'string' },
     seed: { type: 'string' },
@@ -242,21 +265,25 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     'public-url': { type: 'string' },
   });
   if (values.help) return line(io.out, HELP.serve), 0;
+  if (positionals.length) throw new UsageError(`serve takes no positional arguments, got '${positionals[0]}'.`);
   const port = intOption('port', values.port ?? io.env.PORT, 3000);
   const ttl = intOption('token-ttl', values['token-ttl'], 7200);
   if (ttl <= 0) throw new UsageError('--token-ttl must be positive.');
   const db = dbOf(values.db, io);
+  const { BUILTIN_FLOWS } = await import('../../machines/flow.js');
   const flowIds = BUILTIN_FLOWS.map((f) => f.id);
-  if (values.flow !== undefined && !flowIds.includes(values.flow)) throw new UsageError(`--flow must be one of ${flowIds.join(', ')}; got '${values.flow}'.`);
+  if (values.flow !== undefined && !flowIds.includes(values.flow)) throw new UsageError(`--flow must be one of ${flowIds.join(', ')}; got '${values.flow}'${hint(values.flow, flowIds)}.`);
   const logFormat = values['log-format'] ?? ((io.out as { isTTY?: boolean }).isTTY ? 'pretty' : 'json');
   if (logFormat !== 'pretty' && logFormat !== 'json') throw new UsageError(`--log-format must be pretty or json, got '${logFormat}'.`);
   const inspectPort = intOption('inspect-port', values['inspect-port'], 8080);
   const host = values.host ?? '127.0.0.1';
+  const { parsePublicUrl } = await import('../http/public-url.js');
   const publicUrl = values['public-url'] === undefined ? undefined : usage(() => parsePublicUrl(values['public-url']!), '--public-url');
   let bridge: InspectorBridge | undefined;
   let inspectUrl = values.inspect;
   if (inspectUrl === LOCAL_BRIDGE) {
     // The bridge binds where the API does unless told otherwise, and wants its secret (docs/inspection.md).
+    const { normalizeOrigin, startInspectorBridge } = await import('../inspect/bridge.js');
     const origins = usage(() => (values['inspect-origin'] ?? []).flatMap((o) => o.split(',')).filter(Boolean).map(normalizeOrigin), '--inspect-origin');
     bridge = await startInspectorBridge({ host: values['inspect-host'] ?? host, port: inspectPort, allowedOrigins: origins }).catch((e: NodeJS.ErrnoException) => {
       throw e?.code === 'EADDRINUSE' ? new Error(`the inspector bridge's port ${inspectPort} is already in use; pass --inspect-port <n> (or 0 for any free port).`) : e;
@@ -278,6 +305,12 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     process.on('SIGTERM', () => handle('SIGTERM'));
   }
 
+  const [{ createCheckoutEngine }, { startServer }, { LATEST_VERSION }, { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore }] = await Promise.all([
+    import('../engine/engine.js'),
+    import('../http/server.js'),
+    import('../http/describe.js'),
+    import('./demo-store.js'),
+  ]);
   let report: (err: unknown) => void = (err) => line(io.err, JSON.stringify({ level: 50, msg: 'engine error', err: String(err) }));
   const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e), ...(inspectUrl ? { inspect: inspectUrl } : {}) }).catch(async (e) => {
     await bridge?.stop();
@@ -384,8 +417,11 @@ async function sessions(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(args, { all: { type: 'boolean' }, json: { type: 'boolean' }, limit: { type: 'string' } });
   if (values.help) return line(io.out, HELP.sessions), 0;
   const [sub, id, ...extra] = positionals;
-  const db = dbOf(values.db, io);
-  if (sub === 'list' && !id) {
+  if (sub === 'list' && id) throw new UsageError(`sessions list takes no session id, got '${id}'.`);
+  if (sub === 'show' && (!id || extra.length)) throw new UsageError(`sessions show takes exactly one session id.`);
+  if (sub !== 'list' && sub !== 'show') throw new UsageError(sub === undefined ? "sessions takes 'list' or 'show <sessionId>'." : `sessions takes 'list' or 'show <sessionId>', got '${sub}'${hint(sub, ['list', 'show'])}.`);
+  const db = dbOf(values.db, io, { existing: true });
+  if (sub === 'list') {
     const limit = intOption('limit', values.limit, 100);
     const list = await withEngine(db, (engine) => engine.listSessions({ includeArchived: values.all === true, limit }));
     if (values.json) line(io.out, JSON.stringify(list, null, 2));
@@ -393,8 +429,8 @@ async function sessions(args: string[], io: CliIO): Promise<number> {
     else line(io.out, table(list, ['Id', 'WebCartId', 'State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived', 'OrderId', 'CreatedDate']));
     return 0;
   }
-  if (sub === 'show' && id && !extra.length) {
-    const d = await withEngine(db, async (engine) => ({ ...(await engine.sessionDetail(id)), history: await engine.getHistory(id) }));
+  {
+    const d = await withEngine(db, async (engine) => ({ ...(await engine.sessionDetail(id!)), history: await engine.getHistory(id!) }));
     if (values.json) return line(io.out, JSON.stringify(d, null, 2)), 0;
     const s = d.session;
     line(io.out, `Session ${s.Id}  (cart ${s.WebCartId})`);
@@ -421,7 +457,6 @@ async function sessions(args: string[], io: CliIO): Promise<number> {
     }
     return 0;
   }
-  throw new UsageError("sessions takes 'list' or 'show <sessionId>'.");
 }
 
 /** A short label for a history event: its type and its main parameter. */
@@ -436,10 +471,12 @@ async function inspect(args: string[], io: CliIO, signals: boolean): Promise<num
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one session id.');
   if (values.url !== undefined && !/^wss?:\/\//.test(values.url)) throw new UsageError(`--url must be a ws:// or wss:// URL, got '${values.url}'.`);
   const port = intOption('port', values.port, 8080);
+  const db = dbOf(values.db, io, { existing: true });
+  const [{ flushInspector, openInspector }, { startInspectorBridge }] = await Promise.all([import('../inspect/inspector.js'), import('../inspect/bridge.js')]);
   const bridge = values.url ? undefined : await startInspectorBridge({ port });
   try {
     const inspector = openInspector(values.url ?? bridge!.wsUrl);
-    const n = await withEngine(dbOf(values.db, io), (engine) => engine.replayHistory(positionals[0]!, inspector));
+    const n = await withEngine(db, (engine) => engine.replayHistory(positionals[0]!, inspector));
     const delivered = await flushInspector(inspector);
     inspector.stop?.();
     if (!delivered) throw new EngineError('INSPECTOR_UNREACHABLE', `Couldn't deliver the replay to ${values.url ?? bridge!.baseUrl}.`);
@@ -463,6 +500,7 @@ async function viz(args: string[], io: CliIO): Promise<number> {
   if (positionals.length) throw new UsageError('viz takes no positional arguments; use --flow NAME or --file PATH.');
   if (values.flow && values.file) throw new UsageError('Pass --flow or --file, not both.');
   let def: FlowDefinition | undefined;
+  const [{ flowMermaid }, { builtInFlows }] = await Promise.all([import('../inspect/mermaid.js'), import('../inspect/flows.js')]);
   if (values.file) {
     let text: string;
     try {
@@ -470,6 +508,7 @@ async function viz(args: string[], io: CliIO): Promise<number> {
     } catch (e) {
       throw new EngineError('INVALID_FLOW', `Can't read flow file '${values.file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
     }
+    const { parse: parseYaml } = await import('yaml');
     try {
       def = parseYaml(text) as FlowDefinition;
     } catch (e) {
@@ -478,7 +517,7 @@ async function viz(args: string[], io: CliIO): Promise<number> {
   } else {
     const flows = builtInFlows();
     def = flows.get(values.flow ?? 'default');
-    if (!def) throw new UsageError(`No flow '${values.flow}'; built-in flows: ${[...flows.keys()].join(', ')}.`);
+    if (!def) throw new UsageError(`No flow '${values.flow}'${hint(values.flow!, [...flows.keys()])}; built-in flows: ${[...flows.keys()].join(', ')}.`);
   }
   try {
     line(io.out, flowMermaid(def));
@@ -492,11 +531,14 @@ async function demo(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(args, {});
   if (values.help) return line(io.out, HELP.demo), 0;
   if (positionals.length) throw new UsageError('demo takes no arguments.');
-  await withEngine(values.db ?? ':memory:', (engine) => runDemo(engine, io.out));
+  const db = dbOf(values.db, { ...io, env: {} }, { dflt: ':memory:' });
+  const { runDemo } = await import('../demo/run-demo.js');
+  await withEngine(db, (engine) => runDemo(engine, io.out));
   return 0;
 }
 
 const COMMANDS: Record<string, (args: string[], io: CliIO, signals: boolean) => Promise<number>> = { serve, seed, sessions, inspect, viz, demo, run: (args, io) => runCommand(args, io) };
+const COMMAND_NAMES = Object.keys(COMMANDS);
 
 /**
  * Runs the CLI with `argv` (without node and script); returns the exit code. `signals` makes
@@ -508,16 +550,21 @@ export async function main(argv: string[], io: CliIO = { out: process.stdout, er
     line(cmd ? io.out : io.err, HELP.main);
     return cmd ? 0 : 2;
   }
+  if (cmd === '--version' || cmd === '-v') {
+    line(io.out, `checkout-engine ${packageVersion()}`);
+    return 0;
+  }
   const run = COMMANDS[cmd];
   if (!run) {
-    line(io.err, `Unknown command '${cmd}'.\n\n${HELP.main}`);
+    const what = cmd.startsWith('-') ? `Unknown option '${cmd}'${hint(cmd, ['--help', '--version'])}` : `Unknown command '${cmd}'${hint(cmd, COMMAND_NAMES)}`;
+    line(io.err, usageMessage('checkout-engine', `${what}.`, HELP.main!));
     return 2;
   }
   try {
     return await run(rest, io, signals);
   } catch (e) {
     if (e instanceof UsageError) {
-      line(io.err, `checkout-engine ${cmd}: ${e.message}\n\n${HELP[cmd]}`);
+      line(io.err, usageMessage(`checkout-engine ${cmd}`, e.message, HELP[cmd]!));
       return 2;
     }
     if (e instanceof EngineError) {

@@ -4,6 +4,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { globSync, isDynamicPattern } from 'tinyglobby';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { EngineError } from '../errors.js';
@@ -148,8 +149,10 @@ export function loadScenario(file: string): LoadedScenario {
 export const scenarioDir = (file: string) => dirname(resolve(file));
 
 /**
- * Expands files, directories (their *.yaml / *.yml files, recursively) and simple globs
- * (`*` within a name, `**` for any depth) into a sorted list of scenario files.
+ * Expands files, directories (their *.yaml / *.yml files, recursively) and globs (tinyglobby:
+ * `*`, `**` for any depth, `?`, `{a,b}`, `[abc]`; only *.yaml / *.yml files count) into a sorted
+ * list of absolute scenario file paths. A plain path that doesn't exist is kept, so running it
+ * reports the missing file.
  */
 export function expandScenarioPaths(patterns: string[], cwd = process.cwd()): string[] {
   const out = new Set<string>();
@@ -163,38 +166,15 @@ export function expandScenarioPaths(patterns: string[], cwd = process.cwd()): st
     return acc;
   };
   for (const pattern of patterns) {
-    if (!/[*?]/.test(pattern)) {
-      const abs = resolve(cwd, pattern);
-      const st = statSync(abs, { throwIfNoEntry: false });
+    const abs = resolve(cwd, pattern);
+    const st = statSync(abs, { throwIfNoEntry: false });
+    // An existing path is taken literally, even when its name has glob characters.
+    if (st || !isDynamicPattern(pattern)) {
       if (st?.isDirectory()) walk(abs, []).forEach((f) => out.add(f));
       else out.add(abs);
       continue;
     }
-    const parts = pattern.split('/');
-    const fixed: string[] = [];
-    while (parts.length && !/[*?]/.test(parts[0]!)) fixed.push(parts.shift()!);
-    const base = resolve(cwd, fixed.join('/') || '.');
-    const re = new RegExp(
-      `^${parts
-        .join('/')
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*\//g, '(?:.*/)?')
-        .replace(/\*\*/g, '.*')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]')}$`,
-    );
-    if (!statSync(base, { throwIfNoEntry: false })?.isDirectory()) continue;
-    for (const f of walkAll(base)) if (re.test(f.slice(base.length + 1).split('\\').join('/'))) out.add(f);
+    for (const f of globSync(pattern, { cwd, absolute: true, onlyFiles: true, expandDirectories: false })) if (isScenario(f)) out.add(resolve(f));
   }
   return [...out].sort();
-
-  function walkAll(dir: string): string[] {
-    const acc: string[] = [];
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) acc.push(...walkAll(p));
-      else acc.push(p);
-    }
-    return acc;
-  }
 }

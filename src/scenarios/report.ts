@@ -37,12 +37,20 @@ export function textReport(results: ScenarioResult[], cwd = process.cwd()): stri
 
 const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
-/** JUnit XML: one testsuite, one testcase per scenario, a failure element with the message and history. */
-export function junitReport(results: ScenarioResult[], cwd = process.cwd()): string {
+/** Seconds with millisecond precision, as JUnit's `time` attribute wants them. */
+const seconds = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);
+
+/**
+ * JUnit XML: one testsuite, one testcase per scenario, a failure element with the message and
+ * history; `time` (seconds) on each testcase, and on the testsuite and testsuites: `elapsedMs` (the
+ * run's wall-clock time, smaller than the sum when scenarios run at once) or else the sum.
+ */
+export function junitReport(results: ScenarioResult[], cwd = process.cwd(), elapsedMs?: number): string {
   const failed = results.filter((r) => !r.passed).length;
+  const total = seconds(elapsedMs ?? results.reduce((sum, r) => sum + (r.durationMs ?? 0), 0));
   const cases = results.map((r) => {
     const file = relative(cwd, r.file);
-    const open = `  <testcase classname="${xml(file)}" name="${xml(r.name)}" file="${xml(file)}">`;
+    const open = `  <testcase classname="${xml(file)}" name="${xml(r.name)}" file="${xml(file)}" time="${seconds(r.durationMs ?? 0)}">`;
     if (r.passed) return `${open}</testcase>`;
     const f = r.failure!;
     const body = `${f.message}\n\nsession history:\n${historyTable(r.history)}`;
@@ -50,8 +58,8 @@ export function junitReport(results: ScenarioResult[], cwd = process.cwd()): str
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="checkout-engine scenarios" tests="${results.length}" failures="${failed}">`,
-    `<testsuite name="scenarios" tests="${results.length}" failures="${failed}" errors="0" skipped="0">`,
+    `<testsuites name="checkout-engine scenarios" tests="${results.length}" failures="${failed}" time="${total}">`,
+    `<testsuite name="scenarios" tests="${results.length}" failures="${failed}" errors="0" skipped="0" time="${total}">`,
     ...cases,
     '</testsuite>',
     '</testsuites>',

@@ -21,6 +21,7 @@ import type { InvocationResult } from '../actions/index.js';
 import type { Row } from '../storage/port.js';
 import { checkInvariants, orderTotalsProblem } from './invariants.js';
 import { OBJECTS } from '../domain/objects.js';
+import { bossSchemaFor } from '../engine/queue/pg-boss.js';
 import { loadScenario, scenarioDir, ScenarioFileError, type LoadedScenario } from './loader.js';
 import type { ExpectDoc, MatcherDoc, ScenarioDoc, StepDoc } from './schema.js';
 
@@ -37,6 +38,11 @@ export interface ScenarioRunOptions {
   concurrency?: number;
   /** Check the engine invariants after every step too (default true). */
   invariants?: boolean;
+  /**
+   * Keep each scenario's PostgreSQL schemas (the engine's and its pg-boss queue's) after it ran;
+   * by default they are dropped. SQLite files in a `db` folder are always kept.
+   */
+  keep?: boolean;
 }
 
 /** One entry of the history the runner observed: a session's fields after a step. */
@@ -70,6 +76,10 @@ export interface ScenarioResult {
   stepCount: number;
   failure: ScenarioFailure | null;
   history: HistoryEntry[];
+  /** How long the scenario took (loading, engine start, steps and cleanup), in milliseconds. */
+  durationMs: number;
+  /** The PostgreSQL schema the scenario ran in (with `db` a postgres:// URL). */
+  schema?: string;
 }
 
 /** A call's outcome, the same shape over the engine and over HTTP. */
@@ -189,8 +199,10 @@ const DEFAULT_CLOCK = '2026-01-15T12:00:00.000Z';
 
 /** Runs one loaded scenario. */
 export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptions = {}, index = 0): Promise<ScenarioResult> {
+  const started = performance.now();
   const doc: ScenarioDoc = loaded.doc;
   const history: HistoryEntry[] = [];
+  let schema: string | undefined;
   const result = (failure: ScenarioFailure | null, stepsRun: number): ScenarioResult => ({
     file: loaded.file,
     name: doc.name,
@@ -199,13 +211,17 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
     stepCount: doc.steps.length,
     failure,
     history,
+    durationMs: 0, // stamped once the scenario is cleaned up
+    ...(schema ? { schema } : {}),
   });
   const restarts = doc.steps.some((s) => 'restart' in s);
   let tempDir: string | undefined;
   let location = ':memory:';
   if (opts.db && /^postgres(ql)?:\/\//.test(opts.db)) {
-    const schema = `scn_${process.pid}_${Date.now().toString(36)}_${index}`;
-    location = `${opts.db}${opts.db.includes('?') ? '&' : '?'}schema=${schema}`;
+    schema = `scn_${process.pid}_${Date.now().toString(36)}_${index}`;
+    const url = new URL(opts.db);
+    url.searchParams.set('schema', schema);
+    location = url.toString();
   } else if (opts.db && opts.db !== ':memory:') {
     const base = resolve(opts.db);
     location = join(base, `${index}-${doc.name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}.db`);
@@ -254,36 +270,46 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
   const userOf = (as: string | undefined) => resolveRef(`@${(as ?? 'buyer').replace(/^@/, '')}`);
 
   let i = -1;
+  let outcome: ScenarioResult;
   try {
-    await connect();
-    if (flowId !== 'default' && !engine!.core.flowIds().includes(flowId)) throw new ScenarioStepError(`unknown flow '${flowId}' (known: ${engine!.core.flowIds().join(', ')})`);
-    const fixture = fixtureOf(doc, loaded.file);
-    rememberPasswords(fixture, passwords);
-    Object.assign(handles, await engine!.seed(fixture));
-    applyFlow(engine!);
-    await observe(-1);
-
-    for (i = 0; i < doc.steps.length; i++) {
-      const step = doc.steps[i] as StepDoc;
-      const exp: ExpectDoc | undefined = 'check' in step ? step.check : step.expect;
-      const before = exp?.unchanged ? await dumpAll(engine!) : null;
-      const { outcome, run } = await perform(step);
-      await observe(i);
-      const problems = await expectations(exp, outcome, run);
-      if (before) problems.push(...dumpDifferences(before, await dumpAll(engine!)));
-      if (opts.invariants !== false) problems.push(...(await checkInvariants(engine!)).map((p) => `invariant: ${p}`));
-      if (problems.length) return result({ step: i, line: loaded.stepLines[i] ?? 0, label: stepLabel(step), message: problems.join('\n') }, i + 1);
-    }
-    return result(null, doc.steps.length);
-  } catch (e) {
-    const message = e instanceof ScenarioStepError ? e.message : e instanceof EngineError ? `${e.code}: ${e.message}` : String((e as Error)?.stack ?? e);
-    const step = Math.max(i, 0);
-    return result({ step: i, line: i >= 0 ? (loaded.stepLines[step] ?? 0) : 1, label: i >= 0 ? stepLabel(doc.steps[step] as StepDoc) : 'fixture', message }, i + 1);
+    outcome = await steps();
   } finally {
     for (const release of held.values()) release();
     await engine?.whenIdle().catch(() => {});
     await driver?.close().catch(() => {});
+    if (!driver) await engine?.close().catch(() => {});
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    if (schema && !opts.keep) await dropSchemas(opts.db!, [schema, bossSchemaFor(schema)]);
+  }
+  return { ...outcome, durationMs: performance.now() - started };
+
+  async function steps(): Promise<ScenarioResult> {
+    try {
+      await connect();
+      if (flowId !== 'default' && !engine!.core.flowIds().includes(flowId)) throw new ScenarioStepError(`unknown flow '${flowId}' (known: ${engine!.core.flowIds().join(', ')})`);
+      const fixture = fixtureOf(doc, loaded.file);
+      rememberPasswords(fixture, passwords);
+      Object.assign(handles, await engine!.seed(fixture));
+      applyFlow(engine!);
+      await observe(-1);
+
+      for (i = 0; i < doc.steps.length; i++) {
+        const step = doc.steps[i] as StepDoc;
+        const exp: ExpectDoc | undefined = 'check' in step ? step.check : step.expect;
+        const before = exp?.unchanged ? await dumpAll(engine!) : null;
+        const { outcome, run } = await perform(step);
+        await observe(i);
+        const problems = await expectations(exp, outcome, run);
+        if (before) problems.push(...dumpDifferences(before, await dumpAll(engine!)));
+        if (opts.invariants !== false) problems.push(...(await checkInvariants(engine!)).map((p) => `invariant: ${p}`));
+        if (problems.length) return result({ step: i, line: loaded.stepLines[i] ?? 0, label: stepLabel(step), message: problems.join('\n') }, i + 1);
+      }
+      return result(null, doc.steps.length);
+    } catch (e) {
+      const message = e instanceof ScenarioStepError ? e.message : e instanceof EngineError ? `${e.code}: ${e.message}` : String((e as Error)?.stack ?? e);
+      const step = Math.max(i, 0);
+      return result({ step: i, line: i >= 0 ? (loaded.stepLines[step] ?? 0) : 1, label: i >= 0 ? stepLabel(doc.steps[step] as StepDoc) : 'fixture', message }, i + 1);
+    }
   }
 
   async function observe(step: number) {
@@ -626,11 +652,31 @@ export function checkValue(what: string, actual: unknown, m: MatcherDoc, resolve
   return out;
 }
 
+/**
+ * Drops a scenario's PostgreSQL schemas. Best effort: a scenario's verdict doesn't depend on its
+ * cleanup (a server gone at this point already failed the scenario). Engines of other scenarios
+ * migrating at that moment retry the catalog scan the drop disturbs (see the postgres storage).
+ */
+async function dropSchemas(base: string, schemas: string[]): Promise<void> {
+  const { default: pg } = await import('pg');
+  const url = new URL(base);
+  url.searchParams.delete('schema');
+  const client = new pg.Client({ connectionString: url.toString() });
+  try {
+    await client.connect();
+    for (const s of schemas) await client.query(`drop schema if exists "${s}" cascade`);
+  } catch {
+    // Left behind: the schema names carry the process id (scn_<pid>_…) for a later clean-up.
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** A scenario file that didn't load, as a failed result. */
 function loadFailure(file: string, e: unknown): ScenarioResult {
   const message = e instanceof ScenarioFileError ? e.problems.map((p) => `${p.line}:${p.column} ${p.field || '(file)'}: ${p.message}`).join('\n') : String(e);
   const line = e instanceof ScenarioFileError ? (e.problems[0]?.line ?? 1) : 1;
-  return { file, name: file, passed: false, stepsRun: 0, stepCount: 0, failure: { step: -1, line, label: 'load', message }, history: [] };
+  return { file, name: file, passed: false, stepsRun: 0, stepCount: 0, failure: { step: -1, line, label: 'load', message }, history: [], durationMs: 0 };
 }
 
 /**
@@ -646,10 +692,11 @@ export async function runScenarioFiles(files: string[], opts: ScenarioRunOptions
       const k = next++;
       const file = files[k]!;
       let r: ScenarioResult;
+      const started = performance.now();
       try {
         r = await runScenario(loadScenario(file), opts, k);
       } catch (e) {
-        r = loadFailure(file, e);
+        r = { ...loadFailure(file, e), durationMs: performance.now() - started };
       }
       results[k] = r;
       onResult?.(r, ++done, files.length);

@@ -5,14 +5,17 @@
  * shutdown on SIGTERM with an accepted operation completed after the restart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoFixture } from '../../src/demo/fixture.js';
+import { main } from '../../src/cli/main.js';
 import { createCheckoutEngine } from '../../src/index.js';
-import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
+import { dropTestSchemas, freshPgUrl, PG_URL } from '../helpers/backends.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'src/cli/bin.mjs');
@@ -32,9 +35,9 @@ const baseEnv = () => {
 };
 
 /** Runs the CLI to completion. */
-function run(args: string[], env = baseEnv()): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(args: string[], env = baseEnv(), cwd = dir): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: dir, env });
+    const p = spawn(process.execPath, [BIN, ...args], { cwd, env });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -247,7 +250,9 @@ describe('checkout-engine CLI', () => {
     writeFileSync(fixture, JSON.stringify({ Product2: [{ ref: 'gizmo', Name: 'Gizmo', StockKeepingUnit: 'GIZ-1' }] }));
     const s = await serve(process.execPath, [BIN, 'serve', '--db', url, '--seed', fixture, '--demo', '--port', '0']);
     try {
-      expect(s.out()).toContain('database: postgres://127.0.0.1:5432/test');
+      const pgUrl = new URL(PG_URL); // the banner names host, port and database, never the user's password
+      expect(s.out()).toContain(`database: postgres://${pgUrl.hostname}${pgUrl.port ? `:${pgUrl.port}` : ''}${pgUrl.pathname}`);
+      if (pgUrl.password) expect(s.out()).not.toContain(pgUrl.password);
       expect(s.out()).toContain('seeded:   ');
       expect(s.out()).toContain('demo store created');
       const result = (await runPrintedCurl(s.out())) as any[];
@@ -270,5 +275,212 @@ describe('checkout-engine CLI', () => {
     } finally {
       await a.stop();
     }
+  });
+});
+
+class Sink extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _e: string, cb: () => void) {
+    this.text += chunk.toString('utf8');
+    cb();
+  }
+}
+
+/** Runs the CLI in this process (no spawn): exit code and both streams. */
+async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new Sink();
+  const err = new Sink();
+  const env = baseEnv();
+  const code = await main(args, { out, err, env }, false);
+  return { code, stdout: out.text, stderr: err.text };
+}
+
+/** The schemas this process's scenario runs created (named scn_<pid>_…), with pg-boss's beside them. */
+async function scenarioSchemas(): Promise<string[]> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ nspname: string }>(`select nspname from pg_namespace where nspname like $1 order by 1`, [`scn\\_${process.pid}\\_%`]);
+    return rows.map((r) => r.nspname);
+  } finally {
+    await c.end();
+  }
+}
+
+async function dropSchemas(names: string[]): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    for (const n of names) await c.query(`drop schema if exists "${n}" cascade`);
+  } finally {
+    await c.end();
+  }
+}
+
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+describe('CLI hygiene', () => {
+  it('--version and -v print the package version (the executable answers without loading the CLI)', async () => {
+    const [long, short, inside] = await Promise.all([run(['--version']), run(['-v']), inProcess(['--version'])]);
+    for (const r of [long, short, inside]) expect(r).toMatchObject({ code: 0, stdout: `checkout-engine ${VERSION}\n`, stderr: '' });
+    expect((await inProcess(['-v'])).stdout).toBe(`checkout-engine ${VERSION}\n`);
+    expect((await inProcess(['--help'])).stdout).toMatch(/--version, -v +Print the version/);
+  });
+
+  it('a usage error is one line (with "did you mean" for a command or a flag) and the usage, not the whole help', async () => {
+    const command = await inProcess(['sesions', 'list']);
+    expect(command.code).toBe(2);
+    expect(command.stderr.split('\n')[0]).toBe("checkout-engine: Unknown command 'sesions' (did you mean sessions?).");
+    expect(command.stderr).toContain('Usage: checkout-engine <command> [options]');
+    expect(command.stderr).not.toContain('Commands:');
+    expect(command.stdout).toBe('');
+
+    const flag = await inProcess(['serve', '--prot', '3000']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr.trimEnd().split('\n')).toEqual(["checkout-engine serve: Unknown option '--prot' (did you mean --port?).", 'Usage: checkout-engine serve [options]', "Run 'checkout-engine serve --help' for its options."]);
+
+    const sub = await inProcess(['sessions', 'lsit']);
+    expect(sub.code).toBe(2);
+    expect(sub.stderr.split('\n')[0]).toBe("checkout-engine sessions: sessions takes 'list' or 'show <sessionId>', got 'lsit' (did you mean list?).");
+    expect(sub.stderr).toContain('checkout-engine sessions show <sessionId>');
+    expect(sub.stderr).not.toContain('--limit'); // the options table stays in --help
+
+    const runFlag = await inProcess(['run', 'scenarios', '--reportr', 'junit']);
+    expect(runFlag.code).toBe(2);
+    expect(runFlag.stderr.split('\n')[0]).toBe("checkout-engine run: Unknown option '--reportr' (did you mean --reporter?).");
+    expect(runFlag.stderr).not.toContain('--concurrency');
+
+    const flow = await inProcess(['serve', '--flow', 'defualt']);
+    expect(flow.stderr.split('\n')[0]).toContain("got 'defualt' (did you mean default?)");
+    const far = await inProcess(['launch']);
+    expect(far.stderr.split('\n')[0]).toBe("checkout-engine: Unknown command 'launch'.");
+  });
+
+  it('sessions and inspect refuse a --db path with no database, and create nothing', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'cli-missing-db-'));
+    const typo = join(cwd, 'typo.db');
+    const [list, show, inspect, fromEnv] = await Promise.all([
+      inProcess(['sessions', 'list', '--db', typo]),
+      inProcess(['sessions', 'show', '2z9000000000000', '--db', typo]),
+      inProcess(['inspect', '2z9000000000000', '--url', 'ws://127.0.0.1:9', '--db', typo]),
+      run(['sessions', 'list'], { ...baseEnv(), CHECKOUT_ENGINE_DB: './typo.db' }, cwd),
+    ]);
+    for (const r of [list, show, inspect, fromEnv]) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/No database at '[^']*typo\.db' \(nothing was created\): this command reads an existing database/);
+      expect(r.stdout).toBe('');
+    }
+    expect(existsSync(typo)).toBe(false);
+    expect(existsSync(join(cwd, 'typo.db'))).toBe(false);
+    expect(existsSync(join(cwd, 'checkout-engine.db'))).toBe(false);
+  });
+
+  it('a directory as --db is refused with what to give instead, by every command that opens a database', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cli-db-folder-'));
+    const fixture = join(folder, 'fixture.json');
+    writeFileSync(fixture, '{}');
+    const results = await Promise.all([
+      inProcess(['sessions', 'list', '--db', folder]),
+      inProcess(['inspect', '2z9000000000000', '--url', 'ws://127.0.0.1:9', '--db', folder]),
+      inProcess(['seed', fixture, '--db', folder]),
+      inProcess(['serve', '--port', '0', '--db', folder]),
+      inProcess(['demo', '--db', folder]),
+    ]);
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`--db '${folder}' is a directory: give the database file path (e.g. ${join(folder, 'checkout-engine.db')}).`);
+      expect(r.stderr).not.toContain('SERVICE_UNAVAILABLE');
+    }
+    const noFolder = await inProcess(['seed', fixture, '--db', join(folder, 'missing', 'x.db')]);
+    expect(noFolder.code).toBe(2);
+    expect(noFolder.stderr).toContain(`the folder ${join(folder, 'missing')} doesn't exist`);
+    // seed (like serve and demo) may create a new database file where the folder exists
+    const created = await inProcess(['seed', fixture, '--db', join(folder, 'new.db')]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(existsSync(join(folder, 'new.db'))).toBe(true);
+  });
+
+  it("run expands globs ('scenarios/**/*.yaml' finds nested files) and folder paths still work", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cli-glob-'));
+    const scenario = (name: string) => `name: ${name}\nsteps:\n  - invoke: checkoutSessionAction\n    input: { cartId: '@cart' }\n    expect: { session: { active: 1 } }\n`;
+    mkdirSync(join(root, 'scenarios', 'a', 'b'), { recursive: true });
+    writeFileSync(join(root, 'scenarios', 'top.yaml'), scenario('top'));
+    writeFileSync(join(root, 'scenarios', 'a', 'one.yaml'), scenario('one'));
+    writeFileSync(join(root, 'scenarios', 'a', 'b', 'two.yml'), scenario('two'));
+    writeFileSync(join(root, 'scenarios', 'a', 'notes.txt'), 'not a scenario');
+    const glob = await run(['run', 'scenarios/**/*.yaml'], baseEnv(), root);
+    expect(glob.code, glob.stderr).toBe(0);
+    expect(glob.stdout).toContain('2 passed, 0 failed, 2 scenarios'); // top.yaml and a/one.yaml (two.yml isn't *.yaml)
+    expect(glob.stdout).toContain(join('scenarios', 'a', 'one.yaml'));
+    const deep = await run(['run', 'scenarios/**/*.{yaml,yml}', 'scenarios/a/**/t*.yml'], baseEnv(), root);
+    expect(deep.stdout, deep.stderr).toContain('3 passed, 0 failed, 3 scenarios');
+    const folder = await run(['run', 'scenarios/a'], baseEnv(), root);
+    expect(folder.stdout, folder.stderr).toContain('2 passed, 0 failed, 2 scenarios');
+    const none = await run(['run', 'scenarios/**/*.json'], baseEnv(), root);
+    expect(none.code).toBe(2);
+    expect(none.stderr.split('\n')[0]).toBe('checkout-engine run: no scenario files match scenarios/**/*.json.');
+  });
+
+  it('JUnit output has time= (seconds) on testsuites, testsuite and every testcase', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cli-junit-')), 'junit.xml');
+    const r = await inProcess(['run', 'scenarios/library/errors-step-req1-invalid-cart-id.yaml', 'scenarios/library/errors-step-req3-other-account.yaml', '--reporter', 'junit', '--output', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const xml = readFileSync(out, 'utf8');
+    const time = 'time="\\d+\\.\\d{3}"';
+    expect(xml).toMatch(new RegExp(`<testsuites [^>]*tests="2" failures="0" ${time}>`));
+    expect(xml).toMatch(new RegExp(`<testsuite [^>]*tests="2"[^>]* ${time}>`));
+    const cases = xml.match(/<testcase [^>]*>/g) ?? [];
+    expect(cases).toHaveLength(2);
+    for (const c of cases) expect(c).toMatch(new RegExp(`${time}>$`));
+  });
+
+  it('run --db postgres:// drops the schemas each scenario created; --keep keeps them and names them', async () => {
+    const files = ['scenarios/library/errors-step-req1-invalid-cart-id.yaml', 'scenarios/library/flow-happy-path.yaml'];
+    expect(await scenarioSchemas()).toEqual([]);
+    const dropped = await inProcess(['run', ...files, '--db', PG_URL]);
+    expect(dropped.code, dropped.stdout + dropped.stderr).toBe(0);
+    expect(await scenarioSchemas()).toEqual([]);
+
+    const kept = await inProcess(['run', ...files, '--db', PG_URL, '--keep']);
+    expect(kept.code, kept.stdout + kept.stderr).toBe(0);
+    const named = [...kept.stderr.matchAll(/\(schema (scn_\w+)\)/g)].map((m) => m[1]!);
+    expect(named).toHaveLength(2);
+    try {
+      // each scenario's engine schema and its pg-boss queue schema
+      expect(await scenarioSchemas()).toEqual(named.flatMap((n) => [n, `${n}_pgboss`]).sort());
+    } finally {
+      await dropSchemas(await scenarioSchemas());
+    }
+    const keepWithoutPg = await inProcess(['run', files[0]!, '--keep']);
+    expect(keepWithoutPg.code).toBe(2);
+    expect(keepWithoutPg.stderr.split('\n')[0]).toContain('--keep applies to --db postgres://');
+  });
+
+  it('--help loads none of the heavy modules (Fastify, pg, SQLite, the engine); a command that needs them does', async () => {
+    const probe = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+        // Runs main() through tsx like bin.mjs, then lists the CommonJS packages loaded so far.
+        const script = `
+          const tsx = await import('tsx/esm/api'); tsx.register();
+          const { createRequire } = await import('node:module');
+          const { main } = await import(${JSON.stringify(join(ROOT, 'src/cli/main.ts'))});
+          const { Writable } = await import('node:stream');
+          const sink = new Writable({ write(_c, _e, cb) { cb(); } });
+          await main(${JSON.stringify(args)}, { out: sink, err: sink, env: {} }, false);
+          const loaded = Object.keys(createRequire(import.meta.url).cache);
+          const heavy = ['fastify', 'pg', 'better-sqlite3', 'pg-boss', 'elkjs'].filter((p) => loaded.some((f) => f.includes('/node_modules/' + p + '/')));
+          process.stdout.write(JSON.stringify(heavy));
+          process.exit(0);`;
+        const p = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: baseEnv() });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d) => (stdout += d));
+        p.stderr.on('data', (d) => (stderr += d));
+        p.on('close', (code) => done({ code, stdout, stderr }));
+      });
+    const [help, serveHelp, viz, served] = await Promise.all([probe(['--help']), probe(['serve', '--help']), probe(['viz']), probe(['serve', '--port', '0', '--db', ':memory:'])]);
+    for (const r of [help, serveHelp, viz]) expect(JSON.parse(r.stdout), r.stderr).toEqual([]);
+    // the control: running a command that opens an engine loads them, so the probe sees loads
+    expect(JSON.parse(served.stdout), served.stderr).toEqual(expect.arrayContaining(['fastify', 'better-sqlite3']));
   });
 });

@@ -5,8 +5,7 @@
  * breaks that file's migration.
  */
 import pg from 'pg';
-
-const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { PG_URL as url } from './backends.js';
 
 async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
@@ -29,14 +28,15 @@ function alive(pid: number): boolean {
 
 /**
  * Fails the run at once when PostgreSQL can't be reached, and drops schemas that earlier runs left
- * behind (named t_<pid>_…, whose vitest process is gone), so catalog scans stay small.
+ * behind (named t_<pid>_…, or scn_<pid>_… by the scenario runner with --keep or interrupted, whose
+ * process is gone), so catalog scans stay small.
  */
 export async function setup(): Promise<void> {
   try {
     await withClient(async (c) => {
-      const { rows } = await c.query(`select nspname from pg_namespace where nspname ~ '^t_[0-9]+_'`);
+      const { rows } = await c.query(`select nspname from pg_namespace where nspname ~ '^(t|scn)_[0-9]+_'`);
       for (const r of rows as { nspname: string }[]) {
-        const pid = Number(/^t_(\d+)_/.exec(r.nspname)![1]);
+        const pid = Number(/^(?:t|scn)_(\d+)_/.exec(r.nspname)![1]);
         if (!alive(pid)) await c.query(`drop schema if exists "${r.nspname}" cascade`);
       }
     });
