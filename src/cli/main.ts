@@ -14,6 +14,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createCheckoutEngine, type CheckoutEngine } from '../engine/engine.js';
 import { EngineError } from '../errors.js';
 import { startServer, type RunningServer } from '../http/server.js';
+import { PRETTY_HIDDEN_FIELDS } from '../http/request-log.js';
 import { LATEST_VERSION } from '../http/describe.js';
 import { runDemo } from '../demo/run-demo.js';
 import { runCommand } from './run.js';
@@ -23,7 +24,7 @@ import { flowMermaid } from '../inspect/mermaid.js';
 import { builtInFlows } from '../inspect/flows.js';
 import { flushInspector, openInspector } from '../inspect/inspector.js';
 import type { FlowDefinition } from '../../machines/flow.js';
-import { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore } from './demo-store.js';
+import { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore, fixtureRecordCount } from './demo-store.js';
 
 /** Where a command writes (process streams in production; buffers in tests). */
 export interface CliIO {
@@ -60,7 +61,8 @@ class DeferredStream extends Writable {
 /** Human-readable log lines (pino-pretty) onto `out`. */
 async function prettyStream(out: NodeJS.WritableStream): Promise<NodeJS.WritableStream> {
   const { default: pinoPretty } = await import('pino-pretty');
-  return pinoPretty({ destination: out, colorize: (out as { isTTY?: boolean }).isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) as unknown as NodeJS.WritableStream;
+  // A request line's message says method, path, status and ms: its fields would only repeat them (src/http/request-log.ts).
+  return pinoPretty({ destination: out, colorize: (out as { isTTY?: boolean }).isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: PRETTY_HIDDEN_FIELDS.join(','), sync: true }) as unknown as NodeJS.WritableStream;
 }
 
 const HELP: Record<string, string> = {
@@ -262,7 +264,8 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   const pretty = logFormat === 'pretty' ? new DeferredStream() : undefined;
   let server;
   try {
-    const seeded = values.seed ? await engine.seed(readFixture(values.seed)) : undefined;
+    const fixtureText = values.seed ? readFixture(values.seed) : undefined;
+    const seeded = fixtureText !== undefined ? await engine.seed(fixtureText) : undefined;
     const demo = values.demo ? await ensureDemoStore(engine) : undefined;
     server = await startServer(engine, {
       port,
@@ -273,7 +276,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     });
     const log = server.app.log;
     report = (err) => log.error({ err }, 'engine error');
-    log.info({ event: 'started', url: server.url, db: describeDb(db), storage: engine.storageKind, seeded: seeded ? Object.keys(seeded).length : 0, demo: !!demo }, 'checkout-engine listening');
+    log.info({ event: 'started', url: server.url, db: describeDb(db), storage: engine.storageKind, seeded: (fixtureText !== undefined ? fixtureRecordCount(parseYaml(fixtureText)) : 0) + (demo?.seeded ?? 0), demo: !!demo }, 'checkout-engine listening');
 
     line(io.out, `checkout-engine listening on ${server.url}`);
     line(io.out, `  database: ${describeDb(db)}`);

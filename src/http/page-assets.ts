@@ -8,6 +8,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>checkout-engine · statecharts</title>
 <link rel="stylesheet" href="/page/app.css">
+<link rel="icon" href="/page/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <header>
@@ -52,6 +53,9 @@ export const PAGE_HTML = `<!doctype html>
 <script src="/page/app.js"></script>
 </body>
 </html>`;
+
+/** The page's icon (also answered for /favicon.ico): a small statechart, as SVG. */
+export const PAGE_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0f172a"/><rect x="5" y="5" width="12" height="8" rx="2" fill="#7dd3fc"/><rect x="15" y="19" width="12" height="8" rx="2" fill="#16a34a"/><path d="M11 13v10h4" fill="none" stroke="#e2e8f0" stroke-width="2"/></svg>`;
 
 /** Styles. */
 export const PAGE_CSS = `

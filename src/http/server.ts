@@ -11,7 +11,7 @@
  *   const server = await startServer(engine, { port: 3000 });
  *   // … later: await server.close(); (finishes in-flight requests, then the engine's running operations)
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Socket } from 'node:net';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -44,6 +44,9 @@ export const DEFAULT_LOGIN_LIMITS: Readonly<Record<keyof LoginLimits, LoginLimit
   perAddress: { max: 100, windowSeconds: 60 },
 };
 import { registerPage } from './page.js';
+import { registerSecurityHeaders } from './headers.js';
+import { registerRequestLog } from './request-log.js';
+import type { StreamLimits } from './streams.js';
 
 /** Options of `buildServer` / `startServer`. */
 export interface ServerOptions {
@@ -61,6 +64,8 @@ export interface ServerOptions {
   log?: false | { level?: string; stream?: NodeJS.WritableStream };
   /** The externally visible base URL put in `instance_url` (default: from the request's Host). */
   publicUrl?: string;
+  /** Caps of the statechart page's event streams (per user, in total) and their re-check period (see docs/http-security.md). */
+  streams?: StreamLimits;
 }
 
 /** Where `startServer` listens. */
@@ -230,11 +235,15 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
           },
     // While closing, new requests get ENGINE_CLOSED from the hook below (Salesforce's shape), not Fastify's body.
     return503OnClosing: false,
+    // One line per request instead (src/http/request-log.ts).
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('userId', '');
   app.decorateRequest('as', null as unknown as CallOptions);
+  registerSecurityHeaders(app as unknown as FastifyInstance);
+  registerRequestLog(app as unknown as FastifyInstance, redactUrl);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -570,7 +579,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   );
 
   // --- statechart page, its data and session history (src/http/page.ts) --------------------------
-  registerPage(app as unknown as FastifyInstance, engine, route as never, apiVersion);
+  registerPage(app as unknown as FastifyInstance, engine, route as never, apiVersion, { streams: opts.streams, redactUrl });
 
   // --- OpenAPI ----------------------------------------------------------------------------------
   let openapi: Record<string, unknown> | undefined;
