@@ -60,7 +60,7 @@ class LiveStream {
     recheckMs: number,
   ) {
     // Entries are sent in the order they were recorded, even though the checks are async.
-    this.off = hub.engine.onSessionEvent((entry) => this.enqueue(() => this.deliver(entry)));
+    this.off = hub.engine.onSessionEvent((entry) => this.enqueue(() => this.deliver(entry)), { otherProcesses: true });
     const recheck = setInterval(() => this.enqueue(() => this.recheck()), recheckMs);
     const ping = setInterval(() => this.write(': ping\n\n'), 15_000);
     recheck.unref();

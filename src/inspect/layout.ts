@@ -27,6 +27,10 @@ export interface ChartEdge {
   /** `next` (claim or State update) or `error` (an operation's failure exit). */
   type: 'next' | 'error';
   label: string;
+  /** The short label drawn on the chart (`claim`, `update`, `fails`); `label` is the full one. */
+  short: string;
+  /** Where elkjs placed the short label (its top-left corner and size). */
+  labelBox: { x: number; y: number; width: number; height: number } | null;
   points: { x: number; y: number }[];
 }
 
@@ -40,6 +44,10 @@ export interface FlowChart {
   edges: ChartEdge[];
 }
 
+/** Width per character and height of an edge label as drawn (10.5px system font). */
+const LABEL_CHAR = 6;
+const LABEL_HEIGHT = 13;
+
 type Elk = { layout(g: unknown): Promise<any> };
 let elk: Promise<Elk> | undefined;
 // elkjs is large: loaded on first use, so commands that draw nothing start fast.
@@ -48,17 +56,18 @@ const getElk = () => (elk ??= import('elkjs/lib/elk.bundled.js').then((m) => new
 /** Lays a compiled flow out with elkjs (layered, top to bottom). */
 export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
   const nodes: Omit<ChartNode, 'x' | 'y' | 'width' | 'height'>[] = [...flow.def.steps.map((s) => ({ id: s.key, label: s.label, kind: s.kind as string, action: s.action ?? null, description: s.description ?? null }))];
-  const edges: Omit<ChartEdge, 'points'>[] = [];
+  const edges: Omit<ChartEdge, 'points' | 'labelBox'>[] = [];
   let errorUsed = false;
   for (const s of flow.def.steps) {
     for (const t of flow.next.get(s.key) ?? []) {
       const target = flow.steps.get(t)!;
-      edges.push({ id: `${s.key}->${t}`, from: s.key, to: t, type: 'next', label: target.kind === 'async' || target.kind === 'sync' ? `claim · ${target.action}` : 'State update' });
+      const claim = target.kind === 'async' || target.kind === 'sync';
+      edges.push({ id: `${s.key}->${t}`, from: s.key, to: t, type: 'next', label: claim ? `claim · ${target.action}` : 'State update', short: claim ? 'claim' : 'update' });
     }
     if (s.kind === 'async' || s.kind === 'sync') {
       const exit = s.onError ?? ERROR_STATE;
       if (exit === ERROR_STATE) errorUsed = true;
-      edges.push({ id: `${s.key}-x>${exit}`, from: s.key, to: exit, type: 'error', label: `${s.action} fails` });
+      edges.push({ id: `${s.key}-x>${exit}`, from: s.key, to: exit, type: 'error', label: `${s.action} fails`, short: 'fails' });
     }
   }
   if (errorUsed) nodes.push({ id: ERROR_STATE, label: 'Error', kind: 'error', action: null, description: 'A step failed: IsError = true. Cancel and start a new checkout.' });
@@ -69,16 +78,27 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
       'elk.algorithm': 'layered',
       'elk.direction': 'DOWN',
       'elk.edgeRouting': 'ORTHOGONAL',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '34',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '20',
       'elk.spacing.nodeNode': '40',
       'elk.spacing.edgeNode': '18',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      // A long flow wraps into columns instead of running off the bottom of the window.
+      'elk.layered.wrapping.strategy': 'MULTI_EDGE',
+      'elk.aspectRatio': '1.3',
+      'elk.edgeLabels.placement': 'CENTER',
+      'elk.spacing.edgeLabel': '2',
     },
     children: nodes.map((n) => ({ id: n.id, ...size(n) })),
-    edges: edges.map((e) => ({ id: e.id, sources: [e.from], targets: [e.to] })),
+    edges: edges.map((e) => ({ id: e.id, sources: [e.from], targets: [e.to], labels: [{ id: `${e.id}#label`, text: e.short, width: LABEL_CHAR * e.short.length + 6, height: LABEL_HEIGHT }] })),
   };
   const out = await (await getElk()).layout(graph);
   const placed = new Map<string, { x: number; y: number; width: number; height: number }>(out.children.map((c: any) => [c.id, c]));
+  const labels = new Map<string, ChartEdge['labelBox']>(
+    (out.edges ?? []).map((e: any) => {
+      const l = e.labels?.[0];
+      return [e.id, l && Number.isFinite(l.x) ? { x: l.x, y: l.y, width: l.width, height: l.height } : null];
+    }),
+  );
   const routes = new Map<string, { x: number; y: number }[]>(
     (out.edges ?? []).map((e: any) => {
       const sec = e.sections?.[0];
@@ -94,6 +114,6 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
       const p = placed.get(n.id)!;
       return { ...n, x: p.x, y: p.y, width: p.width, height: p.height };
     }),
-    edges: edges.map((e) => ({ ...e, points: routes.get(e.id) ?? [] })),
+    edges: edges.map((e) => ({ ...e, labelBox: labels.get(e.id) ?? null, points: routes.get(e.id) ?? [] })),
   };
 }
