@@ -29,7 +29,7 @@ export interface ChartEdge {
   label: string;
   /** The short label drawn on the chart (`claim`, `update`, `fails`); `label` is the full one. */
   short: string;
-  /** Where elkjs placed the short label (its top-left corner and size). */
+  /** Where the short label goes: centred on the route's longest segment (top-left corner and size). */
   labelBox: { x: number; y: number; width: number; height: number } | null;
   points: { x: number; y: number }[];
 }
@@ -47,6 +47,20 @@ export interface FlowChart {
 /** Width per character and height of an edge label as drawn (10.5px system font). */
 const LABEL_CHAR = 6;
 const LABEL_HEIGHT = 13;
+
+/** A label's box centred on the middle of a route's longest segment (null for an unrouted edge). */
+function labelOn(points: { x: number; y: number }[], text: string): ChartEdge['labelBox'] {
+  let best: { a: { x: number; y: number }; b: { x: number; y: number }; len: number } | null = null;
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1]!;
+    const b = points[i]!;
+    const len = Math.abs(a.x - b.x) + Math.abs(a.y - b.y);
+    if (!best || len > best.len) best = { a, b, len };
+  }
+  if (!best) return null;
+  const width = LABEL_CHAR * text.length + 6;
+  return { x: (best.a.x + best.b.x) / 2 - width / 2, y: (best.a.y + best.b.y) / 2 - LABEL_HEIGHT / 2, width, height: LABEL_HEIGHT };
+}
 
 type Elk = { layout(g: unknown): Promise<any> };
 let elk: Promise<Elk> | undefined;
@@ -78,42 +92,48 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
       'elk.algorithm': 'layered',
       'elk.direction': 'DOWN',
       'elk.edgeRouting': 'ORTHOGONAL',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '20',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '28',
       'elk.spacing.nodeNode': '40',
       'elk.spacing.edgeNode': '18',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
       // A long flow wraps into columns instead of running off the bottom of the window.
       'elk.layered.wrapping.strategy': 'MULTI_EDGE',
       'elk.aspectRatio': '1.3',
-      'elk.edgeLabels.placement': 'CENTER',
-      'elk.spacing.edgeLabel': '2',
     },
     children: nodes.map((n) => ({ id: n.id, ...size(n) })),
-    edges: edges.map((e) => ({ id: e.id, sources: [e.from], targets: [e.to], labels: [{ id: `${e.id}#label`, text: e.short, width: LABEL_CHAR * e.short.length + 6, height: LABEL_HEIGHT }] })),
+    edges: edges.map((e) => ({ id: e.id, sources: [e.from], targets: [e.to] })),
   };
   const out = await (await getElk()).layout(graph);
   const placed = new Map<string, { x: number; y: number; width: number; height: number }>(out.children.map((c: any) => [c.id, c]));
-  const labels = new Map<string, ChartEdge['labelBox']>(
-    (out.edges ?? []).map((e: any) => {
-      const l = e.labels?.[0];
-      return [e.id, l && Number.isFinite(l.x) ? { x: l.x, y: l.y, width: l.width, height: l.height } : null];
-    }),
-  );
   const routes = new Map<string, { x: number; y: number }[]>(
     (out.edges ?? []).map((e: any) => {
       const sec = e.sections?.[0];
       return [e.id, sec ? [sec.startPoint, ...(sec.bendPoints ?? []), sec.endPoint].map((p: any) => ({ x: p.x, y: p.y })) : []];
     }),
   );
+  const laidEdges = edges.map((e) => {
+    const points = routes.get(e.id) ?? [];
+    return { ...e, labelBox: labelOn(points, e.short), points };
+  });
+  // The drawing's extent: nodes, routes and labels (a wrapped route may leave the nodes' box).
+  const xs: number[] = [0, out.width];
+  const ys: number[] = [0, out.height];
+  for (const e of laidEdges) {
+    for (const p of e.points) xs.push(p.x), ys.push(p.y);
+    if (e.labelBox) xs.push(e.labelBox.x, e.labelBox.x + e.labelBox.width), ys.push(e.labelBox.y, e.labelBox.y + e.labelBox.height);
+  }
+  const minX = Math.min(...xs);
+  const minY = Math.min(...ys);
+  const shift = <T extends { x: number; y: number }>(p: T): T => ({ ...p, x: p.x - minX, y: p.y - minY });
   return {
     id: flow.def.id,
-    width: out.width,
-    height: out.height,
+    width: Math.max(...xs) - minX,
+    height: Math.max(...ys) - minY,
     initial: flow.def.steps[0]!.key,
     nodes: nodes.map((n) => {
       const p = placed.get(n.id)!;
-      return { ...n, x: p.x, y: p.y, width: p.width, height: p.height };
+      return shift({ ...n, x: p.x, y: p.y, width: p.width, height: p.height });
     }),
-    edges: edges.map((e) => ({ ...e, labelBox: labels.get(e.id) ?? null, points: routes.get(e.id) ?? [] })),
+    edges: laidEdges.map((e) => ({ ...e, points: e.points.map(shift), labelBox: e.labelBox && shift(e.labelBox) })),
   };
 }

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { createCheckoutEngine, DEFAULT_FLOW } from '../../src/index.js';
 import { startServer } from '../../src/http/server.js';
-import { dropTestSchemas } from '../helpers/backends.js';
+import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
 import { CA_ADDRESS, cartOn } from '../flow/helpers.js';
 
 afterAll(dropTestSchemas);
@@ -245,6 +245,42 @@ describe('statechart page in headless Chromium', () => {
     } finally {
       await browser.close();
       await server.close();
+    }
+  });
+
+  it('on PostgreSQL, a claim made by another engine process reaches the page live', async () => {
+    const url = freshPgUrl();
+    const other = await createCheckoutEngine({ storage: url, onError: () => {} }); // the process that drives the checkout
+    const c = await cartOn(other, { lines: 1 });
+    const served = await createCheckoutEngine({ storage: url, onError: () => {} }); // the process serving the page
+    const server = await startServer(served, { port: 0, log: false });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    try {
+      const invoke = async (action: string, input: Record<string, unknown>) => {
+        const [r] = await other.invoke(action, [input], c.as);
+        expect(r!.isSuccess, JSON.stringify(r)).toBe(true);
+        return r!.outputValues as Record<string, unknown>;
+      };
+      const sessionId = String((await invoke('checkoutSessionAction', { cartId: c.cartId })).requestId);
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(`${server.url}/`);
+      await page.fill('#username', 'buyer@acme.example');
+      await page.fill('#password', PASSWORD);
+      await page.click('#login-form button');
+      await page.waitForSelector('#live.on');
+      await page.click(`#sessions li[data-session="${sessionId}"]`, { timeout: 10_000 });
+      await page.waitForSelector('#chart .node.current[data-state="start"]');
+      // The page re-reads nothing here: the claim reaches it through the other process's notification.
+      await invoke('updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'inventory' });
+      await page.waitForSelector('#current-state[data-path="start.claimed_inventory"]', { timeout: 10_000 });
+      await invoke('checkCartInventoryAction', { cartId: c.cartId, runAsync: false });
+      await page.waitForSelector('#chart .node.current[data-state="inventory"]', { timeout: 10_000 });
+      expect(served.feed.received).toBeGreaterThanOrEqual(2);
+      expect(await page.locator('#history li').count()).toBeGreaterThanOrEqual(3);
+    } finally {
+      await browser.close();
+      await server.close();
+      await other.close();
     }
   });
 });
