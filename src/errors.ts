@@ -159,6 +159,7 @@ export const ERRORS = {
   BAD_HTTP_REQUEST: { code: 'BAD_REQUEST', status: 400, message: 'The HTTP request is malformed.' },
   REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', status: 408, message: 'The request was not received in time.' },
   TOO_MANY_INPUTS: { code: 'LIMIT_EXCEEDED', status: 400, message: 'Too many inputs in one invocation:' },
+  STREAM_LIMIT_EXCEEDED: { code: 'REQUEST_LIMIT_EXCEEDED', status: 429, message: 'Too many open event streams:' },
   // --- OAuth2 token endpoint: codes are OAuth's `error` values, messages its `error_description` ---
   OAUTH_INVALID_GRANT: { code: 'invalid_grant', status: 400, message: 'authentication failure' },
   OAUTH_UNSUPPORTED_GRANT: { code: 'unsupported_grant_type', status: 400, message: 'grant type not supported' },

@@ -22,19 +22,29 @@ export interface DemoStore {
   sessionId: string;
   /** True when this start created the store (false: found from an earlier start). */
   created: boolean;
+  /** How many records this start added (the store when created, a fresh cart when needed; 0 when all was found). */
+  seeded: number;
+}
+
+/** How many records a fixture holds. */
+export function fixtureRecordCount(fixture: unknown): number {
+  if (!fixture || typeof fixture !== 'object') return 0;
+  return Object.values(fixture).reduce((n: number, rows) => n + (Array.isArray(rows) ? rows.length : 0), 0);
 }
 
 /** The parts of the demo fixture that make one cart in checkout (everything else is store setup). */
 const CART_PARTS = ['WebCart', 'CartDeliveryGroup', 'CartItem', 'CartTax', 'CartCheckoutSession'];
 
-async function seedStore(engine: CheckoutEngine): Promise<boolean> {
-  if (await engine.userIdByUsername(DEMO_USERNAME)) return false;
+/** Seeds the demo store unless it exists; returns how many records it added (0: found). */
+async function seedStore(engine: CheckoutEngine): Promise<number> {
+  if (await engine.userIdByUsername(DEMO_USERNAME)) return 0;
+  const fixture = demoFixture({ sessionState: 'checkoutSummary' });
   try {
-    await engine.seed(demoFixture({ sessionState: 'checkoutSummary' }));
-    return true;
+    await engine.seed(fixture);
+    return fixtureRecordCount(fixture);
   } catch (e) {
     // Another process sharing the database seeded it first: that's the idempotent outcome.
-    if (e instanceof EngineError && (await engine.userIdByUsername(DEMO_USERNAME))) return false;
+    if (e instanceof EngineError && (await engine.userIdByUsername(DEMO_USERNAME))) return 0;
     throw e;
   }
 }
@@ -54,7 +64,7 @@ async function findReadyCart(engine: CheckoutEngine, buyerId: string): Promise<{
 }
 
 /** Adds a fresh demo cart (in checkout at checkoutSummary) for the existing demo buyer and store. */
-async function seedFreshCart(engine: CheckoutEngine, buyerId: string): Promise<void> {
+async function seedFreshCart(engine: CheckoutEngine, buyerId: string): Promise<number> {
   const as = { userId: buyerId };
   const one = async (soql: string) => {
     const { records } = await engine.query(soql, as);
@@ -78,6 +88,7 @@ async function seedFreshCart(engine: CheckoutEngine, buyerId: string): Promise<v
     fixture[type] = (full[type] ?? []).map((rec) => Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, typeof v === 'string' && v in refs ? refs[v] : v])));
   }
   await engine.seed(fixture);
+  return fixtureRecordCount(fixture);
 }
 
 /**
@@ -85,11 +96,12 @@ async function seedFreshCart(engine: CheckoutEngine, buyerId: string): Promise<v
  * banner's curl. Safe to run on every start and from several processes.
  */
 export async function ensureDemoStore(engine: CheckoutEngine): Promise<DemoStore> {
-  const created = await seedStore(engine);
+  let seeded = await seedStore(engine);
+  const created = seeded > 0;
   const buyerId = (await engine.userIdByUsername(DEMO_USERNAME))!;
   let ready = await findReadyCart(engine, buyerId);
   if (!ready) {
-    await seedFreshCart(engine, buyerId);
+    seeded += await seedFreshCart(engine, buyerId);
     ready = await findReadyCart(engine, buyerId);
     if (!ready) throw new EngineError('INTERNAL', 'The fresh demo cart is not ready for checkout.');
   }
@@ -98,7 +110,7 @@ export async function ensureDemoStore(engine: CheckoutEngine): Promise<DemoStore
     // Lost a race with another starting process: it claimed the same cart, which is just as ready.
     if (!r!.isSuccess && r!.errors?.[0]?.statusCode !== 'INVALID_OPERATION') throw new EngineError('INTERNAL', r!.errors?.[0]?.message);
   }
-  return { buyerId, cartId: ready.cartId, sessionId: ready.sessionId, created };
+  return { buyerId, cartId: ready.cartId, sessionId: ready.sessionId, created, seeded };
 }
 
 /** The ready-to-paste shell lines that get a token and run cartToOrderAction on the demo cart. */

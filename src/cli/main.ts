@@ -54,8 +54,9 @@ class DeferredStream extends Writable {
 
 /** Human-readable log lines (pino-pretty) onto `out`. */
 async function prettyStream(out: NodeJS.WritableStream): Promise<NodeJS.WritableStream> {
-  const { default: pinoPretty } = await import('pino-pretty');
-  return pinoPretty({ destination: out, colorize: (out as { isTTY?: boolean }).isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) as unknown as NodeJS.WritableStream;
+  const [{ default: pinoPretty }, { PRETTY_HIDDEN_FIELDS }] = await Promise.all([import('pino-pretty'), import('../http/request-log.js')]);
+  // A request line's message says method, path, status and ms: its fields would only repeat them (src/http/request-log.ts).
+  return pinoPretty({ destination: out, colorize: (out as { isTTY?: boolean }).isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: PRETTY_HIDDEN_FIELDS.join(','), sync: true }) as unknown as NodeJS.WritableStream;
 }
 
 const HELP: Record<string, string> = {
@@ -305,11 +306,12 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     process.on('SIGTERM', () => handle('SIGTERM'));
   }
 
-  const [{ createCheckoutEngine }, { startServer }, { LATEST_VERSION }, { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore }] = await Promise.all([
+  const [{ createCheckoutEngine }, { startServer }, { LATEST_VERSION }, { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore, fixtureRecordCount }, { parse: parseYaml }] = await Promise.all([
     import('../engine/engine.js'),
     import('../http/server.js'),
     import('../http/describe.js'),
     import('./demo-store.js'),
+    import('yaml'),
   ]);
   let report: (err: unknown) => void = (err) => line(io.err, JSON.stringify({ level: 50, msg: 'engine error', err: String(err) }));
   const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e), ...(inspectUrl ? { inspect: inspectUrl } : {}) }).catch(async (e) => {
@@ -320,7 +322,8 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   const pretty = logFormat === 'pretty' ? new DeferredStream() : undefined;
   let server;
   try {
-    const seeded = values.seed ? await engine.seed(readFixture(values.seed)) : undefined;
+    const fixtureText = values.seed ? readFixture(values.seed) : undefined;
+    const seeded = fixtureText !== undefined ? await engine.seed(fixtureText) : undefined;
     const demo = values.demo ? await ensureDemoStore(engine) : undefined;
     server = await startServer(engine, {
       port,
@@ -332,7 +335,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     });
     const log = server.app.log;
     report = (err) => log.error({ err }, 'engine error');
-    log.info({ event: 'started', url: server.url, db: describeDb(db), storage: engine.storageKind, seeded: seeded ? Object.keys(seeded).length : 0, demo: !!demo }, 'checkout-engine listening');
+    log.info({ event: 'started', url: server.url, db: describeDb(db), storage: engine.storageKind, seeded: (fixtureText !== undefined ? fixtureRecordCount(parseYaml(fixtureText)) : 0) + (demo?.seeded ?? 0), demo: !!demo }, 'checkout-engine listening');
 
     line(io.out, `checkout-engine listening on ${server.url}`);
     line(io.out, `  database: ${describeDb(db)}`);

@@ -27,6 +27,7 @@ import { flushInspector, openInspector, SessionInspector, type InspectOption, ty
 import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
 import { OperationWorker, type WorkerFaults } from './worker.js';
 import { createOperationQueue, queueOptions } from './queue/index.js';
+import { SessionFeed } from './session-feed.js';
 import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
 import { DEFAULT_THROTTLE_LIMITS, throttledLogin, type LoginAttempt, type ThrottleLimits } from './login-throttle.js';
 import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type IssuedToken } from './tokens.js';
@@ -139,6 +140,8 @@ export class CheckoutEngine {
     const leaseMs = Math.max(1_000, opts.leaseMs ?? this.core.stepTimeoutMs + 30_000);
     const queue = createOperationQueue(storage, { concurrency, leaseMs, work: opts.worker !== false, onError: this.onError, ...queueOptions(opts.queue) });
     this.worker = new OperationWorker(this.core, concurrency, opts.faults, this.onError, { queue, leaseMs });
+    this.feed = new SessionFeed(queue, storage, (id) => this.flowOfSession(id), this.onError);
+    if (this.feed.crossProcess) this.core.sessionListeners.add((entry) => this.feed.publish(entry));
     this.records = new RecordService(this.core);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };
     if (opts.inspect) {
@@ -313,11 +316,21 @@ export class CheckoutEngine {
     return history.length;
   }
 
-  /** Subscribes to every recorded session event (after its commit), e.g. to stream it; returns the unsubscribe. */
-  onSessionEvent(listener: (entry: HistoryEntry) => void): () => void {
+  /**
+   * Subscribes to every recorded session event (after its commit), e.g. to stream it; returns the
+   * unsubscribe. With `otherProcesses`, also to the events other engine processes on the same
+   * PostgreSQL database record (announced by LISTEN/NOTIFY, read back from the history table).
+   */
+  onSessionEvent(listener: (entry: HistoryEntry) => void, opts: { otherProcesses?: boolean } = {}): () => void {
     this.core.sessionListeners.add(listener);
-    return () => this.core.sessionListeners.delete(listener);
+    if (opts.otherProcesses) this.feed.remote.add(listener);
+    return () => {
+      this.core.sessionListeners.delete(listener);
+      this.feed.remote.delete(listener);
+    };
   }
+  /** @internal session events to and from other processes */
+  readonly feed: SessionFeed;
 
   /** The id of the user with this Username (case and surrounding spaces ignored), or null (no password check: for operators and seeding). */
   async userIdByUsername(username: string): Promise<string | null> {

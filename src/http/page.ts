@@ -9,9 +9,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { CheckoutEngine } from '../engine/engine.js';
-import type { HistoryEntry } from '../engine/sessions.js';
-import { EngineError } from '../errors.js';
-import { PAGE_HTML, PAGE_JS, PAGE_CSS } from './page-assets.js';
+import { PAGE_HTML, PAGE_JS, PAGE_CSS, PAGE_ICON } from './page-assets.js';
+import { StreamHub, type StreamLimits } from './streams.js';
+import { securityHeaders } from './headers.js';
+import { logRequest } from './request-log.js';
 
 /** The subset of the server's route helper the page uses. */
 type RouteFn = (
@@ -31,12 +32,16 @@ const HistoryParams = z.object({ version: z.string(), id: z.string().describe('C
  * Registers the page, its assets, and its JSON routes (flows, sessions, history, live events).
  * `route` is the server's route helper, so authentication and errors work as for the API.
  */
-export function registerPage(app: FastifyInstance, engine: CheckoutEngine, route: RouteFn, checkVersion: (segment: string) => string): void {
-  const streams = new Set<FastifyReply>();
-  app.addHook('preClose', async () => {
-    for (const r of streams) r.raw.end();
-    streams.clear();
-  });
+export function registerPage(
+  app: FastifyInstance,
+  engine: CheckoutEngine,
+  route: RouteFn,
+  checkVersion: (segment: string) => string,
+  opts: { streams?: StreamLimits; redactUrl: (url: string) => string },
+): StreamHub {
+  const hub = new StreamHub(engine, opts.streams, securityHeaders('/page/api/events'));
+  // Streams end once the events already recorded were checked and sent.
+  app.addHook('preClose', () => hub.closeAll());
 
   route({ method: 'GET', url: '/', summary: 'The statechart page', auth: false, hidden: true, responses: {} }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE_HTML),
@@ -47,6 +52,11 @@ export function registerPage(app: FastifyInstance, engine: CheckoutEngine, route
   route({ method: 'GET', url: '/page/app.css', summary: 'Statechart page styles', auth: false, hidden: true, responses: {} }, async (_req, reply) =>
     reply.type('text/css; charset=utf-8').send(PAGE_CSS),
   );
+  for (const url of ['/page/favicon.svg', '/favicon.ico']) {
+    route({ method: 'GET', url, summary: 'Statechart page icon', auth: false, hidden: true, responses: {} }, async (_req, reply) =>
+      reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(PAGE_ICON),
+    );
+  }
 
   route(
     { method: 'GET', url: '/page/api/flows', summary: 'Every registered flow as a statechart laid out by elkjs', auth: true, responses: { 200: { description: '[{ id, width, height, nodes, edges }]' } } },
@@ -95,46 +105,27 @@ export function registerPage(app: FastifyInstance, engine: CheckoutEngine, route
     },
   );
 
+  const EventsQuery = z.object({ session: z.string().max(18).optional().describe('Only this CartCheckoutSession (the stream ends when it stops being readable)') });
   route(
-    { method: 'GET', url: '/page/api/events', summary: 'Server-sent events: every recorded event of the sessions the user may read, live', auth: true, responses: { 200: { description: 'text/event-stream' } } },
+    {
+      method: 'GET',
+      url: '/page/api/events',
+      summary: 'Server-sent events: every recorded event of the sessions the user may read (or of one, ?session=), live; the caller is re-checked on every event',
+      auth: true,
+      querystring: EventsQuery,
+      responses: {
+        200: { description: 'text/event-stream: `event: session` per history entry; a last `event: closed` with { reason } when access ends' },
+        404: { description: 'NOT_FOUND (?session= names no session the user may read)' },
+        429: { description: 'REQUEST_LIMIT_EXCEEDED (too many open streams for the user or the server)' },
+      },
+    },
     async (req, reply) => {
-      const userId = req.userId;
-      const readable = new Map<string, Promise<boolean>>();
-      const canRead = (id: string) => {
-        let p = readable.get(id);
-        if (!p) {
-          p = engine.getRecord('CartCheckoutSession', id, { userId }).then(
-            () => true,
-            (e: unknown) => {
-              if (e instanceof EngineError && e.status < 500) return false;
-              throw e;
-            },
-          );
-          if (readable.size > 10_000) readable.clear();
-          readable.set(id, p);
-        }
-        return p;
-      };
-      reply.hijack();
-      reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      reply.raw.write(': connected\n\n');
-      streams.add(reply);
-      // Entries are sent in the order they were recorded, even though access checks are async.
-      let chain = Promise.resolve();
-      const off = engine.onSessionEvent((entry: HistoryEntry) => {
-        chain = chain
-          .then(async () => {
-            if (await canRead(entry.sessionId)) reply.raw.write(`event: session\ndata: ${JSON.stringify(entry)}\n\n`);
-          })
-          .catch(() => {});
-      });
-      const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
-      ping.unref();
-      reply.raw.on('close', () => {
-        off();
-        clearInterval(ping);
-        streams.delete(reply);
-      });
+      const q = req.query as z.infer<typeof EventsQuery>;
+      let sessionId: string | null = null;
+      if (q.session) sessionId = String((await engine.getRecord('CartCheckoutSession', q.session, req.as)).Id);
+      hub.start(req, reply, sessionId);
+      logRequest(req, reply, opts.redactUrl);
     },
   );
+  return hub;
 }

@@ -11,7 +11,7 @@
  *   const server = await startServer(engine, { port: 3000 });
  *   // … later: await server.close(); (finishes in-flight requests, then the engine's running operations)
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -50,6 +50,9 @@ export const DEFAULT_LOGIN_LIMITS: Readonly<Record<'perUsername' | 'perAddress',
   perAddress: DEFAULT_THROTTLE_LIMITS.perAddress,
 };
 import { registerPage } from './page.js';
+import { registerSecurityHeaders } from './headers.js';
+import { registerRequestLog } from './request-log.js';
+import type { StreamLimits } from './streams.js';
 
 /** Options of `buildServer` / `startServer`. */
 export interface ServerOptions {
@@ -70,6 +73,8 @@ export interface ServerOptions {
    * `servers` (default: the address `startServer` listens on). Never taken from the Host header.
    */
   publicUrl?: string;
+  /** Caps of the statechart page's event streams (per user, in total) and their re-check period (see docs/http-security.md). */
+  streams?: StreamLimits;
 }
 
 /** Where `startServer` listens. */
@@ -246,11 +251,15 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
           },
     // While closing, new requests get ENGINE_CLOSED from the hook below (Salesforce's shape), not Fastify's body.
     return503OnClosing: false,
+    // One line per request instead (src/http/request-log.ts).
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('userId', '');
   app.decorateRequest('as', null as unknown as CallOptions);
+  registerSecurityHeaders(app as unknown as FastifyInstance);
+  registerRequestLog(app as unknown as FastifyInstance, redactUrl);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -564,7 +573,7 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   );
 
   // --- statechart page, its data and session history (src/http/page.ts) --------------------------
-  registerPage(app as unknown as FastifyInstance, engine, route as never, apiVersion);
+  registerPage(app as unknown as FastifyInstance, engine, route as never, apiVersion, { streams: opts.streams, redactUrl });
 
   // --- OpenAPI ----------------------------------------------------------------------------------
   // One document per base URL (one, unless buildServer is used without a public URL on several interfaces).

@@ -27,6 +27,10 @@ export interface ChartEdge {
   /** `next` (claim or State update) or `error` (an operation's failure exit). */
   type: 'next' | 'error';
   label: string;
+  /** The short label drawn on the chart (`claim`, `update`, `fails`); `label` is the full one. */
+  short: string;
+  /** Where the short label goes: centred on the route's longest segment (top-left corner and size). */
+  labelBox: { x: number; y: number; width: number; height: number } | null;
   points: { x: number; y: number }[];
 }
 
@@ -40,6 +44,24 @@ export interface FlowChart {
   edges: ChartEdge[];
 }
 
+/** Width per character and height of an edge label as drawn (10.5px system font). */
+const LABEL_CHAR = 6;
+const LABEL_HEIGHT = 13;
+
+/** A label's box centred on the middle of a route's longest segment (null for an unrouted edge). */
+function labelOn(points: { x: number; y: number }[], text: string): ChartEdge['labelBox'] {
+  let best: { a: { x: number; y: number }; b: { x: number; y: number }; len: number } | null = null;
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1]!;
+    const b = points[i]!;
+    const len = Math.abs(a.x - b.x) + Math.abs(a.y - b.y);
+    if (!best || len > best.len) best = { a, b, len };
+  }
+  if (!best) return null;
+  const width = LABEL_CHAR * text.length + 6;
+  return { x: (best.a.x + best.b.x) / 2 - width / 2, y: (best.a.y + best.b.y) / 2 - LABEL_HEIGHT / 2, width, height: LABEL_HEIGHT };
+}
+
 type Elk = { layout(g: unknown): Promise<any> };
 let elk: Promise<Elk> | undefined;
 // elkjs is large: loaded on first use, so commands that draw nothing start fast.
@@ -48,17 +70,18 @@ const getElk = () => (elk ??= import('elkjs/lib/elk.bundled.js').then((m) => new
 /** Lays a compiled flow out with elkjs (layered, top to bottom). */
 export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
   const nodes: Omit<ChartNode, 'x' | 'y' | 'width' | 'height'>[] = [...flow.def.steps.map((s) => ({ id: s.key, label: s.label, kind: s.kind as string, action: s.action ?? null, description: s.description ?? null }))];
-  const edges: Omit<ChartEdge, 'points'>[] = [];
+  const edges: Omit<ChartEdge, 'points' | 'labelBox'>[] = [];
   let errorUsed = false;
   for (const s of flow.def.steps) {
     for (const t of flow.next.get(s.key) ?? []) {
       const target = flow.steps.get(t)!;
-      edges.push({ id: `${s.key}->${t}`, from: s.key, to: t, type: 'next', label: target.kind === 'async' || target.kind === 'sync' ? `claim · ${target.action}` : 'State update' });
+      const claim = target.kind === 'async' || target.kind === 'sync';
+      edges.push({ id: `${s.key}->${t}`, from: s.key, to: t, type: 'next', label: claim ? `claim · ${target.action}` : 'State update', short: claim ? 'claim' : 'update' });
     }
     if (s.kind === 'async' || s.kind === 'sync') {
       const exit = s.onError ?? ERROR_STATE;
       if (exit === ERROR_STATE) errorUsed = true;
-      edges.push({ id: `${s.key}-x>${exit}`, from: s.key, to: exit, type: 'error', label: `${s.action} fails` });
+      edges.push({ id: `${s.key}-x>${exit}`, from: s.key, to: exit, type: 'error', label: `${s.action} fails`, short: 'fails' });
     }
   }
   if (errorUsed) nodes.push({ id: ERROR_STATE, label: 'Error', kind: 'error', action: null, description: 'A step failed: IsError = true. Cancel and start a new checkout.' });
@@ -69,10 +92,13 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
       'elk.algorithm': 'layered',
       'elk.direction': 'DOWN',
       'elk.edgeRouting': 'ORTHOGONAL',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '34',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '28',
       'elk.spacing.nodeNode': '40',
       'elk.spacing.edgeNode': '18',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      // A long flow wraps into columns instead of running off the bottom of the window.
+      'elk.layered.wrapping.strategy': 'MULTI_EDGE',
+      'elk.aspectRatio': '1.3',
     },
     children: nodes.map((n) => ({ id: n.id, ...size(n) })),
     edges: edges.map((e) => ({ id: e.id, sources: [e.from], targets: [e.to] })),
@@ -85,15 +111,29 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
       return [e.id, sec ? [sec.startPoint, ...(sec.bendPoints ?? []), sec.endPoint].map((p: any) => ({ x: p.x, y: p.y })) : []];
     }),
   );
+  const laidEdges = edges.map((e) => {
+    const points = routes.get(e.id) ?? [];
+    return { ...e, labelBox: labelOn(points, e.short), points };
+  });
+  // The drawing's extent: nodes, routes and labels (a wrapped route may leave the nodes' box).
+  const xs: number[] = [0, out.width];
+  const ys: number[] = [0, out.height];
+  for (const e of laidEdges) {
+    for (const p of e.points) xs.push(p.x), ys.push(p.y);
+    if (e.labelBox) xs.push(e.labelBox.x, e.labelBox.x + e.labelBox.width), ys.push(e.labelBox.y, e.labelBox.y + e.labelBox.height);
+  }
+  const minX = Math.min(...xs);
+  const minY = Math.min(...ys);
+  const shift = <T extends { x: number; y: number }>(p: T): T => ({ ...p, x: p.x - minX, y: p.y - minY });
   return {
     id: flow.def.id,
-    width: out.width,
-    height: out.height,
+    width: Math.max(...xs) - minX,
+    height: Math.max(...ys) - minY,
     initial: flow.def.steps[0]!.key,
     nodes: nodes.map((n) => {
       const p = placed.get(n.id)!;
-      return { ...n, x: p.x, y: p.y, width: p.width, height: p.height };
+      return shift({ ...n, x: p.x, y: p.y, width: p.width, height: p.height });
     }),
-    edges: edges.map((e) => ({ ...e, points: routes.get(e.id) ?? [] })),
+    edges: laidEdges.map((e) => ({ ...e, points: e.points.map(shift), labelBox: e.labelBox && shift(e.labelBox) })),
   };
 }

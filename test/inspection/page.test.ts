@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { createCheckoutEngine, DEFAULT_FLOW } from '../../src/index.js';
 import { startServer } from '../../src/http/server.js';
-import { dropTestSchemas } from '../helpers/backends.js';
+import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
 import { CA_ADDRESS, cartOn } from '../flow/helpers.js';
 
 afterAll(dropTestSchemas);
@@ -103,7 +103,12 @@ describe('statechart page in headless Chromium', () => {
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     try {
-      const page = await browser.newPage({ viewport: { width: 1480, height: 1240 } });
+      // The window the issue measured: the whole flow must fit it.
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const failedResponses: string[] = [];
+      page.on('response', (r) => {
+        if (r.status() >= 400 && !r.url().endsWith('/services/oauth2/token')) failedResponses.push(`${r.status()} ${r.url()}`);
+      });
       await page.goto(`${server.url}/`);
       // The page is behind the API's login.
       await page.fill('#username', 'buyer@acme.example');
@@ -132,7 +137,10 @@ describe('statechart page in headless Chromium', () => {
       await expectCurrent('start');
 
       await invoke('updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'inventory' });
-      await page.waitForSelector('#current-state:text("start.claimed_inventory")');
+      // The current step is shown by its label (the internal path only as a tooltip).
+      await page.waitForSelector('#current-state[data-path="start.claimed_inventory"]');
+      expect(await page.textContent('#current-state')).toBe('Start · Inventory claimed');
+      expect(await page.getAttribute('#current-state', 'title')).toBe('start.claimed_inventory');
       await invoke('checkCartInventoryAction', { cartId: c.cartId, runAsync: false });
       await expectCurrent('inventory');
       await invoke('updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'inventory', nextState: 'confirmPrice' });
@@ -152,6 +160,30 @@ describe('statechart page in headless Chromium', () => {
       const stop = await engine.runCheckout(c.cartId, { ...c.as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-PAGE' }, stopAt: 'paymentAndBillingAddress' });
       expect(stop.status, stop.errors.join()).toBe('stopped');
       await expectCurrent('paymentAndBillingAddress');
+      // At 1400×900 the whole flow fits the chart (nothing cut off after Checkout Summary), every
+      // transition has a visible label, and the history panel shows its newest entry.
+      const fit = await page.evaluate(() => {
+        const document = (globalThis as any).document;
+        const box = document.querySelector('#chart')!.getBoundingClientRect();
+        const outside = [...document.querySelectorAll('#chart .node')].filter((n: any) => {
+          const r = n.getBoundingClientRect();
+          return r.left < box.left - 1 || r.top < box.top - 1 || r.right > box.right + 1 || r.bottom > box.bottom + 1;
+        });
+        const panel = document.querySelector('#history-panel')!;
+        return {
+          outside: outside.map((n: any) => n.getAttribute('data-state')),
+          nodes: document.querySelectorAll('#chart .node').length,
+          labels: [...document.querySelectorAll('#chart [data-edge-label] text')].filter((t: any) => t.getBoundingClientRect().width > 0).length,
+          edges: document.querySelectorAll('#chart [data-edge]').length,
+          historyAtEnd: panel.scrollHeight <= panel.clientHeight || panel.scrollTop + panel.clientHeight >= panel.scrollHeight - 2,
+          historyScrolls: panel.scrollHeight > panel.clientHeight,
+        };
+      });
+      expect(fit.nodes).toBe(DEFAULT_FLOW.steps.length + 1);
+      expect(fit.outside).toEqual([]);
+      expect(fit.labels).toBe(fit.edges);
+      expect(await page.locator('#chart [data-edge-label="start->inventory"] text').textContent()).toBe('claim');
+      expect(fit.historyAtEnd).toBe(true);
       mkdirSync(RESULTS, { recursive: true });
       await page.screenshot({ path: new URL('statechart-page-midway.png', RESULTS).pathname, fullPage: true });
       if (SAVE_DOCS_SCREENSHOT) await page.screenshot({ path: new URL('../../docs/statechart-page.png', import.meta.url).pathname, fullPage: true });
@@ -161,12 +193,94 @@ describe('statechart page in headless Chromium', () => {
       expect(await page.locator('#chart .node.visited').count()).toBe(DEFAULT_FLOW.steps.length);
       await page.screenshot({ path: new URL('statechart-page.png', RESULTS).pathname, fullPage: true });
 
-      // Filters: the list narrows to sessions in error (none) and back.
-      await page.selectOption('#f-error', 'true');
+      // Zoomed in, the current step is kept in view; Fit shows the whole flow again.
+      const whole = await page.getAttribute('#chart svg', 'viewBox');
+      for (let i = 0; i < 4; i++) await page.click('#zoom-in');
+      expect(await page.getAttribute('#chart svg', 'viewBox')).not.toBe(whole);
+      await page.click(`#sessions li[data-session="${sessionId}"]`); // redrawn: the current step is panned into view
+      await page.waitForSelector('#chart .node.current[data-state="complete"]');
+      const inView = await page.evaluate(() => {
+        const document = (globalThis as any).document;
+        const box = document.querySelector('#chart').getBoundingClientRect();
+        const r = document.querySelector('#chart .node.current').getBoundingClientRect();
+        return r.left >= box.left && r.top >= box.top && r.right <= box.right && r.bottom <= box.bottom;
+      });
+      expect(inView).toBe(true);
+      await page.click('#zoom-fit');
+      expect(await page.getAttribute('#chart svg', 'viewBox')).toBe(whole);
+
+      // Switching flows clears the selection: no stale state over an unrelated diagram.
+      await page.selectOption('#flow', 'fraud');
+      await page.waitForSelector('#chart .node[data-state="fraudCheck"]');
+      expect(await page.textContent('#current-state')).toBe('—');
+      expect(await page.locator('#chart .node.current').count()).toBe(0);
+      expect(await page.locator('#history li').count()).toBe(0);
+      expect(await page.locator('#sessions li.selected').count()).toBe(0);
+
+      // A failed checkout says why: the failed step's error and the cart's validation outputs.
+      engine.registerIntegration('taxes', {
+        startCartProcessAsync: async (_input, cartId, data) => {
+          data.addValidation({ Message: 'The tax service refused the ship-to address.', RelatedEntityId: cartId });
+          return { status: 'FAILED' };
+        },
+      });
+      const failing = await cartOn(engine, { lines: 1 });
+      const failed = await engine.runCheckout(failing.cartId, { ...failing.as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-FAIL' } });
+      expect(failed.status).toBe('error');
+      const failedSession = String((await engine.query(`SELECT Id FROM CartCheckoutSession WHERE WebCartId = '${failing.cartId}'`, failing.as)).records[0]!.Id);
+      await page.click(`#sessions li[data-session="${failedSession}"]`, { timeout: 10_000 });
+      await page.waitForSelector('#failure:not([hidden]) #failure-outputs li:has-text("The tax service refused the ship-to address.")');
+      expect(await page.textContent('#failure-step')).toBe('at Taxes');
+      expect(await page.textContent('#failure-error')).toBe('The tax service refused the ship-to address.');
+      expect(await page.textContent('#failure-outputs')).toContain('Error Taxes');
+      expect(await page.getAttribute('#current-state', 'data-state')).toBe('error');
+      await page.screenshot({ path: new URL('statechart-page-failed.png', RESULTS).pathname });
+
+      // Filters: the list narrows to sessions in error (the failed one) and back.
+      await page.selectOption('#f-error', 'false');
+      await page.fill('#f-state', 'nothing-like-this');
       await page.waitForSelector('#sessions li:text("No sessions match.")');
+      // No request of the page failed (the favicon included).
+      expect(failedResponses).toEqual([]);
     } finally {
       await browser.close();
       await server.close();
+    }
+  });
+
+  it('on PostgreSQL, a claim made by another engine process reaches the page live', async () => {
+    const url = freshPgUrl();
+    const other = await createCheckoutEngine({ storage: url, onError: () => {} }); // the process that drives the checkout
+    const c = await cartOn(other, { lines: 1 });
+    const served = await createCheckoutEngine({ storage: url, onError: () => {} }); // the process serving the page
+    const server = await startServer(served, { port: 0, log: false });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    try {
+      const invoke = async (action: string, input: Record<string, unknown>) => {
+        const [r] = await other.invoke(action, [input], c.as);
+        expect(r!.isSuccess, JSON.stringify(r)).toBe(true);
+        return r!.outputValues as Record<string, unknown>;
+      };
+      const sessionId = String((await invoke('checkoutSessionAction', { cartId: c.cartId })).requestId);
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(`${server.url}/`);
+      await page.fill('#username', 'buyer@acme.example');
+      await page.fill('#password', PASSWORD);
+      await page.click('#login-form button');
+      await page.waitForSelector('#live.on');
+      await page.click(`#sessions li[data-session="${sessionId}"]`, { timeout: 10_000 });
+      await page.waitForSelector('#chart .node.current[data-state="start"]');
+      // The page re-reads nothing here: the claim reaches it through the other process's notification.
+      await invoke('updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'inventory' });
+      await page.waitForSelector('#current-state[data-path="start.claimed_inventory"]', { timeout: 10_000 });
+      await invoke('checkCartInventoryAction', { cartId: c.cartId, runAsync: false });
+      await page.waitForSelector('#chart .node.current[data-state="inventory"]', { timeout: 10_000 });
+      expect(served.feed.received).toBeGreaterThanOrEqual(2);
+      expect(await page.locator('#history li').count()).toBeGreaterThanOrEqual(3);
+    } finally {
+      await browser.close();
+      await server.close();
+      await other.close();
     }
   });
 });

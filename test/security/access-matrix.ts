@@ -334,3 +334,28 @@ export function renderAccessMatrix(): string {
   out.push('', 'Roles: ' + ROLES.map((r) => `**${ROLE_HEADS[r]}** = ${ROLE_LABELS[r]}`).join('; ') + '.');
   return out.join('\n');
 }
+
+// --- event streams (appended; performed by test/security/streams.test.ts, not rendered in the README) ---
+/**
+ * One event-stream row: how the stream is opened and each role's answer — `ok` = it opens (200)
+ * and delivers the event recorded on cart A's session; `empty` = it opens but never delivers that
+ * event; otherwise the errorCode and status that refuse the open.
+ */
+export interface StreamRow {
+  readonly stream: string;
+  readonly expected: Row;
+}
+
+/** Roles × "open a session's event stream" (the statechart page's live feed; docs/inspection.md). */
+export const STREAM_MATRIX: readonly StreamRow[] = [
+  // Scoped to cart A's session: only its readers may open it; the others get NOT_FOUND, as for a read.
+  {
+    stream: "GET /page/api/events?session=<cart A's session>",
+    expected: row(Object.fromEntries(BUYERS.map((b) => [b, READERS.cart.includes(b) ? OK : NOT_FOUND])), OK),
+  },
+  // Every readable session: anyone signed in opens it; cart A's event reaches cart A's readers only.
+  {
+    stream: 'GET /page/api/events',
+    expected: row(Object.fromEntries(BUYERS.map((b) => [b, READERS.cart.includes(b) ? OK : EMPTY])), OK),
+  },
+];

@@ -156,8 +156,18 @@ export class PgBossQueue implements OperationQueue {
     return this.notifier?.backendPid ?? null;
   }
 
+  private readonly sessionListeners: ((payload: string) => void)[] = [];
+  get sessionEvents() {
+    if (!this.notifier) return undefined;
+    return {
+      publish: (payload: string) => this.notifier?.send('s', payload),
+      subscribe: (listener: (payload: string) => void) => void this.sessionListeners.push(listener),
+    };
+  }
+
   private onNotice(kind: NoticeKind, id: string): void {
-    if (kind === 'f') this.wakes.fire(id, 'notify');
+    if (kind === 's') for (const l of this.sessionListeners) l(id);
+    else if (kind === 'f') this.wakes.fire(id, 'notify');
     else this.nudgeWorkers(false);
   }
 

@@ -55,6 +55,12 @@ export interface OperationQueue {
   finished(id: string): void;
   /** Wake-up counters (notifications sent and received, waits ended by a signal or a poll). */
   stats(): WakeStats;
+  /**
+   * Session events across processes (PostgreSQL with notifications): `publish` tells the other
+   * processes an event was recorded here (`sessionId:seq:sub`), `subscribe` hears theirs. Absent
+   * where there are no other processes (SQLite) or notifications are off.
+   */
+  sessionEvents?: { publish(payload: string): void; subscribe(listener: (payload: string) => void): void };
 }
 
 /** A parsed `_leaseUntil`: until when (epoch ms) and by whom. Stored as `<ISO time>#<owner>`. */

@@ -138,8 +138,12 @@ export class Wakeups {
   }
 }
 
-/** What a notification says: an operation was queued (`q`) or finished (`f`). */
-export type NoticeKind = 'q' | 'f';
+/**
+ * What a notification says: an operation was queued (`q`) or finished (`f`), or a session event
+ * was recorded (`s`, payload `sessionId:seq:sub`: the statechart page's live streams in other
+ * processes read it from the database).
+ */
+export type NoticeKind = 'q' | 'f' | 's';
 
 /** The NOTIFY channel of an engine schema (an identifier of at most 63 bytes). */
 export function wakeChannelFor(schema: string): string {
@@ -211,8 +215,8 @@ export class PgNotifier {
       if (msg.processId === (client as pg.Client & { processID?: number }).processID) return; // our own
       const payload = msg.payload ?? '';
       const kind = payload.slice(0, 1);
-      if (msg.channel !== this.opts.channel || payload[1] !== ':' || (kind !== 'q' && kind !== 'f')) return;
-      this.received++;
+      if (msg.channel !== this.opts.channel || payload[1] !== ':' || (kind !== 'q' && kind !== 'f' && kind !== 's')) return;
+      if (kind !== 's') this.received++; // the counters are the operation wake-ups'
       this.opts.onNotice(kind, payload.slice(2));
     });
     try {
@@ -270,7 +274,7 @@ export class PgNotifier {
         const client = this.client;
         const batch = this.outbox.splice(0, 500);
         if (!client || !this.listening) break;
-        this.sent += batch.length;
+        this.sent += batch.filter((p) => p[0] !== 's').length;
         await client.query('select pg_notify($1, p) from unnest($2::text[]) as p', [this.opts.channel, batch]).catch(() => {
           // the connection is failing; its 'error'/'end' handler reconnects, receivers poll meanwhile
         });

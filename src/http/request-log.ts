@@ -1,0 +1,36 @@
+/**
+ * One log line per request, replacing Fastify's two ("incoming request" and "request completed"):
+ * the message says it all — `GET /services/data/v62.0/query 200 3 ms` — and JSON logs keep the
+ * facts as fields in Fastify's shape: `req` (method, URL with secrets redacted, client address),
+ * `res` (statusCode), `responseTime` (ms, rounded to 0.1) and `userId` when authenticated. The
+ * statechart page's own traffic — the page, its assets and its `/page/api/*` polling and event
+ * streams — is logged at debug, so a page left open doesn't drown the log; server failures (5xx)
+ * are logged at warn whatever the path.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isPageAsset } from './headers.js';
+
+/** Whether a request is the statechart page's own traffic (logged at debug). */
+export function isPageTraffic(path: string): boolean {
+  return isPageAsset(path) || path.startsWith('/page/');
+}
+
+/** The fields a terminal (pretty) log leaves out, since a request line's message already says them. */
+export const PRETTY_HIDDEN_FIELDS = ['pid', 'hostname', 'reqId', 'req', 'res', 'responseTime', 'userId'];
+
+/** Logs each finished request once (see the module comment). */
+export function registerRequestLog(app: FastifyInstance, redact: (url: string) => string): void {
+  app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => logRequest(req, reply, redact));
+}
+
+/** Logs one request (also called by an event stream when it opens: its response is hijacked). */
+export function logRequest(req: FastifyRequest, reply: FastifyReply, redact: (url: string) => string): void {
+  const url = redact(req.url);
+  const status = reply.statusCode;
+  const ms = reply.elapsedTime;
+  const fields = { req, res: reply, responseTime: Math.round(ms * 10) / 10, ...(req.userId ? { userId: req.userId } : {}) };
+  const msg = `${req.method} ${url} ${status} ${Math.round(ms)} ms`;
+  if (status >= 500) req.log.warn(fields, msg);
+  else if (isPageTraffic(url.split('?')[0]!)) req.log.debug(fields, msg);
+  else req.log.info(fields, msg);
+}
