@@ -145,8 +145,10 @@ export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
           ctx.addIssue({ code: 'custom', message: 'must be a whole number' });
           return z.NEVER;
         }
-        if (v < INT32_MIN || v > INT32_MAX) {
-          ctx.addIssue({ code: 'custom', message: `must be from ${INT32_MIN} to ${INT32_MAX}`, params: { outOfRange: true } });
+        const low = field.min ?? INT32_MIN;
+        const high = field.max ?? INT32_MAX;
+        if (v < low || v > high) {
+          ctx.addIssue({ code: 'custom', message: `must be from ${low} to ${high}`, params: { outOfRange: true } });
           return z.NEVER;
         }
         return v;
@@ -246,7 +248,9 @@ export function validateFields(type: string, input: unknown, mode: Mode): Record
   }
   const values = parsed.data;
   if (mode !== 'update') {
-    const missing = object.fields.filter((f) => f.required && (values[f.name] === undefined || values[f.name] === null)).map((f) => f.name);
+    // A record write may leave out a required copy (CartItem.Name) when it names its source (Product2Id): it is filled from it.
+    const given = (name: string) => values[name] !== undefined && values[name] !== null;
+    const missing = object.fields.filter((f) => f.required && !given(f.name) && !(mode === 'create' && f.copiedFrom && given(f.copiedFrom.via))).map((f) => f.name);
     if (missing.length) {
       throw new EngineError('REQUIRED_FIELD_MISSING', `[${missing.join(', ')}] on ${object.name}.`, missing);
     }
