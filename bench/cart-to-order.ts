@@ -110,6 +110,7 @@ function rawSide(file: string): { run: (cartId: string) => number; close: () => 
     groups: db.prepare('select * from "CartDeliveryGroup" where "CartId" = ?'),
     items: db.prepare('select * from "CartItem" where "CartId" = ?'),
     taxes: db.prepare('select * from "CartTax" where "CartId" = ?'),
+    products: db.prepare('select * from "Product2" where "Id" in (select "Product2Id" from "CartItem" where "CartId" = ?)'),
     session2order: db.prepare(
       'update "CartCheckoutSession" set "State" = \'cartToOrder\', "NextState" = null, "IsProcessing" = 0, "BackgroundOperationId" = ?, "OrderId" = ?, "OrderReferenceNumber" = ?, "_version" = "_version" + 1, "LastModifiedDate" = ? where "Id" = ? and "_version" = ?',
     ),
@@ -147,8 +148,9 @@ function rawSide(file: string): { run: (cartId: string) => number; close: () => 
     const groups = q.groups.all(cartId) as (Rec & { Id: string })[];
     const items = q.items.all(cartId) as (Rec & { Id: string })[];
     const taxes = q.taxes.all(cartId) as (Rec & { Id: string })[];
-    statements += 5;
-    const d = mapCartToOrder({ cart, groups, items, taxes }, { now, orderReferenceNumber: session.Id, mintId: (o) => mintId(OBJECTS.get(o)!.keyPrefix) });
+    const products = new Map((q.products.all(cartId) as (Rec & { Id: string })[]).map((p) => [p.Id, p]));
+    statements += 6;
+    const d = mapCartToOrder({ cart, groups, items, taxes, products }, { now, orderReferenceNumber: session.Id, mintId: (o) => mintId(OBJECTS.get(o)!.keyPrefix) });
     insertRows('Order', [{ ...d.order, _sessionId: session.Id }]);
     insertRows('OrderDeliveryGroup', d.deliveryGroups);
     insertRows('OrderItem', d.items);

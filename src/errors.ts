@@ -92,6 +92,17 @@ export const ERRORS = {
   STRING_TOO_LONG: { code: 'STRING_TOO_LONG', status: 400, message: 'Value too long:' },
   NUMBER_OUTSIDE_VALID_RANGE: { code: 'NUMBER_OUTSIDE_VALID_RANGE', status: 400, message: 'Value outside of valid range on numeric field:' },
   FIELD_INTEGRITY: { code: 'FIELD_INTEGRITY_EXCEPTION', status: 400, message: 'The field value does not satisfy an integrity rule.' },
+  // --- line rules (issue 17, src/domain/line-rules.ts) ----------------------------------------
+  QUANTITY_SCALE: {
+    code: 'NUMBER_OUTSIDE_VALID_RANGE',
+    status: 400,
+    message: "Quantity outside of the product's quantity scale: the product is sold in whole units unless its QuantityScale allows decimals.",
+  },
+  LINE_ROUNDS_TO_FREE: {
+    code: 'FIELD_INTEGRITY_EXCEPTION',
+    status: 400,
+    message: "A priced product line can't round to a free line: its quantity × unit price rounds to 0.00.",
+  },
   DUPLICATE_VALUE: { code: 'DUPLICATE_VALUE', status: 400, message: 'A record with this value already exists.' },
   INVALID_CROSS_REFERENCE: { code: 'INVALID_CROSS_REFERENCE_KEY', status: 400, message: 'A referenced record does not exist.' },
   NOT_FOUND: { code: 'NOT_FOUND', status: 404, message: 'The requested resource does not exist.' },

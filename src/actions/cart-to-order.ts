@@ -10,6 +10,28 @@
 import { mapCartToOrder } from '../domain/cart-to-order.js';
 import { StepFailed, type StepService } from '../engine/core.js';
 import { asyncStepAction } from './async-step.js';
+import { lineProblems } from '../domain/line-rules.js';
+import type { Row, StorageOps } from '../storage/port.js';
+
+/** The Product2 records the lines name, by Id. */
+export async function productsOf(tx: StorageOps, lines: readonly Row[]): Promise<Map<string, Row>> {
+  const ids = [...new Set(lines.map((l) => l.Product2Id).filter((x): x is string => typeof x === 'string'))];
+  const rows = ids.length ? await tx.find('Product2', { where: [{ field: 'Id', op: 'in', value: ids }] }) : [];
+  return new Map(rows.map((p) => [String(p.Id), p]));
+}
+
+/**
+ * Fails the step when a product line breaks a line rule (domain/line-rules.ts: a quantity outside
+ * its product's scale, a priced line rounding to 0.00), with an Error-level Pricing validation per line.
+ */
+export function refuseLineProblems(lines: readonly Row[], products: ReadonlyMap<string, Row>): void {
+  const problems = lineProblems(lines, products);
+  if (!problems.length) return;
+  throw new StepFailed(
+    problems[0]!.message,
+    problems.map((p) => ({ Level: 'Error' as const, Type: 'Pricing', Message: p.message, RelatedEntityId: p.lineId })),
+  );
+}
 
 /** Creates the draft order of the session's cart (idempotent per session). */
 export const cartToOrderService: StepService = {
@@ -33,8 +55,12 @@ export const cartToOrderService: StepService = {
     if (items.length === 0) {
       throw new StepFailed('Looks like your cart is empty.', [{ Type: 'Other', Message: 'Looks like your cart is empty.', RelatedEntityId: ctx.cartId }]);
     }
+    const products = await productsOf(tx, items);
+    // --- line rules (issue 17; to move into the completion-invariants table) -----------------
+    refuseLineProblems(items, products);
+    // ---------------------------------------------------------------------------------------------
     const draft = mapCartToOrder(
-      { cart: cart as never, groups: groups as never, items: items as never, taxes: taxes as never },
+      { cart: cart as never, groups: groups as never, items: items as never, taxes: taxes as never, products },
       { now: ctx.now, orderReferenceNumber: orn, mintId: (o) => ctx.core.mint(o) },
     );
     await tx.insert('Order', [{ ...draft.order, _sessionId: orn }]);

@@ -3,7 +3,8 @@
  * WebCart → Order (Status Draft), CartDeliveryGroup → OrderDeliveryGroup, CartItem Product →
  * OrderItem "Order Product", CartItem Charge → OrderItem "Delivery Charge", CartTax →
  * OrderItemTaxLineItem, non-zero AdjustmentAmount → OrderItemAdjustmentLineItem. Order totals are
- * decimal sums of the order's lines (src/domain/money.ts), which equal the cart's roll-ups.
+ * decimal sums of the order's lines (src/domain/money.ts), which equal the cart's roll-ups. A
+ * product line's Product2Id, Description and Sku come from its Product2 record (`productFields`).
  */
 import { addMoney, multiplyMoney, sumMoney, unitPriceOf } from './money.js';
 
@@ -15,6 +16,11 @@ export interface CartForOrder {
   groups: readonly (Rec & { Id: string })[];
   items: readonly (Rec & { Id: string })[];
   taxes: readonly (Rec & { Id: string })[];
+  /**
+   * The Product2 records of the product lines, by Id: an order line's Product2Id, Description and
+   * Sku are read from these, never from the cart line's writable Name and Sku (issue 17).
+   */
+  products: ReadonlyMap<string, Rec>;
 }
 
 /** The records of a draft order, ready to insert. */
@@ -36,6 +42,16 @@ export interface MappingContext {
 /** Address parts carried from cart to order, geolocation included. */
 const ADDRESS = ['Street', 'City', 'State', 'PostalCode', 'Country', 'Latitude', 'Longitude', 'GeocodeAccuracy'];
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+/**
+ * An order line's product fields: a product line's from its Product2 record (none when the line
+ * names no known product); a Charge line's (written by the engine or an administrator) as the line has them.
+ */
+export function productFields(ci: Rec, isCharge: boolean, products: ReadonlyMap<string, Rec>): { Product2Id: unknown; Description: unknown; Sku: unknown } {
+  if (isCharge) return { Product2Id: ci.Product2Id ?? null, Description: ci.Name ?? null, Sku: ci.Sku ?? null };
+  const product = typeof ci.Product2Id === 'string' ? products.get(ci.Product2Id) : undefined;
+  return { Product2Id: product ? ci.Product2Id : null, Description: product?.Name ?? null, Sku: product?.StockKeepingUnit ?? null };
+}
 
 /** Maps a cart into the records of its draft Order. */
 export function mapCartToOrder(input: CartForOrder, ctx: MappingContext): DraftOrder {
@@ -96,9 +112,7 @@ export function mapCartToOrder(input: CartForOrder, ctx: MappingContext): DraftO
       ...base,
       OrderId: orderId,
       OrderDeliveryGroupId: groupIds.get(String(ci.CartDeliveryGroupId)) ?? null,
-      Product2Id: ci.Product2Id ?? null,
-      Description: ci.Name ?? null,
-      Sku: ci.Sku ?? null,
+      ...productFields(ci, isCharge, input.products),
       Type: isCharge ? 'Delivery Charge' : 'Order Product',
       Quantity: quantity,
       ListPrice: typeof ci.ListPrice === 'number' ? ci.ListPrice : null,

@@ -39,7 +39,7 @@ export interface FieldDef {
   readonly scale?: number;
   /** Numeric fields: the smallest value allowed. */
   readonly min?: number;
-  /** Numeric fields: the largest value allowed. */
+  /** Numeric fields: the largest value allowed (integers: with `min`, a small range such as Product2.QuantityScale 0–2). */
   readonly max?: number;
   /** With `min`: the value must be greater than `min` (Quantity > 0). */
   readonly minExclusive?: boolean;
@@ -77,6 +77,19 @@ export interface FieldDef {
   readonly read?: 'admin';
   /** For read-only copies of a parent's field: filled from the record `via` names (CartTax.CartId from its CartItem). */
   readonly derivedFrom?: { readonly via: string; readonly field: string };
+  /**
+   * A copy of a field of the record `via` names (CartItem.Name and Sku from its Product2): filled
+   * from it when a write sets `via` (on create, when the write leaves it empty); below `writer`, a
+   * caller may only supply the value it is filled with and never change it, and must name `via`.
+   * What the copy is read for (an order line's product fields) reads the source record itself.
+   */
+  readonly copiedFrom?: { readonly via: string; readonly field: string; readonly writer: Writer };
+  /**
+   * Numeric fields: the decimals a value may have are the `field` of the record `via` names
+   * (CartItem.Quantity: its Product2's QuantityScale, default 0 = whole units); a write by a caller
+   * below `writer` with more is refused (domain/line-rules.ts).
+   */
+  readonly scaleFrom?: { readonly via: string; readonly field: string; readonly writer: Writer };
 }
 
 /**
@@ -263,7 +276,14 @@ const OBJECT_LIST: ObjectDef[] = [
     keyPrefix: '01t',
     realPrefix: true,
     label: 'Product',
-    fields: [str('Name', { required: true }), str('StockKeepingUnit'), str('Description'), bool('IsActive', true)],
+    fields: [
+      str('Name', { required: true }),
+      str('StockKeepingUnit'),
+      str('Description'),
+      bool('IsActive', true),
+      // The engine's own: decimals a cart line's Quantity may have (0 = whole units, the default; at most 2).
+      int('QuantityScale', { default: 0, min: 0, max: 2 }),
+    ],
   },
   {
     name: 'WebCart',
@@ -351,10 +371,11 @@ const OBJECT_LIST: ObjectDef[] = [
       ref('CartId', 'WebCart', { required: true, ...B, ...PARENT }),
       ref('CartDeliveryGroupId', 'CartDeliveryGroup', { required: true, ...B, sameAs: { field: 'CartId', targetField: 'CartId' } }),
       ref('Product2Id', 'Product2', B),
-      str('Name', { required: true, ...B }),
-      str('Sku', B),
+      // Copies of the product's: a buyer's line takes them from its Product2 (an order line reads the Product2 itself).
+      str('Name', { required: true, ...B, copiedFrom: { via: 'Product2Id', field: 'Name', writer: 'admin' } }),
+      str('Sku', { ...B, copiedFrom: { via: 'Product2Id', field: 'StockKeepingUnit', writer: 'admin' } }),
       pick('Type', PICKLISTS.cartItemType, { default: 'Product' }),
-      qty('Quantity', { required: true, ...B }),
+      qty('Quantity', { required: true, ...B, scaleFrom: { via: 'Product2Id', field: 'QuantityScale', writer: 'admin' } }),
       // Prices come from the store's price book (at add time and in the pricing step), adjustments
       // from the promotions step: never from a buyer.
       money('ListPrice'),

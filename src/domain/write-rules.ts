@@ -5,7 +5,8 @@
  * which rows a buyer reaches.
  */
 import type { ErrorKey } from '../errors.js';
-import type { FieldDef, ObjectDef, Writer } from './objects.js';
+import { findField, type FieldDef, type ObjectDef, type Writer } from './objects.js';
+import { decimalsOf, quantityScaleOf } from './line-rules.js';
 
 /** The sharing a record verb needs: 'read', 'edit' (owner or Edit share) or 'delete' (owner only where `deleteBy: 'owner'`). */
 export type AccessMode = 'read' | 'edit' | 'delete';
@@ -165,4 +166,89 @@ export function cancelsAfterFirstState(object: ObjectDef, values: Readonly<Recor
 /** The fields of an object a role may write (for docs and describe). */
 export function writableFields(object: ObjectDef, role: Role): string[] {
   return object.fields.filter((f) => allows(fieldWriter(f), role)).map((f) => f.name);
+}
+
+/** A record's fields, read-only. */
+type Fields = Readonly<Record<string, unknown>>;
+
+/**
+ * The copied fields (`copiedFrom`: CartItem.Name and Sku from its Product2) of a create or update:
+ * the values to fill from the records their `via` names (`sources`, by via field; null when the
+ * row names none), or the refusal of a write by a role below the field's `writer` that supplies
+ * another value than the copy (FIELD_NOT_WRITABLE, naming every such field) or names no source
+ * (REQUIRED_FIELD_MISSING, naming `via`). `values`: the fields written; `row`: the record as the
+ * write leaves it. A field is filled when the write sets its source (always, on create) and, for a
+ * role at or above its writer, leaves the field itself empty.
+ */
+export function copiedFieldWrite(
+  object: ObjectDef,
+  verb: 'create' | 'update',
+  role: Role,
+  values: Fields,
+  row: Fields,
+  sources: Readonly<Record<string, Fields | null>>,
+): { fill: Record<string, unknown> } | { refusal: Refusal } {
+  const fill: Record<string, unknown> = {};
+  const conflicts: string[] = [];
+  const copiedBy = new Map<string, string[]>();
+  for (const f of object.fields) {
+    const c = f.copiedFrom;
+    if (!c) continue;
+    const setsSource = verb === 'create' || c.via in values;
+    if (!setsSource && !(f.name in values)) continue;
+    const source = sources[c.via] ?? null;
+    const copy = source ? (source[c.field] ?? null) : null;
+    if (allows(c.writer, role)) {
+      if (setsSource && source && (values[f.name] === undefined || values[f.name] === null)) fill[f.name] = copy;
+      continue;
+    }
+    if (row[c.via] === null || row[c.via] === undefined) {
+      copiedBy.set(c.via, [...(copiedBy.get(c.via) ?? []), f.name]);
+      continue;
+    }
+    if (f.name in values && values[f.name] !== copy) conflicts.push(f.name);
+    else if (setsSource) fill[f.name] = copy;
+  }
+  const [via, copies] = [...copiedBy][0] ?? [];
+  if (via) {
+    return { refusal: { key: 'REQUIRED_FIELD_MISSING', detail: `[${via}] on ${object.name}: ${copies!.join(', ')} ${copies!.length === 1 ? 'is' : 'are'} copied from it.`, fields: [via] } };
+  }
+  if (conflicts.length) {
+    const from = [...new Set(object.fields.filter((f) => conflicts.includes(f.name)).map((f) => f.copiedFrom!.via))].join(', ');
+    return {
+      refusal: {
+        key: 'FIELD_NOT_WRITABLE',
+        detail: `${object.name}: ${conflicts.join(', ')} ${conflicts.length === 1 ? 'is a copy' : 'are copies'} of the record ${from} names; only ModifyAllData writes another value.`,
+        fields: conflicts,
+      },
+    };
+  }
+  return { fill };
+}
+
+/**
+ * Refusal of a numeric value with more decimals than its `scaleFrom` source allows (CartItem.Quantity:
+ * its Product2's QuantityScale, default 0 = whole units), for a role below the field's `writer`,
+ * when the write sets the field or its source (always, on create). QUANTITY_SCALE naming the field.
+ */
+export function checkScaledFields(object: ObjectDef, verb: 'create' | 'update', role: Role, values: Fields, row: Fields, sources: Readonly<Record<string, Fields | null>>): Refusal | null {
+  for (const f of object.fields) {
+    const s = f.scaleFrom;
+    if (!s || allows(s.writer, role)) continue;
+    if (verb === 'update' && !(f.name in values) && !(s.via in values)) continue;
+    if (rowWriterFor(object, row)) continue; // rows of another writer's kind (Charge lines) carry no product scale
+    const value = row[f.name];
+    if (typeof value !== 'number') continue;
+    const source = sources[s.via] ?? null;
+    const allowed = quantityScaleOf(source ? { QuantityScale: source[s.field] } : null);
+    if (decimalsOf(value) <= allowed) continue;
+    const target = findField(object.name, s.via)?.to?.[0] ?? s.via;
+    const what = allowed === 0 ? 'whole units only' : `at most ${allowed} decimal${allowed === 1 ? '' : 's'}`;
+    return {
+      key: 'QUANTITY_SCALE',
+      detail: `${object.name}.${f.name} ${value}: ${target} ${String(row[s.via] ?? '(none)')} is sold in ${what} (${target}.${s.field} ${allowed}).`,
+      fields: [f.name],
+    };
+  }
+  return null;
 }

@@ -20,6 +20,8 @@ import {
   checkObjectWrite,
   checkRestrictDelete,
   checkRowDelete,
+  checkScaledFields,
+  copiedFieldWrite,
   deleteAccess,
   editNotDelete,
   refTargetAllowed,
@@ -28,6 +30,7 @@ import {
   type Role,
   type Verb,
 } from '../domain/write-rules.js';
+import { freeLineProblem } from '../domain/line-rules.js';
 import { publicRecord, requireObject, validateFields, withDefaults, type SObject } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import type { Caller } from './facts.js';
@@ -120,6 +123,45 @@ async function deriveAndMatch(tx: StorageOps, object: ObjectDef, row: Row, chang
       );
     }
   }
+}
+
+/**
+ * The records the `copiedFrom` and `scaleFrom` fields of `object` read, by their `via` field (null
+ * when the row names none): the targets the write's reference check already read, else the stored one.
+ */
+async function fieldSources(tx: StorageOps, object: ObjectDef, row: Row, targets: Map<string, Row>): Promise<Record<string, Row | null>> {
+  const out: Record<string, Row | null> = {};
+  for (const f of object.fields) {
+    const via = (f.copiedFrom ?? f.scaleFrom)?.via;
+    if (!via || via in out) continue;
+    const id = row[via];
+    const type = findField(object.name, via)?.to?.[0];
+    out[via] = targets.get(via) ?? (typeof id === 'string' && type ? ((await tx.get(type, id)) ?? null) : null);
+  }
+  return out;
+}
+
+/**
+ * Applies the metadata's field sources to a write (`row`: the record as the write leaves it, filled
+ * in place): copies (`copiedFrom`) filled or their conflicting values refused, then the decimals
+ * of `scaleFrom` fields checked. Returns the filled values.
+ */
+async function applyFieldSources(tx: StorageOps, object: ObjectDef, verb: 'create' | 'update', role: Role, values: Row, row: Row, targets: Map<string, Row>): Promise<Row> {
+  if (!object.fields.some((f) => f.copiedFrom || f.scaleFrom)) return {};
+  const sources = await fieldSources(tx, object, row, targets);
+  const copies = copiedFieldWrite(object, verb, role, values, row, sources);
+  if ('refusal' in copies) refuse(copies.refusal);
+  const fill = 'fill' in copies ? copies.fill : {};
+  Object.assign(row, fill);
+  refuse(checkScaledFields(object, verb, role, values, row, sources));
+  return fill;
+}
+
+/** A buyer's product line that would round to a free line is refused (domain/line-rules.ts). */
+function refuseFreeLine(line: Row, role: Role): void {
+  if (role !== 'buyer') return;
+  const p = freeLineProblem(line);
+  if (p) throw new EngineError(p.code, p.message, [p.field]);
 }
 
 /** The lowest active price of a product in the store's active price books (what add-to-cart shows), or null. */
@@ -246,12 +288,13 @@ export class RecordService {
     if (object.name === 'User') await prepareUserCredentials(row);
     try {
       await this.core.atomically(async (tx) => {
-        await checkReferences(tx, caller, object, row, row);
+        const targets = await checkReferences(tx, caller, object, row, row);
         await deriveAndMatch(tx, object, row, row);
         await this.checkNotFrozen(tx, object, row, role, 'create');
         if (object.name !== 'WebCart' && !(await rowAccessible(tx, caller, object.name, row, 'edit'))) {
           throw new EngineError('INSUFFICIENT_ACCESS', `You can't create ${object.name} records here.`);
         }
+        await applyFieldSources(tx, object, 'create', role, values, row, targets);
         if (object.name === 'CartItem') {
           if (row.Type !== 'Charge' && row.ListPrice === null && row.SalesPrice === null) {
             // Add to cart: the line shows the store's price; the pricing step reprices it in checkout.
@@ -260,6 +303,7 @@ export class RecordService {
             if (price !== null) Object.assign(row, { ListPrice: price, SalesPrice: price });
           }
           row = withDerivedLine(row);
+          refuseFreeLine(row, role);
         }
         const cartId = this.cartOf(object, row);
         if (cartId && cancelsCheckout(object, 'create')) await this.cancelIfInCheckout(tx, cartId, false, object);
@@ -324,16 +368,17 @@ export class RecordService {
           }
         }
         const merged: Row = { ...row, ...values };
-        await checkReferences(tx, caller, object, values, merged);
+        const targets = await checkReferences(tx, caller, object, values, merged);
         await deriveAndMatch(tx, object, merged, values);
         if (!(await rowAccessible(tx, caller, object.name, merged, 'edit'))) {
           throw new EngineError('INSUFFICIENT_ACCESS', `You can't move ${object.name} ${rid} there.`, Object.keys(values));
         }
+        const copied = await applyFieldSources(tx, object, 'update', role, values, merged, targets);
         if (object.name === 'CartCheckoutSession') {
           await this.writeSession(tx, row, values, now);
           return;
         }
-        let next: Row = { ...values, LastModifiedDate: now.toISOString() };
+        let next: Row = { ...values, ...copied, LastModifiedDate: now.toISOString() };
         for (const f of object.fields) if ((f.derivedFrom || f.sameAs) && merged[f.name] !== row[f.name]) next[f.name] = merged[f.name];
         if (object.name === 'CartItem') {
           if (role === 'buyer' && 'Product2Id' in values && values.Product2Id !== row.Product2Id && merged.Type !== 'Charge') {
@@ -343,6 +388,7 @@ export class RecordService {
             Object.assign(merged, { ListPrice: price, SalesPrice: price });
           }
           const derived = withDerivedLine(merged);
+          refuseFreeLine(derived, role);
           next = { ...next, TotalLineAmount: derived.TotalLineAmount, TotalListPrice: derived.TotalListPrice, TotalPrice: derived.TotalPrice };
         }
         const cartId = this.cartOf(object, row);

@@ -157,7 +157,7 @@ function fieldJsonSchema(f: FieldDef): Json {
       return nullable({ type: 'number', ...bounds });
     }
     case 'integer':
-      return nullable({ type: 'integer' });
+      return nullable({ type: 'integer', ...(f.min !== undefined ? { minimum: f.min } : {}), ...(f.max !== undefined ? { maximum: f.max } : {}) });
     case 'boolean':
       return { type: 'boolean' };
     case 'date':

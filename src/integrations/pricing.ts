@@ -3,9 +3,12 @@
  * both active) and their active PricebookEntry rows. Each product line is repriced to the lowest
  * active entry's UnitPrice across the store's price books; a changed price gets a Warning-level
  * Pricing CartValidationOutput; a product with no active entry fails the step. Prices are set on
- * the cart's draft in one edit: only the lines whose price changed are written.
+ * the cart's draft in one edit: only the lines whose price changed are written. A line breaking a
+ * line rule (a quantity outside its product's QuantityScale, a priced line rounding to 0.00) fails
+ * the step with an Error-level Pricing validation (domain/line-rules.ts).
  */
 import { formatMoney, roundMoney } from '../domain/money.js';
+import { lineProblem } from '../domain/line-rules.js';
 import type { CartProcessor } from './contract.js';
 
 /** Reprices every product line from the store's price books. */
@@ -25,6 +28,8 @@ export const defaultPricing: CartProcessor = {
       const price = Number(e.UnitPrice);
       if (!best.has(p) || price < best.get(p)!) best.set(p, price);
     }
+    const catalog = productIds.length ? await data.find('Product2', { Id: productIds }) : [];
+    const productById = new Map(catalog.map((p) => [String(p.Id), p]));
     let missing = false;
     const prices = new Map<string, number>();
     for (const item of products) {
@@ -36,6 +41,13 @@ export const defaultPricing: CartProcessor = {
       }
       const unit = roundMoney(price);
       prices.set(String(item.Id), unit);
+      // Line rules (domain/line-rules.ts): a quantity outside the product's scale, or a line that rounds to 0.00, fails the step.
+      const problem = lineProblem({ ...item, SalesPrice: unit }, productById.get(String(item.Product2Id)));
+      if (problem) {
+        missing = true;
+        data.addValidation({ Message: problem.message, RelatedEntityId: String(item.Id) });
+        continue;
+      }
       if (item.SalesPrice !== unit && typeof item.SalesPrice === 'number') {
         data.addValidation({
           Level: 'Warning',

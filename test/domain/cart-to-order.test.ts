@@ -66,7 +66,12 @@ describe('mapCartToOrder', () => {
     { Id: 't1', CartItemId: 'i1', Name: 'VAT', Amount: 1.8, TaxRate: 0.2, TaxType: 'Actual', TaxCalculationDate: '2026-11-25T00:00:00.000Z' },
     { Id: 't2', CartItemId: 'i3', Name: 'VAT', Amount: 1.4, TaxRate: 0.2, TaxType: 'Estimated' },
   ];
-  const d = mapCartToOrder({ cart, groups, items, taxes }, ctx);
+  // The order line's product fields come from the Product2 records, not from the cart line's Name and Sku.
+  const products = new Map([
+    ['p1', { Id: 'p1', Name: 'Bolt', StockKeepingUnit: 'B-1' }],
+    ['p2', { Id: 'p2', Name: 'Nut', StockKeepingUnit: 'N-1' }],
+  ]);
+  const d = mapCartToOrder({ cart, groups, items, taxes, products }, ctx);
 
   it('maps the header: account, owner, store, PO, billing, currency, Draft, dates, reference number', () => {
     expect(d.order).toMatchObject({
@@ -144,7 +149,7 @@ describe('mapCartToOrder carries the object reference fields', () => {
     { Id: 't1', CartItemId: 'i1', Name: 'VAT', Amount: 2, TaxRate: 0.2, TaxType: 'Actual', TaxCalculationDate: '2026-11-24T23:00:00.000Z' },
     { Id: 't2', CartItemId: 'i1', Name: 'Eco', Amount: 0.5, TaxType: 'Estimated' },
   ];
-  const d = mapCartToOrder({ cart, groups, items, taxes }, ctx);
+  const d = mapCartToOrder({ cart, groups, items, taxes, products: new Map() }, ctx);
 
   it('billing and delivery geolocation, and the delivery company name', () => {
     expect(d.order).toMatchObject({ BillingLatitude: 45.764, BillingLongitude: 4.8357, BillingGeocodeAccuracy: 'Address' });

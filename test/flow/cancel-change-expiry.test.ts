@@ -75,7 +75,7 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
     run = await engine.runCheckout(cartId, { ...as, stopAt: 'inventory' });
     const s2 = (await activeSession(engine, cartId))!;
     expect(s2.Id).not.toBe(s.Id);
-    await engine.createRecord('CartItem', { CartId: cartId, CartDeliveryGroupId: item!.CartDeliveryGroupId, Product2Id: item!.Product2Id, Name: 'One more', Sku: item!.Sku, Quantity: 1 }, as);
+    await engine.createRecord('CartItem', { CartId: cartId, CartDeliveryGroupId: item!.CartDeliveryGroupId, Product2Id: item!.Product2Id, Sku: item!.Sku, Quantity: 1 }, as);
     expect((await engine.core.storage.get('CartCheckoutSession', String(s2.Id)))!.IsArchived).toBe(true);
     run = await engine.runCheckout(cartId, as);
     expect(run.status, run.errors.join()).toBe('complete');

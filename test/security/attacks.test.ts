@@ -98,9 +98,12 @@ describe.each(FLOW_BACKENDS)('attacks of issue 8 (items 1-3) on $name', (backend
     const storage = t.engine.core.storage;
     const existing = (await storage.get('CartItem', itemId))!;
     const [entry] = await storage.find('PricebookEntry', { where: [{ field: 'Product2Id', op: '=', value: existing.Product2Id }] });
-    const r = await t.call('POST', sob('CartItem'), { token: a, body: { CartId: cartId, CartDeliveryGroupId: groupId, Product2Id: existing.Product2Id, Name: 'More', Quantity: 3 } });
+    const r = await t.call('POST', sob('CartItem'), { token: a, body: { CartId: cartId, CartDeliveryGroupId: groupId, Product2Id: existing.Product2Id, Quantity: 3 } });
     expect(r.status).toBe(201);
     const line = (await storage.get('CartItem', r.body.id))!;
+    // Name and Sku are the product's (issue 17): a buyer leaves them out, or gives the product's own.
+    const product = (await storage.get('Product2', String(existing.Product2Id)))!;
+    expect(line).toMatchObject({ Name: product.Name, Sku: product.StockKeepingUnit });
     expect(line).toMatchObject({ SalesPrice: entry!.UnitPrice, ListPrice: entry!.UnitPrice, TotalPrice: Math.round(Number(entry!.UnitPrice) * 300) / 100 });
   });
 
