@@ -10,6 +10,8 @@
 import { mapCartToOrder } from '../domain/cart-to-order.js';
 import { StepFailed, type StepService } from '../engine/core.js';
 import { asyncStepAction } from './async-step.js';
+import { checkCompletionAtCommit } from '../engine/completion.js';
+import { setHolds, type HoldRequest } from '../engine/reservations.js';
 
 /** Creates the draft order of the session's cart (idempotent per session). */
 export const cartToOrderService: StepService = {
@@ -21,12 +23,9 @@ export const cartToOrderService: StepService = {
     if (existing) return { output: { OrderId: String(existing.Id) }, sessionFields: { OrderReferenceNumber: orn } };
     const cart = await tx.get('WebCart', ctx.cartId);
     if (!cart) throw new StepFailed('The cart no longer exists.');
-    const byCart = [{ field: 'CartId', op: '=' as const, value: ctx.cartId }];
-    const [groups, items, taxes] = [
-      await tx.find('CartDeliveryGroup', { where: byCart }),
-      await tx.find('CartItem', { where: byCart }),
-      await tx.find('CartTax', { where: byCart }),
-    ];
+    // The completion invariants hold now (checked at the claim; again here when this isn't its transaction).
+    const facts = await checkCompletionAtCommit(ctx.core, tx, 'cartToOrder', session, ctx.reads === tx);
+    const { groups, items, taxes } = facts;
     if (items.length === 0) {
       throw new StepFailed('Looks like your cart is empty.', [{ Type: 'Other', Message: 'Looks like your cart is empty.', RelatedEntityId: ctx.cartId }]);
     }
@@ -34,6 +33,17 @@ export const cartToOrderService: StepService = {
       { cart: cart as never, groups: groups as never, items: items as never, taxes: taxes as never },
       { now: ctx.now, orderReferenceNumber: orn, mintId: (o) => ctx.core.mint(o) },
     );
+    // A flow without an inventory step (Salesforce's Main template: the store's own synchronous code)
+    // gets its stock held here, as the Main template's inventory check does before the order.
+    if (!facts.flowComputes.includes('inventory') && facts.inventories.length) {
+      const target = new Map<string, HoldRequest>();
+      for (const inv of facts.inventories) {
+        const quantity = items.filter((i) => i.Type !== 'Charge' && i.Product2Id === inv.Product2Id).reduce((s, i) => s + Number(i.Quantity ?? 0), 0);
+        const first = items.find((i) => i.Type !== 'Charge' && i.Product2Id === inv.Product2Id);
+        if (quantity > 0) target.set(String(inv.Id), { quantity, relatedEntityId: first ? String(first.Id) : undefined });
+      }
+      await setHolds(ctx.core, tx, ctx.cartId, target, String(ctx.operation.Id), ctx.now);
+    }
     await tx.insert('Order', [{ ...draft.order, _sessionId: orn }]);
     await tx.insert('OrderDeliveryGroup', draft.deliveryGroups);
     await tx.insert('OrderItem', draft.items);
@@ -50,4 +60,5 @@ export const cartToOrderAction = asyncStepAction({
   description: 'In a B2B Commerce Checkout flow, create a Salesforce standard order in draft mode.',
   operationName: 'Cart to Order',
   service: cartToOrderService,
+  completion: 'cartToOrder',
 });
