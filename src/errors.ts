@@ -182,13 +182,13 @@ export const ERRORS = {
   },
   CART_RECALCULATION_REQUIRED: {
     code: 'CHECKOUT_RECALCULATION_REQUIRED',
-    status: 409,
+    status: 400,
     message: 'Recalculate the cart: it changed after a checkout computation (inventory, prices, promotions, shipping or taxes) ran.',
   },
-  STOCK_NOT_HELD: { code: 'CHECKOUT_STOCK_NOT_HELD', status: 409, message: "The order can't be placed: stock isn't held for every line." },
+  STOCK_NOT_HELD: { code: 'CHECKOUT_STOCK_NOT_HELD', status: 400, message: "The order can't be placed: stock isn't held for every line." },
   PAYMENT_NOT_AUTHORIZED: {
     code: 'CHECKOUT_PAYMENT_NOT_AUTHORIZED',
-    status: 402,
+    status: 400,
     message: "The order can't be activated: no payment authorization for its total, no PO number and a total that isn't 0.",
   },
   // --- flow runner (engine.runCheckout) ------------------------------------------------------------
