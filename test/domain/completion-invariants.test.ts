@@ -134,3 +134,17 @@ describe('completion invariants (pure)', () => {
     expect(parseStamps('{"payment":{"orderId":"o1"}}')).toEqual({ payment: { orderId: 'o1' } });
   });
 });
+
+describe('docs/guarantees.md lists the completion invariants', () => {
+  it('its table equals COMPLETION_INVARIANTS (ids, names, points, codes), in order', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../docs/guarantees.md', import.meta.url), 'utf8');
+    const block = doc.split('<!-- completion-invariants:start -->')[1]!.split('<!-- completion-invariants:end -->')[0]!;
+    const rows = block
+      .trim()
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split('|').slice(1, -1).map((c) => c.trim().replace(/`/g, '')));
+    expect(rows).toEqual(COMPLETION_INVARIANTS.map((i) => [i.id, i.name, i.when.join(', '), ERRORS[i.error].code]));
+  });
+});
