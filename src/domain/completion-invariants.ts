@@ -184,12 +184,12 @@ export const COMPLETION_INVARIANTS: readonly CompletionInvariant[] = [
   {
     id: 'ship-to-address',
     name: 'Every delivery group with lines has a ship-to address',
-    description: 'every delivery group with product lines has a ship-to street and country',
+    description: 'every delivery group with product lines has a ship-to country and a street or city',
     error: 'SHIP_TO_ADDRESS_MISSING',
     when: ['cartToOrder', 'activate'],
     check: (f) => {
-      const g = groupsWithProducts(f).find((x) => blank(x.DeliverToStreet) || blank(x.DeliverToCountry));
-      return g ? { detail: `Delivery group '${String(g.Name ?? g.Id)}' has no ship-to address (street and country).`, relatedEntityId: String(g.Id) } : null;
+      const g = groupsWithProducts(f).find((x) => (blank(x.DeliverToStreet) && blank(x.DeliverToCity)) || blank(x.DeliverToCountry));
+      return g ? { detail: `Delivery group '${String(g.Name ?? g.Id)}' has no ship-to address (a country and a street or city).`, relatedEntityId: String(g.Id) } : null;
     },
   },
   {

@@ -68,8 +68,9 @@ describe('completion invariants (pure)', () => {
     expect(firstBrokenInvariant(good('cartToOrder', { items: orphan }))).toMatchObject({ invariant: { id: 'lines-in-groups' }, problem: { relatedEntityId: 'i3' } });
   });
 
-  it('ship-to-address: a group with product lines needs a street and a country', () => {
-    expect(broken(good('cartToOrder', { groups: [{ ...group, DeliverToStreet: null }] }))).toBe('ship-to-address');
+  it('ship-to-address: a group with product lines needs a country and a street or city', () => {
+    expect(broken(good('cartToOrder', { groups: [{ ...group, DeliverToStreet: null, DeliverToCity: '' }] }))).toBe('ship-to-address');
+    expect(broken(stamped(good('cartToOrder', { groups: [{ ...group, DeliverToStreet: null }] })))).toBeNull();
     expect(broken(good('cartToOrder', { groups: [{ ...group, DeliverToCountry: '  ' }] }))).toBe('ship-to-address');
     // A group without product lines needs nothing.
     const f = good('cartToOrder', { groups: [group, { Id: 'g2', Name: 'Empty' }] });
