@@ -148,3 +148,26 @@ describe.each(FLOW_BACKENDS)('completion invariants on $name', (backend) => {
     }
   }
 });
+
+describe.each(FLOW_BACKENDS)('completion invariants at a runAsync step commit on $name', (backend) => {
+  it('facts changed between the runAsync call and the worker commit: the step fails there (operation Error, CartValidationOutput), no order', async () => {
+    const { engineWithClaimedCart } = await import('../helpers/engine.js');
+    const { engine, ids } = await engineWithClaimedCart(backend.location(), {}, { workerConcurrency: 0 });
+    try {
+      const [r] = await engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: true }], { userId: ids.buyer! });
+      expect(r!.isSuccess, JSON.stringify(r!.errors)).toBe(true);
+      const opId = String(r!.outputValues!.backgroundOperationId);
+      await engine.core.storage.transaction((tx) => tx.update('CartDeliveryGroup', ids.group0!, { DeliveryMethodId: null }));
+      await engine.worker.run(opId);
+      const op = (await engine.core.storage.get('BackgroundOperation', opId))!;
+      expect(op.Status).toBe('Error');
+      expect(String(op.Error)).toContain('[delivery-method-chosen]');
+      const outputs = await rows(engine, 'CartValidationOutput', { BackgroundOperationId: opId });
+      expect(outputs.map((o) => o.Level)).toEqual(['Error']);
+      expect(await rows(engine, 'Order', { CartId: ids.cart })).toEqual([]);
+      expect((await engine.core.storage.get('CartCheckoutSession', ids.session!))!.IsError).toBe(true);
+    } finally {
+      await engine.close();
+    }
+  });
+});
