@@ -12,6 +12,7 @@ import { OBJECTS } from '../src/domain/objects.js';
 import { DEFAULT_FLOW } from '../machines/flow.js';
 import { flowMermaid } from '../src/inspect/mermaid.js';
 import { renderAccessMatrix } from '../test/security/access-matrix.js';
+import { COMPLETION_INVARIANTS } from '../src/domain/completion-invariants.js';
 
 /** The generated markdown for each marker. */
 export function readmeTables(): Record<string, string> {
@@ -20,11 +21,13 @@ export function readmeTables(): Record<string, string> {
   const prefixes = ['| Object | Key prefix | Salesforce’s own prefix? |', '|---|---|---|'];
   for (const o of OBJECTS.values()) prefixes.push(`| ${o.name} | \`${o.keyPrefix}\` | ${o.realPrefix ? 'yes' : 'no (engine-assigned)'} |`);
   const flow = ['```mermaid', flowMermaid(DEFAULT_FLOW), '```'].join('\n');
-  return { errors: errors.join('\n'), prefixes: prefixes.join('\n'), 'default-flow': flow, 'access-matrix': renderAccessMatrix() };
+  const invariants = ['| Id | Invariant | Checked at | errorCode |', '|---|---|---|---|'];
+  for (const i of COMPLETION_INVARIANTS) invariants.push(`| \`${i.id}\` | ${i.name} | ${i.when.join(', ')} | \`${ERRORS[i.error].code}\` |`);
+  return { 'completion-invariants': invariants.join('\n'), errors: errors.join('\n'), prefixes: prefixes.join('\n'), 'default-flow': flow, 'access-matrix': renderAccessMatrix() };
 }
 
 /** The pages that hold generated blocks (paths from the repository root). */
-export const GENERATED_PAGES = ['README.md', 'docs/errors.md', 'docs/records.md'];
+export const GENERATED_PAGES = ['README.md', 'docs/errors.md', 'docs/records.md', 'docs/guarantees.md'];
 
 /** A page's text with every generated block it holds replaced. */
 export function renderReadme(text: string): string {

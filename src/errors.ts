@@ -196,6 +196,29 @@ export const ERRORS = {
     status: 503,
     message: 'Your request was running for too long, and has been stopped: a database statement exceeded the statement timeout; nothing was changed, try again.',
   },
+  // --- completion invariants (src/domain/completion-invariants.ts; docs/guarantees.md) ----------
+  LINE_WITHOUT_DELIVERY_GROUP: {
+    code: 'CHECKOUT_LINE_WITHOUT_DELIVERY_GROUP',
+    status: 400,
+    message: "The cart can't become an order: a cart line isn't in a delivery group of the cart.",
+  },
+  SHIP_TO_ADDRESS_MISSING: { code: 'CHECKOUT_SHIP_TO_ADDRESS_MISSING', status: 400, message: "The cart can't become an order: a delivery group has no ship-to address." },
+  DELIVERY_METHOD_NOT_CHOSEN: {
+    code: 'CHECKOUT_DELIVERY_METHOD_NOT_CHOSEN',
+    status: 400,
+    message: "The cart can't become an order: a delivery group has no chosen delivery method or no delivery charge.",
+  },
+  CART_RECALCULATION_REQUIRED: {
+    code: 'CHECKOUT_RECALCULATION_REQUIRED',
+    status: 400,
+    message: 'Recalculate the cart: it changed after a checkout computation (inventory, prices, promotions, shipping or taxes) ran.',
+  },
+  STOCK_NOT_HELD: { code: 'CHECKOUT_STOCK_NOT_HELD', status: 400, message: "The order can't be placed: stock isn't held for every line." },
+  PAYMENT_NOT_AUTHORIZED: {
+    code: 'CHECKOUT_PAYMENT_NOT_AUTHORIZED',
+    status: 400,
+    message: "The order can't be activated: no payment authorization for its total, no PO number and a total that isn't 0.",
+  },
   // --- flow runner (engine.runCheckout) ------------------------------------------------------------
   RUN_CHECKOUT_FAILED: { code: 'INVALID_OPERATION', status: 400, message: 'runCheckout could not continue the checkout:' },
   // --- inspection (src/inspect, issue 10) ------------------------------------------------------------

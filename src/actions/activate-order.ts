@@ -8,7 +8,7 @@ import { EngineError } from '../errors.js';
 import { StepFailed, type StepService } from '../engine/core.js';
 import { asyncStepAction } from './async-step.js';
 import { keepHoldsForOrder } from '../engine/reservations.js';
-import { productsOf, refuseLineProblems } from './cart-to-order.js';
+import { checkCompletionAtCommit } from '../engine/completion.js';
 
 /** OrderLifeCycleType used when the input doesn't say (the reference template passes UNMANAGED). */
 export const DEFAULT_LIFE_CYCLE = 'UNMANAGED';
@@ -22,12 +22,8 @@ export const activateOrderService: StepService = {
     const orderId = ctx.session.OrderId ? String(ctx.session.OrderId) : null;
     const order = orderId ? await tx.get('Order', orderId, { forUpdate: true }) : undefined;
     if (!order) throw new StepFailed('The checkout session has no draft order to activate: run cartToOrderAction first.');
-    // --- line rules (issue 17; to move into the completion-invariants table) -------------------
-    if (order.Status !== 'Activated' && (input.orderStatus ?? 'Activated') !== 'Draft') {
-      const lines = await tx.find('OrderItem', { where: [{ field: 'OrderId', op: '=', value: order.Id }] });
-      refuseLineProblems(lines, await productsOf(tx, lines));
-    }
-    // ---------------------------------------------------------------------------------------------
+    // The completion invariants hold now (checked at the claim; again here when this isn't its transaction).
+    await checkCompletionAtCommit(ctx.core, tx, 'activate', ctx.session, ctx.reads === tx);
     // The order is placed: the cart's stock holds become the order's (kept reserved, never released).
     await keepHoldsForOrder(tx, ctx.cartId, String(order.Id), ctx.now);
     if ((input.orderStatus ?? 'Activated') === 'Draft') return {};
@@ -64,6 +60,7 @@ const base = asyncStepAction({
   label: 'Activate Order',
   description: 'Activates a standard draft order; activation creates its order summary.',
   operationName: 'Activate Order',
+  completion: 'activate',
   extraInputs: [
     { name: 'orderStatus', type: 'STRING', required: false, description: "Activated (default) or Draft (the order stays a draft; no summary)." },
     { name: 'orderLifeCycleType', type: 'STRING', required: false, description: `MANAGED or UNMANAGED (default ${DEFAULT_LIFE_CYCLE}) for the OrderSummary.` },

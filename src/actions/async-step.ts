@@ -11,6 +11,8 @@ import { CheckoutExpired, loadCartFacts } from '../engine/facts.js';
 import type { Row } from '../storage/port.js';
 import { applySessionEvent } from '../engine/sessions.js';
 import type { StepService } from '../engine/core.js';
+import { checkCompletion } from '../engine/completion.js';
+import type { CompletionPoint } from '../domain/completion-invariants.js';
 import { requirementError, type ActionDef, type ActionParam } from './types.js';
 
 /** What distinguishes one async step action from another. */
@@ -24,6 +26,8 @@ export interface AsyncStepSpec {
   service: StepService;
   /** Operation name shown in BackgroundOperation.Name. */
   operationName: string;
+  /** The completion invariants checked before the step is claimed (cartToOrder, activate). */
+  completion?: CompletionPoint;
 }
 
 /** Builds an async step action and the step service it registers. */
@@ -78,6 +82,8 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
             );
             if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, t.rejection.requirement === 1 ? ['cartId'] : []);
             if (!t.spawned.some((s) => s.src === 'runStep')) throw new Error(`the session accepted ${spec.name} but did not start its step`);
+            // The completion invariants, whatever the flow: a broken one refuses the call and rolls all of it back.
+            if (spec.completion) await checkCompletion(core, tx, spec.completion, session, loaded.store);
             const stamp = now.toISOString();
             const op: Row = {
               Id: opId,

@@ -8,6 +8,7 @@
 import { StepFailed, type StepService } from '../engine/core.js';
 import { registryOf } from '../integrations/registry.js';
 import { asyncStepAction } from './async-step.js';
+import { parseStamps } from '../domain/completion-invariants.js';
 
 /** The reference's message for an order that can't be paid. */
 export const MISSING_PAYMENT_MESSAGE = 'Cannot complete order. Missing Payment Information.';
@@ -15,6 +16,9 @@ export const MISSING_PAYMENT_MESSAGE = 'Cannot complete order. Missing Payment I
 interface Authorization {
   paymentMethodId: string | null;
   authorizationCode: string | null;
+  /** The order and total the authorization is for. */
+  orderId?: string;
+  amount?: number;
 }
 
 /** Authorizes the cart's payment method against the session's order. */
@@ -49,7 +53,7 @@ export const authorizePaymentService: StepService = {
     if (result?.status !== 'AUTHORIZED' || typeof result.authorizationCode !== 'string') {
       throw new StepFailed("The payment gateway returned an invalid answer; expected { status: 'AUTHORIZED' | 'DECLINED' }.");
     }
-    return { paymentMethodId: pm, authorizationCode: result.authorizationCode };
+    return { paymentMethodId: pm, authorizationCode: result.authorizationCode, orderId: String(order.Id), amount: total };
   },
   async commit(ctx, tx, computed) {
     const auth = computed as Authorization;
@@ -59,6 +63,11 @@ export const authorizePaymentService: StepService = {
         PaymentAuthorizationCode: auth.authorizationCode,
         LastModifiedDate: ctx.now.toISOString(),
       });
+    }
+    // The authorization, for the completion invariant payment-settled: it pays this order's total as authorized.
+    if (auth.authorizationCode && auth.orderId !== undefined && auth.amount !== undefined) {
+      const stamps = { ...parseStamps(ctx.session._stamps), payment: { orderId: auth.orderId, amount: auth.amount, authorizationCode: auth.authorizationCode } };
+      return { sessionFields: { _stamps: JSON.stringify(stamps) } };
     }
     return {};
   },

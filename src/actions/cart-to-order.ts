@@ -10,28 +10,9 @@
 import { mapCartToOrder } from '../domain/cart-to-order.js';
 import { StepFailed, type StepService } from '../engine/core.js';
 import { asyncStepAction } from './async-step.js';
-import { lineProblems } from '../domain/line-rules.js';
-import type { Row, StorageOps } from '../storage/port.js';
-
-/** The Product2 records the lines name, by Id. */
-export async function productsOf(tx: StorageOps, lines: readonly Row[]): Promise<Map<string, Row>> {
-  const ids = [...new Set(lines.map((l) => l.Product2Id).filter((x): x is string => typeof x === 'string'))];
-  const rows = ids.length ? await tx.find('Product2', { where: [{ field: 'Id', op: 'in', value: ids }] }) : [];
-  return new Map(rows.map((p) => [String(p.Id), p]));
-}
-
-/**
- * Fails the step when a product line breaks a line rule (domain/line-rules.ts: a quantity outside
- * its product's scale, a priced line rounding to 0.00), with an Error-level Pricing validation per line.
- */
-export function refuseLineProblems(lines: readonly Row[], products: ReadonlyMap<string, Row>): void {
-  const problems = lineProblems(lines, products);
-  if (!problems.length) return;
-  throw new StepFailed(
-    problems[0]!.message,
-    problems.map((p) => ({ Level: 'Error' as const, Type: 'Pricing', Message: p.message, RelatedEntityId: p.lineId })),
-  );
-}
+import { checkCompletionAtCommit } from '../engine/completion.js';
+import { setHolds, type HoldRequest } from '../engine/reservations.js';
+import type { Row } from '../storage/port.js';
 
 /** Creates the draft order of the session's cart (idempotent per session). */
 export const cartToOrderService: StepService = {
@@ -39,30 +20,35 @@ export const cartToOrderService: StepService = {
     const session = ctx.session;
     if (session.OrderId) return { output: { OrderId: String(session.OrderId) } };
     const orn = String(session.Id);
-    const [existing] = await tx.find('Order', { where: [{ field: '_sessionId', op: '=', value: orn }], limit: 1 });
-    if (existing) return { output: { OrderId: String(existing.Id) }, sessionFields: { OrderReferenceNumber: orn } };
+    // One read answers both: a retry finds this session's order; any other order of the cart means
+    // the cart already became an order — at most one, ever (Order.CartId is unique; docs/sessions-and-stock.md §3).
+    const [existing] = await tx.find('Order', { where: [{ field: 'CartId', op: '=', value: ctx.cartId }], limit: 1 });
+    if (existing && existing._sessionId === orn) return { output: { OrderId: String(existing.Id) }, sessionFields: { OrderReferenceNumber: orn } };
+    if (existing) throw new StepFailed(`The cart already has order ${String(existing.Id)}: a cart becomes at most one order.`);
     const cart = await tx.get('WebCart', ctx.cartId);
     if (!cart) throw new StepFailed('The cart no longer exists.');
-    // A cart becomes at most one order, ever (Order.CartId is unique; docs/sessions-and-stock.md §3).
-    const [other] = await tx.find('Order', { where: [{ field: 'CartId', op: '=', value: ctx.cartId }], limit: 1 });
-    if (other) throw new StepFailed(`The cart already has order ${String(other.Id)}: a cart becomes at most one order.`);
-    const byCart = [{ field: 'CartId', op: '=' as const, value: ctx.cartId }];
-    const [groups, items, taxes] = [
-      await tx.find('CartDeliveryGroup', { where: byCart }),
-      await tx.find('CartItem', { where: byCart }),
-      await tx.find('CartTax', { where: byCart }),
-    ];
+    // The completion invariants hold now (checked at the claim; again here when this isn't its transaction).
+    const facts = await checkCompletionAtCommit(ctx.core, tx, 'cartToOrder', session, ctx.reads === tx);
+    const { groups, items, taxes } = facts;
     if (items.length === 0) {
       throw new StepFailed('Looks like your cart is empty.', [{ Type: 'Other', Message: 'Looks like your cart is empty.', RelatedEntityId: ctx.cartId }]);
     }
-    const products = await productsOf(tx, items);
-    // --- line rules (issue 17; to move into the completion-invariants table) -----------------
-    refuseLineProblems(items, products);
-    // ---------------------------------------------------------------------------------------------
+    const products = facts.products as ReadonlyMap<string, Row>;
     const draft = mapCartToOrder(
       { cart: cart as never, groups: groups as never, items: items as never, taxes: taxes as never, products },
       { now: ctx.now, orderReferenceNumber: orn, mintId: (o) => ctx.core.mint(o) },
     );
+    // A flow without an inventory step (Salesforce's Main template: the store's own synchronous code)
+    // gets its stock held here, as the Main template's inventory check does before the order.
+    if (!facts.flowComputes.includes('inventory') && facts.inventories.length) {
+      const target = new Map<string, HoldRequest>();
+      for (const inv of facts.inventories) {
+        const quantity = items.filter((i) => i.Type !== 'Charge' && i.Product2Id === inv.Product2Id).reduce((s, i) => s + Number(i.Quantity ?? 0), 0);
+        const first = items.find((i) => i.Type !== 'Charge' && i.Product2Id === inv.Product2Id);
+        if (quantity > 0) target.set(String(inv.Id), { quantity, relatedEntityId: first ? String(first.Id) : undefined });
+      }
+      await setHolds(ctx.core, tx, ctx.cartId, target, String(ctx.operation.Id), ctx.now);
+    }
     await tx.insert('Order', [{ ...draft.order, _sessionId: orn }]);
     await tx.insert('OrderDeliveryGroup', draft.deliveryGroups);
     await tx.insert('OrderItem', draft.items);
@@ -79,4 +65,5 @@ export const cartToOrderAction = asyncStepAction({
   description: 'In a B2B Commerce Checkout flow, create a Salesforce standard order in draft mode.',
   operationName: 'Cart to Order',
   service: cartToOrderService,
+  completion: 'cartToOrder',
 });

@@ -251,6 +251,8 @@ const OBJECT_LIST: ObjectDef[] = [
       // Minutes; null = never expires, 0 = checkout disabled; at most a year (CHECKOUT_TTL_MAX_MINUTES).
       int('CheckoutTimeToLive', { default: 2880, min: 0, max: CHECKOUT_TTL_MAX_MINUTES }),
       dt('CheckoutValidAfterDate'),
+      // Engine setting: a total of 0 still needs a payment authorization or a PO number (completion invariant payment-settled).
+      bool('CheckoutPaymentRequiredAtZero', false),
       str('DefaultCurrencyIsoCode', { default: 'USD', maxLength: 3 }),
     ],
   },
@@ -477,6 +479,9 @@ const OBJECT_LIST: ObjectDef[] = [
       { name: '_machineVersion', type: 'integer' },
       { name: '_version', type: 'integer' },
       { name: '_activeKey', type: 'text' },
+      // Completion stamps (JSON, src/domain/completion-invariants.ts): per computation, when its step
+      // committed and the digest of what it was computed from; the payment authorization.
+      { name: '_stamps', type: 'text' },
     ],
     // One non-archived session per cart: `_activeKey` is the cart id while active, null once archived.
     unique: [['_activeKey']],

@@ -20,6 +20,7 @@ import { isRunningStep } from '../../machines/checkout-session.js';
 import { releaseHolds } from './reservations.js';
 import { abandonPlan } from '../domain/abandon.js';
 import { closeCartOnConfirmation } from './records.js';
+import { stampsAfterStep } from './completion.js';
 import type { Row, StorageOps } from '../storage/port.js';
 import { InProcessQueue } from './queue/in-process.js';
 import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './queue/types.js';
@@ -275,13 +276,16 @@ export class OperationWorker implements OperationRunner {
     const result = await service.commit({ ...ctx, session: s, now }, tx, computed);
     await this.faults.insideCommit?.(step, id);
     const { machine, flow } = this.core.flow(s._flow as string);
+    // A computation step stamps what it computed from (completion invariant computations-current).
+    const stamps = await stampsAfterStep(tx, s, flow.steps.get(step)?.action, now);
+    const sessionFields = stamps === null ? result.sessionFields : { ...result.sessionFields, _stamps: stamps };
     const t = await applySessionEvent(
       tx,
       machine,
       s,
       { type: 'xstate.done.actor.step', output: result.output ?? {} },
       now,
-      result.sessionFields,
+      sessionFields,
       { operation: `worker: ${step}`, callerId: null, operationId: id },
       'Running',
     );

@@ -142,9 +142,8 @@ describe.each(FLOW_BACKENDS)('line attacks of issue 17 on $name', (backend) => {
     const [order] = await storage.find('Order', { where: byCart(cartId) });
     const [orderLine] = await storage.find('OrderItem', { where: [{ field: 'CartItemId', op: '=', value: itemId }] });
     expect((await t.call('PATCH', sob('OrderItem', String(orderLine!.Id)), { token: admin, body: { Product2Id: nail, Quantity: 0.01, UnitPrice: 0.49 } })).status).toBe(204);
-    const done = await run(cartId);
-    expect(done.status).toBe('error');
-    expect(done.errors.join(' ')).toContain('rounds to a line amount of 0.00');
+    // Refused up front by the completion invariant (docs/guarantees.md): the call fails, nothing changes.
+    await expect(run(cartId)).rejects.toThrow(/\[line-not-free-by-rounding\].*rounds to a line amount of 0\.00/);
     expect((await storage.get('Order', String(order!.Id)))!.Status).toBe('Draft');
     expect(await storage.find('OrderSummary', { where: [{ field: 'OriginalOrderId', op: '=', value: order!.Id }] })).toHaveLength(0);
   });

@@ -1,0 +1,132 @@
+/**
+ * The completion invariants' facts loader and enforcement (src/domain/completion-invariants.ts;
+ * docs/guarantees.md "Completion invariants"). The facts are read in the action's transaction with a
+ * fixed number of statements (lines, groups, taxes, stock rows, holds, order, store — never one per
+ * line). `checkCompletion` refuses an action call up front (an EngineError: the transaction rolls
+ * back, nothing stored changes); `checkCompletionAtCommit` re-checks in a step's commit transaction
+ * when it isn't the claim's (runAsync: true, or a step that computed outside it), failing the step
+ * (StepFailed: operation Error, CartValidationOutput) if the facts changed meanwhile.
+ */
+import { EngineError } from '../errors.js';
+import {
+  COMPUTATION_ACTIONS,
+  computationOf,
+  firstBrokenInvariant,
+  parseStamps,
+  stampComputation,
+  type Computation,
+  type CompletionFacts,
+  type CompletionPoint,
+  type CompletionStamps,
+} from '../domain/completion-invariants.js';
+import type { EngineCore } from './core.js';
+import { StepFailed } from './core.js';
+import type { Row, StorageOps } from '../storage/port.js';
+
+/** The computations a flow makes as steps. */
+export function flowComputations(core: EngineCore, flowId: unknown): Computation[] {
+  const { flow } = core.flow(typeof flowId === 'string' ? flowId : 'default');
+  return (Object.keys(COMPUTATION_ACTIONS) as Computation[]).filter((c) => flow.byAction.has(COMPUTATION_ACTIONS[c]));
+}
+
+/** The cart's lines, groups and taxes (three statements). */
+export async function cartRows(tx: StorageOps, cartId: string): Promise<{ items: Row[]; groups: Row[]; taxes: Row[] }> {
+  const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
+  const items = await tx.find('CartItem', { where: byCart });
+  const groups = await tx.find('CartDeliveryGroup', { where: byCart });
+  const taxes = await tx.find('CartTax', { where: byCart });
+  return { items, groups, taxes };
+}
+
+/** What `loadCompletionFacts` read, for the step's commit in the same transaction to reuse. */
+const loadedIn = new WeakMap<StorageOps, { cartId: string; facts: CompletionFacts }>();
+
+/** The facts of the invariants for a session at `point`, read in `tx`. `store`: the cart's store row when already read. */
+export async function loadCompletionFacts(core: EngineCore, tx: StorageOps, point: CompletionPoint, session: Row, store?: Row | null): Promise<CompletionFacts> {
+  const cartId = String(session.WebCartId);
+  const { items, groups, taxes } = await cartRows(tx, cartId);
+  const products = [...new Set(items.filter((i) => i.Type !== 'Charge' && typeof i.Product2Id === 'string').map((i) => String(i.Product2Id)))];
+  const inventories = products.length ? await tx.find('ProductInventory', { where: [{ field: 'Product2Id', op: 'in', value: products }] }) : [];
+  const orderId = typeof session.OrderId === 'string' ? session.OrderId : null;
+  const order = point === 'activate' && orderId ? ((await tx.get('Order', orderId)) ?? null) : null;
+  const orderItems = order ? await tx.find('OrderItem', { where: [{ field: 'OrderId', op: '=', value: order.Id }] }) : null;
+  for (const l of orderItems ?? []) if (typeof l.Product2Id === 'string' && !products.includes(l.Product2Id)) products.push(l.Product2Id);
+  const productRows = products.length ? await tx.find('Product2', { where: [{ field: 'Id', op: 'in', value: products }] }) : [];
+  const holds = inventories.length
+    ? (
+        await tx.find('ProductReservation', {
+          where: [
+            { field: 'WebCartId', op: '=', value: cartId },
+            { field: 'Status', op: 'in', value: ['Held', 'Ordered'] },
+          ],
+        })
+      ).filter((h) => h.Status === 'Held' || (orderId !== null && h.OrderId === orderId))
+    : [];
+  const storeRow = store === undefined ? await storeOf(tx, cartId) : store;
+  const facts: CompletionFacts = {
+    point,
+    cartId,
+    items,
+    groups,
+    taxes,
+    flowComputes: flowComputations(core, session._flow),
+    stamps: parseStamps(session._stamps),
+    order,
+    paymentRequiredAtZero: storeRow?.CheckoutPaymentRequiredAtZero === true,
+    orderItems,
+    products: new Map(productRows.map((p) => [String(p.Id), p])),
+    inventories,
+    holds,
+  };
+  loadedIn.set(tx, { cartId, facts });
+  return facts;
+}
+
+async function storeOf(tx: StorageOps, cartId: string): Promise<Row | null> {
+  const cart = await tx.get('WebCart', cartId);
+  return cart ? ((await tx.get('WebStore', String(cart.WebStoreId))) ?? null) : null;
+}
+
+/** The facts `loadCompletionFacts` read in this transaction for this cart, if it did. */
+export function completionFactsRead(tx: StorageOps, cartId: string): CompletionFacts | null {
+  const got = loadedIn.get(tx);
+  return got && got.cartId === cartId ? got.facts : null;
+}
+
+/** Refuses the call when an invariant checked at `point` fails: its own error, naming the invariant. */
+export async function checkCompletion(core: EngineCore, tx: StorageOps, point: CompletionPoint, session: Row, store?: Row | null): Promise<CompletionFacts> {
+  const facts = await loadCompletionFacts(core, tx, point, session, store);
+  const broken = firstBrokenInvariant(facts);
+  if (broken) throw new EngineError(broken.invariant.error, `[${broken.invariant.id}] ${broken.problem.detail}`, ['cartId']);
+  return facts;
+}
+
+/**
+ * In a step's commit: the facts as they stand now. When the step commits in the transaction that
+ * claimed it (`ctx.reads === tx`), the claim's check holds and its facts are reused; otherwise they
+ * are read and checked again, and a broken invariant fails the step with its message.
+ */
+export async function checkCompletionAtCommit(core: EngineCore, tx: StorageOps, point: CompletionPoint, session: Row, sameTransaction: boolean): Promise<CompletionFacts> {
+  const cartId = String(session.WebCartId);
+  const earlier = sameTransaction ? completionFactsRead(tx, cartId) : null;
+  if (earlier) return earlier;
+  try {
+    return await checkCompletion(core, tx, point, session);
+  } catch (e) {
+    if (!(e instanceof EngineError)) throw e;
+    throw new StepFailed(e.message, [{ Type: 'Other', Message: e.message, RelatedEntityId: cartId }]);
+  }
+}
+
+/** The session's stamps after the step `action` committed on the cart as it stands in `tx` (null: the action computes nothing). */
+export async function stampsAfterStep(tx: StorageOps, session: Row, action: string | undefined, now: Date): Promise<string | null> {
+  const c = computationOf(action);
+  if (!c) return null;
+  const { items, groups, taxes } = await cartRows(tx, String(session.WebCartId));
+  return JSON.stringify(stampComputation(parseStamps(session._stamps), c, now.toISOString(), items, groups, taxes));
+}
+
+/** The session's stamps with every computation of `computations` stamped on the cart as it stands (a seeded session). */
+export function stampsFor(stamps: CompletionStamps, computations: readonly Computation[], at: string, rows: { items: Row[]; groups: Row[]; taxes: Row[] }): CompletionStamps {
+  return computations.reduce((s, c) => stampComputation(s, c, at, rows.items, rows.groups, rows.taxes), stamps);
+}
