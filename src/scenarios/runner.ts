@@ -16,7 +16,8 @@ import { demoCatalogFixture } from '../demo/run-demo.js';
 import { parseFixture } from '../engine/seed.js';
 import { DEFAULT_INTEGRATIONS } from '../integrations/defaults.js';
 import { EngineError, ERRORS, toEngineError } from '../errors.js';
-import { startServer, type RunningServer } from '../http/server.js';
+// The HTTP server (Fastify) is loaded only when a scenario runs over HTTP, so the library entry stays free of it.
+import type { RunningServer } from '../http/server.js';
 import type { InvocationResult } from '../actions/index.js';
 import type { Row } from '../storage/port.js';
 import { checkInvariants, orderTotalsProblem } from './invariants.js';
@@ -108,6 +109,7 @@ function engineDriver(engine: CheckoutEngine): Driver {
 const V = '/services/data/v62.0';
 
 async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>): Promise<Driver> {
+  const { startServer } = await import('../http/server.js');
   const server: RunningServer = await startServer(engine, { port: 0, host: '127.0.0.1', log: false });
   const tokens = new Map<string, string>();
   const token = async (userId: string) => {
