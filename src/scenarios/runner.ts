@@ -589,7 +589,7 @@ export function scenarioDemo(
   opts: DemoOptions & { store?: Record<string, unknown>; session?: Record<string, unknown>; records?: Record<string, Record<string, unknown>[]> },
 ): Record<string, Record<string, unknown>[]> {
   const { store, session, records, ...shape } = opts;
-  const fixture = demoFixture({ taxes: false, adjustments: false, ...shape });
+  const fixture = demoFixture({ taxes: false, adjustments: false, ...shape, catalog: false });
   for (const g of fixture.CartDeliveryGroup ?? []) g.DeliveryMethodId = null;
   if (store) Object.assign(fixture.WebStore![0]!, store);
   if (session && fixture.CartCheckoutSession) Object.assign(fixture.CartCheckoutSession[0]!, session);
