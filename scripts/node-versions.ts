@@ -44,11 +44,18 @@ async function nodeDist(spec: string): Promise<string> {
 /** better-sqlite3 compiled for the Node in `dist`, cached by that Node's version. */
 async function betterSqlite3For(dist: string, version: string): Promise<string> {
   const dir = join(CACHE, `better-sqlite3-node-${version}`);
-  if (existsSync(join(dir, 'build/Release/better_sqlite3.node'))) return dir;
+  if (existsSync(join(dir, 'build/Release/better_sqlite3.node'))) return dir; // checked to load when it was built
   rmSync(dir, { recursive: true, force: true });
   cpSync(join(ROOT, 'node_modules/better-sqlite3'), dir, { recursive: true, dereference: true, filter: (src) => !src.includes('/build') });
   const gyp = existsSync(npmGyp) ? npmGyp : join(ROOT, 'node_modules/node-gyp/bin/node-gyp.js');
-  await run(process.execPath, [gyp, 'rebuild', '--release', `--nodedir=${dist}`, `--jobs=${process.env.JOBS ?? '2'}`], { cwd: dir, timeout: 1_200_000, maxBuffer: 64 * 1024 * 1024 });
+  // Run by the target Node, with its headers: no npm_config_* of the calling npm (Debian's npm sets nodedir=/usr, the system Node's headers).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+  await run(join(dist, 'bin/node'), [gyp, 'rebuild', '--release', `--nodedir=${dist}`, `--jobs=${process.env.JOBS ?? '2'}`], { cwd: dir, env: { ...env, npm_config_nodedir: dist }, timeout: 1_200_000, maxBuffer: 64 * 1024 * 1024 });
+  // The binary must load in that Node; otherwise (a wrong ABI) nothing is cached.
+  await run(join(dist, 'bin/node'), ['-e', `require(${JSON.stringify(join(dir, 'build/Release/better_sqlite3.node'))})`]).catch((e: Error) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`better-sqlite3 built for the wrong Node: ${e.message}`);
+  });
   // Keep the binary only: the object files are large.
   for (const f of readdirSync(join(dir, 'build/Release'))) if (f !== 'better_sqlite3.node') rmSync(join(dir, 'build/Release', f), { recursive: true, force: true });
   rmSync(join(dir, 'build/Release/obj.target'), { recursive: true, force: true });
