@@ -15,10 +15,7 @@
  *
  * Run: npx tsx examples/custom-integration.ts
  */
-import { createCheckoutEngine, DEFAULT_FLOW, formatMoney, mintId, sumMoney, type FlowDefinition } from '../src/index.js';
-import type { CartProcessor } from '../src/integrations/contract.js';
-import { demoFixture } from '../src/demo/fixture.js';
-import { demoCatalogFixture, formatTrajectory } from '../src/demo/run-demo.js';
+import { createCheckoutEngine, DEFAULT_FLOW, demo, formatMoney, mintId, sumMoney, type CartProcessor, type FlowDefinition } from 'checkout-engine';
 
 /** The store's credit service (an external system in real life). */
 const creditLimits = new Map<string, number>();
@@ -71,16 +68,16 @@ const engine = await createCheckoutEngine({
   integrations: { stores: { [storeId]: { creditCheckAction: creditCheck, shipping: freeShippingOver100 } } },
 });
 try {
-  const fixture = demoFixture({ lines: 6, groups: 1, taxes: false, adjustments: false });
+  // The demo store (with its price book, stock, promotions and tax rates) under this store's id.
+  const fixture = demo.fixture({ lines: 6, groups: 1, taxes: false, adjustments: false });
   fixture.WebStore![0]!.Id = storeId;
   const ids = await engine.seed(fixture);
-  await engine.seed(demoCatalogFixture({ storeId, productIds: [0, 1, 2, 3, 4, 5].map((i) => ids[`product${i}`]!) }));
   const as = { userId: ids.buyer! };
   creditLimits.set(ids.acme!, 100);
 
   console.log('1. Checkout with a credit limit of 100.00:');
   const refused = await engine.runCheckout(ids.cart!, { ...as, answers: { poNumber: 'PO-2024-17' } });
-  for (const line of formatTrajectory(refused)) console.log(line);
+  for (const line of demo.formatTrajectory(refused)) console.log(line);
   console.log(`   → ${refused.status} in ${refused.state}: ${refused.errors.join(' | ')}`);
   if (refused.status !== 'error' || refused.trajectory.at(-1)?.state !== 'creditCheck') throw new Error('the credit check should have refused the order');
 
@@ -89,7 +86,7 @@ try {
   if (!cancel!.isSuccess) throw new Error(cancel!.errors![0]!.message);
   creditLimits.set(ids.acme!, 1000);
   const run = await engine.runCheckout(ids.cart!, as);
-  for (const line of formatTrajectory(run)) console.log(line);
+  for (const line of demo.formatTrajectory(run)) console.log(line);
   const charges = (await engine.query(`SELECT Name, TotalPrice FROM CartItem WHERE CartId = '${ids.cart}' AND Type = 'Charge'`, as)).records;
   console.log(`   → ${run.status}; order ${run.orderId}; delivery charge ${charges.map((c) => `${c.Name} ${c.TotalPrice}`).join(', ')}`);
   if (run.status !== 'complete' || charges.some((c) => c.TotalPrice !== 0)) throw new Error('expected a completed checkout with free shipping');

@@ -12,8 +12,7 @@
  *
  * Run: npx tsx examples/first-draft-order.ts
  */
-import { createCheckoutEngine, mintId, type FlowDefinition } from '../src/index.js';
-import { demoFixture } from '../src/demo/fixture.js';
+import { createCheckoutEngine, demo, mintId, type FlowDefinition } from 'checkout-engine';
 
 const quickFlow: FlowDefinition = {
   id: 'quick-order',
@@ -27,7 +26,7 @@ const quickFlow: FlowDefinition = {
 
 const storeId = mintId('0ZE');
 const engine = await createCheckoutEngine({ storage: ':memory:', flows: [quickFlow], storeFlows: { [storeId]: 'quick-order' } });
-const fixture = demoFixture({ lines: 5, groups: 2 });
+const fixture = demo.fixture({ lines: 5, groups: 2 });
 fixture.WebStore![0]!.Id = storeId;
 const ids = await engine.seed(fixture);
 const as = { userId: ids.buyer! };

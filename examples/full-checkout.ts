@@ -11,12 +11,11 @@
  *
  * Run: npx tsx examples/full-checkout.ts
  */
-import { createCheckoutEngine } from '../src/index.js';
-import { formatTrajectory, seedDemoCheckout } from '../src/demo/run-demo.js';
+import { createCheckoutEngine, demo } from 'checkout-engine';
 
 const engine = await createCheckoutEngine({ storage: ':memory:' });
 try {
-  const { buyerId, cartId } = await seedDemoCheckout(engine, { lines: 8, groups: 2 });
+  const { buyerId, cartId } = await demo.newCart(engine, { lines: 8, groups: 2 });
   const as = { userId: buyerId };
 
   const run = await engine.runCheckout(cartId, {
@@ -27,7 +26,7 @@ try {
       billingAddress: { BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingState: 'CA', BillingPostalCode: '94105', BillingCountry: 'US' },
     },
   });
-  for (const line of formatTrajectory(run)) console.log(line);
+  for (const line of demo.formatTrajectory(run)) console.log(line);
   if (run.status !== 'complete') throw new Error(`checkout stopped in ${run.state}: ${run.errors.join('; ')}`);
 
   const cart = await engine.getRecord('WebCart', cartId, as);

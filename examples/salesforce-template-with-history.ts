@@ -9,16 +9,15 @@
  *
  * Run: npx tsx examples/salesforce-template-with-history.ts
  */
-import { createCheckoutEngine } from '../src/index.js';
-import { seedDemoCheckout } from '../src/demo/run-demo.js';
+import { createCheckoutEngine, demo } from 'checkout-engine';
 
 const engine = await createCheckoutEngine({ storage: ':memory:', defaultFlow: 'salesforce-reentrant' });
 // The demo store with its price book, stock, promotions, delivery methods and tax rates, and a cart.
-const { buyerId, cartId } = await seedDemoCheckout(engine, { lines: 3 });
+const { buyerId, cartId } = await demo.newCart(engine, { lines: 3 });
 const as = { userId: buyerId };
 
 const invoke = async (action: string, input: Record<string, unknown>) => {
-  const [r] = await engine.invoke(action, [input], as);
+  const [r] = await engine.invokeAny(action, [input], as);
   if (!r?.isSuccess) throw new Error(`${action} failed: ${JSON.stringify(r?.errors)}`);
   return r.outputValues as Record<string, string>;
 };

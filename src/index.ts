@@ -1,14 +1,30 @@
 /**
  * checkout-engine: Salesforce B2B Commerce checkout (Checkout Flow core actions) as XState
- * statecharts, offline.
+ * statecharts, offline. This entry loads no HTTP server: the Fastify server and plugin are in
+ * 'checkout-engine/http', the scenario runner also in 'checkout-engine/scenarios'.
  * @example
- *   import { createCheckoutEngine } from 'checkout-engine';
+ *   import { createCheckoutEngine, demo } from 'checkout-engine';
  *   const engine = await createCheckoutEngine({ storage: ':memory:' });
- *   const ids = await engine.seed(fixture);
- *   const [r] = await engine.invoke('cartToOrderAction', [{ cartId: ids.cart }], { userId: ids.buyer });
+ *   const { buyerId, cartId } = await demo.newCart(engine);
+ *   const [r] = await engine.invoke('checkoutSessionAction', [{ cartId }], { userId: buyerId });
+ *   if (r?.isSuccess) console.log(r.outputValues.requestId);
  */
 export { createCheckoutEngine, CheckoutEngine, type CheckoutEngineOptions, type CallOptions } from './engine/engine.js';
-export { ACTIONS, type InvocationResult, type ActionError } from './actions/index.js';
+export { ACTIONS } from './actions/index.js';
+export type {
+  ActionError,
+  ActionFailure,
+  ActionInput,
+  ActionName,
+  ActionOutput,
+  ActionResult,
+  ActionSuccess,
+  CheckoutActions,
+  InvocationResult,
+  InvokeInputs,
+  InvokeName,
+  InvokeResult,
+} from './actions/typed.js';
 export type { ActionDef, ActionParam } from './actions/types.js';
 export { ERRORS, EngineError, StorageFault, type ErrorKey, type ErrorDef } from './errors.js';
 export { OBJECTS, findObject, type ObjectDef, type FieldDef } from './domain/objects.js';
@@ -23,7 +39,7 @@ export { openStorage } from './storage/index.js';
 export { openSqlite, SqliteStore, type SqliteOptions } from './storage/sqlite/index.js';
 export * from './integrations/index.js';
 export type { CheckoutRun, CheckoutAnswers, TrajectoryEntry, RunCheckoutOptions } from './engine/runner.js';
-export { demoFixture, type DemoOptions } from './demo/fixture.js';
+export { demo, demoCatalogFixture, demoFixture, formatTrajectory, type CatalogTargets, type DemoOptions, type NewDemoCartOptions } from './demo/index.js';
 export * from './scenarios/index.js';
 export type { HistoryEntry, EventOrigin } from './engine/sessions.js';
 export { redactSecrets, REDACTED } from './domain/redact.js';

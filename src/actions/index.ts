@@ -18,6 +18,7 @@ import { calcCartTaxesAction } from './calc-cart-taxes.js';
 import { authorizePaymentAction } from './authorize-payment.js';
 import { activateOrderAction } from './activate-order.js';
 import { cancelCartAsyncOperation } from './cancel-cart-async-operation.js';
+import type { InvocationResult } from './typed.js';
 
 /** The async and sync step actions, whose step services the engine registers by action name. */
 export const STEP_ACTIONS = [
@@ -43,23 +44,7 @@ export const ACTIONS: ReadonlyMap<string, ActionDef> = new Map(
   ].map((a): [string, ActionDef] => [a.name, a]),
 );
 
-/** One error of an action result. */
-export interface ActionError {
-  statusCode: string;
-  message: string;
-  fields: string[];
-}
-
-/** The result of one input, as Salesforce's invocable-action REST API returns it, plus `httpStatus`. */
-export interface InvocationResult {
-  actionName: string;
-  errors: ActionError[] | null;
-  isSuccess: boolean;
-  outputValues: Record<string, unknown> | null;
-  version: number;
-  /** 200 on success, else the documented status of the error. */
-  httpStatus: number;
-}
+export type { ActionError, ActionFailure, ActionSuccess, InvocationResult } from './typed.js';
 
 /** The action with this name, or NOT_FOUND. */
 export function requireAction(name: unknown): ActionDef {

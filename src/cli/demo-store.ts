@@ -5,6 +5,7 @@
  * curl works on every start. Everything goes through the engine's public API as the demo users.
  */
 import { demoFixture } from '../demo/fixture.js';
+import { ensureDemoCatalog } from '../demo/run-demo.js';
 import type { CheckoutEngine } from '../engine/engine.js';
 import { EngineError } from '../errors.js';
 
@@ -98,6 +99,8 @@ async function seedFreshCart(engine: CheckoutEngine, buyerId: string): Promise<n
 export async function ensureDemoStore(engine: CheckoutEngine): Promise<DemoStore> {
   let seeded = await seedStore(engine);
   const created = seeded > 0;
+  // A store seeded by an older version may lack the price book or stock of some products: add them, so every new cart can be priced.
+  await ensureDemoCatalog(engine);
   const buyerId = (await engine.userIdByUsername(DEMO_USERNAME))!;
   let ready = await findReadyCart(engine, buyerId);
   if (!ready) {

@@ -1,8 +1,9 @@
 /**
  * A demo store as a fixture: one store with a buyer group, a buyer account and its buyer, an admin,
- * a buyer of another account, a catalog, and a cart of any size spread across delivery groups, with
- * product and charge lines, taxes and adjustments. Used by `npm start`, the examples, tests and
- * benchmarks.
+ * a buyer of another account, a catalog with its price book, stock, promotions and tax rates (what
+ * the default integrations read, so a whole checkout completes), delivery methods, and a cart of any
+ * size spread across delivery groups, with product and charge lines, taxes and adjustments. Used by
+ * `npm start`, the examples, tests and benchmarks.
  */
 import { addMoney, multiplyMoney, roundMoney } from '../domain/money.js';
 
@@ -22,9 +23,50 @@ export interface DemoOptions {
   sessionState?: string;
   /** Demo password for every user (default 'demo-password-1'). */
   password?: string;
+  /**
+   * The records the default integrations read (price book, stock, promotions, tax rates; see
+   * demoCatalogFixture). Default true: with them `runCheckout` on the demo cart completes.
+   */
+  catalog?: boolean;
 }
 
-/** Builds the demo fixture. Handles: acme, buyerAccount, buyer, admin, integrator, outsider, store, cart, group0…, product0…. */
+/** Ids the catalog fixture hangs its records on (ids, or `@handles` inside one fixture). */
+export interface CatalogTargets {
+  storeId: string;
+  /** Product ids in demoFixture order (product0, product1, …). */
+  productIds: string[];
+}
+
+/** The demo price of product i (demoFixture prices line i, which uses product i, the same way). */
+export const demoPrice = (i: number): number => roundMoney(5 + ((i * 7.3) % 95));
+
+/**
+ * Records the default integrations read, for the demo store: one active price book with an entry
+ * per product, ample stock, a 5% cart-wide promotion and a 2.00 line promotion on the first
+ * product, and US / California tax rates.
+ */
+export function demoCatalogFixture(t: CatalogTargets): Record<string, Record<string, unknown>[]> {
+  return {
+    Pricebook2: [{ ref: 'demoPricebook', Name: 'Demo Price Book', IsActive: true }],
+    WebStorePricebook: [{ WebStoreId: t.storeId, Pricebook2Id: '@demoPricebook', IsActive: true }],
+    PricebookEntry: t.productIds.map((p, i) => ({ Pricebook2Id: '@demoPricebook', Product2Id: p, UnitPrice: demoPrice(i), IsActive: true })),
+    ProductInventory: t.productIds.map((p) => ({ Product2Id: p, QuantityAvailable: 100_000, QuantityReserved: 0 })),
+    Promotion: [
+      { Name: 'Spring 5% off', IsActive: true, DiscountType: 'Percentage', DiscountValue: 5, WebStoreId: t.storeId },
+      ...(t.productIds[0] ? [{ Name: 'Widget 1: 2.00 off', IsActive: true, DiscountType: 'FixedAmount', DiscountValue: 2, Product2Id: t.productIds[0] }] : []),
+    ],
+    TaxRate: [
+      { Name: 'California Sales Tax', Country: 'US', State: 'CA', Rate: 0.0725, IsActive: true },
+      { Name: 'US Sales Tax', Country: 'US', Rate: 0.05, IsActive: true },
+    ],
+  };
+}
+
+/**
+ * Builds the demo fixture. Handles: acme, globex, buyerAccount, globexBuyer, buyer, admin, outsider,
+ * store, buyerGroup, ground, express, cart, group0…, item0…, charge0…, product0…, demoPricebook
+ * (and session with `sessionState`).
+ */
 export function demoFixture(opts: DemoOptions = {}): Record<string, Record<string, unknown>[]> {
   const lines = opts.lines ?? 3;
   const groups = Math.max(1, opts.groups ?? 1);
@@ -37,7 +79,7 @@ export function demoFixture(opts: DemoOptions = {}): Record<string, Record<strin
   const cartItems: Record<string, unknown>[] = [];
   const taxes: Record<string, unknown>[] = [];
   for (let i = 0; i < lines; i++) {
-    const price = roundMoney(5 + ((i * 7.3) % 95));
+    const price = demoPrice(i);
     const qty = 1 + (i % 5);
     const adjust = opts.adjustments !== false && i % 3 === 2 ? -multiplyMoney(multiplyMoney(price, qty), 0.1) : 0;
     const p = i % products.length;
@@ -132,6 +174,7 @@ export function demoFixture(opts: DemoOptions = {}): Record<string, Record<strin
     CartItem: cartItems,
     CartTax: taxes,
   };
+  if (opts.catalog !== false) Object.assign(fixture, demoCatalogFixture({ storeId: '@store', productIds: products.map((p) => `@${p.ref}`) }));
   if (opts.sessionState) {
     fixture.CartCheckoutSession = [{ ref: 'session', Name: 'Checkout Cart', WebCartId: '@cart', State: opts.sessionState }];
   }

@@ -5,47 +5,16 @@
  * prints the trajectory: every state with its operation and timing. On a database that already
  * holds the demo store it adds a fresh cart for the same buyer instead of seeding twice.
  */
-import { demoFixture } from './fixture.js';
+import { demoCatalogFixture, demoFixture, demoPrice } from './fixture.js';
+
+export { demoCatalogFixture, type CatalogTargets } from './fixture.js';
 import type { CheckoutEngine } from '../engine/engine.js';
-import type { CheckoutRun } from '../engine/runner.js';
+import type { CheckoutAnswers, CheckoutRun } from '../engine/runner.js';
 import { EngineError } from '../errors.js';
-import { roundMoney } from '../domain/money.js';
 
 /** Where the demo prints (process.stdout or any writable). */
 export interface DemoOut {
   write(text: string): unknown;
-}
-
-/** Ids the catalog fixture hangs its records on. */
-export interface CatalogTargets {
-  storeId: string;
-  /** Product ids in demoFixture order (product0, product1, …). */
-  productIds: string[];
-}
-
-/** The demo price of product i (demoFixture prices line i, which uses product i, the same way). */
-const demoPrice = (i: number) => roundMoney(5 + ((i * 7.3) % 95));
-
-/**
- * Records the default integrations read, for the demo store: one active price book with an entry
- * per product, ample stock, a 5% cart-wide promotion and a 2.00 line promotion on the first
- * product, and US / California tax rates.
- */
-export function demoCatalogFixture(t: CatalogTargets): Record<string, Record<string, unknown>[]> {
-  return {
-    Pricebook2: [{ ref: 'demoPricebook', Name: 'Demo Price Book', IsActive: true }],
-    WebStorePricebook: [{ WebStoreId: t.storeId, Pricebook2Id: '@demoPricebook', IsActive: true }],
-    PricebookEntry: t.productIds.map((p, i) => ({ Pricebook2Id: '@demoPricebook', Product2Id: p, UnitPrice: demoPrice(i), IsActive: true })),
-    ProductInventory: t.productIds.map((p) => ({ Product2Id: p, QuantityAvailable: 100_000, QuantityReserved: 0 })),
-    Promotion: [
-      { Name: 'Spring 5% off', IsActive: true, DiscountType: 'Percentage', DiscountValue: 5, WebStoreId: t.storeId },
-      ...(t.productIds[0] ? [{ Name: 'Widget 1: 2.00 off', IsActive: true, DiscountType: 'FixedAmount', DiscountValue: 2, Product2Id: t.productIds[0] }] : []),
-    ],
-    TaxRate: [
-      { Name: 'California Sales Tax', Country: 'US', State: 'CA', Rate: 0.0725, IsActive: true },
-      { Name: 'US Sales Tax', Country: 'US', Rate: 0.05, IsActive: true },
-    ],
-  };
 }
 
 /** Demo products are SKU-0001 … SKU-0050 (demoFixture's catalog at its largest). */
@@ -79,19 +48,48 @@ async function ensureCatalog(engine: CheckoutEngine, storeId: string): Promise<s
   return ids;
 }
 
-/** Seeds the demo store and its catalog, or a fresh cart when the store exists; returns the buyer and cart ids. */
-export async function seedDemoCheckout(engine: CheckoutEngine, opts: { lines?: number; groups?: number } = {}): Promise<{ buyerId: string; cartId: string }> {
+/** Options of `demo.newCart` (seedDemoCheckout). */
+export interface NewDemoCartOptions {
+  /** The demo buyer whose cart it is: 'buyer@acme.example' (default) or 'buyer@globex.example'. */
+  buyer?: string;
+  /** Product lines (default 6; past 50 lines the 50 demo products repeat). */
+  lines?: number;
+  /** Delivery groups the lines are spread over (default 2). */
+  groups?: number;
+}
+
+/** The demo buyers (usernames); each buys for its own account. */
+export const DEMO_BUYERS = ['buyer@acme.example', 'buyer@globex.example'] as const;
+
+const findUser = async (engine: CheckoutEngine, username: string) =>
+  (await engine.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: username }], limit: 1 }))[0];
+
+/**
+ * A fresh Active cart of a demo buyer, ready for a whole checkout (runCheckout, or the actions over
+ * HTTP): seeds the demo store and its catalog first when the database doesn't have them (and adds
+ * whatever part of the catalog an older demo store lacks). Every call makes a new cart; the
+ * delivery method is left for the buyer to choose during checkout. Returns the buyer's and the
+ * cart's ids.
+ */
+export async function seedDemoCheckout(engine: CheckoutEngine, opts: NewDemoCartOptions = {}): Promise<{ buyerId: string; cartId: string }> {
   const storage = engine.core.storage;
-  const full = demoFixture({ lines: opts.lines ?? 6, groups: opts.groups ?? 2, taxes: false, adjustments: false });
-  let [buyer] = await storage.find('User', { where: [{ field: 'Username', op: '=', value: 'buyer@acme.example' }], limit: 1 });
-  if (!buyer) {
-    // The store, its users and delivery methods come from demoFixture; the cart is added below like any later one.
+  const username = opts.buyer ?? DEMO_BUYERS[0];
+  if (!(DEMO_BUYERS as readonly string[]).includes(username)) {
+    throw new EngineError('INVALID_INPUT', `buyer must be one of the demo buyers: ${DEMO_BUYERS.join(', ')}; got '${String(username)}'.`, ['buyer']);
+  }
+  const lines = opts.lines ?? 6;
+  if (!Number.isInteger(lines) || lines < 1) throw new EngineError('INVALID_INPUT', 'lines must be a whole number of at least 1.', ['lines']);
+  const groups = opts.groups ?? 2;
+  if (!Number.isInteger(groups) || groups < 1) throw new EngineError('INVALID_INPUT', 'groups must be a whole number of at least 1.', ['groups']);
+  const full = demoFixture({ lines, groups, taxes: false, adjustments: false, catalog: false });
+  if (!(await findUser(engine, DEMO_BUYERS[0]))) {
+    // The store, its users and delivery methods come from demoFixture; the catalog and the cart are added below like any later one.
     const store = Object.fromEntries(Object.entries(full).filter(([type]) => !['WebCart', 'CartDeliveryGroup', 'CartItem', 'CartTax', 'Product2'].includes(type)));
     await engine.seed(store);
-    [buyer] = await storage.find('User', { where: [{ field: 'Username', op: '=', value: 'buyer@acme.example' }], limit: 1 });
   }
+  const buyer = await findUser(engine, username);
   const [store] = await storage.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
-  if (!store || !buyer) throw new EngineError('NOT_FOUND', "The database has the demo buyer but no 'Demo B2B Store'.");
+  if (!store || !buyer) throw new EngineError('NOT_FOUND', `The database has the demo buyer but no 'Demo B2B Store' or no ${username}.`);
   const productIds = await ensureCatalog(engine, String(store.Id));
   const refs: Record<string, string> = { '@buyer': String(buyer.Id), '@acme': String(buyer.AccountId), '@store': String(store.Id) };
   productIds.forEach((id, i) => (refs[`@product${i}`] = id));
@@ -105,6 +103,22 @@ export async function seedDemoCheckout(engine: CheckoutEngine, opts: { lines?: n
   const ids = await engine.seed(fixture);
   return { buyerId: String(buyer.Id), cartId: ids.cart! };
 }
+
+/** Makes sure the demo store ('Demo B2B Store') has the whole demo catalog: price book, entries and stock for SKU-0001…SKU-0050. */
+export async function ensureDemoCatalog(engine: CheckoutEngine): Promise<void> {
+  const [store] = await engine.core.storage.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
+  if (store) await ensureCatalog(engine, String(store.Id));
+}
+
+/**
+ * The answers the demo buyer gives during `runCheckout`: a shipping address in Oakland, the test
+ * gateway's card and a billing address in San Francisco.
+ */
+export const DEMO_ANSWERS = {
+  deliveryAddress: { DeliverToName: 'Acme Receiving', DeliverToStreet: '500 Harbor Way', DeliverToCity: 'Oakland', DeliverToState: 'CA', DeliverToPostalCode: '94607', DeliverToCountry: 'US' },
+  paymentMethodId: 'pm_test_visa',
+  billingAddress: { BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingState: 'CA', BillingPostalCode: '94105', BillingCountry: 'US' },
+} as const satisfies CheckoutAnswers;
 
 /** Formats a run's trajectory as aligned text lines. */
 export function formatTrajectory(run: CheckoutRun): string[] {
@@ -122,11 +136,7 @@ export async function runDemo(engine: CheckoutEngine, out: DemoOut): Promise<Che
   say('Running the default checkout flow (engine.runCheckout) as the buyer…');
   const run = await engine.runCheckout(cartId, {
     userId: buyerId,
-    answers: {
-      deliveryAddress: { DeliverToName: 'Acme Receiving', DeliverToStreet: '500 Harbor Way', DeliverToCity: 'Oakland', DeliverToState: 'CA', DeliverToPostalCode: '94607', DeliverToCountry: 'US' },
-      paymentMethodId: 'pm_test_visa',
-      billingAddress: { BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingState: 'CA', BillingPostalCode: '94105', BillingCountry: 'US' },
-    },
+    answers: DEMO_ANSWERS,
   });
   say('');
   say(`    ${'state'.padEnd(26)} ${'kind'.padEnd(6)} ${'status'.padEnd(9)} ${'time'.padStart(10)}  ${'operation'.padEnd(18)}  calls`);

@@ -13,6 +13,7 @@ import type { PaymentGateway } from '../integrations/payment.js';
 import { expireBeforeCall, sweepExpiredCheckouts } from './expiry.js';
 import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from './runner.js';
 import type { ActionDef } from '../actions/types.js';
+import type { InvokeInputs, InvokeName, InvokeResult } from '../actions/typed.js';
 import { EngineError } from '../errors.js';
 import { publicRecord, type SObject } from '../domain/records.js';
 import { openStorage } from '../storage/index.js';
@@ -188,10 +189,24 @@ export class CheckoutEngine {
 
   /**
    * Invokes a standard action once per input, as `userId`; returns one Salesforce action result per
-   * input, each with `httpStatus`. An unknown action is a NOT_FOUND error; `inputs` must be a list.
-   * @example await engine.invoke('cartToOrderAction', [{ cartId }], { userId })
+   * input, each with `httpStatus`. Typed by the action map (CheckoutActions): a misspelt action name
+   * or input parameter doesn't compile, and a result narrows on `isSuccess` (then `outputValues` is
+   * the action's outputs). A name known only at run time (`string`) is accepted untyped; see also
+   * `invokeAny`. An unknown action is a NOT_FOUND error; `inputs` must be a list.
+   * @example
+   *   const [r] = await engine.invoke('cartToOrderAction', [{ cartId }], { userId });
+   *   if (r.isSuccess) console.log(r.outputValues.backgroundOperationId);
    */
-  async invoke(actionName: string, inputs: unknown, opts: CallOptions): Promise<InvocationResult[]> {
+  invoke<N extends string>(actionName: InvokeName<N>, inputs: InvokeInputs<N>, opts: CallOptions): Promise<InvokeResult<N>[]> {
+    return this.invokeAny(actionName, inputs, opts) as Promise<InvokeResult<N>[]>;
+  }
+
+  /**
+   * The untyped form of `invoke`, for dynamic callers: any action name (standard, or a custom flow
+   * step's action) and any inputs, checked at run time only.
+   * @example await engine.invokeAny(actionNameFromConfig, inputsFromJson, { userId })
+   */
+  async invokeAny(actionName: string, inputs: unknown, opts: CallOptions): Promise<InvocationResult[]> {
     this.live();
     const def = this.customActions.get(actionName) ?? requireAction(actionName);
     if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', "'inputs' must be a list of input objects, e.g. [{ \"cartId\": \"0a6…\" }].", ['inputs']);

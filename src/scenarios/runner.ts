@@ -16,7 +16,8 @@ import { demoCatalogFixture } from '../demo/run-demo.js';
 import { parseFixture } from '../engine/seed.js';
 import { DEFAULT_INTEGRATIONS } from '../integrations/defaults.js';
 import { EngineError, ERRORS, toEngineError } from '../errors.js';
-import { startServer, type RunningServer } from '../http/server.js';
+// The HTTP server (Fastify) is loaded only when a scenario runs over HTTP, so the library entry stays free of it.
+import type { RunningServer } from '../http/server.js';
 import type { InvocationResult } from '../actions/index.js';
 import type { Row } from '../storage/port.js';
 import { checkInvariants, orderTotalsProblem } from './invariants.js';
@@ -118,6 +119,7 @@ function engineDriver(engine: CheckoutEngine): Driver {
 const V = '/services/data/v62.0';
 
 async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>): Promise<Driver> {
+  const { startServer } = await import('../http/server.js');
   const server: RunningServer = await startServer(engine, { port: 0, host: '127.0.0.1', log: false });
   const tokens = new Map<string, string>();
   const token = async (userId: string) => {
@@ -613,7 +615,7 @@ export function scenarioDemo(
   opts: DemoOptions & { store?: Record<string, unknown>; session?: Record<string, unknown>; records?: Record<string, Record<string, unknown>[]> },
 ): Record<string, Record<string, unknown>[]> {
   const { store, session, records, ...shape } = opts;
-  const fixture = demoFixture({ taxes: false, adjustments: false, ...shape });
+  const fixture = demoFixture({ taxes: false, adjustments: false, ...shape, catalog: false });
   for (const g of fixture.CartDeliveryGroup ?? []) g.DeliveryMethodId = null;
   if (store) Object.assign(fixture.WebStore![0]!, store);
   if (session && fixture.CartCheckoutSession) Object.assign(fixture.CartCheckoutSession[0]!, session);

@@ -207,7 +207,7 @@ export function badThrow(e: unknown): string | null {
 export function badResults(results: InvocationResult[]): string | null {
   for (const r of results) {
     if (r.isSuccess) {
-      if (r.errors !== null || r.httpStatus !== 200) return `a success with errors or status ${r.httpStatus}`;
+      if ((r.errors as unknown) !== null || r.httpStatus !== 200) return `a success with errors or status ${r.httpStatus}`;
       continue;
     }
     const e = r.errors?.[0];
