@@ -56,7 +56,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * `parseArgs` (strict, positionals allowed) whose errors are usage errors; an unknown option names
  * the closest known one.
  */
-export function parseOptions<O extends Options>(args: string[], options: O) {
+export function parseOptions<O extends Options>(args: string[], options: O): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {

@@ -16,6 +16,8 @@ import { prepareUserCredentials } from './passwords.js';
 import { impliedStateValue } from './sessions.js';
 import { UniqueViolation, type Row, type StorageOps } from '../storage/port.js';
 import { cartRows, stampsFor } from './completion.js';
+import { setHolds, type HoldRequest } from './reservations.js';
+import { StepFailed } from './core.js';
 import { computationOf, parseStamps } from '../domain/completion-invariants.js';
 
 interface Pending {
@@ -214,4 +216,33 @@ async function stampSeededSession(core: EngineCore, tx: StorageOps, session: Row
   const rows = await cartRows(tx, String(session.WebCartId));
   const stamps = stampsFor(parseStamps(session._stamps), done, core.now().toISOString(), rows);
   await tx.update('CartCheckoutSession', String(session.Id), { _stamps: JSON.stringify(stamps) });
+  if (done.includes('inventory') && session.IsArchived !== true && !session.OrderId) await holdSeededStock(core, tx, String(session.WebCartId), rows.items);
+}
+
+/**
+ * A session seeded past the inventory step holds its cart's tracked stock, as that step would have
+ * (stock-held is a completion invariant). Stock that isn't there is left unheld: the checkout then
+ * meets the invariant's refusal, which is the truth of such a fixture.
+ */
+async function holdSeededStock(core: EngineCore, tx: StorageOps, cartId: string, items: readonly Row[]): Promise<void> {
+  const quantities = new Map<string, { quantity: number; line: string }>();
+  for (const i of items) {
+    if (i.Type === 'Charge' || typeof i.Product2Id !== 'string') continue;
+    const q = quantities.get(i.Product2Id) ?? { quantity: 0, line: String(i.Id) };
+    q.quantity += Number(i.Quantity ?? 0);
+    quantities.set(i.Product2Id, q);
+  }
+  if (!quantities.size) return;
+  const inventories = await tx.find('ProductInventory', { where: [{ field: 'Product2Id', op: 'in', value: [...quantities.keys()] }] });
+  const target = new Map<string, HoldRequest>();
+  for (const inv of inventories) {
+    const q = quantities.get(String(inv.Product2Id));
+    if (q && q.quantity > 0) target.set(String(inv.Id), { quantity: q.quantity, relatedEntityId: q.line });
+  }
+  if (!target.size) return;
+  try {
+    await setHolds(core, tx, cartId, target, null, core.now());
+  } catch (e) {
+    if (!(e instanceof StepFailed)) throw e;
+  }
 }
