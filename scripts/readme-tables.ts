@@ -1,7 +1,7 @@
 /**
  * Regenerates the documentation's generated blocks from the code — the error table (docs/errors.md),
- * the key-prefix table (docs/records.md), the default-flow diagram (README) and the access matrix
- * (README; from test/security/access-matrix.ts, which test/security/access-matrix.test.ts proves
+ * the key-prefix table (docs/records.md), the default-flow diagram (docs/flows.md), the completion
+ * invariants (README, docs/guarantees.md) and the access matrix (docs/access-matrix.md; from test/security/access-matrix.ts, which test/security/access-matrix.test.ts proves
  * over HTTP) — between their `<!-- …:start -->` / `<!-- …:end -->` markers, in every page that has them.
  * Run: npx tsx scripts/readme-tables.ts (test/readme.test.ts fails when a page is stale).
  */
@@ -27,7 +27,7 @@ export function readmeTables(): Record<string, string> {
 }
 
 /** The pages that hold generated blocks (paths from the repository root). */
-export const GENERATED_PAGES = ['README.md', 'docs/errors.md', 'docs/records.md', 'docs/guarantees.md'];
+export const GENERATED_PAGES = ['README.md', 'docs/errors.md', 'docs/records.md', 'docs/guarantees.md', 'docs/flows.md', 'docs/access-matrix.md'];
 
 /** A page's text with every generated block it holds replaced. */
 export function renderReadme(text: string): string {

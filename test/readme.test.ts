@@ -27,8 +27,16 @@ describe('README', () => {
   });
 
   it('stays short: the reference lives in docs/, one page per topic, each listed in the map', () => {
-    expect(readme.split('\n').length).toBeLessThan(400);
+    expect(readme.split('\n').length).toBeLessThanOrEqual(150);
     for (const page of pages.filter((p) => p !== 'README.md')) expect(readme, page).toContain(`(${page})`);
+  });
+
+  it('its library example is examples/readme-library.ts, which the tests compile under --strict and run', () => {
+    const example = read('examples/readme-library.ts');
+    const block = /## Library\n\n```ts\n([\s\S]*?)```/.exec(readme);
+    expect(block, 'README has a Library code block').not.toBeNull();
+    expect(example).toContain(block![1]!.trim());
+    expect(block![1]!.trim().split('\n').length).toBeLessThanOrEqual(15);
   });
 
   it.each(pages)('%s links only inside the repository, to files that exist', (page) => {

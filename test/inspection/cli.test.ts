@@ -33,15 +33,15 @@ function io(opts: { tty?: boolean } = {}) {
 }
 
 describe('checkout-engine viz', () => {
-  it('prints the default flow as Mermaid, the same diagram the README shows', async () => {
+  it('prints the default flow as Mermaid, the same diagram docs/flows.md shows', async () => {
     const t = io();
     expect(await main(['viz'], t.io, false)).toBe(0);
     expect(t.out()).toMatch(/^stateDiagram-v2\n/);
     expect(t.out()).toContain('checkoutSummary --> cartToOrder : claim, cartToOrderAction');
     expect(t.out()).toContain('cartToOrder --> error : cartToOrderAction fails');
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const block = /<!-- default-flow:start -->\n```mermaid\n([\s\S]*?)\n```\n<!-- default-flow:end -->/.exec(readme);
-    expect(block, 'README has the default-flow block').not.toBeNull();
+    const page = readFileSync(new URL('../../docs/flows.md', import.meta.url), 'utf8');
+    const block = /<!-- default-flow:start -->\n```mermaid\n([\s\S]*?)\n```\n<!-- default-flow:end -->/.exec(page);
+    expect(block, 'docs/flows.md has the default-flow block').not.toBeNull();
     expect(block![1]).toBe(t.out().trimEnd());
   });
 

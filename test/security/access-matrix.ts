@@ -1,9 +1,9 @@
 /**
  * The access matrix of issue 8 (item 9), written down as data: for each role and each invocable
  * action on cart A, and each record verb on each object's sample record, the answer the rules
- * promise. These are the rules as stated (README "Guarantees", docs/guarantees.md), NOT derived
+ * promise. These are the rules as stated (docs/guarantees.md), NOT derived
  * from the engine's rule tables: test/security/access-matrix.test.ts performs every cell over HTTP
- * and compares, and scripts/readme-tables.ts renders the tables into the README.
+ * and compares, and scripts/readme-tables.ts renders the tables into docs/access-matrix.md.
  *
  * The world: store S with buyer accounts A (Acme) and B (Globex), both members of its buyer group;
  * cart A (account A, owned by `owner`) in Checkout with its session resting at the Checkout Summary
@@ -296,7 +296,7 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
 /** A cell's compact letter in the objects table, when its answer is `ok`. */
 const LETTER: Record<VerbName, string> = { read: 'R', query: 'Q', create: 'C', update: 'U', delete: 'D' };
 
-/** The markdown of both tables and their footnotes (README and docs point here). */
+/** The markdown of both tables and their footnotes (docs/access-matrix.md). */
 export function renderAccessMatrix(): string {
   const out: string[] = [];
   const cell = (v: string) => (v === OK ? '✓' : v === NO_SESSION ? '401' : v);
@@ -335,7 +335,7 @@ export function renderAccessMatrix(): string {
   return out.join('\n');
 }
 
-// --- event streams (appended; performed by test/security/streams.test.ts, not rendered in the README) ---
+// --- event streams (appended; performed by test/security/streams.test.ts, not rendered in docs/access-matrix.md) ---
 /**
  * One event-stream row: how the stream is opened and each role's answer — `ok` = it opens (200)
  * and delivers the event recorded on cart A's session; `empty` = it opens but never delivers that
