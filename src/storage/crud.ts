@@ -93,7 +93,7 @@ export class KyselyOps implements StorageOps {
           break;
         case 'in':
         case 'not in': {
-          const vals = f.value.map((v) => this.encodeValue(info, f.field, v));
+          const vals = f.value.map((v) => encodeValue(info, f.field, v));
           params.push(...vals);
           key += `|${f.field} ${f.op} ${vals.length}`;
           break;
@@ -106,12 +106,12 @@ export class KyselyOps implements StorageOps {
         case '!=':
           if (f.value === null) key += `|${f.field} ${f.op} null`;
           else {
-            params.push(this.encodeValue(info, f.field, f.value));
+            params.push(encodeValue(info, f.field, f.value));
             key += `|${f.field} ${f.op}`;
           }
           break;
         default:
-          params.push(this.encodeValue(info, f.field, f.value));
+          params.push(encodeValue(info, f.field, f.value));
           key += `|${f.field} ${f.op}`;
       }
     }
@@ -123,14 +123,6 @@ export class KyselyOps implements StorageOps {
     const t = this.tables.get(object);
     if (!t) throw new Error(`unknown object ${object}`);
     return t;
-  }
-
-  private decode(info: TableInfo, row: Row): Row {
-    return decodeRow(info, row);
-  }
-
-  private encodeValue(info: TableInfo, field: string, v: unknown): unknown {
-    return encodeValue(info, field, v);
   }
 
   private applyWhere<Q extends { where: (...a: any[]) => Q }>(qb: Q, info: TableInfo, where: readonly Filter[] | undefined): Q {
@@ -145,7 +137,7 @@ export class KyselyOps implements StorageOps {
           break;
         case 'in':
         case 'not in': {
-          const vals = f.value.map((v) => this.encodeValue(info, f.field, v));
+          const vals = f.value.map((v) => encodeValue(info, f.field, v));
           if (vals.length === 0) {
             if (f.op === 'in') qb = qb.where(sql<boolean>`1 = 0`);
             break;
@@ -157,16 +149,16 @@ export class KyselyOps implements StorageOps {
           qb = qb.where(f.field, this.spec.likeOperator, f.value);
           break;
         case '=':
-          qb = f.value === null ? qb.where(f.field, 'is', null) : qb.where(f.field, '=', this.encodeValue(info, f.field, f.value));
+          qb = f.value === null ? qb.where(f.field, 'is', null) : qb.where(f.field, '=', encodeValue(info, f.field, f.value));
           break;
         case '!=':
           qb =
             f.value === null
               ? qb.where(f.field, 'is not', null)
-              : qb.where((eb: any) => eb.or([eb(f.field, '!=', this.encodeValue(info, f.field, f.value)), eb(f.field, 'is', null)]));
+              : qb.where((eb: any) => eb.or([eb(f.field, '!=', encodeValue(info, f.field, f.value)), eb(f.field, 'is', null)]));
           break;
         default:
-          qb = qb.where(f.field, f.op, this.encodeValue(info, f.field, f.value));
+          qb = qb.where(f.field, f.op, encodeValue(info, f.field, f.value));
       }
     }
     return qb;
@@ -181,7 +173,7 @@ export class KyselyOps implements StorageOps {
       const q = this.db.selectFrom(object).selectAll().where('Id', '=', id);
       return lock ? q.forUpdate() : q;
     });
-    const row = rows[0] ? this.decode(info, rows[0]) : undefined;
+    const row = rows[0] ? decodeRow(info, rows[0]) : undefined;
     this.keepRead(object, row, lock);
     return row;
   }
@@ -202,7 +194,7 @@ export class KyselyOps implements StorageOps {
     }
     shape += ` ${opts.limit !== undefined} ${opts.offset !== undefined} ${!!opts.forUpdate && this.spec.adapter.supportsRowLocks}`;
     const { rows } = await this.exec(shape, params, () => this.findQuery(info, object, opts));
-    for (const r of rows) this.decode(info, r);
+    for (const r of rows) decodeRow(info, r);
     return rows;
   }
 
@@ -283,7 +275,7 @@ export class KyselyOps implements StorageOps {
     const out: Row = {};
     for (const [k, v] of Object.entries(values)) {
       if (v === undefined) continue;
-      out[k] = this.encodeValue(info, k, v);
+      out[k] = encodeValue(info, k, v);
     }
     return out;
   }
@@ -321,7 +313,7 @@ export class KyselyOps implements StorageOps {
     for (let i = 0; i < entries.length; i += chunk) {
       const part = entries.slice(i, i + chunk);
       const cases = sql.join(
-        part.map(([id, v]) => sql`when ${id} then cast(${this.encodeValue(info, field, v)} as ${cast})`),
+        part.map(([id, v]) => sql`when ${id} then cast(${encodeValue(info, field, v)} as ${cast})`),
         sql` `,
       );
       const r = await this.db
@@ -367,7 +359,7 @@ export class KyselyOps implements StorageOps {
         const part = group.slice(i, i + chunk);
         const set: Record<string, unknown> = {};
         fields.forEach((f, j) => {
-          const values = part.map((r) => this.encodeValue(info, f, r.values[f]));
+          const values = part.map((r) => encodeValue(info, f, r.values[f]));
           if (values.every((v) => v === values[0])) {
             set[f] = sql`cast(${values[0]} as ${casts[j]!})`;
             return;
