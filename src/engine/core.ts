@@ -6,7 +6,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { createCheckoutSessionMachine, type StepOutput } from '../../machines/checkout-session.js';
 import { BUILTIN_FLOWS, validateFlow, type CompiledFlow, type FlowDefinition, FlowError } from '../../machines/flow.js';
-import { EngineError, StorageFault } from '../errors.js';
+import { EngineError } from '../errors.js';
 import { mintId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import { UniqueViolation, type Row, type Storage, type StorageOps } from '../storage/port.js';
@@ -127,8 +127,9 @@ export class EngineCore {
   /**
    * Runs `fn` in a transaction, retrying the whole of it when a compare-and-set lost a race, so the
    * retry re-reads and re-decides (and then typically reports ALREADY_IN_PROCESS or a mismatch).
-   * A transaction whose database connection was lost before COMMIT (StorageFault STORAGE_UNAVAILABLE,
-   * `committed: false`) also runs again, up to 3 times; a lock wait that timed out, a full disk or a
+   * A serialization failure is whatever the backend's adapter says it is (`isSerializationFailure`).
+   * A transaction whose database connection was lost before COMMIT (the adapter's `isRetryable`:
+   * StorageFault STORAGE_UNAVAILABLE, `committed: false`) also runs again, up to 3 times; a lock wait that timed out, a full disk or a
    * commit of unknown outcome is thrown as its StorageFault (docs/reliability.md, Database faults).
    */
   async atomically<T>(fn: (tx: StorageOps) => Promise<T>, opts: { retryOnUnique?: boolean; attempts?: number } = {}): Promise<T> {
@@ -143,10 +144,10 @@ export class EngineCore {
         await this.afterTransaction(used, true);
         return result;
       } catch (e) {
-        const retriable = e instanceof VersionConflict || (opts.retryOnUnique === true && e instanceof UniqueViolation) || isSerializationFailure(e);
+        const retriable = e instanceof VersionConflict || (opts.retryOnUnique === true && e instanceof UniqueViolation) || this.storage.adapter.isSerializationFailure(e);
         // A connection lost before COMMIT: the database rolled the transaction back, so it runs again
         // on a fresh connection (a few times, backing off). One lost DURING the commit is never re-run.
-        if (isLostUncommitted(e) && i <= LOST_CONNECTION_RETRIES) {
+        if (this.storage.adapter.isRetryable(e) && i <= LOST_CONNECTION_RETRIES) {
           takeJournal(used);
           await new Promise((r) => setTimeout(r, 50 * 3 ** (i - 1)));
           continue;
@@ -197,16 +198,6 @@ export class EngineCore {
   }
 }
 
-function isSerializationFailure(e: unknown): boolean {
-  const code = (e as { code?: string })?.code;
-  // SQLITE_BUSY_SNAPSHOT: a WAL read snapshot went stale before the write (a plain SQLITE_BUSY has
-  // already waited busy_timeout and arrives as UNABLE_TO_LOCK_ROW, which is not re-run).
-  return code === '40001' || code === '40P01' || code === 'SQLITE_BUSY_SNAPSHOT';
-}
-
 /** Extra runs of a transaction whose connection was lost before it committed (50, 150, 450 ms apart). */
 const LOST_CONNECTION_RETRIES = 3;
 
-function isLostUncommitted(e: unknown): boolean {
-  return e instanceof StorageFault && e.key === 'STORAGE_UNAVAILABLE' && e.committed === false;
-}

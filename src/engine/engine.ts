@@ -164,7 +164,7 @@ export class CheckoutEngine {
   }
 
   /** Which backend this engine stores to. */
-  get storageKind(): 'sqlite' | 'postgres' {
+  get storageKind(): string {
     return this.core.storage.kind;
   }
 

@@ -2,8 +2,10 @@
  * The storage port: what the engine needs from a database, and nothing more. Records are plain
  * objects keyed by Salesforce API names with JS values (booleans, numbers, strings, string lists,
  * null); adapters convert to and from their column types. Every backend passes the same contract
- * suite (test/storage/contract.ts).
+ * suite (test/storage/contract.test.ts). What a backend can do and how its errors read is its
+ * `StorageAdapter` (defaults: `StorageAdapterBase`): the engine asks it, never a driver error code.
  */
+import { StorageFault } from '../errors.js';
 
 /** A stored row: API field names (and internal `_` columns) to JS values. */
 export type Row = Record<string, unknown>;
@@ -130,9 +132,88 @@ export interface StorageOps {
   updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number>;
 }
 
+/** How to reach the database a shared operation queue (pg-boss) lives in, next to the engine's tables. */
+export interface QueueConnection {
+  /** A postgres:// URL without the engine's `schema` parameter. */
+  connectionString: string;
+  /** The engine's schema; pg-boss lives in `<schema>_pgboss` (or `pgboss` for `public`). */
+  schema: string;
+}
+
+/**
+ * What a backend declares about itself, the way Kysely's `DialectAdapter` does: capabilities as
+ * flags, error classification as functions. The engine (transactions, the operation queue) asks
+ * these and never tests a driver's error codes itself. Extend `StorageAdapterBase` and override
+ * what differs from its defaults.
+ */
+export interface StorageAdapter {
+  /** `SELECT … FOR UPDATE` takes row locks. Default false: a transaction already serializes the whole database. */
+  readonly supportsRowLocks: boolean;
+  /**
+   * LISTEN/NOTIFY: processes sharing the database wake each other when an operation is queued or
+   * finishes. Default false: waiters re-read on a poll.
+   */
+  readonly supportsNotify: boolean;
+  /**
+   * Where an operation queue shared by every engine process on this database lives (pg-boss).
+   * Default undefined: no shared queue; operations run on the in-process queue (one process per database).
+   */
+  queueConnection(): QueueConnection | undefined;
+  /** Whether a driver error is a unique-key violation (the store throws `UniqueViolation` for it). Default false. */
+  isUniqueViolation(err: unknown): boolean;
+  /**
+   * Whether a transaction failed only because a concurrent one won a serialization race (a deadlock,
+   * a stale snapshot): nothing committed, and running it again at once may succeed. The engine
+   * re-runs it a few times, then reports CONFLICT. Default false.
+   */
+  isSerializationFailure(err: unknown): boolean;
+  /**
+   * The engine's error for a driver error that is a database fault, or null when it is not one:
+   * a lock wait that timed out → UNABLE_TO_LOCK_ROW, a statement timeout → STORAGE_TIMEOUT, a full
+   * disk or size cap → STORAGE_FULL, a connection refused or lost → STORAGE_UNAVAILABLE (with
+   * `committed` saying whether it may have committed). Default: a StorageFault as it is, else null.
+   */
+  classifyFault(err: unknown): StorageFault | null;
+  /**
+   * Whether a failed transaction (or read) may run again on a fresh connection: the failure proves
+   * nothing was saved. Default: a StorageFault STORAGE_UNAVAILABLE with `committed: false` (the
+   * connection went away before COMMIT). A lock or statement timeout, a full disk, or a commit of
+   * unknown outcome is not retryable.
+   */
+  isRetryable(err: unknown): boolean;
+}
+
+/** `StorageAdapter` with its documented defaults; a backend overrides what differs. */
+export class StorageAdapterBase implements StorageAdapter {
+  get supportsRowLocks(): boolean {
+    return false;
+  }
+  get supportsNotify(): boolean {
+    return false;
+  }
+  queueConnection(): QueueConnection | undefined {
+    return undefined;
+  }
+  isUniqueViolation(_err: unknown): boolean {
+    return false;
+  }
+  isSerializationFailure(_err: unknown): boolean {
+    return false;
+  }
+  classifyFault(err: unknown): StorageFault | null {
+    return err instanceof StorageFault ? err : null;
+  }
+  isRetryable(err: unknown): boolean {
+    return err instanceof StorageFault && err.key === 'STORAGE_UNAVAILABLE' && err.committed === false;
+  }
+}
+
 /** A database behind the engine. */
 export interface Storage extends StorageOps {
-  readonly kind: 'sqlite' | 'postgres';
+  /** The backend's name: the name of its folder under src/storage/ ('sqlite', 'postgres', …). */
+  readonly kind: string;
+  /** What the backend can do and how its errors read. */
+  readonly adapter: StorageAdapter;
   /** Brings the schema up to date (idempotent; run on start). */
   migrate(): Promise<void>;
   /** Runs `fn` in one serializable-enough transaction: all of it commits, or none of it. */
@@ -150,4 +231,20 @@ export class UniqueViolation extends Error {
     super(`unique key violated on ${object}`, { cause });
     this.name = 'UniqueViolation';
   }
+}
+
+/**
+ * What a backend folder exports as `backend` from its `backend.ts` (src/storage/<name>/backend.ts):
+ * how `openStorage` picks it for a location and opens it. Keep that file light (import the driver
+ * inside `open`), since every backend's descriptor is loaded to pick one.
+ */
+export interface StorageBackend {
+  /** The backend's name; equals its folder's name and the opened store's `kind`. */
+  readonly name: string;
+  /** Whether this backend opens `location` (e.g. a `postgres://` URL). */
+  accepts(location: string): boolean;
+  /** Opens every location no other backend accepts (SQLite: file paths and ':memory:'). At most one backend says so. */
+  readonly fallback?: boolean;
+  /** Opens (connects to, creates) the database at `location`; `migrate()` brings its schema up to date. */
+  open(location: string): Promise<Storage>;
 }

@@ -15,7 +15,8 @@ const cleanups: (() => Promise<void>)[] = [];
 
 /** A fresh, empty storage location for a backend. */
 export interface Backend {
-  name: 'sqlite' | 'sqlite-file' | 'postgres';
+  /** A label for the test names ('sqlite', 'sqlite-file', 'postgres', …). */
+  name: string;
   /** Returns a new storage location string (each call a new, empty database). */
   location(): string;
 }
@@ -36,7 +37,11 @@ export function freshSqliteFile(): string {
   return join(dir, 'engine.db');
 }
 
-/** Every backend. */
+/**
+ * Every backend, one line each: the storage contract suite (test/storage/contract.test.ts) and
+ * every storage-touching test run against each. A new backend folder (src/storage/<name>/) adds
+ * its line here.
+ */
 export const BACKENDS: Backend[] = [
   { name: 'sqlite', location: () => ':memory:' },
   { name: 'sqlite-file', location: freshSqliteFile },

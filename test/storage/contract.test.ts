@@ -4,7 +4,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { mintId } from '../../src/domain/ids.js';
-import { openStorage } from '../../src/storage/index.js';
+import { StorageFault } from '../../src/errors.js';
+import { openStorage, storageBackends } from '../../src/storage/index.js';
 import { UniqueViolation, type Storage } from '../../src/storage/port.js';
 import { BACKENDS, dropTestSchemas } from '../helpers/backends.js';
 
@@ -30,6 +31,15 @@ for (const backend of BACKENDS) {
       await s.migrate();
       return s;
     };
+
+    it('is a backend folder of its own kind and declares its adapter (a lost, uncommitted connection is retryable on every backend)', async () => {
+      const s = await open();
+      expect((await storageBackends()).map((b) => b.name)).toContain(s.kind);
+      expect(s.adapter.isRetryable(new StorageFault('STORAGE_UNAVAILABLE', 'gone', false))).toBe(true);
+      expect(s.adapter.isRetryable(new StorageFault('STORAGE_UNAVAILABLE', 'gone while committing', 'unknown'))).toBe(false);
+      expect(s.adapter.isUniqueViolation(new Error('not a database error'))).toBe(false);
+      await s.close();
+    });
 
     it('migrates idempotently and round-trips every value type', async () => {
       const s = await open();

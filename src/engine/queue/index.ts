@@ -1,11 +1,12 @@
 /**
- * Chooses the operation queue for a storage backend: pg-boss on PostgreSQL (many engine processes
- * share the work), the in-process queue otherwise (SQLite: one process per database).
+ * Chooses the operation queue for a storage backend, asking its adapter: pg-boss where the backend
+ * offers a shared queue (PostgreSQL: many engine processes share the work), the in-process queue
+ * otherwise (SQLite: one process per database).
  */
 import type { Storage } from '../../storage/port.js';
 import { EngineError } from '../../errors.js';
 import { InProcessQueue } from './in-process.js';
-import { PgBossQueue, type QueueConnection } from './pg-boss.js';
+import { PgBossQueue } from './pg-boss.js';
 import type { OperationQueue } from './types.js';
 
 export type { OperationQueue, OperationRunner, OperationWatch, WakeReason, WakeStats } from './types.js';
@@ -43,15 +44,13 @@ export function queueOptions(o: unknown): { notify?: boolean; pollMs?: number } 
   return { notify: notify as boolean | undefined, pollMs: pollMs as number | undefined };
 }
 
-/** The connection a PostgreSQL storage exposes for the queue, if it is one. */
-function connectionOf(storage: Storage): QueueConnection | undefined {
-  const s = storage as Storage & { queueConnection?: () => QueueConnection };
-  return storage.kind === 'postgres' && typeof s.queueConnection === 'function' ? s.queueConnection() : undefined;
-}
-
-/** The queue an engine on `storage` uses. */
+/**
+ * The queue an engine on `storage` uses: the shared queue (pg-boss) where the backend's adapter
+ * names a database for it, else the in-process queue. LISTEN/NOTIFY wake-ups only where the
+ * adapter supports them (and `notify` is not false).
+ */
 export function createOperationQueue(storage: Storage, opts: QueueOptions): OperationQueue {
-  const connection = connectionOf(storage);
-  if (connection) return new PgBossQueue(storage, { connection, ...opts });
+  const connection = storage.adapter.queueConnection();
+  if (connection) return new PgBossQueue(storage, { connection, ...opts, notify: opts.notify !== false && storage.adapter.supportsNotify });
   return new InProcessQueue(storage, opts.concurrency, opts.onError, opts.work, opts.pollMs);
 }

@@ -28,7 +28,7 @@
  */
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import type { Storage } from '../../storage/port.js';
+import type { QueueConnection, Storage } from '../../storage/port.js';
 import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './types.js';
 import { PgNotifier, Wakeups, wakeChannelFor, type NoticeKind, type OperationWatch, type WakeStats } from './wake.js';
 
@@ -43,13 +43,8 @@ const OWNER_LOCK_NS = 727275;
 /** The pg-boss queue (job name) that carries background operations. */
 export const OPERATION_JOB = 'checkout-operation';
 
-/** How to reach the database the engine stores to. */
-export interface QueueConnection {
-  /** A postgres:// URL without the engine's `schema` parameter. */
-  connectionString: string;
-  /** The engine's schema; pg-boss lives in `<schema>_pgboss` (or `pgboss` for `public`). */
-  schema: string;
-}
+/** How to reach the database the engine stores to (the storage adapter's `queueConnection()`). */
+export type { QueueConnection };
 
 /** Options of the pg-boss queue. */
 export interface PgBossQueueOptions {

@@ -6,13 +6,54 @@
  */
 import { Kysely, PostgresDialect, sql, type DatabaseIntrospector, type DatabaseMetadata, type SchemaMetadata, type TableMetadata } from 'kysely';
 import pg from 'pg';
-import { KyselyStore, type DialectSpec } from '../kysely-store.js';
+import type { DialectSpec } from '../dialect.js';
+import { StorageAdapterBase, type QueueConnection, type Storage } from '../port.js';
+import { KyselyStore } from '../store.js';
 import { EngineError, StorageFault } from '../../errors.js';
-import type { Storage } from '../port.js';
 
-function specFor(schema: string): DialectSpec {
+/**
+ * What PostgreSQL can do and how its errors read: row locks (`FOR UPDATE`), a queue shared by every
+ * engine process on the database (pg-boss, next to the engine's tables) and LISTEN/NOTIFY wake-ups;
+ * 23505 is a unique violation, 40001 (serialization failure) and 40P01 (deadlock) are
+ * serialization failures; faults are read by `postgresFault`.
+ */
+export class PostgresAdapter extends StorageAdapterBase {
+  constructor(private readonly connection: QueueConnection) {
+    super();
+  }
+
+  override get supportsRowLocks(): boolean {
+    return true;
+  }
+
+  override get supportsNotify(): boolean {
+    return true;
+  }
+
+  /** The URL (without `schema`) and schema, so pg-boss can live next to the engine's tables. */
+  override queueConnection(): QueueConnection {
+    return { ...this.connection };
+  }
+
+  override isUniqueViolation(err: unknown): boolean {
+    return (err as { code?: string })?.code === '23505';
+  }
+
+  override isSerializationFailure(err: unknown): boolean {
+    const code = (err as { code?: string })?.code;
+    return code === '40001' || code === '40P01';
+  }
+
+  override classifyFault(err: unknown): StorageFault | null {
+    return postgresFault(err);
+  }
+}
+
+/** PostgreSQL's SQL (`$n` parameters, `ilike`, `limit null`) in the engine's schema. */
+function specFor(schema: string, connection: QueueConnection): DialectSpec {
   return {
     kind: 'postgres',
+    adapter: new PostgresAdapter(connection),
     columnType: (t) => {
       switch (t) {
         case 'number':
@@ -28,9 +69,9 @@ function specFor(schema: string): DialectSpec {
     },
     maxParams: 60_000,
     encodeBoolean: (v) => v,
-    isUniqueViolation: (err) => (err as { code?: string })?.code === '23505',
-    forUpdate: true,
     likeOperator: 'ilike',
+    placeholder: (i) => `$${i}`,
+    noLimit: null,
     schema,
     withMigrationLock: async (db, fn) => {
       await db.connection().execute(async (conn) => {
@@ -290,7 +331,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Storag
   });
   pool.on('error', () => {}); // an idle client's error (server restart, pg_terminate_backend): the pool drops it and connects anew
   const db = new Kysely<any>({ dialect: new SchemaDialect({ pool: new FaultTranslatingPool(pool) }, schema) });
-  return new PostgresStore(db, specFor(schema), { connectionString: parsed.toString(), schema });
+  return new PostgresStore(db, specFor(schema, { connectionString: parsed.toString(), schema }));
 }
 
 /** Extra runs of a read whose connection was lost (a read has no effects: running it again is always safe). */
@@ -300,43 +341,30 @@ const READ_RETRIES = 2;
  * Runs a read again on a new connection when its connection was lost (a connection a proxy or a
  * restart cut while it sat idle in the pool fails its next statement).
  */
-async function retryRead<T>(read: () => Promise<T>): Promise<T> {
+async function retryRead<T>(isRetryable: (err: unknown) => boolean, read: () => Promise<T>): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return await read();
     } catch (e) {
-      if (!(e instanceof StorageFault && e.key === 'STORAGE_UNAVAILABLE' && e.committed === false) || i >= READ_RETRIES) throw e;
+      if (!isRetryable(e) || i >= READ_RETRIES) throw e;
       await new Promise((r) => setTimeout(r, 50 * 3 ** i));
     }
   }
 }
 
-/** The PostgreSQL store; it also tells the operation queue (pg-boss) where the database is. */
+/** The PostgreSQL store (its adapter also tells the operation queue, pg-boss, where the database is). */
 export class PostgresStore extends KyselyStore {
-  constructor(
-    db: Kysely<any>,
-    spec: DialectSpec,
-    private readonly connection: { connectionString: string; schema: string },
-  ) {
-    super(db, spec);
-  }
-
-  /** The URL (without `schema`) and schema, so pg-boss can live next to the engine's tables. */
-  queueConnection(): { connectionString: string; schema: string } {
-    return { ...this.connection };
-  }
-
   // Reads outside a transaction run again when their connection was lost (transactions are re-run by `atomically`).
   override get(...args: Parameters<KyselyStore['get']>) {
-    return retryRead(() => super.get(...args));
+    return retryRead((e) => this.adapter.isRetryable(e), () => super.get(...args));
   }
   override find(...args: Parameters<KyselyStore['find']>) {
-    return retryRead(() => super.find(...args));
+    return retryRead((e) => this.adapter.isRetryable(e), () => super.find(...args));
   }
   override count(...args: Parameters<KyselyStore['count']>) {
-    return retryRead(() => super.count(...args));
+    return retryRead((e) => this.adapter.isRetryable(e), () => super.count(...args));
   }
   override select(...args: Parameters<KyselyStore['select']>) {
-    return retryRead(() => super.select(...args));
+    return retryRead((e) => this.adapter.isRetryable(e), () => super.select(...args));
   }
 }

@@ -5,33 +5,60 @@
  */
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
-import { KyselyStore, type DialectSpec } from '../kysely-store.js';
-import type { StorageOps } from '../port.js';
+import type { DialectSpec } from '../dialect.js';
+import { StorageAdapterBase, type StorageOps } from '../port.js';
+import { KyselyStore } from '../store.js';
 import { EngineError, StorageFault } from '../../errors.js';
 
-const spec: DialectSpec = {
-  kind: 'sqlite',
-  columnType: (t) => {
-    switch (t) {
-      case 'number':
-      case 'currency':
-        return 'real';
-      case 'integer':
-      case 'boolean':
-        return 'integer';
-      default:
-        return 'text';
-    }
-  },
-  maxParams: 32_000,
-  encodeBoolean: (v) => (v ? 1 : 0),
-  isUniqueViolation: (err) => {
+/**
+ * What SQLite can do and how its errors read: no row locks (a transaction takes the database's
+ * write lock), no shared queue and no LISTEN/NOTIFY (one engine process per database file: the
+ * defaults); a stale WAL snapshot (SQLITE_BUSY_SNAPSHOT) is a serialization failure (a plain
+ * SQLITE_BUSY has already waited busy_timeout and is the fault UNABLE_TO_LOCK_ROW, never re-run).
+ */
+export class SqliteAdapter extends StorageAdapterBase {
+  constructor(private readonly busyTimeoutMs: number) {
+    super();
+  }
+
+  override isUniqueViolation(err: unknown): boolean {
     const code = (err as { code?: string })?.code;
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-  },
-  forUpdate: false,
-  likeOperator: 'like',
-};
+  }
+
+  override isSerializationFailure(err: unknown): boolean {
+    return (err as { code?: string })?.code === 'SQLITE_BUSY_SNAPSHOT';
+  }
+
+  override classifyFault(err: unknown): StorageFault | null {
+    return super.classifyFault(err) ?? sqliteFault(err, this.busyTimeoutMs);
+  }
+}
+
+/** SQLite's SQL (better-sqlite3 binds `?`; a bare OFFSET needs `LIMIT -1`). */
+function specFor(busyTimeoutMs: number): DialectSpec {
+  return {
+    kind: 'sqlite',
+    adapter: new SqliteAdapter(busyTimeoutMs),
+    columnType: (t) => {
+      switch (t) {
+        case 'number':
+        case 'currency':
+          return 'real';
+        case 'integer':
+        case 'boolean':
+          return 'integer';
+        default:
+          return 'text';
+      }
+    },
+    maxParams: 32_000,
+    encodeBoolean: (v) => (v ? 1 : 0),
+    likeOperator: 'like',
+    placeholder: () => '?',
+    noLimit: -1,
+  };
+}
 
 /**
  * How long a call waits for another connection's lock by default (ms). A transaction waits for the
@@ -199,7 +226,7 @@ export class SqliteStore extends KyselyStore {
     private readonly database: Database.Database,
     private readonly busyTimeoutMs: number,
   ) {
-    super(db, spec);
+    super(db, specFor(busyTimeoutMs));
   }
 
   /** A transaction; while another connection holds the write lock it waits up to busy_timeout, then UNABLE_TO_LOCK_ROW. */

@@ -1,0 +1,69 @@
+/**
+ * The checkout-facts statement: everything the usage requirements and the checkout actions look
+ * at, read by one statement — the cart, its checkout session (the active one, or the one asked
+ * for), the session's current operation, the cart's store, and what the caller's access depends
+ * on (account, buyer status, store membership, best share).
+ */
+import { sql } from 'kysely';
+import type { KyselyOps } from './crud.js';
+import type { CheckoutFacts, FactsKey, Row } from './port.js';
+import { decodeRow } from './tables.js';
+
+/** The checkout facts of a cart for `userId`, in one statement; `forUpdate` locks the cart (by cartId) or the session (by sessionId). */
+export async function readCheckoutFacts(ops: KyselyOps, key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
+  const bySession = 'sessionId' in key;
+  const lock = !!opts?.forUpdate && ops.spec.adapter.supportsRowLocks;
+  const notArchived = ops.spec.encodeBoolean(false);
+  const id = bySession ? key.sessionId : key.cartId;
+  const params = bySession ? [userId, id] : [userId, notArchived, id];
+  const tables = { c: 'WebCart', s: 'CartCheckoutSession', o: 'BackgroundOperation', w: 'WebStore' } as const;
+  const { rows } = await ops.exec(`facts ${bySession} ${lock}`, params, () => {
+    const cols = sql.join(
+      Object.entries(tables).flatMap(([alias, object]) => ops.table(object).columns.map((c) => sql`${sql.ref(`${alias}.${c}`)} as ${sql.ref(`${alias}__${c}`)}`)),
+    );
+    const t = (name: string, alias: string) => sql`${sql.table(name)} as ${sql.raw(alias)}`;
+    const from = bySession
+      ? sql`${t('CartCheckoutSession', 's')} left join ${t('WebCart', 'c')} on c."Id" = s."WebCartId"`
+      : sql`${t('WebCart', 'c')} left join ${t('CartCheckoutSession', 's')} on s."WebCartId" = c."Id" and s."IsArchived" = ${notArchived}`;
+    const q = sql`select ${cols},
+      (select 1 from ${t('Account', 'a')} where a."Id" = c."AccountId") as "x__account",
+      (select b."BuyerStatus" from ${t('BuyerAccount', 'b')} where b."BuyerId" = c."AccountId" limit 1) as "x__buyer",
+      (select 1 from ${t('BuyerGroupMember', 'm')} join ${t('WebStoreBuyerGroup', 'g')} on g."BuyerGroupId" = m."BuyerGroupId"
+        where m."BuyerId" = c."AccountId" and g."WebStoreId" = c."WebStoreId" limit 1) as "x__member",
+      (select max(case when sh."AccessLevel" = 'Edit' then 2 else 1 end) from ${t('WebCartShare', 'sh')}
+        where sh."ParentId" = c."Id" and sh."UserOrGroupId" = ${userId}) as "x__share"
+      from ${from}
+      left join ${t('BackgroundOperation', 'o')} on o."Id" = s."BackgroundOperationId"
+      left join ${t('WebStore', 'w')} on w."Id" = c."WebStoreId"
+      where ${sql.raw(bySession ? 's' : 'c')}."Id" = ${id}
+      ${sql.raw(lock ? `for update of ${bySession ? 's' : 'c'}` : '')}`;
+    return { compile: () => q.compile(ops.db) };
+  });
+  const row = rows[0];
+  const part = (alias: keyof typeof tables): Row | undefined => {
+    if (!row || row[`${alias}__Id`] === null || row[`${alias}__Id`] === undefined) return undefined;
+    const info = ops.table(tables[alias]);
+    const out: Row = {};
+    for (const c of info.columns) out[c] = row[`${alias}__${c}`];
+    return decodeRow(info, out);
+  };
+  const cart = part('c');
+  const session = part('s');
+  const operation = part('o');
+  const store = part('w');
+  ops.keepRead('WebCart', cart, lock && !bySession);
+  ops.keepRead('CartCheckoutSession', session, lock && bySession);
+  ops.keepRead('BackgroundOperation', operation, false);
+  ops.keepRead('WebStore', store, false);
+  const share = Number(row?.x__share ?? 0);
+  return {
+    cart,
+    session,
+    operation,
+    store,
+    accountExists: row?.x__account !== null && row?.x__account !== undefined,
+    buyerStatus: (row?.x__buyer as string | null | undefined) ?? null,
+    storeMember: row?.x__member !== null && row?.x__member !== undefined,
+    share: !cart || cart.OwnerId === userId ? null : share >= 2 ? 'Edit' : share === 1 ? 'Read' : null,
+  };
+}

@@ -1,0 +1,404 @@
+/**
+ * Reads and writes of the Kysely store, inside or outside a transaction: get, find, count,
+ * insert, update (compare-and-set), updateWhere, updateColumn, updateRows, delete. Hot statement
+ * shapes are compiled once (`StatementCache`); a transaction reads a row by id once. `select`
+ * is compiled by select.ts, `checkoutFacts` by checkout-facts.ts.
+ */
+import { CompiledQuery, sql, type Compilable, type Kysely, type QueryResult, type RawBuilder, type Transaction } from 'kysely';
+import { allFields, STORED_OBJECTS } from '../domain/objects.js';
+import { readCheckoutFacts } from './checkout-facts.js';
+import type { DialectSpec } from './dialect.js';
+import { UniqueViolation, type CheckoutFacts, type FactsKey, type Filter, type FindOptions, type Row, type SelectPlan, type StorageOps } from './port.js';
+import { selectRows } from './select.js';
+import { decodeRow, encodeValue, type TableInfo } from './tables.js';
+
+/**
+ * The SQL of each statement shape (object, columns, filter fields and operators, list lengths),
+ * compiled by Kysely the first time and reused with fresh parameters after: building and compiling
+ * a query costs more than running it on SQLite. The first compile of a shape checks that the
+ * parameters we derive equal Kysely's own; a shape where they don't is never cached. Bounded (LRU).
+ */
+export class StatementCache {
+  private readonly sqlByShape = new Map<string, string | null>();
+  constructor(private readonly size = 2_000) {}
+
+  /** The cached SQL of a shape (null: never cache it), or undefined when not seen yet. */
+  lookup(shape: string): string | null | undefined {
+    const hit = this.sqlByShape.get(shape);
+    if (hit !== undefined) {
+      this.sqlByShape.delete(shape);
+      this.sqlByShape.set(shape, hit);
+    }
+    return hit;
+  }
+
+  remember(shape: string, sqlText: string | null): void {
+    if (this.sqlByShape.size >= this.size) this.sqlByShape.delete(this.sqlByShape.keys().next().value!);
+    this.sqlByShape.set(shape, sqlText);
+  }
+}
+
+const sameParams = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+export class KyselyOps implements StorageOps {
+  constructor(
+    readonly db: Kysely<any> | Transaction<any>,
+    readonly spec: DialectSpec,
+    private readonly tables: Map<string, TableInfo>,
+    private readonly statements: StatementCache,
+    /** Rows read by id in this transaction (null outside one): a row is read once per transaction. */
+    private readonly rows: Map<string, { row: Row; locked: boolean }> | null = null,
+  ) {}
+
+  /** A row this transaction already read (a copy), if the read it needs (locking or not) was made. */
+  private readBefore(object: string, id: string, lock: boolean): Row | undefined {
+    const hit = this.rows?.get(`${object}\u0000${id}`);
+    return hit && (hit.locked || !lock) ? { ...hit.row } : undefined;
+  }
+
+  /** Remembers a row this transaction read by id (`locked`: with a row lock). */
+  keepRead(object: string, row: Row | undefined, locked: boolean): void {
+    if (!this.rows || !row || typeof row.Id !== 'string') return;
+    const key = `${object}\u0000${row.Id}`;
+    this.rows.set(key, { row: { ...row }, locked: locked || this.rows.get(key)?.locked === true });
+  }
+
+  /** Forgets what this transaction read of `object` (it is being written). */
+  private forgetReads(object: string): void {
+    if (!this.rows?.size) return;
+    const prefix = `${object}\u0000`;
+    for (const k of this.rows.keys()) if (k.startsWith(prefix)) this.rows.delete(k);
+  }
+
+  /**
+   * Runs the statement of `shape` with `params`: the cached SQL when the shape was compiled before,
+   * else `build()` compiled by Kysely (and its SQL cached when its parameters are exactly `params`).
+   */
+  async exec(shape: string, params: unknown[], build: () => Compilable): Promise<QueryResult<Row>> {
+    const cached = this.statements.lookup(shape);
+    if (typeof cached === 'string') return this.db.executeQuery<Row>(CompiledQuery.raw(cached, params));
+    const compiled = build().compile();
+    if (cached === undefined) this.statements.remember(shape, sameParams(compiled.parameters, params) ? compiled.sql : null);
+    return this.db.executeQuery<Row>(compiled as CompiledQuery<Row>);
+  }
+
+  /** The shape key and parameters of a filter list, in the order `applyWhere` binds them. */
+  private whereShape(info: TableInfo, where: readonly Filter[] | undefined, params: unknown[]): string {
+    let key = '';
+    for (const f of where ?? []) {
+      switch (f.op) {
+        case 'is null':
+        case 'is not null':
+          key += `|${f.field} ${f.op}`;
+          break;
+        case 'in':
+        case 'not in': {
+          const vals = f.value.map((v) => encodeValue(info, f.field, v));
+          params.push(...vals);
+          key += `|${f.field} ${f.op} ${vals.length}`;
+          break;
+        }
+        case 'like':
+          params.push(f.value);
+          key += `|${f.field} like`;
+          break;
+        case '=':
+        case '!=':
+          if (f.value === null) key += `|${f.field} ${f.op} null`;
+          else {
+            params.push(encodeValue(info, f.field, f.value));
+            key += `|${f.field} ${f.op}`;
+          }
+          break;
+        default:
+          params.push(encodeValue(info, f.field, f.value));
+          key += `|${f.field} ${f.op}`;
+      }
+    }
+    return key;
+  }
+
+  /** The table of `object`; an unknown object throws. */
+  table(object: string): TableInfo {
+    const t = this.tables.get(object);
+    if (!t) throw new Error(`unknown object ${object}`);
+    return t;
+  }
+
+  private applyWhere<Q extends { where: (...a: any[]) => Q }>(qb: Q, info: TableInfo, where: readonly Filter[] | undefined): Q {
+    for (const f of where ?? []) {
+      if (!info.codecs.has(f.field)) throw new Error(`unknown column ${f.field}`);
+      switch (f.op) {
+        case 'is null':
+          qb = qb.where(f.field, 'is', null);
+          break;
+        case 'is not null':
+          qb = qb.where(f.field, 'is not', null);
+          break;
+        case 'in':
+        case 'not in': {
+          const vals = f.value.map((v) => encodeValue(info, f.field, v));
+          if (vals.length === 0) {
+            if (f.op === 'in') qb = qb.where(sql<boolean>`1 = 0`);
+            break;
+          }
+          qb = qb.where(f.field, f.op, vals);
+          break;
+        }
+        case 'like':
+          qb = qb.where(f.field, this.spec.likeOperator, f.value);
+          break;
+        case '=':
+          qb = f.value === null ? qb.where(f.field, 'is', null) : qb.where(f.field, '=', encodeValue(info, f.field, f.value));
+          break;
+        case '!=':
+          qb =
+            f.value === null
+              ? qb.where(f.field, 'is not', null)
+              : qb.where((eb: any) => eb.or([eb(f.field, '!=', encodeValue(info, f.field, f.value)), eb(f.field, 'is', null)]));
+          break;
+        default:
+          qb = qb.where(f.field, f.op, encodeValue(info, f.field, f.value));
+      }
+    }
+    return qb;
+  }
+
+  async get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined> {
+    const info = this.table(object);
+    const lock = !!opts?.forUpdate && this.spec.adapter.supportsRowLocks;
+    const hit = this.readBefore(object, id, lock);
+    if (hit) return hit;
+    const { rows } = await this.exec(`get ${object} ${lock}`, [id], () => {
+      const q = this.db.selectFrom(object).selectAll().where('Id', '=', id);
+      return lock ? q.forUpdate() : q;
+    });
+    const row = rows[0] ? decodeRow(info, rows[0]) : undefined;
+    this.keepRead(object, row, lock);
+    return row;
+  }
+
+  checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
+    return readCheckoutFacts(this, key, userId, opts);
+  }
+
+  async find(object: string, opts: FindOptions = {}): Promise<Row[]> {
+    const info = this.table(object);
+    const params: unknown[] = [];
+    let shape = `find ${object}${this.whereShape(info, opts.where, params)}`;
+    for (const o of opts.orderBy ?? []) shape += ` order ${o.field} ${o.direction} ${o.nulls ?? ''}`;
+    if (opts.limit !== undefined) params.push(opts.limit);
+    if (opts.offset !== undefined) {
+      if (opts.limit === undefined && this.spec.noLimit !== null) params.push(this.spec.noLimit);
+      params.push(opts.offset);
+    }
+    shape += ` ${opts.limit !== undefined} ${opts.offset !== undefined} ${!!opts.forUpdate && this.spec.adapter.supportsRowLocks}`;
+    const { rows } = await this.exec(shape, params, () => this.findQuery(info, object, opts));
+    for (const r of rows) decodeRow(info, r);
+    return rows;
+  }
+
+  private findQuery(info: TableInfo, object: string, opts: FindOptions): Compilable {
+    let q = this.applyWhere(this.db.selectFrom(object).selectAll(), info, opts.where);
+    for (const o of opts.orderBy ?? []) {
+      if (!info.codecs.has(o.field)) throw new Error(`unknown column ${o.field}`);
+      const nulls = o.nulls ?? (o.direction === 'asc' ? 'first' : 'last');
+      q = q.orderBy(o.field, (ob: any) => {
+        const dir = o.direction === 'asc' ? ob.asc() : ob.desc();
+        return nulls === 'first' ? dir.nullsFirst() : dir.nullsLast();
+      });
+    }
+    if (opts.limit !== undefined) q = q.limit(opts.limit);
+    if (opts.offset !== undefined) {
+      if (opts.limit === undefined) q = q.limit(this.spec.noLimit as any);
+      q = q.offset(opts.offset);
+    }
+    if (opts.forUpdate && this.spec.adapter.supportsRowLocks) q = q.forUpdate();
+    return q;
+  }
+
+  async count(object: string, where?: readonly Filter[]): Promise<number> {
+    const info = this.table(object);
+    const params: unknown[] = [];
+    const shape = `count ${object}${this.whereShape(info, where, params)}`;
+    const { rows } = await this.exec(shape, params, () => this.applyWhere(this.db.selectFrom(object).select(sql<number>`count(*)`.as('n')), info, where));
+    return Number((rows[0] as { n?: number | string } | undefined)?.n ?? 0);
+  }
+
+  /** Runs a select plan: compiled to one statement by select.ts. */
+  select(plan: SelectPlan): Promise<Row[]> {
+    return selectRows(this.db, this.spec, (object) => this.table(object), plan);
+  }
+
+  /** `insert into "T" ("a", …) values (?, …), …` for `n` rows, in the dialect's placeholders (cached per shape). */
+  private insertSql(object: string, cols: readonly string[], n: number): string {
+    const shape = `insert ${object} ${n}`;
+    const hit = this.statements.lookup(shape);
+    if (typeof hit === 'string') return hit;
+    const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+    let p = 0;
+    const placeholder = () => this.spec.placeholder(++p);
+    const tuple = () => `(${cols.map(placeholder).join(', ')})`;
+    const text = `insert into ${quote(object)} (${cols.map(quote).join(', ')}) values ${Array.from({ length: n }, tuple).join(', ')}`;
+    this.statements.remember(shape, text);
+    return text;
+  }
+
+  async insert(object: string, rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.forgetReads(object);
+    const info = this.table(object);
+    const cols = info.columns;
+    const codecs = cols.map((c) => info.codecs.get(c)!);
+    const chunk = Math.max(1, Math.floor(this.spec.maxParams / cols.length));
+    try {
+      for (let i = 0; i < rows.length; i += chunk) {
+        const part = rows.slice(i, i + chunk);
+        const params: unknown[] = new Array(part.length * cols.length);
+        let k = 0;
+        for (const r of part) {
+          for (let j = 0; j < cols.length; j++) {
+            const v = r[cols[j]!];
+            params[k++] = v === undefined ? null : codecs[j]!.encode(v);
+          }
+        }
+        // A multi-row insert is plain text: written here once per shape rather than parsed by Kysely's builder.
+        await this.db.executeQuery(CompiledQuery.raw(this.insertSql(object, cols, part.length), params));
+      }
+    } catch (err) {
+      if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation(object, err);
+      throw err;
+    }
+  }
+
+  private encodeValues(info: TableInfo, values: Row): Row {
+    const out: Row = {};
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) continue;
+      out[k] = encodeValue(info, k, v);
+    }
+    return out;
+  }
+
+  async update(object: string, id: string, values: Row, expect?: readonly Filter[]): Promise<boolean> {
+    const n = await this.updateWhere(object, [{ field: 'Id', op: '=', value: id }, ...(expect ?? [])], values);
+    return n > 0;
+  }
+
+  async updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number> {
+    this.forgetReads(object);
+    const info = this.table(object);
+    const set = this.encodeValues(info, values);
+    if (Object.keys(set).length === 0) return this.count(object, where);
+    try {
+      const params = Object.values(set);
+      const shape = `update ${object} ${Object.keys(set).join(',')}${this.whereShape(info, where, params)}`;
+      const r = await this.exec(shape, params, () => this.applyWhere(this.db.updateTable(object).set(set), info, where));
+      return Number(r.numAffectedRows ?? 0);
+    } catch (err) {
+      if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation(object, err);
+      throw err;
+    }
+  }
+
+  async updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
+    this.forgetReads(object);
+    const info = this.table(object);
+    const type = allFields(STORED_OBJECTS.get(object)!).find((f) => f.name === field)?.type;
+    if (!type || !info.codecs.has(field)) throw new Error(`unknown column ${field}`);
+    const cast = sql.raw(this.spec.columnType(type));
+    const entries = [...values.entries()];
+    const chunk = Math.max(1, Math.floor((this.spec.maxParams - 10) / 3));
+    let n = 0;
+    for (let i = 0; i < entries.length; i += chunk) {
+      const part = entries.slice(i, i + chunk);
+      const cases = sql.join(
+        part.map(([id, v]) => sql`when ${id} then cast(${encodeValue(info, field, v)} as ${cast})`),
+        sql` `,
+      );
+      const r = await this.db
+        .updateTable(object)
+        .set({ [field]: sql`case ${sql.ref('Id')} ${cases} end` })
+        .where(
+          'Id',
+          'in',
+          part.map(([id]) => id),
+        )
+        .executeTakeFirst();
+      n += Number(r.numUpdatedRows);
+    }
+    return n;
+  }
+
+  /** The SQL type to cast a bound value of a column to (PostgreSQL types CASE branches by their parameters). */
+  private castOf(object: string, field: string): RawBuilder<unknown> {
+    const def = STORED_OBJECTS.get(object)!;
+    const type = allFields(def).find((f) => f.name === field)?.type ?? def.internal?.find((c) => c.name === field)?.type;
+    if (!type) throw new Error(`unknown column ${field}`);
+    return sql.raw(this.spec.columnType(type));
+  }
+
+  async updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
+    this.forgetReads(object);
+    const info = this.table(object);
+    // Rows setting the same fields go together: one statement per field set and chunk.
+    const groups = new Map<string, { id: string; values: Row }[]>();
+    for (const r of rows) {
+      const fields = Object.keys(r.values).filter((f) => r.values[f] !== undefined);
+      if (fields.length === 0) continue;
+      const key = fields.sort().join(',');
+      (groups.get(key) ?? groups.set(key, []).get(key)!).push(r);
+    }
+    let n = 0;
+    for (const [key, group] of groups) {
+      const fields = key.split(',');
+      for (const f of fields) if (!info.codecs.has(f)) throw new Error(`unknown column ${f}`);
+      const casts = fields.map((f) => this.castOf(object, f));
+      const chunk = Math.max(1, Math.floor((this.spec.maxParams - 10) / (1 + 2 * fields.length)));
+      for (let i = 0; i < group.length; i += chunk) {
+        const part = group.slice(i, i + chunk);
+        const set: Record<string, unknown> = {};
+        fields.forEach((f, j) => {
+          const values = part.map((r) => encodeValue(info, f, r.values[f]));
+          if (values.every((v) => v === values[0])) {
+            set[f] = sql`cast(${values[0]} as ${casts[j]!})`;
+            return;
+          }
+          const cases = sql.join(
+            part.map((r, k) => sql`when ${r.id} then cast(${values[k]} as ${casts[j]!})`),
+            sql` `,
+          );
+          set[f] = sql`case ${sql.ref('Id')} ${cases} end`;
+        });
+        try {
+          const r = await this.db
+            .updateTable(object)
+            .set(set)
+            .where(
+              'Id',
+              'in',
+              part.map((p) => p.id),
+            )
+            .executeTakeFirst();
+          n += Number(r.numUpdatedRows);
+        } catch (err) {
+          if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation(object, err);
+          throw err;
+        }
+      }
+    }
+    return n;
+  }
+
+  async delete(object: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    this.forgetReads(object);
+    let n = 0;
+    const chunk = this.spec.maxParams - 10;
+    for (let i = 0; i < ids.length; i += chunk) {
+      const r = await this.db.deleteFrom(object).where('Id', 'in', ids.slice(i, i + chunk)).executeTakeFirst();
+      n += Number(r.numDeletedRows);
+    }
+    return n;
+  }
+}

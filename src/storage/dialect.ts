@@ -1,0 +1,32 @@
+/**
+ * The SQL side of a backend: what the Kysely store (store.ts, crud.ts, select.ts,
+ * checkout-facts.ts) needs to know about a database's SQL. Capabilities and error classification
+ * are the backend's `StorageAdapter` (port.ts), carried here as `adapter`.
+ */
+import type { Kysely } from 'kysely';
+import type { FieldType } from '../domain/objects.js';
+import type { StorageAdapter } from './port.js';
+
+/** What differs between backends' SQL. */
+export interface DialectSpec {
+  /** The backend's name (its folder under src/storage/); the store's `kind`. */
+  readonly kind: string;
+  /** Capabilities and error classification (row locks, unique violations, faults…). */
+  readonly adapter: StorageAdapter;
+  /** DDL column type for a field type (or an internal column type). */
+  columnType(type: FieldType | 'text' | 'integer' | 'id'): string;
+  /** Bound parameters allowed in one statement. */
+  readonly maxParams: number;
+  /** Booleans as the driver wants them. */
+  encodeBoolean(v: boolean): unknown;
+  /** The case-insensitive LIKE operator. */
+  readonly likeOperator: 'like' | 'ilike';
+  /** The text of the `index`th (1-based) bound parameter in raw SQL: `?` or `$1`. */
+  placeholder(index: number): string;
+  /** The LIMIT an OFFSET without a limit needs (SQLite: -1), or null where `limit null` means none. */
+  readonly noLimit: number | null;
+  /** The schema tables live in, where the backend has schemas. */
+  readonly schema?: string;
+  /** Runs schema changes holding a cross-process lock (PostgreSQL advisory lock). */
+  withMigrationLock?: (db: Kysely<any>, fn: (db: Kysely<any>) => Promise<void>) => Promise<void>;
+}

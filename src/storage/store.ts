@@ -1,0 +1,92 @@
+/**
+ * The storage port implemented once over Kysely: the store (migrations, transactions, closing);
+ * its reads and writes are `KyselyOps` (crud.ts), its select compiler select.ts, its checkout-facts
+ * statement checkout-facts.ts. Each backend (src/storage/<name>/) supplies a `DialectSpec` (its
+ * SQL) with its `StorageAdapter` (capabilities, error classification).
+ */
+import { Migrator, type Kysely } from 'kysely';
+import { KyselyOps, StatementCache } from './crud.js';
+import type { DialectSpec } from './dialect.js';
+import type { FactsKey, Filter, FindOptions, Row, SelectPlan, Storage, StorageAdapter, StorageOps } from './port.js';
+import { buildTables, MIGRATIONS, syncSchema, type TableInfo } from './tables.js';
+
+/** Storage over a Kysely instance; see `DialectSpec` for what a backend supplies. */
+export class KyselyStore implements Storage {
+  readonly kind: string;
+  readonly adapter: StorageAdapter;
+  private readonly tables: Map<string, TableInfo>;
+  private readonly ops: KyselyOps;
+  /** SQL text of the hot statement shapes, compiled once by Kysely (see `StatementCache`). */
+  private readonly statements = new StatementCache();
+
+  constructor(
+    private readonly db: Kysely<any>,
+    private readonly spec: DialectSpec,
+    private readonly onClose?: () => Promise<void>,
+  ) {
+    this.kind = spec.kind;
+    this.adapter = spec.adapter;
+    this.tables = buildTables(spec);
+    this.ops = new KyselyOps(db, spec, this.tables, this.statements);
+  }
+
+  async migrate(): Promise<void> {
+    const run = async (db: Kysely<any>) => {
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: async () => MIGRATIONS(this.spec) },
+        migrationTableName: 'engine_migration',
+        migrationLockTableName: 'engine_migration_lock',
+        ...(this.spec.schema ? { migrationTableSchema: this.spec.schema } : {}),
+      });
+      const { error } = await migrator.migrateToLatest();
+      if (error) throw error;
+      await syncSchema(db, this.spec);
+    };
+    if (this.spec.withMigrationLock) await this.spec.withMigrationLock(this.db, run);
+    else await run(this.db);
+  }
+
+  transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(new KyselyOps(trx, this.spec, this.tables, this.statements, new Map())));
+  }
+
+  get(object: string, id: string, opts?: { forUpdate?: boolean }) {
+    return this.ops.get(object, id, opts);
+  }
+  checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }) {
+    return this.ops.checkoutFacts(key, userId, opts);
+  }
+  find(object: string, opts?: FindOptions) {
+    return this.ops.find(object, opts);
+  }
+  count(object: string, where?: readonly Filter[]) {
+    return this.ops.count(object, where);
+  }
+  select(plan: SelectPlan) {
+    return this.ops.select(plan);
+  }
+  insert(object: string, rows: readonly Row[]) {
+    return this.ops.insert(object, rows);
+  }
+  update(object: string, id: string, values: Row, expect?: readonly Filter[]) {
+    return this.ops.update(object, id, values, expect);
+  }
+  updateWhere(object: string, where: readonly Filter[], values: Row) {
+    return this.ops.updateWhere(object, where, values);
+  }
+  updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>) {
+    return this.ops.updateColumn(object, field, values);
+  }
+  delete(object: string, ids: readonly string[]) {
+    return this.ops.delete(object, ids);
+  }
+  updateRows(object: string, rows: readonly { id: string; values: Row }[]) {
+    return this.ops.updateRows(object, rows);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.onClose?.();
+  }
+}
