@@ -5,7 +5,7 @@
  * (no inline script, no eval, no CDN, no plugins); API answers get `default-src 'none'`, since a
  * JSON body is never a document. See docs/http-security.md.
  */
-import type { FastifyInstance } from 'fastify';
+import { unencapsulated } from './unencapsulated.js';
 
 /** The page's policy: only what the engine itself serves. */
 export const PAGE_CSP = [
@@ -38,9 +38,9 @@ export function securityHeaders(path: string): Record<string, string> {
 }
 
 /** Adds the security headers to every response the app sends (hijacked streams set their own). */
-export function registerSecurityHeaders(app: FastifyInstance): void {
+export const securityHeadersPlugin = unencapsulated('security-headers', async (app) => {
   app.addHook('onSend', async (req, reply) => {
     const path = req.url.split('?')[0]!;
     for (const [k, v] of Object.entries(securityHeaders(path))) if (!reply.hasHeader(k)) reply.header(k, v);
   });
-}
+});

@@ -7,8 +7,17 @@
  * streams — is logged at debug, so a page left open doesn't drown the log; server failures (5xx)
  * are logged at warn whatever the path.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isPageAsset } from './headers.js';
+import { unencapsulated } from './unencapsulated.js';
+
+// Keys whose values never reach a log line, wherever they appear in a URL.
+const SECRET_PARAM = /([?&](?:password|client_secret|access_token|refresh_token|code|token|oauth_token)=)[^&]*/gi;
+
+/** The request URL with secret-bearing query values replaced, for logs. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_PARAM, '$1[REDACTED]');
+}
 
 /** Whether a request is the statechart page's own traffic (logged at debug). */
 export function isPageTraffic(path: string): boolean {
@@ -18,14 +27,14 @@ export function isPageTraffic(path: string): boolean {
 /** The fields a terminal (pretty) log leaves out, since a request line's message already says them. */
 export const PRETTY_HIDDEN_FIELDS = ['pid', 'hostname', 'reqId', 'req', 'res', 'responseTime', 'userId'];
 
-/** Logs each finished request once (see the module comment). */
-export function registerRequestLog(app: FastifyInstance, redact: (url: string) => string): void {
-  app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => logRequest(req, reply, redact));
-}
+/** Logs each finished request of the app once (see the module comment). */
+export const requestLog = unencapsulated('request-log', async (app) => {
+  app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => logRequest(req, reply));
+});
 
 /** Logs one request (also called by an event stream when it opens: its response is hijacked). */
-export function logRequest(req: FastifyRequest, reply: FastifyReply, redact: (url: string) => string): void {
-  const url = redact(req.url);
+export function logRequest(req: FastifyRequest, reply: FastifyReply): void {
+  const url = redactUrl(req.url);
   const status = reply.statusCode;
   const ms = reply.elapsedTime;
   const fields = { req, res: reply, responseTime: Math.round(ms * 10) / 10, ...(req.userId ? { userId: req.userId } : {}) };

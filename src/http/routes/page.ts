@@ -6,19 +6,12 @@
  * server-sent events. The page itself is public; it signs in through the OAuth2 token endpoint
  * and calls the JSON routes below with the bearer token, like any API client.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { CheckoutEngine } from '../engine/engine.js';
-import { PAGE_HTML, PAGE_JS, PAGE_CSS, PAGE_ICON } from './page-assets.js';
-import { StreamHub, type StreamLimits } from './streams.js';
-import { securityHeaders } from './headers.js';
-import { logRequest } from './request-log.js';
-
-/** The subset of the server's route helper the page uses. */
-type RouteFn = (
-  doc: { method: 'GET'; url: string; summary: string; auth: boolean; hidden?: boolean; params?: z.ZodType; querystring?: z.ZodType; responses: Record<number, { description: string }> },
-  handler: (req: FastifyRequest<any>, reply: FastifyReply) => Promise<unknown>,
-) => void;
+import { PAGE_HTML, PAGE_JS, PAGE_CSS, PAGE_ICON } from '../page-assets.js';
+import { StreamHub } from '../streams.js';
+import { securityHeaders } from '../headers.js';
+import { logRequest } from '../request-log.js';
+import { apiVersion, type RouteGroup } from '../routing.js';
 
 const SessionsQuery = z.object({
   state: z.string().max(80).optional().describe('Only sessions in this State'),
@@ -29,17 +22,12 @@ const SessionsQuery = z.object({
 const HistoryParams = z.object({ version: z.string(), id: z.string().describe('CartCheckoutSession id') });
 
 /**
- * Registers the page, its assets, and its JSON routes (flows, sessions, history, live events).
- * `route` is the server's route helper, so authentication and errors work as for the API.
+ * The page, its assets, and its JSON routes (flows, sessions, history, live events), entered in the
+ * route table like the API's, so authentication and errors work as for the API.
  */
-export function registerPage(
-  app: FastifyInstance,
-  engine: CheckoutEngine,
-  route: RouteFn,
-  checkVersion: (segment: string) => string,
-  opts: { streams?: StreamLimits; redactUrl: (url: string) => string },
-): StreamHub {
-  const hub = new StreamHub(engine, opts.streams, securityHeaders('/page/api/events'));
+export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) => {
+  const route = table.on(app);
+  const hub = new StreamHub(engine, streams, securityHeaders('/page/api/events'));
   // Streams end once the events already recorded were checked and sent.
   app.addHook('preClose', () => hub.closeAll());
 
@@ -69,11 +57,11 @@ export function registerPage(
       url: '/page/api/sessions',
       summary: 'Checkout sessions the user may read, newest first (at most 200), filtered',
       auth: true,
-      querystring: SessionsQuery,
+      schema: { querystring: SessionsQuery },
       responses: { 200: { description: '{ records }' } },
     },
     async (req) => {
-      const q = req.query as z.infer<typeof SessionsQuery>;
+      const q = req.query;
       const where = q.archived === 'true' ? '' : ' WHERE IsArchived = false';
       const res = await engine.query(`SELECT Id, WebCartId, State, NextState, IsProcessing, IsError, IsArchived, OrderId, CreatedDate, LastModifiedDate FROM CartCheckoutSession${where} ORDER BY CreatedDate DESC LIMIT 200`, {
         userId: req.userId,
@@ -93,12 +81,12 @@ export function registerPage(
       url: '/services/data/:version/checkout-sessions/:id/history',
       summary: "A checkout session's history: every event offered to it, applied or rejected, with states, operation, caller and time",
       auth: true,
-      params: HistoryParams,
+      schema: { params: HistoryParams },
       responses: { 200: { description: '{ sessionId, flowId, history }' }, 404: { description: 'NOT_FOUND (no such session, or not readable by the user)' } },
     },
     async (req) => {
-      const p = req.params as z.infer<typeof HistoryParams>;
-      checkVersion(p.version);
+      const p = req.params;
+      apiVersion(p.version);
       const history = await engine.getHistory(p.id, { userId: req.userId });
       const session = await engine.getRecord('CartCheckoutSession', p.id, { userId: req.userId });
       return { sessionId: session.Id, flowId: history[0]?.flowId ?? (await engine.flowOfSession(String(session.Id))), state: session.State, history };
@@ -112,7 +100,7 @@ export function registerPage(
       url: '/page/api/events',
       summary: 'Server-sent events: every recorded event of the sessions the user may read (or of one, ?session=), live; the caller is re-checked on every event',
       auth: true,
-      querystring: EventsQuery,
+      schema: { querystring: EventsQuery },
       responses: {
         200: { description: 'text/event-stream: `event: session` per history entry; a last `event: closed` with { reason } when access ends' },
         404: { description: 'NOT_FOUND (?session= names no session the user may read)' },
@@ -120,12 +108,11 @@ export function registerPage(
       },
     },
     async (req, reply) => {
-      const q = req.query as z.infer<typeof EventsQuery>;
+      const q = req.query;
       let sessionId: string | null = null;
       if (q.session) sessionId = String((await engine.getRecord('CartCheckoutSession', q.session, req.as)).Id);
       hub.start(req, reply, sessionId);
-      logRequest(req, reply, opts.redactUrl);
+      logRequest(req, reply);
     },
   );
-  return hub;
-}
+};

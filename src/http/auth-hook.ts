@@ -1,0 +1,46 @@
+/**
+ * Authentication of every request, before its body is parsed (so an unauthenticated caller learns
+ * nothing about the body): a route the table marks public passes; any other needs
+ * `Authorization: Bearer <token>` (or `OAuth <token>`) of a live token, whose user becomes
+ * `req.userId` and `req.as`. While the app closes, new requests get ENGINE_CLOSED.
+ */
+import { PRELOADED_CALLER, type CallOptions, type CheckoutEngine } from '../engine/engine.js';
+import { EngineError } from '../errors.js';
+import { sendError } from './rest-errors.js';
+import type { RouteTable } from './routing.js';
+import { unencapsulated } from './unencapsulated.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated Salesforce user id. */
+    userId: string;
+    /** The call options of the authenticated user (with the user as loaded at authentication). */
+    as: CallOptions;
+  }
+}
+
+/** The auth hook and the request's `userId` / `as`, on the root app (every route group sees them). */
+export const authHook = unencapsulated<{ engine: CheckoutEngine; table: RouteTable }>('auth-hook', async (app, { engine, table }) => {
+  app.decorateRequest('userId', '');
+  // Set by the hook below before any handler runs; Fastify 5 decorates with null, not an object shared by every request.
+  app.decorateRequest('as', null as unknown as CallOptions);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (closing) return sendError(reply.header('connection', 'close'), new EngineError('ENGINE_CLOSED'));
+    // HEAD is GET without a body: public where GET is.
+    if (table.isPublic(req.method === 'HEAD' ? 'GET' : req.method, req.routeOptions.url ?? '')) return;
+    const header = req.headers.authorization ?? '';
+    const m = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(header);
+    const caller = m ? await engine.authenticateCaller(m[1]!) : null;
+    if (!caller) {
+      return sendError(reply, new EngineError('INVALID_SESSION', m ? undefined : 'Send the access_token as "Authorization: Bearer <token>".'));
+    }
+    req.userId = caller.Id;
+    // The user this request authenticated as, handed to the engine so it isn't read twice.
+    req.as = { userId: caller.Id, [PRELOADED_CALLER]: caller } as CallOptions;
+  });
+});
