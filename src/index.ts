@@ -34,6 +34,7 @@ export { DEFAULT_FLOW, validateFlow, type FlowDefinition, type FlowStep } from '
 export { createCheckoutSessionMachine, MACHINE_VERSION } from '../machines/checkout-session.js';
 export { STEP_REQUIREMENTS } from './domain/requirements.js';
 export type { QueryResult } from './engine/query.js';
+export type { EngineAdmin, AdminQuery } from './engine/admin.js';
 export type { Storage } from './storage/port.js';
 export { openStorage } from './storage/index.js';
 export { openSqlite, SqliteStore, type SqliteOptions } from './storage/sqlite/index.js';

@@ -21,7 +21,6 @@ import type { RunningServer } from '../http/server.js';
 import type { InvocationResult } from '../actions/index.js';
 import type { Row } from '../storage/port.js';
 import { checkInvariants, orderTotalsProblem } from './invariants.js';
-import { OBJECTS } from '../domain/objects.js';
 import { bossSchemaFor } from '../engine/queue/pg-boss.js';
 import { loadScenario, scenarioDir, ScenarioFileError, type LoadedScenario } from './loader.js';
 import type { ExpectDoc, MatcherDoc, ScenarioDoc, StepDoc } from './schema.js';
@@ -125,7 +124,7 @@ async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>
   const token = async (userId: string) => {
     const known = tokens.get(userId);
     if (known) return known;
-    const user = await engine.core.storage.get('User', userId);
+    const user = await engine.admin.get('User', userId);
     const username = String(user?.Username ?? '');
     const password = passwords.get(username);
     if (!password) throw new Error(`over http, user '${username || userId}' logs in with its fixture Password, and the fixture gives none`);
@@ -315,7 +314,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
   }
 
   async function observe(step: number) {
-    for (const s of await engine!.core.storage.find('CartCheckoutSession', { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] })) {
+    for (const s of await engine!.admin.find('CartCheckoutSession', { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] })) {
       const entry: HistoryEntry = {
         step,
         sessionId: String(s.Id),
@@ -358,8 +357,8 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
       const cartId = resolveRef(c.cart ?? '@cart');
       const user = userOf(step.as);
       for (const add of c.add ?? []) {
-        const group = add.group ? resolveRef(add.group) : String((await engine!.core.storage.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }], limit: 1 }))[0]?.Id ?? '');
-        const product = await engine!.core.storage.get('Product2', resolveRef(add.product));
+        const group = add.group ? resolveRef(add.group) : String((await engine!.admin.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }], limit: 1 }))[0]?.Id ?? '');
+        const product = await engine!.admin.get('Product2', resolveRef(add.product));
         const fields: Record<string, unknown> = { CartId: cartId, CartDeliveryGroupId: group || null, Product2Id: resolveRef(add.product), Quantity: add.quantity, Name: product?.Name ?? 'Item', Sku: product?.StockKeepingUnit ?? null };
         if (add.price !== undefined) Object.assign(fields, { SalesPrice: add.price, ListPrice: add.price });
         const out = await d.create('CartItem', fields, user);
@@ -381,7 +380,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
       else {
         const id = resolveRef(step.wait);
         for (let n = 0; n < 2000; n++) {
-          const op = await engine!.core.storage.get('BackgroundOperation', id);
+          const op = await engine!.admin.get('BackgroundOperation', id);
           if (!op) throw new ScenarioStepError(`wait: no operation ${id}`);
           if (op.Status !== 'New' && op.Status !== 'Running') break;
           await new Promise((r) => setTimeout(r, 5));
@@ -451,7 +450,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
       return {};
     }
     if ('find' in step) {
-      const rows = await engine!.core.storage.find(step.find, { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] });
+      const rows = await engine!.admin.find(step.find, { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] });
       const hit = rows.find((row) => Object.entries(step.where ?? {}).every(([f, m]) => checkValue(f, row[f], m as MatcherDoc, resolveRef).length === 0));
       if (!hit) throw new ScenarioStepError(`find: no ${step.find} matches ${JSON.stringify(step.where ?? {})}`);
       handles[step.ref] = String(hit.Id);
@@ -505,7 +504,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
         if (exp.run.errors !== undefined) problems.push(...check('run errors', run.errors.join('\n'), exp.run.errors));
       }
     }
-    const s = engine!.core.storage;
+    const s = engine!.admin;
     for (const r of exp.records ?? []) {
       let rows: Row[];
       try {
@@ -711,9 +710,7 @@ export async function runScenarioFiles(files: string[], opts: ScenarioRunOptions
 /** Every stored row of every record object, keyed by object and id, for `unchanged`. */
 async function dumpAll(engine: CheckoutEngine): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const name of OBJECTS.keys()) {
-    for (const row of await engine.core.storage.find(name, {})) out.set(`${name} ${String(row.Id)}`, JSON.stringify(row));
-  }
+  for (const [name, rows] of Object.entries(await engine.admin.dump())) for (const row of rows) out.set(`${name} ${String(row.Id)}`, JSON.stringify(row));
   return out;
 }
 

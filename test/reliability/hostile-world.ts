@@ -51,7 +51,7 @@ export async function buildWorld(location: string): Promise<World> {
   const aId = first.buyerId;
   const bId = first.outsiderId;
   const adminId = first.adminId;
-  const storage = engine.core.storage;
+  const storage = engine.admin;
   const [outsider] = await storage.find('User', { where: [{ field: 'Id', op: '=', value: bId }] });
   const [product] = await storage.find('Product2', { limit: 1 });
   const summary = await cartOn(engine, { lines: 2, groups: 1 });
@@ -153,7 +153,7 @@ export async function dumpAll(w: World): Promise<Dump> {
   await w.engine.whenIdle();
   const out: Dump = {};
   for (const name of STORED_OBJECTS.keys()) {
-    const rows = await w.engine.core.storage.find(name, {});
+    const rows = await w.engine.admin.find(name, {});
     rows.sort((x, y) => String(x.Id).localeCompare(String(y.Id)));
     out[name] = JSON.stringify(rows);
   }
