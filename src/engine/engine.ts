@@ -10,7 +10,7 @@ import { IntegrationRegistry, attachRegistry, type IntegrationsOption } from '..
 import type { CartProcessor } from '../integrations/contract.js';
 import type { PaymentGateway } from '../integrations/payment.js';
 import { expireBeforeCall, sweepExpiredCheckouts } from './expiry.js';
-import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from './runner.js';
+import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from './checkout-runner.js';
 import type { ActionDef } from '../actions/types.js';
 import type { InvokeInputs, InvokeName, InvokeResult } from '../actions/typed.js';
 import { EngineError } from '../errors.js';
@@ -21,7 +21,7 @@ import { EngineCore } from './core.js';
 import { createAdmin, type EngineAdmin } from './admin.js';
 import { loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
-import { RecordService } from './records.js';
+import { RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
 import { layoutFlow, type FlowChart } from '../inspect/layout.js';
 import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';

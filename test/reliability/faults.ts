@@ -20,7 +20,7 @@ import { checkInvariants, orderTotalsProblem } from '../../src/scenarios/invaria
 import { parseLease } from '../../src/engine/queue/types.js';
 import type { Row, Storage } from '../../src/storage/port.js';
 import { openStorage } from '../../src/storage/index.js';
-import type { CheckoutAnswers } from '../../src/engine/runner.js';
+import type { CheckoutAnswers } from '../../src/engine/checkout-runner.js';
 import type { FaultCart, FaultMessage, FaultRequest } from './fault-child.js';
 
 /** The buyer's answers to the screens (as the demo checkout gives them). */

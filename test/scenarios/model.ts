@@ -16,7 +16,7 @@ import type { RequirementFacts } from '../../src/domain/requirements.js';
 import { createCheckoutEngine, type CheckoutEngine } from '../../src/index.js';
 import { checkInvariants } from '../../src/scenarios/invariants.js';
 import { PASSING_FACTS } from '../helpers/session-fixtures.js';
-import { scenarioDemo } from '../../src/scenarios/runner.js';
+import { scenarioDemo } from '../../src/scenarios/scenario-runner.js';
 import { sessionContext } from '../helpers/session-fixtures.js';
 
 /** Facts under which every usage requirement holds (the buyer owns the cart in Checkout). */

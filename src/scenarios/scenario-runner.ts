@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createCheckoutEngine, type CheckoutEngine } from '../engine/engine.js';
-import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from '../engine/runner.js';
+import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from '../engine/checkout-runner.js';
 import { demoFixture, type DemoOptions } from '../demo/fixture.js';
 import { demoCatalogFixture } from '../demo/run-demo.js';
 import { parseFixture } from '../engine/seed.js';
@@ -46,7 +46,7 @@ export interface ScenarioRunOptions {
 }
 
 /** One entry of the history the runner observed: a session's fields after a step. */
-export interface HistoryEntry {
+export interface ScenarioHistoryEntry {
   step: number;
   sessionId: string;
   cartId: string;
@@ -75,7 +75,7 @@ export interface ScenarioResult {
   stepsRun: number;
   stepCount: number;
   failure: ScenarioFailure | null;
-  history: HistoryEntry[];
+  history: ScenarioHistoryEntry[];
   /** How long the scenario took (loading, engine start, steps and cleanup), in milliseconds. */
   durationMs: number;
   /** The PostgreSQL schema the scenario ran in (with `db` a postgres:// URL). */
@@ -202,7 +202,7 @@ const DEFAULT_CLOCK = '2026-01-15T12:00:00.000Z';
 export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptions = {}, index = 0): Promise<ScenarioResult> {
   const started = performance.now();
   const doc: ScenarioDoc = loaded.doc;
-  const history: HistoryEntry[] = [];
+  const history: ScenarioHistoryEntry[] = [];
   let schema: string | undefined;
   const result = (failure: ScenarioFailure | null, stepsRun: number): ScenarioResult => ({
     file: loaded.file,
@@ -315,7 +315,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
 
   async function observe(step: number) {
     for (const s of await engine!.admin.find('CartCheckoutSession', { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] })) {
-      const entry: HistoryEntry = {
+      const entry: ScenarioHistoryEntry = {
         step,
         sessionId: String(s.Id),
         cartId: String(s.WebCartId),
