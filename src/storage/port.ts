@@ -2,7 +2,7 @@
  * The storage port: what the engine needs from a database, and nothing more. Records are plain
  * objects keyed by Salesforce API names with JS values (booleans, numbers, strings, string lists,
  * null); adapters convert to and from their column types. Every backend passes the same contract
- * suite (test/storage/contract.ts).
+ * suite (test/storage/contract.test.ts).
  */
 
 /** A stored row: API field names (and internal `_` columns) to JS values. */
