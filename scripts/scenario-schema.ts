@@ -1,4 +1,4 @@
-/** Writes scenarios/scenario.schema.json from the zod schema (test/scenarios/schema.test.ts checks it is current). */
+/** Writes scenarios/scenario.schema.json from the zod schema (test/scenarios/runner.test.ts checks it is current). */
 import { writeFileSync } from 'node:fs';
 import { scenarioJsonSchema } from '../src/scenarios/schema.js';
 

@@ -179,7 +179,7 @@ export const ERRORS = {
   OAUTH_INVALID_TOKEN: { code: 'unsupported_token_type', status: 400, message: 'this token type is not supported' },
   ENGINE_CLOSED: { code: 'SERVICE_UNAVAILABLE', status: 503, message: 'The checkout engine is shut down.' },
   INTERNAL: { code: 'UNKNOWN_EXCEPTION', status: 500, message: 'An unexpected error occurred.' },
-  // --- database faults (src/storage/faults.ts; docs/reliability.md "Database faults") ------------
+  // --- database faults (src/storage/sqlite/index.ts, src/storage/postgres/index.ts; docs/reliability.md) ---
   UNABLE_TO_LOCK_ROW: {
     code: 'UNABLE_TO_LOCK_ROW',
     status: 409,

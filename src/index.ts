@@ -34,13 +34,43 @@ export { DEFAULT_FLOW, validateFlow, type FlowDefinition, type FlowStep } from '
 export { createCheckoutSessionMachine, MACHINE_VERSION } from '../machines/checkout-session.js';
 export { STEP_REQUIREMENTS } from './domain/requirements.js';
 export type { QueryResult } from './engine/query.js';
+export type { EngineAdmin, AdminQuery } from './engine/admin.js';
 export type { Storage } from './storage/port.js';
 export { openStorage } from './storage/index.js';
 export { openSqlite, SqliteStore, type SqliteOptions } from './storage/sqlite/index.js';
 export * from './integrations/index.js';
-export type { CheckoutRun, CheckoutAnswers, TrajectoryEntry, RunCheckoutOptions } from './engine/runner.js';
+export type { CheckoutRun, CheckoutAnswers, TrajectoryEntry, RunCheckoutOptions } from './engine/checkout-runner.js';
 export { demo, demoCatalogFixture, demoFixture, formatTrajectory, type CatalogTargets, type DemoOptions, type NewDemoCartOptions } from './demo/index.js';
-export * from './scenarios/index.js';
+// The scenario runner's names, listed (not `export *`): its deprecated `HistoryEntry` alias would
+// collide with the engine's session `HistoryEntry` exported below.
+export {
+  Scenario,
+  scenarioJsonSchema,
+  loadScenario,
+  parseScenario,
+  expandScenarioPaths,
+  formatProblem,
+  ScenarioFileError,
+  runScenario,
+  runScenarioFiles,
+  checkValue,
+  textReport,
+  junitReport,
+  progressLine,
+  historyTable,
+  checkInvariants,
+  computedCartTotals,
+  orderTotalsProblem,
+  type ScenarioDoc,
+  type StepDoc,
+  type ExpectDoc,
+  type LoadedScenario,
+  type ScenarioProblem,
+  type ScenarioResult,
+  type ScenarioRunOptions,
+  type ScenarioHistoryEntry,
+  type ScenarioFailure,
+} from './scenarios/index.js';
 export type { HistoryEntry, EventOrigin } from './engine/sessions.js';
 export { redactSecrets, REDACTED } from './domain/redact.js';
 export { flowMermaid } from './inspect/mermaid.js';

@@ -11,7 +11,7 @@ import { cartVisible, INVOKE_PERMISSIONS } from '../domain/requirements.js';
 import { OBJECTS } from '../domain/objects.js';
 import { loadSessionFacts } from '../engine/facts.js';
 import { applySessionEvent } from '../engine/sessions.js';
-import { closeCartOnConfirmation } from '../engine/records.js';
+import { closeCartOnConfirmation } from '../engine/record-service.js';
 import type { ActionDef } from './types.js';
 
 const SESSION_PREFIX = OBJECTS.get('CartCheckoutSession')!.keyPrefix;

@@ -52,7 +52,7 @@ export async function runCommand(args: string[], io: { out: NodeJS.WritableStrea
   const [{ expandScenarioPaths }, { junitReport, progressLine, textReport }, { runScenarioFiles }] = await Promise.all([
     import('../scenarios/loader.js'),
     import('../scenarios/report.js'),
-    import('../scenarios/runner.js'),
+    import('../scenarios/scenario-runner.js'),
   ]);
   const files = expandScenarioPaths(positionals);
   if (!files.length) throw new UsageError(`no scenario files match ${positionals.join(' ')}.`);

@@ -9,7 +9,7 @@ import { demoCatalogFixture, demoFixture, demoPrice } from './fixture.js';
 
 export { demoCatalogFixture, type CatalogTargets } from './fixture.js';
 import type { CheckoutEngine } from '../engine/engine.js';
-import type { CheckoutAnswers, CheckoutRun } from '../engine/runner.js';
+import type { CheckoutAnswers, CheckoutRun } from '../engine/checkout-runner.js';
 import { EngineError } from '../errors.js';
 
 /** Where the demo prints (process.stdout or any writable). */

@@ -1,7 +1,7 @@
 /**
  * The write rules of the object metadata (objects.ts: `write`, `rowWriter`, field `write` and
  * `fixed`) as pure functions: who may create, update or delete an object's records and write each
- * field. The record layer (engine/records.ts) applies them; sharing (engine/access.ts) then decides
+ * field. The record layer (engine/record-service.ts) applies them; sharing (engine/access.ts) then decides
  * which rows a buyer reaches.
  */
 import type { ErrorKey } from '../errors.js';

@@ -5,13 +5,12 @@
  */
 import type { FlowDefinition } from '../../machines/flow.js';
 import { ACTIONS, STEP_ACTIONS, invokeAction, requireAction, type InvocationResult } from '../actions/index.js';
-import { cartToOrderAction } from '../actions/cart-to-order.js';
 import { integrationStepAction } from '../actions/integration-step.js';
 import { IntegrationRegistry, attachRegistry, type IntegrationsOption } from '../integrations/registry.js';
 import type { CartProcessor } from '../integrations/contract.js';
 import type { PaymentGateway } from '../integrations/payment.js';
 import { expireBeforeCall, sweepExpiredCheckouts } from './expiry.js';
-import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from './runner.js';
+import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from './checkout-runner.js';
 import type { ActionDef } from '../actions/types.js';
 import type { InvokeInputs, InvokeName, InvokeResult } from '../actions/typed.js';
 import { EngineError } from '../errors.js';
@@ -19,9 +18,10 @@ import { publicRecord, type SObject } from '../domain/records.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/port.js';
 import { EngineCore } from './core.js';
+import { createAdmin, type EngineAdmin } from './admin.js';
 import { loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
-import { RecordService } from './records.js';
+import { RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
 import { layoutFlow, type FlowChart } from '../inspect/layout.js';
 import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
@@ -126,6 +126,12 @@ export class CheckoutEngine {
   readonly integrations: IntegrationRegistry;
   /** The live Stately inspector, when `inspect` was given. */
   readonly inspector: SessionInspector | undefined;
+  /**
+   * The operator's read-only view of the stored rows (no sharing, `_` columns included): for
+   * operators, tests and scenario checks, never to answer a buyer. See docs/library.md.
+   * @example const orders = await engine.admin.find('Order', { where: [{ field: 'Status', op: '=', value: 'Activated' }] })
+   */
+  readonly admin: EngineAdmin;
 
   /** @internal use createCheckoutEngine */
   constructor(storage: Storage, opts: CheckoutEngineOptions) {
@@ -133,7 +139,6 @@ export class CheckoutEngine {
     this.maxInputs = opts.maxInputsPerInvocation ?? MAX_INVOCATION_INPUTS;
     this.core = new EngineCore({ storage, clock: opts.clock ?? (() => new Date()), flows: opts.flows ?? [], stepTimeoutMs: opts.stepTimeoutMs ?? 30_000 });
     this.core.onInternalError = this.onError;
-    this.core.steps.set(cartToOrderAction.name, cartToOrderAction.service);
     for (const a of STEP_ACTIONS) this.core.steps.set(a.name, a.service);
     this.integrations = new IntegrationRegistry(opts.integrations ?? {}, opts.paymentGateway);
     attachRegistry(this.core, this.integrations);
@@ -144,6 +149,7 @@ export class CheckoutEngine {
     this.feed = new SessionFeed(queue, storage, (id) => this.flowOfSession(id), this.onError);
     if (this.feed.crossProcess) this.core.sessionListeners.add((entry) => this.feed.publish(entry));
     this.records = new RecordService(this.core);
+    this.admin = createAdmin(() => this.core.storage);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };
     if (opts.inspect) {
       const inspector = new SessionInspector(openInspector(opts.inspect), (e) => this.machineOf(e));

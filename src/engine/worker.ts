@@ -19,7 +19,7 @@ import { sessionRowProblem } from '../domain/session-rules.js';
 import { isRunningStep } from '../../machines/checkout-session.js';
 import { releaseHolds } from './reservations.js';
 import { abandonPlan } from '../domain/abandon.js';
-import { closeCartOnConfirmation } from './records.js';
+import { closeCartOnConfirmation } from './record-service.js';
 import { stampsAfterStep } from './completion.js';
 import type { Row, StorageOps } from '../storage/port.js';
 import { InProcessQueue } from './queue/in-process.js';

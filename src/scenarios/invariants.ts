@@ -13,7 +13,7 @@ const cents = (v: unknown) => Math.round(Number(v ?? 0) * 100);
 
 /** The cart's totals computed from its lines and CartTax rows (not its stored header). */
 export async function computedCartTotals(engine: CheckoutEngine, cartId: string): Promise<{ total: number; tax: number; grand: number }> {
-  const s = engine.core.storage;
+  const s = engine.admin;
   const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
   const items = await s.find('CartItem', { where: byCart });
   const taxes = await s.find('CartTax', { where: byCart });
@@ -47,7 +47,7 @@ export async function orderTotalsProblem(engine: CheckoutEngine, order: Row, car
  * - each inventory row's QuantityReserved equals its live (Held and Ordered) reservations.
  */
 export async function checkInvariants(engine: CheckoutEngine): Promise<string[]> {
-  const s = engine.core.storage;
+  const s = engine.admin;
   const problems: string[] = [];
   const sessions = await s.find('CartCheckoutSession', {});
   const ops = new Map((await s.find('BackgroundOperation', {})).map((o) => [String(o.Id), o]));
@@ -127,7 +127,7 @@ async function oneOrderPerCartProblems(engine: CheckoutEngine, orders: readonly 
   for (const o of orders) if (typeof o.CartId === 'string') (byCart.get(o.CartId) ?? byCart.set(o.CartId, []).get(o.CartId)!).push(String(o.Id));
   for (const [cartId, ids] of byCart) {
     if (ids.length > 1) problems.push(`cart ${cartId}: ${ids.length} orders (${ids.join(', ')}); a cart becomes at most one order`);
-    const cart = await engine.core.storage.get('WebCart', cartId);
+    const cart = await engine.admin.get('WebCart', cartId);
     if (cart?.Status === 'Active') problems.push(`cart ${cartId} is Active again while its order ${ids.join(', ')} stands`);
   }
   return problems;
@@ -139,7 +139,7 @@ async function oneOrderPerCartProblems(engine: CheckoutEngine, orders: readonly 
  * left out: seeded stock may start reserved.
  */
 async function stockProblems(engine: CheckoutEngine): Promise<string[]> {
-  const s = engine.core.storage;
+  const s = engine.admin;
   const live = new Map<string, number>();
   const touched = new Set<string>();
   for (const r of await s.find('ProductReservation', {})) {

@@ -1,6 +1,6 @@
 /** Reporters of scenario results: readable text (with the failing expectation and the session history) and JUnit XML for CI. */
 import { relative } from 'node:path';
-import type { HistoryEntry, ScenarioResult } from './runner.js';
+import type { ScenarioHistoryEntry, ScenarioResult } from './scenario-runner.js';
 
 /** The progress line written while scenarios run: `[12/48] ✓ name`. */
 export function progressLine(r: ScenarioResult, done: number, total: number, cwd = process.cwd()): string {
@@ -8,7 +8,7 @@ export function progressLine(r: ScenarioResult, done: number, total: number, cwd
 }
 
 /** The session history as a table, one row per observed change. */
-export function historyTable(history: HistoryEntry[]): string {
+export function historyTable(history: ScenarioHistoryEntry[]): string {
   if (!history.length) return '    (no checkout session was created)';
   return history
     .map(

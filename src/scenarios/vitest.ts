@@ -7,7 +7,7 @@ import { relative } from 'node:path';
 import { describe, it } from 'vitest';
 import { expandScenarioPaths, loadScenario } from './loader.js';
 import { historyTable } from './report.js';
-import { runScenario, type ScenarioRunOptions } from './runner.js';
+import { runScenario, type ScenarioRunOptions } from './scenario-runner.js';
 
 /** Declares one test per scenario file found under `paths` (files, folders or globs). */
 export function describeScenarios(paths: string | string[], opts: ScenarioRunOptions & { timeoutMs?: number } = {}): string[] {

@@ -137,7 +137,7 @@ const BREAKS: Record<string, (engine: CheckoutEngine, cartId: string) => Promise
 
 async function stockDump(engine: CheckoutEngine) {
   const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.Id).localeCompare(String(b.Id));
-  return { reservations: (await engine.core.storage.find('ProductReservation', {})).sort(byId), inventory: (await engine.core.storage.find('ProductInventory', {})).sort(byId) };
+  return { reservations: (await engine.admin.find('ProductReservation', {})).sort(byId), inventory: (await engine.admin.find('ProductInventory', {})).sort(byId) };
 }
 
 describe.each(FLOW_BACKENDS)('completion invariants on $name', (backend) => {
@@ -182,13 +182,13 @@ describe.each(FLOW_BACKENDS)('completion invariants at a runAsync step commit on
       const opId = String(r!.outputValues!.backgroundOperationId);
       await engine.core.storage.transaction((tx) => tx.update('CartDeliveryGroup', ids.group0!, { DeliveryMethodId: null }));
       await engine.worker.run(opId);
-      const op = (await engine.core.storage.get('BackgroundOperation', opId))!;
+      const op = (await engine.admin.get('BackgroundOperation', opId))!;
       expect(op.Status).toBe('Error');
       expect(String(op.Error)).toContain('[delivery-method-chosen]');
       const outputs = await rows(engine, 'CartValidationOutput', { BackgroundOperationId: opId });
       expect(outputs.map((o) => o.Level)).toEqual(['Error']);
       expect(await rows(engine, 'Order', { CartId: ids.cart })).toEqual([]);
-      expect((await engine.core.storage.get('CartCheckoutSession', ids.session!))!.IsError).toBe(true);
+      expect((await engine.admin.get('CartCheckoutSession', ids.session!))!.IsError).toBe(true);
     } finally {
       await engine.close();
     }

@@ -46,14 +46,14 @@ async function seeded(engine: CheckoutEngine, fields: Row, snapshot?: string | n
   const ids = await engine.seed(fixture);
   await engine.core.storage.update('WebCart', c.cartId, { Status: 'Checkout' });
   if (snapshot !== undefined) await engine.core.storage.update('CartCheckoutSession', ids.session!, { _snapshot: snapshot });
-  const before = (await engine.core.storage.get('CartCheckoutSession', ids.session!))!;
+  const before = (await engine.admin.get('CartCheckoutSession', ids.session!))!;
   const [method] = await rows(engine, 'OrderDeliveryMethod', { Name: 'Ground' });
   return { ...c, sessionId: ids.session!, operationId: ids.op, before, methodId: String(method!.Id) };
 }
 
 /** The session row is exactly as seeded (no write happened). */
 async function unchanged(engine: CheckoutEngine, before: Row) {
-  const now = await engine.core.storage.get('CartCheckoutSession', String(before.Id));
+  const now = await engine.admin.get('CartCheckoutSession', String(before.Id));
   expect(now).toEqual(before);
 }
 
@@ -95,9 +95,9 @@ for (const backend of FLOW_BACKENDS) {
 
         // Cancel is the way out of any row: archived, cart Active, and a new checkout starts clean.
         ok(await call(engine, 'cancelCartAsyncOperation', { cartId: s.cartId }, s.buyerId));
-        const archived = (await engine.core.storage.get('CartCheckoutSession', s.sessionId))!;
+        const archived = (await engine.admin.get('CartCheckoutSession', s.sessionId))!;
         expect(archived.IsArchived).toBe(true);
-        expect((await engine.core.storage.get('WebCart', s.cartId))!.Status).toBe('Active');
+        expect((await engine.admin.get('WebCart', s.cartId))!.Status).toBe('Active');
         const fresh = ok(await call(engine, 'checkoutSessionAction', { cartId: s.cartId }, s.buyerId)).requestId as string;
         expect(fresh).not.toBe(s.sessionId);
         expect((await activeSession(engine, s.cartId))!.State).toBe('start');
@@ -110,7 +110,7 @@ for (const backend of FLOW_BACKENDS) {
       const s = await seeded(engine, { State: 'shippingCost', NextState: 'taxes', IsProcessing: true }, null, { Status: 'New' });
       await engine.core.storage.update('BackgroundOperation', s.operationId!, { _step: 'taxes', _sessionId: s.sessionId, _cartId: s.cartId, _input: '{}', _version: 0 });
       await engine.worker.run(s.operationId!);
-      const op = (await engine.core.storage.get('BackgroundOperation', s.operationId!))!;
+      const op = (await engine.admin.get('BackgroundOperation', s.operationId!))!;
       expect(op.Status).toBe('Error');
       expect(String(op.Error)).toMatch(/isn't running 'taxes': NextState 'taxes' can't follow State 'shippingCost'/);
       const cvos = await rows(engine, 'CartValidationOutput', { BackgroundOperationId: s.operationId! });
@@ -128,7 +128,7 @@ for (const backend of FLOW_BACKENDS) {
         const s = await seeded(engine, { State: 'start', NextState: 'inventory', IsProcessing: true }, '{"value":{"inventory":"running"}}', { Status: status });
         const out = ok(await call(engine, 'checkCartInventoryAction', { cartId: s.cartId }, s.buyerId));
         expect(out.backgroundOperationId).not.toBe(s.operationId);
-        const session = (await engine.core.storage.get('CartCheckoutSession', s.sessionId))!;
+        const session = (await engine.admin.get('CartCheckoutSession', s.sessionId))!;
         expect([session.State, session.IsProcessing, session.BackgroundOperationId]).toEqual(['inventory', false, out.backgroundOperationId]);
         expect(unexpected).toEqual([]);
       });
@@ -149,7 +149,7 @@ for (const backend of FLOW_BACKENDS) {
         const s = await seeded(engine, { State: 'start' }, snapshot);
         ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: s.sessionId, expCurrentState: 'start', nextState: 'inventory' }, s.buyerId));
         ok(await call(engine, 'checkCartInventoryAction', { cartId: s.cartId }, s.buyerId));
-        expect((await engine.core.storage.get('CartCheckoutSession', s.sessionId))!.State).toBe('inventory');
+        expect((await engine.admin.get('CartCheckoutSession', s.sessionId))!.State).toBe('inventory');
       }
       expect(unexpected).toEqual([]);
     });

@@ -58,10 +58,10 @@ describe.each(FLOW_BACKENDS)('actions on $name', (backend) => {
     const { engine, cartId, as, outsiderId, adminId } = await cartOn(shared.get());
     try {
       // A user of the buyer's account without the integrator permission.
-      const buyer = (await engine.core.storage.get('User', as.userId))!;
+      const buyer = (await engine.admin.get('User', as.userId))!;
       const plainId = (await engine.seed({ User: [{ ref: `plain${backend.name}`, Username: `plain-${backend.name}@acme.example`, AccountId: String(buyer.AccountId), Permissions: [] }] }))[`plain${backend.name}`]!;
       // 4: a buyer whose account isn't a member of the store; 5: a colleague of the same account without an Edit share.
-      const cart = (await engine.core.storage.get('WebCart', cartId))!;
+      const cart = (await engine.admin.get('WebCart', cartId))!;
       const extra = await engine.seed({
         Account: [{ ref: `initech${backend.name}`, Name: 'Initech' }],
         BuyerAccount: [{ BuyerId: `@initech${backend.name}`, BuyerStatus: 'Active' }],
@@ -122,7 +122,7 @@ describe.each(FLOW_BACKENDS)('actions on $name', (backend) => {
       expect(failure(await call(engine, 'setCheckoutDeliveryMethod', { cartId, deliveryMethodId: '2Dm000000000001AAA' }, as.userId))).toMatchObject({ code: 'ALREADY_IN_PROCESS', status: 400 });
       release();
       await engine.whenIdle();
-      expect((await engine.core.storage.get('BackgroundOperation', opId))!.Status).toBe('Complete');
+      expect((await engine.admin.get('BackgroundOperation', opId))!.Status).toBe('Complete');
       expect((await activeSession(engine, cartId))!.State).toBe('inventory');
     } finally {
       await engine.whenIdle();
@@ -177,7 +177,7 @@ describe.each(FLOW_BACKENDS)('actions on $name', (backend) => {
         // Express: 24.99 flat + 1.00 per unit.
         expect(charges.find((c) => c.CartDeliveryGroupId === g.Id)!.SalesPrice).toBe(Math.round((24.99 + units) * 100) / 100);
       }
-      const cart = (await engine.core.storage.get('WebCart', cartId))!;
+      const cart = (await engine.admin.get('WebCart', cartId))!;
       expect(cart.TotalChargeAmount).toBe(Math.round(charges.reduce((n, c) => n + Number(c.TotalPrice), 0) * 100) / 100);
       expect(cart.Status).toBe('Checkout');
       await engine.runCheckout(cartId, { ...as, answers: { deliveryMethodId: String(express!.Id) }, stopAt: 'taxes' });
@@ -203,7 +203,7 @@ describe.each(FLOW_BACKENDS)('actions on $name', (backend) => {
         expect((await activeSession(engine, cartId))!.State).toBe('authorizePayment');
         ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: s.Id, expCurrentState: 'authorizePayment', nextState: 'activateOrder' }, as.userId));
         ok(await call(engine, 'activateOrderAction', { cartId, ...variant.input }, as.userId));
-        const order = (await engine.core.storage.get('Order', String(s.OrderId)))!;
+        const order = (await engine.admin.get('Order', String(s.OrderId)))!;
         expect(order.Status).toBe(variant.status);
         const summaries = await rows(engine, 'OrderSummary', { OriginalOrderId: s.OrderId });
         expect(summaries.map((x) => x.OrderLifeCycleType)).toEqual(variant.summary ? [variant.summary] : []);
@@ -232,10 +232,10 @@ describe.each(FLOW_BACKENDS)('actions on $name', (backend) => {
       expect(out.backgroundOperationId).toBe(opId);
       release();
       await engine.whenIdle();
-      expect((await engine.core.storage.get('BackgroundOperation', opId))!.Status).toBe('Canceled');
-      const s = (await engine.core.storage.get('CartCheckoutSession', sessionId))!;
+      expect((await engine.admin.get('BackgroundOperation', opId))!.Status).toBe('Canceled');
+      const s = (await engine.admin.get('CartCheckoutSession', sessionId))!;
       expect([s.IsArchived, s.IsProcessing]).toEqual([true, false]);
-      expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Active');
+      expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
       expect(await activeSession(engine, cartId)).toBeUndefined();
       // A finished checkout's cart is Closed: cancel is refused.
       engine.registerIntegration('pricing', (await import('../../src/integrations/defaults.js')).DEFAULT_INTEGRATIONS.pricing!);

@@ -25,24 +25,24 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
       const r = await call(engine, 'cancelCartAsyncOperation', { cartId }, as.userId);
       if (step.key === 'orderConfirmation' || step.key === 'complete') {
         expect(failure(r), step.key).toMatchObject({ code: 'INVALID_OPERATION', status: 403 });
-        expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Closed');
-        expect((await engine.core.storage.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(false);
+        expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Closed');
+        expect((await engine.admin.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(false);
         continue;
       }
       if (step.key === 'activateOrder') {
         // The order is placed: cancel can't reopen the cart (a cart becomes at most one order).
         expect(failure(r), step.key).toMatchObject({ code: 'INVALID_OPERATION', status: 403, message: expect.stringMatching(/Activated/) });
-        expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Checkout');
-        expect((await engine.core.storage.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(false);
+        expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Checkout');
+        expect((await engine.admin.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(false);
         expect((await rows(engine, 'Order', { CartId: cartId })).map((o) => o.Status)).toEqual(['Activated']);
         continue;
       }
       ok(r);
       // A draft order (cartToOrder, authorizePayment) is deleted with its checkout.
       expect(await rows(engine, 'Order', { CartId: cartId }), step.key).toEqual([]);
-      const after = (await engine.core.storage.get('CartCheckoutSession', String(s.Id)))!;
+      const after = (await engine.admin.get('CartCheckoutSession', String(s.Id)))!;
       expect([after.IsArchived, after.IsProcessing], step.key).toEqual([true, false]);
-      expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Active');
+      expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
       expect(await activeSession(engine, cartId)).toBeUndefined();
     }
   }, 60_000);
@@ -53,7 +53,7 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
     const s = (await activeSession(engine, cartId))!;
     ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: s.Id, expCurrentState: 'inventory', nextState: 'confirmPrice' }, as.userId));
     ok(await call(engine, 'cancelCartAsyncOperation', { cartId }, as.userId));
-    expect((await engine.core.storage.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(true);
+    expect((await engine.admin.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(true);
     const run = await engine.runCheckout(cartId, { ...as, answers: { poNumber: 'PO-6' } });
     expect(run.status).toBe('complete');
     expect(run.sessionId).not.toBe(s.Id);
@@ -69,14 +69,14 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
     expect((await rows(engine, 'CartCheckoutSession', { WebCartId: cartId })).length).toBe(1);
     const [item] = await rows(engine, 'CartItem', { CartId: cartId, Type: 'Product' });
     await engine.updateRecord('CartItem', String(item!.Id), { Quantity: Number(item!.Quantity) + 2 }, as);
-    expect((await engine.core.storage.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(true);
-    expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Active');
+    expect((await engine.admin.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(true);
+    expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
     // Adding a line to the new checkout cancels it too.
     run = await engine.runCheckout(cartId, { ...as, stopAt: 'inventory' });
     const s2 = (await activeSession(engine, cartId))!;
     expect(s2.Id).not.toBe(s.Id);
     await engine.createRecord('CartItem', { CartId: cartId, CartDeliveryGroupId: item!.CartDeliveryGroupId, Product2Id: item!.Product2Id, Sku: item!.Sku, Quantity: 1 }, as);
-    expect((await engine.core.storage.get('CartCheckoutSession', String(s2.Id)))!.IsArchived).toBe(true);
+    expect((await engine.admin.get('CartCheckoutSession', String(s2.Id)))!.IsArchived).toBe(true);
     run = await engine.runCheckout(cartId, as);
     expect(run.status, run.errors.join()).toBe('complete');
     const orderItems = await rows(engine, 'OrderItem', { OrderId: run.orderId, CartItemId: item!.Id });
@@ -95,8 +95,8 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
     expect(run.state).toBe('taxes');
     // Taxes were computed for California; moving the address to another state now would leave them stale.
     await engine.updateRecord('CartDeliveryGroup', String(group!.Id), { DeliverToState: 'NY' }, as);
-    expect((await engine.core.storage.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(true);
-    expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Active');
+    expect((await engine.admin.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(true);
+    expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
     // Names and instructions are no input of any step: they never cancel.
     run = await engine.runCheckout(cartId, { ...as, answers: { poNumber: 'PO-B' }, stopAt: 'taxes' });
     const s2 = (await activeSession(engine, cartId))!;
@@ -117,8 +117,8 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
       offset += 2 * MINUTE;
       // A screen move on the expired session is refused, and the session is archived.
       await expect(engine.updateRecord('CartCheckoutSession', String(first.Id), { State: 'paymentAndBillingAddress' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION' });
-      expect((await engine.core.storage.get('CartCheckoutSession', String(first.Id)))!.IsArchived).toBe(true);
-      expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Active');
+      expect((await engine.admin.get('CartCheckoutSession', String(first.Id)))!.IsArchived).toBe(true);
+      expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
       run = await engine.runCheckout(cartId, as);
       expect(run.status).toBe('complete');
       expect(run.sessionId).not.toBe(first.Id);
@@ -146,8 +146,8 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
       const first = (await activeSession(engine, cartId))!;
       await engine.updateRecord('WebStore', storeId, { CheckoutTimeToLive: 0 }, admin);
       await expect(engine.runCheckout(cartId, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', message: expect.stringMatching(/CheckoutTimeToLive = 0/) });
-      expect((await engine.core.storage.get('CartCheckoutSession', String(first.Id)))!.IsArchived).toBe(true);
-      expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Active');
+      expect((await engine.admin.get('CartCheckoutSession', String(first.Id)))!.IsArchived).toBe(true);
+      expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
 
       await engine.updateRecord('WebStore', storeId, { CheckoutTimeToLive: 2880 }, admin);
       await engine.runCheckout(cartId, { ...as, stopAt: 'confirmPrice' });
@@ -155,7 +155,7 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
       offset += MINUTE;
       await engine.updateRecord('WebStore', storeId, { CheckoutValidAfterDate: new Date(Date.now() + offset).toISOString() }, admin);
       expect(await engine.expireCheckouts()).toBeGreaterThanOrEqual(1);
-      expect((await engine.core.storage.get('CartCheckoutSession', String(second.Id)))!.IsArchived).toBe(true);
+      expect((await engine.admin.get('CartCheckoutSession', String(second.Id)))!.IsArchived).toBe(true);
       // A step action on the expired checkout sees an Active cart (requirement 6).
       expect(failure(await call(engine, 'priceCart', { cartId }, as.userId))).toMatchObject({ code: 'INVALID_OPERATION', status: 403 });
       offset += MINUTE;

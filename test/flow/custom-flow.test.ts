@@ -34,7 +34,7 @@ const STORES = { lean: mintId('0ZE'), reordered: mintId('0ZE'), fraud: mintId('0
 /** A store with its own flow, sharing the demo buyers and catalog, and a buyer's cart in it. */
 async function cartInStore(engine: CheckoutEngine, storeId: string) {
   const demo = await cartOn(engine, { lines: 2 });
-  if (!(await engine.core.storage.get('WebStore', storeId))) {
+  if (!(await engine.admin.get('WebStore', storeId))) {
     const [group] = await rows(engine, 'BuyerGroup', { Name: 'Demo Buyers' });
     const [link] = await rows(engine, 'WebStorePricebook', { WebStoreId: demo.storeId });
     await engine.seed({
@@ -81,7 +81,7 @@ describe.each(FLOW_BACKENDS)('custom flows on $name', (backend) => {
     expect(run.status, run.errors.join()).toBe('complete');
     expect(run.trajectory.map((t) => t.state)).toEqual(LEAN.steps.map((s) => s.key));
     // Without the promotions step nobody touches the lines' adjustments.
-    expect((await engine.core.storage.get('WebCart', cartId))!.TotalAdjustmentAmount).toBe(0);
+    expect((await engine.admin.get('WebCart', cartId))!.TotalAdjustmentAmount).toBe(0);
     // The default flow's order of claims is refused here.
     const other = await cartInStore(engine, STORES.lean);
     const sessionId = String(ok(await call(engine, 'checkoutSessionAction', { cartId: other.cartId }, as.userId)).requestId);

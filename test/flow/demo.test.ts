@@ -24,8 +24,8 @@ describe.each(FLOW_BACKENDS)('runDemo on $name', (backend) => {
         expect(text).toMatch(new RegExp(`Order ${run.orderId}: Status Activated`));
         expect(text).toMatch(new RegExp(`cart ${run.cartId} is Closed; session ${run.sessionId} is complete`));
       }
-      expect(await engine.core.storage.count('User', [{ field: 'Username', op: '=', value: 'buyer@acme.example' }])).toBe(1);
-      expect(await engine.core.storage.count('Order', [{ field: 'Status', op: '=', value: 'Activated' }])).toBe(2);
+      expect(await engine.admin.count('User', [{ field: 'Username', op: '=', value: 'buyer@acme.example' }])).toBe(1);
+      expect(await engine.admin.count('Order', [{ field: 'Status', op: '=', value: 'Activated' }])).toBe(2);
     } finally {
       await engine.close();
     }

@@ -48,13 +48,13 @@ const MISBEHAVIOURS: { what: string; make: (name: string) => CartProcessor; erro
 async function expectErrorState(engine: CheckoutEngine, cartId: string, type: string, message: RegExp) {
   const s = (await activeSession(engine, cartId))!;
   expect([s.State, s.NextState, s.IsProcessing, s.IsError]).toEqual(['error', null, false, true]);
-  const op = (await engine.core.storage.get('BackgroundOperation', String(s.BackgroundOperationId)))!;
+  const op = (await engine.admin.get('BackgroundOperation', String(s.BackgroundOperationId)))!;
   expect(op.Status).toBe('Error');
   expect(String(op.Error)).toMatch(message);
   const cvos = await rows(engine, 'CartValidationOutput', { BackgroundOperationId: op.Id });
   expect(cvos.length).toBeGreaterThan(0);
   for (const v of cvos) expect([v.Type, v.Level, v.CartId]).toEqual([type, 'Error', cartId]);
-  expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Checkout');
+  expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Checkout');
   return { session: s, op, cvos };
 }
 
@@ -74,11 +74,11 @@ describe.each(FLOW_BACKENDS)('step failures on $name', (backend) => {
           const { session } = await expectErrorState(engine, cartId, calc.type, m.error);
           // Nothing the failing integration staged was written.
           expect(await rows(engine, 'CartTax', { Name: 'Staged' })).toHaveLength(0);
-          expect((await engine.core.storage.get('WebCart', cartId))!.Name).not.toBe('hacked');
+          expect((await engine.admin.get('WebCart', cartId))!.Name).not.toBe('hacked');
           // Screen moves and claims are refused in error; cancel is the way out.
           await expect(engine.updateRecord('CartCheckoutSession', String(session.Id), { State: 'deliveryMethod' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION' });
           ok(await call(engine, 'cancelCartAsyncOperation', { cartId }, as.userId));
-          expect((await engine.core.storage.get('WebCart', cartId))!.Status).toBe('Active');
+          expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
         }
         engine.registerIntegration(calc.name, DEFAULT_INTEGRATIONS[calc.name]!);
       }
@@ -167,13 +167,13 @@ describe.each(FLOW_BACKENDS)('step failures on $name', (backend) => {
         expect(run.errors[0]).toMatch(c.message);
         const { session } = await expectErrorState(engine, cartId, 'Other', c.message);
         // The draft order exists but was never activated.
-        expect((await engine.core.storage.get('Order', String(session.OrderId)))!.Status).toBe('Draft');
+        expect((await engine.admin.get('Order', String(session.OrderId)))!.Status).toBe('Draft');
         expect(await rows(engine, 'OrderSummary', { OriginalOrderId: session.OrderId })).toHaveLength(0);
         ok(await call(engine, 'cancelCartAsyncOperation', { cartId }, as.userId));
       }
       const run = await engine.runCheckout(cartId, { ...as, answers: { paymentMethodId: 'pm_test_visa' } });
       expect(run.status).toBe('complete');
-      const order = (await engine.core.storage.get('Order', run.orderId!))!;
+      const order = (await engine.admin.get('Order', run.orderId!))!;
       expect(order.PaymentMethodId).toBe('pm_test_visa');
       expect(order.PaymentAuthorizationCode).toMatch(/^TEST-/);
       const last = gateway.requests.at(-1)!;
@@ -195,7 +195,7 @@ describe.each(FLOW_BACKENDS)('step failures on $name', (backend) => {
         for (const m of methods) await engine.updateRecord('OrderDeliveryMethod', String(m.Id), { ShippingFee: 0, ShippingFeePerUnit: 0 }, admin);
         const run = await engine.runCheckout(cartId, { ...as, answers: { deliveryAddress: CA_ADDRESS } });
         expect(run.status, run.errors.join()).toBe('complete');
-        expect((await engine.core.storage.get('Order', run.orderId!))!.GrandTotalAmount).toBe(0);
+        expect((await engine.admin.get('Order', run.orderId!))!.GrandTotalAmount).toBe(0);
       } finally {
         for (const e of entries) await engine.updateRecord('PricebookEntry', String(e.Id), { UnitPrice: e.UnitPrice }, admin);
         for (const m of methods) await engine.updateRecord('OrderDeliveryMethod', String(m.Id), { ShippingFee: m.ShippingFee, ShippingFeePerUnit: m.ShippingFeePerUnit }, admin);

@@ -38,9 +38,9 @@ describe.each(FLOW_BACKENDS)('happy path on $name', (backend) => {
         }
         expect(new Set(run.trajectory.map((t) => t.operationId).filter(Boolean)).size).toBe(8);
 
-        const cart = (await engine.core.storage.get('WebCart', cartId))!;
+        const cart = (await engine.admin.get('WebCart', cartId))!;
         expect(cart.Status).toBe('Closed');
-        const order = (await engine.core.storage.get('Order', run.orderId!))!;
+        const order = (await engine.admin.get('Order', run.orderId!))!;
         expect(order.Status).toBe('Activated');
         expect(order.PoNumber).toBe('PO-42');
         const [summary] = await rows(engine, 'OrderSummary', { OriginalOrderId: run.orderId });
@@ -68,7 +68,7 @@ describe.each(FLOW_BACKENDS)('happy path on $name', (backend) => {
         // Inventory: every ordered unit is reserved.
         const reserved = sumMoney((await rows(engine, 'ProductInventory')).map((p) => Number(p.QuantityReserved)));
         expect(reserved - reservedBefore).toBe(sumMoney(products.map((p) => Number(p.Quantity))));
-        expect(await engine.core.storage.count('OrderItem', [{ field: 'OrderId', op: '=', value: run.orderId }])).toBe(items.length);
+        expect(await engine.admin.count('OrderItem', [{ field: 'OrderId', op: '=', value: run.orderId }])).toBe(items.length);
         // Lines beyond the 50 catalog products carry demo prices that differ from the price book: reported as warnings.
         const warnings = await rows(engine, 'CartValidationOutput', { CartId: cartId, Level: 'Warning' });
         if (shape.lines <= 50) expect(warnings).toHaveLength(0);

@@ -22,9 +22,9 @@ export const CA_ADDRESS = {
 export async function cartOn(engine: CheckoutEngine, shape: { lines?: number; groups?: number } = {}) {
   const { buyerId, cartId } = await seedDemoCheckout(engine, shape);
   const as = { userId: buyerId };
-  const [admin] = await engine.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: 'admin@store.example' }] });
-  const [outsider] = await engine.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: 'buyer@globex.example' }] });
-  const cart = (await engine.core.storage.get('WebCart', cartId))!;
+  const [admin] = await engine.admin.find('User', { where: [{ field: 'Username', op: '=', value: 'admin@store.example' }] });
+  const [outsider] = await engine.admin.find('User', { where: [{ field: 'Username', op: '=', value: 'buyer@globex.example' }] });
+  const cart = (await engine.admin.get('WebCart', cartId))!;
   return { engine, buyerId, cartId, as, adminId: String(admin!.Id), outsiderId: String(outsider!.Id), storeId: String(cart.WebStoreId) };
 }
 
@@ -70,7 +70,7 @@ export function failure(r: InvocationResult): { code: string; status: number; me
 
 /** The cart's active session row (internal columns included), or undefined. */
 export async function activeSession(engine: CheckoutEngine, cartId: string): Promise<Row | undefined> {
-  const [s] = await engine.core.storage.find('CartCheckoutSession', {
+  const [s] = await engine.admin.find('CartCheckoutSession', {
     where: [
       { field: 'WebCartId', op: '=', value: cartId },
       { field: 'IsArchived', op: '=', value: false },
@@ -81,5 +81,5 @@ export async function activeSession(engine: CheckoutEngine, cartId: string): Pro
 
 /** Rows of an object matching equality filters. */
 export async function rows(engine: CheckoutEngine, object: string, match: Record<string, unknown> = {}): Promise<Row[]> {
-  return engine.core.storage.find(object, { where: Object.entries(match).map(([field, value]) => ({ field, op: '=' as const, value })) });
+  return engine.admin.find(object, { where: Object.entries(match).map(([field, value]) => ({ field, op: '=' as const, value })) });
 }

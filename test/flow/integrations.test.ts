@@ -62,7 +62,7 @@ describe.each(FLOW_BACKENDS)('default integrations on $name', (backend) => {
           else expect([t!.TaxRate, t!.Amount, t!.TaxType]).toEqual([rate, Math.round(Number(line.TotalPrice) * rate * 100 + 1e-9) / 100, 'Actual']);
         }
       }
-      const cart = (await engine.core.storage.get('WebCart', cartId))!;
+      const cart = (await engine.admin.get('WebCart', cartId))!;
       expect(cart.TotalTaxAmount).toBe(Math.round(taxes.reduce((n, t) => n + Number(t.Amount) * 100, 0)) / 100);
     } finally {
       await engine.updateRecord('PricebookEntry', String(entry!.Id), { UnitPrice: 12.3 }, admin);
@@ -77,7 +77,7 @@ describe.each(FLOW_BACKENDS)('default integrations on $name', (backend) => {
     const [stock] = await rows(engine, 'ProductInventory', { Product2Id: line!.Product2Id });
     await engine.updateRecord('ProductInventory', String(stock!.Id), { QuantityAvailable: Number(stock!.QuantityReserved) + Number(line!.Quantity) }, { userId: first.adminId });
     expect((await engine.runCheckout(first.cartId, { ...first.as, stopAt: 'inventory' })).status).toBe('stopped');
-    const reserved = (await engine.core.storage.get('ProductInventory', String(stock!.Id)))!;
+    const reserved = (await engine.admin.get('ProductInventory', String(stock!.Id)))!;
     expect(reserved.QuantityReserved).toBe(Number(stock!.QuantityReserved) + Number(line!.Quantity));
     const second = await cartOn(engine, { lines: 1 });
     const run = await engine.runCheckout(second.cartId, second.as);
@@ -90,7 +90,7 @@ describe.each(FLOW_BACKENDS)('default integrations on $name', (backend) => {
   it("the data API refuses reads of unknown objects and writes outside the integration's reach", async () => {
     const engine = shared.get();
     const { cartId, as } = await cartOn(engine, { lines: 1 });
-    const cart = (await engine.core.storage.get('WebCart', cartId))!;
+    const cart = (await engine.admin.get('WebCart', cartId))!;
     const api = new StagingCartDataApi(engine.core, cart, new Date(), new AbortController().signal);
     await expect(api.find('Nope')).rejects.toThrow(/no object named 'Nope'/);
     expect(() => api.insert('Order', { AccountId: cart.AccountId })).toThrow(/can't create Order records/);
@@ -105,7 +105,7 @@ describe.each(FLOW_BACKENDS)('default integrations on $name', (backend) => {
       const run = await engine.runCheckout(cartId, as);
       expect(run.status).toBe('error');
       expect(run.errors[0]).toMatch(new RegExp(`wrote CartItem ${String(foreign!.Id)}, which isn't part of cart ${cartId}`));
-      expect((await engine.core.storage.get('CartItem', String(foreign!.Id)))!.SalesPrice).toBe(foreign!.SalesPrice);
+      expect((await engine.admin.get('CartItem', String(foreign!.Id)))!.SalesPrice).toBe(foreign!.SalesPrice);
       expect(failure(await call(engine, 'checkCartInventoryAction', { cartId }, as.userId)).status).toBe(403);
     } finally {
       const { DEFAULT_INTEGRATIONS } = await import('../../src/integrations/defaults.js');

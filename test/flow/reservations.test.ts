@@ -114,7 +114,7 @@ for (const backend of FLOW_BACKENDS) {
       await toInventory(engine, c);
       const [line] = await rows(engine, 'CartItem', { CartId: c.cartId, Type: 'Product' });
       await engine.updateRecord('CartItem', String(line!.Id), { Quantity: Number(line!.Quantity) + 2 }, c.as);
-      expect((await engine.core.storage.get('WebCart', c.cartId))!.Status).toBe('Active');
+      expect((await engine.admin.get('WebCart', c.cartId))!.Status).toBe('Active');
       await expectReserved(engine, before, new Map());
       await toInventory(engine, c);
       await expectReserved(engine, before, await needOf(engine, c.cartId));
@@ -175,7 +175,7 @@ for (const backend of FLOW_BACKENDS) {
     it('re-running inventory for the same cart sets its hold, never adds to it', async () => {
       const engine = shared.get();
       const c = await cartOn(engine, { lines: 3, groups: 1 });
-      const store = await engine.core.storage.get('WebStore', RECHECK_STORE);
+      const store = await engine.admin.get('WebStore', RECHECK_STORE);
       if (!store) {
         const [link] = await rows(engine, 'WebStorePricebook', { WebStoreId: c.storeId });
         const [group] = await rows(engine, 'WebStoreBuyerGroup', { WebStoreId: c.storeId });

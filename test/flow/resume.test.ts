@@ -33,7 +33,7 @@ describe.each([BACKENDS[1]!, BACKENDS[2]!])('resuming after a restart on $name',
     const sc = (await activeSession(engine, c.cartId))!;
     ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: sc.Id, expCurrentState: 'inventory', nextState: 'confirmPrice' }, c.as.userId));
     const leftNew = String(ok(await call(engine, 'priceCart', { cartId: c.cartId, runAsync: true }, c.as.userId)).backgroundOperationId);
-    expect((await engine.core.storage.get('BackgroundOperation', leftNew))!.Status).toBe('New');
+    expect((await engine.admin.get('BackgroundOperation', leftNew))!.Status).toBe('New');
     await engine.close();
 
     // After the restart every run finishes from where it was.
@@ -55,9 +55,9 @@ describe.each([BACKENDS[1]!, BACKENDS[2]!])('resuming after a restart on $name',
       // The operation left New was recovered and run once (waited for, or already done): never invoked again.
       expect(rc.trajectory.flatMap((t) => t.calls)).not.toContain('priceCart');
       expect(rc.trajectory.at(-1)!.state).toBe('complete');
-      const priced = await engine.core.storage.find('BackgroundOperation', { where: [{ field: '_sessionId', op: '=', value: sc.Id }, { field: '_step', op: '=', value: 'confirmPrice' }] });
+      const priced = await engine.admin.find('BackgroundOperation', { where: [{ field: '_sessionId', op: '=', value: sc.Id }, { field: '_step', op: '=', value: 'confirmPrice' }] });
       expect(priced.map((o) => o.Id)).toEqual([leftNew]);
-      expect((await engine.core.storage.get('BackgroundOperation', leftNew))!.Status).toBe('Complete');
+      expect((await engine.admin.get('BackgroundOperation', leftNew))!.Status).toBe('Complete');
       // A second run on a finished checkout just reports it.
       const again = await engine.runCheckout(a.cartId, a.as);
       expect([again.status, again.orderId, again.trajectory.length]).toEqual(['complete', ra.orderId, 0]);
@@ -77,7 +77,7 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('two runners on one cart on $name', 
       expect([r1.status, r2.status]).toEqual(['complete', 'complete']);
       expect(r1.orderId).toBe(r2.orderId);
       expect(r1.sessionId).toBe(r2.sessionId);
-      const ops = await engine.core.storage.find('BackgroundOperation', { where: [{ field: '_sessionId', op: '=', value: r1.sessionId }] });
+      const ops = await engine.admin.find('BackgroundOperation', { where: [{ field: '_sessionId', op: '=', value: r1.sessionId }] });
       expect(ops.map((o) => o._step).sort()).toEqual(
         DEFAULT_FLOW.steps
           .filter((s) => s.kind === 'async' || s.kind === 'sync')
@@ -85,8 +85,8 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('two runners on one cart on $name', 
           .sort(),
       );
       expect(ops.every((o) => o.Status === 'Complete')).toBe(true);
-      expect(await engine.core.storage.count('Order', [{ field: 'OrderReferenceNumber', op: '=', value: r1.sessionId }])).toBe(1);
-      expect(await engine.core.storage.count('OrderSummary', [{ field: 'OriginalOrderId', op: '=', value: r1.orderId }])).toBe(1);
+      expect(await engine.admin.count('Order', [{ field: 'OrderReferenceNumber', op: '=', value: r1.sessionId }])).toBe(1);
+      expect(await engine.admin.count('OrderSummary', [{ field: 'OriginalOrderId', op: '=', value: r1.orderId }])).toBe(1);
     } finally {
       await engine.close();
     }

@@ -53,7 +53,7 @@ describe('calculator steps issue O(1) storage calls in the number of cart lines'
       expect(run.status, run.errors.join()).toBe('stopped');
       out[step] = counter.calls - before;
     }
-    const storage = engine.core.storage;
+    const storage = engine.admin;
     const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
     // The steps did write every line: prices, adjustments, taxes.
     expect(await storage.count('CartItem', [...byCart, { field: 'SalesPrice', op: '=', value: 1 }])).toBe(0);

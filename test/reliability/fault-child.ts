@@ -71,7 +71,7 @@ const engine = await createCheckoutEngine({
   faults: { insideCommit: stall('inside'), beforeCommit: stall('before') },
 });
 /** Operations left New or Running by killed processes, as this one starts (its recovery queued them). */
-const openAtStart = await engine.core.storage.count('BackgroundOperation', [{ field: 'Status', op: 'in', value: ['New', 'Running'] }]);
+const openAtStart = await engine.admin.count('BackgroundOperation', [{ field: 'Status', op: 'in', value: ['New', 'Running'] }]);
 
 // Count every completed call the runner makes (the parent's "after K calls" trigger).
 for (const name of ['invoke', 'updateRecord'] as const) {
@@ -85,7 +85,7 @@ for (const name of ['invoke', 'updateRecord'] as const) {
 
 /** Starts the step after `state` with runAsync:true when the session rests at `state`; returns whether it did. */
 async function startAsync(e: CheckoutEngine, cartId: string, userId: string, state: string, action: string): Promise<boolean> {
-  const [s] = await e.core.storage.find('CartCheckoutSession', {
+  const [s] = await e.admin.find('CartCheckoutSession', {
     where: [{ field: 'WebCartId', op: '=', value: cartId }],
     orderBy: [{ field: 'CreatedDate', direction: 'desc' }],
     limit: 1,

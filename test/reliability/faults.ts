@@ -20,7 +20,7 @@ import { checkInvariants, orderTotalsProblem } from '../../src/scenarios/invaria
 import { parseLease } from '../../src/engine/queue/types.js';
 import type { Row, Storage } from '../../src/storage/port.js';
 import { openStorage } from '../../src/storage/index.js';
-import type { CheckoutAnswers } from '../../src/engine/runner.js';
+import type { CheckoutAnswers } from '../../src/engine/checkout-runner.js';
 import type { FaultCart, FaultMessage, FaultRequest } from './fault-child.js';
 
 /** The buyer's answers to the screens (as the demo checkout gives them). */
@@ -235,7 +235,7 @@ class FaultChild {
 /** Seeds the demo store and `carts` carts (each buying its own products); returns buyer and cart ids. */
 export async function seedCarts(engine: CheckoutEngine, carts: number): Promise<{ buyer: string; carts: string[] }> {
   const first = await seedDemoCheckout(engine, { lines: 2, groups: 1 });
-  const storage = engine.core.storage;
+  const storage = engine.admin;
   const products = (await storage.find('Product2', { where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }], orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }] })).map((p) => String(p.Id));
   const [store] = await storage.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
   const [user] = await storage.find('User', { where: [{ field: 'Id', op: '=', value: first.buyerId }] });
@@ -477,7 +477,7 @@ const cents = (v: unknown) => Math.round(Number(v ?? 0) * 100);
  * - the invariants of src/scenarios/invariants.ts.
  */
 export async function verifyFaults(engine: CheckoutEngine, cartIds: string[]): Promise<FaultVerification> {
-  const s = engine.core.storage;
+  const s = engine.admin;
   const problems: string[] = [];
   const out: FaultVerification = {
     completeCarts: new Set(),
@@ -597,7 +597,7 @@ export async function verifyFaults(engine: CheckoutEngine, cartIds: string[]): P
 
 /** An Order's money against its own lines and against its cart; empty when everything adds up. */
 async function orderProblems(engine: CheckoutEngine, order: Row, cartId: string): Promise<string[]> {
-  const s = engine.core.storage;
+  const s = engine.admin;
   const oid = String(order.Id);
   const byOrder = [{ field: 'OrderId', op: '=' as const, value: oid }];
   const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];

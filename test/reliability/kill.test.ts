@@ -59,12 +59,12 @@ describe('the checks after the kills', () => {
       expect({ complete: clean.completeCarts.size, orders: clean.orders }).toEqual({ complete: 3, orders: 3 });
 
       const s = engine.core.storage;
-      const sessions = await s.find('CartCheckoutSession', {});
+      const sessions = await engine.admin.find('CartCheckoutSession', {});
       const [first, second] = sessions;
-      await s.update('Order', String(first!.OrderId), { GrandTotalAmount: Number((await s.get('Order', String(first!.OrderId)))!.GrandTotalAmount) + 0.01 });
+      await s.update('Order', String(first!.OrderId), { GrandTotalAmount: Number((await engine.admin.get('Order', String(first!.OrderId)))!.GrandTotalAmount) + 0.01 });
       await s.update('CartCheckoutSession', String(second!.Id), { OrderId: null });
       await s.update('BackgroundOperation', String(first!.BackgroundOperationId), { Status: 'Running', _leaseUntil: new Date(Date.now() - 60_000).toISOString() });
-      const [inventory] = await s.find('ProductInventory', { where: [{ field: 'QuantityReserved', op: '>', value: 0 }], limit: 1 });
+      const [inventory] = await engine.admin.find('ProductInventory', { where: [{ field: 'QuantityReserved', op: '>', value: 0 }], limit: 1 });
       await s.update('ProductInventory', String(inventory!.Id), { QuantityReserved: Number(inventory!.QuantityReserved) + 1 });
       const broken = await verifyFaults(engine, carts);
       expect({ lost: broken.lost, money: broken.moneyMismatches, stock: broken.stockMismatches, open: broken.openOperations }).toEqual({

@@ -128,7 +128,7 @@ describe('3 engine processes on one PostgreSQL, one killed mid-way', () => {
     const MAX_ROUNDS = 180;
     let round = 0;
     for (;;) {
-      const rows = await admin.core.storage.find('CartCheckoutSession', { where: [{ field: 'Id', op: 'in', value: sessions }] });
+      const rows = await admin.admin.find('CartCheckoutSession', { where: [{ field: 'Id', op: 'in', value: sessions }] });
       const open = rows.filter((s) => !s.OrderId);
       if (open.length === 0) break;
       expect(round, `sessions still without an order: ${open.map((s) => `${s.Id}:${s.State}/${s.NextState}/${s.IsProcessing}`).join(' ')}`).toBeLessThan(MAX_ROUNDS);
@@ -146,7 +146,7 @@ describe('3 engine processes on one PostgreSQL, one killed mid-way', () => {
     }
 
     // Operations the dead process held are taken over once their lease expires.
-    const storage = admin.core.storage;
+    const storage = admin.admin;
     for (let polls = 0; ; polls++) {
       const stuck = await storage.count('BackgroundOperation', [{ field: 'Status', op: 'in', value: ['New', 'Running'] }]);
       if (stuck === 0) break;

@@ -51,7 +51,7 @@ describe('PostgreSQL storage URL', () => {
     const e = await engine(`${freshPgUrl()}&pool=2`);
     const h = await claimed(e);
     await startOp(e, h, false);
-    expect(await e.core.storage.count('Order')).toBe(1);
+    expect(await e.admin.count('Order')).toBe(1);
     for (const bad of [`${PG_URL}?pool=0`, `${PG_URL}?pool=two`, `${PG_URL}?schema=Bad-Name`]) {
       await expect(createCheckoutEngine({ storage: bad })).rejects.toMatchObject({ key: 'INVALID_INPUT', status: 400, fields: ['storage'] });
     }
@@ -70,7 +70,7 @@ describe('PostgreSQL: operations are shared by every engine process', () => {
     expect(op.Status).toBe('Complete');
     const s = await api.getRecord('CartCheckoutSession', h.session!);
     expect(s.State).toBe('cartToOrder');
-    expect(await api.core.storage.count('Order')).toBe(1);
+    expect(await api.admin.count('Order')).toBe(1);
     expect(worker.worker.queue.kind).toBe('pg-boss');
   });
 
@@ -103,14 +103,14 @@ describe('PostgreSQL: operations are shared by every engine process', () => {
       await sleep(20);
     }
     expect((await b.getRecord('BackgroundOperation', opId)).Status).toBe('Running');
-    expect(await b.core.storage.count('Order')).toBe(0);
+    expect(await b.admin.count('Order')).toBe(0);
     gb.open();
     await b.whenIdle();
     for (let i = 0; (await b.getRecord('BackgroundOperation', opId)).Status !== 'Complete'; i++) {
       expect(i).toBeLessThan(100);
       await sleep(50);
     }
-    expect(await b.core.storage.count('Order')).toBe(1);
+    expect(await b.admin.count('Order')).toBe(1);
     expect((await b.getRecord('CartCheckoutSession', h.session!)).OrderId).toBeTruthy();
   });
 
@@ -130,7 +130,7 @@ describe('PostgreSQL: operations are shared by every engine process', () => {
     await waiting;
     const op = await b.getRecord('BackgroundOperation', opId);
     expect({ Status: op.Status, RetryCount: op.RetryCount }).toEqual({ Status: 'Complete', RetryCount: 0 });
-    expect(await b.core.storage.count('Order')).toBe(1);
+    expect(await b.admin.count('Order')).toBe(1);
   });
 
   it('an operation committed New but never sent (the sender died) is swept and run', async () => {
@@ -146,7 +146,7 @@ describe('PostgreSQL: operations are shared by every engine process', () => {
       expect(i, 'the operation was never swept and run').toBeLessThan(100);
       await sleep(100);
     }
-    expect(await w.core.storage.count('Order')).toBe(1);
+    expect(await w.admin.count('Order')).toBe(1);
   });
 });
 
@@ -166,7 +166,7 @@ describe('SQLite: the in-process worker recovers after a restart', () => {
     g.open(); // the zombie's commit finds the operation complete and writes nothing
     await a.whenIdle();
     await a.close();
-    expect(await b.core.storage.count('Order')).toBe(1);
+    expect(await b.admin.count('Order')).toBe(1);
     expect((await b.getRecord('CartCheckoutSession', h.session!)).State).toBe('cartToOrder');
   });
 });

@@ -107,7 +107,7 @@ describe('PostgreSQL: processes wake each other by notification', () => {
     expect(sb.polls).toBe(0); // … not by a poll
     expect(sb.received).toBeGreaterThanOrEqual(1);
     expect(stats(a).sent).toBeGreaterThanOrEqual(1);
-    expect(await b.core.storage.count('Order')).toBe(1);
+    expect(await b.admin.count('Order')).toBe(1);
   });
 
   it('a runAsync=true operation queued by process A (no workers) is fetched by B at once, and A learns it finished', async () => {
@@ -123,7 +123,7 @@ describe('PostgreSQL: processes wake each other by notification', () => {
     expect(stats(b).received).toBeGreaterThanOrEqual(1); // A's "queued"
     expect(stats(a).received).toBeGreaterThanOrEqual(1); // B's "finished"
     expect(stats(a).polls).toBe(0);
-    expect(await a.core.storage.count('Order')).toBe(1);
+    expect(await a.admin.count('Order')).toBe(1);
   });
 
   it("the runner waiting for someone else's step is woken by the notification", async () => {

@@ -16,7 +16,7 @@ import type { RequirementFacts } from '../../src/domain/requirements.js';
 import { createCheckoutEngine, type CheckoutEngine } from '../../src/index.js';
 import { checkInvariants } from '../../src/scenarios/invariants.js';
 import { PASSING_FACTS } from '../helpers/session-fixtures.js';
-import { scenarioDemo } from '../../src/scenarios/runner.js';
+import { scenarioDemo } from '../../src/scenarios/scenario-runner.js';
 import { sessionContext } from '../helpers/session-fixtures.js';
 
 /** Facts under which every usage requirement holds (the buyer owns the cart in Checkout). */
@@ -139,7 +139,7 @@ async function replay(flow: CompiledFlow, machine: AnyStateMachine, input: Sessi
     const [start] = await engine.invoke('checkoutSessionAction', [{ cartId }], as);
     if (!start!.isSuccess) return [`checkoutSessionAction failed: ${JSON.stringify(start!.errors)}`];
     const sessionId = String(start!.outputValues!.requestId);
-    for (const g of await engine.core.storage.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] })) await engine.updateRecord('CartDeliveryGroup', String(g.Id), ADDRESS, as);
+    for (const g of await engine.admin.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] })) await engine.updateRecord('CartDeliveryGroup', String(g.Id), ADDRESS, as);
     let opId: string | null = null;
     for (let k = 0; k < steps.length; k++) {
       const { event, state } = steps[k]!;
@@ -155,7 +155,7 @@ async function replay(flow: CompiledFlow, machine: AnyStateMachine, input: Sessi
       // (written as the admin) before the order is claimed.
       const storeShips = template && moves && flow.steps.get(before)?.action === 'cartToOrderAction' && !flow.byAction.has('calcCartShipmentAction');
       if (storeShips) {
-        for (const g of await engine.core.storage.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] })) {
+        for (const g of await engine.admin.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] })) {
           await engine.createRecord('CartDeliveryGroupMethod', { CartDeliveryGroupId: g.Id, WebCartId: cartId, DeliveryMethodId: ids.ground, Name: 'Ground', ShippingFee: 10 }, { userId: ids.admin! });
         }
       }
@@ -191,7 +191,7 @@ async function replay(flow: CompiledFlow, machine: AnyStateMachine, input: Sessi
         if (opId) await settle(engine, opId);
       }
       if (event.type === 'STEP' && (next === 'xstate.done.actor.step' || next === 'xstate.error.actor.step')) continue; // compared after the outcome
-      const row = (await engine.core.storage.get('CartCheckoutSession', sessionId))!;
+      const row = (await engine.admin.get('CartCheckoutSession', sessionId))!;
       // A path that ends on a sync step's run: the step finished inside its call, so the engine
       // stands where the model is after the step's success.
       const endsSync = event.type === 'STEP' && next === undefined && flow.steps.get(event.step)!.kind === 'sync';
@@ -212,7 +212,7 @@ async function replay(flow: CompiledFlow, machine: AnyStateMachine, input: Sessi
 /** Waits until the operation is no longer New or Running. */
 async function settle(engine: CheckoutEngine, opId: string): Promise<void> {
   for (let n = 0; n < 4000; n++) {
-    const op = await engine.core.storage.get('BackgroundOperation', opId);
+    const op = await engine.admin.get('BackgroundOperation', opId);
     if (!op || (op.Status !== 'New' && op.Status !== 'Running')) return;
     await new Promise((r) => setTimeout(r, 2));
   }

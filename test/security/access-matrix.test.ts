@@ -28,7 +28,7 @@ type Snapshot = Record<string, Row[]>;
 /** Every row of every object (internal columns included), by Id. */
 async function snapshot(t: TestServer, objects: Iterable<string> = OBJECTS.keys()): Promise<Snapshot> {
   const out: Snapshot = {};
-  for (const o of objects) out[o] = (await t.engine.core.storage.find(o, {})).sort((a, b) => String(a.Id).localeCompare(String(b.Id)));
+  for (const o of objects) out[o] = (await t.engine.admin.find(o, {})).sort((a, b) => String(a.Id).localeCompare(String(b.Id)));
   return out;
 }
 
@@ -67,7 +67,7 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
   beforeAll(async () => {
     t = await startTestServer(backend.location(), { seed: false, engine: { clock: () => new Date(Date.now() + offsetMs) } });
     const engine = t.engine;
-    const storage = engine.core.storage;
+    const storage = engine.admin;
     const first = await cartOn(engine, { lines: 2, groups: 1 });
     const cartId = first.cartId;
     const run = await engine.runCheckout(cartId, { userId: first.buyerId, answers: ANSWERS, stopAt: 'checkoutSummary' });
@@ -163,7 +163,7 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
     tokens.integrator = await t.token('integrator@store.example');
     tokens.admin = await t.token('admin@store.example');
     tokens.inactive = await t.token('inactive@acme.example');
-    await storage.update('User', seeded.inactive!, { IsActive: false });
+    await engine.core.storage.update('User', seeded.inactive!, { IsActive: false });
     tokens.expired = await t.token('buyer@acme.example');
     tokens.revoked = await t.token('buyer@acme.example');
     const revoked = await fetch(`${t.url}/services/oauth2/revoke?token=${encodeURIComponent(tokens.revoked)}`);

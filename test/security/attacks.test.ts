@@ -32,7 +32,7 @@ describe.each(FLOW_BACKENDS)('attacks of issue 8 (items 1-3) on $name', (backend
     const { cartId } = await s.freshCartA();
     const stopped = await run(cartId, 'checkoutSummary');
     expect(stopped.status, stopped.errors.join('; ')).toBe('stopped');
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
     const items = await storage.find('CartItem', { where: byCart });
     const product = items.find((i) => i.Type === 'Product')!;
@@ -81,7 +81,7 @@ describe.each(FLOW_BACKENDS)('attacks of issue 8 (items 1-3) on $name', (backend
     expect((await run(cartId, 'checkoutSummary')).status).toBe('stopped');
     const r = await t.call('PATCH', sob('CartItem', itemId), { token: a, body: { Quantity: 7 } });
     expect(r.status).toBe(204);
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     expect((await storage.get('WebCart', cartId))!.Status).toBe('Active');
     const done = await run(cartId);
     expect(done.status, done.errors.join('; ')).toBe('complete');
@@ -95,7 +95,7 @@ describe.each(FLOW_BACKENDS)('attacks of issue 8 (items 1-3) on $name', (backend
   it("a new product line gets the store's price at add time, and never the buyer's", async () => {
     const { t, a } = s;
     const { cartId, groupId, itemId } = await s.freshCartA();
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     const existing = (await storage.get('CartItem', itemId))!;
     const [entry] = await storage.find('PricebookEntry', { where: [{ field: 'Product2Id', op: '=', value: existing.Product2Id }] });
     const r = await t.call('POST', sob('CartItem'), { token: a, body: { CartId: cartId, CartDeliveryGroupId: groupId, Product2Id: existing.Product2Id, Quantity: 3 } });
@@ -128,7 +128,7 @@ describe.each(FLOW_BACKENDS)('attacks of issue 8 (items 1-3) on $name', (backend
     const mine = await s.freshCartA();
     const mine2 = await s.freshCartA();
     const theirs = await s.freshCartB();
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     expect((await storage.get('WebCart', theirs.cartId))!.GrandTotalAmount).toBe(200);
     const share = await t.call('POST', sob('WebCartShare'), { token: a, body: { ParentId: mine.cartId, UserOrGroupId: s.aId, AccessLevel: 'Edit' } });
     expect(share.status).toBe(201);
@@ -180,7 +180,7 @@ describe.each(FLOW_BACKENDS)('attacks of issue 8 (items 1-3) on $name', (backend
     const { t, a, admin } = s;
     const { cartId } = await s.freshCartA();
     expect((await run(cartId, 'checkoutSummary')).status).toBe('stopped');
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     const [session] = await storage.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: cartId }, { field: 'IsArchived', op: '=', value: false }] });
     const cart = (await storage.get('WebCart', cartId))!;
     const before = await dump(t);
@@ -212,7 +212,7 @@ describe.each(FLOW_BACKENDS)('attacks of issue 8 (items 1-3) on $name', (backend
     const { cartId } = await s.freshCartA();
     const done = await run(cartId);
     expect(done.status, done.errors.join('; ')).toBe('complete');
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     const orderId = done.orderId!;
     const [line] = await storage.find('OrderItem', { where: [{ field: 'OrderId', op: '=', value: orderId }] });
     const { cartId: bCart } = await s.freshCartB();

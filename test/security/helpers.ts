@@ -27,9 +27,7 @@ const WATCHED = [
 
 /** Every stored row of the watched objects, internal columns included, in a stable order. */
 export async function dump(t: TestServer): Promise<Record<string, Row[]>> {
-  const out: Record<string, Row[]> = {};
-  for (const o of WATCHED) out[o] = (await t.engine.core.storage.find(o, {})).sort((a, b) => String(a.Id).localeCompare(String(b.Id)));
-  return out;
+  return t.engine.admin.dump(WATCHED);
 }
 
 /** Two buyers of two accounts, each with a token; `freshCartA`/`freshCartB` give each a new Active cart. */
@@ -49,7 +47,7 @@ export interface Buyers {
 export async function twoBuyers(location: string): Promise<Buyers> {
   const t = await startTestServer(location, { seed: false });
   const first = await cartOn(t.engine, { lines: 2, groups: 1 });
-  const storage = t.engine.core.storage;
+  const storage = t.engine.admin;
   const [outsider] = await storage.find('User', { where: [{ field: 'Id', op: '=', value: first.outsiderId }] });
   const [product] = await storage.find('Product2', { limit: 1 });
   const linesOf = async (cartId: string) => {

@@ -25,7 +25,7 @@ describe.each(FLOW_BACKENDS)('line attacks of issue 17 on $name', (backend) => {
   let screw: string;
   beforeAll(async () => {
     s = await twoBuyers(backend.location());
-    const storage = s.t.engine.core.storage;
+    const storage = s.t.engine.admin;
     const [link] = await storage.find('WebStorePricebook', { where: [{ field: 'WebStoreId', op: '=', value: s.storeId }], limit: 1 });
     const ids = await s.t.engine.seed({
       Product2: [
@@ -54,7 +54,7 @@ describe.each(FLOW_BACKENDS)('line attacks of issue 17 on $name', (backend) => {
 
   it("SKU and name spoofing: after the Taxes step A can't rename a line; the order line is read from its Product2", async () => {
     const { t, a, admin } = s;
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     const { cartId, groupId, itemId } = await s.freshCartA();
     expect((await run(cartId, 'checkoutSummary')).status).toBe('stopped');
     const line = (await storage.get('CartItem', itemId))!;
@@ -92,12 +92,12 @@ describe.each(FLOW_BACKENDS)('line attacks of issue 17 on $name', (backend) => {
     const { cartId, groupId } = await s.freshCartA();
     const r = await t.call('POST', sob('CartItem'), { token: a, body: { CartId: cartId, CartDeliveryGroupId: groupId, Product2Id: screw, Quantity: 2 } });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
-    expect(await t.engine.core.storage.get('CartItem', r.body.id)).toMatchObject({ Name: 'Screw', Sku: 'SCREW-1', SalesPrice: 0.49, TotalLineAmount: 0.98 });
+    expect(await t.engine.admin.get('CartItem', r.body.id)).toMatchObject({ Name: 'Screw', Sku: 'SCREW-1', SalesPrice: 0.49, TotalLineAmount: 0.98 });
   });
 
   it('rounding to free: fractional quantities only where the product allows them, and no priced line rounds to 0.00', async () => {
     const { t, a } = s;
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     const { cartId, groupId, itemId } = await s.freshCartA();
     const before = await dump(t);
     const post = (product: string, Quantity: number) => t.call('POST', sob('CartItem'), { token: a, body: { CartId: cartId, CartDeliveryGroupId: groupId, Product2Id: product, Quantity } });
@@ -117,7 +117,7 @@ describe.each(FLOW_BACKENDS)('line attacks of issue 17 on $name', (backend) => {
 
   it('seeded free or fractional lines fail the pricing step with an Error-level Pricing validation; no order is made', async () => {
     const { t } = s;
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     const { cartId, groupId } = await s.freshCartA();
     const ids = await t.engine.seed({
       CartItem: [
@@ -136,7 +136,7 @@ describe.each(FLOW_BACKENDS)('line attacks of issue 17 on $name', (backend) => {
 
   it('activation refuses an order line that rounds to free (an edited draft order): the order stays Draft', async () => {
     const { t, admin } = s;
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     const { cartId, itemId } = await s.freshCartA();
     expect((await run(cartId, 'authorizePayment')).status).toBe('stopped');
     const [order] = await storage.find('Order', { where: byCart(cartId) });

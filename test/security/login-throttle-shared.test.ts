@@ -133,12 +133,12 @@ describe('login throttle windows', () => {
       expect(await engine.attemptLogin('win@example.com', 'right-pass-1', '10.0.0.2', limits)).toEqual({ outcome: 'refused', reason: 'username', retryAfterSeconds: 60 });
       now += 30_000;
       expect(await engine.attemptLogin('win@example.com', 'right-pass-1', '10.0.0.2', limits)).toMatchObject({ outcome: 'refused', retryAfterSeconds: 30 });
-      const during = await engine.core.storage.find('EngineLoginThrottle');
+      const during = await engine.admin.find('EngineLoginThrottle');
       expect(new Set(during.map((r) => r.Kind))).toEqual(new Set(['address', 'username', 'pair']));
       now += 30_000;
       expect(await engine.attemptLogin('win@example.com', 'right-pass-1', '10.0.0.2', limits)).toMatchObject({ outcome: 'success' });
       // Ended windows are swept; the new address window and the known address remain.
-      const after = await engine.core.storage.find('EngineLoginThrottle');
+      const after = await engine.admin.find('EngineLoginThrottle');
       expect(after.map((r) => r.Kind).sort()).toEqual(['address', 'known']);
       const text = JSON.stringify([...during, ...after]);
       for (const secret of ['win@example.com', '10.0.0.1', '10.0.0.2']) expect(text).not.toContain(secret);

@@ -31,7 +31,7 @@ describe.each(FLOW_BACKENDS)('a cart becomes at most one order (issue 17 item 2)
     await s.t.engine.close();
   });
 
-  const storage = () => s.t.engine.core.storage;
+  const storage = () => s.t.engine.admin;
   const find = (type: string, where: Record<string, unknown>) =>
     storage().find(type, { where: Object.entries(where).map(([field, value]) => ({ field, op: '=' as const, value })) });
   /** Every watched record plus the stock ledger and the stock itself. */

@@ -31,7 +31,7 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
   let inactiveId: string;
   beforeAll(async () => {
     s = await twoBuyers(backend.location());
-    const [owner] = await s.t.engine.core.storage.find('User', { where: [{ field: 'Id', op: '=', value: s.aId }] });
+    const [owner] = await s.t.engine.admin.find('User', { where: [{ field: 'Id', op: '=', value: s.aId }] });
     const ids = await s.t.engine.seed({
       User: [
         { ref: 'editor', Username: 'editor@acme.example', Name: 'Ed Editor', AccountId: owner!.AccountId, Permissions: ['B2BCommerceIntegrator'], Password: PASSWORD },
@@ -68,7 +68,7 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
     expect((await t.call('PATCH', sob('WebCart', cartId), { token: editor, body: { PoNumber: 'PO-EDIT' } })).status).toBe(204);
     // The owner deletes its own line (which cancels the checkout).
     expect((await t.call('DELETE', sob('CartItem', itemId), { token: a })).status).toBe(204);
-    expect((await t.engine.core.storage.get('WebCart', cartId))!.Status).toBe('Active');
+    expect((await t.engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
   });
 
   it('a delivery group that still has lines is refused, naming it, for the owner and ModifyAllData alike; an empty one goes', async () => {
@@ -86,12 +86,12 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
     const created = await t.call('POST', sob('CartDeliveryGroup'), { token: a, body: { CartId: cartId, Name: 'Spare dock' } });
     expect(created.status).toBe(201);
     expect((await t.call('DELETE', sob('CartDeliveryGroup', created.body.id), { token: a })).status).toBe(204);
-    expect(await t.engine.core.storage.get('CartDeliveryGroup', created.body.id)).toBeUndefined();
+    expect(await t.engine.admin.get('CartDeliveryGroup', created.body.id)).toBeUndefined();
   });
 
   it('WebStore.CheckoutTimeToLive stays within null, 0 and a year: out-of-range writes and fixtures are refused naming the field', async () => {
     const { t, admin, storeId } = s;
-    const storage = t.engine.core.storage;
+    const storage = t.engine.admin;
     const store = await storage.get('WebStore', storeId);
     const before = await dump(t);
     for (const ttl of [-5, -1, CHECKOUT_TTL_MAX_MINUTES + 1, 2_147_483_647, 1.5]) {
@@ -118,7 +118,7 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
     const { t, b } = s;
     const { cartId } = await cartInCheckout();
     const missing = t.engine.core.mint('WebCart');
-    const [method] = await t.engine.core.storage.find('OrderDeliveryMethod', { limit: 1 });
+    const [method] = await t.engine.admin.find('OrderDeliveryMethod', { limit: 1 });
     const extra: Record<string, Record<string, unknown>> = { setCheckoutDeliveryMethod: { deliveryMethodId: String(method!.Id) } };
     const before = await dump(t);
     for (const action of ['checkoutSessionAction', 'checkCartInventoryAction', 'cartToOrderAction', 'setCheckoutDeliveryMethod', 'cancelCartAsyncOperation']) {
@@ -127,7 +127,7 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
       actionRefused(foreign, 500, 'UNKNOWN_EXCEPTION');
       expect(shape(foreign, cartId), action).toEqual(shape(none, missing));
     }
-    const [session] = await t.engine.core.storage.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: cartId }, { field: 'IsArchived', op: '=', value: false }] });
+    const [session] = await t.engine.admin.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: cartId }, { field: 'IsArchived', op: '=', value: false }] });
     const missingSession = t.engine.core.mint('CartCheckoutSession');
     const claim = (id: string) => t.call('POST', act('updateCheckoutSessionStateAction'), { token: b, body: { inputs: [{ checkoutSessionId: id, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }] } });
     const foreign = await claim(String(session!.Id));
@@ -175,7 +175,7 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
   it("a buyer reads stock as on hand only: QuantityReserved (every account's holds) is no field for it; ModifyAllData reads it", async () => {
     const { t, a, b, admin } = s;
     await cartInCheckout();
-    const [inv] = await t.engine.core.storage.find('ProductInventory', { where: [{ field: 'QuantityReserved', op: '>', value: 0 }], limit: 1 });
+    const [inv] = await t.engine.admin.find('ProductInventory', { where: [{ field: 'QuantityReserved', op: '>', value: 0 }], limit: 1 });
     expect(inv, 'a checkout holds stock').toBeTruthy();
     const id = String(inv!.Id);
     for (const token of [a, b]) {

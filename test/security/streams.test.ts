@@ -102,7 +102,7 @@ async function world(location: string, server: ListenOptions = {}) {
   const first = await cartOn(engine, { lines: 1, groups: 1 });
   const run = await engine.runCheckout(first.cartId, { userId: first.buyerId, answers: ANSWERS, stopAt: 'checkoutSummary' });
   if (run.status !== 'stopped') throw new Error(`world: ${run.errors.join('; ')}`);
-  const [owner] = await engine.core.storage.find('User', { where: [{ field: 'Id', op: '=', value: first.buyerId }] });
+  const [owner] = await engine.admin.find('User', { where: [{ field: 'Id', op: '=', value: first.buyerId }] });
   const user = (ref: string, username: string, extra: Record<string, unknown> = {}) => ({
     ref,
     Username: username,
@@ -126,7 +126,7 @@ async function world(location: string, server: ListenOptions = {}) {
       { ParentId: first.cartId, UserOrGroupId: '@inactive', AccessLevel: 'Edit' },
     ],
   });
-  const [session] = await engine.core.storage.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: first.cartId }, { field: 'IsArchived', op: '=', value: false }] });
+  const [session] = await engine.admin.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: first.cartId }, { field: 'IsArchived', op: '=', value: false }] });
   const tokens = {} as Record<RoleName, string>;
   tokens.owner = await t.token('buyer@acme.example');
   tokens.sameAccount = await t.token('same@acme.example');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createCheckoutEngine, type CheckoutEngine } from '../engine/engine.js';
-import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from '../engine/runner.js';
+import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from '../engine/checkout-runner.js';
 import { demoFixture, type DemoOptions } from '../demo/fixture.js';
 import { demoCatalogFixture } from '../demo/run-demo.js';
 import { parseFixture } from '../engine/seed.js';
@@ -21,10 +21,9 @@ import type { RunningServer } from '../http/server.js';
 import type { InvocationResult } from '../actions/index.js';
 import type { Row } from '../storage/port.js';
 import { checkInvariants, orderTotalsProblem } from './invariants.js';
-import { OBJECTS } from '../domain/objects.js';
 import { bossSchemaFor } from '../engine/queue/pg-boss.js';
 import { loadScenario, scenarioDir, ScenarioFileError, type LoadedScenario } from './loader.js';
-import type { ExpectDoc, MatcherDoc, ScenarioDoc, StepDoc } from './schema.js';
+import { STEP_KINDS, type ExpectDoc, type MatcherDoc, type ScenarioDoc, type StepDoc } from './schema.js';
 
 /** How scenarios run. */
 export interface ScenarioRunOptions {
@@ -47,7 +46,7 @@ export interface ScenarioRunOptions {
 }
 
 /** One entry of the history the runner observed: a session's fields after a step. */
-export interface HistoryEntry {
+export interface ScenarioHistoryEntry {
   step: number;
   sessionId: string;
   cartId: string;
@@ -76,7 +75,7 @@ export interface ScenarioResult {
   stepsRun: number;
   stepCount: number;
   failure: ScenarioFailure | null;
-  history: HistoryEntry[];
+  history: ScenarioHistoryEntry[];
   /** How long the scenario took (loading, engine start, steps and cleanup), in milliseconds. */
   durationMs: number;
   /** The PostgreSQL schema the scenario ran in (with `db` a postgres:// URL). */
@@ -125,7 +124,7 @@ async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>
   const token = async (userId: string) => {
     const known = tokens.get(userId);
     if (known) return known;
-    const user = await engine.core.storage.get('User', userId);
+    const user = await engine.admin.get('User', userId);
     const username = String(user?.Username ?? '');
     const password = passwords.get(username);
     if (!password) throw new Error(`over http, user '${username || userId}' logs in with its fixture Password, and the fixture gives none`);
@@ -176,6 +175,8 @@ async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>
     runCheckout(cartId, opts) {
       const facade = {
         core: engine.core,
+        admin: engine.admin,
+        worker: engine.worker,
         invoke: async (action: string, inputs: Record<string, unknown>[], o: { userId: string }): Promise<InvocationResult[]> => {
           const out = await driver.invoke(action, inputs[0]!, o.userId);
           return [
@@ -203,7 +204,7 @@ const DEFAULT_CLOCK = '2026-01-15T12:00:00.000Z';
 export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptions = {}, index = 0): Promise<ScenarioResult> {
   const started = performance.now();
   const doc: ScenarioDoc = loaded.doc;
-  const history: HistoryEntry[] = [];
+  const history: ScenarioHistoryEntry[] = [];
   let schema: string | undefined;
   const result = (failure: ScenarioFailure | null, stepsRun: number): ScenarioResult => ({
     file: loaded.file,
@@ -272,6 +273,30 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
   const userOf = (as: string | undefined) => resolveRef(`@${(as ?? 'buyer').replace(/^@/, '')}`);
 
   let i = -1;
+  /** What the step handlers see of this run (the engine and driver change on a restart). */
+  const stepContext = (): StepContext => ({
+    engine: engine!,
+    driver: driver!,
+    step: i,
+    handles,
+    history,
+    held,
+    overrides,
+    passwords,
+    resolveRef,
+    resolveDeep,
+    userOf,
+    advanceClock: (ms) => {
+      now += ms;
+    },
+    async restart() {
+      if (location === ':memory:') throw new ScenarioStepError('restart needs storage that outlives the engine');
+      await engine!.whenIdle();
+      await driver!.close();
+      driver = undefined;
+      await connect();
+    },
+  });
   let outcome: ScenarioResult;
   try {
     outcome = await steps();
@@ -299,7 +324,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
         const step = doc.steps[i] as StepDoc;
         const exp: ExpectDoc | undefined = 'check' in step ? step.check : step.expect;
         const before = exp?.unchanged ? await dumpAll(engine!) : null;
-        const { outcome, run } = await perform(step);
+        const { outcome, run } = await performStep(stepContext(), step);
         await observe(i);
         const problems = await expectations(exp, outcome, run);
         if (before) problems.push(...dumpDifferences(before, await dumpAll(engine!)));
@@ -315,8 +340,8 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
   }
 
   async function observe(step: number) {
-    for (const s of await engine!.core.storage.find('CartCheckoutSession', { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] })) {
-      const entry: HistoryEntry = {
+    for (const s of await engine!.admin.find('CartCheckoutSession', { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] })) {
+      const entry: ScenarioHistoryEntry = {
         step,
         sessionId: String(s.Id),
         cartId: String(s.WebCartId),
@@ -330,147 +355,6 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
       const same = last && (['State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived'] as const).every((k) => last[k] === entry[k]);
       if (!same) history.push(entry);
     }
-  }
-
-  async function perform(step: StepDoc): Promise<{ outcome?: Outcome; run?: CheckoutRun }> {
-    const d = driver!;
-    if ('invoke' in step) {
-      const input = resolveDeep(step.input ?? {}) as Record<string, unknown>;
-      if (step.runAsync !== undefined) input.runAsync = step.runAsync;
-      const outcome = await d.invoke(step.invoke, input, userOf(step.as));
-      if (outcome.ok && step.save) {
-        for (const [h, field] of Object.entries(step.save)) {
-          if (outcome.outputs[field] === undefined) throw new ScenarioStepError(`save: output '${field}' is missing (outputs: ${Object.keys(outcome.outputs).join(', ')})`);
-          handles[h] = String(outcome.outputs[field]);
-        }
-      }
-      return { outcome };
-    }
-    if ('create' in step) {
-      const outcome = await d.create(step.create, resolveDeep(step.fields) as Record<string, unknown>, userOf(step.as));
-      if (outcome.ok && step.ref) handles[step.ref] = outcome.id!;
-      return { outcome };
-    }
-    if ('update' in step) return { outcome: await d.update(step.update, resolveRef(step.id), resolveDeep(step.fields) as Record<string, unknown>, userOf(step.as)) };
-    if ('delete' in step) return { outcome: await d.remove(step.delete, resolveRef(step.id), userOf(step.as)) };
-    if ('cartLines' in step) {
-      const c = step.cartLines;
-      const cartId = resolveRef(c.cart ?? '@cart');
-      const user = userOf(step.as);
-      for (const add of c.add ?? []) {
-        const group = add.group ? resolveRef(add.group) : String((await engine!.core.storage.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }], limit: 1 }))[0]?.Id ?? '');
-        const product = await engine!.core.storage.get('Product2', resolveRef(add.product));
-        const fields: Record<string, unknown> = { CartId: cartId, CartDeliveryGroupId: group || null, Product2Id: resolveRef(add.product), Quantity: add.quantity, Name: product?.Name ?? 'Item', Sku: product?.StockKeepingUnit ?? null };
-        if (add.price !== undefined) Object.assign(fields, { SalesPrice: add.price, ListPrice: add.price });
-        const out = await d.create('CartItem', fields, user);
-        if (!out.ok) return { outcome: out };
-        if (add.ref) handles[add.ref] = out.id!;
-      }
-      for (const set of c.set ?? []) {
-        const out = await d.update('CartItem', resolveRef(set.item), { Quantity: set.quantity }, user);
-        if (!out.ok) return { outcome: out };
-      }
-      for (const item of c.remove ?? []) {
-        const out = await d.remove('CartItem', resolveRef(item), user);
-        if (!out.ok) return { outcome: out };
-      }
-      return { outcome: { ok: true, outputs: {} } };
-    }
-    if ('wait' in step) {
-      if (step.wait === 'all') await engine!.whenIdle();
-      else {
-        const id = resolveRef(step.wait);
-        for (let n = 0; n < 2000; n++) {
-          const op = await engine!.core.storage.get('BackgroundOperation', id);
-          if (!op) throw new ScenarioStepError(`wait: no operation ${id}`);
-          if (op.Status !== 'New' && op.Status !== 'Running') break;
-          await new Promise((r) => setTimeout(r, 5));
-        }
-        await engine!.whenIdle();
-      }
-      return {};
-    }
-    if ('advanceClock' in step) {
-      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(step.advanceClock)!;
-      now += Number(m[1]) * UNITS[m[2]!]!;
-      if (step.sweep) await engine!.expireCheckouts();
-      return {};
-    }
-    if ('restart' in step) {
-      if (location === ':memory:') throw new ScenarioStepError('restart needs storage that outlives the engine');
-      await engine!.whenIdle();
-      await driver!.close();
-      driver = undefined;
-      await connect();
-      return { outcome: { ok: true, outputs: {} } };
-    }
-    if ('runCheckout' in step) {
-      const r = step.runCheckout;
-      try {
-        const run = await d.runCheckout(resolveRef(r.cart ?? '@cart'), {
-          userId: userOf(step.as),
-          answers: resolveDeep(r.answers ?? {}) as RunCheckoutOptions['answers'],
-          stopAt: r.stopAt,
-          orderLifeCycleType: r.orderLifeCycleType,
-          maxWaitMs: 20_000,
-        });
-        for (const [h, field] of Object.entries(step.save ?? {})) if (run[field]) handles[h] = String(run[field]);
-        // The run's trajectory is history too: each state it reached, in order.
-        for (const t of run.trajectory) {
-          history.push({ step: i, sessionId: t.sessionId, cartId: run.cartId, State: t.state, NextState: null, IsProcessing: false, IsError: t.state === 'error', IsArchived: false });
-        }
-        return { run, outcome: { ok: true, outputs: {} } };
-      } catch (e) {
-        return { outcome: fromError(e) };
-      }
-    }
-    if ('integration' in step) {
-      const name = step.integration;
-      held.get(name)?.();
-      held.delete(name);
-      if (step.behaviour === 'default') {
-        overrides.delete(name);
-        const dflt = DEFAULT_INTEGRATIONS[name];
-        if (!dflt) throw new ScenarioStepError(`integration: no built-in calculator '${name}'`);
-        engine!.registerIntegration(name, dflt);
-      } else {
-        const message = step.message ?? `The ${name} service is unavailable.`;
-        let release!: () => void;
-        const gate = new Promise<void>((r) => (release = r));
-        if (step.behaviour === 'hold') held.set(name, release);
-        const dflt = DEFAULT_INTEGRATIONS[name];
-        const p: (typeof DEFAULT_INTEGRATIONS)[string] =
-          step.behaviour === 'hold'
-            ? { startCartProcessAsync: async (info, cartId, data) => (await gate, dflt ? dflt.startCartProcessAsync(info, cartId, data) : { status: 'SUCCESS' as const }) }
-            : step.behaviour === 'throw'
-            ? { startCartProcessAsync: async () => Promise.reject(new Error(message)) }
-            : { startCartProcessAsync: async () => ({ status: 'FAILED' as const, message }) };
-        overrides.set(name, p);
-        engine!.registerIntegration(name, p);
-      }
-      return {};
-    }
-    if ('find' in step) {
-      const rows = await engine!.core.storage.find(step.find, { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] });
-      const hit = rows.find((row) => Object.entries(step.where ?? {}).every(([f, m]) => checkValue(f, row[f], m as MatcherDoc, resolveRef).length === 0));
-      if (!hit) throw new ScenarioStepError(`find: no ${step.find} matches ${JSON.stringify(step.where ?? {})}`);
-      handles[step.ref] = String(hit.Id);
-      return {};
-    }
-    if ('seed' in step) {
-      // Handles the scenario knows become ids; the others are the seed's own refs.
-      const known = (v: unknown): unknown =>
-        typeof v === 'string' ? (v.startsWith('@') && handles[v.slice(1)] ? handles[v.slice(1)] : v) : Array.isArray(v) ? v.map(known) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, known(x)])) : v;
-      const fixture = known(step.seed);
-      rememberPasswords(fixture as Record<string, unknown>, passwords);
-      try {
-        Object.assign(handles, await engine!.seed(fixture));
-        return { outcome: { ok: true, outputs: {} } };
-      } catch (e) {
-        return { outcome: fromError(e) };
-      }
-    }
-    return {};
   }
 
   async function expectations(exp: ExpectDoc | undefined, outcome: Outcome | undefined, run: CheckoutRun | undefined): Promise<string[]> {
@@ -505,7 +389,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
         if (exp.run.errors !== undefined) problems.push(...check('run errors', run.errors.join('\n'), exp.run.errors));
       }
     }
-    const s = engine!.core.storage;
+    const s = engine!.admin;
     for (const r of exp.records ?? []) {
       let rows: Row[];
       try {
@@ -573,22 +457,205 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
 /** A problem with a scenario step itself (an unknown handle, a bad save), as opposed to a failed expectation. */
 class ScenarioStepError extends Error {}
 
-function stepLabel(step: StepDoc): string {
-  if (step.name) return step.name;
-  if ('invoke' in step) return `invoke ${step.invoke}${step.as ? ` as ${step.as}` : ''}`;
-  if ('create' in step) return `create ${step.create}`;
-  if ('update' in step) return `update ${step.update} ${step.id}`;
-  if ('delete' in step) return `delete ${step.delete} ${step.id}`;
-  if ('cartLines' in step) return 'change cart lines';
-  if ('wait' in step) return `wait ${step.wait}`;
-  if ('advanceClock' in step) return `advance clock ${step.advanceClock}`;
-  if ('restart' in step) return 'restart engine';
-  if ('runCheckout' in step) return 'run checkout';
-  if ('integration' in step) return `integration ${step.integration} → ${step.behaviour}`;
-  if ('seed' in step) return 'seed records';
-  if ('find' in step) return `find ${step.find} as @${step.ref}`;
-  return 'check';
+/** A step's effect: the call's outcome (checked by `expect`), and the run of a runCheckout step. */
+type Performed = { outcome?: Outcome; run?: CheckoutRun };
+
+/** What a step handler works with: the scenario's engine, driver, handles and history at this step. */
+interface StepContext {
+  readonly engine: CheckoutEngine;
+  readonly driver: Driver;
+  /** The step's index. */
+  readonly step: number;
+  readonly handles: Record<string, string>;
+  readonly history: ScenarioHistoryEntry[];
+  /** Integrations held by a `hold` behaviour, by name: their release. */
+  readonly held: Map<string, () => void>;
+  /** Integrations a step replaced, re-registered after a restart. */
+  readonly overrides: Map<string, (typeof DEFAULT_INTEGRATIONS)[string]>;
+  readonly passwords: Map<string, string>;
+  resolveRef(v: string): string;
+  resolveDeep(v: unknown): unknown;
+  userOf(as: string | undefined): string;
+  advanceClock(ms: number): void;
+  /** Closes the engine (and server) and opens it again on the same storage. */
+  restart(): Promise<void>;
 }
+
+type StepKind = (typeof STEP_KINDS)[number];
+type StepOfKind<K extends StepKind> = Extract<StepDoc, Record<K, unknown>>;
+
+/** The kind of a step: the field that names it. */
+const kindOf = (step: StepDoc): StepKind => STEP_KINDS.find((k) => k in step) ?? 'check';
+
+/** One handler per step kind. */
+const STEP_HANDLERS: { [K in StepKind]: (c: StepContext, step: StepOfKind<K>) => Promise<Performed> } = {
+  async invoke(c, step) {
+    const input = c.resolveDeep(step.input ?? {}) as Record<string, unknown>;
+    if (step.runAsync !== undefined) input.runAsync = step.runAsync;
+    const outcome = await c.driver.invoke(step.invoke, input, c.userOf(step.as));
+    if (outcome.ok && step.save) {
+      for (const [h, field] of Object.entries(step.save)) {
+        if (outcome.outputs[field] === undefined) throw new ScenarioStepError(`save: output '${field}' is missing (outputs: ${Object.keys(outcome.outputs).join(', ')})`);
+        c.handles[h] = String(outcome.outputs[field]);
+      }
+    }
+    return { outcome };
+  },
+  async create(c, step) {
+    const outcome = await c.driver.create(step.create, c.resolveDeep(step.fields) as Record<string, unknown>, c.userOf(step.as));
+    if (outcome.ok && step.ref) c.handles[step.ref] = outcome.id!;
+    return { outcome };
+  },
+  async update(c, step) {
+    return { outcome: await c.driver.update(step.update, c.resolveRef(step.id), c.resolveDeep(step.fields) as Record<string, unknown>, c.userOf(step.as)) };
+  },
+  async delete(c, step) {
+    return { outcome: await c.driver.remove(step.delete, c.resolveRef(step.id), c.userOf(step.as)) };
+  },
+  async cartLines(c, step) {
+    const l = step.cartLines;
+    const cartId = c.resolveRef(l.cart ?? '@cart');
+    const user = c.userOf(step.as);
+    for (const add of l.add ?? []) {
+      const group = add.group ? c.resolveRef(add.group) : String((await c.engine.admin.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }], limit: 1 }))[0]?.Id ?? '');
+      const product = await c.engine.admin.get('Product2', c.resolveRef(add.product));
+      const fields: Record<string, unknown> = { CartId: cartId, CartDeliveryGroupId: group || null, Product2Id: c.resolveRef(add.product), Quantity: add.quantity, Name: product?.Name ?? 'Item', Sku: product?.StockKeepingUnit ?? null };
+      if (add.price !== undefined) Object.assign(fields, { SalesPrice: add.price, ListPrice: add.price });
+      const out = await c.driver.create('CartItem', fields, user);
+      if (!out.ok) return { outcome: out };
+      if (add.ref) c.handles[add.ref] = out.id!;
+    }
+    for (const set of l.set ?? []) {
+      const out = await c.driver.update('CartItem', c.resolveRef(set.item), { Quantity: set.quantity }, user);
+      if (!out.ok) return { outcome: out };
+    }
+    for (const item of l.remove ?? []) {
+      const out = await c.driver.remove('CartItem', c.resolveRef(item), user);
+      if (!out.ok) return { outcome: out };
+    }
+    return { outcome: { ok: true, outputs: {} } };
+  },
+  async wait(c, step) {
+    if (step.wait === 'all') await c.engine.whenIdle();
+    else {
+      const id = c.resolveRef(step.wait);
+      for (let n = 0; n < 2000; n++) {
+        const op = await c.engine.admin.get('BackgroundOperation', id);
+        if (!op) throw new ScenarioStepError(`wait: no operation ${id}`);
+        if (op.Status !== 'New' && op.Status !== 'Running') break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await c.engine.whenIdle();
+    }
+    return {};
+  },
+  async advanceClock(c, step) {
+    const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(step.advanceClock)!;
+    c.advanceClock(Number(m[1]) * UNITS[m[2]!]!);
+    if (step.sweep) await c.engine.expireCheckouts();
+    return {};
+  },
+  async restart(c) {
+    await c.restart();
+    return { outcome: { ok: true, outputs: {} } };
+  },
+  async runCheckout(c, step) {
+    const r = step.runCheckout;
+    try {
+      const run = await c.driver.runCheckout(c.resolveRef(r.cart ?? '@cart'), {
+        userId: c.userOf(step.as),
+        answers: c.resolveDeep(r.answers ?? {}) as RunCheckoutOptions['answers'],
+        stopAt: r.stopAt,
+        orderLifeCycleType: r.orderLifeCycleType,
+        maxWaitMs: 20_000,
+      });
+      for (const [h, field] of Object.entries(step.save ?? {})) if (run[field]) c.handles[h] = String(run[field]);
+      // The run's trajectory is history too: each state it reached, in order.
+      for (const t of run.trajectory) {
+        c.history.push({ step: c.step, sessionId: t.sessionId, cartId: run.cartId, State: t.state, NextState: null, IsProcessing: false, IsError: t.state === 'error', IsArchived: false });
+      }
+      return { run, outcome: { ok: true, outputs: {} } };
+    } catch (e) {
+      return { outcome: fromError(e) };
+    }
+  },
+  async integration(c, step) {
+    const name = step.integration;
+    c.held.get(name)?.();
+    c.held.delete(name);
+    if (step.behaviour === 'default') {
+      c.overrides.delete(name);
+      const dflt = DEFAULT_INTEGRATIONS[name];
+      if (!dflt) throw new ScenarioStepError(`integration: no built-in calculator '${name}'`);
+      c.engine.registerIntegration(name, dflt);
+    } else {
+      const message = step.message ?? `The ${name} service is unavailable.`;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      if (step.behaviour === 'hold') c.held.set(name, release);
+      const dflt = DEFAULT_INTEGRATIONS[name];
+      const p: (typeof DEFAULT_INTEGRATIONS)[string] =
+        step.behaviour === 'hold'
+          ? { startCartProcessAsync: async (info, cartId, data) => (await gate, dflt ? dflt.startCartProcessAsync(info, cartId, data) : { status: 'SUCCESS' as const }) }
+          : step.behaviour === 'throw'
+          ? { startCartProcessAsync: async () => Promise.reject(new Error(message)) }
+          : { startCartProcessAsync: async () => ({ status: 'FAILED' as const, message }) };
+      c.overrides.set(name, p);
+      c.engine.registerIntegration(name, p);
+    }
+    return {};
+  },
+  async find(c, step) {
+    const rows = await c.engine.admin.find(step.find, { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] });
+    const hit = rows.find((row) => Object.entries(step.where ?? {}).every(([f, m]) => checkValue(f, row[f], m as MatcherDoc, c.resolveRef).length === 0));
+    if (!hit) throw new ScenarioStepError(`find: no ${step.find} matches ${JSON.stringify(step.where ?? {})}`);
+    c.handles[step.ref] = String(hit.Id);
+    return {};
+  },
+  async seed(c, step) {
+    // Handles the scenario knows become ids; the others are the seed's own refs.
+    const known = (v: unknown): unknown =>
+      typeof v === 'string' ? (v.startsWith('@') && c.handles[v.slice(1)] ? c.handles[v.slice(1)] : v) : Array.isArray(v) ? v.map(known) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, known(x)])) : v;
+    const fixture = known(step.seed);
+    rememberPasswords(fixture as Record<string, unknown>, c.passwords);
+    try {
+      Object.assign(c.handles, await c.engine.seed(fixture));
+      return { outcome: { ok: true, outputs: {} } };
+    } catch (e) {
+      return { outcome: fromError(e) };
+    }
+  },
+  async check() {
+    return {};
+  },
+};
+
+/** Runs a step through the handler of its kind. */
+function performStep(c: StepContext, step: StepDoc): Promise<Performed> {
+  return (STEP_HANDLERS[kindOf(step)] as (c: StepContext, step: StepDoc) => Promise<Performed>)(c, step);
+}
+
+/** How each step kind reads in a report, unless the step has a `name`. */
+const STEP_LABELS: { [K in StepKind]: (step: StepOfKind<K>) => string } = {
+  invoke: (s) => `invoke ${s.invoke}${s.as ? ` as ${s.as}` : ''}`,
+  create: (s) => `create ${s.create}`,
+  update: (s) => `update ${s.update} ${s.id}`,
+  delete: (s) => `delete ${s.delete} ${s.id}`,
+  cartLines: () => 'change cart lines',
+  wait: (s) => `wait ${s.wait}`,
+  advanceClock: (s) => `advance clock ${s.advanceClock}`,
+  restart: () => 'restart engine',
+  runCheckout: () => 'run checkout',
+  integration: (s) => `integration ${s.integration} → ${s.behaviour}`,
+  seed: () => 'seed records',
+  find: (s) => `find ${s.find} as @${s.ref}`,
+  check: () => 'check',
+};
+
+function stepLabel(step: StepDoc): string {
+  return step.name || (STEP_LABELS[kindOf(step)] as (s: StepDoc) => string)(step);
+}
+
 
 function fixtureOf(doc: ScenarioDoc, file: string): Record<string, unknown> {
   const f = doc.fixture ?? 'demo';
@@ -711,9 +778,7 @@ export async function runScenarioFiles(files: string[], opts: ScenarioRunOptions
 /** Every stored row of every record object, keyed by object and id, for `unchanged`. */
 async function dumpAll(engine: CheckoutEngine): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const name of OBJECTS.keys()) {
-    for (const row of await engine.core.storage.find(name, {})) out.set(`${name} ${String(row.Id)}`, JSON.stringify(row));
-  }
+  for (const [name, rows] of Object.entries(await engine.admin.dump())) for (const row of rows) out.set(`${name} ${String(row.Id)}`, JSON.stringify(row));
   return out;
 }
 
