@@ -10,11 +10,14 @@ import { EngineError, StorageFault } from '../errors.js';
 import { mintId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import { UniqueViolation, type Row, type Storage, type StorageOps } from '../storage/port.js';
+import type { IntegrationRegistry } from '../integrations/registry.js';
 import { takeJournal, VersionConflict, writeRejections, type HistoryEntry } from './sessions.js';
 
 /** Context handed to a step service. */
 export interface StepContext {
   readonly core: EngineCore;
+  /** The calculators and payment gateway of this engine. */
+  readonly integrations: IntegrationRegistry;
   readonly operation: Row;
   readonly session: Row;
   readonly cartId: string;
@@ -52,7 +55,7 @@ export interface StepService {
    * calculators), so a waiting call may run it inside the claim's transaction, reading through it,
    * and commit in that same transaction. Without it, `compute` runs outside any transaction.
    */
-  runsInline?(ctx: { core: EngineCore; storeId: string }): boolean;
+  runsInline?(ctx: { core: EngineCore; integrations: IntegrationRegistry; storeId: string }): boolean;
   /**
    * Writes the step's effects in the same transaction that completes the operation and moves the
    * session, so either all of it happens or none of it does. Must be idempotent per operation.
