@@ -25,14 +25,14 @@ export const checkoutSessionAction: ActionDef = {
   async run(env, input) {
     const { core, caller } = env;
     // The usual call finds the session there already: one read, no transaction.
-    const seen = await loadCartFacts(core.storage, caller, input.cartId, { now: core.now() });
+    const seen = await loadCartFacts(core.storage, caller, input.cartId, { now: core.now(), kept: env.keptCheckout });
     const refused = firstFailedRequirement(seen.facts, 'start', CART_ACCESS_REQUIREMENTS);
     if (refused) throw requirementError(refused);
     if (seen.cart!.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
     if (seen.session) return { requestId: String(seen.session.Id) };
     const sessionId = await core.atomically(
       async (tx) => {
-        const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: core.now() });
+        const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: core.now(), kept: env.keptCheckout });
         const failed = firstFailedRequirement(loaded.facts, 'start', CART_ACCESS_REQUIREMENTS);
         if (failed) throw requirementError(failed);
         const cart = loaded.cart!;

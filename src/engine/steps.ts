@@ -58,6 +58,12 @@ export interface StepCall {
   completion?: CompletionPoint;
 }
 
+/** Who calls a step action: the caller, and the cart whose expired checkout expiry kept (see `LoadFactsOptions.kept`). */
+export interface StepCaller {
+  readonly caller: Caller;
+  readonly keptCheckout?: string;
+}
+
 /**
  * How a spawned `runStep` is executed (see the module comment): in the action's transaction, claimed
  * by the call and run after its commit, or queued for the worker.
@@ -116,12 +122,12 @@ export class StepLifecycle {
    * the step finished. A step that fails inside the one transaction (inline) rolled all of it back:
    * it runs again the claim way, which records the failure on its operation and session.
    */
-  async call(spec: StepCall, caller: Caller, input: Record<string, unknown>): Promise<{ backgroundOperationId: unknown }> {
+  async call(spec: StepCall, env: StepCaller, input: Record<string, unknown>): Promise<{ backgroundOperationId: unknown }> {
     const waits = input.runAsync !== true;
     let inline = waits && !this.faults.beforeCommit;
     for (;;) {
       try {
-        const started = await this.core.atomically((tx) => this.start(tx, spec, caller, input, waits ? (inline ? 'inline' : 'claim') : 'enqueue'));
+        const started = await this.core.atomically((tx) => this.start(tx, spec, env, input, waits ? (inline ? 'inline' : 'claim') : 'enqueue'));
         if (started.mode === 'claim') await this.runClaimed(started.op, started.session);
         else if (started.mode === 'enqueue') this.worker.enqueue(String(started.op.Id));
         return { backgroundOperationId: started.op.Id };
@@ -139,10 +145,11 @@ export class StepLifecycle {
    * In the action's transaction: loads the facts, offers STEP and executes the `runStep` spawn the
    * machine returned (`preferred` mode; `inline` falls back to `claim` for a step that calls out).
    */
-  private async start(tx: StorageOps, spec: StepCall, caller: Caller, input: Record<string, unknown>, preferred: StepMode): Promise<{ mode: StepMode; op: Row; session: Row }> {
+  private async start(tx: StorageOps, spec: StepCall, env: StepCaller, input: Record<string, unknown>, preferred: StepMode): Promise<{ mode: StepMode; op: Row; session: Row }> {
     const core = this.core;
     const now = core.now();
-    const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now });
+    const caller = env.caller;
+    const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now, kept: env.keptCheckout });
     const session = loaded.session;
     const flowEntry = session ? core.flow(session._flow as string) : null;
     const stepKey = flowEntry?.flow.byAction.get(spec.name)?.key;
