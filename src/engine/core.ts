@@ -11,6 +11,7 @@ import { mintId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import { UniqueViolation, type Row, type Storage, type StorageOps } from '../storage/port.js';
 import type { IntegrationRegistry } from '../integrations/registry.js';
+import type { CompletionFacts } from '../domain/completion-invariants.js';
 import { takeJournal, VersionConflict, writeRejections, type HistoryEntry } from './sessions.js';
 
 /** Context handed to a step service. */
@@ -25,6 +26,8 @@ export interface StepContext {
   readonly signal: AbortSignal;
   /** Where `compute` reads: the storage, or the claim's transaction when the step runs inside it (`runsInline`). */
   readonly reads?: StorageOps;
+  /** The completion invariants' facts the claim checked, when the step commits in the claim's own transaction. */
+  readonly completionFacts?: CompletionFacts;
 }
 
 /** A CartValidationOutput a failing step writes. */

@@ -174,7 +174,7 @@ export class StepLifecycle {
     if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, t.rejection.requirement === 1 ? ['cartId'] : []);
     const run = spawnedStep(t, spec.name);
     // The completion invariants, whatever the flow: a broken one refuses the call and rolls all of it back.
-    if (spec.completion) await checkCompletion(core, tx, spec.completion, session, loaded.store);
+    const completionFacts = spec.completion ? await checkCompletion(core, tx, spec.completion, session, loaded.store) : undefined;
     const service = spec.service;
     const mode: StepMode =
       preferred === 'inline' && service.compute && service.runsInline?.({ core, integrations: this.integrations, storeId: String(loaded.cart!.WebStoreId) }) !== true
@@ -182,7 +182,7 @@ export class StepLifecycle {
         : preferred;
     const op = this.operationRow(run, spec, mode, now, input);
     if (mode === 'inline') {
-      const ctx = this.context(op, t.row, now, new AbortController().signal, tx);
+      const ctx = { ...this.context(op, t.row, now, new AbortController().signal, tx), completionFacts };
       const computed = service.compute ? await service.compute(ctx) : undefined;
       await this.commitStep(tx, service, ctx, t.row, computed, now);
       Object.assign(op, { Status: 'Complete', FinishedAt: now.toISOString(), _version: 1 });
