@@ -23,7 +23,7 @@ export const activateOrderService: StepService = {
     const order = orderId ? await tx.get('Order', orderId, { forUpdate: true }) : undefined;
     if (!order) throw new StepFailed('The checkout session has no draft order to activate: run cartToOrderAction first.');
     // The completion invariants hold now (checked at the claim; again here when this isn't its transaction).
-    await checkCompletionAtCommit(ctx.core, tx, 'activate', ctx.session, ctx.reads === tx);
+    await checkCompletionAtCommit(ctx.core, tx, 'activate', ctx.session, ctx.completionFacts);
     // The order is placed: the cart's stock holds become the order's (kept reserved, never released).
     await keepHoldsForOrder(tx, ctx.cartId, String(order.Id), ctx.now);
     if ((input.orderStatus ?? 'Activated') === 'Draft') return {};

@@ -6,7 +6,6 @@
  * ("Cannot complete order. Missing Payment Information."); otherwise there is nothing to authorize.
  */
 import { StepFailed, type StepService } from '../engine/core.js';
-import { registryOf } from '../integrations/registry.js';
 import { asyncStepAction } from './async-step.js';
 import { parseStamps } from '../domain/completion-invariants.js';
 
@@ -35,7 +34,7 @@ export const authorizePaymentService: StepService = {
       throw new StepFailed(MISSING_PAYMENT_MESSAGE, [{ Message: MISSING_PAYMENT_MESSAGE, RelatedEntityId: ctx.cartId }]);
     }
     if (!pm) return { paymentMethodId: null, authorizationCode: null };
-    const result = await registryOf(ctx.core).paymentGateway.authorize(
+    const result = await ctx.integrations.paymentGateway.authorize(
       {
         orderId: String(order.Id),
         cartId: ctx.cartId,

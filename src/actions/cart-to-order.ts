@@ -28,7 +28,7 @@ export const cartToOrderService: StepService = {
     const cart = await tx.get('WebCart', ctx.cartId);
     if (!cart) throw new StepFailed('The cart no longer exists.');
     // The completion invariants hold now (checked at the claim; again here when this isn't its transaction).
-    const facts = await checkCompletionAtCommit(ctx.core, tx, 'cartToOrder', session, ctx.reads === tx);
+    const facts = await checkCompletionAtCommit(ctx.core, tx, 'cartToOrder', session, ctx.completionFacts);
     const { groups, items, taxes } = facts;
     if (items.length === 0) {
       throw new StepFailed('Looks like your cart is empty.', [{ Type: 'Other', Message: 'Looks like your cart is empty.', RelatedEntityId: ctx.cartId }]);

@@ -8,7 +8,7 @@ import { EngineError } from '../errors.js';
 import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement } from '../domain/requirements.js';
 import { loadCartFacts } from '../engine/facts.js';
 import { isAdmin } from '../engine/access.js';
-import { MACHINE_VERSION } from '../../machines/checkout-session.js';
+import { initialSessionRow } from '../engine/sessions.js';
 import { requirementError, type ActionDef } from './types.js';
 
 /** The checkoutSessionAction definition. */
@@ -25,14 +25,14 @@ export const checkoutSessionAction: ActionDef = {
   async run(env, input) {
     const { core, caller } = env;
     // The usual call finds the session there already: one read, no transaction.
-    const seen = await loadCartFacts(core.storage, caller, input.cartId, { now: core.now() });
+    const seen = await loadCartFacts(core.storage, caller, input.cartId, { now: core.now(), kept: env.keptCheckout });
     const refused = firstFailedRequirement(seen.facts, 'start', CART_ACCESS_REQUIREMENTS);
     if (refused) throw requirementError(refused);
     if (seen.cart!.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
     if (seen.session) return { requestId: String(seen.session.Id) };
     const sessionId = await core.atomically(
       async (tx) => {
-        const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: core.now() });
+        const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: core.now(), kept: env.keptCheckout });
         const failed = firstFailedRequirement(loaded.facts, 'start', CART_ACCESS_REQUIREMENTS);
         if (failed) throw requirementError(failed);
         const cart = loaded.cart!;
@@ -61,31 +61,28 @@ export const checkoutSessionAction: ActionDef = {
         if (step.key !== flow.def.steps[0]!.key && !isAdmin(caller)) {
           throw new EngineError('INITIAL_STATE_NOT_ALLOWED', `initialState '${String(input.initialState)}' isn't the first state '${flow.def.steps[0]!.label}' of flow '${flowId}'.`, ['initialState']);
         }
-        const now = core.now().toISOString();
+        const at = core.now();
+        const now = at.toISOString();
         const id = core.mint('CartCheckoutSession');
+        const { machine } = core.flow(flowId);
         await tx.insert('CartCheckoutSession', [
-          {
-            Id: id,
-            CreatedDate: now,
-            LastModifiedDate: now,
-            Name: `Checkout ${String(cart.Name ?? cart.Id)}`.slice(0, 255),
-            WebCartId: cart.Id,
-            // A new session's State is stored as the caller wrote it ('Start' stays 'Start').
-            State: input.initialState === undefined || !flow.convention.storesAsWritten ? step.key : String(input.initialState),
-            NextState: null,
-            IsProcessing: false,
-            IsError: false,
-            IsArchived: false,
-            BackgroundOperationId: null,
-            OrderId: null,
-            OrderReferenceNumber: null,
-            CurrencyIsoCode: cart.CurrencyIsoCode ?? 'USD',
-            _snapshot: JSON.stringify({ value: { [step.key]: 'idle' } }),
-            _flow: flowId,
-            _machineVersion: MACHINE_VERSION,
-            _version: 0,
-            _activeKey: cart.Id,
-          },
+          initialSessionRow(
+            machine,
+            {
+              Id: id,
+              WebCartId: String(cart.Id),
+              startKey: step.key,
+              // A new session's State is stored as the caller wrote it ('Start' stays 'Start').
+              State: input.initialState === undefined || !flow.convention.storesAsWritten ? step.key : String(input.initialState),
+            },
+            at,
+            {
+              Name: `Checkout ${String(cart.Name ?? cart.Id)}`.slice(0, 255),
+              OrderReferenceNumber: null,
+              CurrencyIsoCode: cart.CurrencyIsoCode ?? 'USD',
+              _flow: flowId,
+            },
+          ),
         ]);
         if (cart.Status !== 'Checkout') {
           await tx.update('WebCart', String(cart.Id), { Status: 'Checkout', LastModifiedDate: now });

@@ -3,7 +3,7 @@
  * input into a Salesforce action result (with the HTTP status the REST layer answers with).
  */
 import { EngineError, toEngineError } from '../errors.js';
-import { CheckoutExpired, withKeptCheckout } from '../engine/facts.js';
+import { CheckoutExpired } from '../engine/facts.js';
 import { expireIfStale } from '../engine/expiry.js';
 import { cartToOrderAction } from './cart-to-order.js';
 import { checkoutSessionAction } from './checkout-session.js';
@@ -68,7 +68,7 @@ async function runExpiring(def: ActionDef, env: ActionEnv, input: Record<string,
     const now = env.core.now();
     const canceled = await env.core.atomically((tx) => expireIfStale(env.core, tx, e.cartId, now));
     // Expiry keeps a checkout whose order is placed (src/domain/abandon.ts): the action goes on with it.
-    return canceled ? def.run(env, input) : withKeptCheckout(e.cartId, () => def.run(env, input));
+    return canceled ? def.run(env, input) : def.run({ ...env, keptCheckout: e.cartId }, input);
   }
 }
 

@@ -31,7 +31,7 @@ export const setCheckoutDeliveryMethod: ActionDef = {
   async run(env, input) {
     const { core, caller } = env;
     await core.atomically(async (tx) => {
-      const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: core.now() });
+      const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: core.now(), kept: env.keptCheckout });
       const failed = firstFailedRequirement(loaded.facts, 'deliveryMethod', STEP_REQUIREMENTS.slice(0, 6));
       if (failed) throw requirementError(failed);
       const session = loaded.session;

@@ -7,7 +7,7 @@ import { EngineError } from '../errors.js';
 import { rejectionFor, type Requirement } from '../domain/requirements.js';
 import type { EngineCore } from '../engine/core.js';
 import type { Caller } from '../engine/facts.js';
-import type { OperationWorker } from '../engine/worker.js';
+import type { StepLifecycle } from '../engine/steps.js';
 
 /** One described input or output parameter. */
 export interface ActionParam {
@@ -20,12 +20,15 @@ export interface ActionParam {
 /** What an action's effect can use. */
 export interface ActionEnv {
   readonly core: EngineCore;
-  readonly worker: OperationWorker;
+  /** Runs step actions (src/engine/steps.ts). */
+  readonly steps: StepLifecycle;
   readonly caller: Caller;
   /** WebStore id → flow id for stores with their own flow. */
   readonly storeFlows: Readonly<Record<string, string>>;
   /** Flow of stores not in storeFlows (default `default`). */
   readonly defaultFlow?: string;
+  /** The cart whose expired checkout expiry kept (its order is placed) on this run of the action: see `LoadFactsOptions.kept`. */
+  readonly keptCheckout?: string;
 }
 
 /** An invocable action. */

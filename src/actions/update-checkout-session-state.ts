@@ -33,7 +33,7 @@ export const updateCheckoutSessionStateAction: ActionDef = {
     const id = await core.atomically(async (tx) => {
       const parsed = parseId(input.checkoutSessionId, [SESSION_PREFIX]);
       // One read: the session, its cart, the caller's share, the operation and the store's expiry.
-      const loaded = parsed.ok ? await loadSessionFacts(tx, caller, parsed.id, { forUpdate: true, now: core.now() }) : undefined;
+      const loaded = parsed.ok ? await loadSessionFacts(tx, caller, parsed.id, { forUpdate: true, now: core.now(), kept: env.keptCheckout }) : undefined;
       const session = loaded?.session;
       // A session whose cart the caller can't see answers exactly like one that doesn't exist.
       if (!session || session.IsArchived === true || !cartVisible(loaded!.facts)) {

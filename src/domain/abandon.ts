@@ -13,7 +13,7 @@
  *
  * A failed step (the session lands in `error`) releases only the checkout's Held stock; a draft
  * order's stock stays with the draft until cancel or expiry deletes it.
- * The engine applies the plan in src/engine/cart.ts (`cancelCheckout`) and src/engine/worker.ts.
+ * The engine applies the plan in src/engine/cart.ts (`cancelCheckout`) and src/engine/steps.ts (a failed step).
  */
 import type { ErrorKey } from '../errors.js';
 import type { ReleaseReason } from './stock.js';

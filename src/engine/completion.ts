@@ -38,9 +38,6 @@ export async function cartRows(tx: StorageOps, cartId: string): Promise<{ items:
   return { items, groups, taxes };
 }
 
-/** What `loadCompletionFacts` read, for the step's commit in the same transaction to reuse. */
-const loadedIn = new WeakMap<StorageOps, { cartId: string; facts: CompletionFacts }>();
-
 /** The facts of the invariants for a session at `point`, read in `tx`. `store`: the cart's store row when already read. */
 export async function loadCompletionFacts(core: EngineCore, tx: StorageOps, point: CompletionPoint, session: Row, store?: Row | null): Promise<CompletionFacts> {
   const cartId = String(session.WebCartId);
@@ -78,19 +75,12 @@ export async function loadCompletionFacts(core: EngineCore, tx: StorageOps, poin
     inventories,
     holds,
   };
-  loadedIn.set(tx, { cartId, facts });
   return facts;
 }
 
 async function storeOf(tx: StorageOps, cartId: string): Promise<Row | null> {
   const cart = await tx.get('WebCart', cartId);
   return cart ? ((await tx.get('WebStore', String(cart.WebStoreId))) ?? null) : null;
-}
-
-/** The facts `loadCompletionFacts` read in this transaction for this cart, if it did. */
-export function completionFactsRead(tx: StorageOps, cartId: string): CompletionFacts | null {
-  const got = loadedIn.get(tx);
-  return got && got.cartId === cartId ? got.facts : null;
 }
 
 /** Refuses the call when an invariant checked at `point` fails: its own error, naming the invariant. */
@@ -103,13 +93,13 @@ export async function checkCompletion(core: EngineCore, tx: StorageOps, point: C
 
 /**
  * In a step's commit: the facts as they stand now. When the step commits in the transaction that
- * claimed it (`ctx.reads === tx`), the claim's check holds and its facts are reused; otherwise they
- * are read and checked again, and a broken invariant fails the step with its message.
+ * claimed it, the claim's check holds and its facts (`claimed`: the step context's
+ * `completionFacts`) are reused; otherwise they are read and checked again, and a broken invariant
+ * fails the step with its message.
  */
-export async function checkCompletionAtCommit(core: EngineCore, tx: StorageOps, point: CompletionPoint, session: Row, sameTransaction: boolean): Promise<CompletionFacts> {
+export async function checkCompletionAtCommit(core: EngineCore, tx: StorageOps, point: CompletionPoint, session: Row, claimed: CompletionFacts | undefined): Promise<CompletionFacts> {
   const cartId = String(session.WebCartId);
-  const earlier = sameTransaction ? completionFactsRead(tx, cartId) : null;
-  if (earlier) return earlier;
+  if (claimed) return claimed;
   try {
     return await checkCompletion(core, tx, point, session);
   } catch (e) {

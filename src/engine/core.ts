@@ -10,11 +10,15 @@ import { EngineError } from '../errors.js';
 import { mintId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import { UniqueViolation, type Row, type Storage, type StorageOps } from '../storage/port.js';
+import type { IntegrationRegistry } from '../integrations/registry.js';
+import type { CompletionFacts } from '../domain/completion-invariants.js';
 import { takeJournal, VersionConflict, writeRejections, type HistoryEntry } from './sessions.js';
 
 /** Context handed to a step service. */
 export interface StepContext {
   readonly core: EngineCore;
+  /** The calculators and payment gateway of this engine. */
+  readonly integrations: IntegrationRegistry;
   readonly operation: Row;
   readonly session: Row;
   readonly cartId: string;
@@ -22,6 +26,8 @@ export interface StepContext {
   readonly signal: AbortSignal;
   /** Where `compute` reads: the storage, or the claim's transaction when the step runs inside it (`runsInline`). */
   readonly reads?: StorageOps;
+  /** The completion invariants' facts the claim checked, when the step commits in the claim's own transaction. */
+  readonly completionFacts?: CompletionFacts;
 }
 
 /** A CartValidationOutput a failing step writes. */
@@ -52,7 +58,7 @@ export interface StepService {
    * calculators), so a waiting call may run it inside the claim's transaction, reading through it,
    * and commit in that same transaction. Without it, `compute` runs outside any transaction.
    */
-  runsInline?(ctx: { core: EngineCore; storeId: string }): boolean;
+  runsInline?(ctx: { core: EngineCore; integrations: IntegrationRegistry; storeId: string }): boolean;
   /**
    * Writes the step's effects in the same transaction that completes the operation and moves the
    * session, so either all of it happens or none of it does. Must be idempotent per operation.

@@ -6,7 +6,7 @@
 import type { FlowDefinition } from '../../machines/flow.js';
 import { ACTIONS, STEP_ACTIONS, invokeAction, requireAction, type InvocationResult } from '../actions/index.js';
 import { integrationStepAction } from '../actions/integration-step.js';
-import { IntegrationRegistry, attachRegistry, type IntegrationsOption } from '../integrations/registry.js';
+import { IntegrationRegistry, type IntegrationsOption } from '../integrations/registry.js';
 import type { CartProcessor } from '../integrations/contract.js';
 import type { PaymentGateway } from '../integrations/payment.js';
 import { expireBeforeCall, sweepExpiredCheckouts } from './expiry.js';
@@ -26,7 +26,8 @@ import { seedFixture } from './seed.js';
 import { layoutFlow, type FlowChart } from '../inspect/layout.js';
 import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
 import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
-import { OperationWorker, type WorkerFaults } from './worker.js';
+import { OperationWorker } from './worker.js';
+import { StepLifecycle, type WorkerFaults } from './steps.js';
 import { createOperationQueue, queueOptions } from './queue/index.js';
 import { SessionFeed } from './session-feed.js';
 import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
@@ -115,6 +116,7 @@ type WithCaller = { [PRELOADED_CALLER]?: Caller };
 export class CheckoutEngine {
   /** @internal */ readonly core: EngineCore;
   /** @internal */ readonly worker: OperationWorker;
+  /** @internal the step lifecycle (src/engine/steps.ts) */ readonly steps: StepLifecycle;
   private readonly records: RecordService;
   private readonly handles = new Map<string, string>();
   private readonly storeFlows: Record<string, string>;
@@ -141,11 +143,11 @@ export class CheckoutEngine {
     this.core.onInternalError = this.onError;
     for (const a of STEP_ACTIONS) this.core.steps.set(a.name, a.service);
     this.integrations = new IntegrationRegistry(opts.integrations ?? {}, opts.paymentGateway);
-    attachRegistry(this.core, this.integrations);
     const concurrency = opts.workerConcurrency ?? 4;
     const leaseMs = Math.max(1_000, opts.leaseMs ?? this.core.stepTimeoutMs + 30_000);
     const queue = createOperationQueue(storage, { concurrency, leaseMs, work: opts.worker !== false, onError: this.onError, ...queueOptions(opts.queue) });
-    this.worker = new OperationWorker(this.core, concurrency, opts.faults, this.onError, { queue, leaseMs });
+    this.worker = new OperationWorker(this.core, concurrency, this.onError, { queue, leaseMs });
+    this.steps = new StepLifecycle(this.core, this.worker, this.integrations, opts.faults, this.onError);
     this.feed = new SessionFeed(queue, storage, (id) => this.flowOfSession(id), this.onError);
     if (this.feed.crossProcess) this.core.sessionListeners.add((entry) => this.feed.publish(entry));
     this.records = new RecordService(this.core);
@@ -220,7 +222,7 @@ export class CheckoutEngine {
     const caller = await this.callerOf(opts);
     // Expiry is a deadline in the data, checked against the clock by each action's facts read (see invokeAction).
     return callOrigin.run({ operation: def.name, callerId: caller.Id }, () =>
-      invokeAction(def, { core: this.core, worker: this.worker, caller, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError),
+      invokeAction(def, { core: this.core, steps: this.steps, caller, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError),
     );
   }
 

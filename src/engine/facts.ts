@@ -2,7 +2,6 @@
  * Loads what the usage requirements look at — caller, cart, account, buyer account, store
  * membership, share, active session, current operation — inside the action's transaction.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
@@ -57,7 +56,8 @@ export async function findActiveSession(tx: StorageOps, cartId: string, forUpdat
 /**
  * Thrown inside an action's transaction when the checkout it is about to use has expired (see
  * expiry.ts): the action's transaction rolls back, the expiry is committed on its own, and the
- * action runs again on the canceled checkout (invokeAction does this).
+ * action runs again on the canceled checkout — or, when expiry kept it (its order is placed), with
+ * `ActionEnv.keptCheckout` naming the cart (invokeAction does this).
  */
 export class CheckoutExpired extends Error {
   constructor(readonly cartId: string) {
@@ -66,23 +66,17 @@ export class CheckoutExpired extends Error {
   }
 }
 
-/**
- * The cart whose expired checkout was kept (its order is placed: src/domain/abandon.ts) while an
- * action runs again on it: the facts read doesn't report that checkout as expired a second time.
- */
-const keptCheckout = new AsyncLocalStorage<string>();
-
-/** Runs `fn` with the expired checkout of `cartId` taken as valid (expiry kept it: its order is placed). */
-export function withKeptCheckout<T>(cartId: string, fn: () => Promise<T>): Promise<T> {
-  return keptCheckout.run(cartId, fn);
-}
-
 /** Options of `loadCartFacts`. */
 export interface LoadFactsOptions {
   /** Lock the cart row (PostgreSQL FOR UPDATE) for the rest of the transaction. */
   forUpdate?: boolean;
   /** When given, an expired active checkout throws CheckoutExpired (cancel passes none: it needs no fresh checkout). */
   now?: Date;
+  /**
+   * The cart whose expired checkout expiry kept (its order is placed: src/domain/abandon.ts), while
+   * an action runs again on it: its checkout isn't reported as expired a second time.
+   */
+  kept?: string | null;
 }
 
 /**
@@ -93,15 +87,15 @@ export interface LoadFactsOptions {
 export async function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts: LoadFactsOptions = {}): Promise<LoadedCartFacts> {
   const parsed = parseId(cartIdInput, [CART_PREFIX]);
   const read = parsed.ok ? await tx.checkoutFacts({ cartId: parsed.id }, caller.Id, { forUpdate: opts.forUpdate }) : undefined;
-  return factsOf(read, caller, opts.now);
+  return factsOf(read, caller, opts.now, opts.kept);
 }
 
 /** The facts of the cart of a checkout session (that session, archived or not), in one statement. */
 export async function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts: LoadFactsOptions = {}): Promise<LoadedCartFacts> {
-  return factsOf(await tx.checkoutFacts({ sessionId }, caller.Id, { forUpdate: opts.forUpdate }), caller, opts.now);
+  return factsOf(await tx.checkoutFacts({ sessionId }, caller.Id, { forUpdate: opts.forUpdate }), caller, opts.now, opts.kept);
 }
 
-function factsOf(read: CheckoutFacts | undefined, caller: Caller, now: Date | undefined): LoadedCartFacts {
+function factsOf(read: CheckoutFacts | undefined, caller: Caller, now: Date | undefined, kept: string | null | undefined): LoadedCartFacts {
   const callerFacts: CallerFacts = { Id: caller.Id, AccountId: caller.AccountId, Permissions: caller.Permissions, IsActive: caller.IsActive };
   const cart = read?.cart ?? null;
   const session = read?.session ?? null;
@@ -114,7 +108,7 @@ function factsOf(read: CheckoutFacts | undefined, caller: Caller, now: Date | un
       store: null,
     };
   }
-  if (now && session && session.IsArchived !== true && cart.Status !== 'Closed' && keptCheckout.getStore() !== String(cart.Id) && expiryReason(read!.store, session, now)) {
+  if (now && session && session.IsArchived !== true && cart.Status !== 'Closed' && kept !== String(cart.Id) && expiryReason(read!.store, session, now)) {
     throw new CheckoutExpired(String(cart.Id));
   }
   const operation = read!.operation ?? null;

@@ -6,7 +6,7 @@
  * lose an update: the loser re-reads and re-decides.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { transition, type AnyStateMachine } from 'xstate';
+import { initialTransition, transition, type AnyStateMachine } from 'xstate';
 import { flowOfMachine, MACHINE_VERSION, UNRESTORABLE_STATE, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
 import { ERROR_STATE, type CompiledFlow } from '../../machines/flow.js';
 import { operationInFlight, sessionRowProblem, type Rejection } from '../domain/session-rules.js';
@@ -99,6 +99,58 @@ export function restoreSnapshot(machine: AnyStateMachine, row: Row, operationSta
   }
   const value = impliedStateValue(row, flow, inFlight && typeof row.BackgroundOperationId === 'string');
   return machine.resolveState({ value: value as any, context: contextFromRow(row) });
+}
+
+/** What a new session row holds besides what the machine decides. */
+export interface NewSession {
+  Id: string;
+  WebCartId: string;
+  /** The state key the session starts in: the flow's first state, or (an administrator's choice) another screen state. */
+  startKey: string;
+  /** State as the caller wrote it (a label or alias is stored as written under conventions that keep it). */
+  State: string;
+}
+
+/**
+ * The row of a new session: the machine's own start, XState's `initialTransition()` over the row's
+ * context — or, for a session started at another screen state, that state resolved — so the
+ * machine decides the initial state fields and snapshot. `fields` adds the record's other columns.
+ */
+export function initialSessionRow(machine: AnyStateMachine, s: NewSession, now: Date, fields: Row = {}): Row {
+  const context: SessionContext = {
+    sessionId: s.Id,
+    cartId: s.WebCartId,
+    State: s.State,
+    NextState: null,
+    IsProcessing: false,
+    IsError: false,
+    IsArchived: false,
+    BackgroundOperationId: null,
+    OrderId: null,
+    rejection: null,
+  };
+  const [initial] = initialTransition(machine, context);
+  const snapshot = initial.matches(s.startKey) ? initial : machine.resolveState({ value: { [s.startKey]: 'idle' } as any, context });
+  const ctx = snapshot.context as SessionContext;
+  const stamp = now.toISOString();
+  return {
+    Id: s.Id,
+    CreatedDate: stamp,
+    LastModifiedDate: stamp,
+    WebCartId: s.WebCartId,
+    ...fields,
+    State: ctx.State,
+    NextState: ctx.NextState,
+    IsProcessing: ctx.IsProcessing,
+    IsError: ctx.IsError,
+    IsArchived: ctx.IsArchived,
+    BackgroundOperationId: ctx.BackgroundOperationId,
+    OrderId: ctx.OrderId,
+    _snapshot: JSON.stringify({ value: snapshot.value }),
+    _machineVersion: MACHINE_VERSION,
+    _version: 0,
+    _activeKey: ctx.IsArchived ? null : ctx.cartId,
+  };
 }
 
 /** The status `restoreSession` would read: the operation's only while the session is processing it. */

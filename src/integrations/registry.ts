@@ -1,9 +1,8 @@
 /**
  * Which integration runs a step for a store: a store's own registration wins, then an engine-wide
- * one, then the built-in default. Step services reach the registry through the EngineCore they
- * are handed (`registryOf(core)`), so the action definitions stay static and shared.
+ * one, then the built-in default. Step services are handed the engine's registry in their step
+ * context (`ctx.integrations`), so the action definitions stay static and shared.
  */
-import type { EngineCore } from '../engine/core.js';
 import { CALCULATOR_ACTIONS, type CartProcessor } from './contract.js';
 import { DEFAULT_INTEGRATIONS } from './defaults.js';
 import { TestPaymentGateway, type PaymentGateway } from './payment.js';
@@ -59,18 +58,4 @@ export class IntegrationRegistry {
     const key = integrationKey(name);
     return (storeId ? this.perStore.get(storeId)?.get(key) : undefined) ?? this.global.get(key) ?? DEFAULT_INTEGRATIONS[key];
   }
-}
-
-const registries = new WeakMap<EngineCore, IntegrationRegistry>();
-
-/** Attaches a registry to an engine's core (done once by the engine constructor). */
-export function attachRegistry(core: EngineCore, registry: IntegrationRegistry): void {
-  registries.set(core, registry);
-}
-
-/** The registry of an engine core; a core without one uses the defaults and the test gateway. */
-export function registryOf(core: EngineCore): IntegrationRegistry {
-  let r = registries.get(core);
-  if (!r) registries.set(core, (r = new IntegrationRegistry()));
-  return r;
 }

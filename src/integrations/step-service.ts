@@ -7,22 +7,21 @@
  */
 import { StepFailed, type StepService } from '../engine/core.js';
 import { applyStagedWrites, StagingCartDataApi, type StagedResult } from './data-api.js';
-import { registryOf } from './registry.js';
 import { DEFAULT_INTEGRATIONS } from './defaults.js';
 
 /** A step service that runs the integration registered under `name` (a calculator or a custom step's action). */
 export function calculatorStepService(name: string, stepType: string): StepService {
   return {
-    runsInline({ core, storeId }) {
+    runsInline({ integrations, storeId }) {
       // The engine's own calculators are in-process and do no I/O but our reads; registered ones may call out.
-      const processor = registryOf(core).resolve(name, storeId);
+      const processor = integrations.resolve(name, storeId);
       return !!processor && Object.values(DEFAULT_INTEGRATIONS).includes(processor);
     },
     async compute(ctx) {
       const reads = ctx.reads ?? ctx.core.storage;
       const cart = await reads.get('WebCart', ctx.cartId);
       if (!cart) throw new StepFailed('The cart no longer exists.');
-      const processor = registryOf(ctx.core).resolve(name, String(cart.WebStoreId));
+      const processor = ctx.integrations.resolve(name, String(cart.WebStoreId));
       if (!processor) throw new StepFailed(`No integration is registered for '${name}'.`);
       const api = new StagingCartDataApi(ctx.core, cart, ctx.now, ctx.signal, reads);
       const status = await processor.startCartProcessAsync({ integrationId: name, jobId: String(ctx.operation.Id), siteLanguage: 'en_US' }, ctx.cartId, api);

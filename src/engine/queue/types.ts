@@ -1,7 +1,8 @@
 /**
  * The operation-queue abstraction: where a committed BackgroundOperation waits until some worker
- * runs it. The worker (src/engine/worker.ts) owns what running means — claim, lease, compute,
- * atomic idempotent commit — and a queue owns only who gets which operation when.
+ * runs it. The step lifecycle (src/engine/steps.ts) owns what running means — claim, lease,
+ * compute, atomic idempotent commit; the worker (src/engine/worker.ts) hands it operations from a
+ * queue, and a queue owns only who gets which operation when.
  */
 
 import type { OperationWatch, WakeStats } from './wake.js';
