@@ -41,7 +41,9 @@ describe('3 engine processes on one PostgreSQL, one killed mid-way', () => {
     const url = `${freshPgUrl()}&pool=5`;
     // The test's own engine only seeds and reads: it runs no background operations.
     admin = await createCheckoutEngine({ storage: url, worker: false, leaseMs: LEASE_MS });
-    const { fixture, cartRefs } = fleetFixture(CARTS);
+    // Carts seeded in checkout at Checkout Summary: computed and holding their stock, as a checkout
+    // that ran its steps would be (the completion invariants ask it of cartToOrder).
+    const { fixture, cartRefs } = fleetFixture(CARTS, { sessionState: 'checkoutSummary' });
     const h = await admin.seed(fixture);
     const buyer = h.buyer!;
     const carts = cartRefs.map((r) => h[r]!);
@@ -55,16 +57,16 @@ describe('3 engine processes on one PostgreSQL, one killed mid-way', () => {
     await Promise.all(procs.map((p) => p.ready));
     const [a, b, victim] = procs as [EngineProcess, EngineProcess, EngineProcess];
 
-    // Drive the 50 carts to checkoutSummary through the real action (as the admin), spread over the processes.
+    // Each process finds the seeded sessions through the real action (get-or-create returns the active one).
     const sessions = await Promise.all(
       carts.map(async (cartId, i) => {
-        // Starting past the flow's first state takes ModifyAllData (a buyer starts at Start).
-        const r = await procs[i % 3]!.invoke('checkoutSessionAction', [{ cartId, initialState: 'checkoutSummary' }], h.admin!);
+        const r = await procs[i % 3]!.invoke('checkoutSessionAction', [{ cartId }], buyer);
         expect(r.result[0]!.isSuccess, JSON.stringify(r.result[0]!.errors)).toBe(true);
         return String(r.result[0]!.outputValues!.requestId);
       }),
     );
     expect(new Set(sessions).size).toBe(CARTS);
+    expect(sessions.sort()).toEqual(cartRefs.map((r) => h[r.replace('cart_', 'session_')]!).sort());
 
     // 300 calls: per cart 3 claims (checkoutSummary → cartToOrder) and 3 cartToOrderAction, shuffled.
     type Call = { proc: EngineProcess; action: string; input: Record<string, unknown> };
