@@ -441,7 +441,6 @@ class Buyer {
         CartId: cartId,
         CartDeliveryGroupId: group.body.id,
         Product2Id: product.id,
-        Name: 'Widget',
         Sku: product.sku,
         Quantity: q,
       });

@@ -2,6 +2,7 @@
  * Each backend declares its capabilities and error classification (its StorageAdapter); the port's
  * defaults are what docs/records.md says; openStorage finds every backend folder.
  */
+import { PG_URL } from '../helpers/backends.js';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { StorageFault } from '../../src/errors.js';
@@ -42,8 +43,8 @@ describe('storage adapters', () => {
   });
 
   it('PostgreSQL: row locks, notify and a shared queue at its URL and schema; 40001 and 40P01 are serialization failures; lock, timeout, disk and connection errors are faults', () => {
-    const a = new PostgresAdapter({ connectionString: 'postgres://u@h/db', schema: 'shop1' });
-    expect([a.supportsRowLocks, a.supportsNotify, a.queueConnection()]).toEqual([true, true, { connectionString: 'postgres://u@h/db', schema: 'shop1' }]);
+    const a = new PostgresAdapter({ connectionString: PG_URL, schema: 'shop1' });
+    expect([a.supportsRowLocks, a.supportsNotify, a.queueConnection()]).toEqual([true, true, { connectionString: PG_URL, schema: 'shop1' }]);
     expect([a.isUniqueViolation(coded('23505')), a.isUniqueViolation(coded('23503'))]).toEqual([true, false]);
     expect(['40001', '40P01', '55P03', 'SQLITE_BUSY_SNAPSHOT'].map((c) => a.isSerializationFailure(coded(c)))).toEqual([true, true, false, false]);
     expect(['55P03', '57014', '53100', '57P01', '42601'].map((c) => a.classifyFault(coded(c))?.key ?? null)).toEqual([
@@ -64,7 +65,7 @@ describe('storage adapters', () => {
     const backends = await storageBackends();
     expect(backends.map((b) => b.name)).toEqual(folders);
     expect(backends.filter((b) => b.fallback).map((b) => b.name)).toEqual(['sqlite']);
-    expect(backends.find((b) => b.name === 'postgres')!.accepts('postgresql://u@h/db')).toBe(true);
+    expect(backends.find((b) => b.name === 'postgres')!.accepts(PG_URL.replace(/^postgres:/, 'postgresql:'))).toBe(true);
     expect(backends.find((b) => b.name === 'postgres')!.accepts('./engine.db')).toBe(false);
   });
 });
