@@ -111,6 +111,19 @@ export interface NewSession {
   State: string;
 }
 
+/** The session record fields the machine's context owns, as the row stores them. */
+function sessionFields(ctx: SessionContext): Row {
+  return {
+    State: ctx.State,
+    NextState: ctx.NextState,
+    IsProcessing: ctx.IsProcessing,
+    IsError: ctx.IsError,
+    IsArchived: ctx.IsArchived,
+    BackgroundOperationId: ctx.BackgroundOperationId,
+    OrderId: ctx.OrderId,
+  };
+}
+
 /**
  * The row of a new session: the machine's own start, XState's `initialTransition()` over the row's
  * context — or, for a session started at another screen state, that state resolved — so the
@@ -139,13 +152,7 @@ export function initialSessionRow(machine: AnyStateMachine, s: NewSession, now: 
     LastModifiedDate: stamp,
     WebCartId: s.WebCartId,
     ...fields,
-    State: ctx.State,
-    NextState: ctx.NextState,
-    IsProcessing: ctx.IsProcessing,
-    IsError: ctx.IsError,
-    IsArchived: ctx.IsArchived,
-    BackgroundOperationId: ctx.BackgroundOperationId,
-    OrderId: ctx.OrderId,
+    ...sessionFields(ctx),
     _snapshot: JSON.stringify({ value: snapshot.value }),
     _machineVersion: MACHINE_VERSION,
     _version: 0,
@@ -398,13 +405,7 @@ export async function applySessionEvent(
     .filter((a) => a.type === 'xstate.spawnChild')
     .map((a) => ({ src: String((a.params as { src?: unknown })?.src), input: (a.params as { input?: unknown })?.input }));
   const values: Row = {
-    State: ctx.State,
-    NextState: ctx.NextState,
-    IsProcessing: ctx.IsProcessing,
-    IsError: ctx.IsError,
-    IsArchived: ctx.IsArchived,
-    BackgroundOperationId: ctx.BackgroundOperationId,
-    OrderId: ctx.OrderId,
+    ...sessionFields(ctx),
     _activeKey: ctx.IsArchived ? null : ctx.cartId,
     _snapshot: JSON.stringify({ value: after.value }),
     _machineVersion: MACHINE_VERSION,
