@@ -24,6 +24,7 @@ import { EngineError, StorageFault } from '../errors.js';
 import { firstFailedRequirement, STEP_REQUIREMENTS } from '../domain/requirements.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
 import { abandonPlan } from '../domain/abandon.js';
+import { validationOutputRows } from '../domain/validation-output.js';
 import type { CompletionPoint } from '../domain/completion-invariants.js';
 import { isRunningStep, type RunStepInput } from '../../machines/checkout-session.js';
 import type { Row, StorageOps } from '../storage/port.js';
@@ -420,23 +421,7 @@ export class StepLifecycle {
       }
       await this.finishOperation(tx, op, { Status: 'Error', Error: message, FinishedAt: now.toISOString() });
       const validations = failure.validations.length ? failure.validations : [{ Message: message }];
-      await tx.insert(
-        'CartValidationOutput',
-        validations.map((v) => ({
-          Id: core.mint('CartValidationOutput'),
-          CreatedDate: now.toISOString(),
-          LastModifiedDate: now.toISOString(),
-          CartId: op._cartId,
-          BackgroundOperationId: id,
-          Name: `${op._cartId}:${id}`,
-          Level: v.Level ?? 'Error',
-          Type: v.Type ?? type,
-          Message: v.Message.slice(0, 255),
-          RelatedEntityId: v.RelatedEntityId ?? null,
-          RelatedEntityPrefix: v.RelatedEntityId ? String(v.RelatedEntityId).slice(0, 3) : null,
-          IsDismissed: false,
-        })),
-      );
+      await tx.insert('CartValidationOutput', validationOutputRows({ cartId: String(op._cartId), operationId: id, type, now, mint: () => core.mint('CartValidationOutput') }, validations));
     });
   }
 }

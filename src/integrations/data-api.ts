@@ -8,6 +8,7 @@
  * with a message naming it.
  */
 import { publicRecord, withDefaults } from '../domain/records.js';
+import { validationOutputRows } from '../domain/validation-output.js';
 import { OBJECTS, findObject } from '../domain/objects.js';
 import { StepFailed, type EngineCore } from '../engine/core.js';
 import { recomputeCart, withDerivedLine, type HeldCart } from '../engine/cart.js';
@@ -316,23 +317,7 @@ export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId
   // reserves give their stock back); other steps reserve only if their integration asks to.
   if (holds.size || stepType === 'Inventory') await setHolds(core, tx, cartId, holds, operationId, now);
   if (staged.validations.length) {
-    await tx.insert(
-      'CartValidationOutput',
-      staged.validations.map((v) => ({
-        Id: core.mint('CartValidationOutput'),
-        CreatedDate: stamp,
-        LastModifiedDate: stamp,
-        CartId: cartId,
-        BackgroundOperationId: operationId,
-        Name: `${cartId}:${operationId}`,
-        Level: v.Level ?? 'Error',
-        Type: v.Type ?? stepType,
-        Message: v.Message.slice(0, 255),
-        RelatedEntityId: v.RelatedEntityId ?? null,
-        RelatedEntityPrefix: v.RelatedEntityId ? String(v.RelatedEntityId).slice(0, 3) : null,
-        IsDismissed: false,
-      })),
-    );
+    await tx.insert('CartValidationOutput', validationOutputRows({ cartId, operationId, type: stepType, now, mint: () => core.mint('CartValidationOutput') }, staged.validations));
   }
   await recomputeCart(tx, cartId, now, staged.plan?.held);
 }
