@@ -772,7 +772,8 @@ for (const o of OBJECT_LIST) {
 
 /** The object with this API name (case-insensitive), or undefined. */
 export function findObject(name: string): ObjectDef | undefined {
-  return byLowerName.get(String(name).toLowerCase());
+  // Only a string names an object (a hostile caller's object could throw from its toString).
+  return typeof name === 'string' ? byLowerName.get(name.toLowerCase()) : undefined;
 }
 
 /** The object whose ids start with this key prefix, or undefined. */

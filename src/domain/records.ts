@@ -202,7 +202,7 @@ function objectSchema(object: ObjectDef, mode: Mode): z.ZodType<Record<string, u
 /** The object definition for a type name, or an INVALID_TYPE error naming it. */
 export function requireObject(type: string): ObjectDef {
   const o = findObject(type);
-  if (!o) throw new EngineError('INVALID_TYPE', `sObject type '${String(type)}' is not supported.`, []);
+  if (!o) throw new EngineError('INVALID_TYPE', typeof type === 'string' ? `sObject type '${type}' is not supported.` : `The sObject type must be a string, not ${typeof type}.`, []);
   return o;
 }
 

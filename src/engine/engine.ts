@@ -109,6 +109,15 @@ export interface CallOptions {
  * @internal The caller an HTTP request already loaded when it authenticated (same request, same
  * user): the engine uses it instead of reading the user again.
  */
+/**
+ * A record-type argument as the history names it. The argument reaches the library unchecked (the
+ * record layer refuses a non-string with INVALID_TYPE), so it is never converted with String(): a
+ * hostile object's toString could throw before that refusal.
+ */
+function typeLabel(type: unknown): string {
+  return typeof type === 'string' ? type : `<${typeof type}>`;
+}
+
 export const PRELOADED_CALLER = Symbol('checkout-engine.caller');
 type WithCaller = { [PRELOADED_CALLER]?: Caller };
 
@@ -242,22 +251,22 @@ export class CheckoutEngine {
   async createRecord(type: string, fields: unknown, opts: CallOptions): Promise<{ id: string; success: true; errors: [] }> {
     this.live();
     const caller = await this.callerOf(opts);
-    return callOrigin.run({ operation: `createRecord(${String(type)})`, callerId: caller.Id }, () => this.records.create(type, fields, caller));
+    return callOrigin.run({ operation: `createRecord(${typeLabel(type)})`, callerId: caller.Id }, () => this.records.create(type, fields, caller));
   }
 
   /** Updates a record as `userId` (a session's State moves only as the flow allows). */
   async updateRecord(type: string, id: string, fields: unknown, opts: CallOptions): Promise<void> {
     this.live();
-    if (String(type).toLowerCase() === 'cartcheckoutsession') await expireBeforeCall(this.core, { checkoutSessionId: id });
+    if (typeof type === 'string' && type.toLowerCase() === 'cartcheckoutsession') await expireBeforeCall(this.core, { checkoutSessionId: id });
     const caller = await this.callerOf(opts);
-    return callOrigin.run({ operation: `updateRecord(${String(type)})`, callerId: caller.Id, input: fields }, () => this.records.update(type, id, fields, caller));
+    return callOrigin.run({ operation: `updateRecord(${typeLabel(type)})`, callerId: caller.Id, input: fields }, () => this.records.update(type, id, fields, caller));
   }
 
   /** Deletes a record as `userId`. */
   async deleteRecord(type: string, id: string, opts: CallOptions): Promise<void> {
     this.live();
     const caller = await this.callerOf(opts);
-    return callOrigin.run({ operation: `deleteRecord(${String(type)})`, callerId: caller.Id }, () => this.records.delete(type, id, caller));
+    return callOrigin.run({ operation: `deleteRecord(${typeLabel(type)})`, callerId: caller.Id }, () => this.records.delete(type, id, caller));
   }
 
   /**

@@ -196,6 +196,20 @@ describe('hostile input through the library', () => {
 });
 
 describe('regressions the properties found', () => {
+  it('a record type whose toString throws is INVALID_TYPE on create, update and delete, not a TypeError', async () => {
+    const hostile = { toString: [null, 'x'] } as unknown as string;
+    const as = { userId: w.users.a };
+    for (const attempt of [
+      () => w.engine.createRecord(hostile, { Name: 'x' }, as),
+      () => w.engine.updateRecord(hostile, w.named.cartA, { Name: 'x' }, as),
+      () => w.engine.deleteRecord(hostile, w.named.cartA, as),
+    ]) {
+      const err = await attempt().catch((e: unknown) => e);
+      expect(badThrow(err)).toBeNull();
+      expect((err as { key: string }).key).toBe('INVALID_TYPE');
+    }
+  });
+
   it('a token, revoke or username lookup of a non-string answers "nobody" instead of throwing a TypeError', async () => {
     for (const v of [null, undefined, 5, {}, ['x'], false]) {
       expect(await w.engine.authenticate(v as never)).toBeNull();
