@@ -12,11 +12,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, dropTestSchemas } from '../helpers/backends.js';
 import { cartOn } from '../flow/helpers.js';
-import { PASSWORD, startTestServer, V, type TestServer } from '../http/helpers.js';
+import { startTestServer, V, type TestServer } from '../http/helpers.js';
 import { OBJECTS } from '../../src/domain/objects.js';
 import type { Row } from '../../src/storage/port.js';
 import { ACTION_MATRIX, OBJECT_MATRIX, ROLES, VERBS, type RoleName } from './access-matrix.js';
-import { ANSWERS } from './helpers.js';
+import { ANSWERS, roleFixture, roleTokens } from './helpers.js';
 
 afterAll(dropTestSchemas);
 
@@ -79,28 +79,8 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
     const [item] = await storage.find('CartItem', { where: [{ field: 'CartId', op: '=', value: cartId }, { field: 'Type', op: '=', value: 'Product' }] });
     const [method] = await storage.find('OrderDeliveryMethod', { limit: 1 });
     const [book] = await storage.find('Pricebook2', { limit: 1 });
-    const user = (ref: string, username: string, extra: Record<string, unknown> = {}) => ({
-      ref,
-      Username: username,
-      Name: ref,
-      AccountId: acme,
-      Permissions: ['B2BCommerceIntegrator'],
-      Password: PASSWORD,
-      ...extra,
-    });
     const seeded = await engine.seed({
-      User: [
-        user('same', 'same@acme.example'),
-        user('reader', 'reader@acme.example'),
-        user('editor', 'editor@acme.example'),
-        user('inactive', 'inactive@acme.example'),
-        user('integrator', 'integrator@store.example', { AccountId: null }),
-      ],
-      WebCartShare: [
-        { ref: 'readShare', ParentId: cartId, UserOrGroupId: '@reader', AccessLevel: 'Read' },
-        { ParentId: cartId, UserOrGroupId: '@editor', AccessLevel: 'Edit' },
-        { ParentId: cartId, UserOrGroupId: '@inactive', AccessLevel: 'Edit' },
-      ],
+      ...roleFixture(acme, cartId),
       CartValidationOutput: [{ ref: 'cvo', CartId: cartId, Level: 'Info', Type: 'Other', Message: 'A note for the buyer' }],
       Product2: [{ ref: 'spare', Name: 'Spare product (no price, no stock)' }],
       Order: [{ ref: 'order', AccountId: acme, OwnerId: first.buyerId, SalesStoreId: first.storeId, Status: 'Draft', PoNumber: 'PO-M' }],
@@ -155,19 +135,7 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
     inputs.updateCheckoutSessionStateAction = { checkoutSessionId: session, expCurrentState: 'cartToOrder', nextState: 'authorizePayment' };
     inputs.setCheckoutDeliveryMethod = { cartId, deliveryMethodId: ids.method };
 
-    tokens.owner = await t.token('buyer@acme.example');
-    tokens.sameAccount = await t.token('same@acme.example');
-    tokens.otherAccount = await t.token('buyer@globex.example');
-    tokens.readShare = await t.token('reader@acme.example');
-    tokens.editShare = await t.token('editor@acme.example');
-    tokens.integrator = await t.token('integrator@store.example');
-    tokens.admin = await t.token('admin@store.example');
-    tokens.inactive = await t.token('inactive@acme.example');
-    await engine.core.storage.update('User', seeded.inactive!, { IsActive: false });
-    tokens.expired = await t.token('buyer@acme.example');
-    tokens.revoked = await t.token('buyer@acme.example');
-    const revoked = await fetch(`${t.url}/services/oauth2/revoke?token=${encodeURIComponent(tokens.revoked)}`);
-    if (revoked.status !== 200) throw new Error(`world: revoke answered ${revoked.status}`);
+    Object.assign(tokens, await roleTokens(t, seeded.inactive!));
     world = await snapshot(t);
   }, 120_000);
 

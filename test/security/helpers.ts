@@ -1,6 +1,7 @@
 /** Set-up for the attack tests: one server per backend, buyer A (Acme) and buyer B (Globex) with their own carts. */
 import { expect } from 'vitest';
-import { startTestServer, V, type TestServer } from '../http/helpers.js';
+import { PASSWORD, startTestServer, V, type TestServer } from '../http/helpers.js';
+import type { RoleName } from './access-matrix.js';
 import { CA_ADDRESS, cartOn } from '../flow/helpers.js';
 import type { Row } from '../../src/storage/port.js';
 
@@ -95,3 +96,56 @@ export function actionRefused(r: { status: number; body: any }, httpStatus: numb
 
 /** The buyer's answers for a full checkout. */
 export const ANSWERS = { deliveryAddress: CA_ADDRESS, poNumber: 'PO-SEC' };
+
+/**
+ * The role users of the access matrix (docs/access-matrix.md), as fixture records on account
+ * `accountId`: a same-account buyer, a Read and an Edit share holder, an inactive user (Edit share),
+ * and an integrator of no account. With them, the shares on `cartId` (refs `readShare`, `editShare`).
+ */
+export function roleFixture(accountId: string, cartId: string): Record<string, Record<string, unknown>[]> {
+  const user = (ref: string, username: string, extra: Record<string, unknown> = {}) => ({
+    ref,
+    Username: username,
+    Name: ref,
+    AccountId: accountId,
+    Permissions: ['B2BCommerceIntegrator'],
+    Password: PASSWORD,
+    ...extra,
+  });
+  return {
+    User: [
+      user('same', 'same@acme.example'),
+      user('reader', 'reader@acme.example'),
+      user('editor', 'editor@acme.example'),
+      user('inactive', 'inactive@acme.example'),
+      user('integrator', 'integrator@store.example', { AccountId: null }),
+    ],
+    WebCartShare: [
+      { ref: 'readShare', ParentId: cartId, UserOrGroupId: '@reader', AccessLevel: 'Read' },
+      { ref: 'editShare', ParentId: cartId, UserOrGroupId: '@editor', AccessLevel: 'Edit' },
+      { ParentId: cartId, UserOrGroupId: '@inactive', AccessLevel: 'Edit' },
+    ],
+  };
+}
+
+/**
+ * A token of every role: signs each in, then deactivates the inactive user (`inactiveId`) and
+ * revokes the `revoked` token. `expired` is a fresh token the caller ages with its clock.
+ */
+export async function roleTokens(t: TestServer, inactiveId: string): Promise<Record<RoleName, string>> {
+  const tokens = {} as Record<RoleName, string>;
+  tokens.owner = await t.token('buyer@acme.example');
+  tokens.sameAccount = await t.token('same@acme.example');
+  tokens.otherAccount = await t.token('buyer@globex.example');
+  tokens.readShare = await t.token('reader@acme.example');
+  tokens.editShare = await t.token('editor@acme.example');
+  tokens.integrator = await t.token('integrator@store.example');
+  tokens.admin = await t.token('admin@store.example');
+  tokens.inactive = await t.token('inactive@acme.example');
+  await t.engine.core.storage.update('User', inactiveId, { IsActive: false });
+  tokens.expired = await t.token('buyer@acme.example');
+  tokens.revoked = await t.token('buyer@acme.example');
+  const revoked = await fetch(`${t.url}/services/oauth2/revoke?token=${encodeURIComponent(tokens.revoked)}`);
+  if (revoked.status !== 200) throw new Error(`world: revoke answered ${revoked.status}`);
+  return tokens;
+}

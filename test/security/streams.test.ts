@@ -10,9 +10,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKENDS, dropTestSchemas } from '../helpers/backends.js';
 import { cartOn } from '../flow/helpers.js';
-import { PASSWORD, startTestServer, V, type TestServer } from '../http/helpers.js';
+import { startTestServer, V, type TestServer } from '../http/helpers.js';
 import { ROLES, STREAM_MATRIX, type RoleName } from './access-matrix.js';
-import { ANSWERS } from './helpers.js';
+import { ANSWERS, roleFixture, roleTokens } from './helpers.js';
 import { API_CSP, PAGE_CSP } from '../../src/http/headers.js';
 import type { ListenOptions } from '../../src/http/server.js';
 
@@ -103,43 +103,9 @@ async function world(location: string, server: ListenOptions = {}) {
   const run = await engine.runCheckout(first.cartId, { userId: first.buyerId, answers: ANSWERS, stopAt: 'checkoutSummary' });
   if (run.status !== 'stopped') throw new Error(`world: ${run.errors.join('; ')}`);
   const [owner] = await engine.admin.find('User', { where: [{ field: 'Id', op: '=', value: first.buyerId }] });
-  const user = (ref: string, username: string, extra: Record<string, unknown> = {}) => ({
-    ref,
-    Username: username,
-    Name: ref,
-    AccountId: owner!.AccountId,
-    Permissions: ['B2BCommerceIntegrator'],
-    Password: PASSWORD,
-    ...extra,
-  });
-  const ids = await engine.seed({
-    User: [
-      user('same', 'same@acme.example'),
-      user('reader', 'reader@acme.example'),
-      user('editor', 'editor@acme.example'),
-      user('inactive', 'inactive@acme.example'),
-      user('integrator', 'integrator@store.example', { AccountId: null }),
-    ],
-    WebCartShare: [
-      { ref: 'readShare', ParentId: first.cartId, UserOrGroupId: '@reader', AccessLevel: 'Read' },
-      { ref: 'editShare', ParentId: first.cartId, UserOrGroupId: '@editor', AccessLevel: 'Edit' },
-      { ParentId: first.cartId, UserOrGroupId: '@inactive', AccessLevel: 'Edit' },
-    ],
-  });
+  const ids = await engine.seed(roleFixture(String(owner!.AccountId), first.cartId));
   const [session] = await engine.admin.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: first.cartId }, { field: 'IsArchived', op: '=', value: false }] });
-  const tokens = {} as Record<RoleName, string>;
-  tokens.owner = await t.token('buyer@acme.example');
-  tokens.sameAccount = await t.token('same@acme.example');
-  tokens.otherAccount = await t.token('buyer@globex.example');
-  tokens.readShare = await t.token('reader@acme.example');
-  tokens.editShare = await t.token('editor@acme.example');
-  tokens.integrator = await t.token('integrator@store.example');
-  tokens.admin = await t.token('admin@store.example');
-  tokens.inactive = await t.token('inactive@acme.example');
-  await engine.core.storage.update('User', ids.inactive!, { IsActive: false });
-  tokens.expired = await t.token('buyer@acme.example');
-  tokens.revoked = await t.token('buyer@acme.example');
-  expect((await fetch(`${t.url}/services/oauth2/revoke?token=${encodeURIComponent(tokens.revoked)}`)).status).toBe(200);
+  const tokens = await roleTokens(t, ids.inactive!);
   return { t, ids, sessionId: String(session!.Id), cartId: first.cartId, tokens, setOffset: (ms: number) => (offsetMs = ms) };
 }
 
