@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BACKENDS, dropTestSchemas } from '../helpers/backends.js';
 import { cartOn } from '../flow/helpers.js';
 import { startTestServer, V, type TestServer } from '../http/helpers.js';
-import { ROLES, STREAM_MATRIX, type RoleName } from './access-matrix.js';
+import { ROLES, STREAM_MATRIX } from './access-matrix.js';
 import { ANSWERS, roleFixture, roleTokens } from './helpers.js';
 import { API_CSP, PAGE_CSP } from '../../src/http/headers.js';
 import type { ListenOptions } from '../../src/http/server.js';
