@@ -8,10 +8,10 @@
  * canceling is the documented way out of an error.
  */
 import { EngineError } from '../errors.js';
-import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement } from '../domain/requirements.js';
+import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement, requirementError } from '../domain/requirements.js';
 import { loadCartFacts } from '../engine/facts.js';
 import { cancelCheckout } from '../engine/cart.js';
-import { requirementError, type ActionDef } from './types.js';
+import type { ActionDef } from './types.js';
 
 /** The cancelCartAsyncOperation definition. */
 export const cancelCartAsyncOperation: ActionDef = {

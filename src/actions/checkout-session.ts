@@ -5,11 +5,11 @@
  * starts at the flow's first state; only ModifyAllData may name another screen state.
  */
 import { EngineError } from '../errors.js';
-import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement } from '../domain/requirements.js';
+import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement, requirementError } from '../domain/requirements.js';
 import { loadCartFacts } from '../engine/facts.js';
 import { isAdmin } from '../engine/access.js';
 import { initialSessionRow } from '../engine/sessions.js';
-import { requirementError, type ActionDef } from './types.js';
+import type { ActionDef } from './types.js';
 
 /** The checkoutSessionAction definition. */
 export const checkoutSessionAction: ActionDef = {

@@ -9,11 +9,11 @@ import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import { withDefaults } from '../domain/records.js';
-import { firstFailedRequirement, STEP_REQUIREMENTS } from '../domain/requirements.js';
+import { firstFailedRequirement, STEP_REQUIREMENTS, requirementError } from '../domain/requirements.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
 import { loadCartFacts } from '../engine/facts.js';
 import { recomputeCart, withDerivedLine } from '../engine/cart.js';
-import { requirementError, type ActionDef } from './types.js';
+import type { ActionDef } from './types.js';
 
 const METHOD_PREFIX = OBJECTS.get('OrderDeliveryMethod')!.keyPrefix;
 

@@ -4,7 +4,6 @@
  * so describe and validation can't drift apart.
  */
 import { EngineError } from '../errors.js';
-import { rejectionFor, type Requirement } from '../domain/requirements.js';
 import type { EngineCore } from '../engine/core.js';
 import type { Caller } from '../engine/facts.js';
 import type { StepLifecycle } from '../engine/steps.js';
@@ -73,10 +72,4 @@ export function parseActionInput(def: ActionDef, raw: unknown): Record<string, u
     throw new EngineError('REQUIRED_FIELD_MISSING', `[${missing.join(', ')}] in the input of ${def.name}.`, missing);
   }
   return out;
-}
-
-/** The caller-facing error of a failed usage requirement; requirement 1 names the `cartId` input. */
-export function requirementError(r: Requirement): EngineError {
-  const { error, detail } = rejectionFor(r);
-  return new EngineError(error, detail, r.id === 1 ? ['cartId'] : []);
 }
