@@ -36,7 +36,7 @@ export const cancelCartAsyncOperation: ActionDef = {
       }
       await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now(), 'cancel', { operation: 'cancelCartAsyncOperation', callerId: caller.Id, input });
       return (loaded.session.BackgroundOperationId as string | null) ?? null;
-    });
+    }, { origin: env.origin });
     return { backgroundOperationId: opId };
   },
 };

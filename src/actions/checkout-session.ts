@@ -91,7 +91,7 @@ export const checkoutSessionAction: ActionDef = {
       },
       // Two racing first calls both try to create; the unique active-session key lets one win and
       // the retry of the other returns the winner's session.
-      { retryOnUnique: true },
+      { origin: env.origin, retryOnUnique: true },
     );
     return { requestId: sessionId };
   },

@@ -108,7 +108,7 @@ export const setCheckoutDeliveryMethod: ActionDef = {
         ]);
       }
       await recomputeCart(tx, cartId, now);
-    });
+    }, { origin: env.origin });
     return {};
   },
 };

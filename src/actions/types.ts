@@ -6,6 +6,7 @@
 import { EngineError } from '../errors.js';
 import type { EngineCore } from '../engine/core.js';
 import type { Caller } from '../engine/facts.js';
+import type { EventOrigin } from '../engine/transaction.js';
 import type { StepLifecycle } from '../engine/steps.js';
 
 /** One described input or output parameter. */
@@ -22,6 +23,8 @@ export interface ActionEnv {
   /** Runs step actions (src/engine/steps.ts). */
   readonly steps: StepLifecycle;
   readonly caller: Caller;
+  /** The call (this action, as `caller`): the origin of its transactions, recorded with the session events they offer. */
+  readonly origin: EventOrigin;
   /** WebStore id → flow id for stores with their own flow. */
   readonly storeFlows: Readonly<Record<string, string>>;
   /** Flow of stores not in storeFlows (default `default`). */

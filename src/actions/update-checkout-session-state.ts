@@ -68,7 +68,7 @@ export const updateCheckoutSessionStateAction: ActionDef = {
       // A claim of a screen or final state moves State at once (Order Confirmation → Complete).
       await closeCartOnConfirmation(tx, flow, t.row, core.now());
       return String(session.Id);
-    });
+    }, { origin: env.origin });
     return { requestId: id };
   },
 };

@@ -7,7 +7,8 @@ import { deriveCartLine, rollUpCart, sumMoney } from '../domain/money.js';
 import { assertInRange } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import { findActiveSession } from './facts.js';
-import { applySessionEvent, type EventOrigin } from './sessions.js';
+import { applySessionEvent } from './sessions.js';
+import type { EventOrigin, Tx } from './transaction.js';
 import { releaseHolds } from './reservations.js';
 import { abandonPlan, orderStanding, type AbandonPath, type OrderStanding } from '../domain/abandon.js';
 import { EngineError } from '../errors.js';
@@ -86,7 +87,7 @@ export function standingOf(orders: readonly Row[]): OrderStanding {
  * - kept (expiry of a placed order's checkout): nothing changes.
  * Returns whether a session was canceled. `fields`: what a refusal names.
  */
-export async function cancelCheckout(core: EngineCore, tx: StorageOps, cartId: string, now: Date, path: Exclude<AbandonPath, 'stepError'> = 'cancel', origin?: EventOrigin, fields: string[] = ['cartId']): Promise<boolean> {
+export async function cancelCheckout(core: EngineCore, tx: Tx, cartId: string, now: Date, path: Exclude<AbandonPath, 'stepError'> = 'cancel', origin?: EventOrigin, fields: string[] = ['cartId']): Promise<boolean> {
   const session = await findActiveSession(tx, cartId, true);
   const orders = await ordersOfCart(tx, cartId);
   const plan = abandonPlan(path, standingOf(orders), orders.map((o) => String(o.Id)).join(', '));

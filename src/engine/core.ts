@@ -12,7 +12,8 @@ import { OBJECTS } from '../domain/objects.js';
 import { UniqueViolation, type Row, type Storage, type StorageOps } from '../storage/port.js';
 import type { IntegrationRegistry } from '../integrations/registry.js';
 import type { CompletionFacts } from '../domain/completion-invariants.js';
-import { takeJournal, VersionConflict, writeRejections, type HistoryEntry } from './sessions.js';
+import { VersionConflict, writeRejections } from './sessions.js';
+import { Tx, type EventOrigin, type HistoryEntry } from './transaction.js';
 
 /** Context handed to a step service. */
 export interface StepContext {
@@ -133,19 +134,22 @@ export class EngineCore {
   /**
    * Runs `fn` in a transaction, retrying the whole of it when a compare-and-set lost a race, so the
    * retry re-reads and re-decides (and then typically reports ALREADY_IN_PROCESS or a mismatch).
+   * `fn` gets the transaction object (`Tx`): its row operations, its session-history journal and
+   * `opts.origin`, the call it runs for (the default origin of the session events offered in it).
+   * Each attempt has its own `Tx`, so a lost attempt's journal goes with it: its events never happened.
    * A serialization failure is whatever the backend's adapter says it is (`isSerializationFailure`).
    * A transaction whose database connection was lost before COMMIT (the adapter's `isRetryable`:
    * StorageFault STORAGE_UNAVAILABLE, `committed: false`) also runs again, up to 3 times; a lock wait that timed out, a full disk or a
    * commit of unknown outcome is thrown as its StorageFault (docs/reliability.md, Database faults).
    */
-  async atomically<T>(fn: (tx: StorageOps) => Promise<T>, opts: { retryOnUnique?: boolean; attempts?: number } = {}): Promise<T> {
+  async atomically<T>(fn: (tx: Tx) => Promise<T>, opts: { origin?: EventOrigin; retryOnUnique?: boolean; attempts?: number } = {}): Promise<T> {
     const attempts = opts.attempts ?? 8;
     for (let i = 1; ; i++) {
-      let used: StorageOps | undefined;
+      let used: Tx | undefined;
       try {
-        const result = await this.storage.transaction((tx) => {
-          used = tx;
-          return fn(tx);
+        const result = await this.storage.transaction((ops) => {
+          used = new Tx(ops, opts.origin);
+          return fn(used);
         });
         await this.afterTransaction(used, true);
         return result;
@@ -154,12 +158,10 @@ export class EngineCore {
         // A connection lost before COMMIT: the database rolled the transaction back, so it runs again
         // on a fresh connection (a few times, backing off). One lost DURING the commit is never re-run.
         if (this.storage.adapter.isRetryable(e) && i <= LOST_CONNECTION_RETRIES) {
-          takeJournal(used);
           await new Promise((r) => setTimeout(r, 50 * 3 ** (i - 1)));
           continue;
         }
         if (retriable && i < attempts) {
-          takeJournal(used); // the retry re-decides: this attempt's events never happened
           await new Promise((r) => setTimeout(r, Math.min(50, 2 ** i) * Math.random()));
           continue;
         }
@@ -171,8 +173,9 @@ export class EngineCore {
   }
 
   /** Records the rejections a finished transaction offered and tells listeners what happened, in order. */
-  private async afterTransaction(tx: StorageOps | undefined, committed: boolean): Promise<void> {
-    const journal = takeJournal(tx);
+  private async afterTransaction(tx: Tx | undefined, committed: boolean): Promise<void> {
+    if (!tx) return;
+    const journal = tx.journal;
     let rejected: HistoryEntry[] = [];
     try {
       rejected = await writeRejections(this.storage, journal.rejected);

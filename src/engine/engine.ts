@@ -25,7 +25,7 @@ import { RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
 import { layoutFlow, type FlowChart } from '../inspect/layout.js';
 import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
-import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
+import { readHistory, type HistoryEntry } from './sessions.js';
 import { OperationWorker } from './worker.js';
 import { StepLifecycle, type WorkerFaults } from './steps.js';
 import { createOperationQueue, queueOptions } from './queue/index.js';
@@ -230,9 +230,8 @@ export class CheckoutEngine {
     if (inputs.length > this.maxInputs) throw new EngineError('TOO_MANY_INPUTS', `'inputs' has ${inputs.length} items; one invocation takes at most ${this.maxInputs}.`, ['inputs']);
     const caller = await this.callerOf(opts);
     // Expiry is a deadline in the data, checked against the clock by each action's facts read (see invokeAction).
-    return callOrigin.run({ operation: def.name, callerId: caller.Id }, () =>
-      invokeAction(def, { core: this.core, steps: this.steps, caller, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError),
-    );
+    const origin = { operation: def.name, callerId: caller.Id };
+    return invokeAction(def, { core: this.core, steps: this.steps, caller, origin, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError);
   }
 
   /** Describes every action (name, label, inputs, outputs). */
@@ -251,7 +250,7 @@ export class CheckoutEngine {
   async createRecord(type: string, fields: unknown, opts: CallOptions): Promise<{ id: string; success: true; errors: [] }> {
     this.live();
     const caller = await this.callerOf(opts);
-    return callOrigin.run({ operation: `createRecord(${typeLabel(type)})`, callerId: caller.Id }, () => this.records.create(type, fields, caller));
+    return this.records.create(type, fields, caller, { operation: `createRecord(${typeLabel(type)})`, callerId: caller.Id });
   }
 
   /** Updates a record as `userId` (a session's State moves only as the flow allows). */
@@ -259,14 +258,14 @@ export class CheckoutEngine {
     this.live();
     if (typeof type === 'string' && type.toLowerCase() === 'cartcheckoutsession') await expireBeforeCall(this.core, { checkoutSessionId: id });
     const caller = await this.callerOf(opts);
-    return callOrigin.run({ operation: `updateRecord(${typeLabel(type)})`, callerId: caller.Id, input: fields }, () => this.records.update(type, id, fields, caller));
+    return this.records.update(type, id, fields, caller, { operation: `updateRecord(${typeLabel(type)})`, callerId: caller.Id, input: fields });
   }
 
   /** Deletes a record as `userId`. */
   async deleteRecord(type: string, id: string, opts: CallOptions): Promise<void> {
     this.live();
     const caller = await this.callerOf(opts);
-    return callOrigin.run({ operation: `deleteRecord(${typeLabel(type)})`, callerId: caller.Id }, () => this.records.delete(type, id, caller));
+    return this.records.delete(type, id, caller, { operation: `deleteRecord(${typeLabel(type)})`, callerId: caller.Id });
   }
 
   /**

@@ -13,7 +13,8 @@ import { OBJECTS } from '../domain/objects.js';
 import type { EngineCore } from './core.js';
 import { cancelCheckout } from './cart.js';
 import { findActiveSession } from './facts.js';
-import type { Row, StorageOps } from '../storage/port.js';
+import type { Row } from '../storage/port.js';
+import type { Tx } from './transaction.js';
 
 /** Why a session is expired at `now`, or null while it is valid. */
 export function expiryReason(store: Row | undefined, session: Row, now: Date): string | null {
@@ -35,7 +36,7 @@ export function expiryReason(store: Row | undefined, session: Row, now: Date): s
  * Cancels the cart's active checkout when it is expired (deleting a draft order it made); returns
  * the reason, or null. Closed carts, and checkouts whose order is placed, are left alone.
  */
-export async function expireIfStale(core: EngineCore, tx: StorageOps, cartId: string, now: Date): Promise<string | null> {
+export async function expireIfStale(core: EngineCore, tx: Tx, cartId: string, now: Date): Promise<string | null> {
   const session = await findActiveSession(tx, cartId, true);
   if (!session) return null;
   const cart = await tx.get('WebCart', cartId);

@@ -39,6 +39,7 @@ import { cancelCheckout, recomputeCart, withDerivedLine } from './cart.js';
 import { prepareUserCredentials } from './passwords.js';
 import { revokeUserTokens } from './tokens.js';
 import { applySessionEvent, contextFromRow } from './sessions.js';
+import type { EventOrigin, Tx } from './transaction.js';
 import { keepHoldsForOrder } from './reservations.js';
 import { closeCartProblem, sessionFieldProblem, sessionWriteEvents, SESSION_MACHINE_FIELDS } from '../domain/session-rules.js';
 import { findActiveSession } from './facts.js';
@@ -268,8 +269,8 @@ export class RecordService {
     }
   }
 
-  /** Creates a record as `caller`; returns the Salesforce create response. */
-  async create(type: string, fields: unknown, caller: Caller): Promise<{ id: string; success: true; errors: [] }> {
+  /** Creates a record as `caller`; returns the Salesforce create response. `origin`: the call, as the history of a checkout it cancels names it. */
+  async create(type: string, fields: unknown, caller: Caller, origin?: EventOrigin): Promise<{ id: string; success: true; errors: [] }> {
     const object = requireObject(type);
     const role = roleOf(caller.Permissions);
     refuse(checkObjectWrite(object, 'create', role));
@@ -309,7 +310,7 @@ export class RecordService {
         if (cartId && cancelsCheckout(object, 'create')) await this.cancelIfInCheckout(tx, cartId, false, object);
         await tx.insert(object.name, [row]);
         if ((object.name === 'CartItem' || object.name === 'CartTax') && cartId) await recomputeCart(tx, cartId, now);
-      });
+      }, { origin });
     } catch (e) {
       if (e instanceof UniqueViolation) throw new EngineError('DUPLICATE_VALUE', `A ${object.name} with one of these unique values already exists.`);
       throw e;
@@ -323,7 +324,7 @@ export class RecordService {
    * Once the checkout made an order, the write is refused instead (CART_LOCKED_BY_ORDER naming
    * the written object's cart field), as a cart becomes at most one order.
    */
-  private async cancelIfInCheckout(tx: StorageOps, cartId: string, pastFirstState = false, object?: ObjectDef): Promise<void> {
+  private async cancelIfInCheckout(tx: Tx, cartId: string, pastFirstState = false, object?: ObjectDef): Promise<void> {
     const cart = await tx.get('WebCart', cartId);
     if (cart?.Status !== 'Checkout') return;
     if (pastFirstState) {
@@ -338,8 +339,8 @@ export class RecordService {
     await cancelCheckout(this.core, tx, cartId, this.core.now(), 'cartChange', undefined, fields);
   }
 
-  /** Updates a record as `caller`. */
-  async update(type: string, id: unknown, fields: unknown, caller: Caller): Promise<void> {
+  /** Updates a record as `caller`. `origin`: the call, as the history of the session events it offers names it. */
+  async update(type: string, id: unknown, fields: unknown, caller: Caller, origin?: EventOrigin): Promise<void> {
     const object = requireObject(type);
     const rid = requireId(object, id);
     const role = roleOf(caller.Permissions);
@@ -398,7 +399,7 @@ export class RecordService {
         if (object.name === 'CartItem' || object.name === 'CartTax') {
           for (const c of new Set([row.CartId, next.CartId].filter((x): x is string => typeof x === 'string'))) await recomputeCart(tx, c, now);
         }
-      });
+      }, { origin });
     } catch (e) {
       if (e instanceof UniqueViolation) throw new EngineError('DUPLICATE_VALUE', `A ${object.name} with one of these unique values already exists.`);
       throw e;
@@ -410,7 +411,7 @@ export class RecordService {
    * `sessionWriteEvents`), both offered to the statechart; any other statechart field the write
    * names must equal what the statechart made of it. Refusals name the field and change nothing.
    */
-  private async writeSession(tx: StorageOps, session: Row, values: Row, now: Date): Promise<void> {
+  private async writeSession(tx: Tx, session: Row, values: Row, now: Date): Promise<void> {
     const { flow, machine } = this.core.flow(session._flow as string);
     const rest: Row = {};
     for (const [k, v] of Object.entries(values)) if (!(SESSION_MACHINE_FIELDS as readonly string[]).includes(k)) rest[k] = v;
@@ -440,7 +441,7 @@ export class RecordService {
   }
 
   /** Deletes a record as `caller` (a cart takes its lines, groups, taxes and shares with it; an order its lines). */
-  async delete(type: string, id: unknown, caller: Caller): Promise<void> {
+  async delete(type: string, id: unknown, caller: Caller, origin?: EventOrigin): Promise<void> {
     const object = requireObject(type);
     const rid = requireId(object, id);
     const role = roleOf(caller.Permissions);
@@ -475,6 +476,6 @@ export class RecordService {
       if (object.name === 'CartDeliveryGroup') await children(['CartDeliveryGroupMethod'], () => 'CartDeliveryGroupId', rid);
       await tx.delete(object.name, [rid]);
       if ((object.name === 'CartItem' || object.name === 'CartTax') && typeof row.CartId === 'string') await recomputeCart(tx, row.CartId, now);
-    });
+    }, { origin });
   }
 }

@@ -5,7 +5,6 @@
  * on the row's `_version`, so concurrent writers (threads of one process or many processes) never
  * lose an update: the loser re-reads and re-decides.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { initialTransition, transition, type AnyStateMachine } from 'xstate';
 import { flowOfMachine, MACHINE_VERSION, UNRESTORABLE_STATE, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
 import { ERROR_STATE, type CompiledFlow } from '../../machines/flow.js';
@@ -14,6 +13,9 @@ import type { Row, StorageOps } from '../storage/port.js';
 import { mintId } from '../domain/ids.js';
 import { STORED_OBJECTS } from '../domain/objects.js';
 import { redactSecrets } from '../domain/redact.js';
+import type { EventOrigin, HistoryEntry, Tx } from './transaction.js';
+
+export type { EventOrigin, HistoryEntry } from './transaction.js';
 
 /** Thrown when a compare-and-set lost a race; the caller retries its whole transaction. */
 export class VersionConflict extends Error {
@@ -186,48 +188,6 @@ export type SessionTransition =
   | { ok: false; rejection: Rejection }
   | { ok: true; row: Row; value: unknown; context: SessionContext; spawned: { src: string; input: unknown }[] };
 
-/** Who offered an event, recorded in the session history: the action or path, its caller, its operation. */
-export interface EventOrigin {
-  /** The invocable action or engine path, e.g. `updateCheckoutSessionStateAction`, `updateRecord`, `worker`. */
-  operation: string;
-  /** The calling user's id; null for the engine itself (worker, expiry). */
-  callerId: string | null;
-  /** The BackgroundOperation the event belongs to, if any. */
-  operationId?: string | null;
-  /** The action input that led to the event (stored redacted). */
-  input?: unknown;
-}
-
-/** One recorded session event (see `getHistory`). */
-export interface HistoryEntry {
-  sessionId: string;
-  /** The session's flow id (known for live entries; not stored). */
-  flowId?: string;
-  cartId: string | null;
-  /** The session's `_version` after the event (applied) or at the time of it (rejected). */
-  seq: number;
-  /** 0 for an applied event; 1, 2… for rejections offered at the same version. */
-  sub: number;
-  at: string;
-  /** The event as offered, without derived facts, secrets redacted. */
-  event: Record<string, unknown>;
-  /** State path before, e.g. `inventory.running`. */
-  from: string;
-  /** State path after; equals `from` for a rejection. */
-  to: string;
-  accepted: boolean;
-  rejection: { error: string; detail: string | null } | null;
-  operation: string | null;
-  operationId: string | null;
-  callerId: string | null;
-}
-
-/**
- * The origin of the current engine call (set by the engine facade: `updateRecord`, `invoke`…), used
- * when a deeper path (a record change that cancels a checkout) offers an event without naming one.
- */
-export const callOrigin = new AsyncLocalStorage<EventOrigin>();
-
 /** The table history rows live in (engine-internal, declared in src/domain/objects.ts). */
 export const HISTORY_OBJECT = 'CheckoutSessionEvent';
 const HISTORY_PREFIX = STORED_OBJECTS.get(HISTORY_OBJECT)!.keyPrefix;
@@ -244,26 +204,6 @@ export function statePath(value: unknown): string {
       return rest ? `${k}.${rest}` : k;
     })
     .join(',');
-}
-
-/** What a transaction recorded for after its end: accepted entries (emitted on commit) and rejections (written after it). */
-interface TxJournal {
-  accepted: HistoryEntry[];
-  rejected: HistoryEntry[];
-}
-const journals = new WeakMap<StorageOps, TxJournal>();
-const journalOf = (tx: StorageOps): TxJournal => {
-  let j = journals.get(tx);
-  if (!j) journals.set(tx, (j = { accepted: [], rejected: [] }));
-  return j;
-};
-
-/** Takes (and forgets) what a transaction journaled; EngineCore.atomically calls it when the transaction ends. */
-export function takeJournal(tx: StorageOps | undefined): TxJournal {
-  if (!tx) return { accepted: [], rejected: [] };
-  const j = journals.get(tx) ?? { accepted: [], rejected: [] };
-  journals.delete(tx);
-  return j;
 }
 
 /** The event as history keeps it: requirement facts dropped (derived data), secrets redacted. */
@@ -366,10 +306,11 @@ export async function writeRejections(storage: { transaction<T>(fn: (tx: Storage
  * (plus `extra` fields) with a compare-and-set on `_version`, and its history entry (event, state
  * before and after, `origin`) in the same transaction. `operationStatus` is the status of the
  * operation `row.BackgroundOperationId` names, when the caller read it with the row (else it is read). A rejection writes nothing here: it is
- * journaled on `tx` and written when the transaction ends (see `writeRejections`).
+ * journaled on `tx` and written when the transaction ends (see `writeRejections`). Without `origin`,
+ * the event is the transaction's call's (`tx.origin`).
  */
 export async function applySessionEvent(
-  tx: StorageOps,
+  tx: Tx,
   machine: AnyStateMachine,
   row: Row,
   event: SessionEvent,
@@ -378,7 +319,7 @@ export async function applySessionEvent(
   origin?: EventOrigin,
   operationStatus?: string | null,
 ): Promise<SessionTransition> {
-  origin ??= callOrigin.getStore();
+  origin ??= tx.origin;
   // The caller may already hold the current operation's status (read with the session): no second read.
   const before = operationStatus !== undefined ? restoreSnapshot(machine, row, currentOperationStatus(row, operationStatus)) : await restoreSession(tx, machine, row);
   const refused = completionProblem(before, row, event);
@@ -398,7 +339,7 @@ export async function applySessionEvent(
     callerId: origin?.callerId ?? null,
   };
   if (ctx.rejection) {
-    journalOf(tx).rejected.push({ ...base, seq: version, sub: 1, to: base.from, accepted: false, rejection: { error: ctx.rejection.error, detail: ctx.rejection.detail ?? null } });
+    tx.journal.rejected.push({ ...base, seq: version, sub: 1, to: base.from, accepted: false, rejection: { error: ctx.rejection.error, detail: ctx.rejection.detail ?? null } });
     return { ok: false, rejection: ctx.rejection };
   }
   const spawned = actions
@@ -417,6 +358,6 @@ export async function applySessionEvent(
   if (!ok) throw new VersionConflict('CartCheckoutSession', String(row.Id));
   const entry: HistoryEntry = { ...base, seq: version + 1, sub: 0, to: statePath(after.value), accepted: true, rejection: null };
   await tx.insert(HISTORY_OBJECT, [historyRow(entry)]);
-  journalOf(tx).accepted.push(entry);
+  tx.journal.accepted.push(entry);
   return { ok: true, row: { ...row, ...values }, value: after.value, context: ctx, spawned };
 }

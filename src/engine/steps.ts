@@ -30,6 +30,7 @@ import { isRunningStep, type RunStepInput } from '../../machines/checkout-sessio
 import type { Row, StorageOps } from '../storage/port.js';
 import type { IntegrationRegistry } from '../integrations/registry.js';
 import { StepFailed, type EngineCore, type StepContext, type StepService } from './core.js';
+import type { EventOrigin, Tx } from './transaction.js';
 import { applySessionEvent, restoreSnapshot, VersionConflict, type SessionTransition } from './sessions.js';
 import { CheckoutExpired, loadCartFacts, type Caller } from './facts.js';
 import { checkCompletion, stampsAfterStep } from './completion.js';
@@ -61,6 +62,8 @@ export interface StepCall {
 /** Who calls a step action: the caller, and the cart whose expired checkout expiry kept (see `LoadFactsOptions.kept`). */
 export interface StepCaller {
   readonly caller: Caller;
+  /** The call: the origin of the step's transaction. */
+  readonly origin?: EventOrigin;
   readonly keptCheckout?: string;
 }
 
@@ -127,7 +130,7 @@ export class StepLifecycle {
     let inline = waits && !this.faults.beforeCommit;
     for (;;) {
       try {
-        const started = await this.core.atomically((tx) => this.start(tx, spec, env, input, waits ? (inline ? 'inline' : 'claim') : 'enqueue'));
+        const started = await this.core.atomically((tx) => this.start(tx, spec, env, input, waits ? (inline ? 'inline' : 'claim') : 'enqueue'), { origin: env.origin });
         if (started.mode === 'claim') await this.runClaimed(started.op, started.session);
         else if (started.mode === 'enqueue') this.worker.enqueue(String(started.op.Id));
         return { backgroundOperationId: started.op.Id };
@@ -145,7 +148,7 @@ export class StepLifecycle {
    * In the action's transaction: loads the facts, offers STEP and executes the `runStep` spawn the
    * machine returned (`preferred` mode; `inline` falls back to `claim` for a step that calls out).
    */
-  private async start(tx: StorageOps, spec: StepCall, env: StepCaller, input: Record<string, unknown>, preferred: StepMode): Promise<{ mode: StepMode; op: Row; session: Row }> {
+  private async start(tx: Tx, spec: StepCall, env: StepCaller, input: Record<string, unknown>, preferred: StepMode): Promise<{ mode: StepMode; op: Row; session: Row }> {
     const core = this.core;
     const now = core.now();
     const caller = env.caller;
@@ -297,7 +300,7 @@ export class StepLifecycle {
   }
 
   /** The service's commit, the session's completion event and the cart's close, in `tx`. */
-  private async commitStep(tx: StorageOps, service: StepService, ctx: StepContext, s: Row, computed: unknown, now: Date): Promise<void> {
+  private async commitStep(tx: Tx, service: StepService, ctx: StepContext, s: Row, computed: unknown, now: Date): Promise<void> {
     const step = String(ctx.operation._step);
     const id = String(ctx.operation.Id);
     const result = await service.commit({ ...ctx, session: s, now }, tx, computed);

@@ -1,0 +1,103 @@
+/**
+ * The transaction object every engine write goes through (`EngineCore.atomically` hands one to its
+ * callback): the database transaction's row operations, the session-history journal of what the
+ * transaction offered to sessions, and the origin of the call it runs for. All three travel on the
+ * one object, passed explicitly — nothing rides beside the transaction in a side table or in the
+ * async context.
+ */
+import type { CheckoutFacts, FactsKey, Filter, FindOptions, Row, SelectPlan, StorageOps } from '../storage/port.js';
+
+/** Who offered an event, recorded in the session history: the action or path, its caller, its operation. */
+export interface EventOrigin {
+  /** The invocable action or engine path, e.g. `updateCheckoutSessionStateAction`, `updateRecord`, `worker`. */
+  operation: string;
+  /** The calling user's id; null for the engine itself (worker, expiry). */
+  callerId: string | null;
+  /** The BackgroundOperation the event belongs to, if any. */
+  operationId?: string | null;
+  /** The action input that led to the event (stored redacted). */
+  input?: unknown;
+}
+
+/** One recorded session event (see `getHistory`). */
+export interface HistoryEntry {
+  sessionId: string;
+  /** The session's flow id (known for live entries; not stored). */
+  flowId?: string;
+  cartId: string | null;
+  /** The session's `_version` after the event (applied) or at the time of it (rejected). */
+  seq: number;
+  /** 0 for an applied event; 1, 2… for rejections offered at the same version. */
+  sub: number;
+  at: string;
+  /** The event as offered, without derived facts, secrets redacted. */
+  event: Record<string, unknown>;
+  /** State path before, e.g. `inventory.running`. */
+  from: string;
+  /** State path after; equals `from` for a rejection. */
+  to: string;
+  accepted: boolean;
+  rejection: { error: string; detail: string | null } | null;
+  operation: string | null;
+  operationId: string | null;
+  callerId: string | null;
+}
+
+/** What a transaction recorded for after its end: accepted entries (told to listeners on commit) and rejections (written after it). */
+export interface TxJournal {
+  readonly accepted: HistoryEntry[];
+  readonly rejected: HistoryEntry[];
+}
+
+/**
+ * One attempt of an engine transaction: the row operations of the database transaction (it is a
+ * `StorageOps`, so reads and writes go through it as through the storage), its journal, and the
+ * origin of the call — the default origin of every session event offered in it (an event may name
+ * its own: a step's completion committed in the claim's transaction is the worker's). A retried
+ * transaction gets a fresh `Tx`: a lost attempt's journal is dropped with it.
+ */
+export class Tx implements StorageOps {
+  /** What this attempt offered to sessions (see `applySessionEvent`). */
+  readonly journal: TxJournal = { accepted: [], rejected: [] };
+
+  constructor(
+    /** The database transaction's row operations. */
+    readonly ops: StorageOps,
+    /** The call this transaction runs for; undefined for the engine's own work that names an origin per event. */
+    readonly origin?: EventOrigin,
+  ) {}
+
+  checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
+    return this.ops.checkoutFacts(key, userId, opts);
+  }
+  get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined> {
+    return this.ops.get(object, id, opts);
+  }
+  find(object: string, opts?: FindOptions): Promise<Row[]> {
+    return this.ops.find(object, opts);
+  }
+  count(object: string, where?: readonly Filter[]): Promise<number> {
+    return this.ops.count(object, where);
+  }
+  select(plan: SelectPlan): Promise<Row[]> {
+    return this.ops.select(plan);
+  }
+  insert(object: string, rows: readonly Row[]): Promise<void> {
+    return this.ops.insert(object, rows);
+  }
+  update(object: string, id: string, values: Row, expect?: readonly Filter[]): Promise<boolean> {
+    return this.ops.update(object, id, values, expect);
+  }
+  updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
+    return this.ops.updateColumn(object, field, values);
+  }
+  updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number> {
+    return this.ops.updateWhere(object, where, values);
+  }
+  delete(object: string, ids: readonly string[]): Promise<number> {
+    return this.ops.delete(object, ids);
+  }
+  updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
+    return this.ops.updateRows(object, rows);
+  }
+}
