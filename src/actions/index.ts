@@ -3,8 +3,6 @@
  * input into a Salesforce action result (with the HTTP status the REST layer answers with).
  */
 import { EngineError, toEngineError } from '../errors.js';
-import { CheckoutExpired } from '../engine/facts.js';
-import { expireIfStale } from '../engine/expiry.js';
 import { cartToOrderAction } from './cart-to-order.js';
 import { checkoutSessionAction } from './checkout-session.js';
 import { parseActionInput, type ActionDef, type ActionEnv } from './types.js';
@@ -55,30 +53,13 @@ export function requireAction(name: unknown): ActionDef {
   return def;
 }
 
-/**
- * Runs an action on one input. An action that finds its checkout expired (CheckoutExpired, thrown
- * by the facts read inside its transaction) rolls back; the expiry then commits on its own and the
- * action runs again, on the canceled checkout — as if the expiry had been seen before the call.
- */
-async function runExpiring(def: ActionDef, env: ActionEnv, input: Record<string, unknown>): Promise<Record<string, unknown>> {
-  try {
-    return await def.run(env, input);
-  } catch (e) {
-    if (!(e instanceof CheckoutExpired)) throw e;
-    const now = env.core.now();
-    const canceled = await env.core.atomically((tx) => expireIfStale(env.core, tx, e.cartId, now));
-    // Expiry keeps a checkout whose order is placed (src/domain/abandon.ts): the action goes on with it.
-    return canceled ? def.run(env, input) : def.run({ ...env, keptCheckout: e.cartId }, input);
-  }
-}
-
 /** Runs an action once per input, in order; each input's failure is its own result. */
 export async function invokeAction(def: ActionDef, env: ActionEnv, inputs: readonly unknown[], onError?: (e: unknown) => void): Promise<InvocationResult[]> {
   const results: InvocationResult[] = [];
   for (const raw of inputs) {
     try {
       const input = parseActionInput(def, raw);
-      const outputValues = await runExpiring(def, env, input);
+      const outputValues = await def.run(env, input);
       results.push({ actionName: def.name, errors: null, isSuccess: true, outputValues, version: 1, httpStatus: 200 });
     } catch (e) {
       if (!(e instanceof EngineError)) onError?.(e);

@@ -12,6 +12,7 @@ import { withDefaults } from '../domain/records.js';
 import { firstFailedRequirement, STEP_REQUIREMENTS, requirementError } from '../domain/requirements.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
 import { loadCartFacts } from '../engine/facts.js';
+import { expireInCall, withFreshCheckout } from '../engine/expiry.js';
 import { recomputeCart, withDerivedLine } from '../engine/cart.js';
 import type { ActionDef } from './types.js';
 
@@ -30,8 +31,11 @@ export const setCheckoutDeliveryMethod: ActionDef = {
 
   async run(env, input) {
     const { core, caller } = env;
-    await core.atomically(async (tx) => {
-      const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: core.now(), kept: env.keptCheckout });
+    // A checkout found expired is expired in the call's transaction; the call then runs again on it.
+    return withFreshCheckout((kept) => core.atomically(async (tx) => {
+      const at = core.now();
+      const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: at, kept });
+      if (loaded.expired) return expireInCall(core, tx, loaded, at);
       const failed = firstFailedRequirement(loaded.facts, 'deliveryMethod', STEP_REQUIREMENTS.slice(0, 6));
       if (failed) throw requirementError(failed);
       const session = loaded.session;
@@ -108,7 +112,7 @@ export const setCheckoutDeliveryMethod: ActionDef = {
         ]);
       }
       await recomputeCart(tx, cartId, now);
-    }, { origin: env.origin });
-    return {};
+      return {};
+    }, { origin: env.origin }));
   },
 };

@@ -29,8 +29,6 @@ export interface ActionEnv {
   readonly storeFlows: Readonly<Record<string, string>>;
   /** Flow of stores not in storeFlows (default `default`). */
   readonly defaultFlow?: string;
-  /** The cart whose expired checkout expiry kept (its order is placed) on this run of the action: see `LoadFactsOptions.kept`. */
-  readonly keptCheckout?: string;
 }
 
 /** An invocable action. */

@@ -12,7 +12,7 @@ import { parseId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import type { EngineCore } from './core.js';
 import { cancelCheckout } from './cart.js';
-import { findActiveSession } from './facts.js';
+import { findActiveSession, type CheckoutExpiry } from './facts.js';
 import type { Row } from '../storage/port.js';
 import type { Tx } from './transaction.js';
 
@@ -46,6 +46,43 @@ export async function expireIfStale(core: EngineCore, tx: Tx, cartId: string, no
   // A checkout whose order is placed is never reopened by expiry (src/domain/abandon.ts): it goes on.
   const canceled = await cancelCheckout(core, tx, cartId, now, 'expiry', { operation: `expiry: ${reason}`, callerId: null });
   return canceled ? reason : null;
+}
+
+/**
+ * A call's transaction found the checkout it was about to use expired (its facts read gave a
+ * `CheckoutExpiry`) before writing anything: it returns this instead of going on. The expiry
+ * commits with that transaction, and the call runs again (`withFreshCheckout`) on what expiry left.
+ */
+export class ExpiredCheckout {
+  constructor(
+    readonly cartId: string,
+    /** Expiry kept the checkout (its order is placed: src/domain/abandon.ts) rather than canceling it. */
+    readonly kept: boolean,
+  ) {}
+}
+
+/**
+ * In the call's transaction, where its facts read found the checkout expired: expires it (cancels
+ * it, deleting a draft order; keeps one whose order is placed) and says so, for the transaction to
+ * return and commit. The call's transaction has written nothing before its facts read.
+ */
+export async function expireInCall(core: EngineCore, tx: Tx, expiry: CheckoutExpiry, now: Date): Promise<ExpiredCheckout> {
+  const canceled = await expireIfStale(core, tx, expiry.cartId, now);
+  return new ExpiredCheckout(expiry.cartId, canceled === null);
+}
+
+/**
+ * Runs a call that needs a fresh checkout: `attempt(kept)` runs with no kept checkout; when it
+ * returns an `ExpiredCheckout` (its transaction expired the checkout and committed), it runs once
+ * more, as if the expiry had been seen before the call — on the canceled checkout, or with `kept`
+ * naming the cart whose placed order's checkout expiry kept, so it isn't found expired again.
+ */
+export async function withFreshCheckout<T>(attempt: (kept: string | null) => Promise<T | ExpiredCheckout>): Promise<T> {
+  const first = await attempt(null);
+  if (!(first instanceof ExpiredCheckout)) return first;
+  const again = await attempt(first.kept ? first.cartId : null);
+  if (again instanceof ExpiredCheckout) throw new Error(`the checkout of cart ${again.cartId} expired again while the call ran`);
+  return again;
 }
 
 /** Expires the checkout of a cart (by cart id or session id) before a call uses it; ids that don't resolve are ignored. */

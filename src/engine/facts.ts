@@ -32,6 +32,8 @@ export async function loadCaller(tx: StorageOps, userId: unknown): Promise<Calle
 
 /** Facts plus the rows they came from. */
 export interface LoadedCartFacts {
+  /** The checkout is usable at the read's `now` (see `CheckoutExpiry` for the other outcome). */
+  expired: false;
   facts: RequirementFacts;
   cart: Row | null;
   session: Row | null;
@@ -54,27 +56,31 @@ export async function findActiveSession(tx: StorageOps, cartId: string, forUpdat
 }
 
 /**
- * Thrown inside an action's transaction when the checkout it is about to use has expired (see
- * expiry.ts): the action's transaction rolls back, the expiry is committed on its own, and the
- * action runs again on the canceled checkout — or, when expiry kept it (its order is placed), with
- * `ActionEnv.keptCheckout` naming the cart (invokeAction does this).
+ * What a facts read checking expiry (`now` given) found instead of facts: the cart's active
+ * checkout has expired at `now` (see expiry.ts). The call decides there, in its transaction, with
+ * `expireInCall`, and runs again on what expiry left (`withFreshCheckout`).
  */
-export class CheckoutExpired extends Error {
-  constructor(readonly cartId: string) {
-    super(`the checkout of cart ${cartId} expired`);
-    this.name = 'CheckoutExpired';
-  }
+export interface CheckoutExpiry {
+  expired: true;
+  cartId: string;
 }
+
+/** The facts of a cart, or that its checkout has expired (a read given `now`). */
+export type FactsRead = LoadedCartFacts | CheckoutExpiry;
 
 /** Options of `loadCartFacts`. */
 export interface LoadFactsOptions {
   /** Lock the cart row (PostgreSQL FOR UPDATE) for the rest of the transaction. */
   forUpdate?: boolean;
-  /** When given, an expired active checkout throws CheckoutExpired (cancel passes none: it needs no fresh checkout). */
-  now?: Date;
+}
+
+/** Options of a facts read that checks expiry (cancel reads without: it needs no fresh checkout). */
+export interface FreshFactsOptions extends LoadFactsOptions {
+  /** The time expiry is checked at: an expired active checkout is read as a `CheckoutExpiry`. */
+  now: Date;
   /**
    * The cart whose expired checkout expiry kept (its order is placed: src/domain/abandon.ts), while
-   * an action runs again on it: its checkout isn't reported as expired a second time.
+   * a call runs again on it: its checkout isn't reported as expired a second time.
    */
   kept?: string | null;
 }
@@ -82,25 +88,31 @@ export interface LoadFactsOptions {
 /**
  * Loads every fact about a cart for the usage requirements in one statement (requirement 1 fails
  * when the id is bad): cart, account, buyer account, store membership, share, active session, its
- * operation and the store's expiry settings. `opts.now` checks expiry in the same read.
+ * operation and the store's expiry settings. `opts.now` checks expiry in the same read: an expired
+ * checkout is read as a `CheckoutExpiry`, not as facts.
  */
-export async function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts: LoadFactsOptions = {}): Promise<LoadedCartFacts> {
+export function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts: FreshFactsOptions): Promise<FactsRead>;
+export function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts?: LoadFactsOptions): Promise<LoadedCartFacts>;
+export async function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts: LoadFactsOptions & Partial<FreshFactsOptions> = {}): Promise<FactsRead> {
   const parsed = parseId(cartIdInput, [CART_PREFIX]);
   const read = parsed.ok ? await tx.checkoutFacts({ cartId: parsed.id }, caller.Id, { forUpdate: opts.forUpdate }) : undefined;
   return factsOf(read, caller, opts.now, opts.kept);
 }
 
-/** The facts of the cart of a checkout session (that session, archived or not), in one statement. */
-export async function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts: LoadFactsOptions = {}): Promise<LoadedCartFacts> {
+/** The facts of the cart of a checkout session (that session, archived or not), in one statement; with `now`, or its expiry. */
+export function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts: FreshFactsOptions): Promise<FactsRead>;
+export function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts?: LoadFactsOptions): Promise<LoadedCartFacts>;
+export async function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts: LoadFactsOptions & Partial<FreshFactsOptions> = {}): Promise<FactsRead> {
   return factsOf(await tx.checkoutFacts({ sessionId }, caller.Id, { forUpdate: opts.forUpdate }), caller, opts.now, opts.kept);
 }
 
-function factsOf(read: CheckoutFacts | undefined, caller: Caller, now: Date | undefined, kept: string | null | undefined): LoadedCartFacts {
+function factsOf(read: CheckoutFacts | undefined, caller: Caller, now: Date | undefined, kept: string | null | undefined): FactsRead {
   const callerFacts: CallerFacts = { Id: caller.Id, AccountId: caller.AccountId, Permissions: caller.Permissions, IsActive: caller.IsActive };
   const cart = read?.cart ?? null;
   const session = read?.session ?? null;
   if (!cart) {
     return {
+      expired: false,
       facts: { caller: callerFacts, cart: null, accountExists: false, buyerStatus: null, storeMember: false, shareAccess: null, session: null, operationStatus: null },
       cart: null,
       session,
@@ -109,10 +121,11 @@ function factsOf(read: CheckoutFacts | undefined, caller: Caller, now: Date | un
     };
   }
   if (now && session && session.IsArchived !== true && cart.Status !== 'Closed' && kept !== String(cart.Id) && expiryReason(read!.store, session, now)) {
-    throw new CheckoutExpired(String(cart.Id));
+    return { expired: true, cartId: String(cart.Id) };
   }
   const operation = read!.operation ?? null;
   return {
+    expired: false,
     facts: {
       caller: callerFacts,
       cart: {
