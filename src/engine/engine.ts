@@ -37,6 +37,8 @@ import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type Is
 /** The longest access-token lifetime `issueToken` grants (10 years). */
 const MAX_TOKEN_TTL_SECONDS = 315_360_000;
 
+export type { Caller } from './facts.js';
+
 /** Inputs one action invocation takes at most, unless `maxInputsPerInvocation` says otherwise. */
 export const MAX_INVOCATION_INPUTS = 200;
 
@@ -106,9 +108,11 @@ export interface CallOptions {
 }
 
 /**
- * @internal The caller an HTTP request already loaded when it authenticated (same request, same
- * user): the engine uses it instead of reading the user again.
+ * How a call finds its caller: the public methods read the user of `CallOptions`; the `…As` methods
+ * (internal: the HTTP layer's) take the one its request already loaded when it authenticated.
  */
+type CallerSource<C = Caller> = () => Promise<C>;
+
 /**
  * A record-type argument as the history names it. The argument reaches the library unchecked (the
  * record layer refuses a non-string with INVALID_TYPE), so it is never converted with String(): a
@@ -117,9 +121,6 @@ export interface CallOptions {
 function typeLabel(type: unknown): string {
   return typeof type === 'string' ? type : `<${typeof type}>`;
 }
-
-export const PRELOADED_CALLER = Symbol('checkout-engine.caller');
-type WithCaller = { [PRELOADED_CALLER]?: Caller };
 
 /** A running checkout engine. */
 export class CheckoutEngine {
@@ -185,10 +186,9 @@ export class CheckoutEngine {
     return this.core.storage.kind;
   }
 
-  /** The calling user: the one the request preloaded (when it is this user), else read now. */
-  private callerOf(opts: CallOptions | undefined): Promise<Caller> {
-    const pre = (opts as (CallOptions & WithCaller) | undefined)?.[PRELOADED_CALLER];
-    return pre && pre.Id === opts?.userId ? Promise.resolve(pre) : loadCaller(this.core.storage, opts?.userId);
+  /** The calling user of `opts`, read when the call needs it. */
+  private callerOf(opts: CallOptions | undefined): CallerSource {
+    return () => loadCaller(this.core.storage, opts?.userId);
   }
 
   private live(): void {
@@ -223,12 +223,24 @@ export class CheckoutEngine {
    * step's action) and any inputs, checked at run time only.
    * @example await engine.invokeAny(actionNameFromConfig, inputsFromJson, { userId })
    */
-  async invokeAny(actionName: string, inputs: unknown, opts: CallOptions): Promise<InvocationResult[]> {
+  invokeAny(actionName: string, inputs: unknown, opts: CallOptions): Promise<InvocationResult[]> {
+    return this.invokeBy(this.callerOf(opts), actionName, inputs);
+  }
+
+  /**
+   * @internal `invokeAny` as a caller already loaded (the HTTP layer's: the user its request
+   * authenticated as, so it isn't read again). Not for library callers: the caller isn't checked.
+   */
+  invokeAs(caller: Caller, actionName: string, inputs: unknown): Promise<InvocationResult[]> {
+    return this.invokeBy(async () => caller, actionName, inputs);
+  }
+
+  private async invokeBy(callerOf: CallerSource, actionName: string, inputs: unknown): Promise<InvocationResult[]> {
     this.live();
     const def = this.customActions.get(actionName) ?? requireAction(actionName);
     if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', "'inputs' must be a list of input objects, e.g. [{ \"cartId\": \"0a6…\" }].", ['inputs']);
     if (inputs.length > this.maxInputs) throw new EngineError('TOO_MANY_INPUTS', `'inputs' has ${inputs.length} items; one invocation takes at most ${this.maxInputs}.`, ['inputs']);
-    const caller = await this.callerOf(opts);
+    const caller = await callerOf();
     // Expiry is a deadline in the data, checked against the clock by each action's facts read (see invokeAction).
     const origin = { operation: def.name, callerId: caller.Id };
     return invokeAction(def, { core: this.core, steps: this.steps, caller, origin, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError);
@@ -240,31 +252,67 @@ export class CheckoutEngine {
   }
 
   /** One record by type and id (15 or 18 chars); with `userId`, only if that user may read it. */
-  async getRecord(type: string, id: string, opts?: Partial<CallOptions>): Promise<SObject> {
+  getRecord(type: string, id: string, opts?: Partial<CallOptions>): Promise<SObject> {
+    return this.getRecordBy(async () => (opts?.userId ? this.callerOf(opts as CallOptions)() : undefined), type, id);
+  }
+
+  /** @internal `getRecord` as a caller already loaded (see `invokeAs`). */
+  getRecordAs(caller: Caller, type: string, id: string): Promise<SObject> {
+    return this.getRecordBy(async () => caller, type, id);
+  }
+
+  private async getRecordBy(callerOf: CallerSource<Caller | undefined>, type: string, id: string): Promise<SObject> {
     this.live();
-    const caller = opts?.userId ? await this.callerOf(opts as CallOptions) : undefined;
+    const caller = await callerOf();
     return this.records.get(type, id, caller);
   }
 
   /** Creates a record as `userId`, with the same rules as the actions; returns `{ id, success, errors }`. */
-  async createRecord(type: string, fields: unknown, opts: CallOptions): Promise<{ id: string; success: true; errors: [] }> {
+  createRecord(type: string, fields: unknown, opts: CallOptions): Promise<{ id: string; success: true; errors: [] }> {
+    return this.createRecordBy(this.callerOf(opts), type, fields);
+  }
+
+  /** @internal `createRecord` as a caller already loaded (see `invokeAs`). */
+  createRecordAs(caller: Caller, type: string, fields: unknown): Promise<{ id: string; success: true; errors: [] }> {
+    return this.createRecordBy(async () => caller, type, fields);
+  }
+
+  private async createRecordBy(callerOf: CallerSource, type: string, fields: unknown): Promise<{ id: string; success: true; errors: [] }> {
     this.live();
-    const caller = await this.callerOf(opts);
+    const caller = await callerOf();
     return this.records.create(type, fields, caller, { operation: `createRecord(${typeLabel(type)})`, callerId: caller.Id });
   }
 
   /** Updates a record as `userId` (a session's State moves only as the flow allows). */
-  async updateRecord(type: string, id: string, fields: unknown, opts: CallOptions): Promise<void> {
+  updateRecord(type: string, id: string, fields: unknown, opts: CallOptions): Promise<void> {
+    return this.updateRecordBy(this.callerOf(opts), type, id, fields);
+  }
+
+  /** @internal `updateRecord` as a caller already loaded (see `invokeAs`). */
+  updateRecordAs(caller: Caller, type: string, id: string, fields: unknown): Promise<void> {
+    return this.updateRecordBy(async () => caller, type, id, fields);
+  }
+
+  private async updateRecordBy(callerOf: CallerSource, type: string, id: string, fields: unknown): Promise<void> {
     this.live();
     if (typeof type === 'string' && type.toLowerCase() === 'cartcheckoutsession') await expireBeforeCall(this.core, { checkoutSessionId: id });
-    const caller = await this.callerOf(opts);
+    const caller = await callerOf();
     return this.records.update(type, id, fields, caller, { operation: `updateRecord(${typeLabel(type)})`, callerId: caller.Id, input: fields });
   }
 
   /** Deletes a record as `userId`. */
-  async deleteRecord(type: string, id: string, opts: CallOptions): Promise<void> {
+  deleteRecord(type: string, id: string, opts: CallOptions): Promise<void> {
+    return this.deleteRecordBy(this.callerOf(opts), type, id);
+  }
+
+  /** @internal `deleteRecord` as a caller already loaded (see `invokeAs`). */
+  deleteRecordAs(caller: Caller, type: string, id: string): Promise<void> {
+    return this.deleteRecordBy(async () => caller, type, id);
+  }
+
+  private async deleteRecordBy(callerOf: CallerSource, type: string, id: string): Promise<void> {
     this.live();
-    const caller = await this.callerOf(opts);
+    const caller = await callerOf();
     return this.records.delete(type, id, caller, { operation: `deleteRecord(${typeLabel(type)})`, callerId: caller.Id });
   }
 
@@ -274,10 +322,19 @@ export class CheckoutEngine {
    * `attributes.url`.
    * @example await engine.query("SELECT Id, Status FROM Order WHERE Status = 'Draft'", { userId })
    */
-  async query(soql: string, opts: CallOptions & { apiVersion?: string }): Promise<QueryResult> {
+  query(soql: string, opts: CallOptions & { apiVersion?: string }): Promise<QueryResult> {
+    return this.queryBy(this.callerOf(opts), soql, opts);
+  }
+
+  /** @internal `query` as a caller already loaded (see `invokeAs`). */
+  queryAs(caller: Caller, soql: string, apiVersion?: string): Promise<QueryResult> {
+    return this.queryBy(async () => caller, soql, { apiVersion });
+  }
+
+  private async queryBy(callerOf: CallerSource, soql: string, opts: { apiVersion?: string } | undefined): Promise<QueryResult> {
     this.live();
-    const caller = await this.callerOf(opts);
-    const version = opts.apiVersion;
+    const caller = await callerOf();
+    const version = opts?.apiVersion;
     if (version !== undefined && (typeof version !== 'string' || !/^\d{1,3}\.\d$/.test(version))) {
       throw new EngineError('INVALID_INPUT', `apiVersion must be a version like '64.0', not ${typeof version === 'string' ? `'${version.slice(0, 20)}'` : typeof version}.`, ['apiVersion']);
     }

@@ -2,9 +2,9 @@
  * Authentication of every request, before its body is parsed (so an unauthenticated caller learns
  * nothing about the body): a route the table marks public passes; any other needs
  * `Authorization: Bearer <token>` (or `OAuth <token>`) of a live token, whose user becomes
- * `req.userId` and `req.as`. While the app closes, new requests get ENGINE_CLOSED.
+ * `req.userId` and `req.caller`. While the app closes, new requests get ENGINE_CLOSED.
  */
-import { PRELOADED_CALLER, type CallOptions, type CheckoutEngine } from '../engine/engine.js';
+import type { Caller, CheckoutEngine } from '../engine/engine.js';
 import { EngineError } from '../errors.js';
 import { sendError } from './rest-errors.js';
 import type { RouteTable } from './routing.js';
@@ -14,8 +14,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated Salesforce user id. */
     userId: string;
-    /** The call options of the authenticated user (with the user as loaded at authentication). */
-    as: CallOptions;
+    /** The authenticated user as loaded at authentication: routes call the engine's `…As` methods with it, so it isn't read twice. */
+    caller: Caller;
   }
 }
 
@@ -23,7 +23,7 @@ declare module 'fastify' {
 export const authHook = unencapsulated<{ engine: CheckoutEngine; table: RouteTable }>('auth-hook', async (app, { engine, table }) => {
   app.decorateRequest('userId', '');
   // Set by the hook below before any handler runs; Fastify 5 decorates with null, not an object shared by every request.
-  app.decorateRequest('as', null as unknown as CallOptions);
+  app.decorateRequest('caller', null as unknown as Caller);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -40,7 +40,7 @@ export const authHook = unencapsulated<{ engine: CheckoutEngine; table: RouteTab
       return sendError(reply, new EngineError('INVALID_SESSION', m ? undefined : 'Send the access_token as "Authorization: Bearer <token>".'));
     }
     req.userId = caller.Id;
-    // The user this request authenticated as, handed to the engine so it isn't read twice.
-    req.as = { userId: caller.Id, [PRELOADED_CALLER]: caller } as CallOptions;
+    // The user this request authenticated as, handed to the engine (`invokeAs`…) so it isn't read twice.
+    req.caller = caller;
   });
 });

@@ -15,7 +15,7 @@
  * open is refused with 429 REQUEST_LIMIT_EXCEEDED and a Retry-After, before any work is done.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PRELOADED_CALLER, type CallOptions, type CheckoutEngine } from '../engine/engine.js';
+import type { Caller, CheckoutEngine } from '../engine/engine.js';
 import type { HistoryEntry } from '../engine/sessions.js';
 import { EngineError } from '../errors.js';
 
@@ -34,8 +34,6 @@ export const DEFAULT_STREAM_LIMITS: Readonly<Required<StreamLimits>> = { perUser
 
 /** Why a stream was closed by the server (sent as the last event's `reason`). */
 export type CloseReason = 'signed_out' | 'no_access' | 'shutdown';
-
-type Caller = NonNullable<Awaited<ReturnType<CheckoutEngine['authenticateCaller']>>>;
 
 /** The bearer token of a request (the `onRequest` hook already accepted it). */
 export function bearerOf(req: FastifyRequest): string {
@@ -85,7 +83,7 @@ class LiveStream {
 
   private async readable(sessionId: string, caller: Caller): Promise<boolean> {
     try {
-      await this.hub.engine.getRecord('CartCheckoutSession', sessionId, { userId: caller.Id, [PRELOADED_CALLER]: caller } as CallOptions);
+      await this.hub.engine.getRecordAs(caller, 'CartCheckoutSession', sessionId);
       return true;
     } catch (e) {
       if (e instanceof EngineError && e.status < 500) return false;

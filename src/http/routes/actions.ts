@@ -33,7 +33,7 @@ export const actionRoutes: RouteGroup = async (app, { engine, table }) => {
     async (req, reply) => {
       apiVersion(req.params.version);
       // More inputs than one invocation takes: TOO_MANY_INPUTS (400) from the engine, before any work.
-      const results = await engine.invoke(req.params.action, req.body.inputs, req.as);
+      const results = await engine.invokeAs(req.caller, req.params.action, req.body.inputs);
       const failed = results.find((r) => !r.isSuccess);
       return reply.code(failed ? failed.httpStatus : 200).send(results.map(({ httpStatus: _s, ...r }) => r));
     },

@@ -74,7 +74,7 @@ export const authRoutes: RouteGroup = async (app, { engine, table, baseUrl, logi
   const route = table.on(app);
   /** The identity document of the token's user (Salesforce's identity URL response). */
   const identityOf = async (req: FastifyRequest) => {
-    const user = await engine.getRecord('User', req.userId, req.as);
+    const user = await engine.getRecordAs(req.caller, 'User', req.userId);
     const base = baseUrl(req);
     const v = LATEST_VERSION;
     const rest = (path: string) => `${base}/services/data/v{version}/${path}`;

@@ -110,7 +110,7 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
     async (req, reply) => {
       const q = req.query;
       let sessionId: string | null = null;
-      if (q.session) sessionId = String((await engine.getRecord('CartCheckoutSession', q.session, req.as)).Id);
+      if (q.session) sessionId = String((await engine.getRecordAs(req.caller, 'CartCheckoutSession', q.session)).Id);
       hub.start(req, reply, sessionId);
       logRequest(req, reply);
     },

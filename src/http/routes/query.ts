@@ -19,7 +19,7 @@ export const queryRoutes: RouteGroup = async (app, { engine, table }) => {
     async (req) => {
       const version = apiVersion(req.params.version);
       if (!req.query.q?.trim()) throw new EngineError('MALFORMED_QUERY', "Pass the SOQL text as the 'q' query parameter.", ['q']);
-      return engine.query(req.query.q, { ...req.as, apiVersion: version });
+      return engine.queryAs(req.caller, req.query.q, version);
     },
   );
 };

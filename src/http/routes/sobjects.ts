@@ -38,7 +38,7 @@ export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
     async (req) => {
       const v = apiVersion(req.params.version);
       const object = sobjectType(req.params.type);
-      const rec = await engine.getRecord(object.name, req.params.id, req.as);
+      const rec = await engine.getRecordAs(req.caller, object.name, req.params.id);
       if (req.query.fields === undefined) return withAttributes(v, object.name, rec);
       const byLower = new Map(Object.keys(rec).map((k) => [k.toLowerCase(), k]));
       const out: Record<string, unknown> = { Id: rec.Id };
@@ -54,7 +54,7 @@ export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
     { method: 'POST', url: '/services/data/:version/sobjects/:type', summary: 'Create a record', auth: true, hidden: true, schema: { params: TypeParams, body: RecordBody }, responses: {} },
     async (req, reply) => {
       apiVersion(req.params.version);
-      const res = await engine.createRecord(sobjectType(req.params.type).name, req.body, req.as);
+      const res = await engine.createRecordAs(req.caller, sobjectType(req.params.type).name, req.body);
       return reply.code(201).send(res);
     },
   );
@@ -62,7 +62,7 @@ export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
     { method: 'PATCH', url: '/services/data/:version/sobjects/:type/:id', summary: 'Update a record', auth: true, hidden: true, schema: { params: RecordParams, body: RecordBody }, responses: {} },
     async (req, reply) => {
       apiVersion(req.params.version);
-      await engine.updateRecord(sobjectType(req.params.type).name, req.params.id, req.body, req.as);
+      await engine.updateRecordAs(req.caller, sobjectType(req.params.type).name, req.params.id, req.body);
       return reply.code(204).send();
     },
   );
@@ -70,7 +70,7 @@ export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
     { method: 'DELETE', url: '/services/data/:version/sobjects/:type/:id', summary: 'Delete a record', auth: true, hidden: true, schema: { params: RecordParams }, responses: {} },
     async (req, reply) => {
       apiVersion(req.params.version);
-      await engine.deleteRecord(sobjectType(req.params.type).name, req.params.id, req.as);
+      await engine.deleteRecordAs(req.caller, sobjectType(req.params.type).name, req.params.id);
       return reply.code(204).send();
     },
   );
