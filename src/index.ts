@@ -30,8 +30,8 @@ export { ERRORS, EngineError, StorageFault, type ErrorKey, type ErrorDef } from 
 export { OBJECTS, findObject, type ObjectDef, type FieldDef } from './domain/objects.js';
 export { mintId, parseId, to18, checksumSuffix } from './domain/ids.js';
 export { addMoney, formatMoney, multiplyMoney, percentOf, roundMoney, spreadMoney, subtractMoney, sumMoney } from './domain/money.js';
-export { DEFAULT_FLOW, validateFlow, type FlowDefinition, type FlowStep } from '../machines/flow.js';
-export { createCheckoutSessionMachine, MACHINE_VERSION } from '../machines/checkout-session.js';
+export { DEFAULT_FLOW, validateFlow, type FlowDefinition, type FlowStep } from './domain/flow.js';
+export { createCheckoutSessionMachine, MACHINE_VERSION } from './machines/checkout-session.js';
 export { STEP_REQUIREMENTS } from './domain/requirements.js';
 export type { QueryResult } from './engine/query.js';
 export type { EngineAdmin, AdminQuery } from './engine/admin.js';

@@ -19,7 +19,7 @@ import type { CheckoutEngine } from '../engine/engine.js';
 import { EngineError } from '../errors.js';
 import type { RunningServer } from '../http/server.js';
 import type { InspectorBridge } from '../inspect/bridge.js';
-import type { FlowDefinition } from '../../machines/flow.js';
+import type { FlowDefinition } from '../domain/flow.js';
 import { hint, parseOptions, UsageError, usageMessage } from './args.js';
 import { RUN_HELP, runCommand } from './run.js';
 
@@ -271,7 +271,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   const ttl = intOption('token-ttl', values['token-ttl'], 7200);
   if (ttl <= 0) throw new UsageError('--token-ttl must be positive.');
   const db = dbOf(values.db, io);
-  const { BUILTIN_FLOWS } = await import('../../machines/flow.js');
+  const { BUILTIN_FLOWS } = await import('../domain/flow.js');
   const flowIds = BUILTIN_FLOWS.map((f) => f.id);
   if (values.flow !== undefined && !flowIds.includes(values.flow)) throw new UsageError(`--flow must be one of ${flowIds.join(', ')}; got '${values.flow}'${hint(values.flow, flowIds)}.`);
   const logFormat = values['log-format'] ?? ((io.out as { isTTY?: boolean }).isTTY ? 'pretty' : 'json');

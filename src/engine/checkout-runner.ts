@@ -11,7 +11,7 @@ import { EngineError } from '../errors.js';
 import { addMoney } from '../domain/money.js';
 import type { CheckoutEngine } from './engine.js';
 import type { Row } from '../storage/port.js';
-import type { CompiledFlow, FlowStep, StepKind } from '../../machines/flow.js';
+import type { CompiledFlow, FlowStep, StepKind } from '../domain/flow.js';
 
 /** A buyer's answers to the screen steps (addresses use the DeliverTo and Billing field names). */
 export interface CheckoutAnswers {

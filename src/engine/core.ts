@@ -4,8 +4,8 @@
  * touches storage directly.
  */
 import type { AnyStateMachine } from 'xstate';
-import { createCheckoutSessionMachine, type StepOutput } from '../../machines/checkout-session.js';
-import { BUILTIN_FLOWS, validateFlow, type CompiledFlow, type FlowDefinition, FlowError } from '../../machines/flow.js';
+import { createCheckoutSessionMachine, type StepOutput } from '../machines/checkout-session.js';
+import { BUILTIN_FLOWS, validateFlow, type CompiledFlow, type FlowDefinition, FlowError } from '../domain/flow.js';
 import { EngineError } from '../errors.js';
 import { mintId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';

@@ -3,7 +3,7 @@
  * flows and their statecharts, the step services and the operation worker, and exposes the
  * Salesforce-shaped operations of spec §5.
  */
-import type { FlowDefinition } from '../../machines/flow.js';
+import type { FlowDefinition } from '../domain/flow.js';
 import { ACTIONS, STEP_ACTIONS, invokeAction, requireAction, type InvocationResult } from '../actions/index.js';
 import { integrationStepAction } from '../actions/integration-step.js';
 import { IntegrationRegistry, type IntegrationsOption } from '../integrations/registry.js';
