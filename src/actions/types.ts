@@ -4,7 +4,6 @@
  * so describe and validation can't drift apart.
  */
 import { EngineError } from '../errors.js';
-import { rejectionFor, type Requirement } from '../domain/requirements.js';
 import type { EngineCore } from '../engine/core.js';
 import type { Caller } from '../engine/facts.js';
 import type { StepLifecycle } from '../engine/steps.js';
@@ -75,8 +74,4 @@ export function parseActionInput(def: ActionDef, raw: unknown): Record<string, u
   return out;
 }
 
-/** The caller-facing error of a failed usage requirement; requirement 1 names the `cartId` input. */
-export function requirementError(r: Requirement): EngineError {
-  const { error, detail } = rejectionFor(r);
-  return new EngineError(error, detail, r.id === 1 ? ['cartId'] : []);
-}
+export { requirementError } from '../domain/requirements.js';

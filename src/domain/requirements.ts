@@ -3,7 +3,7 @@
  * facts object the engine loads. The same function decides the statechart's guard and the error
  * returned to the caller: the first failing requirement, in the documented order.
  */
-import type { ErrorKey } from '../errors.js';
+import { EngineError, type ErrorKey } from '../errors.js';
 import type { FlowConventionName } from './flow.js';
 
 /** Permissions that let a user invoke checkout actions. */
@@ -147,6 +147,12 @@ export function rejectionFor(r: Requirement, facts?: RequirementFacts): { error:
   const problem = r.id === 7 ? facts?.session?.problem : null;
   const why = problem ? ` The session can't be restored: ${problem}; cancel the checkout and start again.` : '';
   return { error: r.error, requirement: r.id, detail: `Requirement ${r.id} failed: ${r.description}.${why}` };
+}
+
+/** The caller-facing error of a failed usage requirement; requirement 1 names the `cartId` input. */
+export function requirementError(r: Requirement): EngineError {
+  const { error, detail } = rejectionFor(r);
+  return new EngineError(error, detail, r.id === 1 ? ['cartId'] : []);
 }
 
 /** The first requirement in `list` that fails, or null when all hold. */

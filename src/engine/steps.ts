@@ -21,7 +21,7 @@
  * keyed), a rerun never duplicates work.
  */
 import { EngineError, StorageFault } from '../errors.js';
-import { firstFailedRequirement, STEP_REQUIREMENTS } from '../domain/requirements.js';
+import { firstFailedRequirement, requirementError, STEP_REQUIREMENTS } from '../domain/requirements.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
 import { abandonPlan } from '../domain/abandon.js';
 import { validationOutputRows } from '../domain/validation-output.js';
@@ -37,7 +37,6 @@ import { closeCartOnConfirmation } from './record-service.js';
 import { releaseHolds } from './reservations.js';
 import { formatLease, parseLease } from './queue/types.js';
 import type { OperationWorker } from './worker.js';
-import { requirementError } from '../actions/types.js';
 
 /** Hooks for fault-injection tests (crash or stall at a precise point); never set in production. */
 export interface WorkerFaults {
