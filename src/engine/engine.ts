@@ -28,7 +28,7 @@ import { flushInspector, openInspector, SessionInspector, type InspectOption, ty
 import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
 import { OperationWorker } from './worker.js';
 import { StepLifecycle, type WorkerFaults } from './steps.js';
-import { createOperationQueue, queueOptions } from './queue/index.js';
+import { createOperationQueue, loadOperationQueue, queueOptions } from './queue/index.js';
 import { SessionFeed } from './session-feed.js';
 import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
 import { DEFAULT_THROTTLE_LIMITS, throttledLogin, type LoginAttempt, type ThrottleLimits } from './login-throttle.js';
@@ -522,6 +522,7 @@ export class CheckoutEngine {
 export async function createCheckoutEngine(opts: CheckoutEngineOptions = {}): Promise<CheckoutEngine> {
   const storage = typeof opts.storage === 'object' && opts.storage !== null ? opts.storage : await openStorage(opts.storage ?? ':memory:');
   await storage.migrate();
+  await loadOperationQueue(storage);
   const engine = new CheckoutEngine(storage, opts);
   try {
     await engine.worker.start();
