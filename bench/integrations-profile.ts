@@ -46,7 +46,7 @@ function summarize(file: string): void {
   let total = 0;
   let integrations = 0;
   let rollUp = 0;
-  const short = (url: string) => url.replace(/^file:\/\/.*?\/(src|node_modules|bench|machines)\//, '$1/');
+  const short = (url: string) => url.replace(/^file:\/\/.*?\/(src|node_modules|bench)\//, '$1/');
   prof.samples.forEach((id, i) => {
     const us = prof.timeDeltas[i] ?? 0;
     total += us;

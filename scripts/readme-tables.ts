@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ERRORS } from '../src/errors.js';
 import { OBJECTS } from '../src/domain/objects.js';
-import { DEFAULT_FLOW } from '../machines/flow.js';
+import { DEFAULT_FLOW } from '../src/domain/flow.js';
 import { flowMermaid } from '../src/inspect/mermaid.js';
 import { renderAccessMatrix } from '../test/security/access-matrix.js';
 import { COMPLETION_INVARIANTS } from '../src/domain/completion-invariants.js';

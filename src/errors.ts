@@ -268,6 +268,28 @@ export class StorageFault extends EngineError {
   }
 }
 
+/** A CartValidationOutput a failing step writes. */
+export interface StepValidation {
+  Level?: 'Info' | 'Warning' | 'Error';
+  Type?: string;
+  Message: string;
+  RelatedEntityId?: string | null;
+}
+
+/**
+ * Thrown by a step service or an integration to fail its operation with a message and
+ * CartValidationOutput rows (src/engine/steps.ts writes them).
+ */
+export class StepFailed extends Error {
+  constructor(
+    message: string,
+    readonly validations: StepValidation[] = [],
+  ) {
+    super(message);
+    this.name = 'StepFailed';
+  }
+}
+
 /** Turns anything thrown into an EngineError; unknown failures become INTERNAL without leaking internals. */
 export function toEngineError(err: unknown): EngineError {
   if (err instanceof EngineError) return err;

@@ -9,7 +9,20 @@
  *   const [r] = await engine.invoke('checkoutSessionAction', [{ cartId }], { userId: buyerId });
  *   if (r?.isSuccess) console.log(r.outputValues.requestId);
  */
-export { createCheckoutEngine, CheckoutEngine, type CheckoutEngineOptions, type CallOptions } from './engine/engine.js';
+import { createCheckoutEngine as createEngine, type CheckoutEngine, type CheckoutEngineOptions } from './engine/engine.js';
+import type { InspectorLike } from './engine/inspect-option.js';
+
+export { CheckoutEngine, type CheckoutEngineOptions, type CallOptions } from './engine/engine.js';
+
+/**
+ * Creates a checkout engine on the given storage, runs migrations and resumes operations an
+ * earlier process left unfinished. With `inspect`, the inspector (src/inspect/attach.ts, loaded
+ * only then) subscribes to the engine's session events.
+ * @example const engine = await createCheckoutEngine({ storage: './checkout.db' })
+ */
+export function createCheckoutEngine(opts: CheckoutEngineOptions = {}): Promise<CheckoutEngine> {
+  return createEngine(opts, { attachInspector: async (engine, option) => (await import('./inspect/attach.js')).attachInspector(engine, option) });
+}
 export { ACTIONS } from './actions/index.js';
 export type {
   ActionError,
@@ -30,8 +43,8 @@ export { ERRORS, EngineError, StorageFault, type ErrorKey, type ErrorDef } from 
 export { OBJECTS, findObject, type ObjectDef, type FieldDef } from './domain/objects.js';
 export { mintId, parseId, to18, checksumSuffix } from './domain/ids.js';
 export { addMoney, formatMoney, multiplyMoney, percentOf, roundMoney, spreadMoney, subtractMoney, sumMoney } from './domain/money.js';
-export { DEFAULT_FLOW, validateFlow, type FlowDefinition, type FlowStep } from '../machines/flow.js';
-export { createCheckoutSessionMachine, MACHINE_VERSION } from '../machines/checkout-session.js';
+export { DEFAULT_FLOW, validateFlow, type FlowDefinition, type FlowStep } from './domain/flow.js';
+export { createCheckoutSessionMachine, MACHINE_VERSION } from './machines/checkout-session.js';
 export { STEP_REQUIREMENTS } from './domain/requirements.js';
 export type { QueryResult } from './engine/query.js';
 export type { EngineAdmin, AdminQuery } from './engine/admin.js';
@@ -75,4 +88,8 @@ export type { HistoryEntry, EventOrigin } from './engine/sessions.js';
 export { redactSecrets, REDACTED } from './domain/redact.js';
 export { flowMermaid } from './inspect/mermaid.js';
 export { layoutFlow, type FlowChart } from './inspect/layout.js';
-export type { InspectOption, InspectorLike } from './inspect/inspector.js';
+export type { InspectOption, InspectorLike, AttachedInspector } from './engine/inspect-option.js';
+/** Replays a stored session's history into an inspector (src/inspect/attach.ts, loaded on the call). */
+export async function replayHistory(engine: CheckoutEngine, sessionId: string, inspector: InspectorLike): Promise<number> {
+  return (await import('./inspect/attach.js')).replayHistory(engine, sessionId, inspector);
+}

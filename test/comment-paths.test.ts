@@ -1,5 +1,5 @@
 /**
- * Comments and docs point at files that exist: every repository path a file under src, machines,
+ * Comments and docs point at files that exist: every repository path a file under src,
  * test or docs names (a path starting with one of those folders, `../` prefixes allowed; a `.js`
  * name may stand for its `.ts` source; globs are skipped) must exist, so a rename or a deleted
  * module can't leave stale pointers behind.
@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const ROOTS = ['src', 'machines', 'test', 'docs'];
+const ROOTS = ['src', 'test', 'docs'];
 const TEXT = /\.(ts|mts|mjs|js|md|yaml|yml|json)$/;
 /** A repository path: one of the ROOTS, then path segments; not part of a longer word, URL or package name. */
 const PATH = new RegExp(String.raw`(?<![\w./@:$-])((?:\.\./)*(?:${ROOTS.join('|')})/[\w./*-]*\w)`, 'g');
@@ -41,10 +41,10 @@ describe('paths named in comments and docs', () => {
     const missing = ['src', 'engine', 'no-such-module.ts'].join('/');
     expect(stalePaths('x.ts', `// see ${missing}`)).toEqual([`x.ts:1 ${missing}`]);
     expect(stalePaths('x.ts', `/** see ../../${missing} */`)).toEqual([`x.ts:1 ../../${missing}`]);
-    expect(stalePaths('x.md', 'See `src/engine/engine.ts`, docs/library.md, machines/flow.js, test/flow/ and src/**/*.ts.')).toEqual([]);
+    expect(stalePaths('x.md', 'See `src/engine/engine.ts`, docs/library.md, src/domain/flow.js, test/flow/ and src/**/*.ts.')).toEqual([]);
   });
 
-  it('every src/, test/, machines/ and docs/ path named under those folders exists', () => {
+  it('every src/, test/ and docs/ path named under those folders exists', () => {
     const files = ROOTS.flatMap(filesUnder);
     expect(files.length).toBeGreaterThan(100);
     expect(files.flatMap((f) => stalePaths(f, readFileSync(f, 'utf8')))).toEqual([]);

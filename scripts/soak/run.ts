@@ -12,7 +12,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_FLOW, type FlowStep } from '../../machines/flow.js';
+import { DEFAULT_FLOW, type FlowStep } from '../../src/domain/flow.js';
 import { createCheckoutEngine, type CheckoutEngine } from '../../src/engine/engine.js';
 import { seedDemoCheckout } from '../../src/demo/run-demo.js';
 import { checkInvariants } from '../../src/scenarios/invariants.js';

@@ -3,7 +3,7 @@
  * store's 'inventory' integration (spec §4). Usage requirements and errors are the async-step template's
  * (spec §3, requirement 7 naming this step).
  */
-import { calculatorStepService } from '../integrations/step-service.js';
+import { calculatorStepService } from '../engine/calculator-step.js';
 import { asyncStepAction } from './async-step.js';
 
 /** The checkCartInventoryAction definition. */

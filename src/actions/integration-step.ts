@@ -3,7 +3,7 @@
  * a built-in one runs the integration registered under its action name, through the same
  * async-step template (requirements 1–8, a BackgroundOperation, error exit) as the built-in steps.
  */
-import { calculatorStepService } from '../integrations/step-service.js';
+import { calculatorStepService } from '../engine/calculator-step.js';
 import { asyncStepAction } from './async-step.js';
 import type { ActionDef } from './types.js';
 import type { StepService } from '../engine/core.js';

@@ -19,7 +19,7 @@ import type { CheckoutEngine } from '../engine/engine.js';
 import { EngineError } from '../errors.js';
 import type { RunningServer } from '../http/server.js';
 import type { InspectorBridge } from '../inspect/bridge.js';
-import type { FlowDefinition } from '../../machines/flow.js';
+import type { FlowDefinition } from '../domain/flow.js';
 import { hint, parseOptions, UsageError, usageMessage } from './args.js';
 import { RUN_HELP, runCommand } from './run.js';
 
@@ -271,7 +271,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   const ttl = intOption('token-ttl', values['token-ttl'], 7200);
   if (ttl <= 0) throw new UsageError('--token-ttl must be positive.');
   const db = dbOf(values.db, io);
-  const { BUILTIN_FLOWS } = await import('../../machines/flow.js');
+  const { BUILTIN_FLOWS } = await import('../domain/flow.js');
   const flowIds = BUILTIN_FLOWS.map((f) => f.id);
   if (values.flow !== undefined && !flowIds.includes(values.flow)) throw new UsageError(`--flow must be one of ${flowIds.join(', ')}; got '${values.flow}'${hint(values.flow, flowIds)}.`);
   const logFormat = values['log-format'] ?? ((io.out as { isTTY?: boolean }).isTTY ? 'pretty' : 'json');
@@ -306,15 +306,16 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     process.on('SIGTERM', () => handle('SIGTERM'));
   }
 
-  const [{ createCheckoutEngine }, { startServer }, { LATEST_VERSION }, { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore, fixtureRecordCount }, { parse: parseYaml }] = await Promise.all([
+  const [{ createCheckoutEngine }, { startServer }, { LATEST_VERSION }, { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore, fixtureRecordCount }, { parse: parseYaml }, { attachInspector }] = await Promise.all([
     import('../engine/engine.js'),
     import('../http/server.js'),
     import('../http/describe.js'),
     import('./demo-store.js'),
     import('yaml'),
+    inspectUrl ? import('../inspect/attach.js') : { attachInspector: undefined },
   ]);
   let report: (err: unknown) => void = (err) => line(io.err, JSON.stringify({ level: 50, msg: 'engine error', err: String(err) }));
-  const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e), ...(inspectUrl ? { inspect: inspectUrl } : {}) }).catch(async (e) => {
+  const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e), ...(inspectUrl ? { inspect: inspectUrl } : {}) }, { attachInspector }).catch(async (e) => {
     await bridge?.stop();
     throw e;
   });
@@ -475,11 +476,11 @@ async function inspect(args: string[], io: CliIO, signals: boolean): Promise<num
   if (values.url !== undefined && !/^wss?:\/\//.test(values.url)) throw new UsageError(`--url must be a ws:// or wss:// URL, got '${values.url}'.`);
   const port = intOption('port', values.port, 8080);
   const db = dbOf(values.db, io, { existing: true });
-  const [{ flushInspector, openInspector }, { startInspectorBridge }] = await Promise.all([import('../inspect/inspector.js'), import('../inspect/bridge.js')]);
+  const [{ flushInspector, openInspector }, { replayHistory }, { startInspectorBridge }] = await Promise.all([import('../inspect/inspector.js'), import('../inspect/attach.js'), import('../inspect/bridge.js')]);
   const bridge = values.url ? undefined : await startInspectorBridge({ port });
   try {
     const inspector = openInspector(values.url ?? bridge!.wsUrl);
-    const n = await withEngine(db, (engine) => engine.replayHistory(positionals[0]!, inspector));
+    const n = await withEngine(db, (engine) => replayHistory(engine, positionals[0]!, inspector));
     const delivered = await flushInspector(inspector);
     inspector.stop?.();
     if (!delivered) throw new EngineError('INSPECTOR_UNREACHABLE', `Couldn't deliver the replay to ${values.url ?? bridge!.baseUrl}.`);

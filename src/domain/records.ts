@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { EngineError } from '../errors.js';
 import { parseId } from './ids.js';
-import { Decimal, roundDecimal, toNumber } from './money.js';
+import { Decimal, deriveCartLine, roundDecimal, toNumber } from './money.js';
 import { allFields, findField, findObject, OBJECTS, prefixesFor, type FieldDef, type ObjectDef } from './objects.js';
 
 /** A stored record: Salesforce API field names to values; `Id` always present. */
@@ -296,4 +296,15 @@ export function publicRecord(type: string, row: Record<string, unknown>, admin =
     out[f.name] = row[f.name] ?? null;
   }
   return out as SObject;
+}
+
+/**
+ * Fills a cart line's derived totals from its prices, quantity and adjustment (in decimal, rounded
+ * to cents); a total outside the currency range is NUMBER_OUTSIDE_VALID_RANGE naming it.
+ */
+export function withDerivedLine(item: Record<string, unknown>): Record<string, unknown> {
+  const derived = deriveCartLine(item);
+  const why = `${String(item.SalesPrice ?? item.ListPrice ?? 0)} × ${String(item.Quantity)} on CartItem ${String(item.Id ?? '(new)')}`;
+  for (const [field, value] of Object.entries(derived)) assertInRange('CartItem', field, value, `derived from ${why}`);
+  return { ...item, ...derived };
 }

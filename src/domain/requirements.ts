@@ -4,7 +4,7 @@
  * returned to the caller: the first failing requirement, in the documented order.
  */
 import { EngineError, type ErrorKey } from '../errors.js';
-import type { FlowConventionName } from '../../machines/flow.js';
+import type { FlowConventionName } from './flow.js';
 
 /** Permissions that let a user invoke checkout actions. */
 export const INVOKE_PERMISSIONS = ['ModifyAllData', 'B2BCommerceIntegrator'] as const;

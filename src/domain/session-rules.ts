@@ -4,9 +4,9 @@
  * the other session fields, and a buyer's closing write of the cart. Each returns the problem (an
  * error-table key and a detail naming what was wrong) or null. State and NextState are compared by
  * what they resolve to in the flow (key, label or alias, case-insensitive), never by spelling, and
- * the flow's convention (machines/flow.ts) decides which step a claim names.
+ * the flow's convention (src/domain/flow.ts) decides which step a claim names.
  */
-import { ERROR_STATE, type CompiledFlow } from '../../machines/flow.js';
+import { ERROR_STATE, type CompiledFlow } from './flow.js';
 import type { ErrorKey } from '../errors.js';
 
 /** Why a session refused an event. */

@@ -3,7 +3,7 @@
  * leaving a checkout (the session archived, its operation Canceled, a draft order deleted, the
  * cart Active again — or refused once the checkout has placed its order).
  */
-import { deriveCartLine, rollUpCart, sumMoney } from '../domain/money.js';
+import { rollUpCart, sumMoney } from '../domain/money.js';
 import { assertInRange } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import { findActiveSession } from './facts.js';
@@ -13,23 +13,11 @@ import { releaseHolds } from './reservations.js';
 import { abandonPlan, orderStanding, type AbandonPath, type OrderStanding } from '../domain/abandon.js';
 import { EngineError } from '../errors.js';
 import type { Row, StorageOps } from '../storage/port.js';
+import type { HeldCart } from '../integrations/port.js';
 
-/**
- * Fills a cart line's derived totals from its prices, quantity and adjustment (in decimal, rounded
- * to cents); a total outside the currency range is NUMBER_OUTSIDE_VALID_RANGE naming it.
- */
-export function withDerivedLine(item: Row): Row {
-  const derived = deriveCartLine(item);
-  const why = `${String(item.SalesPrice ?? item.ListPrice ?? 0)} × ${String(item.Quantity)} on CartItem ${String(item.Id ?? '(new)')}`;
-  for (const [field, value] of Object.entries(derived)) assertInRange('CartItem', field, value, `derived from ${why}`);
-  return { ...item, ...derived };
-}
+export { withDerivedLine } from '../domain/records.js';
 
-/** A cart's lines and taxes as a step holds them after its writes (the roll-ups need nothing else). */
-export interface HeldCart {
-  readonly items: readonly Row[];
-  readonly taxes: readonly Row[];
-}
+export type { HeldCart } from '../integrations/port.js';
 
 /**
  * Recomputes line tax totals and the cart header totals from the cart's lines and taxes (decimal

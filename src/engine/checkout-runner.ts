@@ -9,9 +9,12 @@
 import { performance } from 'node:perf_hooks';
 import { EngineError } from '../errors.js';
 import { addMoney } from '../domain/money.js';
-import type { CheckoutEngine } from './engine.js';
+import type { InvocationResult } from '../actions/typed.js';
+import type { EngineAdmin } from './admin.js';
+import type { EngineCore } from './core.js';
+import type { OperationWorker } from './worker.js';
 import type { Row } from '../storage/port.js';
-import type { CompiledFlow, FlowStep, StepKind } from '../../machines/flow.js';
+import type { CompiledFlow, FlowStep, StepKind } from '../domain/flow.js';
 
 /** A buyer's answers to the screen steps (addresses use the DeliverTo and Billing field names). */
 export interface CheckoutAnswers {
@@ -88,9 +91,21 @@ interface Move {
   at: string;
 }
 
+/**
+ * The engine calls the runner makes as the buyer: `CheckoutEngine` (src/engine/engine.ts) passes
+ * itself. Declared here so the runner doesn't import the facade back.
+ */
+export interface CheckoutDriver {
+  readonly core: EngineCore;
+  readonly admin: EngineAdmin;
+  readonly worker: OperationWorker;
+  invokeAny(actionName: string, inputs: unknown, opts: { userId: string }): Promise<InvocationResult[]>;
+  updateRecord(type: string, id: string, fields: unknown, opts: { userId: string }): Promise<void>;
+}
+
 /** A run's state and its calls as the buyer; the handlers below get it. */
 interface Run {
-  engine: CheckoutEngine;
+  engine: CheckoutDriver;
   cartId: string;
   opts: RunCheckoutOptions;
   answers: CheckoutAnswers;
@@ -160,7 +175,7 @@ async function enterScreenStep(run: Run, m: Move): Promise<void> {
 }
 
 /** Drives the cart's checkout to `complete` (or `error`); see the module comment. */
-export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: RunCheckoutOptions): Promise<CheckoutRun> {
+export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: RunCheckoutOptions): Promise<CheckoutRun> {
   const core = engine.core;
   const db = engine.admin;
   const userId = opts.userId;
@@ -177,7 +192,7 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
     record: (state, kind, calls, operationId, status, t0, at) =>
       trajectory.push({ state, kind, calls, operationId, status, startedAt: at, durationMs: Math.round((performance.now() - t0) * 100) / 100, sessionId: run.sessionId }),
     async call(action, input, stepCall = true) {
-      const [r] = await engine.invoke(action, [input], { userId });
+      const [r] = await engine.invokeAny(action, [input], { userId });
       if (r!.isSuccess) return r!.outputValues ?? {};
       const e = r!.errors![0]!;
       if (movedUnderUs(r!.httpStatus, e.statusCode, stepCall)) return 'retry';
@@ -302,7 +317,7 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
     const t0 = performance.now();
     const at = core.now().toISOString();
     // The first call: get (or create) the session. A Closed cart refuses it: the checkout was converted.
-    const [res] = await engine.invoke('checkoutSessionAction', [{ cartId }], { userId });
+    const [res] = await engine.invokeAny('checkoutSessionAction', [{ cartId }], { userId });
     if (!res!.isSuccess && (await db.get('WebCart', cartId))?.Status === 'Closed') return closedCart(t0, at);
     if (!res!.isSuccess) {
       const e = res!.errors![0]!;
@@ -330,7 +345,7 @@ export async function runCheckout(engine: CheckoutEngine, cartId: string, opts: 
 }
 
 /** The delivery method offered to every group with the lowest total fee. */
-async function cheapestMethod(engine: CheckoutEngine, cart: string): Promise<string | null> {
+async function cheapestMethod(engine: CheckoutDriver, cart: string): Promise<string | null> {
   const groups = await engine.admin.count('CartDeliveryGroup', [{ field: 'CartId', op: '=', value: cart }]);
   const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cart }] });
   const byMethod = new Map<string, { n: number; fee: number }>();

@@ -4,8 +4,8 @@
  * touches storage directly.
  */
 import type { AnyStateMachine } from 'xstate';
-import { createCheckoutSessionMachine, type StepOutput } from '../../machines/checkout-session.js';
-import { BUILTIN_FLOWS, validateFlow, type CompiledFlow, type FlowDefinition, FlowError } from '../../machines/flow.js';
+import { createCheckoutSessionMachine, type StepOutput } from '../machines/checkout-session.js';
+import { BUILTIN_FLOWS, validateFlow, type CompiledFlow, type FlowDefinition, FlowError } from '../domain/flow.js';
 import { EngineError } from '../errors.js';
 import { mintId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
@@ -31,24 +31,8 @@ export interface StepContext {
   readonly completionFacts?: CompletionFacts;
 }
 
-/** A CartValidationOutput a failing step writes. */
-export interface StepValidation {
-  Level?: 'Info' | 'Warning' | 'Error';
-  Type?: string;
-  Message: string;
-  RelatedEntityId?: string | null;
-}
-
-/** Thrown by a step service to fail its operation with a message and CartValidationOutput rows. */
-export class StepFailed extends Error {
-  constructor(
-    message: string,
-    readonly validations: StepValidation[] = [],
-  ) {
-    super(message);
-    this.name = 'StepFailed';
-  }
-}
+// Declared with the error table (src/errors.ts), so integrations can throw it without the engine.
+export { StepFailed, type StepValidation } from '../errors.js';
 
 /** The work behind an async step: optional compute outside any transaction, then an atomic commit. */
 export interface StepService {

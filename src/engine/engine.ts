@@ -3,7 +3,7 @@
  * flows and their statecharts, the step services and the operation worker, and exposes the
  * Salesforce-shaped operations of spec §5.
  */
-import type { FlowDefinition } from '../../machines/flow.js';
+import type { FlowDefinition } from '../domain/flow.js';
 import { ACTIONS, STEP_ACTIONS, invokeAction, requireAction, type InvocationResult } from '../actions/index.js';
 import { integrationStepAction } from '../actions/integration-step.js';
 import { IntegrationRegistry, type IntegrationsOption } from '../integrations/registry.js';
@@ -23,12 +23,11 @@ import { loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
-import { layoutFlow, type FlowChart } from '../inspect/layout.js';
-import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
+import type { AttachedInspector, InspectOption } from './inspect-option.js';
 import { readHistory, type HistoryEntry } from './sessions.js';
 import { OperationWorker } from './worker.js';
 import { StepLifecycle, type WorkerFaults } from './steps.js';
-import { createOperationQueue, queueOptions } from './queue/index.js';
+import { createOperationQueue, loadOperationQueue, queueOptions } from './queue/index.js';
 import { SessionFeed } from './session-feed.js';
 import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
 import { DEFAULT_THROTTLE_LIMITS, throttledLogin, type LoginAttempt, type ThrottleLimits } from './login-throttle.js';
@@ -136,8 +135,8 @@ export class CheckoutEngine {
   private readonly maxInputs: number;
   /** The calculators and payment gateway this engine's steps use. */
   readonly integrations: IntegrationRegistry;
-  /** The live Stately inspector, when `inspect` was given. */
-  readonly inspector: SessionInspector | undefined;
+  /** The live Stately inspector, when `inspect` was given (attached by src/inspect/attach.ts). */
+  inspector: AttachedInspector | undefined;
   /**
    * The operator's read-only view of the stored rows (no sharing, `_` columns included): for
    * operators, tests and scenario checks, never to answer a buyer. See docs/library.md.
@@ -163,11 +162,6 @@ export class CheckoutEngine {
     this.records = new RecordService(this.core);
     this.admin = createAdmin(() => this.core.storage);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };
-    if (opts.inspect) {
-      const inspector = new SessionInspector(openInspector(opts.inspect), (e) => this.machineOf(e));
-      this.inspector = inspector;
-      this.core.sessionListeners.add((entry) => inspector.report(entry));
-    }
     this.defaultFlow = opts.defaultFlow ?? 'default';
     for (const flowId of [this.defaultFlow, ...Object.values(this.storeFlows)]) this.core.flow(flowId);
     // A flow's own async steps get an action of their own, run by the integration registered under the action's name.
@@ -377,31 +371,8 @@ export class CheckoutEngine {
     if (this.core.closed) return;
     this.core.closed = true;
     await this.worker.close();
-    if (this.inspector) {
-      await flushInspector(this.inspector.inspector, 2_000);
-      this.inspector.stop();
-    }
+    await this.inspector?.close();
     await this.core.storage.close();
-  }
-
-  private machineOf(entry: HistoryEntry) {
-    try {
-      return this.core.flow(entry.flowId).machine;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * Replays a stored session's history into an inspector (`checkout-engine inspect <id>`): the
-   * actor, then each recorded event and the snapshot after it, in order. Returns how many events.
-   */
-  async replayHistory(sessionId: string, inspector: InspectorLike): Promise<number> {
-    const session = await this.core.storage.get('CartCheckoutSession', sessionId);
-    const history = await this.getHistory(sessionId);
-    const replay = new SessionInspector(inspector, (e) => this.machineOf(e));
-    for (const entry of history) replay.report({ ...entry, flowId: (session?._flow as string | null) ?? 'default' });
-    return history.length;
   }
 
   /**
@@ -533,14 +504,6 @@ export class CheckoutEngine {
     return (row?._flow as string | null) ?? 'default';
   }
 
-  /** Every registered flow laid out by elkjs as a statechart (nodes, edges, coordinates), for the statechart page. */
-  async flowCharts(): Promise<FlowChart[]> {
-    this.live();
-    this.charts ??= Promise.all(this.core.flowIds().map((id) => layoutFlow(this.core.flow(id).flow)));
-    return this.charts;
-  }
-  private charts: Promise<FlowChart[]> | undefined;
-
   /** Checkout sessions for operators (the CLI), newest first, bypassing sharing; archived ones only when asked. */
   async listSessions(opts: { includeArchived?: boolean; limit?: number } = {}): Promise<SObject[]> {
     this.live();
@@ -571,15 +534,28 @@ export class CheckoutEngine {
 }
 
 /**
+ * @internal What the layers above hand the facade (the library entry, src/index.ts, passes them):
+ * `attachInspector` subscribes an inspector to the engine's session events for the `inspect` option.
+ */
+export interface EngineWiring {
+  attachInspector?: (engine: CheckoutEngine, option: InspectOption) => Promise<AttachedInspector>;
+}
+
+/**
  * Creates a checkout engine on the given storage, runs migrations and resumes operations an
  * earlier process left unfinished.
  * @example const engine = await createCheckoutEngine({ storage: './checkout.db' })
  */
-export async function createCheckoutEngine(opts: CheckoutEngineOptions = {}): Promise<CheckoutEngine> {
+export async function createCheckoutEngine(opts: CheckoutEngineOptions = {}, wiring: EngineWiring = {}): Promise<CheckoutEngine> {
   const storage = typeof opts.storage === 'object' && opts.storage !== null ? opts.storage : await openStorage(opts.storage ?? ':memory:');
   await storage.migrate();
+  await loadOperationQueue(storage);
   const engine = new CheckoutEngine(storage, opts);
   try {
+    if (opts.inspect) {
+      if (!wiring.attachInspector) throw new EngineError('INVALID_INPUT', "The 'inspect' option needs the library entry's createCheckoutEngine ('checkout-engine').", ['inspect']);
+      engine.inspector = await wiring.attachInspector(engine, opts.inspect);
+    }
     await engine.worker.start();
   } catch (e) {
     await storage.close().catch(() => {});

@@ -15,22 +15,10 @@ import { cancelCheckout } from './cart.js';
 import { findActiveSession, type CheckoutExpiry } from './facts.js';
 import type { Row } from '../storage/port.js';
 import type { Tx } from './transaction.js';
+import type { StorageOps } from '../storage/port.js';
+import { expiryReason } from '../domain/expiry.js';
 
-/** Why a session is expired at `now`, or null while it is valid. */
-export function expiryReason(store: Row | undefined, session: Row, now: Date): string | null {
-  if (!store) return null;
-  const created = Date.parse(String(session.CreatedDate));
-  const ttl = store.CheckoutTimeToLive;
-  if (ttl === 0) return 'checkout is disabled for this store (CheckoutTimeToLive = 0)';
-  if (typeof ttl === 'number' && ttl > 0 && Number.isFinite(created) && now.getTime() >= created + ttl * 60_000) {
-    return `the checkout expired (CheckoutTimeToLive ${ttl} minutes)`;
-  }
-  const after = typeof store.CheckoutValidAfterDate === 'string' ? Date.parse(store.CheckoutValidAfterDate) : NaN;
-  if (Number.isFinite(after) && Number.isFinite(created) && created < after && now.getTime() >= after) {
-    return "the checkout started before the store's CheckoutValidAfterDate";
-  }
-  return null;
-}
+export { expiryReason } from '../domain/expiry.js';
 
 /**
  * Cancels the cart's active checkout when it is expired (deleting a draft order it made); returns

@@ -7,7 +7,7 @@ import { parseId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import type { CallerFacts, RequirementFacts } from '../domain/requirements.js';
 import type { CheckoutFacts, Row, StorageOps } from '../storage/port.js';
-import { expiryReason } from './expiry.js';
+import { expiryReason } from '../domain/expiry.js';
 
 const CART_PREFIX = OBJECTS.get('WebCart')!.keyPrefix;
 

@@ -9,7 +9,7 @@
  * metadata doesn't say: cascades, a new line's store price, a new cart's owner, password hashing.
  */
 import { EngineError } from '../errors.js';
-import type { CompiledFlow } from '../../machines/flow.js';
+import type { CompiledFlow } from '../domain/flow.js';
 import { parseId } from '../domain/ids.js';
 import { BUYER_OPEN_CART_STATUSES, cartStatusChange, findField, FROZEN, type ObjectDef } from '../domain/objects.js';
 import { roundMoney } from '../domain/money.js';

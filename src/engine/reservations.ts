@@ -18,12 +18,8 @@ import { StepFailed } from './core.js';
 import { VersionConflict } from './sessions.js';
 import type { Row, StorageOps } from '../storage/port.js';
 
-/** What a cart should hold of one inventory row after its inventory step. */
-export interface HoldRequest {
-  quantity: number;
-  sku?: string;
-  relatedEntityId?: string;
-}
+import type { HoldRequest } from '../integrations/port.js';
+export type { HoldRequest } from '../integrations/port.js';
 
 /** The cart's Held reservations, locked for update. */
 export async function heldReservations(tx: StorageOps, cartId: string): Promise<Row[]> {

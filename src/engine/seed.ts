@@ -9,7 +9,7 @@ import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
 import { findObject, OBJECTS } from '../domain/objects.js';
 import { validateFields, withDefaults } from '../domain/records.js';
-import { MACHINE_VERSION } from '../../machines/checkout-session.js';
+import { MACHINE_VERSION } from '../machines/checkout-session.js';
 import type { EngineCore } from './core.js';
 import { recomputeCart, withDerivedLine } from './cart.js';
 import { prepareUserCredentials } from './passwords.js';

@@ -6,8 +6,8 @@
  * lose an update: the loser re-reads and re-decides.
  */
 import { initialTransition, transition, type AnyStateMachine } from 'xstate';
-import { flowOfMachine, MACHINE_VERSION, UNRESTORABLE_STATE, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
-import { ERROR_STATE, type CompiledFlow } from '../../machines/flow.js';
+import { flowOfMachine, MACHINE_VERSION, UNRESTORABLE_STATE, type SessionContext, type SessionEvent } from '../machines/checkout-session.js';
+import { ERROR_STATE, type CompiledFlow } from '../domain/flow.js';
 import { operationInFlight, sessionRowProblem, type Rejection } from '../domain/session-rules.js';
 import type { Row, StorageOps } from '../storage/port.js';
 import { mintId } from '../domain/ids.js';

@@ -26,7 +26,7 @@ import { sessionRowProblem } from '../domain/session-rules.js';
 import { abandonPlan } from '../domain/abandon.js';
 import { validationOutputRows } from '../domain/validation-output.js';
 import type { CompletionPoint } from '../domain/completion-invariants.js';
-import { isRunningStep, type RunStepInput } from '../../machines/checkout-session.js';
+import { isRunningStep, type RunStepInput } from '../machines/checkout-session.js';
 import type { Row, StorageOps } from '../storage/port.js';
 import type { IntegrationRegistry } from '../integrations/registry.js';
 import { StepFailed, type EngineCore, type StepContext, type StepService } from './core.js';

@@ -1,14 +1,14 @@
 /**
  * The flows the CLI and the statechart page can draw without an engine: every FlowDefinition
- * `machines/flow.ts` exports (the default flow and any template flows added there), by id.
+ * `src/domain/flow.ts` exports (the default flow and any template flows added there), by id.
  */
-import * as flowModule from '../../machines/flow.js';
-import type { FlowDefinition } from '../../machines/flow.js';
+import * as flowModule from '../domain/flow.js';
+import type { FlowDefinition } from '../domain/flow.js';
 
 const isFlow = (v: unknown): v is FlowDefinition =>
   !!v && typeof v === 'object' && typeof (v as FlowDefinition).id === 'string' && Array.isArray((v as FlowDefinition).steps) && (v as FlowDefinition).steps.every((s) => s && typeof s.key === 'string');
 
-/** Every flow definition exported by machines/flow.ts (single ones and lists), by id. */
+/** Every flow definition exported by src/domain/flow.ts (single ones and lists), by id. */
 export function builtInFlows(): Map<string, FlowDefinition> {
   const out = new Map<string, FlowDefinition>();
   for (const v of Object.values(flowModule)) {

@@ -9,19 +9,11 @@
 import { createWebSocketInspector } from '@statelyai/inspect';
 import type { AnyStateMachine } from 'xstate';
 import { redactSecrets } from '../domain/redact.js';
+import { EngineError } from '../errors.js';
 import type { HistoryEntry } from '../engine/sessions.js';
+import type { InspectOption, InspectorLike } from '../engine/inspect-option.js';
 
-/** What the engine needs of an inspector: the three methods of `createInspector`'s result (and `stop`). */
-export interface InspectorLike {
-  actor(actor: any, snapshot?: Record<string, unknown>, info?: Record<string, unknown>): void;
-  event(actor: any, event: { type: string; [k: string]: unknown }, info?: { source?: string }): void;
-
-  snapshot(actor: any, snapshot: Record<string, unknown>, info?: { event?: { type: string; [k: string]: unknown } }): void;
-  stop?(): void;
-}
-
-/** The `inspect` option: a WebSocket inspector URL (e.g. `ws://localhost:8080`) or an inspector object. */
-export type InspectOption = string | InspectorLike;
+export type { InspectOption, InspectorLike } from '../engine/inspect-option.js';
 
 /** A state path back to a state value (`inventory.running` → `{ inventory: 'running' }`). */
 export function pathToValue(path: string): unknown {
@@ -85,7 +77,7 @@ export class SessionInspector {
 /** An inspector for the option: a URL opens a WebSocket inspector (it reconnects until stopped). */
 export function openInspector(option: InspectOption): InspectorLike {
   if (typeof option === 'string') {
-    if (!/^wss?:\/\//.test(option)) throw new Error(`inspect URL must start with ws:// or wss://, got '${option}'`);
+    if (!/^wss?:\/\//.test(option)) throw new EngineError('INVALID_INPUT', `The inspect URL must start with ws:// or wss://, got '${option.slice(0, 80)}'.`, ['inspect']);
     return createWebSocketInspector({ url: option, maxDeferredEvents: 10_000 }) as unknown as InspectorLike;
   }
   return option;

@@ -4,7 +4,7 @@
  * template flows all render: one node per step (by kind: screen, async, sync, final), the error
  * state, the transitions the flow allows, and each async or sync step's error exit.
  */
-import { ERROR_STATE, type CompiledFlow } from '../../machines/flow.js';
+import { ERROR_STATE, type CompiledFlow } from '../domain/flow.js';
 
 /** A laid-out state. */
 export interface ChartNode {

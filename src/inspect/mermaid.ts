@@ -3,7 +3,7 @@
  * template flows render the same way): steps with their labels, the transitions the flow allows,
  * each async or sync step's error exit, the final step, and the kind of each step as a class.
  */
-import { ERROR_STATE, validateFlow, type FlowDefinition } from '../../machines/flow.js';
+import { ERROR_STATE, validateFlow, type FlowDefinition } from '../domain/flow.js';
 
 const CLASSES: Record<string, string> = {
   screen: 'fill:#eef6ff,stroke:#3b82f6',

@@ -12,9 +12,8 @@
  * and one field however many edits ran, which array indexes would not.
  */
 import { enablePatches, freeze, Immer, type Draft, type Patch } from 'immer';
-import { EngineError } from '../errors.js';
+import { EngineError, StepFailed } from '../errors.js';
 import { validateFields } from '../domain/records.js';
-import { StepFailed } from '../engine/core.js';
 import type { Row } from '../storage/port.js';
 
 enablePatches();

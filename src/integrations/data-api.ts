@@ -10,12 +10,12 @@
 import { publicRecord, withDefaults } from '../domain/records.js';
 import { validationOutputRows } from '../domain/validation-output.js';
 import { OBJECTS, findObject } from '../domain/objects.js';
-import { StepFailed, type EngineCore } from '../engine/core.js';
-import { recomputeCart, withDerivedLine, type HeldCart } from '../engine/cart.js';
-import { setHolds, type HoldRequest } from '../engine/reservations.js';
+import { StepFailed } from '../errors.js';
+import { withDerivedLine } from '../domain/records.js';
 import type { Filter, Row, StorageOps } from '../storage/port.js';
 import { CART_COLLECTIONS, CartEditor, cartState, collectionOf, refuse, schemaChecked, WRITABLE, type CartDraft, type CartState, type WritePlan } from './cart-draft.js';
 import type { CartDataApi, IntegrationValidation, Match, StagedWrite } from './contract.js';
+import type { CartPort, CartReadPort, HeldCart, HoldRequest } from './port.js';
 
 function filters(match: Match | undefined): Filter[] {
   return Object.entries(match ?? {}).map(([field, value]): Filter =>
@@ -69,12 +69,13 @@ export class StagingCartDataApi implements CartDataApi {
   private newKeys = 0;
 
   constructor(
-    private readonly core: EngineCore,
+    /** The kernel's read port (src/integrations/port.ts). */
+    private readonly port: CartReadPort,
     readonly cart: Row,
     readonly now: Date,
     readonly signal: AbortSignal,
     /** Where it reads: the storage, or the transaction the step runs in. */
-    private readonly reads: StorageOps = core.storage,
+    private readonly reads: StorageOps = port.storage,
   ) {}
 
   /** Loads the cart once: one read per table (in parallel outside a transaction). */
@@ -90,7 +91,7 @@ export class StagingCartDataApi implements CartDataApi {
     ];
     // One connection runs a transaction's statements one at a time.
     const [items, deliveryGroups, taxes, deliveryMethods] =
-      this.reads === this.core.storage ? await Promise.all(tables.map(([o, f]) => read(o, f))) : await tables.reduce<Promise<Row[][]>>(async (acc, [o, f]) => [...(await acc), await read(o, f)], Promise.resolve([]));
+      this.reads === this.port.storage ? await Promise.all(tables.map(([o, f]) => read(o, f))) : await tables.reduce<Promise<Row[][]>>(async (acc, [o, f]) => [...(await acc), await read(o, f)], Promise.resolve([]));
     return new CartEditor(cartState(publicRecord('WebCart', this.cart) as Row, { items, deliveryGroups, taxes, deliveryMethods }), cartId);
   }
 
@@ -281,12 +282,12 @@ async function checkGuards(tx: StorageOps, guards: PreparedPlan['guards']): Prom
 }
 
 /** Writes the draft's plan: one delete per object, one multi-row insert per object, batched updates. */
-async function applyPlan(core: EngineCore, tx: StorageOps, cartId: string, plan: PreparedPlan, stamp: string): Promise<void> {
+async function applyPlan(port: CartPort, tx: StorageOps, cartId: string, plan: PreparedPlan, stamp: string): Promise<void> {
   await checkGuards(tx, plan.guards);
   for (const d of plan.deletes) await tx.delete(d.object, d.ids);
   const inserts = new Map<string, Row[]>();
   for (const i of plan.inserts) {
-    const row: Row = { ...withDefaults(OBJECTS.get(i.object)!, i.values), Id: core.mint(i.object), CreatedDate: stamp, LastModifiedDate: stamp };
+    const row: Row = { ...withDefaults(OBJECTS.get(i.object)!, i.values), Id: port.mint(i.object), CreatedDate: stamp, LastModifiedDate: stamp };
     if (i.object === CART_COLLECTIONS.taxes) row.CartId = cartId;
     if (i.object === CART_COLLECTIONS.deliveryMethods) row.WebCartId = cartId;
     (inserts.get(i.object) ?? inserts.set(i.object, []).get(i.object)!).push(row);
@@ -304,20 +305,20 @@ async function applyPlan(core: EngineCore, tx: StorageOps, cartId: string, plan:
 /**
  * Applies a step's staged result in its transaction: writes outside the draft (stock; rows not of
  * the cart fail the step), the draft's plan, reservations as the cart's holds
- * (src/engine/reservations.ts), the validations, and the cart's roll-ups, computed once from the
+ * (the port's holdStock), the validations, and the cart's roll-ups, computed once from the
  * lines and taxes the step holds when it loaded the cart (else read).
  */
-export async function applyStagedWrites(core: EngineCore, tx: StorageOps, cartId: string, staged: StagedResult, operationId: string, stepType: string, now: Date): Promise<void> {
+export async function applyStagedWrites(port: CartPort, tx: StorageOps, cartId: string, staged: StagedResult, operationId: string, stepType: string, now: Date): Promise<void> {
   const stamp = now.toISOString();
   /** Reservations staged by this run, summed per inventory row: the cart's holds after the step. */
   const holds = new Map<string, HoldRequest>();
   await applyOutsideWrites(tx, cartId, staged.writes, holds, stamp);
-  if (staged.plan) await applyPlan(core, tx, cartId, staged.plan, stamp);
+  if (staged.plan) await applyPlan(port, tx, cartId, staged.plan, stamp);
   // The inventory step sets the cart's holds (a re-run sets, never adds; products it no longer
   // reserves give their stock back); other steps reserve only if their integration asks to.
-  if (holds.size || stepType === 'Inventory') await setHolds(core, tx, cartId, holds, operationId, now);
+  if (holds.size || stepType === 'Inventory') await port.holdStock(tx, cartId, holds, operationId, now);
   if (staged.validations.length) {
-    await tx.insert('CartValidationOutput', validationOutputRows({ cartId, operationId, type: stepType, now, mint: () => core.mint('CartValidationOutput') }, staged.validations));
+    await tx.insert('CartValidationOutput', validationOutputRows({ cartId, operationId, type: stepType, now, mint: () => port.mint('CartValidationOutput') }, staged.validations));
   }
-  await recomputeCart(tx, cartId, now, staged.plan?.held);
+  await port.recomputeCart(tx, cartId, now, staged.plan?.held);
 }

@@ -3,7 +3,7 @@
  * sharing): used by the scenario runner (`totals` expectations), the model-based tests and the
  * property tests.
  */
-import type { CompiledFlow } from '../../machines/flow.js';
+import type { CompiledFlow } from '../domain/flow.js';
 import { sumMoney } from '../domain/money.js';
 import type { CheckoutEngine } from '../engine/engine.js';
 import type { Row } from '../storage/port.js';

@@ -21,7 +21,7 @@ import type { RunningServer } from '../http/server.js';
 import type { InvocationResult } from '../actions/index.js';
 import type { Row } from '../storage/port.js';
 import { checkInvariants, orderTotalsProblem } from './invariants.js';
-import { bossSchemaFor } from '../engine/queue/pg-boss.js';
+import { bossSchemaFor } from '../engine/queue/names.js';
 import { loadScenario, scenarioDir, ScenarioFileError, type LoadedScenario } from './loader.js';
 import { STEP_KINDS, type ExpectDoc, type MatcherDoc, type ScenarioDoc, type StepDoc } from './schema.js';
 

@@ -4,8 +4,8 @@
  * and how a cart's holds change, without a database.
  */
 import { describe, expect, it } from 'vitest';
-import { createCheckoutSessionMachine, UNRESTORABLE_STATE } from '../../machines/checkout-session.js';
-import { DEFAULT_FLOW, validateFlow } from '../../machines/flow.js';
+import { createCheckoutSessionMachine, UNRESTORABLE_STATE } from '../../src/machines/checkout-session.js';
+import { DEFAULT_FLOW, validateFlow } from '../../src/domain/flow.js';
 import { firstFailedRequirement, rejectionFor, type RequirementFacts } from '../../src/domain/requirements.js';
 import { claimProblem, moveProblem, operationInFlight, sessionRowProblem, type SessionState } from '../../src/domain/session-rules.js';
 import { afterRelease, canHold, holdChanges, unreservedStock } from '../../src/domain/stock.js';

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintId } from '../../src/domain/ids.js';
-import { DEFAULT_FLOW, type FlowDefinition } from '../../machines/flow.js';
+import { DEFAULT_FLOW, type FlowDefinition } from '../../src/domain/flow.js';
 import { DEFAULT_INTEGRATIONS } from '../../src/integrations/defaults.js';
 import type { CheckoutEngine } from '../../src/index.js';
 import type { Row } from '../../src/storage/port.js';

@@ -1,5 +1,5 @@
 /** Pure fixtures for statechart tests: a session context and facts under which every usage requirement holds. */
-import type { SessionContext } from '../../machines/checkout-session.js';
+import type { SessionContext } from '../../src/machines/checkout-session.js';
 import type { RequirementFacts } from '../../src/domain/requirements.js';
 
 /** A session context resting at `State` (default the default flow's 'start'), nothing in flight. */

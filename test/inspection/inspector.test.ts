@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createInspector } from '@statelyai/inspect';
-import { createCheckoutEngine } from '../../src/index.js';
+import { createCheckoutEngine, replayHistory } from '../../src/index.js';
 import { dropTestSchemas } from '../helpers/backends.js';
 import { CA_ADDRESS, cartOn } from '../flow/helpers.js';
 import { REDACTED } from '../../src/domain/redact.js';
@@ -77,7 +77,7 @@ describe('Stately inspector over WebSocket', () => {
       // Replay of the stored history into another inspector object: the same trajectory.
       const replayed: Msg[] = [];
       const inspector = createInspector({ send: (e) => void replayed.push(e as unknown as Msg) });
-      expect(await engine.replayHistory(run.sessionId, inspector)).toBe(history.length);
+      expect(await replayHistory(engine, run.sessionId, inspector)).toBe(history.length);
       expect(replayed.filter((m) => m.type === '@xstate.snapshot').map((m) => m.snapshot!.value)).toEqual(history.map((h) => valueOf(h.to)));
       expect(replayed[0]).toMatchObject({ type: '@xstate.actor', sessionId: run.sessionId });
     } finally {

@@ -6,8 +6,8 @@
 import { PASSING_FACTS, sessionContext } from '../helpers/session-fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
-import { createCheckoutSessionMachine, type SessionEvent } from '../../machines/checkout-session.js';
-import { DEFAULT_FLOW, validateFlow, FlowError, type FlowDefinition } from '../../machines/flow.js';
+import { createCheckoutSessionMachine, type SessionEvent } from '../../src/machines/checkout-session.js';
+import { DEFAULT_FLOW, validateFlow, FlowError, type FlowDefinition } from '../../src/domain/flow.js';
 
 const flow = validateFlow(DEFAULT_FLOW);
 const machine = createCheckoutSessionMachine(flow);

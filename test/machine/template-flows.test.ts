@@ -6,8 +6,8 @@
 import { PASSING_FACTS, sessionContext } from '../helpers/session-fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
-import { createCheckoutSessionMachine, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
-import { BUILTIN_FLOWS, DEFAULT_FLOW, FlowError, SALESFORCE_MAIN_FLOW, SALESFORCE_REENTRANT_FLOW, validateFlow } from '../../machines/flow.js';
+import { createCheckoutSessionMachine, type SessionContext, type SessionEvent } from '../../src/machines/checkout-session.js';
+import { BUILTIN_FLOWS, DEFAULT_FLOW, FlowError, SALESFORCE_MAIN_FLOW, SALESFORCE_REENTRANT_FLOW, validateFlow } from '../../src/domain/flow.js';
 import { firstFailedRequirement, STEP_REQUIREMENTS } from '../../src/domain/requirements.js';
 import { claimProblem, closeCartProblem, moveProblem, sessionFieldProblem, sessionWriteEvents } from '../../src/domain/session-rules.js';
 

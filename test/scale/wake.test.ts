@@ -7,7 +7,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createCheckoutEngine, type CheckoutEngine, type CheckoutEngineOptions } from '../../src/engine/engine.js';
-import { PgBossQueue, wakeChannelFor } from '../../src/engine/queue/index.js';
+import { wakeChannelFor } from '../../src/engine/queue/index.js';
+import { PgBossQueue } from '../../src/engine/queue/pg-boss.js';
 import { Wakeups } from '../../src/engine/queue/wake.js';
 import { dropTestSchemas, freshPgUrl, PG_URL } from '../helpers/backends.js';
 import { claimed, gate, startOp } from './claimed-operation.js';

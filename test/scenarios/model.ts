@@ -4,14 +4,14 @@
  * real engine calls (SQLite, the engine's default flow set to that flow) and compares the stored
  * session with the model after every event, checking the invariants too.
  *
- * Events become engine calls by the flow's convention (machines/flow.ts CONVENTIONS): under
+ * Events become engine calls by the flow's convention (src/domain/flow.ts CONVENTIONS): under
  * `source` a CLAIM names the step to run and STEP runs it; under `template` a CLAIM from State S
  * names the successor T (`updateCheckoutSessionStateAction(S, T)`), STEP runs S's own action, and
  * on completion State := T. A SET_STATE is the record write `State := T` under both.
  */
 import { getNextSnapshot, type AnyStateMachine } from 'xstate';
-import { createCheckoutSessionMachine, type SessionContext, type SessionEvent } from '../../machines/checkout-session.js';
-import { BUILTIN_FLOWS, validateFlow, type CompiledFlow, type FlowDefinition } from '../../machines/flow.js';
+import { createCheckoutSessionMachine, type SessionContext, type SessionEvent } from '../../src/machines/checkout-session.js';
+import { BUILTIN_FLOWS, validateFlow, type CompiledFlow, type FlowDefinition } from '../../src/domain/flow.js';
 import type { RequirementFacts } from '../../src/domain/requirements.js';
 import { createCheckoutEngine, type CheckoutEngine } from '../../src/index.js';
 import { checkInvariants } from '../../src/scenarios/invariants.js';

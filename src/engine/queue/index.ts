@@ -6,12 +6,14 @@
 import type { Storage } from '../../storage/port.js';
 import { EngineError } from '../../errors.js';
 import { InProcessQueue } from './in-process.js';
-import { PgBossQueue } from './pg-boss.js';
 import type { OperationQueue } from './types.js';
 
 export type { OperationQueue, OperationRunner, OperationWatch, WakeReason, WakeStats } from './types.js';
 export { InProcessQueue, IN_PROCESS_POLL_MS } from './in-process.js';
-export { PgBossQueue, OPERATION_JOB, PG_POLL_MS, bossSchemaFor, type QueueConnection } from './pg-boss.js';
+export { OPERATION_JOB, PG_POLL_MS, bossSchemaFor } from './names.js';
+export type { QueueConnection } from '../../storage/port.js';
+// The pg-boss queue (pg, pg-boss) loads only for a backend that offers a shared queue: see loadOperationQueue.
+export type { PgBossQueue } from './pg-boss.js';
 export { wakeChannelFor } from './wake.js';
 
 /** Options for `createOperationQueue`. */
@@ -44,13 +46,27 @@ export function queueOptions(o: unknown): { notify?: boolean; pollMs?: number } 
   return { notify: notify as boolean | undefined, pollMs: pollMs as number | undefined };
 }
 
+let pgBossModule: typeof import('./pg-boss.js') | undefined;
+
 /**
- * The queue an engine on `storage` uses: the shared queue (pg-boss) where the backend's adapter
- * names a database for it, else the in-process queue. LISTEN/NOTIFY wake-ups only where the
- * adapter supports them (and `notify` is not false).
+ * Loads the queue module `storage` needs (pg-boss, and with it pg, only where the backend's adapter
+ * names a database for a shared queue), so an engine on SQLite never loads a PostgreSQL driver.
+ */
+export async function loadOperationQueue(storage: Storage): Promise<void> {
+  if (storage.adapter.queueConnection()) pgBossModule ??= await import('./pg-boss.js');
+}
+
+/**
+ * The queue an engine on `storage` uses (after `loadOperationQueue(storage)`): the shared queue
+ * (pg-boss) where the backend's adapter names a database for it, else the in-process queue.
+ * LISTEN/NOTIFY wake-ups only where the adapter supports them (and `notify` is not false).
  */
 export function createOperationQueue(storage: Storage, opts: QueueOptions): OperationQueue {
   const connection = storage.adapter.queueConnection();
-  if (connection) return new PgBossQueue(storage, { connection, ...opts, notify: opts.notify !== false && storage.adapter.supportsNotify });
+  if (connection) {
+    const PgBossQueue = pgBossModule?.PgBossQueue;
+    if (!PgBossQueue) throw new Error('the shared queue is not loaded: await loadOperationQueue(storage) before createOperationQueue');
+    return new PgBossQueue(storage, { connection, ...opts, notify: opts.notify !== false && storage.adapter.supportsNotify });
+  }
   return new InProcessQueue(storage, opts.concurrency, opts.onError, opts.work, opts.pollMs);
 }

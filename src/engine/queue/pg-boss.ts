@@ -30,18 +30,17 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { QueueConnection, Storage } from '../../storage/port.js';
 import { formatLease, parseLease, type OperationQueue, type OperationRunner } from './types.js';
+import { bossSchemaFor, OPERATION_JOB, PG_POLL_MS } from './names.js';
+
+export { bossSchemaFor, OPERATION_JOB, PG_POLL_MS } from './names.js';
 import { PgNotifier, Wakeups, wakeChannelFor, type NoticeKind, type OperationWatch, type WakeStats } from './wake.js';
 
-/** Default fallback poll (ms) while notifications flow: pg-boss fetches and waiters' re-reads. */
-export const PG_POLL_MS = 1_000;
 /** pg-boss's shortest polling interval, used while no notifications can arrive. */
 const FAST_POLL_MS = 500;
 
 /** Advisory-lock namespace (first key) of engine owner locks. */
 const OWNER_LOCK_NS = 727275;
 
-/** The pg-boss queue (job name) that carries background operations. */
-export const OPERATION_JOB = 'checkout-operation';
 
 /** How to reach the database the engine stores to (the storage adapter's `queueConnection()`). */
 export type { QueueConnection };
@@ -66,13 +65,6 @@ interface OperationJob {
   operationId: string;
   /** The lease the sweeper stamped when it sent this job (a takeover token). */
   lease?: string | null;
-}
-
-/** The pg-boss schema for an engine schema. */
-export function bossSchemaFor(schema: string): string {
-  if (schema === 'public') return 'pgboss';
-  const name = `${schema}_pgboss`;
-  return name.length <= 63 ? name : `pgboss_${schema.slice(-50)}`;
 }
 
 /** A pg-boss backed queue shared by every engine process on one PostgreSQL schema. */

@@ -10,7 +10,8 @@
  *  - `PgNotifier` is PostgreSQL's LISTEN/NOTIFY on one dedicated connection per engine process,
  *    on a channel per engine schema; it reconnects (with backoff) when its connection is lost.
  */
-import pg from 'pg';
+// pg loads when a PgNotifier connects: the in-process queue (SQLite) shares this module without it.
+import type pg from 'pg';
 
 /** Why a wait ended: this process's worker finished the operation, another process notified, or the fallback poll. */
 export type WakeReason = 'local' | 'notify' | 'poll';
@@ -199,6 +200,7 @@ export class PgNotifier {
   }
 
   private async connect(): Promise<void> {
+    const { default: pg } = await import('pg');
     const client = new pg.Client({ connectionString: this.opts.connectionString, application_name: 'checkout-engine-wake' });
     const lost = (err?: unknown) => {
       if (this.client !== client) return;

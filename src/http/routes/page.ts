@@ -12,6 +12,7 @@ import { StreamHub } from '../streams.js';
 import { securityHeaders } from '../headers.js';
 import { logRequest } from '../request-log.js';
 import { apiVersion, type RouteGroup } from '../routing.js';
+import { flowCharts } from '../../inspect/attach.js';
 
 const SessionsQuery = z.object({
   state: z.string().max(80).optional().describe('Only sessions in this State'),
@@ -48,7 +49,7 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
 
   route(
     { method: 'GET', url: '/page/api/flows', summary: 'Every registered flow as a statechart laid out by elkjs', auth: true, responses: { 200: { description: '[{ id, width, height, nodes, edges }]' } } },
-    async () => engine.flowCharts(),
+    async () => flowCharts(engine),
   );
 
   route(

@@ -6,9 +6,9 @@
  * (see src/engine/sessions.ts). No I/O, clocks or ids here.
  */
 import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
-import { firstFailedRequirement, rejectionFor, STEP_REQUIREMENTS, type RequirementFacts } from '../src/domain/requirements.js';
-import { claimProblem, moveProblem, resolvedSession, sessionRowProblem, type Rejection } from '../src/domain/session-rules.js';
-import { ERROR_STATE, type CompiledFlow } from './flow.js';
+import { firstFailedRequirement, rejectionFor, STEP_REQUIREMENTS, type RequirementFacts } from '../domain/requirements.js';
+import { claimProblem, moveProblem, resolvedSession, sessionRowProblem, type Rejection } from '../domain/session-rules.js';
+import { ERROR_STATE, type CompiledFlow } from '../domain/flow.js';
 
 /** Bumped whenever the machine's shape changes incompatibly; stored with every snapshot. */
 export const MACHINE_VERSION = 1;

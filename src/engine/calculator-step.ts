@@ -5,9 +5,24 @@
  * write plan; `commit` applies it, batched, in the step's completion transaction. FAILED, an Error-level
  * validation, a throw or an invalid status all fail the step with CartValidationOutput rows.
  */
-import { StepFailed, type StepService } from '../engine/core.js';
-import { applyStagedWrites, StagingCartDataApi, type StagedResult } from './data-api.js';
-import { DEFAULT_INTEGRATIONS } from './defaults.js';
+import { StepFailed, type EngineCore, type StepService } from './core.js';
+import { applyStagedWrites, StagingCartDataApi, type StagedResult } from '../integrations/data-api.js';
+import { DEFAULT_INTEGRATIONS } from '../integrations/defaults.js';
+import type { CartPort } from '../integrations/port.js';
+import { recomputeCart } from './cart.js';
+import { setHolds } from './reservations.js';
+
+/** The kernel's side of the integrations port (src/integrations/port.ts): reads, ids, stock holds and roll-ups. */
+export function cartPort(core: EngineCore): CartPort {
+  return {
+    get storage() {
+      return core.storage;
+    },
+    mint: (object) => core.mint(object),
+    holdStock: (tx, cartId, holds, operationId, now) => setHolds(core, tx, cartId, holds, operationId, now),
+    recomputeCart,
+  };
+}
 
 /** A step service that runs the integration registered under `name` (a calculator or a custom step's action). */
 export function calculatorStepService(name: string, stepType: string): StepService {
@@ -39,7 +54,7 @@ export function calculatorStepService(name: string, stepType: string): StepServi
       return api.result();
     },
     async commit(ctx, tx, computed) {
-      await applyStagedWrites(ctx.core, tx, ctx.cartId, computed as StagedResult, String(ctx.operation.Id), stepType, ctx.now);
+      await applyStagedWrites(cartPort(ctx.core), tx, ctx.cartId, computed as StagedResult, String(ctx.operation.Id), stepType, ctx.now);
       return {};
     },
   };
