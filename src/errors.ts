@@ -221,6 +221,11 @@ export const ERRORS = {
   },
   // --- flow runner (engine.runCheckout) ------------------------------------------------------------
   RUN_CHECKOUT_FAILED: { code: 'INVALID_OPERATION', status: 400, message: 'runCheckout could not continue the checkout:' },
+  // --- Flow metadata runtime (src/flows; docs/flow-runtime.md) --------------------------------------
+  FLOW_LOAD_ERROR: { code: 'FLOW_LOAD_ERROR', status: 400, message: 'The flow metadata could not be loaded:' },
+  FLOW_NAVIGATION_REFUSED: { code: 'INVALID_FLOW_NAVIGATION', status: 400, message: "The navigation doesn't fit the interview's screen:" },
+  FLOW_INPUT_INVALID: { code: 'INVALID_FLOW_INPUT', status: 400, message: "The flow input isn't valid:" },
+  FLOW_NOT_FOUND: { code: 'FLOW_NOT_FOUND', status: 404, message: 'No flow has that API name:' },
   // --- inspection (src/inspect, issue 10) ------------------------------------------------------------
   INSPECTOR_UNREACHABLE: { code: 'INSPECTOR_UNREACHABLE', status: 502, message: 'The Stately inspector could not be reached.' },
 } as const satisfies Record<string, ErrorDef>;
