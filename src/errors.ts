@@ -55,6 +55,19 @@ export const ERRORS = {
     message: 'Integration Is Already in Progress: only one integration can be processed at a time.',
   },
   CART_CLOSED: { code: 'INVALID_OPERATION', status: 403, message: "The cart is Closed: a closed cart can't start a checkout." },
+  // --- checkoutSessionAction's own error table (its Help page; the other actions share the table above) ---
+  SESSION_ACCOUNT_NOT_VALID: {
+    code: 'BAD_REQUEST',
+    status: 400,
+    message: "User Doesn't Have Access to the Effective Account: it isn't an active buyer account or the user can't buy for it.",
+  },
+  SESSION_NOT_STORE_MEMBER: {
+    code: 'BAD_REQUEST',
+    status: 400,
+    message: "User Account Isn't Associated With the Store: the buyer account isn't a member of the cart's store.",
+  },
+  CART_IN_PROGRESS: { code: 'BAD_REQUEST', status: 400, message: 'Cart Is Already in Progress: the requested cart is already being processed.' },
+  SESSION_NOT_CREATED: { code: 'UNKNOWN_EXCEPTION', status: 500, message: "The Session Wasn't Created: an internal error stopped it." },
   CANCEL_CLOSED_CART: { code: 'INVALID_OPERATION', status: 403, message: "Cancel a Closed Cart: a closed cart can't be canceled." },
   CART_NOT_CHECKOUTABLE: { code: 'INVALID_OPERATION', status: 403, message: "Cart Isn't in the Checkout State: only an Active cart can start a checkout." },
   // --- a cart becomes at most one order (src/domain/abandon.ts; docs/sessions-and-stock.md §3) ------

@@ -226,6 +226,31 @@ const OBJECT_LIST: ObjectDef[] = [
     indexes: [['BuyerId']],
   },
   {
+    // A buyer account's saved address (Salesforce's ContactPointAddress): what the checkout's address
+    // screens offer and the templates copy into the delivery group and the cart's billing address.
+    // Read and written by the buyers of its account (access.ts), never by another account.
+    name: 'ContactPointAddress',
+    keyPrefix: '8lW',
+    realPrefix: true,
+    label: 'Contact Point Address',
+    fields: [
+      str('Name', { required: true, ...B }),
+      ref('ParentId', 'Account', { required: true, ...B, fixed: true }),
+      pick('AddressType', ['Billing', 'Shipping'], B),
+      ...['Street', 'City', 'State', 'PostalCode', 'Country', 'StateCode', 'CountryCode'].map((part) => str(part, B)),
+      num('Latitude', B),
+      num('Longitude', B),
+      pick('GeocodeAccuracy', GEOCODE_ACCURACY, B),
+      bool('IsDefault', false, B),
+      bool('IsPrimary', false, B),
+      date('ActiveFromDate', B),
+      date('ActiveToDate', B),
+    ],
+    indexes: [['ParentId']],
+    // 'owner' here is the account: a buyer of another account neither sees nor deletes it.
+    write: BUYER_OBJECT,
+  },
+  {
     name: 'User',
     keyPrefix: '005',
     realPrefix: true,
@@ -899,6 +924,7 @@ export const CHILD_RELATIONSHIPS: Readonly<Record<string, readonly ChildRelation
   Account: [
     { name: 'WebCarts', object: 'WebCart', field: 'AccountId' },
     { name: 'Orders', object: 'Order', field: 'AccountId' },
+    { name: 'ContactPointAddresses', object: 'ContactPointAddress', field: 'ParentId' },
   ],
   WebCart: [
     { name: 'CartItems', object: 'CartItem', field: 'CartId' },

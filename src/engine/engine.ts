@@ -103,6 +103,12 @@ export interface CheckoutEngineOptions {
 /** Who is calling: the authenticated Salesforce user id. */
 export interface CallOptions {
   userId: string;
+  /**
+   * The built-in or registered flow a checkout session created by this call follows, over the
+   * store's flow (a flow interview running a Salesforce template names its shape's flow, e.g.
+   * `salesforce-main-checkout` for Checkout_Main_Checkout). Unknown ids are INVALID_FLOW.
+   */
+  sessionFlow?: string;
 }
 
 /**
@@ -126,7 +132,11 @@ export class CheckoutEngine {
   /** @internal */ readonly core: EngineCore;
   /** @internal */ readonly worker: OperationWorker;
   /** @internal the step lifecycle (src/engine/steps.ts) */ readonly steps: StepLifecycle;
-  private readonly records: RecordService;
+  /**
+   * @internal The record layer with its run modes (`{ mode }`: user, systemWithSharing, system),
+   * for the flow interview host (a flow's record elements); library and REST calls run `user`.
+   */
+  readonly records: RecordService;
   private readonly handles = new Map<string, string>();
   private readonly storeFlows: Record<string, string>;
   private readonly defaultFlow: string;
@@ -228,10 +238,17 @@ export class CheckoutEngine {
     const def = this.customActions.get(actionName) ?? requireAction(actionName);
     if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', "'inputs' must be a list of input objects, e.g. [{ \"cartId\": \"0a6…\" }].", ['inputs']);
     if (inputs.length > this.maxInputs) throw new EngineError('TOO_MANY_INPUTS', `'inputs' has ${inputs.length} items; one invocation takes at most ${this.maxInputs}.`, ['inputs']);
+    const sessionFlow = opts?.sessionFlow;
+    if (sessionFlow !== undefined) this.core.flow(sessionFlow); // INVALID_FLOW when not registered
     const caller = await this.callerOf(opts);
     // Expiry is a deadline in the data, checked against the clock by each action's facts read (see invokeAction).
     return callOrigin.run({ operation: def.name, callerId: caller.Id }, () =>
-      invokeAction(def, { core: this.core, steps: this.steps, caller, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow }, inputs, this.onError),
+      invokeAction(
+        def,
+        { core: this.core, steps: this.steps, caller, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow, ...(sessionFlow !== undefined ? { sessionFlow } : {}) },
+        inputs,
+        this.onError,
+      ),
     );
   }
 
