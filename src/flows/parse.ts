@@ -27,7 +27,7 @@ const parser = new XMLParser({
   ignorePiTags: true,
   parseTagValue: false,
   parseAttributeValue: false,
-  trimValues: true,
+  trimValues: false,
   processEntities: true,
   htmlEntities: false,
   isArray: () => true,
@@ -110,7 +110,7 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
   const issue = (message: string, element?: string) => issues.push({ file, flow: apiName, ...(element ? { element } : {}), message });
   let doc: Node;
   try {
-    doc = parser.parse(xml, true) as Node;
+    doc = dropWhitespace(parser.parse(xml, true)) as Node;
   } catch (err) {
     issues.push({ file, flow: apiName, message: `not well-formed XML: ${(err as Error).message}` });
     return { definition: null, issues };
@@ -142,7 +142,7 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
       return null;
     }
     const kind = kinds[0];
-    const raw = text(v, kind) ?? '';
+    const raw = (kind === 'stringValue' ? rawText(v, kind) : text(v, kind)) ?? '';
     switch (kind) {
       case 'stringValue':
         return { kind: 'string', value: raw };
@@ -459,6 +459,17 @@ function checkLogic(logic: string, count: number, element: string, issue: (m: st
   }
 }
 
+/** Values keep their spaces (`<stringValue>Cart </stringValue>`); whitespace between tags is dropped. */
+function dropWhitespace(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropWhitespace);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (k !== '#text') out[k] = dropWhitespace(x);
+    return out;
+  }
+  return v;
+}
+
 function one(n: Node, tag: string): Node | string | null {
   const v = n[tag];
   return v && v.length ? v[0] : null;
@@ -470,6 +481,9 @@ function nodes(n: Node, tag: string): Node[] {
   return list(n, tag).map((v) => (typeof v === 'string' ? {} : v));
 }
 function text(n: Node, tag: string): string | null {
+  return rawText(n, tag)?.trim() ?? null;
+}
+function rawText(n: Node, tag: string): string | null {
   const v = one(n, tag);
   if (v === null) return null;
   if (typeof v === 'string') return v;
