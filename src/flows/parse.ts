@@ -101,7 +101,8 @@ export function isFlowFile(file: string): boolean {
 }
 
 /**
- * Parse one flow file's XML. `file` names it in issues and gives the API name (its base name) unless
+ * Parse one flow file's XML (an unsupported operator is reported and read as a placeholder, so the
+ * rest of the flow is still checked). `file` names it in issues and gives the API name (its base name) unless
  * `apiName` is passed (built-ins given as strings). A definition is returned whenever the XML is a
  * Flow at all; any issue means it must not run.
  */
@@ -172,7 +173,7 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
     const list = nodes(holder, 'conditions').map((c) => {
       const operator = text(c, 'operator') ?? '';
       if (!(CONDITION_OPERATORS as readonly string[]).includes(operator)) issue(`the condition operator '${operator}' is not supported (supported: ${CONDITION_OPERATORS.join(', ')})`, element);
-      return { left: ref(text(c, 'leftValueReference') ?? '', element), operator: operator as (typeof CONDITION_OPERATORS)[number], right: value(c, 'rightValue', element) };
+      return { left: ref(text(c, 'leftValueReference') ?? '', element), operator: (CONDITION_OPERATORS as readonly string[]).includes(operator) ? (operator as (typeof CONDITION_OPERATORS)[number]) : 'EqualTo', right: value(c, 'rightValue', element) };
     });
     checkLogic(logic, list.length, element, issue);
     return { logic, conditions: list };
@@ -183,7 +184,7 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
       if (!(FILTER_OPERATORS as readonly string[]).includes(operator)) issue(`the filter operator '${operator}' is not supported (supported: ${FILTER_OPERATORS.join(', ')})`, element);
       const field = text(f, 'field') ?? '';
       if (field.includes('.')) issue(`the filter field '${field}' is a cross-object path, which is not supported`, element);
-      return { field, operator: operator as (typeof FILTER_OPERATORS)[number], value: value(f, 'value', element) };
+      return { field, operator: (FILTER_OPERATORS as readonly string[]).includes(operator) ? (operator as (typeof FILTER_OPERATORS)[number]) : 'EqualTo', value: value(f, 'value', element) };
     });
   const params = (holder: Node, tag: string, element: string) => nodes(holder, tag).map((p) => ({ name: text(p, 'name') ?? '', value: value(p, 'value', element) }));
   const outParams = (holder: Node, tag: string, element: string) =>
@@ -256,7 +257,7 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
     const items = nodes(a, 'assignmentItems').map((i) => {
       const operator = text(i, 'operator') ?? '';
       if (!(ASSIGNMENT_OPERATORS as readonly string[]).includes(operator)) issue(`the assignment operator '${operator}' is not supported (supported: ${ASSIGNMENT_OPERATORS.join(', ')})`, name);
-      return { target: ref(text(i, 'assignToReference') ?? '', name), operator: operator as (typeof ASSIGNMENT_OPERATORS)[number], value: value(i, 'value', name) };
+      return { target: ref(text(i, 'assignToReference') ?? '', name), operator: (ASSIGNMENT_OPERATORS as readonly string[]).includes(operator) ? (operator as (typeof ASSIGNMENT_OPERATORS)[number]) : 'Assign', value: value(i, 'value', name) };
     });
     add({ kind: 'assignment', name, label: label(a), items, connector: connector(a, 'connector') });
   }
