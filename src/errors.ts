@@ -55,6 +55,19 @@ export const ERRORS = {
     message: 'Integration Is Already in Progress: only one integration can be processed at a time.',
   },
   CART_CLOSED: { code: 'INVALID_OPERATION', status: 403, message: "The cart is Closed: a closed cart can't start a checkout." },
+  // --- checkoutSessionAction's own error table (its Help page; the other actions share the table above) ---
+  SESSION_ACCOUNT_NOT_VALID: {
+    code: 'BAD_REQUEST',
+    status: 400,
+    message: "User Doesn't Have Access to the Effective Account: it isn't an active buyer account or the user can't buy for it.",
+  },
+  SESSION_NOT_STORE_MEMBER: {
+    code: 'BAD_REQUEST',
+    status: 400,
+    message: "User Account Isn't Associated With the Store: the buyer account isn't a member of the cart's store.",
+  },
+  CART_IN_PROGRESS: { code: 'BAD_REQUEST', status: 400, message: 'Cart Is Already in Progress: the requested cart is already being processed.' },
+  SESSION_NOT_CREATED: { code: 'UNKNOWN_EXCEPTION', status: 500, message: "The Session Wasn't Created: an internal error stopped it." },
   CANCEL_CLOSED_CART: { code: 'INVALID_OPERATION', status: 403, message: "Cancel a Closed Cart: a closed cart can't be canceled." },
   CART_NOT_CHECKOUTABLE: { code: 'INVALID_OPERATION', status: 403, message: "Cart Isn't in the Checkout State: only an Active cart can start a checkout." },
   // --- a cart becomes at most one order (src/domain/abandon.ts; docs/sessions-and-stock.md §3) ------
@@ -221,6 +234,18 @@ export const ERRORS = {
   },
   // --- flow runner (engine.runCheckout) ------------------------------------------------------------
   RUN_CHECKOUT_FAILED: { code: 'INVALID_OPERATION', status: 400, message: 'runCheckout could not continue the checkout:' },
+  // --- Flow metadata runtime (src/flows; docs/flow-runtime.md) --------------------------------------
+  FLOW_LOAD_ERROR: { code: 'FLOW_LOAD_ERROR', status: 400, message: 'The flow metadata could not be loaded:' },
+  FLOW_NAVIGATION_REFUSED: { code: 'INVALID_FLOW_NAVIGATION', status: 400, message: "The navigation doesn't fit the interview's screen:" },
+  FLOW_INPUT_INVALID: { code: 'INVALID_FLOW_INPUT', status: 400, message: "The flow input isn't valid:" },
+  FLOW_NOT_FOUND: { code: 'FLOW_NOT_FOUND', status: 404, message: 'No flow has that API name:' },
+  // --- flow interviews (src/engine/interviews.ts; docs/flow-runtime.md "Running interviews") ---------
+  INTERVIEW_BUSY: {
+    code: 'UNABLE_TO_LOCK_ROW',
+    status: 409,
+    message: 'The flow interview is being navigated by another request (or changed while this one waited): nothing was run; read the interview again, then navigate.',
+  },
+  INTERVIEW_ENDED: { code: 'INVALID_OPERATION', status: 409, message: "The flow interview has ended (Finished or Error) and can't be navigated." },
   // --- inspection (src/inspect, issue 10) ------------------------------------------------------------
   INSPECTOR_UNREACHABLE: { code: 'INSPECTOR_UNREACHABLE', status: 502, message: 'The Stately inspector could not be reached.' },
 } as const satisfies Record<string, ErrorDef>;

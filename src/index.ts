@@ -23,6 +23,9 @@ export { CheckoutEngine, type CheckoutEngineOptions, type CallOptions } from './
 export function createCheckoutEngine(opts: CheckoutEngineOptions = {}): Promise<CheckoutEngine> {
   return createEngine(opts, { attachInspector: async (engine, option) => (await import('./inspect/attach.js')).attachInspector(engine, option) });
 }
+export type { Interview, InterviewScreen, InterviewScreenField, NavigateRequest } from './engine/interviews.js';
+export type { ApexContext, ApexStandIn, ComponentStandIn } from './engine/flow-standins.js';
+export { FlowFault, type FlowData, type FlowLoadIssue } from './flows/contract.js';
 export { ACTIONS } from './actions/index.js';
 export type {
   ActionError,

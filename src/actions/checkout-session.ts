@@ -1,16 +1,31 @@
 /**
  * checkoutSessionAction(cartId, initialState): gets the cart's one active checkout session or
- * creates it (the cart moves Active → Checkout). Requirements 1–5 of spec §3 apply; a Closed cart
- * is refused, and so is a store with checkout disabled (CheckoutTimeToLive = 0). A new session
- * starts at the flow's first state; only ModifyAllData may name another screen state.
+ * creates it (the cart moves Active → Checkout). Requirements 1–5 of spec §3 apply, answered with
+ * this action's own error table (its Help page: the effective account and store membership are
+ * BAD_REQUEST 400, a cart being processed is "Cart Is Already in Progress" 400, a failure while
+ * creating is "The Session Wasn't Created" 500). A Closed cart answers the session that completed
+ * it (the Re-entrant template's hub loops through this action once more after closing the cart and
+ * then routes on that session's State); a Closed cart with no session is refused, and so is a store
+ * with checkout disabled (CheckoutTimeToLive = 0). A new session starts at the flow's first state;
+ * only ModifyAllData may name another screen state.
  */
 import { EngineError } from '../errors.js';
-import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement, requirementError } from '../domain/requirements.js';
+import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement, requirementError, type Requirement } from '../domain/requirements.js';
 import { loadCartFacts } from '../engine/facts.js';
 import { ExpiredCheckout, expireInCall, withFreshCheckout } from '../engine/expiry.js';
 import { isAdmin } from '../engine/access.js';
 import { initialSessionRow } from '../engine/sessions.js';
 import type { ActionDef, ActionEnv } from './types.js';
+
+/** Cart statuses of a cart the platform is processing (an order being placed from it). */
+const IN_PROGRESS_STATUSES = ['Processing', 'PendingClosed'];
+
+/** A failed requirement as this action's error table answers it (requirements 3 and 4 differ from the step actions'). */
+function sessionRequirementError(r: Requirement): EngineError {
+  if (r.id === 3) return new EngineError('SESSION_ACCOUNT_NOT_VALID', `Requirement 3 failed: ${r.description}.`, ['cartId']);
+  if (r.id === 4) return new EngineError('SESSION_NOT_STORE_MEMBER', `Requirement 4 failed: ${r.description}.`, ['cartId']);
+  return requirementError(r);
+}
 
 /** The checkoutSessionAction definition. */
 export const checkoutSessionAction: ActionDef = {
@@ -37,20 +52,24 @@ async function getOrCreateSession(env: ActionEnv, input: Record<string, unknown>
   const seen = await loadCartFacts(core.storage, caller, input.cartId, { now: core.now(), kept });
   if (!seen.expired) {
     const refused = firstFailedRequirement(seen.facts, 'start', CART_ACCESS_REQUIREMENTS);
-    if (refused) throw requirementError(refused);
-    if (seen.cart!.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
+    if (refused) throw sessionRequirementError(refused);
+    // A Closed cart's completed session (it is never archived): the template routes on its State.
     if (seen.session) return { requestId: String(seen.session.Id) };
+    if (seen.cart!.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
   }
-  const sessionId = await core.atomically(
+  let sessionId: string | ExpiredCheckout;
+  try {
+    sessionId = await core.atomically(
     async (tx) => {
       const read = core.now();
       const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: read, kept });
       if (loaded.expired) return expireInCall(core, tx, loaded, read);
       const failed = firstFailedRequirement(loaded.facts, 'start', CART_ACCESS_REQUIREMENTS);
-      if (failed) throw requirementError(failed);
+      if (failed) throw sessionRequirementError(failed);
       const cart = loaded.cart!;
-      if (cart.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
       if (loaded.session) return String(loaded.session.Id);
+      if (cart.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
+      if (IN_PROGRESS_STATUSES.includes(String(cart.Status))) throw new EngineError('CART_IN_PROGRESS', `The cart's status is ${String(cart.Status)}.`, ['cartId']);
       if (cart.Status !== 'Active' && cart.Status !== 'Checkout') {
         throw new EngineError('CART_NOT_CHECKOUTABLE', `The cart's status is ${cart.Status}.`, ['cartId']);
       }
@@ -58,11 +77,13 @@ async function getOrCreateSession(env: ActionEnv, input: Record<string, unknown>
       if (store && store.CheckoutTimeToLive === 0) {
         throw new EngineError('CART_NOT_CHECKOUTABLE', 'Checkout is disabled for this store (CheckoutTimeToLive = 0).', ['cartId']);
       }
-      const flowId = env.storeFlows[String(cart.WebStoreId)] ?? env.defaultFlow ?? 'default';
+      const flowId = env.sessionFlow ?? env.storeFlows[String(cart.WebStoreId)] ?? env.defaultFlow ?? 'default';
       const { flow } = core.flow(flowId);
       const requested = input.initialState === undefined ? flow.def.steps[0]!.key : flow.resolve(String(input.initialState));
       const step = requested ? flow.steps.get(requested) : undefined;
-      if (!step || step.kind !== 'screen') {
+      // A screen state, or the flow's first state whatever its kind (the Main template's session
+      // stays at Start while the store's own synchronous code runs, until cartToOrderAction).
+      if (!step || (step.kind !== 'screen' && step.key !== flow.def.steps[0]!.key)) {
         throw new EngineError(
           'INVALID_INPUT',
           `initialState '${String(input.initialState)}' isn't a screen state of flow '${flowId}' (e.g. '${flow.def.steps[0]!.label}').`,
@@ -106,5 +127,11 @@ async function getOrCreateSession(env: ActionEnv, input: Record<string, unknown>
     // the retry of the other returns the winner's session.
     { origin: env.origin, retryOnUnique: true },
   );
+  } catch (e) {
+    if (e instanceof EngineError) throw e;
+    // Anything else stopped the creation (storage, a broken flow): this action's own 500, reported.
+    core.onInternalError(e);
+    throw new EngineError('SESSION_NOT_CREATED', e instanceof Error ? e.message.slice(0, 200) : undefined, ['cartId']);
+  }
   return sessionId instanceof ExpiredCheckout ? sessionId : { requestId: sessionId };
 }

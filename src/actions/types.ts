@@ -29,6 +29,12 @@ export interface ActionEnv {
   readonly storeFlows: Readonly<Record<string, string>>;
   /** Flow of stores not in storeFlows (default `default`). */
   readonly defaultFlow?: string;
+  /**
+   * The flow a session this call creates follows, over storeFlows and defaultFlow: an interview
+   * running a Salesforce template names the built-in flow of that template's shape
+   * (src/engine/flow-standins.ts `sessionFlowOf`).
+   */
+  readonly sessionFlow?: string;
 }
 
 /** An invocable action. */

@@ -63,7 +63,8 @@ export function demoCatalogFixture(t: CatalogTargets): Record<string, Record<str
 }
 
 /**
- * Builds the demo fixture. Handles: acme, globex, buyerAccount, globexBuyer, buyer, admin, outsider,
+ * Builds the demo fixture. Handles: acme, globex, buyerAccount, globexBuyer, acmeShipping, acmeBilling,
+ * globexShipping (saved addresses), buyer, admin, outsider,
  * store, buyerGroup, ground, express, cart, group0…, item0…, charge0…, product0…, demoPricebook
  * (and session with `sessionState`).
  */
@@ -123,6 +124,12 @@ export function demoFixture(opts: DemoOptions = {}): Record<string, Record<strin
     BuyerAccount: [
       { ref: 'buyerAccount', Name: 'Acme Corporation', BuyerId: '@acme', BuyerStatus: 'Active' },
       { ref: 'globexBuyer', Name: 'Globex', BuyerId: '@globex', BuyerStatus: 'Active' },
+    ],
+    // The buyer accounts' saved addresses: what a template's address screens offer (the default ones first).
+    ContactPointAddress: [
+      { ref: 'acmeShipping', Name: 'Oakland dock', ParentId: '@acme', AddressType: 'Shipping', Street: '100 Harbor Way', City: 'Oakland', State: 'California', StateCode: 'CA', PostalCode: '94607', Country: 'United States', CountryCode: 'US', IsDefault: true, IsPrimary: true },
+      { ref: 'acmeBilling', Name: 'Head office', ParentId: '@acme', AddressType: 'Billing', Street: '1 Market St', City: 'San Francisco', State: 'California', StateCode: 'CA', PostalCode: '94105', Country: 'United States', CountryCode: 'US', IsDefault: true, IsPrimary: true },
+      { ref: 'globexShipping', Name: 'Globex warehouse', ParentId: '@globex', AddressType: 'Shipping', Street: '9 Cypress Creek Rd', City: 'Springfield', State: 'Oregon', StateCode: 'OR', PostalCode: '97477', Country: 'United States', CountryCode: 'US', IsDefault: true },
     ],
     User: [
       { ref: 'buyer', Username: 'buyer@acme.example', Name: 'Bea Buyer', AccountId: '@acme', Permissions: ['B2BCommerceIntegrator'], Password: password },

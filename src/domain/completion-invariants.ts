@@ -61,7 +61,7 @@ export interface CompletionFacts {
   readonly items: readonly FactRow[];
   readonly groups: readonly FactRow[];
   readonly taxes: readonly FactRow[];
-  /** The computations the session's flow makes as steps (a flow without a step leaves it to the store's own code). */
+  /** The computations the session's checkout made: its flow's steps, and those a stand-in of the store's own code stamped (src/engine/flow-standins.ts); a flow without either leaves it to the store's own code. */
   readonly flowComputes: readonly Computation[];
   readonly stamps: CompletionStamps;
   /** The session's order (activate), or null. */

@@ -358,5 +358,40 @@ export const SALESFORCE_MAIN_FLOW: FlowDefinition = {
   ],
 };
 
-/** The flows every engine registers: the default flow and Salesforce's two templates. */
-export const BUILTIN_FLOWS: readonly FlowDefinition[] = [DEFAULT_FLOW, SALESFORCE_REENTRANT_FLOW, SALESFORCE_MAIN_FLOW];
+/**
+ * Salesforce's plain Main Checkout template (`Checkout_Main_Checkout`) as a built-in flow
+ * (`salesforce-main-checkout`): the session stays at `Start` while the store's own synchronous code
+ * runs (address screen, the B2BSync* Apex classes, delivery method, payment and summary screens —
+ * no State write at all); then the record write `NextState := 'Authorize Payment'` claims the order
+ * and `cartToOrderAction(runAsync false)` creates it (State := Authorize Payment); the store's code
+ * authorizes the payment, `NextState := 'Activate Order'` and `activateOrderAction(runAsync false)`
+ * activate it (State := Activate Order, the cart is Closed). So Start is the step cartToOrderAction
+ * runs, under the template convention, and Authorize Payment the one activateOrderAction runs.
+ */
+export const SALESFORCE_MAIN_CHECKOUT_FLOW: FlowDefinition = {
+  id: 'salesforce-main-checkout',
+  convention: 'template',
+  steps: [
+    {
+      key: 'start',
+      label: 'Start',
+      aliases: ['Shipping Address'],
+      kind: 'async',
+      action: 'cartToOrderAction',
+      validationType: 'SystemError',
+      description: "The store's synchronous code and screens run while State stays Start; then NextState := 'Authorize Payment' and cartToOrderAction creates the draft order.",
+    },
+    {
+      key: 'authorizePayment',
+      label: 'Authorize Payment',
+      kind: 'async',
+      action: 'activateOrderAction',
+      validationType: 'SystemError',
+      description: "The store's code authorizes the payment; then NextState := 'Activate Order' and activateOrderAction activates the order.",
+    },
+    { key: 'activateOrder', label: 'Activate Order', kind: 'final', description: 'The order is activated; the cart is Closed.' },
+  ],
+};
+
+/** The flows every engine registers: the default flow and Salesforce's templates. */
+export const BUILTIN_FLOWS: readonly FlowDefinition[] = [DEFAULT_FLOW, SALESFORCE_REENTRANT_FLOW, SALESFORCE_MAIN_FLOW, SALESFORCE_MAIN_CHECKOUT_FLOW];

@@ -226,6 +226,31 @@ const OBJECT_LIST: ObjectDef[] = [
     indexes: [['BuyerId']],
   },
   {
+    // A buyer account's saved address (Salesforce's ContactPointAddress): what the checkout's address
+    // screens offer and the templates copy into the delivery group and the cart's billing address.
+    // Read and written by the buyers of its account (access.ts), never by another account.
+    name: 'ContactPointAddress',
+    keyPrefix: '8lW',
+    realPrefix: true,
+    label: 'Contact Point Address',
+    fields: [
+      str('Name', { required: true, ...B }),
+      ref('ParentId', 'Account', { required: true, ...B, fixed: true }),
+      pick('AddressType', ['Billing', 'Shipping'], B),
+      ...['Street', 'City', 'State', 'PostalCode', 'Country', 'StateCode', 'CountryCode'].map((part) => str(part, B)),
+      num('Latitude', B),
+      num('Longitude', B),
+      pick('GeocodeAccuracy', GEOCODE_ACCURACY, B),
+      bool('IsDefault', false, B),
+      bool('IsPrimary', false, B),
+      date('ActiveFromDate', B),
+      date('ActiveToDate', B),
+    ],
+    indexes: [['ParentId']],
+    // 'owner' here is the account: a buyer of another account neither sees nor deletes it.
+    write: BUYER_OBJECT,
+  },
+  {
     name: 'User',
     keyPrefix: '005',
     realPrefix: true,
@@ -834,6 +859,28 @@ export const INTERNAL_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map(
       fields: [str('Value', { maxLength: 1000 })],
     },
     {
+      // One row per flow interview (src/engine/interviews.ts): a running instance of a store's Flow
+      // metadata, owned by the buyer who started it. State is the runtime's JSON (machine snapshot
+      // and view); Version is its compare-and-set counter; LeaseOwner/LeaseUntil say which request
+      // is navigating it (a lease in the past is free).
+      name: 'FlowInterview',
+      keyPrefix: '0Fo',
+      realPrefix: true,
+      label: 'Flow Interview',
+      fields: [
+        str('FlowApiName', { required: true }),
+        str('Status', { required: true, maxLength: 16 }),
+        ref('OwnerUserId', 'User', { required: true }),
+        str('CartId'),
+        str('CurrentElement'),
+        { name: 'State', type: 'string' },
+        int('Version', { required: true }),
+        str('LeaseOwner'),
+        dt('LeaseUntil', { required: true }),
+      ],
+      indexes: [['OwnerUserId'], ['CartId']],
+    },
+    {
       // One row per event offered to a checkout session: applied (same transaction as the change) or rejected.
       name: 'CheckoutSessionEvent',
       keyPrefix: '0xE',
@@ -899,6 +946,7 @@ export const CHILD_RELATIONSHIPS: Readonly<Record<string, readonly ChildRelation
   Account: [
     { name: 'WebCarts', object: 'WebCart', field: 'AccountId' },
     { name: 'Orders', object: 'Order', field: 'AccountId' },
+    { name: 'ContactPointAddresses', object: 'ContactPointAddress', field: 'ParentId' },
   ],
   WebCart: [
     { name: 'CartItems', object: 'CartItem', field: 'CartId' },

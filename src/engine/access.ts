@@ -3,7 +3,8 @@
  * ModifyAllData sees and edits everything; a buyer reads and edits carts they own or that are
  * shared with them with Edit (Read shares read only) and everything under those carts, and deletes
  * only under carts they own (mode 'delete': an Edit share never grants delete); reads their
- * own account's records and orders; reads catalog and store data; and reads only their own User.
+ * own account's records and orders; reads and writes their own account's saved addresses
+ * (ContactPointAddress); reads catalog and store data; and reads only their own User.
  */
 import type { Caller } from './facts.js';
 import type { AccessMode } from '../domain/write-rules.js';
@@ -105,6 +106,9 @@ export async function scopeFor(tx: StorageOps, caller: Caller, object: string, m
     case 'Order':
     case 'OrderSummary':
       return account ? [{ field: 'AccountId', op: '=', value: account }] : 'none';
+    case 'ContactPointAddress':
+      // An account's saved addresses: its buyers read, edit and delete them; nobody else sees them.
+      return account ? [{ field: 'ParentId', op: '=', value: account }] : 'none';
   }
   if (object in CART_CHILDREN) {
     if (object === 'BackgroundOperation' && mode !== 'read') return 'none';

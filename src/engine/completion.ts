@@ -29,6 +29,17 @@ export function flowComputations(core: EngineCore, flowId: unknown): Computation
   return (Object.keys(COMPUTATION_ACTIONS) as Computation[]).filter((c) => flow.byAction.has(COMPUTATION_ACTIONS[c]));
 }
 
+/**
+ * The computations a session's checkout made: its flow's steps, and those a stand-in of the
+ * store's own code made in the call (src/engine/flow-standins.ts: B2BSyncPricing … stamp the
+ * session like a step). Each must still be current at Cart to Order and activation.
+ */
+export function sessionComputations(core: EngineCore, session: Row): Computation[] {
+  const stamped = parseStamps(session._stamps).computed ?? {};
+  const steps = flowComputations(core, session._flow);
+  return (Object.keys(COMPUTATION_ACTIONS) as Computation[]).filter((c) => steps.includes(c) || stamped[c] !== undefined);
+}
+
 /** The cart's lines, groups and taxes (three statements). */
 export async function cartRows(tx: StorageOps, cartId: string): Promise<{ items: Row[]; groups: Row[]; taxes: Row[] }> {
   const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
@@ -66,7 +77,7 @@ export async function loadCompletionFacts(core: EngineCore, tx: StorageOps, poin
     items,
     groups,
     taxes,
-    flowComputes: flowComputations(core, session._flow),
+    flowComputes: sessionComputations(core, session),
     stamps: parseStamps(session._stamps),
     order,
     paymentRequiredAtZero: storeRow?.CheckoutPaymentRequiredAtZero === true,

@@ -63,13 +63,14 @@ class PlanBuilder {
     readonly object: ObjectDef,
     private readonly scopes: Map<string, Promise<Scope>>,
     private readonly now: Date,
+    private readonly access: QueryAccess = USER_QUERY_ACCESS,
   ) {}
 
   /** The caller's read scope of an object, computed once per query. */
   scope(object: string): Promise<Scope> {
     let s = this.scopes.get(object);
     if (!s) {
-      s = scopeFor(this.tx, this.caller, object, 'read');
+      s = this.access.rows === 'all' ? Promise.resolve<Scope>('all') : scopeFor(this.tx, this.caller, object, 'read');
       this.scopes.set(object, s);
     }
     return s;
@@ -113,7 +114,7 @@ class PlanBuilder {
     const last = parts[parts.length - 1]!;
     const field = findField(object.name, last);
     // A field the caller may not read doesn't exist for it (write-only; ModifyAllData-only for others).
-    if (!field || field.writeOnly || (field.read === 'admin' && !isAdmin(this.caller))) throw noColumn(path, object.name);
+    if (!field || field.writeOnly || (field.read === 'admin' && !isAdmin(this.caller) && this.access.fields !== 'all')) throw noColumn(path, object.name);
     return { ref: { alias, field: field.name }, field, object, hops, path };
   }
 
@@ -326,8 +327,21 @@ function toRecord(row: Row, object: string, fields: Resolved[], apiVersion: stri
   return rec;
 }
 
+/**
+ * What a query reaches besides the caller's own rules: `rows: 'all'` skips sharing (a flow in system
+ * mode without sharing), `fields: 'all'` skips field-level reads (ModifyAllData-only fields; a flow
+ * in either system mode). Write-only fields never exist for a query.
+ */
+export interface QueryAccess {
+  readonly rows: 'shared' | 'all';
+  readonly fields: 'user' | 'all';
+}
+
+/** The caller's own rules: rows shared with them, fields they may read. */
+export const USER_QUERY_ACCESS: QueryAccess = { rows: 'shared', fields: 'user' };
+
 /** Parses and runs a SOQL query as `caller`; record `attributes.url`s name `apiVersion` (e.g. '64.0'). */
-export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, now: Date, apiVersion = '64.0'): Promise<QueryResult> {
+export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, now: Date, apiVersion = '64.0', access: QueryAccess = USER_QUERY_ACCESS): Promise<QueryResult> {
   if (typeof soql !== 'string' || !soql.trim()) throw malformed('A SOQL query string is required (q).');
   let q;
   try {
@@ -339,7 +353,7 @@ export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, no
   const object = findObject(q.object);
   if (!object) throw new EngineError('INVALID_TYPE', `sObject type '${q.object}' is not supported.`);
   const scopes = new Map<string, Promise<Scope>>();
-  const builder = new PlanBuilder(tx, caller, object, scopes, now);
+  const builder = new PlanBuilder(tx, caller, object, scopes, now, access);
   const aggregate = !q.count && (q.groupBy.length > 0 || q.select.some((s) => s.kind === 'aggregate'));
   if (aggregate && q.select.some((s) => s.kind === 'subquery')) throw malformed('A subquery cannot be used in an aggregate query.');
   const shape = await compile(builder, q, [], q.count ? 'count' : aggregate ? 'aggregate' : 'records');
@@ -382,7 +396,7 @@ export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, no
     const byParent = new Map<string, Record<string, unknown>[]>();
     const ids = rows.map((r) => String(r.t0_Id));
     for (let i = 0; i < ids.length; i += CHILD_CHUNK) {
-      const b = new PlanBuilder(tx, caller, child, scopes, now);
+      const b = new PlanBuilder(tx, caller, child, scopes, now, access);
       const parentIn: Predicate = { alias: 't0', field: rel.field, op: 'in', value: ids.slice(i, i + CHILD_CHUNK) };
       const s = await compile(b, sub, [parentIn], 'records');
       const childRows = await tx.select({ ...s.plan, columns: [...s.plan.columns, { as: 'parent_Id', ref: { alias: 't0', field: rel.field } }] });

@@ -34,7 +34,7 @@ import { freeLineProblem } from '../domain/line-rules.js';
 import { publicRecord, requireObject, validateFields, withDefaults, type SObject } from '../domain/records.js';
 import type { EngineCore } from './core.js';
 import type { Caller } from './facts.js';
-import { CART_CHILDREN, isAdmin, ORDER_CHILDREN, rowAccessible } from './access.js';
+import { CART_CHILDREN, isAdmin, ORDER_CHILDREN, rowAccessible, scopeFor } from './access.js';
 import { cancelCheckout, recomputeCart, withDerivedLine } from './cart.js';
 import { prepareUserCredentials } from './passwords.js';
 import { revokeUserTokens } from './tokens.js';
@@ -43,7 +43,79 @@ import type { EventOrigin, Tx } from './transaction.js';
 import { keepHoldsForOrder } from './reservations.js';
 import { closeCartProblem, sessionFieldProblem, sessionWriteEvents, SESSION_MACHINE_FIELDS } from '../domain/session-rules.js';
 import { findActiveSession } from './facts.js';
-import { UniqueViolation, type Row, type StorageOps } from '../storage/port.js';
+import { UniqueViolation, type Filter, type OrderBy, type Row, type StorageOps } from '../storage/port.js';
+import type { RecordAccessMode } from '../flows/contract.js';
+import { runQuery, type QueryAccess, type QueryResult } from './query.js';
+
+export type { RecordAccessMode };
+
+/**
+ * How a record call reaches the data (docs/flows.md "Run modes"). `user` (the default): the
+ * caller's object, field and sharing rules — what a buyer's REST or library call gets. A flow's
+ * record element runs `systemWithSharing` (SystemModeWithSharing: no object or field permission
+ * checks, the caller's row sharing kept) or `system` (SystemModeWithoutSharing: all rows). In both
+ * flow modes a write-back of a record's unchanged fields (engine-owned ones included) is accepted,
+ * as the templates write back whole records they read; the engine's own rules (statechart, frozen
+ * records, cart status moves, completion invariants) hold whatever the mode.
+ */
+export interface RecordCallOptions {
+  readonly mode?: RecordAccessMode;
+  /** The call, as the history of the session events the write offers (or a checkout it cancels) names it. */
+  readonly origin?: EventOrigin;
+}
+
+/** A `find`: AND-ed filters on the object's fields, an order and a limit. */
+export interface RecordFind {
+  readonly where?: readonly Filter[];
+  readonly orderBy?: readonly OrderBy[];
+  readonly limit?: number;
+}
+
+const MODES: readonly RecordAccessMode[] = ['user', 'systemWithSharing', 'system'];
+
+/**
+ * Who a call acts as, per rule: `caller` for the engine's own rules (`role`), `sharer` for row
+ * sharing (ModifyAllData's reach in `system` mode), `permRole` for object and field permissions
+ * (ModifyAllData's in either flow mode).
+ */
+interface Access {
+  readonly caller: Caller;
+  readonly sharer: Caller;
+  readonly role: Role;
+  readonly permRole: Role;
+  readonly flow: boolean;
+}
+
+function accessOf(caller: Caller, opts: RecordCallOptions | undefined): Access {
+  const mode = opts?.mode ?? 'user';
+  if (!MODES.includes(mode)) throw new EngineError('INVALID_INPUT', `mode must be one of ${MODES.join(', ')}.`, ['mode']);
+  const role = roleOf(caller.Permissions);
+  if (mode === 'user') return { caller, sharer: caller, role, permRole: role, flow: false };
+  const sharer = mode === 'system' && !isAdmin(caller) ? { ...caller, Permissions: [...caller.Permissions, 'ModifyAllData'] } : caller;
+  return { caller, sharer, role, permRole: 'admin', flow: true };
+}
+
+/** Whether a written value equals the stored one (null and absent alike; a number and its text alike). */
+function sameValue(stored: unknown, written: unknown): boolean {
+  const a = stored ?? null;
+  const b = written ?? null;
+  if (a === b) return true;
+  if (typeof a === 'number' || typeof b === 'number') return a !== null && b !== null && a !== '' && b !== '' && Number(a) === Number(b);
+  if (Array.isArray(a) && Array.isArray(b)) return JSON.stringify(a) === JSON.stringify(b);
+  return false;
+}
+
+/** The fields of a flow's write-back that change something (Id and unchanged values dropped). */
+function changedFields(object: ObjectDef, row: Row, fields: unknown): unknown {
+  if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) return fields;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
+    const f = findField(object.name, k);
+    if (f && !f.writeOnly && sameValue(row[f.name], v)) continue;
+    out[k] = v;
+  }
+  return out;
+}
 
 /** Children deleted with their cart (master-detail). */
 const CASCADE_FROM_CART = ['CartTax', 'CartItem', 'CartDeliveryGroupMethod', 'CartDeliveryGroup', 'CartValidationOutput', 'WebCartShare'];
@@ -209,15 +281,50 @@ export class RecordService {
   constructor(private readonly core: EngineCore) {}
 
   /** One record; with a caller, only if they may read it (NOT_FOUND otherwise). */
-  async get(type: string, id: unknown, caller?: Caller): Promise<SObject> {
+  async get(type: string, id: unknown, caller?: Caller, opts?: RecordCallOptions): Promise<SObject> {
     const object = requireObject(type);
     const rid = requireId(object, id);
+    const access = caller ? accessOf(caller, opts) : null;
     const row = await this.core.storage.get(object.name, rid);
     if (!row) throw new EngineError('NOT_FOUND', `No ${object.name} with id ${rid}.`, ['Id']);
-    if (caller && !(await rowAccessible(this.core.storage, caller, object.name, row, 'read'))) {
+    if (access && !(await rowAccessible(this.core.storage, access.sharer, object.name, row, 'read'))) {
       throw new EngineError('NOT_FOUND', `No ${object.name} with id ${rid}.`, ['Id']);
     }
-    return publicRecord(object.name, row, !caller || isAdmin(caller));
+    return publicRecord(object.name, row, !access || access.permRole === 'admin');
+  }
+
+  /**
+   * The records of `type` matching `find` that `caller` reaches in `opts.mode` (sharing unless
+   * `system`; every readable field, ModifyAllData-only ones too in a flow mode). Filters name the
+   * object's fields (INVALID_FIELD otherwise).
+   */
+  async find(type: string, find: RecordFind, caller: Caller, opts?: RecordCallOptions): Promise<SObject[]> {
+    const object = requireObject(type);
+    const access = accessOf(caller, opts);
+    const admin = access.permRole === 'admin';
+    const known = (name: string, what: string) => {
+      const f = findField(object.name, name);
+      if (!f || f.writeOnly || (f.read === 'admin' && !admin)) throw new EngineError('INVALID_FIELD', `No such column '${String(name)}' on entity '${object.name}' (${what}).`, [String(name)]);
+      return f.name;
+    };
+    const where: Filter[] = (find.where ?? []).map((f) => ({ ...f, field: known(f.field, 'filter') }) as Filter);
+    const orderBy: OrderBy[] = (find.orderBy ?? []).map((o) => ({ ...o, field: known(o.field, 'order') }));
+    if (find.limit !== undefined && (!Number.isInteger(find.limit) || find.limit < 0)) throw new EngineError('INVALID_INPUT', 'limit must be a whole number ≥ 0.', ['limit']);
+    const scope = await scopeFor(this.core.storage, access.sharer, object.name, 'read');
+    if (scope === 'none') return [];
+    const rows = await this.core.storage.find(object.name, {
+      where: [...where, ...(scope === 'all' ? [] : scope)],
+      ...(orderBy.length ? { orderBy } : {}),
+      ...(find.limit !== undefined ? { limit: find.limit } : {}),
+    });
+    return rows.map((r) => publicRecord(object.name, r, admin));
+  }
+
+  /** A SOQL query as `caller` in `opts.mode` (see `find`). */
+  async query(soql: string, caller: Caller, opts?: RecordCallOptions & { apiVersion?: string }): Promise<QueryResult> {
+    const access = accessOf(caller, opts);
+    const q: QueryAccess = { rows: opts?.mode === 'system' ? 'all' : 'shared', fields: access.flow ? 'all' : 'user' };
+    return runQuery(this.core.storage, caller, soql, this.core.now(), opts?.apiVersion, q);
   }
 
   /**
@@ -269,13 +376,14 @@ export class RecordService {
     }
   }
 
-  /** Creates a record as `caller`; returns the Salesforce create response. `origin`: the call, as the history of a checkout it cancels names it. */
-  async create(type: string, fields: unknown, caller: Caller, origin?: EventOrigin): Promise<{ id: string; success: true; errors: [] }> {
+  /** Creates a record as `caller`; returns the Salesforce create response. */
+  async create(type: string, fields: unknown, caller: Caller, opts?: RecordCallOptions): Promise<{ id: string; success: true; errors: [] }> {
     const object = requireObject(type);
-    const role = roleOf(caller.Permissions);
-    refuse(checkObjectWrite(object, 'create', role));
+    const access = accessOf(caller, opts);
+    const role = access.role;
+    refuse(checkObjectWrite(object, 'create', access.permRole));
     const values = validateFields(object.name, fields, 'create');
-    refuse(checkFieldWrite(object, 'create', role, values));
+    refuse(checkFieldWrite(object, 'create', access.permRole, values));
     const now = this.core.now();
     const id = this.core.mint(object.name);
     let row: Row = { ...withDefaults(object, values), Id: id, CreatedDate: now.toISOString(), LastModifiedDate: now.toISOString() };
@@ -289,10 +397,10 @@ export class RecordService {
     if (object.name === 'User') await prepareUserCredentials(row);
     try {
       await this.core.atomically(async (tx) => {
-        const targets = await checkReferences(tx, caller, object, row, row);
+        const targets = await checkReferences(tx, access.sharer, object, row, row);
         await deriveAndMatch(tx, object, row, row);
         await this.checkNotFrozen(tx, object, row, role, 'create');
-        if (object.name !== 'WebCart' && !(await rowAccessible(tx, caller, object.name, row, 'edit'))) {
+        if (object.name !== 'WebCart' && !(await rowAccessible(tx, access.sharer, object.name, row, 'edit'))) {
           throw new EngineError('INSUFFICIENT_ACCESS', `You can't create ${object.name} records here.`);
         }
         await applyFieldSources(tx, object, 'create', role, values, row, targets);
@@ -310,7 +418,7 @@ export class RecordService {
         if (cartId && cancelsCheckout(object, 'create')) await this.cancelIfInCheckout(tx, cartId, false, object);
         await tx.insert(object.name, [row]);
         if ((object.name === 'CartItem' || object.name === 'CartTax') && cartId) await recomputeCart(tx, cartId, now);
-      }, { origin });
+      }, { origin: opts?.origin });
     } catch (e) {
       if (e instanceof UniqueViolation) throw new EngineError('DUPLICATE_VALUE', `A ${object.name} with one of these unique values already exists.`);
       throw e;
@@ -339,22 +447,28 @@ export class RecordService {
     await cancelCheckout(this.core, tx, cartId, this.core.now(), 'cartChange', undefined, fields);
   }
 
-  /** Updates a record as `caller`. `origin`: the call, as the history of the session events it offers names it. */
-  async update(type: string, id: unknown, fields: unknown, caller: Caller, origin?: EventOrigin): Promise<void> {
+  /** Updates a record as `caller`. */
+  async update(type: string, id: unknown, fields: unknown, caller: Caller, opts?: RecordCallOptions): Promise<void> {
     const object = requireObject(type);
     const rid = requireId(object, id);
-    const role = roleOf(caller.Permissions);
-    refuse(checkObjectWrite(object, 'update', role));
+    const access = accessOf(caller, opts);
+    const role = access.role;
+    if (access.flow) {
+      // A flow writes back the record it read: what it didn't change isn't part of the write.
+      const stored = await this.core.storage.get(object.name, rid);
+      if (stored && (await rowAccessible(this.core.storage, access.sharer, object.name, stored, 'read'))) fields = changedFields(object, stored, fields);
+    }
+    refuse(checkObjectWrite(object, 'update', access.permRole));
     const values = validateFields(object.name, fields, 'update');
-    refuse(checkFieldWrite(object, 'update', role, values));
+    refuse(checkFieldWrite(object, 'update', access.permRole, values));
     if (object.name === 'User') await prepareUserCredentials(values);
     const now = this.core.now();
     try {
       await this.core.atomically(async (tx) => {
-        const row = await this.requireEditable(tx, caller, object, rid);
+        const row = await this.requireEditable(tx, access.sharer, object, rid);
         // A password change ends the user's access tokens (in this transaction: only if the change commits).
         if (object.name === 'User' && 'Password' in values) await revokeUserTokens(tx, rid);
-        refuse(checkFieldWrite(object, 'update', role, values, row));
+        refuse(checkFieldWrite(object, 'update', access.permRole, values, row));
         await this.checkNotFrozen(tx, object, row, role, 'update');
         if (object.name === 'WebCart' && 'Status' in values && values.Status !== row.Status) {
           // The one Status move a buyer makes: a template flow's own Checkout → Closed at Order
@@ -369,9 +483,9 @@ export class RecordService {
           }
         }
         const merged: Row = { ...row, ...values };
-        const targets = await checkReferences(tx, caller, object, values, merged);
+        const targets = await checkReferences(tx, access.sharer, object, values, merged);
         await deriveAndMatch(tx, object, merged, values);
-        if (!(await rowAccessible(tx, caller, object.name, merged, 'edit'))) {
+        if (!(await rowAccessible(tx, access.sharer, object.name, merged, 'edit'))) {
           throw new EngineError('INSUFFICIENT_ACCESS', `You can't move ${object.name} ${rid} there.`, Object.keys(values));
         }
         const copied = await applyFieldSources(tx, object, 'update', role, values, merged, targets);
@@ -399,7 +513,7 @@ export class RecordService {
         if (object.name === 'CartItem' || object.name === 'CartTax') {
           for (const c of new Set([row.CartId, next.CartId].filter((x): x is string => typeof x === 'string'))) await recomputeCart(tx, c, now);
         }
-      }, { origin });
+      }, { origin: opts?.origin });
     } catch (e) {
       if (e instanceof UniqueViolation) throw new EngineError('DUPLICATE_VALUE', `A ${object.name} with one of these unique values already exists.`);
       throw e;
@@ -441,15 +555,16 @@ export class RecordService {
   }
 
   /** Deletes a record as `caller` (a cart takes its lines, groups, taxes and shares with it; an order its lines). */
-  async delete(type: string, id: unknown, caller: Caller, origin?: EventOrigin): Promise<void> {
+  async delete(type: string, id: unknown, caller: Caller, opts?: RecordCallOptions): Promise<void> {
     const object = requireObject(type);
     const rid = requireId(object, id);
-    const role = roleOf(caller.Permissions);
-    refuse(checkObjectWrite(object, 'delete', role));
+    const access = accessOf(caller, opts);
+    const role = access.role;
+    refuse(checkObjectWrite(object, 'delete', access.permRole));
     const now = this.core.now();
     await this.core.atomically(async (tx) => {
-      const row = await this.requireEditable(tx, caller, object, rid, deleteAccess(object));
-      refuse(checkRowDelete(object, role, row));
+      const row = await this.requireEditable(tx, access.sharer, object, rid, deleteAccess(object));
+      refuse(checkRowDelete(object, access.permRole, row));
       await this.checkNotFrozen(tx, object, row, role, 'delete');
       // Children that block the delete (a delivery group's lines): refused, naming them; nothing changes.
       const counts: Record<string, number> = {};
@@ -476,6 +591,6 @@ export class RecordService {
       if (object.name === 'CartDeliveryGroup') await children(['CartDeliveryGroupMethod'], () => 'CartDeliveryGroupId', rid);
       await tx.delete(object.name, [rid]);
       if ((object.name === 'CartItem' || object.name === 'CartTax') && typeof row.CartId === 'string') await recomputeCart(tx, row.CartId, now);
-    }, { origin });
+    }, { origin: opts?.origin });
   }
 }

@@ -89,6 +89,7 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
       OrderItemTaxLineItem: [{ ref: 'oitax', OrderItemId: '@oi', OrderId: '@order', Name: 'Tax', Amount: 0.8 }],
       OrderItemAdjustmentLineItem: [{ ref: 'oiadj', OrderItemId: '@oi', OrderId: '@order', Name: 'Promo', Amount: -1 }],
       OrderSummary: [{ ref: 'summary', OriginalOrderId: '@order', AccountId: acme, OwnerId: first.buyerId }],
+      ContactPointAddress: [{ ref: 'cpa', Name: 'Dock 1', ParentId: acme, AddressType: 'Shipping', Street: '1 Main St', City: 'Oakland', IsDefault: true }],
     });
     Object.assign(ids, seeded, { cart: cartId, acme, owner: first.buyerId, store: first.storeId, product: String(product!.Id), item: String(item!.Id), method: String(method!.Id), book: String(book!.Id) });
     const firstOf = async (object: string, where: Record<string, unknown> = {}) => {
@@ -101,6 +102,7 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
     const s = (object: string, id: string, create: Record<string, unknown>, update: Record<string, unknown>) => (sample[object] = { id, create, update });
     s('Account', acme, { Name: 'New account' }, { Name: 'Acme Renamed' });
     s('BuyerAccount', await firstOf('BuyerAccount', { BuyerId: acme }), { Name: 'New buyer', BuyerId: acme, BuyerStatus: 'Active' }, { Name: 'Renamed' });
+    s('ContactPointAddress', seeded.cpa!, { Name: 'Dock 2', ParentId: acme, AddressType: 'Billing', City: 'Berkeley' }, { City: 'Alameda' });
     s('User', first.buyerId, { Username: 'new@acme.example', Name: 'New', AccountId: acme }, { Name: 'Renamed' });
     s('WebStore', first.storeId, { Name: 'New store' }, { Name: 'Renamed store' });
     s('BuyerGroup', String(member!.BuyerGroupId), { Name: 'New group' }, { Name: 'Renamed group' });

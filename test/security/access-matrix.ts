@@ -208,6 +208,18 @@ const ADMIN_WRITES = () => ({ create: adminWrite(), update: adminWrite(), delete
 export const OBJECT_MATRIX: readonly ObjectRows[] = [
   obj('Account', 'account A', 'account', ADMIN_WRITES()),
   obj('BuyerAccount', "account A's", 'account', ADMIN_WRITES()),
+  obj(
+    'ContactPointAddress',
+    "account A's default shipping address (update City)",
+    'account',
+    {
+      // Account A's buyers keep its addresses; a create naming account A by anyone else answers as a missing parent.
+      create: row({ owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NO_PARENT, integrator: NO_PARENT }, 'unreachable'),
+      update: row({ owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable'),
+      delete: row({ owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable'),
+    },
+    { create: "for the buyer's own account only (ParentId fixed)", update: "the account's buyers", delete: "the account's buyers" },
+  ),
   obj('User', "the owner's User", 'self', ADMIN_WRITES()),
   obj('WebStore', 'store S', 'catalog', ADMIN_WRITES()),
   obj('BuyerGroup', "store S's buyer group", 'catalog', ADMIN_WRITES()),

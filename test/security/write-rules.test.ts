@@ -12,6 +12,8 @@ const obj = (name: string): ObjectDef => OBJECTS.get(name)!;
 /** What a storefront buyer may do to each object's records (create, update, delete). */
 const BUYER_VERBS: Record<string, [boolean, boolean, boolean]> = {
   WebCart: [true, true, true],
+  // The buyer account's saved addresses (sharing: its own account only).
+  ContactPointAddress: [true, true, true],
   WebCartShare: [true, true, true],
   CartDeliveryGroup: [true, true, true],
   CartItem: [true, true, true],

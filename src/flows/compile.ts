@@ -1,0 +1,362 @@
+/**
+ * FlowDefinition → XState v5 machine. One state per element (state id = element name) plus the two
+ * final states `__end` (the path ended) and `__error` (the frame failed). The machine context is the
+ * flow frame (src/flows/values.ts). Effects are injected: the `runElement` promise actor (actions and
+ * record elements) and one child machine per subflow, invoked by the subflow's API name.
+ *
+ * Persist with `getPersistedSnapshot()` only at rest (a screen, or final): restoring while a promise
+ * actor is in flight runs it again.
+ */
+import { assign, forwardTo, fromPromise, setup, type AnyStateMachine } from 'xstate';
+import type { FlowData, RecordAccessMode } from './contract.js';
+import { allScreenFields, type FlowDefinition, type FlowElement, type ScreenElement } from './metadata.js';
+import { assign as assignItem, conditionsHold, isTextType, newFrame, resolve, valueOf, write, type Frame, type ValueEnv } from './values.js';
+
+export const END = '__end';
+export const ERROR = '__error';
+
+/** Outputs a screen hands to the flow on NEXT/FINISH: field → parameter → value (already validated). */
+export type ScreenOutputs = Record<string, Record<string, FlowData>>;
+
+export type FlowEvent = { type: 'NEXT'; outputs?: ScreenOutputs } | { type: 'FINISH'; outputs?: ScreenOutputs } | { type: 'BACK' } | { type: 'PAUSE' };
+
+/** What a frame starts with. */
+export interface FrameInput {
+  inputs: Record<string, FlowData>;
+  /** The caller frame's record access mode ('user' at top level). */
+  callerMode: RecordAccessMode;
+  userId: string;
+  /** True when a parent flow calls (null text inputs arrive as ""). */
+  asSubflow?: boolean;
+}
+
+/** What a frame ends with: the `isOutput` variables, or the failure. */
+export type FrameOutput = { outputs: Record<string, FlowData>; error: null } | { outputs: null; error: string };
+
+/** What an action or record element changed (applied on the promise actor's onDone). */
+export interface ElementPatch {
+  values?: Record<string, FlowData>;
+  outputs?: Record<string, Record<string, FlowData>>;
+}
+
+export interface RunElementInput {
+  flow: string;
+  element: string;
+  frame: Frame;
+}
+
+/** Thrown by the runElement wrapper when the frame must not run the element (already failed or over the step limit). */
+class AbortElement extends Error {}
+
+export interface CompileOptions {
+  /** Elements entered per frame between two navigations (default 2000). */
+  stepLimit?: number;
+  nullRecordField?: 'fault' | 'null';
+  /** Runs an action or record element (the runtime binds the host here). */
+  runElement?: (input: RunElementInput) => Promise<ElementPatch>;
+  /** The machine of a subflow (by flow API name). */
+  childMachine?: (flowName: string) => AnyStateMachine;
+}
+
+/** The record access mode a flow frame runs in. */
+export function frameMode(def: FlowDefinition, callerMode: RecordAccessMode): RecordAccessMode {
+  return def.runInMode === 'SystemModeWithSharing' ? 'systemWithSharing' : def.runInMode === 'SystemModeWithoutSharing' ? 'system' : callerMode;
+}
+
+/** A frame's initial context from its input. */
+export function initialFrame(def: FlowDefinition, input: FrameInput): Frame {
+  const frame = newFrame(def, frameMode(def, input.callerMode), input.userId);
+  for (const [name, value] of Object.entries(input.inputs)) {
+    const v = def.variables.find((x) => x.name === name);
+    if (!v) continue;
+    frame.values[name] = value === null && input.asSubflow && isTextType(v) ? '' : structuredClone(value);
+  }
+  return frame;
+}
+
+/** The `isOutput` variables of a frame. */
+export function frameOutputs(def: FlowDefinition, frame: Frame): Record<string, FlowData> {
+  const out: Record<string, FlowData> = {};
+  for (const v of def.variables) if (v.isOutput) out[v.name] = frame.values[v.name] ?? null;
+  return out;
+}
+
+const fail = (frame: Frame, err: unknown) => {
+  frame.error = err instanceof Error ? err.message : String(err);
+};
+
+/** Compiles one flow. Subflow machines come from `opts.childMachine`; without it, subflows can't run (drawing only). */
+export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): AnyStateMachine {
+  const limit = opts.stepLimit ?? 2000;
+  const env: ValueEnv = { def, userId: '', nullRecordField: opts.nullRecordField ?? 'fault' };
+  const envOf = (frame: Frame): ValueEnv => ({ ...env, userId: frame.userId });
+  const el = (name: string) => def.elements[name];
+  const mutate = (frame: Frame, fn: (f: Frame) => void): Frame => {
+    const next = structuredClone(frame);
+    try {
+      fn(next);
+    } catch (err) {
+      fail(next, err);
+    }
+    return next;
+  };
+
+  const children: Record<string, AnyStateMachine> = {};
+  for (const e of Object.values(def.elements)) {
+    if (e.kind === 'subflow' && !children[e.flowName]) {
+      children[e.flowName] = opts.childMachine
+        ? opts.childMachine(e.flowName)
+        : setup({}).createMachine({ id: e.flowName, initial: 'unavailable', states: { unavailable: { type: 'final' } } });
+    }
+  }
+  const runElement = opts.runElement;
+
+  const machineSetup = setup({
+    types: {} as { context: Frame; events: FlowEvent; input: FrameInput; output: FrameOutput },
+    actors: {
+      ...children,
+      runElement: fromPromise<ElementPatch, RunElementInput>(async ({ input }) => {
+        if (input.frame.error !== null || input.frame.steps > limit) throw new AbortElement('aborted');
+        if (!runElement) throw new Error(`the flow ${def.apiName} was compiled without effects: ${input.element} can't run`);
+        return runElement(input);
+      }),
+    },
+    guards: {
+      failed: ({ context }) => context.error !== null,
+      overLimit: ({ context }) => context.steps > limit,
+      chose: ({ context }, params: { choice: string }) => context.choice === params.choice,
+      backTo: ({ context }, params: { screen: string }) => context.history.length >= 2 && context.history[context.history.length - 2] === params.screen,
+      aborted: ({ event }) => (event as unknown as { error: unknown }).error instanceof AbortElement,
+      childFailed: ({ event }) => (event as unknown as { output: FrameOutput }).output.error !== null,
+    },
+    actions: {
+      step: assign({ steps: ({ context }) => context.steps + 1 }),
+      resetSteps: assign({ steps: 0 }),
+      stepLimitError: assign({ error: ({ context }) => context.error ?? `The flow ${def.apiName} ran more than the step limit (${limit} elements without a screen).` }),
+      decide: assign(({ context }, params: { element: string }) =>
+        mutate(context, (f) => {
+          const d = el(params.element);
+          if (d.kind !== 'decision') return;
+          const e = envOf(f);
+          f.choice = 'default';
+          for (const r of d.rules) {
+            if (conditionsHold(f, r, e)) {
+              f.choice = `rule:${r.name}`;
+              break;
+            }
+          }
+        }),
+      ),
+      assignItems: assign(({ context }, params: { element: string }) =>
+        mutate(context, (f) => {
+          const a = el(params.element);
+          if (a.kind !== 'assignment') return;
+          const e = envOf(f);
+          for (const item of a.items) assignItem(f, item.target, item.operator, valueOf(f, item.value, e), e);
+        }),
+      ),
+      loopStep: assign(({ context }, params: { element: string }) =>
+        mutate(context, (f) => {
+          const l = el(params.element);
+          if (l.kind !== 'loop') return;
+          let cursor = f.loops[l.name];
+          if (!cursor) {
+            const c = resolve(f, l.collectionReference, envOf(f));
+            const items = c === null ? [] : Array.isArray(c) ? [...c] : [c];
+            cursor = { items: l.iterationOrder === 'Desc' ? items.reverse() : items, index: 0 };
+          }
+          if (cursor.index < cursor.items.length) {
+            const item = cursor.items[cursor.index];
+            f.loops[l.name] = { items: cursor.items, index: cursor.index + 1 };
+            write(f, l.assignNextValueToReference ?? l.name, item);
+            f.choice = 'next';
+          } else {
+            delete f.loops[l.name];
+            f.choice = 'done';
+          }
+        }),
+      ),
+      enterScreen: assign({
+        history: ({ context }, params: { screen: string }) => (context.history[context.history.length - 1] === params.screen ? context.history : [...context.history, params.screen]),
+      }),
+      leaveScreen: assign(({ context, event }, params: { screen: string }) =>
+        mutate(context, (f) => {
+          f.steps = 0;
+          const s = el(params.screen) as ScreenElement;
+          const outputs = (event as { outputs?: ScreenOutputs }).outputs ?? {};
+          const e = envOf(f);
+          const stored: Record<string, Record<string, FlowData>> = {};
+          const writes: Array<() => void> = [];
+          for (const field of allScreenFields(s.fields)) {
+            const visible = field.visibility === null || conditionsHold(context, field.visibility, e);
+            const inputs: Record<string, FlowData> = {};
+            for (const p of field.inputs) inputs[p.name] = valueOf(context, p.value, e);
+            const answers = visible ? (outputs[field.name] ?? {}) : null;
+            stored[field.name] = { ...inputs, ...(answers ?? {}) };
+            writes.push(() => applyFieldOutputs(f, field, answers));
+          }
+          for (const w of writes) w();
+          f.stored = { ...f.stored, [s.name]: stored };
+        }),
+      ),
+      goBack: assign({ history: ({ context }) => context.history.slice(0, -1), steps: 0 }),
+      applyPatch: assign(({ context, event }) => {
+        const patch = (event as unknown as { output: ElementPatch }).output;
+        return { values: { ...context.values, ...(patch.values ?? {}) }, outputs: { ...context.outputs, ...(patch.outputs ?? {}) } };
+      }),
+      setFault: assign({ faultMessage: ({ event }) => errorText((event as unknown as { error: unknown }).error) }),
+      setError: assign({ error: ({ context, event }) => context.error ?? errorText((event as unknown as { error: unknown }).error) }),
+      setChildError: assign({ error: ({ event }) => (event as unknown as { output: FrameOutput }).output.error }),
+      storeSubflowOutputs: assign(({ context, event }, params: { element: string }) =>
+        mutate(context, (f) => {
+          const s = el(params.element);
+          if (s.kind !== 'subflow') return;
+          const out = (event as unknown as { output: FrameOutput }).output.outputs ?? {};
+          if (s.storeOutputAutomatically) f.outputs[s.name] = structuredClone(out);
+          for (const o of s.outputs) write(f, o.target, out[o.name] ?? null);
+        }),
+      ),
+      forward: forwardTo(({ context: _c }, params: { child: string }) => params.child),
+    },
+  });
+
+  const target = (t: string | null) => t ?? END;
+  const guardsFirst = [
+    { guard: 'failed', target: ERROR },
+    { guard: 'overLimit', target: ERROR, actions: 'stepLimitError' },
+  ];
+  const states: Record<string, object> = {};
+  const screens = Object.values(def.elements).filter((e): e is ScreenElement => e.kind === 'screen');
+
+  for (const e of Object.values(def.elements) as FlowElement[]) {
+    const base = { id: e.name, entry: ['step'] as unknown[] };
+    switch (e.kind) {
+      case 'decision':
+        states[e.name] = {
+          ...base,
+          entry: ['step', { type: 'decide', params: { element: e.name } }],
+          always: [
+            ...guardsFirst,
+            ...e.rules.map((r) => ({ guard: { type: 'chose', params: { choice: `rule:${r.name}` } }, target: target(r.connector), reenter: true })),
+            { target: target(e.defaultConnector), reenter: true },
+          ],
+          meta: { kind: e.kind },
+        };
+        break;
+      case 'assignment':
+        states[e.name] = {
+          ...base,
+          entry: ['step', { type: 'assignItems', params: { element: e.name } }],
+          always: [...guardsFirst, { target: target(e.connector), reenter: true }],
+          meta: { kind: e.kind },
+        };
+        break;
+      case 'loop':
+        states[e.name] = {
+          ...base,
+          entry: ['step', { type: 'loopStep', params: { element: e.name } }],
+          always: [...guardsFirst, { guard: { type: 'chose', params: { choice: 'next' } }, target: target(e.nextValueConnector), reenter: true }, { target: target(e.noMoreValuesConnector), reenter: true }],
+          meta: { kind: e.kind },
+        };
+        break;
+      case 'screen': {
+        const leave = { type: 'leaveScreen', params: { screen: e.name } };
+        states[e.name] = {
+          ...base,
+          entry: ['step', { type: 'enterScreen', params: { screen: e.name } }],
+          always: guardsFirst,
+          on: {
+            ...(e.connector ? { NEXT: { target: e.connector, actions: [leave], reenter: true } } : {}),
+            ...(!e.connector && e.allowFinish ? { FINISH: { target: END, actions: [leave] } } : {}),
+            ...(e.allowBack ? { BACK: screens.filter((s) => s.name !== e.name).map((s) => ({ guard: { type: 'backTo', params: { screen: s.name } }, target: s.name, actions: ['goBack'] })) } : {}),
+            PAUSE: { actions: [] },
+          },
+          meta: { kind: e.kind },
+        };
+        break;
+      }
+      case 'subflow': {
+        const fwd = { actions: ['resetSteps', { type: 'forward', params: { child: e.name } }] };
+        states[e.name] = {
+          ...base,
+          always: guardsFirst,
+          invoke: {
+            id: e.name,
+            src: e.flowName,
+            input: ({ context }: { context: Frame }): FrameInput => {
+              const inputs: Record<string, FlowData> = {};
+              const ev = envOf(context);
+              for (const i of e.inputs) inputs[i.name] = valueOf(context, i.value, ev);
+              return { inputs, callerMode: context.mode, userId: context.userId, asSubflow: true };
+            },
+            onDone: [
+              { guard: 'childFailed', target: ERROR, actions: 'setChildError' },
+              { target: target(e.connector), actions: { type: 'storeSubflowOutputs', params: { element: e.name } }, reenter: true },
+            ],
+            onError: { target: ERROR, actions: 'setError' },
+          },
+          on: { NEXT: fwd, FINISH: fwd, BACK: fwd, PAUSE: fwd },
+          meta: { kind: e.kind, flowName: e.flowName },
+        };
+        break;
+      }
+      default: {
+        const onError = e.faultConnector
+          ? [
+              { guard: 'aborted', target: ERROR, actions: 'stepLimitError' },
+              { target: e.faultConnector, actions: 'setFault', reenter: true },
+            ]
+          : [
+              { guard: 'aborted', target: ERROR, actions: 'stepLimitError' },
+              { target: ERROR, actions: 'setError' },
+            ];
+        states[e.name] = {
+          ...base,
+          always: guardsFirst,
+          invoke: {
+            src: 'runElement',
+            input: ({ context }: { context: Frame }): RunElementInput => ({ flow: def.apiName, element: e.name, frame: context }),
+            onDone: { target: target(e.connector), actions: 'applyPatch', reenter: true },
+            onError,
+          },
+          meta: { kind: e.kind },
+        };
+      }
+    }
+  }
+  states[END] = { type: 'final' };
+  states[ERROR] = { type: 'final' };
+
+  return machineSetup.createMachine({
+    id: def.apiName,
+    initial: def.start ?? END,
+    context: ({ input }: { input: FrameInput }) => initialFrame(def, input),
+    states: states as never,
+    output: ({ context }: { context: Frame }): FrameOutput =>
+      context.error !== null ? { outputs: null, error: context.error } : { outputs: frameOutputs(def, context), error: null },
+  } as never) as unknown as AnyStateMachine;
+}
+
+/** Writes a screen field's outputs (null for a hidden field). */
+function applyFieldOutputs(f: Frame, field: ReturnType<typeof allScreenFields>[number], answers: Record<string, FlowData> | null): void {
+  if (field.fieldType === 'InputField') {
+    f.values[field.name] = answers ? (answers.value ?? f.values[field.name] ?? null) : null;
+    return;
+  }
+  if (field.storeOutputAutomatically) {
+    if (answers === null) {
+      const prev = f.outputs[field.name] ?? {};
+      f.outputs[field.name] = Object.fromEntries(Object.keys(prev).map((k) => [k, null]));
+    } else f.outputs[field.name] = { ...(f.outputs[field.name] ?? {}), ...structuredClone(answers) };
+    return;
+  }
+  for (const o of field.outputs) {
+    if (answers === null) write(f, o.target, null);
+    else if (o.name in answers) write(f, o.target, answers[o.name]);
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return typeof err === 'string' ? err : JSON.stringify(err);
+}
