@@ -1,0 +1,85 @@
+/**
+ * Salesforce's public quickstart checkout flows, fetched outside the repository into /tmp/qs/<folder>
+ * (they are not the project's to commit). Every file there must parse and load with a registry of the
+ * engine's core actions, the quickstart's Apex classes and components, and minimal stand-ins for the
+ * managed subflows; the re-entrant template then runs to its first screen. Skipped when /tmp/qs is absent.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatIssue, loadFlowSources, parseFlowXml } from '../../src/flows/load.js';
+import type { FlowDefinition } from '../../src/flows/metadata.js';
+import { createFlowRuntime } from '../../src/flows/runtime.js';
+import { MemoryHost } from './memory-host.js';
+
+const QS = '/tmp/qs';
+const folders = existsSync(QS) ? readdirSync(QS).filter((f) => statSync(join(QS, f)).isDirectory() && readdirSync(join(QS, f)).some((x) => x.endsWith('.flow'))) : [];
+
+export const QUICKSTART_REGISTRY = {
+  coreActions: new Set([
+    'priceCart',
+    'checkCartInventoryAction',
+    'calcCartShipmentAction',
+    'calcCartTaxesAction',
+    'calcCartPromotionsAction',
+    'cartToOrderAction',
+    'activateOrderAction',
+    'checkoutSessionAction',
+    'updateCheckoutSessionStateAction',
+    'cancelCartAsyncOperation',
+    'setCheckoutDeliveryMethod',
+    'authorizePaymentAction',
+  ]),
+  apex: new Set(['B2BSyncCheckInventory', 'B2BSyncPricing', 'B2BSyncDelivery', 'B2BSyncTax', 'B2BAuthorizeTokenizedPayment']),
+  components: new Set([
+    'forceCommunity:commerceDelivery',
+    'commerce_checkout:deliveryMethod',
+    'forceCommunity:cancelCheckoutButton',
+    'forceCommunity:commerceCheckoutSummary',
+    'forceCommunity:commercePayment',
+    'c:paymentMethod',
+    'c:navigationButtons',
+  ]),
+};
+
+/** Minimal managed subflows for loading only: their inputs as the call sites use them (the engine's stand-ins are real). */
+function managed(name: string, inputs: Array<[string, string, string?]>): FlowDefinition {
+  const vars = inputs
+    .map(([n, type, obj]) => `<variables><name>${n}</name><dataType>${type}</dataType><isInput>true</isInput><isOutput>true</isOutput>${obj ? `<objectType>${obj}</objectType>` : ''}</variables>`)
+    .join('');
+  const { definition, issues } = parseFlowXml(`<Flow><label>${name}</label><processType>CheckoutFlow</processType>${vars}</Flow>`, `builtin:${name}`, name);
+  expect(issues).toEqual([]);
+  return definition!;
+}
+const text = (n: string): [string, string] => [n, 'String'];
+export const MANAGED_FOR_LOADING = [
+  managed('sfdc_checkout__CartToOrder', [text('cartId'), text('checkoutSessionId'), text('currentState'), text('nextState')]),
+  managed('sfdc_checkout__ActivateOrder', [text('cartId'), ['checkoutSession', 'SObject', 'CartCheckoutSession'], text('currentState'), text('nextState'), text('checkoutSessionId')]),
+  managed('sfdc_checkout__Error', [text('cartId'), text('ErrorMessage'), text('currentState'), text('nextState'), ['refreshPage', 'Boolean']]),
+];
+
+describe.skipIf(folders.length === 0)('Salesforce quickstart flows (/tmp/qs)', () => {
+  it.each(folders)('%s: every file parses and loads', async (folder) => {
+    const dir = join(QS, folder);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.flow'));
+    const { definitions, issues } = await loadFlowSources([dir], QUICKSTART_REGISTRY, MANAGED_FOR_LOADING);
+    expect(issues.map(formatIssue)).toEqual([]);
+    expect(definitions.length).toBe(files.length + MANAGED_FOR_LOADING.length);
+  });
+
+  it.skipIf(!folders.includes('checkout-reentrant'))('the re-entrant template runs to its shipping address screen', async () => {
+    const { definitions } = await loadFlowSources([join(QS, 'checkout-reentrant')], QUICKSTART_REGISTRY, MANAGED_FOR_LOADING);
+    const host = new MemoryHost();
+    const cartId = host.insert('WebCart', { Status: 'Checkout' });
+    host.actions.set('checkoutSessionAction', (inputs) => {
+      const existing = [...(host.tables.get('CartCheckoutSession')?.values() ?? [])].find((s) => s.WebCartId === inputs.cartId);
+      return { requestId: existing ? existing.Id : host.insert('CartCheckoutSession', { WebCartId: String(inputs.cartId), Name: 'Checkout', State: String(inputs.initialState), NextState: null, IsProcessing: false, OrderId: null, IsError: false }) };
+    });
+    const runtime = createFlowRuntime(definitions);
+    const s = await runtime.start('Reentrant_Checkout', { cartId }, host);
+    expect(s.view).toMatchObject({ status: 'Paused', currentElement: 'ShippingAddressScreen', stack: ['Reentrant_Checkout', 'Reentrant_Subflow_Shipping_Address'] });
+    expect(s.view.screen!.fields[0]).toMatchObject({ extensionName: 'forceCommunity:commerceDelivery', outputNames: ['contactPointAddressId', 'shippingInstructions'] });
+    // Session queries ran with sharing kept (the template's SystemModeWithSharing, inherited by DefaultMode subflows).
+    expect(host.calls.filter((c) => c.kind === 'query').every((c) => c.mode === 'systemWithSharing')).toBe(true);
+  });
+});
