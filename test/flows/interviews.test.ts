@@ -134,6 +134,12 @@ describe.each(BACKENDS)('flow interviews on $name', (backend) => {
     expect((await refusal(engine.startInterview('Interview_Basics', { n: 10n } as never, as))).fields).toEqual(['inputs']);
     expect((await refusal(engine.navigate(iv.id, null as never, as))).fields).toEqual(['action']);
     expect((await refusal(engine.navigate(iv.id, new Proxy({}, { getPrototypeOf: () => { throw new Error('boom'); } }) as never, as))).status).toBe(400);
+    // The runtime refuses what the screen doesn't offer (Welcome has no BACK) after the claim: the claim is freed.
+    const back = await refusal(engine.navigate(iv.id, { action: 'BACK' }, as));
+    expect(back.status).toBe(400);
+    expect(back.key).toBe('FLOW_NAVIGATION_REFUSED');
+    const unknownField = await refusal(engine.navigate(iv.id, { action: 'NEXT', answers: { Nope: { x: 1 } } }, as));
+    expect(unknownField.status).toBe(400);
     // A refused navigate leaves the interview as it was, and free for the next one.
     const next = await engine.navigate(iv.id, { action: 'NEXT' }, as);
     expect(next.screen?.name).toBe('Ask_PO');
