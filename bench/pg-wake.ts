@@ -143,6 +143,7 @@ async function wake(): Promise<void> {
 async function checkouts(): Promise<void> {
   const { url, drop } = await schema('co');
   const counts = new Map<string, number>();
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to restore the prototype; called below with .apply(this)
   const original = pg.Client.prototype.query;
   let counting = false;
   // Count every statement any pg client sends (engine pool, queue, listener).

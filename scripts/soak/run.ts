@@ -700,9 +700,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     sessionIds: new Set(),
     completedSessions: new Set(),
   };
-  let phase = 0;
-  let phaseCalls = 0;
-  let loginSeconds = 0;
+  let phase: number;
+  let phaseCalls: number;
+  let loginSeconds: number;
   const problems: string[] = [];
   try {
     const master = rng(opts.seed);

@@ -373,8 +373,8 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   if (!signals) {
     if (bridge) {
       const b = bridge;
-      const close = server.close;
-      server = { ...server, close: () => close().finally(() => b.stop()) };
+      const served = server;
+      server = { ...server, close: () => served.close().finally(() => b.stop()) };
     }
     io.onServe?.(server);
     return 0;

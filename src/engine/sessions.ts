@@ -90,7 +90,7 @@ export function restoreSnapshot(machine: AnyStateMachine, row: Row, operationSta
   let inFlight: boolean;
   if (operationStatus !== undefined) inFlight = operationInFlight(operationStatus);
   else {
-    let stored: unknown = null;
+    let stored: unknown;
     try {
       stored = row._snapshot ? (JSON.parse(String(row._snapshot)) as { value?: unknown })?.value : null;
     } catch {

@@ -60,8 +60,8 @@ export function restErrorHandler(err: FastifyError, req: FastifyRequest, reply: 
 }
 
 /** The error handler of the OAuth2 token and revoke endpoints (set per route): OAuth's error body. */
-export function oauthErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendOAuthError(reply, mapError(err, req));
+export function oauthErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  sendOAuthError(reply, mapError(err, req));
 }
 
 /**

@@ -30,7 +30,7 @@ export interface RouteSpec<S extends RouteSchema> extends Omit<RouteDoc, 'params
   /** Left out of the OpenAPI document (documented per object or per action there instead, or not an API route). */
   hidden?: boolean;
   /** The route's own error handler (the OAuth2 endpoints answer in OAuth's shape). */
-  errorHandler?: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => FastifyReply;
+  errorHandler?: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => void;
 }
 
 /** A handler whose request is typed by the route's zod schemas. */
@@ -88,7 +88,7 @@ export interface RouteContext {
   engine: CheckoutEngine;
   table: RouteTable;
   /** The public base URL of a request: configured, else where startServer listens, else the connection's local address — never the Host header. */
-  baseUrl(req: FastifyRequest): string;
+  baseUrl: (req: FastifyRequest) => string;
   /** The token endpoint's lifetime, throttles and signature key (routes/auth.ts). */
   login: { ttlSeconds: number; limits: ThrottleLimits; signatureSecret?: string };
   /** Caps of the statechart page's event streams (routes/page.ts). */

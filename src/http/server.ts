@@ -81,7 +81,9 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: answerClientError,
     // Fastify's own answers (bad URL escapes, over-long path parameters) go through the error table too.
-    frameworkErrors: (err, _req, reply) => sendError(reply, toRestError(err)),
+    frameworkErrors: (err, _req, reply) => {
+      sendError(reply, toRestError(err));
+    },
     logger:
       log === false
         ? false

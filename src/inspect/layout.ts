@@ -119,8 +119,12 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
   const xs: number[] = [0, out.width];
   const ys: number[] = [0, out.height];
   for (const e of laidEdges) {
-    for (const p of e.points) xs.push(p.x), ys.push(p.y);
-    if (e.labelBox) xs.push(e.labelBox.x, e.labelBox.x + e.labelBox.width), ys.push(e.labelBox.y, e.labelBox.y + e.labelBox.height);
+    xs.push(...e.points.map((p) => p.x));
+    ys.push(...e.points.map((p) => p.y));
+    if (e.labelBox) {
+      xs.push(e.labelBox.x, e.labelBox.x + e.labelBox.width);
+      ys.push(e.labelBox.y, e.labelBox.y + e.labelBox.height);
+    }
   }
   const minX = Math.min(...xs);
   const minY = Math.min(...ys);

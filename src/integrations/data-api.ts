@@ -204,6 +204,7 @@ export class StagingCartDataApi implements CartDataApi {
    */
   async result(): Promise<StagedResult> {
     if (this.queued.length || this.editor || this.loading) await this.ready();
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the integration threw, unchanged
     if (this.failure) throw this.failure;
     const validations = [...this.validations];
     if (!this.editor) return { writes: [...this.writes], validations };

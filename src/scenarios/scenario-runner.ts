@@ -473,7 +473,7 @@ interface StepContext {
   /** Integrations a step replaced, re-registered after a restart. */
   readonly overrides: Map<string, (typeof DEFAULT_INTEGRATIONS)[string]>;
   readonly passwords: Map<string, string>;
-  resolveRef(v: string): string;
+  resolveRef: (v: string) => string;
   resolveDeep(v: unknown): unknown;
   userOf(as: string | undefined): string;
   advanceClock(ms: number): void;

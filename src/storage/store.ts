@@ -40,6 +40,7 @@ export class KyselyStore implements Storage {
         ...(this.spec.schema ? { migrationTableSchema: this.spec.schema } : {}),
       });
       const { error } = await migrator.migrateToLatest();
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the migration threw, unchanged
       if (error) throw error;
       await syncSchema(db, this.spec);
     };

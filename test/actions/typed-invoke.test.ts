@@ -44,11 +44,11 @@ async function compileTimeChecks(engine: CheckoutEngine, cartId: string, dynamic
   const [r] = await engine.invoke('cartToOrderAction', [{ cartId, runAsync: true }], as);
   if (!r) return;
   // @ts-expect-error outputValues may be null until isSuccess is checked
-  r.outputValues.backgroundOperationId;
+  void r.outputValues.backgroundOperationId;
   if (r.isSuccess) {
     const id: string = r.outputValues.backgroundOperationId;
     // @ts-expect-error an output the action doesn't have
-    r.outputValues.requestId;
+    void r.outputValues.requestId;
     void id;
   } else {
     const code: string = r.errors[0]!.statusCode;

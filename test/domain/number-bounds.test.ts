@@ -67,6 +67,7 @@ describe('currency', () => {
     ['1e17', 1e17],
     ['1e16', 1e16],
     ['10^13', 1e13],
+    // eslint-disable-next-line no-loss-of-precision -- the case is a literal that rounds
     ['9999999999999.999 (rounds to 10^13)', 9_999_999_999_999.999],
     ['NaN', NaN],
     ['Infinity', Infinity],

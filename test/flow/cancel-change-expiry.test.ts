@@ -73,6 +73,7 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
     expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
     // Adding a line to the new checkout cancels it too.
     run = await engine.runCheckout(cartId, { ...as, stopAt: 'inventory' });
+    expect(run.state).toBe('inventory');
     const s2 = (await activeSession(engine, cartId))!;
     expect(s2.Id).not.toBe(s.Id);
     await engine.createRecord('CartItem', { CartId: cartId, CartDeliveryGroupId: item!.CartDeliveryGroupId, Product2Id: item!.Product2Id, Sku: item!.Sku, Quantity: 1 }, as);
@@ -87,6 +88,7 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
   it('a delivery address change at Start is taken; after shipping and taxes were computed from it, it cancels the checkout', async () => {
     const { engine, cartId, as } = await cartOn(shared.get(), { lines: 2 });
     let run = await engine.runCheckout(cartId, { ...as, stopAt: 'start' });
+    expect(run.state).toBe('start');
     const [group] = await rows(engine, 'CartDeliveryGroup', { CartId: cartId });
     await engine.updateRecord('CartDeliveryGroup', String(group!.Id), { ...CA_ADDRESS, DeliverToCity: 'Oakland' }, as);
     const s = (await activeSession(engine, cartId))!;
@@ -99,6 +101,7 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
     expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
     // Names and instructions are no input of any step: they never cancel.
     run = await engine.runCheckout(cartId, { ...as, answers: { poNumber: 'PO-B' }, stopAt: 'taxes' });
+    expect(run.state).toBe('taxes');
     const s2 = (await activeSession(engine, cartId))!;
     await engine.updateRecord('CartDeliveryGroup', String(group!.Id), { ShippingInstructions: 'Leave at the door' }, as);
     expect((await activeSession(engine, cartId))!.Id).toBe(s2.Id);

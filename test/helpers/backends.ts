@@ -18,7 +18,7 @@ export interface Backend {
   /** A label for the test names ('sqlite', 'sqlite-file', 'postgres', …). */
   name: string;
   /** Returns a new storage location string (each call a new, empty database). */
-  location(): string;
+  location: () => string;
 }
 
 /**

@@ -41,7 +41,7 @@ export async function setup(): Promise<void> {
       }
     });
   } catch (e) {
-    throw new Error(`PostgreSQL is not reachable at ${url} (set TEST_DATABASE_URL): ${(e as Error).message}`);
+    throw new Error(`PostgreSQL is not reachable at ${url} (set TEST_DATABASE_URL): ${(e as Error).message}`, { cause: e });
   }
 }
 

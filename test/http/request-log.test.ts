@@ -49,7 +49,7 @@ async function serve(args: string[]) {
 describe('request logs', () => {
   it('on a terminal (pretty): one short line per API request, none for the page\'s own traffic', async () => {
     const s = await serve(['--demo', '--log-format', 'pretty']);
-    let banner = '';
+    let banner: string;
     try {
       banner = s.out.text;
       await s.traffic();

@@ -29,7 +29,7 @@ export interface FlowModel {
   readonly flow: CompiledFlow;
   readonly machine: AnyStateMachine;
   readonly input: SessionContext;
-  eventsOf(s: Snap): SessionEvent[];
+  eventsOf: (s: Snap) => SessionEvent[];
   replay(steps: { event: SessionEvent; state: Snap }[]): Promise<string[]>;
 }
 

@@ -44,7 +44,11 @@ async function openStream(url: string, token: string, session?: string): Promise
   const events: SseEvent[] = [];
   const waiters: { pred: (e: SseEvent[]) => boolean; resolve: () => void }[] = [];
   const check = () => {
-    for (const w of [...waiters]) if (w.pred(events)) waiters.splice(waiters.indexOf(w), 1), w.resolve();
+    for (const w of [...waiters]) {
+      if (!w.pred(events)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
   };
   const stream: Stream = {
     status: res.status,
