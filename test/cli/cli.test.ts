@@ -152,7 +152,7 @@ describe('checkout-engine CLI', () => {
     const [help, bad] = await Promise.all([run(['serve', '--help']), run(['serve', '--flow', 'salesforce-everything'])]);
     expect(help.stdout).toContain('--flow <name>');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("--flow must be one of default, salesforce-reentrant, salesforce-main; got 'salesforce-everything'.");
+    expect(bad.stderr).toContain("--flow must be one of default, salesforce-reentrant, salesforce-main, salesforce-main-checkout; got 'salesforce-everything'.");
   });
 
   for (const backend of ['sqlite', 'postgres'] as const) it(`seeds a fixture file and lists and shows sessions (${backend})`, async () => {

@@ -259,6 +259,30 @@ describe.each(FLOW_BACKENDS)('flow stand-ins and run modes on $name', (backend) 
     expect(await activeSession(engine, cartId)).toBeUndefined();
     await expect(engine.invoke('checkoutSessionAction', [{ cartId }], { userId: buyerId, sessionFlow: 'no-such-flow' })).rejects.toMatchObject({ code: 'INVALID_FLOW' });
   });
+
+  it("checkoutSessionAction's own error table: an internal failure while creating is The Session Wasn't Created (500), reported, nothing stored", async () => {
+    const engine = shared.get();
+    const { cartId, buyerId } = await cartOn(engine, { lines: 1, groups: 1 });
+    const reported: unknown[] = [];
+    const { atomically, onInternalError } = engine.core;
+    // The transaction that creates the session fails (the database went away under it).
+    engine.core.atomically = (async () => {
+      throw new Error('the database connection was lost');
+    }) as typeof atomically;
+    engine.core.onInternalError = (e) => reported.push(e);
+    try {
+      const e = failure(await call(engine, 'checkoutSessionAction', { cartId }, buyerId));
+      expect(e).toMatchObject({ code: 'UNKNOWN_EXCEPTION', status: 500, fields: ['cartId'] });
+      expect(e.message).toMatch(/^The Session Wasn't Created: an internal error stopped it\. the database connection was lost/);
+    } finally {
+      engine.core.atomically = atomically;
+      engine.core.onInternalError = onInternalError;
+    }
+    expect(reported).toHaveLength(1);
+    expect(await activeSession(engine, cartId)).toBeUndefined();
+    expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
+    ok(await call(engine, 'checkoutSessionAction', { cartId }, buyerId));
+  });
 });
 
 describe('managed subflows', () => {
