@@ -12,10 +12,10 @@
 import { EngineError } from '../errors.js';
 import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement, requirementError, type Requirement } from '../domain/requirements.js';
 import { loadCartFacts } from '../engine/facts.js';
-import { ExpiredCheckout, expireInCall, withFreshCheckout } from '../engine/expiry.js';
+import { ExpiredCheckout, expireInCall } from '../engine/expiry.js';
 import { isAdmin } from '../engine/access.js';
 import { initialSessionRow } from '../engine/sessions.js';
-import type { ActionDef, ActionEnv } from './types.js';
+import type { ActionDef } from './types.js';
 
 /** Cart statuses of a cart the platform is processing (an order being placed from it). */
 const IN_PROGRESS_STATUSES = ['Processing', 'PendingClosed'];
@@ -38,100 +38,95 @@ export const checkoutSessionAction: ActionDef = {
   ],
   outputs: [{ name: 'requestId', type: 'ID', required: false, description: 'The ID of the CartCheckoutSession.' }],
 
-  run(env, input) {
-    // A checkout found expired is expired in the call's transaction; the call then runs again on it.
-    return withFreshCheckout((kept) => getOrCreateSession(env, input, kept));
+  async run(env, input) {
+    const { core, caller } = env;
+    // The usual call finds the session there already: one read, no transaction.
+    // (An expired one is left to the transaction, which expires it.)
+    const seen = await loadCartFacts(core.storage, caller, input.cartId, { now: core.now(), kept: env.keptCheckout });
+    if (!seen.expired) {
+      const refused = firstFailedRequirement(seen.facts, 'start', CART_ACCESS_REQUIREMENTS);
+      if (refused) throw sessionRequirementError(refused);
+      // A Closed cart's completed session (it is never archived): the template routes on its State.
+      if (seen.session) return { requestId: String(seen.session.Id) };
+      if (seen.cart!.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
+    }
+    const create = core.atomically(
+      async (tx) => {
+        const read = core.now();
+        const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: read, kept: env.keptCheckout });
+        if (loaded.expired) return expireInCall(core, tx, loaded, read);
+        const failed = firstFailedRequirement(loaded.facts, 'start', CART_ACCESS_REQUIREMENTS);
+        if (failed) throw sessionRequirementError(failed);
+        const cart = loaded.cart!;
+        if (loaded.session) return String(loaded.session.Id);
+        if (cart.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
+        if (IN_PROGRESS_STATUSES.includes(String(cart.Status))) throw new EngineError('CART_IN_PROGRESS', `The cart's status is ${String(cart.Status)}.`, ['cartId']);
+        if (cart.Status !== 'Active' && cart.Status !== 'Checkout') {
+          throw new EngineError('CART_NOT_CHECKOUTABLE', `The cart's status is ${cart.Status}.`, ['cartId']);
+        }
+        const store = loaded.store;
+        if (store && store.CheckoutTimeToLive === 0) {
+          throw new EngineError('CART_NOT_CHECKOUTABLE', 'Checkout is disabled for this store (CheckoutTimeToLive = 0).', ['cartId']);
+        }
+        const flowId = env.sessionFlow ?? env.storeFlows[String(cart.WebStoreId)] ?? env.defaultFlow ?? 'default';
+        const { flow } = core.flow(flowId);
+        const requested = input.initialState === undefined ? flow.def.steps[0]!.key : flow.resolve(String(input.initialState));
+        const step = requested ? flow.steps.get(requested) : undefined;
+        // A screen state, or the flow's first state whatever its kind (the Main template's session
+        // stays at Start while the store's own synchronous code runs, until cartToOrderAction).
+        if (!step || (step.kind !== 'screen' && step.key !== flow.def.steps[0]!.key)) {
+          throw new EngineError(
+            'INVALID_INPUT',
+            `initialState '${String(input.initialState)}' isn't a screen state of flow '${flowId}' (e.g. '${flow.def.steps[0]!.label}').`,
+            ['initialState'],
+          );
+        }
+        // Starting past the first state would skip the steps that compute the order (inventory,
+        // pricing, shipping, taxes): only an administrator may, e.g. to resume a migrated checkout.
+        if (step.key !== flow.def.steps[0]!.key && !isAdmin(caller)) {
+          throw new EngineError('INITIAL_STATE_NOT_ALLOWED', `initialState '${String(input.initialState)}' isn't the first state '${flow.def.steps[0]!.label}' of flow '${flowId}'.`, ['initialState']);
+        }
+        const at = core.now();
+        const now = at.toISOString();
+        const id = core.mint('CartCheckoutSession');
+        const { machine } = core.flow(flowId);
+        await tx.insert('CartCheckoutSession', [
+          initialSessionRow(
+            machine,
+            {
+              Id: id,
+              WebCartId: String(cart.Id),
+              startKey: step.key,
+              // A new session's State is stored as the caller wrote it ('Start' stays 'Start').
+              State: input.initialState === undefined || !flow.convention.storesAsWritten ? step.key : String(input.initialState),
+            },
+            at,
+            {
+              Name: `Checkout ${String(cart.Name ?? cart.Id)}`.slice(0, 255),
+              OrderReferenceNumber: null,
+              CurrencyIsoCode: cart.CurrencyIsoCode ?? 'USD',
+              _flow: flowId,
+            },
+          ),
+        ]);
+        if (cart.Status !== 'Checkout') {
+          await tx.update('WebCart', String(cart.Id), { Status: 'Checkout', LastModifiedDate: now });
+        }
+        return id;
+      },
+      // Two racing first calls both try to create; the unique active-session key lets one win and
+      // the retry of the other returns the winner's session.
+      { origin: env.origin, retryOnUnique: true },
+    );
+    let sessionId: string | ExpiredCheckout;
+    try {
+      sessionId = await create;
+    } catch (e) {
+      if (e instanceof EngineError) throw e;
+      // Anything else stopped the creation (storage, a broken flow): this action's own 500, reported.
+      core.onInternalError(e);
+      throw new EngineError('SESSION_NOT_CREATED', e instanceof Error ? e.message.slice(0, 200) : undefined, ['cartId']);
+    }
+    return sessionId instanceof ExpiredCheckout ? sessionId : { requestId: sessionId };
   },
 };
-
-/** One run of checkoutSessionAction; `kept`: see `FreshFactsOptions.kept`. */
-async function getOrCreateSession(env: ActionEnv, input: Record<string, unknown>, kept: string | null): Promise<{ requestId: string } | ExpiredCheckout> {
-  const { core, caller } = env;
-  // The usual call finds the session there already: one read, no transaction. An expired one is
-  // left to the transaction below, which expires it.
-  const seen = await loadCartFacts(core.storage, caller, input.cartId, { now: core.now(), kept });
-  if (!seen.expired) {
-    const refused = firstFailedRequirement(seen.facts, 'start', CART_ACCESS_REQUIREMENTS);
-    if (refused) throw sessionRequirementError(refused);
-    // A Closed cart's completed session (it is never archived): the template routes on its State.
-    if (seen.session) return { requestId: String(seen.session.Id) };
-    if (seen.cart!.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
-  }
-  let sessionId: string | ExpiredCheckout;
-  try {
-    sessionId = await core.atomically(
-    async (tx) => {
-      const read = core.now();
-      const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: read, kept });
-      if (loaded.expired) return expireInCall(core, tx, loaded, read);
-      const failed = firstFailedRequirement(loaded.facts, 'start', CART_ACCESS_REQUIREMENTS);
-      if (failed) throw sessionRequirementError(failed);
-      const cart = loaded.cart!;
-      if (loaded.session) return String(loaded.session.Id);
-      if (cart.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
-      if (IN_PROGRESS_STATUSES.includes(String(cart.Status))) throw new EngineError('CART_IN_PROGRESS', `The cart's status is ${String(cart.Status)}.`, ['cartId']);
-      if (cart.Status !== 'Active' && cart.Status !== 'Checkout') {
-        throw new EngineError('CART_NOT_CHECKOUTABLE', `The cart's status is ${cart.Status}.`, ['cartId']);
-      }
-      const store = loaded.store;
-      if (store && store.CheckoutTimeToLive === 0) {
-        throw new EngineError('CART_NOT_CHECKOUTABLE', 'Checkout is disabled for this store (CheckoutTimeToLive = 0).', ['cartId']);
-      }
-      const flowId = env.sessionFlow ?? env.storeFlows[String(cart.WebStoreId)] ?? env.defaultFlow ?? 'default';
-      const { flow } = core.flow(flowId);
-      const requested = input.initialState === undefined ? flow.def.steps[0]!.key : flow.resolve(String(input.initialState));
-      const step = requested ? flow.steps.get(requested) : undefined;
-      // A screen state, or the flow's first state whatever its kind (the Main template's session
-      // stays at Start while the store's own synchronous code runs, until cartToOrderAction).
-      if (!step || (step.kind !== 'screen' && step.key !== flow.def.steps[0]!.key)) {
-        throw new EngineError(
-          'INVALID_INPUT',
-          `initialState '${String(input.initialState)}' isn't a screen state of flow '${flowId}' (e.g. '${flow.def.steps[0]!.label}').`,
-          ['initialState'],
-        );
-      }
-      // Starting past the first state would skip the steps that compute the order (inventory,
-      // pricing, shipping, taxes): only an administrator may, e.g. to resume a migrated checkout.
-      if (step.key !== flow.def.steps[0]!.key && !isAdmin(caller)) {
-        throw new EngineError('INITIAL_STATE_NOT_ALLOWED', `initialState '${String(input.initialState)}' isn't the first state '${flow.def.steps[0]!.label}' of flow '${flowId}'.`, ['initialState']);
-      }
-      const at = core.now();
-      const now = at.toISOString();
-      const id = core.mint('CartCheckoutSession');
-      const { machine } = core.flow(flowId);
-      await tx.insert('CartCheckoutSession', [
-        initialSessionRow(
-          machine,
-          {
-            Id: id,
-            WebCartId: String(cart.Id),
-            startKey: step.key,
-            // A new session's State is stored as the caller wrote it ('Start' stays 'Start').
-            State: input.initialState === undefined || !flow.convention.storesAsWritten ? step.key : String(input.initialState),
-          },
-          at,
-          {
-            Name: `Checkout ${String(cart.Name ?? cart.Id)}`.slice(0, 255),
-            OrderReferenceNumber: null,
-            CurrencyIsoCode: cart.CurrencyIsoCode ?? 'USD',
-            _flow: flowId,
-          },
-        ),
-      ]);
-      if (cart.Status !== 'Checkout') {
-        await tx.update('WebCart', String(cart.Id), { Status: 'Checkout', LastModifiedDate: now });
-      }
-      return id;
-    },
-    // Two racing first calls both try to create; the unique active-session key lets one win and
-    // the retry of the other returns the winner's session.
-    { origin: env.origin, retryOnUnique: true },
-  );
-  } catch (e) {
-    if (e instanceof EngineError) throw e;
-    // Anything else stopped the creation (storage, a broken flow): this action's own 500, reported.
-    core.onInternalError(e);
-    throw new EngineError('SESSION_NOT_CREATED', e instanceof Error ? e.message.slice(0, 200) : undefined, ['cartId']);
-  }
-  return sessionId instanceof ExpiredCheckout ? sessionId : { requestId: sessionId };
-}

@@ -3,6 +3,7 @@
  * input into a Salesforce action result (with the HTTP status the REST layer answers with).
  */
 import { EngineError, toEngineError } from '../errors.js';
+import { withFreshCheckout } from '../engine/expiry.js';
 import { cartToOrderAction } from './cart-to-order.js';
 import { checkoutSessionAction } from './checkout-session.js';
 import { parseActionInput, type ActionDef, type ActionEnv } from './types.js';
@@ -59,7 +60,9 @@ export async function invokeAction(def: ActionDef, env: ActionEnv, inputs: reado
   for (const raw of inputs) {
     try {
       const input = parseActionInput(def, raw);
-      const outputValues = await def.run(env, input);
+      // An action that found its checkout expired expired it in its own transaction and says so: it
+      // runs again on what expiry left, as if the expiry had been seen before the call.
+      const outputValues = await withFreshCheckout((kept) => def.run(kept ? { ...env, keptCheckout: kept } : env, input));
       results.push({ actionName: def.name, errors: null, isSuccess: true, outputValues, version: 1, httpStatus: 200 });
     } catch (e) {
       if (!(e instanceof EngineError)) onError?.(e);

@@ -9,10 +9,10 @@ import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import { withDefaults } from '../domain/records.js';
-import { firstFailedRequirement, STEP_REQUIREMENTS, requirementError } from '../domain/requirements.js';
+import { firstFailedRequirement, requirementError, STEP_REQUIREMENTS } from '../domain/requirements.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
 import { loadCartFacts } from '../engine/facts.js';
-import { expireInCall, withFreshCheckout } from '../engine/expiry.js';
+import { expireInCall } from '../engine/expiry.js';
 import { recomputeCart, withDerivedLine } from '../engine/cart.js';
 import type { ActionDef } from './types.js';
 
@@ -31,10 +31,9 @@ export const setCheckoutDeliveryMethod: ActionDef = {
 
   async run(env, input) {
     const { core, caller } = env;
-    // A checkout found expired is expired in the call's transaction; the call then runs again on it.
-    return withFreshCheckout((kept) => core.atomically(async (tx) => {
+    return core.atomically(async (tx) => {
       const at = core.now();
-      const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: at, kept });
+      const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now: at, kept: env.keptCheckout });
       if (loaded.expired) return expireInCall(core, tx, loaded, at);
       const failed = firstFailedRequirement(loaded.facts, 'deliveryMethod', STEP_REQUIREMENTS.slice(0, 6));
       if (failed) throw requirementError(failed);
@@ -113,6 +112,6 @@ export const setCheckoutDeliveryMethod: ActionDef = {
       }
       await recomputeCart(tx, cartId, now);
       return {};
-    }, { origin: env.origin }));
+    }, { origin: env.origin });
   },
 };

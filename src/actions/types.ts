@@ -7,6 +7,7 @@ import { EngineError } from '../errors.js';
 import type { EngineCore } from '../engine/core.js';
 import type { Caller } from '../engine/facts.js';
 import type { EventOrigin } from '../engine/transaction.js';
+import type { ExpiredCheckout } from '../engine/expiry.js';
 import type { StepLifecycle } from '../engine/steps.js';
 
 /** One described input or output parameter. */
@@ -35,6 +36,8 @@ export interface ActionEnv {
    * (src/engine/flow-standins.ts `sessionFlowOf`).
    */
   readonly sessionFlow?: string;
+  /** The cart whose expired checkout expiry kept (its order is placed) on this run of the action: see `FreshFactsOptions.kept`. */
+  readonly keptCheckout?: string;
 }
 
 /** An invocable action. */
@@ -44,8 +47,12 @@ export interface ActionDef {
   readonly description: string;
   readonly inputs: readonly ActionParam[];
   readonly outputs: readonly ActionParam[];
-  /** Runs the action for one input; throws an EngineError from the error table on failure. */
-  run(env: ActionEnv, input: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /**
+   * Runs the action for one input; throws an EngineError from the error table on failure. When its
+   * transaction found the checkout expired, it expired it there and returns `ExpiredCheckout`: the
+   * runner runs the action again on what expiry left (`withFreshCheckout`).
+   */
+  run(env: ActionEnv, input: Record<string, unknown>): Promise<Record<string, unknown> | ExpiredCheckout>;
 }
 
 /**

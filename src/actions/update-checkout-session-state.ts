@@ -10,7 +10,7 @@ import { parseId } from '../domain/ids.js';
 import { cartVisible, INVOKE_PERMISSIONS } from '../domain/requirements.js';
 import { OBJECTS } from '../domain/objects.js';
 import { loadSessionFacts } from '../engine/facts.js';
-import { expireInCall, withFreshCheckout } from '../engine/expiry.js';
+import { expireInCall } from '../engine/expiry.js';
 import { applySessionEvent } from '../engine/sessions.js';
 import { closeCartOnConfirmation } from '../engine/record-service.js';
 import type { ActionDef } from './types.js';
@@ -31,12 +31,11 @@ export const updateCheckoutSessionStateAction: ActionDef = {
 
   async run(env, input) {
     const { core, caller } = env;
-    // A checkout found expired is expired in the call's transaction; the call then runs again on it.
-    return withFreshCheckout((kept) => core.atomically(async (tx) => {
+    return core.atomically(async (tx) => {
       const parsed = parseId(input.checkoutSessionId, [SESSION_PREFIX]);
       // One read: the session, its cart, the caller's share, the operation and the store's expiry.
       const at = core.now();
-      const loaded = parsed.ok ? await loadSessionFacts(tx, caller, parsed.id, { forUpdate: true, now: at, kept }) : undefined;
+      const loaded = parsed.ok ? await loadSessionFacts(tx, caller, parsed.id, { forUpdate: true, now: at, kept: env.keptCheckout }) : undefined;
       if (loaded?.expired) return expireInCall(core, tx, loaded, at);
       const session = loaded?.session;
       // A session whose cart the caller can't see answers exactly like one that doesn't exist.
@@ -72,7 +71,7 @@ export const updateCheckoutSessionStateAction: ActionDef = {
       // A claim of a screen or final state moves State at once (Order Confirmation → Complete).
       await closeCartOnConfirmation(tx, flow, t.row, core.now());
       return { requestId: String(session.Id) };
-    }, { origin: env.origin }));
+    }, { origin: env.origin });
   },
 };
 

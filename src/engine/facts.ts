@@ -57,8 +57,8 @@ export async function findActiveSession(tx: StorageOps, cartId: string, forUpdat
 
 /**
  * What a facts read checking expiry (`now` given) found instead of facts: the cart's active
- * checkout has expired at `now` (see expiry.ts). The call decides there, in its transaction, with
- * `expireInCall`, and runs again on what expiry left (`withFreshCheckout`).
+ * checkout has expired at `now` (see expiry.ts). The call expires it there, in its transaction
+ * (`expireInCall`), and returns that; the action runner runs it again (`withFreshCheckout`).
  */
 export interface CheckoutExpiry {
   expired: true;

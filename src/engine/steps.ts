@@ -33,7 +33,7 @@ import { StepFailed, type EngineCore, type StepContext, type StepService } from 
 import type { EventOrigin, Tx } from './transaction.js';
 import { applySessionEvent, restoreSnapshot, VersionConflict, type SessionTransition } from './sessions.js';
 import { loadCartFacts, type Caller } from './facts.js';
-import { ExpiredCheckout, expireInCall, withFreshCheckout } from './expiry.js';
+import { ExpiredCheckout, expireInCall } from './expiry.js';
 import { checkCompletion, stampsAfterStep } from './completion.js';
 import { closeCartOnConfirmation } from './record-service.js';
 import { releaseHolds } from './reservations.js';
@@ -60,10 +60,11 @@ export interface StepCall {
   completion?: CompletionPoint;
 }
 
-/** Who calls a step action: the caller, and the call (the origin of the step's transaction). */
+/** Who calls a step action: the caller, the call (the origin of the step's transaction), and the cart whose expired checkout expiry kept (see `FreshFactsOptions.kept`). */
 export interface StepCaller {
   readonly caller: Caller;
   readonly origin?: EventOrigin;
+  readonly keptCheckout?: string;
 }
 
 /**
@@ -123,19 +124,14 @@ export class StepLifecycle {
    * machine started. `input.runAsync === true` queues the operation; otherwise the call returns when
    * the step finished. A step that fails inside the one transaction (inline) rolled all of it back:
    * it runs again the claim way, which records the failure on its operation and session. A checkout
-   * found expired is expired in the call's transaction, and the call runs again on it (`withFreshCheckout`).
+   * found expired is expired in the call's transaction, which says so (`ExpiredCheckout`).
    */
-  call(spec: StepCall, env: StepCaller, input: Record<string, unknown>): Promise<{ backgroundOperationId: unknown }> {
-    return withFreshCheckout((kept) => this.callOnce(spec, env, input, kept));
-  }
-
-  /** One run of `call`; `kept`: see `FreshFactsOptions.kept`. */
-  private async callOnce(spec: StepCall, env: StepCaller, input: Record<string, unknown>, kept: string | null): Promise<{ backgroundOperationId: unknown } | ExpiredCheckout> {
+  async call(spec: StepCall, env: StepCaller, input: Record<string, unknown>): Promise<{ backgroundOperationId: unknown } | ExpiredCheckout> {
     const waits = input.runAsync !== true;
     let inline = waits && !this.faults.beforeCommit;
     for (;;) {
       try {
-        const started = await this.core.atomically((tx) => this.start(tx, spec, env, input, waits ? (inline ? 'inline' : 'claim') : 'enqueue', kept), { origin: env.origin });
+        const started = await this.core.atomically((tx) => this.start(tx, spec, env, input, waits ? (inline ? 'inline' : 'claim') : 'enqueue'), { origin: env.origin });
         if (started instanceof ExpiredCheckout) return started;
         if (started.mode === 'claim') await this.runClaimed(started.op, started.session);
         else if (started.mode === 'enqueue') this.worker.enqueue(String(started.op.Id));
@@ -154,11 +150,11 @@ export class StepLifecycle {
    * In the action's transaction: loads the facts, offers STEP and executes the `runStep` spawn the
    * machine returned (`preferred` mode; `inline` falls back to `claim` for a step that calls out).
    */
-  private async start(tx: Tx, spec: StepCall, env: StepCaller, input: Record<string, unknown>, preferred: StepMode, kept: string | null): Promise<{ mode: StepMode; op: Row; session: Row } | ExpiredCheckout> {
+  private async start(tx: Tx, spec: StepCall, env: StepCaller, input: Record<string, unknown>, preferred: StepMode): Promise<{ mode: StepMode; op: Row; session: Row } | ExpiredCheckout> {
     const core = this.core;
     const now = core.now();
     const caller = env.caller;
-    const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now, kept });
+    const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true, now, kept: env.keptCheckout });
     if (loaded.expired) return expireInCall(core, tx, loaded, now);
     const session = loaded.session;
     const flowEntry = session ? core.flow(session._flow as string) : null;
