@@ -327,6 +327,8 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
     const id = String((res!.outputValues ?? {}).requestId);
     const session = await db.get('CartCheckoutSession', id);
     if (!session) return 'next';
+    // A Closed cart answers the session that completed it (checkoutSessionAction): the checkout was converted.
+    if (session.OrderId && (await db.get('WebCart', cartId))?.Status === 'Closed') return closedCart(t0, at);
     const { flow } = core.flow(session._flow as string);
     if (id !== run.sessionId) {
       run.sessionId = id;
