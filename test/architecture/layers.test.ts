@@ -1,7 +1,7 @@
 /**
  * The floor rules bite (issue 18): `.dependency-cruiser.cjs`, the rules `npm run lint:deps` checks,
- * run over a small tree laid out like src/ in which each floor is crossed once on purpose. Every
- * crossing is reported under the rule that names both floors, and nothing else is: the allowed
+ * run over a small tree laid out like src/ (the paths below are under its src folder) in which each
+ * floor is crossed once on purpose. Every crossing is reported under the rule that names both floors, and nothing else is: the allowed
  * downward imports of the same tree pass.
  */
 import { execFile } from 'node:child_process';
@@ -14,25 +14,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** The fixture tree: path → its imports. */
+/** The fixture tree: path under the fixture's src folder → its imports. */
 const TREE: Record<string, string[]> = {
-  'src/errors.ts': [],
-  'src/domain/rule.ts': ['../errors.js', '../engine/clock.js'], // domain → kernel
-  'src/domain/driver.ts': ['pg'], // a database driver in the domain
-  'src/domain/lonely.ts': [], // imported by nobody
-  'src/machines/session.ts': ['../domain/rule.js'],
-  'src/flows/interpreter.ts': ['../machines/session.js', '../actions/run.js', 'kysely'], // flows → actions, and a package it may not use
-  'src/storage/port.ts': ['../domain/rule.js'],
-  'src/integrations/calc.ts': ['../storage/port.js', '../engine/clock.js'], // integrations → kernel
-  'src/engine/clock.ts': [],
-  'src/engine/core.ts': ['../integrations/calc.js', '../machines/session.js'],
-  'src/engine/cart.ts': ['./core.js', '../actions/run.js'], // kernel → actions
-  'src/actions/run.ts': ['../engine/core.js'],
-  'src/engine/engine.ts': ['../actions/run.js', '../inspect/view.js'], // facade → faces
-  'src/inspect/view.ts': ['../engine/engine.js'], // closes a circle with the facade
-  'src/http/server.ts': ['../engine/engine.js', '../inspect/view.js'],
-  'src/gadgets/thing.ts': ['../errors.js'], // a folder on no floor
-  'src/index.ts': ['./engine/engine.js', './http/server.js', './domain/driver.js', './flows/interpreter.js', './gadgets/thing.js'],
+  'errors.ts': [],
+  'domain/rule.ts': ['../errors.js', '../engine/clock.js'], // domain → kernel
+  'domain/driver.ts': ['pg'], // a database driver in the domain
+  'domain/lonely.ts': [], // imported by nobody
+  'machines/session.ts': ['../domain/rule.js'],
+  'flows/interpreter.ts': ['../machines/session.js', '../actions/run.js', 'kysely'], // flows → actions, and a package it may not use
+  'storage/port.ts': ['../domain/rule.js'],
+  'integrations/calc.ts': ['../storage/port.js', '../engine/clock.js'], // integrations → kernel
+  'engine/clock.ts': [],
+  'engine/core.ts': ['../integrations/calc.js', '../machines/session.js'],
+  'engine/cart.ts': ['./core.js', '../actions/run.js'], // kernel → actions
+  'actions/run.ts': ['../engine/core.js'],
+  'engine/engine.ts': ['../actions/run.js', '../inspect/view.js'], // facade → faces
+  'inspect/view.ts': ['../engine/engine.js'], // closes a circle with the facade
+  'http/server.ts': ['../engine/engine.js', '../inspect/view.js'],
+  'gadgets/thing.ts': ['../errors.js'], // a folder on no floor
+  'index.ts': ['./engine/engine.js', './http/server.js', './domain/driver.js', './flows/interpreter.js', './gadgets/thing.js'],
 };
 
 let dir: string;
@@ -41,8 +41,8 @@ let violations: string[];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ce-layers-'));
   for (const [path, imports] of Object.entries(TREE)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), imports.map((i) => `import '${i}';\n`).join('') + 'export const x = 1;\n');
+    mkdirSync(dirname(join(dir, 'src', path)), { recursive: true });
+    writeFileSync(join(dir, 'src', path), imports.map((i) => `import '${i}';\n`).join('') + 'export const x = 1;\n');
   }
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src'] }));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fixture', type: 'module', dependencies: { pg: '*', kysely: '*' } }));
@@ -52,7 +52,8 @@ beforeAll(async () => {
   );
   const result = JSON.parse(out.stdout) as { summary: { violations: { from: string; to: string; rule: { name: string } }[] } };
   // A package shows as its path under node_modules (the link resolves to the repository's).
-  violations = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*node_modules\//, 'node_modules/')}`).sort();
+  const under = (path: string) => path.replace(/^src\//, '').replace(/^.*node_modules\//, 'node_modules/');
+  violations = result.summary.violations.map((v) => `${v.rule.name}: ${under(v.from)} → ${under(v.to)}`).sort();
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -60,11 +61,11 @@ describe('the floor rules (.dependency-cruiser.cjs)', () => {
   it('report each upward import under the rule naming both floors', () => {
     expect(violations).toEqual(
       expect.arrayContaining([
-        'domain-must-not-import-kernel: src/domain/rule.ts → src/engine/clock.ts',
-        'flows-must-not-import-actions: src/flows/interpreter.ts → src/actions/run.ts',
-        'integrations-must-not-import-kernel: src/integrations/calc.ts → src/engine/clock.ts',
-        'kernel-must-not-import-actions: src/engine/cart.ts → src/actions/run.ts',
-        'facade-must-not-import-faces: src/engine/engine.ts → src/inspect/view.ts',
+        'domain-must-not-import-kernel: domain/rule.ts → engine/clock.ts',
+        'flows-must-not-import-actions: flows/interpreter.ts → actions/run.ts',
+        'integrations-must-not-import-kernel: integrations/calc.ts → engine/clock.ts',
+        'kernel-must-not-import-actions: engine/cart.ts → actions/run.ts',
+        'facade-must-not-import-faces: engine/engine.ts → inspect/view.ts',
       ]),
     );
   });
@@ -76,17 +77,17 @@ describe('the floor rules (.dependency-cruiser.cjs)', () => {
   it('report circles, packages a pure floor may not use, orphans and folders on no floor', () => {
     expect(violations).toEqual(
       expect.arrayContaining([
-        'no-circular: src/engine/engine.ts → src/inspect/view.ts',
-        'domain-only-pure-deps: src/domain/driver.ts → node_modules/pg/esm/index.mjs',
-        'flows-only-language-deps: src/flows/interpreter.ts → node_modules/kysely/dist/esm/index.js',
-        'no-orphans: src/domain/lonely.ts → src/domain/lonely.ts',
-        'module-outside-the-floors: src/gadgets/thing.ts → src/errors.ts',
+        'no-circular: engine/engine.ts → inspect/view.ts',
+        'domain-only-pure-deps: domain/driver.ts → node_modules/pg/esm/index.mjs',
+        'flows-only-language-deps: flows/interpreter.ts → node_modules/kysely/dist/esm/index.js',
+        'no-orphans: domain/lonely.ts → domain/lonely.ts',
+        'module-outside-the-floors: gadgets/thing.ts → errors.ts',
       ]),
     );
   });
 
   it('let every downward import of the same tree through', () => {
-    const allowed = ['src/actions/run.ts → src/engine/core.ts', 'src/engine/core.ts → src/integrations/calc.ts', 'src/http/server.ts → src/engine/engine.ts', 'src/machines/session.ts → src/domain/rule.ts', 'src/index.ts → src/http/server.ts'];
+    const allowed = ['actions/run.ts → engine/core.ts', 'engine/core.ts → integrations/calc.ts', 'http/server.ts → engine/engine.ts', 'machines/session.ts → domain/rule.ts', 'index.ts → http/server.ts'];
     for (const edge of allowed) expect(violations.filter((v) => v.endsWith(edge) && !v.startsWith('no-circular'))).toEqual([]);
   });
 });
