@@ -1,8 +1,8 @@
 /**
  * The floor rules bite (issue 18): `.dependency-cruiser.cjs`, the rules `npm run lint:deps` checks,
  * run over a small tree laid out like src/ (the paths below are under its src folder) in which each
- * floor is crossed once on purpose. Every crossing is reported under the rule that names both floors, and nothing else is: the allowed
- * downward imports of the same tree pass.
+ * floor is crossed once on purpose. Every crossing is reported under the rule that names both
+ * floors, and nothing else is: the allowed downward imports of the same tree pass.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
