@@ -12,11 +12,14 @@
  * lease was taken over neither commits nor fails the operation.
  */
 import type { EngineCore } from './core.js';
-import type { StepLifecycle } from './steps.js';
 import { InProcessQueue } from './queue/in-process.js';
 import type { OperationQueue, OperationRunner } from './queue/types.js';
 
-export type { WorkerFaults } from './steps.js';
+
+/** The step lifecycle as the worker sees it (src/engine/steps.ts StepLifecycle): it claims and runs an operation. */
+export interface OperationSteps {
+  claimAndRun(id: string, leaseToken: string | null): Promise<'done' | 'busy'>;
+}
 
 /** Options of the worker beyond its core. */
 export interface WorkerOptions {
@@ -30,7 +33,7 @@ export interface WorkerOptions {
 export class OperationWorker implements OperationRunner {
   private readonly inflight = new Map<string, Promise<'done' | 'busy'>>();
   private closing = false;
-  private steps: StepLifecycle | undefined;
+  private steps: OperationSteps | undefined;
   /** @internal the queue operations wait in */
   readonly queue: OperationQueue;
   /** @internal lease length in ms (enforced only on a shared queue) */
@@ -123,7 +126,7 @@ export class OperationWorker implements OperationRunner {
   }
 
   /** @internal the step lifecycle this worker hands operations to (it attaches itself). */
-  attach(steps: StepLifecycle): void {
+  attach(steps: OperationSteps): void {
     this.steps = steps;
   }
 

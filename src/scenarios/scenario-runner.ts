@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createCheckoutEngine, type CheckoutEngine } from '../engine/engine.js';
-import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from '../engine/checkout-runner.js';
+import { runCheckout, type CheckoutDriver, type CheckoutRun, type RunCheckoutOptions } from '../engine/checkout-runner.js';
 import { demoFixture, type DemoOptions } from '../demo/fixture.js';
 import { demoCatalogFixture } from '../demo/run-demo.js';
 import { parseFixture } from '../engine/seed.js';
@@ -173,24 +173,24 @@ async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>
     },
     // The flow runner makes its calls through this facade, so each of them goes over REST too.
     runCheckout(cartId, opts) {
-      const facade = {
+      const facade: CheckoutDriver = {
         core: engine.core,
         admin: engine.admin,
         worker: engine.worker,
-        invoke: async (action: string, inputs: Record<string, unknown>[], o: { userId: string }): Promise<InvocationResult[]> => {
-          const out = await driver.invoke(action, inputs[0]!, o.userId);
+        invokeAny: async (action: string, inputs: unknown, o: { userId: string }): Promise<InvocationResult[]> => {
+          const out = await driver.invoke(action, (inputs as Record<string, unknown>[])[0]!, o.userId);
           return [
             out.ok
               ? { actionName: action, errors: null, isSuccess: true, outputValues: out.outputs, version: 1, httpStatus: 200 }
               : { actionName: action, errors: [{ statusCode: out.code, message: out.message, fields: out.fields }], isSuccess: false, outputValues: null, version: 1, httpStatus: out.status },
           ];
         },
-        updateRecord: async (type: string, id: string, fields: Record<string, unknown>, o: { userId: string }) => {
-          const out = await driver.update(type, id, fields, o.userId);
+        updateRecord: async (type: string, id: string, fields: unknown, o: { userId: string }) => {
+          const out = await driver.update(type, id, fields as Record<string, unknown>, o.userId);
           if (!out.ok) throw Object.assign(new EngineError('INTERNAL', out.message), { code: out.code, status: out.status, message: out.message });
         },
       };
-      return runCheckout(facade as unknown as CheckoutEngine, cartId, opts);
+      return runCheckout(facade, cartId, opts);
     },
     close: () => server.close(),
   };

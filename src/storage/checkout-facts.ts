@@ -4,13 +4,22 @@
  * for), the session's current operation, the cart's store, and what the caller's access depends
  * on (account, buyer status, store membership, best share).
  */
-import { sql } from 'kysely';
-import type { KyselyOps } from './crud.js';
+import { sql, type Compilable, type Kysely, type QueryResult, type Transaction } from 'kysely';
+import type { DialectSpec } from './dialect.js';
 import type { CheckoutFacts, FactsKey, Row } from './port.js';
-import { decodeRow } from './tables.js';
+import { decodeRow, type TableInfo } from './tables.js';
+
+/** What the facts read needs of the backend's operations (KyselyOps in src/storage/crud.ts has them). */
+export interface FactsOps {
+  readonly db: Kysely<any> | Transaction<any>;
+  readonly spec: DialectSpec;
+  exec(shape: string, params: unknown[], build: () => Compilable): Promise<QueryResult<Row>>;
+  table(object: string): TableInfo;
+  keepRead(object: string, row: Row | undefined, locked: boolean): void;
+}
 
 /** The checkout facts of a cart for `userId`, in one statement; `forUpdate` locks the cart (by cartId) or the session (by sessionId). */
-export async function readCheckoutFacts(ops: KyselyOps, key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
+export async function readCheckoutFacts(ops: FactsOps, key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
   const bySession = 'sessionId' in key;
   const lock = !!opts?.forUpdate && ops.spec.adapter.supportsRowLocks;
   const notArchived = ops.spec.encodeBoolean(false);
