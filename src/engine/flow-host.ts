@@ -16,7 +16,7 @@ import { allFields, findField, findObject } from '../domain/objects.js';
 import { FlowFault, type FlowData, type FlowHost, type FlowRecord, type FlowScalar, type RecordAccessMode, type RecordFilter, type RecordQuery } from '../flows/contract.js';
 import type { IntegrationRegistry } from '../integrations/registry.js';
 import type { EngineCore } from './core.js';
-import type { CallOptions, CheckoutEngine } from './engine.js';
+import type { InvocationResult } from '../actions/index.js';
 import type { Caller } from './facts.js';
 import { sessionFlowOf, type ApexContext, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
 import type { RecordService } from './record-service.js';
@@ -119,13 +119,18 @@ export interface EngineFlowHostOptions {
 /** The access mode Apex and component stand-ins run their own record work in (the quickstart classes are `with sharing`). */
 const STAND_IN_MODE: RecordAccessMode = 'systemWithSharing';
 
+/** The one facade call a flow host makes: a core action as the interview's user (the engine's `invokeAs`). */
+export interface ActionInvoker {
+  invokeAs(caller: Caller, actionName: string, inputs: unknown, sessionFlow?: string): Promise<InvocationResult[]>;
+}
+
 /** `FlowHost` over a checkout engine, as one user. */
 export class EngineFlowHost implements FlowHost {
   readonly userId: string;
   private readonly sessionFlow: string | undefined;
 
   constructor(
-    private readonly engine: CheckoutEngine,
+    private readonly engine: ActionInvoker,
     private readonly caller: Caller,
     private readonly opts: EngineFlowHostOptions,
   ) {
