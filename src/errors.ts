@@ -239,6 +239,13 @@ export const ERRORS = {
   FLOW_NAVIGATION_REFUSED: { code: 'INVALID_FLOW_NAVIGATION', status: 400, message: "The navigation doesn't fit the interview's screen:" },
   FLOW_INPUT_INVALID: { code: 'INVALID_FLOW_INPUT', status: 400, message: "The flow input isn't valid:" },
   FLOW_NOT_FOUND: { code: 'FLOW_NOT_FOUND', status: 404, message: 'No flow has that API name:' },
+  // --- flow interviews (src/engine/interviews.ts; docs/flow-runtime.md "Running interviews") ---------
+  INTERVIEW_BUSY: {
+    code: 'UNABLE_TO_LOCK_ROW',
+    status: 409,
+    message: 'The flow interview is being navigated by another request (or changed while this one waited): nothing was run; read the interview again, then navigate.',
+  },
+  INTERVIEW_ENDED: { code: 'INVALID_OPERATION', status: 409, message: "The flow interview has ended (Finished or Error) and can't be navigated." },
   // --- inspection (src/inspect, issue 10) ------------------------------------------------------------
   INSPECTOR_UNREACHABLE: { code: 'INSPECTOR_UNREACHABLE', status: 502, message: 'The Stately inspector could not be reached.' },
 } as const satisfies Record<string, ErrorDef>;

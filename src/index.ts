@@ -10,6 +10,9 @@
  *   if (r?.isSuccess) console.log(r.outputValues.requestId);
  */
 export { createCheckoutEngine, CheckoutEngine, type CheckoutEngineOptions, type CallOptions } from './engine/engine.js';
+export type { Interview, InterviewScreen, InterviewScreenField, NavigateRequest } from './engine/interviews.js';
+export type { ApexContext, ApexStandIn, ComponentStandIn } from './engine/flow-standins.js';
+export { FlowFault, type FlowData, type FlowLoadIssue } from './flows/contract.js';
 export { ACTIONS } from './actions/index.js';
 export type {
   ActionError,

@@ -22,6 +22,7 @@ import type { InspectorBridge } from '../inspect/bridge.js';
 import type { FlowDefinition } from '../../machines/flow.js';
 import { hint, parseOptions, UsageError, usageMessage } from './args.js';
 import { RUN_HELP, runCommand } from './run.js';
+import { FLOW_HELP, flowCommand } from './flow.js';
 
 /** Where a command writes (process streams in production; buffers in tests). */
 export interface CliIO {
@@ -73,6 +74,8 @@ Commands:
   viz [--flow NAME]     Print a flow as a Mermaid stateDiagram-v2
   demo                  Run the demo checkout and print what happened
   run <scenarios…>      Run scenario files (YAML) and report pass/fail
+  flow check <path…>    Load Salesforce Flow metadata and print every issue per file and element
+  flow run <path…>      Run a flow interview on the demo store, screen by screen, from an answers file
 
 Options:
   --version, -v         Print the version
@@ -100,6 +103,8 @@ Options:
   --demo                Seed the demo store once and keep one demo cart ready for cartToOrderAction
   --trust-proxy         Take client addresses (login throttle) from X-Forwarded-For, behind a trusted proxy
   --flow <name>         Checkout flow of new sessions: default, salesforce-reentrant or salesforce-main (default: default)
+  --flows <path>        Salesforce Flow metadata (a file or a directory) to serve as flow interviews under
+                        /services/data/vXX.X/flows/ (repeatable; any load issue stops the start, listing each)
   --token-ttl <sec>     Access token lifetime in seconds (default 7200)
   --log-level <level>   fatal, error, warn, info, debug, trace or silent (default info)
   --log-format <f>      pretty or json (default: pretty when stdout is a terminal, else json)
@@ -160,6 +165,7 @@ Options:
   --db <location>       SQLite file (created when missing), :memory: or postgres:// URL (default :memory:)
   --help                This help`,
   run: RUN_HELP,
+  flow: FLOW_HELP,
 };
 
 const COMMON = { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
@@ -256,6 +262,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     demo: { type: 'boolean' },
     'trust-proxy': { type: 'boolean' },
     flow: { type: 'string' },
+    flows: { type: 'string', multiple: true },
     'token-ttl': { type: 'string' },
     'log-level': { type: 'string' },
     'log-format': { type: 'string' },
@@ -314,7 +321,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     import('yaml'),
   ]);
   let report: (err: unknown) => void = (err) => line(io.err, JSON.stringify({ level: 50, msg: 'engine error', err: String(err) }));
-  const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e), ...(inspectUrl ? { inspect: inspectUrl } : {}) }).catch(async (e) => {
+  const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e), ...(inspectUrl ? { inspect: inspectUrl } : {}), ...(values.flows ? { flowSources: values.flows } : {}) }).catch(async (e) => {
     await bridge?.stop();
     throw e;
   });
@@ -540,7 +547,7 @@ async function demo(args: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIO, signals: boolean) => Promise<number>> = { serve, seed, sessions, inspect, viz, demo, run: (args, io) => runCommand(args, io) };
+const COMMANDS: Record<string, (args: string[], io: CliIO, signals: boolean) => Promise<number>> = { serve, seed, sessions, inspect, viz, demo, run: (args, io) => runCommand(args, io), flow: (args, io) => flowCommand(args, io) };
 const COMMAND_NAMES = Object.keys(COMMANDS);
 
 /**

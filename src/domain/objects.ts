@@ -859,6 +859,28 @@ export const INTERNAL_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map(
       fields: [str('Value', { maxLength: 1000 })],
     },
     {
+      // One row per flow interview (src/engine/interviews.ts): a running instance of a store's Flow
+      // metadata, owned by the buyer who started it. State is the runtime's JSON (machine snapshot
+      // and view); Version is its compare-and-set counter; LeaseOwner/LeaseUntil say which request
+      // is navigating it (a lease in the past is free).
+      name: 'FlowInterview',
+      keyPrefix: '0Fo',
+      realPrefix: true,
+      label: 'Flow Interview',
+      fields: [
+        str('FlowApiName', { required: true }),
+        str('Status', { required: true, maxLength: 16 }),
+        ref('OwnerUserId', 'User', { required: true }),
+        str('CartId'),
+        str('CurrentElement'),
+        { name: 'State', type: 'string' },
+        int('Version', { required: true }),
+        str('LeaseOwner'),
+        dt('LeaseUntil', { required: true }),
+      ],
+      indexes: [['OwnerUserId'], ['CartId']],
+    },
+    {
       // One row per event offered to a checkout session: applied (same transaction as the change) or rejected.
       name: 'CheckoutSessionEvent',
       keyPrefix: '0xE',

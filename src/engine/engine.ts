@@ -19,13 +19,13 @@ import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/port.js';
 import { EngineCore } from './core.js';
 import { createAdmin, type EngineAdmin } from './admin.js';
-import { loadCaller, type Caller } from './facts.js';
+import { findActiveSession, loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
 import { layoutFlow, type FlowChart } from '../inspect/layout.js';
 import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
-import { callOrigin, readHistory, type HistoryEntry } from './sessions.js';
+import { callOrigin, readHistory, writeSideEntry, type HistoryEntry } from './sessions.js';
 import { OperationWorker } from './worker.js';
 import { StepLifecycle, type WorkerFaults } from './steps.js';
 import { createOperationQueue, queueOptions } from './queue/index.js';
@@ -33,6 +33,28 @@ import { SessionFeed } from './session-feed.js';
 import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
 import { DEFAULT_THROTTLE_LIMITS, throttledLogin, type LoginAttempt, type ThrottleLimits } from './login-throttle.js';
 import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type IssuedToken } from './tokens.js';
+import type { FlowLoadIssue, FlowRegistry, FlowRuntime } from '../flows/contract.js';
+import { EngineFlowHost } from './flow-host.js';
+import { builtinApex, builtinComponents, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
+import { checkFlowSources, loadFlows, runtimeOver, type LoadedFlow } from './flow-loading.js';
+import { InterviewStore, type Interview, type InterviewEvent, type NavigateRequest } from './interviews.js';
+
+/**
+ * Checkout screen components that do no work of their own in the engine: their outputs are the
+ * buyer's answers (a summary, navigation buttons, the address and delivery-method pickers whose
+ * choice the flow itself writes). A stand-in of the same name (built-in or the `components`
+ * option) replaces one.
+ */
+const passAnswers: ComponentStandIn = async (_inputs, answers) => ({ ...answers });
+const ANSWER_COMPONENTS: Readonly<Record<string, ComponentStandIn>> = Object.fromEntries(
+  [
+    'forceCommunity:commerceDelivery',
+    'commerce_checkout:deliveryMethod',
+    'forceCommunity:cancelCheckoutButton',
+    'forceCommunity:commerceCheckoutSummary',
+    'c:navigationButtons',
+  ].map((name) => [name, passAnswers]),
+);
 
 /** The longest access-token lifetime `issueToken` grants (10 years). */
 const MAX_TOKEN_TTL_SECONDS = 315_360_000;
@@ -98,6 +120,25 @@ export interface CheckoutEngineOptions {
    * (`createInspector` / `createWebSocketInspector` of `@statelyai/inspect`). Secrets are redacted.
    */
   inspect?: InspectOption;
+  /**
+   * A store's own Salesforce Flow metadata to run as interviews (`startInterview`): flow files or
+   * directories of them, loaded at start (every problem is one FLOW_LOAD_ERROR error listing each
+   * issue per file and element). See docs/flow-runtime.md "Running interviews".
+   * @example createCheckoutEngine({ flowSources: ['./force-app/main/default/flows'] })
+   */
+  flowSources?: string[];
+  /**
+   * Apex invocable stand-ins by class name, merged over the built-in ones: `async (inputs, ctx) =>
+   * outputs`, called once per flow action call with its single values, as the interview's user.
+   */
+  apex?: Record<string, ApexStandIn>;
+  /** Screen component stand-ins by extension name (`ns:name`), merged over the built-in ones. */
+  components?: Record<string, ComponentStandIn>;
+  /**
+   * How long a flow interview's navigate holds its claim without renewing it (default 30 s, at least
+   * 1 s): after a process dies mid-navigate, the interview can be navigated again once it passed.
+   */
+  interviewLeaseMs?: number;
 }
 
 /** Who is calling: the authenticated Salesforce user id. */
@@ -143,6 +184,12 @@ export class CheckoutEngine {
   private readonly onError: (err: unknown) => void;
   private readonly customActions = new Map<string, ActionDef>();
   private readonly maxInputs: number;
+  private readonly apex: Map<string, ApexStandIn>;
+  private readonly components: Map<string, ComponentStandIn>;
+  private flowDefinitions: LoadedFlow[] = [];
+  private flowRuntime: FlowRuntime | undefined;
+  /** @internal durable flow interviews (src/engine/interviews.ts) */
+  readonly interviews: InterviewStore;
   /** The calculators and payment gateway this engine's steps use. */
   readonly integrations: IntegrationRegistry;
   /** The live Stately inspector, when `inspect` was given. */
@@ -178,6 +225,32 @@ export class CheckoutEngine {
       this.core.sessionListeners.add((entry) => inspector.report(entry));
     }
     this.defaultFlow = opts.defaultFlow ?? 'default';
+    for (const [kind, given] of [['apex', opts.apex], ['components', opts.components]] as const) {
+      if (given === undefined) continue;
+      if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new EngineError('INVALID_INPUT', `${kind} must be an object of stand-in functions by name.`, [kind]);
+      for (const [name, fn] of Object.entries(given)) if (typeof fn !== 'function') throw new EngineError('INVALID_INPUT', `${kind}.${name} must be a function.`, [kind]);
+    }
+    // The engine's options over the built-in stand-ins (src/engine/flow-standins.ts).
+    this.apex = new Map(Object.entries({ ...builtinApex, ...(opts.apex ?? {}) }));
+    this.components = new Map(Object.entries({ ...ANSWER_COMPONENTS, ...builtinComponents, ...(opts.components ?? {}) }));
+    this.interviews = new InterviewStore({
+      storage: () => this.core.storage,
+      now: () => this.core.now(),
+      runtime: () => (this.flowRuntime ??= runtimeOver(this.flowDefinitions)),
+      host: async (userId, flowApiName) => this.flowHost(await loadCaller(this.core.storage, userId), flowApiName),
+      canReadCart: async (cartId, userId) => {
+        try {
+          await this.records.get('WebCart', cartId, await loadCaller(this.core.storage, userId));
+          return true;
+        } catch (e) {
+          if (e instanceof EngineError && (e.status === 404 || e.key === 'INSUFFICIENT_ACCESS')) return false;
+          throw e;
+        }
+      },
+      leaseMs: Math.max(1_000, opts.interviewLeaseMs ?? 30_000),
+      onEvent: (e) => this.recordInterviewEvent(e),
+      onError: this.onError,
+    });
     for (const flowId of [this.defaultFlow, ...Object.values(this.storeFlows)]) this.core.flow(flowId);
     // A flow's own async steps get an action of their own, run by the integration registered under the action's name.
     for (const flowId of this.core.flowIds()) {
@@ -300,6 +373,100 @@ export class CheckoutEngine {
       throw new EngineError('INVALID_INPUT', `apiVersion must be a version like '64.0', not ${typeof version === 'string' ? `'${version.slice(0, 20)}'` : typeof version}.`, ['apiVersion']);
     }
     return runQuery(this.core.storage, caller, soql, this.core.now(), version);
+  }
+
+  /** The host an interview of `caller` runs with (src/engine/flow-host.ts). */
+  private flowHost(caller: Caller, flowApiName: string): EngineFlowHost {
+    if (!caller.IsActive) throw new EngineError('INVALID_SESSION', "The interview's user is inactive.", ['userId']);
+    return new EngineFlowHost(this, caller, { userId: caller.Id, [PRELOADED_CALLER]: caller } as CallOptions, {
+      apex: this.apex,
+      components: this.components,
+      core: this.core,
+      records: this.records,
+      integrations: this.integrations,
+      flowApiName,
+    });
+  }
+
+  /** What the flow loader checks references against: core actions, Apex and component stand-ins. */
+  flowRegistry(): FlowRegistry {
+    return { coreActions: new Set(this.describeActions().map((a) => a.name)), apex: new Set(this.apex.keys()), components: new Set(this.components.keys()) };
+  }
+
+  /**
+   * Loads Salesforce Flow metadata (files, or directories of `.flow-meta.xml` files) for interviews;
+   * returns the API names now loaded. Any problem — XML, an element the runtime doesn't run, a
+   * reference to a missing resource, an action or Apex class or component without a stand-in — is
+   * one FLOW_LOAD_ERROR error listing every issue per file and element, and nothing is loaded.
+   * @example await engine.loadFlows(['./flows'])
+   */
+  async loadFlows(paths: string[]): Promise<string[]> {
+    this.live();
+    const definitions = await loadFlows(paths, this.flowRegistry(), this.flowDefinitions);
+    const runtime = runtimeOver([...this.flowDefinitions, ...definitions]);
+    this.flowDefinitions = [...this.flowDefinitions, ...definitions];
+    this.flowRuntime = runtime;
+    return runtime.flowNames();
+  }
+
+  /** Every load issue of flow files, per file and element, without loading them (`checkout-engine flow check`). */
+  async checkFlows(paths: string[]): Promise<FlowLoadIssue[]> {
+    this.live();
+    return (await checkFlowSources(paths, this.flowRegistry(), this.flowDefinitions)).issues;
+  }
+
+  /** API names of the flows interviews can start. */
+  flowNames(): string[] {
+    return (this.flowRuntime ??= runtimeOver(this.flowDefinitions)).flowNames();
+  }
+
+  /**
+   * Starts a flow interview as the caller (`inputs`: the flow's input variables by name; an input
+   * holding a WebCart id names the cart, which the caller must be able to read) and runs it to its
+   * first screen, wait, finish or error. Only this user can read or navigate it.
+   * @example const iv = await engine.startInterview('Checkout_Main', { cartId }, { userId })
+   */
+  async startInterview(flowApiName: string, inputs: Record<string, unknown>, caller: CallOptions): Promise<Interview> {
+    this.live();
+    const c = await this.callerOf(caller);
+    return callOrigin.run({ operation: `startInterview(${typeLabel(flowApiName)})`, callerId: c.Id }, () => this.interviews.start(flowApiName, inputs, c.Id));
+  }
+
+  /** An interview of the caller as stored (another user's answers as a missing id: NOT_FOUND). */
+  async getInterview(interviewId: string, caller: CallOptions): Promise<Interview> {
+    this.live();
+    const c = await this.callerOf(caller);
+    return this.interviews.get(interviewId, c.Id);
+  }
+
+  /**
+   * Navigates an interview of the caller: NEXT/FINISH/BACK/PAUSE with the screen's answers (field →
+   * output → value); a Waiting one is re-checked, for up to `waitMs`. A second navigate of the same
+   * interview while one runs is INTERVIEW_BUSY (409) and runs nothing.
+   * @example await engine.navigate(iv.id, { action: 'NEXT', answers: { Delivery: { methodId } } }, { userId })
+   */
+  async navigate(interviewId: string, nav: NavigateRequest, caller: CallOptions): Promise<Interview> {
+    this.live();
+    const c = await this.callerOf(caller);
+    return callOrigin.run({ operation: 'navigateInterview', callerId: c.Id }, () => this.interviews.navigate(interviewId, nav, c.Id));
+  }
+
+  /** Records an interview's start or navigate in its cart's checkout session history (when the cart has one). */
+  private async recordInterviewEvent(e: InterviewEvent): Promise<void> {
+    const session = await findActiveSession(this.core.storage, e.cartId);
+    if (!session) return;
+    const event = {
+      type: 'FLOW_INTERVIEW',
+      interviewId: e.interviewId,
+      flowApiName: e.flowApiName,
+      action: e.action,
+      statusBefore: e.before.status,
+      elementBefore: e.before.element,
+      status: e.after.status,
+      element: e.after.element,
+    };
+    const entry = await writeSideEntry(this.core.storage, session, event, this.core.now(), { operation: e.action === 'START' ? 'startInterview' : 'navigateInterview', callerId: e.userId });
+    this.core.notify(entry);
   }
 
   /** Resolves when no background operation is queued or running in this process. */
@@ -547,5 +714,13 @@ export async function createCheckoutEngine(opts: CheckoutEngineOptions = {}): Pr
     throw e;
   }
   if (opts.recover !== false) await engine.worker.recover();
+  if (opts.flowSources !== undefined) {
+    try {
+      await engine.loadFlows(opts.flowSources);
+    } catch (e) {
+      await engine.close().catch(() => {});
+      throw e;
+    }
+  }
   return engine;
 }

@@ -337,6 +337,45 @@ export async function readHistory(ops: StorageOps, sessionId: string): Promise<H
 }
 
 /**
+ * Records an event that happened beside a session without moving it (a flow interview's start or
+ * navigate on the session's cart): the session's state before and after alike, numbered after the
+ * entries of the session's current version. Returns the entry written.
+ */
+export async function writeSideEntry(storage: { transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> }, session: Row, event: Record<string, unknown>, now: Date, origin?: EventOrigin): Promise<HistoryEntry> {
+  let path = '';
+  try {
+    path = statePath((JSON.parse(String(session._snapshot)) as { value?: unknown }).value);
+  } catch {
+    path = String(session.State ?? '');
+  }
+  const seq = Number(session._version ?? 0);
+  return storage.transaction(async (tx) => {
+    const n = await tx.count(HISTORY_OBJECT, [
+      { field: 'SessionId', op: '=', value: String(session.Id) },
+      { field: 'Seq', op: '=', value: seq },
+    ]);
+    const entry: HistoryEntry = {
+      sessionId: String(session.Id),
+      flowId: (session._flow as string | null) ?? 'default',
+      cartId: (session.WebCartId as string | null) ?? null,
+      seq,
+      sub: n,
+      at: now.toISOString(),
+      event: redactSecrets(event),
+      from: path,
+      to: path,
+      accepted: true,
+      rejection: null,
+      operation: origin?.operation ?? null,
+      operationId: null,
+      callerId: origin?.callerId ?? null,
+    };
+    await tx.insert(HISTORY_OBJECT, [historyRow(entry)]);
+    return entry;
+  });
+}
+
+/**
  * Writes rejected events. A rejection changes nothing, and the action that offered it usually
  * throws and rolls its transaction back, so rejections are written after the transaction ends, in
  * a short transaction of their own (numbered after the applied event of the same version, capped

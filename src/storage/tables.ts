@@ -81,6 +81,8 @@ export const MIGRATIONS = (spec: DialectSpec): Record<string, Migration> => ({
   '2026-11-25-0001-objects': { up: (db) => syncSchema(db, spec) },
   // Order.CartId unique (a cart becomes at most one order): added to databases made before it.
   '2026-12-01-0002-one-order-per-cart': { up: (db) => syncSchema(db, spec) },
+  // FlowInterview (internal): durable flow interviews (src/engine/interviews.ts).
+  '2026-12-03-0003-flow-interviews': { up: (db) => syncSchema(db, spec) },
 });
 
 /** Each stored object's table info for a dialect. */

@@ -55,6 +55,7 @@ const concrete = (url: string) =>
     .replace(':type', 'WebCart')
     .replace(':id', '0a6000000000001AAA')
     .replace(':action', 'checkoutSessionAction')
+    .replace(':apiName', 'Checkout_Main')
     .replace(':org', '00D000000000001AAA')
     .replace(':user', '005000000000001AAA')
     .replace('*', 'x');

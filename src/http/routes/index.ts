@@ -5,18 +5,18 @@
  * them (src/http/server.ts). The order is the order of the OpenAPI document's paths and of a 405's
  * Allow header, so a new group goes after the existing ones.
  *
- * A `flows` group (Flow interviews) plugs in as `routes/flows.ts` exporting a `RouteGroup`, added
- * to this list after `pageRoutes`: its routes get the token check, Salesforce's error bodies and
- * an OpenAPI entry (unless `hidden`) from `table.on(app)` like every other route.
+ * The `flows` group (Flow interviews, routes/flows.ts) comes after `pageRoutes`: its routes get the
+ * token check, Salesforce's error bodies and an OpenAPI entry from `table.on(app)` like every other route.
  */
 import type { RouteGroup } from '../routing.js';
 import { actionRoutes } from './actions.js';
 import { authRoutes } from './auth.js';
+import { flowRoutes } from './flows.js';
 import { pageRoutes } from './page.js';
 import { queryRoutes } from './query.js';
 import { sObjectRoutes } from './sobjects.js';
 import { versionRoutes } from './versions.js';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, versionRoutes, actionRoutes, sObjectRoutes, queryRoutes, pageRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, versionRoutes, actionRoutes, sObjectRoutes, queryRoutes, pageRoutes, flowRoutes];
 
 export { openApiRoutes } from './openapi.js';
