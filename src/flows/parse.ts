@@ -27,7 +27,7 @@ const parser = new XMLParser({
   ignorePiTags: true,
   parseTagValue: false,
   parseAttributeValue: false,
-  trimValues: true,
+  trimValues: false,
   processEntities: true,
   htmlEntities: false,
   isArray: () => true,
@@ -101,7 +101,8 @@ export function isFlowFile(file: string): boolean {
 }
 
 /**
- * Parse one flow file's XML. `file` names it in issues and gives the API name (its base name) unless
+ * Parse one flow file's XML (an unsupported operator is reported and read as a placeholder, so the
+ * rest of the flow is still checked). `file` names it in issues and gives the API name (its base name) unless
  * `apiName` is passed (built-ins given as strings). A definition is returned whenever the XML is a
  * Flow at all; any issue means it must not run.
  */
@@ -110,7 +111,7 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
   const issue = (message: string, element?: string) => issues.push({ file, flow: apiName, ...(element ? { element } : {}), message });
   let doc: Node;
   try {
-    doc = parser.parse(xml, true) as Node;
+    doc = dropWhitespace(parser.parse(xml, true)) as Node;
   } catch (err) {
     issues.push({ file, flow: apiName, message: `not well-formed XML: ${(err as Error).message}` });
     return { definition: null, issues };
@@ -142,7 +143,7 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
       return null;
     }
     const kind = kinds[0];
-    const raw = text(v, kind) ?? '';
+    const raw = (kind === 'stringValue' ? rawText(v, kind) : text(v, kind)) ?? '';
     switch (kind) {
       case 'stringValue':
         return { kind: 'string', value: raw };
@@ -172,7 +173,7 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
     const list = nodes(holder, 'conditions').map((c) => {
       const operator = text(c, 'operator') ?? '';
       if (!(CONDITION_OPERATORS as readonly string[]).includes(operator)) issue(`the condition operator '${operator}' is not supported (supported: ${CONDITION_OPERATORS.join(', ')})`, element);
-      return { left: ref(text(c, 'leftValueReference') ?? '', element), operator: operator as (typeof CONDITION_OPERATORS)[number], right: value(c, 'rightValue', element) };
+      return { left: ref(text(c, 'leftValueReference') ?? '', element), operator: (CONDITION_OPERATORS as readonly string[]).includes(operator) ? (operator as (typeof CONDITION_OPERATORS)[number]) : 'EqualTo', right: value(c, 'rightValue', element) };
     });
     checkLogic(logic, list.length, element, issue);
     return { logic, conditions: list };
@@ -183,7 +184,7 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
       if (!(FILTER_OPERATORS as readonly string[]).includes(operator)) issue(`the filter operator '${operator}' is not supported (supported: ${FILTER_OPERATORS.join(', ')})`, element);
       const field = text(f, 'field') ?? '';
       if (field.includes('.')) issue(`the filter field '${field}' is a cross-object path, which is not supported`, element);
-      return { field, operator: operator as (typeof FILTER_OPERATORS)[number], value: value(f, 'value', element) };
+      return { field, operator: (FILTER_OPERATORS as readonly string[]).includes(operator) ? (operator as (typeof FILTER_OPERATORS)[number]) : 'EqualTo', value: value(f, 'value', element) };
     });
   const params = (holder: Node, tag: string, element: string) => nodes(holder, tag).map((p) => ({ name: text(p, 'name') ?? '', value: value(p, 'value', element) }));
   const outParams = (holder: Node, tag: string, element: string) =>
@@ -256,7 +257,7 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
     const items = nodes(a, 'assignmentItems').map((i) => {
       const operator = text(i, 'operator') ?? '';
       if (!(ASSIGNMENT_OPERATORS as readonly string[]).includes(operator)) issue(`the assignment operator '${operator}' is not supported (supported: ${ASSIGNMENT_OPERATORS.join(', ')})`, name);
-      return { target: ref(text(i, 'assignToReference') ?? '', name), operator: operator as (typeof ASSIGNMENT_OPERATORS)[number], value: value(i, 'value', name) };
+      return { target: ref(text(i, 'assignToReference') ?? '', name), operator: (ASSIGNMENT_OPERATORS as readonly string[]).includes(operator) ? (operator as (typeof ASSIGNMENT_OPERATORS)[number]) : 'Assign', value: value(i, 'value', name) };
     });
     add({ kind: 'assignment', name, label: label(a), items, connector: connector(a, 'connector') });
   }
@@ -459,6 +460,17 @@ function checkLogic(logic: string, count: number, element: string, issue: (m: st
   }
 }
 
+/** Values keep their spaces (`<stringValue>Cart </stringValue>`); whitespace between tags is dropped. */
+function dropWhitespace(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropWhitespace);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (k !== '#text') out[k] = dropWhitespace(x);
+    return out;
+  }
+  return v;
+}
+
 function one(n: Node, tag: string): Node | string | null {
   const v = n[tag];
   return v && v.length ? v[0] : null;
@@ -470,6 +482,9 @@ function nodes(n: Node, tag: string): Node[] {
   return list(n, tag).map((v) => (typeof v === 'string' ? {} : v));
 }
 function text(n: Node, tag: string): string | null {
+  return rawText(n, tag)?.trim() ?? null;
+}
+function rawText(n: Node, tag: string): string | null {
   const v = one(n, tag);
   if (v === null) return null;
   if (typeof v === 'string') return v;

@@ -221,7 +221,9 @@ export function evaluateLogic(logic: string, cond: (i: number) => boolean): bool
   const fail = (): never => {
     throw new FlowFault(`The condition logic '${logic}' is malformed.`);
   };
-  const primary = (): boolean => {
+  // Parsed into thunks first, then evaluated lazily (AND/OR short-circuit, like the outcome's own and/or).
+  type Thunk = () => boolean;
+  const primary = (): Thunk => {
     const t = peek();
     if (t === '(') {
       pos++;
@@ -232,35 +234,35 @@ export function evaluateLogic(logic: string, cond: (i: number) => boolean): bool
     }
     if (t === 'NOT') {
       pos++;
-      return !primary();
+      const v = primary();
+      return () => !v();
     }
     if (t && /^\d+$/.test(t)) {
       pos++;
-      return cond(Number(t));
+      const n = Number(t);
+      return () => cond(n);
     }
     return fail();
   };
-  const and = (): boolean => {
-    let v = primary();
+  const and = (): Thunk => {
+    const parts = [primary()];
     while (peek() === 'AND') {
       pos++;
-      const r = primary();
-      v = v && r;
+      parts.push(primary());
     }
-    return v;
+    return () => parts.every((p) => p());
   };
-  const or = (): boolean => {
-    let v = and();
+  const or = (): Thunk => {
+    const parts = [and()];
     while (peek() === 'OR') {
       pos++;
-      const r = and();
-      v = v || r;
+      parts.push(and());
     }
-    return v;
+    return () => parts.some((p) => p());
   };
   const v = or();
   if (pos !== tokens.length) fail();
-  return v;
+  return v();
 }
 
 /** Evaluates a condition set against the frame. */

@@ -1,0 +1,441 @@
+/**
+ * The flow runtime (FlowRuntime of src/flows/contract.ts): starts interviews of loaded flows, runs
+ * them until they rest (a screen, finished, failed, or a wait screen whose checkout session is still
+ * processing), validates navigation against the screen, and runs action and record elements through
+ * the FlowHost. Interviews are XState actors of the compiled machines (src/flows/compile.ts),
+ * persisted with getPersistedSnapshot() at rest and restored with createActor(machine, { snapshot }).
+ */
+import { createActor, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import { EngineError } from '../errors.js';
+import type {
+  FlowData,
+  FlowHost,
+  FlowRecord,
+  FlowRuntime,
+  InterviewState,
+  InterviewView,
+  NavigateAction,
+  Navigation,
+  RecordFilter,
+  ScreenFieldView,
+  ScreenView,
+} from './contract.js';
+import { compileFlow, frameOutputs, type ElementPatch, type FrameInput, type FrameOutput, type RunElementInput, type ScreenOutputs } from './compile.js';
+import { flowReferences, objectOfReference } from './load.js';
+import { elementConnectors, REDIRECT_COMPONENT, WAIT_COMPONENT, type FlowDefinition, type FlowFilter, type ScreenElement, type ScreenField } from './metadata.js';
+import { asText, conditionsHold, merge, resolve, valueOf, variableOf, write, type Frame, type ValueEnv } from './values.js';
+
+export interface FlowRuntimeOptions {
+  /** Elements a frame may enter between two navigations (default 2000); over it the interview fails. */
+  stepLimit?: number;
+  /** Reading a field of a null record: a fault (default) or null. */
+  nullRecordField?: 'fault' | 'null';
+}
+
+/** The element graph of a flow, for diagrams. */
+export interface FlowGraph {
+  flow: string;
+  start: string | null;
+  nodes: Array<{ id: string; kind: string; label: string; subflow?: string }>;
+  edges: Array<{ from: string; to: string; kind: string }>;
+}
+
+/** FlowRuntime plus what tools need: definitions, machines and graphs to draw. */
+export interface FlowRuntimeExt extends FlowRuntime {
+  definition(apiName: string): FlowDefinition;
+  /** The flow's machine (subflows included as child machines), for drawing and inspection. */
+  flowMachine(apiName: string): AnyStateMachine;
+  flowGraph(apiName: string): FlowGraph;
+}
+
+const CONTAINERS = new Set(['RegionContainer', 'Region']);
+
+type Snap = { status: string; value: unknown; context: Frame; output?: FrameOutput; error?: unknown; children: Record<string, AnyActorRef | undefined> };
+type Located =
+  | { kind: 'busy' }
+  | { kind: 'done'; output: FrameOutput }
+  | { kind: 'error'; message: string }
+  | { kind: 'screen'; frames: Array<{ def: FlowDefinition; frame: Frame }>; screen: ScreenElement };
+
+const refuse = (detail: string, fields: string[] = []) => new EngineError('FLOW_NAVIGATION_REFUSED', detail, fields);
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err));
+
+export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRuntimeOptions = {}): FlowRuntimeExt {
+  const defs = new Map(definitions.map((d) => [d.apiName, d]));
+  const stepLimit = opts.stepLimit ?? 2000;
+  const nullRecordField = opts.nullRecordField ?? 'fault';
+  const defOf = (name: string): FlowDefinition => {
+    const d = defs.get(name);
+    if (!d) throw new EngineError('FLOW_NOT_FOUND', `'${name}' (loaded: ${[...defs.keys()].join(', ') || 'none'})`, ['flowApiName']);
+    return d;
+  };
+  const envOf = (def: FlowDefinition, frame: Frame, lenient = false): ValueEnv => ({ def, userId: frame.userId, nullRecordField: lenient ? 'null' : nullRecordField });
+
+  /** Output params each auto-storing screen component is read by (`Field.param` anywhere in the flow). */
+  const referencedParams = new Map<string, Map<string, Set<string>>>();
+  for (const d of definitions) {
+    const m = new Map<string, Set<string>>();
+    for (const { ref } of flowReferences(d)) {
+      const [head, field] = ref.split('.');
+      if (field && !ref.startsWith('$')) m.set(head, (m.get(head) ?? new Set()).add(field));
+    }
+    referencedParams.set(d.apiName, m);
+  }
+
+  function machinesFor(host: FlowHost | null): (name: string) => AnyStateMachine {
+    const memo = new Map<string, AnyStateMachine>();
+    const get = (name: string): AnyStateMachine => {
+      let m = memo.get(name);
+      if (!m) {
+        m = compileFlow(defOf(name), {
+          stepLimit,
+          nullRecordField,
+          childMachine: get,
+          ...(host ? { runElement: (input: RunElementInput) => runElement(input, host) } : {}),
+        });
+        memo.set(name, m);
+      }
+      return m;
+    };
+    return get;
+  }
+
+  // --- effects ---------------------------------------------------------------------------------
+  async function runElement(input: RunElementInput, host: FlowHost): Promise<ElementPatch> {
+    const def = defOf(input.flow);
+    const e = def.elements[input.element];
+    const f = structuredClone(input.frame);
+    const env = envOf(def, f);
+    const filtersOf = (filters: FlowFilter[]): RecordFilter[] => filters.map((x) => ({ field: x.field, operator: x.operator, value: asScalar(valueOf(f, x.value, env), x.field) }));
+    switch (e.kind) {
+      case 'actionCall': {
+        const inputs: Record<string, FlowData> = {};
+        for (const p of e.inputs) inputs[p.name] = valueOf(f, p.value, env);
+        const result = e.actionType === 'apex' ? await host.invokeApex(e.actionName, inputs) : await host.invokeCoreAction(e.actionName, inputs);
+        if (e.storeOutputAutomatically) f.outputs[e.name] = { ...result };
+        for (const o of e.outputs) write(f, o.target, result[o.name] ?? null);
+        break;
+      }
+      case 'recordLookup': {
+        const filters = filtersOf(e.filters);
+        const nullFilter = e.filterLogic.trim().toLowerCase() === 'and' && filters.some((x) => x.operator !== 'IsNull' && x.value === null);
+        const rows = nullFilter
+          ? []
+          : await host.queryRecords(
+              {
+                object: e.object,
+                filters,
+                filterLogic: e.filterLogic,
+                fields: e.queriedFields,
+                ...(e.sortField ? { sortField: e.sortField, sortOrder: e.sortOrder ?? 'Asc' } : {}),
+                ...(e.getFirstRecordOnly ? { limit: 1 } : e.limit !== null ? { limit: e.limit } : {}),
+              },
+              f.mode,
+            );
+        const first = rows[0] ?? null;
+        if (e.storeOutputAutomatically) f.values[e.name] = e.getFirstRecordOnly ? first : rows.length ? rows : null;
+        if (e.outputReference) {
+          const isCollection = variableOf(def, e.outputReference)?.isCollection ?? false;
+          if (rows.length) write(f, e.outputReference, isCollection ? rows : first);
+          else if (e.assignNullValuesIfNoRecordsFound) write(f, e.outputReference, null);
+        }
+        for (const o of e.outputAssignments) {
+          if (first) write(f, o.target, first[o.field] ?? null);
+          else if (e.assignNullValuesIfNoRecordsFound) write(f, o.target, null);
+        }
+        break;
+      }
+      case 'recordUpdate': {
+        if (e.inputReference) {
+          const v = resolve(f, e.inputReference, env);
+          const records = recordsOf(v, e.inputReference);
+          if (records.length) await host.updateRecords(objectOfReference(def, e.inputReference)!, records, f.mode);
+        } else {
+          const fields: FlowRecord = {};
+          for (const a of e.inputAssignments) fields[a.field] = asScalar(valueOf(f, a.value, env), a.field);
+          await host.updateWhere(e.object!, filtersOf(e.filters), e.filterLogic, fields, f.mode);
+        }
+        break;
+      }
+      case 'recordCreate': {
+        if (e.inputReference) {
+          const v = resolve(f, e.inputReference, env);
+          const object = objectOfReference(def, e.inputReference)!;
+          const records = recordsOf(v, e.inputReference);
+          const created: FlowRecord[] = [];
+          for (const r of records) {
+            const { Id: _drop, ...fields } = r;
+            created.push({ ...r, Id: await host.createRecord(object, fields, f.mode) });
+          }
+          if (records.length) write(f, e.inputReference, Array.isArray(v) ? created : created[0]);
+          const id = created[0]?.Id ?? null;
+          if (e.assignRecordIdToReference) write(f, e.assignRecordIdToReference, id);
+          if (e.storeOutputAutomatically) f.values[e.name] = id;
+        } else {
+          const fields: FlowRecord = {};
+          for (const a of e.inputAssignments) fields[a.field] = asScalar(valueOf(f, a.value, env), a.field);
+          const id = await host.createRecord(e.object!, fields, f.mode);
+          if (e.assignRecordIdToReference) write(f, e.assignRecordIdToReference, id);
+          if (e.storeOutputAutomatically) f.values[e.name] = id;
+        }
+        break;
+      }
+      case 'recordDelete': {
+        if (e.inputReference) {
+          const ids = recordsOf(resolve(f, e.inputReference, env), e.inputReference)
+            .map((r) => r.Id)
+            .filter((x): x is string => typeof x === 'string');
+          if (ids.length) await host.deleteRecords(objectOfReference(def, e.inputReference)!, ids, f.mode);
+        } else {
+          const rows = await host.queryRecords({ object: e.object!, filters: filtersOf(e.filters), filterLogic: e.filterLogic, fields: ['Id'] }, f.mode);
+          const ids = rows.map((r) => r.Id).filter((x): x is string => typeof x === 'string');
+          if (ids.length) await host.deleteRecords(e.object!, ids, f.mode);
+        }
+        break;
+      }
+      default:
+        throw new Error(`${e.kind} ${e.name} is not run by runElement`);
+    }
+    return { values: f.values, outputs: f.outputs };
+  }
+
+  // --- where an interview stands -------------------------------------------------------------
+  function locate(actor: AnyActorRef, top: FlowDefinition): Located {
+    let snap = actor.getSnapshot() as Snap;
+    let def = top;
+    const frames: Array<{ def: FlowDefinition; frame: Frame }> = [];
+    for (;;) {
+      if (snap.status === 'done') return frames.length === 0 ? { kind: 'done', output: snap.output! } : { kind: 'busy' };
+      if (snap.status === 'error') return frames.length === 0 ? { kind: 'error', message: messageOf(snap.error) } : { kind: 'busy' };
+      frames.push({ def, frame: snap.context });
+      const el = def.elements[String(snap.value)];
+      if (!el) return { kind: 'busy' };
+      if (el.kind === 'screen') return { kind: 'screen', frames, screen: el };
+      if (el.kind !== 'subflow') return { kind: 'busy' };
+      const child = snap.children[el.name];
+      if (!child) return { kind: 'busy' };
+      snap = child.getSnapshot() as Snap;
+      def = defOf(el.flowName);
+    }
+  }
+
+  async function settle(actor: AnyActorRef, top: FlowDefinition): Promise<Exclude<Located, { kind: 'busy' }>> {
+    for (;;) {
+      const l = locate(actor, top);
+      if (l.kind !== 'busy') return l;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** The visible leaf fields of a screen (containers hidden with their children). */
+  function visibleFields(def: FlowDefinition, frame: Frame, fields: ScreenField[]): ScreenField[] {
+    const out: ScreenField[] = [];
+    for (const f of fields) {
+      let visible = true;
+      try {
+        visible = f.visibility === null || conditionsHold(frame, f.visibility, envOf(def, frame, true));
+      } catch {
+        visible = false;
+      }
+      if (!visible) continue;
+      if (!CONTAINERS.has(f.fieldType)) out.push(f);
+      out.push(...visibleFields(def, frame, f.fields));
+    }
+    return out;
+  }
+
+  function outputNamesOf(def: FlowDefinition, f: ScreenField): { names: string[]; required: string[] } {
+    if (f.fieldType === 'InputField') return { names: ['value'], required: f.isRequired ? ['value'] : [] };
+    if (f.fieldType !== 'ComponentInstance' || f.extensionName === WAIT_COMPONENT || f.extensionName === REDIRECT_COMPONENT) return { names: [], required: [] };
+    if (!f.storeOutputAutomatically) {
+      const names = f.outputs.map((o) => o.name);
+      return { names, required: f.isRequired ? names : [] };
+    }
+    const read = [...(referencedParams.get(def.apiName)?.get(f.name) ?? [])];
+    return { names: [...new Set([...read, ...f.inputs.map((i) => i.name)])], required: f.isRequired ? read : [] };
+  }
+
+  function fieldInputs(def: FlowDefinition, frame: Frame, screen: ScreenElement, f: ScreenField): Record<string, FlowData> {
+    const stored = frame.stored[screen.name]?.[f.name];
+    const env = envOf(def, frame, true);
+    if (f.fieldType === 'DisplayText') return { text: merge(frame, f.fieldText ?? '', env) };
+    if (f.fieldType === 'InputField') return { value: frame.values[f.name] ?? null };
+    const inputs: Record<string, FlowData> = {};
+    for (const p of f.inputs) inputs[p.name] = valueOf(frame, p.value, env);
+    // A revisit with UseStoredValues shows the values the component had when the buyer left it (its outputs included).
+    return stored && f.inputsOnNextNavToAssocScrn === 'UseStoredValues' ? { ...inputs, ...structuredClone(stored) } : inputs;
+  }
+
+  function screenView(def: FlowDefinition, frame: Frame, screen: ScreenElement): ScreenView {
+    const fields: ScreenFieldView[] = visibleFields(def, frame, screen.fields).map((f) => {
+      const { names } = outputNamesOf(def, f);
+      return {
+        name: f.name,
+        fieldType: f.fieldType,
+        ...(f.extensionName ? { extensionName: f.extensionName } : {}),
+        inputs: fieldInputs(def, frame, screen, f),
+        outputNames: names,
+        isRequired: f.isRequired,
+      };
+    });
+    const actions: ScreenView['availableActions'] = [];
+    if (screen.connector) actions.push('NEXT');
+    else if (screen.allowFinish) actions.push('FINISH');
+    if (screen.allowBack && frame.history.length >= 2) actions.push('BACK');
+    if (screen.allowPause && screen.showFooter) actions.push('PAUSE');
+    return { name: screen.name, label: screen.label, fields, availableActions: actions };
+  }
+
+  function topFrameOutputs(actor: AnyActorRef, top: FlowDefinition): Record<string, FlowData> {
+    return frameOutputs(top, (actor.getSnapshot() as Snap).context);
+  }
+
+  /** Runs until the interview rests; returns the view (the actor is left at rest). */
+  async function runToRest(actor: AnyActorRef, top: FlowDefinition, host: FlowHost): Promise<InterviewView> {
+    let autos = 0;
+    for (;;) {
+      const l = await settle(actor, top);
+      if (l.kind === 'done') {
+        return l.output.error !== null
+          ? { status: 'Error', currentElement: null, stack: [top.apiName], error: { message: l.output.error } }
+          : { status: 'Finished', currentElement: null, stack: [top.apiName], outputs: l.output.outputs };
+      }
+      if (l.kind === 'error') return { status: 'Error', currentElement: null, stack: [top.apiName], error: { message: l.message } };
+      const { def, frame } = l.frames[l.frames.length - 1];
+      const stack = l.frames.map((x) => x.def.apiName);
+      const view = screenView(def, frame, l.screen);
+      const at = { currentElement: l.screen.name, stack, screen: view };
+      const fields = visibleFields(def, frame, l.screen.fields);
+      const redirect = fields.find((f) => f.extensionName === REDIRECT_COMPONENT);
+      if (redirect) {
+        const inputs = fieldInputs(def, frame, l.screen, redirect);
+        const recordId = inputs.recordId ?? null;
+        return { status: 'Finished', ...at, redirect: { pageName: asText(inputs.pageName ?? null), recordId: recordId === null ? null : asText(recordId) }, outputs: topFrameOutputs(actor, top) };
+      }
+      const wait = fields.find((f) => f.extensionName === WAIT_COMPONENT);
+      if (wait) {
+        const sessionId = fieldInputs(def, frame, l.screen, wait).cartCheckoutSessionId ?? null;
+        const processing = sessionId !== null && (await host.isSessionProcessing(asText(sessionId)));
+        const move: NavigateAction | null = l.screen.connector ? 'NEXT' : l.screen.allowFinish ? 'FINISH' : null;
+        if (processing || move === null) return { status: 'Waiting', ...at };
+        if (++autos > stepLimit) return { status: 'Error', ...at, error: { message: `The flow ${def.apiName} passed its wait screen ${l.screen.name} more than the step limit (${stepLimit}) allows.` } };
+        actor.send({ type: move, outputs: {} });
+        continue;
+      }
+      return { status: 'Paused', ...at };
+    }
+  }
+
+  function restore(state: InterviewState, host: FlowHost): { actor: AnyActorRef; top: FlowDefinition } {
+    const top = defOf(state.flowApiName);
+    const actor = createActor(machinesFor(host)(top.apiName), { snapshot: state.snapshot as never });
+    actor.subscribe({ error: () => undefined });
+    actor.start();
+    return { actor, top };
+  }
+
+  function finish(actor: AnyActorRef, flowApiName: string, view: InterviewView): InterviewState {
+    const snapshot = JSON.parse(JSON.stringify(actor.getPersistedSnapshot())) as unknown;
+    actor.stop();
+    return { flowApiName, snapshot, view };
+  }
+
+  const runtime: FlowRuntimeExt = {
+    flowNames: () => [...defs.keys()].sort(),
+    definition: defOf,
+
+    async start(flowApiName, inputs, host) {
+      const top = defOf(flowApiName);
+      for (const [name, value] of Object.entries(inputs ?? {})) {
+        const v = top.variables.find((x) => x.name === name);
+        if (!v || !v.isInput) throw new EngineError('FLOW_INPUT_INVALID', `'${name}' is not an input variable of ${flowApiName} (inputs: ${top.variables.filter((x) => x.isInput).map((x) => x.name).join(', ') || 'none'})`, [name]);
+        if (value !== null && (typeof value === 'object') !== (v.isCollection || v.dataType === 'SObject' || v.dataType === 'Apex'))
+          throw new EngineError('FLOW_INPUT_INVALID', `'${name}' takes ${v.isCollection ? 'a collection' : v.dataType === 'SObject' ? 'a record' : `a ${v.dataType}`}`, [name]);
+      }
+      const input: FrameInput = { inputs: inputs ?? {}, callerMode: 'user', userId: host.userId };
+      const actor = createActor(machinesFor(host)(top.apiName), { input });
+      actor.subscribe({ error: () => undefined });
+      actor.start();
+      const view = await runToRest(actor, top, host);
+      return finish(actor, top.apiName, view);
+    },
+
+    async navigate(state, nav, host) {
+      if (state.view.status === 'Finished' || state.view.status === 'Error') throw refuse(`the interview is ${state.view.status === 'Finished' ? 'finished' : 'in error'}; start a new one`, ['action']);
+      if (state.view.status === 'Waiting') return runtime.resume(state, host);
+      const { actor, top } = restore(state, host);
+      try {
+        const l = locate(actor, top);
+        if (l.kind !== 'screen') throw refuse('the interview is not at a screen', ['action']);
+        const { def, frame } = l.frames[l.frames.length - 1];
+        const view = screenView(def, frame, l.screen);
+        if (!view.availableActions.includes(nav.action)) throw refuse(`the action ${nav.action} isn't available on the screen ${l.screen.name} (available: ${view.availableActions.join(', ') || 'none'})`, ['action']);
+        const answers = nav.answers ?? {};
+        const fields = visibleFields(def, frame, l.screen.fields);
+        for (const [fieldName, params] of Object.entries(answers)) {
+          const f = fields.find((x) => x.name === fieldName);
+          if (!f) throw refuse(`the screen ${l.screen.name} has no field '${fieldName}' (fields: ${view.fields.map((x) => x.name).join(', ') || 'none'})`, [fieldName]);
+          const { names } = outputNamesOf(def, f);
+          if (params === null || typeof params !== 'object' || Array.isArray(params)) throw refuse(`the answer for '${fieldName}' must be an object of output parameters`, [fieldName]);
+          for (const p of Object.keys(params)) if (!names.includes(p)) throw refuse(`the field '${fieldName}' has no output '${p}' (outputs: ${names.join(', ') || 'none'})`, [`${fieldName}.${p}`]);
+        }
+        if (nav.action === 'PAUSE') return finish(actor, top.apiName, { ...state.view });
+        if (nav.action === 'BACK') {
+          actor.send({ type: 'BACK' });
+        } else {
+          for (const f of fields) {
+            const { required } = outputNamesOf(def, f);
+            const missing = required.filter((p) => !(p in (answers[f.name] ?? {})));
+            if (missing.length) throw refuse(`the field '${f.name}' is required: answer ${missing.join(', ')}`, missing.map((p) => `${f.name}.${p}`));
+          }
+          const outputs: ScreenOutputs = {};
+          for (const f of fields) {
+            const given = answers[f.name] ?? {};
+            if (f.fieldType === 'ComponentInstance' && f.extensionName !== WAIT_COMPONENT && f.extensionName !== REDIRECT_COMPONENT) {
+              const result = await host.runComponent(f.extensionName ?? '', fieldInputs(def, frame, l.screen, f), given);
+              const { names } = outputNamesOf(def, f);
+              outputs[f.name] = Object.fromEntries(Object.entries(result ?? given).filter(([k]) => names.includes(k)));
+            } else if (f.fieldType === 'InputField' && 'value' in given) outputs[f.name] = { value: given.value };
+          }
+          actor.send({ type: nav.action, outputs });
+        }
+        const next = await runToRest(actor, top, host);
+        return finish(actor, top.apiName, next);
+      } catch (err) {
+        actor.stop();
+        throw err;
+      }
+    },
+
+    async resume(state, host) {
+      if (state.view.status !== 'Waiting') return state;
+      const { actor, top } = restore(state, host);
+      const view = await runToRest(actor, top, host);
+      return finish(actor, top.apiName, view);
+    },
+
+    flowMachine: (apiName) => machinesFor(null)(apiName),
+
+    flowGraph(apiName) {
+      const def = defOf(apiName);
+      const nodes: FlowGraph['nodes'] = Object.values(def.elements).map((e) => ({ id: e.name, kind: e.kind, label: e.label, ...(e.kind === 'subflow' ? { subflow: e.flowName } : {}) }));
+      const edges: FlowGraph['edges'] = Object.values(def.elements).flatMap((e) => elementConnectors(e).map((c) => ({ from: e.name, to: c.target, kind: c.kind })));
+      return { flow: apiName, start: def.start, nodes, edges };
+    },
+  };
+  return runtime;
+}
+
+function asScalar(v: FlowData, field: string): FlowData & (string | number | boolean | null) {
+  if (v !== null && typeof v === 'object') throw new Error(`the value for ${field} is a ${Array.isArray(v) ? 'collection' : 'record'}, not a field value`);
+  return v;
+}
+
+function recordsOf(v: FlowData, ref: string): FlowRecord[] {
+  if (v === null) return [];
+  const list = Array.isArray(v) ? v : [v];
+  return list.map((r) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new Error(`${ref} does not hold records`);
+    return r;
+  });
+}
