@@ -23,8 +23,11 @@ import { findActiveSession, loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
-import { layoutFlow, type FlowChart } from '../inspect/layout.js';
-import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
+import { layoutFlow, layoutFlowMetadata, type FlowChart } from '../inspect/layout.js';
+import { flushInspector, InterviewInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
+import { compileFlow } from '../flows/compile.js';
+import type { FlowDefinition as FlowMetadata } from '../flows/metadata.js';
+import type { AnyStateMachine } from 'xstate';
 import { callOrigin, readHistory, writeSideEntry, type HistoryEntry } from './sessions.js';
 import { OperationWorker } from './worker.js';
 import { StepLifecycle, type WorkerFaults } from './steps.js';
@@ -36,8 +39,8 @@ import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type Is
 import type { FlowLoadIssue, FlowRegistry, FlowRuntime } from '../flows/contract.js';
 import { EngineFlowHost } from './flow-host.js';
 import { builtinApex, builtinComponents, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
-import { checkFlowSources, loadFlows, runtimeOver, type LoadedFlow } from './flow-loading.js';
-import { InterviewStore, type Interview, type InterviewEvent, type NavigateRequest } from './interviews.js';
+import { builtinFlows, checkFlowSources, loadFlows, runtimeOver, type LoadedFlow } from './flow-loading.js';
+import { InterviewStore, type Interview, type InterviewEvent, type InterviewSummary, type NavigateRequest } from './interviews.js';
 
 /**
  * Checkout screen components that do no work of their own in the engine: their outputs are the
@@ -194,6 +197,8 @@ export class CheckoutEngine {
   readonly integrations: IntegrationRegistry;
   /** The live Stately inspector, when `inspect` was given. */
   readonly inspector: SessionInspector | undefined;
+  /** Reports flow interviews to the same inspector, when `inspect` was given. */
+  private readonly interviewInspector: InterviewInspector | undefined;
   /**
    * The operator's read-only view of the stored rows (no sharing, `_` columns included): for
    * operators, tests and scenario checks, never to answer a buyer. See docs/library.md.
@@ -220,9 +225,12 @@ export class CheckoutEngine {
     this.admin = createAdmin(() => this.core.storage);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };
     if (opts.inspect) {
-      const inspector = new SessionInspector(openInspector(opts.inspect), (e) => this.machineOf(e));
+      const opened = openInspector(opts.inspect);
+      const inspector = new SessionInspector(opened, (e) => this.machineOf(e));
       this.inspector = inspector;
       this.core.sessionListeners.add((entry) => inspector.report(entry));
+      // Interviews are actors of their own, on the same inspector (their flow's compiled machine).
+      this.interviewInspector = new InterviewInspector(opened, (name) => this.flowMachine(name));
     }
     this.defaultFlow = opts.defaultFlow ?? 'default';
     for (const [kind, given] of [['apex', opts.apex], ['components', opts.components]] as const) {
@@ -237,6 +245,7 @@ export class CheckoutEngine {
       storage: () => this.core.storage,
       now: () => this.core.now(),
       runtime: () => (this.flowRuntime ??= runtimeOver(this.flowDefinitions)),
+      onStored: (e) => this.interviewInspector?.report(e),
       host: async (userId, flowApiName) => this.flowHost(await loadCaller(this.core.storage, userId), flowApiName),
       canReadCart: async (cartId, userId) => {
         try {
@@ -406,6 +415,8 @@ export class CheckoutEngine {
     const runtime = runtimeOver([...this.flowDefinitions, ...definitions]);
     this.flowDefinitions = [...this.flowDefinitions, ...definitions];
     this.flowRuntime = runtime;
+    this.charts = undefined;
+    this.flowMachines.clear();
     return runtime.flowNames();
   }
 
@@ -664,10 +675,51 @@ export class CheckoutEngine {
   /** Every registered flow laid out by elkjs as a statechart (nodes, edges, coordinates), for the statechart page. */
   async flowCharts(): Promise<FlowChart[]> {
     this.live();
-    this.charts ??= Promise.all(this.core.flowIds().map((id) => layoutFlow(this.core.flow(id).flow)));
+    // Session flows by id, then every loaded Flow metadata flow as `flow:<apiName>` (its element graph).
+    this.charts ??= Promise.all([...this.core.flowIds().map((id) => layoutFlow(this.core.flow(id).flow)), ...this.flowDefinitions.map((d) => layoutFlowMetadata(d))]);
     return this.charts;
   }
   private charts: Promise<FlowChart[]> | undefined;
+  private readonly flowMachines = new Map<string, AnyStateMachine>();
+
+  /**
+   * A loaded flow's definition (its own Flow metadata, or a built-in managed subflow), or undefined.
+   * @example engine.flowMetadata('Checkout_Main')?.elements
+   */
+  flowMetadata(apiName: string): FlowMetadata | undefined {
+    return this.flowDefinitions.find((d) => d.apiName === apiName) ?? builtinFlows().find((d) => d.apiName === apiName);
+  }
+
+  /** A loaded flow compiled without effects (for drawing and inspecting: state ids are element names). */
+  private flowMachine(apiName: string): AnyStateMachine | undefined {
+    const known = this.flowMachines.get(apiName);
+    if (known) return known;
+    const def = this.flowMetadata(apiName);
+    if (!def) return undefined;
+    const machine = compileFlow(def);
+    this.flowMachines.set(apiName, machine);
+    return machine;
+  }
+
+  /**
+   * The caller's flow interviews, newest first (at most 200), with the element each stands on.
+   * @example const mine = await engine.listInterviews({ userId })
+   */
+  async listInterviews(caller: CallOptions): Promise<InterviewSummary[]> {
+    this.live();
+    const c = await this.callerOf(caller);
+    return this.interviews.list(c.Id);
+  }
+
+  /**
+   * One interview of the caller with the element it stands on and its subflow stack (another
+   * user's answers as a missing id: NOT_FOUND).
+   */
+  async interviewSummary(interviewId: string, caller: CallOptions): Promise<InterviewSummary> {
+    this.live();
+    const c = await this.callerOf(caller);
+    return this.interviews.summary(interviewId, c.Id);
+  }
 
   /** Checkout sessions for operators (the CLI), newest first, bypassing sharing; archived ones only when asked. */
   async listSessions(opts: { includeArchived?: boolean; limit?: number } = {}): Promise<SObject[]> {
