@@ -27,7 +27,7 @@ const flowXml = `<?xml version="1.0" encoding="UTF-8"?>
   <apiVersion>55.0</apiVersion><label>PO Checkout</label><processType>CheckoutFlow</processType><status>Active</status>
   <start><connector><targetReference>Welcome</targetReference></connector></start>
   ${screen('Welcome', 'Ask_PO', '<fields><name>Hello</name><fieldText>&lt;p&gt;Your cart {!cartId}&lt;/p&gt;</fieldText><fieldType>DisplayText</fieldType></fields>')}
-  ${screen('Ask_PO', 'Check_PO', `<fields><name>PO</name><extensionName>c:poNumberInput</extensionName><fieldType>ComponentInstance</fieldType><outputParameters><assignToReference>poNumber</assignToReference><name>poNumber</name></outputParameters><isRequired>true</isRequired><storeOutputAutomatically>false</storeOutputAutomatically></fields>`)}
+  ${screen('Ask_PO', 'Check_PO', `<fields><name>Problem</name><fieldText>{!problem}</fieldText><fieldType>DisplayText</fieldType></fields><fields><name>PO</name><extensionName>c:poNumberInput</extensionName><fieldType>ComponentInstance</fieldType><outputParameters><assignToReference>poNumber</assignToReference><name>poNumber</name></outputParameters><isRequired>true</isRequired><storeOutputAutomatically>false</storeOutputAutomatically></fields>`)}
   <actionCalls><name>Check_PO</name><label>Check PO</label><actionName>PoNumberCheck</actionName><actionType>apex</actionType>
     <inputParameters><name>poNumber</name>${ref('poNumber')}</inputParameters>
     <outputParameters><assignToReference>result</assignToReference><name>normalized</name></outputParameters>
@@ -55,7 +55,10 @@ const engine = await createCheckoutEngine({
   // The store's LWC screen component: its outputs are the buyer's answers, trimmed.
   components: { 'c:poNumberInput': async (_inputs, answers) => ({ poNumber: String(answers.poNumber ?? '').trim() }) },
 });
-const show = (iv: Interview) => console.log(`  ${iv.status}${iv.screen ? ` at ${iv.screen.name} (${iv.screen.availableActions.join('/')})` : ''}${iv.outputs ? ` outputs ${JSON.stringify(iv.outputs)}` : ''}`);
+const show = (iv: Interview) => {
+  const note = iv.screen?.fields.find((f) => f.name === 'Problem')?.inputs.text;
+  console.log(`  ${iv.status}${iv.screen ? ` at ${iv.screen.name} (${iv.screen.availableActions.join('/')})` : ''}${note ? ` — says: ${String(note)}` : ''}${iv.outputs ? ` outputs ${JSON.stringify(iv.outputs)}` : ''}`);
+};
 try {
   const { buyerId, cartId } = await demo.newCart(engine, { lines: 2, groups: 1 });
   const as = { userId: buyerId };

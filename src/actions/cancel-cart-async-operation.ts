@@ -30,7 +30,7 @@ export const cancelCartAsyncOperation: ActionDef = {
       if (loaded.cart!.Status === 'Closed') throw new EngineError('CANCEL_CLOSED_CART', '', ['cartId']);
       if (!loaded.session) {
         // Salesforce's Main template cancels first thing, on a cart that may have no session yet.
-        const flowId = env.storeFlows[String(loaded.cart!.WebStoreId)] ?? env.defaultFlow ?? 'default';
+        const flowId = env.sessionFlow ?? env.storeFlows[String(loaded.cart!.WebStoreId)] ?? env.defaultFlow ?? 'default';
         if (core.flow(flowId).flow.convention.cancelWithoutSession) return null;
         throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session to cancel.', ['cartId']);
       }

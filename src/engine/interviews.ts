@@ -154,6 +154,16 @@ function checkData(v: unknown, path: string, depth = 0): void {
   throw new EngineError('INVALID_INPUT', `'${path}' must be text, a number, a boolean, null, a record or a list, not ${typeof v}.`, [path.split(/[.[]/)[0]!]);
 }
 
+/** Runs a check of a caller's value: anything but a table error it throws (a hostile getter, a proxy) is INVALID_INPUT naming `field`. */
+function guarded<T>(field: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof EngineError) throw e;
+    throw new EngineError('INVALID_INPUT', `'${field}' could not be read as plain data.`, [field]);
+  }
+}
+
 function checkSize(v: unknown, field: string): void {
   if (JSON.stringify(v).length > MAX_INPUT_CHARS) throw new EngineError('INVALID_INPUT', `'${field}' is larger than ${MAX_INPUT_CHARS} characters of JSON.`, [field]);
 }
@@ -246,9 +256,11 @@ export class InterviewStore {
       throw new EngineError('INVALID_INPUT', 'flowApiName must be the API name of a loaded flow.', ['flowApiName']);
     }
     const inputValues = inputs ?? {};
-    if (!isPlainObject(inputValues)) throw new EngineError('INVALID_INPUT', "'inputs' must be an object of input variable values, e.g. { \"cartId\": \"0a6…\" }.", ['inputs']);
-    checkData(inputValues, 'inputs');
-    checkSize(inputValues, 'inputs');
+    guarded('inputs', () => {
+      if (!isPlainObject(inputValues)) throw new EngineError('INVALID_INPUT', "'inputs' must be an object of input variable values, e.g. { \"cartId\": \"0a6…\" }.", ['inputs']);
+      checkData(inputValues, 'inputs');
+      checkSize(inputValues, 'inputs');
+    });
     const runtime = this.deps.runtime();
     const names = runtime.flowNames();
     if (!names.includes(flowApiName)) {
@@ -319,6 +331,10 @@ export class InterviewStore {
 
   /** Checks a navigate request's shape (before any claim). */
   private request(nav: unknown): Required<Pick<NavigateRequest, 'action' | 'waitMs'>> & { answers: NavigateRequest['answers'] } {
+    return guarded('action', () => this.requestOf(nav));
+  }
+
+  private requestOf(nav: unknown): Required<Pick<NavigateRequest, 'action' | 'waitMs'>> & { answers: NavigateRequest['answers'] } {
     if (!isPlainObject(nav)) throw new EngineError('INVALID_INPUT', "navigate needs { action: 'NEXT' | 'BACK' | 'FINISH' | 'PAUSE', answers?, waitMs? }.", ['action']);
     const action = nav.action;
     if (action !== 'NEXT' && action !== 'BACK' && action !== 'FINISH' && action !== 'PAUSE') {

@@ -453,7 +453,10 @@ export class RecordService {
     if (access.flow) {
       // A flow writes back the record it read: what it didn't change isn't part of the write.
       const stored = await this.core.storage.get(object.name, rid);
-      if (stored && (await rowAccessible(this.core.storage, access.sharer, object.name, stored, 'read'))) fields = changedFields(object, stored, fields);
+      if (!stored || !(await rowAccessible(this.core.storage, access.sharer, object.name, stored, 'read'))) {
+        throw new EngineError('NOT_FOUND', `No ${object.name} with id ${rid}.`, ['Id']);
+      }
+      fields = changedFields(object, stored, fields);
     }
     refuse(checkObjectWrite(object, 'update', access.permRole));
     const values = validateFields(object.name, fields, 'update');

@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import type { RunningServer } from '../../src/http/server.js';
 
 const FIXTURES = fileURLToPath(new URL('../flows/fixtures/engine', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'checkout-flow-cli-'));
@@ -94,5 +95,35 @@ describe('checkout-engine flow', () => {
     const help = await cli(['flow', '--help']);
     expect(help.code).toBe(0);
     expect(help.out).toContain('flow check');
+  });
+
+  it('serve --flows serves the flows as interviews; a folder with issues stops the start listing them', async () => {
+    const out = new Sink();
+    const err = new Sink();
+    let server: RunningServer | undefined;
+    const code = await main(['serve', '--db', ':memory:', '--port', '0', '--demo', '--flows', join(FIXTURES, 'cli'), '--log-level', 'silent'], { out, err, env: {}, onServe: (s) => (server = s) }, false);
+    expect(code).toBe(0);
+    try {
+      const login = await fetch(`${server!.url}/services/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'password', client_id: 'x', client_secret: 'y', username: 'buyer@acme.example', password: 'demo-password-1' }).toString(),
+      });
+      const { access_token } = (await login.json()) as { access_token: string };
+      const cartId = /demo cart (\w{18})/.exec(out.text)?.[1];
+      expect(cartId).toBeDefined();
+      const res = await fetch(`${server!.url}/services/data/v62.0/flows/Cli_Checkout_Start/interviews`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: { cartId } }),
+      });
+      expect(res.status).toBe(201);
+      expect(((await res.json()) as { screen: { name: string } }).screen.name).toBe('Welcome');
+    } finally {
+      await server?.close();
+    }
+    const broken = await cli(['serve', '--db', ':memory:', '--port', '0', '--flows', join(FIXTURES, 'broken'), '--log-level', 'silent']);
+    expect(broken.code).toBe(1);
+    expect(broken.err).toContain('Nowhere_Element');
   });
 });

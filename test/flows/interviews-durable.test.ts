@@ -105,11 +105,12 @@ describe('flow interviews across processes', () => {
       }
     });
 
-    it(`a live lease on ${name} keeps another engine out until it passes`, async () => {
+    it(`a live lease on ${name} (renewed while its navigate runs) keeps other navigates out`, async () => {
       const db = location();
       const g = gate();
       const calls = { n: 0 };
-      const a = await createCheckoutEngine({ storage: db, flowSources: [GOOD], components: storeCode.components, apex: heldApex(g, calls), onError: () => {} });
+      // A short lease: the running navigate renews it, so it never lapses while the navigate lives.
+      const a = await createCheckoutEngine({ storage: db, flowSources: [GOOD], components: storeCode.components, apex: heldApex(g, calls), interviewLeaseMs: 1_000, onError: () => {} });
       try {
         const { buyerId, cartId } = await demo.newCart(a, { lines: 1, groups: 1 });
         const as = { userId: buyerId };
@@ -117,6 +118,7 @@ describe('flow interviews across processes', () => {
         await a.navigate(iv.id, { action: 'NEXT' }, as);
         const running = a.navigate(iv.id, { action: 'NEXT', answers: { PO_Input: { poNumber: 'PO-5' } } }, as);
         await until(() => calls.n === 1);
+        await new Promise((r) => setTimeout(r, 1_600));
         const busy = await a.navigate(iv.id, { action: 'BACK' }, as).catch((e: unknown) => e);
         expect((busy as EngineError).key).toBe('INTERVIEW_BUSY');
         g.open();

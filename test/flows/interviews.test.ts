@@ -124,6 +124,22 @@ describe.each(BACKENDS)('flow interviews on $name', (backend) => {
     expect((await refusal(engine.navigate(iv.id, { action: 'NEXT', answers: [] } as never, as))).fields).toEqual(['answers']);
     expect((await refusal(engine.navigate(iv.id, { action: 'NEXT', waitMs: -1 }, as))).fields).toEqual(['waitMs']);
     expect((await refusal(engine.navigate(iv.id, { action: 'NEXT', waitMs: 1e9 }, as))).fields).toEqual(['waitMs']);
+    // Hostile library arguments: errors from the table naming the argument, never a TypeError.
+    expect((await refusal(engine.startInterview(Symbol('x') as never, {}, as))).fields).toEqual(['flowApiName']);
+    const trap = Object.defineProperty({}, 'cartId', { enumerable: true, get: () => { throw new Error('boom'); } });
+    expect((await refusal(engine.startInterview('Interview_Basics', trap, as))).fields).toEqual(['inputs']);
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    expect((await refusal(engine.startInterview('Interview_Basics', loop, as))).fields).toEqual(['inputs']);
+    expect((await refusal(engine.startInterview('Interview_Basics', { n: 10n } as never, as))).fields).toEqual(['inputs']);
+    expect((await refusal(engine.navigate(iv.id, null as never, as))).fields).toEqual(['action']);
+    expect((await refusal(engine.navigate(iv.id, new Proxy({}, { getPrototypeOf: () => { throw new Error('boom'); } }) as never, as))).status).toBe(400);
+    // The runtime refuses what the screen doesn't offer (Welcome has no BACK) after the claim: the claim is freed.
+    const back = await refusal(engine.navigate(iv.id, { action: 'BACK' }, as));
+    expect(back.status).toBe(400);
+    expect(back.key).toBe('FLOW_NAVIGATION_REFUSED');
+    const unknownField = await refusal(engine.navigate(iv.id, { action: 'NEXT', answers: { Nope: { x: 1 } } }, as));
+    expect(unknownField.status).toBe(400);
     // A refused navigate leaves the interview as it was, and free for the next one.
     const next = await engine.navigate(iv.id, { action: 'NEXT' }, as);
     expect(next.screen?.name).toBe('Ask_PO');

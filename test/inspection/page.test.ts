@@ -65,7 +65,7 @@ describe('statechart page routes', () => {
       }
       const buyer = await token('buyer@acme.example');
       const flows = (await api(buyer, 'GET', '/page/api/flows')).body as { id: string; nodes: { id: string; kind: string; x: number }[]; edges: { id: string; type: string; points: unknown[] }[] }[];
-      expect(flows.map((f) => f.id).sort()).toEqual(['default', 'fraud', 'salesforce-main', 'salesforce-reentrant']);
+      expect(flows.map((f) => f.id).sort()).toEqual(['default', 'fraud', 'salesforce-main', 'salesforce-main-checkout', 'salesforce-reentrant']);
       const def = flows.find((f) => f.id === 'default')!;
       expect(def.nodes.map((n) => n.id)).toEqual([...DEFAULT_FLOW.steps.map((s) => s.key), 'error']);
       expect(def.edges.every((e) => e.points.length >= 2)).toBe(true);

@@ -42,6 +42,7 @@ describe('the template convention', () => {
       ['default', 'source'],
       ['salesforce-reentrant', 'template'],
       ['salesforce-main', 'template'],
+      ['salesforce-main-checkout', 'template'],
     ]);
     expect(reentrant.resolve('shipping address')).toBe('start');
     expect(reentrant.resolve('  CART TO ORDER ')).toBe('cartToOrder');

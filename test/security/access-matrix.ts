@@ -218,7 +218,7 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
       update: row({ owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable'),
       delete: row({ owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable'),
     },
-    { create: "for the buyer's own account only (ParentId fixed)", update: "the account's buyers", delete: "the account's buyers" },
+    { create: "its account's buyers, for their own account only (ParentId fixed); they update and delete it too" },
   ),
   obj('User', "the owner's User", 'self', ADMIN_WRITES()),
   obj('WebStore', 'store S', 'catalog', ADMIN_WRITES()),
@@ -325,7 +325,7 @@ export function renderAccessMatrix(): string {
   out.push('', '**Records** (R read by id, Q found by SOQL, C create, U update, D delete; — none; 401 = refused as a dead session; ¹ ² … partial rights below)', '');
   out.push(`| Object | ${ROLES.map((r) => ROLE_HEADS[r]).join(' | ')} |`, `|---|${ROLES.map(() => '---').join('|')}|`);
   const notes: string[] = [];
-  const SUP = ['¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹', '¹⁰', '¹¹', '¹²', '¹³', '¹⁴', '¹⁵'];
+  const SUP = ['¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹', '¹⁰', '¹¹', '¹²', '¹³', '¹⁴', '¹⁵', '¹⁶', '¹⁷', '¹⁸', '¹⁹', '²⁰'];
   for (const o of OBJECT_MATRIX) {
     const marks: Partial<Record<VerbName, string>> = {};
     for (const v of VERBS) {
