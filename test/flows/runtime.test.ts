@@ -109,6 +109,15 @@ describe('flow runtime', () => {
     expect(s.view.outputs).toEqual({ session: { Id: sessionId, OrderId: '801000000000001AAA', State: 'Done' } });
   });
 
+  it('a field of an auto-stored Get Records record can be set and written back by reference (system mode)', async () => {
+    const { runtime, host } = await setup();
+    const sessionId = host.insert('CartCheckoutSession', { State: 'Start', IsProcessing: false });
+    const s = await runtime.start('Stamp_Session', { sessionId }, host);
+    expect(s.view.status).toBe('Finished');
+    expect(host.get('CartCheckoutSession', sessionId)).toEqual({ Id: sessionId, State: 'Stamped', IsProcessing: false });
+    expect(host.calls.filter((c) => c.kind === 'query' || c.kind === 'update').map((c) => c.mode)).toEqual(['system', 'system']);
+  });
+
   it('stops a runaway loop at the step limit', async () => {
     const { definitions } = await loadFlowSources([GOOD], registry);
     const runtime = createFlowRuntime(definitions, { stepLimit: 50 });
