@@ -107,4 +107,46 @@ describe.skipIf(folders.length === 0)('Salesforce quickstart flows (/tmp/qs)', (
     expect(state.view).toMatchObject({ status: 'Paused', currentElement: 'Delivery_Method_Screen', stack: ['Reentrant_Checkout', 'Reentrant_Subflow_Delivery_Method'] });
     expect(state.view.screen!.availableActions).toEqual(['NEXT']);
   });
+
+  it.skipIf(!folders.includes('checkout-main'))('the main template runs its synchronous steps between screens; its navigation buttons lead back', async () => {
+    const { definitions } = await loadFlowSources([join(QS, 'checkout-main')], QUICKSTART_REGISTRY, MANAGED_FOR_LOADING);
+    const host = new MemoryHost();
+    const cartId = host.insert('WebCart', { Status: 'Active', PaymentMethodId: null, GrandTotalAmount: 0 });
+    host.actions.set('cancelCartAsyncOperation', () => ({}));
+    host.actions.set('checkoutSessionAction', (i) => {
+      host.tables.set('WebCart', new Map([[cartId, { ...host.get('WebCart', cartId)!, Status: 'Checkout' }]]));
+      return { requestId: host.insert('CartCheckoutSession', { WebCartId: String(i.cartId), State: 'Start', IsArchived: false, IsError: false }) };
+    });
+    for (const a of ['B2BSyncCheckInventory', 'B2BSyncPricing', 'B2BSyncDelivery', 'B2BSyncTax']) host.actions.set(a, () => ({}));
+    host.actions.set('setCheckoutDeliveryMethod', () => ({}));
+    const addressId = host.insert('ContactPointAddress', { City: 'Oakland', Name: 'Dock' });
+    const groupId = host.insert('CartDeliveryGroup', { CartId: cartId });
+    const runtime = createFlowRuntime(definitions);
+
+    let s = await runtime.start('Checkout_Main_Checkout', { cartId }, host);
+    expect(s.view).toMatchObject({ status: 'Paused', currentElement: 'Shipping_Options' });
+    expect(s.view.screen!.availableActions).toEqual(['NEXT']);
+    s = await runtime.navigate(s, { action: 'NEXT', answers: { Shipping: { contactPointAddressId: addressId, shippingInstructions: 'Gate 4' } } }, host);
+    expect(host.get('CartDeliveryGroup', groupId)).toMatchObject({ DeliverToCity: 'Oakland', DeliverToName: 'Dock', ShippingInstructions: 'Gate 4' });
+    expect(host.calls.filter((c) => c.kind === 'apex').map((c) => [c.name, c.inputs])).toEqual([
+      ['B2BSyncCheckInventory', { cartIds: cartId }],
+      ['B2BSyncPricing', { cartIds: cartId }],
+      ['B2BSyncDelivery', { cartIds: cartId }],
+    ]);
+    expect(s.view).toMatchObject({ currentElement: 'Delivery_Method_Screen' });
+    expect(s.view.screen!.fields.map((f) => [f.name, f.outputNames])).toEqual([
+      ['DeliveryMethod', ['orderDeliveryMethodId']],
+      ['NavButtons', ['selectedAction']],
+    ]);
+    // The navigation buttons component answers BACK: the flow's own decision returns to the shipping screen.
+    const back = await runtime.navigate(s, { action: 'NEXT', answers: { DeliveryMethod: { orderDeliveryMethodId: 'x' }, NavButtons: { selectedAction: 'BACK' } } }, host);
+    expect(back.view.currentElement).toBe('Shipping_Options');
+    // The screen's own BACK (allowBack, an earlier screen) redisplays Shipping_Options with the values it had.
+    const screenBack = await runtime.navigate(s, { action: 'BACK' }, host);
+    expect(screenBack.view.currentElement).toBe('Shipping_Options');
+    expect(screenBack.view.screen!.fields[0].inputs).toMatchObject({ contactPointAddressId: addressId, shippingInstructions: 'Gate 4' });
+    s = await runtime.navigate(s, { action: 'NEXT', answers: { DeliveryMethod: { orderDeliveryMethodId: '2Dm000000000001AAA' }, NavButtons: { selectedAction: 'NEXT' } } }, host);
+    expect(host.calls.find((c) => c.name === 'setCheckoutDeliveryMethod')!.inputs).toEqual({ cartId, deliveryMethodId: '2Dm000000000001AAA' });
+    expect(s.view).toMatchObject({ status: 'Paused', currentElement: 'Payment_And_Billing_Address' });
+  });
 });
