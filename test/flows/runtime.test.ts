@@ -92,7 +92,20 @@ describe('flow runtime', () => {
       throw new Error('gateway down');
     });
     const bad = await runtime.start('Strict_Charge', { cartId }, host);
-    expect(bad.view).toMatchObject({ status: 'Error', error: { message: 'gateway down' } });
+    expect(bad.view).toMatchObject({ status: 'Error', currentElement: 'Charge', stack: ['Strict_Charge'], error: { message: 'gateway down' } });
+    await expect(runtime.navigate(bad, { action: 'NEXT' }, host)).rejects.toThrow(/in error/);
+  });
+
+  it('subflow outputs are auto-stored; a fault inside a subflow fails the whole interview (subflows have no fault path)', async () => {
+    const { runtime, host, cartId } = await setup();
+    host.actions.set('B2BCharge', () => ({ output: 'card declined' }));
+    const ok = await runtime.start('Charge_Wrapper', { cartId }, host);
+    expect(ok.view.screen!.fields[0].inputs.text).toBe('Charge said: card declined');
+    host.actions.set('B2BCharge', () => {
+      throw new Error('gateway down');
+    });
+    const bad = await runtime.start('Charge_Wrapper', { cartId }, host);
+    expect(bad.view).toMatchObject({ status: 'Error', currentElement: 'Charge', stack: ['Charge_Wrapper', 'Strict_Charge'], error: { message: 'gateway down' } });
   });
 
   it('wait screens wait while the session processes, then move on; redirect screens finish', async () => {
