@@ -297,7 +297,7 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
       const l = await settle(actor, top);
       if (l.kind === 'done') {
         return l.output.error !== null
-          ? { status: 'Error', currentElement: null, stack: [top.apiName], error: { message: l.output.error } }
+          ? { status: 'Error', currentElement: l.output.where.element, stack: l.output.where.stack, error: { message: l.output.error } }
           : { status: 'Finished', currentElement: null, stack: [top.apiName], outputs: l.output.outputs };
       }
       if (l.kind === 'error') return { status: 'Error', currentElement: null, stack: [top.apiName], error: { message: l.message } };

@@ -92,7 +92,20 @@ describe('flow runtime', () => {
       throw new Error('gateway down');
     });
     const bad = await runtime.start('Strict_Charge', { cartId }, host);
-    expect(bad.view).toMatchObject({ status: 'Error', error: { message: 'gateway down' } });
+    expect(bad.view).toMatchObject({ status: 'Error', currentElement: 'Charge', stack: ['Strict_Charge'], error: { message: 'gateway down' } });
+    await expect(runtime.navigate(bad, { action: 'NEXT' }, host)).rejects.toThrow(/in error/);
+  });
+
+  it('subflow outputs are auto-stored; a fault inside a subflow fails the whole interview (subflows have no fault path)', async () => {
+    const { runtime, host, cartId } = await setup();
+    host.actions.set('B2BCharge', () => ({ output: 'card declined' }));
+    const ok = await runtime.start('Charge_Wrapper', { cartId }, host);
+    expect(ok.view.screen!.fields[0].inputs.text).toBe('Charge said: card declined');
+    host.actions.set('B2BCharge', () => {
+      throw new Error('gateway down');
+    });
+    const bad = await runtime.start('Charge_Wrapper', { cartId }, host);
+    expect(bad.view).toMatchObject({ status: 'Error', currentElement: 'Charge', stack: ['Charge_Wrapper', 'Strict_Charge'], error: { message: 'gateway down' } });
   });
 
   it('wait screens wait while the session processes, then move on; redirect screens finish', async () => {
@@ -107,6 +120,15 @@ describe('flow runtime', () => {
     // Update by reference wrote every field the variable held (Id, OrderId, State).
     expect(host.get('CartCheckoutSession', sessionId)).toMatchObject({ State: 'Done', IsProcessing: false });
     expect(s.view.outputs).toEqual({ session: { Id: sessionId, OrderId: '801000000000001AAA', State: 'Done' } });
+  });
+
+  it('a field of an auto-stored Get Records record can be set and written back by reference (system mode)', async () => {
+    const { runtime, host } = await setup();
+    const sessionId = host.insert('CartCheckoutSession', { State: 'Start', IsProcessing: false });
+    const s = await runtime.start('Stamp_Session', { sessionId }, host);
+    expect(s.view.status).toBe('Finished');
+    expect(host.get('CartCheckoutSession', sessionId)).toEqual({ Id: sessionId, State: 'Stamped', IsProcessing: false });
+    expect(host.calls.filter((c) => c.kind === 'query' || c.kind === 'update').map((c) => c.mode)).toEqual(['system', 'system']);
   });
 
   it('stops a runaway loop at the step limit', async () => {
