@@ -12,6 +12,7 @@ import { REDACTED } from '../../src/domain/redact.js';
 import { EngineError } from '../../src/errors.js';
 
 const GIFT = fileURLToPath(new URL('../../scenarios/library/flows-metadata', import.meta.url));
+const CART_FLOWS = fileURLToPath(new URL('./fixtures/cart-flows', import.meta.url));
 
 type Call = { kind: 'actor' | 'event' | 'snapshot'; id: string; payload: any; definition?: any };
 
@@ -32,7 +33,7 @@ describe('interviews in the Stately inspector', () => {
   let other: { buyerId: string; cartId: string };
 
   beforeAll(async () => {
-    engine = await createCheckoutEngine({ flowSources: [GIFT], inspect: rx, onError: () => {} });
+    engine = await createCheckoutEngine({ flowSources: [GIFT, CART_FLOWS], inspect: rx, onError: () => {} });
     buyer = await demo.newCart(engine, { lines: 1, groups: 1 });
     other = await demo.newCart(engine, { buyer: demo.users.otherBuyer, lines: 1, groups: 1 });
   });
@@ -87,5 +88,24 @@ describe('interviews in the Stately inspector', () => {
     expect((refused as EngineError).code).toBe('NOT_FOUND');
     // Each buyer's interview is its own actor.
     expect(rx.calls.filter((c) => c.kind === 'actor' && c.id === theirs.id)).toHaveLength(1);
+  });
+
+  it('an interview on a cart with a checkout session shows in the session history and on the session actor too', async () => {
+    const as = { userId: buyer.buyerId };
+    const iv = await engine.startInterview('Gift_Note_Checkout', { cartId: buyer.cartId }, as);
+    expect(iv.screen?.name).toBe('Ask_Note');
+    const [session] = await engine.admin.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: buyer.cartId }] });
+    const sessionId = String(session!.Id);
+    const done = await engine.navigate(iv.id, { action: 'FINISH', answers: { Note: { value: 'For Sam' } } }, as);
+    expect(done).toMatchObject({ status: 'Finished', outputs: { sessionId } });
+    const history = await engine.getHistory(sessionId, as);
+    const entries = history.filter((h) => h.event.type === 'FLOW_INTERVIEW');
+    expect(entries.at(-1)).toMatchObject({ operation: 'navigateInterview', callerId: buyer.buyerId, event: { interviewId: iv.id, action: 'FINISH', elementBefore: 'Ask_Note', status: 'Finished' } });
+    // The session's own actor got the entry; the interview's actor got its own event.
+    expect(rx.calls.some((c) => c.id === sessionId && c.kind === 'event' && c.payload.type === 'FLOW_INTERVIEW' && c.payload.interviewId === iv.id)).toBe(true);
+    expect(rx.calls.filter((c) => c.id === iv.id && c.kind === 'snapshot').map((c) => c.payload.value)).toEqual(['Ask_Note', '__end']);
+    // Another buyer reads neither the session's history nor the interview.
+    await expect(engine.getHistory(sessionId, { userId: other.buyerId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(engine.getInterview(iv.id, { userId: other.buyerId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
