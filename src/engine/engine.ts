@@ -23,11 +23,10 @@ import { findActiveSession, loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
-import { layoutFlow, layoutFlowMetadata, type FlowChart } from '../inspect/layout.js';
-import { flushInspector, InterviewInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
-import { compileFlow } from '../flows/compile.js';
+import { layoutFlow, type FlowChart } from '../inspect/layout.js';
+import { flushInspector, openInspector, SessionInspector, type InspectOption, type InspectorLike } from '../inspect/inspector.js';
+import { watchInterviews } from '../inspect/interviews.js';
 import type { FlowDefinition as FlowMetadata } from '../flows/metadata.js';
-import type { AnyStateMachine } from 'xstate';
 import { callOrigin, readHistory, writeSideEntry, type HistoryEntry } from './sessions.js';
 import { OperationWorker } from './worker.js';
 import { StepLifecycle, type WorkerFaults } from './steps.js';
@@ -40,7 +39,7 @@ import type { FlowLoadIssue, FlowRegistry, FlowRuntime } from '../flows/contract
 import { EngineFlowHost } from './flow-host.js';
 import { builtinApex, builtinComponents, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
 import { builtinFlows, checkFlowSources, loadFlows, runtimeOver, type LoadedFlow } from './flow-loading.js';
-import { InterviewStore, type Interview, type InterviewEvent, type InterviewSummary, type NavigateRequest } from './interviews.js';
+import { InterviewStore, type Interview, type InterviewEvent, type InterviewSummary, type NavigateRequest, type StoredInterviewEvent } from './interviews.js';
 
 /**
  * Checkout screen components that do no work of their own in the engine: their outputs are the
@@ -197,8 +196,8 @@ export class CheckoutEngine {
   readonly integrations: IntegrationRegistry;
   /** The live Stately inspector, when `inspect` was given. */
   readonly inspector: SessionInspector | undefined;
-  /** Reports flow interviews to the same inspector, when `inspect` was given. */
-  private readonly interviewInspector: InterviewInspector | undefined;
+  /** Listeners of every stored interview start and navigate (`onInterviewEvent`). */
+  private readonly interviewListeners = new Set<(e: StoredInterviewEvent) => void>();
   /**
    * The operator's read-only view of the stored rows (no sharing, `_` columns included): for
    * operators, tests and scenario checks, never to answer a buyer. See docs/library.md.
@@ -229,8 +228,8 @@ export class CheckoutEngine {
       const inspector = new SessionInspector(opened, (e) => this.machineOf(e));
       this.inspector = inspector;
       this.core.sessionListeners.add((entry) => inspector.report(entry));
-      // Interviews are actors of their own, on the same inspector (their flow's compiled machine).
-      this.interviewInspector = new InterviewInspector(opened, (name) => this.flowMachine(name));
+      // Interviews are actors of their own on the same inspector (src/inspect/interviews.ts subscribes).
+      watchInterviews(this, opened);
     }
     this.defaultFlow = opts.defaultFlow ?? 'default';
     for (const [kind, given] of [['apex', opts.apex], ['components', opts.components]] as const) {
@@ -245,7 +244,9 @@ export class CheckoutEngine {
       storage: () => this.core.storage,
       now: () => this.core.now(),
       runtime: () => (this.flowRuntime ??= runtimeOver(this.flowDefinitions)),
-      onStored: (e) => this.interviewInspector?.report(e),
+      onStored: (e) => {
+        for (const listener of this.interviewListeners) listener(e);
+      },
       host: async (userId, flowApiName) => this.flowHost(await loadCaller(this.core.storage, userId), flowApiName),
       canReadCart: async (cartId, userId) => {
         try {
@@ -415,8 +416,7 @@ export class CheckoutEngine {
     const runtime = runtimeOver([...this.flowDefinitions, ...definitions]);
     this.flowDefinitions = [...this.flowDefinitions, ...definitions];
     this.flowRuntime = runtime;
-    this.charts = undefined;
-    this.flowMachines.clear();
+
     return runtime.flowNames();
   }
 
@@ -675,12 +675,25 @@ export class CheckoutEngine {
   /** Every registered flow laid out by elkjs as a statechart (nodes, edges, coordinates), for the statechart page. */
   async flowCharts(): Promise<FlowChart[]> {
     this.live();
-    // Session flows by id, then every loaded Flow metadata flow as `flow:<apiName>` (its element graph).
-    this.charts ??= Promise.all([...this.core.flowIds().map((id) => layoutFlow(this.core.flow(id).flow)), ...this.flowDefinitions.map((d) => layoutFlowMetadata(d))]);
+    this.charts ??= Promise.all(this.core.flowIds().map((id) => layoutFlow(this.core.flow(id).flow)));
     return this.charts;
   }
   private charts: Promise<FlowChart[]> | undefined;
-  private readonly flowMachines = new Map<string, AnyStateMachine>();
+
+  /**
+   * Calls `listener` after every stored start and navigate of a flow interview (in this process),
+   * with the answers given and the interview's new view; returns the unsubscribe function.
+   * @example const stop = engine.onInterviewEvent((e) => console.log(e.interviewId, e.view.currentElement))
+   */
+  onInterviewEvent(listener: (e: StoredInterviewEvent) => void): () => void {
+    this.interviewListeners.add(listener);
+    return () => void this.interviewListeners.delete(listener);
+  }
+
+  /** The Flow metadata loaded into this engine (flowSources, loadFlows), in load order; built-in subflows not included. */
+  loadedFlows(): readonly FlowMetadata[] {
+    return this.flowDefinitions;
+  }
 
   /**
    * A loaded flow's definition (its own Flow metadata, or a built-in managed subflow), or undefined.
@@ -688,17 +701,6 @@ export class CheckoutEngine {
    */
   flowMetadata(apiName: string): FlowMetadata | undefined {
     return this.flowDefinitions.find((d) => d.apiName === apiName) ?? builtinFlows().find((d) => d.apiName === apiName);
-  }
-
-  /** A loaded flow compiled without effects (for drawing and inspecting: state ids are element names). */
-  private flowMachine(apiName: string): AnyStateMachine | undefined {
-    const known = this.flowMachines.get(apiName);
-    if (known) return known;
-    const def = this.flowMetadata(apiName);
-    if (!def) return undefined;
-    const machine = compileFlow(def);
-    this.flowMachines.set(apiName, machine);
-    return machine;
   }
 
   /**

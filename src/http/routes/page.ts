@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { PAGE_HTML, PAGE_JS, PAGE_CSS, PAGE_ICON } from '../page-assets.js';
 import { StreamHub } from '../streams.js';
+import { flowMetadataCharts } from '../../inspect/interviews.js';
 import { securityHeaders } from '../headers.js';
 import { logRequest } from '../request-log.js';
 import { apiVersion, type RouteGroup } from '../routing.js';
@@ -49,7 +50,8 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
 
   route(
     { method: 'GET', url: '/page/api/flows', summary: 'Every registered flow as a statechart laid out by elkjs', auth: true, responses: { 200: { description: '[{ id, width, height, nodes, edges }]' } } },
-    async () => engine.flowCharts(),
+    // The session flows, then every loaded Flow metadata flow (`flow:<apiName>`, drawn from its element graph).
+    async () => [...(await engine.flowCharts()), ...(await flowMetadataCharts(engine))],
   );
 
   route(
