@@ -157,6 +157,23 @@ describe('flow runtime', () => {
     expect(owner.get('CartCheckoutSession', sessionId)!.State).toBeUndefined();
   });
 
+  it('nested region fields, required input fields and visibility rules (hidden fields are not shown, answered or kept)', async () => {
+    const { runtime, host } = await setup();
+    const plain = await runtime.start('Regions', {}, host);
+    expect(plain.view.screen!.fields.map((f) => [f.name, f.fieldType, f.outputNames, f.isRequired])).toEqual([['Po_Number', 'InputField', ['value'], true]]);
+    await expect(runtime.navigate(plain, { action: 'NEXT', answers: {} }, host)).rejects.toMatchObject({ fields: ['Po_Number.value'] });
+    await expect(runtime.navigate(plain, { action: 'NEXT', answers: { Po_Number: { value: 'PO-1' }, Gift_Note: { value: 'hi' } } }, host)).rejects.toMatchObject({ fields: ['Gift_Note'] });
+    const shown = await runtime.navigate(plain, { action: 'NEXT', answers: { Po_Number: { value: 'PO-1' } } }, host);
+    expect(shown.view.screen!.fields[0].inputs.text).toBe('PO PO-1, note []');
+    expect(shown.view.screen!.availableActions).toEqual(['FINISH', 'BACK', 'PAUSE']);
+    const gift = await runtime.start('Regions', { isGift: true }, host);
+    expect(gift.view.screen!.fields.map((f) => f.name)).toEqual(['Po_Number', 'Gift_Note']);
+    const both = await runtime.navigate(gift, { action: 'NEXT', answers: { Po_Number: { value: 'PO-2' }, Gift_Note: { value: 'Happy day' } } }, host);
+    expect(both.view.screen!.fields[0].inputs.text).toBe('PO PO-2, note [Happy day]');
+    const back = await runtime.navigate(both, { action: 'BACK' }, host);
+    expect(back.view.screen!.fields.map((f) => f.inputs)).toEqual([{ value: 'PO-2' }, { value: 'Happy day' }]);
+  });
+
   it('stops a runaway loop at the step limit', async () => {
     const { definitions } = await loadFlowSources([GOOD], registry);
     const runtime = createFlowRuntime(definitions, { stepLimit: 50 });
