@@ -131,6 +131,49 @@ describe('flow runtime', () => {
     expect(host.calls.filter((c) => c.kind === 'query' || c.kind === 'update').map((c) => c.mode)).toEqual(['system', 'system']);
   });
 
+  it('a second buyer: the flow sees and writes only what the host shares with the running user and mode', async () => {
+    const { definitions } = await loadFlowSources([GOOD], registry);
+    const owner = new MemoryHost('005000000000001AAA');
+    owner.actions.set('priceCart', () => ({ lineCount: 1 }));
+    const cartId = owner.insert('WebCart', { Name: 'Mine', Status: 'Checkout', Total: 500, OwnerId: owner.userId });
+    const other = new MemoryHost('005000000000002AAA', owner);
+    other.actions.set('priceCart', () => ({ lineCount: 1 }));
+    const runtime = createFlowRuntime(definitions);
+    // Order_Desk runs with sharing: the other buyer's lookup finds nothing (not a fault) and nothing is priced.
+    const theirs = await runtime.start('Order_Desk', { cartId }, other);
+    expect(theirs.view.currentElement).toBe('No_Cart');
+    expect(other.calls.some((c) => c.kind === 'core')).toBe(false);
+    // A state started by the owner and continued by the other buyer's host still writes only shared rows.
+    const mine = await runtime.start('Order_Desk', { cartId }, owner);
+    const next = await createFlowRuntime(definitions).navigate(JSON.parse(JSON.stringify(mine)), { action: 'NEXT', answers: { Where: { city: 'Oslo' } } }, other);
+    const done = await runtime.navigate(next, { action: 'NEXT', answers: {} }, other);
+    expect(owner.get('WebCart', cartId)!.City).toBeUndefined();
+    expect(done.view.stack).toEqual(['Order_Desk', 'Greeter']);
+    // DefaultMode (user): the session isn't visible, so the assignment makes a new record without an Id; writing it back is a fault, and with no fault path the interview fails.
+    const sessionId = owner.insert('CartCheckoutSession', { IsProcessing: false, OrderId: null, OwnerId: owner.userId });
+    const denied = await runtime.start('Wait_And_Go', { sessionId }, other);
+    expect(denied.view).toMatchObject({ status: 'Error', currentElement: 'Save_Session', error: { message: 'session holds a record without an Id: only a record with an Id can be updated.' } });
+    expect(other.calls.some((c) => c.kind === 'update')).toBe(false);
+    expect(owner.get('CartCheckoutSession', sessionId)!.State).toBeUndefined();
+  });
+
+  it('nested region fields, required input fields and visibility rules (hidden fields are not shown, answered or kept)', async () => {
+    const { runtime, host } = await setup();
+    const plain = await runtime.start('Regions', {}, host);
+    expect(plain.view.screen!.fields.map((f) => [f.name, f.fieldType, f.outputNames, f.isRequired])).toEqual([['Po_Number', 'InputField', ['value'], true]]);
+    await expect(runtime.navigate(plain, { action: 'NEXT', answers: {} }, host)).rejects.toMatchObject({ fields: ['Po_Number.value'] });
+    await expect(runtime.navigate(plain, { action: 'NEXT', answers: { Po_Number: { value: 'PO-1' }, Gift_Note: { value: 'hi' } } }, host)).rejects.toMatchObject({ fields: ['Gift_Note'] });
+    const shown = await runtime.navigate(plain, { action: 'NEXT', answers: { Po_Number: { value: 'PO-1' } } }, host);
+    expect(shown.view.screen!.fields[0].inputs.text).toBe('PO PO-1, note []');
+    expect(shown.view.screen!.availableActions).toEqual(['FINISH', 'BACK', 'PAUSE']);
+    const gift = await runtime.start('Regions', { isGift: true }, host);
+    expect(gift.view.screen!.fields.map((f) => f.name)).toEqual(['Po_Number', 'Gift_Note']);
+    const both = await runtime.navigate(gift, { action: 'NEXT', answers: { Po_Number: { value: 'PO-2' }, Gift_Note: { value: 'Happy day' } } }, host);
+    expect(both.view.screen!.fields[0].inputs.text).toBe('PO PO-2, note [Happy day]');
+    const back = await runtime.navigate(both, { action: 'BACK' }, host);
+    expect(back.view.screen!.fields.map((f) => f.inputs)).toEqual([{ value: 'PO-2' }, { value: 'Happy day' }]);
+  });
+
   it('stops a runaway loop at the step limit', async () => {
     const { definitions } = await loadFlowSources([GOOD], registry);
     const runtime = createFlowRuntime(definitions, { stepLimit: 50 });
