@@ -71,7 +71,7 @@ Commands:
   sessions list         List checkout sessions
   sessions show <id>    Show one session with its cart, operation, validation outputs, order and history
   inspect <id>          Replay a stored session's history into the Stately inspector
-  viz [--flow NAME]     Print a flow as a Mermaid stateDiagram-v2
+  viz [--flow NAME]     Print a flow as a Mermaid stateDiagram-v2 (--flows <path>: a store's Flow metadata)
   demo                  Run the demo checkout and print what happened
   run <scenarios…>      Run scenario files (YAML) and report pass/fail
   flow check <path…>    Load Salesforce Flow metadata and print every issue per file and element
@@ -127,13 +127,19 @@ Options:
   --db <location>       An existing SQLite file or a postgres:// URL (default ${DEFAULT_DB}, or $CHECKOUT_ENGINE_DB)
   --help                This help`,
   viz: `Usage: checkout-engine viz [--flow NAME] [--file flow.json|flow.yaml]
+       checkout-engine viz --flows <flow files or folders…> [--flow <apiName>]
 
 Prints a flow as a Mermaid stateDiagram-v2 (paste into any Mermaid renderer, or a Markdown file
 inside a mermaid code block): steps by kind, the transitions the flow allows, error exits.
+With --flows: a store's own Salesforce Flow metadata, drawn from the flow's element graph
+(screens, decisions with their outcome labels, loops, subflows, actions, fault connectors). It is
+checked like 'flow check'; a flow the engine would refuse to run is still drawn, its issues on stderr.
 
 Options:
-  --flow <id>           A built-in flow (default: default)
+  --flow <id>           A built-in flow (default: default); with --flows, the flow's API name
+                        (needed when the files hold more than one flow)
   --file <path>         A flow definition file (JSON or YAML: { id, steps: [...] })
+  --flows <path>        A .flow-meta.xml file or a folder of them (repeatable)
   --help                This help`,
   seed: `Usage: checkout-engine seed <fixture file> [--db <location>]
 
@@ -506,9 +512,14 @@ async function inspect(args: string[], io: CliIO, signals: boolean): Promise<num
 }
 
 async function viz(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(args, { flow: { type: 'string' }, file: { type: 'string' } });
+  const { values, positionals } = parse(args, { flow: { type: 'string' }, file: { type: 'string' }, flows: { type: 'string', multiple: true } });
   if (values.help) return line(io.out, HELP.viz), 0;
-  if (positionals.length) throw new UsageError('viz takes no positional arguments; use --flow NAME or --file PATH.');
+  if (positionals.length) throw new UsageError('viz takes no positional arguments; use --flow NAME, --file PATH or --flows PATH.');
+  if (values.flows && values.file) throw new UsageError('Pass --flows or --file, not both.');
+  if (values.flows) {
+    const { vizFlowFiles } = await import('./viz-flows.js');
+    return vizFlowFiles(values.flows, values.flow, io.out, io.err);
+  }
   if (values.flow && values.file) throw new UsageError('Pass --flow or --file, not both.');
   let def: FlowDefinition | undefined;
   const [{ flowMermaid }, { builtInFlows }] = await Promise.all([import('../inspect/mermaid.js'), import('../inspect/flows.js')]);

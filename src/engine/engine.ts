@@ -25,6 +25,7 @@ import { RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
 import type { AttachedInspector, InspectOption } from './inspect-option.js';
 import { readHistory, writeSideEntry, type HistoryEntry } from './sessions.js';
+import type { FlowDefinition as FlowMetadata } from '../flows/metadata.js';
 import { OperationWorker } from './worker.js';
 import { StepLifecycle, type WorkerFaults } from './steps.js';
 import { createOperationQueue, loadOperationQueue, queueOptions } from './queue/index.js';
@@ -35,8 +36,8 @@ import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type Is
 import type { FlowLoadIssue, FlowRegistry, FlowRuntime } from '../flows/contract.js';
 import { EngineFlowHost } from './flow-host.js';
 import { builtinApex, builtinComponents, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
-import { checkFlowSources, loadFlows, runtimeOver, type LoadedFlow } from './flow-loading.js';
-import { InterviewStore, type Interview, type InterviewEvent, type NavigateRequest } from './interviews.js';
+import { builtinFlows, checkFlowSources, loadFlows, runtimeOver, type LoadedFlow } from './flow-loading.js';
+import { InterviewStore, type Interview, type InterviewEvent, type InterviewSummary, type NavigateRequest, type StoredInterviewEvent } from './interviews.js';
 
 /**
  * Checkout screen components that do no work of their own in the engine: their outputs are the
@@ -194,6 +195,8 @@ export class CheckoutEngine {
   readonly integrations: IntegrationRegistry;
   /** The live Stately inspector, when `inspect` was given (attached by src/inspect/attach.ts). */
   inspector: AttachedInspector | undefined;
+  /** Listeners of every stored interview start and navigate (`onInterviewEvent`). */
+  private readonly interviewListeners = new Set<(e: StoredInterviewEvent) => void>();
   /**
    * The operator's read-only view of the stored rows (no sharing, `_` columns included): for
    * operators, tests and scenario checks, never to answer a buyer. See docs/library.md.
@@ -232,6 +235,9 @@ export class CheckoutEngine {
       storage: () => this.core.storage,
       now: () => this.core.now(),
       runtime: () => (this.flowRuntime ??= runtimeOver(this.flowDefinitions)),
+      onStored: (e) => {
+        for (const listener of this.interviewListeners) listener(e);
+      },
       host: async (userId, flowApiName) => this.flowHost(await loadCaller(this.core.storage, userId), flowApiName),
       canReadCart: async (cartId, userId) => {
         try {
@@ -455,6 +461,7 @@ export class CheckoutEngine {
     const runtime = runtimeOver([...this.flowDefinitions, ...definitions]);
     this.flowDefinitions = [...this.flowDefinitions, ...definitions];
     this.flowRuntime = runtime;
+
     return runtime.flowNames();
   }
 
@@ -685,6 +692,49 @@ export class CheckoutEngine {
   async flowOfSession(sessionId: string): Promise<string> {
     const row = await this.core.storage.get('CartCheckoutSession', sessionId);
     return (row?._flow as string | null) ?? 'default';
+  }
+
+  /**
+   * Calls `listener` after every stored start and navigate of a flow interview (in this process),
+   * with the answers given and the interview's new view; returns the unsubscribe function.
+   * @example const stop = engine.onInterviewEvent((e) => console.log(e.interviewId, e.view.currentElement))
+   */
+  onInterviewEvent(listener: (e: StoredInterviewEvent) => void): () => void {
+    this.interviewListeners.add(listener);
+    return () => void this.interviewListeners.delete(listener);
+  }
+
+  /** The Flow metadata loaded into this engine (flowSources, loadFlows), in load order; built-in subflows not included. */
+  loadedFlows(): readonly FlowMetadata[] {
+    return this.flowDefinitions;
+  }
+
+  /**
+   * A loaded flow's definition (its own Flow metadata, or a built-in managed subflow), or undefined.
+   * @example engine.flowMetadata('Checkout_Main')?.elements
+   */
+  flowMetadata(apiName: string): FlowMetadata | undefined {
+    return this.flowDefinitions.find((d) => d.apiName === apiName) ?? builtinFlows().find((d) => d.apiName === apiName);
+  }
+
+  /**
+   * The caller's flow interviews, newest first (at most 200), with the element each stands on.
+   * @example const mine = await engine.listInterviews({ userId })
+   */
+  async listInterviews(caller: CallOptions): Promise<InterviewSummary[]> {
+    this.live();
+    const c = await this.callerOf(caller)();
+    return this.interviews.list(c.Id);
+  }
+
+  /**
+   * One interview of the caller with the element it stands on and its subflow stack (another
+   * user's answers as a missing id: NOT_FOUND).
+   */
+  async interviewSummary(interviewId: string, caller: CallOptions): Promise<InterviewSummary> {
+    this.live();
+    const c = await this.callerOf(caller)();
+    return this.interviews.summary(interviewId, c.Id);
   }
 
   /** Checkout sessions for operators (the CLI), newest first, bypassing sharing; archived ones only when asked. */

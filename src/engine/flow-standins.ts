@@ -244,7 +244,7 @@ export const builtinComponents: Readonly<Record<string, ComponentStandIn>> = {
 // ── Which built-in session flow an interview's template follows ───────────────────────────────────
 
 /**
- * The built-in session flow (machines/flow.ts) of a Salesforce template's top flow, by flow API
+ * The built-in session flow (src/domain/flow.ts) of a Salesforce template's top flow, by flow API
  * name: the checkout session an interview of it creates follows that flow's convention (passed as
  * `sessionFlow` to checkoutSessionAction). Null for a flow of another shape (the store's own flow).
  */

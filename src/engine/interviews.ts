@@ -91,6 +91,31 @@ export interface InterviewEvent {
   after: { status: InterviewStatus; element: string | null };
 }
 
+/** A start or navigate as stored: what the inspector shows of it. */
+export interface StoredInterviewEvent {
+  interviewId: string;
+  flowApiName: string;
+  userId: string;
+  cartId: string | null;
+  action: InterviewEvent['action'];
+  answers?: Record<string, Record<string, FlowData>>;
+  view: InterviewView;
+}
+
+/** An interview as its user's list shows it (the statechart page). */
+export interface InterviewSummary {
+  id: string;
+  flowApiName: string;
+  status: InterviewStatus;
+  /** The element it stands on (null once Finished or in Error). */
+  currentElement: string | null;
+  /** Flow API names from the top flow down to the subflow holding the current element. */
+  stack: string[];
+  cartId: string | null;
+  createdDate: string;
+  lastModifiedDate: string;
+}
+
 /** What the interview store needs from the engine. */
 export interface InterviewDeps {
   storage(): Storage;
@@ -105,6 +130,8 @@ export interface InterviewDeps {
   leaseMs: number;
   /** Told of every start and navigate of an interview that names a cart (the session history). */
   onEvent?(event: InterviewEvent): Promise<void>;
+  /** Told of every start and navigate once stored, with the answers and the new view (the Stately inspector). */
+  onStored?(stored: StoredInterviewEvent): void;
   onError(e: unknown): void;
 }
 
@@ -203,7 +230,18 @@ export class InterviewStore {
     return row;
   }
 
-  private async event(row: { id: string; flowApiName: string; cartId: unknown; userId: string }, action: InterviewEvent['action'], before: InterviewEvent['before'], after: InterviewView): Promise<void> {
+  private async event(
+    row: { id: string; flowApiName: string; cartId: unknown; userId: string },
+    action: InterviewEvent['action'],
+    before: InterviewEvent['before'],
+    after: InterviewView,
+    answers?: Record<string, Record<string, FlowData>>,
+  ): Promise<void> {
+    try {
+      this.deps.onStored?.({ interviewId: row.id, flowApiName: row.flowApiName, userId: row.userId, cartId: typeof row.cartId === 'string' && row.cartId ? row.cartId : null, action, ...(answers ? { answers } : {}), view: after });
+    } catch (e) {
+      this.deps.onError(e);
+    }
     if (!this.deps.onEvent || typeof row.cartId !== 'string' || !row.cartId) return;
     try {
       await this.deps.onEvent({ interviewId: row.id, flowApiName: row.flowApiName, cartId: row.cartId, userId: row.userId, action, before, after: { status: after.status, element: after.currentElement } });
@@ -264,6 +302,31 @@ export class InterviewStore {
     const row = await this.visibleRow(id, userId);
     const state = JSON.parse(String(row.State)) as InterviewState;
     return interviewOf(id, String(row.FlowApiName), state.view);
+  }
+
+  /** The user's interviews, newest first (at most `limit`), as the statechart page lists them. */
+  async list(userId: string, limit = 200): Promise<InterviewSummary[]> {
+    const rows = await this.deps.storage().find(OBJECT, { where: [{ field: 'OwnerUserId', op: '=', value: userId }], orderBy: [{ field: 'CreatedDate', direction: 'desc' }], limit });
+    return rows.map((r) => this.summaryOf(r));
+  }
+
+  /** One interview of the user with the element it stands on (another user's answers as a missing id: NOT_FOUND). */
+  async summary(rawId: unknown, userId: string): Promise<InterviewSummary> {
+    return this.summaryOf(await this.visibleRow(interviewId(rawId), userId));
+  }
+
+  private summaryOf(r: Row): InterviewSummary {
+    const state = JSON.parse(String(r.State)) as InterviewState;
+    return {
+      id: String(r.Id),
+      flowApiName: String(r.FlowApiName),
+      status: state.view.status,
+      currentElement: state.view.currentElement,
+      stack: state.view.stack,
+      cartId: typeof r.CartId === 'string' && r.CartId ? r.CartId : null,
+      createdDate: String(r.CreatedDate),
+      lastModifiedDate: String(r.LastModifiedDate),
+    };
   }
 
   /** Checks a navigate request's shape (before any claim). */
@@ -362,7 +425,8 @@ export class InterviewStore {
     );
     if (!written) throw new EngineError('INTERVIEW_BUSY', `Interview ${id}: its claim ran out and another request took it over; this navigate's state was not saved.`, ['interviewId']);
     const flowApiName = String(row.FlowApiName);
-    await this.event({ id, flowApiName, cartId: row.CartId, userId }, before.status === 'Waiting' ? 'RESUME' : req.action, before, state.view);
+    const action = before.status === 'Waiting' ? 'RESUME' : req.action;
+    await this.event({ id, flowApiName, cartId: row.CartId, userId }, action, before, state.view, action === 'RESUME' ? undefined : req.answers);
     return interviewOf(id, flowApiName, state.view);
   }
 }

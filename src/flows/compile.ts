@@ -31,7 +31,9 @@ export interface FrameInput {
 }
 
 /** What a frame ends with: the `isOutput` variables, or the failure. */
-export type FrameOutput = { outputs: Record<string, FlowData>; error: null } | { outputs: null; error: string };
+export type FrameOutput =
+  | { outputs: Record<string, FlowData>; error: null }
+  | { outputs: null; error: string; /** Flow names from this frame down to the failing one, and the element that failed. */ where: { stack: string[]; element: string | null } };
 
 /** What an action or record element changed (applied on the promise actor's onDone). */
 export interface ElementPatch {
@@ -130,7 +132,7 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
       childFailed: ({ event }) => (event as unknown as { output: FrameOutput }).output.error !== null,
     },
     actions: {
-      step: assign({ steps: ({ context }) => context.steps + 1 }),
+      step: assign({ steps: ({ context }) => context.steps + 1, at: (_, params: { element: string }) => params.element }),
       resetSteps: assign({ steps: 0 }),
       stepLimitError: assign({ error: ({ context }) => context.error ?? `The flow ${def.apiName} ran more than the step limit (${limit} elements without a screen).` }),
       decide: assign(({ context }, params: { element: string }) =>
@@ -206,7 +208,10 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
       }),
       setFault: assign({ faultMessage: ({ event }) => errorText((event as unknown as { error: unknown }).error) }),
       setError: assign({ error: ({ context, event }) => context.error ?? errorText((event as unknown as { error: unknown }).error) }),
-      setChildError: assign({ error: ({ event }) => (event as unknown as { output: FrameOutput }).output.error }),
+      setChildError: assign(({ event }) => {
+        const out = (event as unknown as { output: FrameOutput }).output;
+        return out.error === null ? {} : { error: out.error, failedIn: { stack: [def.apiName, ...out.where.stack], element: out.where.element } };
+      }),
       storeSubflowOutputs: assign(({ context, event }, params: { element: string }) =>
         mutate(context, (f) => {
           const s = el(params.element);
@@ -229,12 +234,13 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
   const screens = Object.values(def.elements).filter((e): e is ScreenElement => e.kind === 'screen');
 
   for (const e of Object.values(def.elements) as FlowElement[]) {
-    const base = { id: e.name, entry: ['step'] as unknown[] };
+    const step = { type: 'step', params: { element: e.name } };
+    const base = { id: e.name, entry: [step] as unknown[] };
     switch (e.kind) {
       case 'decision':
         states[e.name] = {
           ...base,
-          entry: ['step', { type: 'decide', params: { element: e.name } }],
+          entry: [step, { type: 'decide', params: { element: e.name } }],
           always: [
             ...guardsFirst,
             ...e.rules.map((r) => ({ guard: { type: 'chose', params: { choice: `rule:${r.name}` } }, target: target(r.connector), reenter: true })),
@@ -246,7 +252,7 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
       case 'assignment':
         states[e.name] = {
           ...base,
-          entry: ['step', { type: 'assignItems', params: { element: e.name } }],
+          entry: [step, { type: 'assignItems', params: { element: e.name } }],
           always: [...guardsFirst, { target: target(e.connector), reenter: true }],
           meta: { kind: e.kind },
         };
@@ -254,7 +260,7 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
       case 'loop':
         states[e.name] = {
           ...base,
-          entry: ['step', { type: 'loopStep', params: { element: e.name } }],
+          entry: [step, { type: 'loopStep', params: { element: e.name } }],
           always: [...guardsFirst, { guard: { type: 'chose', params: { choice: 'next' } }, target: target(e.nextValueConnector), reenter: true }, { target: target(e.noMoreValuesConnector), reenter: true }],
           meta: { kind: e.kind },
         };
@@ -263,7 +269,7 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
         const leave = { type: 'leaveScreen', params: { screen: e.name } };
         states[e.name] = {
           ...base,
-          entry: ['step', { type: 'enterScreen', params: { screen: e.name } }],
+          entry: [step, { type: 'enterScreen', params: { screen: e.name } }],
           always: guardsFirst,
           on: {
             ...(e.connector ? { NEXT: { target: e.connector, actions: [leave], reenter: true } } : {}),
@@ -333,7 +339,9 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
     context: ({ input }: { input: FrameInput }) => initialFrame(def, input),
     states: states as never,
     output: ({ context }: { context: Frame }): FrameOutput =>
-      context.error !== null ? { outputs: null, error: context.error } : { outputs: frameOutputs(def, context), error: null },
+      context.error !== null
+        ? { outputs: null, error: context.error, where: context.failedIn ?? { stack: [def.apiName], element: context.at } }
+        : { outputs: frameOutputs(def, context), error: null },
   } as never) as unknown as AnyStateMachine;
 }
 

@@ -133,7 +133,9 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
         continue;
       }
       if (write) {
-        issue(`'${ref}' can't be assigned: '${head}' is not a variable`, element);
+        // A field of the record a Get Records element stored automatically may be set (then written back by reference).
+        const storedRecord = el?.kind === 'recordLookup' && el.storeOutputAutomatically && el.getFirstRecordOnly && !!field;
+        if (!storedRecord) issue(`'${ref}' can't be assigned: '${head}' is not a variable`, element);
         continue;
       }
       if (def.constants.some((x) => x.name === head) || def.textTemplates.some((x) => x.name === head)) {

@@ -7,6 +7,7 @@
  */
 import { createActor, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { EngineError } from '../errors.js';
+import { FlowFault } from './contract.js';
 import type {
   FlowData,
   FlowHost,
@@ -149,6 +150,7 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
         if (e.inputReference) {
           const v = resolve(f, e.inputReference, env);
           const records = recordsOf(v, e.inputReference);
+          if (records.some((r) => typeof r.Id !== 'string' || r.Id === '')) throw new FlowFault(`${e.inputReference} holds a record without an Id: only a record with an Id can be updated.`);
           if (records.length) await host.updateRecords(objectOfReference(def, e.inputReference)!, records, f.mode);
         } else {
           const fields: FlowRecord = {};
@@ -297,7 +299,7 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
       const l = await settle(actor, top);
       if (l.kind === 'done') {
         return l.output.error !== null
-          ? { status: 'Error', currentElement: null, stack: [top.apiName], error: { message: l.output.error } }
+          ? { status: 'Error', currentElement: l.output.where.element, stack: l.output.where.stack, error: { message: l.output.error } }
           : { status: 'Finished', currentElement: null, stack: [top.apiName], outputs: l.output.outputs };
       }
       if (l.kind === 'error') return { status: 'Error', currentElement: null, stack: [top.apiName], error: { message: l.message } };

@@ -29,6 +29,10 @@ export interface Frame {
   choice: string | null;
   /** The user the interview runs as (`$User.Id`). */
   userId: string;
+  /** The element entered last (where a failure happened). */
+  at: string | null;
+  /** Where a failure happened when it came from a subflow: flow names down to the failing frame, and its element. */
+  failedIn: { stack: string[]; element: string | null } | null;
 }
 
 /** What resolution needs beyond the frame. */
@@ -54,7 +58,7 @@ export function literal(v: FlowValue): FlowScalar {
 
 /** The initial frame of a flow: variables at their defaults (collections null until written). */
 export function newFrame(def: FlowDefinition, mode: RecordAccessMode, userId = ''): Frame {
-  const frame: Frame = { flow: def.apiName, values: {}, outputs: {}, history: [], stored: {}, loops: {}, faultMessage: null, mode, steps: 0, error: null, choice: null, userId };
+  const frame: Frame = { flow: def.apiName, values: {}, outputs: {}, history: [], stored: {}, loops: {}, faultMessage: null, mode, steps: 0, error: null, choice: null, userId, at: null, failedIn: null };
   const env: ValueEnv = { def, userId, nullRecordField: 'null' };
   for (const v of def.variables) frame.values[v.name] = v.value ? valueOf(frame, v.value, env) : null;
   return frame;

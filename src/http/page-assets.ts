@@ -36,6 +36,8 @@ export const PAGE_HTML = `<!doctype html>
       <select id="f-error"><option value="">any</option><option value="true">in error</option><option value="false">not in error</option></select>
     </div>
     <ul id="sessions"></ul>
+    <h2 class="sub">Flow interviews</h2>
+    <ul id="interviews"></ul>
   </aside>
   <section id="chart-panel">
     <div class="chart-head">
@@ -47,7 +49,8 @@ export const PAGE_HTML = `<!doctype html>
       <div><strong>Checkout failed</strong> <span id="failure-step"></span>: <span id="failure-error"></span></div>
       <ul id="failure-outputs"></ul>
     </div>
-    <div class="legend"><span class="k screen">screen</span><span class="k async">async</span><span class="k sync">sync</span><span class="k final">final</span><span class="k error">error</span><span class="k visited">path taken</span><span class="k current">current</span><span class="hint">wheel to zoom · drag to pan</span></div>
+    <div class="legend" id="legend-flow" hidden><span class="k screen">screen</span><span class="k decision">decision</span><span class="k assignment">assignment</span><span class="k actionCall">action</span><span class="k record">record</span><span class="k subflow">subflow</span><span class="k loop">loop</span><span class="k error">fault</span><span class="k current">current element</span><span class="hint">wheel to zoom · drag to pan</span></div>
+    <div class="legend" id="legend-session"><span class="k screen">screen</span><span class="k async">async</span><span class="k sync">sync</span><span class="k final">final</span><span class="k error">error</span><span class="k visited">path taken</span><span class="k current">current</span><span class="hint">wheel to zoom · drag to pan</span></div>
     <div id="chart"></div>
   </section>
   <aside id="history-panel">
@@ -85,6 +88,11 @@ h2{font-size:14px;margin:0 0 8px;text-transform:uppercase;letter-spacing:.04em;c
 #failure{border:1px solid #fca5a5;background:#fef2f2;border-radius:8px;padding:8px 10px;margin-bottom:8px;font-size:12.5px;color:#7f1d1d}#failure ul{margin:4px 0 0;padding-left:18px}#failure li .lv{font-weight:600}
 .edge text{font-size:10.5px;fill:#475569}.edge rect.lb{fill:#fff;opacity:.85}.edge.error text{fill:#b91c1c}.edge.taken text{fill:#15803d;font-weight:600}
 .legend{display:flex;flex-wrap:wrap;gap:6px;margin-bottom:8px}.legend .k{font-size:11px;padding:1px 7px;border-radius:4px;border:1px solid}
+.k.decision{background:#fff7ed;border-color:#ea580c}.k.assignment{background:#f8fafc;border-color:#64748b}.k.actionCall{background:#f5f3ff;border-color:#8b5cf6}.k.record{background:#ecfeff;border-color:#0891b2}.k.subflow{background:#fdf4ff;border-color:#c026d3}.k.loop{background:#fefce8;border-color:#ca8a04}
+.node.decision rect{fill:#fff7ed;stroke:#ea580c}.node.assignment rect{fill:#f8fafc;stroke:#64748b}.node.actionCall rect{fill:#f5f3ff;stroke:#8b5cf6}.node.recordLookup rect,.node.recordUpdate rect,.node.recordCreate rect,.node.recordDelete rect{fill:#ecfeff;stroke:#0891b2}
+.node.subflow rect{fill:#fdf4ff;stroke:#c026d3}.node.loop rect{fill:#fefce8;stroke:#ca8a04}.node.start rect,.node.end rect{fill:#ecfdf5;stroke:#10b981}
+h2.sub{margin-top:16px}#interviews{list-style:none;margin:0;padding:0}#interviews li{padding:7px 8px;border-radius:6px;cursor:pointer;border:1px solid transparent;font-size:12px}
+#interviews li:hover{background:#f1f5f9}#interviews li.selected{border-color:#0284c7;background:#f0f9ff}#interviews .id{font-family:ui-monospace,monospace;font-size:11px;color:#64748b}#interviews .st{font-weight:600}#interviews .err{color:#b91c1c;font-weight:600}
 .k.screen{background:#eff6ff;border-color:#3b82f6}.k.async{background:#fffbeb;border-color:#f59e0b}.k.sync{background:#f5f3ff;border-color:#8b5cf6}.k.final{background:#ecfdf5;border-color:#10b981}.k.error{background:#fef2f2;border-color:#ef4444}.k.visited{background:#dcfce7;border-color:#16a34a}.k.current{background:#0284c7;border-color:#0284c7;color:#fff}
 .node rect{stroke-width:1.5}.node.screen rect{fill:#eff6ff;stroke:#3b82f6}.node.async rect{fill:#fffbeb;stroke:#f59e0b}.node.sync rect{fill:#f5f3ff;stroke:#8b5cf6}.node.final rect{fill:#ecfdf5;stroke:#10b981}.node.error rect{fill:#fef2f2;stroke:#ef4444}
 .node text{font-size:12.5px;fill:#0f172a;text-anchor:middle}.node text.action{font-size:10.5px;fill:#64748b;font-family:ui-monospace,monospace}
@@ -103,6 +111,8 @@ const V = '/services/data/v64.0';
 let token = sessionStorage.getItem('checkoutEngineToken');
 let flows = new Map();
 let selected = null;
+// The chosen flow interview (its summary: id, flowApiName, status, currentElement, stack), or null.
+let interview = null;
 let history = [];
 let sessionRow = null;
 let abort = null;
@@ -153,11 +163,12 @@ async function start() {
     for (const c of charts) { const o = document.createElement('option'); o.value = c.id; o.textContent = c.id; sel.appendChild(o); }
     draw();
     await loadSessions();
+    await loadInterviews();
     listen();
   } catch (e) { console.error(e); }
 }
 // Another flow: the chosen session (if any) belongs to the old one, so the selection is cleared.
-$('#flow').addEventListener('change', () => { clearSelection(); draw(); });
+$('#flow').addEventListener('change', () => { clearSelection(); clearInterview(); draw(); });
 for (const id of ['#f-state', '#f-cart', '#f-error']) $(id).addEventListener('input', () => loadSessions());
 
 async function loadSessions() {
@@ -182,6 +193,39 @@ async function loadSessions() {
   if (!records.length) { const li = document.createElement('li'); li.textContent = 'No sessions match.'; ul.appendChild(li); }
 }
 
+/** The user's flow interviews: choosing one shows its flow with the element it stands on. */
+async function loadInterviews() {
+  const { records } = await api('/page/api/interviews');
+  const ul = $('#interviews'); ul.textContent = '';
+  for (const iv of records) {
+    const li = document.createElement('li');
+    li.dataset.interview = iv.id;
+    if (interview && iv.id === interview.id) { li.className = 'selected'; interview = iv; }
+    li.innerHTML = '<div class="st"></div><div class="id"></div>';
+    li.querySelector('.st').textContent = iv.flowApiName + ' · ' + iv.status + (iv.currentElement ? ' at ' + iv.currentElement : '');
+    if (iv.status === 'Error') li.querySelector('.st').className = 'err';
+    li.querySelector('.id').textContent = iv.id + (iv.cartId ? ' · cart ' + iv.cartId : '');
+    li.addEventListener('click', () => chooseInterview(iv.id));
+    ul.appendChild(li);
+  }
+  if (!records.length) { const li = document.createElement('li'); li.textContent = 'No flow interviews.'; ul.appendChild(li); }
+  if (interview) draw();
+}
+async function chooseInterview(id) {
+  clearSelection();
+  const iv = await api('/page/api/interviews/' + encodeURIComponent(id));
+  interview = iv;
+  for (const li of document.querySelectorAll('#interviews li')) li.classList.toggle('selected', li.dataset.interview === id);
+  if (flows.has('flow:' + iv.flowApiName)) $('#flow').value = 'flow:' + iv.flowApiName;
+  draw();
+}
+function clearInterview() {
+  interview = null;
+  for (const li of document.querySelectorAll('#interviews li')) li.classList.remove('selected');
+}
+/** The node an interview stands on: its element, or the end or the failure once it stopped. */
+function interviewNode(iv) { return iv.currentElement || (iv.status === 'Error' ? '__error' : iv.status === 'Finished' ? '__end' : null); }
+
 function clearSelection() {
   selected = null; history = []; sessionRow = null;
   for (const li of document.querySelectorAll('#sessions li')) li.classList.remove('selected');
@@ -189,6 +233,7 @@ function clearSelection() {
 }
 
 async function choose(id) {
+  clearInterview();
   selected = id;
   for (const li of document.querySelectorAll('#sessions li')) li.classList.toggle('selected', li.dataset.session === id);
   const out = await api(V + '/checkout-sessions/' + id + '/history');
@@ -239,12 +284,22 @@ function draw() {
       if (a !== b) { taken.add(a + '->' + b); taken.add(a + '-x>' + b); }
     }
   }
-  const cur = selected && current ? top(current) : null;
+  const isFlowChart = chart.id.indexOf('flow:') === 0;
+  $('#legend-flow').hidden = !isFlowChart; $('#legend-session').hidden = isFlowChart;
+  const ivHere = interview && chart.id === 'flow:' + interview.flowApiName ? interview : null;
+  const cur = ivHere ? interviewNode(ivHere) : selected && current ? top(current) : null;
   const label = $('#current-state');
-  label.textContent = selected && current ? stepLabel(chart, current) : '—';
-  label.title = selected && current ? current : '';
-  label.dataset.state = cur || '';
-  label.dataset.path = selected && current ? current : '';
+  if (ivHere) {
+    label.textContent = (cur ? nodeLabel(chart, cur) : '—') + ' · ' + ivHere.status + (ivHere.stack && ivHere.stack.length > 1 ? ' (in ' + ivHere.stack.slice(1).join(' › ') + ')' : '');
+    label.title = ivHere.id;
+    label.dataset.state = cur || '';
+    label.dataset.path = '';
+  } else {
+    label.textContent = selected && current ? stepLabel(chart, current) : '—';
+    label.title = selected && current ? current : '';
+    label.dataset.state = cur || '';
+    label.dataset.path = selected && current ? current : '';
+  }
   const fit = fitBox(chart);
   const svg = el('svg', { viewBox: fit.x + ' ' + fit.y + ' ' + fit.w + ' ' + fit.h, preserveAspectRatio: 'xMidYMid meet', role: 'img', 'aria-label': 'Statechart of flow ' + chart.id });
   const defs = el('defs');
@@ -263,7 +318,7 @@ function draw() {
     g.appendChild(el('title', {}, e.label));
     svg.appendChild(g);
     // The transition's label on the chart (drawn above every edge, so no line crosses it).
-    const lb = e.labelBox || (e.points.length ? { x: e.points[Math.floor(e.points.length / 2)].x - 14, y: e.points[Math.floor(e.points.length / 2)].y - 7, width: 28, height: 13 } : null);
+    const lb = e.labelBox || (e.short && e.points.length ? { x: e.points[Math.floor(e.points.length / 2)].x - 14, y: e.points[Math.floor(e.points.length / 2)].y - 7, width: 28, height: 13 } : null);
     if (lb) {
       const t = el('g', { class: 'edge ' + e.type + (isTaken ? ' taken' : ''), 'data-edge-label': e.id });
       t.appendChild(el('rect', { class: 'lb', x: lb.x - 1, y: lb.y, width: lb.width + 2, height: lb.height, rx: 3 }));
@@ -279,7 +334,7 @@ function draw() {
     if (n.id === cur) cls.push('current');
     const g = el('g', { class: cls.join(' '), 'data-state': n.id, transform: 'translate(' + n.x + ',' + n.y + ')' });
     if (n.id === cur) g.setAttribute('data-current', 'true');
-    g.appendChild(el('rect', { width: n.width, height: n.height, rx: n.kind === 'final' ? 20 : 8 }));
+    g.appendChild(el('rect', { width: n.width, height: n.height, rx: n.kind === 'final' || n.kind === 'start' || n.kind === 'end' ? 20 : 8 }));
     g.appendChild(el('text', { x: n.width / 2, y: n.action ? 21 : 25 }, n.label));
     if (n.action) g.appendChild(el('text', { class: 'action', x: n.width / 2, y: 39 }, n.action));
     g.appendChild(el('title', {}, n.kind + (n.description ? ': ' + n.description : '')));
@@ -433,7 +488,7 @@ function onEntry(h) {
 }
 
 // New sessions record no event until their first move: the list also refreshes every few seconds.
-setInterval(() => { if (token && !document.hidden) loadSessions().catch(() => {}); }, 3000);
+setInterval(() => { if (token && !document.hidden) { loadSessions().catch(() => {}); loadInterviews().catch(() => {}); } }, 3000);
 window.addEventListener('resize', () => { if (!view) return; draw(); });
 if (token) start();
 })();`;

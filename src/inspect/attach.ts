@@ -12,6 +12,7 @@ import { EngineError } from '../errors.js';
 import type { HistoryEntry } from '../engine/sessions.js';
 import { flushInspector, openInspector, SessionInspector } from './inspector.js';
 import { layoutFlow, type FlowChart } from './layout.js';
+import { watchInterviews } from './interviews.js';
 
 /** The statechart of a session's flow (for its definition in the inspector), if the engine knows the flow. */
 function machineOf(engine: CheckoutEngine, entry: HistoryEntry): AnyStateMachine | undefined {
@@ -32,10 +33,13 @@ function machineOf(engine: CheckoutEngine, entry: HistoryEntry): AnyStateMachine
 export async function attachInspector(engine: CheckoutEngine, option: InspectOption): Promise<AttachedInspector> {
   const session = new SessionInspector(openInspector(option), (e) => machineOf(engine, e));
   const unsubscribe = engine.onSessionEvent((entry) => session.report(entry));
+  // Flow interviews are actors of their own on the same inspector (src/inspect/interviews.ts).
+  const unwatch = watchInterviews(engine, session.inspector);
   return {
     inspector: session.inspector,
     async close() {
       unsubscribe();
+      unwatch();
       await flushInspector(session.inspector, 2_000);
       session.stop();
     },

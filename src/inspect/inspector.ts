@@ -12,6 +12,7 @@ import { redactSecrets } from '../domain/redact.js';
 import { EngineError } from '../errors.js';
 import type { HistoryEntry } from '../engine/sessions.js';
 import type { InspectOption, InspectorLike } from '../engine/inspect-option.js';
+import type { InterviewView } from '../flows/contract.js';
 
 export type { InspectOption, InspectorLike } from '../engine/inspect-option.js';
 
@@ -96,4 +97,69 @@ export async function flushInspector(inspector: InspectorLike, timeoutMs = 5_000
     await new Promise((r) => setTimeout(r, 20));
   }
   return false;
+}
+
+/** One start or navigate of a flow interview, as the inspector is told of it (after it was stored). */
+export interface InterviewInspection {
+  interviewId: string;
+  flowApiName: string;
+  userId: string;
+  /** START, a navigate action, or RESUME (a waiting interview re-checked). */
+  action: string;
+  /** The answers given (field → output → value); redacted before sending. */
+  answers?: Record<string, unknown>;
+  /** The cart the interview names, when it names one. */
+  cartId?: string | null;
+  /** The interview's stored view after the call. */
+  view: InterviewView;
+}
+
+/** The interview's state as the inspector shows it: the element it stands on (or `__end`/`__error`), its view as context, redacted. */
+export function interviewSnapshot(e: Pick<InterviewInspection, 'interviewId' | 'flowApiName' | 'cartId' | 'view'>): Record<string, unknown> {
+  const v = e.view;
+  const done = v.status === 'Finished' || v.status === 'Error';
+  const value = v.currentElement ?? (v.status === 'Error' ? '__error' : '__end');
+  return {
+    status: done ? 'done' : 'active',
+    value,
+    context: redactSecrets({
+      interviewId: e.interviewId,
+      flowApiName: e.flowApiName,
+      cartId: e.cartId ?? null,
+      status: v.status,
+      stack: v.stack,
+      screen: v.screen ? { name: v.screen.name, fields: v.screen.fields.map((f) => ({ name: f.name, inputs: f.inputs })), availableActions: v.screen.availableActions } : null,
+      redirect: v.redirect ?? null,
+      outputs: v.outputs ?? null,
+      error: v.error?.message ?? null,
+    }),
+  };
+}
+
+/**
+ * Reports flow interviews to an inspector like sessions: each interview is one actor (id = the
+ * interview id, the compiled flow machine as its definition, whose state ids are the flow's
+ * element names), announced on its first report, then one event (START, NEXT, BACK, FINISH,
+ * PAUSE, RESUME with the redacted answers) and the snapshot after it per start or navigate.
+ */
+export class InterviewInspector {
+  private readonly announced = new Set<string>();
+
+  constructor(
+    readonly inspector: InspectorLike,
+    private readonly machineFor: (flowApiName: string) => AnyStateMachine | undefined,
+  ) {}
+
+  report(e: InterviewInspection): void {
+    if (!this.announced.has(e.interviewId)) {
+      this.announced.add(e.interviewId);
+      const machine = this.machineFor(e.flowApiName);
+      const ref = { sessionId: e.interviewId, id: e.interviewId, logic: machine ? { config: machine.config } : undefined, send: () => {}, getSnapshot: () => undefined };
+      const initial = e.action === 'START' ? { status: 'active', value: '__start', context: redactSecrets({ interviewId: e.interviewId, flowApiName: e.flowApiName, cartId: e.cartId ?? null }) } : interviewSnapshot(e);
+      this.inspector.actor(ref, initial);
+    }
+    const event = redactSecrets({ type: e.action, ...(e.answers ? { answers: e.answers } : {}) });
+    this.inspector.event(e.interviewId, event, { source: `user:${e.userId}` });
+    this.inspector.snapshot(e.interviewId, interviewSnapshot(e), { event });
+  }
 }

@@ -5,6 +5,8 @@
  * state, the transitions the flow allows, and each async or sync step's error exit.
  */
 import { ERROR_STATE, type CompiledFlow } from '../domain/flow.js';
+import type { FlowDefinition as MetadataFlow } from '../flows/metadata.js';
+import { FLOW_START, flowGraph } from './flow-graph.js';
 
 /** A laid-out state. */
 export interface ChartNode {
@@ -85,9 +87,14 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
     }
   }
   if (errorUsed) nodes.push({ id: ERROR_STATE, label: 'Error', kind: 'error', action: null, description: 'A step failed: IsError = true. Cancel and start a new checkout.' });
+  return place(flow.def.id, flow.def.steps[0]!.key, nodes, edges);
+}
+
+/** Lays nodes and edges out with elkjs (layered, top to bottom) and places each edge's short label. */
+async function place(id: string, initial: string, nodes: Omit<ChartNode, 'x' | 'y' | 'width' | 'height'>[], edges: Omit<ChartEdge, 'points' | 'labelBox'>[]): Promise<FlowChart> {
   const size = (n: { label: string; action: string | null }) => ({ width: Math.max(150, 8 * Math.max(n.label.length, (n.action ?? '').length * 0.85) + 40), height: n.action ? 52 : 40 });
   const graph = {
-    id: flow.def.id,
+    id,
     layoutOptions: {
       'elk.algorithm': 'layered',
       'elk.direction': 'DOWN',
@@ -113,7 +120,7 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
   );
   const laidEdges = edges.map((e) => {
     const points = routes.get(e.id) ?? [];
-    return { ...e, labelBox: labelOn(points, e.short), points };
+    return { ...e, labelBox: e.short ? labelOn(points, e.short) : null, points };
   });
   // The drawing's extent: nodes, routes and labels (a wrapped route may leave the nodes' box).
   const xs: number[] = [0, out.width];
@@ -130,14 +137,29 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
   const minY = Math.min(...ys);
   const shift = <T extends { x: number; y: number }>(p: T): T => ({ ...p, x: p.x - minX, y: p.y - minY });
   return {
-    id: flow.def.id,
+    id,
     width: Math.max(...xs) - minX,
     height: Math.max(...ys) - minY,
-    initial: flow.def.steps[0]!.key,
+    initial,
     nodes: nodes.map((n) => {
       const p = placed.get(n.id)!;
       return shift({ ...n, x: p.x, y: p.y, width: p.width, height: p.height });
     }),
     edges: laidEdges.map((e) => ({ ...e, points: e.points.map(shift), labelBox: e.labelBox && shift(e.labelBox) })),
   };
+}
+
+/** The short label drawn on a flow-metadata edge (the full one is its title). */
+const shortLabel = (label: string) => (label.length > 22 ? `${label.slice(0, 21)}…` : label);
+
+/**
+ * Lays a store's Flow metadata out with elkjs from its own element graph (src/inspect/flow-graph.ts):
+ * node ids are element names (the compiled machine's state ids), plus `__start`, `__end` and
+ * `__error`; fault connectors are `error` edges. The chart's id is `flow:<apiName>`.
+ */
+export async function layoutFlowMetadata(def: MetadataFlow): Promise<FlowChart> {
+  const g = flowGraph(def);
+  const nodes = g.nodes.map((n) => ({ id: n.id, label: n.label, kind: n.kind as string, action: n.detail, description: n.kind === 'start' || n.kind === 'end' || n.kind === 'error' ? n.detail : `${n.kind} ${n.id}` }));
+  const edges = g.edges.map((e) => ({ id: e.id, from: e.from, to: e.to, type: e.type === 'fault' ? ('error' as const) : ('next' as const), label: e.label || 'next', short: shortLabel(e.label) }));
+  return place(`flow:${def.apiName}`, FLOW_START, nodes, edges);
 }

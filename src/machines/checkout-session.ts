@@ -73,7 +73,7 @@ const sessionState = (c: SessionContext) => ({
 });
 
 /**
- * Builds the statechart for a validated flow. The flow's convention (machines/flow.ts) shapes it:
+ * Builds the statechart for a validated flow. The flow's convention (src/domain/flow.ts) shapes it:
  * under `source` a step S is claimed from its predecessor (`P.claimed_S`) and runs as `S.running`;
  * under `template` S is claimed with its successor T while State = S (`S.claimed_T`) and runs as
  * `S.running_T`, ending in T. State and NextState hold what the caller wrote; guards compare what

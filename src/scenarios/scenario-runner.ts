@@ -20,6 +20,7 @@ import { EngineError, ERRORS, toEngineError } from '../errors.js';
 import type { RunningServer } from '../http/server.js';
 import type { InvocationResult } from '../actions/index.js';
 import type { Row } from '../storage/port.js';
+import type { Interview, NavigateRequest } from '../engine/interviews.js';
 import { checkInvariants, orderTotalsProblem } from './invariants.js';
 import { bossSchemaFor } from '../engine/queue/names.js';
 import { loadScenario, scenarioDir, ScenarioFileError, type LoadedScenario } from './loader.js';
@@ -92,8 +93,14 @@ interface Driver {
   update(type: string, id: string, fields: Record<string, unknown>, userId: string): Promise<Outcome>;
   remove(type: string, id: string, userId: string): Promise<Outcome>;
   runCheckout(cartId: string, opts: RunCheckoutOptions): Promise<CheckoutRun>;
+  startInterview(flow: string, inputs: Record<string, unknown>, userId: string): Promise<InterviewOutcome>;
+  navigate(interviewId: string, nav: NavigateRequest, userId: string): Promise<InterviewOutcome>;
   close(): Promise<void>;
 }
+
+/** An interview call's outcome: the call's (outputs = the interview's output variables) and the interview when it succeeded. */
+type InterviewOutcome = { outcome: Outcome; interview?: Interview };
+const fromInterview = (iv: Interview): InterviewOutcome => ({ outcome: { ok: true, outputs: iv.outputs ?? {}, id: iv.id }, interview: iv });
 
 const fromError = (e: unknown): Outcome => {
   const err = toEngineError(e);
@@ -110,6 +117,8 @@ function engineDriver(engine: CheckoutEngine): Driver {
     update: (t, id, f, userId) => wrap(async () => (await engine.updateRecord(t, id, f, { userId }), { ok: true, outputs: {} })),
     remove: (t, id, userId) => wrap(async () => (await engine.deleteRecord(t, id, { userId }), { ok: true, outputs: {} })),
     runCheckout: (cartId, opts) => engine.runCheckout(cartId, opts),
+    startInterview: (flow, inputs, userId) => engine.startInterview(flow, inputs, { userId }).then(fromInterview, (e: unknown) => ({ outcome: fromError(e) })),
+    navigate: (id, nav, userId) => engine.navigate(id, nav, { userId }).then(fromInterview, (e: unknown) => ({ outcome: fromError(e) })),
     close: () => engine.close(),
   };
 }
@@ -192,6 +201,14 @@ async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>
       };
       return runCheckout(facade, cartId, opts);
     },
+    async startInterview(flow, inputs, userId) {
+      const r = await call('POST', `${V}/flows/${encodeURIComponent(flow)}/interviews`, userId, { inputs });
+      return r.status === 201 ? fromInterview(r.body as Interview) : { outcome: restError(r.status, r.body) };
+    },
+    async navigate(id, nav, userId) {
+      const r = await call('POST', `${V}/flows/interviews/${encodeURIComponent(id)}/navigate`, userId, nav);
+      return r.status === 200 ? fromInterview(r.body as Interview) : { outcome: restError(r.status, r.body) };
+    },
     close: () => server.close(),
   };
   return driver;
@@ -240,8 +257,10 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
   const overrides = new Map<string, (typeof DEFAULT_INTEGRATIONS)[string]>();
   const handles: Record<string, string> = {};
   const passwords = new Map<string, string>();
+  // Flow metadata files are relative to the scenario file.
+  const flowSources = doc.flowSources?.map((f) => (isAbsolute(f) ? f : resolve(scenarioDir(loaded.file), f)));
   const open = async () => {
-    const engine = await createCheckoutEngine({ storage: location, clock, onError: () => {}, stepTimeoutMs: 5_000 });
+    const engine = await createCheckoutEngine({ storage: location, clock, onError: () => {}, stepTimeoutMs: 5_000, ...(flowSources ? { flowSources } : {}) });
     for (const [name, p] of overrides) engine.registerIntegration(name, p);
     return engine;
   };
@@ -324,9 +343,9 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
         const step = doc.steps[i] as StepDoc;
         const exp: ExpectDoc | undefined = 'check' in step ? step.check : step.expect;
         const before = exp?.unchanged ? await dumpAll(engine!) : null;
-        const { outcome, run } = await performStep(stepContext(), step);
+        const { outcome, run, interview } = await performStep(stepContext(), step);
         await observe(i);
-        const problems = await expectations(exp, outcome, run);
+        const problems = await expectations(exp, outcome, run, interview);
         if (before) problems.push(...dumpDifferences(before, await dumpAll(engine!)));
         if (opts.invariants !== false) problems.push(...(await checkInvariants(engine!)).map((p) => `invariant: ${p}`));
         if (problems.length) return result({ step: i, line: loaded.stepLines[i] ?? 0, label: stepLabel(step), message: problems.join('\n') }, i + 1);
@@ -357,7 +376,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
     }
   }
 
-  async function expectations(exp: ExpectDoc | undefined, outcome: Outcome | undefined, run: CheckoutRun | undefined): Promise<string[]> {
+  async function expectations(exp: ExpectDoc | undefined, outcome: Outcome | undefined, run: CheckoutRun | undefined, interview?: Interview): Promise<string[]> {
     const problems: string[] = [];
     const check = (what: string, actual: unknown, m: MatcherDoc) => checkValue(what, actual, m, resolveRef);
     const describeOutcome = (o: Outcome) => (o.ok ? `success ${JSON.stringify(o.outputs)}` : `${o.code} ${o.status}: ${o.message}${o.fields.length ? ` [${o.fields.join(', ')}]` : ''}`);
@@ -379,6 +398,27 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
     if (exp.outputs) {
       if (!outcome?.ok) problems.push('outputs: the call did not succeed');
       else for (const [k, m] of Object.entries(exp.outputs)) problems.push(...check(`output ${k}`, outcome.outputs[k], m));
+    }
+    if (exp.interview) {
+      const e = exp.interview;
+      if (!interview) problems.push('interview: this step is not a startInterview or navigate (or it failed)');
+      else {
+        const where = `(interview ${interview.status}${interview.screen ? ` at ${interview.screen.name}` : ''}${interview.error ? `: ${interview.error.message}` : ''})`;
+        if (e.status && interview.status !== e.status) problems.push(`interview status: expected ${e.status}, got ${where}`);
+        if (e.screen !== undefined) problems.push(...check('interview screen', interview.screen?.name ?? null, e.screen));
+        if (e.actions) {
+          const got = [...(interview.screen?.availableActions ?? [])].sort();
+          if (JSON.stringify(got) !== JSON.stringify([...e.actions].sort())) problems.push(`interview actions: expected ${e.actions.join(', ')}, got ${got.join(', ') || 'none'}`);
+        }
+        if (e.redirect) {
+          if (!interview.redirect) problems.push(`interview redirect: expected one, got none ${where}`);
+          else {
+            if (e.redirect.pageName !== undefined) problems.push(...check('interview redirect pageName', interview.redirect.pageName, e.redirect.pageName));
+            if (e.redirect.recordId !== undefined) problems.push(...check('interview redirect recordId', interview.redirect.recordId, e.redirect.recordId));
+          }
+        }
+        if (e.error !== undefined) problems.push(...check('interview error', interview.error?.message ?? null, e.error));
+      }
     }
     if (exp.run) {
       if (!run) problems.push('run: this step is not a runCheckout (or it failed)');
@@ -458,7 +498,7 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
 class ScenarioStepError extends Error {}
 
 /** A step's effect: the call's outcome (checked by `expect`), and the run of a runCheckout step. */
-type Performed = { outcome?: Outcome; run?: CheckoutRun };
+type Performed = { outcome?: Outcome; run?: CheckoutRun; interview?: Interview };
 
 /** What a step handler works with: the scenario's engine, driver, handles and history at this step. */
 interface StepContext {
@@ -625,6 +665,17 @@ const STEP_HANDLERS: { [K in StepKind]: (c: StepContext, step: StepOfKind<K>) =>
       return { outcome: fromError(e) };
     }
   },
+  async startInterview(c, step) {
+    const s = step.startInterview;
+    const r = await c.driver.startInterview(s.flow, c.resolveDeep(s.inputs ?? {}) as Record<string, unknown>, c.userOf(step.as));
+    if (r.interview) c.handles[step.ref ?? 'interview'] = r.interview.id;
+    return r;
+  },
+  async navigate(c, step) {
+    const n = step.navigate;
+    const nav: NavigateRequest = { action: n.action, ...(n.answers ? { answers: c.resolveDeep(n.answers) as NavigateRequest['answers'] } : {}), ...(n.waitMs !== undefined ? { waitMs: n.waitMs } : {}) };
+    return c.driver.navigate(c.resolveRef(n.interview ?? '@interview'), nav, c.userOf(step.as));
+  },
   async check() {
     return {};
   },
@@ -649,6 +700,8 @@ const STEP_LABELS: { [K in StepKind]: (step: StepOfKind<K>) => string } = {
   integration: (s) => `integration ${s.integration} → ${s.behaviour}`,
   seed: () => 'seed records',
   find: (s) => `find ${s.find} as @${s.ref}`,
+  startInterview: (s) => `start interview ${s.startInterview.flow}${s.as ? ` as ${s.as}` : ''}`,
+  navigate: (s) => `navigate ${s.navigate.action}${s.navigate.interview ? ` ${s.navigate.interview}` : ''}${s.as ? ` as ${s.as}` : ''}`,
   check: () => 'check',
 };
 

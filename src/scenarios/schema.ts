@@ -60,6 +60,23 @@ export const HistoryExpect = z.strictObject({
   exactly: z.boolean().optional().describe('true: exactly these states, nothing between'),
 });
 
+/** The interview statuses. */
+const InterviewStatus = z.enum(['Paused', 'Waiting', 'Finished', 'Error']);
+/** Navigate actions. */
+const NavigateAction = z.enum(['NEXT', 'BACK', 'FINISH', 'PAUSE']);
+
+/** Expectations on the interview a startInterview or navigate step left (its outputs go under `outputs`). */
+export const InterviewExpect = z.strictObject({
+  status: InterviewStatus.optional().describe('Paused at a screen, Waiting on a processing session, Finished, or Error'),
+  screen: Matcher.optional().describe('The API name of the screen it shows (null: none)'),
+  actions: z.array(NavigateAction).optional().describe("The screen's available actions, exactly (in any order)"),
+  redirect: z
+    .strictObject({ pageName: Matcher.optional(), recordId: Matcher.optional() })
+    .optional()
+    .describe('Where the finished flow sends the buyer (flowRedirect)'),
+  error: Matcher.optional().describe("The interview's error message (status Error)"),
+});
+
 /** What must hold after a step. */
 export const Expect = z.strictObject({
   success: z.boolean().optional().describe('The call succeeded (true) or failed (false)'),
@@ -73,7 +90,8 @@ export const Expect = z.strictObject({
     })
     .optional()
     .describe('The call failed with this error'),
-  outputs: z.record(z.string(), Matcher).optional().describe('outputValues of a successful action call'),
+  outputs: z.record(z.string(), Matcher).optional().describe("outputValues of a successful action call; a finished interview's output variables"),
+  interview: InterviewExpect.optional().describe('The interview after a startInterview or navigate step'),
   run: z
     .strictObject({
       status: z.enum(['complete', 'error', 'stopped']).optional(),
@@ -173,6 +191,27 @@ export const STEP_SCHEMAS = {
     ref: z.string().min(1).describe('Remember the first matching record (oldest first) under this handle'),
   }),
   seed: z.strictObject({ ...common, seed: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))).describe('More fixture records (type → list)') }),
+  startInterview: z.strictObject({
+    ...common,
+    startInterview: z
+      .strictObject({
+        flow: z.string().min(1).describe('The API name of a flow loaded from the scenario\'s flowSources'),
+        inputs: z.record(z.string(), z.unknown()).optional().describe('Input variables by name; @handles are resolved'),
+      })
+      .describe('Starts a flow interview as the user and runs it to its first screen, wait, finish or error'),
+    ref: z.string().min(1).optional().describe("Remember the interview id under this handle (default 'interview')"),
+  }),
+  navigate: z.strictObject({
+    ...common,
+    navigate: z
+      .strictObject({
+        interview: Ref.optional().describe("The interview (default '@interview')"),
+        action: NavigateAction,
+        answers: z.record(z.string(), z.record(z.string(), z.unknown())).optional().describe('Screen field name → output parameter → value; @handles are resolved'),
+        waitMs: z.number().int().min(0).max(120_000).optional().describe('A Waiting interview: how long to keep re-checking (ms)'),
+      })
+      .describe('Navigates a flow interview as the user'),
+  }),
   check: z.strictObject({ name: z.string().optional(), check: Expect.describe('Only expectations, no action') }),
 } as const;
 
@@ -193,6 +232,8 @@ export const Step = z.union([
   STEP_SCHEMAS.integration,
   STEP_SCHEMAS.find,
   STEP_SCHEMAS.seed,
+  STEP_SCHEMAS.startInterview,
+  STEP_SCHEMAS.navigate,
   STEP_SCHEMAS.check,
 ]);
 
@@ -225,6 +266,11 @@ export const Scenario = z.strictObject({
   fixture: Fixture.optional().describe("Default 'demo'"),
   flow: z.string().min(1).optional().describe("Flow id of the cart's store (default 'default')"),
   store: Ref.optional().describe("The store the flow applies to (default '@store')"),
+  flowSources: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe('Salesforce Flow metadata files or folders (relative to the scenario) loaded for startInterview steps'),
   clock: z.iso.datetime().optional().describe('Start time of the injected clock (default 2026-01-15T12:00:00Z)'),
   steps: z.array(Step).min(1),
 });

@@ -1,15 +1,27 @@
-/** A small in-memory FlowHost for the flow language tests: a real record store in a Map. */
+/**
+ * A small in-memory FlowHost for the flow language tests: a real record store in a Map. Rows with an
+ * OwnerId are shared with their owner only, except in `system` mode (the flow's record access mode).
+ */
 import { FlowFault, type FlowData, type FlowHost, type FlowRecord, type RecordAccessMode, type RecordFilter, type RecordQuery } from '../../src/flows/contract.js';
 import { applyOperator, evaluateConditions } from '../../src/flows/values.js';
 
 export class MemoryHost implements FlowHost {
-  readonly tables = new Map<string, Map<string, FlowRecord>>();
+  readonly tables: Map<string, Map<string, FlowRecord>>;
   readonly calls: Array<{ kind: string; name: string; mode?: RecordAccessMode; inputs?: Record<string, FlowData> }> = [];
   /** Core actions and Apex classes by name. */
   readonly actions = new Map<string, (inputs: Record<string, FlowData>) => Record<string, FlowData>>();
   private next = 1;
 
-  constructor(readonly userId = '005000000000001AAA') {}
+  constructor(
+    readonly userId = '005000000000001AAA',
+    shared?: MemoryHost,
+  ) {
+    this.tables = shared?.tables ?? new Map();
+  }
+  /** Row visibility: everything in system mode, otherwise rows without an owner or owned by the user. */
+  private visible(rec: FlowRecord, mode: RecordAccessMode): boolean {
+    return mode === 'system' || rec.OwnerId === undefined || rec.OwnerId === null || rec.OwnerId === this.userId;
+  }
 
   insert(object: string, rec: FlowRecord): string {
     const id = typeof rec.Id === 'string' ? rec.Id : `a0${String(this.next++).padStart(16, '0')}`;
@@ -42,7 +54,7 @@ export class MemoryHost implements FlowHost {
   }
   async queryRecords(q: RecordQuery, mode: RecordAccessMode) {
     this.calls.push({ kind: 'query', name: q.object, mode });
-    let rows = [...(this.tables.get(q.object)?.values() ?? [])].filter((r) => this.match(r, q.filters, q.filterLogic));
+    let rows = [...(this.tables.get(q.object)?.values() ?? [])].filter((r) => this.visible(r, mode) && this.match(r, q.filters, q.filterLogic));
     if (q.sortField) {
       const f = q.sortField;
       rows.sort((a, b) => (String(a[f]) < String(b[f]) ? -1 : String(a[f]) > String(b[f]) ? 1 : 0) * (q.sortOrder === 'Desc' ? -1 : 1));
@@ -54,14 +66,14 @@ export class MemoryHost implements FlowHost {
     this.calls.push({ kind: 'update', name: object, mode });
     for (const r of records) {
       const cur = this.get(object, String(r.Id));
-      if (!cur) throw new FlowFault(`entity is deleted: ${String(r.Id)}`);
+      if (!cur || !this.visible(cur, mode)) throw new FlowFault(`insufficient access rights on object id: ${String(r.Id)}`);
       this.tables.get(object)!.set(String(r.Id), { ...cur, ...r });
     }
   }
   async updateWhere(object: string, filters: RecordFilter[], logic: string, fields: FlowRecord, mode: RecordAccessMode) {
     this.calls.push({ kind: 'updateWhere', name: object, mode });
     let n = 0;
-    for (const [id, r] of this.tables.get(object) ?? []) if (this.match(r, filters, logic)) (this.tables.get(object)!.set(id, { ...r, ...fields }), n++);
+    for (const [id, r] of this.tables.get(object) ?? []) if (this.visible(r, mode) && this.match(r, filters, logic)) (this.tables.get(object)!.set(id, { ...r, ...fields }), n++);
     return n;
   }
   async createRecord(object: string, fields: FlowRecord, mode: RecordAccessMode) {
@@ -70,7 +82,11 @@ export class MemoryHost implements FlowHost {
   }
   async deleteRecords(object: string, ids: string[], mode: RecordAccessMode) {
     this.calls.push({ kind: 'delete', name: object, mode });
-    for (const id of ids) this.tables.get(object)?.delete(id);
+    for (const id of ids) {
+      const cur = this.tables.get(object)?.get(id);
+      if (cur && !this.visible(cur, mode)) throw new FlowFault(`insufficient access rights on object id: ${id}`);
+      this.tables.get(object)?.delete(id);
+    }
   }
   async runComponent(name: string, inputs: Record<string, FlowData>, answers: Record<string, FlowData>) {
     this.calls.push({ kind: 'component', name, inputs });

@@ -92,7 +92,20 @@ describe('flow runtime', () => {
       throw new Error('gateway down');
     });
     const bad = await runtime.start('Strict_Charge', { cartId }, host);
-    expect(bad.view).toMatchObject({ status: 'Error', error: { message: 'gateway down' } });
+    expect(bad.view).toMatchObject({ status: 'Error', currentElement: 'Charge', stack: ['Strict_Charge'], error: { message: 'gateway down' } });
+    await expect(runtime.navigate(bad, { action: 'NEXT' }, host)).rejects.toThrow(/in error/);
+  });
+
+  it('subflow outputs are auto-stored; a fault inside a subflow fails the whole interview (subflows have no fault path)', async () => {
+    const { runtime, host, cartId } = await setup();
+    host.actions.set('B2BCharge', () => ({ output: 'card declined' }));
+    const ok = await runtime.start('Charge_Wrapper', { cartId }, host);
+    expect(ok.view.screen!.fields[0].inputs.text).toBe('Charge said: card declined');
+    host.actions.set('B2BCharge', () => {
+      throw new Error('gateway down');
+    });
+    const bad = await runtime.start('Charge_Wrapper', { cartId }, host);
+    expect(bad.view).toMatchObject({ status: 'Error', currentElement: 'Charge', stack: ['Charge_Wrapper', 'Strict_Charge'], error: { message: 'gateway down' } });
   });
 
   it('wait screens wait while the session processes, then move on; redirect screens finish', async () => {
@@ -107,6 +120,58 @@ describe('flow runtime', () => {
     // Update by reference wrote every field the variable held (Id, OrderId, State).
     expect(host.get('CartCheckoutSession', sessionId)).toMatchObject({ State: 'Done', IsProcessing: false });
     expect(s.view.outputs).toEqual({ session: { Id: sessionId, OrderId: '801000000000001AAA', State: 'Done' } });
+  });
+
+  it('a field of an auto-stored Get Records record can be set and written back by reference (system mode)', async () => {
+    const { runtime, host } = await setup();
+    const sessionId = host.insert('CartCheckoutSession', { State: 'Start', IsProcessing: false });
+    const s = await runtime.start('Stamp_Session', { sessionId }, host);
+    expect(s.view.status).toBe('Finished');
+    expect(host.get('CartCheckoutSession', sessionId)).toEqual({ Id: sessionId, State: 'Stamped', IsProcessing: false });
+    expect(host.calls.filter((c) => c.kind === 'query' || c.kind === 'update').map((c) => c.mode)).toEqual(['system', 'system']);
+  });
+
+  it('a second buyer: the flow sees and writes only what the host shares with the running user and mode', async () => {
+    const { definitions } = await loadFlowSources([GOOD], registry);
+    const owner = new MemoryHost('005000000000001AAA');
+    owner.actions.set('priceCart', () => ({ lineCount: 1 }));
+    const cartId = owner.insert('WebCart', { Name: 'Mine', Status: 'Checkout', Total: 500, OwnerId: owner.userId });
+    const other = new MemoryHost('005000000000002AAA', owner);
+    other.actions.set('priceCart', () => ({ lineCount: 1 }));
+    const runtime = createFlowRuntime(definitions);
+    // Order_Desk runs with sharing: the other buyer's lookup finds nothing (not a fault) and nothing is priced.
+    const theirs = await runtime.start('Order_Desk', { cartId }, other);
+    expect(theirs.view.currentElement).toBe('No_Cart');
+    expect(other.calls.some((c) => c.kind === 'core')).toBe(false);
+    // A state started by the owner and continued by the other buyer's host still writes only shared rows.
+    const mine = await runtime.start('Order_Desk', { cartId }, owner);
+    const next = await createFlowRuntime(definitions).navigate(JSON.parse(JSON.stringify(mine)), { action: 'NEXT', answers: { Where: { city: 'Oslo' } } }, other);
+    const done = await runtime.navigate(next, { action: 'NEXT', answers: {} }, other);
+    expect(owner.get('WebCart', cartId)!.City).toBeUndefined();
+    expect(done.view.stack).toEqual(['Order_Desk', 'Greeter']);
+    // DefaultMode (user): the session isn't visible, so the assignment makes a new record without an Id; writing it back is a fault, and with no fault path the interview fails.
+    const sessionId = owner.insert('CartCheckoutSession', { IsProcessing: false, OrderId: null, OwnerId: owner.userId });
+    const denied = await runtime.start('Wait_And_Go', { sessionId }, other);
+    expect(denied.view).toMatchObject({ status: 'Error', currentElement: 'Save_Session', error: { message: 'session holds a record without an Id: only a record with an Id can be updated.' } });
+    expect(other.calls.some((c) => c.kind === 'update')).toBe(false);
+    expect(owner.get('CartCheckoutSession', sessionId)!.State).toBeUndefined();
+  });
+
+  it('nested region fields, required input fields and visibility rules (hidden fields are not shown, answered or kept)', async () => {
+    const { runtime, host } = await setup();
+    const plain = await runtime.start('Regions', {}, host);
+    expect(plain.view.screen!.fields.map((f) => [f.name, f.fieldType, f.outputNames, f.isRequired])).toEqual([['Po_Number', 'InputField', ['value'], true]]);
+    await expect(runtime.navigate(plain, { action: 'NEXT', answers: {} }, host)).rejects.toMatchObject({ fields: ['Po_Number.value'] });
+    await expect(runtime.navigate(plain, { action: 'NEXT', answers: { Po_Number: { value: 'PO-1' }, Gift_Note: { value: 'hi' } } }, host)).rejects.toMatchObject({ fields: ['Gift_Note'] });
+    const shown = await runtime.navigate(plain, { action: 'NEXT', answers: { Po_Number: { value: 'PO-1' } } }, host);
+    expect(shown.view.screen!.fields[0].inputs.text).toBe('PO PO-1, note []');
+    expect(shown.view.screen!.availableActions).toEqual(['FINISH', 'BACK', 'PAUSE']);
+    const gift = await runtime.start('Regions', { isGift: true }, host);
+    expect(gift.view.screen!.fields.map((f) => f.name)).toEqual(['Po_Number', 'Gift_Note']);
+    const both = await runtime.navigate(gift, { action: 'NEXT', answers: { Po_Number: { value: 'PO-2' }, Gift_Note: { value: 'Happy day' } } }, host);
+    expect(both.view.screen!.fields[0].inputs.text).toBe('PO PO-2, note [Happy day]');
+    const back = await runtime.navigate(both, { action: 'BACK' }, host);
+    expect(back.view.screen!.fields.map((f) => f.inputs)).toEqual([{ value: 'PO-2' }, { value: 'Happy day' }]);
   });
 
   it('stops a runaway loop at the step limit', async () => {

@@ -3,12 +3,14 @@
  * engine, no CDN): the active flows drawn as statecharts laid out by elkjs on the server, the
  * sessions the signed-in user may read (filter by state, cart, error), and for a chosen session its
  * current state and the path it took highlighted, with its history beside it, updated live by
- * server-sent events. The page itself is public; it signs in through the OAuth2 token endpoint
+ * server-sent events. Loaded Flow metadata flows are drawn from their element graphs (`flow:<apiName>`),
+ * and the user's flow interviews are listed: a chosen one highlights the element it stands on. The page itself is public; it signs in through the OAuth2 token endpoint
  * and calls the JSON routes below with the bearer token, like any API client.
  */
 import { z } from 'zod';
 import { PAGE_HTML, PAGE_JS, PAGE_CSS, PAGE_ICON } from '../page-assets.js';
 import { StreamHub } from '../streams.js';
+import { flowMetadataCharts } from '../../inspect/interviews.js';
 import { securityHeaders } from '../headers.js';
 import { logRequest } from '../request-log.js';
 import { apiVersion, type RouteGroup } from '../routing.js';
@@ -49,7 +51,8 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
 
   route(
     { method: 'GET', url: '/page/api/flows', summary: 'Every registered flow as a statechart laid out by elkjs', auth: true, responses: { 200: { description: '[{ id, width, height, nodes, edges }]' } } },
-    async () => flowCharts(engine),
+    // The session flows, then every loaded Flow metadata flow (`flow:<apiName>`, drawn from its element graph).
+    async () => [...(await flowCharts(engine)), ...(await flowMetadataCharts(engine))],
   );
 
   route(
@@ -92,6 +95,29 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
       const session = await engine.getRecord('CartCheckoutSession', p.id, { userId: req.userId });
       return { sessionId: session.Id, flowId: history[0]?.flowId ?? (await engine.flowOfSession(String(session.Id))), state: session.State, history };
     },
+  );
+
+  route(
+    {
+      method: 'GET',
+      url: '/page/api/interviews',
+      summary: "The user's flow interviews, newest first (at most 200), with the element each stands on",
+      auth: true,
+      responses: { 200: { description: '{ records: [{ id, flowApiName, status, currentElement, stack, cartId, createdDate, lastModifiedDate }] }' } },
+    },
+    async (req) => ({ records: await engine.listInterviews({ userId: req.userId }) }),
+  );
+
+  route(
+    {
+      method: 'GET',
+      url: '/page/api/interviews/:id',
+      summary: "One of the user's flow interviews with the element it stands on; its flow's chart is `flow:<flowApiName>` in /page/api/flows",
+      auth: true,
+      schema: { params: z.object({ id: z.string().describe('FlowInterview id') }) },
+      responses: { 200: { description: '{ id, flowApiName, status, currentElement, stack, cartId, createdDate, lastModifiedDate }' }, 404: { description: "NOT_FOUND (no such interview, or another user's)" } },
+    },
+    async (req) => engine.interviewSummary(req.params.id, { userId: req.userId }),
   );
 
   const EventsQuery = z.object({ session: z.string().max(18).optional().describe('Only this CartCheckoutSession (the stream ends when it stops being readable)') });
