@@ -21,7 +21,7 @@ import { EngineCore } from './core.js';
 import { createAdmin, type EngineAdmin } from './admin.js';
 import { findActiveSession, loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
-import { RecordService } from './record-service.js';
+import { closeCartOfCompletedCheckout, RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
 import type { AttachedInspector, InspectOption } from './inspect-option.js';
 import { readHistory, writeSideEntry, type HistoryEntry } from './sessions.js';
@@ -243,6 +243,9 @@ export class CheckoutEngine {
         }
       },
       leaseMs: Math.max(1_000, opts.interviewLeaseMs ?? 30_000),
+      onFinished: async (cartId) => {
+        await this.core.atomically((tx) => closeCartOfCompletedCheckout(tx, cartId, this.core.now()));
+      },
       onEvent: (e) => this.recordInterviewEvent(e),
       onError: this.onError,
     });
