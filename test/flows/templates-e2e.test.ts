@@ -93,6 +93,18 @@ describe.each(FLOW_BACKENDS)('template-shaped checkout flows on $name', (backend
     expect(again).toMatchObject({ status: 'Finished', redirect: last.redirect });
   });
 
+  it("the other account's buyer can neither start the flow on this cart nor navigate the buyer's interview", async () => {
+    const engine = shared.get();
+    const { cartId, buyerId, outsiderId } = await cartOn(engine, { lines: 1, groups: 1 });
+    await expect(engine.startInterview('Shop_Checkout_Main', { cartId }, { userId: outsiderId })).rejects.toMatchObject({ key: 'NOT_FOUND', fields: ['cartId'] });
+    const [before] = await rows(engine, 'CartDeliveryGroup', { CartId: cartId });
+    const iv = await engine.startInterview('Shop_Checkout_Main', { cartId }, { userId: buyerId });
+    const c = await choices(engine);
+    await expect(engine.navigate(iv.id, { action: 'NEXT', answers: { Address: { contactPointAddressId: c.shipId } } }, { userId: outsiderId })).rejects.toMatchObject({ key: 'NOT_FOUND' });
+    expect(await engine.getInterview(iv.id, { userId: buyerId })).toEqual(iv);
+    expect((await rows(engine, 'CartDeliveryGroup', { CartId: cartId }))[0]).toEqual(before);
+  });
+
   it('Main shape: a declined card ends on the problem screen with the decline; no order is activated', async () => {
     const engine = shared.get();
     const { cartId, buyerId } = await cartOn(engine, { lines: 1, groups: 1 });
@@ -165,5 +177,13 @@ describe.each(FLOW_BACKENDS)('template-shaped checkout flows on $name', (backend
     } finally {
       await engine.updateRecord('ProductInventory', String(stock!.Id), { QuantityAvailable: stock!.QuantityAvailable }, { userId: adminId });
     }
+  });
+});
+
+describe('interviewSessionFlows', () => {
+  it('refuses a session flow that is not registered, naming the option', async () => {
+    const { createCheckoutEngine } = await import('../../src/index.js');
+    await expect(createCheckoutEngine({ interviewSessionFlows: { Shop_Checkout_Main: 'no-such-flow' } })).rejects.toMatchObject({ key: 'INVALID_FLOW', fields: ['interviewSessionFlows'] });
+    await expect(createCheckoutEngine({ interviewSessionFlows: ['salesforce-main'] as unknown as Record<string, string> })).rejects.toMatchObject({ key: 'INVALID_INPUT', fields: ['interviewSessionFlows'] });
   });
 });
