@@ -21,7 +21,7 @@ import { EngineCore } from './core.js';
 import { createAdmin, type EngineAdmin } from './admin.js';
 import { findActiveSession, loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
-import { RecordService } from './record-service.js';
+import { closeCartOfCompletedCheckout, RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
 import type { AttachedInspector, InspectOption } from './inspect-option.js';
 import { readHistory, writeSideEntry, type HistoryEntry } from './sessions.js';
@@ -35,7 +35,7 @@ import { DEFAULT_THROTTLE_LIMITS, throttledLogin, type LoginAttempt, type Thrott
 import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type IssuedToken } from './tokens.js';
 import type { FlowLoadIssue, FlowRegistry, FlowRuntime } from '../flows/contract.js';
 import { EngineFlowHost } from './flow-host.js';
-import { builtinApex, builtinComponents, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
+import { builtinApex, builtinComponents, sessionFlowOf, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
 import { builtinFlows, checkFlowSources, loadFlows, runtimeOver, type LoadedFlow } from './flow-loading.js';
 import { InterviewStore, type Interview, type InterviewEvent, type InterviewSummary, type NavigateRequest, type StoredInterviewEvent } from './interviews.js';
 
@@ -141,6 +141,14 @@ export interface CheckoutEngineOptions {
    * 1 s): after a process dies mid-navigate, the interview can be navigated again once it passed.
    */
   interviewLeaseMs?: number;
+  /**
+   * A store's own checkout flow (API name) → the built-in or registered session flow the checkout
+   * sessions its interviews create follow, merged over the templates' (Checkout_Main_Checkout →
+   * `salesforce-main-checkout`, Checkout_Main_with_Salesforce_Pricing_and_Promotions →
+   * `salesforce-main`, Reentrant_Checkout → `salesforce-reentrant`). Unknown session flows are INVALID_FLOW.
+   * @example createCheckoutEngine({ flowSources: ['./flows'], interviewSessionFlows: { Store_Checkout: 'salesforce-reentrant' } })
+   */
+  interviewSessionFlows?: Record<string, string>;
 }
 
 /** Who is calling: the authenticated Salesforce user id. */
@@ -187,6 +195,7 @@ export class CheckoutEngine {
   private readonly maxInputs: number;
   private readonly apex: Map<string, ApexStandIn>;
   private readonly components: Map<string, ComponentStandIn>;
+  private readonly interviewSessionFlows: Map<string, string>;
   private flowDefinitions: LoadedFlow[] = [];
   private flowRuntime: FlowRuntime | undefined;
   /** @internal durable flow interviews (src/engine/interviews.ts) */
@@ -231,6 +240,16 @@ export class CheckoutEngine {
     // The engine's options over the built-in stand-ins (src/engine/flow-standins.ts).
     this.apex = new Map(Object.entries({ ...builtinApex, ...(opts.apex ?? {}) }));
     this.components = new Map(Object.entries({ ...ANSWER_COMPONENTS, ...builtinComponents, ...(opts.components ?? {}) }));
+    const sessionFlows = opts.interviewSessionFlows ?? {};
+    if (sessionFlows === null || typeof sessionFlows !== 'object' || Array.isArray(sessionFlows)) {
+      throw new EngineError('INVALID_INPUT', 'interviewSessionFlows must be an object: flow API name → session flow id.', ['interviewSessionFlows']);
+    }
+    for (const [flowName, id] of Object.entries(sessionFlows)) {
+      if (typeof id !== 'string' || !this.core.flowIds().includes(id)) {
+        throw new EngineError('INVALID_FLOW', `interviewSessionFlows.${flowName}: '${String(id)}' is not a built-in or registered flow.`, ['interviewSessionFlows']);
+      }
+    }
+    this.interviewSessionFlows = new Map(Object.entries(sessionFlows));
     this.interviews = new InterviewStore({
       storage: () => this.core.storage,
       now: () => this.core.now(),
@@ -249,6 +268,9 @@ export class CheckoutEngine {
         }
       },
       leaseMs: Math.max(1_000, opts.interviewLeaseMs ?? 30_000),
+      onFinished: async (cartId) => {
+        await this.core.atomically((tx) => closeCartOfCompletedCheckout(tx, cartId, this.core.now()));
+      },
       onEvent: (e) => this.recordInterviewEvent(e),
       onError: this.onError,
     });
@@ -440,6 +462,7 @@ export class CheckoutEngine {
       records: this.records,
       integrations: this.integrations,
       flowApiName,
+      sessionFlow: this.interviewSessionFlows.get(flowApiName) ?? sessionFlowOf(flowApiName),
     });
   }
 

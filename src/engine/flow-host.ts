@@ -18,7 +18,7 @@ import type { IntegrationRegistry } from '../integrations/registry.js';
 import type { EngineCore } from './core.js';
 import type { InvocationResult } from '../actions/index.js';
 import type { Caller } from './facts.js';
-import { sessionFlowOf, type ApexContext, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
+import { type ApexContext, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
 import type { RecordService } from './record-service.js';
 
 const SOQL_OPERATORS: Record<Exclude<RecordFilter['operator'], 'IsNull' | 'StartsWith' | 'EndsWith' | 'Contains'>, string> = {
@@ -114,6 +114,8 @@ export interface EngineFlowHostOptions {
   integrations: IntegrationRegistry;
   /** The top flow of the interview (its template's session flow, for a checkout session it creates). */
   flowApiName: string;
+  /** The session flow a checkout session the interview creates follows (null: the store's flow). */
+  sessionFlow: string | null;
 }
 
 /** The access mode Apex and component stand-ins run their own record work in (the quickstart classes are `with sharing`). */
@@ -135,7 +137,7 @@ export class EngineFlowHost implements FlowHost {
     private readonly opts: EngineFlowHostOptions,
   ) {
     this.userId = caller.Id;
-    this.sessionFlow = sessionFlowOf(opts.flowApiName) ?? undefined;
+    this.sessionFlow = opts.sessionFlow ?? undefined;
   }
 
   private context(): ApexContext {

@@ -10,7 +10,7 @@ import type { FlowDefinition } from '../flows/metadata.js';
 import { parseFlowXml } from '../flows/parse.js';
 import { createFlowRuntime } from '../flows/runtime.js';
 import { EngineError } from '../errors.js';
-import { builtinSubflows } from './flow-standins.js';
+import { builtinComponentAnswers, builtinSubflows } from './flow-standins.js';
 
 export { formatIssue };
 
@@ -61,5 +61,5 @@ export async function loadFlows(paths: readonly string[], registry: FlowRegistry
 /** The runtime over the built-in and loaded definitions. */
 export function runtimeOver(definitions: readonly FlowDefinition[]): FlowRuntime {
   const own = new Set(definitions.map((d) => d.apiName));
-  return createFlowRuntime([...builtinFlows().filter((b) => !own.has(b.apiName)), ...definitions]);
+  return createFlowRuntime([...builtinFlows().filter((b) => !own.has(b.apiName)), ...definitions], { componentAnswers: builtinComponentAnswers });
 }

@@ -235,6 +235,15 @@ const paymentComponent: ComponentStandIn = async (inputs, answers, ctx) => {
   return { ...answers };
 };
 
+/** What the buyer answers a payment component (read by its stand-in beyond the flow's outputs). */
+const PAYMENT_ANSWERS = ['paymentType', 'purchaseOrderNumber', 'token', 'billingAddressId'] as const;
+
+/** The answers each built-in component stand-in reads beyond the outputs the flow declares. */
+export const builtinComponentAnswers: Readonly<Record<string, readonly string[]>> = {
+  'c:paymentMethod': PAYMENT_ANSWERS,
+  'forceCommunity:commercePayment': PAYMENT_ANSWERS,
+};
+
 /** The built-in component stand-ins, by extension name. */
 export const builtinComponents: Readonly<Record<string, ComponentStandIn>> = {
   'c:paymentMethod': paymentComponent,

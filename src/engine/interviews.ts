@@ -128,6 +128,11 @@ export interface InterviewDeps {
   canReadCart(cartId: string, userId: string): Promise<boolean>;
   /** How long a navigate's claim lasts without renewal (ms). */
   leaseMs: number;
+  /**
+   * Told when an interview that names a cart finishes: the engine closes the cart when its checkout
+   * is done (an Activated order) and the flow left it Checkout.
+   */
+  onFinished?(cartId: string): Promise<void>;
   /** Told of every start and navigate of an interview that names a cart (the session history). */
   onEvent?(event: InterviewEvent): Promise<void>;
   /** Told of every start and navigate once stored, with the answers and the new view (the Stately inspector). */
@@ -292,6 +297,7 @@ export class InterviewStore {
         LastModifiedDate: now,
       },
     ]);
+    if (state.view.status === 'Finished' && cart) await this.deps.onFinished?.(cart.id);
     await this.event({ id, flowApiName, cartId: cart?.id, userId }, 'START', { status: null, element: null }, state.view);
     return interviewOf(id, flowApiName, state.view);
   }
@@ -425,6 +431,7 @@ export class InterviewStore {
     );
     if (!written) throw new EngineError('INTERVIEW_BUSY', `Interview ${id}: its claim ran out and another request took it over; this navigate's state was not saved.`, ['interviewId']);
     const flowApiName = String(row.FlowApiName);
+    if (state.view.status === 'Finished' && typeof row.CartId === 'string' && row.CartId) await this.deps.onFinished?.(row.CartId);
     const action = before.status === 'Waiting' ? 'RESUME' : req.action;
     await this.event({ id, flowApiName, cartId: row.CartId, userId }, action, before, state.view, action === 'RESUME' ? undefined : req.answers);
     return interviewOf(id, flowApiName, state.view);

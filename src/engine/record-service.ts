@@ -276,6 +276,31 @@ export async function closeCartOnConfirmation(tx: StorageOps, flow: CompiledFlow
   );
 }
 
+/**
+ * Closes the cart of a checkout that is done: its active session's order is Activated and the cart is
+ * still Checkout (a finished flow interview whose flow left the close to the platform, as the
+ * Re-entrant template does with `shouldCloseCart` false). The stock holds become the order's.
+ * Returns whether it closed the cart; any other cart is left as it is.
+ */
+export async function closeCartOfCompletedCheckout(tx: StorageOps, cartId: string, now: Date): Promise<boolean> {
+  const cart = await tx.get('WebCart', cartId, { forUpdate: true });
+  if (!cart || cart.Status !== 'Checkout') return false;
+  const session = await findActiveSession(tx, cartId, true);
+  if (!session?.OrderId || session.IsProcessing === true) return false;
+  const order = await tx.get('Order', String(session.OrderId));
+  if (!order || order.Status !== 'Activated') return false;
+  await keepHoldsForOrder(tx, cartId, String(order.Id), now);
+  const n = await tx.updateWhere(
+    'WebCart',
+    [
+      { field: 'Id', op: '=', value: cartId },
+      { field: 'Status', op: '=', value: 'Checkout' },
+    ],
+    { Status: 'Closed', LastModifiedDate: now.toISOString() },
+  );
+  return n > 0;
+}
+
 /** Record operations as a user. */
 export class RecordService {
   constructor(private readonly core: EngineCore) {}

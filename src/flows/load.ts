@@ -132,6 +132,9 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
         if (field && variable.isCollection) issue(`'${ref}' reads a field of the collection '${head}'`, element);
         continue;
       }
+      // A Get Records element that stores its one record automatically holds a record the flow may
+      // change field by field before an Update Records by reference writes it back.
+      if (write && field && el?.kind === 'recordLookup' && el.storeOutputAutomatically && el.getFirstRecordOnly) continue;
       if (write) {
         // A field of the record a Get Records element stored automatically may be set (then written back by reference).
         const storedRecord = el?.kind === 'recordLookup' && el.storeOutputAutomatically && el.getFirstRecordOnly && !!field;

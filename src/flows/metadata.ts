@@ -323,3 +323,9 @@ export function elementConnectors(el: FlowElement): Array<{ kind: string; target
 /** Built-in screen components the runtime itself handles. */
 export const WAIT_COMPONENT = 'forceCommunity:commerceScreenWait';
 export const REDIRECT_COMPONENT = 'forceCommunity:flowRedirect';
+/**
+ * The quickstart's navigation-buttons component (a screen without a footer): the button the buyer
+ * presses is the navigation itself, so its `selectedAction` output is the navigate's action unless
+ * the answer names one (`{ NavButtons: { selectedAction: 'BACK' } }` with NEXT goes back by the flow's own decision).
+ */
+export const NAVIGATION_BUTTONS_COMPONENT = 'c:navigationButtons';

@@ -23,7 +23,7 @@ import type {
 } from './contract.js';
 import { compileFlow, frameOutputs, type ElementPatch, type FrameInput, type FrameOutput, type RunElementInput, type ScreenOutputs } from './compile.js';
 import { flowReferences, objectOfReference } from './load.js';
-import { elementConnectors, REDIRECT_COMPONENT, WAIT_COMPONENT, type FlowDefinition, type FlowFilter, type ScreenElement, type ScreenField } from './metadata.js';
+import { elementConnectors, NAVIGATION_BUTTONS_COMPONENT, REDIRECT_COMPONENT, WAIT_COMPONENT, type FlowDefinition, type FlowFilter, type ScreenElement, type ScreenField } from './metadata.js';
 import { asText, conditionsHold, merge, resolve, valueOf, variableOf, write, type Frame, type ValueEnv } from './values.js';
 
 export interface FlowRuntimeOptions {
@@ -31,6 +31,11 @@ export interface FlowRuntimeOptions {
   stepLimit?: number;
   /** Reading a field of a null record: a fault (default) or null. */
   nullRecordField?: 'fault' | 'null';
+  /**
+   * Answers a component's host stand-in reads beyond the outputs the flow declares, by extension
+   * name (the payment component's `paymentType`, `token` …): shown in `outputNames` and accepted.
+   */
+  componentAnswers?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The element graph of a flow, for diagrams. */
@@ -251,10 +256,11 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
     if (f.fieldType !== 'ComponentInstance' || f.extensionName === WAIT_COMPONENT || f.extensionName === REDIRECT_COMPONENT) return { names: [], required: [] };
     if (!f.storeOutputAutomatically) {
       const names = f.outputs.map((o) => o.name);
-      return { names, required: f.isRequired ? names : [] };
+      return { names: [...new Set([...names, ...(opts.componentAnswers?.[f.extensionName ?? ''] ?? [])])], required: f.isRequired ? names : [] };
     }
     const read = [...(referencedParams.get(def.apiName)?.get(f.name) ?? [])];
-    return { names: [...new Set([...read, ...f.inputs.map((i) => i.name)])], required: f.isRequired ? read : [] };
+    const extra = opts.componentAnswers?.[f.extensionName ?? ''] ?? [];
+    return { names: [...new Set([...read, ...extra, ...f.inputs.map((i) => i.name)])], required: f.isRequired ? read : [] };
   }
 
   function fieldInputs(def: FlowDefinition, frame: Frame, screen: ScreenElement, f: ScreenField): Record<string, FlowData> {
@@ -372,8 +378,8 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
         const { def, frame } = l.frames[l.frames.length - 1];
         const view = screenView(def, frame, l.screen);
         if (!view.availableActions.includes(nav.action)) throw refuse(`the action ${nav.action} isn't available on the screen ${l.screen.name} (available: ${view.availableActions.join(', ') || 'none'})`, ['action']);
-        const answers = nav.answers ?? {};
         const fields = visibleFields(def, frame, l.screen.fields);
+        const answers = answersOf(nav.answers ?? {}, l.screen.name, fields, nav.action);
         for (const [fieldName, params] of Object.entries(answers)) {
           const f = fields.find((x) => x.name === fieldName);
           if (!f) throw refuse(`the screen ${l.screen.name} has no field '${fieldName}' (fields: ${view.fields.map((x) => x.name).join(', ') || 'none'})`, [fieldName]);
@@ -426,6 +432,25 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
     },
   };
   return runtime;
+}
+
+/**
+ * The answers as the runtime reads them: keyed by field name, or wrapped once in the screen's name
+ * (`{ Shipping_Options: { Shipping: { … } } }`, when no field has the screen's name); a navigation
+ * buttons field that isn't answered gets the navigate's action as its `selectedAction`.
+ */
+function answersOf(given: ScreenOutputs, screenName: string, fields: ScreenField[], action: string): ScreenOutputs {
+  const keys = Object.keys(given);
+  const wrapped = keys.length === 1 && keys[0] === screenName && !fields.some((f) => f.name === screenName);
+  const inner = given[screenName] as unknown;
+  const answers: ScreenOutputs = wrapped && inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? { ...(inner as ScreenOutputs) } : { ...given };
+  for (const f of fields) {
+    if (f.extensionName !== NAVIGATION_BUTTONS_COMPONENT) continue;
+    const a = answers[f.name];
+    if (a === undefined) answers[f.name] = { selectedAction: action };
+    else if (a !== null && typeof a === 'object' && !Array.isArray(a) && !('selectedAction' in a)) answers[f.name] = { ...a, selectedAction: action };
+  }
+  return answers;
 }
 
 function asScalar(v: FlowData, field: string): FlowData & (string | number | boolean | null) {
