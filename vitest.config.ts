@@ -6,6 +6,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['checkout-engine-source'] } },
   test: {
     include: ['test/**/*.test.ts'],
+    // Salesforce's own quickstart flows aren't the project's to ship: that check runs only when a local
+    // copy is named (QUICKSTART_DIR=/path/to/flows npx vitest run test/flows/quickstart.test.ts).
+    exclude: ['**/node_modules/**', ...(process.env.QUICKSTART_DIR ? [] : ['test/flows/quickstart.test.ts'])],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,8 +1,8 @@
 /**
- * Salesforce's public quickstart checkout flows, fetched outside the repository into /tmp/qs/<folder>
+ * Salesforce's public quickstart checkout flows, fetched outside the repository into $QUICKSTART_DIR/<folder>
  * (they are not the project's to commit). Every file there must parse and load with a registry of the
  * engine's core actions, the quickstart's Apex classes and components, and minimal stand-ins for the
- * managed subflows; the re-entrant template then runs to its first screen. Skipped when /tmp/qs is absent.
+ * managed subflows; the re-entrant template then runs to its first screen. Runs only when QUICKSTART_DIR names that copy (vitest.config.ts).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import type { FlowDefinition } from '../../src/flows/metadata.js';
 import { createFlowRuntime } from '../../src/flows/runtime.js';
 import { MemoryHost } from './memory-host.js';
 
-const QS = '/tmp/qs';
+const QS = process.env.QUICKSTART_DIR ?? '/tmp/qs';
 const folders = existsSync(QS) ? readdirSync(QS).filter((f) => statSync(join(QS, f)).isDirectory() && readdirSync(join(QS, f)).some((x) => x.endsWith('.flow'))) : [];
 
 export const QUICKSTART_REGISTRY = {
