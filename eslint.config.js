@@ -11,7 +11,7 @@ const nodeGlobals = Object.fromEntries(
 );
 
 export default defineConfig(
-  { ignores: ['dist/', 'coverage/', 'test-results/', '.data/', '**/*.tmp.ts'] },
+  { ignores: ['dist/', 'coverage/', 'test-results/', '.data/', '**/*.tmp.ts', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

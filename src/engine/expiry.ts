@@ -13,9 +13,7 @@ import { OBJECTS } from '../domain/objects.js';
 import type { EngineCore } from './core.js';
 import { cancelCheckout } from './cart.js';
 import { findActiveSession, type CheckoutExpiry } from './facts.js';
-import type { Row } from '../storage/port.js';
 import type { Tx } from './transaction.js';
-import type { StorageOps } from '../storage/port.js';
 import { expiryReason } from '../domain/expiry.js';
 
 export { expiryReason } from '../domain/expiry.js';

@@ -132,7 +132,7 @@ function syncCalculator(className: string, computation: Computation, integration
     try {
       computed = await service.compute!(callContext(ctx, cartId, seen, operationId, computation, now));
     } catch (e) {
-      if (e instanceof StepFailed) throw new Error(e.message);
+      if (e instanceof StepFailed) throw new Error(e.message, { cause: e });
       throw e;
     }
     await ctx.core.atomically(async (tx) => {

@@ -41,10 +41,16 @@ export function flowReferences(def: FlowDefinition): FlowReference[] {
   for (const e of Object.values(def.elements)) {
     switch (e.kind) {
       case 'decision':
-        for (const rule of e.rules) for (const c of rule.conditions) (r(c.left, e.name), v(c.right, e.name));
+        for (const rule of e.rules) for (const c of rule.conditions) {
+          r(c.left, e.name);
+          v(c.right, e.name);
+        }
         break;
       case 'assignment':
-        for (const i of e.items) (r(i.target, e.name, true), v(i.value, e.name));
+        for (const i of e.items) {
+          r(i.target, e.name, true);
+          v(i.value, e.name);
+        }
         break;
       case 'screen':
         for (const f of allScreenFields(e.fields)) {
@@ -52,7 +58,10 @@ export function flowReferences(def: FlowDefinition): FlowReference[] {
           for (const p of f.inputs) v(p.value, where);
           for (const o of f.outputs) r(o.target, where, true);
           text(f.fieldText, where);
-          for (const c of f.visibility?.conditions ?? []) (r(c.left, where), v(c.right, where));
+          for (const c of f.visibility?.conditions ?? []) {
+            r(c.left, where);
+            v(c.right, where);
+          }
         }
         break;
       case 'subflow':

@@ -16,7 +16,6 @@ import type {
   InterviewState,
   InterviewView,
   NavigateAction,
-  Navigation,
   RecordFilter,
   ScreenFieldView,
   ScreenView,
@@ -238,7 +237,7 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
   function visibleFields(def: FlowDefinition, frame: Frame, fields: ScreenField[]): ScreenField[] {
     const out: ScreenField[] = [];
     for (const f of fields) {
-      let visible = true;
+      let visible: boolean;
       try {
         visible = f.visibility === null || conditionsHold(frame, f.visibility, envOf(def, frame, true));
       } catch {

@@ -264,6 +264,8 @@ describe.each(FLOW_BACKENDS)('flow stand-ins and run modes on $name', (backend) 
     const engine = shared.get();
     const { cartId, buyerId } = await cartOn(engine, { lines: 1, groups: 1 });
     const reported: unknown[] = [];
+    // Saved only to be put back after the test, never called unbound.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- restored as the same property it was read from
     const { atomically, onInternalError } = engine.core;
     // The transaction that creates the session fails (the database went away under it).
     engine.core.atomically = (async () => {

@@ -5,7 +5,7 @@
  * file and PostgreSQL).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCheckoutEngine, demo, type CheckoutEngine } from '../../src/index.js';
+import { createCheckoutEngine, demo } from '../../src/index.js';
 import { EngineError } from '../../src/errors.js';
 import { dropTestSchemas, freshPgUrl, freshSqliteFile } from '../helpers/backends.js';
 import { GOOD, storeCode } from './interview-helpers.js';

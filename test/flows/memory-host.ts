@@ -73,7 +73,10 @@ export class MemoryHost implements FlowHost {
   async updateWhere(object: string, filters: RecordFilter[], logic: string, fields: FlowRecord, mode: RecordAccessMode) {
     this.calls.push({ kind: 'updateWhere', name: object, mode });
     let n = 0;
-    for (const [id, r] of this.tables.get(object) ?? []) if (this.visible(r, mode) && this.match(r, filters, logic)) (this.tables.get(object)!.set(id, { ...r, ...fields }), n++);
+    for (const [id, r] of this.tables.get(object) ?? []) if (this.visible(r, mode) && this.match(r, filters, logic)) {
+      this.tables.get(object)!.set(id, { ...r, ...fields });
+      n++;
+    }
     return n;
   }
   async createRecord(object: string, fields: FlowRecord, mode: RecordAccessMode) {
