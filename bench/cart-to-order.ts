@@ -52,7 +52,8 @@ export function moreCarts(count: number, lines: number, offset: number): Record<
   const out: Record<string, Rec[]> = { WebCart: [], CartDeliveryGroup: [], CartItem: [], CartTax: [], CartCheckoutSession: [] };
   for (let c = 0; c < count; c++) {
     const tag = `c${offset + c}_`;
-    const rename = (v: unknown) => (typeof v === 'string' && (['@cart', '@group0', '@group1'].includes(v) || /^@(item|charge)\d+$/.test(v)) ? `@${tag}${v.slice(1)}` : v);
+    const rename = (v: unknown) =>
+      typeof v === 'string' && (['@cart', '@group0', '@group1'].includes(v) || /^@(item|charge)\d+$/.test(v)) ? `@${tag}${v.slice(1)}` : v;
     for (const type of Object.keys(out)) {
       for (const rec of f[type] ?? []) {
         const copy: Rec = {};
@@ -88,7 +89,11 @@ async function prepare(lines: number, carts: number): Promise<Prepared> {
     const h = await engine.seed(moreCarts(n, lines, i));
     for (let c = i; c < i + n; c++) {
       cartIds.push(h[`c${c}_cart`]!);
-      const [r] = await engine.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: h[`c${c}_session`], expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }], { userId: buyer });
+      const [r] = await engine.invoke(
+        'updateCheckoutSessionStateAction',
+        [{ checkoutSessionId: h[`c${c}_session`], expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }],
+        { userId: buyer },
+      );
       if (!r!.isSuccess) throw new Error(`claiming the session for cartToOrder failed: ${JSON.stringify(r!.errors)}`);
     }
   }
@@ -124,14 +129,20 @@ function rawSide(file: string): { run: (cartId: string) => number; close: () => 
   const insertRows = (type: string, rows: readonly Rec[]) => {
     let cols = columns.get(type);
     // Every column of the table (the object's fields plus storage columns such as Order._sessionId).
-    if (!cols) columns.set(type, (cols = (db.prepare(`select name from pragma_table_info('${type}')`).all() as { name: string }[]).map((c) => c.name)));
+    if (!cols)
+      columns.set(
+        type,
+        (cols = (db.prepare(`select name from pragma_table_info('${type}')`).all() as { name: string }[]).map((c) => c.name)),
+      );
     for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
       const chunk = rows.slice(i, i + ROWS_PER_INSERT);
       const key = `${type}:${chunk.length}`;
       let stmt = inserts.get(key);
       if (!stmt) {
         const tuple = `(${cols.map(() => '?').join(', ')})`;
-        stmt = db.prepare(`insert into "${type}" (${cols.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: chunk.length }, () => tuple).join(', ')}`);
+        stmt = db.prepare(
+          `insert into "${type}" (${cols.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: chunk.length }, () => tuple).join(', ')}`,
+        );
         inserts.set(key, stmt);
       }
       const values: unknown[] = [];
@@ -150,7 +161,10 @@ function rawSide(file: string): { run: (cartId: string) => number; close: () => 
     const taxes = q.taxes.all(cartId) as (Rec & { Id: string })[];
     const products = new Map((q.products.all(cartId) as (Rec & { Id: string })[]).map((p) => [p.Id, p]));
     statements += 6;
-    const d = mapCartToOrder({ cart, groups, items, taxes, products }, { now, orderReferenceNumber: session.Id, mintId: (o) => mintId(OBJECTS.get(o)!.keyPrefix) });
+    const d = mapCartToOrder(
+      { cart, groups, items, taxes, products },
+      { now, orderReferenceNumber: session.Id, mintId: (o) => mintId(OBJECTS.get(o)!.keyPrefix) },
+    );
     insertRows('Order', [{ ...d.order, _sessionId: session.Id }]);
     insertRows('OrderDeliveryGroup', d.deliveryGroups);
     insertRows('OrderItem', d.items);
@@ -251,7 +265,8 @@ export async function benchCartToOrder(opts: SectionOptions): Promise<SectionRes
       const rawTimes = both.raw.slice(warm);
       const e = countOrders(p.engineFile);
       const r = countOrders(p.rawFile);
-      if (e.orders !== carts || r.orders !== carts || e.items !== r.items) throw new Error(`the two sides made different orders: engine ${JSON.stringify(e)}, raw ${JSON.stringify(r)}`);
+      if (e.orders !== carts || r.orders !== carts || e.items !== r.items)
+        throw new Error(`the two sides made different orders: engine ${JSON.stringify(e)}, raw ${JSON.stringify(r)}`);
       const row: CartToOrderRow = {
         lines: c.lines,
         runs: engineTimes.length,
@@ -265,14 +280,33 @@ export async function benchCartToOrder(opts: SectionOptions): Promise<SectionRes
         target: c.target,
       };
       rows.push(row);
-      checks.push({ what: `cartToOrder ${c.lines} lines: engine ÷ raw (p50)`, value: row.ratioP50, target: `≤ ${c.target}`, ok: row.ratioP50 <= c.target });
-      opts.log(`  cartToOrder ${c.lines} lines: engine p50 ${fx(row.engineP50, 2)} ms, raw p50 ${fx(row.rawP50, 2)} ms, ratio ${fx(row.ratioP50, 2)}`);
+      checks.push({
+        what: `cartToOrder ${c.lines} lines: engine ÷ raw (p50)`,
+        value: row.ratioP50,
+        target: `≤ ${c.target}`,
+        ok: row.ratioP50 <= c.target,
+      });
+      opts.log(
+        `  cartToOrder ${c.lines} lines: engine p50 ${fx(row.engineP50, 2)} ms, raw p50 ${fx(row.rawP50, 2)} ms, ratio ${fx(row.ratioP50, 2)}`,
+      );
     } finally {
       rmSync(p.dir, { recursive: true, force: true });
     }
   }
   const text = mdTable(
-    ['cart lines', 'runs', 'engine p50 ms', 'engine p99 ms', 'raw p50 ms', 'raw p99 ms', 'raw statements', 'ratio p50', 'ratio p99', 'target (p50)', ''],
+    [
+      'cart lines',
+      'runs',
+      'engine p50 ms',
+      'engine p99 ms',
+      'raw p50 ms',
+      'raw p99 ms',
+      'raw statements',
+      'ratio p50',
+      'ratio p99',
+      'target (p50)',
+      '',
+    ],
     rows.map((r) => [
       r.lines.toLocaleString('en-US'),
       String(r.runs),

@@ -41,7 +41,8 @@ process.on('message', (m: CheckoutRequest) => {
       const step = run.trajectory.find((t) => t.state === 'cartToOrder');
       send({ type: 'done', id: m.id, status: run.status, errors: run.errors ?? [], cartToOrderMs: step ? step.durationMs : null });
     },
-    (e: unknown) => send({ type: 'done', id: m.id, status: 'threw', errors: [e instanceof Error ? e.message : String(e)], cartToOrderMs: null }),
+    (e: unknown) =>
+      send({ type: 'done', id: m.id, status: 'threw', errors: [e instanceof Error ? e.message : String(e)], cartToOrderMs: null }),
   );
 });
 send({ type: 'ready' });

@@ -15,7 +15,8 @@ import { createCheckoutEngine } from '../src/engine/engine.js';
 import { startServer } from '../src/http/server.js';
 
 /** What the child reports. */
-export type HttpChildReply = { type: 'listening'; url: string } | { type: 'ready' } | { type: 'slice'; latencies: number[]; failed: number; seconds: number };
+export type HttpChildReply =
+  { type: 'listening'; url: string } | { type: 'ready' } | { type: 'slice'; latencies: number[]; failed: number; seconds: number };
 
 /** What the library child is asked to do. */
 export type HttpChildRequest = { type: 'run'; seconds: number } | { type: 'close' };

@@ -72,8 +72,16 @@ async function prepare(): Promise<{ dir: string; file: string; cartIds: string[]
 }
 
 /** A child process started with tsx: waits for its first message of `type`. */
-function startChild(args: string[], env: Record<string, string>, type: HttpChildReply['type']): Promise<{ child: ChildProcess; first: HttpChildReply; stop: () => Promise<void> }> {
-  const child = fork(CHILD, args, { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function startChild(
+  args: string[],
+  env: Record<string, string>,
+  type: HttpChildReply['type'],
+): Promise<{ child: ChildProcess; first: HttpChildReply; stop: () => Promise<void> }> {
+  const child = fork(CHILD, args, {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async () => {
     if (child.connected) child.disconnect();
@@ -83,14 +91,18 @@ function startChild(args: string[], env: Record<string, string>, type: HttpChild
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`bench/http-child.ts ${args[0]} exited with ${code} before it was ready`)));
-    child.once('message', (m: HttpChildReply) => (m.type === type ? resolve({ child, first: m, stop }) : reject(new Error(`unexpected message ${JSON.stringify(m)}`))));
+    child.once('message', (m: HttpChildReply) =>
+      m.type === type ? resolve({ child, first: m, stop }) : reject(new Error(`unexpected message ${JSON.stringify(m)}`)),
+    );
   });
 }
 
 /** Asks the library child for one slice of calls. */
 function librarySlice(child: ChildProcess, seconds: number): Promise<Extract<HttpChildReply, { type: 'slice' }>> {
   return new Promise((resolve, reject) => {
-    child.once('message', (m: HttpChildReply) => (m.type === 'slice' ? resolve(m) : reject(new Error(`unexpected message ${JSON.stringify(m)}`))));
+    child.once('message', (m: HttpChildReply) =>
+      m.type === 'slice' ? resolve(m) : reject(new Error(`unexpected message ${JSON.stringify(m)}`)),
+    );
     child.send({ type: 'run', seconds } satisfies HttpChildRequest);
   });
 }
@@ -115,7 +127,10 @@ function requestFor(call: Call, cartIds: string[]): LoadRequest {
       setupRequest: (req) => ({ ...req, body: JSON.stringify({ inputs: [{ cartId: cartIds[n++ % cartIds.length] }] }) }),
     };
   }
-  return { method: 'GET', setupRequest: (req) => ({ ...req, path: `/services/data/v64.0/sobjects/WebCart/${cartIds[n++ % cartIds.length]}` }) };
+  return {
+    method: 'GET',
+    setupRequest: (req) => ({ ...req, path: `/services/data/v64.0/sobjects/WebCart/${cartIds[n++ % cartIds.length]}` }),
+  };
 }
 
 /**
@@ -123,22 +138,51 @@ function requestFor(call: Call, cartIds: string[]): LoadRequest {
  * measurement alternates between them in SLICES slices of SLICE seconds each (HTTP, library, HTTP,
  * …) after a warm-up of each, so both see the same machine load even when it changes by the minute.
  */
-async function measure(p: { dir: string; file: string; cartIds: string[]; buyer: string }, call: Call, warmup: number, slices: number, slice: number): Promise<Omit<HttpRow, 'call' | 'ratio'>> {
+async function measure(
+  p: { dir: string; file: string; cartIds: string[]; buyer: string },
+  call: Call,
+  warmup: number,
+  slices: number,
+  slice: number,
+): Promise<Omit<HttpRow, 'call' | 'ratio'>> {
   const httpFile = join(p.dir, `http-${call}.db`);
   const libFile = join(p.dir, `lib-${call}.db`);
   copyFileSync(p.file, httpFile);
   copyFileSync(p.file, libFile);
   const server = await startChild(['server'], { BENCH_STORAGE: httpFile }, 'listening');
-  const library = await startChild(['library'], { BENCH_STORAGE: libFile, BENCH_CALL: call, BENCH_CARTS: p.cartIds.join(','), BENCH_USER: p.buyer, BENCH_CONNECTIONS: String(CONNECTIONS) }, 'ready');
+  const library = await startChild(
+    ['library'],
+    {
+      BENCH_STORAGE: libFile,
+      BENCH_CALL: call,
+      BENCH_CARTS: p.cartIds.join(','),
+      BENCH_USER: p.buyer,
+      BENCH_CONNECTIONS: String(CONNECTIONS),
+    },
+    'ready',
+  );
   try {
     const url = (server.first as Extract<HttpChildReply, { type: 'listening' }>).url;
     const bearer = await token(url);
     // One checked call first: the request really succeeds (status and body).
-    const probe = requestFor(call, p.cartIds).setupRequest!({ method: call === 'getRecord' ? 'GET' : 'POST', path: '/services/data/v64.0/actions/standard/checkoutSessionAction' }, {});
-    const res = await fetch(`${url}${probe.path}`, { method: probe.method, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: probe.body });
+    const probe = requestFor(call, p.cartIds).setupRequest!(
+      { method: call === 'getRecord' ? 'GET' : 'POST', path: '/services/data/v64.0/actions/standard/checkoutSessionAction' },
+      {},
+    );
+    const res = await fetch(`${url}${probe.path}`, {
+      method: probe.method,
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      body: probe.body,
+    });
     const text = await res.text();
-    if (res.status !== 200 || (call === 'checkoutSessionAction' && !text.includes('"isSuccess":true'))) throw new Error(`${call} over HTTP failed: ${res.status} ${text.slice(0, 300)}`);
-    const opts = { url, connections: CONNECTIONS, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, requests: [requestFor(call, p.cartIds)] };
+    if (res.status !== 200 || (call === 'checkoutSessionAction' && !text.includes('"isSuccess":true')))
+      throw new Error(`${call} over HTTP failed: ${res.status} ${text.slice(0, 300)}`);
+    const opts = {
+      url,
+      connections: CONNECTIONS,
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      requests: [requestFor(call, p.cartIds)],
+    };
     // Warm-up of both (JIT, caches): throughput keeps rising for seconds, longer on a loaded machine.
     await autocannon({ ...opts, duration: warmup });
     await librarySlice(library.child, warmup);
@@ -187,13 +231,28 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
     for (const call of CALLS) {
       const m = await measure(p, call, warmup, slices, slice);
       rows.push({ call, ...m, ratio: m.httpPerSecond / m.libraryPerSecond });
-      opts.log(`  ${call}: HTTP ${fx(m.httpPerSecond)}/s (p99 ${fx(m.httpP99)} ms), library ${fx(m.libraryPerSecond)}/s (p99 ${fx(m.libraryP99, 2)} ms)`);
+      opts.log(
+        `  ${call}: HTTP ${fx(m.httpPerSecond)}/s (p99 ${fx(m.httpP99)} ms), library ${fx(m.libraryPerSecond)}/s (p99 ${fx(m.libraryP99, 2)} ms)`,
+      );
     }
   } finally {
     rmSync(p.dir, { recursive: true, force: true });
   }
   const text = mdTable(
-    ['call', 'HTTP calls/s', 'HTTP p50 ms', 'HTTP p99 ms', 'HTTP failed', 'library calls/s', 'library p50 ms', 'library p99 ms', 'library failed', 'HTTP ÷ library', 'target', ''],
+    [
+      'call',
+      'HTTP calls/s',
+      'HTTP p50 ms',
+      'HTTP p99 ms',
+      'HTTP failed',
+      'library calls/s',
+      'library p50 ms',
+      'library p99 ms',
+      'library failed',
+      'HTTP ÷ library',
+      'target',
+      '',
+    ],
     rows.map((r) => [
       r.call,
       fx(r.httpPerSecond),
@@ -209,7 +268,12 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
       mark(r.ratio >= TARGET && r.httpFailed === 0 && r.libraryFailed === 0),
     ]),
   );
-  const checks: Check[] = rows.map((r) => ({ what: `${r.call}: HTTP calls/s ÷ library calls/s`, value: r.ratio, target: `≥ ${TARGET}`, ok: r.ratio >= TARGET && r.httpFailed === 0 && r.libraryFailed === 0 }));
+  const checks: Check[] = rows.map((r) => ({
+    what: `${r.call}: HTTP calls/s ÷ library calls/s`,
+    value: r.ratio,
+    target: `≥ ${TARGET}`,
+    ok: r.ratio >= TARGET && r.httpFailed === 0 && r.libraryFailed === 0,
+  }));
   return { text, checks, data: { connections: CONNECTIONS, warmupSeconds: warmup, slices, sliceSeconds: slice, carts: CARTS, rows } };
 }
 

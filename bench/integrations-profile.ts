@@ -68,7 +68,8 @@ function summarize(file: string): void {
   console.log(`  samples with src/integrations/ on the stack: ${ms(integrations)} ms (${((100 * integrations) / total).toFixed(1)}%)`);
   console.log(`  samples with src/engine/cart.ts on the stack: ${ms(rollUp)} ms (${((100 * rollUp) / total).toFixed(1)}%)`);
   console.log('  top self time:');
-  for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${ms(us)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+  for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`  ${ms(us)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
 }
 
 /** The engine's storage with every port call counted (transactions' calls included). */
@@ -78,7 +79,8 @@ function counted(storage: Storage, counter: { calls: number }): Storage {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver);
         if (typeof v !== 'function') return v;
-        if (prop === 'transaction') return (fn: (tx: StorageOps) => Promise<unknown>) => (target as unknown as Storage).transaction((tx) => fn(wrapOps(tx)));
+        if (prop === 'transaction')
+          return (fn: (tx: StorageOps) => Promise<unknown>) => (target as unknown as Storage).transaction((tx) => fn(wrapOps(tx)));
         if (['migrate', 'close'].includes(String(prop))) return v.bind(target);
         return (...a: unknown[]) => {
           counter.calls++;
@@ -167,13 +169,17 @@ async function main(): Promise<void> {
   }
   const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  console.log(`${runs} default checkouts of ${lines}-line carts (2 delivery groups) on a SQLite file; ${errors} not complete; ${((performance.now() - t0) / 1000).toFixed(1)} s in all (seeding included)`);
+  console.log(
+    `${runs} default checkouts of ${lines}-line carts (2 delivery groups) on a SQLite file; ${errors} not complete; ${((performance.now() - t0) / 1000).toFixed(1)} s in all (seeding included)`,
+  );
   console.log(`storage calls per checkout: p50 ${p50(calls)}, mean ${(sum(calls) / calls.length).toFixed(1)}`);
   console.log('step                     p50 ms   mean ms   total ms');
   let all = 0;
   for (const [state, xs] of steps) {
     all += CALCULATORS.includes(state as never) ? sum(xs) : 0;
-    console.log(`${state.padEnd(22)} ${p50(xs).toFixed(2).padStart(8)} ${(sum(xs) / xs.length).toFixed(2).padStart(9)} ${sum(xs).toFixed(0).padStart(10)}`);
+    console.log(
+      `${state.padEnd(22)} ${p50(xs).toFixed(2).padStart(8)} ${(sum(xs) / xs.length).toFixed(2).padStart(9)} ${sum(xs).toFixed(0).padStart(10)}`,
+    );
   }
   console.log(`integration steps (inventory, price, promotions, shipping, taxes) in all: ${all.toFixed(0)} ms (wall)`);
   console.log('CPU of the calculator steps (StepService compute + commit):');
@@ -184,7 +190,13 @@ async function main(): Promise<void> {
     const total = xs.map((x) => x.compute + x.commit);
     cpuAll += sum(total);
     console.log(
-      `${state.padEnd(22)} ${p50(xs.map((x) => x.compute)).toFixed(2).padStart(11)} ${p50(xs.map((x) => x.commit)).toFixed(2).padStart(11)} ${p50(total).toFixed(2).padStart(11)} ${sum(total).toFixed(0).padStart(10)} ${String(p50(xs.map((x) => x.calls))).padStart(15)}`,
+      `${state.padEnd(22)} ${p50(xs.map((x) => x.compute))
+        .toFixed(2)
+        .padStart(11)} ${p50(xs.map((x) => x.commit))
+        .toFixed(2)
+        .padStart(
+          11,
+        )} ${p50(total).toFixed(2).padStart(11)} ${sum(total).toFixed(0).padStart(10)} ${String(p50(xs.map((x) => x.calls))).padStart(15)}`,
     );
   }
   console.log(`calculator steps in all: ${cpuAll.toFixed(0)} ms CPU`);

@@ -87,7 +87,11 @@ export interface SectionOptions {
  * Runs a TypeScript module in a child Node process (through tsx) and resolves with the first
  * message it sends over IPC; rejects when it exits before sending one.
  */
-export function runChild<T>(modulePath: string, args: string[], opts: { execArgv?: string[]; env?: Record<string, string> } = {}): Promise<T> {
+export function runChild<T>(
+  modulePath: string,
+  args: string[],
+  opts: { execArgv?: string[]; env?: Record<string, string> } = {},
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = fork(modulePath, args, {
       execArgv: [...(opts.execArgv ?? []), '--import', 'tsx'],

@@ -25,7 +25,8 @@ export function peerDir(explicit?: string): string | null {
   const given = explicit ?? process.env.PEER_BENCH_DIR;
   if (given) {
     const dir = resolve(given);
-    if (!existsSync(join(dir, 'package.json'))) throw new Error(`PEER_BENCH_DIR: ${dir} has no package.json (expected the peer benchmark project)`);
+    if (!existsSync(join(dir, 'package.json')))
+      throw new Error(`PEER_BENCH_DIR: ${dir} has no package.json (expected the peer benchmark project)`);
     return dir;
   }
   const beside = resolve(REPO, '..', 'shared', 'peer-bench');
@@ -41,7 +42,9 @@ interface PeerRow {
 }
 
 /** Runs the peer and compares it with `ours` (whole checkouts/s). */
-export async function benchPeer(opts: SectionOptions & { ours: { perSecond: number; label: string } | null; dir?: string }): Promise<SectionResult> {
+export async function benchPeer(
+  opts: SectionOptions & { ours: { perSecond: number; label: string } | null; dir?: string },
+): Promise<SectionResult> {
   const dir = peerDir(opts.dir);
   if (!dir) return { text: 'peer: skipped (set PEER_BENCH_DIR)', checks: [], data: { skipped: true } };
   if (!existsSync(join(dir, 'node_modules'))) {
@@ -51,11 +54,28 @@ export async function benchPeer(opts: SectionOptions & { ours: { perSecond: numb
   }
   const n = opts.quick ? 300 : 1000;
   const warmup = opts.quick ? 100 : 300;
-  const args = ['src/bench.mjs', '--runs', '1', '--n', String(n), '--warmup', String(warmup), '--engines', 'xstate,medusa-engine', '--modes', 'seq,conc', '--out', OUT];
+  const args = [
+    'src/bench.mjs',
+    '--runs',
+    '1',
+    '--n',
+    String(n),
+    '--warmup',
+    String(warmup),
+    '--engines',
+    'xstate,medusa-engine',
+    '--modes',
+    'seq,conc',
+    '--out',
+    OUT,
+  ];
   opts.log(`  peer: node ${args.join(' ')} (in the peer folder)`);
   const run = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, MEDUSA_DISABLE_TELEMETRY: 'true' } });
   if (run.status !== 0) throw new Error(`peer: src/bench.mjs failed (exit ${run.status}): ${run.stderr.slice(-2000)}`);
-  const result = JSON.parse(readFileSync(join(dir, OUT), 'utf8')) as { config: { concurrency: number }; summary: Record<'seq' | 'conc', PeerRow[]> };
+  const result = JSON.parse(readFileSync(join(dir, OUT), 'utf8')) as {
+    config: { concurrency: number };
+    summary: Record<'seq' | 'conc', PeerRow[]>;
+  };
   const rows: string[][] = [];
   const checks: Check[] = [];
   for (const mode of ['seq', 'conc'] as const) {
@@ -74,7 +94,8 @@ export async function benchPeer(opts: SectionOptions & { ours: { perSecond: numb
         isPeer ? '≥ 1×' : '',
         isPeer && opts.ours ? mark(ratio >= 1) : '',
       ]);
-      if (isPeer && opts.ours) checks.push({ what: `whole checkouts/s ÷ Medusa engine workflows/s (${mode})`, value: ratio, target: '≥ 1', ok: ratio >= 1 });
+      if (isPeer && opts.ours)
+        checks.push({ what: `whole checkouts/s ÷ Medusa engine workflows/s (${mode})`, value: ratio, target: '≥ 1', ok: ratio >= 1 });
     }
   }
   const text = `${mdTable(['peer engine (in memory)', 'in flight', 'steps', 'workflows/s', 'p50 ms', 'p99 ms', `ours: ${opts.ours?.label ?? 'not measured'} checkouts/s`, 'ours ÷ peer', 'target', ''], rows)}\n\nPeer: ${n} workflows after ${warmup} warm-up, 1 run per engine and mode (\`node src/bench.mjs\` of the peer project); ours is persisted to a database at every step, the peer's is not.`;

@@ -67,7 +67,11 @@ async function cartSource(e: CheckoutEngine, n: number): Promise<() => Promise<{
     const cart = h[cartRefs[next++]!]!;
     const [s] = await e.invoke('checkoutSessionAction', [{ cartId: cart, initialState: 'checkoutSummary' }], { userId: h.admin! });
     if (!s!.isSuccess) throw new Error(JSON.stringify(s!.errors));
-    const [r] = await e.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: s!.outputValues!.requestId, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }], { userId: h.buyer! });
+    const [r] = await e.invoke(
+      'updateCheckoutSessionStateAction',
+      [{ checkoutSessionId: s!.outputValues!.requestId, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }],
+      { userId: h.buyer! },
+    );
     if (!r!.isSuccess) throw new Error(JSON.stringify(r!.errors));
     return { cart, buyer: h.buyer! };
   };
@@ -106,7 +110,8 @@ async function wake(): Promise<void> {
       const t0 = performance.now();
       await api.whenIdle();
       pickup.push(performance.now() - t0);
-      if ((await api.getRecord('BackgroundOperation', String(r!.outputValues!.backgroundOperationId))).Status !== 'Complete') throw new Error('not complete');
+      if ((await api.getRecord('BackgroundOperation', String(r!.outputValues!.backgroundOperationId))).Status !== 'Complete')
+        throw new Error('not complete');
     }
 
     // (b) waiter's runAsync=false call on an operation holder runs: holder done → waiter returns.
@@ -130,8 +135,12 @@ async function wake(): Promise<void> {
     }
     holding = false;
     console.log(`wake (${ROUNDS} rounds each; two engines = two pools/queues/listeners in one Node process)`);
-    console.log(`  runAsync=true queued by a worker-less engine, run by another: invoke return → Complete  p50 ${f1(pct(pickup, 50))} ms  p90 ${f1(pct(pickup, 90))} ms  max ${f1(Math.max(...pickup))} ms`);
-    console.log(`  runAsync=false waiting on another engine's operation: holder done → waiter returns  p50 ${f1(pct(lag, 50))} ms  p90 ${f1(pct(lag, 90))} ms  max ${f1(Math.max(...lag))} ms`);
+    console.log(
+      `  runAsync=true queued by a worker-less engine, run by another: invoke return → Complete  p50 ${f1(pct(pickup, 50))} ms  p90 ${f1(pct(pickup, 90))} ms  max ${f1(Math.max(...pickup))} ms`,
+    );
+    console.log(
+      `  runAsync=false waiting on another engine's operation: holder done → waiter returns  p50 ${f1(pct(lag, 50))} ms  p90 ${f1(pct(lag, 90))} ms  max ${f1(Math.max(...lag))} ms`,
+    );
     console.log(`  holder queue: ${stats(holder)}`);
     console.log(`  waiter queue: ${stats(waiter)}`);
   } finally {
@@ -151,7 +160,11 @@ async function checkouts(): Promise<void> {
     if (counting) {
       const q = a[0] as string | { text?: string };
       const text = (typeof q === 'string' ? q : (q?.text ?? '')).trim().toLowerCase();
-      const kind = /^(begin|commit|rollback)/.test(text) ? text.split(/\s/)[0]! : text.includes('pgboss') || text.includes('_pgboss') ? 'pg-boss' : text.split(/\s/)[0] || '?';
+      const kind = /^(begin|commit|rollback)/.test(text)
+        ? text.split(/\s/)[0]!
+        : text.includes('pgboss') || text.includes('_pgboss')
+          ? 'pg-boss'
+          : text.split(/\s/)[0] || '?';
       counts.set(kind, (counts.get(kind) ?? 0) + 1);
     }
     return (original as (...x: unknown[]) => unknown).apply(this, a);
@@ -161,7 +174,12 @@ async function checkouts(): Promise<void> {
     const first = await seedDemoCheckout(engine, { lines: 2, groups: 1 });
     const carts = [first.cartId];
     const s = engine.core.storage;
-    const products = (await s.find('Product2', { where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }], orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }] })).map((p) => String(p.Id));
+    const products = (
+      await s.find('Product2', {
+        where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }],
+        orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }],
+      })
+    ).map((p) => String(p.Id));
     const [store] = await s.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
     const [user] = await s.find('User', { where: [{ field: 'Id', op: '=', value: first.buyerId }] });
     const template = demoFixture({ lines: 2, groups: 1, taxes: false, adjustments: false });
@@ -170,7 +188,11 @@ async function checkouts(): Promise<void> {
       for (let j = 0; j < 2; j++) refs[`@product${j}`] = products[(k * 2 + j) % products.length]!;
       const fixture: Record<string, Record<string, unknown>[]> = {};
       for (const type of ['WebCart', 'CartDeliveryGroup', 'CartItem']) {
-        fixture[type] = (template[type] ?? []).map((rec) => Object.fromEntries(Object.entries(rec).map(([f, v]) => [f, f === 'DeliveryMethodId' ? null : typeof v === 'string' && v in refs ? refs[v] : v])));
+        fixture[type] = (template[type] ?? []).map((rec) =>
+          Object.fromEntries(
+            Object.entries(rec).map(([f, v]) => [f, f === 'DeliveryMethodId' ? null : typeof v === 'string' && v in refs ? refs[v] : v]),
+          ),
+        );
       }
       carts.push((await engine.seed(fixture)).cart!);
     }
@@ -193,8 +215,15 @@ async function checkouts(): Promise<void> {
     counting = false;
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     console.log(`checkouts: ${CARTS} carts, ${CONCURRENCY} in flight, one engine in this process on PostgreSQL`);
-    console.log(`  ${f1((CARTS - failed) / seconds)} checkouts/s (${failed} failed), ${seconds.toFixed(1)} s; cartToOrder p50 ${f1(pct(c2o, 50))} ms p99 ${f1(pct(c2o, 99))} ms`);
-    console.log(`  SQL statements per checkout: ${f1(total / CARTS)} (${[...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${f1(n / CARTS)}`).join(', ')})`);
+    console.log(
+      `  ${f1((CARTS - failed) / seconds)} checkouts/s (${failed} failed), ${seconds.toFixed(1)} s; cartToOrder p50 ${f1(pct(c2o, 50))} ms p99 ${f1(pct(c2o, 99))} ms`,
+    );
+    console.log(
+      `  SQL statements per checkout: ${f1(total / CARTS)} (${[...counts.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${f1(n / CARTS)}`)
+        .join(', ')})`,
+    );
     console.log(`  queue: ${stats(engine)}`);
   } finally {
     pg.Client.prototype.query = original;

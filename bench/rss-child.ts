@@ -57,13 +57,15 @@ const create = async (cartId: string) => {
 /** Creates sessions for carts [from, to) with `inFlight` calls at a time. */
 const createAll = async (from: number, to: number) => {
   let next = from;
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < to) await create(cartIds[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < to) await create(cartIds[next++]!);
+    }),
+  );
 };
 await createAll(0, warmup);
 const samples: MemorySample[] = [read(0)];
-for (let done = 0; done < count; ) {
+for (let done = 0; done < count;) {
   const step = Math.min(every, count - done);
   await createAll(warmup + done, warmup + done + step);
   done += step;

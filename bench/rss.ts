@@ -62,7 +62,14 @@ export async function benchRss(opts: SectionOptions & { count?: number }): Promi
   try {
     r = await runChild<RssReply>(CHILD, [], {
       execArgv: ['--expose-gc'],
-      env: { BENCH_STORAGE: p.file, BENCH_USER: p.buyer, BENCH_WARMUP: String(WARMUP), BENCH_COUNT: String(count), BENCH_SAMPLE: String(sample), BENCH_IN_FLIGHT: String(IN_FLIGHT) },
+      env: {
+        BENCH_STORAGE: p.file,
+        BENCH_USER: p.buyer,
+        BENCH_WARMUP: String(WARMUP),
+        BENCH_COUNT: String(count),
+        BENCH_SAMPLE: String(sample),
+        BENCH_IN_FLIGHT: String(IN_FLIGHT),
+      },
     });
   } finally {
     rmSync(p.dir, { recursive: true, force: true });
@@ -74,24 +81,72 @@ export async function benchRss(opts: SectionOptions & { count?: number }): Promi
   const rssGrowth = per100k(last.rssMB - base.rssMB);
   const heapGrowth = per100k(last.heapUsedMB - base.heapUsedMB);
   const rate = last.sessions / (last.seconds - base.seconds);
-  opts.log(`  rss: ${last.sessions.toLocaleString('en-US')} sessions at ${fx(rate)}/s; RSS ${fx(base.rssMB)} → ${fx(last.rssMB)} MB, heap ${fx(base.heapUsedMB)} → ${fx(last.heapUsedMB)} MB`);
+  opts.log(
+    `  rss: ${last.sessions.toLocaleString('en-US')} sessions at ${fx(rate)}/s; RSS ${fx(base.rssMB)} → ${fx(last.rssMB)} MB, heap ${fx(base.heapUsedMB)} → ${fx(last.heapUsedMB)} MB`,
+  );
   const curve = mdTable(
     ['sessions', 'RSS MB', 'heap used MB', 'seconds'],
     r.samples.map((s) => [s.sessions.toLocaleString('en-US'), fx(s.rssMB), fx(s.heapUsedMB), fx(s.seconds)]),
   );
   const summary = mdTable(
-    ['sessions', 'sessions/s', 'RSS baseline MB', 'RSS end MB', 'RSS growth per 100k MB', 'heap growth per 100k MB', 'failed', 'target (RSS)', ''],
-    [[last.sessions.toLocaleString('en-US'), fx(rate), fx(base.rssMB), fx(last.rssMB), fx(rssGrowth), fx(heapGrowth), String(r.failed), `< ${TARGET_MB} MB`, mark(rssGrowth < TARGET_MB && r.failed === 0)]],
+    [
+      'sessions',
+      'sessions/s',
+      'RSS baseline MB',
+      'RSS end MB',
+      'RSS growth per 100k MB',
+      'heap growth per 100k MB',
+      'failed',
+      'target (RSS)',
+      '',
+    ],
+    [
+      [
+        last.sessions.toLocaleString('en-US'),
+        fx(rate),
+        fx(base.rssMB),
+        fx(last.rssMB),
+        fx(rssGrowth),
+        fx(heapGrowth),
+        String(r.failed),
+        `< ${TARGET_MB} MB`,
+        mark(rssGrowth < TARGET_MB && r.failed === 0),
+      ],
+    ],
   );
   const note = `${r.gc ? 'Read after global.gc() (--expose-gc).' : 'global.gc unavailable: readings without a forced GC.'}${last.sessions < 100_000 ? ` Growth extrapolated from ${last.sessions.toLocaleString('en-US')} sessions.` : ''}`;
-  const checks: Check[] = [{ what: 'RSS growth per 100k checkout sessions (MB)', value: rssGrowth, target: `< ${TARGET_MB}`, ok: rssGrowth < TARGET_MB && r.failed === 0 }];
-  return { text: `${summary}\n\n${note}\n\n${curve}`, checks, data: { warmup: WARMUP, count, rssGrowthPer100kMB: rssGrowth, heapGrowthPer100kMB: heapGrowth, sessionsPerSecond: rate, failed: r.failed, gc: r.gc, samples: r.samples } };
+  const checks: Check[] = [
+    {
+      what: 'RSS growth per 100k checkout sessions (MB)',
+      value: rssGrowth,
+      target: `< ${TARGET_MB}`,
+      ok: rssGrowth < TARGET_MB && r.failed === 0,
+    },
+  ];
+  return {
+    text: `${summary}\n\n${note}\n\n${curve}`,
+    checks,
+    data: {
+      warmup: WARMUP,
+      count,
+      rssGrowthPer100kMB: rssGrowth,
+      heapGrowthPer100kMB: heapGrowth,
+      sessionsPerSecond: rate,
+      failed: r.failed,
+      gc: r.gc,
+      samples: r.samples,
+    },
+  };
 }
 
 if (isMain(import.meta.url)) {
   const args = process.argv.slice(2);
   const countArg = args.indexOf('--count');
   console.log(`machine: ${machineLine(machine())}`);
-  const r = await benchRss({ quick: args.includes('--quick'), count: countArg >= 0 ? Number(args[countArg + 1]) : undefined, log: (l) => console.log(l) });
+  const r = await benchRss({
+    quick: args.includes('--quick'),
+    count: countArg >= 0 ? Number(args[countArg + 1]) : undefined,
+    log: (l) => console.log(l),
+  });
   console.log(`\nmemory after checkout sessions\n${r.text}`);
 }

@@ -39,7 +39,14 @@ const TITLES: Record<Section, string> = {
 };
 
 function parseArgs(argv: string[]) {
-  const opts = { quick: false, only: [...SECTIONS] as Section[], peerDir: undefined as string | undefined, rssCount: undefined as number | undefined, sqliteMulti: false, out: fileURLToPath(new URL('./results.json', import.meta.url)) };
+  const opts = {
+    quick: false,
+    only: [...SECTIONS] as Section[],
+    peerDir: undefined as string | undefined,
+    rssCount: undefined as number | undefined,
+    sqliteMulti: false,
+    out: fileURLToPath(new URL('./results.json', import.meta.url)),
+  };
   for (const a of argv) {
     const [key, value] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, ''];
     if (key === '--quick') opts.quick = true;
@@ -47,7 +54,8 @@ function parseArgs(argv: string[]) {
     else if (key === '--only') {
       const names = value.split(',').filter(Boolean);
       const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
-      if (!names.length || unknown.length) throw new Error(`--only: unknown section ${unknown.join(', ') || '(none given)'}; sections are ${SECTIONS.join(', ')}`);
+      if (!names.length || unknown.length)
+        throw new Error(`--only: unknown section ${unknown.join(', ') || '(none given)'}; sections are ${SECTIONS.join(', ')}`);
       opts.only = names as Section[];
     } else if (key === '--peer-dir') opts.peerDir = value;
     else if (key === '--rss-count') {
@@ -55,7 +63,10 @@ function parseArgs(argv: string[]) {
       if (!Number.isInteger(n) || n < 1) throw new Error(`--rss-count: expected a positive whole number of sessions, got '${value}'`);
       opts.rssCount = n;
     } else if (key === '--out') opts.out = value;
-    else throw new Error(`unknown option '${a}'; options: --only=${SECTIONS.join(',')} --quick --peer-dir=DIR --rss-count=N --sqlite-multi --out=FILE`);
+    else
+      throw new Error(
+        `unknown option '${a}'; options: --only=${SECTIONS.join(',')} --quick --peer-dir=DIR --rss-count=N --sqlite-multi --out=FILE`,
+      );
   }
   return opts;
 }
@@ -65,7 +76,8 @@ const started = machine();
 const log = (line: string) => console.log(line);
 console.log(`checkout-engine benchmarks${opts.quick ? ' (quick)' : ''}: ${opts.only.join(', ')}`);
 console.log(`machine: ${machineLine(started)}`);
-if (started.loadavg[0] > started.cores) console.log(`note: load average ${started.loadavg[0]} on ${started.cores} cores — the machine is busy; timings are noisy.`);
+if (started.loadavg[0] > started.cores)
+  console.log(`note: load average ${started.loadavg[0]} on ${started.cores} cores — the machine is busy; timings are noisy.`);
 
 const results: Partial<Record<Section, (SectionResult & { seconds: number }) | { error: string; seconds: number }>> = {};
 let ourCheckouts: ScaleRow | undefined;
@@ -89,7 +101,12 @@ for (const section of SECTIONS.filter((s) => opts.only.includes(s))) {
         const s = await benchScale({ quick: opts.quick, log, sqliteOnly: true });
         ourCheckouts = (s.data as { rows: ScaleRow[] }).rows[0];
       }
-      r = await benchPeer({ quick: opts.quick, log, dir: opts.peerDir, ours: ourCheckouts ? { perSecond: ourCheckouts.perSecond, label: 'SQLite × 1' } : null });
+      r = await benchPeer({
+        quick: opts.quick,
+        log,
+        dir: opts.peerDir,
+        ours: ourCheckouts ? { perSecond: ourCheckouts.perSecond, label: 'SQLite × 1' } : null,
+      });
     }
     const seconds = (performance.now() - t0) / 1000;
     results[section] = { ...r, seconds };
@@ -105,10 +122,20 @@ for (const section of SECTIONS.filter((s) => opts.only.includes(s))) {
 
 const ended = machine();
 const checks: (Check & { section: Section })[] = [];
-for (const [section, r] of Object.entries(results) as [Section, SectionResult | { error: string }][]) if ('checks' in r) for (const c of r.checks) checks.push({ ...c, section });
+for (const [section, r] of Object.entries(results) as [Section, SectionResult | { error: string }][])
+  if ('checks' in r) for (const c of r.checks) checks.push({ ...c, section });
 console.log(`\n## Targets\n`);
-console.log(mdTable(['section', 'check', 'value', 'target', ''], checks.map((c) => [c.section, c.what, fx(c.value, 2), c.target, c.ok ? '✓' : '✗']), ['l', 'l', 'r', 'r', 'l']));
+console.log(
+  mdTable(
+    ['section', 'check', 'value', 'target', ''],
+    checks.map((c) => [c.section, c.what, fx(c.value, 2), c.target, c.ok ? '✓' : '✗']),
+    ['l', 'l', 'r', 'r', 'l'],
+  ),
+);
 console.log(`\nmachine at the end: ${machineLine(ended)}`);
-writeFileSync(opts.out, `${JSON.stringify({ started, ended, options: { quick: opts.quick, only: opts.only, sqliteMulti: opts.sqliteMulti, rssCount: opts.rssCount ?? null }, checks, sections: results }, null, 2)}\n`);
+writeFileSync(
+  opts.out,
+  `${JSON.stringify({ started, ended, options: { quick: opts.quick, only: opts.only, sqliteMulti: opts.sqliteMulti, rssCount: opts.rssCount ?? null }, checks, sections: results }, null, 2)}\n`,
+);
 console.log(`results: ${opts.out}`);
 process.exitCode = failedSections ? 1 : 0;

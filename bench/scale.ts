@@ -58,8 +58,15 @@ class CheckoutProcess {
   readonly ready: Promise<void>;
   engineErrors = 0;
 
-  constructor(storage: string, readonly name: string) {
-    this.child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_STORAGE: storage, BENCH_CONCURRENCY: String(CONCURRENCY) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor(
+    storage: string,
+    readonly name: string,
+  ) {
+    this.child = fork(CHILD, [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, BENCH_STORAGE: storage, BENCH_CONCURRENCY: String(CONCURRENCY) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.ready = new Promise((resolve, reject) => {
       this.child.once('error', reject);
       this.child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
@@ -74,14 +81,28 @@ class CheckoutProcess {
     });
     this.child.on('exit', () => {
       this.exited = true;
-      for (const w of this.waiting.values()) w({ type: 'done', id: 0, status: this.killedBecause ?? 'process died', errors: this.killedBecause ? [] : [`${name} died`], cartToOrderMs: null });
+      for (const w of this.waiting.values())
+        w({
+          type: 'done',
+          id: 0,
+          status: this.killedBecause ?? 'process died',
+          errors: this.killedBecause ? [] : [`${name} died`],
+          cartToOrderMs: null,
+        });
       this.waiting.clear();
     });
   }
 
   /** Runs engine.runCheckout in the process. */
   checkout(cartId: string, userId: string): Promise<Extract<CheckoutReply, { type: 'done' }>> {
-    if (this.exited) return Promise.resolve({ type: 'done', id: 0, status: this.killedBecause ?? 'process died', errors: this.killedBecause ? [] : [`${this.name} is dead`], cartToOrderMs: null });
+    if (this.exited)
+      return Promise.resolve({
+        type: 'done',
+        id: 0,
+        status: this.killedBecause ?? 'process died',
+        errors: this.killedBecause ? [] : [`${this.name} is dead`],
+        cartToOrderMs: null,
+      });
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
@@ -105,14 +126,26 @@ class CheckoutProcess {
   }
 }
 
-async function measure(label: ScaleRow['backend'], storage: string, processes: number, count: number, deadlineMs: number, cleanup: () => Promise<void>): Promise<ScaleRow> {
+async function measure(
+  label: ScaleRow['backend'],
+  storage: string,
+  processes: number,
+  count: number,
+  deadlineMs: number,
+  cleanup: () => Promise<void>,
+): Promise<ScaleRow> {
   // Seed (not timed): the demo store, catalog, price book and stock once, then one cart per checkout.
   const seeder = await createCheckoutEngine({ storage, worker: false, recover: false });
   const first = await seedDemoCheckout(seeder, { lines: LINES, groups: 1 });
   const carts: string[] = [first.cartId];
   const buyer = first.buyerId;
   const storage0 = seeder.core.storage;
-  const products = (await storage0.find('Product2', { where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }], orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }] })).map((p) => String(p.Id));
+  const products = (
+    await storage0.find('Product2', {
+      where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }],
+      orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }],
+    })
+  ).map((p) => String(p.Id));
   const [store] = await storage0.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
   const [user] = await storage0.find('User', { where: [{ field: 'Id', op: '=', value: buyer }] });
   const template = demoFixture({ lines: LINES, groups: 1, taxes: false, adjustments: false });
@@ -124,7 +157,9 @@ async function measure(label: ScaleRow['backend'], storage: string, processes: n
     const fixture: Record<string, Record<string, unknown>[]> = {};
     for (const type of ['WebCart', 'CartDeliveryGroup', 'CartItem']) {
       fixture[type] = (template[type] ?? []).map((rec) =>
-        Object.fromEntries(Object.entries(rec).map(([f, v]) => [f, f === 'DeliveryMethodId' ? null : typeof v === 'string' && v in refs ? refs[v] : v])),
+        Object.fromEntries(
+          Object.entries(rec).map(([f, v]) => [f, f === 'DeliveryMethodId' ? null : typeof v === 'string' && v in refs ? refs[v] : v]),
+        ),
       );
     }
     carts.push((await seeder.seed(fixture)).cart!);
@@ -170,7 +205,18 @@ async function measure(label: ScaleRow['backend'], storage: string, processes: n
     clearTimeout(deadline);
     const seconds = (performance.now() - t0) / 1000;
     const done = count - failed - cutOff;
-    return { backend: label, processes, checkouts: done, failed, cutOff, failures: Object.fromEntries(failures), seconds, perSecond: done / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+    return {
+      backend: label,
+      processes,
+      checkouts: done,
+      failed,
+      cutOff,
+      failures: Object.fromEntries(failures),
+      seconds,
+      perSecond: done / seconds,
+      p50: pct(latencies, 50),
+      p99: pct(latencies, 99),
+    };
   } finally {
     await Promise.allSettled(procs.map((p) => p.close()));
     await cleanup();
@@ -193,14 +239,17 @@ async function pgSchema(tag: string): Promise<{ url: string; drop: () => Promise
   return { url: `${PG_BASE}${PG_BASE.includes('?') ? '&' : '?'}schema=${schema}`, drop };
 }
 
-
 function report(r: ScaleRow, log: (line: string) => void): void {
-  log(`  ${r.backend} × ${r.processes}: ${fx(r.perSecond)} checkouts/s, ${r.failed} failed${r.cutOff ? `, ${r.cutOff} cut off by the deadline` : ''}`);
+  log(
+    `  ${r.backend} × ${r.processes}: ${fx(r.perSecond)} checkouts/s, ${r.failed} failed${r.cutOff ? `, ${r.cutOff} cut off by the deadline` : ''}`,
+  );
   for (const [why, n] of Object.entries(r.failures)) log(`    ${n}× ${why}`);
 }
 
 /** Runs SQLite with 1 engine process and PostgreSQL with 1 and 3 (`sqliteOnly`: SQLite alone, for the peer comparison). */
-export async function benchScale(opts: SectionOptions & { carts?: number; sqliteMulti?: boolean; sqliteOnly?: boolean }): Promise<SectionResult> {
+export async function benchScale(
+  opts: SectionOptions & { carts?: number; sqliteMulti?: boolean; sqliteOnly?: boolean },
+): Promise<SectionResult> {
   const carts = opts.carts ?? (opts.quick ? 24 : 120);
   const deadlineMs = opts.quick ? 60_000 : 120_000;
   const rows: ScaleRow[] = [];
@@ -208,7 +257,11 @@ export async function benchScale(opts: SectionOptions & { carts?: number; sqlite
   // SQLite × 3 runs only with --sqlite-multi, to show what happens.
   for (const n of opts.sqliteMulti ? [1, 3] : [1]) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
-    rows.push(await measure('SQLite (file, WAL)', join(dir, 'engine.db'), n, carts, deadlineMs, async () => rmSync(dir, { recursive: true, force: true })));
+    rows.push(
+      await measure('SQLite (file, WAL)', join(dir, 'engine.db'), n, carts, deadlineMs, async () =>
+        rmSync(dir, { recursive: true, force: true }),
+      ),
+    );
     report(rows.at(-1)!, opts.log);
   }
   for (const n of opts.sqliteOnly ? [] : [1, 3]) {
@@ -218,11 +271,42 @@ export async function benchScale(opts: SectionOptions & { carts?: number; sqlite
   }
   const sqlite1 = rows[0]!;
   const rowsText = mdTable(
-    ['backend', 'processes', 'checkouts', 'failed', 'cut off', 'seconds', 'checkouts/s', '× SQLite 1 proc', 'cartToOrder p50 ms', 'cartToOrder p99 ms', 'no failures'],
-    rows.map((r) => [r.backend, String(r.processes), String(r.checkouts), String(r.failed), String(r.cutOff), fx(r.seconds), fx(r.perSecond), fx(r.perSecond / sqlite1.perSecond, 2), fx(r.p50), fx(r.p99), mark(r.failed === 0)]),
+    [
+      'backend',
+      'processes',
+      'checkouts',
+      'failed',
+      'cut off',
+      'seconds',
+      'checkouts/s',
+      '× SQLite 1 proc',
+      'cartToOrder p50 ms',
+      'cartToOrder p99 ms',
+      'no failures',
+    ],
+    rows.map((r) => [
+      r.backend,
+      String(r.processes),
+      String(r.checkouts),
+      String(r.failed),
+      String(r.cutOff),
+      fx(r.seconds),
+      fx(r.perSecond),
+      fx(r.perSecond / sqlite1.perSecond, 2),
+      fx(r.p50),
+      fx(r.p99),
+      mark(r.failed === 0),
+    ]),
   );
-  const text = opts.sqliteMulti ? rowsText : `${rowsText}\n\nSQLite × 3 processes: not run — one engine process per SQLite file (docs/postgresql.md); \`--sqlite-multi\` runs it anyway.`;
-  const checks: Check[] = rows.map((r) => ({ what: `whole checkouts on ${r.backend} × ${r.processes}: failed`, value: r.failed, target: '= 0', ok: r.failed === 0 }));
+  const text = opts.sqliteMulti
+    ? rowsText
+    : `${rowsText}\n\nSQLite × 3 processes: not run — one engine process per SQLite file (docs/postgresql.md); \`--sqlite-multi\` runs it anyway.`;
+  const checks: Check[] = rows.map((r) => ({
+    what: `whole checkouts on ${r.backend} × ${r.processes}: failed`,
+    value: r.failed,
+    target: '= 0',
+    ok: r.failed === 0,
+  }));
   return { text, checks, data: { carts, linesPerCart: LINES, inFlightPerProcess: CONCURRENCY, rows } };
 }
 
@@ -230,6 +314,11 @@ if (isMain(import.meta.url)) {
   const args = process.argv.slice(2);
   const cartsArg = args.indexOf('--carts');
   console.log(`machine: ${machineLine(machine())}`);
-  const r = await benchScale({ quick: args.includes('--quick'), sqliteMulti: args.includes('--sqlite-multi'), carts: cartsArg >= 0 ? Number(args[cartsArg + 1]) : undefined, log: (l) => console.log(l) });
+  const r = await benchScale({
+    quick: args.includes('--quick'),
+    sqliteMulti: args.includes('--sqlite-multi'),
+    carts: cartsArg >= 0 ? Number(args[cartsArg + 1]) : undefined,
+    log: (l) => console.log(l),
+  });
   console.log(`\nwhole checkouts per second\n${r.text}`);
 }

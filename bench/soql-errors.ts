@@ -9,8 +9,20 @@
 import { parseSoql } from '../src/domain/soql.js';
 
 const n = Number(process.argv[2] ?? 200);
-const MALFORMED = ['6', 'SELECT', 'SELECT Id FROM', "SELECT Id FROM WebCart WHERE Name = 'x' AND", 'Order WHERE', "SELECT Id FROM WebCart WHERE Name == 'x'", 'SELECT Id, FROM WebCart'];
-const VALID = ['SELECT Id FROM WebCart', "SELECT Id, Name FROM WebCart WHERE Name = 'x' AND Status != 'Closed' ORDER BY Name LIMIT 5", 'SELECT Id, (SELECT Id FROM CartItems) FROM WebCart'];
+const MALFORMED = [
+  '6',
+  'SELECT',
+  'SELECT Id FROM',
+  "SELECT Id FROM WebCart WHERE Name = 'x' AND",
+  'Order WHERE',
+  "SELECT Id FROM WebCart WHERE Name == 'x'",
+  'SELECT Id, FROM WebCart',
+];
+const VALID = [
+  'SELECT Id FROM WebCart',
+  "SELECT Id, Name FROM WebCart WHERE Name = 'x' AND Status != 'Closed' ORDER BY Name LIMIT 5",
+  'SELECT Id, (SELECT Id FROM CartItems) FROM WebCart',
+];
 
 function cpuMsPerQuery(texts: string[]): number {
   const start = process.cpuUsage();
@@ -28,4 +40,6 @@ function cpuMsPerQuery(texts: string[]): number {
 cpuMsPerQuery(VALID); // warm-up: the library builds its parser once
 const valid = cpuMsPerQuery(VALID);
 const malformed = cpuMsPerQuery(MALFORMED);
-console.log(`${n} queries each: valid ${valid.toFixed(3)} ms CPU/query, malformed ${malformed.toFixed(3)} ms CPU/query, ratio ${(malformed / valid).toFixed(2)}`);
+console.log(
+  `${n} queries each: valid ${valid.toFixed(3)} ms CPU/query, malformed ${malformed.toFixed(3)} ms CPU/query, ratio ${(malformed / valid).toFixed(2)}`,
+);

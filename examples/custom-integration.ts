@@ -15,7 +15,16 @@
  *
  * Run: npx tsx examples/custom-integration.ts
  */
-import { createCheckoutEngine, DEFAULT_FLOW, demo, formatMoney, mintId, sumMoney, type CartProcessor, type FlowDefinition } from 'checkout-engine';
+import {
+  createCheckoutEngine,
+  DEFAULT_FLOW,
+  demo,
+  formatMoney,
+  mintId,
+  sumMoney,
+  type CartProcessor,
+  type FlowDefinition,
+} from 'checkout-engine';
 
 /** The store's credit service (an external system in real life). */
 const creditLimits = new Map<string, number>();
@@ -25,10 +34,17 @@ const creditCheck: CartProcessor = {
     const limit = creditLimits.get(String(data.cart.AccountId)) ?? 0;
     const total = Number(data.cart.GrandTotalAmount);
     if (total > limit) {
-      data.addValidation({ Message: `Credit limit exceeded: the order total ${formatMoney(total)} is over the account's limit of ${formatMoney(limit)}.`, RelatedEntityId: cartId });
+      data.addValidation({
+        Message: `Credit limit exceeded: the order total ${formatMoney(total)} is over the account's limit of ${formatMoney(limit)}.`,
+        RelatedEntityId: cartId,
+      });
       return { status: 'FAILED' };
     }
-    data.addValidation({ Level: 'Info', Message: `Credit approved (${formatMoney(total)} of ${formatMoney(limit)}).`, RelatedEntityId: cartId });
+    data.addValidation({
+      Level: 'Info',
+      Message: `Credit approved (${formatMoney(total)} of ${formatMoney(limit)}).`,
+      RelatedEntityId: cartId,
+    });
     return { status: 'SUCCESS' };
   },
 };
@@ -41,9 +57,19 @@ const freeShippingOver100: CartProcessor = {
     await data.edit((cart) => {
       cart.deliveryMethods = {}; // replaces the cart's earlier options
       for (const group of Object.values(deliveryGroups)) {
-        const goods = sumMoney(Object.values(items).filter((i) => i.CartDeliveryGroupId === group.Id && i.Type === 'Product').map((i) => Number(i.TotalPrice)));
+        const goods = sumMoney(
+          Object.values(items)
+            .filter((i) => i.CartDeliveryGroupId === group.Id && i.Type === 'Product')
+            .map((i) => Number(i.TotalPrice)),
+        );
         for (const m of methods) {
-          cart.deliveryMethods[`${String(group.Id)}:${String(m.Id)}`] = { CartDeliveryGroupId: group.Id, DeliveryMethodId: m.Id, Name: m.Name, ShippingFee: goods > 100 ? 0 : Number(m.ShippingFee), Carrier: m.Carrier };
+          cart.deliveryMethods[`${String(group.Id)}:${String(m.Id)}`] = {
+            CartDeliveryGroupId: group.Id,
+            DeliveryMethodId: m.Id,
+            Name: m.Name,
+            ShippingFee: goods > 100 ? 0 : Number(m.ShippingFee),
+            Carrier: m.Carrier,
+          };
         }
       }
     });
@@ -55,7 +81,17 @@ const flow: FlowDefinition = {
   id: 'with-credit-check',
   steps: DEFAULT_FLOW.steps.flatMap((s) =>
     s.key === 'cartToOrder'
-      ? [{ key: 'creditCheck', label: 'Credit Check', kind: 'async' as const, action: 'creditCheckAction', validationType: 'Other', description: 'Checks the account’s credit.' }, s]
+      ? [
+          {
+            key: 'creditCheck',
+            label: 'Credit Check',
+            kind: 'async' as const,
+            action: 'creditCheckAction',
+            validationType: 'Other',
+            description: 'Checks the account’s credit.',
+          },
+          s,
+        ]
       : [s],
   ),
 };
@@ -79,7 +115,8 @@ try {
   const refused = await engine.runCheckout(ids.cart!, { ...as, answers: { poNumber: 'PO-2024-17' } });
   for (const line of demo.formatTrajectory(refused)) console.log(line);
   console.log(`   → ${refused.status} in ${refused.state}: ${refused.errors.join(' | ')}`);
-  if (refused.status !== 'error' || refused.trajectory.at(-1)?.state !== 'creditCheck') throw new Error('the credit check should have refused the order');
+  if (refused.status !== 'error' || refused.trajectory.at(-1)?.state !== 'creditCheck')
+    throw new Error('the credit check should have refused the order');
 
   console.log('\n2. Cancel, raise the limit to 1,000.00 and check out again:');
   const [cancel] = await engine.invoke('cancelCartAsyncOperation', [{ cartId: ids.cart }], as);
@@ -87,9 +124,11 @@ try {
   creditLimits.set(ids.acme!, 1000);
   const run = await engine.runCheckout(ids.cart!, as);
   for (const line of demo.formatTrajectory(run)) console.log(line);
-  const charges = (await engine.query(`SELECT Name, TotalPrice FROM CartItem WHERE CartId = '${ids.cart}' AND Type = 'Charge'`, as)).records;
+  const charges = (await engine.query(`SELECT Name, TotalPrice FROM CartItem WHERE CartId = '${ids.cart}' AND Type = 'Charge'`, as))
+    .records;
   console.log(`   → ${run.status}; order ${run.orderId}; delivery charge ${charges.map((c) => `${c.Name} ${c.TotalPrice}`).join(', ')}`);
-  if (run.status !== 'complete' || charges.some((c) => c.TotalPrice !== 0)) throw new Error('expected a completed checkout with free shipping');
+  if (run.status !== 'complete' || charges.some((c) => c.TotalPrice !== 0))
+    throw new Error('expected a completed checkout with free shipping');
   console.log('✓ the store’s own credit-check step refused, then approved; its shipping calculator shipped for free');
 } finally {
   await engine.close();

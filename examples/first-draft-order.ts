@@ -37,17 +37,32 @@ const check = <T extends { isSuccess: boolean; errors: unknown }>(label: string,
   return r as T & { outputValues: Record<string, string> };
 };
 
-const session = check('checkoutSessionAction', await engine.invoke('checkoutSessionAction', [{ cartId: ids.cart, initialState: 'Start' }], as));
+const session = check(
+  'checkoutSessionAction',
+  await engine.invoke('checkoutSessionAction', [{ cartId: ids.cart, initialState: 'Start' }], as),
+);
 const sessionId = session.outputValues.requestId!;
 console.log(`  session ${sessionId}, cart status ${(await engine.getRecord('WebCart', ids.cart!)).Status}`);
 
-await engine.updateRecord('CartDeliveryGroup', ids.group0!, { DeliverToStreet: '500 Howard St', DeliverToCity: 'San Francisco', DeliverToPostalCode: '94105' }, as);
+await engine.updateRecord(
+  'CartDeliveryGroup',
+  ids.group0!,
+  { DeliverToStreet: '500 Howard St', DeliverToCity: 'San Francisco', DeliverToPostalCode: '94105' },
+  as,
+);
 console.log('✓ shipping address set on the delivery group');
 
 await engine.updateRecord('CartCheckoutSession', sessionId, { State: 'Checkout Summary' }, as);
 console.log(`✓ State → ${(await engine.getRecord('CartCheckoutSession', sessionId)).State}`);
 
-check('updateCheckoutSessionStateAction (claim cartToOrder)', await engine.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: sessionId, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }], as));
+check(
+  'updateCheckoutSessionStateAction (claim cartToOrder)',
+  await engine.invoke(
+    'updateCheckoutSessionStateAction',
+    [{ checkoutSessionId: sessionId, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }],
+    as,
+  ),
+);
 
 const run = check('cartToOrderAction (runAsync)', await engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: true }], as));
 const opId = run.outputValues.backgroundOperationId!;
@@ -61,11 +76,20 @@ while (op.Status === 'New' || op.Status === 'Running') {
 console.log(`  operation ${opId}: ${op.Status}`);
 
 const s = await engine.getRecord('CartCheckoutSession', sessionId);
-const [order] = (await engine.query(`SELECT Id, Status, GrandTotalAmount, TotalTaxAmount, PoNumber FROM Order WHERE Id = '${s.OrderId}'`, as)).records;
-const lines = await engine.query(`SELECT Type, Description, Quantity, UnitPrice, TotalLineAmount FROM OrderItem WHERE OrderId = '${s.OrderId}' ORDER BY Type`, as);
+const [order] = (
+  await engine.query(`SELECT Id, Status, GrandTotalAmount, TotalTaxAmount, PoNumber FROM Order WHERE Id = '${s.OrderId}'`, as)
+).records;
+const lines = await engine.query(
+  `SELECT Type, Description, Quantity, UnitPrice, TotalLineAmount FROM OrderItem WHERE OrderId = '${s.OrderId}' ORDER BY Type`,
+  as,
+);
 const cart = await engine.getRecord('WebCart', ids.cart!);
-console.log(`✓ draft order ${order!.Id}: Status ${order!.Status}, GrandTotalAmount ${order!.GrandTotalAmount} (cart ${cart.GrandTotalAmount}), PO ${order!.PoNumber}`);
-for (const l of lines.records) console.log(`  ${String(l.Type).padEnd(16)} ${String(l.Description).padEnd(10)} × ${l.Quantity} @ ${l.UnitPrice} = ${l.TotalLineAmount}`);
+console.log(
+  `✓ draft order ${order!.Id}: Status ${order!.Status}, GrandTotalAmount ${order!.GrandTotalAmount} (cart ${cart.GrandTotalAmount}), PO ${order!.PoNumber}`,
+);
+for (const l of lines.records)
+  console.log(`  ${String(l.Type).padEnd(16)} ${String(l.Description).padEnd(10)} × ${l.Quantity} @ ${l.UnitPrice} = ${l.TotalLineAmount}`);
 console.log(`  session State ${s.State}, NextState ${s.NextState}, IsProcessing ${s.IsProcessing}`);
-if (order!.Status !== 'Draft' || order!.GrandTotalAmount !== cart.GrandTotalAmount) throw new Error('the draft order does not match the cart');
+if (order!.Status !== 'Draft' || order!.GrandTotalAmount !== cart.GrandTotalAmount)
+  throw new Error('the draft order does not match the cart');
 await engine.close();

@@ -48,7 +48,8 @@ const engine = await createCheckoutEngine({
   // The store's Apex class, as a stand-in: a thrown FlowFault is the flow's $Flow.FaultMessage.
   apex: {
     PoNumberCheck: async ({ poNumber }) => {
-      if (typeof poNumber !== 'string' || !/^PO-\d+$/i.test(poNumber)) throw new FlowFault(`'${String(poNumber)}' is not a PO number (PO-<digits>).`);
+      if (typeof poNumber !== 'string' || !/^PO-\d+$/i.test(poNumber))
+        throw new FlowFault(`'${String(poNumber)}' is not a PO number (PO-<digits>).`);
       return { normalized: poNumber.toUpperCase() };
     },
   },
@@ -57,7 +58,9 @@ const engine = await createCheckoutEngine({
 });
 const show = (iv: Interview) => {
   const note = iv.screen?.fields.find((f) => f.name === 'Problem')?.inputs.text;
-  console.log(`  ${iv.status}${iv.screen ? ` at ${iv.screen.name} (${iv.screen.availableActions.join('/')})` : ''}${note ? ` — says: ${String(note)}` : ''}${iv.outputs ? ` outputs ${JSON.stringify(iv.outputs)}` : ''}`);
+  console.log(
+    `  ${iv.status}${iv.screen ? ` at ${iv.screen.name} (${iv.screen.availableActions.join('/')})` : ''}${note ? ` — says: ${String(note)}` : ''}${iv.outputs ? ` outputs ${JSON.stringify(iv.outputs)}` : ''}`,
+  );
 };
 try {
   const { buyerId, cartId } = await demo.newCart(engine, { lines: 2, groups: 1 });

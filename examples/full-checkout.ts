@@ -21,9 +21,22 @@ try {
   const run = await engine.runCheckout(cartId, {
     ...as,
     answers: {
-      deliveryAddress: { DeliverToName: 'Acme Receiving', DeliverToStreet: '500 Harbor Way', DeliverToCity: 'Oakland', DeliverToState: 'CA', DeliverToPostalCode: '94607', DeliverToCountry: 'US' },
+      deliveryAddress: {
+        DeliverToName: 'Acme Receiving',
+        DeliverToStreet: '500 Harbor Way',
+        DeliverToCity: 'Oakland',
+        DeliverToState: 'CA',
+        DeliverToPostalCode: '94607',
+        DeliverToCountry: 'US',
+      },
       paymentMethodId: 'pm_test_visa', // the default TestPaymentGateway authorizes it
-      billingAddress: { BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingState: 'CA', BillingPostalCode: '94105', BillingCountry: 'US' },
+      billingAddress: {
+        BillingStreet: '1 Market St',
+        BillingCity: 'San Francisco',
+        BillingState: 'CA',
+        BillingPostalCode: '94105',
+        BillingCountry: 'US',
+      },
     },
   });
   for (const line of demo.formatTrajectory(run)) console.log(line);
@@ -31,12 +44,22 @@ try {
 
   const cart = await engine.getRecord('WebCart', cartId, as);
   const order = await engine.getRecord('Order', run.orderId!, as);
-  const { records: summaries } = await engine.query(`SELECT Id, OrderLifeCycleType, GrandTotalAmount FROM OrderSummary WHERE OriginalOrderId = '${run.orderId}'`, { userId: buyerId });
+  const { records: summaries } = await engine.query(
+    `SELECT Id, OrderLifeCycleType, GrandTotalAmount FROM OrderSummary WHERE OriginalOrderId = '${run.orderId}'`,
+    { userId: buyerId },
+  );
   const { records: taxes } = await engine.query(`SELECT Id FROM CartTax WHERE CartId = '${cartId}'`, as);
-  console.log(`\nCart ${cartId}: ${cart.Status}; products ${cart.TotalProductAmount}, charges ${cart.TotalChargeAmount}, tax ${cart.TotalTaxAmount} (${taxes.length} CartTax rows), total ${cart.GrandTotalAmount}`);
+  console.log(
+    `\nCart ${cartId}: ${cart.Status}; products ${cart.TotalProductAmount}, charges ${cart.TotalChargeAmount}, tax ${cart.TotalTaxAmount} (${taxes.length} CartTax rows), total ${cart.GrandTotalAmount}`,
+  );
   console.log(`Order ${order.Id}: ${order.Status}, total ${order.GrandTotalAmount}, payment authorized ${order.PaymentAuthorizationCode}`);
   console.log(`OrderSummary ${summaries[0]?.Id}: ${summaries[0]?.OrderLifeCycleType}`);
-  if (cart.Status !== 'Closed' || order.Status !== 'Activated' || summaries.length !== 1 || order.GrandTotalAmount !== cart.GrandTotalAmount) {
+  if (
+    cart.Status !== 'Closed' ||
+    order.Status !== 'Activated' ||
+    summaries.length !== 1 ||
+    order.GrandTotalAmount !== cart.GrandTotalAmount
+  ) {
     throw new Error('the checkout did not end as expected');
   }
   console.log(`✓ ${run.trajectory.length} states, cart Closed, order Activated with its OrderSummary`);

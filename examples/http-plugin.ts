@@ -24,19 +24,31 @@ try {
   const { cartId } = await demo.newCart(engine);
   const login = await fetch(`${base}/services/oauth2/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'demo', client_secret: 'demo', username: demo.users.buyer, password: demo.users.password }),
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'demo',
+      client_secret: 'demo',
+      username: demo.users.buyer,
+      password: demo.users.password,
+    }),
   });
   const { access_token: token } = (await login.json()) as { access_token: string };
   console.log(`✓ ${demo.users.buyer} logged in (HTTP ${login.status})`);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
-  const started = await fetch(`${base}/services/data/v64.0/actions/standard/checkoutSessionAction`, { method: 'POST', headers, body: JSON.stringify({ inputs: [{ cartId }] }) });
+  const started = await fetch(`${base}/services/data/v64.0/actions/standard/checkoutSessionAction`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ inputs: [{ cartId }] }),
+  });
   const [result] = (await started.json()) as { isSuccess: boolean; outputValues: { requestId: string } | null; errors: unknown }[];
   if (!result?.isSuccess) throw new Error(`checkoutSessionAction failed: ${JSON.stringify(result?.errors)}`);
   console.log(`✓ checkoutSessionAction → session ${result.outputValues!.requestId}`);
 
   const soql = encodeURIComponent(`SELECT Id, Status, GrandTotalAmount FROM WebCart WHERE Id = '${cartId}'`);
-  const { records } = (await (await fetch(`${base}/services/data/v64.0/query?q=${soql}`, { headers })).json()) as { records: Record<string, unknown>[] };
+  const { records } = (await (await fetch(`${base}/services/data/v64.0/query?q=${soql}`, { headers })).json()) as {
+    records: Record<string, unknown>[];
+  };
   console.log(`✓ cart ${String(records[0]?.Id)} is ${String(records[0]?.Status)}`);
   if (records[0]?.Status !== 'Checkout') throw new Error('the cart did not move to Checkout');
 } finally {

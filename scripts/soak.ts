@@ -50,8 +50,13 @@ async function main(): Promise<number> {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  if (values.help) return console.log(USAGE), 0;
-  const backends = values.backend === 'both' ? (['sqlite', 'postgres'] as const) : values.backend === 'sqlite' || values.backend === 'postgres' ? ([values.backend] as const) : null;
+  if (values.help) return (console.log(USAGE), 0);
+  const backends =
+    values.backend === 'both'
+      ? (['sqlite', 'postgres'] as const)
+      : values.backend === 'sqlite' || values.backend === 'postgres'
+        ? ([values.backend] as const)
+        : null;
   let buyers: number, users: number, seconds: number, processes: number, seed: number, maxSockets: number;
   try {
     if (!backends) throw new Error(`--backend must be sqlite, postgres or both, got '${values.backend}'.`);
@@ -93,7 +98,17 @@ async function main(): Promise<number> {
     const procs = backend === 'sqlite' ? 1 : processes!;
     log(`soak on ${backend}: ${buyers!} buyers, ${seconds!} s, ${procs} engine process(es), seed ${seed!}`);
     try {
-      const report = await runSoak({ backend, storage, buyers: buyers!, users: users!, seconds: seconds!, processes: procs, seed: seed!, maxSockets: maxSockets!, log });
+      const report = await runSoak({
+        backend,
+        storage,
+        buyers: buyers!,
+        users: users!,
+        seconds: seconds!,
+        processes: procs,
+        seed: seed!,
+        maxSockets: maxSockets!,
+        log,
+      });
       reports.push(report);
       for (const line of formatReport(report)) console.log(line);
     } finally {
@@ -102,7 +117,11 @@ async function main(): Promise<number> {
     }
   }
   const failed = reports.filter((r) => r.problems.length);
-  console.log(failed.length ? `SOAK FAILED on ${failed.map((r) => r.backend).join(', ')}` : `SOAK PASSED on ${reports.map((r) => r.backend).join(', ')}`);
+  console.log(
+    failed.length
+      ? `SOAK FAILED on ${failed.map((r) => r.backend).join(', ')}`
+      : `SOAK PASSED on ${reports.map((r) => r.backend).join(', ')}`,
+  );
   return failed.length ? 1 : 0;
 }
 

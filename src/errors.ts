@@ -66,15 +66,24 @@ export const ERRORS = {
     status: 400,
     message: "User Account Isn't Associated With the Store: the buyer account isn't a member of the cart's store.",
   },
-  CART_IN_PROGRESS: { code: 'BAD_REQUEST', status: 400, message: 'Cart Is Already in Progress: the requested cart is already being processed.' },
+  CART_IN_PROGRESS: {
+    code: 'BAD_REQUEST',
+    status: 400,
+    message: 'Cart Is Already in Progress: the requested cart is already being processed.',
+  },
   SESSION_NOT_CREATED: { code: 'UNKNOWN_EXCEPTION', status: 500, message: "The Session Wasn't Created: an internal error stopped it." },
   CANCEL_CLOSED_CART: { code: 'INVALID_OPERATION', status: 403, message: "Cancel a Closed Cart: a closed cart can't be canceled." },
-  CART_NOT_CHECKOUTABLE: { code: 'INVALID_OPERATION', status: 403, message: "Cart Isn't in the Checkout State: only an Active cart can start a checkout." },
+  CART_NOT_CHECKOUTABLE: {
+    code: 'INVALID_OPERATION',
+    status: 403,
+    message: "Cart Isn't in the Checkout State: only an Active cart can start a checkout.",
+  },
   // --- a cart becomes at most one order (src/domain/abandon.ts; docs/sessions-and-stock.md §3) ------
   CANCEL_ORDER_PLACED: {
     code: 'INVALID_OPERATION',
     status: 403,
-    message: "Cancel a Checkout With a Placed Order: the checkout's order is Activated, so canceling can't reopen the cart; nothing was changed.",
+    message:
+      "Cancel a Checkout With a Placed Order: the checkout's order is Activated, so canceling can't reopen the cart; nothing was changed.",
   },
   CART_LOCKED_BY_ORDER: {
     code: 'ENTITY_IS_LOCKED',
@@ -87,7 +96,11 @@ export const ERRORS = {
     status: 409,
     message: "Expected Validation Error: the checkout session's current state isn't the expected one.",
   },
-  INVALID_SESSION_ID: { code: 'UNKNOWN_EXCEPTION', status: 403, message: 'Invalid Checkout Session ID: no active checkout session has this ID.' },
+  INVALID_SESSION_ID: {
+    code: 'UNKNOWN_EXCEPTION',
+    status: 403,
+    message: 'Invalid Checkout Session ID: no active checkout session has this ID.',
+  },
   SESSION_NO_ACCESS: {
     code: 'INSUFFICIENT_ACCESS_OR_READONLY',
     status: 400,
@@ -103,13 +116,18 @@ export const ERRORS = {
   INVALID_FIELD_VALUE: { code: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', status: 400, message: 'Invalid field value:' },
   FIELD_VALUE_TYPE: { code: 'INVALID_TYPE_ON_FIELD_IN_RECORD', status: 400, message: 'Invalid field value:' },
   STRING_TOO_LONG: { code: 'STRING_TOO_LONG', status: 400, message: 'Value too long:' },
-  NUMBER_OUTSIDE_VALID_RANGE: { code: 'NUMBER_OUTSIDE_VALID_RANGE', status: 400, message: 'Value outside of valid range on numeric field:' },
+  NUMBER_OUTSIDE_VALID_RANGE: {
+    code: 'NUMBER_OUTSIDE_VALID_RANGE',
+    status: 400,
+    message: 'Value outside of valid range on numeric field:',
+  },
   FIELD_INTEGRITY: { code: 'FIELD_INTEGRITY_EXCEPTION', status: 400, message: 'The field value does not satisfy an integrity rule.' },
   // --- line rules (issue 17, src/domain/line-rules.ts) ----------------------------------------
   QUANTITY_SCALE: {
     code: 'NUMBER_OUTSIDE_VALID_RANGE',
     status: 400,
-    message: "Quantity outside of the product's quantity scale: the product is sold in whole units unless its QuantityScale allows decimals.",
+    message:
+      "Quantity outside of the product's quantity scale: the product is sold in whole units unless its QuantityScale allows decimals.",
   },
   LINE_ROUNDS_TO_FREE: {
     code: 'FIELD_INTEGRITY_EXCEPTION',
@@ -143,14 +161,16 @@ export const ERRORS = {
   CART_STATUS_MANAGED: {
     code: 'INVALID_OPERATION',
     status: 400,
-    message: "A cart's Checkout status is managed by the checkout actions: use checkoutSessionAction to start and cancelCartAsyncOperation to stop a checkout.",
+    message:
+      "A cart's Checkout status is managed by the checkout actions: use checkoutSessionAction to start and cancelCartAsyncOperation to stop a checkout.",
   },
   READ_ONLY_FIELD: { code: 'INVALID_FIELD_FOR_INSERT_UPDATE', status: 400, message: 'The field is read-only.' },
   // --- write rules of the object metadata (objects.ts `write`, `fixed`; docs/guarantees.md) -------
   FIELD_NOT_WRITABLE: {
     code: 'INVALID_FIELD_FOR_INSERT_UPDATE',
     status: 400,
-    message: "Unable to create/update fields: the caller's permissions don't allow writing them (a buyer writes only what a storefront buyer writes; prices, taxes, charges and orders come from checkout).",
+    message:
+      "Unable to create/update fields: the caller's permissions don't allow writing them (a buyer writes only what a storefront buyer writes; prices, taxes, charges and orders come from checkout).",
   },
   FIELD_NOT_UPDATABLE: {
     code: 'INVALID_FIELD_FOR_INSERT_UPDATE',
@@ -162,7 +182,11 @@ export const ERRORS = {
     status: 400,
     message: 'Your attempt to delete the record could not be completed because other records still point at it:',
   },
-  RECORD_LOCKED: { code: 'ENTITY_IS_LOCKED', status: 400, message: 'The record is locked: a Closed cart and an Activated order are final.' },
+  RECORD_LOCKED: {
+    code: 'ENTITY_IS_LOCKED',
+    status: 400,
+    message: 'The record is locked: a Closed cart and an Activated order are final.',
+  },
   INITIAL_STATE_NOT_ALLOWED: {
     code: 'INSUFFICIENT_ACCESS_OR_READONLY',
     status: 403,
@@ -196,18 +220,24 @@ export const ERRORS = {
   UNABLE_TO_LOCK_ROW: {
     code: 'UNABLE_TO_LOCK_ROW',
     status: 409,
-    message: 'unable to obtain exclusive access to this record: another transaction held its lock longer than the lock wait allows; nothing was changed, try again.',
+    message:
+      'unable to obtain exclusive access to this record: another transaction held its lock longer than the lock wait allows; nothing was changed, try again.',
   },
   STORAGE_FULL: {
     code: 'STORAGE_LIMIT_EXCEEDED',
     status: 507,
     message: 'storage limit exceeded: the database has no space left for this write; nothing was changed.',
   },
-  STORAGE_UNAVAILABLE: { code: 'SERVICE_UNAVAILABLE', status: 503, message: 'The database is unavailable (connection lost or refused); try again.' },
+  STORAGE_UNAVAILABLE: {
+    code: 'SERVICE_UNAVAILABLE',
+    status: 503,
+    message: 'The database is unavailable (connection lost or refused); try again.',
+  },
   STORAGE_TIMEOUT: {
     code: 'REQUEST_RUNNING_TOO_LONG',
     status: 503,
-    message: 'Your request was running for too long, and has been stopped: a database statement exceeded the statement timeout; nothing was changed, try again.',
+    message:
+      'Your request was running for too long, and has been stopped: a database statement exceeded the statement timeout; nothing was changed, try again.',
   },
   // --- completion invariants (src/domain/completion-invariants.ts; docs/guarantees.md) ----------
   LINE_WITHOUT_DELIVERY_GROUP: {
@@ -215,7 +245,11 @@ export const ERRORS = {
     status: 400,
     message: "The cart can't become an order: a cart line isn't in a delivery group of the cart.",
   },
-  SHIP_TO_ADDRESS_MISSING: { code: 'CHECKOUT_SHIP_TO_ADDRESS_MISSING', status: 400, message: "The cart can't become an order: a delivery group has no ship-to address." },
+  SHIP_TO_ADDRESS_MISSING: {
+    code: 'CHECKOUT_SHIP_TO_ADDRESS_MISSING',
+    status: 400,
+    message: "The cart can't become an order: a delivery group has no ship-to address.",
+  },
   DELIVERY_METHOD_NOT_CHOSEN: {
     code: 'CHECKOUT_DELIVERY_METHOD_NOT_CHOSEN',
     status: 400,
@@ -243,9 +277,14 @@ export const ERRORS = {
   INTERVIEW_BUSY: {
     code: 'UNABLE_TO_LOCK_ROW',
     status: 409,
-    message: 'The flow interview is being navigated by another request (or changed while this one waited): nothing was run; read the interview again, then navigate.',
+    message:
+      'The flow interview is being navigated by another request (or changed while this one waited): nothing was run; read the interview again, then navigate.',
   },
-  INTERVIEW_ENDED: { code: 'INVALID_OPERATION', status: 409, message: "The flow interview has ended (Finished or Error) and can't be navigated." },
+  INTERVIEW_ENDED: {
+    code: 'INVALID_OPERATION',
+    status: 409,
+    message: "The flow interview has ended (Finished or Error) and can't be navigated.",
+  },
   // --- inspection (src/inspect, issue 10) ------------------------------------------------------------
   INSPECTOR_UNREACHABLE: { code: 'INSPECTOR_UNREACHABLE', status: 502, message: 'The Stately inspector could not be reached.' },
 } as const satisfies Record<string, ErrorDef>;
@@ -285,7 +324,12 @@ export class EngineError extends Error {
 export class StorageFault extends EngineError {
   readonly committed: false | 'unknown';
 
-  constructor(key: 'UNABLE_TO_LOCK_ROW' | 'STORAGE_FULL' | 'STORAGE_UNAVAILABLE' | 'STORAGE_TIMEOUT', detail: string, committed: false | 'unknown', cause?: unknown) {
+  constructor(
+    key: 'UNABLE_TO_LOCK_ROW' | 'STORAGE_FULL' | 'STORAGE_UNAVAILABLE' | 'STORAGE_TIMEOUT',
+    detail: string,
+    committed: false | 'unknown',
+    cause?: unknown,
+  ) {
     super(key, detail);
     this.name = 'StorageFault';
     this.committed = committed;

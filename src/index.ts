@@ -21,7 +21,9 @@ export { CheckoutEngine, type CheckoutEngineOptions, type CallOptions } from './
  * @example const engine = await createCheckoutEngine({ storage: './checkout.db' })
  */
 export function createCheckoutEngine(opts: CheckoutEngineOptions = {}): Promise<CheckoutEngine> {
-  return createEngine(opts, { attachInspector: async (engine, option) => (await import('./inspect/attach.js')).attachInspector(engine, option) });
+  return createEngine(opts, {
+    attachInspector: async (engine, option) => (await import('./inspect/attach.js')).attachInspector(engine, option),
+  });
 }
 export type { Interview, InterviewScreen, InterviewScreenField, NavigateRequest } from './engine/interviews.js';
 export type { ApexContext, ApexStandIn, ComponentStandIn } from './engine/flow-standins.js';
@@ -56,7 +58,15 @@ export { openStorage } from './storage/index.js';
 export { openSqlite, SqliteStore, type SqliteOptions } from './storage/sqlite/index.js';
 export * from './integrations/index.js';
 export type { CheckoutRun, CheckoutAnswers, TrajectoryEntry, RunCheckoutOptions } from './engine/checkout-runner.js';
-export { demo, demoCatalogFixture, demoFixture, formatTrajectory, type CatalogTargets, type DemoOptions, type NewDemoCartOptions } from './demo/index.js';
+export {
+  demo,
+  demoCatalogFixture,
+  demoFixture,
+  formatTrajectory,
+  type CatalogTargets,
+  type DemoOptions,
+  type NewDemoCartOptions,
+} from './demo/index.js';
 // The scenario runner's names, listed (not `export *`): its deprecated `HistoryEntry` alias would
 // collide with the engine's session `HistoryEntry` exported below.
 export {

@@ -29,7 +29,11 @@ describe('examples', () => {
 
   for (const file of listed) {
     it(`${file} runs`, async () => {
-      const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=checkout-engine-source', '--import', 'tsx', `examples/${file}`], { cwd: root, timeout: 120_000 });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--conditions=checkout-engine-source', '--import', 'tsx', `examples/${file}`],
+        { cwd: root, timeout: 120_000 },
+      );
       expect(stdout).toMatch(/✓/);
     }, 180_000);
   }

@@ -12,7 +12,12 @@ import { GENERATED_PAGES, renderReadme } from '../scripts/readme-tables.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const read = (page: string) => readFileSync(join(root, page), 'utf8');
 const readme = read('README.md');
-const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 describe('README', () => {
   it('gives the two set-up commands', () => {

@@ -101,7 +101,8 @@ function documented5xx(status: number, code: string, message: string): boolean {
   return Object.entries(ERRORS).some(([key, d]) => key !== 'INTERNAL' && d.status === status && d.code === code);
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : 0);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : 0;
 const round = (n: number) => Math.round(n * 10) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -127,7 +128,10 @@ async function seedSoak(storage: string, buyers: number): Promise<Seeded> {
     const [group] = await s.find('BuyerGroup', { where: [{ field: 'Name', op: '=', value: 'Demo Buyers' }], limit: 1 });
     const [pricebook] = await s.find('Pricebook2', { limit: 1 });
     const [ground] = await s.find('OrderDeliveryMethod', { where: [{ field: 'Name', op: '=', value: 'Ground' }], limit: 1 });
-    const products = await s.find('Product2', { where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-0%' }], orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }] });
+    const products = await s.find('Product2', {
+      where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-0%' }],
+      orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }],
+    });
     const sold = await engine.seed({
       Product2: [{ ref: 'soldOut', Name: 'Sold-out widget', StockKeepingUnit: SOLD_OUT_SKU }],
       PricebookEntry: [{ Pricebook2Id: String(pricebook!.Id), Product2Id: '@soldOut', UnitPrice: 42, IsActive: true }],
@@ -146,10 +150,18 @@ async function seedSoak(storage: string, buyers: number): Promise<Seeded> {
         fx.Account!.push({ ref: `acct${k}`, Name: `Soak account ${k}` });
         fx.BuyerAccount!.push({ Name: `Soak account ${k}`, BuyerId: `@acct${k}`, BuyerStatus: 'Active' });
         fx.BuyerGroupMember!.push({ BuyerGroupId: String(group!.Id), BuyerId: `@acct${k}` });
-        fx.User!.push({ ref: `user${k}`, Username: `buyer${k}@soak.example`, Name: `Soak buyer ${k}`, AccountId: `@acct${k}`, Permissions: ['B2BCommerceIntegrator'], Password: PASSWORD });
+        fx.User!.push({
+          ref: `user${k}`,
+          Username: `buyer${k}@soak.example`,
+          Name: `Soak buyer ${k}`,
+          AccountId: `@acct${k}`,
+          Permissions: ['B2BCommerceIntegrator'],
+          Password: PASSWORD,
+        });
       }
       const ids = await engine.seed(fx);
-      for (let k = from; k < from + n; k++) out[k] = { username: `buyer${k}@soak.example`, userId: ids[`user${k}`]!, accountId: ids[`acct${k}`]! };
+      for (let k = from; k < from + n; k++)
+        out[k] = { username: `buyer${k}@soak.example`, userId: ids[`user${k}`]!, accountId: ids[`acct${k}`]! };
     };
     const lanes = Array.from({ length: 4 }, async () => {
       for (let from = chunks.shift(); from !== undefined; from = chunks.shift()) await seedChunk(from);
@@ -316,7 +328,13 @@ const CA_ADDRESS = {
   DeliverToPostalCode: '94607',
   DeliverToCountry: 'US',
 };
-const BILLING = { BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingState: 'CA', BillingPostalCode: '94105', BillingCountry: 'US' };
+const BILLING = {
+  BillingStreet: '1 Market St',
+  BillingCity: 'San Francisco',
+  BillingState: 'CA',
+  BillingPostalCode: '94105',
+  BillingCountry: 'US',
+};
 
 /** The steps a buyer walks after the first screen (the default flow, spec §2's call table). */
 const WALK: readonly FlowStep[] = DEFAULT_FLOW.steps.slice(1);
@@ -413,7 +431,11 @@ class Buyer {
   }
 
   private async session(id: string): Promise<Record<string, any>> {
-    const r = await this.call('GET CartCheckoutSession', 'GET', `${V}/sobjects/CartCheckoutSession/${id}?fields=Id,State,IsError,IsArchived,IsProcessing,OrderId`);
+    const r = await this.call(
+      'GET CartCheckoutSession',
+      'GET',
+      `${V}/sobjects/CartCheckoutSession/${id}?fields=Id,State,IsError,IsArchived,IsProcessing,OrderId`,
+    );
     this.expect(r, 'GET CartCheckoutSession', 200);
     return r.body;
   }
@@ -428,7 +450,11 @@ class Buyer {
     });
     this.expect(cart, 'POST WebCart', 201);
     const cartId = String(cart.body.id);
-    const group = await this.call('POST CartDeliveryGroup', 'POST', `${V}/sobjects/CartDeliveryGroup`, { CartId: cartId, Name: 'Dock', ...CA_ADDRESS });
+    const group = await this.call('POST CartDeliveryGroup', 'POST', `${V}/sobjects/CartDeliveryGroup`, {
+      CartId: cartId,
+      Name: 'Dock',
+      ...CA_ADDRESS,
+    });
     this.expect(group, 'POST CartDeliveryGroup', 201);
     const products = this.seeded.products;
     const lines = 1 + Math.floor(this.random() * 2);
@@ -466,7 +492,8 @@ class Buyer {
         const r = await this.call('PATCH CartItem', 'PATCH', `${V}/sobjects/CartItem/${cart.itemId}`, { Quantity: cart.quantity + 1 });
         this.expect(r, 'PATCH CartItem', 204);
         const old = await this.session(this.lastSession);
-        if (old.IsArchived !== true) throw new Unexpected(`session ${this.lastSession} isn't archived after its cart changed (${this.lastStop})`);
+        if (old.IsArchived !== true)
+          throw new Unexpected(`session ${this.lastSession} isn't archived after its cart changed (${this.lastStop})`);
         await this.checkout(cartId, 'normal', runAsync);
         return;
       }
@@ -484,13 +511,20 @@ class Buyer {
    * Walks one checkout of the cart. `stopAt` (an index into WALK): for `change`, stop there and
    * return 'stopped' (the caller changes the cart); for `cancel`, cancel there.
    */
-  private async checkout(cartId: string, scenario: Scenario, runAsync: boolean, stopAt?: number): Promise<'complete' | 'error' | 'canceled' | 'stopped'> {
+  private async checkout(
+    cartId: string,
+    scenario: Scenario,
+    runAsync: boolean,
+    stopAt?: number,
+  ): Promise<'complete' | 'error' | 'canceled' | 'stopped'> {
     const started = await this.action('checkoutSessionAction', { cartId });
     this.expect(started, 'checkoutSessionAction', 200);
     const sessionId = String(started.body[0].outputValues.requestId);
     if (this.tally.sessionIds.has(sessionId)) {
       const s = await this.session(sessionId);
-      throw new Unexpected(`checkoutSessionAction returned session ${sessionId} again for a new checkout (${this.lastStop}); it is ${JSON.stringify(s)}`);
+      throw new Unexpected(
+        `checkoutSessionAction returned session ${sessionId} again for a new checkout (${this.lastStop}); it is ${JSON.stringify(s)}`,
+      );
     }
     this.tally.sessionIds.add(sessionId);
     this.tally.started++;
@@ -501,7 +535,11 @@ class Buyer {
       if (stopAt === i) {
         if (runAsync && step.kind === 'async') {
           // Change or cancel while the step's operation is queued or running.
-          const claim = await this.action('updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: state, nextState: step.key });
+          const claim = await this.action('updateCheckoutSessionStateAction', {
+            checkoutSessionId: sessionId,
+            expCurrentState: state,
+            nextState: step.key,
+          });
           this.expect(claim, 'updateCheckoutSessionStateAction', 200);
           this.expect(await this.action(step.action!, { cartId, runAsync: true }), step.action!, 200);
         }
@@ -513,7 +551,11 @@ class Buyer {
         return this.cancel(cartId, sessionId);
       }
       if (step.kind === 'async' || step.kind === 'sync') {
-        const claim = await this.action('updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: state, nextState: step.key });
+        const claim = await this.action('updateCheckoutSessionStateAction', {
+          checkoutSessionId: sessionId,
+          expCurrentState: state,
+          nextState: step.key,
+        });
         this.expect(claim, 'updateCheckoutSessionStateAction', 200);
         const input: Record<string, unknown> = { cartId };
         if (step.kind === 'async') input.runAsync = runAsync;
@@ -521,14 +563,17 @@ class Buyer {
         const ran = await this.action(step.action!, input);
         const failing = this.failsAt(scenario, step.key);
         if (!failing) this.expect(ran, step.action!, 200);
-        if (runAsync && step.kind === 'async' && ran.status === 200) await this.waitFor(String(ran.body[0].outputValues.backgroundOperationId));
+        if (runAsync && step.kind === 'async' && ran.status === 200)
+          await this.waitFor(String(ran.body[0].outputValues.backgroundOperationId));
         if (failing || ran.status !== 200) {
           const s = await this.session(sessionId);
           if (s.IsError === true) {
             this.tally.errored++;
             return 'error';
           }
-          throw new Unexpected(`${step.action} for '${scenario}' answered ${ran.status} ${JSON.stringify(ran.body).slice(0, 200)}; the session is ${s.State} (IsError ${s.IsError})`);
+          throw new Unexpected(
+            `${step.action} for '${scenario}' answered ${ran.status} ${JSON.stringify(ran.body).slice(0, 200)}; the session is ${s.State} (IsError ${s.IsError})`,
+          );
         }
       } else {
         if (step.key === 'deliveryMethod') {
@@ -536,10 +581,16 @@ class Buyer {
           this.expect(r, 'setCheckoutDeliveryMethod', 200);
         } else if (step.key === 'paymentAndBillingAddress') {
           const pm = scenario === 'decline' ? 'pm_soak_decline' : scenario === 'gatewayError' ? 'pm_soak_error' : 'pm_soak_visa';
-          const r = await this.call('PATCH WebCart', 'PATCH', `${V}/sobjects/WebCart/${cartId}`, { PaymentMethodId: pm, PoNumber: 'PO-SOAK', ...BILLING });
+          const r = await this.call('PATCH WebCart', 'PATCH', `${V}/sobjects/WebCart/${cartId}`, {
+            PaymentMethodId: pm,
+            PoNumber: 'PO-SOAK',
+            ...BILLING,
+          });
           this.expect(r, 'PATCH WebCart', 204);
         }
-        const moved = await this.call('PATCH CartCheckoutSession.State', 'PATCH', `${V}/sobjects/CartCheckoutSession/${sessionId}`, { State: step.key });
+        const moved = await this.call('PATCH CartCheckoutSession.State', 'PATCH', `${V}/sobjects/CartCheckoutSession/${sessionId}`, {
+          State: step.key,
+        });
         this.expect(moved, `State → ${step.key}`, 204);
       }
       state = step.key;
@@ -551,7 +602,10 @@ class Buyer {
 
   /** The step a failing scenario fails at. */
   private failsAt(scenario: Scenario, step: string): boolean {
-    return (scenario === 'soldOut' && step === 'inventory') || ((scenario === 'decline' || scenario === 'gatewayError') && step === 'authorizePayment');
+    return (
+      (scenario === 'soldOut' && step === 'inventory') ||
+      ((scenario === 'decline' || scenario === 'gatewayError') && step === 'authorizePayment')
+    );
   }
 
   private async cancel(cartId: string, sessionId: string): Promise<'canceled'> {
@@ -578,7 +632,10 @@ class Buyer {
 // Afterwards: the invariants, read from the database through the library (no worker, no recovery)
 // ---------------------------------------------------------------------------------------------
 
-async function checkDatabase(engine: CheckoutEngine, tally: Tally): Promise<{ problems: string[]; database: SoakReport['database']; errorsByMessage: Map<string, number> }> {
+async function checkDatabase(
+  engine: CheckoutEngine,
+  tally: Tally,
+): Promise<{ problems: string[]; database: SoakReport['database']; errorsByMessage: Map<string, number> }> {
   const s = engine.core.storage;
   const problems = (await checkInvariants(engine)).slice(0, 50);
   const sessions = await s.find('CartCheckoutSession', {});
@@ -586,7 +643,12 @@ async function checkDatabase(engine: CheckoutEngine, tally: Tally): Promise<{ pr
   const opById = new Map(ops.map((o) => [String(o.Id), o]));
   const cvos = await s.find('CartValidationOutput', {});
   const cvoByOp = new Map<string, string[]>();
-  for (const v of cvos) if (v.BackgroundOperationId) (cvoByOp.get(String(v.BackgroundOperationId)) ?? cvoByOp.set(String(v.BackgroundOperationId), []).get(String(v.BackgroundOperationId))!).push(String(v.Message ?? ''));
+  for (const v of cvos)
+    if (v.BackgroundOperationId)
+      (
+        cvoByOp.get(String(v.BackgroundOperationId)) ??
+        cvoByOp.set(String(v.BackgroundOperationId), []).get(String(v.BackgroundOperationId))!
+      ).push(String(v.Message ?? ''));
   const orders = await s.find('Order', {});
   const errorsByMessage = new Map<string, number>();
   const add = (p: string) => problems.length < 200 && problems.push(p);
@@ -599,13 +661,16 @@ async function checkDatabase(engine: CheckoutEngine, tally: Tally): Promise<{ pr
     if (r.IsArchived === true) continue;
     if (r.IsError === true) {
       const op = r.BackgroundOperationId ? opById.get(String(r.BackgroundOperationId)) : undefined;
-      const messages = [op?.Error, ...(op ? (cvoByOp.get(String(op.Id)) ?? []) : [])].filter((m): m is string => typeof m === 'string' && m.trim() !== '');
+      const messages = [op?.Error, ...(op ? (cvoByOp.get(String(op.Id)) ?? []) : [])].filter(
+        (m): m is string => typeof m === 'string' && m.trim() !== '',
+      );
       if (!messages.length) add(`session ${id} is in error without a message`);
       const key = (messages[0] ?? '(none)').slice(0, 100);
       errorsByMessage.set(key, (errorsByMessage.get(key) ?? 0) + 1);
       continue;
     }
-    if (state !== 'complete') add(`session ${id} ended neither complete, archived nor in error: State ${String(r.State)}, IsProcessing ${String(r.IsProcessing)}`);
+    if (state !== 'complete')
+      add(`session ${id} ended neither complete, archived nor in error: State ${String(r.State)}, IsProcessing ${String(r.IsProcessing)}`);
   }
   // Nothing lost, nothing doubled: the sessions are the buyers' checkouts (plus none), each seen once.
   for (const id of tally.sessionIds) if (!sessionById.has(id)) add(`session ${id} a buyer started is not in the database`);
@@ -613,7 +678,10 @@ async function checkDatabase(engine: CheckoutEngine, tally: Tally): Promise<{ pr
   if (extra.length) add(`${extra.length} sessions in the database no buyer started (e.g. ${String(extra[0]!.Id)})`);
   for (const id of tally.completedSessions) {
     const r = sessionById.get(id);
-    if (!r || r.IsArchived === true || r.IsError === true || !r.OrderId) add(`session ${id} completed for its buyer but is stored as State ${String(r?.State)}, IsError ${String(r?.IsError)}, OrderId ${String(r?.OrderId)}`);
+    if (!r || r.IsArchived === true || r.IsError === true || !r.OrderId)
+      add(
+        `session ${id} completed for its buyer but is stored as State ${String(r?.State)}, IsError ${String(r?.IsError)}, OrderId ${String(r?.OrderId)}`,
+      );
   }
 
   // Every Order belongs to exactly one session, and every session's order exists.
@@ -624,11 +692,13 @@ async function checkDatabase(engine: CheckoutEngine, tally: Tally): Promise<{ pr
     else ordersBySession.set(sid, (ordersBySession.get(sid) ?? 0) + 1);
     const owners = sessions.filter((r) => r.OrderId === o.Id);
     if (owners.length !== 1) add(`Order ${String(o.Id)} is the OrderId of ${owners.length} sessions`);
-    else if (String(owners[0]!.Id) !== sid) add(`Order ${String(o.Id)} belongs to session ${sid} but is the OrderId of session ${String(owners[0]!.Id)}`);
+    else if (String(owners[0]!.Id) !== sid)
+      add(`Order ${String(o.Id)} belongs to session ${sid} but is the OrderId of session ${String(owners[0]!.Id)}`);
   }
   for (const [sid, n] of ordersBySession) if (n > 1) add(`session ${sid} has ${n} orders`);
   const orderIds = new Set(orders.map((o) => String(o.Id)));
-  for (const r of sessions) if (r.OrderId && !orderIds.has(String(r.OrderId))) add(`session ${String(r.Id)} names Order ${String(r.OrderId)}, which doesn't exist`);
+  for (const r of sessions)
+    if (r.OrderId && !orderIds.has(String(r.OrderId))) add(`session ${String(r.Id)} names Order ${String(r.OrderId)}, which doesn't exist`);
   for (const id of tally.completedSessions) {
     const order = orders.find((o) => o.Id === sessionById.get(id)?.OrderId);
     if (order && order.Status !== 'Activated') add(`Order ${String(order.Id)} of completed session ${id} is ${String(order.Status)}`);
@@ -645,12 +715,15 @@ async function checkDatabase(engine: CheckoutEngine, tally: Tally): Promise<{ pr
   const holds = new Map<string, number>();
   for (const r of reservations) {
     byStatus[String(r.Status)] = (byStatus[String(r.Status)] ?? 0) + 1;
-    if (r.Status === 'Held' || r.Status === 'Ordered') holds.set(String(r.ProductInventoryId), (holds.get(String(r.ProductInventoryId)) ?? 0) + Number(r.Quantity ?? 0));
-    if (r.Status === 'Held') add(`ProductReservation ${String(r.Id)} of cart ${String(r.WebCartId)} is still Held after every checkout ended`);
+    if (r.Status === 'Held' || r.Status === 'Ordered')
+      holds.set(String(r.ProductInventoryId), (holds.get(String(r.ProductInventoryId)) ?? 0) + Number(r.Quantity ?? 0));
+    if (r.Status === 'Held')
+      add(`ProductReservation ${String(r.Id)} of cart ${String(r.WebCartId)} is still Held after every checkout ended`);
   }
   for (const inv of await s.find('ProductInventory', {})) {
     const want = holds.get(String(inv.Id)) ?? 0;
-    if (Number(inv.QuantityReserved ?? 0) !== want) add(`ProductInventory ${String(inv.Id)}: QuantityReserved ${String(inv.QuantityReserved)} but the ledger holds ${want}`);
+    if (Number(inv.QuantityReserved ?? 0) !== want)
+      add(`ProductInventory ${String(inv.Id)}: QuantityReserved ${String(inv.QuantityReserved)} but the ledger holds ${want}`);
   }
   return {
     problems,
@@ -681,12 +754,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   }
   const t0 = performance.now();
   const users = opts.users ?? opts.buyers;
-  if (!Number.isInteger(users) || users < 1 || users > opts.buyers) throw new Error(`users must be a whole number from 1 to buyers (${opts.buyers}), got ${users}.`);
+  if (!Number.isInteger(users) || users < 1 || users > opts.buyers)
+    throw new Error(`users must be a whole number from 1 to buyers (${opts.buyers}), got ${users}.`);
   const seeded = await seedSoak(opts.storage, users);
   const seedSeconds = (performance.now() - t0) / 1000;
   log(`seeded ${users} users for ${opts.buyers} buyers in ${seedSeconds.toFixed(1)} s; starting ${opts.processes} engine process(es)`);
 
-  const servers = await Promise.all(Array.from({ length: opts.processes }, () => startServerProc(opts.storage, opts.workerConcurrency ?? 4)));
+  const servers = await Promise.all(
+    Array.from({ length: opts.processes }, () => startServerProc(opts.storage, opts.workerConcurrency ?? 4)),
+  );
   const stats = new Stats();
   const clients = servers.map((s) => new Client(s.url, opts.maxSockets ?? 128, stats));
   const tally: Tally = {
@@ -706,7 +782,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const problems: string[] = [];
   try {
     const master = rng(opts.seed);
-    const buyers = Array.from({ length: opts.buyers }, (_, k) => new Buyer(clients[k % clients.length]!, seeded.buyers[k % users]!, seeded, rng(Math.floor(master() * 2 ** 32)), tally, stats));
+    const buyers = Array.from(
+      { length: opts.buyers },
+      (_, k) =>
+        new Buyer(clients[k % clients.length]!, seeded.buyers[k % users]!, seeded, rng(Math.floor(master() * 2 ** 32)), tally, stats),
+    );
     const l0 = performance.now();
     // One login per user (the first of its buyers); the others take its token.
     const tokens = new Map<string, Promise<string>>();
@@ -716,12 +796,19 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     phaseCalls = -stats.calls;
     const p0 = performance.now();
     const until = p0 + opts.seconds * 1000;
-    const ticker = setInterval(() => log(`  ${Math.round((performance.now() - p0) / 1000)} s: ${tally.started} started, ${tally.completed} completed, ${stats.calls} calls`), 10_000);
+    const ticker = setInterval(
+      () =>
+        log(
+          `  ${Math.round((performance.now() - p0) / 1000)} s: ${tally.started} started, ${tally.completed} completed, ${stats.calls} calls`,
+        ),
+      10_000,
+    );
     const ended = await Promise.allSettled(buyers.map((b) => b.loop(until)));
     clearInterval(ticker);
     phase = (performance.now() - p0) / 1000;
     phaseCalls += stats.calls;
-    for (const e of ended) if (e.status === 'rejected') problems.push(`a buyer stopped: ${e.reason instanceof Error ? e.reason.message : String(e.reason)}`);
+    for (const e of ended)
+      if (e.status === 'rejected') problems.push(`a buyer stopped: ${e.reason instanceof Error ? e.reason.message : String(e.reason)}`);
   } finally {
     for (const c of clients) c.close();
     for (const s of servers) s.child.send({ type: 'close' });
@@ -731,7 +818,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   for (const [i, c] of closed.entries()) {
     internalErrors += c.internalErrors;
     if (c.code !== 0) problems.push(`engine process ${i + 1} exited with ${c.code}`);
-    for (const sample of c.samples.slice(0, 3)) problems.push(`engine process ${i + 1} reported an internal error: ${sample.split('\n').slice(0, 3).join(' | ')}`);
+    for (const sample of c.samples.slice(0, 3))
+      problems.push(`engine process ${i + 1} reported an internal error: ${sample.split('\n').slice(0, 3).join(' | ')}`);
   }
   if (internalErrors) problems.push(`${internalErrors} internal errors reported by the engine processes`);
   log(`checkout phase ${phase.toFixed(1)} s; engines stopped; checking the database`);
@@ -753,7 +841,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     latency[label] = { n: xs.length, p50: round(percentile(xs, 50)), p99: round(percentile(xs, 99)), max: round(xs[xs.length - 1] ?? 0) };
   }
   const all = [...stats.latency].flatMap(([label, xs]) => (label === 'login' ? [] : xs)).sort((a, b) => a - b);
-  latency['(all but login)'] = { n: all.length, p50: round(percentile(all, 50)), p99: round(percentile(all, 99)), max: round(all[all.length - 1] ?? 0) };
+  latency['(all but login)'] = {
+    n: all.length,
+    p50: round(percentile(all, 50)),
+    p99: round(percentile(all, 99)),
+    max: round(all[all.length - 1] ?? 0),
+  };
   return {
     backend: opts.backend,
     processes: opts.processes,
@@ -763,7 +856,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     checkoutPhaseSeconds: round(phase),
     loginSeconds: round(loginSeconds),
     seedSeconds: round(seedSeconds),
-    checkouts: { started: tally.started, completed: tally.completed, errored: tally.errored, canceled: tally.canceled, changed: tally.changed, unexpected: tally.unexpected },
+    checkouts: {
+      started: tally.started,
+      completed: tally.completed,
+      errored: tally.errored,
+      canceled: tally.canceled,
+      changed: tally.changed,
+      unexpected: tally.unexpected,
+    },
     errorsByMessage: Object.fromEntries(db.errorsByMessage),
     scenarios: tally.scenarios,
     httpCalls: stats.calls,
@@ -782,18 +882,41 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 /** The report as text lines: the figures, then the problems (or "all invariants hold"). */
 export function formatReport(r: SoakReport): string[] {
   const out: string[] = [];
-  out.push(`== soak on ${r.backend}: ${r.processes} engine process(es), ${r.buyers} buyers (${r.users} users), ${r.seconds} s (checkout phase ${r.checkoutPhaseSeconds} s; seeding ${r.seedSeconds} s, logins ${r.loginSeconds} s)`);
+  out.push(
+    `== soak on ${r.backend}: ${r.processes} engine process(es), ${r.buyers} buyers (${r.users} users), ${r.seconds} s (checkout phase ${r.checkoutPhaseSeconds} s; seeding ${r.seedSeconds} s, logins ${r.loginSeconds} s)`,
+  );
   const c = r.checkouts;
-  out.push(`checkouts: ${c.started} started, ${c.completed} completed, ${c.errored} in error, ${c.canceled} canceled by the buyer, ${c.changed} canceled by a cart change (then started again), ${c.unexpected} unexpected`);
-  out.push(`scenarios: ${Object.entries(r.scenarios).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  out.push(`throughput: ${r.checkoutsPerSecond} completed checkouts/s, ${r.callsPerSecond} HTTP calls/s (${r.phaseCalls} calls in the checkout phase, ${r.httpCalls} with the logins)`);
-  out.push(`answers: ${Object.entries(r.answers).map(([k, v]) => `${k} ×${v}`).join(', ')}`);
+  out.push(
+    `checkouts: ${c.started} started, ${c.completed} completed, ${c.errored} in error, ${c.canceled} canceled by the buyer, ${c.changed} canceled by a cart change (then started again), ${c.unexpected} unexpected`,
+  );
+  out.push(
+    `scenarios: ${Object.entries(r.scenarios)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  out.push(
+    `throughput: ${r.checkoutsPerSecond} completed checkouts/s, ${r.callsPerSecond} HTTP calls/s (${r.phaseCalls} calls in the checkout phase, ${r.httpCalls} with the logins)`,
+  );
+  out.push(
+    `answers: ${Object.entries(r.answers)
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ')}`,
+  );
   out.push(`sessions in error, by message:`);
   for (const [m, n] of Object.entries(r.errorsByMessage)) out.push(`  ${String(n).padStart(6)}  ${m}`);
   out.push(`latency (ms)                          n      p50      p99      max`);
-  for (const [label, l] of Object.entries(r.latency)) out.push(`  ${label.padEnd(32)} ${String(l.n).padStart(7)} ${String(l.p50).padStart(8)} ${String(l.p99).padStart(8)} ${String(l.max).padStart(8)}`);
+  for (const [label, l] of Object.entries(r.latency))
+    out.push(
+      `  ${label.padEnd(32)} ${String(l.n).padStart(7)} ${String(l.p50).padStart(8)} ${String(l.p99).padStart(8)} ${String(l.max).padStart(8)}`,
+    );
   const d = r.database;
-  out.push(`database: ${d.sessions} sessions, ${d.orders} orders (${d.activatedOrders} Activated), ${d.operations} operations, reservations ${Object.entries(d.reservations).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+  out.push(
+    `database: ${d.sessions} sessions, ${d.orders} orders (${d.activatedOrders} Activated), ${d.operations} operations, reservations ${
+      Object.entries(d.reservations)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }`,
+  );
   if (r.unexpectedSamples.length) {
     out.push('unexpected answers (samples):');
     for (const s of r.unexpectedSamples.slice(0, 10)) out.push(`  ${s}`);
@@ -802,7 +925,9 @@ export function formatReport(r: SoakReport): string[] {
     out.push(`PROBLEMS (${r.problems.length}):`);
     for (const p of r.problems) out.push(`  ${p}`);
   } else {
-    out.push('all invariants hold: every checkout complete, archived or in error with a message; one session per Order; no operation New or Running; the stock ledger adds up; no undocumented 5xx');
+    out.push(
+      'all invariants hold: every checkout complete, archived or in error with a message; one session per Order; no operation New or Running; the stock ledger adds up; no undocumented 5xx',
+    );
   }
   return out;
 }

@@ -62,8 +62,18 @@ const base = asyncStepAction({
   operationName: 'Activate Order',
   completion: 'activate',
   extraInputs: [
-    { name: 'orderStatus', type: 'STRING', required: false, description: "Activated (default) or Draft (the order stays a draft; no summary)." },
-    { name: 'orderLifeCycleType', type: 'STRING', required: false, description: `MANAGED or UNMANAGED (default ${DEFAULT_LIFE_CYCLE}) for the OrderSummary.` },
+    {
+      name: 'orderStatus',
+      type: 'STRING',
+      required: false,
+      description: 'Activated (default) or Draft (the order stays a draft; no summary).',
+    },
+    {
+      name: 'orderLifeCycleType',
+      type: 'STRING',
+      required: false,
+      description: `MANAGED or UNMANAGED (default ${DEFAULT_LIFE_CYCLE}) for the OrderSummary.`,
+    },
   ],
   service: activateOrderService,
 });
@@ -74,10 +84,16 @@ export const activateOrderAction = {
   async run(env: Parameters<typeof base.run>[0], input: Record<string, unknown>) {
     // Bad option values are refused before any operation exists, so they never cost a session its state.
     if (input.orderStatus !== undefined && !STATUSES.includes(String(input.orderStatus))) {
-      throw new EngineError('INVALID_INPUT', `orderStatus must be one of ${STATUSES.join(', ')}; got '${String(input.orderStatus)}'.`, ['orderStatus']);
+      throw new EngineError('INVALID_INPUT', `orderStatus must be one of ${STATUSES.join(', ')}; got '${String(input.orderStatus)}'.`, [
+        'orderStatus',
+      ]);
     }
     if (input.orderLifeCycleType !== undefined && !LIFE_CYCLES.includes(String(input.orderLifeCycleType))) {
-      throw new EngineError('INVALID_INPUT', `orderLifeCycleType must be one of ${LIFE_CYCLES.join(', ')}; got '${String(input.orderLifeCycleType)}'.`, ['orderLifeCycleType']);
+      throw new EngineError(
+        'INVALID_INPUT',
+        `orderLifeCycleType must be one of ${LIFE_CYCLES.join(', ')}; got '${String(input.orderLifeCycleType)}'.`,
+        ['orderLifeCycleType'],
+      );
     }
     return base.run(env, input);
   },

@@ -26,7 +26,8 @@ export const authorizePaymentService: StepService = {
     const orderId = ctx.session.OrderId ? String(ctx.session.OrderId) : null;
     const order = orderId ? await ctx.core.storage.get('Order', orderId) : undefined;
     if (!order) throw new StepFailed('There is no order to pay for: run cartToOrderAction first.');
-    if (order.PaymentAuthorizationCode) return { paymentMethodId: String(order.PaymentMethodId), authorizationCode: String(order.PaymentAuthorizationCode) };
+    if (order.PaymentAuthorizationCode)
+      return { paymentMethodId: String(order.PaymentMethodId), authorizationCode: String(order.PaymentAuthorizationCode) };
     const cart = await ctx.core.storage.get('WebCart', ctx.cartId);
     const pm = typeof cart?.PaymentMethodId === 'string' && cart.PaymentMethodId ? cart.PaymentMethodId : null;
     const total = Number(order.GrandTotalAmount ?? 0);
@@ -65,7 +66,10 @@ export const authorizePaymentService: StepService = {
     }
     // The authorization, for the completion invariant payment-settled: it pays this order's total as authorized.
     if (auth.authorizationCode && auth.orderId !== undefined && auth.amount !== undefined) {
-      const stamps = { ...parseStamps(ctx.session._stamps), payment: { orderId: auth.orderId, amount: auth.amount, authorizationCode: auth.authorizationCode } };
+      const stamps = {
+        ...parseStamps(ctx.session._stamps),
+        payment: { orderId: auth.orderId, amount: auth.amount, authorizationCode: auth.authorizationCode },
+      };
       return { sessionFields: { _stamps: JSON.stringify(stamps) } };
     }
     return {};

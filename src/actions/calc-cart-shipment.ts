@@ -10,7 +10,7 @@ import { asyncStepAction } from './async-step.js';
 export const calcCartShipmentAction = asyncStepAction({
   name: 'calcCartShipmentAction',
   label: 'Calculate Cart Shipment Costs',
-  description: "Calculates the shipping cost options (CartDeliveryGroupMethod) of every delivery group.",
+  description: 'Calculates the shipping cost options (CartDeliveryGroupMethod) of every delivery group.',
   operationName: 'Calculate Shipment',
   service: calculatorStepService('shipping', 'Shipping'),
 });

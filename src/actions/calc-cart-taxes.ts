@@ -10,7 +10,7 @@ import { asyncStepAction } from './async-step.js';
 export const calcCartTaxesAction = asyncStepAction({
   name: 'calcCartTaxesAction',
   label: 'Calculate Cart Taxes',
-  description: "Calculates the taxes of every line (CartTax) and rolls them up into the cart totals.",
+  description: 'Calculates the taxes of every line (CartTax) and rolls them up into the cart totals.',
   operationName: 'Calculate Taxes',
   service: calculatorStepService('taxes', 'Taxes'),
 });

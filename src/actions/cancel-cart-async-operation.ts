@@ -19,24 +19,38 @@ export const cancelCartAsyncOperation: ActionDef = {
   label: 'Cancel Cart Async Operation',
   description: 'Cancels the current checkout of the cart (its background operation and session) so the cart is unlocked.',
   inputs: [{ name: 'cartId', type: 'ID', required: true, description: 'The ID of the cart whose checkout is canceled.' }],
-  outputs: [{ name: 'backgroundOperationId', type: 'ID', required: false, description: 'The ID of the background operation that was current, if any.' }],
+  outputs: [
+    {
+      name: 'backgroundOperationId',
+      type: 'ID',
+      required: false,
+      description: 'The ID of the background operation that was current, if any.',
+    },
+  ],
 
   async run(env, input) {
     const { core, caller } = env;
-    const opId = await core.atomically(async (tx) => {
-      const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true });
-      const failed = firstFailedRequirement(loaded.facts, 'cancel', CART_ACCESS_REQUIREMENTS);
-      if (failed) throw requirementError(failed);
-      if (loaded.cart!.Status === 'Closed') throw new EngineError('CANCEL_CLOSED_CART', '', ['cartId']);
-      if (!loaded.session) {
-        // Salesforce's Main template cancels first thing, on a cart that may have no session yet.
-        const flowId = env.sessionFlow ?? env.storeFlows[String(loaded.cart!.WebStoreId)] ?? env.defaultFlow ?? 'default';
-        if (core.flow(flowId).flow.convention.cancelWithoutSession) return null;
-        throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session to cancel.', ['cartId']);
-      }
-      await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now(), 'cancel', { operation: 'cancelCartAsyncOperation', callerId: caller.Id, input });
-      return (loaded.session.BackgroundOperationId as string | null) ?? null;
-    }, { origin: env.origin });
+    const opId = await core.atomically(
+      async (tx) => {
+        const loaded = await loadCartFacts(tx, caller, input.cartId, { forUpdate: true });
+        const failed = firstFailedRequirement(loaded.facts, 'cancel', CART_ACCESS_REQUIREMENTS);
+        if (failed) throw requirementError(failed);
+        if (loaded.cart!.Status === 'Closed') throw new EngineError('CANCEL_CLOSED_CART', '', ['cartId']);
+        if (!loaded.session) {
+          // Salesforce's Main template cancels first thing, on a cart that may have no session yet.
+          const flowId = env.sessionFlow ?? env.storeFlows[String(loaded.cart!.WebStoreId)] ?? env.defaultFlow ?? 'default';
+          if (core.flow(flowId).flow.convention.cancelWithoutSession) return null;
+          throw new EngineError('SESSION_NOT_READY', 'The cart has no active checkout session to cancel.', ['cartId']);
+        }
+        await cancelCheckout(core, tx, String(loaded.cart!.Id), core.now(), 'cancel', {
+          operation: 'cancelCartAsyncOperation',
+          callerId: caller.Id,
+          input,
+        });
+        return (loaded.session.BackgroundOperationId as string | null) ?? null;
+      },
+      { origin: env.origin },
+    );
     return { backgroundOperationId: opId };
   },
 };

@@ -23,7 +23,8 @@ export const cartToOrderService: StepService = {
     // One read answers both: a retry finds this session's order; any other order of the cart means
     // the cart already became an order — at most one, ever (Order.CartId is unique; docs/sessions-and-stock.md §3).
     const [existing] = await tx.find('Order', { where: [{ field: 'CartId', op: '=', value: ctx.cartId }], limit: 1 });
-    if (existing && existing._sessionId === orn) return { output: { OrderId: String(existing.Id) }, sessionFields: { OrderReferenceNumber: orn } };
+    if (existing && existing._sessionId === orn)
+      return { output: { OrderId: String(existing.Id) }, sessionFields: { OrderReferenceNumber: orn } };
     if (existing) throw new StepFailed(`The cart already has order ${String(existing.Id)}: a cart becomes at most one order.`);
     const cart = await tx.get('WebCart', ctx.cartId);
     if (!cart) throw new StepFailed('The cart no longer exists.');
@@ -31,7 +32,9 @@ export const cartToOrderService: StepService = {
     const facts = await checkCompletionAtCommit(ctx.core, tx, 'cartToOrder', session, ctx.completionFacts);
     const { groups, items, taxes } = facts;
     if (items.length === 0) {
-      throw new StepFailed('Looks like your cart is empty.', [{ Type: 'Other', Message: 'Looks like your cart is empty.', RelatedEntityId: ctx.cartId }]);
+      throw new StepFailed('Looks like your cart is empty.', [
+        { Type: 'Other', Message: 'Looks like your cart is empty.', RelatedEntityId: ctx.cartId },
+      ]);
     }
     const products = facts.products as ReadonlyMap<string, Row>;
     const draft = mapCartToOrder(
@@ -43,7 +46,9 @@ export const cartToOrderService: StepService = {
     if (!facts.flowComputes.includes('inventory') && facts.inventories.length) {
       const target = new Map<string, HoldRequest>();
       for (const inv of facts.inventories) {
-        const quantity = items.filter((i) => i.Type !== 'Charge' && i.Product2Id === inv.Product2Id).reduce((s, i) => s + Number(i.Quantity ?? 0), 0);
+        const quantity = items
+          .filter((i) => i.Type !== 'Charge' && i.Product2Id === inv.Product2Id)
+          .reduce((s, i) => s + Number(i.Quantity ?? 0), 0);
         const first = items.find((i) => i.Type !== 'Charge' && i.Product2Id === inv.Product2Id);
         if (quantity > 0) target.set(String(inv.Id), { quantity, relatedEntityId: first ? String(first.Id) : undefined });
       }

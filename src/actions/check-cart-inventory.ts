@@ -10,7 +10,7 @@ import { asyncStepAction } from './async-step.js';
 export const checkCartInventoryAction = asyncStepAction({
   name: 'checkCartInventoryAction',
   label: 'Check Cart Inventory',
-  description: "Checks the inventory of every product in the cart (full inventory availability check).",
+  description: 'Checks the inventory of every product in the cart (full inventory availability check).',
   operationName: 'Check Inventory',
   service: calculatorStepService('inventory', 'Inventory'),
 });

@@ -34,7 +34,12 @@ export const checkoutSessionAction: ActionDef = {
   description: "Gets or creates the cart's checkout session and gives a new one its initial state; the cart's status becomes Checkout.",
   inputs: [
     { name: 'cartId', type: 'ID', required: true, description: 'The ID of the cart that transitions into a checkout.' },
-    { name: 'initialState', type: 'STRING', required: false, description: "State of a new session: the flow's first state ('Start', the default); another screen state needs ModifyAllData." },
+    {
+      name: 'initialState',
+      type: 'STRING',
+      required: false,
+      description: "State of a new session: the flow's first state ('Start', the default); another screen state needs ModifyAllData.",
+    },
   ],
   outputs: [{ name: 'requestId', type: 'ID', required: false, description: 'The ID of the CartCheckoutSession.' }],
 
@@ -60,7 +65,8 @@ export const checkoutSessionAction: ActionDef = {
         const cart = loaded.cart!;
         if (loaded.session) return String(loaded.session.Id);
         if (cart.Status === 'Closed') throw new EngineError('CART_CLOSED', '', ['cartId']);
-        if (IN_PROGRESS_STATUSES.includes(String(cart.Status))) throw new EngineError('CART_IN_PROGRESS', `The cart's status is ${String(cart.Status)}.`, ['cartId']);
+        if (IN_PROGRESS_STATUSES.includes(String(cart.Status)))
+          throw new EngineError('CART_IN_PROGRESS', `The cart's status is ${String(cart.Status)}.`, ['cartId']);
         if (cart.Status !== 'Active' && cart.Status !== 'Checkout') {
           throw new EngineError('CART_NOT_CHECKOUTABLE', `The cart's status is ${cart.Status}.`, ['cartId']);
         }
@@ -84,7 +90,11 @@ export const checkoutSessionAction: ActionDef = {
         // Starting past the first state would skip the steps that compute the order (inventory,
         // pricing, shipping, taxes): only an administrator may, e.g. to resume a migrated checkout.
         if (step.key !== flow.def.steps[0]!.key && !isAdmin(caller)) {
-          throw new EngineError('INITIAL_STATE_NOT_ALLOWED', `initialState '${String(input.initialState)}' isn't the first state '${flow.def.steps[0]!.label}' of flow '${flowId}'.`, ['initialState']);
+          throw new EngineError(
+            'INITIAL_STATE_NOT_ALLOWED',
+            `initialState '${String(input.initialState)}' isn't the first state '${flow.def.steps[0]!.label}' of flow '${flowId}'.`,
+            ['initialState'],
+          );
         }
         const at = core.now();
         const now = at.toISOString();

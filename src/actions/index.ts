@@ -49,13 +49,20 @@ export type { ActionError, ActionFailure, ActionSuccess, InvocationResult } from
 export function requireAction(name: unknown): ActionDef {
   const def = typeof name === 'string' ? ACTIONS.get(name) : undefined;
   if (!def) {
-    throw new EngineError('UNKNOWN_ACTION', `No standard action named '${String(name)}'. Available: ${[...ACTIONS.keys()].join(', ')}.`, ['actionName']);
+    throw new EngineError('UNKNOWN_ACTION', `No standard action named '${String(name)}'. Available: ${[...ACTIONS.keys()].join(', ')}.`, [
+      'actionName',
+    ]);
   }
   return def;
 }
 
 /** Runs an action once per input, in order; each input's failure is its own result. */
-export async function invokeAction(def: ActionDef, env: ActionEnv, inputs: readonly unknown[], onError?: (e: unknown) => void): Promise<InvocationResult[]> {
+export async function invokeAction(
+  def: ActionDef,
+  env: ActionEnv,
+  inputs: readonly unknown[],
+  onError?: (e: unknown) => void,
+): Promise<InvocationResult[]> {
   const results: InvocationResult[] = [];
   for (const raw of inputs) {
     try {

@@ -10,7 +10,7 @@ import { asyncStepAction } from './async-step.js';
 export const priceCart = asyncStepAction({
   name: 'priceCart',
   label: 'Price Cart',
-  description: "Reprices every line of the cart; changed prices are reported as CartValidationOutput warnings.",
+  description: 'Reprices every line of the cart; changed prices are reported as CartValidationOutput warnings.',
   operationName: 'Price Cart',
   service: calculatorStepService('pricing', 'Pricing'),
 });

@@ -69,7 +69,11 @@ export function parseActionInput(def: ActionDef, raw: unknown): Record<string, u
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const p = byLower.get(k.toLowerCase());
     if (!p) {
-      throw new EngineError('INVALID_INPUT', `Unknown input parameter '${k}' for ${def.name}; expected ${def.inputs.map((i) => i.name).join(', ')}.`, [k]);
+      throw new EngineError(
+        'INVALID_INPUT',
+        `Unknown input parameter '${k}' for ${def.name}; expected ${def.inputs.map((i) => i.name).join(', ')}.`,
+        [k],
+      );
     }
     if (v === null || v === undefined) continue;
     if (p.type === 'BOOLEAN') {
@@ -77,7 +81,8 @@ export function parseActionInput(def: ActionDef, raw: unknown): Record<string, u
       else if (v === 'true' || v === 'false') out[p.name] = v === 'true';
       else throw new EngineError('INVALID_INPUT', `Input parameter '${p.name}' of ${def.name} must be a boolean.`, [p.name]);
     } else {
-      if (typeof v !== 'string') throw new EngineError('INVALID_INPUT', `Input parameter '${p.name}' of ${def.name} must be a string.`, [p.name]);
+      if (typeof v !== 'string')
+        throw new EngineError('INVALID_INPUT', `Input parameter '${p.name}' of ${def.name} must be a string.`, [p.name]);
       out[p.name] = v;
     }
   }

@@ -31,47 +31,59 @@ export const updateCheckoutSessionStateAction: ActionDef = {
 
   async run(env, input) {
     const { core, caller } = env;
-    return core.atomically(async (tx) => {
-      const parsed = parseId(input.checkoutSessionId, [SESSION_PREFIX]);
-      // One read: the session, its cart, the caller's share, the operation and the store's expiry.
-      const at = core.now();
-      const loaded = parsed.ok ? await loadSessionFacts(tx, caller, parsed.id, { forUpdate: true, now: at, kept: env.keptCheckout }) : undefined;
-      if (loaded?.expired) return expireInCall(core, tx, loaded, at);
-      const session = loaded?.session;
-      // A session whose cart the caller can't see answers exactly like one that doesn't exist.
-      if (!session || session.IsArchived === true || !cartVisible(loaded!.facts)) {
-        throw new EngineError('INVALID_SESSION_ID', parsed.ok ? '' : parsed.message, ['checkoutSessionId']);
-      }
-      if (!caller.IsActive || !INVOKE_PERMISSIONS.some((p) => caller.Permissions.includes(p))) {
-        throw new EngineError('USER_CANT_INVOKE');
-      }
-      const cart = loaded!.cart;
-      const mad = caller.Permissions.includes('ModifyAllData');
-      const canEdit =
-        !!cart &&
-        (mad || ((cart.OwnerId === caller.Id || loaded!.facts.shareAccess === 'Edit') && caller.AccountId !== null && caller.AccountId === cart.AccountId));
-      if (!canEdit) throw new EngineError('SESSION_NO_ACCESS', '', ['checkoutSessionId']);
-      const { flow, machine } = core.flow(session._flow as string);
-      const exp = flow.resolve(String(input.expCurrentState));
-      if (!exp) throw new EngineError('INVALID_INPUT', `expCurrentState '${input.expCurrentState}' isn't a state of flow '${flow.def.id}'.`, ['expCurrentState']);
-      const next = flow.resolve(String(input.nextState));
-      if (!next) throw new EngineError('INVALID_INPUT', `nextState '${input.nextState}' isn't a state of flow '${flow.def.id}'.`, ['nextState']);
-      // Stored as written (a label stays a label); the machine compares what the names resolve to.
-      const t = await applySessionEvent(
-        tx,
-        machine,
-        session,
-        { type: 'CLAIM', expCurrentState: String(input.expCurrentState), nextState: String(input.nextState) },
-        core.now(),
-        {},
-        { operation: 'updateCheckoutSessionStateAction', callerId: caller.Id, input },
-        (loaded!.operation?.Status as string | undefined) ?? null,
-      );
-      if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, ['expCurrentState']);
-      // A claim of a screen or final state moves State at once (Order Confirmation → Complete).
-      await closeCartOnConfirmation(tx, flow, t.row, core.now());
-      return { requestId: String(session.Id) };
-    }, { origin: env.origin });
+    return core.atomically(
+      async (tx) => {
+        const parsed = parseId(input.checkoutSessionId, [SESSION_PREFIX]);
+        // One read: the session, its cart, the caller's share, the operation and the store's expiry.
+        const at = core.now();
+        const loaded = parsed.ok
+          ? await loadSessionFacts(tx, caller, parsed.id, { forUpdate: true, now: at, kept: env.keptCheckout })
+          : undefined;
+        if (loaded?.expired) return expireInCall(core, tx, loaded, at);
+        const session = loaded?.session;
+        // A session whose cart the caller can't see answers exactly like one that doesn't exist.
+        if (!session || session.IsArchived === true || !cartVisible(loaded!.facts)) {
+          throw new EngineError('INVALID_SESSION_ID', parsed.ok ? '' : parsed.message, ['checkoutSessionId']);
+        }
+        if (!caller.IsActive || !INVOKE_PERMISSIONS.some((p) => caller.Permissions.includes(p))) {
+          throw new EngineError('USER_CANT_INVOKE');
+        }
+        const cart = loaded!.cart;
+        const mad = caller.Permissions.includes('ModifyAllData');
+        const canEdit =
+          !!cart &&
+          (mad ||
+            ((cart.OwnerId === caller.Id || loaded!.facts.shareAccess === 'Edit') &&
+              caller.AccountId !== null &&
+              caller.AccountId === cart.AccountId));
+        if (!canEdit) throw new EngineError('SESSION_NO_ACCESS', '', ['checkoutSessionId']);
+        const { flow, machine } = core.flow(session._flow as string);
+        const exp = flow.resolve(String(input.expCurrentState));
+        if (!exp)
+          throw new EngineError('INVALID_INPUT', `expCurrentState '${input.expCurrentState}' isn't a state of flow '${flow.def.id}'.`, [
+            'expCurrentState',
+          ]);
+        const next = flow.resolve(String(input.nextState));
+        if (!next)
+          throw new EngineError('INVALID_INPUT', `nextState '${input.nextState}' isn't a state of flow '${flow.def.id}'.`, ['nextState']);
+        // Stored as written (a label stays a label); the machine compares what the names resolve to.
+        const t = await applySessionEvent(
+          tx,
+          machine,
+          session,
+          { type: 'CLAIM', expCurrentState: String(input.expCurrentState), nextState: String(input.nextState) },
+          core.now(),
+          {},
+          { operation: 'updateCheckoutSessionStateAction', callerId: caller.Id, input },
+          (loaded!.operation?.Status as string | undefined) ?? null,
+        );
+        if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, ['expCurrentState']);
+        // A claim of a screen or final state moves State at once (Order Confirmation → Complete).
+        await closeCartOnConfirmation(tx, flow, t.row, core.now());
+        return { requestId: String(session.Id) };
+      },
+      { origin: env.origin },
+    );
   },
 };
 

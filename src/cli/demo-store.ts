@@ -51,7 +51,10 @@ async function seedStore(engine: CheckoutEngine): Promise<number> {
 }
 
 /** A cart of the buyer whose session waits at checkoutSummary with no operation in flight, or null. */
-async function findReadyCart(engine: CheckoutEngine, buyerId: string): Promise<{ cartId: string; sessionId: string; claimed: boolean } | null> {
+async function findReadyCart(
+  engine: CheckoutEngine,
+  buyerId: string,
+): Promise<{ cartId: string; sessionId: string; claimed: boolean } | null> {
   const { records } = await engine.query(
     "SELECT Id, WebCartId, NextState, IsProcessing, BackgroundOperationId FROM CartCheckoutSession WHERE IsArchived = FALSE AND State = 'checkoutSummary' ORDER BY CreatedDate DESC",
     { userId: buyerId },
@@ -86,7 +89,9 @@ async function seedFreshCart(engine: CheckoutEngine, buyerId: string): Promise<n
   const full = demoFixture({ sessionState: 'checkoutSummary' });
   const fixture: Record<string, Record<string, unknown>[]> = {};
   for (const type of CART_PARTS) {
-    fixture[type] = (full[type] ?? []).map((rec) => Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, typeof v === 'string' && v in refs ? refs[v] : v])));
+    fixture[type] = (full[type] ?? []).map((rec) =>
+      Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, typeof v === 'string' && v in refs ? refs[v] : v])),
+    );
   }
   await engine.seed(fixture);
   return fixtureRecordCount(fixture);
@@ -109,7 +114,11 @@ export async function ensureDemoStore(engine: CheckoutEngine): Promise<DemoStore
     if (!ready) throw new EngineError('INTERNAL', 'The fresh demo cart is not ready for checkout.');
   }
   if (!ready.claimed) {
-    const [r] = await engine.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: ready.sessionId, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }], { userId: buyerId });
+    const [r] = await engine.invoke(
+      'updateCheckoutSessionStateAction',
+      [{ checkoutSessionId: ready.sessionId, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }],
+      { userId: buyerId },
+    );
     // Lost a race with another starting process: it claimed the same cart, which is just as ready.
     if (!r!.isSuccess && r!.errors?.[0]?.statusCode !== 'INVALID_OPERATION') throw new EngineError('INTERNAL', r!.errors?.[0]?.message);
   }

@@ -42,7 +42,9 @@ const line = (s: NodeJS.WritableStream, text = '') => s.write(`${text}\n`);
 export function formatInterview(iv: Interview): string[] {
   const out: string[] = [];
   if (iv.screen) {
-    out.push(`[${iv.status}] screen ${iv.screen.name}${iv.screen.label ? ` "${iv.screen.label}"` : ''}  (${iv.screen.availableActions.join(', ') || 'no actions'})`);
+    out.push(
+      `[${iv.status}] screen ${iv.screen.name}${iv.screen.label ? ` "${iv.screen.label}"` : ''}  (${iv.screen.availableActions.join(', ') || 'no actions'})`,
+    );
     for (const f of iv.screen.fields) {
       const inputs = Object.keys(f.inputs).length ? ` inputs=${JSON.stringify(f.inputs)}` : '';
       const outputs = f.outputNames.length ? ` outputs=${f.outputNames.join(',')}` : '';
@@ -70,7 +72,11 @@ function nextNavigation(file: unknown, iv: Interview, taken: { n: number }, wait
     const item = file[taken.n++];
     if (item === undefined) return undefined;
     if (!isObject(item)) throw new UsageError(`answers file: navigation ${taken.n} must be an object { action, answers }.`);
-    return { action: (item.action as NavigateRequest['action']) ?? dflt, ...(item.answers !== undefined ? { answers: item.answers as Answers } : {}), ...(item.waitMs !== undefined ? { waitMs: item.waitMs as number } : {}) };
+    return {
+      action: (item.action as NavigateRequest['action']) ?? dflt,
+      ...(item.answers !== undefined ? { answers: item.answers as Answers } : {}),
+      ...(item.waitMs !== undefined ? { waitMs: item.waitMs as number } : {}),
+    };
   }
   if (!isObject(file)) throw new UsageError('answers file: expected a list of navigations or a map of screen name → answers.');
   if (!(screen.name in file)) return screen.fields.some((f) => f.outputNames.length) ? undefined : { action: dflt };
@@ -80,7 +86,10 @@ function nextNavigation(file: unknown, iv: Interview, taken: { n: number }, wait
 }
 
 async function check(paths: string[], io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): Promise<number> {
-  const [{ createCheckoutEngine }, { formatIssue }] = await Promise.all([import('../engine/engine.js'), import('../engine/flow-loading.js')]);
+  const [{ createCheckoutEngine }, { formatIssue }] = await Promise.all([
+    import('../engine/engine.js'),
+    import('../engine/flow-loading.js'),
+  ]);
   const engine = await createCheckoutEngine({ storage: ':memory:', worker: false, recover: false });
   try {
     const issues = await engine.checkFlows(paths);
@@ -97,12 +106,17 @@ async function check(paths: string[], io: { out: NodeJS.WritableStream; err: Nod
   }
 }
 
-async function run(paths: string[], values: Record<string, unknown>, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): Promise<number> {
+async function run(
+  paths: string[],
+  values: Record<string, unknown>,
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+): Promise<number> {
   const flow = values.flow as string | undefined;
   if (!flow) throw new UsageError('flow run needs --flow <apiName>.');
   if (!values.answers) throw new UsageError('flow run needs --answers <file> (a list of navigations or a map screen name → answers).');
   const waitMs = values['wait-ms'] === undefined ? 10_000 : Number(values['wait-ms']);
-  if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > 120_000) throw new UsageError('--wait-ms must be a whole number from 0 to 120000.');
+  if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > 120_000)
+    throw new UsageError('--wait-ms must be a whole number from 0 to 120000.');
   const inputs: Record<string, unknown> = {};
   for (const kv of (values.input as string[] | undefined) ?? []) {
     const eq = kv.indexOf('=');
@@ -113,16 +127,25 @@ async function run(paths: string[], values: Record<string, unknown>, io: { out: 
   try {
     text = readFileSync(String(values.answers), 'utf8');
   } catch (e) {
-    throw new UsageError(`can't read the answers file '${String(values.answers)}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+    throw new UsageError(
+      `can't read the answers file '${String(values.answers)}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+    );
   }
-  const [{ parse: parseYaml }, { createCheckoutEngine }, { demo }] = await Promise.all([import('yaml'), import('../engine/engine.js'), import('../demo/index.js')]);
+  const [{ parse: parseYaml }, { createCheckoutEngine }, { demo }] = await Promise.all([
+    import('yaml'),
+    import('../engine/engine.js'),
+    import('../demo/index.js'),
+  ]);
   let file: unknown;
   try {
     file = parseYaml(text);
   } catch (e) {
     throw new UsageError(`the answers file isn't valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
   }
-  const engine: CheckoutEngine = await createCheckoutEngine({ storage: (values.db as string | undefined) ?? ':memory:', flowSources: paths });
+  const engine: CheckoutEngine = await createCheckoutEngine({
+    storage: (values.db as string | undefined) ?? ':memory:',
+    flowSources: paths,
+  });
   try {
     let userId: string;
     let cartId: string;
@@ -165,12 +188,14 @@ export async function flowCommand(args: string[], io: { out: NodeJS.WritableStre
     'wait-ms': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return line(io.out, FLOW_HELP), 0;
+  if (values.help) return (line(io.out, FLOW_HELP), 0);
   const [sub, ...paths] = positionals;
-  if (sub !== 'check' && sub !== 'run') throw new UsageError(sub ? `unknown flow subcommand '${sub}': use check or run.` : 'name a subcommand: check or run.');
+  if (sub !== 'check' && sub !== 'run')
+    throw new UsageError(sub ? `unknown flow subcommand '${sub}': use check or run.` : 'name a subcommand: check or run.');
   if (!paths.length) throw new UsageError(`flow ${sub} needs at least one flow file or folder.`);
   if (sub === 'check') {
-    for (const k of ['flow', 'answers', 'cart', 'input', 'db', 'wait-ms'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} applies to flow run, not flow check.`);
+    for (const k of ['flow', 'answers', 'cart', 'input', 'db', 'wait-ms'] as const)
+      if (values[k] !== undefined) throw new UsageError(`--${k} applies to flow run, not flow check.`);
     return check(paths, io);
   }
   try {

@@ -57,7 +57,13 @@ class DeferredStream extends Writable {
 async function prettyStream(out: NodeJS.WritableStream): Promise<NodeJS.WritableStream> {
   const [{ default: pinoPretty }, { PRETTY_HIDDEN_FIELDS }] = await Promise.all([import('pino-pretty'), import('../http/request-log.js')]);
   // A request line's message says method, path, status and ms: its fields would only repeat them (src/http/request-log.ts).
-  return pinoPretty({ destination: out, colorize: (out as { isTTY?: boolean }).isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: PRETTY_HIDDEN_FIELDS.join(','), sync: true }) as unknown as NodeJS.WritableStream;
+  return pinoPretty({
+    destination: out,
+    colorize: (out as { isTTY?: boolean }).isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: PRETTY_HIDDEN_FIELDS.join(','),
+    sync: true,
+  }) as unknown as NodeJS.WritableStream;
 }
 
 const HELP: Record<string, string> = {
@@ -206,8 +212,12 @@ function dbOf(v: string | undefined, io: CliIO, opts: { dflt?: string; existing?
   const db = v ?? io.env.CHECKOUT_ENGINE_DB ?? opts.dflt ?? DEFAULT_DB;
   if (db === ':memory:' || /^postgres(ql)?:\/\//i.test(db)) return db;
   const st = statSync(db, { throwIfNoEntry: false });
-  if (st?.isDirectory()) throw new UsageError(`--db '${db}' is a directory: give the database file path (e.g. ${join(db, 'checkout-engine.db')}).`);
-  if (!st && opts.existing) throw new UsageError(`No database at '${db}' (nothing was created): this command reads an existing database; check the path, or create one with 'checkout-engine seed' or 'checkout-engine serve'.`);
+  if (st?.isDirectory())
+    throw new UsageError(`--db '${db}' is a directory: give the database file path (e.g. ${join(db, 'checkout-engine.db')}).`);
+  if (!st && opts.existing)
+    throw new UsageError(
+      `No database at '${db}' (nothing was created): this command reads an existing database; check the path, or create one with 'checkout-engine seed' or 'checkout-engine serve'.`,
+    );
   if (!st && !existsSync(dirname(resolve(db)))) throw new UsageError(`--db '${db}': the folder ${dirname(db)} doesn't exist.`);
   return db;
 }
@@ -228,7 +238,10 @@ function readFixture(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new EngineError('INVALID_FIXTURE', `Can't read fixture file '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+    throw new EngineError(
+      'INVALID_FIXTURE',
+      `Can't read fixture file '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+    );
   }
 }
 
@@ -259,7 +272,9 @@ export function describeDb(db: string): string {
 
 async function serve(args: string[], io: CliIO, signals: boolean): Promise<number> {
   // `--inspect` takes an optional URL: a bare one (last, or before another option) means "local bridge".
-  args = args.flatMap((a, i) => (a === '--inspect' && (i === args.length - 1 || args[i + 1]!.startsWith('-')) ? ['--inspect', LOCAL_BRIDGE] : [a]));
+  args = args.flatMap((a, i) =>
+    a === '--inspect' && (i === args.length - 1 || args[i + 1]!.startsWith('-')) ? ['--inspect', LOCAL_BRIDGE] : [a],
+  );
   // One line per option (add a flag here, in HELP.serve, and where it is used).
   const { values, positionals } = parse(args, {
     port: { type: 'string' },
@@ -278,7 +293,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     'inspect-origin': { type: 'string', multiple: true },
     'public-url': { type: 'string' },
   });
-  if (values.help) return line(io.out, HELP.serve), 0;
+  if (values.help) return (line(io.out, HELP.serve), 0);
   if (positionals.length) throw new UsageError(`serve takes no positional arguments, got '${positionals[0]}'.`);
   const port = intOption('port', values.port ?? io.env.PORT, 3000);
   const ttl = intOption('token-ttl', values['token-ttl'], 7200);
@@ -286,7 +301,8 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   const db = dbOf(values.db, io);
   const { BUILTIN_FLOWS } = await import('../domain/flow.js');
   const flowIds = BUILTIN_FLOWS.map((f) => f.id);
-  if (values.flow !== undefined && !flowIds.includes(values.flow)) throw new UsageError(`--flow must be one of ${flowIds.join(', ')}; got '${values.flow}'${hint(values.flow, flowIds)}.`);
+  if (values.flow !== undefined && !flowIds.includes(values.flow))
+    throw new UsageError(`--flow must be one of ${flowIds.join(', ')}; got '${values.flow}'${hint(values.flow, flowIds)}.`);
   const logFormat = values['log-format'] ?? ((io.out as { isTTY?: boolean }).isTTY ? 'pretty' : 'json');
   if (logFormat !== 'pretty' && logFormat !== 'json') throw new UsageError(`--log-format must be pretty or json, got '${logFormat}'.`);
   const inspectPort = intOption('inspect-port', values['inspect-port'], 8080);
@@ -298,10 +314,21 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
   if (inspectUrl === LOCAL_BRIDGE) {
     // The bridge binds where the API does unless told otherwise, and wants its secret (docs/inspection.md).
     const { normalizeOrigin, startInspectorBridge } = await import('../inspect/bridge.js');
-    const origins = usage(() => (values['inspect-origin'] ?? []).flatMap((o) => o.split(',')).filter(Boolean).map(normalizeOrigin), '--inspect-origin');
-    bridge = await startInspectorBridge({ host: values['inspect-host'] ?? host, port: inspectPort, allowedOrigins: origins }).catch((e: NodeJS.ErrnoException) => {
-      throw e?.code === 'EADDRINUSE' ? new Error(`the inspector bridge's port ${inspectPort} is already in use; pass --inspect-port <n> (or 0 for any free port).`) : e;
-    });
+    const origins = usage(
+      () =>
+        (values['inspect-origin'] ?? [])
+          .flatMap((o) => o.split(','))
+          .filter(Boolean)
+          .map(normalizeOrigin),
+      '--inspect-origin',
+    );
+    bridge = await startInspectorBridge({ host: values['inspect-host'] ?? host, port: inspectPort, allowedOrigins: origins }).catch(
+      (e: NodeJS.ErrnoException) => {
+        throw e?.code === 'EADDRINUSE'
+          ? new Error(`the inspector bridge's port ${inspectPort} is already in use; pass --inspect-port <n> (or 0 for any free port).`)
+          : e;
+      },
+    );
     inspectUrl = bridge.wsUrl;
   } else if (inspectUrl !== undefined && !/^wss?:\/\//.test(inspectUrl)) {
     throw new UsageError(`--inspect takes a ws:// or wss:// URL, got '${inspectUrl}'.`);
@@ -319,7 +346,14 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     process.on('SIGTERM', () => handle('SIGTERM'));
   }
 
-  const [{ createCheckoutEngine }, { startServer }, { LATEST_VERSION }, { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore, fixtureRecordCount }, { parse: parseYaml }, { attachInspector }] = await Promise.all([
+  const [
+    { createCheckoutEngine },
+    { startServer },
+    { LATEST_VERSION },
+    { demoCurl, DEMO_ADMIN, DEMO_PASSWORD, DEMO_USERNAME, ensureDemoStore, fixtureRecordCount },
+    { parse: parseYaml },
+    { attachInspector },
+  ] = await Promise.all([
     import('../engine/engine.js'),
     import('../http/server.js'),
     import('../http/describe.js'),
@@ -328,7 +362,16 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     inspectUrl ? import('../inspect/attach.js') : { attachInspector: undefined },
   ]);
   let report: (err: unknown) => void = (err) => line(io.err, JSON.stringify({ level: 50, msg: 'engine error', err: String(err) }));
-  const engine = await createCheckoutEngine({ storage: db, defaultFlow: values.flow, onError: (e) => report(e), ...(inspectUrl ? { inspect: inspectUrl } : {}), ...(values.flows ? { flowSources: values.flows } : {}) }, { attachInspector }).catch(async (e) => {
+  const engine = await createCheckoutEngine(
+    {
+      storage: db,
+      defaultFlow: values.flow,
+      onError: (e) => report(e),
+      ...(inspectUrl ? { inspect: inspectUrl } : {}),
+      ...(values.flows ? { flowSources: values.flows } : {}),
+    },
+    { attachInspector },
+  ).catch(async (e) => {
     await bridge?.stop();
     throw e;
   });
@@ -349,13 +392,27 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
     });
     const log = server.app.log;
     report = (err) => log.error({ err }, 'engine error');
-    log.info({ event: 'started', url: server.url, db: describeDb(db), storage: engine.storageKind, seeded: (fixtureText !== undefined ? fixtureRecordCount(parseYaml(fixtureText)) : 0) + (demo?.seeded ?? 0), demo: !!demo }, 'checkout-engine listening');
+    log.info(
+      {
+        event: 'started',
+        url: server.url,
+        db: describeDb(db),
+        storage: engine.storageKind,
+        seeded: (fixtureText !== undefined ? fixtureRecordCount(parseYaml(fixtureText)) : 0) + (demo?.seeded ?? 0),
+        demo: !!demo,
+      },
+      'checkout-engine listening',
+    );
 
     line(io.out, `checkout-engine listening on ${server.url}`);
     line(io.out, `  database: ${describeDb(db)}`);
     line(io.out, `  API:      ${server.url}/services/data/v${LATEST_VERSION}   OpenAPI: ${server.url}/openapi.json`);
     line(io.out, `  page:     ${server.url}/   (statecharts and live sessions; sign in with a user of this database)`);
-    if (inspectUrl) line(io.out, `  inspect:  ${bridge ? `Stately inspector bridge on ${bridge.pageUrl} (open it in a browser; the #token part is its secret)` : inspectUrl}`);
+    if (inspectUrl)
+      line(
+        io.out,
+        `  inspect:  ${bridge ? `Stately inspector bridge on ${bridge.pageUrl} (open it in a browser; the #token part is its secret)` : inspectUrl}`,
+      );
     if (seeded) line(io.out, `  seeded:   ${values.seed} (${Object.keys(seeded).length} handles)`);
     if (demo) {
       line(io.out, `  demo store ${demo.created ? 'created' : 'found'}; demo cart ${demo.cartId} is claimed for cartToOrder`);
@@ -415,7 +472,7 @@ async function serve(args: string[], io: CliIO, signals: boolean): Promise<numbe
 
 async function seed(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(args, {});
-  if (values.help) return line(io.out, HELP.seed), 0;
+  if (values.help) return (line(io.out, HELP.seed), 0);
   if (positionals.length !== 1) throw new UsageError('seed takes exactly one fixture file.');
   const text = readFixture(positionals[0]!);
   const handles = await withEngine(dbOf(values.db, io), (engine) => engine.seed(text));
@@ -426,34 +483,59 @@ async function seed(args: string[], io: CliIO): Promise<number> {
 function table(rows: Record<string, unknown>[], cols: string[]): string {
   const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const fmt = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const fmt = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [fmt(cols), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => fmt(cols.map((c) => cell(r[c]))))].join('\n');
 }
 
 async function sessions(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(args, { all: { type: 'boolean' }, json: { type: 'boolean' }, limit: { type: 'string' } });
-  if (values.help) return line(io.out, HELP.sessions), 0;
+  if (values.help) return (line(io.out, HELP.sessions), 0);
   const [sub, id, ...extra] = positionals;
   if (sub === 'list' && id) throw new UsageError(`sessions list takes no session id, got '${id}'.`);
   if (sub === 'show' && (!id || extra.length)) throw new UsageError(`sessions show takes exactly one session id.`);
-  if (sub !== 'list' && sub !== 'show') throw new UsageError(sub === undefined ? "sessions takes 'list' or 'show <sessionId>'." : `sessions takes 'list' or 'show <sessionId>', got '${sub}'${hint(sub, ['list', 'show'])}.`);
+  if (sub !== 'list' && sub !== 'show')
+    throw new UsageError(
+      sub === undefined
+        ? "sessions takes 'list' or 'show <sessionId>'."
+        : `sessions takes 'list' or 'show <sessionId>', got '${sub}'${hint(sub, ['list', 'show'])}.`,
+    );
   const db = dbOf(values.db, io, { existing: true });
   if (sub === 'list') {
     const limit = intOption('limit', values.limit, 100);
     const list = await withEngine(db, (engine) => engine.listSessions({ includeArchived: values.all === true, limit }));
     if (values.json) line(io.out, JSON.stringify(list, null, 2));
-    else if (!list.length) line(io.out, values.all ? 'No checkout sessions.' : 'No active checkout sessions (use --all to include archived ones).');
-    else line(io.out, table(list, ['Id', 'WebCartId', 'State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived', 'OrderId', 'CreatedDate']));
+    else if (!list.length)
+      line(io.out, values.all ? 'No checkout sessions.' : 'No active checkout sessions (use --all to include archived ones).');
+    else
+      line(
+        io.out,
+        table(list, ['Id', 'WebCartId', 'State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived', 'OrderId', 'CreatedDate']),
+      );
     return 0;
   }
   {
     const d = await withEngine(db, async (engine) => ({ ...(await engine.sessionDetail(id!)), history: await engine.getHistory(id!) }));
-    if (values.json) return line(io.out, JSON.stringify(d, null, 2)), 0;
+    if (values.json) return (line(io.out, JSON.stringify(d, null, 2)), 0);
     const s = d.session;
     line(io.out, `Session ${s.Id}  (cart ${s.WebCartId})`);
-    line(io.out, `  State: ${s.State}   NextState: ${s.NextState ?? '—'}   IsProcessing: ${s.IsProcessing}   IsError: ${s.IsError}   IsArchived: ${s.IsArchived}`);
-    if (d.cart) line(io.out, `  Cart: ${d.cart.Name} — Status ${d.cart.Status}, GrandTotalAmount ${d.cart.GrandTotalAmount} ${d.cart.CurrencyIsoCode ?? ''}`.trimEnd());
-    if (d.operation) line(io.out, `  Operation ${d.operation.Id}: ${d.operation.Name ?? ''} ${d.operation.Status}${d.operation.Error ? ` — ${d.operation.Error}` : ''}`);
+    line(
+      io.out,
+      `  State: ${s.State}   NextState: ${s.NextState ?? '—'}   IsProcessing: ${s.IsProcessing}   IsError: ${s.IsError}   IsArchived: ${s.IsArchived}`,
+    );
+    if (d.cart)
+      line(
+        io.out,
+        `  Cart: ${d.cart.Name} — Status ${d.cart.Status}, GrandTotalAmount ${d.cart.GrandTotalAmount} ${d.cart.CurrencyIsoCode ?? ''}`.trimEnd(),
+      );
+    if (d.operation)
+      line(
+        io.out,
+        `  Operation ${d.operation.Id}: ${d.operation.Name ?? ''} ${d.operation.Status}${d.operation.Error ? ` — ${d.operation.Error}` : ''}`,
+      );
     else line(io.out, '  Operation: none');
     if (d.order) line(io.out, `  Order ${d.order.Id}: Status ${d.order.Status}, GrandTotalAmount ${d.order.GrandTotalAmount}`);
     else line(io.out, '  Order: none');
@@ -484,12 +566,17 @@ function eventLabel(e: Record<string, unknown>): string {
 
 async function inspect(args: string[], io: CliIO, signals: boolean): Promise<number> {
   const { values, positionals } = parse(args, { url: { type: 'string' }, port: { type: 'string' } });
-  if (values.help) return line(io.out, HELP.inspect), 0;
+  if (values.help) return (line(io.out, HELP.inspect), 0);
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one session id.');
-  if (values.url !== undefined && !/^wss?:\/\//.test(values.url)) throw new UsageError(`--url must be a ws:// or wss:// URL, got '${values.url}'.`);
+  if (values.url !== undefined && !/^wss?:\/\//.test(values.url))
+    throw new UsageError(`--url must be a ws:// or wss:// URL, got '${values.url}'.`);
   const port = intOption('port', values.port, 8080);
   const db = dbOf(values.db, io, { existing: true });
-  const [{ flushInspector, openInspector }, { replayHistory }, { startInspectorBridge }] = await Promise.all([import('../inspect/inspector.js'), import('../inspect/attach.js'), import('../inspect/bridge.js')]);
+  const [{ flushInspector, openInspector }, { replayHistory }, { startInspectorBridge }] = await Promise.all([
+    import('../inspect/inspector.js'),
+    import('../inspect/attach.js'),
+    import('../inspect/bridge.js'),
+  ]);
   const bridge = values.url ? undefined : await startInspectorBridge({ port });
   try {
     const inspector = openInspector(values.url ?? bridge!.wsUrl);
@@ -497,9 +584,15 @@ async function inspect(args: string[], io: CliIO, signals: boolean): Promise<num
     const delivered = await flushInspector(inspector);
     inspector.stop?.();
     if (!delivered) throw new EngineError('INSPECTOR_UNREACHABLE', `Couldn't deliver the replay to ${values.url ?? bridge!.baseUrl}.`);
-    line(io.out, `Replayed ${n} event${n === 1 ? '' : 's'} of session ${positionals[0]} to ${values.url ?? `the inspector bridge on ${bridge!.baseUrl}`}.`);
+    line(
+      io.out,
+      `Replayed ${n} event${n === 1 ? '' : 's'} of session ${positionals[0]} to ${values.url ?? `the inspector bridge on ${bridge!.baseUrl}`}.`,
+    );
     if (bridge && signals) {
-      line(io.out, `Open ${bridge.pageUrl} in a browser to see it (it keeps the last 200 messages; the #token part is its secret); Ctrl-C to stop.`);
+      line(
+        io.out,
+        `Open ${bridge.pageUrl} in a browser to see it (it keeps the last 200 messages; the #token part is its secret); Ctrl-C to stop.`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
@@ -512,8 +605,12 @@ async function inspect(args: string[], io: CliIO, signals: boolean): Promise<num
 }
 
 async function viz(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(args, { flow: { type: 'string' }, file: { type: 'string' }, flows: { type: 'string', multiple: true } });
-  if (values.help) return line(io.out, HELP.viz), 0;
+  const { values, positionals } = parse(args, {
+    flow: { type: 'string' },
+    file: { type: 'string' },
+    flows: { type: 'string', multiple: true },
+  });
+  if (values.help) return (line(io.out, HELP.viz), 0);
   if (positionals.length) throw new UsageError('viz takes no positional arguments; use --flow NAME, --file PATH or --flows PATH.');
   if (values.flows && values.file) throw new UsageError('Pass --flows or --file, not both.');
   if (values.flows) {
@@ -528,7 +625,10 @@ async function viz(args: string[], io: CliIO): Promise<number> {
     try {
       text = readFileSync(values.file, 'utf8');
     } catch (e) {
-      throw new EngineError('INVALID_FLOW', `Can't read flow file '${values.file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+      throw new EngineError(
+        'INVALID_FLOW',
+        `Can't read flow file '${values.file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      );
     }
     const { parse: parseYaml } = await import('yaml');
     try {
@@ -539,7 +639,10 @@ async function viz(args: string[], io: CliIO): Promise<number> {
   } else {
     const flows = builtInFlows();
     def = flows.get(values.flow ?? 'default');
-    if (!def) throw new UsageError(`No flow '${values.flow}'${hint(values.flow!, [...flows.keys()])}; built-in flows: ${[...flows.keys()].join(', ')}.`);
+    if (!def)
+      throw new UsageError(
+        `No flow '${values.flow}'${hint(values.flow!, [...flows.keys()])}; built-in flows: ${[...flows.keys()].join(', ')}.`,
+      );
   }
   try {
     line(io.out, flowMermaid(def));
@@ -551,7 +654,7 @@ async function viz(args: string[], io: CliIO): Promise<number> {
 
 async function demo(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(args, {});
-  if (values.help) return line(io.out, HELP.demo), 0;
+  if (values.help) return (line(io.out, HELP.demo), 0);
   if (positionals.length) throw new UsageError('demo takes no arguments.');
   const db = dbOf(values.db, { ...io, env: {} }, { dflt: ':memory:' });
   const { runDemo } = await import('../demo/run-demo.js');
@@ -559,14 +662,27 @@ async function demo(args: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIO, signals: boolean) => Promise<number>> = { serve, seed, sessions, inspect, viz, demo, run: (args, io) => runCommand(args, io), flow: (args, io) => flowCommand(args, io) };
+const COMMANDS: Record<string, (args: string[], io: CliIO, signals: boolean) => Promise<number>> = {
+  serve,
+  seed,
+  sessions,
+  inspect,
+  viz,
+  demo,
+  run: (args, io) => runCommand(args, io),
+  flow: (args, io) => flowCommand(args, io),
+};
 const COMMAND_NAMES = Object.keys(COMMANDS);
 
 /**
  * Runs the CLI with `argv` (without node and script); returns the exit code. `signals` makes
  * `serve` run until SIGINT/SIGTERM (the real process); without it `serve` returns once listening.
  */
-export async function main(argv: string[], io: CliIO = { out: process.stdout, err: process.stderr, env: process.env }, signals = true): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIO = { out: process.stdout, err: process.stderr, env: process.env },
+  signals = true,
+): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     line(cmd ? io.out : io.err, HELP.main);
@@ -578,7 +694,9 @@ export async function main(argv: string[], io: CliIO = { out: process.stdout, er
   }
   const run = COMMANDS[cmd];
   if (!run) {
-    const what = cmd.startsWith('-') ? `Unknown option '${cmd}'${hint(cmd, ['--help', '--version'])}` : `Unknown command '${cmd}'${hint(cmd, COMMAND_NAMES)}`;
+    const what = cmd.startsWith('-')
+      ? `Unknown option '${cmd}'${hint(cmd, ['--help', '--version'])}`
+      : `Unknown command '${cmd}'${hint(cmd, COMMAND_NAMES)}`;
     line(io.err, usageMessage('checkout-engine', `${what}.`, HELP.main!));
     return 2;
   }

@@ -39,14 +39,16 @@ export async function runCommand(args: string[], io: { out: NodeJS.WritableStrea
     concurrency: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) return io.out.write(`${RUN_HELP}\n`), 0;
+  if (values.help) return (io.out.write(`${RUN_HELP}\n`), 0);
   const over = values.over ?? 'engine';
   if (over !== 'engine' && over !== 'http') throw new UsageError(`--over must be engine or http, got '${over}'.`);
   const reporter = values.reporter ?? 'text';
   if (reporter !== 'text' && reporter !== 'junit') throw new UsageError(`--reporter must be text or junit, got '${reporter}'.`);
-  if (values.concurrency !== undefined && !/^[1-9]\d*$/.test(values.concurrency)) throw new UsageError(`--concurrency must be a positive whole number, got '${values.concurrency}'.`);
+  if (values.concurrency !== undefined && !/^[1-9]\d*$/.test(values.concurrency))
+    throw new UsageError(`--concurrency must be a positive whole number, got '${values.concurrency}'.`);
   const postgres = values.db !== undefined && /^postgres(ql)?:\/\//i.test(values.db);
-  if (values.keep && !postgres) throw new UsageError('--keep applies to --db postgres://… (SQLite files in a --db folder are always kept).');
+  if (values.keep && !postgres)
+    throw new UsageError('--keep applies to --db postgres://… (SQLite files in a --db folder are always kept).');
   if (!positionals.length) throw new UsageError('name at least one scenario file, folder or glob.');
   // The scenario code (engine, storage, Fastify) loads only now, so `run --help` stays fast.
   const [{ expandScenarioPaths }, { junitReport, progressLine, textReport }, { runScenarioFiles }] = await Promise.all([
@@ -57,8 +59,10 @@ export async function runCommand(args: string[], io: { out: NodeJS.WritableStrea
   const files = expandScenarioPaths(positionals);
   if (!files.length) throw new UsageError(`no scenario files match ${positionals.join(' ')}.`);
   const started = performance.now();
-  const results = await runScenarioFiles(files, { over, db: values.db, keep: values.keep === true, concurrency: values.concurrency ? Number(values.concurrency) : 4 }, (r, done, total) =>
-    io.err.write(`${progressLine(r, done, total)}${values.keep && r.schema ? ` (schema ${r.schema})` : ''}\n`),
+  const results = await runScenarioFiles(
+    files,
+    { over, db: values.db, keep: values.keep === true, concurrency: values.concurrency ? Number(values.concurrency) : 4 },
+    (r, done, total) => io.err.write(`${progressLine(r, done, total)}${values.keep && r.schema ? ` (schema ${r.schema})` : ''}\n`),
   );
   const report = reporter === 'junit' ? junitReport(results, process.cwd(), performance.now() - started) : `${textReport(results)}\n`;
   if (values.output) writeFileSync(values.output, report);

@@ -13,13 +13,19 @@ import { hint, UsageError } from './args.js';
 const line = (s: NodeJS.WritableStream, text = '') => s.write(`${text}\n`);
 
 /** Prints the chosen flow of `paths` as Mermaid on `out`; load issues go to `err`. Returns the exit code. */
-export async function vizFlowFiles(paths: string[], flow: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  const [{ createCheckoutEngine }, { builtinFlows }, { loadFlowSources, formatIssue, parseFlowXml }, { flowMetadataMermaid }] = await Promise.all([
-    import('../engine/engine.js'),
-    import('../engine/flow-loading.js'),
-    import('../flows/load.js'),
-    import('../inspect/mermaid.js'),
-  ]);
+export async function vizFlowFiles(
+  paths: string[],
+  flow: string | undefined,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const [{ createCheckoutEngine }, { builtinFlows }, { loadFlowSources, formatIssue, parseFlowXml }, { flowMetadataMermaid }] =
+    await Promise.all([
+      import('../engine/engine.js'),
+      import('../engine/flow-loading.js'),
+      import('../flows/load.js'),
+      import('../inspect/mermaid.js'),
+    ]);
   const engine = await createCheckoutEngine({ storage: ':memory:', worker: false });
   let loaded: Awaited<ReturnType<typeof loadFlowSources>>;
   try {
@@ -35,10 +41,17 @@ export async function vizFlowFiles(paths: string[], flow: string | undefined, ou
   const names = [...new Set([...own.map((d) => d.apiName), ...broken.keys()])].sort();
   if (!names.length) {
     for (const i of loaded.issues) line(err, formatIssue(i));
-    throw new EngineError('FLOW_LOAD_ERROR', `No flow in ${paths.join(', ')} could be read${loaded.issues.length ? ' (the issues are listed above)' : ''}.`, ['flows']);
+    throw new EngineError(
+      'FLOW_LOAD_ERROR',
+      `No flow in ${paths.join(', ')} could be read${loaded.issues.length ? ' (the issues are listed above)' : ''}.`,
+      ['flows'],
+    );
   }
   const name = flow ?? (names.length === 1 ? names[0]! : undefined);
-  if (!name) throw new UsageError(`${paths.join(', ')} hold${paths.length === 1 ? 's' : ''} ${names.length} flows; pick one with --flow: ${names.join(', ')}.`);
+  if (!name)
+    throw new UsageError(
+      `${paths.join(', ')} hold${paths.length === 1 ? 's' : ''} ${names.length} flows; pick one with --flow: ${names.join(', ')}.`,
+    );
   let def: FlowDefinition | null | undefined = own.find((d) => d.apiName === name);
   if (!def && broken.has(name)) def = parseFlowXml(await readFile(broken.get(name)!, 'utf8'), broken.get(name)!).definition;
   if (!def) throw new UsageError(`No flow '${name}' in ${paths.join(', ')}${hint(name, names)}; flows: ${names.join(', ')}.`);

@@ -49,11 +49,18 @@ export function demoCatalogFixture(t: CatalogTargets): Record<string, Record<str
   return {
     Pricebook2: [{ ref: 'demoPricebook', Name: 'Demo Price Book', IsActive: true }],
     WebStorePricebook: [{ WebStoreId: t.storeId, Pricebook2Id: '@demoPricebook', IsActive: true }],
-    PricebookEntry: t.productIds.map((p, i) => ({ Pricebook2Id: '@demoPricebook', Product2Id: p, UnitPrice: demoPrice(i), IsActive: true })),
+    PricebookEntry: t.productIds.map((p, i) => ({
+      Pricebook2Id: '@demoPricebook',
+      Product2Id: p,
+      UnitPrice: demoPrice(i),
+      IsActive: true,
+    })),
     ProductInventory: t.productIds.map((p) => ({ Product2Id: p, QuantityAvailable: 100_000, QuantityReserved: 0 })),
     Promotion: [
       { Name: 'Spring 5% off', IsActive: true, DiscountType: 'Percentage', DiscountValue: 5, WebStoreId: t.storeId },
-      ...(t.productIds[0] ? [{ Name: 'Widget 1: 2.00 off', IsActive: true, DiscountType: 'FixedAmount', DiscountValue: 2, Product2Id: t.productIds[0] }] : []),
+      ...(t.productIds[0]
+        ? [{ Name: 'Widget 1: 2.00 off', IsActive: true, DiscountType: 'FixedAmount', DiscountValue: 2, Product2Id: t.productIds[0] }]
+        : []),
     ],
     TaxRate: [
       { Name: 'California Sales Tax', Country: 'US', State: 'CA', Rate: 0.0725, IsActive: true },
@@ -98,7 +105,13 @@ export function demoFixture(opts: DemoOptions = {}): Record<string, Record<strin
       AdjustmentAmount: adjust,
     });
     if (opts.taxes !== false) {
-      taxes.push({ CartItemId: `@item${i}`, Name: 'Sales Tax', Amount: multiplyMoney(addMoney(multiplyMoney(price, qty), adjust), 0.08), TaxRate: 0.08, TaxType: 'Estimated' });
+      taxes.push({
+        CartItemId: `@item${i}`,
+        Name: 'Sales Tax',
+        Amount: multiplyMoney(addMoney(multiplyMoney(price, qty), adjust), 0.08),
+        TaxRate: 0.08,
+        TaxType: 'Estimated',
+      });
     }
   }
   if (opts.charges !== false) {
@@ -113,7 +126,8 @@ export function demoFixture(opts: DemoOptions = {}): Record<string, Record<strin
         SalesPrice: 9.99,
         ListPrice: 9.99,
       });
-      if (opts.taxes !== false) taxes.push({ CartItemId: `@charge${g}`, Name: 'Sales Tax', Amount: 0.8, TaxRate: 0.08, TaxType: 'Estimated' });
+      if (opts.taxes !== false)
+        taxes.push({ CartItemId: `@charge${g}`, Name: 'Sales Tax', Amount: 0.8, TaxRate: 0.08, TaxType: 'Estimated' });
     }
   }
   const fixture: Record<string, Record<string, unknown>[]> = {
@@ -127,14 +141,69 @@ export function demoFixture(opts: DemoOptions = {}): Record<string, Record<strin
     ],
     // The buyer accounts' saved addresses: what a template's address screens offer (the default ones first).
     ContactPointAddress: [
-      { ref: 'acmeShipping', Name: 'Oakland dock', ParentId: '@acme', AddressType: 'Shipping', Street: '100 Harbor Way', City: 'Oakland', State: 'California', StateCode: 'CA', PostalCode: '94607', Country: 'United States', CountryCode: 'US', IsDefault: true, IsPrimary: true },
-      { ref: 'acmeBilling', Name: 'Head office', ParentId: '@acme', AddressType: 'Billing', Street: '1 Market St', City: 'San Francisco', State: 'California', StateCode: 'CA', PostalCode: '94105', Country: 'United States', CountryCode: 'US', IsDefault: true, IsPrimary: true },
-      { ref: 'globexShipping', Name: 'Globex warehouse', ParentId: '@globex', AddressType: 'Shipping', Street: '9 Cypress Creek Rd', City: 'Springfield', State: 'Oregon', StateCode: 'OR', PostalCode: '97477', Country: 'United States', CountryCode: 'US', IsDefault: true },
+      {
+        ref: 'acmeShipping',
+        Name: 'Oakland dock',
+        ParentId: '@acme',
+        AddressType: 'Shipping',
+        Street: '100 Harbor Way',
+        City: 'Oakland',
+        State: 'California',
+        StateCode: 'CA',
+        PostalCode: '94607',
+        Country: 'United States',
+        CountryCode: 'US',
+        IsDefault: true,
+        IsPrimary: true,
+      },
+      {
+        ref: 'acmeBilling',
+        Name: 'Head office',
+        ParentId: '@acme',
+        AddressType: 'Billing',
+        Street: '1 Market St',
+        City: 'San Francisco',
+        State: 'California',
+        StateCode: 'CA',
+        PostalCode: '94105',
+        Country: 'United States',
+        CountryCode: 'US',
+        IsDefault: true,
+        IsPrimary: true,
+      },
+      {
+        ref: 'globexShipping',
+        Name: 'Globex warehouse',
+        ParentId: '@globex',
+        AddressType: 'Shipping',
+        Street: '9 Cypress Creek Rd',
+        City: 'Springfield',
+        State: 'Oregon',
+        StateCode: 'OR',
+        PostalCode: '97477',
+        Country: 'United States',
+        CountryCode: 'US',
+        IsDefault: true,
+      },
     ],
     User: [
-      { ref: 'buyer', Username: 'buyer@acme.example', Name: 'Bea Buyer', AccountId: '@acme', Permissions: ['B2BCommerceIntegrator'], Password: password },
+      {
+        ref: 'buyer',
+        Username: 'buyer@acme.example',
+        Name: 'Bea Buyer',
+        AccountId: '@acme',
+        Permissions: ['B2BCommerceIntegrator'],
+        Password: password,
+      },
       { ref: 'admin', Username: 'admin@store.example', Name: 'Ada Admin', Permissions: ['ModifyAllData'], Password: password },
-      { ref: 'outsider', Username: 'buyer@globex.example', Name: 'Otto Outsider', AccountId: '@globex', Permissions: ['B2BCommerceIntegrator'], Password: password },
+      {
+        ref: 'outsider',
+        Username: 'buyer@globex.example',
+        Name: 'Otto Outsider',
+        AccountId: '@globex',
+        Permissions: ['B2BCommerceIntegrator'],
+        Password: password,
+      },
     ],
     WebStore: [{ ref: 'store', Name: 'Demo B2B Store', DefaultCurrencyIsoCode: 'USD' }],
     BuyerGroup: [{ ref: 'buyerGroup', Name: 'Demo Buyers' }],
@@ -181,7 +250,8 @@ export function demoFixture(opts: DemoOptions = {}): Record<string, Record<strin
     CartItem: cartItems,
     CartTax: taxes,
   };
-  if (opts.catalog !== false) Object.assign(fixture, demoCatalogFixture({ storeId: '@store', productIds: products.map((p) => `@${p.ref}`) }));
+  if (opts.catalog !== false)
+    Object.assign(fixture, demoCatalogFixture({ storeId: '@store', productIds: products.map((p) => `@${p.ref}`) }));
   if (opts.sessionState) {
     fixture.CartCheckoutSession = [{ ref: 'session', Name: 'Checkout Cart', WebCartId: '@cart', State: opts.sessionState }];
   }

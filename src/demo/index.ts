@@ -34,7 +34,8 @@ export const demo = {
    * A fresh Active cart of a demo buyer (default buyer@acme.example), seeding the demo store and
    * its catalog first when the engine's database lacks them. Call it as often as you like.
    */
-  newCart: (engine: CheckoutEngine, opts: NewDemoCartOptions = {}): Promise<{ buyerId: string; cartId: string }> => seedDemoCheckout(engine, opts),
+  newCart: (engine: CheckoutEngine, opts: NewDemoCartOptions = {}): Promise<{ buyerId: string; cartId: string }> =>
+    seedDemoCheckout(engine, opts),
   /** The demo buyer's answers for `engine.runCheckout` (addresses and the test card). */
   answers: DEMO_ANSWERS,
   /** A run's trajectory as aligned text lines. */

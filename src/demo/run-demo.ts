@@ -28,7 +28,12 @@ async function ensureCatalog(engine: CheckoutEngine, storeId: string): Promise<s
   const storage = engine.core.storage;
   const ids: string[] = [];
   const missing: Record<string, unknown>[] = [];
-  const bySku = new Map((await storage.find('Product2', { where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }] })).map((p) => [String(p.StockKeepingUnit), String(p.Id)]));
+  const bySku = new Map(
+    (await storage.find('Product2', { where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }] })).map((p) => [
+      String(p.StockKeepingUnit),
+      String(p.Id),
+    ]),
+  );
   for (let i = 0; i < CATALOG_SIZE; i++) {
     const sku = `SKU-${String(i + 1).padStart(4, '0')}`;
     if (!bySku.has(sku)) missing.push({ ref: `catalogProduct${i}`, Name: `Widget ${i + 1}`, StockKeepingUnit: sku });
@@ -40,9 +45,15 @@ async function ensureCatalog(engine: CheckoutEngine, storeId: string): Promise<s
     return ids;
   }
   const [link] = await storage.find('WebStorePricebook', { where: [{ field: 'WebStoreId', op: '=', value: storeId }], limit: 1 });
-  const priced = new Set((await storage.find('PricebookEntry', { where: [{ field: 'Pricebook2Id', op: '=', value: link!.Pricebook2Id }] })).map((e) => String(e.Product2Id)));
+  const priced = new Set(
+    (await storage.find('PricebookEntry', { where: [{ field: 'Pricebook2Id', op: '=', value: link!.Pricebook2Id }] })).map((e) =>
+      String(e.Product2Id),
+    ),
+  );
   const stocked = new Set((await storage.find('ProductInventory')).map((e) => String(e.Product2Id)));
-  const entries = ids.flatMap((p, i) => (priced.has(p) ? [] : [{ Pricebook2Id: String(link!.Pricebook2Id), Product2Id: p, UnitPrice: demoPrice(i), IsActive: true }]));
+  const entries = ids.flatMap((p, i) =>
+    priced.has(p) ? [] : [{ Pricebook2Id: String(link!.Pricebook2Id), Product2Id: p, UnitPrice: demoPrice(i), IsActive: true }],
+  );
   const stock = ids.flatMap((p) => (stocked.has(p) ? [] : [{ Product2Id: p, QuantityAvailable: 100_000, QuantityReserved: 0 }]));
   if (entries.length || stock.length) await engine.seed({ PricebookEntry: entries, ProductInventory: stock });
   return ids;
@@ -71,20 +82,29 @@ const findUser = async (engine: CheckoutEngine, username: string) =>
  * delivery method is left for the buyer to choose during checkout. Returns the buyer's and the
  * cart's ids.
  */
-export async function seedDemoCheckout(engine: CheckoutEngine, opts: NewDemoCartOptions = {}): Promise<{ buyerId: string; cartId: string }> {
+export async function seedDemoCheckout(
+  engine: CheckoutEngine,
+  opts: NewDemoCartOptions = {},
+): Promise<{ buyerId: string; cartId: string }> {
   const storage = engine.core.storage;
   const username = opts.buyer ?? DEMO_BUYERS[0];
   if (!(DEMO_BUYERS as readonly string[]).includes(username)) {
-    throw new EngineError('INVALID_INPUT', `buyer must be one of the demo buyers: ${DEMO_BUYERS.join(', ')}; got '${String(username)}'.`, ['buyer']);
+    throw new EngineError('INVALID_INPUT', `buyer must be one of the demo buyers: ${DEMO_BUYERS.join(', ')}; got '${String(username)}'.`, [
+      'buyer',
+    ]);
   }
   const lines = opts.lines ?? 6;
-  if (!Number.isInteger(lines) || lines < 1) throw new EngineError('INVALID_INPUT', 'lines must be a whole number of at least 1.', ['lines']);
+  if (!Number.isInteger(lines) || lines < 1)
+    throw new EngineError('INVALID_INPUT', 'lines must be a whole number of at least 1.', ['lines']);
   const groups = opts.groups ?? 2;
-  if (!Number.isInteger(groups) || groups < 1) throw new EngineError('INVALID_INPUT', 'groups must be a whole number of at least 1.', ['groups']);
+  if (!Number.isInteger(groups) || groups < 1)
+    throw new EngineError('INVALID_INPUT', 'groups must be a whole number of at least 1.', ['groups']);
   const full = demoFixture({ lines, groups, taxes: false, adjustments: false, catalog: false });
   if (!(await findUser(engine, DEMO_BUYERS[0]))) {
     // The store, its users and delivery methods come from demoFixture; the catalog and the cart are added below like any later one.
-    const store = Object.fromEntries(Object.entries(full).filter(([type]) => !['WebCart', 'CartDeliveryGroup', 'CartItem', 'CartTax', 'Product2'].includes(type)));
+    const store = Object.fromEntries(
+      Object.entries(full).filter(([type]) => !['WebCart', 'CartDeliveryGroup', 'CartItem', 'CartTax', 'Product2'].includes(type)),
+    );
     await engine.seed(store);
   }
   const buyer = await findUser(engine, username);
@@ -97,7 +117,9 @@ export async function seedDemoCheckout(engine: CheckoutEngine, opts: NewDemoCart
   for (const type of ['WebCart', 'CartDeliveryGroup', 'CartItem']) {
     fixture[type] = (full[type] ?? []).map((rec) =>
       // The delivery method is the buyer's choice during checkout, not preset on the groups.
-      Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, k === 'DeliveryMethodId' ? null : typeof v === 'string' && v in refs ? refs[v] : v])),
+      Object.fromEntries(
+        Object.entries(rec).map(([k, v]) => [k, k === 'DeliveryMethodId' ? null : typeof v === 'string' && v in refs ? refs[v] : v]),
+      ),
     );
   }
   const ids = await engine.seed(fixture);
@@ -115,9 +137,22 @@ export async function ensureDemoCatalog(engine: CheckoutEngine): Promise<void> {
  * gateway's card and a billing address in San Francisco.
  */
 export const DEMO_ANSWERS = {
-  deliveryAddress: { DeliverToName: 'Acme Receiving', DeliverToStreet: '500 Harbor Way', DeliverToCity: 'Oakland', DeliverToState: 'CA', DeliverToPostalCode: '94607', DeliverToCountry: 'US' },
+  deliveryAddress: {
+    DeliverToName: 'Acme Receiving',
+    DeliverToStreet: '500 Harbor Way',
+    DeliverToCity: 'Oakland',
+    DeliverToState: 'CA',
+    DeliverToPostalCode: '94607',
+    DeliverToCountry: 'US',
+  },
   paymentMethodId: 'pm_test_visa',
-  billingAddress: { BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingState: 'CA', BillingPostalCode: '94105', BillingCountry: 'US' },
+  billingAddress: {
+    BillingStreet: '1 Market St',
+    BillingCity: 'San Francisco',
+    BillingState: 'CA',
+    BillingPostalCode: '94105',
+    BillingCountry: 'US',
+  },
 } as const satisfies CheckoutAnswers;
 
 /** Formats a run's trajectory as aligned text lines. */
@@ -148,7 +183,9 @@ export async function runDemo(engine: CheckoutEngine, out: DemoOut): Promise<Che
   }
   const order = await engine.getRecord('Order', run.orderId!, { userId: buyerId });
   const cart = await engine.getRecord('WebCart', cartId, { userId: buyerId });
-  say(`Order ${String(order.Id)}: Status ${String(order.Status)}, GrandTotalAmount ${String(order.GrandTotalAmount)}, payment ${String(order.PaymentAuthorizationCode ?? '—')}`);
+  say(
+    `Order ${String(order.Id)}: Status ${String(order.Status)}, GrandTotalAmount ${String(order.GrandTotalAmount)}, payment ${String(order.PaymentAuthorizationCode ?? '—')}`,
+  );
   say(`OrderSummary ${run.orderSummaryId}; cart ${cartId} is ${String(cart.Status)}; session ${run.sessionId} is ${run.state}.`);
   return run;
 }

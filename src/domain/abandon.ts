@@ -71,12 +71,20 @@ export function abandonPlan(path: AbandonPath, standing: OrderStanding, orderId 
   if (standing === 'none') return { kind: 'abandon', deleteDraft: false, release: 'held', reason: REASON[path] };
   if (path === 'cartChange') {
     return standing === 'draft'
-      ? { kind: 'refuse', error: 'CART_LOCKED_BY_ORDER', detail: `Its checkout made the draft ${order}; cancel the checkout (which deletes the draft) before changing the cart.` }
+      ? {
+          kind: 'refuse',
+          error: 'CART_LOCKED_BY_ORDER',
+          detail: `Its checkout made the draft ${order}; cancel the checkout (which deletes the draft) before changing the cart.`,
+        }
       : { kind: 'refuse', error: 'CART_LOCKED_BY_ORDER', detail: `Its checkout placed ${order}; the cart can't change any more.` };
   }
   if (standing === 'placed') {
     return path === 'cancel'
-      ? { kind: 'refuse', error: 'CANCEL_ORDER_PLACED', detail: `The checkout placed ${order}; finish the checkout (Order Confirmation closes the cart).` }
+      ? {
+          kind: 'refuse',
+          error: 'CANCEL_ORDER_PLACED',
+          detail: `The checkout placed ${order}; finish the checkout (Order Confirmation closes the cart).`,
+        }
       : { kind: 'keep' };
   }
   return { kind: 'abandon', deleteDraft: true, release: 'heldAndDraft', reason: REASON[path] };

@@ -47,7 +47,11 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
  * An order line's product fields: a product line's from its Product2 record (none when the line
  * names no known product); a Charge line's (written by the engine or an administrator) as the line has them.
  */
-export function productFields(ci: Rec, isCharge: boolean, products: ReadonlyMap<string, Rec>): { Product2Id: unknown; Description: unknown; Sku: unknown } {
+export function productFields(
+  ci: Rec,
+  isCharge: boolean,
+  products: ReadonlyMap<string, Rec>,
+): { Product2Id: unknown; Description: unknown; Sku: unknown } {
   if (isCharge) return { Product2Id: ci.Product2Id ?? null, Description: ci.Name ?? null, Sku: ci.Sku ?? null };
   const product = typeof ci.Product2Id === 'string' ? products.get(ci.Product2Id) : undefined;
   return { Product2Id: product ? ci.Product2Id : null, Description: product?.Name ?? null, Sku: product?.StockKeepingUnit ?? null };

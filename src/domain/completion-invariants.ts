@@ -105,8 +105,17 @@ function groupsWithProducts(f: CompletionFacts): FactRow[] {
   return f.groups.filter((g) => used.has(String(g.Id)));
 }
 
-const ADDRESS = ['DeliverToStreet', 'DeliverToCity', 'DeliverToState', 'DeliverToPostalCode', 'DeliverToCountry', 'DeliverToLatitude', 'DeliverToLongitude'];
-const pick = (rows: readonly FactRow[], fields: readonly string[]) => [...rows].sort(byId).map((r) => fields.map((k) => (typeof r[k] === 'number' || typeof r[k] === 'string' ? r[k] : (r[k] ?? null))));
+const ADDRESS = [
+  'DeliverToStreet',
+  'DeliverToCity',
+  'DeliverToState',
+  'DeliverToPostalCode',
+  'DeliverToCountry',
+  'DeliverToLatitude',
+  'DeliverToLongitude',
+];
+const pick = (rows: readonly FactRow[], fields: readonly string[]) =>
+  [...rows].sort(byId).map((r) => fields.map((k) => (typeof r[k] === 'number' || typeof r[k] === 'string' ? r[k] : (r[k] ?? null))));
 const money = (rows: readonly FactRow[], fields: readonly string[]) => [...rows].sort(byId).map((r) => fields.map((k) => num(r[k])));
 
 /**
@@ -115,7 +124,12 @@ const money = (rows: readonly FactRow[], fields: readonly string[]) => [...rows]
  * setting TotalLineTaxAmount, promotions setting AdjustmentAmount after pricing — are outside the
  * earlier steps' lists.)
  */
-export function computationInput(c: Computation, items: readonly FactRow[], groups: readonly FactRow[], taxes: readonly FactRow[]): unknown {
+export function computationInput(
+  c: Computation,
+  items: readonly FactRow[],
+  groups: readonly FactRow[],
+  taxes: readonly FactRow[],
+): unknown {
   const products = items.filter((i) => !isCharge(i));
   switch (c) {
     case 'inventory':
@@ -138,12 +152,26 @@ export function computationInput(c: Computation, items: readonly FactRow[], grou
 }
 
 /** The digest of what a computation depends on, as the cart stands (the "change stamp" its stamp is compared with). */
-export function computationDigest(c: Computation, items: readonly FactRow[], groups: readonly FactRow[], taxes: readonly FactRow[]): string {
-  return createHash('sha256').update(JSON.stringify(computationInput(c, items, groups, taxes))).digest('base64url');
+export function computationDigest(
+  c: Computation,
+  items: readonly FactRow[],
+  groups: readonly FactRow[],
+  taxes: readonly FactRow[],
+): string {
+  return createHash('sha256')
+    .update(JSON.stringify(computationInput(c, items, groups, taxes)))
+    .digest('base64url');
 }
 
 /** The stamps after `c` was computed on the cart as it stands. */
-export function stampComputation(stamps: CompletionStamps, c: Computation, at: string, items: readonly FactRow[], groups: readonly FactRow[], taxes: readonly FactRow[]): CompletionStamps {
+export function stampComputation(
+  stamps: CompletionStamps,
+  c: Computation,
+  at: string,
+  items: readonly FactRow[],
+  groups: readonly FactRow[],
+  taxes: readonly FactRow[],
+): CompletionStamps {
   return { ...stamps, computed: { ...stamps.computed, [c]: { at, digest: computationDigest(c, items, groups, taxes) } } };
 }
 
@@ -167,15 +195,23 @@ function stockNeeds(f: CompletionFacts): { inventory: FactRow; quantity: number;
     n.quantity += Number(i.Quantity ?? 0);
     byProduct.set(i.Product2Id, n);
   }
-  return f.inventories.filter((inv) => byProduct.has(String(inv.Product2Id))).map((inv) => ({ inventory: inv, ...byProduct.get(String(inv.Product2Id))! }));
+  return f.inventories
+    .filter((inv) => byProduct.has(String(inv.Product2Id)))
+    .map((inv) => ({ inventory: inv, ...byProduct.get(String(inv.Product2Id))! }));
 }
 
 /**
  * The first line a line rule (line-rules.ts) refuses, as a problem: the cart's lines at cartToOrder,
  * the order's own lines at activate (what is activated is the order, whoever edited it since).
  */
-function lineCheck(f: CompletionFacts, rule: (line: FactRow, product: FactRow | undefined) => { message: string; lineId: string | null } | null): CompletionProblem | null {
-  const lines = f.point === 'activate' && f.orderItems ? f.orderItems.map((l) => (l.Type === 'Delivery Charge' ? { ...l, Type: 'Charge' } : l)) : f.items;
+function lineCheck(
+  f: CompletionFacts,
+  rule: (line: FactRow, product: FactRow | undefined) => { message: string; lineId: string | null } | null,
+): CompletionProblem | null {
+  const lines =
+    f.point === 'activate' && f.orderItems
+      ? f.orderItems.map((l) => (l.Type === 'Delivery Charge' ? { ...l, Type: 'Charge' } : l))
+      : f.items;
   for (const line of lines) {
     const p = rule(line, typeof line.Product2Id === 'string' ? f.products.get(line.Product2Id) : undefined);
     if (p) return { detail: p.message, relatedEntityId: p.lineId ?? f.cartId };
@@ -195,7 +231,10 @@ export const COMPLETION_INVARIANTS: readonly CompletionInvariant[] = [
       const ids = new Set(f.groups.map((g) => String(g.Id)));
       const orphan = f.items.find((i) => typeof i.CartDeliveryGroupId !== 'string' || !ids.has(i.CartDeliveryGroupId));
       return orphan
-        ? { detail: `CartItem ${String(orphan.Id)} names delivery group ${String(orphan.CartDeliveryGroupId ?? 'none')}, which isn't a delivery group of cart ${f.cartId}.`, relatedEntityId: String(orphan.Id) }
+        ? {
+            detail: `CartItem ${String(orphan.Id)} names delivery group ${String(orphan.CartDeliveryGroupId ?? 'none')}, which isn't a delivery group of cart ${f.cartId}.`,
+            relatedEntityId: String(orphan.Id),
+          }
         : null;
     },
   },
@@ -223,7 +262,12 @@ export const COMPLETION_INVARIANTS: readonly CompletionInvariant[] = [
     when: ['cartToOrder', 'activate'],
     check: (f) => {
       const g = groupsWithProducts(f).find((x) => (blank(x.DeliverToStreet) && blank(x.DeliverToCity)) || blank(x.DeliverToCountry));
-      return g ? { detail: `Delivery group '${String(g.Name ?? g.Id)}' has no ship-to address (a country and a street or city).`, relatedEntityId: String(g.Id) } : null;
+      return g
+        ? {
+            detail: `Delivery group '${String(g.Name ?? g.Id)}' has no ship-to address (a country and a street or city).`,
+            relatedEntityId: String(g.Id),
+          }
+        : null;
     },
   },
   {
@@ -234,9 +278,16 @@ export const COMPLETION_INVARIANTS: readonly CompletionInvariant[] = [
     when: ['cartToOrder', 'activate'],
     check: (f) => {
       for (const g of groupsWithProducts(f)) {
-        if (blank(g.DeliveryMethodId)) return { detail: `Delivery group '${String(g.Name ?? g.Id)}' has no delivery method: choose one (setCheckoutDeliveryMethod).`, relatedEntityId: String(g.Id) };
+        if (blank(g.DeliveryMethodId))
+          return {
+            detail: `Delivery group '${String(g.Name ?? g.Id)}' has no delivery method: choose one (setCheckoutDeliveryMethod).`,
+            relatedEntityId: String(g.Id),
+          };
         if (!f.items.some((i) => isCharge(i) && i.CartDeliveryGroupId === g.Id)) {
-          return { detail: `Delivery group '${String(g.Name ?? g.Id)}' has no delivery charge line: choose its delivery method again (setCheckoutDeliveryMethod).`, relatedEntityId: String(g.Id) };
+          return {
+            detail: `Delivery group '${String(g.Name ?? g.Id)}' has no delivery charge line: choose its delivery method again (setCheckoutDeliveryMethod).`,
+            relatedEntityId: String(g.Id),
+          };
         }
       }
       return null;
@@ -245,7 +296,8 @@ export const COMPLETION_INVARIANTS: readonly CompletionInvariant[] = [
   {
     id: 'computations-current',
     name: 'Inventory, prices, promotions, shipping and taxes were computed after the last change',
-    description: "each computation the flow makes as a step was stamped after the last change of the lines, addresses or delivery methods it depends on",
+    description:
+      'each computation the flow makes as a step was stamped after the last change of the lines, addresses or delivery methods it depends on',
     error: 'CART_RECALCULATION_REQUIRED',
     when: ['cartToOrder', 'activate'],
     check: (f) => {
@@ -260,14 +312,17 @@ export const COMPLETION_INVARIANTS: readonly CompletionInvariant[] = [
   {
     id: 'stock-held',
     name: 'Stock is held for every line',
-    description: 'every tracked product line (one with a ProductInventory row) has its quantity held for the checkout: reserved by the inventory step, or — in a flow without one — available to reserve at Cart to Order',
+    description:
+      'every tracked product line (one with a ProductInventory row) has its quantity held for the checkout: reserved by the inventory step, or — in a flow without one — available to reserve at Cart to Order',
     error: 'STOCK_NOT_HELD',
     when: ['cartToOrder', 'activate'],
     check: (f) => {
       const reservesAtOrder = f.point === 'cartToOrder' && !f.flowComputes.includes('inventory');
       for (const n of stockNeeds(f)) {
         const held = f.holds.filter((h) => h.ProductInventoryId === n.inventory.Id).reduce((s, h) => s + Number(h.Quantity ?? 0), 0);
-        const available = reservesAtOrder ? held + Math.max(0, Number(n.inventory.QuantityAvailable ?? 0) - Number(n.inventory.QuantityReserved ?? 0)) : held;
+        const available = reservesAtOrder
+          ? held + Math.max(0, Number(n.inventory.QuantityAvailable ?? 0) - Number(n.inventory.QuantityReserved ?? 0))
+          : held;
         if (available < n.quantity) {
           return {
             detail: `${n.quantity} of product ${String(n.inventory.Product2Id)} needed, ${available} ${reservesAtOrder ? 'available' : 'held'}${reservesAtOrder ? '' : ': check the cart inventory again'}.`,
@@ -280,8 +335,9 @@ export const COMPLETION_INVARIANTS: readonly CompletionInvariant[] = [
   },
   {
     id: 'payment-settled',
-    name: "The order is paid: an authorization for its current total, a PO number, or a total of 0",
-    description: "the order has a payment authorization that succeeded for its current GrandTotalAmount, or a PO number, or a total of exactly 0 (unless the store's CheckoutPaymentRequiredAtZero says otherwise)",
+    name: 'The order is paid: an authorization for its current total, a PO number, or a total of 0',
+    description:
+      "the order has a payment authorization that succeeded for its current GrandTotalAmount, or a PO number, or a total of exactly 0 (unless the store's CheckoutPaymentRequiredAtZero says otherwise)",
     error: 'PAYMENT_NOT_AUTHORIZED',
     when: ['activate'],
     check: (f) => {
@@ -289,17 +345,24 @@ export const COMPLETION_INVARIANTS: readonly CompletionInvariant[] = [
       if (!o) return null;
       const total = Number(o.GrandTotalAmount ?? 0);
       const p = f.stamps.payment;
-      if (p && p.orderId === o.Id && p.authorizationCode && p.authorizationCode === o.PaymentAuthorizationCode && p.amount === total) return null;
+      if (p && p.orderId === o.Id && p.authorizationCode && p.authorizationCode === o.PaymentAuthorizationCode && p.amount === total)
+        return null;
       if (!blank(o.PoNumber)) return null;
       if (total === 0 && !f.paymentRequiredAtZero) return null;
-      const why = p && p.orderId === o.Id ? `the authorization was for ${p.amount}, the order's total is ${total}` : 'no payment was authorized and the order has no PO number';
+      const why =
+        p && p.orderId === o.Id
+          ? `the authorization was for ${p.amount}, the order's total is ${total}`
+          : 'no payment was authorized and the order has no PO number';
       return { detail: `Cannot complete order. Missing Payment Information: ${why}.`, relatedEntityId: String(o.Id) };
     },
   },
 ];
 
 /** The first invariant checked at `facts.point` that fails, with its problem, or null when all hold. */
-export function firstBrokenInvariant(facts: CompletionFacts, list: readonly CompletionInvariant[] = COMPLETION_INVARIANTS): { invariant: CompletionInvariant; problem: CompletionProblem } | null {
+export function firstBrokenInvariant(
+  facts: CompletionFacts,
+  list: readonly CompletionInvariant[] = COMPLETION_INVARIANTS,
+): { invariant: CompletionInvariant; problem: CompletionProblem } | null {
   for (const invariant of list) {
     if (!invariant.when.includes(facts.point)) continue;
     const problem = invariant.check(facts);

@@ -5,7 +5,11 @@
  */
 
 /** Why a session is expired at `now`, or null while it is valid. */
-export function expiryReason(store: Readonly<Record<string, unknown>> | undefined, session: Readonly<Record<string, unknown>>, now: Date): string | null {
+export function expiryReason(
+  store: Readonly<Record<string, unknown>> | undefined,
+  session: Readonly<Record<string, unknown>>,
+  now: Date,
+): string | null {
   if (!store) return null;
   const created = Date.parse(String(session.CreatedDate));
   const ttl = store.CheckoutTimeToLive;

@@ -115,7 +115,14 @@ export const DEFAULT_FLOW: FlowDefinition = {
       validationType: 'Inventory',
       description: 'Checks stock for every product line.',
     },
-    { key: 'confirmPrice', label: 'Confirm Price', kind: 'async', action: 'priceCart', validationType: 'Pricing', description: 'Reprices every line.' },
+    {
+      key: 'confirmPrice',
+      label: 'Confirm Price',
+      kind: 'async',
+      action: 'priceCart',
+      validationType: 'Pricing',
+      description: 'Reprices every line.',
+    },
     {
       key: 'calculatePromotions',
       label: 'Calculate Promotions',
@@ -133,7 +140,14 @@ export const DEFAULT_FLOW: FlowDefinition = {
       description: 'Offers delivery methods with their fees.',
     },
     { key: 'deliveryMethod', label: 'Delivery Method', kind: 'screen', description: 'The buyer picks a delivery method.' },
-    { key: 'taxes', label: 'Taxes', kind: 'async', action: 'calcCartTaxesAction', validationType: 'Taxes', description: 'Calculates taxes.' },
+    {
+      key: 'taxes',
+      label: 'Taxes',
+      kind: 'async',
+      action: 'calcCartTaxesAction',
+      validationType: 'Taxes',
+      description: 'Calculates taxes.',
+    },
     {
       key: 'paymentAndBillingAddress',
       label: 'Payment And Billing Address',
@@ -206,9 +220,11 @@ const KEY_RE = /^[a-z][A-Za-z0-9]*$/;
  */
 export function validateFlow(def: FlowDefinition): CompiledFlow {
   const problems: string[] = [];
-  if (!def || typeof def !== 'object' || typeof def.id !== 'string' || !def.id) throw new FlowError(String(def?.id ?? '?'), ['id must be a non-empty string']);
+  if (!def || typeof def !== 'object' || typeof def.id !== 'string' || !def.id)
+    throw new FlowError(String(def?.id ?? '?'), ['id must be a non-empty string']);
   if (!Array.isArray(def.steps) || def.steps.length === 0) throw new FlowError(def.id, ['steps must be a non-empty list']);
-  if (def.convention !== undefined && !(def.convention in CONVENTIONS)) throw new FlowError(def.id, ["convention must be 'source' or 'template'"]);
+  if (def.convention !== undefined && !(def.convention in CONVENTIONS))
+    throw new FlowError(def.id, ["convention must be 'source' or 'template'"]);
   const steps = new Map<string, FlowStep>();
   for (const [i, s] of def.steps.entries()) {
     if (!s || typeof s.key !== 'string' || !KEY_RE.test(s.key)) {
@@ -233,7 +249,10 @@ export function validateFlow(def: FlowDefinition): CompiledFlow {
       const exit = s.onError ?? ERROR_STATE;
       if (exit !== ERROR_STATE && !steps.has(exit)) problems.push(`step '${s.key}': error exit '${exit}' does not exist`);
     }
-    next.set(s.key, targets.filter((t) => steps.has(t)));
+    next.set(
+      s.key,
+      targets.filter((t) => steps.has(t)),
+    );
   });
   const first = def.steps[0]?.key;
   if (first && steps.has(first) && problems.length === 0) {
@@ -245,7 +264,9 @@ export function validateFlow(def: FlowDefinition): CompiledFlow {
     for (const a of activate) {
       if (c2o.length === 0) problems.push(`step '${a.key}' activates an order but the flow has no cartToOrderAction step`);
       else if (reach(first, next, new Set(c2o.map((c) => c.key))).has(a.key)) {
-        problems.push(`step '${a.key}' can be reached without passing a cartToOrderAction step (cartToOrder must come before activateOrder)`);
+        problems.push(
+          `step '${a.key}' can be reached without passing a cartToOrderAction step (cartToOrder must come before activateOrder)`,
+        );
       }
     }
   }
@@ -253,7 +274,8 @@ export function validateFlow(def: FlowDefinition): CompiledFlow {
   const byAction = new Map<string, FlowStep>();
   for (const s of steps.values()) {
     // An action finds its step by name, so one action can run only one step of a flow.
-    if (s.action && byAction.has(s.action)) problems.push(`steps '${byAction.get(s.action)!.key}' and '${s.key}' both run action '${s.action}'`);
+    if (s.action && byAction.has(s.action))
+      problems.push(`steps '${byAction.get(s.action)!.key}' and '${s.key}' both run action '${s.action}'`);
     if (s.action) byAction.set(s.action, s);
   }
   if (problems.length) throw new FlowError(def.id, problems);
@@ -266,7 +288,8 @@ export function validateFlow(def: FlowDefinition): CompiledFlow {
       aliases.set(lower, s.key);
     }
   }
-  if (aliases.has(ERROR_STATE) && aliases.get(ERROR_STATE) !== ERROR_STATE) problems.push(`the name '${ERROR_STATE}' is reserved for the error state`);
+  if (aliases.has(ERROR_STATE) && aliases.get(ERROR_STATE) !== ERROR_STATE)
+    problems.push(`the name '${ERROR_STATE}' is reserved for the error state`);
   if (problems.length) throw new FlowError(def.id, problems);
   aliases.set(ERROR_STATE, ERROR_STATE);
   return {
@@ -305,12 +328,19 @@ export const SALESFORCE_REENTRANT_FLOW: FlowDefinition = {
   id: 'salesforce-reentrant',
   convention: 'template',
   steps: DEFAULT_FLOW.steps.map((s) => {
-    if (s.key === 'start') return { ...s, aliases: ['Shipping Address'], description: 'The buyer chooses a shipping address; then State := Inventory.' };
+    if (s.key === 'start')
+      return { ...s, aliases: ['Shipping Address'], description: 'The buyer chooses a shipping address; then State := Inventory.' };
     if (s.key === 'authorizePayment') {
-      return { ...s, description: 'Authorizes the payment method when one is set (authorizePaymentAction after a claim, or the store’s own code then State := Activate Order).' };
+      return {
+        ...s,
+        description:
+          'Authorizes the payment method when one is set (authorizePaymentAction after a claim, or the store’s own code then State := Activate Order).',
+      };
     }
-    if (s.key === 'orderConfirmation') return { ...s, description: "Claim (Order Confirmation → Complete), then the buyer's WebCart write Status := Closed." };
-    if (s.kind === 'async') return { ...s, description: `${s.description ?? s.label} Runs while State = ${s.label}; claimed with NextState = its successor.` };
+    if (s.key === 'orderConfirmation')
+      return { ...s, description: "Claim (Order Confirmation → Complete), then the buyer's WebCart write Status := Closed." };
+    if (s.kind === 'async')
+      return { ...s, description: `${s.description ?? s.label} Runs while State = ${s.label}; claimed with NextState = its successor.` };
     return s;
   }),
 };
@@ -327,9 +357,27 @@ export const SALESFORCE_MAIN_FLOW: FlowDefinition = {
   id: 'salesforce-main',
   convention: 'template',
   steps: [
-    { key: 'start', label: 'Start', aliases: ['Shipping Address'], kind: 'screen', description: 'The buyer chooses a shipping address; then State := Pre-Pricing, NextState := Post-Pricing.' },
-    { key: 'prePricing', label: 'Pre-Pricing', kind: 'async', action: 'priceCart', validationType: 'Pricing', description: 'priceCart runs; on completion State := Post-Pricing.' },
-    { key: 'postPricing', label: 'Post-Pricing', kind: 'screen', description: 'Prices confirmed; then State := Pre-Promotions, NextState := Post-Promotions.' },
+    {
+      key: 'start',
+      label: 'Start',
+      aliases: ['Shipping Address'],
+      kind: 'screen',
+      description: 'The buyer chooses a shipping address; then State := Pre-Pricing, NextState := Post-Pricing.',
+    },
+    {
+      key: 'prePricing',
+      label: 'Pre-Pricing',
+      kind: 'async',
+      action: 'priceCart',
+      validationType: 'Pricing',
+      description: 'priceCart runs; on completion State := Post-Pricing.',
+    },
+    {
+      key: 'postPricing',
+      label: 'Post-Pricing',
+      kind: 'screen',
+      description: 'Prices confirmed; then State := Pre-Promotions, NextState := Post-Promotions.',
+    },
     {
       key: 'prePromotions',
       label: 'Pre-Promotions',
@@ -344,7 +392,8 @@ export const SALESFORCE_MAIN_FLOW: FlowDefinition = {
       kind: 'async',
       action: 'cartToOrderAction',
       validationType: 'SystemError',
-      description: "Delivery method, payment and summary screens; then NextState := 'Authorize Payment' and cartToOrderAction creates the draft order.",
+      description:
+        "Delivery method, payment and summary screens; then NextState := 'Authorize Payment' and cartToOrderAction creates the draft order.",
     },
     {
       key: 'authorizePayment',
@@ -352,7 +401,8 @@ export const SALESFORCE_MAIN_FLOW: FlowDefinition = {
       kind: 'async',
       action: 'activateOrderAction',
       validationType: 'SystemError',
-      description: "The store's code authorizes the payment; then NextState := 'Activate Order' and activateOrderAction activates the order.",
+      description:
+        "The store's code authorizes the payment; then NextState := 'Activate Order' and activateOrderAction activates the order.",
     },
     { key: 'activateOrder', label: 'Activate Order', kind: 'final', description: 'The order is activated; the cart is Closed.' },
   ],
@@ -379,7 +429,8 @@ export const SALESFORCE_MAIN_CHECKOUT_FLOW: FlowDefinition = {
       kind: 'async',
       action: 'cartToOrderAction',
       validationType: 'SystemError',
-      description: "The store's synchronous code and screens run while State stays Start; then NextState := 'Authorize Payment' and cartToOrderAction creates the draft order.",
+      description:
+        "The store's synchronous code and screens run while State stays Start; then NextState := 'Authorize Payment' and cartToOrderAction creates the draft order.",
     },
     {
       key: 'authorizePayment',
@@ -387,11 +438,17 @@ export const SALESFORCE_MAIN_CHECKOUT_FLOW: FlowDefinition = {
       kind: 'async',
       action: 'activateOrderAction',
       validationType: 'SystemError',
-      description: "The store's code authorizes the payment; then NextState := 'Activate Order' and activateOrderAction activates the order.",
+      description:
+        "The store's code authorizes the payment; then NextState := 'Activate Order' and activateOrderAction activates the order.",
     },
     { key: 'activateOrder', label: 'Activate Order', kind: 'final', description: 'The order is activated; the cart is Closed.' },
   ],
 };
 
 /** The flows every engine registers: the default flow and Salesforce's templates. */
-export const BUILTIN_FLOWS: readonly FlowDefinition[] = [DEFAULT_FLOW, SALESFORCE_REENTRANT_FLOW, SALESFORCE_MAIN_FLOW, SALESFORCE_MAIN_CHECKOUT_FLOW];
+export const BUILTIN_FLOWS: readonly FlowDefinition[] = [
+  DEFAULT_FLOW,
+  SALESFORCE_REENTRANT_FLOW,
+  SALESFORCE_MAIN_FLOW,
+  SALESFORCE_MAIN_CHECKOUT_FLOW,
+];

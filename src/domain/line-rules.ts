@@ -40,7 +40,8 @@ export function decimalsOf(quantity: number): number {
 }
 
 const idOf = (line: Rec): string | null => (typeof line.Id === 'string' ? line.Id : null);
-const skuOf = (product: Rec | null | undefined, line: Rec): string => String(product?.StockKeepingUnit ?? product?.Name ?? line.Product2Id ?? 'this product');
+const skuOf = (product: Rec | null | undefined, line: Rec): string =>
+  String(product?.StockKeepingUnit ?? product?.Name ?? line.Product2Id ?? 'this product');
 
 /** A quantity with more decimals than the product allows, or null. */
 export function quantityScaleProblem(line: Rec, product: Rec | null | undefined): LineProblem | null {
@@ -59,7 +60,14 @@ export function quantityScaleProblem(line: Rec, product: Rec | null | undefined)
 /** A product line whose positive unit price rounds to a 0.00 line amount at this quantity, or null. */
 export function freeLineProblem(line: Rec, product?: Rec | null): LineProblem | null {
   if (line.Type === 'Charge' || line.Type === 'Delivery Charge' || typeof line.Quantity !== 'number') return null;
-  const unit = typeof line.SalesPrice === 'number' ? line.SalesPrice : typeof line.UnitPrice === 'number' ? line.UnitPrice : typeof line.ListPrice === 'number' ? line.ListPrice : null;
+  const unit =
+    typeof line.SalesPrice === 'number'
+      ? line.SalesPrice
+      : typeof line.UnitPrice === 'number'
+        ? line.UnitPrice
+        : typeof line.ListPrice === 'number'
+          ? line.ListPrice
+          : null;
   if (unit === null || !(unit > 0)) return null;
   if (multiplyMoney(unit, line.Quantity) !== 0) return null;
   return {

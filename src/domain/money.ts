@@ -165,7 +165,12 @@ export function unitPriceOf(item: { readonly [field: string]: unknown; SalesPric
  * when no SalesPrice), TotalListPrice = ListPrice × Quantity, TotalPrice = TotalLineAmount +
  * AdjustmentAmount (after adjustments, before tax). Each is computed in decimal and rounded to cents.
  */
-export function deriveCartLine(item: { Quantity?: unknown; SalesPrice?: unknown; ListPrice?: unknown; AdjustmentAmount?: unknown }): DerivedLine {
+export function deriveCartLine(item: {
+  Quantity?: unknown;
+  SalesPrice?: unknown;
+  ListPrice?: unknown;
+  AdjustmentAmount?: unknown;
+}): DerivedLine {
   const qty = numberOr(item.Quantity, 0);
   const list = numberOr(item.ListPrice, null);
   const line = multiplyMoney(unitPriceOf(item), qty);
@@ -189,7 +194,14 @@ export interface CartTotals {
 
 /** Rolls a cart's lines up into its header totals (GrandTotal = products + charges + tax). */
 export function rollUpCart(
-  items: readonly { Type?: unknown; TotalPrice?: unknown; TotalListPrice?: unknown; AdjustmentAmount?: unknown; TotalLineTaxAmount?: unknown; Product2Id?: unknown }[],
+  items: readonly {
+    Type?: unknown;
+    TotalPrice?: unknown;
+    TotalListPrice?: unknown;
+    AdjustmentAmount?: unknown;
+    TotalLineTaxAmount?: unknown;
+    Product2Id?: unknown;
+  }[],
 ): CartTotals {
   const products = items.filter((i) => i.Type !== 'Charge');
   const charges = items.filter((i) => i.Type === 'Charge');

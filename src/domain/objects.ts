@@ -6,17 +6,7 @@
 
 /** The kind of value a field holds. */
 export type FieldType =
-  | 'string'
-  | 'picklist'
-  | 'reference'
-  | 'number'
-  | 'currency'
-  | 'integer'
-  | 'boolean'
-  | 'date'
-  | 'datetime'
-  | 'stringList'
-  | 'password';
+  'string' | 'picklist' | 'reference' | 'number' | 'currency' | 'integer' | 'boolean' | 'date' | 'datetime' | 'stringList' | 'password';
 
 /** One field of an object. */
 export interface FieldDef {
@@ -163,11 +153,24 @@ const ref = (name: string, to: string | string[], extra: Partial<FieldDef> = {})
   to: Array.isArray(to) ? to : [to],
   ...extra,
 });
-const pick = (name: string, values: readonly string[], extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'picklist', values, ...extra });
+const pick = (name: string, values: readonly string[], extra: Partial<FieldDef> = {}): FieldDef => ({
+  name,
+  type: 'picklist',
+  values,
+  ...extra,
+});
 /** Currency: Salesforce's 18 digits with 2 decimals. */
 const money = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'currency', precision: 18, scale: 2, ...extra });
 /** A line quantity: positive, 18 digits with 2 decimals (docs/money.md). */
-const qty = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'number', precision: 18, scale: 2, min: 0, minExclusive: true, ...extra });
+const qty = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({
+  name,
+  type: 'number',
+  precision: 18,
+  scale: 2,
+  min: 0,
+  minExclusive: true,
+  ...extra,
+});
 const num = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'number', ...extra });
 const int = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'integer', ...extra });
 const bool = (name: string, dflt = false, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'boolean', default: dflt, ...extra });
@@ -175,7 +178,19 @@ const dt = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, t
 const date = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'date', ...extra });
 
 /** Salesforce's GeocodeAccuracy picklist of compound addresses. */
-const GEOCODE_ACCURACY = ['Address', 'NearAddress', 'Block', 'Street', 'ExtendedZip', 'Zip', 'Neighborhood', 'City', 'County', 'State', 'Unknown'];
+const GEOCODE_ACCURACY = [
+  'Address',
+  'NearAddress',
+  'Block',
+  'Street',
+  'ExtendedZip',
+  'Zip',
+  'Neighborhood',
+  'City',
+  'County',
+  'State',
+  'Unknown',
+];
 const address = (prefix: string, extra: Partial<FieldDef> = {}): FieldDef[] => [
   ...['Street', 'City', 'State', 'PostalCode', 'Country'].map((part) => str(`${prefix}${part}`, extra)),
   // The compound address's geolocation, as Salesforce's object reference lists it.
@@ -281,7 +296,13 @@ const OBJECT_LIST: ObjectDef[] = [
       str('DefaultCurrencyIsoCode', { default: 'USD', maxLength: 3 }),
     ],
   },
-  { name: 'BuyerGroup', keyPrefix: '0ZI', realPrefix: false, label: 'Buyer Group', fields: [str('Name', { required: true }), str('Description')] },
+  {
+    name: 'BuyerGroup',
+    keyPrefix: '0ZI',
+    realPrefix: false,
+    label: 'Buyer Group',
+    fields: [str('Name', { required: true }), str('Description')],
+  },
   {
     name: 'BuyerGroupMember',
     keyPrefix: '0ZJ',
@@ -386,7 +407,15 @@ const OBJECT_LIST: ObjectDef[] = [
     cancelsCheckout: {
       delete: true,
       fields: ['DeliveryMethodId'],
-      afterFirstState: ['DeliverToStreet', 'DeliverToCity', 'DeliverToState', 'DeliverToPostalCode', 'DeliverToCountry', 'DeliverToLatitude', 'DeliverToLongitude'],
+      afterFirstState: [
+        'DeliverToStreet',
+        'DeliverToCity',
+        'DeliverToState',
+        'DeliverToPostalCode',
+        'DeliverToCountry',
+        'DeliverToLatitude',
+        'DeliverToLongitude',
+      ],
     },
   },
   {
@@ -416,7 +445,11 @@ const OBJECT_LIST: ObjectDef[] = [
     indexes: [['CartId'], ['CartDeliveryGroupId']],
     write: BUYER_OBJECT,
     rowWriter: { field: 'Type', values: ['Charge'], writer: 'admin' },
-    cancelsCheckout: { create: true, delete: true, fields: ['Product2Id', 'Quantity', 'CartDeliveryGroupId', 'Type', 'ListPrice', 'SalesPrice', 'AdjustmentAmount'] },
+    cancelsCheckout: {
+      create: true,
+      delete: true,
+      fields: ['Product2Id', 'Quantity', 'CartDeliveryGroupId', 'Type', 'ListPrice', 'SalesPrice', 'AdjustmentAmount'],
+    },
   },
   {
     name: 'CartTax',
@@ -708,7 +741,11 @@ const OBJECT_LIST: ObjectDef[] = [
     keyPrefix: '0ZP',
     realPrefix: false,
     label: 'Store Price Book',
-    fields: [ref('WebStoreId', 'WebStore', { required: true }), ref('Pricebook2Id', 'Pricebook2', { required: true }), bool('IsActive', true)],
+    fields: [
+      ref('WebStoreId', 'WebStore', { required: true }),
+      ref('Pricebook2Id', 'Pricebook2', { required: true }),
+      bool('IsActive', true),
+    ],
     indexes: [['WebStoreId']],
   },
   {
@@ -745,7 +782,13 @@ const OBJECT_LIST: ObjectDef[] = [
     keyPrefix: '0TR',
     realPrefix: false,
     label: 'Tax Rate',
-    fields: [str('Name'), str('Country', { required: true }), str('State'), num('Rate', { required: true, min: 0 }), bool('IsActive', true)],
+    fields: [
+      str('Name'),
+      str('Country', { required: true }),
+      str('State'),
+      num('Rate', { required: true, min: 0 }),
+      bool('IsActive', true),
+    ],
   },
 ];
 
@@ -830,80 +873,80 @@ export function prefixesFor(field: FieldDef): string[] {
 export const INTERNAL_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map(
   (
     [
-    {
-      // One row per live access token. Id is the token's SHA-256 (hex): the token itself is never stored.
-      name: 'EngineAuthToken',
-      keyPrefix: '0Ak',
-      realPrefix: false,
-      label: 'Access Token',
-      fields: [ref('UserId', 'User', { required: true }), dt('ExpiresAt', { required: true })],
-      indexes: [['UserId'], ['ExpiresAt']],
-    },
-    {
-      // Login throttle counters and known sign-in addresses, shared by every process on the database
-      // (src/engine/login-throttle.ts). Id is the SHA-256 (hex) of the counter's kind and key, so no
-      // username or address is stored in the clear.
-      name: 'EngineLoginThrottle',
-      keyPrefix: '0Lt',
-      realPrefix: false,
-      label: 'Login Throttle',
-      fields: [str('Kind', { required: true, maxLength: 16 }), int('Count', { required: true }), dt('ResetAt', { required: true })],
-      indexes: [['ResetAt']],
-    },
-    {
-      // Install-wide settings (Id = setting name), e.g. the key that signs token responses.
-      name: 'EngineSetting',
-      keyPrefix: '0Es',
-      realPrefix: false,
-      label: 'Engine Setting',
-      fields: [str('Value', { maxLength: 1000 })],
-    },
-    {
-      // One row per flow interview (src/engine/interviews.ts): a running instance of a store's Flow
-      // metadata, owned by the buyer who started it. State is the runtime's JSON (machine snapshot
-      // and view); Version is its compare-and-set counter; LeaseOwner/LeaseUntil say which request
-      // is navigating it (a lease in the past is free).
-      name: 'FlowInterview',
-      keyPrefix: '0Fo',
-      realPrefix: true,
-      label: 'Flow Interview',
-      fields: [
-        str('FlowApiName', { required: true }),
-        str('Status', { required: true, maxLength: 16 }),
-        ref('OwnerUserId', 'User', { required: true }),
-        str('CartId'),
-        str('CurrentElement'),
-        { name: 'State', type: 'string' },
-        int('Version', { required: true }),
-        str('LeaseOwner'),
-        dt('LeaseUntil', { required: true }),
-      ],
-      indexes: [['OwnerUserId'], ['CartId']],
-    },
-    {
-      // One row per event offered to a checkout session: applied (same transaction as the change) or rejected.
-      name: 'CheckoutSessionEvent',
-      keyPrefix: '0xE',
-      realPrefix: false,
-      label: 'Checkout Session Event',
-      fields: [
-        ref('SessionId', 'CartCheckoutSession', { required: true }),
-        str('CartId'),
-        int('Seq', { required: true }),
-        int('Sub', { default: 0 }),
-        str('EventType', { required: true }),
-        { name: 'Event', type: 'string' },
-        str('StateBefore'),
-        str('StateAfter'),
-        bool('Accepted', true),
-        str('RejectionCode'),
-        { name: 'RejectionDetail', type: 'string' },
-        str('Operation'),
-        str('OperationId'),
-        str('CallerId'),
-      ],
-      indexes: [['SessionId', 'Seq']],
-    },
+      {
+        // One row per live access token. Id is the token's SHA-256 (hex): the token itself is never stored.
+        name: 'EngineAuthToken',
+        keyPrefix: '0Ak',
+        realPrefix: false,
+        label: 'Access Token',
+        fields: [ref('UserId', 'User', { required: true }), dt('ExpiresAt', { required: true })],
+        indexes: [['UserId'], ['ExpiresAt']],
+      },
+      {
+        // Login throttle counters and known sign-in addresses, shared by every process on the database
+        // (src/engine/login-throttle.ts). Id is the SHA-256 (hex) of the counter's kind and key, so no
+        // username or address is stored in the clear.
+        name: 'EngineLoginThrottle',
+        keyPrefix: '0Lt',
+        realPrefix: false,
+        label: 'Login Throttle',
+        fields: [str('Kind', { required: true, maxLength: 16 }), int('Count', { required: true }), dt('ResetAt', { required: true })],
+        indexes: [['ResetAt']],
+      },
+      {
+        // Install-wide settings (Id = setting name), e.g. the key that signs token responses.
+        name: 'EngineSetting',
+        keyPrefix: '0Es',
+        realPrefix: false,
+        label: 'Engine Setting',
+        fields: [str('Value', { maxLength: 1000 })],
+      },
+      {
+        // One row per flow interview (src/engine/interviews.ts): a running instance of a store's Flow
+        // metadata, owned by the buyer who started it. State is the runtime's JSON (machine snapshot
+        // and view); Version is its compare-and-set counter; LeaseOwner/LeaseUntil say which request
+        // is navigating it (a lease in the past is free).
+        name: 'FlowInterview',
+        keyPrefix: '0Fo',
+        realPrefix: true,
+        label: 'Flow Interview',
+        fields: [
+          str('FlowApiName', { required: true }),
+          str('Status', { required: true, maxLength: 16 }),
+          ref('OwnerUserId', 'User', { required: true }),
+          str('CartId'),
+          str('CurrentElement'),
+          { name: 'State', type: 'string' },
+          int('Version', { required: true }),
+          str('LeaseOwner'),
+          dt('LeaseUntil', { required: true }),
+        ],
+        indexes: [['OwnerUserId'], ['CartId']],
+      },
+      {
+        // One row per event offered to a checkout session: applied (same transaction as the change) or rejected.
+        name: 'CheckoutSessionEvent',
+        keyPrefix: '0xE',
+        realPrefix: false,
+        label: 'Checkout Session Event',
+        fields: [
+          ref('SessionId', 'CartCheckoutSession', { required: true }),
+          str('CartId'),
+          int('Seq', { required: true }),
+          int('Sub', { default: 0 }),
+          str('EventType', { required: true }),
+          { name: 'Event', type: 'string' },
+          str('StateBefore'),
+          str('StateAfter'),
+          bool('Accepted', true),
+          str('RejectionCode'),
+          { name: 'RejectionDetail', type: 'string' },
+          str('Operation'),
+          str('OperationId'),
+          str('CallerId'),
+        ],
+        indexes: [['SessionId', 'Seq']],
+      },
     ] satisfies ObjectDef[]
   ).map((o): [string, ObjectDef] => [o.name, o]),
 );
@@ -914,10 +957,11 @@ export const INTERNAL_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map(
  * it can't be deleted). The engine's own writes (closing the cart at order confirmation,
  * activation) don't go through record writes.
  */
-export const FROZEN: Readonly<Record<string, { readonly field: string; readonly values: readonly string[]; readonly deletable: boolean }>> = {
-  WebCart: { field: 'Status', values: ['Closed'], deletable: true },
-  Order: { field: 'Status', values: ['Activated'], deletable: false },
-};
+export const FROZEN: Readonly<Record<string, { readonly field: string; readonly values: readonly string[]; readonly deletable: boolean }>> =
+  {
+    WebCart: { field: 'Status', values: ['Closed'], deletable: true },
+    Order: { field: 'Status', values: ['Activated'], deletable: false },
+  };
 
 /** Cart statuses in which a buyer's record writes may change the cart or its records. */
 export const BUYER_OPEN_CART_STATUSES: readonly string[] = ['Active', 'Checkout'];
@@ -987,4 +1031,6 @@ export function findParentRelationship(object: string, name: string): FieldDef |
 }
 
 /** Every stored table (objects and engine-internal ones), by name: what the storage adapters create. */
-export const STORED_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map([...OBJECT_LIST, ...INTERNAL_OBJECTS.values()].map((o) => [o.name, o]));
+export const STORED_OBJECTS: ReadonlyMap<string, ObjectDef> = new Map(
+  [...OBJECT_LIST, ...INTERNAL_OBJECTS.values()].map((o) => [o.name, o]),
+);

@@ -53,7 +53,8 @@ export function numberRange(field: FieldDef): NumberRange {
 /** The range in words, e.g. "greater than 0 and at most 9999999999999.99". */
 export function describeRange(r: NumberRange): string {
   const fromLimit = r.limit ? r.limit.minus(new Decimal(10).pow(-(r.scale ?? 0))) : null;
-  const max = r.max !== undefined && (!fromLimit || fromLimit.gt(r.max)) ? String(r.max) : fromLimit ? fromLimit.toFixed(r.scale ?? 0) : null;
+  const max =
+    r.max !== undefined && (!fromLimit || fromLimit.gt(r.max)) ? String(r.max) : fromLimit ? fromLimit.toFixed(r.scale ?? 0) : null;
   if (r.min === undefined) return max ? `a finite number between -${max} and ${max}` : 'a finite number';
   const low = r.minExclusive ? `greater than ${r.min}` : `at least ${r.min}`;
   return `a finite number ${low}${max ? ` and at most ${max}` : ''}`;
@@ -106,7 +107,10 @@ export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
   let s: z.ZodType<unknown>;
   switch (field.type) {
     case 'string':
-      s = z.string().max(field.maxLength ?? 255, `must be at most ${field.maxLength ?? 255} characters`).refine(noNul, NUL_MESSAGE);
+      s = z
+        .string()
+        .max(field.maxLength ?? 255, `must be at most ${field.maxLength ?? 255} characters`)
+        .refine(noNul, NUL_MESSAGE);
       break;
     case 'password':
       s = z.string().min(1, 'must not be empty').refine(noNul, NUL_MESSAGE);
@@ -202,7 +206,12 @@ function objectSchema(object: ObjectDef, mode: Mode): z.ZodType<Record<string, u
 /** The object definition for a type name, or an INVALID_TYPE error naming it. */
 export function requireObject(type: string): ObjectDef {
   const o = findObject(type);
-  if (!o) throw new EngineError('INVALID_TYPE', typeof type === 'string' ? `sObject type '${type}' is not supported.` : `The sObject type must be a string, not ${typeof type}.`, []);
+  if (!o)
+    throw new EngineError(
+      'INVALID_TYPE',
+      typeof type === 'string' ? `sObject type '${type}' is not supported.` : `The sObject type must be a string, not ${typeof type}.`,
+      [],
+    );
   return o;
 }
 
@@ -215,7 +224,9 @@ function canonicalize(object: ObjectDef, input: Record<string, unknown>, mode: M
     const f = byLower.get(k.toLowerCase());
     if (!f) throw new EngineError('INVALID_FIELD', `No such column '${k}' on sObject of type ${object.name}.`, [k]);
     if (mode !== 'seed' && f.readOnly) {
-      throw new EngineError('READ_ONLY_FIELD', `Unable to create/update fields: ${f.name}. ${object.name}.${f.name} is read-only.`, [f.name]);
+      throw new EngineError('READ_ONLY_FIELD', `Unable to create/update fields: ${f.name}. ${object.name}.${f.name} is read-only.`, [
+        f.name,
+      ]);
     }
     out[f.name] = v;
   }
@@ -245,17 +256,19 @@ export function validateFields(type: string, input: unknown, mode: Mode): Record
       : params?.outOfRange
         ? 'NUMBER_OUTSIDE_VALID_RANGE'
         : def?.type === 'picklist'
-        ? 'INVALID_FIELD_VALUE'
-        : issue.code === 'too_big' && def?.type === 'string'
-          ? 'STRING_TOO_LONG'
-          : 'FIELD_VALUE_TYPE';
+          ? 'INVALID_FIELD_VALUE'
+          : issue.code === 'too_big' && def?.type === 'string'
+            ? 'STRING_TOO_LONG'
+            : 'FIELD_VALUE_TYPE';
     throw new EngineError(key, `${object.name}.${field}: ${issue.message}.`, [field]);
   }
   const values = parsed.data;
   if (mode !== 'update') {
     // A record write may leave out a required copy (CartItem.Name) when it names its source (Product2Id): it is filled from it.
     const given = (name: string) => values[name] !== undefined && values[name] !== null;
-    const missing = object.fields.filter((f) => f.required && !given(f.name) && !(mode === 'create' && f.copiedFrom && given(f.copiedFrom.via))).map((f) => f.name);
+    const missing = object.fields
+      .filter((f) => f.required && !given(f.name) && !(mode === 'create' && f.copiedFrom && given(f.copiedFrom.via)))
+      .map((f) => f.name);
     if (missing.length) {
       throw new EngineError('REQUIRED_FIELD_MISSING', `[${missing.join(', ')}] on ${object.name}.`, missing);
     }

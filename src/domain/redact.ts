@@ -8,7 +8,8 @@
 export const REDACTED = '[REDACTED]';
 
 // Field names (any case, any position in a camelCase or snake_case name) that carry secrets.
-const SECRET_KEY = /pass(word)?|secret|token|authori[sz]ation|cookie|payment_?method|card|cvv|cvc|iban|account_?number|pan$|^pan|signature|credential|api_?key/i;
+const SECRET_KEY =
+  /pass(word)?|secret|token|authori[sz]ation|cookie|payment_?method|card|cvv|cvc|iban|account_?number|pan$|^pan|signature|credential|api_?key/i;
 
 /** Whether a field name carries a secret. */
 export function isSecretKey(key: string): boolean {

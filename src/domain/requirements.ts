@@ -75,7 +75,8 @@ export const STEP_REQUIREMENTS: readonly Requirement[] = [
   {
     id: 1,
     name: 'validCart',
-    description: 'cartId is a well-formed WebCart id of an existing cart the caller can see (owner, a share of any level, or ModifyAllData)',
+    description:
+      'cartId is a well-formed WebCart id of an existing cart the caller can see (owner, a share of any level, or ModifyAllData)',
     error: 'INVALID_CART_ID',
     check: cartVisible,
   },
@@ -92,7 +93,9 @@ export const STEP_REQUIREMENTS: readonly Requirement[] = [
     description: 'the effective account exists, has an Active BuyerAccount, and the caller may act for it',
     error: 'ACCOUNT_NOT_VALID',
     check: (f) =>
-      f.accountExists && f.buyerStatus === 'Active' && (isMad(f) || (f.caller.AccountId !== null && f.caller.AccountId === f.cart!.AccountId)),
+      f.accountExists &&
+      f.buyerStatus === 'Active' &&
+      (isMad(f) || (f.caller.AccountId !== null && f.caller.AccountId === f.cart!.AccountId)),
   },
   {
     id: 4,
@@ -118,7 +121,8 @@ export const STEP_REQUIREMENTS: readonly Requirement[] = [
   {
     id: 7,
     name: 'sessionAwaitsStep',
-    description: 'an active session exists with State set, NextState = this step and IsProcessing = true (template flows: State and NextState set)',
+    description:
+      'an active session exists with State set, NextState = this step and IsProcessing = true (template flows: State and NextState set)',
     error: 'SESSION_NOT_READY',
     check: (f, step, convention = 'source') =>
       f.session !== null &&

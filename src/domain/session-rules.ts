@@ -30,7 +30,11 @@ export interface SessionState {
 
 /** The session with State and NextState resolved to the flow's keys (unknown values stay as written). */
 export function resolvedSession<T extends SessionState>(s: T, flow: CompiledFlow): T {
-  return { ...s, State: s.State === null ? null : (flow.resolve(s.State) ?? s.State), NextState: s.NextState === null ? null : (flow.resolve(s.NextState) ?? s.NextState) };
+  return {
+    ...s,
+    State: s.State === null ? null : (flow.resolve(s.State) ?? s.State),
+    NextState: s.NextState === null ? null : (flow.resolve(s.NextState) ?? s.NextState),
+  };
 }
 
 /** Whether `nextState` may be claimed when the caller expects the session at `expCurrentState`. */
@@ -69,7 +73,8 @@ export function moveProblem(raw: SessionState, flow: CompiledFlow, to: string): 
   if (s.IsArchived) return { error: 'INVALID_STATE_CHANGE', detail: 'The session is archived.' };
   if (s.IsError) return { error: 'INVALID_STATE_CHANGE', detail: 'The session is in error; cancel the checkout and start again.' };
   const broken = sessionRowProblem(raw, flow);
-  if (broken) return { error: 'INVALID_STATE_CHANGE', detail: `The session can't be restored: ${broken}; cancel the checkout and start again.` };
+  if (broken)
+    return { error: 'INVALID_STATE_CHANGE', detail: `The session can't be restored: ${broken}; cancel the checkout and start again.` };
   if (s.IsProcessing) return { error: 'INVALID_STATE_CHANGE', detail: `A step is in flight (NextState '${raw.NextState}').` };
   const allowed = flow.next.get(s.State ?? '') ?? [];
   const names = allowed.join(', ') || 'none';
@@ -80,12 +85,18 @@ export function moveProblem(raw: SessionState, flow: CompiledFlow, to: string): 
   const step = flow.steps.get(target)!;
   if (flow.convention.runs === 'state') {
     if (!here || (here.kind !== 'screen' && !(here.kind === 'sync' && flow.convention.writeLeavesSync))) {
-      return { error: 'INVALID_STATE_CHANGE', detail: `'${raw.State}' is an ${here?.kind} step: claim '${step.label}' with updateCheckoutSessionStateAction and run ${here?.action}.` };
+      return {
+        error: 'INVALID_STATE_CHANGE',
+        detail: `'${raw.State}' is an ${here?.kind} step: claim '${step.label}' with updateCheckoutSessionStateAction and run ${here?.action}.`,
+      };
     }
     return null;
   }
   if (step.kind !== 'screen' && step.kind !== 'final') {
-    return { error: 'INVALID_STATE_CHANGE', detail: `'${to}' is an ${step.kind} step: claim it with updateCheckoutSessionStateAction and run its action.` };
+    return {
+      error: 'INVALID_STATE_CHANGE',
+      detail: `'${to}' is an ${step.kind} step: claim it with updateCheckoutSessionStateAction and run its action.`,
+    };
   }
   return null;
 }
@@ -125,7 +136,15 @@ export function sessionRowProblem(raw: SessionState, flow: CompiledFlow): string
 export type SessionWriteEvent = { type: 'SET_STATE'; state: string } | { type: 'CLAIM'; expCurrentState: string; nextState: string };
 
 /** The session fields a record write may name, and that only the statechart changes. */
-export const SESSION_MACHINE_FIELDS = ['State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived', 'BackgroundOperationId', 'OrderId'] as const;
+export const SESSION_MACHINE_FIELDS = [
+  'State',
+  'NextState',
+  'IsProcessing',
+  'IsError',
+  'IsArchived',
+  'BackgroundOperationId',
+  'OrderId',
+] as const;
 
 /**
  * Turns a record write of CartCheckoutSession into statechart events: `State` is a screen step's
@@ -133,7 +152,11 @@ export const SESSION_MACHINE_FIELDS = ['State', 'NextState', 'IsProcessing', 'Is
  * Payment'` — and both together are the move then the claim (`State := 'Pre-Pricing', NextState :=
  * 'Post-Pricing'`). A NextState the flow doesn't know, or clearing a NextState, is a rejection.
  */
-export function sessionWriteEvents(raw: SessionState, flow: CompiledFlow, values: Readonly<Record<string, unknown>>): SessionWriteEvent[] | Rejection {
+export function sessionWriteEvents(
+  raw: SessionState,
+  flow: CompiledFlow,
+  values: Readonly<Record<string, unknown>>,
+): SessionWriteEvent[] | Rejection {
   const events: SessionWriteEvent[] = [];
   let current = raw.State;
   if ('State' in values) {
@@ -146,10 +169,15 @@ export function sessionWriteEvents(raw: SessionState, flow: CompiledFlow, values
   }
   if ('NextState' in values) {
     const next = values.NextState;
-    const same = next === raw.NextState || (typeof next === 'string' && raw.NextState !== null && flow.resolve(next) === flow.resolve(raw.NextState));
+    const same =
+      next === raw.NextState || (typeof next === 'string' && raw.NextState !== null && flow.resolve(next) === flow.resolve(raw.NextState));
     if (same && events.length === 0) return events;
     if (typeof next !== 'string' || !flow.resolve(next)) {
-      return { error: 'SESSION_FIELD_NOT_WRITABLE', field: 'NextState', detail: `NextState '${String(next)}' isn't a state of flow '${flow.def.id}' that can follow '${String(current)}'.` };
+      return {
+        error: 'SESSION_FIELD_NOT_WRITABLE',
+        field: 'NextState',
+        detail: `NextState '${String(next)}' isn't a state of flow '${flow.def.id}' that can follow '${String(current)}'.`,
+      };
     }
     events.push({ type: 'CLAIM', expCurrentState: String(current), nextState: next });
   }
@@ -192,6 +220,7 @@ export function closeCartProblem(raw: SessionState | null, flow: CompiledFlow | 
   if (orderStatus !== 'Activated') return refuse("The checkout's order isn't activated yet.");
   const s = resolvedSession(raw, flow);
   const atEnd = [s.State, s.NextState].some((k) => k !== null && flow.steps.get(k)?.kind === 'final');
-  if (!atEnd || s.IsProcessing || s.IsError) return refuse('The checkout session has not reached its confirmation (claim its final state first).');
+  if (!atEnd || s.IsProcessing || s.IsError)
+    return refuse('The checkout session has not reached its confirmation (claim its final state first).');
   return null;
 }

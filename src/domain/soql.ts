@@ -11,7 +11,14 @@
  * object; WHERE with AND, OR, NOT, parentheses, =, !=, <>, <, <=, >, >=, LIKE, IN, NOT IN, and date
  * literals (TODAY, LAST_N_DAYS:n, …); GROUP BY fields; ORDER BY; LIMIT; OFFSET.
  */
-import { parseQuery, type Condition, type FieldType as AstField, type Query, type Subquery, type WhereClause } from '@jetstreamapp/soql-parser-js';
+import {
+  parseQuery,
+  type Condition,
+  type FieldType as AstField,
+  type Query,
+  type Subquery,
+  type WhereClause,
+} from '@jetstreamapp/soql-parser-js';
 
 /** Longest query text accepted (Salesforce: 100,000 characters). */
 export const SOQL_MAX_LENGTH = 100_000;
@@ -25,14 +32,7 @@ export const SOQL_MAX_SUBQUERIES = 20;
 export const SOQL_MAX_TERMS = 32;
 
 /** A literal value in a condition. */
-export type SoqlValue =
-  | string
-  | number
-  | boolean
-  | null
-  | { date: string }
-  | { datetime: string }
-  | { dateLiteral: string; n?: number };
+export type SoqlValue = string | number | boolean | null | { date: string } | { datetime: string } | { dateLiteral: string; n?: number };
 
 /** Comparison operators after normalization (`<>` becomes `!=`). */
 export type SoqlOperator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'IN' | 'NOT IN';
@@ -244,7 +244,8 @@ function validDate(y: string, m: string, d: string): boolean {
 }
 
 /** Date literals and their unit/direction, for {@link dateLiteralRange}. */
-const DATE_LITERALS = /^(TODAY|YESTERDAY|TOMORROW|(LAST|THIS|NEXT)_(WEEK|MONTH|QUARTER|YEAR|FISCAL_QUARTER|FISCAL_YEAR)|(LAST|NEXT)_90_DAYS)$/;
+const DATE_LITERALS =
+  /^(TODAY|YESTERDAY|TOMORROW|(LAST|THIS|NEXT)_(WEEK|MONTH|QUARTER|YEAR|FISCAL_QUARTER|FISCAL_YEAR)|(LAST|NEXT)_90_DAYS)$/;
 const DATE_N_LITERALS = /^((LAST|NEXT)_N_|N_)(DAYS|WEEKS|MONTHS|QUARTERS|YEARS|FISCAL_QUARTERS|FISCAL_YEARS)(_AGO)?$/;
 /**
  * How far a date literal's `:n` may reach, in years: ranges stay inside the four-digit years that
@@ -252,7 +253,13 @@ const DATE_N_LITERALS = /^((LAST|NEXT)_N_|N_)(DAYS|WEEKS|MONTHS|QUARTERS|YEARS|F
  * Salesforce documents no bound.
  */
 export const DATE_N_YEARS = 1000;
-const DATE_N_MAX: Record<string, number> = { DAYS: DATE_N_YEARS * 366, WEEKS: DATE_N_YEARS * 53, MONTHS: DATE_N_YEARS * 12, QUARTERS: DATE_N_YEARS * 4, YEARS: DATE_N_YEARS };
+const DATE_N_MAX: Record<string, number> = {
+  DAYS: DATE_N_YEARS * 366,
+  WEEKS: DATE_N_YEARS * 53,
+  MONTHS: DATE_N_YEARS * 12,
+  QUARTERS: DATE_N_YEARS * 4,
+  YEARS: DATE_N_YEARS,
+};
 
 class Converter {
   constructor(private readonly text: string) {}
@@ -274,7 +281,12 @@ class Converter {
   query(ast: Query): SoqlQuery {
     if (!ast.sObject) this.fail('unexpected end of query; expected an object name', 'FROM');
     const dotted = /\bFROM\s+([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)+)/i.exec(maskStrings(this.text));
-    if (dotted) throw errorAt(this.text, dotted.index + dotted[0].length - dotted[1]!.length, `a relationship path in FROM is not supported ('${dotted[1]!.replace(/\s+/g, '')}')`);
+    if (dotted)
+      throw errorAt(
+        this.text,
+        dotted.index + dotted[0].length - dotted[1]!.length,
+        `a relationship path in FROM is not supported ('${dotted[1]!.replace(/\s+/g, '')}')`,
+      );
     const base = this.base(ast, false);
     const count = base.select.some((s) => s.kind === 'aggregate' && s.fn === 'COUNT' && s.field === '');
     return { ...base, object: ast.sObject!, count };
@@ -335,7 +347,8 @@ class Converter {
         if (!f.isAggregateFn || !['COUNT', 'COUNT_DISTINCT', 'SUM', 'AVG', 'MIN', 'MAX'].includes(fn)) {
           this.fail(`function ${f.functionName}() is not supported`, f.functionName);
         }
-        if (f.parameters.length > 1 || f.parameters.some((p) => typeof p !== 'string')) this.fail(`${fn}() takes one field`, f.functionName);
+        if (f.parameters.length > 1 || f.parameters.some((p) => typeof p !== 'string'))
+          this.fail(`${fn}() takes one field`, f.functionName);
         const field = (f.parameters[0] as string | undefined) ?? '';
         if (field === '' && fn !== 'COUNT') this.fail(`${fn}() needs a field`, raw);
         if (field === '' && f.alias) this.fail('COUNT() cannot have an alias', f.alias);
@@ -348,7 +361,8 @@ class Converter {
         const q = f.subquery;
         if (q.sObjectPrefix?.length) this.fail(`relationship path in a subquery's FROM is not supported`, q.relationshipName);
         const base = this.base(q, true);
-        if (base.groupBy.length || base.select.some((s) => s.kind === 'aggregate')) this.fail('aggregates and GROUP BY are not supported in a subquery', q.relationshipName);
+        if (base.groupBy.length || base.select.some((s) => s.kind === 'aggregate'))
+          this.fail('aggregates and GROUP BY are not supported in a subquery', q.relationshipName);
         return { kind: 'subquery', relationship: q.relationshipName, query: { ...base, relationship: q.relationshipName } };
       }
       default:
@@ -361,7 +375,8 @@ class Converter {
     const list = Array.isArray(ast.groupBy) ? ast.groupBy : [ast.groupBy];
     if (list.length > SOQL_MAX_TERMS) this.fail(`more than ${SOQL_MAX_TERMS} GROUP BY fields`, 'GROUP');
     return list.map((g) => {
-      if (!('field' in g) || typeof g.field !== 'string') return this.fail('GROUP BY ROLLUP, CUBE and functions are not supported', 'GROUP');
+      if (!('field' in g) || typeof g.field !== 'string')
+        return this.fail('GROUP BY ROLLUP, CUBE and functions are not supported', 'GROUP');
       return this.path(g.field);
     });
   }
@@ -445,7 +460,14 @@ class Converter {
 
   private condition(c: Condition): SoqlCondition {
     if ('fn' in c && c.fn) this.fail(`function ${c.fn.functionName ?? ''}() in WHERE is not supported`, c.fn.functionName ?? 'WHERE');
-    const cond = c as Condition & { field: string; operator: string; value?: string | string[]; literalType?: string | string[]; valueQuery?: unknown; dateLiteralVariable?: number | number[] };
+    const cond = c as Condition & {
+      field: string;
+      operator: string;
+      value?: string | string[];
+      literalType?: string | string[];
+      valueQuery?: unknown;
+      dateLiteralVariable?: number | number[];
+    };
     const field = this.path(cond.field);
     if (cond.valueQuery) this.fail(`semi-joins (${cond.operator} with a subquery) are not supported`, 'SELECT', locate(this.text, 'WHERE'));
     const op = cond.operator.toUpperCase();
@@ -455,8 +477,11 @@ class Converter {
     const list = normalized === 'IN' || normalized === 'NOT IN';
     const rawValues = Array.isArray(cond.value) ? cond.value : [cond.value ?? ''];
     const types = Array.isArray(cond.literalType) ? cond.literalType : rawValues.map(() => cond.literalType as string);
-    const vars = Array.isArray(cond.dateLiteralVariable) ? cond.dateLiteralVariable : rawValues.map(() => cond.dateLiteralVariable as number);
-    if (list !== Array.isArray(cond.value)) this.fail(`${normalized} needs ${list ? 'a parenthesized list' : 'a single value'}`, cond.operator, this.whereAt);
+    const vars = Array.isArray(cond.dateLiteralVariable)
+      ? cond.dateLiteralVariable
+      : rawValues.map(() => cond.dateLiteralVariable as number);
+    if (list !== Array.isArray(cond.value))
+      this.fail(`${normalized} needs ${list ? 'a parenthesized list' : 'a single value'}`, cond.operator, this.whereAt);
     const values = rawValues.map((raw, k) => this.value(raw, types[k] ?? 'STRING', vars[k], normalized === 'LIKE'));
     if (normalized === 'LIKE' && typeof values[0] !== 'string') this.fail(`LIKE requires a string pattern`, 'LIKE', this.whereAt);
     return { field, op: normalized, value: list ? values : values[0]! };
@@ -480,7 +505,13 @@ class Converter {
       }
       case 'DATETIME': {
         const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):?(\d{2}))$/.exec(raw);
-        const ok = m && validDate(m[1]!, m[2]!, m[3]!) && Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 59 && (m[9] === undefined || (Number(m[9]) <= 23 && Number(m[10]) <= 59));
+        const ok =
+          m &&
+          validDate(m[1]!, m[2]!, m[3]!) &&
+          Number(m[4]) <= 23 &&
+          Number(m[5]) <= 59 &&
+          Number(m[6]) <= 59 &&
+          (m[9] === undefined || (Number(m[9]) <= 23 && Number(m[10]) <= 59));
         if (!ok || Number.isNaN(Date.parse(raw))) this.fail(`invalid datetime literal: ${raw}`, raw);
         return { datetime: raw };
       }
@@ -494,7 +525,8 @@ class Converter {
         const count = Number(n ?? raw.split(':')[1]);
         if (!DATE_N_LITERALS.test(name) || !Number.isSafeInteger(count) || count < 0) this.fail(`invalid date literal: ${raw}`, raw);
         const unit = /(DAYS|WEEKS|MONTHS|QUARTERS|YEARS)/.exec(name)![1]!;
-        if (count > DATE_N_MAX[unit]!) this.fail(`invalid date literal: ${raw}; n may reach at most ${DATE_N_YEARS} years (${unit} up to ${DATE_N_MAX[unit]})`, raw);
+        if (count > DATE_N_MAX[unit]!)
+          this.fail(`invalid date literal: ${raw}; n may reach at most ${DATE_N_YEARS} years (${unit} up to ${DATE_N_MAX[unit]})`, raw);
         return { dateLiteral: name, n: count };
       }
       default:

@@ -57,7 +57,11 @@ export function checkObjectWrite(object: ObjectDef, verb: Verb, role: Role): Ref
   const writer = objectWriter(object, verb);
   if (allows(writer, role)) return null;
   if (writer === 'engine') {
-    return { key: 'ENGINE_MANAGED', detail: `${object.name} records are ${verb === 'create' ? 'created' : verb === 'update' ? 'changed' : 'deleted'} only by the checkout actions.`, fields: [] };
+    return {
+      key: 'ENGINE_MANAGED',
+      detail: `${object.name} records are ${verb === 'create' ? 'created' : verb === 'update' ? 'changed' : 'deleted'} only by the checkout actions.`,
+      fields: [],
+    };
   }
   return { key: 'INSUFFICIENT_ACCESS', detail: `Only ModifyAllData may ${verb} ${object.name} records.`, fields: [] };
 }
@@ -79,7 +83,13 @@ export function checkFieldWrite(
   for (const f of object.fields) {
     if (!(f.name in values)) continue;
     if (!allows(fieldWriter(f), role)) denied.push(f.name);
-    else if (verb === 'update' && (f.fixed === true || (f.fixed === 'buyer' && role === 'buyer')) && before && values[f.name] !== before[f.name]) fixed.push(f.name);
+    else if (
+      verb === 'update' &&
+      (f.fixed === true || (f.fixed === 'buyer' && role === 'buyer')) &&
+      before &&
+      values[f.name] !== before[f.name]
+    )
+      fixed.push(f.name);
   }
   if (denied.length) {
     return { key: 'FIELD_NOT_WRITABLE', detail: `${object.name}: ${denied.join(', ')}.`, fields: denied };
@@ -88,7 +98,11 @@ export function checkFieldWrite(
     const w = rowWriterFor(object, row);
     if (w && !allows(w, role)) {
       const r = object.rowWriter!;
-      return { key: 'INSUFFICIENT_ACCESS', detail: `Only ModifyAllData may write ${object.name} records with ${r.field} ${String(row[r.field])}.`, fields: [r.field] };
+      return {
+        key: 'INSUFFICIENT_ACCESS',
+        detail: `Only ModifyAllData may write ${object.name} records with ${r.field} ${String(row[r.field])}.`,
+        fields: [r.field],
+      };
     }
   }
   if (fixed.length) return { key: 'FIELD_NOT_UPDATABLE', detail: `${object.name}: ${fixed.join(', ')}.`, fields: fixed };
@@ -100,7 +114,11 @@ export function checkRowDelete(object: ObjectDef, role: Role, row: Readonly<Reco
   const w = rowWriterFor(object, row);
   if (w && !allows(w, role)) {
     const r = object.rowWriter!;
-    return { key: 'INSUFFICIENT_ACCESS', detail: `Only ModifyAllData may delete ${object.name} records with ${r.field} ${String(row[r.field])}.`, fields: [r.field] };
+    return {
+      key: 'INSUFFICIENT_ACCESS',
+      detail: `Only ModifyAllData may delete ${object.name} records with ${r.field} ${String(row[r.field])}.`,
+      fields: [r.field],
+    };
   }
   return null;
 }
@@ -115,7 +133,11 @@ export function deleteAccess(object: ObjectDef): 'edit' | 'delete' {
 
 /** Refusal of a delete because the caller may edit but not delete the record (an Edit share). */
 export function editNotDelete(object: ObjectDef, id: string): Refusal {
-  return { key: 'INSUFFICIENT_ACCESS', detail: `Only the cart's owner or ModifyAllData may delete ${object.name} ${id}: an Edit share edits but doesn't delete.`, fields: [] };
+  return {
+    key: 'INSUFFICIENT_ACCESS',
+    detail: `Only the cart's owner or ModifyAllData may delete ${object.name} ${id}: an Edit share edits but doesn't delete.`,
+    fields: [],
+  };
 }
 
 /**
@@ -138,7 +160,11 @@ export function checkRestrictDelete(object: ObjectDef, id: string, counts: Reado
  * `via` names). `via` is that record (null when it doesn't exist). A target that doesn't meet it
  * answers as a missing one.
  */
-export function refTargetAllowed(field: FieldDef, target: Readonly<Record<string, unknown>>, via: Readonly<Record<string, unknown>> | null): boolean {
+export function refTargetAllowed(
+  field: FieldDef,
+  target: Readonly<Record<string, unknown>>,
+  via: Readonly<Record<string, unknown>> | null,
+): boolean {
   const w = field.refWhere;
   if (!w) return true;
   if (w.active && target[w.active] !== true) return false;
@@ -150,7 +176,12 @@ export function refTargetAllowed(field: FieldDef, target: Readonly<Record<string
 }
 
 /** Whether a write to these values (or a create/delete) cancels the running checkout of the record's cart. */
-export function cancelsCheckout(object: ObjectDef, verb: Verb, values: Readonly<Record<string, unknown>> = {}, before?: Readonly<Record<string, unknown>>): boolean {
+export function cancelsCheckout(
+  object: ObjectDef,
+  verb: Verb,
+  values: Readonly<Record<string, unknown>> = {},
+  before?: Readonly<Record<string, unknown>>,
+): boolean {
   const c = object.cancelsCheckout;
   if (!c) return false;
   if (verb !== 'update') return !!c[verb];
@@ -159,7 +190,11 @@ export function cancelsCheckout(object: ObjectDef, verb: Verb, values: Readonly<
 }
 
 /** Whether an update changes a field that cancels the checkout once it has left its first state. */
-export function cancelsAfterFirstState(object: ObjectDef, values: Readonly<Record<string, unknown>>, before: Readonly<Record<string, unknown>>): boolean {
+export function cancelsAfterFirstState(
+  object: ObjectDef,
+  values: Readonly<Record<string, unknown>>,
+  before: Readonly<Record<string, unknown>>,
+): boolean {
   return (object.cancelsCheckout?.afterFirstState ?? []).some((f) => f in values && values[f] !== before[f]);
 }
 
@@ -211,7 +246,13 @@ export function copiedFieldWrite(
   }
   const [via, copies] = [...copiedBy][0] ?? [];
   if (via) {
-    return { refusal: { key: 'REQUIRED_FIELD_MISSING', detail: `[${via}] on ${object.name}: ${copies!.join(', ')} ${copies!.length === 1 ? 'is' : 'are'} copied from it.`, fields: [via] } };
+    return {
+      refusal: {
+        key: 'REQUIRED_FIELD_MISSING',
+        detail: `[${via}] on ${object.name}: ${copies!.join(', ')} ${copies!.length === 1 ? 'is' : 'are'} copied from it.`,
+        fields: [via],
+      },
+    };
   }
   if (conflicts.length) {
     const from = [...new Set(object.fields.filter((f) => conflicts.includes(f.name)).map((f) => f.copiedFrom!.via))].join(', ');
@@ -231,7 +272,14 @@ export function copiedFieldWrite(
  * its Product2's QuantityScale, default 0 = whole units), for a role below the field's `writer`,
  * when the write sets the field or its source (always, on create). QUANTITY_SCALE naming the field.
  */
-export function checkScaledFields(object: ObjectDef, verb: 'create' | 'update', role: Role, values: Fields, row: Fields, sources: Readonly<Record<string, Fields | null>>): Refusal | null {
+export function checkScaledFields(
+  object: ObjectDef,
+  verb: 'create' | 'update',
+  role: Role,
+  values: Fields,
+  row: Fields,
+  sources: Readonly<Record<string, Fields | null>>,
+): Refusal | null {
   for (const f of object.fields) {
     const s = f.scaleFrom;
     if (!s || allows(s.writer, role)) continue;

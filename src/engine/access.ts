@@ -56,11 +56,21 @@ export const isAdmin = (c: Caller) => c.Permissions.includes('ModifyAllData');
  * `only`, just whether that one cart is among them — a read or two, however many carts the caller
  * has elsewhere (single-record checks).
  */
-export async function cartAccess(tx: StorageOps, caller: Caller, only?: string): Promise<{ owned: string[]; read: string[]; edit: string[] }> {
+export async function cartAccess(
+  tx: StorageOps,
+  caller: Caller,
+  only?: string,
+): Promise<{ owned: string[]; read: string[]; edit: string[] }> {
   if (only !== undefined && (await tx.get('WebCart', only))?.OwnerId === caller.Id) return { owned: [only], read: [only], edit: [only] };
-  const owned = only !== undefined ? [] : (await tx.find('WebCart', { where: [{ field: 'OwnerId', op: '=', value: caller.Id }] })).map((r) => String(r.Id));
+  const owned =
+    only !== undefined
+      ? []
+      : (await tx.find('WebCart', { where: [{ field: 'OwnerId', op: '=', value: caller.Id }] })).map((r) => String(r.Id));
   const shares = await tx.find('WebCartShare', {
-    where: [{ field: 'UserOrGroupId', op: '=', value: caller.Id }, ...(only !== undefined ? [{ field: 'ParentId', op: '=' as const, value: only }] : [])],
+    where: [
+      { field: 'UserOrGroupId', op: '=', value: caller.Id },
+      ...(only !== undefined ? [{ field: 'ParentId', op: '=' as const, value: only }] : []),
+    ],
   });
   const read = new Set(owned);
   const edit = new Set(owned);
@@ -73,7 +83,10 @@ export async function cartAccess(tx: StorageOps, caller: Caller, only?: string):
 
 async function accountOrderIds(tx: StorageOps, caller: Caller, only?: string): Promise<string[]> {
   if (!caller.AccountId) return [];
-  const where = [{ field: 'AccountId', op: '=' as const, value: caller.AccountId }, ...(only !== undefined ? [{ field: 'Id', op: '=' as const, value: only }] : [])];
+  const where = [
+    { field: 'AccountId', op: '=' as const, value: caller.AccountId },
+    ...(only !== undefined ? [{ field: 'Id', op: '=' as const, value: only }] : []),
+  ];
   return (await tx.find('Order', { where })).map((r) => String(r.Id));
 }
 
@@ -87,7 +100,8 @@ export async function scopeFor(tx: StorageOps, caller: Caller, object: string, m
   if (PUBLIC_READ.has(object)) return mode === 'read' ? 'all' : 'none';
   const account = caller.AccountId;
   /** The id `field` of the row names, when a row is checked (null: it names none, so nothing matches). */
-  const only = (field: string): string | null | undefined => (row ? (typeof row[field] === 'string' ? (row[field] as string) : null) : undefined);
+  const only = (field: string): string | null | undefined =>
+    row ? (typeof row[field] === 'string' ? (row[field] as string) : null) : undefined;
   switch (object) {
     case 'User':
       return mode === 'read' ? [{ field: 'Id', op: '=', value: caller.Id }] : 'none';

@@ -39,7 +39,11 @@ export function calculatorStepService(name: string, stepType: string): StepServi
       const processor = ctx.integrations.resolve(name, String(cart.WebStoreId));
       if (!processor) throw new StepFailed(`No integration is registered for '${name}'.`);
       const api = new StagingCartDataApi(ctx.core, cart, ctx.now, ctx.signal, reads);
-      const status = await processor.startCartProcessAsync({ integrationId: name, jobId: String(ctx.operation.Id), siteLanguage: 'en_US' }, ctx.cartId, api);
+      const status = await processor.startCartProcessAsync(
+        { integrationId: name, jobId: String(ctx.operation.Id), siteLanguage: 'en_US' },
+        ctx.cartId,
+        api,
+      );
       const reported = api.reported();
       const errors = reported.filter((v) => (v.Level ?? 'Error') === 'Error');
       if (status?.status !== 'SUCCESS' && status?.status !== 'FAILED') {

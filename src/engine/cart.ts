@@ -55,7 +55,11 @@ const DRAFT_ORDER_CHILDREN = ['OrderItemTaxLineItem', 'OrderItemAdjustmentLineIt
 
 /** The orders checkout made of the cart (cartToOrder sets Order.CartId; a unique key keeps it to one), locked. */
 export async function ordersOfCart(tx: StorageOps, cartId: string): Promise<Row[]> {
-  return tx.find('Order', { where: [{ field: 'CartId', op: '=', value: cartId }], orderBy: [{ field: 'Id', direction: 'asc' }], forUpdate: true });
+  return tx.find('Order', {
+    where: [{ field: 'CartId', op: '=', value: cartId }],
+    orderBy: [{ field: 'Id', direction: 'asc' }],
+    forUpdate: true,
+  });
 }
 
 /** The standing of the cart's order(s): placed if any is, else draft if any exists, else none. */
@@ -75,7 +79,15 @@ export function standingOf(orders: readonly Row[]): OrderStanding {
  * - kept (expiry of a placed order's checkout): nothing changes.
  * Returns whether a session was canceled. `fields`: what a refusal names.
  */
-export async function cancelCheckout(core: EngineCore, tx: Tx, cartId: string, now: Date, path: Exclude<AbandonPath, 'stepError'> = 'cancel', origin?: EventOrigin, fields: string[] = ['cartId']): Promise<boolean> {
+export async function cancelCheckout(
+  core: EngineCore,
+  tx: Tx,
+  cartId: string,
+  now: Date,
+  path: Exclude<AbandonPath, 'stepError'> = 'cancel',
+  origin?: EventOrigin,
+  fields: string[] = ['cartId'],
+): Promise<boolean> {
   const session = await findActiveSession(tx, cartId, true);
   const orders = await ordersOfCart(tx, cartId);
   const plan = abandonPlan(path, standingOf(orders), orders.map((o) => String(o.Id)).join(', '));
@@ -106,7 +118,10 @@ export async function cancelCheckout(core: EngineCore, tx: Tx, cartId: string, n
         await tx.delete(child, ids);
       }
     }
-    await tx.delete('Order', orders.map((o) => String(o.Id)));
+    await tx.delete(
+      'Order',
+      orders.map((o) => String(o.Id)),
+    );
   }
   await tx.updateWhere(
     'WebCart',

@@ -73,7 +73,8 @@ export interface CheckoutRun {
 }
 
 /** Answers that mean "the session moved under us": re-read and route again. */
-const movedUnderUs = (status: number, code: string, stepCall: boolean) => status === 409 || code === 'ALREADY_IN_PROCESS' || (stepCall && status === 403 && code === 'INVALID_OPERATION');
+const movedUnderUs = (status: number, code: string, stepCall: boolean) =>
+  status === 409 || code === 'ALREADY_IN_PROCESS' || (stepCall && status === 403 && code === 'INVALID_OPERATION');
 
 /** What a turn's handler says: the loop goes on (`next`), or the run ends with this session row. */
 type TurnEnd = { done: Row } | 'next';
@@ -139,7 +140,8 @@ const ENTER_STEP: Record<StepKind, (run: Run, move: Move) => Promise<void>> = {
 const SCREEN_WORK: Record<string, (run: Run) => Promise<string[] | false>> = {
   async deliveryMethod(run) {
     const methodId = run.answers.deliveryMethodId ?? (await cheapestMethod(run.engine, run.cartId));
-    if (!methodId) throw new EngineError('RUN_CHECKOUT_FAILED', 'No delivery method was offered for every delivery group.', ['deliveryMethodId']);
+    if (!methodId)
+      throw new EngineError('RUN_CHECKOUT_FAILED', 'No delivery method was offered for every delivery group.', ['deliveryMethodId']);
     const set = await run.call('setCheckoutDeliveryMethod', { cartId: run.cartId, deliveryMethodId: methodId });
     return set === 'retry' ? false : ['setCheckoutDeliveryMethod'];
   },
@@ -154,7 +156,11 @@ const SCREEN_WORK: Record<string, (run: Run) => Promise<string[] | false>> = {
 };
 
 async function enterOperationStep(run: Run, m: Move): Promise<void> {
-  const claimed = await run.call('updateCheckoutSessionStateAction', { checkoutSessionId: run.sessionId, expCurrentState: m.state, nextState: m.next });
+  const claimed = await run.call('updateCheckoutSessionStateAction', {
+    checkoutSessionId: run.sessionId,
+    expCurrentState: m.state,
+    nextState: m.next,
+  });
   if (claimed === 'retry') return;
   m.calls.push('updateCheckoutSessionStateAction');
   const ran = await run.runStep(m.flow, m.next);
@@ -190,7 +196,16 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
     answers: opts.answers ?? {},
     sessionId: '',
     record: (state, kind, calls, operationId, status, t0, at) =>
-      trajectory.push({ state, kind, calls, operationId, status, startedAt: at, durationMs: Math.round((performance.now() - t0) * 100) / 100, sessionId: run.sessionId }),
+      trajectory.push({
+        state,
+        kind,
+        calls,
+        operationId,
+        status,
+        startedAt: at,
+        durationMs: Math.round((performance.now() - t0) * 100) / 100,
+        sessionId: run.sessionId,
+      }),
     async call(action, input, stepCall = true) {
       const [r] = await engine.invokeAny(action, [input], { userId });
       if (r!.isSuccess) return r!.outputValues ?? {};
@@ -226,13 +241,17 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
 
   const finish = async (session: Row): Promise<CheckoutRun> => {
     const orderId = (session.OrderId as string | null) ?? null;
-    const summary = orderId ? (await db.find('OrderSummary', { where: [{ field: 'OriginalOrderId', op: '=', value: orderId }], limit: 1 }))[0] : undefined;
+    const summary = orderId
+      ? (await db.find('OrderSummary', { where: [{ field: 'OriginalOrderId', op: '=', value: orderId }], limit: 1 }))[0]
+      : undefined;
     const errors: string[] = [];
     const isError = session.IsError === true;
     if (isError && session.BackgroundOperationId) {
       const op = await db.get('BackgroundOperation', String(session.BackgroundOperationId));
       if (op?.Error) errors.push(String(op.Error));
-      const cvos = await db.find('CartValidationOutput', { where: [{ field: 'BackgroundOperationId', op: '=', value: session.BackgroundOperationId }] });
+      const cvos = await db.find('CartValidationOutput', {
+        where: [{ field: 'BackgroundOperationId', op: '=', value: session.BackgroundOperationId }],
+      });
       for (const v of cvos) if (!errors.includes(String(v.Message))) errors.push(String(v.Message));
     }
     return {
@@ -249,13 +268,23 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
 
   /** The cart was converted (maybe by another runner meanwhile): finish the confirmation screen if it's still open. */
   const closedCart = async (t0: number, at: string): Promise<TurnEnd> => {
-    const [s] = await db.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: cartId }], orderBy: [{ field: 'CreatedDate', direction: 'desc' }], limit: 1 });
+    const [s] = await db.find('CartCheckoutSession', {
+      where: [{ field: 'WebCartId', op: '=', value: cartId }],
+      orderBy: [{ field: 'CreatedDate', direction: 'desc' }],
+      limit: 1,
+    });
     if (!s) throw new EngineError('RUN_CHECKOUT_FAILED', `Cart ${cartId} is Closed and has no checkout session.`, ['cartId']);
     run.sessionId = String(s.Id);
     const { flow } = core.flow(s._flow as string);
     const next = flow.next.get(String(s.State))?.[0];
     const nextStep = next ? flow.steps.get(next) : undefined;
-    if (s.IsArchived !== true && s.IsError !== true && !stopsAt(flow, s.State) && nextStep && (nextStep.kind === 'final' || nextStep.kind === 'screen')) {
+    if (
+      s.IsArchived !== true &&
+      s.IsError !== true &&
+      !stopsAt(flow, s.State) &&
+      nextStep &&
+      (nextStep.kind === 'final' || nextStep.kind === 'screen')
+    ) {
       if (await run.moveState(next!)) run.record(next!, nextStep.kind, ['updateRecord(CartCheckoutSession.State)'], null, 'moved', t0, at);
       return 'next';
     }
@@ -276,7 +305,8 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
       try {
         cur = await db.get('BackgroundOperation', String(op.Id));
         while (cur && (cur.Status === 'New' || cur.Status === 'Running')) {
-          if (Date.now() > deadline) throw new EngineError('RUN_CHECKOUT_FAILED', `Operation ${String(op.Id)} of '${next}' didn't finish within ${maxWait} ms.`);
+          if (Date.now() > deadline)
+            throw new EngineError('RUN_CHECKOUT_FAILED', `Operation ${String(op.Id)} of '${next}' didn't finish within ${maxWait} ms.`);
           await watch.next();
           cur = await db.get('BackgroundOperation', String(op.Id));
         }
@@ -333,7 +363,15 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
     if (id !== run.sessionId) {
       run.sessionId = id;
       const fresh = session.State === flow.def.steps[0]!.key && session.IsProcessing !== true;
-      run.record(String(session.State), flow.steps.get(String(session.State))?.kind ?? 'screen', ['checkoutSessionAction'], null, fresh ? 'started' : 'resumed', t0, at);
+      run.record(
+        String(session.State),
+        flow.steps.get(String(session.State))?.kind ?? 'screen',
+        ['checkoutSessionAction'],
+        null,
+        fresh ? 'started' : 'resumed',
+        t0,
+        at,
+      );
     }
     if (session.IsError === true) return { done: session };
     return session.IsProcessing === true ? processing(session, flow, t0, at) : resting(session, flow, t0, at);

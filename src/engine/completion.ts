@@ -50,11 +50,21 @@ export async function cartRows(tx: StorageOps, cartId: string): Promise<{ items:
 }
 
 /** The facts of the invariants for a session at `point`, read in `tx`. `store`: the cart's store row when already read. */
-export async function loadCompletionFacts(core: EngineCore, tx: StorageOps, point: CompletionPoint, session: Row, store?: Row | null): Promise<CompletionFacts> {
+export async function loadCompletionFacts(
+  core: EngineCore,
+  tx: StorageOps,
+  point: CompletionPoint,
+  session: Row,
+  store?: Row | null,
+): Promise<CompletionFacts> {
   const cartId = String(session.WebCartId);
   const { items, groups, taxes } = await cartRows(tx, cartId);
-  const products = [...new Set(items.filter((i) => i.Type !== 'Charge' && typeof i.Product2Id === 'string').map((i) => String(i.Product2Id)))];
-  const inventories = products.length ? await tx.find('ProductInventory', { where: [{ field: 'Product2Id', op: 'in', value: products }] }) : [];
+  const products = [
+    ...new Set(items.filter((i) => i.Type !== 'Charge' && typeof i.Product2Id === 'string').map((i) => String(i.Product2Id))),
+  ];
+  const inventories = products.length
+    ? await tx.find('ProductInventory', { where: [{ field: 'Product2Id', op: 'in', value: products }] })
+    : [];
   const orderId = typeof session.OrderId === 'string' ? session.OrderId : null;
   const order = point === 'activate' && orderId ? ((await tx.get('Order', orderId)) ?? null) : null;
   const orderItems = order ? await tx.find('OrderItem', { where: [{ field: 'OrderId', op: '=', value: order.Id }] }) : null;
@@ -95,7 +105,13 @@ async function storeOf(tx: StorageOps, cartId: string): Promise<Row | null> {
 }
 
 /** Refuses the call when an invariant checked at `point` fails: its own error, naming the invariant. */
-export async function checkCompletion(core: EngineCore, tx: StorageOps, point: CompletionPoint, session: Row, store?: Row | null): Promise<CompletionFacts> {
+export async function checkCompletion(
+  core: EngineCore,
+  tx: StorageOps,
+  point: CompletionPoint,
+  session: Row,
+  store?: Row | null,
+): Promise<CompletionFacts> {
   const facts = await loadCompletionFacts(core, tx, point, session, store);
   const broken = firstBrokenInvariant(facts);
   if (broken) throw new EngineError(broken.invariant.error, `[${broken.invariant.id}] ${broken.problem.detail}`, ['cartId']);
@@ -108,7 +124,13 @@ export async function checkCompletion(core: EngineCore, tx: StorageOps, point: C
  * `completionFacts`) are reused; otherwise they are read and checked again, and a broken invariant
  * fails the step with its message.
  */
-export async function checkCompletionAtCommit(core: EngineCore, tx: StorageOps, point: CompletionPoint, session: Row, claimed: CompletionFacts | undefined): Promise<CompletionFacts> {
+export async function checkCompletionAtCommit(
+  core: EngineCore,
+  tx: StorageOps,
+  point: CompletionPoint,
+  session: Row,
+  claimed: CompletionFacts | undefined,
+): Promise<CompletionFacts> {
   const cartId = String(session.WebCartId);
   if (claimed) return claimed;
   try {
@@ -128,6 +150,11 @@ export async function stampsAfterStep(tx: StorageOps, session: Row, action: stri
 }
 
 /** The session's stamps with every computation of `computations` stamped on the cart as it stands (a seeded session). */
-export function stampsFor(stamps: CompletionStamps, computations: readonly Computation[], at: string, rows: { items: Row[]; groups: Row[]; taxes: Row[] }): CompletionStamps {
+export function stampsFor(
+  stamps: CompletionStamps,
+  computations: readonly Computation[],
+  at: string,
+  rows: { items: Row[]; groups: Row[]; taxes: Row[] },
+): CompletionStamps {
   return computations.reduce((s, c) => stampComputation(s, c, at, rows.items, rows.groups, rows.taxes), stamps);
 }

@@ -126,7 +126,10 @@ export class EngineCore {
    * StorageFault STORAGE_UNAVAILABLE, `committed: false`) also runs again, up to 3 times; a lock wait that timed out, a full disk or a
    * commit of unknown outcome is thrown as its StorageFault (docs/reliability.md, Database faults).
    */
-  async atomically<T>(fn: (tx: Tx) => Promise<T>, opts: { origin?: EventOrigin; retryOnUnique?: boolean; attempts?: number } = {}): Promise<T> {
+  async atomically<T>(
+    fn: (tx: Tx) => Promise<T>,
+    opts: { origin?: EventOrigin; retryOnUnique?: boolean; attempts?: number } = {},
+  ): Promise<T> {
     const attempts = opts.attempts ?? 8;
     for (let i = 1; ; i++) {
       let used: Tx | undefined;
@@ -138,7 +141,10 @@ export class EngineCore {
         await this.afterTransaction(used, true);
         return result;
       } catch (e) {
-        const retriable = e instanceof VersionConflict || (opts.retryOnUnique === true && e instanceof UniqueViolation) || this.storage.adapter.isSerializationFailure(e);
+        const retriable =
+          e instanceof VersionConflict ||
+          (opts.retryOnUnique === true && e instanceof UniqueViolation) ||
+          this.storage.adapter.isSerializationFailure(e);
         // A connection lost before COMMIT: the database rolled the transaction back, so it runs again
         // on a fresh connection (a few times, backing off). One lost DURING the commit is never re-run.
         if (this.storage.adapter.isRetryable(e) && i <= LOST_CONNECTION_RETRIES) {
@@ -193,4 +199,3 @@ export class EngineCore {
 
 /** Extra runs of a transaction whose connection was lost before it committed (50, 150, 450 ms apart). */
 const LOST_CONNECTION_RETRIES = 3;
-

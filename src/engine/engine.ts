@@ -37,7 +37,14 @@ import type { FlowLoadIssue, FlowRegistry, FlowRuntime } from '../flows/contract
 import { EngineFlowHost } from './flow-host.js';
 import { builtinApex, builtinComponents, sessionFlowOf, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
 import { builtinFlows, checkFlowSources, loadFlows, runtimeOver, type LoadedFlow } from './flow-loading.js';
-import { InterviewStore, type Interview, type InterviewEvent, type InterviewSummary, type NavigateRequest, type StoredInterviewEvent } from './interviews.js';
+import {
+  InterviewStore,
+  type Interview,
+  type InterviewEvent,
+  type InterviewSummary,
+  type NavigateRequest,
+  type StoredInterviewEvent,
+} from './interviews.js';
 
 /**
  * Checkout screen components that do no work of their own in the engine: their outputs are the
@@ -217,13 +224,24 @@ export class CheckoutEngine {
   constructor(storage: Storage, opts: CheckoutEngineOptions) {
     this.onError = opts.onError ?? ((e) => console.error('[checkout-engine]', e));
     this.maxInputs = opts.maxInputsPerInvocation ?? MAX_INVOCATION_INPUTS;
-    this.core = new EngineCore({ storage, clock: opts.clock ?? (() => new Date()), flows: opts.flows ?? [], stepTimeoutMs: opts.stepTimeoutMs ?? 30_000 });
+    this.core = new EngineCore({
+      storage,
+      clock: opts.clock ?? (() => new Date()),
+      flows: opts.flows ?? [],
+      stepTimeoutMs: opts.stepTimeoutMs ?? 30_000,
+    });
     this.core.onInternalError = this.onError;
     for (const a of STEP_ACTIONS) this.core.steps.set(a.name, a.service);
     this.integrations = new IntegrationRegistry(opts.integrations ?? {}, opts.paymentGateway);
     const concurrency = opts.workerConcurrency ?? 4;
     const leaseMs = Math.max(1_000, opts.leaseMs ?? this.core.stepTimeoutMs + 30_000);
-    const queue = createOperationQueue(storage, { concurrency, leaseMs, work: opts.worker !== false, onError: this.onError, ...queueOptions(opts.queue) });
+    const queue = createOperationQueue(storage, {
+      concurrency,
+      leaseMs,
+      work: opts.worker !== false,
+      onError: this.onError,
+      ...queueOptions(opts.queue),
+    });
     this.worker = new OperationWorker(this.core, concurrency, this.onError, { queue, leaseMs });
     this.steps = new StepLifecycle(this.core, this.worker, this.integrations, opts.faults, this.onError);
     this.feed = new SessionFeed(queue, storage, (id) => this.flowOfSession(id), this.onError);
@@ -232,21 +250,30 @@ export class CheckoutEngine {
     this.admin = createAdmin(() => this.core.storage);
     this.storeFlows = { ...(opts.storeFlows ?? {}) };
     this.defaultFlow = opts.defaultFlow ?? 'default';
-    for (const [kind, given] of [['apex', opts.apex], ['components', opts.components]] as const) {
+    for (const [kind, given] of [
+      ['apex', opts.apex],
+      ['components', opts.components],
+    ] as const) {
       if (given === undefined) continue;
-      if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new EngineError('INVALID_INPUT', `${kind} must be an object of stand-in functions by name.`, [kind]);
-      for (const [name, fn] of Object.entries(given)) if (typeof fn !== 'function') throw new EngineError('INVALID_INPUT', `${kind}.${name} must be a function.`, [kind]);
+      if (given === null || typeof given !== 'object' || Array.isArray(given))
+        throw new EngineError('INVALID_INPUT', `${kind} must be an object of stand-in functions by name.`, [kind]);
+      for (const [name, fn] of Object.entries(given))
+        if (typeof fn !== 'function') throw new EngineError('INVALID_INPUT', `${kind}.${name} must be a function.`, [kind]);
     }
     // The engine's options over the built-in stand-ins (src/engine/flow-standins.ts).
     this.apex = new Map(Object.entries({ ...builtinApex, ...(opts.apex ?? {}) }));
     this.components = new Map(Object.entries({ ...ANSWER_COMPONENTS, ...builtinComponents, ...(opts.components ?? {}) }));
     const sessionFlows = opts.interviewSessionFlows ?? {};
     if (sessionFlows === null || typeof sessionFlows !== 'object' || Array.isArray(sessionFlows)) {
-      throw new EngineError('INVALID_INPUT', 'interviewSessionFlows must be an object: flow API name → session flow id.', ['interviewSessionFlows']);
+      throw new EngineError('INVALID_INPUT', 'interviewSessionFlows must be an object: flow API name → session flow id.', [
+        'interviewSessionFlows',
+      ]);
     }
     for (const [flowName, id] of Object.entries(sessionFlows)) {
       if (typeof id !== 'string' || !this.core.flowIds().includes(id)) {
-        throw new EngineError('INVALID_FLOW', `interviewSessionFlows.${flowName}: '${String(id)}' is not a built-in or registered flow.`, ['interviewSessionFlows']);
+        throw new EngineError('INVALID_FLOW', `interviewSessionFlows.${flowName}: '${String(id)}' is not a built-in or registered flow.`, [
+          'interviewSessionFlows',
+        ]);
       }
     }
     this.interviewSessionFlows = new Map(Object.entries(sessionFlows));
@@ -278,7 +305,13 @@ export class CheckoutEngine {
     // A flow's own async steps get an action of their own, run by the integration registered under the action's name.
     for (const flowId of this.core.flowIds()) {
       for (const step of this.core.flow(flowId).flow.steps.values()) {
-        if (!step.action || (step.kind !== 'async' && step.kind !== 'sync') || ACTIONS.has(step.action) || this.customActions.has(step.action)) continue;
+        if (
+          !step.action ||
+          (step.kind !== 'async' && step.kind !== 'sync') ||
+          ACTIONS.has(step.action) ||
+          this.customActions.has(step.action)
+        )
+          continue;
         const action = integrationStepAction(step.action, step.label, step.validationType ?? 'SystemError');
         this.customActions.set(action.name, action);
         this.core.steps.set(action.name, action.service);
@@ -343,15 +376,27 @@ export class CheckoutEngine {
   private async invokeBy(callerOf: CallerSource, actionName: string, inputs: unknown, sessionFlow?: string): Promise<InvocationResult[]> {
     this.live();
     const def = this.customActions.get(actionName) ?? requireAction(actionName);
-    if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', "'inputs' must be a list of input objects, e.g. [{ \"cartId\": \"0a6…\" }].", ['inputs']);
-    if (inputs.length > this.maxInputs) throw new EngineError('TOO_MANY_INPUTS', `'inputs' has ${inputs.length} items; one invocation takes at most ${this.maxInputs}.`, ['inputs']);
+    if (!Array.isArray(inputs))
+      throw new EngineError('INVALID_INPUT', '\'inputs\' must be a list of input objects, e.g. [{ "cartId": "0a6…" }].', ['inputs']);
+    if (inputs.length > this.maxInputs)
+      throw new EngineError('TOO_MANY_INPUTS', `'inputs' has ${inputs.length} items; one invocation takes at most ${this.maxInputs}.`, [
+        'inputs',
+      ]);
     if (sessionFlow !== undefined) this.core.flow(sessionFlow); // INVALID_FLOW when not registered
     const caller = await callerOf();
     // Expiry is a deadline in the data, checked against the clock by each action's facts read (see invokeAction).
     const origin = { operation: def.name, callerId: caller.Id };
     return invokeAction(
       def,
-      { core: this.core, steps: this.steps, caller, origin, storeFlows: this.storeFlows, defaultFlow: this.defaultFlow, ...(sessionFlow !== undefined ? { sessionFlow } : {}) },
+      {
+        core: this.core,
+        steps: this.steps,
+        caller,
+        origin,
+        storeFlows: this.storeFlows,
+        defaultFlow: this.defaultFlow,
+        ...(sessionFlow !== undefined ? { sessionFlow } : {}),
+      },
       inputs,
       this.onError,
     );
@@ -406,9 +451,12 @@ export class CheckoutEngine {
 
   private async updateRecordBy(callerOf: CallerSource, type: string, id: string, fields: unknown): Promise<void> {
     this.live();
-    if (typeof type === 'string' && type.toLowerCase() === 'cartcheckoutsession') await expireBeforeCall(this.core, { checkoutSessionId: id });
+    if (typeof type === 'string' && type.toLowerCase() === 'cartcheckoutsession')
+      await expireBeforeCall(this.core, { checkoutSessionId: id });
     const caller = await callerOf();
-    return this.records.update(type, id, fields, caller, { origin: { operation: `updateRecord(${typeLabel(type)})`, callerId: caller.Id, input: fields } });
+    return this.records.update(type, id, fields, caller, {
+      origin: { operation: `updateRecord(${typeLabel(type)})`, callerId: caller.Id, input: fields },
+    });
   }
 
   /** Deletes a record as `userId`. */
@@ -447,7 +495,11 @@ export class CheckoutEngine {
     const caller = await callerOf();
     const version = opts?.apiVersion;
     if (version !== undefined && (typeof version !== 'string' || !/^\d{1,3}\.\d$/.test(version))) {
-      throw new EngineError('INVALID_INPUT', `apiVersion must be a version like '64.0', not ${typeof version === 'string' ? `'${version.slice(0, 20)}'` : typeof version}.`, ['apiVersion']);
+      throw new EngineError(
+        'INVALID_INPUT',
+        `apiVersion must be a version like '64.0', not ${typeof version === 'string' ? `'${version.slice(0, 20)}'` : typeof version}.`,
+        ['apiVersion'],
+      );
     }
     return runQuery(this.core.storage, caller, soql, this.core.now(), version);
   }
@@ -468,7 +520,11 @@ export class CheckoutEngine {
 
   /** What the flow loader checks references against: core actions, Apex and component stand-ins. */
   flowRegistry(): FlowRegistry {
-    return { coreActions: new Set(this.describeActions().map((a) => a.name)), apex: new Set(this.apex.keys()), components: new Set(this.components.keys()) };
+    return {
+      coreActions: new Set(this.describeActions().map((a) => a.name)),
+      apex: new Set(this.apex.keys()),
+      components: new Set(this.components.keys()),
+    };
   }
 
   /**
@@ -544,7 +600,10 @@ export class CheckoutEngine {
       status: e.after.status,
       element: e.after.element,
     };
-    const entry = await writeSideEntry(this.core.storage, session, event, this.core.now(), { operation: e.action === 'START' ? 'startInterview' : 'navigateInterview', callerId: e.userId });
+    const entry = await writeSideEntry(this.core.storage, session, event, this.core.now(), {
+      operation: e.action === 'START' ? 'startInterview' : 'navigateInterview',
+      callerId: e.userId,
+    });
     this.core.notify(entry);
   }
 
@@ -560,7 +619,8 @@ export class CheckoutEngine {
    */
   async runCheckout(cartId: string, opts: RunCheckoutOptions): Promise<CheckoutRun> {
     this.live();
-    if (!opts || typeof opts !== 'object') throw new EngineError('INVALID_INPUT', 'runCheckout needs options with the buyer: { userId }.', ['userId']);
+    if (!opts || typeof opts !== 'object')
+      throw new EngineError('INVALID_INPUT', 'runCheckout needs options with the buyer: { userId }.', ['userId']);
     return runCheckout(this, cartId, opts);
   }
 
@@ -607,7 +667,10 @@ export class CheckoutEngine {
   /** The id of the user with this Username (case and surrounding spaces ignored), or null (no password check: for operators and seeding). */
   async userIdByUsername(username: string): Promise<string | null> {
     this.live();
-    const [row] = await this.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: normalizeUsername(username) }], limit: 1 });
+    const [row] = await this.core.storage.find('User', {
+      where: [{ field: 'Username', op: '=', value: normalizeUsername(username) }],
+      limit: 1,
+    });
     return row ? String(row.Id) : null;
   }
 
@@ -620,7 +683,10 @@ export class CheckoutEngine {
   async login(username: unknown, password: unknown): Promise<string | null> {
     this.live();
     if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) return null;
-    const [row] = await this.core.storage.find('User', { where: [{ field: 'Username', op: '=', value: normalizeUsername(username) }], limit: 1 });
+    const [row] = await this.core.storage.find('User', {
+      where: [{ field: 'Username', op: '=', value: normalizeUsername(username) }],
+      limit: 1,
+    });
     const ok = await verifyPassword(password, row?.Password ?? (await (CheckoutEngine.decoyHash ??= hashPassword('decoy'))));
     return row && ok && row.IsActive !== false ? String(row.Id) : null;
   }
@@ -632,9 +698,16 @@ export class CheckoutEngine {
    * locked username still open to the right password from an address that signed in as it before.
    * A refusal does no hash work. The HTTP token endpoint signs in through this.
    */
-  async attemptLogin(username: unknown, password: unknown, address: string, limits: ThrottleLimits = DEFAULT_THROTTLE_LIMITS): Promise<LoginAttempt> {
+  async attemptLogin(
+    username: unknown,
+    password: unknown,
+    address: string,
+    limits: ThrottleLimits = DEFAULT_THROTTLE_LIMITS,
+  ): Promise<LoginAttempt> {
     this.live();
-    return throttledLogin(this.core.storage, normalizeUsername(username), String(address), limits, this.core.now().getTime(), () => this.login(username, password));
+    return throttledLogin(this.core.storage, normalizeUsername(username), String(address), limits, this.core.now().getTime(), () =>
+      this.login(username, password),
+    );
   }
 
   /**
@@ -646,7 +719,9 @@ export class CheckoutEngine {
     this.live();
     if (typeof userId !== 'string' || !userId) throw new EngineError('INVALID_INPUT', 'userId must be a User id.', ['userId']);
     if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > MAX_TOKEN_TTL_SECONDS) {
-      throw new EngineError('INVALID_INPUT', `ttlSeconds must be a number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS} (10 years).`, ['ttlSeconds']);
+      throw new EngineError('INVALID_INPUT', `ttlSeconds must be a number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS} (10 years).`, [
+        'ttlSeconds',
+      ]);
     }
     return issueToken(this.core.storage, userId, ttlSeconds, this.core.now());
   }
@@ -772,7 +847,9 @@ export class CheckoutEngine {
   }
 
   /** One session with its cart, current operation, validation outputs and order, for operators (the CLI). */
-  async sessionDetail(sessionId: string): Promise<{ session: SObject; cart: SObject | null; operation: SObject | null; order: SObject | null; validations: SObject[] }> {
+  async sessionDetail(
+    sessionId: string,
+  ): Promise<{ session: SObject; cart: SObject | null; operation: SObject | null; order: SObject | null; validations: SObject[] }> {
     const session = await this.getRecord('CartCheckoutSession', sessionId);
     const opt = async (type: string, id: unknown) => (typeof id === 'string' ? this.getRecord(type, id).catch(() => null) : null);
     const validations = await this.core.storage.find('CartValidationOutput', {
@@ -809,7 +886,10 @@ export async function createCheckoutEngine(opts: CheckoutEngineOptions = {}, wir
   const engine = new CheckoutEngine(storage, opts);
   try {
     if (opts.inspect) {
-      if (!wiring.attachInspector) throw new EngineError('INVALID_INPUT', "The 'inspect' option needs the library entry's createCheckoutEngine ('checkout-engine').", ['inspect']);
+      if (!wiring.attachInspector)
+        throw new EngineError('INVALID_INPUT', "The 'inspect' option needs the library entry's createCheckoutEngine ('checkout-engine').", [
+          'inspect',
+        ]);
       engine.inspector = await wiring.attachInspector(engine, opts.inspect);
     }
     await engine.worker.start();

@@ -93,7 +93,12 @@ export interface FreshFactsOptions extends LoadFactsOptions {
  */
 export function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts: FreshFactsOptions): Promise<FactsRead>;
 export function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts?: LoadFactsOptions): Promise<LoadedCartFacts>;
-export async function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts: LoadFactsOptions & Partial<FreshFactsOptions> = {}): Promise<FactsRead> {
+export async function loadCartFacts(
+  tx: StorageOps,
+  caller: Caller,
+  cartIdInput: unknown,
+  opts: LoadFactsOptions & Partial<FreshFactsOptions> = {},
+): Promise<FactsRead> {
   const parsed = parseId(cartIdInput, [CART_PREFIX]);
   const read = parsed.ok ? await tx.checkoutFacts({ cartId: parsed.id }, caller.Id, { forUpdate: opts.forUpdate }) : undefined;
   return factsOf(read, caller, opts.now, opts.kept);
@@ -102,25 +107,51 @@ export async function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput:
 /** The facts of the cart of a checkout session (that session, archived or not), in one statement; with `now`, or its expiry. */
 export function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts: FreshFactsOptions): Promise<FactsRead>;
 export function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts?: LoadFactsOptions): Promise<LoadedCartFacts>;
-export async function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts: LoadFactsOptions & Partial<FreshFactsOptions> = {}): Promise<FactsRead> {
+export async function loadSessionFacts(
+  tx: StorageOps,
+  caller: Caller,
+  sessionId: string,
+  opts: LoadFactsOptions & Partial<FreshFactsOptions> = {},
+): Promise<FactsRead> {
   return factsOf(await tx.checkoutFacts({ sessionId }, caller.Id, { forUpdate: opts.forUpdate }), caller, opts.now, opts.kept);
 }
 
 function factsOf(read: CheckoutFacts | undefined, caller: Caller, now: Date | undefined, kept: string | null | undefined): FactsRead {
-  const callerFacts: CallerFacts = { Id: caller.Id, AccountId: caller.AccountId, Permissions: caller.Permissions, IsActive: caller.IsActive };
+  const callerFacts: CallerFacts = {
+    Id: caller.Id,
+    AccountId: caller.AccountId,
+    Permissions: caller.Permissions,
+    IsActive: caller.IsActive,
+  };
   const cart = read?.cart ?? null;
   const session = read?.session ?? null;
   if (!cart) {
     return {
       expired: false,
-      facts: { caller: callerFacts, cart: null, accountExists: false, buyerStatus: null, storeMember: false, shareAccess: null, session: null, operationStatus: null },
+      facts: {
+        caller: callerFacts,
+        cart: null,
+        accountExists: false,
+        buyerStatus: null,
+        storeMember: false,
+        shareAccess: null,
+        session: null,
+        operationStatus: null,
+      },
       cart: null,
       session,
       operation: read?.operation ?? null,
       store: null,
     };
   }
-  if (now && session && session.IsArchived !== true && cart.Status !== 'Closed' && kept !== String(cart.Id) && expiryReason(read!.store, session, now)) {
+  if (
+    now &&
+    session &&
+    session.IsArchived !== true &&
+    cart.Status !== 'Closed' &&
+    kept !== String(cart.Id) &&
+    expiryReason(read!.store, session, now)
+  ) {
     return { expired: true, cartId: String(cart.Id) };
   }
   const operation = read!.operation ?? null;

@@ -13,7 +13,16 @@
  */
 import { EngineError } from '../errors.js';
 import { allFields, findField, findObject } from '../domain/objects.js';
-import { FlowFault, type FlowData, type FlowHost, type FlowRecord, type FlowScalar, type RecordAccessMode, type RecordFilter, type RecordQuery } from '../flows/contract.js';
+import {
+  FlowFault,
+  type FlowData,
+  type FlowHost,
+  type FlowRecord,
+  type FlowScalar,
+  type RecordAccessMode,
+  type RecordFilter,
+  type RecordQuery,
+} from '../flows/contract.js';
 import type { IntegrationRegistry } from '../integrations/registry.js';
 import type { EngineCore } from './core.js';
 import type { InvocationResult } from '../actions/index.js';
@@ -36,15 +45,22 @@ function literal(object: string, field: string, value: FlowScalar): string {
   if (typeof value === 'boolean' || typeof value === 'number') return String(value);
   const type = findField(object, field)?.type;
   if ((type === 'date' || type === 'datetime') && /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) return value;
-  if ((type === 'number' || type === 'currency' || type === 'integer') && value.trim() !== '' && Number.isFinite(Number(value))) return String(Number(value));
+  if ((type === 'number' || type === 'currency' || type === 'integer') && value.trim() !== '' && Number.isFinite(Number(value)))
+    return String(Number(value));
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-const likeEscape = (v: FlowScalar) => String(v ?? '').replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/%/g, '\\%').replace(/_/g, '\\_');
+const likeEscape = (v: FlowScalar) =>
+  String(v ?? '')
+    .replace(/\\/g, '\\\\')
+    .replace(/'/g, "\\'")
+    .replace(/%/g, '\\%')
+    .replace(/_/g, '\\_');
 
 /** One filter as a SOQL condition. */
 function condition(object: string, f: RecordFilter): string {
-  if (typeof f.field !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(f.field)) throw new FlowFault(`Invalid filter field '${String(f.field)}' on ${object}.`);
+  if (typeof f.field !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(f.field))
+    throw new FlowFault(`Invalid filter field '${String(f.field)}' on ${object}.`);
   switch (f.operator) {
     case 'IsNull':
       return f.value === false || f.value === 'false' ? `${f.field} != null` : `${f.field} = null`;
@@ -141,7 +157,13 @@ export class EngineFlowHost implements FlowHost {
   }
 
   private context(): ApexContext {
-    return { core: this.opts.core, caller: this.caller, records: this.opts.records, integrations: this.opts.integrations, mode: STAND_IN_MODE };
+    return {
+      core: this.opts.core,
+      caller: this.caller,
+      records: this.opts.records,
+      integrations: this.opts.integrations,
+      mode: STAND_IN_MODE,
+    };
   }
 
   async invokeCoreAction(actionName: string, inputs: Record<string, FlowData>): Promise<Record<string, FlowData>> {
@@ -160,7 +182,11 @@ export class EngineFlowHost implements FlowHost {
     return { output: (out ?? null) as FlowData };
   }
 
-  async runComponent(extensionName: string, inputs: Record<string, FlowData>, answers: Record<string, FlowData>): Promise<Record<string, FlowData>> {
+  async runComponent(
+    extensionName: string,
+    inputs: Record<string, FlowData>,
+    answers: Record<string, FlowData>,
+  ): Promise<Record<string, FlowData>> {
     const fn = this.opts.components.get(extensionName);
     // A component that does no work of its own hands the buyer's answers to the flow.
     if (!fn) return answers;
@@ -194,7 +220,13 @@ export class EngineFlowHost implements FlowHost {
     }
   }
 
-  async updateWhere(object: string, filters: RecordFilter[], filterLogic: string, fields: FlowRecord, mode: RecordAccessMode): Promise<number> {
+  async updateWhere(
+    object: string,
+    filters: RecordFilter[],
+    filterLogic: string,
+    fields: FlowRecord,
+    mode: RecordAccessMode,
+  ): Promise<number> {
     const rows = await this.queryRecords({ object, filters, filterLogic, fields: ['Id'] }, mode);
     for (const row of rows) await this.opts.records.update(object, String(row.Id), { ...fields }, this.caller, { mode });
     return rows.length;

@@ -43,7 +43,11 @@ function checkPaths(paths: unknown): asserts paths is string[] {
  * flows already loaded (`loaded`, whose API names they must not repeat); returns the new
  * definitions that can run and every issue.
  */
-export async function checkFlowSources(paths: readonly string[], registry: FlowRegistry, loaded: readonly FlowDefinition[] = []): Promise<{ definitions: FlowDefinition[]; issues: FlowLoadIssue[] }> {
+export async function checkFlowSources(
+  paths: readonly string[],
+  registry: FlowRegistry,
+  loaded: readonly FlowDefinition[] = [],
+): Promise<{ definitions: FlowDefinition[]; issues: FlowLoadIssue[] }> {
   checkPaths(paths);
   const base = [...builtinFlows(), ...loaded];
   const { definitions, issues } = await loadFlowSources([...paths], registry, base);
@@ -52,7 +56,11 @@ export async function checkFlowSources(paths: readonly string[], registry: FlowR
 }
 
 /** Loads flow files, or throws FLOW_LOAD_ERROR listing every issue; returns the new definitions. */
-export async function loadFlows(paths: readonly string[], registry: FlowRegistry, loaded: readonly FlowDefinition[] = []): Promise<FlowDefinition[]> {
+export async function loadFlows(
+  paths: readonly string[],
+  registry: FlowRegistry,
+  loaded: readonly FlowDefinition[] = [],
+): Promise<FlowDefinition[]> {
   const { definitions, issues } = await checkFlowSources(paths, registry, loaded);
   assertNoLoadIssues(issues);
   return definitions;
@@ -61,5 +69,7 @@ export async function loadFlows(paths: readonly string[], registry: FlowRegistry
 /** The runtime over the built-in and loaded definitions. */
 export function runtimeOver(definitions: readonly FlowDefinition[]): FlowRuntime {
   const own = new Set(definitions.map((d) => d.apiName));
-  return createFlowRuntime([...builtinFlows().filter((b) => !own.has(b.apiName)), ...definitions], { componentAnswers: builtinComponentAnswers });
+  return createFlowRuntime([...builtinFlows().filter((b) => !own.has(b.apiName)), ...definitions], {
+    componentAnswers: builtinComponentAnswers,
+  });
 }

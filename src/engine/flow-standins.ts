@@ -51,7 +51,11 @@ export type ApexStandIn = (inputs: Record<string, FlowData>, ctx: ApexContext) =
  * A screen component's stand-in, called on NEXT/FINISH with its resolved inputs and the buyer's
  * answers; returns the component's outputs (FlowHost.runComponent).
  */
-export type ComponentStandIn = (inputs: Record<string, FlowData>, answers: Record<string, FlowData>, ctx: ApexContext) => Promise<Record<string, FlowData>>;
+export type ComponentStandIn = (
+  inputs: Record<string, FlowData>,
+  answers: Record<string, FlowData>,
+  ctx: ApexContext,
+) => Promise<Record<string, FlowData>>;
 
 const CART_PREFIX = OBJECTS.get('WebCart')!.keyPrefix;
 const ADDRESS_PREFIX = OBJECTS.get('ContactPointAddress')!.keyPrefix;
@@ -110,7 +114,10 @@ function apexOperation(id: string, className: string, cartId: string, sessionId:
 /** Refuses a cart the calculators can't run on now: Closed, or a step of its checkout in flight. */
 function checkRunnable(cart: Row, session: Row | null): void {
   if (cart.Status === 'Closed') throw new EngineError('RECORD_LOCKED', `Cart ${String(cart.Id)} is Closed.`, ['cartIds']);
-  if (session?.IsProcessing === true) throw new EngineError('ALREADY_IN_PROCESS', `A step of the cart's checkout is running (NextState '${String(session.NextState)}').`, ['cartIds']);
+  if (session?.IsProcessing === true)
+    throw new EngineError('ALREADY_IN_PROCESS', `A step of the cart's checkout is running (NextState '${String(session.NextState)}').`, [
+      'cartIds',
+    ]);
 }
 
 /**
@@ -167,8 +174,13 @@ const authorizeTokenizedPayment: ApexStandIn = async (inputs, ctx) => {
     const computed = await authorizePaymentService.compute!(callContext(ctx, cartId, session, operationId, 'authorizePayment', now));
     await ctx.core.atomically(async (tx) => {
       const current = await tx.get('CartCheckoutSession', String(session.Id), { forUpdate: true });
-      if (!current || current.OrderId !== session.OrderId) throw new StepFailed('The checkout changed while the payment was authorized; try again.');
-      const result = await authorizePaymentService.commit(callContext(ctx, cartId, current, operationId, 'authorizePayment', now), tx, computed);
+      if (!current || current.OrderId !== session.OrderId)
+        throw new StepFailed('The checkout changed while the payment was authorized; try again.');
+      const result = await authorizePaymentService.commit(
+        callContext(ctx, cartId, current, operationId, 'authorizePayment', now),
+        tx,
+        computed,
+      );
       await tx.insert('BackgroundOperation', [apexOperation(operationId, 'B2BAuthorizeTokenizedPayment', cartId, String(current.Id), now)]);
       const stamps = result.sessionFields?._stamps;
       if (typeof stamps === 'string') await tx.update('CartCheckoutSession', String(current.Id), { _stamps: stamps });
@@ -212,14 +224,18 @@ const paymentComponent: ComponentStandIn = async (inputs, answers, ctx) => {
     if (!token) throw new EngineError('REQUIRED_FIELD_MISSING', '[token]: a card payment needs the payment gateway token.', ['token']);
     Object.assign(fields, { PaymentMethodId: token, PoNumber: null });
   } else {
-    throw new EngineError('INVALID_INPUT', `paymentType must be 'PurchaseOrder' or 'CardPayment', not ${JSON.stringify(type ?? null)}.`, ['paymentType']);
+    throw new EngineError('INVALID_INPUT', `paymentType must be 'PurchaseOrder' or 'CardPayment', not ${JSON.stringify(type ?? null)}.`, [
+      'paymentType',
+    ]);
   }
   const billing = answers.billingAddressId;
   if (billing !== undefined && billing !== null && billing !== '') {
     const p = parseId(billing, [ADDRESS_PREFIX]);
     if (!p.ok) throw new EngineError('INVALID_INPUT', `billingAddressId: ${p.message}`, ['billingAddressId']);
     // The buyer's own account's address only: another account's answers NOT_FOUND.
-    const a = (await ctx.records.get('ContactPointAddress', p.id, ctx.caller, { mode: ctx.mode === 'system' ? 'systemWithSharing' : ctx.mode })) as unknown as Row;
+    const a = (await ctx.records.get('ContactPointAddress', p.id, ctx.caller, {
+      mode: ctx.mode === 'system' ? 'systemWithSharing' : ctx.mode,
+    })) as unknown as Row;
     Object.assign(fields, {
       BillingStreet: a.Street ?? null,
       BillingCity: a.City ?? null,

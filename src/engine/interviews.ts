@@ -141,7 +141,8 @@ export interface InterviewDeps {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 /** A JSON-safe flow value check (scalars, records, lists), so nothing but data reaches the runtime or the table. */
 function checkData(v: unknown, path: string, depth = 0): void {
@@ -156,7 +157,9 @@ function checkData(v: unknown, path: string, depth = 0): void {
     for (const [k, x] of Object.entries(v)) checkData(x, `${path}.${k}`, depth + 1);
     return;
   }
-  throw new EngineError('INVALID_INPUT', `'${path}' must be text, a number, a boolean, null, a record or a list, not ${typeof v}.`, [path.split(/[.[]/)[0]!]);
+  throw new EngineError('INVALID_INPUT', `'${path}' must be text, a number, a boolean, null, a record or a list, not ${typeof v}.`, [
+    path.split(/[.[]/)[0]!,
+  ]);
 }
 
 /** Runs a check of a caller's value: anything but a table error it throws (a hostile getter, a proxy) is INVALID_INPUT naming `field`. */
@@ -170,7 +173,8 @@ function guarded<T>(field: string, fn: () => T): T {
 }
 
 function checkSize(v: unknown, field: string): void {
-  if (JSON.stringify(v).length > MAX_INPUT_CHARS) throw new EngineError('INVALID_INPUT', `'${field}' is larger than ${MAX_INPUT_CHARS} characters of JSON.`, [field]);
+  if (JSON.stringify(v).length > MAX_INPUT_CHARS)
+    throw new EngineError('INVALID_INPUT', `'${field}' is larger than ${MAX_INPUT_CHARS} characters of JSON.`, [field]);
 }
 
 /** The interview's view as its user sees it. */
@@ -224,7 +228,12 @@ export class InterviewStore {
 
   private serialize(state: InterviewState): string {
     const text = JSON.stringify(state);
-    if (text.length > MAX_STATE_CHARS) throw new EngineError('INVALID_INPUT', `The interview's state would be ${text.length} characters; an interview saves at most ${MAX_STATE_CHARS}.`, ['inputs']);
+    if (text.length > MAX_STATE_CHARS)
+      throw new EngineError(
+        'INVALID_INPUT',
+        `The interview's state would be ${text.length} characters; an interview saves at most ${MAX_STATE_CHARS}.`,
+        ['inputs'],
+      );
     return text;
   }
 
@@ -243,13 +252,29 @@ export class InterviewStore {
     answers?: Record<string, Record<string, FlowData>>,
   ): Promise<void> {
     try {
-      this.deps.onStored?.({ interviewId: row.id, flowApiName: row.flowApiName, userId: row.userId, cartId: typeof row.cartId === 'string' && row.cartId ? row.cartId : null, action, ...(answers ? { answers } : {}), view: after });
+      this.deps.onStored?.({
+        interviewId: row.id,
+        flowApiName: row.flowApiName,
+        userId: row.userId,
+        cartId: typeof row.cartId === 'string' && row.cartId ? row.cartId : null,
+        action,
+        ...(answers ? { answers } : {}),
+        view: after,
+      });
     } catch (e) {
       this.deps.onError(e);
     }
     if (!this.deps.onEvent || typeof row.cartId !== 'string' || !row.cartId) return;
     try {
-      await this.deps.onEvent({ interviewId: row.id, flowApiName: row.flowApiName, cartId: row.cartId, userId: row.userId, action, before, after: { status: after.status, element: after.currentElement } });
+      await this.deps.onEvent({
+        interviewId: row.id,
+        flowApiName: row.flowApiName,
+        cartId: row.cartId,
+        userId: row.userId,
+        action,
+        before,
+        after: { status: after.status, element: after.currentElement },
+      });
     } catch (e) {
       this.deps.onError(e);
     }
@@ -262,7 +287,10 @@ export class InterviewStore {
     }
     const inputValues = inputs ?? {};
     guarded('inputs', () => {
-      if (!isPlainObject(inputValues)) throw new EngineError('INVALID_INPUT', "'inputs' must be an object of input variable values, e.g. { \"cartId\": \"0a6…\" }.", ['inputs']);
+      if (!isPlainObject(inputValues))
+        throw new EngineError('INVALID_INPUT', '\'inputs\' must be an object of input variable values, e.g. { "cartId": "0a6…" }.', [
+          'inputs',
+        ]);
       checkData(inputValues, 'inputs');
       checkSize(inputValues, 'inputs');
     });
@@ -270,7 +298,11 @@ export class InterviewStore {
     const names = runtime.flowNames();
     if (!names.includes(flowApiName)) {
       const listed = names.slice(0, 20).join(', ');
-      throw new EngineError('FLOW_NOT_FOUND', `'${flowApiName}'. Loaded: ${listed || '(none: pass flowSources or call loadFlows)'}${names.length > 20 ? ', …' : ''}.`, ['flowApiName']);
+      throw new EngineError(
+        'FLOW_NOT_FOUND',
+        `'${flowApiName}'. Loaded: ${listed || '(none: pass flowSources or call loadFlows)'}${names.length > 20 ? ', …' : ''}.`,
+        ['flowApiName'],
+      );
     }
     const values = inputValues as Record<string, FlowData>;
     const cart = cartInput(values);
@@ -312,7 +344,11 @@ export class InterviewStore {
 
   /** The user's interviews, newest first (at most `limit`), as the statechart page lists them. */
   async list(userId: string, limit = 200): Promise<InterviewSummary[]> {
-    const rows = await this.deps.storage().find(OBJECT, { where: [{ field: 'OwnerUserId', op: '=', value: userId }], orderBy: [{ field: 'CreatedDate', direction: 'desc' }], limit });
+    const rows = await this.deps.storage().find(OBJECT, {
+      where: [{ field: 'OwnerUserId', op: '=', value: userId }],
+      orderBy: [{ field: 'CreatedDate', direction: 'desc' }],
+      limit,
+    });
     return rows.map((r) => this.summaryOf(r));
   }
 
@@ -341,16 +377,25 @@ export class InterviewStore {
   }
 
   private requestOf(nav: unknown): Required<Pick<NavigateRequest, 'action' | 'waitMs'>> & { answers: NavigateRequest['answers'] } {
-    if (!isPlainObject(nav)) throw new EngineError('INVALID_INPUT', "navigate needs { action: 'NEXT' | 'BACK' | 'FINISH' | 'PAUSE', answers?, waitMs? }.", ['action']);
+    if (!isPlainObject(nav))
+      throw new EngineError('INVALID_INPUT', "navigate needs { action: 'NEXT' | 'BACK' | 'FINISH' | 'PAUSE', answers?, waitMs? }.", [
+        'action',
+      ]);
     const action = nav.action;
     if (action !== 'NEXT' && action !== 'BACK' && action !== 'FINISH' && action !== 'PAUSE') {
-      throw new EngineError('INVALID_INPUT', `action must be NEXT, BACK, FINISH or PAUSE, not ${typeof action === 'string' ? `'${action.slice(0, 40)}'` : typeof action}.`, ['action']);
+      throw new EngineError(
+        'INVALID_INPUT',
+        `action must be NEXT, BACK, FINISH or PAUSE, not ${typeof action === 'string' ? `'${action.slice(0, 40)}'` : typeof action}.`,
+        ['action'],
+      );
     }
     const answers = nav.answers;
     if (answers !== undefined && answers !== null) {
-      if (!isPlainObject(answers)) throw new EngineError('INVALID_INPUT', "answers must be an object: screen field name → { output parameter → value }.", ['answers']);
+      if (!isPlainObject(answers))
+        throw new EngineError('INVALID_INPUT', 'answers must be an object: screen field name → { output parameter → value }.', ['answers']);
       for (const [field, values] of Object.entries(answers)) {
-        if (!isPlainObject(values)) throw new EngineError('INVALID_INPUT', `answers.${field} must be an object of output parameter values.`, ['answers']);
+        if (!isPlainObject(values))
+          throw new EngineError('INVALID_INPUT', `answers.${field} must be an object of output parameter values.`, ['answers']);
       }
       checkData(answers, 'answers');
       checkSize(answers, 'answers');
@@ -373,16 +418,22 @@ export class InterviewStore {
     const storage = this.deps.storage();
     const row = await this.visibleRow(id, userId);
     const status = String(row.Status) as InterviewStatus;
-    if (status === 'Finished' || status === 'Error') throw new EngineError('INTERVIEW_ENDED', `Interview ${id} is ${status}.`, ['interviewId']);
+    if (status === 'Finished' || status === 'Error')
+      throw new EngineError('INTERVIEW_ENDED', `Interview ${id} is ${status}.`, ['interviewId']);
     const version = Number(row.Version);
     const now = this.stamp();
     if (row.LeaseOwner && String(row.LeaseUntil) > now) throw new EngineError('INTERVIEW_BUSY', `Interview ${id}.`, ['interviewId']);
     // The claim: only one request moves the row from this Version while no lease is live.
     const token = randomUUID();
-    const claimed = await storage.update(OBJECT, id, { Version: version + 1, LeaseOwner: token, LeaseUntil: this.stamp(this.deps.leaseMs) }, [
-      { field: 'Version', op: '=', value: version },
-      { field: 'LeaseUntil', op: '<=', value: now },
-    ]);
+    const claimed = await storage.update(
+      OBJECT,
+      id,
+      { Version: version + 1, LeaseOwner: token, LeaseUntil: this.stamp(this.deps.leaseMs) },
+      [
+        { field: 'Version', op: '=', value: version },
+        { field: 'LeaseUntil', op: '<=', value: now },
+      ],
+    );
     if (!claimed) throw new EngineError('INTERVIEW_BUSY', `Interview ${id}.`, ['interviewId']);
     const mine = [
       { field: 'Version', op: '=' as const, value: version + 1 },
@@ -429,11 +480,22 @@ export class InterviewStore {
       },
       mine,
     );
-    if (!written) throw new EngineError('INTERVIEW_BUSY', `Interview ${id}: its claim ran out and another request took it over; this navigate's state was not saved.`, ['interviewId']);
+    if (!written)
+      throw new EngineError(
+        'INTERVIEW_BUSY',
+        `Interview ${id}: its claim ran out and another request took it over; this navigate's state was not saved.`,
+        ['interviewId'],
+      );
     const flowApiName = String(row.FlowApiName);
     if (state.view.status === 'Finished' && typeof row.CartId === 'string' && row.CartId) await this.deps.onFinished?.(row.CartId);
     const action = before.status === 'Waiting' ? 'RESUME' : req.action;
-    await this.event({ id, flowApiName, cartId: row.CartId, userId }, action, before, state.view, action === 'RESUME' ? undefined : req.answers);
+    await this.event(
+      { id, flowApiName, cartId: row.CartId, userId },
+      action,
+      before,
+      state.view,
+      action === 'RESUME' ? undefined : req.answers,
+    );
     return interviewOf(id, flowApiName, state.view);
   }
 }

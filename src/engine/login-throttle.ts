@@ -66,7 +66,13 @@ async function read(storage: Storage, kind: Kind, key: string, now: number): Pro
  * Runs `fn` on a row in a transaction holding it (PostgreSQL `FOR UPDATE`; SQLite's transactions
  * take the write lock), inserting it when missing; a row another process inserted first is retried.
  */
-async function locked<T>(storage: Storage, kind: Kind, key: string, now: number, fn: (row: Row | undefined) => { values: Row; result: T }): Promise<T> {
+async function locked<T>(
+  storage: Storage,
+  kind: Kind,
+  key: string,
+  now: number,
+  fn: (row: Row | undefined) => { values: Row; result: T },
+): Promise<T> {
   const id = rowId(kind, key);
   const stamp = new Date(now).toISOString();
   for (let attempt = 0; ; attempt++) {
@@ -105,7 +111,11 @@ async function sweep(storage: Storage, now: number): Promise<void> {
   if (now - (lastSweep.get(storage) ?? 0) < 60_000) return;
   lastSweep.set(storage, now);
   const ended = await storage.find(OBJECT, { where: [{ field: 'ResetAt', op: '<=', value: new Date(now).toISOString() }], limit: 500 });
-  if (ended.length) await storage.delete(OBJECT, ended.map((r) => String(r.Id)));
+  if (ended.length)
+    await storage.delete(
+      OBJECT,
+      ended.map((r) => String(r.Id)),
+    );
 }
 
 const seconds = (c: Counter, now: number) => Math.max(1, Math.ceil((c.resetAt - now) / 1000));

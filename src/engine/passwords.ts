@@ -47,7 +47,8 @@ export function normalizeUsername(username: unknown): string {
 export async function prepareUserCredentials(values: Record<string, unknown>): Promise<void> {
   if (typeof values.Username === 'string') {
     values.Username = normalizeUsername(values.Username);
-    if (!values.Username) throw new EngineError('REQUIRED_FIELD_MISSING', 'Username (it is blank once its surrounding spaces are removed).', ['Username']);
+    if (!values.Username)
+      throw new EngineError('REQUIRED_FIELD_MISSING', 'Username (it is blank once its surrounding spaces are removed).', ['Username']);
   }
   if (typeof values.Password === 'string') values.Password = await hashPassword(values.Password);
 }

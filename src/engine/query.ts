@@ -40,7 +40,8 @@ const MAX_PARENT_JOINS = 55;
 const CHILD_CHUNK = 500;
 
 const malformed = (msg: string) => new EngineError('MALFORMED_QUERY', msg);
-const noColumn = (path: string, object: string) => new EngineError('INVALID_FIELD', `No such column '${path}' on entity '${object}'.`, [path]);
+const noColumn = (path: string, object: string) =>
+  new EngineError('INVALID_FIELD', `No such column '${path}' on entity '${object}'.`, [path]);
 
 /** A field path resolved to a column of the plan, with the relationships it crosses. */
 interface Resolved {
@@ -94,7 +95,11 @@ class PlanBuilder {
     for (const rel of parts.slice(0, -1)) {
       const ref = findParentRelationship(object.name, rel);
       if (!ref) {
-        throw new EngineError('INVALID_FIELD', `Didn't understand relationship '${rel}' in field path '${path}' on entity '${object.name}'.`, [path]);
+        throw new EngineError(
+          'INVALID_FIELD',
+          `Didn't understand relationship '${rel}' in field path '${path}' on entity '${object.name}'.`,
+          [path],
+        );
       }
       const target = findObject(ref.to![0]!)!;
       const name = ref.name.slice(0, -2);
@@ -114,7 +119,8 @@ class PlanBuilder {
     const last = parts[parts.length - 1]!;
     const field = findField(object.name, last);
     // A field the caller may not read doesn't exist for it (write-only; ModifyAllData-only for others).
-    if (!field || field.writeOnly || (field.read === 'admin' && !isAdmin(this.caller) && this.access.fields !== 'all')) throw noColumn(path, object.name);
+    if (!field || field.writeOnly || (field.read === 'admin' && !isAdmin(this.caller) && this.access.fields !== 'all'))
+      throw noColumn(path, object.name);
     return { ref: { alias, field: field.name }, field, object, hops, path };
   }
 
@@ -156,7 +162,10 @@ class PlanBuilder {
     if (v === null || typeof v !== 'object' || 'datetime' in v) return undefined;
     if (field.type !== 'date' && field.type !== 'datetime') return undefined;
     if ('date' in v && field.type === 'date') return undefined;
-    const days = 'date' in v ? { start: v.date, end: new Date(Date.parse(`${v.date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10) } : dateLiteralRange(v.dateLiteral, v.n, this.now);
+    const days =
+      'date' in v
+        ? { start: v.date, end: new Date(Date.parse(`${v.date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10) }
+        : dateLiteralRange(v.dateLiteral, v.n, this.now);
     return field.type === 'date' ? days : { start: `${days.start}T00:00:00.000Z`, end: `${days.end}T00:00:00.000Z` };
   }
 
@@ -193,7 +202,8 @@ class PlanBuilder {
   /** Converts one literal to the stored representation of the field, or throws naming the field. */
   private literal(r: Resolved, v: SoqlValue): unknown {
     const { field } = r;
-    const bad = (what: string) => new EngineError('INVALID_FIELD', `${r.object.name}.${field.name} is a ${field.type} field; ${what}.`, [r.path]);
+    const bad = (what: string) =>
+      new EngineError('INVALID_FIELD', `${r.object.name}.${field.name} is a ${field.type} field; ${what}.`, [r.path]);
     if (v === null) return null;
     switch (field.type) {
       case 'number':
@@ -202,7 +212,8 @@ class PlanBuilder {
         return v;
       case 'integer':
         // PostgreSQL reads the parameter as an integer: a fraction or a value past 32 bits was a database error (a 500).
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) throw bad(`compare it with a whole number from ${INT32_MIN} to ${INT32_MAX}`);
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX)
+          throw bad(`compare it with a whole number from ${INT32_MIN} to ${INT32_MAX}`);
         return v;
       case 'boolean':
         if (typeof v !== 'boolean') throw bad('compare it with TRUE or FALSE');
@@ -239,7 +250,12 @@ const AGGREGATE_TYPES: Record<string, readonly FieldDef['type'][] | undefined> =
   MAX: ['number', 'currency', 'integer', 'date', 'datetime', 'string', 'picklist', 'reference'],
 };
 
-async function compile(b: PlanBuilder, q: SoqlQueryBase, extra: Predicate[], kind: 'records' | 'aggregate' | 'count'): Promise<Shape & { aggregates: { as: string; key: string }[]; groups: Resolved[] }> {
+async function compile(
+  b: PlanBuilder,
+  q: SoqlQueryBase,
+  extra: Predicate[],
+  kind: 'records' | 'aggregate' | 'count',
+): Promise<Shape & { aggregates: { as: string; key: string }[]; groups: Resolved[] }> {
   const columns: SelectColumn[] = [];
   const fields: Resolved[] = [];
   const subqueries: SoqlSubquery[] = [];
@@ -271,7 +287,8 @@ async function compile(b: PlanBuilder, q: SoqlQueryBase, extra: Predicate[], kin
   const groups: Resolved[] = [];
   for (const g of q.groupBy) {
     const r = await b.resolve(g);
-    if (r.field.type === 'stringList' || r.field.type === 'password') throw new EngineError('INVALID_FIELD', `field ${g} can not be grouped in a query call`, [g]);
+    if (r.field.type === 'stringList' || r.field.type === 'password')
+      throw new EngineError('INVALID_FIELD', `field ${g} can not be grouped in a query call`, [g]);
     groups.push(r);
   }
   const grouped = (r: Resolved) => groups.some((g) => g.ref.alias === r.ref.alias && g.ref.field === r.ref.field);
@@ -341,7 +358,14 @@ export interface QueryAccess {
 export const USER_QUERY_ACCESS: QueryAccess = { rows: 'shared', fields: 'user' };
 
 /** Parses and runs a SOQL query as `caller`; record `attributes.url`s name `apiVersion` (e.g. '64.0'). */
-export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, now: Date, apiVersion = '64.0', access: QueryAccess = USER_QUERY_ACCESS): Promise<QueryResult> {
+export async function runQuery(
+  tx: StorageOps,
+  caller: Caller,
+  soql: unknown,
+  now: Date,
+  apiVersion = '64.0',
+  access: QueryAccess = USER_QUERY_ACCESS,
+): Promise<QueryResult> {
   if (typeof soql !== 'string' || !soql.trim()) throw malformed('A SOQL query string is required (q).');
   let q;
   try {
@@ -363,7 +387,11 @@ export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, no
     const n = Math.max(0, Number(row?.n ?? 0) - (q.offset ?? 0));
     return { totalSize: q.limit === undefined ? n : Math.min(n, q.limit), done: true, records: [] };
   }
-  const plan: SelectPlan = { ...shape.plan, ...(q.limit !== undefined ? { limit: q.limit } : {}), ...(q.offset !== undefined ? { offset: q.offset } : {}) };
+  const plan: SelectPlan = {
+    ...shape.plan,
+    ...(q.limit !== undefined ? { limit: q.limit } : {}),
+    ...(q.offset !== undefined ? { offset: q.offset } : {}),
+  };
   const rows = await tx.select(plan);
 
   if (aggregate) {
@@ -390,7 +418,10 @@ export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, no
   for (const sub of shape.subqueries) {
     const rel = findChildRelationship(object.name, sub.relationship);
     if (!rel) {
-      throw new EngineError('INVALID_TYPE', `Didn't understand relationship '${sub.relationship}' in FROM part of query call on entity '${object.name}'.`);
+      throw new EngineError(
+        'INVALID_TYPE',
+        `Didn't understand relationship '${sub.relationship}' in FROM part of query call on entity '${object.name}'.`,
+      );
     }
     const child = findObject(rel.object)!;
     const byParent = new Map<string, Record<string, unknown>[]>();
@@ -399,7 +430,10 @@ export async function runQuery(tx: StorageOps, caller: Caller, soql: unknown, no
       const b = new PlanBuilder(tx, caller, child, scopes, now, access);
       const parentIn: Predicate = { alias: 't0', field: rel.field, op: 'in', value: ids.slice(i, i + CHILD_CHUNK) };
       const s = await compile(b, sub, [parentIn], 'records');
-      const childRows = await tx.select({ ...s.plan, columns: [...s.plan.columns, { as: 'parent_Id', ref: { alias: 't0', field: rel.field } }] });
+      const childRows = await tx.select({
+        ...s.plan,
+        columns: [...s.plan.columns, { as: 'parent_Id', ref: { alias: 't0', field: rel.field } }],
+      });
       for (const cr of childRows) {
         const list = byParent.get(String(cr.parent_Id)) ?? [];
         list.push(toRecord(cr, child.name, s.fields, apiVersion));

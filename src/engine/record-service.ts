@@ -140,7 +140,13 @@ function refuse(r: Refusal | null): void {
  * inactive one), answers as if it didn't exist; a parent link (`refAccess: 'edit'`) needs edit
  * access. `row` is the record as it will be (for `refWhere.sameAs`). Returns the targets by field.
  */
-async function checkReferences(tx: StorageOps, caller: Caller, object: ObjectDef, values: Row, row: Row = values): Promise<Map<string, Row>> {
+async function checkReferences(
+  tx: StorageOps,
+  caller: Caller,
+  object: ObjectDef,
+  values: Row,
+  row: Row = values,
+): Promise<Map<string, Row>> {
   const targets = new Map<string, Row>();
   for (const f of object.fields) {
     if (f.type !== 'reference' || typeof values[f.name] !== 'string') continue;
@@ -150,7 +156,8 @@ async function checkReferences(tx: StorageOps, caller: Caller, object: ObjectDef
       const row = await tx.get(t, id);
       if (row) found = { type: t, row };
     }
-    const missing = () => new EngineError('INVALID_CROSS_REFERENCE', `${object.name}.${f.name}: no ${(f.to ?? []).join('/')} with id ${id}.`, [f.name]);
+    const missing = () =>
+      new EngineError('INVALID_CROSS_REFERENCE', `${object.name}.${f.name}: no ${(f.to ?? []).join('/')} with id ${id}.`, [f.name]);
     if (!found) throw missing();
     if (f.refWhere) {
       const via = f.refWhere.sameAs ? row[f.refWhere.sameAs.via] : undefined;
@@ -219,7 +226,15 @@ async function fieldSources(tx: StorageOps, object: ObjectDef, row: Row, targets
  * in place): copies (`copiedFrom`) filled or their conflicting values refused, then the decimals
  * of `scaleFrom` fields checked. Returns the filled values.
  */
-async function applyFieldSources(tx: StorageOps, object: ObjectDef, verb: 'create' | 'update', role: Role, values: Row, row: Row, targets: Map<string, Row>): Promise<Row> {
+async function applyFieldSources(
+  tx: StorageOps,
+  object: ObjectDef,
+  verb: 'create' | 'update',
+  role: Role,
+  values: Row,
+  row: Row,
+  targets: Map<string, Row>,
+): Promise<Row> {
   if (!object.fields.some((f) => f.copiedFrom || f.scaleFrom)) return {};
   const sources = await fieldSources(tx, object, row, targets);
   const copies = copiedFieldWrite(object, verb, role, values, row, sources);
@@ -240,9 +255,19 @@ function refuseFreeLine(line: Row, role: Role): void {
 /** The lowest active price of a product in the store's active price books (what add-to-cart shows), or null. */
 async function storePrice(tx: StorageOps, storeId: unknown, productId: unknown): Promise<number | null> {
   if (typeof storeId !== 'string' || typeof productId !== 'string') return null;
-  const links = await tx.find('WebStorePricebook', { where: [{ field: 'WebStoreId', op: '=', value: storeId }, { field: 'IsActive', op: '=', value: true }] });
+  const links = await tx.find('WebStorePricebook', {
+    where: [
+      { field: 'WebStoreId', op: '=', value: storeId },
+      { field: 'IsActive', op: '=', value: true },
+    ],
+  });
   if (!links.length) return null;
-  const books = await tx.find('Pricebook2', { where: [{ field: 'Id', op: 'in', value: links.map((l) => l.Pricebook2Id) }, { field: 'IsActive', op: '=', value: true }] });
+  const books = await tx.find('Pricebook2', {
+    where: [
+      { field: 'Id', op: 'in', value: links.map((l) => l.Pricebook2Id) },
+      { field: 'IsActive', op: '=', value: true },
+    ],
+  });
   if (!books.length) return null;
   const entries = await tx.find('PricebookEntry', {
     where: [
@@ -329,12 +354,14 @@ export class RecordService {
     const admin = access.permRole === 'admin';
     const known = (name: string, what: string) => {
       const f = findField(object.name, name);
-      if (!f || f.writeOnly || (f.read === 'admin' && !admin)) throw new EngineError('INVALID_FIELD', `No such column '${String(name)}' on entity '${object.name}' (${what}).`, [String(name)]);
+      if (!f || f.writeOnly || (f.read === 'admin' && !admin))
+        throw new EngineError('INVALID_FIELD', `No such column '${String(name)}' on entity '${object.name}' (${what}).`, [String(name)]);
       return f.name;
     };
     const where: Filter[] = (find.where ?? []).map((f) => ({ ...f, field: known(f.field, 'filter') }) as Filter);
     const orderBy: OrderBy[] = (find.orderBy ?? []).map((o) => ({ ...o, field: known(o.field, 'order') }));
-    if (find.limit !== undefined && (!Number.isInteger(find.limit) || find.limit < 0)) throw new EngineError('INVALID_INPUT', 'limit must be a whole number ≥ 0.', ['limit']);
+    if (find.limit !== undefined && (!Number.isInteger(find.limit) || find.limit < 0))
+      throw new EngineError('INVALID_INPUT', 'limit must be a whole number ≥ 0.', ['limit']);
     const scope = await scopeFor(this.core.storage, access.sharer, object.name, 'read');
     if (scope === 'none') return [];
     const rows = await this.core.storage.find(object.name, {
@@ -356,11 +383,18 @@ export class RecordService {
    * The stored row for an update (mode 'edit') or delete (mode from deleteAccess): a row the caller
    * can't read is NOT_FOUND exactly like a missing id; a readable one it may not change is refused.
    */
-  private async requireEditable(tx: StorageOps, caller: Caller, object: ObjectDef, id: string, mode: 'edit' | 'delete' = 'edit'): Promise<Row> {
+  private async requireEditable(
+    tx: StorageOps,
+    caller: Caller,
+    object: ObjectDef,
+    id: string,
+    mode: 'edit' | 'delete' = 'edit',
+  ): Promise<Row> {
     const row = await tx.get(object.name, id, { forUpdate: true });
     if (!row) throw new EngineError('NOT_FOUND', `No ${object.name} with id ${id}.`, ['Id']);
     if (!(await rowAccessible(tx, caller, object.name, row, mode))) {
-      if (!(await rowAccessible(tx, caller, object.name, row, 'read'))) throw new EngineError('NOT_FOUND', `No ${object.name} with id ${id}.`, ['Id']);
+      if (!(await rowAccessible(tx, caller, object.name, row, 'read')))
+        throw new EngineError('NOT_FOUND', `No ${object.name} with id ${id}.`, ['Id']);
       if (mode === 'delete' && (await rowAccessible(tx, caller, object.name, row, 'edit'))) refuse(editNotDelete(object, id));
       throw new EngineError('INSUFFICIENT_ACCESS', `You can't ${mode} ${object.name} ${id}.`);
     }
@@ -390,8 +424,17 @@ export class RecordService {
     if (cart && object.name !== 'WebCart' && cart.Status === 'Closed') {
       throw new EngineError('RECORD_LOCKED', `Its cart ${String(cart.Id)} is Closed.`, [CART_CHILDREN[object.name]!]);
     }
-    if (cart && role === 'buyer' && !(object.name === 'WebCart' && verb === 'delete') && !BUYER_OPEN_CART_STATUSES.includes(String(cart.Status))) {
-      throw new EngineError('RECORD_LOCKED', `Cart ${String(cart.Id)} is ${String(cart.Status)}; a buyer changes a cart only while it is ${BUYER_OPEN_CART_STATUSES.join(' or ')}.`, [object.name === 'WebCart' ? 'Status' : CART_CHILDREN[object.name]!]);
+    if (
+      cart &&
+      role === 'buyer' &&
+      !(object.name === 'WebCart' && verb === 'delete') &&
+      !BUYER_OPEN_CART_STATUSES.includes(String(cart.Status))
+    ) {
+      throw new EngineError(
+        'RECORD_LOCKED',
+        `Cart ${String(cart.Id)} is ${String(cart.Status)}; a buyer changes a cart only while it is ${BUYER_OPEN_CART_STATUSES.join(' or ')}.`,
+        [object.name === 'WebCart' ? 'Status' : CART_CHILDREN[object.name]!],
+      );
     }
     const orderField = ORDER_CHILDREN[object.name];
     const orderId = orderField ? row[orderField] : undefined;
@@ -402,7 +445,12 @@ export class RecordService {
   }
 
   /** Creates a record as `caller`; returns the Salesforce create response. */
-  async create(type: string, fields: unknown, caller: Caller, opts?: RecordCallOptions): Promise<{ id: string; success: true; errors: [] }> {
+  async create(
+    type: string,
+    fields: unknown,
+    caller: Caller,
+    opts?: RecordCallOptions,
+  ): Promise<{ id: string; success: true; errors: [] }> {
     const object = requireObject(type);
     const access = accessOf(caller, opts);
     const role = access.role;
@@ -416,36 +464,43 @@ export class RecordService {
       row.OwnerId = row.OwnerId ?? caller.Id;
       if (row.Status === 'Checkout') throw new EngineError('CART_STATUS_MANAGED', '', ['Status']);
       if (role === 'buyer' && (row.OwnerId !== caller.Id || row.AccountId !== caller.AccountId)) {
-        throw new EngineError('INSUFFICIENT_ACCESS', 'A buyer can only create carts they own, for their own account.', ['OwnerId', 'AccountId']);
+        throw new EngineError('INSUFFICIENT_ACCESS', 'A buyer can only create carts they own, for their own account.', [
+          'OwnerId',
+          'AccountId',
+        ]);
       }
     }
     if (object.name === 'User') await prepareUserCredentials(row);
     try {
-      await this.core.atomically(async (tx) => {
-        const targets = await checkReferences(tx, access.sharer, object, row, row);
-        await deriveAndMatch(tx, object, row, row);
-        await this.checkNotFrozen(tx, object, row, role, 'create');
-        if (object.name !== 'WebCart' && !(await rowAccessible(tx, access.sharer, object.name, row, 'edit'))) {
-          throw new EngineError('INSUFFICIENT_ACCESS', `You can't create ${object.name} records here.`);
-        }
-        await applyFieldSources(tx, object, 'create', role, values, row, targets);
-        if (object.name === 'CartItem') {
-          if (row.Type !== 'Charge' && row.ListPrice === null && row.SalesPrice === null) {
-            // Add to cart: the line shows the store's price; the pricing step reprices it in checkout.
-            const cart = await tx.get('WebCart', String(row.CartId));
-            const price = await storePrice(tx, cart?.WebStoreId, row.Product2Id);
-            if (price !== null) Object.assign(row, { ListPrice: price, SalesPrice: price });
+      await this.core.atomically(
+        async (tx) => {
+          const targets = await checkReferences(tx, access.sharer, object, row, row);
+          await deriveAndMatch(tx, object, row, row);
+          await this.checkNotFrozen(tx, object, row, role, 'create');
+          if (object.name !== 'WebCart' && !(await rowAccessible(tx, access.sharer, object.name, row, 'edit'))) {
+            throw new EngineError('INSUFFICIENT_ACCESS', `You can't create ${object.name} records here.`);
           }
-          row = withDerivedLine(row);
-          refuseFreeLine(row, role);
-        }
-        const cartId = this.cartOf(object, row);
-        if (cartId && cancelsCheckout(object, 'create')) await this.cancelIfInCheckout(tx, cartId, false, object);
-        await tx.insert(object.name, [row]);
-        if ((object.name === 'CartItem' || object.name === 'CartTax') && cartId) await recomputeCart(tx, cartId, now);
-      }, { origin: opts?.origin });
+          await applyFieldSources(tx, object, 'create', role, values, row, targets);
+          if (object.name === 'CartItem') {
+            if (row.Type !== 'Charge' && row.ListPrice === null && row.SalesPrice === null) {
+              // Add to cart: the line shows the store's price; the pricing step reprices it in checkout.
+              const cart = await tx.get('WebCart', String(row.CartId));
+              const price = await storePrice(tx, cart?.WebStoreId, row.Product2Id);
+              if (price !== null) Object.assign(row, { ListPrice: price, SalesPrice: price });
+            }
+            row = withDerivedLine(row);
+            refuseFreeLine(row, role);
+          }
+          const cartId = this.cartOf(object, row);
+          if (cartId && cancelsCheckout(object, 'create')) await this.cancelIfInCheckout(tx, cartId, false, object);
+          await tx.insert(object.name, [row]);
+          if ((object.name === 'CartItem' || object.name === 'CartTax') && cartId) await recomputeCart(tx, cartId, now);
+        },
+        { origin: opts?.origin },
+      );
     } catch (e) {
-      if (e instanceof UniqueViolation) throw new EngineError('DUPLICATE_VALUE', `A ${object.name} with one of these unique values already exists.`);
+      if (e instanceof UniqueViolation)
+        throw new EngineError('DUPLICATE_VALUE', `A ${object.name} with one of these unique values already exists.`);
       throw e;
     }
     return { id, success: true, errors: [] };
@@ -492,58 +547,68 @@ export class RecordService {
     if (object.name === 'User') await prepareUserCredentials(values);
     const now = this.core.now();
     try {
-      await this.core.atomically(async (tx) => {
-        const row = await this.requireEditable(tx, access.sharer, object, rid);
-        // A password change ends the user's access tokens (in this transaction: only if the change commits).
-        if (object.name === 'User' && 'Password' in values) await revokeUserTokens(tx, rid);
-        refuse(checkFieldWrite(object, 'update', access.permRole, values, row));
-        await this.checkNotFrozen(tx, object, row, role, 'update');
-        if (object.name === 'WebCart' && 'Status' in values && values.Status !== row.Status) {
-          // The one Status move a buyer makes: a template flow's own Checkout → Closed at Order
-          // Confirmation (session-rules closeCartProblem). Every other move follows cartStatusChange,
-          // and only ModifyAllData makes those.
-          if (row.Status === 'Checkout' && values.Status === 'Closed') {
-            const problem = await this.buyerCloseProblem(tx, rid);
-            if (problem) throw new EngineError('CART_STATUS_MANAGED', problem.detail, ['Status']);
-          } else {
-            const bad = cartStatusChange(row.Status, values.Status) ?? (role === 'admin' ? null : 'FIELD_NOT_WRITABLE');
-            if (bad) throw new EngineError(bad, `Cart ${rid} is ${String(row.Status)}.`, ['Status']);
+      await this.core.atomically(
+        async (tx) => {
+          const row = await this.requireEditable(tx, access.sharer, object, rid);
+          // A password change ends the user's access tokens (in this transaction: only if the change commits).
+          if (object.name === 'User' && 'Password' in values) await revokeUserTokens(tx, rid);
+          refuse(checkFieldWrite(object, 'update', access.permRole, values, row));
+          await this.checkNotFrozen(tx, object, row, role, 'update');
+          if (object.name === 'WebCart' && 'Status' in values && values.Status !== row.Status) {
+            // The one Status move a buyer makes: a template flow's own Checkout → Closed at Order
+            // Confirmation (session-rules closeCartProblem). Every other move follows cartStatusChange,
+            // and only ModifyAllData makes those.
+            if (row.Status === 'Checkout' && values.Status === 'Closed') {
+              const problem = await this.buyerCloseProblem(tx, rid);
+              if (problem) throw new EngineError('CART_STATUS_MANAGED', problem.detail, ['Status']);
+            } else {
+              const bad = cartStatusChange(row.Status, values.Status) ?? (role === 'admin' ? null : 'FIELD_NOT_WRITABLE');
+              if (bad) throw new EngineError(bad, `Cart ${rid} is ${String(row.Status)}.`, ['Status']);
+            }
           }
-        }
-        const merged: Row = { ...row, ...values };
-        const targets = await checkReferences(tx, access.sharer, object, values, merged);
-        await deriveAndMatch(tx, object, merged, values);
-        if (!(await rowAccessible(tx, access.sharer, object.name, merged, 'edit'))) {
-          throw new EngineError('INSUFFICIENT_ACCESS', `You can't move ${object.name} ${rid} there.`, Object.keys(values));
-        }
-        const copied = await applyFieldSources(tx, object, 'update', role, values, merged, targets);
-        if (object.name === 'CartCheckoutSession') {
-          await this.writeSession(tx, row, values, now);
-          return;
-        }
-        let next: Row = { ...values, ...copied, LastModifiedDate: now.toISOString() };
-        for (const f of object.fields) if ((f.derivedFrom || f.sameAs) && merged[f.name] !== row[f.name]) next[f.name] = merged[f.name];
-        if (object.name === 'CartItem') {
-          if (role === 'buyer' && 'Product2Id' in values && values.Product2Id !== row.Product2Id && merged.Type !== 'Charge') {
-            const cart = await tx.get('WebCart', String(row.CartId));
-            const price = await storePrice(tx, cart?.WebStoreId, values.Product2Id);
-            Object.assign(next, { ListPrice: price, SalesPrice: price });
-            Object.assign(merged, { ListPrice: price, SalesPrice: price });
+          const merged: Row = { ...row, ...values };
+          const targets = await checkReferences(tx, access.sharer, object, values, merged);
+          await deriveAndMatch(tx, object, merged, values);
+          if (!(await rowAccessible(tx, access.sharer, object.name, merged, 'edit'))) {
+            throw new EngineError('INSUFFICIENT_ACCESS', `You can't move ${object.name} ${rid} there.`, Object.keys(values));
           }
-          const derived = withDerivedLine(merged);
-          refuseFreeLine(derived, role);
-          next = { ...next, TotalLineAmount: derived.TotalLineAmount, TotalListPrice: derived.TotalListPrice, TotalPrice: derived.TotalPrice };
-        }
-        const cartId = this.cartOf(object, row);
-        if (cartId && cancelsCheckout(object, 'update', values, row)) await this.cancelIfInCheckout(tx, cartId, false, object);
-        else if (cartId && cancelsAfterFirstState(object, values, row)) await this.cancelIfInCheckout(tx, cartId, true, object);
-        await tx.update(object.name, rid, next);
-        if (object.name === 'CartItem' || object.name === 'CartTax') {
-          for (const c of new Set([row.CartId, next.CartId].filter((x): x is string => typeof x === 'string'))) await recomputeCart(tx, c, now);
-        }
-      }, { origin: opts?.origin });
+          const copied = await applyFieldSources(tx, object, 'update', role, values, merged, targets);
+          if (object.name === 'CartCheckoutSession') {
+            await this.writeSession(tx, row, values, now);
+            return;
+          }
+          let next: Row = { ...values, ...copied, LastModifiedDate: now.toISOString() };
+          for (const f of object.fields) if ((f.derivedFrom || f.sameAs) && merged[f.name] !== row[f.name]) next[f.name] = merged[f.name];
+          if (object.name === 'CartItem') {
+            if (role === 'buyer' && 'Product2Id' in values && values.Product2Id !== row.Product2Id && merged.Type !== 'Charge') {
+              const cart = await tx.get('WebCart', String(row.CartId));
+              const price = await storePrice(tx, cart?.WebStoreId, values.Product2Id);
+              Object.assign(next, { ListPrice: price, SalesPrice: price });
+              Object.assign(merged, { ListPrice: price, SalesPrice: price });
+            }
+            const derived = withDerivedLine(merged);
+            refuseFreeLine(derived, role);
+            next = {
+              ...next,
+              TotalLineAmount: derived.TotalLineAmount,
+              TotalListPrice: derived.TotalListPrice,
+              TotalPrice: derived.TotalPrice,
+            };
+          }
+          const cartId = this.cartOf(object, row);
+          if (cartId && cancelsCheckout(object, 'update', values, row)) await this.cancelIfInCheckout(tx, cartId, false, object);
+          else if (cartId && cancelsAfterFirstState(object, values, row)) await this.cancelIfInCheckout(tx, cartId, true, object);
+          await tx.update(object.name, rid, next);
+          if (object.name === 'CartItem' || object.name === 'CartTax') {
+            for (const c of new Set([row.CartId, next.CartId].filter((x): x is string => typeof x === 'string')))
+              await recomputeCart(tx, c, now);
+          }
+        },
+        { origin: opts?.origin },
+      );
     } catch (e) {
-      if (e instanceof UniqueViolation) throw new EngineError('DUPLICATE_VALUE', `A ${object.name} with one of these unique values already exists.`);
+      if (e instanceof UniqueViolation)
+        throw new EngineError('DUPLICATE_VALUE', `A ${object.name} with one of these unique values already exists.`);
       throw e;
     }
   }
@@ -590,35 +655,40 @@ export class RecordService {
     const role = access.role;
     refuse(checkObjectWrite(object, 'delete', access.permRole));
     const now = this.core.now();
-    await this.core.atomically(async (tx) => {
-      const row = await this.requireEditable(tx, access.sharer, object, rid, deleteAccess(object));
-      refuse(checkRowDelete(object, access.permRole, row));
-      await this.checkNotFrozen(tx, object, row, role, 'delete');
-      // Children that block the delete (a delivery group's lines): refused, naming them; nothing changes.
-      const counts: Record<string, number> = {};
-      for (const r of object.restrictDelete ?? []) counts[r.object] = (await tx.find(r.object, { where: [{ field: r.field, op: '=', value: rid }], limit: 1 })).length;
-      refuse(checkRestrictDelete(object, rid, counts));
-      const children = async (types: string[], field: (t: string) => string, parent: string) => {
-        for (const child of types) {
-          const ids = (await tx.find(child, { where: [{ field: field(child), op: '=', value: parent }] })).map((r) => String(r.Id));
-          await tx.delete(child, ids);
+    await this.core.atomically(
+      async (tx) => {
+        const row = await this.requireEditable(tx, access.sharer, object, rid, deleteAccess(object));
+        refuse(checkRowDelete(object, access.permRole, row));
+        await this.checkNotFrozen(tx, object, row, role, 'delete');
+        // Children that block the delete (a delivery group's lines): refused, naming them; nothing changes.
+        const counts: Record<string, number> = {};
+        for (const r of object.restrictDelete ?? [])
+          counts[r.object] = (await tx.find(r.object, { where: [{ field: r.field, op: '=', value: rid }], limit: 1 })).length;
+        refuse(checkRestrictDelete(object, rid, counts));
+        const children = async (types: string[], field: (t: string) => string, parent: string) => {
+          for (const child of types) {
+            const ids = (await tx.find(child, { where: [{ field: field(child), op: '=', value: parent }] })).map((r) => String(r.Id));
+            await tx.delete(child, ids);
+          }
+        };
+        if (object.name === 'WebCart') {
+          await this.cancelIfInCheckout(tx, rid, false, object);
+          await children(CASCADE_FROM_CART, (c) => CART_CHILDREN[c]!, rid);
+          await tx.delete('WebCart', [rid]);
+          return;
         }
-      };
-      if (object.name === 'WebCart') {
-        await this.cancelIfInCheckout(tx, rid, false, object);
-        await children(CASCADE_FROM_CART, (c) => CART_CHILDREN[c]!, rid);
-        await tx.delete('WebCart', [rid]);
-        return;
-      }
-      if (object.name === 'Order') await children(CASCADE_FROM_ORDER, (c) => ORDER_CHILDREN[c]!, rid);
-      if (object.name === 'OrderItem') await children(CASCADE_FROM_ORDER_ITEM, () => 'OrderItemId', rid);
-      const cartId = this.cartOf(object, row);
-      if (cartId && cancelsCheckout(object, 'delete')) await this.cancelIfInCheckout(tx, cartId, false, object);
-      if (object.name === 'CartItem') await children(['CartTax'], () => 'CartItemId', rid);
-      // An empty delivery group takes its offered delivery methods with it.
-      if (object.name === 'CartDeliveryGroup') await children(['CartDeliveryGroupMethod'], () => 'CartDeliveryGroupId', rid);
-      await tx.delete(object.name, [rid]);
-      if ((object.name === 'CartItem' || object.name === 'CartTax') && typeof row.CartId === 'string') await recomputeCart(tx, row.CartId, now);
-    }, { origin: opts?.origin });
+        if (object.name === 'Order') await children(CASCADE_FROM_ORDER, (c) => ORDER_CHILDREN[c]!, rid);
+        if (object.name === 'OrderItem') await children(CASCADE_FROM_ORDER_ITEM, () => 'OrderItemId', rid);
+        const cartId = this.cartOf(object, row);
+        if (cartId && cancelsCheckout(object, 'delete')) await this.cancelIfInCheckout(tx, cartId, false, object);
+        if (object.name === 'CartItem') await children(['CartTax'], () => 'CartItemId', rid);
+        // An empty delivery group takes its offered delivery methods with it.
+        if (object.name === 'CartDeliveryGroup') await children(['CartDeliveryGroupMethod'], () => 'CartDeliveryGroupId', rid);
+        await tx.delete(object.name, [rid]);
+        if ((object.name === 'CartItem' || object.name === 'CartTax') && typeof row.CartId === 'string')
+          await recomputeCart(tx, row.CartId, now);
+      },
+      { origin: opts?.origin },
+    );
   }
 }

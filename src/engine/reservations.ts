@@ -41,7 +41,14 @@ export async function heldReservations(tx: StorageOps, cartId: string): Promise<
  * serializes), so the quantities read are current until the commit and all of them move in one
  * batched update; the reservations change in one update per kind and one multi-row insert.
  */
-export async function setHolds(core: EngineCore, tx: StorageOps, cartId: string, target: ReadonlyMap<string, HoldRequest>, operationId: string | null, now: Date): Promise<void> {
+export async function setHolds(
+  core: EngineCore,
+  tx: StorageOps,
+  cartId: string,
+  target: ReadonlyMap<string, HoldRequest>,
+  operationId: string | null,
+  now: Date,
+): Promise<void> {
   const stamp = now.toISOString();
   const held = await heldReservations(tx, cartId);
   const byInventory = new Map(held.map((r) => [String(r.ProductInventoryId), r]));
@@ -71,13 +78,19 @@ export async function setHolds(core: EngineCore, tx: StorageOps, cartId: string,
     } else {
       if (!canHold(inventory, change.delta)) {
         const message = `Insufficient quantity for SKU ${request?.sku ?? String(inventory.Product2Id)}: ${change.to} requested, ${unreservedStock(inventory) + change.from} available.`;
-        throw new StepFailed(message, [{ Type: 'Inventory', Message: message, RelatedEntityId: request?.relatedEntityId ?? change.inventoryId }]);
+        throw new StepFailed(message, [
+          { Type: 'Inventory', Message: message, RelatedEntityId: request?.relatedEntityId ?? change.inventoryId },
+        ]);
       }
-      const next = change.delta > 0 ? Number(inventory.QuantityReserved ?? 0) + change.delta : afterRelease(inventory.QuantityReserved, -change.delta);
+      const next =
+        change.delta > 0 ? Number(inventory.QuantityReserved ?? 0) + change.delta : afterRelease(inventory.QuantityReserved, -change.delta);
       reserved.push({ id: change.inventoryId, values: { QuantityReserved: next, LastModifiedDate: stamp } });
     }
     if (row && change.to === 0) {
-      released.push({ id: String(row.Id), values: { Status: 'Released', ReleasedDate: stamp, ReleaseReason: 'Recomputed', _holdKey: null, LastModifiedDate: stamp } });
+      released.push({
+        id: String(row.Id),
+        values: { Status: 'Released', ReleasedDate: stamp, ReleaseReason: 'Recomputed', _holdKey: null, LastModifiedDate: stamp },
+      });
     } else if (row) {
       resized.push({ id: String(row.Id), values: { Quantity: change.to, BackgroundOperationId: operationId, LastModifiedDate: stamp } });
     } else {
@@ -99,7 +112,8 @@ export async function setHolds(core: EngineCore, tx: StorageOps, cartId: string,
     }
   }
   // Read under the lock in this transaction: a row missing now was deleted by a concurrent writer.
-  if ((await tx.updateRows('ProductInventory', reserved)) !== reserved.length) throw new VersionConflict('ProductInventory', reserved.map((r) => r.id).join(','));
+  if ((await tx.updateRows('ProductInventory', reserved)) !== reserved.length)
+    throw new VersionConflict('ProductInventory', reserved.map((r) => r.id).join(','));
   await tx.updateRows('ProductReservation', [...released, ...resized]);
   await tx.insert('ProductReservation', added);
 }
@@ -108,7 +122,13 @@ export async function setHolds(core: EngineCore, tx: StorageOps, cartId: string,
  * Gives back every Held reservation of the cart and, with `draftOrderId`, the Ordered ones kept for
  * that draft order (abandoned with its checkout: src/domain/abandon.ts); returns how many were released.
  */
-export async function releaseHolds(tx: StorageOps, cartId: string, reason: ReleaseReason, now: Date, draftOrderId?: string): Promise<number> {
+export async function releaseHolds(
+  tx: StorageOps,
+  cartId: string,
+  reason: ReleaseReason,
+  now: Date,
+  draftOrderId?: string,
+): Promise<number> {
   const stamp = now.toISOString();
   const held = draftOrderId
     ? (
@@ -125,17 +145,27 @@ export async function releaseHolds(tx: StorageOps, cartId: string, reason: Relea
   if (!held.length) return 0;
   // The stock rows read in one locked statement (Id order, like every writer of them) and moved in one batch.
   const returned = new Map<string, number>();
-  for (const r of held) returned.set(String(r.ProductInventoryId), (returned.get(String(r.ProductInventoryId)) ?? 0) + Number(r.Quantity ?? 0));
-  const inventories = await tx.find('ProductInventory', { where: [{ field: 'Id', op: 'in', value: [...returned.keys()] }], orderBy: [{ field: 'Id', direction: 'asc' }], forUpdate: true });
+  for (const r of held)
+    returned.set(String(r.ProductInventoryId), (returned.get(String(r.ProductInventoryId)) ?? 0) + Number(r.Quantity ?? 0));
+  const inventories = await tx.find('ProductInventory', {
+    where: [{ field: 'Id', op: 'in', value: [...returned.keys()] }],
+    orderBy: [{ field: 'Id', direction: 'asc' }],
+    forUpdate: true,
+  });
   await tx.updateRows(
     'ProductInventory',
-    inventories.map((inv) => ({ id: String(inv.Id), values: { QuantityReserved: afterRelease(inv.QuantityReserved, returned.get(String(inv.Id))!), LastModifiedDate: stamp } })),
+    inventories.map((inv) => ({
+      id: String(inv.Id),
+      values: { QuantityReserved: afterRelease(inv.QuantityReserved, returned.get(String(inv.Id))!), LastModifiedDate: stamp },
+    })),
   );
-  await tx.updateWhere(
-    'ProductReservation',
-    [{ field: 'Id', op: 'in', value: held.map((r) => String(r.Id)) }],
-    { Status: 'Released', ReleasedDate: stamp, ReleaseReason: reason, _holdKey: null, LastModifiedDate: stamp },
-  );
+  await tx.updateWhere('ProductReservation', [{ field: 'Id', op: 'in', value: held.map((r) => String(r.Id)) }], {
+    Status: 'Released',
+    ReleasedDate: stamp,
+    ReleaseReason: reason,
+    _holdKey: null,
+    LastModifiedDate: stamp,
+  });
   return held.length;
 }
 

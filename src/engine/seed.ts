@@ -55,7 +55,10 @@ export function parseFixture(fixture: unknown): Record<string, unknown> {
     }
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new EngineError('INVALID_FIXTURE', 'A fixture must map object types to lists of records, e.g. { "Account": [ { "ref": "acme", "Name": "Acme" } ] }.');
+    throw new EngineError(
+      'INVALID_FIXTURE',
+      'A fixture must map object types to lists of records, e.g. { "Account": [ { "ref": "acme", "Name": "Acme" } ] }.',
+    );
   }
   return doc as Record<string, unknown>;
 }
@@ -80,7 +83,8 @@ export async function seedFixture(core: EngineCore, fixture: unknown, handles: M
       if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw fail(where, 'a record must be an object of field values.');
       const { ref, Id, ...raw } = rec as Record<string, unknown>;
       if (ref !== undefined) {
-        if (typeof ref !== 'string' || !ref || ref.startsWith('@')) throw fail(where, "'ref' must be a non-empty handle name (without '@').", ['ref']);
+        if (typeof ref !== 'string' || !ref || ref.startsWith('@'))
+          throw fail(where, "'ref' must be a non-empty handle name (without '@').", ['ref']);
         where = `${where} (ref '${ref}')`;
         if (local.has(ref)) throw fail(where, `the handle '${ref}' is used twice.`, ['ref']);
       }
@@ -104,14 +108,16 @@ export async function seedFixture(core: EngineCore, fixture: unknown, handles: M
     if (typeof v === 'string' && v.startsWith('@')) {
       const name = v.slice(1);
       const id = local.get(name) ?? handles.get(name);
-      if (!id) throw fail(where, `${field}: unknown reference '${v}' (no record in this or an earlier fixture has ref '${name}').`, [field]);
+      if (!id)
+        throw fail(where, `${field}: unknown reference '${v}' (no record in this or an earlier fixture has ref '${name}').`, [field]);
       return id;
     }
     return v;
   };
   for (const p of pending) {
     const fields: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(p.raw)) fields[k] = Array.isArray(v) ? v.map((x) => resolve(p.where, k, x)) : resolve(p.where, k, v);
+    for (const [k, v] of Object.entries(p.raw))
+      fields[k] = Array.isArray(v) ? v.map((x) => resolve(p.where, k, x)) : resolve(p.where, k, v);
     let values: Record<string, unknown>;
     try {
       values = validateFields(p.type, fields, 'seed');
@@ -187,7 +193,8 @@ export async function seedFixture(core: EngineCore, fixture: unknown, handles: M
   try {
     await core.storage.transaction(async (tx) => {
       for (const [type, rows] of byType) await tx.insert(type, rows);
-      for (const cartId of carts) if (await tx.get('WebCart', cartId)) await asFixtureError(`WebCart ${cartId}`, () => recomputeCart(tx, cartId, core.now()));
+      for (const cartId of carts)
+        if (await tx.get('WebCart', cartId)) await asFixtureError(`WebCart ${cartId}`, () => recomputeCart(tx, cartId, core.now()));
       // A session seeded past a computation step counts that step as computed on the seeded cart (the
       // fixture states the computed cart); the completion invariants still check the cart's shape.
       for (const session of byType.get('CartCheckoutSession') ?? []) await stampSeededSession(core, tx, session);
@@ -211,12 +218,16 @@ async function stampSeededSession(core: EngineCore, tx: StorageOps, session: Row
   const keys = flow.def.steps.map((st) => st.key);
   const here = keys.indexOf(flow.resolve(session.State) ?? '');
   if (here < 0) return;
-  const done = flow.def.steps.slice(0, here + 1).map((st) => computationOf(st.action)).filter((c): c is NonNullable<typeof c> => c !== null);
+  const done = flow.def.steps
+    .slice(0, here + 1)
+    .map((st) => computationOf(st.action))
+    .filter((c): c is NonNullable<typeof c> => c !== null);
   if (!done.length) return;
   const rows = await cartRows(tx, String(session.WebCartId));
   const stamps = stampsFor(parseStamps(session._stamps), done, core.now().toISOString(), rows);
   await tx.update('CartCheckoutSession', String(session.Id), { _stamps: JSON.stringify(stamps) });
-  if (done.includes('inventory') && session.IsArchived !== true && !session.OrderId) await holdSeededStock(core, tx, String(session.WebCartId), rows.items);
+  if (done.includes('inventory') && session.IsArchived !== true && !session.OrderId)
+    await holdSeededStock(core, tx, String(session.WebCartId), rows.items);
 }
 
 /**

@@ -6,7 +6,13 @@
  * lose an update: the loser re-reads and re-decides.
  */
 import { initialTransition, transition, type AnyStateMachine } from 'xstate';
-import { flowOfMachine, MACHINE_VERSION, UNRESTORABLE_STATE, type SessionContext, type SessionEvent } from '../machines/checkout-session.js';
+import {
+  flowOfMachine,
+  MACHINE_VERSION,
+  UNRESTORABLE_STATE,
+  type SessionContext,
+  type SessionEvent,
+} from '../machines/checkout-session.js';
 import { ERROR_STATE, type CompiledFlow } from '../domain/flow.js';
 import { operationInFlight, sessionRowProblem, type Rejection } from '../domain/session-rules.js';
 import type { Row, StorageOps } from '../storage/port.js';
@@ -19,7 +25,10 @@ export type { EventOrigin, HistoryEntry } from './transaction.js';
 
 /** Thrown when a compare-and-set lost a race; the caller retries its whole transaction. */
 export class VersionConflict extends Error {
-  constructor(readonly object: string, readonly id: string) {
+  constructor(
+    readonly object: string,
+    readonly id: string,
+  ) {
     super(`${object} ${id} was changed concurrently`);
     this.name = 'VersionConflict';
   }
@@ -97,7 +106,8 @@ export function restoreSnapshot(machine: AnyStateMachine, row: Row, operationSta
       stored = null;
     }
     const next = row.NextState;
-    inFlight = typeof next === 'string' && !!stored && typeof stored === 'object' && (stored as Record<string, unknown>)[next] === 'running';
+    inFlight =
+      typeof next === 'string' && !!stored && typeof stored === 'object' && (stored as Record<string, unknown>)[next] === 'running';
   }
   const value = impliedStateValue(row, flow, inFlight && typeof row.BackgroundOperationId === 'string');
   return machine.resolveState({ value: value as any, context: contextFromRow(row) });
@@ -179,7 +189,9 @@ function completionProblem(snapshot: ReturnType<typeof restoreSnapshot>, row: Ro
   if (event.type !== 'xstate.done.actor.step' && event.type !== 'xstate.error.actor.step') return null;
   if (snapshot.can(event as any)) return null;
   const flow = flowOfMachine(snapshot.machine)!;
-  const why = sessionRowProblem(sessionStateOf(row), flow) ?? `it isn't running a step (State '${String(row.State)}', NextState '${String(row.NextState)}')`;
+  const why =
+    sessionRowProblem(sessionStateOf(row), flow) ??
+    `it isn't running a step (State '${String(row.State)}', NextState '${String(row.NextState)}')`;
   return { error: 'SESSION_NOT_READY', requirement: 7, detail: `The session can't take the step's result: ${why}.` };
 }
 
@@ -281,7 +293,13 @@ export async function readHistory(ops: StorageOps, sessionId: string): Promise<H
  * navigate on the session's cart): the session's state before and after alike, numbered after the
  * entries of the session's current version. Returns the entry written.
  */
-export async function writeSideEntry(storage: { transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> }, session: Row, event: Record<string, unknown>, now: Date, origin?: EventOrigin): Promise<HistoryEntry> {
+export async function writeSideEntry(
+  storage: { transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> },
+  session: Row,
+  event: Record<string, unknown>,
+  now: Date,
+  origin?: EventOrigin,
+): Promise<HistoryEntry> {
   let path = '';
   try {
     path = statePath((JSON.parse(String(session._snapshot)) as { value?: unknown }).value);
@@ -321,7 +339,10 @@ export async function writeSideEntry(storage: { transaction<T>(fn: (tx: StorageO
  * a short transaction of their own (numbered after the applied event of the same version, capped
  * at MAX_REJECTIONS_PER_VERSION per version). Returns the entries written.
  */
-export async function writeRejections(storage: { transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> }, entries: HistoryEntry[]): Promise<HistoryEntry[]> {
+export async function writeRejections(
+  storage: { transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> },
+  entries: HistoryEntry[],
+): Promise<HistoryEntry[]> {
   if (!entries.length) return [];
   return storage.transaction(async (tx) => {
     const written: HistoryEntry[] = [];
@@ -360,7 +381,10 @@ export async function applySessionEvent(
 ): Promise<SessionTransition> {
   origin ??= tx.origin;
   // The caller may already hold the current operation's status (read with the session): no second read.
-  const before = operationStatus !== undefined ? restoreSnapshot(machine, row, currentOperationStatus(row, operationStatus)) : await restoreSession(tx, machine, row);
+  const before =
+    operationStatus !== undefined
+      ? restoreSnapshot(machine, row, currentOperationStatus(row, operationStatus))
+      : await restoreSession(tx, machine, row);
   const refused = completionProblem(before, row, event);
   if (refused) return { ok: false, rejection: refused };
   const [after, actions] = transition(machine, before, event as any);
@@ -374,11 +398,19 @@ export async function applySessionEvent(
     event: recordedEvent(event, origin),
     from: statePath(before.value),
     operation: origin?.operation ?? null,
-    operationId: origin?.operationId ?? (event.type === 'STEP' ? event.operationId : ((row.BackgroundOperationId as string | null) ?? null)),
+    operationId:
+      origin?.operationId ?? (event.type === 'STEP' ? event.operationId : ((row.BackgroundOperationId as string | null) ?? null)),
     callerId: origin?.callerId ?? null,
   };
   if (ctx.rejection) {
-    tx.journal.rejected.push({ ...base, seq: version, sub: 1, to: base.from, accepted: false, rejection: { error: ctx.rejection.error, detail: ctx.rejection.detail ?? null } });
+    tx.journal.rejected.push({
+      ...base,
+      seq: version,
+      sub: 1,
+      to: base.from,
+      accepted: false,
+      rejection: { error: ctx.rejection.error, detail: ctx.rejection.detail ?? null },
+    });
     return { ok: false, rejection: ctx.rejection };
   }
   const spawned = actions

@@ -126,12 +126,19 @@ export class StepLifecycle {
    * it runs again the claim way, which records the failure on its operation and session. A checkout
    * found expired is expired in the call's transaction, which says so (`ExpiredCheckout`).
    */
-  async call(spec: StepCall, env: StepCaller, input: Record<string, unknown>): Promise<{ backgroundOperationId: unknown } | ExpiredCheckout> {
+  async call(
+    spec: StepCall,
+    env: StepCaller,
+    input: Record<string, unknown>,
+  ): Promise<{ backgroundOperationId: unknown } | ExpiredCheckout> {
     const waits = input.runAsync !== true;
     let inline = waits && !this.faults.beforeCommit;
     for (;;) {
       try {
-        const started = await this.core.atomically((tx) => this.start(tx, spec, env, input, waits ? (inline ? 'inline' : 'claim') : 'enqueue'), { origin: env.origin });
+        const started = await this.core.atomically(
+          (tx) => this.start(tx, spec, env, input, waits ? (inline ? 'inline' : 'claim') : 'enqueue'),
+          { origin: env.origin },
+        );
         if (started instanceof ExpiredCheckout) return started;
         if (started.mode === 'claim') await this.runClaimed(started.op, started.session);
         else if (started.mode === 'enqueue') this.worker.enqueue(String(started.op.Id));
@@ -150,7 +157,13 @@ export class StepLifecycle {
    * In the action's transaction: loads the facts, offers STEP and executes the `runStep` spawn the
    * machine returned (`preferred` mode; `inline` falls back to `claim` for a step that calls out).
    */
-  private async start(tx: Tx, spec: StepCall, env: StepCaller, input: Record<string, unknown>, preferred: StepMode): Promise<{ mode: StepMode; op: Row; session: Row } | ExpiredCheckout> {
+  private async start(
+    tx: Tx,
+    spec: StepCall,
+    env: StepCaller,
+    input: Record<string, unknown>,
+    preferred: StepMode,
+  ): Promise<{ mode: StepMode; op: Row; session: Row } | ExpiredCheckout> {
     const core = this.core;
     const now = core.now();
     const caller = env.caller;
@@ -183,7 +196,9 @@ export class StepLifecycle {
     const completionFacts = spec.completion ? await checkCompletion(core, tx, spec.completion, session, loaded.store) : undefined;
     const service = spec.service;
     const mode: StepMode =
-      preferred === 'inline' && service.compute && service.runsInline?.({ core, integrations: this.integrations, storeId: String(loaded.cart!.WebStoreId) }) !== true
+      preferred === 'inline' &&
+      service.compute &&
+      service.runsInline?.({ core, integrations: this.integrations, storeId: String(loaded.cart!.WebStoreId) }) !== true
         ? 'claim'
         : preferred;
     const op = this.operationRow(run, spec, mode, now, input);
@@ -235,7 +250,10 @@ export class StepLifecycle {
   private async runClaimed(op: Row, session: Row): Promise<void> {
     const id = String(op.Id);
     try {
-      await this.worker.track(id, this.complete(op, session).then(() => 'done' as const));
+      await this.worker.track(
+        id,
+        this.complete(op, session).then(() => 'done' as const),
+      );
       this.worker.queue.finished(id); // wakes anyone (any process) waiting on it
     } catch (e) {
       // A database fault: the caller gets its clear error; the operation runs again later (below).
@@ -340,9 +358,19 @@ export class StepLifecycle {
       if (!entry) throw new StepFailed(`The checkout session's flow '${String(session._flow)}' is not registered.`);
       // A session row that isn't running this step (seeded or edited by hand) gets no effects: the
       // operation fails and the session stays as it is, for the buyer to cancel.
-      if (session.BackgroundOperationId === id && session.IsArchived !== true && !isRunningStep(restoreSnapshot(entry.machine, session, 'Running').value, step)) {
+      if (
+        session.BackgroundOperationId === id &&
+        session.IsArchived !== true &&
+        !isRunningStep(restoreSnapshot(entry.machine, session, 'Running').value, step)
+      ) {
         const why = sessionRowProblem(
-          { State: (session.State as string) ?? null, NextState: (session.NextState as string) ?? null, IsProcessing: session.IsProcessing === true, IsError: session.IsError === true, IsArchived: false },
+          {
+            State: (session.State as string) ?? null,
+            NextState: (session.NextState as string) ?? null,
+            IsProcessing: session.IsProcessing === true,
+            IsError: session.IsError === true,
+            IsArchived: false,
+          },
           entry.flow,
         );
         throw new StepFailed(`The checkout session isn't running '${step}'${why ? `: ${why}` : ''}.`);
@@ -414,11 +442,19 @@ export class StepLifecycle {
       if (session && entry && session.BackgroundOperationId === id && session.IsArchived !== true) {
         type = entry.flow.steps.get(String(op._step))?.validationType ?? 'SystemError';
         // A session that can't take the failure (a row it can't restore) is left as it is.
-        const t = await applySessionEvent(tx, entry.machine, session, { type: 'xstate.error.actor.step', error: message }, now, {}, {
-          operation: `worker: ${String(op._step)}`,
-          callerId: null,
-          operationId: id,
-        });
+        const t = await applySessionEvent(
+          tx,
+          entry.machine,
+          session,
+          { type: 'xstate.error.actor.step', error: message },
+          now,
+          {},
+          {
+            operation: `worker: ${String(op._step)}`,
+            callerId: null,
+            operationId: id,
+          },
+        );
         // A checkout in error holds no stock: its Held holds go back until a new checkout reserves
         // again (src/domain/abandon.ts: whatever the order; a draft's stock goes with the draft on cancel or expiry).
         const plan = abandonPlan('stepError', 'none');
@@ -426,7 +462,13 @@ export class StepLifecycle {
       }
       await this.finishOperation(tx, op, { Status: 'Error', Error: message, FinishedAt: now.toISOString() });
       const validations = failure.validations.length ? failure.validations : [{ Message: message }];
-      await tx.insert('CartValidationOutput', validationOutputRows({ cartId: String(op._cartId), operationId: id, type, now, mint: () => core.mint('CartValidationOutput') }, validations));
+      await tx.insert(
+        'CartValidationOutput',
+        validationOutputRows(
+          { cartId: String(op._cartId), operationId: id, type, now, mint: () => core.mint('CartValidationOutput') },
+          validations,
+        ),
+      );
     });
   }
 }

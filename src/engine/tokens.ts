@@ -47,9 +47,14 @@ export async function issueToken(storage: Storage, userId: string, ttlSeconds: n
         { field: 'ExpiresAt', op: '<=', value: now.toISOString() },
       ],
     });
-    await tx.delete(TOKEN_OBJECT, expired.map((r) => String(r.Id)));
+    await tx.delete(
+      TOKEN_OBJECT,
+      expired.map((r) => String(r.Id)),
+    );
     const stamp = now.toISOString();
-    await tx.insert(TOKEN_OBJECT, [{ Id: tokenHash(token), UserId: userId, ExpiresAt: expiresAt.toISOString(), CreatedDate: stamp, LastModifiedDate: stamp }]);
+    await tx.insert(TOKEN_OBJECT, [
+      { Id: tokenHash(token), UserId: userId, ExpiresAt: expiresAt.toISOString(), CreatedDate: stamp, LastModifiedDate: stamp },
+    ]);
   });
   return { token, issuedAt: now, expiresAt };
 }
@@ -71,7 +76,10 @@ export async function revokeToken(storage: StorageOps, token: string): Promise<b
 /** Ends every token of a user (a password change); returns how many. */
 export async function revokeUserTokens(tx: StorageOps, userId: string): Promise<number> {
   const rows = await tx.find(TOKEN_OBJECT, { where: [{ field: 'UserId', op: '=', value: userId }] });
-  return tx.delete(TOKEN_OBJECT, rows.map((r) => String(r.Id)));
+  return tx.delete(
+    TOKEN_OBJECT,
+    rows.map((r) => String(r.Id)),
+  );
 }
 
 /**
@@ -83,7 +91,9 @@ export async function signatureKey(storage: Storage, now: Date): Promise<string>
   if (typeof row?.Value === 'string') return row.Value;
   const stamp = now.toISOString();
   try {
-    await storage.insert(SETTING_OBJECT, [{ Id: SIGNATURE_KEY_SETTING, Value: randomBytes(32).toString('base64url'), CreatedDate: stamp, LastModifiedDate: stamp }]);
+    await storage.insert(SETTING_OBJECT, [
+      { Id: SIGNATURE_KEY_SETTING, Value: randomBytes(32).toString('base64url'), CreatedDate: stamp, LastModifiedDate: stamp },
+    ]);
   } catch (e) {
     if (!(e instanceof UniqueViolation)) throw e; // another process created it first: use theirs
   }
@@ -93,5 +103,7 @@ export async function signatureKey(storage: Storage, now: Date): Promise<string>
 
 /** Salesforce's token `signature`: base64 HMAC-SHA256 of the identity URL followed by issued_at. */
 export function signIdentity(key: string, id: string, issuedAt: string): string {
-  return createHmac('sha256', key).update(id + issuedAt).digest('base64');
+  return createHmac('sha256', key)
+    .update(id + issuedAt)
+    .digest('base64');
 }

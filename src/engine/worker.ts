@@ -15,7 +15,6 @@ import type { EngineCore } from './core.js';
 import { InProcessQueue } from './queue/in-process.js';
 import type { OperationQueue, OperationRunner } from './queue/types.js';
 
-
 /** The step lifecycle as the worker sees it (src/engine/steps.ts StepLifecycle): it claims and runs an operation. */
 export interface OperationSteps {
   claimAndRun(id: string, leaseToken: string | null): Promise<'done' | 'busy'>;

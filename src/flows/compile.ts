@@ -10,7 +10,17 @@
 import { assign, forwardTo, fromPromise, setup, type AnyStateMachine } from 'xstate';
 import type { FlowData, RecordAccessMode } from './contract.js';
 import { allScreenFields, type FlowDefinition, type FlowElement, type ScreenElement } from './metadata.js';
-import { assign as assignItem, conditionsHold, isTextType, newFrame, resolve, valueOf, write, type Frame, type ValueEnv } from './values.js';
+import {
+  assign as assignItem,
+  conditionsHold,
+  isTextType,
+  newFrame,
+  resolve,
+  valueOf,
+  write,
+  type Frame,
+  type ValueEnv,
+} from './values.js';
 
 export const END = '__end';
 export const ERROR = '__error';
@@ -18,7 +28,8 @@ export const ERROR = '__error';
 /** Outputs a screen hands to the flow on NEXT/FINISH: field → parameter → value (already validated). */
 export type ScreenOutputs = Record<string, Record<string, FlowData>>;
 
-export type FlowEvent = { type: 'NEXT'; outputs?: ScreenOutputs } | { type: 'FINISH'; outputs?: ScreenOutputs } | { type: 'BACK' } | { type: 'PAUSE' };
+export type FlowEvent =
+  { type: 'NEXT'; outputs?: ScreenOutputs } | { type: 'FINISH'; outputs?: ScreenOutputs } | { type: 'BACK' } | { type: 'PAUSE' };
 
 /** What a frame starts with. */
 export interface FrameInput {
@@ -33,7 +44,14 @@ export interface FrameInput {
 /** What a frame ends with: the `isOutput` variables, or the failure. */
 export type FrameOutput =
   | { outputs: Record<string, FlowData>; error: null }
-  | { outputs: null; error: string; /** Flow names from this frame down to the failing one, and the element that failed. */ where: { stack: string[]; element: string | null } };
+  | {
+      outputs: null;
+      error: string;
+      /** Flow names from this frame down to the failing one, and the element that failed. */ where: {
+        stack: string[];
+        element: string | null;
+      };
+    };
 
 /** What an action or record element changed (applied on the promise actor's onDone). */
 export interface ElementPatch {
@@ -62,7 +80,11 @@ export interface CompileOptions {
 
 /** The record access mode a flow frame runs in. */
 export function frameMode(def: FlowDefinition, callerMode: RecordAccessMode): RecordAccessMode {
-  return def.runInMode === 'SystemModeWithSharing' ? 'systemWithSharing' : def.runInMode === 'SystemModeWithoutSharing' ? 'system' : callerMode;
+  return def.runInMode === 'SystemModeWithSharing'
+    ? 'systemWithSharing'
+    : def.runInMode === 'SystemModeWithoutSharing'
+      ? 'system'
+      : callerMode;
 }
 
 /** A frame's initial context from its input. */
@@ -127,14 +149,18 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
       failed: ({ context }) => context.error !== null,
       overLimit: ({ context }) => context.steps > limit,
       chose: ({ context }, params: { choice: string }) => context.choice === params.choice,
-      backTo: ({ context }, params: { screen: string }) => context.history.length >= 2 && context.history[context.history.length - 2] === params.screen,
+      backTo: ({ context }, params: { screen: string }) =>
+        context.history.length >= 2 && context.history[context.history.length - 2] === params.screen,
       aborted: ({ event }) => (event as unknown as { error: unknown }).error instanceof AbortElement,
       childFailed: ({ event }) => (event as unknown as { output: FrameOutput }).output.error !== null,
     },
     actions: {
       step: assign({ steps: ({ context }) => context.steps + 1, at: (_, params: { element: string }) => params.element }),
       resetSteps: assign({ steps: 0 }),
-      stepLimitError: assign({ error: ({ context }) => context.error ?? `The flow ${def.apiName} ran more than the step limit (${limit} elements without a screen).` }),
+      stepLimitError: assign({
+        error: ({ context }) =>
+          context.error ?? `The flow ${def.apiName} ran more than the step limit (${limit} elements without a screen).`,
+      }),
       decide: assign(({ context }, params: { element: string }) =>
         mutate(context, (f) => {
           const d = el(params.element);
@@ -179,7 +205,8 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
         }),
       ),
       enterScreen: assign({
-        history: ({ context }, params: { screen: string }) => (context.history[context.history.length - 1] === params.screen ? context.history : [...context.history, params.screen]),
+        history: ({ context }, params: { screen: string }) =>
+          context.history[context.history.length - 1] === params.screen ? context.history : [...context.history, params.screen],
       }),
       leaveScreen: assign(({ context, event }, params: { screen: string }) =>
         mutate(context, (f) => {
@@ -210,7 +237,9 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
       setError: assign({ error: ({ context, event }) => context.error ?? errorText((event as unknown as { error: unknown }).error) }),
       setChildError: assign(({ event }) => {
         const out = (event as unknown as { output: FrameOutput }).output;
-        return out.error === null ? {} : { error: out.error, failedIn: { stack: [def.apiName, ...out.where.stack], element: out.where.element } };
+        return out.error === null
+          ? {}
+          : { error: out.error, failedIn: { stack: [def.apiName, ...out.where.stack], element: out.where.element } };
       }),
       storeSubflowOutputs: assign(({ context, event }, params: { element: string }) =>
         mutate(context, (f) => {
@@ -243,7 +272,11 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
           entry: [step, { type: 'decide', params: { element: e.name } }],
           always: [
             ...guardsFirst,
-            ...e.rules.map((r) => ({ guard: { type: 'chose', params: { choice: `rule:${r.name}` } }, target: target(r.connector), reenter: true })),
+            ...e.rules.map((r) => ({
+              guard: { type: 'chose', params: { choice: `rule:${r.name}` } },
+              target: target(r.connector),
+              reenter: true,
+            })),
             { target: target(e.defaultConnector), reenter: true },
           ],
           meta: { kind: e.kind },
@@ -261,7 +294,11 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
         states[e.name] = {
           ...base,
           entry: [step, { type: 'loopStep', params: { element: e.name } }],
-          always: [...guardsFirst, { guard: { type: 'chose', params: { choice: 'next' } }, target: target(e.nextValueConnector), reenter: true }, { target: target(e.noMoreValuesConnector), reenter: true }],
+          always: [
+            ...guardsFirst,
+            { guard: { type: 'chose', params: { choice: 'next' } }, target: target(e.nextValueConnector), reenter: true },
+            { target: target(e.noMoreValuesConnector), reenter: true },
+          ],
           meta: { kind: e.kind },
         };
         break;
@@ -274,7 +311,13 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
           on: {
             ...(e.connector ? { NEXT: { target: e.connector, actions: [leave], reenter: true } } : {}),
             ...(!e.connector && e.allowFinish ? { FINISH: { target: END, actions: [leave] } } : {}),
-            ...(e.allowBack ? { BACK: screens.filter((s) => s.name !== e.name).map((s) => ({ guard: { type: 'backTo', params: { screen: s.name } }, target: s.name, actions: ['goBack'] })) } : {}),
+            ...(e.allowBack
+              ? {
+                  BACK: screens
+                    .filter((s) => s.name !== e.name)
+                    .map((s) => ({ guard: { type: 'backTo', params: { screen: s.name } }, target: s.name, actions: ['goBack'] })),
+                }
+              : {}),
             PAUSE: { actions: [] },
           },
           meta: { kind: e.kind },

@@ -27,7 +27,17 @@ export type RecordAccessMode = 'user' | 'systemWithSharing' | 'system';
 /** One filter of a Get/Update/Delete Records element, its value already resolved. */
 export interface RecordFilter {
   field: string;
-  operator: 'EqualTo' | 'NotEqualTo' | 'GreaterThan' | 'GreaterThanOrEqualTo' | 'LessThan' | 'LessThanOrEqualTo' | 'StartsWith' | 'EndsWith' | 'Contains' | 'IsNull';
+  operator:
+    | 'EqualTo'
+    | 'NotEqualTo'
+    | 'GreaterThan'
+    | 'GreaterThanOrEqualTo'
+    | 'LessThan'
+    | 'LessThanOrEqualTo'
+    | 'StartsWith'
+    | 'EndsWith'
+    | 'Contains'
+    | 'IsNull';
   value: FlowScalar;
 }
 
@@ -80,7 +90,11 @@ export interface FlowHost {
    * name: called on NEXT/FINISH with its resolved inputs and the buyer's answers; returns the
    * component's outputs (defaults to the answers).
    */
-  runComponent(extensionName: string, inputs: Record<string, FlowData>, answers: Record<string, FlowData>): Promise<Record<string, FlowData>>;
+  runComponent(
+    extensionName: string,
+    inputs: Record<string, FlowData>,
+    answers: Record<string, FlowData>,
+  ): Promise<Record<string, FlowData>>;
   /** Wait screens (`forceCommunity:commerceScreenWait`): is the checkout session still processing? */
   isSessionProcessing(sessionId: string): Promise<boolean>;
 }

@@ -41,10 +41,11 @@ export function flowReferences(def: FlowDefinition): FlowReference[] {
   for (const e of Object.values(def.elements)) {
     switch (e.kind) {
       case 'decision':
-        for (const rule of e.rules) for (const c of rule.conditions) {
-          r(c.left, e.name);
-          v(c.right, e.name);
-        }
+        for (const rule of e.rules)
+          for (const c of rule.conditions) {
+            r(c.left, e.name);
+            v(c.right, e.name);
+          }
         break;
       case 'assignment':
         for (const i of e.items) {
@@ -113,14 +114,24 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
   const issues: FlowLoadIssue[] = [];
   const byName = new Map(defs.map((d) => [d.apiName, d]));
   for (const def of defs) {
-    const issue = (message: string, element?: string) => issues.push({ file: def.source, flow: def.apiName, ...(element ? { element } : {}), message });
+    const issue = (message: string, element?: string) =>
+      issues.push({ file: def.source, flow: def.apiName, ...(element ? { element } : {}), message });
     const screenFields = new Map<string, ReturnType<typeof allScreenFields>[number]>();
-    for (const e of Object.values(def.elements)) if (e.kind === 'screen') for (const f of allScreenFields(e.fields)) screenFields.set(f.name, f);
-    const isKnown = (n: string) => n in def.elements || screenFields.has(n) || def.variables.some((x) => x.name === n) || def.constants.some((x) => x.name === n) || def.textTemplates.some((x) => x.name === n);
+    for (const e of Object.values(def.elements))
+      if (e.kind === 'screen') for (const f of allScreenFields(e.fields)) screenFields.set(f.name, f);
+    const isKnown = (n: string) =>
+      n in def.elements ||
+      screenFields.has(n) ||
+      def.variables.some((x) => x.name === n) ||
+      def.constants.some((x) => x.name === n) ||
+      def.textTemplates.some((x) => x.name === n);
 
-    if (def.start !== null && !(def.start in def.elements)) issue(`the start connector points at '${def.start}', which is not an element of the flow`);
+    if (def.start !== null && !(def.start in def.elements))
+      issue(`the start connector points at '${def.start}', which is not an element of the flow`);
     for (const e of Object.values(def.elements)) {
-      for (const c of elementConnectors(e)) if (!(c.target in def.elements)) issue(`the ${c.kind} connector points at '${c.target}', which is not an element of the flow`, e.name);
+      for (const c of elementConnectors(e))
+        if (!(c.target in def.elements))
+          issue(`the ${c.kind} connector points at '${c.target}', which is not an element of the flow`, e.name);
     }
 
     for (const { ref, element, write } of flowReferences(def)) {
@@ -137,7 +148,8 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
       const el = def.elements[head];
       const sf = screenFields.get(head);
       if (variable) {
-        if (field && variable.dataType !== 'SObject' && variable.dataType !== 'Apex') issue(`'${ref}' reads a field of '${head}', which is a ${variable.dataType}, not a record`, element);
+        if (field && variable.dataType !== 'SObject' && variable.dataType !== 'Apex')
+          issue(`'${ref}' reads a field of '${head}', which is a ${variable.dataType}, not a record`, element);
         if (field && variable.isCollection) issue(`'${ref}' reads a field of the collection '${head}'`, element);
         continue;
       }
@@ -155,8 +167,10 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
         continue;
       }
       if (sf) {
-        if (sf.fieldType === 'ComponentInstance' && !sf.storeOutputAutomatically) issue(`'${ref}' reads the screen component '${head}', which doesn't store its outputs automatically`, element);
-        if (sf.fieldType === 'ComponentInstance' && !field) issue(`'${ref}' names the screen component '${head}' without an output parameter`, element);
+        if (sf.fieldType === 'ComponentInstance' && !sf.storeOutputAutomatically)
+          issue(`'${ref}' reads the screen component '${head}', which doesn't store its outputs automatically`, element);
+        if (sf.fieldType === 'ComponentInstance' && !field)
+          issue(`'${ref}' names the screen component '${head}' without an output parameter`, element);
         continue;
       }
       switch (el.kind) {
@@ -166,11 +180,13 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
           if (!field) issue(`'${ref}' names '${head}' without an output parameter`, element);
           if (el.kind === 'subflow' && field) {
             const child = byName.get(el.flowName);
-            if (child && !child.variables.some((x) => x.name === field && x.isOutput)) issue(`'${ref}' reads '${field}', which is not an isOutput variable of ${el.flowName}`, element);
+            if (child && !child.variables.some((x) => x.name === field && x.isOutput))
+              issue(`'${ref}' reads '${field}', which is not an isOutput variable of ${el.flowName}`, element);
           }
           break;
         case 'recordLookup':
-          if (!el.storeOutputAutomatically) issue(`'${ref}' reads '${head}', which doesn't store its records automatically (it writes to its output reference)`, element);
+          if (!el.storeOutputAutomatically)
+            issue(`'${ref}' reads '${head}', which doesn't store its records automatically (it writes to its output reference)`, element);
           if (field && !el.getFirstRecordOnly) issue(`'${ref}' reads a field of '${head}', which stores a collection`, element);
           break;
         case 'recordCreate':
@@ -178,7 +194,8 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
           if (field) issue(`'${ref}' reads a field of '${head}', which stores an Id`, element);
           break;
         case 'loop':
-          if (el.assignNextValueToReference) issue(`'${ref}' reads the loop '${head}', which assigns its items to '${el.assignNextValueToReference}'`, element);
+          if (el.assignNextValueToReference)
+            issue(`'${ref}' reads the loop '${head}', which assigns its items to '${el.assignNextValueToReference}'`, element);
           break;
         default:
           issue(`'${ref}' names the ${el.kind} '${head}', which has no value`, element);
@@ -205,7 +222,8 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
         }
         case 'actionCall':
           if (e.actionType === 'apex') {
-            if (!registry.apex.has(e.actionName)) issue(`the Apex class '${e.actionName}' has no stand-in (registered: ${[...registry.apex].join(', ') || 'none'})`, e.name);
+            if (!registry.apex.has(e.actionName))
+              issue(`the Apex class '${e.actionName}' has no stand-in (registered: ${[...registry.apex].join(', ') || 'none'})`, e.name);
           } else if (!registry.coreActions.has(e.actionName)) {
             issue(`the action '${e.actionName}' (type ${e.actionType}) is not a core action of the engine`, e.name);
           } else if (e.actionType !== e.actionName) {
@@ -215,17 +233,20 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
         case 'screen':
           for (const f of allScreenFields(e.fields)) {
             const where = `${e.name}.${f.name}`;
-            if (!FIELD_TYPES.has(f.fieldType)) issue(`the screen field type '${f.fieldType}' is not supported (supported: ${[...FIELD_TYPES].join(', ')})`, where);
+            if (!FIELD_TYPES.has(f.fieldType))
+              issue(`the screen field type '${f.fieldType}' is not supported (supported: ${[...FIELD_TYPES].join(', ')})`, where);
             if (f.fieldType === 'ComponentInstance') {
               const ext = f.extensionName ?? '';
-              if (ext !== WAIT_COMPONENT && ext !== REDIRECT_COMPONENT && !registry.components.has(ext)) issue(`the screen component '${ext}' has no stand-in`, where);
+              if (ext !== WAIT_COMPONENT && ext !== REDIRECT_COMPONENT && !registry.components.has(ext))
+                issue(`the screen component '${ext}' has no stand-in`, where);
             }
           }
           break;
         case 'recordUpdate':
         case 'recordDelete':
           if (e.inputReference) {
-            if (!objectOfReference(def, e.inputReference)) issue(`the record type of '${e.inputReference}' is unknown (an SObject variable or a Get Records element is needed)`, e.name);
+            if (!objectOfReference(def, e.inputReference))
+              issue(`the record type of '${e.inputReference}' is unknown (an SObject variable or a Get Records element is needed)`, e.name);
           } else if (!e.object) issue('neither an input reference nor an object is given', e.name);
           else if (e.kind === 'recordDelete' && e.filters.length === 0) issue('a delete by filter needs at least one filter', e.name);
           break;
@@ -236,7 +257,8 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
           break;
         case 'recordLookup':
           if (!e.object) issue('the Get Records element names no object', e.name);
-          if (!e.storeOutputAutomatically && !e.outputReference && e.outputAssignments.length === 0) issue('the records go nowhere (no automatic storage, output reference or output assignments)', e.name);
+          if (!e.storeOutputAutomatically && !e.outputReference && e.outputAssignments.length === 0)
+            issue('the records go nowhere (no automatic storage, output reference or output assignments)', e.name);
           break;
         default:
           break;
@@ -253,7 +275,12 @@ export function validateFlows(defs: FlowDefinition[], registry: FlowRegistry): F
       const cycle = [...path.slice(path.indexOf(name)), name];
       const first = byName.get(cycle[0])!;
       const el = Object.values(first.elements).find((e) => e.kind === 'subflow' && e.flowName === cycle[1]);
-      issues.push({ file: first.source, flow: first.apiName, ...(el ? { element: el.name } : {}), message: `recursive subflow chain: ${cycle.join(' → ')}` });
+      issues.push({
+        file: first.source,
+        flow: first.apiName,
+        ...(el ? { element: el.name } : {}),
+        message: `recursive subflow chain: ${cycle.join(' → ')}`,
+      });
       return;
     }
     state.set(name, 'visiting');
@@ -288,7 +315,11 @@ async function collectFiles(path: string, out: string[], issues: FlowLoadIssue[]
  * Loads flow files and folders (recursively) together with built-in definitions. Returns the flows
  * that can run (no issue of their own) and every issue found.
  */
-export async function loadFlowSources(paths: string[], registry: FlowRegistry, builtins: FlowDefinition[] = []): Promise<{ definitions: FlowDefinition[]; issues: FlowLoadIssue[] }> {
+export async function loadFlowSources(
+  paths: string[],
+  registry: FlowRegistry,
+  builtins: FlowDefinition[] = [],
+): Promise<{ definitions: FlowDefinition[]; issues: FlowLoadIssue[] }> {
   const issues: FlowLoadIssue[] = [];
   const files: string[] = [];
   for (const p of paths) await collectFiles(p, files, issues);
@@ -310,7 +341,7 @@ export async function loadFlowSources(paths: string[], registry: FlowRegistry, b
   const broken = new Set(issues.map((i) => `${i.file}\u0000${i.flow ?? ''}`));
   let definitions = defs.filter((d) => !broken.has(`${d.source}\u0000${d.apiName}`));
   // A flow whose subflow can't run can't run either (the subflow's own issues say why).
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     const kept = new Set(definitions.map((d) => d.apiName));
     const next = definitions.filter((d) => Object.values(d.elements).every((e) => e.kind !== 'subflow' || kept.has(e.flowName)));
     changed = next.length !== definitions.length;
@@ -334,7 +365,11 @@ export function assertNoLoadIssues(issues: FlowLoadIssue[]): void {
 }
 
 /** Loads, then throws FLOW_LOAD_ERROR when anything is wrong; the definitions otherwise. */
-export async function loadFlowsOrThrow(paths: string[], registry: FlowRegistry, builtins: FlowDefinition[] = []): Promise<FlowDefinition[]> {
+export async function loadFlowsOrThrow(
+  paths: string[],
+  registry: FlowRegistry,
+  builtins: FlowDefinition[] = [],
+): Promise<FlowDefinition[]> {
   const { definitions, issues } = await loadFlowSources(paths, registry, builtins);
   assertNoLoadIssues(issues);
   return definitions;

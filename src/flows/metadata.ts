@@ -142,7 +142,9 @@ const base = { name: z.string(), label: z.string() };
 export const DecisionSchema = z.object({
   ...base,
   kind: z.literal('decision'),
-  rules: z.array(z.object({ name: z.string(), label: z.string(), logic: z.string(), conditions: z.array(ConditionSchema), connector: Connector })),
+  rules: z.array(
+    z.object({ name: z.string(), label: z.string(), logic: z.string(), conditions: z.array(ConditionSchema), connector: Connector }),
+  ),
   defaultConnector: Connector,
 });
 export const AssignmentSchema = z.object({

@@ -87,7 +87,15 @@ const TOP_LEVEL_KNOWN = new Set([
 ]);
 
 /** Globals a reference may name. */
-const GLOBALS = new Set(['$Flow.FaultMessage', '$Flow.CurrentDateTime', '$Flow.CurrentDate', '$GlobalConstant.True', '$GlobalConstant.False', '$GlobalConstant.EmptyString', '$User.Id']);
+const GLOBALS = new Set([
+  '$Flow.FaultMessage',
+  '$Flow.CurrentDateTime',
+  '$Flow.CurrentDate',
+  '$GlobalConstant.True',
+  '$GlobalConstant.False',
+  '$GlobalConstant.EmptyString',
+  '$User.Id',
+]);
 
 /** The flow API name a file holds: its base name without `.flow` / `.flow-meta.xml`. */
 export function flowNameOfFile(file: string): string {
@@ -106,7 +114,11 @@ export function isFlowFile(file: string): boolean {
  * `apiName` is passed (built-ins given as strings). A definition is returned whenever the XML is a
  * Flow at all; any issue means it must not run.
  */
-export function parseFlowXml(xml: string, file: string, apiName: string = flowNameOfFile(file)): { definition: FlowDefinition | null; issues: FlowLoadIssue[] } {
+export function parseFlowXml(
+  xml: string,
+  file: string,
+  apiName: string = flowNameOfFile(file),
+): { definition: FlowDefinition | null; issues: FlowLoadIssue[] } {
   const issues: FlowLoadIssue[] = [];
   const issue = (message: string, element?: string) => issues.push({ file, flow: apiName, ...(element ? { element } : {}), message });
   let doc: Node;
@@ -164,7 +176,10 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
       case 'elementReference':
         return { kind: 'reference', ref: ref(raw, element) };
       default:
-        issue(`the value kind <${kind}> is not supported (supported: stringValue, numberValue, booleanValue, dateValue, dateTimeValue, elementReference)`, element);
+        issue(
+          `the value kind <${kind}> is not supported (supported: stringValue, numberValue, booleanValue, dateValue, dateTimeValue, elementReference)`,
+          element,
+        );
         return null;
     }
   };
@@ -172,8 +187,15 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
     const logic = text(holder, logicTag) ?? 'and';
     const list = nodes(holder, 'conditions').map((c) => {
       const operator = text(c, 'operator') ?? '';
-      if (!(CONDITION_OPERATORS as readonly string[]).includes(operator)) issue(`the condition operator '${operator}' is not supported (supported: ${CONDITION_OPERATORS.join(', ')})`, element);
-      return { left: ref(text(c, 'leftValueReference') ?? '', element), operator: (CONDITION_OPERATORS as readonly string[]).includes(operator) ? (operator as (typeof CONDITION_OPERATORS)[number]) : 'EqualTo', right: value(c, 'rightValue', element) };
+      if (!(CONDITION_OPERATORS as readonly string[]).includes(operator))
+        issue(`the condition operator '${operator}' is not supported (supported: ${CONDITION_OPERATORS.join(', ')})`, element);
+      return {
+        left: ref(text(c, 'leftValueReference') ?? '', element),
+        operator: (CONDITION_OPERATORS as readonly string[]).includes(operator)
+          ? (operator as (typeof CONDITION_OPERATORS)[number])
+          : 'EqualTo',
+        right: value(c, 'rightValue', element),
+      };
     });
     checkLogic(logic, list.length, element, issue);
     return { logic, conditions: list };
@@ -181,12 +203,18 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
   const filters = (holder: Node, element: string) =>
     nodes(holder, 'filters').map((f) => {
       const operator = text(f, 'operator') ?? '';
-      if (!(FILTER_OPERATORS as readonly string[]).includes(operator)) issue(`the filter operator '${operator}' is not supported (supported: ${FILTER_OPERATORS.join(', ')})`, element);
+      if (!(FILTER_OPERATORS as readonly string[]).includes(operator))
+        issue(`the filter operator '${operator}' is not supported (supported: ${FILTER_OPERATORS.join(', ')})`, element);
       const field = text(f, 'field') ?? '';
       if (field.includes('.')) issue(`the filter field '${field}' is a cross-object path, which is not supported`, element);
-      return { field, operator: (FILTER_OPERATORS as readonly string[]).includes(operator) ? (operator as (typeof FILTER_OPERATORS)[number]) : 'EqualTo', value: value(f, 'value', element) };
+      return {
+        field,
+        operator: (FILTER_OPERATORS as readonly string[]).includes(operator) ? (operator as (typeof FILTER_OPERATORS)[number]) : 'EqualTo',
+        value: value(f, 'value', element),
+      };
     });
-  const params = (holder: Node, tag: string, element: string) => nodes(holder, tag).map((p) => ({ name: text(p, 'name') ?? '', value: value(p, 'value', element) }));
+  const params = (holder: Node, tag: string, element: string) =>
+    nodes(holder, tag).map((p) => ({ name: text(p, 'name') ?? '', value: value(p, 'value', element) }));
   const outParams = (holder: Node, tag: string, element: string) =>
     nodes(holder, tag).map((p) => ({ name: text(p, 'name') ?? '', target: ref(text(p, 'assignToReference') ?? '', element) }));
   const connector = (holder: Node, tag: string): string | null => {
@@ -201,7 +229,8 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
     const name = text(f, 'name') ?? '';
     const where = `${screen}.${name}`;
     const mode = text(f, 'inputsOnNextNavToAssocScrn') ?? 'UseStoredValues';
-    if (mode !== 'UseStoredValues' && mode !== 'ResetValues') issue(`inputsOnNextNavToAssocScrn '${mode}' is not UseStoredValues or ResetValues`, where);
+    if (mode !== 'UseStoredValues' && mode !== 'ResetValues')
+      issue(`inputsOnNextNavToAssocScrn '${mode}' is not UseStoredValues or ResetValues`, where);
     const vis = one(f, 'visibilityRule');
     return {
       name,
@@ -256,8 +285,15 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
     const name = text(a, 'name') ?? '';
     const items = nodes(a, 'assignmentItems').map((i) => {
       const operator = text(i, 'operator') ?? '';
-      if (!(ASSIGNMENT_OPERATORS as readonly string[]).includes(operator)) issue(`the assignment operator '${operator}' is not supported (supported: ${ASSIGNMENT_OPERATORS.join(', ')})`, name);
-      return { target: ref(text(i, 'assignToReference') ?? '', name), operator: (ASSIGNMENT_OPERATORS as readonly string[]).includes(operator) ? (operator as (typeof ASSIGNMENT_OPERATORS)[number]) : 'Assign', value: value(i, 'value', name) };
+      if (!(ASSIGNMENT_OPERATORS as readonly string[]).includes(operator))
+        issue(`the assignment operator '${operator}' is not supported (supported: ${ASSIGNMENT_OPERATORS.join(', ')})`, name);
+      return {
+        target: ref(text(i, 'assignToReference') ?? '', name),
+        operator: (ASSIGNMENT_OPERATORS as readonly string[]).includes(operator)
+          ? (operator as (typeof ASSIGNMENT_OPERATORS)[number])
+          : 'Assign',
+        value: value(i, 'value', name),
+      };
     });
     add({ kind: 'assignment', name, label: label(a), items, connector: connector(a, 'connector') });
   }
@@ -325,13 +361,17 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
       getFirstRecordOnly: bool(l, 'getFirstRecordOnly', false),
       storeOutputAutomatically: bool(l, 'storeOutputAutomatically', false),
       outputReference: optRef(l, 'outputReference', name),
-      outputAssignments: nodes(l, 'outputAssignments').map((o) => ({ field: text(o, 'field') ?? '', target: ref(text(o, 'assignToReference') ?? '', name) })),
+      outputAssignments: nodes(l, 'outputAssignments').map((o) => ({
+        field: text(o, 'field') ?? '',
+        target: ref(text(o, 'assignToReference') ?? '', name),
+      })),
       assignNullValuesIfNoRecordsFound: bool(l, 'assignNullValuesIfNoRecordsFound', false),
       connector: connector(l, 'connector'),
       faultConnector: connector(l, 'faultConnector'),
     });
   }
-  const fieldValues = (n: Node, name: string) => nodes(n, 'inputAssignments').map((i) => ({ field: text(i, 'field') ?? '', value: value(i, 'value', name) }));
+  const fieldValues = (n: Node, name: string) =>
+    nodes(n, 'inputAssignments').map((i) => ({ field: text(i, 'field') ?? '', value: value(i, 'value', name) }));
   for (const u of nodes(root, 'recordUpdates')) {
     const name = text(u, 'name') ?? '';
     add({
@@ -411,7 +451,8 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
     const name = text(c, 'name') ?? '';
     claim(name, 'constants');
     const v = value(c, 'value', name);
-    if (v?.kind === 'reference' && v.ref !== '$GlobalConstant.EmptyString') issue(`a constant's value can't be a reference ('${v.ref}')`, name);
+    if (v?.kind === 'reference' && v.ref !== '$GlobalConstant.EmptyString')
+      issue(`a constant's value can't be a reference ('${v.ref}')`, name);
     return { name, dataType: text(c, 'dataType') ?? 'String', value: v };
   });
   const textTemplates = nodes(root, 'textTemplates').map((t) => {
@@ -421,7 +462,8 @@ export function parseFlowXml(xml: string, file: string, apiName: string = flowNa
   });
 
   const startNode = one(root, 'start');
-  const start = (startNode && typeof startNode === 'object' ? connector(startNode, 'connector') : null) ?? text(root, 'startElementReference');
+  const start =
+    (startNode && typeof startNode === 'object' ? connector(startNode, 'connector') : null) ?? text(root, 'startElementReference');
   const runInMode = text(root, 'runInMode') ?? 'DefaultMode';
   if (!(RUN_MODES as readonly string[]).includes(runInMode)) issue(`runInMode '${runInMode}' is not one of ${RUN_MODES.join(', ')}`);
 

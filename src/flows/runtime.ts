@@ -20,9 +20,26 @@ import type {
   ScreenFieldView,
   ScreenView,
 } from './contract.js';
-import { compileFlow, frameOutputs, type ElementPatch, type FrameInput, type FrameOutput, type RunElementInput, type ScreenOutputs } from './compile.js';
+import {
+  compileFlow,
+  frameOutputs,
+  type ElementPatch,
+  type FrameInput,
+  type FrameOutput,
+  type RunElementInput,
+  type ScreenOutputs,
+} from './compile.js';
 import { flowReferences, objectOfReference } from './load.js';
-import { elementConnectors, NAVIGATION_BUTTONS_COMPONENT, REDIRECT_COMPONENT, WAIT_COMPONENT, type FlowDefinition, type FlowFilter, type ScreenElement, type ScreenField } from './metadata.js';
+import {
+  elementConnectors,
+  NAVIGATION_BUTTONS_COMPONENT,
+  REDIRECT_COMPONENT,
+  WAIT_COMPONENT,
+  type FlowDefinition,
+  type FlowFilter,
+  type ScreenElement,
+  type ScreenField,
+} from './metadata.js';
 import { asText, conditionsHold, merge, resolve, valueOf, variableOf, write, type Frame, type ValueEnv } from './values.js';
 
 export interface FlowRuntimeOptions {
@@ -55,7 +72,14 @@ export interface FlowRuntimeExt extends FlowRuntime {
 
 const CONTAINERS = new Set(['RegionContainer', 'Region']);
 
-type Snap = { status: string; value: unknown; context: Frame; output?: FrameOutput; error?: unknown; children: Record<string, AnyActorRef | undefined> };
+type Snap = {
+  status: string;
+  value: unknown;
+  context: Frame;
+  output?: FrameOutput;
+  error?: unknown;
+  children: Record<string, AnyActorRef | undefined>;
+};
 type Located =
   | { kind: 'busy' }
   | { kind: 'done'; output: FrameOutput }
@@ -74,7 +98,11 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
     if (!d) throw new EngineError('FLOW_NOT_FOUND', `'${name}' (loaded: ${[...defs.keys()].join(', ') || 'none'})`, ['flowApiName']);
     return d;
   };
-  const envOf = (def: FlowDefinition, frame: Frame, lenient = false): ValueEnv => ({ def, userId: frame.userId, nullRecordField: lenient ? 'null' : nullRecordField });
+  const envOf = (def: FlowDefinition, frame: Frame, lenient = false): ValueEnv => ({
+    def,
+    userId: frame.userId,
+    nullRecordField: lenient ? 'null' : nullRecordField,
+  });
 
   /** Output params each auto-storing screen component is read by (`Field.param` anywhere in the flow). */
   const referencedParams = new Map<string, Map<string, Set<string>>>();
@@ -111,12 +139,14 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
     const e = def.elements[input.element];
     const f = structuredClone(input.frame);
     const env = envOf(def, f);
-    const filtersOf = (filters: FlowFilter[]): RecordFilter[] => filters.map((x) => ({ field: x.field, operator: x.operator, value: asScalar(valueOf(f, x.value, env), x.field) }));
+    const filtersOf = (filters: FlowFilter[]): RecordFilter[] =>
+      filters.map((x) => ({ field: x.field, operator: x.operator, value: asScalar(valueOf(f, x.value, env), x.field) }));
     switch (e.kind) {
       case 'actionCall': {
         const inputs: Record<string, FlowData> = {};
         for (const p of e.inputs) inputs[p.name] = valueOf(f, p.value, env);
-        const result = e.actionType === 'apex' ? await host.invokeApex(e.actionName, inputs) : await host.invokeCoreAction(e.actionName, inputs);
+        const result =
+          e.actionType === 'apex' ? await host.invokeApex(e.actionName, inputs) : await host.invokeCoreAction(e.actionName, inputs);
         if (e.storeOutputAutomatically) f.outputs[e.name] = { ...result };
         for (const o of e.outputs) write(f, o.target, result[o.name] ?? null);
         break;
@@ -154,7 +184,8 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
         if (e.inputReference) {
           const v = resolve(f, e.inputReference, env);
           const records = recordsOf(v, e.inputReference);
-          if (records.some((r) => typeof r.Id !== 'string' || r.Id === '')) throw new FlowFault(`${e.inputReference} holds a record without an Id: only a record with an Id can be updated.`);
+          if (records.some((r) => typeof r.Id !== 'string' || r.Id === ''))
+            throw new FlowFault(`${e.inputReference} holds a record without an Id: only a record with an Id can be updated.`);
           if (records.length) await host.updateRecords(objectOfReference(def, e.inputReference)!, records, f.mode);
         } else {
           const fields: FlowRecord = {};
@@ -193,7 +224,10 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
             .filter((x): x is string => typeof x === 'string');
           if (ids.length) await host.deleteRecords(objectOfReference(def, e.inputReference)!, ids, f.mode);
         } else {
-          const rows = await host.queryRecords({ object: e.object!, filters: filtersOf(e.filters), filterLogic: e.filterLogic, fields: ['Id'] }, f.mode);
+          const rows = await host.queryRecords(
+            { object: e.object!, filters: filtersOf(e.filters), filterLogic: e.filterLogic, fields: ['Id'] },
+            f.mode,
+          );
           const ids = rows.map((r) => r.Id).filter((x): x is string => typeof x === 'string');
           if (ids.length) await host.deleteRecords(e.object!, ids, f.mode);
         }
@@ -252,10 +286,14 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
 
   function outputNamesOf(def: FlowDefinition, f: ScreenField): { names: string[]; required: string[] } {
     if (f.fieldType === 'InputField') return { names: ['value'], required: f.isRequired ? ['value'] : [] };
-    if (f.fieldType !== 'ComponentInstance' || f.extensionName === WAIT_COMPONENT || f.extensionName === REDIRECT_COMPONENT) return { names: [], required: [] };
+    if (f.fieldType !== 'ComponentInstance' || f.extensionName === WAIT_COMPONENT || f.extensionName === REDIRECT_COMPONENT)
+      return { names: [], required: [] };
     if (!f.storeOutputAutomatically) {
       const names = f.outputs.map((o) => o.name);
-      return { names: [...new Set([...names, ...(opts.componentAnswers?.[f.extensionName ?? ''] ?? [])])], required: f.isRequired ? names : [] };
+      return {
+        names: [...new Set([...names, ...(opts.componentAnswers?.[f.extensionName ?? ''] ?? [])])],
+        required: f.isRequired ? names : [],
+      };
     }
     const read = [...(referencedParams.get(def.apiName)?.get(f.name) ?? [])];
     const extra = opts.componentAnswers?.[f.extensionName ?? ''] ?? [];
@@ -317,7 +355,12 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
       if (redirect) {
         const inputs = fieldInputs(def, frame, l.screen, redirect);
         const recordId = inputs.recordId ?? null;
-        return { status: 'Finished', ...at, redirect: { pageName: asText(inputs.pageName ?? null), recordId: recordId === null ? null : asText(recordId) }, outputs: topFrameOutputs(actor, top) };
+        return {
+          status: 'Finished',
+          ...at,
+          redirect: { pageName: asText(inputs.pageName ?? null), recordId: recordId === null ? null : asText(recordId) },
+          outputs: topFrameOutputs(actor, top),
+        };
       }
       const wait = fields.find((f) => f.extensionName === WAIT_COMPONENT);
       if (wait) {
@@ -325,7 +368,14 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
         const processing = sessionId !== null && (await host.isSessionProcessing(asText(sessionId)));
         const move: NavigateAction | null = l.screen.connector ? 'NEXT' : l.screen.allowFinish ? 'FINISH' : null;
         if (processing || move === null) return { status: 'Waiting', ...at };
-        if (++autos > stepLimit) return { status: 'Error', ...at, error: { message: `The flow ${def.apiName} passed its wait screen ${l.screen.name} more than the step limit (${stepLimit}) allows.` } };
+        if (++autos > stepLimit)
+          return {
+            status: 'Error',
+            ...at,
+            error: {
+              message: `The flow ${def.apiName} passed its wait screen ${l.screen.name} more than the step limit (${stepLimit}) allows.`,
+            },
+          };
         actor.send({ type: move, outputs: {} });
         continue;
       }
@@ -355,9 +405,23 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
       const top = defOf(flowApiName);
       for (const [name, value] of Object.entries(inputs ?? {})) {
         const v = top.variables.find((x) => x.name === name);
-        if (!v || !v.isInput) throw new EngineError('FLOW_INPUT_INVALID', `'${name}' is not an input variable of ${flowApiName} (inputs: ${top.variables.filter((x) => x.isInput).map((x) => x.name).join(', ') || 'none'})`, [name]);
+        if (!v || !v.isInput)
+          throw new EngineError(
+            'FLOW_INPUT_INVALID',
+            `'${name}' is not an input variable of ${flowApiName} (inputs: ${
+              top.variables
+                .filter((x) => x.isInput)
+                .map((x) => x.name)
+                .join(', ') || 'none'
+            })`,
+            [name],
+          );
         if (value !== null && (typeof value === 'object') !== (v.isCollection || v.dataType === 'SObject' || v.dataType === 'Apex'))
-          throw new EngineError('FLOW_INPUT_INVALID', `'${name}' takes ${v.isCollection ? 'a collection' : v.dataType === 'SObject' ? 'a record' : `a ${v.dataType}`}`, [name]);
+          throw new EngineError(
+            'FLOW_INPUT_INVALID',
+            `'${name}' takes ${v.isCollection ? 'a collection' : v.dataType === 'SObject' ? 'a record' : `a ${v.dataType}`}`,
+            [name],
+          );
       }
       const input: FrameInput = { inputs: inputs ?? {}, callerMode: 'user', userId: host.userId };
       const actor = createActor(machinesFor(host)(top.apiName), { input });
@@ -368,7 +432,8 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
     },
 
     async navigate(state, nav, host) {
-      if (state.view.status === 'Finished' || state.view.status === 'Error') throw refuse(`the interview is ${state.view.status === 'Finished' ? 'finished' : 'in error'}; start a new one`, ['action']);
+      if (state.view.status === 'Finished' || state.view.status === 'Error')
+        throw refuse(`the interview is ${state.view.status === 'Finished' ? 'finished' : 'in error'}; start a new one`, ['action']);
       if (state.view.status === 'Waiting') return runtime.resume(state, host);
       const { actor, top } = restore(state, host);
       try {
@@ -376,15 +441,26 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
         if (l.kind !== 'screen') throw refuse('the interview is not at a screen', ['action']);
         const { def, frame } = l.frames[l.frames.length - 1];
         const view = screenView(def, frame, l.screen);
-        if (!view.availableActions.includes(nav.action)) throw refuse(`the action ${nav.action} isn't available on the screen ${l.screen.name} (available: ${view.availableActions.join(', ') || 'none'})`, ['action']);
+        if (!view.availableActions.includes(nav.action))
+          throw refuse(
+            `the action ${nav.action} isn't available on the screen ${l.screen.name} (available: ${view.availableActions.join(', ') || 'none'})`,
+            ['action'],
+          );
         const fields = visibleFields(def, frame, l.screen.fields);
         const answers = answersOf(nav.answers ?? {}, l.screen.name, fields, nav.action);
         for (const [fieldName, params] of Object.entries(answers)) {
           const f = fields.find((x) => x.name === fieldName);
-          if (!f) throw refuse(`the screen ${l.screen.name} has no field '${fieldName}' (fields: ${view.fields.map((x) => x.name).join(', ') || 'none'})`, [fieldName]);
+          if (!f)
+            throw refuse(
+              `the screen ${l.screen.name} has no field '${fieldName}' (fields: ${view.fields.map((x) => x.name).join(', ') || 'none'})`,
+              [fieldName],
+            );
           const { names } = outputNamesOf(def, f);
-          if (params === null || typeof params !== 'object' || Array.isArray(params)) throw refuse(`the answer for '${fieldName}' must be an object of output parameters`, [fieldName]);
-          for (const p of Object.keys(params)) if (!names.includes(p)) throw refuse(`the field '${fieldName}' has no output '${p}' (outputs: ${names.join(', ') || 'none'})`, [`${fieldName}.${p}`]);
+          if (params === null || typeof params !== 'object' || Array.isArray(params))
+            throw refuse(`the answer for '${fieldName}' must be an object of output parameters`, [fieldName]);
+          for (const p of Object.keys(params))
+            if (!names.includes(p))
+              throw refuse(`the field '${fieldName}' has no output '${p}' (outputs: ${names.join(', ') || 'none'})`, [`${fieldName}.${p}`]);
         }
         if (nav.action === 'PAUSE') return finish(actor, top.apiName, { ...state.view });
         if (nav.action === 'BACK') {
@@ -393,7 +469,11 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
           for (const f of fields) {
             const { required } = outputNamesOf(def, f);
             const missing = required.filter((p) => !(p in (answers[f.name] ?? {})));
-            if (missing.length) throw refuse(`the field '${f.name}' is required: answer ${missing.join(', ')}`, missing.map((p) => `${f.name}.${p}`));
+            if (missing.length)
+              throw refuse(
+                `the field '${f.name}' is required: answer ${missing.join(', ')}`,
+                missing.map((p) => `${f.name}.${p}`),
+              );
           }
           const outputs: ScreenOutputs = {};
           for (const f of fields) {
@@ -425,8 +505,15 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
 
     flowGraph(apiName) {
       const def = defOf(apiName);
-      const nodes: FlowGraph['nodes'] = Object.values(def.elements).map((e) => ({ id: e.name, kind: e.kind, label: e.label, ...(e.kind === 'subflow' ? { subflow: e.flowName } : {}) }));
-      const edges: FlowGraph['edges'] = Object.values(def.elements).flatMap((e) => elementConnectors(e).map((c) => ({ from: e.name, to: c.target, kind: c.kind })));
+      const nodes: FlowGraph['nodes'] = Object.values(def.elements).map((e) => ({
+        id: e.name,
+        kind: e.kind,
+        label: e.label,
+        ...(e.kind === 'subflow' ? { subflow: e.flowName } : {}),
+      }));
+      const edges: FlowGraph['edges'] = Object.values(def.elements).flatMap((e) =>
+        elementConnectors(e).map((c) => ({ from: e.name, to: c.target, kind: c.kind })),
+      );
       return { flow: apiName, start: def.start, nodes, edges };
     },
   };
@@ -442,18 +529,21 @@ function answersOf(given: ScreenOutputs, screenName: string, fields: ScreenField
   const keys = Object.keys(given);
   const wrapped = keys.length === 1 && keys[0] === screenName && !fields.some((f) => f.name === screenName);
   const inner = given[screenName] as unknown;
-  const answers: ScreenOutputs = wrapped && inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? { ...(inner as ScreenOutputs) } : { ...given };
+  const answers: ScreenOutputs =
+    wrapped && inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? { ...(inner as ScreenOutputs) } : { ...given };
   for (const f of fields) {
     if (f.extensionName !== NAVIGATION_BUTTONS_COMPONENT) continue;
     const a = answers[f.name];
     if (a === undefined) answers[f.name] = { selectedAction: action };
-    else if (a !== null && typeof a === 'object' && !Array.isArray(a) && !('selectedAction' in a)) answers[f.name] = { ...a, selectedAction: action };
+    else if (a !== null && typeof a === 'object' && !Array.isArray(a) && !('selectedAction' in a))
+      answers[f.name] = { ...a, selectedAction: action };
   }
   return answers;
 }
 
 function asScalar(v: FlowData, field: string): FlowData & (string | number | boolean | null) {
-  if (v !== null && typeof v === 'object') throw new Error(`the value for ${field} is a ${Array.isArray(v) ? 'collection' : 'record'}, not a field value`);
+  if (v !== null && typeof v === 'object')
+    throw new Error(`the value for ${field} is a ${Array.isArray(v) ? 'collection' : 'record'}, not a field value`);
   return v;
 }
 

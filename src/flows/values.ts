@@ -58,7 +58,22 @@ export function literal(v: FlowValue): FlowScalar {
 
 /** The initial frame of a flow: variables at their defaults (collections null until written). */
 export function newFrame(def: FlowDefinition, mode: RecordAccessMode, userId = ''): Frame {
-  const frame: Frame = { flow: def.apiName, values: {}, outputs: {}, history: [], stored: {}, loops: {}, faultMessage: null, mode, steps: 0, error: null, choice: null, userId, at: null, failedIn: null };
+  const frame: Frame = {
+    flow: def.apiName,
+    values: {},
+    outputs: {},
+    history: [],
+    stored: {},
+    loops: {},
+    faultMessage: null,
+    mode,
+    steps: 0,
+    error: null,
+    choice: null,
+    userId,
+    at: null,
+    failedIn: null,
+  };
   const env: ValueEnv = { def, userId, nullRecordField: 'null' };
   for (const v of def.variables) frame.values[v.name] = v.value ? valueOf(frame, v.value, env) : null;
   return frame;
@@ -107,7 +122,8 @@ export function resolve(frame: Frame, ref: string, env: ValueEnv): FlowData {
     if (env.nullRecordField === 'null') return null;
     throw new FlowFault(`The flow failed to access the value for ${ref} because it hasn't been set or assigned.`);
   }
-  if (Array.isArray(base) || typeof base !== 'object') throw new FlowFault(`The flow failed to access the value for ${ref}: ${head} is not a record.`);
+  if (Array.isArray(base) || typeof base !== 'object')
+    throw new FlowFault(`The flow failed to access the value for ${ref}: ${head} is not a record.`);
   const v = (base as FlowRecord)[field];
   return v === undefined ? null : v;
 }
@@ -143,7 +159,8 @@ export function merge(frame: Frame, text: string, env: ValueEnv): string {
 // --- conditions ------------------------------------------------------------------------------
 
 const isNum = (v: unknown): v is number => typeof v === 'number';
-const numeric = (v: FlowData): number | null => (isNum(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+const numeric = (v: FlowData): number | null =>
+  isNum(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null;
 
 /** Flow equality: null = null, null ≠ "", numbers numerically, text exactly, records and lists by value. */
 export function flowEquals(a: FlowData, b: FlowData): boolean {
@@ -324,7 +341,8 @@ export function assign(frame: Frame, target: string, op: AssignmentOperator, val
         const b = numeric(value) ?? 0;
         return write(frame, target, a + b);
       }
-      if (dataType === 'Boolean' || typeof value === 'boolean') throw new FlowFault(`The operator Add can't be used on the Boolean ${target}.`);
+      if (dataType === 'Boolean' || typeof value === 'boolean')
+        throw new FlowFault(`The operator Add can't be used on the Boolean ${target}.`);
       if (dataType === 'Picklist' && typeof current === 'string' && current !== '') return write(frame, target, current + asText(value));
       return write(frame, target, asText(current) + asText(value));
     case 'Subtract':
@@ -363,7 +381,8 @@ export function assign(frame: Frame, target: string, op: AssignmentOperator, val
     case 'RemovePosition': {
       const list = [...asList(current)];
       const n = numeric(value);
-      if (n === null || !Number.isInteger(n) || n < 1 || n > list.length) throw new FlowFault(`The position ${asText(value)} is outside the collection ${target} (1 to ${list.length}).`);
+      if (n === null || !Number.isInteger(n) || n < 1 || n > list.length)
+        throw new FlowFault(`The position ${asText(value)} is outside the collection ${target} (1 to ${list.length}).`);
       list.splice(n - 1, 1);
       return write(frame, target, list);
     }

@@ -37,7 +37,10 @@ export const authHook = unencapsulated<{ engine: CheckoutEngine; table: RouteTab
     const m = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(header);
     const caller = m ? await engine.authenticateCaller(m[1]!) : null;
     if (!caller) {
-      return sendError(reply, new EngineError('INVALID_SESSION', m ? undefined : 'Send the access_token as "Authorization: Bearer <token>".'));
+      return sendError(
+        reply,
+        new EngineError('INVALID_SESSION', m ? undefined : 'Send the access_token as "Authorization: Bearer <token>".'),
+      );
     }
     req.userId = caller.Id;
     // The user this request authenticated as, handed to the engine (`invokeAs`…) so it isn't read twice.

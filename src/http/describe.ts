@@ -108,7 +108,16 @@ export function describeGlobal(version: string) {
 }
 
 function describeParam(p: ActionParam) {
-  return { name: p.name, label: p.name, description: p.description, type: p.type, required: p.required, maxOccurs: 1, sobjectType: null, picklistValues: null };
+  return {
+    name: p.name,
+    label: p.name,
+    description: p.description,
+    type: p.type,
+    required: p.required,
+    maxOccurs: 1,
+    sobjectType: null,
+    picklistValues: null,
+  };
 }
 
 /** Invocable action describe (`GET /actions/standard/{name}`): each input's and output's name, type and required flag. */
@@ -126,7 +135,14 @@ export function describeAction(def: ActionDef) {
 
 /** The action list (`GET /actions/standard`). */
 export function listActions(defs: readonly ActionDef[], version: string) {
-  return { actions: defs.map((d) => ({ name: d.name, label: d.label, type: 'STANDARD', url: `/services/data/v${version}/actions/standard/${d.name}` })) };
+  return {
+    actions: defs.map((d) => ({
+      name: d.name,
+      label: d.label,
+      type: 'STANDARD',
+      url: `/services/data/v${version}/actions/standard/${d.name}`,
+    })),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,7 +161,11 @@ function fieldJsonSchema(f: FieldDef): Json {
     case 'picklist':
       return nullable({ type: 'string', enum: [...(f.values ?? [])] });
     case 'reference':
-      return nullable({ type: 'string', pattern: '^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$', description: `Id of ${(f.to ?? ['any record']).join(' or ')}` });
+      return nullable({
+        type: 'string',
+        pattern: '^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$',
+        description: `Id of ${(f.to ?? ['any record']).join(' or ')}`,
+      });
     case 'number':
     case 'currency': {
       const r = numberRange(f);
@@ -157,7 +177,11 @@ function fieldJsonSchema(f: FieldDef): Json {
       return nullable({ type: 'number', ...bounds });
     }
     case 'integer':
-      return nullable({ type: 'integer', ...(f.min !== undefined ? { minimum: f.min } : {}), ...(f.max !== undefined ? { maximum: f.max } : {}) });
+      return nullable({
+        type: 'integer',
+        ...(f.min !== undefined ? { minimum: f.min } : {}),
+        ...(f.max !== undefined ? { maximum: f.max } : {}),
+      });
     case 'boolean':
       return { type: 'boolean' };
     case 'date':
@@ -199,7 +223,17 @@ const ACTION_RESULT: Json = {
       outputValues: { anyOf: [{ type: 'object' }, { type: 'null' }] },
       errors: {
         anyOf: [
-          { type: 'array', items: { type: 'object', properties: { statusCode: { type: 'string' }, message: { type: 'string' }, fields: { type: 'array', items: { type: 'string' } } } } },
+          {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                statusCode: { type: 'string' },
+                message: { type: 'string' },
+                fields: { type: 'array', items: { type: 'string' } },
+              },
+            },
+          },
           { type: 'null' },
         ],
       },
@@ -243,7 +277,9 @@ function parametersOf(r: { params?: z.ZodType; querystring?: z.ZodType }): Json[
 function responsesOf(res: RouteDoc['responses']): Json {
   const out: Json = {};
   for (const [code, r] of Object.entries(res)) {
-    out[code] = r.schema ? { description: r.description, content: { 'application/json': { schema: r.schema } } } : { description: r.description };
+    out[code] = r.schema
+      ? { description: r.description, content: { 'application/json': { schema: r.schema } } }
+      : { description: r.description };
   }
   return out;
 }
@@ -252,7 +288,8 @@ function responsesOf(res: RouteDoc['responses']): Json {
 export function openApiDocument(routes: readonly RouteDoc[], actions: readonly ActionDef[], serverUrl: string): Json {
   const paths: Record<string, Json> = {};
   const add = (path: string, method: string, op: Json) => ((paths[path] ??= {})[method.toLowerCase()] = op);
-  const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', content: { 'application/json': { schema: ERROR_BODY } } }]));
+  const errors = (...codes: number[]) =>
+    Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', content: { 'application/json': { schema: ERROR_BODY } } }]));
   const security = [{ bearer: [] }];
 
   for (const r of routes) {
@@ -265,7 +302,12 @@ export function openApiDocument(routes: readonly RouteDoc[], actions: readonly A
     });
   }
 
-  const version = { name: 'version', in: 'path', required: true, schema: { type: 'string', pattern: '^v\\d+\\.0$', example: `v${LATEST_VERSION}` } };
+  const version = {
+    name: 'version',
+    in: 'path',
+    required: true,
+    schema: { type: 'string', pattern: '^v\\d+\\.0$', example: `v${LATEST_VERSION}` },
+  };
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$' } };
   const schemas: Record<string, Json> = { Error: ERROR_BODY, ActionResults: ACTION_RESULT };
   for (const o of OBJECTS.values()) {
@@ -274,7 +316,12 @@ export function openApiDocument(routes: readonly RouteDoc[], actions: readonly A
     const ref = { $ref: `#/components/schemas/${o.name}` };
     const writeRef = { $ref: `#/components/schemas/${o.name}Write` };
     const base = `/services/data/{version}/sobjects/${o.name}`;
-    add(`${base}/describe`, 'GET', { summary: `Describe ${o.name}`, security, parameters: [version], responses: { 200: { description: 'sObject describe' }, ...errors(401, 404) } });
+    add(`${base}/describe`, 'GET', {
+      summary: `Describe ${o.name}`,
+      security,
+      parameters: [version],
+      responses: { 200: { description: 'sObject describe' }, ...errors(401, 404) },
+    });
     if (adminMay(o, 'create')) {
       add(base, 'POST', {
         summary: `Create a ${o.name}`,
@@ -284,7 +331,12 @@ export function openApiDocument(routes: readonly RouteDoc[], actions: readonly A
         responses: { 201: { description: 'Created: { id, success, errors }' }, ...errors(400, 401, 403) },
       });
     }
-    add(`${base}/{id}`, 'GET', { summary: `Get a ${o.name}`, security, parameters: [version, idParam], responses: { 200: { description: o.name, content: { 'application/json': { schema: ref } } }, ...errors(400, 401, 404) } });
+    add(`${base}/{id}`, 'GET', {
+      summary: `Get a ${o.name}`,
+      security,
+      parameters: [version, idParam],
+      responses: { 200: { description: o.name, content: { 'application/json': { schema: ref } } }, ...errors(400, 401, 404) },
+    });
     if (!adminMay(o, 'update')) continue; // read-only over REST (BackgroundOperation)
     add(`${base}/{id}`, 'PATCH', {
       summary: `Update a ${o.name}`,
@@ -294,14 +346,30 @@ export function openApiDocument(routes: readonly RouteDoc[], actions: readonly A
       responses: { 204: { description: 'Updated' }, ...errors(400, 401, 403, 404, 409) },
     });
     if (!adminMay(o, 'delete')) continue; // sessions end through cancelCartAsyncOperation
-    add(`${base}/{id}`, 'DELETE', { summary: `Delete a ${o.name}`, security, parameters: [version, idParam], responses: { 204: { description: 'Deleted' }, ...errors(400, 401, 403, 404) } });
+    add(`${base}/{id}`, 'DELETE', {
+      summary: `Delete a ${o.name}`,
+      security,
+      parameters: [version, idParam],
+      responses: { 204: { description: 'Deleted' }, ...errors(400, 401, 403, 404) },
+    });
   }
   for (const a of actions) {
-    const input: Json = { type: 'object', additionalProperties: false, properties: {}, required: a.inputs.filter((p) => p.required).map((p) => p.name) };
-    for (const p of a.inputs) (input.properties as Json)[p.name] = { type: p.type === 'BOOLEAN' ? 'boolean' : 'string', description: p.description };
+    const input: Json = {
+      type: 'object',
+      additionalProperties: false,
+      properties: {},
+      required: a.inputs.filter((p) => p.required).map((p) => p.name),
+    };
+    for (const p of a.inputs)
+      (input.properties as Json)[p.name] = { type: p.type === 'BOOLEAN' ? 'boolean' : 'string', description: p.description };
     schemas[`${a.name}Input`] = input;
     const path = `/services/data/{version}/actions/standard/${a.name}`;
-    add(path, 'GET', { summary: `Describe ${a.name}`, security, parameters: [version], responses: { 200: { description: 'Action describe' }, ...errors(401, 404) } });
+    add(path, 'GET', {
+      summary: `Describe ${a.name}`,
+      security,
+      parameters: [version],
+      responses: { 200: { description: 'Action describe' }, ...errors(401, 404) },
+    });
     add(path, 'POST', {
       summary: `Invoke ${a.name}: ${a.label}`,
       description: a.description,
@@ -311,22 +379,40 @@ export function openApiDocument(routes: readonly RouteDoc[], actions: readonly A
         required: true,
         content: {
           'application/json': {
-            schema: { type: 'object', additionalProperties: false, required: ['inputs'], properties: { inputs: { type: 'array', items: { $ref: `#/components/schemas/${a.name}Input` } } } },
+            schema: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['inputs'],
+              properties: { inputs: { type: 'array', items: { $ref: `#/components/schemas/${a.name}Input` } } },
+            },
           },
         },
       },
       responses: {
-        200: { description: 'Every input succeeded', content: { 'application/json': { schema: { $ref: '#/components/schemas/ActionResults' } } } },
-        '4XX': { description: 'An input failed: the status of the first failed input; body is still the result array', content: { 'application/json': { schema: { $ref: '#/components/schemas/ActionResults' } } } },
+        200: {
+          description: 'Every input succeeded',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ActionResults' } } },
+        },
+        '4XX': {
+          description: 'An input failed: the status of the first failed input; body is still the result array',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ActionResults' } } },
+        },
         '5XX': { description: 'An input failed with a documented 5xx status (e.g. Invalid CartId Input)' },
       },
     });
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'checkout-engine', version: LATEST_VERSION, description: 'Salesforce-compatible REST API of the checkout engine (OAuth2, invocable actions, sObjects, SOQL).' },
+    info: {
+      title: 'checkout-engine',
+      version: LATEST_VERSION,
+      description: 'Salesforce-compatible REST API of the checkout engine (OAuth2, invocable actions, sObjects, SOQL).',
+    },
     servers: [{ url: serverUrl }],
-    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'access_token from POST /services/oauth2/token' } } },
+    components: {
+      schemas,
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'access_token from POST /services/oauth2/token' } },
+    },
     paths,
   };
 }

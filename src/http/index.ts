@@ -7,5 +7,15 @@
  *   import { startServer } from 'checkout-engine/http';
  *   const server = await startServer(await createCheckoutEngine({ storage: './checkout.db' }), { port: 3000 });
  */
-export { buildServer, startServer, redactUrl, DEFAULT_LOGIN_LIMITS, type ListenOptions, type LoginLimit, type LoginLimits, type RunningServer, type ServerOptions } from './server.js';
+export {
+  buildServer,
+  startServer,
+  redactUrl,
+  DEFAULT_LOGIN_LIMITS,
+  type ListenOptions,
+  type LoginLimit,
+  type LoginLimits,
+  type RunningServer,
+  type ServerOptions,
+} from './server.js';
 export { checkoutEngine, type CheckoutEnginePluginOptions } from './plugin.js';

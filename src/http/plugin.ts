@@ -28,7 +28,8 @@ export interface CheckoutEnginePluginOptions extends ServerOptions {
 /** Registers the engine's HTTP API (Salesforce REST, OAuth, statechart page) on a Fastify instance. */
 export const checkoutEngine: FastifyPluginAsync<CheckoutEnginePluginOptions> = async (fastify, opts) => {
   const { engine, ...serverOptions } = opts ?? ({} as CheckoutEnginePluginOptions);
-  if (!engine || typeof engine.invokeAny !== 'function') throw new TypeError("checkoutEngine plugin: pass the engine, e.g. app.register(checkoutEngine, { engine }).");
+  if (!engine || typeof engine.invokeAny !== 'function')
+    throw new TypeError('checkoutEngine plugin: pass the engine, e.g. app.register(checkoutEngine, { engine }).');
   const { app } = buildServer(engine, { log: false, ...serverOptions });
   await app.ready();
   fastify.addHook('onClose', async () => {

@@ -23,16 +23,20 @@ export function toRestError(err: unknown): EngineError {
     const fields = keys?.length ? keys : path ? [path] : [];
     const name = fields.length ? `'${fields.join("', '")}'` : 'the request ' + where;
     if (keys?.length) return new EngineError('INVALID_FIELD', `Unknown ${where} field ${name}.`, fields);
-    if (where === 'body' && path === '') return new EngineError('INVALID_INPUT', `The request body must be a JSON object: ${v.message}.`, fields);
+    if (where === 'body' && path === '')
+      return new EngineError('INVALID_INPUT', `The request body must be a JSON object: ${v.message}.`, fields);
     return new EngineError('INVALID_INPUT', `${where} ${name}: ${v.message}.`, fields);
   }
   const fe = err as Partial<FastifyError>;
-  if (fe.statusCode === 413 || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new EngineError('BODY_TOO_LARGE', fe.message ? `${fe.message}.` : undefined);
+  if (fe.statusCode === 413 || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new EngineError('BODY_TOO_LARGE', fe.message ? `${fe.message}.` : undefined);
   if (fe.statusCode === 415 || fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new EngineError('UNSUPPORTED_MEDIA_TYPE');
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new EngineError('JSON_PARSER_ERROR', 'The body is empty.');
   // Fastify marks its JSON parse failures 400; a SyntaxError without it would be our own bug (500).
-  if ((err instanceof SyntaxError && fe.statusCode === 400) || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new EngineError('JSON_PARSER_ERROR', err instanceof Error ? err.message : undefined);
-  if (fe.code === 'FST_ERR_BAD_URL' || fe.code === 'FST_ERR_MAX_PARAM_LENGTH') return new EngineError('BAD_HTTP_REQUEST', fe.message ? `${fe.message}.` : undefined, ['url']);
+  if ((err instanceof SyntaxError && fe.statusCode === 400) || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+    return new EngineError('JSON_PARSER_ERROR', err instanceof Error ? err.message : undefined);
+  if (fe.code === 'FST_ERR_BAD_URL' || fe.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    return new EngineError('BAD_HTTP_REQUEST', fe.message ? `${fe.message}.` : undefined, ['url']);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new EngineError('INVALID_INPUT', fe.message);
   return toEngineError(err);
 }
@@ -79,7 +83,9 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
   const body = JSON.stringify([e.toRest()]);
   if (socket.writable) {
     const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[e.status] ?? 'Error';
-    socket.write(`HTTP/1.1 ${e.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${e.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }
@@ -97,7 +103,10 @@ export const restErrors = unencapsulated<{ table: RouteTable }>('rest-errors', a
     if (allowed.length) {
       if (allowed.includes('GET')) allowed.push('HEAD');
       reply.header('allow', allowed.join(', '));
-      return sendError(reply, new EngineError('METHOD_NOT_ALLOWED', `${req.method} isn't allowed on ${redactUrl(path)}; allowed: ${allowed.join(', ')}.`));
+      return sendError(
+        reply,
+        new EngineError('METHOD_NOT_ALLOWED', `${req.method} isn't allowed on ${redactUrl(path)}; allowed: ${allowed.join(', ')}.`),
+      );
     }
     return sendError(reply, new EngineError('NOT_FOUND', `No resource at ${req.method} ${redactUrl(path)}.`));
   });

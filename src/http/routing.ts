@@ -5,7 +5,19 @@
  * helper that enters a route there and registers it with Fastify (zod schemas, inferred request
  * types), the API version segment, and the context a route group is registered with.
  */
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault, RouteGenericInterface, RouteHandlerMethod, ContextConfigDefault } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+  RouteGenericInterface,
+  RouteHandlerMethod,
+  ContextConfigDefault,
+} from 'fastify';
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { CheckoutEngine } from '../engine/engine.js';
@@ -15,7 +27,13 @@ import { API_VERSIONS, LATEST_VERSION, type RouteDoc } from './describe.js';
 import type { StreamLimits } from './streams.js';
 
 /** A Fastify instance with the zod type provider (what a route group plugin receives). */
-export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+export type ZodApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
 
 /** The zod schemas of a route's path parameters, query string and body. */
 export interface RouteSchema {
@@ -110,7 +128,11 @@ export function apiVersion(segment: string): string {
   if (segment === 'latest') return LATEST_VERSION;
   const m = /^v(\d{2,3})\.0$/.exec(segment);
   if (!m || Number(m[1]) < Number.parseInt(API_VERSIONS[0]!, 10)) {
-    throw new EngineError('NOT_FOUND', `API version '${segment}' isn't served; use v${API_VERSIONS[0]} or later (newest listed: v${LATEST_VERSION}).`, ['version']);
+    throw new EngineError(
+      'NOT_FOUND',
+      `API version '${segment}' isn't served; use v${API_VERSIONS[0]} or later (newest listed: v${LATEST_VERSION}).`,
+      ['version'],
+    );
   }
   return `${Number(m[1])}.0`;
 }

@@ -92,7 +92,11 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
             ...(log?.stream ? { stream: log.stream } : {}),
             redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[REDACTED]' },
             serializers: {
-              req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+              req: (req: { method: string; url: string; ip?: string }) => ({
+                method: req.method,
+                url: redactUrl(req.url),
+                remoteAddress: req.ip,
+              }),
             },
           },
     // While closing, new requests get ENGINE_CLOSED from the auth hook (Salesforce's shape), not Fastify's body.

@@ -155,7 +155,8 @@ export class StreamHub {
       const v = this.limits[k];
       if (!Number.isInteger(v) || v < 1) throw new Error(`streams.${k} must be a positive whole number, got ${String(v)}.`);
     }
-    if (!(this.limits.recheckSeconds > 0)) throw new Error(`streams.recheckSeconds must be a positive number of seconds, got ${String(this.limits.recheckSeconds)}.`);
+    if (!(this.limits.recheckSeconds > 0))
+      throw new Error(`streams.recheckSeconds must be a positive number of seconds, got ${String(this.limits.recheckSeconds)}.`);
   }
 
   /** How many streams are open (all users, or one user's). */

@@ -69,7 +69,13 @@ export function normalizeOrigin(value: string): string {
   } catch {
     throw new Error(`'${value}' is not an origin (scheme://host[:port]).`);
   }
-  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash || u.username) {
+  if (
+    (u.protocol !== 'http:' && u.protocol !== 'https:') ||
+    (u.pathname !== '/' && u.pathname !== '') ||
+    u.search ||
+    u.hash ||
+    u.username
+  ) {
     throw new Error(`'${value}' is not an origin (http(s)://host[:port], nothing after it).`);
   }
   return u.origin;
@@ -132,20 +138,26 @@ export async function startInspectorBridge(opts: InspectorBridgeOptions = {}): P
   const producers = new Set<import('ws').WebSocket>();
   const viewers = new Set<import('ws').WebSocket>();
 
-  const refuse = (reply: FastifyReply, status: number, message: string) => reply.code(status).header('connection', 'close').type('text/plain').send(message);
+  const refuse = (reply: FastifyReply, status: number, message: string) =>
+    reply.code(status).header('connection', 'close').type('text/plain').send(message);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.headers.upgrade?.toLowerCase() !== 'websocket') return;
     const token = new URL(req.url, 'http://bridge').searchParams.get('token') ?? '';
-    if (!timingSafeEqual(digest(token), expected)) return refuse(reply, 401, 'The inspector bridge needs its secret: connect to ws://host:port/?token=<secret printed at start>.');
+    if (!timingSafeEqual(digest(token), expected))
+      return refuse(reply, 401, 'The inspector bridge needs its secret: connect to ws://host:port/?token=<secret printed at start>.');
     const origin = req.headers.origin;
-    if (origin !== undefined && !origins.has(origin)) return refuse(reply, 403, `Origin '${origin}' may not connect to the inspector bridge (allowed: ${[...origins].join(', ')}).`);
+    if (origin !== undefined && !origins.has(origin))
+      return refuse(reply, 403, `Origin '${origin}' may not connect to the inspector bridge (allowed: ${[...origins].join(', ')}).`);
   });
   app.route({
     method: 'GET',
     url: '/',
     handler: async (_req, reply) =>
       reply
-        .header('content-security-policy', `default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-src ${STATELY_INSPECTOR_ORIGIN}; connect-src 'self'; frame-ancestors 'none'`)
+        .header(
+          'content-security-policy',
+          `default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-src ${STATELY_INSPECTOR_ORIGIN}; connect-src 'self'; frame-ancestors 'none'`,
+        )
         .header('referrer-policy', 'no-referrer')
         .header('x-content-type-options', 'nosniff')
         .header('cache-control', 'no-store')

@@ -55,7 +55,13 @@ export class SessionInspector {
   /** The actor-like the inspector reads the session id and the machine definition from. */
   private actorRef(entry: HistoryEntry): Record<string, unknown> {
     const machine = this.machineFor(entry);
-    return { sessionId: entry.sessionId, id: entry.sessionId, logic: machine ? { config: machine.config } : undefined, send: () => {}, getSnapshot: () => undefined };
+    return {
+      sessionId: entry.sessionId,
+      id: entry.sessionId,
+      logic: machine ? { config: machine.config } : undefined,
+      send: () => {},
+      getSnapshot: () => undefined,
+    };
   }
 
   /** Sends one recorded event: the actor the first time this session is seen, then the event and the snapshot after it. */
@@ -64,7 +70,11 @@ export class SessionInspector {
       this.announced.add(entry.sessionId);
       this.inspector.actor(this.actorRef(entry), inspectedSnapshot(entry, 'from'));
     }
-    const event = redactSecrets({ ...entry.event, type: String(entry.event.type), ...(entry.accepted ? {} : { rejected: entry.rejection }) });
+    const event = redactSecrets({
+      ...entry.event,
+      type: String(entry.event.type),
+      ...(entry.accepted ? {} : { rejected: entry.rejection }),
+    });
     this.inspector.event(entry.sessionId, event, { source: entry.callerId ? `user:${entry.callerId}` : 'engine' });
     this.inspector.snapshot(entry.sessionId, inspectedSnapshot(entry), { event });
   }
@@ -78,7 +88,8 @@ export class SessionInspector {
 /** An inspector for the option: a URL opens a WebSocket inspector (it reconnects until stopped). */
 export function openInspector(option: InspectOption): InspectorLike {
   if (typeof option === 'string') {
-    if (!/^wss?:\/\//.test(option)) throw new EngineError('INVALID_INPUT', `The inspect URL must start with ws:// or wss://, got '${option.slice(0, 80)}'.`, ['inspect']);
+    if (!/^wss?:\/\//.test(option))
+      throw new EngineError('INVALID_INPUT', `The inspect URL must start with ws:// or wss://, got '${option.slice(0, 80)}'.`, ['inspect']);
     return createWebSocketInspector({ url: option, maxDeferredEvents: 10_000 }) as unknown as InspectorLike;
   }
   return option;
@@ -115,7 +126,9 @@ export interface InterviewInspection {
 }
 
 /** The interview's state as the inspector shows it: the element it stands on (or `__end`/`__error`), its view as context, redacted. */
-export function interviewSnapshot(e: Pick<InterviewInspection, 'interviewId' | 'flowApiName' | 'cartId' | 'view'>): Record<string, unknown> {
+export function interviewSnapshot(
+  e: Pick<InterviewInspection, 'interviewId' | 'flowApiName' | 'cartId' | 'view'>,
+): Record<string, unknown> {
   const v = e.view;
   const done = v.status === 'Finished' || v.status === 'Error';
   const value = v.currentElement ?? (v.status === 'Error' ? '__error' : '__end');
@@ -128,7 +141,13 @@ export function interviewSnapshot(e: Pick<InterviewInspection, 'interviewId' | '
       cartId: e.cartId ?? null,
       status: v.status,
       stack: v.stack,
-      screen: v.screen ? { name: v.screen.name, fields: v.screen.fields.map((f) => ({ name: f.name, inputs: f.inputs })), availableActions: v.screen.availableActions } : null,
+      screen: v.screen
+        ? {
+            name: v.screen.name,
+            fields: v.screen.fields.map((f) => ({ name: f.name, inputs: f.inputs })),
+            availableActions: v.screen.availableActions,
+          }
+        : null,
       redirect: v.redirect ?? null,
       outputs: v.outputs ?? null,
       error: v.error?.message ?? null,
@@ -154,8 +173,21 @@ export class InterviewInspector {
     if (!this.announced.has(e.interviewId)) {
       this.announced.add(e.interviewId);
       const machine = this.machineFor(e.flowApiName);
-      const ref = { sessionId: e.interviewId, id: e.interviewId, logic: machine ? { config: machine.config } : undefined, send: () => {}, getSnapshot: () => undefined };
-      const initial = e.action === 'START' ? { status: 'active', value: '__start', context: redactSecrets({ interviewId: e.interviewId, flowApiName: e.flowApiName, cartId: e.cartId ?? null }) } : interviewSnapshot(e);
+      const ref = {
+        sessionId: e.interviewId,
+        id: e.interviewId,
+        logic: machine ? { config: machine.config } : undefined,
+        send: () => {},
+        getSnapshot: () => undefined,
+      };
+      const initial =
+        e.action === 'START'
+          ? {
+              status: 'active',
+              value: '__start',
+              context: redactSecrets({ interviewId: e.interviewId, flowApiName: e.flowApiName, cartId: e.cartId ?? null }),
+            }
+          : interviewSnapshot(e);
       this.inspector.actor(ref, initial);
     }
     const event = redactSecrets({ type: e.action, ...(e.answers ? { answers: e.answers } : {}) });

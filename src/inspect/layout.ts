@@ -71,14 +71,29 @@ const getElk = () => (elk ??= import('elkjs/lib/elk.bundled.js').then((m) => new
 
 /** Lays a compiled flow out with elkjs (layered, top to bottom). */
 export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
-  const nodes: Omit<ChartNode, 'x' | 'y' | 'width' | 'height'>[] = [...flow.def.steps.map((s) => ({ id: s.key, label: s.label, kind: s.kind as string, action: s.action ?? null, description: s.description ?? null }))];
+  const nodes: Omit<ChartNode, 'x' | 'y' | 'width' | 'height'>[] = [
+    ...flow.def.steps.map((s) => ({
+      id: s.key,
+      label: s.label,
+      kind: s.kind as string,
+      action: s.action ?? null,
+      description: s.description ?? null,
+    })),
+  ];
   const edges: Omit<ChartEdge, 'points' | 'labelBox'>[] = [];
   let errorUsed = false;
   for (const s of flow.def.steps) {
     for (const t of flow.next.get(s.key) ?? []) {
       const target = flow.steps.get(t)!;
       const claim = target.kind === 'async' || target.kind === 'sync';
-      edges.push({ id: `${s.key}->${t}`, from: s.key, to: t, type: 'next', label: claim ? `claim · ${target.action}` : 'State update', short: claim ? 'claim' : 'update' });
+      edges.push({
+        id: `${s.key}->${t}`,
+        from: s.key,
+        to: t,
+        type: 'next',
+        label: claim ? `claim · ${target.action}` : 'State update',
+        short: claim ? 'claim' : 'update',
+      });
     }
     if (s.kind === 'async' || s.kind === 'sync') {
       const exit = s.onError ?? ERROR_STATE;
@@ -86,13 +101,28 @@ export async function layoutFlow(flow: CompiledFlow): Promise<FlowChart> {
       edges.push({ id: `${s.key}-x>${exit}`, from: s.key, to: exit, type: 'error', label: `${s.action} fails`, short: 'fails' });
     }
   }
-  if (errorUsed) nodes.push({ id: ERROR_STATE, label: 'Error', kind: 'error', action: null, description: 'A step failed: IsError = true. Cancel and start a new checkout.' });
+  if (errorUsed)
+    nodes.push({
+      id: ERROR_STATE,
+      label: 'Error',
+      kind: 'error',
+      action: null,
+      description: 'A step failed: IsError = true. Cancel and start a new checkout.',
+    });
   return place(flow.def.id, flow.def.steps[0]!.key, nodes, edges);
 }
 
 /** Lays nodes and edges out with elkjs (layered, top to bottom) and places each edge's short label. */
-async function place(id: string, initial: string, nodes: Omit<ChartNode, 'x' | 'y' | 'width' | 'height'>[], edges: Omit<ChartEdge, 'points' | 'labelBox'>[]): Promise<FlowChart> {
-  const size = (n: { label: string; action: string | null }) => ({ width: Math.max(150, 8 * Math.max(n.label.length, (n.action ?? '').length * 0.85) + 40), height: n.action ? 52 : 40 });
+async function place(
+  id: string,
+  initial: string,
+  nodes: Omit<ChartNode, 'x' | 'y' | 'width' | 'height'>[],
+  edges: Omit<ChartEdge, 'points' | 'labelBox'>[],
+): Promise<FlowChart> {
+  const size = (n: { label: string; action: string | null }) => ({
+    width: Math.max(150, 8 * Math.max(n.label.length, (n.action ?? '').length * 0.85) + 40),
+    height: n.action ? 52 : 40,
+  });
   const graph = {
     id,
     layoutOptions: {
@@ -159,7 +189,20 @@ const shortLabel = (label: string) => (label.length > 22 ? `${label.slice(0, 21)
  */
 export async function layoutFlowMetadata(def: MetadataFlow): Promise<FlowChart> {
   const g = flowGraph(def);
-  const nodes = g.nodes.map((n) => ({ id: n.id, label: n.label, kind: n.kind as string, action: n.detail, description: n.kind === 'start' || n.kind === 'end' || n.kind === 'error' ? n.detail : `${n.kind} ${n.id}` }));
-  const edges = g.edges.map((e) => ({ id: e.id, from: e.from, to: e.to, type: e.type === 'fault' ? ('error' as const) : ('next' as const), label: e.label || 'next', short: shortLabel(e.label) }));
+  const nodes = g.nodes.map((n) => ({
+    id: n.id,
+    label: n.label,
+    kind: n.kind as string,
+    action: n.detail,
+    description: n.kind === 'start' || n.kind === 'end' || n.kind === 'error' ? n.detail : `${n.kind} ${n.id}`,
+  }));
+  const edges = g.edges.map((e) => ({
+    id: e.id,
+    from: e.from,
+    to: e.to,
+    type: e.type === 'fault' ? ('error' as const) : ('next' as const),
+    label: e.label || 'next',
+    short: shortLabel(e.label),
+  }));
   return place(`flow:${def.apiName}`, FLOW_START, nodes, edges);
 }

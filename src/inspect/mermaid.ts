@@ -67,7 +67,12 @@ export function elementClass(kind: string): string {
 }
 
 /** Text Mermaid accepts inside a state description or a transition label. */
-const mermaidText = (s: string) => s.replace(/["\n\r]/g, "'").replace(/[:;#]/g, ' ').replace(/\s+/g, ' ').trim();
+const mermaidText = (s: string) =>
+  s
+    .replace(/["\n\r]/g, "'")
+    .replace(/[:;#]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /**
  * Mermaid `stateDiagram-v2` text for a store's Flow metadata, drawn from its own element graph:
@@ -91,6 +96,7 @@ export function flowMetadataMermaid(def: MetadataFlow): string {
     const cls = elementClass(n.kind);
     byClass.set(cls, [...(byClass.get(cls) ?? []), n.id]);
   }
-  for (const [cls, ids] of byClass) lines.push(`    classDef ${cls} ${ELEMENT_CLASSES[cls] ?? ELEMENT_CLASSES.assignment}`, `    class ${ids.join(',')} ${cls}`);
+  for (const [cls, ids] of byClass)
+    lines.push(`    classDef ${cls} ${ELEMENT_CLASSES[cls] ?? ELEMENT_CLASSES.assignment}`, `    class ${ids.join(',')} ${cls}`);
   return lines.join('\n');
 }

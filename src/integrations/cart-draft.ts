@@ -132,12 +132,17 @@ export class PatchLedger {
   }
 
   private mark(c: Collection, key: string): Mark | undefined {
-    return this.marks.get(c)!.get(key) ?? (Object.hasOwn(this.base[c], key) ? { db: true, present: true, whole: false, fields: NO_FIELDS } : undefined);
+    return (
+      this.marks.get(c)!.get(key) ??
+      (Object.hasOwn(this.base[c], key) ? { db: true, present: true, whole: false, fields: NO_FIELDS } : undefined)
+    );
   }
 
   private put(c: Collection, key: string): void {
     const m = this.mark(c, key);
-    this.marks.get(c)!.set(key, m?.db ? { ...m, present: true, whole: true } : { db: false, present: true, whole: true, fields: NO_FIELDS });
+    this.marks
+      .get(c)!
+      .set(key, m?.db ? { ...m, present: true, whole: true } : { db: false, present: true, whole: true, fields: NO_FIELDS });
   }
 
   private remove(c: Collection, key: string): void {
@@ -256,7 +261,9 @@ export function checkPlan(plan: WritePlan, final: CartState, cartId: string): Wr
       throw new StepFailed(`The integration wrote CartItem ${String(checked.CartItemId)}, which isn't part of cart ${cartId}.`);
     }
     if (i.object === 'CartDeliveryGroupMethod' && !Object.hasOwn(final.deliveryGroups, String(checked.CartDeliveryGroupId))) {
-      throw new StepFailed(`The integration wrote CartDeliveryGroup ${String(checked.CartDeliveryGroupId)}, which isn't part of cart ${cartId}.`);
+      throw new StepFailed(
+        `The integration wrote CartDeliveryGroup ${String(checked.CartDeliveryGroupId)}, which isn't part of cart ${cartId}.`,
+      );
     }
     return { ...i, values: checked };
   });
@@ -325,13 +332,18 @@ export class CartEditor {
     const touched = ledger.fold(patches, this.current);
     const checked = checkPlan(ledger.plan(next, touched), next, this.cartId);
     const fixes: [Collection, string, Row][] = [];
-    for (const w of [...checked.updates.map((u) => [u.object, u.id, u.values] as const), ...checked.inserts.map((i) => [i.object, i.key, i.values] as const)]) {
+    for (const w of [
+      ...checked.updates.map((u) => [u.object, u.id, u.values] as const),
+      ...checked.inserts.map((i) => [i.object, i.key, i.values] as const),
+    ]) {
       const c = collectionOf(w[0])!;
       const row = next[c][w[1]]!;
       const changed = Object.entries(w[2]).filter(([f, v]) => !same(row[f], v));
       if (changed.length) fixes.push([c, w[1], Object.fromEntries(changed)]);
     }
-    this.current = fixes.length ? immer.produce(next, (d: CartDraft) => void fixes.forEach(([c, key, values]) => Object.assign(d[c][key]!, values))) : next;
+    this.current = fixes.length
+      ? immer.produce(next, (d: CartDraft) => void fixes.forEach(([c, key, values]) => Object.assign(d[c][key]!, values)))
+      : next;
     this.ledger = ledger;
     return this.current;
   }

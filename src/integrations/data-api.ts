@@ -13,13 +13,28 @@ import { OBJECTS, findObject } from '../domain/objects.js';
 import { StepFailed } from '../errors.js';
 import { withDerivedLine } from '../domain/records.js';
 import type { Filter, Row, StorageOps } from '../storage/port.js';
-import { CART_COLLECTIONS, CartEditor, cartState, collectionOf, refuse, schemaChecked, WRITABLE, type CartDraft, type CartState, type WritePlan } from './cart-draft.js';
+import {
+  CART_COLLECTIONS,
+  CartEditor,
+  cartState,
+  collectionOf,
+  refuse,
+  schemaChecked,
+  WRITABLE,
+  type CartDraft,
+  type CartState,
+  type WritePlan,
+} from './cart-draft.js';
 import type { CartDataApi, IntegrationValidation, Match, StagedWrite } from './contract.js';
 import type { CartPort, CartReadPort, HeldCart, HoldRequest } from './port.js';
 
 function filters(match: Match | undefined): Filter[] {
   return Object.entries(match ?? {}).map(([field, value]): Filter =>
-    Array.isArray(value) ? { field, op: 'in', value } : value === null || value === undefined ? { field, op: 'is null' } : { field, op: '=', value },
+    Array.isArray(value)
+      ? { field, op: 'in', value }
+      : value === null || value === undefined
+        ? { field, op: 'is null' }
+        : { field, op: '=', value },
   );
 }
 
@@ -82,7 +97,9 @@ export class StagingCartDataApi implements CartDataApi {
   private async load(): Promise<CartEditor> {
     const cartId = String(this.cart.Id);
     const read = async (object: string, field: string) =>
-      (await this.reads.find(object, { where: [{ field, op: '=', value: cartId }], orderBy: ORDER })).map((r) => publicRecord(object, r) as Row);
+      (await this.reads.find(object, { where: [{ field, op: '=', value: cartId }], orderBy: ORDER })).map(
+        (r) => publicRecord(object, r) as Row,
+      );
     const tables: [string, string][] = [
       ['CartItem', 'CartId'],
       ['CartDeliveryGroup', 'CartId'],
@@ -91,7 +108,9 @@ export class StagingCartDataApi implements CartDataApi {
     ];
     // One connection runs a transaction's statements one at a time.
     const [items, deliveryGroups, taxes, deliveryMethods] =
-      this.reads === this.port.storage ? await Promise.all(tables.map(([o, f]) => read(o, f))) : await tables.reduce<Promise<Row[][]>>(async (acc, [o, f]) => [...(await acc), await read(o, f)], Promise.resolve([]));
+      this.reads === this.port.storage
+        ? await Promise.all(tables.map(([o, f]) => read(o, f)))
+        : await tables.reduce<Promise<Row[][]>>(async (acc, [o, f]) => [...(await acc), await read(o, f)], Promise.resolve([]));
     return new CartEditor(cartState(publicRecord('WebCart', this.cart) as Row, { items, deliveryGroups, taxes, deliveryMethods }), cartId);
   }
 
@@ -189,7 +208,14 @@ export class StagingCartDataApi implements CartDataApi {
   reserve(inventoryId: string, quantity: number, info: { sku?: string; relatedEntityId?: string } = {}): void {
     if (typeof inventoryId !== 'string' || !inventoryId) refuse('a reservation needs a ProductInventory id');
     if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity <= 0) refuse('a reservation needs a positive quantity');
-    this.writes.push({ op: 'reserve', object: 'ProductInventory', id: inventoryId, quantity, sku: info.sku, relatedEntityId: info.relatedEntityId });
+    this.writes.push({
+      op: 'reserve',
+      object: 'ProductInventory',
+      id: inventoryId,
+      quantity,
+      sku: info.sku,
+      relatedEntityId: info.relatedEntityId,
+    });
   }
 
   /** The validations reported so far. */
@@ -242,19 +268,33 @@ async function cartOfRow(tx: StorageOps, object: string, row: Row): Promise<stri
 }
 
 /** Staged writes outside the draft, in order: stock updates, and writes naming rows the cart doesn't hold (which fail the step). */
-async function applyOutsideWrites(tx: StorageOps, cartId: string, writes: readonly StagedWrite[], holds: Map<string, HoldRequest>, stamp: string): Promise<void> {
-  const foreign = (object: string, id: string) => new StepFailed(`The integration wrote ${object} ${id}, which isn't part of cart ${cartId}.`);
+async function applyOutsideWrites(
+  tx: StorageOps,
+  cartId: string,
+  writes: readonly StagedWrite[],
+  holds: Map<string, HoldRequest>,
+  stamp: string,
+): Promise<void> {
+  const foreign = (object: string, id: string) =>
+    new StepFailed(`The integration wrote ${object} ${id}, which isn't part of cart ${cartId}.`);
   for (const w of writes) {
     if (w.op === 'insert') throw new Error('staged inserts are folded into the draft');
     if (w.op === 'reserve') {
       const h = holds.get(w.id);
-      holds.set(w.id, { quantity: (h?.quantity ?? 0) + w.quantity, sku: h?.sku ?? w.sku, relatedEntityId: h?.relatedEntityId ?? w.relatedEntityId });
+      holds.set(w.id, {
+        quantity: (h?.quantity ?? 0) + w.quantity,
+        sku: h?.sku ?? w.sku,
+        relatedEntityId: h?.relatedEntityId ?? w.relatedEntityId,
+      });
       continue;
     }
     if (w.op === 'delete') {
       const rows = await tx.find(w.object, { where: [{ field: 'Id', op: 'in', value: w.ids }] });
       for (const r of rows) if ((await cartOfRow(tx, w.object, r)) !== cartId) throw foreign(w.object, String(r.Id));
-      await tx.delete(w.object, rows.map((r) => String(r.Id)));
+      await tx.delete(
+        w.object,
+        rows.map((r) => String(r.Id)),
+      );
       continue;
     }
     const current = await tx.get(w.object, w.id, { forUpdate: true });
@@ -274,7 +314,11 @@ async function checkGuards(tx: StorageOps, guards: PreparedPlan['guards']): Prom
   const byObject = new Map<string, PreparedPlan['guards'][number][]>();
   for (const g of guards) (byObject.get(g.object) ?? byObject.set(g.object, []).get(g.object)!).push(g);
   for (const [object, list] of byObject) {
-    const rows = new Map((await tx.find(object, { where: [{ field: 'Id', op: 'in', value: [...new Set(list.map((g) => g.id))] }], forUpdate: true })).map((r) => [String(r.Id), r]));
+    const rows = new Map(
+      (await tx.find(object, { where: [{ field: 'Id', op: 'in', value: [...new Set(list.map((g) => g.id))] }], forUpdate: true })).map(
+        (r) => [String(r.Id), r],
+      ),
+    );
     for (const g of list) {
       const row = rows.get(g.id);
       if (!row || !matches(row, g.expect)) throw changed(object, g.id);
@@ -288,14 +332,23 @@ async function applyPlan(port: CartPort, tx: StorageOps, cartId: string, plan: P
   for (const d of plan.deletes) await tx.delete(d.object, d.ids);
   const inserts = new Map<string, Row[]>();
   for (const i of plan.inserts) {
-    const row: Row = { ...withDefaults(OBJECTS.get(i.object)!, i.values), Id: port.mint(i.object), CreatedDate: stamp, LastModifiedDate: stamp };
+    const row: Row = {
+      ...withDefaults(OBJECTS.get(i.object)!, i.values),
+      Id: port.mint(i.object),
+      CreatedDate: stamp,
+      LastModifiedDate: stamp,
+    };
     if (i.object === CART_COLLECTIONS.taxes) row.CartId = cartId;
     if (i.object === CART_COLLECTIONS.deliveryMethods) row.WebCartId = cartId;
     (inserts.get(i.object) ?? inserts.set(i.object, []).get(i.object)!).push(row);
   }
   for (const [object, rows] of inserts) await tx.insert(object, rows);
   const updates = new Map<string, { id: string; values: Row }[]>();
-  for (const u of plan.updates) (updates.get(u.object) ?? updates.set(u.object, []).get(u.object)!).push({ id: u.id, values: { ...u.values, LastModifiedDate: stamp } });
+  for (const u of plan.updates)
+    (updates.get(u.object) ?? updates.set(u.object, []).get(u.object)!).push({
+      id: u.id,
+      values: { ...u.values, LastModifiedDate: stamp },
+    });
   for (const [object, rows] of updates) {
     const n = await tx.updateRows(object, rows);
     // A row of the cart deleted meanwhile (which cancels the checkout, so this is a lost race).
@@ -309,7 +362,15 @@ async function applyPlan(port: CartPort, tx: StorageOps, cartId: string, plan: P
  * (the port's holdStock), the validations, and the cart's roll-ups, computed once from the
  * lines and taxes the step holds when it loaded the cart (else read).
  */
-export async function applyStagedWrites(port: CartPort, tx: StorageOps, cartId: string, staged: StagedResult, operationId: string, stepType: string, now: Date): Promise<void> {
+export async function applyStagedWrites(
+  port: CartPort,
+  tx: StorageOps,
+  cartId: string,
+  staged: StagedResult,
+  operationId: string,
+  stepType: string,
+  now: Date,
+): Promise<void> {
   const stamp = now.toISOString();
   /** Reservations staged by this run, summed per inventory row: the cart's holds after the step. */
   const holds = new Map<string, HoldRequest>();
@@ -319,7 +380,10 @@ export async function applyStagedWrites(port: CartPort, tx: StorageOps, cartId: 
   // reserves give their stock back); other steps reserve only if their integration asks to.
   if (holds.size || stepType === 'Inventory') await port.holdStock(tx, cartId, holds, operationId, now);
   if (staged.validations.length) {
-    await tx.insert('CartValidationOutput', validationOutputRows({ cartId, operationId, type: stepType, now, mint: () => port.mint('CartValidationOutput') }, staged.validations));
+    await tx.insert(
+      'CartValidationOutput',
+      validationOutputRows({ cartId, operationId, type: stepType, now, mint: () => port.mint('CartValidationOutput') }, staged.validations),
+    );
   }
   await port.recomputeCart(tx, cartId, now, staged.plan?.held);
 }

@@ -17,8 +17,7 @@ export interface PaymentAuthorizationRequest {
 
 /** A gateway's answer: authorized with a code, or declined with a reason. Errors are thrown. */
 export type PaymentAuthorizationResult =
-  | { readonly status: 'AUTHORIZED'; readonly authorizationCode: string }
-  | { readonly status: 'DECLINED'; readonly message: string };
+  { readonly status: 'AUTHORIZED'; readonly authorizationCode: string } | { readonly status: 'DECLINED'; readonly message: string };
 
 /** A payment gateway. */
 export interface PaymentGateway {

@@ -36,7 +36,10 @@ export const defaultPricing: CartProcessor = {
       const price = typeof item.Product2Id === 'string' ? best.get(item.Product2Id) : undefined;
       if (price === undefined) {
         missing = true;
-        data.addValidation({ Message: `No price is available for SKU ${String(item.Sku ?? item.Name)} in this store.`, RelatedEntityId: String(item.Id) });
+        data.addValidation({
+          Message: `No price is available for SKU ${String(item.Sku ?? item.Name)} in this store.`,
+          RelatedEntityId: String(item.Id),
+        });
         continue;
       }
       const unit = roundMoney(price);
@@ -58,7 +61,9 @@ export const defaultPricing: CartProcessor = {
     }
     if (missing) return { status: 'FAILED' };
     // Only the lines whose price changes are drafted (a draft row costs a proxy; an unchanged one writes nothing anyway).
-    const changed = products.filter((i) => prices.has(String(i.Id)) && (i.SalesPrice !== prices.get(String(i.Id)) || i.ListPrice === null || i.ListPrice === undefined));
+    const changed = products.filter(
+      (i) => prices.has(String(i.Id)) && (i.SalesPrice !== prices.get(String(i.Id)) || i.ListPrice === null || i.ListPrice === undefined),
+    );
     if (changed.length) {
       await data.edit((cart) => {
         for (const item of changed) {

@@ -21,7 +21,10 @@ export const defaultPromotions: CartProcessor = {
       return !Number.isFinite(v) || v < 0 || (p.DiscountType === 'Percentage' && v > 100);
     });
     if (bad) {
-      data.addValidation({ Message: `Promotion '${String(bad.Name)}' has an invalid DiscountValue (${String(bad.DiscountValue)}).`, RelatedEntityId: data.cart.Id as string });
+      data.addValidation({
+        Message: `Promotion '${String(bad.Name)}' has an invalid DiscountValue (${String(bad.DiscountValue)}).`,
+        RelatedEntityId: data.cart.Id as string,
+      });
       return { status: 'FAILED' };
     }
     const base = new Map(products.map((i) => [String(i.Id), lineAmount(i)]));
@@ -44,7 +47,13 @@ export const defaultPromotions: CartProcessor = {
           const bb = base.get(String(lines[best]!.Id))!;
           return b > bb || (b === bb && String(i.Id) < String(lines[best]!.Id)) ? n : best;
         }, 0);
-        const shares = total ? spreadMoney(off, lines.map((i) => base.get(String(i.Id))!), largest) : lines.map(() => 0);
+        const shares = total
+          ? spreadMoney(
+              off,
+              lines.map((i) => base.get(String(i.Id))!),
+              largest,
+            )
+          : lines.map(() => 0);
         lines.forEach((i, n) => add(String(i.Id), shares[n]!));
       }
       data.addValidation({ Level: 'Info', Message: `Promotion '${String(p.Name)}' applied.`, RelatedEntityId: data.cart.Id as string });

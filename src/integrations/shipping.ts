@@ -26,7 +26,9 @@ export const defaultShipping: CartProcessor = {
         data.addValidation({ Message: `Enter a delivery address with a country for '${String(g.Name)}'.`, RelatedEntityId: String(g.Id) });
         continue;
       }
-      const units = toNumber(sumDecimal(lines.filter((i) => i.CartDeliveryGroupId === g.Id && i.Type !== 'Charge').map((i) => Number(i.Quantity ?? 0))));
+      const units = toNumber(
+        sumDecimal(lines.filter((i) => i.CartDeliveryGroupId === g.Id && i.Type !== 'Charge').map((i) => Number(i.Quantity ?? 0))),
+      );
       for (const m of methods) {
         offers.push({
           CartDeliveryGroupId: g.Id,

@@ -8,7 +8,13 @@
 import { deriveCartLine, multiplyMoney } from '../domain/money.js';
 import type { CartProcessor } from './contract.js';
 
-const same = (a: unknown, b: unknown) => String(a ?? '').trim().toLowerCase() === String(b ?? '').trim().toLowerCase();
+const same = (a: unknown, b: unknown) =>
+  String(a ?? '')
+    .trim()
+    .toLowerCase() ===
+  String(b ?? '')
+    .trim()
+    .toLowerCase();
 
 /** Calculates one CartTax per taxable line from the rate table. */
 export const defaultTaxes: CartProcessor = {
@@ -21,7 +27,10 @@ export const defaultTaxes: CartProcessor = {
     for (const g of Object.values(deliveryGroups)) {
       if (typeof g.DeliverToCountry !== 'string' || !g.DeliverToCountry) {
         failed = true;
-        data.addValidation({ Message: `A delivery address with a country is needed to calculate taxes for '${String(g.Name)}'.`, RelatedEntityId: String(g.Id) });
+        data.addValidation({
+          Message: `A delivery address with a country is needed to calculate taxes for '${String(g.Name)}'.`,
+          RelatedEntityId: String(g.Id),
+        });
         continue;
       }
       const countryRates = rates.filter((r) => same(r.Country, g.DeliverToCountry));

@@ -125,7 +125,11 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
         IsProcessing: false,
         rejection: null,
       })),
-      startStep: assign(({ event }) => ({ BackgroundOperationId: event.type === 'STEP' ? event.operationId : null, IsProcessing: true, rejection: null })),
+      startStep: assign(({ event }) => ({
+        BackgroundOperationId: event.type === 'STEP' ? event.operationId : null,
+        IsProcessing: true,
+        rejection: null,
+      })),
       completeStep: assign(({ context, event }, p: { step: string }) => ({
         State: conv.completeTo === 'nextState' ? context.NextState : p.step,
         NextState: null,
@@ -166,7 +170,11 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
         return {
           rejection: failed
             ? rejectionFor(failed, facts)
-            : { error: 'SESSION_NOT_READY' as const, requirement: 7, detail: `The session isn't waiting for '${flow.steps.get(event.step)?.label ?? event.step}'.` },
+            : {
+                error: 'SESSION_NOT_READY' as const,
+                requirement: 7,
+                detail: `The session isn't waiting for '${flow.steps.get(event.step)?.label ?? event.step}'.`,
+              },
         };
       }),
     },
@@ -236,7 +244,9 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
       // Template convention: State = this step; a claim names the successor; this step's action runs.
       const writable = step.kind === 'screen' || (step.kind === 'sync' && conv.writeLeavesSync);
       const claims = next.map((t) => ({ guard: { type: 'canClaim', params: { to: t } }, target: `.claimed_${t}`, actions: 'claim' }));
-      const moves = writable ? next.map((t) => ({ guard: { type: 'canMoveTo', params: { to: t } }, target: stateId(t), actions: 'moveState' })) : [];
+      const moves = writable
+        ? next.map((t) => ({ guard: { type: 'canMoveTo', params: { to: t } }, target: stateId(t), actions: 'moveState' }))
+        : [];
       node.on = { CLAIM: claims, SET_STATE: moves };
       node.states.idle = { description: `State = ${step.label}, NextState empty.` };
       for (const t of next) {
@@ -244,7 +254,9 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
         node.states[`claimed_${t}`] = runs(step.key)
           ? {
               description: `NextState = ${label}: waiting for ${step.action}.`,
-              on: { STEP: { guard: { type: 'stepRequirementsMet', params: { step: step.key } }, target: `running_${t}`, actions: 'startStep' } },
+              on: {
+                STEP: { guard: { type: 'stepRequirementsMet', params: { step: step.key } }, target: `running_${t}`, actions: 'startStep' },
+              },
             }
           : { description: `NextState = ${label}.` };
         if (runs(step.key)) {

@@ -31,7 +31,9 @@ export async function orderTotalsProblem(engine: CheckoutEngine, order: Row, car
     ['GrandTotalAmount', order.GrandTotalAmount, c.grand],
   ];
   const bad = pairs.filter(([, o, want]) => cents(o) !== cents(want));
-  return bad.length ? `Order ${String(order.Id)}: ${bad.map(([f, o, w]) => `${f} ${String(o)} but the cart computes ${w}`).join('; ')}` : null;
+  return bad.length
+    ? `Order ${String(order.Id)}: ${bad.map(([f, o, w]) => `${f} ${String(o)} but the cart computes ${w}`).join('; ')}`
+    : null;
 }
 
 /**
@@ -68,21 +70,26 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
     // answer, not a state the engine reached; archiving keeps whatever State the row had. Only the
     // State of an active session the engine wrote must belong to the flow.
     const engineWritten = Number(row._version ?? 0) > 0 && row.IsArchived !== true;
-    if (engineWritten && state !== 'error' && !flow.steps.has(state)) problems.push(`session ${id}: State '${state}' isn't a state of flow '${flow.def.id}'`);
+    if (engineWritten && state !== 'error' && !flow.steps.has(state))
+      problems.push(`session ${id}: State '${state}' isn't a state of flow '${flow.def.id}'`);
     const op = row.BackgroundOperationId ? ops.get(String(row.BackgroundOperationId)) : undefined;
     const inFlight = !!op && IN_FLIGHT.includes(String(op.Status));
     if (row.IsArchived !== true) {
-      if (inFlight && row.IsProcessing !== true) problems.push(`session ${id}: operation ${String(op!.Id)} is ${String(op!.Status)} but IsProcessing is false`);
-      if (row.IsProcessing === true && !inFlight && !row.NextState) problems.push(`session ${id}: IsProcessing is true with no operation in flight and no NextState`);
+      if (inFlight && row.IsProcessing !== true)
+        problems.push(`session ${id}: operation ${String(op!.Id)} is ${String(op!.Status)} but IsProcessing is false`);
+      if (row.IsProcessing === true && !inFlight && !row.NextState)
+        problems.push(`session ${id}: IsProcessing is true with no operation in flight and no NextState`);
       // Under the template convention a claim sets NextState alone; the action then sets IsProcessing.
-      if (row.IsProcessing !== true && row.NextState && flow.convention.claimSetsProcessing) problems.push(`session ${id}: NextState '${String(row.NextState)}' set while IsProcessing is false`);
+      if (row.IsProcessing !== true && row.NextState && flow.convention.claimSetsProcessing)
+        problems.push(`session ${id}: NextState '${String(row.NextState)}' set while IsProcessing is false`);
       const cart = String(row.WebCartId);
       activePerCart.set(cart, (activePerCart.get(cart) ?? 0) + 1);
     } else if (inFlight) {
       problems.push(`archived session ${id}: operation ${String(op!.Id)} is still ${String(op!.Status)}`);
     }
     flowOf.set(id, flow);
-    if (row.OrderId) (sessionByOrder.get(String(row.OrderId)) ?? sessionByOrder.set(String(row.OrderId), []).get(String(row.OrderId))!).push(row);
+    if (row.OrderId)
+      (sessionByOrder.get(String(row.OrderId)) ?? sessionByOrder.set(String(row.OrderId), []).get(String(row.OrderId))!).push(row);
   }
   for (const [cart, n] of activePerCart) if (n > 1) problems.push(`cart ${cart}: ${n} active checkout sessions`);
   const orders = await s.find('Order', {});
@@ -124,7 +131,8 @@ export async function checkInvariants(engine: CheckoutEngine): Promise<string[]>
 async function oneOrderPerCartProblems(engine: CheckoutEngine, orders: readonly Row[]): Promise<string[]> {
   const problems: string[] = [];
   const byCart = new Map<string, string[]>();
-  for (const o of orders) if (typeof o.CartId === 'string') (byCart.get(o.CartId) ?? byCart.set(o.CartId, []).get(o.CartId)!).push(String(o.Id));
+  for (const o of orders)
+    if (typeof o.CartId === 'string') (byCart.get(o.CartId) ?? byCart.set(o.CartId, []).get(o.CartId)!).push(String(o.Id));
   for (const [cartId, ids] of byCart) {
     if (ids.length > 1) problems.push(`cart ${cartId}: ${ids.length} orders (${ids.join(', ')}); a cart becomes at most one order`);
     const cart = await engine.admin.get('WebCart', cartId);
@@ -151,7 +159,10 @@ async function stockProblems(engine: CheckoutEngine): Promise<string[]> {
   const problems: string[] = [];
   for (const inv of await s.find('ProductInventory', { where: [{ field: 'Id', op: 'in', value: [...touched] }] })) {
     const want = live.get(String(inv.Id)) ?? 0;
-    if (Number(inv.QuantityReserved ?? 0) !== want) problems.push(`ProductInventory ${String(inv.Id)}: QuantityReserved ${String(inv.QuantityReserved)} but its live reservations hold ${want}`);
+    if (Number(inv.QuantityReserved ?? 0) !== want)
+      problems.push(
+        `ProductInventory ${String(inv.Id)}: QuantityReserved ${String(inv.QuantityReserved)} but its live reservations hold ${want}`,
+      );
   }
   return problems;
 }

@@ -23,7 +23,11 @@ export interface ScenarioProblem {
 /** A scenario file that didn't load; `problems` name file, line and field. */
 export class ScenarioFileError extends EngineError {
   constructor(readonly problems: ScenarioProblem[]) {
-    super('INVALID_SCENARIO', problems.map(formatProblem).join('\n'), problems.map((p) => p.field));
+    super(
+      'INVALID_SCENARIO',
+      problems.map(formatProblem).join('\n'),
+      problems.map((p) => p.field),
+    );
     this.name = 'ScenarioFileError';
   }
 }
@@ -78,7 +82,13 @@ export function parseScenario(text: string, file: string): LoadedScenario {
   if (!top.success) report(top.error.issues, []);
   if (raw && !Array.isArray(raw.steps)) {
     const p = locate(['steps']);
-    problems.push({ file, line: p.line, column: p.col, field: 'steps', message: raw.steps === undefined ? 'required: a list of steps' : 'must be a list of steps' });
+    problems.push({
+      file,
+      line: p.line,
+      column: p.col,
+      field: 'steps',
+      message: raw.steps === undefined ? 'required: a list of steps' : 'must be a list of steps',
+    });
   } else if (raw) {
     const steps = raw.steps as unknown[];
     if (!steps.length) {
@@ -140,7 +150,15 @@ export function loadScenario(file: string): LoadedScenario {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ScenarioFileError([{ file, line: 1, column: 1, field: '', message: `can't read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` }]);
+    throw new ScenarioFileError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        field: '',
+        message: `can't read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      },
+    ]);
   }
   return parseScenario(text, file);
 }
@@ -174,7 +192,8 @@ export function expandScenarioPaths(patterns: string[], cwd = process.cwd()): st
       else out.add(abs);
       continue;
     }
-    for (const f of globSync(pattern, { cwd, absolute: true, onlyFiles: true, expandDirectories: false })) if (isScenario(f)) out.add(resolve(f));
+    for (const f of globSync(pattern, { cwd, absolute: true, onlyFiles: true, expandDirectories: false }))
+      if (isScenario(f)) out.add(resolve(f));
   }
   return [...out].sort();
 }

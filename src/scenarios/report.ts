@@ -37,7 +37,8 @@ export function textReport(results: ScenarioResult[], cwd = process.cwd()): stri
 
 // eslint-disable-next-line no-control-regex -- XML 1.0 forbids these control characters; the report drops them
 const XML_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
-const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(XML_FORBIDDEN, '');
+const xml = (s: string) =>
+  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(XML_FORBIDDEN, '');
 
 /** Seconds with millisecond precision, as JUnit's `time` attribute wants them. */
 const seconds = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);

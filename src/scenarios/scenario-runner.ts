@@ -84,7 +84,9 @@ export interface ScenarioResult {
 }
 
 /** A call's outcome, the same shape over the engine and over HTTP. */
-type Outcome = { ok: true; outputs: Record<string, unknown>; id?: string } | { ok: false; code: string; status: number; message: string; fields: string[] };
+type Outcome =
+  | { ok: true; outputs: Record<string, unknown>; id?: string }
+  | { ok: false; code: string; status: number; message: string; fields: string[] };
 
 /** The calls a scenario makes: on the engine, or through REST. */
 interface Driver {
@@ -107,7 +109,9 @@ const fromError = (e: unknown): Outcome => {
   return { ok: false, code: err.code, status: err.status, message: err.message, fields: err.fields };
 };
 const fromResult = (r: InvocationResult): Outcome =>
-  r.isSuccess ? { ok: true, outputs: r.outputValues ?? {} } : { ok: false, code: r.errors![0]!.statusCode, status: r.httpStatus, message: r.errors![0]!.message, fields: r.errors![0]!.fields };
+  r.isSuccess
+    ? { ok: true, outputs: r.outputValues ?? {} }
+    : { ok: false, code: r.errors![0]!.statusCode, status: r.httpStatus, message: r.errors![0]!.message, fields: r.errors![0]!.fields };
 
 function engineDriver(engine: CheckoutEngine): Driver {
   const wrap = async (fn: () => Promise<Outcome>) => fn().catch(fromError);
@@ -117,7 +121,8 @@ function engineDriver(engine: CheckoutEngine): Driver {
     update: (t, id, f, userId) => wrap(async () => (await engine.updateRecord(t, id, f, { userId }), { ok: true, outputs: {} })),
     remove: (t, id, userId) => wrap(async () => (await engine.deleteRecord(t, id, { userId }), { ok: true, outputs: {} })),
     runCheckout: (cartId, opts) => engine.runCheckout(cartId, opts),
-    startInterview: (flow, inputs, userId) => engine.startInterview(flow, inputs, { userId }).then(fromInterview, (e: unknown) => ({ outcome: fromError(e) })),
+    startInterview: (flow, inputs, userId) =>
+      engine.startInterview(flow, inputs, { userId }).then(fromInterview, (e: unknown) => ({ outcome: fromError(e) })),
     navigate: (id, nav, userId) => engine.navigate(id, nav, { userId }).then(fromInterview, (e: unknown) => ({ outcome: fromError(e) })),
     close: () => engine.close(),
   };
@@ -140,7 +145,13 @@ async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>
     const res = await fetch(`${server.url}/services/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', client_id: 'scenario', client_secret: 'scenario', username, password }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'scenario',
+        client_secret: 'scenario',
+        username,
+        password,
+      }).toString(),
     });
     const body = (await res.json()) as { access_token?: string };
     if (!body.access_token) throw new Error(`login of ${username} failed: ${res.status} ${JSON.stringify(body)}`);
@@ -158,7 +169,13 @@ async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>
   };
   const restError = (status: number, body: any): Outcome => {
     const e = Array.isArray(body) ? body[0] : body;
-    return { ok: false, code: String(e?.errorCode ?? e?.error ?? 'UNKNOWN'), status, message: String(e?.message ?? ''), fields: e?.fields ?? [] };
+    return {
+      ok: false,
+      code: String(e?.errorCode ?? e?.error ?? 'UNKNOWN'),
+      status,
+      message: String(e?.message ?? ''),
+      fields: e?.fields ?? [],
+    };
   };
   const driver: Driver = {
     async invoke(action, input, userId) {
@@ -166,7 +183,13 @@ async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>
       const item = Array.isArray(r.body) ? r.body[0] : undefined;
       if (!item || typeof item !== 'object' || !('isSuccess' in item)) return restError(r.status, r.body);
       if (item.isSuccess) return { ok: true, outputs: item.outputValues ?? {} };
-      return { ok: false, code: item.errors[0].statusCode, status: r.status, message: item.errors[0].message, fields: item.errors[0].fields ?? [] };
+      return {
+        ok: false,
+        code: item.errors[0].statusCode,
+        status: r.status,
+        message: item.errors[0].message,
+        fields: item.errors[0].fields ?? [],
+      };
     },
     async create(type, fields, userId) {
       const r = await call('POST', `${V}/sobjects/${type}`, userId, fields);
@@ -191,12 +214,20 @@ async function httpDriver(engine: CheckoutEngine, passwords: Map<string, string>
           return [
             out.ok
               ? { actionName: action, errors: null, isSuccess: true, outputValues: out.outputs, version: 1, httpStatus: 200 }
-              : { actionName: action, errors: [{ statusCode: out.code, message: out.message, fields: out.fields }], isSuccess: false, outputValues: null, version: 1, httpStatus: out.status },
+              : {
+                  actionName: action,
+                  errors: [{ statusCode: out.code, message: out.message, fields: out.fields }],
+                  isSuccess: false,
+                  outputValues: null,
+                  version: 1,
+                  httpStatus: out.status,
+                },
           ];
         },
         updateRecord: async (type: string, id: string, fields: unknown, o: { userId: string }) => {
           const out = await driver.update(type, id, fields as Record<string, unknown>, o.userId);
-          if (!out.ok) throw Object.assign(new EngineError('INTERNAL', out.message), { code: out.code, status: out.status, message: out.message });
+          if (!out.ok)
+            throw Object.assign(new EngineError('INTERNAL', out.message), { code: out.code, status: out.status, message: out.message });
         },
       };
       return runCheckout(facade, cartId, opts);
@@ -260,7 +291,13 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
   // Flow metadata files are relative to the scenario file.
   const flowSources = doc.flowSources?.map((f) => (isAbsolute(f) ? f : resolve(scenarioDir(loaded.file), f)));
   const open = async () => {
-    const engine = await createCheckoutEngine({ storage: location, clock, onError: () => {}, stepTimeoutMs: 5_000, ...(flowSources ? { flowSources } : {}) });
+    const engine = await createCheckoutEngine({
+      storage: location,
+      clock,
+      onError: () => {},
+      stepTimeoutMs: 5_000,
+      ...(flowSources ? { flowSources } : {}),
+    });
     for (const [name, p] of overrides) engine.registerIntegration(name, p);
     return engine;
   };
@@ -332,7 +369,8 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
   async function steps(): Promise<ScenarioResult> {
     try {
       await connect();
-      if (flowId !== 'default' && !engine!.core.flowIds().includes(flowId)) throw new ScenarioStepError(`unknown flow '${flowId}' (known: ${engine!.core.flowIds().join(', ')})`);
+      if (flowId !== 'default' && !engine!.core.flowIds().includes(flowId))
+        throw new ScenarioStepError(`unknown flow '${flowId}' (known: ${engine!.core.flowIds().join(', ')})`);
       const fixture = fixtureOf(doc, loaded.file);
       rememberPasswords(fixture, passwords);
       Object.assign(handles, await engine!.seed(fixture));
@@ -348,13 +386,27 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
         const problems = await expectations(exp, outcome, run, interview);
         if (before) problems.push(...dumpDifferences(before, await dumpAll(engine!)));
         if (opts.invariants !== false) problems.push(...(await checkInvariants(engine!)).map((p) => `invariant: ${p}`));
-        if (problems.length) return result({ step: i, line: loaded.stepLines[i] ?? 0, label: stepLabel(step), message: problems.join('\n') }, i + 1);
+        if (problems.length)
+          return result({ step: i, line: loaded.stepLines[i] ?? 0, label: stepLabel(step), message: problems.join('\n') }, i + 1);
       }
       return result(null, doc.steps.length);
     } catch (e) {
-      const message = e instanceof ScenarioStepError ? e.message : e instanceof EngineError ? `${e.code}: ${e.message}` : String((e as Error)?.stack ?? e);
+      const message =
+        e instanceof ScenarioStepError
+          ? e.message
+          : e instanceof EngineError
+            ? `${e.code}: ${e.message}`
+            : String((e as Error)?.stack ?? e);
       const step = Math.max(i, 0);
-      return result({ step: i, line: i >= 0 ? (loaded.stepLines[step] ?? 0) : 1, label: i >= 0 ? stepLabel(doc.steps[step] as StepDoc) : 'fixture', message }, i + 1);
+      return result(
+        {
+          step: i,
+          line: i >= 0 ? (loaded.stepLines[step] ?? 0) : 1,
+          label: i >= 0 ? stepLabel(doc.steps[step] as StepDoc) : 'fixture',
+          message,
+        },
+        i + 1,
+      );
     }
   }
 
@@ -376,24 +428,36 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
     }
   }
 
-  async function expectations(exp: ExpectDoc | undefined, outcome: Outcome | undefined, run: CheckoutRun | undefined, interview?: Interview): Promise<string[]> {
+  async function expectations(
+    exp: ExpectDoc | undefined,
+    outcome: Outcome | undefined,
+    run: CheckoutRun | undefined,
+    interview?: Interview,
+  ): Promise<string[]> {
     const problems: string[] = [];
     const check = (what: string, actual: unknown, m: MatcherDoc) => checkValue(what, actual, m, resolveRef);
-    const describeOutcome = (o: Outcome) => (o.ok ? `success ${JSON.stringify(o.outputs)}` : `${o.code} ${o.status}: ${o.message}${o.fields.length ? ` [${o.fields.join(', ')}]` : ''}`);
+    const describeOutcome = (o: Outcome) =>
+      o.ok
+        ? `success ${JSON.stringify(o.outputs)}`
+        : `${o.code} ${o.status}: ${o.message}${o.fields.length ? ` [${o.fields.join(', ')}]` : ''}`;
     // A call with no expectation about its result must succeed.
     const wantsFailure = exp?.success === false || !!exp?.error;
     if (outcome && !outcome.ok && !wantsFailure && !exp?.allowError) problems.push(`expected success, got ${describeOutcome(outcome)}`);
-    if (outcome && !outcome.ok && outcome.message === ERRORS.INTERNAL.message) problems.push(`unexpected internal error: ${describeOutcome(outcome)}`);
+    if (outcome && !outcome.ok && outcome.message === ERRORS.INTERNAL.message)
+      problems.push(`unexpected internal error: ${describeOutcome(outcome)}`);
     if (!exp) return problems;
     if (exp.success === true && outcome && !outcome.ok) {
       /* reported above */
     }
-    if (wantsFailure && outcome?.ok) problems.push(`expected an error${exp.error ? ` ${exp.error.code}` : ''}, got ${describeOutcome(outcome)}`);
+    if (wantsFailure && outcome?.ok)
+      problems.push(`expected an error${exp.error ? ` ${exp.error.code}` : ''}, got ${describeOutcome(outcome)}`);
     if (exp.error && outcome && !outcome.ok) {
       if (outcome.code !== exp.error.code) problems.push(`error code: expected ${exp.error.code}, got ${describeOutcome(outcome)}`);
-      if (exp.error.status !== undefined && outcome.status !== exp.error.status) problems.push(`HTTP status: expected ${exp.error.status}, got ${describeOutcome(outcome)}`);
+      if (exp.error.status !== undefined && outcome.status !== exp.error.status)
+        problems.push(`HTTP status: expected ${exp.error.status}, got ${describeOutcome(outcome)}`);
       if (exp.error.message !== undefined) problems.push(...check('error message', outcome.message, exp.error.message));
-      if (exp.error.fields && JSON.stringify(outcome.fields) !== JSON.stringify(exp.error.fields)) problems.push(`error fields: expected ${JSON.stringify(exp.error.fields)}, got ${JSON.stringify(outcome.fields)}`);
+      if (exp.error.fields && JSON.stringify(outcome.fields) !== JSON.stringify(exp.error.fields))
+        problems.push(`error fields: expected ${JSON.stringify(exp.error.fields)}, got ${JSON.stringify(outcome.fields)}`);
     }
     if (exp.outputs) {
       if (!outcome?.ok) problems.push('outputs: the call did not succeed');
@@ -408,13 +472,16 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
         if (e.screen !== undefined) problems.push(...check('interview screen', interview.screen?.name ?? null, e.screen));
         if (e.actions) {
           const got = [...(interview.screen?.availableActions ?? [])].sort();
-          if (JSON.stringify(got) !== JSON.stringify([...e.actions].sort())) problems.push(`interview actions: expected ${e.actions.join(', ')}, got ${got.join(', ') || 'none'}`);
+          if (JSON.stringify(got) !== JSON.stringify([...e.actions].sort()))
+            problems.push(`interview actions: expected ${e.actions.join(', ')}, got ${got.join(', ') || 'none'}`);
         }
         if (e.redirect) {
           if (!interview.redirect) problems.push(`interview redirect: expected one, got none ${where}`);
           else {
-            if (e.redirect.pageName !== undefined) problems.push(...check('interview redirect pageName', interview.redirect.pageName, e.redirect.pageName));
-            if (e.redirect.recordId !== undefined) problems.push(...check('interview redirect recordId', interview.redirect.recordId, e.redirect.recordId));
+            if (e.redirect.pageName !== undefined)
+              problems.push(...check('interview redirect pageName', interview.redirect.pageName, e.redirect.pageName));
+            if (e.redirect.recordId !== undefined)
+              problems.push(...check('interview redirect recordId', interview.redirect.recordId, e.redirect.recordId));
           }
         }
         if (e.error !== undefined) problems.push(...check('interview error', interview.error?.message ?? null, e.error));
@@ -423,9 +490,11 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
     if (exp.run) {
       if (!run) problems.push('run: this step is not a runCheckout (or it failed)');
       else {
-        if (exp.run.status && run.status !== exp.run.status) problems.push(`run status: expected ${exp.run.status}, got ${run.status} (state ${run.state}; ${run.errors.join('; ')})`);
+        if (exp.run.status && run.status !== exp.run.status)
+          problems.push(`run status: expected ${exp.run.status}, got ${run.status} (state ${run.state}; ${run.errors.join('; ')})`);
         if (exp.run.state !== undefined) problems.push(...check('run state', run.state, exp.run.state));
-        if (exp.run.order !== undefined && !!run.orderId !== exp.run.order) problems.push(`run order: expected ${exp.run.order ? 'an order' : 'no order'}, got ${run.orderId ?? 'none'}`);
+        if (exp.run.order !== undefined && !!run.orderId !== exp.run.order)
+          problems.push(`run order: expected ${exp.run.order ? 'an order' : 'no order'}, got ${run.orderId ?? 'none'}`);
         if (exp.run.errors !== undefined) problems.push(...check('run errors', run.errors.join('\n'), exp.run.errors));
       }
     }
@@ -438,25 +507,41 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
         problems.push(`records ${r.type}: ${toEngineError(e).message}`);
         continue;
       }
-      const matching = rows.filter((row) => Object.entries(r.where ?? {}).every(([f, m]) => check(f, row[f], m as MatcherDoc).length === 0));
+      const matching = rows.filter((row) =>
+        Object.entries(r.where ?? {}).every(([f, m]) => check(f, row[f], m as MatcherDoc).length === 0),
+      );
       const where = r.where ? ` where ${JSON.stringify(r.where)}` : '';
-      if (typeof r.count === 'number' && matching.length !== r.count) problems.push(`records: expected ${r.count} ${r.type}${where}, found ${matching.length}`);
+      if (typeof r.count === 'number' && matching.length !== r.count)
+        problems.push(`records: expected ${r.count} ${r.type}${where}, found ${matching.length}`);
       if (typeof r.count === 'object') {
-        if (r.count.min !== undefined && matching.length < r.count.min) problems.push(`records: expected at least ${r.count.min} ${r.type}${where}, found ${matching.length}`);
-        if (r.count.max !== undefined && matching.length > r.count.max) problems.push(`records: expected at most ${r.count.max} ${r.type}${where}, found ${matching.length}`);
+        if (r.count.min !== undefined && matching.length < r.count.min)
+          problems.push(`records: expected at least ${r.count.min} ${r.type}${where}, found ${matching.length}`);
+        if (r.count.max !== undefined && matching.length > r.count.max)
+          problems.push(`records: expected at most ${r.count.max} ${r.type}${where}, found ${matching.length}`);
       }
       if (r.fields) {
         if (!matching.length) problems.push(`records: no ${r.type}${where} to check fields on`);
-        for (const row of matching) for (const [f, m] of Object.entries(r.fields)) problems.push(...check(`${r.type} ${String(row.Id)}.${f}`, row[f], m));
+        for (const row of matching)
+          for (const [f, m] of Object.entries(r.fields)) problems.push(...check(`${r.type} ${String(row.Id)}.${f}`, row[f], m));
       }
     }
     if (exp.session) {
       const e = exp.session;
       const cartId = resolveRef(e.cart ?? '@cart');
-      const active = await s.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: cartId }, { field: 'IsArchived', op: '=', value: false }] });
-      const all = await s.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: cartId }], orderBy: [{ field: 'CreatedDate', direction: 'desc' }] });
-      if (e.none === true && active.length) problems.push(`session: expected no active session, found ${active.map((a) => `${String(a.Id)} (${String(a.State)})`).join(', ')}`);
-      if (e.active !== undefined && active.length !== e.active) problems.push(`session: expected ${e.active} active sessions, found ${active.length}`);
+      const active = await s.find('CartCheckoutSession', {
+        where: [
+          { field: 'WebCartId', op: '=', value: cartId },
+          { field: 'IsArchived', op: '=', value: false },
+        ],
+      });
+      const all = await s.find('CartCheckoutSession', {
+        where: [{ field: 'WebCartId', op: '=', value: cartId }],
+        orderBy: [{ field: 'CreatedDate', direction: 'desc' }],
+      });
+      if (e.none === true && active.length)
+        problems.push(`session: expected no active session, found ${active.map((a) => `${String(a.Id)} (${String(a.State)})`).join(', ')}`);
+      if (e.active !== undefined && active.length !== e.active)
+        problems.push(`session: expected ${e.active} active sessions, found ${active.length}`);
       const fields = (['State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived'] as const).filter((f) => e[f] !== undefined);
       if (fields.length) {
         // IsArchived: true looks at the newest session; everything else at the active one.
@@ -477,17 +562,24 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
         for (const st of states) if (st === want[k]) k++;
         ok = k === want.length;
       }
-      if (!ok) problems.push(`history: expected States ${want.join(' → ')}${exp.history.exactly ? ' exactly' : ' in order'}, observed ${states.join(' → ') || 'none'}`);
+      if (!ok)
+        problems.push(
+          `history: expected States ${want.join(' → ')}${exp.history.exactly ? ' exactly' : ' in order'}, observed ${states.join(' → ') || 'none'}`,
+        );
     }
     if (exp.totals) {
       const cartId = resolveRef(exp.totals.cart ?? '@cart');
-      const sessions = await s.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: cartId }], orderBy: [{ field: 'CreatedDate', direction: 'desc' }] });
+      const sessions = await s.find('CartCheckoutSession', {
+        where: [{ field: 'WebCartId', op: '=', value: cartId }],
+        orderBy: [{ field: 'CreatedDate', direction: 'desc' }],
+      });
       const orderId = sessions.find((x) => x.OrderId)?.OrderId;
       const order = orderId ? await s.get('Order', String(orderId)) : undefined;
       if (!order) problems.push(`totals: cart ${cartId} has no order`);
       else {
         const p = await orderTotalsProblem(engine!, order, cartId);
-        if (!!p === exp.totals.orderMatchesCart) problems.push(p ?? `totals: expected the order's totals to differ from the cart's, they are equal`);
+        if (!!p === exp.totals.orderMatchesCart)
+          problems.push(p ?? `totals: expected the order's totals to differ from the cart's, they are equal`);
       }
     }
     return problems;
@@ -535,7 +627,8 @@ const STEP_HANDLERS: { [K in StepKind]: (c: StepContext, step: StepOfKind<K>) =>
     const outcome = await c.driver.invoke(step.invoke, input, c.userOf(step.as));
     if (outcome.ok && step.save) {
       for (const [h, field] of Object.entries(step.save)) {
-        if (outcome.outputs[field] === undefined) throw new ScenarioStepError(`save: output '${field}' is missing (outputs: ${Object.keys(outcome.outputs).join(', ')})`);
+        if (outcome.outputs[field] === undefined)
+          throw new ScenarioStepError(`save: output '${field}' is missing (outputs: ${Object.keys(outcome.outputs).join(', ')})`);
         c.handles[h] = String(outcome.outputs[field]);
       }
     }
@@ -547,7 +640,14 @@ const STEP_HANDLERS: { [K in StepKind]: (c: StepContext, step: StepOfKind<K>) =>
     return { outcome };
   },
   async update(c, step) {
-    return { outcome: await c.driver.update(step.update, c.resolveRef(step.id), c.resolveDeep(step.fields) as Record<string, unknown>, c.userOf(step.as)) };
+    return {
+      outcome: await c.driver.update(
+        step.update,
+        c.resolveRef(step.id),
+        c.resolveDeep(step.fields) as Record<string, unknown>,
+        c.userOf(step.as),
+      ),
+    };
   },
   async delete(c, step) {
     return { outcome: await c.driver.remove(step.delete, c.resolveRef(step.id), c.userOf(step.as)) };
@@ -557,9 +657,21 @@ const STEP_HANDLERS: { [K in StepKind]: (c: StepContext, step: StepOfKind<K>) =>
     const cartId = c.resolveRef(l.cart ?? '@cart');
     const user = c.userOf(step.as);
     for (const add of l.add ?? []) {
-      const group = add.group ? c.resolveRef(add.group) : String((await c.engine.admin.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }], limit: 1 }))[0]?.Id ?? '');
+      const group = add.group
+        ? c.resolveRef(add.group)
+        : String(
+            (await c.engine.admin.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }], limit: 1 }))[0]?.Id ??
+              '',
+          );
       const product = await c.engine.admin.get('Product2', c.resolveRef(add.product));
-      const fields: Record<string, unknown> = { CartId: cartId, CartDeliveryGroupId: group || null, Product2Id: c.resolveRef(add.product), Quantity: add.quantity, Name: product?.Name ?? 'Item', Sku: product?.StockKeepingUnit ?? null };
+      const fields: Record<string, unknown> = {
+        CartId: cartId,
+        CartDeliveryGroupId: group || null,
+        Product2Id: c.resolveRef(add.product),
+        Quantity: add.quantity,
+        Name: product?.Name ?? 'Item',
+        Sku: product?.StockKeepingUnit ?? null,
+      };
       if (add.price !== undefined) Object.assign(fields, { SalesPrice: add.price, ListPrice: add.price });
       const out = await c.driver.create('CartItem', fields, user);
       if (!out.ok) return { outcome: out };
@@ -612,7 +724,16 @@ const STEP_HANDLERS: { [K in StepKind]: (c: StepContext, step: StepOfKind<K>) =>
       for (const [h, field] of Object.entries(step.save ?? {})) if (run[field]) c.handles[h] = String(run[field]);
       // The run's trajectory is history too: each state it reached, in order.
       for (const t of run.trajectory) {
-        c.history.push({ step: c.step, sessionId: t.sessionId, cartId: run.cartId, State: t.state, NextState: null, IsProcessing: false, IsError: t.state === 'error', IsArchived: false });
+        c.history.push({
+          step: c.step,
+          sessionId: t.sessionId,
+          cartId: run.cartId,
+          State: t.state,
+          NextState: null,
+          IsProcessing: false,
+          IsError: t.state === 'error',
+          IsArchived: false,
+        });
       }
       return { run, outcome: { ok: true, outputs: {} } };
     } catch (e) {
@@ -636,10 +757,15 @@ const STEP_HANDLERS: { [K in StepKind]: (c: StepContext, step: StepOfKind<K>) =>
       const dflt = DEFAULT_INTEGRATIONS[name];
       const p: (typeof DEFAULT_INTEGRATIONS)[string] =
         step.behaviour === 'hold'
-          ? { startCartProcessAsync: async (info, cartId, data) => (await gate, dflt ? dflt.startCartProcessAsync(info, cartId, data) : { status: 'SUCCESS' as const }) }
+          ? {
+              startCartProcessAsync: async (info, cartId, data) => (
+                await gate,
+                dflt ? dflt.startCartProcessAsync(info, cartId, data) : { status: 'SUCCESS' as const }
+              ),
+            }
           : step.behaviour === 'throw'
-          ? { startCartProcessAsync: async () => Promise.reject(new Error(message)) }
-          : { startCartProcessAsync: async () => ({ status: 'FAILED' as const, message }) };
+            ? { startCartProcessAsync: async () => Promise.reject(new Error(message)) }
+            : { startCartProcessAsync: async () => ({ status: 'FAILED' as const, message }) };
       c.overrides.set(name, p);
       c.engine.registerIntegration(name, p);
     }
@@ -647,7 +773,9 @@ const STEP_HANDLERS: { [K in StepKind]: (c: StepContext, step: StepOfKind<K>) =>
   },
   async find(c, step) {
     const rows = await c.engine.admin.find(step.find, { orderBy: [{ field: 'CreatedDate', direction: 'asc' }] });
-    const hit = rows.find((row) => Object.entries(step.where ?? {}).every(([f, m]) => checkValue(f, row[f], m as MatcherDoc, c.resolveRef).length === 0));
+    const hit = rows.find((row) =>
+      Object.entries(step.where ?? {}).every(([f, m]) => checkValue(f, row[f], m as MatcherDoc, c.resolveRef).length === 0),
+    );
     if (!hit) throw new ScenarioStepError(`find: no ${step.find} matches ${JSON.stringify(step.where ?? {})}`);
     c.handles[step.ref] = String(hit.Id);
     return {};
@@ -655,7 +783,15 @@ const STEP_HANDLERS: { [K in StepKind]: (c: StepContext, step: StepOfKind<K>) =>
   async seed(c, step) {
     // Handles the scenario knows become ids; the others are the seed's own refs.
     const known = (v: unknown): unknown =>
-      typeof v === 'string' ? (v.startsWith('@') && c.handles[v.slice(1)] ? c.handles[v.slice(1)] : v) : Array.isArray(v) ? v.map(known) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, known(x)])) : v;
+      typeof v === 'string'
+        ? v.startsWith('@') && c.handles[v.slice(1)]
+          ? c.handles[v.slice(1)]
+          : v
+        : Array.isArray(v)
+          ? v.map(known)
+          : v && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, known(x)]))
+            : v;
     const fixture = known(step.seed);
     rememberPasswords(fixture as Record<string, unknown>, c.passwords);
     try {
@@ -673,7 +809,11 @@ const STEP_HANDLERS: { [K in StepKind]: (c: StepContext, step: StepOfKind<K>) =>
   },
   async navigate(c, step) {
     const n = step.navigate;
-    const nav: NavigateRequest = { action: n.action, ...(n.answers ? { answers: c.resolveDeep(n.answers) as NavigateRequest['answers'] } : {}), ...(n.waitMs !== undefined ? { waitMs: n.waitMs } : {}) };
+    const nav: NavigateRequest = {
+      action: n.action,
+      ...(n.answers ? { answers: c.resolveDeep(n.answers) as NavigateRequest['answers'] } : {}),
+      ...(n.waitMs !== undefined ? { waitMs: n.waitMs } : {}),
+    };
     return c.driver.navigate(c.resolveRef(n.interview ?? '@interview'), nav, c.userOf(step.as));
   },
   async check() {
@@ -709,7 +849,6 @@ function stepLabel(step: StepDoc): string {
   return step.name || (STEP_LABELS[kindOf(step)] as (s: StepDoc) => string)(step);
 }
 
-
 function fixtureOf(doc: ScenarioDoc, file: string): Record<string, unknown> {
   const f = doc.fixture ?? 'demo';
   if (f === 'demo') return scenarioDemo({});
@@ -732,7 +871,11 @@ function fixtureOf(doc: ScenarioDoc, file: string): Record<string, unknown> {
  * item0…, charge0…, product0…, ground, express.
  */
 export function scenarioDemo(
-  opts: DemoOptions & { store?: Record<string, unknown>; session?: Record<string, unknown>; records?: Record<string, Record<string, unknown>[]> },
+  opts: DemoOptions & {
+    store?: Record<string, unknown>;
+    session?: Record<string, unknown>;
+    records?: Record<string, Record<string, unknown>[]>;
+  },
 ): Record<string, Record<string, unknown>[]> {
   const { store, session, records, ...shape } = opts;
   const fixture = demoFixture({ taxes: false, adjustments: false, ...shape, catalog: false });
@@ -747,7 +890,8 @@ export function scenarioDemo(
 function rememberPasswords(fixture: Record<string, unknown>, into: Map<string, string>) {
   const users = fixture.User;
   if (!Array.isArray(users)) return;
-  for (const u of users as Record<string, unknown>[]) if (typeof u.Username === 'string' && typeof u.Password === 'string') into.set(u.Username, u.Password);
+  for (const u of users as Record<string, unknown>[])
+    if (typeof u.Username === 'string' && typeof u.Password === 'string') into.set(u.Username, u.Password);
 }
 
 /** Checks a value against a matcher; returns the problems (empty when it matches). */
@@ -763,9 +907,11 @@ export function checkValue(what: string, actual: unknown, m: MatcherDoc, resolve
   const n = Number(actual);
   if (m.equals !== undefined && !same(actual, m.equals)) out.push(`${what}: expected ${show(m.equals)}, got ${show(actual)}`);
   if (m.not !== undefined && same(actual, m.not)) out.push(`${what}: expected anything but ${show(m.not)}`);
-  if (m.matches !== undefined && !new RegExp(m.matches).test(String(actual ?? ''))) out.push(`${what}: expected to match /${m.matches}/, got ${show(actual)}`);
+  if (m.matches !== undefined && !new RegExp(m.matches).test(String(actual ?? '')))
+    out.push(`${what}: expected to match /${m.matches}/, got ${show(actual)}`);
   if (m.oneOf && !m.oneOf.some((o) => same(actual, o))) out.push(`${what}: expected one of ${show(m.oneOf)}, got ${show(actual)}`);
-  if (m.exists !== undefined && (actual !== null && actual !== undefined) !== m.exists) out.push(`${what}: expected ${m.exists ? 'a value' : 'no value'}, got ${show(actual)}`);
+  if (m.exists !== undefined && (actual !== null && actual !== undefined) !== m.exists)
+    out.push(`${what}: expected ${m.exists ? 'a value' : 'no value'}, got ${show(actual)}`);
   if (m.gt !== undefined && !(n > m.gt)) out.push(`${what}: expected > ${m.gt}, got ${show(actual)}`);
   if (m.gte !== undefined && !(n >= m.gte)) out.push(`${what}: expected ≥ ${m.gte}, got ${show(actual)}`);
   if (m.lt !== undefined && !(n < m.lt)) out.push(`${what}: expected < ${m.lt}, got ${show(actual)}`);
@@ -796,16 +942,32 @@ async function dropSchemas(base: string, schemas: string[]): Promise<void> {
 
 /** A scenario file that didn't load, as a failed result. */
 function loadFailure(file: string, e: unknown): ScenarioResult {
-  const message = e instanceof ScenarioFileError ? e.problems.map((p) => `${p.line}:${p.column} ${p.field || '(file)'}: ${p.message}`).join('\n') : String(e);
+  const message =
+    e instanceof ScenarioFileError
+      ? e.problems.map((p) => `${p.line}:${p.column} ${p.field || '(file)'}: ${p.message}`).join('\n')
+      : String(e);
   const line = e instanceof ScenarioFileError ? (e.problems[0]?.line ?? 1) : 1;
-  return { file, name: file, passed: false, stepsRun: 0, stepCount: 0, failure: { step: -1, line, label: 'load', message }, history: [], durationMs: 0 };
+  return {
+    file,
+    name: file,
+    passed: false,
+    stepsRun: 0,
+    stepCount: 0,
+    failure: { step: -1, line, label: 'load', message },
+    history: [],
+    durationMs: 0,
+  };
 }
 
 /**
  * Loads and runs scenario files, `concurrency` at a time; `onResult` sees each result as it
  * finishes (for a progress line). Results come back in file order.
  */
-export async function runScenarioFiles(files: string[], opts: ScenarioRunOptions = {}, onResult?: (r: ScenarioResult, done: number, total: number) => void): Promise<ScenarioResult[]> {
+export async function runScenarioFiles(
+  files: string[],
+  opts: ScenarioRunOptions = {},
+  onResult?: (r: ScenarioResult, done: number, total: number) => void,
+): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = new Array(files.length);
   let next = 0;
   let done = 0;
@@ -831,7 +993,8 @@ export async function runScenarioFiles(files: string[], opts: ScenarioRunOptions
 /** Every stored row of every record object, keyed by object and id, for `unchanged`. */
 async function dumpAll(engine: CheckoutEngine): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const [name, rows] of Object.entries(await engine.admin.dump())) for (const row of rows) out.set(`${name} ${String(row.Id)}`, JSON.stringify(row));
+  for (const [name, rows] of Object.entries(await engine.admin.dump()))
+    for (const row of rows) out.set(`${name} ${String(row.Id)}`, JSON.stringify(row));
   return out;
 }
 

@@ -80,7 +80,12 @@ export const InterviewExpect = z.strictObject({
 /** What must hold after a step. */
 export const Expect = z.strictObject({
   success: z.boolean().optional().describe('The call succeeded (true) or failed (false)'),
-  allowError: z.boolean().optional().describe('true: the call may be refused with any declared error (never an unexpected one); the other expectations and the invariants still apply'),
+  allowError: z
+    .boolean()
+    .optional()
+    .describe(
+      'true: the call may be refused with any declared error (never an unexpected one); the other expectations and the invariants still apply',
+    ),
   error: z
     .strictObject({
       code: z.string().min(1).describe('errorCode, e.g. INVALID_OPERATION'),
@@ -90,7 +95,10 @@ export const Expect = z.strictObject({
     })
     .optional()
     .describe('The call failed with this error'),
-  outputs: z.record(z.string(), Matcher).optional().describe("outputValues of a successful action call; a finished interview's output variables"),
+  outputs: z
+    .record(z.string(), Matcher)
+    .optional()
+    .describe("outputValues of a successful action call; a finished interview's output variables"),
   interview: InterviewExpect.optional().describe('The interview after a startInterview or navigate step'),
   run: z
     .strictObject({
@@ -135,14 +143,29 @@ export const STEP_SCHEMAS = {
     fields: z.record(z.string(), z.unknown()),
     ref: z.string().min(1).optional().describe('Remember the new id under this handle'),
   }),
-  update: z.strictObject({ ...common, update: z.string().min(1).describe('Object type'), id: Ref, fields: z.record(z.string(), z.unknown()) }),
+  update: z.strictObject({
+    ...common,
+    update: z.string().min(1).describe('Object type'),
+    id: Ref,
+    fields: z.record(z.string(), z.unknown()),
+  }),
   delete: z.strictObject({ ...common, delete: z.string().min(1).describe('Object type'), id: Ref }),
   cartLines: z.strictObject({
     ...common,
     cartLines: z
       .strictObject({
         cart: Ref.optional(),
-        add: z.array(z.strictObject({ product: Ref, quantity: z.number(), group: Ref.optional(), price: z.number().optional(), ref: z.string().optional() })).optional(),
+        add: z
+          .array(
+            z.strictObject({
+              product: Ref,
+              quantity: z.number(),
+              group: Ref.optional(),
+              price: z.number().optional(),
+              ref: z.string().optional(),
+            }),
+          )
+          .optional(),
         set: z.array(z.strictObject({ item: Ref, quantity: z.number() })).optional(),
         remove: z.array(Ref).optional(),
       })
@@ -181,7 +204,9 @@ export const STEP_SCHEMAS = {
     integration: z.string().min(1).describe('Calculator name: inventory, pricing, promotions, shipping, taxes'),
     behaviour: z
       .enum(['fail', 'throw', 'hold', 'default'])
-      .describe('fail: FAILED with a message; throw: an exception; hold: the step waits (its operation stays Running) until the next integration step for this calculator; default: the built-in one again'),
+      .describe(
+        'fail: FAILED with a message; throw: an exception; hold: the step waits (its operation stays Running) until the next integration step for this calculator; default: the built-in one again',
+      ),
     message: z.string().optional(),
   }),
   find: z.strictObject({
@@ -190,12 +215,15 @@ export const STEP_SCHEMAS = {
     where: z.record(z.string(), Matcher).optional(),
     ref: z.string().min(1).describe('Remember the first matching record (oldest first) under this handle'),
   }),
-  seed: z.strictObject({ ...common, seed: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))).describe('More fixture records (type → list)') }),
+  seed: z.strictObject({
+    ...common,
+    seed: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))).describe('More fixture records (type → list)'),
+  }),
   startInterview: z.strictObject({
     ...common,
     startInterview: z
       .strictObject({
-        flow: z.string().min(1).describe('The API name of a flow loaded from the scenario\'s flowSources'),
+        flow: z.string().min(1).describe("The API name of a flow loaded from the scenario's flowSources"),
         inputs: z.record(z.string(), z.unknown()).optional().describe('Input variables by name; @handles are resolved'),
       })
       .describe('Starts a flow interview as the user and runs it to its first screen, wait, finish or error'),
@@ -207,7 +235,10 @@ export const STEP_SCHEMAS = {
       .strictObject({
         interview: Ref.optional().describe("The interview (default '@interview')"),
         action: NavigateAction,
-        answers: z.record(z.string(), z.record(z.string(), z.unknown())).optional().describe('Screen field name → output parameter → value; @handles are resolved'),
+        answers: z
+          .record(z.string(), z.record(z.string(), z.unknown()))
+          .optional()
+          .describe('Screen field name → output parameter → value; @handles are resolved'),
         waitMs: z.number().int().min(0).max(120_000).optional().describe('A Waiting interview: how long to keep re-checking (ms)'),
       })
       .describe('Navigates a flow interview as the user'),
@@ -246,8 +277,14 @@ const DemoFixture = z.strictObject({
   adjustments: z.boolean().optional(),
   sessionState: z.string().optional(),
   store: z.record(z.string(), z.unknown()).optional().describe('Extra WebStore fields, e.g. CheckoutTimeToLive'),
-  session: z.record(z.string(), z.unknown()).optional().describe('Fields of the seeded session (with sessionState), e.g. NextState, IsProcessing'),
-  records: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))).optional().describe('More records, seeded with the demo store (type → list)'),
+  session: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Fields of the seeded session (with sessionState), e.g. NextState, IsProcessing'),
+  records: z
+    .record(z.string(), z.array(z.record(z.string(), z.unknown())))
+    .optional()
+    .describe('More records, seeded with the demo store (type → list)'),
 });
 
 /** Where the records come from. */

@@ -18,7 +18,9 @@ export function describeScenarios(paths: string | string[], opts: ScenarioRunOpt
         const r = await runScenario(loadScenario(file), opts, k);
         if (!r.passed) {
           const f = r.failure!;
-          throw new Error(`${relative(process.cwd(), file)}:${f.line} step ${f.step + 1} (${f.label}):\n${f.message}\nsession history:\n${historyTable(r.history)}`);
+          throw new Error(
+            `${relative(process.cwd(), file)}:${f.line} step ${f.step + 1} (${f.label}):\n${f.message}\nsession history:\n${historyTable(r.history)}`,
+          );
         }
       });
     });

@@ -19,7 +19,12 @@ export interface FactsOps {
 }
 
 /** The checkout facts of a cart for `userId`, in one statement; `forUpdate` locks the cart (by cartId) or the session (by sessionId). */
-export async function readCheckoutFacts(ops: FactsOps, key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
+export async function readCheckoutFacts(
+  ops: FactsOps,
+  key: FactsKey,
+  userId: string,
+  opts?: { forUpdate?: boolean },
+): Promise<CheckoutFacts> {
   const bySession = 'sessionId' in key;
   const lock = !!opts?.forUpdate && ops.spec.adapter.supportsRowLocks;
   const notArchived = ops.spec.encodeBoolean(false);
@@ -28,7 +33,9 @@ export async function readCheckoutFacts(ops: FactsOps, key: FactsKey, userId: st
   const tables = { c: 'WebCart', s: 'CartCheckoutSession', o: 'BackgroundOperation', w: 'WebStore' } as const;
   const { rows } = await ops.exec(`facts ${bySession} ${lock}`, params, () => {
     const cols = sql.join(
-      Object.entries(tables).flatMap(([alias, object]) => ops.table(object).columns.map((c) => sql`${sql.ref(`${alias}.${c}`)} as ${sql.ref(`${alias}__${c}`)}`)),
+      Object.entries(tables).flatMap(([alias, object]) =>
+        ops.table(object).columns.map((c) => sql`${sql.ref(`${alias}.${c}`)} as ${sql.ref(`${alias}__${c}`)}`),
+      ),
     );
     const t = (name: string, alias: string) => sql`${sql.table(name)} as ${sql.raw(alias)}`;
     const from = bySession

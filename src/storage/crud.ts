@@ -8,7 +8,16 @@ import { CompiledQuery, sql, type Compilable, type Kysely, type QueryResult, typ
 import { allFields, STORED_OBJECTS } from '../domain/objects.js';
 import { readCheckoutFacts } from './checkout-facts.js';
 import type { DialectSpec } from './dialect.js';
-import { UniqueViolation, type CheckoutFacts, type FactsKey, type Filter, type FindOptions, type Row, type SelectPlan, type StorageOps } from './port.js';
+import {
+  UniqueViolation,
+  type CheckoutFacts,
+  type FactsKey,
+  type Filter,
+  type FindOptions,
+  type Row,
+  type SelectPlan,
+  type StorageOps,
+} from './port.js';
 import { selectRows } from './select.js';
 import { decodeRow, encodeValue, type TableInfo } from './tables.js';
 
@@ -221,7 +230,9 @@ export class KyselyOps implements StorageOps {
     const info = this.table(object);
     const params: unknown[] = [];
     const shape = `count ${object}${this.whereShape(info, where, params)}`;
-    const { rows } = await this.exec(shape, params, () => this.applyWhere(this.db.selectFrom(object).select(sql<number>`count(*)`.as('n')), info, where));
+    const { rows } = await this.exec(shape, params, () =>
+      this.applyWhere(this.db.selectFrom(object).select(sql<number>`count(*)`.as('n')), info, where),
+    );
     return Number((rows[0] as { n?: number | string } | undefined)?.n ?? 0);
   }
 
@@ -396,7 +407,10 @@ export class KyselyOps implements StorageOps {
     let n = 0;
     const chunk = this.spec.maxParams - 10;
     for (let i = 0; i < ids.length; i += chunk) {
-      const r = await this.db.deleteFrom(object).where('Id', 'in', ids.slice(i, i + chunk)).executeTakeFirst();
+      const r = await this.db
+        .deleteFrom(object)
+        .where('Id', 'in', ids.slice(i, i + chunk))
+        .executeTakeFirst();
       n += Number(r.numDeletedRows);
     }
     return n;

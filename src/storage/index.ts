@@ -22,7 +22,8 @@ export function storageBackends(): Promise<StorageBackend[]> {
     for (const folder of folders) {
       const specifier = `./${folder}/backend.js`; // resolved at run time (Node, tsx and vitest map .js to .ts in a source checkout)
       const mod = (await import(/* @vite-ignore */ specifier)) as { backend?: StorageBackend };
-      if (!mod.backend || mod.backend.name !== folder) throw new Error(`src/storage/${folder}/backend.ts must export a backend named '${folder}'`);
+      if (!mod.backend || mod.backend.name !== folder)
+        throw new Error(`src/storage/${folder}/backend.ts must export a backend named '${folder}'`);
       backends.push(mod.backend);
     }
     if (backends.filter((b) => b.fallback).length > 1) throw new Error('at most one storage backend may be the fallback');
@@ -33,7 +34,8 @@ export function storageBackends(): Promise<StorageBackend[]> {
 
 /** Opens storage for a location string. */
 export async function openStorage(location: string): Promise<Storage> {
-  if (typeof location !== 'string' || !location) throw new EngineError('INVALID_INPUT', 'storage must be ":memory:", a SQLite file path or a postgres:// URL.', ['storage']);
+  if (typeof location !== 'string' || !location)
+    throw new EngineError('INVALID_INPUT', 'storage must be ":memory:", a SQLite file path or a postgres:// URL.', ['storage']);
   const backends = await storageBackends();
   const backend = backends.find((b) => !b.fallback && b.accepts(location)) ?? backends.find((b) => b.fallback && b.accepts(location));
   if (!backend) throw new EngineError('INVALID_INPUT', `No storage backend opens '${location}'.`, ['storage']);

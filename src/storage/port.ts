@@ -44,11 +44,7 @@ export interface ColumnRef {
  * A condition of a `select`: comparisons on aliased columns, combined by AND / OR / NOT. SOQL's
  * two-valued logic: a comparison on a null column is false, and NOT of it is true.
  */
-export type Predicate =
-  | (Filter & { alias: string })
-  | { and: readonly Predicate[] }
-  | { or: readonly Predicate[] }
-  | { not: Predicate };
+export type Predicate = (Filter & { alias: string }) | { and: readonly Predicate[] } | { or: readonly Predicate[] } | { not: Predicate };
 
 /** A left join to the row a reference column names; `on` adds conditions (e.g. sharing) the joined row must meet, else its columns are null. */
 export interface SelectJoin {

@@ -9,7 +9,12 @@ import type { ColumnRef, Predicate, Row, SelectPlan } from './port.js';
 import { encodeValue, type TableInfo } from './tables.js';
 
 /** Compiles a select plan to one SQL statement (left joins, a condition tree, aggregates, grouping), runs it on `db` and decodes the rows. */
-export async function selectRows(db: Kysely<any> | Transaction<any>, spec: DialectSpec, table: (object: string) => TableInfo, plan: SelectPlan): Promise<Row[]> {
+export async function selectRows(
+  db: Kysely<any> | Transaction<any>,
+  spec: DialectSpec,
+  table: (object: string) => TableInfo,
+  plan: SelectPlan,
+): Promise<Row[]> {
   const aliases = new Map<string, TableInfo>([['t0', table(plan.object)]]);
   for (const j of plan.joins ?? []) {
     if (!/^t\d+$/.test(j.alias) || aliases.has(j.alias)) throw new Error(`bad join alias ${j.alias}`);

@@ -28,20 +28,31 @@ export function buildTableInfo(object: ObjectDef, spec: DialectSpec): TableInfo 
     encode: (v) => (v === null || v === undefined ? null : JSON.stringify(v)),
     decode: (v) => (v === null || v === undefined ? null : typeof v === 'string' ? JSON.parse(v) : v),
   };
-  const numCodec: Codec = { encode: (v) => v, decode: (v) => (v === null || v === undefined ? null : typeof v === 'number' ? v : Number(v)) };
+  const numCodec: Codec = {
+    encode: (v) => v,
+    decode: (v) => (v === null || v === undefined ? null : typeof v === 'number' ? v : Number(v)),
+  };
   const columns: string[] = [];
   for (const f of allFields(object)) {
     columns.push(f.name);
     codecs.set(
       f.name,
-      f.type === 'boolean' ? boolCodec : f.type === 'stringList' ? listCodec : ['number', 'currency', 'integer'].includes(f.type) ? numCodec : identity,
+      f.type === 'boolean'
+        ? boolCodec
+        : f.type === 'stringList'
+          ? listCodec
+          : ['number', 'currency', 'integer'].includes(f.type)
+            ? numCodec
+            : identity,
     );
   }
   for (const c of object.internal ?? []) {
     columns.push(c.name);
     codecs.set(c.name, c.type === 'integer' ? numCodec : identity);
   }
-  const decoders = [...codecs.entries()].filter(([, c]) => c !== identity).map(([k, c]) => [k, c.decode] as [string, (v: unknown) => unknown]);
+  const decoders = [...codecs.entries()]
+    .filter(([, c]) => c !== identity)
+    .map(([k, c]) => [k, c.decode] as [string, (v: unknown) => unknown]);
   return { columns, codecs, decoders };
 }
 
@@ -64,14 +75,29 @@ export async function syncSchema(db: Kysely<any>, spec: DialectSpec): Promise<vo
       await ct.execute();
     } else {
       for (const [name, type] of wanted) {
-        if (!cols.has(name)) await db.schema.alterTable(object.name).addColumn(name, sql.raw(type) as any).execute();
+        if (!cols.has(name))
+          await db.schema
+            .alterTable(object.name)
+            .addColumn(name, sql.raw(type) as any)
+            .execute();
       }
     }
     for (const idx of object.indexes ?? []) {
-      await db.schema.createIndex(`ix_${object.name}_${idx.join('_')}`).ifNotExists().on(object.name).columns([...idx]).execute();
+      await db.schema
+        .createIndex(`ix_${object.name}_${idx.join('_')}`)
+        .ifNotExists()
+        .on(object.name)
+        .columns([...idx])
+        .execute();
     }
     for (const idx of object.unique ?? []) {
-      await db.schema.createIndex(`ux_${object.name}_${idx.join('_')}`).ifNotExists().unique().on(object.name).columns([...idx]).execute();
+      await db.schema
+        .createIndex(`ux_${object.name}_${idx.join('_')}`)
+        .ifNotExists()
+        .unique()
+        .on(object.name)
+        .columns([...idx])
+        .execute();
     }
   }
 }

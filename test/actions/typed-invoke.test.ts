@@ -6,7 +6,15 @@
  * known only at run time stay untyped.
  */
 import { describe, expect, it } from 'vitest';
-import { ACTIONS, createCheckoutEngine, demo, type ActionInput, type ActionName, type CheckoutEngine, type InvocationResult } from '../../src/index.js';
+import {
+  ACTIONS,
+  createCheckoutEngine,
+  demo,
+  type ActionInput,
+  type ActionName,
+  type CheckoutEngine,
+  type InvocationResult,
+} from '../../src/index.js';
 
 /** One input of every action with every parameter set: tsc rejects a missing action, a missing parameter or an extra one. */
 const everyInput: { [A in ActionName]: Required<ActionInput<A>> } = {
@@ -84,7 +92,12 @@ describe('typed invoke', () => {
       const [again] = await engine.invokeAny('checkoutSessionAction', [{ cartId }], as);
       expect(again).toEqual(typed);
       const [refused] = await engine.invokeAny('checkoutSessionAction', [{ cartRef: cartId }], as);
-      expect(refused).toMatchObject({ isSuccess: false, outputValues: null, httpStatus: 400, errors: [{ statusCode: 'INVALID_INPUT', fields: ['cartRef'] }] });
+      expect(refused).toMatchObject({
+        isSuccess: false,
+        outputValues: null,
+        httpStatus: 400,
+        errors: [{ statusCode: 'INVALID_INPUT', fields: ['cartRef'] }],
+      });
     } finally {
       await engine.close();
     }

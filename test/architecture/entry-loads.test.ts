@@ -25,7 +25,16 @@ async function loadedPackages(script: string): Promise<Set<string>> {
     console.log(JSON.stringify([...globalThis.__resolvedUrls, ...cjs]));`;
   const { stdout } = await run(
     process.execPath,
-    ['--conditions=checkout-engine-source', '--import', 'tsx', '--import', './test/architecture/record-loads.mjs', '--input-type=module', '-e', probe],
+    [
+      '--conditions=checkout-engine-source',
+      '--import',
+      'tsx',
+      '--import',
+      './test/architecture/record-loads.mjs',
+      '--input-type=module',
+      '-e',
+      probe,
+    ],
     { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 },
   );
   const urls = JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];

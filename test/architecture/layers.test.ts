@@ -44,12 +44,17 @@ beforeAll(async () => {
     mkdirSync(dirname(join(dir, 'src', path)), { recursive: true });
     writeFileSync(join(dir, 'src', path), imports.map((i) => `import '${i}';\n`).join('') + 'export const x = 1;\n');
   }
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src'] }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src'] }),
+  );
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fixture', type: 'module', dependencies: { pg: '*', kysely: '*' } }));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const out = await run(join(ROOT, 'node_modules/.bin/depcruise'), ['src', '--config', join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'json'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 }).catch(
-    (e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }),
-  );
+  const out = await run(
+    join(ROOT, 'node_modules/.bin/depcruise'),
+    ['src', '--config', join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'json'],
+    { cwd: dir, maxBuffer: 16 * 1024 * 1024 },
+  ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   const result = JSON.parse(out.stdout) as { summary: { violations: { from: string; to: string; rule: { name: string } }[] } };
   // A package shows as its path under node_modules (the link resolves to the repository's).
   const under = (path: string) => path.replace(/^src\//, '').replace(/^.*node_modules\//, 'node_modules/');
@@ -87,7 +92,13 @@ describe('the floor rules (.dependency-cruiser.cjs)', () => {
   });
 
   it('let every downward import of the same tree through', () => {
-    const allowed = ['actions/run.ts → engine/core.ts', 'engine/core.ts → integrations/calc.ts', 'http/server.ts → engine/engine.ts', 'machines/session.ts → domain/rule.ts', 'index.ts → http/server.ts'];
+    const allowed = [
+      'actions/run.ts → engine/core.ts',
+      'engine/core.ts → integrations/calc.ts',
+      'http/server.ts → engine/engine.ts',
+      'machines/session.ts → domain/rule.ts',
+      'index.ts → http/server.ts',
+    ];
     for (const edge of allowed) expect(violations.filter((v) => v.endsWith(edge) && !v.startsWith('no-circular'))).toEqual([]);
   });
 });

@@ -20,7 +20,12 @@ describe('editDistance', () => {
   });
 
   it('is symmetric', () => {
-    for (const [a, b] of [['inspect', 'inpsect'], ['viz', 'vis'], ['--log-level', '--loglevel'], ['run', 'sessions']] as const) {
+    for (const [a, b] of [
+      ['inspect', 'inpsect'],
+      ['viz', 'vis'],
+      ['--log-level', '--loglevel'],
+      ['run', 'sessions'],
+    ] as const) {
       expect(editDistance(a, b)).toBe(editDistance(b, a));
     }
   });
@@ -54,7 +59,10 @@ describe('didYouMean', () => {
 describe('parseOptions', () => {
   const options = { port: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
   it('parses known options and positionals', () => {
-    expect(parseOptions(['list', '--port', '8', '--json'], options)).toMatchObject({ values: { port: '8', json: true }, positionals: ['list'] });
+    expect(parseOptions(['list', '--port', '8', '--json'], options)).toMatchObject({
+      values: { port: '8', json: true },
+      positionals: ['list'],
+    });
   });
 
   it('an unknown option is a usage error naming the closest known one', () => {

@@ -152,42 +152,52 @@ describe('checkout-engine CLI', () => {
     const [help, bad] = await Promise.all([run(['serve', '--help']), run(['serve', '--flow', 'salesforce-everything'])]);
     expect(help.stdout).toContain('--flow <name>');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("--flow must be one of default, salesforce-reentrant, salesforce-main, salesforce-main-checkout; got 'salesforce-everything'.");
+    expect(bad.stderr).toContain(
+      "--flow must be one of default, salesforce-reentrant, salesforce-main, salesforce-main-checkout; got 'salesforce-everything'.",
+    );
   });
 
-  for (const backend of ['sqlite', 'postgres'] as const) it(`seeds a fixture file and lists and shows sessions (${backend})`, async () => {
-    const db = backend === 'sqlite' ? join(dir, 'seeded.db') : freshPgUrl();
-    const fixture = join(dir, `store-${backend}.yaml`);
-    writeFileSync(fixture, stringify(demoFixture({ sessionState: 'checkoutSummary' })));
-    const seeded = await run(['seed', fixture, '--db', db]);
-    expect(seeded.code, seeded.stderr).toBe(0);
-    const handles = JSON.parse(seeded.stdout) as Record<string, string>;
-    expect(handles.cart).toMatch(/^0a6/);
+  for (const backend of ['sqlite', 'postgres'] as const)
+    it(`seeds a fixture file and lists and shows sessions (${backend})`, async () => {
+      const db = backend === 'sqlite' ? join(dir, 'seeded.db') : freshPgUrl();
+      const fixture = join(dir, `store-${backend}.yaml`);
+      writeFileSync(fixture, stringify(demoFixture({ sessionState: 'checkoutSummary' })));
+      const seeded = await run(['seed', fixture, '--db', db]);
+      expect(seeded.code, seeded.stderr).toBe(0);
+      const handles = JSON.parse(seeded.stdout) as Record<string, string>;
+      expect(handles.cart).toMatch(/^0a6/);
 
-    const again = await run(['seed', fixture, '--db', db]);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain('INVALID_FIXTURE');
-    const missing = await run(['seed', join(dir, 'nope.yaml'), '--db', db]);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('nope.yaml');
+      const again = await run(['seed', fixture, '--db', db]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('INVALID_FIXTURE');
+      const missing = await run(['seed', join(dir, 'nope.yaml'), '--db', db]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('nope.yaml');
 
-    const [list, listJson, show, showJson] = await Promise.all([
-      run(['sessions', 'list', '--db', db]),
-      run(['sessions', 'list', '--json', '--db', db]),
-      run(['sessions', 'show', handles.session!, '--db', db]),
-      run(['sessions', 'show', handles.session!, '--json', '--db', db]),
-    ]);
-    expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(new RegExp(`${handles.session}\\s+${handles.cart}\\s+checkoutSummary`));
-    expect(JSON.parse(listJson.stdout)).toEqual([expect.objectContaining({ Id: handles.session, WebCartId: handles.cart, State: 'checkoutSummary' })]);
-    expect(show.stdout).toContain(`Session ${handles.session}`);
-    expect(show.stdout).toContain('Cart: Cart — Status Checkout');
-    expect(show.stdout).toContain('Order: none');
-    expect(JSON.parse(showJson.stdout)).toMatchObject({ session: { Id: handles.session }, cart: { Id: handles.cart }, order: null, validations: [] });
-    const unknownSession = await run(['sessions', 'show', '2z9000000000000', '--db', db]);
-    expect(unknownSession.code).toBe(1);
-    expect(unknownSession.stderr).toMatch(/NOT_FOUND|MALFORMED_ID/);
-  });
+      const [list, listJson, show, showJson] = await Promise.all([
+        run(['sessions', 'list', '--db', db]),
+        run(['sessions', 'list', '--json', '--db', db]),
+        run(['sessions', 'show', handles.session!, '--db', db]),
+        run(['sessions', 'show', handles.session!, '--json', '--db', db]),
+      ]);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toMatch(new RegExp(`${handles.session}\\s+${handles.cart}\\s+checkoutSummary`));
+      expect(JSON.parse(listJson.stdout)).toEqual([
+        expect.objectContaining({ Id: handles.session, WebCartId: handles.cart, State: 'checkoutSummary' }),
+      ]);
+      expect(show.stdout).toContain(`Session ${handles.session}`);
+      expect(show.stdout).toContain('Cart: Cart — Status Checkout');
+      expect(show.stdout).toContain('Order: none');
+      expect(JSON.parse(showJson.stdout)).toMatchObject({
+        session: { Id: handles.session },
+        cart: { Id: handles.cart },
+        order: null,
+        validations: [],
+      });
+      const unknownSession = await run(['sessions', 'show', '2z9000000000000', '--db', db]);
+      expect(unknownSession.code).toBe(1);
+      expect(unknownSession.stderr).toMatch(/NOT_FOUND|MALFORMED_ID/);
+    });
 
   it('runs the demo', async () => {
     const r = await run(['demo']);
@@ -215,7 +225,9 @@ describe('checkout-engine CLI', () => {
     const cart2 = /demo cart (0a6\w+)/.exec(second.out())![1]!;
     expect(cart2).not.toBe(cart1);
     const token = await login(second.url, 'admin@store.example');
-    const users = await fetch(`${second.url}/services/data/v62.0/query?q=SELECT+Id+FROM+User`, { headers: { authorization: `Bearer ${token}` } });
+    const users = await fetch(`${second.url}/services/data/v62.0/query?q=SELECT+Id+FROM+User`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(((await users.json()) as { totalSize: number }).totalSize).toBe(3);
 
     // An async operation accepted just before SIGTERM is not lost: it completes (now or after restart).
@@ -237,7 +249,9 @@ describe('checkout-engine CLI', () => {
     try {
       await engine.whenIdle();
       expect((await engine.getRecord('BackgroundOperation', operationId)).Status).toBe('Complete');
-      const orders = await engine.query('SELECT Id, Status FROM Order', { userId: (await engine.userIdByUsername('admin@store.example'))! });
+      const orders = await engine.query('SELECT Id, Status FROM Order', {
+        userId: (await engine.userIdByUsername('admin@store.example'))!,
+      });
       expect(orders.records).toHaveLength(2); // one per converted demo cart, no duplicates
     } finally {
       await engine.close();
@@ -258,7 +272,10 @@ describe('checkout-engine CLI', () => {
       const result = (await runPrintedCurl(s.out())) as any[];
       expect(result[0].isSuccess).toBe(true);
       const token = await login(s.url);
-      const q = await fetch(`${s.url}/services/data/v62.0/query?q=${encodeURIComponent("SELECT Id FROM Product2 WHERE StockKeepingUnit = 'GIZ-1'")}`, { headers: { authorization: `Bearer ${token}` } });
+      const q = await fetch(
+        `${s.url}/services/data/v62.0/query?q=${encodeURIComponent("SELECT Id FROM Product2 WHERE StockKeepingUnit = 'GIZ-1'")}`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
       expect(((await q.json()) as { totalSize: number }).totalSize).toBe(1);
     } finally {
       expect(await s.stop()).toBe(0);
@@ -300,7 +317,9 @@ async function scenarioSchemas(): Promise<string[]> {
   const c = new pg.Client({ connectionString: PG_URL });
   await c.connect();
   try {
-    const { rows } = await c.query<{ nspname: string }>(`select nspname from pg_namespace where nspname like $1 order by 1`, [`scn\\_${process.pid}\\_%`]);
+    const { rows } = await c.query<{ nspname: string }>(`select nspname from pg_namespace where nspname like $1 order by 1`, [
+      `scn\\_${process.pid}\\_%`,
+    ]);
     return rows.map((r) => r.nspname);
   } finally {
     await c.end();
@@ -337,11 +356,17 @@ describe('CLI hygiene', () => {
 
     const flag = await inProcess(['serve', '--prot', '3000']);
     expect(flag.code).toBe(2);
-    expect(flag.stderr.trimEnd().split('\n')).toEqual(["checkout-engine serve: Unknown option '--prot' (did you mean --port?).", 'Usage: checkout-engine serve [options]', "Run 'checkout-engine serve --help' for its options."]);
+    expect(flag.stderr.trimEnd().split('\n')).toEqual([
+      "checkout-engine serve: Unknown option '--prot' (did you mean --port?).",
+      'Usage: checkout-engine serve [options]',
+      "Run 'checkout-engine serve --help' for its options.",
+    ]);
 
     const sub = await inProcess(['sessions', 'lsit']);
     expect(sub.code).toBe(2);
-    expect(sub.stderr.split('\n')[0]).toBe("checkout-engine sessions: sessions takes 'list' or 'show <sessionId>', got 'lsit' (did you mean list?).");
+    expect(sub.stderr.split('\n')[0]).toBe(
+      "checkout-engine sessions: sessions takes 'list' or 'show <sessionId>', got 'lsit' (did you mean list?).",
+    );
     expect(sub.stderr).toContain('checkout-engine sessions show <sessionId>');
     expect(sub.stderr).not.toContain('--limit'); // the options table stays in --help
 
@@ -388,7 +413,9 @@ describe('CLI hygiene', () => {
     ]);
     for (const r of results) {
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toContain(`--db '${folder}' is a directory: give the database file path (e.g. ${join(folder, 'checkout-engine.db')}).`);
+      expect(r.stderr).toContain(
+        `--db '${folder}' is a directory: give the database file path (e.g. ${join(folder, 'checkout-engine.db')}).`,
+      );
       expect(r.stderr).not.toContain('SERVICE_UNAVAILABLE');
     }
     const noFolder = await inProcess(['seed', fixture, '--db', join(folder, 'missing', 'x.db')]);
@@ -402,7 +429,8 @@ describe('CLI hygiene', () => {
 
   it("run expands globs ('scenarios/**/*.yaml' finds nested files) and folder paths still work", async () => {
     const root = mkdtempSync(join(tmpdir(), 'cli-glob-'));
-    const scenario = (name: string) => `name: ${name}\nsteps:\n  - invoke: checkoutSessionAction\n    input: { cartId: '@cart' }\n    expect: { session: { active: 1 } }\n`;
+    const scenario = (name: string) =>
+      `name: ${name}\nsteps:\n  - invoke: checkoutSessionAction\n    input: { cartId: '@cart' }\n    expect: { session: { active: 1 } }\n`;
     mkdirSync(join(root, 'scenarios', 'a', 'b'), { recursive: true });
     writeFileSync(join(root, 'scenarios', 'top.yaml'), scenario('top'));
     writeFileSync(join(root, 'scenarios', 'a', 'one.yaml'), scenario('one'));
@@ -423,7 +451,15 @@ describe('CLI hygiene', () => {
 
   it('JUnit output has time= (seconds) on testsuites, testsuite and every testcase', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'cli-junit-')), 'junit.xml');
-    const r = await inProcess(['run', 'scenarios/library/errors-step-req1-invalid-cart-id.yaml', 'scenarios/library/errors-step-req3-other-account.yaml', '--reporter', 'junit', '--output', out]);
+    const r = await inProcess([
+      'run',
+      'scenarios/library/errors-step-req1-invalid-cart-id.yaml',
+      'scenarios/library/errors-step-req3-other-account.yaml',
+      '--reporter',
+      'junit',
+      '--output',
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const xml = readFileSync(out, 'utf8');
     const time = 'time="\\d+\\.\\d{3}"';
@@ -478,7 +514,12 @@ describe('CLI hygiene', () => {
         p.stderr.on('data', (d) => (stderr += d));
         p.on('close', (code) => done({ code, stdout, stderr }));
       });
-    const [help, serveHelp, viz, served] = await Promise.all([probe(['--help']), probe(['serve', '--help']), probe(['viz']), probe(['serve', '--port', '0', '--db', ':memory:'])]);
+    const [help, serveHelp, viz, served] = await Promise.all([
+      probe(['--help']),
+      probe(['serve', '--help']),
+      probe(['viz']),
+      probe(['serve', '--port', '0', '--db', ':memory:']),
+    ]);
     for (const r of [help, serveHelp, viz]) expect(JSON.parse(r.stdout), r.stderr).toEqual([]);
     // the control: running a command that opens an engine loads them, so the probe sees loads
     expect(JSON.parse(served.stdout), served.stderr).toEqual(expect.arrayContaining(['fastify', 'better-sqlite3']));

@@ -101,13 +101,23 @@ describe('checkout-engine flow', () => {
     const out = new Sink();
     const err = new Sink();
     let server: RunningServer | undefined;
-    const code = await main(['serve', '--db', ':memory:', '--port', '0', '--demo', '--flows', join(FIXTURES, 'cli'), '--log-level', 'silent'], { out, err, env: {}, onServe: (s) => (server = s) }, false);
+    const code = await main(
+      ['serve', '--db', ':memory:', '--port', '0', '--demo', '--flows', join(FIXTURES, 'cli'), '--log-level', 'silent'],
+      { out, err, env: {}, onServe: (s) => (server = s) },
+      false,
+    );
     expect(code).toBe(0);
     try {
       const login = await fetch(`${server!.url}/services/oauth2/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'password', client_id: 'x', client_secret: 'y', username: 'buyer@acme.example', password: 'demo-password-1' }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'password',
+          client_id: 'x',
+          client_secret: 'y',
+          username: 'buyer@acme.example',
+          password: 'demo-password-1',
+        }).toString(),
       });
       const { access_token } = (await login.json()) as { access_token: string };
       const cartId = /demo cart (\w{18})/.exec(out.text)?.[1];

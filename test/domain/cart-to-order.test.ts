@@ -54,16 +54,69 @@ describe('mapCartToOrder', () => {
     BillingCountry: 'FR',
   };
   const groups = [
-    { Id: 'g1', Name: 'Dock', DeliverToName: 'Dock A', DeliverToStreet: '2 Quai', DeliverToCity: 'Lyon', DeliverToCountry: 'FR', DeliveryMethodId: '2DmM', ShippingInstructions: 'Back door', DesiredDeliveryDate: '2026-12-01' },
+    {
+      Id: 'g1',
+      Name: 'Dock',
+      DeliverToName: 'Dock A',
+      DeliverToStreet: '2 Quai',
+      DeliverToCity: 'Lyon',
+      DeliverToCountry: 'FR',
+      DeliveryMethodId: '2DmM',
+      ShippingInstructions: 'Back door',
+      DesiredDeliveryDate: '2026-12-01',
+    },
     { Id: 'g2', Name: 'Office', DeliverToCity: 'Paris', DeliverToCountry: 'FR' },
   ];
   const items = [
-    { Id: 'i1', CartDeliveryGroupId: 'g1', Product2Id: 'p1', Name: 'Bolt', Sku: 'B-1', Type: 'Product', Quantity: 4, ListPrice: 3, SalesPrice: 2.5, AdjustmentAmount: -1, TotalLineAmount: 10, TotalPrice: 9 },
-    { Id: 'i2', CartDeliveryGroupId: 'g2', Product2Id: 'p2', Name: 'Nut', Type: 'Product', Quantity: 1, ListPrice: 5, SalesPrice: null, AdjustmentAmount: 0, TotalLineAmount: 5, TotalPrice: 5 },
-    { Id: 'i3', CartDeliveryGroupId: 'g1', Name: 'Shipping', Type: 'Charge', Quantity: 1, SalesPrice: 7, AdjustmentAmount: 0, TotalLineAmount: 7, TotalPrice: 7 },
+    {
+      Id: 'i1',
+      CartDeliveryGroupId: 'g1',
+      Product2Id: 'p1',
+      Name: 'Bolt',
+      Sku: 'B-1',
+      Type: 'Product',
+      Quantity: 4,
+      ListPrice: 3,
+      SalesPrice: 2.5,
+      AdjustmentAmount: -1,
+      TotalLineAmount: 10,
+      TotalPrice: 9,
+    },
+    {
+      Id: 'i2',
+      CartDeliveryGroupId: 'g2',
+      Product2Id: 'p2',
+      Name: 'Nut',
+      Type: 'Product',
+      Quantity: 1,
+      ListPrice: 5,
+      SalesPrice: null,
+      AdjustmentAmount: 0,
+      TotalLineAmount: 5,
+      TotalPrice: 5,
+    },
+    {
+      Id: 'i3',
+      CartDeliveryGroupId: 'g1',
+      Name: 'Shipping',
+      Type: 'Charge',
+      Quantity: 1,
+      SalesPrice: 7,
+      AdjustmentAmount: 0,
+      TotalLineAmount: 7,
+      TotalPrice: 7,
+    },
   ];
   const taxes = [
-    { Id: 't1', CartItemId: 'i1', Name: 'VAT', Amount: 1.8, TaxRate: 0.2, TaxType: 'Actual', TaxCalculationDate: '2026-11-25T00:00:00.000Z' },
+    {
+      Id: 't1',
+      CartItemId: 'i1',
+      Name: 'VAT',
+      Amount: 1.8,
+      TaxRate: 0.2,
+      TaxType: 'Actual',
+      TaxCalculationDate: '2026-11-25T00:00:00.000Z',
+    },
     { Id: 't2', CartItemId: 'i3', Name: 'VAT', Amount: 1.4, TaxRate: 0.2, TaxType: 'Estimated' },
   ];
   // The order line's product fields come from the Product2 records, not from the cart line's Name and Sku.
@@ -127,7 +180,9 @@ describe('mapCartToOrder', () => {
   });
 
   it('totals equal the cart’s roll-ups', () => {
-    const cartTotals = rollUpCart(items.map((i) => ({ ...i, TotalLineTaxAmount: taxes.filter((t) => t.CartItemId === i.Id).reduce((s, t) => s + t.Amount, 0) })));
+    const cartTotals = rollUpCart(
+      items.map((i) => ({ ...i, TotalLineTaxAmount: taxes.filter((t) => t.CartItemId === i.Id).reduce((s, t) => s + t.Amount, 0) })),
+    );
     expect(d.order).toMatchObject({
       TotalAdjustedProductAmount: cartTotals.TotalProductAmount,
       TotalAdjustedDeliveryAmount: cartTotals.TotalChargeAmount,
@@ -142,9 +197,23 @@ describe('mapCartToOrder', () => {
 describe('mapCartToOrder carries the object reference fields', () => {
   const ctx = { now: new Date('2026-11-25T12:30:00Z'), orderReferenceNumber: 'REF', mintId: (o: string) => `${o}#1` };
   const geo = { Latitude: 45.764, Longitude: 4.8357, GeocodeAccuracy: 'Address' };
-  const cart = { Id: '0a6C', AccountId: '001A', WebStoreId: '0ZES', ...Object.fromEntries(Object.entries(geo).map(([k, v]) => [`Billing${k}`, v])) };
-  const groups = [{ Id: 'g1', CompanyName: 'Acme SARL', DeliverToCity: 'Lyon', ...Object.fromEntries(Object.entries(geo).map(([k, v]) => [`DeliverTo${k}`, v])) }];
-  const items = [{ Id: 'i1', CartDeliveryGroupId: 'g1', Type: 'Product', Quantity: 1, SalesPrice: 10, TotalLineAmount: 10, TotalPrice: 10 }];
+  const cart = {
+    Id: '0a6C',
+    AccountId: '001A',
+    WebStoreId: '0ZES',
+    ...Object.fromEntries(Object.entries(geo).map(([k, v]) => [`Billing${k}`, v])),
+  };
+  const groups = [
+    {
+      Id: 'g1',
+      CompanyName: 'Acme SARL',
+      DeliverToCity: 'Lyon',
+      ...Object.fromEntries(Object.entries(geo).map(([k, v]) => [`DeliverTo${k}`, v])),
+    },
+  ];
+  const items = [
+    { Id: 'i1', CartDeliveryGroupId: 'g1', Type: 'Product', Quantity: 1, SalesPrice: 10, TotalLineAmount: 10, TotalPrice: 10 },
+  ];
   const taxes = [
     { Id: 't1', CartItemId: 'i1', Name: 'VAT', Amount: 2, TaxRate: 0.2, TaxType: 'Actual', TaxCalculationDate: '2026-11-24T23:00:00.000Z' },
     { Id: 't2', CartItemId: 'i1', Name: 'Eco', Amount: 0.5, TaxType: 'Estimated' },
@@ -153,7 +222,12 @@ describe('mapCartToOrder carries the object reference fields', () => {
 
   it('billing and delivery geolocation, and the delivery company name', () => {
     expect(d.order).toMatchObject({ BillingLatitude: 45.764, BillingLongitude: 4.8357, BillingGeocodeAccuracy: 'Address' });
-    expect(d.deliveryGroups[0]).toMatchObject({ DeliverToLatitude: 45.764, DeliverToLongitude: 4.8357, DeliverToGeocodeAccuracy: 'Address', DeliverToCompanyName: 'Acme SARL' });
+    expect(d.deliveryGroups[0]).toMatchObject({
+      DeliverToLatitude: 45.764,
+      DeliverToLongitude: 4.8357,
+      DeliverToGeocodeAccuracy: 'Address',
+      DeliverToCompanyName: 'Acme SARL',
+    });
     expect(d.deliveryGroups[0]).not.toHaveProperty('CompanyName');
   });
 

@@ -13,10 +13,36 @@ import {
 import { ERRORS } from '../../src/errors.js';
 
 const ALL: Computation[] = ['inventory', 'pricing', 'promotions', 'shipping', 'taxes'];
-const group = { Id: 'g1', Name: 'Dock', DeliverToStreet: '1 Harbor Way', DeliverToCity: 'Oakland', DeliverToCountry: 'US', DeliveryMethodId: 'm1' };
+const group = {
+  Id: 'g1',
+  Name: 'Dock',
+  DeliverToStreet: '1 Harbor Way',
+  DeliverToCity: 'Oakland',
+  DeliverToCountry: 'US',
+  DeliveryMethodId: 'm1',
+};
 const items = [
-  { Id: 'i1', Type: 'Product', Product2Id: 'p1', Quantity: 2, SalesPrice: 10, ListPrice: 12, AdjustmentAmount: 0, TotalPrice: 20, CartDeliveryGroupId: 'g1' },
-  { Id: 'i2', Type: 'Charge', Quantity: 1, SalesPrice: 9.99, ListPrice: 9.99, AdjustmentAmount: 0, TotalPrice: 9.99, CartDeliveryGroupId: 'g1' },
+  {
+    Id: 'i1',
+    Type: 'Product',
+    Product2Id: 'p1',
+    Quantity: 2,
+    SalesPrice: 10,
+    ListPrice: 12,
+    AdjustmentAmount: 0,
+    TotalPrice: 20,
+    CartDeliveryGroupId: 'g1',
+  },
+  {
+    Id: 'i2',
+    Type: 'Charge',
+    Quantity: 1,
+    SalesPrice: 9.99,
+    ListPrice: 9.99,
+    AdjustmentAmount: 0,
+    TotalPrice: 9.99,
+    CartDeliveryGroupId: 'g1',
+  },
 ];
 const taxes = [{ Id: 't1', CartItemId: 'i1', Amount: 1.6 }];
 
@@ -66,12 +92,18 @@ describe('completion invariants (pure)', () => {
   it('lines-in-groups: a line naming a deleted group, or none', () => {
     expect(broken(good('activate', { groups: [] }))).toBe('lines-in-groups');
     const orphan = [...items, { Id: 'i3', Type: 'Product', Product2Id: 'p2', Quantity: 1, CartDeliveryGroupId: null }];
-    expect(firstBrokenInvariant(good('cartToOrder', { items: orphan }))).toMatchObject({ invariant: { id: 'lines-in-groups' }, problem: { relatedEntityId: 'i3' } });
+    expect(firstBrokenInvariant(good('cartToOrder', { items: orphan }))).toMatchObject({
+      invariant: { id: 'lines-in-groups' },
+      problem: { relatedEntityId: 'i3' },
+    });
   });
 
   it("line-quantity-scale: a quantity with more decimals than its product's QuantityScale", () => {
     const half = [{ ...items[0]!, Quantity: 1.5 }, items[1]!];
-    expect(firstBrokenInvariant(good('cartToOrder', { items: half }))).toMatchObject({ invariant: { id: 'line-quantity-scale' }, problem: { relatedEntityId: 'i1' } });
+    expect(firstBrokenInvariant(good('cartToOrder', { items: half }))).toMatchObject({
+      invariant: { id: 'line-quantity-scale' },
+      problem: { relatedEntityId: 'i1' },
+    });
     const byWeight = new Map([['p1', { Id: 'p1', Name: 'Rope', StockKeepingUnit: 'R-1', QuantityScale: 1 }]]);
     expect(firstBrokenInvariant(good('cartToOrder', { items: half, products: byWeight }))?.invariant.id).not.toBe('line-quantity-scale');
   });
@@ -79,7 +111,10 @@ describe('completion invariants (pure)', () => {
   it('line-not-free-by-rounding: a priced line whose amount rounds to 0.00', () => {
     const tiny = [{ ...items[0]!, Quantity: 0.01, SalesPrice: 0.49 }, items[1]!];
     const fine = new Map([['p1', { Id: 'p1', Name: 'Grain', StockKeepingUnit: 'G-1', QuantityScale: 2 }]]);
-    expect(firstBrokenInvariant(good('activate', { items: tiny, products: fine }))).toMatchObject({ invariant: { id: 'line-not-free-by-rounding' }, problem: { relatedEntityId: 'i1' } });
+    expect(firstBrokenInvariant(good('activate', { items: tiny, products: fine }))).toMatchObject({
+      invariant: { id: 'line-not-free-by-rounding' },
+      problem: { relatedEntityId: 'i1' },
+    });
     const free = [{ ...items[0]!, Quantity: 0.01, SalesPrice: 0 }, items[1]!];
     expect(firstBrokenInvariant(good('activate', { items: free, products: fine }))?.invariant.id).not.toBe('line-not-free-by-rounding');
   });
@@ -107,14 +142,23 @@ describe('completion invariants (pure)', () => {
     // A deleted tax line makes taxes stale only.
     expect(firstBrokenInvariant({ ...f, taxes: [] })?.problem.detail).toMatch(/^taxes was not computed/);
     // A moved address makes shipping and taxes stale.
-    expect(firstBrokenInvariant({ ...f, groups: [{ ...group, DeliverToStreet: '2 Other St' }] })?.problem.detail).toMatch(/^shipping, taxes were/);
+    expect(firstBrokenInvariant({ ...f, groups: [{ ...group, DeliverToStreet: '2 Other St' }] })?.problem.detail).toMatch(
+      /^shipping, taxes were/,
+    );
     // Never stamped.
     expect(broken({ ...f, stamps: {} })).toBe('computations-current');
     // A flow that computes nothing itself (the store's own code) asks for no stamp.
     expect(broken({ ...f, stamps: {}, flowComputes: [] })).toBeNull();
     // The digest ignores row order and reads numbers the same whatever their stored form.
     expect(computationDigest('taxes', [...items].reverse(), [group], taxes)).toBe(computationDigest('taxes', items, [group], taxes));
-    expect(computationDigest('inventory', items.map((i) => ({ ...i, Quantity: String(i.Quantity) })), [], [])).toBe(computationDigest('inventory', items, [], []));
+    expect(
+      computationDigest(
+        'inventory',
+        items.map((i) => ({ ...i, Quantity: String(i.Quantity) })),
+        [],
+        [],
+      ),
+    ).toBe(computationDigest('inventory', items, [], []));
   });
 
   it('stock-held: tracked lines need their quantity held; a flow without an inventory step needs it available at Cart to Order', () => {
@@ -124,7 +168,15 @@ describe('completion invariants (pure)', () => {
     expect(broken(good('activate', { holds: [], inventories: [] }))).toBeNull();
     const noStep = ALL.filter((c) => c !== 'inventory');
     expect(broken(good('cartToOrder', { holds: [], flowComputes: noStep }))).toBeNull();
-    expect(broken(good('cartToOrder', { holds: [], flowComputes: noStep, inventories: [{ Id: 'inv1', Product2Id: 'p1', QuantityAvailable: 5, QuantityReserved: 4 }] }))).toBe('stock-held');
+    expect(
+      broken(
+        good('cartToOrder', {
+          holds: [],
+          flowComputes: noStep,
+          inventories: [{ Id: 'inv1', Product2Id: 'p1', QuantityAvailable: 5, QuantityReserved: 4 }],
+        }),
+      ),
+    ).toBe('stock-held');
     expect(broken(good('activate', { holds: [], flowComputes: noStep }))).toBe('stock-held');
   });
 
@@ -161,7 +213,12 @@ describe('docs/guarantees.md lists the completion invariants', () => {
       .trim()
       .split('\n')
       .slice(2)
-      .map((l) => l.split('|').slice(1, -1).map((c) => c.trim().replace(/`/g, '')));
+      .map((l) =>
+        l
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim().replace(/`/g, '')),
+      );
     expect(rows).toEqual(COMPLETION_INVARIANTS.map((i) => [i.id, i.name, i.when.join(', '), ERRORS[i.error].code]));
   });
 });

@@ -245,12 +245,9 @@ describe('isId', () => {
     }
   });
 
-  it.each([42, null, undefined, '', 'abc', '0015000000VALD!', '0015000000VALDtAAE', '0015000000VALDtaap'])(
-    'rejects %j',
-    (value) => {
-      expect(isId(value)).toBe(false);
-    },
-  );
+  it.each([42, null, undefined, '', 'abc', '0015000000VALD!', '0015000000VALDtAAE', '0015000000VALDtaap'])('rejects %j', (value) => {
+    expect(isId(value)).toBe(false);
+  });
 
   it('narrows unknown to string', () => {
     const value: unknown = '0015000000VALDtAAP';

@@ -44,7 +44,9 @@ describe('money: the float traps', () => {
   it('rounds half away from zero in decimal: 1.005 → 1.01, 2.675 → 2.68, 1.255 → 1.26', () => {
     expect(Math.round(1.005 * 100) / 100).toBe(1); // what float rounding gives
     expect((2.675).toFixed(2)).toBe('2.67'); // and toFixed
-    expect([roundMoney(1.005), roundMoney(2.675), roundMoney(1.255), roundMoney(0.125), roundMoney(10)]).toEqual([1.01, 2.68, 1.26, 0.13, 10]);
+    expect([roundMoney(1.005), roundMoney(2.675), roundMoney(1.255), roundMoney(0.125), roundMoney(10)]).toEqual([
+      1.01, 2.68, 1.26, 0.13, 10,
+    ]);
     expect([roundMoney(-1.005), roundMoney(-0.125), roundMoney(-0.001), roundMoney(-0.004)]).toEqual([-1.01, -0.13, 0, 0]);
     expect(Object.is(roundMoney(-0.001), 0)).toBe(true); // never -0
     expect(roundMoney('1.005')).toBe(1.01);
@@ -98,7 +100,10 @@ describe('money: splits', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 10 ** 9 }).map((c) => c / 100),
-        fc.array(fc.integer({ min: 0, max: 10 ** 9 }).map((c) => c / 100), { minLength: 1, maxLength: 40 }),
+        fc.array(
+          fc.integer({ min: 0, max: 10 ** 9 }).map((c) => c / 100),
+          { minLength: 1, maxLength: 40 },
+        ),
         fc.nat(),
         (total, bases, pick) => {
           const shares = spreadMoney(total, bases, pick % bases.length);
@@ -186,11 +191,19 @@ describe('money: the whole-cents fast path agrees with decimal.js', () => {
   const ref = {
     round: (x: number) => Number(new Decimal(x).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toString()) || 0,
     mul: (a: number, b: number) => Number(new Decimal(a).times(new Decimal(b)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toString()) || 0,
-    sum: (xs: number[]) => Number(xs.reduce((s, x) => s.plus(new Decimal(x).toDecimalPlaces(2, Decimal.ROUND_HALF_UP)), new Decimal(0)).toString()) || 0,
+    sum: (xs: number[]) =>
+      Number(xs.reduce((s, x) => s.plus(new Decimal(x).toDecimalPlaces(2, Decimal.ROUND_HALF_UP)), new Decimal(0)).toString()) || 0,
   };
   // Whole cents, and values with up to 6 decimals (computed prices, rates) up to 15 digits.
-  const anyAmount = fc.oneof(amount, fc.integer({ min: -(10 ** 15), max: 10 ** 15 }).map((c) => c / 1e6), fc.integer({ min: -(10 ** 9), max: 10 ** 9 }).map((c) => c / 1000));
-  const quantity = fc.oneof(fc.integer({ min: 1, max: 10 ** 6 }), fc.integer({ min: 1, max: 10 ** 6 }).map((q) => q / 100));
+  const anyAmount = fc.oneof(
+    amount,
+    fc.integer({ min: -(10 ** 15), max: 10 ** 15 }).map((c) => c / 1e6),
+    fc.integer({ min: -(10 ** 9), max: 10 ** 9 }).map((c) => c / 1000),
+  );
+  const quantity = fc.oneof(
+    fc.integer({ min: 1, max: 10 ** 6 }),
+    fc.integer({ min: 1, max: 10 ** 6 }).map((q) => q / 100),
+  );
 
   it('for rounding, products and sums of any amounts', () => {
     fc.assert(
@@ -198,7 +211,14 @@ describe('money: the whole-cents fast path agrees with decimal.js', () => {
         expect(roundMoney(a)).toBe(ref.round(a));
         expect(multiplyMoney(a, q)).toBe(ref.mul(a, q));
         expect(sumMoney(xs)).toBe(ref.sum(xs));
-        expect(addMoney(...xs)).toBe(Number(xs.reduce((s, x) => s.plus(new Decimal(x)), new Decimal(0)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toString()) || 0);
+        expect(addMoney(...xs)).toBe(
+          Number(
+            xs
+              .reduce((s, x) => s.plus(new Decimal(x)), new Decimal(0))
+              .toDecimalPlaces(2, Decimal.ROUND_HALF_UP)
+              .toString(),
+          ) || 0,
+        );
       }),
       { numRuns: 500 },
     );

@@ -38,7 +38,9 @@ describe('Quantity', () => {
     for (const mode of ['create', 'update', 'seed'] as const) {
       const r = refusal('CartItem', { Quantity: q }, mode);
       expect(r).toMatchObject({ code: 'NUMBER_OUTSIDE_VALID_RANGE', status: 400, fields: ['Quantity'] });
-      expect(r.message).toMatch(/^Value outside of valid range on numeric field: CartItem\.Quantity: .* \(must be a finite number greater than 0 and at most 9999999999999\.99\)\.$/);
+      expect(r.message).toMatch(
+        /^Value outside of valid range on numeric field: CartItem\.Quantity: .* \(must be a finite number greater than 0 and at most 9999999999999\.99\)\.$/,
+      );
     }
   });
 
@@ -95,7 +97,10 @@ describe('currency', () => {
       AdjustmentAmount: -0.13,
     });
     expect(validateFields('PricebookEntry', { UnitPrice: 12.3456 }, 'update')).toEqual({ UnitPrice: 12.35 });
-    expect(validateFields('CartItem', { SalesPrice: -MAX_MONEY, AdjustmentAmount: -0.001 }, 'update')).toEqual({ SalesPrice: -MAX_MONEY, AdjustmentAmount: 0 });
+    expect(validateFields('CartItem', { SalesPrice: -MAX_MONEY, AdjustmentAmount: -0.001 }, 'update')).toEqual({
+      SalesPrice: -MAX_MONEY,
+      AdjustmentAmount: 0,
+    });
   });
 
   it('any finite number is either refused or stored with at most 2 decimals inside the range', () => {
@@ -132,7 +137,8 @@ describe('plain numbers and percentages', () => {
       }
       expect(validateFields(type, { [field]: 0.0825 }, 'update')).toEqual({ [field]: 0.0825 });
       // Store settings (issue 17): a rate, a discount, stock on hand are never negative.
-      if (type !== 'CartTax') expect(refusal(type, { [field]: -0.0825 })).toMatchObject({ code: 'NUMBER_OUTSIDE_VALID_RANGE', status: 400, fields: [field] });
+      if (type !== 'CartTax')
+        expect(refusal(type, { [field]: -0.0825 })).toMatchObject({ code: 'NUMBER_OUTSIDE_VALID_RANGE', status: 400, fields: [field] });
     }
     expect(describeRange(numberRange(findField('CartTax', 'TaxRate')!))).toBe('a finite number');
     expect(describeRange(numberRange(findField('TaxRate', 'Rate')!))).toBe('a finite number at least 0');

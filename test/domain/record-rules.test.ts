@@ -74,12 +74,19 @@ describe('store settings within their bounds', () => {
       return e instanceof EngineError ? [e.key, e.fields] : e;
     }
   };
-  it.each(['create', 'update', 'seed'] as const)('CheckoutTimeToLive: null, 0 and up to a year are taken on %s; negatives and past a year are NUMBER_OUTSIDE_VALID_RANGE', (mode) => {
-    for (const v of [null, 0, 1, 2880, CHECKOUT_TTL_MAX_MINUTES]) expect(refusal('WebStore', { Name: 'S', CheckoutTimeToLive: v }, mode)).toBeNull();
-    for (const v of [-5, -1, CHECKOUT_TTL_MAX_MINUTES + 1, 2_147_483_647]) {
-      expect(refusal('WebStore', { Name: 'S', CheckoutTimeToLive: v }, mode)).toEqual(['NUMBER_OUTSIDE_VALID_RANGE', ['CheckoutTimeToLive']]);
-    }
-  });
+  it.each(['create', 'update', 'seed'] as const)(
+    'CheckoutTimeToLive: null, 0 and up to a year are taken on %s; negatives and past a year are NUMBER_OUTSIDE_VALID_RANGE',
+    (mode) => {
+      for (const v of [null, 0, 1, 2880, CHECKOUT_TTL_MAX_MINUTES])
+        expect(refusal('WebStore', { Name: 'S', CheckoutTimeToLive: v }, mode)).toBeNull();
+      for (const v of [-5, -1, CHECKOUT_TTL_MAX_MINUTES + 1, 2_147_483_647]) {
+        expect(refusal('WebStore', { Name: 'S', CheckoutTimeToLive: v }, mode)).toEqual([
+          'NUMBER_OUTSIDE_VALID_RANGE',
+          ['CheckoutTimeToLive'],
+        ]);
+      }
+    },
+  );
 
   it('fees, tax rates, discounts and stock are never negative', () => {
     expect(refusal('OrderDeliveryMethod', { ShippingFee: -0.01 })).toEqual(['NUMBER_OUTSIDE_VALID_RANGE', ['ShippingFee']]);

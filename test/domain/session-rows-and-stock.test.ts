@@ -14,7 +14,14 @@ import { PASSING_FACTS } from '../helpers/session-fixtures.js';
 
 const flow = validateFlow(DEFAULT_FLOW);
 const machine = createCheckoutSessionMachine(flow);
-const s = (over: Partial<SessionState>): SessionState => ({ State: 'start', NextState: null, IsProcessing: false, IsError: false, IsArchived: false, ...over });
+const s = (over: Partial<SessionState>): SessionState => ({
+  State: 'start',
+  NextState: null,
+  IsProcessing: false,
+  IsError: false,
+  IsArchived: false,
+  ...over,
+});
 
 describe('sessionRowProblem', () => {
   it.each([
@@ -28,7 +35,10 @@ describe('sessionRowProblem', () => {
     [s({ State: 'complete', NextState: 'inventory', IsProcessing: true }), /can't follow State 'complete'/],
   ])('names what is wrong with %o', (row, why) => {
     expect(sessionRowProblem(row, flow)).toMatch(why);
-    expect(claimProblem(row, flow, String(row.State), 'inventory')).toMatchObject({ error: 'STATE_MISMATCH', detail: expect.stringMatching(why) });
+    expect(claimProblem(row, flow, String(row.State), 'inventory')).toMatchObject({
+      error: 'STATE_MISMATCH',
+      detail: expect.stringMatching(why),
+    });
     expect(moveProblem(row, flow, 'deliveryMethod')).toMatchObject({ error: 'INVALID_STATE_CHANGE', detail: expect.stringMatching(why) });
   });
 
@@ -44,20 +54,47 @@ describe('sessionRowProblem', () => {
   });
 
   it('an operation is in flight only while New or Running', () => {
-    expect(['New', 'Running', 'Complete', 'Error', 'Canceled', null, undefined].map(operationInFlight)).toEqual([true, true, false, false, false, false, false]);
+    expect(['New', 'Running', 'Complete', 'Error', 'Canceled', null, undefined].map(operationInFlight)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });
 
 describe('restoring a row', () => {
-  const row = (over: Record<string, unknown>) => ({ Id: '2z9S', WebCartId: '0a6C', State: 'start', NextState: null, IsProcessing: false, IsError: false, IsArchived: false, ...over });
+  const row = (over: Record<string, unknown>) => ({
+    Id: '2z9S',
+    WebCartId: '0a6C',
+    State: 'start',
+    NextState: null,
+    IsProcessing: false,
+    IsError: false,
+    IsArchived: false,
+    ...over,
+  });
 
   it('implies a state from the fields and the operation status, never from the stored snapshot', () => {
     expect(impliedStateValue(row({ State: 'taxes' }), flow, false)).toEqual({ taxes: 'idle' });
     expect(impliedStateValue(row({ State: 'complete' }), flow, false)).toBe('complete');
-    expect(impliedStateValue(row({ State: 'deliveryMethod', NextState: 'taxes', IsProcessing: true }), flow, true)).toEqual({ taxes: 'running' });
-    expect(impliedStateValue(row({ State: 'deliveryMethod', NextState: 'taxes', IsProcessing: true }), flow, false)).toEqual({ deliveryMethod: 'claimed_taxes' });
+    expect(impliedStateValue(row({ State: 'deliveryMethod', NextState: 'taxes', IsProcessing: true }), flow, true)).toEqual({
+      taxes: 'running',
+    });
+    expect(impliedStateValue(row({ State: 'deliveryMethod', NextState: 'taxes', IsProcessing: true }), flow, false)).toEqual({
+      deliveryMethod: 'claimed_taxes',
+    });
     expect(impliedStateValue(row({ State: 'shippingCost', NextState: 'taxes', IsProcessing: true }), flow, true)).toBe(UNRESTORABLE_STATE);
-    const r = row({ State: 'deliveryMethod', NextState: 'taxes', IsProcessing: true, BackgroundOperationId: '0YbO', _snapshot: '{"value":{"nowhere":"idle"}}' });
+    const r = row({
+      State: 'deliveryMethod',
+      NextState: 'taxes',
+      IsProcessing: true,
+      BackgroundOperationId: '0YbO',
+      _snapshot: '{"value":{"nowhere":"idle"}}',
+    });
     expect(restoreSnapshot(machine, r, 'Complete').value).toEqual({ deliveryMethod: 'claimed_taxes' });
     expect(restoreSnapshot(machine, r, 'Running').value).toEqual({ taxes: 'running' });
     expect(restoreSnapshot(machine, { ...r, _snapshot: 'not json' }).value).toEqual({ deliveryMethod: 'claimed_taxes' });
@@ -69,7 +106,14 @@ describe('restoring a row', () => {
   it('requirement 7 refuses an unrestorable row even when its fields name the step, and says why', () => {
     const facts: RequirementFacts = {
       ...PASSING_FACTS,
-      session: { State: 'shippingCost', NextState: 'taxes', IsProcessing: true, IsArchived: false, IsError: false, problem: "NextState 'taxes' can't follow State 'shippingCost'" },
+      session: {
+        State: 'shippingCost',
+        NextState: 'taxes',
+        IsProcessing: true,
+        IsArchived: false,
+        IsError: false,
+        problem: "NextState 'taxes' can't follow State 'shippingCost'",
+      },
     };
     const failed = firstFailedRequirement(facts, 'taxes')!;
     expect(failed.id).toBe(7);
@@ -80,9 +124,28 @@ describe('restoring a row', () => {
 
 describe('stock holds', () => {
   it('a re-run sets the hold: only differences move QuantityReserved, and dropped products give stock back', () => {
-    const current = new Map([['inv1', 3], ['inv2', 2]]);
-    expect(holdChanges(current, new Map([['inv1', 3], ['inv2', 2]]))).toEqual([]);
-    expect(holdChanges(current, new Map([['inv1', 5], ['inv3', 1]]))).toEqual([
+    const current = new Map([
+      ['inv1', 3],
+      ['inv2', 2],
+    ]);
+    expect(
+      holdChanges(
+        current,
+        new Map([
+          ['inv1', 3],
+          ['inv2', 2],
+        ]),
+      ),
+    ).toEqual([]);
+    expect(
+      holdChanges(
+        current,
+        new Map([
+          ['inv1', 5],
+          ['inv3', 1],
+        ]),
+      ),
+    ).toEqual([
       { inventoryId: 'inv1', from: 3, to: 5, delta: 2 },
       { inventoryId: 'inv2', from: 2, to: 0, delta: -2 },
       { inventoryId: 'inv3', from: 0, to: 1, delta: 1 },

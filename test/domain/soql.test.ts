@@ -83,7 +83,9 @@ describe('parseSoql: SELECT and FROM', () => {
   });
 
   it('parses COUNT(field), SUM, AVG, MIN, MAX and COUNT_DISTINCT with aliases (was refused by the old parser; Salesforce has them)', () => {
-    const q = parseSoql('SELECT Type, COUNT(Id), SUM(Quantity) total, avg(Quantity), MIN(CreatedDate), MAX(Name), COUNT_DISTINCT(Sku) FROM CartItem GROUP BY Type');
+    const q = parseSoql(
+      'SELECT Type, COUNT(Id), SUM(Quantity) total, avg(Quantity), MIN(CreatedDate), MAX(Name), COUNT_DISTINCT(Sku) FROM CartItem GROUP BY Type',
+    );
     expect(q.count).toBe(false);
     expect(q.groupBy).toEqual(['Type']);
     expect(q.select).toEqual([
@@ -108,7 +110,9 @@ describe('parseSoql: SELECT and FROM', () => {
   });
 
   it('parses one level of child subquery (was refused by the old parser)', () => {
-    const q = parseSoql("SELECT Id, (SELECT Id, Quantity FROM CartItems WHERE Type = 'Product' ORDER BY Quantity DESC LIMIT 2) FROM WebCart");
+    const q = parseSoql(
+      "SELECT Id, (SELECT Id, Quantity FROM CartItems WHERE Type = 'Product' ORDER BY Quantity DESC LIMIT 2) FROM WebCart",
+    );
     expect(q.select[1]).toEqual({
       kind: 'subquery',
       relationship: 'CartItems',
@@ -212,17 +216,45 @@ describe('parseSoql: WHERE', () => {
   });
 
   it('parses OR, NOT and parentheses into a tree (the old parser refused OR and NOT)', () => {
-    expect(parseSoql("SELECT Id FROM A WHERE (a = 1 OR b = 2) AND NOT c = 3").where).toEqual({
-      and: [{ or: [{ field: 'a', op: '=', value: 1 }, { field: 'b', op: '=', value: 2 }] }, { not: { field: 'c', op: '=', value: 3 } }],
+    expect(parseSoql('SELECT Id FROM A WHERE (a = 1 OR b = 2) AND NOT c = 3').where).toEqual({
+      and: [
+        {
+          or: [
+            { field: 'a', op: '=', value: 1 },
+            { field: 'b', op: '=', value: 2 },
+          ],
+        },
+        { not: { field: 'c', op: '=', value: 3 } },
+      ],
     });
     expect(parseSoql('SELECT Id FROM A WHERE a = 1 OR (b = 2 AND (c = 3 OR d = 4))').where).toEqual({
       or: [
         { field: 'a', op: '=', value: 1 },
-        { and: [{ field: 'b', op: '=', value: 2 }, { or: [{ field: 'c', op: '=', value: 3 }, { field: 'd', op: '=', value: 4 }] }] },
+        {
+          and: [
+            { field: 'b', op: '=', value: 2 },
+            {
+              or: [
+                { field: 'c', op: '=', value: 3 },
+                { field: 'd', op: '=', value: 4 },
+              ],
+            },
+          ],
+        },
       ],
     });
     expect(parseSoql('SELECT Id FROM A WHERE NOT (a = 1 OR b = 2) AND c = 3').where).toEqual({
-      and: [{ not: { or: [{ field: 'a', op: '=', value: 1 }, { field: 'b', op: '=', value: 2 }] } }, { field: 'c', op: '=', value: 3 }],
+      and: [
+        {
+          not: {
+            or: [
+              { field: 'a', op: '=', value: 1 },
+              { field: 'b', op: '=', value: 2 },
+            ],
+          },
+        },
+        { field: 'c', op: '=', value: 3 },
+      ],
     });
     expect(parseSoql('SELECT Id FROM A WHERE (NOT a = 1) AND b = 2').where).toEqual({
       and: [{ not: { field: 'a', op: '=', value: 1 } }, { field: 'b', op: '=', value: 2 }],
@@ -248,7 +280,7 @@ describe('parseSoql: WHERE', () => {
       expect(whereValue("''")).toBe('');
       expect(whereValue("'O\\'Brien'")).toBe("O'Brien");
       expect(whereValue("'a\\\\b'")).toBe('a\\b');
-      expect(whereValue("'say \\\"hi\\\"'")).toBe('say "hi"');
+      expect(whereValue('\'say \\"hi\\"\'')).toBe('say "hi"');
       expect(whereValue("'l1\\nl2\\tx\\r\\b\\f'")).toBe('l1\nl2\tx\r\b\f');
       expect(whereValue("'keeps  spaces and (parens), AND keywords'")).toBe('keeps  spaces and (parens), AND keywords');
       expect(whereValue("'ünï ✓'")).toBe('ünï ✓');
@@ -370,7 +402,9 @@ describe('parseSoql: WHERE', () => {
 
   describe('unsupported constructs', () => {
     it('rejects functions in WHERE', () => {
-      expect(fail('SELECT Id FROM A WHERE CALENDAR_YEAR(CreatedDate) = 2024').detail).toBe('function CALENDAR_YEAR() in WHERE is not supported');
+      expect(fail('SELECT Id FROM A WHERE CALENDAR_YEAR(CreatedDate) = 2024').detail).toBe(
+        'function CALENDAR_YEAR() in WHERE is not supported',
+      );
     });
 
     it('rejects bind variables', () => {
@@ -397,7 +431,9 @@ describe('parseSoql: WHERE', () => {
 
     it('rejects HAVING and ORDER BY an aggregate', () => {
       expect(fail('SELECT Name, COUNT(Id) FROM A GROUP BY Name HAVING COUNT(Id) > 1').detail).toBe('HAVING is not supported');
-      expect(fail('SELECT Name, COUNT(Id) FROM A GROUP BY Name ORDER BY COUNT(Id)').detail).toContain('ORDER BY a function is not supported');
+      expect(fail('SELECT Name, COUNT(Id) FROM A GROUP BY Name ORDER BY COUNT(Id)').detail).toContain(
+        'ORDER BY a function is not supported',
+      );
     });
   });
 
@@ -498,7 +534,11 @@ describe('limits, checked before parsing', () => {
 
   it('does not count parentheses inside string literals', () => {
     expect(() => checkSoqlLimits(`SELECT Id FROM A WHERE Name = '${'('.repeat(500)}\\'${'('.repeat(10)}'`)).not.toThrow();
-    expect(parseSoql(`SELECT Id FROM A WHERE Name = '${'('.repeat(500)}'`).where).toEqual({ field: 'Name', op: '=', value: '('.repeat(500) });
+    expect(parseSoql(`SELECT Id FROM A WHERE Name = '${'('.repeat(500)}'`).where).toEqual({
+      field: 'Name',
+      op: '=',
+      value: '('.repeat(500),
+    });
   });
 });
 

@@ -21,9 +21,21 @@ for (const backend of BACKENDS) {
       const opId = r!.outputValues!.backgroundOperationId as string;
       expect(await engine.getRecord('BackgroundOperation', opId)).toMatchObject({ Status: 'Complete', Error: null });
       const session = await engine.getRecord('CartCheckoutSession', ids.session!);
-      expect(session).toMatchObject({ State: 'cartToOrder', NextState: null, IsProcessing: false, IsError: false, BackgroundOperationId: opId });
+      expect(session).toMatchObject({
+        State: 'cartToOrder',
+        NextState: null,
+        IsProcessing: false,
+        IsError: false,
+        BackgroundOperationId: opId,
+      });
       const order = await engine.getRecord('Order', session.OrderId as string);
-      expect(order).toMatchObject({ Status: 'Draft', AccountId: ids.acme, OwnerId: ids.buyer, SalesStoreId: ids.store, OrderReferenceNumber: ids.session });
+      expect(order).toMatchObject({
+        Status: 'Draft',
+        AccountId: ids.acme,
+        OwnerId: ids.buyer,
+        SalesStoreId: ids.store,
+        OrderReferenceNumber: ids.session,
+      });
       await engine.close();
     });
 
@@ -54,7 +66,12 @@ for (const backend of BACKENDS) {
       await engine.invoke('cartToOrderAction', [{ cartId: ids.cart }], { userId: ids.buyer! });
       const { OrderId } = await engine.getRecord('CartCheckoutSession', ids.session!);
       const as = { userId: ids.buyer! };
-      const order = (await engine.query(`SELECT Id, Status, GrandTotalAmount, TotalTaxAmount, TotalAdjustedProductAmount, TotalAdjustedDeliveryAmount, PoNumber, BillingCity FROM Order WHERE Id = '${OrderId}'`, as)).records[0]!;
+      const order = (
+        await engine.query(
+          `SELECT Id, Status, GrandTotalAmount, TotalTaxAmount, TotalAdjustedProductAmount, TotalAdjustedDeliveryAmount, PoNumber, BillingCity FROM Order WHERE Id = '${OrderId}'`,
+          as,
+        )
+      ).records[0]!;
       expect(order).toMatchObject({
         Status: 'Draft',
         GrandTotalAmount: cart.GrandTotalAmount,
@@ -65,14 +82,24 @@ for (const backend of BACKENDS) {
         BillingCity: 'San Francisco',
       });
       expect(cart.GrandTotalAmount).toBeGreaterThan(0);
-      const groups = (await engine.query(`SELECT Id, CartDeliveryGroupId, DeliverToStreet, OrderDeliveryMethodId, DeliveryInstructions FROM OrderDeliveryGroup WHERE OrderId = '${OrderId}' ORDER BY DeliverToStreet`, as)).records;
+      const groups = (
+        await engine.query(
+          `SELECT Id, CartDeliveryGroupId, DeliverToStreet, OrderDeliveryMethodId, DeliveryInstructions FROM OrderDeliveryGroup WHERE OrderId = '${OrderId}' ORDER BY DeliverToStreet`,
+          as,
+        )
+      ).records;
       expect(groups.map((g) => [g.CartDeliveryGroupId, g.DeliverToStreet, g.OrderDeliveryMethodId])).toEqual([
         [ids.group0, '100 Harbor Way', ids.ground],
         [ids.group1, '101 Harbor Way', ids.ground],
         [ids.group2, '102 Harbor Way', ids.ground],
       ]);
       expect(groups[0]!.DeliveryInstructions).toBe('Leave at the loading dock');
-      const items = (await engine.query(`SELECT Id, Type, CartItemId, OrderDeliveryGroupId, Quantity, UnitPrice FROM OrderItem WHERE OrderId = '${OrderId}'`, as)).records;
+      const items = (
+        await engine.query(
+          `SELECT Id, Type, CartItemId, OrderDeliveryGroupId, Quantity, UnitPrice FROM OrderItem WHERE OrderId = '${OrderId}'`,
+          as,
+        )
+      ).records;
       expect(items.filter((i) => i.Type === 'Order Product')).toHaveLength(12);
       expect(items.filter((i) => i.Type === 'Delivery Charge')).toHaveLength(3);
       const groupOf = new Map(groups.map((g) => [g.Id, g.CartDeliveryGroupId]));
@@ -83,7 +110,8 @@ for (const backend of BACKENDS) {
         expect(item.UnitPrice).toBe(source.SalesPrice);
       }
       expect((await engine.query(`SELECT COUNT() FROM OrderItemTaxLineItem WHERE OrderId = '${OrderId}'`, as)).totalSize).toBe(15);
-      const adjustments = (await engine.query(`SELECT Amount, Name FROM OrderItemAdjustmentLineItem WHERE OrderId = '${OrderId}'`, as)).records;
+      const adjustments = (await engine.query(`SELECT Amount, Name FROM OrderItemAdjustmentLineItem WHERE OrderId = '${OrderId}'`, as))
+        .records;
       expect(adjustments).toHaveLength(4);
       expect(adjustments.every((a) => (a.Amount as number) < 0 && a.Name === 'Price Adjustment')).toBe(true);
       await engine.close();
@@ -144,10 +172,13 @@ for (const backend of BACKENDS) {
         const { colleague } = await engine.seed({
           User: [{ ref: 'colleague', Username: 'colleague@acme.example', AccountId: '@acme', Permissions: ['B2BCommerceIntegrator'] }],
         });
-        const call = async (userId: string) => (await engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: true }], { userId }))[0];
+        const call = async (userId: string) =>
+          (await engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: true }], { userId }))[0];
         // Without any share the colleague can't see the cart: requirement 1, as for a missing id.
         expect(errorOf(await call(colleague!))).toMatchObject({ code: 'UNKNOWN_EXCEPTION', status: 500 });
-        const { share } = await engine.seed({ WebCartShare: [{ ref: 'share', ParentId: '@cart', UserOrGroupId: '@colleague', AccessLevel: 'Read' }] });
+        const { share } = await engine.seed({
+          WebCartShare: [{ ref: 'share', ParentId: '@cart', UserOrGroupId: '@colleague', AccessLevel: 'Read' }],
+        });
         const readOnly = errorOf(await call(colleague!));
         expect(readOnly).toMatchObject({ code: 'BAD_REQUEST', status: 400 });
         expect(readOnly.message).toMatch(/User Doesn't Have Access to the Cart/);
@@ -156,7 +187,9 @@ for (const backend of BACKENDS) {
         await engine.close();
 
         const again = await engineWithClaimedCart(backend.location(), {}, { workerConcurrency: 0 });
-        const [byAdmin] = await again.engine.invoke('cartToOrderAction', [{ cartId: again.ids.cart, runAsync: true }], { userId: again.ids.admin! });
+        const [byAdmin] = await again.engine.invoke('cartToOrderAction', [{ cartId: again.ids.cart, runAsync: true }], {
+          userId: again.ids.admin!,
+        });
         expect(byAdmin!.isSuccess).toBe(true);
         await again.engine.close();
       });
@@ -186,7 +219,11 @@ for (const backend of BACKENDS) {
         const [r2] = await engine.invoke('cartToOrderAction', [{ cartId: b.cart }], { userId: b.buyer! });
         expect(errorOf(r2)).toMatchObject({ code: 'INVALID_OPERATION', status: 403 });
         expect(errorOf(r2).message).toMatch(/session isn't waiting/);
-        expect(await engine.getRecord('CartCheckoutSession', b.session!)).toMatchObject({ State: 'checkoutSummary', NextState: null, IsProcessing: false });
+        expect(await engine.getRecord('CartCheckoutSession', b.session!)).toMatchObject({
+          State: 'checkoutSummary',
+          NextState: null,
+          IsProcessing: false,
+        });
         await engine.close();
       });
 
@@ -217,9 +254,19 @@ for (const backend of BACKENDS) {
         const { engine, ids } = await engineWithClaimedCart(backend.location());
         const as = { userId: ids.buyer! };
         const before = await engine.getRecord('CartCheckoutSession', ids.session!);
-        await expect(engine.invokeAny('noSuchAction', [{ cartId: ids.cart }], as)).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
-        await expect(engine.invokeAny('cartToOrderAction', { cartId: ids.cart }, as)).rejects.toMatchObject({ code: 'INVALID_INPUT', status: 400, fields: ['inputs'] });
-        await expect(engine.invoke('cartToOrderAction', [{ cartId: ids.cart }], { userId: 'nobody' })).rejects.toMatchObject({ code: 'INVALID_SESSION_ID', status: 401 });
+        await expect(engine.invokeAny('noSuchAction', [{ cartId: ids.cart }], as)).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+          status: 404,
+        });
+        await expect(engine.invokeAny('cartToOrderAction', { cartId: ids.cart }, as)).rejects.toMatchObject({
+          code: 'INVALID_INPUT',
+          status: 400,
+          fields: ['inputs'],
+        });
+        await expect(engine.invoke('cartToOrderAction', [{ cartId: ids.cart }], { userId: 'nobody' })).rejects.toMatchObject({
+          code: 'INVALID_SESSION_ID',
+          status: 401,
+        });
         const results = await engine.invokeAny(
           'cartToOrderAction',
           ['a string', {}, { cartId: 42 }, { cartId: ids.cart, runAsync: 'yes' }, { cartId: ids.cart, coupon: 'X' }, { cartId: '' }],

@@ -46,25 +46,35 @@ describe('explicit channels', () => {
     const { ids } = made;
     const before = await engine.getHistory(ids.session!);
     // The outsider (another buyer account) can't touch the line: refused, no session event.
-    await expect(engine.updateRecord('CartItem', ids.item0!, { Quantity: 5 }, { userId: ids.outsider! })).rejects.toMatchObject({ status: expect.any(Number) });
+    await expect(engine.updateRecord('CartItem', ids.item0!, { Quantity: 5 }, { userId: ids.outsider! })).rejects.toMatchObject({
+      status: expect.any(Number),
+    });
     expect(await engine.getHistory(ids.session!)).toHaveLength(before.length);
     expect((await engine.admin.get('CartCheckoutSession', ids.session!))!.IsArchived).toBe(false);
 
     await engine.updateRecord('CartItem', ids.item0!, { Quantity: 5 }, { userId: ids.buyer! });
     const history = await engine.getHistory(ids.session!);
     const cancel = history.at(-1)!;
-    expect(cancel).toMatchObject({ accepted: true, event: { type: 'CANCEL' }, operation: 'updateRecord(CartItem)', callerId: ids.buyer, to: 'archived' });
+    expect(cancel).toMatchObject({
+      accepted: true,
+      event: { type: 'CANCEL' },
+      operation: 'updateRecord(CartItem)',
+      callerId: ids.buyer,
+      to: 'archived',
+    });
     expect(cancel.event.input).toEqual({ Quantity: 5 });
   });
 
-  it('an expired checkout met by a step action is expired in the call\'s own transaction (committed, recorded as the expiry\'s), and the call runs again on the canceled checkout', async () => {
+  it("an expired checkout met by a step action is expired in the call's own transaction (committed, recorded as the expiry's), and the call runs again on the canceled checkout", async () => {
     let offset = 0;
     const made = await engineWithClaimedCart(':memory:', { lines: 2 }, { clock: () => new Date(Date.now() + offset) });
     engine = made.engine;
     const { ids } = made;
     await engine.updateRecord('WebStore', ids.store!, { CheckoutTimeToLive: 60 }, { userId: ids.admin! });
     offset += 61 * MINUTE;
-    const { result, sql } = await statements(() => engine!.invoke('cartToOrderAction', [{ cartId: ids.cart!, runAsync: false }], { userId: ids.buyer! }));
+    const { result, sql } = await statements(() =>
+      engine!.invoke('cartToOrderAction', [{ cartId: ids.cart!, runAsync: false }], { userId: ids.buyer! }),
+    );
     // The run again finds the cart Active, no longer in checkout: a usage requirement fails.
     expect(errorOf(result[0])).toMatchObject({ code: 'INVALID_OPERATION', message: expect.stringMatching(/Requirement \d failed/) });
     // Two transactions: the first expires and commits; the second (the call again) fails and rolls back.

@@ -19,7 +19,14 @@ type Flow = 'default' | 'salesforce-reentrant' | 'salesforce-main';
 const FLOWS: Flow[] = ['default', 'salesforce-reentrant', 'salesforce-main'];
 
 /** Runs the buyer's checkout in `flow` until `point`'s action is claimed and about to be invoked; returns its input. */
-async function ready(engine: CheckoutEngine, flow: Flow, point: CompletionPoint, adminId: string, cartId: string, userId: string): Promise<Record<string, unknown>> {
+async function ready(
+  engine: CheckoutEngine,
+  flow: Flow,
+  point: CompletionPoint,
+  adminId: string,
+  cartId: string,
+  userId: string,
+): Promise<Record<string, unknown>> {
   const inv = async (action: string, input: Record<string, unknown>) => {
     const [r] = await engine.invoke(action, [input], { userId });
     expect(r!.isSuccess, `${action}: ${JSON.stringify(r!.errors)}`).toBe(true);
@@ -54,11 +61,19 @@ async function ready(engine: CheckoutEngine, flow: Flow, point: CompletionPoint,
     await write('WebCart', cartId, { PoNumber: 'PO-REENTRANT' });
     await write('CartCheckoutSession', session, { State: 'Checkout Summary' });
     await write('CartCheckoutSession', session, { State: 'Cart To Order' });
-    await inv('updateCheckoutSessionStateAction', { checkoutSessionId: session, expCurrentState: 'Cart To Order', nextState: 'Authorize Payment' });
+    await inv('updateCheckoutSessionStateAction', {
+      checkoutSessionId: session,
+      expCurrentState: 'Cart To Order',
+      nextState: 'Authorize Payment',
+    });
     if (point === 'cartToOrder') return { cartId };
     await inv('cartToOrderAction', { cartId });
     await write('CartCheckoutSession', session, { State: 'Activate Order' });
-    await inv('updateCheckoutSessionStateAction', { checkoutSessionId: session, expCurrentState: 'Activate Order', nextState: 'Order Confirmation' });
+    await inv('updateCheckoutSessionStateAction', {
+      checkoutSessionId: session,
+      expCurrentState: 'Activate Order',
+      nextState: 'Order Confirmation',
+    });
     return { cartId };
   }
   await write('CartCheckoutSession', session, { State: 'Pre-Pricing', NextState: 'Post-Pricing' });
@@ -67,7 +82,11 @@ async function ready(engine: CheckoutEngine, flow: Flow, point: CompletionPoint,
   await inv('calcCartPromotionsAction', { cartId });
   const [method] = await rows(engine, 'OrderDeliveryMethod', { IsActive: true });
   for (const group of await rows(engine, 'CartDeliveryGroup', { CartId: cartId })) {
-    await engine.createRecord('CartDeliveryGroupMethod', { CartDeliveryGroupId: group.Id, WebCartId: cartId, DeliveryMethodId: method!.Id, Name: String(method!.Name), ShippingFee: 10 }, { userId: adminId });
+    await engine.createRecord(
+      'CartDeliveryGroupMethod',
+      { CartDeliveryGroupId: group.Id, WebCartId: cartId, DeliveryMethodId: method!.Id, Name: String(method!.Name), ShippingFee: 10 },
+      { userId: adminId },
+    );
   }
   await inv('setCheckoutDeliveryMethod', { cartId, deliveryMethodId: method!.Id });
   await write('WebCart', cartId, { PoNumber: 'PO-MAIN' });
@@ -79,7 +98,10 @@ async function ready(engine: CheckoutEngine, flow: Flow, point: CompletionPoint,
 }
 
 /** The cart's first product line, or its order's once the checkout made one. */
-async function productLine(engine: CheckoutEngine, cartId: string): Promise<{ object: 'CartItem' | 'OrderItem'; line: Record<string, unknown> }> {
+async function productLine(
+  engine: CheckoutEngine,
+  cartId: string,
+): Promise<{ object: 'CartItem' | 'OrderItem'; line: Record<string, unknown> }> {
   const [session] = await rows(engine, 'CartCheckoutSession', { WebCartId: cartId, IsArchived: false });
   if (session?.OrderId) {
     const [line] = await rows(engine, 'OrderItem', { OrderId: session.OrderId, Type: 'Order Product' });
@@ -104,12 +126,18 @@ const BREAKS: Record<string, (engine: CheckoutEngine, cartId: string) => Promise
     const { object, line } = await productLine(engine, cartId);
     await engine.core.storage.transaction(async (tx) => {
       await tx.update('Product2', String(line.Product2Id), { QuantityScale: 2 });
-      await tx.update(object, String(line.Id), object === 'OrderItem' ? { Quantity: 0.01, UnitPrice: 0.49 } : { Quantity: 0.01, SalesPrice: 0.49 });
+      await tx.update(
+        object,
+        String(line.Id),
+        object === 'OrderItem' ? { Quantity: 0.01, UnitPrice: 0.49 } : { Quantity: 0.01, SalesPrice: 0.49 },
+      );
     });
   },
   'ship-to-address': async (engine, cartId) => {
     const [g] = await rows(engine, 'CartDeliveryGroup', { CartId: cartId });
-    await engine.core.storage.transaction((tx) => tx.update('CartDeliveryGroup', String(g!.Id), { DeliverToStreet: null, DeliverToCountry: null }));
+    await engine.core.storage.transaction((tx) =>
+      tx.update('CartDeliveryGroup', String(g!.Id), { DeliverToStreet: null, DeliverToCountry: null }),
+    );
   },
   'delivery-method-chosen': async (engine, cartId) => {
     const [g] = await rows(engine, 'CartDeliveryGroup', { CartId: cartId });
@@ -137,7 +165,10 @@ const BREAKS: Record<string, (engine: CheckoutEngine, cartId: string) => Promise
 
 async function stockDump(engine: CheckoutEngine) {
   const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.Id).localeCompare(String(b.Id));
-  return { reservations: (await engine.admin.find('ProductReservation', {})).sort(byId), inventory: (await engine.admin.find('ProductInventory', {})).sort(byId) };
+  return {
+    reservations: (await engine.admin.find('ProductReservation', {})).sort(byId),
+    inventory: (await engine.admin.find('ProductInventory', {})).sort(byId),
+  };
 }
 
 describe.each(FLOW_BACKENDS)('completion invariants on $name', (backend) => {
@@ -159,7 +190,10 @@ describe.each(FLOW_BACKENDS)('completion invariants on $name', (backend) => {
             const action = point === 'cartToOrder' ? 'cartToOrderAction' : 'activateOrderAction';
             const [r] = await engine.invokeAny(action, [input], { userId: as.userId });
             expect(r!.isSuccess, `${flow} ${point}`).toBe(false);
-            expect({ code: r!.errors![0]!.statusCode, status: r!.httpStatus }).toEqual({ code: ERRORS[invariant.error].code, status: ERRORS[invariant.error].status });
+            expect({ code: r!.errors![0]!.statusCode, status: r!.httpStatus }).toEqual({
+              code: ERRORS[invariant.error].code,
+              status: ERRORS[invariant.error].status,
+            });
             expect(r!.errors![0]!.message).toContain(`[${invariant.id}]`);
             expect({ records: await dump({ engine } as never), stock: await stockDump(engine) }).toEqual(before);
           } finally {

@@ -19,7 +19,10 @@ const CHILD = fileURLToPath(new URL('../helpers/crash-child.ts', import.meta.url
 /** Runs the crash child until it reports it is stalled at `point`, then kills it with SIGKILL. */
 function crashAt(location: string, cartId: string, userId: string, point: 'before' | 'inside'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [location, cartId, userId, point], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(CHILD, [location, cartId, userId, point], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => reject(new Error(`child never stalled: ${stderr}`)), 30_000);
@@ -49,24 +52,38 @@ for (const backend of BACKENDS) {
       const ids = await engine.seed(demoFixture({ sessionState: 'checkoutSummary' }));
       const results = await Promise.all(
         Array.from({ length: 50 }, () =>
-          engine.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: ids.session, expCurrentState: 'Checkout Summary', nextState: 'Cart To Order' }], {
-            userId: ids.buyer!,
-          }),
+          engine.invoke(
+            'updateCheckoutSessionStateAction',
+            [{ checkoutSessionId: ids.session, expCurrentState: 'Checkout Summary', nextState: 'Cart To Order' }],
+            {
+              userId: ids.buyer!,
+            },
+          ),
         ),
       );
       const flat = results.flat();
       expect(flat.filter((r) => r.isSuccess)).toHaveLength(1);
-      expect(new Set(flat.filter((r) => !r.isSuccess).map((r) => `${errorOf(r).code} ${errorOf(r).status}`))).toEqual(new Set(['INVALID_OPERATION 409']));
+      expect(new Set(flat.filter((r) => !r.isSuccess).map((r) => `${errorOf(r).code} ${errorOf(r).status}`))).toEqual(
+        new Set(['INVALID_OPERATION 409']),
+      );
       await engine.close();
     });
 
     it('50 simultaneous checkoutSessionAction calls on an Active cart share one session', async () => {
       const engine = await createCheckoutEngine({ storage: backend.location() });
       const ids = await engine.seed(demoFixture());
-      const results = (await Promise.all(Array.from({ length: 50 }, () => engine.invoke('checkoutSessionAction', [{ cartId: ids.cart, initialState: 'Start' }], { userId: ids.buyer! })))).flat();
+      const results = (
+        await Promise.all(
+          Array.from({ length: 50 }, () =>
+            engine.invoke('checkoutSessionAction', [{ cartId: ids.cart, initialState: 'Start' }], { userId: ids.buyer! }),
+          ),
+        )
+      ).flat();
       expect(results.every((r) => r.isSuccess)).toBe(true);
       expect(new Set(results.map((r) => r.outputValues!.requestId)).size).toBe(1);
-      expect((await engine.query(`SELECT COUNT() FROM CartCheckoutSession WHERE WebCartId = '${ids.cart}'`, { userId: ids.admin! })).totalSize).toBe(1);
+      expect(
+        (await engine.query(`SELECT COUNT() FROM CartCheckoutSession WHERE WebCartId = '${ids.cart}'`, { userId: ids.admin! })).totalSize,
+      ).toBe(1);
       expect((await engine.getRecord('WebCart', ids.cart!)).Status).toBe('Checkout');
       await engine.close();
     });
@@ -74,7 +91,11 @@ for (const backend of BACKENDS) {
     it('50 simultaneous cartToOrderAction calls (sync and async) yield one operation and one Order', async () => {
       const { engine, ids } = await engineWithClaimedCart(backend.location(), { lines: 20, groups: 2 });
       const results = (
-        await Promise.all(Array.from({ length: 50 }, (_, i) => engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: i % 2 === 0 }], { userId: ids.buyer! })))
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: i % 2 === 0 }], { userId: ids.buyer! }),
+          ),
+        )
       ).flat();
       await engine.whenIdle();
       expect(results.filter((r) => r.isSuccess)).toHaveLength(1);
@@ -120,7 +141,11 @@ for (const backend of BACKENDS) {
         expect(end.orders).toBe(1);
         expect(end.orderItems).toBe(32);
         expect(end.operations).toMatchObject([{ Status: 'Complete', RetryCount: 1 }]);
-        expect(await recovered.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ State: 'cartToOrder', IsProcessing: false, IsError: false });
+        expect(await recovered.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({
+          State: 'cartToOrder',
+          IsProcessing: false,
+          IsError: false,
+        });
         await recovered.close();
         await expectNoSecondOrder(location, ids);
       });
@@ -136,7 +161,11 @@ for (const backend of BACKENDS) {
         // The claim, the order rows and the operation were one transaction: the kill undid all of it.
         expect(mid.orders).toBe(0);
         expect(mid.operations).toEqual([]);
-        expect(await recovered.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ NextState: 'cartToOrder', IsProcessing: true, IsError: false });
+        expect(await recovered.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({
+          NextState: 'cartToOrder',
+          IsProcessing: true,
+          IsError: false,
+        });
         const [again] = await recovered.invoke('cartToOrderAction', [{ cartId: ids.cart }], { userId: ids.buyer! });
         expect(again!.isSuccess).toBe(true);
         const end = await counts(recovered, ids.admin!);

@@ -34,12 +34,20 @@ describe('library arguments', () => {
   });
 
   it('an apiVersion that is not a version is INVALID_INPUT naming apiVersion', async () => {
-    expect(await refusal(engine.query('SELECT Id FROM User', { userId: admin, apiVersion: {} as never }))).toMatchObject({ code: 'INVALID_INPUT', fields: ['apiVersion'] });
-    expect((await engine.query('SELECT Id FROM User', { userId: admin, apiVersion: '62.0' })).records[0]!.attributes).toMatchObject({ url: expect.stringContaining('/v62.0/') });
+    expect(await refusal(engine.query('SELECT Id FROM User', { userId: admin, apiVersion: {} as never }))).toMatchObject({
+      code: 'INVALID_INPUT',
+      fields: ['apiVersion'],
+    });
+    expect((await engine.query('SELECT Id FROM User', { userId: admin, apiVersion: '62.0' })).records[0]!.attributes).toMatchObject({
+      url: expect.stringContaining('/v62.0/'),
+    });
   });
 
   it('runCheckout without options is INVALID_INPUT naming userId', async () => {
-    expect(await refusal(engine.runCheckout('0a6000000000001AAA', null as never))).toMatchObject({ code: 'INVALID_INPUT', fields: ['userId'] });
+    expect(await refusal(engine.runCheckout('0a6000000000001AAA', null as never))).toMatchObject({
+      code: 'INVALID_INPUT',
+      fields: ['userId'],
+    });
   });
 
   it('issueToken refuses a non-string user and a lifetime that is not 1 s to 10 years', async () => {

@@ -74,7 +74,15 @@ describe.each(FLOW_BACKENDS)('number bounds on $name', (backend) => {
       const err = await rejection(
         engine.createRecord(
           'CartItem',
-          { CartId: cartId, CartDeliveryGroupId: line.CartDeliveryGroupId, Product2Id: line.Product2Id, Name: 'More', Sku: line.Sku, Quantity, SalesPrice: 1 },
+          {
+            CartId: cartId,
+            CartDeliveryGroupId: line.CartDeliveryGroupId,
+            Product2Id: line.Product2Id,
+            Name: 'More',
+            Sku: line.Sku,
+            Quantity,
+            SalesPrice: 1,
+          },
           as,
         ),
       );
@@ -144,7 +152,13 @@ describe.each(FLOW_BACKENDS)('number bounds on $name', (backend) => {
     const fixture = (items: Record<string, unknown>[]) => ({
       WebCart: [{ ref: 'boundsCart', Name: 'Bounds', WebStoreId: cart.WebStoreId, AccountId: cart.AccountId, OwnerId: cart.OwnerId }],
       CartDeliveryGroup: [{ ref: 'boundsGroup', CartId: '@boundsCart', Name: 'Default' }],
-      CartItem: items.map((i, n) => ({ CartId: '@boundsCart', CartDeliveryGroupId: '@boundsGroup', Name: `Line ${n}`, Type: 'Product', ...i })),
+      CartItem: items.map((i, n) => ({
+        CartId: '@boundsCart',
+        CartDeliveryGroupId: '@boundsGroup',
+        Name: `Line ${n}`,
+        Type: 'Product',
+        ...i,
+      })),
     });
     const carts = async () => (await rows(engine, 'WebCart', { Name: 'Bounds' })).length;
     for (const [items, field] of [

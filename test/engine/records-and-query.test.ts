@@ -27,11 +27,19 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       expect((await q('SELECT COUNT() FROM CartItem', ids.buyer!)).totalSize).toBe(5);
       expect((await q('SELECT Id, Username FROM User', ids.buyer!)).records.map((r) => r.Username)).toEqual(['buyer@acme.example']);
       expect((await q('SELECT COUNT() FROM Product2', ids.outsider!)).totalSize).toBe(4);
-      const r = await q(`SELECT Id, Name, Quantity, Type FROM CartItem WHERE CartId = '${ids.cart}' AND Type = 'Product' AND Quantity >= 2 ORDER BY Quantity DESC LIMIT 2`, ids.buyer!);
+      const r = await q(
+        `SELECT Id, Name, Quantity, Type FROM CartItem WHERE CartId = '${ids.cart}' AND Type = 'Product' AND Quantity >= 2 ORDER BY Quantity DESC LIMIT 2`,
+        ids.buyer!,
+      );
       expect(r).toMatchObject({ done: true, totalSize: 2 });
       expect(r.records.map((x) => x.Quantity)).toEqual([4, 3]);
-      expect(r.records[0]).toMatchObject({ attributes: { type: 'CartItem', url: `/services/data/v64.0/sobjects/CartItem/${r.records[0]!.Id}` }, Type: 'Product' });
-      expect((await q("SELECT Id FROM CartItem WHERE Name LIKE 'widget%' AND Sku IN ('SKU-0001', 'SKU-0002')", ids.buyer!)).totalSize).toBe(2);
+      expect(r.records[0]).toMatchObject({
+        attributes: { type: 'CartItem', url: `/services/data/v64.0/sobjects/CartItem/${r.records[0]!.Id}` },
+        Type: 'Product',
+      });
+      expect((await q("SELECT Id FROM CartItem WHERE Name LIKE 'widget%' AND Sku IN ('SKU-0001', 'SKU-0002')", ids.buyer!)).totalSize).toBe(
+        2,
+      );
       expect((await q('SELECT Id FROM CartItem WHERE CreatedDate = TODAY', ids.buyer!)).totalSize).toBe(5);
       await engine.close();
     });
@@ -60,14 +68,33 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       const as = { userId: ids.buyer! };
       await engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'Checkout Summary' }, as);
       expect((await engine.getRecord('CartCheckoutSession', ids.session!)).State).toBe('Checkout Summary'); // stored as written: a label stays a label
-      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'complete' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', status: 409, fields: ['State'] });
-      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'cartToOrder' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', status: 409 });
-      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'nowhere' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['State'] });
+      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'complete' }, as)).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        status: 409,
+        fields: ['State'],
+      });
+      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'cartToOrder' }, as)).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        status: 409,
+      });
+      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'nowhere' }, as)).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        fields: ['State'],
+      });
       // Updatable as Salesforce documents it, but only to what the statechart holds: writing the value it has is a no-op, anything else names the field.
       await engine.updateRecord('CartCheckoutSession', ids.session!, { IsProcessing: false }, as);
-      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { IsProcessing: true }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', status: 400, fields: ['IsProcessing'] });
-      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { OrderId: null, IsError: true }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['IsError'] });
-      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'checkoutSummary' }, { userId: ids.outsider! })).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
+      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { IsProcessing: true }, as)).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        status: 400,
+        fields: ['IsProcessing'],
+      });
+      await expect(engine.updateRecord('CartCheckoutSession', ids.session!, { OrderId: null, IsError: true }, as)).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        fields: ['IsError'],
+      });
+      await expect(
+        engine.updateRecord('CartCheckoutSession', ids.session!, { State: 'checkoutSummary' }, { userId: ids.outsider! }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
       expect(await engine.getRecord('CartCheckoutSession', ids.session!)).toMatchObject({ State: 'Checkout Summary', IsProcessing: false });
       await engine.close();
     });
@@ -96,38 +123,78 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       const engine = await createCheckoutEngine({ storage: backend.location() });
       const ids = await engine.seed(demoFixture());
       const as = { userId: ids.buyer! };
-      await expect(engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 'many' }, as)).rejects.toMatchObject({
+      await expect(
+        engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 'many' }, as),
+      ).rejects.toMatchObject({
         code: 'INVALID_TYPE_ON_FIELD_IN_RECORD',
         fields: ['Quantity'],
       });
-      await expect(engine.createRecord('CartItem', { CartId: ids.cart, Name: 'X', Quantity: 1 }, as)).rejects.toMatchObject({ code: 'REQUIRED_FIELD_MISSING', fields: ['CartDeliveryGroupId'] });
-      await expect(engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 1, Type: 'Gift' }, as)).rejects.toMatchObject({
+      await expect(engine.createRecord('CartItem', { CartId: ids.cart, Name: 'X', Quantity: 1 }, as)).rejects.toMatchObject({
+        code: 'REQUIRED_FIELD_MISSING',
+        fields: ['CartDeliveryGroupId'],
+      });
+      await expect(
+        engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 1, Type: 'Gift' }, as),
+      ).rejects.toMatchObject({
         code: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
         fields: ['Type'],
       });
-      await expect(engine.createRecord('CartItem', { CartId: 'nope', CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 1 }, as)).rejects.toMatchObject({ code: 'MALFORMED_ID', fields: ['CartId'] });
-      await expect(engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 1, TotalPrice: 1 }, as)).rejects.toMatchObject({
+      await expect(
+        engine.createRecord('CartItem', { CartId: 'nope', CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 1 }, as),
+      ).rejects.toMatchObject({ code: 'MALFORMED_ID', fields: ['CartId'] });
+      await expect(
+        engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 1, TotalPrice: 1 }, as),
+      ).rejects.toMatchObject({
         code: 'INVALID_FIELD_FOR_INSERT_UPDATE',
         fields: ['TotalPrice'],
       });
       await expect(engine.createRecord('Gadget', {}, as)).rejects.toMatchObject({ code: 'INVALID_TYPE' });
-      await expect(engine.createRecord('Product2', { Name: 'Mine' }, as)).rejects.toMatchObject({ code: 'INSUFFICIENT_ACCESS_OR_READONLY' });
-      await expect(engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 1 }, { userId: ids.outsider! })).rejects.toMatchObject({
+      await expect(engine.createRecord('Product2', { Name: 'Mine' }, as)).rejects.toMatchObject({
+        code: 'INSUFFICIENT_ACCESS_OR_READONLY',
+      });
+      await expect(
+        engine.createRecord(
+          'CartItem',
+          { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'X', Quantity: 1 },
+          { userId: ids.outsider! },
+        ),
+      ).rejects.toMatchObject({
         // Another account's cart answers as if it didn't exist.
         code: 'INVALID_CROSS_REFERENCE_KEY',
         fields: ['CartId'],
       });
-      await expect(engine.createRecord('CartCheckoutSession', { Name: 'x', WebCartId: ids.cart }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION' });
+      await expect(engine.createRecord('CartCheckoutSession', { Name: 'x', WebCartId: ids.cart }, as)).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+      });
       // A buyer doesn't write a cart's Status; an administrator can't move it into Checkout either.
       // Checkout is entered and left only by the checkout actions.
-      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Checkout' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['Status'] });
-      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Closed' }, as)).rejects.toMatchObject({ code: 'INVALID_FIELD_FOR_INSERT_UPDATE', fields: ['Status'] });
-      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Checkout' }, { userId: ids.admin! })).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['Status'] });
-      await expect(engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'Extra', Quantity: 2, SalesPrice: 5 }, as)).rejects.toMatchObject({
+      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Checkout' }, as)).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        fields: ['Status'],
+      });
+      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Closed' }, as)).rejects.toMatchObject({
+        code: 'INVALID_FIELD_FOR_INSERT_UPDATE',
+        fields: ['Status'],
+      });
+      await expect(engine.updateRecord('WebCart', ids.cart!, { Status: 'Checkout' }, { userId: ids.admin! })).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        fields: ['Status'],
+      });
+      await expect(
+        engine.createRecord(
+          'CartItem',
+          { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'Extra', Quantity: 2, SalesPrice: 5 },
+          as,
+        ),
+      ).rejects.toMatchObject({
         code: 'INVALID_FIELD_FOR_INSERT_UPDATE',
         fields: ['SalesPrice'],
       });
-      const created = await engine.createRecord('CartItem', { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'Extra', Quantity: 2, SalesPrice: 5 }, { userId: ids.admin! });
+      const created = await engine.createRecord(
+        'CartItem',
+        { CartId: ids.cart, CartDeliveryGroupId: ids.group0, Name: 'Extra', Quantity: 2, SalesPrice: 5 },
+        { userId: ids.admin! },
+      );
       expect(created).toMatchObject({ success: true, errors: [] });
       expect(await engine.getRecord('CartItem', created.id)).toMatchObject({ TotalLineAmount: 10, TotalPrice: 10, Type: 'Product' });
       await engine.deleteRecord('CartItem', created.id, as);
@@ -144,7 +211,12 @@ describe('durability', () => {
     await engine.invoke('cartToOrderAction', [{ cartId: ids.cart }], { userId: ids.buyer! });
     const admin = { userId: ids.admin! };
     const snapshot = async (e: typeof engine) => ({
-      sessions: (await e.query('SELECT Id, State, NextState, IsProcessing, OrderId, BackgroundOperationId FROM CartCheckoutSession ORDER BY Id', admin)).records,
+      sessions: (
+        await e.query(
+          'SELECT Id, State, NextState, IsProcessing, OrderId, BackgroundOperationId FROM CartCheckoutSession ORDER BY Id',
+          admin,
+        )
+      ).records,
       operations: (await e.query('SELECT Id, Status, StartedAt, FinishedAt FROM BackgroundOperation ORDER BY Id', admin)).records,
       orders: (await e.query('SELECT Id, Status, GrandTotalAmount FROM Order ORDER BY Id', admin)).records,
       items: (await e.query('SELECT Id, UnitPrice, Quantity FROM OrderItem ORDER BY Id', admin)).records,

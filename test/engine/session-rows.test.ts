@@ -16,13 +16,41 @@ afterAll(dropTestSchemas);
 
 /** Rows no state of the default flow matches; `snapshot` overrides the stored `_snapshot` (null: none). */
 const BROKEN: { name: string; fields: Row; snapshot?: string | null; problem: RegExp }[] = [
-  { name: "State shippingCost, NextState taxes, IsProcessing (no snapshot)", fields: { State: 'shippingCost', NextState: 'taxes', IsProcessing: true }, snapshot: null, problem: /NextState 'taxes' can't follow State 'shippingCost'/ },
-  { name: 'State shippingCost, NextState taxes, IsProcessing (a running snapshot)', fields: { State: 'shippingCost', NextState: 'taxes', IsProcessing: true }, snapshot: '{"value":{"taxes":"running"}}', problem: /can't follow State 'shippingCost'/ },
+  {
+    name: 'State shippingCost, NextState taxes, IsProcessing (no snapshot)',
+    fields: { State: 'shippingCost', NextState: 'taxes', IsProcessing: true },
+    snapshot: null,
+    problem: /NextState 'taxes' can't follow State 'shippingCost'/,
+  },
+  {
+    name: 'State shippingCost, NextState taxes, IsProcessing (a running snapshot)',
+    fields: { State: 'shippingCost', NextState: 'taxes', IsProcessing: true },
+    snapshot: '{"value":{"taxes":"running"}}',
+    problem: /can't follow State 'shippingCost'/,
+  },
   { name: 'an empty State', fields: { State: '' }, problem: /State is empty/ },
-  { name: 'a State the flow does not know', fields: { State: 'nowhere' }, snapshot: '{"value":{"nowhere":"idle"}}', problem: /State 'nowhere' isn't a state of flow 'default'/ },
-  { name: 'a NextState the flow does not know', fields: { State: 'deliveryMethod', NextState: 'nowhere', IsProcessing: true }, problem: /NextState 'nowhere' isn't a state/ },
-  { name: 'processing with no NextState', fields: { State: 'start', IsProcessing: true }, snapshot: 'not json', problem: /NextState is empty/ },
-  { name: 'processing toward a screen step', fields: { State: 'shippingCost', NextState: 'deliveryMethod', IsProcessing: true }, problem: /'deliveryMethod' is a screen step/ },
+  {
+    name: 'a State the flow does not know',
+    fields: { State: 'nowhere' },
+    snapshot: '{"value":{"nowhere":"idle"}}',
+    problem: /State 'nowhere' isn't a state of flow 'default'/,
+  },
+  {
+    name: 'a NextState the flow does not know',
+    fields: { State: 'deliveryMethod', NextState: 'nowhere', IsProcessing: true },
+    problem: /NextState 'nowhere' isn't a state/,
+  },
+  {
+    name: 'processing with no NextState',
+    fields: { State: 'start', IsProcessing: true },
+    snapshot: 'not json',
+    problem: /NextState is empty/,
+  },
+  {
+    name: 'processing toward a screen step',
+    fields: { State: 'shippingCost', NextState: 'deliveryMethod', IsProcessing: true },
+    problem: /'deliveryMethod' is a screen step/,
+  },
 ];
 
 /** Every async or sync step action, with the extra inputs it needs. */
@@ -42,7 +70,9 @@ async function seeded(engine: CheckoutEngine, fields: Row, snapshot?: string | n
   const c = await cartOn(engine, { lines: 2, groups: 1 });
   const fixture: Record<string, Record<string, unknown>[]> = {};
   if (operation) fixture.BackgroundOperation = [{ ref: 'op', Name: 'Seeded operation', ...operation }];
-  fixture.CartCheckoutSession = [{ ref: 'session', Name: 'Seeded', WebCartId: c.cartId, ...fields, ...(operation ? { BackgroundOperationId: '@op' } : {}) }];
+  fixture.CartCheckoutSession = [
+    { ref: 'session', Name: 'Seeded', WebCartId: c.cartId, ...fields, ...(operation ? { BackgroundOperationId: '@op' } : {}) },
+  ];
   const ids = await engine.seed(fixture);
   await engine.core.storage.update('WebCart', c.cartId, { Status: 'Checkout' });
   if (snapshot !== undefined) await engine.core.storage.update('CartCheckoutSession', ids.session!, { _snapshot: snapshot });
@@ -75,16 +105,25 @@ for (const backend of FLOW_BACKENDS) {
         }
 
         const claim = failure(
-          await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: s.sessionId, expCurrentState: 'start', nextState: 'inventory' }, s.buyerId),
+          await call(
+            engine,
+            'updateCheckoutSessionStateAction',
+            { checkoutSessionId: s.sessionId, expCurrentState: 'start', nextState: 'inventory' },
+            s.buyerId,
+          ),
         );
         expect([claim.code, claim.status]).toEqual(['INVALID_OPERATION', 409]);
         expect(claim.message).toMatch(row.problem);
 
-        const method = failure(await call(engine, 'setCheckoutDeliveryMethod', { cartId: s.cartId, deliveryMethodId: s.methodId }, s.buyerId));
+        const method = failure(
+          await call(engine, 'setCheckoutDeliveryMethod', { cartId: s.cartId, deliveryMethodId: s.methodId }, s.buyerId),
+        );
         expect([method.code, method.status]).toEqual(['INVALID_OPERATION', 403]);
         expect(method.message).toMatch(row.problem);
 
-        const write = await engine.updateRecord('CartCheckoutSession', s.sessionId, { State: 'paymentAndBillingAddress' }, s.as).catch((e: unknown) => e);
+        const write = await engine
+          .updateRecord('CartCheckoutSession', s.sessionId, { State: 'paymentAndBillingAddress' }, s.as)
+          .catch((e: unknown) => e);
         expect(write).toBeInstanceOf(EngineError);
         expect([(write as EngineError).code, (write as EngineError).status]).toEqual(['INVALID_OPERATION', 409]);
         expect((write as EngineError).message).toMatch(row.problem);
@@ -108,7 +147,13 @@ for (const backend of FLOW_BACKENDS) {
     it("the worker fails an operation whose session isn't running its step, without touching the session", async () => {
       const engine = shared.get();
       const s = await seeded(engine, { State: 'shippingCost', NextState: 'taxes', IsProcessing: true }, null, { Status: 'New' });
-      await engine.core.storage.update('BackgroundOperation', s.operationId!, { _step: 'taxes', _sessionId: s.sessionId, _cartId: s.cartId, _input: '{}', _version: 0 });
+      await engine.core.storage.update('BackgroundOperation', s.operationId!, {
+        _step: 'taxes',
+        _sessionId: s.sessionId,
+        _cartId: s.cartId,
+        _input: '{}',
+        _version: 0,
+      });
       await engine.worker.run(s.operationId!);
       const op = (await engine.admin.get('BackgroundOperation', s.operationId!))!;
       expect(op.Status).toBe('Error');
@@ -125,11 +170,20 @@ for (const backend of FLOW_BACKENDS) {
     for (const status of ['Complete', 'Error', 'Canceled'] as const) {
       it(`an operation id naming a ${status} operation is not in flight: the claimed step runs`, async () => {
         const engine = shared.get();
-        const s = await seeded(engine, { State: 'start', NextState: 'inventory', IsProcessing: true }, '{"value":{"inventory":"running"}}', { Status: status });
+        const s = await seeded(
+          engine,
+          { State: 'start', NextState: 'inventory', IsProcessing: true },
+          '{"value":{"inventory":"running"}}',
+          { Status: status },
+        );
         const out = ok(await call(engine, 'checkCartInventoryAction', { cartId: s.cartId }, s.buyerId));
         expect(out.backgroundOperationId).not.toBe(s.operationId);
         const session = (await engine.admin.get('CartCheckoutSession', s.sessionId))!;
-        expect([session.State, session.IsProcessing, session.BackgroundOperationId]).toEqual(['inventory', false, out.backgroundOperationId]);
+        expect([session.State, session.IsProcessing, session.BackgroundOperationId]).toEqual([
+          'inventory',
+          false,
+          out.backgroundOperationId,
+        ]);
         expect(unexpected).toEqual([]);
       });
     }
@@ -147,7 +201,14 @@ for (const backend of FLOW_BACKENDS) {
       const engine = shared.get();
       for (const snapshot of ['{"value":{"nowhere":"idle"}}', 'not json', null, '{"value":"archived"}']) {
         const s = await seeded(engine, { State: 'start' }, snapshot);
-        ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: s.sessionId, expCurrentState: 'start', nextState: 'inventory' }, s.buyerId));
+        ok(
+          await call(
+            engine,
+            'updateCheckoutSessionStateAction',
+            { checkoutSessionId: s.sessionId, expCurrentState: 'start', nextState: 'inventory' },
+            s.buyerId,
+          ),
+        );
         ok(await call(engine, 'checkCartInventoryAction', { cartId: s.cartId }, s.buyerId));
         expect((await engine.admin.get('CartCheckoutSession', s.sessionId))!.State).toBe('inventory');
       }

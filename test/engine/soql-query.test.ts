@@ -20,12 +20,13 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
     let ids: Record<string, string>;
     let clock = new Date('2026-05-14T15:30:00Z'); // a Thursday
     const q = (soql: string, userId = ids.buyer!) => engine.query(soql, { userId });
-    const refused = (soql: string, userId = ids.buyer!) => engine.query(soql, { userId }).then(
-      () => {
-        throw new Error(`expected a refusal of ${soql}`);
-      },
-      (e) => e,
-    );
+    const refused = (soql: string, userId = ids.buyer!) =>
+      engine.query(soql, { userId }).then(
+        () => {
+          throw new Error(`expected a refusal of ${soql}`);
+        },
+        (e) => e,
+      );
 
     beforeAll(async () => {
       engine = await createCheckoutEngine({ storage: backend.location(), clock: () => clock });
@@ -38,7 +39,18 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
             { ref: 'otherAcmeCart', Name: 'Other Acme cart', WebStoreId: '@store', AccountId: '@acme', OwnerId: '@admin' },
           ],
           CartDeliveryGroup: [{ ref: 'globexGroup', CartId: '@globexCart', Name: 'Globex delivery' }],
-          CartItem: [{ ref: 'globexItem', CartId: '@globexCart', CartDeliveryGroupId: '@globexGroup', Name: 'Gadget', Sku: 'G-1', Type: 'Product', Quantity: 7, SalesPrice: 2 }],
+          CartItem: [
+            {
+              ref: 'globexItem',
+              CartId: '@globexCart',
+              CartDeliveryGroupId: '@globexGroup',
+              Name: 'Gadget',
+              Sku: 'G-1',
+              Type: 'Product',
+              Quantity: 7,
+              SalesPrice: 2,
+            },
+          ],
           // Acme's buyer shares the Acme cart with Globex's buyer, read only.
           WebCartShare: [{ ParentId: '@cart', UserOrGroupId: '@outsider', AccessLevel: 'Read' }],
           Product2: [
@@ -62,15 +74,23 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
             attributes: { type: 'WebCart', url: `/services/data/v64.0/sobjects/WebCart/${ids.cart}` },
             Id: ids.cart,
             Name: 'Cart',
-            Account: { attributes: { type: 'Account', url: `/services/data/v64.0/sobjects/Account/${ids.acme}` }, Name: 'Acme Corporation' },
-            WebStore: { attributes: { type: 'WebStore', url: `/services/data/v64.0/sobjects/WebStore/${ids.store}` }, Name: 'Demo B2B Store' },
+            Account: {
+              attributes: { type: 'Account', url: `/services/data/v64.0/sobjects/Account/${ids.acme}` },
+              Name: 'Acme Corporation',
+            },
+            WebStore: {
+              attributes: { type: 'WebStore', url: `/services/data/v64.0/sobjects/WebStore/${ids.store}` },
+              Name: 'Demo B2B Store',
+            },
             Owner: { attributes: { type: 'User', url: `/services/data/v64.0/sobjects/User/${ids.buyer}` }, Username: 'buyer@acme.example' },
           },
         ],
       });
       const two = await q("SELECT Name, Cart.Account.Name, Product2.StockKeepingUnit FROM CartItem WHERE Type = 'Charge'");
       expect(two.records[0]).toMatchObject({ Name: 'Shipping', Cart: { Account: { Name: 'Acme Corporation' } }, Product2: null });
-      const filtered = await q("SELECT Name FROM CartItem WHERE Cart.Account.Name LIKE 'acme%' AND Product2.StockKeepingUnit IN ('SKU-0002', 'SKU-0003') ORDER BY Product2.StockKeepingUnit DESC");
+      const filtered = await q(
+        "SELECT Name FROM CartItem WHERE Cart.Account.Name LIKE 'acme%' AND Product2.StockKeepingUnit IN ('SKU-0002', 'SKU-0003') ORDER BY Product2.StockKeepingUnit DESC",
+      );
       expect(filtered.records.map((x) => x.Name)).toEqual(['Widget 3', 'Widget 2']);
     });
 
@@ -83,7 +103,10 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       expect((await q("SELECT Id FROM WebCart WHERE Account.Name = 'Acme Corporation'", ids.outsider!)).totalSize).toBe(0);
       expect((await q("SELECT COUNT() FROM CartItem WHERE Cart.Account.Name LIKE 'Acme%'", ids.outsider!)).totalSize).toBe(0);
       expect((await q("SELECT COUNT() FROM CartItem WHERE Cart.Account.Name LIKE 'Acme%'", ids.admin!)).totalSize).toBe(5);
-      const items = await q(`SELECT Name, Cart.Name, Cart.Account.Name FROM CartItem WHERE CartId = '${ids.cart}' AND Type = 'Charge'`, ids.outsider!);
+      const items = await q(
+        `SELECT Name, Cart.Name, Cart.Account.Name FROM CartItem WHERE CartId = '${ids.cart}' AND Type = 'Charge'`,
+        ids.outsider!,
+      );
       expect(items.records[0]).toMatchObject({ Name: 'Shipping', Cart: { Name: 'Cart', Account: null } });
       // A cart nobody shared stays out of reach whichever way it is approached.
       expect((await q(`SELECT Id FROM WebCart WHERE Id = '${ids.globexCart}'`)).totalSize).toBe(0);
@@ -92,7 +115,10 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
     });
 
     it('returns one level of child subquery as { totalSize, done, records }, null when empty, filtered by the child’s sharing', async () => {
-      const r = await q("SELECT Id, (SELECT Id, Quantity, Product2.Name FROM CartItems WHERE Type = 'Product' ORDER BY Quantity DESC LIMIT 2) FROM WebCart ORDER BY Name", ids.admin!);
+      const r = await q(
+        "SELECT Id, (SELECT Id, Quantity, Product2.Name FROM CartItems WHERE Type = 'Product' ORDER BY Quantity DESC LIMIT 2) FROM WebCart ORDER BY Name",
+        ids.admin!,
+      );
       expect(r.records.map((x) => x.Id)).toEqual([ids.cart, ids.globexCart, ids.otherAcmeCart]);
       const items = r.records[0]!.CartItems as { totalSize: number; done: boolean; records: Record<string, unknown>[] };
       expect(items).toMatchObject({ totalSize: 2, done: true });
@@ -100,24 +126,39 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
         [4, 'Widget 4'],
         [3, 'Widget 3'],
       ]);
-      expect(items.records[0]!.attributes).toEqual({ type: 'CartItem', url: `/services/data/v64.0/sobjects/CartItem/${items.records[0]!.Id}` });
+      expect(items.records[0]!.attributes).toEqual({
+        type: 'CartItem',
+        url: `/services/data/v64.0/sobjects/CartItem/${items.records[0]!.Id}`,
+      });
       expect(r.records[1]!.CartItems).toMatchObject({ totalSize: 1, records: [expect.objectContaining({ Quantity: 7 })] });
       expect(r.records[2]!.CartItems).toBeNull();
       // Acme's account is readable by Acme's buyer, but only the carts the buyer may read come back under it.
       const acct = await q('SELECT Name, (SELECT Name FROM WebCarts ORDER BY Name) FROM Account');
       expect(acct.records).toHaveLength(1);
       expect((acct.records[0]!.WebCarts as { records: { Name: string }[] }).records.map((c) => c.Name)).toEqual(['Cart']);
-      const asAdmin = await q("SELECT Name, (SELECT Name FROM WebCarts ORDER BY Name) FROM Account WHERE Name = 'Acme Corporation'", ids.admin!);
-      expect((asAdmin.records[0]!.WebCarts as { records: { Name: string }[] }).records.map((c) => c.Name)).toEqual(['Cart', 'Other Acme cart']);
+      const asAdmin = await q(
+        "SELECT Name, (SELECT Name FROM WebCarts ORDER BY Name) FROM Account WHERE Name = 'Acme Corporation'",
+        ids.admin!,
+      );
+      expect((asAdmin.records[0]!.WebCarts as { records: { Name: string }[] }).records.map((c) => c.Name)).toEqual([
+        'Cart',
+        'Other Acme cart',
+      ]);
       // Children of the shared cart are readable (Read share) to the second buyer.
       const shared = await q('SELECT Name, (SELECT Id FROM CartItems) FROM WebCart ORDER BY Name', ids.outsider!);
       expect(shared.records.map((x) => (x.CartItems as { totalSize: number }).totalSize)).toEqual([5, 1]);
     });
 
     it('filters with OR, NOT and parentheses, with Salesforce’s null semantics', async () => {
-      const names = async (where: string, user = ids.buyer!) => (await q(`SELECT Name FROM CartItem WHERE ${where} ORDER BY Name`, user)).records.map((x) => x.Name);
+      const names = async (where: string, user = ids.buyer!) =>
+        (await q(`SELECT Name FROM CartItem WHERE ${where} ORDER BY Name`, user)).records.map((x) => x.Name);
       expect(await names("(Quantity >= 4 OR Type = 'Charge') AND NOT Name LIKE 'Ship%'")).toEqual(['Widget 4']);
-      expect(await names("Quantity = 1 OR (Quantity = 2 AND Name = 'Widget 2') OR Name = 'Widget 4'")).toEqual(['Shipping', 'Widget 1', 'Widget 2', 'Widget 4']);
+      expect(await names("Quantity = 1 OR (Quantity = 2 AND Name = 'Widget 2') OR Name = 'Widget 4'")).toEqual([
+        'Shipping',
+        'Widget 1',
+        'Widget 2',
+        'Widget 4',
+      ]);
       expect(await names("NOT (Quantity > 1 OR Type = 'Charge')")).toEqual(['Widget 1']);
       // The charge line has no Sku: SOQL's != and NOT match it, as Salesforce does.
       expect(await names("NOT Sku = 'SKU-0001'")).toEqual(['Shipping', 'Widget 2', 'Widget 3', 'Widget 4']);
@@ -132,7 +173,8 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
     });
 
     it('matches LIKE case-insensitively, with % and _ wildcards and their escapes', async () => {
-      const names = async (pattern: string) => (await q(`SELECT Name FROM Product2 WHERE Name LIKE '${pattern}' ORDER BY Name`)).records.map((x) => x.Name);
+      const names = async (pattern: string) =>
+        (await q(`SELECT Name FROM Product2 WHERE Name LIKE '${pattern}' ORDER BY Name`)).records.map((x) => x.Name);
       expect(await names('widget%')).toEqual(['Widget 1', 'Widget 2', 'Widget 3', 'Widget 4']);
       expect(await names('100\\%%')).toEqual(['100% Cotton']);
       expect(await names('100%')).toEqual(['100% Cotton', '1000 Cotton']);
@@ -152,8 +194,12 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
           { attributes: { type: 'AggregateResult' }, Type: 'Product', expr0: 4, total: 10 },
         ],
       });
-      const all = await q('SELECT COUNT(Id), COUNT(Sku), COUNT_DISTINCT(Type), SUM(Quantity), AVG(Quantity), MIN(Name), MAX(Quantity) FROM CartItem');
-      expect(all.records).toEqual([{ attributes: { type: 'AggregateResult' }, expr0: 5, expr1: 4, expr2: 2, expr3: 11, expr4: 2.2, expr5: 'Shipping', expr6: 4 }]);
+      const all = await q(
+        'SELECT COUNT(Id), COUNT(Sku), COUNT_DISTINCT(Type), SUM(Quantity), AVG(Quantity), MIN(Name), MAX(Quantity) FROM CartItem',
+      );
+      expect(all.records).toEqual([
+        { attributes: { type: 'AggregateResult' }, expr0: 5, expr1: 4, expr2: 2, expr3: 11, expr4: 2.2, expr5: 'Shipping', expr6: 4 },
+      ]);
       const byCart = await q('SELECT Cart.Name, COUNT(Id) n FROM CartItem GROUP BY Cart.Name ORDER BY Cart.Name', ids.admin!);
       expect(byCart.records.map((x) => [x.Name, x.n])).toEqual([
         ['Cart', 5],
@@ -161,15 +207,25 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       ]);
       // Aggregates count only what the caller may read.
       expect((await q('SELECT COUNT(Id) FROM CartItem', ids.outsider!)).records[0]!.expr0).toBe(6);
-      expect((await q('SELECT SUM(Quantity) FROM CartItem WHERE Name = \'Gadget\'')).records[0]!.expr0).toBeNull();
+      expect((await q("SELECT SUM(Quantity) FROM CartItem WHERE Name = 'Gadget'")).records[0]!.expr0).toBeNull();
     });
 
     it('refuses malformed aggregates naming the field', async () => {
-      expect(await refused('SELECT Name, COUNT(Id) FROM CartItem')).toMatchObject({ code: 'MALFORMED_QUERY', status: 400, message: expect.stringContaining('Field must be grouped or aggregated: Name') });
-      expect(await refused('SELECT Type FROM CartItem GROUP BY Type ORDER BY Name')).toMatchObject({ code: 'MALFORMED_QUERY', message: expect.stringContaining('Ordered field must be grouped or aggregated: Name') });
+      expect(await refused('SELECT Name, COUNT(Id) FROM CartItem')).toMatchObject({
+        code: 'MALFORMED_QUERY',
+        status: 400,
+        message: expect.stringContaining('Field must be grouped or aggregated: Name'),
+      });
+      expect(await refused('SELECT Type FROM CartItem GROUP BY Type ORDER BY Name')).toMatchObject({
+        code: 'MALFORMED_QUERY',
+        message: expect.stringContaining('Ordered field must be grouped or aggregated: Name'),
+      });
       expect(await refused('SELECT SUM(Name) FROM CartItem')).toMatchObject({ code: 'INVALID_FIELD', status: 400, fields: ['Name'] });
       expect(await refused('SELECT SUM(Colour) FROM CartItem')).toMatchObject({ code: 'INVALID_FIELD', fields: ['Colour'] });
-      expect(await refused('SELECT Type, COUNT(Id) Type FROM CartItem GROUP BY Type')).toMatchObject({ code: 'MALFORMED_QUERY', message: expect.stringContaining('duplicate alias') });
+      expect(await refused('SELECT Type, COUNT(Id) Type FROM CartItem GROUP BY Type')).toMatchObject({
+        code: 'MALFORMED_QUERY',
+        message: expect.stringContaining('duplicate alias'),
+      });
       expect(await refused('SELECT COUNT(Id), (SELECT Id FROM CartTaxes) FROM CartItem')).toMatchObject({ code: 'MALFORMED_QUERY' });
     });
 
@@ -201,8 +257,14 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       } finally {
         clock = at;
       }
-      expect(await refused('SELECT Id FROM CartItem WHERE Quantity = TODAY')).toMatchObject({ code: 'INVALID_FIELD', fields: ['Quantity'] });
-      expect(await refused("SELECT Id FROM CartItem WHERE CreatedDate = '2026-05-14'")).toMatchObject({ code: 'INVALID_FIELD', fields: ['CreatedDate'] });
+      expect(await refused('SELECT Id FROM CartItem WHERE Quantity = TODAY')).toMatchObject({
+        code: 'INVALID_FIELD',
+        fields: ['Quantity'],
+      });
+      expect(await refused("SELECT Id FROM CartItem WHERE CreatedDate = '2026-05-14'")).toMatchObject({
+        code: 'INVALID_FIELD',
+        fields: ['CreatedDate'],
+      });
     });
 
     it.each([
@@ -211,10 +273,15 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       ['SELECT Account.Colour FROM WebCart', 'INVALID_FIELD', /Colour/, ['Account.Colour']],
       ['SELECT Nope.Name FROM WebCart', 'INVALID_FIELD', /relationship 'Nope'/, ['Nope.Name']],
       ['SELECT Owner.Password FROM WebCart', 'INVALID_FIELD', /Password/, ['Owner.Password']],
-      ["SELECT Id FROM WebCart WHERE Account.Name = 5", 'INVALID_FIELD', /Account\.Name is a string field/, ['Account.Name']],
+      ['SELECT Id FROM WebCart WHERE Account.Name = 5', 'INVALID_FIELD', /Account\.Name is a string field/, ['Account.Name']],
       ['SELECT Id, (SELECT Id FROM Nope) FROM WebCart', 'INVALID_TYPE', /relationship 'Nope'/, undefined],
       ['SELECT Id, (SELECT Colour FROM CartItems) FROM WebCart', 'INVALID_FIELD', /Colour/, ['Colour']],
-      ["SELECT Id FROM WebCart WHERE Name = 'a' OR Name = 'b' AND Id = 'c'", 'MALFORMED_QUERY', /Row:1:Column:\d+\nunexpected token: 'AND'/, undefined],
+      [
+        "SELECT Id FROM WebCart WHERE Name = 'a' OR Name = 'b' AND Id = 'c'",
+        'MALFORMED_QUERY',
+        /Row:1:Column:\d+\nunexpected token: 'AND'/,
+        undefined,
+      ],
       ['SELECT Id FROM WebCart\nWHERE Name = = 1', 'MALFORMED_QUERY', /ERROR at Row:2:Column:14/, undefined],
     ])('refuses %j with %s', async (soql, code, message, fields) => {
       const err = await refused(soql);
@@ -225,11 +292,19 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
 
     it('refuses a query over the length limit and one nested too deep with MALFORMED_QUERY, before parsing', async () => {
       const long = `SELECT Id FROM WebCart WHERE Name = '${'x'.repeat(SOQL_MAX_LENGTH)}'`;
-      expect(await refused(long)).toMatchObject({ code: 'MALFORMED_QUERY', status: 400, message: expect.stringContaining('Query is too long') });
+      expect(await refused(long)).toMatchObject({
+        code: 'MALFORMED_QUERY',
+        status: 400,
+        message: expect.stringContaining('Query is too long'),
+      });
       const deep = `SELECT Id FROM WebCart WHERE ${'('.repeat(5000)}Name = 'x'${')'.repeat(5000)}`;
-      expect(await refused(deep)).toMatchObject({ code: 'MALFORMED_QUERY', status: 400, message: expect.stringContaining(`more than ${SOQL_MAX_DEPTH} levels`) });
+      expect(await refused(deep)).toMatchObject({
+        code: 'MALFORMED_QUERY',
+        status: 400,
+        message: expect.stringContaining(`more than ${SOQL_MAX_DEPTH} levels`),
+      });
       // At the depth limit the query still runs (every level is true through Quantity > 0).
-      const ok = `SELECT COUNT() FROM CartItem WHERE ${"(Quantity > 0 OR NOT (".repeat(SOQL_MAX_DEPTH / 2)}Name = 'x'${'))'.repeat(SOQL_MAX_DEPTH / 2)}`;
+      const ok = `SELECT COUNT() FROM CartItem WHERE ${'(Quantity > 0 OR NOT ('.repeat(SOQL_MAX_DEPTH / 2)}Name = 'x'${'))'.repeat(SOQL_MAX_DEPTH / 2)}`;
       expect((await q(ok)).totalSize).toBe(5);
     });
 
@@ -239,10 +314,19 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       const ors = Array.from({ length: 5000 }, (_, i) => `Quantity = ${i}`).join(' OR ');
       expect((await q(`SELECT COUNT() FROM CartItem WHERE ${ors}`)).totalSize).toBe(5);
       expect((await q(`SELECT COUNT() FROM CartItem WHERE ${'NOT '.repeat(20_000)}Quantity = 1`)).totalSize).toBe(2);
-      const subs = Array.from({ length: SOQL_MAX_SUBQUERIES + 1 }, (_, i) => `(SELECT Id FROM ${i % 2 ? 'CartItems' : 'CartTaxes'} LIMIT ${i})`);
-      expect(await refused(`SELECT Id, ${subs.join(', ')} FROM WebCart`)).toMatchObject({ code: 'MALFORMED_QUERY', message: expect.stringContaining('child subqueries') });
+      const subs = Array.from(
+        { length: SOQL_MAX_SUBQUERIES + 1 },
+        (_, i) => `(SELECT Id FROM ${i % 2 ? 'CartItems' : 'CartTaxes'} LIMIT ${i})`,
+      );
+      expect(await refused(`SELECT Id, ${subs.join(', ')} FROM WebCart`)).toMatchObject({
+        code: 'MALFORMED_QUERY',
+        message: expect.stringContaining('child subqueries'),
+      });
       const terms = Array.from({ length: SOQL_MAX_TERMS + 1 }, () => 'Name').join(', ');
-      expect(await refused(`SELECT Id FROM CartItem ORDER BY ${terms}`)).toMatchObject({ code: 'MALFORMED_QUERY', message: expect.stringContaining('ORDER BY fields') });
+      expect(await refused(`SELECT Id FROM CartItem ORDER BY ${terms}`)).toMatchObject({
+        code: 'MALFORMED_QUERY',
+        message: expect.stringContaining('ORDER BY fields'),
+      });
       // Every distinct parent path reachable from CartItem, up to five relationships deep.
       const paths: string[] = [];
       const walk = (object: string, prefix: string, depth: number) => {
@@ -279,12 +363,23 @@ describe('SOQL over HTTP', () => {
     expect(r.body.records[0]).toMatchObject({
       attributes: { type: 'WebCart', url: `${V}/sobjects/WebCart/${t.ids.cart}` },
       Account: { attributes: { type: 'Account', url: `${V}/sobjects/Account/${t.ids.acme}` }, Name: 'Acme Corporation' },
-      CartItems: { totalSize: 2, done: true, records: [expect.objectContaining({ Name: 'Shipping' }), expect.objectContaining({ Name: 'Widget 3' })] },
+      CartItems: {
+        totalSize: 2,
+        done: true,
+        records: [expect.objectContaining({ Name: 'Shipping' }), expect.objectContaining({ Name: 'Widget 3' })],
+      },
     });
     const bad = await t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Name FORM WebCart')}`, { token });
     expect(bad.status).toBe(400);
-    expect(bad.body[0]).toMatchObject({ errorCode: 'MALFORMED_QUERY', message: expect.stringContaining("ERROR at Row:1:Column:18\nunexpected token: 'WebCart'") });
-    const deep = await t.call('GET', `${V}/query?q=${encodeURIComponent(`SELECT Id FROM WebCart WHERE ${'('.repeat(5000)}Name = 'x'${')'.repeat(5000)}`)}`, { token });
+    expect(bad.body[0]).toMatchObject({
+      errorCode: 'MALFORMED_QUERY',
+      message: expect.stringContaining("ERROR at Row:1:Column:18\nunexpected token: 'WebCart'"),
+    });
+    const deep = await t.call(
+      'GET',
+      `${V}/query?q=${encodeURIComponent(`SELECT Id FROM WebCart WHERE ${'('.repeat(5000)}Name = 'x'${')'.repeat(5000)}`)}`,
+      { token },
+    );
     expect(deep.status).toBe(400);
     expect(deep.body[0]).toMatchObject({ errorCode: 'MALFORMED_QUERY' });
     const field = await t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Account.Colour FROM WebCart')}`, { token });

@@ -37,7 +37,9 @@ describe('statement counts (SQLite)', () => {
   for (const lines of [3, 200]) {
     it(`cartToOrderAction(runAsync: false) on a ${lines}-line cart is one transaction of at most 22 statements`, async () => {
       const { engine, ids } = await engineWithClaimedCart(':memory:', { lines, groups: 2 });
-      const { result, total, begins, sql } = await counting(() => engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: false }], { userId: ids.buyer! }));
+      const { result, total, begins, sql } = await counting(() =>
+        engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: false }], { userId: ids.buyer! }),
+      );
       expect(result[0]!.isSuccess).toBe(true);
       expect(begins).toBe(1);
       // caller, facts, the claim (session + history), the completion invariants' facts (lines, groups,

@@ -51,7 +51,14 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
     const { engine, cartId, as } = await cartOn(shared.get(), { lines: 2 });
     await engine.runCheckout(cartId, { ...as, answers: { deliveryAddress: CA_ADDRESS }, stopAt: 'inventory' });
     const s = (await activeSession(engine, cartId))!;
-    ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: s.Id, expCurrentState: 'inventory', nextState: 'confirmPrice' }, as.userId));
+    ok(
+      await call(
+        engine,
+        'updateCheckoutSessionStateAction',
+        { checkoutSessionId: s.Id, expCurrentState: 'inventory', nextState: 'confirmPrice' },
+        as.userId,
+      ),
+    );
     ok(await call(engine, 'cancelCartAsyncOperation', { cartId }, as.userId));
     expect((await engine.admin.get('CartCheckoutSession', String(s.Id)))!.IsArchived).toBe(true);
     const run = await engine.runCheckout(cartId, { ...as, answers: { poNumber: 'PO-6' } });
@@ -76,7 +83,11 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
     expect(run.state).toBe('inventory');
     const s2 = (await activeSession(engine, cartId))!;
     expect(s2.Id).not.toBe(s.Id);
-    await engine.createRecord('CartItem', { CartId: cartId, CartDeliveryGroupId: item!.CartDeliveryGroupId, Product2Id: item!.Product2Id, Sku: item!.Sku, Quantity: 1 }, as);
+    await engine.createRecord(
+      'CartItem',
+      { CartId: cartId, CartDeliveryGroupId: item!.CartDeliveryGroupId, Product2Id: item!.Product2Id, Sku: item!.Sku, Quantity: 1 },
+      as,
+    );
     expect((await engine.admin.get('CartCheckoutSession', String(s2.Id)))!.IsArchived).toBe(true);
     run = await engine.runCheckout(cartId, as);
     expect(run.status, run.errors.join()).toBe('complete');
@@ -119,7 +130,9 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
       expect(run.sessionId).toBe(first.Id);
       offset += 2 * MINUTE;
       // A screen move on the expired session is refused, and the session is archived.
-      await expect(engine.updateRecord('CartCheckoutSession', String(first.Id), { State: 'paymentAndBillingAddress' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION' });
+      await expect(
+        engine.updateRecord('CartCheckoutSession', String(first.Id), { State: 'paymentAndBillingAddress' }, as),
+      ).rejects.toMatchObject({ code: 'INVALID_OPERATION' });
       expect((await engine.admin.get('CartCheckoutSession', String(first.Id)))!.IsArchived).toBe(true);
       expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
       run = await engine.runCheckout(cartId, as);
@@ -148,7 +161,10 @@ describe.each(FLOW_BACKENDS)('cancel, cart changes and expiry on $name', (backen
       await engine.runCheckout(cartId, { ...as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-10' }, stopAt: 'confirmPrice' });
       const first = (await activeSession(engine, cartId))!;
       await engine.updateRecord('WebStore', storeId, { CheckoutTimeToLive: 0 }, admin);
-      await expect(engine.runCheckout(cartId, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', message: expect.stringMatching(/CheckoutTimeToLive = 0/) });
+      await expect(engine.runCheckout(cartId, as)).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        message: expect.stringMatching(/CheckoutTimeToLive = 0/),
+      });
       expect((await engine.admin.get('CartCheckoutSession', String(first.Id)))!.IsArchived).toBe(true);
       expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
 

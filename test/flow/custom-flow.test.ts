@@ -20,10 +20,22 @@ const LEAN: FlowDefinition = { id: 'lean', steps: without('calculatePromotions',
 /** Prices confirmed before stock is checked. */
 const REORDERED: FlowDefinition = {
   id: 'price-first',
-  steps: [step('start'), step('confirmPrice'), step('inventory'), ...DEFAULT_FLOW.steps.filter((s) => !['start', 'confirmPrice', 'inventory'].includes(s.key))],
+  steps: [
+    step('start'),
+    step('confirmPrice'),
+    step('inventory'),
+    ...DEFAULT_FLOW.steps.filter((s) => !['start', 'confirmPrice', 'inventory'].includes(s.key)),
+  ],
 };
 /** A store's own async step before the order is created. */
-const FRAUD_STEP: FlowStep = { key: 'fraudCheck', label: 'Fraud Check', kind: 'async', action: 'fraudCheckAction', validationType: 'Other', description: 'Screens the order.' };
+const FRAUD_STEP: FlowStep = {
+  key: 'fraudCheck',
+  label: 'Fraud Check',
+  kind: 'async',
+  action: 'fraudCheckAction',
+  validationType: 'Other',
+  description: 'Screens the order.',
+};
 const WITH_FRAUD: FlowDefinition = {
   id: 'with-fraud-check',
   steps: DEFAULT_FLOW.steps.flatMap((s) => (s.key === 'cartToOrder' ? [FRAUD_STEP, s] : [s])),
@@ -65,7 +77,13 @@ describe.each(FLOW_BACKENDS)('custom flows on $name', (backend) => {
   };
   const flatTax: CartProcessor = {
     async startCartProcessAsync(_i, _c, data) {
-      for (const item of await data.items()) data.insert('CartTax', { CartItemId: item.Id, Name: 'Flat 10%', Amount: Math.round(Number(item.TotalPrice) * 10) / 100, TaxRate: 0.1 });
+      for (const item of await data.items())
+        data.insert('CartTax', {
+          CartItemId: item.Id,
+          Name: 'Flat 10%',
+          Amount: Math.round(Number(item.TotalPrice) * 10) / 100,
+          TaxRate: 0.1,
+        });
       return { status: 'SUCCESS' };
     },
   };
@@ -85,14 +103,42 @@ describe.each(FLOW_BACKENDS)('custom flows on $name', (backend) => {
     // The default flow's order of claims is refused here.
     const other = await cartInStore(engine, STORES.lean);
     const sessionId = String(ok(await call(engine, 'checkoutSessionAction', { cartId: other.cartId }, as.userId)).requestId);
-    ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'inventory' }, as.userId));
+    ok(
+      await call(
+        engine,
+        'updateCheckoutSessionStateAction',
+        { checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'inventory' },
+        as.userId,
+      ),
+    );
     ok(await call(engine, 'checkCartInventoryAction', { cartId: other.cartId }, as.userId));
-    ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'inventory', nextState: 'confirmPrice' }, as.userId));
+    ok(
+      await call(
+        engine,
+        'updateCheckoutSessionStateAction',
+        { checkoutSessionId: sessionId, expCurrentState: 'inventory', nextState: 'confirmPrice' },
+        as.userId,
+      ),
+    );
     ok(await call(engine, 'priceCart', { cartId: other.cartId }, as.userId));
-    const dropped = failure(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'confirmPrice', nextState: 'calculatePromotions' }, as.userId));
+    const dropped = failure(
+      await call(
+        engine,
+        'updateCheckoutSessionStateAction',
+        { checkoutSessionId: sessionId, expCurrentState: 'confirmPrice', nextState: 'calculatePromotions' },
+        as.userId,
+      ),
+    );
     expect(dropped).toMatchObject({ code: 'INVALID_INPUT', status: 400, fields: ['nextState'] });
     expect(dropped.message).toMatch(/isn't a state of flow 'lean'/);
-    const e = failure(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'confirmPrice', nextState: 'taxes' }, as.userId));
+    const e = failure(
+      await call(
+        engine,
+        'updateCheckoutSessionStateAction',
+        { checkoutSessionId: sessionId, expCurrentState: 'confirmPrice', nextState: 'taxes' },
+        as.userId,
+      ),
+    );
     expect(e).toMatchObject({ code: 'INVALID_OPERATION', status: 409 });
     expect(e.message).toMatch(/allowed: shippingCost/);
   });
@@ -113,7 +159,11 @@ describe.each(FLOW_BACKENDS)('custom flows on $name', (backend) => {
     const fraud = run.trajectory.find((t) => t.state === 'fraudCheck')!;
     expect(fraud).toMatchObject({ kind: 'async', status: 'Complete', calls: ['updateCheckoutSessionStateAction', 'fraudCheckAction'] });
     expect(screened).toContain(fraud.operationId);
-    expect((await rows(engine, 'CartValidationOutput', { BackgroundOperationId: fraud.operationId }))[0]).toMatchObject({ Level: 'Info', Type: 'Other', Message: 'Fraud check passed.' });
+    expect((await rows(engine, 'CartValidationOutput', { BackgroundOperationId: fraud.operationId }))[0]).toMatchObject({
+      Level: 'Info',
+      Type: 'Other',
+      Message: 'Fraud check passed.',
+    });
     const taxes = await rows(engine, 'CartTax', { CartId: cartId });
     expect(taxes.length).toBeGreaterThan(0);
     for (const t of taxes) expect([t.Name, t.TaxRate]).toEqual(['Flat 10%', 0.1]);
@@ -161,14 +211,27 @@ describe('flow validation at load', () => {
       steps: DEFAULT_FLOW.steps.map((s) => (s.key === 'start' ? { ...s, next: ['confirmPrice'] } : s)),
     };
     expect(problemsOf(unreachable)).toMatch(/step 'inventory' is not reachable from 'start'/);
-    const noExit: FlowDefinition = { id: 'no-exit', steps: DEFAULT_FLOW.steps.map((s) => (s.key === 'taxes' ? { ...s, onError: 'oops' } : s)) };
+    const noExit: FlowDefinition = {
+      id: 'no-exit',
+      steps: DEFAULT_FLOW.steps.map((s) => (s.key === 'taxes' ? { ...s, onError: 'oops' } : s)),
+    };
     expect(problemsOf(noExit)).toMatch(/step 'taxes': error exit 'oops' does not exist/);
     const activateFirst: FlowDefinition = {
       id: 'activate-first',
-      steps: [step('start'), step('checkoutSummary'), step('activateOrder'), step('cartToOrder'), step('orderConfirmation'), step('complete')],
+      steps: [
+        step('start'),
+        step('checkoutSummary'),
+        step('activateOrder'),
+        step('cartToOrder'),
+        step('orderConfirmation'),
+        step('complete'),
+      ],
     };
     expect(problemsOf(activateFirst)).toMatch(/step 'activateOrder' can be reached without passing a cartToOrderAction step/);
-    const twice: FlowDefinition = { id: 'twice', steps: DEFAULT_FLOW.steps.flatMap((s) => (s.key === 'taxes' ? [s, { ...s, key: 'taxesAgain', label: 'Taxes Again' }] : [s])) };
+    const twice: FlowDefinition = {
+      id: 'twice',
+      steps: DEFAULT_FLOW.steps.flatMap((s) => (s.key === 'taxes' ? [s, { ...s, key: 'taxesAgain', label: 'Taxes Again' }] : [s])),
+    };
     expect(problemsOf(twice)).toMatch(/steps 'taxes' and 'taxesAgain' both run action 'calcCartTaxesAction'/);
     const noFinal: FlowDefinition = { id: 'endless', steps: [{ key: 'start', label: 'Start', kind: 'screen', next: ['start'] }] };
     expect(problemsOf(noFinal)).toMatch(/no final step/);

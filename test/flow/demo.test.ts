@@ -20,7 +20,9 @@ describe.each(FLOW_BACKENDS)('runDemo on $name', (backend) => {
         const run = await runDemo(engine, { write: (s: string) => (text += s) });
         expect(run.status, run.errors.join()).toBe('complete');
         for (const [n, step] of DEFAULT_FLOW.steps.entries()) expect(text).toMatch(new RegExp(`^\\s*${n + 1}\\. ${step.key}\\s`, 'm'));
-        expect(text).toMatch(/^\s*2\. inventory\s+async\s+Complete\s+[\d.]+ ms\s+0Yb\w{15}\s+updateRecord\(CartDeliveryGroup\) \+ updateCheckoutSessionStateAction \+ checkCartInventoryAction$/m);
+        expect(text).toMatch(
+          /^\s*2\. inventory\s+async\s+Complete\s+[\d.]+ ms\s+0Yb\w{15}\s+updateRecord\(CartDeliveryGroup\) \+ updateCheckoutSessionStateAction \+ checkCartInventoryAction$/m,
+        );
         expect(text).toMatch(new RegExp(`Order ${run.orderId}: Status Activated`));
         expect(text).toMatch(new RegExp(`cart ${run.cartId} is Closed; session ${run.sessionId} is complete`));
       }

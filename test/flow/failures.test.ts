@@ -23,7 +23,11 @@ const CALCULATORS = [
 
 /** Ways an integration misbehaves, and the operation Error each must produce. */
 const MISBEHAVIOURS: { what: string; make: (name: string) => CartProcessor; error: RegExp }[] = [
-  { what: 'returns FAILED without a message', make: () => ({ startCartProcessAsync: async () => ({ status: 'FAILED' }) }), error: /integration failed/ },
+  {
+    what: 'returns FAILED without a message',
+    make: () => ({ startCartProcessAsync: async () => ({ status: 'FAILED' }) }),
+    error: /integration failed/,
+  },
   {
     what: 'returns FAILED with its own CartValidationOutput',
     make: () => ({
@@ -35,12 +39,29 @@ const MISBEHAVIOURS: { what: string; make: (name: string) => CartProcessor; erro
     }),
     error: /^The external service said no\.$/,
   },
-  { what: 'throws', make: () => ({ startCartProcessAsync: async () => { throw new Error('connection reset'); } }), error: /connection reset/ },
+  {
+    what: 'throws',
+    make: () => ({
+      startCartProcessAsync: async () => {
+        throw new Error('connection reset');
+      },
+    }),
+    error: /connection reset/,
+  },
   { what: 'hangs past the timeout', make: () => ({ startCartProcessAsync: () => new Promise(() => {}) }), error: /timed out after 600 ms/ },
-  { what: 'answers nonsense', make: () => ({ startCartProcessAsync: async () => ({ status: 'MAYBE' }) as never }), error: /invalid status/ },
+  {
+    what: 'answers nonsense',
+    make: () => ({ startCartProcessAsync: async () => ({ status: 'MAYBE' }) as never }),
+    error: /invalid status/,
+  },
   {
     what: 'writes outside its cart',
-    make: () => ({ startCartProcessAsync: async (_i, _c, data) => (data.update('WebCart', String(data.cart.Id), { Name: 'hacked' }), { status: 'SUCCESS' }) }),
+    make: () => ({
+      startCartProcessAsync: async (_i, _c, data) => (
+        data.update('WebCart', String(data.cart.Id), { Name: 'hacked' }),
+        { status: 'SUCCESS' }
+      ),
+    }),
     error: /integration write refused: integrations can't update WebCart/,
   },
 ];
@@ -76,7 +97,9 @@ describe.each(FLOW_BACKENDS)('step failures on $name', (backend) => {
           expect(await rows(engine, 'CartTax', { Name: 'Staged' })).toHaveLength(0);
           expect((await engine.admin.get('WebCart', cartId))!.Name).not.toBe('hacked');
           // Screen moves and claims are refused in error; cancel is the way out.
-          await expect(engine.updateRecord('CartCheckoutSession', String(session.Id), { State: 'deliveryMethod' }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION' });
+          await expect(
+            engine.updateRecord('CartCheckoutSession', String(session.Id), { State: 'deliveryMethod' }, as),
+          ).rejects.toMatchObject({ code: 'INVALID_OPERATION' });
           ok(await call(engine, 'cancelCartAsyncOperation', { cartId }, as.userId));
           expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Active');
         }
@@ -94,7 +117,9 @@ describe.each(FLOW_BACKENDS)('step failures on $name', (backend) => {
     const { engine, cartId, as, adminId } = await cartOn(shared.get(), { lines: 3 });
     const admin = { userId: adminId };
     try {
-      const [item] = (await rows(engine, 'CartItem', { CartId: cartId, Type: 'Product' })).sort((a, b) => String(a.Sku).localeCompare(String(b.Sku)));
+      const [item] = (await rows(engine, 'CartItem', { CartId: cartId, Type: 'Product' })).sort((a, b) =>
+        String(a.Sku).localeCompare(String(b.Sku)),
+      );
       const [stock] = await rows(engine, 'ProductInventory', { Product2Id: item!.Product2Id });
       const [entry] = await rows(engine, 'PricebookEntry', { Product2Id: item!.Product2Id });
       const cases: { state: string; type: string; message: RegExp; breakIt: () => Promise<unknown>; fixIt: () => Promise<unknown> }[] = [
@@ -127,10 +152,12 @@ describe.each(FLOW_BACKENDS)('step failures on $name', (backend) => {
           type: 'Shipping',
           message: /No delivery method is available/,
           breakIt: async () => {
-            for (const m of await rows(engine, 'OrderDeliveryMethod')) await engine.updateRecord('OrderDeliveryMethod', String(m.Id), { IsActive: false }, admin);
+            for (const m of await rows(engine, 'OrderDeliveryMethod'))
+              await engine.updateRecord('OrderDeliveryMethod', String(m.Id), { IsActive: false }, admin);
           },
           fixIt: async () => {
-            for (const m of await rows(engine, 'OrderDeliveryMethod')) await engine.updateRecord('OrderDeliveryMethod', String(m.Id), { IsActive: true }, admin);
+            for (const m of await rows(engine, 'OrderDeliveryMethod'))
+              await engine.updateRecord('OrderDeliveryMethod', String(m.Id), { IsActive: true }, admin);
           },
         },
       ];
@@ -177,7 +204,12 @@ describe.each(FLOW_BACKENDS)('step failures on $name', (backend) => {
       expect(order.PaymentMethodId).toBe('pm_test_visa');
       expect(order.PaymentAuthorizationCode).toMatch(/^TEST-/);
       const last = gateway.requests.at(-1)!;
-      expect(last).toMatchObject({ orderId: run.orderId, paymentMethodId: 'pm_test_visa', amount: order.GrandTotalAmount, currencyIsoCode: 'USD' });
+      expect(last).toMatchObject({
+        orderId: run.orderId,
+        paymentMethodId: 'pm_test_visa',
+        amount: order.GrandTotalAmount,
+        currencyIsoCode: 'USD',
+      });
     } finally {
       await engine.whenIdle();
     }
@@ -192,13 +224,20 @@ describe.each(FLOW_BACKENDS)('step failures on $name', (backend) => {
       const methods = await rows(engine, 'OrderDeliveryMethod');
       try {
         for (const e of entries) await engine.updateRecord('PricebookEntry', String(e.Id), { UnitPrice: 0 }, admin);
-        for (const m of methods) await engine.updateRecord('OrderDeliveryMethod', String(m.Id), { ShippingFee: 0, ShippingFeePerUnit: 0 }, admin);
+        for (const m of methods)
+          await engine.updateRecord('OrderDeliveryMethod', String(m.Id), { ShippingFee: 0, ShippingFeePerUnit: 0 }, admin);
         const run = await engine.runCheckout(cartId, { ...as, answers: { deliveryAddress: CA_ADDRESS } });
         expect(run.status, run.errors.join()).toBe('complete');
         expect((await engine.admin.get('Order', run.orderId!))!.GrandTotalAmount).toBe(0);
       } finally {
         for (const e of entries) await engine.updateRecord('PricebookEntry', String(e.Id), { UnitPrice: e.UnitPrice }, admin);
-        for (const m of methods) await engine.updateRecord('OrderDeliveryMethod', String(m.Id), { ShippingFee: m.ShippingFee, ShippingFeePerUnit: m.ShippingFeePerUnit }, admin);
+        for (const m of methods)
+          await engine.updateRecord(
+            'OrderDeliveryMethod',
+            String(m.Id),
+            { ShippingFee: m.ShippingFee, ShippingFeePerUnit: m.ShippingFeePerUnit },
+            admin,
+          );
       }
     } finally {
       await engine.whenIdle();

@@ -60,7 +60,9 @@ describe.each(FLOW_BACKENDS)('happy path on $name', (backend) => {
         expect(taxes.length).toBe(items.filter((i) => Number(i.TotalPrice) !== 0).length);
         for (const t of taxes) expect(t.TaxRate).toBe(0.0725);
         expect(cart.TotalTaxAmount).toBe(sumMoney(taxes.map((t) => Number(t.Amount))));
-        expect(cart.GrandTotalAmount).toBe(sumMoney([Number(cart.TotalProductAmount), Number(cart.TotalChargeAmount), Number(cart.TotalTaxAmount)]));
+        expect(cart.GrandTotalAmount).toBe(
+          sumMoney([Number(cart.TotalProductAmount), Number(cart.TotalChargeAmount), Number(cart.TotalTaxAmount)]),
+        );
         expect(order.GrandTotalAmount).toBe(cart.GrandTotalAmount);
         expect(order.TotalTaxAmount).toBe(cart.TotalTaxAmount);
         // Promotions: 5% off the cart, plus 2.00 off Widget 1's line.

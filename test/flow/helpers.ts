@@ -50,7 +50,12 @@ export function sharedEngine(location: () => string, opts: CheckoutEngineOptions
 }
 
 /** Invokes one input as a user and returns its result. */
-export async function call(engine: CheckoutEngine, action: string, input: Record<string, unknown>, userId: string): Promise<InvocationResult> {
+export async function call(
+  engine: CheckoutEngine,
+  action: string,
+  input: Record<string, unknown>,
+  userId: string,
+): Promise<InvocationResult> {
   const [r] = await engine.invoke(action, [input], { userId });
   return r!;
 }

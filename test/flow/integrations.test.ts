@@ -18,12 +18,20 @@ describe.each(FLOW_BACKENDS)('default integrations on $name', (backend) => {
     const { engine, cartId, as, adminId, storeId } = await cartOn(shared.get(), { lines: 3, groups: 3 });
     const admin = { userId: adminId };
     // Catalog price change for Widget 2 (12.30 → 11.00) and a 10.00 cart-wide discount for this store.
-    const items = (await rows(engine, 'CartItem', { CartId: cartId, Type: 'Product' })).sort((a, b) => String(a.Sku).localeCompare(String(b.Sku)));
+    const items = (await rows(engine, 'CartItem', { CartId: cartId, Type: 'Product' })).sort((a, b) =>
+      String(a.Sku).localeCompare(String(b.Sku)),
+    );
     const [entry] = await rows(engine, 'PricebookEntry', { Product2Id: items[1]!.Product2Id });
     await engine.updateRecord('PricebookEntry', String(entry!.Id), { UnitPrice: 11 }, admin);
-    const promo = await engine.createRecord('Promotion', { Name: 'Ten off', DiscountType: 'FixedAmount', DiscountValue: 10, WebStoreId: storeId }, admin);
+    const promo = await engine.createRecord(
+      'Promotion',
+      { Name: 'Ten off', DiscountType: 'FixedAmount', DiscountValue: 10, WebStoreId: storeId },
+      admin,
+    );
     // Three groups in three tax jurisdictions.
-    const groups = (await rows(engine, 'CartDeliveryGroup', { CartId: cartId })).sort((a, b) => String(a.Name).localeCompare(String(b.Name)));
+    const groups = (await rows(engine, 'CartDeliveryGroup', { CartId: cartId })).sort((a, b) =>
+      String(a.Name).localeCompare(String(b.Name)),
+    );
     const places = [
       { DeliverToState: 'CA', DeliverToCountry: 'US' },
       { DeliverToState: 'NY', DeliverToCountry: 'US' },
@@ -38,7 +46,9 @@ describe.each(FLOW_BACKENDS)('default integrations on $name', (backend) => {
       const w2 = after.get(String(items[1]!.Id))!;
       expect([w2.SalesPrice, w2.TotalLineAmount]).toEqual([11, 22]);
       const warnings = await rows(engine, 'CartValidationOutput', { CartId: cartId, Level: 'Warning' });
-      expect(warnings.map((w) => [w.Type, w.Message, w.RelatedEntityId])).toEqual([['Pricing', 'The price of SKU SKU-0002 changed from 12.30 to 11.00.', items[1]!.Id]]);
+      expect(warnings.map((w) => [w.Type, w.Message, w.RelatedEntityId])).toEqual([
+        ['Pricing', 'The price of SKU SKU-0002 changed from 12.30 to 11.00.', items[1]!.Id],
+      ]);
       // Promotions: lines 5.00, 22.00, 58.80 (total 85.80). 5% each; 2.00 off Widget 1; 10.00 spread by amount.
       const adj = items.map((i) => after.get(String(i.Id))!.AdjustmentAmount);
       expect(adj).toEqual([-(0.25 + 2 + 0.58), -(1.1 + 2.56), -(2.94 + 6.86)].map((x) => Math.round(x * 100) / 100));
@@ -47,8 +57,14 @@ describe.each(FLOW_BACKENDS)('default integrations on $name', (backend) => {
       expect(options).toHaveLength(6);
       for (const [i, g] of groups.entries()) {
         const units = Number(items[i]!.Quantity);
-        const fees = options.filter((o) => o.CartDeliveryGroupId === g.Id).map((o) => [o.Name, o.ShippingFee]).sort();
-        expect(fees).toEqual([['Express', Math.round((24.99 + units) * 100) / 100], ['Ground', 9.99]]);
+        const fees = options
+          .filter((o) => o.CartDeliveryGroupId === g.Id)
+          .map((o) => [o.Name, o.ShippingFee])
+          .sort();
+        expect(fees).toEqual([
+          ['Express', Math.round((24.99 + units) * 100) / 100],
+          ['Ground', 9.99],
+        ]);
       }
       // Taxes: CA 7.25% (state rate), NY 5% (country rate), DE none; products and charges alike.
       const taxes = await rows(engine, 'CartTax', { CartId: cartId });
@@ -59,7 +75,12 @@ describe.each(FLOW_BACKENDS)('default integrations on $name', (backend) => {
         for (const line of all.filter((x) => x.CartDeliveryGroupId === g.Id)) {
           const t = byItem.get(String(line.Id));
           if (rate === null) expect(t).toBeUndefined();
-          else expect([t!.TaxRate, t!.Amount, t!.TaxType]).toEqual([rate, Math.round(Number(line.TotalPrice) * rate * 100 + 1e-9) / 100, 'Actual']);
+          else
+            expect([t!.TaxRate, t!.Amount, t!.TaxType]).toEqual([
+              rate,
+              Math.round(Number(line.TotalPrice) * rate * 100 + 1e-9) / 100,
+              'Actual',
+            ]);
         }
       }
       const cart = (await engine.admin.get('WebCart', cartId))!;
@@ -75,7 +96,12 @@ describe.each(FLOW_BACKENDS)('default integrations on $name', (backend) => {
     const first = await cartOn(engine, { lines: 1 });
     const [line] = await rows(engine, 'CartItem', { CartId: first.cartId, Type: 'Product' });
     const [stock] = await rows(engine, 'ProductInventory', { Product2Id: line!.Product2Id });
-    await engine.updateRecord('ProductInventory', String(stock!.Id), { QuantityAvailable: Number(stock!.QuantityReserved) + Number(line!.Quantity) }, { userId: first.adminId });
+    await engine.updateRecord(
+      'ProductInventory',
+      String(stock!.Id),
+      { QuantityAvailable: Number(stock!.QuantityReserved) + Number(line!.Quantity) },
+      { userId: first.adminId },
+    );
     expect((await engine.runCheckout(first.cartId, { ...first.as, stopAt: 'inventory' })).status).toBe('stopped');
     const reserved = (await engine.admin.get('ProductInventory', String(stock!.Id)))!;
     expect(reserved.QuantityReserved).toBe(Number(stock!.QuantityReserved) + Number(line!.Quantity));
@@ -100,7 +126,12 @@ describe.each(FLOW_BACKENDS)('default integrations on $name', (backend) => {
     // A write to another cart's line is caught at commit: the step fails and nothing is written.
     const other = await cartOn(engine, { lines: 1 });
     const [foreign] = await rows(engine, 'CartItem', { CartId: other.cartId });
-    engine.registerIntegration('inventory', { startCartProcessAsync: async (_i, _c, data) => (data.update('CartItem', String(foreign!.Id), { SalesPrice: 0.01 }), { status: 'SUCCESS' }) });
+    engine.registerIntegration('inventory', {
+      startCartProcessAsync: async (_i, _c, data) => (
+        data.update('CartItem', String(foreign!.Id), { SalesPrice: 0.01 }),
+        { status: 'SUCCESS' }
+      ),
+    });
     try {
       const run = await engine.runCheckout(cartId, as);
       expect(run.status).toBe('error');

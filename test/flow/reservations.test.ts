@@ -34,7 +34,11 @@ const answers = { deliveryAddress: CA_ADDRESS, poNumber: 'PO-77' };
 for (const backend of FLOW_BACKENDS) {
   describe(`stock reservations on ${backend.name}`, () => {
     let offset = 0;
-    const shared = sharedEngine(backend.location, { clock: () => new Date(Date.now() + offset), flows: [RECHECK], storeFlows: { [RECHECK_STORE]: 'recheck' } });
+    const shared = sharedEngine(backend.location, {
+      clock: () => new Date(Date.now() + offset),
+      flows: [RECHECK],
+      storeFlows: { [RECHECK_STORE]: 'recheck' },
+    });
     /** QuantityReserved of each inventory row before any checkout of this file. */
     const baseline = new Map<string, number>();
 
@@ -45,11 +49,13 @@ for (const backend of FLOW_BACKENDS) {
     });
 
     /** Reserved per product, by Product2Id. */
-    const reservedOf = async (engine: CheckoutEngine) => new Map((await rows(engine, 'ProductInventory')).map((r) => [String(r.Product2Id), Number(r.QuantityReserved ?? 0)]));
+    const reservedOf = async (engine: CheckoutEngine) =>
+      new Map((await rows(engine, 'ProductInventory')).map((r) => [String(r.Product2Id), Number(r.QuantityReserved ?? 0)]));
     /** The cart's product quantities, by Product2Id. */
     const needOf = async (engine: CheckoutEngine, cartId: string) => {
       const need = new Map<string, number>();
-      for (const i of await rows(engine, 'CartItem', { CartId: cartId, Type: 'Product' })) need.set(String(i.Product2Id), (need.get(String(i.Product2Id)) ?? 0) + Number(i.Quantity));
+      for (const i of await rows(engine, 'CartItem', { CartId: cartId, Type: 'Product' }))
+        need.set(String(i.Product2Id), (need.get(String(i.Product2Id)) ?? 0) + Number(i.Quantity));
       return need;
     };
     const expectReserved = async (engine: CheckoutEngine, before: Map<string, number>, plus: Map<string, number>) => {
@@ -70,7 +76,8 @@ for (const backend of FLOW_BACKENDS) {
       const run = await engine.runCheckout(c.cartId, { userId: c.buyerId, answers, stopAt: 'inventory' });
       expect(run.status, run.errors.join(' ')).toBe('stopped');
     };
-    const reasons = async (engine: CheckoutEngine, cartId: string) => (await rows(engine, 'ProductReservation', { WebCartId: cartId })).map((r: Row) => [r.Status, r.ReleaseReason]);
+    const reasons = async (engine: CheckoutEngine, cartId: string) =>
+      (await rows(engine, 'ProductReservation', { WebCartId: cartId })).map((r: Row) => [r.Status, r.ReleaseReason]);
 
     it('inventory holds the cart’s quantities; cancel gives them back', async () => {
       const engine = shared.get();
@@ -126,7 +133,11 @@ for (const backend of FLOW_BACKENDS) {
       const engine = shared.get();
       const c = await cartOn(engine, { lines: 2, groups: 1 });
       const before = await reservedOf(engine);
-      engine.registerIntegration('pricing', { startCartProcessAsync: async () => ({ status: 'FAILED', message: 'Pricing is down.' }) }, { storeId: c.storeId });
+      engine.registerIntegration(
+        'pricing',
+        { startCartProcessAsync: async () => ({ status: 'FAILED', message: 'Pricing is down.' }) },
+        { storeId: c.storeId },
+      );
       try {
         const run = await engine.runCheckout(c.cartId, { userId: c.buyerId, answers });
         expect(run.status).toBe('error');
@@ -149,9 +160,16 @@ for (const backend of FLOW_BACKENDS) {
       const [line] = await rows(engine, 'CartItem', { CartId: a.cartId, Type: 'Product' });
       const [inv] = await rows(engine, 'ProductInventory', { Product2Id: line!.Product2Id });
       const original = Number(inv!.QuantityAvailable);
-      await engine.updateRecord('ProductInventory', String(inv!.Id), { QuantityAvailable: Number(inv!.QuantityReserved) + Number(line!.Quantity) }, { userId: a.adminId });
+      await engine.updateRecord(
+        'ProductInventory',
+        String(inv!.Id),
+        { QuantityAvailable: Number(inv!.QuantityReserved) + Number(line!.Quantity) },
+        { userId: a.adminId },
+      );
       try {
-        const runs = await Promise.all([a, b].map((c) => engine.runCheckout(c.cartId, { userId: c.buyerId, answers, stopAt: 'inventory' })));
+        const runs = await Promise.all(
+          [a, b].map((c) => engine.runCheckout(c.cartId, { userId: c.buyerId, answers, stopAt: 'inventory' })),
+        );
         expect(runs.map((r) => r.status).sort()).toEqual(['error', 'stopped']);
         const [winner, loser] = runs[0]!.status === 'stopped' ? [a, b] : [b, a];
         expect(await rows(engine, 'ProductReservation', { WebCartId: loser.cartId, Status: 'Held' })).toHaveLength(0);
@@ -191,7 +209,14 @@ for (const backend of FLOW_BACKENDS) {
       const sessionId = ok(await call(engine, 'checkoutSessionAction', { cartId: c.cartId }, c.buyerId)).requestId as string;
       for (let i = 0; i < 3; i++) {
         const from = i === 0 ? 'start' : 'review';
-        ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: from, nextState: 'inventory' }, c.buyerId));
+        ok(
+          await call(
+            engine,
+            'updateCheckoutSessionStateAction',
+            { checkoutSessionId: sessionId, expCurrentState: from, nextState: 'inventory' },
+            c.buyerId,
+          ),
+        );
         ok(await call(engine, 'checkCartInventoryAction', { cartId: c.cartId }, c.buyerId));
         expect((await activeSession(engine, c.cartId))!.State).toBe('inventory');
         await expectReserved(engine, before, need);
@@ -225,11 +250,19 @@ for (const backend of FLOW_BACKENDS) {
       const c = await cartOn(engine, { lines: 1, groups: 1 });
       await toInventory(engine, c);
       const [held] = await rows(engine, 'ProductReservation', { WebCartId: c.cartId });
-      await expect(engine.deleteRecord('ProductReservation', String(held!.Id), { userId: c.adminId })).rejects.toMatchObject({ code: 'INVALID_OPERATION' });
-      await expect(engine.createRecord('ProductReservation', { WebCartId: c.cartId, Quantity: 1 }, { userId: c.adminId })).rejects.toMatchObject({ status: 400 });
-      await expect(engine.updateRecord('ProductReservation', String(held!.Id), { Quantity: 0 }, { userId: c.adminId })).rejects.toMatchObject({ status: 400 });
+      await expect(engine.deleteRecord('ProductReservation', String(held!.Id), { userId: c.adminId })).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+      });
+      await expect(
+        engine.createRecord('ProductReservation', { WebCartId: c.cartId, Quantity: 1 }, { userId: c.adminId }),
+      ).rejects.toMatchObject({ status: 400 });
+      await expect(
+        engine.updateRecord('ProductReservation', String(held!.Id), { Quantity: 0 }, { userId: c.adminId }),
+      ).rejects.toMatchObject({ status: 400 });
       expect((await engine.query('SELECT Id FROM ProductReservation', c.as)).records).toHaveLength(0);
-      expect((await engine.query(`SELECT Id, Quantity FROM ProductReservation WHERE WebCartId = '${c.cartId}'`, { userId: c.adminId })).records).toHaveLength(1);
+      expect(
+        (await engine.query(`SELECT Id, Quantity FROM ProductReservation WHERE WebCartId = '${c.cartId}'`, { userId: c.adminId })).records,
+      ).toHaveLength(1);
       ok(await call(engine, 'cancelCartAsyncOperation', { cartId: c.cartId }, c.buyerId));
       await stockAddsUp(engine);
     });

@@ -20,18 +20,36 @@ describe.each([BACKENDS[1]!, BACKENDS[2]!])('resuming after a restart on $name',
     const a = await cartOn(engine, { lines: 3, groups: 2 });
     const b = await cartOn(engine, { lines: 2 });
     const c = await cartOn(engine, { lines: 2 });
-    await engine.runCheckout(a.cartId, { ...a.as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-A' }, stopAt: 'paymentAndBillingAddress' });
+    await engine.runCheckout(a.cartId, {
+      ...a.as,
+      answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-A' },
+      stopAt: 'paymentAndBillingAddress',
+    });
     // Cart b: the next step is claimed, then the process stops before invoking its action.
     await engine.runCheckout(b.cartId, { ...b.as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-B' }, stopAt: 'deliveryMethod' });
     const sb = (await activeSession(engine, b.cartId))!;
-    ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: sb.Id, expCurrentState: 'deliveryMethod', nextState: 'taxes' }, b.as.userId));
+    ok(
+      await call(
+        engine,
+        'updateCheckoutSessionStateAction',
+        { checkoutSessionId: sb.Id, expCurrentState: 'deliveryMethod', nextState: 'taxes' },
+        b.as.userId,
+      ),
+    );
     await engine.runCheckout(c.cartId, { ...c.as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-C' }, stopAt: 'inventory' });
     await engine.close();
 
     // Cart c: an engine that doesn't run operations commits one as New, then stops.
     engine = await createCheckoutEngine({ storage: location, onError: () => {}, worker: false, recover: false });
     const sc = (await activeSession(engine, c.cartId))!;
-    ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: sc.Id, expCurrentState: 'inventory', nextState: 'confirmPrice' }, c.as.userId));
+    ok(
+      await call(
+        engine,
+        'updateCheckoutSessionStateAction',
+        { checkoutSessionId: sc.Id, expCurrentState: 'inventory', nextState: 'confirmPrice' },
+        c.as.userId,
+      ),
+    );
     const leftNew = String(ok(await call(engine, 'priceCart', { cartId: c.cartId, runAsync: true }, c.as.userId)).backgroundOperationId);
     expect((await engine.admin.get('BackgroundOperation', leftNew))!.Status).toBe('New');
     await engine.close();
@@ -55,7 +73,12 @@ describe.each([BACKENDS[1]!, BACKENDS[2]!])('resuming after a restart on $name',
       // The operation left New was recovered and run once (waited for, or already done): never invoked again.
       expect(rc.trajectory.flatMap((t) => t.calls)).not.toContain('priceCart');
       expect(rc.trajectory.at(-1)!.state).toBe('complete');
-      const priced = await engine.admin.find('BackgroundOperation', { where: [{ field: '_sessionId', op: '=', value: sc.Id }, { field: '_step', op: '=', value: 'confirmPrice' }] });
+      const priced = await engine.admin.find('BackgroundOperation', {
+        where: [
+          { field: '_sessionId', op: '=', value: sc.Id },
+          { field: '_step', op: '=', value: 'confirmPrice' },
+        ],
+      });
       expect(priced.map((o) => o.Id)).toEqual([leftNew]);
       expect((await engine.admin.get('BackgroundOperation', leftNew))!.Status).toBe('Complete');
       // A second run on a finished checkout just reports it.

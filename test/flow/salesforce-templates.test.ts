@@ -94,7 +94,12 @@ async function replayReentrant(c: Client, engine: CheckoutEngine, cartId: string
   await x.expect({ State: 'Start', NextState: null, IsProcessing: false }, 'Checkout', null);
   // Start screen: the address (geolocation included) goes on the delivery groups; Update Checkout State writes the next state.
   for (const g of await rows(engine, 'CartDeliveryGroup', { CartId: cartId })) {
-    await c.update('CartDeliveryGroup', String(g.Id), { DeliverToLatitude: 37.7983, DeliverToLongitude: -122.2835, DeliverToGeocodeAccuracy: 'Address', CompanyName: 'Acme Receiving' });
+    await c.update('CartDeliveryGroup', String(g.Id), {
+      DeliverToLatitude: 37.7983,
+      DeliverToLongitude: -122.2835,
+      DeliverToGeocodeAccuracy: 'Address',
+      CompanyName: 'Acme Receiving',
+    });
   }
   await c.update('CartCheckoutSession', x.session, { State: 'Inventory' });
   await x.expect({ State: 'Inventory', NextState: null, IsProcessing: false }, 'Checkout', null);
@@ -114,13 +119,24 @@ async function replayReentrant(c: Client, engine: CheckoutEngine, cartId: string
   await c.update('CartCheckoutSession', x.session, { State: 'Taxes' });
   await x.expect({ State: 'Taxes', NextState: null, IsProcessing: false }, 'Checkout', null);
   await asyncStep('Taxes', 'Payment And Billing Address', 'calcCartTaxesAction');
-  await c.update('WebCart', cartId, { PoNumber: 'PO-REENTRANT', BillingCity: 'Oakland', BillingCountry: 'US', BillingLatitude: 37.8044, BillingLongitude: -122.2712, BillingGeocodeAccuracy: 'City' });
+  await c.update('WebCart', cartId, {
+    PoNumber: 'PO-REENTRANT',
+    BillingCity: 'Oakland',
+    BillingCountry: 'US',
+    BillingLatitude: 37.8044,
+    BillingLongitude: -122.2712,
+    BillingGeocodeAccuracy: 'City',
+  });
   await c.update('CartCheckoutSession', x.session, { State: 'Checkout Summary' });
   await x.expect({ State: 'Checkout Summary', NextState: null, IsProcessing: false }, 'Checkout', null);
   await c.update('CartCheckoutSession', x.session, { State: 'Cart To Order' });
   await x.expect({ State: 'Cart To Order', NextState: null, IsProcessing: false }, 'Checkout', null);
   // Cart To Order: the managed subflow with runAsync = true, then the wait screen.
-  await x.ok('updateCheckoutSessionStateAction', { checkoutSessionId: x.session, expCurrentState: 'Cart To Order', nextState: 'Authorize Payment' });
+  await x.ok('updateCheckoutSessionStateAction', {
+    checkoutSessionId: x.session,
+    expCurrentState: 'Cart To Order',
+    nextState: 'Authorize Payment',
+  });
   await x.expect({ State: 'Cart To Order', NextState: 'Authorize Payment', IsProcessing: false }, 'Checkout', null);
   await x.ok('cartToOrderAction', { cartId, runAsync: true });
   await x.waitScreen();
@@ -128,17 +144,30 @@ async function replayReentrant(c: Client, engine: CheckoutEngine, cartId: string
   const draft = await c.get('Order', atAuth.OrderId);
   expect([draft.BillingLatitude, draft.BillingLongitude, draft.BillingGeocodeAccuracy]).toEqual([37.8044, -122.2712, 'City']);
   for (const g of await rows(engine, 'OrderDeliveryGroup', { OrderId: atAuth.OrderId })) {
-    expect([g.DeliverToLatitude, g.DeliverToLongitude, g.DeliverToGeocodeAccuracy, g.DeliverToCompanyName]).toEqual([37.7983, -122.2835, 'Address', 'Acme Receiving']);
+    expect([g.DeliverToLatitude, g.DeliverToLongitude, g.DeliverToGeocodeAccuracy, g.DeliverToCompanyName]).toEqual([
+      37.7983,
+      -122.2835,
+      'Address',
+      'Acme Receiving',
+    ]);
   }
   // A PO order: nothing to authorize, so the template writes the next state.
   await c.update('CartCheckoutSession', x.session, { State: 'Activate Order' });
   await x.expect({ State: 'Activate Order', NextState: null, IsProcessing: false }, 'Checkout', 'Draft');
-  await x.ok('updateCheckoutSessionStateAction', { checkoutSessionId: x.session, expCurrentState: 'Activate Order', nextState: 'Order Confirmation' });
+  await x.ok('updateCheckoutSessionStateAction', {
+    checkoutSessionId: x.session,
+    expCurrentState: 'Activate Order',
+    nextState: 'Order Confirmation',
+  });
   await x.ok('activateOrderAction', { cartId, orderStatus: 'Activated', runAsync: true, orderLifeCycleType: 'UNMANAGED' });
   await x.waitScreen();
   await x.expect({ State: 'Order Confirmation', NextState: null, IsProcessing: false }, 'Checkout', 'Activated');
   // Order Confirmation: cart still Checkout → claim Complete, then the cart record write.
-  await x.ok('updateCheckoutSessionStateAction', { checkoutSessionId: x.session, expCurrentState: 'Order Confirmation', nextState: 'Complete' });
+  await x.ok('updateCheckoutSessionStateAction', {
+    checkoutSessionId: x.session,
+    expCurrentState: 'Order Confirmation',
+    nextState: 'Complete',
+  });
   await x.expect({ State: 'Order Confirmation', NextState: 'Complete', IsProcessing: false }, 'Checkout', 'Activated');
   await c.update('WebCart', cartId, { Status: 'Closed' });
   const end = await x.expect({ State: 'Order Confirmation', NextState: 'Complete', IsProcessing: false }, 'Closed', 'Activated');
@@ -196,7 +225,9 @@ describe.each(FLOW_BACKENDS)('Salesforce templates through the library on $name'
     try {
       const sessionId = await replayReentrant(libraryClient(engine, as.userId), engine, cartId);
       // A second account can neither write the session nor close the cart.
-      await expect(engine.updateRecord('CartCheckoutSession', sessionId, { State: 'Complete' }, { userId: outsiderId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(
+        engine.updateRecord('CartCheckoutSession', sessionId, { State: 'Complete' }, { userId: outsiderId }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     } finally {
       await engine.close();
     }
@@ -209,7 +240,10 @@ describe.each(FLOW_BACKENDS)('Salesforce templates through the library on $name'
       // OrderId is the engine's link: writing the value it holds is a no-op, any other value is refused.
       const linked = (await activeSession(engine, cartId))!.OrderId;
       await engine.updateRecord('CartCheckoutSession', sessionId, { OrderId: linked }, as);
-      await expect(engine.updateRecord('CartCheckoutSession', sessionId, { OrderId: null }, as)).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['OrderId'] });
+      await expect(engine.updateRecord('CartCheckoutSession', sessionId, { OrderId: null }, as)).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        fields: ['OrderId'],
+      });
       expect((await activeSession(engine, cartId))!.OrderId).toBe(linked);
     } finally {
       await engine.close();
@@ -226,19 +260,38 @@ describe.each(FLOW_BACKENDS)('Salesforce templates through the library on $name'
       expect(before!.State).toBe('start');
       // An async step can't be skipped by a State write; a claim must name the successor.
       await c.update('CartCheckoutSession', id, { State: 'INVENTORY' });
-      await expect(c.update('CartCheckoutSession', id, { State: 'Confirm Price' })).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['State'] });
-      await expect(c.update('CartCheckoutSession', id, { NextState: 'Taxes' })).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['NextState'] });
-      expect((await c.invoke('updateCheckoutSessionStateAction', { checkoutSessionId: id, expCurrentState: 'Inventory', nextState: 'Taxes' }))).toMatchObject({ ok: false, code: 'INVALID_OPERATION' });
+      await expect(c.update('CartCheckoutSession', id, { State: 'Confirm Price' })).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        fields: ['State'],
+      });
+      await expect(c.update('CartCheckoutSession', id, { NextState: 'Taxes' })).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        fields: ['NextState'],
+      });
+      expect(
+        await c.invoke('updateCheckoutSessionStateAction', { checkoutSessionId: id, expCurrentState: 'Inventory', nextState: 'Taxes' }),
+      ).toMatchObject({ ok: false, code: 'INVALID_OPERATION' });
       // Unclaimed, the step's action is requirement 7; another step's action too.
       expect(await c.invoke('checkCartInventoryAction', { cartId })).toMatchObject({ ok: false, code: 'INVALID_OPERATION' });
       await c.update('CartCheckoutSession', id, { NextState: 'confirm price' });
       expect(await c.invoke('priceCart', { cartId })).toMatchObject({ ok: false, code: 'INVALID_OPERATION' });
       // Statechart fields can't be forced, and OrderId never links an order.
-      await expect(c.update('CartCheckoutSession', id, { IsProcessing: true })).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['IsProcessing'] });
-      await expect(c.update('CartCheckoutSession', id, { IsArchived: true })).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['IsArchived'] });
+      await expect(c.update('CartCheckoutSession', id, { IsProcessing: true })).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        fields: ['IsProcessing'],
+      });
+      await expect(c.update('CartCheckoutSession', id, { IsArchived: true })).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        fields: ['IsArchived'],
+      });
       // The cart can't be closed before the order is activated, and not by someone else.
-      await expect(c.update('WebCart', cartId, { Status: 'Closed' })).rejects.toMatchObject({ code: 'INVALID_OPERATION', fields: ['Status'] });
-      await expect(engine.updateRecord('WebCart', cartId, { Status: 'Closed' }, { userId: outsiderId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(c.update('WebCart', cartId, { Status: 'Closed' })).rejects.toMatchObject({
+        code: 'INVALID_OPERATION',
+        fields: ['Status'],
+      });
+      await expect(engine.updateRecord('WebCart', cartId, { Status: 'Closed' }, { userId: outsiderId })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
       const after = await activeSession(engine, cartId);
       expect([after!.State, after!.NextState, after!.IsProcessing, after!.OrderId]).toEqual(['INVENTORY', 'confirm price', false, null]);
       expect((await c.get('WebCart', cartId)).Status).toBe('Checkout');
@@ -265,7 +318,9 @@ describe.each(FLOW_BACKENDS)('Salesforce templates through the library on $name'
     }
     const second = await demoCheckout(location, {}, { storeFlows: { [first.storeId]: 'salesforce-main' } });
     try {
-      expect((await second.engine.invoke('cancelCartAsyncOperation', [{ cartId: second.cartId }], second.as))[0]).toMatchObject({ isSuccess: true });
+      expect((await second.engine.invoke('cancelCartAsyncOperation', [{ cartId: second.cartId }], second.as))[0]).toMatchObject({
+        isSuccess: true,
+      });
       expect((await second.engine.getRecord('WebCart', second.cartId)).Status).toBe('Active');
       await second.engine.invoke('checkoutSessionAction', [{ cartId: second.cartId }], second.as);
       expect((await activeSession(second.engine, second.cartId))!._flow).toBe('salesforce-main');
@@ -285,7 +340,12 @@ describe('Salesforce templates through jsforce over HTTP', () => {
       try {
         const { cartId } = await seedDemoCheckout(t.engine);
         const conn = new jsforce.Connection({
-          oauth2: { loginUrl: t.url, clientId: 'checkout-client', clientSecret: 'checkout-secret', redirectUri: 'http://localhost/callback' },
+          oauth2: {
+            loginUrl: t.url,
+            clientId: 'checkout-client',
+            clientSecret: 'checkout-secret',
+            redirectUri: 'http://localhost/callback',
+          },
           version: '62.0',
         });
         await conn.login('buyer@acme.example', PASSWORD);
@@ -294,7 +354,9 @@ describe('Salesforce templates through jsforce over HTTP', () => {
         else await replayMain(c, t.engine, cartId, t.ids.admin!);
         // A refused write comes back in Salesforce's shape, naming the field.
         const [s] = await rows(t.engine, 'CartCheckoutSession', { WebCartId: cartId });
-        await expect(conn.sobject('CartCheckoutSession').update({ Id: String(s!.Id), IsError: true })).rejects.toMatchObject({ errorCode: 'INVALID_OPERATION' });
+        await expect(conn.sobject('CartCheckoutSession').update({ Id: String(s!.Id), IsError: true })).rejects.toMatchObject({
+          errorCode: 'INVALID_OPERATION',
+        });
       } finally {
         await t.close();
       }

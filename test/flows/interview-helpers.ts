@@ -9,10 +9,14 @@ export const BROKEN = fileURLToPath(new URL('./fixtures/engine/broken', import.m
 export const storeCode = {
   apex: {
     PoNumberCheck: async ({ poNumber }: Record<string, unknown>) => {
-      if (typeof poNumber !== 'string' || !/^PO-\d+$/.test(poNumber)) throw new FlowFault(`PO number '${String(poNumber)}' is not of the form PO-<digits>.`);
+      if (typeof poNumber !== 'string' || !/^PO-\d+$/.test(poNumber))
+        throw new FlowFault(`PO number '${String(poNumber)}' is not of the form PO-<digits>.`);
       return { normalized: poNumber.toUpperCase() };
     },
   },
-  components: { 'c:poNumberInput': async (_inputs: Record<string, unknown>, answers: Record<string, unknown>) => ({ poNumber: String(answers.poNumber ?? '').trim() }) },
+  components: {
+    'c:poNumberInput': async (_inputs: Record<string, unknown>, answers: Record<string, unknown>) => ({
+      poNumber: String(answers.poNumber ?? '').trim(),
+    }),
+  },
 };
-

@@ -43,8 +43,20 @@ describe('flow interviews across processes', () => {
     const url = freshPgUrl();
     const g = gate();
     const calls = { n: 0 };
-    const a = await createCheckoutEngine({ storage: url, flowSources: [GOOD], components: storeCode.components, apex: heldApex(g, calls), onError: () => {} });
-    const b = await createCheckoutEngine({ storage: url, flowSources: [GOOD], components: storeCode.components, apex: heldApex(g, calls), onError: () => {} });
+    const a = await createCheckoutEngine({
+      storage: url,
+      flowSources: [GOOD],
+      components: storeCode.components,
+      apex: heldApex(g, calls),
+      onError: () => {},
+    });
+    const b = await createCheckoutEngine({
+      storage: url,
+      flowSources: [GOOD],
+      components: storeCode.components,
+      apex: heldApex(g, calls),
+      onError: () => {},
+    });
     try {
       const { buyerId, cartId } = await demo.newCart(a, { lines: 1, groups: 1 });
       const as = { userId: buyerId };
@@ -78,7 +90,14 @@ describe('flow interviews across processes', () => {
       const db = location();
       const stuck = gate();
       const calls = { n: 0 };
-      const a = await createCheckoutEngine({ storage: db, flowSources: [GOOD], components: storeCode.components, apex: heldApex(stuck, calls), interviewLeaseMs: 1_000, onError: () => {} });
+      const a = await createCheckoutEngine({
+        storage: db,
+        flowSources: [GOOD],
+        components: storeCode.components,
+        apex: heldApex(stuck, calls),
+        interviewLeaseMs: 1_000,
+        onError: () => {},
+      });
       const { buyerId, cartId } = await demo.newCart(a, { lines: 1, groups: 1 });
       const as = { userId: buyerId };
       const iv = await a.startInterview('Interview_Basics', { cartId }, as);
@@ -110,7 +129,14 @@ describe('flow interviews across processes', () => {
       const g = gate();
       const calls = { n: 0 };
       // A short lease: the running navigate renews it, so it never lapses while the navigate lives.
-      const a = await createCheckoutEngine({ storage: db, flowSources: [GOOD], components: storeCode.components, apex: heldApex(g, calls), interviewLeaseMs: 1_000, onError: () => {} });
+      const a = await createCheckoutEngine({
+        storage: db,
+        flowSources: [GOOD],
+        components: storeCode.components,
+        apex: heldApex(g, calls),
+        interviewLeaseMs: 1_000,
+        onError: () => {},
+      });
       try {
         const { buyerId, cartId } = await demo.newCart(a, { lines: 1, groups: 1 });
         const as = { userId: buyerId };

@@ -25,7 +25,14 @@ describe.each([BACKENDS[1]!, BACKENDS[2]!])('a Waiting interview on $name', (bac
     // An engine that doesn't run operations: the pricing it queues keeps the session processing.
     engine = await createCheckoutEngine({ storage: location, flowSources: [WAIT], worker: false, recover: false, onError: () => {} });
     const session = (await activeSession(engine, c.cartId))!;
-    ok(await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: session.Id, expCurrentState: 'inventory', nextState: 'confirmPrice' }, c.as.userId));
+    ok(
+      await call(
+        engine,
+        'updateCheckoutSessionStateAction',
+        { checkoutSessionId: session.Id, expCurrentState: 'inventory', nextState: 'confirmPrice' },
+        c.as.userId,
+      ),
+    );
     ok(await call(engine, 'priceCart', { cartId: c.cartId, runAsync: true }, c.as.userId));
     const iv = await engine.startInterview('Interview_Wait', { cartId: c.cartId }, c.as);
     expect(iv).toMatchObject({ status: 'Waiting', screen: { name: 'Wait_For_Pricing' } });

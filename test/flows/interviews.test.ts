@@ -48,7 +48,12 @@ describe.each(BACKENDS)('flow interviews on $name', (backend) => {
 
     const ask = await engine.navigate(started.id, { action: 'NEXT' }, as);
     expect(ask.screen?.name).toBe('Ask_PO');
-    expect(ask.screen?.fields[0]).toMatchObject({ name: 'PO_Input', extensionName: 'c:poNumberInput', inputs: { cartId }, outputNames: ['poNumber'] });
+    expect(ask.screen?.fields[0]).toMatchObject({
+      name: 'PO_Input',
+      extensionName: 'c:poNumberInput',
+      inputs: { cartId },
+      outputNames: ['poNumber'],
+    });
     // The core action started a real checkout session on the cart.
     const [session] = await engine.admin.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: cartId }] });
     expect(session).toBeDefined();
@@ -118,22 +123,48 @@ describe.each(BACKENDS)('flow interviews on $name', (backend) => {
     expect(unknown.key).toBe('FLOW_NOT_FOUND');
     expect(unknown.message).toContain('No_Such_Flow');
     expect(unknown.message).toContain('Interview_Basics');
-    expect((await refusal(engine.startInterview('Interview_Basics', [] as unknown as Record<string, unknown>, as))).fields).toEqual(['inputs']);
-    expect((await refusal(engine.startInterview('Interview_Basics', { cartId: () => 1 } as unknown as Record<string, unknown>, as))).fields).toEqual(['inputs']);
+    expect((await refusal(engine.startInterview('Interview_Basics', [] as unknown as Record<string, unknown>, as))).fields).toEqual([
+      'inputs',
+    ]);
+    expect(
+      (await refusal(engine.startInterview('Interview_Basics', { cartId: () => 1 } as unknown as Record<string, unknown>, as))).fields,
+    ).toEqual(['inputs']);
     expect((await refusal(engine.navigate(iv.id, { action: 'JUMP' } as never, as))).fields).toEqual(['action']);
     expect((await refusal(engine.navigate(iv.id, { action: 'NEXT', answers: [] } as never, as))).fields).toEqual(['answers']);
     expect((await refusal(engine.navigate(iv.id, { action: 'NEXT', waitMs: -1 }, as))).fields).toEqual(['waitMs']);
     expect((await refusal(engine.navigate(iv.id, { action: 'NEXT', waitMs: 1e9 }, as))).fields).toEqual(['waitMs']);
     // Hostile library arguments: errors from the table naming the argument, never a TypeError.
     expect((await refusal(engine.startInterview(Symbol('x') as never, {}, as))).fields).toEqual(['flowApiName']);
-    const trap = Object.defineProperty({}, 'cartId', { enumerable: true, get: () => { throw new Error('boom'); } });
+    const trap = Object.defineProperty({}, 'cartId', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
     expect((await refusal(engine.startInterview('Interview_Basics', trap, as))).fields).toEqual(['inputs']);
     const loop: Record<string, unknown> = {};
     loop.self = loop;
     expect((await refusal(engine.startInterview('Interview_Basics', loop, as))).fields).toEqual(['inputs']);
     expect((await refusal(engine.startInterview('Interview_Basics', { n: 10n } as never, as))).fields).toEqual(['inputs']);
     expect((await refusal(engine.navigate(iv.id, null as never, as))).fields).toEqual(['action']);
-    expect((await refusal(engine.navigate(iv.id, new Proxy({}, { getPrototypeOf: () => { throw new Error('boom'); } }) as never, as))).status).toBe(400);
+    expect(
+      (
+        await refusal(
+          engine.navigate(
+            iv.id,
+            new Proxy(
+              {},
+              {
+                getPrototypeOf: () => {
+                  throw new Error('boom');
+                },
+              },
+            ) as never,
+            as,
+          ),
+        )
+      ).status,
+    ).toBe(400);
     // The runtime refuses what the screen doesn't offer (Welcome has no BACK) after the claim: the claim is freed.
     const back = await refusal(engine.navigate(iv.id, { action: 'BACK' }, as));
     expect(back.status).toBe(400);
@@ -156,6 +187,8 @@ describe.each(BACKENDS)('flow interviews on $name', (backend) => {
     expect(engine.flowNames()).toContain('Interview_Basics');
     expect(engine.flowNames()).not.toContain('Broken_References');
     const issues = await engine.checkFlows([BROKEN]);
-    expect(new Set(issues.map((i) => i.file.split('/').pop()))).toEqual(new Set(['Broken_References.flow-meta.xml', 'Not_Xml.flow-meta.xml']));
+    expect(new Set(issues.map((i) => i.file.split('/').pop()))).toEqual(
+      new Set(['Broken_References.flow-meta.xml', 'Not_Xml.flow-meta.xml']),
+    );
   });
 });

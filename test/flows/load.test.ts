@@ -10,7 +10,8 @@ describe('loading flows', () => {
   it('reports every problem naming the file and the element, and keeps no broken flow', async () => {
     const { definitions, issues } = await loadFlowSources([BAD], registry);
     expect(definitions).toEqual([]);
-    const at = (element: string | undefined, re: RegExp) => expect(issues.some((i) => i.element === element && re.test(i.message) && /fixtures\/bad\//.test(i.file))).toBe(true);
+    const at = (element: string | undefined, re: RegExp) =>
+      expect(issues.some((i) => i.element === element && re.test(i.message) && /fixtures\/bad\//.test(i.file))).toBe(true);
     at('Doubled', /formulas are not supported/);
     at('Sleep', /wait elements are not supported/);
     at('Check.Odd', /operator 'WasSet' is not supported/);
@@ -33,7 +34,8 @@ describe('loading flows', () => {
   });
 
   it('parses built-ins given as strings; not-XML and missing paths are issues', async () => {
-    const xml = '<?xml version="1.0"?><Flow xmlns="http://soap.sforce.com/2006/04/metadata"><label>E</label><variables><name>ErrorMessage</name><dataType>String</dataType><isInput>true</isInput></variables></Flow>';
+    const xml =
+      '<?xml version="1.0"?><Flow xmlns="http://soap.sforce.com/2006/04/metadata"><label>E</label><variables><name>ErrorMessage</name><dataType>String</dataType><isInput>true</isInput></variables></Flow>';
     const { definition, issues } = parseFlowXml(xml, 'builtin:sfdc_checkout__Error', 'sfdc_checkout__Error');
     expect(issues).toEqual([]);
     expect(definition).toMatchObject({ apiName: 'sfdc_checkout__Error', start: null, runInMode: 'DefaultMode' });

@@ -2,7 +2,15 @@
  * A small in-memory FlowHost for the flow language tests: a real record store in a Map. Rows with an
  * OwnerId are shared with their owner only, except in `system` mode (the flow's record access mode).
  */
-import { FlowFault, type FlowData, type FlowHost, type FlowRecord, type RecordAccessMode, type RecordFilter, type RecordQuery } from '../../src/flows/contract.js';
+import {
+  FlowFault,
+  type FlowData,
+  type FlowHost,
+  type FlowRecord,
+  type RecordAccessMode,
+  type RecordFilter,
+  type RecordQuery,
+} from '../../src/flows/contract.js';
 import { applyOperator, evaluateConditions } from '../../src/flows/values.js';
 
 export class MemoryHost implements FlowHost {
@@ -33,12 +41,15 @@ export class MemoryHost implements FlowHost {
     return this.tables.get(object)?.get(id);
   }
   private match(rec: FlowRecord, filters: RecordFilter[], logic: string): boolean {
-    return evaluateConditions({ logic, conditions: filters.map((f, i) => ({ left: String(i), operator: f.operator, right: null })) }, (c) => {
-      const f = filters[Number(c.left)];
-      if (f.operator === 'IsNull') return applyOperator('IsNull', rec[f.field] ?? null, f.value);
-      if (f.value === null) return false;
-      return applyOperator(f.operator, rec[f.field] ?? null, f.value);
-    });
+    return evaluateConditions(
+      { logic, conditions: filters.map((f, i) => ({ left: String(i), operator: f.operator, right: null })) },
+      (c) => {
+        const f = filters[Number(c.left)];
+        if (f.operator === 'IsNull') return applyOperator('IsNull', rec[f.field] ?? null, f.value);
+        if (f.value === null) return false;
+        return applyOperator(f.operator, rec[f.field] ?? null, f.value);
+      },
+    );
   }
   async invokeCoreAction(name: string, inputs: Record<string, FlowData>) {
     this.calls.push({ kind: 'core', name, inputs });
@@ -54,7 +65,9 @@ export class MemoryHost implements FlowHost {
   }
   async queryRecords(q: RecordQuery, mode: RecordAccessMode) {
     this.calls.push({ kind: 'query', name: q.object, mode });
-    let rows = [...(this.tables.get(q.object)?.values() ?? [])].filter((r) => this.visible(r, mode) && this.match(r, q.filters, q.filterLogic));
+    let rows = [...(this.tables.get(q.object)?.values() ?? [])].filter(
+      (r) => this.visible(r, mode) && this.match(r, q.filters, q.filterLogic),
+    );
     if (q.sortField) {
       const f = q.sortField;
       rows.sort((a, b) => (String(a[f]) < String(b[f]) ? -1 : String(a[f]) > String(b[f]) ? 1 : 0) * (q.sortOrder === 'Desc' ? -1 : 1));
@@ -73,10 +86,11 @@ export class MemoryHost implements FlowHost {
   async updateWhere(object: string, filters: RecordFilter[], logic: string, fields: FlowRecord, mode: RecordAccessMode) {
     this.calls.push({ kind: 'updateWhere', name: object, mode });
     let n = 0;
-    for (const [id, r] of this.tables.get(object) ?? []) if (this.visible(r, mode) && this.match(r, filters, logic)) {
-      this.tables.get(object)!.set(id, { ...r, ...fields });
-      n++;
-    }
+    for (const [id, r] of this.tables.get(object) ?? [])
+      if (this.visible(r, mode) && this.match(r, filters, logic)) {
+        this.tables.get(object)!.set(id, { ...r, ...fields });
+        n++;
+      }
     return n;
   }
   async createRecord(object: string, fields: FlowRecord, mode: RecordAccessMode) {

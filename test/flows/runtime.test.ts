@@ -25,7 +25,13 @@ describe('flow runtime', () => {
     expect(s.view.status).toBe('Paused');
     expect(s.view.currentElement).toBe('Address');
     expect(s.view.screen!.fields[0].inputs.text).toBe('<p>Cart Spring order: 125 (priced 3 lines)</p>');
-    expect(s.view.screen!.fields[1]).toMatchObject({ name: 'Where', extensionName: 'c:addressPicker', inputs: { cartId }, outputNames: ['city', 'cartId'], isRequired: true });
+    expect(s.view.screen!.fields[1]).toMatchObject({
+      name: 'Where',
+      extensionName: 'c:addressPicker',
+      inputs: { cartId },
+      outputNames: ['city', 'cartId'],
+      isRequired: true,
+    });
     expect(s.view.screen!.availableActions).toEqual(['NEXT']);
     expect(host.calls.find((c) => c.kind === 'query')!.mode).toBe('systemWithSharing');
   });
@@ -33,9 +39,14 @@ describe('flow runtime', () => {
   it('refuses answers that do not fit, leaving the state as it was', async () => {
     const { runtime, host, cartId } = await setup();
     const s = roundTrip(await runtime.start('Order_Desk', { cartId }, host));
-    await expect(runtime.navigate(s, { action: 'NEXT', answers: {} }, host)).rejects.toMatchObject({ code: 'INVALID_FLOW_NAVIGATION', fields: ['Where.city'] });
+    await expect(runtime.navigate(s, { action: 'NEXT', answers: {} }, host)).rejects.toMatchObject({
+      code: 'INVALID_FLOW_NAVIGATION',
+      fields: ['Where.city'],
+    });
     await expect(runtime.navigate(s, { action: 'NEXT', answers: { Nope: {} } }, host)).rejects.toMatchObject({ fields: ['Nope'] });
-    await expect(runtime.navigate(s, { action: 'NEXT', answers: { Where: { city: 'Oslo', zip: '1' } } }, host)).rejects.toMatchObject({ fields: ['Where.zip'] });
+    await expect(runtime.navigate(s, { action: 'NEXT', answers: { Where: { city: 'Oslo', zip: '1' } } }, host)).rejects.toMatchObject({
+      fields: ['Where.zip'],
+    });
     await expect(runtime.navigate(s, { action: 'BACK' }, host)).rejects.toThrow(/BACK isn't available/);
     await expect(runtime.navigate(s, { action: 'FINISH' }, host)).rejects.toThrow(/available: NEXT/);
     // A component the host runs may refuse too (nothing changes).
@@ -92,7 +103,12 @@ describe('flow runtime', () => {
       throw new Error('gateway down');
     });
     const bad = await runtime.start('Strict_Charge', { cartId }, host);
-    expect(bad.view).toMatchObject({ status: 'Error', currentElement: 'Charge', stack: ['Strict_Charge'], error: { message: 'gateway down' } });
+    expect(bad.view).toMatchObject({
+      status: 'Error',
+      currentElement: 'Charge',
+      stack: ['Strict_Charge'],
+      error: { message: 'gateway down' },
+    });
     await expect(runtime.navigate(bad, { action: 'NEXT' }, host)).rejects.toThrow(/in error/);
   });
 
@@ -105,7 +121,12 @@ describe('flow runtime', () => {
       throw new Error('gateway down');
     });
     const bad = await runtime.start('Charge_Wrapper', { cartId }, host);
-    expect(bad.view).toMatchObject({ status: 'Error', currentElement: 'Charge', stack: ['Charge_Wrapper', 'Strict_Charge'], error: { message: 'gateway down' } });
+    expect(bad.view).toMatchObject({
+      status: 'Error',
+      currentElement: 'Charge',
+      stack: ['Charge_Wrapper', 'Strict_Charge'],
+      error: { message: 'gateway down' },
+    });
   });
 
   it('wait screens wait while the session processes, then move on; redirect screens finish', async () => {
@@ -116,7 +137,11 @@ describe('flow runtime', () => {
     expect((await runtime.resume(roundTrip(s), host)).view.status).toBe('Waiting');
     host.tables.get('CartCheckoutSession')!.set(sessionId, { ...host.get('CartCheckoutSession', sessionId)!, IsProcessing: false });
     s = await runtime.resume(roundTrip(s), host);
-    expect(s.view).toMatchObject({ status: 'Finished', currentElement: 'Go', redirect: { pageName: 'Order', recordId: '801000000000001AAA' } });
+    expect(s.view).toMatchObject({
+      status: 'Finished',
+      currentElement: 'Go',
+      redirect: { pageName: 'Order', recordId: '801000000000001AAA' },
+    });
     // Update by reference wrote every field the variable held (Id, OrderId, State).
     expect(host.get('CartCheckoutSession', sessionId)).toMatchObject({ State: 'Done', IsProcessing: false });
     expect(s.view.outputs).toEqual({ session: { Id: sessionId, OrderId: '801000000000001AAA', State: 'Done' } });
@@ -145,14 +170,22 @@ describe('flow runtime', () => {
     expect(other.calls.some((c) => c.kind === 'core')).toBe(false);
     // A state started by the owner and continued by the other buyer's host still writes only shared rows.
     const mine = await runtime.start('Order_Desk', { cartId }, owner);
-    const next = await createFlowRuntime(definitions).navigate(JSON.parse(JSON.stringify(mine)), { action: 'NEXT', answers: { Where: { city: 'Oslo' } } }, other);
+    const next = await createFlowRuntime(definitions).navigate(
+      JSON.parse(JSON.stringify(mine)),
+      { action: 'NEXT', answers: { Where: { city: 'Oslo' } } },
+      other,
+    );
     const done = await runtime.navigate(next, { action: 'NEXT', answers: {} }, other);
     expect(owner.get('WebCart', cartId)!.City).toBeUndefined();
     expect(done.view.stack).toEqual(['Order_Desk', 'Greeter']);
     // DefaultMode (user): the session isn't visible, so the assignment makes a new record without an Id; writing it back is a fault, and with no fault path the interview fails.
     const sessionId = owner.insert('CartCheckoutSession', { IsProcessing: false, OrderId: null, OwnerId: owner.userId });
     const denied = await runtime.start('Wait_And_Go', { sessionId }, other);
-    expect(denied.view).toMatchObject({ status: 'Error', currentElement: 'Save_Session', error: { message: 'session holds a record without an Id: only a record with an Id can be updated.' } });
+    expect(denied.view).toMatchObject({
+      status: 'Error',
+      currentElement: 'Save_Session',
+      error: { message: 'session holds a record without an Id: only a record with an Id can be updated.' },
+    });
     expect(other.calls.some((c) => c.kind === 'update')).toBe(false);
     expect(owner.get('CartCheckoutSession', sessionId)!.State).toBeUndefined();
   });
@@ -160,15 +193,23 @@ describe('flow runtime', () => {
   it('nested region fields, required input fields and visibility rules (hidden fields are not shown, answered or kept)', async () => {
     const { runtime, host } = await setup();
     const plain = await runtime.start('Regions', {}, host);
-    expect(plain.view.screen!.fields.map((f) => [f.name, f.fieldType, f.outputNames, f.isRequired])).toEqual([['Po_Number', 'InputField', ['value'], true]]);
+    expect(plain.view.screen!.fields.map((f) => [f.name, f.fieldType, f.outputNames, f.isRequired])).toEqual([
+      ['Po_Number', 'InputField', ['value'], true],
+    ]);
     await expect(runtime.navigate(plain, { action: 'NEXT', answers: {} }, host)).rejects.toMatchObject({ fields: ['Po_Number.value'] });
-    await expect(runtime.navigate(plain, { action: 'NEXT', answers: { Po_Number: { value: 'PO-1' }, Gift_Note: { value: 'hi' } } }, host)).rejects.toMatchObject({ fields: ['Gift_Note'] });
+    await expect(
+      runtime.navigate(plain, { action: 'NEXT', answers: { Po_Number: { value: 'PO-1' }, Gift_Note: { value: 'hi' } } }, host),
+    ).rejects.toMatchObject({ fields: ['Gift_Note'] });
     const shown = await runtime.navigate(plain, { action: 'NEXT', answers: { Po_Number: { value: 'PO-1' } } }, host);
     expect(shown.view.screen!.fields[0].inputs.text).toBe('PO PO-1, note []');
     expect(shown.view.screen!.availableActions).toEqual(['FINISH', 'BACK', 'PAUSE']);
     const gift = await runtime.start('Regions', { isGift: true }, host);
     expect(gift.view.screen!.fields.map((f) => f.name)).toEqual(['Po_Number', 'Gift_Note']);
-    const both = await runtime.navigate(gift, { action: 'NEXT', answers: { Po_Number: { value: 'PO-2' }, Gift_Note: { value: 'Happy day' } } }, host);
+    const both = await runtime.navigate(
+      gift,
+      { action: 'NEXT', answers: { Po_Number: { value: 'PO-2' }, Gift_Note: { value: 'Happy day' } } },
+      host,
+    );
     expect(both.view.screen!.fields[0].inputs.text).toBe('PO PO-2, note [Happy day]');
     const back = await runtime.navigate(both, { action: 'BACK' }, host);
     expect(back.view.screen!.fields.map((f) => f.inputs)).toEqual([{ value: 'PO-2' }, { value: 'Happy day' }]);

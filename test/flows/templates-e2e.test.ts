@@ -18,7 +18,11 @@ import { FLOW_BACKENDS, cartOn, rows, sharedEngine } from '../flow/helpers.js';
 afterAll(dropTestSchemas);
 
 const TEMPLATES = fileURLToPath(new URL('./fixtures/templates', import.meta.url));
-const SESSION_FLOWS = { Shop_Checkout_Main: 'salesforce-main-checkout', Shop_Checkout_Priced: 'salesforce-main', Shop_Checkout_Reentrant: 'salesforce-reentrant' };
+const SESSION_FLOWS = {
+  Shop_Checkout_Main: 'salesforce-main-checkout',
+  Shop_Checkout_Priced: 'salesforce-main',
+  Shop_Checkout_Reentrant: 'salesforce-reentrant',
+};
 
 type Payment = { paymentType: 'CardPayment'; token: string } | { paymentType: 'PurchaseOrder'; purchaseOrderNumber: string };
 
@@ -35,7 +39,13 @@ async function choices(engine: CheckoutEngine) {
  * payment; summaries and buttons need no answer), until the interview finishes, fails, or rests on
  * a screen this buyer can't answer (an error screen: returned as it is).
  */
-async function checkout(engine: CheckoutEngine, flow: string, cartId: string, userId: string, payment: Payment): Promise<{ last: Interview; screens: string[] }> {
+async function checkout(
+  engine: CheckoutEngine,
+  flow: string,
+  cartId: string,
+  userId: string,
+  payment: Payment,
+): Promise<{ last: Interview; screens: string[] }> {
   const as = { userId };
   const c = await choices(engine);
   const screens: string[] = [];
@@ -49,8 +59,10 @@ async function checkout(engine: CheckoutEngine, flow: string, cartId: string, us
     screens.push(screen.name);
     const answers: Record<string, Record<string, string>> = {};
     for (const f of screen.fields) {
-      if (f.extensionName === 'forceCommunity:commerceDelivery' && f.outputNames.includes('contactPointAddressId')) answers[f.name] = { contactPointAddressId: c.shipId, shippingInstructions: 'Dock 4, ring twice' };
-      if (f.extensionName === 'commerce_checkout:deliveryMethod' && f.outputNames.includes('orderDeliveryMethodId')) answers[f.name] = { orderDeliveryMethodId: c.methodId };
+      if (f.extensionName === 'forceCommunity:commerceDelivery' && f.outputNames.includes('contactPointAddressId'))
+        answers[f.name] = { contactPointAddressId: c.shipId, shippingInstructions: 'Dock 4, ring twice' };
+      if (f.extensionName === 'commerce_checkout:deliveryMethod' && f.outputNames.includes('orderDeliveryMethodId'))
+        answers[f.name] = { orderDeliveryMethodId: c.methodId };
       if (f.extensionName === 'c:paymentMethod') answers[f.name] = { ...payment, billingAddressId: c.billId };
     }
     if (!screen.availableActions.includes('NEXT')) return { last: iv, screens };
@@ -82,7 +94,10 @@ describe.each(FLOW_BACKENDS)('template-shaped checkout flows on $name', (backend
   it('Main shape: a card checkout ends Activated, summarized and Closed; the other account sees no interview', async () => {
     const engine = shared.get();
     const { cartId, buyerId, outsiderId } = await cartOn(engine, { lines: 2, groups: 1 });
-    const { last, screens } = await checkout(engine, 'Shop_Checkout_Main', cartId, buyerId, { paymentType: 'CardPayment', token: 'pm_test_visa' });
+    const { last, screens } = await checkout(engine, 'Shop_Checkout_Main', cartId, buyerId, {
+      paymentType: 'CardPayment',
+      token: 'pm_test_visa',
+    });
     expect(screens).toEqual(['Ship_To', 'Choose_Delivery', 'Pay', 'Review']);
     const { session, order } = await expectPlaced(engine, cartId, last);
     expect(session._flow).toBe('salesforce-main-checkout');
@@ -96,11 +111,16 @@ describe.each(FLOW_BACKENDS)('template-shaped checkout flows on $name', (backend
   it("the other account's buyer can neither start the flow on this cart nor navigate the buyer's interview", async () => {
     const engine = shared.get();
     const { cartId, buyerId, outsiderId } = await cartOn(engine, { lines: 1, groups: 1 });
-    await expect(engine.startInterview('Shop_Checkout_Main', { cartId }, { userId: outsiderId })).rejects.toMatchObject({ key: 'NOT_FOUND', fields: ['cartId'] });
+    await expect(engine.startInterview('Shop_Checkout_Main', { cartId }, { userId: outsiderId })).rejects.toMatchObject({
+      key: 'NOT_FOUND',
+      fields: ['cartId'],
+    });
     const [before] = await rows(engine, 'CartDeliveryGroup', { CartId: cartId });
     const iv = await engine.startInterview('Shop_Checkout_Main', { cartId }, { userId: buyerId });
     const c = await choices(engine);
-    await expect(engine.navigate(iv.id, { action: 'NEXT', answers: { Address: { contactPointAddressId: c.shipId } } }, { userId: outsiderId })).rejects.toMatchObject({ key: 'NOT_FOUND' });
+    await expect(
+      engine.navigate(iv.id, { action: 'NEXT', answers: { Address: { contactPointAddressId: c.shipId } } }, { userId: outsiderId }),
+    ).rejects.toMatchObject({ key: 'NOT_FOUND' });
     expect(await engine.getInterview(iv.id, { userId: buyerId })).toEqual(iv);
     expect((await rows(engine, 'CartDeliveryGroup', { CartId: cartId }))[0]).toEqual(before);
   });
@@ -108,7 +128,10 @@ describe.each(FLOW_BACKENDS)('template-shaped checkout flows on $name', (backend
   it('Main shape: a declined card ends on the problem screen with the decline; no order is activated', async () => {
     const engine = shared.get();
     const { cartId, buyerId } = await cartOn(engine, { lines: 1, groups: 1 });
-    const { last } = await checkout(engine, 'Shop_Checkout_Main', cartId, buyerId, { paymentType: 'CardPayment', token: 'pm_test_declined' });
+    const { last } = await checkout(engine, 'Shop_Checkout_Main', cartId, buyerId, {
+      paymentType: 'CardPayment',
+      token: 'pm_test_declined',
+    });
     expect(last.status).toBe('Paused');
     expect(last.screen?.name).toBe('Problem_Screen');
     expect(String(last.screen?.fields[0]?.inputs.text)).toMatch(/declined/i);
@@ -124,7 +147,10 @@ describe.each(FLOW_BACKENDS)('template-shaped checkout flows on $name', (backend
   it('Main with platform pricing and promotions: a PO checkout through the background steps ends Activated and Closed', async () => {
     const engine = shared.get();
     const { cartId, buyerId } = await cartOn(engine, { lines: 3, groups: 1 });
-    const { last, screens } = await checkout(engine, 'Shop_Checkout_Priced', cartId, buyerId, { paymentType: 'PurchaseOrder', purchaseOrderNumber: 'PO-4411' });
+    const { last, screens } = await checkout(engine, 'Shop_Checkout_Priced', cartId, buyerId, {
+      paymentType: 'PurchaseOrder',
+      purchaseOrderNumber: 'PO-4411',
+    });
     expect(screens).toEqual(['Ship_To', 'Choose_Delivery', 'Pay', 'Review']);
     const { session, order } = await expectPlaced(engine, cartId, last);
     expect(session._flow).toBe('salesforce-main');
@@ -141,41 +167,60 @@ describe.each(FLOW_BACKENDS)('template-shaped checkout flows on $name', (backend
     const [stock] = await rows(engine, 'ProductInventory', { Product2Id: item!.Product2Id });
     await engine.updateRecord('ProductInventory', String(stock!.Id), { QuantityAvailable: 0 }, { userId: adminId });
     try {
-      const { last, screens } = await checkout(engine, 'Shop_Checkout_Priced', cartId, buyerId, { paymentType: 'PurchaseOrder', purchaseOrderNumber: 'PO-1' });
+      const { last, screens } = await checkout(engine, 'Shop_Checkout_Priced', cartId, buyerId, {
+        paymentType: 'PurchaseOrder',
+        purchaseOrderNumber: 'PO-1',
+      });
       expect(screens).toEqual(['Ship_To', 'Problem_Screen']);
       expect(String(last.screen?.fields[0]?.inputs.text)).toContain(`Insufficient quantity for SKU ${String(item!.Sku)}`);
       const [session] = await rows(engine, 'CartCheckoutSession', { WebCartId: cartId });
       expect(session!.OrderId ?? null).toBeNull();
       expect((await engine.admin.get('WebCart', cartId))!.Status).toBe('Checkout');
     } finally {
-      await engine.updateRecord('ProductInventory', String(stock!.Id), { QuantityAvailable: stock!.QuantityAvailable }, { userId: adminId });
+      await engine.updateRecord(
+        'ProductInventory',
+        String(stock!.Id),
+        { QuantityAvailable: stock!.QuantityAvailable },
+        { userId: adminId },
+      );
     }
   });
 
   it('Re-entrant shape: the hub walks the session through every state to an Activated order and a Closed cart', async () => {
     const engine = shared.get();
     const { cartId, buyerId } = await cartOn(engine, { lines: 2, groups: 1 });
-    const { last, screens } = await checkout(engine, 'Shop_Checkout_Reentrant', cartId, buyerId, { paymentType: 'CardPayment', token: 'pm_test_visa' });
+    const { last, screens } = await checkout(engine, 'Shop_Checkout_Reentrant', cartId, buyerId, {
+      paymentType: 'CardPayment',
+      token: 'pm_test_visa',
+    });
     expect(screens).toEqual(['Ship_To', 'Choose_Delivery', 'Pay', 'Review']);
     const { session } = await expectPlaced(engine, cartId, last);
     expect(session._flow).toBe('salesforce-reentrant');
     expect(session.State).toBe('Order Confirmation');
   });
 
-  it('Re-entrant shape: short stock fails the background step; the managed error subflow shows the cart\'s message', async () => {
+  it("Re-entrant shape: short stock fails the background step; the managed error subflow shows the cart's message", async () => {
     const engine = shared.get();
     const { cartId, buyerId, adminId } = await cartOn(engine, { lines: 1, groups: 1 });
     const [item] = await rows(engine, 'CartItem', { CartId: cartId, Type: 'Product' });
     const [stock] = await rows(engine, 'ProductInventory', { Product2Id: item!.Product2Id });
     await engine.updateRecord('ProductInventory', String(stock!.Id), { QuantityAvailable: 0 }, { userId: adminId });
     try {
-      const { last, screens } = await checkout(engine, 'Shop_Checkout_Reentrant', cartId, buyerId, { paymentType: 'PurchaseOrder', purchaseOrderNumber: 'PO-2' });
+      const { last, screens } = await checkout(engine, 'Shop_Checkout_Reentrant', cartId, buyerId, {
+        paymentType: 'PurchaseOrder',
+        purchaseOrderNumber: 'PO-2',
+      });
       expect(screens).toEqual(['Ship_To', 'Messages_Screen']);
       expect(String(last.screen?.fields[0]?.inputs.text)).toContain(`Insufficient quantity for SKU ${String(item!.Sku)}`);
       const [session] = await rows(engine, 'CartCheckoutSession', { WebCartId: cartId });
       expect([session!.IsError, session!.OrderId ?? null]).toEqual([true, null]);
     } finally {
-      await engine.updateRecord('ProductInventory', String(stock!.Id), { QuantityAvailable: stock!.QuantityAvailable }, { userId: adminId });
+      await engine.updateRecord(
+        'ProductInventory',
+        String(stock!.Id),
+        { QuantityAvailable: stock!.QuantityAvailable },
+        { userId: adminId },
+      );
     }
   });
 });
@@ -183,7 +228,12 @@ describe.each(FLOW_BACKENDS)('template-shaped checkout flows on $name', (backend
 describe('interviewSessionFlows', () => {
   it('refuses a session flow that is not registered, naming the option', async () => {
     const { createCheckoutEngine } = await import('../../src/index.js');
-    await expect(createCheckoutEngine({ interviewSessionFlows: { Shop_Checkout_Main: 'no-such-flow' } })).rejects.toMatchObject({ key: 'INVALID_FLOW', fields: ['interviewSessionFlows'] });
-    await expect(createCheckoutEngine({ interviewSessionFlows: ['salesforce-main'] as unknown as Record<string, string> })).rejects.toMatchObject({ key: 'INVALID_INPUT', fields: ['interviewSessionFlows'] });
+    await expect(createCheckoutEngine({ interviewSessionFlows: { Shop_Checkout_Main: 'no-such-flow' } })).rejects.toMatchObject({
+      key: 'INVALID_FLOW',
+      fields: ['interviewSessionFlows'],
+    });
+    await expect(
+      createCheckoutEngine({ interviewSessionFlows: ['salesforce-main'] as unknown as Record<string, string> }),
+    ).rejects.toMatchObject({ key: 'INVALID_INPUT', fields: ['interviewSessionFlows'] });
   });
 });

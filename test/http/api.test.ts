@@ -38,21 +38,28 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     expect(who.status).toBe(200);
     expect(who.body).toMatchObject({ user_id: t.ids.buyer, username: 'buyer@acme.example' });
     // JSON bodies are accepted too.
-    const json = await t.call('POST', '/services/oauth2/token', { body: { grant_type: 'password', username: 'admin@store.example', password: 'demo-password-1' } });
+    const json = await t.call('POST', '/services/oauth2/token', {
+      body: { grant_type: 'password', username: 'admin@store.example', password: 'demo-password-1' },
+    });
     expect(json.status).toBe(200);
     expect(json.body.id.endsWith(t.ids.admin)).toBe(true);
   });
 
   it('refuses bad logins in OAuth shape without saying which part was wrong', async () => {
     const form = (p: Record<string, string>) =>
-      fetch(`${t.url}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(p).toString() }).then(
-        async (r) => ({ status: r.status, body: (await r.json()) as any }),
-      );
+      fetch(`${t.url}/services/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(p).toString(),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
     const wrong = await form({ grant_type: 'password', username: 'buyer@acme.example', password: 'nope' });
     const unknown = await form({ grant_type: 'password', username: 'nobody@acme.example', password: 'nope' });
     expect(wrong).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'authentication failure' } });
     expect(unknown).toEqual(wrong);
-    expect(await form({ grant_type: 'client_credentials' })).toEqual({ status: 400, body: { error: 'unsupported_grant_type', error_description: 'grant type not supported' } });
+    expect(await form({ grant_type: 'client_credentials' })).toEqual({
+      status: 400,
+      body: { error: 'unsupported_grant_type', error_description: 'grant type not supported' },
+    });
     const missing = await form({ grant_type: 'password', username: 'buyer@acme.example' });
     expect(missing.status).toBe(400);
     expect(missing.body.error).toBe('invalid_request');
@@ -70,7 +77,10 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
       actions: `${V}/actions`,
       identity: `${t.url}/id/00D000000000001EAA/${t.ids.buyer}`,
     });
-    expect((await t.call('GET', `${V}/actions`, { token: buyer })).body).toEqual({ standard: `${V}/actions/standard`, custom: `${V}/actions/custom` });
+    expect((await t.call('GET', `${V}/actions`, { token: buyer })).body).toEqual({
+      standard: `${V}/actions/standard`,
+      custom: `${V}/actions/custom`,
+    });
   });
 
   it('lists and describes actions with each input and output name, type and required flag', async () => {
@@ -89,11 +99,19 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
   });
 
   it('invokes the checkout actions and answers with the invocable result array', async () => {
-    const start = await t.call('POST', `${V}/actions/standard/checkoutSessionAction`, { token: buyer, body: { inputs: [{ cartId: t.ids.cart }] } });
+    const start = await t.call('POST', `${V}/actions/standard/checkoutSessionAction`, {
+      token: buyer,
+      body: { inputs: [{ cartId: t.ids.cart }] },
+    });
     expect(start.status).toBe(200);
-    expect(start.body).toEqual([{ actionName: 'checkoutSessionAction', errors: null, isSuccess: true, outputValues: { requestId: t.ids.session }, version: 1 }]);
+    expect(start.body).toEqual([
+      { actionName: 'checkoutSessionAction', errors: null, isSuccess: true, outputValues: { requestId: t.ids.session }, version: 1 },
+    ]);
     await claimCartToOrder(t, buyer);
-    const run = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, { token: buyer, body: { inputs: [{ cartId: t.ids.cart, runAsync: false }] } });
+    const run = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, {
+      token: buyer,
+      body: { inputs: [{ cartId: t.ids.cart, runAsync: false }] },
+    });
     expect(run.status).toBe(200);
     expect(run.body[0].isSuccess).toBe(true);
     const opId = run.body[0].outputValues.backgroundOperationId;
@@ -105,16 +123,27 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     expect(order.body).toMatchObject({ Status: 'Draft', attributes: { type: 'Order' } });
 
     // The order exists now, so a second run fails; with two failed inputs the status is the first one's.
-    const again = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, { token: buyer, body: { inputs: [{ cartId: t.ids.cart }, { cartId: 'bad' }] } });
+    const again = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, {
+      token: buyer,
+      body: { inputs: [{ cartId: t.ids.cart }, { cartId: 'bad' }] },
+    });
     expect(again.status).toBe(403);
     expect(again.body).toHaveLength(2);
-    expect(again.body[0]).toMatchObject({ actionName: 'cartToOrderAction', isSuccess: false, outputValues: null, errors: [{ statusCode: 'INVALID_OPERATION', fields: [] }] });
+    expect(again.body[0]).toMatchObject({
+      actionName: 'cartToOrderAction',
+      isSuccess: false,
+      outputValues: null,
+      errors: [{ statusCode: 'INVALID_OPERATION', fields: [] }],
+    });
     expect(again.body[1].errors[0].statusCode).toBe('UNKNOWN_EXCEPTION');
     expect(again.body[0]).not.toHaveProperty('httpStatus');
   });
 
   it('answers with the first failed input status when some inputs succeed', async () => {
-    const r = await t.call('POST', `${V}/actions/standard/checkoutSessionAction`, { token: buyer, body: { inputs: [{ cartId: t.ids.cart }, { cartId: t.ids.acme }] } });
+    const r = await t.call('POST', `${V}/actions/standard/checkoutSessionAction`, {
+      token: buyer,
+      body: { inputs: [{ cartId: t.ids.cart }, { cartId: t.ids.acme }] },
+    });
     expect(r.body[0].isSuccess).toBe(true);
     expect(r.body[1].isSuccess).toBe(false);
     expect(r.status).toBe(500); // Invalid CartId Input: UNKNOWN_EXCEPTION 500, as the Help page publishes it
@@ -123,7 +152,11 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
   it('describes sObjects: global, basics and full describe from the object table', async () => {
     const global = await t.call('GET', `${V}/sobjects`, { token: buyer });
     expect(global.status).toBe(200);
-    expect(global.body.sobjects.find((o: any) => o.name === 'WebCart')).toMatchObject({ keyPrefix: '0a6', createable: true, queryable: true });
+    expect(global.body.sobjects.find((o: any) => o.name === 'WebCart')).toMatchObject({
+      keyPrefix: '0a6',
+      createable: true,
+      queryable: true,
+    });
     const basic = await t.call('GET', `${V}/sobjects/WebCart`, { token: buyer });
     expect(basic.body.objectDescribe.name).toBe('WebCart');
     const d = await t.call('GET', `${V}/sobjects/webcart/describe`, { token: buyer });
@@ -145,13 +178,23 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     expect(short.status).toBe(200);
     expect(short.body).toEqual({ attributes: got.body.attributes, Id: t.ids.cart, Name: 'Cart', Status: 'Checkout' });
 
-    const created = await t.call('POST', `${V}/sobjects/WebCart`, { token: buyer, body: { Name: 'Second cart', WebStoreId: t.ids.store, AccountId: t.ids.acme } });
+    const created = await t.call('POST', `${V}/sobjects/WebCart`, {
+      token: buyer,
+      body: { Name: 'Second cart', WebStoreId: t.ids.store, AccountId: t.ids.acme },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({ id: expect.stringMatching(/^0a6\w{15}$/), success: true, errors: [] });
     const id = created.body.id;
-    const patched = await t.call('PATCH', `${V}/sobjects/WebCart/${id}`, { token: buyer, body: { PoNumber: 'PO-77', attributes: { type: 'WebCart' } } });
+    const patched = await t.call('PATCH', `${V}/sobjects/WebCart/${id}`, {
+      token: buyer,
+      body: { PoNumber: 'PO-77', attributes: { type: 'WebCart' } },
+    });
     expect(patched).toEqual({ status: 204, body: null });
-    expect((await t.call('GET', `${V}/sobjects/WebCart/${id}`, { token: buyer })).body).toMatchObject({ PoNumber: 'PO-77', OwnerId: t.ids.buyer, Status: 'Active' });
+    expect((await t.call('GET', `${V}/sobjects/WebCart/${id}`, { token: buyer })).body).toMatchObject({
+      PoNumber: 'PO-77',
+      OwnerId: t.ids.buyer,
+      Status: 'Active',
+    });
     expect(await t.call('DELETE', `${V}/sobjects/WebCart/${id}`, { token: buyer })).toEqual({ status: 204, body: null });
     const gone = await t.call('GET', `${V}/sobjects/WebCart/${id}`, { token: buyer });
     expect(gone.status).toBe(404);
@@ -159,7 +202,9 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
   });
 
   it('runs the SOQL subset', async () => {
-    const q = encodeURIComponent("SELECT Id, Name, StockKeepingUnit FROM Product2 WHERE Name != 'x' ORDER BY StockKeepingUnit DESC LIMIT 2");
+    const q = encodeURIComponent(
+      "SELECT Id, Name, StockKeepingUnit FROM Product2 WHERE Name != 'x' ORDER BY StockKeepingUnit DESC LIMIT 2",
+    );
     const r = await t.call('GET', `${V}/query?q=${q}`, { token: buyer });
     expect(r.status).toBe(200);
     expect(r.body.totalSize).toBe(2);
@@ -178,11 +223,16 @@ describe.each(BACKENDS)('HTTP API on $name', (backend) => {
     const paths = r.body.paths;
     expect(paths['/services/oauth2/token'].post).toBeDefined();
     expect(paths['/services/data/{version}/query'].get.parameters.map((p: any) => p.name)).toEqual(['version', 'q']);
-    expect(paths['/services/data/{version}/actions/standard/cartToOrderAction'].post.requestBody.content['application/json'].schema.required).toEqual(['inputs']);
+    expect(
+      paths['/services/data/{version}/actions/standard/cartToOrderAction'].post.requestBody.content['application/json'].schema.required,
+    ).toEqual(['inputs']);
     expect(paths['/services/data/{version}/sobjects/WebCart/{id}'].patch).toBeDefined();
     expect(paths['/services/data/{version}/sobjects/CartCheckoutSession']?.post).toBeUndefined();
     const schemas = r.body.components.schemas;
-    expect(schemas.cartToOrderActionInput).toMatchObject({ required: ['cartId'], properties: { cartId: { type: 'string' }, runAsync: { type: 'boolean' } } });
+    expect(schemas.cartToOrderActionInput).toMatchObject({
+      required: ['cartId'],
+      properties: { cartId: { type: 'string' }, runAsync: { type: 'boolean' } },
+    });
     expect(schemas.WebCart.properties.Status.anyOf[0].enum).toContain('Checkout');
     expect(schemas.WebCartWrite.properties.GrandTotalAmount).toBeUndefined(); // read-only fields aren't writable
     expect(schemas.User.properties.Password).toBeUndefined(); // write-only fields aren't returned

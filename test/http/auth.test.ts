@@ -18,7 +18,10 @@ async function storedPasswords(location: string): Promise<string[]> {
   if (!location.startsWith('postgres')) {
     const db = new Database(location, { readonly: true });
     try {
-      return db.prepare('select Password from "User"').all().map((r) => String((r as { Password: string }).Password));
+      return db
+        .prepare('select Password from "User"')
+        .all()
+        .map((r) => String((r as { Password: string }).Password));
     } finally {
       db.close();
     }
@@ -86,7 +89,9 @@ describe.each(BACKENDS)('security on $name', (backend) => {
       for (const token of [undefined, 'garbage', forged]) {
         const r = await t.call(method, path, { token, body });
         expect(r.status, `${method} ${path} with ${token ? 'bad' : 'no'} token`).toBe(401);
-        expect(r.body).toEqual([{ message: expect.stringContaining('Session expired or invalid'), errorCode: 'INVALID_SESSION_ID', fields: [] }]);
+        expect(r.body).toEqual([
+          { message: expect.stringContaining('Session expired or invalid'), errorCode: 'INVALID_SESSION_ID', fields: [] },
+        ]);
       }
     }
     expect((await t.call('GET', cart, { token: buyer })).body.PoNumber).toBe('PO-1001');
@@ -157,20 +162,32 @@ describe.each(BACKENDS)('security on $name', (backend) => {
     expect(seen.body.totalSize).toBe(0);
     const items = await t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Id FROM CartItem')}`, { token: outsider });
     expect(items.body.totalSize).toBe(0);
-    const act = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, { token: outsider, body: { inputs: [{ cartId: t.ids.cart }] } });
+    const act = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, {
+      token: outsider,
+      body: { inputs: [{ cartId: t.ids.cart }] },
+    });
     expect(act.body[0].isSuccess).toBe(false);
     expect(act.body[0].errors[0].statusCode).toBe('UNKNOWN_EXCEPTION'); // requirement 1: a cart they can't see answers as a missing one
 
     // A buyer can't create records for another account, nor grant themselves access.
-    const steal = await t.call('POST', `${V}/sobjects/WebCartShare`, { token: outsider, body: { ParentId: t.ids.cart, UserOrGroupId: t.ids.outsider, AccessLevel: 'Edit' } });
+    const steal = await t.call('POST', `${V}/sobjects/WebCartShare`, {
+      token: outsider,
+      body: { ParentId: t.ids.cart, UserOrGroupId: t.ids.outsider, AccessLevel: 'Edit' },
+    });
     // (a cart the caller can't see answers as if it didn't exist)
     expect(steal.status).toBe(400);
     expect(steal.body[0]).toMatchObject({ errorCode: 'INVALID_CROSS_REFERENCE_KEY', fields: ['ParentId'] });
-    const mint = await t.call('PATCH', `${V}/sobjects/User/${t.ids.outsider}`, { token: outsider, body: { Permissions: ['ModifyAllData'] } });
+    const mint = await t.call('PATCH', `${V}/sobjects/User/${t.ids.outsider}`, {
+      token: outsider,
+      body: { Permissions: ['ModifyAllData'] },
+    });
     expect(mint.status).toBe(403);
 
     // A buyer shares only with active users of the cart's account: another account's user answers as a missing one.
-    const share = await t.call('POST', `${V}/sobjects/WebCartShare`, { token: buyer, body: { ParentId: t.ids.cart, UserOrGroupId: t.ids.outsider, AccessLevel: 'Read' } });
+    const share = await t.call('POST', `${V}/sobjects/WebCartShare`, {
+      token: buyer,
+      body: { ParentId: t.ids.cart, UserOrGroupId: t.ids.outsider, AccessLevel: 'Read' },
+    });
     expect(share.status).toBe(400);
     expect(share.body[0]).toMatchObject({ errorCode: 'INVALID_CROSS_REFERENCE_KEY', fields: ['UserOrGroupId'] });
     // A Read share (here set up as fixture data) lets the outsider read the cart but not change it.
@@ -180,7 +197,10 @@ describe.each(BACKENDS)('security on $name', (backend) => {
     expect(write.status).toBe(403);
     expect(write.body[0].errorCode).toBe('INSUFFICIENT_ACCESS_OR_READONLY');
     expect((await t.call('GET', cart, { token: buyer })).body.PoNumber).toBe('PO-1001');
-    const readOnly = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, { token: outsider, body: { inputs: [{ cartId: t.ids.cart }] } });
+    const readOnly = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, {
+      token: outsider,
+      body: { inputs: [{ cartId: t.ids.cart }] },
+    });
     expect(readOnly.body[0].isSuccess).toBe(false);
 
     // ModifyAllData sees and edits everything.
@@ -190,7 +210,10 @@ describe.each(BACKENDS)('security on $name', (backend) => {
     expect((await t.call('GET', cart, { token: buyer })).body.PoNumber).toBe('PO-ADMIN');
     // And the owner can still check out.
     await claimCartToOrder(t, buyer);
-    const run = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, { token: buyer, body: { inputs: [{ cartId: t.ids.cart }] } });
+    const run = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, {
+      token: buyer,
+      body: { inputs: [{ cartId: t.ids.cart }] },
+    });
     expect(run.status).toBe(200);
   });
 
@@ -204,7 +227,12 @@ describe.each(BACKENDS)('security on $name', (backend) => {
 
   it('no password, secret or token appears in logs or error bodies', async () => {
     // A login with the password in the URL (as some clients do) and failed logins.
-    const q = new URLSearchParams({ grant_type: 'password', username: 'buyer@acme.example', password: PASSWORD, client_secret: 'client-secret-xyz' });
+    const q = new URLSearchParams({
+      grant_type: 'password',
+      username: 'buyer@acme.example',
+      password: PASSWORD,
+      client_secret: 'client-secret-xyz',
+    });
     const viaUrl = await fetch(`${t.url}/services/oauth2/token?${q}`, { method: 'POST' });
     expect(viaUrl.status).toBe(200);
     issued.push(((await viaUrl.json()) as { access_token: string }).access_token);

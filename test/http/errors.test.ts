@@ -28,7 +28,9 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
   const snapshot = async () => {
     const out: Record<string, unknown> = {};
     for (const type of ['WebCart', 'CartItem', 'CartCheckoutSession', 'BackgroundOperation', 'Order', 'User']) {
-      out[type] = (await t.call('GET', `${V}/query?q=${encodeURIComponent(`SELECT Id, LastModifiedDate FROM ${type} ORDER BY Id`)}`, { token: admin })).body;
+      out[type] = (
+        await t.call('GET', `${V}/query?q=${encodeURIComponent(`SELECT Id, LastModifiedDate FROM ${type} ORDER BY Id`)}`, { token: admin })
+      ).body;
     }
     return out;
   };
@@ -50,8 +52,19 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
   });
 
   it('wrong types', async () => {
-    expectRestError(await t.call('PATCH', cartUrl(), { token, body: { PoNumber: 42 } }), 400, 'INVALID_TYPE_ON_FIELD_IN_RECORD', 'PoNumber', 'PoNumber');
-    expectRestError(await t.call('PATCH', cartUrl(), { token, body: { Status: 'Lost' } }), 400, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', 'Status');
+    expectRestError(
+      await t.call('PATCH', cartUrl(), { token, body: { PoNumber: 42 } }),
+      400,
+      'INVALID_TYPE_ON_FIELD_IN_RECORD',
+      'PoNumber',
+      'PoNumber',
+    );
+    expectRestError(
+      await t.call('PATCH', cartUrl(), { token, body: { Status: 'Lost' } }),
+      400,
+      'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+      'Status',
+    );
     expectRestError(await t.call('PATCH', cartUrl(), { token, body: ['PoNumber'] }), 400, 'INVALID_INPUT');
     expectRestError(await t.call('POST', invokeUrl, { token, body: { inputs: 'cart' } }), 400, 'INVALID_INPUT', 'inputs');
     const r = await t.call('POST', invokeUrl, { token, body: { inputs: [{ cartId: t.ids.cart, runAsync: 'soon' }] } });
@@ -67,8 +80,19 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
     expect(r.status).toBe(400);
     expect(r.body[0].errors[0]).toMatchObject({ statusCode: 'INVALID_INPUT', fields: ['cartID2'] });
     expectRestError(await t.call('GET', `${cartUrl()}?fields=Name,Colour`, { token }), 400, 'INVALID_FIELD', 'Colour');
-    expectRestError(await t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Colour FROM WebCart')}`, { token }), 400, 'INVALID_FIELD', undefined, 'Colour');
-    expectRestError(await t.call('PATCH', cartUrl(), { token, body: { GrandTotalAmount: 1 } }), 400, 'INVALID_FIELD_FOR_INSERT_UPDATE', 'GrandTotalAmount');
+    expectRestError(
+      await t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Colour FROM WebCart')}`, { token }),
+      400,
+      'INVALID_FIELD',
+      undefined,
+      'Colour',
+    );
+    expectRestError(
+      await t.call('PATCH', cartUrl(), { token, body: { GrandTotalAmount: 1 } }),
+      400,
+      'INVALID_FIELD_FOR_INSERT_UPDATE',
+      'GrandTotalAmount',
+    );
   });
 
   it('missing inputs', async () => {
@@ -76,21 +100,48 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
     const r = await t.call('POST', invokeUrl, { token, body: { inputs: [{}] } });
     expect(r.status).toBe(400);
     expect(r.body[0].errors[0]).toMatchObject({ statusCode: 'REQUIRED_FIELD_MISSING', fields: ['cartId'] });
-    expectRestError(await t.call('POST', `${V}/sobjects/WebCart`, { token, body: { Name: 'x' } }), 400, 'REQUIRED_FIELD_MISSING', 'WebStoreId');
+    expectRestError(
+      await t.call('POST', `${V}/sobjects/WebCart`, { token, body: { Name: 'x' } }),
+      400,
+      'REQUIRED_FIELD_MISSING',
+      'WebStoreId',
+    );
   });
 
   it('oversized bodies', async () => {
     const big = JSON.stringify({ inputs: [{ cartId: t.ids.cart, pad: 'x'.repeat(70 * 1024) }] });
     expectRestError(await t.call('POST', invokeUrl, { token, raw: big }), 413, 'REQUEST_ENTITY_TOO_LARGE');
-    expectRestError(await t.call('POST', `${V}/sobjects/WebCart`, { token, raw: JSON.stringify({ Name: 'y'.repeat(70 * 1024) }) }), 413, 'REQUEST_ENTITY_TOO_LARGE');
+    expectRestError(
+      await t.call('POST', `${V}/sobjects/WebCart`, { token, raw: JSON.stringify({ Name: 'y'.repeat(70 * 1024) }) }),
+      413,
+      'REQUEST_ENTITY_TOO_LARGE',
+    );
   });
 
   it('unknown action, object, field, version and resource', async () => {
-    expectRestError(await t.call('POST', `${V}/actions/standard/placeOrderNow`, { token, body: { inputs: [] } }), 404, 'NOT_FOUND', 'actionName', 'placeOrderNow');
+    expectRestError(
+      await t.call('POST', `${V}/actions/standard/placeOrderNow`, { token, body: { inputs: [] } }),
+      404,
+      'NOT_FOUND',
+      'actionName',
+      'placeOrderNow',
+    );
     expectRestError(await t.call('GET', `${V}/actions/standard/placeOrderNow`, { token }), 404, 'NOT_FOUND', undefined, 'placeOrderNow');
     expectRestError(await t.call('GET', `${V}/sobjects/Opportunity/describe`, { token }), 404, 'NOT_FOUND', 'type', 'Opportunity');
-    expectRestError(await t.call('POST', `${V}/sobjects/Opportunity`, { token, body: { Name: 'x' } }), 404, 'NOT_FOUND', 'type', 'Opportunity');
-    expectRestError(await t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Id FROM Opportunity')}`, { token }), 400, 'INVALID_TYPE', undefined, 'Opportunity');
+    expectRestError(
+      await t.call('POST', `${V}/sobjects/Opportunity`, { token, body: { Name: 'x' } }),
+      404,
+      'NOT_FOUND',
+      'type',
+      'Opportunity',
+    );
+    expectRestError(
+      await t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Id FROM Opportunity')}`, { token }),
+      400,
+      'INVALID_TYPE',
+      undefined,
+      'Opportunity',
+    );
     expectRestError(await t.call('GET', '/services/data/v49.0/sobjects', { token }), 404, 'NOT_FOUND', 'version', 'v49.0');
     expectRestError(await t.call('GET', '/services/data/v62.5/sobjects', { token }), 404, 'NOT_FOUND', 'version', 'v62.5');
     // Versions newer than the listed ones are accepted (spec: 50.0 and later).
@@ -116,7 +167,12 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
 
   it('unsupported SOQL and missing q', async () => {
     // GROUP BY and child subqueries are SOQL the engine now runs (docs/soql.md); these it doesn't.
-    for (const q of ['SELECT Id FROM WebCart WHERE Id IN (SELECT CartId FROM CartItem)', 'SELECT Id, (SELECT Id, (SELECT Id FROM CartTaxes) FROM CartItems) FROM WebCart', 'SELECT Id FROM WebCart WHERE Name = 1 OR Name = 2', 'DELETE FROM WebCart']) {
+    for (const q of [
+      'SELECT Id FROM WebCart WHERE Id IN (SELECT CartId FROM CartItem)',
+      'SELECT Id, (SELECT Id, (SELECT Id FROM CartTaxes) FROM CartItems) FROM WebCart',
+      'SELECT Id FROM WebCart WHERE Name = 1 OR Name = 2',
+      'DELETE FROM WebCart',
+    ]) {
       const r = await t.call('GET', `${V}/query?q=${encodeURIComponent(q)}`, { token });
       expect(r.status, q).toBe(400);
       expect(['MALFORMED_QUERY', 'INVALID_FIELD']).toContain(r.body[0].errorCode);

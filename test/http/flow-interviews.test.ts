@@ -39,7 +39,10 @@ describe('flow interviews over HTTP', () => {
     const ask = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, { token: buyerToken, body: { action: 'NEXT' } });
     expect(ask.status).toBe(200);
     expect(ask.body.screen.name).toBe('Ask_PO');
-    const done = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, { token: buyerToken, body: { action: 'NEXT', answers: { PO_Input: { poNumber: 'PO-77' } } } });
+    const done = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, {
+      token: buyerToken,
+      body: { action: 'NEXT', answers: { PO_Input: { poNumber: 'PO-77' } } },
+    });
     expect(done.body).toMatchObject({ id, status: 'Finished', outputs: { result: 'PO-77' } });
     const again = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, { token: buyerToken, body: { action: 'NEXT' } });
     expect(again.status).toBe(409);
@@ -76,12 +79,22 @@ describe('flow interviews over HTTP', () => {
     const badAction = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, { token: buyerToken, body: { action: 'JUMP' } });
     expect(badAction.status).toBe(400);
     expect(JSON.stringify(badAction.body)).toContain('action');
-    const extra = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, { token: buyerToken, body: { action: 'NEXT', sneaky: true } });
+    const extra = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, {
+      token: buyerToken,
+      body: { action: 'NEXT', sneaky: true },
+    });
     expect(extra.status).toBe(400);
-    const badWait = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, { token: buyerToken, body: { action: 'NEXT', waitMs: 'soon' } });
+    const badWait = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, {
+      token: buyerToken,
+      body: { action: 'NEXT', waitMs: 'soon' },
+    });
     expect(badWait.status).toBe(400);
     expect(JSON.stringify(badWait.body)).toContain('waitMs');
-    const notJson = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, { token: buyerToken, raw: '{"action":', contentType: 'application/json' });
+    const notJson = await t.call('POST', `${V}/flows/interviews/${id}/navigate`, {
+      token: buyerToken,
+      raw: '{"action":',
+      contentType: 'application/json',
+    });
     expect(notJson.status).toBe(400);
     const badInputs = await t.call('POST', `${V}/flows/Interview_Basics/interviews`, { token: buyerToken, body: { inputs: ['x'] } });
     expect(badInputs.status).toBe(400);

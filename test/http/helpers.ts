@@ -31,7 +31,11 @@ export interface TestServer {
   /** Logs in through the token endpoint and returns the access token. */
   token(username?: string, password?: string): Promise<string>;
   /** A JSON request with a bearer token; returns status and parsed body. */
-  call(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string; contentType?: string }): Promise<{ status: number; body: any }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; raw?: string; contentType?: string },
+  ): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 

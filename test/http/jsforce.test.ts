@@ -52,14 +52,18 @@ describe.each(BACKENDS)('jsforce against the server on $name', (backend) => {
 
     const sessionRec = await conn.sobject('CartCheckoutSession').retrieve(t.ids.session!);
     expect(sessionRec).toMatchObject({ State: 'cartToOrder', BackgroundOperationId: operationId, IsProcessing: false });
-    const orders = await conn.query<{ Id: string; Status: string; GrandTotalAmount: number }>(`SELECT Id, Status, GrandTotalAmount FROM Order WHERE Id = '${sessionRec.OrderId}'`);
+    const orders = await conn.query<{ Id: string; Status: string; GrandTotalAmount: number }>(
+      `SELECT Id, Status, GrandTotalAmount FROM Order WHERE Id = '${sessionRec.OrderId}'`,
+    );
     expect(orders.totalSize).toBe(1);
     expect(orders.records[0]).toMatchObject({ Id: sessionRec.OrderId, Status: 'Draft' });
     const cart = await conn.sobject('WebCart').retrieve(t.ids.cart!);
     expect(orders.records[0]!.GrandTotalAmount).toBe(cart.GrandTotalAmount);
 
     // A failed invocation surfaces through jsforce as an error carrying Salesforce's code.
-    await expect(conn.requestPost(action('cartToOrderAction'), { inputs: [{ cartId: t.ids.cart }] })).rejects.toMatchObject({ errorCode: expect.any(String) });
+    await expect(conn.requestPost(action('cartToOrderAction'), { inputs: [{ cartId: t.ids.cart }] })).rejects.toMatchObject({
+      errorCode: expect.any(String),
+    });
   });
 
   it('reads, creates, updates and deletes records with conn.sobject', async () => {
@@ -71,17 +75,26 @@ describe.each(BACKENDS)('jsforce against the server on $name', (backend) => {
     const id = created.id!;
     const updated = await conn.sobject('WebCart').update({ Id: id, PoNumber: 'PO-JSFORCE' });
     expect(updated.success).toBe(true);
-    expect(await conn.sobject('WebCart').retrieve(id)).toMatchObject({ Id: id, PoNumber: 'PO-JSFORCE', Status: 'Active', OwnerId: t.ids.buyer });
+    expect(await conn.sobject('WebCart').retrieve(id)).toMatchObject({
+      Id: id,
+      PoNumber: 'PO-JSFORCE',
+      Status: 'Active',
+      OwnerId: t.ids.buyer,
+    });
 
     // Start a checkout on the new cart, then see it through a query.
     const [start] = await conn.requestPost<any[]>(action('checkoutSessionAction'), { inputs: [{ cartId: id }] });
     expect(start.isSuccess).toBe(true);
-    const sessions = await conn.query<{ Id: string; State: string }>(`SELECT Id, State FROM CartCheckoutSession WHERE WebCartId = '${id}' AND IsArchived = FALSE`);
+    const sessions = await conn.query<{ Id: string; State: string }>(
+      `SELECT Id, State FROM CartCheckoutSession WHERE WebCartId = '${id}' AND IsArchived = FALSE`,
+    );
     expect(sessions.records).toEqual([expect.objectContaining({ Id: start.outputValues.requestId, State: 'start' })]);
     expect((await conn.sobject('WebCart').retrieve(id)).Status).toBe('Checkout');
 
     // Field validation errors come back in Salesforce's shape.
-    await expect(conn.sobject('WebCart').update({ Id: id, Status: 'Lost' })).rejects.toMatchObject({ errorCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST' });
+    await expect(conn.sobject('WebCart').update({ Id: id, Status: 'Lost' })).rejects.toMatchObject({
+      errorCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+    });
 
     const deleted = await conn.sobject('WebCart').destroy(id);
     expect(deleted.success).toBe(true);
@@ -89,10 +102,18 @@ describe.each(BACKENDS)('jsforce against the server on $name', (backend) => {
   });
 
   it('sees only what sharing allows when logged in as another buyer', async () => {
-    const other = new jsforce.Connection({ oauth2: { loginUrl: t.url, clientId: 'c', clientSecret: 's', redirectUri: 'http://localhost/cb' }, version });
+    const other = new jsforce.Connection({
+      oauth2: { loginUrl: t.url, clientId: 'c', clientSecret: 's', redirectUri: 'http://localhost/cb' },
+      version,
+    });
     await other.login('buyer@globex.example', PASSWORD);
     expect((await other.query('SELECT Id FROM WebCart')).totalSize).toBe(0);
     await expect(other.sobject('WebCart').retrieve(t.ids.cart!)).rejects.toMatchObject({ errorCode: 'NOT_FOUND' });
-    await expect(new jsforce.Connection({ oauth2: { loginUrl: t.url, clientId: 'c', clientSecret: 's', redirectUri: 'http://x' } }).login('buyer@globex.example', 'wrong')).rejects.toThrow(/authentication failure/);
+    await expect(
+      new jsforce.Connection({ oauth2: { loginUrl: t.url, clientId: 'c', clientSecret: 's', redirectUri: 'http://x' } }).login(
+        'buyer@globex.example',
+        'wrong',
+      ),
+    ).rejects.toThrow(/authentication failure/);
   });
 });

@@ -21,7 +21,11 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('number bounds over HTTP on $name', 
     t = await startTestServer(backend.location());
     buyer = await t.token();
     admin = await t.token('admin@store.example');
-    const q = await t.call('GET', `${V}/query?q=${encodeURIComponent(`SELECT Id, CartDeliveryGroupId, Product2Id, Sku FROM CartItem WHERE CartId = '${t.ids.cart}' AND Type = 'Product'`)}`, { token: buyer });
+    const q = await t.call(
+      'GET',
+      `${V}/query?q=${encodeURIComponent(`SELECT Id, CartDeliveryGroupId, Product2Id, Sku FROM CartItem WHERE CartId = '${t.ids.cart}' AND Type = 'Product'`)}`,
+      { token: buyer },
+    );
     line = q.body.records[0];
   });
   afterAll(() => t.close());
@@ -58,13 +62,24 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('number bounds over HTTP on $name', 
 
   it('a buyer POSTing a line with Quantity 0 or 1e21 gets 400 and no line is added', async () => {
     const count = async () =>
-      (await t.call('GET', `${V}/query?q=${encodeURIComponent(`SELECT COUNT() FROM CartItem WHERE CartId = '${t.ids.cart}'`)}`, { token: buyer })).body.totalSize;
+      (
+        await t.call('GET', `${V}/query?q=${encodeURIComponent(`SELECT COUNT() FROM CartItem WHERE CartId = '${t.ids.cart}'`)}`, {
+          token: buyer,
+        })
+      ).body.totalSize;
     const n = await count();
     const before = await state();
     for (const Quantity of [0, 1e21, -5]) {
       const r = await t.call('POST', `${V}/sobjects/CartItem`, {
         token: buyer,
-        body: { CartId: t.ids.cart, CartDeliveryGroupId: line.CartDeliveryGroupId, Product2Id: line.Product2Id, Sku: line.Sku, Name: 'More', Quantity },
+        body: {
+          CartId: t.ids.cart,
+          CartDeliveryGroupId: line.CartDeliveryGroupId,
+          Product2Id: line.Product2Id,
+          Sku: line.Sku,
+          Name: 'More',
+          Quantity,
+        },
       });
       expectRefused(r, 'Quantity');
     }
@@ -86,7 +101,10 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('number bounds over HTTP on $name', 
 
   it('an admin PATCH whose derived total would overflow is refused naming the total; nothing changes', async () => {
     const before = await state();
-    const r = await t.call('PATCH', `${V}/sobjects/CartItem/${String(line.Id)}`, { token: admin, body: { SalesPrice: 9_999_999_999_999.99, Quantity: 5 } });
+    const r = await t.call('PATCH', `${V}/sobjects/CartItem/${String(line.Id)}`, {
+      token: admin,
+      body: { SalesPrice: 9_999_999_999_999.99, Quantity: 5 },
+    });
     expectRefused(r, 'TotalLineAmount');
     expect(await state()).toEqual(before);
   });

@@ -42,7 +42,12 @@ describe('checkoutEngine Fastify plugin', () => {
     const { app, cartId, auth } = await host();
     expect((await app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ ok: true });
 
-    const invoked = await app.inject({ method: 'POST', url: `${V}/actions/standard/checkoutSessionAction`, headers: auth, payload: { inputs: [{ cartId }] } });
+    const invoked = await app.inject({
+      method: 'POST',
+      url: `${V}/actions/standard/checkoutSessionAction`,
+      headers: auth,
+      payload: { inputs: [{ cartId }] },
+    });
     expect(invoked.statusCode, invoked.body).toBe(200);
     const [result] = invoked.json();
     expect(result).toMatchObject({ actionName: 'checkoutSessionAction', isSuccess: true, errors: null });
@@ -64,9 +69,17 @@ describe('checkoutEngine Fastify plugin', () => {
 
   it('under a prefix, the API lives below it and nothing is served at the root', async () => {
     const { app, cartId, auth, p } = await host('/sf');
-    const invoked = await app.inject({ method: 'POST', url: `${p}${V}/actions/standard/checkoutSessionAction`, headers: auth, payload: { inputs: [{ cartId }] } });
+    const invoked = await app.inject({
+      method: 'POST',
+      url: `${p}${V}/actions/standard/checkoutSessionAction`,
+      headers: auth,
+      payload: { inputs: [{ cartId }] },
+    });
     expect(invoked.json()[0]).toMatchObject({ isSuccess: true });
-    expect((await app.inject({ method: 'GET', url: `${V}/sobjects/WebCart/${cartId}`, headers: auth })).json()).toMatchObject({ statusCode: 404, error: 'Not Found' });
+    expect((await app.inject({ method: 'GET', url: `${V}/sobjects/WebCart/${cartId}`, headers: auth })).json()).toMatchObject({
+      statusCode: 404,
+      error: 'Not Found',
+    });
     expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
   });
 

@@ -17,7 +17,11 @@ beforeAll(async () => {
   engine = await createCheckoutEngine({ storage: ':memory:', onError: () => {} });
   ({ cartId } = await demo.newCart(engine));
   ({ app } = buildServer(engine, { log: false }));
-  const login = await app.inject({ method: 'POST', url: '/services/oauth2/token', payload: { grant_type: 'password', username: demo.users.buyer, password: demo.users.password, client_id: 'a', client_secret: 'b' } });
+  const login = await app.inject({
+    method: 'POST',
+    url: '/services/oauth2/token',
+    payload: { grant_type: 'password', username: demo.users.buyer, password: demo.users.password, client_id: 'a', client_secret: 'b' },
+  });
   headers = { authorization: `Bearer ${login.json().access_token as string}` };
 });
 afterAll(async () => {
@@ -60,6 +64,7 @@ describe('record ids on non-action paths', () => {
   });
 
   it('a real id still works (15 and 18 characters)', async () => {
-    for (const id of [cartId, cartId.slice(0, 15)]) expect((await app.inject({ method: 'GET', url: `${V}/sobjects/WebCart/${id}`, headers })).statusCode).toBe(200);
+    for (const id of [cartId, cartId.slice(0, 15)])
+      expect((await app.inject({ method: 'GET', url: `${V}/sobjects/WebCart/${id}`, headers })).statusCode).toBe(200);
   });
 });

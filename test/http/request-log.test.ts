@@ -26,10 +26,17 @@ async function serve(args: string[]) {
   const out = new Capture();
   const err = new Capture();
   let server: RunningServer | undefined;
-  const code = await main(['serve', '--db', ':memory:', '--port', '0', ...args], { out, err, env: {}, onServe: (s) => (server = s) }, false);
+  const code = await main(
+    ['serve', '--db', ':memory:', '--port', '0', ...args],
+    { out, err, env: {}, onServe: (s) => (server = s) },
+    false,
+  );
   expect(code).toBe(0);
   const token = async () => {
-    const r = await fetch(`${server!.url}/services/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: 'buyer@acme.example', password: PASSWORD }) });
+    const r = await fetch(`${server!.url}/services/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password', username: 'buyer@acme.example', password: PASSWORD }),
+    });
     return ((await r.json()) as { access_token: string }).access_token;
   };
   /** A few API calls and the page's own calls. */
@@ -47,7 +54,7 @@ async function serve(args: string[]) {
 }
 
 describe('request logs', () => {
-  it('on a terminal (pretty): one short line per API request, none for the page\'s own traffic', async () => {
+  it("on a terminal (pretty): one short line per API request, none for the page's own traffic", async () => {
     const s = await serve(['--demo', '--log-format', 'pretty']);
     let banner: string;
     try {
@@ -73,11 +80,17 @@ describe('request logs', () => {
     const s = await serve(['--demo', '--log-format', 'json']);
     try {
       await s.traffic();
-      expect((await fetch(`${s.server.url}/services/oauth2/token?grant_type=password&username=x&password=hunter2-secret`, { method: 'POST' })).status).toBe(400);
+      expect(
+        (await fetch(`${s.server.url}/services/oauth2/token?grant_type=password&username=x&password=hunter2-secret`, { method: 'POST' }))
+          .status,
+      ).toBe(400);
     } finally {
       await s.server.close();
     }
-    const lines = s.err.text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+    const lines = s.err.text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>);
     const started = lines.find((l) => l.event === 'started')!;
     expect(started.demo).toBe(true);
     expect(started.seeded).toBeGreaterThan(10); // the demo store's records, not 0
@@ -99,14 +112,17 @@ describe('request logs', () => {
     expect(s.err.text).not.toContain('/page/');
   });
 
-  it('at debug the page\'s own requests are logged too', async () => {
+  it("at debug the page's own requests are logged too", async () => {
     const s = await serve(['--log-format', 'json', '--log-level', 'debug', '--demo']);
     try {
       await s.traffic();
     } finally {
       await s.server.close();
     }
-    const lines = s.err.text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+    const lines = s.err.text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>);
     const page = lines.filter((l) => l.req && l.level === 20).map((l) => l.req.url);
     expect(page).toEqual(['/', '/page/app.js', '/favicon.ico', '/page/api/flows', '/page/api/sessions', '/page/api/sessions?state=start']);
   });

@@ -86,7 +86,11 @@ describe.each([
     const keyed = await startServer(t.engine, { port: 0, log: false, signatureSecret: 'shared-with-the-client' });
     try {
       const k = await tokenResponse(keyed.url);
-      expect(k.signature).toBe(createHmac('sha256', 'shared-with-the-client').update(k.id! + k.issued_at!).digest('base64'));
+      expect(k.signature).toBe(
+        createHmac('sha256', 'shared-with-the-client')
+          .update(k.id! + k.issued_at!)
+          .digest('base64'),
+      );
     } finally {
       await keyed.app.close(); // the engine belongs to the main test server
     }
@@ -96,11 +100,25 @@ describe.each([
     const body = await tokenResponse(t.url);
     const who = await t.call('GET', new URL(body.id!).pathname, { token: body.access_token });
     expect(who.status).toBe(200);
-    expect(who.body).toMatchObject({ id: body.id, user_id: t.ids.buyer, organization_id: '00D000000000001EAA', username: 'buyer@acme.example', display_name: 'Bea Buyer', active: true });
+    expect(who.body).toMatchObject({
+      id: body.id,
+      user_id: t.ids.buyer,
+      organization_id: '00D000000000001EAA',
+      username: 'buyer@acme.example',
+      display_name: 'Bea Buyer',
+      active: true,
+    });
     expect(who.body.urls.sobjects).toBe(`${t.url}/services/data/v{version}/sobjects/`);
     const info = await t.call('GET', '/services/oauth2/userinfo', { token: body.access_token });
     expect(info.status).toBe(200);
-    expect(info.body).toMatchObject({ sub: body.id, user_id: t.ids.buyer, organization_id: '00D000000000001EAA', preferred_username: 'buyer@acme.example', name: 'Bea Buyer', active: true });
+    expect(info.body).toMatchObject({
+      sub: body.id,
+      user_id: t.ids.buyer,
+      organization_id: '00D000000000001EAA',
+      preferred_username: 'buyer@acme.example',
+      name: 'Bea Buyer',
+      active: true,
+    });
     expect((await t.call('GET', '/services/oauth2/userinfo')).status).toBe(401);
     // Another user's identity URL is not visible.
     const other = await t.call('GET', `/id/00D000000000001EAA/${t.ids.admin}`, { token: body.access_token });
@@ -119,7 +137,9 @@ describe.each([
     await conn.logout();
     expect(conn.accessToken).toBeFalsy();
     // The token is revoked on the server, not only forgotten by the client.
-    const after = await fetch(`${t.url}/services/data/v62.0/sobjects/WebCart/${t.ids.cart}`, { headers: { authorization: `Bearer ${token}` } });
+    const after = await fetch(`${t.url}/services/data/v62.0/sobjects/WebCart/${t.ids.cart}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(after.status).toBe(401);
     expect(t.logs.all).not.toContain(token);
   });

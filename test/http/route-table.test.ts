@@ -82,8 +82,14 @@ describe('HTTP surface (pinned)', () => {
         continue;
       }
       // An anonymous call: public routes answer, the others refuse before parsing the body.
-      const anon = await app.inject({ method: method as 'GET', url: concrete(url), ...(method === 'GET' || method === 'DELETE' ? {} : { payload: {} }) });
-      const sec = ['x-content-type-options', 'x-frame-options', 'content-security-policy', 'referrer-policy'].map((h) => `${h}=${String(anon.headers[h])}`).join('; ');
+      const anon = await app.inject({
+        method: method as 'GET',
+        url: concrete(url),
+        ...(method === 'GET' || method === 'DELETE' ? {} : { payload: {} }),
+      });
+      const sec = ['x-content-type-options', 'x-frame-options', 'content-security-policy', 'referrer-policy']
+        .map((h) => `${h}=${String(anon.headers[h])}`)
+        .join('; ');
       const body = anon.statusCode === 401 || anon.statusCode === 404 ? ` ${anon.body}` : '';
       out.push(`${entry} -> anonymous ${anon.statusCode} [${String(anon.headers['content-type'])}] {${sec}}${body}`);
     }

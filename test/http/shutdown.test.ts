@@ -23,7 +23,9 @@ async function outcome(location: string, ids: Record<string, string>) {
   try {
     await engine.whenIdle();
     const session = await engine.getRecord('CartCheckoutSession', ids.session!);
-    const operation = session.BackgroundOperationId ? await engine.getRecord('BackgroundOperation', String(session.BackgroundOperationId)) : null;
+    const operation = session.BackgroundOperationId
+      ? await engine.getRecord('BackgroundOperation', String(session.BackgroundOperationId))
+      : null;
     const orders = await engine.query(`SELECT Id FROM Order`, { userId: ids.admin! });
     return { session, operation, orders: orders.records };
   } finally {
@@ -48,7 +50,10 @@ describe.each(BACKENDS)('graceful shutdown on $name', (backend) => {
     });
     const token = await t.token();
     await claimCartToOrder(t, token);
-    const request = t.call('POST', `${V}/actions/standard/cartToOrderAction`, { token, body: { inputs: [{ cartId: t.ids.cart, runAsync: false }] } });
+    const request = t.call('POST', `${V}/actions/standard/cartToOrderAction`, {
+      token,
+      body: { inputs: [{ cartId: t.ids.cart, runAsync: false }] },
+    });
     await reached;
     const closing = t.close();
     const res = await request;
@@ -80,7 +85,10 @@ describe.each(BACKENDS)('graceful shutdown on $name', (backend) => {
     });
     const token = await t.token();
     await claimCartToOrder(t, token);
-    const res = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, { token, body: { inputs: [{ cartId: t.ids.cart, runAsync: true }] } });
+    const res = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, {
+      token,
+      body: { inputs: [{ cartId: t.ids.cart, runAsync: true }] },
+    });
     expect(res.status).toBe(200);
     const operationId = res.body[0].outputValues.backgroundOperationId;
     stopping = true;

@@ -86,8 +86,17 @@ describe('sessions show and inspect', () => {
     const db = freshSqliteFile();
     const engine = await createCheckoutEngine({ storage: db, onError: () => {} });
     const c = await cartOn(engine);
-    const run = await engine.runCheckout(c.cartId, { ...c.as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-C' }, stopAt: 'deliveryMethod' });
-    await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: run.sessionId, expCurrentState: 'start', nextState: 'inventory' }, c.buyerId);
+    const run = await engine.runCheckout(c.cartId, {
+      ...c.as,
+      answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-C' },
+      stopAt: 'deliveryMethod',
+    });
+    await call(
+      engine,
+      'updateCheckoutSessionStateAction',
+      { checkoutSessionId: run.sessionId, expCurrentState: 'start', nextState: 'inventory' },
+      c.buyerId,
+    );
     const n = (await engine.getHistory(run.sessionId)).length;
     await engine.close();
 
@@ -106,7 +115,10 @@ describe('sessions show and inspect', () => {
       expect(await main(['inspect', run.sessionId, '--url', url, '--db', db], t.io, false)).toBe(0);
       expect(t.out()).toContain(`Replayed ${n} events`);
       for (let i = 0; i < 300 && got.length < 1 + 2 * n; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(got.map((m) => m.type)).toEqual(['@xstate.actor', ...Array.from({ length: n }, () => ['@xstate.event', '@xstate.snapshot']).flat()]);
+      expect(got.map((m) => m.type)).toEqual([
+        '@xstate.actor',
+        ...Array.from({ length: n }, () => ['@xstate.event', '@xstate.snapshot']).flat(),
+      ]);
       expect(new Set(got.map((m) => m.sessionId))).toEqual(new Set([run.sessionId]));
       const bad = io();
       expect(await main(['inspect', run.sessionId, '--url', 'http://x', '--db', db], bad.io, false)).toBe(2);
@@ -177,7 +189,11 @@ describe('serve logs', () => {
     expect(await main(['serve', '--db', ':memory:', '--port', '0', '--log-format', 'json'], json.io, false)).toBe(0);
     await json.server()!.close();
     expect(json.out()).not.toMatch(/^\{"level"/m);
-    const lines = json.err().trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const lines = json
+      .err()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
     expect(lines.some((l) => l.msg === 'checkout-engine listening')).toBe(true);
 
     const piped = io();

@@ -72,7 +72,8 @@ describe('flowMetadataMermaid', () => {
     expect(gift).toContain('class Wrap_Decision,Message_Decision decision');
     // Every state a transition names is declared (or is [*]).
     const declared = new Set([...gift.matchAll(/as (\w+)$/gm)].map((m) => m[1]));
-    for (const m of gift.matchAll(/^ {4}(\S+) --> (\S+)/gm)) for (const id of [m[1], m[2]]) if (id !== '[*]') expect(declared.has(id), id).toBe(true);
+    for (const m of gift.matchAll(/^ {4}(\S+) --> (\S+)/gm))
+      for (const id of [m[1], m[2]]) if (id !== '[*]') expect(declared.has(id), id).toBe(true);
   });
 });
 

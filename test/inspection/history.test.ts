@@ -18,10 +18,19 @@ describe.each([BACKENDS[1]!, BACKENDS[2]!])('session history on $name', (backend
     const location = backend.location();
     let engine = await createCheckoutEngine({ storage: location, onError: () => {} });
     const c = await cartOn(engine, { lines: 2 });
-    const run = await engine.runCheckout(c.cartId, { ...c.as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-H' }, stopAt: 'deliveryMethod' });
+    const run = await engine.runCheckout(c.cartId, {
+      ...c.as,
+      answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-H' },
+      stopAt: 'deliveryMethod',
+    });
     const sessionId = run.sessionId;
     // A hostile claim of a state that isn't next: rejected (the action fails), and recorded.
-    const bad = await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'taxes' }, c.buyerId);
+    const bad = await call(
+      engine,
+      'updateCheckoutSessionStateAction',
+      { checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'taxes' },
+      c.buyerId,
+    );
     const badCode = failure(bad).code;
     expect(failure(bad).status).toBeGreaterThanOrEqual(400);
     await engine.close();
@@ -42,7 +51,12 @@ describe.each([BACKENDS[1]!, BACKENDS[2]!])('session history on $name', (backend
       const visited = [...new Set(applied.map((h) => h.to.split('.')[0]))];
       expect(visited).toEqual(DEFAULT_FLOW.steps.map((s) => s.key));
       const claim = applied.find((h) => h.event.type === 'CLAIM')!;
-      expect(claim).toMatchObject({ operation: 'updateCheckoutSessionStateAction', callerId: c.buyerId, from: 'start.idle', to: 'start.claimed_inventory' });
+      expect(claim).toMatchObject({
+        operation: 'updateCheckoutSessionStateAction',
+        callerId: c.buyerId,
+        from: 'start.idle',
+        to: 'start.claimed_inventory',
+      });
       const step = applied.find((h) => h.event.type === 'STEP')!;
       expect(step.event).not.toHaveProperty('facts');
       expect(step.operationId).toMatch(/^0Yb/);
@@ -74,17 +88,34 @@ describe('history edge cases (SQLite)', () => {
     const engine = await createCheckoutEngine({ onError: () => {} });
     try {
       const c = await cartOn(engine);
-      const run = await engine.runCheckout(c.cartId, { ...c.as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-1' }, stopAt: 'paymentAndBillingAddress' });
+      const run = await engine.runCheckout(c.cartId, {
+        ...c.as,
+        answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-1' },
+        stopAt: 'paymentAndBillingAddress',
+      });
       // A screen move the flow refuses is recorded as a rejection of SET_STATE.
-      const refused = await engine.updateRecord('CartCheckoutSession', run.sessionId, { State: 'complete' }, c.as).catch((e: { code: string }) => e);
+      const refused = await engine
+        .updateRecord('CartCheckoutSession', run.sessionId, { State: 'complete' }, c.as)
+        .catch((e: { code: string }) => e);
       expect(refused).toMatchObject({ key: 'INVALID_STATE_CHANGE' });
       const setRejection = (await engine.getHistory(run.sessionId)).filter((h) => !h.accepted).at(-1)!;
-      expect(setRejection).toMatchObject({ event: { type: 'SET_STATE', state: 'complete' }, rejection: { error: 'INVALID_STATE_CHANGE' }, operation: 'updateRecord(CartCheckoutSession)' });
+      expect(setRejection).toMatchObject({
+        event: { type: 'SET_STATE', state: 'complete' },
+        rejection: { error: 'INVALID_STATE_CHANGE' },
+        operation: 'updateRecord(CartCheckoutSession)',
+      });
       for (let i = 0; i < MAX_REJECTIONS_PER_VERSION + 5; i++) {
-        await call(engine, 'updateCheckoutSessionStateAction', { checkoutSessionId: run.sessionId, expCurrentState: 'start', nextState: 'inventory' }, c.buyerId);
+        await call(
+          engine,
+          'updateCheckoutSessionStateAction',
+          { checkoutSessionId: run.sessionId, expCurrentState: 'start', nextState: 'inventory' },
+          c.buyerId,
+        );
       }
       const session = (await activeSession(engine, c.cartId))!;
-      const atVersion = (await readHistory(engine.core.storage, run.sessionId)).filter((h) => !h.accepted && h.seq === Number(session._version));
+      const atVersion = (await readHistory(engine.core.storage, run.sessionId)).filter(
+        (h) => !h.accepted && h.seq === Number(session._version),
+      );
       expect(atVersion).toHaveLength(MAX_REJECTIONS_PER_VERSION);
       expect(atVersion.map((h) => h.sub)).toEqual(atVersion.map((_, i) => i + 1));
       const [r] = await engine.invoke('cancelCartAsyncOperation', [{ cartId: c.cartId }], c.as);
@@ -98,7 +129,15 @@ describe('history edge cases (SQLite)', () => {
   });
 
   it('redacts secrets at any depth', () => {
-    const v = redactSecrets({ a: [{ password: 'x', n: { PaymentMethodId: 'pm_1', access_token: 't', keep: 1 } }], Authorization: 'Bearer x', cardNumber: '4111' });
-    expect(v).toEqual({ a: [{ password: REDACTED, n: { PaymentMethodId: REDACTED, access_token: REDACTED, keep: 1 } }], Authorization: REDACTED, cardNumber: REDACTED });
+    const v = redactSecrets({
+      a: [{ password: 'x', n: { PaymentMethodId: 'pm_1', access_token: 't', keep: 1 } }],
+      Authorization: 'Bearer x',
+      cardNumber: '4111',
+    });
+    expect(v).toEqual({
+      a: [{ password: REDACTED, n: { PaymentMethodId: REDACTED, access_token: REDACTED, keep: 1 } }],
+      Authorization: REDACTED,
+      cardNumber: REDACTED,
+    });
   });
 });

@@ -13,7 +13,15 @@ import { REDACTED } from '../../src/domain/redact.js';
 
 afterAll(dropTestSchemas);
 
-type Msg = { type: string; sessionId: string; event?: Record<string, any>; snapshot?: { value: unknown; context?: Record<string, unknown> }; name?: string; definition?: string; sourceId?: string };
+type Msg = {
+  type: string;
+  sessionId: string;
+  event?: Record<string, any>;
+  snapshot?: { value: unknown; context?: Record<string, unknown> };
+  name?: string;
+  definition?: string;
+  sourceId?: string;
+};
 
 async function receiver() {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
@@ -67,18 +75,31 @@ describe('Stately inspector over WebSocket', () => {
       const before = rx.messages.length;
       engine.core.notify({
         ...history[0]!,
-        event: { type: 'SET_STATE', state: 'x', input: { nested: [{ password: 'hunter2', card: { number: '4111111111111111' }, PaymentMethodId: 'pm_123', access_token: 'tok' }] } },
+        event: {
+          type: 'SET_STATE',
+          state: 'x',
+          input: {
+            nested: [{ password: 'hunter2', card: { number: '4111111111111111' }, PaymentMethodId: 'pm_123', access_token: 'tok' }],
+          },
+        },
       });
       await until(() => rx.messages.length >= before + 2, 'the redacted pair');
       const sent = JSON.stringify(rx.messages.slice(before));
       for (const secret of ['hunter2', '4111111111111111', 'pm_123', '"tok"']) expect(sent).not.toContain(secret);
-      expect(rx.messages[before]!.event!.input.nested[0]).toEqual({ password: REDACTED, card: REDACTED, PaymentMethodId: REDACTED, access_token: REDACTED });
+      expect(rx.messages[before]!.event!.input.nested[0]).toEqual({
+        password: REDACTED,
+        card: REDACTED,
+        PaymentMethodId: REDACTED,
+        access_token: REDACTED,
+      });
 
       // Replay of the stored history into another inspector object: the same trajectory.
       const replayed: Msg[] = [];
       const inspector = createInspector({ send: (e) => void replayed.push(e as unknown as Msg) });
       expect(await replayHistory(engine, run.sessionId, inspector)).toBe(history.length);
-      expect(replayed.filter((m) => m.type === '@xstate.snapshot').map((m) => m.snapshot!.value)).toEqual(history.map((h) => valueOf(h.to)));
+      expect(replayed.filter((m) => m.type === '@xstate.snapshot').map((m) => m.snapshot!.value)).toEqual(
+        history.map((h) => valueOf(h.to)),
+      );
       expect(replayed[0]).toMatchObject({ type: '@xstate.actor', sessionId: run.sessionId });
     } finally {
       await engine.close();

@@ -50,7 +50,9 @@ describe('interviews in the Stately inspector', () => {
     const mine = rx.calls.filter((c) => c.id === iv.id);
     expect(mine[0]).toMatchObject({ kind: 'actor', payload: { value: '__start', status: 'active' } });
     expect(mine[0]!.definition).toMatchObject({ id: 'Gift_Options', initial: 'Ask_Wrap' });
-    expect(Object.keys(mine[0]!.definition.states)).toEqual(expect.arrayContaining(['Ask_Wrap', 'Wrap_Decision', 'Ask_Message', 'Confirm', '__end', '__error']));
+    expect(Object.keys(mine[0]!.definition.states)).toEqual(
+      expect.arrayContaining(['Ask_Wrap', 'Wrap_Decision', 'Ask_Message', 'Confirm', '__end', '__error']),
+    );
     expect(mine.filter((c) => c.kind === 'actor')).toHaveLength(1);
     const events = mine.filter((c) => c.kind === 'event').map((c) => c.payload.type);
     const snapshots = mine.filter((c) => c.kind === 'snapshot').map((c) => c.payload.value);
@@ -61,18 +63,37 @@ describe('interviews in the Stately inspector', () => {
     expect(snapshots).toContain('Confirm');
     expect(snapshots.at(-1)).toBe('__end');
     const last = mine.filter((c) => c.kind === 'snapshot').at(-1)!.payload;
-    expect(last).toMatchObject({ status: 'done', context: { status: 'Finished', outputs: { wrapChoice: 'wrap+card', messageText: 'Happy birthday' } } });
+    expect(last).toMatchObject({
+      status: 'done',
+      context: { status: 'Finished', outputs: { wrapChoice: 'wrap+card', messageText: 'Happy birthday' } },
+    });
     const given = mine.find((c) => c.kind === 'event' && c.payload.answers?.Wants_Wrap);
     expect(given!.payload.answers).toEqual({ Wants_Wrap: { value: true } });
   });
 
   it('redacts secret-named answers and outputs (a payment component’s card number)', () => {
     const rec = recorder();
-    const view = { status: 'Finished' as const, currentElement: null, stack: ['Pay'], outputs: { paymentToken: 'tok_live_123', total: 12 } };
-    new InterviewInspector(rec, () => undefined).report({ interviewId: '0Fo000000000001AAA', flowApiName: 'Pay', userId: '005x', action: 'FINISH', answers: { Pay_Form: { cardNumber: '4242424242424242', holder: 'Ann' } }, view });
+    const view = {
+      status: 'Finished' as const,
+      currentElement: null,
+      stack: ['Pay'],
+      outputs: { paymentToken: 'tok_live_123', total: 12 },
+    };
+    new InterviewInspector(rec, () => undefined).report({
+      interviewId: '0Fo000000000001AAA',
+      flowApiName: 'Pay',
+      userId: '005x',
+      action: 'FINISH',
+      answers: { Pay_Form: { cardNumber: '4242424242424242', holder: 'Ann' } },
+      view,
+    });
     expect(rec.calls.map((c) => c.kind)).toEqual(['actor', 'event', 'snapshot']);
     expect(rec.calls[1]!.payload).toEqual({ type: 'FINISH', answers: { Pay_Form: { cardNumber: REDACTED, holder: 'Ann' } } });
-    expect(rec.calls[2]!.payload).toMatchObject({ status: 'done', value: '__end', context: { outputs: { paymentToken: REDACTED, total: 12 } } });
+    expect(rec.calls[2]!.payload).toMatchObject({
+      status: 'done',
+      value: '__end',
+      context: { outputs: { paymentToken: REDACTED, total: 12 } },
+    });
     expect(JSON.stringify(rec.calls)).not.toMatch(/4242424242424242|tok_live_123/);
   });
 
@@ -82,7 +103,12 @@ describe('interviews in the Stately inspector', () => {
     const list = await engine.listInterviews({ userId: buyer.buyerId });
     expect(list.map((i) => i.id)).toContain(mine.id);
     expect(list.map((i) => i.id)).not.toContain(theirs.id);
-    expect(list.find((i) => i.id === mine.id)).toMatchObject({ flowApiName: 'Gift_Options', status: 'Paused', currentElement: 'Ask_Wrap', stack: ['Gift_Options'] });
+    expect(list.find((i) => i.id === mine.id)).toMatchObject({
+      flowApiName: 'Gift_Options',
+      status: 'Paused',
+      currentElement: 'Ask_Wrap',
+      stack: ['Gift_Options'],
+    });
     const refused = await engine.interviewSummary(theirs.id, { userId: buyer.buyerId }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(EngineError);
     expect((refused as EngineError).code).toBe('NOT_FOUND');
@@ -100,9 +126,17 @@ describe('interviews in the Stately inspector', () => {
     expect(done).toMatchObject({ status: 'Finished', outputs: { sessionId } });
     const history = await engine.getHistory(sessionId, as);
     const entries = history.filter((h) => h.event.type === 'FLOW_INTERVIEW');
-    expect(entries.at(-1)).toMatchObject({ operation: 'navigateInterview', callerId: buyer.buyerId, event: { interviewId: iv.id, action: 'FINISH', elementBefore: 'Ask_Note', status: 'Finished' } });
+    expect(entries.at(-1)).toMatchObject({
+      operation: 'navigateInterview',
+      callerId: buyer.buyerId,
+      event: { interviewId: iv.id, action: 'FINISH', elementBefore: 'Ask_Note', status: 'Finished' },
+    });
     // The session's own actor got the entry; the interview's actor got its own event.
-    expect(rx.calls.some((c) => c.id === sessionId && c.kind === 'event' && c.payload.type === 'FLOW_INTERVIEW' && c.payload.interviewId === iv.id)).toBe(true);
+    expect(
+      rx.calls.some(
+        (c) => c.id === sessionId && c.kind === 'event' && c.payload.type === 'FLOW_INTERVIEW' && c.payload.interviewId === iv.id,
+      ),
+    ).toBe(true);
     expect(rx.calls.filter((c) => c.id === iv.id && c.kind === 'snapshot').map((c) => c.payload.value)).toEqual(['Ask_Note', '__end']);
     // Another buyer reads neither the session's history nor the interview.
     await expect(engine.getHistory(sessionId, { userId: other.buyerId })).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -22,11 +22,18 @@ describe('flow interviews on the statechart page', () => {
   let engine: CheckoutEngine;
   let server: RunningServer;
   const token = async (username: string) => {
-    const r = await fetch(`${server.url}/services/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username, password: PASSWORD }) });
+    const r = await fetch(`${server.url}/services/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password', username, password: PASSWORD }),
+    });
     return ((await r.json()) as { access_token: string }).access_token;
   };
   const api = async (tok: string, method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${tok}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const r = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${tok}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: r.status, body: (await r.json()) as any };
   };
 
@@ -39,10 +46,15 @@ describe('flow interviews on the statechart page', () => {
   afterAll(() => server?.close());
 
   it('draws the loaded flow from its elements and lists only the caller’s interviews', async () => {
-    for (const path of ['/page/api/interviews', '/page/api/interviews/0Fo000000000001AAA']) expect((await fetch(`${server.url}${path}`)).status, path).toBe(401);
+    for (const path of ['/page/api/interviews', '/page/api/interviews/0Fo000000000001AAA'])
+      expect((await fetch(`${server.url}${path}`)).status, path).toBe(401);
     const buyer = await token(demo.users.buyer);
     const outsider = await token(demo.users.otherBuyer);
-    const flows = (await api(buyer, 'GET', '/page/api/flows')).body as { id: string; nodes: { id: string; kind: string }[]; edges: { id: string; type: string; short: string }[] }[];
+    const flows = (await api(buyer, 'GET', '/page/api/flows')).body as {
+      id: string;
+      nodes: { id: string; kind: string }[];
+      edges: { id: string; type: string; short: string }[];
+    }[];
     const gift = flows.find((f) => f.id === 'flow:Gift_Options')!;
     expect(gift).toBeDefined();
     expect(gift.nodes.find((n) => n.id === 'Wrap_Decision')).toMatchObject({ kind: 'decision' });
@@ -67,7 +79,17 @@ describe('flow interviews on the statechart page', () => {
     const buyer = await token(demo.users.buyer);
     const started = await api(buyer, 'POST', `${V}/flows/Gift_Options/interviews`, { inputs: {} });
     const id = started.body.id as string;
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       await page.goto(`${server.url}/`);
@@ -87,7 +109,8 @@ describe('flow interviews on the statechart page', () => {
       expect(await page.locator('#chart [data-edge-label] text', { hasText: 'Gift wrap' }).count()).toBe(1);
       expect(await page.locator('#chart [data-edge-label^="Set_Plain->"]').count()).toBe(0);
 
-      const nav = async (body: unknown) => expect((await api(buyer, 'POST', `${V}/flows/interviews/${id}/navigate`, body)).status).toBeLessThan(300);
+      const nav = async (body: unknown) =>
+        expect((await api(buyer, 'POST', `${V}/flows/interviews/${id}/navigate`, body)).status).toBeLessThan(300);
       await nav({ action: 'NEXT', answers: { Wants_Wrap: { value: true } } });
       await at('Ask_Message'); // the list refreshes every few seconds and the highlight follows
       await nav({ action: 'NEXT', answers: { Gift_Message: { value: '' } } });

@@ -28,7 +28,14 @@ async function setup() {
         id: 'fraud',
         steps: [
           { key: 'start', label: 'Start', kind: 'screen' },
-          { key: 'fraudCheck', label: 'Fraud Check', kind: 'async', action: 'fraudCheckAction', onError: 'review', next: ['cartToOrder', 'review'] },
+          {
+            key: 'fraudCheck',
+            label: 'Fraud Check',
+            kind: 'async',
+            action: 'fraudCheckAction',
+            onError: 'review',
+            next: ['cartToOrder', 'review'],
+          },
           { key: 'review', label: 'Manual Review', kind: 'screen', next: ['cartToOrder'] },
           { key: 'cartToOrder', label: 'Cart To Order', kind: 'async', action: 'cartToOrderAction' },
           { key: 'done', label: 'Done', kind: 'final' },
@@ -39,11 +46,18 @@ async function setup() {
   const c = await cartOn(engine, { lines: 2 });
   const server = await startServer(engine, { port: 0, log: false });
   const token = async (username: string) => {
-    const r = await fetch(`${server.url}/services/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username, password: PASSWORD }) });
+    const r = await fetch(`${server.url}/services/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password', username, password: PASSWORD }),
+    });
     return ((await r.json()) as { access_token: string }).access_token;
   };
   const api = async (tok: string, method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${tok}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const r = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${tok}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: r.status, body: r.status === 204 ? null : ((await r.json()) as any) };
   };
   return { engine, c, server, token, api };
@@ -60,12 +74,27 @@ describe('statechart page routes', () => {
       expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // no CDN: every asset comes from the engine
       const js = await (await fetch(`${server.url}/page/app.js`)).text();
       expect(js).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
-      for (const path of ['/page/api/flows', '/page/api/sessions', '/page/api/events', `${V}/checkout-sessions/0a7000000000000AAA/history`]) {
+      for (const path of [
+        '/page/api/flows',
+        '/page/api/sessions',
+        '/page/api/events',
+        `${V}/checkout-sessions/0a7000000000000AAA/history`,
+      ]) {
         expect((await fetch(`${server.url}${path}`)).status, path).toBe(401);
       }
       const buyer = await token('buyer@acme.example');
-      const flows = (await api(buyer, 'GET', '/page/api/flows')).body as { id: string; nodes: { id: string; kind: string; x: number }[]; edges: { id: string; type: string; points: unknown[] }[] }[];
-      expect(flows.map((f) => f.id).sort()).toEqual(['default', 'fraud', 'salesforce-main', 'salesforce-main-checkout', 'salesforce-reentrant']);
+      const flows = (await api(buyer, 'GET', '/page/api/flows')).body as {
+        id: string;
+        nodes: { id: string; kind: string; x: number }[];
+        edges: { id: string; type: string; points: unknown[] }[];
+      }[];
+      expect(flows.map((f) => f.id).sort()).toEqual([
+        'default',
+        'fraud',
+        'salesforce-main',
+        'salesforce-main-checkout',
+        'salesforce-reentrant',
+      ]);
       const def = flows.find((f) => f.id === 'default')!;
       expect(def.nodes.map((n) => n.id)).toEqual([...DEFAULT_FLOW.steps.map((s) => s.key), 'error']);
       expect(def.edges.every((e) => e.points.length >= 2)).toBe(true);
@@ -75,10 +104,16 @@ describe('statechart page routes', () => {
 
       const started = await api(buyer, 'POST', `${V}/actions/standard/checkoutSessionAction`, { inputs: [{ cartId: c.cartId }] });
       const sessionId = started.body[0].outputValues.requestId as string;
-      await api(buyer, 'POST', `${V}/actions/standard/updateCheckoutSessionStateAction`, { inputs: [{ checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'inventory' }] });
+      await api(buyer, 'POST', `${V}/actions/standard/updateCheckoutSessionStateAction`, {
+        inputs: [{ checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'inventory' }],
+      });
       const h = await api(buyer, 'GET', `${V}/checkout-sessions/${sessionId}/history`);
       expect(h.status).toBe(200);
-      expect(h.body).toMatchObject({ sessionId, flowId: 'default', history: [{ event: { type: 'CLAIM' }, from: 'start.idle', to: 'start.claimed_inventory', callerId: c.buyerId }] });
+      expect(h.body).toMatchObject({
+        sessionId,
+        flowId: 'default',
+        history: [{ event: { type: 'CLAIM' }, from: 'start.idle', to: 'start.claimed_inventory', callerId: c.buyerId }],
+      });
       const outsider = await token('buyer@globex.example');
       expect((await api(outsider, 'GET', `${V}/checkout-sessions/${sessionId}/history`)).status).toBe(404);
       expect((await api(outsider, 'GET', '/page/api/sessions')).body.records).toEqual([]);
@@ -100,7 +135,14 @@ describe('statechart page in headless Chromium', () => {
     const { server, c, token, api, engine } = await setup();
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     try {
       // The window the issue measured: the whole flow must fit it.
@@ -143,7 +185,11 @@ describe('statechart page in headless Chromium', () => {
       expect(await page.getAttribute('#current-state', 'title')).toBe('start.claimed_inventory');
       await invoke('checkCartInventoryAction', { cartId: c.cartId, runAsync: false });
       await expectCurrent('inventory');
-      await invoke('updateCheckoutSessionStateAction', { checkoutSessionId: sessionId, expCurrentState: 'inventory', nextState: 'confirmPrice' });
+      await invoke('updateCheckoutSessionStateAction', {
+        checkoutSessionId: sessionId,
+        expCurrentState: 'inventory',
+        nextState: 'confirmPrice',
+      });
       await invoke('priceCart', { cartId: c.cartId, runAsync: true });
       await expectCurrent('confirmPrice');
       // The path taken is highlighted: visited states and the transitions between them.
@@ -152,12 +198,18 @@ describe('statechart page in headless Chromium', () => {
       expect(await page.locator('#chart .edge.taken[data-edge="inventory->confirmPrice"]').count()).toBe(1);
       expect(await page.locator('#chart .node.visited[data-state="taxes"]').count()).toBe(0);
       // A rejected call shows in the history beside the chart.
-      const bad = await api(buyer, 'POST', `${V}/actions/standard/updateCheckoutSessionStateAction`, { inputs: [{ checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'inventory' }] });
+      const bad = await api(buyer, 'POST', `${V}/actions/standard/updateCheckoutSessionStateAction`, {
+        inputs: [{ checkoutSessionId: sessionId, expCurrentState: 'start', nextState: 'inventory' }],
+      });
       expect(bad.status).toBeGreaterThanOrEqual(400);
       await page.waitForSelector('#history li.rejected');
 
       // The rest of the checkout, through the runner (the same API calls, in process).
-      const stop = await engine.runCheckout(c.cartId, { ...c.as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-PAGE' }, stopAt: 'paymentAndBillingAddress' });
+      const stop = await engine.runCheckout(c.cartId, {
+        ...c.as,
+        answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-PAGE' },
+        stopAt: 'paymentAndBillingAddress',
+      });
       expect(stop.status, stop.errors.join()).toBe('stopped');
       await expectCurrent('paymentAndBillingAddress');
       // At 1400×900 the whole flow fits the chart (nothing cut off after Checkout Summary), every
@@ -173,7 +225,8 @@ describe('statechart page in headless Chromium', () => {
         return {
           outside: outside.map((n: any) => n.getAttribute('data-state')),
           nodes: document.querySelectorAll('#chart .node').length,
-          labels: [...document.querySelectorAll('#chart [data-edge-label] text')].filter((t: any) => t.getBoundingClientRect().width > 0).length,
+          labels: [...document.querySelectorAll('#chart [data-edge-label] text')].filter((t: any) => t.getBoundingClientRect().width > 0)
+            .length,
           edges: document.querySelectorAll('#chart [data-edge]').length,
           historyAtEnd: panel.scrollHeight <= panel.clientHeight || panel.scrollTop + panel.clientHeight >= panel.scrollHeight - 2,
           historyScrolls: panel.scrollHeight > panel.clientHeight,
@@ -186,7 +239,8 @@ describe('statechart page in headless Chromium', () => {
       expect(fit.historyAtEnd).toBe(true);
       mkdirSync(RESULTS, { recursive: true });
       await page.screenshot({ path: new URL('statechart-page-midway.png', RESULTS).pathname, fullPage: true });
-      if (SAVE_DOCS_SCREENSHOT) await page.screenshot({ path: new URL('../../docs/statechart-page.png', import.meta.url).pathname, fullPage: true });
+      if (SAVE_DOCS_SCREENSHOT)
+        await page.screenshot({ path: new URL('../../docs/statechart-page.png', import.meta.url).pathname, fullPage: true });
       const done = await engine.runCheckout(c.cartId, c.as);
       expect(done.status, done.errors.join()).toBe('complete');
       await expectCurrent('complete');
@@ -225,9 +279,14 @@ describe('statechart page in headless Chromium', () => {
         },
       });
       const failing = await cartOn(engine, { lines: 1 });
-      const failed = await engine.runCheckout(failing.cartId, { ...failing.as, answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-FAIL' } });
+      const failed = await engine.runCheckout(failing.cartId, {
+        ...failing.as,
+        answers: { deliveryAddress: CA_ADDRESS, poNumber: 'PO-FAIL' },
+      });
       expect(failed.status).toBe('error');
-      const failedSession = String((await engine.query(`SELECT Id FROM CartCheckoutSession WHERE WebCartId = '${failing.cartId}'`, failing.as)).records[0]!.Id);
+      const failedSession = String(
+        (await engine.query(`SELECT Id FROM CartCheckoutSession WHERE WebCartId = '${failing.cartId}'`, failing.as)).records[0]!.Id,
+      );
       await page.click(`#sessions li[data-session="${failedSession}"]`, { timeout: 10_000 });
       await page.waitForSelector('#failure:not([hidden]) #failure-outputs li:has-text("The tax service refused the ship-to address.")');
       expect(await page.textContent('#failure-step')).toBe('at Taxes');
@@ -254,7 +313,17 @@ describe('statechart page in headless Chromium', () => {
     const c = await cartOn(other, { lines: 1 });
     const served = await createCheckoutEngine({ storage: url, onError: () => {} }); // the process serving the page
     const server = await startServer(served, { port: 0, log: false });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
     try {
       const invoke = async (action: string, input: Record<string, unknown>) => {
         const [r] = await other.invoke(action, [input], c.as);

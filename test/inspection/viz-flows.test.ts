@@ -53,7 +53,10 @@ describe('checkout-engine viz --flows', () => {
 
   it('draws a flow the engine would refuse (no stand-in for its Apex class), listing the issue on stderr', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'viz-flows-'));
-    const xml = readFileSync(join(FIXTURES, 'Viz_Lines.flow-meta.xml'), 'utf8').replace('<actionName>priceCart</actionName>\n        <actionType>priceCart</actionType>', '<actionName>StoreOnlyPricing</actionName>\n        <actionType>apex</actionType>');
+    const xml = readFileSync(join(FIXTURES, 'Viz_Lines.flow-meta.xml'), 'utf8').replace(
+      '<actionName>priceCart</actionName>\n        <actionType>priceCart</actionType>',
+      '<actionName>StoreOnlyPricing</actionName>\n        <actionType>apex</actionType>',
+    );
     writeFileSync(join(dir, 'Viz_Lines.flow-meta.xml'), xml);
     writeFileSync(join(dir, 'Viz_Tally.flow-meta.xml'), readFileSync(join(FIXTURES, 'Viz_Tally.flow-meta.xml')));
     const t = io();

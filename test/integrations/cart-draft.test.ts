@@ -12,7 +12,17 @@ import type { Row } from '../../src/storage/port.js';
 
 const cartId = mintId('0a6');
 const groupId = mintId('0a7');
-const line = (n: number): Row => ({ Id: mintId('0a9'), CartId: cartId, CartDeliveryGroupId: groupId, Name: `W${n}`, Type: 'Product', Quantity: 2, SalesPrice: 10, ListPrice: 12, AdjustmentAmount: 0 });
+const line = (n: number): Row => ({
+  Id: mintId('0a9'),
+  CartId: cartId,
+  CartDeliveryGroupId: groupId,
+  Name: `W${n}`,
+  Type: 'Product',
+  Quantity: 2,
+  SalesPrice: 10,
+  ListPrice: 12,
+  AdjustmentAmount: 0,
+});
 
 function state(lines = 3): CartState {
   const items = Array.from({ length: lines }, (_, i) => line(i));
@@ -22,7 +32,16 @@ function state(lines = 3): CartState {
       items,
       deliveryGroups: [{ Id: groupId, CartId: cartId, Name: 'G', DeliverToCountry: 'US' }],
       taxes: [{ Id: mintId('0aT'), CartId: cartId, CartItemId: items[0]!.Id, Name: 'Old', Amount: 1, TaxType: 'Actual' }],
-      deliveryMethods: [{ Id: mintId('2dm'), WebCartId: cartId, CartDeliveryGroupId: groupId, DeliveryMethodId: mintId('2Dm'), Name: 'Ground', ShippingFee: 9.99 }],
+      deliveryMethods: [
+        {
+          Id: mintId('2dm'),
+          WebCartId: cartId,
+          CartDeliveryGroupId: groupId,
+          DeliveryMethodId: mintId('2Dm'),
+          Name: 'Ground',
+          ShippingFee: 9.99,
+        },
+      ],
     },
   );
 }
@@ -65,7 +84,11 @@ describe('the cart draft: patches → writes', () => {
   it('a row replaced as a whole writes only the fields that differ', () => {
     const base = state();
     const id = ids(base.items as Record<string, Row>)[1]!;
-    const plan = planWrites(base, patchesOf(base, (d) => void (d.items[id] = { ...base.items[id]!, ListPrice: 15 })), cartId);
+    const plan = planWrites(
+      base,
+      patchesOf(base, (d) => void (d.items[id] = { ...base.items[id]!, ListPrice: 15 })),
+      cartId,
+    );
     expect(plan.updates).toEqual([{ object: 'CartItem', id, values: { ListPrice: 15 } }]);
   });
 
@@ -74,7 +97,10 @@ describe('the cart draft: patches → writes', () => {
     const [a, b] = ids(base.items as Record<string, Row>);
     const oldTax = ids(base.taxes as Record<string, Row>)[0]!;
     const patches = patchesOf(base, (d) => {
-      d.taxes = { 'tax:a': { CartItemId: a, Name: 'VAT', Amount: 2.5, TaxRate: 0.25 }, 'tax:b': { CartItemId: b, Name: 'VAT', Amount: 0.5, CartId: cartId } };
+      d.taxes = {
+        'tax:a': { CartItemId: a, Name: 'VAT', Amount: 2.5, TaxRate: 0.25 },
+        'tax:b': { CartItemId: b, Name: 'VAT', Amount: 0.5, CartId: cartId },
+      };
     });
     const plan = planWrites(base, patches, cartId);
     expect(plan.deletes).toEqual([{ object: 'CartTax', ids: [oldTax] }]);
@@ -89,7 +115,11 @@ describe('the cart draft: patches → writes', () => {
       d.taxes.x = { CartItemId: a, Name: 'T', Amount: 1 };
       delete d.taxes.x;
     });
-    expect(planWrites(base, p2, cartId)).toEqual({ deletes: [{ object: 'CartDeliveryGroupMethod', ids: [method] }], inserts: [], updates: [] });
+    expect(planWrites(base, p2, cartId)).toEqual({
+      deletes: [{ object: 'CartDeliveryGroupMethod', ids: [method] }],
+      inserts: [],
+      updates: [],
+    });
   });
 
   it('refuses what the staged API refuses, naming the object and field', () => {
@@ -97,7 +127,9 @@ describe('the cart draft: patches → writes', () => {
     const id = ids(base.items as Record<string, Row>)[0]!;
     const tax = ids(base.taxes as Record<string, Row>)[0]!;
     const plan = (recipe: (d: CartDraft) => void) => () => planWrites(base, patchesOf(base, recipe), cartId);
-    expect(plan((d) => void (d.items[id]!.Quantity = 5))).toThrow(/integration write refused: integrations can't update CartItem\.Quantity/);
+    expect(plan((d) => void (d.items[id]!.Quantity = 5))).toThrow(
+      /integration write refused: integrations can't update CartItem\.Quantity/,
+    );
     expect(plan((d) => void delete d.items[id])).toThrow(/can't delete CartItem records/);
     expect(plan((d) => void (d.items.x = { Name: 'free' }))).toThrow(/can't create CartItem records/);
     expect(plan((d) => void (d.cart.Name = 'x'))).toThrow(/can't update WebCart records/);
@@ -105,8 +137,12 @@ describe('the cart draft: patches → writes', () => {
     expect(plan((d) => void ((d as unknown as Record<string, unknown>).orders = {}))).toThrow(/the cart draft has no 'orders'/);
     expect(plan((d) => void (d.taxes[tax]!.Amount = 'lots'))).toThrow(/CartTax\.Amount/);
     expect(plan((d) => void (d.taxes.n = { CartItemId: id, Name: 'T' }))).toThrow(/REQUIRED_FIELD_MISSING|Amount/);
-    expect(plan((d) => void (d.taxes.n = { Id: mintId('0aT'), CartItemId: id, Name: 'T', Amount: 1 }))).toThrow(/gets its Id from the engine/);
-    expect(plan((d) => void (d.taxes.n = { CartItemId: id, Name: 'T', Amount: 1, CartId: mintId('0a6') }))).toThrow(/belongs to the step's cart/);
+    expect(plan((d) => void (d.taxes.n = { Id: mintId('0aT'), CartItemId: id, Name: 'T', Amount: 1 }))).toThrow(
+      /gets its Id from the engine/,
+    );
+    expect(plan((d) => void (d.taxes.n = { CartItemId: id, Name: 'T', Amount: 1, CartId: mintId('0a6') }))).toThrow(
+      /belongs to the step's cart/,
+    );
     // A new row pointing at another cart's line fails the step as a staged one would.
     const foreign = mintId('0a9');
     const failed = (() => {

@@ -18,7 +18,8 @@ function counted(storage: Storage, counter: { calls: number }): Storage {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver);
         if (typeof v !== 'function') return v;
-        if (prop === 'transaction') return (fn: (tx: StorageOps) => Promise<unknown>) => (target as unknown as Storage).transaction((tx) => fn(wrap(tx)));
+        if (prop === 'transaction')
+          return (fn: (tx: StorageOps) => Promise<unknown>) => (target as unknown as Storage).transaction((tx) => fn(wrap(tx)));
         if (prop === 'migrate' || prop === 'close') return v.bind(target);
         return (...args: unknown[]) => {
           counter.calls++;

@@ -34,7 +34,10 @@ describe('checkout session statechart', () => {
         const r = send(s, { type: 'STEP', step: step.key, facts: { ...facts, operationStatus: 'Complete' }, operationId });
         s = r.next;
         expect(s.value).toEqual({ [step.key]: 'running' });
-        expect(r.actions.find((a) => a.type === 'xstate.spawnChild')?.params).toMatchObject({ src: 'runStep', input: { step: step.key, operationId } });
+        expect(r.actions.find((a) => a.type === 'xstate.spawnChild')?.params).toMatchObject({
+          src: 'runStep',
+          input: { step: step.key, operationId },
+        });
         ({ next: s } = send(s, { type: 'xstate.done.actor.step', output: step.key === 'cartToOrder' ? { OrderId: '801O' } : {} }));
       } else {
         ({ next: s } = send(s, { type: 'SET_STATE', state: step.key }));
@@ -50,20 +53,29 @@ describe('checkout session statechart', () => {
   });
 
   it('fails an async step into the error state with IsError and no NextState', () => {
-    let s: any = machine.resolveState({ value: { checkoutSummary: 'claimed_cartToOrder' }, context: ctx({ State: 'checkoutSummary', NextState: 'cartToOrder', IsProcessing: true }) });
+    let s: any = machine.resolveState({
+      value: { checkoutSummary: 'claimed_cartToOrder' },
+      context: ctx({ State: 'checkoutSummary', NextState: 'cartToOrder', IsProcessing: true }),
+    });
     ({ next: s } = send(s, { type: 'STEP', step: 'cartToOrder', facts, operationId: '0YbX' }));
     ({ next: s } = send(s, { type: 'xstate.error.actor.step', error: new Error('boom') }));
     expect(s.value).toBe('error');
     expect(s.context).toMatchObject({ State: 'error', NextState: null, IsError: true, IsProcessing: false });
     // The only way out is cancel.
-    expect(send(s, { type: 'CLAIM', expCurrentState: 'error', nextState: 'inventory' }).next.context.rejection).toMatchObject({ error: 'STATE_MISMATCH' });
+    expect(send(s, { type: 'CLAIM', expCurrentState: 'error', nextState: 'inventory' }).next.context.rejection).toMatchObject({
+      error: 'STATE_MISMATCH',
+    });
     expect(send(s, { type: 'CANCEL' }).next.context).toMatchObject({ IsArchived: true });
   });
 
   it('refuses a claim whose expected state is stale, a second claim, and a step that is not next', () => {
     const s0: any = machine.resolveState({ value: { start: 'idle' }, context: ctx() });
-    expect(send(s0, { type: 'CLAIM', expCurrentState: 'taxes', nextState: 'inventory' }).next.context.rejection).toMatchObject({ error: 'STATE_MISMATCH' });
-    expect(send(s0, { type: 'CLAIM', expCurrentState: 'start', nextState: 'taxes' }).next.context.rejection).toMatchObject({ error: 'STATE_MISMATCH' });
+    expect(send(s0, { type: 'CLAIM', expCurrentState: 'taxes', nextState: 'inventory' }).next.context.rejection).toMatchObject({
+      error: 'STATE_MISMATCH',
+    });
+    expect(send(s0, { type: 'CLAIM', expCurrentState: 'start', nextState: 'taxes' }).next.context.rejection).toMatchObject({
+      error: 'STATE_MISMATCH',
+    });
     const s1 = send(s0, { type: 'CLAIM', expCurrentState: 'start', nextState: 'inventory' }).next;
     const again = send(s1, { type: 'CLAIM', expCurrentState: 'start', nextState: 'inventory' }).next;
     expect(again.context.rejection).toMatchObject({ error: 'STATE_MISMATCH' });
@@ -72,18 +84,31 @@ describe('checkout session statechart', () => {
 
   it('moves State directly only to the next screen state while nothing is processing', () => {
     const s0: any = machine.resolveState({ value: { shippingCost: 'idle' }, context: ctx({ State: 'shippingCost' }) });
-    expect(send(s0, { type: 'SET_STATE', state: 'deliveryMethod' }).next.context).toMatchObject({ State: 'deliveryMethod', rejection: null });
-    expect(send(s0, { type: 'SET_STATE', state: 'checkoutSummary' }).next.context.rejection).toMatchObject({ error: 'INVALID_STATE_CHANGE' });
+    expect(send(s0, { type: 'SET_STATE', state: 'deliveryMethod' }).next.context).toMatchObject({
+      State: 'deliveryMethod',
+      rejection: null,
+    });
+    expect(send(s0, { type: 'SET_STATE', state: 'checkoutSummary' }).next.context.rejection).toMatchObject({
+      error: 'INVALID_STATE_CHANGE',
+    });
     const async: any = machine.resolveState({ value: { start: 'idle' }, context: ctx() });
     expect(send(async, { type: 'SET_STATE', state: 'inventory' }).next.context.rejection).toMatchObject({ error: 'INVALID_STATE_CHANGE' });
   });
 
   it('rejects a step whose requirements fail and names the requirement', () => {
-    const s: any = machine.resolveState({ value: { checkoutSummary: 'claimed_cartToOrder' }, context: ctx({ State: 'checkoutSummary', NextState: 'cartToOrder', IsProcessing: true }) });
+    const s: any = machine.resolveState({
+      value: { checkoutSummary: 'claimed_cartToOrder' },
+      context: ctx({ State: 'checkoutSummary', NextState: 'cartToOrder', IsProcessing: true }),
+    });
     const r = send(s, { type: 'STEP', step: 'cartToOrder', facts: { ...facts, storeMember: false }, operationId: '0YbX' }).next;
     expect(r.value).toEqual({ checkoutSummary: 'claimed_cartToOrder' });
     expect(r.context.rejection).toMatchObject({ error: 'NOT_STORE_MEMBER', requirement: 4 });
-    const running = send(s, { type: 'STEP', step: 'cartToOrder', facts: { ...facts, operationStatus: 'Running' }, operationId: '0YbY' }).next;
+    const running = send(s, {
+      type: 'STEP',
+      step: 'cartToOrder',
+      facts: { ...facts, operationStatus: 'Running' },
+      operationId: '0YbY',
+    }).next;
     expect(running.context.rejection).toMatchObject({ error: 'ALREADY_IN_PROCESS', requirement: 8 });
   });
 });
@@ -108,20 +133,48 @@ describe('flow definitions', () => {
         return (e as FlowError).problems;
       }
     };
-    expect(problems({ id: 'x', steps: [{ key: 'start', label: 'Start', kind: 'screen', next: ['complete'] }, { key: 'orphan', label: 'O', kind: 'screen' }, { key: 'complete', label: 'C', kind: 'final' }] })).toEqual([
-      "step 'orphan' is not reachable from 'start'",
-    ]);
-    expect(problems({ id: 'x', steps: [{ key: 'start', label: 'S', kind: 'screen', next: ['nowhere'] }, { key: 'complete', label: 'C', kind: 'final' }] })).toContain(
-      "step 'start': next state 'nowhere' does not exist",
-    );
-    expect(problems({ id: 'x', steps: [{ key: 'start', label: 'S', kind: 'screen' }, { key: 'work', label: 'W', kind: 'async' }, { key: 'complete', label: 'C', kind: 'final' }] })).toContain(
-      "step 'work': an async step must name its action",
-    );
+    expect(
+      problems({
+        id: 'x',
+        steps: [
+          { key: 'start', label: 'Start', kind: 'screen', next: ['complete'] },
+          { key: 'orphan', label: 'O', kind: 'screen' },
+          { key: 'complete', label: 'C', kind: 'final' },
+        ],
+      }),
+    ).toEqual(["step 'orphan' is not reachable from 'start'"]);
+    expect(
+      problems({
+        id: 'x',
+        steps: [
+          { key: 'start', label: 'S', kind: 'screen', next: ['nowhere'] },
+          { key: 'complete', label: 'C', kind: 'final' },
+        ],
+      }),
+    ).toContain("step 'start': next state 'nowhere' does not exist");
+    expect(
+      problems({
+        id: 'x',
+        steps: [
+          { key: 'start', label: 'S', kind: 'screen' },
+          { key: 'work', label: 'W', kind: 'async' },
+          { key: 'complete', label: 'C', kind: 'final' },
+        ],
+      }),
+    ).toContain("step 'work': an async step must name its action");
     const swapped = [...steps];
     const c2o = swapped.findIndex((s) => s.key === 'cartToOrder');
     const act = swapped.findIndex((s) => s.key === 'activateOrder');
     [swapped[c2o], swapped[act]] = [swapped[act]!, swapped[c2o]!];
     expect(problems({ id: 'x', steps: swapped }).join(' ')).toMatch(/cartToOrder must come before activateOrder/);
-    expect(problems({ id: 'x', steps: [{ key: 'error', label: 'E', kind: 'screen' }, { key: 'complete', label: 'C', kind: 'final' }] }).join(' ')).toMatch(/reserved/);
+    expect(
+      problems({
+        id: 'x',
+        steps: [
+          { key: 'error', label: 'E', kind: 'screen' },
+          { key: 'complete', label: 'C', kind: 'final' },
+        ],
+      }).join(' '),
+    ).toMatch(/reserved/);
   });
 });

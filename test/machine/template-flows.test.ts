@@ -7,7 +7,14 @@ import { PASSING_FACTS, sessionContext } from '../helpers/session-fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
 import { createCheckoutSessionMachine, type SessionContext, type SessionEvent } from '../../src/machines/checkout-session.js';
-import { BUILTIN_FLOWS, DEFAULT_FLOW, FlowError, SALESFORCE_MAIN_FLOW, SALESFORCE_REENTRANT_FLOW, validateFlow } from '../../src/domain/flow.js';
+import {
+  BUILTIN_FLOWS,
+  DEFAULT_FLOW,
+  FlowError,
+  SALESFORCE_MAIN_FLOW,
+  SALESFORCE_REENTRANT_FLOW,
+  validateFlow,
+} from '../../src/domain/flow.js';
 import { firstFailedRequirement, STEP_REQUIREMENTS } from '../../src/domain/requirements.js';
 import { claimProblem, closeCartProblem, moveProblem, sessionFieldProblem, sessionWriteEvents } from '../../src/domain/session-rules.js';
 
@@ -31,9 +38,15 @@ function runner(flow: ReturnType<typeof validateFlow>) {
   const step = (stepKey: string) => send({ type: 'STEP', step: stepKey, facts, operationId: `0Yb${++op}` });
   const done = () => send({ type: 'xstate.done.actor.step', output: { OrderId: s.context.OrderId ?? '801O' } });
   const fields = () => [s.context.State, s.context.NextState, s.context.IsProcessing];
-  return { send, step, done, fields, get value() {
-    return s.value;
-  } };
+  return {
+    send,
+    step,
+    done,
+    fields,
+    get value() {
+      return s.value;
+    },
+  };
 }
 
 describe('the template convention', () => {
@@ -47,7 +60,15 @@ describe('the template convention', () => {
     expect(reentrant.resolve('shipping address')).toBe('start');
     expect(reentrant.resolve('  CART TO ORDER ')).toBe('cartToOrder');
     expect(() => validateFlow({ ...DEFAULT_FLOW, id: 'x', convention: 'other' as never })).toThrow(FlowError);
-    expect(() => validateFlow({ id: 'dup', steps: [{ key: 'a', label: 'Same', kind: 'screen' }, { key: 'b', label: 'same', kind: 'final' }] })).toThrow(/already names step 'a'/);
+    expect(() =>
+      validateFlow({
+        id: 'dup',
+        steps: [
+          { key: 'a', label: 'Same', kind: 'screen' },
+          { key: 'b', label: 'same', kind: 'final' },
+        ],
+      }),
+    ).toThrow(/already names step 'a'/);
   });
 
   it('walks the Re-entrant template: State names the step about to run, completion copies NextState as written', () => {
@@ -72,7 +93,8 @@ describe('the template convention', () => {
 
   it('walks the Main template: State and NextState written together, then the wrapped action', () => {
     const r = runner(main);
-    for (const event of sessionWriteEvents(ctx(), main, { State: 'Pre-Pricing', NextState: 'Post-Pricing' }) as SessionEvent[]) expect(r.send(event)).toBeNull();
+    for (const event of sessionWriteEvents(ctx(), main, { State: 'Pre-Pricing', NextState: 'Post-Pricing' }) as SessionEvent[])
+      expect(r.send(event)).toBeNull();
     expect(r.fields()).toEqual(['Pre-Pricing', 'Post-Pricing', false]);
     expect(r.step('prePricing')).toBeNull();
     expect(r.done()).toBeNull();
@@ -97,12 +119,18 @@ describe('session rules under both conventions', () => {
   it('claims and moves compare resolved names, never spellings', () => {
     expect(claimProblem(ctx({ State: 'checkoutSummary' }), plain, 'Checkout Summary', 'CART TO ORDER')).toBeNull();
     expect(claimProblem(ctx({ State: 'Cart To Order' }), reentrant, 'cartToOrder', 'authorize payment')).toBeNull();
-    expect(claimProblem(ctx({ State: 'Cart To Order' }), reentrant, 'Cart To Order', 'Activate Order')).toMatchObject({ error: 'STATE_MISMATCH' });
-    expect(claimProblem(ctx({ State: 'Cart To Order' }), reentrant, 'nowhere', 'Authorize Payment')).toMatchObject({ error: 'STATE_MISMATCH' });
+    expect(claimProblem(ctx({ State: 'Cart To Order' }), reentrant, 'Cart To Order', 'Activate Order')).toMatchObject({
+      error: 'STATE_MISMATCH',
+    });
+    expect(claimProblem(ctx({ State: 'Cart To Order' }), reentrant, 'nowhere', 'Authorize Payment')).toMatchObject({
+      error: 'STATE_MISMATCH',
+    });
     // Default flow: State moves to the next screen only; template: from a screen to any successor.
     expect(moveProblem(ctx({ State: 'deliveryMethod' }), plain, 'taxes')).toMatchObject({ error: 'INVALID_STATE_CHANGE' });
     expect(moveProblem(ctx({ State: 'Delivery Method' }), reentrant, 'Taxes')).toBeNull();
-    expect(moveProblem(ctx({ State: 'Delivery Method', IsProcessing: true }), reentrant, 'Taxes')).toMatchObject({ error: 'INVALID_STATE_CHANGE' });
+    expect(moveProblem(ctx({ State: 'Delivery Method', IsProcessing: true }), reentrant, 'Taxes')).toMatchObject({
+      error: 'INVALID_STATE_CHANGE',
+    });
     expect(moveProblem(ctx({ State: 'Authorize Payment' }), reentrant, 'Activate Order')).toBeNull();
     expect(moveProblem(ctx({ State: 'Taxes' }), reentrant, 'Payment And Billing Address')).toMatchObject({ error: 'INVALID_STATE_CHANGE' });
   });
@@ -112,7 +140,10 @@ describe('session rules under both conventions', () => {
       { type: 'CLAIM', expCurrentState: 'Post-Promotions', nextState: 'Authorize Payment' },
     ]);
     expect(sessionWriteEvents(ctx(), main, { State: 'Somewhere' })).toMatchObject({ error: 'INVALID_STATE_CHANGE', field: 'State' });
-    expect(sessionWriteEvents(ctx({ State: 'Pre-Pricing', NextState: 'Post-Pricing' }), main, { NextState: null })).toMatchObject({ error: 'SESSION_FIELD_NOT_WRITABLE', field: 'NextState' });
+    expect(sessionWriteEvents(ctx({ State: 'Pre-Pricing', NextState: 'Post-Pricing' }), main, { NextState: null })).toMatchObject({
+      error: 'SESSION_FIELD_NOT_WRITABLE',
+      field: 'NextState',
+    });
     expect(sessionWriteEvents(ctx(), main, { NextState: null })).toEqual([]);
     expect(sessionWriteEvents(ctx({ NextState: 'Post-Pricing' }), main, { NextState: 'post-pricing' })).toEqual([]);
     const after = { IsProcessing: false, IsError: false, IsArchived: false, BackgroundOperationId: null, OrderId: '801A' };
@@ -126,17 +157,25 @@ describe('session rules under both conventions', () => {
     expect(closeCartProblem(confirmed, reentrant, 'Activated')).toBeNull();
     expect(closeCartProblem(confirmed, reentrant, 'Draft')).toMatchObject({ error: 'CART_STATUS_MANAGED', field: 'Status' });
     expect(closeCartProblem(ctx({ State: 'Order Confirmation' }), reentrant, 'Activated')).toMatchObject({ error: 'CART_STATUS_MANAGED' });
-    expect(closeCartProblem(ctx({ State: 'orderConfirmation', NextState: 'complete' }), plain, 'Activated')).toMatchObject({ error: 'CART_STATUS_MANAGED' });
+    expect(closeCartProblem(ctx({ State: 'orderConfirmation', NextState: 'complete' }), plain, 'Activated')).toMatchObject({
+      error: 'CART_STATUS_MANAGED',
+    });
     expect(closeCartProblem(null, reentrant, 'Activated')).toMatchObject({ error: 'CART_STATUS_MANAGED' });
   });
 
   it('requirement 7 reads the flow convention', () => {
-    const claimed = { ...facts, session: { State: 'cartToOrder', NextState: 'authorizePayment', IsProcessing: false, IsArchived: false, IsError: false } };
+    const claimed = {
+      ...facts,
+      session: { State: 'cartToOrder', NextState: 'authorizePayment', IsProcessing: false, IsArchived: false, IsError: false },
+    };
     expect(firstFailedRequirement(claimed, 'cartToOrder', STEP_REQUIREMENTS, 'template')).toBeNull();
     expect(firstFailedRequirement(claimed, 'cartToOrder', STEP_REQUIREMENTS, 'source')?.id).toBe(7);
     const unclaimed = { ...claimed, session: { ...claimed.session, NextState: null } };
     expect(firstFailedRequirement(unclaimed, 'cartToOrder', STEP_REQUIREMENTS, 'template')?.id).toBe(7);
-    const sourceClaim = { ...facts, session: { State: 'checkoutSummary', NextState: 'cartToOrder', IsProcessing: true, IsArchived: false, IsError: false } };
+    const sourceClaim = {
+      ...facts,
+      session: { State: 'checkoutSummary', NextState: 'cartToOrder', IsProcessing: true, IsArchived: false, IsError: false },
+    };
     expect(firstFailedRequirement(sourceClaim, 'cartToOrder')).toBeNull();
   });
 });

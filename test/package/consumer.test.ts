@@ -24,16 +24,29 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the packed package', () => {
   it('ships dist (ESM, .d.ts, source maps), the bin, docs and legal files, and no tests, benchmarks or TypeScript sources', () => {
     const files = packed.files;
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'src/cli/bin.mjs', 'scenarios/scenario.schema.json', 'docs/library.md']) expect(files).toContain(f);
+    for (const f of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+      'src/cli/bin.mjs',
+      'scenarios/scenario.schema.json',
+      'docs/library.md',
+    ])
+      expect(files).toContain(f);
     for (const entry of ['index', 'http/index', 'scenarios/index', 'scenarios/vitest', 'cli/main']) {
       for (const ext of ['.js', '.d.ts', '.js.map']) expect(files).toContain(`dist/src/${entry}${ext}`);
     }
-    expect(files.filter((f) => /^(test|bench|scripts|machines|examples)\//.test(f) || (f.startsWith('src/') && f !== 'src/cli/bin.mjs'))).toEqual([]);
+    expect(
+      files.filter((f) => /^(test|bench|scripts|machines|examples)\//.test(f) || (f.startsWith('src/') && f !== 'src/cli/bin.mjs')),
+    ).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 
   it('the library entry loads without Fastify and exports the engine and the demo helpers; the server is in checkout-engine/http', () => {
-    expect(report.libraryExports).toEqual(expect.arrayContaining(['createCheckoutEngine', 'demo', 'demoFixture', 'demoCatalogFixture', 'formatTrajectory', 'ACTIONS']));
+    expect(report.libraryExports).toEqual(
+      expect.arrayContaining(['createCheckoutEngine', 'demo', 'demoFixture', 'demoCatalogFixture', 'formatTrajectory', 'ACTIONS']),
+    );
     expect(report.libraryExports).not.toContain('startServer');
   });
 
@@ -47,7 +60,9 @@ describe('the packed package', () => {
   });
 
   it('every example compiles under tsc --strict against the installed types and runs as JavaScript', () => {
-    expect(Object.keys(report.examples)).toEqual(expect.arrayContaining(['readme-library', 'http-plugin', 'full-checkout', 'first-draft-order']));
+    expect(Object.keys(report.examples)).toEqual(
+      expect.arrayContaining(['readme-library', 'http-plugin', 'full-checkout', 'first-draft-order']),
+    );
     for (const [name, out] of Object.entries(report.examples)) expect(out, name).toMatch(/✓/);
     expect(report.examples['readme-library']).toMatch(/✓ complete: order \w{18} Activated/);
   });

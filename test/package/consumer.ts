@@ -30,7 +30,11 @@ export interface Packed {
 
 /** Packs the package (prepack builds dist/) into `dir`. */
 export async function pack(dir: string): Promise<Packed> {
-  const { stdout } = await run('npm', ['pack', '--pack-destination', dir, '--json', '--silent'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 });
+  const { stdout } = await run('npm', ['pack', '--pack-destination', dir, '--json', '--silent'], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 180_000,
+  });
   const [info] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
   return { tarball: join(dir, info!.filename), files: info!.files.map((f) => f.path) };
 }
@@ -43,9 +47,15 @@ export async function installInto(dir: string, tarball: string, opts: { betterSq
   const nm = join(dir, 'node_modules');
   const pkgDir = join(nm, 'checkout-engine');
   mkdirSync(pkgDir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'checkout-engine': `file:${tarball}` } }, null, 2));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'checkout-engine': `file:${tarball}` } }, null, 2),
+  );
   await run('tar', ['-xzf', tarball, '-C', pkgDir, '--strip-components=1']);
-  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; bin: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    bin: Record<string, string>;
+  };
   const repoModules = realpathSync(join(ROOT, 'node_modules'));
   const link = (name: string) => {
     const at = join(nm, name);
@@ -56,7 +66,10 @@ export async function installInto(dir: string, tarball: string, opts: { betterSq
     if (name === 'better-sqlite3' && opts.betterSqlite3) {
       cpSync(opts.betterSqlite3, join(nm, name), { recursive: true, dereference: true });
       // Its own runtime dependencies, as npm would hoist them.
-      for (const dep of Object.keys((JSON.parse(readFileSync(join(nm, name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {})) link(dep);
+      for (const dep of Object.keys(
+        (JSON.parse(readFileSync(join(nm, name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {},
+      ))
+        link(dep);
       link('file-uri-to-path');
     } else {
       link(name);
@@ -72,7 +85,23 @@ export async function installInto(dir: string, tarball: string, opts: { betterSq
   for (const f of readdirSync(FILES)) cpSync(join(FILES, f), join(dir, f));
   writeFileSync(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', outDir: 'out', rootDir: 'examples', types: ['node'], skipLibCheck: true }, include: ['examples'] }, null, 2),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          strict: true,
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          outDir: 'out',
+          rootDir: 'examples',
+          types: ['node'],
+          skipLibCheck: true,
+        },
+        include: ['examples'],
+      },
+      null,
+      2,
+    ),
   );
 }
 
@@ -92,12 +121,24 @@ export async function checkConsumer(dir: string, node: string): Promise<Consumer
   const env = { ...process.env, NODE_OPTIONS: '' };
   const opts = { cwd: dir, env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 };
   const nodeVersion = (await run(node, ['--version'], opts)).stdout.trim();
-  const lib = await run(node, ['--import', './no-fastify.mjs', '--input-type=module', '-e', "const m = await import('checkout-engine'); console.log(JSON.stringify(Object.keys(m).sort()))"], opts);
+  const lib = await run(
+    node,
+    [
+      '--import',
+      './no-fastify.mjs',
+      '--input-type=module',
+      '-e',
+      "const m = await import('checkout-engine'); console.log(JSON.stringify(Object.keys(m).sort()))",
+    ],
+    opts,
+  );
   const smoke = await run(node, ['smoke.mjs'], opts);
   const cli = await run(node, ['node_modules/.bin/checkout-engine', 'demo'], opts);
-  await run(node, [join(realpathSync(join(ROOT, 'node_modules')), 'typescript/bin/tsc'), '-p', 'tsconfig.json'], opts).catch((e: { stdout?: string; message: string }) => {
-    throw new Error(`tsc --strict failed on the examples:\n${e.stdout ?? e.message}`);
-  });
+  await run(node, [join(realpathSync(join(ROOT, 'node_modules')), 'typescript/bin/tsc'), '-p', 'tsconfig.json'], opts).catch(
+    (e: { stdout?: string; message: string }) => {
+      throw new Error(`tsc --strict failed on the examples:\n${e.stdout ?? e.message}`);
+    },
+  );
   const listed = [...readFileSync(join(ROOT, 'examples/README.md'), 'utf8').matchAll(/^- `([\w-]+)\.ts`/gm)].map((m) => m[1]!);
   const examples: Record<string, string> = {};
   for (const name of listed) examples[name] = (await run(node, [`out/${name}.js`], opts)).stdout;

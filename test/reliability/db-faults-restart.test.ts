@@ -108,7 +108,8 @@ describe('PostgreSQL server restart mid-run (private cluster)', { timeout: 30_00
     const engine: CheckoutEngine = t.engine;
     const { ids } = t;
     const buyer = { userId: ids.buyer! };
-    const claim = () => engine.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: ids.session, ...CLAIM }], buyer).then((r) => r[0]!);
+    const claim = () =>
+      engine.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: ids.session, ...CLAIM }], buyer).then((r) => r[0]!);
     const session = async () => {
       const s = await engine.getRecord('CartCheckoutSession', ids.session!);
       return { State: s.State, NextState: s.NextState, IsProcessing: s.IsProcessing };
@@ -128,7 +129,9 @@ describe('PostgreSQL server restart mid-run (private cluster)', { timeout: 30_00
       const inFlight = claim();
       for (let i = 0; ; i++) {
         await admin.query('select pg_stat_clear_snapshot()');
-        const { rows } = await admin.query(`select 1 from pg_stat_activity where application_name = 'checkout-engine' and wait_event_type = 'Lock'`);
+        const { rows } = await admin.query(
+          `select 1 from pg_stat_activity where application_name = 'checkout-engine' and wait_event_type = 'Lock'`,
+        );
         if (rows.length) break;
         if (i > 400) throw new Error('the claim never waited for the lock');
         await new Promise((r) => setTimeout(r, 25));
@@ -149,7 +152,9 @@ describe('PostgreSQL server restart mid-run (private cluster)', { timeout: 30_00
       expect(down).toMatchObject({ key: 'STORAGE_UNAVAILABLE', code: 'SERVICE_UNAVAILABLE', status: 503, committed: false });
       const viaHttp = await t.call('GET', soql, { token });
       expect(viaHttp.status).toBe(503);
-      expect(viaHttp.body).toEqual([{ errorCode: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/^The database is unavailable/), fields: [] }]);
+      expect(viaHttp.body).toEqual([
+        { errorCode: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/^The database is unavailable/), fields: [] },
+      ]);
 
       cluster.start();
 

@@ -29,7 +29,9 @@ const CLAIM = { expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' };
 
 /** Claims cartToOrder on the demo session (one transaction that locks the session row). */
 const claim = (engine: CheckoutEngine, ids: Record<string, string>) =>
-  engine.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: ids.session, ...CLAIM }], { userId: ids.buyer! }).then((r) => r[0]!);
+  engine
+    .invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: ids.session, ...CLAIM }], { userId: ids.buyer! })
+    .then((r) => r[0]!);
 
 /** The session fields a fault must leave as they were. */
 const sessionOf = async (engine: CheckoutEngine, ids: Record<string, string>) => {
@@ -78,23 +80,36 @@ describe('SQLite faults', () => {
       const token = await t.token();
       const other = new Database(file);
       other.prepare('begin immediate').run();
-      const r = await t.call('POST', `${V}/actions/standard/updateCheckoutSessionStateAction`, { token, body: { inputs: [{ checkoutSessionId: t.ids.session, ...CLAIM }] } });
+      const r = await t.call('POST', `${V}/actions/standard/updateCheckoutSessionStateAction`, {
+        token,
+        body: { inputs: [{ checkoutSessionId: t.ids.session, ...CLAIM }] },
+      });
       expect(r.status).toBe(409);
       expect(r.body).toEqual([
-        expect.objectContaining({ isSuccess: false, errors: [{ statusCode: 'UNABLE_TO_LOCK_ROW', message: expect.stringMatching(/^unable to obtain exclusive access/), fields: [] }] }),
+        expect.objectContaining({
+          isSuccess: false,
+          errors: [{ statusCode: 'UNABLE_TO_LOCK_ROW', message: expect.stringMatching(/^unable to obtain exclusive access/), fields: [] }],
+        }),
       ]);
       const w = await t.call('PATCH', `${V}/sobjects/CartItem/${t.ids.item0}`, { token, body: { Quantity: 7 } });
       expect(w.status).toBe(409);
       expect(w.body).toEqual([{ errorCode: 'UNABLE_TO_LOCK_ROW', message: expect.stringMatching(/busy_timeout/), fields: [] }]);
       other.prepare('rollback').run();
       other.close();
-      expect((await t.call('POST', `${V}/actions/standard/updateCheckoutSessionStateAction`, { token, body: { inputs: [{ checkoutSessionId: t.ids.session, ...CLAIM }] } })).status).toBe(200);
+      expect(
+        (
+          await t.call('POST', `${V}/actions/standard/updateCheckoutSessionStateAction`, {
+            token,
+            body: { inputs: [{ checkoutSessionId: t.ids.session, ...CLAIM }] },
+          })
+        ).status,
+      ).toBe(200);
     } finally {
       await t.close();
     }
   }, 20_000);
 
-  it('locked for less than busy_timeout: another process\'s write lock is waited out and the call succeeds', async () => {
+  it("locked for less than busy_timeout: another process's write lock is waited out and the call succeeds", async () => {
     const file = freshSqliteFile();
     const engine = await createCheckoutEngine({ storage: `${file}?busy_timeout=20000`, onError: () => {} });
     const ids = await engine.seed(demoFixture({ sessionState: 'checkoutSummary' }));
@@ -116,7 +131,13 @@ describe('SQLite faults', () => {
     const admin = { userId: ids.admin! };
     const products = async () => (await engine.query('SELECT COUNT() FROM Product2', admin)).totalSize;
     const before = { products: await products(), session: await sessionOf(engine, ids) };
-    const big = { Product2: Array.from({ length: 400 }, (_, i) => ({ ref: `p${i}`, Name: `Filler ${i} ${'x'.repeat(200)}`, StockKeepingUnit: `FILL-${i}` })) };
+    const big = {
+      Product2: Array.from({ length: 400 }, (_, i) => ({
+        ref: `p${i}`,
+        Name: `Filler ${i} ${'x'.repeat(200)}`,
+        StockKeepingUnit: `FILL-${i}`,
+      })),
+    };
     const pages = store.pageCount();
     expect(store.limitPages(pages)).toBe(pages); // the disk is full: not one page more
     const e = await rejection(engine.seed(big));
@@ -151,7 +172,10 @@ async function adminClient(): Promise<pg.Client> {
 
 /** Ends every backend of the engine's pool (by application_name); returns how many. */
 async function terminate(admin: pg.Client, app: string): Promise<number> {
-  const { rows } = await admin.query('select count(*)::int as n from (select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1) t', [app]);
+  const { rows } = await admin.query(
+    'select count(*)::int as n from (select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1) t',
+    [app],
+  );
   return rows[0].n;
 }
 
@@ -160,7 +184,9 @@ async function lockWaiter(admin: pg.Client, app: string, query?: RegExp): Promis
   for (let i = 0; i < 400; i++) {
     // The admin may be inside a transaction, where pg_stat_activity is a snapshot: take a new one.
     await admin.query('select pg_stat_clear_snapshot()');
-    const { rows } = await admin.query(`select query from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'`, [app]);
+    const { rows } = await admin.query(`select query from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'`, [
+      app,
+    ]);
     if (rows.some((r) => !query || query.test(r.query))) return;
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -203,7 +229,9 @@ describe('PostgreSQL faults', { timeout: 20_000 }, () => {
       const r = await call;
       expect(r.isSuccess, JSON.stringify(r.errors)).toBe(true);
       expect(await sessionOf(engine, ids)).toMatchObject({ NextState: 'cartToOrder' });
-      const claims = (await engine.getHistory(ids.session!)).filter((h) => h.accepted && h.operation === 'updateCheckoutSessionStateAction');
+      const claims = (await engine.getHistory(ids.session!)).filter(
+        (h) => h.accepted && h.operation === 'updateCheckoutSessionStateAction',
+      );
       expect(claims).toHaveLength(1); // the terminated attempt left nothing behind
     } finally {
       await admin.end();
@@ -216,7 +244,9 @@ describe('PostgreSQL faults', { timeout: 20_000 }, () => {
     const admin = await adminClient();
     try {
       // A deferred trigger makes COMMIT wait for an advisory lock the test holds.
-      await admin.query(`create function "${schema}".dbf_wait() returns trigger language plpgsql as $$ begin perform pg_advisory_xact_lock(4242); return null; end $$`);
+      await admin.query(
+        `create function "${schema}".dbf_wait() returns trigger language plpgsql as $$ begin perform pg_advisory_xact_lock(4242); return null; end $$`,
+      );
       await admin.query(
         `create constraint trigger dbf_wait after update on "${schema}"."CartCheckoutSession" deferrable initially deferred for each row execute function "${schema}".dbf_wait()`,
       );
@@ -273,15 +303,23 @@ describe('PostgreSQL faults', { timeout: 20_000 }, () => {
 
   it('bad fault settings are refused naming the storage field', async () => {
     for (const bad of ['statement_timeout=soon', 'lock_timeout=-1', 'connect_timeout=0']) {
-      await expect(createCheckoutEngine({ storage: `${freshPgUrl()}&${bad}` })).rejects.toMatchObject({ key: 'INVALID_INPUT', fields: ['storage'] });
+      await expect(createCheckoutEngine({ storage: `${freshPgUrl()}&${bad}` })).rejects.toMatchObject({
+        key: 'INVALID_INPUT',
+        fields: ['storage'],
+      });
     }
-    await expect(createCheckoutEngine({ storage: `${freshSqliteFile()}?busy_timeout=x` })).rejects.toMatchObject({ key: 'INVALID_INPUT', fields: ['storage'] });
+    await expect(createCheckoutEngine({ storage: `${freshSqliteFile()}?busy_timeout=x` })).rejects.toMatchObject({
+      key: 'INVALID_INPUT',
+      fields: ['storage'],
+    });
   });
 });
 
 describe('the worker: an operation whose commit hits a database fault is not lost', { timeout: 20_000 }, () => {
-  const ops = (engine: CheckoutEngine, admin: string) => engine.query('SELECT Id, Status, Error, RetryCount FROM BackgroundOperation', { userId: admin }).then((r) => r.records);
-  const orders = (engine: CheckoutEngine, admin: string) => engine.query('SELECT COUNT() FROM Order', { userId: admin }).then((r) => r.totalSize);
+  const ops = (engine: CheckoutEngine, admin: string) =>
+    engine.query('SELECT Id, Status, Error, RetryCount FROM BackgroundOperation', { userId: admin }).then((r) => r.records);
+  const orders = (engine: CheckoutEngine, admin: string) =>
+    engine.query('SELECT COUNT() FROM Order', { userId: admin }).then((r) => r.totalSize);
 
   it('PostgreSQL: the connection terminated inside the commit transaction — it never committed, so it runs again and the operation completes with one Order', async () => {
     const app = `dbfault_${process.pid}_worker`;
@@ -318,7 +356,11 @@ describe('the worker: an operation whose commit hits a database fault is not los
     const pages = store.pageCount();
     store.limitPages(pages);
     const [r] = await engine.invoke('cartToOrderAction', [{ cartId: ids.cart, runAsync: false }], { userId: ids.buyer! });
-    expect(r).toMatchObject({ isSuccess: false, httpStatus: 507, errors: [expect.objectContaining({ statusCode: 'STORAGE_LIMIT_EXCEEDED' })] });
+    expect(r).toMatchObject({
+      isSuccess: false,
+      httpStatus: 507,
+      errors: [expect.objectContaining({ statusCode: 'STORAGE_LIMIT_EXCEEDED' })],
+    });
     expect(r!.errors![0]!.message).toMatch(/storage limit exceeded.*SQLITE_FULL/);
     // The claim, the order and the operation were one transaction: none of it happened.
     expect(await ops(engine, ids.admin!)).toEqual([]);
@@ -377,14 +419,28 @@ describe('what a lost PostgreSQL connection may have left behind', () => {
     ['a write outside a transaction', lost, 'write', 'unknown'],
     ['a statement node-postgres never sent', unsent, 'write', false],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'none', false],
-    ['a terminated backend', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 'commit', 'unknown'],
+    [
+      'a terminated backend',
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+      'commit',
+      'unknown',
+    ],
   ] as const)('%s', (_what, err, inFlight, committed) => {
     expect(postgresFault(err, inFlight)).toMatchObject({ key: 'STORAGE_UNAVAILABLE', status: 503, committed });
   });
   it('other errors are not faults; lock and statement timeouts are their own', () => {
     expect(postgresFault(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBeNull();
-    expect(postgresFault(Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }))).toMatchObject({ key: 'UNABLE_TO_LOCK_ROW', status: 409 });
-    expect(postgresFault(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }))).toMatchObject({ key: 'STORAGE_TIMEOUT', status: 503 });
-    expect(postgresFault(Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' }))).toMatchObject({ key: 'STORAGE_FULL', status: 507 });
+    expect(postgresFault(Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }))).toMatchObject({
+      key: 'UNABLE_TO_LOCK_ROW',
+      status: 409,
+    });
+    expect(postgresFault(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }))).toMatchObject({
+      key: 'STORAGE_TIMEOUT',
+      status: 503,
+    });
+    expect(postgresFault(Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' }))).toMatchObject({
+      key: 'STORAGE_FULL',
+      status: 507,
+    });
   });
 });

@@ -94,7 +94,11 @@ async function startAsync(e: CheckoutEngine, cartId: string, userId: string, sta
   const { flow } = e.core.flow(s._flow as string);
   const next = flow.byAction.get(action)?.key;
   if (!next || flow.next.get(state)?.[0] !== next) return false;
-  const [claim] = await e.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: String(s.Id), expCurrentState: state, nextState: next }], { userId });
+  const [claim] = await e.invoke(
+    'updateCheckoutSessionStateAction',
+    [{ checkoutSessionId: String(s.Id), expCurrentState: state, nextState: next }],
+    { userId },
+  );
   if (!claim!.isSuccess) return false; // moved under us: runCheckout routes from whatever is stored
   const [r] = await e.invoke(action, [{ cartId, runAsync: true }], { userId });
   return r!.isSuccess;

@@ -25,9 +25,22 @@ import type { FaultCart, FaultMessage, FaultRequest } from './fault-child.js';
 
 /** The buyer's answers to the screens (as the demo checkout gives them). */
 export const FAULT_ANSWERS: CheckoutAnswers = {
-  deliveryAddress: { DeliverToName: 'Acme Receiving', DeliverToStreet: '500 Harbor Way', DeliverToCity: 'Oakland', DeliverToState: 'CA', DeliverToPostalCode: '94607', DeliverToCountry: 'US' },
+  deliveryAddress: {
+    DeliverToName: 'Acme Receiving',
+    DeliverToStreet: '500 Harbor Way',
+    DeliverToCity: 'Oakland',
+    DeliverToState: 'CA',
+    DeliverToPostalCode: '94607',
+    DeliverToCountry: 'US',
+  },
   paymentMethodId: 'pm_test_visa',
-  billingAddress: { BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingState: 'CA', BillingPostalCode: '94105', BillingCountry: 'US' },
+  billingAddress: {
+    BillingStreet: '1 Market St',
+    BillingCity: 'San Francisco',
+    BillingState: 'CA',
+    BillingPostalCode: '94105',
+    BillingCountry: 'US',
+  },
 };
 
 const CHILD = fileURLToPath(new URL('./fault-child.ts', import.meta.url));
@@ -81,7 +94,13 @@ export function planKills(seed: number, kills: number, backend: 'sqlite' | 'post
 /** One line per planned round. */
 export function describePlan(p: KillPlan): string {
   const at =
-    p.mode === 'startup' ? `${p.ms} ms into opening the engine` : p.mode === 'time' ? `${p.ms} ms after ready` : p.mode === 'calls' ? `after ${p.calls} calls` : `${p.mode} step commit #${p.commit}`;
+    p.mode === 'startup'
+      ? `${p.ms} ms into opening the engine`
+      : p.mode === 'time'
+        ? `${p.ms} ms after ready`
+        : p.mode === 'calls'
+          ? `after ${p.calls} calls`
+          : `${p.mode} step commit #${p.commit}`;
   return `#${p.round + 1} ${at}${p.pair ? `; a second process keeps working ${p.pair.survivorMs} ms, then is killed too` : ''}`;
 }
 
@@ -187,8 +206,7 @@ class FaultChild {
         else if (m.type === 'ready') {
           this.readyAt = performance.now();
           resolve(m.openAtStart);
-        }
-        else if (m.type === 'call') this.calls++;
+        } else if (m.type === 'call') this.calls++;
         else if (m.type === 'stalled') this.stalled = true;
         else if (m.type === 'begin') this.inFlight.add(m.cartId);
         else if (m.type === 'done' || m.type === 'failed') this.inFlight.delete(m.cartId);
@@ -225,7 +243,8 @@ class FaultChild {
 
   /** SIGKILL, and wait until the process is gone; returns how it had ended if it was gone before. */
   async kill(): Promise<string | null> {
-    const before = this.proc.exitCode !== null || this.proc.signalCode !== null ? `exit ${this.proc.exitCode ?? this.proc.signalCode}` : null;
+    const before =
+      this.proc.exitCode !== null || this.proc.signalCode !== null ? `exit ${this.proc.exitCode ?? this.proc.signalCode}` : null;
     this.proc.kill('SIGKILL');
     await this.exited;
     return before;
@@ -236,7 +255,12 @@ class FaultChild {
 export async function seedCarts(engine: CheckoutEngine, carts: number): Promise<{ buyer: string; carts: string[] }> {
   const first = await seedDemoCheckout(engine, { lines: 2, groups: 1 });
   const storage = engine.admin;
-  const products = (await storage.find('Product2', { where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }], orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }] })).map((p) => String(p.Id));
+  const products = (
+    await storage.find('Product2', {
+      where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }],
+      orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }],
+    })
+  ).map((p) => String(p.Id));
   const [store] = await storage.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
   const [user] = await storage.find('User', { where: [{ field: 'Id', op: '=', value: first.buyerId }] });
   const template = demoFixture({ lines: 2, groups: 1, taxes: false, adjustments: false });
@@ -299,7 +323,11 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
       runnerFailures.push(`${m.cartId}: ${m.error}`);
     }
   };
-  const env = (extra: Record<string, string> = {}) => ({ FAULT_LEASE_MS: String(leaseMs), FAULT_CONCURRENCY: String(opts.concurrency ?? 6), ...extra });
+  const env = (extra: Record<string, string> = {}) => ({
+    FAULT_LEASE_MS: String(leaseMs),
+    FAULT_CONCURRENCY: String(opts.concurrency ?? 6),
+    ...extra,
+  });
   const unfinished = () => carts.filter((c) => final.get(c.cartId) !== 'complete' && final.get(c.cartId) !== 'error');
   const unexpectedExits: string[] = [];
   const killed = async (child: FaultChild, mode: string) => {
@@ -339,7 +367,6 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
   }
 
   async function rounds(): Promise<FaultReport> {
-
     // Between kills: operations left Running past their lease while a process has long been ready.
     const watcher: Storage = await openStorage(opts.storage);
     let staleRunning = 0;
@@ -353,7 +380,9 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
         const lease = parseLease(op._leaseUntil);
         if (lease && lease.until < now - leaseMs) {
           staleRunning++;
-          staleProblems.push(`at kill ${kills + 1}: operation ${String(op.Id)} (${String(op._step)}) Running, lease ended ${now - lease.until} ms ago`);
+          staleProblems.push(
+            `at kill ${kills + 1}: operation ${String(op.Id)} (${String(op._step)}) Running, lease ended ${now - lease.until} ms ago`,
+          );
         }
       }
     };
@@ -410,7 +439,8 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultReport> {
     try {
       const v = await verifyFaults(reader, cartIds);
       if (!done) v.problems.unshift('the final clean process did not finish its checkouts within 10 minutes');
-      if (clean.proc.exitCode !== 0) v.problems.unshift(`the final clean process did not close cleanly (exit ${clean.proc.exitCode ?? clean.proc.signalCode})`);
+      if (clean.proc.exitCode !== 0)
+        v.problems.unshift(`the final clean process did not close cleanly (exit ${clean.proc.exitCode ?? clean.proc.signalCode})`);
       v.problems.unshift(...unexpectedExits, ...staleProblems);
       const resumed = [...interruptedCarts].filter((c) => v.completeCarts.has(c)).length;
       return {
@@ -506,7 +536,8 @@ export async function verifyFaults(engine: CheckoutEngine, cartIds: string[]): P
     }
   }
   const opsBySession = new Map<string, Row[]>();
-  for (const op of ops) (opsBySession.get(String(op._sessionId)) ?? opsBySession.set(String(op._sessionId), []).get(String(op._sessionId))!).push(op);
+  for (const op of ops)
+    (opsBySession.get(String(op._sessionId)) ?? opsBySession.set(String(op._sessionId), []).get(String(op._sessionId))!).push(op);
 
   const orders = await s.find('Order', {});
   out.orders = orders.length;
@@ -525,7 +556,8 @@ export async function verifyFaults(engine: CheckoutEngine, cartIds: string[]): P
   const cartSet = new Set(cartIds);
   const sessions = (await s.find('CartCheckoutSession', {})).filter((r) => cartSet.has(String(r.WebCartId)));
   const sessionIds = new Set(sessions.map((r) => String(r.Id)));
-  for (const o of orders) if (!sessionIds.has(String(o._sessionId))) problems.push(`Order ${String(o.Id)} belongs to no checkout session of the run`);
+  for (const o of orders)
+    if (!sessionIds.has(String(o._sessionId))) problems.push(`Order ${String(o.Id)} belongs to no checkout session of the run`);
   const byCart = new Map<string, Row[]>();
   for (const r of sessions) (byCart.get(String(r.WebCartId)) ?? byCart.set(String(r.WebCartId), []).get(String(r.WebCartId))!).push(r);
 
@@ -549,15 +581,20 @@ export async function verifyFaults(engine: CheckoutEngine, cartIds: string[]): P
       } else if (row.IsError === true) {
         out.errored++;
         const op = row.BackgroundOperationId ? sessionOps.find((o) => o.Id === row.BackgroundOperationId) : undefined;
-        const cvos = row.BackgroundOperationId ? await s.count('CartValidationOutput', [{ field: 'BackgroundOperationId', op: '=', value: row.BackgroundOperationId }]) : 0;
+        const cvos = row.BackgroundOperationId
+          ? await s.count('CartValidationOutput', [{ field: 'BackgroundOperationId', op: '=', value: row.BackgroundOperationId }])
+          : 0;
         if (!op?.Error && cvos === 0) problems.push(`session ${id}: IsError without a message`);
       } else if (row.State === finalKey) {
         out.completeCarts.add(cartId);
       } else {
-        problems.push(`session ${id} (cart ${cartId}) ended neither complete nor in error: State ${String(row.State)}, NextState ${String(row.NextState)}, IsProcessing ${String(row.IsProcessing)}`);
+        problems.push(
+          `session ${id} (cart ${cartId}) ended neither complete nor in error: State ${String(row.State)}, NextState ${String(row.NextState)}, IsProcessing ${String(row.IsProcessing)}`,
+        );
       }
       // Past cartToOrder: its operation completed, or the State lies after the step.
-      const converted = sessionOps.some((o) => o._step === c2o && o.Status === 'Complete') || keys.indexOf(String(row.State)) > keys.indexOf(c2o);
+      const converted =
+        sessionOps.some((o) => o._step === c2o && o.Status === 'Complete') || keys.indexOf(String(row.State)) > keys.indexOf(c2o);
       const mine = ordersBySession.get(id) ?? [];
       if (!converted) {
         if (mine.length) problems.push(`session ${id}: has an Order but never completed cartToOrder`);
@@ -566,7 +603,9 @@ export async function verifyFaults(engine: CheckoutEngine, cartIds: string[]): P
       const order = row.OrderId ? mine.find((o) => o.Id === row.OrderId) : undefined;
       if (!order) {
         out.lost++;
-        problems.push(`session ${id}: past cartToOrder but ${row.OrderId ? `its Order ${String(row.OrderId)} is missing` : 'has no OrderId'}`);
+        problems.push(
+          `session ${id}: past cartToOrder but ${row.OrderId ? `its Order ${String(row.OrderId)} is missing` : 'has no OrderId'}`,
+        );
         continue;
       }
       const money = await orderProblems(engine, order, cartId);
@@ -588,7 +627,9 @@ export async function verifyFaults(engine: CheckoutEngine, cartIds: string[]): P
   for (const inv of await s.find('ProductInventory', {})) {
     if (Number(inv.QuantityReserved ?? 0) !== (held.get(String(inv.Id)) ?? 0)) {
       out.stockMismatches++;
-      problems.push(`ProductInventory ${String(inv.Id)}: QuantityReserved ${String(inv.QuantityReserved)} but reservations hold ${held.get(String(inv.Id)) ?? 0}`);
+      problems.push(
+        `ProductInventory ${String(inv.Id)}: QuantityReserved ${String(inv.QuantityReserved)} but reservations hold ${held.get(String(inv.Id)) ?? 0}`,
+      );
     }
   }
   problems.push(...(await checkInvariants(engine)));
@@ -601,20 +642,39 @@ async function orderProblems(engine: CheckoutEngine, order: Row, cartId: string)
   const oid = String(order.Id);
   const byOrder = [{ field: 'OrderId', op: '=' as const, value: oid }];
   const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
-  const [items, taxes, adjustments, groups] = [await s.find('OrderItem', { where: byOrder }), await s.find('OrderItemTaxLineItem', { where: byOrder }), await s.find('OrderItemAdjustmentLineItem', { where: byOrder }), await s.count('OrderDeliveryGroup', byOrder)];
-  const [cartItems, cartTaxes, cartGroups] = [await s.find('CartItem', { where: byCart }), await s.count('CartTax', byCart), await s.count('CartDeliveryGroup', byCart)];
+  const [items, taxes, adjustments, groups] = [
+    await s.find('OrderItem', { where: byOrder }),
+    await s.find('OrderItemTaxLineItem', { where: byOrder }),
+    await s.find('OrderItemAdjustmentLineItem', { where: byOrder }),
+    await s.count('OrderDeliveryGroup', byOrder),
+  ];
+  const [cartItems, cartTaxes, cartGroups] = [
+    await s.find('CartItem', { where: byCart }),
+    await s.count('CartTax', byCart),
+    await s.count('CartDeliveryGroup', byCart),
+  ];
   const problems: string[] = [];
-  const expectCount = (what: string, got: number, want: number) => got !== want && problems.push(`Order ${oid}: ${got} ${what}, its cart has ${want}`);
+  const expectCount = (what: string, got: number, want: number) =>
+    got !== want && problems.push(`Order ${oid}: ${got} ${what}, its cart has ${want}`);
   expectCount('OrderItems', items.length, cartItems.length);
   expectCount('tax lines', taxes.length, cartTaxes);
   expectCount('adjustment lines', adjustments.length, cartItems.filter((i) => cents(i.AdjustmentAmount) !== 0).length);
   expectCount('delivery groups', groups, cartGroups);
   const lineSum = (rows: Row[], itemId: string) => sumMoney(rows.filter((r) => r.OrderItemId === itemId).map((r) => Number(r.Amount ?? 0)));
   for (const i of items) {
-    if (cents(lineSum(taxes, String(i.Id))) !== cents(i.TotalTaxAmount)) problems.push(`OrderItem ${String(i.Id)}: TotalTaxAmount ${String(i.TotalTaxAmount)} but its tax lines sum to ${lineSum(taxes, String(i.Id))}`);
-    if (cents(lineSum(adjustments, String(i.Id))) !== cents(i.TotalAdjustmentAmount)) problems.push(`OrderItem ${String(i.Id)}: TotalAdjustmentAmount ${String(i.TotalAdjustmentAmount)} but its adjustment lines sum to ${lineSum(adjustments, String(i.Id))}`);
+    if (cents(lineSum(taxes, String(i.Id))) !== cents(i.TotalTaxAmount))
+      problems.push(
+        `OrderItem ${String(i.Id)}: TotalTaxAmount ${String(i.TotalTaxAmount)} but its tax lines sum to ${lineSum(taxes, String(i.Id))}`,
+      );
+    if (cents(lineSum(adjustments, String(i.Id))) !== cents(i.TotalAdjustmentAmount))
+      problems.push(
+        `OrderItem ${String(i.Id)}: TotalAdjustmentAmount ${String(i.TotalAdjustmentAmount)} but its adjustment lines sum to ${lineSum(adjustments, String(i.Id))}`,
+      );
   }
-  const adjusted = (type: string) => sumMoney(items.filter((i) => i.Type === type).map((i) => addMoney(Number(i.TotalLineAmount ?? 0), Number(i.TotalAdjustmentAmount ?? 0))));
+  const adjusted = (type: string) =>
+    sumMoney(
+      items.filter((i) => i.Type === type).map((i) => addMoney(Number(i.TotalLineAmount ?? 0), Number(i.TotalAdjustmentAmount ?? 0))),
+    );
   const product = adjusted('Order Product');
   const delivery = adjusted('Delivery Charge');
   const tax = sumMoney(taxes.map((t) => Number(t.Amount ?? 0)));
@@ -625,7 +685,8 @@ async function orderProblems(engine: CheckoutEngine, order: Row, cartId: string)
     ['TotalTaxAmount', tax],
     ['GrandTotalAmount', addMoney(product, delivery, tax)],
   ];
-  for (const [f, v] of want) if (cents(order[f]) !== cents(v)) problems.push(`Order ${oid}: ${f} ${String(order[f])} but its lines sum to ${v}`);
+  for (const [f, v] of want)
+    if (cents(order[f]) !== cents(v)) problems.push(`Order ${oid}: ${f} ${String(order[f])} but its lines sum to ${v}`);
   const vsCart = await orderTotalsProblem(engine, order, cartId);
   if (vsCart) problems.push(vsCart);
   return problems;

@@ -18,9 +18,35 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
-import { badOAuth, badRest, badResults, badThrow, buildWorld, changedTables, dumpAll, invariantProblems, prototypePolluted, restorePrincipals, type World } from './hostile-world.js';
+import {
+  badOAuth,
+  badRest,
+  badResults,
+  badThrow,
+  buildWorld,
+  changedTables,
+  dumpAll,
+  invariantProblems,
+  prototypePolluted,
+  restorePrincipals,
+  type World,
+} from './hostile-world.js';
 import { ERRORS, type EngineError } from '../../src/errors.js';
-import { actionNameArb, anyValue, httpAnyArb, httpInvokeArb, httpOAuthArb, idArb, httpQueryArb, httpRecordArb, invocationArb, recordWriteArb, soqlArb, toJson, type HostileRequest } from './hostile-arbitraries.js';
+import {
+  actionNameArb,
+  anyValue,
+  httpAnyArb,
+  httpInvokeArb,
+  httpOAuthArb,
+  idArb,
+  httpQueryArb,
+  httpRecordArb,
+  invocationArb,
+  recordWriteArb,
+  soqlArb,
+  toJson,
+  type HostileRequest,
+} from './hostile-arbitraries.js';
 
 const DECLARED_STATUSES = new Set<number>(Object.values(ERRORS).map((e) => e.status));
 const SCALE = Number(process.env.HOSTILE_RUNS ?? 1);
@@ -57,7 +83,11 @@ afterAll(async () => {
   await w?.close();
   process.off('unhandledRejection', onUnhandled);
   await dropTestSchemas();
-  console.log(`hostile input (${PG ? 'postgres' : 'sqlite memory'}, scale ${SCALE}, file seed ${FILE_SEED}):\n${Object.entries(tally).map(([p, t]) => `  ${p}: ${JSON.stringify(t)}`).join('\n')}`);
+  console.log(
+    `hostile input (${PG ? 'postgres' : 'sqlite memory'}, scale ${SCALE}, file seed ${FILE_SEED}):\n${Object.entries(tally)
+      .map(([p, t]) => `  ${p}: ${JSON.stringify(t)}`)
+      .join('\n')}`,
+  );
 });
 
 /** The checks shared by every case: no internal error reported, no pollution, no unhandled rejection. */
@@ -77,122 +107,164 @@ async function afterOutcome(refused: boolean, before: Awaited<ReturnType<typeof 
   } else {
     accepted.push(what);
     if (accepted.length > 8) accepted.shift();
-    expect(await invariantProblems(w), `invariants after an accepted ${what}; accepted before it: ${accepted.slice(0, -1).join(' | ')}`).toEqual([]);
+    expect(
+      await invariantProblems(w),
+      `invariants after an accepted ${what}; accepted before it: ${accepted.slice(0, -1).join(' | ')}`,
+    ).toEqual([]);
     const restored = await restorePrincipals(w);
     if (restored) count('world', 'principal rows put back');
   }
 }
 
 describe('hostile input through the library', () => {
-  it('actions: any inputs, any caller — only table errors; refused calls change nothing', async () => {
-    await fc.assert(
-      fc.asyncProperty(invocationArb(w), async (inv) => {
-        const errs = w.internalErrors.length;
-        const before = await dumpAll(w);
-        let refused = true;
-        try {
-          const results = await w.engine.invoke(inv.action, inv.inputs, { userId: w.users[inv.who] });
-          expect(badResults(results)).toBeNull();
-          refused = results.every((r) => !r.isSuccess);
-          for (const r of results) count('library actions', r.isSuccess ? 'ok' : `${r.httpStatus} ${r.errors![0]!.statusCode}`);
-        } catch (e) {
-          expect(badThrow(e)).toBeNull();
-          count('library actions', `thrown ${(e as { key: string }).key}`);
-        }
-        common(errs);
-        await afterOutcome(refused, before, `${inv.action} as ${inv.who} with ${toJson(inv.inputs).slice(0, 300)}`);
-      }),
-      params(60),
-    );
-  }, TIMEOUT);
+  it(
+    'actions: any inputs, any caller — only table errors; refused calls change nothing',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(invocationArb(w), async (inv) => {
+          const errs = w.internalErrors.length;
+          const before = await dumpAll(w);
+          let refused = true;
+          try {
+            const results = await w.engine.invoke(inv.action, inv.inputs, { userId: w.users[inv.who] });
+            expect(badResults(results)).toBeNull();
+            refused = results.every((r) => !r.isSuccess);
+            for (const r of results) count('library actions', r.isSuccess ? 'ok' : `${r.httpStatus} ${r.errors![0]!.statusCode}`);
+          } catch (e) {
+            expect(badThrow(e)).toBeNull();
+            count('library actions', `thrown ${(e as { key: string }).key}`);
+          }
+          common(errs);
+          await afterOutcome(refused, before, `${inv.action} as ${inv.who} with ${toJson(inv.inputs).slice(0, 300)}`);
+        }),
+        params(60),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('record writes: every object × create/update/delete × A, B, admin — only table errors; refused writes change nothing', async () => {
-    await fc.assert(
-      fc.asyncProperty(recordWriteArb(w), async (r) => {
-        const errs = w.internalErrors.length;
-        const before = await dumpAll(w);
-        const as = { userId: w.users[r.who] };
-        let refused = false;
-        try {
-          if (r.op === 'create') await w.engine.createRecord(r.type, r.fields, as);
-          else if (r.op === 'update') await w.engine.updateRecord(r.type, r.id, r.fields, as);
-          else await w.engine.deleteRecord(r.type, r.id, as);
-          count('library records', `${r.op} ok`);
-        } catch (e) {
-          expect(badThrow(e)).toBeNull();
-          refused = true;
-          count('library records', `${r.op} ${(e as { key: string }).key}`);
-        }
-        common(errs);
-        await afterOutcome(refused, before, `${r.op} of ${r.type} ${r.id} as ${r.who} with ${toJson(r.fields).slice(0, 300)}`);
-      }),
-      params(150),
-    );
-  }, TIMEOUT);
+  it(
+    'record writes: every object × create/update/delete × A, B, admin — only table errors; refused writes change nothing',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(recordWriteArb(w), async (r) => {
+          const errs = w.internalErrors.length;
+          const before = await dumpAll(w);
+          const as = { userId: w.users[r.who] };
+          let refused = false;
+          try {
+            if (r.op === 'create') await w.engine.createRecord(r.type, r.fields, as);
+            else if (r.op === 'update') await w.engine.updateRecord(r.type, r.id, r.fields, as);
+            else await w.engine.deleteRecord(r.type, r.id, as);
+            count('library records', `${r.op} ok`);
+          } catch (e) {
+            expect(badThrow(e)).toBeNull();
+            refused = true;
+            count('library records', `${r.op} ${(e as { key: string }).key}`);
+          }
+          common(errs);
+          await afterOutcome(refused, before, `${r.op} of ${r.type} ${r.id} as ${r.who} with ${toJson(r.fields).slice(0, 300)}`);
+        }),
+        params(150),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('SOQL: grammar-aware and arbitrary text — only table errors, and a query never changes data', async () => {
-    await fc.assert(
-      fc.asyncProperty(soqlArb, fc.constantFrom<'a' | 'b' | 'admin'>('a', 'b', 'admin'), async (soql, who) => {
-        const errs = w.internalErrors.length;
-        const before = await dumpAll(w);
-        try {
-          const res = await w.engine.query(soql, { userId: w.users[who] });
-          expect(res.done).toBe(true);
-          expect(Array.isArray(res.records)).toBe(true);
-          count('library soql', 'ok');
-        } catch (e) {
-          expect(badThrow(e)).toBeNull();
-          count('library soql', (e as { key: string }).key);
-        }
-        common(errs);
-        expect(changedTables(before, await dumpAll(w))).toEqual([]);
-      }),
-      params(120),
-    );
-  }, TIMEOUT);
+  it(
+    'SOQL: grammar-aware and arbitrary text — only table errors, and a query never changes data',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(soqlArb, fc.constantFrom<'a' | 'b' | 'admin'>('a', 'b', 'admin'), async (soql, who) => {
+          const errs = w.internalErrors.length;
+          const before = await dumpAll(w);
+          try {
+            const res = await w.engine.query(soql, { userId: w.users[who] });
+            expect(res.done).toBe(true);
+            expect(Array.isArray(res.records)).toBe(true);
+            count('library soql', 'ok');
+          } catch (e) {
+            expect(badThrow(e)).toBeNull();
+            count('library soql', (e as { key: string }).key);
+          }
+          common(errs);
+          expect(changedTables(before, await dumpAll(w))).toEqual([]);
+        }),
+        params(120),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('the calls themselves: arguments of any type, hostile callers — only table errors; refused calls change nothing', async () => {
-    const e = w.engine as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    const caller = fc.oneof(
-      { weight: 3, arbitrary: fc.constantFrom('a', 'b', 'admin').map((k) => ({ userId: w.users[k as 'a' | 'b' | 'admin'] })) },
-      { weight: 1, arbitrary: fc.constantFrom(w.users.a.slice(0, 15), w.users.a.toLowerCase(), w.named.cartA, '', ' ').map((userId) => ({ userId })) },
-      { weight: 1, arbitrary: anyValue.map((userId) => ({ userId })) },
-      { weight: 1, arbitrary: anyValue },
-    );
-    const typeArg = anyValue;
-    const call = fc.oneof(
-      fc.tuple(fc.constant('query'), fc.tuple(fc.oneof(soqlArb, anyValue), caller)),
-      fc.tuple(fc.constant('query'), fc.tuple(soqlArb, fc.tuple(caller, anyValue).map(([c, apiVersion]) => (c && typeof c === 'object' ? { ...c, apiVersion } : c)))),
-      fc.tuple(fc.constant('issueToken'), fc.tuple(fc.oneof(fc.constant(w.users.a), anyValue), anyValue)),
-      fc.tuple(fc.constant('runCheckout'), fc.tuple(fc.oneof(fc.constant(w.named.cartA), anyValue), fc.oneof(fc.constant(null), anyValue))),
-      fc.tuple(fc.constant('invoke'), fc.tuple(fc.oneof(actionNameArb(w), anyValue), anyValue, caller)),
-      fc.tuple(fc.constantFrom('createRecord'), fc.tuple(typeArg, anyValue, caller)),
-      fc.tuple(fc.constantFrom('updateRecord'), fc.tuple(fc.oneof(fc.constantFrom('WebCart', 'CartCheckoutSession', 'CartItem'), typeArg), fc.oneof(idArb(w), anyValue), anyValue, caller)),
-      fc.tuple(fc.constantFrom('deleteRecord', 'getRecord'), fc.tuple(fc.oneof(fc.constantFrom('WebCart', 'CartCheckoutSession', 'CartItem'), typeArg), fc.oneof(idArb(w), anyValue), caller)),
-      fc.tuple(fc.constantFrom('getHistory'), fc.tuple(fc.oneof(idArb(w, ['CartCheckoutSession']), anyValue), caller)),
-      fc.tuple(fc.constantFrom('login'), fc.tuple(anyValue, anyValue)),
-      fc.tuple(fc.constantFrom('authenticate', 'revokeToken', 'userIdByUsername', 'isActiveUser'), fc.tuple(anyValue)),
-    );
-    await fc.assert(
-      fc.asyncProperty(call, async ([name, args]) => {
-        const errs = w.internalErrors.length;
-        const before = await dumpAll(w);
-        let refused = false;
-        try {
-          await e[name]!.apply(w.engine, args);
-          count('library calls', `${name} ok`);
-        } catch (err) {
-          expect(badThrow(err), `${name}(${args.map((a) => toJson(a).slice(0, 200)).join(', ')})`).toBeNull();
-          refused = true;
-          count('library calls', `${name} ${(err as { key: string }).key}`);
-        }
-        common(errs);
-        const reads = ['query', 'getRecord', 'getHistory', 'login', 'authenticate', 'userIdByUsername', 'isActiveUser'];
-        await afterOutcome(refused || reads.includes(name), before, `${name}(${args.map((a) => toJson(a).slice(0, 120)).join(', ')})`);
-      }),
-      params(100),
-    );
-  }, TIMEOUT);
+  it(
+    'the calls themselves: arguments of any type, hostile callers — only table errors; refused calls change nothing',
+    async () => {
+      const e = w.engine as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      const caller = fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom('a', 'b', 'admin').map((k) => ({ userId: w.users[k as 'a' | 'b' | 'admin'] })) },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(w.users.a.slice(0, 15), w.users.a.toLowerCase(), w.named.cartA, '', ' ').map((userId) => ({ userId })),
+        },
+        { weight: 1, arbitrary: anyValue.map((userId) => ({ userId })) },
+        { weight: 1, arbitrary: anyValue },
+      );
+      const typeArg = anyValue;
+      const call = fc.oneof(
+        fc.tuple(fc.constant('query'), fc.tuple(fc.oneof(soqlArb, anyValue), caller)),
+        fc.tuple(
+          fc.constant('query'),
+          fc.tuple(
+            soqlArb,
+            fc.tuple(caller, anyValue).map(([c, apiVersion]) => (c && typeof c === 'object' ? { ...c, apiVersion } : c)),
+          ),
+        ),
+        fc.tuple(fc.constant('issueToken'), fc.tuple(fc.oneof(fc.constant(w.users.a), anyValue), anyValue)),
+        fc.tuple(
+          fc.constant('runCheckout'),
+          fc.tuple(fc.oneof(fc.constant(w.named.cartA), anyValue), fc.oneof(fc.constant(null), anyValue)),
+        ),
+        fc.tuple(fc.constant('invoke'), fc.tuple(fc.oneof(actionNameArb(w), anyValue), anyValue, caller)),
+        fc.tuple(fc.constantFrom('createRecord'), fc.tuple(typeArg, anyValue, caller)),
+        fc.tuple(
+          fc.constantFrom('updateRecord'),
+          fc.tuple(
+            fc.oneof(fc.constantFrom('WebCart', 'CartCheckoutSession', 'CartItem'), typeArg),
+            fc.oneof(idArb(w), anyValue),
+            anyValue,
+            caller,
+          ),
+        ),
+        fc.tuple(
+          fc.constantFrom('deleteRecord', 'getRecord'),
+          fc.tuple(fc.oneof(fc.constantFrom('WebCart', 'CartCheckoutSession', 'CartItem'), typeArg), fc.oneof(idArb(w), anyValue), caller),
+        ),
+        fc.tuple(fc.constantFrom('getHistory'), fc.tuple(fc.oneof(idArb(w, ['CartCheckoutSession']), anyValue), caller)),
+        fc.tuple(fc.constantFrom('login'), fc.tuple(anyValue, anyValue)),
+        fc.tuple(fc.constantFrom('authenticate', 'revokeToken', 'userIdByUsername', 'isActiveUser'), fc.tuple(anyValue)),
+      );
+      await fc.assert(
+        fc.asyncProperty(call, async ([name, args]) => {
+          const errs = w.internalErrors.length;
+          const before = await dumpAll(w);
+          let refused = false;
+          try {
+            await e[name]!.apply(w.engine, args);
+            count('library calls', `${name} ok`);
+          } catch (err) {
+            expect(badThrow(err), `${name}(${args.map((a) => toJson(a).slice(0, 200)).join(', ')})`).toBeNull();
+            refused = true;
+            count('library calls', `${name} ${(err as { key: string }).key}`);
+          }
+          common(errs);
+          const reads = ['query', 'getRecord', 'getHistory', 'login', 'authenticate', 'userIdByUsername', 'isActiveUser'];
+          await afterOutcome(refused || reads.includes(name), before, `${name}(${args.map((a) => toJson(a).slice(0, 120)).join(', ')})`);
+        }),
+        params(100),
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 describe('regressions the properties found', () => {
@@ -222,8 +294,16 @@ describe('regressions the properties found', () => {
   });
 
   it('a date literal reaching past 1,000 years is MALFORMED_QUERY, not a RangeError (500) while planning the query', async () => {
-    for (const lit of ['LAST_N_DAYS:99999999999', 'NEXT_N_YEARS:1001', 'N_MONTHS_AGO:12001', 'LAST_N_WEEKS:53001', 'NEXT_N_QUARTERS:4001']) {
-      const err = await w.engine.query(`SELECT Id FROM WebCart WHERE CreatedDate != ${lit}`, { userId: w.users.a }).catch((e: unknown) => e);
+    for (const lit of [
+      'LAST_N_DAYS:99999999999',
+      'NEXT_N_YEARS:1001',
+      'N_MONTHS_AGO:12001',
+      'LAST_N_WEEKS:53001',
+      'NEXT_N_QUARTERS:4001',
+    ]) {
+      const err = await w.engine
+        .query(`SELECT Id FROM WebCart WHERE CreatedDate != ${lit}`, { userId: w.users.a })
+        .catch((e: unknown) => e);
       expect(badThrow(err), lit).toBeNull();
       expect((err as { key: string }).key, lit).toBe('MALFORMED_QUERY');
     }
@@ -251,7 +331,10 @@ describe('regressions the properties found', () => {
     const before = await dumpAll(w);
     for (const v of [2147483648, 1e15, -2147483649]) {
       const err = await w.engine.updateRecord('WebStore', w.named.store, { CheckoutTimeToLive: v }, admin).catch((e: unknown) => e);
-      expect([(err as EngineError).key, (err as EngineError).fields], String(v)).toEqual(['NUMBER_OUTSIDE_VALID_RANGE', ['CheckoutTimeToLive']]);
+      expect([(err as EngineError).key, (err as EngineError).fields], String(v)).toEqual([
+        'NUMBER_OUTSIDE_VALID_RANGE',
+        ['CheckoutTimeToLive'],
+      ]);
     }
     expect(changedTables(before, await dumpAll(w))).toEqual([]);
     for (const lit of ['0.5', '99999999999', '-2147483649']) {
@@ -276,11 +359,20 @@ describe('regressions the properties found', () => {
 async function send(req: HostileRequest, base?: string): Promise<{ status: number; body: unknown; text: string }> {
   if (base) {
     const withBody = req.body !== undefined && req.method !== 'GET' && req.method !== 'HEAD';
-    const res = await fetch(base + req.url, { method: req.method, headers: withBody ? req.headers : withoutContentType(req.headers), body: withBody ? req.body : undefined });
+    const res = await fetch(base + req.url, {
+      method: req.method,
+      headers: withBody ? req.headers : withoutContentType(req.headers),
+      body: withBody ? req.body : undefined,
+    });
     const text = await res.text();
     return { status: res.status, body: parse(text), text };
   }
-  const res = await w.app.inject({ method: req.method as 'GET', url: req.url, headers: req.headers, ...(req.body !== undefined ? { payload: req.body } : {}) });
+  const res = await w.app.inject({
+    method: req.method as 'GET',
+    url: req.url,
+    headers: req.headers,
+    ...(req.body !== undefined ? { payload: req.body } : {}),
+  });
   return { status: res.statusCode, body: parse(res.body), text: res.body };
 }
 const withoutContentType = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'content-type'));
@@ -295,7 +387,8 @@ function parse(text: string): unknown {
 /** Whether an answer says nothing was done: an error list, or invocation results that all failed. */
 function refusedAnswer(status: number, body: unknown): boolean {
   if (status < 400) return false;
-  if (Array.isArray(body) && body.length && typeof body[0] === 'object' && body[0] && 'actionName' in body[0]) return body.every((r: { isSuccess: boolean }) => !r.isSuccess);
+  if (Array.isArray(body) && body.length && typeof body[0] === 'object' && body[0] && 'actionName' in body[0])
+    return body.every((r: { isSuccess: boolean }) => !r.isSuccess);
   return true;
 }
 
@@ -307,51 +400,92 @@ async function checkHttp(req: HostileRequest, prop: string, base?: string): Prom
   const res = await send(req, base);
   count(prop, `${req.method} ${res.status}`);
   // HEAD answers carry no body: its status alone must be one the table (or success) has.
-  if (req.method === 'HEAD') expect(res.status < 400 || DECLARED_STATUSES.has(res.status), `HEAD ${req.url} answered ${res.status}`).toBe(true);
+  if (req.method === 'HEAD')
+    expect(res.status < 400 || DECLARED_STATUSES.has(res.status), `HEAD ${req.url} answered ${res.status}`).toBe(true);
   else expect(badRest(res.status, res.body), `${req.method} ${req.url.slice(0, 300)}`).toBeNull();
   // Errors are JSON; a success may be the statechart page's HTML or assets.
-  if (req.method !== 'HEAD' && res.status >= 400) expect(res.text === '' || !('notJson' in (res.body as object)), `non-JSON error answer to ${req.method} ${req.url.slice(0, 200)}: ${res.text.slice(0, 200)}`).toBe(true);
+  if (req.method !== 'HEAD' && res.status >= 400)
+    expect(
+      res.text === '' || !('notJson' in (res.body as object)),
+      `non-JSON error answer to ${req.method} ${req.url.slice(0, 200)}: ${res.text.slice(0, 200)}`,
+    ).toBe(true);
   common(errs);
   // The server logs an unexpected error at level 50 ("error"); none may appear.
   expect(w.logs.text.slice(logged).filter((l) => l.includes('"level":50'))).toEqual([]);
   const readOnly = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
-  await afterOutcome(readOnly || refusedAnswer(res.status, res.body), before, `${req.method} ${req.url.slice(0, 200)} ${(req.body ?? '').slice(0, 300)} → ${res.status}`);
+  await afterOutcome(
+    readOnly || refusedAnswer(res.status, res.body),
+    before,
+    `${req.method} ${req.url.slice(0, 200)} ${(req.body ?? '').slice(0, 300)} → ${res.status}`,
+  );
 }
 
 describe('hostile input over HTTP (inject)', () => {
-  it('action invocations: any body, version, token — Salesforce error bodies from the table; refused calls change nothing', async () => {
-    await fc.assert(fc.asyncProperty(httpInvokeArb(w), (req) => checkHttp(req, 'http actions')), params(60));
-  }, TIMEOUT);
+  it(
+    'action invocations: any body, version, token — Salesforce error bodies from the table; refused calls change nothing',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(httpInvokeArb(w), (req) => checkHttp(req, 'http actions')),
+        params(60),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('sObject writes and reads on every object — Salesforce error bodies from the table; refused writes change nothing', async () => {
-    await fc.assert(fc.asyncProperty(httpRecordArb(w), (req) => checkHttp(req, 'http records')), params(150));
-  }, TIMEOUT);
+  it(
+    'sObject writes and reads on every object — Salesforce error bodies from the table; refused writes change nothing',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(httpRecordArb(w), (req) => checkHttp(req, 'http records')),
+        params(150),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('SOQL over /query — Salesforce error bodies from the table; no query changes data', async () => {
-    await fc.assert(fc.asyncProperty(httpQueryArb(w), (req) => checkHttp(req, 'http soql')), params(100));
-  }, TIMEOUT);
+  it(
+    'SOQL over /query — Salesforce error bodies from the table; no query changes data',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(httpQueryArb(w), (req) => checkHttp(req, 'http soql')),
+        params(100),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('any method on any path with any body and content type — only documented answers', async () => {
-    await fc.assert(fc.asyncProperty(httpAnyArb(w), (req) => checkHttp(req, 'http any')), params(80));
-  }, TIMEOUT);
+  it(
+    'any method on any path with any body and content type — only documented answers',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(httpAnyArb(w), (req) => checkHttp(req, 'http any')),
+        params(80),
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 describe('hostile input to the OAuth endpoints (inject)', () => {
-  it('token and revoke requests with hostile form, JSON and query parameters — OAuth error bodies from the table; refused ones change nothing', async () => {
-    await fc.assert(
-      fc.asyncProperty(httpOAuthArb(), async (req) => {
-        const errs = w.internalErrors.length;
-        const before = await dumpAll(w);
-        const res = await send(req);
-        count('http oauth', `${req.url.split('?')[0]!.split('/').at(-1)} ${res.status}`);
-        expect(badOAuth(res.status, res.body), `${req.method} ${req.url.slice(0, 200)} ${req.body ?? ''}`).toBeNull();
-        common(errs);
-        // A token issued is a change; anything else must leave the database as it was.
-        if (res.status !== 200 || !req.url.includes('token')) expect(changedTables(before, await dumpAll(w))).toEqual([]);
-      }),
-      params(30),
-    );
-  }, TIMEOUT);
+  it(
+    'token and revoke requests with hostile form, JSON and query parameters — OAuth error bodies from the table; refused ones change nothing',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(httpOAuthArb(), async (req) => {
+          const errs = w.internalErrors.length;
+          const before = await dumpAll(w);
+          const res = await send(req);
+          count('http oauth', `${req.url.split('?')[0]!.split('/').at(-1)} ${res.status}`);
+          expect(badOAuth(res.status, res.body), `${req.method} ${req.url.slice(0, 200)} ${req.body ?? ''}`).toBeNull();
+          common(errs);
+          // A token issued is a change; anything else must leave the database as it was.
+          if (res.status !== 200 || !req.url.includes('token')) expect(changedTables(before, await dumpAll(w))).toEqual([]);
+        }),
+        params(30),
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 describe('hostile input over a real socket', () => {
@@ -360,8 +494,15 @@ describe('hostile input over a real socket', () => {
     base = await w.app.listen({ port: 0, host: '127.0.0.1' });
   });
 
-  it('the same properties hold through Node’s HTTP parser (a few cases of each kind)', async () => {
-    const any = fc.oneof(httpInvokeArb(w), httpRecordArb(w), httpQueryArb(w), httpAnyArb(w));
-    await fc.assert(fc.asyncProperty(any, (req) => checkHttp(req, 'socket', base)), params(24));
-  }, TIMEOUT);
+  it(
+    'the same properties hold through Node’s HTTP parser (a few cases of each kind)',
+    async () => {
+      const any = fc.oneof(httpInvokeArb(w), httpRecordArb(w), httpQueryArb(w), httpAnyArb(w));
+      await fc.assert(
+        fc.asyncProperty(any, (req) => checkHttp(req, 'socket', base)),
+        params(24),
+      );
+    },
+    TIMEOUT,
+  );
 });

@@ -62,19 +62,42 @@ export async function buildWorld(location: string): Promise<World> {
   const complete = await engine.runCheckout(done.cartId, { userId: aId, answers });
   expect(complete.status, complete.errors.join('; ')).toBe('complete');
   const bIds = await engine.seed({
-    WebCart: [{ ref: 'cart', Name: 'Globex cart', WebStoreId: first.storeId, AccountId: outsider!.AccountId, OwnerId: bId, Status: 'Active' }],
+    WebCart: [
+      { ref: 'cart', Name: 'Globex cart', WebStoreId: first.storeId, AccountId: outsider!.AccountId, OwnerId: bId, Status: 'Active' },
+    ],
     CartDeliveryGroup: [{ ref: 'group', CartId: '@cart', Name: 'Globex dock', ...CA_ADDRESS }],
-    CartItem: [{ ref: 'item', CartId: '@cart', CartDeliveryGroupId: '@group', Product2Id: String(product!.Id), Name: 'Widget', Quantity: 2, ListPrice: 100, SalesPrice: 100 }],
+    CartItem: [
+      {
+        ref: 'item',
+        CartId: '@cart',
+        CartDeliveryGroupId: '@group',
+        Product2Id: String(product!.Id),
+        Name: 'Widget',
+        Quantity: 2,
+        ListPrice: 100,
+        SalesPrice: 100,
+      },
+    ],
   });
   await engine.whenIdle();
-  const [session] = await storage.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: summary.cartId }, { field: 'IsArchived', op: '=', value: false }] });
+  const [session] = await storage.find('CartCheckoutSession', {
+    where: [
+      { field: 'WebCartId', op: '=', value: summary.cartId },
+      { field: 'IsArchived', op: '=', value: false },
+    ],
+  });
   const ids: Record<string, string[]> = {};
   const samples: Record<string, Record<string, unknown>> = {};
   for (const o of OBJECTS.values()) {
     const rows = await storage.find(o.name, { limit: 12 });
     ids[o.name] = rows.map((r) => String(r.Id));
     const row = rows.at(-1);
-    if (row) samples[o.name] = Object.fromEntries(o.fields.filter((f) => !f.readOnly && !f.writeOnly && row[f.name] !== undefined && row[f.name] !== null).map((f) => [f.name, row[f.name]]));
+    if (row)
+      samples[o.name] = Object.fromEntries(
+        o.fields
+          .filter((f) => !f.readOnly && !f.writeOnly && row[f.name] !== undefined && row[f.name] !== null)
+          .map((f) => [f.name, row[f.name]]),
+      );
   }
   const issue = async (userId: string) => (await engine.issueToken(userId, 7200)).token;
   const logs = new LogSink();
@@ -94,7 +117,8 @@ export async function buildWorld(location: string): Promise<World> {
   }
   await keep('WebStore', [{ field: 'Id', op: '=', value: first.storeId }]);
   await keep('WebStoreBuyerGroup', [{ field: 'WebStoreId', op: '=', value: first.storeId }]);
-  for (const p of principals.filter((x) => x.object === 'BuyerGroupMember')) await keep('BuyerGroup', [{ field: 'Id', op: '=', value: p.row.BuyerGroupId }]);
+  for (const p of principals.filter((x) => x.object === 'BuyerGroupMember'))
+    await keep('BuyerGroup', [{ field: 'Id', op: '=', value: p.row.BuyerGroupId }]);
   for (const userId of [aId, bId, adminId]) await keep('EngineAuthToken', [{ field: 'UserId', op: '=', value: userId }]);
   return {
     engine,
@@ -191,7 +215,8 @@ const DECLARED = new Set(Object.values(ERRORS).map((e) => `${e.code}|${e.status}
 
 /** Why an error (code, HTTP status, message) isn't a documented one; null when it is. */
 export function undocumented(code: unknown, status: unknown, message: unknown): string | null {
-  if (typeof code !== 'string' || typeof status !== 'number' || typeof message !== 'string') return `not an error of the table: ${JSON.stringify({ code, status, message })}`;
+  if (typeof code !== 'string' || typeof status !== 'number' || typeof message !== 'string')
+    return `not an error of the table: ${JSON.stringify({ code, status, message })}`;
   if (!DECLARED.has(`${code}|${status}`)) return `undeclared error ${code} with status ${status}: ${message}`;
   if (message === ERRORS.INTERNAL.message) return `an unexpected internal error (${code} ${status})`;
   return null;
@@ -199,7 +224,8 @@ export function undocumented(code: unknown, status: unknown, message: unknown): 
 
 /** Why a thrown value isn't an EngineError of the table (other than INTERNAL); null when it is. */
 export function badThrow(e: unknown): string | null {
-  if (!(e instanceof EngineError)) return `threw a non-EngineError: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`;
+  if (!(e instanceof EngineError))
+    return `threw a non-EngineError: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`;
   if (!(e.key in ERRORS) || (e.key as ErrorKey) === 'INTERNAL') return `threw ${e.key}: ${e.message}`;
   return undocumented(e.code, e.status, e.message);
 }
@@ -224,7 +250,8 @@ export function badResults(results: InvocationResult[]): string | null {
 export function badRest(status: number, body: unknown): string | null {
   if (![200, 201, 204].includes(status) && !(status >= 400 && status < 600)) return `status ${status}`;
   if (status < 400) return null;
-  if (!Array.isArray(body) || body.length === 0) return `error ${status} without a Salesforce error list: ${JSON.stringify(body)?.slice(0, 300)}`;
+  if (!Array.isArray(body) || body.length === 0)
+    return `error ${status} without a Salesforce error list: ${JSON.stringify(body)?.slice(0, 300)}`;
   // An invocation answers its results (status: the first failure's); anything else [{ message, errorCode, fields }].
   if ('actionName' in (body[0] as object)) {
     for (const r of body as InvocationResult[]) {
@@ -251,7 +278,8 @@ export function badOAuth(status: number, body: unknown): string | null {
   if (status === 200) return null;
   if (Array.isArray(body)) return badRest(status, body);
   const b = body as { error?: unknown; error_description?: unknown } | null;
-  if (!b || typeof b.error !== 'string' || typeof b.error_description !== 'string') return `OAuth error ${status} without { error, error_description }: ${JSON.stringify(body)?.slice(0, 300)}`;
+  if (!b || typeof b.error !== 'string' || typeof b.error_description !== 'string')
+    return `OAuth error ${status} without { error, error_description }: ${JSON.stringify(body)?.slice(0, 300)}`;
   return undocumented(b.error, status, b.error_description);
 }
 

@@ -53,7 +53,8 @@ describe('the checks after the kills', () => {
     const engine = await createCheckoutEngine({ storage: ':memory:', onError: () => {} });
     try {
       const { buyer, carts } = await seedCarts(engine, 3);
-      for (const cartId of carts) expect((await engine.runCheckout(cartId, { userId: buyer, answers: FAULT_ANSWERS })).status).toBe('complete');
+      for (const cartId of carts)
+        expect((await engine.runCheckout(cartId, { userId: buyer, answers: FAULT_ANSWERS })).status).toBe('complete');
       const clean = await verifyFaults(engine, carts);
       expect(clean.problems).toEqual([]);
       expect({ complete: clean.completeCarts.size, orders: clean.orders }).toEqual({ complete: 3, orders: 3 });
@@ -61,10 +62,18 @@ describe('the checks after the kills', () => {
       const s = engine.core.storage;
       const sessions = await engine.admin.find('CartCheckoutSession', {});
       const [first, second] = sessions;
-      await s.update('Order', String(first!.OrderId), { GrandTotalAmount: Number((await engine.admin.get('Order', String(first!.OrderId)))!.GrandTotalAmount) + 0.01 });
+      await s.update('Order', String(first!.OrderId), {
+        GrandTotalAmount: Number((await engine.admin.get('Order', String(first!.OrderId)))!.GrandTotalAmount) + 0.01,
+      });
       await s.update('CartCheckoutSession', String(second!.Id), { OrderId: null });
-      await s.update('BackgroundOperation', String(first!.BackgroundOperationId), { Status: 'Running', _leaseUntil: new Date(Date.now() - 60_000).toISOString() });
-      const [inventory] = await engine.admin.find('ProductInventory', { where: [{ field: 'QuantityReserved', op: '>', value: 0 }], limit: 1 });
+      await s.update('BackgroundOperation', String(first!.BackgroundOperationId), {
+        Status: 'Running',
+        _leaseUntil: new Date(Date.now() - 60_000).toISOString(),
+      });
+      const [inventory] = await engine.admin.find('ProductInventory', {
+        where: [{ field: 'QuantityReserved', op: '>', value: 0 }],
+        limit: 1,
+      });
       await s.update('ProductInventory', String(inventory!.Id), { QuantityReserved: Number(inventory!.QuantityReserved) + 1 });
       const broken = await verifyFaults(engine, carts);
       expect({ lost: broken.lost, money: broken.moneyMismatches, stock: broken.stockMismatches, open: broken.openOperations }).toEqual({
@@ -86,6 +95,8 @@ describe('SIGKILL at seeded points of running checkouts', () => {
   });
 
   it('PostgreSQL: the same with 2 s leases and a second process taking over', { timeout: 240_000 }, async () => {
-    expectSound(await runFaults({ backend: 'postgres', storage: `${freshPgUrl()}&pool=5`, seed: SEED, kills: KILLS, carts: CARTS, leaseMs: 2_000 }));
+    expectSound(
+      await runFaults({ backend: 'postgres', storage: `${freshPgUrl()}&pool=5`, seed: SEED, kills: KILLS, carts: CARTS, leaseMs: 2_000 }),
+    );
   });
 });

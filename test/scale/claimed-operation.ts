@@ -9,7 +9,11 @@ import { demoFixture } from '../../src/demo/fixture.js';
 /** Seeds a cart at checkoutSummary, claims cartToOrder; returns the handles. */
 export async function claimed(e: CheckoutEngine): Promise<Record<string, string>> {
   const h = await e.seed(demoFixture({ sessionState: 'checkoutSummary' }));
-  const [r] = await e.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: h.session, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }], { userId: h.buyer! });
+  const [r] = await e.invoke(
+    'updateCheckoutSessionStateAction',
+    [{ checkoutSessionId: h.session, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }],
+    { userId: h.buyer! },
+  );
   expect(r!.isSuccess).toBe(true);
   return h;
 }

@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A deterministic shuffle, so a failing run can be replayed. */
 function shuffle<T>(xs: T[], seed = 42): T[] {
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [xs[i], xs[j]] = [xs[j]!, xs[i]!];
@@ -73,7 +73,11 @@ describe('3 engine processes on one PostgreSQL, one killed mid-way', () => {
     const calls: Call[] = [];
     carts.forEach((cartId, i) => {
       for (let k = 0; k < 3; k++) {
-        calls.push({ proc: a, action: 'updateCheckoutSessionStateAction', input: { checkoutSessionId: sessions[i], expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' } });
+        calls.push({
+          proc: a,
+          action: 'updateCheckoutSessionStateAction',
+          input: { checkoutSessionId: sessions[i], expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' },
+        });
         calls.push({ proc: a, action: 'cartToOrderAction', input: { cartId, runAsync: k === 1 } });
       }
     });
@@ -121,7 +125,9 @@ describe('3 engine processes on one PostgreSQL, one killed mid-way', () => {
         errorCodes.set(key, (errorCodes.get(key) ?? 0) + 1);
       }
     }
-    console.log(`storm: ${ok} succeeded, ${[...errorCodes].map(([k, n]) => `${n}× ${k}`).join(', ')}, ${died} lost with the killed process`);
+    console.log(
+      `storm: ${ok} succeeded, ${[...errorCodes].map(([k, n]) => `${n}× ${k}`).join(', ')}, ${died} lost with the killed process`,
+    );
     expect(ok).toBeGreaterThan(0);
 
     // A client whose call failed retries on a live process until its session reaches cartToOrder.
@@ -133,12 +139,19 @@ describe('3 engine processes on one PostgreSQL, one killed mid-way', () => {
       const rows = await admin.admin.find('CartCheckoutSession', { where: [{ field: 'Id', op: 'in', value: sessions }] });
       const open = rows.filter((s) => !s.OrderId);
       if (open.length === 0) break;
-      expect(round, `sessions still without an order: ${open.map((s) => `${s.Id}:${s.State}/${s.NextState}/${s.IsProcessing}`).join(' ')}`).toBeLessThan(MAX_ROUNDS);
+      expect(
+        round,
+        `sessions still without an order: ${open.map((s) => `${s.Id}:${s.State}/${s.NextState}/${s.IsProcessing}`).join(' ')}`,
+      ).toBeLessThan(MAX_ROUNDS);
       await Promise.all(
         open.map(async (s, i) => {
           const p = survivors[(i + round) % 2]!;
           if (s.State === 'checkoutSummary' && !s.NextState) {
-            await p.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: s.Id, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }], buyer);
+            await p.invoke(
+              'updateCheckoutSessionStateAction',
+              [{ checkoutSessionId: s.Id, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }],
+              buyer,
+            );
           }
           await p.invoke('cartToOrderAction', [{ cartId: s.WebCartId, runAsync: false }], buyer);
         }),
@@ -166,7 +179,11 @@ describe('3 engine processes on one PostgreSQL, one killed mid-way', () => {
     const finalSessions = await storage.find('CartCheckoutSession', { where: [{ field: 'Id', op: 'in', value: sessions }] });
     for (const s of finalSessions) {
       expect(await storage.count('Order', [{ field: 'OrderReferenceNumber', op: '=', value: s.Id }])).toBe(1);
-      expect({ State: s.State, IsProcessing: s.IsProcessing, IsError: s.IsError }).toEqual({ State: 'cartToOrder', IsProcessing: false, IsError: false });
+      expect({ State: s.State, IsProcessing: s.IsProcessing, IsError: s.IsError }).toEqual({
+        State: 'cartToOrder',
+        IsProcessing: false,
+        IsError: false,
+      });
       const [order] = await storage.find('Order', { where: [{ field: 'Id', op: '=', value: s.OrderId }] });
       expect(order?.OrderReferenceNumber).toBe(s.Id);
     }
@@ -174,7 +191,7 @@ describe('3 engine processes on one PostgreSQL, one killed mid-way', () => {
     expect(new Set(orders.map((o) => o.OrderReferenceNumber)).size).toBe(CARTS);
     // One OrderItem set per order: no half-written or doubled orders.
     const items = await storage.count('OrderItem');
-    const perCartLines = (fixture.CartItem!.length / CARTS);
+    const perCartLines = fixture.CartItem!.length / CARTS;
     expect(items).toBe(CARTS * perCartLines);
     expect(await storage.count('BackgroundOperation', [{ field: 'Status', op: 'in', value: ['New', 'Running'] }])).toBe(0);
   });

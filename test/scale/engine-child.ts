@@ -47,7 +47,8 @@ process.on('message', (m: ChildRequest) => {
     return;
   }
   const started = performance.now();
-  const work = m.type === 'checkout' ? engine.runCheckout(m.cartId, { userId: m.userId }) : engine.invoke(m.action, m.inputs, { userId: m.userId });
+  const work =
+    m.type === 'checkout' ? engine.runCheckout(m.cartId, { userId: m.userId }) : engine.invoke(m.action, m.inputs, { userId: m.userId });
   work.then(
     (result) => send({ type: 'result', id: m.id, ms: performance.now() - started, result }),
     (e) => send({ type: 'failed', id: m.id, error: e instanceof Error ? e.message : String(e) }),

@@ -12,7 +12,10 @@ const CART_REF = /^@?(cart|session|group\d+|item\d+|charge\d+)$/;
  * The fixture and the handle of every cart (`cart_0`…). With `sessionState`, each cart has a seeded
  * session there (`session_0`…), which the seed stamps as computed and whose stock it holds.
  */
-export function fleetFixture(carts: number, opts: DemoOptions = {}): { fixture: Record<string, Record<string, unknown>[]>; cartRefs: string[] } {
+export function fleetFixture(
+  carts: number,
+  opts: DemoOptions = {},
+): { fixture: Record<string, Record<string, unknown>[]>; cartRefs: string[] } {
   const base = demoFixture(opts);
   const fixture: Record<string, Record<string, unknown>[]> = {};
   for (const [type, rows] of Object.entries(base)) if (!PER_CART.includes(type as never)) fixture[type] = rows;

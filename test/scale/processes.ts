@@ -10,7 +10,12 @@ const CHILD = fileURLToPath(new URL('./engine-child.ts', import.meta.url));
 
 /** Result of one invocation in a child: the action results and the time the child took. */
 export interface Invoked {
-  result: { isSuccess: boolean; errors: { statusCode: string; message: string }[] | null; outputValues: Record<string, unknown> | null; httpStatus: number }[];
+  result: {
+    isSuccess: boolean;
+    errors: { statusCode: string; message: string }[] | null;
+    outputValues: Record<string, unknown> | null;
+    httpStatus: number;
+  }[];
   ms: number;
 }
 

@@ -20,7 +20,6 @@ async function engine(storage: string, opts: CheckoutEngineOptions = {}): Promis
   return e;
 }
 
-
 afterEach(async () => {
   await Promise.allSettled(open.splice(0).map((e) => e.close()));
 });
@@ -35,7 +34,10 @@ describe('queue selection', () => {
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
     try {
-      const { rows } = await c.query('select count(*)::int as n from information_schema.tables where table_schema = $1 and table_name = $2', [bossSchemaFor(schema), 'job']);
+      const { rows } = await c.query(
+        'select count(*)::int as n from information_schema.tables where table_schema = $1 and table_name = $2',
+        [bossSchemaFor(schema), 'job'],
+      );
       expect(rows[0].n).toBe(1);
     } finally {
       await c.end();
@@ -53,7 +55,11 @@ describe('PostgreSQL storage URL', () => {
     await startOp(e, h, false);
     expect(await e.admin.count('Order')).toBe(1);
     for (const bad of [`${PG_URL}?pool=0`, `${PG_URL}?pool=two`, `${PG_URL}?schema=Bad-Name`]) {
-      await expect(createCheckoutEngine({ storage: bad })).rejects.toMatchObject({ key: 'INVALID_INPUT', status: 400, fields: ['storage'] });
+      await expect(createCheckoutEngine({ storage: bad })).rejects.toMatchObject({
+        key: 'INVALID_INPUT',
+        status: 400,
+        fields: ['storage'],
+      });
     }
   });
 });

@@ -26,7 +26,6 @@ async function engine(storage: string, opts: CheckoutEngineOptions = {}): Promis
   return e;
 }
 
-
 const stats = (e: CheckoutEngine) => e.worker.queue.stats();
 
 /** Starts `e.worker.run(opId)` and resolves once its claim found the operation held elsewhere ('busy'): it now waits. */
@@ -81,9 +80,18 @@ describe('wake-ups without PostgreSQL', () => {
   });
 
   it('the queue option is checked, naming the field', async () => {
-    await expect(createCheckoutEngine({ storage: ':memory:', queue: { pollMs: 10 } })).rejects.toMatchObject({ key: 'INVALID_INPUT', fields: ['queue.pollMs'] });
-    await expect(createCheckoutEngine({ storage: ':memory:', queue: { notify: 'yes' as never } })).rejects.toMatchObject({ key: 'INVALID_INPUT', fields: ['queue.notify'] });
-    await expect(createCheckoutEngine({ storage: ':memory:', queue: { poll: 5 } as never })).rejects.toMatchObject({ key: 'INVALID_INPUT', fields: ['queue.poll'] });
+    await expect(createCheckoutEngine({ storage: ':memory:', queue: { pollMs: 10 } })).rejects.toMatchObject({
+      key: 'INVALID_INPUT',
+      fields: ['queue.pollMs'],
+    });
+    await expect(createCheckoutEngine({ storage: ':memory:', queue: { notify: 'yes' as never } })).rejects.toMatchObject({
+      key: 'INVALID_INPUT',
+      fields: ['queue.notify'],
+    });
+    await expect(createCheckoutEngine({ storage: ':memory:', queue: { poll: 5 } as never })).rejects.toMatchObject({
+      key: 'INVALID_INPUT',
+      fields: ['queue.poll'],
+    });
     expect(wakeChannelFor('shop')).toBe('checkout_ops_shop');
     expect(wakeChannelFor('s'.repeat(63)).length).toBeLessThanOrEqual(63);
   });

@@ -29,13 +29,19 @@ function screenEvents(screen: ScreenElement): FlowEvent[] {
     combos = combos.flatMap((c) => values.map((v) => ({ ...c, [f.name]: { value: v } })));
   }
   const forward = screen.connector ? 'NEXT' : 'FINISH';
-  const out: FlowEvent[] = combos.map((outputs) => ({ type: forward, ...(Object.keys(outputs).length ? { outputs: outputs as never } : {}) }));
+  const out: FlowEvent[] = combos.map((outputs) => ({
+    type: forward,
+    ...(Object.keys(outputs).length ? { outputs: outputs as never } : {}),
+  }));
   if (screen.allowBack) out.push({ type: 'BACK' });
   return out;
 }
 
 /** Where the graph says a path stands: a screen (Paused) or the end (Finished, with outputs). */
-function expected(def: FlowDefinition, snap: AnyMachineSnapshot): { status: string; screen: string | null; outputs?: Record<string, unknown> } {
+function expected(
+  def: FlowDefinition,
+  snap: AnyMachineSnapshot,
+): { status: string; screen: string | null; outputs?: Record<string, unknown> } {
   if (snap.value === END) return { status: 'Finished', screen: null, outputs: frameOutputs(def, snap.context as Frame) };
   return { status: 'Paused', screen: String(snap.value) };
 }
@@ -60,14 +66,20 @@ describe('model-based paths of a compiled flow, replayed on the engine', () => {
 
   const traversal = () => {
     const machine = compileFlow(def);
-    const screens = new Map(Object.values(def.elements).filter((e): e is ScreenElement => e.kind === 'screen').map((s) => [s.name, s]));
+    const screens = new Map(
+      Object.values(def.elements)
+        .filter((e): e is ScreenElement => e.kind === 'screen')
+        .map((s) => [s.name, s]),
+    );
     return {
       machine,
       options: {
         input: { inputs: {}, callerMode: 'user', userId: buyerId } satisfies FrameInput,
-        events: (snap: AnyMachineSnapshot) => (screens.has(String(snap.value)) ? screenEvents(screens.get(String(snap.value))!) : []) as EventObject[],
+        events: (snap: AnyMachineSnapshot) =>
+          (screens.has(String(snap.value)) ? screenEvents(screens.get(String(snap.value))!) : []) as EventObject[],
         // A state is the element it stands on, the flow's values and the screens behind it (BACK).
-        serializeState: (snap: AnyMachineSnapshot) => JSON.stringify([snap.value, (snap.context as Frame).values, (snap.context as Frame).history]),
+        serializeState: (snap: AnyMachineSnapshot) =>
+          JSON.stringify([snap.value, (snap.context as Frame).values, (snap.context as Frame).history]),
       },
     };
   };
@@ -92,7 +104,11 @@ describe('model-based paths of a compiled flow, replayed on the engine', () => {
     expect(paths.length).toBeGreaterThan(5);
     for (const p of paths) await replay(p.steps as never);
     const ends = paths.map((p) => p.state as AnyMachineSnapshot);
-    for (const s of ['Ask_Wrap', 'Ask_Message', 'Confirm']) expect(ends.some((e) => e.value === s), s).toBe(true);
+    for (const s of ['Ask_Wrap', 'Ask_Message', 'Confirm'])
+      expect(
+        ends.some((e) => e.value === s),
+        s,
+      ).toBe(true);
     const choices = new Set(ends.filter((e) => e.value === END).map((e) => (e.context as Frame).values.wrapChoice));
     expect([...choices].sort()).toEqual(['none', 'wrap', 'wrap+card']);
   }, 60_000);
@@ -107,7 +123,11 @@ describe('model-based paths of a compiled flow, replayed on the engine', () => {
     // Replay a bounded, varied sample: every distinct outcome, the longest path and the shortest.
     const byLength = [...finishing].sort((a, b) => a.steps.length - b.steps.length);
     const sample = new Map<string, (typeof finishing)[number]>();
-    for (const p of byLength) sample.set(JSON.stringify(frameOutputs(def, (p.state as AnyMachineSnapshot).context as Frame)), sample.get(JSON.stringify(frameOutputs(def, (p.state as AnyMachineSnapshot).context as Frame))) ?? p);
+    for (const p of byLength)
+      sample.set(
+        JSON.stringify(frameOutputs(def, (p.state as AnyMachineSnapshot).context as Frame)),
+        sample.get(JSON.stringify(frameOutputs(def, (p.state as AnyMachineSnapshot).context as Frame))) ?? p,
+      );
     sample.set('longest', byLength.at(-1)!);
     for (const p of sample.values()) await replay(p.steps as never);
   }, 60_000);

@@ -48,28 +48,31 @@ describe('interview scenario steps', () => {
     expect(o.failure?.message).toMatch(/output wrapChoice.*none/);
   });
 
-  it.each(['engine', 'http'] as const)('a flow on the cart redirects when it finishes; another buyer may not start it on that cart (%s)', async (over) => {
-    const text = [
-      'name: redirect',
-      'fixture: demo',
-      'flowSources: [fixtures/flows]',
-      'steps:',
-      "  - startInterview: { flow: Gift_Redirect, inputs: { cartId: '@cart' } }",
-      '    expect: { interview: { status: Paused, screen: Ask_Note, actions: [NEXT] } }',
-      '  - name: a required answer left out is refused, naming the field',
-      '    navigate: { action: NEXT }',
-      '    expect: { success: false, unchanged: true }',
-      '  - navigate: { action: NEXT, answers: { Note: { value: For Sam } } }',
-      "    expect: { interview: { status: Finished, screen: Go_To_Cart, redirect: { pageName: gift-note, recordId: '@cart' } } }",
-      '  - name: the other buyer cannot start it on this cart',
-      "    startInterview: { flow: Gift_Redirect, inputs: { cartId: '@cart' } }",
-      '    as: outsider',
-      '    expect: { error: { code: NOT_FOUND, fields: [cartId] }, unchanged: true }',
-    ].join('\n');
-    const r = await runScenario(parseScenario(text, join('test/scenarios', 'inline.yaml')), { over });
-    expect(r.failure).toBeNull();
-    expect(r.stepsRun).toBe(4);
-  });
+  it.each(['engine', 'http'] as const)(
+    'a flow on the cart redirects when it finishes; another buyer may not start it on that cart (%s)',
+    async (over) => {
+      const text = [
+        'name: redirect',
+        'fixture: demo',
+        'flowSources: [fixtures/flows]',
+        'steps:',
+        "  - startInterview: { flow: Gift_Redirect, inputs: { cartId: '@cart' } }",
+        '    expect: { interview: { status: Paused, screen: Ask_Note, actions: [NEXT] } }',
+        '  - name: a required answer left out is refused, naming the field',
+        '    navigate: { action: NEXT }',
+        '    expect: { success: false, unchanged: true }',
+        '  - navigate: { action: NEXT, answers: { Note: { value: For Sam } } }',
+        "    expect: { interview: { status: Finished, screen: Go_To_Cart, redirect: { pageName: gift-note, recordId: '@cart' } } }",
+        '  - name: the other buyer cannot start it on this cart',
+        "    startInterview: { flow: Gift_Redirect, inputs: { cartId: '@cart' } }",
+        '    as: outsider',
+        '    expect: { error: { code: NOT_FOUND, fields: [cartId] }, unchanged: true }',
+      ].join('\n');
+      const r = await runScenario(parseScenario(text, join('test/scenarios', 'inline.yaml')), { over });
+      expect(r.failure).toBeNull();
+      expect(r.stepsRun).toBe(4);
+    },
+  );
 
   it('an interview expectation on a step that is no interview call is reported', async () => {
     const text = ['name: misplaced', 'fixture: demo', 'steps:', '  - check: { interview: { status: Paused } }'].join('\n');
@@ -78,7 +81,13 @@ describe('interview scenario steps', () => {
   });
 
   it('the loader refuses a navigate without an action and an unknown status, naming the field', () => {
-    const bad = ['name: bad', 'steps:', '  - navigate: { answers: {} }', '  - startInterview: { flow: X }', '    expect: { interview: { status: Done } }'].join('\n');
+    const bad = [
+      'name: bad',
+      'steps:',
+      '  - navigate: { answers: {} }',
+      '  - startInterview: { flow: X }',
+      '    expect: { interview: { status: Done } }',
+    ].join('\n');
     const e = (() => {
       try {
         parseScenario(bad, 'bad.yaml');

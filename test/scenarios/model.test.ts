@@ -27,11 +27,16 @@ function leaves(paths: Path[]): Path[] {
 describe.each([...MODELS.entries()])('model-based paths of the %s flow (xstate/graph)', (_id, model) => {
   const options = { input: model.input, events: model.eventsOf as never, serializeState: serializeState as never };
   const shortest = getShortestPaths(model.machine, options) as unknown as Path[];
-  const simple = getSimplePaths(model.machine, { ...options, toState: (s: any) => s.context.IsError || s.context.IsArchived }) as unknown as Path[];
+  const simple = getSimplePaths(model.machine, {
+    ...options,
+    toState: (s: any) => s.context.IsError || s.context.IsArchived,
+  }) as unknown as Path[];
   const toError = simple.filter((p) => p.state.context.IsError && !p.state.context.IsArchived);
   const toArchived = simple.filter((p) => p.state.context.IsArchived);
   // Sampled: cancels from a claimed or running state, and every fourth of the rest.
-  const sampledArchived = ALL ? toArchived : toArchived.filter((p, i) => i % 4 === 0 || JSON.stringify(p.steps.at(-2)?.state.value ?? '').match(/running|claimed/));
+  const sampledArchived = ALL
+    ? toArchived
+    : toArchived.filter((p, i) => i % 4 === 0 || JSON.stringify(p.steps.at(-2)?.state.value ?? '').match(/running|claimed/));
 
   it('the model covers every state of the flow, the error state and archiving', () => {
     const visited = new Set(shortest.map((p) => String(p.state.context.State)));
@@ -41,7 +46,12 @@ describe.each([...MODELS.entries()])('model-based paths of the %s flow (xstate/g
     // the flow's async and sync steps (the re-entrant template reaches Activate Order two ways,
     // after Authorize Payment runs or by the record write that skips it, so one step has two paths).
     const failed = new Set(toError.map((p) => p.steps.filter((s) => s.event.type === 'STEP').at(-1)!.event.step));
-    expect([...failed].sort()).toEqual([...model.flow.steps.values()].filter((st) => st.kind === 'async' || st.kind === 'sync').map((st) => st.key).sort());
+    expect([...failed].sort()).toEqual(
+      [...model.flow.steps.values()]
+        .filter((st) => st.kind === 'async' || st.kind === 'sync')
+        .map((st) => st.key)
+        .sort(),
+    );
   });
 
   // Cancels are leaves of their own; the simple paths into archived below cover them.

@@ -54,7 +54,13 @@ export function flowModel(def: FlowDefinition): FlowModel {
     const out: SessionEvent[] = [];
     const state = String(c.State);
     if (running(s)) {
-      out.push({ type: 'xstate.done.actor.step', output: { OrderId: flow.steps.get(stepOf(c))?.action === 'cartToOrderAction' ? 'order' : undefined } }, { type: 'xstate.error.actor.step', error: 'failed' });
+      out.push(
+        {
+          type: 'xstate.done.actor.step',
+          output: { OrderId: flow.steps.get(stepOf(c))?.action === 'cartToOrderAction' ? 'order' : undefined },
+        },
+        { type: 'xstate.error.actor.step', error: 'failed' },
+      );
       // A sync step finishes inside its call: nothing can happen while it runs.
       if (flow.steps.get(stepOf(c))?.kind === 'sync') return out;
     } else if (!template && c.IsProcessing && c.NextState) {
@@ -96,7 +102,17 @@ export const describePath = (events: SessionEvent[]) =>
   events
     .filter((e) => (e.type as string) !== 'xstate.init')
     .map((e) =>
-      e.type === 'CLAIM' ? `claim ${e.nextState}` : e.type === 'SET_STATE' ? `→${e.state}` : e.type === 'STEP' ? `run ${e.step}` : e.type === 'CANCEL' ? 'cancel' : e.type.includes('done') ? 'ok' : 'fail',
+      e.type === 'CLAIM'
+        ? `claim ${e.nextState}`
+        : e.type === 'SET_STATE'
+          ? `→${e.state}`
+          : e.type === 'STEP'
+            ? `run ${e.step}`
+            : e.type === 'CANCEL'
+              ? 'cancel'
+              : e.type.includes('done')
+                ? 'ok'
+                : 'fail',
     )
     .join(', ') || '(start)';
 
@@ -128,9 +144,19 @@ class StepGate {
  * session must equal the model's context (State, NextState, IsProcessing, IsError, IsArchived) and
  * every invariant must hold. Returns the problems found (empty when the engine follows the model).
  */
-async function replay(flow: CompiledFlow, machine: AnyStateMachine, input: SessionContext, steps: { event: SessionEvent; state: Snap }[]): Promise<string[]> {
+async function replay(
+  flow: CompiledFlow,
+  machine: AnyStateMachine,
+  input: SessionContext,
+  steps: { event: SessionEvent; state: Snap }[],
+): Promise<string[]> {
   const gate = new StepGate();
-  const engine = await createCheckoutEngine({ storage: ':memory:', defaultFlow: flow.def.id, onError: () => {}, faults: { beforeCommit: gate.hook } });
+  const engine = await createCheckoutEngine({
+    storage: ':memory:',
+    defaultFlow: flow.def.id,
+    onError: () => {},
+    faults: { beforeCommit: gate.hook },
+  });
   const template = flow.convention.runs === 'state';
   try {
     const ids = await engine.seed(scenarioDemo({ lines: 2 }));
@@ -139,7 +165,8 @@ async function replay(flow: CompiledFlow, machine: AnyStateMachine, input: Sessi
     const [start] = await engine.invoke('checkoutSessionAction', [{ cartId }], as);
     if (!start!.isSuccess) return [`checkoutSessionAction failed: ${JSON.stringify(start!.errors)}`];
     const sessionId = String(start!.outputValues!.requestId);
-    for (const g of await engine.admin.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] })) await engine.updateRecord('CartDeliveryGroup', String(g.Id), ADDRESS, as);
+    for (const g of await engine.admin.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] }))
+      await engine.updateRecord('CartDeliveryGroup', String(g.Id), ADDRESS, as);
     let opId: string | null = null;
     for (let k = 0; k < steps.length; k++) {
       const { event, state } = steps[k]!;
@@ -153,10 +180,15 @@ async function replay(flow: CompiledFlow, machine: AnyStateMachine, input: Sessi
       const at = (screen: string) => (template ? moves && before === screen : target === screen);
       // The Main template has no shipping step: the store's own code offers the delivery method
       // (written as the admin) before the order is claimed.
-      const storeShips = template && moves && flow.steps.get(before)?.action === 'cartToOrderAction' && !flow.byAction.has('calcCartShipmentAction');
+      const storeShips =
+        template && moves && flow.steps.get(before)?.action === 'cartToOrderAction' && !flow.byAction.has('calcCartShipmentAction');
       if (storeShips) {
         for (const g of await engine.admin.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] })) {
-          await engine.createRecord('CartDeliveryGroupMethod', { CartDeliveryGroupId: g.Id, WebCartId: cartId, DeliveryMethodId: ids.ground, Name: 'Ground', ShippingFee: 10 }, { userId: ids.admin! });
+          await engine.createRecord(
+            'CartDeliveryGroupMethod',
+            { CartDeliveryGroupId: g.Id, WebCartId: cartId, DeliveryMethodId: ids.ground, Name: 'Ground', ShippingFee: 10 },
+            { userId: ids.admin! },
+          );
         }
       }
       if (at('deliveryMethod') || storeShips) {
@@ -165,7 +197,11 @@ async function replay(flow: CompiledFlow, machine: AnyStateMachine, input: Sessi
       }
       if (at('paymentAndBillingAddress') || storeShips) await engine.updateRecord('WebCart', cartId, { PoNumber: 'PO-MODEL' }, as);
       if (event.type === 'CLAIM') {
-        const [r] = await engine.invoke('updateCheckoutSessionStateAction', [{ checkoutSessionId: sessionId, expCurrentState: event.expCurrentState, nextState: event.nextState }], as);
+        const [r] = await engine.invoke(
+          'updateCheckoutSessionStateAction',
+          [{ checkoutSessionId: sessionId, expCurrentState: event.expCurrentState, nextState: event.nextState }],
+          as,
+        );
         if (!r!.isSuccess) return fail(`claim refused: ${JSON.stringify(r!.errors)}`);
       } else if (event.type === 'SET_STATE') {
         await engine.updateRecord('CartCheckoutSession', sessionId, { State: event.state }, as);
@@ -195,9 +231,16 @@ async function replay(flow: CompiledFlow, machine: AnyStateMachine, input: Sessi
       // A path that ends on a sync step's run: the step finished inside its call, so the engine
       // stands where the model is after the step's success.
       const endsSync = event.type === 'STEP' && next === undefined && flow.steps.get(event.step)!.kind === 'sync';
-      const want = endsSync ? (getNextSnapshot(machine, state as never, { type: 'xstate.done.actor.step', output: {} } as never).context as SessionContext) : state.context;
-      const diffs = (['State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived'] as const).filter((f) => (row[f] ?? null) !== (want[f] ?? null));
-      if (diffs.length) return fail(`engine ${diffs.map((f) => `${f}=${String(row[f])}`).join(' ')}, model ${diffs.map((f) => `${f}=${String(want[f])}`).join(' ')}`);
+      const want = endsSync
+        ? (getNextSnapshot(machine, state as never, { type: 'xstate.done.actor.step', output: {} } as never).context as SessionContext)
+        : state.context;
+      const diffs = (['State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived'] as const).filter(
+        (f) => (row[f] ?? null) !== (want[f] ?? null),
+      );
+      if (diffs.length)
+        return fail(
+          `engine ${diffs.map((f) => `${f}=${String(row[f])}`).join(' ')}, model ${diffs.map((f) => `${f}=${String(want[f])}`).join(' ')}`,
+        );
       const broken = await checkInvariants(engine);
       if (broken.length) return fail(broken.join('; '));
     }

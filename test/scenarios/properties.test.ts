@@ -22,16 +22,50 @@ const OUT = 'test-results';
 
 const ADDRESS = { DeliverToCity: 'Oakland', DeliverToState: 'CA', DeliverToPostalCode: '94607', DeliverToCountry: 'US' };
 const group = (ref: string, cart: string) => ({ ref, CartId: `@${cart}`, Name: 'Delivery', ...ADDRESS });
-const item = (ref: string, cart: string, g: string, qty: number) => ({ ref, CartId: `@${cart}`, CartDeliveryGroupId: `@${g}`, Product2Id: '@product1', Name: 'Widget 2', Sku: 'SKU-0002', Type: 'Product', Quantity: qty });
+const item = (ref: string, cart: string, g: string, qty: number) => ({
+  ref,
+  CartId: `@${cart}`,
+  CartDeliveryGroupId: `@${g}`,
+  Product2Id: '@product1',
+  Name: 'Widget 2',
+  Sku: 'SKU-0002',
+  Type: 'Product',
+  Quantity: qty,
+});
 
 /** Two more carts (a second one of the buyer, one of another account) and a colleague with an Edit share on the first. */
 const SETUP: StepDoc = {
   name: 'more carts and users',
   seed: {
-    User: [{ ref: 'colleague', Username: 'colleague@acme.example', Name: 'Col League', AccountId: '@acme', Permissions: ['B2BCommerceIntegrator'], Password: 'demo-password-1' }],
+    User: [
+      {
+        ref: 'colleague',
+        Username: 'colleague@acme.example',
+        Name: 'Col League',
+        AccountId: '@acme',
+        Permissions: ['B2BCommerceIntegrator'],
+        Password: 'demo-password-1',
+      },
+    ],
     WebCart: [
-      { ref: 'cart2', Name: 'Second cart', WebStoreId: '@store', AccountId: '@acme', OwnerId: '@buyer', CurrencyIsoCode: 'USD', PoNumber: 'PO-2' },
-      { ref: 'globexCart', Name: 'Globex cart', WebStoreId: '@store', AccountId: '@globex', OwnerId: '@outsider', CurrencyIsoCode: 'USD', PoNumber: 'PO-G' },
+      {
+        ref: 'cart2',
+        Name: 'Second cart',
+        WebStoreId: '@store',
+        AccountId: '@acme',
+        OwnerId: '@buyer',
+        CurrencyIsoCode: 'USD',
+        PoNumber: 'PO-2',
+      },
+      {
+        ref: 'globexCart',
+        Name: 'Globex cart',
+        WebStoreId: '@store',
+        AccountId: '@globex',
+        OwnerId: '@outsider',
+        CurrencyIsoCode: 'USD',
+        PoNumber: 'PO-G',
+      },
     ],
     CartDeliveryGroup: [group('cart2Group', 'cart2'), group('globexGroup', 'globexCart')],
     CartItem: [item('cart2Item', 'cart2', 'cart2Group', 2), item('globexItem', 'globexCart', 'globexGroup', 1)],
@@ -43,22 +77,67 @@ const USERS = ['buyer', 'buyer', 'colleague', 'outsider', 'admin'];
 const CARTS = ['cart', 'cart2', 'globexCart'];
 const ITEMS: Record<string, string> = { cart: 'item0', cart2: 'cart2Item', globexCart: 'globexItem' };
 const STOPS = ['inventory', 'shippingCost', 'deliveryMethod', 'taxes', 'checkoutSummary', 'cartToOrder', 'activateOrder', 'complete'];
-const STEP_ACTIONS = ['checkCartInventoryAction', 'priceCart', 'calcCartShipmentAction', 'calcCartTaxesAction', 'cartToOrderAction', 'activateOrderAction'];
+const STEP_ACTIONS = [
+  'checkCartInventoryAction',
+  'priceCart',
+  'calcCartShipmentAction',
+  'calcCartTaxesAction',
+  'cartToOrderAction',
+  'activateOrderAction',
+];
 const may = { allowError: true };
 
 /** One random step. */
 const stepArb: fc.Arbitrary<StepDoc> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS), stop: fc.constantFrom(...STOPS) }).map(({ as, cart, stop }): StepDoc => ({ as, runCheckout: { cart: `@${cart}`, stopAt: stop, answers: { poNumber: 'PO-P' } }, expect: may })) },
-  { weight: 2, arbitrary: fc.record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS) }).map(({ as, cart }): StepDoc => ({ as, invoke: 'checkoutSessionAction', input: { cartId: `@${cart}` }, expect: may })) },
-  { weight: 2, arbitrary: fc.record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS) }).map(({ as, cart }): StepDoc => ({ as, invoke: 'cancelCartAsyncOperation', input: { cartId: `@${cart}` }, expect: may })) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS), stop: fc.constantFrom(...STOPS) })
+      .map(({ as, cart, stop }): StepDoc => ({
+        as,
+        runCheckout: { cart: `@${cart}`, stopAt: stop, answers: { poNumber: 'PO-P' } },
+        expect: may,
+      })),
+  },
   {
     weight: 2,
-    arbitrary: fc.record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS), action: fc.constantFrom(...STEP_ACTIONS), runAsync: fc.boolean() }).map(
-      ({ as, cart, action, runAsync }): StepDoc => ({ as, invoke: action, input: { cartId: `@${cart}` }, runAsync, expect: may }),
-    ),
+    arbitrary: fc
+      .record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS) })
+      .map(({ as, cart }): StepDoc => ({ as, invoke: 'checkoutSessionAction', input: { cartId: `@${cart}` }, expect: may })),
   },
-  { weight: 2, arbitrary: fc.record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS), qty: fc.integer({ min: 1, max: 9 }) }).map(({ as, cart, qty }): StepDoc => ({ as, cartLines: { cart: `@${cart}`, set: [{ item: `@${ITEMS[cart]}`, quantity: qty }] }, expect: may })) },
-  { weight: 1, arbitrary: fc.record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS) }).map(({ as, cart }): StepDoc => ({ as, update: 'WebCart', id: `@${cart}`, fields: { PoNumber: 'PO-CHANGED' }, expect: may })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS) })
+      .map(({ as, cart }): StepDoc => ({ as, invoke: 'cancelCartAsyncOperation', input: { cartId: `@${cart}` }, expect: may })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({
+        as: fc.constantFrom(...USERS),
+        cart: fc.constantFrom(...CARTS),
+        action: fc.constantFrom(...STEP_ACTIONS),
+        runAsync: fc.boolean(),
+      })
+      .map(({ as, cart, action, runAsync }): StepDoc => ({ as, invoke: action, input: { cartId: `@${cart}` }, runAsync, expect: may })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS), qty: fc.integer({ min: 1, max: 9 }) })
+      .map(({ as, cart, qty }): StepDoc => ({
+        as,
+        cartLines: { cart: `@${cart}`, set: [{ item: `@${ITEMS[cart]}`, quantity: qty }] },
+        expect: may,
+      })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ as: fc.constantFrom(...USERS), cart: fc.constantFrom(...CARTS) })
+      .map(({ as, cart }): StepDoc => ({ as, update: 'WebCart', id: `@${cart}`, fields: { PoNumber: 'PO-CHANGED' }, expect: may })),
+  },
   { weight: 1, arbitrary: fc.constant<StepDoc>({ restart: true }) },
   { weight: 1, arbitrary: fc.constant<StepDoc>({ wait: 'all' }) },
 );
@@ -70,7 +149,10 @@ const scenarioOf = (steps: StepDoc[], name: string): ScenarioDoc => ({ name, fix
  * Checks a property over generated step sequences; on a counterexample, saves the shrunk sequence as
  * a scenario file and returns its path and fast-check's report.
  */
-async function checkSequences(holds: (doc: ScenarioDoc) => Promise<string | null>, opts: { runs: number; seed?: number; maxSteps?: number; file: string }) {
+async function checkSequences(
+  holds: (doc: ScenarioDoc) => Promise<string | null>,
+  opts: { runs: number; seed?: number; maxSteps?: number; file: string },
+) {
   const report = await fc.check(
     fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: opts.maxSteps ?? 8 }), async (steps) => {
       const problem = await holds(scenarioOf(steps, 'generated'));
@@ -83,7 +165,10 @@ async function checkSequences(holds: (doc: ScenarioDoc) => Promise<string | null
   const doc = scenarioOf(steps, `Shrunk counterexample (fast-check seed ${report.seed}, path ${report.counterexamplePath})`);
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, opts.file);
-  writeFileSync(file, `# yaml-language-server: $schema=../scenarios/scenario.schema.json\n${stringify(doc, { aliasDuplicateObjects: false })}`);
+  writeFileSync(
+    file,
+    `# yaml-language-server: $schema=../scenarios/scenario.schema.json\n${stringify(doc, { aliasDuplicateObjects: false })}`,
+  );
   return { report, file };
 }
 

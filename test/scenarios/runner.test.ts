@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { expandScenarioPaths, junitReport, parseScenario, runScenario, runScenarioFiles, ScenarioFileError, scenarioJsonSchema, textReport } from '../../src/scenarios/index.js';
+import {
+  expandScenarioPaths,
+  junitReport,
+  parseScenario,
+  runScenario,
+  runScenarioFiles,
+  ScenarioFileError,
+  scenarioJsonSchema,
+  textReport,
+} from '../../src/scenarios/index.js';
 import { dropTestSchemas, PG_URL } from '../helpers/backends.js';
 
 afterAll(dropTestSchemas);
@@ -122,7 +131,9 @@ steps:
   it('a failing expectation is reported with the step, its line, what was expected and got, and the session history', async () => {
     const [r] = await runScenarioFiles([failing]);
     expect(r).toMatchObject({ passed: false, stepsRun: 2, failure: { step: 1, line: 5 } });
-    expect(r!.failure!.message).toMatch(/error code: expected ALREADY_IN_PROCESS, got INVALID_OPERATION 403: Cart Isn't in the Checkout State/);
+    expect(r!.failure!.message).toMatch(
+      /error code: expected ALREADY_IN_PROCESS, got INVALID_OPERATION 403: Cart Isn't in the Checkout State/,
+    );
     expect(r!.history).toEqual([expect.objectContaining({ step: 0, State: 'start', IsProcessing: false })]);
     const text = textReport([r!], dir);
     expect(text).toMatch(/FAIL failing\.yaml:5 — expects the wrong code/);
@@ -131,9 +142,13 @@ steps:
   });
 
   it('an unexpected failure of a step without expectations fails it; an unknown handle is named', async () => {
-    const r = await runScenario(parseScenario("name: x\nsteps:\n  - invoke: cartToOrderAction\n    input: { cartId: '@cart' }\n", 'x.yaml'));
+    const r = await runScenario(
+      parseScenario("name: x\nsteps:\n  - invoke: cartToOrderAction\n    input: { cartId: '@cart' }\n", 'x.yaml'),
+    );
     expect(r.failure!.message).toMatch(/^expected success, got INVALID_OPERATION 403/);
-    const u = await runScenario(parseScenario("name: x\nsteps:\n  - invoke: cartToOrderAction\n    input: { cartId: '@nope' }\n", 'x.yaml'));
+    const u = await runScenario(
+      parseScenario("name: x\nsteps:\n  - invoke: cartToOrderAction\n    input: { cartId: '@nope' }\n", 'x.yaml'),
+    );
     expect(u.failure!.message).toMatch(/unknown handle '@nope'/);
   });
 
@@ -141,8 +156,12 @@ steps:
     const results = await runScenarioFiles([failing, passing], { concurrency: 2 });
     const xml = junitReport(results, dir);
     expect(xml).toMatch(/<testsuite name="scenarios" tests="2" failures="1"/);
-    expect(xml).toMatch(/<testcase classname="passing.yaml" name="a buyer of another account is refused" file="passing.yaml" time="\d+\.\d{3}"><\/testcase>/);
-    expect(xml).toMatch(/<failure message="invoke cartToOrderAction: error code: expected ALREADY_IN_PROCESS[^"]*" type="ScenarioFailure">failing.yaml:5/);
+    expect(xml).toMatch(
+      /<testcase classname="passing.yaml" name="a buyer of another account is refused" file="passing.yaml" time="\d+\.\d{3}"><\/testcase>/,
+    );
+    expect(xml).toMatch(
+      /<failure message="invoke cartToOrderAction: error code: expected ALREADY_IN_PROCESS[^"]*" type="ScenarioFailure">failing.yaml:5/,
+    );
     expect(xml).toMatch(/Cart Isn&apos;t in the Checkout State/);
   });
 
@@ -158,7 +177,12 @@ steps:
     const out = join(dir, 'junit.xml');
     expect(await main(['run', dir + '/*.yaml', '--reporter', 'junit', '--output', out], c)).toBe(1);
     expect(readFileSync(out, 'utf8')).toMatch(/^<\?xml[^]*tests="2" failures="1"/);
-    for (const args of [['run'], ['run', passing, '--over', 'smoke'], ['run', passing, '--reporter', 'tap'], ['run', join(dir, 'none*.yaml')]]) {
+    for (const args of [
+      ['run'],
+      ['run', passing, '--over', 'smoke'],
+      ['run', passing, '--reporter', 'tap'],
+      ['run', join(dir, 'none*.yaml')],
+    ]) {
       const d = io();
       expect(await main(args, d), args.join(' ')).toBe(2);
       expect(d.err.text).toMatch(/^checkout-engine run: /);
@@ -166,7 +190,14 @@ steps:
   });
 
   it('--over http runs the same scenarios through the REST API, restart included', async () => {
-    const files = ['flow-happy-path', 'errors-step-req3-other-account', 'errors-update-state-mismatch', 'recovery-restart-claimed-step', 'recovery-cart-change-add-line', 'errors-invocation'].map((n) => `scenarios/library/${n}.yaml`);
+    const files = [
+      'flow-happy-path',
+      'errors-step-req3-other-account',
+      'errors-update-state-mismatch',
+      'recovery-restart-claimed-step',
+      'recovery-cart-change-add-line',
+      'errors-invocation',
+    ].map((n) => `scenarios/library/${n}.yaml`);
     const results = await runScenarioFiles(files, { over: 'http', concurrency: 3 });
     expect(results.filter((r) => !r.passed).map((r) => `${r.file}: ${r.failure?.message}`)).toEqual([]);
   });

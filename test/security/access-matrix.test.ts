@@ -76,7 +76,12 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
     const acme = String(owner!.AccountId);
     const [member] = await storage.find('BuyerGroupMember', { where: [{ field: 'BuyerId', op: '=', value: acme }] });
     const [product] = await storage.find('Product2', { limit: 1 });
-    const [item] = await storage.find('CartItem', { where: [{ field: 'CartId', op: '=', value: cartId }, { field: 'Type', op: '=', value: 'Product' }] });
+    const [item] = await storage.find('CartItem', {
+      where: [
+        { field: 'CartId', op: '=', value: cartId },
+        { field: 'Type', op: '=', value: 'Product' },
+      ],
+    });
     const [method] = await storage.find('OrderDeliveryMethod', { limit: 1 });
     const [book] = await storage.find('Pricebook2', { limit: 1 });
     const seeded = await engine.seed({
@@ -85,53 +90,130 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
       Product2: [{ ref: 'spare', Name: 'Spare product (no price, no stock)' }],
       Order: [{ ref: 'order', AccountId: acme, OwnerId: first.buyerId, SalesStoreId: first.storeId, Status: 'Draft', PoNumber: 'PO-M' }],
       OrderDeliveryGroup: [{ ref: 'odg', OrderId: '@order', DeliverToCity: 'Oakland' }],
-      OrderItem: [{ ref: 'oi', OrderId: '@order', OrderDeliveryGroupId: '@odg', Product2Id: String(product!.Id), Type: 'Order Product', Quantity: 1, ListPrice: 10, UnitPrice: 10, TotalLineAmount: 10 }],
+      OrderItem: [
+        {
+          ref: 'oi',
+          OrderId: '@order',
+          OrderDeliveryGroupId: '@odg',
+          Product2Id: String(product!.Id),
+          Type: 'Order Product',
+          Quantity: 1,
+          ListPrice: 10,
+          UnitPrice: 10,
+          TotalLineAmount: 10,
+        },
+      ],
       OrderItemTaxLineItem: [{ ref: 'oitax', OrderItemId: '@oi', OrderId: '@order', Name: 'Tax', Amount: 0.8 }],
       OrderItemAdjustmentLineItem: [{ ref: 'oiadj', OrderItemId: '@oi', OrderId: '@order', Name: 'Promo', Amount: -1 }],
       OrderSummary: [{ ref: 'summary', OriginalOrderId: '@order', AccountId: acme, OwnerId: first.buyerId }],
-      ContactPointAddress: [{ ref: 'cpa', Name: 'Dock 1', ParentId: acme, AddressType: 'Shipping', Street: '1 Main St', City: 'Oakland', IsDefault: true }],
+      ContactPointAddress: [
+        { ref: 'cpa', Name: 'Dock 1', ParentId: acme, AddressType: 'Shipping', Street: '1 Main St', City: 'Oakland', IsDefault: true },
+      ],
     });
-    Object.assign(ids, seeded, { cart: cartId, acme, owner: first.buyerId, store: first.storeId, product: String(product!.Id), item: String(item!.Id), method: String(method!.Id), book: String(book!.Id) });
+    Object.assign(ids, seeded, {
+      cart: cartId,
+      acme,
+      owner: first.buyerId,
+      store: first.storeId,
+      product: String(product!.Id),
+      item: String(item!.Id),
+      method: String(method!.Id),
+      book: String(book!.Id),
+    });
     const firstOf = async (object: string, where: Record<string, unknown> = {}) => {
-      const [r] = await storage.find(object, { where: Object.entries(where).map(([field, value]) => ({ field, op: '=' as const, value })), limit: 1 });
+      const [r] = await storage.find(object, {
+        where: Object.entries(where).map(([field, value]) => ({ field, op: '=' as const, value })),
+        limit: 1,
+      });
       if (!r) throw new Error(`world: no ${object} ${JSON.stringify(where)}`);
       return String(r.Id);
     };
     const group = await firstOf('CartDeliveryGroup', { CartId: cartId });
     const session = await firstOf('CartCheckoutSession', { WebCartId: cartId, IsArchived: false });
-    const s = (object: string, id: string, create: Record<string, unknown>, update: Record<string, unknown>) => (sample[object] = { id, create, update });
+    const s = (object: string, id: string, create: Record<string, unknown>, update: Record<string, unknown>) =>
+      (sample[object] = { id, create, update });
     s('Account', acme, { Name: 'New account' }, { Name: 'Acme Renamed' });
-    s('BuyerAccount', await firstOf('BuyerAccount', { BuyerId: acme }), { Name: 'New buyer', BuyerId: acme, BuyerStatus: 'Active' }, { Name: 'Renamed' });
-    s('ContactPointAddress', seeded.cpa!, { Name: 'Dock 2', ParentId: acme, AddressType: 'Billing', City: 'Berkeley' }, { City: 'Alameda' });
+    s(
+      'BuyerAccount',
+      await firstOf('BuyerAccount', { BuyerId: acme }),
+      { Name: 'New buyer', BuyerId: acme, BuyerStatus: 'Active' },
+      { Name: 'Renamed' },
+    );
+    s(
+      'ContactPointAddress',
+      seeded.cpa!,
+      { Name: 'Dock 2', ParentId: acme, AddressType: 'Billing', City: 'Berkeley' },
+      { City: 'Alameda' },
+    );
     s('User', first.buyerId, { Username: 'new@acme.example', Name: 'New', AccountId: acme }, { Name: 'Renamed' });
     s('WebStore', first.storeId, { Name: 'New store' }, { Name: 'Renamed store' });
     s('BuyerGroup', String(member!.BuyerGroupId), { Name: 'New group' }, { Name: 'Renamed group' });
     s('BuyerGroupMember', String(member!.Id), { BuyerGroupId: member!.BuyerGroupId, BuyerId: acme }, { BuyerId: acme });
-    s('WebStoreBuyerGroup', await firstOf('WebStoreBuyerGroup', { WebStoreId: first.storeId }), { BuyerGroupId: member!.BuyerGroupId, WebStoreId: first.storeId }, { WebStoreId: first.storeId });
+    s(
+      'WebStoreBuyerGroup',
+      await firstOf('WebStoreBuyerGroup', { WebStoreId: first.storeId }),
+      { BuyerGroupId: member!.BuyerGroupId, WebStoreId: first.storeId },
+      { WebStoreId: first.storeId },
+    );
     s('Product2', ids.product!, { Name: 'New product' }, { Description: 'Changed' });
     s('WebCart', cartId, { Name: 'New cart', WebStoreId: first.storeId, AccountId: acme }, { PoNumber: 'PO-CHANGED' });
     s('WebCartShare', seeded.readShare!, { ParentId: cartId, UserOrGroupId: seeded.same, AccessLevel: 'Read' }, { AccessLevel: 'Edit' });
     s('CartDeliveryGroup', group, { CartId: cartId, Name: 'Second dock' }, { ShippingInstructions: 'Ring twice' });
     s('CartItem', ids.item!, { CartId: cartId, CartDeliveryGroupId: group, Product2Id: ids.product, Quantity: 1 }, { Quantity: 3 });
-    s('CartTax', await firstOf('CartTax', { CartId: cartId }), { CartItemId: ids.item, Name: 'Extra tax', Amount: 1 }, { Description: 'Changed' });
-    s('CartDeliveryGroupMethod', await firstOf('CartDeliveryGroupMethod', { WebCartId: cartId }), { CartDeliveryGroupId: group, DeliveryMethodId: ids.method, Name: 'Option', ShippingFee: 1 }, { Carrier: 'Other' });
+    s(
+      'CartTax',
+      await firstOf('CartTax', { CartId: cartId }),
+      { CartItemId: ids.item, Name: 'Extra tax', Amount: 1 },
+      { Description: 'Changed' },
+    );
+    s(
+      'CartDeliveryGroupMethod',
+      await firstOf('CartDeliveryGroupMethod', { WebCartId: cartId }),
+      { CartDeliveryGroupId: group, DeliveryMethodId: ids.method, Name: 'Option', ShippingFee: 1 },
+      { Carrier: 'Other' },
+    );
     s('CartValidationOutput', seeded.cvo!, { CartId: cartId, Level: 'Info', Type: 'Other', Message: 'Another' }, { IsDismissed: true });
     s('CartCheckoutSession', session, { Name: 'Planted', WebCartId: cartId, State: 'checkoutSummary' }, { State: 'Complete' });
     s('BackgroundOperation', await firstOf('BackgroundOperation', { _cartId: cartId }), { Name: 'Planted' }, { Name: 'Renamed' });
     s('Order', seeded.order!, { AccountId: acme, Status: 'Draft' }, { PoNumber: 'PO-CHANGED' });
     s('OrderDeliveryGroup', seeded.odg!, { OrderId: seeded.order, DeliverToCity: 'Berkeley' }, { DeliverToCity: 'Berkeley' });
-    s('OrderItem', seeded.oi!, { OrderId: seeded.order, Product2Id: ids.product, Type: 'Order Product', Quantity: 1, UnitPrice: 1 }, { Description: 'Changed' });
+    s(
+      'OrderItem',
+      seeded.oi!,
+      { OrderId: seeded.order, Product2Id: ids.product, Type: 'Order Product', Quantity: 1, UnitPrice: 1 },
+      { Description: 'Changed' },
+    );
     s('OrderItemTaxLineItem', seeded.oitax!, { OrderItemId: seeded.oi, Name: 'Tax', Amount: 1 }, { Description: 'Changed' });
     s('OrderItemAdjustmentLineItem', seeded.oiadj!, { OrderItemId: seeded.oi, Name: 'Adj', Amount: -1 }, { Description: 'Changed' });
     s('OrderSummary', seeded.summary!, { OriginalOrderId: seeded.order, AccountId: acme }, { Status: 'Approved' });
     s('OrderDeliveryMethod', ids.method!, { Name: 'Drone' }, { Carrier: 'Other' });
     s('Pricebook2', ids.book!, { Name: 'Other book' }, { Name: 'Renamed book' });
-    s('PricebookEntry', await firstOf('PricebookEntry', { Pricebook2Id: ids.book }), { Pricebook2Id: ids.book, Product2Id: seeded.spare, UnitPrice: 5 }, { UnitPrice: 1 });
-    s('WebStorePricebook', await firstOf('WebStorePricebook', { WebStoreId: first.storeId }), { WebStoreId: first.storeId, Pricebook2Id: ids.book }, { IsActive: false });
+    s(
+      'PricebookEntry',
+      await firstOf('PricebookEntry', { Pricebook2Id: ids.book }),
+      { Pricebook2Id: ids.book, Product2Id: seeded.spare, UnitPrice: 5 },
+      { UnitPrice: 1 },
+    );
+    s(
+      'WebStorePricebook',
+      await firstOf('WebStorePricebook', { WebStoreId: first.storeId }),
+      { WebStoreId: first.storeId, Pricebook2Id: ids.book },
+      { IsActive: false },
+    );
     s('ProductInventory', await firstOf('ProductInventory'), { Product2Id: seeded.spare, QuantityAvailable: 5 }, { QuantityAvailable: 1 });
-    s('Promotion', await firstOf('Promotion'), { Name: 'New promo', DiscountType: 'Percentage', DiscountValue: 5 }, { Name: 'Renamed promo' });
+    s(
+      'Promotion',
+      await firstOf('Promotion'),
+      { Name: 'New promo', DiscountType: 'Percentage', DiscountValue: 5 },
+      { Name: 'Renamed promo' },
+    );
     s('TaxRate', await firstOf('TaxRate'), { Country: 'US', Rate: 0.05 }, { Rate: 0.5 });
-    s('ProductReservation', await firstOf('ProductReservation', { WebCartId: cartId }), { WebCartId: cartId, ProductInventoryId: await firstOf('ProductInventory'), Quantity: 1 }, { Quantity: 1 });
+    s(
+      'ProductReservation',
+      await firstOf('ProductReservation', { WebCartId: cartId }),
+      { WebCartId: cartId, ProductInventoryId: await firstOf('ProductInventory'), Quantity: 1 },
+      { Quantity: 1 },
+    );
 
     for (const a of ACTION_MATRIX) inputs[a.action] = { cartId };
     inputs.updateCheckoutSessionStateAction = { checkoutSessionId: session, expCurrentState: 'cartToOrder', nextState: 'authorizePayment' };
@@ -157,7 +239,11 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
   const guarded = (object?: string) => [...new Set([...(object ? [object] : []), 'WebCart', 'CartCheckoutSession', 'CartItem'])];
 
   /** Performs one cell; returns its answer and, for a refusal that changed data, a note. */
-  async function perform(role: RoleName, kind: 'action' | (typeof VERBS)[number], object: string): Promise<{ got: string; changed?: string }> {
+  async function perform(
+    role: RoleName,
+    kind: 'action' | (typeof VERBS)[number],
+    object: string,
+  ): Promise<{ got: string; changed?: string }> {
     const token = tokens[role];
     const before = await snapshot(t, guarded(kind === 'action' ? undefined : object));
     let got: string;
@@ -206,34 +292,40 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
     return { got };
   }
 
-  it.each(ROLES.map((r) => [r]))('every action and record verb as %s answers as the matrix states, and refusals change nothing', async (role) => {
-    const diffs: string[] = [];
-    if (role === 'expired') offsetMs = (TTL_SECONDS + 1) * 1000;
-    try {
-      for (const a of ACTION_MATRIX) {
-        const { got, changed } = await perform(role, 'action', a.action);
-        if (got !== a.expected[role]) diffs.push(`${a.action}: expected ${a.expected[role]}, got ${got}`);
-        if (changed) diffs.push(`${a.action}: answered ${got} but changed ${changed}`);
-      }
-      for (const o of OBJECT_MATRIX) {
-        for (const v of VERBS) {
-          const { got, changed } = await perform(role, v, o.object);
-          if (got !== o.expected[v][role]) diffs.push(`${o.object} ${v}: expected ${o.expected[v][role]}, got ${got}`);
-          if (changed) diffs.push(`${o.object} ${v}: answered ${got} but changed ${changed}`);
+  it.each(ROLES.map((r) => [r]))(
+    'every action and record verb as %s answers as the matrix states, and refusals change nothing',
+    async (role) => {
+      const diffs: string[] = [];
+      if (role === 'expired') offsetMs = (TTL_SECONDS + 1) * 1000;
+      try {
+        for (const a of ACTION_MATRIX) {
+          const { got, changed } = await perform(role, 'action', a.action);
+          if (got !== a.expected[role]) diffs.push(`${a.action}: expected ${a.expected[role]}, got ${got}`);
+          if (changed) diffs.push(`${a.action}: answered ${got} but changed ${changed}`);
         }
+        for (const o of OBJECT_MATRIX) {
+          for (const v of VERBS) {
+            const { got, changed } = await perform(role, v, o.object);
+            if (got !== o.expected[v][role]) diffs.push(`${o.object} ${v}: expected ${o.expected[v][role]}, got ${got}`);
+            if (changed) diffs.push(`${o.object} ${v}: answered ${got} but changed ${changed}`);
+          }
+        }
+      } finally {
+        offsetMs = 0;
       }
-    } finally {
-      offsetMs = 0;
-    }
-    expect(diffs, `${role}: ${diffs.length} cells differ:\n${diffs.join('\n')}`).toEqual([]);
-    // The world is intact after the run (every success was undone, nothing else moved).
-    expect(await snapshot(t)).toEqual(world);
-  }, 120_000);
+      expect(diffs, `${role}: ${diffs.length} cells differ:\n${diffs.join('\n')}`).toEqual([]);
+      // The world is intact after the run (every success was undone, nothing else moved).
+      expect(await snapshot(t)).toEqual(world);
+    },
+    120_000,
+  );
 
   it('covers every object and every action the engine serves', async () => {
     expect(OBJECT_MATRIX.map((o) => o.object).sort()).toEqual([...OBJECTS.keys()].sort());
     const { ACTIONS } = await import('../../src/actions/index.js');
     // updateCheckoutSessionAction is the same action under Help's name.
-    expect(ACTION_MATRIX.map((a) => a.action).sort()).toEqual([...ACTIONS.keys()].filter((a) => a !== 'updateCheckoutSessionAction').sort());
+    expect(ACTION_MATRIX.map((a) => a.action).sort()).toEqual(
+      [...ACTIONS.keys()].filter((a) => a !== 'updateCheckoutSessionAction').sort(),
+    );
   });
 });

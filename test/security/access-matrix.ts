@@ -15,7 +15,18 @@
  */
 
 /** The columns: who calls. */
-export const ROLES = ['owner', 'sameAccount', 'otherAccount', 'readShare', 'editShare', 'integrator', 'admin', 'inactive', 'expired', 'revoked'] as const;
+export const ROLES = [
+  'owner',
+  'sameAccount',
+  'otherAccount',
+  'readShare',
+  'editShare',
+  'integrator',
+  'admin',
+  'inactive',
+  'expired',
+  'revoked',
+] as const;
 /** One column. */
 export type RoleName = (typeof ROLES)[number];
 
@@ -100,7 +111,10 @@ function row(given: Partial<Record<RoleName, string>>, rest: string): Row {
  * get `passed`.
  */
 function cartAction(passed: string): Row {
-  return row({ owner: passed, editShare: passed, admin: passed, readShare: REQ5, sameAccount: REQ1, otherAccount: REQ1, integrator: REQ1 }, 'unreachable');
+  return row(
+    { owner: passed, editShare: passed, admin: passed, readShare: REQ5, sameAccount: REQ1, otherAccount: REQ1, integrator: REQ1 },
+    'unreachable',
+  );
 }
 
 /** One invocable action cell row: the action, the input it gets, and the expected answers. */
@@ -112,7 +126,16 @@ export interface ActionRow {
 }
 
 /** Step actions invoked with `{cartId}` on cart A, whose session waits for none of them (requirement 7). */
-const STEPS = ['checkCartInventoryAction', 'priceCart', 'calcCartPromotionsAction', 'calcCartShipmentAction', 'calcCartTaxesAction', 'cartToOrderAction', 'authorizePaymentAction', 'activateOrderAction'];
+const STEPS = [
+  'checkCartInventoryAction',
+  'priceCart',
+  'calcCartPromotionsAction',
+  'calcCartShipmentAction',
+  'calcCartTaxesAction',
+  'cartToOrderAction',
+  'authorizePaymentAction',
+  'activateOrderAction',
+];
 
 /** Actions × roles. */
 export const ACTION_MATRIX: readonly ActionRow[] = [
@@ -124,7 +147,12 @@ export const ACTION_MATRIX: readonly ActionRow[] = [
     action: 'updateCheckoutSessionStateAction',
     input: '{checkoutSessionId, expCurrentState: cartToOrder (≠ State), nextState: authorizePayment}',
     expected: row(
-      { owner: 'INVALID_OPERATION 409', editShare: 'INVALID_OPERATION 409', admin: 'INVALID_OPERATION 409', readShare: 'INSUFFICIENT_ACCESS_OR_READONLY 400' },
+      {
+        owner: 'INVALID_OPERATION 409',
+        editShare: 'INVALID_OPERATION 409',
+        admin: 'INVALID_OPERATION 409',
+        readShare: 'INSUFFICIENT_ACCESS_OR_READONLY 400',
+      },
       UNKNOWN_SESSION,
     ),
   },
@@ -172,19 +200,44 @@ const engineWrite = (): Row => row({}, ENGINE_ONLY);
  * sees it but may not edit it; everyone else doesn't see it.
  */
 const cartEdit = (passed = OK): Row =>
-  row({ owner: passed, editShare: passed, admin: passed, readShare: NO_ACCESS, sameAccount: NOT_FOUND, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable');
+  row(
+    {
+      owner: passed,
+      editShare: passed,
+      admin: passed,
+      readShare: NO_ACCESS,
+      sameAccount: NOT_FOUND,
+      otherAccount: NOT_FOUND,
+      integrator: NOT_FOUND,
+    },
+    'unreachable',
+  );
 /**
  * A buyer delete of cart A or a record under it: only the cart's owner (and ModifyAllData) — an
  * Edit share edits but never deletes (403); the Read share sees it (403); the others don't (404).
  */
 const cartDelete = (passed = OK): Row =>
-  row({ owner: passed, admin: passed, editShare: NO_ACCESS, readShare: NO_ACCESS, sameAccount: NOT_FOUND, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable');
+  row(
+    {
+      owner: passed,
+      admin: passed,
+      editShare: NO_ACCESS,
+      readShare: NO_ACCESS,
+      sameAccount: NOT_FOUND,
+      otherAccount: NOT_FOUND,
+      integrator: NOT_FOUND,
+    },
+    'unreachable',
+  );
 /**
  * A buyer create under cart A: the parent reference needs edit access to cart A — a Read share
  * reads it but may not edit it (403), the others can't read it (as if it didn't exist).
  */
 const cartCreate = (): Row =>
-  row({ owner: OK, editShare: OK, admin: OK, readShare: NO_ACCESS, sameAccount: NO_PARENT, otherAccount: NO_PARENT, integrator: NO_PARENT }, 'unreachable');
+  row(
+    { owner: OK, editShare: OK, admin: OK, readShare: NO_ACCESS, sameAccount: NO_PARENT, otherAccount: NO_PARENT, integrator: NO_PARENT },
+    'unreachable',
+  );
 
 /** One object's row group: its sample record, the tie that decides reads, and every verb's answers. */
 export interface ObjectRows {
@@ -198,7 +251,14 @@ export interface ObjectRows {
   readonly granted?: Partial<Record<VerbName, string>>;
 }
 
-function obj(object: string, sample: string, tie: ReadTie, writes: { create: Row; update: Row; delete: Row }, notes?: ObjectRows['notes'], granted?: ObjectRows['granted']): ObjectRows {
+function obj(
+  object: string,
+  sample: string,
+  tie: ReadTie,
+  writes: { create: Row; update: Row; delete: Row },
+  notes?: ObjectRows['notes'],
+  granted?: ObjectRows['granted'],
+): ObjectRows {
   return { object, sample, expected: { ...readRows(tie), ...writes }, ...(notes ? { notes } : {}), ...(granted ? { granted } : {}) };
 }
 
@@ -214,9 +274,18 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
     'account',
     {
       // Account A's buyers keep its addresses; a create naming account A by anyone else answers as a missing parent.
-      create: row({ owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NO_PARENT, integrator: NO_PARENT }, 'unreachable'),
-      update: row({ owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable'),
-      delete: row({ owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable'),
+      create: row(
+        { owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NO_PARENT, integrator: NO_PARENT },
+        'unreachable',
+      ),
+      update: row(
+        { owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NOT_FOUND, integrator: NOT_FOUND },
+        'unreachable',
+      ),
+      delete: row(
+        { owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NOT_FOUND, integrator: NOT_FOUND },
+        'unreachable',
+      ),
     },
     { create: "its account's buyers, for their own account only (ParentId fixed); they update and delete it too" },
   ),
@@ -232,11 +301,18 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
     'cart',
     {
       // A buyer creates a cart only for itself and its own account.
-      create: row({ owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NO_ACCESS, integrator: NO_ACCESS }, 'unreachable'),
+      create: row(
+        { owner: OK, sameAccount: OK, readShare: OK, editShare: OK, admin: OK, otherAccount: NO_ACCESS, integrator: NO_ACCESS },
+        'unreachable',
+      ),
       update: cartEdit(),
       delete: cartDelete(),
     },
-    { create: 'own cart of own account only', update: 'buyer fields only (name, PO number, billing address, payment method); never Status, totals or the owner', delete: "the cart's owner only (an Edit share doesn't delete)" },
+    {
+      create: 'own cart of own account only',
+      update: 'buyer fields only (name, PO number, billing address, payment method); never Status, totals or the owner',
+      delete: "the cart's owner only (an Edit share doesn't delete)",
+    },
   ),
   obj(
     'WebCartShare',
@@ -244,11 +320,47 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
     'cart',
     {
       // Only the cart's owner shares it: an Edit share may edit the cart but not its shares.
-      create: row({ owner: OK, admin: OK, editShare: NO_ACCESS, readShare: NO_ACCESS, sameAccount: NO_PARENT, otherAccount: NO_PARENT, integrator: NO_PARENT }, 'unreachable'),
-      update: row({ owner: OK, admin: OK, editShare: NO_ACCESS, readShare: NO_ACCESS, sameAccount: NOT_FOUND, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable'),
-      delete: row({ owner: OK, admin: OK, editShare: NO_ACCESS, readShare: NO_ACCESS, sameAccount: NOT_FOUND, otherAccount: NOT_FOUND, integrator: NOT_FOUND }, 'unreachable'),
+      create: row(
+        {
+          owner: OK,
+          admin: OK,
+          editShare: NO_ACCESS,
+          readShare: NO_ACCESS,
+          sameAccount: NO_PARENT,
+          otherAccount: NO_PARENT,
+          integrator: NO_PARENT,
+        },
+        'unreachable',
+      ),
+      update: row(
+        {
+          owner: OK,
+          admin: OK,
+          editShare: NO_ACCESS,
+          readShare: NO_ACCESS,
+          sameAccount: NOT_FOUND,
+          otherAccount: NOT_FOUND,
+          integrator: NOT_FOUND,
+        },
+        'unreachable',
+      ),
+      delete: row(
+        {
+          owner: OK,
+          admin: OK,
+          editShare: NO_ACCESS,
+          readShare: NO_ACCESS,
+          sameAccount: NOT_FOUND,
+          otherAccount: NOT_FOUND,
+          integrator: NOT_FOUND,
+        },
+        'unreachable',
+      ),
     },
-    { create: "cart's owner only, to an active user of the cart's account (any other user answers as a missing one)", update: "cart's owner only; ParentId, UserOrGroupId fixed" },
+    {
+      create: "cart's owner only, to an active user of the cart's account (any other user answers as a missing one)",
+      update: "cart's owner only; ParentId, UserOrGroupId fixed",
+    },
   ),
   obj(
     'CartDeliveryGroup',
@@ -267,13 +379,17 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
     "cart A's product line (update Quantity)",
     'cart',
     { create: cartCreate(), update: cartEdit(), delete: cartDelete() },
-    { create: 'product lines: product, quantity; price from the price book', update: 'product and quantity only; never prices, adjustments, totals or Charge lines', delete: "the cart's owner only; never Charge lines" },
+    {
+      create: 'product lines: product, quantity; price from the price book',
+      update: 'product and quantity only; never prices, adjustments, totals or Charge lines',
+      delete: "the cart's owner only; never Charge lines",
+    },
   ),
   obj('CartTax', "a tax of cart A's line", 'cart', ADMIN_WRITES()),
   obj('CartDeliveryGroupMethod', "a delivery option of cart A's group", 'cart', ADMIN_WRITES()),
   obj(
     'CartValidationOutput',
-    "a message of cart A (update IsDismissed)",
+    'a message of cart A (update IsDismissed)',
     'cart',
     { create: adminWrite(), update: cartEdit(), delete: adminWrite() },
     { update: 'IsDismissed only' },
@@ -285,21 +401,34 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
     // Owner, Edit share and MAD get past sharing to the statechart, which refuses a move the flow
     // doesn't allow (INVALID_STATE_CHANGE): access passes, the flow decides.
     { create: engineWrite(), update: cartEdit(STATE_RULE), delete: engineWrite() },
-    { update: "Salesforce's updatable session fields, as the flow's statechart allows (the sample move is refused by the statechart: 409)" },
+    {
+      update: "Salesforce's updatable session fields, as the flow's statechart allows (the sample move is refused by the statechart: 409)",
+    },
     { update: STATE_RULE },
   ),
-  obj('BackgroundOperation', "an operation of cart A's checkout", 'cart', { create: engineWrite(), update: engineWrite(), delete: engineWrite() }),
+  obj('BackgroundOperation', "an operation of cart A's checkout", 'cart', {
+    create: engineWrite(),
+    update: engineWrite(),
+    delete: engineWrite(),
+  }),
   obj('Order', "account A's Draft order", 'account', ADMIN_WRITES()),
   obj('OrderDeliveryGroup', "the order's group", 'account', ADMIN_WRITES()),
   obj('OrderItem', "the order's line", 'account', ADMIN_WRITES()),
   obj('OrderItemTaxLineItem', "the line's tax", 'account', ADMIN_WRITES()),
   obj('OrderItemAdjustmentLineItem', "the line's adjustment", 'account', ADMIN_WRITES()),
-  obj('OrderSummary', "the order's summary (update Status)", 'account', { create: engineWrite(), update: adminWrite(), delete: engineWrite() }),
+  obj('OrderSummary', "the order's summary (update Status)", 'account', {
+    create: engineWrite(),
+    update: adminWrite(),
+    delete: engineWrite(),
+  }),
   obj('OrderDeliveryMethod', 'a delivery method', 'catalog', ADMIN_WRITES()),
   obj('Pricebook2', "the store's price book", 'catalog', ADMIN_WRITES()),
   obj('PricebookEntry', 'a price', 'catalog', ADMIN_WRITES()),
   obj('WebStorePricebook', "the store's price book link", 'catalog', ADMIN_WRITES()),
-  obj('ProductInventory', "a product's stock", 'catalog', ADMIN_WRITES(), { read: 'QuantityAvailable (on hand); QuantityReserved (every account\'s holds) is ModifyAllData only', query: 'QuantityReserved is no column for a buyer (INVALID_FIELD)' }),
+  obj('ProductInventory', "a product's stock", 'catalog', ADMIN_WRITES(), {
+    read: "QuantityAvailable (on hand); QuantityReserved (every account's holds) is ModifyAllData only",
+    query: 'QuantityReserved is no column for a buyer (INVALID_FIELD)',
+  }),
   obj('Promotion', 'a promotion', 'catalog', ADMIN_WRITES()),
   obj('TaxRate', 'a tax rate', 'catalog', ADMIN_WRITES()),
   obj('ProductReservation', "cart A's stock hold", 'none', { create: engineWrite(), update: engineWrite(), delete: engineWrite() }),
@@ -322,7 +451,11 @@ export function renderAccessMatrix(): string {
       `\`${REQ7}\` = access granted, requirement 7 refuses (the session waits for no such step — the world's session rests at Checkout Summary); ` +
       `updateCheckoutSessionStateAction: \`${UNKNOWN_SESSION}\` = the caller can't see the session's cart (the unknown-session answer), \`INSUFFICIENT_ACCESS_OR_READONLY 400\` = sees it without edit access, \`INVALID_OPERATION 409\` = access granted, the compare-and-set refuses a wrong expCurrentState; 401 = \`${NO_SESSION}\`.`,
   );
-  out.push('', '**Records** (R read by id, Q found by SOQL, C create, U update, D delete; — none; 401 = refused as a dead session; ¹ ² … partial rights below)', '');
+  out.push(
+    '',
+    '**Records** (R read by id, Q found by SOQL, C create, U update, D delete; — none; 401 = refused as a dead session; ¹ ² … partial rights below)',
+    '',
+  );
   out.push(`| Object | ${ROLES.map((r) => ROLE_HEADS[r]).join(' | ')} |`, `|---|${ROLES.map(() => '---').join('|')}|`);
   const notes: string[] = [];
   const SUP = ['¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹', '¹⁰', '¹¹', '¹²', '¹³', '¹⁴', '¹⁵', '¹⁶', '¹⁷', '¹⁸', '¹⁹', '²⁰'];
@@ -337,7 +470,9 @@ export function renderAccessMatrix(): string {
     }
     const cells = ROLES.map((r) => {
       if (VERBS.every((v) => o.expected[v][r] === NO_SESSION)) return '401';
-      const letters = VERBS.filter((v) => o.expected[v][r] === OK || o.expected[v][r] === o.granted?.[v]).map((v) => (r === 'admin' ? LETTER[v] : LETTER[v] + (marks[v] ?? '')));
+      const letters = VERBS.filter((v) => o.expected[v][r] === OK || o.expected[v][r] === o.granted?.[v]).map((v) =>
+        r === 'admin' ? LETTER[v] : LETTER[v] + (marks[v] ?? ''),
+      );
       return letters.length ? letters.join(' ') : '—';
     });
     out.push(`| ${o.object} | ${cells.join(' | ')} |`);

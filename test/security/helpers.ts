@@ -70,9 +70,29 @@ export async function twoBuyers(location: string): Promise<Buyers> {
     async freshCartB() {
       // B's cart: one line of 2 × 100 = 200.
       const ids = await t.engine.seed({
-        WebCart: [{ ref: 'cart', Name: 'Globex cart', WebStoreId: first.storeId, AccountId: outsider!.AccountId, OwnerId: first.outsiderId, Status: 'Active' }],
+        WebCart: [
+          {
+            ref: 'cart',
+            Name: 'Globex cart',
+            WebStoreId: first.storeId,
+            AccountId: outsider!.AccountId,
+            OwnerId: first.outsiderId,
+            Status: 'Active',
+          },
+        ],
         CartDeliveryGroup: [{ ref: 'group', CartId: '@cart', Name: 'Globex dock', ...CA_ADDRESS }],
-        CartItem: [{ ref: 'item', CartId: '@cart', CartDeliveryGroupId: '@group', Product2Id: String(product!.Id), Name: 'Widget', Quantity: 2, ListPrice: 100, SalesPrice: 100 }],
+        CartItem: [
+          {
+            ref: 'item',
+            CartId: '@cart',
+            CartDeliveryGroupId: '@group',
+            Product2Id: String(product!.Id),
+            Name: 'Widget',
+            Quantity: 2,
+            ListPrice: 100,
+            SalesPrice: 100,
+          },
+        ],
       });
       return { cartId: ids.cart!, groupId: ids.group!, itemId: ids.item! };
     },

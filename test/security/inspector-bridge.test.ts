@@ -14,7 +14,8 @@ import { main, type CliIO } from '../../src/cli/main.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { CA_ADDRESS, cartOn } from '../flow/helpers.js';
 
-type Outcome = { opened: true; ws: WebSocket; messages: string[] } | { opened: false; status: number; body: string } | { opened: false; error: string };
+type Outcome =
+  { opened: true; ws: WebSocket; messages: string[] } | { opened: false; status: number; body: string } | { opened: false; error: string };
 
 /** Connects a WebSocket client; resolves once it opened (collecting messages) or was refused. */
 function connect(url: string, origin?: string): Promise<Outcome> {
@@ -132,7 +133,23 @@ function io() {
 describe('serve --inspect (the local bridge)', () => {
   it('binds the bridge to the serve host, prints its secret address, takes configured origins, refuses bad flags', async () => {
     const t = io();
-    const code = await main(['serve', '--db', ':memory:', '--port', '0', '--demo', '--inspect', '--inspect-port', '0', '--inspect-origin', 'https://a.example,https://b.example:8443'], t.io, false);
+    const code = await main(
+      [
+        'serve',
+        '--db',
+        ':memory:',
+        '--port',
+        '0',
+        '--demo',
+        '--inspect',
+        '--inspect-port',
+        '0',
+        '--inspect-origin',
+        'https://a.example,https://b.example:8443',
+      ],
+      t.io,
+      false,
+    );
     expect(code, t.err()).toBe(0);
     const m = /Stately inspector bridge on (http:\/\/127\.0\.0\.1:(\d+))\/#token=([A-Za-z0-9_-]{43}) /.exec(t.out());
     expect(m, t.out()).not.toBeNull();

@@ -136,14 +136,22 @@ describe.each([
     const token = await t.token();
     expect(await statusWith(`${other.url}${V}`, token)).toBe(200);
     const revoke = () =>
-      fetch(`${other.url}/services/oauth2/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(token)}` });
+      fetch(`${other.url}/services/oauth2/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${encodeURIComponent(token)}`,
+      });
     expect((await revoke()).status).toBe(200);
     expect(await statusWith(`${t.url}${V}`, token)).toBe(401);
     expect(await statusWith(`${other.url}${V}`, token)).toBe(401);
     const again = await revoke();
     expect(again.status).toBe(400);
     expect(await again.json()).toEqual({ error: 'unsupported_token_type', error_description: 'this token type is not supported' });
-    const missing = await fetch(`${t.url}/services/oauth2/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const missing = await fetch(`${t.url}/services/oauth2/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as { error: string }).error).toBe('invalid_request');
   });
@@ -165,7 +173,10 @@ describe.each([
     const fresh = await login(other.url, 'buyer@acme.example', 'a-new-password-2');
     expect(fresh.status).toBe(200);
     // A refused password change (a buyer editing someone else) ends nothing.
-    const refused = await t.call('PATCH', `${V}/sobjects/User/${t.ids.admin}`, { token: fresh.body.access_token, body: { Password: 'hijack-1234' } });
+    const refused = await t.call('PATCH', `${V}/sobjects/User/${t.ids.admin}`, {
+      token: fresh.body.access_token,
+      body: { Password: 'hijack-1234' },
+    });
     expect(refused.status).toBeGreaterThanOrEqual(400);
     expect(await statusWith(`${t.url}${V}`, admin)).toBe(200);
   });
@@ -195,7 +206,10 @@ describe('usernames ignore case and surrounding spaces', () => {
   afterAll(() => t.close());
 
   it('are stored normalized, unique regardless of case and spaces, and log in however typed', async () => {
-    const created = await t.call('POST', `${V}/sobjects/User`, { token: admin, body: { Username: '  Carol@Acme.Example ', Name: 'Carol', AccountId: t.ids.acme, Password: 'carol-pass-1' } });
+    const created = await t.call('POST', `${V}/sobjects/User`, {
+      token: admin,
+      body: { Username: '  Carol@Acme.Example ', Name: 'Carol', AccountId: t.ids.acme, Password: 'carol-pass-1' },
+    });
     expect(created.status).toBe(201);
     expect((await t.call('GET', `${V}/sobjects/User/${created.body.id}`, { token: admin })).body.Username).toBe('carol@acme.example');
     for (const name of ['CAROL@acme.example', ' carol@acme.example', 'Buyer@Acme.Example']) {
@@ -204,7 +218,10 @@ describe('usernames ignore case and surrounding spaces', () => {
       expect(dup.body[0].errorCode).toBe('DUPLICATE_VALUE');
     }
     // Renaming a user onto another's name in another case is a duplicate too.
-    const rename = await t.call('PATCH', `${V}/sobjects/User/${created.body.id}`, { token: admin, body: { Username: ' BUYER@acme.EXAMPLE' } });
+    const rename = await t.call('PATCH', `${V}/sobjects/User/${created.body.id}`, {
+      token: admin,
+      body: { Username: ' BUYER@acme.EXAMPLE' },
+    });
     expect(rename.status).toBe(400);
     expect(rename.body[0].errorCode).toBe('DUPLICATE_VALUE');
     const blank = await t.call('POST', `${V}/sobjects/User`, { token: admin, body: { Username: '    ', Password: 'x-pass-1234' } });
@@ -219,7 +236,9 @@ describe('usernames ignore case and surrounding spaces', () => {
     const engine = await createCheckoutEngine({ onError: () => {} });
     try {
       await engine.seed({ User: [{ ref: 'a', Username: ' Dup@Example.com', Password: 'p-123456' }] });
-      await expect(engine.seed({ User: [{ ref: 'b', Username: 'dup@example.COM ', Password: 'p-123456' }] })).rejects.toBeInstanceOf(EngineError);
+      await expect(engine.seed({ User: [{ ref: 'b', Username: 'dup@example.COM ', Password: 'p-123456' }] })).rejects.toBeInstanceOf(
+        EngineError,
+      );
       expect(await engine.userIdByUsername('DUP@example.com')).toBeTruthy();
     } finally {
       await engine.close();
@@ -230,7 +249,9 @@ describe('usernames ignore case and surrounding spaces', () => {
 describe('login throttling', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer(':memory:', { server: { loginLimits: { perUsername: { max: 3, windowSeconds: 600 }, perAddress: { max: 12, windowSeconds: 600 } } } });
+    t = await startTestServer(':memory:', {
+      server: { loginLimits: { perUsername: { max: 3, windowSeconds: 600 }, perAddress: { max: 12, windowSeconds: 600 } } },
+    });
   });
   afterAll(() => t.close());
 
@@ -268,7 +289,9 @@ describe('login throttling', () => {
 describe('wrong-password loops run off the event loop', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer(':memory:', { server: { log: false, loginLimits: { perUsername: { max: 10_000 }, perAddress: { max: 10_000 } } } });
+    t = await startTestServer(':memory:', {
+      server: { log: false, loginLimits: { perUsername: { max: 10_000 }, perAddress: { max: 10_000 } } },
+    });
   });
   afterAll(() => t.close());
 
@@ -317,7 +340,11 @@ function expectRestShape(r: { status: number; body: any }, status: number, error
 }
 
 /** A raw HTTP/1.1 request (for what fetch won't send), answering status, headers and parsed body. */
-function rawRequest(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
+function rawRequest(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
   return new Promise((resolvePromise, reject) => {
     const req = httpRequest(new URL(path, url), { method: 'GET', headers }, (res) => {
       let text = '';
@@ -352,7 +379,10 @@ describe('request limits and framework errors', () => {
     const orders = await t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Id FROM Order')}`, { token });
     expect(orders.body.totalSize).toBe(0);
     // 200 inputs is within the limit: each gets its own result.
-    const ok = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, { token, body: { inputs: Array.from({ length: 200 }, () => ({ cartId: 'not-a-cart' })) } });
+    const ok = await t.call('POST', `${V}/actions/standard/cartToOrderAction`, {
+      token,
+      body: { inputs: Array.from({ length: 200 }, () => ({ cartId: 'not-a-cart' })) },
+    });
     expect(ok.body).toHaveLength(200);
     expect(ok.body[0].errors[0].message).toContain('Invalid CartId Input');
   });
@@ -372,16 +402,35 @@ describe('request limits and framework errors', () => {
 
   it('every error the framework raises answers in Salesforce shape', async () => {
     // 413: over the body limit.
-    expectRestShape(await t.call('POST', `${V}/sobjects/WebCart`, { token, raw: JSON.stringify({ Name: 'x'.repeat(1_100_000) }) }), 413, 'REQUEST_ENTITY_TOO_LARGE');
+    expectRestShape(
+      await t.call('POST', `${V}/sobjects/WebCart`, { token, raw: JSON.stringify({ Name: 'x'.repeat(1_100_000) }) }),
+      413,
+      'REQUEST_ENTITY_TOO_LARGE',
+    );
     // 415: a body that isn't JSON.
-    expectRestShape(await t.call('POST', `${V}/sobjects/WebCart`, { token, raw: 'Name=x', contentType: 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    expectRestShape(await t.call('POST', `${V}/sobjects/WebCart`, { token, raw: '<Name/>', contentType: 'application/xml' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectRestShape(
+      await t.call('POST', `${V}/sobjects/WebCart`, { token, raw: 'Name=x', contentType: 'text/plain' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    expectRestShape(
+      await t.call('POST', `${V}/sobjects/WebCart`, { token, raw: '<Name/>', contentType: 'application/xml' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     // 400: malformed JSON.
-    expectRestShape(await t.call('PATCH', `${V}/sobjects/WebCart/${t.ids.cart}`, { token, raw: '{"PoNumber": ' }), 400, 'JSON_PARSER_ERROR');
+    expectRestShape(
+      await t.call('PATCH', `${V}/sobjects/WebCart/${t.ids.cart}`, { token, raw: '{"PoNumber": ' }),
+      400,
+      'JSON_PARSER_ERROR',
+    );
     // 404: no such route.
     expectRestShape(await t.call('GET', `${V}/no/such/thing`, { token }), 404, 'NOT_FOUND');
     // 405: a known resource with a method it doesn't take, with Allow.
-    const wrong = await fetch(`${t.url}${V}/query?q=SELECT+Id+FROM+WebCart`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    const wrong = await fetch(`${t.url}${V}/query?q=SELECT+Id+FROM+WebCart`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expectRestShape({ status: wrong.status, body: await wrong.json() }, 405, 'METHOD_NOT_ALLOWED');
     expect(wrong.headers.get('allow')).toBe('GET, HEAD');
     const post = await t.call('POST', `${V}/sobjects/WebCart/${t.ids.cart}`, { token, body: {} });

@@ -38,7 +38,9 @@ function expectLocked(r: { status: number; body: Record<string, string>; retryAf
   expect(r.status).toBe(429);
   expect(Object.keys(r.body).sort()).toEqual(['error', 'error_description']);
   expect(r.body.error).toBe('invalid_grant');
-  expect(r.body.error_description).toContain(which === 'username' ? 'too many failed attempts for this username' : 'too many attempts from this address');
+  expect(r.body.error_description).toContain(
+    which === 'username' ? 'too many failed attempts for this username' : 'too many attempts from this address',
+  );
   expect(Number(r.retryAfter)).toBeGreaterThan(0);
 }
 
@@ -130,9 +132,16 @@ describe('login throttle windows', () => {
       const limits = { perUsername: { max: 2, windowSeconds: 60 }, perAddress: { max: 100, windowSeconds: 60 }, knownAddressSeconds: 3600 };
       expect(await engine.attemptLogin('win@example.com', 'bad', '10.0.0.1', limits)).toEqual({ outcome: 'failure' });
       expect(await engine.attemptLogin('win@example.com', 'bad', '10.0.0.1', limits)).toEqual({ outcome: 'failure' });
-      expect(await engine.attemptLogin('win@example.com', 'right-pass-1', '10.0.0.2', limits)).toEqual({ outcome: 'refused', reason: 'username', retryAfterSeconds: 60 });
+      expect(await engine.attemptLogin('win@example.com', 'right-pass-1', '10.0.0.2', limits)).toEqual({
+        outcome: 'refused',
+        reason: 'username',
+        retryAfterSeconds: 60,
+      });
       now += 30_000;
-      expect(await engine.attemptLogin('win@example.com', 'right-pass-1', '10.0.0.2', limits)).toMatchObject({ outcome: 'refused', retryAfterSeconds: 30 });
+      expect(await engine.attemptLogin('win@example.com', 'right-pass-1', '10.0.0.2', limits)).toMatchObject({
+        outcome: 'refused',
+        retryAfterSeconds: 30,
+      });
       const during = await engine.admin.find('EngineLoginThrottle');
       expect(new Set(during.map((r) => r.Kind))).toEqual(new Set(['address', 'username', 'pair']));
       now += 30_000;

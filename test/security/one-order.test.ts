@@ -35,7 +35,11 @@ describe.each(FLOW_BACKENDS)('a cart becomes at most one order (issue 17 item 2)
   const find = (type: string, where: Record<string, unknown>) =>
     storage().find(type, { where: Object.entries(where).map(([field, value]) => ({ field, op: '=' as const, value })) });
   /** Every watched record plus the stock ledger and the stock itself. */
-  const fullDump = async () => ({ ...(await dump(s.t)), ProductReservation: await find('ProductReservation', {}), ProductInventory: await find('ProductInventory', {}) });
+  const fullDump = async () => ({
+    ...(await dump(s.t)),
+    ProductReservation: await find('ProductReservation', {}),
+    ProductInventory: await find('ProductInventory', {}),
+  });
 
   /**
    * A product with 5 units in stock, A's cart of all 5 and B's cart of 1 (both Active).
@@ -58,8 +62,28 @@ describe.each(FLOW_BACKENDS)('a cart becomes at most one order (issue 17 item 2)
         { ref: 'gb', CartId: '@cb', Name: 'B dock', ...CA_ADDRESS },
       ],
       CartItem: [
-        { ref: 'ia', CartId: '@ca', CartDeliveryGroupId: '@ga', Product2Id: '@p', Name: 'Scarce', Sku: `SCARCE-${backend.name}-${n}`, Quantity: 5, ListPrice: 10, SalesPrice: 10 },
-        { ref: 'ib', CartId: '@cb', CartDeliveryGroupId: '@gb', Product2Id: '@p', Name: 'Scarce', Sku: `SCARCE-${backend.name}-${n}`, Quantity: 1, ListPrice: 10, SalesPrice: 10 },
+        {
+          ref: 'ia',
+          CartId: '@ca',
+          CartDeliveryGroupId: '@ga',
+          Product2Id: '@p',
+          Name: 'Scarce',
+          Sku: `SCARCE-${backend.name}-${n}`,
+          Quantity: 5,
+          ListPrice: 10,
+          SalesPrice: 10,
+        },
+        {
+          ref: 'ib',
+          CartId: '@cb',
+          CartDeliveryGroupId: '@gb',
+          Product2Id: '@p',
+          Name: 'Scarce',
+          Sku: `SCARCE-${backend.name}-${n}`,
+          Quantity: 1,
+          ListPrice: 10,
+          SalesPrice: 10,
+        },
       ],
     });
     return { productId: ids.p!, inventoryId: ids.inv!, cartA: ids.ca!, itemA: ids.ia!, cartB: ids.cb! };
@@ -72,7 +96,8 @@ describe.each(FLOW_BACKENDS)('a cart becomes at most one order (issue 17 item 2)
   };
   const reserved = async (inventoryId: string) => Number((await storage().get('ProductInventory', inventoryId))!.QuantityReserved);
   const activeSession = async (cartId: string) => (await find('CartCheckoutSession', { WebCartId: cartId, IsArchived: false }))[0];
-  const cancel = (cartId: string, token = s.a) => s.t.call('POST', act('cancelCartAsyncOperation'), { token, body: { inputs: [{ cartId }] } });
+  const cancel = (cartId: string, token = s.a) =>
+    s.t.call('POST', act('cancelCartAsyncOperation'), { token, body: { inputs: [{ cartId }] } });
   /** Every row a draft order has, by object. */
   const orderRows = async (orderId: string) => ({
     Order: (await storage().get('Order', orderId)) ? 1 : 0,
@@ -89,9 +114,15 @@ describe.each(FLOW_BACKENDS)('a cart becomes at most one order (issue 17 item 2)
     const { inventoryId, cartA, cartB } = await scarce();
     await runA(cartA, 'authorizePayment');
     const session = (await activeSession(cartA))!;
-    const claim = await t.call('POST', act('updateCheckoutSessionStateAction'), { token: a, body: { inputs: [{ checkoutSessionId: session.Id, expCurrentState: 'authorizePayment', nextState: 'activateOrder' }] } });
+    const claim = await t.call('POST', act('updateCheckoutSessionStateAction'), {
+      token: a,
+      body: { inputs: [{ checkoutSessionId: session.Id, expCurrentState: 'authorizePayment', nextState: 'activateOrder' }] },
+    });
     expect(claim.status, JSON.stringify(claim.body)).toBe(200);
-    const activated = await t.call('POST', act('activateOrderAction'), { token: a, body: { inputs: [{ cartId: cartA, orderStatus: 'Draft' }] } });
+    const activated = await t.call('POST', act('activateOrderAction'), {
+      token: a,
+      body: { inputs: [{ cartId: cartA, orderStatus: 'Draft' }] },
+    });
     expect(activated.body[0].isSuccess, JSON.stringify(activated.body)).toBe(true);
     const orderId = String((await storage().get('CartCheckoutSession', String(session.Id)))!.OrderId);
     expect((await storage().get('Order', orderId))!.Status).toBe('Draft');
@@ -102,10 +133,18 @@ describe.each(FLOW_BACKENDS)('a cart becomes at most one order (issue 17 item 2)
     const r = await cancel(cartA);
     expect(r.body[0].isSuccess, JSON.stringify(r.body)).toBe(true);
     // The documented outcome: the draft is deleted with every row of it, its stock goes back.
-    expect(await orderRows(orderId)).toEqual({ Order: 0, OrderItem: 0, OrderDeliveryGroup: 0, OrderItemTaxLineItem: 0, OrderItemAdjustmentLineItem: 0 });
+    expect(await orderRows(orderId)).toEqual({
+      Order: 0,
+      OrderItem: 0,
+      OrderDeliveryGroup: 0,
+      OrderItemTaxLineItem: 0,
+      OrderItemAdjustmentLineItem: 0,
+    });
     expect(await find('Order', { CartId: cartA })).toEqual([]);
     expect(await reserved(inventoryId)).toBe(0);
-    expect((await find('ProductReservation', { WebCartId: cartA })).map((x) => [x.Status, x.ReleaseReason])).toEqual([['Released', 'Canceled']]);
+    expect((await find('ProductReservation', { WebCartId: cartA })).map((x) => [x.Status, x.ReleaseReason])).toEqual([
+      ['Released', 'Canceled'],
+    ]);
     expect((await storage().get('WebCart', cartA))!.Status).toBe('Active');
     await invariantsHold();
 
@@ -158,7 +197,10 @@ describe.each(FLOW_BACKENDS)('a cart becomes at most one order (issue 17 item 2)
         refused(await t.call('PATCH', sob('CartItem', itemA), { token, body: { Quantity: 1 } }), 400, 'ENTITY_IS_LOCKED', ['CartId']);
         refused(await t.call('DELETE', sob('CartItem', itemA), { token }), 400, 'ENTITY_IS_LOCKED', ['CartId']);
         refused(
-          await t.call('POST', sob('CartItem'), { token, body: { CartId: cartA, CartDeliveryGroupId: group!.Id, Product2Id: productId, Quantity: 1 } }),
+          await t.call('POST', sob('CartItem'), {
+            token,
+            body: { CartId: cartA, CartDeliveryGroupId: group!.Id, Product2Id: productId, Quantity: 1 },
+          }),
           400,
           'ENTITY_IS_LOCKED',
           ['CartId'],
@@ -207,18 +249,32 @@ describe.each(FLOW_BACKENDS)('a cart becomes at most one order (issue 17 item 2)
       const draft = await scarce();
       await runA(draft.cartA, 'authorizePayment');
       const session = (await activeSession(draft.cartA))!;
-      await t.call('POST', act('updateCheckoutSessionStateAction'), { token: a, body: { inputs: [{ checkoutSessionId: session.Id, expCurrentState: 'authorizePayment', nextState: 'activateOrder' }] } });
-      expect((await t.call('POST', act('activateOrderAction'), { token: a, body: { inputs: [{ cartId: draft.cartA, orderStatus: 'Draft' }] } })).body[0].isSuccess).toBe(true);
+      await t.call('POST', act('updateCheckoutSessionStateAction'), {
+        token: a,
+        body: { inputs: [{ checkoutSessionId: session.Id, expCurrentState: 'authorizePayment', nextState: 'activateOrder' }] },
+      });
+      expect(
+        (await t.call('POST', act('activateOrderAction'), { token: a, body: { inputs: [{ cartId: draft.cartA, orderStatus: 'Draft' }] } }))
+          .body[0].isSuccess,
+      ).toBe(true);
       const orderId = String((await storage().get('CartCheckoutSession', String(session.Id)))!.OrderId);
       expect(await reserved(draft.inventoryId)).toBe(5);
       await setTtl(0);
       const refusedStart = await t.call('POST', act('checkoutSessionAction'), { token: a, body: { inputs: [{ cartId: draft.cartA }] } });
       expect(refusedStart.body[0].isSuccess).toBe(false);
-      expect(await orderRows(orderId)).toEqual({ Order: 0, OrderItem: 0, OrderDeliveryGroup: 0, OrderItemTaxLineItem: 0, OrderItemAdjustmentLineItem: 0 });
+      expect(await orderRows(orderId)).toEqual({
+        Order: 0,
+        OrderItem: 0,
+        OrderDeliveryGroup: 0,
+        OrderItemTaxLineItem: 0,
+        OrderItemAdjustmentLineItem: 0,
+      });
       expect((await storage().get('CartCheckoutSession', String(session.Id)))!.IsArchived).toBe(true);
       expect((await storage().get('WebCart', draft.cartA))!.Status).toBe('Active');
       expect(await reserved(draft.inventoryId)).toBe(0);
-      expect((await find('ProductReservation', { WebCartId: draft.cartA })).map((x) => [x.Status, x.ReleaseReason])).toEqual([['Released', 'Expired']]);
+      expect((await find('ProductReservation', { WebCartId: draft.cartA })).map((x) => [x.Status, x.ReleaseReason])).toEqual([
+        ['Released', 'Expired'],
+      ]);
       await invariantsHold();
     } finally {
       await setTtl(ttl);
@@ -227,7 +283,10 @@ describe.each(FLOW_BACKENDS)('a cart becomes at most one order (issue 17 item 2)
 
   it('a failed step after the draft order (declined payment → error), then cancel: the draft is deleted and every unit goes back', async () => {
     const { inventoryId, cartA, itemA } = await scarce();
-    const failed = await s.t.engine.runCheckout(cartA, { userId: s.aId, answers: { ...ANSWERS, poNumber: undefined, paymentMethodId: 'pm_decline_card' } });
+    const failed = await s.t.engine.runCheckout(cartA, {
+      userId: s.aId,
+      answers: { ...ANSWERS, poNumber: undefined, paymentMethodId: 'pm_decline_card' },
+    });
     expect([failed.status, failed.state]).toEqual(['error', 'error']);
     const session = (await activeSession(cartA))!;
     const orderId = String(session.OrderId);
@@ -237,7 +296,13 @@ describe.each(FLOW_BACKENDS)('a cart becomes at most one order (issue 17 item 2)
     // Its cart is locked by the draft: the buyer cancels first.
     refused(await s.t.call('PATCH', sob('CartItem', itemA), { token: s.a, body: { Quantity: 1 } }), 400, 'ENTITY_IS_LOCKED', ['CartId']);
     expect((await cancel(cartA)).body[0].isSuccess).toBe(true);
-    expect(await orderRows(orderId)).toEqual({ Order: 0, OrderItem: 0, OrderDeliveryGroup: 0, OrderItemTaxLineItem: 0, OrderItemAdjustmentLineItem: 0 });
+    expect(await orderRows(orderId)).toEqual({
+      Order: 0,
+      OrderItem: 0,
+      OrderDeliveryGroup: 0,
+      OrderItemTaxLineItem: 0,
+      OrderItemAdjustmentLineItem: 0,
+    });
     expect((await storage().get('WebCart', cartA))!.Status).toBe('Active');
     expect(await reserved(inventoryId)).toBe(0);
     expect(await find('Order', { CartId: cartA })).toEqual([]);

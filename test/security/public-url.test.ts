@@ -16,7 +16,11 @@ import { parsePublicUrl } from '../../src/http/public-url.js';
 const EVIL = 'evil.example';
 
 /** A request with a Host header of our choosing (fetch won't set one). */
-function send(url: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
+function send(
+  url: string,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(new URL(path, url), { method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
       let text = '';
@@ -121,7 +125,9 @@ describe('serve --public-url', () => {
     const env = { ...process.env };
     delete env.CHECKOUT_ENGINE_DB;
     const io: CliIO = { out, err, env, onServe: (s) => (server = s) };
-    expect(await main(['serve', '--db', ':memory:', '--port', '0', '--demo', '--public-url', 'https://shop.example.com'], io, false)).toBe(0);
+    expect(await main(['serve', '--db', ':memory:', '--port', '0', '--demo', '--public-url', 'https://shop.example.com'], io, false)).toBe(
+      0,
+    );
     try {
       expect(text).toContain('checkout-engine listening on https://shop.example.com');
       const port = (server!.app.server.address() as { port: number }).port;
@@ -136,7 +142,13 @@ describe('serve --public-url', () => {
     let errText = '';
     const err2 = new PassThrough();
     err2.on('data', (d) => (errText += d));
-    expect(await main(['serve', '--db', ':memory:', '--port', '0', '--public-url', 'not-a-url'], { out: new PassThrough(), err: err2, env }, false)).toBe(2);
+    expect(
+      await main(
+        ['serve', '--db', ':memory:', '--port', '0', '--public-url', 'not-a-url'],
+        { out: new PassThrough(), err: err2, env },
+        false,
+      ),
+    ).toBe(2);
     expect(errText).toContain('--public-url');
   });
 });

@@ -21,7 +21,10 @@ const sob = (type: string, id?: string) => `${V}/sobjects/${type}${id ? `/${id}`
 const act = (name: string) => `${V}/actions/standard/${name}`;
 
 /** An error answer with the one id it names replaced, so two answers compare as the client sees them. */
-const shape = (r: { status: number; body: any }, id: string) => ({ status: r.status, body: JSON.parse(JSON.stringify(r.body).split(id).join('<id>')) });
+const shape = (r: { status: number; body: any }, id: string) => ({
+  status: r.status,
+  body: JSON.parse(JSON.stringify(r.body).split(id).join('<id>')),
+});
 
 describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
   let s: Buyers;
@@ -34,8 +37,23 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
     const [owner] = await s.t.engine.admin.find('User', { where: [{ field: 'Id', op: '=', value: s.aId }] });
     const ids = await s.t.engine.seed({
       User: [
-        { ref: 'editor', Username: 'editor@acme.example', Name: 'Ed Editor', AccountId: owner!.AccountId, Permissions: ['B2BCommerceIntegrator'], Password: PASSWORD },
-        { ref: 'gone', Username: 'gone@acme.example', Name: 'Gone', AccountId: owner!.AccountId, Permissions: ['B2BCommerceIntegrator'], IsActive: false, Password: PASSWORD },
+        {
+          ref: 'editor',
+          Username: 'editor@acme.example',
+          Name: 'Ed Editor',
+          AccountId: owner!.AccountId,
+          Permissions: ['B2BCommerceIntegrator'],
+          Password: PASSWORD,
+        },
+        {
+          ref: 'gone',
+          Username: 'gone@acme.example',
+          Name: 'Gone',
+          AccountId: owner!.AccountId,
+          Permissions: ['B2BCommerceIntegrator'],
+          IsActive: false,
+          Password: PASSWORD,
+        },
       ],
     });
     editorId = ids.editor!;
@@ -98,12 +116,32 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
       const r = await t.call('PATCH', sob('WebStore', storeId), { token: admin, body: { CheckoutTimeToLive: ttl } });
       refused(r, 400, Number.isInteger(ttl) ? 'NUMBER_OUTSIDE_VALID_RANGE' : 'INVALID_TYPE_ON_FIELD_IN_RECORD', ['CheckoutTimeToLive']);
     }
-    refused(await t.call('POST', sob('WebStore'), { token: admin, body: { Name: 'Forever', CheckoutTimeToLive: -5 } }), 400, 'NUMBER_OUTSIDE_VALID_RANGE', ['CheckoutTimeToLive']);
+    refused(
+      await t.call('POST', sob('WebStore'), { token: admin, body: { Name: 'Forever', CheckoutTimeToLive: -5 } }),
+      400,
+      'NUMBER_OUTSIDE_VALID_RANGE',
+      ['CheckoutTimeToLive'],
+    );
     // Other store settings: a fee, a tax rate, a discount and stock are never negative.
     const [method] = await storage.find('OrderDeliveryMethod', { limit: 1 });
-    refused(await t.call('PATCH', sob('OrderDeliveryMethod', String(method!.Id)), { token: admin, body: { ShippingFee: -1 } }), 400, 'NUMBER_OUTSIDE_VALID_RANGE', ['ShippingFee']);
-    refused(await t.call('POST', sob('TaxRate'), { token: admin, body: { Country: 'US', Rate: -0.1 } }), 400, 'NUMBER_OUTSIDE_VALID_RANGE', ['Rate']);
-    refused(await t.call('POST', sob('Promotion'), { token: admin, body: { Name: 'Bad', DiscountType: 'FixedAmount', DiscountValue: -10 } }), 400, 'NUMBER_OUTSIDE_VALID_RANGE', ['DiscountValue']);
+    refused(
+      await t.call('PATCH', sob('OrderDeliveryMethod', String(method!.Id)), { token: admin, body: { ShippingFee: -1 } }),
+      400,
+      'NUMBER_OUTSIDE_VALID_RANGE',
+      ['ShippingFee'],
+    );
+    refused(
+      await t.call('POST', sob('TaxRate'), { token: admin, body: { Country: 'US', Rate: -0.1 } }),
+      400,
+      'NUMBER_OUTSIDE_VALID_RANGE',
+      ['Rate'],
+    );
+    refused(
+      await t.call('POST', sob('Promotion'), { token: admin, body: { Name: 'Bad', DiscountType: 'FixedAmount', DiscountValue: -10 } }),
+      400,
+      'NUMBER_OUTSIDE_VALID_RANGE',
+      ['DiscountValue'],
+    );
     await expect(t.engine.seed({ WebStore: [{ Name: 'Seeded', CheckoutTimeToLive: -5 }] })).rejects.toThrow(/CheckoutTimeToLive/);
     expect(await storage.get('WebStore', storeId)).toEqual(store);
     expect((await storage.find('WebStore', {})).map((w) => w.Name)).not.toContain('Seeded');
@@ -121,15 +159,30 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
     const [method] = await t.engine.admin.find('OrderDeliveryMethod', { limit: 1 });
     const extra: Record<string, Record<string, unknown>> = { setCheckoutDeliveryMethod: { deliveryMethodId: String(method!.Id) } };
     const before = await dump(t);
-    for (const action of ['checkoutSessionAction', 'checkCartInventoryAction', 'cartToOrderAction', 'setCheckoutDeliveryMethod', 'cancelCartAsyncOperation']) {
+    for (const action of [
+      'checkoutSessionAction',
+      'checkCartInventoryAction',
+      'cartToOrderAction',
+      'setCheckoutDeliveryMethod',
+      'cancelCartAsyncOperation',
+    ]) {
       const foreign = await t.call('POST', act(action), { token: b, body: { inputs: [{ cartId, ...extra[action] }] } });
       const none = await t.call('POST', act(action), { token: b, body: { inputs: [{ cartId: missing, ...extra[action] }] } });
       actionRefused(foreign, 500, 'UNKNOWN_EXCEPTION');
       expect(shape(foreign, cartId), action).toEqual(shape(none, missing));
     }
-    const [session] = await t.engine.admin.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: cartId }, { field: 'IsArchived', op: '=', value: false }] });
+    const [session] = await t.engine.admin.find('CartCheckoutSession', {
+      where: [
+        { field: 'WebCartId', op: '=', value: cartId },
+        { field: 'IsArchived', op: '=', value: false },
+      ],
+    });
     const missingSession = t.engine.core.mint('CartCheckoutSession');
-    const claim = (id: string) => t.call('POST', act('updateCheckoutSessionStateAction'), { token: b, body: { inputs: [{ checkoutSessionId: id, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }] } });
+    const claim = (id: string) =>
+      t.call('POST', act('updateCheckoutSessionStateAction'), {
+        token: b,
+        body: { inputs: [{ checkoutSessionId: id, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }] },
+      });
     const foreign = await claim(String(session!.Id));
     actionRefused(foreign, 403, 'UNKNOWN_EXCEPTION', ['checkoutSessionId']);
     expect(shape(foreign, String(session!.Id))).toEqual(shape(await claim(missingSession), missingSession));
@@ -152,7 +205,9 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
       ] as const) {
         const foreign = await t.call(method, sob(type, id), { token: b, ...(body ? { body } : {}) });
         refused(foreign, 404, 'NOT_FOUND');
-        expect(shape(foreign, id), `${method} ${type}`).toEqual(shape(await t.call(method, sob(type, missing), { token: b, ...(body ? { body } : {}) }), missing));
+        expect(shape(foreign, id), `${method} ${type}`).toEqual(
+          shape(await t.call(method, sob(type, missing), { token: b, ...(body ? { body } : {}) }), missing),
+        );
       }
     }
     expect(await dump(t)).toEqual(before);
@@ -162,7 +217,8 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
     const { t, a, bId } = s;
     const { cartId } = await s.freshCartA();
     const missing = t.engine.core.mint('User');
-    const share = (user: string) => t.call('POST', sob('WebCartShare'), { token: a, body: { ParentId: cartId, UserOrGroupId: user, AccessLevel: 'Read' } });
+    const share = (user: string) =>
+      t.call('POST', sob('WebCartShare'), { token: a, body: { ParentId: cartId, UserOrGroupId: user, AccessLevel: 'Read' } });
     const before = await dump(t);
     const none = await share(missing);
     refused(none, 400, 'INVALID_CROSS_REFERENCE_KEY', ['UserOrGroupId']);
@@ -184,14 +240,27 @@ describe.each(FLOW_BACKENDS)('record rules of issue 17 on $name', (backend) => {
       expect(r.body.QuantityAvailable).toBe(inv!.QuantityAvailable);
       expect(r.body).not.toHaveProperty('QuantityReserved');
       refused(await t.call('GET', `${sob('ProductInventory', id)}?fields=QuantityReserved`, { token }), 400, 'INVALID_FIELD');
-      for (const q of ['SELECT Id, QuantityReserved FROM ProductInventory', 'SELECT Id FROM ProductInventory WHERE QuantityReserved > 0', 'SELECT SUM(QuantityReserved) FROM ProductInventory', 'SELECT Id FROM ProductInventory ORDER BY QuantityReserved']) {
+      for (const q of [
+        'SELECT Id, QuantityReserved FROM ProductInventory',
+        'SELECT Id FROM ProductInventory WHERE QuantityReserved > 0',
+        'SELECT SUM(QuantityReserved) FROM ProductInventory',
+        'SELECT Id FROM ProductInventory ORDER BY QuantityReserved',
+      ]) {
         refused(await t.call('GET', `${V}/query?q=${encodeURIComponent(q)}`, { token }), 400, 'INVALID_FIELD');
       }
-      const ok = await t.call('GET', `${V}/query?q=${encodeURIComponent(`SELECT Id, QuantityAvailable FROM ProductInventory WHERE Id = '${id}'`)}`, { token });
+      const ok = await t.call(
+        'GET',
+        `${V}/query?q=${encodeURIComponent(`SELECT Id, QuantityAvailable FROM ProductInventory WHERE Id = '${id}'`)}`,
+        { token },
+      );
       expect(ok.body.records[0].QuantityAvailable).toBe(inv!.QuantityAvailable);
     }
     expect((await t.call('GET', sob('ProductInventory', id), { token: admin })).body.QuantityReserved).toBe(inv!.QuantityReserved);
-    const q = await t.call('GET', `${V}/query?q=${encodeURIComponent(`SELECT QuantityReserved FROM ProductInventory WHERE Id = '${id}'`)}`, { token: admin });
+    const q = await t.call(
+      'GET',
+      `${V}/query?q=${encodeURIComponent(`SELECT QuantityReserved FROM ProductInventory WHERE Id = '${id}'`)}`,
+      { token: admin },
+    );
     expect(q.body.records[0].QuantityReserved).toBe(inv!.QuantityReserved);
   });
 });

@@ -40,7 +40,10 @@ interface Stream {
 
 async function openStream(url: string, token: string, session?: string): Promise<Stream> {
   const ctrl = new AbortController();
-  const res = await fetch(`${url}/page/api/events${session ? `?session=${session}` : ''}`, { headers: { authorization: `Bearer ${token}` }, signal: ctrl.signal });
+  const res = await fetch(`${url}/page/api/events${session ? `?session=${session}` : ''}`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: ctrl.signal,
+  });
   const events: SseEvent[] = [];
   const waiters: { pred: (e: SseEvent[]) => boolean; resolve: () => void }[] = [];
   const check = () => {
@@ -108,7 +111,12 @@ async function world(location: string, server: ListenOptions = {}) {
   if (run.status !== 'stopped') throw new Error(`world: ${run.errors.join('; ')}`);
   const [owner] = await engine.admin.find('User', { where: [{ field: 'Id', op: '=', value: first.buyerId }] });
   const ids = await engine.seed(roleFixture(String(owner!.AccountId), first.cartId));
-  const [session] = await engine.admin.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: first.cartId }, { field: 'IsArchived', op: '=', value: false }] });
+  const [session] = await engine.admin.find('CartCheckoutSession', {
+    where: [
+      { field: 'WebCartId', op: '=', value: first.cartId },
+      { field: 'IsArchived', op: '=', value: false },
+    ],
+  });
   const tokens = await roleTokens(t, ids.inactive!);
   return { t, ids, sessionId: String(session!.Id), cartId: first.cartId, tokens, setOffset: (ms: number) => (offsetMs = ms) };
 }
@@ -165,7 +173,9 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('event streams on $name', (backend) 
       // Access ends three ways, then two more events are recorded on the session.
       expect((await fetch(`${w.t.url}/services/oauth2/revoke?token=${encodeURIComponent(w.tokens.owner)}`)).status).toBe(200);
       await w.t.engine.core.storage.delete('WebCartShare', [w.ids.readShare!]);
-      expect((await w.t.call('PATCH', `${V}/sobjects/User/${w.ids.editor}`, { token: w.tokens.admin, body: { IsActive: false } })).status).toBe(204);
+      expect(
+        (await w.t.call('PATCH', `${V}/sobjects/User/${w.ids.editor}`, { token: w.tokens.admin, body: { IsActive: false } })).status,
+      ).toBe(204);
       await poke(w.t, w.tokens.admin, w.sessionId);
       await poke(w.t, w.tokens.admin, w.sessionId);
 
@@ -202,7 +212,13 @@ describe('event stream caps and security headers', () => {
       for (const token of [w.tokens.owner, await w.t.token('buyer@acme.example')]) {
         const a3 = await openStream(w.t.url, token);
         expect(a3.status).toBe(429);
-        expect(a3.body).toEqual([{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: expect.stringMatching(/^Too many open event streams: this user has 2 open \(at most 2\)/), fields: [] }]);
+        expect(a3.body).toEqual([
+          {
+            errorCode: 'REQUEST_LIMIT_EXCEEDED',
+            message: expect.stringMatching(/^Too many open event streams: this user has 2 open \(at most 2\)/),
+            fields: [],
+          },
+        ]);
         expect(Number(a3.headers.get('retry-after'))).toBeGreaterThan(0);
       }
       const b1 = await openStream(w.t.url, w.tokens.otherAccount);
@@ -212,7 +228,9 @@ describe('event stream caps and security headers', () => {
       expect(c1.status).toBe(429);
       expect(c1.body[0].message).toMatch(/the server has 3 open \(at most 3\)/);
       // Everything else still answers (the caps only refuse streams).
-      expect((await w.t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Id FROM WebCart')}`, { token: w.tokens.admin })).status).toBe(200);
+      expect(
+        (await w.t.call('GET', `${V}/query?q=${encodeURIComponent('SELECT Id FROM WebCart')}`, { token: w.tokens.admin })).status,
+      ).toBe(200);
 
       // A stream the server closes (its token revoked) frees its slot at once.
       expect((await fetch(`${w.t.url}/services/oauth2/revoke?token=${encodeURIComponent(w.tokens.owner)}`)).status).toBe(200);
@@ -227,7 +245,9 @@ describe('event stream caps and security headers', () => {
   });
 
   it('rejects invalid caps at start', async () => {
-    await expect(startTestServer(':memory:', { seed: false, server: { streams: { perUser: 0 } } })).rejects.toThrow(/streams.perUser must be a positive whole number/);
+    await expect(startTestServer(':memory:', { seed: false, server: { streams: { perUser: 0 } } })).rejects.toThrow(
+      /streams.perUser must be a positive whole number/,
+    );
   });
 
   it('the page, its assets, its API and its stream carry CSP, frame and nosniff headers; /favicon.ico is served', async () => {

@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OBJECTS, cartStatusChange, type ObjectDef } from '../../src/domain/objects.js';
-import { cancelsCheckout, checkFieldWrite, checkObjectWrite, checkRowDelete, roleOf, writableFields } from '../../src/domain/write-rules.js';
+import {
+  cancelsCheckout,
+  checkFieldWrite,
+  checkObjectWrite,
+  checkRowDelete,
+  roleOf,
+  writableFields,
+} from '../../src/domain/write-rules.js';
 
 const obj = (name: string): ObjectDef => OBJECTS.get(name)!;
 
@@ -40,11 +47,13 @@ describe('write rules (pure)', () => {
   });
 
   it('the engine-only objects are refused to ModifyAllData too; orders and catalog are open to it', () => {
-    for (const verb of ['create', 'update', 'delete'] as const) expect(checkObjectWrite(obj('BackgroundOperation'), verb, 'admin')?.key).toBe('ENGINE_MANAGED');
+    for (const verb of ['create', 'update', 'delete'] as const)
+      expect(checkObjectWrite(obj('BackgroundOperation'), verb, 'admin')?.key).toBe('ENGINE_MANAGED');
     expect(checkObjectWrite(obj('CartCheckoutSession'), 'create', 'admin')?.key).toBe('ENGINE_MANAGED');
     expect(checkObjectWrite(obj('OrderSummary'), 'create', 'admin')?.key).toBe('ENGINE_MANAGED');
     for (const name of ['Order', 'OrderItem', 'CartTax', 'CartDeliveryGroupMethod', 'Product2', 'PricebookEntry']) {
-      for (const verb of ['create', 'update', 'delete'] as const) expect(checkObjectWrite(obj(name), verb, 'admin'), `${name} ${verb}`).toBeNull();
+      for (const verb of ['create', 'update', 'delete'] as const)
+        expect(checkObjectWrite(obj(name), verb, 'admin'), `${name} ${verb}`).toBeNull();
     }
   });
 
@@ -59,14 +68,35 @@ describe('write rules (pure)', () => {
     expect(writableFields(obj('CartItem'), 'buyer')).toEqual(['CartId', 'CartDeliveryGroupId', 'Product2Id', 'Name', 'Sku', 'Quantity']);
     expect(writableFields(obj('WebCart'), 'buyer')).toEqual([
       // Status: only a template flow's own Checkout → Closed at Order Confirmation (RecordService.update).
-      'Name', 'WebStoreId', 'AccountId', 'OwnerId', 'Status', 'CurrencyIsoCode', 'PoNumber', 'PaymentMethodId',
-      'BillingStreet', 'BillingCity', 'BillingState', 'BillingPostalCode', 'BillingCountry',
-      'BillingLatitude', 'BillingLongitude', 'BillingGeocodeAccuracy',
+      'Name',
+      'WebStoreId',
+      'AccountId',
+      'OwnerId',
+      'Status',
+      'CurrencyIsoCode',
+      'PoNumber',
+      'PaymentMethodId',
+      'BillingStreet',
+      'BillingCity',
+      'BillingState',
+      'BillingPostalCode',
+      'BillingCountry',
+      'BillingLatitude',
+      'BillingLongitude',
+      'BillingGeocodeAccuracy',
     ]);
     expect(writableFields(obj('CartDeliveryGroup'), 'buyer')).not.toContain('DeliveryMethodId');
     // Salesforce's updatable session fields: every write is offered to the flow's statechart, which
     // refuses what the flow doesn't allow (and never links an order: see attacks.test.ts).
-    expect(writableFields(obj('CartCheckoutSession'), 'buyer')).toEqual(['State', 'NextState', 'IsProcessing', 'IsError', 'IsArchived', 'BackgroundOperationId', 'OrderId']);
+    expect(writableFields(obj('CartCheckoutSession'), 'buyer')).toEqual([
+      'State',
+      'NextState',
+      'IsProcessing',
+      'IsError',
+      'IsArchived',
+      'BackgroundOperationId',
+      'OrderId',
+    ]);
     expect(writableFields(obj('CartValidationOutput'), 'buyer')).toEqual(['IsDismissed']);
   });
 
@@ -82,26 +112,50 @@ describe('write rules (pure)', () => {
   it('parent links are fixed after creation for everyone; writing the same value is no change', () => {
     const before = { Id: 'x', CartId: 'cartA', CartDeliveryGroupId: 'g1', Type: 'Product' };
     for (const role of ['buyer', 'admin'] as const) {
-      expect(checkFieldWrite(obj('CartItem'), 'update', role, { CartId: 'cartB' }, before)).toMatchObject({ key: 'FIELD_NOT_UPDATABLE', fields: ['CartId'] });
+      expect(checkFieldWrite(obj('CartItem'), 'update', role, { CartId: 'cartB' }, before)).toMatchObject({
+        key: 'FIELD_NOT_UPDATABLE',
+        fields: ['CartId'],
+      });
     }
     expect(checkFieldWrite(obj('CartItem'), 'update', 'buyer', { CartId: 'cartA' }, before)).toBeNull();
-    expect(checkFieldWrite(obj('WebCartShare'), 'update', 'buyer', { ParentId: 'cartB' }, { ParentId: 'cartA' })).toMatchObject({ key: 'FIELD_NOT_UPDATABLE', fields: ['ParentId'] });
-    expect(checkFieldWrite(obj('CartDeliveryGroup'), 'update', 'buyer', { CartId: 'cartB' }, { CartId: 'cartA' })).toMatchObject({ key: 'FIELD_NOT_UPDATABLE', fields: ['CartId'] });
-    expect(checkFieldWrite(obj('OrderItem'), 'update', 'admin', { OrderId: 'o2' }, { OrderId: 'o1' })).toMatchObject({ key: 'FIELD_NOT_UPDATABLE', fields: ['OrderId'] });
+    expect(checkFieldWrite(obj('WebCartShare'), 'update', 'buyer', { ParentId: 'cartB' }, { ParentId: 'cartA' })).toMatchObject({
+      key: 'FIELD_NOT_UPDATABLE',
+      fields: ['ParentId'],
+    });
+    expect(checkFieldWrite(obj('CartDeliveryGroup'), 'update', 'buyer', { CartId: 'cartB' }, { CartId: 'cartA' })).toMatchObject({
+      key: 'FIELD_NOT_UPDATABLE',
+      fields: ['CartId'],
+    });
+    expect(checkFieldWrite(obj('OrderItem'), 'update', 'admin', { OrderId: 'o2' }, { OrderId: 'o1' })).toMatchObject({
+      key: 'FIELD_NOT_UPDATABLE',
+      fields: ['OrderId'],
+    });
     // A cart's owner is fixed for buyers (an Edit share can't make itself the owner); ModifyAllData may reassign it.
-    expect(checkFieldWrite(obj('WebCart'), 'update', 'buyer', { OwnerId: 'u2' }, { OwnerId: 'u1' })).toMatchObject({ key: 'FIELD_NOT_UPDATABLE', fields: ['OwnerId'] });
+    expect(checkFieldWrite(obj('WebCart'), 'update', 'buyer', { OwnerId: 'u2' }, { OwnerId: 'u1' })).toMatchObject({
+      key: 'FIELD_NOT_UPDATABLE',
+      fields: ['OwnerId'],
+    });
     expect(checkFieldWrite(obj('WebCart'), 'update', 'admin', { OwnerId: 'u2' }, { OwnerId: 'u1' })).toBeNull();
     // A session's cart is the engine's: not even a value is accepted.
-    expect(checkFieldWrite(obj('CartCheckoutSession'), 'update', 'admin', { WebCartId: 'cartB' })).toMatchObject({ key: 'FIELD_NOT_WRITABLE', fields: ['WebCartId'] });
+    expect(checkFieldWrite(obj('CartCheckoutSession'), 'update', 'admin', { WebCartId: 'cartB' })).toMatchObject({
+      key: 'FIELD_NOT_WRITABLE',
+      fields: ['WebCartId'],
+    });
   });
 
   it("a cart's Charge lines are written and deleted only by ModifyAllData", () => {
     const charge = { Id: 'c', CartId: 'cartA', Type: 'Charge', Quantity: 1 };
-    expect(checkFieldWrite(obj('CartItem'), 'update', 'buyer', { Quantity: 0 }, charge)).toMatchObject({ key: 'INSUFFICIENT_ACCESS', fields: ['Type'] });
+    expect(checkFieldWrite(obj('CartItem'), 'update', 'buyer', { Quantity: 0 }, charge)).toMatchObject({
+      key: 'INSUFFICIENT_ACCESS',
+      fields: ['Type'],
+    });
     expect(checkRowDelete(obj('CartItem'), 'buyer', charge)).toMatchObject({ key: 'INSUFFICIENT_ACCESS', fields: ['Type'] });
     expect(checkRowDelete(obj('CartItem'), 'admin', charge)).toBeNull();
     expect(checkRowDelete(obj('CartItem'), 'buyer', { ...charge, Type: 'Product' })).toBeNull();
-    expect(checkFieldWrite(obj('CartItem'), 'create', 'buyer', { Type: 'Charge' })).toMatchObject({ key: 'FIELD_NOT_WRITABLE', fields: ['Type'] });
+    expect(checkFieldWrite(obj('CartItem'), 'create', 'buyer', { Type: 'Charge' })).toMatchObject({
+      key: 'FIELD_NOT_WRITABLE',
+      fields: ['Type'],
+    });
   });
 
   it('writes that change what checkout computed cancel the checkout; address and name edits do not', () => {

@@ -30,12 +30,16 @@ describe('storage adapters', () => {
   it('SQLite: no row locks, queue or notify; a stale WAL snapshot is a serialization failure; busy, full and I/O errors are faults', () => {
     const a = new SqliteAdapter(5_000);
     expect([a.supportsRowLocks, a.supportsNotify, a.queueConnection()]).toEqual([false, false, undefined]);
-    expect([a.isUniqueViolation(coded('SQLITE_CONSTRAINT_UNIQUE')), a.isUniqueViolation(coded('SQLITE_CONSTRAINT_PRIMARYKEY')), a.isUniqueViolation(coded('SQLITE_CONSTRAINT_NOTNULL'))]).toEqual([
-      true,
-      true,
-      false,
-    ]);
-    expect([a.isSerializationFailure(coded('SQLITE_BUSY_SNAPSHOT')), a.isSerializationFailure(coded('SQLITE_BUSY')), a.isSerializationFailure(coded('40001'))]).toEqual([true, false, false]);
+    expect([
+      a.isUniqueViolation(coded('SQLITE_CONSTRAINT_UNIQUE')),
+      a.isUniqueViolation(coded('SQLITE_CONSTRAINT_PRIMARYKEY')),
+      a.isUniqueViolation(coded('SQLITE_CONSTRAINT_NOTNULL')),
+    ]).toEqual([true, true, false]);
+    expect([
+      a.isSerializationFailure(coded('SQLITE_BUSY_SNAPSHOT')),
+      a.isSerializationFailure(coded('SQLITE_BUSY')),
+      a.isSerializationFailure(coded('40001')),
+    ]).toEqual([true, false, false]);
     expect(a.classifyFault(coded('SQLITE_BUSY_SNAPSHOT'))).toBeNull();
     expect(a.classifyFault(coded('SQLITE_BUSY'))?.key).toBe('UNABLE_TO_LOCK_ROW');
     expect(a.classifyFault(coded('SQLITE_FULL'))?.key).toBe('STORAGE_FULL');
@@ -44,9 +48,18 @@ describe('storage adapters', () => {
 
   it('PostgreSQL: row locks, notify and a shared queue at its URL and schema; 40001 and 40P01 are serialization failures; lock, timeout, disk and connection errors are faults', () => {
     const a = new PostgresAdapter({ connectionString: PG_URL, schema: 'shop1' });
-    expect([a.supportsRowLocks, a.supportsNotify, a.queueConnection()]).toEqual([true, true, { connectionString: PG_URL, schema: 'shop1' }]);
+    expect([a.supportsRowLocks, a.supportsNotify, a.queueConnection()]).toEqual([
+      true,
+      true,
+      { connectionString: PG_URL, schema: 'shop1' },
+    ]);
     expect([a.isUniqueViolation(coded('23505')), a.isUniqueViolation(coded('23503'))]).toEqual([true, false]);
-    expect(['40001', '40P01', '55P03', 'SQLITE_BUSY_SNAPSHOT'].map((c) => a.isSerializationFailure(coded(c)))).toEqual([true, true, false, false]);
+    expect(['40001', '40P01', '55P03', 'SQLITE_BUSY_SNAPSHOT'].map((c) => a.isSerializationFailure(coded(c)))).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
     expect(['55P03', '57014', '53100', '57P01', '42601'].map((c) => a.classifyFault(coded(c))?.key ?? null)).toEqual([
       'UNABLE_TO_LOCK_ROW',
       'STORAGE_TIMEOUT',

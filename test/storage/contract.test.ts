@@ -47,8 +47,23 @@ for (const backend of BACKENDS) {
       const u = user({ Permissions: ['ModifyAllData', 'X'], IsActive: false });
       await s.insert('User', [u]);
       const got = await s.get('User', u.Id);
-      expect(got).toMatchObject({ Id: u.Id, Username: u.Username, IsActive: false, Permissions: ['ModifyAllData', 'X'], AccountId: null, CreatedDate: now });
-      const item = { Id: mintId('0a9'), CartId: mintId('0a6'), CartDeliveryGroupId: mintId('0a7'), Name: 'W', Quantity: 3, SalesPrice: 19.99, Type: 'Product' };
+      expect(got).toMatchObject({
+        Id: u.Id,
+        Username: u.Username,
+        IsActive: false,
+        Permissions: ['ModifyAllData', 'X'],
+        AccountId: null,
+        CreatedDate: now,
+      });
+      const item = {
+        Id: mintId('0a9'),
+        CartId: mintId('0a6'),
+        CartDeliveryGroupId: mintId('0a7'),
+        Name: 'W',
+        Quantity: 3,
+        SalesPrice: 19.99,
+        Type: 'Product',
+      };
       await s.insert('CartItem', [item]);
       expect(await s.get('CartItem', item.Id)).toMatchObject({ Quantity: 3, SalesPrice: 19.99, ListPrice: null });
       expect(await s.get('User', mintId('005'))).toBeUndefined();
@@ -66,21 +81,26 @@ for (const backend of BACKENDS) {
       await s.insert('User', rows);
       const names = async (opts: Parameters<Storage['find']>[1]) => (await s.find('User', opts)).map((r) => r.Name);
       expect(await names({ where: [{ field: 'IsActive', op: '=', value: false }] })).toEqual(['bob']);
-      expect(await names({ where: [{ field: 'Name', op: '!=', value: 'bob' }], orderBy: [{ field: 'Username', direction: 'asc' }] })).toEqual([
-        'Alice',
-        'Carol',
-        null,
-      ]);
-      expect(await names({ where: [{ field: 'Name', op: 'in', value: ['Alice', 'Carol'] }], orderBy: [{ field: 'Name', direction: 'desc' }] })).toEqual([
-        'Carol',
-        'Alice',
-      ]);
+      expect(
+        await names({ where: [{ field: 'Name', op: '!=', value: 'bob' }], orderBy: [{ field: 'Username', direction: 'asc' }] }),
+      ).toEqual(['Alice', 'Carol', null]);
+      expect(
+        await names({ where: [{ field: 'Name', op: 'in', value: ['Alice', 'Carol'] }], orderBy: [{ field: 'Name', direction: 'desc' }] }),
+      ).toEqual(['Carol', 'Alice']);
       expect(await names({ where: [{ field: 'Name', op: 'in', value: [] }] })).toEqual([]);
       expect(await s.count('User', [{ field: 'Name', op: 'not in', value: [] }])).toBe(4);
       expect(await names({ where: [{ field: 'Name', op: 'like', value: 'a%' }] })).toEqual(['Alice']);
       expect(await names({ where: [{ field: 'AccountId', op: 'is not null' }] })).toEqual(['Carol']);
       expect(await s.count('User', [{ field: 'Name', op: 'is null' }])).toBe(1);
-      expect(await names({ where: [{ field: 'Username', op: '>=', value: 'bob' }, { field: 'Username', op: '<', value: 'dan' }], orderBy: [{ field: 'Username', direction: 'asc' }] })).toEqual(['bob', 'Carol']);
+      expect(
+        await names({
+          where: [
+            { field: 'Username', op: '>=', value: 'bob' },
+            { field: 'Username', op: '<', value: 'dan' },
+          ],
+          orderBy: [{ field: 'Username', direction: 'asc' }],
+        }),
+      ).toEqual(['bob', 'Carol']);
       // Text sorts by code point on every backend (uppercase before lowercase).
       expect(await names({ orderBy: [{ field: 'Name', direction: 'asc', nulls: 'last' }], limit: 2, offset: 1 })).toEqual(['Carol', 'bob']);
       expect(await names({ orderBy: [{ field: 'Name', direction: 'asc', nulls: 'first' }], limit: 1 })).toEqual([null]);
@@ -99,13 +119,22 @@ for (const backend of BACKENDS) {
       ]);
       const rows = await s.select({
         object: 'User',
-        joins: [{ alias: 't1', object: 'Account', from: { alias: 't0', field: 'AccountId' }, on: { alias: 't1', field: 'Id', op: 'in', value: [acme.Id] } }],
+        joins: [
+          {
+            alias: 't1',
+            object: 'Account',
+            from: { alias: 't0', field: 'AccountId' },
+            on: { alias: 't1', field: 'Id', op: 'in', value: [acme.Id] },
+          },
+        ],
         columns: [
           { as: 'name', ref: { alias: 't0', field: 'Name' } },
           { as: 'account', ref: { alias: 't1', field: 'Name' } },
           { as: 'active', ref: { alias: 't0', field: 'IsActive' } },
         ],
-        where: { or: [{ not: { alias: 't0', field: 'Name', op: '=', value: 'Alice' } }, { alias: 't1', field: 'Name', op: 'like', value: 'ac%' }] },
+        where: {
+          or: [{ not: { alias: 't0', field: 'Name', op: '=', value: 'Alice' } }, { alias: 't1', field: 'Name', op: 'like', value: 'ac%' }],
+        },
         orderBy: [{ alias: 't0', field: 'Name', direction: 'asc', nulls: 'last' }],
       });
       // The join condition hides Globex (account null for Bob); NOT of a comparison on null is true.
@@ -117,10 +146,20 @@ for (const backend of BACKENDS) {
       expect(await s.select({ object: 'User', columns: [{ as: 'n', fn: 'count' }], where: { or: [] } })).toEqual([{ n: 0 }]);
       expect(await s.select({ object: 'User', columns: [{ as: 'n', fn: 'count' }], where: { and: [] } })).toEqual([{ n: 3 }]);
       const p = [mintId('01t'), mintId('01t'), mintId('01t')];
-      await s.insert('Product2', p.map((Id, i) => ({ Id, CreatedDate: now, LastModifiedDate: now, Name: `P${i}`, IsActive: i !== 1 })));
+      await s.insert(
+        'Product2',
+        p.map((Id, i) => ({ Id, CreatedDate: now, LastModifiedDate: now, Name: `P${i}`, IsActive: i !== 1 })),
+      );
       await s.insert(
         'ProductInventory',
-        [5, 7, 2.5].map((q, i) => ({ Id: mintId('0PI'), CreatedDate: now, LastModifiedDate: now, Product2Id: p[i], QuantityAvailable: q, QuantityReserved: 0 })),
+        [5, 7, 2.5].map((q, i) => ({
+          Id: mintId('0PI'),
+          CreatedDate: now,
+          LastModifiedDate: now,
+          Product2Id: p[i],
+          QuantityAvailable: q,
+          QuantityReserved: 0,
+        })),
       );
       const groups = await s.select({
         object: 'ProductInventory',
@@ -139,7 +178,9 @@ for (const backend of BACKENDS) {
         { active: false, n: 1, total: 7, most: 7, avg: 7 },
         { active: true, n: 2, total: 7.5, most: 5, avg: 3.75 },
       ]);
-      await expect(s.select({ object: 'User', columns: [{ as: 'x', ref: { alias: 't0', field: 'Nope' } }] })).rejects.toThrow(/unknown column/);
+      await expect(s.select({ object: 'User', columns: [{ as: 'x', ref: { alias: 't0', field: 'Nope' } }] })).rejects.toThrow(
+        /unknown column/,
+      );
       await s.close();
     });
 
@@ -160,7 +201,14 @@ for (const backend of BACKENDS) {
     it('sets one column to per-row values in batches (typed: numbers stay numbers)', async () => {
       const s = await open();
       const cart = mintId('0a6');
-      const rows = Array.from({ length: 25_000 }, (_, i) => ({ Id: mintId('0a9'), CartId: cart, CartDeliveryGroupId: mintId('0a7'), Name: `W${i}`, Quantity: 1, Type: 'Product' }));
+      const rows = Array.from({ length: 25_000 }, (_, i) => ({
+        Id: mintId('0a9'),
+        CartId: cart,
+        CartDeliveryGroupId: mintId('0a7'),
+        Name: `W${i}`,
+        Quantity: 1,
+        Type: 'Product',
+      }));
       await s.insert('CartItem', rows);
       const values = new Map(rows.map((r, i) => [r.Id, i / 100]));
       expect(await s.updateColumn('CartItem', 'TotalLineTaxAmount', values)).toBe(25_000);
@@ -174,7 +222,15 @@ for (const backend of BACKENDS) {
     it('updates many rows by id with their own values in batches (per field set; typed; missing ids not counted)', async () => {
       const s = await open();
       const cart = mintId('0a6');
-      const rows = Array.from({ length: 300 }, (_, i) => ({ Id: mintId('0a9'), CartId: cart, CartDeliveryGroupId: mintId('0a7'), Name: `W${i}`, Quantity: 1, SalesPrice: 5, Type: 'Product' }));
+      const rows = Array.from({ length: 300 }, (_, i) => ({
+        Id: mintId('0a9'),
+        CartId: cart,
+        CartDeliveryGroupId: mintId('0a7'),
+        Name: `W${i}`,
+        Quantity: 1,
+        SalesPrice: 5,
+        Type: 'Product',
+      }));
       await s.insert('CartItem', rows);
       const stamp = '2026-11-30T00:00:00.000Z';
       const updates = [
@@ -204,9 +260,19 @@ for (const backend of BACKENDS) {
       await s.insert('User', [user({ Username: 'same@x.example' })]);
       await expect(s.insert('User', [user({ Username: 'same@x.example' })])).rejects.toBeInstanceOf(UniqueViolation);
       const cart = mintId('0a6');
-      const session = (over: Record<string, unknown>) => ({ Id: mintId('2z9'), Name: 'S', WebCartId: cart, State: 'start', _version: 0, ...over });
+      const session = (over: Record<string, unknown>) => ({
+        Id: mintId('2z9'),
+        Name: 'S',
+        WebCartId: cart,
+        State: 'start',
+        _version: 0,
+        ...over,
+      });
       await s.insert('CartCheckoutSession', [session({ _activeKey: cart })]);
-      await s.insert('CartCheckoutSession', [session({ _activeKey: null, IsArchived: true }), session({ _activeKey: null, IsArchived: true })]);
+      await s.insert('CartCheckoutSession', [
+        session({ _activeKey: null, IsArchived: true }),
+        session({ _activeKey: null, IsArchived: true }),
+      ]);
       await expect(s.insert('CartCheckoutSession', [session({ _activeKey: cart })])).rejects.toBeInstanceOf(UniqueViolation);
       await s.close();
     });
@@ -234,10 +300,22 @@ for (const backend of BACKENDS) {
     it('inserts large batches beyond one statement’s parameter limit', async () => {
       const s = await open();
       const cart = mintId('0a6');
-      const rows = Array.from({ length: 6000 }, (_, i) => ({ Id: mintId('0a9'), CartId: cart, CartDeliveryGroupId: mintId('0a7'), Name: `W${i}`, Quantity: i, Type: 'Product' }));
+      const rows = Array.from({ length: 6000 }, (_, i) => ({
+        Id: mintId('0a9'),
+        CartId: cart,
+        CartDeliveryGroupId: mintId('0a7'),
+        Name: `W${i}`,
+        Quantity: i,
+        Type: 'Product',
+      }));
       await s.insert('CartItem', rows);
       expect(await s.count('CartItem', [{ field: 'CartId', op: '=', value: cart }])).toBe(6000);
-      expect(await s.delete('CartItem', rows.map((r) => r.Id))).toBe(6000);
+      expect(
+        await s.delete(
+          'CartItem',
+          rows.map((r) => r.Id),
+        ),
+      ).toBe(6000);
       await s.close();
     });
 

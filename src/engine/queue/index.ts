@@ -35,13 +35,22 @@ export interface QueueOptions {
  */
 export function queueOptions(o: unknown): { notify?: boolean; pollMs?: number } {
   if (o === undefined) return {};
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new EngineError('INVALID_INPUT', "The engine option 'queue' must be an object like { notify: true, pollMs: 1000 }.", ['queue']);
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    throw new EngineError('INVALID_INPUT', "The engine option 'queue' must be an object like { notify: true, pollMs: 1000 }.", ['queue']);
   const { notify, pollMs, ...rest } = o as Record<string, unknown>;
   const extra = Object.keys(rest);
-  if (extra.length) throw new EngineError('INVALID_INPUT', `The engine option 'queue' has no field '${extra[0]}' (it takes notify and pollMs).`, [`queue.${extra[0]}`]);
-  if (notify !== undefined && typeof notify !== 'boolean') throw new EngineError('INVALID_INPUT', "The engine option 'queue.notify' must be true or false.", ['queue.notify']);
+  if (extra.length)
+    throw new EngineError('INVALID_INPUT', `The engine option 'queue' has no field '${extra[0]}' (it takes notify and pollMs).`, [
+      `queue.${extra[0]}`,
+    ]);
+  if (notify !== undefined && typeof notify !== 'boolean')
+    throw new EngineError('INVALID_INPUT', "The engine option 'queue.notify' must be true or false.", ['queue.notify']);
   if (pollMs !== undefined && (typeof pollMs !== 'number' || !Number.isInteger(pollMs) || pollMs < 500 || pollMs > 600_000)) {
-    throw new EngineError('INVALID_INPUT', "The engine option 'queue.pollMs' must be an integer number of milliseconds from 500 to 600000.", ['queue.pollMs']);
+    throw new EngineError(
+      'INVALID_INPUT',
+      "The engine option 'queue.pollMs' must be an integer number of milliseconds from 500 to 600000.",
+      ['queue.pollMs'],
+    );
   }
   return { notify: notify as boolean | undefined, pollMs: pollMs as number | undefined };
 }

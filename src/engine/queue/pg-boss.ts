@@ -41,7 +41,6 @@ const FAST_POLL_MS = 500;
 /** Advisory-lock namespace (first key) of engine owner locks. */
 const OWNER_LOCK_NS = 727275;
 
-
 /** How to reach the database the engine stores to (the storage adapter's `queueConnection()`). */
 export type { QueueConnection };
 
@@ -135,7 +134,13 @@ export class PgBossQueue implements OperationQueue {
 
   stats(): WakeStats {
     const n = this.notifier;
-    return { ...this.wakes.counts, sent: n?.sent ?? 0, received: n?.received ?? 0, reconnects: n?.reconnects ?? 0, listening: n?.listening ?? false };
+    return {
+      ...this.wakes.counts,
+      sent: n?.sent ?? 0,
+      received: n?.received ?? 0,
+      reconnects: n?.reconnects ?? 0,
+      listening: n?.listening ?? false,
+    };
   }
 
   /** @internal the listener's server process id (null while disconnected), for tests. */
@@ -203,7 +208,10 @@ export class PgBossQueue implements OperationQueue {
     this.sweepTimer = setInterval(() => {
       if (!this.sweeping) {
         this.sweeping = this.sweep(false)
-          .then(() => undefined, (e) => this.opts.onError(e))
+          .then(
+            () => undefined,
+            (e) => this.opts.onError(e),
+          )
           .finally(() => (this.sweeping = undefined));
       }
     }, every);
@@ -264,7 +272,10 @@ export class PgBossQueue implements OperationQueue {
     // One round trip: take the owner's lock if it is free and give it back at once. Calls are
     // chained, since claims in several workers ask at the same time over this one connection.
     const asked = this.ownerChain.then(() =>
-      client.query('select case when pg_try_advisory_lock($1::int, $2::int) then pg_advisory_unlock($1::int, $2::int) else false end as free', [OWNER_LOCK_NS, key]),
+      client.query(
+        'select case when pg_try_advisory_lock($1::int, $2::int) then pg_advisory_unlock($1::int, $2::int) else false end as free',
+        [OWNER_LOCK_NS, key],
+      ),
     );
     this.ownerChain = asked.catch(() => undefined);
     const { rows } = await asked;
@@ -348,7 +359,8 @@ export class PgBossQueue implements OperationQueue {
       if (this.runner?.isRunning(id)) continue;
       const old = op._leaseUntil == null ? null : String(op._leaseUntil);
       const held = parseLease(old);
-      if (held && held.until > now && (op.Status === 'New' ? !startup : held.owner === null || (await this.heldElsewhere(held.owner)))) continue;
+      if (held && held.until > now && (op.Status === 'New' ? !startup : held.owner === null || (await this.heldElsewhere(held.owner))))
+        continue;
       const lease = formatLease(now + this.opts.leaseMs, this.owner);
       const won = await this.storage.update('BackgroundOperation', id, { _leaseUntil: lease }, [
         old === null ? { field: '_leaseUntil', op: 'is null' } : { field: '_leaseUntil', op: '=', value: old },

@@ -10,18 +10,40 @@ const InvokeBody = z.strictObject({ inputs: z.array(z.unknown()) });
 export const actionRoutes: RouteGroup = async (app, { engine, table }) => {
   const route = table.on(app);
   route(
-    { method: 'GET', url: '/services/data/:version/actions', summary: 'Action kinds', auth: true, schema: { params: VersionParams }, responses: { 200: { description: 'Action kinds' } } },
+    {
+      method: 'GET',
+      url: '/services/data/:version/actions',
+      summary: 'Action kinds',
+      auth: true,
+      schema: { params: VersionParams },
+      responses: { 200: { description: 'Action kinds' } },
+    },
     async (req) => {
       const v = apiVersion(req.params.version);
       return { standard: `/services/data/v${v}/actions/standard`, custom: `/services/data/v${v}/actions/custom` };
     },
   );
   route(
-    { method: 'GET', url: '/services/data/:version/actions/standard', summary: 'List standard actions', auth: true, schema: { params: VersionParams }, responses: { 200: { description: 'Actions' } } },
+    {
+      method: 'GET',
+      url: '/services/data/:version/actions/standard',
+      summary: 'List standard actions',
+      auth: true,
+      schema: { params: VersionParams },
+      responses: { 200: { description: 'Actions' } },
+    },
     async (req) => listActions(engine.describeActions(), apiVersion(req.params.version)),
   );
   route(
-    { method: 'GET', url: '/services/data/:version/actions/standard/:action', summary: 'Describe an action', auth: true, hidden: true, schema: { params: ActionParams }, responses: {} },
+    {
+      method: 'GET',
+      url: '/services/data/:version/actions/standard/:action',
+      summary: 'Describe an action',
+      auth: true,
+      hidden: true,
+      schema: { params: ActionParams },
+      responses: {},
+    },
     async (req) => {
       apiVersion(req.params.version);
       // The engine's list includes actions of custom flow steps; requireAction words the NOT_FOUND.
@@ -29,7 +51,15 @@ export const actionRoutes: RouteGroup = async (app, { engine, table }) => {
     },
   );
   route(
-    { method: 'POST', url: '/services/data/:version/actions/standard/:action', summary: 'Invoke an action', auth: true, hidden: true, schema: { params: ActionParams, body: InvokeBody }, responses: {} },
+    {
+      method: 'POST',
+      url: '/services/data/:version/actions/standard/:action',
+      summary: 'Invoke an action',
+      auth: true,
+      hidden: true,
+      schema: { params: ActionParams, body: InvokeBody },
+      responses: {},
+    },
     async (req, reply) => {
       apiVersion(req.params.version);
       // More inputs than one invocation takes: TOO_MANY_INPUTS (400) from the engine, before any work.

@@ -46,8 +46,12 @@ export function resolveLoginLimits(loginLimits: LoginLimits | undefined): Thrott
     perAddress: { ...DEFAULT_LOGIN_LIMITS.perAddress, ...loginLimits?.perAddress },
     knownAddressSeconds: loginLimits?.knownAddressSeconds ?? DEFAULT_THROTTLE_LIMITS.knownAddressSeconds,
   };
-  for (const [name, l] of [['perUsername', limits.perUsername], ['perAddress', limits.perAddress]] as const) {
-    if (!(Number.isInteger(l.max) && l.max > 0 && l.windowSeconds > 0)) throw new Error(`loginLimits.${name} needs a positive whole max and a positive windowSeconds.`);
+  for (const [name, l] of [
+    ['perUsername', limits.perUsername],
+    ['perAddress', limits.perAddress],
+  ] as const) {
+    if (!(Number.isInteger(l.max) && l.max > 0 && l.windowSeconds > 0))
+      throw new Error(`loginLimits.${name} needs a positive whole max and a positive windowSeconds.`);
   }
   if (!(limits.knownAddressSeconds > 0)) throw new Error('loginLimits.knownAddressSeconds must be a positive number of seconds.');
   return limits;
@@ -68,7 +72,10 @@ const RevokeBody = z.object({ token: z.string().optional() }).catchall(z.unknown
 const IdentityParams = z.object({ org: z.string(), user: z.string() });
 
 /** The parameters of a form endpoint: the query string's, then the body's over them. */
-const formParams = (query: unknown, body: Record<string, unknown> | null | undefined): Record<string, unknown> => ({ ...(query as Record<string, unknown>), ...(body ?? {}) });
+const formParams = (query: unknown, body: Record<string, unknown> | null | undefined): Record<string, unknown> => ({
+  ...(query as Record<string, unknown>),
+  ...(body ?? {}),
+});
 
 export const authRoutes: RouteGroup = async (app, { engine, table, baseUrl, login }) => {
   const route = table.on(app);
@@ -151,9 +158,17 @@ export const authRoutes: RouteGroup = async (app, { engine, table, baseUrl, logi
     },
   );
   route(
-    { method: 'GET', url: '/id/:org/:user', summary: 'Identity URL of the token user', auth: true, schema: { params: IdentityParams }, responses: { 200: { description: 'Identity' } } },
+    {
+      method: 'GET',
+      url: '/id/:org/:user',
+      summary: 'Identity URL of the token user',
+      auth: true,
+      schema: { params: IdentityParams },
+      responses: { 200: { description: 'Identity' } },
+    },
     async (req) => {
-      if (req.params.user !== req.userId && req.params.user.slice(0, 15) !== req.userId.slice(0, 15)) throw new EngineError('NOT_FOUND', 'Only the token user\'s identity is visible.');
+      if (req.params.user !== req.userId && req.params.user.slice(0, 15) !== req.userId.slice(0, 15))
+        throw new EngineError('NOT_FOUND', "Only the token user's identity is visible.");
       return identityOf(req);
     },
   );
@@ -197,7 +212,15 @@ export const authRoutes: RouteGroup = async (app, { engine, table, baseUrl, logi
   };
   // Salesforce also documents GET /services/oauth2/revoke?token=….
   route(
-    { method: 'GET', url: '/services/oauth2/revoke', summary: 'Revokes an access token (query parameter token=…)', auth: false, hidden: true, responses: {}, errorHandler: oauthErrorHandler },
+    {
+      method: 'GET',
+      url: '/services/oauth2/revoke',
+      summary: 'Revokes an access token (query parameter token=…)',
+      auth: false,
+      hidden: true,
+      responses: {},
+      errorHandler: oauthErrorHandler,
+    },
     async (req, reply) => revoke(req, reply, undefined),
   );
   route(

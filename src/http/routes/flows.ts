@@ -24,11 +24,16 @@ export const flowRoutes: RouteGroup = async (app, { engine, table }) => {
       summary: 'Start a flow interview',
       auth: true,
       schema: { params: FlowParams, body: StartBody },
-      responses: { 201: { description: 'The interview at its first screen, wait, finish or error' }, 404: { description: 'No loaded flow with this API name, or a cart input the user cannot read' } },
+      responses: {
+        201: { description: 'The interview at its first screen, wait, finish or error' },
+        404: { description: 'No loaded flow with this API name, or a cart input the user cannot read' },
+      },
     },
     async (req, reply) => {
       apiVersion(req.params.version);
-      const interview = await engine.startInterview(req.params.apiName, (req.body.inputs ?? {}) as Record<string, unknown>, { userId: req.caller.Id });
+      const interview = await engine.startInterview(req.params.apiName, (req.body.inputs ?? {}) as Record<string, unknown>, {
+        userId: req.caller.Id,
+      });
       return reply.code(201).send(interview);
     },
   );
@@ -39,7 +44,10 @@ export const flowRoutes: RouteGroup = async (app, { engine, table }) => {
       summary: 'Read a flow interview',
       auth: true,
       schema: { params: InterviewParams },
-      responses: { 200: { description: 'The interview as stored' }, 404: { description: "No such interview (another user's answers the same)" } },
+      responses: {
+        200: { description: 'The interview as stored' },
+        404: { description: "No such interview (another user's answers the same)" },
+      },
     },
     async (req) => {
       apiVersion(req.params.version);
@@ -53,7 +61,11 @@ export const flowRoutes: RouteGroup = async (app, { engine, table }) => {
       summary: 'Navigate a flow interview',
       auth: true,
       schema: { params: InterviewParams, body: NavigateBody },
-      responses: { 200: { description: 'The interview after the navigation' }, 404: { description: "No such interview (another user's answers the same)" }, 409: { description: 'Another navigate of this interview is running, or the interview has ended' } },
+      responses: {
+        200: { description: 'The interview after the navigation' },
+        404: { description: "No such interview (another user's answers the same)" },
+        409: { description: 'Another navigate of this interview is running, or the interview has ended' },
+      },
     },
     async (req) => {
       apiVersion(req.params.version);

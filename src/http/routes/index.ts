@@ -17,6 +17,14 @@ import { queryRoutes } from './query.js';
 import { sObjectRoutes } from './sobjects.js';
 import { versionRoutes } from './versions.js';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, versionRoutes, actionRoutes, sObjectRoutes, queryRoutes, pageRoutes, flowRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [
+  authRoutes,
+  versionRoutes,
+  actionRoutes,
+  sObjectRoutes,
+  queryRoutes,
+  pageRoutes,
+  flowRoutes,
+];
 
 export { openApiRoutes } from './openapi.js';

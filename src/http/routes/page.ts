@@ -37,11 +37,13 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
   route({ method: 'GET', url: '/', summary: 'The statechart page', auth: false, hidden: true, responses: {} }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE_HTML),
   );
-  route({ method: 'GET', url: '/page/app.js', summary: 'Statechart page script', auth: false, hidden: true, responses: {} }, async (_req, reply) =>
-    reply.type('text/javascript; charset=utf-8').send(PAGE_JS),
+  route(
+    { method: 'GET', url: '/page/app.js', summary: 'Statechart page script', auth: false, hidden: true, responses: {} },
+    async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(PAGE_JS),
   );
-  route({ method: 'GET', url: '/page/app.css', summary: 'Statechart page styles', auth: false, hidden: true, responses: {} }, async (_req, reply) =>
-    reply.type('text/css; charset=utf-8').send(PAGE_CSS),
+  route(
+    { method: 'GET', url: '/page/app.css', summary: 'Statechart page styles', auth: false, hidden: true, responses: {} },
+    async (_req, reply) => reply.type('text/css; charset=utf-8').send(PAGE_CSS),
   );
   for (const url of ['/page/favicon.svg', '/favicon.ico']) {
     route({ method: 'GET', url, summary: 'Statechart page icon', auth: false, hidden: true, responses: {} }, async (_req, reply) =>
@@ -50,7 +52,13 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
   }
 
   route(
-    { method: 'GET', url: '/page/api/flows', summary: 'Every registered flow as a statechart laid out by elkjs', auth: true, responses: { 200: { description: '[{ id, width, height, nodes, edges }]' } } },
+    {
+      method: 'GET',
+      url: '/page/api/flows',
+      summary: 'Every registered flow as a statechart laid out by elkjs',
+      auth: true,
+      responses: { 200: { description: '[{ id, width, height, nodes, edges }]' } },
+    },
     // The session flows, then every loaded Flow metadata flow (`flow:<apiName>`, drawn from its element graph).
     async () => [...(await flowCharts(engine)), ...(await flowMetadataCharts(engine))],
   );
@@ -67,9 +75,12 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
     async (req) => {
       const q = req.query;
       const where = q.archived === 'true' ? '' : ' WHERE IsArchived = false';
-      const res = await engine.query(`SELECT Id, WebCartId, State, NextState, IsProcessing, IsError, IsArchived, OrderId, CreatedDate, LastModifiedDate FROM CartCheckoutSession${where} ORDER BY CreatedDate DESC LIMIT 200`, {
-        userId: req.userId,
-      });
+      const res = await engine.query(
+        `SELECT Id, WebCartId, State, NextState, IsProcessing, IsError, IsArchived, OrderId, CreatedDate, LastModifiedDate FROM CartCheckoutSession${where} ORDER BY CreatedDate DESC LIMIT 200`,
+        {
+          userId: req.userId,
+        },
+      );
       const records = (res.records as Record<string, unknown>[])
         .map(({ attributes: _a, ...r }) => r)
         .filter((r) => (q.state ? String(r.State).toLowerCase() === q.state.toLowerCase() : true))
@@ -86,14 +97,22 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
       summary: "A checkout session's history: every event offered to it, applied or rejected, with states, operation, caller and time",
       auth: true,
       schema: { params: HistoryParams },
-      responses: { 200: { description: '{ sessionId, flowId, history }' }, 404: { description: 'NOT_FOUND (no such session, or not readable by the user)' } },
+      responses: {
+        200: { description: '{ sessionId, flowId, history }' },
+        404: { description: 'NOT_FOUND (no such session, or not readable by the user)' },
+      },
     },
     async (req) => {
       const p = req.params;
       apiVersion(p.version);
       const history = await engine.getHistory(p.id, { userId: req.userId });
       const session = await engine.getRecord('CartCheckoutSession', p.id, { userId: req.userId });
-      return { sessionId: session.Id, flowId: history[0]?.flowId ?? (await engine.flowOfSession(String(session.Id))), state: session.State, history };
+      return {
+        sessionId: session.Id,
+        flowId: history[0]?.flowId ?? (await engine.flowOfSession(String(session.Id))),
+        state: session.State,
+        history,
+      };
     },
   );
 
@@ -103,7 +122,9 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
       url: '/page/api/interviews',
       summary: "The user's flow interviews, newest first (at most 200), with the element each stands on",
       auth: true,
-      responses: { 200: { description: '{ records: [{ id, flowApiName, status, currentElement, stack, cartId, createdDate, lastModifiedDate }] }' } },
+      responses: {
+        200: { description: '{ records: [{ id, flowApiName, status, currentElement, stack, cartId, createdDate, lastModifiedDate }] }' },
+      },
     },
     async (req) => ({ records: await engine.listInterviews({ userId: req.userId }) }),
   );
@@ -112,24 +133,33 @@ export const pageRoutes: RouteGroup = async (app, { engine, table, streams }) =>
     {
       method: 'GET',
       url: '/page/api/interviews/:id',
-      summary: "One of the user's flow interviews with the element it stands on; its flow's chart is `flow:<flowApiName>` in /page/api/flows",
+      summary:
+        "One of the user's flow interviews with the element it stands on; its flow's chart is `flow:<flowApiName>` in /page/api/flows",
       auth: true,
       schema: { params: z.object({ id: z.string().describe('FlowInterview id') }) },
-      responses: { 200: { description: '{ id, flowApiName, status, currentElement, stack, cartId, createdDate, lastModifiedDate }' }, 404: { description: "NOT_FOUND (no such interview, or another user's)" } },
+      responses: {
+        200: { description: '{ id, flowApiName, status, currentElement, stack, cartId, createdDate, lastModifiedDate }' },
+        404: { description: "NOT_FOUND (no such interview, or another user's)" },
+      },
     },
     async (req) => engine.interviewSummary(req.params.id, { userId: req.userId }),
   );
 
-  const EventsQuery = z.object({ session: z.string().max(18).optional().describe('Only this CartCheckoutSession (the stream ends when it stops being readable)') });
+  const EventsQuery = z.object({
+    session: z.string().max(18).optional().describe('Only this CartCheckoutSession (the stream ends when it stops being readable)'),
+  });
   route(
     {
       method: 'GET',
       url: '/page/api/events',
-      summary: 'Server-sent events: every recorded event of the sessions the user may read (or of one, ?session=), live; the caller is re-checked on every event',
+      summary:
+        'Server-sent events: every recorded event of the sessions the user may read (or of one, ?session=), live; the caller is re-checked on every event',
       auth: true,
       schema: { querystring: EventsQuery },
       responses: {
-        200: { description: 'text/event-stream: `event: session` per history entry; a last `event: closed` with { reason } when access ends' },
+        200: {
+          description: 'text/event-stream: `event: session` per history entry; a last `event: closed` with { reason } when access ends',
+        },
         404: { description: 'NOT_FOUND (?session= names no session the user may read)' },
         429: { description: 'REQUEST_LIMIT_EXCEEDED (too many open streams for the user or the server)' },
       },

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { EngineError } from '../../errors.js';
 import { apiVersion, VersionParams, type RouteGroup } from '../routing.js';
 
-const QueryQuery = z.object({ q: z.string().optional().describe('SOQL: SELECT fields FROM object [WHERE … AND …] [ORDER BY …] [LIMIT n]') });
+const QueryQuery = z.object({
+  q: z.string().optional().describe('SOQL: SELECT fields FROM object [WHERE … AND …] [ORDER BY …] [LIMIT n]'),
+});
 
 export const queryRoutes: RouteGroup = async (app, { engine, table }) => {
   const route = table.on(app);

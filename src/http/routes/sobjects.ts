@@ -17,24 +17,61 @@ function sobjectType(name: string) {
   return object;
 }
 
-const withAttributes = (v: string, type: string, rec: Record<string, unknown>) => ({ attributes: { type, url: `/services/data/v${v}/sobjects/${type}/${String(rec.Id)}` }, ...rec });
+const withAttributes = (v: string, type: string, rec: Record<string, unknown>) => ({
+  attributes: { type, url: `/services/data/v${v}/sobjects/${type}/${String(rec.Id)}` },
+  ...rec,
+});
 
 export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
   const route = table.on(app);
   route(
-    { method: 'GET', url: '/services/data/:version/sobjects', summary: 'describeGlobal', auth: true, schema: { params: VersionParams }, responses: { 200: { description: 'Objects' } } },
+    {
+      method: 'GET',
+      url: '/services/data/:version/sobjects',
+      summary: 'describeGlobal',
+      auth: true,
+      schema: { params: VersionParams },
+      responses: { 200: { description: 'Objects' } },
+    },
     async (req) => describeGlobal(apiVersion(req.params.version)),
   );
-  route({ method: 'GET', url: '/services/data/:version/sobjects/:type', summary: 'Object basics', auth: true, hidden: true, schema: { params: TypeParams }, responses: {} }, async (req) => {
-    const v = apiVersion(req.params.version);
-    return { objectDescribe: describeObjectBasic(sobjectType(req.params.type), v), recentItems: [] };
-  });
   route(
-    { method: 'GET', url: '/services/data/:version/sobjects/:type/describe', summary: 'Describe an object', auth: true, hidden: true, schema: { params: TypeParams }, responses: {} },
+    {
+      method: 'GET',
+      url: '/services/data/:version/sobjects/:type',
+      summary: 'Object basics',
+      auth: true,
+      hidden: true,
+      schema: { params: TypeParams },
+      responses: {},
+    },
+    async (req) => {
+      const v = apiVersion(req.params.version);
+      return { objectDescribe: describeObjectBasic(sobjectType(req.params.type), v), recentItems: [] };
+    },
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/services/data/:version/sobjects/:type/describe',
+      summary: 'Describe an object',
+      auth: true,
+      hidden: true,
+      schema: { params: TypeParams },
+      responses: {},
+    },
     async (req) => describeObject(sobjectType(req.params.type), apiVersion(req.params.version)),
   );
   route(
-    { method: 'GET', url: '/services/data/:version/sobjects/:type/:id', summary: 'Get a record', auth: true, hidden: true, schema: { params: RecordParams, querystring: FieldsQuery }, responses: {} },
+    {
+      method: 'GET',
+      url: '/services/data/:version/sobjects/:type/:id',
+      summary: 'Get a record',
+      auth: true,
+      hidden: true,
+      schema: { params: RecordParams, querystring: FieldsQuery },
+      responses: {},
+    },
     async (req) => {
       const v = apiVersion(req.params.version);
       const object = sobjectType(req.params.type);
@@ -42,7 +79,10 @@ export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
       if (req.query.fields === undefined) return withAttributes(v, object.name, rec);
       const byLower = new Map(Object.keys(rec).map((k) => [k.toLowerCase(), k]));
       const out: Record<string, unknown> = { Id: rec.Id };
-      for (const raw of req.query.fields.split(',').map((f) => f.trim()).filter(Boolean)) {
+      for (const raw of req.query.fields
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean)) {
         const k = byLower.get(raw.toLowerCase());
         if (!k) throw new EngineError('INVALID_FIELD', `No such column '${raw}' on sObject of type ${object.name}.`, [raw]);
         out[k] = rec[k];
@@ -51,7 +91,15 @@ export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
     },
   );
   route(
-    { method: 'POST', url: '/services/data/:version/sobjects/:type', summary: 'Create a record', auth: true, hidden: true, schema: { params: TypeParams, body: RecordBody }, responses: {} },
+    {
+      method: 'POST',
+      url: '/services/data/:version/sobjects/:type',
+      summary: 'Create a record',
+      auth: true,
+      hidden: true,
+      schema: { params: TypeParams, body: RecordBody },
+      responses: {},
+    },
     async (req, reply) => {
       apiVersion(req.params.version);
       const res = await engine.createRecordAs(req.caller, sobjectType(req.params.type).name, req.body);
@@ -59,7 +107,15 @@ export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
     },
   );
   route(
-    { method: 'PATCH', url: '/services/data/:version/sobjects/:type/:id', summary: 'Update a record', auth: true, hidden: true, schema: { params: RecordParams, body: RecordBody }, responses: {} },
+    {
+      method: 'PATCH',
+      url: '/services/data/:version/sobjects/:type/:id',
+      summary: 'Update a record',
+      auth: true,
+      hidden: true,
+      schema: { params: RecordParams, body: RecordBody },
+      responses: {},
+    },
     async (req, reply) => {
       apiVersion(req.params.version);
       await engine.updateRecordAs(req.caller, sobjectType(req.params.type).name, req.params.id, req.body);
@@ -67,7 +123,15 @@ export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
     },
   );
   route(
-    { method: 'DELETE', url: '/services/data/:version/sobjects/:type/:id', summary: 'Delete a record', auth: true, hidden: true, schema: { params: RecordParams }, responses: {} },
+    {
+      method: 'DELETE',
+      url: '/services/data/:version/sobjects/:type/:id',
+      summary: 'Delete a record',
+      auth: true,
+      hidden: true,
+      schema: { params: RecordParams },
+      responses: {},
+    },
     async (req, reply) => {
       apiVersion(req.params.version);
       await engine.deleteRecordAs(req.caller, sobjectType(req.params.type).name, req.params.id);

@@ -4,7 +4,15 @@
  * serialize writers across processes. Migrations run under an advisory lock so several processes
  * can start at once.
  */
-import { Kysely, PostgresDialect, sql, type DatabaseIntrospector, type DatabaseMetadata, type SchemaMetadata, type TableMetadata } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  sql,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type SchemaMetadata,
+  type TableMetadata,
+} from 'kysely';
 import pg from 'pg';
 import type { DialectSpec } from '../dialect.js';
 import { StorageAdapterBase, type QueueConnection, type Storage } from '../port.js';
@@ -117,12 +125,22 @@ class SchemaIntrospector implements DatabaseIntrospector {
   ) {}
 
   async getSchemas(): Promise<SchemaMetadata[]> {
-    const { rows } = await sql<{ nspname: string }>`select nspname from pg_catalog.pg_namespace where nspname = ${this.schema}`.execute(this.db);
+    const { rows } = await sql<{ nspname: string }>`select nspname from pg_catalog.pg_namespace where nspname = ${this.schema}`.execute(
+      this.db,
+    );
     return rows.map((r) => ({ name: r.nspname }));
   }
 
   async getTables(): Promise<TableMetadata[]> {
-    const { rows } = await sql<{ table: string; kind: string; column: string; type: string; type_schema: string; not_null: boolean; has_default: boolean }>`
+    const { rows } = await sql<{
+      table: string;
+      kind: string;
+      column: string;
+      type: string;
+      type_schema: string;
+      not_null: boolean;
+      has_default: boolean;
+    }>`
       select c.relname as "table", c.relkind as kind, a.attname as "column", t.typname as type, tns.nspname as type_schema,
              a.attnotnull as not_null, a.atthasdef as has_default
       from pg_catalog.pg_class c
@@ -170,7 +188,18 @@ class SchemaDialect extends PostgresDialect {
 /** Server error codes that mean the connection or the server went away (class 08, shutdowns, no slots). */
 const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '57P05', '53300', '53400']);
 /** Socket errors of a connection that can't be made or was cut. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENOENT',
+]);
 /** node-postgres's own messages for a connection that is gone (they carry no code). */
 const LOST_MESSAGE = /Connection terminated|is not queryable|timeout exceeded when trying to connect|connection timeout|Connection ended/i;
 
@@ -193,12 +222,18 @@ export function postgresFault(err: unknown, inFlight: 'commit' | 'write' | 'none
   if (code === '57014') return new StorageFault('STORAGE_TIMEOUT', what, false, err);
   if (code === '53100') return new StorageFault('STORAGE_FULL', what, false, err);
   const lost =
-    (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_CODES.has(code) || NETWORK_CODES.has(code))) || (code === undefined && LOST_MESSAGE.test(message));
+    (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_CODES.has(code) || NETWORK_CODES.has(code))) ||
+    (code === undefined && LOST_MESSAGE.test(message));
   if (!lost) return null;
   const neverSent = /is not queryable/i.test(message); // node-postgres refused it before sending
   if (inFlight !== 'none' && !neverSent) {
     const change = inFlight === 'commit' ? 'the transaction was committing' : 'the change was being saved';
-    return new StorageFault('STORAGE_UNAVAILABLE', `The connection was lost while ${change}: it may or may not have been saved; read before retrying ${what}.`, 'unknown', err);
+    return new StorageFault(
+      'STORAGE_UNAVAILABLE',
+      `The connection was lost while ${change}: it may or may not have been saved; read before retrying ${what}.`,
+      'unknown',
+      err,
+    );
   }
   return new StorageFault('STORAGE_UNAVAILABLE', what, false, err);
 }
@@ -254,7 +289,12 @@ class FaultTranslatingPool implements KyselyPool {
           throw fault;
         }
         // Outside a transaction a statement commits by itself: a lost write may have happened (BEGIN, ROLLBACK and reads change nothing).
-        const inFlight = text === 'commit' ? 'commit' : !inTransaction && !/^\s*(select|begin|start transaction|rollback)\b/i.test(text) ? 'write' : 'none';
+        const inFlight =
+          text === 'commit'
+            ? 'commit'
+            : !inTransaction && !/^\s*(select|begin|start transaction|rollback)\b/i.test(text)
+              ? 'write'
+              : 'none';
         if (ends) inTransaction = false;
         const fault = postgresFault(e, inFlight);
         if (fault && text === 'commit' && fault.committed === 'unknown') lostCommit = fault;
@@ -292,7 +332,11 @@ function intParam(parsed: URL, name: string, min: number, max: number, unit: str
   if (raw === null) return undefined;
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < min || n > max) {
-    throw new EngineError('INVALID_INPUT', `The storage URL's ${name} parameter '${raw}' must be an integer from ${min} to ${max} (${unit}).`, ['storage']);
+    throw new EngineError(
+      'INVALID_INPUT',
+      `The storage URL's ${name} parameter '${raw}' must be an integer from ${min} to ${max} (${unit}).`,
+      ['storage'],
+    );
   }
   return n;
 }
@@ -315,7 +359,11 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Storag
   const connectSeconds = intParam(parsed, 'connect_timeout', 1, 3600, 'seconds');
   const connectTimeoutMs = connectSeconds !== undefined ? connectSeconds * 1000 : (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new EngineError('INVALID_INPUT', `The storage URL's schema parameter '${schema}' must be lowercase letters, digits and _ (at most 63).`, ['storage']);
+    throw new EngineError(
+      'INVALID_INPUT',
+      `The storage URL's schema parameter '${schema}' must be lowercase letters, digits and _ (at most 63).`,
+      ['storage'],
+    );
   }
   const applicationName = parsed.searchParams.get('application_name') ?? 'checkout-engine';
   parsed.searchParams.delete('application_name');
@@ -356,15 +404,27 @@ async function retryRead<T>(isRetryable: (err: unknown) => boolean, read: () => 
 export class PostgresStore extends KyselyStore {
   // Reads outside a transaction run again when their connection was lost (transactions are re-run by `atomically`).
   override get(...args: Parameters<KyselyStore['get']>) {
-    return retryRead((e) => this.adapter.isRetryable(e), () => super.get(...args));
+    return retryRead(
+      (e) => this.adapter.isRetryable(e),
+      () => super.get(...args),
+    );
   }
   override find(...args: Parameters<KyselyStore['find']>) {
-    return retryRead((e) => this.adapter.isRetryable(e), () => super.find(...args));
+    return retryRead(
+      (e) => this.adapter.isRetryable(e),
+      () => super.find(...args),
+    );
   }
   override count(...args: Parameters<KyselyStore['count']>) {
-    return retryRead((e) => this.adapter.isRetryable(e), () => super.count(...args));
+    return retryRead(
+      (e) => this.adapter.isRetryable(e),
+      () => super.count(...args),
+    );
   }
   override select(...args: Parameters<KyselyStore['select']>) {
-    return retryRead((e) => this.adapter.isRetryable(e), () => super.select(...args));
+    return retryRead(
+      (e) => this.adapter.isRetryable(e),
+      () => super.select(...args),
+    );
   }
 }

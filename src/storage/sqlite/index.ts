@@ -80,17 +80,28 @@ export function sqliteFault(err: unknown, busyTimeoutMs: number): StorageFault |
   if (typeof code !== 'string' || !code.startsWith('SQLITE_') || code === 'SQLITE_BUSY_SNAPSHOT') return null;
   const what = `(SQLite ${code}: ${(err as Error).message})`;
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StorageFault('UNABLE_TO_LOCK_ROW', `Waited ${busyTimeoutMs} ms (busy_timeout) for another connection's lock on the database ${what}.`, false, err);
+    return new StorageFault(
+      'UNABLE_TO_LOCK_ROW',
+      `Waited ${busyTimeoutMs} ms (busy_timeout) for another connection's lock on the database ${what}.`,
+      false,
+      err,
+    );
   }
   if (code === 'SQLITE_FULL') return new StorageFault('STORAGE_FULL', what, false, err);
-  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) return new StorageFault('STORAGE_UNAVAILABLE', what, false, err);
+  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN'))
+    return new StorageFault('STORAGE_UNAVAILABLE', what, false, err);
   return null;
 }
 
 type KyselyStatement = ReturnType<SqliteDatabase['prepare']>;
 
 /** `rollback` when SQLite already rolled the transaction back itself (it does on SQLITE_FULL, SQLITE_BUSY…). */
-const NOTHING_TO_ROLL_BACK: KyselyStatement = { reader: false, all: () => [], run: () => ({ changes: 0, lastInsertRowid: 0 }), iterate: () => [][Symbol.iterator]() };
+const NOTHING_TO_ROLL_BACK: KyselyStatement = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
+};
 
 /**
  * BEGIN IMMEDIATE found the write lock taken by another connection. Nothing ran yet, so
@@ -205,7 +216,8 @@ function parseLocation(location: string): { filename: string; options: SqliteOpt
   const options: SqliteOptions = {};
   for (const [key, value] of new URLSearchParams(location.slice(q + 1))) {
     const n = Number(value);
-    const bad = (what: string) => new EngineError('INVALID_INPUT', `The storage location's ${key} parameter '${value}' must be ${what}.`, ['storage']);
+    const bad = (what: string) =>
+      new EngineError('INVALID_INPUT', `The storage location's ${key} parameter '${value}' must be ${what}.`, ['storage']);
     if (key === 'busy_timeout') {
       if (!/^\d+$/.test(value) || n > 3_600_000) throw bad('an integer number of milliseconds from 0 to 3600000');
       options.busyTimeoutMs = n;
@@ -213,7 +225,11 @@ function parseLocation(location: string): { filename: string; options: SqliteOpt
       if (!/^\d+$/.test(value) || n < 1 || n > 4_294_967_294) throw bad('a positive integer');
       options.maxPageCount = n;
     } else {
-      throw new EngineError('INVALID_INPUT', `The storage location has an unknown parameter '${key}'; a SQLite location takes busy_timeout and max_page_count.`, ['storage']);
+      throw new EngineError(
+        'INVALID_INPUT',
+        `The storage location has an unknown parameter '${key}'; a SQLite location takes busy_timeout and max_page_count.`,
+        ['storage'],
+      );
     }
   }
   return { filename: location.slice(0, q), options };
@@ -243,7 +259,8 @@ export class SqliteStore extends KyselyStore {
    * pages in use) and returns the cap in force: a size-limited database, raised again when there is room.
    */
   limitPages(pages: number): number {
-    if (!Number.isInteger(pages) || pages < 1) throw new EngineError('INVALID_INPUT', `max_page_count must be a positive integer, not ${pages}.`, ['maxPageCount']);
+    if (!Number.isInteger(pages) || pages < 1)
+      throw new EngineError('INVALID_INPUT', `max_page_count must be a positive integer, not ${pages}.`, ['maxPageCount']);
     return Number(this.database.pragma(`max_page_count = ${pages}`, { simple: true }));
   }
 
@@ -261,7 +278,8 @@ export function openSqlite(location: string, options: SqliteOptions = {}): Sqlit
   const { filename, options: fromLocation } = parseLocation(location);
   const opts = { ...fromLocation, ...options };
   const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new EngineError('INVALID_INPUT', `busyTimeoutMs must be a non-negative integer, not ${busyTimeoutMs}.`, ['busyTimeoutMs']);
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0)
+    throw new EngineError('INVALID_INPUT', `busyTimeoutMs must be a non-negative integer, not ${busyTimeoutMs}.`, ['busyTimeoutMs']);
   let database: Database.Database;
   try {
     database = new Database(filename);

@@ -16,10 +16,18 @@ const server = await startServer(engine, { port: 0, log: false });
 try {
   const login = await fetch(`${server.url}/services/oauth2/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'c', client_secret: 's', username: demo.users.buyer, password: demo.users.password }),
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'c',
+      client_secret: 's',
+      username: demo.users.buyer,
+      password: demo.users.password,
+    }),
   });
   const { access_token } = await login.json();
-  const res = await fetch(`${server.url}/services/data/v64.0/sobjects/Order/${second.orderId}`, { headers: { authorization: `Bearer ${access_token}` } });
+  const res = await fetch(`${server.url}/services/data/v64.0/sobjects/Order/${second.orderId}`, {
+    headers: { authorization: `Bearer ${access_token}` },
+  });
   const order = await res.json();
   console.log(`http: ${res.status} ${order.Status}`);
 } finally {
