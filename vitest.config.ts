@@ -12,6 +12,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two test files at a time: most of a file's time is waiting on SQLite, PostgreSQL or a child
+    // process, so two workers on a 2-core machine roughly halve the run (vitest's default is cores − 1).
+    maxWorkers: 2,
     globalSetup: ['test/helpers/global-setup.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },

@@ -362,7 +362,9 @@ export class CheckoutEngine {
    * @example await engine.invokeAny(actionNameFromConfig, inputsFromJson, { userId })
    */
   invokeAny(actionName: string, inputs: unknown, opts: CallOptions): Promise<InvocationResult[]> {
-    return this.invokeBy(this.callerOf(opts), actionName, inputs, opts.sessionFlow);
+    // `opts` reaches the library unchecked: a non-object has no sessionFlow (callerOf refuses it with the table's error).
+    const sessionFlow: unknown = typeof opts === 'object' && opts !== null ? (opts as Partial<CallOptions>).sessionFlow : undefined;
+    return this.invokeBy(this.callerOf(opts), actionName, inputs, sessionFlow);
   }
 
   /**
@@ -373,7 +375,7 @@ export class CheckoutEngine {
     return this.invokeBy(async () => caller, actionName, inputs, sessionFlow);
   }
 
-  private async invokeBy(callerOf: CallerSource, actionName: string, inputs: unknown, sessionFlow?: string): Promise<InvocationResult[]> {
+  private async invokeBy(callerOf: CallerSource, actionName: string, inputs: unknown, sessionFlow?: unknown): Promise<InvocationResult[]> {
     this.live();
     const def = this.customActions.get(actionName) ?? requireAction(actionName);
     if (!Array.isArray(inputs))
@@ -382,6 +384,8 @@ export class CheckoutEngine {
       throw new EngineError('TOO_MANY_INPUTS', `'inputs' has ${inputs.length} items; one invocation takes at most ${this.maxInputs}.`, [
         'inputs',
       ]);
+    if (sessionFlow !== undefined && typeof sessionFlow !== 'string')
+      throw new EngineError('INVALID_INPUT', 'sessionFlow must be the id of a flow (a string).', ['sessionFlow']);
     if (sessionFlow !== undefined) this.core.flow(sessionFlow); // INVALID_FLOW when not registered
     const caller = await callerOf();
     // Expiry is a deadline in the data, checked against the clock by each action's facts read (see invokeAction).

@@ -253,12 +253,22 @@ describe('statechart page in headless Chromium', () => {
       expect(await page.getAttribute('#chart svg', 'viewBox')).not.toBe(whole);
       await page.click(`#sessions li[data-session="${sessionId}"]`); // redrawn: the current step is panned into view
       await page.waitForSelector('#chart .node.current[data-state="complete"]');
-      const inView = await page.evaluate(() => {
-        const document = (globalThis as any).document;
-        const box = document.querySelector('#chart').getBoundingClientRect();
-        const r = document.querySelector('#chart .node.current').getBoundingClientRect();
-        return r.left >= box.left && r.top >= box.top && r.right <= box.right && r.bottom <= box.bottom;
-      });
+      // The pan runs after the redraw: wait (bounded) until the current step sits inside the chart.
+      const inView = await page
+        .waitForFunction(
+          () => {
+            const document = (globalThis as any).document;
+            const box = document.querySelector('#chart').getBoundingClientRect();
+            const r = document.querySelector('#chart .node.current')?.getBoundingClientRect();
+            return !!r && r.left >= box.left && r.top >= box.top && r.right <= box.right && r.bottom <= box.bottom;
+          },
+          undefined,
+          { timeout: 5_000 },
+        )
+        .then(
+          () => true,
+          () => false,
+        );
       expect(inView).toBe(true);
       await page.click('#zoom-fit');
       expect(await page.getAttribute('#chart svg', 'viewBox')).toBe(whole);
