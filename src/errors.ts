@@ -214,6 +214,11 @@ export const ERRORS = {
   OAUTH_INVALID_REQUEST: { code: 'invalid_request', status: 400, message: 'the request is missing a required parameter:' },
   OAUTH_RATE_LIMITED: { code: 'invalid_grant', status: 429, message: 'login rate exceeded:' },
   OAUTH_INVALID_TOKEN: { code: 'unsupported_token_type', status: 400, message: 'this token type is not supported' },
+  // --- SOAP Partner API login (src/http/routes/soap.ts): SOAP 1.1 faults, HTTP 500 as Salesforce sends them ---
+  // `code` is the fault's exception code (`sf:CODE`), or `Client` for soapenv:Client (a request that isn't a valid login call).
+  SOAP_INVALID_LOGIN: { code: 'INVALID_LOGIN', status: 500, message: 'Invalid username, password, security token; or user locked out.' },
+  SOAP_UNSUPPORTED_API_VERSION: { code: 'UNSUPPORTED_API_VERSION', status: 500, message: 'Invalid Api version specified on URL:' },
+  SOAP_CLIENT: { code: 'Client', status: 500, message: 'The SOAP request is not a valid login call:' },
   ENGINE_CLOSED: { code: 'SERVICE_UNAVAILABLE', status: 503, message: 'The checkout engine is shut down.' },
   INTERNAL: { code: 'UNKNOWN_EXCEPTION', status: 500, message: 'An unexpected error occurred.' },
   // --- database faults (src/storage/sqlite/index.ts, src/storage/postgres/index.ts; docs/reliability.md) ---

@@ -7,6 +7,9 @@
  *
  * The `flows` group (Flow interviews, routes/flows.ts) comes after `pageRoutes`: its routes get the
  * token check, Salesforce's error bodies and an OpenAPI entry from `table.on(app)` like every other route.
+ *
+ * The `soap` group (routes/soap.ts) is the SOAP Partner API login: its own text/xml body parser
+ * and SOAP fault answers, encapsulated in the group.
  */
 import type { RouteGroup } from '../routing.js';
 import { actionRoutes } from './actions.js';
@@ -15,6 +18,7 @@ import { flowRoutes } from './flows.js';
 import { pageRoutes } from './page.js';
 import { queryRoutes } from './query.js';
 import { sObjectRoutes } from './sobjects.js';
+import { soapRoutes } from './soap.js';
 import { versionRoutes } from './versions.js';
 
 export const ROUTE_GROUPS: readonly RouteGroup[] = [
@@ -25,6 +29,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   queryRoutes,
   pageRoutes,
   flowRoutes,
+  soapRoutes,
 ];
 
 export { openApiRoutes } from './openapi.js';
