@@ -218,6 +218,7 @@ export const ERRORS = {
   // `code` is the fault's exception code (`sf:CODE`), or `Client` for soapenv:Client (a request that isn't a valid login call).
   SOAP_INVALID_LOGIN: { code: 'INVALID_LOGIN', status: 500, message: 'Invalid username, password, security token; or user locked out.' },
   SOAP_UNSUPPORTED_API_VERSION: { code: 'UNSUPPORTED_API_VERSION', status: 500, message: 'Invalid Api version specified on URL:' },
+  SOAP_INVALID_SESSION: { code: 'INVALID_SESSION_ID', status: 500, message: 'Invalid Session ID found in SessionHeader: Illegal Session' },
   SOAP_CLIENT: { code: 'Client', status: 500, message: 'The SOAP request is not a valid login call:' },
   ENGINE_CLOSED: { code: 'SERVICE_UNAVAILABLE', status: 503, message: 'The checkout engine is shut down.' },
   INTERNAL: { code: 'UNKNOWN_EXCEPTION', status: 500, message: 'An unexpected error occurred.' },

@@ -116,7 +116,7 @@ describe('SOAP login', () => {
       ['{"username":"x"}', /not well-formed XML/],
       ['<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"/>', /no Body element/],
       ['<other/>', /root element must be/],
-      [loginXml('buyer@acme.example', PASSWORD).replace(/urn:login/g, 'urn:logout'), /No operation available .*logout/],
+      [loginXml('buyer@acme.example', PASSWORD).replace(/urn:login/g, 'urn:query'), /No operation available .*query/],
       [
         loginXml('buyer@acme.example', PASSWORD).replace(/<urn:username>.*<\/urn:username>/, ''),
         /element \{urn:partner.soap.sforce.com\}username is missing/,
@@ -226,6 +226,31 @@ describe('jsforce logs in through the SOAP API', () => {
     const other = new jsforce.Connection({ loginUrl: t.url, version: '64.0' });
     await other.login('buyer@globex.example', PASSWORD);
     expect((await other.query(`SELECT Id FROM WebCart WHERE Id = '${t.ids.cart}'`)).totalSize).toBe(0);
+  });
+
+  it('logs out through the SOAP API: the session stops working everywhere', async () => {
+    const conn = new jsforce.Connection({ loginUrl: t.url, version: '64.0' });
+    await conn.login('buyer@acme.example', PASSWORD);
+    const token = conn.accessToken!;
+    expect((await t.call('GET', V, { token })).status).toBe(200);
+    await conn.logout();
+    expect((await t.call('GET', V, { token })).status).toBe(401);
+    // The same session again, or none at all: faults, not a REST error.
+    const logout = (header: string) =>
+      `<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Header>${header}</se:Header><se:Body><logout xmlns="urn:partner.soap.sforce.com"/></se:Body></se:Envelope>`;
+    const again = faultOf(
+      await soap(t, logout(`<SessionHeader xmlns="urn:partner.soap.sforce.com"><sessionId>${token}</sessionId></SessionHeader>`)),
+    );
+    expect(again).toEqual({
+      status: 500,
+      faultcode: 'sf:INVALID_SESSION_ID',
+      faultstring: 'INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session',
+      exceptionCode: 'INVALID_SESSION_ID',
+    });
+    expect(faultOf(await soap(t, logout('')))).toMatchObject({
+      faultcode: 'soapenv:Client',
+      faultstring: expect.stringMatching(/\}sessionId is missing/),
+    });
   });
 
   it('surfaces a wrong password as the INVALID_LOGIN faultstring', async () => {

@@ -7,7 +7,8 @@
  * `loginResponse`, or a `soapenv:Fault` with HTTP 500 as Salesforce sends it — `sf:INVALID_LOGIN`
  * (with its LoginFault detail) for a wrong password, an unknown or inactive user and a throttled
  * attempt alike, `sf:UNSUPPORTED_API_VERSION` for a version not served, and `soapenv:Client`
- * naming the element for an envelope that isn't a login call.
+ * naming the element for an envelope that isn't a login call. `logout` (the session in the
+ * SessionHeader, as jsforce's `logout()` sends it) revokes the token, as the OAuth revoke endpoint does.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -76,8 +77,11 @@ const parser = new XMLParser({
   htmlEntities: false,
 });
 
-/** The username and password of a login envelope, or SOAP_CLIENT naming what is wrong. */
-export function parseLoginEnvelope(xml: unknown): { username: string; password: string } {
+/** A call this endpoint serves: `login`, or `logout` of the session in the SessionHeader. */
+export type SoapCall = { op: 'login'; username: string; password: string } | { op: 'logout'; sessionId: string };
+
+/** The call of an envelope, or SOAP_CLIENT naming what is wrong. */
+export function parseEnvelope(xml: unknown): SoapCall {
   if (typeof xml !== 'string') throw new EngineError('SOAP_CLIENT', 'the body must be a SOAP envelope sent as text/xml.');
   // No document type declarations: nothing to expand, nothing fetched.
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new EngineError('SOAP_CLIENT', 'a DOCTYPE is not allowed in a SOAP message.');
@@ -91,26 +95,32 @@ export function parseLoginEnvelope(xml: unknown): { username: string; password: 
     throw new EngineError('SOAP_CLIENT', `the body can't be read: ${(e as Error).message}.`);
   }
   if (!('Envelope' in doc)) throw new EngineError('SOAP_CLIENT', `the root element must be {${SOAPENV}}Envelope.`);
-  const env = doc.Envelope;
-  const body = env && typeof env === 'object' ? ((env as Record<string, unknown>).Body as Record<string, unknown> | undefined) : undefined;
+  const env = doc.Envelope && typeof doc.Envelope === 'object' ? (doc.Envelope as Record<string, unknown>) : {};
+  const body = env.Body as Record<string, unknown> | undefined;
   if (!body || typeof body !== 'object') throw new EngineError('SOAP_CLIENT', 'the Envelope has no Body element.');
   const ops = Object.keys(body).filter((k) => k !== '#text');
-  if (ops.length !== 1 || ops[0] !== 'login' || typeof body.login !== 'object' || Array.isArray(body.login)) {
-    throw new EngineError(
-      'SOAP_CLIENT',
-      `No operation available for request {${PARTNER}}${ops.join(', ') || '(none)'}; this endpoint serves login.`,
-    );
-  }
-  const login = body.login as Record<string, unknown>;
-  const field = (name: 'username' | 'password'): string => {
-    const v = login[name];
-    if (Array.isArray(v)) throw new EngineError('SOAP_CLIENT', `element {${PARTNER}}${name} appears more than once in login.`);
-    if (typeof v !== 'string' || !v) throw new EngineError('SOAP_CLIENT', `element {${PARTNER}}${name} is missing or empty in login.`);
+  const op = ops.length === 1 && !Array.isArray(body[ops[0]!]) ? ops[0] : undefined;
+  /** A text element of `parent`, once, not empty, not over-long. */
+  const text = (parent: unknown, where: string, name: string): string => {
+    const v = parent && typeof parent === 'object' ? (parent as Record<string, unknown>)[name] : undefined;
+    if (Array.isArray(v)) throw new EngineError('SOAP_CLIENT', `element {${PARTNER}}${name} appears more than once in ${where}.`);
+    if (typeof v !== 'string' || !v) throw new EngineError('SOAP_CLIENT', `element {${PARTNER}}${name} is missing or empty in ${where}.`);
     if (v.length > MAX_FIELD_CHARS)
       throw new EngineError('SOAP_CLIENT', `element {${PARTNER}}${name} is longer than ${MAX_FIELD_CHARS} characters.`);
     return v;
   };
-  return { username: field('username').trim(), password: field('password') };
+  if (op === 'login' && typeof body.login === 'object') {
+    return { op, username: text(body.login, 'login', 'username').trim(), password: text(body.login, 'login', 'password') };
+  }
+  if (op === 'logout') {
+    const header = env.Header && typeof env.Header === 'object' ? (env.Header as Record<string, unknown>).SessionHeader : undefined;
+    if (Array.isArray(header)) throw new EngineError('SOAP_CLIENT', `element {${PARTNER}}SessionHeader appears more than once in Header.`);
+    return { op, sessionId: text(header, 'SessionHeader', 'sessionId').trim() };
+  }
+  throw new EngineError(
+    'SOAP_CLIENT',
+    `No operation available for request {${PARTNER}}${ops.join(', ') || '(none)'}; this endpoint serves login and logout.`,
+  );
 }
 
 export const soapRoutes: RouteGroup = async (app, { engine, table, baseUrl, login }) => {
@@ -124,7 +134,7 @@ export const soapRoutes: RouteGroup = async (app, { engine, table, baseUrl, logi
       method: 'POST',
       url: '/services/Soap/u/:version',
       summary:
-        'SOAP Partner API login (username and password): a loginResponse whose sessionId is an access token, as the OAuth2 password grant issues; faults as SOAP 1.1',
+        'SOAP Partner API login (username and password): a loginResponse whose sessionId is an access token, as the OAuth2 password grant issues; logout of the SessionHeader session; faults as SOAP 1.1',
       auth: false,
       schema: { params: SoapParams },
       bodyType: 'text/xml',
@@ -136,7 +146,14 @@ export const soapRoutes: RouteGroup = async (app, { engine, table, baseUrl, logi
     },
     async (req, reply) => {
       const version = soapVersion(req.params.version);
-      const { username, password } = parseLoginEnvelope(req.body);
+      const call = parseEnvelope(req.body);
+      if (call.op === 'logout') {
+        // Ends the session (the access token) in every process, as the OAuth revoke endpoint does.
+        if (!(await engine.revokeToken(call.sessionId))) return sendFault(reply, new EngineError('SOAP_INVALID_SESSION'));
+        req.log.info({ event: 'token_revoked', via: 'soap' }, 'token revoked');
+        return reply.type('text/xml; charset=utf-8').send(envelope('<logoutResponse/>', ` xmlns="${PARTNER}"`));
+      }
+      const { username, password } = call;
       // The token endpoint's throttles, in the database, before any hash work.
       const attempt = await engine.attemptLogin(username, password, req.ip, login.limits);
       if (attempt.outcome === 'refused') {
