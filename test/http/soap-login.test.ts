@@ -7,7 +7,10 @@
 import { XMLParser } from 'fast-xml-parser';
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
 import { PASSWORD, V, startTestServer, type TestServer } from './helpers.js';
+
+afterAll(dropTestSchemas);
 
 const SOAP = '/services/Soap/u/64.0';
 const xmlEsc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -204,10 +207,13 @@ describe('SOAP login throttles (shared with the token endpoint)', () => {
   });
 });
 
-describe('jsforce logs in through the SOAP API', () => {
+describe.each([
+  { name: 'sqlite', location: () => ':memory:' },
+  { name: 'postgres', location: freshPgUrl },
+])('jsforce logs in through the SOAP API on $name', (backend) => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer(':memory:');
+    t = await startTestServer(backend.location());
   });
   afterAll(() => t.close());
 
