@@ -146,6 +146,13 @@ describe('SOAP login', () => {
     // A JSON body parses as JSON, not as an envelope: still a SOAP fault, not a REST error.
     const json = await soap(t, '{"username":"x"}', { headers: { 'content-type': 'application/json' } });
     expect(faultOf(json)).toMatchObject({ status: 500, faultcode: 'soapenv:Client', faultstring: expect.stringMatching(/text\/xml/) });
+    for (const [type, body] of [
+      ['application/json', '{"username":'],
+      ['text/plain', loginXml('buyer@acme.example', PASSWORD)],
+    ]) {
+      const r = await soap(t, body!, { headers: { 'content-type': type! } });
+      expect(faultOf(r), type).toMatchObject({ status: 500, faultcode: 'soapenv:Client', faultstring: expect.stringMatching(/text\/xml/) });
+    }
   });
 
   it('refuses hostile sizes before any hash work', async () => {

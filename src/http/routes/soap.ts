@@ -14,7 +14,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
 import { ORG_ID } from '../../engine/tokens.js';
-import { EngineError, toEngineError } from '../../errors.js';
+import { EngineError } from '../../errors.js';
+import { toRestError } from '../rest-errors.js';
 import { API_VERSIONS } from '../describe.js';
 import type { RouteGroup } from '../routing.js';
 
@@ -55,7 +56,14 @@ const sendFault = (reply: FastifyReply, e: EngineError) => reply.code(e.status).
 
 /** The route's error handler: whatever went wrong (a body too large, a closed engine) answers as a SOAP fault. */
 function soapErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  const e = toEngineError(err.statusCode === 413 ? new EngineError('BODY_TOO_LARGE', `The limit is ${SOAP_BODY_LIMIT} bytes.`) : err);
+  const e =
+    err instanceof EngineError
+      ? err
+      : err.statusCode === 413
+        ? new EngineError('BODY_TOO_LARGE', `The limit is ${SOAP_BODY_LIMIT} bytes.`)
+        : err.statusCode === 415 || err.statusCode === 400
+          ? new EngineError('SOAP_CLIENT', 'the body must be a SOAP envelope sent as text/xml.')
+          : toRestError(err);
   if (e.status >= 500 && !(err instanceof EngineError)) req.log.error({ err }, 'unexpected error');
   void sendFault(reply, e);
 }
