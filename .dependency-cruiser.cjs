@@ -18,6 +18,8 @@ const FLOORS = [
   ['kernel', '^src/engine/(?!(engine|checkout-runner|flow-host|flow-standins|interviews|flow-loading)\\.ts$)'],
   ['actions', '^src/actions/'],
   ['facade', '^src/engine/(engine|checkout-runner|flow-host|flow-standins|interviews|flow-loading)\\.ts$'],
+  // The Commerce Connect storefront API's services (docs/connect-api.md): above the facade, below the faces.
+  ['connect', '^src/connect/'],
   ['faces', '^src/(http|cli|scenarios|inspect|demo)/'],
   ['entry', '^src/index\\.ts$'],
 ];
