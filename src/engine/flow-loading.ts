@@ -9,6 +9,7 @@ import { assertNoLoadIssues, formatIssue, loadFlowSources } from '../flows/load.
 import type { FlowDefinition } from '../flows/metadata.js';
 import { parseFlowXml } from '../flows/parse.js';
 import { createFlowRuntime } from '../flows/runtime.js';
+import { interviewExecutor } from './interview-machines.js';
 import { EngineError } from '../errors.js';
 import { builtinComponentAnswers, builtinSubflows } from './flow-standins.js';
 
@@ -70,6 +71,7 @@ export async function loadFlows(
 export function runtimeOver(definitions: readonly FlowDefinition[]): FlowRuntime {
   const own = new Set(definitions.map((d) => d.apiName));
   return createFlowRuntime([...builtinFlows().filter((b) => !own.has(b.apiName)), ...definitions], {
+    executor: interviewExecutor,
     componentAnswers: builtinComponentAnswers,
   });
 }

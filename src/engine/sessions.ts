@@ -5,7 +5,7 @@
  * on the row's `_version`, so concurrent writers (threads of one process or many processes) never
  * lose an update: the loser re-reads and re-decides.
  */
-import { initialTransition, transition, type AnyStateMachine } from 'xstate';
+import { initialTransition, transition, type AnyStateMachine, type ExecutableActionObject } from 'xstate';
 import {
   flowOfMachine,
   MACHINE_VERSION,
@@ -198,7 +198,14 @@ function completionProblem(snapshot: ReturnType<typeof restoreSnapshot>, row: Ro
 /** The result of offering an event to a session. */
 export type SessionTransition =
   | { ok: false; rejection: Rejection }
-  | { ok: true; row: Row; value: unknown; context: SessionContext; spawned: { src: string; input: unknown }[] };
+  | {
+      ok: true;
+      row: Row;
+      value: unknown;
+      context: SessionContext;
+      /** What `transition()` returned for the caller to execute (the step executor, src/engine/steps.ts). */
+      actions: ExecutableActionObject[];
+    };
 
 /** The table history rows live in (engine-internal, declared in src/domain/objects.ts). */
 export const HISTORY_OBJECT = 'CheckoutSessionEvent';
@@ -413,9 +420,6 @@ export async function applySessionEvent(
     });
     return { ok: false, rejection: ctx.rejection };
   }
-  const spawned = actions
-    .filter((a) => a.type === 'xstate.spawnChild')
-    .map((a) => ({ src: String((a.params as { src?: unknown })?.src), input: (a.params as { input?: unknown })?.input }));
   const values: Row = {
     ...sessionFields(ctx),
     _activeKey: ctx.IsArchived ? null : ctx.cartId,
@@ -430,5 +434,5 @@ export async function applySessionEvent(
   const entry: HistoryEntry = { ...base, seq: version + 1, sub: 0, to: statePath(after.value), accepted: true, rejection: null };
   await tx.insert(HISTORY_OBJECT, [historyRow(entry)]);
   tx.journal.accepted.push(entry);
-  return { ok: true, row: { ...row, ...values }, value: after.value, context: ctx, spawned };
+  return { ok: true, row: { ...row, ...values }, value: after.value, context: ctx, actions };
 }

@@ -19,7 +19,15 @@
  * after a database fault are all here. A crash before a commit leaves the operation New or Running;
  * recovery runs it again, and because each commit is atomic and idempotent (one Order per session,
  * keyed), a rerun never duplicates work.
+ *
+ * The executor itself (`executeActions`) is the one place a machine's actions become effects, for
+ * both kinds of machine the engine drives with XState's pure API: the session's here (a `runStep`
+ * spawn → the operation row and its run; a stopped step → nothing, the row is already settled), and
+ * a flow interview's in src/engine/interview-machines.ts (a `runElement` spawn → the element run and
+ * its done/error event fed back with `transition()`; a subflow → its child machine; a forwarded
+ * navigation → the child frame). Each passes its table of handlers per actor source.
  */
+import type { EventObject, ExecutableActionObject } from 'xstate';
 import { EngineError, StorageFault } from '../errors.js';
 import { firstFailedRequirement, requirementError, STEP_REQUIREMENTS } from '../domain/requirements.js';
 import { sessionRowProblem } from '../domain/session-rules.js';
@@ -31,7 +39,7 @@ import type { Row, StorageOps } from '../storage/port.js';
 import type { IntegrationRegistry } from '../integrations/registry.js';
 import { StepFailed, type EngineCore, type StepContext, type StepService } from './core.js';
 import type { EventOrigin, Tx } from './transaction.js';
-import { applySessionEvent, restoreSnapshot, VersionConflict, type SessionTransition } from './sessions.js';
+import { applySessionEvent, restoreSnapshot, VersionConflict } from './sessions.js';
 import { loadCartFacts, type Caller } from './facts.js';
 import { ExpiredCheckout, expireInCall } from './expiry.js';
 import { checkCompletion, stampsAfterStep } from './completion.js';
@@ -72,6 +80,67 @@ export interface StepCaller {
  * by the call and run after its commit, or queued for the worker.
  */
 export type StepMode = 'inline' | 'claim' | 'enqueue';
+
+/** An action XState's pure `transition()` / `initialTransition()` returned for the caller to execute. */
+export type MachineAction = ExecutableActionObject;
+
+/** A spawn or invoke the machine asked for: the child's id (its done/error events name it), its source, its input. */
+export interface SpawnedActor {
+  id: string;
+  src: string;
+  input: unknown;
+}
+
+/** What carries out one kind of machine's actions: a handler per actor source, and the child-addressed actions. */
+export interface ActionHandlers<R> {
+  /** Starts an invoked or spawned actor, by its source (`runStep`, `runElement` …); `*` takes any source not listed. */
+  readonly spawn: Readonly<Record<string, (spawned: SpawnedActor) => R | Promise<R>>>;
+  /** A child stopped (the state that invoked it exited). */
+  readonly stop: (id: string) => void;
+  /** An event sent to a child, by its id (XState's `sendTo`). Absent: the machine sends none. */
+  readonly send?: (to: string, event: EventObject) => void;
+  /** An action the machine names and leaves to its executor (no implementation of its own), by type. */
+  readonly named?: Readonly<Record<string, (params: unknown, event: EventObject) => void>>;
+}
+
+/**
+ * Executes, in order, the actions a machine's transition returned, with `handlers`; returns what
+ * each spawn's handler returned (in the order of the spawns). A raise without a delay was taken in
+ * the transition itself (the macrostep); any other action without a handler is an error, so a
+ * machine can't ask for an effect that silently never happens.
+ */
+export async function executeActions<R>(actions: readonly MachineAction[], handlers: ActionHandlers<R>): Promise<R[]> {
+  const started: R[] = [];
+  for (const action of actions) {
+    const params = action.params as Record<string, unknown> | undefined;
+    switch (action.type) {
+      case 'xstate.spawnChild': {
+        const src = String(params?.src);
+        const handler = handlers.spawn[src] ?? handlers.spawn['*'];
+        if (!handler) throw new Error(`the executor has no handler for an actor of source '${src}'`);
+        started.push(await handler({ id: String(params?.id), src, input: params?.input }));
+        break;
+      }
+      case 'xstate.stopChild':
+        // XState's stop carries the stopped child's reference (none when its logic wasn't found).
+        if (params && typeof params.id === 'string') handlers.stop(params.id);
+        break;
+      case 'xstate.sendTo':
+        if (!handlers.send) throw new Error('the executor has no handler for an event sent to a child');
+        handlers.send(String(params?.targetId), params?.event as EventObject);
+        break;
+      case 'xstate.raise':
+        if (params?.delay !== undefined) throw new Error('the executor runs no delayed events');
+        break;
+      default: {
+        const named = handlers.named?.[action.type];
+        if (!named) throw new Error(`the executor has no handler for the action '${action.type}'`);
+        named(params, action.info.event);
+      }
+    }
+  }
+  return started;
+}
 
 /** Why a step failed, from anything a service threw. */
 function failureOf(step: string, err: unknown): StepFailed {
@@ -191,25 +260,56 @@ export class StepLifecycle {
       (loaded.operation?.Status as string | undefined) ?? null,
     );
     if (!t.ok) throw new EngineError(t.rejection.error, t.rejection.detail, t.rejection.requirement === 1 ? ['cartId'] : []);
-    const run = spawnedStep(t, spec.name);
     // The completion invariants, whatever the flow: a broken one refuses the call and rolls all of it back.
     const completionFacts = spec.completion ? await checkCompletion(core, tx, spec.completion, session, loaded.store) : undefined;
+    const storeId = String(loaded.cart!.WebStoreId);
+    // The machine accepted STEP: what it started runs through the executor (the `runStep` spawn: the operation).
+    const started = await executeActions(t.actions, {
+      spawn: {
+        runStep: ({ input: run }) =>
+          this.startOperation(tx, { spec, input, preferred, now, storeId, completionFacts }, run as RunStepInput, t.row),
+      },
+      stop: settledStep,
+    });
+    if (started.length !== 1) throw new Error(`the session accepted ${spec.name} but did not start its step`);
+    return started[0]!;
+  }
+
+  /**
+   * The session handler of a `runStep` spawn: the operation row, New (queued) or Running under this
+   * process's lease; an `inline` step also runs its service and commits it here, in `tx`.
+   */
+  private async startOperation(
+    tx: Tx,
+    call: {
+      spec: StepCall;
+      input: Record<string, unknown>;
+      preferred: StepMode;
+      now: Date;
+      storeId: string;
+      completionFacts: Awaited<ReturnType<typeof checkCompletion>> | undefined;
+    },
+    run: RunStepInput,
+    session: Row,
+  ): Promise<{ mode: StepMode; op: Row; session: Row }> {
+    const { spec, input, now, completionFacts } = call;
+    const core = this.core;
     const service = spec.service;
     const mode: StepMode =
-      preferred === 'inline' &&
+      call.preferred === 'inline' &&
       service.compute &&
-      service.runsInline?.({ core, integrations: this.integrations, storeId: String(loaded.cart!.WebStoreId) }) !== true
+      service.runsInline?.({ core, integrations: this.integrations, storeId: call.storeId }) !== true
         ? 'claim'
-        : preferred;
+        : call.preferred;
     const op = this.operationRow(run, spec, mode, now, input);
     if (mode === 'inline') {
-      const ctx = { ...this.context(op, t.row, now, new AbortController().signal, tx), completionFacts };
+      const ctx = { ...this.context(op, session, now, new AbortController().signal, tx), completionFacts };
       const computed = service.compute ? await service.compute(ctx) : undefined;
-      await this.commitStep(tx, service, ctx, t.row, computed, now);
+      await this.commitStep(tx, service, ctx, session, computed, now);
       Object.assign(op, { Status: 'Complete', FinishedAt: now.toISOString(), _version: 1 });
     }
     await tx.insert('BackgroundOperation', [op]);
-    return { mode, op, session: t.row };
+    return { mode, op, session };
   }
 
   /** The operation row of a spawned step: New (queued) or Running under this process's lease (claimed by the call). */
@@ -341,6 +441,7 @@ export class StepLifecycle {
       'Running',
     );
     if (!t.ok) throw new Error(`the session refused to complete '${step}': ${t.rejection.detail ?? t.rejection.error}`);
+    await executeActions(t.actions, AFTER_STEP);
     await closeCartOnConfirmation(tx, flow, t.row, now);
   }
 
@@ -457,6 +558,7 @@ export class StepLifecycle {
         );
         // A checkout in error holds no stock: its Held holds go back until a new checkout reserves
         // again (src/domain/abandon.ts: whatever the order; a draft's stock goes with the draft on cancel or expiry).
+        if (t.ok) await executeActions(t.actions, AFTER_STEP);
         const plan = abandonPlan('stepError', 'none');
         if (t.ok && t.row.IsError === true && plan.kind === 'releaseHeld') await releaseHolds(tx, String(op._cartId), plan.reason, now);
       }
@@ -473,9 +575,8 @@ export class StepLifecycle {
   }
 }
 
-/** The one `runStep` the machine spawned on accepting STEP (its input names the step and the operation). */
-function spawnedStep(t: Extract<SessionTransition, { ok: true }>, action: string): RunStepInput {
-  const runs = t.spawned.filter((s) => s.src === 'runStep');
-  if (runs.length !== 1) throw new Error(`the session accepted ${action} but did not start its step`);
-  return runs[0]!.input as RunStepInput;
-}
+/** A step's child stopped as its session left the running state: its operation row is settled by the lifecycle, nothing more runs. */
+function settledStep(): void {}
+
+/** The session's table after a step's done or error event: the step it stops, nothing it may start. */
+const AFTER_STEP: ActionHandlers<never> = { spawn: {}, stop: settledStep };

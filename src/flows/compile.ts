@@ -1,13 +1,15 @@
 /**
  * FlowDefinition → XState v5 machine. One state per element (state id = element name) plus the two
  * final states `__end` (the path ended) and `__error` (the frame failed). The machine context is the
- * flow frame (src/flows/values.ts). Effects are injected: the `runElement` promise actor (actions and
- * record elements) and one child machine per subflow, invoked by the subflow's API name.
+ * flow frame (src/flows/values.ts). The machine only says what runs; the engine's step executor
+ * (src/engine/steps.ts, through the runtime's `InterviewExecutor`) advances it with XState's pure
+ * `transition()` and carries out the actions it returns: the `runElement` invoke (an action or record
+ * element, run by the runtime's handler), one child machine per subflow (invoked by the subflow's API
+ * name), and `forward` (a navigation passed to the subflow frame holding the screen).
  *
- * Persist with `getPersistedSnapshot()` only at rest (a screen, or final): restoring while a promise
- * actor is in flight runs it again.
+ * Persist only at rest (a screen, or final): an element in flight is not part of the stored state.
  */
-import { assign, forwardTo, fromPromise, setup, type AnyStateMachine } from 'xstate';
+import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
 import type { FlowData, RecordAccessMode } from './contract.js';
 import { allScreenFields, type FlowDefinition, type FlowElement, type ScreenElement } from './metadata.js';
 import {
@@ -53,7 +55,7 @@ export type FrameOutput =
       };
     };
 
-/** What an action or record element changed (applied on the promise actor's onDone). */
+/** What an action or record element changed (applied on the `runElement` invoke's done event). */
 export interface ElementPatch {
   values?: Record<string, FlowData>;
   outputs?: Record<string, Record<string, FlowData>>;
@@ -65,15 +67,13 @@ export interface RunElementInput {
   frame: Frame;
 }
 
-/** Thrown by the runElement wrapper when the frame must not run the element (already failed or over the step limit). */
-class AbortElement extends Error {}
+/** Thrown by the runtime's runElement handler when the frame must not run the element (already failed or over the step limit). */
+export class AbortElement extends Error {}
 
 export interface CompileOptions {
   /** Elements entered per frame between two navigations (default 2000). */
   stepLimit?: number;
   nullRecordField?: 'fault' | 'null';
-  /** Runs an action or record element (the runtime binds the host here). */
-  runElement?: (input: RunElementInput) => Promise<ElementPatch>;
   /** The machine of a subflow (by flow API name). */
   childMachine?: (flowName: string) => AnyStateMachine;
 }
@@ -133,16 +133,14 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
         : setup({}).createMachine({ id: e.flowName, initial: 'unavailable', states: { unavailable: { type: 'final' } } });
     }
   }
-  const runElement = opts.runElement;
 
   const machineSetup = setup({
     types: {} as { context: Frame; events: FlowEvent; input: FrameInput; output: FrameOutput },
     actors: {
       ...children,
+      // Declared for its types and for drawing: the executor runs an element with the runtime's handler, never this.
       runElement: fromPromise<ElementPatch, RunElementInput>(async ({ input }) => {
-        if (input.frame.error !== null || input.frame.steps > limit) throw new AbortElement('aborted');
-        if (!runElement) throw new Error(`the flow ${def.apiName} was compiled without effects: ${input.element} can't run`);
-        return runElement(input);
+        throw new Error(`${def.apiName}.${input.element} runs through the engine's executor, not as an actor`);
       }),
     },
     guards: {
@@ -250,7 +248,7 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
           for (const o of s.outputs) write(f, o.target, out[o.name] ?? null);
         }),
       ),
-      forward: forwardTo(({ context: _c }, params: { child: string }) => params.child),
+      // `forward` ({ child }) is the executor's: it hands the navigation to the child frame (no implementation here).
     },
   });
 

@@ -2,10 +2,13 @@
  * The flow runtime (FlowRuntime of src/flows/contract.ts): starts interviews of loaded flows, runs
  * them until they rest (a screen, finished, failed, or a wait screen whose checkout session is still
  * processing), validates navigation against the screen, and runs action and record elements through
- * the FlowHost. Interviews are XState actors of the compiled machines (src/flows/compile.ts),
- * persisted with getPersistedSnapshot() at rest and restored with createActor(machine, { snapshot }).
+ * the FlowHost. The compiled machines (src/flows/compile.ts) are run by the `InterviewExecutor` the
+ * engine passes in (src/engine/interview-machines.ts: XState's pure `transition()`, the actions it
+ * returns executed by the step executor of src/engine/steps.ts); this module hands it the handler of
+ * the `runElement` actor (the element's work through the FlowHost) and reads the frames it leaves at
+ * rest. An interview is stored as the top machine's persisted snapshot, subflow frames inside.
  */
-import { createActor, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import type { AnyStateMachine } from 'xstate';
 import { EngineError } from '../errors.js';
 import { FlowFault } from './contract.js';
 import type {
@@ -21,9 +24,11 @@ import type {
   ScreenView,
 } from './contract.js';
 import {
+  AbortElement,
   compileFlow,
   frameOutputs,
   type ElementPatch,
+  type FlowEvent,
   type FrameInput,
   type FrameOutput,
   type RunElementInput,
@@ -42,7 +47,45 @@ import {
 } from './metadata.js';
 import { asText, conditionsHold, merge, resolve, valueOf, variableOf, write, type Frame, type ValueEnv } from './values.js';
 
+/** One machine of an interview as its executor leaves it at rest; the subflow frames it invoked are its children (by invoke id). */
+export interface MachineFrame {
+  status: 'active' | 'done' | 'error' | 'stopped';
+  value: unknown;
+  context: unknown;
+  /** Once done: the machine's output. */
+  output?: unknown;
+  /** Once in error: what failed. */
+  error?: unknown;
+  children: Readonly<Record<string, MachineFrame>>;
+}
+
+/** An interview's machines in the executor's hands. */
+export interface InterviewRun {
+  /** The top flow's frame (subflow frames under `children`). */
+  frame(): MachineFrame;
+  /** Sends `event` to the top machine and executes what it starts until the interview rests. */
+  send(event: FlowEvent): Promise<void>;
+  /** The top machine's persisted snapshot (JSON), subflow frames inside. */
+  persisted(): unknown;
+}
+
+/** The work of an interview's promise actors, by actor source (`runElement`). */
+export type InterviewHandlers = Readonly<Record<string, (input: unknown) => Promise<unknown>>>;
+
+/**
+ * What advances an interview's machines and executes the actions they return (the engine's step
+ * executor, src/engine/interview-machines.ts). Both calls return at rest: a screen, or the end.
+ */
+export interface InterviewExecutor {
+  /** The machine's initial transition with `input`, and everything it starts, until it rests. */
+  start(machine: AnyStateMachine, input: FrameInput, handlers: InterviewHandlers): Promise<InterviewRun>;
+  /** A stored interview at its rest point (nothing runs until `send`). */
+  restore(machine: AnyStateMachine, persisted: unknown, handlers: InterviewHandlers): InterviewRun;
+}
+
 export interface FlowRuntimeOptions {
+  /** Runs the interviews' machines (the engine's step executor). */
+  executor: InterviewExecutor;
   /** Elements a frame may enter between two navigations (default 2000); over it the interview fails. */
   stepLimit?: number;
   /** Reading a field of a null record: a fault (default) or null. */
@@ -72,14 +115,6 @@ export interface FlowRuntimeExt extends FlowRuntime {
 
 const CONTAINERS = new Set(['RegionContainer', 'Region']);
 
-type Snap = {
-  status: string;
-  value: unknown;
-  context: Frame;
-  output?: FrameOutput;
-  error?: unknown;
-  children: Record<string, AnyActorRef | undefined>;
-};
 type Located =
   | { kind: 'busy' }
   | { kind: 'done'; output: FrameOutput }
@@ -89,7 +124,7 @@ type Located =
 const refuse = (detail: string, fields: string[] = []) => new EngineError('FLOW_NAVIGATION_REFUSED', detail, fields);
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err));
 
-export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRuntimeOptions = {}): FlowRuntimeExt {
+export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRuntimeOptions): FlowRuntimeExt {
   const defs = new Map(definitions.map((d) => [d.apiName, d]));
   const stepLimit = opts.stepLimit ?? 2000;
   const nullRecordField = opts.nullRecordField ?? 'fault';
@@ -115,23 +150,26 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
     referencedParams.set(d.apiName, m);
   }
 
-  function machinesFor(host: FlowHost | null): (name: string) => AnyStateMachine {
-    const memo = new Map<string, AnyStateMachine>();
-    const get = (name: string): AnyStateMachine => {
-      let m = memo.get(name);
-      if (!m) {
-        m = compileFlow(defOf(name), {
-          stepLimit,
-          nullRecordField,
-          childMachine: get,
-          ...(host ? { runElement: (input: RunElementInput) => runElement(input, host) } : {}),
-        });
-        memo.set(name, m);
-      }
-      return m;
-    };
-    return get;
-  }
+  /** The compiled machines by flow API name (subflows' as child machines of their callers'). */
+  const machines = new Map<string, AnyStateMachine>();
+  const machineOf = (name: string): AnyStateMachine => {
+    let m = machines.get(name);
+    if (!m) {
+      m = compileFlow(defOf(name), { stepLimit, nullRecordField, childMachine: machineOf });
+      machines.set(name, m);
+    }
+    return m;
+  };
+
+  /** The runtime's handler table for the executor: an element's work, as `host`. */
+  const handlersFor = (host: FlowHost): InterviewHandlers => ({
+    runElement: async (input) => {
+      const i = input as RunElementInput;
+      // A frame already failed or over its step limit runs nothing more (the machine's `aborted` guard).
+      if (i.frame.error !== null || i.frame.steps > stepLimit) throw new AbortElement('aborted');
+      return runElement(i, host);
+    },
+  });
 
   // --- effects ---------------------------------------------------------------------------------
   async function runElement(input: RunElementInput, host: FlowHost): Promise<ElementPatch> {
@@ -240,31 +278,30 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
   }
 
   // --- where an interview stands -------------------------------------------------------------
-  function locate(actor: AnyActorRef, top: FlowDefinition): Located {
-    let snap = actor.getSnapshot() as Snap;
+  function locate(run: InterviewRun, top: FlowDefinition): Located {
+    let at = run.frame();
     let def = top;
     const frames: Array<{ def: FlowDefinition; frame: Frame }> = [];
     for (;;) {
-      if (snap.status === 'done') return frames.length === 0 ? { kind: 'done', output: snap.output! } : { kind: 'busy' };
-      if (snap.status === 'error') return frames.length === 0 ? { kind: 'error', message: messageOf(snap.error) } : { kind: 'busy' };
-      frames.push({ def, frame: snap.context });
-      const el = def.elements[String(snap.value)];
+      if (at.status === 'done') return frames.length === 0 ? { kind: 'done', output: at.output as FrameOutput } : { kind: 'busy' };
+      if (at.status === 'error') return frames.length === 0 ? { kind: 'error', message: messageOf(at.error) } : { kind: 'busy' };
+      frames.push({ def, frame: at.context as Frame });
+      const el = def.elements[String(at.value)];
       if (!el) return { kind: 'busy' };
       if (el.kind === 'screen') return { kind: 'screen', frames, screen: el };
       if (el.kind !== 'subflow') return { kind: 'busy' };
-      const child = snap.children[el.name];
+      const child = at.children[el.name];
       if (!child) return { kind: 'busy' };
-      snap = child.getSnapshot() as Snap;
+      at = child;
       def = defOf(el.flowName);
     }
   }
 
-  async function settle(actor: AnyActorRef, top: FlowDefinition): Promise<Exclude<Located, { kind: 'busy' }>> {
-    for (;;) {
-      const l = locate(actor, top);
-      if (l.kind !== 'busy') return l;
-      await new Promise((r) => setImmediate(r));
-    }
+  /** Where a run the executor left at rest stands (a screen or the end: anything else is a fault of the run). */
+  function settled(run: InterviewRun, top: FlowDefinition): Exclude<Located, { kind: 'busy' }> {
+    const l = locate(run, top);
+    if (l.kind === 'busy') throw new Error(`the interview of ${top.apiName} came to rest outside a screen`);
+    return l;
   }
 
   /** The visible leaf fields of a screen (containers hidden with their children). */
@@ -331,15 +368,15 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
     return { name: screen.name, label: screen.label, fields, availableActions: actions };
   }
 
-  function topFrameOutputs(actor: AnyActorRef, top: FlowDefinition): Record<string, FlowData> {
-    return frameOutputs(top, (actor.getSnapshot() as Snap).context);
+  function topFrameOutputs(run: InterviewRun, top: FlowDefinition): Record<string, FlowData> {
+    return frameOutputs(top, run.frame().context as Frame);
   }
 
-  /** Runs until the interview rests; returns the view (the actor is left at rest). */
-  async function runToRest(actor: AnyActorRef, top: FlowDefinition, host: FlowHost): Promise<InterviewView> {
+  /** The view of a run at rest; a wait screen whose session stopped processing is passed (the run moves on). */
+  async function runToRest(run: InterviewRun, top: FlowDefinition, host: FlowHost): Promise<InterviewView> {
     let autos = 0;
     for (;;) {
-      const l = await settle(actor, top);
+      const l = settled(run, top);
       if (l.kind === 'done') {
         return l.output.error !== null
           ? { status: 'Error', currentElement: l.output.where.element, stack: l.output.where.stack, error: { message: l.output.error } }
@@ -359,7 +396,7 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
           status: 'Finished',
           ...at,
           redirect: { pageName: asText(inputs.pageName ?? null), recordId: recordId === null ? null : asText(recordId) },
-          outputs: topFrameOutputs(actor, top),
+          outputs: topFrameOutputs(run, top),
         };
       }
       const wait = fields.find((f) => f.extensionName === WAIT_COMPONENT);
@@ -376,24 +413,20 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
               message: `The flow ${def.apiName} passed its wait screen ${l.screen.name} more than the step limit (${stepLimit}) allows.`,
             },
           };
-        actor.send({ type: move, outputs: {} });
+        await run.send({ type: move, outputs: {} });
         continue;
       }
       return { status: 'Paused', ...at };
     }
   }
 
-  function restore(state: InterviewState, host: FlowHost): { actor: AnyActorRef; top: FlowDefinition } {
+  function restore(state: InterviewState, host: FlowHost): { run: InterviewRun; top: FlowDefinition } {
     const top = defOf(state.flowApiName);
-    const actor = createActor(machinesFor(host)(top.apiName), { snapshot: state.snapshot as never });
-    actor.subscribe({ error: () => undefined });
-    actor.start();
-    return { actor, top };
+    return { run: opts.executor.restore(machineOf(top.apiName), state.snapshot, handlersFor(host)), top };
   }
 
-  function finish(actor: AnyActorRef, flowApiName: string, view: InterviewView): InterviewState {
-    const snapshot = JSON.parse(JSON.stringify(actor.getPersistedSnapshot())) as unknown;
-    actor.stop();
+  function finish(run: InterviewRun, flowApiName: string, view: InterviewView): InterviewState {
+    const snapshot = JSON.parse(JSON.stringify(run.persisted())) as unknown;
     return { flowApiName, snapshot, view };
   }
 
@@ -424,84 +457,77 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
           );
       }
       const input: FrameInput = { inputs: inputs ?? {}, callerMode: 'user', userId: host.userId };
-      const actor = createActor(machinesFor(host)(top.apiName), { input });
-      actor.subscribe({ error: () => undefined });
-      actor.start();
-      const view = await runToRest(actor, top, host);
-      return finish(actor, top.apiName, view);
+      const run = await opts.executor.start(machineOf(top.apiName), input, handlersFor(host));
+      const view = await runToRest(run, top, host);
+      return finish(run, top.apiName, view);
     },
 
     async navigate(state, nav, host) {
       if (state.view.status === 'Finished' || state.view.status === 'Error')
         throw refuse(`the interview is ${state.view.status === 'Finished' ? 'finished' : 'in error'}; start a new one`, ['action']);
       if (state.view.status === 'Waiting') return runtime.resume(state, host);
-      const { actor, top } = restore(state, host);
-      try {
-        const l = locate(actor, top);
-        if (l.kind !== 'screen') throw refuse('the interview is not at a screen', ['action']);
-        const { def, frame } = l.frames[l.frames.length - 1];
-        const view = screenView(def, frame, l.screen);
-        if (!view.availableActions.includes(nav.action))
+      const { run, top } = restore(state, host);
+      const l = locate(run, top);
+      if (l.kind !== 'screen') throw refuse('the interview is not at a screen', ['action']);
+      const { def, frame } = l.frames[l.frames.length - 1];
+      const view = screenView(def, frame, l.screen);
+      if (!view.availableActions.includes(nav.action))
+        throw refuse(
+          `the action ${nav.action} isn't available on the screen ${l.screen.name} (available: ${view.availableActions.join(', ') || 'none'})`,
+          ['action'],
+        );
+      const fields = visibleFields(def, frame, l.screen.fields);
+      const answers = answersOf(nav.answers ?? {}, l.screen.name, fields, nav.action);
+      for (const [fieldName, params] of Object.entries(answers)) {
+        const f = fields.find((x) => x.name === fieldName);
+        if (!f)
           throw refuse(
-            `the action ${nav.action} isn't available on the screen ${l.screen.name} (available: ${view.availableActions.join(', ') || 'none'})`,
-            ['action'],
+            `the screen ${l.screen.name} has no field '${fieldName}' (fields: ${view.fields.map((x) => x.name).join(', ') || 'none'})`,
+            [fieldName],
           );
-        const fields = visibleFields(def, frame, l.screen.fields);
-        const answers = answersOf(nav.answers ?? {}, l.screen.name, fields, nav.action);
-        for (const [fieldName, params] of Object.entries(answers)) {
-          const f = fields.find((x) => x.name === fieldName);
-          if (!f)
-            throw refuse(
-              `the screen ${l.screen.name} has no field '${fieldName}' (fields: ${view.fields.map((x) => x.name).join(', ') || 'none'})`,
-              [fieldName],
-            );
-          const { names } = outputNamesOf(def, f);
-          if (params === null || typeof params !== 'object' || Array.isArray(params))
-            throw refuse(`the answer for '${fieldName}' must be an object of output parameters`, [fieldName]);
-          for (const p of Object.keys(params))
-            if (!names.includes(p))
-              throw refuse(`the field '${fieldName}' has no output '${p}' (outputs: ${names.join(', ') || 'none'})`, [`${fieldName}.${p}`]);
-        }
-        if (nav.action === 'PAUSE') return finish(actor, top.apiName, { ...state.view });
-        if (nav.action === 'BACK') {
-          actor.send({ type: 'BACK' });
-        } else {
-          for (const f of fields) {
-            const { required } = outputNamesOf(def, f);
-            const missing = required.filter((p) => !(p in (answers[f.name] ?? {})));
-            if (missing.length)
-              throw refuse(
-                `the field '${f.name}' is required: answer ${missing.join(', ')}`,
-                missing.map((p) => `${f.name}.${p}`),
-              );
-          }
-          const outputs: ScreenOutputs = {};
-          for (const f of fields) {
-            const given = answers[f.name] ?? {};
-            if (f.fieldType === 'ComponentInstance' && f.extensionName !== WAIT_COMPONENT && f.extensionName !== REDIRECT_COMPONENT) {
-              const result = await host.runComponent(f.extensionName ?? '', fieldInputs(def, frame, l.screen, f), given);
-              const { names } = outputNamesOf(def, f);
-              outputs[f.name] = Object.fromEntries(Object.entries(result ?? given).filter(([k]) => names.includes(k)));
-            } else if (f.fieldType === 'InputField' && 'value' in given) outputs[f.name] = { value: given.value };
-          }
-          actor.send({ type: nav.action, outputs });
-        }
-        const next = await runToRest(actor, top, host);
-        return finish(actor, top.apiName, next);
-      } catch (err) {
-        actor.stop();
-        throw err;
+        const { names } = outputNamesOf(def, f);
+        if (params === null || typeof params !== 'object' || Array.isArray(params))
+          throw refuse(`the answer for '${fieldName}' must be an object of output parameters`, [fieldName]);
+        for (const p of Object.keys(params))
+          if (!names.includes(p))
+            throw refuse(`the field '${fieldName}' has no output '${p}' (outputs: ${names.join(', ') || 'none'})`, [`${fieldName}.${p}`]);
       }
+      if (nav.action === 'PAUSE') return finish(run, top.apiName, { ...state.view });
+      if (nav.action === 'BACK') {
+        await run.send({ type: 'BACK' });
+      } else {
+        for (const f of fields) {
+          const { required } = outputNamesOf(def, f);
+          const missing = required.filter((p) => !(p in (answers[f.name] ?? {})));
+          if (missing.length)
+            throw refuse(
+              `the field '${f.name}' is required: answer ${missing.join(', ')}`,
+              missing.map((p) => `${f.name}.${p}`),
+            );
+        }
+        const outputs: ScreenOutputs = {};
+        for (const f of fields) {
+          const given = answers[f.name] ?? {};
+          if (f.fieldType === 'ComponentInstance' && f.extensionName !== WAIT_COMPONENT && f.extensionName !== REDIRECT_COMPONENT) {
+            const result = await host.runComponent(f.extensionName ?? '', fieldInputs(def, frame, l.screen, f), given);
+            const { names } = outputNamesOf(def, f);
+            outputs[f.name] = Object.fromEntries(Object.entries(result ?? given).filter(([k]) => names.includes(k)));
+          } else if (f.fieldType === 'InputField' && 'value' in given) outputs[f.name] = { value: given.value };
+        }
+        await run.send({ type: nav.action, outputs });
+      }
+      const next = await runToRest(run, top, host);
+      return finish(run, top.apiName, next);
     },
 
     async resume(state, host) {
       if (state.view.status !== 'Waiting') return state;
-      const { actor, top } = restore(state, host);
-      const view = await runToRest(actor, top, host);
-      return finish(actor, top.apiName, view);
+      const { run, top } = restore(state, host);
+      const view = await runToRest(run, top, host);
+      return finish(run, top.apiName, view);
     },
 
-    flowMachine: (apiName) => machinesFor(null)(apiName),
+    flowMachine: (apiName) => machineOf(apiName),
 
     flowGraph(apiName) {
       const def = defOf(apiName);

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { formatIssue, loadFlowSources, parseFlowXml } from '../../src/flows/load.js';
 import type { FlowDefinition } from '../../src/flows/metadata.js';
 import { createFlowRuntime } from '../../src/flows/runtime.js';
+import { interviewExecutor } from '../../src/engine/interview-machines.js';
 import { MemoryHost } from './memory-host.js';
 
 const QS = process.env.QUICKSTART_DIR ?? '/tmp/qs';
@@ -110,7 +111,7 @@ describe.skipIf(folders.length === 0)('Salesforce quickstart flows (/tmp/qs)', (
               }),
         };
       });
-      const runtime = createFlowRuntime(definitions);
+      const runtime = createFlowRuntime(definitions, { executor: interviewExecutor });
       const s = await runtime.start('Reentrant_Checkout', { cartId }, host);
       expect(s.view).toMatchObject({
         status: 'Paused',
@@ -194,7 +195,7 @@ describe.skipIf(folders.length === 0)('Salesforce quickstart flows (/tmp/qs)', (
       host.actions.set('setCheckoutDeliveryMethod', () => ({}));
       const addressId = host.insert('ContactPointAddress', { City: 'Oakland', Name: 'Dock' });
       const groupId = host.insert('CartDeliveryGroup', { CartId: cartId });
-      const runtime = createFlowRuntime(definitions);
+      const runtime = createFlowRuntime(definitions, { executor: interviewExecutor });
 
       let s = await runtime.start('Checkout_Main_Checkout', { cartId }, host);
       expect(s.view).toMatchObject({ status: 'Paused', currentElement: 'Shipping_Options' });

@@ -3,6 +3,7 @@ import { createActor } from 'xstate';
 import { join } from 'node:path';
 import { loadFlowSources } from '../../src/flows/load.js';
 import { createFlowRuntime } from '../../src/flows/runtime.js';
+import { interviewExecutor } from '../../src/engine/interview-machines.js';
 import { MemoryHost } from './memory-host.js';
 
 const GOOD = join(import.meta.dirname, 'fixtures/good');
@@ -14,7 +15,7 @@ async function setup() {
   const host = new MemoryHost();
   host.actions.set('priceCart', () => ({ lineCount: 3 }));
   const cartId = host.insert('WebCart', { Name: 'Spring order', Status: 'Checkout', Total: 120 });
-  return { runtime: createFlowRuntime(definitions), host, cartId };
+  return { runtime: createFlowRuntime(definitions, { executor: interviewExecutor }), host, cartId };
 }
 const roundTrip = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
@@ -163,14 +164,14 @@ describe('flow runtime', () => {
     const cartId = owner.insert('WebCart', { Name: 'Mine', Status: 'Checkout', Total: 500, OwnerId: owner.userId });
     const other = new MemoryHost('005000000000002AAA', owner);
     other.actions.set('priceCart', () => ({ lineCount: 1 }));
-    const runtime = createFlowRuntime(definitions);
+    const runtime = createFlowRuntime(definitions, { executor: interviewExecutor });
     // Order_Desk runs with sharing: the other buyer's lookup finds nothing (not a fault) and nothing is priced.
     const theirs = await runtime.start('Order_Desk', { cartId }, other);
     expect(theirs.view.currentElement).toBe('No_Cart');
     expect(other.calls.some((c) => c.kind === 'core')).toBe(false);
     // A state started by the owner and continued by the other buyer's host still writes only shared rows.
     const mine = await runtime.start('Order_Desk', { cartId }, owner);
-    const next = await createFlowRuntime(definitions).navigate(
+    const next = await createFlowRuntime(definitions, { executor: interviewExecutor }).navigate(
       JSON.parse(JSON.stringify(mine)),
       { action: 'NEXT', answers: { Where: { city: 'Oslo' } } },
       other,
@@ -217,7 +218,7 @@ describe('flow runtime', () => {
 
   it('stops a runaway loop at the step limit', async () => {
     const { definitions } = await loadFlowSources([GOOD], registry);
-    const runtime = createFlowRuntime(definitions, { stepLimit: 50 });
+    const runtime = createFlowRuntime(definitions, { executor: interviewExecutor, stepLimit: 50 });
     const s = await runtime.start('Spinner', {}, new MemoryHost());
     expect(s.view.status).toBe('Error');
     expect(s.view.error!.message).toMatch(/step limit \(50/);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadFlowSources } from '../../src/flows/load.js';
 import { createFlowRuntime } from '../../src/flows/runtime.js';
+import { interviewExecutor } from '../../src/engine/interview-machines.js';
 import { MemoryHost } from './memory-host.js';
 
 const DIR = join(import.meta.dirname, 'fixtures/semantics');
@@ -25,7 +26,7 @@ async function setup(componentAnswers?: Record<string, string[]>) {
   const host = new MemoryHost();
   const cartId = host.insert('WebCart', { Status: 'Checkout' });
   const sessionId = host.insert('CartCheckoutSession', { WebCartId: cartId, State: 'Start', NextState: null });
-  const runtime = createFlowRuntime(definitions, componentAnswers ? { componentAnswers } : {});
+  const runtime = createFlowRuntime(definitions, { executor: interviewExecutor, ...(componentAnswers ? { componentAnswers } : {}) });
   return { host, runtime, start: () => runtime.start('Session_Step', { cartId, sessionId }, host), sessionId };
 }
 

@@ -1,0 +1,249 @@
+/**
+ * Flow interviews run by the step executor (the `InterviewExecutor` of src/flows/runtime.ts). An
+ * interview's machines (src/flows/compile.ts: the top flow's, one child machine per subflow frame)
+ * are advanced with XState's pure `initialTransition()` / `transition()` and the actions those
+ * return are carried out by `executeActions` (src/engine/steps.ts), the executor of the checkout
+ * sessions' steps, with this module's table of handlers:
+ *
+ * - a spawn whose source has a runtime handler (`runElement`: an action or record element) runs it
+ *   and feeds its `xstate.done.actor.<id>` (the patch) or `xstate.error.actor.<id>` (the fault) back
+ *   to its machine with `transition()`;
+ * - any other spawn is a subflow: the child machine the flow's machine names for that source starts
+ *   with `initialTransition()` as a frame of its own; when it ends, its done (output) or error event
+ *   goes to its caller the same way;
+ * - `forward` hands a navigation to the child frame holding the screen; a stop ends a child frame or
+ *   drops an element result no state waits for any more.
+ *
+ * Events are delivered in order, one at a time (a mailbox per run, as an actor has): an element's
+ * result and a child's end are queued behind whatever the current transition started. A transition
+ * that throws (a subflow input that can't be resolved) leaves its machine in error, as an actor would.
+ * A run rests when nothing is queued: the interview stands on a screen, or it ended.
+ *
+ * The stored form is XState's persisted snapshot (status, value, context, and the subflow frames
+ * under `children` as `{ snapshot, src }`), restored with `resolveState()` frame by frame.
+ */
+import { initialTransition, StateMachine, transition, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
+import type { FrameInput, FlowEvent } from '../flows/compile.js';
+import type { InterviewExecutor, InterviewHandlers, InterviewRun, MachineFrame } from '../flows/runtime.js';
+import { executeActions, type MachineAction, type SpawnedActor } from './steps.js';
+
+/** One machine of a running interview: the top flow's, or a subflow frame (a child of its caller's). */
+interface FrameNode {
+  readonly machine: AnyStateMachine;
+  /** Its source in the caller's machine (the subflow's API name; '' for the top). */
+  readonly src: string;
+  /** Null until a child frame started (its start is queued behind the transition that spawned it). */
+  snapshot: AnyMachineSnapshot | null;
+  /** Set when a transition of this machine threw: the machine is in error. */
+  failure: { error: unknown } | null;
+  readonly children: Map<string, FrameNode>;
+  /** Elements started and not yet settled or stopped, by invoke id. */
+  readonly running: Set<string>;
+  readonly parent: { node: FrameNode; id: string } | null;
+  stopped: boolean;
+}
+
+/** A persisted snapshot as XState writes it (only what a frame at rest needs). */
+interface Persisted {
+  status?: string;
+  value: unknown;
+  context: unknown;
+  children?: Record<string, { snapshot: Persisted; src: string }>;
+}
+
+const statusOf = (n: FrameNode): MachineFrame['status'] =>
+  n.failure ? 'error' : ((n.snapshot?.status ?? 'active') as MachineFrame['status']);
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err));
+
+function node(machine: AnyStateMachine, src: string, parent: FrameNode['parent']): FrameNode {
+  return { machine, src, snapshot: null, failure: null, children: new Map(), running: new Set(), parent, stopped: false };
+}
+
+/** The child machine a flow's machine invokes for `src` (a subflow), or undefined. */
+function childMachine(machine: AnyStateMachine, src: string): AnyStateMachine | undefined {
+  const logic = (machine.implementations.actors as Record<string, unknown>)[src];
+  return logic instanceof StateMachine ? (logic as AnyStateMachine) : undefined;
+}
+
+function stopAll(n: FrameNode): void {
+  n.stopped = true;
+  n.running.clear();
+  for (const c of n.children.values()) stopAll(c);
+}
+
+/** The machines of one interview in the executor's hands (see the module comment). */
+class MachineRun implements InterviewRun {
+  private readonly queue: Array<() => Promise<void>> = [];
+
+  constructor(
+    private readonly top: FrameNode,
+    private readonly handlers: InterviewHandlers,
+  ) {}
+
+  frame(): MachineFrame {
+    return frameOf(this.top);
+  }
+
+  async send(event: FlowEvent): Promise<void> {
+    this.queue.push(() => this.deliver(this.top, event));
+    await this.settle();
+  }
+
+  persisted(): unknown {
+    return persist(this.top);
+  }
+
+  /** Starts a frame's machine with `initialTransition()` and executes what it started. */
+  async begin(n: FrameNode, input: FrameInput): Promise<void> {
+    if (n.stopped) return;
+    let started: [AnyMachineSnapshot, MachineAction[]];
+    try {
+      started = initialTransition(n.machine, input) as [AnyMachineSnapshot, MachineAction[]];
+    } catch (error) {
+      return this.fail(n, error);
+    }
+    n.snapshot = started[0];
+    await this.execute(n, started[1]);
+  }
+
+  /** Runs the queue until the interview rests. */
+  async settle(): Promise<void> {
+    for (let job = this.queue.shift(); job; job = this.queue.shift()) await job();
+  }
+
+  /** `transition()` of one frame's machine with `event`, then the actions it returned executed. */
+  private async deliver(n: FrameNode, event: EventObject): Promise<void> {
+    if (n.stopped || n.failure || !n.snapshot || n.snapshot.status !== 'active') return;
+    let next: [AnyMachineSnapshot, MachineAction[]];
+    try {
+      next = transition(n.machine, n.snapshot, event) as [AnyMachineSnapshot, MachineAction[]];
+    } catch (error) {
+      return this.fail(n, error);
+    }
+    n.snapshot = next[0];
+    await this.execute(n, next[1]);
+  }
+
+  private fail(n: FrameNode, error: unknown): void {
+    n.failure = { error };
+    this.ended(n);
+  }
+
+  private async execute(n: FrameNode, actions: MachineAction[]): Promise<void> {
+    const elements = Object.fromEntries(
+      Object.entries(this.handlers).map(([src, run]) => [src, (s: SpawnedActor) => this.startElement(n, s, run)] as const),
+    );
+    await executeActions(actions, {
+      spawn: { ...elements, '*': (s) => this.startChild(n, s) },
+      stop: (id) => this.stop(n, id),
+      named: {
+        forward: (params, event) => {
+          const child = n.children.get(String((params as { child?: unknown })?.child));
+          if (!child) throw new Error(`no subflow frame to take ${event.type}`);
+          this.queue.push(() => this.deliver(child, event));
+        },
+      },
+    });
+    if (n.snapshot && n.snapshot.status !== 'active') this.ended(n);
+  }
+
+  /** An element's run: queued, then its result fed back unless its state was left meanwhile. */
+  private startElement(n: FrameNode, s: SpawnedActor, run: (input: unknown) => Promise<unknown>): void {
+    n.running.add(s.id);
+    this.queue.push(async () => {
+      if (n.stopped || !n.running.has(s.id)) return;
+      let event: EventObject;
+      try {
+        event = { type: `xstate.done.actor.${s.id}`, output: await run(s.input) } as EventObject;
+      } catch (error) {
+        event = { type: `xstate.error.actor.${s.id}`, error } as EventObject;
+      }
+      if (n.stopped || !n.running.delete(s.id)) return;
+      await this.deliver(n, event);
+    });
+  }
+
+  /** A subflow's frame: its machine starts once the transition that invoked it is executed. */
+  private startChild(n: FrameNode, s: SpawnedActor): void {
+    const machine = childMachine(n.machine, s.src);
+    if (!machine) throw new Error(`the flow ${n.machine.id} invokes '${s.src}', which has no handler and is no subflow`);
+    const child = node(machine, s.src, { node: n, id: s.id });
+    const previous = n.children.get(s.id);
+    if (previous) stopAll(previous);
+    n.children.set(s.id, child);
+    this.queue.push(() => this.begin(child, s.input as FrameInput));
+  }
+
+  private stop(n: FrameNode, id: string): void {
+    n.running.delete(id);
+    const child = n.children.get(id);
+    if (!child) return;
+    stopAll(child);
+    n.children.delete(id);
+  }
+
+  /** A frame ended (done or in error): its caller gets the done or error event, as an actor's parent would. */
+  private ended(n: FrameNode): void {
+    const parent = n.parent;
+    if (!parent) return;
+    this.queue.push(async () => {
+      if (n.stopped || parent.node.children.get(parent.id) !== n) return;
+      parent.node.children.delete(parent.id);
+      const event = n.failure
+        ? { type: `xstate.error.actor.${parent.id}`, error: n.failure.error }
+        : { type: `xstate.done.actor.${parent.id}`, output: n.snapshot!.output as unknown };
+      await this.deliver(parent.node, event as EventObject);
+    });
+  }
+}
+
+function frameOf(n: FrameNode): MachineFrame {
+  const children: Record<string, MachineFrame> = {};
+  for (const [id, c] of n.children) if (c.snapshot || c.failure) children[id] = frameOf(c);
+  return {
+    status: statusOf(n),
+    value: n.snapshot?.value ?? null,
+    context: n.snapshot?.context ?? null,
+    ...(n.snapshot?.status === 'done' ? { output: n.snapshot.output as unknown } : {}),
+    ...(n.failure ? { error: n.failure.error } : {}),
+    children,
+  };
+}
+
+function persist(n: FrameNode): Persisted & Record<string, unknown> {
+  const children: NonNullable<Persisted['children']> = {};
+  for (const [id, c] of n.children) if (c.snapshot || c.failure) children[id] = { snapshot: persist(c), src: c.src };
+  // XState's own persisted form of the frame, its children being the frames this run holds.
+  const base = n.snapshot
+    ? (n.machine.getPersistedSnapshot({ ...n.snapshot, children: {} } as AnyMachineSnapshot) as unknown as Persisted &
+        Record<string, unknown>)
+    : { value: null, context: null };
+  const out = { ...base, children: Object.fromEntries(Object.entries(children).map(([id, c]) => [id, { ...c, syncSnapshot: false }])) };
+  if (n.failure) Object.assign(out, { status: 'error', error: messageOf(n.failure.error) });
+  return JSON.parse(JSON.stringify(out)) as Persisted & Record<string, unknown>;
+}
+
+function restore(machine: AnyStateMachine, p: Persisted, src: string, parent: FrameNode['parent']): FrameNode {
+  const n = node(machine, src, parent);
+  n.snapshot = machine.resolveState({ value: p.value as never, context: p.context as never });
+  for (const [id, c] of Object.entries(p.children ?? {})) {
+    const child = childMachine(machine, c.src);
+    if (!child) throw new Error(`the stored interview holds a frame of '${c.src}', which ${machine.id} does not invoke`);
+    n.children.set(id, restore(child, c.snapshot, c.src, { node: n, id }));
+  }
+  return n;
+}
+
+/** The interview executor of the engine (see the module comment). */
+export const interviewExecutor: InterviewExecutor = {
+  async start(machine, input, handlers) {
+    const top = node(machine, '', null);
+    const run = new MachineRun(top, handlers);
+    await run.begin(top, input);
+    await run.settle();
+    return run;
+  },
+  restore(machine, persisted, handlers) {
+    return new MachineRun(restore(machine, persisted as Persisted, '', null), handlers);
+  },
+};
