@@ -53,6 +53,8 @@ interface Persisted {
 
 const statusOf = (n: FrameNode): MachineFrame['status'] =>
   n.failure ? 'error' : ((n.snapshot?.status ?? 'active') as MachineFrame['status']);
+/** What failed a machine in error: a transition that threw here, or an error XState caught in it (a throwing invoke input). */
+const errorOf = (n: FrameNode): unknown => (n.failure ? n.failure.error : n.snapshot?.status === 'error' ? n.snapshot.error : undefined);
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err));
 
 function node(machine: AnyStateMachine, src: string, parent: FrameNode['parent']): FrameNode {
@@ -189,9 +191,10 @@ class MachineRun implements InterviewRun {
     this.queue.push(async () => {
       if (n.stopped || parent.node.children.get(parent.id) !== n) return;
       parent.node.children.delete(parent.id);
-      const event = n.failure
-        ? { type: `xstate.error.actor.${parent.id}`, error: n.failure.error }
-        : { type: `xstate.done.actor.${parent.id}`, output: n.snapshot!.output as unknown };
+      const event =
+        statusOf(n) === 'error'
+          ? { type: `xstate.error.actor.${parent.id}`, error: errorOf(n) }
+          : { type: `xstate.done.actor.${parent.id}`, output: n.snapshot!.output as unknown };
       await this.deliver(parent.node, event as EventObject);
     });
   }
@@ -205,7 +208,7 @@ function frameOf(n: FrameNode): MachineFrame {
     value: n.snapshot?.value ?? null,
     context: n.snapshot?.context ?? null,
     ...(n.snapshot?.status === 'done' ? { output: n.snapshot.output as unknown } : {}),
-    ...(n.failure ? { error: n.failure.error } : {}),
+    ...(statusOf(n) === 'error' ? { error: errorOf(n) } : {}),
     children,
   };
 }
@@ -219,7 +222,7 @@ function persist(n: FrameNode): Persisted & Record<string, unknown> {
         Record<string, unknown>)
     : { value: null, context: null };
   const out = { ...base, children: Object.fromEntries(Object.entries(children).map(([id, c]) => [id, { ...c, syncSnapshot: false }])) };
-  if (n.failure) Object.assign(out, { status: 'error', error: messageOf(n.failure.error) });
+  if (statusOf(n) === 'error') Object.assign(out, { status: 'error', error: messageOf(errorOf(n)) });
   return JSON.parse(JSON.stringify(out)) as Persisted & Record<string, unknown>;
 }
 

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFlowSources } from '../../src/flows/load.js';
 import { createFlowRuntime } from '../../src/flows/runtime.js';
@@ -57,6 +59,43 @@ describe('interviews on the step executor', () => {
   it('runs each element once per entry (the done event fed back with transition(), not a second run)', async () => {
     const { host } = await atGreeterScreen();
     expect(host.calls.filter((c) => c.name === 'priceCart')).toHaveLength(1);
+  });
+
+  it('a transition that throws (a subflow input read from a null record) fails its frame, and its caller through the error event', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'executor-flows-'));
+    const flow = (name: string, body: string) =>
+      writeFileSync(
+        join(dir, `${name}.flow-meta.xml`),
+        `<?xml version="1.0" encoding="UTF-8"?>
+<Flow xmlns="http://soap.sforce.com/2006/04/metadata">
+    <apiVersion>60.0</apiVersion><label>${name}</label><processType>CheckoutFlow</processType><status>Active</status>
+${body}
+</Flow>`,
+      );
+    flow(
+      'Null_Input',
+      `    <start><connector><targetReference>Greet</targetReference></connector></start>
+    <subflows>
+        <name>Greet</name><label>Greet</label><flowName>Greeter</flowName>
+        <inputAssignments><name>who</name><value><elementReference>rec.Name</elementReference></value></inputAssignments>
+    </subflows>
+    <variables><name>rec</name><dataType>SObject</dataType><objectType>WebCart</objectType><isCollection>false</isCollection><isInput>false</isInput><isOutput>false</isOutput></variables>`,
+    );
+    flow(
+      'Outer_Null',
+      `    <start><connector><targetReference>Inner</targetReference></connector></start>
+    <subflows><name>Inner</name><label>Inner</label><flowName>Null_Input</flowName></subflows>`,
+    );
+    const { definitions, issues } = await loadFlowSources([GOOD, dir], registry);
+    expect(issues).toEqual([]);
+    const runtime = createFlowRuntime(definitions, { executor: interviewExecutor });
+    const host = new MemoryHost();
+    const top = await runtime.start('Null_Input', {}, host);
+    expect(top.view).toMatchObject({ status: 'Error', stack: ['Null_Input'] });
+    expect(top.view.error!.message).toMatch(/rec/);
+    const nested = await runtime.start('Outer_Null', {}, host);
+    expect(nested.view).toMatchObject({ status: 'Error', error: top.view.error });
+    expect((nested.snapshot as { value: string; children: object }).value).toBe('__error');
   });
 
   it('refuses an action it has no handler for instead of skipping it', async () => {
