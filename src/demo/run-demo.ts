@@ -56,6 +56,23 @@ async function ensureCatalog(engine: CheckoutEngine, storeId: string): Promise<s
   );
   const stock = ids.flatMap((p) => (stocked.has(p) ? [] : [{ Product2Id: p, QuantityAvailable: 100_000, QuantityReserved: 0 }]));
   if (entries.length || stock.length) await engine.seed({ PricebookEntry: entries, ProductInventory: stock });
+  // Catalog links (storefront search): every demo product in the demo category its index gives, when the store has them.
+  const categories = await storage.find('ProductCategory', { where: [{ field: 'WebStoreId', op: '=', value: storeId }] });
+  const small = categories.find((c) => c.Name === 'Small widgets');
+  const large = categories.find((c) => c.Name === 'Large widgets');
+  if (small && large) {
+    const linked = new Set(
+      (
+        await storage.find('ProductCategoryProduct', {
+          where: [{ field: 'ProductCategoryId', op: 'in', value: [small.Id, large.Id] }],
+        })
+      ).map((l) => String(l.ProductId)),
+    );
+    const links = ids.flatMap((p, i) =>
+      linked.has(p) ? [] : [{ ProductCategoryId: String((i % 2 === 0 ? small : large).Id), ProductId: p, IsPrimaryCategory: true }],
+    );
+    if (links.length) await engine.seed({ ProductCategoryProduct: links });
+  }
   return ids;
 }
 
