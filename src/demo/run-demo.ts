@@ -22,7 +22,8 @@ const CATALOG_SIZE = 50;
 
 /**
  * Makes sure the store has the whole demo catalog: products SKU-0001…SKU-0050, the demo price book
- * linked to the store, and an entry and stock for every product. Returns product ids by index.
+ * linked to the store, an entry and stock for every product, and the demo categories with every
+ * product in one. Returns product ids by index.
  */
 async function ensureCatalog(engine: CheckoutEngine, storeId: string): Promise<string[]> {
   const storage = engine.core.storage;
@@ -56,8 +57,14 @@ async function ensureCatalog(engine: CheckoutEngine, storeId: string): Promise<s
   );
   const stock = ids.flatMap((p) => (stocked.has(p) ? [] : [{ Product2Id: p, QuantityAvailable: 100_000, QuantityReserved: 0 }]));
   if (entries.length || stock.length) await engine.seed({ PricebookEntry: entries, ProductInventory: stock });
-  // Catalog links (storefront search): every demo product in the demo category its index gives, when the store has them.
-  const categories = await storage.find('ProductCategory', { where: [{ field: 'WebStoreId', op: '=', value: storeId }] });
+  // The storefront catalog (Connect product search): a store seeded before it had categories gets the demo ones,
+  // and every demo product a link to the demo category its index gives.
+  const inStore = [{ field: 'WebStoreId', op: '=' as const, value: storeId }];
+  if ((await storage.count('ProductCategory', inStore)) === 0) {
+    const { ProductCategory } = demoCatalogFixture({ storeId, productIds: [] });
+    await engine.seed({ ProductCategory });
+  }
+  const categories = await storage.find('ProductCategory', { where: inStore });
   const small = categories.find((c) => c.Name === 'Small widgets');
   const large = categories.find((c) => c.Name === 'Large widgets');
   if (small && large) {
