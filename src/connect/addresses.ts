@@ -25,6 +25,10 @@ export interface AddressInput {
   region?: string | null;
   country?: string | null;
   postalCode?: string | null;
+  /** A region code (e.g. CA); without it a short `region` is taken as the code. */
+  regionCode?: string | null;
+  /** A two-letter country code; without it a two-letter `country` is taken as the code. */
+  countryCode?: string | null;
   addressType?: 'Shipping' | 'Billing';
   isDefault?: boolean;
 }
@@ -90,6 +94,8 @@ function recordFields(input: AddressInput): Row {
     out.Country = input.country;
     out.CountryCode = typeof input.country === 'string' && /^[A-Za-z]{2}$/.test(input.country) ? input.country.toUpperCase() : null;
   }
+  if (input.regionCode !== undefined) out.StateCode = input.regionCode;
+  if (input.countryCode !== undefined) out.CountryCode = input.countryCode;
   if (input.addressType !== undefined) out.AddressType = input.addressType;
   if (input.isDefault !== undefined) out.IsDefault = input.isDefault;
   return out;

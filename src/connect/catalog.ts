@@ -308,18 +308,16 @@ export async function productPrice(engine: CheckoutEngine, ctx: StoreContext, pr
 /** Most products one pricing call prices. */
 export const MAX_PRICED_PRODUCTS = 100;
 
-/** Prices of several products (GET …/pricing/products?productIds=): Pricing Result, an error line per unknown or unpriced product. */
-export async function productPrices(engine: CheckoutEngine, ctx: StoreContext, productIdsInput: string | undefined) {
+/** Prices of several products (GET …/pricing/products?productIds=, or POST with Pricing Input; `field` names the input): Pricing Result, an error line per unknown or unpriced product. */
+export async function productPrices(engine: CheckoutEngine, ctx: StoreContext, productIdsInput: string | undefined, field = 'productIds') {
   const raw = (productIdsInput ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (raw.length === 0) throw new EngineError('REQUIRED_FIELD_MISSING', 'productIds: name at least one product id.', ['productIds']);
+  if (raw.length === 0) throw new EngineError('REQUIRED_FIELD_MISSING', `${field}: name at least one product id.`, [field]);
   if (raw.length > MAX_PRICED_PRODUCTS)
-    throw new EngineError('INVALID_INPUT', `productIds: at most ${MAX_PRICED_PRODUCTS} products per call (got ${raw.length}).`, [
-      'productIds',
-    ]);
-  const ids = raw.map((r) => idOf('Product2', r, 'productIds'));
+    throw new EngineError('INVALID_INPUT', `${field}: at most ${MAX_PRICED_PRODUCTS} products per call (got ${raw.length}).`, [field]);
+  const ids = raw.map((r) => idOf('Product2', r, field));
   const inStore = await catalogProducts(engine, ctx, ids);
   const prices = await storePrices(engine, ctx, [...new Set(ids.filter((id) => inStore.has(id)))]);
   const currencyIsoCode = String(ctx.webstore.DefaultCurrencyIsoCode ?? 'USD');

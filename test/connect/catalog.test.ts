@@ -289,6 +289,22 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
           productId: expect.stringMatching(new RegExp(`^${MISSING.product}`)),
           error: { code: 'NOT_FOUND' },
         });
+        const posted = await t.call('POST', `${base}/pricing/products`, {
+          token: buyer,
+          body: { pricingLineItems: [{ productId: made.sander }, { productId: made.saw }] },
+        });
+        expect(posted.status).toBe(200);
+        expect(posted.body.pricingLineItemResults).toMatchObject([
+          { productId: made.sander, unitPrice: '59.00', success: true },
+          { productId: made.saw, success: false, error: { code: 'NOT_FOUND' } },
+        ]);
+        const badPost = await t.call('POST', `${base}/pricing/products`, {
+          token: buyer,
+          body: { pricingLineItems: [{ productId: 'x' }] },
+        });
+        expect(badPost.status).toBe(400);
+        expect(badPost.body[0].fields).toEqual(['pricingLineItems']);
+        expect((await t.call('POST', `${base}/pricing/products`, { token: buyer, body: { pricingLineItems: [] } })).status).toBe(400);
         const none = await t.call('GET', `${base}/pricing/products`, { token: buyer });
         expect(none.status).toBe(400);
         expect(none.body[0].fields).toEqual(['productIds']);
@@ -333,7 +349,9 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
           },
         });
         expect(created.status, JSON.stringify(created.body)).toBe(201);
-        expect(created.body).toMatchObject({ name: 'New dock', isDefault: true, addressType: 'Shipping', country: 'US' });
+        expect(created.body).toMatchObject({ name: 'New dock', isDefault: true, addressType: 'Shipping', country: 'US', region: 'CA' });
+        const stored = await t.engine.admin.get('ContactPointAddress', created.body.addressId);
+        expect(stored).toMatchObject({ StateCode: 'CA', CountryCode: 'US', ParentId: t.ids.acme });
         const id = created.body.addressId as string;
         const old = await t.call('GET', path(t.ids.acme!, t.ids.acmeShipping), { token: buyer });
         expect(old.body.isDefault).toBe(false);
@@ -360,9 +378,12 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
         const r2 = await post({ addressType: 'Shipping', street: '1 Way' });
         expect(r2.status).toBe(400);
         expect(r2.body[0].fields).toEqual(['name']);
-        const r3 = await post({ name: 'x', addressType: 'Shipping', color: 'red' });
+        const r3 = await post({ name: 'x', addressType: 'Home' });
         expect(r3.status).toBe(400);
-        expect(r3.body[0].fields).toEqual(['color']);
+        expect(r3.body[0].fields).toEqual(['addressType']);
+        const r6 = await post({ name: 'x'.repeat(256), addressType: 'Shipping' });
+        expect(r6.status).toBe(400);
+        expect(r6.body[0].fields).toEqual(['name']);
         const r4 = await t.call('GET', path(t.ids.acme!, 'bad'), { token: buyer });
         expect(r4.status).toBe(400);
         expect(r4.body[0].fields).toEqual(['addressId']);

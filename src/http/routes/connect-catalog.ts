@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { createAddress, deleteAddress, getAddress, listAddresses, updateAddress } from '../../connect/addresses.js';
-import { MAX_PAGE_SIZE, productDetail, productPrice, productPrices, searchProducts } from '../../connect/catalog.js';
+import { MAX_PAGE_SIZE, MAX_PRICED_PRODUCTS, productDetail, productPrice, productPrices, searchProducts } from '../../connect/catalog.js';
 import { resolveStoreContext } from '../../connect/context.js';
 import { getOrderSummary, listOrderSummaries } from '../../connect/order-summaries.js';
 import type { Caller } from '../../engine/facts.js';
@@ -43,7 +43,7 @@ const SearchBody = z
 
 const Type = z.enum(['Shipping', 'Billing']);
 const text = z.string().max(255).nullish();
-const AddressBody = z.strictObject({
+const AddressBody = z.object({
   name: text,
   firstName: text,
   lastName: text,
@@ -53,6 +53,8 @@ const AddressBody = z.strictObject({
   region: text,
   country: text,
   postalCode: text,
+  regionCode: text,
+  countryCode: text,
   addressType: Type.optional(),
   isDefault: z.boolean().optional(),
 });
@@ -126,6 +128,32 @@ export const connectCatalogRoutes: RouteGroup = async (app, { engine, table }) =
     },
     async (req) =>
       productPrices(engine, await contextOf(engine, req.caller, req.params, req.query.effectiveAccountId), req.query.productIds),
+  );
+  route(
+    {
+      method: 'POST',
+      url: `${BASE}/pricing/products`,
+      summary: 'Commerce Connect: prices of products (Pricing Input)',
+      auth: true,
+      schema: {
+        params: StoreParams,
+        querystring: AccountQuery,
+        body: z.object({
+          pricingLineItems: z
+            .array(z.object({ productId: z.string() }))
+            .min(1)
+            .max(MAX_PRICED_PRODUCTS),
+        }),
+      },
+      responses: { 200: { description: 'Pricing Result (an error line per unknown or unpriced product)' }, ...errors },
+    },
+    async (req) =>
+      productPrices(
+        engine,
+        await contextOf(engine, req.caller, req.params, req.query.effectiveAccountId),
+        req.body.pricingLineItems.map((l) => l.productId).join(','),
+        'pricingLineItems',
+      ),
   );
   route(
     {
