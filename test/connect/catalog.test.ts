@@ -6,7 +6,9 @@
  * and order summaries — and a buyer of another account, who gets exactly what a missing record gets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../helpers/backends.js';
+import Database from 'better-sqlite3';
+import { createCheckoutEngine } from '../../src/index.js';
+import { BACKENDS, freshSqliteFile } from '../helpers/backends.js';
 import { startTestServer, V, type TestServer } from '../http/helpers.js';
 
 const MISSING = {
@@ -413,6 +415,12 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
         expect(create.status).toBe(404);
         const eff = await t.call('GET', `${path(t.ids.acme!)}?effectiveAccountId=${t.ids.globex}`, { token: buyer });
         expect(eff.status).toBe(404);
+        // Another account's buyer, naming their own account in the path, doesn't reach this account's address either.
+        const cross = await t.call('GET', path(t.ids.globex!, t.ids.acmeShipping), { token: outsider });
+        expect(cross.status).toBe(404);
+        expect(cross.body[0].fields).toEqual(['addressId']);
+        const crossPatch = await t.call('PATCH', path(t.ids.globex!, t.ids.acmeShipping), { token: outsider, body: { isDefault: true } });
+        expect(crossPatch.status).toBe(404);
         expect(await t.engine.admin.dump(['ContactPointAddress'])).toEqual(before);
         // The other buyer sees only their own; the admin acts for either account.
         expect((await t.call('GET', path(t.ids.globex!), { token: outsider })).body.count).toBe(1);
@@ -455,3 +463,26 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
     });
   });
 }
+
+describe('full-text index of a SQLite database made before it', () => {
+  it('is created and filled from the stored products when the engine opens the database', async () => {
+    const file = freshSqliteFile();
+    const first = await createCheckoutEngine({ storage: file, onError: () => {} });
+    await first.seed({ Product2: [{ Name: 'Legacy lathe', Description: 'Cast iron bed' }] });
+    await first.close();
+    // As an older engine left it: no index, no triggers.
+    const raw = new Database(file);
+    raw.exec(
+      'drop trigger "Product2_fts_insert"; drop trigger "Product2_fts_update"; drop trigger "Product2_fts_delete"; drop table "Product2_fts";',
+    );
+    raw.close();
+    const again = await createCheckoutEngine({ storage: file, onError: () => {} });
+    try {
+      expect((await again.admin.textSearch('Product2', { words: ['cast', 'iron'] })).total).toBe(1);
+      await again.seed({ Product2: [{ Name: 'New lathe', Description: 'Cast aluminium' }] });
+      expect((await again.admin.textSearch('Product2', { words: ['cast'] })).total).toBe(2);
+    } finally {
+      await again.close();
+    }
+  });
+});
