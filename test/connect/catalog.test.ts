@@ -133,6 +133,12 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
           { category: expect.objectContaining({ id: t.ids.largeWidgets }), productCount: 1 },
         ]);
         expect(names(await search({ categoryId: t.ids.largeWidgets }))).toEqual(['Widget 2']);
+        const { empty } = await t.engine.seed({ ProductCategory: [{ ref: 'empty', Name: 'Empty shelf', WebStoreId: t.ids.store }] });
+        for (const body of [{ categoryId: empty }, { categoryId: empty, searchTerm: 'widget' }]) {
+          const r = await search(body);
+          expect(r.status).toBe(200);
+          expect(r.body.productsPage).toMatchObject({ total: 0, products: [] });
+        }
         expect(names(await search({ searchTerm: 'brushless', categoryId: made.tools }))).toEqual(['Cordless Drill', 'Orbital Sander']);
         expect(names(await search({ searchTerm: 'brushless', categoryId: t.ids.widgets }))).toEqual([]);
         const paged = await search({ searchTerm: 'brushless', pageSize: 1, page: 1 });
