@@ -43,7 +43,9 @@ export const demoPrice = (i: number): number => roundMoney(5 + ((i * 7.3) % 95))
 /**
  * Records the default integrations read, for the demo store: one active price book with an entry
  * per product, ample stock, a 5% cart-wide promotion and a 2.00 line promotion on the first
- * product, and US / California tax rates.
+ * product, and US / California tax rates. And the store's catalog the storefront API searches
+ * (docs/connect-api.md): a top category "Widgets" with "Small widgets" (even products) and "Large
+ * widgets" (odd products) under it, each product's own category primary.
  */
 export function demoCatalogFixture(t: CatalogTargets): Record<string, Record<string, unknown>[]> {
   return {
@@ -66,6 +68,16 @@ export function demoCatalogFixture(t: CatalogTargets): Record<string, Record<str
       { Name: 'California Sales Tax', Country: 'US', State: 'CA', Rate: 0.0725, IsActive: true },
       { Name: 'US Sales Tax', Country: 'US', Rate: 0.05, IsActive: true },
     ],
+    ProductCategory: [
+      { ref: 'widgets', Name: 'Widgets', Description: 'Every widget', WebStoreId: t.storeId, SortOrder: 1 },
+      { ref: 'smallWidgets', Name: 'Small widgets', ParentCategoryId: '@widgets', WebStoreId: t.storeId, SortOrder: 1 },
+      { ref: 'largeWidgets', Name: 'Large widgets', ParentCategoryId: '@widgets', WebStoreId: t.storeId, SortOrder: 2 },
+    ],
+    ProductCategoryProduct: t.productIds.map((p, i) => ({
+      ProductCategoryId: i % 2 === 0 ? '@smallWidgets' : '@largeWidgets',
+      ProductId: p,
+      IsPrimaryCategory: true,
+    })),
   };
 }
 

@@ -22,7 +22,8 @@ const CATALOG_SIZE = 50;
 
 /**
  * Makes sure the store has the whole demo catalog: products SKU-0001…SKU-0050, the demo price book
- * linked to the store, and an entry and stock for every product. Returns product ids by index.
+ * linked to the store, an entry and stock for every product, and the demo categories with every
+ * product in one. Returns product ids by index.
  */
 async function ensureCatalog(engine: CheckoutEngine, storeId: string): Promise<string[]> {
   const storage = engine.core.storage;
@@ -56,6 +57,29 @@ async function ensureCatalog(engine: CheckoutEngine, storeId: string): Promise<s
   );
   const stock = ids.flatMap((p) => (stocked.has(p) ? [] : [{ Product2Id: p, QuantityAvailable: 100_000, QuantityReserved: 0 }]));
   if (entries.length || stock.length) await engine.seed({ PricebookEntry: entries, ProductInventory: stock });
+  // The storefront catalog (Connect product search): a store seeded before it had categories gets the demo ones,
+  // and every demo product a link to the demo category its index gives.
+  const inStore = [{ field: 'WebStoreId', op: '=' as const, value: storeId }];
+  if ((await storage.count('ProductCategory', inStore)) === 0) {
+    const { ProductCategory } = demoCatalogFixture({ storeId, productIds: [] });
+    await engine.seed({ ProductCategory });
+  }
+  const categories = await storage.find('ProductCategory', { where: inStore });
+  const small = categories.find((c) => c.Name === 'Small widgets');
+  const large = categories.find((c) => c.Name === 'Large widgets');
+  if (small && large) {
+    const linked = new Set(
+      (
+        await storage.find('ProductCategoryProduct', {
+          where: [{ field: 'ProductCategoryId', op: 'in', value: [small.Id, large.Id] }],
+        })
+      ).map((l) => String(l.ProductId)),
+    );
+    const links = ids.flatMap((p, i) =>
+      linked.has(p) ? [] : [{ ProductCategoryId: String((i % 2 === 0 ? small : large).Id), ProductId: p, IsPrimaryCategory: true }],
+    );
+    if (links.length) await engine.seed({ ProductCategoryProduct: links });
+  }
   return ids;
 }
 

@@ -144,6 +144,11 @@ export interface ObjectDef {
   readonly cancelsCheckout?: CancelsCheckout;
   /** Children whose existence refuses a delete of the record (DELETE_RESTRICTED naming them). */
   readonly restrictDelete?: readonly RestrictDelete[];
+  /**
+   * Text fields in the object's full-text index (the storage port's `textSearch`; each backend
+   * keeps the index in step with every write of the table: src/storage/<name>/).
+   */
+  readonly fullText?: readonly string[];
 }
 
 const str = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({ name, type: 'string', maxLength: 255, ...extra });
@@ -332,6 +337,39 @@ const OBJECT_LIST: ObjectDef[] = [
       // The engine's own: decimals a cart line's Quantity may have (0 = whole units, the default; at most 2).
       int('QuantityScale', { default: 0, min: 0, max: 2 }),
     ],
+    // Product search (Commerce Connect product-search) matches words of these fields.
+    fullText: ['Name', 'StockKeepingUnit', 'Description'],
+  },
+  {
+    // A store's product category (Salesforce's ProductCategory). The engine ties a category to its
+    // store directly (WebStoreId) where Salesforce goes through ProductCatalog and WebStoreCatalog:
+    // one catalog per store (docs/connect-api.md).
+    name: 'ProductCategory',
+    keyPrefix: '0ZG',
+    realPrefix: false,
+    label: 'Product Category',
+    fields: [
+      str('Name', { required: true }),
+      str('Description'),
+      ref('WebStoreId', 'WebStore', { required: true }),
+      ref('ParentCategoryId', 'ProductCategory'),
+      int('SortOrder'),
+    ],
+    indexes: [['WebStoreId'], ['ParentCategoryId']],
+  },
+  {
+    // A product in a category (Salesforce's ProductCategoryProduct): what puts a product in a store's catalog.
+    name: 'ProductCategoryProduct',
+    keyPrefix: '0ZH',
+    realPrefix: false,
+    label: 'Product Category Product',
+    fields: [
+      ref('ProductCategoryId', 'ProductCategory', { required: true }),
+      ref('ProductId', 'Product2', { required: true }),
+      bool('IsPrimaryCategory', false),
+    ],
+    indexes: [['ProductId']],
+    unique: [['ProductCategoryId', 'ProductId']],
   },
   {
     name: 'WebCart',

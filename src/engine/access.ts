@@ -26,6 +26,8 @@ const PUBLIC_READ = new Set([
   'ProductInventory',
   'BuyerGroup',
   'WebStoreBuyerGroup',
+  'ProductCategory',
+  'ProductCategoryProduct',
 ]);
 
 /** Objects that live under a cart, and the field naming their cart. */

@@ -10,7 +10,7 @@
  */
 import { EngineError } from '../errors.js';
 import { INTERNAL_OBJECTS, OBJECTS } from '../domain/objects.js';
-import type { Filter, FindOptions, Row, StorageOps } from '../storage/port.js';
+import type { Filter, FindOptions, Row, StorageOps, TextQuery, TextSearchResult } from '../storage/port.js';
 
 /** Internal tables `engine.admin` refuses: they hold secrets. */
 const SECRET_OBJECTS: ReadonlySet<string> = new Set(['EngineSetting']);
@@ -26,6 +26,8 @@ export interface EngineAdmin {
   get(type: string, id: string): Promise<Row | undefined>;
   /** How many stored rows of `type` match `where`. */
   count(type: string, where?: readonly Filter[]): Promise<number>;
+  /** A page of ids of `type` matching a full-text query (objects with a full-text index: Product2), and the total. */
+  textSearch(type: string, query: TextQuery): Promise<TextSearchResult>;
   /**
    * Every stored row of each of `types` (default: every record object), sorted by Id, keyed by
    * type — e.g. to assert a refused call changed no stored byte.
@@ -51,6 +53,9 @@ export function createAdmin(storage: () => StorageOps): EngineAdmin {
     },
     async count(type, where) {
       return storage().count(readable(type), where);
+    },
+    async textSearch(type, query) {
+      return storage().textSearch(readable(type), query);
     },
     async dump(types) {
       const names = types ? types.map(readable) : [...OBJECTS.keys()];

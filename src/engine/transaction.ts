@@ -5,7 +5,17 @@
  * one object, passed explicitly — nothing rides beside the transaction in a side table or in the
  * async context.
  */
-import type { CheckoutFacts, FactsKey, Filter, FindOptions, Row, SelectPlan, StorageOps } from '../storage/port.js';
+import type {
+  CheckoutFacts,
+  FactsKey,
+  Filter,
+  FindOptions,
+  Row,
+  SelectPlan,
+  StorageOps,
+  TextQuery,
+  TextSearchResult,
+} from '../storage/port.js';
 
 /** Who offered an event, recorded in the session history: the action or path, its caller, its operation. */
 export interface EventOrigin {
@@ -81,6 +91,9 @@ export class Tx implements StorageOps {
   }
   select(plan: SelectPlan): Promise<Row[]> {
     return this.ops.select(plan);
+  }
+  textSearch(object: string, query: TextQuery): Promise<TextSearchResult> {
+    return this.ops.textSearch(object, query);
   }
   insert(object: string, rows: readonly Row[]): Promise<void> {
     return this.ops.insert(object, rows);

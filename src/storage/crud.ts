@@ -17,6 +17,8 @@ import {
   type Row,
   type SelectPlan,
   type StorageOps,
+  type TextQuery,
+  type TextSearchResult,
 } from './port.js';
 import { selectRows } from './select.js';
 import { decodeRow, encodeValue, type TableInfo } from './tables.js';
@@ -134,9 +136,17 @@ export class KyselyOps implements StorageOps {
     return t;
   }
 
-  private applyWhere<Q extends { where: (...a: any[]) => Q }>(qb: Q, info: TableInfo, where: readonly Filter[] | undefined): Q {
-    for (const f of where ?? []) {
-      if (!info.codecs.has(f.field)) throw new Error(`unknown column ${f.field}`);
+  /** Adds `where` to `qb`; with `table`, columns are named `table.field` (a query joining other tables). */
+  private applyWhere<Q extends { where: (...a: any[]) => Q }>(
+    qb: Q,
+    info: TableInfo,
+    where: readonly Filter[] | undefined,
+    table?: string,
+  ): Q {
+    for (const raw of where ?? []) {
+      if (!info.codecs.has(raw.field)) throw new Error(`unknown column ${raw.field}`);
+      const f = table ? { ...raw, field: `${table}.${raw.field}` } : raw;
+      const field = raw.field;
       switch (f.op) {
         case 'is null':
           qb = qb.where(f.field, 'is', null);
@@ -146,7 +156,7 @@ export class KyselyOps implements StorageOps {
           break;
         case 'in':
         case 'not in': {
-          const vals = f.value.map((v) => encodeValue(info, f.field, v));
+          const vals = f.value.map((v) => encodeValue(info, field, v));
           if (vals.length === 0) {
             if (f.op === 'in') qb = qb.where(sql<boolean>`1 = 0`);
             break;
@@ -158,16 +168,16 @@ export class KyselyOps implements StorageOps {
           qb = qb.where(f.field, this.spec.likeOperator, f.value);
           break;
         case '=':
-          qb = f.value === null ? qb.where(f.field, 'is', null) : qb.where(f.field, '=', encodeValue(info, f.field, f.value));
+          qb = f.value === null ? qb.where(f.field, 'is', null) : qb.where(f.field, '=', encodeValue(info, field, f.value));
           break;
         case '!=':
           qb =
             f.value === null
               ? qb.where(f.field, 'is not', null)
-              : qb.where((eb: any) => eb.or([eb(f.field, '!=', encodeValue(info, f.field, f.value)), eb(f.field, 'is', null)]));
+              : qb.where((eb: any) => eb.or([eb(f.field, '!=', encodeValue(info, field, f.value)), eb(f.field, 'is', null)]));
           break;
         default:
-          qb = qb.where(f.field, f.op, encodeValue(info, f.field, f.value));
+          qb = qb.where(f.field, f.op, encodeValue(info, field, f.value));
       }
     }
     return qb;
@@ -234,6 +244,40 @@ export class KyselyOps implements StorageOps {
       this.applyWhere(this.db.selectFrom(object).select(sql<number>`count(*)`.as('n')), info, where),
     );
     return Number((rows[0] as { n?: number | string } | undefined)?.n ?? 0);
+  }
+
+  /** Full-text search: the backend's match subquery joined to the table, filtered, ranked and paged. */
+  async textSearch(object: string, q: TextQuery): Promise<TextSearchResult> {
+    const def = STORED_OBJECTS.get(object);
+    const ft = this.spec.fullText;
+    if (!this.spec.adapter.supportsFullText || !ft) throw new Error(`the ${this.spec.kind} storage backend has no full-text index`);
+    if (!def?.fullText) throw new Error(`${object} has no full-text index`);
+    if (q.words.length === 0) throw new Error('textSearch needs at least one word');
+    const info = this.table(object);
+    const base = () =>
+      this.applyWhere(
+        this.db
+          .selectFrom(object)
+          .innerJoin(sql`(${ft.match(def, def.fullText!, q.words)})`.as('m') as any, (j: any) => j.onRef('m.Id', '=', `${object}.Id`)),
+        info,
+        q.where,
+        object,
+      );
+    const counted = await base()
+      .select(sql<number>`count(*)`.as('n'))
+      .execute();
+    const total = Number((counted[0] as { n?: number | string } | undefined)?.n ?? 0);
+    let page = base()
+      .select(sql.ref(`${object}.Id`).as('Id'))
+      .orderBy(sql.ref('m.rank'))
+      .orderBy(sql.ref(`${object}.Id`));
+    if (q.limit !== undefined) page = page.limit(q.limit);
+    if (q.offset !== undefined) {
+      if (q.limit === undefined) page = page.limit(this.spec.noLimit as any);
+      page = page.offset(q.offset);
+    }
+    const rows = await page.execute();
+    return { ids: rows.map((r) => String((r as Row).Id)), total };
   }
 
   /** Runs a select plan: compiled to one statement by select.ts. */

@@ -3,8 +3,8 @@
  * checkout-facts.ts) needs to know about a database's SQL. Capabilities and error classification
  * are the backend's `StorageAdapter` (port.ts), carried here as `adapter`.
  */
-import type { Kysely } from 'kysely';
-import type { FieldType } from '../domain/objects.js';
+import type { Kysely, RawBuilder } from 'kysely';
+import type { FieldType, ObjectDef } from '../domain/objects.js';
 import type { StorageAdapter } from './port.js';
 
 /** What differs between backends' SQL. */
@@ -27,6 +27,19 @@ export interface DialectSpec {
   readonly noLimit: number | null;
   /** The schema tables live in, where the backend has schemas. */
   readonly schema?: string;
+  /** The backend's full-text index, when its adapter declares `supportsFullText`. */
+  readonly fullText?: FullTextSql;
   /** Runs schema changes holding a cross-process lock (PostgreSQL advisory lock). */
   withMigrationLock?: (db: Kysely<any>, fn: (db: Kysely<any>) => Promise<void>) => Promise<void>;
+}
+
+/** The SQL of a backend's full-text index (see `StorageAdapter.supportsFullText`). */
+export interface FullTextSql {
+  /** Creates the index of `object` over `fields` if missing, filled from the rows already stored, and what keeps it in step (idempotent). */
+  install(db: Kysely<any>, object: ObjectDef, fields: readonly string[]): Promise<void>;
+  /**
+   * A subquery over `object`'s index yielding `"Id"` and `"rank"` (lower is better) of the rows
+   * matching every word of `words` as a word prefix.
+   */
+  match(object: ObjectDef, fields: readonly string[], words: readonly string[]): RawBuilder<unknown>;
 }

@@ -95,6 +95,29 @@ export interface CheckoutFacts {
   share: 'Edit' | 'Read' | null;
 }
 
+/**
+ * A full-text query of an object's full-text index (`ObjectDef.fullText`): rows where every word of
+ * `words` starts a word of an indexed field (prefix match, case-insensitive), that also meet `where`.
+ */
+export interface TextQuery {
+  /** Lowercase words of letters and digits (`searchWords` splits a search term into them); at least one. */
+  words: readonly string[];
+  where?: readonly Filter[];
+  limit?: number;
+  offset?: number;
+}
+
+/** What `textSearch` answers: a page of matching ids, best match first (then by Id), and how many match in all. */
+export interface TextSearchResult {
+  ids: string[];
+  total: number;
+}
+
+/** A search term split into the words full-text indexes hold: runs of letters and digits, lowercased (at most 32). */
+export function searchWords(term: string): string[] {
+  return (term.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 32);
+}
+
 /** Reads and writes, inside or outside a transaction. */
 export interface StorageOps {
   /** The checkout facts of a cart for `userId`, in one statement; `forUpdate` locks the cart (by cartId) or the session (by sessionId). */
@@ -107,6 +130,11 @@ export interface StorageOps {
   count(object: string, where?: readonly Filter[]): Promise<number>;
   /** Runs a select plan (joins, condition tree, aggregates); rows are keyed by the columns' `as` names, values decoded. */
   select(plan: SelectPlan): Promise<Row[]>;
+  /**
+   * Searches an object's full-text index (objects declaring `fullText`; see `TextQuery`). A backend
+   * without the capability (`adapter.supportsFullText` false) throws.
+   */
+  textSearch(object: string, query: TextQuery): Promise<TextSearchResult>;
   /** Inserts rows (batched); a unique-key violation throws `UniqueViolation`. */
   insert(object: string, rows: readonly Row[]): Promise<void>;
   /**
@@ -151,6 +179,12 @@ export interface StorageAdapter {
    */
   readonly supportsNotify: boolean;
   /**
+   * A full-text index over the fields an object declares in `fullText` (SQLite FTS5, PostgreSQL
+   * tsvector with a GIN index), kept in step with every insert, update and delete of its table by
+   * the database itself, and `textSearch` over it. Default false: `textSearch` refuses.
+   */
+  readonly supportsFullText: boolean;
+  /**
    * Where an operation queue shared by every engine process on this database lives (pg-boss).
    * Default undefined: no shared queue; operations run on the in-process queue (one process per database).
    */
@@ -185,6 +219,9 @@ export class StorageAdapterBase implements StorageAdapter {
     return false;
   }
   get supportsNotify(): boolean {
+    return false;
+  }
+  get supportsFullText(): boolean {
     return false;
   }
   queueConnection(): QueueConnection | undefined {

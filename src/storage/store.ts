@@ -7,7 +7,7 @@
 import { Migrator, type Kysely } from 'kysely';
 import { KyselyOps, StatementCache } from './crud.js';
 import type { DialectSpec } from './dialect.js';
-import type { FactsKey, Filter, FindOptions, Row, SelectPlan, Storage, StorageAdapter, StorageOps } from './port.js';
+import type { FactsKey, Filter, FindOptions, Row, SelectPlan, Storage, StorageAdapter, StorageOps, TextQuery } from './port.js';
 import { buildTables, MIGRATIONS, syncSchema, type TableInfo } from './tables.js';
 
 /** Storage over a Kysely instance; see `DialectSpec` for what a backend supplies. */
@@ -66,6 +66,9 @@ export class KyselyStore implements Storage {
   }
   select(plan: SelectPlan) {
     return this.ops.select(plan);
+  }
+  textSearch(object: string, query: TextQuery) {
+    return this.ops.textSearch(object, query);
   }
   insert(object: string, rows: readonly Row[]) {
     return this.ops.insert(object, rows);

@@ -99,6 +99,7 @@ export async function syncSchema(db: Kysely<any>, spec: DialectSpec): Promise<vo
         .columns([...idx])
         .execute();
     }
+    if (object.fullText && spec.fullText) await spec.fullText.install(db, object, object.fullText);
   }
 }
 
@@ -109,6 +110,8 @@ export const MIGRATIONS = (spec: DialectSpec): Record<string, Migration> => ({
   '2026-12-01-0002-one-order-per-cart': { up: (db) => syncSchema(db, spec) },
   // FlowInterview (internal): durable flow interviews (src/engine/interviews.ts).
   '2026-12-03-0003-flow-interviews': { up: (db) => syncSchema(db, spec) },
+  // ProductCategory, ProductCategoryProduct and the full-text index of Product2 (Commerce Connect product search).
+  '2026-12-03-0004-catalog-search': { up: (db) => syncSchema(db, spec) },
 });
 
 /** Each stored object's table info for a dialect. */

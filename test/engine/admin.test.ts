@@ -55,7 +55,8 @@ describe.each(FLOW_BACKENDS)('engine.admin on $name', (backend) => {
     await engine.whenIdle();
     const before = JSON.stringify(await engine.admin.dump());
     for (const type of ['WebCart', 'CartItem', 'CheckoutSessionEvent', 'EngineLoginThrottle']) await engine.admin.find(type, { limit: 5 });
+    await engine.admin.textSearch('Product2', { words: ['widget'], limit: 5 });
     expect(JSON.stringify(await engine.admin.dump())).toBe(before);
-    expect(Object.keys(engine.admin).sort()).toEqual(['count', 'dump', 'find', 'get']);
+    expect(Object.keys(engine.admin).sort()).toEqual(['count', 'dump', 'find', 'get', 'textSearch']);
   });
 });

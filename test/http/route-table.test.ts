@@ -58,6 +58,11 @@ const concrete = (url: string) =>
     .replace(':apiName', 'Checkout_Main')
     .replace(':org', '00D000000000001AAA')
     .replace(':user', '005000000000001AAA')
+    .replace(':webstoreId', '0ZE000000000001AAA')
+    .replace(':productId', '01t000000000001AAA')
+    .replace(':accountId', '001000000000001AAA')
+    .replace(':addressId', '8lW000000000001AAA')
+    .replace(':orderSummaryId', '1Os000000000001AAA')
     .replace('*', 'x');
 
 describe('HTTP surface (pinned)', () => {

@@ -156,6 +156,14 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
       { WebStoreId: first.storeId },
     );
     s('Product2', ids.product!, { Name: 'New product' }, { Description: 'Changed' });
+    const category = await firstOf('ProductCategory', { WebStoreId: first.storeId });
+    s('ProductCategory', category, { Name: 'New category', WebStoreId: first.storeId }, { Name: 'Renamed category' });
+    s(
+      'ProductCategoryProduct',
+      await firstOf('ProductCategoryProduct'),
+      { ProductCategoryId: category, ProductId: seeded.spare },
+      { IsPrimaryCategory: false },
+    );
     s('WebCart', cartId, { Name: 'New cart', WebStoreId: first.storeId, AccountId: acme }, { PoNumber: 'PO-CHANGED' });
     s('WebCartShare', seeded.readShare!, { ParentId: cartId, UserOrGroupId: seeded.same, AccessLevel: 'Read' }, { AccessLevel: 'Edit' });
     s('CartDeliveryGroup', group, { CartId: cartId, Name: 'Second dock' }, { ShippingInstructions: 'Ring twice' });

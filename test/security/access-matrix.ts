@@ -295,6 +295,8 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
   obj('BuyerGroupMember', "account A's membership", 'account', ADMIN_WRITES()),
   obj('WebStoreBuyerGroup', "store S's", 'catalog', ADMIN_WRITES()),
   obj('Product2', 'a product', 'catalog', ADMIN_WRITES()),
+  obj('ProductCategory', 'a category of store S', 'catalog', ADMIN_WRITES()),
+  obj('ProductCategoryProduct', "a product's category link", 'catalog', ADMIN_WRITES()),
   obj(
     'WebCart',
     'cart A (update PoNumber)',

@@ -297,6 +297,38 @@ for (const backend of BACKENDS) {
       await s.close();
     });
 
+    it('searches the full-text index: every word a prefix of a word, filtered, ranked, paged, in step with every write', async () => {
+      const s = await open();
+      expect(s.adapter.supportsFullText).toBe(true);
+      const product = (name: string, extra: Record<string, unknown> = {}) => ({
+        Id: mintId('01t'),
+        CreatedDate: now,
+        LastModifiedDate: now,
+        Name: name,
+        IsActive: true,
+        QuantityScale: 0,
+        ...extra,
+      });
+      const drill = product('Cordless drill', { StockKeepingUnit: 'DRL-7788', Description: 'Brushless motor' });
+      const sander = product('Orbital sander', { Description: 'Brushless, dust bag' });
+      const saw = product('Saw', { Description: 'Carbide', IsActive: false });
+      await s.insert('Product2', [drill, sander, saw]);
+      const search = (words: string[], more: object = {}) => s.textSearch('Product2', { words, ...more });
+      expect((await search(['brushless'])).ids.sort()).toEqual([drill.Id, sander.Id].sort());
+      expect((await search(['drl', '7788'])).ids).toEqual([drill.Id]);
+      expect((await search(['brush', 'dust'])).ids).toEqual([sander.Id]);
+      expect((await search(['carbide'], { where: [{ field: 'IsActive', op: '=', value: true }] })).total).toBe(0);
+      const page = await search(['brushless'], { limit: 1, offset: 1 });
+      expect(page.total).toBe(2);
+      expect(page.ids).toHaveLength(1);
+      await s.update('Product2', saw.Id, { Description: 'Diamond' });
+      expect((await search(['carbide'])).total).toBe(0);
+      expect((await search(['diamond'])).ids).toEqual([saw.Id]);
+      await s.delete('Product2', [saw.Id]);
+      expect((await search(['diamond'])).total).toBe(0);
+      await s.close();
+    });
+
     it('inserts large batches beyond one statement’s parameter limit', async () => {
       const s = await open();
       const cart = mintId('0a6');

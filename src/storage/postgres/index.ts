@@ -17,6 +17,7 @@ import pg from 'pg';
 import type { DialectSpec } from '../dialect.js';
 import { StorageAdapterBase, type QueueConnection, type Storage } from '../port.js';
 import { KyselyStore } from '../store.js';
+import { postgresFullText } from './full-text.js';
 import { EngineError, StorageFault } from '../../errors.js';
 
 /**
@@ -34,6 +35,9 @@ export class PostgresAdapter extends StorageAdapterBase {
     return true;
   }
 
+  override get supportsFullText(): boolean {
+    return true;
+  }
   override get supportsNotify(): boolean {
     return true;
   }
@@ -80,6 +84,7 @@ function specFor(schema: string, connection: QueueConnection): DialectSpec {
     likeOperator: 'ilike',
     placeholder: (i) => `$${i}`,
     noLimit: null,
+    fullText: postgresFullText,
     schema,
     withMigrationLock: async (db, fn) => {
       await db.connection().execute(async (conn) => {

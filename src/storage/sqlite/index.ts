@@ -8,6 +8,7 @@ import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { DialectSpec } from '../dialect.js';
 import { StorageAdapterBase, type StorageOps } from '../port.js';
 import { KyselyStore } from '../store.js';
+import { sqliteFullText } from './full-text.js';
 import { EngineError, StorageFault } from '../../errors.js';
 
 /**
@@ -19,6 +20,10 @@ import { EngineError, StorageFault } from '../../errors.js';
 export class SqliteAdapter extends StorageAdapterBase {
   constructor(private readonly busyTimeoutMs: number) {
     super();
+  }
+
+  override get supportsFullText(): boolean {
+    return true;
   }
 
   override isUniqueViolation(err: unknown): boolean {
@@ -57,6 +62,7 @@ function specFor(busyTimeoutMs: number): DialectSpec {
     likeOperator: 'like',
     placeholder: () => '?',
     noLimit: -1,
+    fullText: sqliteFullText,
   };
 }
 
