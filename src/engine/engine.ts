@@ -435,14 +435,27 @@ export class CheckoutEngine {
   }
 
   /** @internal `createRecord` as a caller already loaded (see `invokeAs`). */
-  createRecordAs(caller: Caller, type: string, fields: unknown): Promise<{ id: string; success: true; errors: [] }> {
-    return this.createRecordBy(async () => caller, type, fields);
+  createRecordAs(
+    caller: Caller,
+    type: string,
+    fields: unknown,
+    opts?: { keepCheckout?: boolean },
+  ): Promise<{ id: string; success: true; errors: [] }> {
+    return this.createRecordBy(async () => caller, type, fields, opts);
   }
 
-  private async createRecordBy(callerOf: CallerSource, type: string, fields: unknown): Promise<{ id: string; success: true; errors: [] }> {
+  private async createRecordBy(
+    callerOf: CallerSource,
+    type: string,
+    fields: unknown,
+    opts?: { keepCheckout?: boolean },
+  ): Promise<{ id: string; success: true; errors: [] }> {
     this.live();
     const caller = await callerOf();
-    return this.records.create(type, fields, caller, { origin: { operation: `createRecord(${typeLabel(type)})`, callerId: caller.Id } });
+    return this.records.create(type, fields, caller, {
+      origin: { operation: `createRecord(${typeLabel(type)})`, callerId: caller.Id },
+      keepCheckout: opts?.keepCheckout,
+    });
   }
 
   /** Updates a record as `userId` (a session's State moves only as the flow allows). */
@@ -451,17 +464,24 @@ export class CheckoutEngine {
   }
 
   /** @internal `updateRecord` as a caller already loaded (see `invokeAs`). */
-  updateRecordAs(caller: Caller, type: string, id: string, fields: unknown): Promise<void> {
-    return this.updateRecordBy(async () => caller, type, id, fields);
+  updateRecordAs(caller: Caller, type: string, id: string, fields: unknown, opts?: { keepCheckout?: boolean }): Promise<void> {
+    return this.updateRecordBy(async () => caller, type, id, fields, opts);
   }
 
-  private async updateRecordBy(callerOf: CallerSource, type: string, id: string, fields: unknown): Promise<void> {
+  private async updateRecordBy(
+    callerOf: CallerSource,
+    type: string,
+    id: string,
+    fields: unknown,
+    opts?: { keepCheckout?: boolean },
+  ): Promise<void> {
     this.live();
     if (typeof type === 'string' && type.toLowerCase() === 'cartcheckoutsession')
       await expireBeforeCall(this.core, { checkoutSessionId: id });
     const caller = await callerOf();
     return this.records.update(type, id, fields, caller, {
       origin: { operation: `updateRecord(${typeLabel(type)})`, callerId: caller.Id, input: fields },
+      keepCheckout: opts?.keepCheckout,
     });
   }
 
@@ -471,14 +491,17 @@ export class CheckoutEngine {
   }
 
   /** @internal `deleteRecord` as a caller already loaded (see `invokeAs`). */
-  deleteRecordAs(caller: Caller, type: string, id: string): Promise<void> {
-    return this.deleteRecordBy(async () => caller, type, id);
+  deleteRecordAs(caller: Caller, type: string, id: string, opts?: { keepCheckout?: boolean }): Promise<void> {
+    return this.deleteRecordBy(async () => caller, type, id, opts);
   }
 
-  private async deleteRecordBy(callerOf: CallerSource, type: string, id: string): Promise<void> {
+  private async deleteRecordBy(callerOf: CallerSource, type: string, id: string, opts?: { keepCheckout?: boolean }): Promise<void> {
     this.live();
     const caller = await callerOf();
-    return this.records.delete(type, id, caller, { origin: { operation: `deleteRecord(${typeLabel(type)})`, callerId: caller.Id } });
+    return this.records.delete(type, id, caller, {
+      origin: { operation: `deleteRecord(${typeLabel(type)})`, callerId: caller.Id },
+      keepCheckout: opts?.keepCheckout,
+    });
   }
 
   /**

@@ -14,6 +14,7 @@
 import type { RouteGroup } from '../routing.js';
 import { actionRoutes } from './actions.js';
 import { authRoutes } from './auth.js';
+import { connectCartRoutes } from './connect-carts.js';
 import { flowRoutes } from './flows.js';
 import { pageRoutes } from './page.js';
 import { queryRoutes } from './query.js';
@@ -30,6 +31,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   pageRoutes,
   flowRoutes,
   soapRoutes,
+  connectCartRoutes,
 ];
 
 export { openApiRoutes } from './openapi.js';
