@@ -259,6 +259,8 @@ export async function getCart(
 /** The input of a cart creation (`POST carts`, `PUT carts/active`). */
 export interface CartInput {
   name?: unknown;
+  /** Secondary carts aren't supported: only false (or absent) is taken. */
+  isSecondary?: unknown;
   type?: unknown;
   currencyIsoCode?: unknown;
 }
@@ -274,6 +276,9 @@ export async function createCart(
 ): Promise<{ summary: Record<string, unknown>; created: boolean }> {
   if (input.type !== undefined && input.type !== 'Cart') {
     throw new EngineError('INVALID_FIELD_VALUE', `type: '${String(input.type)}' — only Cart is supported.`, ['type']);
+  }
+  if (input.isSecondary !== undefined && input.isSecondary !== false) {
+    throw new EngineError('INVALID_FIELD_VALUE', 'isSecondary: secondary carts are not supported; only false is taken.', ['isSecondary']);
   }
   if (input.name !== undefined && (typeof input.name !== 'string' || !input.name.trim())) {
     throw new EngineError('FIELD_VALUE_TYPE', 'name: a non-empty string is expected.', ['name']);
@@ -535,24 +540,42 @@ export async function addCartItem(
 
 /**
  * `POST carts/{cartStateOrId}/cart-items/batch`: each input added on its own (a refused one leaves
- * the others), then one recalculation. Results in input order: `{ result, statusCode }` with the
- * Cart Item (201) or the error list `[{ errorCode, message }]`.
+ * the others), then one recalculation. The body is Connect's batch input (`{ batchRequests: [ {
+ * richInput: {productId, quantity, type} } ] }`) or the plain list `{ cartItems: [ … ] }`. Results
+ * in input order: `{ result, statusCode }` with the Cart Item (201) or the error list
+ * `[{ errorCode, message }]`.
  */
 export async function addCartItems(
   engine: CheckoutEngine,
   ctx: StoreContext,
   cartStateOrId: string,
-  inputs: unknown,
+  body: Record<string, unknown>,
 ): Promise<{ hasErrors: boolean; results: { result: unknown; statusCode: number }[] }> {
-  if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', 'cartItems: a list of cart item inputs is required.', ['cartItems']);
-  if (inputs.length === 0) throw new EngineError('REQUIRED_FIELD_MISSING', 'cartItems: at least one item.', ['cartItems']);
-  if (inputs.length > MAX_BATCH)
-    throw new EngineError('TOO_MANY_INPUTS', `cartItems: ${inputs.length} given, at most ${MAX_BATCH}.`, ['cartItems']);
+  if (body.batchRequests !== undefined && body.cartItems !== undefined) {
+    throw new EngineError('INVALID_INPUT', 'Give batchRequests or cartItems, not both.', ['batchRequests', 'cartItems']);
+  }
+  const field = body.batchRequests !== undefined ? 'batchRequests' : 'cartItems';
+  const inputs = body[field];
+  if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', `${field}: a list of cart item inputs is required.`, [field]);
+  if (inputs.length === 0) throw new EngineError('REQUIRED_FIELD_MISSING', `${field}: at least one item.`, [field]);
+  if (inputs.length > MAX_BATCH) {
+    throw new EngineError('TOO_MANY_INPUTS', `${field}: ${inputs.length} given, at most ${MAX_BATCH}.`, [field]);
+  }
   const cart = await reachCart(engine, ctx, cartStateOrId);
   const outcomes: ({ id: string } | { error: EngineError })[] = [];
-  for (const [i, input] of inputs.entries()) {
+  for (const [i, entry] of inputs.entries()) {
     try {
-      outcomes.push({ id: await addOne(engine, ctx, cart, input as CartItemInput, `cartItems[${i}].`) });
+      if (field === 'batchRequests') {
+        const rich = entry && typeof entry === 'object' ? (entry as { richInput?: unknown }).richInput : undefined;
+        if (!rich || typeof rich !== 'object') {
+          throw new EngineError('INVALID_INPUT', `batchRequests[${i}].richInput: a cart item input is required.`, [
+            `batchRequests[${i}].richInput`,
+          ]);
+        }
+        outcomes.push({ id: await addOne(engine, ctx, cart, rich as CartItemInput, `batchRequests[${i}].richInput.`) });
+      } else {
+        outcomes.push({ id: await addOne(engine, ctx, cart, entry as CartItemInput, `cartItems[${i}].`) });
+      }
     } catch (e) {
       if (!(e instanceof EngineError) || e.status >= 500) throw e;
       outcomes.push({ error: e });

@@ -106,6 +106,8 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       const eur = await send(t, 'POST', `${base()}/carts`, token, { currencyIsoCode: 'EUR' });
       expect(eur.status).toBe(400);
       expect(eur.body[0].fields).toEqual(['currencyIsoCode']);
+      const secondary = await send(t, 'POST', `${base()}/carts`, token, { isSecondary: true });
+      expect(secondary.body[0]).toMatchObject({ errorCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', fields: ['isSecondary'] });
       const extra = await send(t, 'POST', `${base()}/carts`, token, { colour: 'red' });
       expect(extra.body[0]).toMatchObject({ errorCode: 'INVALID_FIELD', fields: ['colour'] });
       expect((await send(t, 'GET', `${base()}/carts/not-an-id`, token)).status).toBe(400);
@@ -251,7 +253,22 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       const after = await productLines(t.ids.cart!);
       expect(after.map((l) => l.Product2Id).sort()).toEqual([...lines.map((l) => l.Product2Id), fresh[0]!.Id].sort());
       expect((await t.engine.admin.find('BackgroundOperation')).filter((o) => o.Name === 'Cart Calculate')).toHaveLength(1);
+      // Connect's batch input: { batchRequests: [{ richInput }] }, errors naming the entry.
+      const rich = await send(t, 'POST', `${base()}/carts/active/cart-items/batch`, token, {
+        batchRequests: [
+          { richInput: { productId: fresh[1]!.Id, quantity: '2', type: 'Product' } },
+          { richInput: { productId: 'bad' } },
+          {},
+        ],
+      });
+      expect(rich.status).toBe(200);
+      expect(rich.body.results.map((x: { statusCode: number }) => x.statusCode)).toEqual([201, 400, 400]);
+      expect(rich.body.results[0].result).toMatchObject({ productId: fresh[1]!.Id, quantity: '2.0', salesPrice: '7.25' });
+      expect(rich.body.results[1].result[0].message).toMatch(/batchRequests\[1\]\.richInput\.productId/);
+      expect(rich.body.results[2].result[0].message).toMatch(/batchRequests\[2\]\.richInput/);
       expect((await send(t, 'POST', `${base()}/carts/active/cart-items/batch`, token, { cartItems: [] })).status).toBe(400);
+      const both = await send(t, 'POST', `${base()}/carts/active/cart-items/batch`, token, { cartItems: [{}], batchRequests: [{}] });
+      expect(both.status).toBe(400);
       const tooMany = Array.from({ length: 101 }, () => ({ productId: fresh[0]!.Id, quantity: '1' }));
       const big = await send(t, 'POST', `${base()}/carts/active/cart-items/batch`, token, { cartItems: tooMany });
       expect([big.status, big.body[0].errorCode]).toEqual([400, 'LIMIT_EXCEEDED']);

@@ -98,7 +98,7 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       },
     },
     async (req, reply) => {
-      const body = fieldsOf(req.body, ['name', 'type', 'currencyIsoCode', 'effectiveAccountId']);
+      const body = fieldsOf(req.body, ['name', 'type', 'currencyIsoCode', 'isSecondary', 'effectiveAccountId']);
       const ctx = await contextOf(req.caller, req.params, req.query, body);
       const r = await createCart(engine, ctx, body);
       return created(reply, ctx, r.summary, r.created);
@@ -142,7 +142,7 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       if (req.params.cartStateOrId !== 'active') {
         throw new EngineError('INVALID_INPUT', "cartStateOrId: only 'active' can be created with PUT.", ['cartStateOrId']);
       }
-      const body = fieldsOf(req.body, ['name', 'type', 'currencyIsoCode', 'effectiveAccountId']);
+      const body = fieldsOf(req.body, ['name', 'type', 'currencyIsoCode', 'isSecondary', 'effectiveAccountId']);
       const ctx = await contextOf(req.caller, req.params, req.query, body);
       const r = await createCart(engine, ctx, { ...body, currencyIsoCode: req.query.currencyIsoCode ?? body.currencyIsoCode });
       return created(reply, ctx, r.summary, r.created);
@@ -209,12 +209,15 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       summary: 'Add up to 100 items to a cart (Connect): per-item results, one recalculation',
       auth: true,
       schema: { params: CartParams, querystring: AccountQuery, body: Body },
-      responses: { 200: { description: '{ hasErrors, results: [{ result, statusCode }] }' }, 404: { description: 'NOT_FOUND: the cart' } },
+      responses: {
+        200: { description: '{ hasErrors, results: [{ result, statusCode }] }; body { batchRequests: [{ richInput }] } or { cartItems }' },
+        404: { description: 'NOT_FOUND: the cart' },
+      },
     },
     async (req) => {
-      const body = fieldsOf(req.body, ['cartItems', 'effectiveAccountId']);
+      const body = fieldsOf(req.body, ['batchRequests', 'cartItems', 'effectiveAccountId']);
       const ctx = await contextOf(req.caller, req.params, req.query, body);
-      return addCartItems(engine, ctx, req.params.cartStateOrId, body.cartItems);
+      return addCartItems(engine, ctx, req.params.cartStateOrId, body);
     },
   );
 
