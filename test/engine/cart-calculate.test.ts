@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCheckoutEngine, type CartCalculateOrchestrator, type CartProcessor, type CheckoutEngine } from '../../src/index.js';
 import { demoFixture } from '../../src/demo/fixture.js';
-import { calculateCart } from '../../src/engine/cart-calculate.js';
+import { calculateCart, calculateCartIn } from '../../src/engine/cart-calculate.js';
 import { BACKENDS, dropTestSchemas } from '../helpers/backends.js';
 
 afterAll(dropTestSchemas);
@@ -199,6 +199,46 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       const r = await engine.calculateCart({ cartId: ids.cart!, buyerActions: ['couponChanged'] });
       expect(r.ran).toEqual(['prices']);
       expect(calls).toEqual(['SUCCESS']);
+      await engine.close();
+    });
+
+    it('a refusal at commit (stock another cart took) rolls the request back but writes its validations', async () => {
+      const { engine, ids } = await setup(backend.location(), 'checkoutSummary');
+      const [inventory] = await engine.admin.find('ProductInventory');
+      engine.registerIntegration('inventory', {
+        startCartProcessAsync: (_i, cartId, data) => {
+          data.reserve(String(inventory!.Id), Number(inventory!.QuantityAvailable) + 1, { sku: 'SKU-RACE', relatedEntityId: cartId });
+          return Promise.resolve({ status: 'SUCCESS' });
+        },
+      });
+      const [line] = (await items(engine, ids.cart!)).filter((i) => i.Type === 'Product');
+      await storage(engine).update('CartItem', String(line!.Id), { SalesPrice: 1234.5 });
+      const before = await engine.admin.dump(['ProductReservation', 'ProductInventory', 'CartTax']);
+      const r = await calculateCart(engine, { cartId: ids.cart!, buyerActions: ['checkoutStarted'] });
+      expect(r.status).toBe('Errored');
+      expect(r.validations).toEqual([expect.objectContaining({ Level: 'Error', Type: 'Inventory', Id: expect.any(String) })]);
+      expect(r.validations[0]!.Message).toMatch(/Insufficient quantity for SKU SKU-RACE/);
+      expect(await engine.admin.get('BackgroundOperation', r.operationId!)).toMatchObject({ Name: 'Cart Calculate', Status: 'Error' });
+      // Everything else of the request rolled back: the price, the holds, the taxes.
+      expect(Number((await items(engine, ids.cart!)).find((i) => i.Id === line!.Id)!.SalesPrice)).toBe(1234.5);
+      expect(await engine.admin.dump(Object.keys(before))).toEqual(before);
+      await engine.close();
+    });
+
+    it('calculateCartIn runs inside the caller’s transaction: a later throw of the caller rolls the calculation back too', async () => {
+      const { engine, ids } = await setup(backend.location());
+      const [line] = (await items(engine, ids.cart!)).filter((i) => i.Type === 'Product');
+      await storage(engine).update('CartItem', String(line!.Id), { SalesPrice: 1234.5 });
+      let inner: Awaited<ReturnType<typeof calculateCartIn>> | undefined;
+      await expect(
+        engine.core.atomically(async (tx) => {
+          inner = await calculateCartIn(engine, tx, { cartId: ids.cart!, buyerActions: ['cartItemChanged'] });
+          throw new Error('the caller changed its mind');
+        }),
+      ).rejects.toThrow('the caller changed its mind');
+      expect(inner).toMatchObject({ status: 'Completed', ran: ['prices', 'promotions'] });
+      expect(Number((await items(engine, ids.cart!)).find((i) => i.Id === line!.Id)!.SalesPrice)).toBe(1234.5);
+      expect(await engine.admin.get('BackgroundOperation', inner!.operationId!)).toBeUndefined();
       await engine.close();
     });
 
