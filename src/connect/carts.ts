@@ -438,8 +438,8 @@ async function storeSellsProduct(engine: CheckoutEngine, ctx: StoreContext, prod
   return entries > 0 ? product : null;
 }
 
-/** The cart's delivery group for new items: its first, or a new `Default Delivery` group. */
-async function deliveryGroupFor(engine: CheckoutEngine, ctx: StoreContext, cartId: string): Promise<string> {
+/** The cart's delivery group for new items: its first, or a new `Default Delivery` group (`created`). */
+async function deliveryGroupFor(engine: CheckoutEngine, ctx: StoreContext, cartId: string): Promise<{ id: string; created: boolean }> {
   const [group] = await engine.admin.find('CartDeliveryGroup', {
     where: [{ field: 'CartId', op: '=', value: cartId }],
     orderBy: [
@@ -448,8 +448,9 @@ async function deliveryGroupFor(engine: CheckoutEngine, ctx: StoreContext, cartI
     ],
     limit: 1,
   });
-  if (group) return String(group.Id);
-  return (await engine.createRecordAs(ctx.caller, 'CartDeliveryGroup', { CartId: cartId, Name: 'Default Delivery' })).id;
+  if (group) return { id: String(group.Id), created: false };
+  const { id } = await engine.createRecordAs(ctx.caller, 'CartDeliveryGroup', { CartId: cartId, Name: 'Default Delivery' });
+  return { id, created: true };
 }
 
 /** An item to add (`POST cart-items`, one entry of a batch). */
@@ -496,14 +497,20 @@ async function addOne(engine: CheckoutEngine, ctx: StoreContext, cart: Row, inpu
     );
     return String(same.Id);
   }
-  const groupId = await deliveryGroupFor(engine, ctx, cartId);
-  const { id } = await engine.createRecordAs(
-    ctx.caller,
-    'CartItem',
-    { CartId: cartId, CartDeliveryGroupId: groupId, Product2Id: productId, Quantity: quantity },
-    { keepCheckout },
-  );
-  return id;
+  const group = await deliveryGroupFor(engine, ctx, cartId);
+  try {
+    const { id } = await engine.createRecordAs(
+      ctx.caller,
+      'CartItem',
+      { CartId: cartId, CartDeliveryGroupId: group.id, Product2Id: productId, Quantity: quantity },
+      { keepCheckout },
+    );
+    return id;
+  } catch (e) {
+    // A refused item leaves the cart as it was: the group made for it goes again.
+    if (group.created) await engine.deleteRecordAs(ctx.caller, 'CartDeliveryGroup', group.id);
+    throw e;
+  }
 }
 
 /** Recalculates the cart after item changes (buyer action cartItemChanged), when it is still calculable. */

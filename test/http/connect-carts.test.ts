@@ -102,6 +102,20 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
       expect(put.headers.get('location')).toBe(`${base()}/carts/${put.body.cartId}`);
       expect(put.body).toMatchObject({ status: 'Active', name: 'Cart', grandTotalAmount: '0.00', totalProductCount: '0.0' });
       expect((await send(t, 'POST', `${base()}/carts`, token, {})).body.cartId).toBe(put.body.cartId);
+      // The new cart has no delivery group: a refused first item leaves none behind; an added one makes 'Default Delivery'.
+      const groupsOf = (cartId: string) =>
+        t.engine.admin.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] });
+      const refused = await send(t, 'POST', `${base()}/carts/active/cart-items`, token, { productId: t.ids.extra0, quantity: '1.5' });
+      expect(refused.status).toBe(400);
+      expect(await groupsOf(put.body.cartId)).toEqual([]);
+      const first = await send(t, 'POST', `${base()}/carts/active/cart-items`, token, { productId: t.ids.extra0, quantity: '1' });
+      expect(first.status).toBe(201);
+      expect((await groupsOf(put.body.cartId)).map((g) => [g.Id, g.Name])).toEqual([[first.body.cartDeliveryGroupId, 'Default Delivery']]);
+      expect((await send(t, 'GET', `${base()}/carts/active`, token)).body).toMatchObject({
+        totalProductAmount: '12.50',
+        totalProductAmountAfterAdjustments: '11.87', // the store's 5% promotion: 0.625 off, rounded half-up
+        uniqueProductCount: 1,
+      });
       // Bad input names the field.
       const eur = await send(t, 'POST', `${base()}/carts`, token, { currencyIsoCode: 'EUR' });
       expect(eur.status).toBe(400);
