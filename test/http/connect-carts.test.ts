@@ -389,8 +389,18 @@ for (const backend of [BACKENDS[0]!, BACKENDS[2]!]) {
         expect(r.status).toBe(404);
         expect(r.body[0].fields).toEqual(['cartItemId']);
       }
+      // Moving the outsider's own item into the acme cart's delivery group: 404 naming the group, nothing moved.
+      const mine = await send(t, 'POST', `${base()}/carts/active/cart-items`, outsider, { productId: t.ids.extra0, quantity: '1' });
+      expect(mine.status).toBe(201);
+      const move = await send(t, 'PATCH', `${base()}/carts/active/cart-items/${mine.body.cartItemId}`, outsider, {
+        cartDeliveryGroupId: line!.CartDeliveryGroupId,
+      });
+      expect([move.status, move.body[0].fields]).toEqual([404, ['cartDeliveryGroupId']]);
+      expect((await t.engine.admin.get('CartItem', mine.body.cartItemId))!.CartDeliveryGroupId).toBe(mine.body.cartDeliveryGroupId);
       const after = await t.engine.admin.dump(['WebCart', 'CartItem', 'CartCheckoutSession', 'BackgroundOperation', 'ProductReservation']);
-      expect({ ...after, WebCart: after.WebCart!.filter((c) => c.Id !== own.body.cartId) }).toEqual(before);
+      const outsiders = (rows: Record<string, unknown>[]) =>
+        rows.filter((r) => r.Id !== own.body.cartId && r.CartId !== own.body.cartId && r._cartId !== own.body.cartId);
+      expect(Object.fromEntries(Object.entries(after).map(([k, rows]) => [k, outsiders(rows)]))).toEqual(before);
       // The same answers for a cart id that doesn't exist: no existence oracle.
       const missing = await send(t, 'GET', `${base()}/carts/0a6000000000000AAA`, outsider);
       const other = await send(t, 'GET', acmeCart, outsider);
