@@ -8,6 +8,8 @@ import { ACTIONS, STEP_ACTIONS, invokeAction, requireAction, type InvocationResu
 import { integrationStepAction } from '../actions/integration-step.js';
 import { IntegrationRegistry, type IntegrationsOption } from '../integrations/registry.js';
 import type { CartProcessor } from '../integrations/contract.js';
+import type { CartCalculateOrchestrator } from '../integrations/cart-calculate.js';
+import { calculateCart, type CalculateCartInput, type CalculateCartResult } from './cart-calculate.js';
 import type { PaymentGateway } from '../integrations/payment.js';
 import { expireBeforeCall, sweepExpiredCheckouts } from './expiry.js';
 import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from './checkout-runner.js';
@@ -433,14 +435,27 @@ export class CheckoutEngine {
   }
 
   /** @internal `createRecord` as a caller already loaded (see `invokeAs`). */
-  createRecordAs(caller: Caller, type: string, fields: unknown): Promise<{ id: string; success: true; errors: [] }> {
-    return this.createRecordBy(async () => caller, type, fields);
+  createRecordAs(
+    caller: Caller,
+    type: string,
+    fields: unknown,
+    opts?: { keepCheckout?: boolean },
+  ): Promise<{ id: string; success: true; errors: [] }> {
+    return this.createRecordBy(async () => caller, type, fields, opts);
   }
 
-  private async createRecordBy(callerOf: CallerSource, type: string, fields: unknown): Promise<{ id: string; success: true; errors: [] }> {
+  private async createRecordBy(
+    callerOf: CallerSource,
+    type: string,
+    fields: unknown,
+    opts?: { keepCheckout?: boolean },
+  ): Promise<{ id: string; success: true; errors: [] }> {
     this.live();
     const caller = await callerOf();
-    return this.records.create(type, fields, caller, { origin: { operation: `createRecord(${typeLabel(type)})`, callerId: caller.Id } });
+    return this.records.create(type, fields, caller, {
+      origin: { operation: `createRecord(${typeLabel(type)})`, callerId: caller.Id },
+      keepCheckout: opts?.keepCheckout,
+    });
   }
 
   /** Updates a record as `userId` (a session's State moves only as the flow allows). */
@@ -449,17 +464,24 @@ export class CheckoutEngine {
   }
 
   /** @internal `updateRecord` as a caller already loaded (see `invokeAs`). */
-  updateRecordAs(caller: Caller, type: string, id: string, fields: unknown): Promise<void> {
-    return this.updateRecordBy(async () => caller, type, id, fields);
+  updateRecordAs(caller: Caller, type: string, id: string, fields: unknown, opts?: { keepCheckout?: boolean }): Promise<void> {
+    return this.updateRecordBy(async () => caller, type, id, fields, opts);
   }
 
-  private async updateRecordBy(callerOf: CallerSource, type: string, id: string, fields: unknown): Promise<void> {
+  private async updateRecordBy(
+    callerOf: CallerSource,
+    type: string,
+    id: string,
+    fields: unknown,
+    opts?: { keepCheckout?: boolean },
+  ): Promise<void> {
     this.live();
     if (typeof type === 'string' && type.toLowerCase() === 'cartcheckoutsession')
       await expireBeforeCall(this.core, { checkoutSessionId: id });
     const caller = await callerOf();
     return this.records.update(type, id, fields, caller, {
       origin: { operation: `updateRecord(${typeLabel(type)})`, callerId: caller.Id, input: fields },
+      keepCheckout: opts?.keepCheckout,
     });
   }
 
@@ -469,14 +491,17 @@ export class CheckoutEngine {
   }
 
   /** @internal `deleteRecord` as a caller already loaded (see `invokeAs`). */
-  deleteRecordAs(caller: Caller, type: string, id: string): Promise<void> {
-    return this.deleteRecordBy(async () => caller, type, id);
+  deleteRecordAs(caller: Caller, type: string, id: string, opts?: { keepCheckout?: boolean }): Promise<void> {
+    return this.deleteRecordBy(async () => caller, type, id, opts);
   }
 
-  private async deleteRecordBy(callerOf: CallerSource, type: string, id: string): Promise<void> {
+  private async deleteRecordBy(callerOf: CallerSource, type: string, id: string, opts?: { keepCheckout?: boolean }): Promise<void> {
     this.live();
     const caller = await callerOf();
-    return this.records.delete(type, id, caller, { origin: { operation: `deleteRecord(${typeLabel(type)})`, callerId: caller.Id } });
+    return this.records.delete(type, id, caller, {
+      origin: { operation: `deleteRecord(${typeLabel(type)})`, callerId: caller.Id },
+      keepCheckout: opts?.keepCheckout,
+    });
   }
 
   /**
@@ -629,12 +654,26 @@ export class CheckoutEngine {
   }
 
   /**
-   * Registers a calculator for a step (`inventory`, `pricing`, `promotions`, `shipping`, `taxes` or a
-   * custom step's action name), engine-wide or for one store; it replaces the default from the next run.
+   * Registers a calculator for a step (`inventory`, `pricing`, `promotions`, `shipping`, `taxes`,
+   * `postShipping` or a custom step's action name), or a Cart Calculate orchestrator under
+   * `cartCalculate` (src/integrations/cart-calculate.ts), engine-wide or for one store; it replaces
+   * the default from the next run.
    * @example engine.registerIntegration('taxes', myTaxes, { storeId })
+   * @example engine.registerIntegration('cartCalculate', { calculate: async (req) => { await req.prices(); } }, { storeId })
    */
-  registerIntegration(name: string, processor: CartProcessor, opts: { storeId?: string } = {}): void {
+  registerIntegration(name: string, processor: CartProcessor | CartCalculateOrchestrator, opts: { storeId?: string } = {}): void {
     this.integrations.register(name, processor, opts.storeId);
+  }
+
+  /**
+   * Runs the cart's store's Cart Calculate orchestrator for the buyer actions given, in one
+   * transaction (src/engine/cart-calculate.ts: what runs, what is written, what rolls back). It
+   * checks no access: callers reach the cart first (the Connect services do).
+   * @example await engine.calculateCart({ cartId, buyerActions: ['cartItemChanged'] })
+   */
+  calculateCart(input: CalculateCartInput): Promise<CalculateCartResult> {
+    this.live();
+    return calculateCart(this, input);
   }
 
   /** Cancels every checkout whose store's CheckoutTimeToLive or CheckoutValidAfterDate expired it; returns how many. */

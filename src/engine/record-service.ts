@@ -35,7 +35,7 @@ import { publicRecord, requireObject, validateFields, withDefaults, type SObject
 import type { EngineCore } from './core.js';
 import type { Caller } from './facts.js';
 import { CART_CHILDREN, isAdmin, ORDER_CHILDREN, rowAccessible, scopeFor } from './access.js';
-import { cancelCheckout, recomputeCart, withDerivedLine } from './cart.js';
+import { cancelCheckout, ordersOfCart, recomputeCart, withDerivedLine } from './cart.js';
 import { prepareUserCredentials } from './passwords.js';
 import { revokeUserTokens } from './tokens.js';
 import { applySessionEvent, contextFromRow } from './sessions.js';
@@ -62,6 +62,13 @@ export interface RecordCallOptions {
   readonly mode?: RecordAccessMode;
   /** The call, as the history of the session events the write offers (or a checkout it cancels) names it. */
   readonly origin?: EventOrigin;
+  /**
+   * A CartItem create, update or delete keeps the cart's checkout instead of canceling it (the
+   * Connect Cart API from v63, "simplified cart cleanup"; the caller re-runs the calculators):
+   * still refused once the checkout made an order (CART_LOCKED_BY_ORDER) and while a step of it
+   * runs (CONFLICT). Other objects' writes follow the usual rules.
+   */
+  readonly keepCheckout?: boolean;
 }
 
 /** A `find`: AND-ed filters on the object's fields, an order and a limit. */
@@ -492,7 +499,7 @@ export class RecordService {
             refuseFreeLine(row, role);
           }
           const cartId = this.cartOf(object, row);
-          if (cartId && cancelsCheckout(object, 'create')) await this.cancelIfInCheckout(tx, cartId, false, object);
+          if (cartId && cancelsCheckout(object, 'create')) await this.leaveOrKeepCheckout(tx, cartId, object, opts);
           await tx.insert(object.name, [row]);
           if ((object.name === 'CartItem' || object.name === 'CartTax') && cartId) await recomputeCart(tx, cartId, now);
         },
@@ -504,6 +511,29 @@ export class RecordService {
       throw e;
     }
     return { id, success: true, errors: [] };
+  }
+
+  /**
+   * A change that cancels the checkout of a cart in Checkout: canceled (cancelIfInCheckout), or,
+   * for a CartItem write with `keepCheckout`, kept — refused once the checkout made an order and
+   * while a step of it runs.
+   */
+  private async leaveOrKeepCheckout(tx: Tx, cartId: string, object: ObjectDef, opts: RecordCallOptions | undefined): Promise<void> {
+    if (!opts?.keepCheckout || object.name !== 'CartItem') return this.cancelIfInCheckout(tx, cartId, false, object);
+    const cart = await tx.get('WebCart', cartId);
+    if (cart?.Status !== 'Checkout') return;
+    const orders = await ordersOfCart(tx, cartId);
+    if (orders.length) {
+      throw new EngineError('CART_LOCKED_BY_ORDER', `Its checkout made ${orders.map((o) => String(o.Id)).join(', ')}.`, ['CartId']);
+    }
+    const session = await findActiveSession(tx, cartId, true);
+    if (session?.IsProcessing === true) {
+      throw new EngineError(
+        'CONFLICT',
+        `A step of the cart's checkout is running (NextState '${String(session.NextState)}'); try again when it is done.`,
+        ['CartId'],
+      );
+    }
   }
 
   /**
@@ -596,7 +626,7 @@ export class RecordService {
             };
           }
           const cartId = this.cartOf(object, row);
-          if (cartId && cancelsCheckout(object, 'update', values, row)) await this.cancelIfInCheckout(tx, cartId, false, object);
+          if (cartId && cancelsCheckout(object, 'update', values, row)) await this.leaveOrKeepCheckout(tx, cartId, object, opts);
           else if (cartId && cancelsAfterFirstState(object, values, row)) await this.cancelIfInCheckout(tx, cartId, true, object);
           await tx.update(object.name, rid, next);
           if (object.name === 'CartItem' || object.name === 'CartTax') {
@@ -680,7 +710,7 @@ export class RecordService {
         if (object.name === 'Order') await children(CASCADE_FROM_ORDER, (c) => ORDER_CHILDREN[c]!, rid);
         if (object.name === 'OrderItem') await children(CASCADE_FROM_ORDER_ITEM, () => 'OrderItemId', rid);
         const cartId = this.cartOf(object, row);
-        if (cartId && cancelsCheckout(object, 'delete')) await this.cancelIfInCheckout(tx, cartId, false, object);
+        if (cartId && cancelsCheckout(object, 'delete')) await this.leaveOrKeepCheckout(tx, cartId, object, opts);
         if (object.name === 'CartItem') await children(['CartTax'], () => 'CartItemId', rid);
         // An empty delivery group takes its offered delivery methods with it.
         if (object.name === 'CartDeliveryGroup') await children(['CartDeliveryGroupMethod'], () => 'CartDeliveryGroupId', rid);

@@ -14,6 +14,7 @@
 import type { RouteGroup } from '../routing.js';
 import { actionRoutes } from './actions.js';
 import { authRoutes } from './auth.js';
+import { connectCartRoutes } from './connect-carts.js';
 import { connectCatalogRoutes } from './connect-catalog.js';
 import { flowRoutes } from './flows.js';
 import { pageRoutes } from './page.js';
@@ -32,6 +33,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   flowRoutes,
   soapRoutes,
   connectCatalogRoutes,
+  connectCartRoutes,
 ];
 
 export { openApiRoutes } from './openapi.js';
