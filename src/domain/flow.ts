@@ -445,10 +445,32 @@ export const SALESFORCE_MAIN_CHECKOUT_FLOW: FlowDefinition = {
   ],
 };
 
+/**
+ * The Commerce Connect Checkout API's flow (`connect`): the default flow's steps, driven by the engine
+ * itself (src/connect/checkouts.ts) — no State/NextState protocol for the caller. The forward edge
+ * of each step comes first (what the checkout runner follows); the later edges are the Connect
+ * API's re-runs: a delivery address change claims `shippingCost` again (then the delivery method
+ * and taxes follow), a delivery method change moves back to the `deliveryMethod` screen (then
+ * `taxes` runs again). Neither edge reaches past `checkoutSummary`: once the order is being placed
+ * nothing is recalculated.
+ */
+export const CONNECT_FLOW: FlowDefinition = {
+  id: 'connect',
+  steps: DEFAULT_FLOW.steps.map((s) => {
+    const again = ['shippingCost', 'deliveryMethod'];
+    if (s.key === 'calculatePromotions') return { ...s, next: ['shippingCost'], description: 'Applies promotions; without an address the checkout rests here.' };
+    if (s.key === 'taxes') return { ...s, next: ['paymentAndBillingAddress', ...again] };
+    if (s.key === 'paymentAndBillingAddress') return { ...s, next: ['checkoutSummary', ...again], description: 'The checkout is ready: payment, then place order.' };
+    if (s.key === 'checkoutSummary') return { ...s, description: 'Place order: the order is being created in the background.' };
+    return s;
+  }),
+};
+
 /** The flows every engine registers: the default flow and Salesforce's templates. */
 export const BUILTIN_FLOWS: readonly FlowDefinition[] = [
   DEFAULT_FLOW,
   SALESFORCE_REENTRANT_FLOW,
   SALESFORCE_MAIN_FLOW,
   SALESFORCE_MAIN_CHECKOUT_FLOW,
+  CONNECT_FLOW,
 ];

@@ -244,7 +244,7 @@ const ACTION_RESULT: Json = {
 
 /** A static route as the OpenAPI document lists it, with the zod schemas the server validates with. */
 export interface RouteDoc {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   summary: string;
   auth: boolean;

@@ -109,6 +109,8 @@ export const MIGRATIONS = (spec: DialectSpec): Record<string, Migration> => ({
   '2026-12-01-0002-one-order-per-cart': { up: (db) => syncSchema(db, spec) },
   // FlowInterview (internal): durable flow interviews (src/engine/interviews.ts).
   '2026-12-03-0003-flow-interviews': { up: (db) => syncSchema(db, spec) },
+  // CartCheckoutSession._connect (internal): the Connect Checkout API's data of a session.
+  '2026-12-03-0004-connect-checkout': { up: (db) => syncSchema(db, spec) },
 });
 
 /** Each stored object's table info for a dialect. */

@@ -20,6 +20,7 @@ import { queryRoutes } from './query.js';
 import { sObjectRoutes } from './sobjects.js';
 import { soapRoutes } from './soap.js';
 import { versionRoutes } from './versions.js';
+import { connectCheckoutRoutes } from './connect-checkouts.js';
 
 export const ROUTE_GROUPS: readonly RouteGroup[] = [
   authRoutes,
@@ -30,6 +31,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   pageRoutes,
   flowRoutes,
   soapRoutes,
+  connectCheckoutRoutes,
 ];
 
 export { openApiRoutes } from './openapi.js';
