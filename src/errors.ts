@@ -301,6 +301,12 @@ export const ERRORS = {
     status: 400,
     message: "The order can't be activated: no payment authorization for its total, no PO number and a total that isn't 0.",
   },
+  // --- Cart Calculate (src/engine/cart-calculate.ts) ------------------------------------------------
+  CART_NOT_CALCULABLE: {
+    code: 'INVALID_OPERATION',
+    status: 409,
+    message: "The cart can't be calculated in its status (only Active and Checkout carts are):",
+  },
   // --- flow runner (engine.runCheckout) ------------------------------------------------------------
   RUN_CHECKOUT_FAILED: { code: 'INVALID_OPERATION', status: 400, message: 'runCheckout could not continue the checkout:' },
   // --- Flow metadata runtime (src/flows; docs/flow-runtime.md) --------------------------------------

@@ -58,6 +58,7 @@ export { openStorage } from './storage/index.js';
 export { openSqlite, SqliteStore, type SqliteOptions } from './storage/sqlite/index.js';
 export * from './integrations/index.js';
 export type { CheckoutRun, CheckoutAnswers, TrajectoryEntry, RunCheckoutOptions } from './engine/checkout-runner.js';
+export type { CalculateCartInput, CalculateCartResult, CartCalculateValidation } from './engine/cart-calculate.js';
 export {
   demo,
   demoCatalogFixture,

@@ -8,6 +8,8 @@ import { ACTIONS, STEP_ACTIONS, invokeAction, requireAction, type InvocationResu
 import { integrationStepAction } from '../actions/integration-step.js';
 import { IntegrationRegistry, type IntegrationsOption } from '../integrations/registry.js';
 import type { CartProcessor } from '../integrations/contract.js';
+import type { CartCalculateOrchestrator } from '../integrations/cart-calculate.js';
+import { calculateCart, type CalculateCartInput, type CalculateCartResult } from './cart-calculate.js';
 import type { PaymentGateway } from '../integrations/payment.js';
 import { expireBeforeCall, sweepExpiredCheckouts } from './expiry.js';
 import { runCheckout, type CheckoutRun, type RunCheckoutOptions } from './checkout-runner.js';
@@ -629,12 +631,26 @@ export class CheckoutEngine {
   }
 
   /**
-   * Registers a calculator for a step (`inventory`, `pricing`, `promotions`, `shipping`, `taxes` or a
-   * custom step's action name), engine-wide or for one store; it replaces the default from the next run.
+   * Registers a calculator for a step (`inventory`, `pricing`, `promotions`, `shipping`, `taxes`,
+   * `postShipping` or a custom step's action name), or a Cart Calculate orchestrator under
+   * `cartCalculate` (src/integrations/cart-calculate.ts), engine-wide or for one store; it replaces
+   * the default from the next run.
    * @example engine.registerIntegration('taxes', myTaxes, { storeId })
+   * @example engine.registerIntegration('cartCalculate', { calculate: async (req) => { await req.prices(); } }, { storeId })
    */
-  registerIntegration(name: string, processor: CartProcessor, opts: { storeId?: string } = {}): void {
+  registerIntegration(name: string, processor: CartProcessor | CartCalculateOrchestrator, opts: { storeId?: string } = {}): void {
     this.integrations.register(name, processor, opts.storeId);
+  }
+
+  /**
+   * Runs the cart's store's Cart Calculate orchestrator for the buyer actions given, in one
+   * transaction (src/engine/cart-calculate.ts: what runs, what is written, what rolls back). It
+   * checks no access: callers reach the cart first (the Connect services do).
+   * @example await engine.calculateCart({ cartId, buyerActions: ['cartItemChanged'] })
+   */
+  calculateCart(input: CalculateCartInput): Promise<CalculateCartResult> {
+    this.live();
+    return calculateCart(this, input);
   }
 
   /** Cancels every checkout whose store's CheckoutTimeToLive or CheckoutValidAfterDate expired it; returns how many. */

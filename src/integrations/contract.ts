@@ -51,6 +51,16 @@ export interface CartDataApi {
   readonly signal: AbortSignal;
   /** The engine clock's time when the step started. */
   readonly now: Date;
+  /**
+   * Set when the calculator runs inside a Cart Calculate request (src/integrations/cart-calculate.ts):
+   * its domain, the request's buyer actions (flags by name) and the CartItems the buyer changed
+   * (e.g. to reprice only those). Undefined for a Flow core action's step.
+   */
+  readonly calculation?: {
+    readonly domain: string;
+    readonly buyerActions: Readonly<Record<string, boolean>>;
+    readonly changedCartItemIds: readonly string[];
+  };
   /** The cart (WebCart row, public fields). */
   readonly cart: Row;
   /**
