@@ -21,15 +21,25 @@ import type { InvocationResult } from '../actions/typed.js';
 import { ERRORS, type ErrorKey } from '../errors.js';
 import type { Row } from '../storage/port.js';
 import { idOf, type StoreContext } from './context.js';
+import type { CalculateCartResult } from '../engine/cart-calculate.js';
+import type { BuyerAction as CartBuyerAction } from '../integrations/cart-calculate.js';
 
 /** The session flow of Connect checkouts. */
 export const CONNECT_FLOW_ID = 'connect';
 
-/** Where a Connect checkout rests when its calculators are done, with and without an address. */
+/** Where a Connect checkout rests once calculated with an address, a delivery method and taxes. */
 const READY_STATE = 'paymentAndBillingAddress';
-const NO_ADDRESS_STATE = 'calculatePromotions';
 
-/** The buyer actions a calculator run is triggered by (Cart Calculate's CartExtension.BuyerActions). */
+/** A Checkout Error (RFC 7807-like). */
+export interface CheckoutError {
+  type: string;
+  title: string;
+  detail: string;
+}
+
+const ERROR_TITLE = 'We are unable to continue the checkout. Please correct the error and try again.';
+
+/** The buyer actions a calculator run is triggered by (Cart Calculate's CartExtension.BuyerActions) and their details. */
 export type BuyerAction =
   | { kind: 'checkoutStarted' }
   | { kind: 'deliveryGroupChanged'; keepMethodId?: string | null }
@@ -49,56 +59,120 @@ export interface ConnectData {
     /** Earlier authorizations reversed by a re-entry (v63+). */
     reversed: string[];
   };
-  /** The last calculator run that failed outside a step (its step failures are the session's own). */
-  runError?: string | null;
+  /** The errors of the last calculator run (or order placement) that failed; empty when it succeeded. */
+  errors?: CheckoutError[];
 }
 
-// ── Locks: runs in flight, per engine and cart ─────────────────────────────────────────────────────
+// ── Locks: runs in flight, per engine, by cart id and checkout id ───────────────────────────────────
 
-const runs = new WeakMap<CheckoutEngine, Map<string, Promise<void>>>();
+/** A held lock: its keys (cart id, checkout id), released when its work ends. */
+export interface Held {
+  readonly token: { p: Promise<void> };
+  /** Releases the keys (a no-op once handed to background work: that work releases them when it ends). */
+  release(): void;
+  /** Hands the lock to background work: released when the work ends, whatever the outcome. */
+  hand(work: () => Promise<void>): void;
+}
 
-function runsOf(engine: CheckoutEngine): Map<string, Promise<void>> {
+const runs = new WeakMap<CheckoutEngine, Map<string, { p: Promise<void> }>>();
+/** When the last lock of each key ended (null while held), per engine: what a request that waited overlapped. */
+const ends = new WeakMap<CheckoutEngine, Map<string, number | null>>();
+
+function runsOf(engine: CheckoutEngine): Map<string, { p: Promise<void> }> {
   let m = runs.get(engine);
   if (!m) runs.set(engine, (m = new Map()));
   return m;
 }
 
-/** Whether a calculator run or an order placement of this cart is in flight in this process. */
-export function isRunning(engine: CheckoutEngine, cartId: string): boolean {
-  return runsOf(engine).has(cartId);
+function endsOf(engine: CheckoutEngine): Map<string, number | null> {
+  let m = ends.get(engine);
+  if (!m) ends.set(engine, (m = new Map()));
+  return m;
+}
+
+/** Whether a calculator run, a call or an order placement of this cart (or checkout id) is in flight in this process. */
+export function isRunning(engine: CheckoutEngine, key: string): boolean {
+  return runsOf(engine).has(key);
+}
+
+/** Whether a lock of `key` was held at some moment since `since` (epoch ms): a call that arrived then overlapped it. */
+export function busySince(engine: CheckoutEngine, key: string, since: number): boolean {
+  if (isRunning(engine, key)) return true;
+  const end = endsOf(engine).get(key);
+  return end !== undefined && (end === null || end > since);
 }
 
 /** Waits for the cart's run in flight, if any (tests, shutdown). */
 export async function settled(engine: CheckoutEngine, cartId?: string): Promise<void> {
   const m = runsOf(engine);
-  const list = cartId ? [m.get(cartId)] : [...m.values()];
-  for (const p of list) if (p) await p.catch(() => {});
+  const list = cartId ? [m.get(cartId)] : [...new Set(m.values())];
+  for (const t of list) if (t) await t.p.catch(() => {});
 }
 
 /**
- * Takes the cart's lock synchronously (no await between the check and the set, so of two requests
- * in this process exactly one gets it) or throws 409 CHECKOUT_CONFLICT. Returns the release.
+ * Takes the lock of `keys` synchronously (no await between the check and the set, so of two
+ * requests in this process exactly one gets it) or throws 409 CHECKOUT_CONFLICT. `owned`: a lock
+ * this request already holds, extended to the new keys.
  */
-export function lock(engine: CheckoutEngine, cartId: string): { release: () => void; hand: (work: () => Promise<void>) => void } {
+export function lock(engine: CheckoutEngine, keys: string | string[], owned?: Held | null): Held {
   const m = runsOf(engine);
-  if (m.has(cartId)) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
+  const e = endsOf(engine);
+  const list = typeof keys === 'string' ? [keys] : keys;
+  for (const k of list) {
+    const t = m.get(k);
+    if (t && t !== owned?.token) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
+  }
+  if (owned) {
+    for (const k of list) {
+      m.set(k, owned.token);
+      e.set(k, null);
+    }
+    return owned;
+  }
   let done!: () => void;
-  let current: Promise<void> = new Promise<void>((r) => (done = r));
-  m.set(cartId, current);
-  const release = () => {
-    if (m.get(cartId) === current) m.delete(cartId);
+  const token = { p: new Promise<void>((r) => (done = r)) };
+  let handed = false;
+  const free = () => {
+    const now = Date.now();
+    for (const [k, t] of m) {
+      if (t !== token) continue;
+      m.delete(k);
+      e.set(k, now);
+    }
     done();
   };
+  for (const k of list) {
+    m.set(k, token);
+    e.set(k, null);
+  }
   return {
-    release,
-    // Hands the lock to background work: released when it ends, whatever the outcome.
+    token,
+    release: () => {
+      if (!handed) free();
+    },
     hand: (work) => {
-      const p = work().finally(release);
-      current = p;
-      m.set(cartId, p);
-      p.catch(() => {});
+      handed = true;
+      token.p = work().finally(free);
+      token.p.catch(() => {});
     },
   };
+}
+
+/**
+ * When a request arrived (epoch ms, from the HTTP layer's clock of the request). A request reads
+ * the database before it knows its cart — on SQLite those reads, and its authentication, wait for a
+ * running calculation's transaction — so "a call while another is in progress" is decided by
+ * whether a lock of the checkout was held at any moment since the call arrived.
+ */
+export interface Arrival {
+  readonly at: number;
+}
+
+/** The lock of a resolved checkout (cart and checkout ids); 409 CHECKOUT_CONFLICT when another call overlapped this one's arrival. */
+export function lockCheckout(engine: CheckoutEngine, ref: CheckoutRef, arrival?: Arrival): Held {
+  const keys = [String(ref.cart.Id), String(ref.session.Id)];
+  if (arrival && keys.some((k) => busySince(engine, k, arrival.at))) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
+  return lock(engine, keys);
 }
 
 // ── Lookups ────────────────────────────────────────────────────────────────────────────────────────
@@ -328,81 +402,101 @@ async function clearPayment(engine: CheckoutEngine, session: Row): Promise<void>
 
 // ── The calculator run ─────────────────────────────────────────────────────────────────────────────
 
-/** The delivery methods offered to every delivery group of the cart. */
-async function offeredToAll(engine: CheckoutEngine, cartId: string): Promise<Set<string>> {
+/** The delivery methods offered to every delivery group of the cart, with their total fee. */
+async function offeredToAll(engine: CheckoutEngine, cartId: string): Promise<Map<string, number>> {
   const groups = await groupsOf(engine, cartId);
   const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cartId }] });
-  const count = new Map<string, number>();
-  for (const o of options) count.set(String(o.DeliveryMethodId), (count.get(String(o.DeliveryMethodId)) ?? 0) + 1);
-  return new Set([...count].filter(([, n]) => n === groups.length).map(([id]) => id));
+  const byMethod = new Map<string, { n: number; fee: number }>();
+  for (const o of options) {
+    const m = byMethod.get(String(o.DeliveryMethodId)) ?? { n: 0, fee: 0 };
+    m.n++;
+    m.fee += Number(o.ShippingFee ?? 0);
+    byMethod.set(String(o.DeliveryMethodId), m);
+  }
+  return new Map([...byMethod].filter(([, m]) => groups.length > 0 && m.n === groups.length).map(([id, m]) => [id, m.fee]));
+}
+
+/** The Checkout Error items of a Cart Calculate result that didn't complete. */
+function resultErrors(result: CalculateCartResult): CheckoutError[] {
+  const errors = result.validations
+    .filter((v) => v.Level === 'Error')
+    .map((v) => ({ type: `/commerce/errors/${v.Type.toLowerCase()}-failure`, title: ERROR_TITLE, detail: v.Message }));
+  if (!errors.length)
+    errors.push({ type: '/commerce/errors/checkout-failure', title: ERROR_TITLE, detail: result.error ?? 'A calculator failed.' });
+  return errors;
 }
 
 /**
- * THE calculator run of a Connect checkout, by buyer action (see the module comment):
- * - `checkoutStarted`: inventory, pricing, promotions; with an address also shipping, the delivery
- *   method (the cheapest offered to every group) and taxes;
- * - `deliveryGroupChanged`: shipping again (the kept method if still offered, else the cheapest), then taxes;
- * - `deliveryMethodSelected`: the method on every group, then taxes.
- * A step that fails leaves the session in error (GET answers 422 with its validation outputs).
+ * THE calculator run of a Connect checkout: the Cart Calculate orchestrator (engine.calculateCart,
+ * one transaction per request) by buyer action —
+ * - `checkoutStarted`: prices, promotions, inventory; with an address also shipping and taxes;
+ * - `deliveryGroupChanged`: shipping and taxes;
+ * - `deliveryMethodSelected`: the method on every group (setCheckoutDeliveryMethod), then taxes.
+ * After shipping ran, the method is selected — the one kept if still offered to every group, else
+ * the cheapest — and taxes run again with it (`deliveryMethodSelected`). A calculation with an
+ * error-level validation (or rolled back) stops the run; its errors are what GET answers with 422.
+ * The session moves to `paymentAndBillingAddress` once every group has an address and a method.
  */
 export async function runCalculators(engine: CheckoutEngine, caller: Caller, cartId: string, action: BuyerAction): Promise<void> {
-  const userId = caller.Id;
-  let session = await activeSession(engine, cartId);
+  const session = await activeSession(engine, cartId);
   if (!session) return;
-  const state = String(session.State);
-  if (action.kind === 'checkoutStarted') {
-    const address = (await groupsOf(engine, cartId)).every(hasAddress);
-    await runTo(engine, cartId, userId, address ? READY_STATE : NO_ADDRESS_STATE, undefined);
-    return;
-  }
-  if (action.kind === 'deliveryGroupChanged') {
-    // Still before shipping (started without an address): the checkout goes on from where it rests.
-    if (state !== NO_ADDRESS_STATE && state !== 'start' && state !== 'inventory' && state !== 'confirmPrice') {
-      await invoke(engine, caller, 'updateCheckoutSessionStateAction', {
-        checkoutSessionId: String(session.Id),
-        expCurrentState: state,
-        nextState: 'shippingCost',
-      });
-      await invoke(engine, caller, 'calcCartShipmentAction', { cartId, runAsync: false });
-      session = await activeSession(engine, cartId);
-      if (!session || session.IsError === true) return;
+  const sessionId = String(session.Id);
+  const calculate = async (buyerActions: CartBuyerAction[]): Promise<boolean> => {
+    const result = await engine.calculateCart({ cartId, buyerActions, caller });
+    if (result.status === 'Completed') return true;
+    await writeConnectData(engine, sessionId, { errors: resultErrors(result) });
+    return false;
+  };
+  let keep: string | null | undefined;
+  if (action.kind === 'deliveryMethodSelected') {
+    await invoke(engine, caller, 'setCheckoutDeliveryMethod', { cartId, deliveryMethodId: action.deliveryMethodId }, 'deliveryMethodId');
+    if (!(await calculate(['deliveryMethodSelected']))) return;
+  } else {
+    keep = action.kind === 'deliveryGroupChanged' ? action.keepMethodId : null;
+    const groups = await groupsOf(engine, cartId);
+    const withAddress = groups.length > 0 && groups.every(hasAddress);
+    if (!(await calculate([action.kind === 'checkoutStarted' ? 'checkoutStarted' : 'deliveryGroupChanged']))) return;
+    if (withAddress) {
+      const offered = await offeredToAll(engine, cartId);
+      const current = keep ?? (groups[0]?.DeliveryMethodId as string | null | undefined) ?? null;
+      const cheapest = [...offered].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))[0]?.[0];
+      const method = current && offered.has(current) ? current : cheapest;
+      if (!method) {
+        await writeConnectData(engine, sessionId, {
+          errors: [
+            {
+              type: '/commerce/errors/shipping-failure',
+              title: ERROR_TITLE,
+              detail: 'No delivery method is offered for every delivery group.',
+            },
+          ],
+        });
+        return;
+      }
+      await invoke(engine, caller, 'setCheckoutDeliveryMethod', { cartId, deliveryMethodId: method }, 'deliveryMethodId');
+      if (!(await calculate(['deliveryMethodSelected']))) return;
     }
-    const keep = action.keepMethodId && (await offeredToAll(engine, cartId)).has(action.keepMethodId) ? action.keepMethodId : undefined;
-    await runTo(engine, cartId, userId, READY_STATE, keep);
-    return;
   }
-  // deliveryMethodSelected: back to the delivery method screen, the method, then taxes.
-  if (state !== 'deliveryMethod') {
-    await engine.updateRecordAs(caller, 'CartCheckoutSession', String(session.Id), { State: 'deliveryMethod' });
+  const groups = await groupsOf(engine, cartId);
+  const now = await activeSession(engine, cartId);
+  if (now && now.State === 'start' && groups.length > 0 && groups.every((g) => hasAddress(g) && !!g.DeliveryMethodId)) {
+    await engine.updateRecordAs(caller, 'CartCheckoutSession', String(now.Id), { State: READY_STATE });
   }
-  await invoke(engine, caller, 'setCheckoutDeliveryMethod', { cartId, deliveryMethodId: action.deliveryMethodId }, 'deliveryMethodId');
-  await runTo(engine, cartId, userId, READY_STATE, undefined);
 }
 
-/** The engine's checkout runner up to `stopAt` (the flow's forward edges), failing the run on a refusal. */
-async function runTo(engine: CheckoutEngine, cartId: string, userId: string, stopAt: string, deliveryMethodId: string | undefined) {
-  const run = await engine.runCheckout(cartId, { userId, stopAt, answers: deliveryMethodId ? { deliveryMethodId } : {} });
-  return run;
-}
-
-/** Starts `runCalculators` in the background under the cart's lock; a failure outside a step is kept for GET. */
-export function startRun(
-  engine: CheckoutEngine,
-  held: ReturnType<typeof lock>,
-  caller: Caller,
-  sessionId: string,
-  cartId: string,
-  action: BuyerAction,
-) {
+/** Starts `runCalculators` in the background under the cart's lock; a failure outside a calculation is kept for GET. */
+export function startRun(engine: CheckoutEngine, held: Held, caller: Caller, sessionId: string, cartId: string, action: BuyerAction) {
   held.hand(async () => {
     try {
-      await writeConnectData(engine, sessionId, { runError: null });
+      await writeConnectData(engine, sessionId, { errors: [] });
       await runCalculators(engine, caller, cartId, action);
     } catch (e) {
       if (engine.core.closed) return;
-      const err = toEngineError(e);
       if (!(e instanceof EngineError)) engine.core.onInternalError(e);
-      await writeConnectData(engine, sessionId, { runError: err.message }).catch(() => {});
+      const detail = toEngineError(e).message;
+      await writeConnectData(engine, sessionId, {
+        errors: [{ type: '/commerce/errors/checkout-failure', title: ERROR_TITLE, detail }],
+      }).catch(() => {});
     }
   });
 }
@@ -430,10 +524,11 @@ export async function startCheckout(engine: CheckoutEngine, ctx: StoreContext, b
     if (
       address &&
       !isRunning(engine, cartId) &&
+      !isRunning(engine, String(existing.Id)) &&
       existing.IsProcessing !== true &&
       !['PendingClosed', 'Closed'].includes(String(cart.Status))
     ) {
-      const held = lock(engine, cartId);
+      const held = lock(engine, [cartId, String(existing.Id)]);
       try {
         await writeGroups(engine, cartId, address);
       } catch (e) {
@@ -454,19 +549,19 @@ export async function startCheckout(engine: CheckoutEngine, ctx: StoreContext, b
     held.release();
     throw e;
   }
+  lock(engine, [sessionId], held);
   startRun(engine, held, ctx.caller, sessionId, cartId, { kind: 'checkoutStarted' });
   return { checkoutId: sessionId };
 }
 
 /** Whether the checkout is busy: a run in this process, or a step in flight. */
 export function isBusy(engine: CheckoutEngine, ref: CheckoutRef): boolean {
-  return isRunning(engine, String(ref.cart.Id)) || ref.session.IsProcessing === true;
+  return isRunning(engine, String(ref.cart.Id)) || isRunning(engine, String(ref.session.Id)) || ref.session.IsProcessing === true;
 }
 
-/** The Checkout Error items of a checkout in error: the error-level validation outputs of its failed step, or the run's failure. */
-async function checkoutErrors(engine: CheckoutEngine, ref: CheckoutRef): Promise<{ type: string; title: string; detail: string }[]> {
-  const errors: { type: string; title: string; detail: string }[] = [];
-  const title = 'We are unable to continue the checkout. Please correct the error and try again.';
+/** The Checkout Error items of a checkout whose last run failed (or whose session is in error). */
+async function checkoutErrors(engine: CheckoutEngine, ref: CheckoutRef): Promise<CheckoutError[]> {
+  const errors = [...(connectData(ref.session).errors ?? [])];
   if (ref.session.IsError === true && ref.session.BackgroundOperationId) {
     const cvos = await engine.admin.find('CartValidationOutput', {
       where: [
@@ -475,14 +570,12 @@ async function checkoutErrors(engine: CheckoutEngine, ref: CheckoutRef): Promise
       ],
     });
     for (const v of cvos)
-      errors.push({ type: `/commerce/errors/${String(v.Type).toLowerCase()}-failure`, title, detail: String(v.Message) });
-    if (!errors.length) {
+      errors.push({ type: `/commerce/errors/${String(v.Type).toLowerCase()}-failure`, title: ERROR_TITLE, detail: String(v.Message) });
+    if (!cvos.length) {
       const op = await engine.admin.get('BackgroundOperation', String(ref.session.BackgroundOperationId));
-      errors.push({ type: '/commerce/errors/checkout-failure', title, detail: String(op?.Error ?? 'A calculator failed.') });
+      errors.push({ type: '/commerce/errors/checkout-failure', title: ERROR_TITLE, detail: String(op?.Error ?? 'A step failed.') });
     }
   }
-  const runError = connectData(ref.session).runError;
-  if (runError) errors.push({ type: '/commerce/errors/checkout-failure', title, detail: runError });
   return errors;
 }
 
@@ -491,11 +584,14 @@ export async function checkoutOutput(
   engine: CheckoutEngine,
   ctx: StoreContext,
   ref: CheckoutRef,
+  arrival?: Arrival,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const cartId = String(ref.cart.Id);
   const placing = ref.cart.Status === 'PendingClosed' || ref.cart.Status === 'Closed';
   const errors = await checkoutErrors(engine, ref);
-  const status = errors.length ? 422 : isBusy(engine, ref) && !placing ? 202 : 200;
+  const keys = [String(ref.cart.Id), String(ref.session.Id)];
+  const busy = isBusy(engine, ref) || (!!arrival && keys.some((k) => busySince(engine, k, arrival.at)));
+  const status = errors.length && !busy ? 422 : busy && !placing ? 202 : 200;
   const groups = await groupsOf(engine, cartId);
   const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cartId }] });
   const methods = new Map<string, Row>();
@@ -575,7 +671,13 @@ const CONTACT_FIELDS = ['email', 'firstName', 'lastName', 'phoneNumber'];
  * instructions; an address change re-runs shipping and taxes, a method change re-runs taxes (and
  * clears the payment). Answers once the writes are done and the run has started (202).
  */
-export async function updateCheckout(engine: CheckoutEngine, ctx: StoreContext, checkoutId: unknown, body: unknown): Promise<CheckoutRef> {
+export async function updateCheckout(
+  engine: CheckoutEngine,
+  ctx: StoreContext,
+  checkoutId: unknown,
+  body: unknown,
+  arrival?: Arrival,
+): Promise<CheckoutRef> {
   if (!isObject(body)) throw new EngineError('INVALID_INPUT', 'The body must be a JSON object.', []);
   const known = [
     'contactInfo',
@@ -624,7 +726,7 @@ export async function updateCheckout(engine: CheckoutEngine, ctx: StoreContext, 
   const address = body.deliveryAddress === undefined ? null : await deliveryFields(engine, ctx, body.deliveryAddress, 'deliveryAddress');
   const cartId = String(ref.cart.Id);
   if (ref.session._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['checkoutId']);
-  const held = lock(engine, cartId);
+  const held = lockCheckout(engine, ref, arrival);
   try {
     // Re-read under the lock: the session as it is now (another process may have moved it).
     const session = await engine.admin.get('CartCheckoutSession', String(ref.session.Id));
@@ -636,13 +738,13 @@ export async function updateCheckout(engine: CheckoutEngine, ctx: StoreContext, 
       throw new EngineError('CHECKOUT_REFUSED', `The cart is ${String(cart.Status)}: the order is placed or being placed.`, ['checkoutId']);
     if (session.IsError === true && (address || methodId))
       throw new EngineError('CHECKOUT_REFUSED', 'A calculator failed: cancel the checkout (DELETE) and start again.', ['checkoutId']);
-    if (methodId) {
-      const state = String(session.State);
-      if (!['deliveryMethod', 'taxes', READY_STATE].includes(state) && !address)
+    if (methodId && !address) {
+      const offered = await offeredToAll(engine, cartId);
+      if (offered.size === 0)
         throw new EngineError('CHECKOUT_REFUSED', 'No delivery methods are offered yet: set a delivery address first.', [
           'deliveryMethodId',
         ]);
-      if (!address && !(await offeredToAll(engine, cartId)).has(methodId))
+      if (!offered.has(methodId))
         throw new EngineError(
           'INVALID_INPUT',
           `deliveryMethodId: '${methodId}' is not one of the delivery group's available delivery methods.`,
@@ -672,12 +774,12 @@ export async function updateCheckout(engine: CheckoutEngine, ctx: StoreContext, 
 }
 
 /** DELETE checkouts/{id}: cancels the checkout (cancelCartAsyncOperation's rules); 409 while a call is in progress. */
-export async function cancelCheckout(engine: CheckoutEngine, ctx: StoreContext, checkoutId: unknown): Promise<void> {
+export async function cancelCheckout(engine: CheckoutEngine, ctx: StoreContext, checkoutId: unknown, arrival?: Arrival): Promise<void> {
   const ref = await resolveCheckout(engine, ctx, checkoutId);
   const cartId = String(ref.cart.Id);
   if (ref.cart.Status === 'PendingClosed')
     throw new EngineError('CHECKOUT_REFUSED', 'The order is being placed: the checkout can no longer be canceled.', ['checkoutId']);
-  const held = lock(engine, cartId);
+  const held = lockCheckout(engine, ref, arrival);
   try {
     await invoke(engine, ctx.caller, 'cancelCartAsyncOperation', { cartId }, 'checkoutId');
   } finally {

@@ -16,19 +16,26 @@ import { EngineError, toEngineError } from '../errors.js';
 import type { CheckoutEngine } from '../engine/engine.js';
 import { loadCaller } from '../engine/facts.js';
 import type { Row } from '../storage/port.js';
+import { parseStamps, type Computation } from '../domain/completion-invariants.js';
 import type { StoreContext } from './context.js';
 import {
   activeSession,
   connectData,
   CONNECT_FLOW_ID,
   invoke,
-  isBusy,
   isRunning,
   lock,
+  lockCheckout,
+  type Arrival,
   resolveCheckout,
   writeConnectData,
   type CheckoutRef,
 } from './checkouts.js';
+
+const ORDER_ERROR_TITLE = 'We are unable to place the order. Please correct the error and try again.';
+
+/** The computations an order needs, each stamped on the session by a successful calculation. */
+const NEEDED: readonly Computation[] = ['inventory', 'pricing', 'promotions', 'shipping', 'taxes'];
 
 /** What placing the order of `ref` lacks, as the error the Connect API answers, or null. */
 async function placeProblem(engine: CheckoutEngine, ctx: StoreContext, ref: CheckoutRef): Promise<EngineError | null> {
@@ -46,6 +53,10 @@ async function placeProblem(engine: CheckoutEngine, ctx: StoreContext, ref: Chec
     return new EngineError('CHECKOUT_UNPROCESSABLE', 'A delivery group has no delivery method: set a delivery address and method first.', [
       'deliveryMethodId',
     ]);
+  const computed = parseStamps(session._stamps).computed ?? {};
+  const uncomputed = NEEDED.filter((c) => computed[c] === undefined);
+  if (uncomputed.length)
+    return new EngineError('CHECKOUT_UNPROCESSABLE', `The checkout isn't calculated (${uncomputed.join(', ')}).`, ['checkoutId']);
   const data = connectData(session);
   const total = Number(cart.GrandTotalAmount ?? 0);
   if (data.payment && data.payment.grandTotal !== total)
@@ -78,6 +89,7 @@ export async function placeOrder(
   engine: CheckoutEngine,
   ctx: StoreContext,
   checkoutId: unknown,
+  arrival?: Arrival,
 ): Promise<{ orderReferenceNumber: string }> {
   const ref = await resolveCheckout(engine, ctx, checkoutId);
   const cartId = String(ref.cart.Id);
@@ -87,8 +99,8 @@ export async function placeOrder(
     if (ref.cart.Status === 'PendingClosed' && !isRunning(engine, cartId)) continuePlacement(engine, cartId);
     return { orderReferenceNumber: orn };
   }
-  if (isBusy(engine, ref)) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
-  const held = lock(engine, cartId);
+  if (ref.session.IsProcessing === true) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
+  const held = lockCheckout(engine, ref, arrival);
   try {
     const session = (await engine.admin.get('CartCheckoutSession', orn))!;
     const problem = await placeProblem(engine, ctx, { session, cart: ref.cart });
@@ -141,13 +153,21 @@ async function place(engine: CheckoutEngine, cartId: string, userId: string): Pr
       await invoke(engine, caller, 'cartToOrderAction', { cartId, runAsync: true });
     }
     const run = await engine.runCheckout(cartId, { userId });
-    if (run.status === 'error')
-      await writeConnectData(engine, run.sessionId, { runError: run.errors.join(' ') || 'The order could not be placed.' });
+    if (run.status === 'error') {
+      const detail = run.errors.join(' ') || 'The order could not be placed.';
+      await writeConnectData(engine, run.sessionId, {
+        errors: [{ type: '/commerce/errors/order-failure', title: ORDER_ERROR_TITLE, detail }],
+      });
+    }
   } catch (e) {
     if (engine.core.closed) return; // shutting down: resumed by the next start
     if (!(e instanceof EngineError)) engine.core.onInternalError(e);
     const s = await activeSession(engine, cartId).catch(() => undefined);
-    if (s) await writeConnectData(engine, String(s.Id), { runError: toEngineError(e).message }).catch(() => {});
+    const detail = toEngineError(e).message;
+    if (s)
+      await writeConnectData(engine, String(s.Id), {
+        errors: [{ type: '/commerce/errors/order-failure', title: ORDER_ERROR_TITLE, detail }],
+      }).catch(() => {});
   }
 }
 
@@ -183,7 +203,13 @@ export async function resumePlacements(engine: CheckoutEngine): Promise<number> 
 }
 
 /** POST checkouts/{id}/orders/actions (v64): `prepare` checks what the order needs; `submit` places it. */
-export async function orderActions(engine: CheckoutEngine, ctx: StoreContext, checkoutId: unknown, body: unknown): Promise<Row> {
+export async function orderActions(
+  engine: CheckoutEngine,
+  ctx: StoreContext,
+  checkoutId: unknown,
+  body: unknown,
+  arrival?: Arrival,
+): Promise<Row> {
   const actions = (body as { actions?: unknown } | null)?.actions;
   if (!Array.isArray(actions) || actions.length !== 1)
     throw new EngineError('INVALID_INPUT', 'actions must be a list of one action: [{ "action": "prepare" }] or [{ "action": "submit" }].', [
@@ -201,7 +227,7 @@ export async function orderActions(engine: CheckoutEngine, ctx: StoreContext, ch
   };
   if (a.action === 'submit') {
     try {
-      const { orderReferenceNumber } = await placeOrder(engine, ctx, checkoutId);
+      const { orderReferenceNumber } = await placeOrder(engine, ctx, checkoutId, arrival);
       return { action: 'submit', orderReferenceNumber, errors: [] };
     } catch (e) {
       throw asUnprocessable(e);
@@ -211,9 +237,14 @@ export async function orderActions(engine: CheckoutEngine, ctx: StoreContext, ch
   // Early return when the order is already being placed.
   if (ref.cart.Status === 'PendingClosed' || ref.cart.Status === 'Closed')
     return { action: 'prepare', orderReferenceNumber: String(ref.session.Id), errors: [] };
-  if (isBusy(engine, ref)) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
-  const problem = await placeProblem(engine, ctx, ref);
-  // Prepare runs before the payment: a missing payment isn't its problem.
-  if (problem && !problem.fields.includes('paymentToken')) throw asUnprocessable(problem);
+  if (ref.session.IsProcessing === true) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
+  const held = lockCheckout(engine, ref, arrival);
+  try {
+    const problem = await placeProblem(engine, ctx, ref);
+    // Prepare runs before the payment: a missing payment isn't its problem.
+    if (problem && !problem.fields.includes('paymentToken')) throw asUnprocessable(problem);
+  } finally {
+    held.release();
+  }
   return { action: 'prepare', orderReferenceNumber: null, errors: [] };
 }

@@ -15,7 +15,7 @@ import type { CheckoutEngine } from '../engine/engine.js';
 import type { CardToTokenize } from '../integrations/payment.js';
 import type { Row } from '../storage/port.js';
 import type { StoreContext } from './context.js';
-import { connectData, CONNECT_FLOW_ID, isBusy, lock, resolveCheckout, type ConnectData } from './checkouts.js';
+import { connectData, CONNECT_FLOW_ID, lockCheckout, resolveCheckout, type Arrival, type ConnectData } from './checkouts.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -121,6 +121,7 @@ export async function checkoutPayment(
   ctx: StoreContext,
   checkoutId: unknown,
   body: unknown,
+  arrival?: Arrival,
 ): Promise<CheckoutPayment> {
   if (!isObject(body)) throw new EngineError('INVALID_INPUT', 'The body must be a JSON object.', []);
   for (const k of Object.keys(body))
@@ -143,9 +144,12 @@ export async function checkoutPayment(
   const billing = body.billingAddress === undefined || body.billingAddress === null ? null : billingFields(body.billingAddress);
   const ref = await resolveCheckout(engine, ctx, checkoutId);
   if (ref.session._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['checkoutId']);
-  if (isBusy(engine, ref)) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
   const cartId = String(ref.cart.Id);
-  const held = lock(engine, cartId);
+  const held = lockCheckout(engine, ref, arrival);
+  if (ref.session.IsProcessing === true) {
+    held.release();
+    throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
+  }
   try {
     const session = (await engine.admin.get('CartCheckoutSession', String(ref.session.Id)))!;
     const cart = (await engine.admin.get('WebCart', cartId))!;

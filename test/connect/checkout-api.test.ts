@@ -12,14 +12,22 @@ import type { CartProcessor } from '../../src/integrations/contract.js';
 
 afterAll(dropTestSchemas);
 
-/** A taxes calculator that takes a while (so a run is observably in flight), then does the default's work. */
-function slowTaxes(ms: number): CartProcessor {
+/** A taxes calculator that takes a while (so a run is observably in flight); `fail` makes it report an error. */
+function slowTaxes(ms: number, state: { fail: boolean } = { fail: false }): CartProcessor {
   return {
     async startCartProcessAsync() {
       await new Promise((r) => setTimeout(r, ms));
-      return { status: 'SUCCESS' };
+      return state.fail ? { status: 'FAILED', message: 'The tax service rejected the address.' } : { status: 'SUCCESS' };
     },
   };
+}
+
+async function until(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
 }
 
 const VISA = {
@@ -195,5 +203,219 @@ describe.each([
     const got = await t.call('GET', `${base}/checkouts/${id}`, { token });
     expect(got.status).toBe(200);
     expect(got.body.orderReferenceNumber).toBe(id);
+  });
+});
+
+describe.each([
+  { name: 'sqlite', location: () => ':memory:' },
+  { name: 'postgres', location: freshPgUrl },
+])('Checkout API conflicts, failures and versions on $name', (backend) => {
+  let t: TestServer;
+  let token: string;
+  const taxes = { fail: false };
+  const at = (v: number) => `/services/data/v${v}.0/commerce/webstores/${t.ids.store}`;
+  const poll = async (path: string) => {
+    for (let i = 0; i < 400; i++) {
+      const r = await t.call('GET', path, { token });
+      if (r.status !== 202) return r;
+      await new Promise((res) => setTimeout(res, 25));
+    }
+    throw new Error(`still 202: ${path}`);
+  };
+
+  beforeAll(async () => {
+    t = await startTestServer(backend.location(), { sessionState: '', engine: { integrations: { taxes: slowTaxes(300, taxes) } } });
+    token = await t.token();
+  });
+  afterAll(() => t.close());
+
+  it('version gating: POST before v55 and PUT before v57 answer 404; PUT from v57 starts; fields by version', async () => {
+    expect((await t.call('POST', `${at(54)}/checkouts`, { token, body: { cartId: 'active' } })).status).toBe(404);
+    const put56 = await t.call('PUT', `${at(56)}/checkouts`, { token, body: { cartId: 'active' } });
+    expect(put56.status).toBe(404);
+    expect(put56.body[0]).toMatchObject({ errorCode: 'NOT_FOUND', fields: ['version'] });
+    const put = await t.call('PUT', `${at(57)}/checkouts`, { token, body: { cartId: t.ids.cart } });
+    expect(put.status).toBe(202);
+    const id = put.body.checkoutId;
+    // While the calculators run: 202, and any other call is 409 CHECKOUT_CONFLICT.
+    const [running, conflict] = await Promise.all([
+      t.call('GET', `${at(62)}/checkouts/${id}`, { token }),
+      t.call('PATCH', `${at(62)}/checkouts/${id}`, { token, body: { shippingInstructions: 'x' } }),
+    ]);
+    expect(running.status).toBe(202);
+    expect(running.body.statusCode).toBe('202');
+    expect(conflict.status).toBe(409);
+    expect(conflict.body[0].errorCode).toBe('CHECKOUT_CONFLICT');
+    const v56 = await poll(`${at(56)}/checkouts/${id}`);
+    expect(v56.status).toBe(200);
+    expect(v56.body).not.toHaveProperty('statusCode');
+    expect(v56.body).not.toHaveProperty('cartSummary');
+    const v61 = await t.call('GET', `${at(61)}/checkouts/${id}`, { token });
+    expect(v61.body).toHaveProperty('cartSummary');
+    expect(v61.body).toHaveProperty('orderReferenceNumber', null);
+    expect(v61.body).not.toHaveProperty('customFields');
+    expect((await t.call('GET', `${at(62)}/checkouts/${id}`, { token })).body.customFields).toEqual([]);
+    // orders/actions is v64+.
+    expect(
+      (await t.call('POST', `${at(63)}/checkouts/${id}/orders/actions`, { token, body: { actions: [{ action: 'prepare' }] } })).status,
+    ).toBe(404);
+  });
+
+  it("two tabs PATCH at once: exactly one 202, the other 409; the stored checkout is the winner's", async () => {
+    const id = (await poll(`${at(62)}/checkouts/active`)).body.checkoutId;
+    const [a, b] = await Promise.all([
+      t.call('PATCH', `${at(62)}/checkouts/${id}`, { token, body: { deliveryMethodId: t.ids.express, shippingInstructions: 'tab A' } }),
+      t.call('PATCH', `${at(62)}/checkouts/${id}`, { token, body: { deliveryMethodId: t.ids.ground, shippingInstructions: 'tab B' } }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([202, 409]);
+    const loser = a.status === 409 ? a : b;
+    expect(loser.body[0].errorCode).toBe('CHECKOUT_CONFLICT');
+    const winner = a.status === 202 ? 'A' : 'B';
+    const done = await poll(`${at(62)}/checkouts/${id}`);
+    expect(done.status).toBe(200);
+    const g = done.body.deliveryGroups.items[0];
+    expect(g.shippingInstructions).toBe(`tab ${winner}`);
+    expect(g.selectedDeliveryMethod.id).toBe(winner === 'A' ? t.ids.express : t.ids.ground);
+    const charges = await t.engine.admin.find('CartItem', {
+      where: [
+        { field: 'CartId', op: '=', value: t.ids.cart },
+        { field: 'Type', op: '=', value: 'Charge' },
+      ],
+    });
+    expect(charges).toHaveLength(1);
+  });
+
+  it('a calculator that fails: GET 422 with the Checkout Error; a later address change that succeeds answers 200 again', async () => {
+    const id = (await poll(`${at(62)}/checkouts/active`)).body.checkoutId;
+    taxes.fail = true;
+    const p = await t.call('PATCH', `${at(62)}/checkouts/${id}`, {
+      token,
+      body: { deliveryAddress: { street: '1 Main St', city: 'Portland', region: 'OR', postalCode: '97201', country: 'US' } },
+    });
+    expect(p.status).toBe(202);
+    const failed = await poll(`${at(62)}/checkouts/${id}`);
+    expect(failed.status).toBe(422);
+    expect(failed.body.errors).toEqual([
+      { type: '/commerce/errors/taxes-failure', title: expect.any(String), detail: 'The tax service rejected the address.' },
+    ]);
+    // The order can't be placed from a failed calculation.
+    expect((await t.call('POST', `${at(62)}/checkouts/${id}/orders`, { token })).status).toBe(422);
+    taxes.fail = false;
+    expect(
+      (await t.call('PATCH', `${at(62)}/checkouts/${id}`, { token, body: { deliveryAddress: { id: t.ids.acmeShipping } } })).status,
+    ).toBe(202);
+    const ok = await poll(`${at(62)}/checkouts/${id}`);
+    expect(ok.status).toBe(200);
+    expect(ok.body.errors).toEqual([]);
+  });
+
+  it('place order refusals: 422 without payment, 409 when the cart changed after the payment, v63 412 for incomplete contact info; prepare/submit (v64)', async () => {
+    const id = (await poll(`${at(62)}/checkouts/active`)).body.checkoutId;
+    // The method change cleared the cart's PO number: no payment.
+    const noPay = await t.call('POST', `${at(62)}/checkouts/${id}/orders`, { token });
+    expect(noPay.status).toBe(422);
+    expect(noPay.body[0]).toMatchObject({ errorCode: 'UNPROCESSABLE_ENTITY', fields: ['paymentToken'] });
+    const prepared = await t.call('POST', `${at(64)}/checkouts/${id}/orders/actions`, {
+      token,
+      body: { actions: [{ action: 'prepare' }] },
+    });
+    expect(prepared.status).toBe(200);
+    const badAction = await t.call('POST', `${at(64)}/checkouts/${id}/orders/actions`, { token, body: { actions: [{ action: 'ship' }] } });
+    expect(badAction.status).toBe(400);
+    expect(badAction.body[0].fields).toEqual(['actions[0].action']);
+    const pay = await t.call('POST', `${at(62)}/checkouts/${id}/payments`, {
+      token,
+      body: { requestType: 'SimplePurchaseOrder', paymentToken: 'PO-77' },
+    });
+    expect(pay.status).toBe(201);
+    expect(pay.body.salesforceResultCode).toBe('Success');
+    // Custom code changes the cart's total after the payment: 409.
+    const cart = (await t.engine.admin.get('WebCart', t.ids.cart))!;
+    await t.engine.core.atomically((tx) => tx.update('WebCart', t.ids.cart, { GrandTotalAmount: Number(cart.GrandTotalAmount) + 1 }));
+    const changed = await t.call('POST', `${at(62)}/checkouts/${id}/orders`, { token });
+    expect(changed.status).toBe(409);
+    expect(changed.body[0].errorCode).toBe('CHECKOUT_CONFLICT');
+    await t.engine.core.atomically((tx) => tx.update('WebCart', t.ids.cart, { GrandTotalAmount: cart.GrandTotalAmount }));
+    expect(
+      (await t.call('PATCH', `${at(62)}/checkouts/${id}`, { token, body: { contactInfo: { email: 'bea@acme.example' } } })).status,
+    ).toBe(202);
+    const incomplete = await t.call('POST', `${at(63)}/checkouts/${id}/orders`, { token });
+    expect(incomplete.status).toBe(412);
+    expect(incomplete.body[0].fields).toEqual(['contactInfo.firstName', 'contactInfo.lastName']);
+    expect(
+      (await t.call('PATCH', `${at(62)}/checkouts/${id}`, { token, body: { contactInfo: { firstName: 'Bea', lastName: 'Buyer' } } }))
+        .status,
+    ).toBe(202);
+    const submitted = await t.call('POST', `${at(64)}/checkouts/${id}/orders/actions`, {
+      token,
+      body: { actions: [{ action: 'submit' }] },
+    });
+    expect(submitted).toMatchObject({ status: 200, body: { action: 'submit', orderReferenceNumber: id } });
+    await settled(t.engine, t.ids.cart);
+    const orders = await t.engine.admin.find('Order', { where: [{ field: 'CartId', op: '=', value: t.ids.cart }] });
+    expect(orders.map((o) => [o.Status, o.PoNumber])).toEqual([['Activated', 'PO-77']]);
+    // A placed checkout can't be canceled or changed.
+    expect((await t.call('DELETE', `${at(62)}/checkouts/${id}`, { token })).status).toBe(403);
+  });
+});
+
+describe('DELETE checkouts/{id}', () => {
+  it('cancels the checkout (204): the cart is Active again and the checkout is gone (404)', async () => {
+    const t = await startTestServer(':memory:', { sessionState: '' });
+    try {
+      const token = await t.token();
+      const base = `/services/data/v62.0/commerce/webstores/${t.ids.store}`;
+      const id = (await t.call('POST', `${base}/checkouts`, { token, body: { cartId: 'active' } })).body.checkoutId;
+      await settled(t.engine, t.ids.cart);
+      expect((await t.call('DELETE', `${base}/checkouts/${id}`, { token })).status).toBe(204);
+      expect((await t.engine.admin.get('WebCart', t.ids.cart))!.Status).toBe('Active');
+      expect((await t.call('GET', `${base}/checkouts/${id}`, { token })).status).toBe(404);
+      expect((await t.call('DELETE', `${base}/checkouts/${id}`, { token })).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe.each([
+  { name: 'sqlite-file', location: freshSqliteFile },
+  { name: 'postgres', location: freshPgUrl },
+])('place order survives a crash before the order is created ($name)', (backend) => {
+  it('engine closed after the 201, a new engine on the same database: exactly one order, activated, cart Closed', async () => {
+    const location = backend.location();
+    // The first process queues cartToOrder but runs no background work: it "crashes" (closes) before the order exists.
+    const t1 = await startTestServer(location, { sessionState: '', engine: { worker: false } });
+    const token = await t1.token();
+    const base = `/services/data/v62.0/commerce/webstores/${t1.ids.store}`;
+    const id = (await t1.call('POST', `${base}/checkouts`, { token, body: { cartId: 'active' } })).body.checkoutId;
+    await settled(t1.engine, t1.ids.cart);
+    const placed = await t1.call('POST', `${base}/checkouts/${id}/orders`, { token });
+    expect(placed).toMatchObject({ status: 201, body: { orderReferenceNumber: id } });
+    expect((await t1.engine.admin.get('WebCart', t1.ids.cart))!.Status).toBe('PendingClosed');
+    await until(
+      'the queued cartToOrder',
+      async () => (await t1.engine.admin.count('BackgroundOperation', [{ field: 'Status', op: '=', value: 'New' }])) > 0,
+    );
+    expect(await t1.engine.admin.count('Order', [{ field: 'CartId', op: '=', value: t1.ids.cart }])).toBe(0);
+    const cartId = t1.ids.cart;
+    await t1.close();
+
+    const t2 = await startTestServer(location, { seed: false });
+    try {
+      await until('the cart to close', async () => (await t2.engine.admin.get('WebCart', cartId))?.Status === 'Closed');
+      const orders = await t2.engine.admin.find('Order', { where: [{ field: 'CartId', op: '=', value: cartId }] });
+      expect(orders).toHaveLength(1);
+      expect(orders[0]).toMatchObject({ Status: 'Activated', OrderReferenceNumber: id });
+      expect(await t2.engine.admin.count('OrderSummary', [{ field: 'OriginalOrderId', op: '=', value: orders[0]!.Id }])).toBe(1);
+      // Placing again answers the same reference number and creates nothing.
+      const token2 = await t2.token();
+      expect(await t2.call('POST', `${base}/checkouts/${id}/orders`, { token: token2 })).toMatchObject({
+        status: 201,
+        body: { orderReferenceNumber: id },
+      });
+      expect(await t2.engine.admin.count('Order', [{ field: 'CartId', op: '=', value: cartId }])).toBe(1);
+    } finally {
+      await t2.close();
+    }
   });
 });

@@ -8,7 +8,14 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { EngineError } from '../../errors.js';
 import { resolveStoreContext, type StoreContext } from '../../connect/context.js';
-import { cancelCheckout, checkoutOutput, resolveCheckout, startCheckout, updateCheckout } from '../../connect/checkouts.js';
+import {
+  cancelCheckout,
+  checkoutOutput,
+  resolveCheckout,
+  startCheckout,
+  updateCheckout,
+  type Arrival,
+} from '../../connect/checkouts.js';
 import { checkoutPayment, tokenizeCard } from '../../connect/payments.js';
 import { orderActions, placeOrder, resumePlacements } from '../../connect/orders.js';
 import type { Caller } from '../../engine/facts.js';
@@ -38,6 +45,14 @@ async function contextOf(
   const fromBody =
     body && typeof body === 'object' && !Array.isArray(body) ? (body as { effectiveAccountId?: unknown }).effectiveAccountId : undefined;
   return resolveStoreContext(engine, caller, params.webstoreId, query.effectiveAccountId ?? fromBody, version);
+}
+
+/** When the request arrived: Fastify's clock of the request (see `Arrival`). */
+const arrivalOf = (reply: FastifyReply): Arrival => ({ at: Date.now() - reply.elapsedTime });
+
+/** Runs `work` with the request's arrival. */
+async function arriving<T>(reply: FastifyReply, work: (arrival: Arrival) => Promise<T>): Promise<T> {
+  return work(arrivalOf(reply));
 }
 
 const checkoutUrl = (version: string, webstoreId: string, id: string) =>
@@ -102,9 +117,10 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       },
     },
     async (req, reply) => {
+      const arrival = arrivalOf(reply);
       const ctx = await contextOf(engine, req.caller, req.params, req.query, undefined, 55, 'GET checkouts');
       const ref = await resolveCheckout(engine, ctx, req.params.checkoutId);
-      const out = await checkoutOutput(engine, ctx, ref);
+      const out = await checkoutOutput(engine, ctx, ref, arrival);
       return reply.code(out.status).send(out.body);
     },
   );
@@ -118,9 +134,12 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       responses: { 202: { description: 'Checkout; poll until 200' }, 409: { description: 'CHECKOUT_CONFLICT: a call is in progress' } },
     },
     async (req, reply) => {
-      const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'PATCH checkouts');
-      const ref = await updateCheckout(engine, ctx, req.params.checkoutId, req.body);
-      const out = await checkoutOutput(engine, ctx, ref);
+      const ref = await arriving(reply, async (arrival) => {
+        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'PATCH checkouts');
+        return { ctx, ref: await updateCheckout(engine, ctx, req.params.checkoutId, req.body, arrival) };
+      });
+      const ctx = ref.ctx;
+      const out = await checkoutOutput(engine, ctx, ref.ref);
       return reply
         .code(out.status === 422 ? 422 : 202)
         .send({ ...out.body, ...(ctx.version >= 57 ? { statusCode: out.status === 422 ? '422' : '202' } : {}) });
@@ -136,8 +155,10 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       responses: { 204: { description: 'Canceled' }, 409: { description: 'CHECKOUT_CONFLICT' } },
     },
     async (req, reply) => {
-      const ctx = await contextOf(engine, req.caller, req.params, req.query, undefined, 55, 'DELETE checkouts');
-      await cancelCheckout(engine, ctx, req.params.checkoutId);
+      await arriving(reply, async (arrival) => {
+        const ctx = await contextOf(engine, req.caller, req.params, req.query, undefined, 55, 'DELETE checkouts');
+        await cancelCheckout(engine, ctx, req.params.checkoutId, arrival);
+      });
       return reply.code(204).send();
     },
   );
@@ -165,8 +186,11 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       responses: { 201: { description: 'Checkout Payment { errors, paymentData, salesforceResultCode }' } },
     },
     async (req, reply) => {
-      const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/payments');
-      return reply.code(201).send(await checkoutPayment(engine, ctx, req.params.checkoutId, req.body));
+      const out = await arriving(reply, async (arrival) => {
+        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/payments');
+        return checkoutPayment(engine, ctx, req.params.checkoutId, req.body, arrival);
+      });
+      return reply.code(201).send(out);
     },
   );
   route(
@@ -184,8 +208,11 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       },
     },
     async (req, reply) => {
-      const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/orders');
-      return reply.code(201).send({ ...(await placeOrder(engine, ctx, req.params.checkoutId)), errors: [] });
+      const out = await arriving(reply, async (arrival) => {
+        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/orders');
+        return placeOrder(engine, ctx, req.params.checkoutId, arrival);
+      });
+      return reply.code(201).send({ ...out, errors: [] });
     },
   );
   route(
@@ -198,8 +225,11 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       responses: { 200: { description: 'The action result' }, 422: { description: 'The action failed' } },
     },
     async (req, reply) => {
-      const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 64, 'checkouts/{id}/orders/actions');
-      return reply.code(200).send(await orderActions(engine, ctx, req.params.checkoutId, req.body));
+      const out = await arriving(reply, async (arrival) => {
+        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 64, 'checkouts/{id}/orders/actions');
+        return orderActions(engine, ctx, req.params.checkoutId, req.body, arrival);
+      });
+      return reply.code(200).send(out);
     },
   );
 };
