@@ -377,6 +377,108 @@ describe('DELETE checkouts/{id}', () => {
   });
 });
 
+describe('a checkout started without an address; input validation', () => {
+  it('runs prices, promotions, inventory only; an address PATCH then offers methods, selects the cheapest and computes taxes', async () => {
+    const t = await startTestServer(':memory:', { sessionState: '' });
+    try {
+      const token = await t.token();
+      const base = `/services/data/v62.0/commerce/webstores/${t.ids.store}`;
+      await t.engine.core.atomically(async (tx) => {
+        for (const g of await tx.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: t.ids.cart }] }))
+          await tx.update('CartDeliveryGroup', String(g.Id), {
+            DeliverToStreet: null,
+            DeliverToCity: null,
+            DeliverToCountry: null,
+            DeliveryMethodId: null,
+          });
+        const charges = await tx.find('CartItem', {
+          where: [
+            { field: 'CartId', op: '=', value: t.ids.cart },
+            { field: 'Type', op: '=', value: 'Charge' },
+          ],
+        });
+        const taxes = await tx.find('CartTax', { where: [{ field: 'CartItemId', op: 'in', value: charges.map((c) => String(c.Id)) }] });
+        await tx.delete(
+          'CartTax',
+          taxes.map((x) => String(x.Id)),
+        );
+        await tx.delete(
+          'CartItem',
+          charges.map((c) => String(c.Id)),
+        );
+      });
+      const bad = [
+        [{ cartId: 'active', customFields: [{ attributes: { type: 'WebCart' }, Note__c: 'x' }] }, 'customFields'],
+        [{ cartId: 'active', deliveryAddress: { city: 'Oakland', country: 'US' } }, 'deliveryAddress.street'],
+        [
+          { cartId: 'active', deliveryAddress: { street: '1 Main', city: 'Oakland', country: 'US', planet: 'Earth' } },
+          'deliveryAddress.planet',
+        ],
+        [{ cartId: 'active', coupon: 'X' }, 'coupon'],
+        [{ cartId: '0a6notanid' }, 'cartId'],
+      ] as const;
+      for (const [body, field] of bad) {
+        const r = await t.call('POST', `${base}/checkouts`, { token, body });
+        expect([field, r.status, r.body[0].fields]).toEqual([field, 400, [field]]);
+      }
+      expect(await t.engine.admin.count('CartCheckoutSession', [{ field: 'WebCartId', op: '=', value: t.ids.cart }])).toBe(0);
+      const id = (await t.call('POST', `${base}/checkouts`, { token, body: {} })).body.checkoutId;
+      await settled(t.engine, t.ids.cart);
+      const got = await t.call('GET', `${base}/checkouts/${id}`, { token });
+      expect(got.status).toBe(200);
+      expect(got.body.deliveryGroups.items[0].availableDeliveryMethods).toEqual([]);
+      expect(got.body.deliveryGroups.items[0]).not.toHaveProperty('selectedDeliveryMethod');
+      // Not ready: no payment, no place order, no method.
+      const pay = await t.call('POST', `${base}/checkouts/${id}/payments`, {
+        token,
+        body: { requestType: 'SimplePurchaseOrder', paymentToken: 'PO-1' },
+      });
+      expect(pay.status).toBe(400);
+      expect((await t.call('POST', `${base}/checkouts/${id}/orders`, { token })).status).toBe(422);
+      expect((await t.call('PATCH', `${base}/checkouts/${id}`, { token, body: { deliveryMethodId: t.ids.ground } })).status).toBe(400);
+      const dates = await t.call('PATCH', `${base}/checkouts/${id}`, { token, body: { desiredDeliveryDate: 'soon' } });
+      expect(dates.body[0].fields).toEqual(['desiredDeliveryDate']);
+      const email = await t.call('PATCH', `${base}/checkouts/${id}`, { token, body: { contactInfo: { email: 'not-an-email' } } });
+      expect(email.body[0].fields).toEqual(['contactInfo.email']);
+      const p = await t.call('PATCH', `${base}/checkouts/${id}`, {
+        token,
+        body: {
+          deliveryAddress: { name: 'Dock', street: '500 Harbor Way', city: 'Oakland', region: 'CA', postalCode: '94607', country: 'US' },
+          desiredDeliveryDate: '2027-01-15',
+        },
+      });
+      expect(p.status).toBe(202);
+      await settled(t.engine, t.ids.cart);
+      const ready = await t.call('GET', `${base}/checkouts/${id}`, { token });
+      expect(ready.status).toBe(200);
+      const g = ready.body.deliveryGroups.items[0];
+      expect(g.deliveryAddress).toMatchObject({ name: 'Dock', street: '500 Harbor Way', region: 'CA' });
+      expect(g.desiredDeliveryDate).toBe('2027-01-15');
+      const cheapest = [...g.availableDeliveryMethods].sort((a: any, b: any) => Number(a.shippingFee) - Number(b.shippingFee))[0];
+      expect(g.selectedDeliveryMethod).toEqual(cheapest);
+      expect(Number(ready.body.cartSummary.totalChargeAmount)).toBe(Number(cheapest.shippingFee));
+      expect(Number(ready.body.cartSummary.totalTaxAmount)).toBeGreaterThan(0);
+      expect((await t.engine.admin.get('CartCheckoutSession', id))!.State).toBe('paymentAndBillingAddress');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("'active' with no cart in the store for the account answers 404", async () => {
+    const t = await startTestServer(':memory:', { sessionState: '' });
+    try {
+      const other = await t.token('buyer@globex.example');
+      const base = `/services/data/v62.0/commerce/webstores/${t.ids.store}`;
+      const r = await t.call('POST', `${base}/checkouts`, { token: other, body: { cartId: 'active' } });
+      expect(r.status).toBe(404);
+      expect(r.body[0].fields).toEqual(['cartId']);
+      expect((await t.call('GET', `${base}/checkouts/active`, { token: other })).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe.each([
   { name: 'sqlite-file', location: freshSqliteFile },
   { name: 'postgres', location: freshPgUrl },
