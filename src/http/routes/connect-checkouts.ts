@@ -8,14 +8,7 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { EngineError } from '../../errors.js';
 import { resolveStoreContext, type StoreContext } from '../../connect/context.js';
-import {
-  cancelCheckout,
-  checkoutOutput,
-  resolveCheckout,
-  startCheckout,
-  updateCheckout,
-  type Arrival,
-} from '../../connect/checkouts.js';
+import { cancelCheckout, checkoutOutput, resolveCheckout, startCheckout, updateCheckout, type Arrival } from '../../connect/checkouts.js';
 import { checkoutPayment, tokenizeCard } from '../../connect/payments.js';
 import { orderActions, placeOrder, resumePlacements } from '../../connect/orders.js';
 import type { Caller } from '../../engine/facts.js';
