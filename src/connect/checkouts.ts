@@ -139,6 +139,8 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
       m.delete(k);
       e.set(k, now);
     }
+    // Only requests still waiting care about an end: forget those long past.
+    if (e.size > 1000) for (const [k, end] of e) if (end !== null && end < now - 10 * 60_000) e.delete(k);
     done();
   };
   for (const k of list) {

@@ -329,6 +329,18 @@ describe.each([
     });
     expect(pay.status).toBe(201);
     expect(pay.body.salesforceResultCode).toBe('Success');
+    // A PO number can be entered again from v64 (it replaces the first), not on v63.
+    const v63 = await t.call('POST', `${at(63)}/checkouts/${id}/payments`, {
+      token,
+      body: { requestType: 'SimplePurchaseOrder', paymentToken: 'PO-78' },
+    });
+    expect(v63.status).toBe(400);
+    expect(v63.body[0].fields).toEqual(['paymentToken']);
+    const v64 = await t.call('POST', `${at(64)}/checkouts/${id}/payments`, {
+      token,
+      body: { requestType: 'SimplePurchaseOrder', paymentToken: 'PO-78' },
+    });
+    expect(v64).toMatchObject({ status: 201, body: { salesforceResultCode: 'Success', paymentData: { poNumber: 'PO-78' } } });
     // Custom code changes the cart's total after the payment: 409.
     const cart = (await t.engine.admin.get('WebCart', t.ids.cart))!;
     await t.engine.core.atomically((tx) => tx.update('WebCart', t.ids.cart, { GrandTotalAmount: Number(cart.GrandTotalAmount) + 1 }));
@@ -353,7 +365,7 @@ describe.each([
     expect(submitted).toMatchObject({ status: 200, body: { action: 'submit', orderReferenceNumber: id } });
     await settled(t.engine, t.ids.cart);
     const orders = await t.engine.admin.find('Order', { where: [{ field: 'CartId', op: '=', value: t.ids.cart }] });
-    expect(orders.map((o) => [o.Status, o.PoNumber])).toEqual([['Activated', 'PO-77']]);
+    expect(orders.map((o) => [o.Status, o.PoNumber])).toEqual([['Activated', 'PO-78']]);
     // A placed checkout can't be canceled or changed.
     expect((await t.call('DELETE', `${at(62)}/checkouts/${id}`, { token })).status).toBe(403);
   });
