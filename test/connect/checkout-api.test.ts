@@ -132,6 +132,11 @@ describe.each([
       const r = await t.call(m, p, { token: other, body });
       expect([m, p, r.status]).toEqual([m, p, 404]);
     }
+    // A store administrator acts for the buyer's account with effectiveAccountId (and only with it).
+    const admin = await t.token('admin@store.example');
+    expect((await t.call('GET', `${base}/checkouts/${id}?effectiveAccountId=${t.ids.acme}`, { token: admin })).status).toBe(200);
+    expect((await t.call('GET', `${base}/checkouts/${id}?effectiveAccountId=${t.ids.globex}`, { token: admin })).status).toBe(404);
+    expect((await t.call('GET', `${base}/checkouts/${id}`, { token: admin })).status).toBe(400);
     // effectiveAccountId of the first account: refused as missing.
     const r = await t.call('GET', `${base}/checkouts/${id}?effectiveAccountId=${t.ids.acme}`, { token: other });
     expect(r.status).toBe(404);
