@@ -779,10 +779,26 @@ export async function updateCheckout(
 export async function cancelCheckout(engine: CheckoutEngine, ctx: StoreContext, checkoutId: unknown, arrival?: Arrival): Promise<void> {
   const ref = await resolveCheckout(engine, ctx, checkoutId);
   const cartId = String(ref.cart.Id);
-  if (ref.cart.Status === 'PendingClosed')
+  // A placement in progress can't be canceled; one that failed (its session in error) can: the draft
+  // order, if any, is deleted and the cart is Active again (cancelCartAsyncOperation's rules).
+  if (ref.cart.Status === 'PendingClosed' && ref.session.IsError !== true)
     throw new EngineError('CHECKOUT_REFUSED', 'The order is being placed: the checkout can no longer be canceled.', ['checkoutId']);
   const held = lockCheckout(engine, ref, arrival);
   try {
+    if (ref.cart.Status === 'PendingClosed') {
+      // The failed placement gives the cart back to its checkout first (compare-and-set), so the
+      // cancel's own rules apply as to any checkout; a crash in between leaves an ordinary checkout in error.
+      await engine.core.atomically((tx) =>
+        tx.updateWhere(
+          'WebCart',
+          [
+            { field: 'Id', op: '=', value: cartId },
+            { field: 'Status', op: '=', value: 'PendingClosed' },
+          ],
+          { Status: 'Checkout', LastModifiedDate: engine.core.now().toISOString() },
+        ),
+      );
+    }
     await invoke(engine, ctx.caller, 'cancelCartAsyncOperation', { cartId }, 'checkoutId');
   } finally {
     held.release();

@@ -496,6 +496,47 @@ describe('a checkout started without an address; input validation', () => {
   });
 });
 
+describe('a placement that fails in the background', () => {
+  it("the gateway declines the order's authorization: GET 422 with the failure, the cart stays PendingClosed; DELETE cancels it", async () => {
+    // Authorizes the checkout payment, declines the order's own authorization (placed in the background).
+    const gateway = {
+      authorize: async (r: { orderId: string }) =>
+        r.orderId
+          ? { status: 'DECLINED' as const, message: 'Insufficient funds.' }
+          : { status: 'AUTHORIZED' as const, authorizationCode: 'OK-1' },
+    };
+    const t = await startTestServer(':memory:', { sessionState: '', engine: { paymentGateway: gateway } });
+    try {
+      const token = await t.token();
+      const base = `/services/data/v62.0/commerce/webstores/${t.ids.store}`;
+      // This gateway doesn't tokenize.
+      const tok = await t.call('POST', `${base}/payments/token`, { token, body: { cardPaymentMethod: VISA } });
+      expect(tok.status).toBe(400);
+      expect(tok.body[0].errorCode).toBe('FUNCTIONALITY_NOT_ENABLED');
+      const id = (await t.call('POST', `${base}/checkouts`, { token, body: { cartId: 'active' } })).body.checkoutId;
+      await settled(t.engine, t.ids.cart);
+      const pay = await t.call('POST', `${base}/checkouts/${id}/payments`, {
+        token,
+        body: { requestType: 'ClientRequest', paymentToken: 'pm_client_1' },
+      });
+      expect(pay.body.salesforceResultCode).toBe('Success');
+      expect((await t.call('POST', `${base}/checkouts/${id}/orders`, { token })).status).toBe(201);
+      await settled(t.engine, t.ids.cart);
+      const got = await t.call('GET', `${base}/checkouts/${id}`, { token });
+      expect(got.status).toBe(422);
+      expect(got.body.errors.map((e: any) => e.detail).join(' ')).toMatch(/Insufficient funds/);
+      expect((await t.engine.admin.get('WebCart', t.ids.cart))!.Status).toBe('PendingClosed');
+      const orders = await t.engine.admin.find('Order', { where: [{ field: 'CartId', op: '=', value: t.ids.cart }] });
+      expect(orders.map((o) => o.Status)).toEqual(['Draft']);
+      expect((await t.call('DELETE', `${base}/checkouts/${id}`, { token })).status).toBe(204);
+      expect((await t.engine.admin.get('WebCart', t.ids.cart))!.Status).toBe('Active');
+      expect(await t.engine.admin.count('Order', [{ field: 'CartId', op: '=', value: t.ids.cart }])).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe.each([
   { name: 'sqlite-file', location: freshSqliteFile },
   { name: 'postgres', location: freshPgUrl },
