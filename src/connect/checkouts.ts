@@ -14,6 +14,7 @@
  * another process sees too; two processes racing for the same claim get one winner from the
  * claim's compare-and-set, and the loser answers 409.
  */
+import { performance } from 'node:perf_hooks';
 import { EngineError, toEngineError } from '../errors.js';
 import type { CheckoutEngine } from '../engine/engine.js';
 import type { Caller } from '../engine/facts.js';
@@ -95,11 +96,12 @@ export function isRunning(engine: CheckoutEngine, key: string): boolean {
   return runsOf(engine).has(key);
 }
 
-/** Whether a lock of `key` was held at some moment since `since` (epoch ms): a call that arrived then overlapped it. */
+/** Whether a lock of `key` was held at some moment since `since` (`performance.now()` ms): a call that arrived then overlapped it. */
 export function busySince(engine: CheckoutEngine, key: string, since: number): boolean {
   if (isRunning(engine, key)) return true;
   const end = endsOf(engine).get(key);
-  return end !== undefined && (end === null || end > since);
+  // A 1 ms margin: a call sent right after the previous one answered never counts as overlapping it.
+  return end !== undefined && (end === null || end > since + 1);
 }
 
 /** Waits for the cart's run in flight, if any (tests, shutdown). */
@@ -133,7 +135,7 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
   const token = { p: new Promise<void>((r) => (done = r)) };
   let handed = false;
   const free = () => {
-    const now = Date.now();
+    const now = performance.now();
     for (const [k, t] of m) {
       if (t !== token) continue;
       m.delete(k);
@@ -161,7 +163,7 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
 }
 
 /**
- * When a request arrived (epoch ms, from the HTTP layer's clock of the request). A request reads
+ * When a request arrived (`performance.now()` ms, from the HTTP layer's clock of the request). A request reads
  * the database before it knows its cart — on SQLite those reads, and its authentication, wait for a
  * running calculation's transaction — so "a call while another is in progress" is decided by
  * whether a lock of the checkout was held at any moment since the call arrived.

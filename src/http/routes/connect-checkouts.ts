@@ -4,6 +4,7 @@
  * 57.0, orders/actions from 64.0; an older version answers 404 NOT_FOUND like a resource the version
  * doesn't have). Every route resolves the store and the buyer account first (resolveStoreContext).
  */
+import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { EngineError } from '../../errors.js';
@@ -41,7 +42,7 @@ async function contextOf(
 }
 
 /** When the request arrived: Fastify's clock of the request (see `Arrival`). */
-const arrivalOf = (reply: FastifyReply): Arrival => ({ at: Date.now() - reply.elapsedTime });
+const arrivalOf = (reply: FastifyReply): Arrival => ({ at: performance.now() - reply.elapsedTime });
 
 /** Runs `work` with the request's arrival. */
 async function arriving<T>(reply: FastifyReply, work: (arrival: Arrival) => Promise<T>): Promise<T> {
