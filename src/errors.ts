@@ -197,6 +197,35 @@ export const ERRORS = {
   INVALID_SCENARIO: { code: 'INVALID_SCENARIO', status: 400, message: 'The scenario file is not valid:' },
   INVALID_FLOW: { code: 'INVALID_FLOW', status: 400, message: 'The checkout flow definition is not valid.' },
   CONFLICT: { code: 'CHECKOUT_CONFLICT', status: 409, message: 'The record was changed by another request; try again.' },
+  // --- Commerce Connect Checkout API (src/connect/checkouts.ts, payments.ts, orders.ts) -----------
+  CHECKOUT_IN_PROGRESS: {
+    code: 'CHECKOUT_CONFLICT',
+    status: 409,
+    message: 'Another checkout request is still in progress: poll GET checkouts/{checkoutId} until it answers 200, then try again.',
+  },
+  CHECKOUT_CART_CHANGED: {
+    code: 'CHECKOUT_CONFLICT',
+    status: 409,
+    message: 'The cart changed after the payment was authorized: submit the payment again.',
+  },
+  CHECKOUT_NOT_CONNECT: {
+    code: 'CHECKOUT_CONFLICT',
+    status: 409,
+    message: "The cart's checkout was started by a flow, not the Checkout API: finish or cancel it there.",
+  },
+  CHECKOUT_PRECONDITION: { code: 'PRECONDITION_FAILED', status: 412, message: "The checkout can't place an order yet:" },
+  CHECKOUT_UNPROCESSABLE: { code: 'UNPROCESSABLE_ENTITY', status: 422, message: "We can't place the order:" },
+  CHECKOUT_REFUSED: { code: 'INVALID_OPERATION', status: 400, message: "The checkout can't do that now:" },
+  PAYMENT_NOT_REENTERABLE: {
+    code: 'INVALID_OPERATION',
+    status: 400,
+    message: 'A payment was already entered for this checkout (payments are re-enterable from API version 63.0).',
+  },
+  TOKENIZE_NOT_SUPPORTED: {
+    code: 'FUNCTIONALITY_NOT_ENABLED',
+    status: 400,
+    message: "The store's payment gateway doesn't tokenize cards.",
+  },
   INVALID_SESSION: { code: 'INVALID_SESSION_ID', status: 401, message: 'Session expired or invalid.' },
   // --- HTTP edge (src/http): request-level errors in Salesforce REST shape ----------------------
   JSON_PARSER_ERROR: { code: 'JSON_PARSER_ERROR', status: 400, message: 'The request body is not valid JSON.' },

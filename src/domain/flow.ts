@@ -445,10 +445,50 @@ export const SALESFORCE_MAIN_CHECKOUT_FLOW: FlowDefinition = {
   ],
 };
 
+/**
+ * The Commerce Connect Checkout API's flow (`connect`), driven by the engine itself
+ * (src/connect/checkouts.ts): the caller never names states. Its calculators are no steps of the
+ * flow: the Cart Calculate orchestrator (src/engine/cart-calculate.ts) runs them by buyer action
+ * and stamps the session's computations, which the completion invariants check before the order
+ * (cartToOrder) and its activation, as they check the default flow's steps. The session rests at
+ * `start` until a calculation with a delivery address, a delivery method and taxes succeeded, then
+ * at `paymentAndBillingAddress`; place order moves it through the default flow's last steps.
+ */
+export const CONNECT_FLOW: FlowDefinition = {
+  id: 'connect',
+  steps: [
+    {
+      key: 'start',
+      label: 'Start',
+      kind: 'screen',
+      description: 'Checkout started: the calculators run by buyer action (Cart Calculate).',
+    },
+    ...DEFAULT_FLOW.steps
+      .filter((s) =>
+        [
+          'paymentAndBillingAddress',
+          'checkoutSummary',
+          'cartToOrder',
+          'authorizePayment',
+          'activateOrder',
+          'orderConfirmation',
+          'complete',
+        ].includes(s.key),
+      )
+      .map((s) => {
+        if (s.key === 'paymentAndBillingAddress')
+          return { ...s, description: 'Calculated (address, delivery method, taxes): payment, then place order.' };
+        if (s.key === 'checkoutSummary') return { ...s, description: 'Place order answered: the order is created in the background.' };
+        return s;
+      }),
+  ],
+};
+
 /** The flows every engine registers: the default flow and Salesforce's templates. */
 export const BUILTIN_FLOWS: readonly FlowDefinition[] = [
   DEFAULT_FLOW,
   SALESFORCE_REENTRANT_FLOW,
   SALESFORCE_MAIN_FLOW,
   SALESFORCE_MAIN_CHECKOUT_FLOW,
+  CONNECT_FLOW,
 ];

@@ -578,6 +578,9 @@ const OBJECT_LIST: ObjectDef[] = [
       // Completion stamps (JSON, src/domain/completion-invariants.ts): per computation, when its step
       // committed and the digest of what it was computed from; the payment authorization.
       { name: '_stamps', type: 'text' },
+      // The Commerce Connect Checkout API's data of the session (JSON, src/connect/checkouts.ts):
+      // contact info, the payment entered, the last calculator-run failure.
+      { name: '_connect', type: 'text' },
     ],
     // One non-archived session per cart: `_activeKey` is the cart id while active, null once archived.
     unique: [['_activeKey']],

@@ -57,6 +57,9 @@ export interface Requirement {
   readonly check: (facts: RequirementFacts, step: string, convention?: FlowConventionName) => boolean;
 }
 
+/** The step keys that place a PendingClosed cart's order. */
+export const PLACING_STEPS: readonly string[] = ['cartToOrder', 'authorizePayment', 'activateOrder'];
+
 const isMad = (f: RequirementFacts) => f.caller.Permissions.includes('ModifyAllData');
 
 /**
@@ -114,9 +117,11 @@ export const STEP_REQUIREMENTS: readonly Requirement[] = [
   {
     id: 6,
     name: 'cartInCheckout',
-    description: 'the cart status is Checkout',
+    description: 'the cart status is Checkout (PendingClosed for the steps that place its order)',
     error: 'CART_NOT_IN_CHECKOUT',
-    check: (f) => f.cart!.Status === 'Checkout',
+    // PendingClosed: the Connect API's place order answered and the order is being placed in the
+    // background (src/connect/orders.ts); only the steps that place it may run on such a cart.
+    check: (f, step) => f.cart!.Status === 'Checkout' || (f.cart!.Status === 'PendingClosed' && PLACING_STEPS.includes(step)),
   },
   {
     id: 7,

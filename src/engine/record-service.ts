@@ -302,7 +302,8 @@ export async function closeCartOnConfirmation(tx: StorageOps, flow: CompiledFlow
     'WebCart',
     [
       { field: 'Id', op: '=', value: session.WebCartId },
-      { field: 'Status', op: '=', value: 'Checkout' },
+      // PendingClosed: a Connect place order (src/connect/orders.ts) whose order is now placed.
+      { field: 'Status', op: 'in', value: ['Checkout', 'PendingClosed'] },
     ],
     { Status: 'Closed', LastModifiedDate: now.toISOString() },
   );

@@ -19,9 +19,24 @@ export interface PaymentAuthorizationRequest {
 export type PaymentAuthorizationResult =
   { readonly status: 'AUTHORIZED'; readonly authorizationCode: string } | { readonly status: 'DECLINED'; readonly message: string };
 
+/** A card to tokenize (the Connect API's `cardPaymentMethod`), already checked for shape. */
+export interface CardToTokenize {
+  readonly cardHolderName: string;
+  readonly cardNumber: string;
+  readonly expiryMonth: number;
+  readonly expiryYear: number;
+  readonly cvv: string;
+  readonly cardType: string;
+}
+
 /** A payment gateway. */
 export interface PaymentGateway {
   authorize(request: PaymentAuthorizationRequest, opts: { signal: AbortSignal }): Promise<PaymentAuthorizationResult>;
+  /**
+   * Optional: turns a card into a payment method token (at most 18 characters: it is stored in
+   * WebCart.PaymentMethodId), for the Connect API's `payments/token`. A gateway without it can't tokenize.
+   */
+  tokenize?(card: CardToTokenize, opts: { signal: AbortSignal }): Promise<{ token: string }>;
 }
 
 /**
@@ -41,5 +56,19 @@ export class TestPaymentGateway implements PaymentGateway {
     let h = 0;
     for (const ch of request.idempotencyKey) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
     return { status: 'AUTHORIZED', authorizationCode: `TEST-${h.toString(36).toUpperCase().padStart(7, '0')}` };
+  }
+
+  /**
+   * Test tokens: `pm_` and 15 characters derived from the card. The test card numbers
+   * 4000000000000002 (declined) and 4000000000000119 (processing error) get tokens containing
+   * `decline` and `error`, which `authorize` answers as it does for such ids.
+   */
+  async tokenize(card: CardToTokenize): Promise<{ token: string }> {
+    let h = 7;
+    for (const ch of `${card.cardNumber}|${card.expiryMonth}|${card.expiryYear}`) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+    const tail = h.toString(36).padStart(7, '0').slice(-7);
+    if (card.cardNumber === '4000000000000002') return { token: `pm_decline_${tail}` };
+    if (card.cardNumber === '4000000000000119') return { token: `pm_error___${tail}` };
+    return { token: `pm_card_${card.cardNumber.slice(-4)}${tail.slice(0, 3)}` };
   }
 }

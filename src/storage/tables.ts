@@ -112,6 +112,8 @@ export const MIGRATIONS = (spec: DialectSpec): Record<string, Migration> => ({
   '2026-12-03-0003-flow-interviews': { up: (db) => syncSchema(db, spec) },
   // ProductCategory, ProductCategoryProduct and the full-text index of Product2 (Commerce Connect product search).
   '2026-12-03-0004-catalog-search': { up: (db) => syncSchema(db, spec) },
+  // CartCheckoutSession._connect (internal): the Connect Checkout API's data of a session.
+  '2026-12-03-0005-connect-checkout': { up: (db) => syncSchema(db, spec) },
 });
 
 /** Each stored object's table info for a dialect. */

@@ -89,6 +89,7 @@ describe('statechart page routes', () => {
         edges: { id: string; type: string; points: unknown[] }[];
       }[];
       expect(flows.map((f) => f.id).sort()).toEqual([
+        'connect',
         'default',
         'fraud',
         'salesforce-main',

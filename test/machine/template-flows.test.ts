@@ -56,6 +56,7 @@ describe('the template convention', () => {
       ['salesforce-reentrant', 'template'],
       ['salesforce-main', 'template'],
       ['salesforce-main-checkout', 'template'],
+      ['connect', 'source'],
     ]);
     expect(reentrant.resolve('shipping address')).toBe('start');
     expect(reentrant.resolve('  CART TO ORDER ')).toBe('cartToOrder');

@@ -16,6 +16,7 @@ import { actionRoutes } from './actions.js';
 import { authRoutes } from './auth.js';
 import { connectCartRoutes } from './connect-carts.js';
 import { connectCatalogRoutes } from './connect-catalog.js';
+import { connectCheckoutRoutes } from './connect-checkouts.js';
 import { flowRoutes } from './flows.js';
 import { pageRoutes } from './page.js';
 import { queryRoutes } from './query.js';
@@ -34,6 +35,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   soapRoutes,
   connectCatalogRoutes,
   connectCartRoutes,
+  connectCheckoutRoutes,
 ];
 
 export { openApiRoutes } from './openapi.js';

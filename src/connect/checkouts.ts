@@ -1,0 +1,808 @@
+/**
+ * The Commerce Connect Checkout API (start, get, update, cancel) on the engine's checkout session.
+ *
+ * A Connect checkout is a CartCheckoutSession of the built-in `connect` flow (src/domain/flow.ts):
+ * the caller never names states; the engine drives the session. Every calculator run goes through
+ * one function, `runCalculators`, by the buyer action that triggered it (Cart Calculate's
+ * `checkoutStarted`, `deliveryGroupChanged`, `deliveryMethodSelected`): it claims and runs the
+ * flow's steps with the engine's own actions and checkout runner, so the usage requirements,
+ * the compare-and-set claims, the BackgroundOperations and the completion invariants all apply.
+ *
+ * A run goes on in the background after the request answered 202. While it runs the checkout is
+ * locked: GET answers 202 and any other write 409 CHECKOUT_CONFLICT. The lock is this process's
+ * (the run's promise, per cart) plus the session's own IsProcessing for a step in flight, which
+ * another process sees too; two processes racing for the same claim get one winner from the
+ * claim's compare-and-set, and the loser answers 409.
+ */
+import { performance } from 'node:perf_hooks';
+import { EngineError, toEngineError } from '../errors.js';
+import type { CheckoutEngine } from '../engine/engine.js';
+import type { Caller } from '../engine/facts.js';
+import type { InvocationResult } from '../actions/typed.js';
+import { ERRORS, type ErrorKey } from '../errors.js';
+import type { Row } from '../storage/port.js';
+import { idOf, type StoreContext } from './context.js';
+import type { CalculateCartResult } from '../engine/cart-calculate.js';
+import type { BuyerAction as CartBuyerAction } from '../integrations/cart-calculate.js';
+
+/** The session flow of Connect checkouts. */
+export const CONNECT_FLOW_ID = 'connect';
+
+/** Where a Connect checkout rests once calculated with an address, a delivery method and taxes. */
+const READY_STATE = 'paymentAndBillingAddress';
+
+/** A Checkout Error (RFC 7807-like). */
+export interface CheckoutError {
+  type: string;
+  title: string;
+  detail: string;
+}
+
+const ERROR_TITLE = 'We are unable to continue the checkout. Please correct the error and try again.';
+
+/** The buyer actions a calculator run is triggered by (Cart Calculate's CartExtension.BuyerActions) and their details. */
+export type BuyerAction =
+  | { kind: 'checkoutStarted' }
+  | { kind: 'deliveryGroupChanged'; keepMethodId?: string | null }
+  | { kind: 'deliveryMethodSelected'; deliveryMethodId: string };
+
+/** The Connect data kept on the session (`_connect`). */
+export interface ConnectData {
+  contactInfo?: Record<string, string | null>;
+  payment?: {
+    requestType: string;
+    token: string | null;
+    poNumber: string | null;
+    resultCode: string;
+    authorizationCode: string | null;
+    /** The cart's GrandTotalAmount the payment was made for (a change means the cart changed after it). */
+    grandTotal: number;
+    /** Earlier authorizations reversed by a re-entry (v63+). */
+    reversed: string[];
+  };
+  /** The errors of the last calculator run (or order placement) that failed; empty when it succeeded. */
+  errors?: CheckoutError[];
+}
+
+// ── Locks: runs in flight, per engine, by cart id and checkout id ───────────────────────────────────
+
+/** A held lock: its keys (cart id, checkout id), released when its work ends. */
+export interface Held {
+  readonly token: { p: Promise<void> };
+  /** Releases the keys (a no-op once handed to background work: that work releases them when it ends). */
+  release(): void;
+  /** Hands the lock to background work: released when the work ends, whatever the outcome. */
+  hand(work: () => Promise<void>): void;
+}
+
+const runs = new WeakMap<CheckoutEngine, Map<string, { p: Promise<void> }>>();
+/** When the last lock of each key ended (null while held), per engine: what a request that waited overlapped. */
+const ends = new WeakMap<CheckoutEngine, Map<string, number | null>>();
+
+function runsOf(engine: CheckoutEngine): Map<string, { p: Promise<void> }> {
+  let m = runs.get(engine);
+  if (!m) runs.set(engine, (m = new Map()));
+  return m;
+}
+
+function endsOf(engine: CheckoutEngine): Map<string, number | null> {
+  let m = ends.get(engine);
+  if (!m) ends.set(engine, (m = new Map()));
+  return m;
+}
+
+/** Whether a calculator run, a call or an order placement of this cart (or checkout id) is in flight in this process. */
+export function isRunning(engine: CheckoutEngine, key: string): boolean {
+  return runsOf(engine).has(key);
+}
+
+/** Whether a lock of `key` was held at some moment since `since` (`performance.now()` ms): a call that arrived then overlapped it. */
+export function busySince(engine: CheckoutEngine, key: string, since: number): boolean {
+  if (isRunning(engine, key)) return true;
+  const end = endsOf(engine).get(key);
+  // A 1 ms margin: a call sent right after the previous one answered never counts as overlapping it.
+  return end !== undefined && (end === null || end > since + 1);
+}
+
+/** Waits for the cart's run in flight, if any (tests, shutdown). */
+export async function settled(engine: CheckoutEngine, cartId?: string): Promise<void> {
+  const m = runsOf(engine);
+  const list = cartId ? [m.get(cartId)] : [...new Set(m.values())];
+  for (const t of list) if (t) await t.p.catch(() => {});
+}
+
+/**
+ * Takes the lock of `keys` synchronously (no await between the check and the set, so of two
+ * requests in this process exactly one gets it) or throws 409 CHECKOUT_CONFLICT. `owned`: a lock
+ * this request already holds, extended to the new keys.
+ */
+export function lock(engine: CheckoutEngine, keys: string | string[], owned?: Held | null): Held {
+  const m = runsOf(engine);
+  const e = endsOf(engine);
+  const list = typeof keys === 'string' ? [keys] : keys;
+  for (const k of list) {
+    const t = m.get(k);
+    if (t && t !== owned?.token) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
+  }
+  if (owned) {
+    for (const k of list) {
+      m.set(k, owned.token);
+      e.set(k, null);
+    }
+    return owned;
+  }
+  let done!: () => void;
+  const token = { p: new Promise<void>((r) => (done = r)) };
+  let handed = false;
+  const free = () => {
+    const now = performance.now();
+    for (const [k, t] of m) {
+      if (t !== token) continue;
+      m.delete(k);
+      e.set(k, now);
+    }
+    // Only requests still waiting care about an end: forget those long past.
+    if (e.size > 1000) for (const [k, end] of e) if (end !== null && end < now - 10 * 60_000) e.delete(k);
+    done();
+  };
+  for (const k of list) {
+    m.set(k, token);
+    e.set(k, null);
+  }
+  return {
+    token,
+    release: () => {
+      if (!handed) free();
+    },
+    hand: (work) => {
+      handed = true;
+      token.p = work().finally(free);
+      token.p.catch(() => {});
+    },
+  };
+}
+
+/**
+ * When a request arrived (`performance.now()` ms, from the HTTP layer's clock of the request). A request reads
+ * the database before it knows its cart — on SQLite those reads, and its authentication, wait for a
+ * running calculation's transaction — so "a call while another is in progress" is decided by
+ * whether a lock of the checkout was held at any moment since the call arrived.
+ */
+export interface Arrival {
+  readonly at: number;
+}
+
+/** The lock of a resolved checkout (cart and checkout ids); 409 CHECKOUT_CONFLICT when another call overlapped this one's arrival. */
+export function lockCheckout(engine: CheckoutEngine, ref: CheckoutRef, arrival?: Arrival): Held {
+  const keys = [String(ref.cart.Id), String(ref.session.Id)];
+  if (arrival && keys.some((k) => busySince(engine, k, arrival.at))) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
+  return lock(engine, keys);
+}
+
+// ── Lookups ────────────────────────────────────────────────────────────────────────────────────────
+
+/** The error of a failed action result, as the table declares it (same code and status), else CHECKOUT_REFUSED. */
+export function resultError(r: InvocationResult, field = 'checkoutId'): EngineError {
+  const e = r.errors![0]!;
+  const key = (Object.keys(ERRORS) as ErrorKey[]).find((k) => ERRORS[k].code === e.statusCode && ERRORS[k].status === r.httpStatus);
+  const err = new EngineError(key ?? 'CHECKOUT_REFUSED', key ? e.message.replace(ERRORS[key].message, '').trim() : e.message, [field]);
+  return err;
+}
+
+/** Invokes an action as the caller; its outputs, or its error thrown. */
+export async function invoke(engine: CheckoutEngine, caller: Caller, action: string, input: Record<string, unknown>, field?: string) {
+  const [r] = await engine.invokeAs(caller, action, [input], CONNECT_FLOW_ID);
+  if (!r!.isSuccess) throw resultError(r!, field);
+  return r!.outputValues ?? {};
+}
+
+/**
+ * The cart a request names (`active`, or an id) if it is the context account's cart in the
+ * context store that the caller can read; anything else answers as missing (404 naming `field`).
+ */
+export async function resolveCart(engine: CheckoutEngine, ctx: StoreContext, input: unknown, field = 'cartId'): Promise<Row> {
+  const missing = () => new EngineError('NOT_FOUND', `${field}: no cart '${String(input)}' in this store for this account.`, [field]);
+  if (input === 'active' || input === 'current') {
+    const carts = await engine.admin.find('WebCart', {
+      where: [
+        { field: 'WebStoreId', op: '=', value: ctx.webstoreId },
+        { field: 'AccountId', op: '=', value: ctx.accountId },
+        { field: 'Status', op: 'in', value: ['Active', 'Checkout', 'PendingClosed'] },
+      ],
+      orderBy: [{ field: 'LastModifiedDate', direction: 'desc' }],
+    });
+    for (const c of carts) if (await canRead(engine, ctx.caller, String(c.Id))) return c;
+    throw missing();
+  }
+  if (typeof input !== 'string' || input === '') {
+    throw new EngineError('REQUIRED_FIELD_MISSING', `${field}: a cart id or 'active'.`, [field]);
+  }
+  const id = idOf('WebCart', input, field);
+  const cart = await engine.admin.get('WebCart', id);
+  if (!cart || cart.WebStoreId !== ctx.webstoreId || cart.AccountId !== ctx.accountId) throw missing();
+  if (!(await canRead(engine, ctx.caller, id))) throw missing();
+  return cart;
+}
+
+async function canRead(engine: CheckoutEngine, caller: Caller, cartId: string): Promise<boolean> {
+  try {
+    await engine.getRecordAs(caller, 'WebCart', cartId);
+    return true;
+  } catch (e) {
+    if (e instanceof EngineError && (e.status === 404 || e.status === 403 || e.key === 'INSUFFICIENT_ACCESS')) return false;
+    throw e;
+  }
+}
+
+/** A checkout and its cart. */
+export interface CheckoutRef {
+  readonly session: Row;
+  readonly cart: Row;
+}
+
+/**
+ * The checkout a path names (`active` or a CartCheckoutSession id): the non-archived session of a
+ * cart the context account may use; anything else (archived, another account's) answers as missing.
+ */
+export async function resolveCheckout(engine: CheckoutEngine, ctx: StoreContext, input: unknown): Promise<CheckoutRef> {
+  const missing = () =>
+    new EngineError('NOT_FOUND', `checkoutId: no checkout '${String(input)}' for this account in this store.`, ['checkoutId']);
+  let session: Row | undefined;
+  let cart: Row;
+  if (input === 'active') {
+    try {
+      cart = await resolveCart(engine, ctx, 'active', 'checkoutId');
+    } catch {
+      throw missing();
+    }
+    session = await activeSession(engine, String(cart.Id));
+  } else {
+    const id = idOf('CartCheckoutSession', input, 'checkoutId');
+    session = await engine.admin.get('CartCheckoutSession', id);
+    if (!session || session.IsArchived === true) throw missing();
+    try {
+      cart = await resolveCart(engine, ctx, String(session.WebCartId), 'checkoutId');
+    } catch {
+      throw missing();
+    }
+  }
+  if (!session) throw missing();
+  return { session, cart };
+}
+
+/** The cart's non-archived session (also the one that completed a Closed cart). */
+export async function activeSession(engine: CheckoutEngine, cartId: string): Promise<Row | undefined> {
+  const [s] = await engine.admin.find('CartCheckoutSession', {
+    where: [
+      { field: 'WebCartId', op: '=', value: cartId },
+      { field: 'IsArchived', op: '=', value: false },
+    ],
+    limit: 1,
+  });
+  return s;
+}
+
+export function connectData(session: Row): ConnectData {
+  try {
+    return typeof session._connect === 'string' ? (JSON.parse(session._connect) as ConnectData) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Merges `patch` into the session's Connect data (one small transaction). */
+export async function writeConnectData(engine: CheckoutEngine, sessionId: string, patch: Partial<ConnectData>): Promise<void> {
+  await engine.core.atomically(async (tx) => {
+    const s = await tx.get('CartCheckoutSession', sessionId, { forUpdate: true });
+    if (!s) return;
+    await tx.update('CartCheckoutSession', sessionId, { _connect: JSON.stringify({ ...connectData(s), ...patch }) });
+  });
+}
+
+// ── Input ──────────────────────────────────────────────────────────────────────────────────────────
+
+const ADDRESS_FIELDS: Record<string, string> = {
+  name: 'DeliverToName',
+  firstName: 'DeliverToFirstName',
+  lastName: 'DeliverToLastName',
+  companyName: 'CompanyName',
+  street: 'DeliverToStreet',
+  city: 'DeliverToCity',
+  region: 'DeliverToState',
+  postalCode: 'DeliverToPostalCode',
+  country: 'DeliverToCountry',
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * A CheckoutAddressInput as CartDeliveryGroup fields: `{id}` of a ContactPointAddress of the
+ * context account (another account's answers as missing), or the address fields (street, city and
+ * country required). `field` names the input in errors.
+ */
+export async function deliveryFields(engine: CheckoutEngine, ctx: StoreContext, input: unknown, field: string): Promise<Row> {
+  if (!isObject(input)) throw new EngineError('INVALID_INPUT', `${field} must be an object: {id} or address fields.`, [field]);
+  for (const [k, v] of Object.entries(input)) {
+    if (k !== 'id' && !(k in ADDRESS_FIELDS))
+      throw new EngineError(
+        'INVALID_INPUT',
+        `${field}.${k} is not an address field (${['id', ...Object.keys(ADDRESS_FIELDS)].join(', ')}).`,
+        [`${field}.${k}`],
+      );
+    if (v !== null && typeof v !== 'string') throw new EngineError('INVALID_INPUT', `${field}.${k} must be a string.`, [`${field}.${k}`]);
+    if (typeof v === 'string' && v.length > 255)
+      throw new EngineError('INVALID_INPUT', `${field}.${k} is longer than 255 characters.`, [`${field}.${k}`]);
+  }
+  if (input.id !== undefined && input.id !== null) {
+    const id = idOf('ContactPointAddress', input.id, `${field}.id`);
+    const cpa = await engine.admin.get('ContactPointAddress', id);
+    if (!cpa || cpa.ParentId !== ctx.accountId) {
+      throw new EngineError('NOT_FOUND', `${field}.id: no address '${String(input.id)}' of this account.`, [`${field}.id`]);
+    }
+    return {
+      DeliverToName: cpa.Name ?? null,
+      DeliverToStreet: cpa.Street ?? null,
+      DeliverToCity: cpa.City ?? null,
+      DeliverToState: cpa.StateCode ?? cpa.State ?? null,
+      DeliverToPostalCode: cpa.PostalCode ?? null,
+      DeliverToCountry: cpa.CountryCode ?? cpa.Country ?? null,
+    };
+  }
+  for (const req of ['street', 'city', 'country']) {
+    const v = input[req];
+    if (typeof v !== 'string' || v.trim() === '')
+      throw new EngineError('REQUIRED_FIELD_MISSING', `${field}.${req} (or ${field}.id of a saved address).`, [`${field}.${req}`]);
+  }
+  const out: Row = {};
+  for (const [k, col] of Object.entries(ADDRESS_FIELDS)) out[col] = typeof input[k] === 'string' ? (input[k] as string).trim() : null;
+  return out;
+}
+
+/** `customFields`: accepted only as an empty list (custom fields of WebCart and CartDeliveryGroup aren't supported). */
+export function checkCustomFields(v: unknown): void {
+  if (v === undefined || v === null) return;
+  if (!Array.isArray(v)) throw new EngineError('INVALID_INPUT', 'customFields must be a list.', ['customFields']);
+  if (v.length > 0)
+    throw new EngineError(
+      'INVALID_INPUT',
+      'customFields: custom fields of WebCart and CartDeliveryGroup are not supported by this engine.',
+      ['customFields'],
+    );
+}
+
+const hasAddress = (g: Row) =>
+  ['DeliverToStreet', 'DeliverToCity', 'DeliverToCountry'].every((k) => typeof g[k] === 'string' && g[k] !== '');
+
+async function groupsOf(engine: CheckoutEngine, cartId: string): Promise<Row[]> {
+  return engine.admin.find('CartDeliveryGroup', {
+    where: [{ field: 'CartId', op: '=', value: cartId }],
+    orderBy: [{ field: 'Id', direction: 'asc' }],
+  });
+}
+
+/** Writes delivery-group fields (the engine's own write: a Connect address change re-runs shipping instead of canceling). */
+async function writeGroups(engine: CheckoutEngine, cartId: string, fields: Row): Promise<void> {
+  if (!Object.keys(fields).length) return;
+  await engine.core.atomically(async (tx) => {
+    const stamp = engine.core.now().toISOString();
+    for (const g of await tx.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] })) {
+      await tx.update('CartDeliveryGroup', String(g.Id), { ...fields, LastModifiedDate: stamp });
+    }
+  });
+}
+
+/** Clears the cart's payment information (a delivery method change invalidates it, as Salesforce documents). */
+async function clearPayment(engine: CheckoutEngine, session: Row): Promise<void> {
+  await engine.core.atomically(async (tx) => {
+    const fields: Row = { PaymentMethodId: null, PoNumber: null, LastModifiedDate: engine.core.now().toISOString() };
+    for (const part of ['Street', 'City', 'State', 'PostalCode', 'Country']) fields[`Billing${part}`] = null;
+    await tx.update('WebCart', String(session.WebCartId), fields);
+    const s = await tx.get('CartCheckoutSession', String(session.Id), { forUpdate: true });
+    if (s) await tx.update('CartCheckoutSession', String(s.Id), { _connect: JSON.stringify({ ...connectData(s), payment: undefined }) });
+  });
+}
+
+// ── The calculator run ─────────────────────────────────────────────────────────────────────────────
+
+/** The delivery methods offered to every delivery group of the cart, with their total fee. */
+async function offeredToAll(engine: CheckoutEngine, cartId: string): Promise<Map<string, number>> {
+  const groups = await groupsOf(engine, cartId);
+  const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cartId }] });
+  const byMethod = new Map<string, { n: number; fee: number }>();
+  for (const o of options) {
+    const m = byMethod.get(String(o.DeliveryMethodId)) ?? { n: 0, fee: 0 };
+    m.n++;
+    m.fee += Number(o.ShippingFee ?? 0);
+    byMethod.set(String(o.DeliveryMethodId), m);
+  }
+  return new Map([...byMethod].filter(([, m]) => groups.length > 0 && m.n === groups.length).map(([id, m]) => [id, m.fee]));
+}
+
+/** The Checkout Error items of a Cart Calculate result that didn't complete. */
+function resultErrors(result: CalculateCartResult): CheckoutError[] {
+  const errors = result.validations
+    .filter((v) => v.Level === 'Error')
+    .map((v) => ({ type: `/commerce/errors/${v.Type.toLowerCase()}-failure`, title: ERROR_TITLE, detail: v.Message }));
+  if (!errors.length)
+    errors.push({ type: '/commerce/errors/checkout-failure', title: ERROR_TITLE, detail: result.error ?? 'A calculator failed.' });
+  return errors;
+}
+
+/**
+ * THE calculator run of a Connect checkout: the Cart Calculate orchestrator (engine.calculateCart,
+ * one transaction per request) by buyer action —
+ * - `checkoutStarted`: prices, promotions, inventory; with an address also shipping and taxes;
+ * - `deliveryGroupChanged`: shipping and taxes;
+ * - `deliveryMethodSelected`: the method on every group (setCheckoutDeliveryMethod), then taxes.
+ * After shipping ran, the method is selected — the one kept if still offered to every group, else
+ * the cheapest — and taxes run again with it (`deliveryMethodSelected`). A calculation with an
+ * error-level validation (or rolled back) stops the run; its errors are what GET answers with 422.
+ * The session moves to `paymentAndBillingAddress` once every group has an address and a method.
+ */
+export async function runCalculators(engine: CheckoutEngine, caller: Caller, cartId: string, action: BuyerAction): Promise<void> {
+  const session = await activeSession(engine, cartId);
+  if (!session) return;
+  const sessionId = String(session.Id);
+  const calculate = async (buyerActions: CartBuyerAction[]): Promise<boolean> => {
+    const result = await engine.calculateCart({ cartId, buyerActions, caller });
+    if (result.status === 'Completed') return true;
+    await writeConnectData(engine, sessionId, { errors: resultErrors(result) });
+    return false;
+  };
+  let keep: string | null | undefined;
+  if (action.kind === 'deliveryMethodSelected') {
+    await invoke(engine, caller, 'setCheckoutDeliveryMethod', { cartId, deliveryMethodId: action.deliveryMethodId }, 'deliveryMethodId');
+    if (!(await calculate(['deliveryMethodSelected']))) return;
+  } else {
+    keep = action.kind === 'deliveryGroupChanged' ? action.keepMethodId : null;
+    const groups = await groupsOf(engine, cartId);
+    const withAddress = groups.length > 0 && groups.every(hasAddress);
+    if (!(await calculate([action.kind === 'checkoutStarted' ? 'checkoutStarted' : 'deliveryGroupChanged']))) return;
+    if (withAddress) {
+      const offered = await offeredToAll(engine, cartId);
+      const current = keep ?? (groups[0]?.DeliveryMethodId as string | null | undefined) ?? null;
+      const cheapest = [...offered].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))[0]?.[0];
+      const method = current && offered.has(current) ? current : cheapest;
+      if (!method) {
+        await writeConnectData(engine, sessionId, {
+          errors: [
+            {
+              type: '/commerce/errors/shipping-failure',
+              title: ERROR_TITLE,
+              detail: 'No delivery method is offered for every delivery group.',
+            },
+          ],
+        });
+        return;
+      }
+      await invoke(engine, caller, 'setCheckoutDeliveryMethod', { cartId, deliveryMethodId: method }, 'deliveryMethodId');
+      if (!(await calculate(['deliveryMethodSelected']))) return;
+    }
+  }
+  const groups = await groupsOf(engine, cartId);
+  const now = await activeSession(engine, cartId);
+  if (now && now.State === 'start' && groups.length > 0 && groups.every((g) => hasAddress(g) && !!g.DeliveryMethodId)) {
+    await engine.updateRecordAs(caller, 'CartCheckoutSession', String(now.Id), { State: READY_STATE });
+  }
+}
+
+/** Starts `runCalculators` in the background under the cart's lock; a failure outside a calculation is kept for GET. */
+export function startRun(engine: CheckoutEngine, held: Held, caller: Caller, sessionId: string, cartId: string, action: BuyerAction) {
+  held.hand(async () => {
+    try {
+      await writeConnectData(engine, sessionId, { errors: [] });
+      await runCalculators(engine, caller, cartId, action);
+    } catch (e) {
+      if (engine.core.closed) return;
+      if (!(e instanceof EngineError)) engine.core.onInternalError(e);
+      const detail = toEngineError(e).message;
+      await writeConnectData(engine, sessionId, {
+        errors: [{ type: '/commerce/errors/checkout-failure', title: ERROR_TITLE, detail }],
+      }).catch(() => {});
+    }
+  });
+}
+
+// ── The endpoints' services ────────────────────────────────────────────────────────────────────────
+
+/** POST/PUT checkouts: get or create the session and run the calculators of a start. Answers the checkout id. */
+export async function startCheckout(engine: CheckoutEngine, ctx: StoreContext, body: unknown): Promise<{ checkoutId: string }> {
+  const input = isObject(body) ? body : {};
+  if (!isObject(body) && body !== undefined && body !== null) throw new EngineError('INVALID_INPUT', 'The body must be a JSON object.', []);
+  for (const k of Object.keys(input))
+    if (!['cartId', 'deliveryAddress', 'customFields', 'effectiveAccountId'].includes(k))
+      throw new EngineError('INVALID_INPUT', `Unknown field '${k}' (cartId, deliveryAddress, customFields).`, [k]);
+  checkCustomFields(input.customFields);
+  const cart = await resolveCart(engine, ctx, input.cartId ?? 'active', 'cartId');
+  const cartId = String(cart.Id);
+  const address =
+    input.deliveryAddress === undefined || input.deliveryAddress === null
+      ? null
+      : await deliveryFields(engine, ctx, input.deliveryAddress, 'deliveryAddress');
+  const existing = await activeSession(engine, cartId);
+  if (existing) {
+    // Salesforce answers the existing checkout.
+    if (existing._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['cartId']);
+    if (
+      address &&
+      !isRunning(engine, cartId) &&
+      !isRunning(engine, String(existing.Id)) &&
+      existing.IsProcessing !== true &&
+      !['PendingClosed', 'Closed'].includes(String(cart.Status))
+    ) {
+      const held = lock(engine, [cartId, String(existing.Id)]);
+      try {
+        await writeGroups(engine, cartId, address);
+      } catch (e) {
+        held.release();
+        throw e;
+      }
+      startRun(engine, held, ctx.caller, String(existing.Id), cartId, { kind: 'deliveryGroupChanged', keepMethodId: null });
+    }
+    return { checkoutId: String(existing.Id) };
+  }
+  const held = lock(engine, cartId);
+  let sessionId: string;
+  try {
+    if (address) await writeGroups(engine, cartId, address);
+    const out = await invoke(engine, ctx.caller, 'checkoutSessionAction', { cartId }, 'cartId');
+    sessionId = String(out.requestId);
+  } catch (e) {
+    held.release();
+    throw e;
+  }
+  lock(engine, [sessionId], held);
+  startRun(engine, held, ctx.caller, sessionId, cartId, { kind: 'checkoutStarted' });
+  return { checkoutId: sessionId };
+}
+
+/** Whether the checkout is busy: a run in this process, or a step in flight. */
+export function isBusy(engine: CheckoutEngine, ref: CheckoutRef): boolean {
+  return isRunning(engine, String(ref.cart.Id)) || isRunning(engine, String(ref.session.Id)) || ref.session.IsProcessing === true;
+}
+
+/** The Checkout Error items of a checkout whose last run failed (or whose session is in error). */
+async function checkoutErrors(engine: CheckoutEngine, ref: CheckoutRef): Promise<CheckoutError[]> {
+  const errors = [...(connectData(ref.session).errors ?? [])];
+  if (ref.session.IsError === true && ref.session.BackgroundOperationId) {
+    const cvos = await engine.admin.find('CartValidationOutput', {
+      where: [
+        { field: 'BackgroundOperationId', op: '=', value: ref.session.BackgroundOperationId },
+        { field: 'Level', op: '=', value: 'Error' },
+      ],
+    });
+    for (const v of cvos)
+      errors.push({ type: `/commerce/errors/${String(v.Type).toLowerCase()}-failure`, title: ERROR_TITLE, detail: String(v.Message) });
+    if (!cvos.length) {
+      const op = await engine.admin.get('BackgroundOperation', String(ref.session.BackgroundOperationId));
+      errors.push({ type: '/commerce/errors/checkout-failure', title: ERROR_TITLE, detail: String(op?.Error ?? 'A step failed.') });
+    }
+  }
+  return errors;
+}
+
+/** The Checkout output and its HTTP status: 202 while calculators run, 422 when one failed, else 200. */
+export async function checkoutOutput(
+  engine: CheckoutEngine,
+  ctx: StoreContext,
+  ref: CheckoutRef,
+  arrival?: Arrival,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const cartId = String(ref.cart.Id);
+  const placing = ref.cart.Status === 'PendingClosed' || ref.cart.Status === 'Closed';
+  const errors = await checkoutErrors(engine, ref);
+  const keys = [String(ref.cart.Id), String(ref.session.Id)];
+  const busy = isBusy(engine, ref) || (!!arrival && keys.some((k) => busySince(engine, k, arrival.at)));
+  const status = errors.length && !busy ? 422 : busy && !placing ? 202 : 200;
+  const groups = await groupsOf(engine, cartId);
+  const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cartId }] });
+  const methods = new Map<string, Row>();
+  for (const m of await engine.admin.find('OrderDeliveryMethod', {
+    where: [{ field: 'Id', op: 'in', value: [...new Set(options.map((o) => String(o.DeliveryMethodId)))] }],
+  })) {
+    methods.set(String(m.Id), m);
+  }
+  const methodOut = (o: Row) => {
+    const m = methods.get(String(o.DeliveryMethodId));
+    return {
+      id: String(o.DeliveryMethodId),
+      name: String(o.Name ?? m?.Name ?? ''),
+      shippingFee: String(Number(o.ShippingFee ?? 0).toFixed(2)),
+      currencyIsoCode: String(ref.cart.CurrencyIsoCode ?? 'USD'),
+      carrier: (o.Carrier ?? m?.Carrier ?? null) as string | null,
+      classOfService: (o.ClassOfService ?? m?.ClassOfService ?? null) as string | null,
+    };
+  };
+  const items = groups.map((g, i) => {
+    const available = options.filter((o) => o.CartDeliveryGroupId === g.Id).map(methodOut);
+    const selected = available.find((a) => a.id === g.DeliveryMethodId);
+    return {
+      id: String(g.Id),
+      name: String(g.Name),
+      isDefault: i === 0,
+      deliveryAddress: {
+        name: g.DeliverToName ?? null,
+        firstName: g.DeliverToFirstName ?? null,
+        lastName: g.DeliverToLastName ?? null,
+        companyName: g.CompanyName ?? null,
+        street: g.DeliverToStreet ?? null,
+        city: g.DeliverToCity ?? null,
+        region: g.DeliverToState ?? null,
+        postalCode: g.DeliverToPostalCode ?? null,
+        country: g.DeliverToCountry ?? null,
+      },
+      availableDeliveryMethods: available,
+      ...(selected ? { selectedDeliveryMethod: selected } : {}),
+      desiredDeliveryDate: g.DesiredDeliveryDate ?? null,
+      shippingInstructions: g.ShippingInstructions ?? null,
+    };
+  });
+  const data = connectData(ref.session);
+  const body: Record<string, unknown> = {
+    checkoutId: String(ref.session.Id),
+    deliveryGroups: { count: items.length, items },
+    contactInfo: data.contactInfo ?? null,
+    errors,
+  };
+  if (ctx.version >= 57) body.statusCode = String(status);
+  if (ctx.version >= 61) {
+    const cart = (await engine.admin.get('WebCart', cartId)) ?? ref.cart;
+    const money = (k: string) => String(Number(cart[k] ?? 0).toFixed(2));
+    body.cartSummary = {
+      cartId,
+      status: String(cart.Status),
+      currencyIsoCode: String(cart.CurrencyIsoCode ?? 'USD'),
+      totalListPrice: money('TotalListPrice'),
+      totalProductAmount: money('TotalProductAmount'),
+      totalChargeAmount: money('TotalChargeAmount'),
+      totalTaxAmount: money('TotalTaxAmount'),
+      totalAdjustmentAmount: money('TotalAdjustmentAmount'),
+      grandTotalAmount: money('GrandTotalAmount'),
+      uniqueProductCount: Number(cart.UniqueProductCount ?? 0),
+    };
+    body.orderReferenceNumber = placing ? String(ref.session.Id) : null;
+  }
+  if (ctx.version >= 62) body.customFields = [];
+  return { status, body };
+}
+
+const CONTACT_FIELDS = ['email', 'firstName', 'lastName', 'phoneNumber'];
+
+/**
+ * PATCH checkouts/{id}: contact info, delivery address, delivery method, desired date and
+ * instructions; an address change re-runs shipping and taxes, a method change re-runs taxes (and
+ * clears the payment). Answers once the writes are done and the run has started (202).
+ */
+export async function updateCheckout(
+  engine: CheckoutEngine,
+  ctx: StoreContext,
+  checkoutId: unknown,
+  body: unknown,
+  arrival?: Arrival,
+): Promise<CheckoutRef> {
+  if (!isObject(body)) throw new EngineError('INVALID_INPUT', 'The body must be a JSON object.', []);
+  const known = [
+    'contactInfo',
+    'deliveryAddress',
+    'deliveryMethodId',
+    'desiredDeliveryDate',
+    'shippingInstructions',
+    'customFields',
+    'effectiveAccountId',
+  ];
+  for (const k of Object.keys(body))
+    if (!known.includes(k)) throw new EngineError('INVALID_INPUT', `Unknown field '${k}' (${known.slice(0, 6).join(', ')}).`, [k]);
+  checkCustomFields(body.customFields);
+  let contact: Record<string, string | null> | undefined;
+  if (body.contactInfo !== undefined) {
+    if (!isObject(body.contactInfo)) throw new EngineError('INVALID_INPUT', 'contactInfo must be an object.', ['contactInfo']);
+    contact = {};
+    for (const [k, v] of Object.entries(body.contactInfo)) {
+      if (!CONTACT_FIELDS.includes(k))
+        throw new EngineError('INVALID_INPUT', `contactInfo.${k} is not a contact field (${CONTACT_FIELDS.join(', ')}).`, [
+          `contactInfo.${k}`,
+        ]);
+      if (v !== null && (typeof v !== 'string' || v.length > 255))
+        throw new EngineError('INVALID_INPUT', `contactInfo.${k} must be a string (255 characters at most).`, [`contactInfo.${k}`]);
+      contact[k] = v as string | null;
+    }
+    if (typeof contact.email === 'string' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(contact.email))
+      throw new EngineError('INVALID_INPUT', `contactInfo.email '${contact.email}' is not an email address.`, ['contactInfo.email']);
+  }
+  const groupFields: Row = {};
+  if (body.desiredDeliveryDate !== undefined) {
+    const d = body.desiredDeliveryDate;
+    if (d !== null && (typeof d !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(d) || Number.isNaN(Date.parse(d.slice(0, 10)))))
+      throw new EngineError('INVALID_INPUT', 'desiredDeliveryDate must be a date (YYYY-MM-DD).', ['desiredDeliveryDate']);
+    groupFields.DesiredDeliveryDate = d === null ? null : d.slice(0, 10);
+  }
+  if (body.shippingInstructions !== undefined) {
+    const v = body.shippingInstructions;
+    if (v !== null && (typeof v !== 'string' || v.length > 255))
+      throw new EngineError('INVALID_INPUT', 'shippingInstructions must be a string (255 characters at most).', ['shippingInstructions']);
+    groupFields.ShippingInstructions = v;
+  }
+  let methodId: string | undefined;
+  if (body.deliveryMethodId !== undefined) methodId = idOf('OrderDeliveryMethod', body.deliveryMethodId, 'deliveryMethodId');
+  const ref = await resolveCheckout(engine, ctx, checkoutId);
+  const address = body.deliveryAddress === undefined ? null : await deliveryFields(engine, ctx, body.deliveryAddress, 'deliveryAddress');
+  const cartId = String(ref.cart.Id);
+  if (ref.session._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['checkoutId']);
+  const held = lockCheckout(engine, ref, arrival);
+  try {
+    // Re-read under the lock: the session as it is now (another process may have moved it).
+    const session = await engine.admin.get('CartCheckoutSession', String(ref.session.Id));
+    if (!session || session.IsArchived === true)
+      throw new EngineError('NOT_FOUND', `checkoutId: no checkout '${String(checkoutId)}'.`, ['checkoutId']);
+    if (session.IsProcessing === true) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
+    const cart = (await engine.admin.get('WebCart', cartId))!;
+    if (cart.Status !== 'Checkout')
+      throw new EngineError('CHECKOUT_REFUSED', `The cart is ${String(cart.Status)}: the order is placed or being placed.`, ['checkoutId']);
+    if (session.IsError === true && (address || methodId))
+      throw new EngineError('CHECKOUT_REFUSED', 'A calculator failed: cancel the checkout (DELETE) and start again.', ['checkoutId']);
+    if (methodId && !address) {
+      const offered = await offeredToAll(engine, cartId);
+      if (offered.size === 0)
+        throw new EngineError('CHECKOUT_REFUSED', 'No delivery methods are offered yet: set a delivery address first.', [
+          'deliveryMethodId',
+        ]);
+      if (!offered.has(methodId))
+        throw new EngineError(
+          'INVALID_INPUT',
+          `deliveryMethodId: '${methodId}' is not one of the delivery group's available delivery methods.`,
+          ['deliveryMethodId'],
+        );
+    }
+    if (contact)
+      await writeConnectData(engine, String(session.Id), { contactInfo: { ...(connectData(session).contactInfo ?? {}), ...contact } });
+    await writeGroups(engine, cartId, { ...groupFields, ...(address ?? {}) });
+    if (methodId) await clearPayment(engine, session);
+    if (address) {
+      const current = (await groupsOf(engine, cartId))[0]?.DeliveryMethodId as string | undefined;
+      startRun(engine, held, ctx.caller, String(session.Id), cartId, {
+        kind: 'deliveryGroupChanged',
+        keepMethodId: methodId ?? current ?? null,
+      });
+    } else if (methodId) {
+      startRun(engine, held, ctx.caller, String(session.Id), cartId, { kind: 'deliveryMethodSelected', deliveryMethodId: methodId });
+    } else {
+      held.release();
+    }
+  } catch (e) {
+    held.release();
+    throw e;
+  }
+  return resolveCheckout(engine, ctx, String(ref.session.Id));
+}
+
+/** DELETE checkouts/{id}: cancels the checkout (cancelCartAsyncOperation's rules); 409 while a call is in progress. */
+export async function cancelCheckout(engine: CheckoutEngine, ctx: StoreContext, checkoutId: unknown, arrival?: Arrival): Promise<void> {
+  const ref = await resolveCheckout(engine, ctx, checkoutId);
+  const cartId = String(ref.cart.Id);
+  // A placement in progress can't be canceled; one that failed (its session in error) can: the draft
+  // order, if any, is deleted and the cart is Active again (cancelCartAsyncOperation's rules).
+  if (ref.cart.Status === 'PendingClosed' && ref.session.IsError !== true)
+    throw new EngineError('CHECKOUT_REFUSED', 'The order is being placed: the checkout can no longer be canceled.', ['checkoutId']);
+  const held = lockCheckout(engine, ref, arrival);
+  try {
+    if (ref.cart.Status === 'PendingClosed') {
+      // The failed placement gives the cart back to its checkout first (compare-and-set), so the
+      // cancel's own rules apply as to any checkout; a crash in between leaves an ordinary checkout in error.
+      await engine.core.atomically((tx) =>
+        tx.updateWhere(
+          'WebCart',
+          [
+            { field: 'Id', op: '=', value: cartId },
+            { field: 'Status', op: '=', value: 'PendingClosed' },
+          ],
+          { Status: 'Checkout', LastModifiedDate: engine.core.now().toISOString() },
+        ),
+      );
+    }
+    await invoke(engine, ctx.caller, 'cancelCartAsyncOperation', { cartId }, 'checkoutId');
+  } finally {
+    held.release();
+  }
+}
