@@ -153,7 +153,7 @@ describe('checkout-engine CLI', () => {
     expect(help.stdout).toContain('--flow <name>');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(
-      "--flow must be one of default, salesforce-reentrant, salesforce-main, salesforce-main-checkout; got 'salesforce-everything'.",
+      "--flow must be one of default, salesforce-reentrant, salesforce-main, salesforce-main-checkout, connect; got 'salesforce-everything'.",
     );
   });
 
