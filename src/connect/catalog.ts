@@ -99,6 +99,15 @@ export async function storePrices(
   ctx: StoreContext,
   productIds: readonly string[],
 ): Promise<Map<string, ProductPrice>> {
+  return (await storePriceEntries(engine, ctx, productIds)).prices;
+}
+
+/** `storePrices`, with each product's active price book entries (cheapest first) beside its price. */
+async function storePriceEntries(
+  engine: CheckoutEngine,
+  ctx: StoreContext,
+  productIds: readonly string[],
+): Promise<{ prices: Map<string, ProductPrice>; entries: Map<string, Record<string, unknown>[]> }> {
   const currencyIsoCode = String(ctx.webstore.DefaultCurrencyIsoCode ?? 'USD');
   const bookLinks = await engine.admin.find('WebStorePricebook', {
     where: [
@@ -126,8 +135,13 @@ export async function storePrices(
         })
       : [];
   const out = new Map<string, ProductPrice>();
+  const byProduct = new Map<string, Record<string, unknown>[]>();
   for (const id of productIds) {
     const mine = entries.filter((e) => e.Product2Id === id);
+    byProduct.set(
+      id,
+      [...mine].sort((a, b) => Number(a.UnitPrice) - Number(b.UnitPrice)),
+    );
     if (mine.length === 0) {
       out.set(id, {
         productId: id,
@@ -151,7 +165,7 @@ export async function storePrices(
       success: true,
     });
   }
-  return out;
+  return { prices: out, entries: byProduct };
 }
 
 /** The `fields` a caller asked for, checked against Product2's readable fields (API names, any case). */
@@ -299,10 +313,19 @@ export async function productDetail(engine: CheckoutEngine, ctx: StoreContext, p
 /** Price of one product (GET …/pricing/products/{productId}): Product Price; a product without a price is NOT_FOUND. */
 export async function productPrice(engine: CheckoutEngine, ctx: StoreContext, productIdInput: unknown) {
   const product = await catalogProduct(engine, ctx, productIdInput);
-  const price = (await storePrices(engine, ctx, [String(product.Id)])).get(String(product.Id))!;
+  const found = await storePriceEntries(engine, ctx, [String(product.Id)]);
+  const price = found.prices.get(String(product.Id))!;
   if (!price.success) throw new EngineError('NOT_FOUND', `productId: ${price.error!.message}`, ['productId']);
   const { listPrice, unitPrice, pricebookEntryId, currencyIsoCode } = price;
-  return { currencyIsoCode, listPrice, pricebookEntryId, unitPrice, success: true };
+  // One Product Price Entry per active price book entry of the store's price books, cheapest first.
+  const productPriceEntries = (found.entries.get(String(product.Id)) ?? []).map((e) => ({
+    pricebookEntryId: String(e.Id),
+    pricebookId: String(e.Pricebook2Id),
+    listPrice: money(Number(e.UnitPrice)),
+    unitPrice: money(Number(e.UnitPrice)),
+    success: true,
+  }));
+  return { currencyIsoCode, listPrice, pricebookEntryId, unitPrice, productPriceEntries, success: true };
 }
 
 /** Most products one pricing call prices. */

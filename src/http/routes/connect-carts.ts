@@ -23,6 +23,7 @@ import {
 } from '../../connect/carts.js';
 import type { Caller } from '../../engine/facts.js';
 import { apiVersion, VersionParams, type RouteGroup } from '../routing.js';
+import { acceptEmptyJsonBody } from './connect-body.js';
 
 const BASE = '/services/data/:version/commerce/webstores/:webstoreId/carts';
 
@@ -57,6 +58,7 @@ function fieldsOf(body: Record<string, unknown> | null | undefined, allowed: rea
 }
 
 export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
+  acceptEmptyJsonBody(app);
   const route = table.on(app);
 
   /** The store context of a request (effectiveAccountId from the query, else the body). */
@@ -210,12 +212,15 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       auth: true,
       schema: { params: CartParams, querystring: AccountQuery, body: Body },
       responses: {
-        200: { description: '{ hasErrors, results: [{ result, statusCode }] }; body { batchRequests: [{ richInput }] } or { cartItems }' },
+        200: {
+          description:
+            '{ hasErrors, results: [{ result, statusCode }] }; body { batchRequests | inputs: [{ richInput }] } or { cartItems }',
+        },
         404: { description: 'NOT_FOUND: the cart' },
       },
     },
     async (req) => {
-      const body = fieldsOf(req.body, ['batchRequests', 'cartItems', 'effectiveAccountId']);
+      const body = fieldsOf(req.body, ['batchRequests', 'inputs', 'cartItems', 'effectiveAccountId']);
       const ctx = await contextOf(req.caller, req.params, req.query, body);
       return addCartItems(engine, ctx, req.params.cartStateOrId, body);
     },

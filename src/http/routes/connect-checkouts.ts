@@ -15,6 +15,7 @@ import { orderActions, placeOrder, resumePlacements } from '../../connect/orders
 import type { Caller } from '../../engine/facts.js';
 import type { CheckoutEngine } from '../../engine/engine.js';
 import { apiVersion, VersionParams, type RouteGroup } from '../routing.js';
+import { acceptEmptyJsonBody } from './connect-body.js';
 
 const BASE = '/services/data/:version/commerce/webstores/:webstoreId';
 const StoreParams = VersionParams.extend({ webstoreId: z.string().describe('WebStore id (0ZE…)') });
@@ -53,6 +54,7 @@ const checkoutUrl = (version: string, webstoreId: string, id: string) =>
   `/services/data/v${version}/commerce/webstores/${webstoreId}/checkouts/${id}`;
 
 export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) => {
+  acceptEmptyJsonBody(app);
   const route = table.on(app);
   // Orders placed before a crash or restart go on (src/connect/orders.ts).
   app.addHook('onReady', async () => {
