@@ -85,10 +85,16 @@ describe.each([
   afterAll(() => t.close());
 
   it('logs in with the SOAP Partner API and with OAuth; both tokens reach the Connect API', async () => {
+    // The administrator's login: `env:` and `n1:` prefixes, CDATA credentials.
     const admin = await fetch(`${t.url}/services/Soap/u/62.0`, {
       method: 'POST',
       headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: 'login', accept: 'text/xml' },
-      body: loginEnvelope('admin@store.example', PASSWORD),
+      body:
+        '<?xml version="1.0" encoding="utf-8" ?>\r\n<env:Envelope xmlns:xsd="http://www.w3.org/2001/XMLSchema" ' +
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:n1="urn:partner.soap.sforce.com" ' +
+        'xmlns:env="http://schemas.xmlsoap.org/soap/envelope/">\r\n  <env:Body>\r\n    <n1:login>\r\n' +
+        `      <n1:username><![CDATA[admin@store.example]]></n1:username>\r\n      <n1:password><![CDATA[${PASSWORD}]]></n1:password>\r\n` +
+        '    </n1:login>\r\n  </env:Body>\r\n</env:Envelope>',
     });
     expect(admin.status).toBe(200);
     const adminXml = await admin.text();
@@ -110,8 +116,22 @@ describe.each([
     expect(instanceUrl).toBe(t.url);
     expect(tag(xml, 'userId')).toBe(t.ids.buyer);
     token = tag(xml, 'sessionId')!;
-    // The same buyer through the OAuth password flow.
-    const oauth = await t.token('buyer@acme.example', PASSWORD);
+    // The same buyer through the OAuth password flow; instance_url is the same instance.
+    const form = await fetch(`${t.url}/services/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'app',
+        client_secret: 'secret',
+        username: 'buyer@acme.example',
+        password: PASSWORD,
+      }),
+    });
+    expect(form.status).toBe(200);
+    const granted = (await form.json()) as { access_token: string; instance_url: string };
+    expect(granted.instance_url).toBe(t.url);
+    const oauth = granted.access_token;
     for (const tk of [token, oauth]) {
       const cart = await send('GET', `/services/data/v62.0/commerce/webstores/${t.ids.store}/carts/active`, undefined, tk);
       expect(cart.status).toBe(200);
@@ -175,6 +195,17 @@ describe.each([
     expect(batch.body.hasErrors).toBe(false);
     const after = await send('GET', `${base}/carts/${cart.body.cartId}`);
     expect(Number(after.body.totalProductCount)).toBe(before + 5);
+    // A line removed the way request chains do it: a trailing slash, a JSON content type and `{}`.
+    const lines = await send('GET', `${base}/carts/${cart.body.cartId}/cart-items?effectiveAccountId=${t.ids.acme}`);
+    const last = lines.body.cartItems.find((c: { cartItem: { productId: string } }) => c.cartItem.productId !== product.id).cartItem;
+    const removed = await send(
+      'DELETE',
+      `${base}/carts/${cart.body.cartId}/cart-items/${last.cartItemId}/?effectiveAccountId=${t.ids.acme}`,
+      '{}',
+    );
+    expect(removed.status).toBe(204);
+    const left = await send('GET', `${base}/carts/${cart.body.cartId}`);
+    expect(Number(left.body.totalProductCount)).toBe(before + 5 - Number(last.quantity));
   });
 
   it('checks out: start, poll, saved address, delivery method, token, Auth payment, place order, order summary', async () => {
@@ -204,12 +235,18 @@ describe.each([
     );
     expect(list.status).toBe(200);
     expect(list.body.items.map((a: { addressId: string }) => a.addressId)).toContain(saved.body.addressId);
-    const shipTo = await send('PATCH', `${base}/checkouts/${checkoutId}`, { deliveryAddress: { id: saved.body.addressId } });
+    const shipTo = await send('PATCH', `${base}/checkouts/${checkoutId}`, {
+      deliveryAddress: { id: saved.body.addressId },
+      desiredDeliveryDate: '2031-05-28T16:41:41.090Z',
+      shippingInstructions: 'Ring at the loading dock',
+    });
     expect(shipTo.status).toBe(202);
     const shipped = await poll(`${base}/checkouts/${checkoutId}`);
     expect(shipped.status).toBe(200);
     const group = shipped.body.deliveryGroups.items[0];
     expect(group.deliveryAddress).toMatchObject({ city: 'Portland', street: '7 Dock Road', postalCode: '97201' });
+    expect(group.shippingInstructions).toBe('Ring at the loading dock');
+    expect(group.desiredDeliveryDate).toMatch(/^2031-05-28/);
 
     const express = (group.availableDeliveryMethods as { id: string; name: string }[]).find((m) => m.name === 'Express')!;
     const method = await send('PATCH', `${base}/checkouts/active`, { deliveryMethodId: express.id });
