@@ -169,9 +169,13 @@ async function storePriceEntries(
 }
 
 /** The `fields` a caller asked for, checked against Product2's readable fields (API names, any case). */
-function fieldList(fields: readonly string[] | undefined, fallback: readonly string[]): string[] {
+function fieldList(
+  fields: readonly string[] | undefined,
+  fallback: readonly string[],
+  allowed: readonly string[] = PRODUCT_FIELDS,
+): string[] {
   if (fields === undefined || fields.length === 0) return [...fallback];
-  const byLower = new Map(PRODUCT_FIELDS.map((f) => [f.toLowerCase(), f]));
+  const byLower = new Map(allowed.map((f) => [f.toLowerCase(), f]));
   return fields.map((raw) => {
     const name = byLower.get(String(raw).trim().toLowerCase());
     if (!name) throw new EngineError('INVALID_FIELD', `fields: no Product2 field '${String(raw)}' a buyer can read.`, ['fields']);
@@ -180,6 +184,15 @@ function fieldList(fields: readonly string[] | undefined, fallback: readonly str
 }
 
 const valueOf = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** Product Detail's fields: Product2's readable fields and its record dates (Connect's `yyyy-MM-ddTHH:mm:ssZ`). */
+const DATE_FIELDS = ['CreatedDate', 'LastModifiedDate'] as const;
+const DETAIL_FIELDS = [...PRODUCT_FIELDS, ...DATE_FIELDS];
+const detailValueOf = (field: string, v: unknown): string | null => {
+  if (!(DATE_FIELDS as readonly string[]).includes(field) || v === null || v === undefined) return valueOf(v);
+  const at = new Date(String(v));
+  return Number.isNaN(at.getTime()) ? String(v) : at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+};
 
 /** Product search (POST …/search/product-search): Product Search Results. */
 export async function searchProducts(engine: CheckoutEngine, ctx: StoreContext, input: ProductSearchInput) {
@@ -290,7 +303,7 @@ async function catalogProduct(engine: CheckoutEngine, ctx: StoreContext, product
 export async function productDetail(engine: CheckoutEngine, ctx: StoreContext, productIdInput: unknown, fieldsInput?: string) {
   const product = await catalogProduct(engine, ctx, productIdInput);
   const asked = fieldsInput === undefined ? undefined : fieldsInput.split(',').filter((f) => f.trim() !== '');
-  const fields = fieldList(asked, PRODUCT_FIELDS);
+  const fields = fieldList(asked, DETAIL_FIELDS, DETAIL_FIELDS);
   const categories = await storeCategories(engine, ctx.webstoreId);
   const productLinks = (await links(engine, [...categories.keys()], [String(product.Id)])).sort(
     (a, b) => Number(b.IsPrimaryCategory) - Number(a.IsPrimaryCategory) || String(a.Id).localeCompare(String(b.Id)),
@@ -302,7 +315,7 @@ export async function productDetail(engine: CheckoutEngine, ctx: StoreContext, p
     path.unshift(c);
   return {
     id: String(product.Id),
-    fields: Object.fromEntries(fields.map((f) => [f, valueOf(product[f])])),
+    fields: Object.fromEntries(fields.map((f) => [f, detailValueOf(f, product[f])])),
     primaryProductCategoryPath: { path: path.map(categorySummary) },
     productClass: 'Simple',
     mediaGroups: [],

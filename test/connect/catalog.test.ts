@@ -263,6 +263,11 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
           fields: { Name: 'Cordless Drill', StockKeepingUnit: 'DRL-7788', IsActive: 'true' },
           primaryProductCategoryPath: { path: [{ id: made.tools, name: 'Power tools' }] },
         });
+        // The record dates, to the second, as Connect writes them.
+        expect(r.body.fields.LastModifiedDate).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+        expect(r.body.fields.CreatedDate).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+        const dated = await t.call('GET', `${base}/products/${made.drill}?fields=name,lastmodifieddate`, { token: buyer });
+        expect(Object.keys(dated.body.fields)).toEqual(['Name', 'LastModifiedDate']);
         const w = await t.call('GET', `${base}/products/${t.ids.product1}?fields=Name`, { token: buyer });
         expect(w.body.fields).toEqual({ Name: 'Widget 2' });
         expect(w.body.primaryProductCategoryPath.path.map((c: { name: string }) => c.name)).toEqual(['Widgets', 'Large widgets']);

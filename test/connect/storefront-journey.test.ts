@@ -162,6 +162,7 @@ describe.each([
     const detail = await send('GET', `${base}/products/${product.id}`);
     expect(detail.status).toBe(200);
     expect(detail.body.fields.Name).toBe('Widget 2');
+    expect(detail.body.fields.LastModifiedDate).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
     const price = await send('GET', `${base}/pricing/products/${product.id}?effectiveAccountId=${t.ids.acme}`);
     expect(price.status).toBe(200);
     expect(price.body.unitPrice).toBe(product.prices.unitPrice);
