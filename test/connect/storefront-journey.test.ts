@@ -15,6 +15,7 @@
  *   reference number), polling until the order summary exists, list and detail;
  * - a second purchase paid by purchase order number.
  */
+import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, startTestServer, type TestServer } from '../http/helpers.js';
 import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
@@ -145,6 +146,18 @@ describe.each([
     });
     expect(bad.status).toBe(500);
     expect(await bad.text()).toContain('INVALID_LOGIN');
+  });
+
+  it('jsforce without OAuth options logs in over SOAP and drives the Connect API', async () => {
+    const conn = new jsforce.Connection({ loginUrl: t.url, version: '62.0' });
+    const info = await conn.login('buyer@acme.example', PASSWORD);
+    expect(info.id).toBe(t.ids.buyer);
+    expect(conn.instanceUrl).toBe(t.url);
+    const store = `/services/data/v62.0/commerce/webstores/${t.ids.store}`;
+    const found = await conn.requestPost<{ productsPage: { total: number } }>(`${store}/search/product-search`, { searchTerm: 'widget' });
+    expect(found.productsPage.total).toBe(3);
+    const cart = await conn.requestGet<{ accountId: string; status: string }>(`${store}/carts/active`);
+    expect(cart).toMatchObject({ accountId: t.ids.acme, status: 'Active' });
   });
 
   it('finds the store by SOQL, searches, reads a product and its prices, fills the cart', async () => {
