@@ -282,6 +282,15 @@ describe.each([
     const bad = await t.call('POST', `${base}/checkouts/${mine.checkout}/payments`, { token: acme, raw: '{"requestType":' });
     expect(bad.status).toBe(400);
     expect(bad.body[0].errorCode).toBe('JSON_PARSER_ERROR');
+    const poisoned = await t.call('POST', `${base}/search/product-search`, { token: acme, raw: '{"__proto__":{"x":1},"searchTerm":"w"}' });
+    expect(poisoned.status).toBe(400);
+    expect(poisoned.body[0].errorCode).toBe('JSON_PARSER_ERROR');
+    const charset = await t.call('POST', `${base}/search/product-search`, {
+      token: acme,
+      raw: '{"searchTerm":"widget"}',
+      contentType: 'application/json; charset=UTF-8',
+    });
+    expect(charset.status).toBe(201);
     const empty = await t.call('POST', `${base}/search/product-search`, { token: acme, raw: '' });
     expect(empty.status).toBe(400);
     expect(empty.body[0].errorCode).not.toBe('JSON_PARSER_ERROR');
