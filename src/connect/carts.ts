@@ -548,7 +548,7 @@ export async function addCartItem(
 /**
  * `POST carts/{cartStateOrId}/cart-items/batch`: each input added on its own (a refused one leaves
  * the others), then one recalculation. The body is Connect's batch input (`{ batchRequests: [ {
- * richInput: {productId, quantity, type} } ] }`) or the plain list `{ cartItems: [ … ] }`. Results
+ * richInput: {productId, quantity, type} } ] }`, the list also named `inputs`) or the plain list `{ cartItems: [ … ] }`. Results
  * in input order: `{ result, statusCode }` with the Cart Item (201) or the error list
  * `[{ errorCode, message }]`.
  */
@@ -558,10 +558,13 @@ export async function addCartItems(
   cartStateOrId: string,
   body: Record<string, unknown>,
 ): Promise<{ hasErrors: boolean; results: { result: unknown; statusCode: number }[] }> {
-  if (body.batchRequests !== undefined && body.cartItems !== undefined) {
-    throw new EngineError('INVALID_INPUT', 'Give batchRequests or cartItems, not both.', ['batchRequests', 'cartItems']);
+  // Connect's batch input names its list `batchRequests` in the reference and `inputs` in the
+  // requests storefront tools send (both hold `{ richInput }` entries); `cartItems` is the plain list.
+  const given = (['batchRequests', 'inputs', 'cartItems'] as const).filter((f) => body[f] !== undefined);
+  if (given.length > 1) {
+    throw new EngineError('INVALID_INPUT', `Give one of batchRequests, inputs or cartItems, not ${given.join(' and ')}.`, [...given]);
   }
-  const field = body.batchRequests !== undefined ? 'batchRequests' : 'cartItems';
+  const field = given[0] ?? 'cartItems';
   const inputs = body[field];
   if (!Array.isArray(inputs)) throw new EngineError('INVALID_INPUT', `${field}: a list of cart item inputs is required.`, [field]);
   if (inputs.length === 0) throw new EngineError('REQUIRED_FIELD_MISSING', `${field}: at least one item.`, [field]);
@@ -572,14 +575,12 @@ export async function addCartItems(
   const outcomes: ({ id: string } | { error: EngineError })[] = [];
   for (const [i, entry] of inputs.entries()) {
     try {
-      if (field === 'batchRequests') {
+      if (field !== 'cartItems') {
         const rich = entry && typeof entry === 'object' ? (entry as { richInput?: unknown }).richInput : undefined;
         if (!rich || typeof rich !== 'object') {
-          throw new EngineError('INVALID_INPUT', `batchRequests[${i}].richInput: a cart item input is required.`, [
-            `batchRequests[${i}].richInput`,
-          ]);
+          throw new EngineError('INVALID_INPUT', `${field}[${i}].richInput: a cart item input is required.`, [`${field}[${i}].richInput`]);
         }
-        outcomes.push({ id: await addOne(engine, ctx, cart, rich as CartItemInput, `batchRequests[${i}].richInput.`) });
+        outcomes.push({ id: await addOne(engine, ctx, cart, rich as CartItemInput, `${field}[${i}].richInput.`) });
       } else {
         outcomes.push({ id: await addOne(engine, ctx, cart, entry as CartItemInput, `cartItems[${i}].`) });
       }

@@ -99,6 +99,15 @@ export async function storePrices(
   ctx: StoreContext,
   productIds: readonly string[],
 ): Promise<Map<string, ProductPrice>> {
+  return (await storePriceEntries(engine, ctx, productIds)).prices;
+}
+
+/** `storePrices`, with each product's active price book entries (cheapest first) beside its price. */
+async function storePriceEntries(
+  engine: CheckoutEngine,
+  ctx: StoreContext,
+  productIds: readonly string[],
+): Promise<{ prices: Map<string, ProductPrice>; entries: Map<string, Record<string, unknown>[]> }> {
   const currencyIsoCode = String(ctx.webstore.DefaultCurrencyIsoCode ?? 'USD');
   const bookLinks = await engine.admin.find('WebStorePricebook', {
     where: [
@@ -126,8 +135,13 @@ export async function storePrices(
         })
       : [];
   const out = new Map<string, ProductPrice>();
+  const byProduct = new Map<string, Record<string, unknown>[]>();
   for (const id of productIds) {
     const mine = entries.filter((e) => e.Product2Id === id);
+    byProduct.set(
+      id,
+      [...mine].sort((a, b) => Number(a.UnitPrice) - Number(b.UnitPrice)),
+    );
     if (mine.length === 0) {
       out.set(id, {
         productId: id,
@@ -151,13 +165,17 @@ export async function storePrices(
       success: true,
     });
   }
-  return out;
+  return { prices: out, entries: byProduct };
 }
 
 /** The `fields` a caller asked for, checked against Product2's readable fields (API names, any case). */
-function fieldList(fields: readonly string[] | undefined, fallback: readonly string[]): string[] {
+function fieldList(
+  fields: readonly string[] | undefined,
+  fallback: readonly string[],
+  allowed: readonly string[] = PRODUCT_FIELDS,
+): string[] {
   if (fields === undefined || fields.length === 0) return [...fallback];
-  const byLower = new Map(PRODUCT_FIELDS.map((f) => [f.toLowerCase(), f]));
+  const byLower = new Map(allowed.map((f) => [f.toLowerCase(), f]));
   return fields.map((raw) => {
     const name = byLower.get(String(raw).trim().toLowerCase());
     if (!name) throw new EngineError('INVALID_FIELD', `fields: no Product2 field '${String(raw)}' a buyer can read.`, ['fields']);
@@ -166,6 +184,15 @@ function fieldList(fields: readonly string[] | undefined, fallback: readonly str
 }
 
 const valueOf = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** Product Detail's fields: Product2's readable fields and its record dates (Connect's `yyyy-MM-ddTHH:mm:ssZ`). */
+const DATE_FIELDS = ['CreatedDate', 'LastModifiedDate'] as const;
+const DETAIL_FIELDS = [...PRODUCT_FIELDS, ...DATE_FIELDS];
+const detailValueOf = (field: string, v: unknown): string | null => {
+  if (!(DATE_FIELDS as readonly string[]).includes(field) || v === null || v === undefined) return valueOf(v);
+  const at = new Date(String(v));
+  return Number.isNaN(at.getTime()) ? String(v) : at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+};
 
 /** Product search (POST …/search/product-search): Product Search Results. */
 export async function searchProducts(engine: CheckoutEngine, ctx: StoreContext, input: ProductSearchInput) {
@@ -276,7 +303,7 @@ async function catalogProduct(engine: CheckoutEngine, ctx: StoreContext, product
 export async function productDetail(engine: CheckoutEngine, ctx: StoreContext, productIdInput: unknown, fieldsInput?: string) {
   const product = await catalogProduct(engine, ctx, productIdInput);
   const asked = fieldsInput === undefined ? undefined : fieldsInput.split(',').filter((f) => f.trim() !== '');
-  const fields = fieldList(asked, PRODUCT_FIELDS);
+  const fields = fieldList(asked, DETAIL_FIELDS, DETAIL_FIELDS);
   const categories = await storeCategories(engine, ctx.webstoreId);
   const productLinks = (await links(engine, [...categories.keys()], [String(product.Id)])).sort(
     (a, b) => Number(b.IsPrimaryCategory) - Number(a.IsPrimaryCategory) || String(a.Id).localeCompare(String(b.Id)),
@@ -288,7 +315,7 @@ export async function productDetail(engine: CheckoutEngine, ctx: StoreContext, p
     path.unshift(c);
   return {
     id: String(product.Id),
-    fields: Object.fromEntries(fields.map((f) => [f, valueOf(product[f])])),
+    fields: Object.fromEntries(fields.map((f) => [f, detailValueOf(f, product[f])])),
     primaryProductCategoryPath: { path: path.map(categorySummary) },
     productClass: 'Simple',
     mediaGroups: [],
@@ -299,10 +326,19 @@ export async function productDetail(engine: CheckoutEngine, ctx: StoreContext, p
 /** Price of one product (GET …/pricing/products/{productId}): Product Price; a product without a price is NOT_FOUND. */
 export async function productPrice(engine: CheckoutEngine, ctx: StoreContext, productIdInput: unknown) {
   const product = await catalogProduct(engine, ctx, productIdInput);
-  const price = (await storePrices(engine, ctx, [String(product.Id)])).get(String(product.Id))!;
+  const found = await storePriceEntries(engine, ctx, [String(product.Id)]);
+  const price = found.prices.get(String(product.Id))!;
   if (!price.success) throw new EngineError('NOT_FOUND', `productId: ${price.error!.message}`, ['productId']);
   const { listPrice, unitPrice, pricebookEntryId, currencyIsoCode } = price;
-  return { currencyIsoCode, listPrice, pricebookEntryId, unitPrice, success: true };
+  // One Product Price Entry per active price book entry of the store's price books, cheapest first.
+  const productPriceEntries = (found.entries.get(String(product.Id)) ?? []).map((e) => ({
+    pricebookEntryId: String(e.Id),
+    pricebookId: String(e.Pricebook2Id),
+    listPrice: money(Number(e.UnitPrice)),
+    unitPrice: money(Number(e.UnitPrice)),
+    success: true,
+  }));
+  return { currencyIsoCode, listPrice, pricebookEntryId, unitPrice, productPriceEntries, success: true };
 }
 
 /** Most products one pricing call prices. */

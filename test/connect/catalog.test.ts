@@ -114,7 +114,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
         expect(names(await search({ searchTerm: 'brushless batteries' }))).toEqual(['Cordless Drill']);
         expect(names(await search({ searchTerm: 'press' }))).toEqual([]);
         const r = await search({ searchTerm: 'brushless' });
-        expect(r.status).toBe(200);
+        expect(r.status).toBe(201);
         expect(r.body.productsPage).toMatchObject({ currencyIsoCode: 'USD', total: 2, pageSize: 20 });
         expect(r.body.facets).toEqual([]);
         expect(r.body.productsPage.products[0]).toMatchObject({ fields: { Name: { value: expect.any(String) } } });
@@ -123,7 +123,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
 
       it('filters by category (with its subcategories) and pages', async () => {
         const all = await search({ categoryId: t.ids.widgets, pageSize: 2 });
-        expect(all.status).toBe(200);
+        expect(all.status).toBe(201);
         expect(all.body.productsPage.total).toBe(3);
         expect(names(all)).toEqual(['Widget 1', 'Widget 2']);
         expect(names(await search({ categoryId: t.ids.widgets, pageSize: 2, page: 1 }))).toEqual(['Widget 3']);
@@ -136,7 +136,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
         const { empty } = await t.engine.seed({ ProductCategory: [{ ref: 'empty', Name: 'Empty shelf', WebStoreId: t.ids.store }] });
         for (const body of [{ categoryId: empty }, { categoryId: empty, searchTerm: 'widget' }]) {
           const r = await search(body);
-          expect(r.status).toBe(200);
+          expect(r.status).toBe(201);
           expect(r.body.productsPage).toMatchObject({ total: 0, products: [] });
         }
         expect(names(await search({ searchTerm: 'brushless', categoryId: made.tools }))).toEqual(['Cordless Drill', 'Orbital Sander']);
@@ -206,14 +206,14 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
       });
 
       it('honours effectiveAccountId and the store', async () => {
-        expect((await search({ searchTerm: 'drill' }, buyer, `?effectiveAccountId=${t.ids.acme}`)).status).toBe(200);
+        expect((await search({ searchTerm: 'drill' }, buyer, `?effectiveAccountId=${t.ids.acme}`)).status).toBe(201);
         const other = await search({ searchTerm: 'drill' }, buyer, `?effectiveAccountId=${t.ids.globex}`);
         const missing = await search({ searchTerm: 'drill' }, buyer, `?effectiveAccountId=${MISSING.account}`);
         expect(other.status).toBe(404);
         expect(other.body[0].errorCode).toBe('NOT_FOUND');
         expect(missing.status).toBe(404);
         expect(other.body[0].message.replace(t.ids.globex!, 'X')).toBe(missing.body[0].message.replace(MISSING.account, 'X'));
-        expect((await search({ searchTerm: 'drill' }, admin, `?effectiveAccountId=${t.ids.globex}`)).status).toBe(200);
+        expect((await search({ searchTerm: 'drill' }, admin, `?effectiveAccountId=${t.ids.globex}`)).status).toBe(201);
         const store = await t.call('POST', `${V}/commerce/webstores/${MISSING.store}/search/product-search`, {
           token: buyer,
           body: { searchTerm: 'drill' },
@@ -263,6 +263,11 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
           fields: { Name: 'Cordless Drill', StockKeepingUnit: 'DRL-7788', IsActive: 'true' },
           primaryProductCategoryPath: { path: [{ id: made.tools, name: 'Power tools' }] },
         });
+        // The record dates, to the second, as Connect writes them.
+        expect(r.body.fields.LastModifiedDate).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+        expect(r.body.fields.CreatedDate).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+        const dated = await t.call('GET', `${base}/products/${made.drill}?fields=name,lastmodifieddate`, { token: buyer });
+        expect(Object.keys(dated.body.fields)).toEqual(['Name', 'LastModifiedDate']);
         const w = await t.call('GET', `${base}/products/${t.ids.product1}?fields=Name`, { token: buyer });
         expect(w.body.fields).toEqual({ Name: 'Widget 2' });
         expect(w.body.primaryProductCategoryPath.path.map((c: { name: string }) => c.name)).toEqual(['Widgets', 'Large widgets']);
@@ -301,7 +306,7 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
           token: buyer,
           body: { pricingLineItems: [{ productId: made.sander }, { productId: made.saw }] },
         });
-        expect(posted.status).toBe(200);
+        expect(posted.status).toBe(201);
         expect(posted.body.pricingLineItemResults).toMatchObject([
           { productId: made.sander, unitPrice: '59.00', success: true },
           { productId: made.saw, success: false, error: { code: 'NOT_FOUND' } },

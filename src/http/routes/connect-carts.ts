@@ -23,6 +23,7 @@ import {
 } from '../../connect/carts.js';
 import type { Caller } from '../../engine/facts.js';
 import { apiVersion, VersionParams, type RouteGroup } from '../routing.js';
+import { acceptEmptyJsonBody } from './connect-body.js';
 
 const BASE = '/services/data/:version/commerce/webstores/:webstoreId/carts';
 
@@ -57,6 +58,7 @@ function fieldsOf(body: Record<string, unknown> | null | undefined, allowed: rea
 }
 
 export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
+  acceptEmptyJsonBody(app);
   const route = table.on(app);
 
   /** The store context of a request (effectiveAccountId from the query, else the body). */
@@ -94,6 +96,9 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       responses: {
         201: { description: 'Cart Summary of the new cart' },
         200: { description: 'Cart Summary of the active cart the buyer already has' },
+        400: {
+          description: 'INVALID_INPUT or INVALID_FIELD naming the field (a type other than Cart, a currency the store does not sell)',
+        },
         404: { description: 'NOT_FOUND: the store or account' },
       },
     },
@@ -115,6 +120,7 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       responses: {
         200: { description: 'Cart Summary' },
         202: { description: 'A checkout step calculates the cart: Cart Summary so far, Location and Retry-After to poll' },
+        400: { description: 'MALFORMED_ID: cartStateOrId' },
         404: { description: 'NOT_FOUND: no such cart for this buyer and store' },
       },
     },
@@ -136,6 +142,7 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
         201: { description: 'Cart Summary of the new active cart' },
         200: { description: 'Cart Summary of the existing active cart' },
         400: { description: "INVALID_INPUT: only 'active' can be PUT" },
+        404: { description: 'NOT_FOUND: the store or account' },
       },
     },
     async (req, reply) => {
@@ -156,7 +163,11 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       summary: 'Delete a cart (Connect): its checkout canceled, its items with it',
       auth: true,
       schema: { params: CartParams, querystring: AccountQuery },
-      responses: { 204: { description: 'Deleted' }, 404: { description: 'NOT_FOUND' } },
+      responses: {
+        204: { description: 'Deleted' },
+        400: { description: "MALFORMED_ID, or the record API's rules (a cart whose checkout made an order)" },
+        404: { description: 'NOT_FOUND' },
+      },
     },
     async (req, reply) => {
       const ctx = await contextOf(req.caller, req.params, req.query);
@@ -172,7 +183,11 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       summary: 'List cart items (Connect): Cart Item Collection, paged by page tokens',
       auth: true,
       schema: { params: CartParams, querystring: ItemsQuery },
-      responses: { 200: { description: 'Cart Item Collection' }, 400: { description: 'a bad page, pageSize, sort or productFields' } },
+      responses: {
+        200: { description: 'Cart Item Collection' },
+        400: { description: 'a bad page, pageSize, sort or productFields' },
+        404: { description: 'NOT_FOUND: the cart' },
+      },
     },
     async (req) => {
       const ctx = await contextOf(req.caller, req.params, req.query);
@@ -192,6 +207,7 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
         201: { description: 'Cart Item (recalculated)' },
         400: { description: 'a bad productId, quantity or type' },
         404: { description: 'NOT_FOUND: the cart, or a product the store does not sell' },
+        409: { description: 'v63+: CHECKOUT_CONFLICT while a step of the cart’s checkout runs' },
       },
     },
     async (req, reply) => {
@@ -210,12 +226,16 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       auth: true,
       schema: { params: CartParams, querystring: AccountQuery, body: Body },
       responses: {
-        200: { description: '{ hasErrors, results: [{ result, statusCode }] }; body { batchRequests: [{ richInput }] } or { cartItems }' },
+        200: {
+          description:
+            '{ hasErrors, results: [{ result, statusCode }] }; body { batchRequests | inputs: [{ richInput }] } or { cartItems }',
+        },
+        400: { description: 'an empty or too long list (LIMIT_EXCEEDED), or more than one list' },
         404: { description: 'NOT_FOUND: the cart' },
       },
     },
     async (req) => {
-      const body = fieldsOf(req.body, ['batchRequests', 'cartItems', 'effectiveAccountId']);
+      const body = fieldsOf(req.body, ['batchRequests', 'inputs', 'cartItems', 'effectiveAccountId']);
       const ctx = await contextOf(req.caller, req.params, req.query, body);
       return addCartItems(engine, ctx, req.params.cartStateOrId, body);
     },
@@ -228,7 +248,12 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       summary: 'Update a cart item (Connect): quantity, delivery group (v59+); then recalculate',
       auth: true,
       schema: { params: ItemParams, querystring: AccountQuery, body: Body },
-      responses: { 200: { description: 'Cart Item (recalculated)' }, 404: { description: 'NOT_FOUND: the cart or the item' } },
+      responses: {
+        200: { description: 'Cart Item (recalculated)' },
+        400: { description: 'a bad quantity or cartDeliveryGroupId, or a cart that can not be changed' },
+        404: { description: 'NOT_FOUND: the cart or the item' },
+        409: { description: 'v63+: CHECKOUT_CONFLICT while a step of the cart’s checkout runs' },
+      },
     },
     async (req) => {
       const body = fieldsOf(req.body, ['quantity', 'cartDeliveryGroupId', 'effectiveAccountId']);
@@ -244,7 +269,12 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       summary: 'Delete a cart item (Connect), then recalculate',
       auth: true,
       schema: { params: ItemParams, querystring: AccountQuery },
-      responses: { 204: { description: 'Deleted' }, 404: { description: 'NOT_FOUND: the cart or the item' } },
+      responses: {
+        204: { description: 'Deleted' },
+        400: { description: 'MALFORMED_ID, or a cart that can not be changed' },
+        404: { description: 'NOT_FOUND: the cart or the item' },
+        409: { description: 'v63+: CHECKOUT_CONFLICT while a step of the cart’s checkout runs' },
+      },
     },
     async (req, reply) => {
       const ctx = await contextOf(req.caller, req.params, req.query);
@@ -263,7 +293,9 @@ export const connectCartRoutes: RouteGroup = async (app, { engine, table }) => {
       responses: {
         200: { description: 'Cart Summary after the calculation (asyncOperationStatus Completed or Errored)' },
         202: { description: 'A checkout step calculates the cart already: Location and Retry-After to poll' },
+        400: { description: 'MALFORMED_ID: cartStateOrId' },
         404: { description: 'NOT_FOUND: the cart, or a version before v62' },
+        409: { description: 'CART_NOT_CALCULABLE: a cart neither Active nor in Checkout' },
       },
     },
     async (req, reply) => {

@@ -12,6 +12,7 @@ import { getOrderSummary, listOrderSummaries } from '../../connect/order-summari
 import type { Caller } from '../../engine/facts.js';
 import type { CheckoutEngine } from '../../engine/engine.js';
 import { apiVersion, VersionParams, type RouteGroup } from '../routing.js';
+import { acceptEmptyJsonBody } from './connect-body.js';
 
 const BASE = '/services/data/:version/commerce/webstores/:webstoreId';
 const StoreParams = VersionParams.extend({ webstoreId: z.string().describe('WebStore id (0ZE…)') });
@@ -70,6 +71,7 @@ const errors = {
 };
 
 export const connectCatalogRoutes: RouteGroup = async (app, { engine, table }) => {
+  acceptEmptyJsonBody(app);
   const route = table.on(app);
   route(
     {
@@ -78,9 +80,13 @@ export const connectCatalogRoutes: RouteGroup = async (app, { engine, table }) =
       summary: 'Commerce Connect: search products',
       auth: true,
       schema: { params: StoreParams, querystring: AccountQuery, body: SearchBody },
-      responses: { 200: { description: 'Product Search Results' }, ...errors },
+      // Connect answers a POST with 201 even when it creates nothing, as storefront clients expect.
+      responses: { 201: { description: 'Product Search Results' }, ...errors },
     },
-    async (req) => searchProducts(engine, await contextOf(engine, req.caller, req.params, req.query.effectiveAccountId), req.body),
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(await searchProducts(engine, await contextOf(engine, req.caller, req.params, req.query.effectiveAccountId), req.body)),
   );
   route(
     {
@@ -145,15 +151,19 @@ export const connectCatalogRoutes: RouteGroup = async (app, { engine, table }) =
             .max(MAX_PRICED_PRODUCTS),
         }),
       },
-      responses: { 200: { description: 'Pricing Result (an error line per unknown or unpriced product)' }, ...errors },
+      responses: { 201: { description: 'Pricing Result (an error line per unknown or unpriced product)' }, ...errors },
     },
-    async (req) =>
-      productPrices(
-        engine,
-        await contextOf(engine, req.caller, req.params, req.query.effectiveAccountId),
-        req.body.pricingLineItems.map((l) => l.productId).join(','),
-        'pricingLineItems',
-      ),
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(
+          await productPrices(
+            engine,
+            await contextOf(engine, req.caller, req.params, req.query.effectiveAccountId),
+            req.body.pricingLineItems.map((l) => l.productId).join(','),
+            'pricingLineItems',
+          ),
+        ),
   );
   route(
     {

@@ -15,12 +15,20 @@ import { orderActions, placeOrder, resumePlacements } from '../../connect/orders
 import type { Caller } from '../../engine/facts.js';
 import type { CheckoutEngine } from '../../engine/engine.js';
 import { apiVersion, VersionParams, type RouteGroup } from '../routing.js';
+import { acceptEmptyJsonBody } from './connect-body.js';
 
 const BASE = '/services/data/:version/commerce/webstores/:webstoreId';
 const StoreParams = VersionParams.extend({ webstoreId: z.string().describe('WebStore id (0ZE…)') });
 const CheckoutParams = StoreParams.extend({ checkoutId: z.string().describe("CartCheckoutSession id (2z9…) or 'active'") });
 const Query = z.object({ effectiveAccountId: z.string().optional().describe('Buyer account the call acts for') }).passthrough();
 const Body = z.unknown();
+/** Documented error answers shared by the routes (OpenAPI). */
+const BAD_INPUT = {
+  400: { description: 'INVALID_INPUT, INVALID_FIELD, REQUIRED_FIELD_MISSING, INVALID_OPERATION or MALFORMED_ID, naming the field' },
+} as const;
+const NO_CHECKOUT = {
+  404: { description: "NOT_FOUND: a store, account or checkout the caller can't use, or that doesn't exist" },
+} as const;
 
 /** The request's store context, refusing a version below `since` as a resource that version doesn't have. */
 async function contextOf(
@@ -53,6 +61,7 @@ const checkoutUrl = (version: string, webstoreId: string, id: string) =>
   `/services/data/v${version}/commerce/webstores/${webstoreId}/checkouts/${id}`;
 
 export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) => {
+  acceptEmptyJsonBody(app);
   const route = table.on(app);
   // Orders placed before a crash or restart go on (src/connect/orders.ts).
   app.addHook('onReady', async () => {
@@ -81,7 +90,9 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       schema: { params: StoreParams, querystring: Query, body: Body },
       responses: {
         202: { description: '{ checkoutId }; poll GET checkouts/{checkoutId}' },
+        ...BAD_INPUT,
         404: { description: 'No such cart or store for this account' },
+        409: { description: 'CHECKOUT_CONFLICT: the cart is in a checkout a flow started, or a call is in progress' },
       },
     },
     (req, reply) => start(req, reply, 55),
@@ -93,7 +104,12 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       summary: 'Start a checkout (Commerce Connect, v57.0+), as POST',
       auth: true,
       schema: { params: StoreParams, querystring: Query, body: Body },
-      responses: { 202: { description: '{ checkoutId }' }, 404: { description: 'Before v57.0, or no such cart' } },
+      responses: {
+        202: { description: '{ checkoutId }' },
+        ...BAD_INPUT,
+        404: { description: 'Before v57.0, or no such cart' },
+        409: { description: 'CHECKOUT_CONFLICT' },
+      },
     },
     (req, reply) => start(req, reply, 57),
   );
@@ -107,6 +123,8 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       responses: {
         200: { description: 'Checkout' },
         202: { description: 'Checkout, calculators running' },
+        ...BAD_INPUT,
+        ...NO_CHECKOUT,
         422: { description: 'Checkout with errors' },
       },
     },
@@ -125,7 +143,12 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       summary: 'Update a checkout (Commerce Connect): contact info, delivery address, delivery method, date, instructions',
       auth: true,
       schema: { params: CheckoutParams, querystring: Query, body: Body },
-      responses: { 202: { description: 'Checkout; poll until 200' }, 409: { description: 'CHECKOUT_CONFLICT: a call is in progress' } },
+      responses: {
+        202: { description: 'Checkout; poll until 200' },
+        ...BAD_INPUT,
+        ...NO_CHECKOUT,
+        409: { description: 'CHECKOUT_CONFLICT: a call is in progress' },
+      },
     },
     async (req, reply) => {
       const ref = await arriving(reply, async (arrival) => {
@@ -146,7 +169,7 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       summary: 'Cancel a checkout (Commerce Connect)',
       auth: true,
       schema: { params: CheckoutParams, querystring: Query },
-      responses: { 204: { description: 'Canceled' }, 409: { description: 'CHECKOUT_CONFLICT' } },
+      responses: { 204: { description: 'Canceled' }, ...BAD_INPUT, ...NO_CHECKOUT, 409: { description: 'CHECKOUT_CONFLICT' } },
     },
     async (req, reply) => {
       await arriving(reply, async (arrival) => {
@@ -163,7 +186,11 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       summary: "Tokenize a card through the store's payment gateway (Commerce Connect)",
       auth: true,
       schema: { params: StoreParams, querystring: Query, body: Body },
-      responses: { 201: { description: '{ token }' }, 400: { description: 'A card field is invalid (named in fields)' } },
+      responses: {
+        201: { description: '{ token }' },
+        400: { description: 'A card field is invalid (named in fields)' },
+        404: { description: "NOT_FOUND: a store or account the caller can't use" },
+      },
     },
     async (req, reply) => {
       const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'payments/token');
@@ -177,7 +204,12 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       summary: 'Pay a checkout (Commerce Connect): Auth, PostAuth, SimplePurchaseOrder, ClientRequest',
       auth: true,
       schema: { params: CheckoutParams, querystring: Query, body: Body },
-      responses: { 201: { description: 'Checkout Payment { errors, paymentData, salesforceResultCode }' } },
+      responses: {
+        201: { description: 'Checkout Payment { errors, paymentData, salesforceResultCode }' },
+        ...BAD_INPUT,
+        ...NO_CHECKOUT,
+        409: { description: 'CHECKOUT_CONFLICT: a call is in progress' },
+      },
     },
     async (req, reply) => {
       const out = await arriving(reply, async (arrival) => {
@@ -196,6 +228,8 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       schema: { params: CheckoutParams, querystring: Query, body: Body },
       responses: {
         201: { description: 'Checkout Order { orderReferenceNumber }' },
+        ...BAD_INPUT,
+        ...NO_CHECKOUT,
         409: { description: 'The cart changed after the payment' },
         412: { description: 'v63+: contact info incomplete' },
         422: { description: 'No delivery method, no authorized payment' },
@@ -216,7 +250,12 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       summary: 'Streamlined place order (Commerce Connect, v64.0+): prepare, submit',
       auth: true,
       schema: { params: CheckoutParams, querystring: Query, body: Body },
-      responses: { 200: { description: 'The action result' }, 422: { description: 'The action failed' } },
+      responses: {
+        200: { description: 'The action result' },
+        ...BAD_INPUT,
+        404: { description: 'Before v64.0, or no such checkout' },
+        422: { description: 'The action failed' },
+      },
     },
     async (req, reply) => {
       const out = await arriving(reply, async (arrival) => {
