@@ -24,6 +24,12 @@ import { CheckoutFloor, checkoutOutcome } from './checkout-floor.js';
 import { fx, isMain, machine, machineLine, mark, mdTable, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
 
 const TARGET = 2;
+
+/** Called around the timed loop only (bench/profile.ts profiles just that part). */
+export interface Around {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
 const PO = 'PO-BENCH';
 
 /** Seeds `count` demo carts in a new file and copies it for the floor. */
@@ -45,7 +51,11 @@ async function prepare(count: number): Promise<{ dir: string; engineFile: string
 }
 
 /** Both sides' times per checkout (ms), and the floor's statement and transaction counts. */
-export async function timeCheckouts(count: number): Promise<{
+export async function timeCheckouts(
+  count: number,
+  sides: { engine: boolean; floor: boolean } = { engine: true, floor: true },
+  around?: Around,
+): Promise<{
   engine: number[];
   floor: number[];
   floorStatements: number;
@@ -58,17 +68,20 @@ export async function timeCheckouts(count: number): Promise<{
     const floor = new CheckoutFloor(p.floorFile);
     const out = { engine: [] as number[], floor: [] as number[] };
     const runEngine = async (cartId: string) => {
+      if (!sides.engine) return;
       const t0 = performance.now();
       const run = await engine.runCheckout(cartId, { userId: p.buyer, answers: { poNumber: PO } });
       out.engine.push(performance.now() - t0);
       if (run.status !== 'complete') throw new Error(`engine checkout of ${cartId} ended ${run.status}: ${run.errors.join('; ')}`);
     };
     const runFloor = async (cartId: string) => {
+      if (!sides.floor) return;
       const t0 = performance.now();
       await floor.checkout(cartId, p.buyer, PO);
       out.floor.push(performance.now() - t0);
     };
     try {
+      await around?.start();
       for (const [i, cartId] of p.carts.entries()) {
         if (i % 2 === 0) {
           await runEngine(cartId);
@@ -78,6 +91,7 @@ export async function timeCheckouts(count: number): Promise<{
           await runEngine(cartId);
         }
       }
+      await around?.stop();
     } finally {
       await engine.close();
     }
@@ -88,7 +102,7 @@ export async function timeCheckouts(count: number): Promise<{
     const b = new Database(p.floorFile, { readonly: true });
     const mismatches: string[] = [];
     try {
-      for (const cartId of p.carts) {
+      for (const cartId of sides.engine && sides.floor ? p.carts : []) {
         const e = JSON.stringify(checkoutOutcome(a, cartId));
         const f = JSON.stringify(checkoutOutcome(b, cartId));
         if (e !== f) mismatches.push(`cart ${cartId}:\n  engine ${e}\n  floor  ${f}`);

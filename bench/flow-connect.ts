@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { createCheckoutEngine, demo } from '../src/index.js';
 import { startTestServer } from '../test/http/helpers.js';
 import { GOOD, storeCode } from '../test/flows/interview-helpers.js';
+import type { Around } from './checkout.js';
 import { fx, isMain, machine, machineLine, mark, mdTable, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
 
 const TARGET = 2;
@@ -56,23 +57,31 @@ const pair = (what: string, via: number[], direct: number[]): Pair => {
 };
 
 /** navigate of a screen step vs checkoutSessionAction directly. */
-async function benchNavigate(runs: number, dir: string): Promise<Pair> {
+export async function benchNavigate(runs: number, dir: string, sides = { via: true, direct: true }, around?: Around): Promise<Pair> {
   const engine = await createCheckoutEngine({ storage: join(dir, 'flow.db'), flowSources: [GOOD], ...storeCode });
   try {
     const via: number[] = [];
     const direct: number[] = [];
+    // Carts and interviews first (outside the timed loop).
+    const prepared = [];
     for (let i = 0; i < runs; i++) {
       const a = await demo.newCart(engine, { lines: 2, groups: 1 });
       const b = await demo.newCart(engine, { lines: 2, groups: 1 });
       const as = { userId: a.buyerId };
-      const iv = await engine.startInterview('Interview_Basics', { cartId: a.cartId }, as);
+      prepared.push({ b, as, iv: sides.via ? await engine.startInterview('Interview_Basics', { cartId: a.cartId }, as) : { id: '' } });
+    }
+    await around?.start();
+    for (let i = 0; i < runs; i++) {
+      const { b, as, iv } = prepared[i]!;
       const runVia = async () => {
+        if (!sides.via) return;
         const t0 = performance.now();
         const next = await engine.navigate(iv.id, { action: 'NEXT' }, as);
         via.push(performance.now() - t0);
         if (next.screen?.name !== 'Ask_PO') throw new Error(`navigate reached ${next.status} ${next.screen?.name ?? ''}, not Ask_PO`);
       };
       const runDirect = async () => {
+        if (!sides.direct) return;
         const t0 = performance.now();
         const [r] = await engine.invoke('checkoutSessionAction', [{ cartId: b.cartId }], as);
         direct.push(performance.now() - t0);
@@ -86,6 +95,7 @@ async function benchNavigate(runs: number, dir: string): Promise<Pair> {
         await runVia();
       }
     }
+    await around?.stop();
     return pair('navigate NEXT (screen → screen, runs checkoutSessionAction) vs checkoutSessionAction', via, direct);
   } finally {
     await engine.close();
@@ -93,7 +103,7 @@ async function benchNavigate(runs: number, dir: string): Promise<Pair> {
 }
 
 /** Connect PATCH + poll vs setCheckoutDeliveryMethod + calculateCart directly. */
-async function benchConnect(runs: number, dir: string): Promise<Pair> {
+export async function benchConnect(runs: number, dir: string, sides = { via: true, direct: true }, around?: Around): Promise<Pair> {
   const t = await startTestServer(join(dir, 'connect.db'), { sessionState: '' });
   try {
     const token = await t.token();
@@ -119,6 +129,7 @@ async function benchConnect(runs: number, dir: string): Promise<Pair> {
     let k = 0;
     const nextMethod = () => methods[k++ % 2]!;
     const runVia = async () => {
+      if (!sides.via) return;
       const m = nextMethod();
       const t0 = performance.now();
       const p = await t.call('PATCH', `${base}/checkouts/${id}`, { token, body: { deliveryMethodId: m } });
@@ -129,6 +140,7 @@ async function benchConnect(runs: number, dir: string): Promise<Pair> {
         throw new Error(`after PATCH: ${got.status} ${JSON.stringify(got.body).slice(0, 300)}`);
     };
     const runDirect = async () => {
+      if (!sides.direct) return;
       const m = nextMethod();
       const t0 = performance.now();
       const [r] = await t.engine.invoke('setCheckoutDeliveryMethod', [{ cartId, deliveryMethodId: m }], { userId: buyer });
@@ -137,6 +149,7 @@ async function benchConnect(runs: number, dir: string): Promise<Pair> {
       direct.push(performance.now() - t0);
       if (c.status !== 'Completed') throw new Error(`calculateCart ended ${c.status}`);
     };
+    await around?.start();
     for (let i = 0; i < runs; i++) {
       if (i % 2 === 0) {
         await runVia();
@@ -146,6 +159,7 @@ async function benchConnect(runs: number, dir: string): Promise<Pair> {
         await runVia();
       }
     }
+    await around?.stop();
     return pair('Connect PATCH deliveryMethodId + GET until 200 vs setCheckoutDeliveryMethod + calculateCart', via, direct);
   } finally {
     await t.close();
