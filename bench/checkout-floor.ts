@@ -246,7 +246,7 @@ export class CheckoutFloor {
     this.update('WebCart', cartId, { ...rollUpCart(lines), LastModifiedDate: now });
   }
 
-  /** Runs a built-in calculator on a draft of the cart and applies its writes; false when it failed. */
+  /** Runs a built-in calculator on a draft of the cart and applies its writes; throws when it failed (the floor has no error path). */
   private async calculator(name: string, cartId: string, cart: Rec, opId: string, now: Date): Promise<void> {
     const stamp = now.toISOString();
     const base = cartState(cart, {
