@@ -7,10 +7,15 @@
  * - `library`: on each { type: 'run', seconds } message runs BENCH_CALL through the library with
  *   BENCH_CONNECTIONS calls in flight for that long and reports every call's latency.
  *
+ * - `bare`: a bare Fastify server (no engine, no auth, no validation) whose routes — the same
+ *   paths and methods as the engine's — answer a fixed JSON body of BENCH_BODY_BYTES bytes (the
+ *   size of the engine's answer to the same call): the floor of an HTTP call on this machine.
+ *
  * The calls (BENCH_CALL): `checkoutSessionAction` — engine.invoke('checkoutSessionAction',
  * [{ cartId }]) (get-or-create: the session exists, so it is found), and `getRecord` —
  * engine.getRecord('WebCart', cartId) as the buyer; carts rotate through BENCH_CARTS.
  */
+import Fastify from 'fastify';
 import { createCheckoutEngine } from '../src/engine/engine.js';
 import { startServer } from '../src/http/server.js';
 
@@ -23,9 +28,23 @@ export type HttpChildRequest = { type: 'run'; seconds: number } | { type: 'close
 
 const send = (m: HttpChildReply) => process.send?.(m);
 const mode = process.argv[2];
-const engine = await createCheckoutEngine({ storage: process.env.BENCH_STORAGE! });
+const engine = mode === 'bare' ? undefined! : await createCheckoutEngine({ storage: process.env.BENCH_STORAGE! });
 
-if (mode === 'server') {
+if (mode === 'bare') {
+  // A JSON body of exactly BENCH_BODY_BYTES bytes: {"p":"xxx…"}.
+  const bytes = Math.max(8, Number(process.env.BENCH_BODY_BYTES ?? 100));
+  const body = JSON.stringify({ p: 'x'.repeat(bytes - 8) });
+  const app = Fastify({ logger: false });
+  const answer = async (_req: unknown, reply: { type: (t: string) => unknown }) => {
+    reply.type('application/json; charset=utf-8');
+    return body;
+  };
+  app.post('/services/data/v64.0/actions/standard/checkoutSessionAction', answer);
+  app.get('/services/data/v64.0/sobjects/WebCart/:id', answer);
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  send({ type: 'listening', url });
+  process.on('disconnect', () => void app.close().then(() => process.exit(0)));
+} else if (mode === 'server') {
   const server = await startServer(engine, { port: 0, host: '127.0.0.1', log: false });
   send({ type: 'listening', url: server.url });
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
@@ -70,5 +89,5 @@ if (mode === 'server') {
   process.on('disconnect', () => void engine.close().then(() => process.exit(0)));
   send({ type: 'ready' });
 } else {
-  throw new Error(`bench/http-child.ts: mode must be server or library, got ${mode}`);
+  throw new Error(`bench/http-child.ts: mode must be server, bare or library, got ${mode}`);
 }

@@ -33,6 +33,8 @@ const CHILD = fileURLToPath(new URL('./http-child.ts', import.meta.url));
 const CARTS = 20;
 const CONNECTIONS = 10;
 const TARGET = 0.7;
+/** What HTTP adds to a call, at most this many times what a bare Fastify route costs (issue 22). */
+const OVERHEAD_TARGET = 1.3;
 const USERNAME = 'buyer@acme.example';
 const PASSWORD = 'demo-password-1';
 const CALLS = ['checkoutSessionAction', 'getRecord'] as const;
@@ -52,6 +54,17 @@ export interface HttpRow {
   libraryCalls: number;
   libraryFailed: number;
   ratio: number;
+  /** Size of the engine's answer, and of the bare route's. */
+  bodyBytes: number;
+  barePerSecond: number;
+  bareP50: number;
+  bareFailed: number;
+  /** Time per call (connections ÷ calls/s) that HTTP adds to the library call, in ms. */
+  httpAddedMs: number;
+  /** Time per call of the bare route, in ms. */
+  bareMs: number;
+  /** httpAddedMs ÷ bareMs (target ≤ OVERHEAD_TARGET). */
+  overhead: number;
 }
 
 async function prepare(): Promise<{ dir: string; file: string; cartIds: string[]; buyer: string }> {
@@ -144,7 +157,7 @@ async function measure(
   warmup: number,
   slices: number,
   slice: number,
-): Promise<Omit<HttpRow, 'call' | 'ratio'>> {
+): Promise<Omit<HttpRow, 'call' | 'ratio' | 'httpAddedMs' | 'bareMs' | 'overhead'>> {
   const httpFile = join(p.dir, `http-${call}.db`);
   const libFile = join(p.dir, `lib-${call}.db`);
   copyFileSync(p.file, httpFile);
@@ -161,6 +174,7 @@ async function measure(
     },
     'ready',
   );
+  let bare: Awaited<ReturnType<typeof startChild>> | undefined;
   try {
     const url = (server.first as Extract<HttpChildReply, { type: 'listening' }>).url;
     const bearer = await token(url);
@@ -177,27 +191,38 @@ async function measure(
     const text = await res.text();
     if (res.status !== 200 || (call === 'checkoutSessionAction' && !text.includes('"isSuccess":true')))
       throw new Error(`${call} over HTTP failed: ${res.status} ${text.slice(0, 300)}`);
+    // The bare route answers a body of the same size as the engine's answer to this call.
+    const bodyBytes = Buffer.byteLength(text);
+    bare = await startChild(['bare'], { BENCH_BODY_BYTES: String(bodyBytes) }, 'listening');
+    const bareUrl = (bare.first as Extract<HttpChildReply, { type: 'listening' }>).url;
     const opts = {
       url,
       connections: CONNECTIONS,
       headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
       requests: [requestFor(call, p.cartIds)],
     };
-    // Warm-up of both (JIT, caches): throughput keeps rising for seconds, longer on a loaded machine.
+    const bareOpts = { ...opts, url: bareUrl };
+    // Warm-up of all three (JIT, caches): throughput keeps rising for seconds, longer on a loaded machine.
     await autocannon({ ...opts, duration: warmup });
+    await autocannon({ ...bareOpts, duration: Math.max(1, warmup / 2) });
     await librarySlice(library.child, warmup);
     const http = { latencies: [] as number[], seconds: 0, failed: 0 };
+    const bareSide = { latencies: [] as number[], seconds: 0, failed: 0 };
     const lib = { latencies: [] as number[], seconds: 0, failed: 0 };
-    for (let i = 0; i < slices; i++) {
-      const inst = autocannon({ ...opts, duration: slice });
+    const loadSlice = async (o: typeof opts, into: typeof http) => {
+      const inst = autocannon({ ...o, duration: slice });
       // `on` returns the instance, a promise awaited just below.
       void inst.on('response', (_client, status, _bytes, responseTime) => {
-        http.latencies.push(responseTime);
-        if (status < 200 || status > 299) http.failed++;
+        into.latencies.push(responseTime);
+        if (status < 200 || status > 299) into.failed++;
       });
       const r = await inst;
-      http.seconds += r.duration;
-      http.failed += r.errors;
+      into.seconds += r.duration;
+      into.failed += r.errors;
+    };
+    for (let i = 0; i < slices; i++) {
+      await loadSlice(opts, http);
+      await loadSlice(bareOpts, bareSide);
       const l = await librarySlice(library.child, slice);
       lib.latencies.push(...l.latencies);
       lib.seconds += l.seconds;
@@ -214,9 +239,13 @@ async function measure(
       libraryP99: pct(lib.latencies, 99),
       libraryCalls: lib.latencies.length,
       libraryFailed: lib.failed,
+      bodyBytes,
+      barePerSecond: bareSide.latencies.length / bareSide.seconds,
+      bareP50: pct(bareSide.latencies, 50),
+      bareFailed: bareSide.failed,
     };
   } finally {
-    await Promise.allSettled([server.stop(), library.stop()]);
+    await Promise.allSettled([server.stop(), library.stop(), ...(bare ? [bare.stop()] : [])]);
   }
 }
 
@@ -230,9 +259,13 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
   try {
     for (const call of CALLS) {
       const m = await measure(p, call, warmup, slices, slice);
-      rows.push({ call, ...m, ratio: m.httpPerSecond / m.libraryPerSecond });
+      // Time per call in a closed loop of CONNECTIONS callers (Little's law): connections ÷ calls/s.
+      const perCall = (rate: number) => (CONNECTIONS / rate) * 1000;
+      const httpAddedMs = perCall(m.httpPerSecond) - perCall(m.libraryPerSecond);
+      const bareMs = perCall(m.barePerSecond);
+      rows.push({ call, ...m, ratio: m.httpPerSecond / m.libraryPerSecond, httpAddedMs, bareMs, overhead: httpAddedMs / bareMs });
       opts.log(
-        `  ${call}: HTTP ${fx(m.httpPerSecond)}/s (p99 ${fx(m.httpP99)} ms), library ${fx(m.libraryPerSecond)}/s (p99 ${fx(m.libraryP99, 2)} ms)`,
+        `  ${call}: HTTP ${fx(m.httpPerSecond)}/s (p99 ${fx(m.httpP99)} ms), library ${fx(m.libraryPerSecond)}/s (p99 ${fx(m.libraryP99, 2)} ms), bare route ${fx(m.barePerSecond)}/s (${m.bodyBytes} B)`,
       );
     }
   } finally {
@@ -268,13 +301,54 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
       mark(r.ratio >= TARGET && r.httpFailed === 0 && r.libraryFailed === 0),
     ]),
   );
-  const checks: Check[] = rows.map((r) => ({
-    what: `${r.call}: HTTP calls/s ÷ library calls/s`,
-    value: r.ratio,
-    target: `≥ ${TARGET}`,
-    ok: r.ratio >= TARGET && r.httpFailed === 0 && r.libraryFailed === 0,
-  }));
-  return { text, checks, data: { connections: CONNECTIONS, warmupSeconds: warmup, slices, sliceSeconds: slice, carts: CARTS, rows } };
+  const overheadText = mdTable(
+    [
+      'call',
+      'body bytes',
+      'bare route calls/s',
+      'bare p50 ms',
+      'ms per call: library',
+      'ms per call: HTTP',
+      'HTTP adds ms',
+      'bare route ms',
+      'added ÷ bare',
+      'target',
+      '',
+    ],
+    rows.map((r) => [
+      r.call,
+      String(r.bodyBytes),
+      fx(r.barePerSecond),
+      fx(r.bareP50),
+      fx((CONNECTIONS / r.libraryPerSecond) * 1000, 3),
+      fx((CONNECTIONS / r.httpPerSecond) * 1000, 3),
+      fx(r.httpAddedMs, 3),
+      fx(r.bareMs, 3),
+      fx(r.overhead, 2),
+      `≤ ${OVERHEAD_TARGET}`,
+      mark(r.overhead <= OVERHEAD_TARGET && r.bareFailed === 0),
+    ]),
+  );
+  const checks: Check[] = rows.flatMap((r) => [
+    {
+      what: `${r.call}: HTTP calls/s ÷ library calls/s`,
+      value: r.ratio,
+      target: `≥ ${TARGET}`,
+      ok: r.ratio >= TARGET && r.httpFailed === 0 && r.libraryFailed === 0,
+    },
+    {
+      what: `${r.call}: time HTTP adds ÷ a bare route's time`,
+      value: r.overhead,
+      target: `≤ ${OVERHEAD_TARGET}`,
+      ok: r.overhead <= OVERHEAD_TARGET && r.bareFailed === 0,
+    },
+  ]);
+  const fullText = `${text}\n\nHTTP overhead vs a bare Fastify route (same client, same connections, a body of the same size; ms per call = ${CONNECTIONS} connections ÷ calls/s):\n\n${overheadText}`;
+  return {
+    text: fullText,
+    checks,
+    data: { connections: CONNECTIONS, warmupSeconds: warmup, slices, sliceSeconds: slice, carts: CARTS, rows },
+  };
 }
 
 if (isMain(import.meta.url)) {

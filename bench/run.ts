@@ -6,12 +6,14 @@
  *
  * Sections (in this order):
  *   cart-to-order  cartToOrder: engine vs the minimum statements in one raw transaction (bench/cart-to-order.ts)
+ *   checkout       a whole checkout (engine.runCheckout) vs its floor, side by side (bench/checkout.ts)
  *   scale          whole checkouts/s on SQLite and PostgreSQL, 1 and 3 processes (bench/scale.ts)
  *   http           HTTP under autocannon vs the library (bench/http.ts)
+ *   flow-connect   a flow navigate and a Connect PATCH + poll vs the core actions directly (bench/flow-connect.ts)
  *   rss            memory growth per 100k checkout sessions (bench/rss.ts)
  *   peer           Medusa 2 / XState peer beside our whole checkouts/s (bench/peer.ts)
  *
- * Options: --only=cart-to-order,scale,http,rss,peer   --quick (fewer runs, for iteration)
+ * Options: --only=cart-to-order,checkout,scale,http,flow-connect,rss,peer   --quick (fewer runs, for iteration)
  *          --peer-dir=DIR (or PEER_BENCH_DIR)   --rss-count=N   --sqlite-multi (also SQLite × 3 processes)
  *          --out=FILE (default bench/results.json)
  * PostgreSQL comes from TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); each run
@@ -22,18 +24,22 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchCartToOrder } from './cart-to-order.js';
+import { benchCheckout } from './checkout.js';
+import { benchFlowConnect } from './flow-connect.js';
 import { benchHttp } from './http.js';
 import { fx, machine, machineLine, mdTable, type Check, type SectionResult } from './lib.js';
 import { benchPeer, peerDir } from './peer.js';
 import { benchRss } from './rss.js';
 import { benchScale, type ScaleRow } from './scale.js';
 
-const SECTIONS = ['cart-to-order', 'scale', 'http', 'rss', 'peer'] as const;
+const SECTIONS = ['cart-to-order', 'checkout', 'scale', 'http', 'flow-connect', 'rss', 'peer'] as const;
 type Section = (typeof SECTIONS)[number];
 const TITLES: Record<Section, string> = {
   'cart-to-order': 'cartToOrder: engine vs the minimum statements in one raw SQLite transaction',
+  checkout: 'Whole checkout (SQLite): engine.runCheckout vs its floor (the same calls and rows, raw prepared statements)',
   scale: 'Whole checkouts per second (engine.runCheckout, default flow, every step persisted)',
-  http: 'HTTP under autocannon (10 connections) vs the same calls through the library',
+  http: 'HTTP under autocannon (10 connections) vs the same calls through the library, and vs a bare Fastify route',
+  'flow-connect': 'Flow runtime and Connect Checkout API vs the same work through the core actions directly',
   rss: 'Memory after 100,000 checkout sessions (SQLite, one process)',
   peer: 'Peer: Medusa 2 workflow engine and plain XState (in memory) beside our whole checkouts/s',
 };
@@ -89,10 +95,12 @@ for (const section of SECTIONS.filter((s) => opts.only.includes(s))) {
   try {
     let r: SectionResult;
     if (section === 'cart-to-order') r = await benchCartToOrder({ quick: opts.quick, log });
+    else if (section === 'checkout') r = await benchCheckout({ quick: opts.quick, log });
     else if (section === 'scale') {
       r = await benchScale({ quick: opts.quick, log, sqliteMulti: opts.sqliteMulti });
       ourCheckouts = (r.data as { rows: ScaleRow[] }).rows.find((x) => x.backend === 'SQLite (file, WAL)' && x.processes === 1);
     } else if (section === 'http') r = await benchHttp({ quick: opts.quick, log });
+    else if (section === 'flow-connect') r = await benchFlowConnect({ quick: opts.quick, log });
     else if (section === 'rss') r = await benchRss({ quick: opts.quick, log, count: opts.rssCount });
     else if (!peerDir(opts.peerDir)) r = { text: 'peer: skipped (set PEER_BENCH_DIR)', checks: [], data: { skipped: true } };
     else {

@@ -1,0 +1,226 @@
+/**
+ * The Flow runtime and the Connect Checkout API vs the core actions they run (issue 22, item 4).
+ * Target: each within 2× the same work done through the core actions directly (p50).
+ *
+ * - navigate: a durable flow interview (test/flows/fixtures/engine/good, Interview_Basics) started
+ *   on a fresh demo cart outside the timing; timed: `engine.navigate(id, { action: 'NEXT' })` from
+ *   the Welcome screen to the Ask_PO screen, which runs checkoutSessionAction (creating the
+ *   cart's session) on the way. Direct: `engine.invoke('checkoutSessionAction', [{ cartId }])` on
+ *   another fresh demo cart (the same session created).
+ * - Connect PATCH + poll: the HTTP server in this process on a SQLite file, a Connect checkout
+ *   started and polled to 200 outside the timing; timed: PATCH checkouts/{id} { deliveryMethodId }
+ *   (202) and GET checkouts/{id} repeated at once until it answers 200 (fetch, one request at a
+ *   time). Direct: `setCheckoutDeliveryMethod` and `engine.calculateCart({ buyerActions:
+ *   ['deliveryMethodSelected'] })` on the same cart as the buyer — the core actions the PATCH runs.
+ *   The two sides alternate on that cart, each switching the method (Ground ↔ Express), so every
+ *   run really changes the method and re-runs taxes.
+ * Both sides alternate run by run (so a shared machine's load hits both alike); the first 10% of
+ * each are warm-up and dropped.
+ *
+ * Runs: 200 each (quick: 30; BENCH_FLOW_RUNS=N overrides). Run alone:
+ *   npx tsx bench/flow-connect.ts [--quick]   (bench/run.ts runs it as the `flow-connect` section)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCheckoutEngine, demo } from '../src/index.js';
+import { startTestServer } from '../test/http/helpers.js';
+import { GOOD, storeCode } from '../test/flows/interview-helpers.js';
+import type { Around } from './checkout.js';
+import { fx, isMain, machine, machineLine, mark, mdTable, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
+
+const TARGET = 2;
+
+interface Pair {
+  what: string;
+  /** Connect: GETs per PATCH until the 200 (mean over the timed runs). */
+  pollsPerRun?: number;
+  runs: number;
+  viaP50: number;
+  viaP99: number;
+  directP50: number;
+  directP99: number;
+  ratio: number;
+}
+
+const pair = (what: string, via: number[], direct: number[]): Pair => {
+  const warm = Math.max(1, Math.floor(via.length / 10));
+  const v = via.slice(warm);
+  const d = direct.slice(warm);
+  return {
+    what,
+    runs: v.length,
+    viaP50: pct(v, 50),
+    viaP99: pct(v, 99),
+    directP50: pct(d, 50),
+    directP99: pct(d, 99),
+    ratio: pct(v, 50) / pct(d, 50),
+  };
+};
+
+/** navigate of a screen step vs checkoutSessionAction directly. */
+export async function benchNavigate(runs: number, dir: string, sides = { via: true, direct: true }, around?: Around): Promise<Pair> {
+  const engine = await createCheckoutEngine({ storage: join(dir, 'flow.db'), flowSources: [GOOD], ...storeCode });
+  try {
+    const via: number[] = [];
+    const direct: number[] = [];
+    // Carts and interviews first (outside the timed loop).
+    const prepared = [];
+    for (let i = 0; i < runs; i++) {
+      const a = await demo.newCart(engine, { lines: 2, groups: 1 });
+      const b = await demo.newCart(engine, { lines: 2, groups: 1 });
+      const as = { userId: a.buyerId };
+      prepared.push({ b, as, iv: sides.via ? await engine.startInterview('Interview_Basics', { cartId: a.cartId }, as) : { id: '' } });
+    }
+    await around?.start();
+    for (let i = 0; i < runs; i++) {
+      const { b, as, iv } = prepared[i]!;
+      const runVia = async () => {
+        if (!sides.via) return;
+        const t0 = performance.now();
+        const next = await engine.navigate(iv.id, { action: 'NEXT' }, as);
+        via.push(performance.now() - t0);
+        if (next.screen?.name !== 'Ask_PO') throw new Error(`navigate reached ${next.status} ${next.screen?.name ?? ''}, not Ask_PO`);
+      };
+      const runDirect = async () => {
+        if (!sides.direct) return;
+        const t0 = performance.now();
+        const [r] = await engine.invoke('checkoutSessionAction', [{ cartId: b.cartId }], as);
+        direct.push(performance.now() - t0);
+        if (!r?.isSuccess) throw new Error(`checkoutSessionAction failed: ${JSON.stringify(r?.errors)}`);
+      };
+      if (i % 2 === 0) {
+        await runVia();
+        await runDirect();
+      } else {
+        await runDirect();
+        await runVia();
+      }
+    }
+    await around?.stop();
+    return pair('navigate NEXT (screen → screen, runs checkoutSessionAction) vs checkoutSessionAction', via, direct);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Connect PATCH + poll vs setCheckoutDeliveryMethod + calculateCart directly. */
+export async function benchConnect(runs: number, dir: string, sides = { via: true, direct: true }, around?: Around): Promise<Pair> {
+  const t = await startTestServer(join(dir, 'connect.db'), { sessionState: '' });
+  try {
+    const token = await t.token();
+    const base = `/services/data/v62.0/commerce/webstores/${t.ids.store}`;
+    let gets = 0;
+    const poll = async (id: string) => {
+      for (let n = 0; n < 10_000; n++) {
+        gets++;
+        const r = await t.call('GET', `${base}/checkouts/${id}`, { token });
+        if (r.status !== 202) return r;
+      }
+      throw new Error(`checkout ${id} still 202`);
+    };
+    const start = await t.call('POST', `${base}/checkouts`, { token, body: { cartId: 'active' } });
+    if (start.status !== 202) throw new Error(`starting a Connect checkout failed: ${start.status} ${JSON.stringify(start.body)}`);
+    const id = String(start.body.checkoutId);
+    const first = await poll(id);
+    if (first.status !== 200) throw new Error(`the Connect checkout answered ${first.status}: ${JSON.stringify(first.body)}`);
+    const methods = (first.body.deliveryGroups.items[0].availableDeliveryMethods as { id: string }[]).map((m) => m.id);
+    if (methods.length < 2) throw new Error('the demo store offers fewer than two delivery methods');
+    const cartId = t.ids.cart!;
+    const buyer = t.ids.buyer!;
+    const via: number[] = [];
+    const direct: number[] = [];
+    let k = 0;
+    const nextMethod = () => methods[k++ % 2]!;
+    const runVia = async () => {
+      if (!sides.via) return;
+      const m = nextMethod();
+      const t0 = performance.now();
+      const p = await t.call('PATCH', `${base}/checkouts/${id}`, { token, body: { deliveryMethodId: m } });
+      if (p.status !== 202) throw new Error(`PATCH answered ${p.status}: ${JSON.stringify(p.body)}`);
+      const got = await poll(id);
+      via.push(performance.now() - t0);
+      if (got.status !== 200 || got.body.deliveryGroups.items[0].selectedDeliveryMethod.id !== m)
+        throw new Error(`after PATCH: ${got.status} ${JSON.stringify(got.body).slice(0, 300)}`);
+    };
+    const runDirect = async () => {
+      if (!sides.direct) return;
+      const m = nextMethod();
+      const t0 = performance.now();
+      const [r] = await t.engine.invoke('setCheckoutDeliveryMethod', [{ cartId, deliveryMethodId: m }], { userId: buyer });
+      if (!r?.isSuccess) throw new Error(`setCheckoutDeliveryMethod failed: ${JSON.stringify(r?.errors)}`);
+      const c = await t.engine.calculateCart({ cartId, buyerActions: ['deliveryMethodSelected'], caller: { Id: buyer } });
+      direct.push(performance.now() - t0);
+      if (c.status !== 'Completed') throw new Error(`calculateCart ended ${c.status}`);
+    };
+    gets = 0;
+    await around?.start();
+    for (let i = 0; i < runs; i++) {
+      if (i % 2 === 0) {
+        await runVia();
+        await runDirect();
+      } else {
+        await runDirect();
+        await runVia();
+      }
+    }
+    await around?.stop();
+    return {
+      ...pair('Connect PATCH deliveryMethodId + GET until 200 vs setCheckoutDeliveryMethod + calculateCart', via, direct),
+      pollsPerRun: via.length ? gets / via.length : NaN,
+    };
+  } finally {
+    await t.close();
+    await t.engine.close();
+  }
+}
+
+/** The section: both pairs. */
+export async function benchFlowConnect(opts: SectionOptions): Promise<SectionResult> {
+  const runs = Number(process.env.BENCH_FLOW_RUNS ?? (opts.quick ? 30 : 200));
+  const dir = mkdtempSync(join(tmpdir(), 'bench-flow-'));
+  const rows: Pair[] = [];
+  try {
+    rows.push(await benchNavigate(runs, dir));
+    opts.log(`  navigate: ${fx(rows[0]!.viaP50, 2)} ms vs ${fx(rows[0]!.directP50, 2)} ms direct`);
+    rows.push(await benchConnect(runs, dir));
+    opts.log(`  Connect PATCH + poll: ${fx(rows[1]!.viaP50, 2)} ms vs ${fx(rows[1]!.directP50, 2)} ms direct`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const text = mdTable(
+    ['call', 'runs', 'via p50 ms', 'via p99 ms', 'direct p50 ms', 'direct p99 ms', 'ratio p50', 'target', ''],
+    rows.map((r) => [
+      r.what,
+      String(r.runs),
+      fx(r.viaP50, 2),
+      fx(r.viaP99, 2),
+      fx(r.directP50, 2),
+      fx(r.directP99, 2),
+      fx(r.ratio, 2),
+      `≤ ${TARGET}`,
+      mark(r.ratio <= TARGET),
+    ]),
+  );
+  const checks: Check[] = [
+    { what: 'flow navigate ÷ the core action directly (p50)', value: rows[0]!.ratio, target: `≤ ${TARGET}`, ok: rows[0]!.ratio <= TARGET },
+    {
+      what: 'Connect PATCH + poll ÷ the core actions directly (p50)',
+      value: rows[1]!.ratio,
+      target: `≤ ${TARGET}`,
+      ok: rows[1]!.ratio <= TARGET,
+    },
+  ];
+  const polls = rows[1]?.pollsPerRun;
+  return {
+    text: `${text}\n\nConnect: ${fx(polls ?? NaN, 1)} GETs per PATCH until the 200 (each GET is a full request: auth, reads, the checkout's JSON).`,
+    checks,
+    data: rows,
+  };
+}
+
+if (isMain(import.meta.url)) {
+  console.log(`machine: ${machineLine(machine())}`);
+  const r = await benchFlowConnect({ quick: process.argv.includes('--quick'), log: (l) => console.log(l) });
+  console.log(`\nFlow runtime and Connect API vs the core actions\n${r.text}`);
+}
