@@ -9,6 +9,12 @@
  * store's active price books the way the default pricing integration reprices a cart: the unit
  * price is the lowest active PricebookEntry; the list price is the highest one (the same with one
  * price book).
+ *
+ * Product media (docs/connect-api.md, "Product media"): a product's ProductMedia rows grouped by
+ * their ElectronicMediaGroup. Product detail answers every group holding an image of the product and
+ * a `defaultImage` (the first Standard-group image, else the first Listing-group image, else
+ * Salesforce's default product image placeholder); search results carry the first Listing-group
+ * image (else the placeholder) as `defaultImage`.
  */
 import { OBJECTS } from '../domain/objects.js';
 import { roundMoney } from '../domain/money.js';
@@ -183,6 +189,105 @@ function fieldList(
   });
 }
 
+/** Product Media (Connect's output): one image of a product. */
+export interface ProductMediaItem {
+  id: string;
+  url: string;
+  mediaType: 'Image';
+  alternateText: string;
+  title: string;
+  sortOrder: number;
+  contentVersionId: string | null;
+  thumbnailUrl: string | null;
+}
+
+/**
+ * Salesforce's answer for a product without images: its default product image, served by this
+ * engine at the same path (src/http/routes/product-images.ts).
+ */
+export const PLACEHOLDER_IMAGE: Readonly<ProductMediaItem> = Object.freeze({
+  id: '000000000000000',
+  url: '/img/b2b/default-product-image.svg',
+  mediaType: 'Image',
+  alternateText: '',
+  title: 'image',
+  sortOrder: 0,
+  contentVersionId: null,
+  thumbnailUrl: null,
+});
+
+/** Order of media groups in a Product Detail: the page's images first, then list images, then the rest. */
+const USAGE_RANK: Readonly<Record<string, number>> = { Standard: 0, Listing: 1, Tile: 2, Banner: 3, Attachment: 4 };
+
+const mediaItem = (m: Row): ProductMediaItem => ({
+  id: String(m.Id),
+  url: String(m.ImageUrl),
+  mediaType: 'Image',
+  alternateText: m.ImageAlternateText == null ? '' : String(m.ImageAlternateText),
+  title: m.ImageTitle == null ? '' : String(m.ImageTitle),
+  sortOrder: Number(m.SortOrder ?? 0),
+  contentVersionId: null,
+  thumbnailUrl: null,
+});
+
+/** The media of `productIds` with their groups, each product's images in SortOrder (then Id) order. */
+async function productMedia(engine: CheckoutEngine, productIds: readonly string[]): Promise<{ media: Row[]; groups: Map<string, Row> }> {
+  if (productIds.length === 0) return { media: [], groups: new Map() };
+  const media = await engine.admin.find('ProductMedia', {
+    where: [{ field: 'ProductId', op: 'in', value: productIds }],
+    orderBy: [
+      { field: 'SortOrder', direction: 'asc', nulls: 'last' },
+      { field: 'Id', direction: 'asc' },
+    ],
+  });
+  const groupIds = [...new Set(media.map((m) => String(m.ElectronicMediaGroupId)))];
+  const groups = groupIds.length
+    ? await engine.admin.find('ElectronicMediaGroup', { where: [{ field: 'Id', op: 'in', value: groupIds }] })
+    : [];
+  return { media, groups: new Map(groups.map((g) => [String(g.Id), g])) };
+}
+
+/** The first image of `media` in a group of `usageType`, if any. */
+function firstOfUsage(media: readonly Row[], groups: Map<string, Row>, usageType: string): ProductMediaItem | undefined {
+  const m = media.find((x) => groups.get(String(x.ElectronicMediaGroupId))?.UsageType === usageType);
+  return m ? mediaItem(m) : undefined;
+}
+
+/** Each product's listing image (the placeholder when it has none), for search results. */
+async function listingImages(engine: CheckoutEngine, productIds: readonly string[]): Promise<Map<string, ProductMediaItem>> {
+  const { media, groups } = await productMedia(engine, productIds);
+  return new Map(
+    productIds.map((id) => [
+      id,
+      firstOfUsage(
+        media.filter((m) => m.ProductId === id),
+        groups,
+        'Listing',
+      ) ?? { ...PLACEHOLDER_IMAGE },
+    ]),
+  );
+}
+
+/** A product's media groups (Product Media Group) and its default image, for Product Detail. */
+async function detailMedia(engine: CheckoutEngine, productId: string) {
+  const { media, groups } = await productMedia(engine, [productId]);
+  const ordered = [...groups.values()].sort(
+    (a, b) =>
+      (USAGE_RANK[String(a.UsageType)] ?? 9) - (USAGE_RANK[String(b.UsageType)] ?? 9) ||
+      String(a.Name).localeCompare(String(b.Name)) ||
+      String(a.Id).localeCompare(String(b.Id)),
+  );
+  const mediaGroups = ordered.map((g) => ({
+    id: String(g.Id),
+    name: String(g.Name),
+    developerName: String(g.DeveloperName),
+    usageType: String(g.UsageType),
+    mediaItems: media.filter((m) => m.ElectronicMediaGroupId === g.Id).map(mediaItem),
+  }));
+  const defaultImage = firstOfUsage(media, groups, 'Standard') ?? firstOfUsage(media, groups, 'Listing') ?? { ...PLACEHOLDER_IMAGE };
+  return { defaultImage, mediaGroups };
+}
+
 const valueOf = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /** Product Detail's fields: Product2's readable fields and its record dates (Connect's `yyyy-MM-ddTHH:mm:ssZ`). */
@@ -243,6 +348,7 @@ export async function searchProducts(engine: CheckoutEngine, ctx: StoreContext, 
   const rows = ids.length ? await engine.admin.find('Product2', { where: [{ field: 'Id', op: 'in', value: ids }] }) : [];
   const byId = new Map(rows.map((r) => [String(r.Id), r]));
   const prices = input.includePrices ? await storePrices(engine, ctx, ids) : undefined;
+  const images = await listingImages(engine, ids);
   const products = ids
     .filter((id) => byId.has(id))
     .map((id) => {
@@ -252,6 +358,7 @@ export async function searchProducts(engine: CheckoutEngine, ctx: StoreContext, 
         name: String(p.Name),
         fields: Object.fromEntries(fields.map((f) => [f, { value: valueOf(p[f]) }])),
         productClass: 'Simple',
+        defaultImage: images.get(id)!,
         ...(prices ? { prices: prices.get(id)! } : {}),
       };
     });
@@ -313,12 +420,14 @@ export async function productDetail(engine: CheckoutEngine, ctx: StoreContext, p
   const primary = productLinks[0] ? categories.get(String(productLinks[0].ProductCategoryId)) : undefined;
   for (let c = primary; c && !path.includes(c); c = c.ParentCategoryId ? categories.get(String(c.ParentCategoryId)) : undefined)
     path.unshift(c);
+  const { defaultImage, mediaGroups } = await detailMedia(engine, String(product.Id));
   return {
     id: String(product.Id),
+    defaultImage,
     fields: Object.fromEntries(fields.map((f) => [f, detailValueOf(f, product[f])])),
     primaryProductCategoryPath: { path: path.map(categorySummary) },
     productClass: 'Simple',
-    mediaGroups: [],
+    mediaGroups,
     entitlement: { canViewPrice: true },
   };
 }

@@ -35,6 +35,32 @@ export interface CatalogTargets {
   storeId: string;
   /** Product ids in demoFixture order (product0, product1, …). */
   productIds: string[];
+  /** Their SKUs, for their demo images (default: demoFixture's, SKU-0001, SKU-0002, …). */
+  skus?: string[];
+}
+
+/** Every demo product's Description (storefront product pages show one). */
+export const DEMO_DESCRIPTION = 'A sturdy demo widget for the storefront.';
+
+/** The demo SKU of product i (demoFixture's and the demo catalog's). */
+export const demoSku = (i: number): string => `SKU-${String(i + 1).padStart(4, '0')}`;
+
+/** Salesforce's two standard product media groups, as the demo store has them (handles productListImage, productDetailImage). */
+export const STANDARD_MEDIA_GROUPS: readonly Record<string, unknown>[] = [
+  { ref: 'productListImage', Name: 'Product List Image', DeveloperName: 'productListImage', UsageType: 'Listing' },
+  { ref: 'productDetailImage', Name: 'Product Detail Images', DeveloperName: 'productDetailImage', UsageType: 'Standard' },
+];
+
+/**
+ * A demo product's images: the engine's own SVG of its SKU (src/http/routes/product-images.ts) as
+ * its list image and its detail image, in the groups `listGroup` and `detailGroup` (ids or handles).
+ */
+export function demoProductMedia(productId: string, sku: string, name: string, listGroup: string, detailGroup: string) {
+  const image = { ProductId: productId, ImageUrl: `/img/products/${sku}.svg`, ImageAlternateText: name, ImageTitle: name, SortOrder: 0 };
+  return [
+    { ...image, ElectronicMediaGroupId: listGroup },
+    { ...image, ElectronicMediaGroupId: detailGroup },
+  ];
 }
 
 /** The demo price of product i (demoFixture prices line i, which uses product i, the same way). */
@@ -45,7 +71,8 @@ export const demoPrice = (i: number): number => roundMoney(5 + ((i * 7.3) % 95))
  * per product, ample stock, a 5% cart-wide promotion and a 2.00 line promotion on the first
  * product, and US / California tax rates. And the store's catalog the storefront API searches
  * (docs/connect-api.md): a top category "Widgets" with "Small widgets" (even products) and "Large
- * widgets" (odd products) under it, each product's own category primary.
+ * widgets" (odd products) under it, each product's own category primary. And Salesforce's
+ * standard media groups with an image per product in each (served by the engine, no external URL).
  */
 export function demoCatalogFixture(t: CatalogTargets): Record<string, Record<string, unknown>[]> {
   return {
@@ -78,6 +105,10 @@ export function demoCatalogFixture(t: CatalogTargets): Record<string, Record<str
       ProductId: p,
       IsPrimaryCategory: true,
     })),
+    ElectronicMediaGroup: STANDARD_MEDIA_GROUPS.map((g) => ({ ...g })),
+    ProductMedia: t.productIds.flatMap((p, i) =>
+      demoProductMedia(p, t.skus?.[i] ?? demoSku(i), `Widget ${i + 1}`, '@productListImage', '@productDetailImage'),
+    ),
   };
 }
 
@@ -94,7 +125,8 @@ export function demoFixture(opts: DemoOptions = {}): Record<string, Record<strin
   const products = Array.from({ length: Math.min(lines, 50) || 1 }, (_, i) => ({
     ref: `product${i}`,
     Name: `Widget ${i + 1}`,
-    StockKeepingUnit: `SKU-${String(i + 1).padStart(4, '0')}`,
+    StockKeepingUnit: demoSku(i),
+    Description: DEMO_DESCRIPTION,
   }));
   const cartItems: Record<string, unknown>[] = [];
   const taxes: Record<string, unknown>[] = [];

@@ -5,7 +5,15 @@
  * prints the trajectory: every state with its operation and timing. On a database that already
  * holds the demo store it adds a fresh cart for the same buyer instead of seeding twice.
  */
-import { demoCatalogFixture, demoFixture, demoPrice } from './fixture.js';
+import {
+  DEMO_DESCRIPTION,
+  demoCatalogFixture,
+  demoFixture,
+  demoPrice,
+  demoProductMedia,
+  demoSku,
+  STANDARD_MEDIA_GROUPS,
+} from './fixture.js';
 
 export { demoCatalogFixture, type CatalogTargets } from './fixture.js';
 import type { CheckoutEngine } from '../engine/engine.js';
@@ -37,7 +45,8 @@ async function ensureCatalog(engine: CheckoutEngine, storeId: string): Promise<s
   );
   for (let i = 0; i < CATALOG_SIZE; i++) {
     const sku = `SKU-${String(i + 1).padStart(4, '0')}`;
-    if (!bySku.has(sku)) missing.push({ ref: `catalogProduct${i}`, Name: `Widget ${i + 1}`, StockKeepingUnit: sku });
+    if (!bySku.has(sku))
+      missing.push({ ref: `catalogProduct${i}`, Name: `Widget ${i + 1}`, StockKeepingUnit: sku, Description: DEMO_DESCRIPTION });
   }
   const created = missing.length ? await engine.seed({ Product2: missing }) : {};
   for (let i = 0; i < CATALOG_SIZE; i++) ids.push(bySku.get(`SKU-${String(i + 1).padStart(4, '0')}`) ?? created[`catalogProduct${i}`]!);
@@ -80,6 +89,20 @@ async function ensureCatalog(engine: CheckoutEngine, storeId: string): Promise<s
     );
     if (links.length) await engine.seed({ ProductCategoryProduct: links });
   }
+  // Product images: Salesforce's standard media groups (org-wide, by DeveloperName) and the demo images of every demo product without any.
+  const groupNames = STANDARD_MEDIA_GROUPS.map((g) => String(g.DeveloperName));
+  const haveGroups = await storage.find('ElectronicMediaGroup', { where: [{ field: 'DeveloperName', op: 'in', value: groupNames }] });
+  const missingGroups = STANDARD_MEDIA_GROUPS.filter((g) => !haveGroups.some((h) => h.DeveloperName === g.DeveloperName));
+  if (missingGroups.length) await engine.seed({ ElectronicMediaGroup: missingGroups.map((g) => ({ ...g })) });
+  const groups = await storage.find('ElectronicMediaGroup', { where: [{ field: 'DeveloperName', op: 'in', value: groupNames }] });
+  const groupId = (name: string) => String(groups.find((g) => g.DeveloperName === name)!.Id);
+  const pictured = new Set(
+    (await storage.find('ProductMedia', { where: [{ field: 'ProductId', op: 'in', value: ids }] })).map((m) => String(m.ProductId)),
+  );
+  const media = ids.flatMap((p, i) =>
+    pictured.has(p) ? [] : demoProductMedia(p, demoSku(i), `Widget ${i + 1}`, groupId('productListImage'), groupId('productDetailImage')),
+  );
+  if (media.length) await engine.seed({ ProductMedia: media });
   return ids;
 }
 

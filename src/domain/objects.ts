@@ -372,6 +372,47 @@ const OBJECT_LIST: ObjectDef[] = [
     unique: [['ProductCategoryId', 'ProductId']],
   },
   {
+    // A kind of media a product or category carries (Salesforce's ElectronicMediaGroup): Salesforce's
+    // standard groups are productListImage (UsageType Listing: search and list images) and
+    // productDetailImage (Standard: the product page's images). Salesforce keeps DeveloperName unique
+    // in the org; the engine doesn't enforce it (a fixture seeded twice into one database, as tests
+    // do, makes a second pair): Connect answers the groups a product's media name, whatever their names.
+    name: 'ElectronicMediaGroup',
+    keyPrefix: '2mG',
+    realPrefix: false,
+    label: 'Electronic Media Group',
+    fields: [
+      str('Name', { required: true }),
+      str('DeveloperName', { required: true, maxLength: 80 }),
+      pick('UsageType', ['Attachment', 'Banner', 'Listing', 'Standard', 'Tile'], { required: true }),
+      str('Description'),
+    ],
+    // A group still holding product images can't be deleted (DELETE_RESTRICTED).
+    restrictDelete: [{ object: 'ProductMedia', field: 'ElectronicMediaGroupId' }],
+  },
+  {
+    // An image of a product in a media group (Salesforce's ProductMedia). In Salesforce
+    // ElectronicMediaId names the CMS content (ManagedContent) holding the image; the engine has no
+    // CMS, so ElectronicMediaId is an optional free id of that content, and the image itself is the
+    // engine's own fields ImageUrl (a path on this server such as /img/products/SKU-0001.svg, or an
+    // http(s) URL), ImageAlternateText and ImageTitle (docs/connect-api.md, "Product media").
+    name: 'ProductMedia',
+    keyPrefix: '2pM',
+    realPrefix: false,
+    label: 'Product Media',
+    fields: [
+      ref('ProductId', 'Product2', { required: true }),
+      ref('ElectronicMediaGroupId', 'ElectronicMediaGroup', { required: true }),
+      str('ElectronicMediaId', { maxLength: 18 }),
+      // The engine's own (no CMS): the image's URL, alternate text and title.
+      str('ImageUrl', { required: true, maxLength: 1000 }),
+      str('ImageAlternateText'),
+      str('ImageTitle'),
+      int('SortOrder', { default: 0 }),
+    ],
+    indexes: [['ProductId'], ['ElectronicMediaGroupId']],
+  },
+  {
     name: 'WebCart',
     keyPrefix: '0a6',
     realPrefix: true,

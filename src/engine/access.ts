@@ -28,6 +28,8 @@ const PUBLIC_READ = new Set([
   'WebStoreBuyerGroup',
   'ProductCategory',
   'ProductCategoryProduct',
+  'ElectronicMediaGroup',
+  'ProductMedia',
 ]);
 
 /** Objects that live under a cart, and the field naming their cart. */

@@ -114,6 +114,8 @@ export const MIGRATIONS = (spec: DialectSpec): Record<string, Migration> => ({
   '2026-12-03-0004-catalog-search': { up: (db) => syncSchema(db, spec) },
   // CartCheckoutSession._connect (internal): the Connect Checkout API's data of a session.
   '2026-12-03-0005-connect-checkout': { up: (db) => syncSchema(db, spec) },
+  // ElectronicMediaGroup and ProductMedia (Commerce Connect product images).
+  '2026-12-03-0006-product-media': { up: (db) => syncSchema(db, spec) },
 });
 
 /** Each stored object's table info for a dialect. */

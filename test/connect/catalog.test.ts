@@ -11,6 +11,18 @@ import { createCheckoutEngine } from '../../src/index.js';
 import { BACKENDS, freshSqliteFile } from '../helpers/backends.js';
 import { startTestServer, V, type TestServer } from '../http/helpers.js';
 
+/** Salesforce's default product image, the answer for a product without images (docs/connect-api.md). */
+const PLACEHOLDER = {
+  id: '000000000000000',
+  url: '/img/b2b/default-product-image.svg',
+  mediaType: 'Image',
+  alternateText: '',
+  title: 'image',
+  sortOrder: 0,
+  contentVersionId: null,
+  thumbnailUrl: null,
+};
+
 const MISSING = {
   product: '01t000000000999',
   account: '001000000000999',
@@ -271,6 +283,92 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
         const w = await t.call('GET', `${base}/products/${t.ids.product1}?fields=Name`, { token: buyer });
         expect(w.body.fields).toEqual({ Name: 'Widget 2' });
         expect(w.body.primaryProductCategoryPath.path.map((c: { name: string }) => c.name)).toEqual(['Widgets', 'Large widgets']);
+      });
+
+      it('answers product media: the groups holding images, the default image, and the placeholder without any', async () => {
+        // A demo product: its SVG in both standard groups, the detail group first.
+        const w = await t.call('GET', `${base}/products/${t.ids.product1}`, { token: buyer });
+        expect(w.status).toBe(200);
+        expect(w.body.mediaGroups.map((g: { developerName: string }) => g.developerName)).toEqual([
+          'productDetailImage',
+          'productListImage',
+        ]);
+        expect(w.body.mediaGroups[0]).toMatchObject({
+          id: t.ids.productDetailImage,
+          name: 'Product Detail Images',
+          usageType: 'Standard',
+          mediaItems: [
+            { url: '/img/products/SKU-0002.svg', mediaType: 'Image', alternateText: 'Widget 2', title: 'Widget 2', sortOrder: 0 },
+          ],
+        });
+        expect(w.body.defaultImage).toEqual(w.body.mediaGroups[0].mediaItems[0]);
+        expect(w.body.defaultImage.id).toMatch(/^2pM/);
+        // The image resolves on this server, without a token.
+        const img = await fetch(`${t.url}${w.body.defaultImage.url}`);
+        expect(img.status).toBe(200);
+        expect(img.headers.get('content-type')).toBe('image/svg+xml');
+        expect(await img.text()).toContain('<title>SKU-0002</title>');
+
+        // A product without images: Salesforce's default product image, served here too.
+        const bare = await t.call('GET', `${base}/products/${made.drill}`, { token: buyer });
+        expect(bare.body.mediaGroups).toEqual([]);
+        expect(bare.body.defaultImage).toEqual(PLACEHOLDER);
+        const ph = await fetch(`${t.url}${PLACEHOLDER.url}`);
+        expect([ph.status, ph.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
+        const bad = await fetch(`${t.url}/img/products/x%3Cscript%3E.svg`);
+        expect(bad.status).toBe(400);
+        expect(((await bad.json()) as { fields: string[] }[])[0]!.fields).toEqual(['file']);
+
+        // Media written by ModifyAllData only; a listing image is the default until a detail image exists.
+        const media = (body: Record<string, unknown>, token = admin) => t.call('POST', `${V}/sobjects/ProductMedia`, { token, body });
+        const listing = await media({
+          ProductId: made.drill,
+          ElectronicMediaGroupId: t.ids.productListImage,
+          ImageUrl: '/img/products/DRL-7788.svg',
+          ImageAlternateText: 'Cordless drill',
+        });
+        expect(listing.status, JSON.stringify(listing.body)).toBe(201);
+        const refused = await media({ ProductId: made.drill, ElectronicMediaGroupId: t.ids.productListImage, ImageUrl: '/x.svg' }, buyer);
+        expect(refused.status).toBe(403);
+        expect((await t.call('GET', `${V}/sobjects/ProductMedia/${listing.body.id}`, { token: outsider })).status).toBe(200);
+        let d = await t.call('GET', `${base}/products/${made.drill}`, { token: buyer });
+        expect(d.body.defaultImage).toMatchObject({
+          id: listing.body.id,
+          url: '/img/products/DRL-7788.svg',
+          alternateText: 'Cordless drill',
+          title: '',
+        });
+        const second = await media({
+          ProductId: made.drill,
+          ElectronicMediaGroupId: t.ids.productDetailImage,
+          ImageUrl: '/img/products/DRL-7788-side.svg',
+          SortOrder: 2,
+        });
+        const first = await media({
+          ProductId: made.drill,
+          ElectronicMediaGroupId: t.ids.productDetailImage,
+          ImageUrl: '/img/products/DRL-7788-front.svg',
+          ImageTitle: 'Front',
+          SortOrder: 1,
+        });
+        d = await t.call('GET', `${base}/products/${made.drill}`, { token: buyer });
+        expect(d.body.defaultImage).toMatchObject({ id: first.body.id, title: 'Front', sortOrder: 1 });
+        expect(d.body.mediaGroups[0].mediaItems.map((m: { id: string }) => m.id)).toEqual([first.body.id, second.body.id]);
+        expect(d.body.mediaGroups[1]).toMatchObject({ usageType: 'Listing', mediaItems: [{ id: listing.body.id }] });
+
+        // Search results carry the listing image, else the placeholder.
+        const found = await t.call('POST', `${base}/search/product-search`, { token: buyer, body: { searchTerm: 'drill' } });
+        const drill = found.body.productsPage.products.find((p: { id: string }) => p.id === made.drill);
+        expect(drill.defaultImage).toMatchObject({ id: listing.body.id, url: '/img/products/DRL-7788.svg', mediaType: 'Image' });
+        const sander = (await t.call('POST', `${base}/search/product-search`, { token: buyer, body: { searchTerm: 'orbital' } })).body
+          .productsPage.products[0];
+        expect(sander.name).toBe('Orbital Sander');
+        expect(sander.defaultImage).toEqual(PLACEHOLDER);
+
+        // A group holding images can't be deleted.
+        const del = await t.call('DELETE', `${V}/sobjects/ElectronicMediaGroup/${t.ids.productListImage}`, { token: admin });
+        expect(del.status).toBe(400);
+        expect(del.body[0].errorCode).toBe('DELETE_FAILED');
       });
 
       it('404s a product outside the store, 400s a malformed id', async () => {

@@ -164,6 +164,14 @@ describe.each([BACKENDS[0]!, BACKENDS[2]!])('access matrix over HTTP on $name', 
       { ProductCategoryId: category, ProductId: seeded.spare },
       { IsPrimaryCategory: false },
     );
+    const mediaGroup = await firstOf('ElectronicMediaGroup', { DeveloperName: 'productDetailImage' });
+    s('ElectronicMediaGroup', mediaGroup, { Name: 'Tiles', DeveloperName: 'tiles', UsageType: 'Tile' }, { Name: 'Renamed group' });
+    s(
+      'ProductMedia',
+      await firstOf('ProductMedia', { ElectronicMediaGroupId: mediaGroup }),
+      { ProductId: seeded.spare, ElectronicMediaGroupId: mediaGroup, ImageUrl: '/img/products/SPARE.svg' },
+      { SortOrder: 5 },
+    );
     s('WebCart', cartId, { Name: 'New cart', WebStoreId: first.storeId, AccountId: acme }, { PoNumber: 'PO-CHANGED' });
     s('WebCartShare', seeded.readShare!, { ParentId: cartId, UserOrGroupId: seeded.same, AccessLevel: 'Read' }, { AccessLevel: 'Edit' });
     s('CartDeliveryGroup', group, { CartId: cartId, Name: 'Second dock' }, { ShippingInstructions: 'Ring twice' });

@@ -298,6 +298,15 @@ export const OBJECT_MATRIX: readonly ObjectRows[] = [
   obj('ProductCategory', 'a category of store S', 'catalog', ADMIN_WRITES()),
   obj('ProductCategoryProduct', "a product's category link", 'catalog', ADMIN_WRITES()),
   obj(
+    'ElectronicMediaGroup',
+    'the productDetailImage media group, which holds images',
+    'catalog',
+    { create: adminWrite(), update: adminWrite(), delete: row({ admin: DELETE_FAILED }, NO_ACCESS) },
+    { delete: 'ModifyAllData, and only a group without product images (the sample has some: DELETE_FAILED 400)' },
+    { delete: DELETE_FAILED },
+  ),
+  obj('ProductMedia', "a product's image", 'catalog', ADMIN_WRITES()),
+  obj(
     'WebCart',
     'cart A (update PoNumber)',
     'cart',

@@ -19,6 +19,7 @@ import { connectCatalogRoutes } from './connect-catalog.js';
 import { connectCheckoutRoutes } from './connect-checkouts.js';
 import { flowRoutes } from './flows.js';
 import { pageRoutes } from './page.js';
+import { productImageRoutes } from './product-images.js';
 import { queryRoutes } from './query.js';
 import { sObjectRoutes } from './sobjects.js';
 import { soapRoutes } from './soap.js';
@@ -36,6 +37,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   connectCatalogRoutes,
   connectCartRoutes,
   connectCheckoutRoutes,
+  productImageRoutes,
 ];
 
 export { openApiRoutes } from './openapi.js';
