@@ -176,6 +176,12 @@ describe.each([
     expect(detail.status).toBe(200);
     expect(detail.body.fields.Name).toBe('Widget 2');
     expect(detail.body.fields.LastModifiedDate).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    // What the collection's product check reads: a description, the default image and the first group's first image.
+    expect(detail.body.fields.Description).toEqual(expect.any(String));
+    expect(detail.body.defaultImage.id).toEqual(expect.any(String));
+    expect(detail.body.mediaGroups[0].id).toEqual(expect.any(String));
+    expect(detail.body.mediaGroups[0].mediaItems[0]).toMatchObject({ url: '/img/products/SKU-0002.svg', mediaType: 'Image' });
+    expect((await fetch(`${t.url}${detail.body.mediaGroups[0].mediaItems[0].url}`)).status).toBe(200);
     const price = await send('GET', `${base}/pricing/products/${product.id}?effectiveAccountId=${t.ids.acme}`);
     expect(price.status).toBe(200);
     expect(price.body.unitPrice).toBe(product.prices.unitPrice);
