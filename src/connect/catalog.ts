@@ -406,8 +406,20 @@ async function catalogProduct(engine: CheckoutEngine, ctx: StoreContext, product
   return product;
 }
 
+/** Product detail's media options: `mediaGroups`, DeveloperNames of the groups to answer (comma-separated; default all); `excludeMedia` drops the groups and the default image (and wins). */
+export interface ProductMediaOptions {
+  mediaGroups?: string;
+  excludeMedia?: boolean;
+}
+
 /** Product detail (GET …/products/{productId}): Product Detail. */
-export async function productDetail(engine: CheckoutEngine, ctx: StoreContext, productIdInput: unknown, fieldsInput?: string) {
+export async function productDetail(
+  engine: CheckoutEngine,
+  ctx: StoreContext,
+  productIdInput: unknown,
+  fieldsInput?: string,
+  media: ProductMediaOptions = {},
+) {
   const product = await catalogProduct(engine, ctx, productIdInput);
   const asked = fieldsInput === undefined ? undefined : fieldsInput.split(',').filter((f) => f.trim() !== '');
   const fields = fieldList(asked, DETAIL_FIELDS, DETAIL_FIELDS);
@@ -420,10 +432,15 @@ export async function productDetail(engine: CheckoutEngine, ctx: StoreContext, p
   const primary = productLinks[0] ? categories.get(String(productLinks[0].ProductCategoryId)) : undefined;
   for (let c = primary; c && !path.includes(c); c = c.ParentCategoryId ? categories.get(String(c.ParentCategoryId)) : undefined)
     path.unshift(c);
-  const { defaultImage, mediaGroups } = await detailMedia(engine, String(product.Id));
+  const wanted = (media.mediaGroups ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
+  const found = media.excludeMedia ? undefined : await detailMedia(engine, String(product.Id));
+  const mediaGroups = (found?.mediaGroups ?? []).filter((g) => wanted.length === 0 || wanted.includes(g.developerName));
   return {
     id: String(product.Id),
-    defaultImage,
+    ...(found ? { defaultImage: found.defaultImage } : {}),
     fields: Object.fromEntries(fields.map((f) => [f, detailValueOf(f, product[f])])),
     primaryProductCategoryPath: { path: path.map(categorySummary) },
     productClass: 'Simple',

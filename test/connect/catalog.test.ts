@@ -303,6 +303,18 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
         });
         expect(w.body.defaultImage).toEqual(w.body.mediaGroups[0].mediaItems[0]);
         expect(w.body.defaultImage.id).toMatch(/^2pM/);
+        // Only the groups asked for (DeveloperNames); excludeMedia drops groups and default image, and wins.
+        const only = await t.call('GET', `${base}/products/${t.ids.product1}?mediaGroups=productListImage,nope`, { token: buyer });
+        expect(only.body.mediaGroups.map((g: { usageType: string }) => g.usageType)).toEqual(['Listing']);
+        expect(only.body.defaultImage).toEqual(w.body.defaultImage);
+        const none = await t.call('GET', `${base}/products/${t.ids.product1}?excludeMedia=true&mediaGroups=productListImage`, {
+          token: buyer,
+        });
+        expect(none.body.mediaGroups).toEqual([]);
+        expect(none.body).not.toHaveProperty('defaultImage');
+        const badFlag = await t.call('GET', `${base}/products/${t.ids.product1}?excludeMedia=maybe`, { token: buyer });
+        expect(badFlag.status).toBe(400);
+        expect(badFlag.body[0].fields).toEqual(['excludeMedia']);
         // The image resolves on this server, without a token.
         const img = await fetch(`${t.url}${w.body.defaultImage.url}`);
         expect(img.status).toBe(200);

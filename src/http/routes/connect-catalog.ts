@@ -96,7 +96,15 @@ export const connectCatalogRoutes: RouteGroup = async (app, { engine, table }) =
       auth: true,
       schema: {
         params: ProductParams,
-        querystring: AccountQuery.extend({ fields: z.string().optional().describe('Comma-separated Product2 fields') }),
+        querystring: AccountQuery.extend({
+          fields: z.string().optional().describe('Comma-separated Product2 fields'),
+          mediaGroups: z
+            .string()
+            .max(2000)
+            .optional()
+            .describe('Comma-separated DeveloperNames of the media groups to answer (default all)'),
+          excludeMedia: boolParam.optional().describe('true: no media groups and no default image (wins over mediaGroups)'),
+        }),
       },
       responses: { 200: { description: 'Product Detail' }, ...errors },
     },
@@ -106,6 +114,7 @@ export const connectCatalogRoutes: RouteGroup = async (app, { engine, table }) =
         await contextOf(engine, req.caller, req.params, req.query.effectiveAccountId),
         req.params.productId,
         req.query.fields,
+        { mediaGroups: req.query.mediaGroups, excludeMedia: req.query.excludeMedia },
       ),
   );
   route(
