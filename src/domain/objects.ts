@@ -21,6 +21,8 @@ export interface FieldDef {
   readonly maxLength?: number;
   /** Computed or managed by the engine: callers cannot write it through createRecord/updateRecord. */
   readonly readOnly?: boolean;
+  /** String fields: what a value must match, and the message naming what it must be (ProductMedia.ImageUrl). */
+  readonly pattern?: { readonly regex: RegExp; readonly message: string };
   /** Never returned to callers (e.g. password hashes). */
   readonly writeOnly?: boolean;
   /** Numeric fields: total digits (Salesforce precision); with `scale`, bounds the value (docs/money.md). */
@@ -405,7 +407,11 @@ const OBJECT_LIST: ObjectDef[] = [
       ref('ElectronicMediaGroupId', 'ElectronicMediaGroup', { required: true }),
       str('ElectronicMediaId', { maxLength: 18 }),
       // The engine's own (no CMS): the image's URL, alternate text and title.
-      str('ImageUrl', { required: true, maxLength: 1000 }),
+      str('ImageUrl', {
+        required: true,
+        maxLength: 1000,
+        pattern: { regex: /^(\/(?!\/)\S*|https?:\/\/\S+)$/, message: 'must be a path on this server (/…) or an http(s) URL' },
+      }),
       str('ImageAlternateText'),
       str('ImageTitle'),
       int('SortOrder', { default: 0 }),

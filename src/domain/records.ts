@@ -111,6 +111,10 @@ export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
         .string()
         .max(field.maxLength ?? 255, `must be at most ${field.maxLength ?? 255} characters`)
         .refine(noNul, NUL_MESSAGE);
+      if (field.pattern) {
+        const { regex, message } = field.pattern;
+        s = s.refine((v) => regex.test(v as string), message);
+      }
       break;
     case 'password':
       s = z.string().min(1, 'must not be empty').refine(noNul, NUL_MESSAGE);

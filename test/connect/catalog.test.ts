@@ -342,6 +342,12 @@ for (const backend of BACKENDS.filter((b) => b.name !== 'sqlite-file')) {
         expect(listing.status, JSON.stringify(listing.body)).toBe(201);
         const refused = await media({ ProductId: made.drill, ElectronicMediaGroupId: t.ids.productListImage, ImageUrl: '/x.svg' }, buyer);
         expect(refused.status).toBe(403);
+        for (const ImageUrl of ['javascript:alert(1)', '//elsewhere.example/x.svg', 'img/x.svg']) {
+          const r = await media({ ProductId: made.drill, ElectronicMediaGroupId: t.ids.productListImage, ImageUrl });
+          expect(r.status, ImageUrl).toBe(400);
+          expect(r.body[0]).toMatchObject({ fields: ['ImageUrl'] });
+          expect(r.body[0].message).toContain('ImageUrl');
+        }
         expect((await t.call('GET', `${V}/sobjects/ProductMedia/${listing.body.id}`, { token: outsider })).status).toBe(200);
         let d = await t.call('GET', `${base}/products/${made.drill}`, { token: buyer });
         expect(d.body.defaultImage).toMatchObject({
