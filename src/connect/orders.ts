@@ -100,14 +100,14 @@ export async function placeOrder(
     return { orderReferenceNumber: orn };
   }
   if (ref.session.IsProcessing === true) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
-  const held = lockCheckout(engine, ref, arrival);
+  const held = await lockCheckout(engine, ref, arrival);
   try {
     const session = (await engine.admin.get('CartCheckoutSession', orn))!;
     const problem = await placeProblem(engine, ctx, { session, cart: ref.cart });
     if (problem) throw problem;
     await markPendingClosed(engine, cartId);
   } catch (e) {
-    held.release();
+    await held.release();
     throw e;
   }
   held.hand(() => place(engine, cartId, ctx.caller.Id));
@@ -238,13 +238,13 @@ export async function orderActions(
   if (ref.cart.Status === 'PendingClosed' || ref.cart.Status === 'Closed')
     return { action: 'prepare', orderReferenceNumber: String(ref.session.Id), errors: [] };
   if (ref.session.IsProcessing === true) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
-  const held = lockCheckout(engine, ref, arrival);
+  const held = await lockCheckout(engine, ref, arrival);
   try {
     const problem = await placeProblem(engine, ctx, ref);
     // Prepare runs before the payment: a missing payment isn't its problem.
     if (problem && !problem.fields.includes('paymentToken')) throw asUnprocessable(problem);
   } finally {
-    held.release();
+    await held.release();
   }
   return { action: 'prepare', orderReferenceNumber: null, errors: [] };
 }

@@ -42,7 +42,7 @@ async function contextOf(
 }
 
 /** When the request arrived: Fastify's clock of the request (see `Arrival`). */
-const arrivalOf = (reply: FastifyReply): Arrival => ({ at: performance.now() - reply.elapsedTime });
+const arrivalOf = (reply: FastifyReply): Arrival => ({ at: performance.now() - reply.elapsedTime, wall: Date.now() - reply.elapsedTime });
 
 /** Runs `work` with the request's arrival. */
 async function arriving<T>(reply: FastifyReply, work: (arrival: Arrival) => Promise<T>): Promise<T> {
