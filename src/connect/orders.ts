@@ -16,7 +16,8 @@ import { EngineError, toEngineError } from '../errors.js';
 import type { CheckoutEngine } from '../engine/engine.js';
 import { loadCaller } from '../engine/facts.js';
 import type { Row } from '../storage/port.js';
-import { parseStamps, type Computation } from '../domain/completion-invariants.js';
+import { COMPLETION_INVARIANTS, parseStamps, type Computation } from '../domain/completion-invariants.js';
+import { loadCompletionFacts } from '../engine/completion.js';
 import type { StoreContext } from './context.js';
 import {
   activeSession,
@@ -70,6 +71,15 @@ async function placeProblem(engine: CheckoutEngine, ctx: StoreContext, ref: Chec
     (typeof cart.PoNumber === 'string' && cart.PoNumber.trim() !== '');
   if (!paid && total > 0)
     return new EngineError('CHECKOUT_UNPROCESSABLE', 'The checkout has no authorized payment: submit a payment first.', ['paymentToken']);
+  // The stock the inventory calculator reserved must still be held for every line (the order keeps
+  // it): a reservation released since (expired, or taken back by the store) is v63's 412 (422 before).
+  const stock = await stockProblem(engine, session);
+  if (stock)
+    return new EngineError(
+      ctx.version >= 63 ? 'CHECKOUT_PRECONDITION' : 'CHECKOUT_UNPROCESSABLE',
+      `Inventory reservation failed: the stock is no longer available (${stock}): cancel the checkout (DELETE) and start it again to reserve it anew.`,
+      ['cartItems'],
+    );
   if (ctx.version >= 63 && data.contactInfo) {
     const missing = ['email', 'firstName', 'lastName'].filter(
       (k) => typeof data.contactInfo![k] !== 'string' || data.contactInfo![k] === '',
@@ -82,6 +92,16 @@ async function placeProblem(engine: CheckoutEngine, ctx: StoreContext, ref: Chec
       );
   }
   return null;
+}
+
+const STOCK_HELD = COMPLETION_INVARIANTS.find((i) => i.id === 'stock-held')!;
+
+/** What the engine's `stock-held` invariant would refuse at Cart to Order for this session, or null. */
+async function stockProblem(engine: CheckoutEngine, session: Row): Promise<string | null> {
+  return engine.core.atomically(async (tx) => {
+    const facts = await loadCompletionFacts(engine.core, tx, 'cartToOrder', session);
+    return STOCK_HELD.check(facts)?.detail.replace(/: check the cart inventory again\.?$/, '') ?? null;
+  });
 }
 
 /** POST checkouts/{id}/orders: places the order (see the module comment). A cart already PendingClosed or Closed answers its order reference number again. */

@@ -245,3 +245,67 @@ describe.each([
     }
   });
 });
+
+describe.each([
+  { name: 'sqlite', location: () => ':memory:' },
+  { name: 'postgres', location: freshPgUrl },
+])('place order when the reserved stock was released ($name)', (backend) => {
+  it('v63+: 412 naming the inventory reservation (422 before v63), nothing placed; a new checkout reserves again and places', async () => {
+    const t = await startTestServer(backend.location(), { sessionState: '' });
+    try {
+      const token = await t.token();
+      const at = (v: number) => `/services/data/v${v}.0/commerce/webstores/${t.ids.store}`;
+      const ready = async () => {
+        const id = (await t.call('POST', `${at(63)}/checkouts`, { token, body: { cartId: t.ids.cart } })).body.checkoutId as string;
+        await settled(t.engine, t.ids.cart);
+        const pay = await t.call('POST', `${at(63)}/checkouts/${id}/payments`, {
+          token,
+          body: { requestType: 'SimplePurchaseOrder', paymentToken: 'PO-412' },
+        });
+        expect(pay.body.salesforceResultCode).toBe('Success');
+        return id;
+      };
+      const id = await ready();
+      const held = () =>
+        t.engine.admin.count('ProductReservation', [
+          { field: 'WebCartId', op: '=', value: t.ids.cart },
+          { field: 'Status', op: '=', value: 'Held' },
+        ]);
+      expect(await held()).toBeGreaterThan(0);
+      // The reservation lapses (the engine's own release, as an expiry does it).
+      const { releaseHolds } = await import('../../src/engine/reservations.js');
+      await t.engine.core.atomically((tx) => releaseHolds(tx, t.ids.cart, 'Expired', new Date()));
+      expect(await held()).toBe(0);
+
+      const refused = await t.call('POST', `${at(63)}/checkouts/${id}/orders`, { token });
+      expect(refused.status).toBe(412);
+      expect(refused.body[0]).toMatchObject({ errorCode: 'PRECONDITION_FAILED', fields: ['cartItems'] });
+      expect(refused.body[0].message).toMatch(
+        /Inventory reservation failed: the stock is no longer available \(\d+ of product 01t\w+ needed, 0 held/,
+      );
+      const before63 = await t.call('POST', `${at(62)}/checkouts/${id}/orders`, { token });
+      expect(before63.status).toBe(422);
+      expect(before63.body[0].message).toMatch(/Inventory reservation failed/);
+      const prepare = await t.call('POST', `${at(64)}/checkouts/${id}/orders/actions`, {
+        token,
+        body: { actions: [{ action: 'prepare' }] },
+      });
+      expect(prepare.status).toBe(422);
+      expect((await t.engine.admin.get('WebCart', t.ids.cart))!.Status).toBe('Checkout');
+      expect(await t.engine.admin.count('Order', [{ field: 'CartId', op: '=', value: t.ids.cart }])).toBe(0);
+
+      // Cancel and start again: the inventory calculator reserves the stock anew; the order is placed.
+      expect((await t.call('DELETE', `${at(63)}/checkouts/${id}`, { token })).status).toBe(204);
+      const again = await ready();
+      expect(again).not.toBe(id);
+      expect(await held()).toBeGreaterThan(0);
+      expect((await t.call('POST', `${at(63)}/checkouts/${again}/orders`, { token })).status).toBe(201);
+      await settled(t.engine, t.ids.cart);
+      await t.engine.whenIdle();
+      const orders = await t.engine.admin.find('Order', { where: [{ field: 'CartId', op: '=', value: t.ids.cart }] });
+      expect(orders.map((o) => o.Status)).toEqual(['Activated']);
+    } finally {
+      await t.close();
+    }
+  });
+});
