@@ -9,8 +9,9 @@
  * rest — the order (cartToOrder, exactly once per session: the engine's unique `_sessionId` key),
  * the payment authorization, activation with its OrderSummary under the completion invariants, and
  * the cart Closed — is the engine's checkout runner in the background. After a crash, the worker
- * recovers the queued operation and `resumePlacements` (run when the Connect routes start) runs the
- * runner again for every PendingClosed cart, which continues from the stored session.
+ * recovers the queued operation and `resumePlacements` (run by the library's createCheckoutEngine
+ * on start, and again when the Connect routes start) runs the runner again for every PendingClosed
+ * cart, which continues from the stored session.
  */
 import { EngineError, toEngineError } from '../errors.js';
 import type { CheckoutEngine } from '../engine/engine.js';
@@ -27,6 +28,7 @@ import {
   isRunning,
   lock,
   lockCheckout,
+  lockedInDatabase,
   type Arrival,
   resolveCheckout,
   writeConnectData,
@@ -116,7 +118,9 @@ export async function placeOrder(
   const orn = String(ref.session.Id);
   if (ref.session._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['checkoutId']);
   if (ref.cart.Status === 'PendingClosed' || ref.cart.Status === 'Closed') {
-    if (ref.cart.Status === 'PendingClosed' && !isRunning(engine, cartId)) continuePlacement(engine, cartId);
+    // Continued here unless it runs already, in this process or (its lock live in the database) another.
+    if (ref.cart.Status === 'PendingClosed' && !isRunning(engine, cartId) && !lockedInDatabase(ref.session))
+      continuePlacement(engine, cartId);
     return { orderReferenceNumber: orn };
   }
   if (ref.session.IsProcessing === true) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
@@ -208,7 +212,8 @@ function continuePlacement(engine: CheckoutEngine, cartId: string, ownerId?: str
 
 /**
  * After a restart: every PendingClosed cart of a Connect checkout continues its placement (as its
- * owner). Called once when the Connect routes start.
+ * owner). Called on engine start (src/index.ts wires it) and when the Connect routes start; a cart
+ * whose placement already runs in this process is skipped.
  */
 export async function resumePlacements(engine: CheckoutEngine): Promise<number> {
   const carts = await engine.admin.find('WebCart', { where: [{ field: 'Status', op: '=', value: 'PendingClosed' }] });
