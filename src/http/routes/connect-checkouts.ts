@@ -197,7 +197,7 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
       responses: {
         201: { description: 'Checkout Order { orderReferenceNumber }' },
         409: { description: 'The cart changed after the payment' },
-        412: { description: 'v63+: contact info incomplete' },
+        412: { description: 'v63+: contact info incomplete, or the reserved stock no longer held (inventory reservation)' },
         422: { description: 'No delivery method, no authorized payment' },
       },
     },
