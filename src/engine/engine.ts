@@ -915,6 +915,12 @@ export class CheckoutEngine {
  */
 export interface EngineWiring {
   attachInspector?: (engine: CheckoutEngine, option: InspectOption) => Promise<AttachedInspector>;
+  /**
+   * Work of the layers above an earlier process left unfinished, resumed on start after the
+   * worker's recovery (unless `recover: false`): the library entry passes the Connect placements
+   * (src/connect/orders.ts resumePlacements), so an order placed before a crash goes on without a server.
+   */
+  resume?: (engine: CheckoutEngine) => Promise<unknown>;
 }
 
 /**
@@ -948,6 +954,9 @@ export async function createCheckoutEngine(opts: CheckoutEngineOptions = {}, wir
       await engine.close().catch(() => {});
       throw e;
     }
+  }
+  if (opts.recover !== false && wiring.resume) {
+    await wiring.resume(engine).catch((e: unknown) => (opts.onError ?? ((x: unknown) => console.error('[checkout-engine]', x)))(e));
   }
   return engine;
 }
