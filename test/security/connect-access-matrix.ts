@@ -63,7 +63,7 @@ export interface ConnectCall {
 
 export const CONNECT_MATRIX: readonly ConnectCall[] = [
   // The catalog is the store's: every member account's buyer reads it.
-  { group: 'catalog reads', call: 'POST search/product-search', success: 200, expected: row(OK) },
+  { group: 'catalog reads', call: 'POST search/product-search', success: 201, expected: row(OK) },
   { group: 'catalog reads', call: 'GET products/{product}', success: 200, expected: row(OK) },
   { group: 'catalog reads', call: 'GET pricing/products/{product}', success: 200, expected: row(OK) },
   { group: 'addresses', call: 'GET accounts/{account A}/addresses', success: 200, expected: row(NOT_FOUND) },
