@@ -84,7 +84,7 @@ function scopeOf(machine: AnyStateMachine): InertScope {
   return scope;
 }
 
-/** XState's pure `initialTransition()` (with `event` undefined) or `transition()`, over the machine's cached scope. */
+/** XState's pure `initialTransition(machine, input)` (no snapshot yet) or `transition(machine, snapshot, event)`, over the machine's cached scope. */
 function pure(machine: AnyStateMachine, snapshot: AnyMachineSnapshot | null, arg: unknown): [AnyMachineSnapshot, MachineAction[]] {
   const actions: MachineAction[] = [];
   const scope: AnyActorScope = { ...scopeOf(machine), actionExecutor: (a) => void actions.push(a as MachineAction) };
