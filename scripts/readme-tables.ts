@@ -12,6 +12,7 @@ import { OBJECTS } from '../src/domain/objects.js';
 import { DEFAULT_FLOW } from '../src/domain/flow.js';
 import { flowMermaid } from '../src/inspect/mermaid.js';
 import { renderAccessMatrix } from '../test/security/access-matrix.js';
+import { renderConnectAccessMatrix } from '../test/security/connect-access-matrix.js';
 import { COMPLETION_INVARIANTS } from '../src/domain/completion-invariants.js';
 
 /** The generated markdown for each marker. */
@@ -30,6 +31,7 @@ export function readmeTables(): Record<string, string> {
     prefixes: prefixes.join('\n'),
     'default-flow': flow,
     'access-matrix': renderAccessMatrix(),
+    'connect-access-matrix': renderConnectAccessMatrix(),
   };
 }
 

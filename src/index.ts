@@ -11,18 +11,21 @@
  */
 import { createCheckoutEngine as createEngine, type CheckoutEngine, type CheckoutEngineOptions } from './engine/engine.js';
 import type { InspectorLike } from './engine/inspect-option.js';
+import { resumePlacements } from './connect/orders.js';
 
 export { CheckoutEngine, type CheckoutEngineOptions, type CallOptions } from './engine/engine.js';
 
 /**
  * Creates a checkout engine on the given storage, runs migrations and resumes operations an
- * earlier process left unfinished. With `inspect`, the inspector (src/inspect/attach.ts, loaded
+ * earlier process left unfinished (and the Connect order placements they belong to). With `inspect`, the inspector (src/inspect/attach.ts, loaded
  * only then) subscribes to the engine's session events.
  * @example const engine = await createCheckoutEngine({ storage: './checkout.db' })
  */
 export function createCheckoutEngine(opts: CheckoutEngineOptions = {}): Promise<CheckoutEngine> {
   return createEngine(opts, {
     attachInspector: async (engine, option) => (await import('./inspect/attach.js')).attachInspector(engine, option),
+    // Orders the Connect Checkout API placed before a crash go on (src/connect/orders.ts).
+    resume: resumePlacements,
   });
 }
 export type { Interview, InterviewScreen, InterviewScreenField, NavigateRequest } from './engine/interviews.js';

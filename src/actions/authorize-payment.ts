@@ -4,6 +4,9 @@
  * exit. The rule from the reference: a payment method on the cart is authorized with the payment
  * gateway; no payment method, no PO number on the order and a non-zero total cannot complete
  * ("Cannot complete order. Missing Payment Information."); otherwise there is nothing to authorize.
+ * An authorization the checkout already made for this payment method, total and currency (the
+ * session's `preauthorization` stamp, see src/domain/completion-invariants.ts) is the order's:
+ * the gateway is not asked twice for one payment.
  */
 import { StepFailed, type StepService } from '../engine/core.js';
 import { asyncStepAction } from './async-step.js';
@@ -35,13 +38,18 @@ export const authorizePaymentService: StepService = {
       throw new StepFailed(MISSING_PAYMENT_MESSAGE, [{ Message: MISSING_PAYMENT_MESSAGE, RelatedEntityId: ctx.cartId }]);
     }
     if (!pm) return { paymentMethodId: null, authorizationCode: null };
+    // The checkout's own authorization (made before the order), when it authorized exactly this: no second one.
+    const currency = String(order.CurrencyIsoCode ?? 'USD');
+    const pre = parseStamps(ctx.session._stamps).preauthorization;
+    if (pre && pre.paymentMethodId === pm && pre.currencyIsoCode === currency && Math.abs(pre.amount - total) < 0.005)
+      return { paymentMethodId: pm, authorizationCode: pre.authorizationCode, orderId: String(order.Id), amount: total };
     const result = await ctx.integrations.paymentGateway.authorize(
       {
         orderId: String(order.Id),
         cartId: ctx.cartId,
         paymentMethodId: pm,
         amount: total,
-        currencyIsoCode: String(order.CurrencyIsoCode ?? 'USD'),
+        currencyIsoCode: currency,
         idempotencyKey: `${String(order.Id)}:${pm}`,
       },
       { signal: ctx.signal },

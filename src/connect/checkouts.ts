@@ -9,11 +9,14 @@
  * the compare-and-set claims, the BackgroundOperations and the completion invariants all apply.
  *
  * A run goes on in the background after the request answered 202. While it runs the checkout is
- * locked: GET answers 202 and any other write 409 CHECKOUT_CONFLICT. The lock is this process's
- * (the run's promise, per cart) plus the session's own IsProcessing for a step in flight, which
- * another process sees too; two processes racing for the same claim get one winner from the
- * claim's compare-and-set, and the loser answers 409.
+ * locked: GET answers 202 and any other write 409 CHECKOUT_CONFLICT. The lock has two parts: this
+ * process's (the run's promise, per cart and checkout id: two requests of one process never both
+ * reach the database) and the database's (`lock` in the session's Connect data, taken by a
+ * compare-and-set under the row's lock, with a lease renewed while the work runs), so two engine
+ * processes on one database get one winner too, and a holder that crashed blocks no one once its
+ * lease ran out.
  */
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { EngineError, toEngineError } from '../errors.js';
 import type { CheckoutEngine } from '../engine/engine.js';
@@ -24,6 +27,7 @@ import type { Row } from '../storage/port.js';
 import { idOf, type StoreContext } from './context.js';
 import type { CalculateCartResult } from '../engine/cart-calculate.js';
 import type { BuyerAction as CartBuyerAction } from '../integrations/cart-calculate.js';
+import { parseStamps } from '../domain/completion-invariants.js';
 
 /** The session flow of Connect checkouts. */
 export const CONNECT_FLOW_ID = 'connect';
@@ -62,6 +66,10 @@ export interface ConnectData {
   };
   /** The errors of the last calculator run (or order placement) that failed; empty when it succeeded. */
   errors?: CheckoutError[];
+  /** The checkout's lock across processes: who holds it, until when (wall-clock ms; renewed while held). */
+  lock?: { owner: string; until: number } | null;
+  /** When the last holder released it (wall-clock ms): a call that arrived before overlapped it. */
+  releasedAt?: number;
 }
 
 // ── Locks: runs in flight, per engine, by cart id and checkout id ───────────────────────────────────
@@ -70,9 +78,15 @@ export interface ConnectData {
 export interface Held {
   readonly token: { p: Promise<void> };
   /** Releases the keys (a no-op once handed to background work: that work releases them when it ends). */
-  release(): void;
+  release(): Promise<void>;
   /** Hands the lock to background work: released when the work ends, whatever the outcome. */
   hand(work: () => Promise<void>): void;
+  /**
+   * Takes the checkout's lock in the database too (see the module comment), kept until the
+   * release; false when another holder's lease is live, or (with `arrival`) another call released
+   * it after this one arrived.
+   */
+  share(sessionId: string, arrival?: Arrival): Promise<boolean>;
 }
 
 const runs = new WeakMap<CheckoutEngine, Map<string, { p: Promise<void> }>>();
@@ -134,6 +148,19 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
   let done!: () => void;
   const token = { p: new Promise<void>((r) => (done = r)) };
   let handed = false;
+  let released = false;
+  const owner = randomUUID();
+  let shared: { sessionId: string; timer: ReturnType<typeof setInterval> } | null = null;
+  const unshare = async () => {
+    if (!shared) return;
+    const { sessionId, timer } = shared;
+    shared = null;
+    clearInterval(timer);
+    if (engine.core.closed) return; // a lease left behind runs out
+    await releaseShared(engine, sessionId, owner).catch((e: unknown) => {
+      if (!engine.core.closed) engine.core.onInternalError(e);
+    });
+  };
   const free = () => {
     const now = performance.now();
     for (const [k, t] of m) {
@@ -151,15 +178,84 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
   }
   return {
     token,
-    release: () => {
-      if (!handed) free();
+    release: async () => {
+      if (handed || released) return;
+      released = true;
+      await unshare();
+      free();
     },
     hand: (work) => {
       handed = true;
-      token.p = work().finally(free);
+      token.p = work().finally(async () => {
+        await unshare();
+        free();
+      });
       token.p.catch(() => {});
     },
+    share: async (sessionId, arrival) => {
+      if (shared) return true;
+      if (!(await takeShared(engine, sessionId, owner, arrival))) return false;
+      const renewEvery = Math.max(200, Math.floor(leaseOf(engine) / 3));
+      const timer = setInterval(() => {
+        if (engine.core.closed || !shared) return clearInterval(timer);
+        renewShared(engine, sessionId, owner).catch(() => {});
+      }, renewEvery);
+      timer.unref();
+      shared = { sessionId, timer };
+      return true;
+    },
   };
+}
+
+// ── The lock in the database ───────────────────────────────────────────────────────────────────────
+
+/** How long a database lock lasts without renewal: the worker's lease (a crashed holder blocks no longer). */
+function leaseOf(engine: CheckoutEngine): number {
+  return engine.worker.leaseMs;
+}
+
+/** Takes the session's database lock for `owner` (compare-and-set under the row's lock); false when held or overlapped. */
+async function takeShared(engine: CheckoutEngine, sessionId: string, owner: string, arrival?: Arrival): Promise<boolean> {
+  return engine.core.atomically(async (tx) => {
+    const s = await tx.get('CartCheckoutSession', sessionId, { forUpdate: true });
+    if (!s) return true; // nothing to lock: the caller's own checks answer (404)
+    const data = connectData(s);
+    const now = Date.now();
+    if (data.lock && data.lock.owner !== owner && data.lock.until > now) return false;
+    // A call released it after this one arrived: they overlapped (as busySince, across processes).
+    if (arrival?.wall !== undefined && data.releasedAt !== undefined && data.releasedAt > arrival.wall + 1) return false;
+    await tx.update('CartCheckoutSession', sessionId, {
+      _connect: JSON.stringify({ ...data, lock: { owner, until: now + leaseOf(engine) } }),
+    });
+    return true;
+  });
+}
+
+async function renewShared(engine: CheckoutEngine, sessionId: string, owner: string): Promise<void> {
+  await engine.core.atomically(async (tx) => {
+    const s = await tx.get('CartCheckoutSession', sessionId, { forUpdate: true });
+    const data = s ? connectData(s) : {};
+    if (!s || data.lock?.owner !== owner) return;
+    await tx.update('CartCheckoutSession', sessionId, {
+      _connect: JSON.stringify({ ...data, lock: { owner, until: Date.now() + leaseOf(engine) } }),
+    });
+  });
+}
+
+async function releaseShared(engine: CheckoutEngine, sessionId: string, owner: string): Promise<void> {
+  await engine.core.atomically(async (tx) => {
+    const s = await tx.get('CartCheckoutSession', sessionId, { forUpdate: true });
+    const data = s ? connectData(s) : {};
+    if (!s || data.lock?.owner !== owner) return;
+    await tx.update('CartCheckoutSession', sessionId, { _connect: JSON.stringify({ ...data, lock: null, releasedAt: Date.now() }) });
+  });
+}
+
+/** Whether the session's database lock is held by a live lease (another process's work in flight). */
+export function lockedInDatabase(session: Row, arrival?: Arrival): boolean {
+  const data = connectData(session);
+  if (data.lock && data.lock.until > Date.now()) return true;
+  return arrival?.wall !== undefined && data.releasedAt !== undefined && data.releasedAt > arrival.wall + 1;
 }
 
 /**
@@ -170,13 +266,26 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
  */
 export interface Arrival {
   readonly at: number;
+  /** The same moment on the wall clock (`Date.now()` ms), what other processes compare with. */
+  readonly wall?: number;
 }
 
-/** The lock of a resolved checkout (cart and checkout ids); 409 CHECKOUT_CONFLICT when another call overlapped this one's arrival. */
-export function lockCheckout(engine: CheckoutEngine, ref: CheckoutRef, arrival?: Arrival): Held {
+/**
+ * The lock of a resolved checkout (cart and checkout ids) in this process and in the database;
+ * 409 CHECKOUT_CONFLICT when another call (of any process) holds it or overlapped this one's arrival.
+ */
+export async function lockCheckout(engine: CheckoutEngine, ref: CheckoutRef, arrival?: Arrival): Promise<Held> {
   const keys = [String(ref.cart.Id), String(ref.session.Id)];
   if (arrival && keys.some((k) => busySince(engine, k, arrival.at))) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
-  return lock(engine, keys);
+  const held = lock(engine, keys);
+  let ok = false;
+  try {
+    ok = await held.share(String(ref.session.Id), arrival);
+  } finally {
+    if (!ok) await held.release();
+  }
+  if (!ok) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
+  return held;
 }
 
 // ── Lookups ────────────────────────────────────────────────────────────────────────────────────────
@@ -400,7 +509,12 @@ async function clearPayment(engine: CheckoutEngine, session: Row): Promise<void>
     for (const part of ['Street', 'City', 'State', 'PostalCode', 'Country']) fields[`Billing${part}`] = null;
     await tx.update('WebCart', String(session.WebCartId), fields);
     const s = await tx.get('CartCheckoutSession', String(session.Id), { forUpdate: true });
-    if (s) await tx.update('CartCheckoutSession', String(s.Id), { _connect: JSON.stringify({ ...connectData(s), payment: undefined }) });
+    if (!s) return;
+    const { preauthorization: _cleared, ...stamps } = parseStamps(s._stamps);
+    await tx.update('CartCheckoutSession', String(s.Id), {
+      _connect: JSON.stringify({ ...connectData(s), payment: undefined }),
+      _stamps: JSON.stringify(stamps),
+    });
   });
 }
 
@@ -533,13 +647,17 @@ export async function startCheckout(engine: CheckoutEngine, ctx: StoreContext, b
       !['PendingClosed', 'Closed'].includes(String(cart.Status))
     ) {
       const held = lock(engine, [cartId, String(existing.Id)]);
+      let ok: boolean;
       try {
-        await writeGroups(engine, cartId, address);
+        // Another process's call in flight: the existing checkout is answered as it is.
+        ok = await held.share(String(existing.Id));
+        if (ok) await writeGroups(engine, cartId, address);
       } catch (e) {
-        held.release();
+        await held.release();
         throw e;
       }
-      startRun(engine, held, ctx.caller, String(existing.Id), cartId, { kind: 'deliveryGroupChanged', keepMethodId: null });
+      if (ok) startRun(engine, held, ctx.caller, String(existing.Id), cartId, { kind: 'deliveryGroupChanged', keepMethodId: null });
+      else await held.release();
     }
     return { checkoutId: String(existing.Id) };
   }
@@ -550,17 +668,24 @@ export async function startCheckout(engine: CheckoutEngine, ctx: StoreContext, b
     const out = await invoke(engine, ctx.caller, 'checkoutSessionAction', { cartId }, 'cartId');
     sessionId = String(out.requestId);
   } catch (e) {
-    held.release();
+    await held.release();
     throw e;
   }
   lock(engine, [sessionId], held);
+  // The new session's lock in the database (no other process has it yet): other processes see the run.
+  await held.share(sessionId).catch(() => false);
   startRun(engine, held, ctx.caller, sessionId, cartId, { kind: 'checkoutStarted' });
   return { checkoutId: sessionId };
 }
 
-/** Whether the checkout is busy: a run in this process, or a step in flight. */
-export function isBusy(engine: CheckoutEngine, ref: CheckoutRef): boolean {
-  return isRunning(engine, String(ref.cart.Id)) || isRunning(engine, String(ref.session.Id)) || ref.session.IsProcessing === true;
+/** Whether the checkout is busy: a run in this process or another (the database lock), or a step in flight. */
+export function isBusy(engine: CheckoutEngine, ref: CheckoutRef, arrival?: Arrival): boolean {
+  return (
+    isRunning(engine, String(ref.cart.Id)) ||
+    isRunning(engine, String(ref.session.Id)) ||
+    ref.session.IsProcessing === true ||
+    lockedInDatabase(ref.session, arrival)
+  );
 }
 
 /** The Checkout Error items of a checkout whose last run failed (or whose session is in error). */
@@ -594,7 +719,7 @@ export async function checkoutOutput(
   const placing = ref.cart.Status === 'PendingClosed' || ref.cart.Status === 'Closed';
   const errors = await checkoutErrors(engine, ref);
   const keys = [String(ref.cart.Id), String(ref.session.Id)];
-  const busy = isBusy(engine, ref) || (!!arrival && keys.some((k) => busySince(engine, k, arrival.at)));
+  const busy = isBusy(engine, ref, arrival) || (!!arrival && keys.some((k) => busySince(engine, k, arrival.at)));
   const status = errors.length && !busy ? 422 : busy && !placing ? 202 : 200;
   const groups = await groupsOf(engine, cartId);
   const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cartId }] });
@@ -730,7 +855,7 @@ export async function updateCheckout(
   const address = body.deliveryAddress === undefined ? null : await deliveryFields(engine, ctx, body.deliveryAddress, 'deliveryAddress');
   const cartId = String(ref.cart.Id);
   if (ref.session._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['checkoutId']);
-  const held = lockCheckout(engine, ref, arrival);
+  const held = await lockCheckout(engine, ref, arrival);
   try {
     // Re-read under the lock: the session as it is now (another process may have moved it).
     const session = await engine.admin.get('CartCheckoutSession', String(ref.session.Id));
@@ -768,10 +893,10 @@ export async function updateCheckout(
     } else if (methodId) {
       startRun(engine, held, ctx.caller, String(session.Id), cartId, { kind: 'deliveryMethodSelected', deliveryMethodId: methodId });
     } else {
-      held.release();
+      await held.release();
     }
   } catch (e) {
-    held.release();
+    await held.release();
     throw e;
   }
   return resolveCheckout(engine, ctx, String(ref.session.Id));
@@ -785,7 +910,7 @@ export async function cancelCheckout(engine: CheckoutEngine, ctx: StoreContext, 
   // order, if any, is deleted and the cart is Active again (cancelCartAsyncOperation's rules).
   if (ref.cart.Status === 'PendingClosed' && ref.session.IsError !== true)
     throw new EngineError('CHECKOUT_REFUSED', 'The order is being placed: the checkout can no longer be canceled.', ['checkoutId']);
-  const held = lockCheckout(engine, ref, arrival);
+  const held = await lockCheckout(engine, ref, arrival);
   try {
     if (ref.cart.Status === 'PendingClosed') {
       // The failed placement gives the cart back to its checkout first (compare-and-set), so the
@@ -803,6 +928,6 @@ export async function cancelCheckout(engine: CheckoutEngine, ctx: StoreContext, 
     }
     await invoke(engine, ctx.caller, 'cancelCartAsyncOperation', { cartId }, 'checkoutId');
   } finally {
-    held.release();
+    await held.release();
   }
 }

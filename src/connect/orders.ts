@@ -9,14 +9,16 @@
  * rest — the order (cartToOrder, exactly once per session: the engine's unique `_sessionId` key),
  * the payment authorization, activation with its OrderSummary under the completion invariants, and
  * the cart Closed — is the engine's checkout runner in the background. After a crash, the worker
- * recovers the queued operation and `resumePlacements` (run when the Connect routes start) runs the
- * runner again for every PendingClosed cart, which continues from the stored session.
+ * recovers the queued operation and `resumePlacements` (run by the library's createCheckoutEngine
+ * on start, and again when the Connect routes start) runs the runner again for every PendingClosed
+ * cart, which continues from the stored session.
  */
 import { EngineError, toEngineError } from '../errors.js';
 import type { CheckoutEngine } from '../engine/engine.js';
 import { loadCaller } from '../engine/facts.js';
 import type { Row } from '../storage/port.js';
-import { parseStamps, type Computation } from '../domain/completion-invariants.js';
+import { COMPLETION_INVARIANTS, parseStamps, type Computation } from '../domain/completion-invariants.js';
+import { loadCompletionFacts } from '../engine/completion.js';
 import type { StoreContext } from './context.js';
 import {
   activeSession,
@@ -26,6 +28,7 @@ import {
   isRunning,
   lock,
   lockCheckout,
+  lockedInDatabase,
   type Arrival,
   resolveCheckout,
   writeConnectData,
@@ -70,6 +73,15 @@ async function placeProblem(engine: CheckoutEngine, ctx: StoreContext, ref: Chec
     (typeof cart.PoNumber === 'string' && cart.PoNumber.trim() !== '');
   if (!paid && total > 0)
     return new EngineError('CHECKOUT_UNPROCESSABLE', 'The checkout has no authorized payment: submit a payment first.', ['paymentToken']);
+  // The stock the inventory calculator reserved must still be held for every line (the order keeps
+  // it): a reservation released since (expired, or taken back by the store) is v63's 412 (422 before).
+  const stock = await stockProblem(engine, session);
+  if (stock)
+    return new EngineError(
+      ctx.version >= 63 ? 'CHECKOUT_PRECONDITION' : 'CHECKOUT_UNPROCESSABLE',
+      `Inventory reservation failed: the stock is no longer available (${stock}): cancel the checkout (DELETE) and start it again to reserve it anew.`,
+      ['cartItems'],
+    );
   if (ctx.version >= 63 && data.contactInfo) {
     const missing = ['email', 'firstName', 'lastName'].filter(
       (k) => typeof data.contactInfo![k] !== 'string' || data.contactInfo![k] === '',
@@ -84,6 +96,16 @@ async function placeProblem(engine: CheckoutEngine, ctx: StoreContext, ref: Chec
   return null;
 }
 
+const STOCK_HELD = COMPLETION_INVARIANTS.find((i) => i.id === 'stock-held')!;
+
+/** What the engine's `stock-held` invariant would refuse at Cart to Order for this session, or null. */
+async function stockProblem(engine: CheckoutEngine, session: Row): Promise<string | null> {
+  return engine.core.atomically(async (tx) => {
+    const facts = await loadCompletionFacts(engine.core, tx, 'cartToOrder', session);
+    return STOCK_HELD.check(facts)?.detail.replace(/: check the cart inventory again\.?$/, '') ?? null;
+  });
+}
+
 /** POST checkouts/{id}/orders: places the order (see the module comment). A cart already PendingClosed or Closed answers its order reference number again. */
 export async function placeOrder(
   engine: CheckoutEngine,
@@ -96,18 +118,20 @@ export async function placeOrder(
   const orn = String(ref.session.Id);
   if (ref.session._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['checkoutId']);
   if (ref.cart.Status === 'PendingClosed' || ref.cart.Status === 'Closed') {
-    if (ref.cart.Status === 'PendingClosed' && !isRunning(engine, cartId)) continuePlacement(engine, cartId);
+    // Continued here unless it runs already, in this process or (its lock live in the database) another.
+    if (ref.cart.Status === 'PendingClosed' && !isRunning(engine, cartId) && !lockedInDatabase(ref.session))
+      continuePlacement(engine, cartId);
     return { orderReferenceNumber: orn };
   }
   if (ref.session.IsProcessing === true) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
-  const held = lockCheckout(engine, ref, arrival);
+  const held = await lockCheckout(engine, ref, arrival);
   try {
     const session = (await engine.admin.get('CartCheckoutSession', orn))!;
     const problem = await placeProblem(engine, ctx, { session, cart: ref.cart });
     if (problem) throw problem;
     await markPendingClosed(engine, cartId);
   } catch (e) {
-    held.release();
+    await held.release();
     throw e;
   }
   held.hand(() => place(engine, cartId, ctx.caller.Id));
@@ -188,7 +212,8 @@ function continuePlacement(engine: CheckoutEngine, cartId: string, ownerId?: str
 
 /**
  * After a restart: every PendingClosed cart of a Connect checkout continues its placement (as its
- * owner). Called once when the Connect routes start.
+ * owner). Called on engine start (src/index.ts wires it) and when the Connect routes start; a cart
+ * whose placement already runs in this process is skipped.
  */
 export async function resumePlacements(engine: CheckoutEngine): Promise<number> {
   const carts = await engine.admin.find('WebCart', { where: [{ field: 'Status', op: '=', value: 'PendingClosed' }] });
@@ -238,13 +263,13 @@ export async function orderActions(
   if (ref.cart.Status === 'PendingClosed' || ref.cart.Status === 'Closed')
     return { action: 'prepare', orderReferenceNumber: String(ref.session.Id), errors: [] };
   if (ref.session.IsProcessing === true) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
-  const held = lockCheckout(engine, ref, arrival);
+  const held = await lockCheckout(engine, ref, arrival);
   try {
     const problem = await placeProblem(engine, ctx, ref);
     // Prepare runs before the payment: a missing payment isn't its problem.
     if (problem && !problem.fields.includes('paymentToken')) throw asUnprocessable(problem);
   } finally {
-    held.release();
+    await held.release();
   }
   return { action: 'prepare', orderReferenceNumber: null, errors: [] };
 }

@@ -6,15 +6,18 @@
  * card token, WebCart.PoNumber for a purchase order, the Billing* address) and on the session's
  * Connect data (request type, result, the cart total it was made for). An `Auth` asks the gateway
  * for an authorization of the cart's total now (idempotency key `checkout:<checkoutId>:<token>`),
- * so a decline is answered at once; the order's own authorizePayment step authorizes the order's
- * total again when the order is placed (key `orderId:paymentMethodId`), so no order is activated
- * unpaid whatever happened in between.
+ * so a decline is answered at once, and records it as the session's `preauthorization` stamp: the
+ * order's authorizePayment step uses that authorization when the order's payment method, total and
+ * currency are the ones authorized (one gateway authorization per payment), and authorizes the
+ * order's total itself only when they aren't (key `orderId:paymentMethodId`), so no order is
+ * activated unpaid whatever happened in between.
  */
 import { EngineError } from '../errors.js';
 import type { CheckoutEngine } from '../engine/engine.js';
 import type { CardToTokenize } from '../integrations/payment.js';
 import type { Row } from '../storage/port.js';
 import type { StoreContext } from './context.js';
+import { parseStamps } from '../domain/completion-invariants.js';
 import { connectData, CONNECT_FLOW_ID, lockCheckout, resolveCheckout, type Arrival, type ConnectData } from './checkouts.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -145,9 +148,9 @@ export async function checkoutPayment(
   const ref = await resolveCheckout(engine, ctx, checkoutId);
   if (ref.session._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['checkoutId']);
   const cartId = String(ref.cart.Id);
-  const held = lockCheckout(engine, ref, arrival);
+  const held = await lockCheckout(engine, ref, arrival);
   if (ref.session.IsProcessing === true) {
-    held.release();
+    await held.release();
     throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
   }
   try {
@@ -240,10 +243,25 @@ export async function checkoutPayment(
     await engine.core.atomically(async (tx) => {
       await tx.update('WebCart', cartId, { ...cartFields, LastModifiedDate: engine.core.now().toISOString() });
       const s = await tx.get('CartCheckoutSession', String(session.Id), { forUpdate: true });
-      if (s) await tx.update('CartCheckoutSession', String(s.Id), { _connect: JSON.stringify({ ...connectData(s), payment }) });
+      if (!s) return;
+      // The order's authorizePayment uses this authorization (a PO number has none to use).
+      const { preauthorization: _replaced, ...stamps } = parseStamps(s._stamps);
+      const pre =
+        payment.token && payment.authorizationCode
+          ? {
+              paymentMethodId: payment.token,
+              amount: grandTotal,
+              currencyIsoCode: String(cart.CurrencyIsoCode ?? 'USD'),
+              authorizationCode: payment.authorizationCode,
+            }
+          : undefined;
+      await tx.update('CartCheckoutSession', String(s.Id), {
+        _connect: JSON.stringify({ ...connectData(s), payment }),
+        _stamps: JSON.stringify(pre ? { ...stamps, preauthorization: pre } : stamps),
+      });
     });
     return result;
   } finally {
-    held.release();
+    await held.release();
   }
 }

@@ -47,10 +47,23 @@ export interface PaymentStamp {
   readonly authorizationCode: string;
 }
 
+/**
+ * An authorization made before the order exists (the Connect Checkout API's Auth payment): the
+ * order's authorizePayment step uses it instead of asking the gateway again while the order's
+ * payment method, total and currency are the ones it authorized.
+ */
+export interface PreauthorizationStamp {
+  readonly paymentMethodId: string;
+  readonly amount: number;
+  readonly currencyIsoCode: string;
+  readonly authorizationCode: string;
+}
+
 /** What the session records about its checkout: a stamp per computation and the payment authorization. */
 export interface CompletionStamps {
   readonly computed?: Partial<Record<Computation, ComputationStamp>>;
   readonly payment?: PaymentStamp;
+  readonly preauthorization?: PreauthorizationStamp;
 }
 
 /** Everything the invariants look at, loaded by the engine in the action's transaction. */

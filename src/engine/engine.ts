@@ -286,10 +286,11 @@ export class CheckoutEngine {
       onStored: (e) => {
         for (const listener of this.interviewListeners) listener(e);
       },
-      host: async (userId, flowApiName) => this.flowHost(await loadCaller(this.core.storage, userId), flowApiName),
-      canReadCart: async (cartId, userId) => {
+      // The caller the facade call loaded (startInterview, navigate): not read again.
+      host: async (caller, flowApiName) => this.flowHost(caller, flowApiName),
+      canReadCart: async (cartId, caller) => {
         try {
-          await this.records.get('WebCart', cartId, await loadCaller(this.core.storage, userId));
+          await this.records.get('WebCart', cartId, caller);
           return true;
         } catch (e) {
           if (e instanceof EngineError && (e.status === 404 || e.key === 'INSUFFICIENT_ACCESS')) return false;
@@ -593,7 +594,7 @@ export class CheckoutEngine {
   async startInterview(flowApiName: string, inputs: Record<string, unknown>, caller: CallOptions): Promise<Interview> {
     this.live();
     const c = await this.callerOf(caller)();
-    return this.interviews.start(flowApiName, inputs, c.Id);
+    return this.interviews.start(flowApiName, inputs, c);
   }
 
   /** An interview of the caller as stored (another user's answers as a missing id: NOT_FOUND). */
@@ -612,7 +613,7 @@ export class CheckoutEngine {
   async navigate(interviewId: string, nav: NavigateRequest, caller: CallOptions): Promise<Interview> {
     this.live();
     const c = await this.callerOf(caller)();
-    return this.interviews.navigate(interviewId, nav, c.Id);
+    return this.interviews.navigate(interviewId, nav, c);
   }
 
   /** Records an interview's start or navigate in its cart's checkout session history (when the cart has one). */
@@ -915,6 +916,12 @@ export class CheckoutEngine {
  */
 export interface EngineWiring {
   attachInspector?: (engine: CheckoutEngine, option: InspectOption) => Promise<AttachedInspector>;
+  /**
+   * Work of the layers above an earlier process left unfinished, resumed on start after the
+   * worker's recovery (unless `recover: false`): the library entry passes the Connect placements
+   * (src/connect/orders.ts resumePlacements), so an order placed before a crash goes on without a server.
+   */
+  resume?: (engine: CheckoutEngine) => Promise<unknown>;
 }
 
 /**
@@ -948,6 +955,9 @@ export async function createCheckoutEngine(opts: CheckoutEngineOptions = {}, wir
       await engine.close().catch(() => {});
       throw e;
     }
+  }
+  if (opts.recover !== false && wiring.resume) {
+    await wiring.resume(engine).catch((e: unknown) => (opts.onError ?? ((x: unknown) => console.error('[checkout-engine]', x)))(e));
   }
   return engine;
 }

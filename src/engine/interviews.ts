@@ -19,6 +19,7 @@ import { EngineError } from '../errors.js';
 import { mintId, parseId } from '../domain/ids.js';
 import type { FlowData, FlowHost, FlowRuntime, InterviewState, InterviewStatus, InterviewView, NavigateAction } from '../flows/contract.js';
 import type { Row, Storage } from '../storage/port.js';
+import type { Caller } from './facts.js';
 
 const OBJECT = 'FlowInterview';
 /** A lease that is not held: any time in the past frees it, this one reads as "never held". */
@@ -122,10 +123,10 @@ export interface InterviewDeps {
   now(): Date;
   /** The runtime over the loaded flows. */
   runtime(): FlowRuntime;
-  /** A host running `flowApiName`'s interview as `userId` (loaded and active, else INVALID_SESSION). */
-  host(userId: string, flowApiName: string): Promise<FlowHost>;
-  /** Whether `userId` may read the cart (by id); false answers as a missing cart. */
-  canReadCart(cartId: string, userId: string): Promise<boolean>;
+  /** A host running `flowApiName`'s interview as `caller` (the user the call loaded; active, else INVALID_SESSION). */
+  host(caller: Caller, flowApiName: string): Promise<FlowHost>;
+  /** Whether `caller` may read the cart (by id); false answers as a missing cart. */
+  canReadCart(cartId: string, caller: Caller): Promise<boolean>;
   /** How long a navigate's claim lasts without renewal (ms). */
   leaseMs: number;
   /**
@@ -280,8 +281,9 @@ export class InterviewStore {
     }
   }
 
-  /** Starts `flowApiName` as `userId` with `inputs`; runs it to its first rest point and stores it. */
-  async start(flowApiName: unknown, inputs: unknown, userId: string): Promise<Interview> {
+  /** Starts `flowApiName` as `caller` with `inputs`; runs it to its first rest point and stores it. */
+  async start(flowApiName: unknown, inputs: unknown, caller: Caller): Promise<Interview> {
+    const userId = caller.Id;
     if (typeof flowApiName !== 'string' || !flowApiName || flowApiName.length > 255) {
       throw new EngineError('INVALID_INPUT', 'flowApiName must be the API name of a loaded flow.', ['flowApiName']);
     }
@@ -306,10 +308,10 @@ export class InterviewStore {
     }
     const values = inputValues as Record<string, FlowData>;
     const cart = cartInput(values);
-    if (cart && !(await this.deps.canReadCart(cart.id, userId))) {
+    if (cart && !(await this.deps.canReadCart(cart.id, caller))) {
       throw new EngineError('NOT_FOUND', `No WebCart with id ${cart.id} (input '${cart.name}').`, [cart.name]);
     }
-    const host = await this.deps.host(userId, flowApiName);
+    const host = await this.deps.host(caller, flowApiName);
     const state = await runtime.start(flowApiName, cart ? { ...values, [cart.name]: cart.id } : values, host);
     const id = mintId('0Fo');
     const now = this.stamp();
@@ -408,11 +410,12 @@ export class InterviewStore {
   }
 
   /**
-   * Navigates an interview as `userId`: a Paused one takes the action and answers; a Waiting one is
+   * Navigates an interview as `caller`: a Paused one takes the action and answers; a Waiting one is
    * re-checked (for up to `waitMs`), the action then applying to nothing (the client sees the next
    * screen first). Claim, run, write back: see the file header.
    */
-  async navigate(rawId: unknown, nav: unknown, userId: string): Promise<Interview> {
+  async navigate(rawId: unknown, nav: unknown, caller: Caller): Promise<Interview> {
+    const userId = caller.Id;
     const id = interviewId(rawId);
     const req = this.request(nav);
     const storage = this.deps.storage();
@@ -448,7 +451,7 @@ export class InterviewStore {
     const before = { status: state.view.status, element: state.view.currentElement };
     try {
       const runtime = this.deps.runtime();
-      const host = await this.deps.host(userId, String(row.FlowApiName));
+      const host = await this.deps.host(caller, String(row.FlowApiName));
       if (state.view.status === 'Waiting') {
         const deadline = Date.now() + req.waitMs;
         state = await runtime.resume(state, host);

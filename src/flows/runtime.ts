@@ -65,7 +65,7 @@ export interface InterviewRun {
   frame(): MachineFrame;
   /** Sends `event` to the top machine and executes what it starts until the interview rests. */
   send(event: FlowEvent): Promise<void>;
-  /** The top machine's persisted snapshot (JSON), subflow frames inside. */
+  /** The top machine's persisted snapshot as plain JSON data (a copy the run doesn't hold), subflow frames inside. */
   persisted(): unknown;
 }
 
@@ -426,7 +426,8 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
   }
 
   function finish(run: InterviewRun, flowApiName: string, view: InterviewView): InterviewState {
-    const snapshot = JSON.parse(JSON.stringify(run.persisted())) as unknown;
+    // The executor's persisted snapshot is JSON already (a copy of its own, see InterviewRun.persisted).
+    const snapshot = run.persisted();
     return { flowApiName, snapshot, view };
   }
 

@@ -520,6 +520,16 @@ describe('a placement that fails in the background', () => {
         body: { requestType: 'ClientRequest', paymentToken: 'pm_client_1' },
       });
       expect(pay.body.salesforceResultCode).toBe('Success');
+      // The checkout's authorization no longer covers the order (as for a total that changed after
+      // it): the order's own authorizePayment asks the gateway, which declines.
+      const { parseStamps } = await import('../../src/domain/completion-invariants.js');
+      await t.engine.core.atomically(async (tx) => {
+        const s = (await tx.get('CartCheckoutSession', id, { forUpdate: true }))!;
+        const stamps = parseStamps(s._stamps);
+        await tx.update('CartCheckoutSession', id, {
+          _stamps: JSON.stringify({ ...stamps, preauthorization: { ...stamps.preauthorization!, amount: 0.01 } }),
+        });
+      });
       expect((await t.call('POST', `${base}/checkouts/${id}/orders`, { token })).status).toBe(201);
       await settled(t.engine, t.ids.cart);
       const got = await t.call('GET', `${base}/checkouts/${id}`, { token });

@@ -50,7 +50,7 @@ async function contextOf(
 }
 
 /** When the request arrived: Fastify's clock of the request (see `Arrival`). */
-const arrivalOf = (reply: FastifyReply): Arrival => ({ at: performance.now() - reply.elapsedTime });
+const arrivalOf = (reply: FastifyReply): Arrival => ({ at: performance.now() - reply.elapsedTime, wall: Date.now() - reply.elapsedTime });
 
 /** Runs `work` with the request's arrival. */
 async function arriving<T>(reply: FastifyReply, work: (arrival: Arrival) => Promise<T>): Promise<T> {
@@ -231,7 +231,7 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
         ...BAD_INPUT,
         ...NO_CHECKOUT,
         409: { description: 'The cart changed after the payment' },
-        412: { description: 'v63+: contact info incomplete' },
+        412: { description: 'v63+: contact info incomplete, or the reserved stock no longer held (inventory reservation)' },
         422: { description: 'No delivery method, no authorized payment' },
       },
     },
