@@ -118,6 +118,14 @@ export function searchWords(term: string): string[] {
   return (term.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 32);
 }
 
+/**
+ * One write of `writeBatch`: an update of one row by id when every `expect` filter also holds
+ * (compare-and-set, like `update`), or an insert of rows (like `insert`).
+ */
+export type BatchWrite =
+  | { kind: 'update'; object: string; id: string; values: Row; expect?: readonly Filter[] }
+  | { kind: 'insert'; object: string; rows: readonly Row[] };
+
 /** Reads and writes, inside or outside a transaction. */
 export interface StorageOps {
   /** The checkout facts of a cart for `userId`, in one statement; `forUpdate` locks the cart (by cartId) or the session (by sessionId). */
@@ -154,6 +162,13 @@ export interface StorageOps {
    * with one value for the whole chunk is set plainly). Returns how many rows were updated.
    */
   updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number>;
+  /**
+   * Runs `writes` in order, as `update` and `insert` would one by one, and stops at the first update
+   * that matched no row: returns that update's index (nothing after it ran), or -1 when every write
+   * ran. A backend with `StorageAdapter.batchesWrites` sends them as one statement (one round trip);
+   * others run them one by one. A unique-key violation throws `UniqueViolation`.
+   */
+  writeBatch(writes: readonly BatchWrite[]): Promise<number>;
 }
 
 /** How to reach the database a shared operation queue (pg-boss) lives in, next to the engine's tables. */
@@ -184,6 +199,11 @@ export interface StorageAdapter {
    * the database itself, and `textSearch` over it. Default false: `textSearch` refuses.
    */
   readonly supportsFullText: boolean;
+  /**
+   * Data-modifying common table expressions (PostgreSQL `WITH u AS (UPDATE … RETURNING 1) INSERT …`):
+   * `writeBatch` sends its writes as one statement, one round trip. Default false: one statement each.
+   */
+  readonly batchesWrites: boolean;
   /**
    * Where an operation queue shared by every engine process on this database lives (pg-boss).
    * Default undefined: no shared queue; operations run on the in-process queue (one process per database).
@@ -222,6 +242,9 @@ export class StorageAdapterBase implements StorageAdapter {
     return false;
   }
   get supportsFullText(): boolean {
+    return false;
+  }
+  get batchesWrites(): boolean {
     return false;
   }
   queueConnection(): QueueConnection | undefined {

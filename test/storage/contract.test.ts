@@ -255,6 +255,53 @@ for (const backend of BACKENDS) {
       await s.close();
     });
 
+    it('writes a batch in order (compare-and-set updates, multi-row typed inserts), stopping at the first update that matches nothing', async () => {
+      const s = await open();
+      const a = user({ Name: 'A' });
+      const b = user();
+      const c = user();
+      await s.insert('User', [a]);
+      // Every write runs: two updates of one row (split where a statement can't change a row twice), typed values round-trip.
+      const all = await s.transaction((tx) =>
+        tx.writeBatch([
+          { kind: 'update', object: 'User', id: a.Id, values: { Name: 'A2' }, expect: [{ field: 'Name', op: '=', value: 'A' }] },
+          { kind: 'insert', object: 'User', rows: [b, c] },
+          { kind: 'update', object: 'User', id: a.Id, values: { IsActive: false }, expect: [{ field: 'Name', op: '=', value: 'A2' }] },
+          { kind: 'update', object: 'User', id: b.Id, values: { Permissions: ['X'] }, expect: [{ field: 'AccountId', op: 'is null' }] },
+        ]),
+      );
+      expect(all).toBe(-1);
+      expect(await s.get('User', a.Id)).toMatchObject({ Name: 'A2', IsActive: false });
+      expect(await s.get('User', b.Id)).toMatchObject({ Permissions: ['X'], IsActive: true });
+      expect((await s.get('User', c.Id))!.Permissions).toEqual(['B2BCommerceIntegrator']);
+      // A lost compare-and-set: its index comes back and nothing after it runs (nor the insert after it).
+      const d = user();
+      const missed = await s.writeBatch([
+        { kind: 'update', object: 'User', id: b.Id, values: { Name: 'B2' } },
+        { kind: 'update', object: 'User', id: a.Id, values: { Name: 'lost' }, expect: [{ field: 'Name', op: '=', value: 'A' }] },
+        { kind: 'insert', object: 'User', rows: [d] },
+        { kind: 'update', object: 'User', id: c.Id, values: { Name: 'never' } },
+      ]);
+      expect(missed).toBe(1);
+      expect((await s.get('User', b.Id))!.Name).toBe('B2');
+      expect((await s.get('User', a.Id))!.Name).toBe('A2');
+      expect(await s.get('User', d.Id)).toBeUndefined();
+      expect((await s.get('User', c.Id))!.Name).toBe('User');
+      // A unique key repeated by a batched insert is a UniqueViolation, and the transaction writes nothing.
+      const e = user();
+      await expect(
+        s.transaction((tx) =>
+          tx.writeBatch([
+            { kind: 'update', object: 'User', id: c.Id, values: { Name: 'C2' } },
+            { kind: 'insert', object: 'User', rows: [e, user({ Username: a.Username })] },
+          ]),
+        ),
+      ).rejects.toBeInstanceOf(UniqueViolation);
+      expect((await s.get('User', c.Id))!.Name).toBe('User');
+      expect(await s.get('User', e.Id)).toBeUndefined();
+      await s.close();
+    });
+
     it('reports unique-key violations as UniqueViolation (usernames, one active session per cart)', async () => {
       const s = await open();
       await s.insert('User', [user({ Username: 'same@x.example' })]);
