@@ -92,6 +92,10 @@ export class Tx implements StorageOps {
     await this.flush();
     return this.ops.find(object, opts);
   }
+  async findAll(reads: readonly { object: string; where: readonly Filter[] }[]): Promise<Row[][]> {
+    await this.flush();
+    return this.ops.findAll(reads);
+  }
   async count(object: string, where?: readonly Filter[]): Promise<number> {
     await this.flush();
     return this.ops.count(object, where);

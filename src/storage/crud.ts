@@ -218,6 +218,35 @@ export class KyselyOps implements StorageOps {
     return rows;
   }
 
+  /**
+   * Several unordered reads. With the adapter's `batchesWrites`, one statement: each read's rows as
+   * a JSON array (`select (select coalesce(json_agg(q), '[]') from (…) q) as "r0", …`), decoded like
+   * `find`'s rows (JSON keeps text, numbers — PostgreSQL prints doubles exactly — and booleans).
+   */
+  async findAll(reads: readonly { object: string; where: readonly Filter[] }[]): Promise<Row[][]> {
+    if (!this.spec.adapter.batchesWrites || reads.length < 2) {
+      const out: Row[][] = [];
+      for (const r of reads) out.push(await this.find(r.object, { where: r.where }));
+      return out;
+    }
+    const params: unknown[] = [];
+    const parts = reads.map((r, i) => {
+      const compiled = this.findQuery(this.table(r.object), r.object, { where: r.where }).compile();
+      const offset = params.length;
+      params.push(...compiled.parameters);
+      // Kysely numbers its parameters $1…; ours follow the reads before it (its SQL holds no literals).
+      const text = compiled.sql.replace(/\$(\d+)/g, (_m, n: string) => this.spec.placeholder(offset + Number(n)));
+      return `(select coalesce(json_agg(q), '[]'::json) from (${text}) as q) as "r${i}"`;
+    });
+    const { rows } = await this.db.executeQuery<Row>(CompiledQuery.raw(`select ${parts.join(', ')}`, params));
+    return reads.map((r, i) => {
+      const raw = rows[0]?.[`r${i}`];
+      const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Row[];
+      const info = this.table(r.object);
+      return list.map((row) => decodeRow(info, row));
+    });
+  }
+
   private findQuery(info: TableInfo, object: string, opts: FindOptions): Compilable {
     let q = this.applyWhere(this.db.selectFrom(object).selectAll(), info, opts.where);
     for (const o of opts.orderBy ?? []) {

@@ -134,6 +134,11 @@ export interface StorageOps {
   get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined>;
   /** Rows matching every filter. */
   find(object: string, opts?: FindOptions): Promise<Row[]>;
+  /**
+   * The rows of several unordered reads (each an object and its filters), in the order asked: as
+   * many `find`s, in one round trip where the backend batches statements (`batchesWrites`).
+   */
+  findAll(reads: readonly { object: string; where: readonly Filter[] }[]): Promise<Row[][]>;
   /** How many rows match. */
   count(object: string, where?: readonly Filter[]): Promise<number>;
   /** Runs a select plan (joins, condition tree, aggregates); rows are keyed by the columns' `as` names, values decoded. */
@@ -200,8 +205,9 @@ export interface StorageAdapter {
    */
   readonly supportsFullText: boolean;
   /**
-   * Data-modifying common table expressions (PostgreSQL `WITH u AS (UPDATE … RETURNING 1) INSERT …`):
-   * `writeBatch` sends its writes as one statement, one round trip. Default false: one statement each.
+   * Data-modifying common table expressions (PostgreSQL `WITH u AS (UPDATE … RETURNING 1) INSERT …`)
+   * and JSON row aggregates: `writeBatch` sends its writes, `findAll` its reads, as one statement
+   * (one round trip). Default false: one statement each.
    */
   readonly batchesWrites: boolean;
   /**

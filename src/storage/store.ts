@@ -64,6 +64,9 @@ export class KyselyStore implements Storage {
   count(object: string, where?: readonly Filter[]) {
     return this.ops.count(object, where);
   }
+  findAll(reads: readonly { object: string; where: readonly Filter[] }[]) {
+    return this.ops.findAll(reads);
+  }
   select(plan: SelectPlan) {
     return this.ops.select(plan);
   }

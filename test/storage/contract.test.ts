@@ -255,6 +255,36 @@ for (const backend of BACKENDS) {
       await s.close();
     });
 
+    it('reads several unordered finds at once, each row as find reads it (numbers, booleans, lists, nulls)', async () => {
+      const s = await open();
+      const cart = mintId('0a6');
+      const items = [0.1, 3, 1234567.891, -2.5e-7].map((n, i) => ({
+        Id: mintId('0a9'),
+        CartId: cart,
+        Name: `line ${i} "quoted" \\ ü`,
+        Quantity: i + 1,
+        SalesPrice: n,
+        TotalPrice: i === 0 ? null : n * 2,
+        Type: 'Product',
+      }));
+      await s.insert('CartItem', [...items, { ...items[0]!, Id: mintId('0a9'), CartId: mintId('0a6') }]);
+      const users = [user({ IsActive: false, Permissions: [] }), user({ AccountId: mintId('001') })];
+      await s.insert('User', users);
+      const byId = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => String(a.Id).localeCompare(String(b.Id)));
+      const reads = [
+        { object: 'CartItem', where: [{ field: 'CartId', op: '=' as const, value: cart }] },
+        { object: 'User', where: [{ field: 'Id', op: 'in' as const, value: users.map((u) => u.Id) }] },
+        { object: 'CartItem', where: [{ field: 'CartId', op: '=' as const, value: mintId('0a6') }] },
+      ];
+      const [a, b, none] = await s.transaction((tx) => tx.findAll(reads));
+      expect(byId(a!)).toEqual(byId(await s.find('CartItem', { where: reads[0]!.where })));
+      expect(a).toHaveLength(4);
+      expect(byId(b!)).toEqual(byId(await s.find('User', { where: reads[1]!.where })));
+      expect(b!.find((u) => u.Id === users[0]!.Id)).toMatchObject({ IsActive: false, Permissions: [], AccountId: null });
+      expect(none).toEqual([]);
+      await s.close();
+    });
+
     it('writes a batch in order (compare-and-set updates, multi-row typed inserts), stopping at the first update that matches nothing', async () => {
       const s = await open();
       const a = user({ Name: 'A' });
