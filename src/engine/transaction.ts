@@ -11,6 +11,7 @@ import type {
   FactsKey,
   Filter,
   FindOptions,
+  MultiRead,
   Row,
   SelectPlan,
   StorageOps,
@@ -92,7 +93,7 @@ export class Tx implements StorageOps {
     await this.flush();
     return this.ops.find(object, opts);
   }
-  async findAll(reads: readonly { object: string; where: readonly Filter[] }[]): Promise<Row[][]> {
+  async findAll(reads: readonly MultiRead[]): Promise<Row[][]> {
     await this.flush();
     return this.ops.findAll(reads);
   }

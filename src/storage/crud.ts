@@ -15,6 +15,7 @@ import {
   type FactsKey,
   type Filter,
   type FindOptions,
+  type MultiRead,
   type Row,
   type SelectPlan,
   type StorageOps,
@@ -219,24 +220,32 @@ export class KyselyOps implements StorageOps {
   }
 
   /**
-   * Several unordered reads. With the adapter's `batchesWrites`, one statement: each read's rows as
-   * a JSON array (`select (select coalesce(json_agg(q), '[]') from (…) q) as "r0", …`), decoded like
+   * Several reads. With the adapter's `batchesWrites`, one statement: each read's rows as a JSON
+   * array in its order (`select (select coalesce(json_agg(q order by …), '[]') from (…) q) as "r0", …`), decoded like
    * `find`'s rows (JSON keeps text, numbers — PostgreSQL prints doubles exactly — and booleans).
    */
-  async findAll(reads: readonly { object: string; where: readonly Filter[] }[]): Promise<Row[][]> {
+  async findAll(reads: readonly MultiRead[]): Promise<Row[][]> {
     if (!this.spec.adapter.batchesWrites || reads.length < 2) {
       const out: Row[][] = [];
-      for (const r of reads) out.push(await this.find(r.object, { where: r.where }));
+      for (const r of reads) out.push(await this.find(r.object, { where: r.where, ...(r.orderBy ? { orderBy: r.orderBy } : {}) }));
       return out;
     }
     const params: unknown[] = [];
     const parts = reads.map((r, i) => {
-      const compiled = this.findQuery(this.table(r.object), r.object, { where: r.where }).compile();
+      const info = this.table(r.object);
+      const compiled = this.findQuery(info, r.object, { where: r.where }).compile();
+      // The order is the aggregate's own (an order inside the subquery would not bind json_agg), with find's null placement.
+      const order = (r.orderBy ?? []).map((o) => {
+        if (!info.codecs.has(o.field)) throw new Error(`unknown column ${o.field}`);
+        const nulls = o.nulls ?? (o.direction === 'asc' ? 'first' : 'last');
+        return `q."${o.field.replace(/"/g, '""')}" ${o.direction} nulls ${nulls}`;
+      });
       const offset = params.length;
       params.push(...compiled.parameters);
       // Kysely numbers its parameters $1…; ours follow the reads before it (its SQL holds no literals).
       const text = compiled.sql.replace(/\$(\d+)/g, (_m, n: string) => this.spec.placeholder(offset + Number(n)));
-      return `(select coalesce(json_agg(q), '[]'::json) from (${text}) as q) as "r${i}"`;
+      const agg = order.length ? `json_agg(q order by ${order.join(', ')})` : 'json_agg(q)';
+      return `(select coalesce(${agg}, '[]'::json) from (${text}) as q) as "r${i}"`;
     });
     const { rows } = await this.db.executeQuery<Row>(CompiledQuery.raw(`select ${parts.join(', ')}`, params));
     return reads.map((r, i) => {

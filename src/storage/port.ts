@@ -126,6 +126,13 @@ export type BatchWrite =
   | { kind: 'update'; object: string; id: string; values: Row; expect?: readonly Filter[] }
   | { kind: 'insert'; object: string; rows: readonly Row[] };
 
+/** One read of `findAll`: rows of `object` matching every filter, in `orderBy` order (else in no particular order). */
+export interface MultiRead {
+  object: string;
+  where: readonly Filter[];
+  orderBy?: readonly OrderBy[];
+}
+
 /** Reads and writes, inside or outside a transaction. */
 export interface StorageOps {
   /** The checkout facts of a cart for `userId`, in one statement; `forUpdate` locks the cart (by cartId) or the session (by sessionId). */
@@ -135,10 +142,10 @@ export interface StorageOps {
   /** Rows matching every filter. */
   find(object: string, opts?: FindOptions): Promise<Row[]>;
   /**
-   * The rows of several unordered reads (each an object and its filters), in the order asked: as
-   * many `find`s, in one round trip where the backend batches statements (`batchesWrites`).
+   * The rows of several reads (each an object, its filters and optionally its order), in the order
+   * asked: as many `find`s, in one round trip where the backend batches statements (`batchesWrites`).
    */
-  findAll(reads: readonly { object: string; where: readonly Filter[] }[]): Promise<Row[][]>;
+  findAll(reads: readonly MultiRead[]): Promise<Row[][]>;
   /** How many rows match. */
   count(object: string, where?: readonly Filter[]): Promise<number>;
   /** Runs a select plan (joins, condition tree, aggregates); rows are keyed by the columns' `as` names, values decoded. */

@@ -255,7 +255,7 @@ for (const backend of BACKENDS) {
       await s.close();
     });
 
-    it('reads several unordered finds at once, each row as find reads it (numbers, booleans, lists, nulls)', async () => {
+    it('reads several finds at once, each row and order as find reads them (numbers, booleans, lists, nulls)', async () => {
       const s = await open();
       const cart = mintId('0a6');
       const items = [0.1, 3, 1234567.891, -2.5e-7].map((n, i) => ({
@@ -282,6 +282,14 @@ for (const backend of BACKENDS) {
       expect(byId(b!)).toEqual(byId(await s.find('User', { where: reads[1]!.where })));
       expect(b!.find((u) => u.Id === users[0]!.Id)).toMatchObject({ IsActive: false, Permissions: [], AccountId: null });
       expect(none).toEqual([]);
+      // An ordered read keeps find's order (nulls placed as find places them).
+      const order = [
+        { field: 'TotalPrice', direction: 'desc' as const },
+        { field: 'Id', direction: 'asc' as const },
+      ];
+      const [sorted] = await s.findAll([{ ...reads[0]!, orderBy: order }, reads[2]!]);
+      expect(sorted).toEqual(await s.find('CartItem', { where: reads[0]!.where, orderBy: order }));
+      expect(sorted!.at(-1)!.TotalPrice).toBeNull();
       await s.close();
     });
 
