@@ -108,7 +108,7 @@ describe('round trips (PostgreSQL)', () => {
       const { cartId, buyerId } = await seedDemoCheckout(engine, { lines, groups: 1 });
       const { result, sql } = await tracing(storage, () => engine.runCheckout(cartId, { userId: buyerId, answers: { poNumber: 'PO-1' } }));
       expect(result.status).toBe('complete');
-      // Measured 339 round trips before statements were batched (issue 22), 273 after.
+      // Measured 339 round trips before statements were batched (issue 22), 269 after.
       expect(sql.length, sql.join('\n')).toBeLessThanOrEqual(275);
       expect(sql.filter((s) => s === 'begin')).toHaveLength(25);
       // The session's compare-and-set never travels alone: its history entry goes in the same statement.
