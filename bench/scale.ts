@@ -9,7 +9,7 @@
  * runner's measured time for that step (claim + cartToOrderAction + wait for its operation).
  *
  * SQLite is one engine process per file (docs/postgresql.md), so SQLite × 3 runs only with
- * --sqlite-multi. Run alone: npx tsx bench/scale.ts [--quick] [--carts N] [--sqlite-multi]   (bench/run.ts runs it as a section)
+ * --sqlite-multi. Run alone: npx tsx bench/scale.ts [--quick] [--carts N] [--sqlite-multi] [--pg-processes 1,2]   (bench/run.ts runs it as a section)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -248,7 +248,7 @@ function report(r: ScaleRow, log: (line: string) => void): void {
 
 /** Runs SQLite with 1 engine process and PostgreSQL with 1 and 3 (`sqliteOnly`: SQLite alone, for the peer comparison). */
 export async function benchScale(
-  opts: SectionOptions & { carts?: number; sqliteMulti?: boolean; sqliteOnly?: boolean },
+  opts: SectionOptions & { carts?: number; sqliteMulti?: boolean; sqliteOnly?: boolean; pgProcesses?: readonly number[] },
 ): Promise<SectionResult> {
   const carts = opts.carts ?? (opts.quick ? 24 : 120);
   const deadlineMs = opts.quick ? 60_000 : 120_000;
@@ -264,7 +264,7 @@ export async function benchScale(
     );
     report(rows.at(-1)!, opts.log);
   }
-  for (const n of opts.sqliteOnly ? [] : [1, 3]) {
+  for (const n of opts.sqliteOnly ? [] : (opts.pgProcesses ?? [1, 3])) {
     const { url, drop } = await pgSchema(`p${n}`);
     rows.push(await measure('PostgreSQL', url, n, carts, deadlineMs, drop));
     report(rows.at(-1)!, opts.log);
@@ -313,11 +313,13 @@ export async function benchScale(
 if (isMain(import.meta.url)) {
   const args = process.argv.slice(2);
   const cartsArg = args.indexOf('--carts');
+  const pgArg = args.indexOf('--pg-processes');
   console.log(`machine: ${machineLine(machine())}`);
   const r = await benchScale({
     quick: args.includes('--quick'),
     sqliteMulti: args.includes('--sqlite-multi'),
     carts: cartsArg >= 0 ? Number(args[cartsArg + 1]) : undefined,
+    pgProcesses: pgArg >= 0 ? args[pgArg + 1]!.split(',').map(Number) : undefined,
     log: (l) => console.log(l),
   });
   console.log(`\nwhole checkouts per second\n${r.text}`);

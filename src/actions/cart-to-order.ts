@@ -54,11 +54,14 @@ export const cartToOrderService: StepService = {
       }
       await setHolds(ctx.core, tx, ctx.cartId, target, String(ctx.operation.Id), ctx.now);
     }
-    await tx.insert('Order', [{ ...draft.order, _sessionId: orn }]);
-    await tx.insert('OrderDeliveryGroup', draft.deliveryGroups);
-    await tx.insert('OrderItem', draft.items);
-    await tx.insert('OrderItemTaxLineItem', draft.taxLines);
-    await tx.insert('OrderItemAdjustmentLineItem', draft.adjustmentLines);
+    // The order and its children: one statement where the backend batches writes (else one insert each).
+    await tx.writeBatch([
+      { kind: 'insert', object: 'Order', rows: [{ ...draft.order, _sessionId: orn }] },
+      { kind: 'insert', object: 'OrderDeliveryGroup', rows: draft.deliveryGroups },
+      { kind: 'insert', object: 'OrderItem', rows: draft.items },
+      { kind: 'insert', object: 'OrderItemTaxLineItem', rows: draft.taxLines },
+      { kind: 'insert', object: 'OrderItemAdjustmentLineItem', rows: draft.adjustmentLines },
+    ]);
     return { output: { OrderId: draft.order.Id }, sessionFields: { OrderReferenceNumber: orn } };
   },
 };

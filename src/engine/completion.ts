@@ -43,10 +43,12 @@ export function sessionComputations(core: EngineCore, session: Row): Computation
 /** The cart's lines, groups and taxes (three statements). */
 export async function cartRows(tx: StorageOps, cartId: string): Promise<{ items: Row[]; groups: Row[]; taxes: Row[] }> {
   const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
-  const items = await tx.find('CartItem', { where: byCart });
-  const groups = await tx.find('CartDeliveryGroup', { where: byCart });
-  const taxes = await tx.find('CartTax', { where: byCart });
-  return { items, groups, taxes };
+  const [items, groups, taxes] = await tx.findAll([
+    { object: 'CartItem', where: byCart },
+    { object: 'CartDeliveryGroup', where: byCart },
+    { object: 'CartTax', where: byCart },
+  ]);
+  return { items: items!, groups: groups!, taxes: taxes! };
 }
 
 /** The facts of the invariants for a session at `point`, read in `tx`. `store`: the cart's store row when already read. */

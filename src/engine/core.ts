@@ -134,9 +134,11 @@ export class EngineCore {
     for (let i = 1; ; i++) {
       let used: Tx | undefined;
       try {
-        const result = await this.storage.transaction((ops) => {
-          used = new Tx(ops, opts.origin);
-          return fn(used);
+        const result = await this.storage.transaction(async (ops) => {
+          const tx = (used = new Tx(ops, opts.origin));
+          const out = await fn(tx);
+          await tx.flush(); // what it held back (`Tx.defer`) goes out before COMMIT
+          return out;
         });
         await this.afterTransaction(used, true);
         return result;

@@ -429,10 +429,15 @@ export async function applySessionEvent(
     LastModifiedDate: now.toISOString(),
     ...extra,
   };
-  const ok = await tx.update('CartCheckoutSession', String(row.Id), values, [{ field: '_version', op: '=', value: version }]);
-  if (!ok) throw new VersionConflict('CartCheckoutSession', String(row.Id));
+  // The compare-and-set and the history entry go out with the transaction's next statement (one
+  // round trip where the backend batches writes); a lost race throws VersionConflict there.
+  const sessionId = String(row.Id);
+  tx.defer(
+    { kind: 'update', object: 'CartCheckoutSession', id: sessionId, values, expect: [{ field: '_version', op: '=', value: version }] },
+    () => new VersionConflict('CartCheckoutSession', sessionId),
+  );
   const entry: HistoryEntry = { ...base, seq: version + 1, sub: 0, to: statePath(after.value), accepted: true, rejection: null };
-  await tx.insert(HISTORY_OBJECT, [historyRow(entry)]);
+  tx.defer({ kind: 'insert', object: HISTORY_OBJECT, rows: [historyRow(entry)] });
   tx.journal.accepted.push(entry);
   return { ok: true, row: { ...row, ...values }, value: after.value, context: ctx, actions };
 }

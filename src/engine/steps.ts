@@ -303,12 +303,15 @@ export class StepLifecycle {
         : call.preferred;
     const op = this.operationRow(run, spec, mode, now, input);
     if (mode === 'inline') {
+      // The session's held-back writes go out before the service runs: its errors stay its own.
+      await tx.flush();
       const ctx = { ...this.context(op, session, now, new AbortController().signal, tx), completionFacts };
       const computed = service.compute ? await service.compute(ctx) : undefined;
       await this.commitStep(tx, service, ctx, session, computed, now);
       Object.assign(op, { Status: 'Complete', FinishedAt: now.toISOString(), _version: 1 });
     }
-    await tx.insert('BackgroundOperation', [op]);
+    // Goes out with the session's compare-and-set and history entry when nothing ran between (one round trip).
+    tx.defer({ kind: 'insert', object: 'BackgroundOperation', rows: [op] });
     return { mode, op, session };
   }
 

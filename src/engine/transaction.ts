@@ -6,10 +6,12 @@
  * async context.
  */
 import type {
+  BatchWrite,
   CheckoutFacts,
   FactsKey,
   Filter,
   FindOptions,
+  MultiRead,
   Row,
   SelectPlan,
   StorageOps,
@@ -69,6 +71,8 @@ export interface TxJournal {
 export class Tx implements StorageOps {
   /** What this attempt offered to sessions (see `applySessionEvent`). */
   readonly journal: TxJournal = { accepted: [], rejected: [] };
+  /** Writes `defer` held back, with the error a failed compare-and-set of each throws. */
+  private pending: { write: BatchWrite; onMiss?: () => Error }[] = [];
 
   constructor(
     /** The database transaction's row operations. */
@@ -77,40 +81,80 @@ export class Tx implements StorageOps {
     readonly origin?: EventOrigin,
   ) {}
 
-  checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
+  async checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
+    await this.flush();
     return this.ops.checkoutFacts(key, userId, opts);
   }
-  get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined> {
+  async get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined> {
+    await this.flush();
     return this.ops.get(object, id, opts);
   }
-  find(object: string, opts?: FindOptions): Promise<Row[]> {
+  async find(object: string, opts?: FindOptions): Promise<Row[]> {
+    await this.flush();
     return this.ops.find(object, opts);
   }
-  count(object: string, where?: readonly Filter[]): Promise<number> {
+  async findAll(reads: readonly MultiRead[]): Promise<Row[][]> {
+    await this.flush();
+    return this.ops.findAll(reads);
+  }
+  async count(object: string, where?: readonly Filter[]): Promise<number> {
+    await this.flush();
     return this.ops.count(object, where);
   }
-  select(plan: SelectPlan): Promise<Row[]> {
+  async select(plan: SelectPlan): Promise<Row[]> {
+    await this.flush();
     return this.ops.select(plan);
   }
-  textSearch(object: string, query: TextQuery): Promise<TextSearchResult> {
+  async textSearch(object: string, query: TextQuery): Promise<TextSearchResult> {
+    await this.flush();
     return this.ops.textSearch(object, query);
   }
-  insert(object: string, rows: readonly Row[]): Promise<void> {
+  async insert(object: string, rows: readonly Row[]): Promise<void> {
+    await this.flush();
     return this.ops.insert(object, rows);
   }
-  update(object: string, id: string, values: Row, expect?: readonly Filter[]): Promise<boolean> {
+  async update(object: string, id: string, values: Row, expect?: readonly Filter[]): Promise<boolean> {
+    await this.flush();
     return this.ops.update(object, id, values, expect);
   }
-  updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
+  async updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
+    await this.flush();
     return this.ops.updateColumn(object, field, values);
   }
-  updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number> {
+  async updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number> {
+    await this.flush();
     return this.ops.updateWhere(object, where, values);
   }
-  delete(object: string, ids: readonly string[]): Promise<number> {
+  async delete(object: string, ids: readonly string[]): Promise<number> {
+    await this.flush();
     return this.ops.delete(object, ids);
   }
-  updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
+  async updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
+    await this.flush();
     return this.ops.updateRows(object, rows);
+  }
+  async writeBatch(writes: readonly BatchWrite[]): Promise<number> {
+    await this.flush();
+    return this.ops.writeBatch(writes);
+  }
+
+  /**
+   * Holds `write` back until the transaction's next statement (any read or write through this
+   * object) or its end, so writes that follow one another go out together (`writeBatch`: one round
+   * trip where the backend batches). An update that then matches no row (its compare-and-set lost)
+   * throws `onMiss()` there (else a plain Error), and nothing after it runs. Only for writes whose caller needs no answer
+   * from them at once: the transaction fails with `onMiss()` before it commits.
+   */
+  defer(write: BatchWrite, onMiss?: () => Error): void {
+    this.pending.push({ write, onMiss });
+  }
+
+  /** Sends the writes `defer` held back (EngineCore.atomically flushes before committing). */
+  async flush(): Promise<void> {
+    if (!this.pending.length) return;
+    const batch = this.pending;
+    this.pending = [];
+    const missed = await this.ops.writeBatch(batch.map((b) => b.write));
+    if (missed >= 0) throw batch[missed]!.onMiss?.() ?? new Error(`a held-back update of ${batch[missed]!.write.object} matched no row`);
   }
 }

@@ -106,11 +106,16 @@ export class StagingCartDataApi implements CartDataApi {
       ['CartTax', 'CartId'],
       ['CartDeliveryGroupMethod', 'WebCartId'],
     ];
-    // One connection runs a transaction's statements one at a time.
+    // One connection runs a transaction's statements one at a time: there the four reads are one
+    // `findAll` (one round trip where the backend batches them).
     const [items, deliveryGroups, taxes, deliveryMethods] =
       this.reads === this.port.storage
         ? await Promise.all(tables.map(([o, f]) => read(o, f)))
-        : await tables.reduce<Promise<Row[][]>>(async (acc, [o, f]) => [...(await acc), await read(o, f)], Promise.resolve([]));
+        : (
+            await this.reads.findAll(
+              tables.map(([object, field]) => ({ object, where: [{ field, op: '=', value: cartId }], orderBy: ORDER })),
+            )
+          ).map((rows, i) => rows.map((r) => publicRecord(tables[i]![0], r) as Row));
     return new CartEditor(cartState(publicRecord('WebCart', this.cart) as Row, { items, deliveryGroups, taxes, deliveryMethods }), cartId);
   }
 

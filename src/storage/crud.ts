@@ -10,10 +10,12 @@ import { readCheckoutFacts } from './checkout-facts.js';
 import type { DialectSpec } from './dialect.js';
 import {
   UniqueViolation,
+  type BatchWrite,
   type CheckoutFacts,
   type FactsKey,
   type Filter,
   type FindOptions,
+  type MultiRead,
   type Row,
   type SelectPlan,
   type StorageOps,
@@ -215,6 +217,43 @@ export class KyselyOps implements StorageOps {
     const { rows } = await this.exec(shape, params, () => this.findQuery(info, object, opts));
     for (const r of rows) decodeRow(info, r);
     return rows;
+  }
+
+  /**
+   * Several reads. With the adapter's `batchesWrites`, one statement: each read's rows as a JSON
+   * array in its order (`select (select coalesce(json_agg(q order by …), '[]') from (…) q) as "r0", …`), decoded like
+   * `find`'s rows (JSON keeps text, numbers — PostgreSQL prints doubles exactly — and booleans).
+   */
+  async findAll(reads: readonly MultiRead[]): Promise<Row[][]> {
+    if (!this.spec.adapter.batchesWrites || reads.length < 2) {
+      const out: Row[][] = [];
+      for (const r of reads) out.push(await this.find(r.object, { where: r.where, ...(r.orderBy ? { orderBy: r.orderBy } : {}) }));
+      return out;
+    }
+    const params: unknown[] = [];
+    const parts = reads.map((r, i) => {
+      const info = this.table(r.object);
+      const compiled = this.findQuery(info, r.object, { where: r.where }).compile();
+      // The order is the aggregate's own (an order inside the subquery would not bind json_agg), with find's null placement.
+      const order = (r.orderBy ?? []).map((o) => {
+        if (!info.codecs.has(o.field)) throw new Error(`unknown column ${o.field}`);
+        const nulls = o.nulls ?? (o.direction === 'asc' ? 'first' : 'last');
+        return `q."${o.field.replace(/"/g, '""')}" ${o.direction} nulls ${nulls}`;
+      });
+      const offset = params.length;
+      params.push(...compiled.parameters);
+      // Kysely numbers its parameters $1…; ours follow the reads before it (its SQL holds no literals).
+      const text = compiled.sql.replace(/\$(\d+)/g, (_m, n: string) => this.spec.placeholder(offset + Number(n)));
+      const agg = order.length ? `json_agg(q order by ${order.join(', ')})` : 'json_agg(q)';
+      return `(select coalesce(${agg}, '[]'::json) from (${text}) as q) as "r${i}"`;
+    });
+    const { rows } = await this.db.executeQuery<Row>(CompiledQuery.raw(`select ${parts.join(', ')}`, params));
+    return reads.map((r, i) => {
+      const raw = rows[0]?.[`r${i}`];
+      const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Row[];
+      const info = this.table(r.object);
+      return list.map((row) => decodeRow(info, row));
+    });
   }
 
   private findQuery(info: TableInfo, object: string, opts: FindOptions): Compilable {
@@ -443,6 +482,130 @@ export class KyselyOps implements StorageOps {
       }
     }
     return n;
+  }
+
+  /**
+   * Runs writes in order, stopping at the first update that matched nothing (see `StorageOps`). With
+   * the adapter's `batchesWrites`, each run of writes that updates no row twice is one statement: a
+   * data-modifying CTE per write, each after a failed compare-and-set skipped (`batchStatement`).
+   */
+  async writeBatch(writes: readonly BatchWrite[]): Promise<number> {
+    for (const w of writes) this.forgetReads(w.object);
+    let start = 0;
+    while (start < writes.length) {
+      // A run ends before an update of a row the run already updates (one statement may change a row once).
+      const seen = new Set<string>();
+      let end = start;
+      for (; end < writes.length; end++) {
+        const w = writes[end]!;
+        if (w.kind !== 'update') continue;
+        const key = `${w.object}\u0000${w.id}`;
+        if (seen.has(key)) break;
+        seen.add(key);
+      }
+      const run = writes.slice(start, end);
+      const statement = this.spec.adapter.batchesWrites && run.length > 1 ? this.batchStatement(run) : null;
+      if (statement) {
+        let rows: Row[];
+        try {
+          ({ rows } = await this.db.executeQuery<Row>(CompiledQuery.raw(statement.sql, statement.params)));
+        } catch (err) {
+          if (this.spec.adapter.isUniqueViolation(err)) {
+            const table = (err as { table?: unknown }).table;
+            throw new UniqueViolation(typeof table === 'string' ? table : run[0]!.object, err);
+          }
+          throw err;
+        }
+        const missed = statement.updates.findIndex((i) => Number(rows[0]?.[`u${i}`] ?? 0) === 0);
+        if (missed >= 0) return start + statement.updates[missed]!;
+      } else {
+        for (let i = 0; i < run.length; i++) {
+          const w = run[i]!;
+          if (w.kind === 'insert') await this.insert(w.object, w.rows);
+          else if (!(await this.update(w.object, w.id, w.values, w.expect))) return start + i;
+        }
+      }
+      start = end;
+    }
+    return -1;
+  }
+
+  /**
+   * One statement for `writes`: \`with "w0" as (update … returning 1), "w1" as (insert … select … where
+   * exists (select 1 from "w0")) select (select count(*) from "w0") as "u0"\` — every write after an
+   * update runs only when that update matched. Null when a write doesn't fit (an expectation other
+   * than =, !=, is null; an update setting nothing; too many parameters): run them one by one then.
+   */
+  private batchStatement(writes: readonly BatchWrite[]): { sql: string; params: unknown[]; updates: number[] } | null {
+    const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return this.spec.placeholder(params.length);
+    };
+    const ctes: string[] = [];
+    const updates: number[] = [];
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i]!;
+      const info = this.table(w.object);
+      const guard = updates.map((j) => `exists (select 1 from "w${j}")`);
+      if (w.kind === 'update') {
+        const set = this.encodeValues(info, w.values);
+        const fields = Object.keys(set);
+        if (fields.length === 0) return null;
+        const sets: string[] = [];
+        for (const f of fields) {
+          if (!info.codecs.has(f)) throw new Error(`unknown column ${f}`);
+          sets.push(`${quote(f)} = ${p(set[f])}`);
+        }
+        const conds = [`"Id" = ${p(w.id)}`];
+        for (const f of w.expect ?? []) {
+          if (!info.codecs.has(f.field)) throw new Error(`unknown column ${f.field}`);
+          const col = quote(f.field);
+          if (f.op === 'is null' || ((f.op === '=' || f.op === '!=') && f.value === null))
+            conds.push(`${col} ${f.op === '!=' ? 'is not' : 'is'} null`);
+          else if (f.op === 'is not null') conds.push(`${col} is not null`);
+          else if (f.op === '=') conds.push(`${col} = ${p(encodeValue(info, f.field, f.value))}`);
+          else if (f.op === '!=') conds.push(`(${col} <> ${p(encodeValue(info, f.field, f.value))} or ${col} is null)`);
+          else return null;
+        }
+        ctes.push(`"w${i}" as (update ${quote(w.object)} set ${sets.join(', ')} where ${[...conds, ...guard].join(' and ')} returning 1)`);
+        updates.push(i);
+      } else {
+        if (w.rows.length === 0) continue;
+        const cols = info.columns;
+        const codecs = cols.map((c) => info.codecs.get(c)!);
+        // Selected values are typed by their casts (an insert's own VALUES would take the columns' types).
+        const casts = cols.map((c) => this.castSql(w.object, c));
+        const tuples = w.rows.map(
+          (r) =>
+            `(${cols
+              .map((c, j) => {
+                const v = r[c];
+                return `cast(${p(v === undefined ? null : codecs[j]!.encode(v))} as ${casts[j]})`;
+              })
+              .join(', ')})`,
+        );
+        const into = `insert into ${quote(w.object)} (${cols.map(quote).join(', ')})`;
+        ctes.push(
+          guard.length
+            ? `"w${i}" as (${into} select * from (values ${tuples.join(', ')}) as v where ${guard.join(' and ')})`
+            : `"w${i}" as (${into} values ${tuples.join(', ')})`,
+        );
+      }
+      if (params.length > this.spec.maxParams) return null;
+    }
+    if (ctes.length === 0) return null;
+    const counts = updates.map((j) => `(select count(*) from "w${j}") as "u${j}"`);
+    return { sql: `with ${ctes.join(', ')} select ${counts.length ? counts.join(', ') : '1 as "none"'}`, params, updates };
+  }
+
+  /** The SQL type of a column (a field's or an internal column's), for casts. */
+  private castSql(object: string, column: string): string {
+    const def = STORED_OBJECTS.get(object)!;
+    const type = allFields(def).find((f) => f.name === column)?.type ?? def.internal?.find((c) => c.name === column)?.type;
+    if (!type) throw new Error(`unknown column ${column}`);
+    return this.spec.columnType(type);
   }
 
   async delete(object: string, ids: readonly string[]): Promise<number> {

@@ -118,6 +118,21 @@ export function searchWords(term: string): string[] {
   return (term.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 32);
 }
 
+/**
+ * One write of `writeBatch`: an update of one row by id when every `expect` filter also holds
+ * (compare-and-set, like `update`), or an insert of rows (like `insert`).
+ */
+export type BatchWrite =
+  | { kind: 'update'; object: string; id: string; values: Row; expect?: readonly Filter[] }
+  | { kind: 'insert'; object: string; rows: readonly Row[] };
+
+/** One read of `findAll`: rows of `object` matching every filter, in `orderBy` order (else in no particular order). */
+export interface MultiRead {
+  object: string;
+  where: readonly Filter[];
+  orderBy?: readonly OrderBy[];
+}
+
 /** Reads and writes, inside or outside a transaction. */
 export interface StorageOps {
   /** The checkout facts of a cart for `userId`, in one statement; `forUpdate` locks the cart (by cartId) or the session (by sessionId). */
@@ -126,6 +141,11 @@ export interface StorageOps {
   get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined>;
   /** Rows matching every filter. */
   find(object: string, opts?: FindOptions): Promise<Row[]>;
+  /**
+   * The rows of several reads (each an object, its filters and optionally its order), in the order
+   * asked: as many `find`s, in one round trip where the backend batches statements (`batchesWrites`).
+   */
+  findAll(reads: readonly MultiRead[]): Promise<Row[][]>;
   /** How many rows match. */
   count(object: string, where?: readonly Filter[]): Promise<number>;
   /** Runs a select plan (joins, condition tree, aggregates); rows are keyed by the columns' `as` names, values decoded. */
@@ -154,6 +174,13 @@ export interface StorageOps {
    * with one value for the whole chunk is set plainly). Returns how many rows were updated.
    */
   updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number>;
+  /**
+   * Runs `writes` in order, as `update` and `insert` would one by one, and stops at the first update
+   * that matched no row: returns that update's index (nothing after it ran), or -1 when every write
+   * ran. A backend with `StorageAdapter.batchesWrites` sends them as one statement (one round trip);
+   * others run them one by one. A unique-key violation throws `UniqueViolation`.
+   */
+  writeBatch(writes: readonly BatchWrite[]): Promise<number>;
 }
 
 /** How to reach the database a shared operation queue (pg-boss) lives in, next to the engine's tables. */
@@ -184,6 +211,12 @@ export interface StorageAdapter {
    * the database itself, and `textSearch` over it. Default false: `textSearch` refuses.
    */
   readonly supportsFullText: boolean;
+  /**
+   * Data-modifying common table expressions (PostgreSQL `WITH u AS (UPDATE … RETURNING 1) INSERT …`)
+   * and JSON row aggregates: `writeBatch` sends its writes, `findAll` its reads, as one statement
+   * (one round trip). Default false: one statement each.
+   */
+  readonly batchesWrites: boolean;
   /**
    * Where an operation queue shared by every engine process on this database lives (pg-boss).
    * Default undefined: no shared queue; operations run on the in-process queue (one process per database).
@@ -222,6 +255,9 @@ export class StorageAdapterBase implements StorageAdapter {
     return false;
   }
   get supportsFullText(): boolean {
+    return false;
+  }
+  get batchesWrites(): boolean {
     return false;
   }
   queueConnection(): QueueConnection | undefined {

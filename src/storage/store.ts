@@ -7,7 +7,19 @@
 import { Migrator, type Kysely } from 'kysely';
 import { KyselyOps, StatementCache } from './crud.js';
 import type { DialectSpec } from './dialect.js';
-import type { FactsKey, Filter, FindOptions, Row, SelectPlan, Storage, StorageAdapter, StorageOps, TextQuery } from './port.js';
+import type {
+  BatchWrite,
+  FactsKey,
+  MultiRead,
+  Filter,
+  FindOptions,
+  Row,
+  SelectPlan,
+  Storage,
+  StorageAdapter,
+  StorageOps,
+  TextQuery,
+} from './port.js';
 import { buildTables, MIGRATIONS, syncSchema, type TableInfo } from './tables.js';
 
 /** Storage over a Kysely instance; see `DialectSpec` for what a backend supplies. */
@@ -64,6 +76,9 @@ export class KyselyStore implements Storage {
   count(object: string, where?: readonly Filter[]) {
     return this.ops.count(object, where);
   }
+  findAll(reads: readonly MultiRead[]) {
+    return this.ops.findAll(reads);
+  }
   select(plan: SelectPlan) {
     return this.ops.select(plan);
   }
@@ -87,6 +102,9 @@ export class KyselyStore implements Storage {
   }
   updateRows(object: string, rows: readonly { id: string; values: Row }[]) {
     return this.ops.updateRows(object, rows);
+  }
+  writeBatch(writes: readonly BatchWrite[]) {
+    return this.ops.writeBatch(writes);
   }
 
   async close(): Promise<void> {

@@ -255,6 +255,91 @@ for (const backend of BACKENDS) {
       await s.close();
     });
 
+    it('reads several finds at once, each row and order as find reads them (numbers, booleans, lists, nulls)', async () => {
+      const s = await open();
+      const cart = mintId('0a6');
+      const items = [0.1, 3, 1234567.891, -2.5e-7].map((n, i) => ({
+        Id: mintId('0a9'),
+        CartId: cart,
+        Name: `line ${i} "quoted" \\ ü`,
+        Quantity: i + 1,
+        SalesPrice: n,
+        TotalPrice: i === 0 ? null : n * 2,
+        Type: 'Product',
+      }));
+      await s.insert('CartItem', [...items, { ...items[0]!, Id: mintId('0a9'), CartId: mintId('0a6') }]);
+      const users = [user({ IsActive: false, Permissions: [] }), user({ AccountId: mintId('001') })];
+      await s.insert('User', users);
+      const byId = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => String(a.Id).localeCompare(String(b.Id)));
+      const reads = [
+        { object: 'CartItem', where: [{ field: 'CartId', op: '=' as const, value: cart }] },
+        { object: 'User', where: [{ field: 'Id', op: 'in' as const, value: users.map((u) => u.Id) }] },
+        { object: 'CartItem', where: [{ field: 'CartId', op: '=' as const, value: mintId('0a6') }] },
+      ];
+      const [a, b, none] = await s.transaction((tx) => tx.findAll(reads));
+      expect(byId(a!)).toEqual(byId(await s.find('CartItem', { where: reads[0]!.where })));
+      expect(a).toHaveLength(4);
+      expect(byId(b!)).toEqual(byId(await s.find('User', { where: reads[1]!.where })));
+      expect(b!.find((u) => u.Id === users[0]!.Id)).toMatchObject({ IsActive: false, Permissions: [], AccountId: null });
+      expect(none).toEqual([]);
+      // An ordered read keeps find's order (nulls placed as find places them).
+      const order = [
+        { field: 'TotalPrice', direction: 'desc' as const },
+        { field: 'Id', direction: 'asc' as const },
+      ];
+      const [sorted] = await s.findAll([{ ...reads[0]!, orderBy: order }, reads[2]!]);
+      expect(sorted).toEqual(await s.find('CartItem', { where: reads[0]!.where, orderBy: order }));
+      expect(sorted!.at(-1)!.TotalPrice).toBeNull();
+      await s.close();
+    });
+
+    it('writes a batch in order (compare-and-set updates, multi-row typed inserts), stopping at the first update that matches nothing', async () => {
+      const s = await open();
+      const a = user({ Name: 'A' });
+      const b = user();
+      const c = user();
+      await s.insert('User', [a]);
+      // Every write runs: two updates of one row (split where a statement can't change a row twice), typed values round-trip.
+      const all = await s.transaction((tx) =>
+        tx.writeBatch([
+          { kind: 'update', object: 'User', id: a.Id, values: { Name: 'A2' }, expect: [{ field: 'Name', op: '=', value: 'A' }] },
+          { kind: 'insert', object: 'User', rows: [b, c] },
+          { kind: 'update', object: 'User', id: a.Id, values: { IsActive: false }, expect: [{ field: 'Name', op: '=', value: 'A2' }] },
+          { kind: 'update', object: 'User', id: b.Id, values: { Permissions: ['X'] }, expect: [{ field: 'AccountId', op: 'is null' }] },
+        ]),
+      );
+      expect(all).toBe(-1);
+      expect(await s.get('User', a.Id)).toMatchObject({ Name: 'A2', IsActive: false });
+      expect(await s.get('User', b.Id)).toMatchObject({ Permissions: ['X'], IsActive: true });
+      expect((await s.get('User', c.Id))!.Permissions).toEqual(['B2BCommerceIntegrator']);
+      // A lost compare-and-set: its index comes back and nothing after it runs (nor the insert after it).
+      const d = user();
+      const missed = await s.writeBatch([
+        { kind: 'update', object: 'User', id: b.Id, values: { Name: 'B2' } },
+        { kind: 'update', object: 'User', id: a.Id, values: { Name: 'lost' }, expect: [{ field: 'Name', op: '=', value: 'A' }] },
+        { kind: 'insert', object: 'User', rows: [d] },
+        { kind: 'update', object: 'User', id: c.Id, values: { Name: 'never' } },
+      ]);
+      expect(missed).toBe(1);
+      expect((await s.get('User', b.Id))!.Name).toBe('B2');
+      expect((await s.get('User', a.Id))!.Name).toBe('A2');
+      expect(await s.get('User', d.Id)).toBeUndefined();
+      expect((await s.get('User', c.Id))!.Name).toBe('User');
+      // A unique key repeated by a batched insert is a UniqueViolation, and the transaction writes nothing.
+      const e = user();
+      await expect(
+        s.transaction((tx) =>
+          tx.writeBatch([
+            { kind: 'update', object: 'User', id: c.Id, values: { Name: 'C2' } },
+            { kind: 'insert', object: 'User', rows: [e, user({ Username: a.Username })] },
+          ]),
+        ),
+      ).rejects.toBeInstanceOf(UniqueViolation);
+      expect((await s.get('User', c.Id))!.Name).toBe('User');
+      expect(await s.get('User', e.Id)).toBeUndefined();
+      await s.close();
+    });
+
     it('reports unique-key violations as UniqueViolation (usernames, one active session per cart)', async () => {
       const s = await open();
       await s.insert('User', [user({ Username: 'same@x.example' })]);

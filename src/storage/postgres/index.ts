@@ -15,9 +15,12 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { DialectSpec } from '../dialect.js';
-import { StorageAdapterBase, type QueueConnection, type Storage } from '../port.js';
+import { StorageAdapterBase, type QueueConnection } from '../port.js';
 import { KyselyStore } from '../store.js';
 import { postgresFullText } from './full-text.js';
+import { RoundTripCounter } from './round-trips.js';
+
+export { RoundTripCounter, type RoundTripTrace } from './round-trips.js';
 import { EngineError, StorageFault } from '../../errors.js';
 
 /**
@@ -39,6 +42,9 @@ export class PostgresAdapter extends StorageAdapterBase {
     return true;
   }
   override get supportsNotify(): boolean {
+    return true;
+  }
+  override get batchesWrites(): boolean {
     return true;
   }
 
@@ -257,7 +263,10 @@ type KyselyClient = Awaited<ReturnType<KyselyPool['connect']>>;
 class FaultTranslatingPool implements KyselyPool {
   private readonly clients = new WeakMap<pg.PoolClient, KyselyClient>();
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly counter: RoundTripCounter,
+  ) {}
 
   async connect(): Promise<KyselyClient> {
     let client: pg.PoolClient;
@@ -280,6 +289,7 @@ class FaultTranslatingPool implements KyselyPool {
     let lostCommit: StorageFault | null = null;
     const query = async (text: string, params: readonly unknown[]) => {
       const ends = text === 'commit' || text === 'rollback';
+      this.counter.record(text);
       try {
         const result = await client.query(text, params as unknown[]);
         if (text === 'begin' || text.startsWith('start transaction')) inTransaction = true;
@@ -353,7 +363,7 @@ function intParam(parsed: URL, name: string, min: number, max: number, unit: str
  * `?statement_timeout=ms`, `?lock_timeout=ms` and `?connect_timeout=s` (see PostgresOptions);
  * connections are named `application_name=checkout-engine` unless the URL names them.
  */
-export function openPostgres(url: string, options: PostgresOptions = {}): Storage {
+export function openPostgres(url: string, options: PostgresOptions = {}): PostgresStore {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? 'public';
   parsed.searchParams.delete('schema');
@@ -383,8 +393,9 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Storag
     ...(lockTimeoutMs > 0 ? { lock_timeout: lockTimeoutMs } : {}),
   });
   pool.on('error', () => {}); // an idle client's error (server restart, pg_terminate_backend): the pool drops it and connects anew
-  const db = new Kysely<any>({ dialect: new SchemaDialect({ pool: new FaultTranslatingPool(pool) }, schema) });
-  return new PostgresStore(db, specFor(schema, { connectionString: parsed.toString(), schema }));
+  const roundTrips = new RoundTripCounter();
+  const db = new Kysely<any>({ dialect: new SchemaDialect({ pool: new FaultTranslatingPool(pool, roundTrips) }, schema) });
+  return new PostgresStore(db, specFor(schema, { connectionString: parsed.toString(), schema }), roundTrips);
 }
 
 /** Extra runs of a read whose connection was lost (a read has no effects: running it again is always safe). */
@@ -407,6 +418,15 @@ async function retryRead<T>(isRetryable: (err: unknown) => boolean, read: () => 
 
 /** The PostgreSQL store (its adapter also tells the operation queue, pg-boss, where the database is). */
 export class PostgresStore extends KyselyStore {
+  constructor(
+    db: Kysely<any>,
+    spec: DialectSpec,
+    /** Every round trip of this store's pool (cost guards and the bench read it). */
+    readonly roundTrips: RoundTripCounter = new RoundTripCounter(),
+  ) {
+    super(db, spec);
+  }
+
   // Reads outside a transaction run again when their connection was lost (transactions are re-run by `atomically`).
   override get(...args: Parameters<KyselyStore['get']>) {
     return retryRead(

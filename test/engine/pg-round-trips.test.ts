@@ -1,0 +1,121 @@
+/**
+ * Cost guards by counting, never by timing (timings live in bench/): the round trips a call makes
+ * to PostgreSQL, counted by the backend's own pool (`PostgresStore.roundTrips`: one statement sent,
+ * one answer awaited). A queued step call (runAsync: true) is one transaction of four round trips —
+ * BEGIN, the facts read, one batched write (the session's compare-and-set, its history entry and the
+ * operation), COMMIT — and a whole checkout stays within its measured count whatever its line count.
+ * PostgreSQL being unreachable fails these tests (the global setup checks it); they never skip.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCheckoutEngine, type CheckoutEngineOptions } from '../../src/index.js';
+import { seedDemoCheckout } from '../../src/demo/run-demo.js';
+import { demoFixture } from '../../src/demo/fixture.js';
+import { openPostgres, type PostgresStore } from '../../src/storage/postgres/index.js';
+import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
+
+afterAll(dropTestSchemas);
+
+async function pgEngine(opts: CheckoutEngineOptions = {}) {
+  const storage = openPostgres(freshPgUrl());
+  const engine = await createCheckoutEngine({ storage, onError: () => {}, ...opts });
+  return { engine, storage };
+}
+
+/** The SQL of every round trip the store's pool made while `fn` ran. */
+async function tracing<T>(storage: PostgresStore, fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
+  const trace = storage.roundTrips.trace();
+  try {
+    const result = await fn();
+    return { result, sql: trace.stop() };
+  } finally {
+    trace.stop();
+  }
+}
+
+/** The round trips from the first BEGIN to the COMMIT after it, both included. */
+function transactionOf(sql: string[]): string[] {
+  const begin = sql.indexOf('begin');
+  const commit = sql.indexOf('commit', begin);
+  expect(begin, sql.join('\n')).toBeGreaterThanOrEqual(0);
+  expect(commit, sql.join('\n')).toBeGreaterThan(begin);
+  return sql.slice(begin, commit + 1);
+}
+
+describe('round trips (PostgreSQL)', () => {
+  it('the pool counts every statement it sends, and a trace sees each one', async () => {
+    const { engine, storage } = await pgEngine();
+    const before = storage.roundTrips.total;
+    const { sql } = await tracing(storage, () => storage.get('User', '005000000000000AAA'));
+    expect(sql).toEqual(['select * from "User" where "Id" = $1']);
+    expect(storage.roundTrips.total - before).toBe(1);
+    await engine.close();
+  });
+
+  it('a queued step call (runAsync: true) is one transaction of 4 round trips: BEGIN, the facts read, one batched write, COMMIT', async () => {
+    const { engine, storage } = await pgEngine({ worker: false });
+    const ids = await engine.seed(demoFixture({ sessionState: 'deliveryMethod' }));
+    const userId = ids.buyer!;
+    const [claim] = await engine.invoke(
+      'updateCheckoutSessionStateAction',
+      [{ checkoutSessionId: ids.session, expCurrentState: 'deliveryMethod', nextState: 'taxes' }],
+      { userId },
+    );
+    expect(claim!.isSuccess, JSON.stringify(claim!.errors)).toBe(true);
+    const { result, sql } = await tracing(storage, () =>
+      engine.invoke('calcCartTaxesAction', [{ cartId: ids.cart!, runAsync: true }], { userId }),
+    );
+    expect(result[0]!.isSuccess, JSON.stringify(result[0]!.errors)).toBe(true);
+    const tx = transactionOf(sql);
+    expect(tx, tx.join('\n')).toHaveLength(4);
+    expect(tx[1]).toMatch(/^select "c"\."Id" as "c__Id"/); // the checkout facts, the cart locked
+    expect(tx[1]).toMatch(/for update of c$/);
+    // The session's compare-and-set, its history entry and the queued operation: one statement.
+    expect(tx[2]).toMatch(/^with "w0" as \(update "CartCheckoutSession" set .* "_version" = \$\d+ returning 1\)/);
+    expect(tx[2]).toContain('insert into "CheckoutSessionEvent"');
+    expect(tx[2]).toContain('insert into "BackgroundOperation"');
+    // Besides the transaction, the library call reads its caller once (an HTTP request's caller is already read).
+    expect(sql.filter((s) => !tx.includes(s))).toEqual(['select * from "User" where "Id" = $1']);
+    expect(sql).toHaveLength(5);
+    // What the one statement wrote is all there: the operation queued, the session running it, the history entry.
+    const opId = String(result[0]!.outputValues!.backgroundOperationId);
+    expect(await storage.get('BackgroundOperation', opId)).toMatchObject({ Status: 'New', _step: 'taxes' });
+    expect(await storage.get('CartCheckoutSession', ids.session!)).toMatchObject({ IsProcessing: true, BackgroundOperationId: opId });
+    const history = await storage.find('CheckoutSessionEvent', { where: [{ field: 'OperationId', op: '=', value: opId }] });
+    expect(history.map((h) => h.EventType)).toEqual(['STEP']);
+    await engine.close();
+  });
+
+  it('a claim (updateCheckoutSessionStateAction) is BEGIN, the facts read, one batched write, COMMIT', async () => {
+    const { engine, storage } = await pgEngine({ worker: false });
+    const ids = await engine.seed(demoFixture({ sessionState: 'checkoutSummary' }));
+    const { result, sql } = await tracing(storage, () =>
+      engine.invoke(
+        'updateCheckoutSessionStateAction',
+        [{ checkoutSessionId: ids.session, expCurrentState: 'checkoutSummary', nextState: 'cartToOrder' }],
+        { userId: ids.buyer! },
+      ),
+    );
+    expect(result[0]!.isSuccess, JSON.stringify(result[0]!.errors)).toBe(true);
+    expect(transactionOf(sql), sql.join('\n')).toHaveLength(4);
+    expect(sql).toHaveLength(5);
+    await engine.close();
+  });
+
+  it('a whole checkout makes at most 275 round trips in 25 transactions, as many for 30 lines as for 2', async () => {
+    const perCheckout: number[] = [];
+    for (const lines of [2, 30]) {
+      const { engine, storage } = await pgEngine();
+      const { cartId, buyerId } = await seedDemoCheckout(engine, { lines, groups: 1 });
+      const { result, sql } = await tracing(storage, () => engine.runCheckout(cartId, { userId: buyerId, answers: { poNumber: 'PO-1' } }));
+      expect(result.status).toBe('complete');
+      // Measured 339 round trips before statements were batched (issue 22), 269 after.
+      expect(sql.length, sql.join('\n')).toBeLessThanOrEqual(275);
+      expect(sql.filter((s) => s === 'begin')).toHaveLength(25);
+      // The session's compare-and-set never travels alone: its history entry goes in the same statement.
+      expect(sql.filter((s) => /^update "CartCheckoutSession"/.test(s))).toEqual([]);
+      perCheckout.push(sql.length);
+      await engine.close();
+    }
+    expect(Math.abs(perCheckout[1]! - perCheckout[0]!)).toBeLessThanOrEqual(6);
+  });
+});
