@@ -22,18 +22,11 @@
  * The stored form is XState's persisted snapshot (status, value, context, and the subflow frames
  * under `children` as `{ snapshot, src }`), restored with `resolveState()` frame by frame.
  */
-import {
-  createActor,
-  StateMachine,
-  type AnyActorRef,
-  type AnyActorScope,
-  type AnyMachineSnapshot,
-  type AnyStateMachine,
-  type EventObject,
-} from 'xstate';
+import { StateMachine, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
 import type { FrameInput, FlowEvent } from '../flows/compile.js';
 import type { InterviewExecutor, InterviewHandlers, InterviewRun, MachineFrame } from '../flows/runtime.js';
 import { executeActions, type MachineAction, type SpawnedActor } from './steps.js';
+import { pureTransition } from './pure-transition.js';
 
 /** One machine of a running interview: the top flow's, or a subflow frame (a child of its caller's). */
 interface FrameNode {
@@ -49,49 +42,6 @@ interface FrameNode {
   readonly running: Set<string>;
   readonly parent: { node: FrameNode; id: string } | null;
   stopped: boolean;
-}
-
-/** A machine's scope for pure transitions, without the executor (see `scopeOf`). */
-type InertScope = Omit<AnyActorScope, 'actionExecutor'>;
-
-const scopes = new WeakMap<AnyStateMachine, InertScope>();
-
-/**
- * The inert actor scope XState's `transition()` / `initialTransition()` build for every call, built
- * once per machine: those helpers create a fresh actor each time, whose constructor eagerly computes
- * the machine's initial snapshot without input (for a flow machine: a context factory that throws,
- * caught by the actor) before the real transition runs. The scope's actor is never started, nothing
- * registers in its system (only started actors and `systemId`s do), and each call brings its own
- * action executor (`pure`), so sharing it across calls changes nothing the transition computes.
- */
-function scopeOf(machine: AnyStateMachine): InertScope {
-  let scope = scopes.get(machine);
-  if (!scope) {
-    const self = createActor(machine) as unknown as AnyActorRef;
-    const created: InertScope = {
-      self,
-      defer: () => {},
-      id: '',
-      logger: () => {},
-      sessionId: '',
-      stopChild: () => {},
-      system: self.system,
-      emit: () => {},
-    };
-    scopes.set(machine, created);
-    scope = created;
-  }
-  return scope;
-}
-
-/** XState's pure `initialTransition(machine, input)` (no snapshot yet) or `transition(machine, snapshot, event)`, over the machine's cached scope. */
-function pure(machine: AnyStateMachine, snapshot: AnyMachineSnapshot | null, arg: unknown): [AnyMachineSnapshot, MachineAction[]] {
-  const actions: MachineAction[] = [];
-  const scope: AnyActorScope = { ...scopeOf(machine), actionExecutor: (a) => void actions.push(a as MachineAction) };
-  const next = snapshot
-    ? (machine.transition(snapshot, arg as EventObject, scope as never) as AnyMachineSnapshot)
-    : (machine.getInitialSnapshot(scope as never, arg) as AnyMachineSnapshot);
-  return [next, actions];
 }
 
 /** A persisted snapshot as XState writes it (only what a frame at rest needs). */
@@ -152,7 +102,7 @@ class MachineRun implements InterviewRun {
     if (n.stopped) return;
     let started: [AnyMachineSnapshot, MachineAction[]];
     try {
-      started = pure(n.machine, null, input);
+      started = pureTransition(n.machine, null, input);
     } catch (error) {
       return this.fail(n, error);
     }
@@ -170,7 +120,7 @@ class MachineRun implements InterviewRun {
     if (n.stopped || n.failure || !n.snapshot || n.snapshot.status !== 'active') return;
     let next: [AnyMachineSnapshot, MachineAction[]];
     try {
-      next = pure(n.machine, n.snapshot, event);
+      next = pureTransition(n.machine, n.snapshot, event);
     } catch (error) {
       return this.fail(n, error);
     }

@@ -5,7 +5,8 @@
  * on the row's `_version`, so concurrent writers (threads of one process or many processes) never
  * lose an update: the loser re-reads and re-decides.
  */
-import { initialTransition, transition, type AnyStateMachine, type ExecutableActionObject } from 'xstate';
+import type { AnyStateMachine, ExecutableActionObject } from 'xstate';
+import { pureTransition } from './pure-transition.js';
 import {
   flowOfMachine,
   MACHINE_VERSION,
@@ -154,7 +155,7 @@ export function initialSessionRow(machine: AnyStateMachine, s: NewSession, now: 
     OrderId: null,
     rejection: null,
   };
-  const [initial] = initialTransition(machine, context);
+  const [initial] = pureTransition(machine, null, context);
   const snapshot = initial.matches(s.startKey) ? initial : machine.resolveState({ value: { [s.startKey]: 'idle' } as any, context });
   const ctx = snapshot.context as SessionContext;
   const stamp = now.toISOString();
@@ -394,7 +395,7 @@ export async function applySessionEvent(
       : await restoreSession(tx, machine, row);
   const refused = completionProblem(before, row, event);
   if (refused) return { ok: false, rejection: refused };
-  const [after, actions] = transition(machine, before, event as any);
+  const [after, actions] = pureTransition(machine, before, event);
   const ctx = after.context as SessionContext;
   const version = Number(row._version ?? 0);
   const base = {
