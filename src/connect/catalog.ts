@@ -45,6 +45,19 @@ export interface ProductPrice {
   error?: { code: string; message: string };
 }
 
+/** The pricing result of a product with no price for the buyer (unpriced, or not in the store): a NOT_FOUND line. */
+function noPrice(productId: string, currencyIsoCode: string, message: string): ProductPrice {
+  return {
+    productId,
+    listPrice: null,
+    unitPrice: null,
+    pricebookEntryId: null,
+    currencyIsoCode,
+    success: false,
+    error: { code: 'NOT_FOUND', message },
+  };
+}
+
 /** Most results a page of search holds. */
 export const MAX_PAGE_SIZE = 200;
 /** Readable Product2 fields a response may carry (`fields`), besides Id. */
@@ -149,15 +162,7 @@ async function storePriceEntries(
       [...mine].sort((a, b) => Number(a.UnitPrice) - Number(b.UnitPrice)),
     );
     if (mine.length === 0) {
-      out.set(id, {
-        productId: id,
-        listPrice: null,
-        unitPrice: null,
-        pricebookEntryId: null,
-        currencyIsoCode,
-        success: false,
-        error: { code: 'NOT_FOUND', message: `No price is available for product '${id}' in this store.` },
-      });
+      out.set(id, noPrice(id, currencyIsoCode, `No price is available for product '${id}' in this store.`));
       continue;
     }
     const best = mine.reduce((a, b) => (Number(b.UnitPrice) < Number(a.UnitPrice) ? b : a));
@@ -483,17 +488,6 @@ export async function productPrices(engine: CheckoutEngine, ctx: StoreContext, p
   const inStore = await catalogProducts(engine, ctx, ids);
   const prices = await storePrices(engine, ctx, [...new Set(ids.filter((id) => inStore.has(id)))]);
   const currencyIsoCode = String(ctx.webstore.DefaultCurrencyIsoCode ?? 'USD');
-  const lines = ids.map(
-    (id, i): ProductPrice =>
-      prices.get(id) ?? {
-        productId: id,
-        listPrice: null,
-        unitPrice: null,
-        pricebookEntryId: null,
-        currencyIsoCode,
-        success: false,
-        error: { code: 'NOT_FOUND', message: `No product '${raw[i]}' in this store.` },
-      },
-  );
+  const lines = ids.map((id, i): ProductPrice => prices.get(id) ?? noPrice(id, currencyIsoCode, `No product '${raw[i]}' in this store.`));
   return { currencyIsoCode, pricingLineItemResults: lines, success: lines.every((l) => l.success) };
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../http/helpers.js';
 import { dropTestSchemas, freshPgUrl, freshSqliteFile } from '../helpers/backends.js';
 import { settled } from '../../src/connect/checkouts.js';
+import { placeThenCrash, until } from './crash-helpers.js';
 import type { CartProcessor } from '../../src/integrations/contract.js';
 
 afterAll(dropTestSchemas);
@@ -20,14 +21,6 @@ function slowTaxes(ms: number, state: { fail: boolean } = { fail: false }): Cart
       return state.fail ? { status: 'FAILED', message: 'The tax service rejected the address.' } : { status: 'SUCCESS' };
     },
   };
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
 }
 
 const VISA = {
@@ -553,22 +546,7 @@ describe.each([
 ])('place order survives a crash before the order is created ($name)', (backend) => {
   it('engine closed after the 201, a new engine on the same database: exactly one order, activated, cart Closed', async () => {
     const location = backend.location();
-    // The first process queues cartToOrder but runs no background work: it "crashes" (closes) before the order exists.
-    const t1 = await startTestServer(location, { sessionState: '', engine: { worker: false } });
-    const token = await t1.token();
-    const base = `/services/data/v62.0/commerce/webstores/${t1.ids.store}`;
-    const id = (await t1.call('POST', `${base}/checkouts`, { token, body: { cartId: 'active' } })).body.checkoutId;
-    await settled(t1.engine, t1.ids.cart);
-    const placed = await t1.call('POST', `${base}/checkouts/${id}/orders`, { token });
-    expect(placed).toMatchObject({ status: 201, body: { orderReferenceNumber: id } });
-    expect((await t1.engine.admin.get('WebCart', t1.ids.cart))!.Status).toBe('PendingClosed');
-    await until(
-      'the queued cartToOrder',
-      async () => (await t1.engine.admin.count('BackgroundOperation', [{ field: 'Status', op: '=', value: 'New' }])) > 0,
-    );
-    expect(await t1.engine.admin.count('Order', [{ field: 'CartId', op: '=', value: t1.ids.cart }])).toBe(0);
-    const cartId = t1.ids.cart;
-    await t1.close();
+    const { cartId, checkoutId: id, base } = await placeThenCrash(location);
 
     const t2 = await startTestServer(location, { seed: false });
     try {

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../http/helpers.js';
 import { dropTestSchemas, freshPgUrl, freshSqliteFile } from '../helpers/backends.js';
 import { settled } from '../../src/connect/checkouts.js';
+import { placeThenCrash, until } from './crash-helpers.js';
 import { createCheckoutEngine } from '../../src/index.js';
 import type { CartProcessor } from '../../src/integrations/contract.js';
 import { TestPaymentGateway } from '../../src/integrations/payment.js';
@@ -22,14 +23,6 @@ function slowTaxes(ms: number): CartProcessor {
       return { status: 'SUCCESS' };
     },
   };
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
 }
 
 async function poll(t: TestServer, path: string, token: string) {
@@ -134,23 +127,7 @@ describe.each([
 ])('a placement left by a crash, resumed by a library engine ($name)', (backend) => {
   it('place order over HTTP, close after the 201, createCheckoutEngine on the same database: one order, activated, cart Closed', async () => {
     const location = backend.location();
-    // The first process queues cartToOrder but runs no background work: it "crashes" before the order exists.
-    const t1 = await startTestServer(location, { sessionState: '', engine: { worker: false } });
-    const token = await t1.token();
-    const base = `/services/data/v62.0/commerce/webstores/${t1.ids.store}`;
-    const id = (await t1.call('POST', `${base}/checkouts`, { token, body: { cartId: 'active' } })).body.checkoutId;
-    await settled(t1.engine, t1.ids.cart);
-    expect(await t1.call('POST', `${base}/checkouts/${id}/orders`, { token })).toMatchObject({
-      status: 201,
-      body: { orderReferenceNumber: id },
-    });
-    await until(
-      'the queued cartToOrder',
-      async () => (await t1.engine.admin.count('BackgroundOperation', [{ field: 'Status', op: '=', value: 'New' }])) > 0,
-    );
-    const cartId = t1.ids.cart;
-    expect(await t1.engine.admin.count('Order', [{ field: 'CartId', op: '=', value: cartId }])).toBe(0);
-    await t1.close();
+    const { cartId, checkoutId: id } = await placeThenCrash(location);
 
     // A library user: no server, no routes.
     const engine = await createCheckoutEngine({ storage: location, onError: () => {} });
