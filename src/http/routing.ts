@@ -73,14 +73,19 @@ function patternOf(url: string): RegExp {
 export class RouteTable {
   /** The routes the OpenAPI document lists. */
   readonly documented: RouteDoc[] = [];
-  private readonly publicRoutes = new Set<string>();
+  /** Public URL patterns by method. */
+  private readonly publicRoutes = new Map<string, Set<string>>();
   private readonly patterns: { method: string; re: RegExp }[] = [];
 
   /** Enters a route in the table and registers it on `app` (a route group's instance). */
   route<S extends RouteSchema>(app: ZodApp, spec: RouteSpec<S>, handler: RouteHandler<S>): void {
     const { schema, hidden, errorHandler, ...doc } = spec;
     if (!hidden) this.documented.push({ ...doc, params: schema?.params, querystring: schema?.querystring, body: schema?.body });
-    if (!spec.auth) this.publicRoutes.add(`${spec.method} ${spec.url}`);
+    if (!spec.auth) {
+      let urls = this.publicRoutes.get(spec.method);
+      if (!urls) this.publicRoutes.set(spec.method, (urls = new Set()));
+      urls.add(spec.url);
+    }
     this.patterns.push({ method: spec.method, re: patternOf(spec.url) });
     app.route<RouteGenericInterface, ContextConfigDefault, S>({ method: spec.method, url: spec.url, schema, errorHandler, handler });
   }
@@ -92,7 +97,7 @@ export class RouteTable {
 
   /** Whether `METHOD url-pattern` is served without a token. */
   isPublic(method: string, url: string): boolean {
-    return this.publicRoutes.has(`${method} ${url}`);
+    return this.publicRoutes.get(method)?.has(url) ?? false;
   }
 
   /** The methods some route takes on a concrete path, in registration order (with repeats removed). */
@@ -119,12 +124,18 @@ export type RouteGroup = FastifyPluginAsyncZod<RouteContext>;
 /** The `:version` path parameter. */
 export const VersionParams = z.object({ version: z.string().describe('API version, e.g. v62.0 (50.0 and later)') });
 
+/** The version of each segment `apiVersion` has accepted (only vNN.0 / vNNN.0 segments: a few hundred at most). */
+const servedVersions = new Map<string, string>();
+
 /**
  * The version segment `vNN.0` for any version from 50.0 on (spec §5: "accepted for 50.0 and
  * later", so a client newer than the listed versions still works), `latest` for the newest listed
  * one, or NOT_FOUND naming it.
  */
 export function apiVersion(segment: string): string {
+  // Every request names its version: the accepted ones are remembered (vNN.0 / vNNN.0 only, so few).
+  const known = servedVersions.get(segment);
+  if (known !== undefined) return known;
   if (segment === 'latest') return LATEST_VERSION;
   const m = /^v(\d{2,3})\.0$/.exec(segment);
   if (!m || Number(m[1]) < Number.parseInt(API_VERSIONS[0]!, 10)) {
@@ -134,5 +145,7 @@ export function apiVersion(segment: string): string {
       ['version'],
     );
   }
-  return `${Number(m[1])}.0`;
+  const version = `${Number(m[1])}.0`;
+  servedVersions.set(segment, version);
+  return version;
 }

@@ -124,7 +124,8 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
   };
   // Shared by every route group (not encapsulated): headers, request log, auth hook, error bodies.
   app.register(securityHeadersPlugin);
-  app.register(requestLog);
+  // No request log without a logger (`log: false`): its lines would all be dropped.
+  if (log !== false) app.register(requestLog);
   app.register(authHook, { engine, table });
   app.register(restErrors, { table });
   // The route groups (encapsulated), then the OpenAPI document of them all.
@@ -139,11 +140,14 @@ export async function startServer(engine: CheckoutEngine, opts: ListenOptions = 
   let closing: Promise<void> | undefined;
   // While closing, a response that finishes an in-flight request also ends its keep-alive
   // connection; otherwise the client's idle socket would hold the shutdown open.
-  app.addHook('onSend', async (_req, reply) => {
+  // Callback hooks (they run on every request; an async hook costs a promise and a microtask turn).
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
-  app.addHook('onResponse', async () => {
+  app.addHook('onResponse', (_req, _reply, done) => {
     if (closing) app.server.closeIdleConnections();
+    done();
   });
   const address = await app.listen({ port: opts.port ?? 3000, host: opts.host ?? '127.0.0.1' });
   listenUrls.set(app, listenUrl(address));
