@@ -358,8 +358,13 @@ export async function resolveCart(engine: CheckoutEngine, ctx: StoreContext, inp
   return cart;
 }
 
-/** Whether the caller may read the cart (the record layer's read check in user mode, on the row just read: not read again). */
+/**
+ * Whether the caller may read the cart: the record layer's read check in user mode (rowAccessible)
+ * on the row just read. Its owner reads it whatever else holds (the check's own first test, on the
+ * stored OwnerId), so only another user's cart goes on to the shares.
+ */
 async function canRead(engine: CheckoutEngine, caller: Caller, cart: Row): Promise<boolean> {
+  if (typeof cart.OwnerId === 'string' && cart.OwnerId === caller.Id) return true;
   return rowAccessible(engine.core.storage, caller, 'WebCart', cart, 'read');
 }
 
