@@ -23,11 +23,12 @@ import type { CheckoutEngine } from '../engine/engine.js';
 import type { Caller } from '../engine/facts.js';
 import type { InvocationResult } from '../actions/typed.js';
 import { ERRORS, type ErrorKey } from '../errors.js';
-import type { Row } from '../storage/port.js';
+import type { Row, StorageOps } from '../storage/port.js';
 import { idOf, type StoreContext } from './context.js';
 import type { CalculateCartResult } from '../engine/cart-calculate.js';
 import type { BuyerAction as CartBuyerAction } from '../integrations/cart-calculate.js';
 import { parseStamps } from '../domain/completion-invariants.js';
+import { rowAccessible } from '../engine/access.js';
 
 /** The session flow of Connect checkouts. */
 export const CONNECT_FLOW_ID = 'connect';
@@ -84,10 +85,19 @@ export interface Held {
   /**
    * Takes the checkout's lock in the database too (see the module comment), kept until the
    * release; false when another holder's lease is live, or (with `arrival`) another call released
-   * it after this one arrived.
+   * it after this one arrived. `under`: work done in the same transaction once the lock is taken
+   * (see `UnderLock`); what it throws rolls the lock back with everything else.
    */
-  share(sessionId: string, arrival?: Arrival): Promise<boolean>;
+  share(sessionId: string, arrival?: Arrival, under?: UnderLock): Promise<boolean>;
 }
+
+/**
+ * Work a call does under the checkout's lock in the transaction that takes it: `session` is the
+ * row as it is now (locked; undefined when it is gone). It may read and write through `tx`; what
+ * it returns is merged into the session's row written with the lock (`connect` into its Connect
+ * data, `fields` as columns), so the lock, the call's checks and its writes are one transaction.
+ */
+export type UnderLock = (tx: StorageOps, session: Row | undefined) => Promise<{ connect?: Partial<ConnectData>; fields?: Row } | void>;
 
 const runs = new WeakMap<CheckoutEngine, Map<string, { p: Promise<void> }>>();
 /** When the last lock of each key ended (null while held), per engine: what a request that waited overlapped. */
@@ -192,9 +202,9 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
       });
       token.p.catch(() => {});
     },
-    share: async (sessionId, arrival) => {
+    share: async (sessionId, arrival, under) => {
       if (shared) return true;
-      if (!(await takeShared(engine, sessionId, owner, arrival))) return false;
+      if (!(await takeShared(engine, sessionId, owner, arrival, under))) return false;
       const renewEvery = Math.max(200, Math.floor(leaseOf(engine) / 3));
       const timer = setInterval(() => {
         if (engine.core.closed || !shared) return clearInterval(timer);
@@ -214,18 +224,33 @@ function leaseOf(engine: CheckoutEngine): number {
   return engine.worker.leaseMs;
 }
 
-/** Takes the session's database lock for `owner` (compare-and-set under the row's lock); false when held or overlapped. */
-async function takeShared(engine: CheckoutEngine, sessionId: string, owner: string, arrival?: Arrival): Promise<boolean> {
+/**
+ * Takes the session's database lock for `owner` (compare-and-set under the row's lock), then runs
+ * `under` in the same transaction; false when held or overlapped.
+ */
+async function takeShared(
+  engine: CheckoutEngine,
+  sessionId: string,
+  owner: string,
+  arrival?: Arrival,
+  under?: UnderLock,
+): Promise<boolean> {
   return engine.core.atomically(async (tx) => {
     const s = await tx.get('CartCheckoutSession', sessionId, { forUpdate: true });
-    if (!s) return true; // nothing to lock: the caller's own checks answer (404)
+    if (!s) {
+      // Nothing to lock: the caller's own checks answer (404).
+      await under?.(tx, undefined);
+      return true;
+    }
     const data = connectData(s);
     const now = Date.now();
     if (data.lock && data.lock.owner !== owner && data.lock.until > now) return false;
     // A call released it after this one arrived: they overlapped (as busySince, across processes).
     if (arrival?.wall !== undefined && data.releasedAt !== undefined && data.releasedAt > arrival.wall + 1) return false;
+    const more = (await under?.(tx, s)) ?? {};
     await tx.update('CartCheckoutSession', sessionId, {
-      _connect: JSON.stringify({ ...data, lock: { owner, until: now + leaseOf(engine) } }),
+      ...more.fields,
+      _connect: JSON.stringify({ ...data, ...more.connect, lock: { owner, until: now + leaseOf(engine) } }),
     });
     return true;
   });
@@ -274,13 +299,13 @@ export interface Arrival {
  * The lock of a resolved checkout (cart and checkout ids) in this process and in the database;
  * 409 CHECKOUT_CONFLICT when another call (of any process) holds it or overlapped this one's arrival.
  */
-export async function lockCheckout(engine: CheckoutEngine, ref: CheckoutRef, arrival?: Arrival): Promise<Held> {
+export async function lockCheckout(engine: CheckoutEngine, ref: CheckoutRef, arrival?: Arrival, under?: UnderLock): Promise<Held> {
   const keys = [String(ref.cart.Id), String(ref.session.Id)];
   if (arrival && keys.some((k) => busySince(engine, k, arrival.at))) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
   const held = lock(engine, keys);
   let ok = false;
   try {
-    ok = await held.share(String(ref.session.Id), arrival);
+    ok = await held.share(String(ref.session.Id), arrival, under);
   } finally {
     if (!ok) await held.release();
   }
@@ -320,7 +345,7 @@ export async function resolveCart(engine: CheckoutEngine, ctx: StoreContext, inp
       ],
       orderBy: [{ field: 'LastModifiedDate', direction: 'desc' }],
     });
-    for (const c of carts) if (await canRead(engine, ctx.caller, String(c.Id))) return c;
+    for (const c of carts) if (await canRead(engine, ctx.caller, c)) return c;
     throw missing();
   }
   if (typeof input !== 'string' || input === '') {
@@ -329,18 +354,18 @@ export async function resolveCart(engine: CheckoutEngine, ctx: StoreContext, inp
   const id = idOf('WebCart', input, field);
   const cart = await engine.admin.get('WebCart', id);
   if (!cart || cart.WebStoreId !== ctx.webstoreId || cart.AccountId !== ctx.accountId) throw missing();
-  if (!(await canRead(engine, ctx.caller, id))) throw missing();
+  if (!(await canRead(engine, ctx.caller, cart))) throw missing();
   return cart;
 }
 
-async function canRead(engine: CheckoutEngine, caller: Caller, cartId: string): Promise<boolean> {
-  try {
-    await engine.getRecordAs(caller, 'WebCart', cartId);
-    return true;
-  } catch (e) {
-    if (e instanceof EngineError && (e.status === 404 || e.status === 403 || e.key === 'INSUFFICIENT_ACCESS')) return false;
-    throw e;
-  }
+/**
+ * Whether the caller may read the cart: the record layer's read check in user mode (rowAccessible)
+ * on the row just read. Its owner reads it whatever else holds (the check's own first test, on the
+ * stored OwnerId), so only another user's cart goes on to the shares.
+ */
+async function canRead(engine: CheckoutEngine, caller: Caller, cart: Row): Promise<boolean> {
+  if (typeof cart.OwnerId === 'string' && cart.OwnerId === caller.Id) return true;
+  return rowAccessible(engine.core.storage, caller, 'WebCart', cart, 'read');
 }
 
 /** A checkout and its cart. */
@@ -502,28 +527,17 @@ async function writeGroups(engine: CheckoutEngine, cartId: string, fields: Row):
   });
 }
 
-/** Clears the cart's payment information (a delivery method change invalidates it, as Salesforce documents). */
-async function clearPayment(engine: CheckoutEngine, session: Row): Promise<void> {
-  await engine.core.atomically(async (tx) => {
-    const fields: Row = { PaymentMethodId: null, PoNumber: null, LastModifiedDate: engine.core.now().toISOString() };
-    for (const part of ['Street', 'City', 'State', 'PostalCode', 'Country']) fields[`Billing${part}`] = null;
-    await tx.update('WebCart', String(session.WebCartId), fields);
-    const s = await tx.get('CartCheckoutSession', String(session.Id), { forUpdate: true });
-    if (!s) return;
-    const { preauthorization: _cleared, ...stamps } = parseStamps(s._stamps);
-    await tx.update('CartCheckoutSession', String(s.Id), {
-      _connect: JSON.stringify({ ...connectData(s), payment: undefined }),
-      _stamps: JSON.stringify(stamps),
-    });
-  });
-}
-
 // ── The calculator run ─────────────────────────────────────────────────────────────────────────────
 
 /** The delivery methods offered to every delivery group of the cart, with their total fee. */
 async function offeredToAll(engine: CheckoutEngine, cartId: string): Promise<Map<string, number>> {
   const groups = await groupsOf(engine, cartId);
   const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cartId }] });
+  return offeredOf(groups, options);
+}
+
+/** `offeredToAll` of the cart's delivery groups and their CartDeliveryGroupMethod rows. */
+function offeredOf(groups: readonly Row[], options: readonly Row[]): Map<string, number> {
   const byMethod = new Map<string, { n: number; fee: number }>();
   for (const o of options) {
     const m = byMethod.get(String(o.DeliveryMethodId)) ?? { n: 0, fee: 0 };
@@ -555,8 +569,15 @@ function resultErrors(result: CalculateCartResult): CheckoutError[] {
  * error-level validation (or rolled back) stops the run; its errors are what GET answers with 422.
  * The session moves to `paymentAndBillingAddress` once every group has an address and a method.
  */
-export async function runCalculators(engine: CheckoutEngine, caller: Caller, cartId: string, action: BuyerAction): Promise<void> {
-  const session = await activeSession(engine, cartId);
+export async function runCalculators(
+  engine: CheckoutEngine,
+  caller: Caller,
+  cartId: string,
+  action: BuyerAction,
+  known?: Row,
+): Promise<void> {
+  // `known`: the cart's active session as the caller read it under the checkout's lock (not read again).
+  const session = known ?? (await activeSession(engine, cartId));
   if (!session) return;
   const sessionId = String(session.Id);
   const calculate = async (buyerActions: CartBuyerAction[]): Promise<boolean> => {
@@ -595,19 +616,32 @@ export async function runCalculators(engine: CheckoutEngine, caller: Caller, car
       if (!(await calculate(['deliveryMethodSelected']))) return;
     }
   }
-  const groups = await groupsOf(engine, cartId);
   const now = await activeSession(engine, cartId);
-  if (now && now.State === 'start' && groups.length > 0 && groups.every((g) => hasAddress(g) && !!g.DeliveryMethodId)) {
+  if (!now || now.State !== 'start') return;
+  const groups = await groupsOf(engine, cartId);
+  if (groups.length > 0 && groups.every((g) => hasAddress(g) && !!g.DeliveryMethodId)) {
     await engine.updateRecordAs(caller, 'CartCheckoutSession', String(now.Id), { State: READY_STATE });
   }
 }
 
-/** Starts `runCalculators` in the background under the cart's lock; a failure outside a calculation is kept for GET. */
-export function startRun(engine: CheckoutEngine, held: Held, caller: Caller, sessionId: string, cartId: string, action: BuyerAction) {
+/**
+ * Starts `runCalculators` in the background under the cart's lock; a failure outside a calculation
+ * is kept for GET. The last run's errors are cleared first, unless the caller cleared them in the
+ * transaction that took the lock (`cleared`: the session as it wrote it there).
+ */
+export function startRun(
+  engine: CheckoutEngine,
+  held: Held,
+  caller: Caller,
+  sessionId: string,
+  cartId: string,
+  action: BuyerAction,
+  cleared?: Row,
+) {
   held.hand(async () => {
     try {
-      await writeConnectData(engine, sessionId, { errors: [] });
-      await runCalculators(engine, caller, cartId, action);
+      if (!cleared) await writeConnectData(engine, sessionId, { errors: [] });
+      await runCalculators(engine, caller, cartId, action, cleared);
     } catch (e) {
       if (engine.core.closed) return;
       if (!(e instanceof EngineError)) engine.core.onInternalError(e);
@@ -724,10 +758,14 @@ export async function checkoutOutput(
   const groups = await groupsOf(engine, cartId);
   const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cartId }] });
   const methods = new Map<string, Row>();
-  for (const m of await engine.admin.find('OrderDeliveryMethod', {
-    where: [{ field: 'Id', op: 'in', value: [...new Set(options.map((o) => String(o.DeliveryMethodId)))] }],
-  })) {
-    methods.set(String(m.Id), m);
+  // The OrderDeliveryMethod only fills in what an option row lacks (its name, carrier, class of service).
+  const lacking = options.filter((o) => o.Name == null || o.Carrier == null || o.ClassOfService == null);
+  if (lacking.length) {
+    for (const m of await engine.admin.find('OrderDeliveryMethod', {
+      where: [{ field: 'Id', op: 'in', value: [...new Set(lacking.map((o) => String(o.DeliveryMethodId)))] }],
+    })) {
+      methods.set(String(m.Id), m);
+    }
   }
   const methodOut = (o: Row) => {
     const m = methods.get(String(o.DeliveryMethodId));
@@ -773,7 +811,9 @@ export async function checkoutOutput(
   };
   if (ctx.version >= 57) body.statusCode = String(status);
   if (ctx.version >= 61) {
-    const cart = (await engine.admin.get('WebCart', cartId)) ?? ref.cart;
+    // With the request's arrival, a 200 means no run of this process held the checkout since the
+    // request arrived, so the cart `ref` read since then is current; otherwise it is read again.
+    const cart = (arrival ? ref.cart : await engine.admin.get('WebCart', cartId)) ?? ref.cart;
     const money = (k: string) => String(Number(cart[k] ?? 0).toFixed(2));
     body.cartSummary = {
       cartId,
@@ -798,7 +838,8 @@ const CONTACT_FIELDS = ['email', 'firstName', 'lastName', 'phoneNumber'];
 /**
  * PATCH checkouts/{id}: contact info, delivery address, delivery method, desired date and
  * instructions; an address change re-runs shipping and taxes, a method change re-runs taxes (and
- * clears the payment). Answers once the writes are done and the run has started (202).
+ * clears the payment). The checks and writes go in the transaction that takes the checkout's
+ * database lock (`UnderLock`); answers once they committed and the run has started (202).
  */
 export async function updateCheckout(
   engine: CheckoutEngine,
@@ -854,21 +895,33 @@ export async function updateCheckout(
   const ref = await resolveCheckout(engine, ctx, checkoutId);
   const address = body.deliveryAddress === undefined ? null : await deliveryFields(engine, ctx, body.deliveryAddress, 'deliveryAddress');
   const cartId = String(ref.cart.Id);
+  const sessionId = String(ref.session.Id);
   if (ref.session._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['checkoutId']);
-  const held = await lockCheckout(engine, ref, arrival);
-  try {
-    // Re-read under the lock: the session as it is now (another process may have moved it).
-    const session = await engine.admin.get('CartCheckoutSession', String(ref.session.Id));
+  const runs = !!(address || methodId);
+  /** The session and cart as this call left them (written in the lock's transaction), and the method an address change keeps. */
+  let after: { session: Row; cart: Row; keep: string | null } | undefined;
+  // The checks and writes go in the transaction that takes the checkout's lock, on the rows as they
+  // are now (another process may have moved them): one transaction, all or nothing.
+  const held = await lockCheckout(engine, ref, arrival, async (tx, session) => {
     if (!session || session.IsArchived === true)
       throw new EngineError('NOT_FOUND', `checkoutId: no checkout '${String(checkoutId)}'.`, ['checkoutId']);
     if (session.IsProcessing === true) throw new EngineError('CHECKOUT_IN_PROGRESS', '', ['checkoutId']);
-    const cart = (await engine.admin.get('WebCart', cartId))!;
+    let cart = (await tx.get('WebCart', cartId))!;
     if (cart.Status !== 'Checkout')
       throw new EngineError('CHECKOUT_REFUSED', `The cart is ${String(cart.Status)}: the order is placed or being placed.`, ['checkoutId']);
-    if (session.IsError === true && (address || methodId))
+    if (session.IsError === true && runs)
       throw new EngineError('CHECKOUT_REFUSED', 'A calculator failed: cancel the checkout (DELETE) and start again.', ['checkoutId']);
+    const fields = { ...groupFields, ...(address ?? {}) };
+    const groups =
+      (methodId && !address) || address || Object.keys(fields).length
+        ? await tx.find('CartDeliveryGroup', {
+            where: [{ field: 'CartId', op: '=', value: cartId }],
+            orderBy: [{ field: 'Id', direction: 'asc' }],
+          })
+        : [];
     if (methodId && !address) {
-      const offered = await offeredToAll(engine, cartId);
+      const options = await tx.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cartId }] });
+      const offered = offeredOf(groups, options);
       if (offered.size === 0)
         throw new EngineError('CHECKOUT_REFUSED', 'No delivery methods are offered yet: set a delivery address first.', [
           'deliveryMethodId',
@@ -880,18 +933,40 @@ export async function updateCheckout(
           ['deliveryMethodId'],
         );
     }
-    if (contact)
-      await writeConnectData(engine, String(session.Id), { contactInfo: { ...(connectData(session).contactInfo ?? {}), ...contact } });
-    await writeGroups(engine, cartId, { ...groupFields, ...(address ?? {}) });
-    if (methodId) await clearPayment(engine, session);
+    const data = connectData(session);
+    const connect: Partial<ConnectData> = {};
+    const sessionFields: Row = {};
+    if (contact) connect.contactInfo = { ...(data.contactInfo ?? {}), ...contact };
+    if (Object.keys(fields).length) {
+      // The engine's own write: a Connect address change re-runs shipping instead of canceling.
+      const stamp = engine.core.now().toISOString();
+      for (const g of groups) await tx.update('CartDeliveryGroup', String(g.Id), { ...fields, LastModifiedDate: stamp });
+    }
+    if (methodId) {
+      // A delivery method change invalidates the payment information, as Salesforce documents.
+      const cleared: Row = { PaymentMethodId: null, PoNumber: null, LastModifiedDate: engine.core.now().toISOString() };
+      for (const part of ['Street', 'City', 'State', 'PostalCode', 'Country']) cleared[`Billing${part}`] = null;
+      await tx.update('WebCart', cartId, cleared);
+      cart = { ...cart, ...cleared };
+      const { preauthorization: _cleared, ...stamps } = parseStamps(session._stamps);
+      connect.payment = undefined;
+      sessionFields._stamps = JSON.stringify(stamps);
+    }
+    // The run about to start begins with no errors of the last one.
+    if (runs) connect.errors = [];
+    after = {
+      session: { ...session, ...sessionFields, _connect: JSON.stringify({ ...data, ...connect }) },
+      cart,
+      keep: (groups[0]?.DeliveryMethodId as string | null | undefined) ?? null,
+    };
+    return { connect, fields: sessionFields };
+  });
+  try {
+    const { session, keep } = after!;
     if (address) {
-      const current = (await groupsOf(engine, cartId))[0]?.DeliveryMethodId as string | undefined;
-      startRun(engine, held, ctx.caller, String(session.Id), cartId, {
-        kind: 'deliveryGroupChanged',
-        keepMethodId: methodId ?? current ?? null,
-      });
+      startRun(engine, held, ctx.caller, sessionId, cartId, { kind: 'deliveryGroupChanged', keepMethodId: methodId ?? keep }, session);
     } else if (methodId) {
-      startRun(engine, held, ctx.caller, String(session.Id), cartId, { kind: 'deliveryMethodSelected', deliveryMethodId: methodId });
+      startRun(engine, held, ctx.caller, sessionId, cartId, { kind: 'deliveryMethodSelected', deliveryMethodId: methodId }, session);
     } else {
       await held.release();
     }
@@ -899,7 +974,7 @@ export async function updateCheckout(
     await held.release();
     throw e;
   }
-  return resolveCheckout(engine, ctx, String(ref.session.Id));
+  return { session: after!.session, cart: after!.cart };
 }
 
 /** DELETE checkouts/{id}: cancels the checkout (cancelCartAsyncOperation's rules); 409 while a call is in progress. */

@@ -18,7 +18,7 @@ import type { InvokeInputs, InvokeName, InvokeResult } from '../actions/typed.js
 import { EngineError } from '../errors.js';
 import { publicRecord, type SObject } from '../domain/records.js';
 import { openStorage } from '../storage/index.js';
-import type { Storage } from '../storage/port.js';
+import type { Storage, StorageOps } from '../storage/port.js';
 import { EngineCore } from './core.js';
 import { createAdmin, type EngineAdmin } from './admin.js';
 import { findActiveSession, loadCaller, type Caller } from './facts.js';
@@ -302,6 +302,10 @@ export class CheckoutEngine {
         await this.core.atomically((tx) => closeCartOfCompletedCheckout(tx, cartId, this.core.now()));
       },
       onEvent: (e) => this.recordInterviewEvent(e),
+      recordEventIn: async (tx, e) => {
+        const entry = await this.interviewHistory(tx, { transaction: (fn) => fn(tx) }, e);
+        return entry ? () => this.core.notify(entry) : undefined;
+      },
       onError: this.onError,
     });
     for (const flowId of [this.defaultFlow, ...Object.values(this.storeFlows)]) this.core.flow(flowId);
@@ -618,8 +622,18 @@ export class CheckoutEngine {
 
   /** Records an interview's start or navigate in its cart's checkout session history (when the cart has one). */
   private async recordInterviewEvent(e: InterviewEvent): Promise<void> {
-    const session = await findActiveSession(this.core.storage, e.cartId);
-    if (!session) return;
+    const entry = await this.interviewHistory(this.core.storage, this.core.storage, e);
+    if (entry) this.core.notify(entry);
+  }
+
+  /** Writes an interview's history entry (reading with `reads`, writing in a transaction of `writes`); null without an active session. */
+  private async interviewHistory(
+    reads: StorageOps,
+    writes: { transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> },
+    e: InterviewEvent,
+  ): Promise<HistoryEntry | null> {
+    const session = await findActiveSession(reads, e.cartId);
+    if (!session) return null;
     const event = {
       type: 'FLOW_INTERVIEW',
       interviewId: e.interviewId,
@@ -630,11 +644,10 @@ export class CheckoutEngine {
       status: e.after.status,
       element: e.after.element,
     };
-    const entry = await writeSideEntry(this.core.storage, session, event, this.core.now(), {
+    return writeSideEntry(writes, session, event, this.core.now(), {
       operation: e.action === 'START' ? 'startInterview' : 'navigateInterview',
       callerId: e.userId,
     });
-    this.core.notify(entry);
   }
 
   /** Resolves when no background operation is queued or running in this process. */

@@ -92,9 +92,13 @@ class MachineRun implements InterviewRun {
     await this.settle();
   }
 
-  /** JSON: one round trip over the whole tree of frames (each frame's own snapshot is not copied on its own). */
+  /**
+   * The tree of frames in XState's persisted form, built anew (no JSON copy): what it shares with
+   * the run are the frames' contexts, which no transition changes in place (assign makes new ones),
+   * and the run is done with once it rests.
+   */
   persisted(): unknown {
-    return JSON.parse(JSON.stringify(persist(this.top))) as unknown;
+    return persist(this.top);
   }
 
   /** Starts a frame's machine with `initialTransition()` and executes what it started. */

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { EngineError } from '../errors.js';
 import { mintId, parseId } from '../domain/ids.js';
 import type { FlowData, FlowHost, FlowRuntime, InterviewState, InterviewStatus, InterviewView, NavigateAction } from '../flows/contract.js';
-import type { Row, Storage } from '../storage/port.js';
+import type { Row, Storage, StorageOps } from '../storage/port.js';
 import type { Caller } from './facts.js';
 
 const OBJECT = 'FlowInterview';
@@ -136,6 +136,11 @@ export interface InterviewDeps {
   onFinished?(cartId: string): Promise<void>;
   /** Told of every start and navigate of an interview that names a cart (the session history). */
   onEvent?(event: InterviewEvent): Promise<void>;
+  /**
+   * `onEvent`'s history entry written in `tx`, the transaction saving a navigate (one transaction for
+   * both); returns what tells listeners once it committed (undefined: nothing was written).
+   */
+  recordEventIn?(tx: StorageOps, event: InterviewEvent): Promise<(() => void) | undefined>;
   /** Told of every start and navigate once stored, with the answers and the new view (the Stately inspector). */
   onStored?(stored: StoredInterviewEvent): void;
   onError(e: unknown): void;
@@ -251,6 +256,7 @@ export class InterviewStore {
     before: InterviewEvent['before'],
     after: InterviewView,
     answers?: Record<string, Record<string, FlowData>>,
+    recorded?: { told: (() => void) | undefined },
   ): Promise<void> {
     try {
       this.deps.onStored?.({
@@ -264,6 +270,15 @@ export class InterviewStore {
       });
     } catch (e) {
       this.deps.onError(e);
+    }
+    if (recorded) {
+      // The history entry went in with the saved state: listeners hear of it now.
+      try {
+        recorded.told?.();
+      } catch (e) {
+        this.deps.onError(e);
+      }
+      return;
     }
     if (!this.deps.onEvent || typeof row.cartId !== 'string' || !row.cartId) return;
     try {
@@ -469,35 +484,64 @@ export class InterviewStore {
       throw e;
     }
     clearInterval(renew);
-    const written = await storage.update(
-      OBJECT,
-      id,
-      {
-        Version: version + 2,
-        Status: state.view.status,
-        CurrentElement: state.view.currentElement,
-        State: this.serialize(state),
-        LeaseOwner: null,
-        LeaseUntil: FREE,
-        LastModifiedDate: this.stamp(),
-      },
-      mine,
-    );
+    const flowApiName = String(row.FlowApiName);
+    const cartId = typeof row.CartId === 'string' && row.CartId ? row.CartId : null;
+    const action = before.status === 'Waiting' ? 'RESUME' : req.action;
+    const saved = {
+      Version: version + 2,
+      Status: state.view.status,
+      CurrentElement: state.view.currentElement,
+      State: this.serialize(state),
+      LeaseOwner: null,
+      LeaseUntil: FREE,
+      LastModifiedDate: this.stamp(),
+    };
+    let written: boolean | undefined;
+    let recorded: { told: (() => void) | undefined } | undefined;
+    if (this.deps.recordEventIn && cartId && state.view.status !== 'Finished') {
+      const deps = this.deps as Required<Pick<InterviewDeps, 'recordEventIn'>>;
+      // The state and its history entry in one transaction (a finished one closes its cart first, below).
+      const event: InterviewEvent = {
+        interviewId: id,
+        flowApiName,
+        cartId,
+        userId,
+        action,
+        before,
+        after: { status: state.view.status, element: state.view.currentElement },
+      };
+      let failing: 'save' | 'history' = 'save';
+      try {
+        written = await storage.transaction(async (tx) => {
+          if (!(await tx.update(OBJECT, id, saved, mine))) return false;
+          failing = 'history';
+          recorded = { told: await deps.recordEventIn(tx, event) };
+          failing = 'save';
+          return true;
+        });
+      } catch (e) {
+        // A failed save throws as ever; a failed history entry took the save back with it: the state is
+        // saved below and the entry written on its own, as without a shared transaction (its failure only reported).
+        if (failing === 'save') throw e;
+        written = undefined;
+        recorded = undefined;
+      }
+    }
+    written ??= await storage.update(OBJECT, id, saved, mine);
     if (!written)
       throw new EngineError(
         'INTERVIEW_BUSY',
         `Interview ${id}: its claim ran out and another request took it over; this navigate's state was not saved.`,
         ['interviewId'],
       );
-    const flowApiName = String(row.FlowApiName);
-    if (state.view.status === 'Finished' && typeof row.CartId === 'string' && row.CartId) await this.deps.onFinished?.(row.CartId);
-    const action = before.status === 'Waiting' ? 'RESUME' : req.action;
+    if (state.view.status === 'Finished' && cartId) await this.deps.onFinished?.(cartId);
     await this.event(
       { id, flowApiName, cartId: row.CartId, userId },
       action,
       before,
       state.view,
       action === 'RESUME' ? undefined : req.answers,
+      recorded,
     );
     return interviewOf(id, flowApiName, state.view);
   }

@@ -65,7 +65,7 @@ export interface InterviewRun {
   frame(): MachineFrame;
   /** Sends `event` to the top machine and executes what it starts until the interview rests. */
   send(event: FlowEvent): Promise<void>;
-  /** The top machine's persisted snapshot as plain JSON data (a copy the run doesn't hold), subflow frames inside. */
+  /** The top machine's persisted snapshot as plain data (JSON-serializable; the run changes none of it once at rest), subflow frames inside. */
   persisted(): unknown;
 }
 
@@ -426,7 +426,7 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
   }
 
   function finish(run: InterviewRun, flowApiName: string, view: InterviewView): InterviewState {
-    // The executor's persisted snapshot is JSON already (a copy of its own, see InterviewRun.persisted).
+    // The executor's persisted snapshot is plain data already (see InterviewRun.persisted).
     const snapshot = run.persisted();
     return { flowApiName, snapshot, view };
   }

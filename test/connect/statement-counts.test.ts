@@ -1,0 +1,76 @@
+/**
+ * Cost guards by counting, never by timing (timings live in bench/flow-connect.ts): the SQL
+ * statements a Connect PATCH of the delivery method and the GET after it issue on SQLite, counted
+ * at the driver, the calculator run in the background included.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '../http/helpers.js';
+import { settled } from '../../src/connect/checkouts.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'connect-counts-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Counts every statement better-sqlite3 runs in this process while `fn` runs (pragmas left out), by SQL text. */
+async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
+  const probe = new Database(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
+  probe.close();
+  const sql: string[] = [];
+  const originals = new Map<string, (...a: unknown[]) => unknown>();
+  for (const m of ['run', 'all', 'get', 'iterate']) {
+    const orig = proto[m]!;
+    originals.set(m, orig);
+    proto[m] = function (this: { source: string }, ...a: unknown[]) {
+      if (!/^pragma/i.test(this.source)) sql.push(this.source);
+      return orig.apply(this, a);
+    };
+  }
+  try {
+    return { result: await fn(), sql };
+  } finally {
+    for (const [m, orig] of originals) proto[m] = orig;
+  }
+}
+
+describe('Connect statement counts (SQLite)', () => {
+  it('PATCH deliveryMethodId (its run included) and the GET after it: the lock, checks and writes in one transaction, no cart read thrice', async () => {
+    const t = await startTestServer(join(dir, 'connect.db'), { sessionState: '' });
+    try {
+      const token = await t.token();
+      const base = `/services/data/v62.0/commerce/webstores/${t.ids.store}`;
+      const start = await t.call('POST', `${base}/checkouts`, { token, body: { cartId: 'active' } });
+      const id = String(start.body.checkoutId);
+      await settled(t.engine);
+      const ready = await t.call('GET', `${base}/checkouts/${id}`, { token });
+      expect(ready.status).toBe(200);
+      const methods = (ready.body.deliveryGroups.items[0].availableDeliveryMethods as { id: string }[]).map((m) => m.id);
+      const current = ready.body.deliveryGroups.items[0].selectedDeliveryMethod?.id as string | undefined;
+      const other = methods.find((m) => m !== current)!;
+      const patch = await counting(async () => {
+        const r = await t.call('PATCH', `${base}/checkouts/${id}`, { token, body: { deliveryMethodId: other } });
+        await settled(t.engine);
+        return r;
+      });
+      expect(patch.result.status).toBe(202);
+      const get = await counting(() => t.call('GET', `${base}/checkouts/${id}`, { token }));
+      expect(get.result.status).toBe(200);
+      expect(get.result.body.deliveryGroups.items[0].selectedDeliveryMethod.id).toBe(other);
+      // PATCH: auth (2), the store context (3), the checkout resolved (session, cart; its owner's read
+      // check reads nothing more), the lock's transaction (lock, session and cart as they are now, groups, options,
+      // the payment cleared), setCheckoutDeliveryMethod and calculateCart (as called directly), the
+      // 202's checkout, the lock released: 58 without pragmas (76 when the lock, the payment clearing and
+      // the errors' reset were three transactions and the checkout was resolved again for the answer).
+      expect(patch.sql.length, patch.sql.join('\n')).toBeLessThanOrEqual(58);
+      expect(patch.sql.filter((s) => /^begin/i.test(s)).length, patch.sql.join('\n')).toBeLessThanOrEqual(4);
+      // GET: auth, the store context, the session, the cart (read once: its owner reads it), groups, options.
+      expect(get.sql.length, get.sql.join('\n')).toBeLessThanOrEqual(9); // 13 before (the cart read four times, the methods once)
+    } finally {
+      await t.close();
+      await t.engine.close();
+    }
+  });
+});
