@@ -21,7 +21,7 @@ import { openStorage } from '../storage/index.js';
 import type { Storage, StorageOps } from '../storage/port.js';
 import { EngineCore } from './core.js';
 import { createAdmin, type EngineAdmin } from './admin.js';
-import { findActiveSession, loadCaller, type Caller } from './facts.js';
+import { callerOf, findActiveSession, loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { closeCartOfCompletedCheckout, RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
@@ -34,7 +34,7 @@ import { createOperationQueue, loadOperationQueue, queueOptions } from './queue/
 import { SessionFeed } from './session-feed.js';
 import { hashPassword, normalizeUsername, verifyPassword } from './passwords.js';
 import { DEFAULT_THROTTLE_LIMITS, throttledLogin, type LoginAttempt, type ThrottleLimits } from './login-throttle.js';
-import { issueToken, revokeToken, signatureKey, signIdentity, tokenUser, type IssuedToken } from './tokens.js';
+import { issueToken, revokeToken, signatureKey, signIdentity, tokenUserRow, type IssuedToken } from './tokens.js';
 import type { FlowLoadIssue, FlowRegistry, FlowRuntime } from '../flows/contract.js';
 import { EngineFlowHost } from './flow-host.js';
 import { builtinApex, builtinComponents, sessionFlowOf, type ApexStandIn, type ComponentStandIn } from './flow-standins.js';
@@ -791,15 +791,11 @@ export class CheckoutEngine {
   /** @internal The active user a live token belongs to, loaded (for the request that presented it), or null. */
   async authenticateCaller(token: string): Promise<Caller | null> {
     this.live();
-    const userId = await tokenUser(this.core.storage, token, this.core.now());
-    if (!userId) return null;
-    try {
-      const caller = await loadCaller(this.core.storage, userId);
-      return caller.IsActive ? caller : null;
-    } catch (e) {
-      if (e instanceof EngineError && e.key === 'INVALID_SESSION') return null;
-      throw e;
-    }
+    // The token and its user in one read: no cache, so a revoked token or a deactivated user is refused at once in every process.
+    const row = await tokenUserRow(this.core.storage, token, this.core.now());
+    if (!row) return null;
+    const caller = callerOf(row);
+    return caller.IsActive ? caller : null;
   }
 
   /** Ends an access token in every process; returns whether it was live. */

@@ -21,6 +21,11 @@ export async function loadCaller(tx: StorageOps, userId: unknown): Promise<Calle
   const parsed = parseId(userId, [OBJECTS.get('User')!.keyPrefix]);
   const row = parsed.ok ? await tx.get('User', parsed.id) : undefined;
   if (!row) throw new EngineError('INVALID_SESSION', `No user with id '${String(userId)}'.`, ['userId']);
+  return callerOf(row);
+}
+
+/** The caller a stored User row describes. */
+export function callerOf(row: Row): Caller {
   return {
     row,
     Id: String(row.Id),

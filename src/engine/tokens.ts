@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { to18 } from '../domain/ids.js';
-import { UniqueViolation, type StorageOps } from '../storage/port.js';
+import { UniqueViolation, type Row, type StorageOps } from '../storage/port.js';
 import type { Storage } from '../storage/port.js';
 
 /** The one organization this engine plays: a fixed Salesforce-shaped org id (key prefix 00D). */
@@ -59,12 +59,12 @@ export async function issueToken(storage: Storage, userId: string, ttlSeconds: n
   return { token, issuedAt: now, expiresAt };
 }
 
-/** The user id of a live (stored, unexpired) token, or null. */
-export async function tokenUser(storage: StorageOps, token: string, now: Date): Promise<string | null> {
+/** The user row of a live (stored, unexpired) token, read with the token in one statement, or null. */
+export async function tokenUserRow(storage: StorageOps, token: string, now: Date): Promise<Row | null> {
   if (!looksLikeToken(token)) return null;
-  const row = await storage.get(TOKEN_OBJECT, tokenHash(token));
-  if (!row || typeof row.UserId !== 'string' || !(Date.parse(String(row.ExpiresAt)) > now.getTime())) return null;
-  return row.UserId;
+  const read = await storage.getWithRef(TOKEN_OBJECT, tokenHash(token), 'UserId', 'User');
+  if (!read || !(Date.parse(String(read.row.ExpiresAt)) > now.getTime())) return null;
+  return read.ref ?? null;
 }
 
 /** Ends one token; returns whether it was live (stored). */

@@ -89,6 +89,15 @@ export class Tx implements StorageOps {
     await this.flush();
     return this.ops.get(object, id, opts);
   }
+  async getWithRef(
+    object: string,
+    id: string,
+    refField: string,
+    refObject: string,
+  ): Promise<{ row: Row; ref: Row | undefined } | undefined> {
+    await this.flush();
+    return this.ops.getWithRef(object, id, refField, refObject);
+  }
   async find(object: string, opts?: FindOptions): Promise<Row[]> {
     await this.flush();
     return this.ops.find(object, opts);

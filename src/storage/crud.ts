@@ -203,6 +203,37 @@ export class KyselyOps implements StorageOps {
     return readCheckoutFacts(this, key, userId, opts);
   }
 
+  async getWithRef(
+    object: string,
+    id: string,
+    refField: string,
+    refObject: string,
+  ): Promise<{ row: Row; ref: Row | undefined } | undefined> {
+    const info = this.table(object);
+    const refInfo = this.table(refObject);
+    if (!info.codecs.has(refField)) throw new Error(`unknown column ${refField}`);
+    const { rows } = await this.exec(`get-with-ref ${object} ${refField} ${refObject}`, [id], () => {
+      const cols = sql.join([
+        ...info.columns.map((c) => sql`${sql.ref(`r.${c}`)} as ${sql.ref(`r__${c}`)}`),
+        ...refInfo.columns.map((c) => sql`${sql.ref(`f.${c}`)} as ${sql.ref(`f__${c}`)}`),
+      ]);
+      const q = sql`select ${cols} from ${sql.table(object)} as r left join ${sql.table(refObject)} as f on f."Id" = ${sql.ref(`r.${refField}`)} where r."Id" = ${id}`;
+      return { compile: () => q.compile(this.db) };
+    });
+    const joined = rows[0];
+    if (!joined) return undefined;
+    const part = (tableInfo: TableInfo, alias: string): Row => {
+      const out: Row = {};
+      for (const c of tableInfo.columns) out[c] = joined[`${alias}__${c}`];
+      return decodeRow(tableInfo, out);
+    };
+    const row = part(info, 'r');
+    const ref = joined.f__Id === null || joined.f__Id === undefined ? undefined : part(refInfo, 'f');
+    this.keepRead(object, row, false);
+    this.keepRead(refObject, ref, false);
+    return { row, ref };
+  }
+
   async find(object: string, opts: FindOptions = {}): Promise<Row[]> {
     const info = this.table(object);
     const params: unknown[] = [];

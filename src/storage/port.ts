@@ -139,6 +139,11 @@ export interface StorageOps {
   checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts>;
   /** One row by id, or undefined. */
   get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined>;
+  /**
+   * One row by id and the row its `refField` points to (an id of `refObject`), in one statement:
+   * undefined when there is no such row; `ref` undefined when the field is empty or dangling.
+   */
+  getWithRef(object: string, id: string, refField: string, refObject: string): Promise<{ row: Row; ref: Row | undefined } | undefined>;
   /** Rows matching every filter. */
   find(object: string, opts?: FindOptions): Promise<Row[]>;
   /**

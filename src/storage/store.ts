@@ -70,6 +70,9 @@ export class KyselyStore implements Storage {
   checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }) {
     return this.ops.checkoutFacts(key, userId, opts);
   }
+  getWithRef(object: string, id: string, refField: string, refObject: string) {
+    return this.ops.getWithRef(object, id, refField, refObject);
+  }
   find(object: string, opts?: FindOptions) {
     return this.ops.find(object, opts);
   }

@@ -293,6 +293,27 @@ for (const backend of BACKENDS) {
       await s.close();
     });
 
+    it('reads a row and the row its field points to in one statement (typed as get reads them; dangling or missing)', async () => {
+      const s = await open();
+      const u = user({ IsActive: false, Permissions: ['A', 'B'] });
+      await s.insert('User', [u]);
+      const token = { Id: 'a'.repeat(64), UserId: u.Id, ExpiresAt: '2099-01-01T00:00:00.000Z', CreatedDate: now, LastModifiedDate: now };
+      const dangling = { ...token, Id: 'b'.repeat(64), UserId: mintId('005') };
+      await s.insert('EngineAuthToken', [token, dangling]);
+      const read = await s.getWithRef('EngineAuthToken', token.Id, 'UserId', 'User');
+      expect(read!.row).toEqual(await s.get('EngineAuthToken', token.Id));
+      expect(read!.ref).toEqual(await s.get('User', u.Id));
+      expect(read!.ref).toMatchObject({ IsActive: false, Permissions: ['A', 'B'], AccountId: null });
+      // Inside a transaction too; a dangling reference has no ref row, a missing row reads undefined.
+      const [d, none] = await s.transaction(async (tx) => [
+        await tx.getWithRef('EngineAuthToken', dangling.Id, 'UserId', 'User'),
+        await tx.getWithRef('EngineAuthToken', 'c'.repeat(64), 'UserId', 'User'),
+      ]);
+      expect(d).toMatchObject({ row: { Id: dangling.Id }, ref: undefined });
+      expect(none).toBeUndefined();
+      await s.close();
+    });
+
     it('writes a batch in order (compare-and-set updates, multi-row typed inserts), stopping at the first update that matches nothing', async () => {
       const s = await open();
       const a = user({ Name: 'A' });
