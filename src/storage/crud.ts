@@ -1,7 +1,8 @@
 /**
  * Reads and writes of the Kysely store, inside or outside a transaction: get, find, count,
  * insert, update (compare-and-set), updateWhere, updateColumn, updateRows, delete. Hot statement
- * shapes are compiled once (`StatementCache`); a transaction reads a row by id once. `select`
+ * shapes are compiled once (`StatementCache`); a transaction reads a row by id once (and, where it
+ * has the database to itself, makes a `find` once until it writes that object: `FoundRows`). `select`
  * is compiled by select.ts, `checkoutFacts` by checkout-facts.ts.
  */
 import { CompiledQuery, sql, type Compilable, type Kysely, type QueryResult, type RawBuilder, type Transaction } from 'kysely';
@@ -29,7 +30,9 @@ import { decodeRow, encodeValue, type TableInfo } from './tables.js';
  * The SQL of each statement shape (object, columns, filter fields and operators, list lengths),
  * compiled by Kysely the first time and reused with fresh parameters after: building and compiling
  * a query costs more than running it on SQLite. The first compile of a shape checks that the
- * parameters we derive equal Kysely's own; a shape where they don't is never cached. Bounded (LRU).
+ * parameters we derive equal Kysely's own; a shape where they don't is never cached. Bounded: past
+ * `size` shapes the oldest is dropped (first in, first out — a hit costs one map read, no
+ * reordering; a hot shape dropped by a flood of one-off shapes is simply compiled again).
  */
 export class StatementCache {
   private readonly sqlByShape = new Map<string, string | null>();
@@ -37,12 +40,7 @@ export class StatementCache {
 
   /** The cached SQL of a shape (null: never cache it), or undefined when not seen yet. */
   lookup(shape: string): string | null | undefined {
-    const hit = this.sqlByShape.get(shape);
-    if (hit !== undefined) {
-      this.sqlByShape.delete(shape);
-      this.sqlByShape.set(shape, hit);
-    }
-    return hit;
+    return this.sqlByShape.get(shape);
   }
 
   remember(shape: string, sqlText: string | null): void {
@@ -53,6 +51,24 @@ export class StatementCache {
 
 const sameParams = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
+/** A copy of a decoded row that shares nothing mutable with it (list values are copied too). */
+function copyRow(row: Row): Row {
+  const out: Row = {};
+  for (const k in row) {
+    const v = row[k];
+    out[k] = Array.isArray(v) ? [...(v as unknown[])] : v;
+  }
+  return out;
+}
+
+/**
+ * What a transaction found (`find`), by object, then statement shape and parameters: rows as read,
+ * kept only where a transaction has the whole database to itself (no row locks: SQLite's
+ * BEGIN IMMEDIATE), so nothing but this transaction's own writes can change them — and every
+ * write through `KyselyOps` drops what was found of the object it writes.
+ */
+export type FoundRows = Map<string, Map<string, Row[]>>;
+
 export class KyselyOps implements StorageOps {
   constructor(
     readonly db: Kysely<any> | Transaction<any>,
@@ -61,6 +77,8 @@ export class KyselyOps implements StorageOps {
     private readonly statements: StatementCache,
     /** Rows read by id in this transaction (null outside one): a row is read once per transaction. */
     private readonly rows: Map<string, { row: Row; locked: boolean }> | null = null,
+    /** What this transaction found (null outside one, or where other transactions may write meanwhile). */
+    private readonly found: FoundRows | null = null,
   ) {}
 
   /** A row this transaction already read (a copy), if the read it needs (locking or not) was made. */
@@ -78,6 +96,7 @@ export class KyselyOps implements StorageOps {
 
   /** Forgets what this transaction read of `object` (it is being written). */
   private forgetReads(object: string): void {
+    this.found?.delete(object);
     if (!this.rows?.size) return;
     const prefix = `${object}\u0000`;
     for (const k of this.rows.keys()) if (k.startsWith(prefix)) this.rows.delete(k);
@@ -214,8 +233,17 @@ export class KyselyOps implements StorageOps {
       params.push(opts.offset);
     }
     shape += ` ${opts.limit !== undefined} ${opts.offset !== undefined} ${!!opts.forUpdate && this.spec.adapter.supportsRowLocks}`;
+    // The same read again in this transaction, with no write to `object` since: the rows it found.
+    const key = this.found ? `${shape}\u0000${JSON.stringify(params)}` : '';
+    const before = this.found?.get(object)?.get(key);
+    if (before) return before.map(copyRow);
     const { rows } = await this.exec(shape, params, () => this.findQuery(info, object, opts));
     for (const r of rows) decodeRow(info, r);
+    if (this.found) {
+      let byKey = this.found.get(object);
+      if (!byKey) this.found.set(object, (byKey = new Map()));
+      byKey.set(key, rows.map(copyRow));
+    }
     return rows;
   }
 

@@ -123,7 +123,8 @@ class WriteLockTaken extends Error {
 /**
  * The slice of better-sqlite3 Kysely uses, with prepared statements cached by SQL text: Kysely
  * prepares every query anew, which costs more than running it. Statements are reusable because
- * Kysely only calls `all`/`run` (which finish synchronously); the cache is bounded (LRU).
+ * Kysely only calls `all`/`run` (which finish synchronously); the cache is bounded (first in,
+ * first out: a hit is one map read).
  *
  * It also makes faults clear: every driver error that is a database fault becomes the engine's
  * StorageFault (`sqliteFault`); transactions begin IMMEDIATE — a transaction takes the write lock
@@ -167,9 +168,7 @@ function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 51
       if (sql === 'begin') return begin;
       if (sql === 'rollback' && !db.inTransaction) return NOTHING_TO_ROLL_BACK;
       let stmt = cache.get(sql);
-      if (stmt) {
-        cache.delete(sql);
-      } else {
+      if (!stmt) {
         const raw = guard(() => db.prepare(sql));
         stmt = {
           reader: raw.reader,
@@ -178,8 +177,8 @@ function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 51
           iterate: (params: ReadonlyArray<unknown>) => raw.iterate(params),
         } as unknown as KyselyStatement;
         if (cache.size >= size) cache.delete(cache.keys().next().value!);
+        cache.set(sql, stmt);
       }
-      cache.set(sql, stmt);
       return stmt;
     },
   };
