@@ -5,7 +5,7 @@
  * has the database to itself, makes a `find` once until it writes that object: `FoundRows`). `select`
  * is compiled by select.ts, `checkoutFacts` by checkout-facts.ts.
  */
-import { CompiledQuery, sql, type Compilable, type Kysely, type QueryResult, type RawBuilder, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Compilable, type Kysely, type QueryResult, type Transaction } from 'kysely';
 import { allFields, STORED_OBJECTS } from '../domain/objects.js';
 import { readCheckoutFacts } from './checkout-facts.js';
 import type { DialectSpec } from './dialect.js';
@@ -50,6 +50,9 @@ export class StatementCache {
 }
 
 const sameParams = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+/** A table or column name as SQL (double-quoted). */
+const quoteName = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** A copy of a decoded row that shares nothing mutable with it (list values are copied too). */
 function copyRow(row: Row): Row {
@@ -428,36 +431,26 @@ export class KyselyOps implements StorageOps {
     const info = this.table(object);
     const type = allFields(STORED_OBJECTS.get(object)!).find((f) => f.name === field)?.type;
     if (!type || !info.codecs.has(field)) throw new Error(`unknown column ${field}`);
-    const cast = sql.raw(this.spec.columnType(type));
+    const cast = this.spec.columnType(type);
     const entries = [...values.entries()];
     const chunk = Math.max(1, Math.floor((this.spec.maxParams - 10) / 3));
     let n = 0;
     for (let i = 0; i < entries.length; i += chunk) {
       const part = entries.slice(i, i + chunk);
-      const cases = sql.join(
-        part.map(([id, v]) => sql`when ${id} then cast(${encodeValue(info, field, v)} as ${cast})`),
-        sql` `,
+      // Written as text (what Kysely's builder made of it, without building it per call).
+      const params: unknown[] = [];
+      const p = (v: unknown) => {
+        params.push(v);
+        return this.spec.placeholder(params.length);
+      };
+      const cases = part.map(([id, v]) => `when ${p(id)} then cast(${p(encodeValue(info, field, v))} as ${cast})`).join(' ');
+      const ids = part.map(([id]) => p(id)).join(', ');
+      const r = await this.db.executeQuery(
+        CompiledQuery.raw(`update ${quoteName(object)} set ${quoteName(field)} = case "Id" ${cases} end where "Id" in (${ids})`, params),
       );
-      const r = await this.db
-        .updateTable(object)
-        .set({ [field]: sql`case ${sql.ref('Id')} ${cases} end` })
-        .where(
-          'Id',
-          'in',
-          part.map(([id]) => id),
-        )
-        .executeTakeFirst();
-      n += Number(r.numUpdatedRows);
+      n += Number(r.numAffectedRows ?? 0);
     }
     return n;
-  }
-
-  /** The SQL type to cast a bound value of a column to (PostgreSQL types CASE branches by their parameters). */
-  private castOf(object: string, field: string): RawBuilder<unknown> {
-    const def = STORED_OBJECTS.get(object)!;
-    const type = allFields(def).find((f) => f.name === field)?.type ?? def.internal?.find((c) => c.name === field)?.type;
-    if (!type) throw new Error(`unknown column ${field}`);
-    return sql.raw(this.spec.columnType(type));
   }
 
   async updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
@@ -475,34 +468,28 @@ export class KyselyOps implements StorageOps {
     for (const [key, group] of groups) {
       const fields = key.split(',');
       for (const f of fields) if (!info.codecs.has(f)) throw new Error(`unknown column ${f}`);
-      const casts = fields.map((f) => this.castOf(object, f));
+      const casts = fields.map((f) => this.castSql(object, f));
       const chunk = Math.max(1, Math.floor((this.spec.maxParams - 10) / (1 + 2 * fields.length)));
       for (let i = 0; i < group.length; i += chunk) {
         const part = group.slice(i, i + chunk);
-        const set: Record<string, unknown> = {};
-        fields.forEach((f, j) => {
+        // Written as text (what Kysely's builder made of it, without building it per call).
+        const params: unknown[] = [];
+        const p = (v: unknown) => {
+          params.push(v);
+          return this.spec.placeholder(params.length);
+        };
+        const sets = fields.map((f, j) => {
           const values = part.map((r) => encodeValue(info, f, r.values[f]));
-          if (values.every((v) => v === values[0])) {
-            set[f] = sql`cast(${values[0]} as ${casts[j]!})`;
-            return;
-          }
-          const cases = sql.join(
-            part.map((r, k) => sql`when ${r.id} then cast(${values[k]} as ${casts[j]!})`),
-            sql` `,
-          );
-          set[f] = sql`case ${sql.ref('Id')} ${cases} end`;
+          if (values.every((v) => v === values[0])) return `${quoteName(f)} = cast(${p(values[0])} as ${casts[j]!})`;
+          const cases = part.map((r, k) => `when ${p(r.id)} then cast(${p(values[k])} as ${casts[j]!})`).join(' ');
+          return `${quoteName(f)} = case "Id" ${cases} end`;
         });
+        const ids = part.map((r) => p(r.id)).join(', ');
         try {
-          const r = await this.db
-            .updateTable(object)
-            .set(set)
-            .where(
-              'Id',
-              'in',
-              part.map((p) => p.id),
-            )
-            .executeTakeFirst();
-          n += Number(r.numUpdatedRows);
+          const r = await this.db.executeQuery(
+            CompiledQuery.raw(`update ${quoteName(object)} set ${sets.join(', ')} where "Id" in (${ids})`, params),
+          );
+          n += Number(r.numAffectedRows ?? 0);
         } catch (err) {
           if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation(object, err);
           throw err;
