@@ -82,7 +82,15 @@ export class KyselyOps implements StorageOps {
     private readonly rows: Map<string, { row: Row; locked: boolean }> | null = null,
     /** What this transaction found (null outside one, or where other transactions may write meanwhile). */
     private readonly found: FoundRows | null = null,
+    /** In a transaction, the backend's `runInTransaction` (else statements go through Kysely's executor). */
+    private readonly direct: ((query: CompiledQuery) => QueryResult<any>) | null = null,
   ) {}
+
+  /** Runs a compiled statement: on the transaction's connection at once where the backend allows, else through Kysely. */
+  private async run<R = Row>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.direct) return this.direct(query) as QueryResult<R>;
+    return this.db.executeQuery<R>(query as CompiledQuery<R>);
+  }
 
   /** A row this transaction already read (a copy), if the read it needs (locking or not) was made. */
   private readBefore(object: string, id: string, lock: boolean): Row | undefined {
@@ -111,10 +119,10 @@ export class KyselyOps implements StorageOps {
    */
   async exec(shape: string, params: unknown[], build: () => Compilable): Promise<QueryResult<Row>> {
     const cached = this.statements.lookup(shape);
-    if (typeof cached === 'string') return this.db.executeQuery<Row>(CompiledQuery.raw(cached, params));
+    if (typeof cached === 'string') return this.run(CompiledQuery.raw(cached, params));
     const compiled = build().compile();
     if (cached === undefined) this.statements.remember(shape, sameParams(compiled.parameters, params) ? compiled.sql : null);
-    return this.db.executeQuery<Row>(compiled as CompiledQuery<Row>);
+    return this.run(compiled);
   }
 
   /** The shape key and parameters of a filter list, in the order `applyWhere` binds them. */
@@ -388,7 +396,7 @@ export class KyselyOps implements StorageOps {
           }
         }
         // A multi-row insert is plain text: written here once per shape rather than parsed by Kysely's builder.
-        await this.db.executeQuery(CompiledQuery.raw(this.insertSql(object, cols, part.length), params));
+        await this.run(CompiledQuery.raw(this.insertSql(object, cols, part.length), params));
       }
     } catch (err) {
       if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation(object, err);
@@ -445,7 +453,7 @@ export class KyselyOps implements StorageOps {
       };
       const cases = part.map(([id, v]) => `when ${p(id)} then cast(${p(encodeValue(info, field, v))} as ${cast})`).join(' ');
       const ids = part.map(([id]) => p(id)).join(', ');
-      const r = await this.db.executeQuery(
+      const r = await this.run(
         CompiledQuery.raw(`update ${quoteName(object)} set ${quoteName(field)} = case "Id" ${cases} end where "Id" in (${ids})`, params),
       );
       n += Number(r.numAffectedRows ?? 0);
@@ -486,9 +494,7 @@ export class KyselyOps implements StorageOps {
         });
         const ids = part.map((r) => p(r.id)).join(', ');
         try {
-          const r = await this.db.executeQuery(
-            CompiledQuery.raw(`update ${quoteName(object)} set ${sets.join(', ')} where "Id" in (${ids})`, params),
-          );
+          const r = await this.run(CompiledQuery.raw(`update ${quoteName(object)} set ${sets.join(', ')} where "Id" in (${ids})`, params));
           n += Number(r.numAffectedRows ?? 0);
         } catch (err) {
           if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation(object, err);
@@ -629,11 +635,13 @@ export class KyselyOps implements StorageOps {
     let n = 0;
     const chunk = this.spec.maxParams - 10;
     for (let i = 0; i < ids.length; i += chunk) {
-      const r = await this.db
-        .deleteFrom(object)
-        .where('Id', 'in', ids.slice(i, i + chunk))
-        .executeTakeFirst();
-      n += Number(r.numDeletedRows);
+      const r = await this.run(
+        this.db
+          .deleteFrom(object)
+          .where('Id', 'in', ids.slice(i, i + chunk))
+          .compile(),
+      );
+      n += Number(r.numAffectedRows ?? 0);
     }
     return n;
   }

@@ -65,7 +65,19 @@ export class KyselyStore implements Storage {
     const keepsFinds = !this.spec.adapter.supportsRowLocks;
     return this.db
       .transaction()
-      .execute((trx) => fn(new KyselyOps(trx, this.spec, this.tables, this.statements, new Map(), keepsFinds ? new Map() : null)));
+      .execute((trx) =>
+        fn(
+          new KyselyOps(
+            trx,
+            this.spec,
+            this.tables,
+            this.statements,
+            new Map(),
+            keepsFinds ? new Map() : null,
+            this.spec.runInTransaction ?? null,
+          ),
+        ),
+      );
   }
 
   get(object: string, id: string, opts?: { forUpdate?: boolean }) {
