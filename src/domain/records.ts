@@ -50,6 +50,15 @@ export function numberRange(field: FieldDef): NumberRange {
   return r;
 }
 
+const limits = new WeakMap<NumberRange, number | null>();
+
+/** A range's magnitude limit as a double (a power of ten: its shortest form is the limit itself). */
+function limitNumber(r: NumberRange): number | null {
+  let n = limits.get(r);
+  if (n === undefined) limits.set(r, (n = r.limit ? r.limit.toNumber() : null));
+  return n;
+}
+
 /** The range in words, e.g. "greater than 0 and at most 9999999999999.99". */
 export function describeRange(r: NumberRange): string {
   const fromLimit = r.limit ? r.limit.minus(new Decimal(10).pow(-(r.scale ?? 0))) : null;
@@ -68,6 +77,20 @@ export function checkNumber(field: FieldDef, v: number): { ok: true; value: numb
   const r = numberRange(field);
   const refuse = () => ({ ok: false as const, message: `${Number.isNaN(v) ? 'NaN' : String(v)} (must be ${describeRange(r)})` });
   if (!Number.isFinite(v)) return refuse();
+  // A value already at the field's scale (its shortest decimal form has no more decimals, and no
+  // exponent) is stored as it is, and compares with the bounds as a double exactly as its decimal
+  // form does with theirs (a double and its shortest form order alike), so no Decimal is needed.
+  if (!Object.is(v, -0)) {
+    const text = String(v);
+    const dot = text.indexOf('.');
+    if (!text.includes('e') && (r.scale === undefined || dot < 0 || text.length - dot - 1 <= r.scale)) {
+      const limit = limitNumber(r);
+      if (limit !== null && Math.abs(v) >= limit) return refuse();
+      if (r.min !== undefined && (r.minExclusive ? v <= r.min : v < r.min)) return refuse();
+      if (r.max !== undefined && v > r.max) return refuse();
+      return { ok: true, value: v };
+    }
+  }
   let d = new Decimal(v);
   if (r.scale !== undefined) d = roundDecimal(d, r.scale);
   if (r.limit && d.abs().gte(r.limit)) return refuse();
@@ -219,10 +242,13 @@ export function requireObject(type: string): ObjectDef {
   return o;
 }
 
+const fieldsByLowerName = new WeakMap<ObjectDef, Map<string, FieldDef>>();
+
 /** Canonical API-name spelling of incoming field names (Salesforce field names are case-insensitive). */
 function canonicalize(object: ObjectDef, input: Record<string, unknown>, mode: Mode): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const byLower = new Map(allFields(object).map((f) => [f.name.toLowerCase(), f]));
+  let byLower = fieldsByLowerName.get(object);
+  if (!byLower) fieldsByLowerName.set(object, (byLower = new Map(allFields(object).map((f) => [f.name.toLowerCase(), f]))));
   for (const [k, v] of Object.entries(input)) {
     if (k === 'attributes') continue; // Salesforce REST bodies may carry { attributes: { type } }
     const f = byLower.get(k.toLowerCase());

@@ -21,7 +21,7 @@ import {
 } from '../domain/completion-invariants.js';
 import type { EngineCore } from './core.js';
 import { StepFailed } from './core.js';
-import type { Row, StorageOps } from '../storage/port.js';
+import type { OrderBy, Row, StorageOps } from '../storage/port.js';
 
 /** The computations a flow makes as steps. */
 export function flowComputations(core: EngineCore, flowId: unknown): Computation[] {
@@ -40,13 +40,28 @@ export function sessionComputations(core: EngineCore, session: Row): Computation
   return (Object.keys(COMPUTATION_ACTIONS) as Computation[]).filter((c) => steps.includes(c) || stamped[c] !== undefined);
 }
 
-/** The cart's lines, groups and taxes (three statements). */
-export async function cartRows(tx: StorageOps, cartId: string): Promise<{ items: Row[]; groups: Row[]; taxes: Row[] }> {
+/** The order a step's cart draft reads the cart's rows in (src/integrations/data-api.ts). */
+const DRAFT_ORDER: readonly OrderBy[] = [
+  { field: 'CreatedDate', direction: 'asc' },
+  { field: 'Id', direction: 'asc' },
+];
+
+/**
+ * The cart's lines, groups and taxes (three statements). `inDraftOrder`: in the order of the step's
+ * cart draft, the very reads it made — a transaction that hasn't written those tables since finds
+ * them again without a statement (`FoundRows`, src/storage/crud.ts).
+ */
+export async function cartRows(
+  tx: StorageOps,
+  cartId: string,
+  inDraftOrder = false,
+): Promise<{ items: Row[]; groups: Row[]; taxes: Row[] }> {
   const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
+  const order = inDraftOrder ? { orderBy: DRAFT_ORDER } : {};
   const [items, groups, taxes] = await tx.findAll([
-    { object: 'CartItem', where: byCart },
-    { object: 'CartDeliveryGroup', where: byCart },
-    { object: 'CartTax', where: byCart },
+    { object: 'CartItem', where: byCart, ...order },
+    { object: 'CartDeliveryGroup', where: byCart, ...order },
+    { object: 'CartTax', where: byCart, ...order },
   ]);
   return { items: items!, groups: groups!, taxes: taxes! };
 }
@@ -147,7 +162,8 @@ export async function checkCompletionAtCommit(
 export async function stampsAfterStep(tx: StorageOps, session: Row, action: string | undefined, now: Date): Promise<string | null> {
   const c = computationOf(action);
   if (!c) return null;
-  const { items, groups, taxes } = await cartRows(tx, String(session.WebCartId));
+  // The stamp's digests don't depend on the rows' order (computationDigest sorts them by Id).
+  const { items, groups, taxes } = await cartRows(tx, String(session.WebCartId), true);
   return JSON.stringify(stampComputation(parseStamps(session._stamps), c, now.toISOString(), items, groups, taxes));
 }
 

@@ -218,12 +218,13 @@ export const MAX_REJECTIONS_PER_VERSION = 50;
 export function statePath(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value !== 'object') return String(value);
-  return Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => {
-      const rest = statePath(v);
-      return rest ? `${k}.${rest}` : k;
-    })
-    .join(',');
+  let out = '';
+  for (const k in value as Record<string, unknown>) {
+    if (!Object.hasOwn(value, k)) continue;
+    const rest = statePath((value as Record<string, unknown>)[k]);
+    out += `${out ? ',' : ''}${rest ? `${k}.${rest}` : k}`;
+  }
+  return out;
 }
 
 /** The event as history keeps it: requirement facts dropped (derived data), secrets redacted. */
@@ -398,11 +399,12 @@ export async function applySessionEvent(
   const [after, actions] = pureTransition(machine, before, event);
   const ctx = after.context as SessionContext;
   const version = Number(row._version ?? 0);
+  const stamp = now.toISOString();
   const base = {
     sessionId: String(row.Id),
     flowId: (row._flow as string | null) ?? 'default',
     cartId: (row.WebCartId as string | null) ?? null,
-    at: now.toISOString(),
+    at: stamp,
     event: recordedEvent(event, origin),
     from: statePath(before.value),
     operation: origin?.operation ?? null,
@@ -427,7 +429,7 @@ export async function applySessionEvent(
     _snapshot: JSON.stringify({ value: after.value }),
     _machineVersion: MACHINE_VERSION,
     _version: version + 1,
-    LastModifiedDate: now.toISOString(),
+    LastModifiedDate: stamp,
     ...extra,
   };
   // The compare-and-set and the history entry go out with the transaction's next statement (one

@@ -18,6 +18,16 @@ export interface FactsOps {
   keepRead(object: string, row: Row | undefined, locked: boolean): void;
 }
 
+/** `alias__column` for each of a table's columns, in column order (built once per table and alias). */
+const aliased = new WeakMap<TableInfo, Map<string, string[]>>();
+function aliasedColumns(info: TableInfo, alias: string): string[] {
+  let byAlias = aliased.get(info);
+  if (!byAlias) aliased.set(info, (byAlias = new Map()));
+  let keys = byAlias.get(alias);
+  if (!keys) byAlias.set(alias, (keys = info.columns.map((c) => `${alias}__${c}`)));
+  return keys;
+}
+
 /** The checkout facts of a cart for `userId`, in one statement; `forUpdate` locks the cart (by cartId) or the session (by sessionId). */
 export async function readCheckoutFacts(
   ops: FactsOps,
@@ -59,8 +69,9 @@ export async function readCheckoutFacts(
   const part = (alias: keyof typeof tables): Row | undefined => {
     if (!row || row[`${alias}__Id`] === null || row[`${alias}__Id`] === undefined) return undefined;
     const info = ops.table(tables[alias]);
+    const keys = aliasedColumns(info, alias);
     const out: Row = {};
-    for (const c of info.columns) out[c] = row[`${alias}__${c}`];
+    for (let i = 0; i < keys.length; i++) out[info.columns[i]!] = row[keys[i]!];
     return decodeRow(info, out);
   };
   const cart = part('c');

@@ -1,10 +1,11 @@
 /**
  * Reads and writes of the Kysely store, inside or outside a transaction: get, find, count,
  * insert, update (compare-and-set), updateWhere, updateColumn, updateRows, delete. Hot statement
- * shapes are compiled once (`StatementCache`); a transaction reads a row by id once. `select`
+ * shapes are compiled once (`StatementCache`); a transaction reads a row by id once (and, where it
+ * has the database to itself, makes a `find` once until it writes that object: `FoundRows`). `select`
  * is compiled by select.ts, `checkoutFacts` by checkout-facts.ts.
  */
-import { CompiledQuery, sql, type Compilable, type Kysely, type QueryResult, type RawBuilder, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Compilable, type Kysely, type QueryResult, type Transaction } from 'kysely';
 import { allFields, STORED_OBJECTS } from '../domain/objects.js';
 import { readCheckoutFacts } from './checkout-facts.js';
 import type { DialectSpec } from './dialect.js';
@@ -29,7 +30,9 @@ import { decodeRow, encodeValue, type TableInfo } from './tables.js';
  * The SQL of each statement shape (object, columns, filter fields and operators, list lengths),
  * compiled by Kysely the first time and reused with fresh parameters after: building and compiling
  * a query costs more than running it on SQLite. The first compile of a shape checks that the
- * parameters we derive equal Kysely's own; a shape where they don't is never cached. Bounded (LRU).
+ * parameters we derive equal Kysely's own; a shape where they don't is never cached. Bounded: past
+ * `size` shapes the oldest is dropped (first in, first out — a hit costs one map read, no
+ * reordering; a hot shape dropped by a flood of one-off shapes is simply compiled again).
  */
 export class StatementCache {
   private readonly sqlByShape = new Map<string, string | null>();
@@ -37,12 +40,7 @@ export class StatementCache {
 
   /** The cached SQL of a shape (null: never cache it), or undefined when not seen yet. */
   lookup(shape: string): string | null | undefined {
-    const hit = this.sqlByShape.get(shape);
-    if (hit !== undefined) {
-      this.sqlByShape.delete(shape);
-      this.sqlByShape.set(shape, hit);
-    }
-    return hit;
+    return this.sqlByShape.get(shape);
   }
 
   remember(shape: string, sqlText: string | null): void {
@@ -53,6 +51,27 @@ export class StatementCache {
 
 const sameParams = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
+/** A table or column name as SQL (double-quoted). */
+const quoteName = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** A copy of a decoded row that shares nothing mutable with it (list values are copied too). */
+function copyRow(row: Row): Row {
+  const out: Row = {};
+  for (const k in row) {
+    const v = row[k];
+    out[k] = Array.isArray(v) ? [...(v as unknown[])] : v;
+  }
+  return out;
+}
+
+/**
+ * What a transaction found (`find`), by object, then statement shape and parameters: rows as read,
+ * kept only where a transaction has the whole database to itself (no row locks: SQLite's
+ * BEGIN IMMEDIATE), so nothing but this transaction's own writes can change them — and every
+ * write through `KyselyOps` drops what was found of the object it writes.
+ */
+export type FoundRows = Map<string, Map<string, Row[]>>;
+
 export class KyselyOps implements StorageOps {
   constructor(
     readonly db: Kysely<any> | Transaction<any>,
@@ -61,7 +80,17 @@ export class KyselyOps implements StorageOps {
     private readonly statements: StatementCache,
     /** Rows read by id in this transaction (null outside one): a row is read once per transaction. */
     private readonly rows: Map<string, { row: Row; locked: boolean }> | null = null,
+    /** What this transaction found (null outside one, or where other transactions may write meanwhile). */
+    private readonly found: FoundRows | null = null,
+    /** In a transaction, the backend's `runInTransaction` (else statements go through Kysely's executor). */
+    private readonly direct: ((query: CompiledQuery) => QueryResult<any>) | null = null,
   ) {}
+
+  /** Runs a compiled statement: on the transaction's connection at once where the backend allows, else through Kysely. */
+  private async run<R = Row>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.direct) return this.direct(query) as QueryResult<R>;
+    return this.db.executeQuery<R>(query as CompiledQuery<R>);
+  }
 
   /** A row this transaction already read (a copy), if the read it needs (locking or not) was made. */
   private readBefore(object: string, id: string, lock: boolean): Row | undefined {
@@ -78,6 +107,7 @@ export class KyselyOps implements StorageOps {
 
   /** Forgets what this transaction read of `object` (it is being written). */
   private forgetReads(object: string): void {
+    this.found?.delete(object);
     if (!this.rows?.size) return;
     const prefix = `${object}\u0000`;
     for (const k of this.rows.keys()) if (k.startsWith(prefix)) this.rows.delete(k);
@@ -89,10 +119,10 @@ export class KyselyOps implements StorageOps {
    */
   async exec(shape: string, params: unknown[], build: () => Compilable): Promise<QueryResult<Row>> {
     const cached = this.statements.lookup(shape);
-    if (typeof cached === 'string') return this.db.executeQuery<Row>(CompiledQuery.raw(cached, params));
+    if (typeof cached === 'string') return this.run(CompiledQuery.raw(cached, params));
     const compiled = build().compile();
     if (cached === undefined) this.statements.remember(shape, sameParams(compiled.parameters, params) ? compiled.sql : null);
-    return this.db.executeQuery<Row>(compiled as CompiledQuery<Row>);
+    return this.run(compiled);
   }
 
   /** The shape key and parameters of a filter list, in the order `applyWhere` binds them. */
@@ -245,8 +275,17 @@ export class KyselyOps implements StorageOps {
       params.push(opts.offset);
     }
     shape += ` ${opts.limit !== undefined} ${opts.offset !== undefined} ${!!opts.forUpdate && this.spec.adapter.supportsRowLocks}`;
+    // The same read again in this transaction, with no write to `object` since: the rows it found.
+    const key = this.found ? `${shape}\u0000${JSON.stringify(params)}` : '';
+    const before = this.found?.get(object)?.get(key);
+    if (before) return before.map(copyRow);
     const { rows } = await this.exec(shape, params, () => this.findQuery(info, object, opts));
     for (const r of rows) decodeRow(info, r);
+    if (this.found) {
+      let byKey = this.found.get(object);
+      if (!byKey) this.found.set(object, (byKey = new Map()));
+      byKey.set(key, rows.map(copyRow));
+    }
     return rows;
   }
 
@@ -388,7 +427,7 @@ export class KyselyOps implements StorageOps {
           }
         }
         // A multi-row insert is plain text: written here once per shape rather than parsed by Kysely's builder.
-        await this.db.executeQuery(CompiledQuery.raw(this.insertSql(object, cols, part.length), params));
+        await this.run(CompiledQuery.raw(this.insertSql(object, cols, part.length), params));
       }
     } catch (err) {
       if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation(object, err);
@@ -431,36 +470,26 @@ export class KyselyOps implements StorageOps {
     const info = this.table(object);
     const type = allFields(STORED_OBJECTS.get(object)!).find((f) => f.name === field)?.type;
     if (!type || !info.codecs.has(field)) throw new Error(`unknown column ${field}`);
-    const cast = sql.raw(this.spec.columnType(type));
+    const cast = this.spec.columnType(type);
     const entries = [...values.entries()];
     const chunk = Math.max(1, Math.floor((this.spec.maxParams - 10) / 3));
     let n = 0;
     for (let i = 0; i < entries.length; i += chunk) {
       const part = entries.slice(i, i + chunk);
-      const cases = sql.join(
-        part.map(([id, v]) => sql`when ${id} then cast(${encodeValue(info, field, v)} as ${cast})`),
-        sql` `,
+      // Written as text (what Kysely's builder made of it, without building it per call).
+      const params: unknown[] = [];
+      const p = (v: unknown) => {
+        params.push(v);
+        return this.spec.placeholder(params.length);
+      };
+      const cases = part.map(([id, v]) => `when ${p(id)} then cast(${p(encodeValue(info, field, v))} as ${cast})`).join(' ');
+      const ids = part.map(([id]) => p(id)).join(', ');
+      const r = await this.run(
+        CompiledQuery.raw(`update ${quoteName(object)} set ${quoteName(field)} = case "Id" ${cases} end where "Id" in (${ids})`, params),
       );
-      const r = await this.db
-        .updateTable(object)
-        .set({ [field]: sql`case ${sql.ref('Id')} ${cases} end` })
-        .where(
-          'Id',
-          'in',
-          part.map(([id]) => id),
-        )
-        .executeTakeFirst();
-      n += Number(r.numUpdatedRows);
+      n += Number(r.numAffectedRows ?? 0);
     }
     return n;
-  }
-
-  /** The SQL type to cast a bound value of a column to (PostgreSQL types CASE branches by their parameters). */
-  private castOf(object: string, field: string): RawBuilder<unknown> {
-    const def = STORED_OBJECTS.get(object)!;
-    const type = allFields(def).find((f) => f.name === field)?.type ?? def.internal?.find((c) => c.name === field)?.type;
-    if (!type) throw new Error(`unknown column ${field}`);
-    return sql.raw(this.spec.columnType(type));
   }
 
   async updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
@@ -478,34 +507,26 @@ export class KyselyOps implements StorageOps {
     for (const [key, group] of groups) {
       const fields = key.split(',');
       for (const f of fields) if (!info.codecs.has(f)) throw new Error(`unknown column ${f}`);
-      const casts = fields.map((f) => this.castOf(object, f));
+      const casts = fields.map((f) => this.castSql(object, f));
       const chunk = Math.max(1, Math.floor((this.spec.maxParams - 10) / (1 + 2 * fields.length)));
       for (let i = 0; i < group.length; i += chunk) {
         const part = group.slice(i, i + chunk);
-        const set: Record<string, unknown> = {};
-        fields.forEach((f, j) => {
+        // Written as text (what Kysely's builder made of it, without building it per call).
+        const params: unknown[] = [];
+        const p = (v: unknown) => {
+          params.push(v);
+          return this.spec.placeholder(params.length);
+        };
+        const sets = fields.map((f, j) => {
           const values = part.map((r) => encodeValue(info, f, r.values[f]));
-          if (values.every((v) => v === values[0])) {
-            set[f] = sql`cast(${values[0]} as ${casts[j]!})`;
-            return;
-          }
-          const cases = sql.join(
-            part.map((r, k) => sql`when ${r.id} then cast(${values[k]} as ${casts[j]!})`),
-            sql` `,
-          );
-          set[f] = sql`case ${sql.ref('Id')} ${cases} end`;
+          if (values.every((v) => v === values[0])) return `${quoteName(f)} = cast(${p(values[0])} as ${casts[j]!})`;
+          const cases = part.map((r, k) => `when ${p(r.id)} then cast(${p(values[k])} as ${casts[j]!})`).join(' ');
+          return `${quoteName(f)} = case "Id" ${cases} end`;
         });
+        const ids = part.map((r) => p(r.id)).join(', ');
         try {
-          const r = await this.db
-            .updateTable(object)
-            .set(set)
-            .where(
-              'Id',
-              'in',
-              part.map((p) => p.id),
-            )
-            .executeTakeFirst();
-          n += Number(r.numUpdatedRows);
+          const r = await this.run(CompiledQuery.raw(`update ${quoteName(object)} set ${sets.join(', ')} where "Id" in (${ids})`, params));
+          n += Number(r.numAffectedRows ?? 0);
         } catch (err) {
           if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation(object, err);
           throw err;
@@ -645,11 +666,13 @@ export class KyselyOps implements StorageOps {
     let n = 0;
     const chunk = this.spec.maxParams - 10;
     for (let i = 0; i < ids.length; i += chunk) {
-      const r = await this.db
-        .deleteFrom(object)
-        .where('Id', 'in', ids.slice(i, i + chunk))
-        .executeTakeFirst();
-      n += Number(r.numDeletedRows);
+      const r = await this.run(
+        this.db
+          .deleteFrom(object)
+          .where('Id', 'in', ids.slice(i, i + chunk))
+          .compile(),
+      );
+      n += Number(r.numAffectedRows ?? 0);
     }
     return n;
   }

@@ -3,7 +3,7 @@
  * checkout-facts.ts) needs to know about a database's SQL. Capabilities and error classification
  * are the backend's `StorageAdapter` (port.ts), carried here as `adapter`.
  */
-import type { Kysely, RawBuilder } from 'kysely';
+import type { CompiledQuery, Kysely, QueryResult, RawBuilder } from 'kysely';
 import type { FieldType, ObjectDef } from '../domain/objects.js';
 import type { StorageAdapter } from './port.js';
 
@@ -29,6 +29,12 @@ export interface DialectSpec {
   readonly schema?: string;
   /** The backend's full-text index, when its adapter declares `supportsFullText`. */
   readonly fullText?: FullTextSql;
+  /**
+   * Runs a statement of a transaction at once on the connection the transaction holds, as the
+   * driver's connection would (same result), without the query executor's per-statement work —
+   * where the backend has one connection that a running transaction has to itself (SQLite).
+   */
+  runInTransaction?: (query: CompiledQuery) => QueryResult<any>;
   /** Runs schema changes holding a cross-process lock (PostgreSQL advisory lock). */
   withMigrationLock?: (db: Kysely<any>, fn: (db: Kysely<any>) => Promise<void>) => Promise<void>;
 }

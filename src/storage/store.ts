@@ -61,7 +61,23 @@ export class KyselyStore implements Storage {
   }
 
   transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(new KyselyOps(trx, this.spec, this.tables, this.statements, new Map())));
+    // Where a transaction has the whole database to itself (no row locks), it also keeps what it found.
+    const keepsFinds = !this.spec.adapter.supportsRowLocks;
+    return this.db
+      .transaction()
+      .execute((trx) =>
+        fn(
+          new KyselyOps(
+            trx,
+            this.spec,
+            this.tables,
+            this.statements,
+            new Map(),
+            keepsFinds ? new Map() : null,
+            this.spec.runInTransaction ?? null,
+          ),
+        ),
+      );
   }
 
   get(object: string, id: string, opts?: { forUpdate?: boolean }) {

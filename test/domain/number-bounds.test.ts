@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { EngineError } from '../../src/errors.js';
 import { assertInRange, checkNumber, describeRange, numberRange, validateFields } from '../../src/domain/records.js';
 import { findField, OBJECTS } from '../../src/domain/objects.js';
+import { Decimal, roundDecimal, toNumber } from '../../src/domain/money.js';
 
 const MAX_MONEY = 9_999_999_999_999.99;
 
@@ -166,5 +167,48 @@ describe('derived values', () => {
   it('checkNumber never returns -0', () => {
     const r = checkNumber(findField('CartItem', 'AdjustmentAmount')!, -0.001);
     expect(r.ok && Object.is(r.value, 0)).toBe(true);
+  });
+});
+
+describe('checkNumber without Decimal for values already at their scale', () => {
+  // The reference: every value through Decimal (round half-up to the scale, then the bounds).
+  const reference = (field: NonNullable<ReturnType<typeof findField>>, v: number) => {
+    const r = numberRange(field);
+    if (!Number.isFinite(v)) return { ok: false };
+    let d = new Decimal(v);
+    if (r.scale !== undefined) d = roundDecimal(d, r.scale);
+    if (r.limit && d.abs().gte(r.limit)) return { ok: false };
+    if (r.min !== undefined && (r.minExclusive ? d.lte(r.min) : d.lt(r.min))) return { ok: false };
+    if (r.max !== undefined && d.gt(r.max)) return { ok: false };
+    return { ok: true, value: toNumber(d) };
+  };
+  const numeric = [...OBJECTS.values()].flatMap((o) =>
+    o.fields.filter((f) => ['number', 'currency', 'percent'].includes(f.type) || f.scale !== undefined || f.precision !== undefined),
+  );
+  const edges = [0, -0, 1, 0.1, 0.005, 0.015, 1.005, 2.675, 1 / 3, 1e-7, 1e15, 1e16, 1e21, MAX_MONEY, MAX_MONEY + 0.005, 5e-324];
+  const same = (f: (typeof numeric)[number], v: number) => {
+    const a = checkNumber(f, v);
+    const b = reference(f, v);
+    expect({ ok: a.ok, value: a.ok ? a.value : undefined }, `${f.name} ${v}`).toEqual({ ok: b.ok, value: b.value });
+    if (a.ok) expect(Object.is(a.value, b.value)).toBe(true);
+  };
+
+  it('answers as the Decimal path does at the edges, for every numeric field', () => {
+    for (const f of numeric) for (const v of [...edges, ...edges.map((x) => -x)]) same(f, v);
+  });
+
+  it('answers as the Decimal path does for any double, and any amount of cents or thousandths', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...numeric),
+        fc.oneof(
+          fc.double({ noNaN: true }),
+          fc.integer({ min: -(10 ** 15), max: 10 ** 15 }).map((c) => c / 100),
+          fc.integer({ min: -(10 ** 15), max: 10 ** 15 }).map((c) => c / 1000),
+        ),
+        (f, v) => same(f, v),
+      ),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -403,6 +403,44 @@ for (const backend of BACKENDS) {
       await s.close();
     });
 
+    it('finds in a transaction see its own writes of every kind, and a found row changed by its caller stays as stored', async () => {
+      const s = await open();
+      const a = user({ Name: 'a', Permissions: ['X'] });
+      const b = user({ Name: 'b' });
+      await s.insert('User', [a]);
+      const names = async (tx: Parameters<Parameters<Storage['transaction']>[0]>[0]) =>
+        (
+          await tx.find('User', { where: [{ field: 'Id', op: 'in', value: [a.Id, b.Id] }], orderBy: [{ field: 'Name', direction: 'asc' }] })
+        ).map((r) => r.Name);
+      await s.transaction(async (tx) => {
+        const [found] = await tx.find('User', { where: [{ field: 'Id', op: '=', value: a.Id }] });
+        found!.Name = 'mutated by the caller';
+        (found!.Permissions as string[]).push('Y');
+        const [again] = await tx.find('User', { where: [{ field: 'Id', op: '=', value: a.Id }] });
+        expect(again).toMatchObject({ Name: 'a', Permissions: ['X'] });
+        expect(await names(tx)).toEqual(['a']);
+        await tx.insert('User', [b]);
+        expect(await names(tx)).toEqual(['a', 'b']);
+        await tx.update('User', b.Id, { Name: 'c' });
+        expect(await names(tx)).toEqual(['a', 'c']);
+        await tx.updateWhere('User', [{ field: 'Id', op: '=', value: a.Id }], { Name: 'd' });
+        expect(await names(tx)).toEqual(['c', 'd']);
+        await tx.updateColumn('User', 'Name', new Map([[a.Id, 'e']]));
+        expect(await names(tx)).toEqual(['c', 'e']);
+        await tx.updateRows('User', [{ id: b.Id, values: { Name: 'f' } }]);
+        expect(await names(tx)).toEqual(['e', 'f']);
+        await tx.writeBatch([{ kind: 'update', object: 'User', id: a.Id, values: { Name: 'g' } }]);
+        expect(await names(tx)).toEqual(['f', 'g']);
+        await tx.delete('User', [b.Id]);
+        expect(await names(tx)).toEqual(['g']);
+        expect((await tx.findAll([{ object: 'User', where: [{ field: 'Id', op: '=', value: a.Id }] }]))[0]!.map((r) => r.Name)).toEqual([
+          'g',
+        ]);
+      });
+      expect((await s.get('User', a.Id))?.Name).toBe('g');
+      await s.close();
+    });
+
     it('searches the full-text index: every word a prefix of a word, filtered, ranked, paged, in step with every write', async () => {
       const s = await open();
       expect(s.adapter.supportsFullText).toBe(true);

@@ -4,7 +4,7 @@
  * the whole process. `':memory:'` gives a throwaway database.
  */
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteDialect, type CompiledQuery, type QueryResult, type SqliteDatabase } from 'kysely';
 import type { DialectSpec } from '../dialect.js';
 import { StorageAdapterBase, type StorageOps } from '../port.js';
 import { KyselyStore } from '../store.js';
@@ -40,9 +40,27 @@ export class SqliteAdapter extends StorageAdapterBase {
   }
 }
 
-/** SQLite's SQL (better-sqlite3 binds `?`; a bare OFFSET needs `LIMIT -1`). */
-function specFor(busyTimeoutMs: number): DialectSpec {
+/**
+ * SQLite's SQL (better-sqlite3 binds `?`; a bare OFFSET needs `LIMIT -1`). A transaction's
+ * statements run at once on `connection` (the one connection, which Kysely's driver hands to the
+ * running transaction alone), with the result Kysely's SqliteConnection gives.
+ */
+function specFor(busyTimeoutMs: number, connection?: SqliteDatabase): DialectSpec {
   return {
+    ...(connection
+      ? {
+          runInTransaction: (query: CompiledQuery): QueryResult<unknown> => {
+            const stmt = connection.prepare(query.sql);
+            if (stmt.reader) return { rows: stmt.all(query.parameters) };
+            const { changes, lastInsertRowid } = stmt.run(query.parameters);
+            return {
+              numAffectedRows: changes !== undefined && changes !== null ? BigInt(changes) : undefined,
+              insertId: lastInsertRowid !== undefined && lastInsertRowid !== null ? BigInt(lastInsertRowid) : undefined,
+              rows: [],
+            };
+          },
+        }
+      : {}),
     kind: 'sqlite',
     adapter: new SqliteAdapter(busyTimeoutMs),
     columnType: (t) => {
@@ -123,7 +141,8 @@ class WriteLockTaken extends Error {
 /**
  * The slice of better-sqlite3 Kysely uses, with prepared statements cached by SQL text: Kysely
  * prepares every query anew, which costs more than running it. Statements are reusable because
- * Kysely only calls `all`/`run` (which finish synchronously); the cache is bounded (LRU).
+ * Kysely only calls `all`/`run` (which finish synchronously); the cache is bounded (first in,
+ * first out: a hit is one map read).
  *
  * It also makes faults clear: every driver error that is a database fault becomes the engine's
  * StorageFault (`sqliteFault`); transactions begin IMMEDIATE — a transaction takes the write lock
@@ -167,9 +186,7 @@ function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 51
       if (sql === 'begin') return begin;
       if (sql === 'rollback' && !db.inTransaction) return NOTHING_TO_ROLL_BACK;
       let stmt = cache.get(sql);
-      if (stmt) {
-        cache.delete(sql);
-      } else {
+      if (!stmt) {
         const raw = guard(() => db.prepare(sql));
         stmt = {
           reader: raw.reader,
@@ -178,8 +195,8 @@ function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 51
           iterate: (params: ReadonlyArray<unknown>) => raw.iterate(params),
         } as unknown as KyselyStatement;
         if (cache.size >= size) cache.delete(cache.keys().next().value!);
+        cache.set(sql, stmt);
       }
-      cache.set(sql, stmt);
       return stmt;
     },
   };
@@ -247,8 +264,10 @@ export class SqliteStore extends KyselyStore {
     db: Kysely<any>,
     private readonly database: Database.Database,
     private readonly busyTimeoutMs: number,
+    /** The connection Kysely's driver runs on (a transaction's statements run on it at once). */
+    connection?: SqliteDatabase,
   ) {
-    super(db, specFor(busyTimeoutMs));
+    super(db, specFor(busyTimeoutMs, connection));
   }
 
   /** A transaction; while another connection holds the write lock it waits up to busy_timeout, then UNABLE_TO_LOCK_ROW. */
@@ -301,8 +320,9 @@ export function openSqlite(location: string, options: SqliteOptions = {}): Sqlit
     database.close();
     throw sqliteFault(e, busyTimeoutMs) ?? e;
   }
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cachingDatabase(database, busyTimeoutMs) }) });
-  const store = new SqliteStore(db, database, busyTimeoutMs);
+  const connection = cachingDatabase(database, busyTimeoutMs);
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: connection }) });
+  const store = new SqliteStore(db, database, busyTimeoutMs, connection);
   if (opts.maxPageCount !== undefined) store.limitPages(opts.maxPageCount);
   return store;
 }
