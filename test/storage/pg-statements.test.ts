@@ -53,10 +53,10 @@ describe('PostgreSQL statements', () => {
     await s.transaction(async (tx) => {
       await tx.insert('User', [{ Id: '005000000000002AAA', Username: 'b@example.com', IsActive: true }]);
     });
-    const sql = trace.stop();
-    expect(sql[0]).toMatch(/^begin; insert into "User"/);
-    expect(sql).toHaveLength(2);
-    expect(sql[1]).toBe('commit');
+    const sent = trace.stop();
+    expect(sent[0]).toMatch(/^begin; insert into "User"/);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toBe('commit');
     // A unique violation in the first statement: the transaction is rolled back, the connection stays usable.
     for (let i = 0; i < 3; i++) {
       await expect(
@@ -66,6 +66,15 @@ describe('PostgreSQL statements', () => {
       ).rejects.toThrow();
     }
     expect(await s.count('User')).toBe(1);
+    // Text that may hold several statements (no parameters, a ';') is sent after a BEGIN of its own.
+    const t1 = s.roundTrips.trace();
+    const db = (s as unknown as { db: Kysely<any> }).db;
+    const n = await db.transaction().execute(async (trx) => {
+      await sql`select 1; select 2`.execute(trx);
+      return (await sql<{ n: string }>`select count(*) as n from "User"`.execute(trx)).rows[0]!.n;
+    });
+    expect(Number(n)).toBe(1);
+    expect(t1.stop()).toEqual(['begin', 'select 1; select 2', 'select count(*) as n from "User"', 'commit']);
     // An empty transaction sends nothing.
     const t2 = s.roundTrips.trace();
     await s.transaction(async () => undefined);

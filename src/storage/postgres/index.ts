@@ -309,9 +309,20 @@ class FaultTranslatingPool implements KyselyPool {
       heldBegin = null;
       const ends = text === 'commit' || text === 'rollback';
       const name = params.length ? this.statements?.nameOf(text) : undefined;
-      // A held BEGIN goes out with the statement after it: one round trip (see BeginThen).
-      const fold = begin !== null;
+      // A held BEGIN goes out with the statement after it: one round trip (see BeginThen). Text
+      // without parameters that may hold several statements (only the simple protocol runs those)
+      // gets its BEGIN alone first.
+      const fold = begin !== null && !(params.length === 0 && text.includes(';'));
       const firstParse = name !== undefined && parsed[name] !== text;
+      if (begin !== null && !fold) {
+        this.counter.record(begin);
+        try {
+          await client.query(begin);
+        } catch (e) {
+          throw postgresFault(e) ?? e;
+        }
+        inTransaction = true;
+      }
       this.counter.record(fold ? `${begin}; ${text}` : text);
       try {
         let result: pg.QueryResult;
