@@ -4,18 +4,20 @@
  * over IPC. A checkout that throws is reported as failed with its message (it is a result to
  * count, not a crash); engine errors go to stderr only for the first few, then are counted.
  *
- * In:  { type: 'checkout', id, cartId, userId } | { type: 'close' }
- * Out: { type: 'ready' } | { type: 'done', id, status, errors, cartToOrderMs } | { type: 'closed', engineErrors }
+ * In:  { type: 'checkout', id, cartId, userId } | { type: 'cpu' } | { type: 'close' }
+ * Out: { type: 'ready' } | { type: 'done', id, status, errors, cartToOrderMs } | { type: 'cpu', ms } | { type: 'closed', engineErrors }
  */
 import { createCheckoutEngine } from '../src/engine/engine.js';
 
 /** A request from bench/scale.ts. */
-export type CheckoutRequest = { type: 'checkout'; id: number; cartId: string; userId: string } | { type: 'close' };
+export type CheckoutRequest = { type: 'checkout'; id: number; cartId: string; userId: string } | { type: 'cpu' } | { type: 'close' };
 
 /** A message to bench/scale.ts. */
 export type CheckoutReply =
   | { type: 'ready' }
   | { type: 'done'; id: number; status: string; errors: string[]; cartToOrderMs: number | null }
+  /** CPU time (user + system) this process has used so far, in ms. */
+  | { type: 'cpu'; ms: number }
   | { type: 'closed'; engineErrors: number };
 
 const send = (m: CheckoutReply) => process.send?.(m);
@@ -29,6 +31,11 @@ const engine = await createCheckoutEngine({
 });
 
 process.on('message', (m: CheckoutRequest) => {
+  if (m.type === 'cpu') {
+    const u = process.cpuUsage();
+    send({ type: 'cpu', ms: (u.user + u.system) / 1000 });
+    return;
+  }
   if (m.type === 'close') {
     void engine.close().then(() => {
       send({ type: 'closed', engineErrors });

@@ -7,7 +7,7 @@
  * Sections (in this order):
  *   cart-to-order  cartToOrder: engine vs the minimum statements in one raw transaction (bench/cart-to-order.ts)
  *   checkout       a whole checkout (engine.runCheckout) vs its floor, side by side (bench/checkout.ts)
- *   scale          whole checkouts/s on SQLite and PostgreSQL, 1 and 3 processes (bench/scale.ts)
+ *   scale          whole checkouts/s on SQLite and PostgreSQL, 1, 2 and 3 processes (bench/scale.ts)
  *   http           HTTP under autocannon vs the library (bench/http.ts)
  *   flow-connect   a flow navigate and a Connect PATCH + poll vs the core actions directly (bench/flow-connect.ts)
  *   rss            memory growth per 100k checkout sessions (bench/rss.ts)
@@ -15,6 +15,7 @@
  *
  * Options: --only=cart-to-order,checkout,scale,http,flow-connect,rss,peer   --quick (fewer runs, for iteration)
  *          --peer-dir=DIR (or PEER_BENCH_DIR)   --rss-count=N   --sqlite-multi (also SQLite × 3 processes)
+ *          --pg-processes=1,2 (scale: PostgreSQL's process counts; default 1,2,3)   --scale-rounds=N (scale: runs per configuration, taking turns)
  *          --out=FILE (default bench/results.json)
  * PostgreSQL comes from TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); each run
  * works in its own schemas and drops them.
@@ -51,6 +52,8 @@ function parseArgs(argv: string[]) {
     peerDir: undefined as string | undefined,
     rssCount: undefined as number | undefined,
     sqliteMulti: false,
+    pgProcesses: undefined as number[] | undefined,
+    scaleRounds: undefined as number | undefined,
     out: fileURLToPath(new URL('./results.json', import.meta.url)),
   };
   for (const a of argv) {
@@ -68,10 +71,19 @@ function parseArgs(argv: string[]) {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1) throw new Error(`--rss-count: expected a positive whole number of sessions, got '${value}'`);
       opts.rssCount = n;
+    } else if (key === '--pg-processes') {
+      const ns = value.split(',').map(Number);
+      if (!ns.length || ns.some((n) => !Number.isInteger(n) || n < 1))
+        throw new Error(`--pg-processes: expected process counts like 1,2,3, got '${value}'`);
+      opts.pgProcesses = ns;
+    } else if (key === '--scale-rounds') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--scale-rounds: expected a positive whole number, got '${value}'`);
+      opts.scaleRounds = n;
     } else if (key === '--out') opts.out = value;
     else
       throw new Error(
-        `unknown option '${a}'; options: --only=${SECTIONS.join(',')} --quick --peer-dir=DIR --rss-count=N --sqlite-multi --out=FILE`,
+        `unknown option '${a}'; options: --only=${SECTIONS.join(',')} --quick --peer-dir=DIR --rss-count=N --sqlite-multi --pg-processes=1,2,3 --scale-rounds=N --out=FILE`,
       );
   }
   return opts;
@@ -97,7 +109,13 @@ for (const section of SECTIONS.filter((s) => opts.only.includes(s))) {
     if (section === 'cart-to-order') r = await benchCartToOrder({ quick: opts.quick, log });
     else if (section === 'checkout') r = await benchCheckout({ quick: opts.quick, log });
     else if (section === 'scale') {
-      r = await benchScale({ quick: opts.quick, log, sqliteMulti: opts.sqliteMulti });
+      r = await benchScale({
+        quick: opts.quick,
+        log,
+        sqliteMulti: opts.sqliteMulti,
+        pgProcesses: opts.pgProcesses,
+        rounds: opts.scaleRounds,
+      });
       ourCheckouts = (r.data as { rows: ScaleRow[] }).rows.find((x) => x.backend === 'SQLite (file, WAL)' && x.processes === 1);
     } else if (section === 'http') r = await benchHttp({ quick: opts.quick, log });
     else if (section === 'flow-connect') r = await benchFlowConnect({ quick: opts.quick, log });

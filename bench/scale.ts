@@ -2,14 +2,21 @@
  * Whole checkouts per second (issue 12, item 2): `engine.runCheckout` over the default flow, every
  * step persisted — start → inventory → price → promotions → shipping → delivery method → taxes →
  * payment/billing → summary → cartToOrder → authorizePayment → activateOrder → confirmation — on
- * SQLite (file, WAL) with 1 engine process and on PostgreSQL with 1 and 3 engine OS processes
+ * SQLite (file, WAL) with 1 engine process and on PostgreSQL with 1, 2 and 3 engine OS processes
  * sharing one database.
  * Every configuration runs the same number of carts; each engine process is a real child process
- * (bench/checkout-child.ts) with `CONCURRENCY` checkouts in flight. cartToOrder latency is the
- * runner's measured time for that step (claim + cartToOrderAction + wait for its operation).
+ * (bench/checkout-child.ts) with `CONCURRENCY` checkouts in flight. Each process first runs
+ * `WARM_UP` checkouts of its own (not timed: a fresh process compiles the engine's hot paths on
+ * its first checkouts, and more processes would otherwise pay that more often). cartToOrder
+ * latency is the runner's measured time for that step (claim + cartToOrderAction + wait for its
+ * operation); node CPU is the engine processes' CPU time (user + system) over the timed part,
+ * per checkout (the database server's is not in it).
+ *
+ * With `--rounds N` every configuration runs N times, the configurations taking turns (so a busy
+ * spell of the machine hits them alike), and each row is the run with the median checkouts/s.
  *
  * SQLite is one engine process per file (docs/postgresql.md), so SQLite × 3 runs only with
- * --sqlite-multi. Run alone: npx tsx bench/scale.ts [--quick] [--carts N] [--sqlite-multi] [--pg-processes 1,2]   (bench/run.ts runs it as a section)
+ * --sqlite-multi. Run alone: npx tsx bench/scale.ts [--quick] [--carts N] [--rounds N] [--sqlite-multi] [--pg-processes 1,2]   (bench/run.ts runs it as a section)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +32,8 @@ import { PG_URL } from '../test/helpers/backends.js';
 import { fx, isMain, machine, machineLine, mdTable, mark, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
 
 const CONCURRENCY = 6;
+/** Checkouts each engine process runs before the timed part (one round of CONCURRENCY in flight). */
+const WARM_UP = CONCURRENCY;
 const CUT_OFF = 'not finished';
 const LINES = 2;
 const PG_BASE = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? PG_URL;
@@ -43,6 +52,10 @@ export interface ScaleRow {
   perSecond: number;
   p50: number;
   p99: number;
+  /** The engine processes' CPU time over the timed part, per finished checkout (ms). */
+  cpuMsPerCheckout: number;
+  /** checkouts/s of every run of this configuration (--rounds), in run order. */
+  runs: number[];
 }
 
 const CHILD = fileURLToPath(new URL('./checkout-child.ts', import.meta.url));
@@ -52,6 +65,7 @@ class CheckoutProcess {
   private readonly child: ChildProcess;
   private nextId = 1;
   private readonly waiting = new Map<number, (r: Extract<CheckoutReply, { type: 'done' }>) => void>();
+  private cpuWaiting: ((ms: number) => void)[] = [];
   private exited = false;
   /** Why the process was killed (the reason its unfinished checkouts are reported with). */
   private killedBecause: string | null = null;
@@ -73,6 +87,7 @@ class CheckoutProcess {
       this.child.on('message', (m: CheckoutReply) => {
         if (m.type === 'ready') resolve();
         else if (m.type === 'closed') this.engineErrors = m.engineErrors;
+        else if (m.type === 'cpu') this.cpuWaiting.shift()?.(m.ms);
         else {
           this.waiting.get(m.id)?.(m);
           this.waiting.delete(m.id);
@@ -107,6 +122,15 @@ class CheckoutProcess {
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
       this.child.send({ type: 'checkout', id, cartId, userId } satisfies CheckoutRequest);
+    });
+  }
+
+  /** The CPU time the process has used so far (ms); NaN once it has exited. */
+  cpu(): Promise<number> {
+    if (this.exited) return Promise.resolve(NaN);
+    return new Promise((resolve) => {
+      this.cpuWaiting.push(resolve);
+      this.child.send({ type: 'cpu' } satisfies CheckoutRequest);
     });
   }
 
@@ -149,7 +173,8 @@ async function measure(
   const [store] = await storage0.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
   const [user] = await storage0.find('User', { where: [{ field: 'Id', op: '=', value: buyer }] });
   const template = demoFixture({ lines: LINES, groups: 1, taxes: false, adjustments: false });
-  for (let k = 1; k < count; k++) {
+  // The timed carts, then each process's warm-up carts.
+  for (let k = 1; k < count + processes * WARM_UP; k++) {
     // Cart k buys its own products (rotating through the catalog), so checkouts in flight together
     // don't reserve stock on the same ProductInventory rows (see the note in bench/RESULTS.md).
     const refs: Record<string, string> = { '@buyer': buyer, '@acme': String(user!.AccountId), '@store': String(store!.Id) };
@@ -166,11 +191,17 @@ async function measure(
   }
   await seeder.close();
 
+  const warmCarts = carts.splice(count);
   const procs = Array.from({ length: processes }, (_, i) => new CheckoutProcess(storage, `${label}#${i + 1}`));
   try {
     await Promise.all(procs.map((p) => p.ready));
+    // Warm-up (not timed): each process its own WARM_UP checkouts, all in flight at once.
+    await Promise.all(
+      procs.map((p, i) => Promise.all(warmCarts.slice(i * WARM_UP, (i + 1) * WARM_UP).map((cartId) => p.checkout(cartId, buyer)))),
+    );
     // Each process works off its share of the carts with CONCURRENCY checkouts in flight.
     const shares = procs.map((_, i) => carts.filter((_, j) => j % processes === i));
+    const cpuBefore = await Promise.all(procs.map((p) => p.cpu()));
     const latencies: number[] = [];
     const failures = new Map<string, number>();
     let failed = 0;
@@ -204,6 +235,8 @@ async function measure(
     );
     clearTimeout(deadline);
     const seconds = (performance.now() - t0) / 1000;
+    const cpuAfter = await Promise.all(procs.map((p) => p.cpu()));
+    const cpuMs = cpuAfter.reduce((sum, ms, i) => sum + ms - cpuBefore[i]!, 0);
     const done = count - failed - cutOff;
     return {
       backend: label,
@@ -216,6 +249,8 @@ async function measure(
       perSecond: done / seconds,
       p50: pct(latencies, 50),
       p99: pct(latencies, 99),
+      cpuMsPerCheckout: done > 0 ? cpuMs / done : NaN,
+      runs: [done / seconds],
     };
   } finally {
     await Promise.allSettled(procs.map((p) => p.close()));
@@ -246,30 +281,49 @@ function report(r: ScaleRow, log: (line: string) => void): void {
   for (const [why, n] of Object.entries(r.failures)) log(`    ${n}× ${why}`);
 }
 
-/** Runs SQLite with 1 engine process and PostgreSQL with 1 and 3 (`sqliteOnly`: SQLite alone, for the peer comparison). */
+/** The run with the median checkouts/s of one configuration's runs, carrying every run's rate. */
+function medianRun(runs: ScaleRow[]): ScaleRow {
+  const sorted = [...runs].sort((a, b) => a.perSecond - b.perSecond);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, runs: runs.map((r) => r.perSecond) };
+}
+
+/**
+ * Runs SQLite with 1 engine process and PostgreSQL with 1, 2 and 3 (`sqliteOnly`: SQLite alone, for
+ * the peer comparison), `rounds` times each, taking turns.
+ */
 export async function benchScale(
-  opts: SectionOptions & { carts?: number; sqliteMulti?: boolean; sqliteOnly?: boolean; pgProcesses?: readonly number[] },
+  opts: SectionOptions & { carts?: number; rounds?: number; sqliteMulti?: boolean; sqliteOnly?: boolean; pgProcesses?: readonly number[] },
 ): Promise<SectionResult> {
   const carts = opts.carts ?? (opts.quick ? 24 : 120);
+  const rounds = Math.max(1, opts.rounds ?? 1);
   const deadlineMs = opts.quick ? 60_000 : 120_000;
-  const rows: ScaleRow[] = [];
   // One engine process per SQLite file (docs/postgresql.md: the in-process queue has no leases);
   // SQLite × 3 runs only with --sqlite-multi, to show what happens.
-  for (const n of opts.sqliteMulti ? [1, 3] : [1]) {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
-    rows.push(
-      await measure('SQLite (file, WAL)', join(dir, 'engine.db'), n, carts, deadlineMs, async () =>
-        rmSync(dir, { recursive: true, force: true }),
-      ),
-    );
-    report(rows.at(-1)!, opts.log);
+  const configs: { backend: ScaleRow['backend']; processes: number }[] = [
+    ...(opts.sqliteMulti ? [1, 3] : [1]).map((processes) => ({ backend: 'SQLite (file, WAL)' as const, processes })),
+    ...(opts.sqliteOnly ? [] : (opts.pgProcesses ?? [1, 2, 3])).map((processes) => ({ backend: 'PostgreSQL' as const, processes })),
+  ];
+  const runs: ScaleRow[][] = configs.map(() => []);
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) opts.log(`  round ${round} of ${rounds}`);
+    for (const [i, c] of configs.entries()) {
+      let row: ScaleRow;
+      if (c.backend === 'PostgreSQL') {
+        const { url, drop } = await pgSchema(`p${c.processes}`);
+        row = await measure('PostgreSQL', url, c.processes, carts, deadlineMs, drop);
+      } else {
+        const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
+        row = await measure(c.backend, join(dir, 'engine.db'), c.processes, carts, deadlineMs, async () =>
+          rmSync(dir, { recursive: true, force: true }),
+        );
+      }
+      runs[i]!.push(row);
+      report(row, opts.log);
+    }
   }
-  for (const n of opts.sqliteOnly ? [] : (opts.pgProcesses ?? [1, 3])) {
-    const { url, drop } = await pgSchema(`p${n}`);
-    rows.push(await measure('PostgreSQL', url, n, carts, deadlineMs, drop));
-    report(rows.at(-1)!, opts.log);
-  }
+  const rows = runs.map(medianRun);
   const sqlite1 = rows[0]!;
+  const pg = (n: number) => rows.find((r) => r.backend === 'PostgreSQL' && r.processes === n);
   const rowsText = mdTable(
     [
       'backend',
@@ -280,9 +334,11 @@ export async function benchScale(
       'seconds',
       'checkouts/s',
       '× SQLite 1 proc',
+      'node CPU ms / checkout',
       'cartToOrder p50 ms',
       'cartToOrder p99 ms',
       'no failures',
+      ...(rounds > 1 ? ['every run, checkouts/s'] : []),
     ],
     rows.map((r) => [
       r.backend,
@@ -293,34 +349,50 @@ export async function benchScale(
       fx(r.seconds),
       fx(r.perSecond),
       fx(r.perSecond / sqlite1.perSecond, 2),
+      fx(r.cpuMsPerCheckout),
       fx(r.p50),
       fx(r.p99),
       mark(r.failed === 0),
+      ...(rounds > 1 ? [r.runs.map((x) => fx(x)).join(' / ')] : []),
     ]),
   );
   const text = opts.sqliteMulti
     ? rowsText
     : `${rowsText}\n\nSQLite × 3 processes: not run — one engine process per SQLite file (docs/postgresql.md); \`--sqlite-multi\` runs it anyway.`;
-  const checks: Check[] = rows.map((r) => ({
+  const checks: Check[] = runs.flat().map((r) => ({
     what: `whole checkouts on ${r.backend} × ${r.processes}: failed`,
     value: r.failed,
     target: '= 0',
     ok: r.failed === 0,
   }));
-  return { text, checks, data: { carts, linesPerCart: LINES, inFlightPerProcess: CONCURRENCY, rows } };
+  const pg1 = pg(1);
+  const pg2 = pg(2);
+  if (pg1 && sqlite1.backend === 'SQLite (file, WAL)' && sqlite1.processes === 1) {
+    const ratio = pg1.perSecond / sqlite1.perSecond;
+    checks.push({ what: 'whole checkouts/s: PostgreSQL × 1 ÷ SQLite × 1', value: ratio, target: '≥ 0.5', ok: ratio >= 0.5 });
+  }
+  if (pg1 && pg2) {
+    const ratio = pg2.perSecond / pg1.perSecond;
+    checks.push({ what: 'whole checkouts/s: PostgreSQL × 2 ÷ × 1', value: ratio, target: '≥ 1 (not slower)', ok: ratio >= 1 });
+  }
+  return { text, checks, data: { carts, rounds, warmUpPerProcess: WARM_UP, linesPerCart: LINES, inFlightPerProcess: CONCURRENCY, rows } };
 }
 
 if (isMain(import.meta.url)) {
   const args = process.argv.slice(2);
   const cartsArg = args.indexOf('--carts');
   const pgArg = args.indexOf('--pg-processes');
+  const roundsArg = args.indexOf('--rounds');
   console.log(`machine: ${machineLine(machine())}`);
   const r = await benchScale({
     quick: args.includes('--quick'),
     sqliteMulti: args.includes('--sqlite-multi'),
     carts: cartsArg >= 0 ? Number(args[cartsArg + 1]) : undefined,
+    rounds: roundsArg >= 0 ? Number(args[roundsArg + 1]) : undefined,
     pgProcesses: pgArg >= 0 ? args[pgArg + 1]!.split(',').map(Number) : undefined,
     log: (l) => console.log(l),
   });
   console.log(`\nwhole checkouts per second\n${r.text}`);
+  for (const c of r.checks.filter((c) => !c.what.endsWith('failed')))
+    console.log(`${c.what}: ${fx(c.value, 2)} (target ${c.target}) ${mark(c.ok)}`);
 }

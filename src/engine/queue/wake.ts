@@ -164,6 +164,8 @@ export interface PgNotifierOptions {
 }
 
 const RECONNECT_MIN_MS = 100;
+/** How long a session event's notice may wait for others to go out with (ms). */
+const SESSION_NOTICE_DELAY_MS = 20;
 const RECONNECT_MAX_MS = 5_000;
 
 /**
@@ -258,31 +260,56 @@ export class PgNotifier {
 
   /**
    * Sends a notification (fire and forget); dropped while the connection is down. Notices sent
-   * while one statement is on its way go out together in the next one (one round trip).
+   * while one statement is on its way go out together in the next one (one round trip). A session
+   * event (`s`: for a live page, one per history entry, ~30 per checkout) waits up to
+   * SESSION_NOTICE_DELAY_MS for company — any other notice takes it along at once — so a busy
+   * process sends a few statements per second for them instead of one per event.
    */
   send(kind: NoticeKind, id: string): void {
     if (!this.client || !this.listening) return;
     this.outbox.push(`${kind}:${id}`);
-    if (!this.flushing) void this.flush();
+    if (this.flushing) return;
+    if (kind === 's') this.later();
+    else void this.flush();
   }
 
   private outbox: string[] = [];
   private flushing = false;
+  /** The pending send of session events (see `send`). */
+  private soon?: NodeJS.Timeout;
+
+  private later(): void {
+    if (this.soon) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      if (!this.flushing) void this.flush();
+    }, SESSION_NOTICE_DELAY_MS);
+    this.soon.unref();
+  }
 
   private async flush(): Promise<void> {
     this.flushing = true;
+    clearTimeout(this.soon);
+    this.soon = undefined;
     try {
       while (this.outbox.length) {
         const client = this.client;
+        if (!client || !this.listening) {
+          this.outbox.length = 0;
+          break;
+        }
         const batch = this.outbox.splice(0, 500);
-        if (!client || !this.listening) break;
         this.sent += batch.filter((p) => p[0] !== 's').length;
         await client.query('select pg_notify($1, p) from unnest($2::text[]) as p', [this.opts.channel, batch]).catch(() => {
           // the connection is failing; its 'error'/'end' handler reconnects, receivers poll meanwhile
         });
+        // Only session events came in meanwhile: they wait for company again.
+        if (this.outbox.length && this.outbox.every((p) => p[0] === 's')) {
+          this.later();
+          break;
+        }
       }
     } finally {
-      this.outbox.length = 0;
       this.flushing = false;
     }
   }
@@ -290,6 +317,7 @@ export class PgNotifier {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.soon);
     this.listening = false;
     const c = this.client;
     this.client = undefined;

@@ -266,6 +266,8 @@ class FaultTranslatingPool implements KyselyPool {
   constructor(
     private readonly pool: pg.Pool,
     private readonly counter: RoundTripCounter,
+    /** Named prepared statements (null: every statement is parsed and planned each time). */
+    private readonly statements: PreparedNames | null,
   ) {}
 
   async connect(): Promise<KyselyClient> {
@@ -287,16 +289,74 @@ class FaultTranslatingPool implements KyselyPool {
   private wrap(client: pg.PoolClient): KyselyClient {
     let inTransaction = false;
     let lostCommit: StorageFault | null = null;
+    /** A prepared statement of this connection went stale (a schema change): the connection is dropped on release. */
+    let stale = false;
+    /** The BEGIN Kysely asked for, held back to go out with the transaction's first statement. */
+    let heldBegin: string | null = null;
+    const parsed = (client as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements;
     const query = async (text: string, params: readonly unknown[]) => {
+      if (text === 'begin' || text.startsWith('start transaction')) {
+        if (heldBegin === null && !inTransaction) {
+          heldBegin = text;
+          return { command: 'BEGIN', rowCount: null, rows: [] };
+        }
+      } else if (heldBegin !== null && (text === 'commit' || text === 'rollback')) {
+        // Nothing ran in the transaction: there is nothing to end either.
+        heldBegin = null;
+        return { command: text.toUpperCase(), rowCount: null, rows: [] };
+      }
+      const begin = heldBegin;
+      heldBegin = null;
       const ends = text === 'commit' || text === 'rollback';
-      this.counter.record(text);
+      const name = params.length ? this.statements?.nameOf(text) : undefined;
+      // A held BEGIN goes out with the statement after it: one round trip (see BeginThen). Text
+      // without parameters that may hold several statements (only the simple protocol runs those)
+      // gets its BEGIN alone first.
+      const fold = begin !== null && !(params.length === 0 && text.includes(';'));
+      const firstParse = name !== undefined && parsed[name] !== text;
+      if (begin !== null && !fold) {
+        this.counter.record(begin);
+        try {
+          await client.query(begin);
+        } catch (e) {
+          throw postgresFault(e) ?? e;
+        }
+        inTransaction = true;
+      }
+      this.counter.record(fold ? `${begin}; ${text}` : text);
       try {
-        const result = await client.query(text, params as unknown[]);
+        let result: pg.QueryResult;
+        if (fold) {
+          inTransaction = true; // the BEGIN runs even if the statement fails (it is then an aborted transaction)
+          result = await new Promise<pg.QueryResult>((resolve, reject) => {
+            client.query(
+              new BeginThen(begin!, { name, text, values: params as unknown[] }, (err, res) => (err ? reject(err) : resolve(res!))),
+            );
+          });
+        } else {
+          result = await (name ? client.query({ name, text, values: params as unknown[] }) : client.query(text, params as unknown[]));
+        }
         if (text === 'begin' || text.startsWith('start transaction')) inTransaction = true;
         if (ends) inTransaction = false;
         if (ends) lostCommit = null;
         return result;
       } catch (e) {
+        // pg took BEGIN's ParseComplete for the statement's: whether the statement's own Parse got
+        // through is unknown, so this connection's record of its prepared statements can't be trusted.
+        if (fold && firstParse) stale = true;
+        if (name && isStalePlan(e)) {
+          // Another process changed a table under this connection's prepared statement (a migration
+          // added a column): nothing ran; drop the connection and say so as a lost one, which the
+          // engine runs again (a read at once, a transaction from its start) on a fresh connection.
+          stale = true;
+          if (ends) inTransaction = false;
+          throw new StorageFault(
+            'STORAGE_UNAVAILABLE',
+            `A prepared statement went stale after a schema change (${(e as Error).message}).`,
+            false,
+            e,
+          );
+        }
         if (text === 'rollback' && lostCommit) {
           const fault = lostCommit;
           lostCommit = null;
@@ -316,11 +376,94 @@ class FaultTranslatingPool implements KyselyPool {
         throw fault ?? e;
       }
     };
-    return { query, release: (discard?: boolean) => client.release(discard) } as unknown as KyselyClient;
+    const release = (discard?: boolean) => {
+      heldBegin = null;
+      client.release(discard || stale);
+    };
+    return { query, release } as unknown as KyselyClient;
   }
 
   end(): Promise<void> {
     return this.pool.end();
+  }
+}
+
+/** The protocol side of pg's Query that BeginThen adds to (pg 8's `Query.prepare`, not in its types). */
+interface PreparingQuery {
+  prepare(connection: PgConnection): void;
+  _results: pg.QueryResult | pg.QueryResult[];
+}
+interface PgConnection {
+  parse(q: { text: string; name?: string; types?: unknown[] }): void;
+  bind(c: { portal?: string; statement?: string; values?: unknown[] }): void;
+  execute(c: { portal?: string; rows?: number }): void;
+}
+
+/**
+ * A transaction's first statement with its BEGIN in front, as one round trip: BEGIN's
+ * Parse/Bind/Execute, then the statement's (pg's own `prepare`), then one Sync. PostgreSQL runs
+ * them in order and answers both; the statement's result is the last one. A BEGIN in the extended
+ * protocol opens a real transaction block, so the statement runs inside it exactly as if BEGIN had
+ * been sent alone (an error in it leaves the transaction aborted, and the caller rolls back).
+ * When the statement is a named one parsed here for the first time, pg marks its name parsed on
+ * the first ParseComplete it sees, which is BEGIN's: if the statement then fails, the caller
+ * can't know whether its Parse got through, and drops the connection.
+ */
+class BeginThen extends pg.Query {
+  constructor(
+    private readonly begin: string,
+    config: { name?: string; text: string; values: unknown[] },
+    callback: (err: Error | null, res?: pg.QueryResult) => void,
+  ) {
+    super({ ...config, queryMode: 'extended' } as pg.QueryConfig, undefined, (err: Error | undefined, res: unknown) => {
+      if (err) callback(err);
+      else callback(null, Array.isArray(res) ? (res[res.length - 1] as pg.QueryResult) : (res as pg.QueryResult));
+    });
+  }
+
+  prepare(connection: PgConnection): void {
+    connection.parse({ text: this.begin });
+    connection.bind({});
+    connection.execute({});
+    (pg.Query.prototype as unknown as PreparingQuery).prepare.call(this, connection);
+  }
+}
+
+/** 0A000 "cached plan must not change result type": a table of a prepared statement changed shape since it was prepared. */
+function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === '0A000' && typeof e.message === 'string' && /cached plan/i.test(e.message);
+}
+
+/** Most statement texts a pool prepares (per connection, on first use there). */
+const MAX_PREPARED = 256;
+/** Sightings of not-yet-prepared texts remembered before the count starts over. */
+const MAX_SIGHTINGS = 4096;
+
+/**
+ * Names for the statements worth preparing: a text with parameters seen twice gets a name (a
+ * server-side prepared statement on each connection that runs it), so PostgreSQL parses and plans
+ * it once per connection instead of on every run. One-off texts (an IN list of a rare length)
+ * stay unnamed, and at most MAX_PREPARED texts get names, so each connection's prepared
+ * statements stay few.
+ */
+class PreparedNames {
+  private readonly names = new Map<string, string>();
+  private sightings = new Map<string, number>();
+
+  nameOf(text: string): string | undefined {
+    const name = this.names.get(text);
+    if (name !== undefined || this.names.size >= MAX_PREPARED) return name;
+    const seen = (this.sightings.get(text) ?? 0) + 1;
+    if (seen < 2) {
+      if (this.sightings.size >= MAX_SIGHTINGS) this.sightings = new Map();
+      this.sightings.set(text, seen);
+      return undefined;
+    }
+    this.sightings.delete(text);
+    const fresh = `ce_${this.names.size + 1}`;
+    this.names.set(text, fresh);
+    return fresh;
   }
 }
 
@@ -334,6 +477,11 @@ export interface PostgresOptions {
   lockTimeoutMs?: number;
   /** Longest opening a connection may take before STORAGE_UNAVAILABLE, in ms (`?connect_timeout=` in seconds, libpq's unit; default 5 s). */
   connectTimeoutMs?: number;
+  /**
+   * Named prepared statements for the statements the engine runs again and again (`?prepare=false`
+   * turns them off, e.g. behind a pooler in transaction mode that can't keep them; default true).
+   */
+  prepare?: boolean;
 }
 
 /** Default lock wait (ms): Salesforce's row-lock wait is 10 s too. */
@@ -360,7 +508,8 @@ function intParam(parsed: URL, name: string, min: number, max: number, unit: str
  * Opens a PostgreSQL database by URL (`postgres://user@host:port/db`). A `schema` query parameter
  * (`?schema=shop1`) keeps the engine's tables in their own schema (created if missing), so several
  * engines or test runs can share one database; the default is `public`. Fault handling takes
- * `?statement_timeout=ms`, `?lock_timeout=ms` and `?connect_timeout=s` (see PostgresOptions);
+ * `?statement_timeout=ms`, `?lock_timeout=ms` and `?connect_timeout=s` (see PostgresOptions), and
+ * `?prepare=false` turns named prepared statements off;
  * connections are named `application_name=checkout-engine` unless the URL names them.
  */
 export function openPostgres(url: string, options: PostgresOptions = {}): PostgresStore {
@@ -380,6 +529,12 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Postgr
       ['storage'],
     );
   }
+  const prepareRaw = parsed.searchParams.get('prepare');
+  parsed.searchParams.delete('prepare');
+  if (prepareRaw !== null && prepareRaw !== 'true' && prepareRaw !== 'false') {
+    throw new EngineError('INVALID_INPUT', `The storage URL's prepare parameter '${prepareRaw}' must be true or false.`, ['storage']);
+  }
+  const prepare = prepareRaw !== null ? prepareRaw === 'true' : (options.prepare ?? true);
   const applicationName = parsed.searchParams.get('application_name') ?? 'checkout-engine';
   parsed.searchParams.delete('application_name');
   const pool = new pg.Pool({
@@ -394,7 +549,9 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Postgr
   });
   pool.on('error', () => {}); // an idle client's error (server restart, pg_terminate_backend): the pool drops it and connects anew
   const roundTrips = new RoundTripCounter();
-  const db = new Kysely<any>({ dialect: new SchemaDialect({ pool: new FaultTranslatingPool(pool, roundTrips) }, schema) });
+  const db = new Kysely<any>({
+    dialect: new SchemaDialect({ pool: new FaultTranslatingPool(pool, roundTrips, prepare ? new PreparedNames() : null) }, schema),
+  });
   return new PostgresStore(db, specFor(schema, { connectionString: parsed.toString(), schema }), roundTrips);
 }
 
