@@ -3,38 +3,19 @@
  * statements a Connect PATCH of the delivery method and the GET after it issue on SQLite, counted
  * at the driver, the calculator run in the background included.
  */
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer } from '../http/helpers.js';
 import { settled } from '../../src/connect/checkouts.js';
+import { sqlWhile } from '../helpers/sql-log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'connect-counts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Counts every statement better-sqlite3 runs in this process while `fn` runs (pragmas left out), by SQL text. */
-async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
-  const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
-  probe.close();
-  const sql: string[] = [];
-  const originals = new Map<string, (...a: unknown[]) => unknown>();
-  for (const m of ['run', 'all', 'get', 'iterate']) {
-    const orig = proto[m]!;
-    originals.set(m, orig);
-    proto[m] = function (this: { source: string }, ...a: unknown[]) {
-      if (!/^pragma/i.test(this.source)) sql.push(this.source);
-      return orig.apply(this, a);
-    };
-  }
-  try {
-    return { result: await fn(), sql };
-  } finally {
-    for (const [m, orig] of originals) proto[m] = orig;
-  }
-}
+/** The statements run while `fn` runs, pragmas left out. */
+const counting = <T>(fn: () => Promise<T>) => sqlWhile(fn, { pragmas: false });
 
 describe('Connect statement counts (SQLite)', () => {
   it('PATCH deliveryMethodId (its run included) and the GET after it: the lock, checks and writes in one transaction, no cart read thrice', async () => {

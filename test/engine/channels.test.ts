@@ -5,32 +5,13 @@
  * rolled-back one followed by another), recorded as the expiry's; and the HTTP layer calls the
  * engine as the user its request authenticated, reading that user once.
  */
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckoutEngine } from '../../src/index.js';
 import { engineWithClaimedCart, errorOf } from '../helpers/engine.js';
+import { sqlWhile } from '../helpers/sql-log.js';
 
 /** The SQL better-sqlite3 runs in this process while `fn` runs. */
-async function statements<T>(fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
-  const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
-  probe.close();
-  const sql: string[] = [];
-  const originals = new Map<string, (...a: unknown[]) => unknown>();
-  for (const m of ['run', 'all', 'get', 'iterate']) {
-    const orig = proto[m]!;
-    originals.set(m, orig);
-    proto[m] = function (this: { source: string }, ...a: unknown[]) {
-      sql.push(this.source);
-      return orig.apply(this, a);
-    };
-  }
-  try {
-    return { result: await fn(), sql };
-  } finally {
-    for (const [m, orig] of originals) proto[m] = orig;
-  }
-}
+const statements = sqlWhile;
 
 const MINUTE = 60_000;
 let engine: CheckoutEngine | undefined;

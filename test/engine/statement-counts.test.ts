@@ -4,33 +4,16 @@
  * is ONE transaction whose statement count doesn't grow with the cart's lines, and a whole checkout
  * issues the same number of statements for a 2-line and a 60-line cart.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createCheckoutEngine } from '../../src/index.js';
 import { seedDemoCheckout } from '../../src/demo/run-demo.js';
 import { engineWithClaimedCart } from '../helpers/engine.js';
+import { sqlWhile } from '../helpers/sql-log.js';
 
-/** Counts every statement better-sqlite3 runs in this process while `fn` runs, by SQL text. */
+/** Every statement run while `fn` runs, with the total and the BEGINs among them. */
 async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; total: number; begins: number; sql: string[] }> {
-  const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
-  probe.close();
-  const sql: string[] = [];
-  const originals = new Map<string, (...a: unknown[]) => unknown>();
-  for (const m of ['run', 'all', 'get', 'iterate']) {
-    const orig = proto[m]!;
-    originals.set(m, orig);
-    proto[m] = function (this: { source: string }, ...a: unknown[]) {
-      sql.push(this.source);
-      return orig.apply(this, a);
-    };
-  }
-  try {
-    const result = await fn();
-    return { result, total: sql.length, begins: sql.filter((s) => /^begin/i.test(s)).length, sql };
-  } finally {
-    for (const [m, orig] of originals) proto[m] = orig;
-  }
+  const { result, sql } = await sqlWhile(fn);
+  return { result, total: sql.length, begins: sql.filter((s) => /^begin/i.test(s)).length, sql };
 }
 
 describe('statement counts (SQLite)', () => {
