@@ -31,7 +31,19 @@ import { mapCartToOrder } from '../src/domain/cart-to-order.js';
 import { mintId } from '../src/domain/ids.js';
 import { OBJECTS } from '../src/domain/objects.js';
 import { demoFixture } from '../src/demo/fixture.js';
-import { fx, isMain, machine, machineLine, mark, mdTable, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
+import {
+  fx,
+  inTurns,
+  isMain,
+  machine,
+  machineLine,
+  mark,
+  mdTable,
+  pct,
+  type Check,
+  type SectionOptions,
+  type SectionResult,
+} from './lib.js';
 
 /** Largest number of rows in one multi-row INSERT of the raw side. */
 const ROWS_PER_INSERT = 500;
@@ -208,13 +220,11 @@ async function timeBoth(p: Prepared): Promise<{ engine: number[]; raw: number[];
   };
   try {
     for (const [i, cartId] of p.cartIds.entries()) {
-      if (i % 2 === 0) {
-        await runEngine(cartId);
-        runRaw(cartId);
-      } else {
-        runRaw(cartId);
-        await runEngine(cartId);
-      }
+      await inTurns(
+        i,
+        () => runEngine(cartId),
+        () => runRaw(cartId),
+      );
     }
   } finally {
     raw.close();

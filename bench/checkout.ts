@@ -21,7 +21,19 @@ import { join } from 'node:path';
 import { createCheckoutEngine } from '../src/engine/engine.js';
 import { seedDemoCheckout } from '../src/demo/run-demo.js';
 import { CheckoutFloor, checkoutOutcome } from './checkout-floor.js';
-import { fx, isMain, machine, machineLine, mark, mdTable, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
+import {
+  fx,
+  inTurns,
+  isMain,
+  machine,
+  machineLine,
+  mark,
+  mdTable,
+  pct,
+  type Check,
+  type SectionOptions,
+  type SectionResult,
+} from './lib.js';
 
 const TARGET = 2;
 
@@ -83,13 +95,11 @@ export async function timeCheckouts(
     try {
       await around?.start();
       for (const [i, cartId] of p.carts.entries()) {
-        if (i % 2 === 0) {
-          await runEngine(cartId);
-          await runFloor(cartId);
-        } else {
-          await runFloor(cartId);
-          await runEngine(cartId);
-        }
+        await inTurns(
+          i,
+          () => runEngine(cartId),
+          () => runFloor(cartId),
+        );
       }
       await around?.stop();
     } finally {

@@ -27,7 +27,19 @@ import { createCheckoutEngine, demo } from '../src/index.js';
 import { startTestServer } from '../test/http/helpers.js';
 import { GOOD, storeCode } from '../test/flows/interview-helpers.js';
 import type { Around } from './checkout.js';
-import { fx, isMain, machine, machineLine, mark, mdTable, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
+import {
+  fx,
+  inTurns,
+  isMain,
+  machine,
+  machineLine,
+  mark,
+  mdTable,
+  pct,
+  type Check,
+  type SectionOptions,
+  type SectionResult,
+} from './lib.js';
 
 const TARGET = 2;
 
@@ -89,13 +101,7 @@ export async function benchNavigate(runs: number, dir: string, sides = { via: tr
         direct.push(performance.now() - t0);
         if (!r?.isSuccess) throw new Error(`checkoutSessionAction failed: ${JSON.stringify(r?.errors)}`);
       };
-      if (i % 2 === 0) {
-        await runVia();
-        await runDirect();
-      } else {
-        await runDirect();
-        await runVia();
-      }
+      await inTurns(i, runVia, runDirect);
     }
     await around?.stop();
     return pair('navigate NEXT (screen → screen, runs checkoutSessionAction) vs checkoutSessionAction', via, direct);
@@ -156,13 +162,7 @@ export async function benchConnect(runs: number, dir: string, sides = { via: tru
     gets = 0;
     await around?.start();
     for (let i = 0; i < runs; i++) {
-      if (i % 2 === 0) {
-        await runVia();
-        await runDirect();
-      } else {
-        await runDirect();
-        await runVia();
-      }
+      await inTurns(i, runVia, runDirect);
     }
     await around?.stop();
     return {

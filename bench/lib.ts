@@ -13,6 +13,20 @@ export function pct(xs: readonly number[], p: number): number {
 }
 
 /** A number with `digits` decimals, or an em dash when it is not finite. */
+/**
+ * Runs the two sides of a ratio for run `i`, taking turns at going first (a on even runs, b on odd
+ * ones), so a shared machine's load falls on both alike.
+ */
+export async function inTurns(i: number, a: () => unknown, b: () => unknown): Promise<void> {
+  if (i % 2 === 0) {
+    await a();
+    await b();
+  } else {
+    await b();
+    await a();
+  }
+}
+
 export const fx = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
 /** A target check as printed in the tables. */
