@@ -188,16 +188,66 @@ function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 51
       let stmt = cache.get(sql);
       if (!stmt) {
         const raw = guard(() => db.prepare(sql));
-        stmt = {
-          reader: raw.reader,
-          all: (params: ReadonlyArray<unknown>) => guard(() => raw.all(params)),
-          run: (params: ReadonlyArray<unknown>) => guard(() => raw.run(params)),
-          iterate: (params: ReadonlyArray<unknown>) => raw.iterate(params),
-        } as unknown as KyselyStatement;
+        const rows = raw.reader ? rowMaker(raw) : null;
+        stmt = (rows
+          ? {
+              reader: true,
+              all: (params: ReadonlyArray<unknown>) => rows.all(guard(() => raw.all(params) as unknown[][])),
+              run: (params: ReadonlyArray<unknown>) => guard(() => raw.run(params)),
+              iterate: (params: ReadonlyArray<unknown>) => rows.iterate(raw.iterate(params) as IterableIterator<unknown[]>),
+            }
+          : {
+              reader: raw.reader,
+              all: (params: ReadonlyArray<unknown>) => guard(() => raw.all(params)),
+              run: (params: ReadonlyArray<unknown>) => guard(() => raw.run(params)),
+              iterate: (params: ReadonlyArray<unknown>) => raw.iterate(params),
+            }) as unknown as KyselyStatement;
         if (cache.size >= size) cache.delete(cache.keys().next().value!);
         cache.set(sql, stmt);
       }
       return stmt;
+    },
+  };
+}
+
+/**
+ * Row objects for a reading statement, built from its raw rows (arrays). better-sqlite3 (on
+ * Node < 22) builds a named row by setting one property at a time from C++, which turns an object
+ * of more than ~16 columns into a dictionary (slow to build and to read afterwards); here each row
+ * is a copy of one template object with the statement's columns (a fast object, keys in column
+ * order), filled in column order — the same keys, order and values (a repeated name keeps the last
+ * column's value, as better-sqlite3 does). A row whose length differs from the columns known (the
+ * schema grew under a `select *`: SQLite re-prepares it) reads the columns again. Null (named rows)
+ * for a column named `__proto__`, which only better-sqlite3's own assignment treats as it does.
+ * Exported for its tests (@internal); it switches `raw` to raw mode.
+ */
+export function rowMaker(raw: Database.Statement) {
+  let names: string[] = [];
+  let template: Record<string, unknown> = {};
+  const learn = () => {
+    names = raw.columns().map((c) => c.name);
+    template = JSON.parse(`{${names.map((n) => `${JSON.stringify(n)}:null`).join(',')}}`) as Record<string, unknown>;
+  };
+  learn();
+  if (names.includes('__proto__')) return null;
+  raw.raw(true);
+  const make = (values: unknown[]): Record<string, unknown> => {
+    if (values.length !== names.length) {
+      learn();
+      if (names.includes('__proto__')) throw new Error(`a column named __proto__ in ${raw.source}`);
+    }
+    const row = { ...template };
+    for (let i = 0; i < values.length; i++) row[names[i]!] = values[i];
+    return row;
+  };
+  return {
+    all: (list: unknown[][]): Record<string, unknown>[] => {
+      const out = new Array<Record<string, unknown>>(list.length);
+      for (let i = 0; i < list.length; i++) out[i] = make(list[i]!);
+      return out;
+    },
+    *iterate(it: IterableIterator<unknown[]>): IterableIterator<Record<string, unknown>> {
+      for (const values of it) yield make(values);
     },
   };
 }

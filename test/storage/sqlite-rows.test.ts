@@ -1,0 +1,79 @@
+/**
+ * The SQLite driver builds row objects from raw rows (src/storage/sqlite/index.ts `rowMaker`): the
+ * same keys, key order and values better-sqlite3's own named rows have, for every shape of result.
+ */
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openSqlite, rowMaker } from '../../src/storage/sqlite/index.js';
+
+/** The named rows better-sqlite3 gives for `sql`, and the ones rowMaker builds from the raw rows. */
+function both(db: Database.Database, sql: string, params: unknown[] = []) {
+  const named = db.prepare(sql).all(params) as Record<string, unknown>[];
+  const stmt = db.prepare(sql);
+  const maker = rowMaker(stmt)!;
+  const made = maker.all(stmt.all(params) as unknown[][]);
+  const iterated = [...maker.iterate(stmt.iterate(params) as IterableIterator<unknown[]>)];
+  return { named, made, iterated };
+}
+
+const same = (a: Record<string, unknown>[], b: Record<string, unknown>[]) => {
+  expect(a.map((r) => Object.keys(r))).toEqual(b.map((r) => Object.keys(r)));
+  expect(a).toEqual(b);
+  for (const r of a) expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
+};
+
+describe('SQLite row objects', () => {
+  it('equal better-sqlite3’s named rows: wide rows, nulls, numbers, blobs, repeated and numeric names, no rows', () => {
+    const db = new Database(':memory:');
+    const cols = Array.from({ length: 40 }, (_, i) => `"c${i}" ${i % 3 === 0 ? 'real' : 'text'}`);
+    db.exec(`create table t ("Id" text primary key, ${cols.join(', ')}, b blob)`);
+    const ins = db.prepare(`insert into t values (${Array.from({ length: 42 }, () => '?').join(', ')})`);
+    for (let r = 0; r < 3; r++)
+      ins.run([
+        `id${r}`,
+        ...Array.from({ length: 40 }, (_, i) => (r === 1 && i % 5 === 0 ? null : i % 3 === 0 ? i + r / 7 : `v${i}-${r}`)),
+        Buffer.from([r]),
+      ]);
+    for (const [sql, params] of [
+      ['select * from t order by "Id"', []],
+      ['select * from t where "Id" = ?', ['id1']],
+      ['select * from t where "Id" = ?', ['none']],
+      ['select "c1" as x, "c2" as x, 1, 2 as "10", "Id" from t order by "Id"', []],
+      ['select a.*, b."c4" as "c4" from t as a join t as b on b."Id" = a."Id"', []],
+      ['select count(*) as n from t', []],
+    ] as [string, unknown[]][]) {
+      const { named, made, iterated } = both(db, sql, params);
+      same(made, named);
+      same(iterated, named);
+    }
+    db.close();
+  });
+
+  it('reads the columns again when a select * grows with its table, and leaves a __proto__ column to named rows', () => {
+    const db = new Database(':memory:');
+    db.exec('create table t ("Id" text, a text)');
+    db.prepare('insert into t values (?, ?)').run('x', 'a');
+    const stmt = db.prepare('select * from t');
+    const maker = rowMaker(stmt)!;
+    expect(maker.all(stmt.all() as unknown[][])).toEqual([{ Id: 'x', a: 'a' }]);
+    db.exec("alter table t add column b text default 'bee'");
+    const grown = maker.all(stmt.all() as unknown[][]);
+    expect(grown).toEqual(db.prepare('select * from t').all());
+    expect(Object.keys(grown[0]!)).toEqual(['Id', 'a', 'b']);
+    expect(rowMaker(db.prepare('select 1 as "__proto__"'))).toBeNull();
+    db.close();
+  });
+
+  it('a store reads the rows it wrote, through Kysely and in a transaction alike', async () => {
+    const store = openSqlite(':memory:');
+    await store.migrate();
+    const row = { Id: '001000000000001AAA', Name: 'Acme', CreatedDate: '2026-01-01T00:00:00.000Z' };
+    await store.transaction(async (tx) => {
+      await tx.insert('Account', [row]);
+      expect(await tx.get('Account', row.Id)).toMatchObject(row);
+    });
+    expect(await store.get('Account', row.Id)).toMatchObject(row);
+    expect(await store.find('Account', { where: [{ field: 'Name', op: '=', value: 'Acme' }] })).toHaveLength(1);
+    await store.close();
+  });
+});
