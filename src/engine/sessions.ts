@@ -370,6 +370,17 @@ export async function writeRejections(
   });
 }
 
+/** `values` without IsArchived and _activeKey where `row` holds them already (and `extra` doesn't set them). */
+function unchangedIndexed(row: Row, values: Row, extra: Row): Row {
+  const sameArchived = !('IsArchived' in extra) && row.IsArchived === values.IsArchived;
+  const sameKey = !('_activeKey' in extra) && row._activeKey === values._activeKey;
+  if (!sameArchived && !sameKey) return values;
+  const out: Row = { ...values };
+  if (sameArchived) delete out.IsArchived;
+  if (sameKey) delete out._activeKey;
+  return out;
+}
+
 /**
  * Offers `event` to the session in `row` and, when the machine accepts it, writes the new state
  * (plus `extra` fields) with a compare-and-set on `_version`, and its history entry (event, state
@@ -432,11 +443,15 @@ export async function applySessionEvent(
     LastModifiedDate: stamp,
     ...extra,
   };
+  // The indexed columns (IsArchived, _activeKey) are set only when they change: SQLite rewrites an
+  // index's entries for every column an UPDATE sets, even to the value it holds. `row` is the stored
+  // row at `version` (the compare-and-set below), so a column left out keeps the value written here.
+  const set = unchangedIndexed(row, values, extra);
   // The compare-and-set and the history entry go out with the transaction's next statement (one
   // round trip where the backend batches writes); a lost race throws VersionConflict there.
   const sessionId = String(row.Id);
   tx.defer(
-    { kind: 'update', object: 'CartCheckoutSession', id: sessionId, values, expect: [{ field: '_version', op: '=', value: version }] },
+    { kind: 'update', object: 'CartCheckoutSession', id: sessionId, values: set, expect: [{ field: '_version', op: '=', value: version }] },
     () => new VersionConflict('CartCheckoutSession', sessionId),
   );
   const entry: HistoryEntry = { ...base, seq: version + 1, sub: 0, to: statePath(after.value), accepted: true, rejection: null };

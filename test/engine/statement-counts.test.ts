@@ -54,4 +54,26 @@ describe('statement counts (SQLite)', () => {
     // draft had read in the same transaction, issue 22).
     expect(perCheckout[0]!).toBeLessThanOrEqual(326);
   });
+
+  it("a session's writes set its indexed columns (IsArchived, _activeKey) only when they change: never in a checkout, both on a cancel", async () => {
+    const engine = await createCheckoutEngine({ storage: ':memory:' });
+    const sessionUpdates = (sql: string[]) => sql.filter((s) => /^update "CartCheckoutSession"/.test(s));
+    const setsIndexed = (s: string) => /"(IsArchived|_activeKey)" = \?/.test(s.slice(0, s.indexOf(' where ')));
+    const done = await seedDemoCheckout(engine, { lines: 2, groups: 1 });
+    const run = await sqlWhile(() => engine.runCheckout(done.cartId, { userId: done.buyerId, answers: { poNumber: 'PO-1' } }));
+    expect(run.result.status).toBe('complete');
+    expect(sessionUpdates(run.sql).length).toBeGreaterThan(20);
+    expect(sessionUpdates(run.sql).filter(setsIndexed)).toEqual([]);
+    // A cancel archives the session: both columns are written (the cart may start a new checkout).
+    const other = await seedDemoCheckout(engine, { lines: 2, groups: 1 });
+    await engine.invoke('checkoutSessionAction', [{ cartId: other.cartId }], { userId: other.buyerId });
+    const cancel = await sqlWhile(() => engine.invoke('cancelCartAsyncOperation', [{ cartId: other.cartId }], { userId: other.buyerId }));
+    expect(cancel.result[0]!.isSuccess).toBe(true);
+    const archiving = sessionUpdates(cancel.sql).filter(setsIndexed);
+    expect(archiving.length).toBe(1);
+    expect(archiving[0]).toMatch(/"IsArchived" = \?.*"_activeKey" = \?/);
+    const [row] = await engine.core.storage.find('CartCheckoutSession', { where: [{ field: 'WebCartId', op: '=', value: other.cartId }] });
+    expect(row).toMatchObject({ IsArchived: true, _activeKey: null });
+    await engine.close();
+  });
 });
