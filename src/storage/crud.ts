@@ -86,9 +86,15 @@ export class KyselyOps implements StorageOps {
     private readonly direct: ((query: CompiledQuery) => QueryResult<any>) | null = null,
   ) {}
 
-  /** Runs a compiled statement: on the transaction's connection at once where the backend allows, else through Kysely. */
+  /**
+   * Runs a compiled statement: on the transaction's connection at once where the backend allows
+   * (outside a transaction too, while nothing else uses the connection: `runOutsideTransaction`),
+   * else through Kysely.
+   */
   private async run<R = Row>(query: CompiledQuery): Promise<QueryResult<R>> {
     if (this.direct) return this.direct(query) as QueryResult<R>;
+    const now = this.rows === null ? this.spec.runOutsideTransaction?.(query) : undefined;
+    if (now) return now as QueryResult<R>;
     return this.db.executeQuery<R>(query as CompiledQuery<R>);
   }
 

@@ -35,6 +35,12 @@ export interface DialectSpec {
    * where the backend has one connection that a running transaction has to itself (SQLite).
    */
   runInTransaction?: (query: CompiledQuery) => QueryResult<any>;
+  /**
+   * Runs a statement outside a transaction at once, as `runInTransaction` does, where the backend
+   * can tell nothing else uses or waits for its connection (SQLite); undefined: not now, go through
+   * Kysely's executor.
+   */
+  runOutsideTransaction?: (query: CompiledQuery) => QueryResult<any> | undefined;
   /** Runs schema changes holding a cross-process lock (PostgreSQL advisory lock). */
   withMigrationLock?: (db: Kysely<any>, fn: (db: Kysely<any>) => Promise<void>) => Promise<void>;
 }

@@ -4,7 +4,7 @@
  * the whole process. `':memory:'` gives a throwaway database.
  */
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type CompiledQuery, type QueryResult, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteDialect, type CompiledQuery, type Driver, type QueryResult, type SqliteDatabase } from 'kysely';
 import type { DialectSpec } from '../dialect.js';
 import { StorageAdapterBase, type StorageOps } from '../port.js';
 import { KyselyStore } from '../store.js';
@@ -40,26 +40,73 @@ export class SqliteAdapter extends StorageAdapterBase {
   }
 }
 
+/** Runs `query` on `connection` at once, with the result Kysely's SqliteConnection gives. */
+function runOn(connection: SqliteDatabase, query: CompiledQuery): QueryResult<unknown> {
+  const stmt = connection.prepare(query.sql);
+  if (stmt.reader) return { rows: stmt.all(query.parameters) };
+  const { changes, lastInsertRowid } = stmt.run(query.parameters);
+  return {
+    numAffectedRows: changes !== undefined && changes !== null ? BigInt(changes) : undefined,
+    insertId: lastInsertRowid !== undefined && lastInsertRowid !== null ? BigInt(lastInsertRowid) : undefined,
+    rows: [],
+  };
+}
+
+/**
+ * Who holds or waits for the one connection through Kysely (its driver's acquire … release, and a
+ * transaction from the moment it is asked for): while nobody does, a statement outside a
+ * transaction runs at once instead of queueing behind nothing — it can't land inside a transaction
+ * nor overtake a statement or transaction asked for before it.
+ */
+interface ConnectionUsers {
+  count: number;
+}
+
+/** Kysely's SQLite dialect, its driver counting the connection's users (`ConnectionUsers`). */
+class CountingSqliteDialect extends SqliteDialect {
+  constructor(
+    database: SqliteDatabase,
+    private readonly users: ConnectionUsers,
+  ) {
+    super({ database });
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const users = this.users;
+    const acquire = driver.acquireConnection.bind(driver);
+    const release = driver.releaseConnection.bind(driver);
+    driver.acquireConnection = async () => {
+      users.count++;
+      try {
+        return await acquire();
+      } catch (e) {
+        users.count--;
+        throw e;
+      }
+    };
+    driver.releaseConnection = async (connection) => {
+      try {
+        await release(connection);
+      } finally {
+        users.count--;
+      }
+    };
+    return driver;
+  }
+}
+
 /**
  * SQLite's SQL (better-sqlite3 binds `?`; a bare OFFSET needs `LIMIT -1`). A transaction's
  * statements run at once on `connection` (the one connection, which Kysely's driver hands to the
- * running transaction alone), with the result Kysely's SqliteConnection gives.
+ * running transaction alone); so does a statement outside a transaction while Kysely has nobody
+ * using or waiting for the connection (`users`), with the result Kysely's SqliteConnection gives.
  */
-function specFor(busyTimeoutMs: number, connection?: SqliteDatabase): DialectSpec {
+function specFor(busyTimeoutMs: number, connection?: SqliteDatabase, users?: ConnectionUsers): DialectSpec {
   return {
-    ...(connection
-      ? {
-          runInTransaction: (query: CompiledQuery): QueryResult<unknown> => {
-            const stmt = connection.prepare(query.sql);
-            if (stmt.reader) return { rows: stmt.all(query.parameters) };
-            const { changes, lastInsertRowid } = stmt.run(query.parameters);
-            return {
-              numAffectedRows: changes !== undefined && changes !== null ? BigInt(changes) : undefined,
-              insertId: lastInsertRowid !== undefined && lastInsertRowid !== null ? BigInt(lastInsertRowid) : undefined,
-              rows: [],
-            };
-          },
-        }
+    ...(connection ? { runInTransaction: (query: CompiledQuery) => runOn(connection, query) } : {}),
+    ...(connection && users
+      ? { runOutsideTransaction: (query: CompiledQuery) => (users.count === 0 ? runOn(connection, query) : undefined) }
       : {}),
     kind: 'sqlite',
     adapter: new SqliteAdapter(busyTimeoutMs),
@@ -316,17 +363,35 @@ export class SqliteStore extends KyselyStore {
     private readonly busyTimeoutMs: number,
     /** The connection Kysely's driver runs on (a transaction's statements run on it at once). */
     connection?: SqliteDatabase,
+    /** Who holds or waits for it through Kysely (see `ConnectionUsers`). */
+    private readonly users: ConnectionUsers = { count: 1 },
   ) {
-    super(db, specFor(busyTimeoutMs, connection));
+    super(db, specFor(busyTimeoutMs, connection, users));
   }
 
   /** A transaction; while another connection holds the write lock it waits up to busy_timeout, then UNABLE_TO_LOCK_ROW. */
-  override transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
-    return waitingForWriteLock(this.busyTimeoutMs, () => super.transaction(fn));
+  override async transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
+    this.users.count++;
+    try {
+      return await waitingForWriteLock(this.busyTimeoutMs, () => super.transaction(fn));
+    } finally {
+      this.users.count--;
+    }
   }
 
-  override migrate(): Promise<void> {
-    return waitingForWriteLock(this.busyTimeoutMs, () => super.migrate());
+  override async migrate(): Promise<void> {
+    this.users.count++;
+    try {
+      await waitingForWriteLock(this.busyTimeoutMs, () => super.migrate());
+    } finally {
+      this.users.count--;
+    }
+  }
+
+  /** Closes it; from here every statement goes through Kysely, which refuses it (as before any closing). */
+  override async close(): Promise<void> {
+    this.users.count++;
+    await super.close();
   }
 
   /**
@@ -371,8 +436,9 @@ export function openSqlite(location: string, options: SqliteOptions = {}): Sqlit
     throw sqliteFault(e, busyTimeoutMs) ?? e;
   }
   const connection = cachingDatabase(database, busyTimeoutMs);
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: connection }) });
-  const store = new SqliteStore(db, database, busyTimeoutMs, connection);
+  const users: ConnectionUsers = { count: 0 };
+  const db = new Kysely<any>({ dialect: new CountingSqliteDialect(connection, users) });
+  const store = new SqliteStore(db, database, busyTimeoutMs, connection, users);
   if (opts.maxPageCount !== undefined) store.limitPages(opts.maxPageCount);
   return store;
 }

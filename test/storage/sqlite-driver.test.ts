@@ -1,6 +1,8 @@
 /**
- * The SQLite driver builds row objects from raw rows (src/storage/sqlite/index.ts `rowMaker`): the
- * same keys, key order and values better-sqlite3's own named rows have, for every shape of result.
+ * The SQLite driver (src/storage/sqlite/index.ts): row objects built from raw rows (`rowMaker`) have
+ * the same keys, key order and values better-sqlite3's own named rows have, for every shape of
+ * result; a statement outside a transaction runs at once only while nothing else uses the
+ * connection, so it never lands inside a transaction nor overtakes one asked for before it.
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -75,5 +77,52 @@ describe('SQLite row objects', () => {
     expect(await store.get('Account', row.Id)).toMatchObject(row);
     expect(await store.find('Account', { where: [{ field: 'Name', op: '=', value: 'Acme' }] })).toHaveLength(1);
     await store.close();
+  });
+
+  it('a statement outside a transaction waits for a running transaction and never overtakes one asked for before it', async () => {
+    const store = openSqlite(':memory:');
+    await store.migrate();
+    const a = { Id: '001000000000001AAA', Name: 'A' };
+    const b = { Id: '001000000000002AAA', Name: 'B' };
+    let finish!: () => void;
+    const held = new Promise<void>((r) => (finish = r));
+    const tx = store.transaction(async (t) => {
+      await t.insert('Account', [a]);
+      await held;
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    // The transaction has written A and waits: a read now must not see its uncommitted row nor run inside it.
+    let read: unknown = 'pending';
+    const reading = store.get('Account', a.Id).then((r) => (read = r));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(read).toBe('pending');
+    finish();
+    await tx;
+    await reading;
+    expect(read).toMatchObject(a);
+    // Asked for in this order without waiting: the read comes after the transaction.
+    const second = store.transaction((t) => t.insert('Account', [b]));
+    const after = store.get('Account', b.Id);
+    await second;
+    expect(await after).toMatchObject(b);
+    // Nothing running: a statement outside a transaction has run by the time its call returns.
+    const proto = Object.getPrototypeOf(new Database(':memory:').prepare('select 1')) as { all: (...a: unknown[]) => unknown };
+    const all = proto.all;
+    let reads = 0;
+    proto.all = function (this: unknown, ...args: unknown[]) {
+      reads++;
+      return all.apply(this, args);
+    };
+    try {
+      const pending = store.get('Account', a.Id);
+      expect(reads).toBe(1);
+      expect(await pending).toMatchObject(a);
+    } finally {
+      proto.all = all;
+    }
+    await store.update('Account', b.Id, { Name: 'B2' });
+    expect(await store.get('Account', b.Id)).toMatchObject({ Name: 'B2' });
+    await store.close();
+    await expect(store.get('Account', a.Id)).rejects.toThrow(/destroyed/);
   });
 });
