@@ -11,22 +11,61 @@
  *   paths and methods as the engine's — answer a fixed JSON body of BENCH_BODY_BYTES bytes (the
  *   size of the engine's answer to the same call): the floor of an HTTP call on this machine.
  *
+ * Diagnosis: BENCH_STUB=auth, engine or auth,engine makes the server answer the auth read and/or
+ * the engine call (invokeAs, getRecordAs) with the promise of its first real answer, so a run can
+ * split the server's CPU per request into the HTTP layer, the auth read and the engine call.
+ *
+ * Every mode also answers `{ type: 'cpu' }` with its CPU time so far (process.cpuUsage, µs), so
+ * the parent can tell CPU per request from calls/s, and `{ type: 'profile', file }` by starting a
+ * sampling CPU profile (node:inspector), then — on the next such message — writing it to `file`.
+ *
  * The calls (BENCH_CALL): `checkoutSessionAction` — engine.invoke('checkoutSessionAction',
  * [{ cartId }]) (get-or-create: the session exists, so it is found), and `getRecord` —
  * engine.getRecord('WebCart', cartId) as the buyer; carts rotate through BENCH_CARTS.
  */
 import Fastify from 'fastify';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createCheckoutEngine } from '../src/engine/engine.js';
 import { startServer } from '../src/http/server.js';
 
 /** What the child reports. */
 export type HttpChildReply =
-  { type: 'listening'; url: string } | { type: 'ready' } | { type: 'slice'; latencies: number[]; failed: number; seconds: number };
+  | { type: 'listening'; url: string }
+  | { type: 'ready' }
+  | { type: 'slice'; latencies: number[]; failed: number; seconds: number }
+  | { type: 'cpu'; micros: number }
+  | { type: 'profiled' };
 
-/** What the library child is asked to do. */
-export type HttpChildRequest = { type: 'run'; seconds: number } | { type: 'close' };
+/** What a child is asked to do (`run` and `close`: the library child only). */
+export type HttpChildRequest = { type: 'run'; seconds: number } | { type: 'close' } | { type: 'cpu' } | { type: 'profile'; file: string };
 
 const send = (m: HttpChildReply) => process.send?.(m);
+
+let profiler: Session | undefined;
+/** Starts a CPU profile, or stops the running one and writes it to `file`. */
+async function profile(file: string): Promise<void> {
+  if (!profiler) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+    await profiler.post('Profiler.start');
+  } else {
+    const { profile: p } = await profiler.post('Profiler.stop');
+    profiler.disconnect();
+    profiler = undefined;
+    writeFileSync(file, JSON.stringify(p));
+  }
+  send({ type: 'profiled' });
+}
+/** The messages every mode answers. */
+process.on('message', (m: HttpChildRequest) => {
+  if (m.type === 'cpu') {
+    const u = process.cpuUsage();
+    send({ type: 'cpu', micros: u.user + u.system });
+  } else if (m.type === 'profile') void profile(m.file);
+});
 const mode = process.argv[2];
 const engine = mode === 'bare' ? undefined! : await createCheckoutEngine({ storage: process.env.BENCH_STORAGE! });
 
@@ -45,6 +84,22 @@ if (mode === 'bare') {
   send({ type: 'listening', url });
   process.on('disconnect', () => void app.close().then(() => process.exit(0)));
 } else if (mode === 'server') {
+  // Diagnosis only (BENCH_STUB=auth,engine): the auth read and/or the engine call answered from a first real answer, to split the server's cost.
+  const stub = new Set((process.env.BENCH_STUB ?? '').split(',').filter(Boolean));
+  if (stub.size) {
+    const realAuth = engine.authenticateCaller.bind(engine);
+    const realInvoke = engine.invokeAs.bind(engine);
+    const realGet = engine.getRecordAs.bind(engine);
+    const firstOf = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => {
+      let first: Promise<R> | undefined;
+      return (...a: A) => (first ??= f(...a));
+    };
+    if (stub.has('auth')) engine.authenticateCaller = firstOf(realAuth);
+    if (stub.has('engine')) {
+      engine.invokeAs = firstOf(realInvoke);
+      engine.getRecordAs = firstOf(realGet);
+    }
+  }
   const server = await startServer(engine, { port: 0, host: '127.0.0.1', log: false });
   send({ type: 'listening', url: server.url });
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
@@ -84,7 +139,7 @@ if (mode === 'bare') {
   };
   process.on('message', (m: HttpChildRequest) => {
     if (m.type === 'close') void engine.close().then(() => process.exit(0));
-    else void slice(m.seconds).then((r) => send({ type: 'slice', ...r }));
+    else if (m.type === 'run') void slice(m.seconds).then((r) => send({ type: 'slice', ...r }));
   });
   process.on('disconnect', () => void engine.close().then(() => process.exit(0)));
   send({ type: 'ready' });

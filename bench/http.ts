@@ -14,6 +14,9 @@
  * a warm-up of each (5 s; quick 2 s — throughput keeps rising for seconds while the JIT warms up,
  * longer on a loaded machine), the measurement alternates HTTP and library slices (4 × 2 s each;
  * quick 3 × 1 s) so both see the same load. Every response's latency is kept: calls/s, p50, p99.
+ * Each serving process (server, library child, bare route) also reports its CPU time around each of
+ * its slices, so the tables give CPU µs per call beside calls/s (less swayed by other load than
+ * calls/s). BENCH_NODE_ARGS adds node options to the children (e.g. --perf-basic-prof).
  *
  * Run alone: npx tsx bench/http.ts [--quick]   (bench/run.ts runs it as a section)
  */
@@ -65,9 +68,13 @@ export interface HttpRow {
   bareMs: number;
   /** httpAddedMs ÷ bareMs (target ≤ OVERHEAD_TARGET). */
   overhead: number;
+  /** CPU time per call (µs) of the process serving it: the engine's server, the library child, the bare route's server. */
+  httpCpuMicros: number;
+  libraryCpuMicros: number;
+  bareCpuMicros: number;
 }
 
-async function prepare(): Promise<{ dir: string; file: string; cartIds: string[]; buyer: string }> {
+export async function prepare(): Promise<{ dir: string; file: string; cartIds: string[]; buyer: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-http-'));
   const file = join(dir, 'seed.db');
   const engine = await createCheckoutEngine({ storage: file, worker: false, recover: false });
@@ -85,13 +92,14 @@ async function prepare(): Promise<{ dir: string; file: string; cartIds: string[]
 }
 
 /** A child process started with tsx: waits for its first message of `type`. */
-function startChild(
+export function startChild(
   args: string[],
   env: Record<string, string>,
   type: HttpChildReply['type'],
 ): Promise<{ child: ChildProcess; first: HttpChildReply; stop: () => Promise<void> }> {
   const child = fork(CHILD, args, {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_NODE_ARGS: more node options for the children (e.g. --perf-basic-prof, --trace-deopt), to look inside.
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -110,17 +118,31 @@ function startChild(
   });
 }
 
-/** Asks the library child for one slice of calls. */
-function librarySlice(child: ChildProcess, seconds: number): Promise<Extract<HttpChildReply, { type: 'slice' }>> {
+/** Sends a child a request and waits for its reply of type `type`. */
+export function ask<T extends HttpChildReply['type']>(
+  child: ChildProcess,
+  request: HttpChildRequest,
+  type: T,
+): Promise<Extract<HttpChildReply, { type: T }>> {
   return new Promise((resolve, reject) => {
     child.once('message', (m: HttpChildReply) =>
-      m.type === 'slice' ? resolve(m) : reject(new Error(`unexpected message ${JSON.stringify(m)}`)),
+      m.type === type ? resolve(m as Extract<HttpChildReply, { type: T }>) : reject(new Error(`unexpected message ${JSON.stringify(m)}`)),
     );
-    child.send({ type: 'run', seconds } satisfies HttpChildRequest);
+    child.send(request);
   });
 }
 
-async function token(url: string): Promise<string> {
+/** Asks the library child for one slice of calls. */
+function librarySlice(child: ChildProcess, seconds: number): Promise<Extract<HttpChildReply, { type: 'slice' }>> {
+  return ask(child, { type: 'run', seconds }, 'slice');
+}
+
+/** A child's CPU time so far, in µs. */
+async function cpuOf(child: ChildProcess): Promise<number> {
+  return (await ask(child, { type: 'cpu' }, 'cpu')).micros;
+}
+
+export async function token(url: string): Promise<string> {
   const res = await fetch(`${url}/services/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -131,7 +153,7 @@ async function token(url: string): Promise<string> {
   return body.access_token;
 }
 
-function requestFor(call: Call, cartIds: string[]): LoadRequest {
+export function requestFor(call: Call, cartIds: string[]): LoadRequest {
   let n = 0;
   if (call === 'checkoutSessionAction') {
     return {
@@ -206,10 +228,11 @@ async function measure(
     await autocannon({ ...opts, duration: warmup });
     await autocannon({ ...bareOpts, duration: Math.max(1, warmup / 2) });
     await librarySlice(library.child, warmup);
-    const http = { latencies: [] as number[], seconds: 0, failed: 0 };
-    const bareSide = { latencies: [] as number[], seconds: 0, failed: 0 };
-    const lib = { latencies: [] as number[], seconds: 0, failed: 0 };
-    const loadSlice = async (o: typeof opts, into: typeof http) => {
+    const http = { latencies: [] as number[], seconds: 0, failed: 0, cpu: 0 };
+    const bareSide = { latencies: [] as number[], seconds: 0, failed: 0, cpu: 0 };
+    const lib = { latencies: [] as number[], seconds: 0, failed: 0, cpu: 0 };
+    const loadSlice = async (o: typeof opts, into: typeof http, serving: ChildProcess) => {
+      const cpu0 = await cpuOf(serving);
       const inst = autocannon({ ...o, duration: slice });
       // `on` returns the instance, a promise awaited just below.
       void inst.on('response', (_client, status, _bytes, responseTime) => {
@@ -217,13 +240,16 @@ async function measure(
         if (status < 200 || status > 299) into.failed++;
       });
       const r = await inst;
+      into.cpu += (await cpuOf(serving)) - cpu0;
       into.seconds += r.duration;
       into.failed += r.errors;
     };
     for (let i = 0; i < slices; i++) {
-      await loadSlice(opts, http);
-      await loadSlice(bareOpts, bareSide);
+      await loadSlice(opts, http, server.child);
+      await loadSlice(bareOpts, bareSide, bare.child);
+      const cpu0 = await cpuOf(library.child);
       const l = await librarySlice(library.child, slice);
+      lib.cpu += (await cpuOf(library.child)) - cpu0;
       lib.latencies.push(...l.latencies);
       lib.seconds += l.seconds;
       lib.failed += l.failed;
@@ -243,6 +269,9 @@ async function measure(
       barePerSecond: bareSide.latencies.length / bareSide.seconds,
       bareP50: pct(bareSide.latencies, 50),
       bareFailed: bareSide.failed,
+      httpCpuMicros: http.cpu / http.latencies.length,
+      libraryCpuMicros: lib.cpu / lib.latencies.length,
+      bareCpuMicros: bareSide.cpu / bareSide.latencies.length,
     };
   } finally {
     await Promise.allSettled([server.stop(), library.stop(), ...(bare ? [bare.stop()] : [])]);
@@ -265,7 +294,7 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
       const bareMs = perCall(m.barePerSecond);
       rows.push({ call, ...m, ratio: m.httpPerSecond / m.libraryPerSecond, httpAddedMs, bareMs, overhead: httpAddedMs / bareMs });
       opts.log(
-        `  ${call}: HTTP ${fx(m.httpPerSecond)}/s (p99 ${fx(m.httpP99)} ms), library ${fx(m.libraryPerSecond)}/s (p99 ${fx(m.libraryP99, 2)} ms), bare route ${fx(m.barePerSecond)}/s (${m.bodyBytes} B)`,
+        `  ${call}: HTTP ${fx(m.httpPerSecond)}/s (p99 ${fx(m.httpP99)} ms), library ${fx(m.libraryPerSecond)}/s (p99 ${fx(m.libraryP99, 2)} ms), bare route ${fx(m.barePerSecond)}/s (${m.bodyBytes} B); CPU µs per call: server ${fx(m.httpCpuMicros, 0)}, library ${fx(m.libraryCpuMicros, 0)}, bare server ${fx(m.bareCpuMicros, 0)}`,
       );
     }
   } finally {
@@ -314,6 +343,9 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
       'added ÷ bare',
       'target',
       '',
+      'CPU µs per call: server',
+      'library',
+      'bare server',
     ],
     rows.map((r) => [
       r.call,
@@ -327,6 +359,9 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
       fx(r.overhead, 2),
       `≤ ${OVERHEAD_TARGET}`,
       mark(r.overhead <= OVERHEAD_TARGET && r.bareFailed === 0),
+      fx(r.httpCpuMicros, 0),
+      fx(r.libraryCpuMicros, 0),
+      fx(r.bareCpuMicros, 0),
     ]),
   );
   const checks: Check[] = rows.flatMap((r) => [
@@ -343,7 +378,7 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
       ok: r.overhead <= OVERHEAD_TARGET && r.bareFailed === 0,
     },
   ]);
-  const fullText = `${text}\n\nHTTP overhead vs a bare Fastify route (same client, same connections, a body of the same size; ms per call = ${CONNECTIONS} connections ÷ calls/s):\n\n${overheadText}`;
+  const fullText = `${text}\n\nHTTP overhead vs a bare Fastify route (same client, same connections, a body of the same size; ms per call = ${CONNECTIONS} connections ÷ calls/s; CPU µs per call = the serving process's CPU time, all its threads, ÷ its calls in the timed slices):\n\n${overheadText}`;
   return {
     text: fullText,
     checks,
