@@ -65,4 +65,5 @@ for (let round = 0; round < (args.includes('--rounds') ? Number(args[args.indexO
 await Promise.all(clients.map((c) => c.end()));
 await engine.close();
 await admin.query(`drop schema if exists "${name}" cascade`);
+await admin.query(`drop schema if exists "${name}_pgboss" cascade`);
 await admin.end();
