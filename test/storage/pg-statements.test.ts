@@ -5,7 +5,7 @@
  * a lost connection (retryable) and the connection is dropped, so the next run succeeds.
  * PostgreSQL being unreachable fails these tests (the global setup checks it); they never skip.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import { StorageFault } from '../../src/errors.js';
@@ -44,6 +44,70 @@ describe('PostgreSQL statements', () => {
     }
     expect(await prepared(s)).toHaveLength(2);
     await s.close();
+  });
+
+  it('sends a prepared statement without a Describe once its columns are known, and answers the rows pg itself makes', async () => {
+    const url = `${freshPgUrl()}&pool=1`;
+    const s = openPostgres(url);
+    await s.migrate();
+    const id = '0a6000000000001AAA';
+    await s.insert('WebCart', [
+      {
+        Id: id,
+        Name: 'Cart "1"',
+        Status: 'Active',
+        TotalListPrice: 12.5,
+        GrandTotalAmount: 0.1 + 0.2,
+        UniqueProductCount: 3,
+        PoNumber: null,
+      },
+    ]);
+    const db = (s as unknown as { db: Kysely<any> }).db;
+    // Every type the store reads: text, double precision, integer, null, a bigint count, json, boolean; a repeated name keeps its last value.
+    const read = () =>
+      sql<Record<string, unknown>>`select *, count(*) over () as n, json_build_array(1, 'a', null) as j, ("UniqueProductCount" > 2) as b,
+        1 as "dup", 2 as "dup" from "WebCart" where "Id" = ${id}`.execute(db);
+    const admin = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schemaOf(url)}` });
+    await admin.connect();
+    const describe = vi.spyOn(pg.Connection.prototype, 'describe');
+    try {
+      const expected = (
+        await admin.query(
+          `select *, count(*) over () as n, json_build_array(1, 'a', null) as j, ("UniqueProductCount" > 2) as b, 1 as "dup", 2 as "dup" from "WebCart" where "Id" = $1`,
+          [id],
+        )
+      ).rows;
+      expect(expected[0]).toMatchObject({ TotalListPrice: 12.5, UniqueProductCount: 3, n: '1', j: [1, 'a', null], b: true, dup: 2 });
+      describe.mockClear();
+      const described: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { rows } = await read();
+        expect(rows).toEqual(expected);
+        expect(Object.keys(rows[0]!)).toEqual(Object.keys(expected[0]!));
+        described.push(describe.mock.calls.length);
+      }
+      // Unnamed the first time, named (and so parsed and described) the second, then sent without a Describe.
+      expect(described).toEqual([1, 2, 2, 2, 2]);
+      // A transaction's first statement goes out with BEGIN in front (two results: the statement's is the last), also without a Describe.
+      for (let i = 0; i < 3; i++) await s.get('WebCart', id);
+      const before = describe.mock.calls.length;
+      for (let i = 0; i < 2; i++) {
+        const row = await s.transaction((tx) => tx.get('WebCart', id));
+        expect(row).toMatchObject({
+          Id: id,
+          Name: 'Cart "1"',
+          TotalListPrice: 12.5,
+          GrandTotalAmount: 0.1 + 0.2,
+          UniqueProductCount: 3,
+          PoNumber: null,
+        });
+      }
+      expect(describe.mock.calls.length).toBe(before);
+    } finally {
+      describe.mockRestore();
+      await admin.end();
+      await s.close();
+    }
   });
 
   it('sends BEGIN with the first statement of a transaction, and a failing first statement still rolls back cleanly', async () => {

@@ -294,6 +294,8 @@ class FaultTranslatingPool implements KyselyPool {
     /** The BEGIN Kysely asked for, held back to go out with the transaction's first statement. */
     let heldBegin: string | null = null;
     const parsed = (client as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements;
+    /** The columns of each named statement this connection has described (a prepared statement's columns can't change: see RowsQuery). */
+    const shapes = new Map<string, RowShape>();
     const query = async (text: string, params: readonly unknown[]) => {
       if (text === 'begin' || text.startsWith('start transaction')) {
         if (heldBegin === null && !inTransaction) {
@@ -325,17 +327,15 @@ class FaultTranslatingPool implements KyselyPool {
       }
       this.counter.record(fold ? `${begin}; ${text}` : text);
       try {
-        let result: pg.QueryResult;
-        if (fold) {
-          inTransaction = true; // the BEGIN runs even if the statement fails (it is then an aborted transaction)
-          result = await new Promise<pg.QueryResult>((resolve, reject) => {
-            client.query(
-              new BeginThen(begin!, { name, text, values: params as unknown[] }, (err, res) => (err ? reject(err) : resolve(res!))),
-            );
-          });
-        } else {
-          result = await (name ? client.query({ name, text, values: params as unknown[] }) : client.query(text, params as unknown[]));
-        }
+        if (fold) inTransaction = true; // the BEGIN runs even if the statement fails (it is then an aborted transaction)
+        // A named statement this connection has run before: its columns are known, so no Describe (see RowsQuery).
+        const known = name !== undefined && !firstParse ? shapes.get(name) : undefined;
+        const result = await new Promise<pg.QueryResult>((resolve, reject) => {
+          const done = (err: Error | null, res?: pg.QueryResult) => (err ? reject(err) : resolve(res!));
+          client.query(
+            fold ? new BeginThen(begin!, text, name, params, shapes, known, done) : new RowsQuery(text, name, params, shapes, known, done),
+          );
+        });
         if (text === 'begin' || text.startsWith('start transaction')) inTransaction = true;
         if (ends) inTransaction = false;
         if (ends) lostCommit = null;
@@ -388,20 +388,144 @@ class FaultTranslatingPool implements KyselyPool {
   }
 }
 
-/** The protocol side of pg's Query that BeginThen adds to (pg 8's `Query.prepare`, not in its types). */
-interface PreparingQuery {
-  prepare(connection: PgConnection): void;
-  _results: pg.QueryResult | pg.QueryResult[];
+/** The protocol side of pg's Query that RowsQuery takes over (pg 8's Query internals, not in its types). */
+interface PgQueryInternals {
+  _result: { command: string | null; rows: unknown[]; fields: unknown[]; _types?: { getTypeParser(oid: number, format: string): Parser } };
+  _canceledDueToError: Error | false;
+  _checkForMultirow(): void;
+  hasBeenParsed(connection: PgConnection): boolean;
+  handleError(err: Error, connection: PgConnection): void;
 }
 interface PgConnection {
   parse(q: { text: string; name?: string; types?: unknown[] }): void;
-  bind(c: { portal?: string; statement?: string; values?: unknown[] }): void;
+  bind(c: { portal?: string; statement?: string; values?: unknown[]; binary?: boolean; valueMapper?: unknown }): void;
+  describe(c: { type: 'P' | 'S'; name: string }): void;
   execute(c: { portal?: string; rows?: number }): void;
+  close(c: { type: 'P' | 'S'; name?: string }): void;
+  sync(): void;
+  submittedNamedStatements: Record<string, string>;
+}
+type Parser = (value: string) => unknown;
+/** A field of a RowDescription (pg-protocol's). */
+interface FieldDescription {
+  name: string;
+  dataTypeID: number;
+  format: string;
+}
+
+/** The columns of a statement's rows: names and type parsers (pg's own, by type oid), in the order the server sends them. */
+interface RowShape {
+  names: string[];
+  parsers: Parser[];
+}
+
+/** pg's value mapper for Bind (the one its own Query uses). */
+const prepareValue = (pg as unknown as { utils: { prepareValue: unknown } }).utils.prepareValue;
+
+/**
+ * pg's Query with two savings, same rows: (1) a named statement whose columns this connection
+ * already knows is sent without a Describe — the server skips the RowDescription and pg its
+ * parsing (a prepared statement's columns can't change under it: a table changed since it was
+ * prepared makes the server refuse it, 0A000, and the connection is dropped); (2) each row is a
+ * plain object built field by field with pg's own type parser of each column, where pg's Result
+ * first builds an empty row from a null-prototype object and spreads it (slow for wide rows: the
+ * checkout-facts read has 76 columns). Rows come out as pg makes them: the same keys in the same
+ * order (a repeated name keeps its last value), the same values.
+ */
+class RowsQuery extends pg.Query {
+  /** The columns of the rows being read (from the RowDescription, or known before sending). */
+  private shape: RowShape | undefined;
+
+  constructor(
+    text: string,
+    name: string | undefined,
+    values: readonly unknown[],
+    /** This connection's columns of named statements (a RowDescription of a named statement is recorded in it). */
+    private readonly shapes: Map<string, RowShape>,
+    known: RowShape | undefined,
+    callback: (err: Error | null, res?: pg.QueryResult) => void,
+  ) {
+    super(text, undefined, (err: Error | undefined, res: unknown) => (err ? callback(err) : callback(null, res as pg.QueryResult)));
+    if (values.length) {
+      this.values = values as unknown[];
+      this.queryMode = 'extended';
+    }
+    if (name !== undefined) this.name = name;
+    this.shape = known;
+  }
+
+  declare text: string;
+  declare values: unknown[] | undefined;
+  declare queryMode: string | undefined;
+  declare name: string | undefined;
+  declare binary: boolean | undefined;
+
+  prepare(connection: PgConnection): void {
+    this.sendStatement(connection);
+  }
+
+  /** pg's Query.prepare (Parse when new on this connection, Bind, Describe, Execute, Sync), Describe left out when the columns are known. */
+  protected sendStatement(connection: PgConnection): void {
+    const self = this as unknown as PgQueryInternals;
+    if (!self.hasBeenParsed(connection)) {
+      connection.parse({ text: this.text, ...(this.name !== undefined ? { name: this.name } : {}) });
+      if (this.name !== undefined) connection.submittedNamedStatements[this.name] = this.text;
+    }
+    try {
+      connection.bind({ portal: '', statement: this.name, values: this.values, binary: this.binary, valueMapper: prepareValue });
+    } catch (err) {
+      connection.close({ type: 'S', name: this.name });
+      connection.sync();
+      self.handleError(err as Error, connection);
+      return;
+    }
+    if (!this.shape) connection.describe({ type: 'P', name: '' });
+    connection.execute({ portal: '', rows: undefined });
+    connection.sync();
+  }
+
+  handleRowDescription(msg: { fields: FieldDescription[] }): void {
+    const self = this as unknown as PgQueryInternals;
+    self._checkForMultirow();
+    const types = self._result._types ?? pg.types;
+    const shape: RowShape = {
+      names: msg.fields.map((f) => f.name),
+      parsers: msg.fields.map((f) => types.getTypeParser(f.dataTypeID, (f.format || 'text') as 'text') as Parser),
+    };
+    self._result.fields = msg.fields;
+    this.shape = shape;
+    if (this.name !== undefined && this.values) this.shapes.set(this.name, shape);
+  }
+
+  handleDataRow(msg: { fields: (string | null)[] }): void {
+    const self = this as unknown as PgQueryInternals;
+    if (self._canceledDueToError) return;
+    // Without a Describe no RowDescription opens this statement's result: a result another statement completed (a BEGIN in front) is not it.
+    self._checkForMultirow();
+    const shape = this.shape;
+    if (!shape) {
+      self._canceledDueToError = new Error('A data row arrived without its row description.');
+      return;
+    }
+    const { names, parsers } = shape;
+    const values = msg.fields;
+    const row: Record<string, unknown> = {};
+    try {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        row[names[i]!] = v === null || v === undefined ? null : parsers[i]!(v);
+      }
+    } catch (err) {
+      self._canceledDueToError = err as Error;
+      return;
+    }
+    self._result.rows.push(row);
+  }
 }
 
 /**
  * A transaction's first statement with its BEGIN in front, as one round trip: BEGIN's
- * Parse/Bind/Execute, then the statement's (pg's own `prepare`), then one Sync. PostgreSQL runs
+ * Parse/Bind/Execute, then the statement's (RowsQuery's), then one Sync. PostgreSQL runs
  * them in order and answers both; the statement's result is the last one. A BEGIN in the extended
  * protocol opens a real transaction block, so the statement runs inside it exactly as if BEGIN had
  * been sent alone (an error in it leaves the transaction aborted, and the caller rolls back).
@@ -409,23 +533,27 @@ interface PgConnection {
  * the first ParseComplete it sees, which is BEGIN's: if the statement then fails, the caller
  * can't know whether its Parse got through, and drops the connection.
  */
-class BeginThen extends pg.Query {
+class BeginThen extends RowsQuery {
   constructor(
     private readonly begin: string,
-    config: { name?: string; text: string; values: unknown[] },
+    text: string,
+    name: string | undefined,
+    values: readonly unknown[],
+    shapes: Map<string, RowShape>,
+    known: RowShape | undefined,
     callback: (err: Error | null, res?: pg.QueryResult) => void,
   ) {
-    super({ ...config, queryMode: 'extended' } as pg.QueryConfig, undefined, (err: Error | undefined, res: unknown) => {
-      if (err) callback(err);
-      else callback(null, Array.isArray(res) ? (res[res.length - 1] as pg.QueryResult) : (res as pg.QueryResult));
-    });
+    super(text, name, values, shapes, known, (err, res) =>
+      err ? callback(err) : callback(null, Array.isArray(res) ? (res[res.length - 1] as pg.QueryResult) : res),
+    );
+    this.queryMode = 'extended';
   }
 
-  prepare(connection: PgConnection): void {
+  override prepare(connection: PgConnection): void {
     connection.parse({ text: this.begin });
     connection.bind({});
     connection.execute({});
-    (pg.Query.prototype as unknown as PreparingQuery).prepare.call(this, connection);
+    this.sendStatement(connection);
   }
 }
 
