@@ -236,7 +236,12 @@ async function takeShared(
   under?: UnderLock,
 ): Promise<boolean> {
   return engine.core.atomically(async (tx) => {
-    const s = await tx.get('CartCheckoutSession', sessionId, { forUpdate: true });
+    // Without row locks (SQLite: the transaction holds the whole database) the session comes with its
+    // cart in one read, and the cart read `under` makes is answered from the transaction's own reads.
+    const s =
+      under && !engine.core.storage.adapter.supportsRowLocks
+        ? (await tx.getWithRef('CartCheckoutSession', sessionId, 'WebCartId', 'WebCart'))?.row
+        : await tx.get('CartCheckoutSession', sessionId, { forUpdate: true });
     if (!s) {
       // Nothing to lock: the caller's own checks answer (404).
       await under?.(tx, undefined);
