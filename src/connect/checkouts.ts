@@ -236,7 +236,12 @@ async function takeShared(
   under?: UnderLock,
 ): Promise<boolean> {
   return engine.core.atomically(async (tx) => {
-    const s = await tx.get('CartCheckoutSession', sessionId, { forUpdate: true });
+    // Without row locks (SQLite: the transaction holds the whole database) the session comes with its
+    // cart in one read, and the cart read `under` makes is answered from the transaction's own reads.
+    const s =
+      under && !engine.core.storage.adapter.supportsRowLocks
+        ? (await tx.getWithRef('CartCheckoutSession', sessionId, 'WebCartId', 'WebCart'))?.row
+        : await tx.get('CartCheckoutSession', sessionId, { forUpdate: true });
     if (!s) {
       // Nothing to lock: the caller's own checks answer (404).
       await under?.(tx, undefined);
@@ -353,9 +358,14 @@ export async function resolveCart(engine: CheckoutEngine, ctx: StoreContext, inp
   }
   const id = idOf('WebCart', input, field);
   const cart = await engine.admin.get('WebCart', id);
-  if (!cart || cart.WebStoreId !== ctx.webstoreId || cart.AccountId !== ctx.accountId) throw missing();
-  if (!(await canRead(engine, ctx.caller, cart))) throw missing();
+  if (!cart || !(await usableCart(engine, ctx, cart))) throw missing();
   return cart;
+}
+
+/** Whether `cart` is the context account's cart in the context store and the caller can read it. */
+async function usableCart(engine: CheckoutEngine, ctx: StoreContext, cart: Row): Promise<boolean> {
+  if (cart.WebStoreId !== ctx.webstoreId || cart.AccountId !== ctx.accountId) return false;
+  return canRead(engine, ctx.caller, cart);
 }
 
 /**
@@ -392,13 +402,18 @@ export async function resolveCheckout(engine: CheckoutEngine, ctx: StoreContext,
     session = await activeSession(engine, String(cart.Id));
   } else {
     const id = idOf('CartCheckoutSession', input, 'checkoutId');
-    session = await engine.admin.get('CartCheckoutSession', id);
+    // The session and its cart in one read (as `resolveCart` would read the cart by the session's WebCartId).
+    const read = await engine.core.storage.getWithRef('CartCheckoutSession', id, 'WebCartId', 'WebCart');
+    session = read?.row;
     if (!session || session.IsArchived === true) throw missing();
+    let usable = false;
     try {
-      cart = await resolveCart(engine, ctx, String(session.WebCartId), 'checkoutId');
+      usable = !!read?.ref && (await usableCart(engine, ctx, read.ref));
     } catch {
-      throw missing();
+      // As the cart's own lookup: anything that fails it answers as a missing checkout.
     }
+    if (!usable) throw missing();
+    cart = read!.ref!;
   }
   if (!session) throw missing();
   return { session, cart };

@@ -616,8 +616,9 @@ export class CheckoutEngine {
    */
   async navigate(interviewId: string, nav: NavigateRequest, caller: CallOptions): Promise<Interview> {
     this.live();
-    const c = await this.callerOf(caller)();
-    return this.interviews.navigate(interviewId, nav, c);
+    // The caller and the interview in one read (the caller read alone when the interview isn't theirs).
+    const userId: unknown = typeof caller === 'object' && caller !== null ? (caller as Partial<CallOptions>).userId : undefined;
+    return this.interviews.navigateFor(interviewId, nav, userId, this.callerOf(caller));
   }
 
   /** Records an interview's start or navigate in its cart's checkout session history (when the cart has one). */

@@ -25,7 +25,7 @@
 import { StateMachine, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
 import type { FrameInput, FlowEvent } from '../flows/compile.js';
 import type { InterviewExecutor, InterviewHandlers, InterviewRun, MachineFrame } from '../flows/runtime.js';
-import { executeActions, type MachineAction, type SpawnedActor } from './steps.js';
+import { executeActions, type ActionHandlers, type MachineAction, type SpawnedActor } from './steps.js';
 import { pureTransition } from './pure-transition.js';
 
 /** One machine of a running interview: the top flow's, or a subflow frame (a child of its caller's). */
@@ -77,6 +77,7 @@ function stopAll(n: FrameNode): void {
 /** The machines of one interview in the executor's hands (see the module comment). */
 class MachineRun implements InterviewRun {
   private readonly queue: Array<() => Promise<void>> = [];
+  private readonly tables = new WeakMap<FrameNode, ActionHandlers<void>>();
 
   constructor(
     private readonly top: FrameNode,
@@ -138,10 +139,18 @@ class MachineRun implements InterviewRun {
   }
 
   private async execute(n: FrameNode, actions: MachineAction[]): Promise<void> {
+    await executeActions(actions, this.actionHandlers(n));
+    if (n.snapshot && n.snapshot.status !== 'active') this.ended(n);
+  }
+
+  /** The executor's handlers of one frame's actions, built once per frame of the run. */
+  private actionHandlers(n: FrameNode): ActionHandlers<void> {
+    let h = this.tables.get(n);
+    if (h) return h;
     const elements = Object.fromEntries(
       Object.entries(this.handlers).map(([src, run]) => [src, (s: SpawnedActor) => this.startElement(n, s, run)] as const),
     );
-    await executeActions(actions, {
+    h = {
       spawn: { ...elements, '*': (s) => this.startChild(n, s) },
       stop: (id) => this.stop(n, id),
       named: {
@@ -151,8 +160,9 @@ class MachineRun implements InterviewRun {
           this.queue.push(() => this.deliver(child, event));
         },
       },
-    });
-    if (n.snapshot && n.snapshot.status !== 'active') this.ended(n);
+    };
+    this.tables.set(n, h);
+    return h;
   }
 
   /** An element's run: queued, then its result fed back unless its state was left meanwhile. */

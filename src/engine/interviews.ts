@@ -19,9 +19,11 @@ import { EngineError } from '../errors.js';
 import { mintId, parseId } from '../domain/ids.js';
 import type { FlowData, FlowHost, FlowRuntime, InterviewState, InterviewStatus, InterviewView, NavigateAction } from '../flows/contract.js';
 import type { Row, Storage, StorageOps } from '../storage/port.js';
-import type { Caller } from './facts.js';
+import { callerOf, type Caller } from './facts.js';
+import { OBJECTS } from '../domain/objects.js';
 
 const OBJECT = 'FlowInterview';
+const USER_PREFIX = OBJECTS.get('User')!.keyPrefix;
 /** A lease that is not held: any time in the past frees it, this one reads as "never held". */
 const FREE = '1970-01-01T00:00:00.000Z';
 /** The longest `waitMs` a navigate polls a waiting interview for. */
@@ -430,11 +432,40 @@ export class InterviewStore {
    * screen first). Claim, run, write back: see the file header.
    */
   async navigate(rawId: unknown, nav: unknown, caller: Caller): Promise<Interview> {
-    const userId = caller.Id;
     const id = interviewId(rawId);
     const req = this.request(nav);
+    return this.navigateRow(id, req, await this.visibleRow(id, caller.Id), caller);
+  }
+
+  /**
+   * `navigate` as the user `userId` names, not read yet: the interview and its owner come in one
+   * read, the owner being the caller when the interview is theirs. `loadCaller` reads the caller on
+   * its own when it isn't (its error — an unknown user — comes first, as when the caller is read
+   * before anything else), then the interview answers as missing.
+   */
+  async navigateFor(rawId: unknown, nav: unknown, userId: unknown, loadCaller: () => Promise<Caller>): Promise<Interview> {
+    let id: string;
+    let req: ReturnType<InterviewStore['request']>;
+    try {
+      id = interviewId(rawId);
+      req = this.request(nav);
+    } catch (e) {
+      await loadCaller();
+      throw e;
+    }
+    const owner = parseId(userId, [USER_PREFIX]);
+    const read = owner.ok ? await this.deps.storage().getWithRef(OBJECT, id, 'OwnerUserId', 'User') : undefined;
+    if (!owner.ok || !read?.ref || read.row.OwnerUserId !== owner.id) {
+      await loadCaller();
+      throw new EngineError('NOT_FOUND', `No flow interview with id ${id}.`, ['interviewId']);
+    }
+    return this.navigateRow(id, req, read.row, callerOf(read.ref));
+  }
+
+  /** A navigate of the interview `row`, read and visible to `caller` (see `navigate`). */
+  private async navigateRow(id: string, req: ReturnType<InterviewStore['request']>, row: Row, caller: Caller): Promise<Interview> {
+    const userId = caller.Id;
     const storage = this.deps.storage();
-    const row = await this.visibleRow(id, userId);
     const status = String(row.Status) as InterviewStatus;
     if (status === 'Finished' || status === 'Error')
       throw new EngineError('INTERVIEW_ENDED', `Interview ${id} is ${status}.`, ['interviewId']);

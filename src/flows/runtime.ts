@@ -348,8 +348,19 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
     return stored && f.inputsOnNextNavToAssocScrn === 'UseStoredValues' ? { ...inputs, ...structuredClone(stored) } : inputs;
   }
 
-  function screenView(def: FlowDefinition, frame: Frame, screen: ScreenElement): ScreenView {
-    const fields: ScreenFieldView[] = visibleFields(def, frame, screen.fields).map((f) => {
+  /** What navigate accepts on a screen (its view's `availableActions`). */
+  function availableActions(frame: Frame, screen: ScreenElement): ScreenView['availableActions'] {
+    const actions: ScreenView['availableActions'] = [];
+    if (screen.connector) actions.push('NEXT');
+    else if (screen.allowFinish) actions.push('FINISH');
+    if (screen.allowBack && frame.history.length >= 2) actions.push('BACK');
+    if (screen.allowPause && screen.showFooter) actions.push('PAUSE');
+    return actions;
+  }
+
+  /** The screen as the interview shows it; `visible`: its visible fields, when already worked out. */
+  function screenView(def: FlowDefinition, frame: Frame, screen: ScreenElement, visible?: ScreenField[]): ScreenView {
+    const fields: ScreenFieldView[] = (visible ?? visibleFields(def, frame, screen.fields)).map((f) => {
       const { names } = outputNamesOf(def, f);
       return {
         name: f.name,
@@ -360,12 +371,7 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
         isRequired: f.isRequired,
       };
     });
-    const actions: ScreenView['availableActions'] = [];
-    if (screen.connector) actions.push('NEXT');
-    else if (screen.allowFinish) actions.push('FINISH');
-    if (screen.allowBack && frame.history.length >= 2) actions.push('BACK');
-    if (screen.allowPause && screen.showFooter) actions.push('PAUSE');
-    return { name: screen.name, label: screen.label, fields, availableActions: actions };
+    return { name: screen.name, label: screen.label, fields, availableActions: availableActions(frame, screen) };
   }
 
   function topFrameOutputs(run: InterviewRun, top: FlowDefinition): Record<string, FlowData> {
@@ -385,9 +391,9 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
       if (l.kind === 'error') return { status: 'Error', currentElement: null, stack: [top.apiName], error: { message: l.message } };
       const { def, frame } = l.frames[l.frames.length - 1];
       const stack = l.frames.map((x) => x.def.apiName);
-      const view = screenView(def, frame, l.screen);
-      const at = { currentElement: l.screen.name, stack, screen: view };
       const fields = visibleFields(def, frame, l.screen.fields);
+      const view = screenView(def, frame, l.screen, fields);
+      const at = { currentElement: l.screen.name, stack, screen: view };
       const redirect = fields.find((f) => f.extensionName === REDIRECT_COMPONENT);
       if (redirect) {
         const inputs = fieldInputs(def, frame, l.screen, redirect);
@@ -471,10 +477,11 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
       const l = locate(run, top);
       if (l.kind !== 'screen') throw refuse('the interview is not at a screen', ['action']);
       const { def, frame } = l.frames[l.frames.length - 1];
-      const view = screenView(def, frame, l.screen);
-      if (!view.availableActions.includes(nav.action))
+      // What the checks below need of the screen: its actions and its visible fields (not their inputs).
+      const actions = availableActions(frame, l.screen);
+      if (!actions.includes(nav.action))
         throw refuse(
-          `the action ${nav.action} isn't available on the screen ${l.screen.name} (available: ${view.availableActions.join(', ') || 'none'})`,
+          `the action ${nav.action} isn't available on the screen ${l.screen.name} (available: ${actions.join(', ') || 'none'})`,
           ['action'],
         );
       const fields = visibleFields(def, frame, l.screen.fields);
@@ -483,7 +490,7 @@ export function createFlowRuntime(definitions: FlowDefinition[], opts: FlowRunti
         const f = fields.find((x) => x.name === fieldName);
         if (!f)
           throw refuse(
-            `the screen ${l.screen.name} has no field '${fieldName}' (fields: ${view.fields.map((x) => x.name).join(', ') || 'none'})`,
+            `the screen ${l.screen.name} has no field '${fieldName}' (fields: ${fields.map((x) => x.name).join(', ') || 'none'})`,
             [fieldName],
           );
         const { names } = outputNamesOf(def, f);

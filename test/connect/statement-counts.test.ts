@@ -40,15 +40,18 @@ describe('Connect statement counts (SQLite)', () => {
       const get = await counting(() => t.call('GET', `${base}/checkouts/${id}`, { token }));
       expect(get.result.status).toBe(200);
       expect(get.result.body.deliveryGroups.items[0].selectedDeliveryMethod.id).toBe(other);
-      // PATCH: auth (2), the store context (3), the checkout resolved (session, cart; its owner's read
-      // check reads nothing more), the lock's transaction (lock, session and cart as they are now, groups, options,
-      // the payment cleared), setCheckoutDeliveryMethod and calculateCart (as called directly), the
-      // 202's checkout, the lock released: 58 without pragmas (76 when the lock, the payment clearing and
-      // the errors' reset were three transactions and the checkout was resolved again for the answer).
-      expect(patch.sql.length, patch.sql.join('\n')).toBeLessThanOrEqual(58);
+      // PATCH: auth (2), the store context (3), the checkout resolved (the session with its cart in one
+      // read; its owner's read check reads nothing more), the lock's transaction (the session with its
+      // cart as they are now in one read, groups, options, the payment cleared, the lock),
+      // setCheckoutDeliveryMethod and calculateCart (as called directly), the 202's checkout, the lock
+      // released: 55 without pragmas (57 with the session and the cart read apart, outside and in the
+      // lock's transaction; 76 when the lock, the payment clearing and the errors' reset were three
+      // transactions and the checkout was resolved again for the answer).
+      expect(patch.sql.length, patch.sql.join('\n')).toBeLessThanOrEqual(55);
       expect(patch.sql.filter((s) => /^begin/i.test(s)).length, patch.sql.join('\n')).toBeLessThanOrEqual(4);
-      // GET: auth, the store context, the session, the cart (read once: its owner reads it), groups, options.
-      expect(get.sql.length, get.sql.join('\n')).toBeLessThanOrEqual(9); // 13 before (the cart read four times, the methods once)
+      // GET: auth, the store context, the session with its cart (one read: its owner reads it), groups, options.
+      expect(get.sql.length, get.sql.join('\n')).toBeLessThanOrEqual(7); // 8 with the session and cart read apart; 13 before (the cart read four times)
+      expect(get.sql.filter((s) => /"WebCart"/.test(s)).length, get.sql.join('\n')).toBe(1);
     } finally {
       await t.close();
       await t.engine.close();
