@@ -1,8 +1,10 @@
 /**
- * The `checkout-engine` CLI, spawned as real processes: help on every command, usage errors,
- * seed, sessions list/show, demo, serve (SQLite file and PostgreSQL, --seed, --demo), the
- * `npm start` two-command start with its ready-to-paste curl, idempotent restarts, and graceful
- * shutdown on SIGTERM with an accepted operation completed after the restart.
+ * The `checkout-engine` CLI: help on every command, usage errors, seed, sessions list/show, demo,
+ * serve (SQLite file and PostgreSQL, --seed, --demo), the `npm start` two-command start with its
+ * ready-to-paste curl, idempotent restarts, and graceful shutdown on SIGTERM with an accepted
+ * operation completed after the restart. Where the process is the point (the executable's exit
+ * codes and streams, npm start, signals, restarts, what a fresh process loads) the CLI is spawned;
+ * elsewhere `main()` runs in this process (`inProcess`), the same code without the process start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoFixture } from '../../src/demo/fixture.js';
 import { main } from '../../src/cli/main.js';
+import type { RunningServer } from '../../src/http/server.js';
 import { createCheckoutEngine } from '../../src/index.js';
 import { dropTestSchemas, freshPgUrl, PG_URL } from '../helpers/backends.js';
 
@@ -116,19 +119,59 @@ async function login(url: string, username = 'buyer@acme.example'): Promise<stri
   return ((await r.json()) as { access_token: string }).access_token;
 }
 
+class Sink extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _e: string, cb: () => void) {
+    this.text += chunk.toString('utf8');
+    cb();
+  }
+}
+
+/**
+ * Runs the CLI in this process (no spawn): exit code and both streams. `cwd` is this process's
+ * working folder for the call (relative paths and globs resolve against it, as in a spawned CLI);
+ * `serve` returns once listening and hands its server to `onServe` (the caller closes it).
+ */
+async function inProcess(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; onServe?: (server: RunningServer) => void } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new Sink();
+  const err = new Sink();
+  const env = opts.env ?? baseEnv();
+  const before = process.cwd();
+  if (opts.cwd) process.chdir(opts.cwd);
+  try {
+    const code = await main(args, { out, err, env, ...(opts.onServe ? { onServe: opts.onServe } : {}) }, false);
+    return { code, stdout: out.text, stderr: err.text };
+  } finally {
+    if (opts.cwd) process.chdir(before);
+  }
+}
+
+/** `serve` in this process, listening: its banner and a way to close it. */
+async function serveInProcess(args: string[]): Promise<{ url: string; out: string; close: () => Promise<void> }> {
+  let server: RunningServer | undefined;
+  const r = await inProcess(['serve', ...args], { onServe: (s) => (server = s) });
+  expect(r.code, r.stderr).toBe(0);
+  const url = /listening on (http:\/\/\S+)/.exec(r.stdout)![1]!;
+  return { url, out: r.stdout, close: () => server!.close() };
+}
+
 describe('checkout-engine CLI', () => {
   it('prints help for every command and refuses bad usage with exit code 2', async () => {
-    const [main, serveH, seedH, sessionsH, demoH, none, unknown, badOpt, badPort, badSub] = await Promise.all([
-      run(['--help']),
-      run(['serve', '--help']),
-      run(['seed', '--help']),
-      run(['sessions', '--help']),
-      run(['demo', '--help']),
-      run([]),
-      run(['launch']),
-      run(['serve', '--bogus']),
-      run(['serve', '--port', 'eighty']),
-      run(['sessions', 'delete']),
+    // The executable itself (exit code and streams through bin.mjs) for a success and a usage error…
+    const [main, unknown] = await Promise.all([run(['--help']), run(['launch'])]);
+    // …the rest in this process: the same main().
+    const [serveH, seedH, sessionsH, demoH, none, badOpt, badPort, badSub] = await Promise.all([
+      inProcess(['serve', '--help']),
+      inProcess(['seed', '--help']),
+      inProcess(['sessions', '--help']),
+      inProcess(['demo', '--help']),
+      inProcess([]),
+      inProcess(['serve', '--bogus']),
+      inProcess(['serve', '--port', 'eighty']),
+      inProcess(['sessions', 'delete']),
     ]);
     expect(main.code).toBe(0);
     for (const c of ['serve', 'seed <fixture>', 'sessions list', 'sessions show <id>', 'demo']) expect(main.stdout).toContain(c);
@@ -149,7 +192,7 @@ describe('checkout-engine CLI', () => {
   });
 
   it('serve --flow takes a built-in flow name and refuses any other with exit code 2', async () => {
-    const [help, bad] = await Promise.all([run(['serve', '--help']), run(['serve', '--flow', 'salesforce-everything'])]);
+    const [help, bad] = await Promise.all([inProcess(['serve', '--help']), inProcess(['serve', '--flow', 'salesforce-everything'])]);
     expect(help.stdout).toContain('--flow <name>');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(
@@ -162,23 +205,23 @@ describe('checkout-engine CLI', () => {
       const db = backend === 'sqlite' ? join(dir, 'seeded.db') : freshPgUrl();
       const fixture = join(dir, `store-${backend}.yaml`);
       writeFileSync(fixture, stringify(demoFixture({ sessionState: 'checkoutSummary' })));
-      const seeded = await run(['seed', fixture, '--db', db]);
+      const seeded = await inProcess(['seed', fixture, '--db', db]);
       expect(seeded.code, seeded.stderr).toBe(0);
       const handles = JSON.parse(seeded.stdout) as Record<string, string>;
       expect(handles.cart).toMatch(/^0a6/);
 
-      const again = await run(['seed', fixture, '--db', db]);
+      const again = await inProcess(['seed', fixture, '--db', db]);
       expect(again.code).toBe(1);
       expect(again.stderr).toContain('INVALID_FIXTURE');
-      const missing = await run(['seed', join(dir, 'nope.yaml'), '--db', db]);
+      const missing = await inProcess(['seed', join(dir, 'nope.yaml'), '--db', db]);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain('nope.yaml');
 
       const [list, listJson, show, showJson] = await Promise.all([
-        run(['sessions', 'list', '--db', db]),
-        run(['sessions', 'list', '--json', '--db', db]),
-        run(['sessions', 'show', handles.session!, '--db', db]),
-        run(['sessions', 'show', handles.session!, '--json', '--db', db]),
+        inProcess(['sessions', 'list', '--db', db]),
+        inProcess(['sessions', 'list', '--json', '--db', db]),
+        inProcess(['sessions', 'show', handles.session!, '--db', db]),
+        inProcess(['sessions', 'show', handles.session!, '--json', '--db', db]),
       ]);
       expect(list.code).toBe(0);
       expect(list.stdout).toMatch(new RegExp(`${handles.session}\\s+${handles.cart}\\s+checkoutSummary`));
@@ -194,13 +237,13 @@ describe('checkout-engine CLI', () => {
         order: null,
         validations: [],
       });
-      const unknownSession = await run(['sessions', 'show', '2z9000000000000', '--db', db]);
+      const unknownSession = await inProcess(['sessions', 'show', '2z9000000000000', '--db', db]);
       expect(unknownSession.code).toBe(1);
       expect(unknownSession.stderr).toMatch(/NOT_FOUND|MALFORMED_ID/);
     });
 
   it('runs the demo', async () => {
-    const r = await run(['demo']);
+    const r = await inProcess(['demo']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Order 801\w+: Status \w+/);
   });
@@ -283,34 +326,17 @@ describe('checkout-engine CLI', () => {
   });
 
   it('fails clearly when the port is taken', async () => {
-    const a = await serve(process.execPath, [BIN, 'serve', '--db', ':memory:', '--port', '0']);
+    const a = await serveInProcess(['--db', ':memory:', '--port', '0']);
     try {
       const port = new URL(a.url).port;
-      const b = await run(['serve', '--db', ':memory:', '--port', port]);
+      const b = await inProcess(['serve', '--db', ':memory:', '--port', port]);
       expect(b.code).toBe(1);
       expect(b.stderr).toContain('already in use');
     } finally {
-      await a.stop();
+      await a.close();
     }
   });
 });
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _e: string, cb: () => void) {
-    this.text += chunk.toString('utf8');
-    cb();
-  }
-}
-
-/** Runs the CLI in this process (no spawn): exit code and both streams. */
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new Sink();
-  const err = new Sink();
-  const env = baseEnv();
-  const code = await main(args, { out, err, env }, false);
-  return { code, stdout: out.text, stderr: err.text };
-}
 
 /** The schemas this process's scenario runs created (named scn_<pid>_…), with pg-boss's beside them. */
 async function scenarioSchemas(): Promise<string[]> {
@@ -388,7 +414,7 @@ describe('CLI hygiene', () => {
       inProcess(['sessions', 'list', '--db', typo]),
       inProcess(['sessions', 'show', '2z9000000000000', '--db', typo]),
       inProcess(['inspect', '2z9000000000000', '--url', 'ws://127.0.0.1:9', '--db', typo]),
-      run(['sessions', 'list'], { ...baseEnv(), CHECKOUT_ENGINE_DB: './typo.db' }, cwd),
+      inProcess(['sessions', 'list'], { env: { ...baseEnv(), CHECKOUT_ENGINE_DB: './typo.db' }, cwd }),
     ]);
     for (const r of [list, show, inspect, fromEnv]) {
       expect(r.code, r.stderr).toBe(2);
@@ -436,15 +462,15 @@ describe('CLI hygiene', () => {
     writeFileSync(join(root, 'scenarios', 'a', 'one.yaml'), scenario('one'));
     writeFileSync(join(root, 'scenarios', 'a', 'b', 'two.yml'), scenario('two'));
     writeFileSync(join(root, 'scenarios', 'a', 'notes.txt'), 'not a scenario');
-    const glob = await run(['run', 'scenarios/**/*.yaml'], baseEnv(), root);
+    const glob = await inProcess(['run', 'scenarios/**/*.yaml'], { cwd: root });
     expect(glob.code, glob.stderr).toBe(0);
     expect(glob.stdout).toContain('2 passed, 0 failed, 2 scenarios'); // top.yaml and a/one.yaml (two.yml isn't *.yaml)
     expect(glob.stdout).toContain(join('scenarios', 'a', 'one.yaml'));
-    const deep = await run(['run', 'scenarios/**/*.{yaml,yml}', 'scenarios/a/**/t*.yml'], baseEnv(), root);
+    const deep = await inProcess(['run', 'scenarios/**/*.{yaml,yml}', 'scenarios/a/**/t*.yml'], { cwd: root });
     expect(deep.stdout, deep.stderr).toContain('3 passed, 0 failed, 3 scenarios');
-    const folder = await run(['run', 'scenarios/a'], baseEnv(), root);
+    const folder = await inProcess(['run', 'scenarios/a'], { cwd: root });
     expect(folder.stdout, folder.stderr).toContain('2 passed, 0 failed, 2 scenarios');
-    const none = await run(['run', 'scenarios/**/*.json'], baseEnv(), root);
+    const none = await inProcess(['run', 'scenarios/**/*.json'], { cwd: root });
     expect(none.code).toBe(2);
     expect(none.stderr.split('\n')[0]).toBe('checkout-engine run: no scenario files match scenarios/**/*.json.');
   });
