@@ -34,6 +34,13 @@ import { decodeRow, encodeValue, type TableInfo } from './tables.js';
  * `size` shapes the oldest is dropped (first in, first out — a hit costs one map read, no
  * reordering; a hot shape dropped by a flood of one-off shapes is simply compiled again).
  */
+/**
+ * Rows per `case "Id" when … end` update: the database tests a row's id against the branches one by
+ * one, so a statement's cost grows with rows × branches. 2,000 keeps a large cart (2,000 lines) in one
+ * statement while 25,000 rows cost ~13 statements instead of one quadratic one (a minute on PostgreSQL).
+ */
+const MAX_CASE_ROWS = 2_000;
+
 export class StatementCache {
   private readonly sqlByShape = new Map<string, string | null>();
   constructor(private readonly size = 2_000) {}
@@ -478,7 +485,7 @@ export class KyselyOps implements StorageOps {
     if (!type || !info.codecs.has(field)) throw new Error(`unknown column ${field}`);
     const cast = this.spec.columnType(type);
     const entries = [...values.entries()];
-    const chunk = Math.max(1, Math.floor((this.spec.maxParams - 10) / 3));
+    const chunk = Math.min(MAX_CASE_ROWS, Math.max(1, Math.floor((this.spec.maxParams - 10) / 3)));
     let n = 0;
     for (let i = 0; i < entries.length; i += chunk) {
       const part = entries.slice(i, i + chunk);
@@ -514,7 +521,7 @@ export class KyselyOps implements StorageOps {
       const fields = key.split(',');
       for (const f of fields) if (!info.codecs.has(f)) throw new Error(`unknown column ${f}`);
       const casts = fields.map((f) => this.castSql(object, f));
-      const chunk = Math.max(1, Math.floor((this.spec.maxParams - 10) / (1 + 2 * fields.length)));
+      const chunk = Math.min(MAX_CASE_ROWS, Math.max(1, Math.floor((this.spec.maxParams - 10) / (1 + 2 * fields.length))));
       for (let i = 0; i < group.length; i += chunk) {
         const part = group.slice(i, i + chunk);
         // Written as text (what Kysely's builder made of it, without building it per call).

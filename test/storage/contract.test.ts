@@ -216,7 +216,7 @@ for (const backend of BACKENDS) {
       expect(await s.count('CartItem', [{ field: 'TotalLineTaxAmount', op: '>=', value: 249.99 }])).toBe(1);
       expect(await s.updateColumn('User', 'IsActive', new Map([[mintId('005'), false]]))).toBe(0);
       await s.close();
-      // 25,000 rows through PostgreSQL's batched UPDATE take close to a minute on a busy 2-core box.
+      // 25,000 rows are 13 statements of at most 2,000 (test/storage/case-batches.test.ts counts them).
     }, 180_000);
 
     it('updates many rows by id with their own values in batches (per field set; typed; missing ids not counted)', async () => {
