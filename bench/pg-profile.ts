@@ -16,8 +16,7 @@ import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { CompiledQuery } from 'kysely';
 import { createCheckoutEngine } from '../src/engine/engine.js';
-import { demoFixture } from '../src/demo/fixture.js';
-import { seedDemoCheckout } from '../src/demo/run-demo.js';
+import { seedCarts } from './carts.js';
 import { openPostgres } from '../src/storage/postgres/index.js';
 import { PG_URL } from '../test/helpers/backends.js';
 import { summarise } from './profile.js';
@@ -103,37 +102,13 @@ const engine = await createCheckoutEngine({
   onError: (e) => console.error('[engine]', e),
 });
 try {
-  const first = await seedDemoCheckout(engine, { lines: LINES, groups: 1 });
-  const carts = [first.cartId];
-  const s = engine.core.storage;
-  const products = (
-    await s.find('Product2', {
-      where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }],
-      orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }],
-    })
-  ).map((p) => String(p.Id));
-  const [store] = await s.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
-  const [user] = await s.find('User', { where: [{ field: 'Id', op: '=', value: first.buyerId }] });
-  const template = demoFixture({ lines: LINES, groups: 1, taxes: false, adjustments: false });
-  for (let k = 1; k < CARTS + CONCURRENCY; k++) {
-    const refs: Record<string, string> = { '@buyer': first.buyerId, '@acme': String(user!.AccountId), '@store': String(store!.Id) };
-    for (let j = 0; j < LINES; j++) refs[`@product${j}`] = products[(k * LINES + j) % products.length]!;
-    const fixture: Record<string, Record<string, unknown>[]> = {};
-    for (const type of ['WebCart', 'CartDeliveryGroup', 'CartItem']) {
-      fixture[type] = (template[type] ?? []).map((rec) =>
-        Object.fromEntries(
-          Object.entries(rec).map(([f, v]) => [f, f === 'DeliveryMethodId' ? null : typeof v === 'string' && v in refs ? refs[v] : v]),
-        ),
-      );
-    }
-    carts.push((await engine.seed(fixture)).cart!);
-  }
+  const { buyerId, carts } = await seedCarts(engine, LINES, CARTS + CONCURRENCY);
   const warm = carts.splice(CARTS);
-  await Promise.all(warm.map((c) => engine.runCheckout(c, { userId: first.buyerId })));
+  await Promise.all(warm.map((c) => engine.runCheckout(c, { userId: buyerId })));
   if (args.includes('--trace')) {
     // `--trace`: the SQL of every round trip of one checkout alone (its worker's included).
     const trace = storage!.roundTrips.trace();
-    await engine.runCheckout(carts.pop()!, { userId: first.buyerId });
+    await engine.runCheckout(carts.pop()!, { userId: buyerId });
     for (const text of trace.stop()) console.log(`  ${text.replace(/\s+/g, ' ').slice(0, 200)}`);
   }
 
@@ -165,7 +140,7 @@ try {
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < carts.length) {
-        const run = await engine.runCheckout(carts[next++]!, { userId: first.buyerId });
+        const run = await engine.runCheckout(carts[next++]!, { userId: buyerId });
         if (run.status !== 'complete') failed++;
       }
     }),

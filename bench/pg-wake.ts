@@ -16,8 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { createCheckoutEngine, type CheckoutEngine } from '../src/engine/engine.js';
-import { demoFixture } from '../src/demo/fixture.js';
-import { seedDemoCheckout } from '../src/demo/run-demo.js';
+import { seedCarts } from './carts.js';
 import { fleetFixture } from '../test/scale/fleet.js';
 import { PG_URL } from '../test/helpers/backends.js';
 
@@ -171,31 +170,7 @@ async function checkouts(): Promise<void> {
   };
   const engine = await createCheckoutEngine({ storage: url, workerConcurrency: CONCURRENCY, ...quiet });
   try {
-    const first = await seedDemoCheckout(engine, { lines: 2, groups: 1 });
-    const carts = [first.cartId];
-    const s = engine.core.storage;
-    const products = (
-      await s.find('Product2', {
-        where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }],
-        orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }],
-      })
-    ).map((p) => String(p.Id));
-    const [store] = await s.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
-    const [user] = await s.find('User', { where: [{ field: 'Id', op: '=', value: first.buyerId }] });
-    const template = demoFixture({ lines: 2, groups: 1, taxes: false, adjustments: false });
-    for (let k = 1; k < CARTS; k++) {
-      const refs: Record<string, string> = { '@buyer': first.buyerId, '@acme': String(user!.AccountId), '@store': String(store!.Id) };
-      for (let j = 0; j < 2; j++) refs[`@product${j}`] = products[(k * 2 + j) % products.length]!;
-      const fixture: Record<string, Record<string, unknown>[]> = {};
-      for (const type of ['WebCart', 'CartDeliveryGroup', 'CartItem']) {
-        fixture[type] = (template[type] ?? []).map((rec) =>
-          Object.fromEntries(
-            Object.entries(rec).map(([f, v]) => [f, f === 'DeliveryMethodId' ? null : typeof v === 'string' && v in refs ? refs[v] : v]),
-          ),
-        );
-      }
-      carts.push((await engine.seed(fixture)).cart!);
-    }
+    const { buyerId, carts } = await seedCarts(engine, 2, CARTS);
     counting = true;
     let next = 0;
     let failed = 0;
@@ -204,7 +179,7 @@ async function checkouts(): Promise<void> {
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < carts.length) {
-          const run = await engine.runCheckout(carts[next++]!, { userId: first.buyerId });
+          const run = await engine.runCheckout(carts[next++]!, { userId: buyerId });
           if (run.status !== 'complete') failed++;
           const step = run.trajectory.find((t) => t.state === 'cartToOrder');
           if (step) c2o.push(step.durationMs);

@@ -23,8 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createCheckoutEngine } from '../src/engine/engine.js';
-import { demoFixture } from '../src/demo/fixture.js';
-import { seedDemoCheckout } from '../src/demo/run-demo.js';
+import { seedCarts } from './carts.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CheckoutReply, CheckoutRequest } from './checkout-child.js';
@@ -160,35 +159,8 @@ async function measure(
 ): Promise<ScaleRow> {
   // Seed (not timed): the demo store, catalog, price book and stock once, then one cart per checkout.
   const seeder = await createCheckoutEngine({ storage, worker: false, recover: false });
-  const first = await seedDemoCheckout(seeder, { lines: LINES, groups: 1 });
-  const carts: string[] = [first.cartId];
-  const buyer = first.buyerId;
-  const storage0 = seeder.core.storage;
-  const products = (
-    await storage0.find('Product2', {
-      where: [{ field: 'StockKeepingUnit', op: 'like', value: 'SKU-%' }],
-      orderBy: [{ field: 'StockKeepingUnit', direction: 'asc' }],
-    })
-  ).map((p) => String(p.Id));
-  const [store] = await storage0.find('WebStore', { where: [{ field: 'Name', op: '=', value: 'Demo B2B Store' }], limit: 1 });
-  const [user] = await storage0.find('User', { where: [{ field: 'Id', op: '=', value: buyer }] });
-  const template = demoFixture({ lines: LINES, groups: 1, taxes: false, adjustments: false });
   // The timed carts, then each process's warm-up carts.
-  for (let k = 1; k < count + processes * WARM_UP; k++) {
-    // Cart k buys its own products (rotating through the catalog), so checkouts in flight together
-    // don't reserve stock on the same ProductInventory rows (see the note in bench/RESULTS.md).
-    const refs: Record<string, string> = { '@buyer': buyer, '@acme': String(user!.AccountId), '@store': String(store!.Id) };
-    for (let j = 0; j < LINES; j++) refs[`@product${j}`] = products[(k * LINES + j) % products.length]!;
-    const fixture: Record<string, Record<string, unknown>[]> = {};
-    for (const type of ['WebCart', 'CartDeliveryGroup', 'CartItem']) {
-      fixture[type] = (template[type] ?? []).map((rec) =>
-        Object.fromEntries(
-          Object.entries(rec).map(([f, v]) => [f, f === 'DeliveryMethodId' ? null : typeof v === 'string' && v in refs ? refs[v] : v]),
-        ),
-      );
-    }
-    carts.push((await seeder.seed(fixture)).cart!);
-  }
+  const { buyerId: buyer, carts } = await seedCarts(seeder, LINES, count + processes * WARM_UP);
   await seeder.close();
 
   const warmCarts = carts.splice(count);
