@@ -261,19 +261,20 @@ function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 51
  * Row objects for a reading statement, built from its raw rows (arrays). better-sqlite3 (on
  * Node < 22) builds a named row by setting one property at a time from C++, which turns an object
  * of more than ~16 columns into a dictionary (slow to build and to read afterwards); here each row
- * is a copy of one template object with the statement's columns (a fast object, keys in column
- * order), filled in column order — the same keys, order and values (a repeated name keeps the last
- * column's value, as better-sqlite3 does). A row whose length differs from the columns known (the
- * schema grew under a `select *`: SQLite re-prepares it) reads the columns again. Null (named rows)
- * for a column named `__proto__`, which only better-sqlite3's own assignment treats as it does.
- * Exported for its tests (@internal); it switches `raw` to raw mode.
+ * is one object literal with the statement's columns (a fast object, keys in column order), made by
+ * a function generated once per statement (the names written as JSON string literals) — the same
+ * keys, order and values (a repeated name keeps the last column's value, as better-sqlite3 does). A
+ * row whose length differs from the columns known (the schema grew under a `select *`: SQLite
+ * re-prepares it) reads the columns again. Null (named rows) for a column named `__proto__`, which
+ * only better-sqlite3's own assignment treats as it does. Exported for its tests (@internal); it
+ * switches `raw` to raw mode.
  */
 export function rowMaker(raw: Database.Statement) {
   let names: string[] = [];
-  let template: Record<string, unknown> = {};
+  let literal: (values: unknown[]) => Record<string, unknown> = () => ({});
   const learn = () => {
     names = raw.columns().map((c) => c.name);
-    template = JSON.parse(`{${names.map((n) => `${JSON.stringify(n)}:null`).join(',')}}`) as Record<string, unknown>;
+    literal = rowLiteral(names);
   };
   learn();
   if (names.includes('__proto__')) return null;
@@ -283,9 +284,7 @@ export function rowMaker(raw: Database.Statement) {
       learn();
       if (names.includes('__proto__')) throw new Error(`a column named __proto__ in ${raw.source}`);
     }
-    const row = { ...template };
-    for (let i = 0; i < values.length; i++) row[names[i]!] = values[i];
-    return row;
+    return literal(values);
   };
   return {
     all: (list: unknown[][]): Record<string, unknown>[] => {
@@ -297,6 +296,17 @@ export function rowMaker(raw: Database.Statement) {
       for (const values of it) yield make(values);
     },
   };
+}
+
+/**
+ * `(values) => ({ [names[0]]: values[0], … })` as one object literal: V8 builds it with its final
+ * shape at once, where setting ~40 properties by name one after another costs several times more.
+ * Each name is written as a JSON string literal, so no column name can be anything but a key.
+ */
+export function rowLiteral(names: readonly string[]): (values: unknown[]) => Record<string, unknown> {
+  const body = `return {${names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(', ')}};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated once per statement from column names (see above)
+  return new Function('v', body) as (values: unknown[]) => Record<string, unknown>;
 }
 
 /** Runs `attempt` again while it fails with WriteLockTaken, polling, until `busyTimeoutMs` has passed. */
