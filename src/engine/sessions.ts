@@ -5,7 +5,7 @@
  * on the row's `_version`, so concurrent writers (threads of one process or many processes) never
  * lose an update: the loser re-reads and re-decides.
  */
-import type { AnyStateMachine, ExecutableActionObject } from 'xstate';
+import type { AnyMachineSnapshot, AnyStateMachine, ExecutableActionObject } from 'xstate';
 import { pureTransition } from './pure-transition.js';
 import {
   flowOfMachine,
@@ -111,7 +111,30 @@ export function restoreSnapshot(machine: AnyStateMachine, row: Row, operationSta
       typeof next === 'string' && !!stored && typeof stored === 'object' && (stored as Record<string, unknown>)[next] === 'running';
   }
   const value = impliedStateValue(row, flow, inFlight && typeof row.BackgroundOperationId === 'string');
-  return machine.resolveState({ value: value as any, context: contextFromRow(row) });
+  return resolvedState(machine, value, contextFromRow(row));
+}
+
+/** Per machine, the snapshot `resolveState` made of each state value (with the first context it was given). */
+const RESOLVED = new WeakMap<AnyStateMachine, Map<string, AnyMachineSnapshot>>();
+
+/**
+ * `machine.resolveState({ value, context })`. Resolving a state value walks the machine's state
+ * nodes (every session event restores one); what it yields besides the context depends on the value
+ * alone, so it is done once per machine and value, and each restore is that snapshot with its own
+ * context and fresh children, history and tags — what `resolveState` itself returns. XState never
+ * changes a snapshot (a transition makes new ones), so the shared nodes and value are read only.
+ */
+function resolvedState(machine: AnyStateMachine, value: unknown, context: SessionContext): AnyMachineSnapshot {
+  let byValue = RESOLVED.get(machine);
+  if (!byValue) RESOLVED.set(machine, (byValue = new Map()));
+  const key = typeof value === 'string' ? value : JSON.stringify(value);
+  const base = byValue.get(key);
+  if (!base) {
+    const resolved = machine.resolveState({ value: value as any, context }) as AnyMachineSnapshot;
+    byValue.set(key, resolved);
+    return { ...resolved, children: {}, historyValue: {}, tags: new Set(resolved.tags) };
+  }
+  return { ...base, context, children: {}, historyValue: {}, tags: new Set(base.tags) };
 }
 
 /** What a new session row holds besides what the machine decides. */
