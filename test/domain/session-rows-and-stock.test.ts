@@ -9,7 +9,7 @@ import { DEFAULT_FLOW, validateFlow } from '../../src/domain/flow.js';
 import { firstFailedRequirement, rejectionFor, type RequirementFacts } from '../../src/domain/requirements.js';
 import { claimProblem, moveProblem, operationInFlight, sessionRowProblem, type SessionState } from '../../src/domain/session-rules.js';
 import { afterRelease, canHold, holdChanges, unreservedStock } from '../../src/domain/stock.js';
-import { impliedStateValue, restoreSnapshot } from '../../src/engine/sessions.js';
+import { contextFromRow, impliedStateValue, restoreSnapshot } from '../../src/engine/sessions.js';
 import { PASSING_FACTS } from '../helpers/session-fixtures.js';
 
 const flow = validateFlow(DEFAULT_FLOW);
@@ -101,6 +101,41 @@ describe('restoring a row', () => {
     expect(restoreSnapshot(machine, row({ State: '' })).value).toBe(UNRESTORABLE_STATE);
     // A provided copy of the machine (the engine supplies its step service that way) restores the same.
     expect(restoreSnapshot(machine.provide({}), row({ State: 'taxes' })).value).toEqual({ taxes: 'idle' });
+  });
+
+  it('restores what XState’s resolveState makes of the implied value and context, however often a value is restored', () => {
+    const rows = [
+      row({ State: 'taxes' }),
+      row({ State: 'taxes', Id: '2z9T', WebCartId: '0a6D', OrderId: '801A' }),
+      row({ State: 'deliveryMethod', NextState: 'taxes', IsProcessing: true, BackgroundOperationId: '0YbO' }),
+      row({ State: 'complete', OrderId: '801A' }),
+      row({ State: 'start', IsArchived: true }),
+      row({ State: '' }),
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const r of rows) {
+        for (const status of [null, 'Running']) {
+          const restored = restoreSnapshot(machine, r, status);
+          const inFlight = status === 'Running' && typeof r.BackgroundOperationId === 'string';
+          const own = machine.resolveState({ value: impliedStateValue(r, flow, inFlight) as any, context: contextFromRow(r) });
+          expect(restored).toEqual(own);
+          expect(Object.keys(restored)).toEqual(Object.keys(own));
+          expect(restored.context).toEqual(contextFromRow(r));
+          expect([restored.status, [...restored.tags], restored.children, restored.historyValue]).toEqual([
+            own.status,
+            [...own.tags],
+            {},
+            {},
+          ]);
+          // Each restore is its own snapshot: nothing mutable is shared between two restores.
+          const again = restoreSnapshot(machine, r, status);
+          expect(again).not.toBe(restored);
+          expect(again.children).not.toBe(restored.children);
+          expect(again.historyValue).not.toBe(restored.historyValue);
+          expect(again.tags).not.toBe(restored.tags);
+        }
+      }
+    }
   });
 
   it('requirement 7 refuses an unrestorable row even when its fields name the step, and says why', () => {
