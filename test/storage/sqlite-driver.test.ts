@@ -79,6 +79,47 @@ describe('SQLite row objects', () => {
     await store.close();
   });
 
+  it('the facts read answers each of its rows as a plain read of it would: the same keys, order and decoded values', async () => {
+    const store = openSqlite(':memory:');
+    await store.migrate();
+    const at = '2026-01-01T00:00:00.000Z';
+    const ids = { store: '0ZE000000000001AAA', cart: '0a6000000000001AAA', session: '2z9000000000001AAA', op: '0Yb000000000001AAA' };
+    await store.transaction(async (tx) => {
+      await tx.insert('WebStore', [{ Id: ids.store, Name: 'Shop', CreatedDate: at, CheckoutTimeToLive: 3600 }]);
+      await tx.insert('WebCart', [
+        { Id: ids.cart, Name: 'Cart', WebStoreId: ids.store, Status: 'Checkout', OwnerId: '005000000000001AAA', CreatedDate: at },
+      ]);
+      await tx.insert('CartCheckoutSession', [
+        {
+          Id: ids.session,
+          WebCartId: ids.cart,
+          State: 'start',
+          NextState: 'inventory',
+          IsProcessing: true,
+          IsArchived: false,
+          BackgroundOperationId: ids.op,
+          CreatedDate: at,
+        },
+      ]);
+      await tx.insert('BackgroundOperation', [{ Id: ids.op, Status: 'Running', CreatedDate: at }]);
+    });
+    for (const key of [{ cartId: ids.cart }, { sessionId: ids.session }]) {
+      const facts = await store.checkoutFacts(key, '005000000000001AAA');
+      const plain = {
+        cart: await store.get('WebCart', ids.cart),
+        session: await store.get('CartCheckoutSession', ids.session),
+        operation: await store.get('BackgroundOperation', ids.op),
+        store: await store.get('WebStore', ids.store),
+      };
+      for (const part of ['cart', 'session', 'operation', 'store'] as const) {
+        expect(facts[part]).toEqual(plain[part]);
+        expect(Object.keys(facts[part]!)).toEqual(Object.keys(plain[part]!));
+      }
+      expect(facts.session!.IsProcessing).toBe(true);
+    }
+    await store.close();
+  });
+
   it('a statement outside a transaction waits for a running transaction and never overtakes one asked for before it', async () => {
     const store = openSqlite(':memory:');
     await store.migrate();
