@@ -116,7 +116,7 @@ describe('restoring a row', () => {
       for (const r of rows) {
         for (const status of [null, 'Running']) {
           const restored = restoreSnapshot(machine, r, status);
-          const inFlight = status === 'Running' && typeof r.BackgroundOperationId === 'string';
+          const inFlight = status === 'Running' && typeof (r as Record<string, unknown>).BackgroundOperationId === 'string';
           const own = machine.resolveState({ value: impliedStateValue(r, flow, inFlight) as any, context: contextFromRow(r) });
           expect(restored).toEqual(own);
           expect(Object.keys(restored)).toEqual(Object.keys(own));
