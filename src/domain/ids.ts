@@ -79,15 +79,16 @@ function describe(value: unknown): string {
 
 /** Validates a 15- or 18-char Salesforce id (optionally restricted to key prefixes) and normalizes it to 18 chars. */
 export function parseId(value: unknown, expectedPrefixes?: readonly string[]): ParseIdResult {
-  const head = `${describe(value)} is not a valid Salesforce id`;
+  // The message's head is written only for a value that fails (the usual id passes).
+  const head = (): string => `${describe(value)} is not a valid Salesforce id`;
   if (typeof value !== 'string') {
-    return { ok: false, reason: 'type', message: `${head}: it must be a string` };
+    return { ok: false, reason: 'type', message: `${head()}: it must be a string` };
   }
   if (value.length !== 15 && value.length !== 18) {
     return {
       ok: false,
       reason: 'length',
-      message: `${head}: it must be 15 or 18 characters long (got ${value.length})`,
+      message: `${head()}: it must be 15 or 18 characters long (got ${value.length})`,
     };
   }
   if (!BASE62_RE.test(value)) {
@@ -95,7 +96,7 @@ export function parseId(value: unknown, expectedPrefixes?: readonly string[]): P
     return {
       ok: false,
       reason: 'characters',
-      message: `${head}: it contains the character '${value[badIndex]}' at position ${badIndex}; only A-Z, a-z and 0-9 are allowed`,
+      message: `${head()}: it contains the character '${value[badIndex]}' at position ${badIndex}; only A-Z, a-z and 0-9 are allowed`,
     };
   }
   const id15 = value.slice(0, 15);
@@ -106,7 +107,7 @@ export function parseId(value: unknown, expectedPrefixes?: readonly string[]): P
       return {
         ok: false,
         reason: 'checksum',
-        message: `${head}: the case-safe suffix '${actual}' does not match (expected '${expected}')`,
+        message: `${head()}: the case-safe suffix '${actual}' does not match (expected '${expected}')`,
       };
     }
   }
@@ -117,11 +118,12 @@ export function parseId(value: unknown, expectedPrefixes?: readonly string[]): P
       return {
         ok: false,
         reason: 'prefix',
-        message: `${head}: expected an id starting with ${wanted} but got ${prefix}`,
+        message: `${head()}: expected an id starting with ${wanted} but got ${prefix}`,
       };
     }
   }
-  return { ok: true, id: id15 + expected };
+  // A valid 18-character id is already its own normal form.
+  return { ok: true, id: value.length === 18 ? value : id15 + expected };
 }
 
 /** The 3-char key prefix (object type) of an id. */
