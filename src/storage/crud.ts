@@ -63,10 +63,11 @@ const quoteName = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** A copy of a decoded row that shares nothing mutable with it (list values are copied too). */
 function copyRow(row: Row): Row {
-  const out: Row = {};
-  for (const k in row) {
-    const v = row[k];
-    out[k] = Array.isArray(v) ? [...(v as unknown[])] : v;
+  // One clone of the row's shape, then its lists replaced (setting every key one by one costs more).
+  const out: Row = { ...row };
+  for (const k in out) {
+    const v = out[k];
+    if (Array.isArray(v)) out[k] = [...(v as unknown[])];
   }
   return out;
 }
