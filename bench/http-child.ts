@@ -8,8 +8,9 @@
  *   BENCH_CONNECTIONS calls in flight for that long and reports every call's latency.
  *
  * - `bare`: a bare Fastify server (no engine, no auth, no validation) whose routes — the same
- *   paths and methods as the engine's — answer a fixed JSON body of BENCH_BODY_BYTES bytes (the
- *   size of the engine's answer to the same call): the floor of an HTTP call on this machine.
+ *   paths and methods as the engine's — answer a fixed object whose JSON is BENCH_BODY_BYTES bytes
+ *   (the size of the engine's answer to the same call), serialized per reply by Fastify as the
+ *   engine's answers are: the floor of an HTTP call on this machine.
  *
  * Diagnosis: BENCH_STUB=auth, engine or auth,engine makes the server answer the auth read and/or
  * the engine call (invokeAs, getRecordAs) with the promise of its first real answer, so a run can
@@ -70,14 +71,12 @@ const mode = process.argv[2];
 const engine = mode === 'bare' ? undefined! : await createCheckoutEngine({ storage: process.env.BENCH_STORAGE! });
 
 if (mode === 'bare') {
-  // A JSON body of exactly BENCH_BODY_BYTES bytes: {"p":"xxx…"}.
+  // An object whose JSON is exactly BENCH_BODY_BYTES bytes, {"p":"xxx…"}, serialized per reply as the
+  // engine's routes' answers are (Fastify's default serializer: no response schema, JSON.stringify).
   const bytes = Math.max(8, Number(process.env.BENCH_BODY_BYTES ?? 100));
-  const body = JSON.stringify({ p: 'x'.repeat(bytes - 8) });
+  const body = { p: 'x'.repeat(bytes - 8) };
   const app = Fastify({ logger: false });
-  const answer = async (_req: unknown, reply: { type: (t: string) => unknown }) => {
-    reply.type('application/json; charset=utf-8');
-    return body;
-  };
+  const answer = async () => body;
   app.post('/services/data/v64.0/actions/standard/checkoutSessionAction', answer);
   app.get('/services/data/v64.0/sobjects/WebCart/:id', answer);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -18,11 +18,20 @@
  * its slices, so the tables give CPU µs per call beside calls/s (less swayed by other load than
  * calls/s). BENCH_NODE_ARGS adds node options to the children (e.g. --perf-basic-prof).
  *
+ * Placement (see `pinClient`): with taskset and ≥ 2 CPUs the client (autocannon, this process) runs
+ * on one CPU and every serving process — engine server, library child, bare route — on another, the
+ * same for all three sides (BENCH_PIN=0: not pinned). The bare route does the HTTP work the engine's
+ * routes do for these calls — same paths and methods, same request bodies parsed by Fastify's JSON
+ * parser, an object of the same JSON size serialized per reply, keep-alive and logger as the server
+ * (no logger) — and nothing else: no auth hook, no validation, no security headers.
+ * BENCH_PROFILE=DIR writes a CPU profile of each serving process over its timed slices to DIR and
+ * prints its top self times per call. BENCH_STUB=auth|engine (bench/http-child.ts) splits the server's cost.
+ *
  * Run alone: npx tsx bench/http.ts [--quick]   (bench/run.ts runs it as a section)
  */
 import autocannon, { type Request as LoadRequest } from 'autocannon';
-import { fork, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +40,7 @@ import { demoFixture } from '../src/demo/fixture.js';
 import { moreCarts } from './cart-to-order.js';
 import type { HttpChildReply, HttpChildRequest } from './http-child.js';
 import { fx, isMain, machine, machineLine, mark, mdTable, pct, type Check, type SectionOptions, type SectionResult } from './lib.js';
+import { summarise } from './profile.js';
 
 const CHILD = fileURLToPath(new URL('./http-child.ts', import.meta.url));
 const CARTS = 20;
@@ -42,6 +52,64 @@ const USERNAME = 'buyer@acme.example';
 const PASSWORD = 'demo-password-1';
 const CALLS = ['checkoutSessionAction', 'getRecord'] as const;
 type Call = (typeof CALLS)[number];
+
+/**
+ * Where each side runs (issue 22). On a machine of 2 cores the client (autocannon, this process)
+ * and the serving process would otherwise share both: the server is preempted by the client about
+ * once per request and its SQLite time per call doubles, while a bare route hardly notices. So, when
+ * `taskset` is there and this process may use ≥ 2 CPUs, this process — the client — is pinned to
+ * the first CPU of its affinity list for the section (and restored after), and every serving
+ * process (engine server, library child, bare route) to the second: the same core for all three
+ * sides, the client never on it. BENCH_PIN=0 turns it off.
+ */
+export interface Pinning {
+  /** The CPU list this process had before (restored by `restore`). */
+  original: string;
+  client: number;
+  server: number;
+}
+
+/** The serving children are started on this CPU (taskset) while the client is pinned. */
+let serverCpu: number | undefined;
+
+/** The CPUs this process may run on (`taskset -cp`), or undefined without taskset. */
+function affinity(pid: number): { list: string; cpus: number[] } | undefined {
+  try {
+    const out = execFileSync('taskset', ['-cp', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const list = out.slice(out.lastIndexOf(':') + 1).trim();
+    const cpus = list.split(',').flatMap((r) => {
+      const [a, b] = r.split('-').map(Number);
+      return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+    });
+    return { list, cpus };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pins this process (all its threads) to the client's CPU; the serving children are started on the other one. */
+export function pinClient(): Pinning | undefined {
+  if (process.env.BENCH_PIN === '0') return undefined;
+  const a = affinity(process.pid);
+  if (!a || a.cpus.length < 2) return undefined;
+  const pin = { original: a.list, client: a.cpus[0]!, server: a.cpus[1]! };
+  execFileSync('taskset', ['-a', '-cp', String(pin.client), String(process.pid)], { stdio: 'ignore' });
+  serverCpu = pin.server;
+  return pin;
+}
+
+/** Gives this process back the CPUs it had. */
+export function unpin(pin: Pinning | undefined): void {
+  serverCpu = undefined;
+  if (pin) execFileSync('taskset', ['-a', '-cp', pin.original, String(process.pid)], { stdio: 'ignore' });
+}
+
+/** How the sides were placed, for the section's text. */
+export function pinningLine(pin: Pinning | undefined): string {
+  return pin
+    ? `pinned with taskset: the client (autocannon, the bench process) on CPU ${pin.client}; every serving process — engine server, library child, bare route — on CPU ${pin.server}`
+    : 'not pinned (no taskset, fewer than 2 CPUs, or BENCH_PIN=0): client and serving processes share the CPUs';
+}
 
 /** One call's numbers. */
 export interface HttpRow {
@@ -97,9 +165,13 @@ export function startChild(
   env: Record<string, string>,
   type: HttpChildReply['type'],
 ): Promise<{ child: ChildProcess; first: HttpChildReply; stop: () => Promise<void> }> {
+  // BENCH_NODE_ARGS: more node options for the children (e.g. --perf-basic-prof, --trace-deopt), to look inside.
+  const nodeArgs = ['--import', 'tsx', ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
   const child = fork(CHILD, args, {
-    // BENCH_NODE_ARGS: more node options for the children (e.g. --perf-basic-prof, --trace-deopt), to look inside.
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+    // Pinned: `taskset -c CPU node …` (fork runs execPath with execArgv before the module; the IPC channel is inherited).
+    ...(serverCpu === undefined
+      ? { execArgv: nodeArgs }
+      : { execPath: 'taskset', execArgv: ['-c', String(serverCpu), process.execPath, ...nodeArgs] }),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -244,6 +316,14 @@ async function measure(
       into.seconds += r.duration;
       into.failed += r.errors;
     };
+    // BENCH_PROFILE=DIR: a CPU profile of each serving process over the timed slices (each idle between its own).
+    const profileDir = process.env.BENCH_PROFILE;
+    const profiled = [
+      { name: 'server', child: server.child },
+      { name: 'bare', child: bare.child },
+      { name: 'library', child: library.child },
+    ];
+    if (profileDir) for (const s of profiled) await ask(s.child, { type: 'profile', file: '' }, 'profiled');
     for (let i = 0; i < slices; i++) {
       await loadSlice(opts, http, server.child);
       await loadSlice(bareOpts, bareSide, bare.child);
@@ -253,6 +333,14 @@ async function measure(
       lib.latencies.push(...l.latencies);
       lib.seconds += l.seconds;
       lib.failed += l.failed;
+    }
+    if (profileDir) {
+      mkdirSync(profileDir, { recursive: true });
+      for (const s of profiled) {
+        const file = join(profileDir, `${s.name}-${call}.cpuprofile`);
+        await ask(s.child, { type: 'profile', file }, 'profiled');
+        logProfile(file, `${s.name} (${call})`, { server: http, bare: bareSide, library: lib }[s.name]!.latencies.length);
+      }
     }
     return {
       httpPerSecond: http.latencies.length / http.seconds,
@@ -278,6 +366,16 @@ async function measure(
   }
 }
 
+/** Prints a profile's top self times (µs per call) by group and by function. */
+function logProfile(file: string, what: string, calls: number): void {
+  const { total, groups, functions } = summarise(JSON.parse(readFileSync(file, 'utf8')));
+  const perCall = (ms: number) => fx((ms * 1000) / calls, 1);
+  console.log(`  profile of ${what}: ${file}, ${fx(total)} ms sampled, ${calls} calls; self µs per call:`);
+  for (const [name, ms] of groups.slice(0, 14)) console.log(`    ${perCall(ms).padStart(7)}  ${name}`);
+  console.log('    functions:');
+  for (const [name, ms] of functions.slice(0, 30)) console.log(`    ${perCall(ms).padStart(7)}  ${name}`);
+}
+
 /** Measures both calls over HTTP and through the library. */
 export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
   const warmup = opts.quick ? 2 : 5;
@@ -285,6 +383,8 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
   const slice = opts.quick ? 1 : 2;
   const p = await prepare();
   const rows: HttpRow[] = [];
+  const pin = pinClient();
+  opts.log(`  ${pinningLine(pin)}`);
   try {
     for (const call of CALLS) {
       const m = await measure(p, call, warmup, slices, slice);
@@ -298,6 +398,7 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
       );
     }
   } finally {
+    unpin(pin);
     rmSync(p.dir, { recursive: true, force: true });
   }
   const text = mdTable(
@@ -378,11 +479,19 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
       ok: r.overhead <= OVERHEAD_TARGET && r.bareFailed === 0,
     },
   ]);
-  const fullText = `${text}\n\nHTTP overhead vs a bare Fastify route (same client, same connections, a body of the same size; ms per call = ${CONNECTIONS} connections ÷ calls/s; CPU µs per call = the serving process's CPU time, all its threads, ÷ its calls in the timed slices):\n\n${overheadText}`;
+  const fullText = `${text}\n\nHTTP overhead vs a bare Fastify route (same client, same connections, a body of the same size; ms per call = ${CONNECTIONS} connections ÷ calls/s; CPU µs per call = the serving process's CPU time, all its threads, ÷ its calls in the timed slices; ${pinningLine(pin)}):\n\n${overheadText}`;
   return {
     text: fullText,
     checks,
-    data: { connections: CONNECTIONS, warmupSeconds: warmup, slices, sliceSeconds: slice, carts: CARTS, rows },
+    data: {
+      connections: CONNECTIONS,
+      warmupSeconds: warmup,
+      slices,
+      sliceSeconds: slice,
+      carts: CARTS,
+      pinned: pin ? { clientCpu: pin.client, serverCpu: pin.server } : false,
+      rows,
+    },
   };
 }
 

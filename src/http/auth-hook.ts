@@ -29,21 +29,20 @@ export const authHook = unencapsulated<{ engine: CheckoutEngine; table: RouteTab
     closing = true;
   });
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (closing) return sendError(reply.header('connection', 'close'), new EngineError('ENGINE_CLOSED'));
+  // A callback hook: it runs on every request, and an async one costs a promise and a microtask turn.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (closing) return void sendError(reply.header('connection', 'close'), new EngineError('ENGINE_CLOSED'));
     // HEAD is GET without a body: public where GET is.
-    if (table.isPublic(req.method === 'HEAD' ? 'GET' : req.method, req.routeOptions.url ?? '')) return;
+    if (table.isPublic(req.method === 'HEAD' ? 'GET' : req.method, req.routeOptions.url ?? '')) return done();
     const header = req.headers.authorization ?? '';
     const m = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(header);
-    const caller = m ? await engine.authenticateCaller(m[1]!) : null;
-    if (!caller) {
-      return sendError(
-        reply,
-        new EngineError('INVALID_SESSION', m ? undefined : 'Send the access_token as "Authorization: Bearer <token>".'),
-      );
-    }
-    req.userId = caller.Id;
-    // The user this request authenticated as, handed to the engine (`invokeAs`…) so it isn't read twice.
-    req.caller = caller;
+    if (!m) return void sendError(reply, new EngineError('INVALID_SESSION', 'Send the access_token as "Authorization: Bearer <token>".'));
+    engine.authenticateCaller(m[1]!).then((caller) => {
+      if (!caller) return void sendError(reply, new EngineError('INVALID_SESSION'));
+      req.userId = caller.Id;
+      // The user this request authenticated as, handed to the engine (`invokeAs`…) so it isn't read twice.
+      req.caller = caller;
+      done();
+    }, done);
   });
 });
