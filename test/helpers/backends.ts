@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clonePgTemplate, hasPgTemplate } from './pg-template.js';
 
 /** Base URL of the PostgreSQL test database. */
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -17,8 +18,13 @@ const cleanups: (() => Promise<void>)[] = [];
 export interface Backend {
   /** A label for the test names ('sqlite', 'sqlite-file', 'postgres', …). */
   name: string;
-  /** Returns a new storage location string (each call a new, empty database). */
+  /**
+   * Returns a new storage location string: each call a new database without rows (on PostgreSQL
+   * already migrated, `migratedPgUrl`; `emptyLocation` is one without tables).
+   */
   location: () => string;
+  /** A new database without tables either: for tests of the migration itself. */
+  emptyLocation: () => string;
 }
 
 /**
@@ -28,6 +34,18 @@ export interface Backend {
 export function freshPgUrl(): string {
   const schema = `t_${process.ppid}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   return `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+}
+
+/**
+ * A fresh PostgreSQL URL whose schema already holds the engine's tables and pg-boss's schema, as
+ * an engine's first start makes them (a copy of the run's template: test/helpers/pg-template.ts),
+ * and no rows. For tests of what an engine does with its database, not of how it creates it;
+ * without a template in this run, the same as `freshPgUrl()`.
+ */
+export function migratedPgUrl(): string {
+  const url = freshPgUrl();
+  if (hasPgTemplate()) clonePgTemplate(url, new URL(url).searchParams.get('schema')!);
+  return url;
 }
 
 /** A fresh SQLite file path in a temp folder (removed by `dropTestSchemas`). */
@@ -43,9 +61,9 @@ export function freshSqliteFile(): string {
  * its line here.
  */
 export const BACKENDS: Backend[] = [
-  { name: 'sqlite', location: () => ':memory:' },
-  { name: 'sqlite-file', location: freshSqliteFile },
-  { name: 'postgres', location: freshPgUrl },
+  { name: 'sqlite', location: () => ':memory:', emptyLocation: () => ':memory:' },
+  { name: 'sqlite-file', location: freshSqliteFile, emptyLocation: freshSqliteFile },
+  { name: 'postgres', location: migratedPgUrl, emptyLocation: freshPgUrl },
 ];
 
 /** Removes the SQLite files the tests created (PostgreSQL schemas go in the global teardown). */

@@ -5,7 +5,9 @@
  * breaks that file's migration.
  */
 import pg from 'pg';
+import { rmSync } from 'node:fs';
 import { PG_URL as url } from './backends.js';
+import { createPgTemplate } from './pg-template.js';
 
 async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
@@ -43,6 +45,9 @@ export async function setup(): Promise<void> {
   } catch (e) {
     throw new Error(`PostgreSQL is not reachable at ${url} (set TEST_DATABASE_URL): ${(e as Error).message}`, { cause: e });
   }
+  // The migrated schema that test/helpers/backends.ts `migratedPgUrl()` copies (test/helpers/pg-template.ts).
+  const missing = await createPgTemplate(url, `t_${process.pid}_tpl`);
+  if (missing) console.log(`No PostgreSQL template schema (${missing}): every PostgreSQL test engine migrates its own schema.`);
 }
 
 /** Drops every schema of this run (named t_<vitest pid>_…) and pg-boss schemas beside them. */
@@ -51,4 +56,5 @@ export async function teardown(): Promise<void> {
     const { rows } = await c.query(`select nspname from pg_namespace where nspname like $1`, [`%t\\_${process.pid}\\_%`]);
     for (const r of rows) await c.query(`drop schema if exists "${r.nspname}" cascade`);
   });
+  if (process.env.CHECKOUT_ENGINE_TEST_PG_TEMPLATE) rmSync(process.env.CHECKOUT_ENGINE_TEST_PG_TEMPLATE, { force: true });
 }
