@@ -80,8 +80,11 @@ export interface Held {
   readonly token: { p: Promise<void> };
   /** Releases the keys (a no-op once handed to background work: that work releases them when it ends). */
   release(): Promise<void>;
-  /** Hands the lock to background work: released when the work ends, whatever the outcome. */
-  hand(work: () => Promise<void>): void;
+  /**
+   * Hands the lock to background work: released when the work ends, whatever the outcome. `last`:
+   * the session row as the work last read it, if it did (the release then needn't read it first).
+   */
+  hand(work: () => Promise<void>, last?: () => Row | undefined): void;
   /**
    * Takes the checkout's lock in the database too (see the module comment), kept until the
    * release; false when another holder's lease is live, or (with `arrival`) another call released
@@ -161,13 +164,13 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
   let released = false;
   const owner = randomUUID();
   let shared: { sessionId: string; timer: ReturnType<typeof setInterval> } | null = null;
-  const unshare = async () => {
+  const unshare = async (known?: Row) => {
     if (!shared) return;
     const { sessionId, timer } = shared;
     shared = null;
     clearInterval(timer);
     if (engine.core.closed) return; // a lease left behind runs out
-    await releaseShared(engine, sessionId, owner).catch((e: unknown) => {
+    await releaseShared(engine, sessionId, owner, known).catch((e: unknown) => {
       if (!engine.core.closed) engine.core.onInternalError(e);
     });
   };
@@ -194,10 +197,10 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
       await unshare();
       free();
     },
-    hand: (work) => {
+    hand: (work, last) => {
       handed = true;
       token.p = work().finally(async () => {
-        await unshare();
+        await unshare(last?.());
         free();
       });
       token.p.catch(() => {});
@@ -272,7 +275,22 @@ async function renewShared(engine: CheckoutEngine, sessionId: string, owner: str
   });
 }
 
-async function releaseShared(engine: CheckoutEngine, sessionId: string, owner: string): Promise<void> {
+/**
+ * Releases the session's database lock held by `owner`: a compare-and-set of the Connect data as
+ * read (one read, one update, no transaction of its own; `known`: the row as the holder's work last
+ * read it, standing for the read); a write since (the lease renewed) makes it read again, and after
+ * a few misses it releases in a transaction as before.
+ */
+async function releaseShared(engine: CheckoutEngine, sessionId: string, owner: string, known?: Row): Promise<void> {
+  const storage = engine.core.storage;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const s = attempt === 0 && known && known.Id === sessionId ? known : await storage.get('CartCheckoutSession', sessionId);
+    const data = s ? connectData(s) : {};
+    if (!s || data.lock?.owner !== owner) return;
+    const released = JSON.stringify({ ...data, lock: null, releasedAt: Date.now() });
+    if (await storage.update('CartCheckoutSession', sessionId, { _connect: released }, [{ field: '_connect', op: '=', value: s._connect }]))
+      return;
+  }
   await engine.core.atomically(async (tx) => {
     const s = await tx.get('CartCheckoutSession', sessionId, { forUpdate: true });
     const data = s ? connectData(s) : {};
@@ -590,8 +608,10 @@ export async function runCalculators(
   cartId: string,
   action: BuyerAction,
   known?: Row,
+  ended?: (session: Row) => void,
 ): Promise<void> {
   // `known`: the cart's active session as the caller read it under the checkout's lock (not read again).
+  // `ended`: told of the session as the run last read it (the lock's release reads it no more).
   const session = known ?? (await activeSession(engine, cartId));
   if (!session) return;
   const sessionId = String(session.Id);
@@ -632,6 +652,7 @@ export async function runCalculators(
     }
   }
   const now = await activeSession(engine, cartId);
+  if (now) ended?.(now);
   if (!now || now.State !== 'start') return;
   const groups = await groupsOf(engine, cartId);
   if (groups.length > 0 && groups.every((g) => hasAddress(g) && !!g.DeliveryMethodId)) {
@@ -653,19 +674,24 @@ export function startRun(
   action: BuyerAction,
   cleared?: Row,
 ) {
-  held.hand(async () => {
-    try {
-      if (!cleared) await writeConnectData(engine, sessionId, { errors: [] });
-      await runCalculators(engine, caller, cartId, action, cleared);
-    } catch (e) {
-      if (engine.core.closed) return;
-      if (!(e instanceof EngineError)) engine.core.onInternalError(e);
-      const detail = toEngineError(e).message;
-      await writeConnectData(engine, sessionId, {
-        errors: [{ type: '/commerce/errors/checkout-failure', title: ERROR_TITLE, detail }],
-      }).catch(() => {});
-    }
-  });
+  let last: Row | undefined;
+  held.hand(
+    async () => {
+      try {
+        if (!cleared) await writeConnectData(engine, sessionId, { errors: [] });
+        await runCalculators(engine, caller, cartId, action, cleared, (s) => (last = s));
+      } catch (e) {
+        last = undefined;
+        if (engine.core.closed) return;
+        if (!(e instanceof EngineError)) engine.core.onInternalError(e);
+        const detail = toEngineError(e).message;
+        await writeConnectData(engine, sessionId, {
+          errors: [{ type: '/commerce/errors/checkout-failure', title: ERROR_TITLE, detail }],
+        }).catch(() => {});
+      }
+    },
+    () => last,
+  );
 }
 
 // ── The endpoints' services ────────────────────────────────────────────────────────────────────────

@@ -3,9 +3,9 @@
  * final states `__end` (the path ended) and `__error` (the frame failed). The machine context is the
  * flow frame (src/flows/values.ts). The machine only says what runs; the engine's step executor
  * (src/engine/steps.ts, through the runtime's `InterviewExecutor`) advances it with XState's pure
- * `transition()` and carries out the actions it returns: the `runElement` invoke (an action or record
- * element, run by the runtime's handler), one child machine per subflow (invoked by the subflow's API
- * name), and `forward` (a navigation passed to the subflow frame holding the screen).
+ * `transition()` and carries out the actions it returns: the `runElement` spawn (an action or record
+ * element, run by the runtime's handler; see ELEMENT_SPAWN), one child machine per subflow (invoked
+ * by the subflow's API name), and `forward` (a navigation passed to the subflow frame holding the screen).
  *
  * Persist only at rest (a screen, or final): an element in flight is not part of the stored state.
  */
@@ -23,6 +23,18 @@ import {
   type Frame,
   type ValueEnv,
 } from './values.js';
+
+/**
+ * An action or record element's run is not an `invoke`: entering an invoking state makes XState's
+ * `transition()` construct an Actor for the child (never started: the executor runs the element),
+ * about a quarter of a navigate's machine work. Instead the state's entry names an action of the
+ * type and params of XState's own spawn (`{ id, src: 'runElement', input }`) and its exit one of
+ * XState's stop (`{ id }`); having no implementation, they go to the executor as they are, which
+ * takes them as it takes XState's (src/engine/steps.ts: the `runElement` handler, then the done or
+ * error event `xstate.done.actor.<id>` / `xstate.error.actor.<id>` the state listens for).
+ */
+const ELEMENT_SPAWN = 'xstate.spawnChild';
+const ELEMENT_STOP = 'xstate.stopChild';
 
 export const END = '__end';
 export const ERROR = '__error';
@@ -139,6 +151,7 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
     actors: {
       ...children,
       // Declared for its types and for drawing: the executor runs an element with the runtime's handler, never this.
+      // (The states ask for it by ELEMENT_SPAWN, so XState constructs no actor of it either.)
       runElement: fromPromise<ElementPatch, RunElementInput>(async ({ input }) => {
         throw new Error(`${def.apiName}.${input.element} runs through the engine's executor, not as an actor`);
       }),
@@ -357,14 +370,27 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
               { guard: 'aborted', target: ERROR, actions: 'stepLimitError' },
               { target: ERROR, actions: 'setError' },
             ];
+        // The element's run, asked of the executor in the shape of XState's spawn and stop actions
+        // (see ELEMENT_SPAWN): its done or error event comes back under the run's id.
+        const run = `${e.name}.run`;
         states[e.name] = {
           ...base,
+          entry: [
+            step,
+            {
+              type: ELEMENT_SPAWN,
+              params: ({ context }: { context: Frame }) => ({
+                id: run,
+                src: 'runElement',
+                input: { flow: def.apiName, element: e.name, frame: context } satisfies RunElementInput,
+              }),
+            },
+          ],
+          exit: [{ type: ELEMENT_STOP, params: { id: run } }],
           always: guardsFirst,
-          invoke: {
-            src: 'runElement',
-            input: ({ context }: { context: Frame }): RunElementInput => ({ flow: def.apiName, element: e.name, frame: context }),
-            onDone: { target: target(e.connector), actions: 'applyPatch', reenter: true },
-            onError,
+          on: {
+            [`xstate.done.actor.${run}`]: { target: target(e.connector), actions: 'applyPatch', reenter: true },
+            [`xstate.error.actor.${run}`]: onError,
           },
           meta: { kind: e.kind },
         };

@@ -5,7 +5,7 @@
  * per entry, and an action the executor has no handler for is an error, never a silent skip.
  */
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
+import { createActor, initialTransition } from 'xstate';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,26 @@ ${body}
     const nested = await runtime.start('Outer_Null', {}, host);
     expect(nested.view).toMatchObject({ status: 'Error', error: top.view.error });
     expect((nested.snapshot as { value: string; children: object }).value).toBe('__error');
+  });
+
+  it('an element state asks the executor for its run without XState constructing an actor for it', async () => {
+    const { definitions } = await loadFlowSources([GOOD], registry);
+    const runtime = createFlowRuntime(definitions, { executor: interviewExecutor });
+    // Order_Desk starts on Find_Cart, a Get Records element.
+    const [snapshot, actions] = initialTransition(runtime.flowMachine('Order_Desk'), {
+      inputs: {},
+      callerMode: 'user',
+      userId: '005',
+    } as never);
+    expect(snapshot.value).toBe('Find_Cart');
+    expect(snapshot.children).toEqual({});
+    const spawns = actions.filter((a) => a.type === 'xstate.spawnChild');
+    expect(spawns).toHaveLength(1);
+    expect(spawns[0]!.params).toMatchObject({
+      id: 'Find_Cart.run',
+      src: 'runElement',
+      input: { flow: 'Order_Desk', element: 'Find_Cart' },
+    });
   });
 
   it('refuses an action it has no handler for instead of skipping it', async () => {
