@@ -21,7 +21,7 @@ import { openStorage } from '../storage/index.js';
 import type { Storage, StorageOps } from '../storage/port.js';
 import { EngineCore } from './core.js';
 import { createAdmin, type EngineAdmin } from './admin.js';
-import { callerOf, findActiveSession, loadCaller, type Caller } from './facts.js';
+import { callerOf, loadCaller, type Caller } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { closeCartOfCompletedCheckout, RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
@@ -303,7 +303,7 @@ export class CheckoutEngine {
       },
       onEvent: (e) => this.recordInterviewEvent(e),
       recordEventIn: async (tx, e) => {
-        const entry = await this.interviewHistory(tx, { transaction: (fn) => fn(tx) }, e);
+        const entry = await this.interviewHistory(tx, e);
         return entry ? () => this.core.notify(entry) : undefined;
       },
       onError: this.onError,
@@ -623,18 +623,12 @@ export class CheckoutEngine {
 
   /** Records an interview's start or navigate in its cart's checkout session history (when the cart has one). */
   private async recordInterviewEvent(e: InterviewEvent): Promise<void> {
-    const entry = await this.interviewHistory(this.core.storage, this.core.storage, e);
+    const entry = await this.interviewHistory(this.core.storage, e);
     if (entry) this.core.notify(entry);
   }
 
-  /** Writes an interview's history entry (reading with `reads`, writing in a transaction of `writes`); null without an active session. */
-  private async interviewHistory(
-    reads: StorageOps,
-    writes: { transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> },
-    e: InterviewEvent,
-  ): Promise<HistoryEntry | null> {
-    const session = await findActiveSession(reads, e.cartId);
-    if (!session) return null;
+  /** Writes an interview's history entry with `ops` (the storage, or the transaction saving the navigate); null without an active session. */
+  private interviewHistory(ops: StorageOps, e: InterviewEvent): Promise<HistoryEntry | null> {
     const event = {
       type: 'FLOW_INTERVIEW',
       interviewId: e.interviewId,
@@ -645,7 +639,7 @@ export class CheckoutEngine {
       status: e.after.status,
       element: e.after.element,
     };
-    return writeSideEntry(writes, session, event, this.core.now(), {
+    return writeSideEntry(ops, e.cartId, event, this.core.now(), {
       operation: e.action === 'START' ? 'startInterview' : 'navigateInterview',
       callerId: e.userId,
     });

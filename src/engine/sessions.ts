@@ -320,49 +320,69 @@ export async function readHistory(ops: StorageOps, sessionId: string): Promise<H
   return rows.map(historyEntry);
 }
 
+/** The state path of a session row as its history records it: its snapshot's value, or (a snapshot that doesn't read) its State. */
+function rowStatePath(session: Row): string {
+  try {
+    return statePath((JSON.parse(String(session._snapshot)) as { value?: unknown }).value);
+  } catch {
+    return String(session.State ?? '');
+  }
+}
+
 /**
  * Records an event that happened beside a session without moving it (a flow interview's start or
- * navigate on the session's cart): the session's state before and after alike, numbered after the
- * entries of the session's current version. Returns the entry written.
+ * navigate on the session's cart): the cart's active session's state before and after alike,
+ * numbered after the entries of the session's current version. The session read, the count and the
+ * insert are one statement (`StorageOps.appendSessionEntry`); a snapshot whose state path the SQL
+ * doesn't work out is corrected by one update of the entry (in `ops`' transaction, if any).
+ * Returns the entry written, or null when the cart has no active session (nothing written).
  */
 export async function writeSideEntry(
-  storage: { transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> },
-  session: Row,
+  ops: StorageOps,
+  cartId: string,
   event: Record<string, unknown>,
   now: Date,
   origin?: EventOrigin,
-): Promise<HistoryEntry> {
-  let path = '';
-  try {
-    path = statePath((JSON.parse(String(session._snapshot)) as { value?: unknown }).value);
-  } catch {
-    path = String(session.State ?? '');
-  }
-  const seq = Number(session._version ?? 0);
-  return storage.transaction(async (tx) => {
-    const n = await tx.count(HISTORY_OBJECT, [
-      { field: 'SessionId', op: '=', value: String(session.Id) },
-      { field: 'Seq', op: '=', value: seq },
-    ]);
-    const entry: HistoryEntry = {
-      sessionId: String(session.Id),
-      flowId: (session._flow as string | null) ?? 'default',
-      cartId: (session.WebCartId as string | null) ?? null,
-      seq,
-      sub: n,
-      at: now.toISOString(),
-      event: redactSecrets(event),
-      from: path,
-      to: path,
-      accepted: true,
-      rejection: null,
-      operation: origin?.operation ?? null,
-      operationId: null,
-      callerId: origin?.callerId ?? null,
-    };
-    await tx.insert(HISTORY_OBJECT, [historyRow(entry)]);
-    return entry;
-  });
+): Promise<HistoryEntry | null> {
+  const entry: HistoryEntry = {
+    sessionId: '',
+    cartId: null,
+    seq: 0,
+    sub: 0,
+    at: now.toISOString(),
+    event: redactSecrets(event),
+    from: '',
+    to: '',
+    accepted: true,
+    rejection: null,
+    operation: origin?.operation ?? null,
+    operationId: null,
+    callerId: origin?.callerId ?? null,
+  };
+  // The session's columns of the row (SessionId, CartId, Seq, Sub, the state path) are the statement's.
+  const appended = await ops.appendSessionEntry(cartId, historyRow(entry));
+  if (!appended) return null;
+  const { row, session } = appended;
+  const path = rowStatePath(session);
+  if (row.StateBefore !== path || row.StateAfter !== path)
+    await ops.update(HISTORY_OBJECT, String(row.Id), { StateBefore: path, StateAfter: path });
+  // Keyed in the order the entry always had (listeners may serialize it).
+  return {
+    sessionId: String(session.Id),
+    flowId: (session._flow as string | null) ?? 'default',
+    cartId: (session.WebCartId as string | null) ?? null,
+    seq: Number(session._version ?? 0),
+    sub: Number(row.Sub),
+    at: entry.at,
+    event: entry.event,
+    from: path,
+    to: path,
+    accepted: true,
+    rejection: null,
+    operation: entry.operation,
+    operationId: null,
+    callerId: entry.callerId,
+  };
 }
 
 /**

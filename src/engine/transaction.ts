@@ -6,6 +6,7 @@
  * async context.
  */
 import type {
+  AppendedSessionEntry,
   BatchWrite,
   CheckoutFacts,
   FactsKey,
@@ -145,6 +146,10 @@ export class Tx implements StorageOps {
   async writeBatch(writes: readonly BatchWrite[]): Promise<number> {
     await this.flush();
     return this.ops.writeBatch(writes);
+  }
+  async appendSessionEntry(cartId: string, row: Row): Promise<AppendedSessionEntry | undefined> {
+    await this.flush();
+    return this.ops.appendSessionEntry(cartId, row);
   }
 
   /**

@@ -3,14 +3,16 @@
  * insert, update (compare-and-set), updateWhere, updateColumn, updateRows, delete. Hot statement
  * shapes are compiled once (`StatementCache`); a transaction reads a row by id once (and, where it
  * has the database to itself, makes a `find` once until it writes that object: `FoundRows`). `select`
- * is compiled by select.ts, `checkoutFacts` by checkout-facts.ts.
+ * is compiled by select.ts, `checkoutFacts` by checkout-facts.ts, `appendSessionEntry` by session-entry.ts.
  */
 import { CompiledQuery, sql, type Compilable, type Kysely, type QueryResult, type Transaction } from 'kysely';
 import { allFields, STORED_OBJECTS } from '../domain/objects.js';
 import { readCheckoutFacts } from './checkout-facts.js';
+import { appendSessionEntry } from './session-entry.js';
 import type { DialectSpec } from './dialect.js';
 import {
   UniqueViolation,
+  type AppendedSessionEntry,
   type BatchWrite,
   type CheckoutFacts,
   type FactsKey,
@@ -555,6 +557,16 @@ export class KyselyOps implements StorageOps {
    * the adapter's `batchesWrites`, each run of writes that updates no row twice is one statement: a
    * data-modifying CTE per write, each after a failed compare-and-set skipped (`batchStatement`).
    */
+  async appendSessionEntry(cartId: string, row: Row): Promise<AppendedSessionEntry | undefined> {
+    this.forgetReads('CheckoutSessionEvent');
+    try {
+      return await appendSessionEntry(this, cartId, row);
+    } catch (err) {
+      if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation('CheckoutSessionEvent', err);
+      throw err;
+    }
+  }
+
   async writeBatch(writes: readonly BatchWrite[]): Promise<number> {
     for (const w of writes) this.forgetReads(w.object);
     let start = 0;

@@ -133,6 +133,14 @@ export interface MultiRead {
   orderBy?: readonly OrderBy[];
 }
 
+/** What `appendSessionEntry` wrote: the history row as stored, and the session row's columns it was made from. */
+export interface AppendedSessionEntry {
+  /** The CheckoutSessionEvent row inserted (decoded). */
+  row: Row;
+  /** The session's Id, WebCartId, _version, _flow, _snapshot and State as the statement read them. */
+  session: Row;
+}
+
 /** Reads and writes, inside or outside a transaction. */
 export interface StorageOps {
   /** The checkout facts of a cart for `userId`, in one statement; `forUpdate` locks the cart (by cartId) or the session (by sessionId). */
@@ -186,6 +194,15 @@ export interface StorageOps {
    * others run them one by one. A unique-key violation throws `UniqueViolation`.
    */
   writeBatch(writes: readonly BatchWrite[]): Promise<number>;
+  /**
+   * Appends a CheckoutSessionEvent row for the cart's active (not archived) checkout session, in one
+   * statement where the backend's SQL allows (src/storage/session-entry.ts): `row` gives every
+   * column but SessionId and CartId (the session's Id and WebCartId), Seq (its `_version`, 0 when
+   * null), Sub (how many entries the session has at that Seq) and StateBefore = StateAfter (the state
+   * path of its `_snapshot` value where the SQL knows the shape, else ''). Undefined (nothing
+   * written) when the cart has no active session.
+   */
+  appendSessionEntry(cartId: string, row: Row): Promise<AppendedSessionEntry | undefined>;
 }
 
 /** How to reach the database a shared operation queue (pg-boss) lives in, next to the engine's tables. */

@@ -125,6 +125,9 @@ export class KyselyStore implements Storage {
   writeBatch(writes: readonly BatchWrite[]) {
     return this.ops.writeBatch(writes);
   }
+  appendSessionEntry(cartId: string, row: Row) {
+    return this.ops.appendSessionEntry(cartId, row);
+  }
 
   async close(): Promise<void> {
     await this.db.destroy();
