@@ -12,7 +12,9 @@ import { createCheckoutEngine, type CheckoutEngineOptions } from '../../src/inde
 import { seedDemoCheckout } from '../../src/demo/run-demo.js';
 import { demoFixture } from '../../src/demo/fixture.js';
 import { openPostgres, type PostgresStore } from '../../src/storage/postgres/index.js';
+import { demo } from '../../src/index.js';
 import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
+import { GOOD, storeCode } from '../flows/interview-helpers.js';
 
 afterAll(dropTestSchemas);
 
@@ -102,6 +104,25 @@ describe('round trips (PostgreSQL)', () => {
     expect(result[0]!.isSuccess, JSON.stringify(result[0]!.errors)).toBe(true);
     expect(transactionOf(sql), sql.join('\n')).toHaveLength(3);
     expect(sql).toHaveLength(4);
+    await engine.close();
+  });
+
+  it('a navigate (NEXT, checkoutSessionAction on the way) is 10 round trips; its history entry is one statement in the transaction saving the state', async () => {
+    const { engine, storage } = await pgEngine({ flowSources: [GOOD], ...storeCode });
+    const { cartId, buyerId } = await demo.newCart(engine, { lines: 2, groups: 1 });
+    const as = { userId: buyerId };
+    const iv = await engine.startInterview('Interview_Basics', { cartId }, as);
+    await engine.whenIdle();
+    const { result, sql } = await tracing(storage, () => engine.navigate(iv.id, { action: 'NEXT' }, as));
+    expect(result.screen?.name).toBe('Ask_PO');
+    // 12 before the entry was appended in one statement (the session read, its entries counted, the entry inserted).
+    expect(sql.length, sql.join('\n')).toBeLessThanOrEqual(10);
+    const history = sql.filter((s) => s.includes('"CheckoutSessionEvent"'));
+    expect(history, sql.join('\n')).toHaveLength(1);
+    expect(history[0]).toMatch(/^with s as \(select .* from "CartCheckoutSession" as x .*\), i as \(insert into "CheckoutSessionEvent" /s);
+    // The saved state and the entry: BEGIN with the state's compare-and-set, the entry, COMMIT.
+    const tx = transactionOf(sql.slice(sql.findIndex((s) => /^begin; update "FlowInterview"/.test(s))));
+    expect(tx, tx.join('\n')).toHaveLength(3);
     await engine.close();
   });
 
