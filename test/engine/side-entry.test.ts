@@ -28,7 +28,7 @@ async function readCountInsert(
 ): Promise<HistoryEntry | null> {
   const session = await findActiveSession(ops, cartId);
   if (!session) return null;
-  let path = '';
+  let path: string;
   try {
     path = statePath((JSON.parse(String(session._snapshot)) as { value?: unknown }).value);
   } catch {
