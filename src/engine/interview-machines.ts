@@ -5,14 +5,14 @@
  * return are carried out by `executeActions` (src/engine/steps.ts), the executor of the checkout
  * sessions' steps, with this module's table of handlers:
  *
- * - a spawn whose source has a runtime handler (`runElement`: an action or record element) runs it
- *   and feeds its `xstate.done.actor.<id>` (the patch) or `xstate.error.actor.<id>` (the fault) back
- *   to its machine with `transition()`;
- * - any other spawn is a subflow: the child machine the flow's machine names for that source starts
- *   with `initialTransition()` as a frame of its own; when it ends, its done (output) or error event
- *   goes to its caller the same way;
- * - `forward` hands a navigation to the child frame holding the screen; a stop ends a child frame or
- *   drops an element result no state waits for any more.
+ * - a named action the runtime has a handler for (`runElement`: an action or record element, its
+ *   params the run's id and input) runs it and feeds its `xstate.done.actor.<id>` (the patch) or
+ *   `xstate.error.actor.<id>` (the fault) back to its machine with `transition()`; `stopElement`
+ *   (the element's state was left) drops a result still to come;
+ * - a spawn is a subflow: the child machine the flow's machine names for that source starts with
+ *   `initialTransition()` as a frame of its own; when it ends, its done (output) or error event goes
+ *   to its caller the same way, and a stop ends it;
+ * - `forward` hands a navigation to the child frame holding the screen.
  *
  * Events are delivered in order, one at a time (a mailbox per run, as an actor has): an element's
  * result and a child's end are queued behind whatever the current transition started. A transition
@@ -23,7 +23,7 @@
  * under `children` as `{ snapshot, src }`), restored with `resolveState()` frame by frame.
  */
 import { StateMachine, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
-import type { FrameInput, FlowEvent } from '../flows/compile.js';
+import type { FrameInput, FlowEvent, RunElementParams, StopElementParams } from '../flows/compile.js';
 import type { InterviewExecutor, InterviewHandlers, InterviewRun, MachineFrame } from '../flows/runtime.js';
 import { executeActions, type ActionHandlers, type MachineAction, type SpawnedActor } from './steps.js';
 import { pureTransition } from './pure-transition.js';
@@ -147,13 +147,18 @@ class MachineRun implements InterviewRun {
   private actionHandlers(n: FrameNode): ActionHandlers<void> {
     let h = this.tables.get(n);
     if (h) return h;
+    // The runtime's work by action name (`runElement`), each run started by its named action.
     const elements = Object.fromEntries(
-      Object.entries(this.handlers).map(([src, run]) => [src, (s: SpawnedActor) => this.startElement(n, s, run)] as const),
+      Object.entries(this.handlers).map(
+        ([name, run]) => [name, (params: unknown) => this.startElement(n, params as RunElementParams, run)] as const,
+      ),
     );
     h = {
-      spawn: { ...elements, '*': (s) => this.startChild(n, s) },
+      spawn: { '*': (s) => this.startChild(n, s) },
       stop: (id) => this.stop(n, id),
       named: {
+        ...elements,
+        stopElement: (params) => void n.running.delete((params as StopElementParams).id),
         forward: (params, event) => {
           const child = n.children.get(String((params as { child?: unknown })?.child));
           if (!child) throw new Error(`no subflow frame to take ${event.type}`);
@@ -166,17 +171,17 @@ class MachineRun implements InterviewRun {
   }
 
   /** An element's run: queued, then its result fed back unless its state was left meanwhile. */
-  private startElement(n: FrameNode, s: SpawnedActor, run: (input: unknown) => Promise<unknown>): void {
-    n.running.add(s.id);
+  private startElement(n: FrameNode, run: RunElementParams, work: (input: unknown) => Promise<unknown>): void {
+    n.running.add(run.id);
     this.queue.push(async () => {
-      if (n.stopped || !n.running.has(s.id)) return;
+      if (n.stopped || !n.running.has(run.id)) return;
       let event: EventObject;
       try {
-        event = { type: `xstate.done.actor.${s.id}`, output: await run(s.input) } as EventObject;
+        event = { type: `xstate.done.actor.${run.id}`, output: await work(run.input) } as EventObject;
       } catch (error) {
-        event = { type: `xstate.error.actor.${s.id}`, error } as EventObject;
+        event = { type: `xstate.error.actor.${run.id}`, error } as EventObject;
       }
-      if (n.stopped || !n.running.delete(s.id)) return;
+      if (n.stopped || !n.running.delete(run.id)) return;
       await this.deliver(n, event);
     });
   }

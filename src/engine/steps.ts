@@ -23,9 +23,10 @@
  * The executor itself (`executeActions`) is the one place a machine's actions become effects, for
  * both kinds of machine the engine drives with XState's pure API: the session's here (a `runStep`
  * spawn → the operation row and its run; a stopped step → nothing, the row is already settled), and
- * a flow interview's in src/engine/interview-machines.ts (a `runElement` spawn → the element run and
- * its done/error event fed back with `transition()`; a subflow → its child machine; a forwarded
- * navigation → the child frame). Each passes its table of handlers per actor source.
+ * a flow interview's in src/engine/interview-machines.ts (the named action `runElement` → the element
+ * run and its done/error event fed back with `transition()`, `stopElement` → its result dropped; a
+ * subflow → its child machine; a forwarded navigation → the child frame). Each passes its table of
+ * handlers per actor source and per action name.
  */
 import type { EventObject, ExecutableActionObject } from 'xstate';
 import { EngineError, StorageFault } from '../errors.js';
@@ -93,7 +94,7 @@ export interface SpawnedActor {
 
 /** What carries out one kind of machine's actions: a handler per actor source, and the child-addressed actions. */
 export interface ActionHandlers<R> {
-  /** Starts an invoked or spawned actor, by its source (`runStep`, `runElement` …); `*` takes any source not listed. */
+  /** Starts an invoked or spawned actor, by its source (`runStep`, a subflow …); `*` takes any source not listed. */
   readonly spawn: Readonly<Record<string, (spawned: SpawnedActor) => R | Promise<R>>>;
   /** A child stopped (the state that invoked it exited). */
   readonly stop: (id: string) => void;

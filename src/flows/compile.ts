@@ -3,13 +3,15 @@
  * final states `__end` (the path ended) and `__error` (the frame failed). The machine context is the
  * flow frame (src/flows/values.ts). The machine only says what runs; the engine's step executor
  * (src/engine/steps.ts, through the runtime's `InterviewExecutor`) advances it with XState's pure
- * `transition()` and carries out the actions it returns: the `runElement` spawn (an action or record
- * element, run by the runtime's handler; see ELEMENT_SPAWN), one child machine per subflow (invoked
- * by the subflow's API name), and `forward` (a navigation passed to the subflow frame holding the screen).
+ * `transition()` and carries out the actions it returns: the named actions `runElement` (an action or
+ * record element's run, on entering its state: the runtime's handler does the work) and
+ * `stopElement` (on leaving it: a result still to come is dropped), one child machine per subflow
+ * (invoked by the subflow's API name), and `forward` (a navigation passed to the subflow frame
+ * holding the screen).
  *
  * Persist only at rest (a screen, or final): an element in flight is not part of the stored state.
  */
-import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
+import { assign, setup, type AnyStateMachine } from 'xstate';
 import type { FlowData, RecordAccessMode } from './contract.js';
 import { allScreenFields, type FlowDefinition, type FlowElement, type ScreenElement } from './metadata.js';
 import {
@@ -27,14 +29,16 @@ import {
 /**
  * An action or record element's run is not an `invoke`: entering an invoking state makes XState's
  * `transition()` construct an Actor for the child (never started: the executor runs the element),
- * about a quarter of a navigate's machine work. Instead the state's entry names an action of the
- * type and params of XState's own spawn (`{ id, src: 'runElement', input }`) and its exit one of
- * XState's stop (`{ id }`); having no implementation, they go to the executor as they are, which
- * takes them as it takes XState's (src/engine/steps.ts: the `runElement` handler, then the done or
- * error event `xstate.done.actor.<id>` / `xstate.error.actor.<id>` the state listens for).
+ * about a quarter of a navigate's machine work. Instead the state's entry names the action
+ * `runElement` (params: the run's id and the element's input) and its exit `stopElement` (the run's
+ * id). Both are declared in `setup()` and implemented by the executor (its handler table, by action
+ * name: src/engine/interview-machines.ts), which feeds the run's result back as the done or error
+ * event `xstate.done.actor.<id>` / `xstate.error.actor.<id>` the state listens for, as it would an
+ * actor's. Their declarations here only say so: a machine run as an actor has no executor to run them.
  */
-const ELEMENT_SPAWN = 'xstate.spawnChild';
-const ELEMENT_STOP = 'xstate.stopChild';
+const executorOnly = (action: string) => () => {
+  throw new Error(`${action} is the engine's executor's to carry out (src/engine/interview-machines.ts), not an actor's`);
+};
 
 export const END = '__end';
 export const ERROR = '__error';
@@ -67,7 +71,7 @@ export type FrameOutput =
       };
     };
 
-/** What an action or record element changed (applied on the `runElement` invoke's done event). */
+/** What an action or record element changed (applied on its run's done event). */
 export interface ElementPatch {
   values?: Record<string, FlowData>;
   outputs?: Record<string, Record<string, FlowData>>;
@@ -77,6 +81,17 @@ export interface RunElementInput {
   flow: string;
   element: string;
   frame: Frame;
+}
+
+/** The params of the `runElement` action: the run's id (its done and error events name it) and what the runtime's handler runs. */
+export interface RunElementParams {
+  id: string;
+  input: RunElementInput;
+}
+
+/** The params of the `stopElement` action: the run whose result no state waits for any more. */
+export interface StopElementParams {
+  id: string;
 }
 
 /** Thrown by the runtime's runElement handler when the frame must not run the element (already failed or over the step limit). */
@@ -148,14 +163,7 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
 
   const machineSetup = setup({
     types: {} as { context: Frame; events: FlowEvent; input: FrameInput; output: FrameOutput },
-    actors: {
-      ...children,
-      // Declared for its types and for drawing: the executor runs an element with the runtime's handler, never this.
-      // (The states ask for it by ELEMENT_SPAWN, so XState constructs no actor of it either.)
-      runElement: fromPromise<ElementPatch, RunElementInput>(async ({ input }) => {
-        throw new Error(`${def.apiName}.${input.element} runs through the engine's executor, not as an actor`);
-      }),
-    },
+    actors: children,
     guards: {
       failed: ({ context }) => context.error !== null,
       overLimit: ({ context }) => context.steps > limit,
@@ -166,6 +174,9 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
       childFailed: ({ event }) => (event as unknown as { output: FrameOutput }).output.error !== null,
     },
     actions: {
+      // An element's run and its end (see executorOnly): carried out by the executor, by name.
+      runElement: executorOnly('runElement') as (_: unknown, params: RunElementParams) => void,
+      stopElement: executorOnly('stopElement') as (_: unknown, params: StopElementParams) => void,
       step: assign({ steps: ({ context }) => context.steps + 1, at: (_, params: { element: string }) => params.element }),
       resetSteps: assign({ steps: 0 }),
       stepLimitError: assign({
@@ -370,23 +381,22 @@ export function compileFlow(def: FlowDefinition, opts: CompileOptions = {}): Any
               { guard: 'aborted', target: ERROR, actions: 'stepLimitError' },
               { target: ERROR, actions: 'setError' },
             ];
-        // The element's run, asked of the executor in the shape of XState's spawn and stop actions
-        // (see ELEMENT_SPAWN): its done or error event comes back under the run's id.
+        // The element's run, asked of the executor by the named actions runElement and stopElement:
+        // its done or error event comes back under the run's id.
         const run = `${e.name}.run`;
         states[e.name] = {
           ...base,
           entry: [
             step,
             {
-              type: ELEMENT_SPAWN,
-              params: ({ context }: { context: Frame }) => ({
+              type: 'runElement',
+              params: ({ context }: { context: Frame }): RunElementParams => ({
                 id: run,
-                src: 'runElement',
-                input: { flow: def.apiName, element: e.name, frame: context } satisfies RunElementInput,
+                input: { flow: def.apiName, element: e.name, frame: context },
               }),
             },
           ],
-          exit: [{ type: ELEMENT_STOP, params: { id: run } }],
+          exit: [{ type: 'stopElement', params: { id: run } satisfies StopElementParams }],
           always: guardsFirst,
           on: {
             [`xstate.done.actor.${run}`]: { target: target(e.connector), actions: 'applyPatch', reenter: true },

@@ -5,7 +5,7 @@
  * the FlowHost. The compiled machines (src/flows/compile.ts) are run by the `InterviewExecutor` the
  * engine passes in (src/engine/interview-machines.ts: XState's pure `transition()`, the actions it
  * returns executed by the step executor of src/engine/steps.ts); this module hands it the handler of
- * the `runElement` actor (the element's work through the FlowHost) and reads the frames it leaves at
+ * the `runElement` action (the element's work through the FlowHost) and reads the frames it leaves at
  * rest. An interview is stored as the top machine's persisted snapshot, subflow frames inside.
  */
 import type { AnyStateMachine } from 'xstate';
@@ -69,7 +69,7 @@ export interface InterviewRun {
   persisted(): unknown;
 }
 
-/** The work of an interview's promise actors, by actor source (`runElement`). */
+/** The work an interview's named actions ask for, by action name (`runElement`: its params' `input`). */
 export type InterviewHandlers = Readonly<Record<string, (input: unknown) => Promise<unknown>>>;
 
 /**

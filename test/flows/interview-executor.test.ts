@@ -5,7 +5,7 @@
  * per entry, and an action the executor has no handler for is an error, never a silent skip.
  */
 import { describe, expect, it } from 'vitest';
-import { createActor, initialTransition } from 'xstate';
+import { createActor, initialTransition, transition } from 'xstate';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,13 +109,20 @@ ${body}
     } as never);
     expect(snapshot.value).toBe('Find_Cart');
     expect(snapshot.children).toEqual({});
-    const spawns = actions.filter((a) => a.type === 'xstate.spawnChild');
-    expect(spawns).toHaveLength(1);
-    expect(spawns[0]!.params).toMatchObject({
-      id: 'Find_Cart.run',
-      src: 'runElement',
-      input: { flow: 'Order_Desk', element: 'Find_Cart' },
-    });
+    // No spawn at all: the run is the named action runElement, declared in the machine's setup().
+    expect(actions.filter((a) => a.type === 'xstate.spawnChild')).toEqual([]);
+    const runs = (actions as MachineAction[]).filter((a) => a.type === 'runElement');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.params).toMatchObject({ id: 'Find_Cart.run', input: { flow: 'Order_Desk', element: 'Find_Cart' } });
+    expect(Object.keys(runtime.flowMachine('Order_Desk').implementations.actions)).toEqual(
+      expect.arrayContaining(['runElement', 'stopElement']),
+    );
+    // Leaving the state names stopElement with the same run id.
+    const [, left] = transition(runtime.flowMachine('Order_Desk'), snapshot, {
+      type: 'xstate.done.actor.Find_Cart.run',
+      output: {},
+    } as never);
+    expect((left as MachineAction[]).filter((a) => a.type === 'stopElement').map((a) => a.params)).toEqual([{ id: 'Find_Cart.run' }]);
   });
 
   it('refuses an action it has no handler for instead of skipping it', async () => {
