@@ -292,8 +292,11 @@ async function renewShared(engine: CheckoutEngine, sessionId: string, owner: str
 async function releaseShared(engine: CheckoutEngine, sessionId: string, owner: string, known?: Row): Promise<void> {
   const storage = engine.core.storage;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const s = attempt === 0 && known && known.Id === sessionId ? known : await storage.get('CartCheckoutSession', sessionId);
+    const fromKnown = attempt === 0 && !!known && known.Id === sessionId;
+    const s = fromKnown ? known : await storage.get('CartCheckoutSession', sessionId);
     const data = s ? connectData(s) : {};
+    // A known row not showing this holder's lock is no proof it isn't held: the stored row says.
+    if (fromKnown && data.lock?.owner !== owner) continue;
     if (!s || data.lock?.owner !== owner) return;
     const released = JSON.stringify({ ...data, lock: null, releasedAt: Date.now() });
     if (await storage.update('CartCheckoutSession', sessionId, { _connect: released }, [{ field: '_connect', op: '=', value: s._connect }]))
