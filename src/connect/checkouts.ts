@@ -1103,8 +1103,15 @@ export async function updateCheckout(
 }
 
 /** DELETE checkouts/{id}: cancels the checkout (cancelCartAsyncOperation's rules); 409 while a call is in progress. */
-export async function cancelCheckout(engine: CheckoutEngine, ctx: StoreContext, checkoutId: unknown, arrival?: Arrival): Promise<void> {
-  const ref = await resolveCheckout(engine, ctx, checkoutId);
+export async function cancelCheckout(
+  engine: CheckoutEngine,
+  ctx: StoreContext,
+  checkoutId: unknown,
+  arrival?: Arrival,
+  resolved?: CheckoutRef,
+): Promise<void> {
+  // `resolved`: the checkout read with the store context (resolveCheckoutContext), else resolved here as always.
+  const ref = resolved ?? (await resolveCheckout(engine, ctx, checkoutId));
   const cartId = String(ref.cart.Id);
   // A placement in progress can't be canceled; one that failed (its session in error) can: the draft
   // order, if any, is deleted and the cart is Active again (cancelCartAsyncOperation's rules).

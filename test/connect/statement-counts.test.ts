@@ -69,7 +69,15 @@ describe('Connect statement counts (SQLite)', () => {
       expect(again.sql.length, again.sql.join('\n')).toBeLessThanOrEqual(47);
       expect(again.sql.filter((s) => /^update "WebCart" set "PaymentMethodId"/i.test(s)).length, again.sql.join('\n')).toBe(0);
       const cart = await t.engine.admin.get('WebCart', String(ready.body.cartSummary.cartId));
-      for (const k of ['PaymentMethodId', 'PoNumber', 'BillingStreet', 'BillingCity', 'BillingState', 'BillingPostalCode', 'BillingCountry'])
+      for (const k of [
+        'PaymentMethodId',
+        'PoNumber',
+        'BillingStreet',
+        'BillingCity',
+        'BillingState',
+        'BillingPostalCode',
+        'BillingCountry',
+      ])
         expect(cart?.[k] ?? null, k).toBeNull();
       const done = await t.call('GET', `${base}/checkouts/${id}`, { token });
       expect(done.status).toBe(200);

@@ -204,8 +204,8 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
     },
     async (req, reply) => {
       await arriving(reply, async (arrival) => {
-        const ctx = await contextOf(engine, req.caller, req.params, req.query, undefined, 55, 'DELETE checkouts');
-        await cancelCheckout(engine, ctx, req.params.checkoutId, arrival);
+        const { ctx, ref } = await checkoutContextOf(engine, req.caller, req.params, req.query, undefined, 55, 'DELETE checkouts');
+        await cancelCheckout(engine, ctx, req.params.checkoutId, arrival, ref);
       });
       return reply.code(204).send();
     },
@@ -244,8 +244,8 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
     },
     async (req, reply) => {
       const out = await arriving(reply, async (arrival) => {
-        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/payments');
-        return checkoutPayment(engine, ctx, req.params.checkoutId, req.body, arrival);
+        const { ctx, ref } = await checkoutContextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/payments');
+        return checkoutPayment(engine, ctx, req.params.checkoutId, req.body, arrival, ref);
       });
       return reply.code(201).send(out);
     },
@@ -268,8 +268,8 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
     },
     async (req, reply) => {
       const out = await arriving(reply, async (arrival) => {
-        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/orders');
-        return placeOrder(engine, ctx, req.params.checkoutId, arrival);
+        const { ctx, ref } = await checkoutContextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/orders');
+        return placeOrder(engine, ctx, req.params.checkoutId, arrival, ref);
       });
       return reply.code(201).send({ ...out, errors: [] });
     },
@@ -290,8 +290,16 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
     },
     async (req, reply) => {
       const out = await arriving(reply, async (arrival) => {
-        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 64, 'checkouts/{id}/orders/actions');
-        return orderActions(engine, ctx, req.params.checkoutId, req.body, arrival);
+        const { ctx, ref } = await checkoutContextOf(
+          engine,
+          req.caller,
+          req.params,
+          req.query,
+          req.body,
+          64,
+          'checkouts/{id}/orders/actions',
+        );
+        return orderActions(engine, ctx, req.params.checkoutId, req.body, arrival, ref);
       });
       return reply.code(200).send(out);
     },
