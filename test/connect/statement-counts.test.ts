@@ -87,4 +87,55 @@ describe('Connect statement counts (SQLite)', () => {
       await t.engine.close();
     }
   });
+
+  it('DELETE, payments, orders/actions prepare and orders: the checkout read with its store context (no store context reads of their own)', async () => {
+    const t = await startTestServer(join(dir, 'connect-more.db'), { sessionState: '' });
+    try {
+      const token = await t.token();
+      const at = (v: number) => `/services/data/v${v}.0/commerce/webstores/${t.ids.store}`;
+      const base = at(62);
+      const begin = async () => {
+        const start = await t.call('POST', `${base}/checkouts`, { token, body: { cartId: 'active' } });
+        expect(start.status).toBe(202);
+        await settled(t.engine);
+        return String(start.body.checkoutId);
+      };
+      /** The store context's own reads: none once the checkout is read with it. */
+      const storeReads = (sql: string[]) => sql.filter((s) => /^select \* from "(WebStore|BuyerGroupMember|WebStoreBuyerGroup)"/.test(s));
+      const first = await begin();
+      const del = await counting(() => t.call('DELETE', `${base}/checkouts/${first}`, { token }));
+      expect(del.result.status, JSON.stringify(del.result.body)).toBe(204);
+      const id = await begin();
+      const pay = await counting(() =>
+        t.call('POST', `${base}/checkouts/${id}/payments`, { token, body: { requestType: 'SimplePurchaseOrder', paymentToken: 'PO-1' } }),
+      );
+      expect(pay.result.status, JSON.stringify(pay.result.body)).toBe(201);
+      const prepare = await counting(() =>
+        t.call('POST', `${at(64)}/checkouts/${id}/orders/actions`, { token, body: { actions: [{ action: 'prepare' }] } }),
+      );
+      expect(prepare.result.status, JSON.stringify(prepare.result.body)).toBe(200);
+      const order = await counting(async () => {
+        const r = await t.call('POST', `${base}/checkouts/${id}/orders`, { token });
+        await settled(t.engine);
+        return r;
+      });
+      expect(order.result.status, JSON.stringify(order.result.body)).toBe(201);
+      // Each 3 statements fewer than with the store context read apart (WebStore, BuyerGroupMember,
+      // WebStoreBuyerGroup): DELETE 23 → 20, payments 18 → 15, prepare 24 → 21, orders 181 → 178 (its
+      // placement in the background included, which reads the store for itself).
+      expect(del.sql.length, del.sql.join('\n')).toBeLessThanOrEqual(20);
+      expect(pay.sql.length, pay.sql.join('\n')).toBeLessThanOrEqual(15);
+      expect(prepare.sql.length, prepare.sql.join('\n')).toBeLessThanOrEqual(21);
+      expect(order.sql.length, order.sql.join('\n')).toBeLessThanOrEqual(178);
+      for (const c of [del, pay]) expect(storeReads(c.sql), c.sql.join('\n')).toEqual([]);
+      // prepare's checks read the store once for themselves (the completion facts), nothing more.
+      expect(storeReads(prepare.sql), prepare.sql.join('\n')).toEqual(['select * from "WebStore" where "Id" = ?']);
+      // The order's request: auth, then the checkout with its store context, then no store context read.
+      expect(order.sql[1], order.sql.slice(0, 3).join('\n')).toMatch(/from "CartCheckoutSession" as s left join "WebCart" as c/);
+      expect(storeReads(order.sql.slice(0, 3)), order.sql.slice(0, 3).join('\n')).toEqual([]);
+    } finally {
+      await t.close();
+      await t.engine.close();
+    }
+  });
 });
