@@ -1,7 +1,7 @@
 /**
  * Child processes of the tests compiled once per run. Tests that start engine processes (the crash
  * child of test/engine/exactly-once.test.ts, the fault child of test/reliability/faults.ts, the
- * engine child of test/scale/processes.ts) used to start each one under tsx, which compiles every
+ * engine child of test/scale/processes.ts, the soak's server of scripts/soak/run.ts) used to start each one under tsx, which compiles every
  * source file again in every child. The global setup (`buildChildren`) compiles the sources once
  * with esbuild, file by file (no bundling: each `.ts` becomes the `.js` its imports already name),
  * into a temp folder mirroring the repository, with a `node_modules` link to the repository's and
@@ -21,8 +21,8 @@ const BUILD_ENV = 'CHECKOUT_ENGINE_TEST_CHILD_BUILD';
 /** The repository's root. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** What children import: the sources and the test helpers next to the child entries. */
-const FOLDERS = ['src', 'test'];
+/** What children import: the sources, the test helpers next to the child entries, the soak's server (scripts/soak/). */
+const FOLDERS = ['src', 'test', 'scripts'];
 
 function tsFiles(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -34,7 +34,7 @@ function tsFiles(dir: string, out: string[] = []): string[] {
 }
 
 /**
- * Global setup: compiles every `.ts` of src/ and test/ to JS in a new temp folder and tells the
+ * Global setup: compiles every `.ts` of src/, test/ and scripts/ to JS in a new temp folder and tells the
  * test workers where (`childEntry`). Returns the folder (removed by `removeChildren`).
  */
 export async function buildChildren(): Promise<string> {
