@@ -18,9 +18,12 @@ import { seedDemoCheckout } from '../../src/demo/run-demo.js';
 import { checkInvariants } from '../../src/scenarios/invariants.js';
 import { ERRORS } from '../../src/errors.js';
 import type { ServerMessage } from './server.js';
+import { childEntry } from '../../test/helpers/child-build.js';
 import { prng as rng } from '../../test/helpers/prng.js';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
+/** The server as built once for a vitest run, else its .ts under tsx (test/helpers/child-build.ts). */
+const SERVER_RUN = childEntry(SERVER);
 const V = '/services/data/v64.0';
 const PASSWORD = 'soak-password-1';
 const SOLD_OUT_SKU = 'SKU-SOLDOUT';
@@ -190,8 +193,8 @@ interface ServerProc {
 }
 
 async function startServerProc(storage: string, workerConcurrency: number): Promise<ServerProc> {
-  const child = fork(SERVER, [], {
-    execArgv: ['--import', 'tsx'],
+  const child = fork(SERVER_RUN.file, [], {
+    execArgv: SERVER_RUN.execArgv,
     env: { ...process.env, SOAK_STORAGE: storage, SOAK_WORKER_CONCURRENCY: String(workerConcurrency) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -1,7 +1,7 @@
 /**
  * One engine process of the soak (scripts/soak.ts): an engine on SOAK_STORAGE behind the HTTP
  * server (`startServer`, as `checkout-engine serve` runs it) on a free loopback port. Started by
- * `child_process.fork` with `--import tsx`; the login throttle per client address is raised
+ * `child_process.fork` with `--import tsx` (or built once per vitest run: test/helpers/child-build.ts); the login throttle per client address is raised
  * because every soak buyer logs in from 127.0.0.1.
  *
  * Messages out: { type: 'ready', url } once listening; { type: 'closed', internalErrors, samples }

@@ -24,7 +24,7 @@ import type { Caller } from '../engine/facts.js';
 import type { InvocationResult } from '../actions/typed.js';
 import { ERRORS, type ErrorKey } from '../errors.js';
 import type { Row, StorageOps } from '../storage/port.js';
-import { idOf, type StoreContext } from './context.js';
+import { idOf, parsedIdOf, resolveStoreContext, versionNumber, type StoreContext } from './context.js';
 import type { CalculateCartResult } from '../engine/cart-calculate.js';
 import type { BuyerAction as CartBuyerAction } from '../integrations/cart-calculate.js';
 import { parseStamps } from '../domain/completion-invariants.js';
@@ -92,6 +92,8 @@ export interface Held {
    * (see `UnderLock`); what it throws rolls the lock back with everything else.
    */
   share(sessionId: string, arrival?: Arrival, under?: UnderLock): Promise<boolean>;
+  /** The session row as the transaction that took the database lock wrote it (undefined before, or when there was none). */
+  written(): Row | undefined;
 }
 
 /**
@@ -164,6 +166,7 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
   let released = false;
   const owner = randomUUID();
   let shared: { sessionId: string; timer: ReturnType<typeof setInterval> } | null = null;
+  let wrote: Row | undefined;
   const unshare = async (known?: Row) => {
     if (!shared) return;
     const { sessionId, timer } = shared;
@@ -207,7 +210,9 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
     },
     share: async (sessionId, arrival, under) => {
       if (shared) return true;
-      if (!(await takeShared(engine, sessionId, owner, arrival, under))) return false;
+      const took = await takeShared(engine, sessionId, owner, arrival, under);
+      if (!took) return false;
+      if (took !== true) wrote = took;
       const renewEvery = Math.max(200, Math.floor(leaseOf(engine) / 3));
       const timer = setInterval(() => {
         if (engine.core.closed || !shared) return clearInterval(timer);
@@ -217,6 +222,7 @@ export function lock(engine: CheckoutEngine, keys: string | string[], owned?: He
       shared = { sessionId, timer };
       return true;
     },
+    written: () => wrote,
   };
 }
 
@@ -229,7 +235,8 @@ function leaseOf(engine: CheckoutEngine): number {
 
 /**
  * Takes the session's database lock for `owner` (compare-and-set under the row's lock), then runs
- * `under` in the same transaction; false when held or overlapped.
+ * `under` in the same transaction; false when held or overlapped, else the session row as written
+ * (true when there was none).
  */
 async function takeShared(
   engine: CheckoutEngine,
@@ -237,7 +244,7 @@ async function takeShared(
   owner: string,
   arrival?: Arrival,
   under?: UnderLock,
-): Promise<boolean> {
+): Promise<Row | boolean> {
   return engine.core.atomically(async (tx) => {
     // Without row locks (SQLite: the transaction holds the whole database) the session comes with its
     // cart in one read, and the cart read `under` makes is answered from the transaction's own reads.
@@ -256,11 +263,12 @@ async function takeShared(
     // A call released it after this one arrived: they overlapped (as busySince, across processes).
     if (arrival?.wall !== undefined && data.releasedAt !== undefined && data.releasedAt > arrival.wall + 1) return false;
     const more = (await under?.(tx, s)) ?? {};
-    await tx.update('CartCheckoutSession', sessionId, {
+    const values = {
       ...more.fields,
       _connect: JSON.stringify({ ...data, ...more.connect, lock: { owner, until: now + leaseOf(engine) } }),
-    });
-    return true;
+    };
+    await tx.update('CartCheckoutSession', sessionId, values);
+    return { ...s, ...values };
   });
 }
 
@@ -284,8 +292,11 @@ async function renewShared(engine: CheckoutEngine, sessionId: string, owner: str
 async function releaseShared(engine: CheckoutEngine, sessionId: string, owner: string, known?: Row): Promise<void> {
   const storage = engine.core.storage;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const s = attempt === 0 && known && known.Id === sessionId ? known : await storage.get('CartCheckoutSession', sessionId);
+    const fromKnown = attempt === 0 && !!known && known.Id === sessionId;
+    const s = fromKnown ? known : await storage.get('CartCheckoutSession', sessionId);
     const data = s ? connectData(s) : {};
+    // A known row not showing this holder's lock is no proof it isn't held: the stored row says.
+    if (fromKnown && data.lock?.owner !== owner) continue;
     if (!s || data.lock?.owner !== owner) return;
     const released = JSON.stringify({ ...data, lock: null, releasedAt: Date.now() });
     if (await storage.update('CartCheckoutSession', sessionId, { _connect: released }, [{ field: '_connect', op: '=', value: s._connect }]))
@@ -435,6 +446,67 @@ export async function resolveCheckout(engine: CheckoutEngine, ctx: StoreContext,
   }
   if (!session) throw missing();
   return { session, cart };
+}
+
+/** A request's store context and, when it could be read with it, the checkout its path names. */
+export interface CheckoutContext {
+  readonly ctx: StoreContext;
+  /** The checkout (resolved as `resolveCheckout` would); undefined when the caller must resolve it (`resolveCheckout`). */
+  readonly ref: CheckoutRef | undefined;
+}
+
+/**
+ * The store context of a Connect request on a checkout named by id (`resolveStoreContext`'s
+ * arguments and the path's checkout id) with that checkout, in one read: the checkout facts of the
+ * session (the session, its cart, the cart's store, the account's store membership). Only the
+ * usual case is answered from it — the caller's own account (or its id as `effectiveAccountId`),
+ * a usable, non-archived session of the account's cart in the path's store; anything else (an
+ * `active` or malformed id, another account, a refusal of any kind) takes the old reads, store
+ * context first (`ref` undefined: the caller resolves the checkout where it did), so every error
+ * keeps its code, status, message and order.
+ */
+export async function resolveCheckoutContext(
+  engine: CheckoutEngine,
+  caller: Caller,
+  webstoreIdInput: unknown,
+  effectiveAccountId: unknown,
+  version: string,
+  checkoutId: unknown,
+): Promise<CheckoutContext> {
+  let at: CheckoutContext | undefined;
+  try {
+    at = await checkoutContextAtOnce(engine, caller, webstoreIdInput, effectiveAccountId, version, checkoutId);
+  } catch {
+    // The old reads answer (their own errors included).
+  }
+  return at ?? { ctx: await resolveStoreContext(engine, caller, webstoreIdInput, effectiveAccountId, version), ref: undefined };
+}
+
+async function checkoutContextAtOnce(
+  engine: CheckoutEngine,
+  caller: Caller,
+  webstoreIdInput: unknown,
+  effectiveAccountId: unknown,
+  version: string,
+  checkoutId: unknown,
+): Promise<CheckoutContext | undefined> {
+  const accountId = caller.AccountId;
+  if (!accountId || checkoutId === 'active') return undefined;
+  const webstoreId = parsedIdOf('WebStore', webstoreIdInput);
+  const sessionId = parsedIdOf('CartCheckoutSession', checkoutId);
+  if (!webstoreId || !sessionId) return undefined;
+  // effectiveAccountId naming the caller's own account acts as leaving it out (an administrator's
+  // named account must exist: the facts tell for the cart's account).
+  const named = effectiveAccountId !== undefined && effectiveAccountId !== null && effectiveAccountId !== '';
+  if (named && parsedIdOf('Account', effectiveAccountId) !== accountId) return undefined;
+  const f = await engine.core.storage.checkoutFacts({ sessionId }, caller.Id);
+  const { session, cart, store } = f;
+  if (!session || session.IsArchived === true || !cart || !store) return undefined;
+  // The store and the membership resolveStoreContext reads are those of the cart: its store is the path's, its account the caller's.
+  if (store.Id !== webstoreId || cart.WebStoreId !== webstoreId || cart.AccountId !== accountId || !f.storeMember) return undefined;
+  if (named && caller.Permissions.includes('ModifyAllData') && !f.accountExists) return undefined;
+  if (!(await canRead(engine, caller, cart))) return undefined;
+  return { ctx: { caller, webstore: store, webstoreId, accountId, version: versionNumber(version) }, ref: { session, cart } };
 }
 
 /** The cart's non-archived session (also the one that completed a Closed cart). */
@@ -651,7 +723,9 @@ export async function runCalculators(
       if (!(await calculate(['deliveryMethodSelected']))) return;
     }
   }
-  const now = await activeSession(engine, cartId);
+  // A session past `start` stays there (no run moves it back): `known`, as the lock's transaction
+  // wrote it, stands for the read (its Connect data is what the lock's release compares).
+  const now = known && known.State !== 'start' ? known : await activeSession(engine, cartId);
   if (now) ended?.(now);
   if (!now || now.State !== 'start') return;
   const groups = await groupsOf(engine, cartId);
@@ -888,6 +962,7 @@ export async function updateCheckout(
   checkoutId: unknown,
   body: unknown,
   arrival?: Arrival,
+  resolved?: CheckoutRef,
 ): Promise<CheckoutRef> {
   if (!isObject(body)) throw new EngineError('INVALID_INPUT', 'The body must be a JSON object.', []);
   const known = [
@@ -933,7 +1008,8 @@ export async function updateCheckout(
   }
   let methodId: string | undefined;
   if (body.deliveryMethodId !== undefined) methodId = idOf('OrderDeliveryMethod', body.deliveryMethodId, 'deliveryMethodId');
-  const ref = await resolveCheckout(engine, ctx, checkoutId);
+  // `resolved`: the checkout read with the store context (resolveCheckoutContext), else resolved here as always.
+  const ref = resolved ?? (await resolveCheckout(engine, ctx, checkoutId));
   const address = body.deliveryAddress === undefined ? null : await deliveryFields(engine, ctx, body.deliveryAddress, 'deliveryAddress');
   const cartId = String(ref.cart.Id);
   const sessionId = String(ref.session.Id);
@@ -985,10 +1061,15 @@ export async function updateCheckout(
     }
     if (methodId) {
       // A delivery method change invalidates the payment information, as Salesforce documents.
-      const cleared: Row = { PaymentMethodId: null, PoNumber: null, LastModifiedDate: engine.core.now().toISOString() };
+      // A cart with none of it set is left as it is (nothing changes, so no write and no new
+      // LastModifiedDate: the run's own write of the cart stamps it).
+      const cleared: Row = { PaymentMethodId: null, PoNumber: null };
       for (const part of ['Street', 'City', 'State', 'PostalCode', 'Country']) cleared[`Billing${part}`] = null;
-      await tx.update('WebCart', cartId, cleared);
-      cart = { ...cart, ...cleared };
+      if (Object.keys(cleared).some((k) => cart[k] !== null && cart[k] !== undefined)) {
+        cleared.LastModifiedDate = engine.core.now().toISOString();
+        await tx.update('WebCart', cartId, cleared);
+        cart = { ...cart, ...cleared };
+      }
       const { preauthorization: _cleared, ...stamps } = parseStamps(session._stamps);
       connect.payment = undefined;
       sessionFields._stamps = JSON.stringify(stamps);
@@ -1002,8 +1083,11 @@ export async function updateCheckout(
     };
     return { connect, fields: sessionFields };
   });
+  // The session exactly as the lock's transaction stored it (its Connect data with the lock): the run
+  // needn't read it again, and the lock's release compares against it.
+  after = { ...after!, session: held.written() ?? after!.session };
   try {
-    const { session, keep } = after!;
+    const { session, keep } = after;
     if (address) {
       startRun(engine, held, ctx.caller, sessionId, cartId, { kind: 'deliveryGroupChanged', keepMethodId: methodId ?? keep }, session);
     } else if (methodId) {
@@ -1019,8 +1103,15 @@ export async function updateCheckout(
 }
 
 /** DELETE checkouts/{id}: cancels the checkout (cancelCartAsyncOperation's rules); 409 while a call is in progress. */
-export async function cancelCheckout(engine: CheckoutEngine, ctx: StoreContext, checkoutId: unknown, arrival?: Arrival): Promise<void> {
-  const ref = await resolveCheckout(engine, ctx, checkoutId);
+export async function cancelCheckout(
+  engine: CheckoutEngine,
+  ctx: StoreContext,
+  checkoutId: unknown,
+  arrival?: Arrival,
+  resolved?: CheckoutRef,
+): Promise<void> {
+  // `resolved`: the checkout read with the store context (resolveCheckoutContext), else resolved here as always.
+  const ref = resolved ?? (await resolveCheckout(engine, ctx, checkoutId));
   const cartId = String(ref.cart.Id);
   // A placement in progress can't be canceled; one that failed (its session in error) can: the draft
   // order, if any, is deleted and the cart is Active again (cancelCartAsyncOperation's rules).

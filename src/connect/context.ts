@@ -28,6 +28,12 @@ export interface StoreContext {
 
 const prefixOf = (type: string) => OBJECTS.get(type)!.keyPrefix;
 
+/** A well-formed id of `type` (normalized to 18 characters), or undefined. */
+export function parsedIdOf(type: string, value: unknown): string | undefined {
+  const parsed = parseId(value, [prefixOf(type)]);
+  return parsed.ok ? parsed.id : undefined;
+}
+
 /** `v62.0` / `62.0` → 62. */
 export function versionNumber(version: string): number {
   return Number.parseInt(version.replace(/^v/, ''), 10);

@@ -112,8 +112,10 @@ export async function placeOrder(
   ctx: StoreContext,
   checkoutId: unknown,
   arrival?: Arrival,
+  resolved?: CheckoutRef,
 ): Promise<{ orderReferenceNumber: string }> {
-  const ref = await resolveCheckout(engine, ctx, checkoutId);
+  // `resolved`: the checkout read with the store context (resolveCheckoutContext), else resolved here as always.
+  const ref = resolved ?? (await resolveCheckout(engine, ctx, checkoutId));
   const cartId = String(ref.cart.Id);
   const orn = String(ref.session.Id);
   if (ref.session._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['checkoutId']);
@@ -234,6 +236,7 @@ export async function orderActions(
   checkoutId: unknown,
   body: unknown,
   arrival?: Arrival,
+  resolved?: CheckoutRef,
 ): Promise<Row> {
   const actions = (body as { actions?: unknown } | null)?.actions;
   if (!Array.isArray(actions) || actions.length !== 1)
@@ -252,13 +255,14 @@ export async function orderActions(
   };
   if (a.action === 'submit') {
     try {
-      const { orderReferenceNumber } = await placeOrder(engine, ctx, checkoutId, arrival);
+      const { orderReferenceNumber } = await placeOrder(engine, ctx, checkoutId, arrival, resolved);
       return { action: 'submit', orderReferenceNumber, errors: [] };
     } catch (e) {
       throw asUnprocessable(e);
     }
   }
-  const ref = await resolveCheckout(engine, ctx, checkoutId);
+  // `resolved`: the checkout read with the store context (resolveCheckoutContext), else resolved here as always.
+  const ref = resolved ?? (await resolveCheckout(engine, ctx, checkoutId));
   // Early return when the order is already being placed.
   if (ref.cart.Status === 'PendingClosed' || ref.cart.Status === 'Closed')
     return { action: 'prepare', orderReferenceNumber: String(ref.session.Id), errors: [] };

@@ -18,7 +18,15 @@ import type { CardToTokenize } from '../integrations/payment.js';
 import type { Row } from '../storage/port.js';
 import type { StoreContext } from './context.js';
 import { parseStamps } from '../domain/completion-invariants.js';
-import { connectData, CONNECT_FLOW_ID, lockCheckout, resolveCheckout, type Arrival, type ConnectData } from './checkouts.js';
+import {
+  connectData,
+  CONNECT_FLOW_ID,
+  lockCheckout,
+  resolveCheckout,
+  type Arrival,
+  type CheckoutRef,
+  type ConnectData,
+} from './checkouts.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -125,6 +133,7 @@ export async function checkoutPayment(
   checkoutId: unknown,
   body: unknown,
   arrival?: Arrival,
+  resolved?: CheckoutRef,
 ): Promise<CheckoutPayment> {
   if (!isObject(body)) throw new EngineError('INVALID_INPUT', 'The body must be a JSON object.', []);
   for (const k of Object.keys(body))
@@ -145,7 +154,8 @@ export async function checkoutPayment(
   if (body.paymentsData !== undefined && body.paymentsData !== null && typeof body.paymentsData !== 'string')
     throw new EngineError('INVALID_INPUT', 'paymentsData must be a string.', ['paymentsData']);
   const billing = body.billingAddress === undefined || body.billingAddress === null ? null : billingFields(body.billingAddress);
-  const ref = await resolveCheckout(engine, ctx, checkoutId);
+  // `resolved`: the checkout read with the store context (resolveCheckoutContext), else resolved here as always.
+  const ref = resolved ?? (await resolveCheckout(engine, ctx, checkoutId));
   if (ref.session._flow !== CONNECT_FLOW_ID) throw new EngineError('CHECKOUT_NOT_CONNECT', '', ['checkoutId']);
   const cartId = String(ref.cart.Id);
   const held = await lockCheckout(engine, ref, arrival);

@@ -52,14 +52,31 @@ export interface DialectSpec {
    * Kysely's executor.
    */
   runOutsideTransaction?: (query: Statement) => QueryResult<any> | undefined;
+  /**
+   * The schema's tables (`name`, `col` null), each table's columns (`name` the table, `col` the
+   * column) and its indexes and triggers (`name`, `col` null): one read, what `schemaIsCurrent` checks.
+   */
+  schemaObjects(): RawBuilder<{ name: string; col: string | null }>;
+  /** Whether one statement text may hold several statements separated by `;` (PostgreSQL's simple protocol: one round trip). */
+  readonly runsScripts?: boolean;
   /** Runs schema changes holding a cross-process lock (PostgreSQL advisory lock). */
   withMigrationLock?: (db: Kysely<any>, fn: (db: Kysely<any>) => Promise<void>) => Promise<void>;
 }
 
+/** The objects of a full-text index, as the one-pass schema creates them (see `FullTextSql.install`). */
+export interface FullTextObjects {
+  /** The names of the objects made (the index first), as `DialectSpec.schemaObjects` lists them. */
+  objects: readonly string[];
+  /** Creates the index, filled from the rows already stored: run where the first of `objects` is missing. */
+  create: readonly string[];
+  /** What keeps the index in step (idempotent): run after `create`, and on every sync. */
+  keep: readonly string[];
+}
+
 /** The SQL of a backend's full-text index (see `StorageAdapter.supportsFullText`). */
 export interface FullTextSql {
-  /** Creates the index of `object` over `fields` if missing, filled from the rows already stored, and what keeps it in step (idempotent). */
-  install(db: Kysely<any>, object: ObjectDef, fields: readonly string[]): Promise<void>;
+  /** The statements of the index of `object` over `fields` (see `FullTextObjects`); runs nothing. */
+  install(object: ObjectDef, fields: readonly string[]): FullTextObjects;
   /**
    * A subquery over `object`'s index yielding `"Id"` and `"rank"` (lower is better) of the rows
    * matching every word of `words` as a word prefix.

@@ -1,10 +1,11 @@
 /**
- * The storage port implemented once over Kysely: the store (migrations, transactions, closing);
+ * The storage port implemented once over Kysely: the store (schema migration, transactions, closing);
  * its reads and writes are `KyselyOps` (crud.ts), its select compiler select.ts, its checkout-facts
  * statement checkout-facts.ts. Each backend (src/storage/<name>/) supplies a `DialectSpec` (its
  * SQL) with its `StorageAdapter` (capabilities, error classification).
  */
-import { Migrator, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { STORED_OBJECTS } from '../domain/objects.js';
 import { KyselyOps, StatementCache, type TransactionLife } from './crud.js';
 import type { DialectSpec } from './dialect.js';
 import type {
@@ -20,7 +21,18 @@ import type {
   StorageOps,
   TextQuery,
 } from './port.js';
-import { buildTables, MIGRATIONS, syncSchema, type TableInfo } from './tables.js';
+import {
+  buildTables,
+  checkVersions,
+  expectedSchemaObjects,
+  MIGRATION_TABLE,
+  recordedVersions,
+  SCHEMA_VERSIONS,
+  schemaObjects,
+  schemaStatements,
+  upgradeSchema,
+  type TableInfo,
+} from './tables.js';
 
 /** Storage over a Kysely instance; see `DialectSpec` for what a backend supplies. */
 export class KyselyStore implements Storage {
@@ -30,6 +42,8 @@ export class KyselyStore implements Storage {
   private readonly ops: KyselyOps;
   /** SQL text of the hot statement shapes, compiled once by Kysely (see `StatementCache`). */
   private readonly statements = new StatementCache();
+  /** What the current schema has (`expectedSchemaObjects`), once known. */
+  private expectedObjects: string[] | undefined;
 
   constructor(
     private readonly db: Kysely<any>,
@@ -42,20 +56,41 @@ export class KyselyStore implements Storage {
     this.ops = new KyselyOps(db, spec, this.tables, this.statements);
   }
 
+  /**
+   * Whether the database's schema is current: every schema version recorded (and no other) and
+   * every table, column, index and full-text object of the current schema there. Reads only (no
+   * transaction, no lock): one read of the schema's catalog, and one of the versions when the
+   * catalog has everything.
+   */
+  async schemaIsCurrent(): Promise<boolean> {
+    const present = await schemaObjects(this.db, this.spec);
+    this.expectedObjects ??= expectedSchemaObjects(this.spec);
+    if (!this.expectedObjects.every((o) => present.has(o))) return false;
+    const executed = await recordedVersions(this.db, this.spec);
+    return executed.length === SCHEMA_VERSIONS.length && executed.every((v, i) => v === SCHEMA_VERSIONS[i]);
+  }
+
+  /**
+   * Brings the schema up to date in one transaction: nothing when `schemaIsCurrent`; on an empty
+   * database the current schema in one pass (`schemaStatements`); on an older one the versions it
+   * lacks (`upgradeSchema`). A database recording a version this engine doesn't know is refused
+   * ("corrupted migrations: …"), changing nothing.
+   */
   async migrate(): Promise<void> {
-    const run = async (db: Kysely<any>) => {
-      const migrator = new Migrator({
-        db,
-        provider: { getMigrations: async () => MIGRATIONS(this.spec) },
-        migrationTableName: 'engine_migration',
-        migrationLockTableName: 'engine_migration_lock',
-        ...(this.spec.schema ? { migrationTableSchema: this.spec.schema } : {}),
+    if (await this.schemaIsCurrent()) return;
+    const run = (db: Kysely<any>) =>
+      db.transaction().execute(async (trx) => {
+        // Read again inside the transaction: another process may have migrated meanwhile.
+        const present = await schemaObjects(trx, this.spec);
+        const executed = present.has(MIGRATION_TABLE) ? await recordedVersions(trx, this.spec) : [];
+        checkVersions(executed);
+        const at = new Date().toISOString();
+        const empty = !present.has(MIGRATION_TABLE) && ![...STORED_OBJECTS.keys()].some((name) => present.has(name));
+        if (!empty) return upgradeSchema(trx, this.spec, present, executed, at);
+        const statements = schemaStatements(trx, this.spec, at);
+        if (this.spec.runsScripts) await sql.raw(statements.join(';\n')).execute(trx);
+        else for (const s of statements) await sql.raw(s).execute(trx);
       });
-      const { error } = await migrator.migrateToLatest();
-      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the migration threw, unchanged
-      if (error) throw error;
-      await syncSchema(db, this.spec);
-    };
     if (this.spec.withMigrationLock) await this.spec.withMigrationLock(this.db, run);
     else await run(this.db);
   }

@@ -1,7 +1,7 @@
 /**
  * Cost guards by counting, never by timing (timings live in bench/flow-connect.ts): the SQL
- * statements a Connect PATCH of the delivery method and the GET after it issue on SQLite, counted
- * at the driver, the calculator run in the background included.
+ * statements a Connect PATCH of the delivery method, the GET after it and a second PATCH issue on
+ * SQLite, counted at the driver, the calculator run in the background included.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,19 +40,99 @@ describe('Connect statement counts (SQLite)', () => {
       const get = await counting(() => t.call('GET', `${base}/checkouts/${id}`, { token }));
       expect(get.result.status).toBe(200);
       expect(get.result.body.deliveryGroups.items[0].selectedDeliveryMethod.id).toBe(other);
-      // PATCH: auth (2), the store context (3), the checkout resolved (the session with its cart in one
-      // read; its owner's read check reads nothing more), the lock's transaction (the session with its
-      // cart as they are now in one read, groups, options, the payment cleared, the lock),
-      // setCheckoutDeliveryMethod and calculateCart (as called directly), the 202's checkout, the lock
-      // released (one compare-and-set on the session the run read last): 52 without pragmas (55 with the
-      // release a transaction of its own reading the session again; 57 with the session and the cart read
-      // apart, outside and in the lock's transaction; 76 when the lock, the payment clearing and the
-      // errors' reset were three transactions and the checkout was resolved again for the answer).
-      expect(patch.sql.length, patch.sql.join('\n')).toBeLessThanOrEqual(52);
+      // PATCH: auth, the checkout with its store context (resolveCheckoutContext: the checkout facts of
+      // the session — the session, its cart, the cart's store, the account's membership — in one read;
+      // its owner's read check reads nothing more), the lock's transaction (the session with its cart as
+      // they are now in one read, groups, options, the payment cleared (the demo cart has a billing
+      // address), the lock), setCheckoutDeliveryMethod and calculateCart (as called directly), the 202's
+      // checkout, the lock released (one compare-and-set on the session as the lock's transaction wrote
+      // it: the run reads it no more): 48 without pragmas (52 with the store context read apart (3) and
+      // the session read again after the run; 55 with the release a transaction of its own reading the
+      // session again; 57 with the session and the cart read apart, outside and in the lock's
+      // transaction; 76 when the lock, the payment clearing and the errors' reset were three
+      // transactions and the checkout was resolved again for the answer).
+      expect(patch.sql.length, patch.sql.join('\n')).toBeLessThanOrEqual(48);
       expect(patch.sql.filter((s) => /^begin/i.test(s)).length, patch.sql.join('\n')).toBeLessThanOrEqual(3);
-      // GET: auth, the store context, the session with its cart (one read: its owner reads it), groups, options.
-      expect(get.sql.length, get.sql.join('\n')).toBeLessThanOrEqual(7); // 8 with the session and cart read apart; 13 before (the cart read four times)
+      expect(patch.sql.filter((s) => /^select \* from "CartCheckoutSession"/i.test(s)).length, patch.sql.join('\n')).toBe(1); // calculateCart's own
+      // GET: auth, the checkout with its store context (one read: its owner reads it), groups, options.
+      expect(get.sql.length, get.sql.join('\n')).toBeLessThanOrEqual(4); // 7 with the store context read apart; 8 with the session and cart read apart; 13 before (the cart read four times)
       expect(get.sql.filter((s) => /"WebCart"/.test(s)).length, get.sql.join('\n')).toBe(1);
+
+      // A second PATCH at once (the first's run done): the lock was released (202, never 409), and with no
+      // payment or billing address left to clear the cart isn't written before the run: one statement fewer.
+      const again = await counting(async () => {
+        const r = await t.call('PATCH', `${base}/checkouts/${id}`, { token, body: { deliveryMethodId: current ?? methods[0] } });
+        await settled(t.engine);
+        return r;
+      });
+      expect(again.result.status, JSON.stringify(again.result.body)).toBe(202);
+      expect(again.sql.length, again.sql.join('\n')).toBeLessThanOrEqual(47);
+      expect(again.sql.filter((s) => /^update "WebCart" set "PaymentMethodId"/i.test(s)).length, again.sql.join('\n')).toBe(0);
+      const cart = await t.engine.admin.get('WebCart', String(ready.body.cartSummary.cartId));
+      for (const k of [
+        'PaymentMethodId',
+        'PoNumber',
+        'BillingStreet',
+        'BillingCity',
+        'BillingState',
+        'BillingPostalCode',
+        'BillingCountry',
+      ])
+        expect(cart?.[k] ?? null, k).toBeNull();
+      const done = await t.call('GET', `${base}/checkouts/${id}`, { token });
+      expect(done.status).toBe(200);
+      expect(done.body.deliveryGroups.items[0].selectedDeliveryMethod.id).toBe(current ?? methods[0]);
+    } finally {
+      await t.close();
+      await t.engine.close();
+    }
+  });
+
+  it('DELETE, payments, orders/actions prepare and orders: the checkout read with its store context (no store context reads of their own)', async () => {
+    const t = await startTestServer(join(dir, 'connect-more.db'), { sessionState: '' });
+    try {
+      const token = await t.token();
+      const at = (v: number) => `/services/data/v${v}.0/commerce/webstores/${t.ids.store}`;
+      const base = at(62);
+      const begin = async () => {
+        const start = await t.call('POST', `${base}/checkouts`, { token, body: { cartId: 'active' } });
+        expect(start.status).toBe(202);
+        await settled(t.engine);
+        return String(start.body.checkoutId);
+      };
+      /** The store context's own reads: none once the checkout is read with it. */
+      const storeReads = (sql: string[]) => sql.filter((s) => /^select \* from "(WebStore|BuyerGroupMember|WebStoreBuyerGroup)"/.test(s));
+      const first = await begin();
+      const del = await counting(() => t.call('DELETE', `${base}/checkouts/${first}`, { token }));
+      expect(del.result.status, JSON.stringify(del.result.body)).toBe(204);
+      const id = await begin();
+      const pay = await counting(() =>
+        t.call('POST', `${base}/checkouts/${id}/payments`, { token, body: { requestType: 'SimplePurchaseOrder', paymentToken: 'PO-1' } }),
+      );
+      expect(pay.result.status, JSON.stringify(pay.result.body)).toBe(201);
+      const prepare = await counting(() =>
+        t.call('POST', `${at(64)}/checkouts/${id}/orders/actions`, { token, body: { actions: [{ action: 'prepare' }] } }),
+      );
+      expect(prepare.result.status, JSON.stringify(prepare.result.body)).toBe(200);
+      const order = await counting(async () => {
+        const r = await t.call('POST', `${base}/checkouts/${id}/orders`, { token });
+        await settled(t.engine);
+        return r;
+      });
+      expect(order.result.status, JSON.stringify(order.result.body)).toBe(201);
+      // Each 3 statements fewer than with the store context read apart (WebStore, BuyerGroupMember,
+      // WebStoreBuyerGroup): DELETE 23 → 20, payments 18 → 15, prepare 24 → 21, orders 181 → 178 (its
+      // placement in the background included, which reads the store for itself).
+      expect(del.sql.length, del.sql.join('\n')).toBeLessThanOrEqual(20);
+      expect(pay.sql.length, pay.sql.join('\n')).toBeLessThanOrEqual(15);
+      expect(prepare.sql.length, prepare.sql.join('\n')).toBeLessThanOrEqual(21);
+      expect(order.sql.length, order.sql.join('\n')).toBeLessThanOrEqual(178);
+      for (const c of [del, pay]) expect(storeReads(c.sql), c.sql.join('\n')).toEqual([]);
+      // prepare's checks read the store once for themselves (the completion facts), nothing more.
+      expect(storeReads(prepare.sql), prepare.sql.join('\n')).toEqual(['select * from "WebStore" where "Id" = ?']);
+      // The order's request: auth, then the checkout with its store context, then no store context read.
+      expect(order.sql[1], order.sql.slice(0, 3).join('\n')).toMatch(/from "CartCheckoutSession" as s left join "WebCart" as c/);
+      expect(storeReads(order.sql.slice(0, 3)), order.sql.slice(0, 3).join('\n')).toEqual([]);
     } finally {
       await t.close();
       await t.engine.close();

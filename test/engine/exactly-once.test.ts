@@ -6,6 +6,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { childEntry } from '../helpers/child-build.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCheckoutEngine } from '../../src/index.js';
 import { demoFixture } from '../../src/demo/fixture.js';
@@ -15,12 +16,14 @@ import { engineWithClaimedCart, errorOf } from '../helpers/engine.js';
 afterAll(dropTestSchemas);
 
 const CHILD = fileURLToPath(new URL('../helpers/crash-child.ts', import.meta.url));
+/** The child as built once for a vitest run, else its .ts under tsx (test/helpers/child-build.ts). */
+const CHILD_RUN = childEntry(CHILD);
 
 /** Runs the crash child until it reports it is stalled at `point`, then kills it with SIGKILL. */
 function crashAt(location: string, cartId: string, userId: string, point: 'before' | 'inside'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [location, cartId, userId, point], {
-      execArgv: ['--import', 'tsx'],
+    const child = fork(CHILD_RUN.file, [location, cartId, userId, point], {
+      execArgv: CHILD_RUN.execArgv,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     let stderr = '';

@@ -3,7 +3,7 @@
  * opens one engine on a template schema (`t_<vitest pid>_tpl`: the engine's migration and pg-boss's
  * schema beside it, exactly as every engine makes them) and dumps both schemas with `pg_dump`; a
  * clone is that script with the template's name replaced, run in one transaction (one round trip,
- * one commit) instead of the migration's few hundred statements and pg-boss's own. The engine that
+ * one commit) instead of the migration (about a dozen round trips) and pg-boss's own statements. The engine that
  * then opens the clone still runs its migration check and starts pg-boss, finding everything in place.
  *
  * Without `pg_dump` (or one that can't dump this server) there is no template, and

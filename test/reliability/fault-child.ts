@@ -1,6 +1,6 @@
 /**
  * One engine process of the process-fault harness (test/reliability/faults.ts), started with
- * `--import tsx` and killed with SIGKILL by its parent at a point of the seeded schedule.
+ * `--import tsx` (or built once per vitest run: test/helpers/child-build.ts) and killed with SIGKILL by its parent at a point of the seeded schedule.
  *
  * It loads its modules and says `loaded`; on `open` it opens the engine on FAULT_STORAGE
  * (recovering what an earlier, killed process left New or Running), says `ready`, then works off

@@ -12,6 +12,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { childEntry } from '../helpers/child-build.js';
 import { createCheckoutEngine, type CheckoutEngine } from '../../src/engine/engine.js';
 import { demoFixture } from '../../src/demo/fixture.js';
 import { seedDemoCheckout } from '../../src/demo/run-demo.js';
@@ -44,6 +45,8 @@ export const FAULT_ANSWERS: CheckoutAnswers = {
 };
 
 const CHILD = fileURLToPath(new URL('./fault-child.ts', import.meta.url));
+/** The child as built once for a vitest run, else its .ts under tsx (test/helpers/child-build.ts). */
+const CHILD_RUN = childEntry(CHILD);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 import { prng } from '../helpers/prng.js';
@@ -191,8 +194,8 @@ class FaultChild {
     env: Record<string, string>,
     readonly onMessage: (m: FaultMessage) => void,
   ) {
-    this.proc = fork(CHILD, [], {
-      execArgv: ['--import', 'tsx'],
+    this.proc = fork(CHILD_RUN.file, [], {
+      execArgv: CHILD_RUN.execArgv,
       env: { ...process.env, FAULT_STORAGE: storage, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

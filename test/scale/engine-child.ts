@@ -1,7 +1,7 @@
 /**
  * One engine process for the multi-process tests and the benchmark: creates a checkout engine on
  * ENGINE_STORAGE and serves invocations over the IPC channel of `child_process.fork`. Started with
- * `--import tsx`. Messages in: { type: 'invoke', id, action, inputs, userId } | { type: 'checkout',
+ * `--import tsx` (or built once per vitest run: test/helpers/child-build.ts). Messages in: { type: 'invoke', id, action, inputs, userId } | { type: 'checkout',
  * id, cartId, userId } (engine.runCheckout) | { type: 'close' }.
  * Messages out: { type: 'ready' } | { type: 'result', id, ms, result } | { type: 'failed', id,
  * error } | { type: 'atCommit', operationId } (only with ENGINE_COMMIT_DELAY_MS, from the worker's

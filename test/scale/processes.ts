@@ -4,9 +4,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { childEntry } from '../helpers/child-build.js';
 import type { ChildMessage, ChildRequest } from './engine-child.js';
 
 const CHILD = fileURLToPath(new URL('./engine-child.ts', import.meta.url));
+/** The child as built once for a vitest run, else its .ts under tsx (test/helpers/child-build.ts). */
+const CHILD_RUN = childEntry(CHILD);
 
 /** Result of one invocation in a child: the action results and the time the child took. */
 export interface Invoked {
@@ -35,8 +38,8 @@ export class EngineProcess {
     env: Record<string, string> = {},
     readonly name = 'engine',
   ) {
-    const child: ChildProcess = fork(CHILD, [], {
-      execArgv: ['--import', 'tsx'],
+    const child: ChildProcess = fork(CHILD_RUN.file, [], {
+      execArgv: CHILD_RUN.execArgv,
       env: { ...process.env, ENGINE_STORAGE: storage, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

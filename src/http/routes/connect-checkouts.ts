@@ -9,7 +9,16 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { EngineError } from '../../errors.js';
 import { resolveStoreContext, type StoreContext } from '../../connect/context.js';
-import { cancelCheckout, checkoutOutput, resolveCheckout, startCheckout, updateCheckout, type Arrival } from '../../connect/checkouts.js';
+import {
+  cancelCheckout,
+  checkoutOutput,
+  resolveCheckout,
+  resolveCheckoutContext,
+  startCheckout,
+  updateCheckout,
+  type Arrival,
+  type CheckoutContext,
+} from '../../connect/checkouts.js';
 import { checkoutPayment, tokenizeCard } from '../../connect/payments.js';
 import { orderActions, placeOrder, resumePlacements } from '../../connect/orders.js';
 import type { Caller } from '../../engine/facts.js';
@@ -47,6 +56,28 @@ async function contextOf(
   const fromBody =
     body && typeof body === 'object' && !Array.isArray(body) ? (body as { effectiveAccountId?: unknown }).effectiveAccountId : undefined;
   return resolveStoreContext(engine, caller, params.webstoreId, query.effectiveAccountId ?? fromBody, version);
+}
+
+/**
+ * `contextOf` for a route on a checkout named in the path: the store context and, in the usual
+ * case, the checkout with it in one read (resolveCheckoutContext); the same refusals in the same order.
+ */
+async function checkoutContextOf(
+  engine: CheckoutEngine,
+  caller: Caller,
+  params: { version: string; webstoreId: string; checkoutId: string },
+  query: { effectiveAccountId?: string },
+  body: unknown,
+  since: number,
+  what: string,
+): Promise<CheckoutContext> {
+  const version = apiVersion(params.version);
+  if (Number.parseInt(version, 10) < since) {
+    throw new EngineError('NOT_FOUND', `${what} is available from API version ${since}.0 (this request uses v${version}).`, ['version']);
+  }
+  const fromBody =
+    body && typeof body === 'object' && !Array.isArray(body) ? (body as { effectiveAccountId?: unknown }).effectiveAccountId : undefined;
+  return resolveCheckoutContext(engine, caller, params.webstoreId, query.effectiveAccountId ?? fromBody, version, params.checkoutId);
 }
 
 /** When the request arrived: Fastify's clock of the request (see `Arrival`). */
@@ -130,8 +161,8 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
     },
     async (req, reply) => {
       const arrival = arrivalOf(reply);
-      const ctx = await contextOf(engine, req.caller, req.params, req.query, undefined, 55, 'GET checkouts');
-      const ref = await resolveCheckout(engine, ctx, req.params.checkoutId);
+      const { ctx, ref: known } = await checkoutContextOf(engine, req.caller, req.params, req.query, undefined, 55, 'GET checkouts');
+      const ref = known ?? (await resolveCheckout(engine, ctx, req.params.checkoutId));
       const out = await checkoutOutput(engine, ctx, ref, arrival);
       return reply.code(out.status).send(out.body);
     },
@@ -152,8 +183,8 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
     },
     async (req, reply) => {
       const ref = await arriving(reply, async (arrival) => {
-        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'PATCH checkouts');
-        return { ctx, ref: await updateCheckout(engine, ctx, req.params.checkoutId, req.body, arrival) };
+        const { ctx, ref } = await checkoutContextOf(engine, req.caller, req.params, req.query, req.body, 55, 'PATCH checkouts');
+        return { ctx, ref: await updateCheckout(engine, ctx, req.params.checkoutId, req.body, arrival, ref) };
       });
       const ctx = ref.ctx;
       const out = await checkoutOutput(engine, ctx, ref.ref);
@@ -173,8 +204,8 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
     },
     async (req, reply) => {
       await arriving(reply, async (arrival) => {
-        const ctx = await contextOf(engine, req.caller, req.params, req.query, undefined, 55, 'DELETE checkouts');
-        await cancelCheckout(engine, ctx, req.params.checkoutId, arrival);
+        const { ctx, ref } = await checkoutContextOf(engine, req.caller, req.params, req.query, undefined, 55, 'DELETE checkouts');
+        await cancelCheckout(engine, ctx, req.params.checkoutId, arrival, ref);
       });
       return reply.code(204).send();
     },
@@ -213,8 +244,8 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
     },
     async (req, reply) => {
       const out = await arriving(reply, async (arrival) => {
-        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/payments');
-        return checkoutPayment(engine, ctx, req.params.checkoutId, req.body, arrival);
+        const { ctx, ref } = await checkoutContextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/payments');
+        return checkoutPayment(engine, ctx, req.params.checkoutId, req.body, arrival, ref);
       });
       return reply.code(201).send(out);
     },
@@ -237,8 +268,8 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
     },
     async (req, reply) => {
       const out = await arriving(reply, async (arrival) => {
-        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/orders');
-        return placeOrder(engine, ctx, req.params.checkoutId, arrival);
+        const { ctx, ref } = await checkoutContextOf(engine, req.caller, req.params, req.query, req.body, 55, 'checkouts/{id}/orders');
+        return placeOrder(engine, ctx, req.params.checkoutId, arrival, ref);
       });
       return reply.code(201).send({ ...out, errors: [] });
     },
@@ -259,8 +290,16 @@ export const connectCheckoutRoutes: RouteGroup = async (app, { engine, table }) 
     },
     async (req, reply) => {
       const out = await arriving(reply, async (arrival) => {
-        const ctx = await contextOf(engine, req.caller, req.params, req.query, req.body, 64, 'checkouts/{id}/orders/actions');
-        return orderActions(engine, ctx, req.params.checkoutId, req.body, arrival);
+        const { ctx, ref } = await checkoutContextOf(
+          engine,
+          req.caller,
+          req.params,
+          req.query,
+          req.body,
+          64,
+          'checkouts/{id}/orders/actions',
+        );
+        return orderActions(engine, ctx, req.params.checkoutId, req.body, arrival, ref);
       });
       return reply.code(200).send(out);
     },

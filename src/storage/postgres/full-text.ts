@@ -18,8 +18,12 @@ const vector = (fields: readonly string[]) =>
   `to_tsvector('simple'::regconfig, regexp_replace(${fields.map((f) => `coalesce(${q(f)}, '')`).join(` || ' ' || `)}, '[^[:alnum:]]+', ' ', 'g'))`;
 
 export const postgresFullText: FullTextSql = {
-  async install(db, object, fields) {
-    await sql.raw(`create index if not exists ${q(`fts_${object.name}`)} on ${q(object.name)} using gin (${vector(fields)})`).execute(db);
+  install(object, fields) {
+    return {
+      objects: [`fts_${object.name}`],
+      create: [`create index if not exists ${q(`fts_${object.name}`)} on ${q(object.name)} using gin (${vector(fields)})`],
+      keep: [],
+    };
   },
   match(object, fields, words) {
     // Each word a prefix (bolt:*), joined by AND; words are letters and digits only (no tsquery syntax).

@@ -91,7 +91,15 @@ function specFor(schema: string, connection: QueueConnection): DialectSpec {
     placeholder: (i) => `$${i}`,
     noLimit: null,
     fullText: postgresFullText,
+    runsScripts: true,
     schema,
+    schemaObjects: () => sql<{ name: string; col: string | null }>`
+      select c.relname as name, a.attname as col from pg_catalog.pg_class c
+      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+      where n.nspname = ${schema} and c.relkind = 'r'
+      union all select c.relname, null from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ${schema} and c.relkind in ('r', 'i')`,
     withMigrationLock: async (db, fn) => {
       await db.connection().execute(async (conn) => {
         // Per schema: engines of other schemas (other stores, other test runs) migrate in parallel.

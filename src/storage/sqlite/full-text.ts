@@ -10,26 +10,24 @@ import type { FullTextSql } from '../dialect.js';
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export const sqliteFullText: FullTextSql = {
-  async install(db, object, fields) {
+  install(object, fields) {
     const table = q(object.name);
     const fts = `${object.name}_fts`;
     const cols = fields.map(q).join(', ');
-    const found = await sql`select 1 as x from sqlite_master where name = ${fts}`.execute(db);
-    if (found.rows.length === 0) {
-      await sql
-        .raw(`create virtual table ${q(fts)} using fts5("Id" unindexed, ${cols}, tokenize = 'unicode61 remove_diacritics 2')`)
-        .execute(db);
-      await sql.raw(`insert into ${q(fts)} ("Id", ${cols}) select "Id", ${cols} from ${table}`).execute(db);
-    }
     const insertNew = `insert into ${q(fts)} ("Id", ${cols}) values (new."Id", ${fields.map((f) => `new.${q(f)}`).join(', ')});`;
     const deleteOld = `delete from ${q(fts)} where "Id" = old."Id";`;
-    await sql.raw(`create trigger if not exists ${q(`${fts}_insert`)} after insert on ${table} begin ${insertNew} end`).execute(db);
-    await sql.raw(`create trigger if not exists ${q(`${fts}_delete`)} after delete on ${table} begin ${deleteOld} end`).execute(db);
-    await sql
-      .raw(
+    return {
+      objects: [fts, `${fts}_insert`, `${fts}_delete`, `${fts}_update`],
+      create: [
+        `create virtual table ${q(fts)} using fts5("Id" unindexed, ${cols}, tokenize = 'unicode61 remove_diacritics 2')`,
+        `insert into ${q(fts)} ("Id", ${cols}) select "Id", ${cols} from ${table}`,
+      ],
+      keep: [
+        `create trigger if not exists ${q(`${fts}_insert`)} after insert on ${table} begin ${insertNew} end`,
+        `create trigger if not exists ${q(`${fts}_delete`)} after delete on ${table} begin ${deleteOld} end`,
         `create trigger if not exists ${q(`${fts}_update`)} after update of "Id", ${cols} on ${table} begin ${deleteOld} ${insertNew} end`,
-      )
-      .execute(db);
+      ],
+    };
   },
   match(object, _fields, words) {
     const fts = sql.raw(q(`${object.name}_fts`));

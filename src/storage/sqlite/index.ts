@@ -4,7 +4,8 @@
  * the whole process. `':memory:'` gives a throwaway database.
  */
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult, type SqliteDatabase } from 'kysely';
+import { resolve } from 'node:path';
+import { Kysely, sql, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult, type SqliteDatabase } from 'kysely';
 import type { DialectSpec, Statement } from '../dialect.js';
 import { StorageAdapterBase, type StorageOps } from '../port.js';
 import { KyselyStore } from '../store.js';
@@ -154,6 +155,9 @@ function specFor(busyTimeoutMs: number, connection?: SqliteDatabase, users?: Con
     placeholder: () => '?',
     noLimit: -1,
     fullText: sqliteFullText,
+    schemaObjects: () => sql<{ name: string; col: string | null }>`
+      select m.name as name, p.name as col from sqlite_master m join pragma_table_info(m.name) p where m.type = 'table'
+      union all select name, null from sqlite_master where type in ('table', 'index', 'trigger')`,
   };
 }
 
@@ -357,6 +361,31 @@ async function waitingForWriteLock<T>(busyTimeoutMs: number, attempt: () => Prom
   }
 }
 
+/** The migration running (or last run) on each database file of this process, by absolute path. */
+const migrations = new Map<string, Promise<void>>();
+
+/**
+ * Runs `fn` after every earlier call for the same file has finished (an in-memory database is
+ * its connection's own: no wait). Stores of one process opening one new file at once would
+ * otherwise all find it empty and queue for its write lock; here the second finds the schema made.
+ */
+async function oneAtATime(filename: string, fn: () => Promise<void>): Promise<void> {
+  if (filename === ':memory:' || filename === '') return fn();
+  const key = resolve(filename);
+  const before = migrations.get(key) ?? Promise.resolve();
+  const mine = before.then(fn, fn);
+  const settled = mine.then(
+    () => {},
+    () => {},
+  );
+  migrations.set(key, settled);
+  try {
+    await mine;
+  } finally {
+    if (migrations.get(key) === settled) migrations.delete(key);
+  }
+}
+
 /** Options of the SQLite backend (also given as `?busy_timeout=…&max_page_count=…` after the file path). */
 export interface SqliteOptions {
   /** How long a statement waits for another connection's lock before UNABLE_TO_LOCK_ROW (ms; default 5 000). */
@@ -462,13 +491,20 @@ export class SqliteStore extends KyselyStore {
     }
   }
 
+  /**
+   * Migrates (see KyselyStore.migrate); stores of this process on the same file migrate one at a
+   * time (`oneAtATime`), each after the one before has committed — the next one finds the schema
+   * current and only reads.
+   */
   override async migrate(): Promise<void> {
-    this.users.count++;
-    try {
-      await waitingForWriteLock(this.busyTimeoutMs, () => super.migrate());
-    } finally {
-      this.users.count--;
-    }
+    await oneAtATime(this.database.name, async () => {
+      this.users.count++;
+      try {
+        await waitingForWriteLock(this.busyTimeoutMs, () => super.migrate());
+      } finally {
+        this.users.count--;
+      }
+    });
   }
 
   /** Closes it; from here every statement goes through Kysely, which refuses it (as before any closing). */
