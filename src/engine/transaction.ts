@@ -75,6 +75,9 @@ export class Tx implements StorageOps {
   /** Writes `defer` held back, with the error a failed compare-and-set of each throws. */
   private pending: { write: BatchWrite; onMiss?: () => Error }[] = [];
 
+  // Each row operation returns the storage's own promise while no write is held back (no extra
+  // async step per statement); the storage's operations are async, so they reject, never throw.
+
   constructor(
     /** The database transaction's row operations. */
     readonly ops: StorageOps,
@@ -82,70 +85,60 @@ export class Tx implements StorageOps {
     readonly origin?: EventOrigin,
   ) {}
 
-  async checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
-    await this.flush();
-    return this.ops.checkoutFacts(key, userId, opts);
+  checkoutFacts(key: FactsKey, userId: string, opts?: { forUpdate?: boolean }): Promise<CheckoutFacts> {
+    return this.pending.length
+      ? this.flush().then(() => this.ops.checkoutFacts(key, userId, opts))
+      : this.ops.checkoutFacts(key, userId, opts);
   }
-  async get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined> {
-    await this.flush();
-    return this.ops.get(object, id, opts);
+  get(object: string, id: string, opts?: { forUpdate?: boolean }): Promise<Row | undefined> {
+    return this.pending.length ? this.flush().then(() => this.ops.get(object, id, opts)) : this.ops.get(object, id, opts);
   }
-  async getWithRef(
-    object: string,
-    id: string,
-    refField: string,
-    refObject: string,
-  ): Promise<{ row: Row; ref: Row | undefined } | undefined> {
-    await this.flush();
-    return this.ops.getWithRef(object, id, refField, refObject);
+  getWithRef(object: string, id: string, refField: string, refObject: string): Promise<{ row: Row; ref: Row | undefined } | undefined> {
+    return this.pending.length
+      ? this.flush().then(() => this.ops.getWithRef(object, id, refField, refObject))
+      : this.ops.getWithRef(object, id, refField, refObject);
   }
-  async find(object: string, opts?: FindOptions): Promise<Row[]> {
-    await this.flush();
-    return this.ops.find(object, opts);
+  find(object: string, opts?: FindOptions): Promise<Row[]> {
+    return this.pending.length ? this.flush().then(() => this.ops.find(object, opts)) : this.ops.find(object, opts);
   }
-  async findAll(reads: readonly MultiRead[]): Promise<Row[][]> {
-    await this.flush();
-    return this.ops.findAll(reads);
+  findAll(reads: readonly MultiRead[]): Promise<Row[][]> {
+    return this.pending.length ? this.flush().then(() => this.ops.findAll(reads)) : this.ops.findAll(reads);
   }
-  async count(object: string, where?: readonly Filter[]): Promise<number> {
-    await this.flush();
-    return this.ops.count(object, where);
+  count(object: string, where?: readonly Filter[]): Promise<number> {
+    return this.pending.length ? this.flush().then(() => this.ops.count(object, where)) : this.ops.count(object, where);
   }
-  async select(plan: SelectPlan): Promise<Row[]> {
-    await this.flush();
-    return this.ops.select(plan);
+  select(plan: SelectPlan): Promise<Row[]> {
+    return this.pending.length ? this.flush().then(() => this.ops.select(plan)) : this.ops.select(plan);
   }
-  async textSearch(object: string, query: TextQuery): Promise<TextSearchResult> {
-    await this.flush();
-    return this.ops.textSearch(object, query);
+  textSearch(object: string, query: TextQuery): Promise<TextSearchResult> {
+    return this.pending.length ? this.flush().then(() => this.ops.textSearch(object, query)) : this.ops.textSearch(object, query);
   }
-  async insert(object: string, rows: readonly Row[]): Promise<void> {
-    await this.flush();
-    return this.ops.insert(object, rows);
+  insert(object: string, rows: readonly Row[]): Promise<void> {
+    return this.pending.length ? this.flush().then(() => this.ops.insert(object, rows)) : this.ops.insert(object, rows);
   }
-  async update(object: string, id: string, values: Row, expect?: readonly Filter[]): Promise<boolean> {
-    await this.flush();
-    return this.ops.update(object, id, values, expect);
+  update(object: string, id: string, values: Row, expect?: readonly Filter[]): Promise<boolean> {
+    return this.pending.length
+      ? this.flush().then(() => this.ops.update(object, id, values, expect))
+      : this.ops.update(object, id, values, expect);
   }
-  async updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
-    await this.flush();
-    return this.ops.updateColumn(object, field, values);
+  updateColumn(object: string, field: string, values: ReadonlyMap<string, unknown>): Promise<number> {
+    return this.pending.length
+      ? this.flush().then(() => this.ops.updateColumn(object, field, values))
+      : this.ops.updateColumn(object, field, values);
   }
-  async updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number> {
-    await this.flush();
-    return this.ops.updateWhere(object, where, values);
+  updateWhere(object: string, where: readonly Filter[], values: Row): Promise<number> {
+    return this.pending.length
+      ? this.flush().then(() => this.ops.updateWhere(object, where, values))
+      : this.ops.updateWhere(object, where, values);
   }
-  async delete(object: string, ids: readonly string[]): Promise<number> {
-    await this.flush();
-    return this.ops.delete(object, ids);
+  delete(object: string, ids: readonly string[]): Promise<number> {
+    return this.pending.length ? this.flush().then(() => this.ops.delete(object, ids)) : this.ops.delete(object, ids);
   }
-  async updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
-    await this.flush();
-    return this.ops.updateRows(object, rows);
+  updateRows(object: string, rows: readonly { id: string; values: Row }[]): Promise<number> {
+    return this.pending.length ? this.flush().then(() => this.ops.updateRows(object, rows)) : this.ops.updateRows(object, rows);
   }
-  async writeBatch(writes: readonly BatchWrite[]): Promise<number> {
-    await this.flush();
-    return this.ops.writeBatch(writes);
+  writeBatch(writes: readonly BatchWrite[]): Promise<number> {
+    return this.pending.length ? this.flush().then(() => this.ops.writeBatch(writes)) : this.ops.writeBatch(writes);
   }
   async appendSessionEntry(cartId: string, row: Row): Promise<AppendedSessionEntry | undefined> {
     await this.flush();

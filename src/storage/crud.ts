@@ -9,7 +9,7 @@ import { CompiledQuery, sql, type Compilable, type Kysely, type QueryResult, typ
 import { allFields, STORED_OBJECTS } from '../domain/objects.js';
 import { readCheckoutFacts } from './checkout-facts.js';
 import { appendSessionEntry } from './session-entry.js';
-import type { DialectSpec } from './dialect.js';
+import type { DialectSpec, Statement } from './dialect.js';
 import {
   UniqueViolation,
   type AppendedSessionEntry,
@@ -82,6 +82,28 @@ function copyRow(row: Row): Row {
  */
 export type FoundRows = Map<string, Map<string, Row[]>>;
 
+/**
+ * Whether a transaction that runs its statements itself (`DialectSpec.runInTransaction`, on the
+ * connection it holds) is still running: once it has committed or rolled back, its `KyselyOps` must
+ * not run anything — the connection is no longer its own (a statement would land outside any
+ * transaction, or inside another one).
+ */
+export interface TransactionLife {
+  open: boolean;
+}
+
+/** What a `KyselyOps` of a finished transaction throws (kept from a callback after its end). */
+export class TransactionFinished extends Error {
+  constructor() {
+    super('This transaction has already committed or rolled back: its operations can no longer run statements.');
+    this.name = 'TransactionFinished';
+  }
+}
+
+/** `statement` as Kysely's executor takes it: a CompiledQuery as it is, plain SQL wrapped (PostgreSQL, or SQLite's queued path). */
+const compiled = (statement: Statement): CompiledQuery =>
+  'query' in statement ? (statement as CompiledQuery) : CompiledQuery.raw(statement.sql, statement.parameters as unknown[]);
+
 export class KyselyOps implements StorageOps {
   constructor(
     readonly db: Kysely<any> | Transaction<any>,
@@ -93,19 +115,29 @@ export class KyselyOps implements StorageOps {
     /** What this transaction found (null outside one, or where other transactions may write meanwhile). */
     private readonly found: FoundRows | null = null,
     /** In a transaction, the backend's `runInTransaction` (else statements go through Kysely's executor). */
-    private readonly direct: ((query: CompiledQuery) => QueryResult<any>) | null = null,
+    private readonly direct: ((query: Statement) => QueryResult<any>) | null = null,
+    /** With `direct`: whether the transaction still runs (its statements are refused after its end). */
+    private readonly life: TransactionLife | null = null,
   ) {}
+
+  /** Throws TransactionFinished when this is a finished transaction's (see `TransactionLife`). */
+  private live(): void {
+    if (this.life && !this.life.open) throw new TransactionFinished();
+  }
 
   /**
    * Runs a compiled statement: on the transaction's connection at once where the backend allows
    * (outside a transaction too, while nothing else uses the connection: `runOutsideTransaction`),
    * else through Kysely.
    */
-  private async run<R = Row>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (this.direct) return this.direct(query) as QueryResult<R>;
+  private async run<R = Row>(query: Statement): Promise<QueryResult<R>> {
+    if (this.direct) {
+      this.live();
+      return this.direct(query) as QueryResult<R>;
+    }
     const now = this.rows === null ? this.spec.runOutsideTransaction?.(query) : undefined;
     if (now) return now as QueryResult<R>;
-    return this.db.executeQuery<R>(query as CompiledQuery<R>);
+    return this.db.executeQuery<R>(compiled(query) as CompiledQuery<R>);
   }
 
   /** A row this transaction already read (a copy), if the read it needs (locking or not) was made. */
@@ -135,7 +167,7 @@ export class KyselyOps implements StorageOps {
    */
   async exec(shape: string, params: unknown[], build: () => Compilable): Promise<QueryResult<Row>> {
     const cached = this.statements.lookup(shape);
-    if (typeof cached === 'string') return this.run(CompiledQuery.raw(cached, params));
+    if (typeof cached === 'string') return this.run({ sql: cached, parameters: params });
     const compiled = build().compile();
     if (cached === undefined) this.statements.remember(shape, sameParams(compiled.parameters, params) ? compiled.sql : null);
     return this.run(compiled);
@@ -378,6 +410,7 @@ export class KyselyOps implements StorageOps {
     if (!this.spec.adapter.supportsFullText || !ft) throw new Error(`the ${this.spec.kind} storage backend has no full-text index`);
     if (!def?.fullText) throw new Error(`${object} has no full-text index`);
     if (q.words.length === 0) throw new Error('textSearch needs at least one word');
+    this.live();
     const info = this.table(object);
     const base = () =>
       this.applyWhere(
@@ -406,7 +439,8 @@ export class KyselyOps implements StorageOps {
   }
 
   /** Runs a select plan: compiled to one statement by select.ts. */
-  select(plan: SelectPlan): Promise<Row[]> {
+  async select(plan: SelectPlan): Promise<Row[]> {
+    this.live();
     return selectRows(this.db, this.spec, (object) => this.table(object), plan);
   }
 
@@ -443,7 +477,7 @@ export class KyselyOps implements StorageOps {
           }
         }
         // A multi-row insert is plain text: written here once per shape rather than parsed by Kysely's builder.
-        await this.run(CompiledQuery.raw(this.insertSql(object, cols, part.length), params));
+        await this.run({ sql: this.insertSql(object, cols, part.length), parameters: params });
       }
     } catch (err) {
       if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation(object, err);
@@ -500,9 +534,10 @@ export class KyselyOps implements StorageOps {
       };
       const cases = part.map(([id, v]) => `when ${p(id)} then cast(${p(encodeValue(info, field, v))} as ${cast})`).join(' ');
       const ids = part.map(([id]) => p(id)).join(', ');
-      const r = await this.run(
-        CompiledQuery.raw(`update ${quoteName(object)} set ${quoteName(field)} = case "Id" ${cases} end where "Id" in (${ids})`, params),
-      );
+      const r = await this.run({
+        sql: `update ${quoteName(object)} set ${quoteName(field)} = case "Id" ${cases} end where "Id" in (${ids})`,
+        parameters: params,
+      });
       n += Number(r.numAffectedRows ?? 0);
     }
     return n;
@@ -541,7 +576,10 @@ export class KyselyOps implements StorageOps {
         });
         const ids = part.map((r) => p(r.id)).join(', ');
         try {
-          const r = await this.run(CompiledQuery.raw(`update ${quoteName(object)} set ${sets.join(', ')} where "Id" in (${ids})`, params));
+          const r = await this.run({
+            sql: `update ${quoteName(object)} set ${sets.join(', ')} where "Id" in (${ids})`,
+            parameters: params,
+          });
           n += Number(r.numAffectedRows ?? 0);
         } catch (err) {
           if (this.spec.adapter.isUniqueViolation(err)) throw new UniqueViolation(object, err);

@@ -3,9 +3,20 @@
  * checkout-facts.ts) needs to know about a database's SQL. Capabilities and error classification
  * are the backend's `StorageAdapter` (port.ts), carried here as `adapter`.
  */
-import type { CompiledQuery, Kysely, QueryResult, RawBuilder } from 'kysely';
+import type { Kysely, QueryResult, RawBuilder } from 'kysely';
 import type { FieldType, ObjectDef } from '../domain/objects.js';
 import type { StorageAdapter } from './port.js';
+
+/**
+ * A statement as SQL text and its bound parameters: what a backend that runs statements itself
+ * (SQLite's `runInTransaction`) needs. A Kysely `CompiledQuery` is one too; a plain one is turned
+ * into a `CompiledQuery` only where it goes through Kysely's executor (PostgreSQL, or SQLite while
+ * the connection is busy).
+ */
+export interface Statement {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
 
 /** What differs between backends' SQL. */
 export interface DialectSpec {
@@ -34,13 +45,13 @@ export interface DialectSpec {
    * driver's connection would (same result), without the query executor's per-statement work —
    * where the backend has one connection that a running transaction has to itself (SQLite).
    */
-  runInTransaction?: (query: CompiledQuery) => QueryResult<any>;
+  runInTransaction?: (query: Statement) => QueryResult<any>;
   /**
    * Runs a statement outside a transaction at once, as `runInTransaction` does, where the backend
    * can tell nothing else uses or waits for its connection (SQLite); undefined: not now, go through
    * Kysely's executor.
    */
-  runOutsideTransaction?: (query: CompiledQuery) => QueryResult<any> | undefined;
+  runOutsideTransaction?: (query: Statement) => QueryResult<any> | undefined;
   /**
    * The schema's tables (`name`, `col` null), each table's columns (`name` the table, `col` the
    * column) and its indexes and triggers (`name`, `col` null): one read, what `schemaIsCurrent` checks.

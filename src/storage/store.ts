@@ -4,9 +4,9 @@
  * statement checkout-facts.ts. Each backend (src/storage/<name>/) supplies a `DialectSpec` (its
  * SQL) with its `StorageAdapter` (capabilities, error classification).
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { STORED_OBJECTS } from '../domain/objects.js';
-import { KyselyOps, StatementCache } from './crud.js';
+import { KyselyOps, StatementCache, type TransactionLife } from './crud.js';
 import type { DialectSpec } from './dialect.js';
 import type {
   BatchWrite,
@@ -96,23 +96,27 @@ export class KyselyStore implements Storage {
   }
 
   transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => this.transactionBody(trx, fn));
+  }
+
+  /**
+   * Runs `fn` (a transaction's body, between its BEGIN and COMMIT) on the row operations of a
+   * transaction on `db` (Kysely's transaction, or a Kysely bound to the connection the transaction
+   * holds). Where the backend runs a transaction's statements itself (`runInTransaction`), those
+   * operations refuse to run anything once the body has ended (`TransactionLife`): Kysely's own
+   * guard against a finished transaction only sees what goes through its executor.
+   */
+  protected async transactionBody<T>(db: Kysely<any> | Transaction<any>, fn: (tx: StorageOps) => Promise<T>): Promise<T> {
+    const direct = this.spec.runInTransaction ?? null;
+    const life: TransactionLife | null = direct ? { open: true } : null;
     // Where a transaction has the whole database to itself (no row locks), it also keeps what it found.
     const keepsFinds = !this.spec.adapter.supportsRowLocks;
-    return this.db
-      .transaction()
-      .execute((trx) =>
-        fn(
-          new KyselyOps(
-            trx,
-            this.spec,
-            this.tables,
-            this.statements,
-            new Map(),
-            keepsFinds ? new Map() : null,
-            this.spec.runInTransaction ?? null,
-          ),
-        ),
-      );
+    const ops = new KyselyOps(db, this.spec, this.tables, this.statements, new Map(), keepsFinds ? new Map() : null, direct, life);
+    try {
+      return await fn(ops);
+    } finally {
+      if (life) life.open = false;
+    }
   }
 
   get(object: string, id: string, opts?: { forUpdate?: boolean }) {

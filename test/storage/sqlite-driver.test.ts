@@ -2,11 +2,16 @@
  * The SQLite driver (src/storage/sqlite/index.ts): row objects built from raw rows (`rowMaker`) have
  * the same keys, key order and values better-sqlite3's own named rows have, for every shape of
  * result; a statement outside a transaction runs at once only while nothing else uses the
- * connection, so it never lands inside a transaction nor overtakes one asked for before it.
+ * connection, so it never lands inside a transaction nor overtakes one asked for before it; a
+ * transaction runs its BEGIN, body and COMMIT (or ROLLBACK) on the connection it takes from Kysely's
+ * driver, and its operations refuse to run anything once it has ended.
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { TransactionFinished } from '../../src/storage/crud.js';
+import type { StorageOps } from '../../src/storage/port.js';
 import { openSqlite, rowMaker } from '../../src/storage/sqlite/index.js';
+import { sqlWhile } from '../helpers/sql-log.js';
 
 /** The named rows better-sqlite3 gives for `sql`, and the ones rowMaker builds from the raw rows. */
 function both(db: Database.Database, sql: string, params: unknown[] = []) {
@@ -165,5 +170,92 @@ describe('SQLite row objects', () => {
     expect(await store.get('Account', b.Id)).toMatchObject({ Name: 'B2' });
     await store.close();
     await expect(store.get('Account', a.Id)).rejects.toThrow(/destroyed/);
+  });
+
+  it('a transaction runs BEGIN IMMEDIATE, its statements and COMMIT on the connection it holds (ROLLBACK when it throws), also before the first statement and never after close', async () => {
+    const store = openSqlite(':memory:');
+    // Before Kysely's first statement (its driver not initialised yet): through Kysely's own path, alike.
+    const first = await sqlWhile(() => store.transaction(async () => 42), { pragmas: false });
+    expect(first.result).toBe(42);
+    expect(first.sql).toEqual(['begin immediate', 'commit']);
+    await store.migrate();
+    const a = { Id: '001000000000001AAA', Name: 'A' };
+    const written = await sqlWhile(
+      () =>
+        store.transaction(async (tx) => {
+          await tx.insert('Account', [a]);
+          // A select goes through Kysely's executor: on the connection this transaction holds.
+          return tx.select({ object: 'Account', columns: [{ as: 'n', fn: 'count' }] });
+        }),
+      { pragmas: false },
+    );
+    expect(written.result).toEqual([{ n: 1 }]);
+    expect(written.sql[0]).toBe('begin immediate');
+    expect(written.sql.at(-1)).toBe('commit');
+    expect(written.sql).toHaveLength(4);
+    // A body that throws: rolled back, the same error rethrown.
+    const boom = new Error('boom');
+    const failed = await sqlWhile(
+      () =>
+        store
+          .transaction(async (tx) => {
+            await tx.update('Account', a.Id, { Name: 'changed' });
+            throw boom;
+          })
+          .catch((e: unknown) => e),
+      { pragmas: false },
+    );
+    expect(failed.result).toBe(boom);
+    expect(failed.sql).toEqual(['begin immediate', expect.stringMatching(/^update "Account"/), 'rollback']);
+    expect(await store.get('Account', a.Id)).toMatchObject({ Name: 'A' });
+    // Transactions asked for together run one after the other, each seeing the one before.
+    const names = await Promise.all(
+      ['B', 'C', 'D'].map((Name) =>
+        store.transaction(async (tx) => {
+          const before = (await tx.get('Account', a.Id))!.Name as string;
+          await tx.update('Account', a.Id, { Name: before + Name });
+          return before;
+        }),
+      ),
+    );
+    expect(names).toEqual(['A', 'AB', 'ABC']);
+    await store.close();
+    await expect(store.transaction(async () => 1)).rejects.toThrow(/destroyed/);
+  });
+
+  it("a transaction's operations kept past its end refuse every statement with a clear error, and run none", async () => {
+    const store = openSqlite(':memory:');
+    const leak = async () => {
+      let kept!: StorageOps;
+      await store.transaction(async (tx) => {
+        kept = tx;
+      });
+      return kept;
+    };
+    // Kept from a transaction through Kysely's path (before its first statement) and from one on the held connection.
+    const early = await leak();
+    await store.migrate();
+    const late = await leak();
+    const row = { Id: '001000000000001AAA', Name: 'A' };
+    for (const kept of [early, late]) {
+      const { sql } = await sqlWhile(async () => {
+        await expect(kept.insert('Account', [row])).rejects.toThrow(TransactionFinished);
+        await expect(kept.get('Account', row.Id)).rejects.toThrow(/already committed or rolled back/);
+        await expect(kept.find('Account')).rejects.toThrow(TransactionFinished);
+        await expect(kept.select({ object: 'Account', columns: [{ as: 'n', fn: 'count' }] })).rejects.toThrow(TransactionFinished);
+      });
+      expect(sql).toEqual([]);
+    }
+    // Kept from a transaction that threw: refused alike.
+    let kept!: StorageOps;
+    await expect(
+      store.transaction(async (tx) => {
+        kept = tx;
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    await expect(kept.update('Account', row.Id, { Name: 'B' })).rejects.toThrow(TransactionFinished);
+    expect(await store.get('Account', row.Id)).toBeUndefined();
+    await store.close();
   });
 });

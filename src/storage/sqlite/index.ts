@@ -5,8 +5,8 @@
  */
 import Database from 'better-sqlite3';
 import { resolve } from 'node:path';
-import { Kysely, sql, SqliteDialect, type CompiledQuery, type Driver, type QueryResult, type SqliteDatabase } from 'kysely';
-import type { DialectSpec } from '../dialect.js';
+import { Kysely, sql, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult, type SqliteDatabase } from 'kysely';
+import type { DialectSpec, Statement } from '../dialect.js';
 import { StorageAdapterBase, type StorageOps } from '../port.js';
 import { KyselyStore } from '../store.js';
 import { sqliteFullText } from './full-text.js';
@@ -42,7 +42,7 @@ export class SqliteAdapter extends StorageAdapterBase {
 }
 
 /** Runs `query` on `connection` at once, with the result Kysely's SqliteConnection gives. */
-function runOn(connection: SqliteDatabase, query: CompiledQuery): QueryResult<unknown> {
+function runOn(connection: SqliteDatabase, query: Statement): QueryResult<unknown> {
   const stmt = connection.prepare(query.sql);
   if (stmt.reader) return { rows: stmt.all(query.parameters) };
   const { changes, lastInsertRowid } = stmt.run(query.parameters);
@@ -63,11 +63,25 @@ interface ConnectionUsers {
   count: number;
 }
 
-/** Kysely's SQLite dialect, its driver counting the connection's users (`ConnectionUsers`). */
+/**
+ * Kysely's driver for the one connection, as `SqliteStore` takes the connection from it for a
+ * transaction it runs itself: `ready` from the driver's init (which Kysely runs at its first
+ * statement) until its destroy (closing); `driver` is null until Kysely creates it.
+ */
+interface DriverHandle {
+  driver: Driver | null;
+  ready: boolean;
+}
+
+/**
+ * Kysely's SQLite dialect, its driver counting the connection's users (`ConnectionUsers`) and
+ * handed to `SqliteStore` (`DriverHandle`).
+ */
 class CountingSqliteDialect extends SqliteDialect {
   constructor(
     database: SqliteDatabase,
     private readonly users: ConnectionUsers,
+    private readonly handle: DriverHandle,
   ) {
     super({ database });
   }
@@ -75,6 +89,18 @@ class CountingSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     const driver = super.createDriver();
     const users = this.users;
+    const handle = this.handle;
+    const init = driver.init.bind(driver);
+    const destroy = driver.destroy.bind(driver);
+    driver.init = async () => {
+      await init();
+      handle.ready = true;
+    };
+    driver.destroy = async () => {
+      handle.ready = false;
+      await destroy();
+    };
+    handle.driver = driver;
     const acquire = driver.acquireConnection.bind(driver);
     const release = driver.releaseConnection.bind(driver);
     driver.acquireConnection = async () => {
@@ -105,9 +131,9 @@ class CountingSqliteDialect extends SqliteDialect {
  */
 function specFor(busyTimeoutMs: number, connection?: SqliteDatabase, users?: ConnectionUsers): DialectSpec {
   return {
-    ...(connection ? { runInTransaction: (query: CompiledQuery) => runOn(connection, query) } : {}),
+    ...(connection ? { runInTransaction: (query: Statement) => runOn(connection, query) } : {}),
     ...(connection && users
-      ? { runOutsideTransaction: (query: CompiledQuery) => (users.count === 0 ? runOn(connection, query) : undefined) }
+      ? { runOutsideTransaction: (query: Statement) => (users.count === 0 ? runOn(connection, query) : undefined) }
       : {}),
     kind: 'sqlite',
     adapter: new SqliteAdapter(busyTimeoutMs),
@@ -394,6 +420,22 @@ function parseLocation(location: string): { filename: string; options: SqliteOpt
   return { filename: location.slice(0, q), options };
 }
 
+const BEGIN: Statement = { sql: 'begin', parameters: [] };
+const COMMIT: Statement = { sql: 'commit', parameters: [] };
+const ROLLBACK: Statement = { sql: 'rollback', parameters: [] };
+
+/**
+ * How `SqliteStore` runs a transaction itself: Kysely's driver (`DriverHandle`) to take the one
+ * connection from, that connection (`cachingDatabase`) to run BEGIN, COMMIT and ROLLBACK on, and a
+ * Kysely of its own on it (no other users) for the transaction's statements that go through
+ * Kysely's executor (select, text search) while the transaction holds the connection.
+ */
+interface HeldConnection {
+  handle: DriverHandle;
+  connection: SqliteDatabase;
+  db: Kysely<any>;
+}
+
 /** The SQLite store: a KyselyStore that can also change its size cap while running. */
 export class SqliteStore extends KyselyStore {
   constructor(
@@ -404,6 +446,8 @@ export class SqliteStore extends KyselyStore {
     connection?: SqliteDatabase,
     /** Who holds or waits for it through Kysely (see `ConnectionUsers`). */
     private readonly users: ConnectionUsers = { count: 1 },
+    /** Where given, transactions take the connection from Kysely's driver and run themselves (`heldTransaction`). */
+    private readonly held?: HeldConnection,
   ) {
     super(db, specFor(busyTimeoutMs, connection, users));
   }
@@ -412,9 +456,38 @@ export class SqliteStore extends KyselyStore {
   override async transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
     this.users.count++;
     try {
-      return await waitingForWriteLock(this.busyTimeoutMs, () => super.transaction(fn));
+      return await waitingForWriteLock(this.busyTimeoutMs, () => this.heldTransaction(fn));
     } finally {
       this.users.count--;
+    }
+  }
+
+  /**
+   * One attempt of a transaction, as Kysely's transaction builder runs it (take the connection from
+   * its driver, BEGIN, the body, COMMIT — ROLLBACK when the body or the COMMIT fails — and give the
+   * connection back) without its per-transaction objects and promise steps: BEGIN, COMMIT and
+   * ROLLBACK run at once on the connection (the same statements as Kysely's: `cachingDatabase`'s
+   * BEGIN IMMEDIATE, a ROLLBACK after SQLite's own doing nothing). Before Kysely has initialised its
+   * driver (its first statement) and once it is destroyed (closing), Kysely's own path, which
+   * initialises it or refuses as it always did.
+   */
+  private async heldTransaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T> {
+    const held = this.held;
+    const driver = held?.handle.ready ? held.handle.driver : null;
+    if (!held || !driver) return super.transaction(fn);
+    const connection: DatabaseConnection = await driver.acquireConnection();
+    try {
+      runOn(held.connection, BEGIN);
+      try {
+        const result = await this.transactionBody(held.db, fn);
+        runOn(held.connection, COMMIT);
+        return result;
+      } catch (e) {
+        runOn(held.connection, ROLLBACK);
+        throw e;
+      }
+    } finally {
+      await driver.releaseConnection(connection);
     }
   }
 
@@ -483,8 +556,11 @@ export function openSqlite(location: string, options: SqliteOptions = {}): Sqlit
   }
   const connection = cachingDatabase(database, busyTimeoutMs);
   const users: ConnectionUsers = { count: 0 };
-  const db = new Kysely<any>({ dialect: new CountingSqliteDialect(connection, users) });
-  const store = new SqliteStore(db, database, busyTimeoutMs, connection, users);
+  const handle: DriverHandle = { driver: null, ready: false };
+  const db = new Kysely<any>({ dialect: new CountingSqliteDialect(connection, users, handle) });
+  // Never destroyed: closing the store closes the connection (through `db`).
+  const heldDb = new Kysely<any>({ dialect: new SqliteDialect({ database: connection }) });
+  const store = new SqliteStore(db, database, busyTimeoutMs, connection, users, { handle, connection, db: heldDb });
   if (opts.maxPageCount !== undefined) store.limitPages(opts.maxPageCount);
   return store;
 }
