@@ -28,7 +28,7 @@ function isPlain(o: object): boolean {
  * object without its own `attributes` (the spread would overwrite the value but keep the key first)
  * or `toJSON` (the copy would be serialized through it), and no array-index-like key (JSON
  * writes those before `attributes`). Array indices come first among own keys, so only the first
- * enumerated key is checked (conservatively: any key starting with a digit falls back).
+ * enumerated key is checked (conservatively: a first key starting with a digit falls back).
  */
 function plainRecord(rec: Record<string, unknown>): boolean {
   if (!isPlain(rec) || Object.hasOwn(rec, 'attributes') || Object.hasOwn(rec, 'toJSON')) return false;

@@ -18,7 +18,6 @@ function sobjectType(name: string) {
   return object;
 }
 
-
 export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
   const route = table.on(app);
   route(
