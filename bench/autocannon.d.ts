@@ -21,6 +21,8 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
+    /** Send this many requests, then stop (overrides `duration`). */
+    amount?: number;
     method?: string;
     headers?: Record<string, string>;
     requests?: Request[];

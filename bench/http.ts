@@ -11,8 +11,8 @@
  * (bench/http-child.ts server) on a copy of the file, autocannon here with 10 connections and a
  * bearer token from POST /services/oauth2/token (password grant). Library side: a child process on
  * another copy (bench/http-child.ts library) with 10 calls in flight. Both run side by side: after
- * a warm-up of each (5 s; quick 2 s — throughput keeps rising for seconds while the JIT warms up,
- * longer on a loaded machine), the measurement alternates HTTP and library slices (4 × 2 s each;
+ * a warm-up of each (5 s; quick 2 s; and at least 15,000 calls either way — throughput keeps rising
+ * for seconds while the JIT warms up, longer on a loaded machine), the measurement alternates HTTP and library slices (4 × 2 s each;
  * quick 3 × 1 s) so both see the same load. Every response's latency is kept: calls/s, p50, p99.
  * Each serving process (server, library child, bare route) also reports its CPU time around each of
  * its slices, so the tables give CPU µs per call beside calls/s (less swayed by other load than
@@ -48,6 +48,8 @@ const CONNECTIONS = 10;
 const TARGET = 0.7;
 /** What HTTP adds to a call, at most this many times what a bare Fastify route costs (issue 22). */
 const OVERHEAD_TARGET = 1.3;
+/** Each side's warm-up lasts at least this many calls (beside its seconds): V8 keeps optimizing the hot paths for thousands of requests. */
+const WARMUP_CALLS = 15_000;
 const USERNAME = 'buyer@acme.example';
 const PASSWORD = 'demo-password-1';
 const CALLS = ['checkoutSessionAction', 'getRecord'] as const;
@@ -296,10 +298,16 @@ async function measure(
       requests: [requestFor(call, p.cartIds)],
     };
     const bareOpts = { ...opts, url: bareUrl };
-    // Warm-up of all three (JIT, caches): throughput keeps rising for seconds, longer on a loaded machine.
-    await autocannon({ ...opts, duration: warmup });
-    await autocannon({ ...bareOpts, duration: Math.max(1, warmup / 2) });
-    await librarySlice(library.child, warmup);
+    // Warm-up of all three (JIT, caches): throughput keeps rising for seconds, longer on a loaded
+    // machine — each side for `warmup` seconds and at least WARMUP_CALLS calls (topped up with
+    // autocannon's `amount`, or more library slices), so a slow machine doesn't measure half-warm code.
+    const warmLoad = async (o: typeof opts, seconds: number) => {
+      const r = await autocannon({ ...o, duration: seconds });
+      if (r.requests.total < WARMUP_CALLS) await autocannon({ ...o, amount: WARMUP_CALLS - r.requests.total });
+    };
+    await warmLoad(opts, warmup);
+    await warmLoad(bareOpts, Math.max(1, warmup / 2));
+    for (let calls = 0; calls < WARMUP_CALLS;) calls += (await librarySlice(library.child, warmup)).latencies.length;
     const http = { latencies: [] as number[], seconds: 0, failed: 0, cpu: 0 };
     const bareSide = { latencies: [] as number[], seconds: 0, failed: 0, cpu: 0 };
     const lib = { latencies: [] as number[], seconds: 0, failed: 0, cpu: 0 };
@@ -486,6 +494,7 @@ export async function benchHttp(opts: SectionOptions): Promise<SectionResult> {
     data: {
       connections: CONNECTIONS,
       warmupSeconds: warmup,
+      warmupCalls: WARMUP_CALLS,
       slices,
       sliceSeconds: slice,
       carts: CARTS,

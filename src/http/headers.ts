@@ -5,7 +5,7 @@
  * (no inline script, no eval, no CDN, no plugins); API answers get `default-src 'none'`, since a
  * JSON body is never a document. See docs/http-security.md.
  */
-import { unencapsulated } from './unencapsulated.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** The page's policy: only what the engine itself serves. */
 export const PAGE_CSP = [
@@ -49,14 +49,15 @@ function pathOf(url: string): string {
 }
 
 /**
- * Adds the security headers to every response the app sends, unless the route set its own
- * (hijacked streams set theirs). A callback hook, not an async one: it runs on every response, and
- * an async hook costs a promise and a microtask turn each time.
+ * Adds the security headers to a response (buildServer's one onSend hook calls it for every
+ * response the app sends; hijacked event streams skip onSend and set theirs). A route that sets
+ * its own sets its Content-Security-Policy (as the streams and the inspector bridge do): only
+ * then is each header looked up before it is set; otherwise the four are known to be missing and
+ * are set at once, without the four `hasHeader` look-ups (each lower-cases its name twice).
  */
-export const securityHeadersPlugin = unencapsulated('security-headers', async (app) => {
-  app.addHook('onSend', (req, reply, payload, done) => {
-    const headers = isPageAsset(pathOf(req.url)) ? PAGE_HEADERS : API_HEADERS;
+export function addSecurityHeaders(req: FastifyRequest, reply: FastifyReply): void {
+  const headers = isPageAsset(pathOf(req.url)) ? PAGE_HEADERS : API_HEADERS;
+  if (reply.hasHeader('content-security-policy')) {
     for (const [k, v] of headers) if (!reply.hasHeader(k)) reply.header(k, v);
-    done(null, payload);
-  });
-});
+  } else for (const [k, v] of headers) reply.header(k, v);
+}

@@ -9,7 +9,6 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isPageAsset } from './headers.js';
-import { unencapsulated } from './unencapsulated.js';
 
 // Keys whose values never reach a log line, wherever they appear in a URL.
 const SECRET_PARAM = /([?&](?:password|client_secret|access_token|refresh_token|code|token|oauth_token)=)[^&]*/gi;
@@ -35,18 +34,10 @@ export function isPageTraffic(path: string): boolean {
 export const PRETTY_HIDDEN_FIELDS = ['pid', 'hostname', 'reqId', 'req', 'res', 'responseTime', 'userId'];
 
 /**
- * Logs each finished request of the app once (see the module comment). Registered only when the app
- * logs (buildServer's `log` isn't false): a disabled logger would drop every line. A callback hook:
- * an async one costs a promise and a microtask turn per request.
+ * Logs one finished request (see the module comment): called by buildServer's one onResponse hook
+ * when the app logs (its `log` isn't false: a disabled logger would drop every line), and by an
+ * event stream when it opens (its response is hijacked).
  */
-export const requestLog = unencapsulated('request-log', async (app) => {
-  app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    logRequest(req, reply);
-    done();
-  });
-});
-
-/** Logs one request (also called by an event stream when it opens: its response is hijacked). */
 export function logRequest(req: FastifyRequest, reply: FastifyReply): void {
   const url = redactUrl(req.url);
   const status = reply.statusCode;

@@ -15,9 +15,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { CheckoutEngine } from '../engine/engine.js';
 import { authHook } from './auth-hook.js';
-import { securityHeadersPlugin } from './headers.js';
+import { addSecurityHeaders } from './headers.js';
 import { listenUrl, localUrl, parsePublicUrl } from './public-url.js';
-import { redactUrl, requestLog } from './request-log.js';
+import { logRequest, redactUrl } from './request-log.js';
 import { answerClientError, restErrors, sendError, toRestError } from './rest-errors.js';
 import { RouteTable, type RouteContext } from './routing.js';
 import { openApiRoutes, ROUTE_GROUPS } from './routes/index.js';
@@ -67,6 +67,9 @@ export interface RunningServer {
 
 /** The listen URL `startServer` found, per app: the public URL when none is configured. */
 const listenUrls = new WeakMap<object, string>();
+
+/** The apps `startServer` is closing (their responses end their keep-alive connections). */
+const closingApps = new WeakSet<object>();
 
 /** Builds the Fastify app for an engine (not listening). */
 export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): { app: FastifyInstance } {
@@ -122,10 +125,25 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
     login: { ttlSeconds, limits, signatureSecret: opts.signatureSecret },
     streams: opts.streams,
   };
-  // Shared by every route group (not encapsulated): headers, request log, auth hook, error bodies.
-  app.register(securityHeadersPlugin);
-  // No request log without a logger (`log: false`): its lines would all be dropped.
-  if (log !== false) app.register(requestLog);
+  // Shared by every route group (added on the root app before the groups, so all their routes get
+  // them): one onSend and one onResponse hook, each doing all of its per-response work —
+  // callback hooks, since an async one costs a promise and a microtask turn per request, and each
+  // hook more costs its own turn through Fastify's hook runner.
+  // onSend: the security headers; while startServer closes the app, `connection: close`.
+  app.addHook('onSend', (req, reply, payload, done) => {
+    addSecurityHeaders(req, reply);
+    if (closingApps.has(app)) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  // onResponse: the request log line (none without a logger, `log: false`: its lines would all be
+  // dropped); while closing, the connections left idle are closed so they don't hold the shutdown open.
+  const logging = log !== false;
+  app.addHook('onResponse', (req, reply, done) => {
+    if (logging) logRequest(req, reply);
+    if (closingApps.has(app)) app.server.closeIdleConnections();
+    done();
+  });
+  // Then the auth hook and the error bodies (not encapsulated either).
   app.register(authHook, { engine, table });
   app.register(restErrors, { table });
   // The route groups (encapsulated), then the OpenAPI document of them all.
@@ -138,17 +156,6 @@ export function buildServer(engine: CheckoutEngine, opts: ServerOptions = {}): {
 export async function startServer(engine: CheckoutEngine, opts: ListenOptions = {}): Promise<RunningServer> {
   const { app } = buildServer(engine, opts);
   let closing: Promise<void> | undefined;
-  // While closing, a response that finishes an in-flight request also ends its keep-alive
-  // connection; otherwise the client's idle socket would hold the shutdown open.
-  // Callback hooks (they run on every request; an async hook costs a promise and a microtask turn).
-  app.addHook('onSend', (_req, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
-  });
-  app.addHook('onResponse', (_req, _reply, done) => {
-    if (closing) app.server.closeIdleConnections();
-    done();
-  });
   const address = await app.listen({ port: opts.port ?? 3000, host: opts.host ?? '127.0.0.1' });
   listenUrls.set(app, listenUrl(address));
   const url = opts.publicUrl === undefined ? listenUrl(address) : parsePublicUrl(opts.publicUrl);
@@ -157,6 +164,9 @@ export async function startServer(engine: CheckoutEngine, opts: ListenOptions = 
     url,
     close: () =>
       (closing ??= (async () => {
+        // From now on a response that finishes an in-flight request also ends its keep-alive
+        // connection (buildServer's hooks); otherwise the client's idle socket would hold the shutdown open.
+        closingApps.add(app);
         await app.close();
         await engine.close();
       })()),

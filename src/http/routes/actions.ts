@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { requireAction } from '../../actions/index.js';
 import { describeAction, listActions } from '../describe.js';
+import { JSON_TYPE, resultsJson } from '../json-writers.js';
 import { apiVersion, VersionParams, type RouteGroup } from '../routing.js';
 
 const ActionParams = VersionParams.extend({ action: z.string().min(1) });
@@ -65,7 +66,11 @@ export const actionRoutes: RouteGroup = async (app, { engine, table }) => {
       // More inputs than one invocation takes: TOO_MANY_INPUTS (400) from the engine, before any work.
       const results = await engine.invokeAs(req.caller, req.params.action, req.body.inputs);
       const failed = results.find((r) => !r.isSuccess);
-      return reply.code(failed ? failed.httpStatus : 200).send(results.map(({ httpStatus: _s, ...r }) => r));
+      // The results without their httpStatus, written directly (src/http/json-writers.ts).
+      return reply
+        .code(failed ? failed.httpStatus : 200)
+        .type(JSON_TYPE)
+        .send(resultsJson(results));
     },
   );
 };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { findObject } from '../../domain/objects.js';
 import { EngineError } from '../../errors.js';
 import { describeGlobal, describeObject, describeObjectBasic } from '../describe.js';
+import { JSON_TYPE, recordJson } from '../json-writers.js';
 import { apiVersion, VersionParams, type RouteGroup } from '../routing.js';
 
 const TypeParams = VersionParams.extend({ type: z.string().min(1).describe('sObject API name') });
@@ -16,11 +17,6 @@ function sobjectType(name: string) {
   if (!object) throw new EngineError('NOT_FOUND', `No sObject type '${name}' (see GET /sobjects for the supported ones).`, ['type']);
   return object;
 }
-
-const withAttributes = (v: string, type: string, rec: Record<string, unknown>) => ({
-  attributes: { type, url: `/services/data/v${v}/sobjects/${type}/${String(rec.Id)}` },
-  ...rec,
-});
 
 export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
   const route = table.on(app);
@@ -72,11 +68,12 @@ export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
       schema: { params: RecordParams, querystring: FieldsQuery },
       responses: {},
     },
-    async (req) => {
+    async (req, reply) => {
       const v = apiVersion(req.params.version);
       const object = sobjectType(req.params.type);
       const rec = await engine.getRecordAs(req.caller, object.name, req.params.id);
-      if (req.query.fields === undefined) return withAttributes(v, object.name, rec);
+      // `{ attributes: { type, url }, ...record }`, written directly (src/http/json-writers.ts).
+      if (req.query.fields === undefined) return reply.type(JSON_TYPE).send(recordJson(v, object.name, rec));
       const byLower = new Map(Object.keys(rec).map((k) => [k.toLowerCase(), k]));
       const out: Record<string, unknown> = { Id: rec.Id };
       for (const raw of req.query.fields
@@ -87,7 +84,7 @@ export const sObjectRoutes: RouteGroup = async (app, { engine, table }) => {
         if (!k) throw new EngineError('INVALID_FIELD', `No such column '${raw}' on sObject of type ${object.name}.`, [raw]);
         out[k] = rec[k];
       }
-      return withAttributes(v, object.name, out);
+      return reply.type(JSON_TYPE).send(recordJson(v, object.name, out));
     },
   );
   route(
