@@ -39,6 +39,26 @@ const NO_CHECKOUT = {
   404: { description: "NOT_FOUND: a store, account or checkout the caller can't use, or that doesn't exist" },
 } as const;
 
+/**
+ * The request's API version, refused below `since` as a resource that version doesn't have, and the
+ * account it names (`effectiveAccountId` of the query, else of the body).
+ */
+function versionAndAccount(
+  params: { version: string },
+  query: { effectiveAccountId?: string },
+  body: unknown,
+  since: number,
+  what: string,
+): { version: string; account: unknown } {
+  const version = apiVersion(params.version);
+  if (Number.parseInt(version, 10) < since) {
+    throw new EngineError('NOT_FOUND', `${what} is available from API version ${since}.0 (this request uses v${version}).`, ['version']);
+  }
+  const fromBody =
+    body && typeof body === 'object' && !Array.isArray(body) ? (body as { effectiveAccountId?: unknown }).effectiveAccountId : undefined;
+  return { version, account: query.effectiveAccountId ?? fromBody };
+}
+
 /** The request's store context, refusing a version below `since` as a resource that version doesn't have. */
 async function contextOf(
   engine: CheckoutEngine,
@@ -49,13 +69,8 @@ async function contextOf(
   since: number,
   what: string,
 ): Promise<StoreContext> {
-  const version = apiVersion(params.version);
-  if (Number.parseInt(version, 10) < since) {
-    throw new EngineError('NOT_FOUND', `${what} is available from API version ${since}.0 (this request uses v${version}).`, ['version']);
-  }
-  const fromBody =
-    body && typeof body === 'object' && !Array.isArray(body) ? (body as { effectiveAccountId?: unknown }).effectiveAccountId : undefined;
-  return resolveStoreContext(engine, caller, params.webstoreId, query.effectiveAccountId ?? fromBody, version);
+  const { version, account } = versionAndAccount(params, query, body, since, what);
+  return resolveStoreContext(engine, caller, params.webstoreId, account, version);
 }
 
 /**
@@ -71,13 +86,8 @@ async function checkoutContextOf(
   since: number,
   what: string,
 ): Promise<CheckoutContext> {
-  const version = apiVersion(params.version);
-  if (Number.parseInt(version, 10) < since) {
-    throw new EngineError('NOT_FOUND', `${what} is available from API version ${since}.0 (this request uses v${version}).`, ['version']);
-  }
-  const fromBody =
-    body && typeof body === 'object' && !Array.isArray(body) ? (body as { effectiveAccountId?: unknown }).effectiveAccountId : undefined;
-  return resolveCheckoutContext(engine, caller, params.webstoreId, query.effectiveAccountId ?? fromBody, version, params.checkoutId);
+  const { version, account } = versionAndAccount(params, query, body, since, what);
+  return resolveCheckoutContext(engine, caller, params.webstoreId, account, version, params.checkoutId);
 }
 
 /** When the request arrived: Fastify's clock of the request (see `Arrival`). */
