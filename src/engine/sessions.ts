@@ -252,8 +252,10 @@ export function statePath(value: unknown): string {
 
 /** The event as history keeps it: requirement facts dropped (derived data), secrets redacted. */
 function recordedEvent(event: SessionEvent, origin: EventOrigin | undefined): Record<string, unknown> {
-  const { facts: _facts, ...rest } = event as SessionEvent & { facts?: unknown };
-  const out: Record<string, unknown> = { ...rest };
+  // Built key by key from an empty object (a copy given a new key after it, `{ ...rest }` then
+  // `out.input = …`, makes a new hidden class on every call on Node 20).
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(event)) if (k !== 'facts') out[k] = (event as Record<string, unknown>)[k];
   if (origin?.input !== undefined) out.input = origin.input;
   return redactSecrets(out);
 }
