@@ -252,7 +252,8 @@ export class StagingCartDataApi implements CartDataApi {
       return { ...u, values };
     });
     const held: HeldCart = { items: Object.values(items), taxes: Object.values(state.taxes) };
-    return { writes: [...this.writes], validations, plan: { ...plan, updates, guards: [...this.guards], held } };
+    // Object.assign: a spread copy given new keys makes a new hidden class per call on Node 20.
+    return { writes: [...this.writes], validations, plan: Object.assign({}, plan, { updates, guards: [...this.guards], held }) };
   }
 }
 
