@@ -56,7 +56,7 @@ export const cartToOrderService: StepService = {
     }
     // The order and its children: one statement where the backend batches writes (else one insert each).
     await tx.writeBatch([
-      { kind: 'insert', object: 'Order', rows: [{ ...draft.order, _sessionId: orn }] },
+      { kind: 'insert', object: 'Order', rows: [Object.assign({}, draft.order, { _sessionId: orn })] },
       { kind: 'insert', object: 'OrderDeliveryGroup', rows: draft.deliveryGroups },
       { kind: 'insert', object: 'OrderItem', rows: draft.items },
       { kind: 'insert', object: 'OrderItemTaxLineItem', rows: draft.taxLines },

@@ -185,7 +185,10 @@ export function stampComputation(
   groups: readonly FactRow[],
   taxes: readonly FactRow[],
 ): CompletionStamps {
-  return { ...stamps, computed: { ...stamps.computed, [c]: { at, digest: computationDigest(c, items, groups, taxes) } } };
+  // Object.assign: a spread copy given a new key makes a new hidden class per call on Node 20.
+  return Object.assign({}, stamps, {
+    computed: Object.assign({}, stamps.computed, { [c]: { at, digest: computationDigest(c, items, groups, taxes) } }),
+  });
 }
 
 /** Parses the stored stamps (anything unreadable is no stamps at all). */

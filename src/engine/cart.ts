@@ -47,7 +47,8 @@ export async function recomputeCart(tx: StorageOps, cartId: string, now: Date, h
   if (changed.size) await tx.updateColumn('CartItem', 'TotalLineTaxAmount', changed);
   const totals = rollUpCart(lines);
   for (const [field, value] of Object.entries(totals)) assertInRange('WebCart', field, value, `the sum of the lines of cart ${cartId}`);
-  await tx.update('WebCart', cartId, { ...totals, LastModifiedDate: now.toISOString() });
+  // Object.assign: a spread copy given a new key makes a new hidden class per call on Node 20.
+  await tx.update('WebCart', cartId, Object.assign({} as Row, totals, { LastModifiedDate: now.toISOString() }));
 }
 
 /** Children deleted with a draft order, deepest first (master-detail, as a record delete of the order). */

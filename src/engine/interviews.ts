@@ -506,7 +506,7 @@ export class InterviewStore {
           state = await runtime.resume(state, host);
         }
       } else {
-        state = await runtime.navigate(state, { action: req.action, ...(req.answers ? { answers: req.answers } : {}) }, host);
+        state = await runtime.navigate(state, req.answers ? { action: req.action, answers: req.answers } : { action: req.action }, host);
       }
     } catch (e) {
       clearInterval(renew);

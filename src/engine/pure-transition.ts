@@ -56,7 +56,20 @@ export function pureTransition<S extends AnyMachineSnapshot = AnyMachineSnapshot
   arg: unknown,
 ): [S, MachineAction[]] {
   const actions: MachineAction[] = [];
-  const scope: AnyActorScope = { ...scopeOf(machine), actionExecutor: (a) => void actions.push(a as MachineAction) };
+  const inert = scopeOf(machine);
+  // One object literal: on Node 20 a spread copy given a key its source lacks (`{ ...inert, actionExecutor }`)
+  // builds a new hidden class every time (several µs per transition).
+  const scope: AnyActorScope = {
+    self: inert.self,
+    defer: inert.defer,
+    id: inert.id,
+    logger: inert.logger,
+    sessionId: inert.sessionId,
+    stopChild: inert.stopChild,
+    system: inert.system,
+    emit: inert.emit,
+    actionExecutor: (a) => void actions.push(a as MachineAction),
+  };
   const next = snapshot
     ? machine.transition(snapshot, arg as EventObject, scope as never)
     : machine.getInitialSnapshot(scope as never, arg);

@@ -252,8 +252,10 @@ export function statePath(value: unknown): string {
 
 /** The event as history keeps it: requirement facts dropped (derived data), secrets redacted. */
 function recordedEvent(event: SessionEvent, origin: EventOrigin | undefined): Record<string, unknown> {
-  const { facts: _facts, ...rest } = event as SessionEvent & { facts?: unknown };
-  const out: Record<string, unknown> = { ...rest };
+  // Built key by key from an empty object (a copy given a new key after it, `{ ...rest }` then
+  // `out.input = …`, makes a new hidden class on every call on Node 20).
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(event)) if (k !== 'facts') out[k] = (event as Record<string, unknown>)[k];
   if (origin?.input !== undefined) out.input = origin.input;
   return redactSecrets(out);
 }
@@ -413,17 +415,6 @@ export async function writeRejections(
   });
 }
 
-/** `values` without IsArchived and _activeKey where `row` holds them already (and `extra` doesn't set them). */
-function unchangedIndexed(row: Row, values: Row, extra: Row): Row {
-  const sameArchived = !('IsArchived' in extra) && row.IsArchived === values.IsArchived;
-  const sameKey = !('_activeKey' in extra) && row._activeKey === values._activeKey;
-  if (!sameArchived && !sameKey) return values;
-  // Copied without them (a `delete` would turn the copy into a slow dictionary object).
-  const out: Row = {};
-  for (const k in values) if (!((sameArchived && k === 'IsArchived') || (sameKey && k === '_activeKey'))) out[k] = values[k];
-  return out;
-}
-
 /**
  * Offers `event` to the session in `row` and, when the machine accepts it, writes the new state
  * (plus `extra` fields) with a compare-and-set on `_version`, and its history entry (event, state
@@ -454,51 +445,125 @@ export async function applySessionEvent(
   const ctx = after.context as SessionContext;
   const version = Number(row._version ?? 0);
   const stamp = now.toISOString();
-  const base = {
-    sessionId: String(row.Id),
-    flowId: (row._flow as string | null) ?? 'default',
-    cartId: (row.WebCartId as string | null) ?? null,
-    at: stamp,
-    event: recordedEvent(event, origin),
-    from: statePath(before.value),
-    operation: origin?.operation ?? null,
-    operationId:
-      origin?.operationId ?? (event.type === 'STEP' ? event.operationId : ((row.BackgroundOperationId as string | null) ?? null)),
-    callerId: origin?.callerId ?? null,
-  };
+  const sessionId = String(row.Id);
+  const flowId = (row._flow as string | null) ?? 'default';
+  const cartId = (row.WebCartId as string | null) ?? null;
+  const recorded = recordedEvent(event, origin);
+  const from = statePath(before.value);
+  const operation = origin?.operation ?? null;
+  const operationId =
+    origin?.operationId ?? (event.type === 'STEP' ? event.operationId : ((row.BackgroundOperationId as string | null) ?? null));
+  const callerId = origin?.callerId ?? null;
   if (ctx.rejection) {
+    // Keyed in the order entries always had (listeners may serialize them).
     tx.journal.rejected.push({
-      ...base,
+      sessionId,
+      flowId,
+      cartId,
+      at: stamp,
+      event: recorded,
+      from,
+      operation,
+      operationId,
+      callerId,
       seq: version,
       sub: 1,
-      to: base.from,
+      to: from,
       accepted: false,
       rejection: { error: ctx.rejection.error, detail: ctx.rejection.detail ?? null },
     });
     return { ok: false, rejection: ctx.rejection };
   }
-  const values: Row = {
-    ...sessionFields(ctx),
-    _activeKey: ctx.IsArchived ? null : ctx.cartId,
-    _snapshot: JSON.stringify({ value: after.value }),
-    _machineVersion: MACHINE_VERSION,
-    _version: version + 1,
-    LastModifiedDate: stamp,
-    ...extra,
-  };
+  const activeKey = ctx.IsArchived ? null : ctx.cartId;
   // The indexed columns (IsArchived, _activeKey) are set only when they change: SQLite rewrites an
   // index's entries for every column an UPDATE sets, even to the value it holds. `row` is the stored
-  // row at `version` (the compare-and-set below), so a column left out keeps the value written here.
-  const set = unchangedIndexed(row, values, extra);
+  // row at `version` (the compare-and-set below), so a column left out keeps the value written here
+  // (and the row returned, `row` with what is set over it, holds it alike).
+  const setArchived = 'IsArchived' in extra || row.IsArchived !== ctx.IsArchived;
+  const setKey = '_activeKey' in extra || row._activeKey !== activeKey;
+  const snapshot = JSON.stringify({ value: after.value });
+  // One object literal per case (adding or deleting keys one by one would make a slow object); the
+  // keys in the order the session's write always had.
+  const set: Row =
+    setArchived && setKey
+      ? {
+          State: ctx.State,
+          NextState: ctx.NextState,
+          IsProcessing: ctx.IsProcessing,
+          IsError: ctx.IsError,
+          IsArchived: ctx.IsArchived,
+          BackgroundOperationId: ctx.BackgroundOperationId,
+          OrderId: ctx.OrderId,
+          _activeKey: activeKey,
+          _snapshot: snapshot,
+          _machineVersion: MACHINE_VERSION,
+          _version: version + 1,
+          LastModifiedDate: stamp,
+        }
+      : setArchived
+        ? {
+            State: ctx.State,
+            NextState: ctx.NextState,
+            IsProcessing: ctx.IsProcessing,
+            IsError: ctx.IsError,
+            IsArchived: ctx.IsArchived,
+            BackgroundOperationId: ctx.BackgroundOperationId,
+            OrderId: ctx.OrderId,
+            _snapshot: snapshot,
+            _machineVersion: MACHINE_VERSION,
+            _version: version + 1,
+            LastModifiedDate: stamp,
+          }
+        : setKey
+          ? {
+              State: ctx.State,
+              NextState: ctx.NextState,
+              IsProcessing: ctx.IsProcessing,
+              IsError: ctx.IsError,
+              BackgroundOperationId: ctx.BackgroundOperationId,
+              OrderId: ctx.OrderId,
+              _activeKey: activeKey,
+              _snapshot: snapshot,
+              _machineVersion: MACHINE_VERSION,
+              _version: version + 1,
+              LastModifiedDate: stamp,
+            }
+          : {
+              State: ctx.State,
+              NextState: ctx.NextState,
+              IsProcessing: ctx.IsProcessing,
+              IsError: ctx.IsError,
+              BackgroundOperationId: ctx.BackgroundOperationId,
+              OrderId: ctx.OrderId,
+              _snapshot: snapshot,
+              _machineVersion: MACHINE_VERSION,
+              _version: version + 1,
+              LastModifiedDate: stamp,
+            };
+  for (const k in extra) set[k] = extra[k];
   // The compare-and-set and the history entry go out with the transaction's next statement (one
   // round trip where the backend batches writes); a lost race throws VersionConflict there.
-  const sessionId = String(row.Id);
   tx.defer(
     { kind: 'update', object: 'CartCheckoutSession', id: sessionId, values: set, expect: [{ field: '_version', op: '=', value: version }] },
     () => new VersionConflict('CartCheckoutSession', sessionId),
   );
-  const entry: HistoryEntry = { ...base, seq: version + 1, sub: 0, to: statePath(after.value), accepted: true, rejection: null };
+  const entry: HistoryEntry = {
+    sessionId,
+    flowId,
+    cartId,
+    at: stamp,
+    event: recorded,
+    from,
+    operation,
+    operationId,
+    callerId,
+    seq: version + 1,
+    sub: 0,
+    to: statePath(after.value),
+    accepted: true,
+    rejection: null,
+  };
   tx.defer({ kind: 'insert', object: HISTORY_OBJECT, rows: [historyRow(entry)] });
   tx.journal.accepted.push(entry);
-  return { ok: true, row: { ...row, ...values }, value: after.value, context: ctx, actions };
+  return { ok: true, row: { ...row, ...set }, value: after.value, context: ctx, actions };
 }

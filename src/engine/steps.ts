@@ -306,7 +306,8 @@ export class StepLifecycle {
     if (mode === 'inline') {
       // The session's held-back writes go out before the service runs: its errors stay its own.
       await tx.flush();
-      const ctx = { ...this.context(op, session, now, new AbortController().signal, tx), completionFacts };
+      // Object.assign: a spread copy given a new key makes a new hidden class per call on Node 20.
+      const ctx = Object.assign(this.context(op, session, now, new AbortController().signal, tx), { completionFacts });
       const computed = service.compute ? await service.compute(ctx) : undefined;
       await this.commitStep(tx, service, ctx, session, computed, now);
       Object.assign(op, { Status: 'Complete', FinishedAt: now.toISOString(), _version: 1 });
@@ -433,7 +434,7 @@ export class StepLifecycle {
     const { machine, flow } = this.core.flow(s._flow as string);
     // A computation step stamps what it computed from (completion invariant computations-current).
     const stamps = await stampsAfterStep(tx, s, flow.steps.get(step)?.action, now);
-    const sessionFields = stamps === null ? result.sessionFields : { ...result.sessionFields, _stamps: stamps };
+    const sessionFields = stamps === null ? result.sessionFields : Object.assign({}, result.sessionFields, { _stamps: stamps });
     const t = await applySessionEvent(
       tx,
       machine,
@@ -526,7 +527,7 @@ export class StepLifecycle {
     const ok = await tx.update(
       'BackgroundOperation',
       String(op.Id),
-      { ...values, _version: version + 1, LastModifiedDate: this.core.now().toISOString() },
+      Object.assign({}, values, { _version: version + 1, LastModifiedDate: this.core.now().toISOString() }),
       [{ field: '_version', op: '=', value: version }],
     );
     if (!ok) throw new VersionConflict('BackgroundOperation', String(op.Id));

@@ -252,7 +252,8 @@ export class StagingCartDataApi implements CartDataApi {
       return { ...u, values };
     });
     const held: HeldCart = { items: Object.values(items), taxes: Object.values(state.taxes) };
-    return { writes: [...this.writes], validations, plan: { ...plan, updates, guards: [...this.guards], held } };
+    // Object.assign: a spread copy given new keys makes a new hidden class per call on Node 20.
+    return { writes: [...this.writes], validations, plan: Object.assign({}, plan, { updates, guards: [...this.guards], held }) };
   }
 }
 
@@ -305,7 +306,8 @@ async function applyOutsideWrites(
     const current = await tx.get(w.object, w.id, { forUpdate: true });
     if (!current) throw new StepFailed(`The integration updated ${w.object} ${w.id}, which doesn't exist.`);
     if (w.object !== 'ProductInventory' && (await cartOfRow(tx, w.object, current)) !== cartId) throw foreign(w.object, w.id);
-    if (!(await tx.update(w.object, w.id, { ...w.fields, LastModifiedDate: stamp }, filters(w.expect)))) throw changed(w.object, w.id);
+    if (!(await tx.update(w.object, w.id, Object.assign({}, w.fields, { LastModifiedDate: stamp }), filters(w.expect))))
+      throw changed(w.object, w.id);
   }
 }
 
@@ -352,7 +354,8 @@ async function applyPlan(port: CartPort, tx: StorageOps, cartId: string, plan: P
   for (const u of plan.updates)
     (updates.get(u.object) ?? updates.set(u.object, []).get(u.object)!).push({
       id: u.id,
-      values: { ...u.values, LastModifiedDate: stamp },
+      // Object.assign: a spread copy given a new key makes a new hidden class per call on Node 20.
+      values: Object.assign({}, u.values, { LastModifiedDate: stamp }),
     });
   for (const [object, rows] of updates) {
     const n = await tx.updateRows(object, rows);

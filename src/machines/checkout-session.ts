@@ -87,10 +87,19 @@ export function createCheckoutSessionMachine(flow: CompiledFlow) {
   };
   // The facts a step's requirements see: the session resolved to the flow's keys, and why its row
   // can't be restored (if it can't).
-  const stepFacts = (context: SessionContext, facts: RequirementFacts): RequirementFacts => ({
-    ...facts,
-    session: { ...resolvedSession(sessionState(context), flow), problem: sessionRowProblem(sessionState(context), flow) },
-  });
+  const stepFacts = (context: SessionContext, facts: RequirementFacts): RequirementFacts => {
+    const s = resolvedSession(sessionState(context), flow);
+    // One object literal (a spread copy given a new key, `problem`, makes a new hidden class per call on Node 20).
+    const session = {
+      State: s.State,
+      NextState: s.NextState,
+      IsProcessing: s.IsProcessing,
+      IsError: s.IsError,
+      IsArchived: s.IsArchived,
+      problem: sessionRowProblem(sessionState(context), flow),
+    };
+    return { ...facts, session };
+  };
   const base = setup({
     types: {} as { context: SessionContext; events: SessionEvent; input: SessionContext },
     actors: {

@@ -345,7 +345,7 @@ export class KyselyOps implements StorageOps {
   async findAll(reads: readonly MultiRead[]): Promise<Row[][]> {
     if (!this.spec.adapter.batchesWrites || reads.length < 2) {
       const out: Row[][] = [];
-      for (const r of reads) out.push(await this.find(r.object, { where: r.where, ...(r.orderBy ? { orderBy: r.orderBy } : {}) }));
+      for (const r of reads) out.push(await this.find(r.object, r.orderBy ? { where: r.where, orderBy: r.orderBy } : { where: r.where }));
       return out;
     }
     const params: unknown[] = [];
