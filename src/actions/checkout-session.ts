@@ -90,7 +90,7 @@ export const checkoutSessionAction: ActionDef = {
         }
         // Starting past the first state would skip the steps that compute the order (inventory,
         // pricing, shipping, taxes): only an administrator may, e.g. to resume a migrated checkout.
-        if (step.key !== flow.def.steps[0]!.key && !isAdmin(await callerNow(caller))) {
+        if (step.key !== flow.def.steps[0]!.key && !isAdmin(await callerNow(caller, tx))) {
           throw new EngineError(
             'INITIAL_STATE_NOT_ALLOWED',
             `initialState '${String(input.initialState)}' isn't the first state '${flow.def.steps[0]!.label}' of flow '${flowId}'.`,

@@ -46,7 +46,7 @@ export const updateCheckoutSessionStateAction: ActionDef = {
         if (!session || session.IsArchived === true || !cartVisible(loaded!.facts)) {
           throw new EngineError('INVALID_SESSION_ID', parsed.ok ? '' : parsed.message, ['checkoutSessionId']);
         }
-        const who = await callerNow(caller); // read with the facts
+        const who = await callerNow(caller, tx); // read with the facts
         if (!who.IsActive || !INVOKE_PERMISSIONS.some((p) => who.Permissions.includes(p))) {
           throw new EngineError('USER_CANT_INVOKE');
         }

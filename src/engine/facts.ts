@@ -43,9 +43,11 @@ export class CallerFailed extends Error {
  * The caller of a library call, read with the call's first facts read (`loadCartFacts`,
  * `loadSessionFacts`: `readTogether`, one round trip where the backend pipelines statements) rather
  * than in a round trip of its own before the call. The user read goes first and settles on its
- * own, so the call fails as if the caller had been read first: an unknown user (INVALID_SESSION) or
- * a failed read of it fails the whole call (`CallerFailed`), whatever the facts read met. Its `Id`
- * is the user id asked for (a malformed one is refused when this is made, before any read).
+ * own, so the call fails as if the caller had been read first: an unknown user fails the whole call
+ * with INVALID_SESSION (`CallerFailed`) whatever the facts read met; a failed user read is a failed
+ * read of the call (a transaction runs again when its connection was lost), after which
+ * invokeAction reads the caller alone, as before a call, and its failure is the call's. Its `Id` is
+ * the user id asked for (a malformed one is refused when this is made, before any read).
  */
 export class CallerRead {
   private caller: Caller | undefined;
@@ -69,38 +71,45 @@ export class CallerRead {
     return this.caller;
   }
 
-  /** The caller: read now, alone (as before a call: its read runs again when its connection was lost), unless already read. */
-  async load(): Promise<Caller> {
+  /**
+   * The caller, read on `ops` (a transaction's row operations, else the storage: as before a call)
+   * unless already read. An unknown user fails the call (`CallerFailed`, and so does every later
+   * use); a read that failed throws its error and leaves the caller unread, so the call handles it
+   * as any failed read (a transaction whose connection was lost runs again) and invokeAction reads
+   * the caller alone afterwards.
+   */
+  async load(ops: StorageOps = this.storage): Promise<Caller> {
     if (this.caller) return this.caller;
     if (this.failed) throw this.failed;
-    try {
-      this.caller = await loadCaller(this.storage, this.userId);
-      return this.caller;
-    } catch (e) {
-      throw (this.failed = new CallerFailed(e));
-    }
+    return this.found(await ops.get('User', this.Id));
   }
 
-  /** Takes the outcome of the user read sent with a facts read; a failed read is made again alone (`load`). */
-  async settle(read: PromiseSettledResult<Row | undefined>): Promise<Caller> {
+  /** Takes the outcome of the user read sent with a facts read (see `load`). */
+  settle(read: PromiseSettledResult<Row | undefined>): Caller {
     if (this.caller) return this.caller;
-    if (read.status === 'rejected') return this.load();
-    if (!read.value) throw (this.failed = new CallerFailed(noUser(this.userId)));
-    return (this.caller = callerOf(read.value));
+    if (this.failed) throw this.failed;
+    if (read.status === 'rejected') throw read.reason;
+    return this.found(read.value);
+  }
+
+  private found(row: Row | undefined): Caller {
+    if (!row) throw (this.failed = new CallerFailed(noUser(this.userId)));
+    return (this.caller = callerOf(row));
   }
 }
 
 /** The caller of a call: read already, or to be read with the call's first facts read. */
 export type CallerRef = Caller | CallerRead;
 
-/** The caller `ref` stands for, reading it (alone) when no facts read has yet. */
-export function callerNow(ref: CallerRef): Promise<Caller> {
-  return ref instanceof CallerRead ? ref.load() : Promise.resolve(ref);
+/** The caller `ref` stands for, reading it on `ops` (the call's transaction) when no facts read has yet. */
+export function callerNow(ref: CallerRef, ops: StorageOps): Promise<Caller> {
+  return ref instanceof CallerRead ? ref.load(ops) : Promise.resolve(ref);
 }
 
 /**
  * The facts read of `key` (none: undefined) and the caller: a caller still to be read is read with
- * it (`readTogether`) and settled first, so its failure is the call's whatever the facts read met.
+ * it (`readTogether`) and settled first, so an unknown caller fails the call whatever the facts read
+ * met.
  */
 async function readFacts(
   tx: StorageOps,
@@ -111,12 +120,12 @@ async function readFacts(
   const known = ref instanceof CallerRead ? ref.known : ref;
   if (known) return { read: key ? await tx.checkoutFacts(key, known.Id, { forUpdate }) : undefined, caller: known };
   const pending = ref as CallerRead;
-  if (!key) return { read: undefined, caller: await pending.load() };
+  if (!key) return { read: undefined, caller: await pending.load(tx) };
   const [user, facts] = await tx.readTogether(
     (o) => o.get('User', pending.Id),
     (o) => o.checkoutFacts(key, pending.Id, { forUpdate }),
   );
-  const caller = await pending.settle(user);
+  const caller = pending.settle(user);
   if (facts.status === 'rejected') throw facts.reason;
   return { read: facts.value, caller };
 }
