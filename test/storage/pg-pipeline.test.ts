@@ -157,6 +157,25 @@ describe('readTogether (PostgreSQL)', () => {
   });
 });
 
+describe('readTogether outside a transaction (PostgreSQL)', () => {
+  it('after every idle connection of the pool was terminated, the reads run again on a new connection', async () => {
+    const { storage, app } = await pgStore('&pool=1');
+    const c = await admin();
+    try {
+      await storage.get('User', USER); // the pool's one connection is idle now
+      const { rows } = await c.query(
+        'select count(*)::int as n from (select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1) t',
+        [app],
+      );
+      expect(rows[0].n).toBe(1);
+      expect((await storage.readTogether(getUser(USER), getUser(OTHER))).map(nameOf)).toEqual(['U', 'O']);
+    } finally {
+      await c.end();
+      await storage.close();
+    }
+  });
+});
+
 describe('readTogether (SQLite)', () => {
   it('runs the reads one by one with the same outcomes', async () => {
     const storage = await openStorage(':memory:');

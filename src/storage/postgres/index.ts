@@ -15,7 +15,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { DialectSpec } from '../dialect.js';
-import { StorageAdapterBase, type QueueConnection } from '../port.js';
+import { StorageAdapterBase, type QueueConnection, type StorageOps } from '../port.js';
 import { KyselyStore } from '../store.js';
 import { postgresFullText } from './full-text.js';
 import { RoundTripCounter } from './round-trips.js';
@@ -941,6 +941,17 @@ export class PostgresStore extends KyselyStore {
       (e) => this.adapter.isRetryable(e),
       () => super.find(...args),
     );
+  }
+  /** Both reads run again (up to READ_RETRIES times) while one of them lost its connection. */
+  override async readTogether<A, B>(
+    first: (ops: StorageOps) => Promise<A>,
+    second: (ops: StorageOps) => Promise<B>,
+  ): Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]> {
+    for (let i = 0; ; i++) {
+      const got = await super.readTogether(first, second);
+      if (i >= READ_RETRIES || !got.some((r) => r.status === 'rejected' && this.adapter.isRetryable(r.reason))) return got;
+      await new Promise((r) => setTimeout(r, 50 * 3 ** i));
+    }
   }
   override count(...args: Parameters<KyselyStore['count']>) {
     return retryRead(
