@@ -69,7 +69,12 @@ export async function invokeAction(
   // unknown caller or a failed read of it fails the whole call, as when it was read before the call.
   const pending = env.caller instanceof CallerRead ? env.caller : null;
   const callerFirst = async () => {
-    if (pending && !pending.known) await pending.load().catch((e: unknown) => Promise.reject(e instanceof CallerFailed ? e.cause : e));
+    if (!pending || pending.known) return;
+    try {
+      await pending.load();
+    } catch (e) {
+      throw e instanceof CallerFailed ? e.cause : e;
+    }
   };
   for (const raw of inputs) {
     try {
