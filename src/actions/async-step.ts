@@ -39,5 +39,6 @@ export function asyncStepAction(spec: AsyncStepSpec): ActionDef & { service: Ste
     outputs: [{ name: 'backgroundOperationId', type: 'ID', required: false, description: 'The ID of the background operation.' }],
 
     run: (env, input) => env.steps.call(spec, env, input),
+    readsCallerWithFacts: true,
   };
 }

@@ -28,6 +28,7 @@ export const cancelCartAsyncOperation: ActionDef = {
     },
   ],
 
+  readsCallerWithFacts: true,
   async run(env, input) {
     const { core, caller } = env;
     const opId = await core.atomically(

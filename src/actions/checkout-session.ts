@@ -11,7 +11,7 @@
  */
 import { EngineError } from '../errors.js';
 import { CART_ACCESS_REQUIREMENTS, firstFailedRequirement, requirementError, type Requirement } from '../domain/requirements.js';
-import { loadCartFacts } from '../engine/facts.js';
+import { callerNow, loadCartFacts } from '../engine/facts.js';
 import { ExpiredCheckout, expireInCall } from '../engine/expiry.js';
 import { isAdmin } from '../engine/access.js';
 import { initialSessionRow } from '../engine/sessions.js';
@@ -43,6 +43,7 @@ export const checkoutSessionAction: ActionDef = {
   ],
   outputs: [{ name: 'requestId', type: 'ID', required: false, description: 'The ID of the CartCheckoutSession.' }],
 
+  readsCallerWithFacts: true,
   async run(env, input) {
     const { core, caller } = env;
     // The usual call finds the session there already: one read, no transaction.
@@ -89,7 +90,7 @@ export const checkoutSessionAction: ActionDef = {
         }
         // Starting past the first state would skip the steps that compute the order (inventory,
         // pricing, shipping, taxes): only an administrator may, e.g. to resume a migrated checkout.
-        if (step.key !== flow.def.steps[0]!.key && !isAdmin(caller)) {
+        if (step.key !== flow.def.steps[0]!.key && !isAdmin(await callerNow(caller, tx))) {
           throw new EngineError(
             'INITIAL_STATE_NOT_ALLOWED',
             `initialState '${String(input.initialState)}' isn't the first state '${flow.def.steps[0]!.label}' of flow '${flowId}'.`,

@@ -4,6 +4,7 @@
  */
 import { EngineError, toEngineError } from '../errors.js';
 import { withFreshCheckout } from '../engine/expiry.js';
+import { CallerFailed, CallerRead } from '../engine/facts.js';
 import { cartToOrderAction } from './cart-to-order.js';
 import { checkoutSessionAction } from './checkout-session.js';
 import { parseActionInput, type ActionDef, type ActionEnv } from './types.js';
@@ -64,14 +65,28 @@ export async function invokeAction(
   onError?: (e: unknown) => void,
 ): Promise<InvocationResult[]> {
   const results: InvocationResult[] = [];
+  // A caller read with the action's first facts read (CallerRead): whatever the action met, an
+  // unknown caller or a failed read of it fails the whole call, as when it was read before the call.
+  const pending = env.caller instanceof CallerRead ? env.caller : null;
+  const callerFirst = async () => {
+    if (!pending || pending.known) return;
+    try {
+      await pending.load();
+    } catch (e) {
+      throw e instanceof CallerFailed ? e.cause : e;
+    }
+  };
   for (const raw of inputs) {
     try {
       const input = parseActionInput(def, raw);
       // An action that found its checkout expired expired it in its own transaction and says so: it
       // runs again on what expiry left, as if the expiry had been seen before the call.
       const outputValues = await withFreshCheckout((kept) => def.run(kept ? { ...env, keptCheckout: kept } : env, input));
+      await callerFirst();
       results.push({ actionName: def.name, errors: null, isSuccess: true, outputValues, version: 1, httpStatus: 200 });
     } catch (e) {
+      if (e instanceof CallerFailed) throw e.cause;
+      await callerFirst();
       if (!(e instanceof EngineError)) onError?.(e);
       const err = toEngineError(e);
       results.push({
@@ -84,5 +99,6 @@ export async function invokeAction(
       });
     }
   }
+  await callerFirst(); // no inputs: the caller is still checked
   return results;
 }

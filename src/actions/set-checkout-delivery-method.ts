@@ -34,6 +34,7 @@ export const setCheckoutDeliveryMethod: ActionDef = {
   ],
   outputs: [],
 
+  readsCallerWithFacts: true,
   async run(env, input) {
     const { core, caller } = env;
     return core.atomically(

@@ -5,7 +5,7 @@
  */
 import { EngineError } from '../errors.js';
 import type { EngineCore } from '../engine/core.js';
-import type { Caller } from '../engine/facts.js';
+import type { CallerRef } from '../engine/facts.js';
 import type { EventOrigin } from '../engine/transaction.js';
 import type { ExpiredCheckout } from '../engine/expiry.js';
 import type { StepLifecycle } from '../engine/steps.js';
@@ -23,7 +23,11 @@ export interface ActionEnv {
   readonly core: EngineCore;
   /** Runs step actions (src/engine/steps.ts). */
   readonly steps: StepLifecycle;
-  readonly caller: Caller;
+  /**
+   * The caller: read before the call, or (a `CallerRead`, for an action that `readsCallerWithFacts`)
+   * read with its first facts read; `callerNow` gives it either way.
+   */
+  readonly caller: CallerRef;
   /** The call (this action, as `caller`): the origin of its transactions, recorded with the session events they offer. */
   readonly origin: EventOrigin;
   /** WebStore id → flow id for stores with their own flow. */
@@ -53,6 +57,13 @@ export interface ActionDef {
    * runner runs the action again on what expiry left (`withFreshCheckout`).
    */
   run(env: ActionEnv, input: Record<string, unknown>): Promise<Record<string, unknown> | ExpiredCheckout>;
+  /**
+   * `run` reads the caller with its first facts read (`loadCartFacts`/`loadSessionFacts` given
+   * `env.caller`) before anything else that looks at the caller or writes: a library call then gives
+   * it a `CallerRead` (the user read and the facts read in one round trip where the backend
+   * pipelines), not a caller read before the call.
+   */
+  readonly readsCallerWithFacts?: boolean;
 }
 
 /**

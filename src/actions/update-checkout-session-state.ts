@@ -9,7 +9,7 @@ import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
 import { cartVisible, INVOKE_PERMISSIONS } from '../domain/requirements.js';
 import { OBJECTS } from '../domain/objects.js';
-import { loadSessionFacts } from '../engine/facts.js';
+import { callerNow, loadSessionFacts } from '../engine/facts.js';
 import { expireInCall } from '../engine/expiry.js';
 import { applySessionEvent } from '../engine/sessions.js';
 import { closeCartOnConfirmation } from '../engine/record-service.js';
@@ -29,6 +29,7 @@ export const updateCheckoutSessionStateAction: ActionDef = {
   ],
   outputs: [{ name: 'requestId', type: 'ID', required: false, description: 'The ID of the CartCheckoutSession.' }],
 
+  readsCallerWithFacts: true,
   async run(env, input) {
     const { core, caller } = env;
     return core.atomically(
@@ -45,17 +46,18 @@ export const updateCheckoutSessionStateAction: ActionDef = {
         if (!session || session.IsArchived === true || !cartVisible(loaded!.facts)) {
           throw new EngineError('INVALID_SESSION_ID', parsed.ok ? '' : parsed.message, ['checkoutSessionId']);
         }
-        if (!caller.IsActive || !INVOKE_PERMISSIONS.some((p) => caller.Permissions.includes(p))) {
+        const who = await callerNow(caller, tx); // read with the facts
+        if (!who.IsActive || !INVOKE_PERMISSIONS.some((p) => who.Permissions.includes(p))) {
           throw new EngineError('USER_CANT_INVOKE');
         }
         const cart = loaded!.cart;
-        const mad = caller.Permissions.includes('ModifyAllData');
+        const mad = who.Permissions.includes('ModifyAllData');
         const canEdit =
           !!cart &&
           (mad ||
             ((cart.OwnerId === caller.Id || loaded!.facts.shareAccess === 'Edit') &&
-              caller.AccountId !== null &&
-              caller.AccountId === cart.AccountId));
+              who.AccountId !== null &&
+              who.AccountId === cart.AccountId));
         if (!canEdit) throw new EngineError('SESSION_NO_ACCESS', '', ['checkoutSessionId']);
         const { flow, machine } = core.flow(session._flow as string);
         const exp = flow.resolve(String(input.expCurrentState));

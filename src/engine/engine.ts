@@ -21,7 +21,7 @@ import { openStorage } from '../storage/index.js';
 import type { Storage, StorageOps } from '../storage/port.js';
 import { EngineCore } from './core.js';
 import { createAdmin, type EngineAdmin } from './admin.js';
-import { callerOf, loadCaller, type Caller } from './facts.js';
+import { CallerRead, callerOf, loadCaller, type Caller, type CallerRef } from './facts.js';
 import { runQuery, type QueryResult } from './query.js';
 import { closeCartOfCompletedCheckout, RecordService } from './record-service.js';
 import { seedFixture } from './seed.js';
@@ -371,7 +371,9 @@ export class CheckoutEngine {
   invokeAny(actionName: string, inputs: unknown, opts: CallOptions): Promise<InvocationResult[]> {
     // `opts` reaches the library unchecked: a non-object has no sessionFlow (callerOf refuses it with the table's error).
     const sessionFlow: unknown = typeof opts === 'object' && opts !== null ? (opts as Partial<CallOptions>).sessionFlow : undefined;
-    return this.invokeBy(this.callerOf(opts), actionName, inputs, sessionFlow);
+    // An action that reads the caller with its facts gets it read there (CallerRead): one round trip less.
+    const userId: unknown = typeof opts === 'object' && opts !== null ? (opts as Partial<CallOptions>).userId : undefined;
+    return this.invokeBy(this.callerOf(opts), actionName, inputs, sessionFlow, () => CallerRead.of(this.core.storage, userId));
   }
 
   /**
@@ -382,7 +384,14 @@ export class CheckoutEngine {
     return this.invokeBy(async () => caller, actionName, inputs, sessionFlow);
   }
 
-  private async invokeBy(callerOf: CallerSource, actionName: string, inputs: unknown, sessionFlow?: unknown): Promise<InvocationResult[]> {
+  private async invokeBy(
+    callerOf: CallerSource,
+    actionName: string,
+    inputs: unknown,
+    sessionFlow?: unknown,
+    /** The caller to read with the action's facts, for an action that `readsCallerWithFacts`. */
+    withFacts?: () => CallerRead,
+  ): Promise<InvocationResult[]> {
     this.live();
     const def = this.customActions.get(actionName) ?? requireAction(actionName);
     if (!Array.isArray(inputs))
@@ -394,7 +403,7 @@ export class CheckoutEngine {
     if (sessionFlow !== undefined && typeof sessionFlow !== 'string')
       throw new EngineError('INVALID_INPUT', 'sessionFlow must be the id of a flow (a string).', ['sessionFlow']);
     if (sessionFlow !== undefined) this.core.flow(sessionFlow); // INVALID_FLOW when not registered
-    const caller = await callerOf();
+    const caller: CallerRef = def.readsCallerWithFacts && withFacts ? withFacts() : await callerOf();
     // Expiry is a deadline in the data, checked against the clock by each action's facts read (see invokeAction).
     const origin = { operation: def.name, callerId: caller.Id };
     return invokeAction(

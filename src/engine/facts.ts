@@ -6,7 +6,7 @@ import { EngineError } from '../errors.js';
 import { parseId } from '../domain/ids.js';
 import { OBJECTS } from '../domain/objects.js';
 import type { CallerFacts, RequirementFacts } from '../domain/requirements.js';
-import type { CheckoutFacts, Row, StorageOps } from '../storage/port.js';
+import type { CheckoutFacts, FactsKey, Row, StorageOps } from '../storage/port.js';
 import { expiryReason } from '../domain/expiry.js';
 
 const CART_PREFIX = OBJECTS.get('WebCart')!.keyPrefix;
@@ -16,12 +16,118 @@ export interface Caller extends CallerFacts {
   readonly row: Row;
 }
 
+/** The error of a call whose user id names no user (or is malformed): an invalid session (401). */
+const noUser = (userId: unknown) => new EngineError('INVALID_SESSION', `No user with id '${String(userId)}'.`, ['userId']);
+
 /** Loads the caller; an unknown or malformed user id is an invalid session (401). */
 export async function loadCaller(tx: StorageOps, userId: unknown): Promise<Caller> {
   const parsed = parseId(userId, [OBJECTS.get('User')!.keyPrefix]);
   const row = parsed.ok ? await tx.get('User', parsed.id) : undefined;
-  if (!row) throw new EngineError('INVALID_SESSION', `No user with id '${String(userId)}'.`, ['userId']);
+  if (!row) throw noUser(userId);
   return callerOf(row);
+}
+
+/**
+ * What made reading a call's caller fail inside the call (`CallerRead`): the call fails with
+ * `cause` as a whole, as it would have had the caller been read before the call (invokeAction
+ * throws it; nothing converts it into a result or runs the call again).
+ */
+export class CallerFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'CallerFailed';
+  }
+}
+
+/**
+ * The caller of a library call, read with the call's first facts read (`loadCartFacts`,
+ * `loadSessionFacts`: `readTogether`, one round trip where the backend pipelines statements) rather
+ * than in a round trip of its own before the call. The user read goes first and settles on its
+ * own, so the call fails as if the caller had been read first: an unknown user fails the whole call
+ * with INVALID_SESSION (`CallerFailed`) whatever the facts read met; a failed user read is a failed
+ * read of the call (a transaction runs again when its connection was lost), after which
+ * invokeAction reads the caller alone, as before a call, and its failure is the call's. Its `Id` is
+ * the user id asked for (a malformed one is refused when this is made, before any read).
+ */
+export class CallerRead {
+  private caller: Caller | undefined;
+  private failed: CallerFailed | undefined;
+
+  private constructor(
+    readonly Id: string,
+    private readonly userId: unknown,
+    private readonly storage: StorageOps,
+  ) {}
+
+  /** The caller of `userId` to be read on `storage`; a malformed id is INVALID_SESSION at once. */
+  static of(storage: StorageOps, userId: unknown): CallerRead {
+    const parsed = parseId(userId, [OBJECTS.get('User')!.keyPrefix]);
+    if (!parsed.ok) throw noUser(userId);
+    return new CallerRead(parsed.id, userId, storage);
+  }
+
+  /** The caller, once read. */
+  get known(): Caller | undefined {
+    return this.caller;
+  }
+
+  /**
+   * The caller, read on `ops` (a transaction's row operations, else the storage: as before a call)
+   * unless already read. An unknown user fails the call (`CallerFailed`, and so does every later
+   * use); a read that failed throws its error and leaves the caller unread, so the call handles it
+   * as any failed read (a transaction whose connection was lost runs again) and invokeAction reads
+   * the caller alone afterwards.
+   */
+  async load(ops: StorageOps = this.storage): Promise<Caller> {
+    if (this.caller) return this.caller;
+    if (this.failed) throw this.failed;
+    return this.found(await ops.get('User', this.Id));
+  }
+
+  /** Takes the outcome of the user read sent with a facts read (see `load`). */
+  settle(read: PromiseSettledResult<Row | undefined>): Caller {
+    if (this.caller) return this.caller;
+    if (this.failed) throw this.failed;
+    if (read.status === 'rejected') throw read.reason;
+    return this.found(read.value);
+  }
+
+  private found(row: Row | undefined): Caller {
+    if (!row) throw (this.failed = new CallerFailed(noUser(this.userId)));
+    return (this.caller = callerOf(row));
+  }
+}
+
+/** The caller of a call: read already, or to be read with the call's first facts read. */
+export type CallerRef = Caller | CallerRead;
+
+/** The caller `ref` stands for, reading it on `ops` (the call's transaction) when no facts read has yet. */
+export function callerNow(ref: CallerRef, ops: StorageOps): Promise<Caller> {
+  return ref instanceof CallerRead ? ref.load(ops) : Promise.resolve(ref);
+}
+
+/**
+ * The facts read of `key` (none: undefined) and the caller: a caller still to be read is read with
+ * it (`readTogether`) and settled first, so an unknown caller fails the call whatever the facts read
+ * met.
+ */
+async function readFacts(
+  tx: StorageOps,
+  ref: CallerRef,
+  key: FactsKey | undefined,
+  forUpdate: boolean | undefined,
+): Promise<{ read: CheckoutFacts | undefined; caller: Caller }> {
+  const known = ref instanceof CallerRead ? ref.known : ref;
+  if (known) return { read: key ? await tx.checkoutFacts(key, known.Id, { forUpdate }) : undefined, caller: known };
+  const pending = ref as CallerRead;
+  if (!key) return { read: undefined, caller: await pending.load(tx) };
+  const [user, facts] = await tx.readTogether(
+    (o) => o.get('User', pending.Id),
+    (o) => o.checkoutFacts(key, pending.Id, { forUpdate }),
+  );
+  const caller = pending.settle(user);
+  if (facts.status === 'rejected') throw facts.reason;
+  return { read: facts.value, caller };
 }
 
 /** The caller a stored User row describes. */
@@ -96,29 +202,30 @@ export interface FreshFactsOptions extends LoadFactsOptions {
  * operation and the store's expiry settings. `opts.now` checks expiry in the same read: an expired
  * checkout is read as a `CheckoutExpiry`, not as facts.
  */
-export function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts: FreshFactsOptions): Promise<FactsRead>;
-export function loadCartFacts(tx: StorageOps, caller: Caller, cartIdInput: unknown, opts?: LoadFactsOptions): Promise<LoadedCartFacts>;
+export function loadCartFacts(tx: StorageOps, caller: CallerRef, cartIdInput: unknown, opts: FreshFactsOptions): Promise<FactsRead>;
+export function loadCartFacts(tx: StorageOps, caller: CallerRef, cartIdInput: unknown, opts?: LoadFactsOptions): Promise<LoadedCartFacts>;
 export async function loadCartFacts(
   tx: StorageOps,
-  caller: Caller,
+  caller: CallerRef,
   cartIdInput: unknown,
   opts: LoadFactsOptions & Partial<FreshFactsOptions> = {},
 ): Promise<FactsRead> {
   const parsed = parseId(cartIdInput, [CART_PREFIX]);
-  const read = parsed.ok ? await tx.checkoutFacts({ cartId: parsed.id }, caller.Id, { forUpdate: opts.forUpdate }) : undefined;
-  return factsOf(read, caller, opts.now, opts.kept);
+  const got = await readFacts(tx, caller, parsed.ok ? { cartId: parsed.id } : undefined, opts.forUpdate);
+  return factsOf(got.read, got.caller, opts.now, opts.kept);
 }
 
 /** The facts of the cart of a checkout session (that session, archived or not), in one statement; with `now`, or its expiry. */
-export function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts: FreshFactsOptions): Promise<FactsRead>;
-export function loadSessionFacts(tx: StorageOps, caller: Caller, sessionId: string, opts?: LoadFactsOptions): Promise<LoadedCartFacts>;
+export function loadSessionFacts(tx: StorageOps, caller: CallerRef, sessionId: string, opts: FreshFactsOptions): Promise<FactsRead>;
+export function loadSessionFacts(tx: StorageOps, caller: CallerRef, sessionId: string, opts?: LoadFactsOptions): Promise<LoadedCartFacts>;
 export async function loadSessionFacts(
   tx: StorageOps,
-  caller: Caller,
+  caller: CallerRef,
   sessionId: string,
   opts: LoadFactsOptions & Partial<FreshFactsOptions> = {},
 ): Promise<FactsRead> {
-  return factsOf(await tx.checkoutFacts({ sessionId }, caller.Id, { forUpdate: opts.forUpdate }), caller, opts.now, opts.kept);
+  const got = await readFacts(tx, caller, { sessionId }, opts.forUpdate);
+  return factsOf(got.read!, got.caller, opts.now, opts.kept);
 }
 
 function factsOf(read: CheckoutFacts | undefined, caller: Caller, now: Date | undefined, kept: string | null | undefined): FactsRead {

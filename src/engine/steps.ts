@@ -41,7 +41,7 @@ import type { IntegrationRegistry } from '../integrations/registry.js';
 import { StepFailed, type EngineCore, type StepContext, type StepService } from './core.js';
 import type { EventOrigin, Tx } from './transaction.js';
 import { applySessionEvent, restoreSnapshot, VersionConflict } from './sessions.js';
-import { loadCartFacts, type Caller } from './facts.js';
+import { CallerFailed, loadCartFacts, type CallerRef } from './facts.js';
 import { ExpiredCheckout, expireInCall } from './expiry.js';
 import { checkCompletion, stampsAfterStep } from './completion.js';
 import { closeCartOnConfirmation } from './record-service.js';
@@ -71,7 +71,8 @@ export interface StepCall {
 
 /** Who calls a step action: the caller, the call (the origin of the step's transaction), and the cart whose expired checkout expiry kept (see `FreshFactsOptions.kept`). */
 export interface StepCaller {
-  readonly caller: Caller;
+  /** Read before the call, or read with the step's facts read (`CallerRead`). */
+  readonly caller: CallerRef;
   readonly origin?: EventOrigin;
   readonly keptCheckout?: string;
 }
@@ -214,7 +215,7 @@ export class StepLifecycle {
         else if (started.mode === 'enqueue') this.worker.enqueue(String(started.op.Id));
         return { backgroundOperationId: started.op.Id };
       } catch (e) {
-        if (inline && !(e instanceof EngineError)) {
+        if (inline && !(e instanceof EngineError) && !(e instanceof CallerFailed)) {
           inline = false;
           continue;
         }

@@ -104,6 +104,12 @@ export class Tx implements StorageOps {
   findAll(reads: readonly MultiRead[]): Promise<Row[][]> {
     return this.pending.length ? this.flush().then(() => this.ops.findAll(reads)) : this.ops.findAll(reads);
   }
+  readTogether<A, B>(
+    first: (ops: StorageOps) => Promise<A>,
+    second: (ops: StorageOps) => Promise<B>,
+  ): Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]> {
+    return this.pending.length ? this.flush().then(() => this.ops.readTogether(first, second)) : this.ops.readTogether(first, second);
+  }
   count(object: string, where?: readonly Filter[]): Promise<number> {
     return this.pending.length ? this.flush().then(() => this.ops.count(object, where)) : this.ops.count(object, where);
   }

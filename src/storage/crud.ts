@@ -58,6 +58,13 @@ export class StatementCache {
   }
 }
 
+/** What `p` settles to, as Promise.allSettled reports it. */
+const settle = <T>(p: Promise<T>): Promise<PromiseSettledResult<T>> =>
+  p.then(
+    (value) => ({ status: 'fulfilled', value }) as const,
+    (reason: unknown) => ({ status: 'rejected', reason }) as const,
+  );
+
 const sameParams = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 /** A table or column name as SQL (double-quoted). */
@@ -120,6 +127,39 @@ export class KyselyOps implements StorageOps {
     private readonly life: TransactionLife | null = null,
   ) {}
 
+  /** While `readTogether` starts its reads: the statements they send, sent together afterwards. */
+  private collecting: { query: Statement; resolve: (r: QueryResult<Row>) => void; reject: (e: unknown) => void }[] | null = null;
+
+  async readTogether<A, B>(
+    first: (ops: StorageOps) => Promise<A>,
+    second: (ops: StorageOps) => Promise<B>,
+  ): Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]> {
+    const pipelined = this.spec.pipelined;
+    if (!pipelined || this.direct) {
+      const a = await settle(first(this));
+      return [a, a.status === 'rejected' ? a : await settle(second(this))];
+    }
+    const queue: NonNullable<KyselyOps['collecting']> = (this.collecting = []);
+    let a: Promise<PromiseSettledResult<A>>;
+    let b: Promise<PromiseSettledResult<B>>;
+    try {
+      a = settle(first(this));
+      b = settle(second(this));
+    } finally {
+      this.collecting = null;
+    }
+    if (queue.length === 1) {
+      this.run(queue[0]!.query).then(queue[0]!.resolve, queue[0]!.reject);
+    } else if (queue.length > 1) {
+      this.db.executeQuery<PromiseSettledResult<QueryResult<Row>>>(compiled(pipelined(queue.map((q) => q.query)))).then(
+        ({ rows }) => rows.forEach((r, i) => (r.status === 'fulfilled' ? queue[i]!.resolve(r.value) : queue[i]!.reject(r.reason))),
+        (e: unknown) => queue.forEach((q) => q.reject(e)),
+      );
+    }
+    const [ra, rb] = await Promise.all([a, b]);
+    return [ra, ra.status === 'rejected' ? ra : rb];
+  }
+
   /** Throws TransactionFinished when this is a finished transaction's (see `TransactionLife`). */
   private live(): void {
     if (this.life && !this.life.open) throw new TransactionFinished();
@@ -131,6 +171,10 @@ export class KyselyOps implements StorageOps {
    * else through Kysely.
    */
   private async run<R = Row>(query: Statement): Promise<QueryResult<R>> {
+    if (this.collecting) {
+      const queue = this.collecting;
+      return new Promise<QueryResult<Row>>((resolve, reject) => queue.push({ query, resolve, reject })) as Promise<QueryResult<R>>;
+    }
     if (this.direct) {
       this.live();
       return this.direct(query) as QueryResult<R>;

@@ -53,6 +53,13 @@ export interface DialectSpec {
    */
   runOutsideTransaction?: (query: Statement) => QueryResult<any> | undefined;
   /**
+   * One statement standing for several reads that the backend's driver sends pipelined, in one round
+   * trip (PostgreSQL); its result's `rows` are the reads' outcomes in order, as
+   * `PromiseSettledResult`s of each read's `QueryResult`. Undefined: reads go one by one
+   * (`StorageOps.readTogether`).
+   */
+  pipelined?: (reads: readonly Statement[]) => Statement;
+  /**
    * The schema's tables (`name`, `col` null), each table's columns (`name` the table, `col` the
    * column) and its indexes and triggers (`name`, `col` null): one read, what `schemaIsCurrent` checks.
    */

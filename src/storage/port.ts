@@ -159,6 +159,18 @@ export interface StorageOps {
    * asked: as many `find`s, in one round trip where the backend batches statements (`batchesWrites`).
    */
   findAll(reads: readonly MultiRead[]): Promise<Row[][]>;
+  /**
+   * Runs two reads (each a function of these row operations) with their statements sent together:
+   * in one round trip where the backend pipelines statements (`DialectSpec.pipelined`: PostgreSQL,
+   * each read's answer sent before the next read runs), one after the other elsewhere. Only what a
+   * read sends before its first await goes out together, so `second` must not depend on `first`.
+   * Each read settles on its own, in order: when `first` fails, `second` fails with the same error
+   * (the backend skips it) — as if `second` had been run only after `first` succeeded.
+   */
+  readTogether<A, B>(
+    first: (ops: StorageOps) => Promise<A>,
+    second: (ops: StorageOps) => Promise<B>,
+  ): Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]>;
   /** How many rows match. */
   count(object: string, where?: readonly Filter[]): Promise<number>;
   /** Runs a select plan (joins, condition tree, aggregates); rows are keyed by the columns' `as` names, values decoded. */

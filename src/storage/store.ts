@@ -134,6 +134,9 @@ export class KyselyStore implements Storage {
   count(object: string, where?: readonly Filter[]) {
     return this.ops.count(object, where);
   }
+  readTogether<A, B>(first: (ops: StorageOps) => Promise<A>, second: (ops: StorageOps) => Promise<B>) {
+    return this.ops.readTogether(first, second);
+  }
   findAll(reads: readonly MultiRead[]) {
     return this.ops.findAll(reads);
   }

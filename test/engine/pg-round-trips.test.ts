@@ -2,7 +2,8 @@
  * Cost guards by counting, never by timing (timings live in bench/): the round trips a call makes
  * to PostgreSQL, counted by the backend's own pool (`PostgresStore.roundTrips`: one statement sent,
  * one answer awaited). A queued step call (runAsync: true) is one transaction of three round trips —
- * BEGIN with the facts read (BEGIN goes out with a transaction's first statement), one batched write
+ * BEGIN with the caller's read and the facts read (BEGIN goes out with a transaction's first
+ * statement, the caller's read pipelined with the facts read: `readTogether`), one batched write
  * (the session's compare-and-set, its history entry and the operation), COMMIT — and a whole
  * checkout stays within its measured count whatever its line count.
  * PostgreSQL being unreachable fails these tests (the global setup checks it); they never skip.
@@ -57,7 +58,7 @@ describe('round trips (PostgreSQL)', () => {
     await engine.close();
   });
 
-  it('a queued step call (runAsync: true) is one transaction of 3 round trips: BEGIN with the facts read, one batched write, COMMIT', async () => {
+  it('a queued step call (runAsync: true) is one transaction of 3 round trips: BEGIN with the caller and facts reads, one batched write, COMMIT', async () => {
     const { engine, storage } = await pgEngine({ worker: false });
     const ids = await engine.seed(demoFixture({ sessionState: 'deliveryMethod' }));
     const userId = ids.buyer!;
@@ -73,15 +74,15 @@ describe('round trips (PostgreSQL)', () => {
     expect(result[0]!.isSuccess, JSON.stringify(result[0]!.errors)).toBe(true);
     const tx = transactionOf(sql);
     expect(tx, tx.join('\n')).toHaveLength(3);
-    expect(tx[0]).toMatch(/^begin; select "c"\."Id" as "c__Id"/); // BEGIN and the checkout facts, the cart locked
+    // BEGIN, the caller's read and the checkout facts (the cart locked): one round trip.
+    expect(tx[0]).toMatch(/^begin; select \* from "User" where "Id" = \$1; select "c"\."Id" as "c__Id"/);
     expect(tx[0]).toMatch(/for update of c$/);
     // The session's compare-and-set, its history entry and the queued operation: one statement.
     expect(tx[1]).toMatch(/^with "w0" as \(update "CartCheckoutSession" set .* "_version" = \$\d+ returning 1\)/);
     expect(tx[1]).toContain('insert into "CheckoutSessionEvent"');
     expect(tx[1]).toContain('insert into "BackgroundOperation"');
-    // Besides the transaction, the library call reads its caller once (an HTTP request's caller is already read).
-    expect(sql.filter((s) => !tx.includes(s))).toEqual(['select * from "User" where "Id" = $1']);
-    expect(sql).toHaveLength(4);
+    // Nothing besides the transaction: the library call reads its caller with the facts (4 round trips before).
+    expect(sql).toEqual(tx);
     // What the one statement wrote is all there: the operation queued, the session running it, the history entry.
     const opId = String(result[0]!.outputValues!.backgroundOperationId);
     expect(await storage.get('BackgroundOperation', opId)).toMatchObject({ Status: 'New', _step: 'taxes' });
@@ -91,7 +92,7 @@ describe('round trips (PostgreSQL)', () => {
     await engine.close();
   });
 
-  it('a claim (updateCheckoutSessionStateAction) is BEGIN with the facts read, one batched write, COMMIT', async () => {
+  it('a claim (updateCheckoutSessionStateAction) is BEGIN with the caller and facts reads, one batched write, COMMIT', async () => {
     const { engine, storage } = await pgEngine({ worker: false });
     const ids = await engine.seed(demoFixture({ sessionState: 'checkoutSummary' }));
     const { result, sql } = await tracing(storage, () =>
@@ -103,7 +104,8 @@ describe('round trips (PostgreSQL)', () => {
     );
     expect(result[0]!.isSuccess, JSON.stringify(result[0]!.errors)).toBe(true);
     expect(transactionOf(sql), sql.join('\n')).toHaveLength(3);
-    expect(sql).toHaveLength(4);
+    expect(sql[0]).toMatch(/^begin; select \* from "User" where "Id" = \$1; select "c"\."Id" as "c__Id"/);
+    expect(sql).toHaveLength(3); // 4 before the caller's read went with the facts read
     await engine.close();
   });
 
@@ -126,15 +128,18 @@ describe('round trips (PostgreSQL)', () => {
     await engine.close();
   });
 
-  it('a whole checkout makes at most 250 round trips in 25 transactions, as many for 30 lines as for 2', async () => {
+  it('a whole checkout makes at most 215 round trips in 25 transactions, as many for 30 lines as for 2', async () => {
     const perCheckout: number[] = [];
     for (const lines of [2, 30]) {
       const { engine, storage } = await pgEngine();
       const { cartId, buyerId } = await seedDemoCheckout(engine, { lines, groups: 1 });
       const { result, sql } = await tracing(storage, () => engine.runCheckout(cartId, { userId: buyerId, answers: { poNumber: 'PO-1' } }));
       expect(result.status).toBe('complete');
-      // Measured 339 round trips before statements were batched (issue 22), 269 after, 244 with BEGIN sent with the next statement.
-      expect(sql.length, sql.join('\n')).toBeLessThanOrEqual(250);
+      // Measured 339 round trips before statements were batched (issue 22), 269 after, 244 with BEGIN sent with the next statement,
+      // 213 with the caller's read sent with the facts read.
+      expect(sql.length, sql.join('\n')).toBeLessThanOrEqual(215);
+      // A step action's caller is read with its facts, not alone (6 left: the interview's record and session paths).
+      expect(sql.filter((s) => s === 'select * from "User" where "Id" = $1').length, sql.join('\n')).toBeLessThanOrEqual(6);
       expect(sql.filter(opens)).toHaveLength(25);
       // BEGIN never travels alone.
       expect(sql.filter((s) => s === 'begin')).toEqual([]);

@@ -15,7 +15,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { DialectSpec } from '../dialect.js';
-import { StorageAdapterBase, type QueueConnection } from '../port.js';
+import { StorageAdapterBase, type QueueConnection, type StorageOps } from '../port.js';
 import { KyselyStore } from '../store.js';
 import { postgresFullText } from './full-text.js';
 import { RoundTripCounter } from './round-trips.js';
@@ -89,6 +89,7 @@ function specFor(schema: string, connection: QueueConnection): DialectSpec {
     encodeBoolean: (v) => v,
     likeOperator: 'ilike',
     placeholder: (i) => `$${i}`,
+    pipelined: (reads) => ({ sql: PIPELINE_SQL, parameters: reads }),
     noLimit: null,
     fullText: postgresFullText,
     runsScripts: true,
@@ -304,7 +305,66 @@ class FaultTranslatingPool implements KyselyPool {
     const parsed = (client as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements;
     /** The columns of each named statement this connection has described (a prepared statement's columns can't change: see RowsQuery). */
     const shapes = new Map<string, RowShape>();
+    /**
+     * Several reads in one round trip (see Pipeline), a held BEGIN in front; each read's outcome
+     * settles on its own, as Kysely's `rows`: a read the server refused or never ran (an earlier
+     * one failed) rejects, the others are fulfilled with their result.
+     */
+    const pipeline = async (statements: readonly PipelinedRead[]) => {
+      const begin = heldBegin;
+      let pieces: PipelinePiece[];
+      try {
+        pieces = statements.map((s) => {
+          if (s.parameters.length === 0 && s.sql.includes(';')) throw new Error('A pipelined read must be one statement.');
+          const name = s.parameters.length ? this.statements?.nameOf(s.sql) : undefined;
+          const firstParse = name !== undefined && parsed[name] !== s.sql;
+          return {
+            text: s.sql,
+            name,
+            values: s.parameters.map((v) => (prepareValue as (v: unknown) => unknown)(v)),
+            shape: name !== undefined && !firstParse ? shapes.get(name) : undefined,
+            firstParse,
+          };
+        });
+      } catch (e) {
+        // Nothing was sent: every read fails as the one that couldn't be sent would have.
+        return { command: 'PIPELINE', rowCount: null, rows: statements.map(() => ({ status: 'rejected', reason: e })) };
+      }
+      heldBegin = null;
+      if (begin !== null) inTransaction = true; // the BEGIN runs even if a read fails (the transaction is then aborted)
+      this.counter.record([...(begin !== null ? [begin] : []), ...pieces.map((p) => p.text)].join('; '));
+      const outcomes = await new Promise<(PipelineResult | Error)[]>((resolve) =>
+        client.query(new Pipeline(begin, pieces, shapes, resolve)),
+      );
+      const failed = outcomes.findIndex((o) => o instanceof Error);
+      const submitted = (client as unknown as { connection: PgConnection }).connection.submittedNamedStatements;
+      pieces.forEach((p, i) => {
+        if (p.name === undefined) return;
+        delete submitted[p.name];
+        if (failed < 0 || i < failed) parsed[p.name] = p.text;
+        // Whether the failing read's own Parse got through is unknown: the connection's record of its prepared statements can't be trusted.
+        else if (i === failed && p.firstParse) stale = true;
+      });
+      const rows = outcomes.map((o, i) => {
+        if (!(o instanceof Error)) return { status: 'fulfilled', value: o };
+        if (pieces[i]!.name !== undefined && isStalePlan(o)) {
+          stale = true;
+          return {
+            status: 'rejected',
+            reason: new StorageFault(
+              'STORAGE_UNAVAILABLE',
+              `A prepared statement went stale after a schema change (${o.message}).`,
+              false,
+              o,
+            ),
+          };
+        }
+        return { status: 'rejected', reason: postgresFault(o) ?? o };
+      });
+      return { command: 'PIPELINE', rowCount: null, rows };
+    };
     const query = async (text: string, params: readonly unknown[]) => {
+      if (text === PIPELINE_SQL) return pipeline(params as readonly PipelinedRead[]);
       if (text === 'begin' || text.startsWith('start transaction')) {
         if (heldBegin === null && !inTransaction) {
           heldBegin = text;
@@ -411,6 +471,7 @@ interface PgConnection {
   execute(c: { portal?: string; rows?: number }): void;
   close(c: { type: 'P' | 'S'; name?: string }): void;
   sync(): void;
+  flush(): void;
   submittedNamedStatements: Record<string, string>;
 }
 type Parser = (value: string) => unknown;
@@ -562,6 +623,154 @@ class BeginThen extends RowsQuery {
     connection.bind({});
     connection.execute({});
     this.sendStatement(connection);
+  }
+}
+
+/** The text standing for a pipeline of reads (DialectSpec.pipelined): its parameters are the reads. */
+const PIPELINE_SQL = '/* checkout-engine: pipelined reads */';
+
+/** One read of a pipeline, as the store hands it over. */
+interface PipelinedRead {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
+/** A read of a Pipeline as it is sent: values mapped for Bind, its prepared name and known columns. */
+interface PipelinePiece {
+  text: string;
+  name: string | undefined;
+  values: unknown[];
+  /** The columns, when this connection described the named statement before (no Describe is sent then). */
+  shape: RowShape | undefined;
+  /** A named statement this connection parses now. */
+  firstParse: boolean;
+}
+
+/** What one read of a Pipeline answered, as Kysely's PostgreSQL connection reports a statement's result. */
+interface PipelineResult {
+  rows: Record<string, unknown>[];
+  numAffectedRows?: bigint;
+}
+
+/**
+ * Several reads in ONE round trip: (BEGIN's Parse/Bind/Execute, when the transaction starts with
+ * them, then) each read's Parse (a named statement new to this connection), Bind, Describe (unless
+ * its columns are known: see RowsQuery) and Execute, a Flush after each read but the last, then one
+ * Sync. PostgreSQL runs them in order; the Flush makes it send each read's answer before it runs the
+ * next, so a read that then waits (a row lock) or a connection lost meanwhile leaves the earlier
+ * reads answered — each read settles as it would have alone. A read that fails makes the server skip
+ * the rest until the Sync: they fail with its error. pg's bookkeeping of named statements is left to
+ * the caller (this query has no name of its own; see FaultTranslatingPool.wrap).
+ */
+class Pipeline extends pg.Query {
+  /** Whether BEGIN's answer is still to come. */
+  private beginPending: boolean;
+  /** The read whose answer comes next. */
+  private current = 0;
+  private rows: Record<string, unknown>[] = [];
+  /** A row of the current read could not be parsed: the read fails with this. */
+  private rowError: Error | null = null;
+  private readonly outcomes: (PipelineResult | Error)[] = [];
+  private finished = false;
+
+  constructor(
+    private readonly begin: string | null,
+    private readonly pieces: PipelinePiece[],
+    private readonly shapes: Map<string, RowShape>,
+    private readonly done: (outcomes: (PipelineResult | Error)[]) => void,
+  ) {
+    super(pieces.map((p) => p.text).join('; '));
+    this.beginPending = begin !== null;
+    (this as unknown as { queryMode: string }).queryMode = 'extended';
+  }
+
+  prepare(connection: PgConnection): void {
+    if (this.begin !== null) {
+      connection.parse({ text: this.begin });
+      connection.bind({});
+      connection.execute({});
+    }
+    const parsedNow = (connection as unknown as { parsedStatements: Record<string, string> }).parsedStatements;
+    this.pieces.forEach((p, i) => {
+      if (p.name === undefined || (parsedNow[p.name] === undefined && connection.submittedNamedStatements[p.name] === undefined)) {
+        connection.parse({ text: p.text, ...(p.name !== undefined ? { name: p.name } : {}) });
+        if (p.name !== undefined) connection.submittedNamedStatements[p.name] = p.text;
+      }
+      connection.bind({ portal: '', statement: p.name, values: p.values });
+      if (!p.shape) connection.describe({ type: 'P', name: '' });
+      connection.execute({ portal: '', rows: undefined });
+      if (i < this.pieces.length - 1) connection.flush();
+    });
+    connection.sync();
+  }
+
+  handleRowDescription(msg: { fields: FieldDescription[] }): void {
+    const piece = this.pieces[this.current];
+    if (!piece) return;
+    const types = pg.types;
+    const shape: RowShape = {
+      names: msg.fields.map((f) => f.name),
+      parsers: msg.fields.map((f) => types.getTypeParser(f.dataTypeID, (f.format || 'text') as 'text') as Parser),
+    };
+    piece.shape = shape;
+    if (piece.name !== undefined) this.shapes.set(piece.name, shape);
+  }
+
+  handleDataRow(msg: { fields: (string | null)[] }): void {
+    const shape = this.pieces[this.current]?.shape;
+    if (this.rowError) return;
+    if (!shape) {
+      this.rowError = new Error('A data row arrived without its row description.');
+      return;
+    }
+    const row: Record<string, unknown> = {};
+    try {
+      for (let i = 0; i < msg.fields.length; i++) {
+        const v = msg.fields[i];
+        row[shape.names[i]!] = v === null || v === undefined ? null : shape.parsers[i]!(v);
+      }
+    } catch (err) {
+      this.rowError = err as Error;
+      return;
+    }
+    this.rows.push(row);
+  }
+
+  handleCommandComplete(msg: { text?: string; command?: string }): void {
+    if (this.beginPending) {
+      this.beginPending = false;
+      return;
+    }
+    const match = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/.exec(msg.text ?? msg.command ?? '');
+    const command = match?.[1];
+    const count = match?.[3] ?? match?.[2];
+    const affects = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+    this.outcomes.push(this.rowError ?? { rows: this.rows, ...(affects && count !== undefined ? { numAffectedRows: BigInt(count) } : {}) });
+    this.rows = [];
+    this.rowError = null;
+    this.current++;
+  }
+
+  handleEmptyQuery(): void {
+    this.handleCommandComplete({ text: '' });
+  }
+
+  handleError(err: Error): void {
+    // The read answering now failed (or the connection did: every read not yet answered is lost);
+    // the server skips the rest until the Sync.
+    while (this.outcomes.length < this.pieces.length) this.outcomes.push(err);
+    this.finish();
+  }
+
+  handleReadyForQuery(): void {
+    while (this.outcomes.length < this.pieces.length) this.outcomes.push(new Error('A pipelined read got no answer.'));
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.done(this.outcomes);
   }
 }
 
@@ -732,6 +941,17 @@ export class PostgresStore extends KyselyStore {
       (e) => this.adapter.isRetryable(e),
       () => super.find(...args),
     );
+  }
+  /** Both reads run again (up to READ_RETRIES times) while one of them lost its connection. */
+  override async readTogether<A, B>(
+    first: (ops: StorageOps) => Promise<A>,
+    second: (ops: StorageOps) => Promise<B>,
+  ): Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]> {
+    for (let i = 0; ; i++) {
+      const got = await super.readTogether(first, second);
+      if (i >= READ_RETRIES || !got.some((r) => r.status === 'rejected' && this.adapter.isRetryable(r.reason))) return got;
+      await new Promise((r) => setTimeout(r, 50 * 3 ** i));
+    }
   }
   override count(...args: Parameters<KyselyStore['count']>) {
     return retryRead(
