@@ -1,10 +1,9 @@
 /**
  * Authentication of every request, before its body is parsed (so an unauthenticated caller learns
- * nothing about the body): a route the table marks public passes; any other (and any path no route
- * matches) needs `Authorization: Bearer <token>` (or `OAuth <token>`) of a live token, whose user becomes
+ * nothing about the body): a route the table marks public passes; any other needs
+ * `Authorization: Bearer <token>` (or `OAuth <token>`) of a live token, whose user becomes
  * `req.userId` and `req.caller`. While the app closes, new requests get ENGINE_CLOSED.
  */
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Caller, CheckoutEngine } from '../engine/engine.js';
 import { EngineError } from '../errors.js';
 import { sendError } from './rest-errors.js';
@@ -30,8 +29,11 @@ export const authHook = unencapsulated<{ engine: CheckoutEngine; table: RouteTab
     closing = true;
   });
 
-  /** Authenticates a request: the caller its token names, or INVALID_SESSION. A callback hook (an async one costs a promise and a microtask turn). */
-  const authenticate = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+  // A callback hook: it runs on every request, and an async one costs a promise and a microtask turn.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (closing) return void sendError(reply.header('connection', 'close'), new EngineError('ENGINE_CLOSED'));
+    // HEAD is GET without a body: public where GET is.
+    if (table.isPublic(req.method === 'HEAD' ? 'GET' : req.method, req.routeOptions.url ?? '')) return done();
     const header = req.headers.authorization ?? '';
     const m = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(header);
     if (!m) return void sendError(reply, new EngineError('INVALID_SESSION', 'Send the access_token as "Authorization: Bearer <token>".'));
@@ -42,25 +44,5 @@ export const authHook = unencapsulated<{ engine: CheckoutEngine; table: RouteTab
       req.caller = caller;
       done();
     }, done);
-  };
-
-  // Whether a route needs a token is known when it is registered: each route the table doesn't mark
-  // public gets `authenticate` as its own onRequest hook, after the app's one below (so the order of
-  // checks is unchanged), instead of the app's hook looking the route up on every request through
-  // `req.routeOptions` (a getter that builds a 12-field object per call). HEAD is GET without a body:
-  // public where GET is.
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (methods.every((m) => table.isPublic(m === 'HEAD' ? 'GET' : m, route.url ?? ''))) return;
-    const own = route.onRequest;
-    route.onRequest = own === undefined ? [authenticate] : [authenticate, ...(Array.isArray(own) ? own : [own])];
-  });
-
-  // Every request, matched or not: while the app closes, ENGINE_CLOSED; a request no route matches
-  // (404, 405) needs a token too, as any non-public one (the routes' own hook is `authenticate`).
-  app.addHook('onRequest', (req, reply, done) => {
-    if (closing) return void sendError(reply.header('connection', 'close'), new EngineError('ENGINE_CLOSED'));
-    if (req.is404) return authenticate(req, reply, done);
-    done();
   });
 });
