@@ -19,7 +19,8 @@
  * The sides alternate run by run, their order rotating (so a shared machine's load hits all alike);
  * the first 10% of each are warm-up and dropped.
  *
- * Runs: 200 each (quick: 30; BENCH_FLOW_RUNS=N overrides). Run alone:
+ * Runs: 200 each (quick: 30; BENCH_FLOW_RUNS=N overrides; BENCH_FLOW_WARMUP=N adds N untimed runs of
+ * each Connect side first). Run alone:
  *   npx tsx bench/flow-connect.ts [--quick]   (bench/run.ts runs it as the `flow-connect` section)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -215,6 +216,14 @@ export async function benchConnect(
     const turns = [sides.via ? runVia : null, sides.fetch && sides.via ? runViaFetch : null, sides.direct ? runDirect : null].filter(
       (f): f is () => Promise<void> => f !== null,
     );
+    // BENCH_FLOW_WARMUP=N: N untimed runs of every side first (default 0: the first 10% of the timed
+    // runs are the only warm-up). The HTTP side runs much more code (Node's HTTP client and server,
+    // Fastify, the logger, Connect) than the direct one, and V8 keeps speeding it up for thousands of
+    // requests: this tells the steady state from the warm-up.
+    const warmup = Number(process.env.BENCH_FLOW_WARMUP ?? 0);
+    for (let i = 0; i < warmup; i++) for (let j = 0; j < turns.length; j++) await turns[(i + j) % turns.length]!();
+    via.length = viaFetch.length = direct.length = 0;
+    httpGets = 0;
     gets = 0;
     await around?.start();
     for (let i = 0; i < runs; i++) {

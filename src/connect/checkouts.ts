@@ -870,8 +870,16 @@ export async function checkoutOutput(
   const keys = [String(ref.cart.Id), String(ref.session.Id)];
   const busy = isBusy(engine, ref, arrival) || (!!arrival && keys.some((k) => busySince(engine, k, arrival.at)));
   const status = errors.length && !busy ? 422 : busy && !placing ? 202 : 200;
-  const groups = await groupsOf(engine, cartId);
-  const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cartId }] });
+  // A GET (its arrival known) reads the groups and their options at once (`findAll`: one round trip
+  // on PostgreSQL; on SQLite the same two statements in the same order). The PATCH's 202 reads them
+  // one after the other as before, while the run it started moves on.
+  const optionsRead = { object: 'CartDeliveryGroupMethod', where: [{ field: 'WebCartId', op: '=' as const, value: cartId }] };
+  const [groups, options] = arrival
+    ? await engine.core.storage.findAll([
+        { object: 'CartDeliveryGroup', where: [{ field: 'CartId', op: '=', value: cartId }], orderBy: [{ field: 'Id', direction: 'asc' }] },
+        optionsRead,
+      ])
+    : [await groupsOf(engine, cartId), await engine.admin.find(optionsRead.object, { where: optionsRead.where })];
   const methods = new Map<string, Row>();
   // The OrderDeliveryMethod only fills in what an option row lacks (its name, carrier, class of service).
   const lacking = options.filter((o) => o.Name == null || o.Carrier == null || o.ClassOfService == null);

@@ -1,14 +1,17 @@
 /**
  * Cost guards by counting, never by timing (timings live in bench/flow-connect.ts): the SQL
  * statements a Connect PATCH of the delivery method, the GET after it and a second PATCH issue on
- * SQLite, counted at the driver, the calculator run in the background included.
+ * SQLite, counted at the driver, the calculator run in the background included; a GET's round trips
+ * to PostgreSQL, counted by the store's pool.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer } from '../http/helpers.js';
-import { settled } from '../../src/connect/checkouts.js';
+import { checkoutOutput, resolveCheckoutContext, settled } from '../../src/connect/checkouts.js';
+import { openPostgres } from '../../src/storage/postgres/index.js';
+import { dropTestSchemas, freshPgUrl } from '../helpers/backends.js';
 import { sqlWhile } from '../helpers/sql-log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'connect-counts-'));
@@ -133,6 +136,38 @@ describe('Connect statement counts (SQLite)', () => {
       // The order's request: auth, then the checkout with its store context, then no store context read.
       expect(order.sql[1], order.sql.slice(0, 3).join('\n')).toMatch(/from "CartCheckoutSession" as s left join "WebCart" as c/);
       expect(storeReads(order.sql.slice(0, 3)), order.sql.slice(0, 3).join('\n')).toEqual([]);
+    } finally {
+      await t.close();
+      await t.engine.close();
+    }
+  });
+});
+
+describe('Connect round trips (PostgreSQL)', () => {
+  afterAll(dropTestSchemas);
+
+  it('GET checkouts/{id}: auth, the checkout with its store context, then the groups and their options in one round trip; the body as read one by one', async () => {
+    const storage = openPostgres(freshPgUrl());
+    const t = await startTestServer('', { sessionState: '', engine: { storage } });
+    try {
+      const token = await t.token();
+      const base = `/services/data/v62.0/commerce/webstores/${t.ids.store}`;
+      const start = await t.call('POST', `${base}/checkouts`, { token, body: { cartId: 'active' } });
+      const id = String(start.body.checkoutId);
+      await settled(t.engine);
+      const trace = storage.roundTrips.trace();
+      const get = await t.call('GET', `${base}/checkouts/${id}`, { token });
+      const sql = trace.stop();
+      expect(get.status, JSON.stringify(get.body)).toBe(200);
+      expect(get.body.deliveryGroups.items[0].availableDeliveryMethods.length).toBeGreaterThan(1);
+      // 4 with the groups and their options read apart.
+      expect(sql.length, sql.join('\n')).toBeLessThanOrEqual(3);
+      // The same body as the reads one after the other (the PATCH's way) give.
+      const caller = (await t.engine.authenticateCaller(token))!;
+      const { ctx, ref } = await resolveCheckoutContext(t.engine, caller, t.ids.store, undefined, '62.0', id);
+      const apart = await checkoutOutput(t.engine, ctx, ref!);
+      expect(apart.status).toBe(200);
+      expect(get.body).toEqual(apart.body);
     } finally {
       await t.close();
       await t.engine.close();

@@ -83,6 +83,8 @@ describe.each(BACKENDS)('security on $name', (backend) => {
       ['GET', '/openapi.json'],
       ['GET', `/id/00D000000000001EAA/${t.ids.buyer}`],
       ['GET', '/no/such/route'],
+      // A path some route serves, with a method none takes (405 with a token): no token, 401 first.
+      ['PUT', cart, { PoNumber: 'stolen' }],
     ];
     const forged = buyer.slice(0, -3) + (buyer.endsWith('AAA') ? 'BBB' : 'AAA');
     for (const [method, path, body] of requests) {
@@ -94,6 +96,10 @@ describe.each(BACKENDS)('security on $name', (backend) => {
         ]);
       }
     }
+    // HEAD is GET without a body: a token where GET needs one, none where GET is public.
+    expect((await fetch(`${t.url}${cart}`, { method: 'HEAD' })).status).toBe(401);
+    expect((await fetch(`${t.url}/services/data`, { method: 'HEAD' })).status).toBe(200);
+    expect((await t.call('PUT', cart, { token: buyer, body: {} })).status).toBe(405);
     expect((await t.call('GET', cart, { token: buyer })).body.PoNumber).toBe('PO-1001');
     // Salesforce's older "OAuth <token>" scheme works as well as "Bearer".
     const res = await fetch(`${t.url}${V}`, { headers: { authorization: `OAuth ${buyer}` } });
