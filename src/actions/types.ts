@@ -66,6 +66,14 @@ export interface ActionDef {
   readonly readsCallerWithFacts?: boolean;
 }
 
+/** Each described params list's params by lower-cased name, built once per list (an action's inputs never change). */
+const BY_LOWER = new WeakMap<readonly ActionParam[], ReadonlyMap<string, ActionParam>>();
+function paramsByLowerName(params: readonly ActionParam[]): ReadonlyMap<string, ActionParam> {
+  let byLower = BY_LOWER.get(params);
+  if (!byLower) BY_LOWER.set(params, (byLower = new Map(params.map((p) => [p.name.toLowerCase(), p]))));
+  return byLower;
+}
+
 /**
  * Checks one invocation input against the described params: it must be an object; unknown
  * params, missing required params and values of the wrong type are errors naming the param.
@@ -75,7 +83,7 @@ export function parseActionInput(def: ActionDef, raw: unknown): Record<string, u
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new EngineError('INVALID_INPUT', `Each input of ${def.name} must be a JSON object of parameter values.`);
   }
-  const byLower = new Map(def.inputs.map((p) => [p.name.toLowerCase(), p]));
+  const byLower = paramsByLowerName(def.inputs);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const p = byLower.get(k.toLowerCase());

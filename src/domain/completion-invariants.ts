@@ -185,7 +185,7 @@ export function stampComputation(
   groups: readonly FactRow[],
   taxes: readonly FactRow[],
 ): CompletionStamps {
-  // Object.assign: a spread copy given a new key makes a new hidden class per call on Node 20.
+  // Object.assign: a spread copy given a new key takes V8's slow path on every call on Node 20.
   return Object.assign({}, stamps, {
     computed: Object.assign({}, stamps.computed, { [c]: { at, digest: computationDigest(c, items, groups, taxes) } }),
   });

@@ -58,7 +58,7 @@ export function pureTransition<S extends AnyMachineSnapshot = AnyMachineSnapshot
   const actions: MachineAction[] = [];
   const inert = scopeOf(machine);
   // One object literal: on Node 20 a spread copy given a key its source lacks (`{ ...inert, actionExecutor }`)
-  // builds a new hidden class every time (several µs per transition).
+  // takes V8's slow path every time (several µs per transition).
   const scope: AnyActorScope = {
     self: inert.self,
     defer: inert.defer,

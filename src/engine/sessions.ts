@@ -253,7 +253,7 @@ export function statePath(value: unknown): string {
 /** The event as history keeps it: requirement facts dropped (derived data), secrets redacted. */
 function recordedEvent(event: SessionEvent, origin: EventOrigin | undefined): Record<string, unknown> {
   // Built key by key from an empty object (a copy given a new key after it, `{ ...rest }` then
-  // `out.input = …`, makes a new hidden class on every call on Node 20).
+  // `out.input = …`, takes V8's slow path on every call on Node 20).
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(event)) if (k !== 'facts') out[k] = (event as Record<string, unknown>)[k];
   if (origin?.input !== undefined) out.input = origin.input;
