@@ -19,8 +19,10 @@
  * The sides alternate run by run, their order rotating (so a shared machine's load hits all alike);
  * the first 10% of each are warm-up and dropped.
  *
- * Runs: 200 each (quick: 30; BENCH_FLOW_RUNS=N overrides; BENCH_FLOW_WARMUP=N adds N untimed runs of
- * each Connect side first). Run alone:
+ * Runs: 200 each (quick: 30; BENCH_FLOW_RUNS=N overrides), after untimed warm-up runs of every side:
+ * navigate 200 on carts of their own (quick: 20; BENCH_FLOW_NAV_WARMUP=N), Connect 600 rounds
+ * (quick: 60; BENCH_FLOW_WARMUP=N). V8 keeps speeding the HTTP side up for thousands of requests, so
+ * without them the ratio measures warm-up more than steady state. Run alone:
  *   npx tsx bench/flow-connect.ts [--quick]   (bench/run.ts runs it as the `flow-connect` section)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -75,21 +77,31 @@ const pair = (what: string, via: number[], direct: number[]): Pair => {
 };
 
 /** navigate of a screen step vs checkoutSessionAction directly. */
-export async function benchNavigate(runs: number, dir: string, sides = { via: true, direct: true }, around?: Around): Promise<Pair> {
+export async function benchNavigate(
+  runs: number,
+  dir: string,
+  sides = { via: true, direct: true },
+  around?: Around,
+  /** Untimed runs of each side first (on carts and interviews of their own), so the timed ones see warm code. */
+  warmup = 0,
+): Promise<Pair> {
   const engine = await createCheckoutEngine({ storage: join(dir, 'flow.db'), flowSources: [GOOD], ...storeCode });
   try {
     const via: number[] = [];
     const direct: number[] = [];
     // Carts and interviews first (outside the timed loop).
     const prepared = [];
-    for (let i = 0; i < runs; i++) {
+    for (let i = 0; i < warmup + runs; i++) {
       const a = await demo.newCart(engine, { lines: 2, groups: 1 });
       const b = await demo.newCart(engine, { lines: 2, groups: 1 });
       const as = { userId: a.buyerId };
       prepared.push({ b, as, iv: sides.via ? await engine.startInterview('Interview_Basics', { cartId: a.cartId }, as) : { id: '' } });
     }
-    await around?.start();
-    for (let i = 0; i < runs; i++) {
+    for (let i = 0; i < warmup + runs; i++) {
+      if (i === warmup) {
+        via.length = direct.length = 0;
+        await around?.start();
+      }
       const { b, as, iv } = prepared[i]!;
       const runVia = async () => {
         if (!sides.via) return;
@@ -158,6 +170,8 @@ export async function benchConnect(
   dir: string,
   sides: { via: boolean; direct: boolean; fetch?: boolean } = { via: true, direct: true },
   around?: Around,
+  /** Untimed rounds of every side first (BENCH_FLOW_WARMUP overrides). */
+  warmupRounds = 0,
 ): Promise<Pair & { fetchPair?: Pair }> {
   const t = await startTestServer(join(dir, 'connect.db'), { sessionState: '' });
   const http = httpClient(t.url);
@@ -216,11 +230,10 @@ export async function benchConnect(
     const turns = [sides.via ? runVia : null, sides.fetch && sides.via ? runViaFetch : null, sides.direct ? runDirect : null].filter(
       (f): f is () => Promise<void> => f !== null,
     );
-    // BENCH_FLOW_WARMUP=N: N untimed runs of every side first (default 0: the first 10% of the timed
-    // runs are the only warm-up). The HTTP side runs much more code (Node's HTTP client and server,
-    // Fastify, the logger, Connect) than the direct one, and V8 keeps speeding it up for thousands of
-    // requests: this tells the steady state from the warm-up.
-    const warmup = Number(process.env.BENCH_FLOW_WARMUP ?? 0);
+    // Untimed rounds of every side first. The HTTP side runs much more code (Node's HTTP client and
+    // server, Fastify, the logger, Connect) than the direct one, and V8 keeps speeding it up for
+    // thousands of requests: without them the timed runs measure mostly that warm-up.
+    const warmup = Number(process.env.BENCH_FLOW_WARMUP ?? warmupRounds);
     for (let i = 0; i < warmup; i++) for (let j = 0; j < turns.length; j++) await turns[(i + j) % turns.length]!();
     via.length = viaFetch.length = direct.length = 0;
     httpGets = 0;
@@ -247,12 +260,16 @@ export async function benchConnect(
 /** The section: both pairs. */
 export async function benchFlowConnect(opts: SectionOptions): Promise<SectionResult> {
   const runs = Number(process.env.BENCH_FLOW_RUNS ?? (opts.quick ? 30 : 200));
+  // Untimed warm-up: navigate runs on carts of their own, Connect rounds of every side (a round of
+  // the three Connect sides is ~10 ms, so 600 rounds are a few seconds).
+  const navWarmup = Number(process.env.BENCH_FLOW_NAV_WARMUP ?? (opts.quick ? 20 : 200));
+  const connectWarmup = opts.quick ? 60 : 600;
   const dir = mkdtempSync(join(tmpdir(), 'bench-flow-'));
   const rows: Pair[] = [];
   try {
-    rows.push(await benchNavigate(runs, dir));
+    rows.push(await benchNavigate(runs, dir, undefined, undefined, navWarmup));
     opts.log(`  navigate: ${fx(rows[0]!.viaP50, 2)} ms vs ${fx(rows[0]!.directP50, 2)} ms direct`);
-    const { fetchPair, ...connect } = await benchConnect(runs, dir, { via: true, direct: true, fetch: true });
+    const { fetchPair, ...connect } = await benchConnect(runs, dir, { via: true, direct: true, fetch: true }, undefined, connectWarmup);
     rows.push(connect);
     opts.log(`  Connect PATCH + poll: ${fx(rows[1]!.viaP50, 2)} ms vs ${fx(rows[1]!.directP50, 2)} ms direct (node:http client)`);
     if (fetchPair) {
