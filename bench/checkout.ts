@@ -6,12 +6,13 @@
  * K demo carts (2 lines, 1 delivery group; the demo buyer, a PO number as the payment answer) are
  * seeded into one SQLite file (WAL), which is copied: the engine runs on one copy, the floor on the
  * other, one checkout at a time, alternating cart by cart (engine first on even carts, floor first
- * on odd ones) so a shared machine's load hits both alike. The first 10% of each side are warm-up
+ * on odd ones) so a shared machine's load hits both alike. The first carts of each side are warm-up
  * and dropped. After the run every cart's outcome on both sides (order, its items, taxes and
  * adjustments, order summary, cart totals and status, session state, history rows, operations,
  * converted holds) must be equal, or the section fails. Target: engine p50 ÷ floor p50 ≤ 2.
  *
- * Carts: 200 (quick: 30; BENCH_CHECKOUT_CARTS=N overrides). Run alone:
+ * Carts: 200 timed (quick: 30; BENCH_CHECKOUT_CARTS=N overrides) after 60 untimed warm-up carts of
+ * each side (quick: 3; BENCH_CHECKOUT_WARMUP=N). Run alone:
  *   npx tsx bench/checkout.ts [--quick]   (bench/run.ts runs it as the `checkout` section)
  */
 import Database from 'better-sqlite3';
@@ -129,11 +130,13 @@ export async function timeCheckouts(
 
 /** The section: whole checkouts through the engine vs the floor. */
 export async function benchCheckout(opts: SectionOptions): Promise<SectionResult> {
-  const count = Number(process.env.BENCH_CHECKOUT_CARTS ?? (opts.quick ? 30 : 200));
+  const timed = Number(process.env.BENCH_CHECKOUT_CARTS ?? (opts.quick ? 30 : 200));
+  // Untimed warm-up checkouts of each side first (their carts are seeded and compared like the others).
+  const warm = Number(process.env.BENCH_CHECKOUT_WARMUP ?? (opts.quick ? 3 : 60));
+  const count = timed + warm;
   const r = await timeCheckouts(count);
   if (r.mismatches.length)
     throw new Error(`the floor did not leave what the engine left (${r.mismatches.length} carts):\n${r.mismatches.slice(0, 2).join('\n')}`);
-  const warm = Math.max(1, Math.floor(count / 10));
   const e = r.engine.slice(warm);
   const f = r.floor.slice(warm);
   const ratio = pct(e, 50) / pct(f, 50);
