@@ -355,10 +355,24 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
       throw new EngineError('RUN_CHECKOUT_FAILED', `checkoutSessionAction failed with ${e.statusCode}: ${e.message}`, e.fields);
     }
     const id = String((res!.outputValues ?? {}).requestId);
-    const session = await db.get('CartCheckoutSession', id);
+    // The session and its cart, read together (one round trip where the backend pipelines statements);
+    // the cart's answer is used only when the session has an order, as if it had been read then.
+    // (Elsewhere the cart is read only then.)
+    const [read, cartRead] = core.storage.adapter.batchesWrites
+      ? await core.storage.readTogether(
+          (o) => o.get('CartCheckoutSession', id),
+          (o) => o.get('WebCart', cartId),
+        )
+      : [await settled(db.get('CartCheckoutSession', id)), null];
+    if (read.status === 'rejected') throw read.reason;
+    const session = read.value;
     if (!session) return 'next';
     // A Closed cart answers the session that completed it (checkoutSessionAction): the checkout was converted.
-    if (session.OrderId && (await db.get('WebCart', cartId))?.Status === 'Closed') return closedCart(t0, at);
+    if (session.OrderId) {
+      const cart = cartRead ? cartRead : await settled(db.get('WebCart', cartId));
+      if (cart.status === 'rejected') throw cart.reason;
+      if (cart.value?.Status === 'Closed') return closedCart(t0, at);
+    }
     const { flow } = core.flow(session._flow as string);
     if (id !== run.sessionId) {
       run.sessionId = id;
@@ -397,4 +411,12 @@ async function cheapestMethod(engine: CheckoutDriver, cart: string): Promise<str
   }
   const full = [...byMethod.entries()].filter(([, m]) => m.n === groups).sort((a, b) => a[1].fee - b[1].fee || a[0].localeCompare(b[0]));
   return full[0]?.[0] ?? null;
+}
+
+/** A promise's outcome, as `readTogether` gives each read's. */
+function settled<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return p.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );
 }

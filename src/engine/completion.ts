@@ -21,7 +21,7 @@ import {
 } from '../domain/completion-invariants.js';
 import type { EngineCore } from './core.js';
 import { StepFailed } from './core.js';
-import type { OrderBy, Row, StorageOps } from '../storage/port.js';
+import type { MultiRead, OrderBy, Row, StorageOps } from '../storage/port.js';
 
 /** The computations a flow makes as steps. */
 export function flowComputations(core: EngineCore, flowId: unknown): Computation[] {
@@ -66,23 +66,72 @@ export async function cartRows(
   return { items: items!, groups: groups!, taxes: taxes! };
 }
 
-/** The facts of the invariants for a session at `point`, read in `tx`. `store`: the cart's store row when already read. */
-export async function loadCompletionFacts(
-  core: EngineCore,
+/** What the completion facts read after the cart's rows. */
+interface StockReads {
+  inventories: Row[];
+  order: Row | null;
+  orderItems: Row[] | null;
+  productRows: Row[];
+  holds: Row[];
+}
+
+/**
+ * The completion facts' reads after the cart's rows where the backend batches statements: the
+ * reads that don't depend on one another in one findAll (one round trip): the stock, the holds, and
+ * at activation the order and its lines (the lines' products are read after them, with the
+ * cart's); without an order to read, the products' rows go in it too. What a read found is used
+ * only where it was needed (holds with stock, lines of an order that exists): as read one by one.
+ */
+async function readTogether(
   tx: StorageOps,
   point: CompletionPoint,
-  session: Row,
-  store?: Row | null,
-): Promise<CompletionFacts> {
-  const cartId = String(session.WebCartId);
-  const { items, groups, taxes } = await cartRows(tx, cartId);
-  const products = [
-    ...new Set(items.filter((i) => i.Type !== 'Charge' && typeof i.Product2Id === 'string').map((i) => String(i.Product2Id))),
-  ];
+  cartId: string,
+  products: string[],
+  orderId: string | null,
+): Promise<StockReads> {
+  const ofOrder = point === 'activate' && orderId !== null;
+  const reads: MultiRead[] = [];
+  const at = (read: MultiRead) => reads.push(read) - 1;
+  const stockAt = products.length ? at({ object: 'ProductInventory', where: [{ field: 'Product2Id', op: 'in', value: products }] }) : -1;
+  const holdsAt = products.length
+    ? at({
+        object: 'ProductReservation',
+        where: [
+          { field: 'WebCartId', op: '=', value: cartId },
+          { field: 'Status', op: 'in', value: ['Held', 'Ordered'] },
+        ],
+      })
+    : -1;
+  const orderAt = ofOrder ? at({ object: 'Order', where: [{ field: 'Id', op: '=', value: orderId }] }) : -1;
+  const linesAt = ofOrder ? at({ object: 'OrderItem', where: [{ field: 'OrderId', op: '=', value: orderId }] }) : -1;
+  const productsAt = !ofOrder && products.length ? at({ object: 'Product2', where: [{ field: 'Id', op: 'in', value: products }] }) : -1;
+  const found =
+    reads.length > 1 ? await tx.findAll(reads) : reads.length ? [await tx.find(reads[0]!.object, { where: reads[0]!.where })] : [];
+  const inventories = stockAt >= 0 ? found[stockAt]! : [];
+  const order = orderAt >= 0 ? (found[orderAt]![0] ?? null) : null;
+  const orderItems = order ? found[linesAt]! : null;
+  for (const l of orderItems ?? []) if (typeof l.Product2Id === 'string' && !products.includes(l.Product2Id)) products.push(l.Product2Id);
+  const productRows =
+    productsAt >= 0
+      ? found[productsAt]!
+      : products.length
+        ? await tx.find('Product2', { where: [{ field: 'Id', op: 'in', value: products }] })
+        : [];
+  const holds = inventories.length ? found[holdsAt]!.filter((h) => h.Status === 'Held' || (orderId !== null && h.OrderId === orderId)) : [];
+  return { inventories, order, orderItems, productRows, holds };
+}
+
+/** The completion facts' reads after the cart's rows, one after the other (each only where needed). */
+async function readOneByOne(
+  tx: StorageOps,
+  point: CompletionPoint,
+  cartId: string,
+  products: string[],
+  orderId: string | null,
+): Promise<StockReads> {
   const inventories = products.length
     ? await tx.find('ProductInventory', { where: [{ field: 'Product2Id', op: 'in', value: products }] })
     : [];
-  const orderId = typeof session.OrderId === 'string' ? session.OrderId : null;
   const order = point === 'activate' && orderId ? ((await tx.get('Order', orderId)) ?? null) : null;
   const orderItems = order ? await tx.find('OrderItem', { where: [{ field: 'OrderId', op: '=', value: order.Id }] }) : null;
   for (const l of orderItems ?? []) if (typeof l.Product2Id === 'string' && !products.includes(l.Product2Id)) products.push(l.Product2Id);
@@ -97,6 +146,26 @@ export async function loadCompletionFacts(
         })
       ).filter((h) => h.Status === 'Held' || (orderId !== null && h.OrderId === orderId))
     : [];
+  return { inventories, order, orderItems, productRows, holds };
+}
+
+/** The facts of the invariants for a session at `point`, read in `tx`. `store`: the cart's store row when already read. */
+export async function loadCompletionFacts(
+  core: EngineCore,
+  tx: StorageOps,
+  point: CompletionPoint,
+  session: Row,
+  store?: Row | null,
+): Promise<CompletionFacts> {
+  const cartId = String(session.WebCartId);
+  const { items, groups, taxes } = await cartRows(tx, cartId);
+  const products = [
+    ...new Set(items.filter((i) => i.Type !== 'Charge' && typeof i.Product2Id === 'string').map((i) => String(i.Product2Id))),
+  ];
+  const orderId = typeof session.OrderId === 'string' ? session.OrderId : null;
+  const { inventories, order, orderItems, productRows, holds } = core.storage.adapter.batchesWrites
+    ? await readTogether(tx, point, cartId, products, orderId)
+    : await readOneByOne(tx, point, cartId, products, orderId);
   const storeRow = store === undefined ? await storeOf(tx, cartId) : store;
   const facts: CompletionFacts = {
     point,

@@ -33,7 +33,7 @@ import {
 import { freeLineProblem } from '../domain/line-rules.js';
 import { publicRecord, requireObject, validateFields, withDefaults, type SObject } from '../domain/records.js';
 import type { EngineCore } from './core.js';
-import type { Caller } from './facts.js';
+import { CallerFailed, CallerRead, type Caller, type CallerRef } from './facts.js';
 import { CART_CHILDREN, isAdmin, ORDER_CHILDREN, rowAccessible, scopeFor } from './access.js';
 import { cancelCheckout, ordersOfCart, recomputeCart, withDerivedLine } from './cart.js';
 import { prepareUserCredentials } from './passwords.js';
@@ -334,6 +334,15 @@ export async function closeCartOfCompletedCheckout(tx: StorageOps, cartId: strin
   return n > 0;
 }
 
+/** The caller `pending` stands for, read alone unless already read; an unknown one is INVALID_SESSION. */
+async function callerAlone(pending: CallerRead): Promise<Caller> {
+  try {
+    return await pending.load();
+  } catch (e) {
+    throw e instanceof CallerFailed ? e.cause : e;
+  }
+}
+
 /** Record operations as a user. */
 export class RecordService {
   constructor(private readonly core: EngineCore) {}
@@ -558,28 +567,63 @@ export class RecordService {
     await cancelCheckout(this.core, tx, cartId, this.core.now(), 'cartChange', undefined, fields);
   }
 
-  /** Updates a record as `caller`. */
-  async update(type: string, id: unknown, fields: unknown, caller: Caller, opts?: RecordCallOptions): Promise<void> {
-    const object = requireObject(type);
-    const rid = requireId(object, id);
-    const access = accessOf(caller, opts);
-    const role = access.role;
-    if (access.flow) {
-      // A flow writes back the record it read: what it didn't change isn't part of the write.
-      const stored = await this.core.storage.get(object.name, rid);
-      if (!stored || !(await rowAccessible(this.core.storage, access.sharer, object.name, stored, 'read'))) {
-        throw new EngineError('NOT_FOUND', `No ${object.name} with id ${rid}.`, ['Id']);
-      }
-      fields = changedFields(object, stored, fields);
+  /**
+   * Updates a record as `caller`. A caller still to be read (`CallerRead`) is read with the
+   * transaction's first read, the row locked for the write (`readTogether`: one round trip where
+   * the backend pipelines statements), and settled first: the call fails as if the caller had been
+   * read before it (an unknown caller is INVALID_SESSION whatever else the call met; a failed read
+   * of it is the call's failure once the caller read alone fails too). A User write and a flow-mode
+   * write read the caller first, as before.
+   */
+  async update(type: string, id: unknown, fields: unknown, who: CallerRef, opts?: RecordCallOptions): Promise<void> {
+    const pending = who instanceof CallerRead && !who.known ? who : null;
+    let object: ObjectDef;
+    let rid: string;
+    try {
+      object = requireObject(type);
+      rid = requireId(object, id);
+    } catch (e) {
+      if (pending) await callerAlone(pending);
+      throw e;
     }
-    refuse(checkObjectWrite(object, 'update', access.permRole));
-    const values = validateFields(object.name, fields, 'update');
-    refuse(checkFieldWrite(object, 'update', access.permRole, values));
-    if (object.name === 'User') await prepareUserCredentials(values);
+    const together = pending !== null && object.name !== 'User' && (opts?.mode ?? 'user') === 'user';
+    const known = who instanceof CallerRead ? (together ? undefined : (who.known ?? (await callerAlone(who)))) : who;
+    /** The checks made before any write, once the caller is known. */
+    const prepare = async (caller: Caller) => {
+      const access = accessOf(caller, opts);
+      let written = fields;
+      if (access.flow) {
+        // A flow writes back the record it read: what it didn't change isn't part of the write.
+        const stored = await this.core.storage.get(object.name, rid);
+        if (!stored || !(await rowAccessible(this.core.storage, access.sharer, object.name, stored, 'read'))) {
+          throw new EngineError('NOT_FOUND', `No ${object.name} with id ${rid}.`, ['Id']);
+        }
+        written = changedFields(object, stored, fields);
+      }
+      refuse(checkObjectWrite(object, 'update', access.permRole));
+      const values = validateFields(object.name, written, 'update');
+      refuse(checkFieldWrite(object, 'update', access.permRole, values));
+      if (object.name === 'User') await prepareUserCredentials(values);
+      return { access, values };
+    };
+    const before = known ? await prepare(known) : undefined;
     const now = this.core.now();
     try {
       await this.core.atomically(
         async (tx) => {
+          let checked = before;
+          if (!checked) {
+            // The caller and the row to change, read together (the row's read is the one requireEditable makes).
+            const [user, locked] = await tx.readTogether(
+              (o) => o.get('User', pending!.Id),
+              (o) => o.get(object.name, rid, { forUpdate: true }),
+            );
+            const caller = pending!.settle(user);
+            if (locked.status === 'rejected') throw locked.reason;
+            checked = await prepare(caller);
+          }
+          const { access, values } = checked;
+          const role = access.role;
           const row = await this.requireEditable(tx, access.sharer, object, rid);
           // A password change ends the user's access tokens (in this transaction: only if the change commits).
           if (object.name === 'User' && 'Password' in values) await revokeUserTokens(tx, rid);
@@ -638,6 +682,9 @@ export class RecordService {
         { origin: opts?.origin },
       );
     } catch (e) {
+      if (e instanceof CallerFailed) throw e.cause;
+      // The caller's read failed or was never made: the caller read alone decides, as before the call.
+      if (pending) await callerAlone(pending);
       if (e instanceof UniqueViolation)
         throw new EngineError('DUPLICATE_VALUE', `A ${object.name} with one of these unique values already exists.`);
       throw e;
