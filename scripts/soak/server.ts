@@ -5,8 +5,9 @@
  * because every soak buyer logs in from 127.0.0.1.
  *
  * Messages out: { type: 'ready', url } once listening; { type: 'closed', internalErrors, samples }
- * after a graceful close. Message in: { type: 'close' } (or SIGTERM): stop accepting, let in-flight
- * requests and running operations finish, close the engine, exit 0.
+ * after a graceful close. Message in: { type: 'close' } (or SIGTERM, or the parent's IPC channel
+ * closing): stop accepting, let in-flight requests and running operations finish, close the
+ * engine, exit 0.
  */
 import { createCheckoutEngine } from '../../src/engine/engine.js';
 import { startServer } from '../../src/http/server.js';
@@ -38,9 +39,11 @@ let closing: Promise<void> | undefined;
 const close = () =>
   (closing ??= server.close().then(
     () => {
-      process.send?.({ type: 'closed', internalErrors, samples } satisfies ServerMessage);
+      if (process.connected) {
+        process.send?.({ type: 'closed', internalErrors, samples } satisfies ServerMessage);
+        process.disconnect?.();
+      }
       process.exitCode = 0;
-      process.disconnect?.();
     },
     (e: unknown) => {
       console.error(`[soak server ${process.pid}] close failed:`, e);
@@ -52,4 +55,6 @@ process.on('message', (m: { type?: string }) => {
   if (m?.type === 'close') void close();
 });
 process.on('SIGTERM', () => void close());
+// The parent went away without asking (a test that timed out, a killed run): close, so no engine process outlives its soak.
+process.on('disconnect', () => void close());
 process.send?.({ type: 'ready', url: server.url, pid: process.pid } satisfies ServerMessage);
