@@ -576,20 +576,26 @@ class RowsQuery extends pg.Query {
       self._canceledDueToError = new Error('A data row arrived without its row description.');
       return;
     }
-    const { names, parsers } = shape;
-    const values = msg.fields;
-    const row: Record<string, unknown> = {};
+    let row: Record<string, unknown>;
     try {
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        row[names[i]!] = v === null || v === undefined ? null : parsers[i]!(v);
-      }
+      row = rowOf(shape, msg.fields);
     } catch (err) {
       self._canceledDueToError = err as Error;
       return;
     }
     self._result.rows.push(row);
   }
+}
+
+/** A data row as a plain object, field by field with each column's type parser (see RowsQuery); a parser's error is thrown. */
+function rowOf(shape: RowShape, values: (string | null)[]): Record<string, unknown> {
+  const { names, parsers } = shape;
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    row[names[i]!] = v === null || v === undefined ? null : parsers[i]!(v);
+  }
+  return row;
 }
 
 /**
@@ -723,17 +729,11 @@ class Pipeline extends pg.Query {
       this.rowError = new Error('A data row arrived without its row description.');
       return;
     }
-    const row: Record<string, unknown> = {};
     try {
-      for (let i = 0; i < msg.fields.length; i++) {
-        const v = msg.fields[i];
-        row[shape.names[i]!] = v === null || v === undefined ? null : shape.parsers[i]!(v);
-      }
+      this.rows.push(rowOf(shape, msg.fields));
     } catch (err) {
       this.rowError = err as Error;
-      return;
     }
-    this.rows.push(row);
   }
 
   handleCommandComplete(msg: { text?: string; command?: string }): void {
