@@ -227,8 +227,21 @@ class WriteLockTaken extends Error {
  * without SQLite's own busy wait, which would block the whole process (better-sqlite3 is
  * synchronous): a taken lock throws WriteLockTaken for SqliteStore to wait out. A `rollback` after
  * SQLite already rolled back by itself does nothing (instead of failing and hiding the fault).
+ *
+ * busy_timeout is 0 while BEGIN IMMEDIATE runs and `busyTimeoutMs` otherwise. In WAL mode
+ * (`walMode`) it is set back lazily: a transaction's statements never wait for a lock there (its
+ * BEGIN IMMEDIATE already holds the write lock and its read snapshot), so it stays 0 until a
+ * statement outside a transaction writes or is prepared (`ensureWaiting`) or a read there finds a
+ * lock taken (`reading`), and a transaction that follows another sets nothing — up to two pragma
+ * statements fewer per transaction. Elsewhere (a rollback journal,
+ * where COMMIT waits for readers) it is set back right after BEGIN, as always.
  */
-function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 512): SqliteDatabase {
+function cachingDatabase(
+  db: Database.Database,
+  busyTimeoutMs: number,
+  walMode = false,
+  size = 512,
+): SqliteDatabase & { ensureWaiting(): void } {
   const cache = new Map<string, KyselyStatement>();
   const guard = <T>(run: () => T): T => {
     try {
@@ -240,44 +253,91 @@ function cachingDatabase(db: Database.Database, busyTimeoutMs: number, size = 51
   const noWait = db.prepare('pragma busy_timeout = 0');
   const wait = db.prepare(`pragma busy_timeout = ${busyTimeoutMs}`);
   const beginImmediate = db.prepare('begin immediate');
+  /** Whether busy_timeout is `busyTimeoutMs` now (else 0). */
+  let waiting = true;
+  const ensureWaiting = () => {
+    if (!waiting && !db.inTransaction) {
+      wait.get();
+      waiting = true;
+    }
+  };
+  /**
+   * A reading statement's run: outside a transaction with busy_timeout still 0 (WAL mode, see
+   * above), a lock it finds taken (SQLITE_BUSY, e.g. another connection recovering the WAL) makes it
+   * set busy_timeout back and run again — waiting as it would have, for as long. Nothing ran: a
+   * failed read changes nothing.
+   */
+  const reading = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (e) {
+      const code = (e as { code?: unknown })?.code;
+      if (!waiting && typeof code === 'string' && code.startsWith('SQLITE_BUSY') && !db.inTransaction) {
+        ensureWaiting();
+        return guard(run);
+      }
+      throw sqliteFault(e, busyTimeoutMs) ?? e;
+    }
+  };
   const begin = {
     reader: false,
     all: () => [],
     run: () => {
-      noWait.get();
+      if (waiting) {
+        noWait.get();
+        waiting = false;
+      }
+      let began = false;
       try {
-        return beginImmediate.run();
+        const out = beginImmediate.run();
+        began = true;
+        return out;
       } catch (e) {
         const code = (e as { code?: unknown })?.code;
         if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) throw new WriteLockTaken(e);
         throw sqliteFault(e, busyTimeoutMs) ?? e;
       } finally {
-        wait.get();
+        if (!walMode || !began) {
+          wait.get();
+          waiting = true;
+        }
       }
     },
     iterate: () => [][Symbol.iterator](),
   } as unknown as KyselyStatement;
   return {
     close: () => db.close(),
+    ensureWaiting,
     prepare: (sql: string) => {
       if (sql === 'begin') return begin;
       if (sql === 'rollback' && !db.inTransaction) return NOTHING_TO_ROLL_BACK;
       let stmt = cache.get(sql);
       if (!stmt) {
+        ensureWaiting();
         const raw = guard(() => db.prepare(sql));
         const rows = raw.reader ? rowMaker(raw) : null;
+        const writing = <T>(run: () => T): T => {
+          if (!waiting) ensureWaiting();
+          return guard(run);
+        };
         stmt = (rows
           ? {
               reader: true,
-              all: (params: ReadonlyArray<unknown>) => rows.all(guard(() => raw.all(params) as unknown[][])),
-              run: (params: ReadonlyArray<unknown>) => guard(() => raw.run(params)),
-              iterate: (params: ReadonlyArray<unknown>) => rows.iterate(raw.iterate(params) as IterableIterator<unknown[]>),
+              all: (params: ReadonlyArray<unknown>) => rows.all(reading(() => raw.all(params) as unknown[][])),
+              run: (params: ReadonlyArray<unknown>) => writing(() => raw.run(params)),
+              iterate: (params: ReadonlyArray<unknown>) => {
+                if (!waiting) ensureWaiting();
+                return rows.iterate(raw.iterate(params) as IterableIterator<unknown[]>);
+              },
             }
           : {
               reader: raw.reader,
-              all: (params: ReadonlyArray<unknown>) => guard(() => raw.all(params)),
-              run: (params: ReadonlyArray<unknown>) => guard(() => raw.run(params)),
-              iterate: (params: ReadonlyArray<unknown>) => raw.iterate(params),
+              all: (params: ReadonlyArray<unknown>) => (raw.reader ? reading(() => raw.all(params)) : writing(() => raw.all(params))),
+              run: (params: ReadonlyArray<unknown>) => writing(() => raw.run(params)),
+              iterate: (params: ReadonlyArray<unknown>) => {
+                if (!waiting) ensureWaiting();
+                return raw.iterate(params);
+              },
             }) as unknown as KyselyStatement;
         if (cache.size >= size) cache.delete(cache.keys().next().value!);
         cache.set(sql, stmt);
@@ -432,7 +492,7 @@ const ROLLBACK: Statement = { sql: 'rollback', parameters: [] };
  */
 interface HeldConnection {
   handle: DriverHandle;
-  connection: SqliteDatabase;
+  connection: SqliteDatabase & { ensureWaiting(): void };
   db: Kysely<any>;
 }
 
@@ -520,11 +580,13 @@ export class SqliteStore extends KyselyStore {
   limitPages(pages: number): number {
     if (!Number.isInteger(pages) || pages < 1)
       throw new EngineError('INVALID_INPUT', `max_page_count must be a positive integer, not ${pages}.`, ['maxPageCount']);
+    this.held?.connection.ensureWaiting();
     return Number(this.database.pragma(`max_page_count = ${pages}`, { simple: true }));
   }
 
   /** Pages the database uses now (PRAGMA page_count). */
   pageCount(): number {
+    this.held?.connection.ensureWaiting();
     return Number(this.database.pragma('page_count', { simple: true }));
   }
 }
@@ -546,15 +608,16 @@ export function openSqlite(location: string, options: SqliteOptions = {}): Sqlit
     throw sqliteFault(e, busyTimeoutMs) ?? e;
   }
   database.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  let walMode = false;
   try {
-    if (filename !== ':memory:') database.pragma('journal_mode = WAL');
+    if (filename !== ':memory:') walMode = String(database.pragma('journal_mode = WAL', { simple: true })).toLowerCase() === 'wal';
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = OFF');
   } catch (e) {
     database.close();
     throw sqliteFault(e, busyTimeoutMs) ?? e;
   }
-  const connection = cachingDatabase(database, busyTimeoutMs);
+  const connection = cachingDatabase(database, busyTimeoutMs, walMode);
   const users: ConnectionUsers = { count: 0 };
   const handle: DriverHandle = { driver: null, ready: false };
   const db = new Kysely<any>({ dialect: new CountingSqliteDialect(connection, users, handle) });
