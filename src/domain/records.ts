@@ -19,6 +19,9 @@ function isValidDate(s: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
+/** An ISO 8601 date-time as a datetime field takes it (date and time, parseable). */
+const isDateTime = (v: string): boolean => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v));
+
 /**
  * Significant digits a stored number (an IEEE-754 double) keeps exactly: every decimal of at most
  * 15 digits survives the trip to a number and back. It caps a field's precision, so a currency
@@ -199,7 +202,7 @@ export function fieldSchema(field: FieldDef): z.ZodType<unknown> {
     case 'datetime':
       s = z
         .string({ error: 'must be an ISO 8601 date-time' })
-        .refine((v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date-time')
+        .refine(isDateTime, 'must be an ISO 8601 date-time')
         .transform((v) => new Date(v).toISOString());
       break;
     case 'stringList':
@@ -252,8 +255,23 @@ function quickCheck(field: FieldDef): (v: unknown) => unknown {
     }
     case 'boolean':
       return (v) => (typeof v === 'boolean' ? v : UNSURE);
+    case 'date':
+      return (v) => (typeof v === 'string' && isValidDate(v) ? v : UNSURE);
+    case 'datetime':
+      return (v) => (typeof v === 'string' && isDateTime(v) ? new Date(v).toISOString() : UNSURE);
+    case 'stringList':
+      return (v) => {
+        if (!Array.isArray(v)) return UNSURE;
+        const out = new Array<string>(v.length);
+        for (let i = 0; i < v.length; i++) {
+          const x: unknown = v[i];
+          if (typeof x !== 'string' || !noNul(x)) return UNSURE;
+          out[i] = x;
+        }
+        return out;
+      };
     default:
-      // password, date, date-time, string list: left to the schema.
+      // password: left to the schema.
       return () => UNSURE;
   }
 }
