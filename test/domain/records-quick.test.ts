@@ -9,21 +9,62 @@ import { objectSchema, quickParse, validateFields, type Mode } from '../../src/d
 
 /** Values worth trying for a field: valid ones, edge cases and wrong types. */
 function samples(f: FieldDef): unknown[] {
-  const common: unknown[] = [null, undefined, '', 'x', 'a\u0000b', 0, -0, 1, -1, 1.5, 0.125, 1e21, 1e-7, NaN, Infinity, true, false, [], ['a'], {}];
+  const common: unknown[] = [
+    null,
+    undefined,
+    '',
+    'x',
+    'a\u0000b',
+    0,
+    -0,
+    1,
+    -1,
+    1.5,
+    0.125,
+    1e21,
+    1e-7,
+    NaN,
+    Infinity,
+    true,
+    false,
+    [],
+    ['a'],
+    {},
+  ];
   switch (f.type) {
     case 'string':
       return [...common, 'y'.repeat(f.maxLength ?? 255), 'y'.repeat((f.maxLength ?? 255) + 1), 'été', '😀'.repeat(2)];
     case 'picklist':
       return [...common, ...(f.values ?? []), String(f.values?.[0] ?? '').toLowerCase(), `${f.values?.[0] ?? ''} `];
     case 'reference':
-      return [...common, '001000000000001', '001000000000001AAA', '0a6000000000001', '0a6000000000001AAA', '001000000000001aaa', 'bad-id', 123];
+      return [
+        ...common,
+        '001000000000001',
+        '001000000000001AAA',
+        '0a6000000000001',
+        '0a6000000000001AAA',
+        '001000000000001aaa',
+        'bad-id',
+        123,
+      ];
     case 'number':
     case 'currency':
       return [...common, 12.345, 12.344999, 99.995, 1e13, 9999999999999.99, -5, 0.1 + 0.2, 2 ** 53, -1e-300];
     case 'integer':
       return [...common, 2_147_483_647, 2_147_483_648, -2_147_483_648, -2_147_483_649, 3.0, 42, 31_536_000, 31_536_001];
     default:
-      return [...common, '2026-12-04', '2026-02-30', '2026-12-04T10:00:00Z', '2026-12-04T10:00:00.5+02:00', '2026-12-04T25:00:00Z', ['a', 'b'], ['a', 1], ['a\u0000'], new Array<string>(2)];
+      return [
+        ...common,
+        '2026-12-04',
+        '2026-02-30',
+        '2026-12-04T10:00:00Z',
+        '2026-12-04T10:00:00.5+02:00',
+        '2026-12-04T25:00:00Z',
+        ['a', 'b'],
+        ['a', 1],
+        ['a\u0000'],
+        new Array<string>(2),
+      ];
   }
 }
 
