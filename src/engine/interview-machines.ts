@@ -237,16 +237,58 @@ function frameOf(n: FrameNode): MachineFrame {
 }
 
 function persist(n: FrameNode): Persisted & Record<string, unknown> {
-  const children: NonNullable<Persisted['children']> = {};
-  for (const [id, c] of n.children) if (c.snapshot || c.failure) children[id] = { snapshot: persist(c), src: c.src };
-  // XState's own persisted form of the frame, its children being the frames this run holds.
-  const base = n.snapshot
-    ? (n.machine.getPersistedSnapshot({ ...n.snapshot, children: {} } as AnyMachineSnapshot) as unknown as Persisted &
-        Record<string, unknown>)
-    : { value: null, context: null };
-  const out = { ...base, children: Object.fromEntries(Object.entries(children).map(([id, c]) => [id, { ...c, syncSnapshot: false }])) };
+  const children: NonNullable<Persisted['children']> & Record<string, { syncSnapshot: boolean }> = {};
+  for (const [id, c] of n.children) if (c.snapshot || c.failure) children[id] = { snapshot: persist(c), src: c.src, syncSnapshot: false };
+  // XState's own persisted form of the frame (`getPersistedSnapshot` of the snapshot without its
+  // children: the same keys in the same order), its children being the frames this run holds. Built
+  // as one literal: XState's rest-and-spread copies take V8's slow path on every navigate on Node 20.
+  const s = n.snapshot;
+  const out: Persisted & Record<string, unknown> = s
+    ? {
+        status: s.status,
+        output: s.output,
+        error: s.error,
+        value: s.value,
+        historyValue: persistedHistory(s.historyValue),
+        context: persistedContext(s.context),
+        children,
+      }
+    : { value: null, context: null, children };
   if (statusOf(n) === 'error') Object.assign(out, { status: 'error', error: messageOf(errorOf(n)) });
   return out;
+}
+
+/** XState's persisted history value (`serializeHistoryValue`): each entry's state nodes by id. */
+function persistedHistory(historyValue: unknown): Record<string, Array<{ id: string }>> {
+  if (typeof historyValue !== 'object' || historyValue === null) return {};
+  const out: Record<string, Array<{ id: string }>> = {};
+  for (const key in historyValue) {
+    const value = (historyValue as Record<string, unknown>)[key];
+    if (Array.isArray(value)) out[key] = value.map((item: { id: string }) => ({ id: item.id }));
+  }
+  return out;
+}
+
+/** XState's persisted context (`persistContext`): an actor reference anywhere in it stored as its id, the rest as it is. */
+function persistedContext(part: unknown): unknown {
+  let copy: Record<string, unknown> | unknown[] | undefined;
+  const obj = part as Record<string, unknown>;
+  for (const key in obj) {
+    const value = obj[key];
+    if (value && typeof value === 'object') {
+      if ('sessionId' in value && 'send' in value && 'ref' in value) {
+        copy ??= Array.isArray(obj) ? obj.slice() : Object.assign({}, obj);
+        (copy as Record<string, unknown>)[key] = { xstate$$type: 1, id: (value as { id?: unknown }).id };
+      } else {
+        const result = persistedContext(value);
+        if (result !== value) {
+          copy ??= Array.isArray(obj) ? obj.slice() : Object.assign({}, obj);
+          (copy as Record<string, unknown>)[key] = result;
+        }
+      }
+    }
+  }
+  return copy ?? part;
 }
 
 function restore(machine: AnyStateMachine, p: Persisted, src: string, parent: FrameNode['parent']): FrameNode {
