@@ -25,15 +25,27 @@ export interface IssuedToken {
   expiresAt: Date;
 }
 
-/** The stored key of a token: its SHA-256, hex. */
+/** How many tokens' hashes `tokenHash` remembers (first in, first out). */
+const HASHES_KEPT = 1024;
+/** token → its SHA-256: a pure function's memo, so nothing revocable is kept (the lookup still reads the database every time). */
+const hashes = new Map<string, string>();
+
+/** The stored key of a token: its SHA-256, hex. A client sends its token with every request: the hash is remembered (see `hashes`). */
 export function tokenHash(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  let hash = hashes.get(token);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(token, 'utf8').digest('hex');
+    if (hashes.size >= HASHES_KEPT) hashes.delete(hashes.keys().next().value!);
+    hashes.set(token, hash);
+  }
+  return hash;
 }
 
 /** Whether a value is a string with the shape of an access token this engine issues (cheap check before a lookup). */
 export function looksLikeToken(token: unknown): token is string {
-  return typeof token === 'string' && token.length < 200 && token.startsWith(`${ORG_ID}!`);
+  return typeof token === 'string' && token.length < 200 && token.startsWith(TOKEN_PREFIX);
 }
+const TOKEN_PREFIX = `${ORG_ID}!`;
 
 /** Issues a token for a user, valid for `ttlSeconds`; expired tokens of that user are dropped on the way. */
 export async function issueToken(storage: Storage, userId: string, ttlSeconds: number, now: Date): Promise<IssuedToken> {

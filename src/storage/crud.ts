@@ -111,6 +111,21 @@ export class TransactionFinished extends Error {
 const compiled = (statement: Statement): CompiledQuery =>
   'query' in statement ? (statement as CompiledQuery) : CompiledQuery.raw(statement.sql, statement.parameters as unknown[]);
 
+/** Each table's columns as `alias__column`, by alias (the names getWithRef's join selects them as): built once per table. */
+const aliasedColumns = new WeakMap<TableInfo, Map<string, string[]>>();
+
+/** The row of `tableInfo` in a getWithRef join row, under `alias` (its `alias__column` values), decoded. */
+function joinedPart(tableInfo: TableInfo, alias: string, joined: Row): Row {
+  let byAlias = aliasedColumns.get(tableInfo);
+  if (!byAlias) aliasedColumns.set(tableInfo, (byAlias = new Map()));
+  let names = byAlias.get(alias);
+  if (!names) byAlias.set(alias, (names = tableInfo.columns.map((c) => `${alias}__${c}`)));
+  const columns = tableInfo.columns;
+  const out: Row = {};
+  for (let i = 0; i < columns.length; i++) out[columns[i]!] = joined[names[i]!];
+  return decodeRow(tableInfo, out);
+}
+
 export class KyselyOps implements StorageOps {
   constructor(
     readonly db: Kysely<any> | Transaction<any>,
@@ -344,13 +359,8 @@ export class KyselyOps implements StorageOps {
     });
     const joined = rows[0];
     if (!joined) return undefined;
-    const part = (tableInfo: TableInfo, alias: string): Row => {
-      const out: Row = {};
-      for (const c of tableInfo.columns) out[c] = joined[`${alias}__${c}`];
-      return decodeRow(tableInfo, out);
-    };
-    const row = part(info, 'r');
-    const ref = joined.f__Id === null || joined.f__Id === undefined ? undefined : part(refInfo, 'f');
+    const row = joinedPart(info, 'r', joined);
+    const ref = joined.f__Id === null || joined.f__Id === undefined ? undefined : joinedPart(refInfo, 'f', joined);
     this.keepRead(object, row, false);
     this.keepRead(refObject, ref, false);
     return { row, ref };
