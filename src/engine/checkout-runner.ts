@@ -425,8 +425,15 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
 
 /** The delivery method offered to every group with the lowest total fee. */
 async function cheapestMethod(engine: CheckoutDriver, cart: string): Promise<string | null> {
-  const groups = await engine.admin.count('CartDeliveryGroup', [{ field: 'CartId', op: '=', value: cart }]);
-  const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cart }] });
+  // The groups counted and the options read together (one round trip where the backend pipelines statements).
+  const [counted, found] = await engine.core.storage.readTogether(
+    (o) => o.count('CartDeliveryGroup', [{ field: 'CartId', op: '=', value: cart }]),
+    (o) => o.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cart }] }),
+  );
+  if (counted.status === 'rejected') throw counted.reason;
+  if (found.status === 'rejected') throw found.reason;
+  const groups = counted.value;
+  const options = found.value;
   const byMethod = new Map<string, { n: number; fee: number }>();
   for (const o of options) {
     const m = byMethod.get(String(o.DeliveryMethodId)) ?? { n: 0, fee: 0 };
