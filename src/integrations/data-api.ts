@@ -12,7 +12,7 @@ import { validationOutputRows } from '../domain/validation-output.js';
 import { OBJECTS, findObject } from '../domain/objects.js';
 import { StepFailed } from '../errors.js';
 import { withDerivedLine } from '../domain/records.js';
-import type { Filter, Row, StorageOps } from '../storage/port.js';
+import type { Filter, MultiRead, Row, StorageOps } from '../storage/port.js';
 import {
   CART_COLLECTIONS,
   CartEditor,
@@ -82,6 +82,8 @@ export class StagingCartDataApi implements CartDataApi {
   /** A staged call that turned out to point outside the cart: fails the step when the run ends. */
   private failure?: unknown;
   private newKeys = 0;
+  /** The finds started in this turn of a transaction's step, sent together (`inTurn`). */
+  private turn?: { read: MultiRead; resolve: (rows: Row[]) => void; reject: (e: unknown) => void }[];
 
   constructor(
     /** The kernel's read port (src/integrations/port.ts). */
@@ -180,8 +182,36 @@ export class StagingCartDataApi implements CartDataApi {
   async find(object: string, match?: Match): Promise<Row[]> {
     const def = findObject(object);
     if (!def) throw new Error(`integration read refused: no object named '${object}'`);
-    const rows = await this.reads.find(def.name, { where: filters(match), orderBy: ORDER });
+    const where = filters(match);
+    const rows = this.reads === this.port.storage ? await this.reads.find(def.name, { where, orderBy: ORDER }) : await this.inTurn(def.name, where);
     return rows.map((r) => publicRecord(def.name, r) as Row);
+  }
+
+  /**
+   * Reads of a step that runs in a transaction (one connection: its statements go one at a time):
+   * the finds an integration starts together (before awaiting any, e.g. with `Promise.all`) go out
+   * as one `findAll` (one round trip where the backend batches reads); a find started alone is a find.
+   */
+  private inTurn(object: string, where: Filter[]): Promise<Row[]> {
+    return new Promise<Row[]>((resolve, reject) => {
+      const turn = this.turn ?? (this.turn = []);
+      turn.push({ read: { object, where, orderBy: ORDER }, resolve, reject });
+      if (turn.length === 1) queueMicrotask(() => this.sendTurn());
+    });
+  }
+
+  private sendTurn(): void {
+    const turn = this.turn ?? [];
+    this.turn = undefined;
+    if (turn.length === 1) {
+      const [{ read, resolve, reject }] = turn as [(typeof turn)[number]];
+      this.reads.find(read.object, { where: read.where, orderBy: ORDER }).then(resolve, reject);
+      return;
+    }
+    this.reads.findAll(turn.map((t) => t.read)).then(
+      (found) => turn.forEach((t, i) => t.resolve(found[i]!)),
+      (e: unknown) => turn.forEach((t) => t.reject(e)),
+    );
   }
 
   addValidation(v: IntegrationValidation): void {
