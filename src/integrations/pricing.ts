@@ -14,8 +14,12 @@ import type { CartProcessor } from './contract.js';
 /** Reprices every product line from the store's price books. */
 export const defaultPricing: CartProcessor = {
   async startCartProcessAsync(_info, _cartId, data) {
-    const products = Object.values((await data.state()).items).filter((i) => i.Type !== 'Charge');
-    const links = await data.find('WebStorePricebook', { WebStoreId: data.cart.WebStoreId, IsActive: true });
+    // The cart and the store's price book links, asked for together (one round trip where the engine can).
+    const [state, links] = await Promise.all([
+      data.state(),
+      data.find('WebStorePricebook', { WebStoreId: data.cart.WebStoreId, IsActive: true }),
+    ]);
+    const products = Object.values(state.items).filter((i) => i.Type !== 'Charge');
     const books = links.length ? await data.find('Pricebook2', { Id: links.map((l) => l.Pricebook2Id), IsActive: true }) : [];
     const productIds = [...new Set(products.map((i) => i.Product2Id).filter((x): x is string => typeof x === 'string'))];
     // The entries and the products, asked for together (one round trip where the engine can).
