@@ -396,14 +396,7 @@ export class CheckoutEngine {
     settled: (operationId: string, status: string) => void,
   ): Promise<InvocationResult[]> {
     const userId: unknown = typeof opts === 'object' && opts !== null ? (opts as Partial<CallOptions>).userId : undefined;
-    return this.invokeBy(
-      this.callerOf(opts),
-      actionName,
-      inputs,
-      undefined,
-      () => CallerRead.of(this.core.storage, userId),
-      settled,
-    );
+    return this.invokeBy(this.callerOf(opts), actionName, inputs, undefined, () => CallerRead.of(this.core.storage, userId), settled);
   }
 
   private async invokeBy(

@@ -480,7 +480,7 @@ export class StepLifecycle {
     const step = String(op._step);
     const ac = new AbortController();
     const ctx = this.context(op, session, core.now(), ac.signal);
-    let settled: string | null = null;
+    let settled: string | null;
     try {
       const entry = this.flowEntry(session);
       if (!entry) throw new StepFailed(`The checkout session's flow '${String(session._flow)}' is not registered.`);
