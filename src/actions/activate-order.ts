@@ -20,18 +20,34 @@ export const activateOrderService: StepService = {
   async commit(ctx, tx) {
     const input = JSON.parse(String(ctx.operation._input ?? '{}')) as { orderStatus?: string; orderLifeCycleType?: string };
     const orderId = ctx.session.OrderId ? String(ctx.session.OrderId) : null;
-    const order = orderId ? await tx.get('Order', orderId, { forUpdate: true }) : undefined;
+    const activates = (input.orderStatus ?? 'Activated') !== 'Draft';
+    // The order (locked) and its summary read together where the backend pipelines statements (one
+    // round trip; the summary's read runs once the lock is held, and nothing below writes summaries):
+    // the summary's answer is used only where it was read before, after the order's update.
+    const [orderRead, summaryRead] =
+      orderId && activates && ctx.core.storage.adapter.batchesWrites
+        ? await tx.readTogether(
+            (o) => o.get('Order', orderId, { forUpdate: true }),
+            (o) => o.find('OrderSummary', { where: [{ field: 'OriginalOrderId', op: '=', value: orderId }], limit: 1 }),
+          )
+        : [null, null];
+    if (orderRead?.status === 'rejected') throw orderRead.reason;
+    // A failed read ended the transaction: nothing after it can run.
+    if (summaryRead?.status === 'rejected') throw summaryRead.reason;
+    const order = orderRead ? orderRead.value : orderId ? await tx.get('Order', orderId, { forUpdate: true }) : undefined;
     if (!order) throw new StepFailed('The checkout session has no draft order to activate: run cartToOrderAction first.');
     // The completion invariants hold now (checked at the claim; again here when this isn't its transaction).
     await checkCompletionAtCommit(ctx.core, tx, 'activate', ctx.session, ctx.completionFacts);
     // The order is placed: the cart's stock holds become the order's (kept reserved, never released).
     await keepHoldsForOrder(tx, ctx.cartId, String(order.Id), ctx.now);
-    if ((input.orderStatus ?? 'Activated') === 'Draft') return {};
+    if (!activates) return {};
     const now = ctx.now.toISOString();
     if (order.Status !== 'Activated') {
       await tx.update('Order', String(order.Id), { Status: 'Activated', ActivatedDate: now, LastModifiedDate: now });
     }
-    const [existing] = await tx.find('OrderSummary', { where: [{ field: 'OriginalOrderId', op: '=', value: order.Id }], limit: 1 });
+    const [existing] = summaryRead
+      ? summaryRead.value
+      : await tx.find('OrderSummary', { where: [{ field: 'OriginalOrderId', op: '=', value: order.Id }], limit: 1 });
     if (!existing) {
       await tx.insert('OrderSummary', [
         {

@@ -26,12 +26,24 @@ interface Authorization {
 /** Authorizes the cart's payment method against the session's order. */
 export const authorizePaymentService: StepService = {
   async compute(ctx): Promise<Authorization> {
+    const storage = ctx.core.storage;
     const orderId = ctx.session.OrderId ? String(ctx.session.OrderId) : null;
-    const order = orderId ? await ctx.core.storage.get('Order', orderId) : undefined;
+    // The order and the cart read together where the backend pipelines statements (one round trip);
+    // the cart's answer is used only when the order needs an authorization, as if read only then.
+    const [orderRead, cartRead] =
+      orderId && storage.adapter.batchesWrites
+        ? await storage.readTogether(
+            (o) => o.get('Order', orderId),
+            (o) => o.get('WebCart', ctx.cartId),
+          )
+        : [null, null];
+    if (orderRead?.status === 'rejected') throw orderRead.reason;
+    const order = orderRead ? orderRead.value : orderId ? await storage.get('Order', orderId) : undefined;
     if (!order) throw new StepFailed('There is no order to pay for: run cartToOrderAction first.');
     if (order.PaymentAuthorizationCode)
       return { paymentMethodId: String(order.PaymentMethodId), authorizationCode: String(order.PaymentAuthorizationCode) };
-    const cart = await ctx.core.storage.get('WebCart', ctx.cartId);
+    if (cartRead?.status === 'rejected') throw cartRead.reason;
+    const cart = cartRead ? cartRead.value : await storage.get('WebCart', ctx.cartId);
     const pm = typeof cart?.PaymentMethodId === 'string' && cart.PaymentMethodId ? cart.PaymentMethodId : null;
     const total = Number(order.GrandTotalAmount ?? 0);
     if (!pm && !order.PoNumber && total !== 0) {

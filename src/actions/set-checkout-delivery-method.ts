@@ -83,22 +83,29 @@ export const setCheckoutDeliveryMethod: ActionDef = {
         const parsed = parseId(input.deliveryMethodId, [METHOD_PREFIX]);
         if (!parsed.ok) throw new EngineError('INVALID_INPUT', `deliveryMethodId: ${parsed.message}`, ['deliveryMethodId']);
         const cartId = String(loaded.cart!.Id);
-        const groups = await tx.find('CartDeliveryGroup', { where: [{ field: 'CartId', op: '=', value: cartId }] });
-        const options = await tx.find('CartDeliveryGroupMethod', {
-          where: [
-            { field: 'WebCartId', op: '=', value: cartId },
-            { field: 'DeliveryMethodId', op: '=', value: parsed.id },
-          ],
-        });
-        const method = await tx.get('OrderDeliveryMethod', parsed.id);
+        // The groups, the method's options for them, the method and the cart's charges don't depend on
+        // one another: one findAll (one round trip where the backend batches reads).
+        const [groups, options, methods, charges] = await tx.findAll([
+          { object: 'CartDeliveryGroup', where: [{ field: 'CartId', op: '=', value: cartId }] },
+          {
+            object: 'CartDeliveryGroupMethod',
+            where: [
+              { field: 'WebCartId', op: '=', value: cartId },
+              { field: 'DeliveryMethodId', op: '=', value: parsed.id },
+            ],
+          },
+          { object: 'OrderDeliveryMethod', where: [{ field: 'Id', op: '=', value: parsed.id }] },
+          {
+            object: 'CartItem',
+            where: [
+              { field: 'CartId', op: '=', value: cartId },
+              { field: 'Type', op: '=', value: 'Charge' },
+            ],
+          },
+        ]);
+        const method = methods![0];
         const now = core.now();
         const stamp = now.toISOString();
-        const charges = await tx.find('CartItem', {
-          where: [
-            { field: 'CartId', op: '=', value: cartId },
-            { field: 'Type', op: '=', value: 'Charge' },
-          ],
-        });
         for (const g of groups) {
           const option = options.find((o) => o.CartDeliveryGroupId === g.Id);
           if (!option || !method) {

@@ -42,6 +42,8 @@ export interface ActionEnv {
   readonly sessionFlow?: string;
   /** The cart whose expired checkout expiry kept (its order is placed) on this run of the action: see `FreshFactsOptions.kept`. */
   readonly keptCheckout?: string;
+  /** Told the Status a step call committed its operation with, when the call finished it itself (`StepCaller.operationSettled`). */
+  readonly operationSettled?: (operationId: string, status: string) => void;
 }
 
 /** An invocable action. */

@@ -29,8 +29,13 @@ export type { HeldCart } from '../integrations/port.js';
  */
 export async function recomputeCart(tx: StorageOps, cartId: string, now: Date, held?: HeldCart): Promise<void> {
   const byCart = [{ field: 'CartId', op: '=' as const, value: cartId }];
-  const items = held ? held.items : await tx.find('CartItem', { where: byCart });
-  const taxes = held ? held.taxes : await tx.find('CartTax', { where: byCart });
+  // The lines and their taxes in one findAll (one round trip where the backend batches reads).
+  const [items, taxes] = held
+    ? [held.items, held.taxes]
+    : await tx.findAll([
+        { object: 'CartItem', where: byCart },
+        { object: 'CartTax', where: byCart },
+      ]);
   const taxByItem = new Map<string, number[]>();
   for (const t of taxes) {
     const k = String(t.CartItemId);

@@ -101,6 +101,16 @@ export interface CheckoutDriver {
   readonly admin: EngineAdmin;
   readonly worker: OperationWorker;
   invokeAny(actionName: string, inputs: unknown, opts: { userId: string }): Promise<InvocationResult[]>;
+  /**
+   * `invokeAny`, telling `settled` the Status a step call committed its operation with when the call
+   * finished it itself (the engine's; a driver without it has the operation read back).
+   */
+  invokeSettling?(
+    actionName: string,
+    inputs: unknown,
+    opts: { userId: string },
+    settled: (operationId: string, status: string) => void,
+  ): Promise<InvocationResult[]>;
   updateRecord(type: string, id: string, fields: unknown, opts: { userId: string }): Promise<void>;
 }
 
@@ -113,8 +123,16 @@ interface Run {
   sessionId: string;
   /** Appends a visited state to the trajectory. */
   record(state: string, kind: string, calls: string[], operationId: string | null, status: string, t0: number, at: string): void;
-  /** An action call as the buyer: its outputs, or `retry` when the session moved under us. */
-  call(action: string, input: Record<string, unknown>, stepCall?: boolean): Promise<Record<string, unknown> | 'retry'>;
+  /**
+   * An action call as the buyer: its outputs, or `retry` when the session moved under us. `settled`
+   * is told the Status a step call committed its operation with, when the call finished it itself.
+   */
+  call(
+    action: string,
+    input: Record<string, unknown>,
+    stepCall?: boolean,
+    settled?: (operationId: string, status: string) => void,
+  ): Promise<Record<string, unknown> | 'retry'>;
   /** A screen step's State write; false when the session moved meanwhile (another runner got there first). */
   moveState(to: string): Promise<boolean>;
   /** Invokes the action of an async or sync step (already claimed); null when the session moved meanwhile. */
@@ -206,8 +224,11 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
         durationMs: Math.round((performance.now() - t0) * 100) / 100,
         sessionId: run.sessionId,
       }),
-    async call(action, input, stepCall = true) {
-      const [r] = await engine.invokeAny(action, [input], { userId });
+    async call(action, input, stepCall = true, settled) {
+      const [r] =
+        settled && engine.invokeSettling
+          ? await engine.invokeSettling(action, [input], { userId }, settled)
+          : await engine.invokeAny(action, [input], { userId });
       if (r!.isSuccess) return r!.outputValues ?? {};
       const e = r!.errors![0]!;
       if (movedUnderUs(r!.httpStatus, e.statusCode, stepCall)) return 'retry';
@@ -231,11 +252,15 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
         input.orderStatus = 'Activated';
         if (opts.orderLifeCycleType) input.orderLifeCycleType = opts.orderLifeCycleType;
       }
-      const out = await run.call(step.action, input);
+      // The operation's Status: as the call committed it when the call finished the operation itself
+      // (a terminal Status: what reading the row back would give), else read back.
+      const settled = new Map<string, string>();
+      const out = await run.call(step.action, input, true, (id, status) => settled.set(id, status));
       if (out === 'retry') return null;
       const opId = (out.backgroundOperationId as string | undefined) ?? null;
-      const op = opId ? await db.get('BackgroundOperation', opId) : undefined;
-      return { action: step.action, operationId: opId, status: String(op?.Status ?? 'Complete') };
+      const known = opId ? settled.get(opId) : undefined;
+      const op = known === undefined && opId ? await db.get('BackgroundOperation', opId) : undefined;
+      return { action: step.action, operationId: opId, status: known ?? String(op?.Status ?? 'Complete') };
     },
   };
 
@@ -400,8 +425,15 @@ export async function runCheckout(engine: CheckoutDriver, cartId: string, opts: 
 
 /** The delivery method offered to every group with the lowest total fee. */
 async function cheapestMethod(engine: CheckoutDriver, cart: string): Promise<string | null> {
-  const groups = await engine.admin.count('CartDeliveryGroup', [{ field: 'CartId', op: '=', value: cart }]);
-  const options = await engine.admin.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cart }] });
+  // The groups counted and the options read together (one round trip where the backend pipelines statements).
+  const [counted, found] = await engine.core.storage.readTogether(
+    (o) => o.count('CartDeliveryGroup', [{ field: 'CartId', op: '=', value: cart }]),
+    (o) => o.find('CartDeliveryGroupMethod', { where: [{ field: 'WebCartId', op: '=', value: cart }] }),
+  );
+  if (counted.status === 'rejected') throw counted.reason;
+  if (found.status === 'rejected') throw found.reason;
+  const groups = counted.value;
+  const options = found.value;
   const byMethod = new Map<string, { n: number; fee: number }>();
   for (const o of options) {
     const m = byMethod.get(String(o.DeliveryMethodId)) ?? { n: 0, fee: 0 };

@@ -384,6 +384,21 @@ export class CheckoutEngine {
     return this.invokeBy(async () => caller, actionName, inputs, sessionFlow);
   }
 
+  /**
+   * @internal `invokeAny` for the flow runner (src/engine/checkout-runner.ts): `settled` is told the
+   * Status a step call committed its operation with when the call finished the operation itself, so
+   * the runner needn't read the operation back for it.
+   */
+  invokeSettling(
+    actionName: string,
+    inputs: unknown,
+    opts: CallOptions,
+    settled: (operationId: string, status: string) => void,
+  ): Promise<InvocationResult[]> {
+    const userId: unknown = typeof opts === 'object' && opts !== null ? (opts as Partial<CallOptions>).userId : undefined;
+    return this.invokeBy(this.callerOf(opts), actionName, inputs, undefined, () => CallerRead.of(this.core.storage, userId), settled);
+  }
+
   private async invokeBy(
     callerOf: CallerSource,
     actionName: string,
@@ -391,6 +406,8 @@ export class CheckoutEngine {
     sessionFlow?: unknown,
     /** The caller to read with the action's facts, for an action that `readsCallerWithFacts`. */
     withFacts?: () => CallerRead,
+    /** Told the Status a step call committed its operation with (`StepCaller.operationSettled`). */
+    operationSettled?: (operationId: string, status: string) => void,
   ): Promise<InvocationResult[]> {
     this.live();
     const def = this.customActions.get(actionName) ?? requireAction(actionName);
@@ -416,6 +433,7 @@ export class CheckoutEngine {
         storeFlows: this.storeFlows,
         defaultFlow: this.defaultFlow,
         ...(sessionFlow !== undefined ? { sessionFlow } : {}),
+        ...(operationSettled ? { operationSettled } : {}),
       },
       inputs,
       this.onError,

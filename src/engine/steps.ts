@@ -75,6 +75,12 @@ export interface StepCaller {
   readonly caller: CallerRef;
   readonly origin?: EventOrigin;
   readonly keptCheckout?: string;
+  /**
+   * Told the Status an operation of this call was committed with when the call itself finished it
+   * (an inline step's Complete, a claimed step's Complete, Canceled or Error): a status no one
+   * changes afterwards (terminal), so the caller needn't read the row back for it.
+   */
+  readonly operationSettled?: (operationId: string, status: string) => void;
 }
 
 /**
@@ -211,8 +217,12 @@ export class StepLifecycle {
           { origin: env.origin },
         );
         if (started instanceof ExpiredCheckout) return started;
-        if (started.mode === 'claim') await this.runClaimed(started.op, started.session);
-        else if (started.mode === 'enqueue') this.worker.enqueue(String(started.op.Id));
+        const id = String(started.op.Id);
+        if (started.mode === 'claim') {
+          const status = await this.runClaimed(started.op, started.session);
+          if (status) env.operationSettled?.(id, status);
+        } else if (started.mode === 'enqueue') this.worker.enqueue(id);
+        else env.operationSettled?.(id, String(started.op.Status)); // inline: committed Complete with the step
         return { backgroundOperationId: started.op.Id };
       } catch (e) {
         if (inline && !(e instanceof EngineError) && !(e instanceof CallerFailed)) {
@@ -353,19 +363,25 @@ export class StepLifecycle {
    * Runs an operation the calling action claimed itself (inserted Running under `leaseNow()`, in the
    * transaction that moved the session): its slow work, then its commit transaction (or its failure).
    */
-  private async runClaimed(op: Row, session: Row): Promise<void> {
+  private async runClaimed(op: Row, session: Row): Promise<string | null> {
     const id = String(op.Id);
+    let settled: string | null = null;
     try {
       await this.worker.track(
         id,
-        this.complete(op, session).then(() => 'done' as const),
+        this.complete(op, session).then((status) => {
+          settled = status;
+          return 'done' as const;
+        }),
       );
       this.worker.queue.finished(id); // wakes anyone (any process) waiting on it
     } catch (e) {
       // A database fault: the caller gets its clear error; the operation runs again later (below).
       if (e instanceof StorageFault) throw e;
       this.onError(e);
+      return null;
     }
+    return settled;
   }
 
   // ── Running an operation the worker hands over ─────────────────────────────────────────────────
@@ -451,8 +467,12 @@ export class StepLifecycle {
     await closeCartOnConfirmation(tx, flow, t.row, now);
   }
 
-  /** Runs a claimed operation: its service's slow work, then one commit transaction; a failure fails it. */
-  private async complete(op: Row, session: Row): Promise<void> {
+  /**
+   * Runs a claimed operation: its service's slow work, then one commit transaction; a failure fails it.
+   * Returns the Status it committed the operation with (Complete, Canceled, Error), or null when it
+   * committed none (canceled or taken over meanwhile).
+   */
+  private async complete(op: Row, session: Row): Promise<string | null> {
     const core = this.core;
     const id = String(op.Id);
     /** Our lease: if the operation no longer carries it, another worker took it over. */
@@ -460,6 +480,7 @@ export class StepLifecycle {
     const step = String(op._step);
     const ac = new AbortController();
     const ctx = this.context(op, session, core.now(), ac.signal);
+    let settled: string | null;
     try {
       const entry = this.flowEntry(session);
       if (!entry) throw new StepFailed(`The checkout session's flow '${String(session._flow)}' is not registered.`);
@@ -485,18 +506,19 @@ export class StepLifecycle {
       const service = this.serviceOf(entry.flow, step);
       const computed = service.compute ? await withTimeout(service.compute(ctx), core.stepTimeoutMs, step, ac) : undefined;
       await this.faults.beforeCommit?.(step, id);
-      await core.atomically(async (tx) => {
+      settled = await core.atomically(async (tx) => {
         const current = await tx.get('BackgroundOperation', id, { forUpdate: true });
-        if (!current || current.Status !== 'Running') return; // canceled meanwhile
-        if (fence !== null && current._leaseUntil !== fence) return; // taken over: the new owner commits
+        if (!current || current.Status !== 'Running') return null; // canceled meanwhile
+        if (fence !== null && current._leaseUntil !== fence) return null; // taken over: the new owner commits
         const s = await tx.get('CartCheckoutSession', String(op._sessionId), { forUpdate: true });
         const now = core.now();
         if (!s || s.BackgroundOperationId !== id || s.IsArchived === true) {
           await this.finishOperation(tx, current, { Status: 'Canceled', FinishedAt: now.toISOString() });
-          return;
+          return 'Canceled';
         }
         await this.commitStep(tx, service, ctx, s, computed, now);
         await this.finishOperation(tx, current, { Status: 'Complete', FinishedAt: now.toISOString() });
+        return 'Complete';
       });
     } catch (err) {
       if (this.worker.stopped && !(err instanceof StepFailed)) throw err; // shutting down: leave it for recovery
@@ -508,13 +530,14 @@ export class StepLifecycle {
       };
       if (retriedLater(err)) throw err;
       try {
-        await this.fail(id, failureOf(step, err), fence);
+        settled = (await this.fail(id, failureOf(step, err), fence)) ? 'Error' : null;
       } catch (e) {
         retriedLater(e);
         throw e;
       }
     }
     this.faultRetries.delete(id);
+    return settled;
   }
 
   /** The session's flow and machine, or null when its flow isn't registered (any row is an input). */
@@ -534,14 +557,17 @@ export class StepLifecycle {
     if (!ok) throw new VersionConflict('BackgroundOperation', String(op.Id));
   }
 
-  /** Fails an operation: Status Error with its message, session to its error exit, CartValidationOutput rows. */
-  private async fail(id: string, failure: StepFailed, fence: string | null = null): Promise<void> {
+  /**
+   * Fails an operation: Status Error with its message, session to its error exit, CartValidationOutput
+   * rows. Returns whether it did (false: the operation was no longer New or Running, or taken over).
+   */
+  private async fail(id: string, failure: StepFailed, fence: string | null = null): Promise<boolean> {
     const core = this.core;
     const message = failure.message.slice(0, 255);
-    await core.atomically(async (tx) => {
+    return core.atomically(async (tx) => {
       const op = await tx.get('BackgroundOperation', id, { forUpdate: true });
-      if (!op || (op.Status !== 'New' && op.Status !== 'Running')) return;
-      if (fence !== null && op._leaseUntil !== fence) return; // taken over: the new owner decides
+      if (!op || (op.Status !== 'New' && op.Status !== 'Running')) return false;
+      if (fence !== null && op._leaseUntil !== fence) return false; // taken over: the new owner decides
       const now = core.now();
       const session = await tx.get('CartCheckoutSession', String(op._sessionId), { forUpdate: true });
       let type = 'SystemError';
@@ -577,6 +603,7 @@ export class StepLifecycle {
           validations,
         ),
       );
+      return true;
     });
   }
 }

@@ -12,7 +12,7 @@ import { validationOutputRows } from '../domain/validation-output.js';
 import { OBJECTS, findObject } from '../domain/objects.js';
 import { StepFailed } from '../errors.js';
 import { withDerivedLine } from '../domain/records.js';
-import type { Filter, Row, StorageOps } from '../storage/port.js';
+import type { Filter, MultiRead, Row, StorageOps } from '../storage/port.js';
 import {
   CART_COLLECTIONS,
   CartEditor,
@@ -82,6 +82,8 @@ export class StagingCartDataApi implements CartDataApi {
   /** A staged call that turned out to point outside the cart: fails the step when the run ends. */
   private failure?: unknown;
   private newKeys = 0;
+  /** The reads started in this turn of a transaction's step, sent together (`inTurn`). */
+  private turn?: { reads: MultiRead[]; resolve: (rows: Row[][]) => void; reject: (e: unknown) => void }[];
 
   constructor(
     /** The kernel's read port (src/integrations/port.ts). */
@@ -107,14 +109,12 @@ export class StagingCartDataApi implements CartDataApi {
       ['CartDeliveryGroupMethod', 'WebCartId'],
     ];
     // One connection runs a transaction's statements one at a time: there the four reads are one
-    // `findAll` (one round trip where the backend batches them).
+    // `findAll` (one round trip where the backend batches them), with the finds started with them (`inTurn`).
     const [items, deliveryGroups, taxes, deliveryMethods] =
       this.reads === this.port.storage
         ? await Promise.all(tables.map(([o, f]) => read(o, f)))
         : (
-            await this.reads.findAll(
-              tables.map(([object, field]) => ({ object, where: [{ field, op: '=', value: cartId }], orderBy: ORDER })),
-            )
+            await this.inTurn(tables.map(([object, field]) => ({ object, where: [{ field, op: '=', value: cartId }], orderBy: ORDER })))
           ).map((rows, i) => rows.map((r) => publicRecord(tables[i]![0], r) as Row));
     return new CartEditor(cartState(publicRecord('WebCart', this.cart) as Row, { items, deliveryGroups, taxes, deliveryMethods }), cartId);
   }
@@ -180,8 +180,43 @@ export class StagingCartDataApi implements CartDataApi {
   async find(object: string, match?: Match): Promise<Row[]> {
     const def = findObject(object);
     if (!def) throw new Error(`integration read refused: no object named '${object}'`);
-    const rows = await this.reads.find(def.name, { where: filters(match), orderBy: ORDER });
+    const where = filters(match);
+    const rows =
+      this.reads === this.port.storage
+        ? await this.reads.find(def.name, { where, orderBy: ORDER })
+        : (await this.inTurn([{ object: def.name, where, orderBy: ORDER }]))[0]!;
     return rows.map((r) => publicRecord(def.name, r) as Row);
+  }
+
+  /**
+   * Reads of a step that runs in a transaction (one connection: its statements go one at a time):
+   * the reads an integration starts together (before awaiting any, e.g. `state()` and finds under
+   * one `Promise.all`) go out as one `findAll` (one round trip where the backend batches reads); a
+   * find started alone is a find.
+   */
+  private inTurn(reads: MultiRead[]): Promise<Row[][]> {
+    return new Promise<Row[][]>((resolve, reject) => {
+      const turn = this.turn ?? (this.turn = []);
+      turn.push({ reads, resolve, reject });
+      if (turn.length === 1) queueMicrotask(() => this.sendTurn());
+    });
+  }
+
+  private sendTurn(): void {
+    const turn = this.turn ?? [];
+    this.turn = undefined;
+    const reads = turn.flatMap((t) => t.reads);
+    const sent =
+      reads.length === 1
+        ? this.reads.find(reads[0]!.object, { where: reads[0]!.where, orderBy: ORDER }).then((rows) => [rows])
+        : this.reads.findAll(reads);
+    sent.then(
+      (found) => {
+        let at = 0;
+        for (const t of turn) t.resolve(found.slice(at, (at += t.reads.length)));
+      },
+      (e: unknown) => turn.forEach((t) => t.reject(e)),
+    );
   }
 
   addValidation(v: IntegrationValidation): void {

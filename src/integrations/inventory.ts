@@ -29,10 +29,14 @@ export const defaultInventory: CartProcessor = {
       n.qty += Number(i.Quantity ?? 0);
       need.set(i.Product2Id, n);
     }
-    const stock = need.size ? await data.find('ProductInventory', { Product2Id: [...need.keys()] }) : [];
+    // The stock and the cart's holds, asked for together (one round trip where the engine can).
+    const [stock, holds] = await Promise.all([
+      need.size ? data.find('ProductInventory', { Product2Id: [...need.keys()] }) : [],
+      data.find('ProductReservation', { WebCartId: cartId, Status: 'Held' }),
+    ]);
     // What this cart already holds counts as available to it: a re-run sets the hold, never adds.
     const held = new Map<string, number>();
-    for (const r of await data.find('ProductReservation', { WebCartId: cartId, Status: 'Held' })) {
+    for (const r of holds) {
       held.set(String(r.ProductInventoryId), (held.get(String(r.ProductInventoryId)) ?? 0) + Number(r.Quantity ?? 0));
     }
     let short = false;

@@ -14,21 +14,27 @@ import type { CartProcessor } from './contract.js';
 /** Reprices every product line from the store's price books. */
 export const defaultPricing: CartProcessor = {
   async startCartProcessAsync(_info, _cartId, data) {
-    const products = Object.values((await data.state()).items).filter((i) => i.Type !== 'Charge');
-    const links = await data.find('WebStorePricebook', { WebStoreId: data.cart.WebStoreId, IsActive: true });
+    // The cart and the store's price book links, asked for together (one round trip where the engine can).
+    const [state, links] = await Promise.all([
+      data.state(),
+      data.find('WebStorePricebook', { WebStoreId: data.cart.WebStoreId, IsActive: true }),
+    ]);
+    const products = Object.values(state.items).filter((i) => i.Type !== 'Charge');
     const books = links.length ? await data.find('Pricebook2', { Id: links.map((l) => l.Pricebook2Id), IsActive: true }) : [];
     const productIds = [...new Set(products.map((i) => i.Product2Id).filter((x): x is string => typeof x === 'string'))];
-    const entries =
+    // The entries and the products, asked for together (one round trip where the engine can).
+    const [entries, catalog] = await Promise.all([
       books.length && productIds.length
-        ? await data.find('PricebookEntry', { Pricebook2Id: books.map((b) => b.Id), Product2Id: productIds, IsActive: true })
-        : [];
+        ? data.find('PricebookEntry', { Pricebook2Id: books.map((b) => b.Id), Product2Id: productIds, IsActive: true })
+        : [],
+      productIds.length ? data.find('Product2', { Id: productIds }) : [],
+    ]);
     const best = new Map<string, number>();
     for (const e of entries) {
       const p = String(e.Product2Id);
       const price = Number(e.UnitPrice);
       if (!best.has(p) || price < best.get(p)!) best.set(p, price);
     }
-    const catalog = productIds.length ? await data.find('Product2', { Id: productIds }) : [];
     const productById = new Map(catalog.map((p) => [String(p.Id), p]));
     let missing = false;
     const prices = new Map<string, number>();
