@@ -369,11 +369,7 @@ export class CheckoutEngine {
    * @example await engine.invokeAny(actionNameFromConfig, inputsFromJson, { userId })
    */
   invokeAny(actionName: string, inputs: unknown, opts: CallOptions): Promise<InvocationResult[]> {
-    // `opts` reaches the library unchecked: a non-object has no sessionFlow (callerOf refuses it with the table's error).
-    const sessionFlow: unknown = typeof opts === 'object' && opts !== null ? (opts as Partial<CallOptions>).sessionFlow : undefined;
-    // An action that reads the caller with its facts gets it read there (CallerRead): one round trip less.
-    const userId: unknown = typeof opts === 'object' && opts !== null ? (opts as Partial<CallOptions>).userId : undefined;
-    return this.invokeBy(this.callerOf(opts), actionName, inputs, sessionFlow, () => CallerRead.of(this.core.storage, userId));
+    return this.invokeWithOptions(actionName, inputs, opts);
   }
 
   /**
@@ -395,8 +391,21 @@ export class CheckoutEngine {
     opts: CallOptions,
     settled: (operationId: string, status: string) => void,
   ): Promise<InvocationResult[]> {
+    return this.invokeWithOptions(actionName, inputs, opts, settled);
+  }
+
+  /** `invokeAny`'s work (and `invokeSettling`'s, with `settled`): the caller and the session flow from `opts`. */
+  private invokeWithOptions(
+    actionName: string,
+    inputs: unknown,
+    opts: CallOptions,
+    settled?: (operationId: string, status: string) => void,
+  ): Promise<InvocationResult[]> {
+    // `opts` reaches the library unchecked: a non-object has no sessionFlow (callerOf refuses it with the table's error).
+    const sessionFlow: unknown = typeof opts === 'object' && opts !== null ? (opts as Partial<CallOptions>).sessionFlow : undefined;
+    // An action that reads the caller with its facts gets it read there (CallerRead): one round trip less.
     const userId: unknown = typeof opts === 'object' && opts !== null ? (opts as Partial<CallOptions>).userId : undefined;
-    return this.invokeBy(this.callerOf(opts), actionName, inputs, undefined, () => CallerRead.of(this.core.storage, userId), settled);
+    return this.invokeBy(this.callerOf(opts), actionName, inputs, sessionFlow, () => CallerRead.of(this.core.storage, userId), settled);
   }
 
   private async invokeBy(
