@@ -68,6 +68,11 @@ export interface DialectSpec {
   readonly runsScripts?: boolean;
   /** Runs schema changes holding a cross-process lock (PostgreSQL advisory lock). */
   withMigrationLock?: (db: Kysely<any>, fn: (db: Kysely<any>) => Promise<void>) => Promise<void>;
+  /**
+   * Runs `fn` on one connection with the backend's lock and statement timeouts lifted (PostgreSQL's
+   * `?statement_timeout=` / `?lock_timeout=`): the engine's start-up schema check is not a request.
+   */
+  untimed?: <T>(db: Kysely<any>, fn: (db: Kysely<any>) => Promise<T>) => Promise<T>;
 }
 
 /** The objects of a full-text index, as the one-pass schema creates them (see `FullTextSql.install`). */

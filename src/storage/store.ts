@@ -6,6 +6,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { STORED_OBJECTS } from '../domain/objects.js';
+import { StorageFault } from '../errors.js';
 import { KyselyOps, StatementCache, type TransactionLife } from './crud.js';
 import type { DialectSpec } from './dialect.js';
 import type {
@@ -60,14 +61,25 @@ export class KyselyStore implements Storage {
    * Whether the database's schema is current: every schema version recorded (and no other) and
    * every table, column, index and full-text object of the current schema there. Reads only (no
    * transaction, no lock): one read of the schema's catalog, and one of the versions when the
-   * catalog has everything.
+   * catalog has everything. A read stopped by PostgreSQL's `?statement_timeout=` or `?lock_timeout=`
+   * is made again with neither (`untimed`): they limit requests, not the engine's start.
    */
   async schemaIsCurrent(): Promise<boolean> {
-    const present = await schemaObjects(this.db, this.spec);
-    this.expectedObjects ??= expectedSchemaObjects(this.spec);
-    if (!this.expectedObjects.every((o) => present.has(o))) return false;
-    const executed = await recordedVersions(this.db, this.spec);
-    return executed.length === SCHEMA_VERSIONS.length && executed.every((v, i) => v === SCHEMA_VERSIONS[i]);
+    const check = async (db: Kysely<any>) => {
+      const present = await schemaObjects(db, this.spec);
+      this.expectedObjects ??= expectedSchemaObjects(this.spec);
+      if (!this.expectedObjects.every((o) => present.has(o))) return false;
+      const executed = await recordedVersions(db, this.spec);
+      return executed.length === SCHEMA_VERSIONS.length && executed.every((v, i) => v === SCHEMA_VERSIONS[i]);
+    };
+    try {
+      return await check(this.db);
+    } catch (e) {
+      // Past a request's statement or lock timeout (a busy server): read again with none.
+      const timedOut = e instanceof StorageFault && (e.key === 'STORAGE_TIMEOUT' || e.key === 'UNABLE_TO_LOCK_ROW');
+      if (!timedOut || !this.spec.untimed) throw e;
+      return this.spec.untimed(this.db, check);
+    }
   }
 
   /**

@@ -285,7 +285,7 @@ describe('PostgreSQL faults', { timeout: 20_000 }, () => {
   });
 
   it('statement_timeout: a statement stuck past ?statement_timeout (a lock wait here) gives REQUEST_RUNNING_TOO_LONG 503; the same call succeeds afterwards', async () => {
-    const { engine, ids, schema } = await pgEngine('&statement_timeout=400&lock_timeout=0');
+    const { engine, ids, schema } = await pgEngine('&statement_timeout=1000&lock_timeout=0');
     const admin = await adminClient();
     try {
       await lockSessionRow(admin, schema, ids.session!);
@@ -298,6 +298,34 @@ describe('PostgreSQL faults', { timeout: 20_000 }, () => {
     } finally {
       await admin.end();
       await engine.close();
+    }
+  });
+
+  it('statement_timeout limits requests, not the start: an engine starting while its schema check waits past the timeout still starts, and its requests are still limited', async () => {
+    const url = freshPgUrl();
+    const first = await createCheckoutEngine({ storage: url, onError: () => {} });
+    const ids = await first.seed(demoFixture({ sessionState: 'checkoutSummary' }));
+    await first.close();
+    const schema = new URL(url).searchParams.get('schema')!;
+    const admin = await adminClient();
+    let engine: CheckoutEngine | null = null;
+    try {
+      // The start-up check reads the schema's version table: held here for longer than the timeout.
+      await admin.query('begin');
+      await admin.query(`lock table "${schema}"."engine_migration" in access exclusive mode`);
+      const starting = createCheckoutEngine({ storage: `${url}&statement_timeout=300&lock_timeout=0`, onError: () => {} });
+      await new Promise((r) => setTimeout(r, 700));
+      await admin.query('rollback');
+      engine = await starting;
+      await lockSessionRow(admin, schema, ids.session!);
+      const r = await claim(engine, ids);
+      expect(errorOf(r)).toMatchObject({ code: 'REQUEST_RUNNING_TOO_LONG', status: 503 });
+      await admin.query('rollback');
+      expect((await claim(engine, ids)).isSuccess).toBe(true);
+    } finally {
+      await admin.query('rollback').catch(() => {});
+      await admin.end();
+      await engine?.close();
     }
   });
 

@@ -69,6 +69,16 @@ export class PostgresAdapter extends StorageAdapterBase {
 
 /** PostgreSQL's SQL (`$n` parameters, `ilike`, `limit null`) in the engine's schema. */
 function specFor(schema: string, connection: QueueConnection): DialectSpec {
+  /** Runs `fn` on one connection with no lock or statement timeout: the engine's start is not a request. */
+  const untimed = <T>(db: Kysely<any>, fn: (db: Kysely<any>) => Promise<T>): Promise<T> =>
+    db.connection().execute(async (conn) => {
+      await sql.raw('set lock_timeout = 0; set statement_timeout = 0').execute(conn);
+      try {
+        return await fn(conn);
+      } finally {
+        await sql.raw('reset lock_timeout; reset statement_timeout').execute(conn); // back to the connection's own (startup) values
+      }
+    });
   return {
     kind: 'postgres',
     adapter: new PostgresAdapter(connection),
@@ -101,12 +111,11 @@ function specFor(schema: string, connection: QueueConnection): DialectSpec {
       where n.nspname = ${schema} and c.relkind = 'r'
       union all select c.relname, null from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
       where n.nspname = ${schema} and c.relkind in ('r', 'i')`,
-    withMigrationLock: async (db, fn) => {
-      await db.connection().execute(async (conn) => {
-        // Per schema: engines of other schemas (other stores, other test runs) migrate in parallel.
-        // Waiting for another process's migration is not a row-lock wait: no lock or statement timeout here.
-        await sql`set lock_timeout = 0`.execute(conn);
-        await sql`set statement_timeout = 0`.execute(conn);
+    untimed,
+    withMigrationLock: (db, fn) =>
+      // Per schema: engines of other schemas (other stores, other test runs) migrate in parallel.
+      // Waiting for another process's migration is not a row-lock wait: no lock or statement timeout here.
+      untimed(db, async (conn) => {
         await sql`select pg_advisory_lock(727274, hashtext(${schema}))`.execute(conn);
         try {
           await sql.raw(`create schema if not exists "${schema}"`).execute(conn);
@@ -125,11 +134,8 @@ function specFor(schema: string, connection: QueueConnection): DialectSpec {
           }
         } finally {
           await sql`select pg_advisory_unlock(727274, hashtext(${schema}))`.execute(conn);
-          await sql`reset lock_timeout`.execute(conn); // back to the connection's own (startup) values
-          await sql`reset statement_timeout`.execute(conn);
         }
-      });
-    },
+      }),
   };
 }
 
