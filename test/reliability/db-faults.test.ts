@@ -313,8 +313,8 @@ describe('PostgreSQL faults', { timeout: 20_000 }, () => {
       // The start-up check reads the schema's version table: held here for longer than the timeout.
       await admin.query('begin');
       await admin.query(`lock table "${schema}"."engine_migration" in access exclusive mode`);
-      const starting = createCheckoutEngine({ storage: `${url}&statement_timeout=300&lock_timeout=0`, onError: () => {} });
-      await new Promise((r) => setTimeout(r, 700));
+      const starting = createCheckoutEngine({ storage: `${url}&statement_timeout=1000&lock_timeout=0`, onError: () => {} });
+      await new Promise((r) => setTimeout(r, 1300));
       await admin.query('rollback');
       engine = await starting;
       await lockSessionRow(admin, schema, ids.session!);
